@@ -1,0 +1,78 @@
+/**
+ * iseg-qa command line. Each command lives in cli/commands/<name>.ts and exports
+ * `run(argv: string[]): Promise<number>` (the exit code). Errors thrown as CliError (or any
+ * Error) become one line on stderr and a non-zero exit.
+ */
+import { CliError } from './output';
+
+interface CommandEntry {
+  summary: string;
+  load: () => Promise<{ run: (argv: string[]) => Promise<number> }>;
+}
+
+const COMMANDS: Record<string, CommandEntry> = {
+  doctor: {
+    summary: 'check the database, migrations, model files and the execution provider',
+    load: () => import('./commands/doctor'),
+  },
+  metrics: {
+    summary: 'overlap and surface metrics between two NIfTI masks',
+    load: () => import('./commands/metrics'),
+  },
+  dicom: {
+    summary: 'dicom inspect DIR | dicom rasterize DIR --roi NAME --out MASK.nii.gz',
+    load: () => import('./commands/dicom'),
+  },
+  survival: {
+    summary: 'survival cox|km|cif --csv F …',
+    load: () => import('./commands/survival'),
+  },
+  import: {
+    summary: 'import DIR: bulk import DICOM or NIfTI studies into the database',
+    load: () => import('./commands/import'),
+  },
+  segment: {
+    summary: 'segment --ct DIR|CT.nii.gz --out MASK.nii.gz [--model NAME]',
+    load: () => import('./commands/segment'),
+  },
+};
+
+function usage(): string {
+  const lines = ['Usage: iseg-qa <command> [options]  (every command takes --json)', '', 'Commands:'];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
+  lines.push('', 'Run `iseg-qa <command> --help` for a command’s options.');
+  return lines.join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : 1;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    console.error(`iseg-qa: unknown command "${name}". Run \`iseg-qa --help\` for the list.`);
+    return 2;
+  }
+  let mod: Awaited<ReturnType<CommandEntry['load']>>;
+  try {
+    mod = await entry.load();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
+      console.error(`iseg-qa: command "${name}" is not available in this build yet.`);
+      return 2;
+    }
+    throw e;
+  }
+  return mod.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    const msg = e instanceof Error ? e.message : String(e);
+    console.error(`iseg-qa: ${msg.split('\n')[0]}`);
+    process.exit(e instanceof CliError ? e.exitCode : 1);
+  },
+);
