@@ -1,0 +1,46 @@
+/** Inclusive voxel-index box [lo, hi] per axis; `null` for an empty mask. */
+export interface IndexBox {
+  lo: [number, number, number];
+  hi: [number, number, number];
+}
+
+/**
+ * Bounding box of the non-zero voxels of one or two masks (union), index order i + nx·(j + ny·k).
+ * Skips whole rows with `indexOf` so sparse masks cost little more than a memory scan.
+ * @returns the inclusive box, or null when every voxel is zero.
+ */
+export function boundingBox(dims: readonly number[], a: Uint8Array, b?: Uint8Array): IndexBox | null {
+  const [nx, ny, nz] = dims;
+  let x0 = nx, y0 = ny, z0 = nz, x1 = -1, y1 = -1, z1 = -1;
+  const masks = b ? [a, b] : [a];
+  for (const m of masks) {
+    for (let k = 0; k < nz; k++) {
+      for (let j = 0; j < ny; j++) {
+        const row = nx * (j + ny * k);
+        let first = -1;
+        for (let i = 0; i < nx; i++) if (m[row + i] !== 0) { first = i; break; }
+        if (first < 0) continue;
+        let last = first;
+        for (let i = nx - 1; i > first; i--) if (m[row + i] !== 0) { last = i; break; }
+        if (first < x0) x0 = first;
+        if (last > x1) x1 = last;
+        if (j < y0) y0 = j;
+        if (j > y1) y1 = j;
+        if (k < z0) z0 = k;
+        if (k > z1) z1 = k;
+      }
+    }
+  }
+  if (x1 < 0) return null;
+  return { lo: [x0, y0, z0], hi: [x1, y1, z1] };
+}
+
+/** Union of two boxes (either may be null). */
+export function unionBox(a: IndexBox | null, b: IndexBox | null): IndexBox | null {
+  if (!a) return b;
+  if (!b) return a;
+  return {
+    lo: [Math.min(a.lo[0], b.lo[0]), Math.min(a.lo[1], b.lo[1]), Math.min(a.lo[2], b.lo[2])],
+    hi: [Math.max(a.hi[0], b.hi[0]), Math.max(a.hi[1], b.hi[1]), Math.max(a.hi[2], b.hi[2])],
+  };
+}
