@@ -1,0 +1,58 @@
+/**
+ * Read a NIfTI mask or label map as a binary mask. The metrics CLI contract (DESIGN.md): with a
+ * label, voxel == label is the structure; without, any voxel > 0, and the file must be binary.
+ */
+import type { Mask } from '@/lib/core/volume';
+import { NiftiError } from './errors';
+import { parseNifti, readNifti, type NiftiVolume } from './read-nifti';
+
+export interface ReadMaskOptions {
+  /** Voxels equal to this value are the structure. Without it the file must be binary. */
+  label?: number;
+}
+
+function distinctValues(data: ArrayLike<number>, limit: number): number[] {
+  const seen = new Set<number>();
+  for (let n = 0; n < data.length && seen.size <= limit; n++) seen.add(data[n]);
+  return [...seen].sort((a, b) => a - b);
+}
+
+/**
+ * Binary mask (1 inside, 0 outside) from a decoded NIfTI volume. `source` names it in errors.
+ * Binary means: values are 0 plus at most one positive value (0/1 and 0/255 both pass).
+ * @throws NiftiError NON_BINARY_MASK listing the distinct values found (first 10) when no label
+ *   is given and the data is not binary; INVALID_INPUT for a non-finite label.
+ */
+export function volumeToMask(volume: NiftiVolume, source: string, options: ReadMaskOptions = {}): Mask {
+  const { data } = volume;
+  const out = new Uint8Array(data.length);
+  if (options.label !== undefined) {
+    const label = options.label;
+    if (!Number.isFinite(label)) {
+      throw new NiftiError('INVALID_INPUT', `Label ${label} for ${source} is not a number.`);
+    }
+    for (let n = 0; n < data.length; n++) out[n] = data[n] === label ? 1 : 0;
+    return { grid: volume.grid, data: out };
+  }
+  const values = distinctValues(data, 10);
+  const nonZero = values.filter((v) => v !== 0);
+  if (nonZero.length > 1 || (nonZero.length === 1 && !(nonZero[0] > 0))) {
+    const shown = values.length > 10 ? `${values.slice(0, 10).join(', ')}, …` : values.join(', ');
+    throw new NiftiError(
+      'NON_BINARY_MASK',
+      `${source} is not a binary mask: it holds the values ${shown}. Pass a label to pick one structure from a label map.`,
+    );
+  }
+  for (let n = 0; n < data.length; n++) out[n] = data[n] > 0 ? 1 : 0;
+  return { grid: volume.grid, data: out };
+}
+
+/** Read a .nii/.nii.gz mask file; see `volumeToMask`. Scaling (scl_slope) is applied first. */
+export function readMask(path: string, options: ReadMaskOptions = {}): Mask {
+  return volumeToMask(readNifti(path), path, options);
+}
+
+/** As `readMask`, from bytes. */
+export function parseMask(bytes: Uint8Array, source: string, options: ReadMaskOptions = {}): Mask {
+  return volumeToMask(parseNifti(bytes, { source }), source, options);
+}
