@@ -1,0 +1,170 @@
+import type { Grid } from '@/lib/core/volume';
+import { MetricsError, type NullReason } from './errors';
+import { computeOverlap, emptinessReason } from './overlap';
+import { computeSurfaceDistances, type SurfaceDistances } from './surface-distances';
+import {
+  averageSurfaceDistanceMm,
+  hausdorffMm,
+  meanSurfaceDistanceMm,
+  percentileHausdorffMm,
+  plastimatchAverageHausdorffMm,
+  plastimatchPercentHausdorffMm,
+  surfaceDice,
+} from './surface-metrics';
+import { validateMaskPair } from './validate';
+
+/** Surface-metric conventions, see DESIGN.md "Metric definitions". */
+export type Convention = 'voxel' | 'surfel' | 'plastimatch';
+export const ALL_CONVENTIONS: readonly Convention[] = ['voxel', 'surfel', 'plastimatch'];
+
+export interface VoxelConventionResult {
+  hausdorffMm: number | null;
+  hd95Mm: number | null;
+  meanSurfaceDistanceMm: number | null;
+  surfaceDice: number | null;
+  toleranceMm: number;
+}
+
+export interface SurfelConventionResult {
+  hausdorffMm: number | null;
+  hd95Mm: number | null;
+  /** [reference→test, test→reference], area-weighted. */
+  averageSurfaceDistanceMm: [number | null, number | null];
+  surfaceDice: number | null;
+  toleranceMm: number;
+}
+
+/** plastimatch `dice --all` boundary measures (see plastimatchPercentHausdorffMm). */
+export interface PlastimatchConventionResult {
+  /** "Hausdorff distance (boundary)": the larger directed maximum. */
+  hausdorffMm: number | null;
+  /** "Avg average Hausdorff distance (boundary)": mean of the two directed means. */
+  averageHausdorffMm: number | null;
+  /** "Percent (0.95) Hausdorff distance (boundary)": mean of the two directed percentiles. */
+  percentHausdorffMm: number | null;
+  fraction: number;
+}
+
+/** The DESIGN.md `iseg-qa metrics --json` object. Every number is finite or null. */
+export interface MetricsResult {
+  dice: number | null;
+  jaccard: number | null;
+  referenceVoxels: number;
+  testVoxels: number;
+  truePositiveVoxels: number;
+  falsePositiveVoxels: number;
+  falseNegativeVoxels: number;
+  referenceVolumeCc: number;
+  testVolumeCc: number;
+  falsePositiveVolumeCc: number;
+  falseNegativeVolumeCc: number;
+  falsePositiveFraction: number | null;
+  centroidShiftMm: number | null;
+  voxel?: VoxelConventionResult;
+  surfel?: SurfelConventionResult;
+  plastimatch?: PlastimatchConventionResult;
+  /** Why each null field is null, keyed by path ("dice", "voxel.hd95Mm", …). */
+  nullReasons: Record<string, NullReason>;
+}
+
+export interface ComputeMetricsOptions {
+  /** Physician mask, Uint8Array of nx·ny·nz in index order i + nx·(j + ny·k); non-zero = inside. */
+  reference: Uint8Array;
+  /** Machine mask, same grid. */
+  test: Uint8Array;
+  grid: Grid;
+  /** Surface Dice tolerance (mm), default 2. */
+  toleranceMm?: number;
+  /** Default ['voxel', 'surfel']. */
+  conventions?: readonly Convention[];
+  /** Percentile for HD95-type values, default 95. */
+  percent?: number;
+}
+
+/**
+ * Overlap and surface metrics of one mask pair, in the CLI JSON shape.
+ * Surface distances are computed once per sampling (voxel, surfel); `plastimatch` reads the
+ * voxel distances. Infinite distances (one mask empty) and undefined values (both empty) become
+ * null with a reason in `nullReasons`.
+ * @throws MetricsError INVALID_INPUT for a bad grid, mismatched mask lengths, a negative or
+ *   non-finite tolerance, or an unknown convention.
+ */
+export function computeMetrics(options: ComputeMetricsOptions): MetricsResult {
+  const { reference, test, grid } = options;
+  const toleranceMm = options.toleranceMm ?? 2;
+  const conventions = options.conventions ?? ['voxel', 'surfel'];
+  const percent = options.percent ?? 95;
+  validateMaskPair(reference, test, grid);
+  if (!Number.isFinite(toleranceMm) || toleranceMm < 0) {
+    throw new MetricsError('INVALID_INPUT', `toleranceMm is ${toleranceMm}; it must be a finite number ≥ 0 mm`);
+  }
+  if (!Number.isFinite(percent) || percent < 0 || percent > 100) {
+    throw new MetricsError('INVALID_INPUT', `percent is ${percent}; it must be in [0, 100]`);
+  }
+  for (const c of conventions) {
+    if (!ALL_CONVENTIONS.includes(c)) {
+      throw new MetricsError('INVALID_INPUT', `Unknown convention "${c}"; use ${ALL_CONVENTIONS.join(', ')}`);
+    }
+  }
+  const o = computeOverlap(reference, test, grid);
+  const empty = emptinessReason(o.referenceVoxels, o.testVoxels);
+  const nullReasons: Record<string, NullReason> = { ...o.nullReasons };
+  const fin = (path: string, x: number | null): number | null => {
+    if (x !== null && Number.isFinite(x)) return x;
+    nullReasons[path] = empty ?? 'BOTH_EMPTY';
+    return null;
+  };
+  const result: MetricsResult = {
+    dice: o.dice,
+    jaccard: o.jaccard,
+    referenceVoxels: o.referenceVoxels,
+    testVoxels: o.testVoxels,
+    truePositiveVoxels: o.truePositiveVoxels,
+    falsePositiveVoxels: o.falsePositiveVoxels,
+    falseNegativeVoxels: o.falseNegativeVoxels,
+    referenceVolumeCc: o.referenceVolumeCc,
+    testVolumeCc: o.testVolumeCc,
+    falsePositiveVolumeCc: o.falsePositiveVolumeCc,
+    falseNegativeVolumeCc: o.falseNegativeVolumeCc,
+    falsePositiveFraction: o.falsePositiveFraction,
+    centroidShiftMm: o.centroidShiftMm,
+    nullReasons,
+  };
+  const boxes = { referenceBox: o.referenceBox, testBox: o.testBox };
+  let voxelSd: SurfaceDistances | null = null;
+  if (conventions.includes('voxel') || conventions.includes('plastimatch')) {
+    voxelSd = computeSurfaceDistances(reference, test, grid, 'voxel', boxes);
+  }
+  if (conventions.includes('voxel') && voxelSd) {
+    result.voxel = {
+      hausdorffMm: fin('voxel.hausdorffMm', hausdorffMm(voxelSd)),
+      hd95Mm: fin('voxel.hd95Mm', percentileHausdorffMm(voxelSd, percent)),
+      meanSurfaceDistanceMm: fin('voxel.meanSurfaceDistanceMm', meanSurfaceDistanceMm(voxelSd)),
+      surfaceDice: fin('voxel.surfaceDice', surfaceDice(voxelSd, toleranceMm)),
+      toleranceMm,
+    };
+  }
+  if (conventions.includes('surfel')) {
+    const sd = computeSurfaceDistances(reference, test, grid, 'surfel', boxes);
+    const avg = averageSurfaceDistanceMm(sd);
+    result.surfel = {
+      hausdorffMm: fin('surfel.hausdorffMm', hausdorffMm(sd)),
+      hd95Mm: fin('surfel.hd95Mm', percentileHausdorffMm(sd, percent)),
+      averageSurfaceDistanceMm: [
+        fin('surfel.averageSurfaceDistanceMm.0', avg ? avg[0] : null),
+        fin('surfel.averageSurfaceDistanceMm.1', avg ? avg[1] : null),
+      ],
+      surfaceDice: fin('surfel.surfaceDice', surfaceDice(sd, toleranceMm)),
+      toleranceMm,
+    };
+  }
+  if (conventions.includes('plastimatch') && voxelSd) {
+    result.plastimatch = {
+      hausdorffMm: fin('plastimatch.hausdorffMm', hausdorffMm(voxelSd)),
+      averageHausdorffMm: fin('plastimatch.averageHausdorffMm', plastimatchAverageHausdorffMm(voxelSd)),
+      percentHausdorffMm: fin('plastimatch.percentHausdorffMm', plastimatchPercentHausdorffMm(voxelSd, percent / 100)),
+      fraction: percent / 100,
+    };
+  }
+  return result;
+}
