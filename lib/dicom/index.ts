@@ -1,0 +1,12 @@
+/**
+ * lib/dicom: the only importer of dicom-parser and dcmjs. DICOM in (CT series, RTSTRUCT) and out
+ * (RTSTRUCT for machine structures), always through our own types; geometry lives in lib/core.
+ */
+export { type Finding, type FindingCode, type FindingSeverity, DicomError } from './findings';
+export { parseDicomBytes, type ParsedDicom } from './parse-file';
+export { type CtSeries, type ImageSliceHeader, type BuildSeriesOptions, buildSeries, groupSeries, readImageHeader } from './ct-series';
+export { loadCtVolume, type LoadCtOptions } from './ct-volume';
+export { recognisePhase, type PhaseInfo, type PhaseInput } from './phase';
+export { readRtStruct, type RtStructureSet, type RtRoi, type RtContour, RT_STRUCTURE_SET_STORAGE } from './rtstruct';
+export { findReferencedSeries, findRoi, rasterizeRoi, seriesRasterTarget, type RasterizeRoiInput } from './rasterize-roi';
+export { readDicom, type DicomImport, type ReadDicomOptions } from './read-dicom';

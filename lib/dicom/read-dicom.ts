@@ -1,0 +1,123 @@
+/**
+ * Read a folder (recursively) or a list of DICOM files into CT series and structure sets, with
+ * findings for every file that could not be used. One bad file never stops the rest.
+ */
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Finding, finding } from './findings';
+import { parseDicomBytes, str } from './parse-file';
+import { type BuildSeriesOptions, type CtSeries, type ImageSliceHeader, groupSeries, readImageHeader } from './ct-series';
+import { RT_STRUCTURE_SET_STORAGE, type RtStructureSet, readRtStruct } from './rtstruct';
+
+export interface DicomImport {
+  /** Number of files looked at. */
+  fileCount: number;
+  series: CtSeries[];
+  structureSets: RtStructureSet[];
+  /** File-level findings (unreadable, duplicate, ignored) and cross-series ones (phase clashes). */
+  findings: Finding[];
+}
+
+export interface ReadDicomOptions extends BuildSeriesOptions {
+  /** Modalities read as image series; default ['CT']. */
+  imageModalities?: string[];
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    const entries = await readdir(d, { withFileTypes: true });
+    for (const e of entries) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile()) out.push(p);
+    }
+  };
+  await walk(dir);
+  return out.sort();
+}
+
+/**
+ * Read DICOM input.
+ *
+ * @param input a directory (walked recursively) or a list of file paths.
+ * @throws only when `input` is a path that does not exist or cannot be listed (a Node fs error);
+ *   every problem with a file's content is a finding.
+ */
+export async function readDicom(input: string | readonly string[], options: ReadDicomOptions = {}): Promise<DicomImport> {
+  let files: string[];
+  if (typeof input === 'string') files = (await stat(input)).isDirectory() ? await listFiles(input) : [input];
+  else files = [...input];
+  const modalities = new Set(options.imageModalities ?? ['CT']);
+  const findings: Finding[] = [];
+  const seenHash = new Map<string, string>();
+  const seenSop = new Map<string, string>();
+  const headers: ImageSliceHeader[] = [];
+  const structureSets: RtStructureSet[] = [];
+  const ignored = new Map<string, string[]>();
+
+  for (const file of files) {
+    let bytes: Uint8Array;
+    try {
+      const b = await readFile(file);
+      bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    } catch (e) {
+      findings.push(finding('NOT_DICOM', 'error', `${file} could not be read (${(e as Error).message}); check permissions.`, file));
+      continue;
+    }
+    if (file.endsWith('DICOMDIR')) {
+      ignored.set('DICOMDIR', [...(ignored.get('DICOMDIR') ?? []), file]);
+      continue;
+    }
+    const hash = createHash('sha256').update(bytes).digest('hex');
+    const dup = seenHash.get(hash);
+    if (dup) {
+      findings.push(finding('DUPLICATE_FILE', 'warning', `${file} is a byte-for-byte copy of ${dup}; the copy is ignored.`, file));
+      continue;
+    }
+    seenHash.set(hash, file);
+    const { parsed, findings: pf } = parseDicomBytes(bytes, file);
+    findings.push(...pf);
+    if (!parsed) continue;
+    const ds = parsed.dataSet;
+    const sop = str(ds, 'x00080018');
+    if (sop) {
+      const other = seenSop.get(sop);
+      if (other) {
+        findings.push(finding('DUPLICATE_SOP_INSTANCE', 'warning', `${file} has the same SOPInstanceUID ${sop} as ${other} but different content; the first is kept. Check for a re-export mixed with the original.`, file));
+        continue;
+      }
+      seenSop.set(sop, file);
+    }
+    const sopClass = str(ds, 'x00080016');
+    const modality = str(ds, 'x00080060') ?? '';
+    if (sopClass === RT_STRUCTURE_SET_STORAGE || modality === 'RTSTRUCT') {
+      structureSets.push(readRtStruct(parsed));
+    } else if (modalities.has(modality) && ds.elements.x7fe00010) {
+      const { header, findings: hf } = readImageHeader(parsed);
+      findings.push(...hf);
+      if (header) headers.push(header);
+    } else {
+      const kind = modality || sopClass || 'unknown';
+      ignored.set(kind, [...(ignored.get(kind) ?? []), file]);
+    }
+  }
+  for (const [kind, list] of ignored)
+    findings.push(finding('IGNORED_OBJECT', 'info', `${list.length} ${kind} file(s) ignored (not a ${[...modalities].join('/')} image or RTSTRUCT), e.g. ${list[0]}.`, list[0]));
+
+  const series = groupSeries(headers, options);
+  // Two series claiming the same phase of one frame of reference: the mapping is ambiguous.
+  const byPhase = new Map<string, CtSeries[]>();
+  for (const s of series)
+    if (s.phase) {
+      const key = `${s.frameOfReferenceUid}|${s.phase.percent}`;
+      byPhase.set(key, [...(byPhase.get(key) ?? []), s]);
+    }
+  for (const list of byPhase.values())
+    if (list.length > 1) {
+      for (const s of list) s.phase = null;
+      findings.push(finding('PHASE_UNKNOWN', 'warning', `${list.length} series on one frame of reference look like the same respiratory phase (${list.map((s) => `"${s.description ?? s.seriesInstanceUid}"`).join(', ')}); assign their phases by hand.`));
+    }
+  return { fileCount: files.length, series, structureSets, findings };
+}
