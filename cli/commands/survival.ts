@@ -1,0 +1,231 @@
+/**
+ * `iseg-qa survival cox|km|cif --csv F …` (DESIGN.md, CLI contract). Reads a CSV with named
+ * columns, fits with lib/core/survival (checked against R's survival and cmprsk), and prints a
+ * table, or one JSON object with --json. Bad input: one line on stderr, exit 2.
+ */
+import { parseArgs } from 'node:util';
+import { AppError } from '../../lib/server/errors';
+import { readSurvivalCsv } from '../../lib/server/csv/read-survival-csv';
+import { coxph, type CoxFit } from '../../lib/core/survival/cox';
+import { buildDesignMatrix, sortLevels, type CovariateSpec } from '../../lib/core/survival/design';
+import { SurvivalError } from '../../lib/core/survival/errors';
+import { kaplanMeier, numberAtRisk, reverseKmFollowUp, type KmCurve } from '../../lib/core/survival/km';
+import { logRankTest } from '../../lib/core/survival/logrank';
+import { cumulativeIncidence } from '../../lib/core/survival/cuminc';
+import { fineGray } from '../../lib/core/survival/fine-gray';
+import { causeSpecificCox } from '../../lib/core/survival/cause-specific';
+import { fail, printJson } from '../output';
+
+const USAGE = `Usage:
+  iseg-qa survival cox --csv F --time T --event E --covariates a,b,c [--categorical b] [--reference b=LEVEL]
+                       [--strata S] [--ties efron|breslow] [--json]
+  iseg-qa survival km  --csv F --time T --event E [--group G] [--times 0,365,730] [--json]
+  iseg-qa survival cif --csv F --time T --status S [--group G] [--covariates a,b] [--json]
+Event: 1 = event, 0 = censored. Status: 0 = censored, 1 = event of interest, 2 = competing event.
+Cells that are empty or NA are missing: those rows are left out and counted.`;
+
+const list = (s: string | undefined) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []);
+
+function need(v: string | undefined, flag: string): string {
+  if (!v) fail(`survival: ${flag} is required.\n${USAGE}`);
+  return v;
+}
+
+const fmt = (x: number | null | undefined, digits = 4) =>
+  x === null || x === undefined || !Number.isFinite(x) ? 'NA' : Math.abs(x) !== 0 && (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e6) ? x.toExponential(2) : Number(x.toPrecision(digits)).toString();
+
+function table(rows: (string | number)[][]): string {
+  const cells = rows.map((r) => r.map(String));
+  const w = cells[0].map((_, j) => Math.max(...cells.map((r) => r[j].length)));
+  return cells.map((r) => r.map((c, j) => (j === 0 ? c.padEnd(w[j]) : c.padStart(w[j]))).join('  ')).join('\n');
+}
+
+function coxText(fit: CoxFit): string {
+  const out: string[] = [];
+  out.push(`Cox proportional hazards (${fit.ties} ties): n = ${fit.n}, events = ${fit.nevent}${fit.nDropped ? `, ${fit.nDropped} rows dropped (missing values)` : ''}`);
+  out.push(
+    table([
+      ['', 'coef', 'HR', 'lower .95', 'upper .95', 'se(coef)', 'z', 'p'],
+      ...fit.coefficients.map((c) => [c.name, fmt(c.coef), fmt(c.hr), fmt(c.lower95), fmt(c.upper95), fmt(c.se), fmt(c.z, 3), fmt(c.p, 3)]),
+    ]),
+  );
+  out.push('');
+  out.push(`Concordance = ${fmt(fit.concordance.concordance, 3)}`);
+  out.push(`Likelihood ratio test = ${fmt(fit.logtest.chisq)} on ${fit.logtest.df} df, p = ${fmt(fit.logtest.p, 3)}`);
+  out.push(`Wald test             = ${fmt(fit.waldtest.chisq)} on ${fit.waldtest.df} df, p = ${fmt(fit.waldtest.p, 3)}`);
+  out.push(`Score (logrank) test  = ${fmt(fit.sctest.chisq)} on ${fit.sctest.df} df, p = ${fmt(fit.sctest.p, 3)}`);
+  out.push(`Converged: ${fit.converged} (${fit.stopReason}, ${fit.iterations} iterations)`);
+  if (fit.zph) {
+    out.push('', 'Proportional hazards test (cox.zph, KM transform):');
+    out.push(table([['', 'chisq', 'df', 'p'], ...[...fit.zph.terms, fit.zph.global].map((r) => [r.term, fmt(r.chisq), r.df, fmt(r.p, 3)])]));
+  }
+  for (const w of fit.warnings) out.push(`warning [${w.code}]: ${w.message}`);
+  return out.join('\n');
+}
+
+function wrap<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof AppError || e instanceof SurvivalError) fail(`survival: ${e.message}`);
+    throw e;
+  }
+}
+
+async function cox(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      csv: { type: 'string' }, time: { type: 'string' }, event: { type: 'string' }, covariates: { type: 'string' },
+      categorical: { type: 'string' }, reference: { type: 'string', multiple: true }, strata: { type: 'string' },
+      ties: { type: 'string', default: 'efron' }, json: { type: 'boolean', default: false },
+    },
+  });
+  const ties = values.ties;
+  if (ties !== 'efron' && ties !== 'breslow') fail(`survival cox: --ties must be efron or breslow, not "${ties}".`);
+  const covs = list(need(values.covariates, '--covariates'));
+  const categorical = list(values.categorical);
+  for (const c of categorical) if (!covs.includes(c)) fail(`survival cox: --categorical ${c} is not in --covariates.`);
+  const refs = new Map<string, string>();
+  for (const r of values.reference ?? []) {
+    const [k, ...v] = r.split('=');
+    if (!v.length || !categorical.includes(k)) fail(`survival cox: --reference must be COLUMN=LEVEL for a --categorical column; got "${r}".`);
+    refs.set(k, v.join('='));
+  }
+  const fit = wrap(() => {
+    const csv = readSurvivalCsv({
+      path: need(values.csv, '--csv'), time: need(values.time, '--time'), event: need(values.event, '--event'),
+      numeric: covs.filter((c) => !categorical.includes(c)), categorical, labels: values.strata ? [values.strata] : [],
+    });
+    const specs: CovariateSpec[] = covs.map((c) => (categorical.includes(c) ? { name: c, kind: 'categorical', reference: refs.get(c) } : { name: c, kind: 'numeric' }));
+    const dm = buildDesignMatrix({ ...csv.numeric, ...csv.text }, specs);
+    return coxph(
+      { time: csv.time, event: csv.event!, covariates: dm.covariates, names: dm.names, strata: values.strata ? csv.text[values.strata] : undefined },
+      { ties, terms: dm.terms },
+    );
+  });
+  if (values.json) printJson({ command: 'survival cox', ...fit });
+  else console.log(coxText(fit));
+  return 0;
+}
+
+function completeRows(n: number, cols: ArrayLike<unknown>[]): number[] {
+  const keep: number[] = [];
+  for (let i = 0; i < n; i++) if (cols.every((c) => c[i] !== null && !(typeof c[i] === 'number' && Number.isNaN(c[i])))) keep.push(i);
+  return keep;
+}
+
+function curveJson(c: KmCurve) {
+  return c;
+}
+
+async function km(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { csv: { type: 'string' }, time: { type: 'string' }, event: { type: 'string' }, group: { type: 'string' }, times: { type: 'string' }, json: { type: 'boolean', default: false } },
+  });
+  const times = list(values.times).map(Number);
+  if (times.some((t) => !Number.isFinite(t))) fail(`survival km: --times must be numbers separated by commas, got "${values.times}".`);
+  const result = wrap(() => {
+    const csv = readSurvivalCsv({ path: need(values.csv, '--csv'), time: need(values.time, '--time'), event: need(values.event, '--event'), labels: values.group ? [values.group] : [] });
+    const g = values.group ? csv.text[values.group] : null;
+    const keep = completeRows(csv.rowCount, g ? [csv.time, csv.event!, g] : [csv.time, csv.event!]);
+    const time = keep.map((i) => csv.time[i]);
+    const event = keep.map((i) => csv.event![i]);
+    const labels = g ? keep.map((i) => g[i]!) : keep.map(() => 'all');
+    const groups = sortLevels(labels);
+    const curves = groups.map((grp) => {
+      const idx = labels.flatMap((l, i) => (l === grp ? [i] : []));
+      const t = idx.map((i) => time[i]);
+      const curve = kaplanMeier(t, idx.map((i) => event[i]));
+      return { group: grp, ...curveJson(curve), atRisk: times.length ? numberAtRisk(curve, t, times) : undefined };
+    });
+    return {
+      command: 'survival km',
+      n: keep.length,
+      nDropped: csv.rowCount - keep.length,
+      followUp: reverseKmFollowUp(time, event),
+      curves,
+      logrank: g && groups.length > 1 ? logRankTest(time, event, labels, groups) : null,
+    };
+  });
+  if (values.json) {
+    printJson(result);
+    return 0;
+  }
+  const out: string[] = [`Kaplan–Meier: n = ${result.n}${result.nDropped ? `, ${result.nDropped} rows dropped (missing values)` : ''}`];
+  out.push(table([['group', 'n', 'events', 'median', '0.95LCL', '0.95UCL'], ...result.curves.map((c) => [c.group, c.n, c.events, fmt(c.median), fmt(c.medianLower95), fmt(c.medianUpper95)])]));
+  out.push(`Median follow-up (reverse KM): ${fmt(result.followUp.median)} [${fmt(result.followUp.lower95)}, ${fmt(result.followUp.upper95)}]`);
+  for (const c of result.curves)
+    if (c.atRisk) out.push('', `Number at risk (${c.group}):`, table([['time', 'n.risk', 'survival'], ...c.atRisk.map((r) => [fmt(r.time), r.nRisk, fmt(r.surv)])]));
+  if (result.logrank) {
+    const lr = result.logrank;
+    out.push('', 'Log-rank test:', table([['group', 'N', 'Observed', 'Expected'], ...lr.groups.map((g, i) => [g, lr.n[i], lr.observed[i], fmt(lr.expected[i])])]));
+    out.push(`Chisq = ${fmt(lr.chisq)} on ${lr.df} df, p = ${fmt(lr.p, 3)}`);
+  }
+  console.log(out.join('\n'));
+  return 0;
+}
+
+async function cif(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { csv: { type: 'string' }, time: { type: 'string' }, status: { type: 'string' }, group: { type: 'string' }, covariates: { type: 'string' }, json: { type: 'boolean', default: false } },
+  });
+  const covs = list(values.covariates);
+  const result = wrap(() => {
+    const csv = readSurvivalCsv({ path: need(values.csv, '--csv'), time: need(values.time, '--time'), status: need(values.status, '--status'), numeric: covs, labels: values.group ? [values.group] : [] });
+    const g = values.group ? csv.text[values.group] : null;
+    const keep = completeRows(csv.rowCount, g ? [csv.time, csv.status!, g] : [csv.time, csv.status!]);
+    const time = keep.map((i) => csv.time[i]);
+    const status = keep.map((i) => csv.status![i]);
+    const ci = cumulativeIncidence(time, status, g ? keep.map((i) => g[i]!) : undefined);
+    let fineGrayFit = null;
+    let causeSpecific = null;
+    if (covs.length) {
+      const cv = covs.map((c) => csv.numeric[c]);
+      fineGrayFit = fineGray({ time: csv.time, status: csv.status!, covariates: cv, names: covs });
+      causeSpecific = causeSpecificCox({ time: csv.time, status: csv.status!, covariates: cv, names: covs }, 1, { zph: false });
+    }
+    return { command: 'survival cif', n: keep.length, nDropped: csv.rowCount - keep.length, ...ci, grayTest: ci.tests, fineGray: fineGrayFit, causeSpecificCox: causeSpecific };
+  });
+  const { tests: _t, ...json } = result;
+  if (values.json) {
+    printJson(json);
+    return 0;
+  }
+  const out: string[] = [`Cumulative incidence (Aalen–Johansen): n = ${result.n}${result.nDropped ? `, ${result.nDropped} rows dropped (missing values)` : ''}`];
+  for (const c of result.curves) {
+    const last = c.est.length ? c.est[c.est.length - 1] : 0;
+    out.push(`group ${c.group}, cause ${c.cause}: ${c.time.length} event times, incidence at ${fmt(c.maxTime)} = ${fmt(last)} (SE ${fmt(Math.sqrt(c.var.length ? c.var[c.var.length - 1] : 0))})`);
+  }
+  if (result.grayTest) out.push('', "Gray's test:", table([['cause', 'stat', 'df', 'p'], ...result.grayTest.map((t) => [t.cause, fmt(t.stat), t.df, fmt(t.p, 3)])]));
+  if (result.fineGray) {
+    const f = result.fineGray;
+    out.push('', `Fine–Gray (cause 1), converged: ${f.converged}`, table([['', 'coef', 'sHR', 'lower .95', 'upper .95', 'se', 'p'], ...f.coefficients.map((c) => [c.name, fmt(c.coef), fmt(c.hr), fmt(c.lower95), fmt(c.upper95), fmt(c.se), fmt(c.p, 3)])]));
+    for (const w of f.warnings) out.push(`warning [${w.code}]: ${w.message}`);
+  }
+  if (result.causeSpecificCox) out.push('', 'Cause-specific Cox (cause 1; cause 2 censored):', coxText(result.causeSpecificCox));
+  console.log(out.join('\n'));
+  return 0;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (!sub || sub === '--help' || sub === '-h' || rest.includes('--help')) {
+    console.log(USAGE);
+    return sub ? 0 : 2;
+  }
+  const parse = async (f: (a: string[]) => Promise<number>) => {
+    try {
+      return await f(rest);
+    } catch (e) {
+      if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) fail(`survival ${sub}: ${(e as Error).message}`);
+      throw e;
+    }
+  };
+  if (sub === 'cox') return parse(cox);
+  if (sub === 'km') return parse(km);
+  if (sub === 'cif') return parse(cif);
+  fail(`survival: unknown subcommand "${sub}"; use cox, km or cif.`);
+}
