@@ -6,73 +6,117 @@
  * line. Same result as scipy.ndimage.distance_transform_edt(~sites, sampling=spacing)**2 up to
  * floating-point rounding.
  *
+ * The strided passes gather BLOCK neighbouring lines at a time so that memory is read in
+ * contiguous runs rather than one cache line per element.
+ *
  * @param buf Float64Array of dims[0]·dims[1]·dims[2], index i + nx·(j + ny·k): 0 at the sites,
- *   +Infinity elsewhere. Overwritten with the squared distance (mm²) to the nearest site
- *   (+Infinity everywhere when there is no site).
+ *   +Infinity elsewhere (any finite non-negative value is allowed and acts as an offset).
+ *   Overwritten with the squared distance (mm²) to the nearest site (+Infinity everywhere when
+ *   there is no site).
  * @param dims box size [nx, ny, nz] in voxels
  * @param spacingMm [sx, sy, sz] mm between voxel centres
  */
 export function squaredEdtInPlace(buf: Float64Array, dims: readonly number[], spacingMm: readonly number[]): void {
   const [nx, ny, nz] = dims;
   const maxN = Math.max(nx, ny, nz);
-  const f = new Float64Array(maxN);
+  const f = new Float64Array(BLOCK * maxN);
   const d = new Float64Array(maxN);
   const v = new Int32Array(maxN);
   const z = new Float64Array(maxN + 1);
 
-  // Axis 0: rows are contiguous.
+  // Axis 0: rows are contiguous. Rows whose sites are all 0 (the usual binary case) need only
+  // the nearest site on each side.
   const sx = spacingMm[0];
-  for (let row = 0, base = 0; row < ny * nz; row++, base += nx) {
+  for (let base = 0, end = nx * ny * nz; base < end; base += nx) {
     let any = false;
+    let binary = true;
     for (let i = 0; i < nx; i++) {
       const val = buf[base + i];
-      f[i] = val;
-      if (val !== Infinity) any = true;
-    }
-    if (!any) continue;
-    envelope1d(f, d, v, z, nx, sx);
-    for (let i = 0; i < nx; i++) buf[base + i] = d[i];
-  }
-  // Axis 1: stride nx.
-  const sy = spacingMm[1];
-  for (let k = 0; k < nz; k++) {
-    for (let i = 0; i < nx; i++) {
-      const base = i + nx * ny * k;
-      let any = false;
-      for (let j = 0, p = base; j < ny; j++, p += nx) {
-        const val = buf[p];
-        f[j] = val;
-        if (val !== Infinity) any = true;
+      if (val !== Infinity) {
+        any = true;
+        if (val !== 0) binary = false;
       }
-      if (!any) continue;
-      envelope1d(f, d, v, z, ny, sy);
-      for (let j = 0, p = base; j < ny; j++, p += nx) buf[p] = d[j];
-    }
-  }
-  // Axis 2: stride nx·ny.
-  const sz = spacingMm[2];
-  const plane = nx * ny;
-  for (let p0 = 0; p0 < plane; p0++) {
-    let any = false;
-    for (let k = 0, p = p0; k < nz; k++, p += plane) {
-      const val = buf[p];
-      f[k] = val;
-      if (val !== Infinity) any = true;
     }
     if (!any) continue;
-    envelope1d(f, d, v, z, nz, sz);
-    for (let k = 0, p = p0; k < nz; k++, p += plane) buf[p] = d[k];
+    if (binary) {
+      nearestSiteRow(buf, base, nx, sx);
+    } else {
+      for (let i = 0; i < nx; i++) f[i] = buf[base + i];
+      envelope1d(f, 0, d, v, z, nx, sx);
+      for (let i = 0; i < nx; i++) buf[base + i] = d[i];
+    }
+  }
+  // Axis 1 (stride nx) and axis 2 (stride nx·ny), BLOCK adjacent lines at a time.
+  const plane = nx * ny;
+  for (let k = 0; k < nz; k++) stridedPass(buf, k * plane, nx, ny, nx, spacingMm[1], f, d, v, z);
+  stridedPass(buf, 0, plane, nz, plane, spacingMm[2], f, d, v, z);
+}
+
+const BLOCK = 16;
+
+/**
+ * Run the 1D transform along lines start + p + n·stride (n < len) for p in [0, count).
+ */
+function stridedPass(
+  buf: Float64Array, start: number, count: number, len: number, stride: number, s: number,
+  f: Float64Array, d: Float64Array, v: Int32Array, z: Float64Array,
+): void {
+  for (let p0 = 0; p0 < count; p0 += BLOCK) {
+    const w = Math.min(BLOCK, count - p0);
+    // Gather: f[b·len + n] = buf[start + p0 + b + n·stride]; contiguous reads of w values.
+    let anyMask = 0;
+    for (let n = 0; n < len; n++) {
+      const row = start + p0 + n * stride;
+      for (let b = 0; b < w; b++) {
+        const val = buf[row + b];
+        f[b * len + n] = val;
+        if (val !== Infinity) anyMask |= 1 << b;
+      }
+    }
+    if (anyMask === 0) continue;
+    for (let b = 0; b < w; b++) {
+      if ((anyMask & (1 << b)) === 0) continue;
+      envelope1d(f, b * len, d, v, z, len, s);
+      for (let n = 0; n < len; n++) f[b * len + n] = d[n];
+    }
+    for (let n = 0; n < len; n++) {
+      const row = start + p0 + n * stride;
+      for (let b = 0; b < w; b++) buf[row + b] = f[b * len + n];
+    }
+  }
+}
+
+/** Squared distance along one contiguous row to the nearest zero entry (sites are all 0). */
+function nearestSiteRow(buf: Float64Array, base: number, n: number, s: number): void {
+  // Forward: distance to the last site at or before i; backward: take the nearer one.
+  let last = -1;
+  for (let i = 0; i < n; i++) {
+    if (buf[base + i] === 0) last = i;
+    else if (last >= 0) {
+      const dx = (i - last) * s;
+      buf[base + i] = dx * dx;
+    }
+  }
+  let next = -1;
+  for (let i = n - 1; i >= 0; i--) {
+    const val = buf[base + i];
+    if (val === 0) next = i;
+    else if (next >= 0) {
+      const dx = (next - i) * s;
+      const dd = dx * dx;
+      if (dd < val) buf[base + i] = dd;
+    }
   }
 }
 
 /**
- * d[q] = min_p ((q − p)·s)² + f[p] over the finite f[p] (Felzenszwalb–Huttenlocher 1D pass).
+ * d[q] = min_p ((q − p)·s)² + f[off + p] over the finite f (Felzenszwalb–Huttenlocher 1D pass).
  * Leaves d all +Infinity when every f is infinite.
  */
-function envelope1d(f: Float64Array, d: Float64Array, v: Int32Array, z: Float64Array, n: number, s: number): void {
+function envelope1d(f: Float64Array, off: number, d: Float64Array, v: Int32Array, z: Float64Array, n: number, s: number): void {
   let k = -1;
   for (let q = 0; q < n; q++) {
-    const fq = f[q];
+    const fq = f[off + q];
     if (fq === Infinity) continue;
     const xq = q * s;
     const hq = fq + xq * xq;
@@ -87,7 +131,7 @@ function envelope1d(f: Float64Array, d: Float64Array, v: Int32Array, z: Float64A
     for (;;) {
       const p = v[k];
       const xp = p * s;
-      sInt = (hq - (f[p] + xp * xp)) / (2 * (xq - xp));
+      sInt = (hq - (f[off + p] + xp * xp)) / (2 * (xq - xp));
       if (sInt <= z[k] && k > 0) {
         k--;
         continue;
@@ -95,9 +139,8 @@ function envelope1d(f: Float64Array, d: Float64Array, v: Int32Array, z: Float64A
       break;
     }
     if (sInt <= z[k]) {
-      // k == 0 and the new parabola dominates everywhere: replace.
+      // Only possible for k = 0 with z[0] = −∞ and an infinite intersection: replace.
       v[0] = q;
-      z[0] = -Infinity;
       z[1] = Infinity;
       continue;
     }
@@ -116,6 +159,6 @@ function envelope1d(f: Float64Array, d: Float64Array, v: Int32Array, z: Float64A
     while (z[j + 1] < xq) j++;
     const p = v[j];
     const dx = (q - p) * s;
-    d[q] = dx * dx + f[p];
+    d[q] = dx * dx + f[off + p];
   }
 }

@@ -1,5 +1,5 @@
 import { indexToPatientMm, voxelVolumeCc, type Grid, type Vec3 } from '@/lib/core/volume';
-import { boundingBox, type IndexBox } from './bbox';
+import type { IndexBox } from './bbox';
 import type { NullReason } from './errors';
 import { validateMaskPair } from './validate';
 
@@ -47,7 +47,7 @@ export function emptinessReason(referenceVoxels: number, testVoxels: number): Nu
 
 /**
  * Overlap of two binary masks on the same grid (any non-zero voxel is inside).
- * One pass over both arrays, restricted to the union bounding box.
+ * One pass over both arrays (all-zero rows skipped word-wise); also returns both bounding boxes.
  * Centroids are voxel-centre means mapped through the grid's origin, direction and spacing.
  * @param reference physician mask, Uint8Array of nx·ny·nz
  * @param test machine mask, same shape
@@ -56,35 +56,56 @@ export function emptinessReason(referenceVoxels: number, testVoxels: number): Nu
  */
 export function computeOverlap(reference: Uint8Array, test: Uint8Array, grid: Grid): OverlapResult {
   validateMaskPair(reference, test, grid);
-  const [nx, ny] = grid.dims;
-  const referenceBox = boundingBox(grid.dims, reference);
-  const testBox = boundingBox(grid.dims, test);
+  const [nx, ny, nz] = grid.dims;
   let nr = 0, nt = 0, tp = 0;
   let rx = 0, ry = 0, rz = 0, tx = 0, ty = 0, tz = 0;
-  const boxes = [referenceBox, testBox].filter((b): b is IndexBox => b !== null);
-  if (boxes.length) {
-    const lo = [0, 1, 2].map((a) => Math.min(...boxes.map((b) => b.lo[a])));
-    const hi = [0, 1, 2].map((a) => Math.max(...boxes.map((b) => b.hi[a])));
-    for (let k = lo[2]; k <= hi[2]; k++) {
-      for (let j = lo[1]; j <= hi[1]; j++) {
-        const row = nx * (j + ny * k);
-        // Per-row counts keep the inner loop to integer adds; sums of i are exact in doubles.
-        let rRow = 0, tRow = 0, rI = 0, tI = 0, tpRow = 0;
-        for (let i = lo[0]; i <= hi[0]; i++) {
-          const r = reference[row + i] !== 0 ? 1 : 0;
-          const t = test[row + i] !== 0 ? 1 : 0;
-          rRow += r;
-          tRow += t;
-          tpRow += r & t;
-          rI += r * i;
-          tI += t * i;
-        }
-        nr += rRow; nt += tRow; tp += tpRow;
-        rx += rI; ry += rRow * j; rz += rRow * k;
-        tx += tI; ty += tRow * j; tz += tRow * k;
+  const rLo = [nx, ny, nz], rHi = [-1, -1, -1], tLo = [nx, ny, nz], tHi = [-1, -1, -1];
+  // Whole-row skipping through 32-bit views when rows are word-aligned (nx % 4 == 0).
+  const words = nx % 4 === 0 && reference.byteOffset % 4 === 0 && test.byteOffset % 4 === 0;
+  const r32 = words ? new Uint32Array(reference.buffer, reference.byteOffset, reference.length >> 2) : null;
+  const t32 = words ? new Uint32Array(test.buffer, test.byteOffset, test.length >> 2) : null;
+  const rowWords = nx >> 2;
+  for (let k = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      const row = nx * (j + ny * k);
+      if (r32 && t32) {
+        let any = 0;
+        for (let w = row >> 2, end = w + rowWords; w < end; w++) any |= r32[w] | t32[w];
+        if (any === 0) continue;
       }
+      // Per-row counts keep the inner loop to integer adds; sums of i are exact in doubles.
+      let rRow = 0, tRow = 0, rI = 0, tI = 0, tpRow = 0;
+      let rFirst = -1, rLast = -1, tFirst = -1, tLast = -1;
+      for (let i = 0; i < nx; i++) {
+        const r = reference[row + i] !== 0 ? 1 : 0;
+        const t = test[row + i] !== 0 ? 1 : 0;
+        if (r) {
+          if (rFirst < 0) rFirst = i;
+          rLast = i;
+          rRow++;
+          rI += i;
+          tpRow += t;
+        }
+        if (t) {
+          if (tFirst < 0) tFirst = i;
+          tLast = i;
+          tRow++;
+          tI += i;
+        }
+      }
+      if (rRow) {
+        nr += rRow; rx += rI; ry += rRow * j; rz += rRow * k;
+        extend(rLo, rHi, rFirst, rLast, j, k);
+      }
+      if (tRow) {
+        nt += tRow; tx += tI; ty += tRow * j; tz += tRow * k;
+        extend(tLo, tHi, tFirst, tLast, j, k);
+      }
+      tp += tpRow;
     }
   }
+  const referenceBox: IndexBox | null = nr ? { lo: rLo as Vec3, hi: rHi as Vec3 } : null;
+  const testBox: IndexBox | null = nt ? { lo: tLo as Vec3, hi: tHi as Vec3 } : null;
   const vcc = voxelVolumeCc(grid);
   const fp = nt - tp;
   const fn = nr - tp;
@@ -138,4 +159,13 @@ export function computeOverlap(reference: Uint8Array, test: Uint8Array, grid: Gr
     referenceBox,
     testBox,
   };
+}
+
+function extend(lo: number[], hi: number[], first: number, last: number, j: number, k: number): void {
+  if (first < lo[0]) lo[0] = first;
+  if (last > hi[0]) hi[0] = last;
+  if (j < lo[1]) lo[1] = j;
+  if (j > hi[1]) hi[1] = j;
+  if (k < lo[2]) lo[2] = k;
+  if (k > hi[2]) hi[2] = k;
 }

@@ -187,16 +187,42 @@ function borderList(codes: Uint8Array): Int32Array {
   return out;
 }
 
-/** Sort (distance, area) pairs by distance then area, as surface-distance's sorted(zip(...)). */
-function sortPairs(dist: Float64Array, area: Float64Array): void {
+/**
+ * Sort (distance, area) pairs by distance then area, as surface-distance's sorted(zip(...)).
+ * Areas take at most 256 values (one per neighbourhood code), so each pair is encoded as the
+ * integer (distance rank)·256 + (area rank) and the keys are sorted natively; equal keys are
+ * equal pairs, so the decoded sequence is exactly the tuple sort.
+ */
+function sortPairs(dist: Float64Array, codes: Uint8Array, table: Float64Array): Float64Array {
   const n = dist.length;
-  const idx = new Uint32Array(n);
-  for (let q = 0; q < n; q++) idx[q] = q;
-  idx.sort((x, y) => dist[x] - dist[y] || area[x] - area[y]);
-  const d2 = Float64Array.from(idx, (q) => dist[q]);
-  const a2 = Float64Array.from(idx, (q) => area[q]);
-  dist.set(d2);
-  area.set(a2);
+  const unique = dist.slice().sort();
+  let m = 0;
+  for (let q = 0; q < n; q++) if (q === 0 || unique[q] !== unique[m - 1]) unique[m++] = unique[q];
+  // Rank the table's distinct areas.
+  const areas = Float64Array.from(new Set(table)).sort();
+  const areaRank = new Uint32Array(256);
+  for (let c = 0; c < 256; c++) areaRank[c] = lowerBound(areas, areas.length, table[c]);
+  const keys = new Float64Array(n);
+  for (let q = 0; q < n; q++) keys[q] = lowerBound(unique, m, dist[q]) * 256 + areaRank[codes[q]];
+  keys.sort();
+  const sortedAreas = new Float64Array(n);
+  for (let q = 0; q < n; q++) {
+    const key = keys[q];
+    const dr = Math.floor(key / 256);
+    dist[q] = unique[dr];
+    sortedAreas[q] = areas[key - dr * 256];
+  }
+  return sortedAreas;
+}
+
+function lowerBound(a: Float64Array, n: number, x: number): number {
+  let lo = 0, hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function surfelDistances(reference: Uint8Array, test: Uint8Array, grid: Grid, box: IndexBox, empty: NullReason | null): SurfaceDistances {
@@ -209,9 +235,13 @@ function surfelDistances(reference: Uint8Array, test: Uint8Array, grid: Grid, bo
   const buf = new Float64Array(cdims[0] * cdims[1] * cdims[2]);
   const referenceToTestMm = directed(buf, cdims, grid.spacingMm, tb, rb);
   const testToReferenceMm = directed(buf, cdims, grid.spacingMm, rb, tb);
-  const referenceAreasMm2 = Float64Array.from(rb, (q) => table[rc[q]]);
-  const testAreasMm2 = Float64Array.from(tb, (q) => table[tc[q]]);
-  sortPairs(referenceToTestMm, referenceAreasMm2);
-  sortPairs(testToReferenceMm, testAreasMm2);
+  const referenceAreasMm2 = sortPairs(referenceToTestMm, gather(rc, rb), table);
+  const testAreasMm2 = sortPairs(testToReferenceMm, gather(tc, tb), table);
   return { sampling: 'surfel', referenceToTestMm, testToReferenceMm, referenceAreasMm2, testAreasMm2, empty };
+}
+
+function gather(codes: Uint8Array, at: Int32Array): Uint8Array {
+  const out = new Uint8Array(at.length);
+  for (let q = 0; q < at.length; q++) out[q] = codes[at[q]];
+  return out;
 }
