@@ -1,0 +1,86 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expectAllRel, FIXTURES, loadFixture } from './helpers';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const CLI = join(ROOT, 'cli', 'iseg-qa.mjs');
+const CSV = (name: string) => join(FIXTURES, 'cli', name);
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, 'survival', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+// CSVs: Rscript tests/reference/survival/cli-csv.R (ovarian; competing.R's second simulated case)
+describe('iseg-qa survival (spawned CLI)', () => {
+  it('cox --json on ovarian matches coxph(Surv(futime, fustat) ~ age + resid.ds + rx, ovarian)', () => {
+    const r = cli('cox', '--csv', CSV('ovarian.csv'), '--time', 'futime', '--event', 'fustat', '--covariates', 'age,resid_ds,rx', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const R = loadFixture('cox.json').cases.find((c: any) => c.name === 'ovarian efron');
+    expect(out.coefficients.map((c: any) => c.name)).toEqual(['age', 'resid_ds', 'rx']);
+    expectAllRel(out.coefficients.map((c: any) => c.coef), R.coef, 1e-6, 0, 'coef');
+    expectAllRel(out.coefficients.map((c: any) => c.se), R.se, 1e-6, 0, 'se');
+    expectAllRel(out.loglik, R.loglik, 1e-9, 0, 'loglik');
+    expect(out.converged).toBe(true);
+    expect(out.warnings.map((w: any) => w.code)).toContain('FEW_EVENTS_PER_COVARIATE');
+  });
+
+  it('cox with a categorical covariate and breslow ties prints a readable table', () => {
+    const r = cli('cox', '--csv', CSV('ovarian.csv'), '--time', 'futime', '--event', 'fustat', '--covariates', 'age,ecog', '--categorical', 'ecog', '--reference', 'ecog=ecog1', '--ties', 'breslow');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Cox proportional hazards \(breslow ties\): n = 26, events = 12/);
+    expect(r.stdout).toMatch(/^ecogecog2 /m);
+    expect(r.stdout).toMatch(/Likelihood ratio test/);
+  });
+
+  it('km --group --json gives curves and the log-rank test (survdiff(Surv(futime, fustat) ~ rx, ovarian))', () => {
+    const r = cli('km', '--csv', CSV('ovarian.csv'), '--time', 'futime', '--event', 'fustat', '--group', 'rx', '--times', '0,365', '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const R = loadFixture('km.json').logrank.find((c: any) => c.name === 'ovarian by rx');
+    expect(out.logrank.groups).toEqual(R.groups);
+    expectAllRel(out.logrank.expected, R.exp, 1e-10, 0, 'expected');
+    expectAllRel([out.logrank.chisq], [R.chisq], 1e-9, 0, 'chisq');
+    expect(out.curves.map((c: any) => c.n)).toEqual(R.n);
+    expect(out.curves[0].atRisk[0].nRisk).toBe(13);
+  });
+
+  it('cif --group --covariates --json matches cuminc Tests and crr', () => {
+    const r = cli('cif', '--csv', CSV('competing.csv'), '--time', 'time', '--status', 'status', '--group', 'group', '--covariates', 'x1,x2', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const R = loadFixture('competing.json').cases[1];
+    expectAllRel(out.grayTest.map((t: any) => t.stat), R.tests.stat, 1e-8, 0, 'Gray stat');
+    expectAllRel(out.fineGray.coefficients.map((c: any) => c.coef), R.crr.coef, 1e-6, 0, 'crr coef');
+    expectAllRel(out.fineGray.coefficients.map((c: any) => c.se), R.crr.se, 1e-6, 0, 'crr se');
+    const a1 = out.curves.find((c: any) => c.group === 'A' && c.cause === 1);
+    const ra1 = R.curves.find((c: any) => c.group === 'A' && c.cause === 1);
+    expectAllRel(a1.est, ra1.est, 1e-10, 0, 'cuminc est');
+  });
+
+  const bad: [string, string[], RegExp][] = [
+    ['missing column (lists available)', ['cox', '--csv', CSV('ovarian.csv'), '--time', 'futime', '--event', 'dead', '--covariates', 'age'], /event column "dead" is not in .*available columns: futime, fustat, age, resid_ds, rx, ecog/],
+    ['non-numeric value', ['cox', '--csv', CSV('non-numeric.csv'), '--time', 'time', '--event', 'event', '--covariates', 'age'], /Column "age" row 2 \(line 3\) has "abc", which is not a number/],
+    ['negative time', ['km', '--csv', CSV('negative-time.csv'), '--time', 'time', '--event', 'event'], /Time column "time" row 2 \(line 3\) is -3/],
+    ['NaN time', ['km', '--csv', CSV('nan-time.csv'), '--time', 'time', '--event', 'event'], /Column "time" row 2 \(line 3\) has "NaN"/],
+    ['event not 0/1', ['km', '--csv', CSV('bad-event.csv'), '--time', 'time', '--event', 'event'], /Event column "event" row 2 \(line 3\) is 2/],
+    ['status outside 0/1/2', ['cif', '--csv', CSV('bad-status.csv'), '--time', 'time', '--status', 'status'], /Status column "status" row 2 \(line 3\) is 3/],
+    ['empty file', ['km', '--csv', CSV('empty.csv'), '--time', 'time', '--event', 'event'], /is empty/],
+    ['missing file', ['km', '--csv', CSV('nope.csv'), '--time', 'time', '--event', 'event'], /Cannot read CSV file .*ENOENT/],
+    ['bad --ties', ['cox', '--csv', CSV('ovarian.csv'), '--time', 'futime', '--event', 'fustat', '--covariates', 'age', '--ties', 'exact'], /--ties must be efron or breslow/],
+    ['constant covariate', ['cox', '--csv', CSV('constant.csv'), '--time', 'time', '--event', 'event', '--covariates', 'age'], /Covariate "age" has the same value \(60\) for every subject/],
+  ];
+  for (const [what, args, msg] of bad) {
+    it(`bad input: ${what} → exit 2 with one line on stderr`, () => {
+      const r = cli(...args);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(msg);
+    });
+  }
+});
