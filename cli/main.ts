@@ -5,35 +5,42 @@
  */
 import { CliError } from './output';
 
+type CommandModule = { run: (argv: string[]) => Promise<number> };
+
+// Resolved at run time so that a command still being built does not break the others.
+function loadCommand(name: string): Promise<CommandModule> {
+  return import(`./commands/${name}.ts`) as Promise<CommandModule>;
+}
+
 interface CommandEntry {
   summary: string;
-  load: () => Promise<{ run: (argv: string[]) => Promise<number> }>;
+  load: () => Promise<CommandModule>;
 }
 
 const COMMANDS: Record<string, CommandEntry> = {
   doctor: {
     summary: 'check the database, migrations, model files and the execution provider',
-    load: () => import('./commands/doctor'),
+    load: () => loadCommand('doctor'),
   },
   metrics: {
     summary: 'overlap and surface metrics between two NIfTI masks',
-    load: () => import('./commands/metrics'),
+    load: () => loadCommand('metrics'),
   },
   dicom: {
     summary: 'dicom inspect DIR | dicom rasterize DIR --roi NAME --out MASK.nii.gz',
-    load: () => import('./commands/dicom'),
+    load: () => loadCommand('dicom'),
   },
   survival: {
     summary: 'survival cox|km|cif --csv F …',
-    load: () => import('./commands/survival'),
+    load: () => loadCommand('survival'),
   },
   import: {
     summary: 'import DIR: bulk import DICOM or NIfTI studies into the database',
-    load: () => import('./commands/import'),
+    load: () => loadCommand('import'),
   },
   segment: {
     summary: 'segment --ct DIR|CT.nii.gz --out MASK.nii.gz [--model NAME]',
-    load: () => import('./commands/segment'),
+    load: () => loadCommand('segment'),
   },
 };
 

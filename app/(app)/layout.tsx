@@ -1,0 +1,25 @@
+import Link from 'next/link';
+import { requireCaller } from '@/lib/server/auth/get-caller';
+import { SignOutButton } from '@/components/sign-out-button';
+
+export const dynamic = 'force-dynamic';
+
+export default async function AppLayout({ children }: { children: React.ReactNode }) {
+  const caller = await requireCaller();
+  return (
+    <>
+      <header className="top">
+        <Link className="brand" href="/">
+          iSeg QA
+        </Link>
+        <Link href="/">Cohort</Link>
+        <span className="spacer" />
+        <span data-testid="who">
+          {caller.name} · {caller.role.toLowerCase()}
+        </span>
+        <SignOutButton />
+      </header>
+      <main>{children}</main>
+    </>
+  );
+}

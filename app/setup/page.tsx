@@ -1,0 +1,59 @@
+import { redirect } from 'next/navigation';
+import { db } from '@/lib/server/db/client';
+import { completeSetup, setupPending } from '@/lib/server/users/ensure-first-admin';
+import { AppError } from '@/lib/server/errors';
+
+export const dynamic = 'force-dynamic';
+
+async function setupAction(formData: FormData) {
+  'use server';
+  let error: string | null = null;
+  try {
+    await completeSetup(db(), {
+      token: String(formData.get('token') ?? ''),
+      email: String(formData.get('email') ?? ''),
+      name: String(formData.get('name') ?? ''),
+      password: String(formData.get('password') ?? ''),
+    });
+  } catch (e) {
+    error = e instanceof AppError ? e.message : 'Setup failed; see the server log.';
+  }
+  redirect(error ? `/setup?error=${encodeURIComponent(error)}` : '/login');
+}
+
+export default async function SetupPage({ searchParams }: { searchParams: Promise<{ error?: string; token?: string }> }) {
+  const { error, token } = await searchParams;
+  if (!(await setupPending(db()))) redirect('/login');
+  return (
+    <div className="login-wrap">
+      <div className="card" style={{ minWidth: 380 }}>
+        <h1 style={{ marginTop: 0 }}>Create the first administrator</h1>
+        <p className="muted">Paste the one-time setup token that <code>npm start</code> printed.</p>
+        <form className="stack" action={setupAction}>
+          <label>
+            Setup token
+            <input name="token" required defaultValue={token ?? ''} autoComplete="off" />
+          </label>
+          <label>
+            Email
+            <input name="email" type="email" required />
+          </label>
+          <label>
+            Name
+            <input name="name" required />
+          </label>
+          <label>
+            Password (at least 10 characters)
+            <input name="password" type="password" minLength={10} required autoComplete="new-password" />
+          </label>
+          <button type="submit">Create administrator</button>
+          {error && (
+            <p role="alert" className="error">
+              {error}
+            </p>
+          )}
+        </form>
+      </div>
+    </div>
+  );
+}

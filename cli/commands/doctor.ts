@@ -1,0 +1,116 @@
+/**
+ * `iseg-qa doctor [--json]`: checks configuration, the database and its migrations, the job
+ * queue and live workers, the model files and the execution provider, and says what is wrong.
+ * Exit 0 when every check passes, 1 otherwise.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { parseEnv, type Env } from '../../lib/server/env';
+import { resolveDatabaseUrl } from '../../lib/server/db/resolve-database-url';
+import { readMigrations } from '../../lib/server/db/migrate';
+import { BOSS_SCHEMA } from '../../lib/server/jobs/boss';
+import { checkExecutionProvider } from '../../lib/inference/check-execution-provider';
+import { printJson } from '../output';
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+async function databaseChecks(env: Env): Promise<Check[]> {
+  const url = resolveDatabaseUrl(env);
+  if (!url) {
+    return [{ name: 'database', ok: false, detail: 'DATABASE_URL is not set and no embedded database exists yet: run `npm start` once, or set DATABASE_URL.' }];
+  }
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+  } catch (e) {
+    const where = env.DATABASE_URL ? 'DATABASE_URL' : `the embedded Postgres on port ${env.ISEG_PG_PORT} (is \`npm start\` running?)`;
+    return [{ name: 'database', ok: false, detail: `cannot connect to ${where}: ${(e as Error).message}` }];
+  }
+  const checks: Check[] = [];
+  try {
+    const v = await client.query<{ server_version: string }>('SHOW server_version');
+    checks.push({ name: 'database', ok: true, detail: `PostgreSQL ${v.rows[0].server_version} reachable` });
+    const files = readMigrations();
+    const has = await client.query(`SELECT to_regclass('public._prisma_migrations') AS t`);
+    const applied = has.rows[0].t
+      ? (await client.query<{ migration_name: string; checksum: string }>('SELECT migration_name, checksum FROM "_prisma_migrations" WHERE finished_at IS NOT NULL')).rows
+      : [];
+    const appliedMap = new Map(applied.map((r) => [r.migration_name, r.checksum]));
+    const pending = files.filter((f) => !appliedMap.has(f.name)).map((f) => f.name);
+    const changed = files.filter((f) => appliedMap.has(f.name) && appliedMap.get(f.name) !== f.checksum).map((f) => f.name);
+    const unknown = [...appliedMap.keys()].filter((n) => !files.some((f) => f.name === n));
+    const problems = [
+      pending.length ? `${pending.length} pending (${pending.join(', ')}): \`npm start\` applies them` : '',
+      changed.length ? `changed after being applied: ${changed.join(', ')}` : '',
+      unknown.length ? `applied by a newer version: ${unknown.join(', ')}` : '',
+    ].filter(Boolean);
+    checks.push({ name: 'migrations', ok: problems.length === 0, detail: problems.length ? problems.join('; ') : `${files.length} applied` });
+    const boss = await client.query(`SELECT to_regclass('${BOSS_SCHEMA}.job') AS t`);
+    checks.push({ name: 'job queue', ok: !!boss.rows[0].t, detail: boss.rows[0].t ? 'pg-boss schema installed' : 'pg-boss schema missing: `npm start` installs it' });
+    if (has.rows[0].t) {
+      const workers = await client.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM "WorkerInstance" WHERE "stoppedAt" IS NULL AND "lastSeenAt" > now() - interval '30 seconds'`,
+      );
+      const n = workers.rows[0].n;
+      checks.push({ name: 'workers', ok: n > 0, detail: n > 0 ? `${n} live worker(s)` : 'no live worker: start one with `npm run worker` (or `npm start`)' });
+    }
+  } finally {
+    await client.end();
+  }
+  return checks;
+}
+
+function modelCheck(env: Env): { check: Check; modelPath?: string } {
+  const dir = path.resolve('models', env.ISEG_MODEL);
+  const manifestPath = path.join(dir, 'manifest.json');
+  if (!fs.existsSync(manifestPath)) {
+    return { check: { name: 'model', ok: false, detail: `no model "${env.ISEG_MODEL}": ${path.relative(process.cwd(), manifestPath)} is missing (set ISEG_MODEL, or add the model folder)` } };
+  }
+  let manifest: { sha256?: string; file?: string; name?: string; version?: string };
+  try {
+    manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
+  } catch (e) {
+    return { check: { name: 'model', ok: false, detail: `${manifestPath} is not valid JSON: ${(e as Error).message}` } };
+  }
+  const modelPath = path.join(dir, manifest.file ?? 'model.onnx');
+  if (!fs.existsSync(modelPath)) return { check: { name: 'model', ok: false, detail: `${modelPath} is missing` } };
+  const sha = createHash('sha256').update(fs.readFileSync(modelPath)).digest('hex');
+  if (manifest.sha256 !== sha) {
+    return { check: { name: 'model', ok: false, detail: `${modelPath} has sha256 ${sha} but the manifest says ${manifest.sha256}: the file was changed or truncated` } };
+  }
+  return { check: { name: 'model', ok: true, detail: `${manifest.name ?? env.ISEG_MODEL} ${manifest.version ?? ''} (sha256 ${sha.slice(0, 12)}…)` }, modelPath };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, help: { type: 'boolean' } } });
+  if (values.help) {
+    console.log('Usage: iseg-qa doctor [--json]\nChecks configuration, database, migrations, job queue, workers, model files and execution provider.');
+    return 0;
+  }
+  const checks: Check[] = [];
+  let env: Env | undefined;
+  try {
+    env = parseEnv();
+    checks.push({ name: 'configuration', ok: true, detail: 'environment variables valid' });
+  } catch (e) {
+    checks.push({ name: 'configuration', ok: false, detail: (e as Error).message });
+  }
+  if (env) {
+    checks.push(...(await databaseChecks(env)));
+    const { check, modelPath } = modelCheck(env);
+    checks.push(check);
+    const ep = await checkExecutionProvider({ provider: env.ISEG_EXECUTION_PROVIDER, modelPath });
+    checks.push({ name: `execution provider (${env.ISEG_EXECUTION_PROVIDER})`, ...ep });
+  }
+  const ok = checks.every((c) => c.ok);
+  if (values.json) printJson({ ok, checks });
+  else for (const c of checks) console.log(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(28)} ${c.detail}`);
+  return ok ? 0 : 1;
+}

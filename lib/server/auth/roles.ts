@@ -1,0 +1,54 @@
+/**
+ * Who may do what (DESIGN.md, security model). One declarative table; every data-access
+ * function checks it through `authorize`, so a page or route cannot forget.
+ */
+import { AppError } from '../errors';
+
+export const ROLES = ['ADMIN', 'PHYSICIST', 'RESEARCHER', 'REVIEWER'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Caller {
+  userId: string;
+  email: string;
+  name: string;
+  role: Role;
+  /** Client address, for the audit log. */
+  ip?: string;
+  userAgent?: string;
+}
+
+export const PERMISSIONS = {
+  /** Cohort-level aggregate numbers (no identifiers). */
+  'cohort:view': ['ADMIN', 'PHYSICIST', 'RESEARCHER', 'REVIEWER'],
+  /** Names, MRNs, birth dates, real DICOM UIDs. Researchers see pseudonyms only. */
+  'identifiers:view': ['PHYSICIST'],
+  'studies:view': ['ADMIN', 'PHYSICIST', 'RESEARCHER', 'REVIEWER'],
+  'studies:import': ['ADMIN', 'PHYSICIST'],
+  'jobs:view': ['ADMIN', 'PHYSICIST'],
+  'jobs:enqueue': ['ADMIN', 'PHYSICIST'],
+  'outcomes:view': ['ADMIN', 'PHYSICIST', 'RESEARCHER'],
+  'review:view': ['ADMIN', 'PHYSICIST', 'REVIEWER'],
+  'review:decide': ['PHYSICIST', 'REVIEWER'],
+  'users:manage': ['ADMIN'],
+  'models:manage': ['ADMIN'],
+  'audit:view': ['ADMIN'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+export function can(role: Role, permission: Permission): boolean {
+  return (PERMISSIONS[permission] as readonly Role[]).includes(role);
+}
+
+/** Throws UNAUTHORIZED without a caller and FORBIDDEN when the role lacks the permission. */
+export function authorize(caller: Caller | null | undefined, permission: Permission): Caller {
+  if (!caller) throw new AppError('UNAUTHORIZED', 'Sign in first.');
+  if (!can(caller.role, permission)) {
+    throw new AppError('FORBIDDEN', `The ${caller.role.toLowerCase()} role may not ${permission.replace(':', ' ')}.`);
+  }
+  return caller;
+}
+
+export function isRole(v: unknown): v is Role {
+  return typeof v === 'string' && (ROLES as readonly string[]).includes(v);
+}

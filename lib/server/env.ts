@@ -1,0 +1,72 @@
+/**
+ * Process configuration, read and validated once with zod (CONVENTIONS.md item 15).
+ * A bad value stops the process with a message naming the variable.
+ */
+import { z } from 'zod';
+import path from 'node:path';
+
+const optionalNonEmpty = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+const EnvSchema = z.object({
+  DATABASE_URL: optionalNonEmpty.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must start with postgresql:// (for example postgresql://user:pass@host:5432/iseg)')
+      .optional(),
+  ),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  HOSTNAME: z.string().default('127.0.0.1'),
+  ISEG_DATA_DIR: z.string().default('.data'),
+  ISEG_VOLUME_DIR: optionalNonEmpty,
+  ISEG_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+  ISEG_EXECUTION_PROVIDER: z.enum(['cpu', 'cuda', 'webgpu']).default('cpu'),
+  ISEG_MODEL: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be a model folder name under models/').default('demo'),
+  ISEG_ADMIN_EMAIL: optionalNonEmpty.pipe(z.email().optional()),
+  ISEG_ADMIN_PASSWORD: optionalNonEmpty.pipe(
+    z.string().min(10, 'must be at least 10 characters').optional(),
+  ),
+  ISEG_SEED_DEMO: z.enum(['0', '1']).default('1'),
+  ISEG_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  NEXTAUTH_SECRET: optionalNonEmpty.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  NEXTAUTH_URL: optionalNonEmpty.pipe(z.url().optional()),
+});
+
+export type Env = z.infer<typeof EnvSchema> & {
+  /** Absolute data directory. */
+  dataDir: string;
+  /** Absolute volume-store directory. */
+  volumeDir: string;
+};
+
+export class ConfigError extends Error {
+  readonly code = 'INVALID_CONFIG';
+}
+
+/** Parses `source` (default: process.env); throws ConfigError naming every bad variable. */
+export function parseEnv(source: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Env {
+  const result = EnvSchema.safeParse(source);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => {
+      const name = String(i.path[0] ?? '?');
+      return `${name}=${JSON.stringify(source[name] ?? '')}: ${i.message}`;
+    });
+    throw new ConfigError(`Invalid environment variable${lines.length > 1 ? 's' : ''}: ${lines.join('; ')}`);
+  }
+  const env = result.data;
+  const dataDir = path.resolve(cwd, env.ISEG_DATA_DIR);
+  return {
+    ...env,
+    dataDir,
+    volumeDir: path.resolve(cwd, env.ISEG_VOLUME_DIR ?? path.join(dataDir, 'volumes')),
+  };
+}
+
+let cached: Env | undefined;
+/** The validated environment of this process (parsed on first use). */
+export function env(): Env {
+  cached ??= parseEnv();
+  return cached;
+}

@@ -1,0 +1,96 @@
+/**
+ * The embedded Postgres: data persists across restarts, and a data directory it cannot use
+ * gives a clear error and is left untouched.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startEmbeddedPostgres } from '../../lib/server/db/embedded-postgres';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'iseg-epg-'));
+  fs.chmodSync(d, 0o755);
+  dirs.push(d);
+  return d;
+}
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+function snapshot(dir: string): string[] {
+  return fs.readdirSync(dir, { recursive: true }).map(String).sort();
+}
+
+describe('embedded Postgres', () => {
+  afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+  it('initialises once, and a second start reuses the data', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const a = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port });
+    let c = new pg.Client({ connectionString: a.url });
+    await c.connect();
+    await c.query('CREATE TABLE kept (v text)');
+    await c.query("INSERT INTO kept VALUES ('still here')");
+    await c.end();
+    await a.stop();
+    const b = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port });
+    c = new pg.Client({ connectionString: b.url });
+    await c.connect();
+    const r = await c.query('SELECT v FROM kept');
+    await c.end();
+    await b.stop();
+    expect(r.rows).toEqual([{ v: 'still here' }]);
+    expect(b.url).toBe(a.url);
+  });
+
+  it('refuses a data directory from another Postgres version, and changes nothing', async () => {
+    const dir = tempDir();
+    const data = path.join(dir, 'pg');
+    fs.mkdirSync(path.join(data, 'global'), { recursive: true });
+    fs.writeFileSync(path.join(data, 'PG_VERSION'), '15\n');
+    fs.writeFileSync(path.join(data, 'global', 'pg_control'), 'x');
+    const before = snapshot(dir);
+    await expect(startEmbeddedPostgres({ dataDir: data, port: await freePort() })).rejects.toMatchObject({
+      code: 'PG_VERSION_MISMATCH',
+      message: expect.stringContaining('PostgreSQL 15'),
+    });
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it('refuses a corrupt cluster (no pg_control) and a non-empty folder that is not a cluster', async () => {
+    const dir = tempDir();
+    const data = path.join(dir, 'pg');
+    fs.mkdirSync(data, { recursive: true });
+    fs.writeFileSync(path.join(data, 'PG_VERSION'), '18\n');
+    await expect(startEmbeddedPostgres({ dataDir: data, port: await freePort() })).rejects.toMatchObject({ code: 'PG_CORRUPT' });
+    expect(fs.readdirSync(data)).toEqual(['PG_VERSION']);
+
+    const other = path.join(tempDir(), 'pg');
+    fs.mkdirSync(other);
+    fs.writeFileSync(path.join(other, 'notes.txt'), 'mine');
+    await expect(startEmbeddedPostgres({ dataDir: other, port: await freePort() })).rejects.toMatchObject({ code: 'PG_CORRUPT' });
+    expect(fs.readFileSync(path.join(other, 'notes.txt'), 'utf8')).toBe('mine');
+  });
+
+  it('says so when its port is taken', async () => {
+    const blocker = net.createServer();
+    const port = await new Promise<number>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as net.AddressInfo).port)));
+    try {
+      await expect(startEmbeddedPostgres({ dataDir: path.join(tempDir(), 'pg'), port })).rejects.toMatchObject({
+        code: 'PG_PORT_IN_USE',
+        message: expect.stringContaining('ISEG_PG_PORT'),
+      });
+    } finally {
+      blocker.close();
+    }
+  });
+});

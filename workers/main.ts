@@ -1,0 +1,88 @@
+/**
+ * The worker process: takes jobs from the pg-boss queues in our Postgres. Run one per core or
+ * machine (`npm run worker`); `npm start` starts one beside the web server.
+ *
+ * - Registers itself in WorkerInstance and heartbeats every HEARTBEAT_MS.
+ * - pg-boss heartbeats each active job; a killed worker's job is retried elsewhere after
+ *   the queue's heartbeatSeconds.
+ * - SIGTERM/SIGINT: stop taking work, let active jobs finish (up to STOP_TIMEOUT_MS), exit.
+ */
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { parseEnv, ConfigError } from '../lib/server/env';
+import { createDb } from '../lib/server/db/client';
+import { resolveDatabaseUrl } from '../lib/server/db/resolve-database-url';
+import { createBoss } from '../lib/server/jobs/boss';
+import { QUEUES } from '../lib/server/jobs/queues';
+import { runCohortSummary } from './tasks/cohort-summary';
+import { runWorkerSelfTest, type WorkerSelfTestData } from './tasks/worker-self-test';
+
+const HEARTBEAT_MS = 5_000;
+const STOP_TIMEOUT_MS = 30_000;
+
+function log(msg: string): void {
+  console.log(`[worker ${process.pid}] ${msg}`);
+}
+
+async function main(): Promise<void> {
+  let env;
+  try {
+    env = parseEnv();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`[worker] ${e.message}`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const databaseUrl = resolveDatabaseUrl(env);
+  if (!databaseUrl) {
+    console.error('[worker] No database: set DATABASE_URL, or start `npm start` first so the embedded Postgres exists.');
+    process.exit(2);
+  }
+  const db = createDb(databaseUrl);
+  const workerId = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const abort = new AbortController();
+
+  const boss = await createBoss({ databaseUrl, worker: true });
+  await db.workerInstance.create({
+    data: { id: workerId, host: os.hostname(), pid: process.pid, provider: env.ISEG_EXECUTION_PROVIDER, concurrency: env.ISEG_WORKER_CONCURRENCY },
+  });
+  const heartbeat = setInterval(() => {
+    db.workerInstance
+      .update({ where: { id: workerId }, data: { lastSeenAt: new Date() } })
+      .catch((e: Error) => log(`heartbeat failed (will retry): ${e.message}`));
+  }, HEARTBEAT_MS);
+
+  await boss.work<object>(QUEUES.cohortSummary, { batchSize: 1 }, (jobs) => runCohortSummary(db, jobs));
+  await boss.work<WorkerSelfTestData>(QUEUES.workerSelfTest, { batchSize: 1, localConcurrency: env.ISEG_WORKER_CONCURRENCY }, (jobs) =>
+    runWorkerSelfTest(db, jobs, { workerId, signal: abort.signal }),
+  );
+  log(`ready (${workerId}), queues: ${Object.values(QUEUES).join(', ')}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: finishing active jobs, taking no new ones`);
+    clearInterval(heartbeat);
+    const force = setTimeout(() => abort.abort(), STOP_TIMEOUT_MS - 2_000);
+    try {
+      await boss.stop({ graceful: true, timeout: STOP_TIMEOUT_MS });
+    } catch (e) {
+      log(`stop: ${(e as Error).message}`);
+    }
+    clearTimeout(force);
+    await db.workerInstance.update({ where: { id: workerId }, data: { stoppedAt: new Date() } }).catch(() => {});
+    await db.$disconnect();
+    log('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((e: unknown) => {
+  console.error(`[worker] failed to start: ${(e as Error).message}`);
+  process.exit(1);
+});
