@@ -36,3 +36,11 @@ export {
   type PlastimatchConventionResult,
 } from './compute-metrics';
 export { toMetricRows, type MetricRow, type ToMetricRowsOptions } from './to-metric-rows';
+export {
+  findDiscordanceRegions,
+  type DiscordanceRegion,
+  type DiscordanceResult,
+  type FindDiscordanceOptions,
+} from './discordance';
+export { computeAddedPathLength, type AddedPathLengthResult } from './added-path-length';
+export { computeItv, analyseMotion, type PhaseMotion, type MotionResult, type AnalyseMotionOptions } from './motion';
