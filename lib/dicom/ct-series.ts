@@ -23,6 +23,15 @@ export interface ImageSliceHeader {
   sopClassUid?: string;
   modality: string;
   patientId?: string;
+  /** Patient and study attributes copied into derived objects (e.g. a written RTSTRUCT). */
+  patientName?: string;
+  patientBirthDate?: string;
+  patientSex?: string;
+  studyDate?: string;
+  studyTime?: string;
+  studyId?: string;
+  accessionNumber?: string;
+  referringPhysicianName?: string;
   studyInstanceUid?: string;
   seriesInstanceUid: string;
   seriesDescription?: string;
@@ -85,6 +94,14 @@ export function readImageHeader(parsed: ParsedDicom): { header: ImageSliceHeader
     sopClassUid: str(ds, 'x00080016'),
     modality: str(ds, 'x00080060') ?? '',
     patientId: str(ds, 'x00100020'),
+    patientName: str(ds, 'x00100010'),
+    patientBirthDate: str(ds, 'x00100030'),
+    patientSex: str(ds, 'x00100040'),
+    studyDate: str(ds, 'x00080020'),
+    studyTime: str(ds, 'x00080030'),
+    studyId: str(ds, 'x00200010'),
+    accessionNumber: str(ds, 'x00080050'),
+    referringPhysicianName: str(ds, 'x00080090'),
     studyInstanceUid: str(ds, 'x0020000d'),
     seriesInstanceUid: seriesUid,
     seriesDescription: str(ds, 'x0008103e'),

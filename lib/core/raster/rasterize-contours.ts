@@ -148,7 +148,9 @@ export function rasterizeContours(
     const slice = Math.round(kMean);
     const offsetMm = (kMean - slice) * sz;
     const thicknessMm = (kMax - kMin) * sz;
-    const partlyOutside = xMin < -0.5 || yMin < -0.5 || xMax > nx - 0.5 || yMax > ny - 0.5;
+    // The image extends half a voxel beyond the outer centres; 1e-3 voxel absorbs coordinate rounding.
+    const edge = 0.5 + 1e-3;
+    const partlyOutside = xMin < -edge || yMin < -edge || xMax > nx - 1 + edge || yMax > ny - 1 + edge;
     const fullyOutside = xMax < -0.5 || yMax < -0.5 || xMin > nx - 0.5 || yMin > ny - 0.5;
     let status: ContourPlacementStatus = 'rasterised';
     if (thicknessMm > tolMm) status = 'non-planar';

@@ -1,0 +1,2 @@
+// dcmjs ships no type declarations; write-rtstruct.ts types the small part it uses.
+declare module 'dcmjs';

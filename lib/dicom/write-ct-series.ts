@@ -1,0 +1,239 @@
+/**
+ * Write a CT volume (HU) as a classic DICOM CT series: one CT Image Storage file per slice,
+ * Explicit VR Little Endian, 16-bit unsigned pixels with RescaleSlope 1 and RescaleIntercept
+ * −1024 (the common scanner convention), so stored value = HU + 1024.
+ *
+ * References: DICOM PS3.3 A.3 (CT Image IOD), C.7.6.2 (Image Plane: PixelSpacing is
+ * [row spacing, column spacing] = [Δ between rows, Δ between columns]), C.8.2.1 (CT Image);
+ * PS3.5 9 and B.2 (UIDs derived from a UUID under the 2.25 root); PS3.10 (file format).
+ * UIDs are name-based UUIDs (RFC 9562 version 5), so the same inputs give the same files.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+// Untyped: lib/dicom/dcmjs.d.ts declares the module.
+import dcmjs from 'dcmjs';
+import { indexToPatientMm, type Grid, type Volume, type VoxelArray } from '@/lib/core/volume';
+
+const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
+const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
+/** RFC 9562 namespace for OIDs, used as the v5 namespace of our UIDs. */
+const UUID_NAMESPACE_OID = '6ba7b8129dad11d180b400c04fd430c8';
+const RESCALE_INTERCEPT = -1024;
+
+/** Errors from the CT series writer. */
+export class CtSeriesWriteError extends Error {
+  readonly code = 'INVALID_INPUT' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'CtSeriesWriteError';
+  }
+}
+
+/**
+ * A DICOM UID "2.25.<decimal>" from a name-based (version 5) UUID of `key`: the same key always
+ * gives the same UID; different keys collide with negligible probability. At most 44 characters.
+ */
+export function deterministicUid(key: string): string {
+  const hash = createHash('sha1').update(Buffer.from(UUID_NAMESPACE_OID, 'hex')).update(`iseg-qa:${key}`, 'utf8').digest();
+  const b = Buffer.from(hash.subarray(0, 16));
+  b[6] = (b[6] & 0x0f) | 0x50; // version 5
+  b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
+  return `2.25.${BigInt(`0x${b.toString('hex')}`).toString(10)}`;
+}
+
+/** Decimal String (VR DS, ≤ 16 characters) for a number, rounded to 1e-6 first. */
+export function formatDs(value: number): string {
+  if (!Number.isFinite(value)) throw new CtSeriesWriteError(`Cannot write ${value} as a DICOM decimal string.`);
+  let s = String(Number(value.toFixed(6)));
+  if (s === '-0') s = '0';
+  for (let p = 15; s.length > 16 && p > 0; p--) s = String(Number(value.toPrecision(p)));
+  return s;
+}
+
+export interface CtSeriesMetadata {
+  /** DICOM PN, e.g. "PHANTOM^ALPHA". */
+  patientName: string;
+  patientId: string;
+  /** YYYYMMDD */
+  patientBirthDate?: string;
+  patientSex?: 'M' | 'F' | 'O';
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+  frameOfReferenceUid: string;
+  /** YYYYMMDD */
+  studyDate: string;
+  /** HHMMSS; default "090000". */
+  studyTime?: string;
+  studyId?: string;
+  accessionNumber?: string;
+  studyDescription?: string;
+  seriesNumber: number;
+  /** e.g. "4D CT 20%". */
+  seriesDescription: string;
+  manufacturer: string;
+  manufacturerModelName: string;
+  institutionName?: string;
+  stationName?: string;
+  referringPhysicianName?: string;
+  /** 1-based temporal position of this phase (TemporalPositionIndex), and how many there are. */
+  temporalPositionIndex?: number;
+  numberOfTemporalPositions?: number;
+  /** Free text in ImageComments, e.g. "SYNTHETIC PHANTOM". */
+  imageComments?: string;
+  /** Key from which SOP Instance UIDs are derived (default: the series UID). */
+  uidSeed?: string;
+}
+
+export interface CtSliceFile {
+  fileName: string;
+  sopInstanceUid: string;
+  instanceNumber: number;
+  /** Slice index k in the volume. */
+  sliceIndex: number;
+  imagePositionPatientMm: [number, number, number];
+  bytes: Uint8Array;
+}
+
+function checkVolume(volume: Volume<VoxelArray>): void {
+  const g = volume.grid;
+  const [nx, ny, nz] = g.dims;
+  if (volume.data.length !== nx * ny * nz) {
+    throw new CtSeriesWriteError(`CT volume is ${g.dims.join('×')} (${nx * ny * nz} voxels) but has ${volume.data.length} values.`);
+  }
+  if (nx > 65535 || ny > 65535) throw new CtSeriesWriteError(`CT slices of ${nx}×${ny} exceed DICOM's 65535 rows/columns.`);
+  const geometry = [...g.spacingMm, ...g.originMm, ...g.direction];
+  if (geometry.some((v) => !Number.isFinite(v)) || g.spacingMm.some((s) => s <= 0)) {
+    throw new CtSeriesWriteError(`CT volume geometry is not finite and positive (${geometry.join(', ')}).`);
+  }
+}
+
+/**
+ * Encode every slice of `volume` (HU; rounded to integers) as a DICOM Part 10 file in memory.
+ * Slice k has ImagePositionPatient = position of voxel (0, 0, k), InstanceNumber k + 1.
+ * @throws CtSeriesWriteError for inconsistent data length, non-finite geometry, or HU outside
+ *   [−1024, 64511] (what 16-bit unsigned storage with intercept −1024 can hold).
+ */
+export function encodeCtSeries(volume: Volume<VoxelArray>, meta: CtSeriesMetadata): CtSliceFile[] {
+  checkVolume(volume);
+  const grid: Grid = volume.grid;
+  const [nx, ny, nz] = grid.dims;
+  const d = grid.direction;
+  const orientation = [d[0], d[3], d[6], d[1], d[4], d[7]].map(formatDs);
+  const normal = [d[3] * d[7] - d[6] * d[4], d[6] * d[1] - d[0] * d[7], d[0] * d[4] - d[3] * d[1]];
+  const seed = meta.uidSeed ?? meta.seriesInstanceUid;
+  const { DicomDict, DicomMetaDictionary } = dcmjs.data;
+  const files: CtSliceFile[] = [];
+  const plane = nx * ny;
+  for (let k = 0; k < nz; k++) {
+    const pixels = new Uint16Array(plane);
+    for (let n = 0; n < plane; n++) {
+      const hu = Math.round(volume.data[k * plane + n]);
+      const stored = hu - RESCALE_INTERCEPT;
+      if (!(stored >= 0 && stored <= 65535)) {
+        const i = n % nx, j = Math.floor(n / nx);
+        throw new CtSeriesWriteError(
+          `CT voxel (${i}, ${j}, ${k}) is ${volume.data[k * plane + n]} HU, outside the writable range −1024…64511 HU; clamp the volume first.`,
+        );
+      }
+      pixels[n] = stored;
+    }
+    const ipp = indexToPatientMm(grid, 0, 0, k);
+    const sopInstanceUid = deterministicUid(`${seed}/slice/${k}`);
+    const dataset: Record<string, unknown> = {
+      SpecificCharacterSet: 'ISO_IR 100',
+      ImageType: ['ORIGINAL', 'PRIMARY', 'AXIAL'],
+      SOPClassUID: CT_IMAGE_STORAGE,
+      SOPInstanceUID: sopInstanceUid,
+      StudyDate: meta.studyDate,
+      SeriesDate: meta.studyDate,
+      ContentDate: meta.studyDate,
+      StudyTime: meta.studyTime ?? '090000',
+      SeriesTime: meta.studyTime ?? '090000',
+      ContentTime: meta.studyTime ?? '090000',
+      AccessionNumber: meta.accessionNumber ?? '',
+      Modality: 'CT',
+      Manufacturer: meta.manufacturer,
+      InstitutionName: meta.institutionName ?? '',
+      ReferringPhysicianName: meta.referringPhysicianName ?? '',
+      StationName: meta.stationName ?? '',
+      StudyDescription: meta.studyDescription ?? '',
+      SeriesDescription: meta.seriesDescription,
+      ManufacturerModelName: meta.manufacturerModelName,
+      PatientName: meta.patientName,
+      PatientID: meta.patientId,
+      PatientBirthDate: meta.patientBirthDate ?? '',
+      PatientSex: meta.patientSex ?? '',
+      BodyPartExamined: 'CHEST',
+      SliceThickness: formatDs(grid.spacingMm[2]),
+      KVP: '120',
+      PatientPosition: 'HFS',
+      StudyInstanceUID: meta.studyInstanceUid,
+      SeriesInstanceUID: meta.seriesInstanceUid,
+      StudyID: meta.studyId ?? '1',
+      SeriesNumber: String(meta.seriesNumber),
+      AcquisitionNumber: '1',
+      InstanceNumber: String(k + 1),
+      ImagePositionPatient: ipp.map(formatDs),
+      ImageOrientationPatient: orientation,
+      FrameOfReferenceUID: meta.frameOfReferenceUid,
+      PositionReferenceIndicator: '',
+      SliceLocation: formatDs(ipp[0] * normal[0] + ipp[1] * normal[1] + ipp[2] * normal[2]),
+      SamplesPerPixel: 1,
+      PhotometricInterpretation: 'MONOCHROME2',
+      Rows: ny,
+      Columns: nx,
+      // PS3.3 C.7.6.2.1.1: [spacing between rows (j), spacing between columns (i)].
+      PixelSpacing: [formatDs(grid.spacingMm[1]), formatDs(grid.spacingMm[0])],
+      BitsAllocated: 16,
+      BitsStored: 16,
+      HighBit: 15,
+      PixelRepresentation: 0,
+      WindowCenter: '-600',
+      WindowWidth: '1600',
+      RescaleIntercept: String(RESCALE_INTERCEPT),
+      RescaleSlope: '1',
+      RescaleType: 'HU',
+      PixelData: [pixels.buffer],
+      _vrMap: { PixelData: 'OW' },
+    };
+    if (meta.temporalPositionIndex !== undefined) dataset.TemporalPositionIndex = meta.temporalPositionIndex;
+    if (meta.numberOfTemporalPositions !== undefined) dataset.NumberOfTemporalPositions = String(meta.numberOfTemporalPositions);
+    if (meta.imageComments) dataset.ImageComments = meta.imageComments;
+    const fileMeta = {
+      FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
+      MediaStorageSOPClassUID: CT_IMAGE_STORAGE,
+      MediaStorageSOPInstanceUID: sopInstanceUid,
+      TransferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
+      ImplementationClassUID: deterministicUid('implementation/iseg-qa'),
+      ImplementationVersionName: 'ISEGQA_0_1',
+    };
+    const dict = new DicomDict(DicomMetaDictionary.denaturalizeDataset(fileMeta));
+    dict.dict = DicomMetaDictionary.denaturalizeDataset(dataset);
+    files.push({
+      fileName: `CT${String(meta.seriesNumber).padStart(3, '0')}_${String(k + 1).padStart(4, '0')}.dcm`,
+      sopInstanceUid,
+      instanceNumber: k + 1,
+      sliceIndex: k,
+      imagePositionPatientMm: ipp,
+      bytes: new Uint8Array(dict.write()),
+    });
+  }
+  return files;
+}
+
+/**
+ * Write the series into `dir` (created if needed), one file per slice; returns what was written
+ * (without the bytes) so callers can reference the SOP instances, e.g. from an RTSTRUCT.
+ * @throws CtSeriesWriteError as encodeCtSeries, or naming `dir` when it cannot be written.
+ */
+export function writeCtSeries(dir: string, volume: Volume<VoxelArray>, meta: CtSeriesMetadata): Omit<CtSliceFile, 'bytes'>[] {
+  const files = encodeCtSeries(volume, meta);
+  try {
+    mkdirSync(dir, { recursive: true });
+    for (const f of files) writeFileSync(join(dir, f.fileName), f.bytes);
+  } catch (err) {
+    throw new CtSeriesWriteError(`Cannot write the CT series to ${dir}: ${(err as Error).message}`);
+  }
+  return files.map(({ bytes: _bytes, ...rest }) => rest);
+}
