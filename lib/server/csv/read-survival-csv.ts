@@ -34,18 +34,28 @@ export interface SurvivalCsv {
 
 const MISSING = new Set(['', 'NA', 'na', 'N/A', '.']);
 
-function column(t: CsvTable, name: string, role: string): string[] {
-  const c = t.columns.get(name);
-  if (!c)
+function columnIndex(t: CsvTable, name: string, role: string): number {
+  const c = t.header.indexOf(name);
+  if (c < 0)
     throw new AppError('INVALID_INPUT', `The ${role} column "${name}" is not in ${t.path}; available columns: ${t.header.join(', ')}.`);
   return c;
 }
 
+function column(t: CsvTable, name: string, role: string): string[] {
+  const c = columnIndex(t, name, role);
+  return Array.from({ length: t.rowCount }, (_, r) => t.cell(c, r));
+}
+
 function numericColumn(t: CsvTable, name: string, role: string): Float64Array {
-  const raw = column(t, name, role);
-  const out = new Float64Array(raw.length);
-  for (let r = 0; r < raw.length; r++) {
-    const s = raw[r];
+  const c = columnIndex(t, name, role);
+  const out = new Float64Array(t.rowCount);
+  for (let r = 0; r < t.rowCount; r++) {
+    const fast = t.number(c, r);
+    if (fast !== undefined) {
+      out[r] = fast;
+      continue;
+    }
+    const s = t.cell(c, r);
     if (MISSING.has(s)) {
       out[r] = NaN;
       continue;

@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// Benchmark: `iseg-qa survival cox` as a whole process against
+// `Rscript -e 'library(survival); d <- read.csv(F); coxph(...)'` on the same CSV
+// (100,000 rows × 10 covariates, integer times with ties, ~40% censored), alternating runs.
+// Prints each run, the medians and the median ratio (target ≤ 0.5, DESIGN.md).
+// Usage: node bench/survival/cox-vs-r.mjs [--rows 100000] [--runs 5] [--ties efron|breslow]
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+const { values } = parseArgs({ options: { rows: { type: 'string', default: '100000' }, runs: { type: 'string', default: '5' }, ties: { type: 'string', default: 'efron' } } });
+const n = Number(values.rows);
+const runs = Number(values.runs);
+const p = 10;
+
+// deterministic generator (mulberry32) so every run of the benchmark uses the same data
+let seed = 20261128;
+const rand = () => {
+  seed |= 0;
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
+const normal = () => Math.sqrt(-2 * Math.log(rand() + 1e-300)) * Math.cos(2 * Math.PI * rand());
+const beta = [0.3, -0.2, 0.1, 0.05, -0.1, 0.2, 0, 0.15, -0.05, 0.1];
+const names = Array.from({ length: p }, (_, k) => `x${k + 1}`);
+const lines = [['time', 'event', ...names].join(',')];
+for (let i = 0; i < n; i++) {
+  const x = names.map((_, k) => (k % 3 === 2 ? (rand() < 0.4 ? 1 : 0) : Number(normal().toFixed(4))));
+  const eta = x.reduce((s, v, k) => s + v * beta[k], 0);
+  const t = -Math.log(rand()) / (0.01 * Math.exp(eta));
+  const c = rand() * 150;
+  const time = Math.max(1, Math.ceil(Math.min(t, c))); // integer days: many ties
+  lines.push([time, t <= c ? 1 : 0, ...x].join(','));
+}
+const dir = mkdtempSync(join(tmpdir(), 'iseg-bench-'));
+const csv = join(dir, 'cox.csv');
+writeFileSync(csv, lines.join('\n') + '\n');
+console.log(`data: ${csv} (${n} rows × ${p} covariates, ties=${values.ties})`);
+
+const formula = `Surv(time, event) ~ ${names.join(' + ')}`;
+const rExpr = `suppressMessages(library(survival)); d <- read.csv('${csv}'); f <- coxph(${formula}, data = d, ties = '${values.ties}'); print(coef(f))`;
+const ours = ['node', [join(root, 'cli', 'iseg-qa.mjs'), 'survival', 'cox', '--csv', csv, '--time', 'time', '--event', 'event', '--covariates', names.join(','), '--ties', values.ties, '--json']];
+const theirs = ['Rscript', ['-e', rExpr]];
+
+function time(cmd, args) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
+  return { s, out: r.stdout };
+}
+const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+const a = [];
+const b = [];
+let last;
+for (let i = 0; i < runs; i++) {
+  const o = time(...ours);
+  const r = time(...theirs);
+  a.push(o.s);
+  b.push(r.s);
+  last = { o: o.out, r: r.out };
+  console.log(`run ${i + 1}: iseg-qa ${o.s.toFixed(3)} s   Rscript ${r.s.toFixed(3)} s`);
+}
+const fit = JSON.parse(last.o);
+console.log('iseg-qa coef:', fit.coefficients.map((c) => c.coef.toPrecision(7)).join(' '));
+console.log('R coef:\n' + last.r.trim());
+console.log(`median iseg-qa ${median(a).toFixed(3)} s, median Rscript ${median(b).toFixed(3)} s, ratio ${(median(a) / median(b)).toFixed(3)} (target ≤ 0.5)`);
