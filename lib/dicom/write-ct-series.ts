@@ -42,13 +42,15 @@ export function deterministicUid(key: string): string {
   return `2.25.${BigInt(`0x${b.toString('hex')}`).toString(10)}`;
 }
 
-/** Decimal String (VR DS, ≤ 16 characters) for a number, rounded to 1e-6 first. */
+/**
+ * Decimal String (VR DS, PS3.5 6.2: at most 16 characters) for a number: the shortest
+ * round-trip form when it fits, else as many significant digits as fit.
+ */
 export function formatDs(value: number): string {
   if (!Number.isFinite(value)) throw new CtSeriesWriteError(`Cannot write ${value} as a DICOM decimal string.`);
-  let s = String(Number(value.toFixed(6)));
-  if (s === '-0') s = '0';
+  let s = String(value);
   for (let p = 15; s.length > 16 && p > 0; p--) s = String(Number(value.toPrecision(p)));
-  return s;
+  return s === '-0' ? '0' : s;
 }
 
 export interface CtSeriesMetadata {
