@@ -1,0 +1,27 @@
+/**
+ * End-to-end tests in a real headless Chromium. Run through `npm run test:e2e`
+ * (scripts/e2e.ts), which starts an isolated instance of the app the way `npm start` does and
+ * passes its URL and seeded accounts in E2E_* variables.
+ */
+import { defineConfig } from '@playwright/test';
+import fs from 'node:fs';
+
+const executablePath =
+  process.env.PLAYWRIGHT_CHROMIUM_EXECUTABLE ?? (fs.existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
+
+export default defineConfig({
+  testDir: 'tests/e2e',
+  outputDir: 'test-results',
+  timeout: 60_000,
+  workers: 1,
+  reporter: [['list']],
+  use: {
+    baseURL: process.env.E2E_BASE_URL,
+    screenshot: 'only-on-failure',
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    },
+  },
+});

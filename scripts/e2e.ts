@@ -1,0 +1,102 @@
+/**
+ * `npm run test:e2e`: starts the app exactly as `npm start` does (scripts/start.ts) in a
+ * throw-away data directory on free ports, seeds one account per role, runs Playwright in
+ * headless Chromium, then stops the app with SIGINT (as Ctrl-C would) and checks it stopped.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createDb } from '../lib/server/db/client';
+import { createUser } from '../lib/server/users/create-user';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export const E2E_USERS = {
+  ADMIN: { email: 'admin@e2e.test', password: 'admin-password-1' },
+  PHYSICIST: { email: 'physicist@e2e.test', password: 'physicist-password-1' },
+  RESEARCHER: { email: 'researcher@e2e.test', password: 'researcher-password-1' },
+  REVIEWER: { email: 'reviewer@e2e.test', password: 'reviewer-password-1' },
+} as const;
+
+async function main(): Promise<number> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'iseg-e2e-'));
+  fs.chmodSync(dataDir, 0o755);
+  const [port, pgPort] = [await freePort(), await freePort()];
+  const env = {
+    ...process.env,
+    ISEG_DATA_DIR: dataDir,
+    PORT: String(port),
+    ISEG_PG_PORT: String(pgPort),
+    ISEG_ADMIN_EMAIL: E2E_USERS.ADMIN.email,
+    ISEG_ADMIN_PASSWORD: E2E_USERS.ADMIN.password,
+    ISEG_SEED_DEMO: '1',
+  };
+  delete env.DATABASE_URL;
+  const app = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  app.stdout!.on('data', (d) => {
+    out += d;
+    process.stdout.write(d);
+  });
+  app.stderr!.on('data', (d) => {
+    out += d;
+    process.stderr.write(d);
+  });
+  const exited = new Promise<number | null>((resolve) => app.once('exit', (c) => resolve(c)));
+  let code = 1;
+  try {
+    const baseUrl = await new Promise<string>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('the app did not start within 5 minutes')), 300_000);
+      app.stdout!.on('data', () => {
+        const m = /iSeg QA is running at (\S+)/.exec(out);
+        if (m) {
+          clearTimeout(t);
+          resolve(m[1]);
+        }
+      });
+      app.once('exit', (c) => reject(new Error(`the app exited with ${c} during start-up`)));
+    });
+    const pw = fs.readFileSync(path.join(dataDir, 'pg-password'), 'utf8').trim();
+    const db = createDb(`postgresql://iseg:${encodeURIComponent(pw)}@127.0.0.1:${pgPort}/iseg`);
+    for (const role of ['PHYSICIST', 'RESEARCHER', 'REVIEWER'] as const) {
+      await createUser(db, { caller: 'bootstrap', input: { ...E2E_USERS[role], name: `E2E ${role.toLowerCase()}`, role } });
+    }
+    await db.$disconnect();
+    const r = spawnSync(process.execPath, ['node_modules/@playwright/test/cli.js', 'test', ...process.argv.slice(2)], {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, E2E_BASE_URL: baseUrl, E2E_USERS: JSON.stringify(E2E_USERS) },
+    });
+    code = r.status ?? 1;
+  } catch (e) {
+    console.error(`[e2e] ${(e as Error).message}`);
+  } finally {
+    app.kill('SIGINT');
+    const exit = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 60_000))]);
+    if (exit === 'timeout' || !out.includes('[iseg-qa] Stopped.')) {
+      console.error('[e2e] the app did not stop cleanly on SIGINT');
+      app.kill('SIGKILL');
+      code = code || 1;
+    }
+    const leftover = spawnSync('pgrep', ['-f', `-D ${dataDir}`], { encoding: 'utf8' }).stdout.trim();
+    if (leftover) {
+      console.error(`[e2e] Postgres still running after stop (pid ${leftover})`);
+      code = code || 1;
+    }
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+  return code;
+}
+
+main().then((c) => process.exit(c));
