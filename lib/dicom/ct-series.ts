@@ -9,7 +9,7 @@
 import type { Grid, Vec3 } from '@/lib/core/volume';
 import type { DataSet } from './parser';
 import { type Finding, finding } from './findings';
-import { type ParsedDicom, number, numbers, str } from './parse-file';
+import { NATIVE_TRANSFER_SYNTAXES, type ParsedDicom, number, numbers, str } from './parse-file';
 import { type PhaseInfo, recognisePhase } from './phase';
 
 export const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
@@ -331,6 +331,11 @@ export function buildSeries(key: string, slicesIn: ImageSliceHeader[], options: 
   const compressed = series.slices.filter((h) => h.pixelDataEncapsulated);
   if (compressed.length > 0) {
     findings.push(finding('COMPRESSED_PIXEL_DATA', 'error', `${label}: ${compressed.length} of ${nz} slices have compressed pixel data (transfer syntax ${compressed[0].transferSyntaxUid}) that this importer cannot decode; the geometry is read but the voxels are not. Re-export uncompressed (e.g. dcmdjpeg, or gdcmconv --raw).`));
+    return series;
+  }
+  const unknownSyntax = series.slices.find((h) => !NATIVE_TRANSFER_SYNTAXES.has(h.transferSyntaxUid));
+  if (unknownSyntax) {
+    findings.push(finding('UNSUPPORTED_TRANSFER_SYNTAX', 'error', `${label}: ${unknownSyntax.file} uses transfer syntax ${unknownSyntax.transferSyntaxUid}, whose pixel data this importer cannot read; the geometry is read but the voxels are not. Re-export as explicit VR little endian.`, unknownSyntax.file));
     return series;
   }
   const badFormat = series.slices.find((h) => h.samplesPerPixel !== 1 || (h.bitsAllocated !== 16 && h.bitsAllocated !== 8 && h.bitsAllocated !== 32));

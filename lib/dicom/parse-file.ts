@@ -2,6 +2,7 @@
  * One file's bytes → a parsed DICOM data set, or findings saying why not.
  * Reference: DICOM PS3.10 §7 (file meta information), PS3.5 §10 (transfer syntaxes).
  */
+import { inflateRawSync } from 'node:zlib';
 import { type DataSet, parseDicom, readPart10Header } from './parser';
 import { type Finding, finding } from './findings';
 
@@ -9,8 +10,17 @@ export const IMPLICIT_VR_LE = '1.2.840.10008.1.2';
 export const EXPLICIT_VR_LE = '1.2.840.10008.1.2.1';
 export const EXPLICIT_VR_BE = '1.2.840.10008.1.2.2';
 export const DEFLATED_EXPLICIT_VR_LE = '1.2.840.10008.1.2.1.99';
-/** Transfer syntaxes whose pixel data we can read without a codec. */
-export const NATIVE_TRANSFER_SYNTAXES = new Set([IMPLICIT_VR_LE, EXPLICIT_VR_LE, EXPLICIT_VR_BE]);
+/** Transfer syntaxes whose pixel data we can read without an image codec. */
+export const NATIVE_TRANSFER_SYNTAXES = new Set([IMPLICIT_VR_LE, EXPLICIT_VR_LE, EXPLICIT_VR_BE, DEFLATED_EXPLICIT_VR_LE]);
+
+/** Deflated explicit VR LE (PS3.5 A.5): everything after the meta header is raw deflate. */
+function inflateDataSet(bytes: Uint8Array, position: number): Uint8Array {
+  const inflated = inflateRawSync(bytes.subarray(position));
+  const full = new Uint8Array(position + inflated.length);
+  full.set(bytes.subarray(0, position));
+  full.set(inflated, position);
+  return full;
+}
 
 export interface ParsedDicom {
   file: string;
@@ -88,19 +98,10 @@ export function parseDicomBytes(bytes: Uint8Array, file: string): { parsed: Pars
     }
   }
   try {
-    const dataSet = parseDicom(bytes);
+    const dataSet = parseDicom(bytes, { inflater: inflateDataSet as unknown as (a: Uint8Array, p: number) => void });
     const transferSyntaxUid = (dataSet.string('x00020010') ?? '').replace(/\0/g, '').trim();
-    if (transferSyntaxUid === DEFLATED_EXPLICIT_VR_LE) {
-      findings.push(finding('UNSUPPORTED_TRANSFER_SYNTAX', 'error', `${file} uses the deflated transfer syntax, which this importer does not read: re-export uncompressed.`, file));
-      return { parsed: null, findings };
-    }
     return { parsed: { file, dataSet, transferSyntaxUid }, findings };
   } catch (e) {
-    const msg = messageOf(e);
-    if (/deflate|inflater/i.test(msg)) {
-      findings.push(finding('UNSUPPORTED_TRANSFER_SYNTAX', 'error', `${file} uses the deflated transfer syntax, which this importer does not read: re-export uncompressed.`, file));
-      return { parsed: null, findings };
-    }
     findings.push(truncated(file, e));
     return { parsed: null, findings };
   }

@@ -258,3 +258,45 @@ describe('contour findings (in-memory structure set)', () => {
     expect(r.findings[0].message).toMatch(/1 "GTV"/);
   });
 });
+
+/** The same file re-encoded: meta TransferSyntaxUID replaced, data set transformed. */
+function reencode(bytes: Uint8Array, uid: string, transform: (dataSet: Uint8Array) => Uint8Array): Uint8Array {
+  const { elements, end } = metaElements(bytes);
+  const value = Buffer.from(uid.length % 2 ? `${uid}\0` : uid, 'latin1');
+  const parts = elements.map((e) => {
+    if (e.tag !== 0x0010) return bytes.slice(e.start, e.end);
+    const el = new Uint8Array(8 + value.length);
+    el.set(bytes.subarray(e.start, e.start + 6));
+    new DataView(el.buffer).setUint16(6, value.length, true);
+    el.set(value, 8);
+    return el;
+  });
+  new DataView(parts[0].buffer).setUint32(8, parts.slice(1).reduce((s, b) => s + b.length, 0), true);
+  return Buffer.concat([bytes.subarray(0, 132), ...parts, transform(bytes.subarray(end))]);
+}
+
+describe.skipIf(!haveData)(`transfer syntaxes (needs ${MOCK}; skipped when absent)`, () => {
+  it('deflated explicit VR little endian is inflated and gives the same HU', async () => {
+    const { deflateRawSync } = await import('node:zlib');
+    const ct1 = new Uint8Array(readFileSync(join(MOCK, 'ct_1.dcm')));
+    const file = join(tmp, 'deflated.dcm');
+    writeFileSync(file, reencode(ct1, '1.2.840.10008.1.2.1.99', (d) => deflateRawSync(d)));
+    const r = await readDicom([file]);
+    expect(r.findings).toEqual([]);
+    expect(r.series[0].findings.map((f) => f.code)).toEqual(['SINGLE_SLICE']);
+    expect(r.series[0].loadable).toBe(true);
+    const good = await loadCtVolume((await readDicom([join(MOCK, 'ct_1.dcm')])).series[0]);
+    const vol = await loadCtVolume(r.series[0]);
+    expect(Buffer.from(vol.data.buffer).equals(Buffer.from(good.data.buffer))).toBe(true);
+  });
+
+  it('an unknown transfer syntax with native-looking pixel data: geometry read, voxels refused', async () => {
+    const ct1 = new Uint8Array(readFileSync(join(MOCK, 'ct_1.dcm')));
+    const file = join(tmp, 'private-ts.dcm');
+    writeFileSync(file, reencode(ct1, '1.2.3.4.5.6', (d) => d));
+    const r = await readDicom([file]);
+    expect(r.series[0].grid!.dims).toEqual([512, 512, 1]);
+    expect(r.series[0].findings.map((f) => [f.code, f.severity])).toEqual([['SINGLE_SLICE', 'info'], ['UNSUPPORTED_TRANSFER_SYNTAX', 'error']]);
+    expect(r.series[0].loadable).toBe(false);
+  });
+});
