@@ -1,0 +1,91 @@
+/**
+ * The two entry points a user types: `npm start` (scripts/start.ts) must refuse bad
+ * configuration and a taken port with a message naming the fix, and `iseg-qa doctor` must say
+ * what is wrong.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './helpers/test-database';
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+
+function runStart(env: Record<string, string>) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'iseg-start-'));
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+    cwd: root,
+    env: { ...process.env, ISEG_DATA_DIR: dataDir, ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  const created = fs.readdirSync(dataDir);
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  return { ...r, created };
+}
+
+describe('npm start refuses bad set-ups before touching anything', () => {
+  it('a bad environment variable stops start-up with its name', () => {
+    const r = runStart({ ISEG_EXECUTION_PROVIDER: 'quantum' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('ISEG_EXECUTION_PROVIDER="quantum"');
+    expect(r.created).toEqual([]);
+  });
+
+  it('a taken port is named, with how to choose another', async () => {
+    const blocker = net.createServer();
+    const port = await new Promise<number>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as net.AddressInfo).port)));
+    try {
+      const r = runStart({ PORT: String(port) });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`Port ${port} on 127.0.0.1 is already in use`);
+      expect(r.stderr).toContain('PORT=<another port>');
+      expect(r.created).toEqual([]);
+    } finally {
+      blocker.close();
+    }
+  });
+});
+
+describe('iseg-qa CLI', () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await createTestDatabase('doctor');
+  });
+  afterAll(async () => t.drop());
+
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, ['cli/iseg-qa.mjs', ...args], { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+
+  it('--help lists the commands; an unknown command fails with one line', () => {
+    const help = cli(['--help']);
+    expect(help.status).toBe(0);
+    for (const c of ['doctor', 'metrics', 'dicom', 'survival', 'import', 'segment']) expect(help.stdout).toContain(c);
+    const bad = cli(['frobnicate']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toContain('unknown command "frobnicate"');
+  });
+
+  it('doctor reports each check, passing the database and migrations, and failing what is missing', () => {
+    const r = cli(['doctor', '--json'], { DATABASE_URL: t.url, ISEG_MODEL: 'no-such-model' });
+    const report = JSON.parse(r.stdout) as { ok: boolean; checks: { name: string; ok: boolean; detail: string }[] };
+    const byName = Object.fromEntries(report.checks.map((c) => [c.name, c]));
+    expect(byName.database.ok).toBe(true);
+    expect(byName.migrations).toMatchObject({ ok: true });
+    expect(byName['job queue'].ok).toBe(true);
+    expect(byName.workers).toMatchObject({ ok: false, detail: expect.stringContaining('npm run worker') });
+    expect(byName.model).toMatchObject({ ok: false, detail: expect.stringContaining('no-such-model') });
+    expect(report.ok).toBe(false);
+    expect(r.status).toBe(1);
+  });
+
+  it('doctor names an unreachable database', () => {
+    const r = cli(['doctor', '--json'], { DATABASE_URL: 'postgresql://nobody:x@127.0.0.1:1/none' });
+    const report = JSON.parse(r.stdout);
+    expect(report.checks.find((c: { name: string }) => c.name === 'database')).toMatchObject({ ok: false, detail: expect.stringContaining('DATABASE_URL') });
+    expect(r.status).toBe(1);
+  });
+});
