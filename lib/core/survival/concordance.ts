@@ -3,7 +3,9 @@
  * (reverse = TRUE, timewt = "n"): a pair is comparable when the subject with the shorter time
  * had the event (a subject censored at the same time as an event counts as longer); pairs are
  * formed only within strata. C = (concordant + tied.x/2) / (concordant + discordant + tied.x).
- * O(n log n) with a Fenwick tree over the ranks of the linear predictor.
+ * O(n log n) with Fenwick trees over the ranks of the linear predictor. The standard error is
+ * survival's: each subject's counts of concordant, discordant and tied pairs (as either member)
+ * give the influence on Somers' d, var(C) = Σ dfbetaᵢ² / 4.
  */
 import type { CoxData } from './cox-data';
 
@@ -17,6 +19,8 @@ export interface Concordance {
   /** Event pairs tied on both time and the linear predictor. */
   tiedXY: number;
   concordance: number;
+  /** Standard error of C (infinitesimal jackknife, as concordance()$var in survival ≥ 3). */
+  std: number;
 }
 
 export function concordanceFromData(d: CoxData, lp: Float64Array): Concordance {
@@ -26,13 +30,22 @@ export function concordanceFromData(d: CoxData, lp: Float64Array): Concordance {
   let tiedX = 0;
   let tiedY = 0;
   let tiedXY = 0;
+  const rank = new Int32Array(n);
+  const infC = new Float64Array(n);
+  const infD = new Float64Array(n);
+  const infT = new Float64Array(n);
+  // event-tree snapshot at insertion: events with lower / lower-or-equal rank, and all events
+  const snapLess = new Float64Array(n);
+  const snapLeq = new Float64Array(n);
+  const snapTot = new Float64Array(n);
   let start = 0;
   while (start < n) {
     let end = start;
     while (end < n && stratum[end] === stratum[start]) end++;
     // ranks of lp within the stratum (1-based, equal values share a rank)
-    const idx = Array.from({ length: end - start }, (_, j) => start + j).sort((a, b) => lp[a] - lp[b]);
-    const rank = new Int32Array(n);
+    const idx = new Uint32Array(end - start);
+    for (let j = 0; j < idx.length; j++) idx[j] = start + j;
+    idx.sort((a, b) => lp[a] - lp[b]);
     let r = 0;
     for (let j = 0; j < idx.length; j++) {
       if (j === 0 || lp[idx[j]] !== lp[idx[j - 1]]) r++;
@@ -40,6 +53,7 @@ export function concordanceFromData(d: CoxData, lp: Float64Array): Concordance {
     }
     const size = r;
     const tree = new Float64Array(size + 1);
+    const etree = new Float64Array(size + 1);
     const add = (pos: number) => {
       for (let q = pos; q <= size; q += q & -q) tree[q] += 1;
     };
@@ -47,6 +61,21 @@ export function concordanceFromData(d: CoxData, lp: Float64Array): Concordance {
       let s = 0;
       for (let q = pos; q > 0; q -= q & -q) s += tree[q];
       return s;
+    };
+    const eadd = (pos: number) => {
+      for (let q = pos; q <= size; q += q & -q) etree[q] += 1;
+    };
+    const eprefix = (pos: number) => {
+      let s = 0;
+      for (let q = pos; q > 0; q -= q & -q) s += etree[q];
+      return s;
+    };
+    let nEvents = 0;
+    const insert = (q: number) => {
+      add(rank[q]);
+      snapLess[q] = eprefix(rank[q] - 1);
+      snapLeq[q] = eprefix(rank[q]);
+      snapTot[q] = nEvents;
     };
     let inTree = 0;
     let i = end - 1;
@@ -56,10 +85,9 @@ export function concordanceFromData(d: CoxData, lp: Float64Array): Concordance {
       // block (j, i]: same time; censored first join the comparison set
       for (let q = i; q > j; q--)
         if (status[q] === 0) {
-          add(rank[q]);
+          insert(q);
           inTree++;
         }
-      const deadRanks = new Map<number, number>();
       let ndead = 0;
       for (let q = i; q > j; q--) {
         if (status[q] !== 1) continue;
@@ -68,25 +96,64 @@ export function concordanceFromData(d: CoxData, lp: Float64Array): Concordance {
         concordant += below;
         tiedX += upto - below;
         discordant += inTree - upto;
+        infC[q] += below;
+        infT[q] += upto - below;
+        infD[q] += inTree - upto;
         ndead++;
-        deadRanks.set(rank[q], (deadRanks.get(rank[q]) ?? 0) + 1);
       }
       // R counts event pairs tied on time in tied.y only when their predictors differ
       let xy = 0;
-      for (const c of deadRanks.values()) xy += (c * (c - 1)) / 2;
+      if (ndead > 1) {
+        const rs: number[] = [];
+        for (let q = i; q > j; q--) if (status[q] === 1) rs.push(rank[q]);
+        rs.sort((x, y) => x - y);
+        for (let a = 0; a < rs.length; ) {
+          let b = a;
+          while (b < rs.length && rs[b] === rs[a]) b++;
+          xy += ((b - a) * (b - a - 1)) / 2;
+          a = b;
+        }
+      }
       tiedXY += xy;
       tiedY += (ndead * (ndead - 1)) / 2 - xy;
+      // events join the event tree before their own snapshot: deaths at the same time are
+      // tied on time (tied.y), not comparable pairs
       for (let q = i; q > j; q--)
         if (status[q] === 1) {
-          add(rank[q]);
+          eadd(rank[q]);
+          nEvents++;
+        }
+      for (let q = i; q > j; q--)
+        if (status[q] === 1) {
+          insert(q);
           inTree++;
         }
       i = j;
     }
+    // as the longer-lived member: events that came later in this pass (earlier in time)
+    for (let q = start; q < end; q++) {
+      const less = eprefix(rank[q] - 1) - snapLess[q];
+      const leq = eprefix(rank[q]) - snapLeq[q];
+      const tot = nEvents - snapTot[q];
+      infD[q] += less;
+      infT[q] += leq - less;
+      infC[q] += tot - leq;
+    }
     start = end;
   }
   const total = concordant + discordant + tiedX;
+  let std = 0;
+  if (total > 0) {
+    const somer = (concordant - discordant) / total;
+    let v = 0;
+    for (let q = 0; q < n; q++) {
+      const dfb = (infC[q] - infD[q]) / total - (somer / total) * (infC[q] + infD[q] + infT[q]);
+      v += dfb * dfb;
+    }
+    std = Math.sqrt(v / 4);
+  }
   return {
+    std,
     concordant,
     discordant,
     tiedX,

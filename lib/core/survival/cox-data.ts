@@ -82,8 +82,11 @@ export function prepareCoxData(input: CoxInput): CoxData {
     [...new Set(labels)].sort().forEach((l, j) => levels.set(l, j));
     labels.forEach((l, j) => (stratCode[j] = levels.get(l)!));
   }
-  const order = Array.from({ length: n }, (_, j) => j);
-  order.sort((a, b) => stratCode[a] - stratCode[b] || time[keep[a]] - time[keep[b]] || a - b);
+  const tk = new Float64Array(n);
+  for (let j = 0; j < n; j++) tk[j] = time[keep[j]];
+  const order = new Uint32Array(n);
+  for (let j = 0; j < n; j++) order[j] = j;
+  order.sort((a, b) => stratCode[a] - stratCode[b] || tk[a] - tk[b] || a - b);
 
   const out: CoxData = {
     n,

@@ -87,7 +87,12 @@ export function readCsvTable({ path }: { path: string }): CsvTable {
       // skip blank lines
       let e = text.indexOf('\n', i);
       if (e < 0) e = len;
-      if (text.slice(i, e).trim() === '') {
+      let blank = true;
+      for (let q = i; q < e && blank; q++) {
+        const ch = text.charCodeAt(q);
+        blank = ch === 32 || ch === 13 || ch === 9;
+      }
+      if (blank) {
         i = e + 1;
         continue;
       }

@@ -56,6 +56,7 @@ describe('coxph against R survival::coxph', () => {
       expect(fit.concordance.tiedY).toBe(c.concordance['tied.y']);
       expect(fit.concordance.tiedXY).toBe(c.concordance['tied.xy']);
       expectRel(fit.concordance.concordance, c.concordance.concordance, 1e-12, 0, 'C');
+      expectRel(fit.concordance.std, c.concordance.std, 1e-9, 0, 'C std');
       // cox.zph(fit, transform = "km")$table
       const zchisq = [...fit.zph!.terms.map((t) => t.chisq), fit.zph!.global.chisq];
       const zp = [...fit.zph!.terms.map((t) => t.p), fit.zph!.global.p];
