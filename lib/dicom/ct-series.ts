@@ -346,3 +346,25 @@ export function buildSeries(key: string, slicesIn: ImageSliceHeader[], options: 
   series.loadable = true;
   return series;
 }
+
+/**
+ * Two series on one frame of reference that claim the same respiratory phase make the phase
+ * mapping ambiguous: clear their phases (the user assigns them by hand) and return a
+ * PHASE_UNKNOWN warning per clash. Mutates `series[].phase`.
+ */
+export function resolvePhaseClashes(series: CtSeries[]): Finding[] {
+  const findings: Finding[] = [];
+  const byPhase = new Map<string, CtSeries[]>();
+  for (const s of series)
+    if (s.phase) {
+      const key = `${s.frameOfReferenceUid}|${s.phase.percent}`;
+      byPhase.set(key, [...(byPhase.get(key) ?? []), s]);
+    }
+  for (const list of byPhase.values())
+    if (list.length > 1) {
+      const percent = list[0].phase!.percent;
+      for (const s of list) s.phase = null;
+      findings.push(finding('PHASE_UNKNOWN', 'warning', `${list.length} series on frame of reference ${list[0].frameOfReferenceUid ?? '(none)'} all look like the ${percent}% phase (${list.map((s) => `"${s.description ?? s.seriesInstanceUid}"`).join(', ')}); assign their phases by hand.`));
+    }
+  return findings;
+}

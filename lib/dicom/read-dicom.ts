@@ -7,7 +7,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Finding, finding } from './findings';
 import { parseDicomBytes, str } from './parse-file';
-import { type BuildSeriesOptions, type CtSeries, type ImageSliceHeader, groupSeries, readImageHeader } from './ct-series';
+import { type BuildSeriesOptions, type CtSeries, type ImageSliceHeader, groupSeries, readImageHeader, resolvePhaseClashes } from './ct-series';
 import { RT_STRUCTURE_SET_STORAGE, type RtStructureSet, readRtStruct } from './rtstruct';
 
 export interface DicomImport {
@@ -107,17 +107,6 @@ export async function readDicom(input: string | readonly string[], options: Read
     findings.push(finding('IGNORED_OBJECT', 'info', `${list.length} ${kind} file(s) ignored (not a ${[...modalities].join('/')} image or RTSTRUCT), e.g. ${list[0]}.`, list[0]));
 
   const series = groupSeries(headers, options);
-  // Two series claiming the same phase of one frame of reference: the mapping is ambiguous.
-  const byPhase = new Map<string, CtSeries[]>();
-  for (const s of series)
-    if (s.phase) {
-      const key = `${s.frameOfReferenceUid}|${s.phase.percent}`;
-      byPhase.set(key, [...(byPhase.get(key) ?? []), s]);
-    }
-  for (const list of byPhase.values())
-    if (list.length > 1) {
-      for (const s of list) s.phase = null;
-      findings.push(finding('PHASE_UNKNOWN', 'warning', `${list.length} series on one frame of reference look like the same respiratory phase (${list.map((s) => `"${s.description ?? s.seriesInstanceUid}"`).join(', ')}); assign their phases by hand.`));
-    }
+  findings.push(...resolvePhaseClashes(series));
   return { fileCount: files.length, series, structureSets, findings };
 }
