@@ -47,7 +47,9 @@ export const BENCH_PAIRS: BenchPair[] = [
 export function rasteriseEllipsoids(grid: Grid, shapes: Ellipsoid[]): Uint8Array {
   const [nx, ny, nz] = grid.dims;
   const [sx, sy, sz] = grid.spacingMm;
-  const out = new Uint8Array(nx * ny * nz);
+  // Written in full, as a decoded NIfTI would be: untouched zero pages would make the first scan
+  // of the metrics pay the page faults.
+  const out = new Uint8Array(nx * ny * nz).fill(0);
   for (const e of shapes) {
     const [cx, cy, cz] = e.centreMm;
     const [ax, ay, az] = e.semiAxesMm;

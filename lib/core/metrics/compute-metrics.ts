@@ -1,7 +1,8 @@
 import type { Grid } from '@/lib/core/volume';
 import { MetricsError, type NullReason } from './errors';
 import { computeOverlap, emptinessReason } from './overlap';
-import { computeSurfaceDistances, type SurfaceDistances } from './surface-distances';
+import { computeSurfaceDistances, scratchSizeFor, type SurfaceDistances } from './surface-distances';
+import { unionBox } from './bbox';
 import {
   averageSurfaceDistanceMm,
   hausdorffMm,
@@ -130,7 +131,10 @@ export function computeMetrics(options: ComputeMetricsOptions): MetricsResult {
     centroidShiftMm: o.centroidShiftMm,
     nullReasons,
   };
-  const boxes = { referenceBox: o.referenceBox, testBox: o.testBox };
+  // One work buffer, sized for the larger (surfel) corner box, serves every distance transform.
+  const union = unionBox(o.referenceBox, o.testBox);
+  const scratch = union ? new Float64Array(scratchSizeFor(union, conventions.includes('surfel') ? 'surfel' : 'voxel')) : undefined;
+  const boxes = { referenceBox: o.referenceBox, testBox: o.testBox, scratch };
   let voxelSd: SurfaceDistances | null = null;
   if (conventions.includes('voxel') || conventions.includes('plastimatch')) {
     voxelSd = computeSurfaceDistances(reference, test, grid, 'voxel', boxes);

@@ -55,14 +55,20 @@ export function squaredEdtInPlace(buf: Float64Array, dims: readonly number[], sp
 const BLOCK = 16;
 
 /**
- * Run the 1D transform along lines start + p + n·stride (n < len) for p in [0, count).
+ * Run the 1D transform along lines start + p + n·stride (n < len) for p in [0, count); with
+ * `need`, blocks of lines none of which is needed are left untouched.
  */
 function stridedPass(
   buf: Float64Array, start: number, count: number, len: number, stride: number, s: number,
-  f: Float64Array, d: Float64Array, v: Int32Array, z: Float64Array,
+  f: Float64Array, d: Float64Array, v: Int32Array, z: Float64Array, need?: Uint8Array,
 ): void {
   for (let p0 = 0; p0 < count; p0 += BLOCK) {
     const w = Math.min(BLOCK, count - p0);
+    if (need) {
+      let anyNeed = 0;
+      for (let b = 0; b < w; b++) anyNeed |= need[p0 + b];
+      if (!anyNeed) continue;
+    }
     // Gather: f[b·len + n] = buf[start + p0 + b + n·stride]; contiguous reads of w values.
     let anyMask = 0;
     for (let n = 0; n < len; n++) {
@@ -161,4 +167,67 @@ function envelope1d(f: Float64Array, off: number, d: Float64Array, v: Int32Array
     const dx = (q - p) * s;
     d[q] = dx * dx + f[off + p];
   }
+}
+
+/**
+ * Distances (mm) from query voxels to the nearest site voxel of a box, by the same exact EDT,
+ * without a separate initialisation pass: axis 0 is built row by row from the sorted site list,
+ * and the last axis is only transformed along the columns that hold a query.
+ *
+ * @param scratch Float64Array of at least dims[0]·dims[1]·dims[2] elements (overwritten)
+ * @param sites box-local linear indices (i + nx·(j + ny·k)), ascending
+ * @param queries box-local linear indices, any order
+ * @returns Float64Array of query.length distances (mm); all +Infinity when there is no site
+ */
+export function distancesToSites(
+  scratch: Float64Array, dims: readonly number[], spacingMm: readonly number[], sites: Int32Array, queries: Int32Array,
+): Float64Array {
+  const out = new Float64Array(queries.length);
+  if (sites.length === 0) return out.fill(Infinity);
+  const [nx, ny, nz] = dims;
+  const buf = scratch;
+  const sx = spacingMm[0];
+  // Axis 0 from the site list: each row holds the squared distance to its nearest site in-row.
+  let s = 0;
+  for (let base = 0, end = nx * ny * nz; base < end; base += nx) {
+    if (s >= sites.length || sites[s] >= base + nx) {
+      buf.fill(Infinity, base, base + nx);
+      continue;
+    }
+    let prev = -1;
+    let i = 0;
+    while (s < sites.length && sites[s] < base + nx) {
+      const site = sites[s++] - base;
+      // Cells between the previous site (or the row start) and this one.
+      for (; i < site; i++) {
+        const dNext = (site - i) * sx;
+        if (prev < 0) buf[base + i] = dNext * dNext;
+        else {
+          const dPrev = (i - prev) * sx;
+          buf[base + i] = dPrev < dNext ? dPrev * dPrev : dNext * dNext;
+        }
+      }
+      buf[base + site] = 0;
+      i = site + 1;
+      prev = site;
+    }
+    for (; i < nx; i++) {
+      const dPrev = (i - prev) * sx;
+      buf[base + i] = dPrev * dPrev;
+    }
+  }
+  const maxN = Math.max(nx, ny, nz);
+  const f = new Float64Array(BLOCK * maxN);
+  const d = new Float64Array(maxN);
+  const v = new Int32Array(maxN);
+  const z = new Float64Array(maxN + 1);
+  const plane = nx * ny;
+  for (let k = 0; k < nz; k++) stridedPass(buf, k * plane, nx, ny, nx, spacingMm[1], f, d, v, z);
+  if (nz > 1) {
+    const need = new Uint8Array(plane);
+    for (let q = 0; q < queries.length; q++) need[queries[q] % plane] = 1;
+    stridedPass(buf, 0, plane, nz, plane, spacingMm[2], f, d, v, z, need);
+  }
+  for (let q = 0; q < queries.length; q++) out[q] = Math.sqrt(buf[queries[q]]);
+  return out;
 }

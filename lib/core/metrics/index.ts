@@ -7,7 +7,7 @@ export { MetricsError, type MetricsErrorCode, type NullReason } from './errors';
 export { validateGrid, validateMaskPair, assertSameGrid } from './validate';
 export { boundingBox, unionBox, type IndexBox } from './bbox';
 export { computeOverlap, emptinessReason, type OverlapResult } from './overlap';
-export { squaredEdtInPlace } from './edt';
+export { squaredEdtInPlace, distancesToSites } from './edt';
 export { surfelAreaTable } from './surfel-table';
 export {
   computeSurfaceDistances,

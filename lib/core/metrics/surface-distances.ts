@@ -1,6 +1,6 @@
 import type { Grid } from '@/lib/core/volume';
 import { boundingBox, unionBox, type IndexBox } from './bbox';
-import { squaredEdtInPlace } from './edt';
+import { distancesToSites } from './edt';
 import type { NullReason } from './errors';
 import { emptinessReason } from './overlap';
 import { surfelAreaTable } from './surfel-table';
@@ -31,6 +31,22 @@ export interface SurfaceDistanceOptions {
   /** Precomputed inclusive bounding boxes (from computeOverlap) to skip a scan. */
   referenceBox?: IndexBox | null;
   testBox?: IndexBox | null;
+  /**
+   * Reusable work buffer for the distance transform (used when large enough: the union box,
+   * plus one corner row per axis for `surfel`). Lets one allocation serve both samplings.
+   */
+  scratch?: Float64Array;
+}
+
+/** The scratch buffer when large enough, else a new one. */
+function scratchOf(scratch: Float64Array | undefined, n: number): Float64Array {
+  return scratch && scratch.length >= n ? scratch : new Float64Array(n);
+}
+
+/** Number of Float64 elements a scratch buffer needs for `sampling` on this box. */
+export function scratchSizeFor(box: IndexBox, sampling: SurfaceSampling): number {
+  const extra = sampling === 'surfel' ? 2 : 1;
+  return (box.hi[0] - box.lo[0] + extra) * (box.hi[1] - box.lo[1] + extra) * (box.hi[2] - box.lo[2] + extra);
 }
 
 /**
@@ -73,15 +89,13 @@ export function computeSurfaceDistances(
     };
   }
   return sampling === 'voxel'
-    ? voxelDistances(reference, test, grid, box, empty)
-    : surfelDistances(reference, test, grid, box, empty);
+    ? voxelDistances(reference, test, grid, box, empty, options.scratch)
+    : surfelDistances(reference, test, grid, box, empty, options.scratch);
 }
 
 /** Crop-local linear indices of boundary voxels (mask XOR 6-erosion), box-local order. */
 function voxelBoundary(mask: Uint8Array, grid: Grid, box: IndexBox): Int32Array {
   const [nx, ny, nz] = grid.dims;
-  const cx = box.hi[0] - box.lo[0] + 1;
-  const cy = box.hi[1] - box.lo[1] + 1;
   const plane = nx * ny;
   let out = new Int32Array(1024);
   let n = 0;
@@ -109,32 +123,16 @@ function voxelBoundary(mask: Uint8Array, grid: Grid, box: IndexBox): Int32Array 
       }
     }
   }
-  void cx;
-  void cy;
   return out.subarray(0, n);
 }
 
-/** Sample sqrt of an EDT (sites = `sites`) at `queries`; all +Infinity when there are no sites. */
-function directed(buf: Float64Array, dims: number[], spacingMm: readonly number[], sites: Int32Array, queries: Int32Array): Float64Array {
-  const out = new Float64Array(queries.length);
-  if (sites.length === 0) {
-    out.fill(Infinity);
-    return out;
-  }
-  buf.fill(Infinity);
-  for (let n = 0; n < sites.length; n++) buf[sites[n]] = 0;
-  squaredEdtInPlace(buf, dims, spacingMm);
-  for (let n = 0; n < queries.length; n++) out[n] = Math.sqrt(buf[queries[n]]);
-  return out;
-}
-
-function voxelDistances(reference: Uint8Array, test: Uint8Array, grid: Grid, box: IndexBox, empty: NullReason | null): SurfaceDistances {
+function voxelDistances(reference: Uint8Array, test: Uint8Array, grid: Grid, box: IndexBox, empty: NullReason | null, scratch?: Float64Array): SurfaceDistances {
   const dims = [0, 1, 2].map((a) => box.hi[a] - box.lo[a] + 1);
   const rb = voxelBoundary(reference, grid, box);
   const tb = voxelBoundary(test, grid, box);
-  const buf = new Float64Array(dims[0] * dims[1] * dims[2]);
-  const referenceToTestMm = directed(buf, dims, grid.spacingMm, tb, rb).sort();
-  const testToReferenceMm = directed(buf, dims, grid.spacingMm, rb, tb).sort();
+  const buf = scratchOf(scratch, dims[0] * dims[1] * dims[2]);
+  const referenceToTestMm = distancesToSites(buf, dims, grid.spacingMm, tb, rb).sort();
+  const testToReferenceMm = distancesToSites(buf, dims, grid.spacingMm, rb, tb).sort();
   return { sampling: 'voxel', referenceToTestMm, testToReferenceMm, referenceAreasMm2: null, testAreasMm2: null, empty };
 }
 
@@ -143,7 +141,7 @@ function voxelDistances(reference: Uint8Array, test: Uint8Array, grid: Grid, box
  * voxels box.lo + (a−1 … a, b−1 … b, c−1 … c); voxels outside the grid count as background.
  */
 function cornerCodes(mask: Uint8Array, grid: Grid, box: IndexBox, cdims: number[]): Uint8Array {
-  const [nx, ny, nz] = grid.dims;
+  const [nx, ny] = grid.dims;
   const [cx, cy, cz] = cdims;
   // Padded copy of the box with one background voxel on every side: pad index = voxel − lo + 1.
   const px = cx + 1, py = cy + 1, pz = cz + 1;
@@ -155,7 +153,6 @@ function cornerCodes(mask: Uint8Array, grid: Grid, box: IndexBox, cdims: number[
       for (let i = box.lo[0]; i <= box.hi[0]; i++) pad[dst + i] = mask[src + i] !== 0 ? 1 : 0;
     }
   }
-  void nz;
   const codes = new Uint8Array(cx * cy * cz);
   const pplane = px * py;
   // Corner (a, b, c) ↔ pad voxels (a … a+1, b … b+1, c … c+1); bit 2^(7 − (4da + 2db + dc)).
@@ -225,16 +222,16 @@ function lowerBound(a: Float64Array, n: number, x: number): number {
   return lo;
 }
 
-function surfelDistances(reference: Uint8Array, test: Uint8Array, grid: Grid, box: IndexBox, empty: NullReason | null): SurfaceDistances {
+function surfelDistances(reference: Uint8Array, test: Uint8Array, grid: Grid, box: IndexBox, empty: NullReason | null, scratch?: Float64Array): SurfaceDistances {
   const cdims = [0, 1, 2].map((a) => box.hi[a] - box.lo[a] + 2);
   const rc = cornerCodes(reference, grid, box, cdims);
   const tc = cornerCodes(test, grid, box, cdims);
   const rb = borderList(rc);
   const tb = borderList(tc);
   const table = surfelAreaTable(grid.spacingMm);
-  const buf = new Float64Array(cdims[0] * cdims[1] * cdims[2]);
-  const referenceToTestMm = directed(buf, cdims, grid.spacingMm, tb, rb);
-  const testToReferenceMm = directed(buf, cdims, grid.spacingMm, rb, tb);
+  const buf = scratchOf(scratch, cdims[0] * cdims[1] * cdims[2]);
+  const referenceToTestMm = distancesToSites(buf, cdims, grid.spacingMm, tb, rb);
+  const testToReferenceMm = distancesToSites(buf, cdims, grid.spacingMm, rb, tb);
   const referenceAreasMm2 = sortPairs(referenceToTestMm, gather(rc, rb), table);
   const testAreasMm2 = sortPairs(testToReferenceMm, gather(tc, tb), table);
   return { sampling: 'surfel', referenceToTestMm, testToReferenceMm, referenceAreasMm2, testAreasMm2, empty };

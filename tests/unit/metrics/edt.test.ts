@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { squaredEdtInPlace } from '@/lib/core/metrics';
+import { distancesToSites, squaredEdtInPlace } from '@/lib/core/metrics';
 
 /** Deterministic LCG so failures reproduce. */
 function rng(seed: number) {
@@ -56,4 +56,21 @@ describe('squaredEdtInPlace (Felzenszwalb–Huttenlocher, anisotropic)', () => {
       for (let q = 0; q < buf.length; q++) expect(buf[q]).toBeCloseTo(expected[q], 9);
     });
   }
+});
+
+describe('distancesToSites (query-only variant)', () => {
+  it('matches the full transform at random queries, anisotropic', () => {
+    const r = rng(7);
+    const dims = [11, 8, 13];
+    const sp = [0.9, 1.7, 2.2];
+    const n = dims[0] * dims[1] * dims[2];
+    const sites = Int32Array.from(new Set(Array.from({ length: 9 }, () => Math.floor(r() * n)))).sort();
+    const queries = Int32Array.from({ length: 50 }, () => Math.floor(r() * n));
+    const full = new Float64Array(n).fill(Infinity);
+    for (const s of sites) full[s] = 0;
+    squaredEdtInPlace(full, dims, sp);
+    const got = distancesToSites(new Float64Array(n + 5), dims, sp, sites, queries);
+    queries.forEach((q, m) => expect(got[m]).toBeCloseTo(Math.sqrt(full[q]), 12));
+    expect(Array.from(distancesToSites(new Float64Array(n), dims, sp, new Int32Array(0), queries.subarray(0, 3)))).toEqual([Infinity, Infinity, Infinity]);
+  });
 });
