@@ -43,8 +43,15 @@ export interface ParseNiftiOptions {
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 
+/** True when some column of the 3×3 part is all zeros (a set code with an unset matrix). */
+function degenerate(affine: Affine34): boolean {
+  for (let c = 0; c < 3; c++) if (affine[c] === 0 && affine[4 + c] === 0 && affine[8 + c] === 0) return true;
+  return false;
+}
+
 function pickAffine(h: NiftiHeader): { affine: Affine34; source: AffineSource } {
-  if (h.sformCode > 0) return { affine: h.srow.slice(), source: 'sform' };
+  // Some writers set sform_code but leave srow zero; the qform is then the only geometry.
+  if (h.sformCode > 0 && !(degenerate(h.srow) && h.qformCode > 0)) return { affine: h.srow.slice(), source: 'sform' };
   const pix: Vec3 = [h.pixdim[1], h.pixdim[2], h.pixdim[3]];
   if (h.qformCode > 0) {
     return {
@@ -97,8 +104,10 @@ function readRaw(h: NiftiHeader, bytes: Uint8Array, offset: number, count: numbe
 /**
  * Parse NIfTI bytes (.nii, or gzip-compressed .nii.gz: detected from the gzip magic).
  *
- * Geometry: the sform when sform_code > 0, else the qform when qform_code > 0, else pixdim only
- * (nifti1.h METHOD 1, origin 0). The RAS affine becomes LPS by negating x and y.
+ * Geometry: the sform when sform_code > 0 (unless its matrix has a zero column and a qform
+ * exists), else the qform when qform_code > 0, else pixdim only (nifti1.h METHOD 1: origin 0, no
+ * rotation; nibabel instead centres such images, so do not rely on their position). The RAS
+ * affine becomes LPS by negating x and y.
  * Data: uint8, int8, int16, uint16, int32, float32, float64. With a scaling (scl_slope finite and
  * non-zero, not 1/0) the data are Float32Array of stored·slope + inter. Without scaling the
  * native type is kept, except int8 → Int16Array and float64 → Float32Array (our VoxelArray types).

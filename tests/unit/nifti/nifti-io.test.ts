@@ -62,6 +62,28 @@ describe('round trip (ours → ours)', () => {
     for (let n = 0; n < 3; n++) expect(viaQform.grid.originMm[n]).toBeCloseTo(viaSform.originMm[n], 5);
   });
 
+  it('without sform and qform, uses pixdim only (nifti1.h method 1): origin 0, RAS axes', () => {
+    const bytes = encodeNifti(oursFixtureVolume());
+    const v = new DataView(bytes.buffer);
+    v.setInt16(252, 0, true);
+    v.setInt16(254, 0, true);
+    const r = parseNifti(bytes);
+    expect(r.nifti.affineSource).toBe('pixdim');
+    expect(r.grid.spacingMm).toEqual([0.75, 1.25, 2.5]);
+    expect(r.grid.originMm).toEqual([0, 0, 0]);
+    expect(r.grid.direction).toEqual([-1, 0, 0, 0, -1, 0, 0, 0, 1]);
+  });
+
+  it('falls back to the qform when sform_code is set but the sform matrix is zero', () => {
+    const bytes = encodeNifti(oursFixtureVolume());
+    const viaSform = parseNifti(bytes).grid;
+    const v = new DataView(bytes.buffer);
+    for (let n = 0; n < 12; n++) v.setFloat32(280 + 4 * n, 0, true);
+    const r = parseNifti(bytes);
+    expect(r.nifti.affineSource).toBe('qform');
+    for (let n = 0; n < 3; n++) expect(r.grid.originMm[n]).toBeCloseTo(viaSform.originMm[n], 5);
+  });
+
   it("intent 'mask' stores uint8 with intent code NIFTI_INTENT_LABEL and refuses non-integer values", () => {
     const grid: Grid = { dims: [2, 1, 1], spacingMm: [1, 1, 1], originMm: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] };
     const ok = parseNifti(encodeNifti({ grid, data: new Float32Array([0, 3]) }, { intent: 'mask' }));

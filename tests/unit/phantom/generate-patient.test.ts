@@ -103,6 +103,26 @@ describe('generatePatient', () => {
     }
   });
 
+  it('over 12 patients, every tumour voxel is in its lung at every phase and tumours keep their drawn size', () => {
+    for (let n = 0; n < 12; n++) {
+      const s = samplePatientSpec('placement', n);
+      const q = generatePatient(s, { ...OPTS, renderCt: false });
+      const lung = s.tumour.lung === 'right' ? 0 : 1;
+      const [nx, ny] = q.grid.dims;
+      for (const ph of q.phases) {
+        for (let v = 0; v < ph.truthGtv.data.length; v++) {
+          if (!ph.truthGtv.data[v]) continue;
+          const x = q.grid.originMm[0] + (v % nx) * q.grid.spacingMm[0];
+          const y = q.grid.originMm[1] + (Math.floor(v / nx) % ny) * q.grid.spacingMm[1];
+          const z = q.grid.originMm[2] + Math.floor(v / (nx * ny)) * q.grid.spacingMm[2];
+          expect(lungAt(q.anatomy, x, y, z, ph.inspirationFraction)).toBe(lung);
+        }
+      }
+      // The default field of view fits every drawn tumour without shrinking.
+      expect(q.tumourScale).toBe(1);
+    }
+  });
+
   it('ITVs are the unions of the per-phase GTVs, and the summary counts them', () => {
     const n = p.truthItv.data.length;
     let t = 0, ph = 0, missed = 0;
