@@ -39,10 +39,17 @@ export function maskToContours(mask: Mask): SliceContour[] {
   // j in -1..ny-1 → nH + i + nx·(j + 1).
   const nH = (nx + 1) * ny;
   const nV = nx * (ny + 1);
-  const next = new Int32Array(nH + nV);
+  // Every link set while scanning a slice is consumed (reset to -1) when its loop is traced, so
+  // the array is filled once.
+  const next = new Int32Array(nH + nV).fill(-1);
+  const starts: number[] = [];
   const out: SliceContour[] = [];
   const sliceSize = nx * ny;
 
+  // The slice padded with one row/column of background on every side: no bounds checks in the
+  // cell loop. Padded voxel (i, j) is at (i + 1) + pw·(j + 1).
+  const pw = nx + 2;
+  const pad = new Uint8Array(pw * (ny + 2));
   for (let k = 0; k < nz; k++) {
     const base = k * sliceSize;
     let any = false;
@@ -52,18 +59,37 @@ export function maskToContours(mask: Mask): SliceContour[] {
         break;
       }
     if (!any) continue;
-    next.fill(-1);
-    const at = (i: number, j: number): number =>
-      i >= 0 && j >= 0 && i < nx && j < ny && data[base + i + nx * j] ? 1 : 0;
+    starts.length = 0;
+    // Copy into the padded buffer and find the bounding box: only cells touching it can cross.
+    let iMin = nx;
+    let iMax = -1;
+    let jMin = ny;
+    let jMax = -1;
+    for (let j = 0; j < ny; j++) {
+      const row = base + nx * j;
+      const prow = pw * (j + 1) + 1;
+      for (let i = 0; i < nx; i++) {
+        const v = data[row + i] ? 1 : 0;
+        pad[prow + i] = v;
+        if (v) {
+          if (i < iMin) iMin = i;
+          if (i > iMax) iMax = i;
+          if (j < jMin) jMin = j;
+          jMax = j;
+        }
+      }
+    }
     const ids = [0, 0, 0, 0];
     const kinds = [0, 0, 0, 0];
-    for (let j = -1; j < ny; j++) {
-      for (let i = -1; i < nx; i++) {
+    for (let j = jMin - 1; j <= jMax; j++) {
+      const top = pw * (j + 1);
+      const bottom = top + pw;
+      for (let i = iMin - 1; i <= iMax; i++) {
         // Corners walked a(i,j) → b(i+1,j) → c(i+1,j+1) → d(i,j+1) → a.
-        const a = at(i, j);
-        const b = at(i + 1, j);
-        const c = at(i + 1, j + 1);
-        const d = at(i, j + 1);
+        const a = pad[top + i + 1];
+        const b = pad[top + i + 2];
+        const c = pad[bottom + i + 2];
+        const d = pad[bottom + i + 1];
         const code = a | (b << 1) | (c << 2) | (d << 3);
         if (code === 0 || code === 15) continue;
         let m = 0;
@@ -86,11 +112,16 @@ export function maskToContours(mask: Mask): SliceContour[] {
         }
         // Each exit links to the cyclically preceding entry: the inside lies on one fixed side of
         // every segment, and in a saddle cell the two inside corners are cut off separately.
-        for (let q = 0; q < m; q++) if (kinds[q] === 1) next[ids[q]] = ids[(q + m - 1) % m];
+        for (let q = 0; q < m; q++)
+          if (kinds[q] === 1) {
+            next[ids[q]] = ids[(q + m - 1) % m];
+            starts.push(ids[q]);
+          }
       }
     }
     // Follow the links into loops.
-    for (let start = 0; start < next.length; start++) {
+    starts.sort((x, y) => x - y);
+    for (const start of starts) {
       if (next[start] < 0) continue;
       const loop: number[] = [];
       let id = start;
