@@ -22,7 +22,12 @@ const fmt = (v: number) => Number(v.toFixed(2)).toString();
 export function findReferencedSeries(ss: RtStructureSet, series: readonly CtSeries[]): { series: CtSeries | null; findings: Finding[] } {
   const findings: Finding[] = [];
   const label = `Structure set ${ss.label ? `"${ss.label}" ` : ''}(${ss.file})`;
-  let found: CtSeries | undefined = series.find((s) => ss.referencedSeriesUids.includes(s.seriesInstanceUid));
+  const contourSops = new Set<string>(ss.referencedImageSopUids);
+  for (const r of ss.rois) for (const c of r.contours) for (const u of c.referencedSopInstanceUids) contourSops.add(u);
+  const hits = (s: CtSeries) => s.slices.reduce((n, h) => n + (contourSops.has(h.sopInstanceUid) ? 1 : 0), 0);
+  // A 4D series split by TemporalPositionIndex shares one UID: prefer the part holding the images.
+  const named = series.filter((s) => ss.referencedSeriesUids.includes(s.seriesInstanceUid));
+  let found: CtSeries | undefined = named.length > 1 ? [...named].sort((a, b) => hits(b) - hits(a))[0] : named[0];
   if (!found && ss.referencedImageSopUids.length > 0) {
     const refs = new Set(ss.referencedImageSopUids);
     found = series.find((s) => s.slices.some((h) => refs.has(h.sopInstanceUid)));
@@ -30,9 +35,7 @@ export function findReferencedSeries(ss: RtStructureSet, series: readonly CtSeri
       findings.push(finding('REFERENCED_SERIES_MISSING', 'warning', `${label} names series ${ss.referencedSeriesUids.join(', ') || '(none)'}, which is not in the import; using series ${found.seriesInstanceUid}, which holds the images its contours reference.`, ss.file));
   }
   if (!found) {
-    const contourSops = new Set<string>();
-    for (const r of ss.rois) for (const c of r.contours) for (const u of c.referencedSopInstanceUids) contourSops.add(u);
-    if (contourSops.size > 0) found = series.find((s) => s.slices.some((h) => contourSops.has(h.sopInstanceUid)));
+    if (contourSops.size > 0) found = series.find((s) => hits(s) > 0);
     if (!found && ss.frameOfReferenceUid) {
       const same = series.filter((s) => s.frameOfReferenceUid === ss.frameOfReferenceUid && s.grid);
       if (same.length === 1) found = same[0];
