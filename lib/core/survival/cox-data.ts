@@ -3,6 +3,7 @@
  * validation, and one sort by (stratum, time) into row-major typed arrays.
  */
 import { invalid, SurvivalError, type SurvivalWarning } from './errors';
+import { fixTiedTimes } from './timefix';
 
 export interface CoxInput {
   /** Follow-up time per subject (any unit, ≥ 0); length n. */
@@ -39,7 +40,8 @@ function isMissing(v: unknown): boolean {
 }
 
 export function prepareCoxData(input: CoxInput): CoxData {
-  const { time, event, covariates, names, strata } = input;
+  const { event, covariates, names, strata } = input;
+  const time = fixTiedTimes(input.time);
   const nIn = time.length;
   const p = covariates.length;
   if (names.length !== p) throw invalid(`Got ${p} covariate columns but ${names.length} names.`);

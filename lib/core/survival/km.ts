@@ -6,6 +6,7 @@
  */
 import { Z_975 } from './distributions';
 import { invalid } from './errors';
+import { fixTiedTimes } from './timefix';
 
 export interface KmCurve {
   /** Unique times (events and censorings), ascending. */
@@ -62,8 +63,9 @@ function minmin(y: (number | null)[], x: number[]): number | null {
  * @param event 1 = event, 0 = censored, length n
  * @throws SurvivalError INVALID_INPUT on bad coding or lengths
  */
-export function kaplanMeier(time: ArrayLike<number>, event: ArrayLike<number>): KmCurve {
-  validate(time, event);
+export function kaplanMeier(rawTime: ArrayLike<number>, event: ArrayLike<number>): KmCurve {
+  validate(rawTime, event);
+  const time = fixTiedTimes(rawTime);
   const n = time.length;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => time[a] - time[b]);
   const c: KmCurve = {

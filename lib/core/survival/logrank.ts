@@ -7,6 +7,7 @@
 import { pchisqUpper } from './distributions';
 import { invalid } from './errors';
 import { solveGeneral } from './linalg';
+import { fixTiedTimes } from './timefix';
 
 export interface LogRankResult {
   groups: string[];
@@ -20,8 +21,14 @@ export interface LogRankResult {
   var: number[][];
 }
 
-export function logRankTest(time: ArrayLike<number>, event: ArrayLike<number>, group: ArrayLike<string>, groups: string[]): LogRankResult {
-  const n = time.length;
+export function logRankTest(rawTime: ArrayLike<number>, event: ArrayLike<number>, group: ArrayLike<string>, groups: string[]): LogRankResult {
+  const n = rawTime.length;
+  if (event.length !== n || group.length !== n) throw invalid(`time, event and group differ in length (${n}, ${event.length}, ${group.length}).`);
+  for (let i = 0; i < n; i++) {
+    if (!Number.isFinite(rawTime[i]) || rawTime[i] < 0) throw invalid(`time at row ${i + 1} is ${rawTime[i]}: times must be finite and ≥ 0.`);
+    if (event[i] !== 0 && event[i] !== 1) throw invalid(`event at row ${i + 1} is ${event[i]}: events must be 0 or 1.`);
+  }
+  const time = fixTiedTimes(rawTime);
   const k = groups.length;
   if (k < 2) throw invalid(`The log-rank test needs at least two groups; found ${k}.`);
   const gi = new Int32Array(n);
