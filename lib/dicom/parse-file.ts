@@ -84,6 +84,8 @@ export function parseDicomBytes(bytes: Uint8Array, file: string): { parsed: Pars
     try {
       const dataSet = parseDicom(raw, { TransferSyntaxUID: syntax });
       if (!dataSet.elements.x00080016 && !dataSet.elements.x00080060) throw new Error('no SOPClassUID or Modality');
+      const eof = (dataSet.warnings ?? []).find((w) => /eof|overrun|past end/i.test(w));
+      if (eof) throw new Error(eof);
       findings.push(
         finding('MISSING_TRANSFER_SYNTAX', 'warning', `${file} has no transfer syntax (${hasPrefix ? 'meta header without (0002,0010)' : 'no Part 10 header'}); read as ${syntax === IMPLICIT_VR_LE ? 'implicit' : 'explicit'} VR little endian: check the values, and re-export as Part 10 files if they look wrong.`, file),
       );
@@ -100,6 +102,13 @@ export function parseDicomBytes(bytes: Uint8Array, file: string): { parsed: Pars
   try {
     const dataSet = parseDicom(bytes, { inflater: inflateDataSet as unknown as (a: Uint8Array, p: number) => void });
     const transferSyntaxUid = (dataSet.string('x00020010') ?? '').replace(/\0/g, '').trim();
+    // dicom-parser does not throw when a sequence of undefined length runs into the end of the
+    // file: it records a warning and returns what it read. That is a truncated file.
+    const eof = (dataSet.warnings ?? []).find((w) => /eof|overrun|past end/i.test(w));
+    if (eof) {
+      findings.push(truncated(file, eof));
+      return { parsed: null, findings };
+    }
     return { parsed: { file, dataSet, transferSyntaxUid }, findings };
   } catch (e) {
     findings.push(truncated(file, e));

@@ -95,6 +95,16 @@ describe.skipIf(!haveData)(`bad files in a folder (needs ${MOCK}; skipped when a
     expect(r.structureSets[0].rois.map((x) => x.name)).toEqual(['ROI-1']);
   });
 
+  it('a truncated RTSTRUCT is a TRUNCATED finding, not a partial structure set', async () => {
+    const rt = readFileSync(join(MOCK, 'invalid_reference_rt.dcm'));
+    const file = join(tmp, 'rt_truncated.dcm');
+    writeFileSync(file, rt.subarray(0, Math.floor(rt.length * 0.6)));
+    const r = await readDicom([file, join(MOCK, 'ct_1.dcm')]);
+    expect(r.structureSets).toEqual([]);
+    expect(r.findings.map((f) => [f.code, f.file])).toEqual([['TRUNCATED', file]]);
+    expect(r.series).toHaveLength(1);
+  });
+
   it('duplicate files are reported once each and ignored', async () => {
     const dir = join(tmp, 'dup');
     mkdirSync(dir, { recursive: true });
