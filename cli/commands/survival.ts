@@ -50,7 +50,7 @@ function coxText(fit: CoxFit): string {
     ]),
   );
   out.push('');
-  out.push(`Concordance = ${fmt(fit.concordance.concordance, 3)}`);
+  out.push(`Concordance = ${fmt(fit.concordance.concordance, 3)} (se = ${fmt(fit.concordance.std, 3)})`);
   out.push(`Likelihood ratio test = ${fmt(fit.logtest.chisq)} on ${fit.logtest.df} df, p = ${fmt(fit.logtest.p, 3)}`);
   out.push(`Wald test             = ${fmt(fit.waldtest.chisq)} on ${fit.waldtest.df} df, p = ${fmt(fit.waldtest.p, 3)}`);
   out.push(`Score (logrank) test  = ${fmt(fit.sctest.chisq)} on ${fit.sctest.df} df, p = ${fmt(fit.sctest.p, 3)}`);

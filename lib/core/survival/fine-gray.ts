@@ -2,7 +2,8 @@
  * Fine–Gray proportional subdistribution-hazards regression, as R's cmprsk::crr with fixed
  * covariates (cov1) and one censoring group: censoring weights from the Kaplan–Meier estimate
  * of the censoring distribution at t−, Newton–Raphson with backtracking exactly as crr
- * (gtol = 1e-6, maxiter = 10), and the sandwich variance of crrvv.
+ * (gtol = 1e-6, maxiter = 10), and the sandwich variance of crrvv. crr.f's nested loops
+ * (O(n²) per iteration, O(n³) for the variance) are rewritten as prefix/suffix sums: O(n·p²).
  * Reference: Fine & Gray (1999) JASA 94:496; cmprsk crr.f (Robert Gray).
  */
 import { twoSidedNormalP, Z_975 } from './distributions';
@@ -54,169 +55,229 @@ interface Prepared {
   wt: Float64Array; // G(t_i−)
 }
 
-/** crrf / crrfsv: minus log pseudo-likelihood, its gradient and Hessian at b. */
-function objective(d: Prepared, b: Float64Array, withDerivs: boolean): { lik: number; s: Float64Array; v: Float64Array } {
-  const { n, p, t, ici, x, wt } = d;
-  const eta = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let k = 0; k < p; k++) s += x[i * p + k] * b[k];
-    eta[i] = s;
-  }
-  let lik = 0;
-  const s = new Float64Array(p);
-  const v = new Float64Array(p * p);
-  const s1 = new Float64Array(p);
-  const s2 = new Float64Array(p * p);
-  let iuc = n - 1;
-  for (;;) {
-    // next failure time, scanning down
-    let i = iuc;
-    while (i >= 0 && ici[i] !== 1) i--;
-    if (i < 0) break;
-    const cft = t[i];
-    let twf = 0;
-    let first = i;
-    for (let q = i; q >= 0 && !(t[q] < cft); q--) {
-      first = q;
-      if (ici[q] === 1) {
-        twf++;
-        lik -= eta[q];
-        if (withDerivs) for (let k = 0; k < p; k++) s[k] -= x[q * p + k];
-      }
-    }
-    iuc = first;
-    let s0 = 0;
-    s1.fill(0);
-    if (withDerivs) s2.fill(0);
-    for (let q = 0; q < n; q++) {
-      let w: number;
-      if (t[q] < cft) {
-        if (ici[q] <= 1) continue;
-        w = (Math.exp(eta[q]) * wt[iuc]) / wt[q];
-      } else w = Math.exp(eta[q]);
-      s0 += w;
-      if (withDerivs)
-        for (let k = 0; k < p; k++) {
-          const wx = w * x[q * p + k];
-          s1[k] += wx;
-          for (let j = k; j < p; j++) s2[k * p + j] += wx * x[q * p + j];
-        }
-    }
-    lik += twf * Math.log(s0);
-    if (withDerivs) {
-      for (let k = 0; k < p; k++) {
-        s[k] += (twf * s1[k]) / s0;
-        for (let j = k; j < p; j++) {
-          const val = twf * (s2[k * p + j] / s0 - (s1[k] / s0) * (s1[j] / s0));
-          v[k * p + j] += val;
-          if (j !== k) v[j * p + k] += val;
-        }
-      }
-    }
-    iuc--;
-    if (iuc < 0) break;
-  }
-  return { lik, s, v };
+interface Blocks {
+  start: Int32Array;
+  end: Int32Array;
+  /** Failures of the cause of interest in each block. */
+  nFail: Int32Array;
+  /** Indices of blocks with ≥ 1 failure, ascending. */
+  failBlocks: Int32Array;
 }
 
-/** crrvv: the middle of the sandwich (v2) and the information (v). */
-function sandwich(d: Prepared, b: Float64Array): { v: Float64Array; v2: Float64Array } {
-  const { n, p, t, ici, x, wt } = d;
+function makeBlocks(d: Prepared): Blocks {
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const nf: number[] = [];
+  const fb: number[] = [];
+  for (let i = 0; i < d.n; ) {
+    let j = i;
+    let f = 0;
+    while (j < d.n && d.t[j] === d.t[i]) {
+      if (d.ici[j] === 1) f++;
+      j++;
+    }
+    if (f > 0) fb.push(starts.length);
+    starts.push(i);
+    ends.push(j);
+    nf.push(f);
+    i = j;
+  }
+  return { start: Int32Array.from(starts), end: Int32Array.from(ends), nFail: Int32Array.from(nf), failBlocks: Int32Array.from(fb) };
+}
+
+interface RiskSums {
+  /** Per failure block: S0, S1 (p), S2 (p², only with second moments) of the weighted risk set. */
+  s0: Float64Array;
+  s1: Float64Array;
+  s2: Float64Array | null;
+  ew: Float64Array;
+  eta: Float64Array;
+}
+
+/**
+ * Weighted risk-set sums at each distinct failure time T: subjects still at risk (t ≥ T) with
+ * weight e^η, plus earlier competing failures with weight e^η·G(T−)/G(tⱼ−) (Fine & Gray's
+ * censoring-complete risk set). Forward prefix sums of the competing part and backward suffix
+ * sums of the at-risk part, so O(n·p²) with no cancellation.
+ */
+function riskSums(d: Prepared, bl: Blocks, b: Float64Array, second: boolean): RiskSums {
+  const { n, p, ici, x, wt } = d;
+  const eta = new Float64Array(n);
   const ew = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let s = 0;
     for (let k = 0; k < p; k++) s += x[i * p + k] * b[k];
+    eta[i] = s;
     ew[i] = Math.exp(s);
   }
-  let icrsk = n;
+  const nfb = bl.failBlocks.length;
+  const pp = p * p;
+  const s0 = new Float64Array(nfb);
+  const s1 = new Float64Array(nfb * p);
+  const s2 = second ? new Float64Array(nfb * pp) : null;
+  // forward: competing part, scaled by G(T−) at the failure block
+  let c0 = 0;
+  const c1 = new Float64Array(p);
+  const c2 = new Float64Array(pp);
+  let f = 0;
+  for (let k = 0; k < bl.start.length && f < nfb; k++) {
+    if (bl.failBlocks[f] === k) {
+      const g = wt[bl.start[k]];
+      s0[f] = g * c0;
+      for (let a = 0; a < p; a++) s1[f * p + a] = g * c1[a];
+      if (s2) for (let a = 0; a < pp; a++) s2[f * pp + a] = g * c2[a];
+      f++;
+    }
+    for (let i = bl.start[k]; i < bl.end[k]; i++) {
+      if (ici[i] !== 2) continue;
+      const w = ew[i] / wt[i];
+      c0 += w;
+      for (let a = 0; a < p; a++) {
+        const wx = w * x[i * p + a];
+        c1[a] += wx;
+        if (second) for (let c = 0; c <= a; c++) c2[a * p + c] += wx * x[i * p + c];
+      }
+    }
+  }
+  // backward: still at risk
+  let r0 = 0;
+  const r1 = new Float64Array(p);
+  const r2 = new Float64Array(pp);
+  f = nfb - 1;
+  for (let k = bl.start.length - 1; k >= 0 && f >= 0; k--) {
+    for (let i = bl.start[k]; i < bl.end[k]; i++) {
+      const w = ew[i];
+      r0 += w;
+      for (let a = 0; a < p; a++) {
+        const wx = w * x[i * p + a];
+        r1[a] += wx;
+        if (second) for (let c = 0; c <= a; c++) r2[a * p + c] += wx * x[i * p + c];
+      }
+    }
+    if (bl.failBlocks[f] === k) {
+      s0[f] += r0;
+      for (let a = 0; a < p; a++) s1[f * p + a] += r1[a];
+      if (s2)
+        for (let a = 0; a < p; a++)
+          for (let c = 0; c <= a; c++) {
+            const v = s2[f * pp + a * p + c] + r2[a * p + c];
+            s2[f * pp + a * p + c] = v;
+            s2[f * pp + c * p + a] = v;
+          }
+      f--;
+    }
+  }
+  return { s0, s1, s2, ew, eta };
+}
+
+/** crrf / crrfsv: minus log pseudo-likelihood, its gradient and Hessian at b. */
+function objective(d: Prepared, bl: Blocks, b: Float64Array, withDerivs: boolean): { lik: number; s: Float64Array; v: Float64Array } {
+  const { p, ici, x } = d;
+  const rs = riskSums(d, bl, b, withDerivs);
+  let lik = 0;
+  const s = new Float64Array(p);
+  const v = new Float64Array(p * p);
+  for (let f = 0; f < bl.failBlocks.length; f++) {
+    const k = bl.failBlocks[f];
+    const twf = bl.nFail[k];
+    for (let i = bl.start[k]; i < bl.end[k]; i++) {
+      if (ici[i] !== 1) continue;
+      lik -= rs.eta[i];
+      if (withDerivs) for (let a = 0; a < p; a++) s[a] -= x[i * p + a];
+    }
+    const s0 = rs.s0[f];
+    lik += twf * Math.log(s0);
+    if (withDerivs) {
+      for (let a = 0; a < p; a++) {
+        const m = rs.s1[f * p + a] / s0;
+        s[a] += twf * m;
+        for (let c = 0; c < p; c++) v[a * p + c] += twf * (rs.s2![f * p * p + a * p + c] / s0 - m * (rs.s1[f * p + c] / s0));
+      }
+    }
+  }
+  return { lik, s, v };
+}
+
+/**
+ * crrvv: information v and the middle of the sandwich v2 (Fine & Gray 1999, eq. for Ω̂ with
+ * the censoring-martingale term ψ), with every inner sum written as a prefix or suffix sum.
+ */
+function sandwich(d: Prepared, bl: Blocks, b: Float64Array): { v: Float64Array; v2: Float64Array } {
+  const { n, p, ici, x, wt } = d;
+  const rs = riskSums(d, bl, b, true);
+  const nfb = bl.failBlocks.length;
   const v = new Float64Array(p * p);
   const v2 = new Float64Array(p * p);
+  // per failure block: f/S0, f·S1/S0² (for Σ over failures j of 1/S0ⱼ and x̄ⱼ/S0ⱼ), with G(T−)
+  const a0 = new Float64Array(nfb);
+  const a1 = new Float64Array(nfb * p);
+  const g = new Float64Array(nfb);
+  for (let f = 0; f < nfb; f++) {
+    const k = bl.failBlocks[f];
+    const nf = bl.nFail[k];
+    const s0 = rs.s0[f];
+    g[f] = wt[bl.start[k]];
+    a0[f] = nf / s0;
+    for (let a = 0; a < p; a++) {
+      a1[f * p + a] = (nf * rs.s1[f * p + a]) / (s0 * s0);
+      const m = rs.s1[f * p + a] / s0;
+      for (let c = 0; c < p; c++) v[a * p + c] += nf * (rs.s2![f * p * p + a * p + c] / s0 - m * (rs.s1[f * p + c] / s0));
+    }
+  }
+  // suffix sums (blocks f..end) of G·a0 and G·a1
+  const q0 = new Float64Array(nfb + 1);
+  const q1 = new Float64Array((nfb + 1) * p);
+  for (let f = nfb - 1; f >= 0; f--) {
+    q0[f] = q0[f + 1] + g[f] * a0[f];
+    for (let a = 0; a < p; a++) q1[f * p + a] = q1[(f + 1) * p + a] + g[f] * a1[f * p + a];
+  }
+  let p0 = 0; // Σ over failure blocks with T ≤ current time of f/S0
+  const p1 = new Float64Array(p);
+  let c0 = 0; // competing failures strictly before the current block: Σ e^η/G
+  const c1 = new Float64Array(p);
   const ss2 = new Float64Array(p);
-  const xb0 = new Float64Array(n);
-  const xb = new Float64Array(n * p);
-  for (let i = 0; i < n; i++) {
-    if (ici[i] !== 1) continue;
-    for (let j = 0; j < n; j++) {
-      let w: number;
-      if (t[j] < t[i]) {
-        if (ici[j] <= 1) continue;
-        w = (ew[j] * wt[i]) / wt[j];
-      } else w = ew[j];
-      xb0[i] += w;
-      for (let k = 0; k < p; k++) xb[i * p + k] += w * x[j * p + k];
-    }
-  }
-  const st1 = new Float64Array(p);
   const qu = new Float64Array(p);
-  const ss = new Float64Array(p);
-  const diff = new Float64Array(p);
-  let lc = 0;
-  for (let i = 0; i < n; i++) {
-    st1.fill(0);
-    for (let j = 0; j < n; j++) {
-      if (ici[j] !== 1) continue;
-      let w: number;
-      if (t[j] <= t[i]) w = ew[i];
-      else if (t[i] < t[j] && ici[i] > 1) w = (ew[i] * wt[j]) / wt[i];
-      else continue;
-      for (let k = 0; k < p; k++) st1[k] -= ((x[i * p + k] - xb[j * p + k] / xb0[j]) * w) / xb0[j];
+  const st = new Float64Array(p);
+  let f = 0; // failure blocks with T < current block time
+  for (let k = 0; k < bl.start.length; k++) {
+    const bs = bl.start[k];
+    const be = bl.end[k];
+    const isFail = f < nfb && bl.failBlocks[f] === k;
+    const fHere = f; // index of this block among failure blocks (if isFail)
+    if (isFail) {
+      p0 += a0[f];
+      for (let a = 0; a < p; a++) p1[a] += a1[f * p + a];
     }
-    if (ici[i] === 1) {
-      for (let k = 0; k < p; k++) st1[k] += x[i * p + k] - xb[i * p + k] / xb0[i];
-      for (let j = 0; j < n; j++) {
-        let w: number;
-        if (t[j] < t[i]) {
-          if (ici[j] <= 1) continue;
-          w = (ew[j] * wt[i]) / wt[j];
-        } else w = ew[j];
-        for (let k = 0; k < p; k++) diff[k] = x[j * p + k] - xb[i * p + k] / xb0[i];
-        for (let k = 0; k < p; k++)
-          for (let j2 = k; j2 < p; j2++) v[k * p + j2] += (w * diff[k] * diff[j2]) / xb0[i];
+    const fAfter = isFail ? f + 1 : f; // first failure block with T > current time
+    const icrsk = n - bs;
+    let hasCensored = false;
+    for (let i = bs; i < be; i++) if (ici[i] === 0) hasCensored = true;
+    if (hasCensored) {
+      // q(u): failures with T ≥ current time, competing subjects strictly before it
+      for (let a = 0; a < p; a++) qu[a] = c1[a] * q0[fHere] - c0 * q1[fHere * p + a];
+      for (let i = bs; i < be; i++) if (ici[i] === 0) for (let a = 0; a < p; a++) ss2[a] -= qu[a] / (icrsk * icrsk);
+    }
+    for (let i = bs; i < be; i++) {
+      const ew = rs.ew[i];
+      for (let a = 0; a < p; a++) {
+        const xi = x[i * p + a];
+        let val = -ew * (xi * p0 - p1[a]);
+        if (ici[i] === 2) val -= (ew / wt[i]) * (xi * q0[fAfter] - q1[fAfter * p + a]);
+        if (ici[i] === 1) val += xi - rs.s1[fHere * p + a] / rs.s0[fHere];
+        val += ss2[a];
+        if (ici[i] === 0) val += qu[a] / icrsk;
+        st[a] = val;
       }
+      for (let a = 0; a < p; a++) for (let c = 0; c < p; c++) v2[a * p + c] += st[a] * st[c];
     }
-    if (i === 0 || t[i] > t[i - 1]) {
-      let hasCensored = false;
-      for (let j = i; j < n && !(t[j] > t[i]); j++)
-        if (ici[j] === 0) {
-          hasCensored = true;
-          break;
-        }
-      if (hasCensored) {
-        qu.fill(0);
-        for (let j1 = lc; j1 < n; j1++) {
-          if (ici[j1] !== 1) continue;
-          let ss0 = 0;
-          ss.fill(0);
-          for (let j2 = 0; j2 < n; j2++) {
-            if (t[j2] >= t[i]) break;
-            if (ici[j2] <= 1) continue;
-            const w = (ew[j2] * wt[j1]) / wt[j2];
-            ss0 += w;
-            for (let k = 0; k < p; k++) ss[k] += x[j2 * p + k] * w;
-          }
-          for (let k = 0; k < p; k++) qu[k] += (ss[k] - (xb[j1 * p + k] * ss0) / xb0[j1]) / xb0[j1];
-        }
-        for (let j = i; j < n && !(t[j] > t[i]); j++)
-          if (ici[j] === 0) for (let k = 0; k < p; k++) ss2[k] -= qu[k] / (icrsk * icrsk);
-      }
+    for (let i = bs; i < be; i++) {
+      if (ici[i] !== 2) continue;
+      const w = rs.ew[i] / wt[i];
+      c0 += w;
+      for (let a = 0; a < p; a++) c1[a] += w * x[i * p + a];
     }
-    for (let k = 0; k < p; k++) {
-      let st2 = ss2[k];
-      if (ici[i] === 0) st2 += qu[k] / icrsk;
-      st1[k] += st2;
-    }
-    for (let k = 0; k < p; k++) for (let j2 = k; j2 < p; j2++) v2[k * p + j2] += st1[k] * st1[j2];
-    if (i < n - 1 && t[i + 1] > t[i]) {
-      icrsk -= i - lc + 1;
-      lc = i + 1;
-    }
+    if (isFail) f++;
   }
-  for (let k = 0; k < p; k++)
-    for (let j = k + 1; j < p; j++) {
-      v[j * p + k] = v[k * p + j];
-      v2[j * p + k] = v2[k * p + j];
-    }
   return { v, v2 };
 }
 
@@ -282,8 +343,9 @@ export function fineGray(input: FineGrayInput, opts: { maxIterations?: number; g
     }
   }
 
+  const bl = makeBlocks(d);
   let b = new Float64Array(p);
-  let z = objective(d, b, true);
+  let z = objective(d, bl, b, true);
   const info0 = z.v;
   {
     const probe = solveGeneral(info0, p, new Float64Array(p).fill(1));
@@ -307,14 +369,14 @@ export function fineGray(input: FineGrayInput, opts: { maxIterations?: number; g
     let dot = 0;
     for (let k = 0; k < p; k++) dot += sc[k] * z.s[k];
     let bn = b.map((v, k) => v + sc[k]);
-    let fbn = objective(d, bn, false).lik;
+    let fbn = objective(d, bl, bn, false).lik;
     let halvings = 0;
     while (Number.isNaN(fbn) || fbn > z.lik + 1e-4 * dot) {
       halvings++;
       for (let k = 0; k < p; k++) sc[k] *= 0.5;
       dot *= 0.5;
       bn = b.map((v, k) => v + sc[k]);
-      fbn = objective(d, bn, false).lik;
+      fbn = objective(d, bl, bn, false).lik;
       if (halvings > 20) break;
     }
     if (halvings > 20) {
@@ -323,9 +385,9 @@ export function fineGray(input: FineGrayInput, opts: { maxIterations?: number; g
     }
     b = bn;
     iterations = ll + 1;
-    z = objective(d, b, true);
+    z = objective(d, bl, b, true);
   }
-  const { v: info, v2 } = sandwich(d, b);
+  const { v: info, v2 } = sandwich(d, bl, b);
   const h = invertGeneral(info, p);
   if (!h) throw new SurvivalError('SINGULAR_INFORMATION', 'The Fine–Gray information matrix is singular at the estimate: likely separation or too few events of interest.');
   const V = new Float64Array(p * p);
@@ -351,7 +413,7 @@ export function fineGray(input: FineGrayInput, opts: { maxIterations?: number; g
       p: twoSidedNormalP(zz),
     };
   });
-  const loglikNull = -objective(d, new Float64Array(p), false).lik;
+  const loglikNull = -objective(d, bl, new Float64Array(p), false).lik;
   return {
     n,
     nDropped,
