@@ -167,3 +167,43 @@ describe.skipIf(!haveData)(`ROI masks match plastimatch voxel for voxel (needs $
     expect(mask!.data.reduce((s, v) => s + v, 0)).toBe(masks['rtutils/mock_data/rt.dcm'].rois['ROI-1'].voxels);
   });
 });
+
+describe.skipIf(!haveData)(`synthetic hard cases match plastimatch (needs ${DATA}; skipped when absent)`, () => {
+  // tests/fixtures/dicom/synthetic-*-rs.dcm and masks-synthetic-plastimatch.json.gz are made by
+  // `/usr/bin/python3 tests/reference/dicom/make_synthetic_rtstruct.py` (pydicom writes the
+  // RTSTRUCTs on the rt-utils CTs; plastimatch --xor-contours rasterises them): a 3-voxel marker,
+  // a one-contour keyhole ring, a ring with an island in its hole, a concave star, and on the
+  // oblique anisotropic CT a concave polygon with a hole and a small marker.
+  const masks = JSON.parse(gunzipSync(readFileSync(join(FIX, 'masks-synthetic-plastimatch.json.gz'))).toString()).masks as Record<
+    string,
+    { ct: string; grid: Grid; rois: Record<string, { voxels: number; runs: number[] }> }
+  >;
+  for (const [file, entry] of Object.entries(masks)) {
+    it(`${file} on ${entry.ct}: every ROI voxel for voxel`, async () => {
+      const ctFiles = entry.ct === 'rtutils/mock_data' ? ['ct_1.dcm', 'ct_2.dcm'] : ['0.dcm', '1.dcm', '2.dcm'];
+      const imp = await readDicom([...ctFiles.map((f) => join(DATA, entry.ct, f)), join(FIX, file)]);
+      const { series, findings } = findReferencedSeries(imp.structureSets[0], imp.series);
+      expect(findings).toEqual([]);
+      const target = seriesRasterTarget(series!)!;
+      expect(target.grid.dims).toEqual(entry.grid.dims);
+      for (let n = 0; n < 9; n++) expect(target.grid.direction[n]).toBeCloseTo(entry.grid.direction[n], 6);
+      const summary: string[] = [];
+      for (const [name, ref] of Object.entries(entry.rois)) {
+        const res = rasterizeRoi({ structureSet: imp.structureSets[0], roi: name, ...target });
+        expect(res.findings, name).toEqual([]);
+        const refMask = new Uint8Array(res.mask!.data.length);
+        for (let q = 0; q < ref.runs.length; q += 2) refMask.fill(1, ref.runs[q], ref.runs[q] + ref.runs[q + 1]);
+        let ours = 0;
+        let differ = 0;
+        for (let t = 0; t < refMask.length; t++) {
+          ours += res.mask!.data[t];
+          if (res.mask!.data[t] !== refMask[t]) differ++;
+        }
+        summary.push(`${name}: ours ${ours}, plastimatch ${ref.voxels}`);
+        expect(ref.voxels, `${name}: the reference is not empty`).toBeGreaterThan(0);
+        expect(differ, `${name}: voxels differing from plastimatch`).toBe(0);
+      }
+      console.log(`${file}\n  ${summary.join('\n  ')}`);
+    });
+  }
+});
