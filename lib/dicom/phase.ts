@@ -11,7 +11,7 @@
 export interface PhaseInfo {
   /** Respiratory phase in percent of the cycle, 0 ≤ percent < 100 (0 = end-inhale by convention). */
   percent: number;
-  source: 'description' | 'temporal-position';
+  source: 'description' | 'temporal-position' | 'manual';
 }
 
 export interface PhaseInput {

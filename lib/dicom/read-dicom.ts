@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Finding, finding } from './findings';
+import { DicomError, type Finding, finding } from './findings';
 import { parseDicomBytes, str } from './parse-file';
 import { type BuildSeriesOptions, type CtSeries, type ImageSliceHeader, groupSeries, readImageHeader, resolvePhaseClashes } from './ct-series';
 import { RT_STRUCTURE_SET_STORAGE, type RtStructureSet, readRtStruct } from './rtstruct';
@@ -22,6 +22,11 @@ export interface DicomImport {
 export interface ReadDicomOptions extends BuildSeriesOptions {
   /** Modalities read as image series; default ['CT']. */
   imageModalities?: string[];
+  /**
+   * Phases mapped by hand, keyed by series key or SeriesInstanceUID, in percent (0 ≤ p < 100).
+   * They replace what was recognised and are exempt from the clash check.
+   */
+  phaseOverrides?: Record<string, number>;
 }
 
 async function listFiles(dir: string): Promise<string[]> {
@@ -42,8 +47,9 @@ async function listFiles(dir: string): Promise<string[]> {
  * Read DICOM input.
  *
  * @param input a directory (walked recursively) or a list of file paths.
- * @throws only when `input` is a path that does not exist or cannot be listed (a Node fs error);
- *   every problem with a file's content is a finding.
+ * @throws a Node fs error when `input` does not exist or cannot be listed, and
+ *   DicomError('INVALID_INPUT') for a phase override outside [0, 100); every problem with a
+ *   file's content is a finding.
  */
 export async function readDicom(input: string | readonly string[], options: ReadDicomOptions = {}): Promise<DicomImport> {
   let files: string[];
@@ -107,6 +113,15 @@ export async function readDicom(input: string | readonly string[], options: Read
     findings.push(finding('IGNORED_OBJECT', 'info', `${list.length} ${kind} file(s) ignored (not a ${[...modalities].join('/')} image or RTSTRUCT), e.g. ${list[0]}.`, list[0]));
 
   const series = groupSeries(headers, options);
-  findings.push(...resolvePhaseClashes(series));
+  const overrides = options.phaseOverrides ?? {};
+  const manual = new Set<CtSeries>();
+  for (const s of series) {
+    const p = overrides[s.key] ?? overrides[s.seriesInstanceUid];
+    if (p === undefined) continue;
+    if (!(p >= 0 && p < 100)) throw new DicomError('INVALID_INPUT', `Phase override ${p} for series ${s.key} must be a percent in [0, 100).`);
+    s.phase = { percent: p, source: 'manual' };
+    manual.add(s);
+  }
+  findings.push(...resolvePhaseClashes(series.filter((s) => !manual.has(s))));
   return { fileCount: files.length, series, structureSets, findings };
 }

@@ -310,3 +310,15 @@ describe.skipIf(!haveData)(`transfer syntaxes (needs ${MOCK}; skipped when absen
     expect(r.series[0].loadable).toBe(false);
   });
 });
+
+describe.skipIf(!haveData)(`phases mapped by hand (needs ${MOCK}; skipped when absent)`, () => {
+  it('a phase override sets the percent with source "manual"; a bad one is refused', async () => {
+    const files = [join(MOCK, 'ct_1.dcm'), join(MOCK, 'ct_2.dcm')];
+    const plain = await readDicom(files);
+    expect(plain.series[0].phase).toBeNull();
+    const uid = plain.series[0].seriesInstanceUid;
+    const r = await readDicom(files, { phaseOverrides: { [uid]: 40 } });
+    expect(r.series[0].phase).toEqual({ percent: 40, source: 'manual' });
+    await expect(readDicom(files, { phaseOverrides: { [uid]: 140 } })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+});
