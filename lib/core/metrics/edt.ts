@@ -171,8 +171,9 @@ function envelope1d(f: Float64Array, off: number, d: Float64Array, v: Int32Array
 
 /**
  * Distances (mm) from query voxels to the nearest site voxel of a box, by the same exact EDT,
- * without a separate initialisation pass: axis 0 is built row by row from the sorted site list,
- * and the last axis is only transformed along the columns that hold a query.
+ * without a separate initialisation pass: axis 0 is built row by row from the sorted site list
+ * and axis 1 follows slice by slice while the slice is in cache; the last axis is only
+ * transformed along the columns that hold a query.
  *
  * @param scratch Float64Array of at least dims[0]·dims[1]·dims[2] elements (overwritten)
  * @param sites box-local linear indices (i + nx·(j + ny·k)), ascending
@@ -187,42 +188,46 @@ export function distancesToSites(
   const [nx, ny, nz] = dims;
   const buf = scratch;
   const sx = spacingMm[0];
-  // Axis 0 from the site list: each row holds the squared distance to its nearest site in-row.
-  let s = 0;
-  for (let base = 0, end = nx * ny * nz; base < end; base += nx) {
-    if (s >= sites.length || sites[s] >= base + nx) {
-      buf.fill(Infinity, base, base + nx);
-      continue;
-    }
-    let prev = -1;
-    let i = 0;
-    while (s < sites.length && sites[s] < base + nx) {
-      const site = sites[s++] - base;
-      // Cells between the previous site (or the row start) and this one.
-      for (; i < site; i++) {
-        const dNext = (site - i) * sx;
-        if (prev < 0) buf[base + i] = dNext * dNext;
-        else {
-          const dPrev = (i - prev) * sx;
-          buf[base + i] = dPrev < dNext ? dPrev * dPrev : dNext * dNext;
-        }
-      }
-      buf[base + site] = 0;
-      i = site + 1;
-      prev = site;
-    }
-    for (; i < nx; i++) {
-      const dPrev = (i - prev) * sx;
-      buf[base + i] = dPrev * dPrev;
-    }
-  }
   const maxN = Math.max(nx, ny, nz);
   const f = new Float64Array(BLOCK * maxN);
   const d = new Float64Array(maxN);
   const v = new Int32Array(maxN);
   const z = new Float64Array(maxN + 1);
   const plane = nx * ny;
-  for (let k = 0; k < nz; k++) stridedPass(buf, k * plane, nx, ny, nx, spacingMm[1], f, d, v, z);
+  // Axes 0 and 1 slice by slice, so the slice is still in cache for the second pass.
+  let s = 0;
+  for (let k = 0; k < nz; k++) {
+    let anySite = false;
+    for (let base = k * plane, end = base + plane; base < end; base += nx) {
+      if (s >= sites.length || sites[s] >= base + nx) {
+        buf.fill(Infinity, base, base + nx);
+        continue;
+      }
+      anySite = true;
+      // Axis 0 from the site list: squared distance to the nearest site in the row.
+      let prev = -1;
+      let i = 0;
+      while (s < sites.length && sites[s] < base + nx) {
+        const site = sites[s++] - base;
+        for (; i < site; i++) {
+          const dNext = (site - i) * sx;
+          if (prev < 0) buf[base + i] = dNext * dNext;
+          else {
+            const dPrev = (i - prev) * sx;
+            buf[base + i] = dPrev < dNext ? dPrev * dPrev : dNext * dNext;
+          }
+        }
+        buf[base + site] = 0;
+        i = site + 1;
+        prev = site;
+      }
+      for (; i < nx; i++) {
+        const dPrev = (i - prev) * sx;
+        buf[base + i] = dPrev * dPrev;
+      }
+    }
+    if (anySite) stridedPass(buf, k * plane, nx, ny, nx, spacingMm[1], f, d, v, z);
+  }
   if (nz > 1) {
     const need = new Uint8Array(plane);
     for (let q = 0; q < queries.length; q++) need[queries[q] % plane] = 1;

@@ -137,10 +137,12 @@ function voxelDistances(reference: Uint8Array, test: Uint8Array, grid: Grid, box
 }
 
 /**
- * Neighbourhood codes on the corner grid of `box` (size +1 per axis). Corner (a, b, c) sees the
- * voxels box.lo + (a−1 … a, b−1 … b, c−1 … c); voxels outside the grid count as background.
+ * Surfels of one mask on the corner grid of `box` (size +1 per axis): the corners whose 2×2×2
+ * neighbourhood is mixed, as box-corner linear indices (ascending) with their codes. Corner
+ * (a, b, c) sees the voxels box.lo + (a−1 … a, b−1 … b, c−1 … c); voxels outside the box (or the
+ * grid) count as background.
  */
-function cornerCodes(mask: Uint8Array, grid: Grid, box: IndexBox, cdims: number[]): Uint8Array {
+function surfels(mask: Uint8Array, grid: Grid, box: IndexBox, cdims: number[]): { at: Int32Array; codes: Uint8Array } {
   const [nx, ny] = grid.dims;
   const [cx, cy, cz] = cdims;
   // Padded copy of the box with one background voxel on every side: pad index = voxel − lo + 1.
@@ -153,35 +155,43 @@ function cornerCodes(mask: Uint8Array, grid: Grid, box: IndexBox, cdims: number[
       for (let i = box.lo[0]; i <= box.hi[0]; i++) pad[dst + i] = mask[src + i] !== 0 ? 1 : 0;
     }
   }
-  const codes = new Uint8Array(cx * cy * cz);
+  let at = new Int32Array(4096);
+  let codes = new Uint8Array(4096);
+  let n = 0;
   const pplane = px * py;
-  // Corner (a, b, c) ↔ pad voxels (a … a+1, b … b+1, c … c+1); bit 2^(7 − (4da + 2db + dc)).
-  for (let c = 0, q = 0; c < cz; c++) {
+  // col4[x] packs the voxels (x, b…b+1, c…c+1) as bits (db, dc): (0,0)→8, (0,1)→4, (1,0)→2,
+  // (1,1)→1; the corner code is col4[a] << 4 | col4[a + 1], i.e. bit 2^(7 − (4da + 2db + dc)).
+  const col4 = new Uint8Array(px);
+  for (let c = 0; c < cz; c++) {
     for (let b = 0; b < cy; b++) {
-      let p = px * (b + py * c);
-      for (let a = 0; a < cx; a++, p++, q++) {
-        codes[q] =
-          (pad[p] << 7) |
-          (pad[p + pplane] << 6) |
-          (pad[p + px] << 5) |
-          (pad[p + px + pplane] << 4) |
-          (pad[p + 1] << 3) |
-          (pad[p + 1 + pplane] << 2) |
-          (pad[p + 1 + px] << 1) |
-          pad[p + 1 + px + pplane];
+      const p = px * (b + py * c);
+      let any = 0;
+      let all = 15;
+      for (let x = 0; x < px; x++) {
+        const v = (pad[p + x] << 3) | (pad[p + pplane + x] << 2) | (pad[p + px + x] << 1) | pad[p + px + pplane + x];
+        col4[x] = v;
+        any |= v;
+        all &= v;
+      }
+      if (any === 0 || all === 15) continue;
+      const rowBase = cx * (b + cy * c);
+      for (let a = 0; a < cx; a++) {
+        const code = (col4[a] << 4) | col4[a + 1];
+        if (code === 0 || code === 255) continue;
+        if (n === at.length) {
+          const at2 = new Int32Array(n * 2);
+          at2.set(at);
+          at = at2;
+          const codes2 = new Uint8Array(n * 2);
+          codes2.set(codes);
+          codes = codes2;
+        }
+        at[n] = rowBase + a;
+        codes[n++] = code;
       }
     }
   }
-  return codes;
-}
-
-function borderList(codes: Uint8Array): Int32Array {
-  let n = 0;
-  for (let q = 0; q < codes.length; q++) if (codes[q] !== 0 && codes[q] !== 255) n++;
-  const out = new Int32Array(n);
-  n = 0;
-  for (let q = 0; q < codes.length; q++) if (codes[q] !== 0 && codes[q] !== 255) out[n++] = q;
-  return out;
+  return { at: at.subarray(0, n), codes: codes.subarray(0, n) };
 }
 
 /**
@@ -224,21 +234,14 @@ function lowerBound(a: Float64Array, n: number, x: number): number {
 
 function surfelDistances(reference: Uint8Array, test: Uint8Array, grid: Grid, box: IndexBox, empty: NullReason | null, scratch?: Float64Array): SurfaceDistances {
   const cdims = [0, 1, 2].map((a) => box.hi[a] - box.lo[a] + 2);
-  const rc = cornerCodes(reference, grid, box, cdims);
-  const tc = cornerCodes(test, grid, box, cdims);
-  const rb = borderList(rc);
-  const tb = borderList(tc);
+  const r = surfels(reference, grid, box, cdims);
+  const t = surfels(test, grid, box, cdims);
   const table = surfelAreaTable(grid.spacingMm);
   const buf = scratchOf(scratch, cdims[0] * cdims[1] * cdims[2]);
-  const referenceToTestMm = distancesToSites(buf, cdims, grid.spacingMm, tb, rb);
-  const testToReferenceMm = distancesToSites(buf, cdims, grid.spacingMm, rb, tb);
-  const referenceAreasMm2 = sortPairs(referenceToTestMm, gather(rc, rb), table);
-  const testAreasMm2 = sortPairs(testToReferenceMm, gather(tc, tb), table);
+  const referenceToTestMm = distancesToSites(buf, cdims, grid.spacingMm, t.at, r.at);
+  const testToReferenceMm = distancesToSites(buf, cdims, grid.spacingMm, r.at, t.at);
+  const referenceAreasMm2 = sortPairs(referenceToTestMm, r.codes, table);
+  const testAreasMm2 = sortPairs(testToReferenceMm, t.codes, table);
   return { sampling: 'surfel', referenceToTestMm, testToReferenceMm, referenceAreasMm2, testAreasMm2, empty };
 }
 
-function gather(codes: Uint8Array, at: Int32Array): Uint8Array {
-  const out = new Uint8Array(at.length);
-  for (let q = 0; q < at.length; q++) out[q] = codes[at[q]];
-  return out;
-}

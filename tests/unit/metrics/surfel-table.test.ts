@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { surfelAreaTable } from '@/lib/core/metrics';
+import { SURFEL_NORMALS_X8 } from '@/lib/core/metrics/surfel-normals';
+import { triangulateNeighbourhood } from '@/lib/core/metrics/surfel-triangulation';
 
 // Hand-derived marching-cubes areas on the unit cube (vertices at edge midpoints):
 // - one corner inside: one triangle with legs √2/2, area √3/8;
@@ -30,5 +32,15 @@ describe('surfelAreaTable', () => {
     expect(surfelAreaTable([0.7, 1.5, 2.5])[15]).toBeCloseTo(1.5 * 2.5, 12);
     // code 0b10101010 (170): voxels with c = 0 inside, the plane k = ½: area sx·sy.
     expect(surfelAreaTable([0.7, 1.5, 2.5])[170]).toBeCloseTo(0.7 * 1.5, 12);
+  });
+});
+
+describe('SURFEL_NORMALS_X8 is what the triangulation generates', () => {
+  it('all 256 codes', () => {
+    for (let c = 0; c < 256; c++) {
+      const gen = triangulateNeighbourhood(c).flatMap((n) => n.map((x) => x * 8));
+      expect(SURFEL_NORMALS_X8[c]).toEqual(gen.map((x) => Math.round(x) + 0)); // + 0 turns −0 into 0
+      gen.forEach((x) => expect(Math.abs(x - Math.round(x))).toBeLessThan(1e-12));
+    }
   });
 });
