@@ -17,7 +17,7 @@ const USAGE = `Usage:
   iseg-qa dicom inspect DIR [--json]
   iseg-qa dicom rasterize DIR --roi NAME --out MASK.nii.gz [--series UID] [--rtstruct FILE|SOP_UID] [--json]`;
 
-const round = (v: number, d = 6) => Number(v.toFixed(d));
+const round = (v: number, d = 9) => Number(v.toFixed(d));
 
 function seriesJson(s: CtSeries) {
   const h = s.slices[0];
