@@ -15,6 +15,10 @@ export default defineConfig({
   timeout: 60_000,
   workers: 1,
   reporter: [['list']],
+  projects: [
+    { name: 'first-run', testMatch: /first-run\.setup\.ts/ },
+    { name: 'app', testMatch: /\.spec\.ts/, dependencies: ['first-run'] },
+  ],
   use: {
     baseURL: process.env.E2E_BASE_URL,
     screenshot: 'only-on-failure',

@@ -33,17 +33,19 @@ async function main(): Promise<number> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'iseg-e2e-'));
   fs.chmodSync(dataDir, 0o755);
   const [port, pgPort] = [await freePort(), await freePort()];
-  const env = {
+  const env: Record<string, string | undefined> = {
     ...process.env,
     ISEG_DATA_DIR: dataDir,
     PORT: String(port),
     ISEG_PG_PORT: String(pgPort),
-    ISEG_ADMIN_EMAIL: E2E_USERS.ADMIN.email,
-    ISEG_ADMIN_PASSWORD: E2E_USERS.ADMIN.password,
     ISEG_SEED_DEMO: '1',
   };
+  // The first admin is created in the browser through the one-time setup token, as a new
+  // install does (tests/e2e/first-run.setup.ts).
   delete env.DATABASE_URL;
-  const app = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  delete env.ISEG_ADMIN_EMAIL;
+  delete env.ISEG_ADMIN_PASSWORD;
+  const app = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: root, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   app.stdout!.on('data', (d) => {
     out += d;
@@ -67,6 +69,8 @@ async function main(): Promise<number> {
       });
       app.once('exit', (c) => reject(new Error(`the app exited with ${c} during start-up`)));
     });
+    const token = /one-time setup token: (\S+)\)/.exec(out)?.[1];
+    if (!token) throw new Error('npm start did not print a setup token on first start');
     const pw = fs.readFileSync(path.join(dataDir, 'pg-password'), 'utf8').trim();
     const db = createDb(`postgresql://iseg:${encodeURIComponent(pw)}@127.0.0.1:${pgPort}/iseg`);
     for (const role of ['PHYSICIST', 'RESEARCHER', 'REVIEWER'] as const) {
@@ -76,7 +80,7 @@ async function main(): Promise<number> {
     const r = spawnSync(process.execPath, ['node_modules/@playwright/test/cli.js', 'test', ...process.argv.slice(2)], {
       cwd: root,
       stdio: 'inherit',
-      env: { ...process.env, E2E_BASE_URL: baseUrl, E2E_USERS: JSON.stringify(E2E_USERS) },
+      env: { ...process.env, E2E_BASE_URL: baseUrl, E2E_USERS: JSON.stringify(E2E_USERS), E2E_SETUP_TOKEN: token },
     });
     code = r.status ?? 1;
   } catch (e) {

@@ -46,7 +46,7 @@ export class ConfigError extends Error {
 }
 
 /** Parses `source` (default: process.env); throws ConfigError naming every bad variable. */
-export function parseEnv(source: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Env {
+export function parseEnv(source: Record<string, string | undefined> = process.env, cwd = process.cwd()): Env {
   const result = EnvSchema.safeParse(source);
   if (!result.success) {
     const lines = result.error.issues.map((i) => {

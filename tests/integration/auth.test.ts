@@ -45,6 +45,18 @@ describe('users, sign-in and the first admin', () => {
     expect(events.filter((e) => e.action === 'auth.sign_in_failed').length).toBeGreaterThanOrEqual(MAX_FAILED_SIGN_INS);
   });
 
+  it('creates the first admin from ISEG_ADMIN_EMAIL / ISEG_ADMIN_PASSWORD when none exists', async () => {
+    const other = await createTestDatabase('auth_env_admin');
+    try {
+      expect(await ensureFirstAdmin(other.db, { email: 'boss@example.org', password: 'env-password-123' })).toEqual({ kind: 'created-from-env', email: 'boss@example.org' });
+      expect(await authenticateUser(other.db, { email: 'boss@example.org', password: 'env-password-123' })).toMatchObject({ ok: true, caller: { role: 'ADMIN' } });
+      expect((await ensureFirstAdmin(other.db, { email: 'boss@example.org', password: 'env-password-123' })).kind).toBe('exists');
+      expect(await other.db.user.count()).toBe(1);
+    } finally {
+      await other.drop();
+    }
+  });
+
   it('refuses duplicate users, short passwords and non-admin callers', async () => {
     await expect(createUser(t.db, { caller: 'bootstrap', input: { email: 'phys@example.org', name: 'Again', password: 'another-pw-1', role: 'REVIEWER' } })).rejects.toMatchObject({ code: 'CONFLICT' });
     await expect(createUser(t.db, { caller: 'bootstrap', input: { email: 'r@example.org', name: 'R', password: 'short', role: 'REVIEWER' } })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
