@@ -48,26 +48,37 @@ const rExpr = `suppressMessages(library(survival)); d <- read.csv('${csv}'); f <
 const ours = ['node', [join(root, 'cli', 'iseg-qa.mjs'), 'survival', 'cox', '--csv', csv, '--time', 'time', '--event', 'event', '--covariates', names.join(','), '--ties', values.ties, '--json']];
 const theirs = ['Rscript', ['-e', rExpr]];
 
+// CPU seconds (user + system of the whole process tree) from GNU time when present: on a busy
+// machine wall time swings with other load, CPU time much less.
+const gnuTime = spawnSync('/usr/bin/time', ['-f', '%U %S', 'true']).status === 0;
 function time(cmd, args) {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = gnuTime
+    ? spawnSync('/usr/bin/time', ['-f', 'CPU %U %S', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 })
+    : spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
-  return { s, out: r.stdout };
+  const m = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
+  return { s, cpu: m ? Number(m[1]) + Number(m[2]) : NaN, out: r.stdout };
 }
 const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 const a = [];
 const b = [];
+const ac = [];
+const bc = [];
 let last;
 for (let i = 0; i < runs; i++) {
   const o = time(...ours);
   const r = time(...theirs);
   a.push(o.s);
   b.push(r.s);
+  ac.push(o.cpu);
+  bc.push(r.cpu);
   last = { o: o.out, r: r.out };
-  console.log(`run ${i + 1}: iseg-qa ${o.s.toFixed(3)} s   Rscript ${r.s.toFixed(3)} s`);
+  console.log(`run ${i + 1}: iseg-qa ${o.s.toFixed(3)} s (CPU ${o.cpu.toFixed(2)} s)   Rscript ${r.s.toFixed(3)} s (CPU ${r.cpu.toFixed(2)} s)`);
 }
 const fit = JSON.parse(last.o);
 console.log('iseg-qa coef:', fit.coefficients.map((c) => c.coef.toPrecision(7)).join(' '));
 console.log('R coef:\n' + last.r.trim());
-console.log(`median iseg-qa ${median(a).toFixed(3)} s, median Rscript ${median(b).toFixed(3)} s, ratio ${(median(a) / median(b)).toFixed(3)} (target ≤ 0.5)`);
+console.log(`wall: median iseg-qa ${median(a).toFixed(3)} s, median Rscript ${median(b).toFixed(3)} s, ratio ${(median(a) / median(b)).toFixed(3)} (target ≤ 0.5)`);
+if (gnuTime) console.log(`CPU:  median iseg-qa ${median(ac).toFixed(3)} s, median Rscript ${median(bc).toFixed(3)} s, ratio ${(median(ac) / median(bc)).toFixed(3)}`);

@@ -43,13 +43,20 @@ export function concordanceFromData(d: CoxData, lp: Float64Array): Concordance {
     let end = start;
     while (end < n && stratum[end] === stratum[start]) end++;
     // ranks of lp within the stratum (1-based, equal values share a rank)
-    const idx = new Uint32Array(end - start);
-    for (let j = 0; j < idx.length; j++) idx[j] = start + j;
-    idx.sort((a, b) => lp[a] - lp[b]);
+    // ranks by binary search in the natively sorted distinct values (no comparator sort)
+    const sorted = lp.slice(start, end).sort();
     let r = 0;
-    for (let j = 0; j < idx.length; j++) {
-      if (j === 0 || lp[idx[j]] !== lp[idx[j - 1]]) r++;
-      rank[idx[j]] = r;
+    for (let j = 0; j < sorted.length; j++) if (j === 0 || sorted[j] !== sorted[r - 1]) sorted[r++] = sorted[j];
+    for (let q = start; q < end; q++) {
+      const v = lp[q];
+      let lo = 0;
+      let hi = r - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (sorted[mid] < v) lo = mid + 1;
+        else hi = mid;
+      }
+      rank[q] = lo + 1;
     }
     const size = r;
     const tree = new Float64Array(size + 1);

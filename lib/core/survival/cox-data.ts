@@ -36,7 +36,8 @@ export interface CoxData {
 }
 
 function isMissing(v: unknown): boolean {
-  return v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v)) || v === '';
+  // v !== v is the NaN test without a typeof dispatch (this runs once per cell)
+  return v == null || v !== v || v === '';
 }
 
 export function prepareCoxData(input: CoxInput): CoxData {

@@ -134,32 +134,48 @@ export function coxZphFromData(
       }
     }
     if (ndead === 0) continue;
-    const addInfo = (wt: number, dd: number) => {
-      for (let k = 0; k < p; k++) {
-        const mk = a[k] / dd;
-        u[k] -= wt * mk;
-        u[k + p] -= timewt * wt * mk;
-        for (let j = 0; j <= k; j++) {
-          const temp = (wt * (cmat[k * p + j] - mk * a[j])) / dd;
-          imat[j * p2 + k] += temp;
-          imat[j * p2 + k + p] += temp * timewt;
-          imat[(j + p) * p2 + k + p] += temp * timewt * timewt;
-        }
-      }
-    };
+    // zph1.c adds the d tied deaths in d steps (denom + (r/d)·denom2, r = 1..d for Efron; all at
+    // once for Breslow). The sums over r are collected so each death time costs O(d + p²).
+    let s1 = 0; // Σ w/den
+    let st = 0; // Σ w·t/den
+    let q0 = 0; // Σ w/den²
+    let q1 = 0; // Σ w·t/den²
+    let q2 = 0; // Σ w·t²/den²
     if (!efron) {
-      denom += denom2;
-      for (let k = 0; k < p; k++) a[k] += a2[k];
-      for (let k = 0; k < p * p; k++) cmat[k] += cmat2[k];
-      addInfo(ndead, denom);
+      const den = denom + denom2;
+      s1 = ndead / den;
+      st = ndead / den;
+      q0 = ndead / (den * den);
+      q1 = q0;
+      q2 = q0;
     } else {
-      for (let r = 0; r < ndead; r++) {
-        denom += denom2 / ndead;
-        for (let k = 0; k < p; k++) a[k] += a2[k] / ndead;
-        for (let k = 0; k < p * p; k++) cmat[k] += cmat2[k] / ndead;
-        addInfo(1, denom);
+      for (let r = 1; r <= ndead; r++) {
+        const t = r / ndead;
+        const inv = 1 / (denom + t * denom2);
+        s1 += inv;
+        st += t * inv;
+        q0 += inv * inv;
+        q1 += t * inv * inv;
+        q2 += t * t * inv * inv;
       }
     }
+    for (let k = 0; k < p; k++) {
+      const mk = a[k] * s1 + a2[k] * st;
+      u[k] -= mk;
+      u[k + p] -= timewt * mk;
+      for (let j = 0; j <= k; j++) {
+        const temp =
+          cmat[k * p + j] * s1 +
+          cmat2[k * p + j] * st -
+          (a[k] * a[j] * q0 + (a[k] * a2[j] + a2[k] * a[j]) * q1 + a2[k] * a2[j] * q2);
+        imat[j * p2 + k] += temp;
+        imat[j * p2 + k + p] += temp * timewt;
+        imat[(j + p) * p2 + k + p] += temp * timewt * timewt;
+      }
+    }
+    denom += denom2;
+    for (let k = 0; k < p; k++) a[k] += a2[k];
+    for (let k = 0; k < p * p; k++) cmat[k] += cmat2[k];
   }
   // symmetrise as zph1.c
   for (let i = 0; i < p; i++) {

@@ -133,12 +133,8 @@ function coxPass(
       }
       const risk = Math.exp(e - offset);
       const row = ip * p;
-      denom += risk;
-      for (let k = 0; k < p; k++) {
-        const rx = risk * xs[row + k];
-        a[k] += rx;
-        for (let j = 0; j <= k; j++) cmat[k * p + j] += rx * xs[row + j];
-      }
+      // censored go straight into the risk-set sums; deaths into the tied-death sums, which
+      // join the risk set once the whole tied block has been read
       if (status[ip] === 1) {
         ndead++;
         loglik += e;
@@ -148,8 +144,25 @@ function coxPass(
           u[k] += xk;
           const rx = risk * xk;
           a2[k] += rx;
-          for (let j = 0; j <= k; j++) cmat2[k * p + j] += rx * xs[row + j];
+          const kp = k * p;
+          for (let j = 0; j <= k; j++) cmat2[kp + j] += rx * xs[row + j];
         }
+      } else {
+        denom += risk;
+        for (let k = 0; k < p; k++) {
+          const rx = risk * xs[row + k];
+          a[k] += rx;
+          const kp = k * p;
+          for (let j = 0; j <= k; j++) cmat[kp + j] += rx * xs[row + j];
+        }
+      }
+    }
+    if (ndead > 0) {
+      denom += denom2;
+      for (let k = 0; k < p; k++) {
+        a[k] += a2[k];
+        const kp = k * p;
+        for (let j = 0; j <= k; j++) cmat[kp + j] += cmat2[kp + j];
       }
     }
     if (ndead === 0) continue;
