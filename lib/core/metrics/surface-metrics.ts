@@ -8,10 +8,15 @@ import type { SurfaceDistances } from './surface-distances';
  * (undefined). The JSON and database boundary turns +Infinity into null plus a reason code.
  */
 
-/** Hausdorff distance (mm): the larger of the two directed maxima. */
+/**
+ * Hausdorff distance (mm): the larger of the two directed maxima. For `surfel` it is read as
+ * surface-distance does, compute_robust_hausdorff(…, 100), which is the maximum except when
+ * the running area sum rounds up to the total before the last surfel.
+ */
 export function hausdorffMm(sd: SurfaceDistances): number | null {
   if (sd.empty === 'BOTH_EMPTY') return null;
   if (sd.empty) return Infinity;
+  if (sd.sampling === 'surfel') return percentileHausdorffMm(sd, 100);
   return Math.max(last(sd.referenceToTestMm), last(sd.testToReferenceMm));
 }
 
