@@ -1,0 +1,4 @@
+/** onnxruntime-node shell around lib/core/inference: model loading and whole-volume segmentation. */
+export { loadModel, readModelManifest, releaseModels, sha256Hex, EXECUTION_PROVIDERS, type LoadedModel, type LoadModelOptions } from './load-model';
+export { segmentVolume, type SegmentVolumeOptions, type SegmentVolumeResult } from './segment-volume';
+export { checkExecutionProvider, type ExecutionProvider } from './check-execution-provider';
