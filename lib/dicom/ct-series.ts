@@ -59,6 +59,8 @@ export interface ImageSliceHeader {
   numberOfTemporalPositions?: number;
   /** True when PixelData is encapsulated (compressed). */
   pixelDataEncapsulated: boolean;
+  /** ImageType values, e.g. ['ORIGINAL', 'PRIMARY', 'AXIAL'] or [..., 'LOCALIZER']. */
+  imageType?: string[];
   /** Set when a UID was empty and had to be derived (anonymised exports do this). */
   derivedUids?: ('SOPInstanceUID' | 'SeriesInstanceUID')[];
 }
@@ -129,6 +131,7 @@ export function readImageHeader(parsed: ParsedDicom): { header: ImageSliceHeader
     temporalPositionIndex: ds.uint32('x00209128') ?? undefined,
     numberOfTemporalPositions: number(ds, 'x00200105'),
     pixelDataEncapsulated: Boolean(ds.elements.x7fe00010?.encapsulatedPixelData),
+    imageType: str(ds, 'x00080008')?.split('\\').map((v) => v.trim().toUpperCase()),
   };
   if (derivedUids.length > 0) header.derivedUids = derivedUids;
   if (!ds.elements.x7fe00010) missing.push('PixelData (7FE0,0010)');
@@ -185,7 +188,13 @@ const fmt = (v: number) => Number(v.toFixed(3)).toString();
 /** Group slice headers into series (by SeriesInstanceUID, and by TemporalPositionIndex when one series holds several phases). */
 export function groupSeries(headers: ImageSliceHeader[], options: BuildSeriesOptions = {}): CtSeries[] {
   const byUid = new Map<string, ImageSliceHeader[]>();
+  // Scouts/localizers sometimes share the axial series' UID; they are not part of the volume.
+  const localizers = new Map<string, ImageSliceHeader[]>();
   for (const h of headers) {
+    if (h.imageType?.includes('LOCALIZER')) {
+      localizers.set(h.seriesInstanceUid, [...(localizers.get(h.seriesInstanceUid) ?? []), h]);
+      continue;
+    }
     let list = byUid.get(h.seriesInstanceUid);
     if (!list) byUid.set(h.seriesInstanceUid, (list = []));
     list.push(h);
@@ -198,6 +207,12 @@ export function groupSeries(headers: ImageSliceHeader[], options: BuildSeriesOpt
       for (const t of [...tpis].sort((a, b) => (a ?? 0) - (b ?? 0)))
         out.push(buildSeries(`${uid}#${t}`, list.filter((h) => h.temporalPositionIndex === t), options));
     } else out.push(buildSeries(uid, list, options));
+  }
+  for (const [uid, list] of localizers) {
+    const f = finding('IGNORED_OBJECT', 'info', `${list.length} localizer image(s) of series ${uid} ignored (ImageType LOCALIZER), e.g. ${list[0].file}.`, list[0].file);
+    const s = out.find((x) => x.seriesInstanceUid === uid);
+    if (s) s.findings.push(f);
+    else out.push({ ...buildSeries(uid, list, options), grid: null, loadable: false, findings: [f] });
   }
   return out.sort((a, b) => (a.seriesNumber ?? 0) - (b.seriesNumber ?? 0) || a.key.localeCompare(b.key));
 }

@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildSeries, findReferencedSeries, loadCtVolume, rasterizeRoi, readDicom, seriesRasterTarget, type ImageSliceHeader, type RtStructureSet } from '@/lib/dicom';
+import { buildSeries, findReferencedSeries, groupSeries, loadCtVolume, rasterizeRoi, readDicom, seriesRasterTarget, type ImageSliceHeader, type RtStructureSet } from '@/lib/dicom';
 import { IDENTITY_DIRECTION, type Grid, type Vec3 } from '@/lib/core/volume';
 
 const DATA = join(__dirname, '../../../../shared/data');
@@ -216,6 +216,13 @@ describe('series geometry checks (synthetic headers)', () => {
     expect(s.grid).toBeNull();
     expect(s.findings.map((f) => [f.code, f.severity])).toEqual([['GANTRY_TILT', 'error']]);
     expect(s.findings[0].message).toMatch(/about 15°/);
+  });
+
+  it('a localizer in the axial series is set aside with an info finding', () => {
+    const scout = { ...at(0), sopInstanceUid: '9.9', imageOrientation: [0, 1, 0, 0, 0, -1] as ImageSliceHeader['imageOrientation'], imageType: ['ORIGINAL', 'PRIMARY', 'LOCALIZER'] };
+    const [s] = groupSeries([at(0), at(2), scout, at(4)]);
+    expect(s.grid!.dims).toEqual([5, 4, 3]);
+    expect(s.findings.map((f) => [f.code, f.severity])).toEqual([['IGNORED_OBJECT', 'info']]);
   });
 
   it('slices that disagree in size or orientation are refused; two slices at one position too', () => {
