@@ -30,6 +30,8 @@ const EnvSchema = z.object({
   ),
   ISEG_SEED_DEMO: z.enum(['0', '1']).default('1'),
   ISEG_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  /** Largest accepted upload (zip) in MiB; its uncompressed content may be at most 4× this. */
+  ISEG_UPLOAD_MAX_MB: z.coerce.number().int().min(1).max(65536).default(2048),
   NEXTAUTH_SECRET: optionalNonEmpty.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   NEXTAUTH_URL: optionalNonEmpty.pipe(z.url().optional()),
 });
