@@ -60,7 +60,7 @@ const BLOCK = 16;
  */
 function stridedPass(
   buf: Float64Array, start: number, count: number, len: number, stride: number, s: number,
-  f: Float64Array, d: Float64Array, v: Int32Array, z: Float64Array, need?: Uint8Array,
+  f: Float64Array, d: Float64Array, v: Int32Array, z: Float64Array, need?: Uint8Array, band2 = Infinity,
 ): void {
   for (let p0 = 0; p0 < count; p0 += BLOCK) {
     const w = Math.min(BLOCK, count - p0);
@@ -83,7 +83,7 @@ function stridedPass(
     for (let b = 0; b < w; b++) {
       if ((anyMask & (1 << b)) === 0) continue;
       envelope1d(f, b * len, d, v, z, len, s);
-      for (let n = 0; n < len; n++) f[b * len + n] = d[n];
+      for (let n = 0; n < len; n++) f[b * len + n] = d[n] > band2 ? Infinity : d[n];
     }
     for (let n = 0; n < len; n++) {
       const row = start + p0 + n * stride;
@@ -178,16 +178,23 @@ function envelope1d(f: Float64Array, off: number, d: Float64Array, v: Int32Array
  * @param scratch Float64Array of at least dims[0]·dims[1]·dims[2] elements (overwritten)
  * @param sites box-local linear indices (i + nx·(j + ny·k)), ascending
  * @param queries box-local linear indices, any order
+ * @param bandMm optional band: partial squared distances above bandMm² are dropped between
+ *   passes, which skips most of the work far from the sites. Distances ≤ bandMm are still exact
+ *   (every partial sum along the minimising path is ≤ the final distance); a query farther than
+ *   the band gets +Infinity, so callers must recompute without a band when any query is
+ *   infinite.
  * @returns Float64Array of query.length distances (mm); all +Infinity when there is no site
  */
 export function distancesToSites(
   scratch: Float64Array, dims: readonly number[], spacingMm: readonly number[], sites: Int32Array, queries: Int32Array,
+  bandMm = Infinity,
 ): Float64Array {
   const out = new Float64Array(queries.length);
   if (sites.length === 0) return out.fill(Infinity);
   const [nx, ny, nz] = dims;
   const buf = scratch;
   const sx = spacingMm[0];
+  const band2 = bandMm * bandMm;
   const maxN = Math.max(nx, ny, nz);
   const f = new Float64Array(BLOCK * maxN);
   const d = new Float64Array(maxN);
@@ -225,13 +232,14 @@ export function distancesToSites(
         const dPrev = (i - prev) * sx;
         buf[base + i] = dPrev * dPrev;
       }
+      if (band2 !== Infinity) for (let q = base; q < base + nx; q++) if (buf[q] > band2) buf[q] = Infinity;
     }
-    if (anySite) stridedPass(buf, k * plane, nx, ny, nx, spacingMm[1], f, d, v, z);
+    if (anySite) stridedPass(buf, k * plane, nx, ny, nx, spacingMm[1], f, d, v, z, undefined, band2);
   }
   if (nz > 1) {
     const need = new Uint8Array(plane);
     for (let q = 0; q < queries.length; q++) need[queries[q] % plane] = 1;
-    stridedPass(buf, 0, plane, nz, plane, spacingMm[2], f, d, v, z, need);
+    stridedPass(buf, 0, plane, nz, plane, spacingMm[2], f, d, v, z, need, band2);
   }
   for (let q = 0; q < queries.length; q++) out[q] = Math.sqrt(buf[queries[q]]);
   return out;

@@ -38,6 +38,22 @@ export interface SurfaceDistanceOptions {
   scratch?: Float64Array;
 }
 
+/**
+ * Directed distances with a first, banded attempt: most pairs worth auditing lie within a few
+ * voxels of each other, and the band skips the work far from the surface. If any query lies
+ * beyond the band the transform is rerun in full, so the result is always exact.
+ */
+function directedDistances(buf: Float64Array, dims: number[], spacingMm: readonly number[], sites: Int32Array, queries: Int32Array): Float64Array {
+  if (sites.length === 0) return distancesToSites(buf, dims, spacingMm, sites, queries);
+  const bandMm = BAND_VOXELS * Math.max(spacingMm[0], spacingMm[1], spacingMm[2]);
+  const banded = distancesToSites(buf, dims, spacingMm, sites, queries, bandMm);
+  for (let q = 0; q < banded.length; q++) {
+    if (banded[q] === Infinity) return distancesToSites(buf, dims, spacingMm, sites, queries);
+  }
+  return banded;
+}
+const BAND_VOXELS = 5;
+
 /** The scratch buffer when large enough, else a new one. */
 function scratchOf(scratch: Float64Array | undefined, n: number): Float64Array {
   return scratch && scratch.length >= n ? scratch : new Float64Array(n);
@@ -131,8 +147,8 @@ function voxelDistances(reference: Uint8Array, test: Uint8Array, grid: Grid, box
   const rb = voxelBoundary(reference, grid, box);
   const tb = voxelBoundary(test, grid, box);
   const buf = scratchOf(scratch, dims[0] * dims[1] * dims[2]);
-  const referenceToTestMm = distancesToSites(buf, dims, grid.spacingMm, tb, rb).sort();
-  const testToReferenceMm = distancesToSites(buf, dims, grid.spacingMm, rb, tb).sort();
+  const referenceToTestMm = directedDistances(buf, dims, grid.spacingMm, tb, rb).sort();
+  const testToReferenceMm = directedDistances(buf, dims, grid.spacingMm, rb, tb).sort();
   return { sampling: 'voxel', referenceToTestMm, testToReferenceMm, referenceAreasMm2: null, testAreasMm2: null, empty };
 }
 
@@ -238,8 +254,8 @@ function surfelDistances(reference: Uint8Array, test: Uint8Array, grid: Grid, bo
   const t = surfels(test, grid, box, cdims);
   const table = surfelAreaTable(grid.spacingMm);
   const buf = scratchOf(scratch, cdims[0] * cdims[1] * cdims[2]);
-  const referenceToTestMm = distancesToSites(buf, cdims, grid.spacingMm, t.at, r.at);
-  const testToReferenceMm = distancesToSites(buf, cdims, grid.spacingMm, r.at, t.at);
+  const referenceToTestMm = directedDistances(buf, cdims, grid.spacingMm, t.at, r.at);
+  const testToReferenceMm = directedDistances(buf, cdims, grid.spacingMm, r.at, t.at);
   const referenceAreasMm2 = sortPairs(referenceToTestMm, r.codes, table);
   const testAreasMm2 = sortPairs(testToReferenceMm, t.codes, table);
   return { sampling: 'surfel', referenceToTestMm, testToReferenceMm, referenceAreasMm2, testAreasMm2, empty };

@@ -74,3 +74,25 @@ describe('distancesToSites (query-only variant)', () => {
     expect(Array.from(distancesToSites(new Float64Array(n), dims, sp, new Int32Array(0), queries.subarray(0, 3)))).toEqual([Infinity, Infinity, Infinity]);
   });
 });
+
+describe('distancesToSites with a band', () => {
+  it('exact within the band, +Infinity beyond it', () => {
+    const r = rng(11);
+    const dims = [15, 12, 9];
+    const sp = [0.8, 1.1, 2.5];
+    const n = dims[0] * dims[1] * dims[2];
+    const sites = Int32Array.from(new Set(Array.from({ length: 4 }, () => Math.floor(r() * n)))).sort();
+    const queries = Int32Array.from({ length: n }, (_, q) => q);
+    const exact = distancesToSites(new Float64Array(n), dims, sp, sites, queries);
+    const banded = distancesToSites(new Float64Array(n), dims, sp, sites, queries, 4);
+    let inside = 0;
+    for (let q = 0; q < n; q++) {
+      if (exact[q] <= 4) {
+        expect(banded[q]).toBe(exact[q]);
+        inside++;
+      } else expect(banded[q]).toBe(Infinity);
+    }
+    expect(inside).toBeGreaterThan(20);
+    expect(inside).toBeLessThan(n);
+  });
+});
