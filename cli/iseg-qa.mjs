@@ -14,7 +14,8 @@ const tsxLoader = join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs');
 const r = spawnSync(
   nodeBin,
   ['--import', tsxLoader, join(root, 'cli', 'main.ts'), ...process.argv.slice(2)],
-  { stdio: 'inherit' },
+  // tsx resolves the `@/` path alias from this tsconfig, whatever the user's working directory.
+  { stdio: 'inherit', env: { ...process.env, TSX_TSCONFIG_PATH: join(root, 'tsconfig.json') } },
 );
 if (r.error) {
   console.error(`iseg-qa: could not start Node (${nodeBin}): ${r.error.message}`);

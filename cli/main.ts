@@ -66,7 +66,8 @@ async function main(argv: string[]): Promise<number> {
   try {
     mod = await entry.load();
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ERR_MODULE_NOT_FOUND' && err.message.includes(`commands/${name}.ts`)) {
       console.error(`iseg-qa: command "${name}" is not available in this build yet.`);
       return 2;
     }

@@ -1,0 +1,85 @@
+/**
+ * `iseg-qa metrics --reference A --test B [--label N] [--tolerance-mm 2]
+ *   [--convention voxel|surfel|plastimatch|all] [--json]`
+ * A and B are NIfTI masks on the same grid (reference = physician, test = machine). Fields and
+ * conventions as DESIGN.md "Metric definitions"; undefined values are null with a reason code.
+ */
+import { parseArgs } from 'node:util';
+import { readMask } from '../../lib/nifti';
+import { assertSameGrid, computeMetrics, ALL_CONVENTIONS, type Convention } from '../../lib/core/metrics';
+import { describeGrid } from '../../lib/core/volume';
+import { fail, printJson } from '../output';
+
+const USAGE = `Usage: iseg-qa metrics --reference A.nii.gz --test B.nii.gz [--label N] [--tolerance-mm 2]
+                       [--convention voxel|surfel|plastimatch|all] [--json]
+  reference = physician mask, test = machine mask, on the same grid.
+  --label N   the structure is voxel == N (otherwise any voxel > 0; non-binary masks need --label)`;
+
+function conventionsFrom(value: string | undefined): Convention[] {
+  if (!value) return ['voxel', 'surfel'];
+  if (value === 'all') return [...ALL_CONVENTIONS];
+  const list = value.split(',').map((s) => s.trim());
+  for (const c of list) {
+    if (!(ALL_CONVENTIONS as readonly string[]).includes(c)) fail(`--convention "${c}" is not one of voxel, surfel, plastimatch, all`);
+  }
+  return list as Convention[];
+}
+
+function fmt(v: number | null | undefined, digits = 4): string {
+  return v === null || v === undefined ? '—' : Number(v.toFixed(digits)).toString();
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      reference: { type: 'string' },
+      test: { type: 'string' },
+      label: { type: 'string' },
+      'tolerance-mm': { type: 'string' },
+      convention: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!values.reference || !values.test) fail('metrics needs --reference and --test (NIfTI masks); see --help');
+  const label = values.label === undefined ? undefined : Number(values.label);
+  if (label !== undefined && !Number.isInteger(label)) fail(`--label "${values.label}" is not an integer`);
+  const toleranceMm = values['tolerance-mm'] === undefined ? 2 : Number(values['tolerance-mm']);
+  if (!(toleranceMm >= 0)) fail(`--tolerance-mm "${values['tolerance-mm']}" is not a non-negative number`);
+  const conventions = conventionsFrom(values.convention);
+
+  const reference = readMask(values.reference, { label });
+  const test = readMask(values.test, { label });
+  try {
+    assertSameGrid(reference.grid, test.grid);
+  } catch (e) {
+    fail(
+      `Reference mask is ${describeGrid(reference.grid)} but test mask is ${describeGrid(test.grid)}: were both rasterised on the same CT series? (${(e as Error).message.split('\n')[0]})`,
+    );
+  }
+  const result = computeMetrics({ reference: reference.data, test: test.data, grid: reference.grid, toleranceMm, conventions });
+  if (values.json) {
+    printJson(result);
+    return 0;
+  }
+  const lines = [
+    `reference ${values.reference}  test ${values.test}  grid ${describeGrid(reference.grid)}`,
+    `Dice ${fmt(result.dice)}  Jaccard ${fmt(result.jaccard)}  centroid shift ${fmt(result.centroidShiftMm, 2)} mm`,
+    `volumes: reference ${fmt(result.referenceVolumeCc, 3)} cc (${result.referenceVoxels} vox), test ${fmt(result.testVolumeCc, 3)} cc (${result.testVoxels} vox)`,
+    `false positive: ${result.falsePositiveVoxels} voxels, ${fmt(result.falsePositiveVolumeCc, 3)} cc, ${fmt(result.falsePositiveFraction)} of the test volume`,
+    `false negative: ${result.falseNegativeVoxels} voxels, ${fmt(result.falseNegativeVolumeCc, 3)} cc`,
+  ];
+  for (const c of conventions) {
+    const r = result[c] as Record<string, unknown> | undefined;
+    if (!r) continue;
+    lines.push(`${c}: ${Object.entries(r).map(([k, v]) => `${k} ${Array.isArray(v) ? v.map((x) => fmt(x as number)).join('/') : fmt(v as number)}`).join('  ')}`);
+  }
+  for (const [k, why] of Object.entries(result.nullReasons)) lines.push(`${k} is undefined: ${why}`);
+  console.log(lines.join('\n'));
+  return 0;
+}
