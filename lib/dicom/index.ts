@@ -11,3 +11,4 @@ export { readRtStruct, type RtStructureSet, type RtRoi, type RtContour, RT_STRUC
 export { findReferencedSeries, findRoi, rasterizeRoi, seriesRasterTarget, type RasterizeRoiInput } from './rasterize-roi';
 export { readDicom, type DicomImport, type ReadDicomOptions } from './read-dicom';
 export { writeRtStruct, newUid, type MachineStructure, type WriteRtStructInput } from './write-rtstruct';
+export { encodeCtSeries, writeCtSeries, deterministicUid, formatDs } from './write-ct-series';
