@@ -14,7 +14,7 @@ Writes tests/fixtures/inference/tiny/:
                  batch axis; opset 17.
   manifest.json  its manifest (sha256 of model.onnx computed here).
   input.f32      a deterministic batch [3, 1, 10, 12, 16] (little-endian float32):
-                 x[t] = 0.8 sin(0.37 t) + 0.3 cos(0.011 t^2), t = flat C-order index.
+                 x[t] = 0.4 + 0.5 sin(0.05 t) + 0.3 cos(0.011 t^2), t = flat C-order index.
   expected.f32   PyTorch's output of the same module on input.f32 (eager, float32, CPU).
   case.json      shapes of input.f32 / expected.f32.
 """
@@ -65,7 +65,7 @@ def main():
 
     shape = (3, 1) + PATCH_DHW
     t = np.arange(int(np.prod(shape)), dtype=np.float64)
-    x = (0.8 * np.sin(0.37 * t) + 0.3 * np.cos(0.011 * t * t)).astype(np.float32).reshape(shape)
+    x = (0.4 + 0.5 * np.sin(0.05 * t) + 0.3 * np.cos(0.011 * t * t)).astype(np.float32).reshape(shape)
     with torch.no_grad():
         y = model(torch.from_numpy(x)).numpy().astype(np.float32)
     x.astype("<f4").tofile(os.path.join(OUT, "input.f32"))
