@@ -201,10 +201,13 @@ export function distancesToSites(
   const v = new Int32Array(maxN);
   const z = new Float64Array(maxN + 1);
   const plane = nx * ny;
-  // Axes 0 and 1 slice by slice, so the slice is still in cache for the second pass.
+  // Axes 0 and 1 slice by slice, so the slice is still in cache for the second pass; colAny
+  // marks the axis-1 lines (fixed i) of the slice that hold a finite value.
+  const colAny = new Uint8Array(nx);
   let s = 0;
   for (let k = 0; k < nz; k++) {
     let anySite = false;
+    colAny.fill(0);
     for (let base = k * plane, end = base + plane; base < end; base += nx) {
       if (s >= sites.length || sites[s] >= base + nx) {
         buf.fill(Infinity, base, base + nx);
@@ -232,9 +235,15 @@ export function distancesToSites(
         const dPrev = (i - prev) * sx;
         buf[base + i] = dPrev * dPrev;
       }
-      if (band2 !== Infinity) for (let q = base; q < base + nx; q++) if (buf[q] > band2) buf[q] = Infinity;
+      if (band2 === Infinity) colAny.fill(1);
+      else {
+        for (let q = 0; q < nx; q++) {
+          if (buf[base + q] > band2) buf[base + q] = Infinity;
+          else colAny[q] = 1;
+        }
+      }
     }
-    if (anySite) stridedPass(buf, k * plane, nx, ny, nx, spacingMm[1], f, d, v, z, undefined, band2);
+    if (anySite) stridedPass(buf, k * plane, nx, ny, nx, spacingMm[1], f, d, v, z, colAny, band2);
   }
   if (nz > 1) {
     const need = new Uint8Array(plane);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertSameGrid, computeMetrics, MetricsError, toMetricRows } from '@/lib/core/metrics';
+import { assertSameGrid, boundingBox, computeMetrics, MetricsError, toMetricRows } from '@/lib/core/metrics';
 import { IDENTITY_DIRECTION, type Grid } from '@/lib/core/volume';
 import { gridOf, rasterise } from './shapes';
 
@@ -138,5 +138,17 @@ describe('toMetricRows', () => {
     expect(rows[0].nullReasons.falsePositiveFraction).toBe('TEST_EMPTY');
     expect(rows[2].nullReasons.averageSurfaceDistanceReferenceToTestMm).toBe('TEST_EMPTY');
     for (const row of rows) for (const v of Object.values(row.values)) expect(v === null || Number.isFinite(v)).toBe(true);
+  });
+});
+
+describe('boundingBox', () => {
+  it('word-aligned and unaligned rows give the same box as a plain scan', () => {
+    for (const dims of [[8, 5, 4], [7, 5, 4]]) {
+      const m = new Uint8Array(dims[0] * dims[1] * dims[2]);
+      m[3 + dims[0] * (1 + dims[1] * 2)] = 7;
+      m[6 + dims[0] * (4 + dims[1] * 3)] = 1;
+      expect(boundingBox(dims, m)).toEqual({ lo: [3, 1, 2], hi: [6, 4, 3] });
+      expect(boundingBox(dims, new Uint8Array(m.length))).toBeNull();
+    }
   });
 });
