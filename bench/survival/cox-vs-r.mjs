@@ -3,7 +3,8 @@
 // `Rscript -e 'library(survival); d <- read.csv(F); coxph(...)'` on the same CSV
 // (100,000 rows × 10 covariates, integer times with ties, ~40% censored), alternating runs.
 // Prints each run, the medians and the median ratio (target ≤ 0.5, DESIGN.md).
-// Usage: node bench/survival/cox-vs-r.mjs [--rows 100000] [--runs 5] [--ties efron|breslow]
+// Usage: node bench/survival/cox-vs-r.mjs [--rows 100000] [--runs 5] [--ties efron|breslow] [--compiled]
+// --compiled also times the same command bundled by esbuild into plain JS (no tsx at start-up).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '100000' }, runs: { type: 'string', default: '5' }, ties: { type: 'string', default: 'efron' } } });
+const { values } = parseArgs({ options: { rows: { type: 'string', default: '100000' }, runs: { type: 'string', default: '5' }, ties: { type: 'string', default: 'efron' }, compiled: { type: 'boolean', default: false } } });
 const n = Number(values.rows);
 const runs = Number(values.runs);
 const p = 10;
@@ -47,6 +48,13 @@ const formula = `Surv(time, event) ~ ${names.join(' + ')}`;
 const rExpr = `suppressMessages(library(survival)); d <- read.csv('${csv}'); f <- coxph(${formula}, data = d, ties = '${values.ties}'); print(coef(f))`;
 const ours = ['node', [join(root, 'cli', 'iseg-qa.mjs'), 'survival', 'cox', '--csv', csv, '--time', 'time', '--event', 'event', '--covariates', names.join(','), '--ties', values.ties, '--json']];
 const theirs = ['Rscript', ['-e', rExpr]];
+let compiled = null;
+if (values.compiled) {
+  const bundle = join(dir, 'survival-cli.mjs');
+  const b = spawnSync(join(root, 'node_modules', '.bin', 'esbuild'), [join(root, 'bench', 'survival', 'compiled-entry.ts'), '--bundle', '--platform=node', '--format=esm', `--outfile=${bundle}`, '--log-level=warning'], { encoding: 'utf8' });
+  if (b.status !== 0) throw new Error(`esbuild failed: ${b.stderr}`);
+  compiled = ['node', [bundle, ...ours[1].slice(2)]];
+}
 
 // CPU seconds (user + system of the whole process tree) from GNU time when present: on a busy
 // machine wall time swings with other load, CPU time much less.
@@ -66,10 +74,18 @@ const a = [];
 const b = [];
 const ac = [];
 const bc = [];
+const cc = [];
+const ccpu = [];
 let last;
 for (let i = 0; i < runs; i++) {
   const o = time(...ours);
   const r = time(...theirs);
+  if (compiled) {
+    const c = time(...compiled);
+    cc.push(c.s);
+    ccpu.push(c.cpu);
+    console.log(`       compiled ${c.s.toFixed(3)} s (CPU ${c.cpu.toFixed(2)} s)`);
+  }
   a.push(o.s);
   b.push(r.s);
   ac.push(o.cpu);
@@ -81,4 +97,5 @@ const fit = JSON.parse(last.o);
 console.log('iseg-qa coef:', fit.coefficients.map((c) => c.coef.toPrecision(7)).join(' '));
 console.log('R coef:\n' + last.r.trim());
 console.log(`wall: median iseg-qa ${median(a).toFixed(3)} s, median Rscript ${median(b).toFixed(3)} s, ratio ${(median(a) / median(b)).toFixed(3)} (target ≤ 0.5)`);
+if (compiled) console.log(`compiled: median ${median(cc).toFixed(3)} s wall (ratio ${(median(cc) / median(b)).toFixed(3)}), CPU ${median(ccpu).toFixed(3)} s (ratio ${(median(ccpu) / median(bc)).toFixed(3)})`);
 if (gnuTime) console.log(`CPU:  median iseg-qa ${median(ac).toFixed(3)} s, median Rscript ${median(bc).toFixed(3)} s, ratio ${(median(ac) / median(bc)).toFixed(3)}`);

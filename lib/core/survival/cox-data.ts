@@ -104,6 +104,12 @@ export function prepareCoxData(input: CoxInput): CoxData {
     nEvent: 0,
     warnings,
   };
+  // row-major copy in input order (sequential column reads), then a row permutation
+  const xr = new Float64Array(n * p);
+  for (let k = 0; k < p; k++) {
+    const col = covariates[k];
+    for (let j = 0; j < n; j++) xr[j * p + k] = col[keep[j]];
+  }
   for (let s = 0; s < n; s++) {
     const j = order[s];
     const i = keep[j];
@@ -112,7 +118,9 @@ export function prepareCoxData(input: CoxInput): CoxData {
     out.nEvent += event[i];
     out.stratum[s] = stratCode[j];
     out.rowIndex[s] = i;
-    for (let k = 0; k < p; k++) out.x[s * p + k] = covariates[k][i];
+    const src = j * p;
+    const dst = s * p;
+    for (let k = 0; k < p; k++) out.x[dst + k] = xr[src + k];
   }
   if (out.nEvent === 0) throw new SurvivalError('NO_EVENTS', 'There are no events (every subject is censored): a Cox model cannot be fitted. Check the event column coding (1 = event).');
   return out;

@@ -32,7 +32,13 @@ export interface CoxZph {
 /** 1 − KM(t−) of the pooled (unstratified) data for each subject, as cox.zph's km transform. */
 function kmTransform(d: CoxData): Float64Array {
   const { n, time, status } = d;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => time[a] - time[b]);
+  const order = new Uint32Array(n);
+  let sorted = true;
+  for (let i = 0; i < n; i++) {
+    order[i] = i;
+    if (i > 0 && time[i] < time[i - 1]) sorted = false;
+  }
+  if (!sorted) order.sort((a, b) => time[a] - time[b]);
   const out = new Float64Array(n);
   let surv = 1;
   let atRisk = n;
@@ -65,12 +71,10 @@ export function coxZphFromData(
   for (let i = 0; i < n; i++) if (status[i]) gsum += tt[i];
   const gmean = gsum / d.nEvent;
   const x = new Float64Array(n * p);
-  for (let k = 0; k < p; k++) {
-    let m = 0;
-    for (let i = 0; i < n; i++) m += d.x[i * p + k];
-    m /= n;
-    for (let i = 0; i < n; i++) x[i * p + k] = d.x[i * p + k] - m;
-  }
+  const mean = new Float64Array(p);
+  for (let i = 0; i < n; i++) for (let k = 0; k < p; k++) mean[k] += d.x[i * p + k];
+  for (let k = 0; k < p; k++) mean[k] /= n;
+  for (let i = 0; i < n; i++) for (let k = 0; k < p; k++) x[i * p + k] = d.x[i * p + k] - mean[k];
   const p2 = 2 * p;
   const u = new Float64Array(p2);
   const imat = new Float64Array(p2 * p2);
@@ -98,7 +102,8 @@ export function coxZphFromData(
     cmat2.fill(0);
     for (; ip >= 0 && time[ip] === dtime && stratum[ip] === cstrat; ip--) {
       const e = lp[ip];
-      if (e > offset) {
+      // rescale only when exp() could overflow: sums hold exp(eta − offset) ≤ e^500 each
+      if (e > offset + 500 || offset === -Infinity) {
         if (offset !== -Infinity) {
           const f = Math.exp(offset - e);
           denom *= f;

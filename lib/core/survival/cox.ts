@@ -115,7 +115,8 @@ function coxPass(
     cmat2.fill(0);
     for (; ip >= 0 && time[ip] === dtime && stratum[ip] === cstrat; ip--) {
       const e = eta[ip];
-      if (e > offset) {
+      // rescale only when exp() could overflow: sums hold exp(eta − offset) ≤ e^500 each
+      if (e > offset + 500 || offset === -Infinity) {
         if (offset !== -Infinity) {
           const f = Math.exp(offset - e);
           denom *= f;
@@ -236,21 +237,21 @@ export function coxphFromData(data: CoxData, options: CoxOptions = {}): CoxFit {
   const means = new Float64Array(p);
   const scale = new Float64Array(p);
   const xs = new Float64Array(n * p);
+  // row-major passes over x (column-strided loops are cache-hostile at n = 10⁵)
+  const x = data.x;
+  for (let i = 0; i < n; i++) for (let k = 0; k < p; k++) means[k] += x[i * p + k];
+  for (let k = 0; k < p; k++) means[k] /= n;
+  const mad = new Float64Array(p);
+  for (let i = 0; i < n; i++) for (let k = 0; k < p; k++) mad[k] += Math.abs(x[i * p + k] - means[k]);
   for (let k = 0; k < p; k++) {
-    let m = 0;
-    for (let i = 0; i < n; i++) m += data.x[i * p + k];
-    m /= n;
-    means[k] = m;
-    let mad = 0;
-    for (let i = 0; i < n; i++) mad += Math.abs(data.x[i * p + k] - m);
-    if (mad === 0)
+    if (mad[k] === 0)
       throw new SurvivalError(
         'CONSTANT_COVARIATE',
-        `Covariate "${names[k]}" has the same value (${m}) for every subject used, so its effect cannot be estimated. Remove it or check the column.`,
+        `Covariate "${names[k]}" has the same value (${means[k]}) for every subject used, so its effect cannot be estimated. Remove it or check the column.`,
       );
-    scale[k] = n / mad;
-    for (let i = 0; i < n; i++) xs[i * p + k] = (data.x[i * p + k] - m) * scale[k];
+    scale[k] = n / mad[k];
   }
+  for (let i = 0; i < n; i++) for (let k = 0; k < p; k++) xs[i * p + k] = (x[i * p + k] - means[k]) * scale[k];
   if (data.nEvent / p < 10)
     warnings.push({
       code: 'FEW_EVENTS_PER_COVARIATE',

@@ -79,7 +79,9 @@ export function readCsvTable({ path }: { path: string }): CsvTable {
     const header = text.slice(0, eol).replace(/\r$/, '').split(',').map((h) => h.trim());
     checkHeader(header);
     const nc = header.length;
-    let starts = new Int32Array(1 << 16);
+    let lines = 1;
+    for (let q = text.indexOf('\n', eol + 1); q >= 0; q = text.indexOf('\n', q + 1)) lines++;
+    let starts = new Int32Array(2 * nc * lines + 2);
     let count = 0; // fields recorded
     let i = eol + 1;
     let row = 0;
