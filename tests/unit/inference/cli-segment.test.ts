@@ -121,6 +121,14 @@ describe('iseg-qa segment', () => {
     expect(Buffer.from(a.data).equals(Buffer.from(b.data))).toBe(true);
   });
 
+  it('finds models/tiny-test by name, byte-identical to the fixture', async () => {
+    for (const f of ['model.onnx', 'manifest.json']) expect(readFileSync(join(ROOT, 'models/tiny-test', f)).equals(readFileSync(join(TINY, f)))).toBe(true);
+    const ct = join(tmp, 'ct-by-name.nii.gz');
+    writeNifti(ct, phantom(axial));
+    expect(await run(['--ct', ct, '--out', join(tmp, 'by-name.nii.gz'), '--model', 'tiny-test', '--provider', 'cpu', '--json'])).toBe(0);
+    expect(JSON.parse(stdout.join('')).model.dir).toBe(join(ROOT, 'models/tiny-test'));
+  });
+
   it('refuses bad arguments with a reason', async () => {
     await expect(run(['--out', join(tmp, 'x.nii.gz'), '--model-dir', TINY])).rejects.toThrow(/needs --ct/);
     await expect(run(['--ct', join(tmp, 'missing.nii.gz'), '--out', join(tmp, 'x.nii.gz'), '--model-dir', TINY])).rejects.toThrow(/does not exist/);
