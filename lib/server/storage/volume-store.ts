@@ -1,0 +1,122 @@
+/**
+ * Content-addressed volume store: CT volumes and masks as gzipped NIfTI files on a local (or
+ * shared, mounted) directory, named by the sha256 of their bytes. The database keeps only the
+ * key; equal bytes are stored once, and a file, once written, never changes.
+ *
+ * Keys look like `<64 hex>.nii.gz` and are checked strictly before any path is built, so no
+ * user-supplied string ever reaches the file system. Files live at `root/ab/cd/<key>`.
+ * Writes are atomic: a temp file in `root/tmp/` is renamed into place (same file system), so a
+ * reader never sees half a volume and a crash leaves at most an orphan temp file.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Volume, VoxelArray } from '@/lib/core/volume';
+import { encodeNifti } from '@/lib/nifti';
+import { AppError } from '../errors';
+import { env } from '../env';
+
+export interface StoredVolume {
+  /** `<sha256>.nii.gz`; the only thing the database stores. */
+  key: string;
+  /** sha256 (hex) of the stored bytes. */
+  sha256: string;
+}
+
+export interface VolumeStore {
+  /** Absolute directory of the store. */
+  readonly root: string;
+  /** Store gzipped NIfTI bytes; a no-op when the same bytes are already there. */
+  putVolume(bytes: Uint8Array): Promise<StoredVolume>;
+  /** The bytes of a stored volume; checks the sha256. @throws AppError NOT_FOUND, INTERNAL (corrupt). */
+  getVolume(key: string): Promise<Uint8Array>;
+  has(key: string): Promise<boolean>;
+}
+
+const KEY = /^[0-9a-f]{64}\.nii\.gz$/;
+
+/** @throws AppError INVALID_INPUT unless `key` is exactly `<64 lower-case hex>.nii.gz`. */
+export function assertVolumeKey(key: string): void {
+  if (typeof key !== 'string' || !KEY.test(key)) {
+    throw new AppError('INVALID_INPUT', `"${String(key).slice(0, 80)}" is not a volume key (expected 64 hex digits + .nii.gz).`);
+  }
+}
+
+/** A store on `dir` (created on first write). */
+export function createVolumeStore({ dir }: { dir: string }): VolumeStore {
+  const root = path.resolve(dir);
+  const fileOf = (key: string) => {
+    assertVolumeKey(key);
+    return path.join(root, key.slice(0, 2), key.slice(2, 4), key);
+  };
+  return {
+    root,
+    async putVolume(bytes: Uint8Array): Promise<StoredVolume> {
+      if (!(bytes instanceof Uint8Array) || bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
+        throw new AppError('INVALID_INPUT', 'The volume store holds gzipped NIfTI (.nii.gz) only: encode with encodeNifti(volume, { gzip: true }).');
+      }
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      const key = `${sha256}.nii.gz`;
+      const file = fileOf(key);
+      if (await exists(file)) return { key, sha256 };
+      const tmpDir = path.join(root, 'tmp');
+      await mkdir(tmpDir, { recursive: true });
+      await mkdir(path.dirname(file), { recursive: true });
+      const tmp = path.join(tmpDir, `${sha256}.${process.pid}.${randomBytes(6).toString('hex')}.part`);
+      try {
+        await writeFile(tmp, bytes, { flag: 'wx', mode: 0o640 });
+        // Another writer may have stored the same bytes meanwhile: rename over it is harmless,
+        // the content is identical by construction.
+        await rename(tmp, file);
+      } catch (e) {
+        await rm(tmp, { force: true });
+        throw e;
+      }
+      return { key, sha256 };
+    },
+    async getVolume(key: string): Promise<Uint8Array> {
+      const file = fileOf(key);
+      let buf: Buffer;
+      try {
+        buf = await readFile(file);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+          throw new AppError('NOT_FOUND', `Volume ${key} is not in the volume store at ${root}: is ISEG_VOLUME_DIR the same directory on every machine?`);
+        }
+        throw e;
+      }
+      const sha = createHash('sha256').update(buf).digest('hex');
+      if (`${sha}.nii.gz` !== key) {
+        throw new AppError('INTERNAL', `Volume file ${file} is corrupt (its sha256 is ${sha}); restore it from a backup.`);
+      }
+      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    },
+    async has(key: string): Promise<boolean> {
+      return exists(fileOf(key));
+    },
+  };
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+let cached: VolumeStore | undefined;
+/** The store of this process: `env().volumeDir` (ISEG_VOLUME_DIR, default $ISEG_DATA_DIR/volumes). */
+export function volumeStore(): VolumeStore {
+  cached ??= createVolumeStore({ dir: env().volumeDir });
+  return cached;
+}
+
+/** Encode a volume (or mask, with intent 'mask') as .nii.gz and store it. */
+export async function putNiftiVolume(
+  store: VolumeStore,
+  volume: Volume<VoxelArray>,
+  options: { intent: 'image' | 'mask'; description?: string },
+): Promise<StoredVolume> {
+  return store.putVolume(encodeNifti(volume, { ...options, gzip: true }));
+}

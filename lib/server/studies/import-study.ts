@@ -1,0 +1,159 @@
+/**
+ * Import one study from a folder (or a list of files): DICOM (CT / 4D CT phases + RTSTRUCT) or
+ * NIfTI (image + masks).
+ *
+ * parse (lib/dicom or lib/nifti) → validate → rasterise ROIs on their referenced CT grid →
+ * classify GTV/ITV/OTHER (classify-structure.ts) → volumes and masks into the content-addressed
+ * volume store → ONE transaction: patient (pseudonym), identity, study, series, structures,
+ * findings, audit event (write-study.ts).
+ *
+ * - Atomic: any error leaves the database as it was. Files already put in the volume store stay
+ *   (content-addressed and unreferenced, so harmless; a re-import reuses them).
+ * - Idempotent: Study.contentHash is sha256 over the sorted sha256 of the files the study is
+ *   made of (CT slices and used structure sets for DICOM; every NIfTI file), so junk files,
+ *   duplicate copies and file order do not change it. The same content again returns the stored
+ *   study with `alreadyImported: true` and writes nothing. The same StudyInstanceUID with other
+ *   content is a CONFLICT.
+ * - Bad files are findings, not failures (stored with the study); what makes the import
+ *   impossible (no CT, no usable CT, several studies, ambiguous phases) is AppError
+ *   INVALID_INPUT with a message that names the file and what to check.
+ *
+ * @throws AppError UNAUTHORIZED / FORBIDDEN (permission studies:import), INVALID_INPUT, CONFLICT.
+ */
+import { open, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { authorize, type Caller } from '../auth/roles';
+import type { Db } from '../db/client';
+import { AppError } from '../errors';
+import { volumeStore, type VolumeStore } from '../storage/volume-store';
+import type { ImportFinding, ImportProgress, ImportStudyResult, PreparedStudy } from './import-study.types';
+import { materialiseDicomStudy, scanDicomStudy } from './prepare-dicom-study';
+import { NIFTI_FILE, materialiseNiftiStudy, scanNiftiStudy } from './prepare-nifti-study';
+import { relativePath } from './relative-paths';
+import { isUniqueViolation, summariseStudy, writeStudy } from './write-study';
+
+export interface ImportStudyOptions {
+  db: Db;
+  caller: Caller | null | undefined;
+  /** A folder (walked recursively). Give this or `files`. */
+  dir?: string;
+  files?: string[];
+  /** 4D CT phases by hand: SeriesInstanceUID (or lib/dicom series key) → percent (0 ≤ p < 100). */
+  phaseMapping?: Record<string, number>;
+  /** NIfTI only: the patient's ID (MRN), so several NIfTI studies of one patient share a pseudonym. */
+  patientId?: string;
+  /** Default: volumeStore() (ISEG_VOLUME_DIR). */
+  store?: VolumeStore;
+  onProgress?: (p: ImportProgress) => void;
+}
+
+export type { ImportFinding, ImportProgress, ImportStudyResult };
+
+async function walk(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const visit = async (d: string) => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      // Symbolic links are not followed: an import reads only what is inside its folder.
+      if (e.isDirectory()) await visit(p);
+      else if (e.isFile()) out.push(p);
+    }
+  };
+  await visit(dir);
+  return out.sort();
+}
+
+/** True when the file has the DICM preamble or a .dcm name. */
+export async function looksLikeDicom(file: string): Promise<boolean> {
+  if (/\.dcm$/i.test(file)) return true;
+  const fh = await open(file, 'r');
+  try {
+    const b = Buffer.alloc(132);
+    const { bytesRead } = await fh.read(b, 0, 132, 0);
+    return bytesRead === 132 && b.toString('latin1', 128, 132) === 'DICM';
+  } finally {
+    await fh.close();
+  }
+}
+
+function commonDir(files: string[]): string {
+  let dir = path.dirname(path.resolve(files[0]));
+  for (const f of files) while (!path.resolve(f).startsWith(dir + path.sep) && dir !== path.dirname(dir)) dir = path.dirname(dir);
+  return dir;
+}
+
+export async function importStudy(options: ImportStudyOptions): Promise<ImportStudyResult> {
+  const caller = authorize(options.caller, 'studies:import');
+  const { db } = options;
+  const store = options.store ?? volumeStore();
+  let files: string[];
+  let root: string;
+  if (options.dir) {
+    root = path.resolve(options.dir);
+    const st = await stat(root).catch(() => null);
+    if (!st?.isDirectory()) throw new AppError('INVALID_INPUT', `${options.dir} is not a folder: give the folder the DICOM export was copied to.`);
+    files = await walk(root);
+  } else if (options.files && options.files.length > 0) {
+    files = options.files.map((f) => path.resolve(f));
+    root = commonDir(files);
+  } else throw new AppError('INVALID_INPUT', 'Nothing to import: give a folder or a list of files.');
+  const label = options.dir ?? `${files.length} file(s) under ${root}`;
+  if (files.length === 0) throw new AppError('INVALID_INPUT', `${label} is empty: copy the DICOM export (or NIfTI files) into it.`);
+  options.onProgress?.({ stage: 'scanning', done: 0, total: files.length, message: `${files.length} files` });
+
+  const nifti = files.filter((f) => NIFTI_FILE.test(f));
+  const others = files.filter((f) => !NIFTI_FILE.test(f));
+  let anyDicom = false;
+  for (const f of others) if ((anyDicom = await looksLikeDicom(f))) break;
+  const useNifti = !anyDicom && nifti.length > 0;
+
+  let prepared: PreparedStudy | null = null;
+  let contentHash: string;
+  let studyInstanceUid: string;
+  let materialise: () => Promise<PreparedStudy>;
+  const extraFindings: ImportFinding[] = [];
+  if (useNifti) {
+    const scan = await scanNiftiStudy({ files: nifti, label, root });
+    ({ contentHash, studyInstanceUid } = scan);
+    for (const f of others)
+      extraFindings.push({ code: 'IGNORED_FILE', severity: 'info', message: `${relativePath(root, f)} is neither DICOM nor NIfTI; ignored.`, file: relativePath(root, f) });
+    materialise = () => materialiseNiftiStudy(scan, store, options.onProgress);
+  } else {
+    const scan = await scanDicomStudy({ files: others, label, root, phaseMapping: options.phaseMapping, onProgress: options.onProgress });
+    ({ contentHash, studyInstanceUid } = scan);
+    if (nifti.length > 0)
+      extraFindings.push({ code: 'IGNORED_FILE', severity: 'info', message: `${nifti.length} NIfTI file(s) (e.g. ${relativePath(root, nifti[0])}) ignored: the folder holds DICOM, which is imported instead. Import NIfTI files from a folder of their own.`, file: relativePath(root, nifti[0]) });
+    materialise = () => materialiseDicomStudy(scan, store, options.onProgress);
+  }
+
+  const existing = await db.study.findFirst({ where: { OR: [{ contentHash }, { studyInstanceUid }] }, select: { id: true, contentHash: true, importedAt: true } });
+  if (existing) {
+    if (existing.contentHash === contentHash) {
+      options.onProgress?.({ stage: 'done', done: 1, total: 1, message: 'already imported' });
+      return summariseStudy(db, existing.id, true);
+    }
+    throw new AppError(
+      'CONFLICT',
+      `Study ${studyInstanceUid} was imported on ${existing.importedAt.toISOString().slice(0, 10)} (study ${existing.id}) from different files: ${label} adds, lacks or changes some. Nothing was written; delete the stored study first to replace it.`,
+    );
+  }
+
+  prepared = await materialise();
+  prepared.findings.push(...extraFindings);
+  if (useNifti && options.patientId) prepared.patient.patientId = options.patientId;
+  options.onProgress?.({ stage: 'writing', done: 0, total: 1 });
+  let studyId: string;
+  try {
+    studyId = await writeStudy({ db, caller, prepared });
+  } catch (e) {
+    // A concurrent import of the same content won the race: same outcome as a re-import.
+    if (e instanceof AppError && e.code === 'CONFLICT') {
+      const winner = await db.study.findUnique({ where: { contentHash }, select: { id: true } });
+      if (winner) return summariseStudy(db, winner.id, true);
+    }
+    if (isUniqueViolation(e)) throw new AppError('CONFLICT', `Study ${studyInstanceUid} conflicts with stored data; nothing was written.`);
+    throw e;
+  }
+  options.onProgress?.({ stage: 'done', done: 1, total: 1 });
+  return summariseStudy(db, studyId, false);
+}

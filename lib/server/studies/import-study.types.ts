@@ -1,0 +1,100 @@
+/** Types shared by the study importer (DICOM and NIfTI paths), its CLI and its route. */
+import type { Grid } from '@/lib/core/volume';
+import type { StructureKindName } from './classify-structure';
+
+export type ImportFindingSeverity = 'info' | 'warning' | 'error';
+
+/**
+ * One problem found on import, stored on Study.findings and shown to the user. `code` is a
+ * lib/dicom FindingCode or one of the importer's own (e.g. DUPLICATE_ROI_NAME, EMPTY_STRUCTURE,
+ * SERIES_NOT_IMPORTED, STRUCTURE_SET_SKIPPED, IGNORED_FILE, PHASE_NAME_MISMATCH). File paths are
+ * relative to the imported folder.
+ */
+export interface ImportFinding {
+  code: string;
+  severity: ImportFindingSeverity;
+  message: string;
+  file?: string;
+}
+
+export interface ImportProgress {
+  stage: 'scanning' | 'reading' | 'loading' | 'rasterising' | 'storing' | 'writing' | 'done';
+  /** Units done and total within the stage (files, series or structures). */
+  done: number;
+  total: number;
+  message?: string;
+}
+
+export interface PreparedSeries {
+  /** Series key from lib/dicom ("UID", or "UID#t" for a 4D series split by temporal position). */
+  key: string;
+  /** Stored as ImageSeries.seriesInstanceUid: the key, so that split 4D parts stay unique. */
+  seriesInstanceUid: string;
+  frameOfReferenceUid: string | null;
+  modality: string;
+  description: string | null;
+  phaseIndex: number | null;
+  phasePercent: number | null;
+  grid: Grid;
+  volumeKey: string;
+  volumeSha256: string;
+}
+
+export interface PreparedStructure {
+  seriesKey: string;
+  roiNumber: number | null;
+  name: string;
+  kind: StructureKindName;
+  phaseIndex: number | null;
+  phasePercent: number | null;
+  interpretedType: string | null;
+  maskKey: string;
+  maskSha256: string;
+  voxelCount: number;
+  volumeCc: number;
+}
+
+/** Everything the transaction writes, computed (and volumes stored) before it starts. */
+export interface PreparedStudy {
+  source: 'DICOM' | 'NIFTI';
+  studyInstanceUid: string;
+  contentHash: string;
+  fileCount: number;
+  patient: {
+    /** DICOM PatientID (the MRN); the pseudonym is derived from it. */
+    patientId: string | null;
+    name: string | null;
+    birthDate: Date | null;
+    institutionName: string | null;
+  };
+  studyDate: Date | null;
+  description: string | null;
+  physician: string | null;
+  scanner: string | null;
+  series: PreparedSeries[];
+  structures: PreparedStructure[];
+  findings: ImportFinding[];
+}
+
+export interface ImportedStructureSummary {
+  name: string;
+  kind: StructureKindName;
+  phaseIndex: number | null;
+  phasePercent: number | null;
+  voxelCount: number | null;
+  volumeCc: number | null;
+}
+
+export interface ImportStudyResult {
+  studyId: string;
+  patientId: string;
+  pseudonym: string;
+  /** True when the same content (or StudyInstanceUID with the same content) was already stored. */
+  alreadyImported: boolean;
+  source: 'DICOM' | 'NIFTI';
+  seriesCount: number;
+  structureCount: number;
+  series: { seriesInstanceUid: string; description: string | null; phaseIndex: number | null; phasePercent: number | null; dims: number[] }[];
+  structures: ImportedStructureSummary[];
+  findings: ImportFinding[];
+}

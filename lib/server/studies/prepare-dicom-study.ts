@@ -1,0 +1,295 @@
+/**
+ * DICOM half of the study importer, in two steps so that a re-import costs only a scan:
+ * 1. `scanDicomStudy`: lib/dicom reads the headers, the importer checks there is exactly one
+ *    study with a usable CT, assigns 4D CT phase indices, and hashes the files it will use.
+ * 2. `materialiseDicomStudy`: decodes each CT series, rasterises every ROI onto the series its
+ *    structure set references, classifies it, and puts volumes and masks in the volume store.
+ * Neither step touches the database.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { voxelVolumeCc } from '@/lib/core/volume';
+import {
+  type CtSeries, type DicomImport, DicomError, type RtStructureSet,
+  findReferencedSeries, loadCtVolume, rasterizeRoi, readDicom, seriesRasterTarget,
+} from '@/lib/dicom';
+import { parseDicomBytes, str } from '@/lib/dicom/parse-file';
+import { AppError } from '../errors';
+import { putNiftiVolume, type VolumeStore } from '../storage/volume-store';
+import { classifyStructure } from './classify-structure';
+import { relativePath, relativeText } from './relative-paths';
+import type { ImportFinding, ImportProgress, PreparedSeries, PreparedStructure, PreparedStudy } from './import-study.types';
+
+export interface DicomScan {
+  studyInstanceUid: string;
+  contentHash: string;
+  fileCount: number;
+  read: DicomImport;
+  /** Loadable CT series of the study, with their phase index (null: not a 4D CT phase). */
+  series: { s: CtSeries; phaseIndex: number | null }[];
+  structureSets: { ss: RtStructureSet; series: CtSeries }[];
+  findings: ImportFinding[];
+  root: string;
+}
+
+const errorsOf = (fs: { severity: string; message: string }[]) => fs.filter((f) => f.severity === 'error').map((f) => f.message);
+
+function parseDa(v: string | undefined): Date | null {
+  if (!v || !/^\d{8}$/.test(v.trim())) return null;
+  const d = new Date(Date.UTC(Number(v.slice(0, 4)), Number(v.slice(4, 6)) - 1, Number(v.slice(6, 8))));
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+export async function sha256File(file: string): Promise<string> {
+  return createHash('sha256').update(await readFile(file)).digest('hex');
+}
+
+/** sha256 over the sorted, distinct per-file sha256 values (one per line). */
+export function combineHashes(hashes: Iterable<string>): string {
+  return createHash('sha256').update([...new Set(hashes)].sort().join('\n')).digest('hex');
+}
+
+/**
+ * Read and validate. @throws AppError INVALID_INPUT (no CT, no usable CT, several studies,
+ * ambiguous or clashing phases) with the findings in `details`.
+ */
+export async function scanDicomStudy(options: {
+  files: string[];
+  label: string;
+  /** Folder that finding paths are made relative to. */
+  root: string;
+  phaseMapping?: Record<string, number>;
+  onProgress?: (p: ImportProgress) => void;
+}): Promise<DicomScan> {
+  const { files, label, root } = options;
+  const relative = (p: string) => relativePath(root, p);
+  options.onProgress?.({ stage: 'reading', done: 0, total: files.length, message: `reading ${files.length} files` });
+  let read: DicomImport;
+  try {
+    read = await readDicom(files, { phaseOverrides: options.phaseMapping });
+  } catch (e) {
+    if (e instanceof DicomError) throw new AppError('INVALID_INPUT', e.message);
+    throw e;
+  }
+  options.onProgress?.({ stage: 'reading', done: files.length, total: files.length });
+  const rel = (f: { code: string; severity: ImportFinding['severity']; message: string; file?: string }): ImportFinding => {
+    const out: ImportFinding = { code: f.code, severity: f.severity, message: relativeText(f.message, root) };
+    if (f.file) out.file = relative(f.file);
+    return out;
+  };
+  const findings: ImportFinding[] = read.findings.map(rel);
+  const fail = (message: string): never => {
+    throw new AppError('INVALID_INPUT', relativeText(message, root), { findings });
+  };
+  if (read.series.length === 0) {
+    const why = findings.filter((f) => f.severity === 'error').slice(0, 3).map((f) => f.message);
+    fail(
+      `No CT images in ${label}: ${read.fileCount} file(s) read, ${read.structureSets.length} structure set(s), no CT slices` +
+        `${why.length ? ` (${why.join(' ')})` : ''}. Check that the export includes the CT series, not only the RTSTRUCT.`,
+    );
+  }
+  const clashes = findings.filter((f) => f.code === 'PHASE_UNKNOWN');
+  if (clashes.length > 0)
+    fail(`${clashes.map((f) => f.message).join(' ')} Pass a phase mapping (CLI: --phase-map SERIES_UID=percent,…; upload: the phase map field).`);
+
+  const usable = read.series.filter((s) => s.loadable && s.grid);
+  for (const s of read.series) {
+    findings.push(...s.findings.map(rel));
+    if (!usable.includes(s))
+      findings.push({
+        code: 'SERIES_NOT_IMPORTED',
+        severity: 'error',
+        message: relativeText(`Series ${s.seriesInstanceUid}${s.description ? ` ("${s.description}")` : ''} (${s.slices.length} slice(s), e.g. ${s.slices[0]?.file}) is not imported: ${errorsOf(s.findings).join(' ') || 'it has no valid grid'}`, root),
+        ...(s.slices[0] ? { file: relative(s.slices[0].file) } : {}),
+      });
+  }
+  if (usable.length === 0)
+    fail(`No CT series in ${label} can be imported: ${read.series.map((s) => `${s.seriesInstanceUid}: ${errorsOf(s.findings).join(' ') || 'no valid grid'}`).join(' | ')}`);
+  const studies = [...new Set(usable.map((s) => s.studyInstanceUid ?? ''))];
+  if (studies.length > 1)
+    fail(`${label} holds ${studies.length} studies (StudyInstanceUID ${studies.map((u) => u || '(none)').join(', ')}); import each study from its own folder.`);
+
+  // 4D CT phases: index by percent. Manual overrides skip lib/dicom's clash check, so check here.
+  const phased = usable.filter((s) => s.phase).sort((a, b) => a.phase!.percent - b.phase!.percent);
+  for (let n = 1; n < phased.length; n++)
+    if (phased[n].phase!.percent === phased[n - 1].phase!.percent)
+      fail(`Series ${phased[n - 1].seriesInstanceUid} and ${phased[n].seriesInstanceUid} are both mapped to the ${phased[n].phase!.percent}% phase; give each phase one series.`);
+  const series = usable.map((s) => ({ s, phaseIndex: s.phase ? phased.indexOf(s) : null }));
+  const planning = series.filter((x) => x.phaseIndex === null);
+  if (phased.length > 0 && planning.length > 0)
+    findings.push({
+      code: 'PHASE_UNKNOWN',
+      severity: 'info',
+      message: `${phased.length} series recognised as 4D CT phases (${phased.map((s) => `${s.phase!.percent}%`).join(', ')}); ${planning.map((x) => `"${x.s.description ?? x.s.seriesInstanceUid}"`).join(', ')} taken as planning CT. If one of those is a phase, map it by hand.`,
+    });
+
+  const structureSets: DicomScan['structureSets'] = [];
+  for (const ss of read.structureSets) {
+    findings.push(...ss.findings.map(rel));
+    const found = findReferencedSeries(ss, read.series);
+    findings.push(...found.findings.map(rel));
+    if (!found.series) {
+      findings.push({ code: 'STRUCTURE_SET_SKIPPED', severity: 'error', message: `${relative(ss.file)}: its ${ss.rois.length} ROI(s) are not imported because the CT series it was drawn on is not in the import; import that series with it.`, file: relative(ss.file) });
+      continue;
+    }
+    if (!usable.includes(found.series)) {
+      findings.push({ code: 'STRUCTURE_SET_SKIPPED', severity: 'error', message: `${relative(ss.file)}: its ${ss.rois.length} ROI(s) are not imported because their CT series ${found.series.seriesInstanceUid} could not be imported (see its findings).`, file: relative(ss.file) });
+      continue;
+    }
+    structureSets.push({ ss, series: found.series });
+  }
+
+  options.onProgress?.({ stage: 'scanning', done: 0, total: 1, message: 'hashing files' });
+  const used = [...usable.flatMap((s) => s.slices.map((h) => h.file)), ...structureSets.map((x) => x.ss.file)];
+  const hashes: string[] = [];
+  for (const f of used) hashes.push(await sha256File(f));
+  const contentHash = combineHashes(hashes);
+  options.onProgress?.({ stage: 'scanning', done: 1, total: 1 });
+  return {
+    studyInstanceUid: studies[0] || derivedStudyUid(contentHash),
+    contentHash,
+    fileCount: new Set(hashes).size,
+    read,
+    series,
+    structureSets,
+    findings,
+    root,
+  };
+}
+
+/** A UID under 2.25 from a content hash, for inputs without a StudyInstanceUID. */
+export function derivedStudyUid(contentHash: string): string {
+  return `2.25.${BigInt(`0x${contentHash.slice(0, 30)}`).toString(10)}`;
+}
+
+
+/**
+ * Decode, rasterise, classify and store. Files put in the volume store before a later failure
+ * stay there: they are content-addressed and unreferenced, so harmless (a sweep may remove
+ * files no row references).
+ */
+export async function materialiseDicomStudy(
+  scan: DicomScan,
+  store: VolumeStore,
+  onProgress?: (p: ImportProgress) => void,
+): Promise<PreparedStudy> {
+  const { root } = scan;
+  const relative = (p: string) => relativePath(root, p);
+  const findings = [...scan.findings];
+  const series: PreparedSeries[] = [];
+  let n = 0;
+  for (const { s, phaseIndex } of scan.series) {
+    onProgress?.({ stage: 'loading', done: n, total: scan.series.length, message: `CT ${s.description ?? s.seriesInstanceUid}` });
+    let volume;
+    try {
+      volume = await loadCtVolume(s);
+    } catch (e) {
+      if (e instanceof DicomError) throw new AppError('INVALID_INPUT', relativeText(e.message, root), { findings });
+      throw e;
+    }
+    const stored = await putNiftiVolume(store, volume, { intent: 'image' });
+    series.push({
+      key: s.key,
+      seriesInstanceUid: s.key,
+      frameOfReferenceUid: s.frameOfReferenceUid ?? null,
+      modality: s.modality || 'CT',
+      description: s.description ?? null,
+      phaseIndex,
+      phasePercent: s.phase?.percent ?? null,
+      grid: s.grid!,
+      volumeKey: stored.key,
+      volumeSha256: stored.sha256,
+    });
+    n++;
+  }
+  onProgress?.({ stage: 'loading', done: n, total: scan.series.length });
+
+  const phaseIndexOfPercent = new Map(series.filter((x) => x.phasePercent !== null).map((x) => [x.phasePercent!, x.phaseIndex!]));
+  const structures: PreparedStructure[] = [];
+  const namesOnSeries = new Map<string, Set<string>>();
+  const totalRois = scan.structureSets.reduce((t, x) => t + x.ss.rois.length, 0);
+  let done = 0;
+  for (const { ss, series: ct } of scan.structureSets) {
+    const target = seriesRasterTarget(ct)!;
+    const prepared = series.find((x) => x.key === ct.key)!;
+    for (const roi of ss.rois) {
+      onProgress?.({ stage: 'rasterising', done: done++, total: totalRois, message: roi.name });
+      if (roi.contours.length === 0) continue; // readRtStruct reported ROI_WITHOUT_CONTOURS
+      const r = rasterizeRoi({ structureSet: ss, roi: roi.number, ...target });
+      findings.push(...r.findings.map((f) => ({ code: f.code, severity: f.severity, message: relativeText(f.message, root), ...(f.file ? { file: relative(f.file) } : {}) })));
+      if (!r.mask) continue;
+      let name = roi.name.trim() || `ROI ${roi.number}`;
+      const names = namesOnSeries.get(ct.key) ?? new Set<string>();
+      namesOnSeries.set(ct.key, names);
+      if (names.has(name)) {
+        let k = 2;
+        while (names.has(`${name} (${k})`)) k++;
+        findings.push({ code: 'DUPLICATE_ROI_NAME', severity: 'warning', message: `ROI ${roi.number} "${name}" in ${relative(ss.file)}: another structure set on the same CT already has an ROI of that name; stored as "${name} (${k})". Check which is the reference contour.`, file: relative(ss.file) });
+        name = `${name} (${k})`;
+      }
+      names.add(name);
+      const cls = classifyStructure(name);
+      let phasePercent = prepared.phasePercent ?? cls.phasePercent;
+      if (prepared.phasePercent !== null && cls.phasePercent !== null && cls.phasePercent !== prepared.phasePercent) {
+        findings.push({ code: 'PHASE_NAME_MISMATCH', severity: 'warning', message: `ROI "${name}" (${relative(ss.file)}) names the ${cls.phasePercent}% phase but is drawn on the ${prepared.phasePercent}% phase CT; the CT's phase is used.`, file: relative(ss.file) });
+        phasePercent = prepared.phasePercent;
+      }
+      let voxelCount = 0;
+      const d = r.mask.data;
+      for (let t = 0; t < d.length; t++) voxelCount += d[t];
+      if (voxelCount === 0)
+        findings.push({ code: 'EMPTY_STRUCTURE', severity: 'warning', message: `ROI "${name}" (${relative(ss.file)}) has no voxel inside the CT grid of series ${ct.seriesInstanceUid}; it is stored empty. Check the findings above for skipped contours.`, file: relative(ss.file) });
+      const stored = await putNiftiVolume(store, r.mask, { intent: 'mask' });
+      structures.push({
+        seriesKey: ct.key,
+        roiNumber: roi.number,
+        name,
+        kind: cls.kind,
+        // The ITV spans all phases: no phase index. Other structures belong to their phase.
+        phaseIndex: cls.kind === 'ITV' ? null : phasePercent !== null ? (phaseIndexOfPercent.get(phasePercent) ?? null) : null,
+        phasePercent: cls.kind === 'ITV' ? null : phasePercent,
+        interpretedType: roi.interpretedType ?? null,
+        maskKey: stored.key,
+        maskSha256: stored.sha256,
+        voxelCount,
+        volumeCc: voxelCount * voxelVolumeCc(r.mask.grid),
+      });
+    }
+  }
+  onProgress?.({ stage: 'rasterising', done: totalRois, total: totalRois });
+
+  const first = scan.series[0].s.slices[0];
+  const extra = await readStudyAttributes(first.file);
+  return {
+    source: 'DICOM',
+    studyInstanceUid: scan.studyInstanceUid,
+    contentHash: scan.contentHash,
+    fileCount: scan.fileCount,
+    patient: {
+      patientId: first.patientId?.trim() || null,
+      name: first.patientName?.trim() || null,
+      birthDate: parseDa(first.patientBirthDate),
+      institutionName: extra.institutionName,
+    },
+    studyDate: parseDa(first.studyDate),
+    description: extra.studyDescription,
+    physician: first.referringPhysicianName?.trim() || null,
+    scanner: [extra.manufacturer, extra.model].filter(Boolean).join(' ') || null,
+    series,
+    structures,
+    findings,
+  };
+}
+
+/** Attributes lib/dicom's slice header does not keep: InstitutionName, StudyDescription, scanner. */
+async function readStudyAttributes(file: string) {
+  const { parsed } = parseDicomBytes(new Uint8Array(await readFile(file)), file);
+  const ds = parsed?.dataSet;
+  const get = (tag: string) => (ds ? str(ds, tag)?.trim() || null : null);
+  return {
+    institutionName: get('x00080080'),
+    studyDescription: get('x00081030'),
+    manufacturer: get('x00080070'),
+    model: get('x00081090'),
+  };
+}
