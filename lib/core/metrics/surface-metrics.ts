@@ -96,7 +96,12 @@ export function surfaceDice(sd: SurfaceDistances, toleranceMm: number): number |
  * plastimatch "Percent (0.95) Hausdorff distance (boundary)" style: the MEAN of the two directed
  * order-statistic percentiles, where the directed percentile of n sorted distances is the
  * element of 0-based rank floor(fraction·n − 1) (clamped to [0, n−1]), as in plastimatch
- * src/plastimatch/util/hausdorff_distance.cxx run_internal(). Needs `voxel` distances.
+ * src/plastimatch/util/hausdorff_distance.cxx run_internal(). Needs `voxel` distances: both use
+ * the 6-neighbour boundary voxels (plastimatch Image_boundary, INTERIOR_EDGE) and distances
+ * between voxel centres, but ours come from an exact EDT.
+ * Agreement with plastimatch 1.9.4 `dice --all`: equal to its printed 6 decimals on smooth shapes
+ * (spheres, boxes, anisotropic; tests/unit/metrics/plastimatch.test.ts); on irregular blobs its
+ * own distance map gives different extremes (tests/unit/metrics/random-pairs.test.ts lists them).
  * @param fraction in (0, 1], plastimatch's default 0.95
  */
 export function plastimatchPercentHausdorffMm(sd: SurfaceDistances, fraction = 0.95): number | null {
