@@ -23,6 +23,11 @@ export interface Concordance {
   std: number;
 }
 
+/**
+ * @param d prepared, sorted data (prepareCoxData)
+ * @param lp linear predictor per sorted subject (higher = higher risk), length d.n
+ * Reference: R survival::concordance(fit) as reported by summary.coxph.
+ */
 export function concordanceFromData(d: CoxData, lp: Float64Array): Concordance {
   const { n, time, status, stratum } = d;
   let concordant = 0;

@@ -40,6 +40,11 @@ function isMissing(v: unknown): boolean {
   return v == null || v !== v || v === '';
 }
 
+/**
+ * Validate, drop incomplete rows (counted in nDropped with a MISSING_VALUES_DROPPED warning),
+ * merge floating-point near-ties (fixTiedTimes) and sort by (stratum, time).
+ * @throws SurvivalError INVALID_INPUT (lengths, negative/non-finite time, event not 0/1), NO_EVENTS
+ */
 export function prepareCoxData(input: CoxInput): CoxData {
   const { event, covariates, names, strata } = input;
   const time = fixTiedTimes(input.time);

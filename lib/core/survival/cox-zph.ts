@@ -58,6 +58,11 @@ function kmTransform(d: CoxData): Float64Array {
   return out;
 }
 
+/**
+ * @param d prepared data; @param lp fitted linear predictor per sorted subject; @param coef fitted β
+ * @param efron tie method of the fit; @param terms columns tested together (default one per column)
+ * Singular test matrices give chisq 0 with a SINGULAR_TEST_MATRIX warning, never NaN.
+ */
 export function coxZphFromData(
   d: CoxData,
   lp: Float64Array,

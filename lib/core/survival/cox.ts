@@ -224,6 +224,7 @@ export function coxph(input: CoxInput, options: CoxOptions = {}): CoxFit {
   return coxphFromData(data, options);
 }
 
+/** coxph on data already prepared by prepareCoxData (same options, errors and warnings). */
 export function coxphFromData(data: CoxData, options: CoxOptions = {}): CoxFit {
   const ties = options.ties ?? 'efron';
   const maxIter = options.maxIterations ?? 20;

@@ -115,7 +115,10 @@ export interface RiskTableRow {
   surv: number;
 }
 
-/** Number at risk (time ≥ t) and S(t) at chosen times, as summary(survfit, times = …). */
+/**
+ * Number at risk (time ≥ t) and S(t) at chosen times, as summary(survfit, times = …). Times after
+ * the last follow-up give nRisk 0 and the last S (R drops them unless extend = TRUE).
+ */
 export function numberAtRisk(curve: KmCurve, time: ArrayLike<number>, times: number[]): RiskTableRow[] {
   return times.map((t) => {
     let nRisk = 0;

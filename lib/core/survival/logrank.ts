@@ -21,6 +21,11 @@ export interface LogRankResult {
   var: number[][];
 }
 
+/**
+ * @param rawTime times ≥ 0 (near-ties merged as aeqSurv), @param event 0/1, @param group label per
+ *   subject, @param groups the group order (as R's factor levels; see sortLevels)
+ * @throws SurvivalError INVALID_INPUT for bad coding, unknown labels, fewer than two groups
+ */
 export function logRankTest(rawTime: ArrayLike<number>, event: ArrayLike<number>, group: ArrayLike<string>, groups: string[]): LogRankResult {
   const n = rawTime.length;
   if (event.length !== n || group.length !== n) throw invalid(`time, event and group differ in length (${n}, ${event.length}, ${group.length}).`);
