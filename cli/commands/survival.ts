@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { AppError } from '../../lib/server/errors';
 import { readSurvivalCsv } from '../../lib/server/csv/read-survival-csv';
-import type { CoxFit } from '../../lib/core/survival/cox';
+import type { CoxCoefficient, CoxFit } from '../../lib/core/survival/cox';
 import type { CovariateSpec } from '../../lib/core/survival/design';
 import { SurvivalError } from '../../lib/core/survival/errors';
 import type { KmCurve } from '../../lib/core/survival/km';
@@ -14,11 +14,13 @@ import { fail, printJson } from '../output';
 
 const USAGE = `Usage:
   iseg-qa survival cox --csv F --time T --event E --covariates a,b,c [--categorical b] [--reference b=LEVEL]
-                       [--strata S] [--ties efron|breslow] [--json]
+                       [--strata S] [--ties efron|breslow] [--unit a=voxel] [--per a=10] [--json]
   iseg-qa survival km  --csv F --time T --event E [--group G] [--times 0,365,730] [--json]
   iseg-qa survival cif --csv F --time T --status S [--group G] [--covariates a,b] [--json]
 Event: 1 = event, 0 = censored. Status: 0 = censored, 1 = event of interest, 2 = competing event.
-Cells that are empty or NA are missing: those rows are left out and counted.`;
+Cells that are empty or NA are missing: those rows are left out and counted.
+--unit COL=TEXT labels a covariate's unit (shown as "HR per TEXT"); --per COL=K reports the HR per
+K units (the column is divided by K), e.g. --unit fpFraction="percentage point" --per fpFraction=10.`;
 
 const list = (s: string | undefined) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []);
 
@@ -36,13 +38,13 @@ function table(rows: (string | number)[][]): string {
   return cells.map((r) => r.map((c, j) => (j === 0 ? c.padEnd(w[j]) : c.padStart(w[j]))).join('  ')).join('\n');
 }
 
-function coxText(fit: CoxFit): string {
+function coxText(fit: Omit<CoxFit, 'coefficients'> & { coefficients: (CoxCoefficient & { unit?: string | null })[] }): string {
   const out: string[] = [];
   out.push(`Cox proportional hazards (${fit.ties} ties): n = ${fit.n}, events = ${fit.nevent}${fit.nDropped ? `, ${fit.nDropped} rows dropped (missing values)` : ''}`);
   out.push(
     table([
       ['', 'coef', 'HR', 'lower .95', 'upper .95', 'se(coef)', 'z', 'p'],
-      ...fit.coefficients.map((c) => [c.name, fmt(c.coef), fmt(c.hr), fmt(c.lower95), fmt(c.upper95), fmt(c.se), fmt(c.z, 3), fmt(c.p, 3)]),
+      ...fit.coefficients.map((c) => [c.unit ? `${c.name} (${c.unit})` : c.name, fmt(c.coef), fmt(c.hr), fmt(c.lower95), fmt(c.upper95), fmt(c.se), fmt(c.z, 3), fmt(c.p, 3)]),
     ]),
   );
   out.push('');
@@ -75,8 +77,18 @@ async function cox(argv: string[]): Promise<number> {
       csv: { type: 'string' }, time: { type: 'string' }, event: { type: 'string' }, covariates: { type: 'string' },
       categorical: { type: 'string' }, reference: { type: 'string', multiple: true }, strata: { type: 'string' },
       ties: { type: 'string', default: 'efron' }, json: { type: 'boolean', default: false },
+      unit: { type: 'string', multiple: true }, per: { type: 'string', multiple: true },
     },
   });
+  const pairs = (flag: string, items: string[] | undefined) => {
+    const m = new Map<string, string>();
+    for (const r of items ?? []) {
+      const [k, ...v] = r.split('=');
+      if (!v.length || !covs.includes(k)) fail(`survival cox: --${flag} must be COLUMN=VALUE for a column in --covariates; got "${r}".`);
+      m.set(k, v.join('='));
+    }
+    return m;
+  };
   const ties = values.ties;
   if (ties !== 'efron' && ties !== 'breslow') fail(`survival cox: --ties must be efron or breslow, not "${ties}".`);
   const covs = list(need(values.covariates, '--covariates'));
@@ -90,20 +102,34 @@ async function cox(argv: string[]): Promise<number> {
   }
   // each subcommand loads only the modules it needs (start-up time is part of the benchmark)
   const [{ coxph }, { buildDesignMatrix }] = await Promise.all([import('../../lib/core/survival/cox'), import('../../lib/core/survival/design')]);
+  const units = pairs('unit', values.unit);
+  const per = new Map([...pairs('per', values.per)].map(([k, v]) => [k, Number(v)]));
+  for (const [k, v] of per) {
+    if (!(v > 0) || !Number.isFinite(v)) fail(`survival cox: --per ${k}=${values.per} must be a positive number.`);
+    if (categorical.includes(k)) fail(`survival cox: --per does not apply to the categorical column ${k}.`);
+  }
+  const unitLabel = (name: string) => {
+    const u = units.get(name);
+    const k = per.get(name);
+    if (!u && !k) return undefined;
+    return `per ${k ?? 1} ${u ?? 'unit'}${(k ?? 1) !== 1 && u && !u.endsWith('s') ? 's' : ''}`;
+  };
   const fit = wrap(() => {
     const csv = readSurvivalCsv({
       path: need(values.csv, '--csv'), time: need(values.time, '--time'), event: need(values.event, '--event'),
       numeric: covs.filter((c) => !categorical.includes(c)), categorical, labels: values.strata ? [values.strata] : [],
     });
     const specs: CovariateSpec[] = covs.map((c) => (categorical.includes(c) ? { name: c, kind: 'categorical', reference: refs.get(c) } : { name: c, kind: 'numeric' }));
+    for (const [k, v] of per) csv.numeric[k] = csv.numeric[k].map((x) => x / v);
     const dm = buildDesignMatrix({ ...csv.numeric, ...csv.text }, specs);
     return coxph(
       { time: csv.time, event: csv.event!, covariates: dm.covariates, names: dm.names, strata: values.strata ? csv.text[values.strata] : undefined },
       { ties, terms: dm.terms },
     );
   });
-  if (values.json) printJson({ command: 'survival cox', ...fit });
-  else console.log(coxText(fit));
+  const withUnits = { ...fit, coefficients: fit.coefficients.map((c) => ({ ...c, unit: unitLabel(c.name) ?? null })) };
+  if (values.json) printJson({ command: 'survival cox', ...withUnits });
+  else console.log(coxText(withUnits));
   return 0;
 }
 

@@ -36,6 +36,17 @@ describe('iseg-qa survival (spawned CLI)', () => {
     expect(r.stdout).toMatch(/Likelihood ratio test/);
   });
 
+  it('--per and --unit rescale and label a covariate (coef per 10 years = 10 × coef per year)', () => {
+    const base = JSON.parse(cli('cox', '--csv', CSV('ovarian.csv'), '--time', 'futime', '--event', 'fustat', '--covariates', 'age,rx', '--json').stdout);
+    const r = cli('cox', '--csv', CSV('ovarian.csv'), '--time', 'futime', '--event', 'fustat', '--covariates', 'age,rx', '--unit', 'age=year', '--per', 'age=10', '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.coefficients[0].unit).toBe('per 10 years');
+    expect(out.coefficients[1].unit).toBeNull();
+    expectAllRel([out.coefficients[0].coef], [10 * base.coefficients[0].coef], 1e-9, 0, 'scaled coef');
+    expectAllRel([out.coefficients[1].coef], [base.coefficients[1].coef], 1e-9, 0, 'other coef');
+  });
+
   it('km --group --json gives curves and the log-rank test (survdiff(Surv(futime, fustat) ~ rx, ovarian))', () => {
     const r = cli('km', '--csv', CSV('ovarian.csv'), '--time', 'futime', '--event', 'fustat', '--group', 'rx', '--times', '0,365', '--json');
     expect(r.code).toBe(0);
