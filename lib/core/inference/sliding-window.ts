@@ -168,8 +168,6 @@ export async function slidingWindowInference(o: SlidingWindowOptions): Promise<S
   for (const k of sz) for (const j of sy) for (const i of sx) windows.push([i - padX, j - padY, k - padZ]);
 
   const weights = importanceMap(o.patchSizeXyz, o.mode ?? 'gaussian', o.sigmaScale ?? 0.125);
-  // Tensor offset of patch voxel (i, j, k): NCDHW is the patch's own order; NCXYZ transposes.
-  const tOff = (i: number, j: number, k: number) => (xyz ? k + pz * (j + py * i) : i + px * (j + py * k));
 
   let output: Float32Array | null = null;
   const weightSum = new Float32Array(nVox);
@@ -186,22 +184,20 @@ export async function slidingWindowInference(o: SlidingWindowOptions): Promise<S
     for (let b = 0; b < n; b++) {
       const [x0, y0, z0] = windows[first + b];
       const base = b * patchVox;
-      for (let k = 0; k < pz; k++) {
-        const z = z0 + k;
-        for (let j = 0; j < py; j++) {
-          const y = y0 + j;
-          const rowInside = z >= 0 && z < nz && y >= 0 && y < ny;
-          const src = x0 + nx * y + nxy * z;
-          if (!xyz && rowInside && x0 >= 0 && x0 + px <= nx) {
-            batch.set(input.subarray(src, src + px), base + px * (j + py * k));
-            continue;
-          }
-          for (let i = 0; i < px; i++) {
-            const x = x0 + i;
-            batch[base + tOff(i, j, k)] = rowInside && x >= 0 && x < nx ? input[src + i] : padValue;
-          }
+      // The part of the window inside the volume; the rest is padding.
+      const i0 = Math.max(0, -x0);
+      const i1 = Math.min(px, nx - x0);
+      const j0 = Math.max(0, -y0);
+      const j1 = Math.min(py, ny - y0);
+      const k0 = Math.max(0, -z0);
+      const k1 = Math.min(pz, nz - z0);
+      if (i0 > 0 || j0 > 0 || k0 > 0 || i1 < px || j1 < py || k1 < pz) batch.fill(padValue, base, base + patchVox);
+      for (let k = k0; k < k1; k++)
+        for (let j = j0; j < j1; j++) {
+          const src = x0 + nx * (y0 + j) + nxy * (z0 + k);
+          if (!xyz) batch.set(input.subarray(src + i0, src + i1), base + px * (j + py * k) + i0);
+          else for (let i = i0; i < i1; i++) batch[base + k + pz * (j + py * i)] = input[src + i];
         }
-      }
     }
 
     const t0 = performance.now();
@@ -228,25 +224,24 @@ export async function slidingWindowInference(o: SlidingWindowOptions): Promise<S
 
     for (let b = 0; b < n; b++) {
       const [x0, y0, z0] = windows[first + b];
-      for (let k = 0; k < pz; k++) {
-        const z = z0 + k;
-        if (z < 0 || z >= nz) continue;
-        for (let j = 0; j < py; j++) {
-          const y = y0 + j;
-          if (y < 0 || y >= ny) continue;
-          const dstRow = nx * y + nxy * z;
+      const i0 = Math.max(0, -x0);
+      const i1 = Math.min(px, nx - x0);
+      const j0 = Math.max(0, -y0);
+      const j1 = Math.min(py, ny - y0);
+      const k0 = Math.max(0, -z0);
+      const k1 = Math.min(pz, nz - z0);
+      for (let k = k0; k < k1; k++)
+        for (let j = j0; j < j1; j++) {
+          const dst = x0 + nx * (y0 + j) + nxy * (z0 + k);
           const wRow = px * (j + py * k);
-          for (let i = 0; i < px; i++) {
-            const x = x0 + i;
-            if (x < 0 || x >= nx) continue;
-            const w = weights[wRow + i];
-            const v = dstRow + x;
-            weightSum[v] += w;
-            const t = tOff(i, j, k);
-            for (let ch = 0; ch < channels; ch++) output[ch * nVox + v] += w * out[(b * channels + ch) * patchVox + t];
+          for (let i = i0; i < i1; i++) weightSum[dst + i] += weights[wRow + i];
+          for (let ch = 0; ch < channels; ch++) {
+            const outBase = (b * channels + ch) * patchVox;
+            const acc = ch * nVox + dst;
+            if (!xyz) for (let i = i0; i < i1; i++) output[acc + i] += weights[wRow + i] * out[outBase + wRow + i];
+            else for (let i = i0; i < i1; i++) output[acc + i] += weights[wRow + i] * out[outBase + k + pz * (j + py * i)];
           }
         }
-      }
     }
     o.onProgress?.((first + n) / windows.length);
   }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IDENTITY_DIRECTION, type Grid, type Vec3, indexToPatientMm } from '@/lib/core/volume';
-import { loadModel, releaseModels, segmentVolume } from '@/lib/inference';
+import { listModels, loadModel, releaseModels, segmentVolume } from '@/lib/inference';
 
 const TINY = join(__dirname, '../../fixtures/inference/tiny');
 const tmp = mkdtempSync(join(tmpdir(), 'iseg-inference-'));
@@ -127,6 +127,21 @@ describe('loadModel (onnxruntime-node, CPU)', () => {
     // The failure is not cached: CPU still loads afterwards, and cuda still fails.
     await expect(loadModel({ modelDir: TINY, provider: 'cpu' })).resolves.toMatchObject({ provider: 'cpu' });
     expect((await loadError({ modelDir: TINY, provider: 'cuda' })).code).toBe('PROVIDER_UNAVAILABLE');
+  });
+
+  it('listModels reports each folder’s identity and whether its file matches the hash', async () => {
+    const root = join(tmp, 'registry');
+    variant('registry/good', {});
+    variant('registry/corrupt', { model: (b) => (b[b.length - 3] ^= 1) });
+    variant('registry/badmanifest', { manifest: (m) => delete m.sha256 });
+    cpSync(join(TINY, 'case.json'), join(tmp, 'registry/not-a-model.json'));
+    const list = await listModels({ modelsRoot: root });
+    expect(list.map((m) => [m.folder, m.verified, m.problem?.code ?? null])).toEqual([
+      ['badmanifest', false, 'INVALID_MANIFEST'],
+      ['corrupt', false, 'MODEL_HASH_MISMATCH'],
+      ['good', true, null],
+    ]);
+    expect(list[2]).toMatchObject({ name: 'tiny-test', version: '1.0.0', intendedStructure: 'lung GTV' });
   });
 
   it('refuses an unknown provider name', async () => {
