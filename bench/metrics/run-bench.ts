@@ -36,17 +36,20 @@ const node = process.execPath;
 function ours(ref: string, test: string): string[] {
   const conv = values.conventions!;
   return cliMetrics
-    ? [node, join(root, 'cli/iseg-qa.mjs'), 'metrics', '--reference', ref, '--test', test, '--json', '--convention', conv.includes(',') ? 'all' : conv]
+    ? [node, join(root, 'cli/iseg-qa.mjs'), 'metrics', '--reference', ref, '--test', test, '--json', '--convention', conv]
     : [node, '--import', 'tsx', join(root, 'bench/metrics/metrics-process.ts'), ref, test, conv];
 }
 
-/** Wall seconds and peak RSS (KB) of one process, from GNU time. */
-function timeIt(cmd: string[]): { wallS: number; maxRssKb: number; stdout: string } {
-  const r = spawnSync('/usr/bin/time', ['-f', '__TIME__ %e %M', ...cmd], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
+/**
+ * Wall seconds, CPU seconds (user + system) and peak RSS (KB) of one process, from GNU time.
+ * CPU time is printed too because on a shared machine wall time mostly measures the neighbours.
+ */
+function timeIt(cmd: string[]): { wallS: number; cpuS: number; maxRssKb: number; stdout: string } {
+  const r = spawnSync('/usr/bin/time', ['-f', '__TIME__ %e %U %S %M', ...cmd], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed (${r.status}): ${r.stderr}`);
-  const m = /__TIME__ ([0-9.]+) ([0-9]+)/.exec(r.stderr);
+  const m = /__TIME__ ([0-9.]+) ([0-9.]+) ([0-9.]+) ([0-9]+)/.exec(r.stderr);
   if (!m) throw new Error(`no timing from /usr/bin/time: ${r.stderr}`);
-  return { wallS: Number(m[1]), maxRssKb: Number(m[2]), stdout: r.stdout };
+  return { wallS: Number(m[1]), cpuS: Number(m[2]) + Number(m[3]), maxRssKb: Number(m[4]), stdout: r.stdout };
 }
 
 const median = (a: number[]) => {
@@ -58,7 +61,7 @@ const report = [];
 for (const pair of ['gtv', 'body']) {
   const ref = join(dir, `${pair}-reference.nii.gz`);
   const test = join(dir, `${pair}-test.nii.gz`);
-  const a: number[] = [], b: number[] = [], ma: number[] = [], mb: number[] = [];
+  const a: number[] = [], b: number[] = [], ma: number[] = [], mb: number[] = [], ca: number[] = [], cb: number[] = [];
   let last = '';
   for (let n = 0; n < runs; n++) {
     // Alternate which tool goes first so drifting machine load hits both alike.
@@ -66,10 +69,10 @@ for (const pair of ['gtv', 'body']) {
     for (const who of order) {
       if (who === 'ours') {
         const t = timeIt(ours(ref, test));
-        a.push(t.wallS); ma.push(t.maxRssKb); last = t.stdout;
+        a.push(t.wallS); ca.push(t.cpuS); ma.push(t.maxRssKb); last = t.stdout;
       } else {
         const t = timeIt(['plastimatch', 'dice', '--all', ref, test]);
-        b.push(t.wallS); mb.push(t.maxRssKb);
+        b.push(t.wallS); cb.push(t.cpuS); mb.push(t.maxRssKb);
       }
     }
   }
@@ -81,6 +84,9 @@ for (const pair of ['gtv', 'body']) {
     oursMedianS: median(a),
     plastimatchMedianS: median(b),
     ratio: median(a) / median(b),
+    oursMedianCpuS: median(ca),
+    plastimatchMedianCpuS: median(cb),
+    cpuRatio: median(ca) / median(cb),
     oursPeakRssMb: Math.max(...ma) / 1024,
     plastimatchPeakRssMb: Math.max(...mb) / 1024,
     dice: JSON.parse(last).dice,
