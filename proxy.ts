@@ -1,11 +1,13 @@
 /**
- * First line of defence: no session, no page (except /login, /setup, /api/health and
- * next-auth's own routes). Authorisation proper happens in lib/server, per operation.
+ * First line of defence: no session, no page, except the routes marked public in
+ * lib/server/auth/route-access.ts (login, setup, health, next-auth's own). Authorisation
+ * proper happens in lib/server, per operation.
  */
 import { NextResponse, type NextRequest } from 'next/server';
 import { getToken } from 'next-auth/jwt';
+import { publicRoutePatterns } from '@/lib/server/auth/route-access';
 
-const PUBLIC = [/^\/login$/, /^\/setup$/, /^\/api\/health$/, /^\/api\/auth\//];
+const PUBLIC = publicRoutePatterns();
 
 export async function proxy(req: NextRequest) {
   const { pathname } = req.nextUrl;

@@ -1,0 +1,35 @@
+/**
+ * Every page and API route in app/, with who may reach it. The proxy uses the public entries;
+ * pages and routes enforce the permission through lib/server operations. A route missing from
+ * this table fails tests/unit/server/route-access.test.ts, so a new page cannot be forgotten.
+ *
+ * `access`: 'public' (no session), 'signed-in' (any role), or a permission from roles.ts.
+ */
+import type { Permission } from './roles';
+
+export type RouteAccess = 'public' | 'signed-in' | Permission;
+
+export interface RouteEntry {
+  /** Next.js route pattern as derived from the file path, e.g. "/studies/[id]". */
+  route: string;
+  kind: 'page' | 'api';
+  access: RouteAccess;
+}
+
+export const ROUTES: readonly RouteEntry[] = [
+  { route: '/', kind: 'page', access: 'cohort:view' },
+  { route: '/login', kind: 'page', access: 'public' },
+  { route: '/setup', kind: 'page', access: 'public' },
+  { route: '/api/health', kind: 'api', access: 'public' },
+  { route: '/api/auth/[...nextauth]', kind: 'api', access: 'public' },
+];
+
+/** Regular expressions for the public routes (for the proxy). */
+export function publicRoutePatterns(): RegExp[] {
+  return ROUTES.filter((r) => r.access === 'public').map((r) => {
+    const body = r.route
+      .replace(/\[\.\.\.[^\]]+\]/g, '.+')
+      .replace(/\[[^\]]+\]/g, '[^/]+');
+    return new RegExp(`^${body}$`);
+  });
+}
