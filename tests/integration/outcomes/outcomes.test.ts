@@ -1,0 +1,235 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
+import type { Caller } from '@/lib/server/auth/roles';
+import { getOutcomeDataset } from '@/lib/server/outcomes/get-outcome-dataset';
+import { importOutcomes } from '@/lib/server/outcomes/import-outcomes';
+import { runOutcomeAnalysis } from '@/lib/server/outcomes/run-outcome-analysis';
+import { buildDesignMatrix, coxph, cumulativeIncidence, fineGray, kaplanMeier, logRankTest, numberAtRisk } from '@/lib/core/survival';
+import { seedOutcomeCohort, type SeedPatient } from './seed-outcome-cohort';
+
+const caller = (role: Caller['role']): Caller => ({ userId: `u-${role}`, email: `${role.toLowerCase()}@t.test`, name: role, role });
+const RESEARCHER = caller('RESEARCHER');
+const PHYSICIST = caller('PHYSICIST');
+const REVIEWER = caller('REVIEWER');
+const ADMIN = caller('ADMIN');
+
+describe('outcomes dataset, import and analysis (real Postgres)', () => {
+  let t: TestDatabase;
+  let cohort: SeedPatient[];
+  beforeAll(async () => {
+    t = await createTestDatabase('outcomes');
+    cohort = await seedOutcomeCohort(t.db);
+  });
+  afterAll(async () => t.drop());
+
+  it('builds one row per patient with an outcome: LF time/event, competing status, covariates in their units', async () => {
+    const ds = await getOutcomeDataset(t.db, { caller: PHYSICIST });
+    expect(ds.rows).toHaveLength(36);
+    expect(ds.patientsWithoutOutcome).toBe(2);
+    for (const p of cohort) {
+      const r = ds.rows.find((x) => x.pseudonym === p.pseudonym)!;
+      const lfTime = p.localFailure ? p.localFailureDays : p.died ? p.deathDays : p.lastFollowUpDays;
+      expect(r.lfTimeDays).toBe(lfTime);
+      expect(r.lfEvent).toBe(p.localFailure ? 1 : 0);
+      expect(r.status).toBe(p.localFailure ? 1 : p.died ? 2 : 0);
+      expect(r.osEvent).toBe(p.died ? 1 : 0);
+      // the latest run's ITV numbers (the older run had 3× the FP), FP fraction per 10 points
+      expect(r.values['metric:falsePositiveVoxels']).toBe(p.fpVoxels);
+      expect(r.values['metric:falsePositiveFraction']).toBe(p.fpFraction === null ? null : p.fpFraction * 10);
+      expect(r.values['metric:dice']).toBe(p.dice === null ? null : p.dice * 10);
+      expect(r.values['metric:hd95Mm']).toBe(p.hd95Mm);
+      expect(r.values['metric:gtvVolumeCc']).toBe(p.gtvVolumesCc === null ? null : p.gtvVolumesCc[2]); // median of 3
+      expect(r.values['clinical:age']).toBe(p.age);
+      expect(r.values['clinical:stage']).toBe(p.stage);
+    }
+    // all three kinds of status occur, so the test covers each rule
+    expect(new Set(ds.rows.map((r) => r.status))).toEqual(new Set([0, 1, 2]));
+    const byKey = Object.fromEntries(ds.covariates.map((c) => [c.key, c]));
+    expect(byKey['metric:falsePositiveFraction']).toMatchObject({ unit: 'per 10 percentage points', nAvailable: 30, unavailableReason: null });
+    expect(byKey['metric:falsePositiveVoxels'].unit).toBe('per voxel');
+    expect(byKey['metric:falsePositiveVolumeCc'].unit).toBe('per cc');
+    expect(byKey['metric:motionAmplitudeMm']).toMatchObject({ nAvailable: 0 });
+    expect(byKey['metric:motionAmplitudeMm'].unavailableReason).toMatch(/Unavailable: no motion amplitude stored/);
+    expect(byKey['clinical:stage']).toMatchObject({ kind: 'categorical', levels: ['I', 'II', 'III'] });
+    expect(byKey['clinical:age']).toMatchObject({ kind: 'numeric' });
+  });
+
+  it('gives a researcher pseudonyms only, never identity fields', async () => {
+    const ds = await getOutcomeDataset(t.db, { caller: RESEARCHER });
+    const json = JSON.stringify(ds);
+    for (const p of cohort) {
+      expect(json).not.toContain(p.mrn);
+      expect(json).not.toContain(p.name);
+    }
+    expect(json).not.toMatch(/MRN\d|birthDate|"mrn"|"name"/);
+    expect(Object.keys(ds.rows[0]).sort()).toEqual(['lfEvent', 'lfExcludedReason', 'lfTimeDays', 'osEvent', 'osExcludedReason', 'osTimeDays', 'pseudonym', 'status', 'values']);
+    const analysis = await runOutcomeAnalysis(t.db, { caller: RESEARCHER, request: { covariates: ['metric:falsePositiveVoxels'] } });
+    expect(JSON.stringify(analysis)).not.toMatch(/MRN\d|TEST\^PATIENT/);
+  });
+
+  it('refuses a reviewer (FORBIDDEN) for every outcomes operation', async () => {
+    await expect(getOutcomeDataset(t.db, { caller: REVIEWER })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(runOutcomeAnalysis(t.db, { caller: REVIEWER, request: {} })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(importOutcomes(t.db, { caller: REVIEWER, csvText: 'pseudonym\nx\n', mode: 'preview' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(getOutcomeDataset(t.db, { caller: null as unknown as Caller })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+  });
+
+  it('runs the analysis with numbers identical to lib/core/survival on the same data', async () => {
+    const covs = ['metric:falsePositiveVoxels', 'metric:falsePositiveFraction', 'clinical:age', 'clinical:stage'];
+    const a = await runOutcomeAnalysis(t.db, {
+      caller: RESEARCHER,
+      request: { covariates: covs, grouping: { kind: 'median', covariate: 'metric:falsePositiveVoxels' }, riskTimesDays: [0, 365, 730] },
+    });
+    // the same data built straight from the seed (not from the dataset)
+    const ps = [...cohort].sort((x, y) => x.pseudonym.localeCompare(y.pseudonym));
+    const time = ps.map((p) => (p.localFailure ? p.localFailureDays! : p.died ? p.deathDays! : p.lastFollowUpDays));
+    const event = ps.map((p) => (p.localFailure ? 1 : 0));
+    const status = ps.map((p) => (p.localFailure ? 1 : p.died ? 2 : 0));
+    const nan = (v: number | null) => (v === null ? NaN : v);
+    const m = buildDesignMatrix(
+      { fp: ps.map((p) => nan(p.fpVoxels)), frac: ps.map((p) => nan(p.fpFraction === null ? null : p.fpFraction * 10)), age: ps.map((p) => p.age), stage: ps.map((p) => p.stage) },
+      [{ name: 'fp', kind: 'numeric' }, { name: 'frac', kind: 'numeric' }, { name: 'age', kind: 'numeric' }, { name: 'stage', kind: 'categorical' }],
+    );
+    const fit = coxph({ time, event, covariates: m.covariates, names: m.names }, { terms: m.terms });
+    expect(a.cox.status).toBe('ok');
+    if (a.cox.status !== 'ok') return;
+    const cox = a.cox.value;
+    expect(cox.n).toBe(30);
+    expect(cox.nDropped).toBe(6);
+    expect(cox.coefficients.map((c) => c.unit)).toEqual(['per voxel', 'per 10 percentage points', 'per unit of the CSV column', 'II vs I', 'III vs I']);
+    cox.coefficients.forEach((c, k) => {
+      const r = fit.coefficients[k];
+      expect([c.coef, c.se, c.hr, c.lower95, c.upper95, c.z, c.p]).toEqual([r.coef, r.se, r.hr, r.lower95, r.upper95, r.z, r.p]);
+    });
+    expect(cox.likelihoodRatio).toEqual(fit.logtest);
+    expect(cox.wald).toEqual(fit.waldtest);
+    expect(cox.score).toEqual(fit.sctest);
+    expect(cox.concordance).toEqual({ c: fit.concordance.concordance, se: fit.concordance.std });
+    expect(cox.zph.map((z) => z.p)).toEqual(fit.zph!.terms.map((z) => z.p));
+    expect(cox.zphGlobal).toEqual({ chisq: fit.zph!.global.chisq, df: fit.zph!.global.df, p: fit.zph!.global.p });
+    // 5 coefficients on < 50 events: the events-per-variable warning is passed through
+    expect(cox.warnings.map((w) => w.code)).toContain('FEW_EVENTS_PER_COVARIATE');
+
+    // median split of FP voxels among the 30 with metrics (R: x <= median(x))
+    const fp = ps.map((p) => p.fpVoxels);
+    const sorted = fp.filter((v): v is number => v !== null).sort((x, y) => x - y);
+    const med = (sorted[14] + sorted[15]) / 2;
+    const idx = [0, 1].map((g) => ps.flatMap((p, i) => (p.fpVoxels !== null && (g === 0 ? p.fpVoxels <= med : p.fpVoxels > med) ? [i] : [])));
+    expect(a.grouping!.groups.map((g) => g.n)).toEqual(idx.map((ii) => ii.length));
+    expect(a.grouping!.missing).toBe(6);
+    expect(a.km.status).toBe('ok');
+    if (a.km.status !== 'ok') return;
+    idx.forEach((ii, g) => {
+      const c = kaplanMeier(ii.map((i) => time[i]), ii.map((i) => event[i]));
+      const got = a.km.status === 'ok' ? a.km.value.groups[g] : null;
+      expect(got!.points.slice(1).map((q) => q.surv)).toEqual(c.surv);
+      expect(got!.points.slice(1).map((q) => q.lower)).toEqual(c.lower95);
+      expect(got!.points.slice(1).map((q) => q.upper)).toEqual(c.upper95);
+      expect(got!.median).toBe(c.median);
+      expect(got!.atRisk).toEqual(numberAtRisk(c, ii.map((i) => time[i]), [0, 365, 730]));
+    });
+    const all = [...idx[0], ...idx[1]];
+    const lab = (i: number) => (idx[0].includes(i) ? 'low' : 'high');
+    const lr = logRankTest(all.map((i) => time[i]), all.map((i) => event[i]), all.map(lab), ['low', 'high']);
+    expect(a.km.value.logRank).toMatchObject({ chisq: lr.chisq, df: 1, p: lr.p });
+
+    expect(a.cuminc.status).toBe('ok');
+    if (a.cuminc.status !== 'ok') return;
+    const ci = cumulativeIncidence(all.map((i) => time[i]), all.map((i) => status[i]), all.map(lab));
+    const gray = ci.tests!.find((x) => x.cause === 1)!;
+    expect(a.cuminc.value.gray).toEqual({ stat: gray.stat, df: 1, p: gray.p });
+    const lowLf = ci.curves.find((c) => c.cause === 1 && c.group === 'low')!;
+    const gotLow = a.cuminc.value.curves.find((c) => c.cause === 1 && c.group === a.grouping!.groups[0].label)!;
+    expect(gotLow.points.slice(1, lowLf.est.length + 1).map((q) => q.est)).toEqual(lowLf.est);
+    const fg = fineGray({ time, status, covariates: m.covariates, names: m.names, failCode: 1, censCode: 0 });
+    expect(a.cuminc.value.fineGray.status).toBe('ok');
+    if (a.cuminc.value.fineGray.status !== 'ok') return;
+    a.cuminc.value.fineGray.value.coefficients.forEach((c, k) => {
+      const r = fg.coefficients[k];
+      expect([c.coef, c.se, c.hr, c.lower95, c.upper95, c.p]).toEqual([r.coef, r.se, r.hr, r.lower95, r.upper95, r.p]);
+    });
+    expect(JSON.stringify(a)).not.toContain('NaN');
+  });
+
+  it('returns model failures as coded sections, and refuses unknown or unavailable covariates', async () => {
+    await expect(runOutcomeAnalysis(t.db, { caller: RESEARCHER, request: { covariates: ['metric:motionAmplitudeMm'] } })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(runOutcomeAnalysis(t.db, { caller: RESEARCHER, request: { covariates: ['nope'] } })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(runOutcomeAnalysis(t.db, { caller: RESEARCHER, request: { grouping: { kind: 'threshold', covariate: 'clinical:age' } } })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    // FP voxels and FP cc are proportional in the seed: collinear
+    const a = await runOutcomeAnalysis(t.db, { caller: RESEARCHER, request: { covariates: ['metric:falsePositiveVoxels', 'metric:falsePositiveVolumeCc'] } });
+    expect(a.cox).toMatchObject({ status: 'error', code: 'COLLINEAR_COVARIATES' });
+    const none = await runOutcomeAnalysis(t.db, { caller: RESEARCHER, request: { event: 'death', grouping: { kind: 'categorical', covariate: 'clinical:stage' } } });
+    expect(none.cox.status).toBe('not-run');
+    expect(none.cuminc.status).toBe('not-run');
+    expect(none.km.status === 'ok' && none.km.value.groups.map((g) => g.group)).toEqual(['I', 'II', 'III']);
+  });
+
+  describe('outcomes CSV import', () => {
+    const header = 'pseudonym,local_failure,local_failure_days,died,death_days,last_follow_up_days,smoker,dose_gy';
+
+    it('reports row- and column-specific errors and writes nothing', async () => {
+      const before = await t.db.outcome.findMany({ orderBy: { patientId: 'asc' } });
+      const csv = [
+        header,
+        'OUT-001,1,120,0,,400,yes,54',
+        'OUT-002,x,120,0,,400,no,54', // non-numeric
+        'OUT-003,0,,0,,-5,no,60', // negative time
+        'OUT-004,2,,0,,300,no,60', // event not 0/1
+        'NOBODY,0,,0,,300,no,60', // unknown patient
+        'OUT-005,1,,0,,300,no,60', // LF without a time
+      ].join('\n');
+      const r = await importOutcomes(t.db, { caller: RESEARCHER, csvText: csv, fileName: 'bad.csv', mode: 'import' });
+      expect(r.imported).toBeNull();
+      expect(r.errors.map((e) => [e.row, e.column, e.code])).toEqual([
+        [2, 'local_failure', 'NOT_NUMERIC'],
+        [3, 'last_follow_up_days', 'NEGATIVE_TIME'],
+        [4, 'local_failure', 'NOT_0_1'],
+        [5, 'pseudonym', 'UNKNOWN_PATIENT'],
+        [6, 'local_failure_days', 'MISSING_VALUE'],
+      ]);
+      expect(r.errors[0].message).toMatch(/Row 2 \(line 3\), column "local_failure": "x" is not a number/);
+      expect(await t.db.outcome.findMany({ orderBy: { patientId: 'asc' } })).toEqual(before);
+      expect(await t.db.auditEvent.count({ where: { action: 'outcomes.imported' } })).toBe(0);
+
+      const missing = await importOutcomes(t.db, { caller: RESEARCHER, csvText: 'pseudonym,local_failure,died,death_days\nOUT-001,1,0,\n', mode: 'preview' });
+      expect(missing.errors.filter((e) => e.code === 'MISSING_COLUMN').map((e) => e.column)).toEqual(['local_failure_days', 'last_follow_up_days']);
+      const empty = await importOutcomes(t.db, { caller: RESEARCHER, csvText: '', mode: 'preview' });
+      expect(empty.errors[0]).toMatchObject({ code: 'FILE', row: null });
+      expect(empty.errors[0].message).toMatch(/empty/);
+    });
+
+    it('previews without writing, then imports all rows atomically with an audit event', async () => {
+      const csv = [header, 'OUT-001,1,120,0,,400,yes,54', 'OUT-002,0,,1,800,800,no,60.5', 'OUT-003,0,,0,,365,NA,'].join('\n');
+      const before = await t.db.outcome.findFirst({ where: { patient: { pseudonym: 'OUT-002' } } });
+      const preview = await importOutcomes(t.db, { caller: RESEARCHER, csvText: csv, fileName: 'good.csv', mode: 'preview' });
+      expect(preview.errors).toEqual([]);
+      expect(preview.imported).toBeNull();
+      expect(preview.clinicalColumns).toEqual([{ name: 'smoker', kind: 'categorical' }, { name: 'dose_gy', kind: 'numeric' }]);
+      expect(preview.preview).toHaveLength(3);
+      expect(await t.db.outcome.findFirst({ where: { patient: { pseudonym: 'OUT-002' } } })).toEqual(before);
+
+      const done = await importOutcomes(t.db, { caller: RESEARCHER, csvText: csv, fileName: 'good.csv', mode: 'import' });
+      expect(done.imported).toBe(3);
+      const o2 = await t.db.outcome.findFirstOrThrow({ where: { patient: { pseudonym: 'OUT-002' } } });
+      expect(o2).toMatchObject({ localFailure: false, died: true, deathDays: 800, lastFollowUpDays: 800, clinical: { smoker: 'no', dose_gy: 60.5 }, source: 'csv:good.csv' });
+      const o3 = await t.db.outcome.findFirstOrThrow({ where: { patient: { pseudonym: 'OUT-003' } } });
+      expect(o3.clinical).toEqual({ smoker: null, dose_gy: null });
+      const audit = await t.db.auditEvent.findMany({ where: { action: 'outcomes.imported' } });
+      expect(audit).toHaveLength(1);
+      expect(audit[0]).toMatchObject({ userEmail: RESEARCHER.email, role: 'RESEARCHER', details: { rows: 3, identifierColumn: 'pseudonym' } });
+    });
+
+    it('accepts MRNs from physicists and admins only', async () => {
+      const csv = ['mrn,local_failure,local_failure_days,died,death_days,last_follow_up_days', 'MRN700010,1,99,0,,500'].join('\n');
+      await expect(importOutcomes(t.db, { caller: RESEARCHER, csvText: csv, mode: 'preview' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      const r = await importOutcomes(t.db, { caller: ADMIN, csvText: csv, mode: 'import' });
+      expect(r.imported).toBe(1);
+      const o = await t.db.outcome.findFirstOrThrow({ where: { patient: { pseudonym: 'OUT-011' } } });
+      expect(o).toMatchObject({ localFailure: true, localFailureDays: 99, lastFollowUpDays: 500 });
+      const bad = await importOutcomes(t.db, { caller: PHYSICIST, csvText: csv.replace('MRN700010', 'MRN000000'), mode: 'import' });
+      expect(bad.errors).toMatchObject([{ row: 1, column: 'mrn', code: 'UNKNOWN_PATIENT' }]);
+      const ident = await importOutcomes(t.db, { caller: PHYSICIST, csvText: 'pseudonym,name,local_failure,local_failure_days,died,death_days,last_follow_up_days\nOUT-001,X,0,,0,,10\n', mode: 'preview' });
+      expect(ident.errors).toMatchObject([{ column: 'name', code: 'IDENTIFIER_COLUMN' }]);
+    });
+  });
+});
