@@ -144,6 +144,15 @@ describe('loadModel (onnxruntime-node, CPU)', () => {
     expect(list[2]).toMatchObject({ name: 'tiny-test', version: '1.0.0', intendedStructure: 'lung GTV' });
   });
 
+  // The WebGPU provider (inside the Linux binary) reaches the GPU through Vulkan; without the
+  // Vulkan loader it cannot start, and must say so rather than run on the CPU.
+  const vulkan = ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib64/libvulkan.so.1', '/usr/lib/libvulkan.so.1'].some((f) => existsSync(f));
+  it.skipIf(vulkan)('fails with PROVIDER_UNAVAILABLE for webgpu without a Vulkan loader', async () => {
+    const err = await loadError({ modelDir: TINY, provider: 'webgpu' });
+    expect(err.code).toBe('PROVIDER_UNAVAILABLE');
+    expect(err.message).toMatch(/Execution provider "webgpu" cannot start a session on .*: .+\. The WebGPU provider needs a GPU/);
+  });
+
   it('refuses an unknown provider name', async () => {
     const err = await loadError({ modelDir: TINY, provider: 'tpu' as never });
     expect(err.code).toBe('PROVIDER_UNAVAILABLE');
