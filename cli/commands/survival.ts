@@ -9,7 +9,6 @@ import { readSurvivalCsv } from '../../lib/server/csv/read-survival-csv';
 import type { CoxCoefficient, CoxFit } from '../../lib/core/survival/cox';
 import type { CovariateSpec } from '../../lib/core/survival/design';
 import { SurvivalError } from '../../lib/core/survival/errors';
-import type { KmCurve } from '../../lib/core/survival/km';
 import { fail, printJson } from '../output';
 
 const USAGE = `Usage:
@@ -139,10 +138,6 @@ function completeRows(n: number, cols: ArrayLike<unknown>[]): number[] {
   return keep;
 }
 
-function curveJson(c: KmCurve) {
-  return c;
-}
-
 async function km(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -167,7 +162,7 @@ async function km(argv: string[]): Promise<number> {
       const idx = labels.flatMap((l, i) => (l === grp ? [i] : []));
       const t = idx.map((i) => time[i]);
       const curve = kaplanMeier(t, idx.map((i) => event[i]));
-      return { group: grp, ...curveJson(curve), atRisk: times.length ? numberAtRisk(curve, t, times) : undefined };
+      return { group: grp, ...curve, atRisk: times.length ? numberAtRisk(curve, t, times) : undefined };
     });
     return {
       command: 'survival km',

@@ -59,14 +59,13 @@ function kmTransform(d: CoxData): Float64Array {
 }
 
 /**
- * @param d prepared data; @param lp fitted linear predictor per sorted subject; @param coef fitted β
+ * @param d prepared data; @param lp fitted linear predictor per sorted subject
  * @param efron tie method of the fit; @param terms columns tested together (default one per column)
  * Singular test matrices give chisq 0 with a SINGULAR_TEST_MATRIX warning, never NaN.
  */
 export function coxZphFromData(
   d: CoxData,
   lp: Float64Array,
-  coef: Float64Array,
   efron: boolean,
   terms?: ZphTerm[],
 ): CoxZph {
@@ -220,7 +219,6 @@ export function coxZphFromData(
     return { term: t.name, chisq, df: t.columns.length, p: pchisqUpper(chisq, t.columns.length) };
   });
   const g = scoreTest([...Array(p).keys()]);
-  void coef;
   return {
     transform: 'km',
     terms: rows,

@@ -365,7 +365,7 @@ export function coxphFromData(data: CoxData, options: CoxOptions = {}): CoxFit {
   const concordance = concordanceFromData(data, lp);
   let zph: CoxZph | null = null;
   if (options.zph ?? true) {
-    zph = coxZphFromData(data, lp, coef, efron, options.terms);
+    zph = coxZphFromData(data, lp, efron, options.terms);
     if (zph.warnings) warnings.push(...zph.warnings);
   }
 
