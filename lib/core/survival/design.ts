@@ -26,11 +26,12 @@ function isMissing(v: unknown): boolean {
   return v === null || v === undefined || v === '' || (typeof v === 'number' && Number.isNaN(v));
 }
 
-/** Sort labels as R's factor() does for numbers (numerically) or strings (lexically). */
+/** Sort labels as R's factor() does: numbers numerically, strings in R's (locale) collation order. */
 export function sortLevels(values: string[]): string[] {
   const uniq = [...new Set(values)];
   const allNumeric = uniq.every((v) => v.trim() !== '' && Number.isFinite(Number(v)));
-  return allNumeric ? uniq.sort((a, b) => Number(a) - Number(b)) : uniq.sort();
+  // R's sort() of strings follows the collation locale ("abc" < "Abd" < "high" < "Low"), not bytes
+  return allNumeric ? uniq.sort((a, b) => Number(a) - Number(b)) : uniq.sort((a, b) => a.localeCompare(b, 'en') || (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /**

@@ -336,8 +336,11 @@ export function fineGray(input: FineGrayInput, opts: { maxIterations?: number; g
         if (d.ici[q] === 0) cens++;
         q++;
       }
+      // crr evaluates the censoring KM at t·(1 − 100ε), i.e. G(t−), except at t = 0 where the
+      // step at 0 itself is included
+      if (d.t[r] === 0 && cens > 0) g *= (atRisk - cens) / atRisk;
       for (let j = r; j < q; j++) d.wt[j] = g;
-      if (cens > 0) g *= (atRisk - cens) / atRisk;
+      if (d.t[r] !== 0 && cens > 0) g *= (atRisk - cens) / atRisk;
       atRisk -= q - r;
       r = q;
     }

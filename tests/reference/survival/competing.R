@@ -48,3 +48,14 @@ ccase <- function(name, d) {
 cases <- list(ccase("3 groups, ties (1 decimal)", simulate(11, 240, 3, 1)),
               ccase("2 groups, heavy ties (integer times)", simulate(12, 150, 2, 0)))
 writeJSON(list(cases = cases), "tests/fixtures/survival/competing.json")
+
+# Edge case for crr's censoring weights: subjects with time 0 (censored and failing).
+set.seed(5)
+z <- simulate(21, 120, 2, 0)
+z$time[1:6] <- 0
+z$status[1:6] <- c(0, 0, 1, 2, 1, 0)
+fz <- crr(z$time, z$status, cbind(x1 = z$x1, x2 = z$x2))
+writeJSON(list(call = "crr(time, status, cbind(x1, x2)) with six time-0 subjects",
+               data = list(time = A(z$time), status = A(z$status), x1 = A(z$x1), x2 = A(z$x2)),
+               coef = A(unname(fz$coef)), se = A(unname(sqrt(diag(fz$var)))), loglik = fz$loglik),
+          "tests/fixtures/survival/crr-time-zero.json")

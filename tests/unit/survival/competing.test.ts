@@ -44,3 +44,15 @@ describe('competing risks against cmprsk', () => {
     });
   }
 });
+
+describe('crr with subjects at time 0', () => {
+  // Fixture: end of tests/reference/survival/competing.R — crr(time, status, cbind(x1, x2)) where
+  // six subjects have time 0 (crr then uses the censoring KM at 0 itself, not G(0−) = 1)
+  const c = loadFixture('crr-time-zero.json');
+  it(c.call, () => {
+    const fit = fineGray({ time: c.data.time, status: c.data.status, covariates: [c.data.x1, c.data.x2], names: ['x1', 'x2'] });
+    expectAllRel(fit.coefficients.map((k) => k.coef), c.coef, 1e-6, 0, 'coef');
+    expectAllRel(fit.coefficients.map((k) => k.se), c.se, 1e-6, 0, 'se');
+    expectRel(fit.loglik, c.loglik, 1e-9, 0, 'loglik');
+  });
+});
