@@ -1,0 +1,159 @@
+/**
+ * iseg-qa import DIR [--json] [--phase-map SERIES_UID=percent,…] [--patient-id ID]
+ *
+ * Bulk import into the database: DIR is one study, or holds one study per subfolder (see
+ * lib/server/studies/find-study-folders.ts). Progress goes to stderr: a bar when stderr is a
+ * terminal, plain lines otherwise. The summary (JSON with --json) lists per study its id,
+ * patient pseudonym, series and structure counts, findings and whether it was already imported.
+ * Uses DATABASE_URL, or the embedded database of a running `npm start`. The CLI acts as a
+ * physicist, recorded in the audit log as `cli:<os user>`.
+ * Exit 0 when every study was imported (or already was), 1 when any failed, 2 on bad usage.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Caller } from '../../lib/server/auth/roles';
+import { createDb } from '../../lib/server/db/client';
+import { resolveDatabaseUrl } from '../../lib/server/db/resolve-database-url';
+import { parseEnv } from '../../lib/server/env';
+import { AppError } from '../../lib/server/errors';
+import { createVolumeStore } from '../../lib/server/storage/volume-store';
+import { findStudyFolders } from '../../lib/server/studies/find-study-folders';
+import { importStudy, type ImportProgress, type ImportStudyResult } from '../../lib/server/studies/import-study';
+import { parsePhaseMap } from '../../lib/server/studies/parse-phase-map';
+import { fail, printJson } from '../output';
+
+const USAGE = `Usage: iseg-qa import DIR [--json] [--phase-map SERIES_UID=percent,...] [--patient-id ID]
+  DIR            a study folder (DICOM CT / 4D CT + RTSTRUCT, or NIfTI ct*.nii.gz + masks),
+                 or a folder with one study per subfolder
+  --phase-map    4D CT phases by hand, e.g. 1.2.3.4=0,1.2.3.5=10
+  --patient-id   NIfTI only: the patient's ID, so that studies of one patient share a pseudonym
+  --json         one JSON object on stdout`;
+
+function progressReporter(label: string) {
+  const tty = Boolean(process.stderr.isTTY);
+  let lastStage = '';
+  return {
+    update(p: ImportProgress) {
+      if (tty) {
+        const frac = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
+        const width = 24;
+        const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
+        const line = `${label} [${bar}] ${p.stage} ${p.done}/${p.total}${p.message ? ` ${p.message}` : ''}`;
+        const cols = process.stderr.columns || 100;
+        process.stderr.write(`\r${line.slice(0, cols - 1).padEnd(cols - 1)}`);
+      } else if (p.stage !== lastStage) {
+        process.stderr.write(`${label}: ${p.stage}${p.total ? ` (${p.total})` : ''}${p.message ? ` ${p.message}` : ''}\n`);
+      }
+      lastStage = p.stage;
+    },
+    end() {
+      if (tty) process.stderr.write(`\r${' '.repeat((process.stderr.columns || 100) - 1)}\r`);
+    },
+  };
+}
+
+function studyJson(dir: string, r: ImportStudyResult) {
+  const count = (s: string) => r.findings.filter((f) => f.severity === s).length;
+  return {
+    dir,
+    studyId: r.studyId,
+    pseudonym: r.pseudonym,
+    alreadyImported: r.alreadyImported,
+    source: r.source,
+    seriesCount: r.seriesCount,
+    structureCount: r.structureCount,
+    structures: r.structures,
+    findingCounts: { error: count('error'), warning: count('warning'), info: count('info') },
+    findings: r.findings,
+  };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { json: { type: 'boolean', default: false }, 'phase-map': { type: 'string' }, 'patient-id': { type: 'string' }, help: { type: 'boolean', default: false } },
+    });
+  } catch (e) {
+    fail(`${(e as Error).message}\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) fail(`import takes one folder. ${USAGE.split('\n')[0]}`);
+  let phaseMapping: Record<string, number> | undefined;
+  try {
+    phaseMapping = parsePhaseMap(values['phase-map']);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  const env = parseEnv();
+  const url = resolveDatabaseUrl(env);
+  if (!url) fail('DATABASE_URL is not set and no embedded database exists: start the app with `npm start` (in another terminal) or set DATABASE_URL.');
+  const dir = path.resolve(positionals[0]);
+  let folders: string[];
+  let skipped: string[];
+  try {
+    ({ folders, skipped } = await findStudyFolders(dir));
+  } catch (e) {
+    fail((e as Error).message);
+  }
+
+  const user = os.userInfo().username;
+  const caller: Caller = { userId: `cli:${user}`, email: `cli:${user}`, name: `cli:${user}`, role: 'PHYSICIST', userAgent: 'iseg-qa import' };
+  const db = createDb(url);
+  const store = createVolumeStore({ dir: env.volumeDir });
+  const studies: ReturnType<typeof studyJson>[] = [];
+  const failed: { dir: string; error: { code: string; message: string } }[] = [];
+  try {
+    let n = 0;
+    for (const folder of folders) {
+      n++;
+      const rel = path.relative(process.cwd(), folder) || '.';
+      const label = folders.length > 1 ? `[${n}/${folders.length}] ${rel}` : rel;
+      const progress = progressReporter(label);
+      try {
+        const r = await importStudy({ db, caller, dir: folder, store, phaseMapping, patientId: values['patient-id'], onProgress: (p) => progress.update(p) });
+        progress.end();
+        studies.push(studyJson(folder, r));
+        if (!values.json) {
+          const errors = r.findings.filter((f) => f.severity === 'error').length;
+          const warnings = r.findings.filter((f) => f.severity === 'warning').length;
+          console.log(
+            `${rel}: ${r.alreadyImported ? 'already imported' : 'imported'} study ${r.studyId} (patient ${r.pseudonym}): ${r.seriesCount} series, ${r.structureCount} structures, ${errors} error and ${warnings} warning finding(s)`,
+          );
+          for (const f of r.findings.filter((x) => x.severity !== 'info')) console.log(`  ${f.severity} ${f.code}: ${f.message}`);
+        }
+      } catch (e) {
+        progress.end();
+        if (e instanceof AppError && e.code !== 'INTERNAL') {
+          failed.push({ dir: folder, error: { code: e.code, message: e.message } });
+          if (!values.json) console.error(`${rel}: not imported (${e.code}): ${e.message}`);
+        } else throw e;
+      }
+    }
+  } catch (e) {
+    const msg = (e as Error).message ?? String(e);
+    if (/ECONNREFUSED|connect/i.test(msg)) fail(`cannot reach the database (${env.DATABASE_URL ? 'DATABASE_URL' : `embedded Postgres on port ${env.ISEG_PG_PORT}: is \`npm start\` running?`}): ${msg}`, 1);
+    throw e;
+  } finally {
+    await db.$disconnect();
+  }
+  const summary = {
+    dir,
+    imported: studies.filter((s) => !s.alreadyImported).length,
+    alreadyImported: studies.filter((s) => s.alreadyImported).length,
+    failed: failed.length,
+    studies,
+    failures: failed,
+    skippedFolders: skipped,
+  };
+  if (values.json) printJson(summary);
+  else console.log(`${summary.imported} imported, ${summary.alreadyImported} already imported, ${summary.failed} failed${skipped.length ? `; ${skipped.length} folder(s) without DICOM or NIfTI skipped` : ''}.`);
+  return failed.length > 0 ? 1 : 0;
+}
