@@ -79,8 +79,11 @@ export function readSurvivalCsv(opts: SurvivalCsvOptions): SurvivalCsv {
     out.event = numericColumn(t, opts.event, 'event');
     for (let r = 0; r < t.rowCount; r++) {
       const v = out.event[r];
-      if (!Number.isNaN(v) && v !== 0 && v !== 1)
-        throw new AppError('INVALID_INPUT', `Event column "${opts.event}" row ${r + 1} (line ${r + 2}) is ${v}: code events as 1 (event) or 0 (censored).`);
+      if (!Number.isNaN(v) && v !== 0 && v !== 1) {
+        const oneTwo = out.event.every((x) => Number.isNaN(x) || x === 1 || x === 2);
+        const hint = oneTwo ? ' The column looks coded 1/2 (as R\'s lung: 1 = censored, 2 = event): subtract 1.' : '';
+        throw new AppError('INVALID_INPUT', `Event column "${opts.event}" row ${r + 1} (line ${r + 2}) is ${v}: code events as 1 (event) or 0 (censored).${hint}`);
+      }
     }
   }
   if (opts.status) {
