@@ -85,9 +85,18 @@ function stridedPass(
       envelope1d(f, b * len, d, v, z, len, s);
       for (let n = 0; n < len; n++) f[b * len + n] = d[n] > band2 ? Infinity : d[n];
     }
-    for (let n = 0; n < len; n++) {
-      const row = start + p0 + n * stride;
-      for (let b = 0; b < w; b++) buf[row + b] = f[b * len + n];
+    const full = (1 << w) - 1;
+    if (anyMask === full) {
+      for (let n = 0; n < len; n++) {
+        const row = start + p0 + n * stride;
+        for (let b = 0; b < w; b++) buf[row + b] = f[b * len + n];
+      }
+    } else {
+      // Lines that were all +Infinity are unchanged: write back only the transformed ones.
+      for (let b = 0; b < w; b++) {
+        if ((anyMask & (1 << b)) === 0) continue;
+        for (let n = 0, q = start + p0 + b; n < len; n++, q += stride) buf[q] = f[b * len + n];
+      }
     }
   }
 }
