@@ -42,6 +42,8 @@ export interface ImportStudyOptions {
   phaseMapping?: Record<string, number>;
   /** NIfTI only: the patient's ID (MRN), so several NIfTI studies of one patient share a pseudonym. */
   patientId?: string;
+  /** How messages name the input (e.g. 'upload "x.zip"'); default the folder path. */
+  label?: string;
   /** Default: volumeStore() (ISEG_VOLUME_DIR). */
   store?: VolumeStore;
   onProgress?: (p: ImportProgress) => void;
@@ -97,7 +99,7 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
     files = options.files.map((f) => path.resolve(f));
     root = commonDir(files);
   } else throw new AppError('INVALID_INPUT', 'Nothing to import: give a folder or a list of files.');
-  const label = options.dir ?? `${files.length} file(s) under ${root}`;
+  const label = options.label ?? options.dir ?? `${files.length} file(s) under ${root}`;
   if (files.length === 0) throw new AppError('INVALID_INPUT', `${label} is empty: copy the DICOM export (or NIfTI files) into it.`);
   options.onProgress?.({ stage: 'scanning', done: 0, total: files.length, message: `${files.length} files` });
 
