@@ -327,7 +327,8 @@ export function coxphFromData(data: CoxData, options: CoxOptions = {}): CoxFit {
     });
   }
   if (diverging.length || !converged) {
-    const cols = diverging.length ? diverging : [...coef.keys()].filter((k) => Math.abs(coef[k]) / scale[k] > 20) // β × mean |x − x̄| > 20;
+    // without R's flag, name covariates whose β × mean |x − x̄| exceeds 20
+    const cols = diverging.length ? diverging : [...coef.keys()].filter((k) => Math.abs(coef[k]) / scale[k] > 20);
     if (diverging.length || cols.length)
       warnings.push({
         code: 'MONOTONE_LIKELIHOOD',
