@@ -13,6 +13,7 @@ export default async function AppLayout({ children }: { children: React.ReactNod
           iSeg QA
         </Link>
         <Link href="/">Cohort</Link>
+        <Link href="/outcomes">Outcomes</Link>
         <Link href="/import">Import</Link>
         <span className="spacer" />
         <span data-testid="who">

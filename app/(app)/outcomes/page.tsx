@@ -1,0 +1,456 @@
+/**
+ * /outcomes: the outcomes explorer. A GET form describes the analysis (so a link reproduces it);
+ * the server runs it (lib/server/outcomes → lib/core/survival) and hands plain numbers to the
+ * client charts. Researchers see pseudonyms only; reviewers are refused in the data layer.
+ */
+import Link from 'next/link';
+import { db } from '@/lib/server/db/client';
+import { requireCaller } from '@/lib/server/auth/get-caller';
+import { can } from '@/lib/server/auth/roles';
+import { AppError } from '@/lib/server/errors';
+import { getOutcomeDataset } from '@/lib/server/outcomes/get-outcome-dataset';
+import { runOutcomeAnalysis, type AnalysisNotice, type CoefficientRow, type OutcomeAnalysis } from '@/lib/server/outcomes/run-outcome-analysis';
+import {
+  analysisInputFromParams,
+  analysisRequestToParams,
+  DEFAULT_RISK_TIMES_DAYS,
+  OutcomeAnalysisRequest,
+} from '@/lib/server/outcomes/run-outcome-analysis.types';
+import { EVENT_CHOICES, type CovariateInfo } from '@/lib/server/outcomes/outcome-covariates';
+import { ForestPlot } from '@/components/charts/forest-plot';
+import { KmPlot } from '@/components/charts/km-plot';
+import { CumincPlot } from '@/components/charts/cuminc-plot';
+import { OutcomesUpload } from './outcomes-upload';
+
+export const dynamic = 'force-dynamic';
+
+function num(x: number | null | undefined, digits = 3): string {
+  if (x === null || x === undefined) return '—';
+  return Math.abs(x) >= 1e4 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(2) : x.toFixed(digits);
+}
+function hr(x: number | null): string {
+  if (x === null) return '—';
+  return x >= 1e4 || x < 1e-3 ? x.toExponential(2) : x.toPrecision(4);
+}
+function pval(p: number | null | undefined): string {
+  if (p === null || p === undefined) return '—';
+  return p < 0.001 ? '< 0.001' : p.toFixed(3);
+}
+
+function Stat({ label, value }: { label: string; value: string | number }) {
+  return (
+    <div className="card stat">
+      <div className="value">{value}</div>
+      <div className="label">{label}</div>
+    </div>
+  );
+}
+
+function Notices({ items, testId }: { items: AnalysisNotice[]; testId?: string }) {
+  if (!items.length) return null;
+  return (
+    <div className="notice" role="status" data-testid={testId} style={{ marginBottom: '0.75rem' }}>
+      <strong>Warnings</strong>
+      <ul style={{ margin: '0.25rem 0 0', paddingLeft: '1.2rem' }}>
+        {items.map((w, k) => (
+          <li key={k}>
+            <code style={{ fontSize: '0.8rem' }}>{w.code}</code> {w.message}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function NotRun({ section }: { section: { status: 'not-run'; reason: string } | { status: 'error'; code: string; message: string } }) {
+  return section.status === 'not-run' ? (
+    <p className="muted">{section.reason}</p>
+  ) : (
+    <p className="error" role="alert">
+      <code>{section.code}</code> {section.message}
+    </p>
+  );
+}
+
+function CoefTable({ rows, ratio, testId }: { rows: CoefficientRow[]; ratio: string; testId: string }) {
+  return (
+    <table data-testid={testId}>
+      <thead>
+        <tr>
+          <th>Covariate</th>
+          <th>Unit</th>
+          <th style={{ textAlign: 'right' }}>{ratio}</th>
+          <th style={{ textAlign: 'right' }}>95% CI</th>
+          <th style={{ textAlign: 'right' }}>p</th>
+          <th style={{ textAlign: 'right' }}>coef</th>
+          <th style={{ textAlign: 'right' }}>SE</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((c) => (
+          <tr key={c.name}>
+            <td>{c.label}</td>
+            <td>{c.unit}</td>
+            <td style={{ textAlign: 'right', fontVariantNumeric: 'tabular-nums' }}>{hr(c.hr)}</td>
+            <td style={{ textAlign: 'right', fontVariantNumeric: 'tabular-nums' }}>
+              {hr(c.lower95)} – {hr(c.upper95)}
+            </td>
+            <td style={{ textAlign: 'right', fontVariantNumeric: 'tabular-nums' }}>{pval(c.p)}</td>
+            <td style={{ textAlign: 'right', fontVariantNumeric: 'tabular-nums' }}>{num(c.coef, 4)}</td>
+            <td style={{ textAlign: 'right', fontVariantNumeric: 'tabular-nums' }}>{num(c.se, 4)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function CovariateChoice({ c, checked }: { c: CovariateInfo; checked: boolean }) {
+  const disabled = c.unavailableReason !== null;
+  return (
+    <label style={{ flexDirection: 'row', alignItems: 'flex-start', gap: '0.5rem', opacity: disabled ? 0.65 : 1 }}>
+      <input type="checkbox" name="cov" value={c.key} defaultChecked={checked && !disabled} disabled={disabled} style={{ marginTop: '0.2rem' }} />
+      <span>
+        {c.label} <span className="muted">({c.unit})</span>
+        <br />
+        <span className="muted" style={{ fontSize: '0.8rem' }}>
+          {disabled ? c.unavailableReason : `${c.nAvailable} patients with a value`}
+        </span>
+      </span>
+    </label>
+  );
+}
+
+function AnalysisForm({ request, covariates }: { request: OutcomeAnalysisRequest; covariates: CovariateInfo[] }) {
+  const metric = covariates.filter((c) => c.source === 'metric');
+  const clinical = covariates.filter((c) => c.source === 'clinical');
+  const groupable = covariates.filter((c) => !c.unavailableReason);
+  const fieldset = { border: '1px solid var(--line)', borderRadius: 6, padding: '0.5rem 0.75rem', margin: 0 } as const;
+  return (
+    <form method="get" action="/outcomes" className="card" data-testid="analysis-form">
+      <h2 style={{ marginTop: 0 }}>Analysis</h2>
+      <div style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(260px, 1fr))', gap: '1rem' }}>
+        <fieldset style={fieldset}>
+          <legend>Event</legend>
+          {Object.entries(EVENT_CHOICES).map(([key, e]) => (
+            <label key={key} style={{ flexDirection: 'row', gap: '0.5rem' }}>
+              <input type="radio" name="event" value={key} defaultChecked={request.event === key} />
+              {e.label}
+            </label>
+          ))}
+          <p className="muted" style={{ fontSize: '0.8rem', marginBottom: 0 }}>
+            Times are days from the start of radiotherapy. For local failure, death without local failure censors the Kaplan–Meier and Cox analyses and is the competing
+            event in the cumulative-incidence and Fine–Gray analyses.
+          </p>
+        </fieldset>
+        <fieldset style={fieldset}>
+          <legend>Grouping for the curves</legend>
+          <label>
+            Split
+            <select name="group" defaultValue={request.grouping.kind}>
+              <option value="none">No grouping (all patients)</option>
+              <option value="median">Median split</option>
+              <option value="tertiles">Tertiles</option>
+              <option value="threshold">Threshold</option>
+              <option value="categorical">Categories (categorical column)</option>
+            </select>
+          </label>
+          <label>
+            By
+            <select name="groupBy" defaultValue={request.grouping.covariate ?? ''}>
+              <option value="">—</option>
+              {groupable.map((c) => (
+                <option key={c.key} value={c.key}>
+                  {c.label} ({c.kind === 'numeric' ? c.unit : 'categorical'})
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Threshold (in the covariate&apos;s unit)
+            <input name="threshold" type="number" step="any" defaultValue={request.grouping.threshold ?? ''} />
+          </label>
+        </fieldset>
+        <fieldset style={fieldset}>
+          <legend>Options</legend>
+          <label>
+            Number at risk at (days)
+            <input name="times" defaultValue={request.riskTimesDays.join(', ')} />
+          </label>
+          <label>
+            Ties (Cox)
+            <select name="ties" defaultValue={request.ties}>
+              <option value="efron">Efron</option>
+              <option value="breslow">Breslow</option>
+            </select>
+          </label>
+        </fieldset>
+      </div>
+      <fieldset style={{ ...fieldset, marginTop: '1rem' }}>
+        <legend>Covariates (Cox and Fine–Gray)</legend>
+        <div style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(300px, 1fr))', gap: '0.5rem 1rem' }}>
+          {metric.map((c) => (
+            <CovariateChoice key={c.key} c={c} checked={request.covariates.includes(c.key)} />
+          ))}
+          {clinical.map((c) => (
+            <CovariateChoice key={c.key} c={c} checked={request.covariates.includes(c.key)} />
+          ))}
+        </div>
+        {metric.every((c) => c.unavailableReason) && (
+          <p className="muted" style={{ fontSize: '0.85rem' }}>
+            Metric covariates (false-positive voxels, Dice, HD95, …) appear once segmentation runs have produced ITV metrics for patients with outcomes: import their 4D CT
+            studies and let the worker run.
+          </p>
+        )}
+        {clinical.length === 0 && (
+          <p className="muted" style={{ fontSize: '0.85rem' }}>
+            No clinical columns yet: add columns such as age, stage or dose to the outcomes CSV (below) to use them here.
+          </p>
+        )}
+      </fieldset>
+      <p style={{ marginBottom: 0 }}>
+        <button type="submit">Run analysis</button>{' '}
+        <Link href="/outcomes" className="muted" style={{ marginLeft: '0.75rem' }}>
+          Reset
+        </Link>
+      </p>
+    </form>
+  );
+}
+
+function Results({ a }: { a: OutcomeAnalysis }) {
+  const params = analysisRequestToParams(a.request).toString();
+  const lf = a.request.event === 'localFailure';
+  const coxWarnings = a.cox.status === 'ok' ? a.cox.value.warnings : [];
+  const groupText = a.grouping ? `by ${a.grouping.description}` : 'all patients';
+  const kmTitle = `Kaplan–Meier: ${lf ? 'freedom from local failure' : 'overall survival'}, ${groupText}`;
+  return (
+    <>
+      <div className="grid" data-testid="outcome-counts">
+        <Stat label="Patients with outcomes" value={a.counts.patientsWithOutcome} />
+        <Stat label={`Usable for ${EVENT_CHOICES[a.request.event].short}`} value={a.counts.usable} />
+        <Stat label={lf ? 'Local failures' : 'Deaths'} value={a.counts.events} />
+        {a.counts.competingDeaths !== null && <Stat label="Deaths without local failure (competing)" value={a.counts.competingDeaths} />}
+        <Stat label="Median follow-up, days (reverse KM)" value={a.counts.medianFollowUpDays === null ? '—' : Math.round(a.counts.medianFollowUpDays)} />
+      </div>
+      {a.counts.excluded.length > 0 && (
+        <p className="muted">Left out: {a.counts.excluded.map((x) => `${x.count} × ${x.reason}`).join('; ')}.</p>
+      )}
+      <Notices items={[...a.warnings, ...coxWarnings]} testId="analysis-warnings" />
+
+      <section className="card" data-testid="cox-section">
+        <h2 style={{ marginTop: 0 }}>Cox proportional hazards: {a.eventLabel.toLowerCase()}</h2>
+        {a.cox.status !== 'ok' ? (
+          <NotRun section={a.cox} />
+        ) : (
+          <>
+            <p className="muted" style={{ marginTop: 0 }}>
+              n = {a.cox.value.n}, events = {a.cox.value.nevent}
+              {a.cox.value.nDropped > 0 && `, ${a.cox.value.nDropped} left out for a missing covariate`}; {a.cox.value.ties} ties; {a.cox.value.iterations} iterations (
+              {a.cox.value.stopReason}). Hazard ratios are per the unit shown.
+            </p>
+            <CoefTable rows={a.cox.value.coefficients} ratio="HR" testId="cox-table" />
+            <p style={{ fontSize: '0.9rem' }} data-testid="cox-tests">
+              Likelihood ratio χ² = {num(a.cox.value.likelihoodRatio.chisq, 2)} on {a.cox.value.likelihoodRatio.df} df, p = {pval(a.cox.value.likelihoodRatio.p)} · Wald χ² ={' '}
+              {num(a.cox.value.wald.chisq, 2)}, p = {pval(a.cox.value.wald.p)} · Score (log-rank) χ² = {num(a.cox.value.score.chisq, 2)}, p = {pval(a.cox.value.score.p)} ·
+              Concordance C = {num(a.cox.value.concordance.c, 3)} (SE {num(a.cox.value.concordance.se, 3)})
+            </p>
+            {a.cox.value.zph.length > 0 && (
+              <details>
+                <summary>Proportional-hazards test (cox.zph, KM transform){a.cox.value.zphGlobal && `: global p = ${pval(a.cox.value.zphGlobal.p)}`}</summary>
+                <table data-testid="zph-table">
+                  <thead>
+                    <tr>
+                      <th>Term</th>
+                      <th style={{ textAlign: 'right' }}>χ²</th>
+                      <th style={{ textAlign: 'right' }}>df</th>
+                      <th style={{ textAlign: 'right' }}>p</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {[...a.cox.value.zph, ...(a.cox.value.zphGlobal ? [{ term: 'GLOBAL', label: 'Global', ...a.cox.value.zphGlobal }] : [])].map((z) => (
+                      <tr key={z.term}>
+                        <td>{z.label}</td>
+                        <td style={{ textAlign: 'right' }}>{num(z.chisq, 3)}</td>
+                        <td style={{ textAlign: 'right' }}>{z.df}</td>
+                        <td style={{ textAlign: 'right' }}>{pval(z.p)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </details>
+            )}
+            <p>
+              <a href={`/api/outcomes/table?table=cox&${params}`} download>
+                Download the Cox table (CSV)
+              </a>
+            </p>
+            <ForestPlot
+              title={`Cox model: hazard ratios for ${EVENT_CHOICES[a.request.event].short}`}
+              fileName="outcomes-cox-forest"
+              rows={a.cox.value.coefficients}
+              xLabel="Hazard ratio (log scale), per the unit shown"
+            />
+          </>
+        )}
+      </section>
+
+      <section className="card" data-testid="km-section">
+        <h2 style={{ marginTop: 0 }}>Kaplan–Meier</h2>
+        {a.km.status !== 'ok' ? (
+          <NotRun section={a.km} />
+        ) : (
+          <>
+            <p data-testid="logrank" style={{ marginTop: 0 }}>
+              {a.km.value.logRank ? (
+                <>
+                  <strong>Log-rank p = {pval(a.km.value.logRank.p)}</strong> (χ² = {num(a.km.value.logRank.chisq, 2)} on {a.km.value.logRank.df} df)
+                </>
+              ) : (
+                <span className="muted">{a.km.value.logRankNote}</span>
+              )}
+            </p>
+            <KmPlot
+              title={kmTitle + (a.km.value.logRank ? ` (log-rank p = ${pval(a.km.value.logRank.p)})` : '')}
+              fileName="outcomes-kaplan-meier"
+              yLabel={lf ? 'Free from local failure' : 'Alive'}
+              groups={a.km.value.groups.map((g) => ({ group: `${g.group} (n=${g.n}, ${g.events} events)`, points: g.points, atRisk: g.atRisk }))}
+              riskTimes={a.request.riskTimesDays}
+            />
+            <table style={{ marginTop: '0.75rem' }}>
+              <thead>
+                <tr>
+                  <th>Group</th>
+                  <th style={{ textAlign: 'right' }}>n</th>
+                  <th style={{ textAlign: 'right' }}>Events</th>
+                  <th style={{ textAlign: 'right' }}>Median, days (95% CI)</th>
+                </tr>
+              </thead>
+              <tbody>
+                {a.km.value.groups.map((g) => (
+                  <tr key={g.group}>
+                    <td>{g.group}</td>
+                    <td style={{ textAlign: 'right' }}>{g.n}</td>
+                    <td style={{ textAlign: 'right' }}>{g.events}</td>
+                    <td style={{ textAlign: 'right' }}>
+                      {g.median === null ? 'not reached' : Math.round(g.median)} ({g.medianLower95 === null ? '—' : Math.round(g.medianLower95)} –{' '}
+                      {g.medianUpper95 === null ? 'NR' : Math.round(g.medianUpper95)})
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <p>
+              <a href={`/api/outcomes/table?table=km&${params}`} download>
+                Download the number-at-risk table (CSV)
+              </a>
+            </p>
+          </>
+        )}
+      </section>
+
+      <section className="card" data-testid="cuminc-section">
+        <h2 style={{ marginTop: 0 }}>Competing risks: local failure, with death as the competing event</h2>
+        {a.cuminc.status !== 'ok' ? (
+          <NotRun section={a.cuminc} />
+        ) : (
+          <>
+            <p style={{ marginTop: 0 }} data-testid="gray">
+              {a.cuminc.value.gray ? (
+                <strong>
+                  Gray&apos;s test for local failure: p = {pval(a.cuminc.value.gray.p)} (χ² = {num(a.cuminc.value.gray.stat, 2)} on {a.cuminc.value.gray.df} df)
+                </strong>
+              ) : (
+                <span className="muted">{a.cuminc.value.grayNote}</span>
+              )}
+            </p>
+            <CumincPlot
+              title={`Cumulative incidence, ${groupText}` + (a.cuminc.value.gray ? ` (Gray's p = ${pval(a.cuminc.value.gray.p)})` : '')}
+              fileName="outcomes-cumulative-incidence"
+              curves={a.cuminc.value.curves}
+              groups={a.km.status === 'ok' ? a.km.value.groups.map((g) => g.group) : []}
+              riskTimes={a.request.riskTimesDays}
+            />
+            <h3>Fine–Gray subdistribution hazards</h3>
+            {a.cuminc.value.fineGray.status !== 'ok' ? (
+              <NotRun section={a.cuminc.value.fineGray} />
+            ) : (
+              <>
+                <p className="muted" style={{ marginTop: 0 }}>
+                  n = {a.cuminc.value.fineGray.value.n}
+                  {a.cuminc.value.fineGray.value.nDropped > 0 && `, ${a.cuminc.value.fineGray.value.nDropped} left out for a missing covariate`}; {a.cuminc.value.fineGray.value.iterations}{' '}
+                  iterations ({a.cuminc.value.fineGray.value.stopReason}). Subdistribution hazard ratios are per the unit shown.
+                </p>
+                <Notices items={a.cuminc.value.fineGray.value.warnings} />
+                <CoefTable rows={a.cuminc.value.fineGray.value.coefficients} ratio="SHR" testId="fine-gray-table" />
+                <p>
+                  <a href={`/api/outcomes/table?table=fine-gray&${params}`} download>
+                    Download the Fine–Gray table (CSV)
+                  </a>
+                </p>
+              </>
+            )}
+          </>
+        )}
+      </section>
+    </>
+  );
+}
+
+export default async function OutcomesPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const caller = await requireCaller();
+  if (!can(caller.role, 'outcomes:view')) {
+    return (
+      <>
+        <h1>Outcomes</h1>
+        <div className="card">
+          <p>The {caller.role.toLowerCase()} role may not view outcomes.</p>
+          <p className="muted">Ask an administrator for a researcher or physicist account if you need outcome analyses.</p>
+        </div>
+      </>
+    );
+  }
+  const input = analysisInputFromParams(await searchParams);
+  const dataset = await getOutcomeDataset(db(), { caller });
+  let analysis: OutcomeAnalysis | null = null;
+  let error: string | null = null;
+  try {
+    analysis = await runOutcomeAnalysis(db(), { caller, request: input, dataset });
+  } catch (e) {
+    if (!(e instanceof AppError) || e.code !== 'INVALID_INPUT') throw e;
+    error = e.message;
+  }
+  const parsed = OutcomeAnalysisRequest.safeParse(input);
+  const formRequest = analysis?.request ?? (parsed.success ? parsed.data : OutcomeAnalysisRequest.parse({ riskTimesDays: DEFAULT_RISK_TIMES_DAYS }));
+  const empty = dataset.rows.length === 0;
+  return (
+    <>
+      <h1>Outcomes</h1>
+      {empty ? (
+        <div className="card" data-testid="outcomes-empty">
+          <p>
+            <strong>No outcomes yet.</strong> Upload an outcomes CSV below: one row per patient with local failure, death and follow-up in days. The analysis appears here as
+            soon as it is imported.
+          </p>
+        </div>
+      ) : (
+        <p className="muted" style={{ marginTop: 0 }}>
+          {dataset.rows.length} patients with outcomes{dataset.patientsWithoutOutcome > 0 && `, ${dataset.patientsWithoutOutcome} without`}. Patients are shown by pseudonym only.
+        </p>
+      )}
+      {!empty && <AnalysisForm request={formRequest} covariates={dataset.covariates} />}
+      {error && (
+        <div className="card" role="alert" data-testid="analysis-error">
+          <p className="error" style={{ margin: 0 }}>
+            {error}
+          </p>
+        </div>
+      )}
+      {!empty && analysis && <Results a={analysis} />}
+      <section className="card">
+        <h2 style={{ marginTop: 0 }}>Import outcomes</h2>
+        <OutcomesUpload allowMrn={caller.role === 'PHYSICIST' || caller.role === 'ADMIN'} />
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,45 @@
+/**
+ * The tables of an outcome analysis as CSV (RFC 4180 quoting): the Cox table, the Fine–Gray
+ * table, or the number at risk per group. Pure formatting of an already authorised analysis;
+ * numbers are written in full precision, a missing value as an empty cell.
+ */
+import type { CoefficientRow, OutcomeAnalysis } from './run-outcome-analysis';
+
+export const OUTCOME_TABLES = ['cox', 'fine-gray', 'km'] as const;
+export type OutcomeTable = (typeof OUTCOME_TABLES)[number];
+
+function cell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function csv(header: string[], rows: unknown[][]): string {
+  return [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
+}
+
+function coefTable(model: string, event: string, n: number, coefs: CoefficientRow[]): string {
+  return csv(
+    ['model', 'event', 'n', 'covariate', 'unit', 'coef', 'se', 'hazard_ratio', 'lower95', 'upper95', 'z', 'p'],
+    coefs.map((c) => [model, event, n, c.label, c.unit, c.coef, c.se, c.hr, c.lower95, c.upper95, c.z, c.p]),
+  );
+}
+
+/** @returns the CSV text, or null when that table was not computed (the reason is in the analysis). */
+export function formatOutcomeTableCsv(a: OutcomeAnalysis, table: OutcomeTable): string | null {
+  if (table === 'cox') {
+    if (a.cox.status !== 'ok') return null;
+    return coefTable(`Cox PH (${a.cox.value.ties})`, a.eventLabel, a.cox.value.n, a.cox.value.coefficients);
+  }
+  if (table === 'fine-gray') {
+    if (a.cuminc.status !== 'ok' || a.cuminc.value.fineGray.status !== 'ok') return null;
+    const fg = a.cuminc.value.fineGray.value;
+    return coefTable('Fine-Gray subdistribution hazards', 'local failure (competing: death)', fg.n, fg.coefficients);
+  }
+  if (a.km.status !== 'ok') return null;
+  const lr = a.km.value.logRank;
+  return csv(
+    ['group', 'day', 'n_at_risk', 'survival', 'group_n', 'group_events', 'median_days', 'logrank_p'],
+    a.km.value.groups.flatMap((g) => g.atRisk.map((r) => [g.group, r.time, r.nRisk, r.surv, g.n, g.events, g.median, lr?.p ?? null])),
+  );
+}
