@@ -6,7 +6,7 @@
  */
 export { InferenceError, type InferenceErrorCode } from './errors';
 export { modelManifestSchema, parseModelManifest, type ModelManifest } from './manifest';
-export { modelGridFor } from './model-grid';
+export { modelGridFor, type ModelGridOrientation } from './model-grid';
 export { resampleTrilinear, resampleNearest, resampleProbabilityToMask, type ResampleOptions, type ProbabilityToMaskResult } from './resample';
 export { normaliseHuInPlace, normaliseHuValue, type IntensitySettings } from './normalise';
 export { slidingWindowInference, windowStarts, importanceMap, type PatchPredictor, type SlidingWindowOptions, type SlidingWindowResult } from './sliding-window';

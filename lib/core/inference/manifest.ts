@@ -65,6 +65,12 @@ export const modelManifestSchema = z
     }),
     /** Model grid spacing in mm, [x, y, z]. */
     targetSpacingMm: vec3Mm,
+    /**
+     * 'native' (default): the model grid has the CT's axes. 'LPS': the CT's axes reordered and
+     * flipped towards patient +L, +P, +S, so the network sees the same array whatever voxel
+     * order the file used (see modelGridFor).
+     */
+    modelGridOrientation: z.enum(['native', 'LPS']).default('native'),
     intensity: z.object({
       /** HU window applied before normalisation, [low, high]. */
       clipHu: z.tuple([z.number().finite(), z.number().finite()]),

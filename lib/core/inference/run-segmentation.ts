@@ -72,7 +72,7 @@ export async function runSegmentation({ volume, manifest, predict, signal, onPro
     throw new InferenceError('INVALID_INPUT', `CT holds ${volume.data.length} values but its grid is ${volume.grid.dims.join('×')}: data and grid disagree.`);
 
   checkAbort(signal, 'resampling');
-  const modelGrid = modelGridFor(volume.grid, manifest.targetSpacingMm);
+  const modelGrid = modelGridFor(volume.grid, manifest.targetSpacingMm, manifest.modelGridOrientation);
   const onModel = resampleTrilinear(volume, modelGrid);
   mark('resampled');
   onProgress?.(0.03);
