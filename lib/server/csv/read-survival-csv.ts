@@ -2,7 +2,7 @@
  * Read survival input from a CSV with named columns and validate it, naming the column and row
  * of every problem: a missing column (listing those available), a non-numeric value, a negative
  * or NaN time, an event not coded 0/1, a status outside 0/1/2, an empty file. Empty cells and
- * `NA` are missing values (the models drop those rows and report the count).
+ * `NA` are missing values (the models drop those rows and report the count); TRUE/FALSE read as 1/0.
  */
 import { AppError } from '../errors';
 import { readCsvTable, type CsvTable } from './read-csv-table';
@@ -56,6 +56,11 @@ function numericColumn(t: CsvTable, name: string, role: string): Float64Array {
       continue;
     }
     const s = t.cell(c, r);
+    // R's write.csv writes logical columns (e.g. Surv(time, status == 2)) as TRUE/FALSE
+    if (s === 'TRUE' || s === 'FALSE') {
+      out[r] = s === 'TRUE' ? 1 : 0;
+      continue;
+    }
     if (MISSING.has(s)) {
       out[r] = NaN;
       continue;

@@ -47,6 +47,15 @@ describe('iseg-qa survival (spawned CLI)', () => {
     expectAllRel([out.coefficients[1].coef], [base.coefficients[1].coef], 1e-9, 0, 'other coef');
   });
 
+  it('cox --strata matches coxph(Surv(futime, fustat) ~ age + strata(rx), ovarian)', () => {
+    const r = cli('cox', '--csv', CSV('ovarian.csv'), '--time', 'futime', '--event', 'fustat', '--covariates', 'age', '--strata', 'rx', '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    // R: sprintf('%.17g', c(coef(f), sqrt(diag(f$var)), f$loglik))
+    expectAllRel([out.coefficients[0].coef, out.coefficients[0].se], [0.13735171927048392, 0.047407029416542339], 1e-6, 0, 'coef, se');
+    expectAllRel(out.loglik, [-26.908872679813015, -20.564444362526544], 1e-9, 0, 'loglik');
+  });
+
   it('km --group --json gives curves and the log-rank test (survdiff(Surv(futime, fustat) ~ rx, ovarian))', () => {
     const r = cli('km', '--csv', CSV('ovarian.csv'), '--time', 'futime', '--event', 'fustat', '--group', 'rx', '--times', '0,365', '--json');
     expect(r.code).toBe(0);
