@@ -129,6 +129,36 @@ describe('iseg-qa segment', () => {
     expect(JSON.parse(stdout.join('')).model.dir).toBe(join(ROOT, 'models/tiny-test'));
   });
 
+  it('asks for --series when a DICOM folder holds several series (4D CT phases), and uses the one named', async () => {
+    const vol = phantom(axial);
+    const dir = join(tmp, 'dicom-4d');
+    const meta = (uid: string, n: number) => ({
+      patientName: 'PHANTOM^FOURD',
+      patientId: 'FOURD',
+      studyInstanceUid: '2.25.10',
+      seriesInstanceUid: uid,
+      frameOfReferenceUid: '2.25.11',
+      studyDate: '20260101',
+      seriesNumber: n,
+      seriesDescription: `4D CT ${n * 10}%`,
+      manufacturer: 'iseg-qa test',
+      manufacturerModelName: 'none',
+      temporalPositionIndex: n + 1,
+      numberOfTemporalPositions: 2,
+    });
+    writeCtSeries(join(dir, 'p0'), vol, meta('2.25.20', 0));
+    writeCtSeries(join(dir, 'p1'), { grid: vol.grid, data: vol.data.map(() => -800) }, meta('2.25.21', 1));
+    const out = join(tmp, 'mask-4d.nii.gz');
+    await expect(run(['--ct', dir, '--out', out, '--model-dir', TINY])).rejects.toThrow(/holds 2 CT series; choose one with --series: 2\.25\.20.*; 2\.25\.21/);
+    await expect(run(['--ct', dir, '--series', '2.25.99', '--out', out, '--model-dir', TINY])).rejects.toThrow(/No series 2\.25\.99/);
+    expect(await run(['--ct', dir, '--series', '2.25.21', '--out', out, '--model-dir', TINY, '--json'])).toBe(0);
+    const res = JSON.parse(stdout.join(''));
+    expect(res.ct.seriesUid).toBe('2.25.21');
+    // Phase 1 is all lung: nothing to segment.
+    expect(res.voxels).toBe(0);
+    expect(res.probability.meanInThresholdedMask).toBeNull();
+  });
+
   it('refuses bad arguments with a reason', async () => {
     await expect(run(['--out', join(tmp, 'x.nii.gz'), '--model-dir', TINY])).rejects.toThrow(/needs --ct/);
     await expect(run(['--ct', join(tmp, 'missing.nii.gz'), '--out', join(tmp, 'x.nii.gz'), '--model-dir', TINY])).rejects.toThrow(/does not exist/);
