@@ -6,6 +6,21 @@ import { importOutcomes } from '@/lib/server/outcomes/import-outcomes';
 import { runOutcomeAnalysis } from '@/lib/server/outcomes/run-outcome-analysis';
 import { buildDesignMatrix, coxph, cumulativeIncidence, fineGray, kaplanMeier, logRankTest, numberAtRisk } from '@/lib/core/survival';
 import { seedOutcomeCohort, type SeedPatient } from './seed-outcome-cohort';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+// R survival 3.x / cmprsk on the same cohort: recipe in r-reference.R (coxph(Surv(time, event) ~
+// fp + frac10 + age + stage), cox.zph(transform = "km"), survfit/survdiff by median split of fp,
+// cuminc, crr), inputs from write-outcome-cohort-csv.ts.
+const R = JSON.parse(readFileSync(path.join(import.meta.dirname, 'outcome-cohort.r.json'), 'utf8')) as Record<string, number[]>;
+
+function expectRel(got: (number | null)[], want: number[], tol = 1e-6) {
+  expect(got).toHaveLength(want.length);
+  got.forEach((g, i) => {
+    expect(g).not.toBeNull();
+    expect(Math.abs(g! - want[i])).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(want[i])));
+  });
+}
 
 const caller = (role: Caller['role']): Caller => ({ userId: `u-${role}`, email: `${role.toLowerCase()}@t.test`, name: role, role });
 const RESEARCHER = caller('RESEARCHER');
@@ -149,6 +164,56 @@ describe('outcomes dataset, import and analysis (real Postgres)', () => {
       expect([c.coef, c.se, c.hr, c.lower95, c.upper95, c.p]).toEqual([r.coef, r.se, r.hr, r.lower95, r.upper95, r.p]);
     });
     expect(JSON.stringify(a)).not.toContain('NaN');
+  });
+
+  it('matches R (survival, cmprsk) on the seeded cohort, end to end from the database, to 1e-6', async () => {
+    const a = await runOutcomeAnalysis(t.db, {
+      caller: PHYSICIST,
+      request: {
+        covariates: ['metric:falsePositiveVoxels', 'metric:falsePositiveFraction', 'clinical:age', 'clinical:stage'],
+        grouping: { kind: 'median', covariate: 'metric:falsePositiveVoxels' },
+        riskTimesDays: [0, 365, 730],
+      },
+    });
+    if (a.cox.status !== 'ok' || a.km.status !== 'ok' || a.cuminc.status !== 'ok' || a.cuminc.value.fineGray.status !== 'ok') throw new Error('analysis sections missing');
+    const cox = a.cox.value;
+    expect([cox.n, cox.nevent]).toEqual(R.cox_n);
+    expectRel(cox.coefficients.map((c) => c.coef), R.cox_coef);
+    expectRel(cox.coefficients.map((c) => c.se), R.cox_se);
+    expectRel(cox.coefficients.map((c) => c.p), R.cox_p);
+    expectRel(cox.coefficients.map((c) => c.lower95), R.cox_lower95);
+    expectRel(cox.coefficients.map((c) => c.upper95), R.cox_upper95);
+    expectRel([cox.likelihoodRatio.chisq, cox.likelihoodRatio.df, cox.likelihoodRatio.p], R.cox_logtest);
+    expectRel([cox.wald.chisq, cox.wald.df, cox.wald.p], R.cox_waldtest);
+    expectRel([cox.score.chisq, cox.score.df, cox.score.p], R.cox_sctest);
+    expectRel([cox.concordance.c, cox.concordance.se], R.cox_concordance);
+    expectRel([...cox.zph.map((z) => z.p), cox.zphGlobal!.p], R.zph_p);
+    expectRel([...cox.zph.map((z) => z.chisq), cox.zphGlobal!.chisq], R.zph_chisq);
+    const [low, high] = a.km.value.groups;
+    for (const [g, name] of [[low, 'low'], [high, 'high']] as const) {
+      const pts = g.points.slice(1);
+      expectRel(pts.map((q) => q.time), R[`km_${name}_time`]);
+      expectRel(pts.map((q) => q.surv), R[`km_${name}_surv`]);
+      expectRel(pts.map((q) => q.lower ?? -1), R[`km_${name}_lower`]);
+      expectRel(pts.map((q) => q.upper ?? -1), R[`km_${name}_upper`]);
+      expect(g.atRisk.map((r) => r.nRisk)).toEqual(R[`km_${name}_nrisk`]);
+    }
+    expectRel([a.km.value.logRank!.chisq, a.km.value.logRank!.p], R.logrank);
+    expectRel([a.cuminc.value.gray!.stat, a.cuminc.value.gray!.p, a.cuminc.value.gray!.df], R.gray);
+    for (const [label, name] of [[low.group, 'low'], [high.group, 'high']] as const) {
+      const c = a.cuminc.value.curves.find((x) => x.cause === 1 && x.group === label)!;
+      // cmprsk's curve holds (0, 0), then two points per jump (before and after); ours one per jump
+      const rTime = R[`cif_${name}_time`];
+      const rEst = R[`cif_${name}_est`];
+      for (const q of c.points) {
+        const k = rTime.lastIndexOf(q.time);
+        expect(k).toBeGreaterThanOrEqual(0);
+        expect(Math.abs(q.est - rEst[k])).toBeLessThanOrEqual(1e-6);
+      }
+    }
+    const fg = a.cuminc.value.fineGray.value;
+    expectRel(fg.coefficients.map((c) => c.coef), R.fg_coef);
+    expectRel(fg.coefficients.map((c) => c.se), R.fg_se);
   });
 
   it('returns model failures as coded sections, and refuses unknown or unavailable covariates', async () => {
