@@ -193,6 +193,15 @@ function checkSignature(s: Ort.InferenceSession, m: ModelManifest, modelPath: st
   // inputMetadata/outputMetadata exist from onnxruntime 1.21; older runtimes skip the shape check.
   const meta = s as unknown as { inputMetadata?: readonly Ort.InferenceSession.ValueMetadata[]; outputMetadata?: readonly Ort.InferenceSession.ValueMetadata[] };
   checkShape('input', m.input.name, meta.inputMetadata, 1);
+  const inMeta = meta.inputMetadata?.find((x) => x.name === m.input.name);
+  const batchDim = inMeta?.isTensor ? inMeta.shape[0] : undefined;
+  // The last batch of a volume is usually smaller than batchSize, so a fixed batch axis only
+  // works when it is 1 and patches go one at a time.
+  if (typeof batchDim === 'number' && !(batchDim === 1 && m.slidingWindow.batchSize === 1))
+    throw new InferenceError(
+      'MODEL_SIGNATURE_MISMATCH',
+      `Model ${modelPath} has a fixed batch size of ${batchDim} but ${manifestPath} asks for slidingWindow.batchSize ${m.slidingWindow.batchSize}: export the model with a dynamic batch axis (dynamic_axes={"${m.input.name}": {0: "batch"}}), or use batchSize 1 with a batch-1 model.`,
+    );
   checkShape('output', m.output.name, meta.outputMetadata, m.output.channels);
 }
 

@@ -12,6 +12,7 @@ Writes tests/fixtures/inference/tiny/:
                  Input "ct" [batch, 1, 10, 12, 16] (NCDHW: D = slices z, H = rows y, W = columns x,
                  i.e. patch [x, y, z] = [16, 12, 10]), output "logits" of the same shape; dynamic
                  batch axis; opset 17.
+  model-batch1.onnx  the same network exported with a fixed batch of 1 (no dynamic axes).
   manifest.json  its manifest (sha256 of model.onnx computed here).
   input.f32      a deterministic batch [3, 1, 10, 12, 16] (little-endian float32):
                  x[t] = 0.4 + 0.5 sin(0.05 t) + 0.3 cos(0.011 t^2), t = flat C-order index.
@@ -62,6 +63,8 @@ def main():
     import onnx
 
     onnx.checker.check_model(onnx.load(onnx_path))
+    # The same network with a fixed batch of 1 (no dynamic axes), to test the batch-size check.
+    torch.onnx.export(model, dummy, os.path.join(OUT, "model-batch1.onnx"), input_names=["ct"], output_names=["logits"], opset_version=17)
 
     shape = (3, 1) + PATCH_DHW
     t = np.arange(int(np.prod(shape)), dtype=np.float64)

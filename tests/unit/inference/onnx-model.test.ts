@@ -5,6 +5,7 @@
  *   /usr/bin/python3 tests/reference/inference/make_tiny_model.py
  * expected.f32 is PyTorch's eager output on input.f32.
  */
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,6 +106,19 @@ describe('loadModel (onnxruntime-node, CPU)', () => {
     expect(patch.message).toMatch(/shape \[batch, 1, 10, 12, 16\] but .* implies \[batch, 1, 12, 12, 16\]/);
     const layout = await loadError({ modelDir: variant('layout', { manifest: (m) => (m.input.layout = 'NCXYZ') }) });
     expect(layout.code).toBe('MODEL_SIGNATURE_MISMATCH');
+  });
+
+  it('refuses a fixed-batch model unless patches go one at a time', async () => {
+    const sha = createHash('sha256').update(readFileSync(join(TINY, 'model-batch1.onnx'))).digest('hex');
+    const fixed = (batchSize: number) => (m: any) => Object.assign(m, { file: 'model-batch1.onnx', sha256: sha, slidingWindow: { ...m.slidingWindow, batchSize } });
+    const err = await loadError({ modelDir: variant('batch1-4', { manifest: fixed(4) }) });
+    expect(err.code).toBe('MODEL_SIGNATURE_MISMATCH');
+    expect(err.message).toMatch(/fixed batch size of 1 but .* slidingWindow\.batchSize 4: export the model with a dynamic batch axis/);
+    const model = await loadModel({ modelDir: variant('batch1-1', { manifest: fixed(1) }) });
+    const ct = phantomCt();
+    const r = await segmentVolume({ volume: { grid: ct.grid, data: ct.data }, model });
+    expect(r.batches).toBe(r.windows);
+    expect(r.voxelCount).toBeGreaterThan(1000);
   });
 
   it('refuses a missing folder or an invalid manifest with the path', async () => {
