@@ -15,7 +15,7 @@ const USAGE = `Usage:
   iseg-qa survival cox --csv F --time T --event E --covariates a,b,c [--categorical b] [--reference b=LEVEL]
                        [--strata S] [--ties efron|breslow] [--unit a=voxel] [--per a=10] [--json]
   iseg-qa survival km  --csv F --time T --event E [--group G] [--times 0,365,730] [--json]
-  iseg-qa survival cif --csv F --time T --status S [--group G] [--covariates a,b] [--json]
+  iseg-qa survival cif --csv F --time T --status S [--group G] [--times 365,730] [--covariates a,b] [--json]
 Event: 1 = event, 0 = censored. Status: 0 = censored, 1 = event of interest, 2 = competing event.
 Cells that are empty or NA are missing: those rows are left out and counted.
 --unit COL=TEXT labels a covariate's unit (shown as "HR per TEXT"); --per COL=K reports the HR per
@@ -194,10 +194,12 @@ async function km(argv: string[]): Promise<number> {
 async function cif(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { csv: { type: 'string' }, time: { type: 'string' }, status: { type: 'string' }, group: { type: 'string' }, covariates: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: { csv: { type: 'string' }, time: { type: 'string' }, status: { type: 'string' }, group: { type: 'string' }, covariates: { type: 'string' }, times: { type: 'string' }, json: { type: 'boolean', default: false } },
   });
   const covs = list(values.covariates);
-  const [{ cumulativeIncidence }, { fineGray }, { causeSpecificCox }] = await Promise.all([
+  const times = list(values.times).map(Number);
+  if (times.some((t) => !Number.isFinite(t))) fail(`survival cif: --times must be numbers separated by commas, got "${values.times}".`);
+  const [{ cumulativeIncidence, cumincAt }, { fineGray }, { causeSpecificCox }] = await Promise.all([
     import('../../lib/core/survival/cuminc'),
     import('../../lib/core/survival/fine-gray'),
     import('../../lib/core/survival/cause-specific'),
@@ -209,6 +211,11 @@ async function cif(argv: string[]): Promise<number> {
     const time = keep.map((i) => csv.time[i]);
     const status = keep.map((i) => csv.status![i]);
     const ci = cumulativeIncidence(time, status, g ? keep.map((i) => g[i]!) : undefined);
+    // as cmprsk::timepoints: estimate and variance at chosen times (NA past a curve's follow-up)
+    const curves = ci.curves.map((c) => ({
+      ...c,
+      at: times.length ? cumincAt(c, times).map((r) => (r.time > c.maxTime ? { time: r.time, est: null, var: null } : r)) : undefined,
+    }));
     let fineGrayFit = null;
     let causeSpecific = null;
     if (covs.length) {
@@ -216,7 +223,7 @@ async function cif(argv: string[]): Promise<number> {
       fineGrayFit = fineGray({ time: csv.time, status: csv.status!, covariates: cv, names: covs });
       causeSpecific = causeSpecificCox({ time: csv.time, status: csv.status!, covariates: cv, names: covs }, 1, { zph: false });
     }
-    return { command: 'survival cif', n: keep.length, nDropped: csv.rowCount - keep.length, ...ci, grayTest: ci.tests, fineGray: fineGrayFit, causeSpecificCox: causeSpecific };
+    return { command: 'survival cif', n: keep.length, nDropped: csv.rowCount - keep.length, ...ci, curves, grayTest: ci.tests, fineGray: fineGrayFit, causeSpecificCox: causeSpecific };
   });
   const { tests: _t, ...json } = result;
   if (values.json) {
@@ -228,6 +235,8 @@ async function cif(argv: string[]): Promise<number> {
     const last = c.est.length ? c.est[c.est.length - 1] : 0;
     out.push(`group ${c.group}, cause ${c.cause}: ${c.time.length} event times, incidence at ${fmt(c.maxTime)} = ${fmt(last)} (SE ${fmt(Math.sqrt(c.var.length ? c.var[c.var.length - 1] : 0))})`);
   }
+  if (times.length)
+    out.push('', 'Cumulative incidence at chosen times (est, SE):', table([['group cause', ...times.map((t) => fmt(t))], ...result.curves.map((c) => [`${c.group} ${c.cause}`, ...c.at!.map((r) => (r.est === null ? 'NA' : `${fmt(r.est)} (${fmt(Math.sqrt(r.var!))})`))])]));
   if (result.grayTest) out.push('', "Gray's test:", table([['cause', 'stat', 'df', 'p'], ...result.grayTest.map((t) => [t.cause, fmt(t.stat), t.df, fmt(t.p, 3)])]));
   if (result.fineGray) {
     const f = result.fineGray;

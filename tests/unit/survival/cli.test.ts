@@ -82,6 +82,24 @@ describe('iseg-qa survival (spawned CLI)', () => {
     expectAllRel(a1.est, ra1.est, 1e-10, 0, 'cuminc est');
   });
 
+  it('cif --times matches cmprsk::timepoints on MASS::Melanoma', () => {
+    // Fixture and CSV: Rscript tests/reference/survival/cli-csv.R
+    const R = loadFixture('cli/melanoma-timepoints.json');
+    const r = cli('cif', '--csv', CSV('melanoma.csv'), '--time', 'time', '--status', 'st', '--group', 'sex', '--times', R.times.join(','), '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const est: number[] = [];
+    const v: number[] = [];
+    for (const name of R.curves) {
+      const [group, cause] = name.split(' ');
+      const c = out.curves.find((k: any) => k.group === group && k.cause === Number(cause));
+      est.push(...c.at.map((a: any) => a.est));
+      v.push(...c.at.map((a: any) => a.var));
+    }
+    expectAllRel(est, R.est, 1e-10, 0, 'est');
+    expectAllRel(v, R.var, 1e-8, 0, 'var');
+  });
+
   const bad: [string, string[], RegExp][] = [
     ['missing column (lists available)', ['cox', '--csv', CSV('ovarian.csv'), '--time', 'futime', '--event', 'dead', '--covariates', 'age'], /event column "dead" is not in .*available columns: futime, fustat, age, resid_ds, rx, ecog/],
     ['non-numeric value', ['cox', '--csv', CSV('non-numeric.csv'), '--time', 'time', '--event', 'event', '--covariates', 'age'], /Column "age" row 2 \(line 3\) has "abc", which is not a number/],
