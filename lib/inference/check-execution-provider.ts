@@ -38,3 +38,19 @@ export async function checkExecutionProvider({
     return { ok: false, detail: `provider "${provider}" cannot start: ${(e as Error).message.split('\n')[0]}.${hint}` };
   }
 }
+
+/**
+ * The start-up check for a model folder, as the worker does it: manifest valid, ONNX file hash
+ * equal to the manifest's, a session on `provider`, tensor names and shapes as the manifest says
+ * (loadModel). For `iseg-qa doctor` and a model registry page; never throws.
+ */
+export async function checkModel({ modelDir, provider }: { modelDir: string; provider: ExecutionProvider }): Promise<{ ok: boolean; code: string | null; detail: string }> {
+  const { loadModel } = await import('./load-model');
+  try {
+    const m = await loadModel({ modelDir, provider });
+    return { ok: true, code: null, detail: `${m.name} ${m.version} (sha256 ${m.sha256}) runs on ${provider}` };
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    return { ok: false, code: typeof code === 'string' ? code : null, detail: (e as Error).message };
+  }
+}

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IDENTITY_DIRECTION, type Grid, type Vec3, indexToPatientMm } from '@/lib/core/volume';
-import { listModels, loadModel, releaseModels, segmentVolume } from '@/lib/inference';
+import { checkModel, listModels, loadModel, releaseModels, segmentVolume } from '@/lib/inference';
 
 const TINY = join(__dirname, '../../fixtures/inference/tiny');
 const tmp = mkdtempSync(join(tmpdir(), 'iseg-inference-'));
@@ -165,6 +165,12 @@ describe('loadModel (onnxruntime-node, CPU)', () => {
     const err = await loadError({ modelDir: TINY, provider: 'webgpu' });
     expect(err.code).toBe('PROVIDER_UNAVAILABLE');
     expect(err.message).toMatch(/Execution provider "webgpu" cannot start a session on .*: .+\. The WebGPU provider needs a GPU/);
+  });
+
+  it('checkModel reports the start-up check without throwing', async () => {
+    expect(await checkModel({ modelDir: TINY, provider: 'cpu' })).toMatchObject({ ok: true, code: null, detail: expect.stringMatching(/^tiny-test 1\.0\.0 \(sha256 [0-9a-f]{64}\) runs on cpu$/) });
+    const bad = await checkModel({ modelDir: variant('check-names', { manifest: (m) => (m.output.name = 'mask') }), provider: 'cpu' });
+    expect(bad).toMatchObject({ ok: false, code: 'MODEL_SIGNATURE_MISMATCH' });
   });
 
   it('refuses an unknown provider name', async () => {
