@@ -1,0 +1,106 @@
+/**
+ * POST /api/studies, called in-process with a real multipart Request against a real Postgres.
+ * Only the session lookup is replaced (getCaller needs Next's request context); everything after
+ * it — size cap, zip extraction, import, error mapping — is the production code.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { zipSync, type Zippable } from 'fflate';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Caller } from '@/lib/server/auth/roles';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
+import { writePhantomStudy, type PhantomStudy } from './phantom-fixture';
+
+const session: { caller: Caller | null } = { caller: null };
+vi.mock('@/lib/server/auth/get-caller', () => ({ getCaller: async () => session.caller }));
+
+const physicist: Caller = { userId: 'u-phys', email: 'phys@example.org', name: 'Phys', role: 'PHYSICIST' };
+
+describe('POST /api/studies', () => {
+  let t: TestDatabase;
+  let tmp: string;
+  let phantom: PhantomStudy;
+  let POST: (req: Request) => Promise<Response>;
+  let zip: Uint8Array;
+
+  const upload = (bytes: Uint8Array, fields: Record<string, string> = {}, name = 'study.zip') => {
+    const form = new FormData();
+    form.set('file', new File([bytes as Uint8Array<ArrayBuffer>], name, { type: 'application/zip' }));
+    for (const [k, v] of Object.entries(fields)) form.set(k, v);
+    return POST(new Request('http://localhost/api/studies', { method: 'POST', body: form }));
+  };
+
+  beforeAll(async () => {
+    t = await createTestDatabase('import_route');
+    tmp = mkdtempSync(join(tmpdir(), 'iseg-import-route-'));
+    process.env.DATABASE_URL = t.url;
+    process.env.ISEG_VOLUME_DIR = join(tmp, 'volumes');
+    process.env.ISEG_UPLOAD_MAX_MB = '2';
+    ({ POST } = await import('@/app/api/studies/route'));
+    phantom = await writePhantomStudy(join(tmp, 'patient'), { dims: [32, 32, 16], spacingMm: [10, 10, 12], phasePercents: [0, 50], index: 3, seed: 'route' });
+    const files: Zippable = {};
+    for (const d of readdirSync(phantom.dicomDir, { recursive: true, withFileTypes: true }))
+      if (d.isFile()) files[`export/${relative(phantom.dicomDir, join(d.parentPath, d.name))}`] = readFileSync(join(d.parentPath, d.name));
+    zip = zipSync(files, { level: 6 });
+  });
+  afterAll(async () => {
+    await t.drop();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('imports an uploaded zip (201), then answers 200 alreadyImported for the same zip', async () => {
+    session.caller = physicist;
+    const uploadDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('iseg-upload-'));
+    const dirsBefore = new Set(uploadDirs());
+    const res = await upload(zip);
+    const body = await res.json();
+    expect(res.status, JSON.stringify(body)).toBe(201);
+    expect(body).toMatchObject({ alreadyImported: false, seriesCount: 2, structureCount: 3, source: 'DICOM' });
+    expect(body.pseudonym).toMatch(/^P-/);
+    // No server temp paths leak into the report.
+    expect(JSON.stringify(body)).not.toMatch(/iseg-upload-/);
+    const series = await t.db.imageSeries.findMany({ where: { studyId: body.studyId } });
+    expect(series.every((s) => readdirSync(join(tmp, 'volumes', s.volumeKey!.slice(0, 2), s.volumeKey!.slice(2, 4))).includes(s.volumeKey!))).toBe(true);
+    const again = await upload(zip);
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ alreadyImported: true, studyId: body.studyId });
+    // The extracted upload folders are gone.
+    expect(uploadDirs().filter((n) => !dirsBefore.has(n))).toEqual([]);
+  });
+
+  it('maps refusals to HTTP: 401 without a session, 403 for a researcher, 400 for traversal, size, bad phase map, no file', async () => {
+    const before = await t.db.study.count();
+    session.caller = null;
+    expect((await upload(zip)).status).toBe(401);
+    session.caller = { ...physicist, role: 'RESEARCHER' };
+    const forbidden = await upload(zip);
+    expect(forbidden.status).toBe(403);
+    expect((await forbidden.json()).error.code).toBe('FORBIDDEN');
+
+    session.caller = physicist;
+    const evil = await upload(zipSync({ '../../evil.dcm': new Uint8Array([1, 2, 3]) }), {}, 'evil.zip');
+    expect(evil.status).toBe(400);
+    expect((await evil.json()).error.message).toMatch(/Upload "evil\.zip": entry "\.\.\/\.\.\/evil\.dcm" climbs out/);
+
+    const big = await upload(zipSync({ 'noise.bin': [randomBytes(65536 * 40), { level: 0 }] }), {}, 'big.zip');
+    expect(big.status).toBe(400);
+    expect((await big.json()).error.message).toMatch(/over the upload limit of 2\.0 MiB \(ISEG_UPLOAD_MAX_MB\)/);
+
+    const badMap = await upload(zip, { phaseMap: 'not-a-map' });
+    expect(badMap.status).toBe(400);
+    expect((await badMap.json()).error.message).toContain('SERIES_UID=percent');
+
+    const noFile = await POST(new Request('http://localhost/api/studies', { method: 'POST', body: new FormData() }));
+    expect(noFile.status).toBe(400);
+    expect((await noFile.json()).error.message).toContain('attach a .zip');
+
+    const noCt = await upload(zipSync({ 'rs.dcm': readFileSync(phantom.rtstructs[0]) }), {}, 'rt-only.zip');
+    expect(noCt.status).toBe(400);
+    const msg = (await noCt.json()).error.message;
+    expect(msg).toContain('No CT images in upload "rt-only.zip"');
+    expect(msg).not.toMatch(/iseg-upload-/);
+    expect(await t.db.study.count()).toBe(before);
+  });
+});
