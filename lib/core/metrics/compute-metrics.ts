@@ -2,7 +2,7 @@ import type { Grid } from '@/lib/core/volume';
 import { MetricsError, type NullReason } from './errors';
 import { computeOverlap, emptinessReason } from './overlap';
 import { computeSurfaceDistances, scratchSizeFor, type SurfaceDistances } from './surface-distances';
-import { unionBox } from './bbox';
+import { unionBox, type IndexBox } from './bbox';
 import {
   averageSurfaceDistanceMm,
   hausdorffMm,
@@ -163,12 +163,50 @@ export function computeMetrics(options: ComputeMetricsOptions): MetricsResult {
     };
   }
   if (conventions.includes('plastimatch') && voxelSd) {
+    const sd = plastimatchDistances(reference, test, grid, union) ?? voxelSd;
     result.plastimatch = {
-      hausdorffMm: fin('plastimatch.hausdorffMm', hausdorffMm(voxelSd)),
-      averageHausdorffMm: fin('plastimatch.averageHausdorffMm', plastimatchAverageHausdorffMm(voxelSd)),
-      percentHausdorffMm: fin('plastimatch.percentHausdorffMm', plastimatchPercentHausdorffMm(voxelSd, percent / 100)),
+      hausdorffMm: fin('plastimatch.hausdorffMm', hausdorffMm(sd)),
+      averageHausdorffMm: fin('plastimatch.averageHausdorffMm', plastimatchAverageHausdorffMm(sd)),
+      percentHausdorffMm: fin('plastimatch.percentHausdorffMm', plastimatchPercentHausdorffMm(sd, percent / 100)),
       fraction: percent / 100,
     };
   }
   return result;
+}
+
+/**
+ * `voxel` distances as plastimatch 1.9.4 `dice --all` computes its "(boundary)" measures: it
+ * crops both masks to the union bounding box before the distance maps, and its crop never keeps
+ * the image's last index along an axis (its crop bound behaves as min(hi + 1, n − 1),
+ * exclusive). So a structure reaching the last row, column or slice of the image loses that
+ * layer, and the cut becomes boundary. Reproducing this makes our numbers equal plastimatch's
+ * on masks touching the image edge (tests/unit/metrics/random-pairs.test.ts); interior masks
+ * are unaffected. Returns null (use the uncropped distances) when the crop is empty along an
+ * axis or leaves a mask empty, cases whose plastimatch output is not reproduced.
+ */
+function plastimatchDistances(reference: Uint8Array, test: Uint8Array, grid: Grid, union: IndexBox | null): SurfaceDistances | null {
+  if (!union) return null;
+  const lo = union.lo;
+  const size = [0, 1, 2].map((a) => Math.min(union.hi[a] + 1, grid.dims[a] - 1) - lo[a]);
+  if (size.some((n) => n < 1)) return null;
+  if (size.every((n, a) => n === union.hi[a] - lo[a] + 1)) return null;
+  const [nx, ny] = grid.dims;
+  const n = size[0] * size[1] * size[2];
+  const r = new Uint8Array(n);
+  const t = new Uint8Array(n);
+  let anyR = 0, anyT = 0;
+  for (let k = 0, q = 0; k < size[2]; k++) {
+    for (let j = 0; j < size[1]; j++) {
+      const row = lo[0] + nx * (lo[1] + j + ny * (lo[2] + k));
+      for (let i = 0; i < size[0]; i++, q++) {
+        r[q] = reference[row + i] !== 0 ? 1 : 0;
+        t[q] = test[row + i] !== 0 ? 1 : 0;
+        anyR |= r[q];
+        anyT |= t[q];
+      }
+    }
+  }
+  if (!anyR || !anyT) return null;
+  const cropGrid: Grid = { ...grid, dims: [size[0], size[1], size[2]] };
+  return computeSurfaceDistances(r, t, cropGrid, 'voxel');
 }

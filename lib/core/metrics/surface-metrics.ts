@@ -99,9 +99,10 @@ export function surfaceDice(sd: SurfaceDistances, toleranceMm: number): number |
  * src/plastimatch/util/hausdorff_distance.cxx run_internal(). Needs `voxel` distances: both use
  * the 6-neighbour boundary voxels (plastimatch Image_boundary, INTERIOR_EDGE) and distances
  * between voxel centres, but ours come from an exact EDT.
- * Agreement with plastimatch 1.9.4 `dice --all`: equal to its printed 6 decimals on smooth shapes
- * (spheres, boxes, anisotropic; tests/unit/metrics/plastimatch.test.ts); on irregular blobs its
- * own distance map gives different extremes (tests/unit/metrics/random-pairs.test.ts lists them).
+ * computeMetrics feeds it distances on plastimatch's crop (see plastimatchDistances there); then
+ * it equals plastimatch 1.9.4 `dice --all` to the printed 6 decimals on 12 pairs (smooth and
+ * irregular, anisotropic, touching the image edge; tests/unit/metrics/plastimatch.test.ts and
+ * random-pairs.test.ts).
  * @param fraction in (0, 1], plastimatch's default 0.95
  */
 export function plastimatchPercentHausdorffMm(sd: SurfaceDistances, fraction = 0.95): number | null {

@@ -7,7 +7,7 @@
  *
  * plastimatch prints 6 decimals of single-precision values. Its "(boundary)" average uses its
  * default Danielsson distance map, which is not exact for boundary voxels deep inside the
- * other structure, so that one comparison is to 0.2 %; Dice, HD and the percentile HD are
+ * other structure, so that one comparison is to 0.1 %; Dice, HD and the percentile HD are
  * compared to the printed precision.
  */
 import { readFileSync } from 'node:fs';
@@ -47,7 +47,7 @@ describe(`plastimatch convention vs plastimatch ${fixture.plastimatchVersion} di
       expect(Math.abs(r.plastimatch!.hausdorffMm! - p.boundaryHausdorffMm)).toBeLessThanOrEqual(2e-6 * Math.max(1, p.boundaryHausdorffMm));
       expect(Math.abs(r.plastimatch!.percentHausdorffMm! - p.boundaryPercentHausdorffMm)).toBeLessThanOrEqual(2e-6 * Math.max(1, p.boundaryPercentHausdorffMm));
       const avg = r.plastimatch!.averageHausdorffMm!;
-      expect(Math.abs(avg - p.boundaryAvgAverageHausdorffMm) / p.boundaryAvgAverageHausdorffMm).toBeLessThanOrEqual(2e-3);
+      expect(Math.abs(avg - p.boundaryAvgAverageHausdorffMm) / p.boundaryAvgAverageHausdorffMm).toBeLessThanOrEqual(1e-3);
     });
   }
 });
