@@ -250,9 +250,10 @@ async function cif(argv: string[]): Promise<number> {
 
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (!sub || sub === '--help' || sub === '-h' || rest.includes('--help')) {
+  if (!sub) fail('survival: give a subcommand, cox, km or cif (iseg-qa survival --help lists the options).');
+  if (sub === '--help' || sub === '-h' || rest.includes('--help') || rest.includes('-h')) {
     console.log(USAGE);
-    return sub ? 0 : 2;
+    return 0;
   }
   const parse = async (f: (a: string[]) => Promise<number>) => {
     try {
