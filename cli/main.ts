@@ -38,6 +38,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: 'import DIR: bulk import DICOM or NIfTI studies into the database',
     load: () => loadCommand('import'),
   },
+  models: {
+    summary: 'list the models under models/ and verify each file against its manifest',
+    load: () => loadCommand('models'),
+  },
   segment: {
     summary: 'segment --ct DIR|CT.nii.gz --out MASK.nii.gz [--model NAME]',
     load: () => loadCommand('segment'),

@@ -3,7 +3,6 @@
  * queue and live workers, the model files and the execution provider, and says what is wrong.
  * Exit 0 when every check passes, 1 otherwise.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,7 +11,7 @@ import { parseEnv, type Env } from '../../lib/server/env';
 import { resolveDatabaseUrl } from '../../lib/server/db/resolve-database-url';
 import { readMigrations } from '../../lib/server/db/migrate';
 import { BOSS_SCHEMA } from '../../lib/server/jobs/boss';
-import { checkExecutionProvider } from '../../lib/inference/check-execution-provider';
+import { checkExecutionProvider, checkModel } from '../../lib/inference';
 import { printJson } from '../output';
 
 interface Check {
@@ -67,25 +66,23 @@ async function databaseChecks(env: Env): Promise<Check[]> {
   return checks;
 }
 
-function modelCheck(env: Env): { check: Check; modelPath?: string } {
-  const dir = path.resolve('models', env.ISEG_MODEL);
-  const manifestPath = path.join(dir, 'manifest.json');
-  if (!fs.existsSync(manifestPath)) {
-    return { check: { name: 'model', ok: false, detail: `no model "${env.ISEG_MODEL}": ${path.relative(process.cwd(), manifestPath)} is missing (set ISEG_MODEL, or add the model folder)` } };
+async function modelChecks(env: Env): Promise<Check[]> {
+  const modelDir = path.resolve('models', env.ISEG_MODEL);
+  if (!fs.existsSync(path.join(modelDir, 'manifest.json'))) {
+    const ep = await checkExecutionProvider({ provider: env.ISEG_EXECUTION_PROVIDER });
+    return [
+      { name: 'model', ok: false, detail: `no model "${env.ISEG_MODEL}": ${path.relative(process.cwd(), path.join(modelDir, 'manifest.json'))} is missing (set ISEG_MODEL to a folder under models/)` },
+      { name: `execution provider (${env.ISEG_EXECUTION_PROVIDER})`, ...ep },
+    ];
   }
-  let manifest: { sha256?: string; file?: string; name?: string; version?: string };
-  try {
-    manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
-  } catch (e) {
-    return { check: { name: 'model', ok: false, detail: `${manifestPath} is not valid JSON: ${(e as Error).message}` } };
-  }
-  const modelPath = path.join(dir, manifest.file ?? 'model.onnx');
-  if (!fs.existsSync(modelPath)) return { check: { name: 'model', ok: false, detail: `${modelPath} is missing` } };
-  const sha = createHash('sha256').update(fs.readFileSync(modelPath)).digest('hex');
-  if (manifest.sha256 !== sha) {
-    return { check: { name: 'model', ok: false, detail: `${modelPath} has sha256 ${sha} but the manifest says ${manifest.sha256}: the file was changed or truncated` } };
-  }
-  return { check: { name: 'model', ok: true, detail: `${manifest.name ?? env.ISEG_MODEL} ${manifest.version ?? ''} (sha256 ${sha.slice(0, 12)}…)` }, modelPath };
+  // Loading the model checks the manifest, the file's sha256, the tensor names and starts a
+  // session on the requested provider: the same checks the worker makes at start-up.
+  const r = await checkModel({ modelDir, provider: env.ISEG_EXECUTION_PROVIDER });
+  const providerFailed = r.code === 'PROVIDER_UNAVAILABLE';
+  return [
+    { name: 'model', ok: r.ok || providerFailed, detail: providerFailed ? `${env.ISEG_MODEL}: files verified; see the provider check` : r.detail },
+    { name: `execution provider (${env.ISEG_EXECUTION_PROVIDER})`, ok: r.ok, detail: r.ok ? `a session starts on ${env.ISEG_EXECUTION_PROVIDER}` : providerFailed ? r.detail : 'not checked: the model did not load' },
+  ];
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -104,10 +101,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (env) {
     checks.push(...(await databaseChecks(env)));
-    const { check, modelPath } = modelCheck(env);
-    checks.push(check);
-    const ep = await checkExecutionProvider({ provider: env.ISEG_EXECUTION_PROVIDER, modelPath });
-    checks.push({ name: `execution provider (${env.ISEG_EXECUTION_PROVIDER})`, ...ep });
+    checks.push(...(await modelChecks(env)));
   }
   const ok = checks.every((c) => c.ok);
   if (values.json) printJson({ ok, checks });

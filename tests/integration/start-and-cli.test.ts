@@ -82,6 +82,21 @@ describe('iseg-qa CLI', () => {
     expect(r.status).toBe(1);
   });
 
+  it('models lists the model folders with their verified hashes; doctor loads the configured model', () => {
+    const r = cli(['models', '--json']);
+    expect(r.status).toBe(0);
+    const { models } = JSON.parse(r.stdout) as { models: { folder: string; verified: boolean; sha256: string }[] };
+    expect(models.find((m) => m.folder === 'tiny-test')).toMatchObject({ verified: true, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const d = cli(['doctor', '--json'], { DATABASE_URL: t.url, ISEG_MODEL: 'tiny-test' });
+    const checks = JSON.parse(d.stdout).checks as { name: string; ok: boolean }[];
+    expect(checks.find((c) => c.name === 'model')?.ok).toBe(true);
+    expect(checks.find((c) => c.name === 'execution provider (cpu)')?.ok).toBe(true);
+    // A provider that cannot start is a failure, never a silent fall-back to the CPU.
+    const cuda = cli(['doctor', '--json'], { DATABASE_URL: t.url, ISEG_MODEL: 'tiny-test', ISEG_EXECUTION_PROVIDER: 'cuda' });
+    const cudaCheck = (JSON.parse(cuda.stdout).checks as { name: string; ok: boolean; detail: string }[]).find((c) => c.name === 'execution provider (cuda)');
+    expect(cudaCheck).toMatchObject({ ok: false, detail: expect.stringContaining('cuda') });
+  });
+
   it('doctor names an unreachable database', () => {
     const r = cli(['doctor', '--json'], { DATABASE_URL: 'postgresql://nobody:x@127.0.0.1:1/none' });
     const report = JSON.parse(r.stdout);
