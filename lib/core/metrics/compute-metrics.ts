@@ -175,21 +175,22 @@ export function computeMetrics(options: ComputeMetricsOptions): MetricsResult {
 }
 
 /**
- * `voxel` distances as plastimatch 1.9.4 `dice --all` computes its "(boundary)" measures: it
- * crops both masks to the union bounding box before the distance maps, and its crop never keeps
- * the image's last index along an axis (its crop bound behaves as min(hi + 1, n − 1),
- * exclusive). So a structure reaching the last row, column or slice of the image loses that
- * layer, and the cut becomes boundary. Reproducing this makes our numbers equal plastimatch's
- * on masks touching the image edge (tests/unit/metrics/random-pairs.test.ts); interior masks
- * are unaffected. Returns null (use the uncropped distances) when the crop is empty along an
- * axis or leaves a mask empty, cases whose plastimatch output is not reproduced.
+ * `voxel` distances as plastimatch 1.9.4 `dice --all` computes its "(boundary)" measures. It
+ * crops both masks to the union bounding box before the distance maps, and along an axis where
+ * that box spans the whole image (first to last index) the crop loses the last index, so that
+ * layer of both masks is dropped and the cut becomes boundary. (Observed, not read from its
+ * source: it is consistent with a one-voxel-padded box whose size comes out one short when the
+ * padding is clamped at index 0; it reproduces all 14 plastimatch fixtures, and cropping in any
+ * other case does not.) Interior masks are unaffected. Returns null (use the uncropped
+ * distances) when nothing is dropped or when the crop leaves a mask empty.
  */
 function plastimatchDistances(reference: Uint8Array, test: Uint8Array, grid: Grid, union: IndexBox | null): SurfaceDistances | null {
   if (!union) return null;
   const lo = union.lo;
-  const size = [0, 1, 2].map((a) => Math.min(union.hi[a] + 1, grid.dims[a] - 1) - lo[a]);
+  const drop = [0, 1, 2].map((a) => (union.lo[a] === 0 && union.hi[a] === grid.dims[a] - 1 ? 1 : 0));
+  if (!drop.some(Boolean)) return null;
+  const size = [0, 1, 2].map((a) => union.hi[a] - lo[a] + 1 - drop[a]);
   if (size.some((n) => n < 1)) return null;
-  if (size.every((n, a) => n === union.hi[a] - lo[a] + 1)) return null;
   const [nx, ny] = grid.dims;
   const n = size[0] * size[1] * size[2];
   const r = new Uint8Array(n);

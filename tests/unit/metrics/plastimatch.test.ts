@@ -5,7 +5,9 @@
  * which rasterises the shapes stored in the fixture (same rule as ./shapes.ts), writes NIfTI
  * masks with nibabel and stores plastimatch's printed output (`stdout`) and the parsed numbers.
  *
- * plastimatch prints 6 decimals of single-precision values. Its "(boundary)" average uses its
+ * Cases include a union box spanning the whole image along i (plastimatch then drops the last
+ * index, which our convention reproduces) and one reaching only the last slice and column (no
+ * drop). plastimatch prints 6 decimals of single-precision values. Its "(boundary)" average uses its
  * default Danielsson distance map, which is not exact for boundary voxels deep inside the
  * other structure, so that one comparison is to 0.1 %; Dice, HD and the percentile HD are
  * compared to the printed precision.

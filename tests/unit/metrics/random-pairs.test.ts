@@ -4,9 +4,9 @@
  *   /usr/bin/python3 tests/reference/metrics/make-random-pairs-fixture.py
  * - `voxel`: scipy.ndimage (mask ^ binary_erosion, distance_transform_edt with sampling,
  *   np.percentile) — compared to 1e-9 relative;
- * - `plastimatch`: plastimatch 1.9.4 `dice --all` (stdout kept in the fixture). These blobs reach
- *   the image's last row, column and slice, which plastimatch's crop drops before its boundary
- *   distances (see plastimatchDistances in lib/core/metrics/compute-metrics.ts); without that
+ * - `plastimatch`: plastimatch 1.9.4 `dice --all` (stdout kept in the fixture). These blobs span
+ *   the whole image along every axis, where plastimatch's crop drops the last index before its
+ *   boundary distances (see plastimatchDistances in lib/core/metrics/compute-metrics.ts); without that
  *   the boundary HD would differ, e.g. 3.0806 vs 2.7 mm on blobs-aniso-a. Dice, boundary HD and
  *   Percent (0.95) are compared to plastimatch's printed 6 decimals; its boundary average to
  *   0.1 %, since its default Danielsson map is approximate inside structures.
