@@ -27,6 +27,7 @@ function outcomesCsv(): string {
 }
 
 test('a researcher imports outcomes, runs a Cox model and sees the KM plot, without identifiers', async ({ signedIn }) => {
+  test.setTimeout(120_000);
   const page = await signedIn('RESEARCHER');
   await page.getByRole('link', { name: 'Outcomes' }).click();
   await expect(page.getByRole('heading', { name: 'Outcomes', level: 1 })).toBeVisible();
@@ -54,8 +55,8 @@ test('a researcher imports outcomes, runs a Cox model and sees the KM plot, with
   await page.getByRole('checkbox', { name: /^age/ }).check();
   await page.getByRole('checkbox', { name: /^stage/ }).check();
   await expect(page.getByRole('checkbox', { name: /false-positive voxels/ })).toBeDisabled();
-  await page.getByLabel('Split').selectOption('median');
-  await page.getByLabel('By', { exact: true }).selectOption('clinical:age');
+  await page.locator('select[name="group"]').selectOption('median');
+  await page.locator('select[name="groupBy"]').selectOption('clinical:age');
   await page.getByRole('button', { name: 'Run analysis' }).click();
   await expect(page).toHaveURL(/cov=clinical%3Aage/);
 

@@ -156,7 +156,7 @@ function AnalysisForm({ request, covariates }: { request: OutcomeAnalysisRequest
             </select>
           </label>
           <label>
-            By
+            Group by
             <select name="groupBy" defaultValue={request.grouping.covariate ?? ''}>
               <option value="">—</option>
               {groupable.map((c) => (
@@ -239,7 +239,7 @@ function Results({ a }: { a: OutcomeAnalysis }) {
       <Notices items={[...a.warnings, ...coxWarnings]} testId="analysis-warnings" />
 
       <section className="card" data-testid="cox-section">
-        <h2 style={{ marginTop: 0 }}>Cox proportional hazards: {a.eventLabel.toLowerCase()}</h2>
+        <h2 style={{ marginTop: 0 }}>Cox proportional hazards: {EVENT_CHOICES[a.request.event].short}</h2>
         {a.cox.status !== 'ok' ? (
           <NotRun section={a.cox} />
         ) : (

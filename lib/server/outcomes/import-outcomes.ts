@@ -9,14 +9,12 @@
  * from the start of radiotherapy. Empty cells and NA are missing.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { parse } from 'csv-parse/sync';
 import type { Db } from '../db/client';
 import { authorize, type Caller } from '../auth/roles';
 import { AppError } from '../errors';
 import { recordAuditEvent } from '../audit/record-audit-event';
-import { readCsvTable, type CsvTable } from '../csv/read-csv-table';
+import type { CsvTable } from '../csv/read-csv-table';
 
 export const OUTCOME_COLUMNS = ['local_failure', 'local_failure_days', 'died', 'death_days', 'last_follow_up_days'] as const;
 /** Columns that would carry identifiers into the clinical data: refused. */
@@ -56,21 +54,28 @@ export interface OutcomesImportReport {
   imported: number | null;
 }
 
+/**
+ * Parse CSV text held in memory (an upload) with the same rules as lib/server/csv/read-csv-table
+ * (which reads files): BOM stripped, a header row, no duplicate columns, equal field counts.
+ */
 function tableFromText(text: string, fileName: string): CsvTable {
-  const dir = mkdtempSync(path.join(tmpdir(), 'iseg-outcomes-'));
-  const file = path.join(dir, path.basename(fileName).replace(/[^\w.-]/g, '_') || 'outcomes.csv');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (text.trim() === '') throw new AppError('INVALID_INPUT', `${fileName} is empty: it needs a header row and at least one data row.`);
+  let records: string[][];
   try {
-    writeFileSync(file, text, { mode: 0o600 });
-    const t = readCsvTable({ path: file });
-    // read every cell now: the file goes away below
-    const cells = Array.from({ length: t.rowCount }, (_, r) => t.header.map((_, c) => t.cell(c, r)));
-    return { path: fileName, header: t.header, rowCount: t.rowCount, cell: (c, r) => cells[r][c], number: () => undefined };
+    records = parse(text, { relax_column_count: true, skip_empty_lines: true, trim: true }) as string[][];
   } catch (e) {
-    if (e instanceof AppError) throw new AppError(e.code, e.message.replaceAll(file, fileName));
-    throw e;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    throw new AppError('INVALID_INPUT', `${fileName} could not be parsed as CSV: ${(e as Error).message.split('\n')[0]}`);
   }
+  const header = records[0].map((h) => h.trim());
+  const dup = header.find((h, i) => header.indexOf(h) !== i);
+  if (dup !== undefined) throw new AppError('INVALID_INPUT', `${fileName} has the column "${dup}" twice in its header.`);
+  const rowCount = records.length - 1;
+  if (rowCount === 0) throw new AppError('INVALID_INPUT', `${fileName} has a header but no data rows.`);
+  for (let r = 0; r < rowCount; r++)
+    if (records[r + 1].length !== header.length)
+      throw new AppError('INVALID_INPUT', `${fileName} row ${r + 1} (line ${r + 2}) has ${records[r + 1].length} fields but the header has ${header.length}.`);
+  return { path: fileName, header, rowCount, cell: (c, r) => (records[r + 1][c] ?? '').trim(), number: () => undefined };
 }
 
 /**
