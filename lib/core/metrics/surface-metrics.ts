@@ -102,7 +102,8 @@ export function surfaceDice(sd: SurfaceDistances, toleranceMm: number): number |
  * computeMetrics feeds it distances on plastimatch's crop (see plastimatchDistances there); then
  * it equals plastimatch 1.9.4 `dice --all` to the printed 6 decimals on 12 pairs (smooth and
  * irregular, anisotropic, touching the image edge; tests/unit/metrics/plastimatch.test.ts and
- * random-pairs.test.ts).
+ * random-pairs.test.ts). One deliberate difference: when fraction·n < 1 (a surface of one
+ * voxel) plastimatch's rank is −1 and it prints 0; we clamp the rank to 0.
  * @param fraction in (0, 1], plastimatch's default 0.95
  */
 export function plastimatchPercentHausdorffMm(sd: SurfaceDistances, fraction = 0.95): number | null {
