@@ -172,6 +172,12 @@ async function main(): Promise<void> {
       children.push(w);
       w.on('exit', (code, signal) => {
         if (stopping) return;
+        if (code === 3) {
+          // The configured model or execution provider cannot start: restarting will not help.
+          console.error('[iseg-qa] The worker cannot start its model (see the message above). Fix ISEG_MODEL / ISEG_EXECUTION_PROVIDER and start again.');
+          void shutdown(1);
+          return;
+        }
         // A dead worker loses no work (its jobs are retried); restart it after a pause.
         console.error(`[iseg-qa] The worker exited (${signal ?? `code ${code}`}); restarting it in 5 s.`);
         setTimeout(() => !stopping && startWorker(), 5_000);

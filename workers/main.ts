@@ -7,7 +7,9 @@
  *   the queue's heartbeatSeconds.
  * - SIGTERM/SIGINT: stop taking work, let active jobs finish (up to STOP_TIMEOUT_MS), exit.
  */
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseEnv, ConfigError } from '../lib/server/env';
 import { createDb } from '../lib/server/db/client';
@@ -16,6 +18,14 @@ import { createBoss } from '../lib/server/jobs/boss';
 import { QUEUES } from '../lib/server/jobs/queues';
 import { runCohortSummary } from './tasks/cohort-summary';
 import { runWorkerSelfTest, type WorkerSelfTestData } from './tasks/worker-self-test';
+import { runSegmentationJobs } from './tasks/segmentation-run';
+import type { SegmentationJobData } from '../lib/server/runs/create-segmentation-run';
+import { createVolumeStore } from '../lib/server/storage/volume-store';
+import { loadModel, type LoadedModel } from '../lib/inference';
+import { codeVersion } from '../lib/server/code-version';
+
+/** Exit code when the configured model or execution provider cannot start (not retried). */
+export const EXIT_MODEL_UNAVAILABLE = 3;
 
 const HEARTBEAT_MS = 5_000;
 const STOP_TIMEOUT_MS = 30_000;
@@ -44,6 +54,21 @@ async function main(): Promise<void> {
   const workerId = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const abort = new AbortController();
 
+  // The model is loaded (hash, tensor names, provider) before any job is taken: a worker that
+  // cannot run its model stops with a clear error instead of failing every run.
+  const modelDir = path.resolve('models', env.ISEG_MODEL);
+  let model: LoadedModel | null = null;
+  if (fs.existsSync(path.join(modelDir, 'manifest.json'))) {
+    try {
+      model = await loadModel({ modelDir, provider: env.ISEG_EXECUTION_PROVIDER });
+    } catch (e) {
+      console.error(`[worker] cannot start model "${env.ISEG_MODEL}" on ${env.ISEG_EXECUTION_PROVIDER}: ${(e as Error).message}`);
+      process.exit(EXIT_MODEL_UNAVAILABLE);
+    }
+  } else {
+    log(`no model at ${path.relative(process.cwd(), modelDir)}: segmentation runs wait for a worker that has one (set ISEG_MODEL)`);
+  }
+
   const boss = await createBoss({ databaseUrl, worker: true });
   await db.workerInstance.create({
     data: { id: workerId, host: os.hostname(), pid: process.pid, provider: env.ISEG_EXECUTION_PROVIDER, concurrency: env.ISEG_WORKER_CONCURRENCY },
@@ -58,7 +83,15 @@ async function main(): Promise<void> {
   await boss.work<WorkerSelfTestData>(QUEUES.workerSelfTest, { batchSize: 1, localConcurrency: env.ISEG_WORKER_CONCURRENCY }, (jobs) =>
     runWorkerSelfTest(db, jobs, { workerId, signal: abort.signal }),
   );
-  log(`ready (${workerId}), queues: ${Object.values(QUEUES).join(', ')}`);
+  if (model) {
+    const store = createVolumeStore({ dir: env.volumeDir });
+    const loaded = model;
+    await boss.work<SegmentationJobData>(QUEUES.segmentationRun, { batchSize: 1, localConcurrency: env.ISEG_WORKER_CONCURRENCY }, (jobs) =>
+      runSegmentationJobs(jobs, { db, store, model: loaded, codeVersion: codeVersion(), shutdown: abort.signal }),
+    );
+  }
+  const queues = [QUEUES.cohortSummary, QUEUES.workerSelfTest, ...(model ? [QUEUES.segmentationRun] : [])];
+  log(`ready (${workerId}), model ${model ? `${model.name} ${model.version} (${model.sha256.slice(0, 12)}…) on ${model.provider}` : 'none'}, queues: ${queues.join(', ')}`);
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -11,6 +11,8 @@ export const QUEUES = {
   cohortSummary: 'cohort.summary',
   /** End-to-end worker check used by `iseg-qa doctor --worker`: hold, heartbeat, record. */
   workerSelfTest: 'worker.selftest',
+  /** Segment every phase of a study, build the ITV, compute metrics (one active per study+model). */
+  segmentationRun: 'segmentation.run',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -28,4 +30,19 @@ const COMMON: Omit<Queue, 'name'> = {
 export const QUEUE_OPTIONS: Record<QueueName, Omit<Queue, 'name'>> = {
   [QUEUES.cohortSummary]: { ...COMMON, policy: 'singleton' },
   [QUEUES.workerSelfTest]: COMMON,
+  [QUEUES.segmentationRun]: {
+    ...COMMON,
+    // With a singletonKey of study + model version, at most one run per pair is active.
+    policy: 'singleton',
+    heartbeatSeconds: 30,
+    // A 10-phase CPU run takes minutes; an hour is far above the longest seen.
+    expireInSeconds: 60 * 60,
+    retryLimit: 2,
+    retryDelay: 30,
+  },
 };
+
+/** Attempts a job gets in all: the first plus retryLimit retries. */
+export function maxAttempts(queue: QueueName): number {
+  return 1 + (QUEUE_OPTIONS[queue].retryLimit ?? 2);
+}

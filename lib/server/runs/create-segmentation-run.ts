@@ -1,0 +1,52 @@
+/**
+ * Queues a segmentation run for a study: the run row and its job are written in one
+ * transaction, so a run exists if and only if a worker will pick it up. The job's singleton key
+ * (study + model version) keeps two workers from running the same pair at once.
+ */
+import type { PgBoss } from 'pg-boss';
+import type { Db } from '../db/client';
+import { authorize, type Caller } from '../auth/roles';
+import { AppError } from '../errors';
+import { QUEUES } from '../jobs/queues';
+import { sendJobInTransaction } from '../jobs/send-job';
+import { registerModelVersion } from './register-model-version';
+
+export interface SegmentationJobData {
+  runId: string;
+}
+
+export async function createSegmentationRun(
+  db: Db,
+  boss: PgBoss,
+  { caller, studyId, modelDir }: { caller: Caller | 'system'; studyId: string; modelDir: string },
+): Promise<{ runId: string; jobId: string | null; modelVersionId: string }> {
+  if (caller !== 'system') authorize(caller, 'jobs:enqueue');
+  const study = await db.study.findUnique({ where: { id: studyId }, select: { id: true, patientId: true } });
+  if (!study) throw new AppError('NOT_FOUND', `Study ${studyId} does not exist.`);
+  const model = await registerModelVersion(db, { modelDir });
+  return db.$transaction(async (tx) => {
+    const active = await tx.segmentationRun.findFirst({
+      where: { studyId, modelVersionId: model.id, status: { in: ['QUEUED', 'RUNNING'] } },
+    });
+    if (active) return { runId: active.id, jobId: active.jobId, modelVersionId: model.id };
+    const run = await tx.segmentationRun.create({ data: { studyId, modelVersionId: model.id, status: 'QUEUED' } });
+    const jobId = await sendJobInTransaction(boss, tx, {
+      queue: QUEUES.segmentationRun,
+      data: { runId: run.id } satisfies SegmentationJobData,
+      options: { singletonKey: `${studyId}:${model.id}` },
+    });
+    await tx.segmentationRun.update({ where: { id: run.id }, data: { jobId } });
+    await tx.auditEvent.create({
+      data: {
+        action: 'run.created',
+        userId: caller === 'system' ? null : caller.userId,
+        userEmail: caller === 'system' ? 'system' : caller.email,
+        role: caller === 'system' ? null : caller.role,
+        patientId: study.patientId,
+        target: `run:${run.id}`,
+        details: { studyId, model: `${model.name} ${model.version}`, sha256: model.sha256, jobId },
+      },
+    });
+    return { runId: run.id, jobId, modelVersionId: model.id };
+  });
+}

@@ -1,0 +1,217 @@
+/**
+ * One segmentation run, as the worker executes it:
+ *   every phase → GTV (the injected `segment`, i.e. the model) → ITV = union of phase GTVs →
+ *   metrics against the physician GTV of the same phase and the physician ITV → discordance
+ *   regions → result rows.
+ *
+ * Idempotent and resumable: machine structures are keyed (run, label) and metric rows
+ * (reference, test, convention), so a retry after a crash skips phases already stored and
+ * overwrites nothing with different numbers. State changes are compare-and-set on the run row.
+ * The abort signal is checked between phases and, inside `segment`, between patches.
+ */
+import type { Db } from '../db/client';
+import type { VolumeStore } from '../storage/volume-store';
+import { putNiftiVolume } from '../storage/volume-store';
+import { parseNifti } from '../../nifti';
+import type { Grid, Mask, Volume, VoxelArray } from '../../core/volume';
+import { sameGrid, voxelVolumeCc } from '../../core/volume';
+import { computeItv, computeMetrics, findDiscordanceRegions, toMetricRows } from '../../core/metrics';
+
+export type SegmentFn = (
+  ct: Volume<VoxelArray>,
+  options: { signal?: AbortSignal; onProgress?: (fraction: number) => void },
+) => Promise<{ mask: Mask; timingsMs: Record<string, number> }>;
+
+export interface ExecuteSegmentationRunOptions {
+  db: Db;
+  store: VolumeStore;
+  runId: string;
+  segment: SegmentFn;
+  /** The attempt number pg-boss reports (1 = first), and how many there will be in all. */
+  attempt: number;
+  maxAttempts: number;
+  codeVersion: string;
+  signal?: AbortSignal;
+  /** Surface Dice tolerance (mm). */
+  toleranceMm?: number;
+}
+
+export type RunOutcome = 'succeeded' | 'already-finished' | 'cancelled';
+
+export class RunError extends Error {
+  constructor(
+    readonly code: 'RUN_NOT_FOUND' | 'NO_CT' | 'PHASE_GRIDS_DIFFER' | 'VOLUME_UNREADABLE',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function countVoxels(m: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < m.length; i++) if (m[i] !== 0) n++;
+  return n;
+}
+
+export async function executeSegmentationRun(o: ExecuteSegmentationRunOptions): Promise<RunOutcome> {
+  const { db, store, runId } = o;
+  const run = await db.segmentationRun.findUnique({ where: { id: runId } });
+  if (!run) throw new RunError('RUN_NOT_FOUND', `Segmentation run ${runId} does not exist (deleted?).`);
+  if (run.status === 'SUCCEEDED') return 'already-finished';
+  if (run.status === 'CANCELLED') return 'cancelled';
+
+  // Compare-and-set: only a queued, running (crashed worker) or failed-but-retrying run starts.
+  const claimed = await db.segmentationRun.updateMany({
+    where: { id: runId, status: { in: ['QUEUED', 'RUNNING', 'FAILED'] } },
+    data: { status: 'RUNNING', startedAt: run.startedAt ?? new Date(), heartbeatAt: new Date(), attempts: o.attempt, error: null, errorCode: null },
+  });
+  if (claimed.count === 0) return 'already-finished';
+
+  const timings: Record<string, number> = { ...(run.timings as Record<string, number>) };
+  const time = async <T>(key: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    const r = await fn();
+    timings[key] = Math.round(performance.now() - t0);
+    return r;
+  };
+  const progress = async (fraction: number, stage: string) => {
+    await db.segmentationRun.update({
+      where: { id: runId },
+      data: { progress: Math.round(Math.min(1, Math.max(0, fraction)) * 1000) / 10, stage, heartbeatAt: new Date(), timings },
+    });
+  };
+
+  try {
+    const study = await db.study.findUniqueOrThrow({
+      where: { id: run.studyId },
+      include: { series: true, physicianStructures: true },
+    });
+    const withVolume = study.series.filter((s) => s.volumeKey);
+    const phases = withVolume.filter((s) => s.phaseIndex !== null).sort((a, b) => a.phaseIndex! - b.phaseIndex!);
+    const targets = phases.length > 0 ? phases : withVolume.filter((s) => s.phaseIndex === null).slice(0, 1);
+    if (targets.length === 0) throw new RunError('NO_CT', `Study ${study.id} has no stored CT volume to segment: re-import it.`);
+
+    const readVolume = async (key: string, what: string) => {
+      try {
+        return parseNifti(await store.getVolume(key), { source: what });
+      } catch (e) {
+        throw new RunError('VOLUME_UNREADABLE', `Cannot read ${what} (${key}) from the volume store at ${store.root}: ${(e as Error).message}. On a worker of another machine, check that ISEG_VOLUME_DIR points at the shared directory.`);
+      }
+    };
+
+    // 1. Every phase → GTV (resumes: a phase stored by an earlier attempt is not redone).
+    const gtvs: { seriesId: string; phaseIndex: number | null; mask: Uint8Array; grid: Grid; structureId: string; sha256: string }[] = [];
+    for (let p = 0; p < targets.length; p++) {
+      if (o.signal?.aborted) throw new Error('The run was aborted (worker shutting down); it will be retried.');
+      const series = targets[p];
+      const label = series.phaseIndex === null ? 'GTV:planning' : `GTV:phase:${series.phaseIndex}`;
+      const existing = await db.machineStructure.findUnique({ where: { runId_label: { runId, label } } });
+      let mask: Mask;
+      let structure = existing;
+      if (existing?.maskKey) {
+        const v = await readVolume(existing.maskKey, `machine ${label}`);
+        mask = { grid: v.grid, data: Uint8Array.from(v.data as ArrayLike<number>, (x) => (x ? 1 : 0)) };
+      } else {
+        const ct = await time(`${label}:read`, () => readVolume(series.volumeKey!, `CT series ${series.seriesInstanceUid}`));
+        await progress(p / (targets.length + 1), `segmenting ${label}`);
+        const r = await time(`${label}:segment`, () =>
+          o.segment(ct, {
+            signal: o.signal,
+            onProgress: (f) => void progress((p + f) / (targets.length + 1), `segmenting ${label}`).catch(() => {}),
+          }),
+        );
+        for (const [k, v] of Object.entries(r.timingsMs)) timings[`${label}:${k}`] = Math.round(v);
+        mask = r.mask;
+        const stored = await putNiftiVolume(store, mask, { intent: 'mask', description: `machine ${label}` });
+        const n = countVoxels(mask.data);
+        structure = await db.machineStructure.upsert({
+          where: { runId_label: { runId, label } },
+          create: { runId, seriesId: series.id, kind: 'GTV', phaseIndex: series.phaseIndex, label, maskKey: stored.key, maskSha256: stored.sha256, voxelCount: n, volumeCc: n * voxelVolumeCc(mask.grid) },
+          update: { maskKey: stored.key, maskSha256: stored.sha256, voxelCount: n, volumeCc: n * voxelVolumeCc(mask.grid) },
+        });
+      }
+      gtvs.push({ seriesId: series.id, phaseIndex: series.phaseIndex, mask: mask.data, grid: mask.grid, structureId: structure!.id, sha256: structure!.maskSha256 ?? '' });
+    }
+
+    // 2. ITV = union of the phase GTVs (all 4D CT phases share one grid).
+    await progress(targets.length / (targets.length + 1), 'ITV and metrics');
+    const grid0 = gtvs[0].grid;
+    for (const g of gtvs) {
+      if (!sameGrid(g.grid, grid0)) throw new RunError('PHASE_GRIDS_DIFFER', `Phase grids differ (${g.grid.dims.join('×')} vs ${grid0.dims.join('×')}): the ITV needs all phases on one grid.`);
+    }
+    const itvData = await time('itv', async () => computeItv(gtvs.map((g) => g.mask), grid0));
+    const itvStored = await putNiftiVolume(store, { grid: grid0, data: itvData }, { intent: 'mask', description: 'machine ITV' });
+    const itvVoxels = countVoxels(itvData);
+    const itv = await db.machineStructure.upsert({
+      where: { runId_label: { runId, label: 'ITV' } },
+      create: { runId, seriesId: gtvs[0].seriesId, kind: 'ITV', phaseIndex: null, label: 'ITV', maskKey: itvStored.key, maskSha256: itvStored.sha256, voxelCount: itvVoxels, volumeCc: itvVoxels * voxelVolumeCc(grid0) },
+      update: { maskKey: itvStored.key, maskSha256: itvStored.sha256, voxelCount: itvVoxels, volumeCc: itvVoxels * voxelVolumeCc(grid0) },
+    });
+
+    // 3. Metrics against the physician's structures on the same grid.
+    const pairs: { reference: (typeof study.physicianStructures)[number]; test: { id: string; mask: Uint8Array; grid: Grid; sha256: string } }[] = [];
+    for (const g of gtvs) {
+      const ref =
+        study.physicianStructures.find((s) => s.kind === 'GTV' && s.seriesId === g.seriesId) ??
+        study.physicianStructures.find((s) => s.kind === 'GTV' && g.phaseIndex !== null && s.phaseIndex === g.phaseIndex);
+      if (ref?.maskKey) pairs.push({ reference: ref, test: { id: g.structureId, mask: g.mask, grid: g.grid, sha256: g.sha256 } });
+    }
+    const refItv = study.physicianStructures.find((s) => s.kind === 'ITV' && s.maskKey);
+    if (refItv) pairs.push({ reference: refItv, test: { id: itv.id, mask: itvData, grid: grid0, sha256: itvStored.sha256 } });
+
+    for (const pair of pairs) {
+      if (o.signal?.aborted) throw new Error('The run was aborted (worker shutting down); it will be retried.');
+      const refVol = await readVolume(pair.reference.maskKey!, `physician ${pair.reference.name}`);
+      if (!sameGrid(refVol.grid, pair.test.grid)) continue; // a planning-CT GTV on another grid is not comparable voxel-wise
+      const refMask = Uint8Array.from(refVol.data as ArrayLike<number>, (x) => (x ? 1 : 0));
+      const key = `metrics:${pair.reference.name}`;
+      const result = await time(key, async () => computeMetrics({ reference: refMask, test: pair.test.mask, grid: pair.test.grid, toleranceMm: o.toleranceMm ?? 2, conventions: ['voxel', 'surfel'] }));
+      const rows = toMetricRows({ result, grid: pair.test.grid, codeVersion: o.codeVersion, referenceSha256: pair.reference.maskSha256, testSha256: pair.test.sha256 });
+      const discordance = findDiscordanceRegions({ reference: refMask, test: pair.test.mask, grid: pair.test.grid });
+      const all = [
+        ...rows,
+        { ...rows[0], convention: 'discordance' as const, values: discordance as unknown as Record<string, number | null>, nullReasons: {}, toleranceMm: null },
+      ];
+      for (const row of all) {
+        const data = {
+          studyId: study.id,
+          runId,
+          values: row.values as object,
+          nullReasons: row.nullReasons as object,
+          toleranceMm: row.toleranceMm,
+          spacingMm: row.spacingMm,
+          dims: row.dims,
+          codeVersion: row.codeVersion,
+          referenceSha256: row.referenceSha256,
+          testSha256: row.testSha256,
+        };
+        await db.metricResult.upsert({
+          where: { referenceStructureId_testStructureId_convention: { referenceStructureId: pair.reference.id, testStructureId: pair.test.id, convention: row.convention } },
+          create: { ...data, referenceStructureId: pair.reference.id, testStructureId: pair.test.id, convention: row.convention },
+          update: data,
+        });
+      }
+    }
+
+    const done = await db.segmentationRun.updateMany({
+      where: { id: runId, status: 'RUNNING' },
+      data: { status: 'SUCCEEDED', progress: 100, stage: 'done', finishedAt: new Date(), timings, error: null, errorCode: null },
+    });
+    return done.count === 1 ? 'succeeded' : 'cancelled';
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    const final = o.attempt >= o.maxAttempts;
+    await db.segmentationRun.updateMany({
+      where: { id: runId, status: 'RUNNING' },
+      data: {
+        // Not final: pg-boss retries the job; the run shows the last error while it waits.
+        status: final ? 'FAILED' : 'QUEUED',
+        error: `${final ? 'Failed' : `Attempt ${o.attempt} of ${o.maxAttempts} failed, will retry`}: ${err.message}`,
+        errorCode: err.code ?? 'RUN_FAILED',
+        finishedAt: final ? new Date() : null,
+        timings,
+      },
+    });
+    throw e;
+  }
+}
