@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { zipSync, type Zippable } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDicom, writeRtStruct } from '@/lib/dicom';
+import { writeCtSeries } from '@/lib/dicom/write-ct-series';
 import type { Caller } from '@/lib/server/auth/roles';
 import { extractUpload } from '@/lib/server/studies/extract-upload';
 import { importStudy } from '@/lib/server/studies/import-study';
@@ -152,6 +153,29 @@ describe('bad input to the study import', () => {
     const before = await counts();
     await expect(importStudy({ db: t.db, caller: physicist, dir, store })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('from different files') });
     expect(await counts()).toEqual(before);
+  });
+
+  it('refuses two series that both claim one phase until the phases are mapped by hand', async () => {
+    const p = await phantom(7);
+    const dir = join(tmp, 'p7-clash');
+    const uids = ['1.2.826.0.1.777.1', '1.2.826.0.1.777.2'];
+    p.patient.phases.forEach((phase, n) =>
+      writeCtSeries(join(dir, `s${n}`), phase.ct!, {
+        patientName: 'CLASH^TEST', patientId: 'CLASH-1', studyInstanceUid: '1.2.826.0.1.777', seriesInstanceUid: uids[n], frameOfReferenceUid: '1.2.826.0.1.777.9',
+        studyDate: '20240101', seriesNumber: n + 1, seriesDescription: 'Gated 20%', manufacturer: 'Test', manufacturerModelName: 'Clash',
+      }),
+    );
+    const before = await counts();
+    const err = await importStudy({ db: t.db, caller: physicist, dir, store }).catch((e) => e);
+    expect(err).toMatchObject({ code: 'INVALID_INPUT' });
+    expect(err.message).toContain('all look like the 20% phase');
+    expect(err.message).toContain('--phase-map');
+    expect(await counts()).toEqual(before);
+    const r = await importStudy({ db: t.db, caller: physicist, dir, store, phaseMapping: { [uids[0]]: 20, [uids[1]]: 70 } });
+    expect(r.series.map((s) => [s.seriesInstanceUid, s.phaseIndex, s.phasePercent])).toEqual([
+      [uids[0], 0, 20],
+      [uids[1], 1, 70],
+    ]);
   });
 
   it('maps ambiguous phases by hand and refuses two series mapped to one phase', async () => {
