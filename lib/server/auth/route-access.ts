@@ -22,6 +22,10 @@ export const ROUTES: readonly RouteEntry[] = [
   { route: '/setup', kind: 'page', access: 'public' },
   { route: '/api/health', kind: 'api', access: 'public' },
   { route: '/api/auth/[...nextauth]', kind: 'api', access: 'public' },
+  { route: '/import', kind: 'page', access: 'studies:import' },
+  { route: '/api/studies', kind: 'api', access: 'studies:import' },
+  { route: '/outcomes', kind: 'page', access: 'outcomes:view' },
+  { route: '/api/outcomes/table', kind: 'api', access: 'outcomes:view' },
 ];
 
 /** Regular expressions for the public routes (for the proxy). */
