@@ -34,16 +34,28 @@ export function volumeToMask(volume: NiftiVolume, source: string, options: ReadM
     for (let n = 0; n < data.length; n++) out[n] = data[n] === label ? 1 : 0;
     return { grid: volume.grid, data: out };
   }
-  const values = distinctValues(data, 10);
-  const nonZero = values.filter((v) => v !== 0);
-  if (nonZero.length > 1 || (nonZero.length === 1 && !(nonZero[0] > 0))) {
+  // One pass over the voxels (masks are tens of millions of voxels): remember the first
+  // non-zero value and stop at a second, different one. Listing the values is for the error only.
+  let inside = 0;
+  let binary = true;
+  for (let n = 0; n < data.length; n++) {
+    const v = data[n];
+    if (v === 0) continue;
+    if (inside === 0 && v > 0) inside = v;
+    if (v !== inside) {
+      binary = false;
+      break;
+    }
+    out[n] = 1;
+  }
+  if (!binary) {
+    const values = distinctValues(data, 10);
     const shown = values.length > 10 ? `${values.slice(0, 10).join(', ')}, …` : values.join(', ');
     throw new NiftiError(
       'NON_BINARY_MASK',
       `${source} is not a binary mask: it holds the values ${shown}. Pass a label to pick one structure from a label map.`,
     );
   }
-  for (let n = 0; n < data.length; n++) out[n] = data[n] > 0 ? 1 : 0;
   return { grid: volume.grid, data: out };
 }
 
