@@ -10,14 +10,20 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const bundlePath = path.join(root, '.cache', 'cli', 'main.mjs');
+export const bundleDir = path.join(root, '.cache', 'cli');
+export const bundlePath = path.join(bundleDir, 'main.mjs');
 
 export function buildCli() {
-  fs.mkdirSync(path.dirname(bundlePath), { recursive: true });
-  const tmp = `${bundlePath}.${process.pid}.tmp`;
+  fs.mkdirSync(path.dirname(bundleDir), { recursive: true });
+  const tmp = `${bundleDir}.${process.pid}.tmp`;
+  fs.rmSync(tmp, { recursive: true, force: true });
   buildSync({
     entryPoints: [path.join(root, 'cli', 'main.ts')],
-    outfile: tmp,
+    outdir: tmp,
+    outExtension: { '.js': '.mjs' },
+    // One chunk per command: `iseg-qa survival` does not load dcmjs or onnxruntime.
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -28,7 +34,11 @@ export function buildCli() {
     // CommonJS packages imported from ESM need `require` in scope for esbuild's interop.
     banner: { js: "import { createRequire as __isegCreateRequire } from 'node:module'; const require = __isegCreateRequire(import.meta.url);" },
   });
-  fs.renameSync(tmp, bundlePath);
+  // Swap the whole folder so a concurrent run never sees half a bundle.
+  const old = `${bundleDir}.${process.pid}.old`;
+  if (fs.existsSync(bundleDir)) fs.renameSync(bundleDir, old);
+  fs.renameSync(tmp, bundleDir);
+  fs.rmSync(old, { recursive: true, force: true });
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
