@@ -16,6 +16,7 @@ import { parsePhaseMap } from '@/lib/server/studies/parse-phase-map';
 import { ImportUploadFields } from './route.types';
 
 export const runtime = 'nodejs';
+const PROXY_BODY_DEFAULT_BYTES = 10 * 1024 * 1024;
 export const dynamic = 'force-dynamic';
 
 export async function POST(req: Request) {
@@ -28,6 +29,10 @@ export async function POST(req: Request) {
     try {
       form = await req.formData();
     } catch {
+      // Next's proxy hands route handlers at most experimental.proxyClientMaxBodySize (10 MB by
+      // default) of the body: a larger upload arrives cut off and does not parse.
+      if (declared > PROXY_BODY_DEFAULT_BYTES)
+        throw new AppError('INVALID_INPUT', `The upload (${(declared / 1048576).toFixed(0)} MiB) arrived incomplete: the web server passes on at most its proxy body limit (experimental.proxyClientMaxBodySize in next.config.js, 10 MB unless set). Ask the administrator to raise it, or import with \`npx iseg-qa import DIR\`.`);
       throw new AppError('INVALID_INPUT', 'Send the study as multipart/form-data with the zip in the field "file".');
     }
     const file = form.get('file');
