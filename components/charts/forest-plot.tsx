@@ -3,7 +3,7 @@
  * Forest plot of hazard ratios with 95% confidence intervals on a logarithmic axis, a reference
  * line at HR = 1, and SVG/PNG downloads. Rows whose interval is not finite are listed, not drawn.
  */
-import { CartesianGrid, ErrorBar, ReferenceLine, ResponsiveContainer, Scatter, ScatterChart, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, ReferenceLine, ResponsiveContainer, Scatter, ScatterChart, XAxis, YAxis } from 'recharts';
 import { FigureFrame } from './figure-frame';
 
 export interface ForestRow {
@@ -23,7 +23,12 @@ export function ForestPlot({ title, fileName, rows, xLabel }: { title: string; f
   const drawable = rows.filter((r) => r.hr !== null && r.lower95 !== null && r.upper95 !== null && r.hr > 0 && r.lower95 > 0);
   const skipped = rows.filter((r) => !drawable.includes(r));
   const names = drawable.map((r) => `${r.label} (${r.unit})`);
-  const data = drawable.map((r, i) => ({ hr: r.hr!, y: drawable.length - i, err: [r.hr! - r.lower95!, r.upper95! - r.hr!] }));
+  const data = drawable.map((r, i) => ({ hr: r.hr!, y: drawable.length - i }));
+  // each interval is a two-point scatter joined by a line, so it is placed by the log axis itself
+  const intervals = drawable.map((r, i) => [
+    { hr: r.lower95!, y: drawable.length - i },
+    { hr: r.upper95!, y: drawable.length - i },
+  ]);
   const lo = Math.min(1, ...drawable.map((r) => r.lower95!));
   const hi = Math.max(1, ...drawable.map((r) => r.upper95!));
   const domain: [number, number] = [Math.pow(10, Math.floor(Math.log10(lo) * 2) / 2), Math.pow(10, Math.ceil(Math.log10(hi) * 2) / 2)];
@@ -52,9 +57,17 @@ export function ForestPlot({ title, fileName, rows, xLabel }: { title: string; f
               interval={0}
             />
             <ReferenceLine x={1} stroke="#59636e" strokeDasharray="4 3" />
-            <Scatter data={data} fill="#0b5cad" shape="square" isAnimationActive={false}>
-              <ErrorBar dataKey="err" direction="x" width={8} stroke="#0b5cad" strokeWidth={2} />
-            </Scatter>
+            {intervals.map((seg, k) => (
+              <Scatter
+                key={k}
+                data={seg}
+                line={{ stroke: '#0b5cad', strokeWidth: 2 }}
+                shape={(props: { cx?: number; cy?: number }) => <line x1={props.cx} x2={props.cx} y1={(props.cy ?? 0) - 6} y2={(props.cy ?? 0) + 6} stroke="#0b5cad" strokeWidth={2} />}
+                isAnimationActive={false}
+                legendType="none"
+              />
+            ))}
+            <Scatter data={data} fill="#0b5cad" shape="square" isAnimationActive={false} />
           </ScatterChart>
         </ResponsiveContainer>
       </div>

@@ -15,13 +15,13 @@ function outcomesCsv(): string {
       return x - Math.floor(x);
     };
     const age = 50 + ((i * 7) % 30);
-    const lf = Math.round(-Math.log(1 - u(1)) / (0.0004 * Math.exp(0.03 * (age - 60))));
+    const lf = Math.round(-Math.log(1 - u(1)) / (0.001 * Math.exp(0.03 * (age - 60))));
     const death = Math.round(-Math.log(1 - u(2)) / 0.0004);
     const follow = Math.round(200 + u(3) * 900);
     const end = Math.min(lf, death, follow);
     const isLf = end === lf ? 1 : 0;
     const died = !isLf && end === death ? 1 : 0;
-    lines.push([`DEMO-${String(i + 1).padStart(3, '0')}`, isLf, isLf ? lf : '', died, died ? death : '', end, age, ['I', 'II', 'III'][i % 3]].join(','));
+    lines.push([`DEMO-${String(i + 1).padStart(3, '0')}`, isLf, isLf ? lf : '', died, died ? death : '', end, age, ['I', 'II', 'III'][(i * 7 + 3) % 3]].join(','));
   }
   return lines.join('\n') + '\n';
 }
@@ -87,6 +87,7 @@ test('a researcher imports outcomes, runs a Cox model and sees the KM plot, with
   const png = fs.readFileSync((await pngDownload.path())!);
   expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
   expect(png.length).toBeGreaterThan(5000);
+  await pngDownload.saveAs('test-results/screens/outcomes-km-download.png');
   const csvHref = await page.getByRole('link', { name: 'Download the Cox table (CSV)' }).getAttribute('href');
   const csv = await (await page.request.get(csvHref!)).text();
   expect(csv.split('\r\n')[0]).toBe('model,event,n,covariate,unit,coef,se,hazard_ratio,lower95,upper95,z,p');

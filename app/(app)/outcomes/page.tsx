@@ -30,6 +30,7 @@ function num(x: number | null | undefined, digits = 3): string {
 }
 function hr(x: number | null): string {
   if (x === null) return '—';
+  if (x === 0) return '0';
   return x >= 1e4 || x < 1e-3 ? x.toExponential(2) : x.toPrecision(4);
 }
 function pval(p: number | null | undefined): string {

@@ -314,7 +314,7 @@ export async function runOutcomeAnalysis(
   let grouping: OutcomeAnalysis['grouping'] = null;
   if (groupCov) {
     const v = rows.map((r) => r.values[groupCov!.key] ?? null);
-    const unit = groupCov.kind === 'numeric' ? ` ${groupCov.unit.replace(/^per /, '')}` : '';
+    const name = groupCov.label;
     if (g.kind === 'categorical') {
       groupOrder = (groupCov.levels ?? []).filter((l) => v.some((x) => x !== null && String(x) === l));
       labels = v.map((x) => (x === null ? null : String(x)));
@@ -324,13 +324,13 @@ export async function runOutcomeAnalysis(
       let cuts: number[];
       if (g.kind === 'median') {
         cuts = [quantile7(xs, 0.5)];
-        groupOrder = [`≤ ${fmt(cuts[0])}${unit} (median)`, `> ${fmt(cuts[0])}${unit}`];
+        groupOrder = [`${name} ≤ ${fmt(cuts[0])} (median)`, `${name} > ${fmt(cuts[0])}`];
       } else if (g.kind === 'tertiles') {
         cuts = [quantile7(xs, 1 / 3), quantile7(xs, 2 / 3)];
-        groupOrder = [`T1: ≤ ${fmt(cuts[0])}${unit}`, `T2: ${fmt(cuts[0])}–${fmt(cuts[1])}${unit}`, `T3: > ${fmt(cuts[1])}${unit}`];
+        groupOrder = [`${name} ≤ ${fmt(cuts[0])} (T1)`, `${name} ${fmt(cuts[0])}–${fmt(cuts[1])} (T2)`, `${name} > ${fmt(cuts[1])} (T3)`];
       } else {
         cuts = [g.threshold!];
-        groupOrder = [`< ${fmt(cuts[0])}${unit}`, `≥ ${fmt(cuts[0])}${unit}`];
+        groupOrder = [`${name} < ${fmt(cuts[0])}`, `${name} ≥ ${fmt(cuts[0])}`];
       }
       labels = v.map((x) => {
         if (typeof x !== 'number') return null;
@@ -345,7 +345,7 @@ export async function runOutcomeAnalysis(
     groupOrder = groupOrder.filter((l) => counts.find((c) => c.label === l)!.n > 0);
     const kindText = { median: 'median split', tertiles: 'tertiles', threshold: `threshold ${g.threshold}`, categorical: 'categories', none: '' }[g.kind];
     grouping = {
-      description: `${groupCov.label} (${groupCov.kind === 'numeric' ? groupCov.unit.replace(/^per /, '') + ', ' : ''}${kindText})`,
+      description: `${groupCov.label} (${groupCov.kind === 'numeric' && groupCov.source === 'metric' ? `in units of “${groupCov.unit.replace(/^per /, '')}”, ` : ''}${kindText})`,
       groups: counts,
       missing: labels.filter((l) => l === null).length,
     };
