@@ -17,6 +17,9 @@ import { createDb } from '../../lib/server/db/client';
 import { resolveDatabaseUrl } from '../../lib/server/db/resolve-database-url';
 import { parseEnv } from '../../lib/server/env';
 import { AppError } from '../../lib/server/errors';
+import type { PgBoss } from 'pg-boss';
+import { createBoss } from '../../lib/server/jobs/boss';
+import { requestDefaultSegmentation, type DefaultSegmentation } from '../../lib/server/runs/request-default-segmentation';
 import { createVolumeStore } from '../../lib/server/storage/volume-store';
 import { findStudyFolders } from '../../lib/server/studies/find-study-folders';
 import { importStudy, type ImportProgress, type ImportStudyResult } from '../../lib/server/studies/import-study';
@@ -107,8 +110,9 @@ export async function run(argv: string[]): Promise<number> {
   const user = os.userInfo().username;
   const caller: Caller = { userId: `cli:${user}`, email: `cli:${user}`, name: `cli:${user}`, role: 'PHYSICIST', userAgent: 'iseg-qa import' };
   const db = createDb(url);
+  let boss: PgBoss | undefined;
   const store = createVolumeStore({ dir: env.volumeDir });
-  const studies: ReturnType<typeof studyJson>[] = [];
+  const studies: (ReturnType<typeof studyJson> & { segmentation: DefaultSegmentation | null })[] = [];
   const failed: { dir: string; error: { code: string; message: string } }[] = [];
   try {
     let n = 0;
@@ -120,7 +124,9 @@ export async function run(argv: string[]): Promise<number> {
       try {
         const r = await importStudy({ db, caller, dir: folder, store, phaseMapping, patientId: values['patient-id'], onProgress: (p) => progress.update(p) });
         progress.end();
-        studies.push(studyJson(folder, r));
+        const segmentation = r.alreadyImported ? null : await requestDefaultSegmentation(db, (boss ??= await createBoss({ databaseUrl: url, worker: false })), { studyId: r.studyId });
+        studies.push({ ...studyJson(folder, r), segmentation });
+        if (!values.json && segmentation) console.log(`${rel}: ${segmentation.queued ? `segmentation run ${segmentation.runId} queued` : `not segmented: ${segmentation.reason}`}`);
         if (!values.json) {
           const errors = r.findings.filter((f) => f.severity === 'error').length;
           const warnings = r.findings.filter((f) => f.severity === 'warning').length;
@@ -142,6 +148,7 @@ export async function run(argv: string[]): Promise<number> {
     if (/ECONNREFUSED|connect/i.test(msg)) fail(`cannot reach the database (${env.DATABASE_URL ? 'DATABASE_URL' : `embedded Postgres on port ${env.ISEG_PG_PORT}: is \`npm start\` running?`}): ${msg}`, 1);
     throw e;
   } finally {
+    await boss?.stop({ graceful: false });
     await db.$disconnect();
   }
   const summary = {

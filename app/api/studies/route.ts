@@ -14,6 +14,8 @@ import { assertUploadSize, extractUpload } from '@/lib/server/studies/extract-up
 import { importStudy } from '@/lib/server/studies/import-study';
 import { parsePhaseMap } from '@/lib/server/studies/parse-phase-map';
 import { ImportUploadFields } from './route.types';
+import { requestDefaultSegmentation } from '@/lib/server/runs/request-default-segmentation';
+import { webBoss } from '@/lib/server/jobs/web-boss';
 
 export const runtime = 'nodejs';
 const PROXY_BODY_DEFAULT_BYTES = 10 * 1024 * 1024;
@@ -47,7 +49,8 @@ export async function POST(req: Request) {
     const upload = await extractUpload({ bytes: new Uint8Array(await file.arrayBuffer()), name: file.name });
     try {
       const result = await importStudy({ db: db(), caller, dir: upload.dir, label: `upload "${file.name}"`, phaseMapping, patientId: fields.data.patientId });
-      return NextResponse.json(result, { status: result.alreadyImported ? 200 : 201 });
+      const segmentation = result.alreadyImported ? null : await requestDefaultSegmentation(db(), await webBoss(), { studyId: result.studyId });
+      return NextResponse.json({ ...result, segmentation }, { status: result.alreadyImported ? 200 : 201 });
     } finally {
       await upload.cleanup();
     }

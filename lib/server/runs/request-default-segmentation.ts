@@ -1,0 +1,28 @@
+/**
+ * After an import: queue a segmentation run of the new study with the configured model
+ * (models/$ISEG_MODEL), so no manual step is needed. Without a model folder nothing is queued
+ * and the reason is returned for the import report.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { PgBoss } from 'pg-boss';
+import type { Db } from '../db/client';
+import { env } from '../env';
+import { createSegmentationRun } from './create-segmentation-run';
+
+export type DefaultSegmentation =
+  | { queued: true; runId: string; jobId: string | null }
+  | { queued: false; reason: string };
+
+export async function requestDefaultSegmentation(
+  db: Db,
+  boss: PgBoss,
+  { studyId, modelsRoot = path.resolve(process.cwd(), 'models') }: { studyId: string; modelsRoot?: string },
+): Promise<DefaultSegmentation> {
+  const modelDir = path.join(modelsRoot, env().ISEG_MODEL);
+  if (!fs.existsSync(path.join(modelDir, 'manifest.json'))) {
+    return { queued: false, reason: `no model "${env().ISEG_MODEL}" under models/: segment later from the study page, or set ISEG_MODEL` };
+  }
+  const { runId, jobId } = await createSegmentationRun(db, boss, { caller: 'system', studyId, modelDir });
+  return { queued: true, runId, jobId };
+}
