@@ -40,9 +40,9 @@ export function KmPlot({ title, fileName, yLabel, groups, riskTimes }: { title: 
   const data = surv.map((r, i) => ({ ...r, ...band[i] }));
   const maxTime = Math.max(...groups.flatMap((g) => g.points.map((p) => p.time)), ...riskTimes);
   const legend = groups.map((g, k) => ({ label: g.group, color: groupColor(k) }));
-  const nameWidth = Math.min(28, Math.max(10, ...groups.map((g) => g.group.length)));
+  const nameWidth = Math.min(40, Math.max(16, ...groups.map((g) => g.group.length)));
   const footer = [
-    `Number at risk (days):  ${pad('', nameWidth - 22)}${riskTimes.map((t) => pad(String(t), 7)).join('')}`,
+    `${'Number at risk, day'.padEnd(nameWidth)} ${riskTimes.map((t) => pad(String(t), 7)).join('')}`,
     ...groups.map((g) => `${g.group.slice(0, nameWidth).padEnd(nameWidth)} ${g.atRisk.map((r) => pad(String(r.nRisk), 7)).join('')}`),
   ];
   return (

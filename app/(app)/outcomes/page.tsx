@@ -3,10 +3,11 @@
  * the server runs it (lib/server/outcomes → lib/core/survival) and hands plain numbers to the
  * client charts. Researchers see pseudonyms only; reviewers are refused in the data layer.
  */
+import { Suspense } from 'react';
 import Link from 'next/link';
 import { db } from '@/lib/server/db/client';
 import { requireCaller } from '@/lib/server/auth/get-caller';
-import { can } from '@/lib/server/auth/roles';
+import { can, type Caller } from '@/lib/server/auth/roles';
 import { AppError } from '@/lib/server/errors';
 import { getOutcomeDataset } from '@/lib/server/outcomes/get-outcome-dataset';
 import { runOutcomeAnalysis, type AnalysisNotice, type CoefficientRow, type OutcomeAnalysis } from '@/lib/server/outcomes/run-outcome-analysis';
@@ -15,6 +16,7 @@ import {
   analysisRequestToParams,
   DEFAULT_RISK_TIMES_DAYS,
   OutcomeAnalysisRequest,
+  type OutcomeAnalysisRequestInput,
 } from '@/lib/server/outcomes/run-outcome-analysis.types';
 import { EVENT_CHOICES, type CovariateInfo } from '@/lib/server/outcomes/outcome-covariates';
 import { ForestPlot } from '@/components/charts/forest-plot';
@@ -412,6 +414,17 @@ export default async function OutcomesPage({ searchParams }: { searchParams: Pro
     );
   }
   const input = analysisInputFromParams(await searchParams);
+  return (
+    <>
+      <h1>Outcomes</h1>
+      <Suspense fallback={<p className="muted">Loading outcomes and running the analysis…</p>}>
+        <OutcomesBody caller={caller} input={input} />
+      </Suspense>
+    </>
+  );
+}
+
+async function OutcomesBody({ caller, input }: { caller: Caller; input: OutcomeAnalysisRequestInput }) {
   const dataset = await getOutcomeDataset(db(), { caller });
   let analysis: OutcomeAnalysis | null = null;
   let error: string | null = null;
@@ -426,7 +439,6 @@ export default async function OutcomesPage({ searchParams }: { searchParams: Pro
   const empty = dataset.rows.length === 0;
   return (
     <>
-      <h1>Outcomes</h1>
       {empty ? (
         <div className="card" data-testid="outcomes-empty">
           <p>

@@ -4,6 +4,7 @@ import type { Caller } from '@/lib/server/auth/roles';
 import { getOutcomeDataset } from '@/lib/server/outcomes/get-outcome-dataset';
 import { importOutcomes } from '@/lib/server/outcomes/import-outcomes';
 import { runOutcomeAnalysis } from '@/lib/server/outcomes/run-outcome-analysis';
+import { formatOutcomeTableCsv } from '@/lib/server/outcomes/format-outcome-table-csv';
 import { buildDesignMatrix, coxph, cumulativeIncidence, fineGray, kaplanMeier, logRankTest, numberAtRisk } from '@/lib/core/survival';
 import { seedOutcomeCohort, type SeedPatient } from './seed-outcome-cohort';
 import { readFileSync } from 'node:fs';
@@ -164,6 +165,15 @@ describe('outcomes dataset, import and analysis (real Postgres)', () => {
       expect([c.coef, c.se, c.hr, c.lower95, c.upper95, c.p]).toEqual([r.coef, r.se, r.hr, r.lower95, r.upper95, r.p]);
     });
     expect(JSON.stringify(a)).not.toContain('NaN');
+
+    // the CSV download carries the same numbers at full precision, units included
+    const lines = formatOutcomeTableCsv(a, 'cox')!.trimEnd().split('\r\n');
+    expect(lines[0]).toBe('model,event,n,covariate,unit,coef,se,hazard_ratio,lower95,upper95,z,p');
+    expect(lines).toHaveLength(6);
+    expect(lines[2].split(',').slice(3, 8)).toEqual(['ITV false-positive fraction', 'per 10 percentage points', String(fit.coefficients[1].coef), String(fit.coefficients[1].se), String(fit.coefficients[1].hr)]);
+    const kmCsv = formatOutcomeTableCsv(a, 'km')!.trimEnd().split('\r\n');
+    expect(kmCsv).toHaveLength(1 + 2 * 3);
+    expect(formatOutcomeTableCsv({ ...a, cox: { status: 'not-run', reason: 'x' } }, 'cox')).toBeNull();
   });
 
   it('matches R (survival, cmprsk) on the seeded cohort, end to end from the database, to 1e-6', async () => {
