@@ -226,6 +226,18 @@ describe('outcomes dataset, import and analysis (real Postgres)', () => {
     expectRel(fg.coefficients.map((c) => c.se), R.fg_se);
   });
 
+  it('groups by tertiles and by a threshold as R does (cut at quantile type 7; < threshold vs ≥)', async () => {
+    const tert = await runOutcomeAnalysis(t.db, { caller: RESEARCHER, request: { grouping: { kind: 'tertiles', covariate: 'clinical:age' } } });
+    expect(tert.grouping!.groups.map((g) => g.n)).toEqual(R.tertile_n);
+    if (tert.km.status !== 'ok') throw new Error('no KM');
+    expectRel([tert.km.value.logRank!.chisq, tert.km.value.logRank!.p], R.tertile_logrank);
+    const thr = await runOutcomeAnalysis(t.db, { caller: RESEARCHER, request: { grouping: { kind: 'threshold', covariate: 'metric:falsePositiveVoxels', threshold: 100 } } });
+    expect(thr.grouping!.groups.map((g) => g.n)).toEqual(R.threshold_n);
+    expect(thr.grouping!.missing).toBe(6);
+    if (thr.km.status !== 'ok') throw new Error('no KM');
+    expectRel([thr.km.value.logRank!.chisq, thr.km.value.logRank!.p], R.threshold_logrank);
+  });
+
   it('returns model failures as coded sections, and refuses unknown or unavailable covariates', async () => {
     await expect(runOutcomeAnalysis(t.db, { caller: RESEARCHER, request: { covariates: ['metric:motionAmplitudeMm'] } })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     await expect(runOutcomeAnalysis(t.db, { caller: RESEARCHER, request: { covariates: ['nope'] } })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
