@@ -25,8 +25,8 @@ function distinctValues(data: ArrayLike<number>, limit: number): number[] {
  */
 export function volumeToMask(volume: NiftiVolume, source: string, options: ReadMaskOptions = {}): Mask {
   const { data } = volume;
-  const out = new Uint8Array(data.length);
   if (options.label !== undefined) {
+    const out = new Uint8Array(data.length);
     const label = options.label;
     if (!Number.isFinite(label)) {
       throw new NiftiError('INVALID_INPUT', `Label ${label} for ${source} is not a number.`);
@@ -46,7 +46,6 @@ export function volumeToMask(volume: NiftiVolume, source: string, options: ReadM
       binary = false;
       break;
     }
-    out[n] = 1;
   }
   if (!binary) {
     const values = distinctValues(data, 10);
@@ -56,6 +55,10 @@ export function volumeToMask(volume: NiftiVolume, source: string, options: ReadM
       `${source} is not a binary mask: it holds the values ${shown}. Pass a label to pick one structure from a label map.`,
     );
   }
+  // A 0/1 uint8 file is already our mask: no second 50 MB array to allocate and fault in.
+  if (data instanceof Uint8Array && inside <= 1) return { grid: volume.grid, data };
+  const out = new Uint8Array(data.length);
+  for (let n = 0; n < data.length; n++) if (data[n] !== 0) out[n] = 1;
   return { grid: volume.grid, data: out };
 }
 
