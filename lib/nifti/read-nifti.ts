@@ -122,7 +122,10 @@ export function parseNifti(input: Uint8Array, options: ParseNiftiOptions = {}): 
   let bytes = input;
   if (bytes.length >= 2 && bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1]) {
     try {
-      bytes = gunzipSync(bytes);
+      // The gzip trailer holds the inflated size (mod 2^32): one output chunk of that size
+      // saves zlib from gathering many small chunks and copying them together.
+      const isize = new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 4, 4).getUint32(0, true);
+      bytes = gunzipSync(bytes, isize > 1024 ? { chunkSize: Math.min(isize + 64, 0x7fffffff) } : {});
     } catch (err) {
       throw new NiftiError(
         'TRUNCATED',
