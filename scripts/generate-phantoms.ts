@@ -2,7 +2,7 @@
  * Generate a synthetic 4D CT lung cohort as real files.
  *
  *   npx tsx scripts/generate-phantoms.ts --out DIR --patients N --seed S
- *       [--dims 128,128,64] [--spacing 2.5,2.5,3] [--nifti-ct] [--json]
+ *       [--dims 128,128,64] [--spacing 2.5,2.5,3] [--nifti-ct] [--rtstruct] [--json]
  *
  * Per patient, DIR/<PatientID>/ holds
  *   dicom/phase_00 … dicom/phase_90   one DICOM CT series per respiratory phase (same study and
@@ -11,6 +11,7 @@
  *   nifti/physician_gtv_phase_XX.nii.gz, nifti/physician_itv.nii.gz     simulated physician
  *   nifti/truth_gtv_phase_XX.nii.gz, nifti/truth_itv.nii.gz             ground truth
  *   nifti/ct_phase_XX.nii.gz    the CT images as NIfTI (with --nifti-ct)
+ *   dicom/rtstruct/rs_phase_XX.dcm   the physician contours (with --rtstruct)
  * and DIR/cohort.json (every parameter, UID and summary) and DIR/outcomes.csv (simulated local
  * failure and death; see OUTCOME_MODEL).
  *
@@ -28,6 +29,7 @@ import {
   type GeneratePatientOptions, type PatientSpec, type PhantomPatient, type SimulatedOutcome,
 } from '@/lib/core/phantom';
 import { deterministicUid, writeCtSeries } from '@/lib/dicom/write-ct-series';
+import { readDicom, writeRtStruct } from '@/lib/dicom';
 import { writeNifti } from '@/lib/nifti';
 
 /**
@@ -145,9 +147,35 @@ export interface GenerateCohortOptions extends Pick<GeneratePatientOptions, 'dim
   patients: number;
   seed: string;
   niftiCt?: boolean;
+  /** Also write the physician contours as RTSTRUCTs (one per phase; see writePhysicianRtStructs). */
+  rtstruct?: boolean;
   /** Called after each patient is written (e.g. to add an RTSTRUCT). */
   onPatient?: (patient: PhantomPatient, written: WrittenPatient) => void | Promise<void>;
   log?: (line: string) => void;
+}
+
+/**
+ * The physician's contours as a planning system exports them: one RTSTRUCT per phase with the
+ * physician GTV of that phase ("GTV_20%"), the 0% one also with the physician ITV ("ITV"), each
+ * referencing its phase's CT series (lib/dicom's writeRtStruct; its UIDs are random, so files
+ * differ between runs while the contours do not). Returns the file per phase percent.
+ */
+export async function writePhysicianRtStructs(dicomDir: string, patient: PhantomPatient, written: WrittenPatient): Promise<Record<number, string>> {
+  const read = await readDicom(dicomDir);
+  const rtDir = join(dicomDir, 'rtstruct');
+  mkdirSync(rtDir, { recursive: true });
+  const files: Record<number, string> = {};
+  patient.phases.forEach((phase, n) => {
+    const series = read.series.find((s) => s.seriesInstanceUid === written.phases[n].seriesInstanceUid);
+    if (!series) throw new Error(`phantom phase ${phase.phasePercent}% series was not read back from ${dicomDir}`);
+    const structures = [{ name: `GTV_${phase.phasePercent}%`, mask: phase.physicianGtv }];
+    if (n === 0) structures.push({ name: 'ITV', mask: patient.physicianItv });
+    const { bytes } = writeRtStruct({ series, structures, label: `PHYS_${phase.phasePercent}`, now: new Date(Date.UTC(2026, 0, 1)) });
+    const file = join(rtDir, `rs_phase_${String(phase.phasePercent).padStart(2, '0')}.dcm`);
+    writeFileSync(file, bytes);
+    files[phase.phasePercent] = file;
+  });
+  return files;
 }
 
 /** Generate and write the whole cohort; returns the manifest written to cohort.json. */
@@ -162,6 +190,7 @@ export async function generatePhantomCohort(options: GenerateCohortOptions) {
     const t0 = Date.now();
     const patient = generatePatient(spec, { dims: options.dims, spacingMm: options.spacingMm });
     const written = writePhantomPatient(join(out, spec.patientId), cohort.seed, patient, { niftiCt: options.niftiCt });
+    if (options.rtstruct) await writePhysicianRtStructs(join(out, spec.patientId, 'dicom'), patient, written);
     await options.onPatient?.(patient, written);
     missed.push(patient.summary.missedTumourVoxels);
     followUp.push(Math.max(1, Math.min(OUTCOME_MODEL.maxFollowUpDays, daysBetween(spec.studyDate, OUTCOME_MODEL.dataCutoffDate))));
@@ -230,12 +259,13 @@ async function main(argv: string[]): Promise<number> {
       dims: { type: 'string' },
       spacing: { type: 'string' },
       'nifti-ct': { type: 'boolean', default: false },
+      rtstruct: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help || !values.out) {
-    process.stderr.write('Usage: tsx scripts/generate-phantoms.ts --out DIR [--patients 40] [--seed iseg-demo] [--dims 128,128,64] [--spacing 2.5,2.5,3] [--nifti-ct] [--json]\n');
+    process.stderr.write('Usage: tsx scripts/generate-phantoms.ts --out DIR [--patients 40] [--seed iseg-demo] [--dims 128,128,64] [--spacing 2.5,2.5,3] [--nifti-ct] [--rtstruct] [--json]\n');
     return values.help ? 0 : 2;
   }
   const patients = Number(values.patients);
@@ -247,6 +277,7 @@ async function main(argv: string[]): Promise<number> {
     dims: parseTriple('dims', values.dims),
     spacingMm: parseTriple('spacing', values.spacing),
     niftiCt: values['nifti-ct'],
+    rtstruct: values.rtstruct,
     log: values.json ? undefined : (line) => process.stderr.write(line + '\n'),
   });
   if (values.json) {

@@ -5,12 +5,10 @@
  * phase-0 one also with the physician ITV ("ITV"). The masks are the independent reference:
  * what the import stores must equal them voxel for voxel.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Vec3 } from '@/lib/core/volume';
 import { generatePatient, samplePatientSpec, type PhantomPatient } from '@/lib/core/phantom';
-import { readDicom, writeRtStruct } from '@/lib/dicom';
-import { writePhantomPatient, type WrittenPatient } from '@/scripts/generate-phantoms';
+import { writePhantomPatient, writePhysicianRtStructs, type WrittenPatient } from '@/scripts/generate-phantoms';
 
 export interface PhantomStudy {
   dir: string;
@@ -31,20 +29,7 @@ export async function writePhantomStudy(dir: string, options: { seed?: string; i
   });
   const written = writePhantomPatient(dir, seed, patient);
   const dicomDir = join(dir, 'dicom');
-  const read = await readDicom(dicomDir);
-  const rtDir = join(dicomDir, 'rtstruct');
-  mkdirSync(rtDir, { recursive: true });
-  const rtstructs: Record<number, string> = {};
-  patient.phases.forEach((phase, n) => {
-    const series = read.series.find((s) => s.seriesInstanceUid === written.phases[n].seriesInstanceUid);
-    if (!series) throw new Error(`phantom phase ${phase.phasePercent}% series not read back`);
-    const structures = [{ name: `GTV_${phase.phasePercent}%`, mask: phase.physicianGtv }];
-    if (n === 0) structures.push({ name: 'ITV', mask: patient.physicianItv });
-    const { bytes } = writeRtStruct({ series, structures, label: `PHYS_${phase.phasePercent}`, now: new Date(Date.UTC(2026, 0, 1)) });
-    const file = join(rtDir, `rs_phase_${String(phase.phasePercent).padStart(2, '0')}.dcm`);
-    writeFileSync(file, bytes);
-    rtstructs[phase.phasePercent] = file;
-  });
+  const rtstructs = await writePhysicianRtStructs(dicomDir, patient, written);
   return { dir, dicomDir, patient, written, rtstructs };
 }
 
