@@ -9,7 +9,7 @@ import { groupColor } from './palette';
 
 export interface KmPlotGroup {
   group: string;
-  points: { time: number; surv: number; lower: number | null; upper: number | null }[];
+  points: { time: number; surv: number; nCensor?: number; lower: number | null; upper: number | null }[];
   atRisk: { time: number; nRisk: number }[];
 }
 
@@ -37,7 +37,16 @@ function pad(s: string, n: number): string {
 export function KmPlot({ title, fileName, yLabel, groups, riskTimes }: { title: string; fileName: string; yLabel: string; groups: KmPlotGroup[]; riskTimes: number[] }) {
   const surv = mergeStepCurves(groups.map((g) => g.points), (p) => p.surv, (k) => `s${k}`);
   const band = mergeStepCurves(groups.map((g) => g.points), (p) => [p.lower ?? 0, p.upper ?? p.surv] as [number, number], (k) => `ci${k}`);
-  const data = surv.map((r, i) => ({ ...r, ...band[i] }));
+  // censoring ticks: a value only where someone in the group was censored
+  const censored = groups.map((g) => new Map(g.points.filter((p) => (p.nCensor ?? 0) > 0).map((p) => [p.time, p.surv])));
+  const data = surv.map((r, i) => {
+    const ticks: Row = {};
+    censored.forEach((m, k) => {
+      const v = m.get(r.time as number);
+      if (v !== undefined) ticks[`cens${k}`] = v;
+    });
+    return { ...r, ...band[i], ...ticks };
+  });
   const maxTime = Math.max(...groups.flatMap((g) => g.points.map((p) => p.time)), ...riskTimes);
   const legend = groups.map((g, k) => ({ label: g.group, color: groupColor(k) }));
   const nameWidth = Math.min(40, Math.max(16, ...groups.map((g) => g.group.length)));
@@ -65,9 +74,30 @@ export function KmPlot({ title, fileName, yLabel, groups, riskTimes }: { title: 
             {groups.map((g, k) => (
               <Line key={`s${k}`} dataKey={`s${k}`} name={g.group} type="stepAfter" stroke={groupColor(k)} strokeWidth={2.5} dot={false} isAnimationActive={false} connectNulls={false} />
             ))}
+            {groups.map((g, k) => (
+              <Line
+                key={`cens${k}`}
+                dataKey={`cens${k}`}
+                stroke="none"
+                legendType="none"
+                isAnimationActive={false}
+                connectNulls={false}
+                activeDot={false}
+                dot={(props: { cx?: number; cy?: number; index?: number; value?: unknown }) =>
+                  props.cx == null || props.cy == null || props.value == null ? (
+                    <g key={`c${k}-${props.index}`} />
+                  ) : (
+                    <path key={`c${k}-${props.index}`} className="km-censor" d={`M${props.cx},${props.cy - 5}V${props.cy + 5}`} stroke={groupColor(k)} strokeWidth={1.5} />
+                  )
+                }
+              />
+            ))}
           </ComposedChart>
         </ResponsiveContainer>
       </div>
+      <p className="muted" style={{ fontSize: '0.8rem', margin: '0.25rem 0 0' }}>
+        Shaded: 95% confidence band (log transform, as R&apos;s survfit). Vertical ticks: censored patients.
+      </p>
       <table data-testid="km-risk-table" style={{ marginTop: '0.5rem' }}>
         <caption style={{ textAlign: 'left', fontWeight: 600, padding: '0.25rem 0.5rem' }}>Number at risk</caption>
         <thead>

@@ -69,9 +69,10 @@ test('a researcher imports outcomes, runs a Cox model and sees the KM plot, with
 
   const km = page.getByTestId('km-plot');
   await expect(km.locator('svg.recharts-surface')).toBeVisible();
-  // two groups: two survival step lines and two CI bands
-  await expect(km.locator('.recharts-line-curve')).toHaveCount(2);
+  // two groups: two survival step lines, two CI bands, and censoring ticks
+  await expect(km.locator('.recharts-line-curve[stroke-width="2.5"]')).toHaveCount(2);
   await expect(km.locator('.recharts-area-area')).toHaveCount(2);
+  expect(await km.locator('path.km-censor').count()).toBeGreaterThan(5);
   await expect(page.getByTestId('logrank')).toContainText(/Log-rank p = (< 0\.001|0\.\d{3})/);
   await expect(page.getByTestId('km-risk-table')).toContainText('Number at risk');
   await expect(page.getByTestId('gray')).toContainText("Gray's test for local failure: p =");

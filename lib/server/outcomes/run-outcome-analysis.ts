@@ -76,6 +76,8 @@ export interface CoxSection {
 export interface KmPoint {
   time: number;
   surv: number;
+  /** Subjects censored at this time (drawn as tick marks). */
+  nCensor: number;
   lower: number | null;
   upper: number | null;
 }
@@ -364,8 +366,8 @@ export async function runOutcomeAnalysis(
         const t = ii.map((i) => time[i]);
         const e = ii.map((i) => event[i]);
         const c = kaplanMeier(t, e);
-        const points: KmPoint[] = [{ time: 0, surv: 1, lower: 1, upper: 1 }];
-        c.time.forEach((tt, k) => points.push({ time: tt, surv: c.surv[k], lower: c.lower95[k], upper: c.upper95[k] }));
+        const points: KmPoint[] = [{ time: 0, surv: 1, nCensor: 0, lower: 1, upper: 1 }];
+        c.time.forEach((tt, k) => points.push({ time: tt, surv: c.surv[k], nCensor: c.nCensor[k], lower: c.lower95[k], upper: c.upper95[k] }));
         return {
           group: label,
           n: c.n,
