@@ -29,6 +29,9 @@ function outcomesCsv(): string {
 test('a researcher imports outcomes, runs a Cox model and sees the KM plot, without identifiers', async ({ signedIn }) => {
   test.setTimeout(120_000);
   const page = await signedIn('RESEARCHER');
+  const consoleErrors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
   await page.getByRole('link', { name: 'Outcomes' }).click();
   await expect(page.getByRole('heading', { name: 'Outcomes', level: 1 })).toBeVisible();
 
@@ -100,6 +103,7 @@ test('a researcher imports outcomes, runs a Cox model and sees the KM plot, with
   expect(text).not.toMatch(/PHANTOM\^/);
   expect(await page.content()).not.toMatch(/DEMO1\d{5}/);
   await page.screenshot({ path: 'test-results/screens/outcomes-researcher.png', fullPage: true });
+  expect(consoleErrors).toEqual([]);
 });
 
 test('a reviewer is refused the outcomes page and its CSV', async ({ signedIn }) => {
