@@ -15,10 +15,14 @@ export const OutcomeAnalysisRequest = z.object({
     .object({
       kind: z.enum(['none', 'median', 'tertiles', 'threshold', 'categorical']),
       covariate: z.string().max(200).optional(),
-      threshold: z.number().finite().optional(),
+      threshold: z.number({ error: 'The threshold must be a number in the covariate’s unit.' }).finite().optional(),
     })
     .default({ kind: 'none' }),
-  riskTimesDays: z.array(z.number().finite().nonnegative()).min(1).max(12).default(DEFAULT_RISK_TIMES_DAYS),
+  riskTimesDays: z
+    .array(z.number({ error: 'Number-at-risk times must be days (numbers ≥ 0) separated by commas.' }).finite().nonnegative('Number-at-risk times must be ≥ 0 days.'))
+    .min(1, 'Give at least one number-at-risk time.')
+    .max(12, 'Give at most 12 number-at-risk times.')
+    .default(DEFAULT_RISK_TIMES_DAYS),
   ties: z.enum(['efron', 'breslow']).default('efron'),
 });
 export type OutcomeAnalysisRequest = z.output<typeof OutcomeAnalysisRequest>;
