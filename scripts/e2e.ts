@@ -62,7 +62,8 @@ async function main(): Promise<number> {
       const t = setTimeout(() => reject(new Error('the app did not start within 5 minutes')), 300_000);
       app.stdout!.on('data', () => {
         const m = /iSeg QA is running at (\S+)/.exec(out);
-        if (m) {
+        // The sign-in lines follow the URL line, possibly in a later chunk.
+        if (m && /one-time setup token: \S+\)|Sign in /.test(out)) {
           clearTimeout(t);
           resolve(m[1]);
         }

@@ -56,7 +56,7 @@ export default async function CohortPage() {
                 <tr>
                   <th>Structure</th>
                   <th>n</th>
-                  <th>Dice, median [IQR] (voxel convention)</th>
+                  <th>Dice, median [IQR] (voxel overlap, native grid)</th>
                 </tr>
               </thead>
               <tbody>

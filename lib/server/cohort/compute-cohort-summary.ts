@@ -38,11 +38,12 @@ export async function computeCohortSummary(db: Db): Promise<CohortSummaryValues>
     db.outcome.count(),
     db.outcome.count({ where: { localFailure: true } }),
     db.outcome.count({ where: { died: true } }),
+    // The latest result per study and machine structure (each phase GTV, and the ITV).
     db.$queryRaw<{ kind: string; dice: number }[]>`
-      SELECT DISTINCT ON (m."studyId", ms."kind") ms."kind"::text AS kind, (m."values"->>'dice')::float8 AS dice
+      SELECT DISTINCT ON (m."studyId", ms."label") ms."kind"::text AS kind, (m."values"->>'dice')::float8 AS dice
       FROM "MetricResult" m JOIN "MachineStructure" ms ON ms.id = m."testStructureId"
-      WHERE m."convention" = 'voxel' AND m."values"->>'dice' IS NOT NULL
-      ORDER BY m."studyId", ms."kind", m."createdAt" DESC`,
+      WHERE m."convention" = 'overlap' AND m."values"->>'dice' IS NOT NULL
+      ORDER BY m."studyId", ms."label", m."createdAt" DESC`,
   ]);
   const byStatus = Object.fromEntries(runGroups.map((g) => [g.status, g._count._all])) as Record<string, number>;
   return {

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
 import { startWorker, waitFor } from '../helpers/worker-process';
 import { writePhantomStudy } from '../import/phantom-fixture';
+import { refreshCohortSummary } from '../../../lib/server/cohort/compute-cohort-summary';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -53,6 +54,13 @@ describe('import → automatic segmentation run → metrics', () => {
       const refs = new Set(run.metricResults.map((m) => `${m.referenceStructure.kind}:${m.referenceStructure.phaseIndex ?? '-'}`));
       expect([...refs].sort()).toEqual(['GTV:0', 'GTV:1', 'ITV:-']);
       expect(run.metricResults.every((m) => m.codeVersion.startsWith('iseg-qa'))).toBe(true);
+
+      // The cohort summary reads the same rows: one Dice per phase GTV and one for the ITV.
+      const summary = await refreshCohortSummary(t.db);
+      const dice = (label: string) => (run.metricResults.find((m) => m.convention === 'overlap' && run.structures.find((s) => s.id === m.testStructureId)?.label === label)!.values as { dice: number }).dice;
+      expect(summary.itvDice).toMatchObject({ n: 1, median: dice('ITV') });
+      expect(summary.gtvDice.n).toBe(2);
+      expect(summary.gtvDice.median).toBeCloseTo((dice('GTV:phase:0') + dice('GTV:phase:1')) / 2, 12);
     } finally {
       await worker.stop();
     }
