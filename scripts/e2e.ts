@@ -39,6 +39,9 @@ async function main(): Promise<number> {
     PORT: String(port),
     ISEG_PG_PORT: String(pgPort),
     ISEG_SEED_DEMO: '1',
+    // The demo cohort as `npm start` seeds it (40 synthetic 4D CT patients), on small grids.
+    ISEG_DEMO_PATIENTS: '40',
+    ISEG_DEMO_DIMS: '32,32,16',
   };
   // The first admin is created in the browser through the one-time setup token, as a new
   // install does (tests/e2e/first-run.setup.ts).
@@ -77,11 +80,15 @@ async function main(): Promise<number> {
     for (const role of ['PHYSICIST', 'RESEARCHER', 'REVIEWER'] as const) {
       await createUser(db, { caller: 'bootstrap', input: { ...E2E_USERS[role], name: `E2E ${role.toLowerCase()}`, role } });
     }
+    // The seeded patients' pseudonyms and identifiers, for specs that must find the one and
+    // never the other.
+    const demo = await db.patient.findMany({ include: { identity: true }, orderBy: { pseudonym: 'asc' } });
+    const demoPatients = demo.map((p) => ({ pseudonym: p.pseudonym, mrn: p.identity?.mrn ?? null, name: p.identity?.name ?? null }));
     await db.$disconnect();
     const r = spawnSync(process.execPath, ['node_modules/@playwright/test/cli.js', 'test', ...process.argv.slice(2)], {
       cwd: root,
       stdio: 'inherit',
-      env: { ...process.env, E2E_BASE_URL: baseUrl, E2E_USERS: JSON.stringify(E2E_USERS), E2E_SETUP_TOKEN: token },
+      env: { ...process.env, E2E_BASE_URL: baseUrl, E2E_USERS: JSON.stringify(E2E_USERS), E2E_SETUP_TOKEN: token, E2E_DEMO_PATIENTS: JSON.stringify(demoPatients) },
     });
     code = r.status ?? 1;
   } catch (e) {

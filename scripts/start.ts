@@ -140,10 +140,24 @@ async function main(): Promise<void> {
       databaseUrl,
       adminEmail: env.ISEG_ADMIN_EMAIL,
       adminPassword: env.ISEG_ADMIN_PASSWORD,
-      seedDemo: env.ISEG_SEED_DEMO === '1',
+      seedDemo:
+        env.ISEG_SEED_DEMO === '1'
+          ? (() => {
+              const dims = env.ISEG_DEMO_DIMS.split(',').map(Number) as [number, number, number];
+              const fovMm = [320, 320, 192];
+              return {
+                dataDir: env.dataDir,
+                volumeDir: env.volumeDir,
+                patients: env.ISEG_DEMO_PATIENTS,
+                dims,
+                spacingMm: dims.map((n, a) => fovMm[a] / n) as [number, number, number],
+              };
+            })()
+          : null,
+      log: say,
     });
     if (prep.migrations.applied.length) say(`Applied migrations: ${prep.migrations.applied.join(', ')}`);
-    if (prep.demoSeeded) say('Seeded the demo cohort (placeholder patients and outcomes).');
+    if (prep.demoSeeded) say('Seeded the demo cohort: synthetic 4D CT patients with simulated outcomes (not real patients).');
 
     buildIfNeeded();
 

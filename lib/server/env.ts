@@ -29,6 +29,12 @@ const EnvSchema = z.object({
     z.string().min(10, 'must be at least 10 characters').optional(),
   ),
   ISEG_SEED_DEMO: z.enum(['0', '1']).default('1'),
+  ISEG_DEMO_PATIENTS: z.coerce.number().int().min(1).max(500).default(40),
+  /** Voxels of each demo CT ("nx,ny,nz"), over a fixed 320 × 320 × 192 mm field of view. */
+  ISEG_DEMO_DIMS: z
+    .string()
+    .regex(/^\d{2,3},\d{2,3},\d{1,3}$/, 'must be three voxel counts "nx,ny,nz", for example 96,96,48')
+    .default('96,96,48'),
   ISEG_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   /** Largest accepted upload (zip) in MiB; its uncompressed content may be at most 4× this. */
   ISEG_UPLOAD_MAX_MB: z.coerce.number().int().min(1).max(65536).default(2048),

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
-import { test, expect } from './fixtures';
+import { test, expect, DEMO_PATIENTS } from './fixtures';
 
 fs.mkdirSync('test-results/screens', { recursive: true });
 
 /**
- * Outcomes for the 40 demo patients (DEMO-001 … DEMO-040, seeded by `npm start`) with two
+ * Outcomes for the 40 demo patients (by pseudonym, as `npm start` seeded them) with two
  * clinical columns, so that a Cox model has covariates before any segmentation has run.
  */
 function outcomesCsv(): string {
@@ -21,7 +21,7 @@ function outcomesCsv(): string {
     const end = Math.min(lf, death, follow);
     const isLf = end === lf ? 1 : 0;
     const died = !isLf && end === death ? 1 : 0;
-    lines.push([`DEMO-${String(i + 1).padStart(3, '0')}`, isLf, isLf ? lf : '', died, died ? death : '', end, age, ['I', 'II', 'III'][(i * 7 + 3) % 3]].join(','));
+    lines.push([DEMO_PATIENTS[i].pseudonym, isLf, isLf ? lf : '', died, died ? death : '', end, age, ['I', 'II', 'III'][(i * 7 + 3) % 3]].join(','));
   }
   return lines.join('\n') + '\n';
 }
@@ -39,7 +39,7 @@ test('a researcher imports outcomes, runs a Cox model and sees the KM plot, with
   await page.getByLabel('Outcomes CSV').setInputFiles({
     name: 'bad.csv',
     mimeType: 'text/csv',
-    buffer: Buffer.from('pseudonym,local_failure,local_failure_days,died,death_days,last_follow_up_days\nDEMO-001,yes,,0,,100\n'),
+    buffer: Buffer.from(`pseudonym,local_failure,local_failure_days,died,death_days,last_follow_up_days\n${DEMO_PATIENTS[0].pseudonym},yes,,0,,100\n`),
   });
   const report = page.getByTestId('upload-report');
   await expect(report).toContainText('1 problem found');
@@ -97,11 +97,17 @@ test('a researcher imports outcomes, runs a Cox model and sees the KM plot, with
   expect(csv.split('\r\n')[0]).toBe('model,event,n,covariate,unit,coef,se,hazard_ratio,lower95,upper95,z,p');
   expect(csv).toContain('per unit of the CSV column');
 
-  // No MRN (the demo MRNs are DEMO100000 …) and no patient names anywhere on the page.
+  // No MRN and no patient name of any seeded patient anywhere on the page.
+  expect(DEMO_PATIENTS).toHaveLength(40);
   const text = await page.locator('body').innerText();
-  expect(text).not.toMatch(/DEMO1\d{5}/);
-  expect(text).not.toMatch(/PHANTOM\^/);
-  expect(await page.content()).not.toMatch(/DEMO1\d{5}/);
+  const html = await page.content();
+  for (const p of DEMO_PATIENTS) {
+    for (const id of [p.mrn, p.name]) {
+      if (!id) continue;
+      expect(text).not.toContain(id);
+      expect(html).not.toContain(id);
+    }
+  }
   await page.screenshot({ path: 'test-results/screens/outcomes-researcher.png', fullPage: true });
   expect(consoleErrors).toEqual([]);
 });

@@ -11,7 +11,6 @@ import { createBoss } from '../../lib/server/jobs/boss';
 import { QUEUES } from '../../lib/server/jobs/queues';
 import { sendJobInTransaction } from '../../lib/server/jobs/send-job';
 import { requestCohortSummary } from '../../lib/server/cohort/request-cohort-summary';
-import { seedDemoCohort } from '../../lib/server/seed/seed-demo-cohort';
 import type { Caller } from '../../lib/server/auth/roles';
 
 const physicist: Caller = { userId: 'u1', email: 'phys@example.org', name: 'Phys', role: 'PHYSICIST' };
@@ -37,7 +36,8 @@ describe('worker process', () => {
   });
 
   it('runs a job that the web side enqueued in a transaction', async () => {
-    await seedDemoCohort(t.db, { patients: 7 });
+    const inst = await t.db.institution.create({ data: { name: 'Worker test' } });
+    for (let i = 0; i < 7; i++) await t.db.patient.create({ data: { pseudonym: `W-${i}`, institutionId: inst.id } });
     const worker = await startWorker(t.url);
     try {
       const { jobId } = await requestCohortSummary(t.db, web, { caller: physicist });

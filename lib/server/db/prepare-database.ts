@@ -6,7 +6,7 @@ import { migrateDatabase, type MigrateResult } from './migrate';
 import { createDb } from './client';
 import { createBoss } from '../jobs/boss';
 import { ensureFirstAdmin, type FirstAdminStatus } from '../users/ensure-first-admin';
-import { seedDemoCohort } from '../seed/seed-demo-cohort';
+import { seedDemoCohort, type SeedDemoCohortOptions } from '../seed/seed-demo-cohort';
 
 export interface PrepareResult {
   migrations: MigrateResult;
@@ -19,21 +19,24 @@ export async function prepareDatabase({
   adminEmail,
   adminPassword,
   seedDemo,
+  log,
 }: {
   databaseUrl: string;
   adminEmail?: string;
   adminPassword?: string;
-  seedDemo: boolean;
+  /** The demo cohort to seed on first start, or null for none. */
+  seedDemo: Omit<SeedDemoCohortOptions, 'boss' | 'log'> | null;
+  log?: (line: string) => void;
 }): Promise<PrepareResult> {
   const migrations = await migrateDatabase({ databaseUrl });
   const boss = await createBoss({ databaseUrl, worker: false });
-  await boss.stop({ graceful: false });
   const db = createDb(databaseUrl);
   try {
     const admin = await ensureFirstAdmin(db, { email: adminEmail, password: adminPassword });
-    const demo = seedDemo ? await seedDemoCohort(db) : { seeded: false };
+    const demo = seedDemo ? await seedDemoCohort(db, { ...seedDemo, boss, log }) : { seeded: false };
     return { migrations, admin, demoSeeded: demo.seeded };
   } finally {
+    await boss.stop({ graceful: false });
     await db.$disconnect();
   }
 }

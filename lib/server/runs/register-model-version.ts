@@ -11,11 +11,12 @@ import { AppError } from '../errors';
 export async function registerModelVersion(db: Db, { modelDir }: { modelDir: string }): Promise<{ id: string; name: string; version: string; sha256: string }> {
   let manifest: { name?: string; version?: string; sha256?: string; file?: string };
   try {
-    manifest = JSON.parse(await fs.readFile(path.join(modelDir, 'manifest.json'), 'utf8'));
+    manifest = JSON.parse(await fs.readFile(path.join(/*turbopackIgnore: true*/ modelDir, 'manifest.json'), 'utf8'));
   } catch (e) {
     throw new AppError('UNAVAILABLE', `No usable model in ${modelDir}: ${(e as Error).message}. Check ISEG_MODEL and models/README.md.`);
   }
-  const file = path.join(modelDir, manifest.file ?? 'model.onnx');
+  // Model files are read at run time, not bundled: keep Next's output tracing out of models/.
+  const file = path.join(/*turbopackIgnore: true*/ modelDir, manifest.file ?? 'model.onnx');
   const sha256 = createHash('sha256').update(await fs.readFile(file)).digest('hex');
   if (!manifest.name || !manifest.version || manifest.sha256 !== sha256) {
     throw new AppError('UNAVAILABLE', `Model ${file} does not match its manifest (sha256 ${sha256}, manifest ${manifest.sha256 ?? 'none'}).`);

@@ -19,7 +19,7 @@ export async function requestDefaultSegmentation(
   boss: PgBoss,
   { studyId, modelsRoot = path.resolve(process.cwd(), 'models') }: { studyId: string; modelsRoot?: string },
 ): Promise<DefaultSegmentation> {
-  const modelDir = path.join(modelsRoot, env().ISEG_MODEL);
+  const modelDir = path.join(/*turbopackIgnore: true*/ modelsRoot, env().ISEG_MODEL);
   if (!fs.existsSync(path.join(modelDir, 'manifest.json'))) {
     return { queued: false, reason: `no model "${env().ISEG_MODEL}" under models/: segment later from the study page, or set ISEG_MODEL` };
   }

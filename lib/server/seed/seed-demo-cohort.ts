@@ -1,81 +1,69 @@
 /**
- * First-run demo cohort: synthetic patients, studies and outcomes so a new install has
- * something to show. Placeholder until the imaging work replaces it with synthetic 4D CT
- * phantoms written as real DICOM: these studies have no images, so no metrics.
- * Deterministic (seeded). Runs only when the database has no patients.
+ * First-run demo cohort: synthetic 4D CT lung patients (lib/core/phantom) written as real DICOM
+ * (one CT series per respiratory phase plus the physician's RTSTRUCTs) under
+ * `<data dir>/demo-cohort`, then imported through the same import service a department uses,
+ * with simulated local-failure outcomes (scripts/generate-phantoms.ts OUTCOME_MODEL: hazard
+ * ×1.01 per tumour voxel the physician ITV missed). Deterministic for a seed. Runs only when the
+ * database holds no patients. When a model is configured, each study gets a segmentation run.
  */
-import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/client';
+import type { Caller } from '../auth/roles';
+import type { Vec3 } from '../../core/volume';
+import type { SimulatedOutcome } from '../../core/phantom';
+import { generatePhantomCohort } from '../../../scripts/generate-phantoms';
+import { createVolumeStore } from '../storage/volume-store';
+import { importStudy } from '../studies/import-study';
+import { requestDefaultSegmentation } from '../runs/request-default-segmentation';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+const SEED_CALLER: Caller = { userId: 'system:demo-seed', email: 'system:demo-seed', name: 'demo seed', role: 'PHYSICIST', userAgent: 'npm start' };
+
+export interface SeedDemoCohortOptions {
+  dataDir: string;
+  volumeDir: string;
+  patients: number;
+  dims: Vec3;
+  spacingMm: Vec3;
+  seed?: string;
+  boss?: PgBoss;
+  log?: (line: string) => void;
 }
 
-const INSTITUTIONS = ['Demo University Hospital', 'Demo Regional Cancer Centre', 'Demo Community Clinic'];
-const PHYSICIANS = ['Dr Demo A', 'Dr Demo B', 'Dr Demo C', 'Dr Demo D'];
-const SCANNERS = ['Siemens SOMATOM Demo', 'GE Discovery Demo', 'Philips Brilliance Demo'];
-const GREEK = ['ALPHA', 'BETA', 'GAMMA', 'DELTA', 'EPSILON', 'ZETA', 'ETA', 'THETA', 'IOTA', 'KAPPA'];
-
-export async function seedDemoCohort(db: Db, { patients = 40, seed = 20261128 } = {}): Promise<{ seeded: boolean; patients: number }> {
-  if ((await db.patient.count()) > 0) return { seeded: false, patients: 0 };
-  const rand = mulberry32(seed);
-  const institutions = await Promise.all(
-    INSTITUTIONS.map((name) => db.institution.upsert({ where: { name }, create: { name }, update: {} })),
-  );
-  await db.$transaction(async (tx) => {
-    for (let i = 0; i < patients; i++) {
-      const inst = institutions[i % institutions.length];
-      const pseudonym = `DEMO-${String(i + 1).padStart(3, '0')}`;
-      const uid = `2.25.${BigInt('0x' + createHash('sha256').update(`demo-study-${seed}-${i}`).digest('hex').slice(0, 30)).toString()}`;
-      const studyDate = new Date(Date.UTC(2024, Math.floor(rand() * 12), 1 + Math.floor(rand() * 27)));
-      // Exponential local-failure and death times with administrative censoring at 3 years.
-      const lfDays = -Math.log(1 - rand()) / 0.0006;
-      const deathDays = -Math.log(1 - rand()) / 0.0004;
-      const followDays = 180 + rand() * 900;
-      const end = Math.min(lfDays, deathDays, followDays);
-      await tx.patient.create({
-        data: {
-          pseudonym,
-          institutionId: inst.id,
-          identity: {
-            create: {
-              name: `PHANTOM^${GREEK[i % GREEK.length]}${Math.floor(i / GREEK.length) || ''}`,
-              mrn: `DEMO${100000 + i}`,
-              birthDate: new Date(Date.UTC(1940 + Math.floor(rand() * 35), Math.floor(rand() * 12), 1 + Math.floor(rand() * 27))),
-              dateShiftDays: -Math.floor(rand() * 365) - 1,
-            },
-          },
-          studies: {
-            create: {
-              studyInstanceUid: uid,
-              studyDate,
-              description: 'Placeholder demo study (no images yet)',
-              physician: PHYSICIANS[Math.floor(rand() * PHYSICIANS.length)],
-              scanner: SCANNERS[i % SCANNERS.length],
-              contentHash: createHash('sha256').update(uid).digest('hex'),
-              findings: [{ code: 'DEMO_PLACEHOLDER', severity: 'info', message: 'Seeded placeholder without images.' }],
-            },
-          },
-          outcome: {
-            create: {
-              localFailure: end === lfDays,
-              localFailureDays: end === lfDays ? Math.round(lfDays) : null,
-              died: end === deathDays,
-              deathDays: end === deathDays ? Math.round(deathDays) : null,
-              lastFollowUpDays: Math.round(end),
-              source: 'demo-seed',
-            },
-          },
-        },
-      });
+export async function seedDemoCohort(db: Db, o: SeedDemoCohortOptions): Promise<{ seeded: boolean; patients: number; runsQueued: number }> {
+  if ((await db.patient.count()) > 0) return { seeded: false, patients: 0, runsQueued: 0 };
+  const log = o.log ?? (() => {});
+  const dir = path.join(o.dataDir, 'demo-cohort');
+  const manifestPath = path.join(dir, 'cohort.json');
+  type Row = { folder: string; patientId: string; outcome: SimulatedOutcome };
+  let manifest: { patients: number; cohort: Row[] } | null = fs.existsSync(manifestPath) ? JSON.parse(fs.readFileSync(manifestPath, 'utf8')) : null;
+  if (!manifest || manifest.patients !== o.patients) {
+    log(`Writing ${o.patients} synthetic 4D CT patients as DICOM to ${dir} (first start only)…`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    manifest = (await generatePhantomCohort({ out: dir, patients: o.patients, seed: o.seed ?? 'iseg-demo', dims: o.dims, spacingMm: o.spacingMm, rtstruct: true })) as unknown as { patients: number; cohort: Row[] };
+  }
+  const store = createVolumeStore({ dir: o.volumeDir });
+  let runsQueued = 0;
+  let n = 0;
+  for (const row of manifest.cohort) {
+    n++;
+    const r = await importStudy({ db, caller: SEED_CALLER, dir: path.join(dir, row.folder, 'dicom'), store, label: `demo patient ${row.patientId}` });
+    const oc = row.outcome;
+    const outcome = {
+      localFailure: oc.localFailure,
+      localFailureDays: oc.localFailureDays,
+      died: oc.died,
+      deathDays: oc.deathDays,
+      lastFollowUpDays: oc.lastFollowUpDays,
+      source: 'demo-seed (simulated)',
+    };
+    await db.outcome.upsert({ where: { patientId: r.patientId }, create: { patientId: r.patientId, ...outcome }, update: outcome });
+    if (o.boss && !r.alreadyImported) {
+      const seg = await requestDefaultSegmentation(db, o.boss, { studyId: r.studyId });
+      if (seg.queued) runsQueued++;
     }
-  });
-  return { seeded: true, patients };
+    if (n % 10 === 0 || n === manifest.cohort.length) log(`Imported ${n}/${manifest.cohort.length} demo patients.`);
+  }
+  return { seeded: true, patients: manifest.cohort.length, runsQueued };
 }
