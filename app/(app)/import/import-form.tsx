@@ -12,6 +12,8 @@ interface Finding {
   file?: string;
 }
 interface ImportResult {
+  /** Present for a new import: whether a segmentation run was queued, or why not. */
+  segmentation?: { queued: true; runId: string } | { queued: false; reason: string } | null;
   studyId: string;
   pseudonym: string;
   alreadyImported: boolean;
@@ -108,6 +110,11 @@ function Report({ result: r }: { result: ImportResult }) {
       <p>
         Study <code>{r.studyId}</code>, patient <strong>{r.pseudonym}</strong> ({r.source}): {r.seriesCount} series, {r.structureCount} structures.
       </p>
+      {r.segmentation && (
+        <p data-testid="import-segmentation">
+          {r.segmentation.queued ? `Segmentation run queued (${r.segmentation.runId}).` : `Not segmented: ${r.segmentation.reason}.`}
+        </p>
+      )}
       <h3>Series</h3>
       <table>
         <thead>

@@ -21,7 +21,7 @@ export async function requestDefaultSegmentation(
 ): Promise<DefaultSegmentation> {
   const modelDir = path.join(/*turbopackIgnore: true*/ modelsRoot, env().ISEG_MODEL);
   if (!fs.existsSync(path.join(modelDir, 'manifest.json'))) {
-    return { queued: false, reason: `no model "${env().ISEG_MODEL}" under models/: segment later from the study page, or set ISEG_MODEL` };
+    return { queued: false, reason: `no model "${env().ISEG_MODEL}" under models/ (install one, see models/README.md, or set ISEG_MODEL)` };
   }
   const { runId, jobId } = await createSegmentationRun(db, boss, { caller: 'system', studyId, modelDir });
   return { queued: true, runId, jobId };
