@@ -27,8 +27,8 @@ import { modelSegmenter } from '../../../workers/tasks/segmentation-run';
 const MODEL_DIR = path.resolve(import.meta.dirname, '..', '..', '..', 'models', 'tiny-test');
 const physicist = { userId: 'u', email: 'p@example.org', name: 'P', role: 'PHYSICIST' as const };
 
-async function seedStudy(t: TestDatabase, store: VolumeStore, label: string) {
-  const patient = generatePatient(samplePatientSpec('run-test', 3), { dims: [40, 40, 20], spacingMm: [4, 4, 5], phasePercents: [0, 50] });
+async function seedStudy(t: TestDatabase, store: VolumeStore, label: string, size: { dims: [number, number, number]; spacingMm: [number, number, number]; phasePercents: number[] } = { dims: [40, 40, 20], spacingMm: [4, 4, 5], phasePercents: [0, 50] }) {
+  const patient = generatePatient(samplePatientSpec('run-test', 3), size);
   const inst = await t.db.institution.upsert({ where: { name: 'Test' }, create: { name: 'Test' }, update: {} });
   const p = await t.db.patient.create({ data: { pseudonym: `P-${label}`, institutionId: inst.id } });
   const study = await t.db.study.create({ data: { patientId: p.id, studyInstanceUid: `2.25.${Date.now()}${label.length}`, contentHash: `hash-${label}-${Math.random()}` } });
@@ -140,6 +140,34 @@ describe('segmentation runs', () => {
     expect(done.error).toBeNull();
     expect(done.structures).toHaveLength(3);
   }, 120_000);
+
+  it('kill -9 of the worker mid-run: another worker resumes it and it completes once, without duplicate rows', async () => {
+    const { study } = await seedStudy(t, store, 'kill', { dims: [96, 96, 48], spacingMm: [3.3, 3.3, 4], phasePercents: [0, 20, 40, 60, 80] });
+    const env = { ISEG_MODEL: 'tiny-test', ISEG_VOLUME_DIR: volumeDir };
+    const first = await startWorker(t.url, env);
+    const { runId } = await createSegmentationRun(t.db, boss, { caller: physicist, studyId: study.id, modelDir: MODEL_DIR });
+    await waitFor('the run to be part-way', async () => {
+      const r = await t.db.segmentationRun.findUnique({ where: { id: runId }, include: { structures: true } });
+      return r?.status === 'RUNNING' && r.structures.length >= 1 && r.structures.length < 5;
+    }, 120_000);
+    await first.kill();
+    const stored = await t.db.machineStructure.count({ where: { runId } });
+    const second = await startWorker(t.url, env);
+    try {
+      // The job's heartbeat (30 s for this queue) lapses, and the live worker's supervisor retries it.
+      const run = await waitFor('the run to succeed after the retry', async () => {
+        const r = await t.db.segmentationRun.findUnique({ where: { id: runId }, include: { structures: true } });
+        if (r?.status === 'FAILED') throw new Error(`run failed: ${r.error}`);
+        return r?.status === 'SUCCEEDED' ? r : null;
+      }, 150_000);
+      expect(run.attempts).toBeGreaterThanOrEqual(2);
+      expect(run.structures.map((s) => s.label).sort()).toEqual(['GTV:phase:0', 'GTV:phase:1', 'GTV:phase:2', 'GTV:phase:3', 'GTV:phase:4', 'ITV']);
+      expect(await t.db.metricResult.count({ where: { runId } })).toBe(6 * 4);
+      expect(stored).toBeGreaterThanOrEqual(1);
+    } finally {
+      await second.stop();
+    }
+  }, 300_000);
 
   it('the last failed attempt marks the run FAILED with the reason', async () => {
     const { study } = await seedStudy(t, store, 'fail');
