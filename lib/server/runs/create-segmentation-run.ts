@@ -25,6 +25,9 @@ export async function createSegmentationRun(
   if (!study) throw new AppError('NOT_FOUND', `Study ${studyId} does not exist.`);
   const model = await registerModelVersion(db, { modelDir });
   return db.$transaction(async (tx) => {
+    // Serialise concurrent requests for one study + model (two clicks, two importers): the
+    // second waits here, then finds the first one's run.
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`segmentation:${studyId}:${model.id}`}, 0))`;
     const active = await tx.segmentationRun.findFirst({
       where: { studyId, modelVersionId: model.id, status: { in: ['QUEUED', 'RUNNING'] } },
     });

@@ -169,6 +169,25 @@ describe('segmentation runs', () => {
     }
   }, 300_000);
 
+  it('two workers and concurrent requests: one run per study, processed once', async () => {
+    const { study } = await seedStudy(t, store, 'two-workers');
+    const env = { ISEG_MODEL: 'tiny-test', ISEG_VOLUME_DIR: volumeDir };
+    const [w1, w2] = await Promise.all([startWorker(t.url, env), startWorker(t.url, env)]);
+    try {
+      const requests = await Promise.all([1, 2, 3].map(() => createSegmentationRun(t.db, boss, { caller: physicist, studyId: study.id, modelDir: MODEL_DIR })));
+      expect(new Set(requests.map((r) => r.runId)).size).toBe(1);
+      const runId = requests[0].runId;
+      await waitFor('the run to succeed', async () => (await t.db.segmentationRun.findUnique({ where: { id: runId } }))?.status === 'SUCCEEDED', 120_000);
+      expect(await t.db.segmentationRun.count({ where: { studyId: study.id } })).toBe(1);
+      const run = await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runId } });
+      expect(run.attempts).toBe(1);
+      expect(await t.db.machineStructure.count({ where: { runId } })).toBe(3);
+      expect(await t.db.metricResult.count({ where: { runId } })).toBe(12);
+    } finally {
+      await Promise.all([w1.stop(), w2.stop()]);
+    }
+  }, 180_000);
+
   it('the last failed attempt marks the run FAILED with the reason', async () => {
     const { study } = await seedStudy(t, store, 'fail');
     const { runId } = await createSegmentationRun(t.db, { send: async () => 'job-y' } as unknown as PgBoss, { caller: physicist, studyId: study.id, modelDir: MODEL_DIR });
