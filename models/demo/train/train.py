@@ -97,7 +97,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
     ap.add_argument("--out", default="models/demo")
-    ap.add_argument("--steps", type=int, default=400)
+    ap.add_argument("--steps", type=int, default=1200)
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--threads", type=int, default=2)
@@ -115,10 +115,12 @@ def main():
     print("data", cts.shape, "loaded in %.1fs" % (time.time() - t0), flush=True)
 
     model = UNet3D(BASE)
+    with torch.no_grad():  # start from the foreground prior (~2 %), not p = 0.5 everywhere
+        model.head.bias.fill_(-4.0)
     n_params = param_count(model)
     print("params", n_params, flush=True)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.steps, pct_start=0.1)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.steps, pct_start=0.05)
     log = []
     t_train = time.time()
     model.train()
