@@ -4,13 +4,16 @@
  * post-process) → computeMetrics against the phantom's truth GTV and the simulated physician GTV.
  *
  *   npx tsx models/demo/train/evaluate.ts [--seed demo-heldout] [--patients 12] [--phases 0,50]
- *       [--dims 96,96,48] [--threads 2] [--model-dir models/demo] [--json FILE]
+ *       [--dims 96,96,48] [--threads 2] [--model-dir models/demo] [--json FILE] [--record]
  *
  * Patients come from lib/core/phantom with a cohort seed the model never saw (training used
  * "demo-train"); the grid is the demo cohort's (320 × 320 × 192 mm field of view / dims).
- * Prints one line per case and median [IQR] (quartiles by linear interpolation).
+ * Prints one line per case and median [IQR] (quartiles by linear interpolation). With --record,
+ * the summary is written into the model's manifest.json under training.heldOut and appended to
+ * training.notes (the ONNX file and its sha256 are not touched).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { computeMetrics } from '@/lib/core/metrics';
 import { generatePatient, sampleCohort } from '@/lib/core/phantom';
@@ -37,6 +40,7 @@ async function main(): Promise<void> {
       threads: { type: 'string', default: '2' },
       'model-dir': { type: 'string', default: 'models/demo' },
       json: { type: 'string' },
+      record: { type: 'boolean', default: false },
     },
   });
   const dims = values.dims!.split(',').map(Number) as Vec3;
@@ -78,6 +82,15 @@ async function main(): Promise<void> {
   console.log(`\n${rows.length} cases. Dice vs truth: median [IQR] ${fmt(vsTruth)} (min ${summary.diceVsTruth.min.toFixed(3)})`);
   console.log(`Dice vs physician: ${fmt(vsPhysician)}; physician vs truth (reference): ${fmt(physicianVsTruth)}`);
   console.log(`mean ${summary.meanMsPerPhase.toFixed(0)} ms per phase through segmentVolume`);
+  if (values.record) {
+    const manifestPath = join(values['model-dir']!, 'manifest.json');
+    const raw = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    const line = `Held-out (seed "${values.seed}", ${values.patients} patients x phases ${phasePercents.join(',')} = ${rows.length} CTs, through loadModel + segmentVolume): Dice vs truth GTV median [IQR] ${fmt(vsTruth)}, vs simulated physician ${fmt(vsPhysician)}.`;
+    raw.training.notes = String(raw.training.notes).replace(/ ?Held-out.*$/, '') + ' ' + line;
+    raw.training.heldOut = { seed: values.seed, patients: Number(values.patients), phasePercents, dims, cases: rows.length, diceVsTruth: summary.diceVsTruth, diceVsPhysician: summary.diceVsPhysician };
+    writeFileSync(manifestPath, JSON.stringify(raw, null, 2) + '\n');
+    console.log(`recorded in ${manifestPath}`);
+  }
   if (values.json) writeFileSync(values.json, JSON.stringify({ model: { name: model.name, version: model.version, sha256: model.sha256 }, seed: values.seed, dims, spacingMm, phasePercents, summary, rows }, null, 2) + '\n');
 }
 
