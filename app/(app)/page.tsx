@@ -61,7 +61,7 @@ export default async function CohortPage() {
               </thead>
               <tbody>
                 <tr>
-                  <td>GTV</td>
+                  <td>GTV (each 4D CT phase)</td>
                   <td>{v.gtvDice.n}</td>
                   <td>{fmt(v.gtvDice)}</td>
                 </tr>
