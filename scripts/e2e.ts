@@ -42,8 +42,9 @@ async function main(): Promise<number> {
     // The demo cohort as `npm start` seeds it (40 synthetic 4D CT patients), on small grids.
     ISEG_DEMO_PATIENTS: '40',
     ISEG_DEMO_DIMS: '32,32,16',
-    // No model: the 40 seeded studies are not segmented in the background while the specs run.
-    ISEG_MODEL: 'e2e-without-model',
+    // The bundled demo model segments the seeded studies in the background (a few seconds each
+    // on these small grids), so the viewer, review and jobs specs see finished runs.
+    ISEG_MODEL: 'demo',
   };
   // The first admin is created in the browser through the one-time setup token, as a new
   // install does (tests/e2e/first-run.setup.ts).
