@@ -4,7 +4,7 @@
  * of it, the embedded Postgres last. A second start reuses .data/.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { parseEnv, ConfigError, type Env } from '../lib/server/env';
 import { startEmbeddedPostgres, EmbeddedPostgresError, type EmbeddedPostgres } from '../lib/server/db/embedded-postgres';
 import { prepareDatabase } from '../lib/server/db/prepare-database';
 import { MigrationError } from '../lib/server/db/migrate';
+import { ensureAuthSecret, AuthSecretError } from '../lib/server/auth/auth-secret';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 process.chdir(root);
@@ -32,14 +33,14 @@ function portFree(port: number, host: string): Promise<boolean> {
 }
 
 function authSecret(env: Env): string {
-  if (env.NEXTAUTH_SECRET) return env.NEXTAUTH_SECRET;
-  const file = path.join(env.dataDir, 'auth-secret');
-  if (!fs.existsSync(file)) {
-    fs.mkdirSync(env.dataDir, { recursive: true });
-    fs.writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
-    say(`Generated a session secret in ${path.relative(root, file)} (mode 600).`);
+  try {
+    const r = ensureAuthSecret({ dataDir: env.dataDir, provided: env.NEXTAUTH_SECRET });
+    if (r.source === 'generated') say(`Generated a session secret in ${path.relative(root, r.file!)} (mode 600).`);
+    return r.secret;
+  } catch (e) {
+    if (e instanceof AuthSecretError) fatal(e.message, 2);
+    throw e;
   }
-  return fs.readFileSync(file, 'utf8').trim();
 }
 
 /** A fingerprint of everything `next build` reads, so we rebuild only after a change. */
@@ -92,6 +93,8 @@ async function main(): Promise<void> {
     if (e instanceof ConfigError) fatal(e.message, 2);
     throw e;
   }
+  // Before anything starts, so that a refused secret file stops nothing half-way.
+  const sessionSecret = authSecret(env);
   if (!(await portFree(env.PORT, env.HOSTNAME))) {
     fatal(`Port ${env.PORT} on ${env.HOSTNAME} is already in use. Stop whatever is using it, or start with PORT=<another port> npm start.`, 2);
   }
@@ -165,7 +168,7 @@ async function main(): Promise<void> {
     const childEnv = {
       ...process.env,
       DATABASE_URL: databaseUrl,
-      NEXTAUTH_SECRET: authSecret(env),
+      NEXTAUTH_SECRET: sessionSecret,
       NEXTAUTH_URL: url,
       NEXT_TELEMETRY_DISABLED: '1',
     };

@@ -17,6 +17,10 @@ function header(req: { headers?: Record<string, unknown> } | undefined, name: st
 
 export const authOptions: NextAuthOptions = {
   session: { strategy: 'jwt', maxAge: SESSION_MAX_AGE_S },
+  jwt: { maxAge: SESSION_MAX_AGE_S },
+  // next-auth's session cookie is httpOnly and sameSite=lax; `Secure` (and the __Secure- prefix)
+  // whenever the app is served over https, so the cookie never travels in clear text.
+  useSecureCookies: (process.env.NEXTAUTH_URL ?? '').startsWith('https://'),
   pages: { signIn: '/login' },
   providers: [
     CredentialsProvider({
