@@ -1,19 +1,40 @@
 /**
- * First line of defence: no session, no page, except the routes marked public in
- * lib/server/auth/route-access.ts (login, setup, health, next-auth's own). Authorisation
- * proper happens in lib/server, per operation.
+ * First line of defence, before any page or route code runs:
+ * - no session: only the routes marked public in lib/server/auth/route-access.ts (login, setup,
+ *   health, next-auth's own); pages redirect to /login, APIs answer 401;
+ * - a session whose role lacks the route's permission (ROUTES): 403, for pages, APIs and the
+ *   server actions posted to a page alike.
+ * Authorisation proper happens in lib/server, per operation, with the role re-read from the
+ * database; this gate reads the role in the signed session token, so a role taken away is enforced
+ * at once by the data layer and a role granted opens its pages at the next sign-in.
  */
 import { NextResponse, type NextRequest } from 'next/server';
 import { getToken } from 'next-auth/jwt';
-import { publicRoutePatterns } from '@/lib/server/auth/route-access';
+import { matchRoute, publicRoutePatterns } from '@/lib/server/auth/route-access';
+import { can, isRole } from '@/lib/server/auth/roles';
 
 const PUBLIC = publicRoutePatterns();
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
 
 export async function proxy(req: NextRequest) {
   const { pathname } = req.nextUrl;
   if (PUBLIC.some((re) => re.test(pathname))) return NextResponse.next();
   const token = await getToken({ req, secret: process.env.NEXTAUTH_SECRET });
-  if (token) return NextResponse.next();
+  if (token) {
+    const entry = matchRoute(pathname);
+    const access = entry?.access;
+    if (!access || access === 'public' || access === 'signed-in') return NextResponse.next();
+    if (isRole(token.role) && can(token.role, access)) return NextResponse.next();
+    const message = `The ${isRole(token.role) ? token.role.toLowerCase() : 'unknown'} role may not ${access.replace(':', ' ')}.`;
+    if (pathname.startsWith('/api/') || req.headers.has('next-action')) {
+      return NextResponse.json({ error: { code: 'FORBIDDEN', message } }, { status: 403 });
+    }
+    const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not allowed · iSeg QA</title><style>body{font-family:system-ui,sans-serif;margin:3rem auto;max-width:40rem;padding:0 1rem;color:#1b1f24}</style></head><body><main><h1>Not allowed</h1><p role="alert">${escapeHtml(message)}</p><p>Ask an administrator if you need this page for your work.</p><p><a href="/">Back to the cohort</a></p></main></body></html>`;
+    return new NextResponse(html, { status: 403, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' } });
+  }
   if (pathname.startsWith('/api/')) {
     return NextResponse.json({ error: { code: 'UNAUTHORIZED', message: 'Sign in first.' } }, { status: 401 });
   }

@@ -37,3 +37,27 @@ export function publicRoutePatterns(): RegExp[] {
     return new RegExp(`^${body}$`);
   });
 }
+
+/**
+ * The ROUTES entry that serves `pathname`, or undefined (Next.js answers 404). Static segments
+ * win over dynamic ones, as in Next's router ("/studies/new" before "/studies/[id]").
+ */
+export function matchRoute(pathname: string): RouteEntry | undefined {
+  const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
+  let best: { entry: RouteEntry; score: number } | undefined;
+  for (const entry of ROUTES) {
+    const body = entry.route
+      .replace(/\[\[\.\.\.[^\]]+\]\]/g, '\u0001')
+      .replace(/\[\.\.\.[^\]]+\]/g, '\u0002')
+      .replace(/\[[^\]]+\]/g, '\u0003')
+      .replace(/[.*+?^${}()|\\]/g, '\\$&')
+      .replace(/\/\u0001/g, '(?:/.*)?')
+      .replace(/\u0002/g, '.+')
+      .replace(/\u0003/g, '[^/]+');
+    if (!new RegExp(`^${body}$`).test(path)) continue;
+    // fewer dynamic segments = more specific
+    const score = (entry.route.match(/\[/g) ?? []).length * 10 + (entry.route.includes('...') ? 100 : 0);
+    if (!best || score < best.score) best = { entry, score };
+  }
+  return best?.entry;
+}
