@@ -79,7 +79,8 @@ async function main(): Promise<number> {
     const token = /one-time setup token: (\S+)\)/.exec(out)?.[1];
     if (!token) throw new Error('npm start did not print a setup token on first start');
     const pw = fs.readFileSync(path.join(dataDir, 'pg-password'), 'utf8').trim();
-    const db = createDb(`postgresql://iseg:${encodeURIComponent(pw)}@127.0.0.1:${pgPort}/iseg`);
+    const databaseUrl = `postgresql://iseg:${encodeURIComponent(pw)}@127.0.0.1:${pgPort}/iseg`;
+    const db = createDb(databaseUrl);
     for (const role of ['PHYSICIST', 'RESEARCHER', 'REVIEWER'] as const) {
       await createUser(db, { caller: 'bootstrap', input: { ...E2E_USERS[role], name: `E2E ${role.toLowerCase()}`, role } });
     }
@@ -91,7 +92,9 @@ async function main(): Promise<number> {
     const r = spawnSync(process.execPath, ['node_modules/@playwright/test/cli.js', 'test', ...process.argv.slice(2)], {
       cwd: root,
       stdio: 'inherit',
-      env: { ...process.env, E2E_BASE_URL: baseUrl, E2E_USERS: JSON.stringify(E2E_USERS), E2E_SETUP_TOKEN: token, E2E_DEMO_PATIENTS: JSON.stringify(demoPatients) },
+      env: { ...process.env, E2E_BASE_URL: baseUrl, E2E_USERS: JSON.stringify(E2E_USERS), E2E_SETUP_TOKEN: token, E2E_DEMO_PATIENTS: JSON.stringify(demoPatients),
+        // For specs that look up seeded ids (the role matrix fills /studies/[id] with a real one).
+        E2E_DATABASE_URL: databaseUrl },
     });
     code = r.status ?? 1;
   } catch (e) {
