@@ -24,8 +24,6 @@ export const PERMISSIONS = {
   'identifiers:view': ['PHYSICIST'],
   'studies:view': ['ADMIN', 'PHYSICIST', 'RESEARCHER', 'REVIEWER'],
   'studies:import': ['ADMIN', 'PHYSICIST'],
-  /** Exports that carry real DICOM UIDs and identifiers (machine contours as RTSTRUCT); audited. */
-  'studies:export-identified': ['ADMIN', 'PHYSICIST'],
   'jobs:view': ['ADMIN', 'PHYSICIST'],
   'jobs:enqueue': ['ADMIN', 'PHYSICIST'],
   'outcomes:view': ['ADMIN', 'PHYSICIST', 'RESEARCHER'],
