@@ -16,6 +16,7 @@ import { parseNifti } from '../../nifti';
 import type { Grid, Mask, Volume, VoxelArray } from '../../core/volume';
 import { sameGrid, voxelVolumeCc } from '../../core/volume';
 import { computeItv, computeMetrics, findDiscordanceRegions, toMetricRows } from '../../core/metrics';
+import { summarizeRun } from './summarize-run';
 
 export type SegmentFn = (
   ct: Volume<VoxelArray>,
@@ -193,9 +194,12 @@ export async function executeSegmentationRun(o: ExecuteSegmentationRunOptions): 
       }
     }
 
+    // The QA summary the cohort page and review queue read; stored in the same update that
+    // marks the run SUCCEEDED, so a succeeded run always has one.
+    const summary = await time('summary', () => summarizeRun(db, { store, runId }));
     const done = await db.segmentationRun.updateMany({
       where: { id: runId, status: 'RUNNING' },
-      data: { status: 'SUCCEEDED', progress: 100, stage: 'done', finishedAt: new Date(), timings, error: null, errorCode: null },
+      data: { status: 'SUCCEEDED', progress: 100, stage: 'done', finishedAt: new Date(), timings, summary, error: null, errorCode: null },
     });
     return done.count === 1 ? 'succeeded' : 'cancelled';
   } catch (e) {

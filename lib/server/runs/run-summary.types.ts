@@ -9,6 +9,7 @@
  * empty) or when the physician structure it needs is missing.
  */
 import { z } from 'zod';
+import type { RunSummaryValues } from '../../core/stats/run-summary';
 
 const num = z.number().nullable();
 const vec3 = z.tuple([z.number(), z.number(), z.number()]).nullable();
@@ -23,6 +24,8 @@ export const PhaseSummary = z.object({
   physicianCentroidMm: vec3,
   dice: num,
   hd95Mm: num,
+  /** False-positive volume of this phase's machine GTV (cc). */
+  fpCc: num,
   /** Flagged by lib/core/metrics/motion.ts (volume or position departs from its neighbours). */
   outlier: z.boolean(),
 });
@@ -39,6 +42,8 @@ export const StructureSummary = z.object({
   physicianCc: num,
   /** Largest distance (mm) of any FP voxel from the physician contour. */
   maxFpDistanceMm: num,
+  /** Volume (cc) of the largest connected false-positive region (0 when there is none). */
+  largestFpRegionCc: num,
 });
 export type StructureSummary = z.infer<typeof StructureSummary>;
 
@@ -49,7 +54,7 @@ export const RunSummary = z.object({
   schemaVersion: z.literal(1),
   /** Per-phase GTV (machine vs physician of the same phase). */
   phases: z.array(PhaseSummary),
-  /** GTV over phases: median Dice, median HD95, summed FP over phases is NOT used; see itv. */
+  /** GTV over phases: median and minimum Dice, median HD95 and median FP cc over the phases. */
   gtv: z.object({ medianDice: num, minDice: num, medianHd95Mm: num, medianFpCc: num }),
   /** Machine ITV (union of phase GTVs) against the physician ITV. */
   itv: StructureSummary,
@@ -59,7 +64,13 @@ export const RunSummary = z.object({
     physician: z.object({ LR: z.number(), AP: z.number(), SI: z.number(), maxMm: z.number() }).nullable(),
   }),
   flags: z.array(RunFlag),
-  /** The thresholds the flags used, so a reader can see why a case is flagged. */
+  /** The thresholds the flags used, so a reader can see why a case is flagged (defaults and
+   *  their reasons: lib/core/stats/run-summary.ts). */
   thresholds: z.object({ lowDice: z.number(), largeFpCc: z.number(), distantFpMm: z.number() }),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
+
+// The pure builder (lib/core/stats/run-summary.ts) returns this shape; keep the two in step.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _sameShape: Same<RunSummaryValues, RunSummary> = true;
+void _sameShape;
