@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseEnv, ConfigError } from '../lib/server/env';
-import { createDb } from '../lib/server/db/client';
+import { createDb, type Db } from '../lib/server/db/client';
 import { resolveDatabaseUrl } from '../lib/server/db/resolve-database-url';
 import { createBoss } from '../lib/server/jobs/boss';
 import { QUEUES } from '../lib/server/jobs/queues';
@@ -21,7 +21,8 @@ import { runWorkerSelfTest, type WorkerSelfTestData } from './tasks/worker-self-
 import { runSegmentationJobs } from './tasks/segmentation-run';
 import type { SegmentationJobData } from '../lib/server/runs/create-segmentation-run';
 import { createVolumeStore } from '../lib/server/storage/volume-store';
-import { loadModel, type LoadedModel } from '../lib/inference';
+import { loadModel, readModelManifest, type LoadedModel } from '../lib/inference';
+import { failRunsOfInvalidModel, MODEL_PROBLEM_CODES } from '../lib/server/runs/fail-runs-of-invalid-model';
 import { codeVersion } from '../lib/server/code-version';
 
 /** Exit code when the configured model or execution provider cannot start (not retried). */
@@ -55,23 +56,36 @@ async function main(): Promise<void> {
   const abort = new AbortController();
 
   // The model is loaded (hash, tensor names, provider) before any job is taken: a worker that
-  // cannot run its model stops with a clear error instead of failing every run.
-  const modelDir = path.resolve('models', env.ISEG_MODEL);
+  // cannot run its model stops with a clear error instead of failing every run. If the model
+  // itself is bad (not the provider), the runs queued for it are marked FAILED with the reason
+  // first, so they do not wait forever with none (fail-runs-of-invalid-model.ts).
+  const modelDir = path.join(env.modelsDir, env.ISEG_MODEL);
   let model: LoadedModel | null = null;
   if (fs.existsSync(path.join(modelDir, 'manifest.json'))) {
     try {
       model = await loadModel({ modelDir, provider: env.ISEG_EXECUTION_PROVIDER });
     } catch (e) {
+      const code = (e as { code?: string }).code ?? 'MODEL_NOT_FOUND';
       console.error(`[worker] cannot start model "${env.ISEG_MODEL}" on ${env.ISEG_EXECUTION_PROVIDER}: ${(e as Error).message}`);
+      if ((MODEL_PROBLEM_CODES as readonly string[]).includes(code)) await failQueuedRuns(db, databaseUrl, modelDir, env.ISEG_MODEL, code, (e as Error).message);
       process.exit(EXIT_MODEL_UNAVAILABLE);
     }
   } else {
-    log(`no model at ${path.relative(process.cwd(), modelDir)}: segmentation runs wait for a worker that has one (set ISEG_MODEL)`);
+    log(`no model at ${modelDir}: segmentation runs wait for a worker that has one (set ISEG_MODEL, ISEG_MODELS_DIR)`);
   }
 
   const boss = await createBoss({ databaseUrl, worker: true });
   await db.workerInstance.create({
-    data: { id: workerId, host: os.hostname(), pid: process.pid, provider: env.ISEG_EXECUTION_PROVIDER, concurrency: env.ISEG_WORKER_CONCURRENCY },
+    data: {
+      id: workerId,
+      host: os.hostname(),
+      pid: process.pid,
+      provider: env.ISEG_EXECUTION_PROVIDER,
+      concurrency: env.ISEG_WORKER_CONCURRENCY,
+      modelName: model?.name ?? null,
+      modelVersion: model?.version ?? null,
+      modelSha256: model?.sha256 ?? null,
+    },
   });
   const heartbeat = setInterval(() => {
     db.workerInstance
@@ -113,6 +127,26 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** Marks the runs queued for this model FAILED (MODEL_INVALID) with the reason; never throws. */
+async function failQueuedRuns(db: Db, databaseUrl: string, modelDir: string, folder: string, code: string, reason: string): Promise<void> {
+  const names = new Set([folder]);
+  // The runs name the model by its manifest name, which may differ from the folder's.
+  const manifestName = await readModelManifest(modelDir).then((m) => m.manifest.name, () => null);
+  if (manifestName) names.add(manifestName);
+  let boss: Awaited<ReturnType<typeof createBoss>> | null = null;
+  try {
+    boss = await createBoss({ databaseUrl, worker: false });
+    const r = await failRunsOfInvalidModel(db, boss, { modelNames: [...names], problemCode: code, reason });
+    if (r.servedBy) console.error(`[worker] queued runs of "${[...names].join('", "')}" left queued: live worker ${r.servedBy} serves this model.`);
+    else console.error(`[worker] marked ${r.failedRunIds.length} queued run(s) of model "${[...names].join('", "')}" FAILED (MODEL_INVALID).`);
+  } catch (e) {
+    console.error(`[worker] could not mark the queued runs failed: ${(e as Error).message}`);
+  } finally {
+    await boss?.stop({ graceful: false }).catch(() => undefined);
+    await db.$disconnect().catch(() => undefined);
+  }
 }
 
 main().catch((e: unknown) => {

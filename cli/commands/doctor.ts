@@ -67,7 +67,7 @@ async function databaseChecks(env: Env): Promise<Check[]> {
 }
 
 async function modelChecks(env: Env): Promise<Check[]> {
-  const modelDir = path.resolve('models', env.ISEG_MODEL);
+  const modelDir = path.join(env.modelsDir, env.ISEG_MODEL);
   if (!fs.existsSync(path.join(modelDir, 'manifest.json'))) {
     const ep = await checkExecutionProvider({ provider: env.ISEG_EXECUTION_PROVIDER });
     return [

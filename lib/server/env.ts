@@ -24,6 +24,8 @@ const EnvSchema = z.object({
   ISEG_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
   ISEG_EXECUTION_PROVIDER: z.enum(['cpu', 'cuda', 'webgpu']).default('cpu'),
   ISEG_MODEL: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be a model folder name under models/').default('demo'),
+  /** Folder holding the model folders; default models/ of the checkout. */
+  ISEG_MODELS_DIR: optionalNonEmpty,
   ISEG_ADMIN_EMAIL: optionalNonEmpty.pipe(z.email().optional()),
   ISEG_ADMIN_PASSWORD: optionalNonEmpty.pipe(
     z.string().min(10, 'must be at least 10 characters').optional(),
@@ -47,6 +49,8 @@ export type Env = z.infer<typeof EnvSchema> & {
   dataDir: string;
   /** Absolute volume-store directory. */
   volumeDir: string;
+  /** Absolute folder of the model folders (ISEG_MODELS_DIR, default <cwd>/models). */
+  modelsDir: string;
 };
 
 export class ConfigError extends Error {
@@ -69,6 +73,7 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     ...env,
     dataDir,
     volumeDir: path.resolve(cwd, env.ISEG_VOLUME_DIR ?? path.join(dataDir, 'volumes')),
+    modelsDir: path.resolve(/*turbopackIgnore: true*/ cwd, env.ISEG_MODELS_DIR ?? 'models'),
   };
 }
 

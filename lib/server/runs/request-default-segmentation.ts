@@ -1,6 +1,6 @@
 /**
  * After an import: queue a segmentation run of the new study with the configured model
- * (models/$ISEG_MODEL), so no manual step is needed. Without a model folder nothing is queued
+ * ($ISEG_MODELS_DIR/$ISEG_MODEL, default models/$ISEG_MODEL), so no manual step is needed. Without a model folder nothing is queued
  * and the reason is returned for the import report.
  */
 import fs from 'node:fs';
@@ -17,11 +17,11 @@ export type DefaultSegmentation =
 export async function requestDefaultSegmentation(
   db: Db,
   boss: PgBoss,
-  { studyId, modelsRoot = path.resolve(process.cwd(), 'models') }: { studyId: string; modelsRoot?: string },
+  { studyId, modelsRoot = env().modelsDir }: { studyId: string; modelsRoot?: string },
 ): Promise<DefaultSegmentation> {
   const modelDir = path.join(/*turbopackIgnore: true*/ modelsRoot, env().ISEG_MODEL);
   if (!fs.existsSync(path.join(modelDir, 'manifest.json'))) {
-    return { queued: false, reason: `no model "${env().ISEG_MODEL}" under models/ (install one, see models/README.md, or set ISEG_MODEL)` };
+    return { queued: false, reason: `no model "${env().ISEG_MODEL}" in the models folder (install one, see models/README.md, or set ISEG_MODEL / ISEG_MODELS_DIR)` };
   }
   const { runId, jobId } = await createSegmentationRun(db, boss, { caller: 'system', studyId, modelDir });
   return { queued: true, runId, jobId };

@@ -8,6 +8,8 @@ describe('configuration', () => {
     expect(env.ISEG_EXECUTION_PROVIDER).toBe('cpu');
     expect(env.dataDir).toBe('/srv/iseg/.data');
     expect(env.volumeDir).toBe('/srv/iseg/.data/volumes');
+    expect(env.modelsDir).toBe('/srv/iseg/models');
+    expect(parseEnv({ ISEG_MODELS_DIR: '/opt/models' }, '/srv/iseg').modelsDir).toBe('/opt/models');
     expect(env.DATABASE_URL).toBeUndefined();
   });
 
