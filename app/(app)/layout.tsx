@@ -1,5 +1,6 @@
 import Link from 'next/link';
 import { requireCaller } from '@/lib/server/auth/get-caller';
+import { can } from '@/lib/server/auth/roles';
 import { SignOutButton } from '@/components/sign-out-button';
 
 export const dynamic = 'force-dynamic';
@@ -15,6 +16,7 @@ export default async function AppLayout({ children }: { children: React.ReactNod
         <Link href="/">Cohort</Link>
         <Link href="/outcomes">Outcomes</Link>
         <Link href="/import">Import</Link>
+        {can(caller.role, 'review:view') && <Link href="/review">Review</Link>}
         <span className="spacer" />
         <span data-testid="who">
           {caller.name} · {caller.role.toLowerCase()}

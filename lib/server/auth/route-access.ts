@@ -26,6 +26,13 @@ export const ROUTES: readonly RouteEntry[] = [
   { route: '/api/studies', kind: 'api', access: 'studies:import' },
   { route: '/outcomes', kind: 'page', access: 'outcomes:view' },
   { route: '/api/outcomes/table', kind: 'api', access: 'outcomes:view' },
+  { route: '/admin/audit', kind: 'page', access: 'audit:view' },
+  { route: '/api/admin/audit', kind: 'api', access: 'audit:view' },
+  { route: '/admin/users', kind: 'page', access: 'users:manage' },
+  { route: '/review', kind: 'page', access: 'review:view' },
+  { route: '/review/[studyId]', kind: 'page', access: 'review:view' },
+  { route: '/review/minutes', kind: 'page', access: 'review:view' },
+  { route: '/api/review/minutes', kind: 'api', access: 'review:view' },
 ];
 
 /** Regular expressions for the public routes (for the proxy). */

@@ -1,0 +1,52 @@
+'use client';
+/** The presenter view's decision form: four decisions, a comment, the meeting; the reviewer is the signed-in user. */
+import { useActionState } from 'react';
+import Link from 'next/link';
+import { recordDecisionAction, type DecisionFormState } from '../actions';
+
+export interface DecisionFormProps {
+  studyId: string;
+  meeting: string;
+  reviewerName: string;
+  decisions: { value: string; label: string }[];
+  maxCommentChars: number;
+  /** Where "Next case" goes after recording; null at the end of the queue. */
+  nextHref: string | null;
+}
+
+export function DecisionForm({ studyId, meeting, reviewerName, decisions, maxCommentChars, nextHref }: DecisionFormProps) {
+  const [state, action, pending] = useActionState<DecisionFormState, FormData>(recordDecisionAction, { status: 'idle' });
+  return (
+    <form action={action} className="review-decision-form" data-testid="decision-form">
+      <input type="hidden" name="studyId" value={studyId} />
+      <fieldset>
+        <legend>Decision</legend>
+        {decisions.map((d) => (
+          <label key={d.value} className="review-inline review-choice">
+            <input type="radio" name="decision" value={d.value} required /> {d.label}
+          </label>
+        ))}
+      </fieldset>
+      <label>
+        Comment
+        <textarea name="comment" rows={3} maxLength={maxCommentChars} placeholder="Why; what should change (optional)" />
+      </label>
+      <label>
+        Meeting
+        <input name="meeting" defaultValue={meeting} maxLength={60} required />
+      </label>
+      <p className="muted review-small">Reviewer: {reviewerName} (you)</p>
+      <button type="submit" disabled={pending}>
+        {pending ? 'Recording…' : 'Record decision'}
+      </button>
+      <div aria-live="polite" data-testid="decision-status">
+        {state.status === 'recorded' && (
+          <p className="review-ok">
+            {state.message} {nextHref && <Link href={nextHref}>Next case →</Link>}
+          </p>
+        )}
+        {state.status === 'error' && <p className="error">{state.error}</p>}
+      </div>
+    </form>
+  );
+}

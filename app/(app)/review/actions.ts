@@ -1,0 +1,30 @@
+'use server';
+/** Server action of the presenter view: record a decision (validated and authorised in lib/server/review). */
+import { revalidatePath } from 'next/cache';
+import { db } from '@/lib/server/db/client';
+import { requireCaller } from '@/lib/server/auth/get-caller';
+import { AppError } from '@/lib/server/errors';
+import { recordReviewDecision } from '@/lib/server/review/record-review-decision';
+import { REVIEW_DECISION_LABELS } from '@/lib/server/review/review.types';
+
+export type DecisionFormState = { status: 'idle' } | { status: 'recorded'; message: string; at: string } | { status: 'error'; error: string };
+
+export async function recordDecisionAction(_prev: DecisionFormState, form: FormData): Promise<DecisionFormState> {
+  const caller = await requireCaller();
+  const text = (k: string) => {
+    const v = form.get(k);
+    return typeof v === 'string' ? v : undefined;
+  };
+  try {
+    const d = await recordReviewDecision(db(), {
+      caller,
+      input: { studyId: text('studyId'), decision: text('decision') ?? '', comment: text('comment'), meeting: text('meeting') ?? '' },
+    });
+    revalidatePath('/review', 'layout');
+    return { status: 'recorded', message: `Recorded “${REVIEW_DECISION_LABELS[d.decision]}” for meeting ${d.meeting}.`, at: d.createdAt.toISOString() };
+  } catch (e) {
+    if (e instanceof AppError) return { status: 'error', error: e.message };
+    console.error(e);
+    return { status: 'error', error: 'The decision could not be recorded because of a server error (the server log has details). Nothing was written.' };
+  }
+}

@@ -1,0 +1,80 @@
+/** Small server-rendered pieces shared by the review pages. */
+import type { CaseKeyNumbers } from '@/lib/core/review/case-key-numbers';
+import { REVIEW_DECISION_LABELS, type ReviewDecisionKind } from '@/lib/server/review/review.types';
+
+export function fmt(x: number | null | undefined, digits = 2): string {
+  return x === null || x === undefined ? '—' : x.toFixed(digits);
+}
+
+export function utc(d: Date | null): string {
+  return d ? `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '—';
+}
+
+export const FLAG_LABELS: Record<string, string> = {
+  LOW_DICE: 'low Dice',
+  LARGE_FP: 'large FP region',
+  DISTANT_FP: 'distant FP',
+  OUTLIER_PHASE: 'outlier phase',
+  NO_REFERENCE: 'no physician ITV',
+};
+
+export function Flags({ flags }: { flags: string[] }) {
+  if (flags.length === 0) return <span className="muted">—</span>;
+  return (
+    <span className="review-flags">
+      {flags.map((f) => (
+        <span key={f} className="review-flag">
+          {FLAG_LABELS[f] ?? f}
+        </span>
+      ))}
+    </span>
+  );
+}
+
+export function DecisionBadge({ decision }: { decision: ReviewDecisionKind }) {
+  return <span className={`review-decision review-decision-${decision.toLowerCase()}`}>{REVIEW_DECISION_LABELS[decision]}</span>;
+}
+
+/** The key numbers as a definition table; names their conventions (DESIGN.md, metric definitions). */
+export function KeyNumbersTable({ n, testId }: { n: CaseKeyNumbers | null; testId?: string }) {
+  if (!n) return <p className="muted" data-testid={testId}>No metrics stored for this run.</p>;
+  const rows: [string, string, string][] = [
+    ['Dice, GTV (median over phases)', fmt(n.gtvMedianDice), 'voxel overlap, native grid'],
+    ['Dice, ITV', fmt(n.itvDice), 'voxel overlap, native grid'],
+    ['HD95, ITV', `${fmt(n.itvHd95Mm, 1)} mm`, 'voxel surfaces'],
+    ['HD95, GTV (median over phases)', `${fmt(n.gtvMedianHd95Mm, 1)} mm`, 'voxel surfaces'],
+    ['False-positive volume, ITV', `${fmt(n.itvFpCc, 2)} cc`, 'machine ∖ physician'],
+    ['Largest FP distance, ITV', `${fmt(n.maxFpDistanceMm, 1)} mm`, 'farthest FP voxel from the physician ITV'],
+    [
+      'Motion (GTV centroid, peak to peak)',
+      n.machineMotionMm === null && n.physicianMotionMm === null ? 'not stored for this run' : `machine ${fmt(n.machineMotionMm, 1)} mm · physician ${fmt(n.physicianMotionMm, 1)} mm`,
+      'largest axis',
+    ],
+  ];
+  return (
+    <table className="review-numbers" data-testid={testId}>
+      <tbody>
+        {rows.map(([label, value, note]) => (
+          <tr key={label}>
+            <th scope="row">{label}</th>
+            <td className="num">{value}</td>
+            <td className="muted">{note}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** What a role without review:view sees instead of a review page. */
+export function ReviewNotAllowed({ role, title }: { role: string; title: string }) {
+  return (
+    <>
+      <h1>{title}</h1>
+      <div className="card" data-testid="review-not-allowed">
+        <p>The {role.toLowerCase()} role may not view the review meeting.</p>
+        <p className="muted">Review meetings are for reviewers and physicists; ask an administrator for such an account if you take part.</p>
+      </div>
+    </>
+  );
+}

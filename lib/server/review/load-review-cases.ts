@@ -1,0 +1,116 @@
+/**
+ * The review cases: every study with a succeeded segmentation run, its latest such run's key
+ * numbers, its decisions (newest first), ranked by the chosen criterion. Shared by the queue,
+ * the presenter view (previous / next) and the tests; callers authorise and audit.
+ */
+import type { Db } from '../db/client';
+import { readRunKeyNumbers } from './read-run-key-numbers';
+import type { CaseKeyNumbers } from '@/lib/core/review/case-key-numbers';
+import { rankReviewCases, type ReviewCriterion } from '@/lib/core/review/rank-review-cases';
+import type { ReviewDecisionKind } from './review.types';
+
+export interface ReviewDecisionView {
+  id: string;
+  decision: ReviewDecisionKind;
+  comment: string | null;
+  meeting: string | null;
+  reviewerName: string;
+  createdAt: Date;
+  runId: string | null;
+  /** Whether the decision was about the run now shown (a newer run supersedes it). */
+  forCurrentRun: boolean;
+}
+
+export interface ReviewCase {
+  studyId: string;
+  patientId: string;
+  pseudonym: string;
+  /** Only for roles with identifiers:view; otherwise undefined (never fetched). */
+  identity?: { name: string | null; mrn: string | null };
+  studyDescription: string | null;
+  runId: string;
+  runFinishedAt: Date | null;
+  model: { name: string; version: string; sha256: string };
+  numbers: CaseKeyNumbers | null;
+  /** Newest first. */
+  decisions: ReviewDecisionView[];
+  /** No decision yet for the current run. */
+  undecided: boolean;
+  /** 1-based position in the full ranked queue (before any filter). */
+  rank: number;
+}
+
+export async function loadReviewCases(
+  db: Db,
+  { criterion, identified, studyIds }: { criterion: ReviewCriterion; identified: boolean; studyIds?: string[] },
+): Promise<ReviewCase[]> {
+  const runs = await db.segmentationRun.findMany({
+    where: { status: 'SUCCEEDED', ...(studyIds ? { studyId: { in: studyIds } } : {}) },
+    select: {
+      id: true,
+      studyId: true,
+      finishedAt: true,
+      queuedAt: true,
+      modelVersion: { select: { name: true, version: true, sha256: true } },
+    },
+    // Latest run first: by finish time, then queue time (a run without finishedAt counts as oldest).
+    orderBy: [{ finishedAt: { sort: 'desc', nulls: 'last' } }, { queuedAt: 'desc' }, { id: 'desc' }],
+  });
+  const latestRun = new Map<string, (typeof runs)[number]>();
+  for (const r of runs) if (!latestRun.has(r.studyId)) latestRun.set(r.studyId, r);
+  const ids = [...latestRun.keys()];
+  if (ids.length === 0) return [];
+  const [studies, decisions, numbers] = await Promise.all([
+    db.study.findMany({
+      where: { id: { in: ids } },
+      // Same pseudonym, same numbers (two studies of one patient): the study id keeps the order fixed.
+      orderBy: { id: 'asc' },
+      select: {
+        id: true,
+        description: true,
+        patient: { select: { id: true, pseudonym: true, ...(identified ? { identity: { select: { name: true, mrn: true } } } : {}) } },
+      },
+    }),
+    db.reviewDecision.findMany({
+      where: { studyId: { in: ids } },
+      select: { id: true, studyId: true, runId: true, decision: true, comment: true, meeting: true, createdAt: true, reviewer: { select: { name: true } } },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    }),
+    readRunKeyNumbers(db, [...latestRun.values()].map((r) => r.id)),
+  ]);
+  const decisionsByStudy = new Map<string, ReviewDecisionView[]>();
+  for (const d of decisions) {
+    const list = decisionsByStudy.get(d.studyId) ?? [];
+    list.push({
+      id: d.id,
+      decision: d.decision,
+      comment: d.comment,
+      meeting: d.meeting,
+      reviewerName: d.reviewer.name,
+      createdAt: d.createdAt,
+      runId: d.runId,
+      forCurrentRun: d.runId === latestRun.get(d.studyId)!.id,
+    });
+    decisionsByStudy.set(d.studyId, list);
+  }
+  const cases = studies.map((s) => {
+    const run = latestRun.get(s.id)!;
+    const list = decisionsByStudy.get(s.id) ?? [];
+    const identity = (s.patient as { identity?: { name: string | null; mrn: string | null } | null }).identity;
+    return {
+      studyId: s.id,
+      patientId: s.patient.id,
+      pseudonym: s.patient.pseudonym,
+      ...(identified ? { identity: { name: identity?.name ?? null, mrn: identity?.mrn ?? null } } : {}),
+      studyDescription: s.description,
+      runId: run.id,
+      runFinishedAt: run.finishedAt,
+      model: run.modelVersion,
+      numbers: numbers.get(run.id) ?? null,
+      decisions: list,
+      undecided: !list.some((d) => d.forCurrentRun),
+      rank: 0,
+    } satisfies ReviewCase;
+  });
+  return rankReviewCases(cases, criterion).map((c, i) => ({ ...c, rank: i + 1 }));
+}
