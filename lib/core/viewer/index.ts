@@ -3,3 +3,4 @@ export * from './slice-geometry';
 export * from './window-lut';
 export * from './render-slice';
 export * from './cursor';
+export * from './mask-centroid';

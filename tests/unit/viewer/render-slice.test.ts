@@ -165,3 +165,17 @@ describe('world ↔ voxel for jump-to-region', () => {
     expect(patientMmToCursor(grid, [8, -4, 116])).toEqual({ voxel: [2, 1, 6], inside: false });
   });
 });
+
+describe('maskCentroidMm', () => {
+  it('is the mean voxel position in patient mm, null when empty', async () => {
+    const { maskCentroidMm } = await import('@/lib/core/viewer');
+    const grid: Grid = { dims: [4, 3, 2], spacingMm: [1, 2, 3], originMm: [-10, 0, 5], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] };
+    const m = new Uint8Array(24);
+    m[0] = 1; // (0,0,0) → (−10, 0, 5)
+    m[3 + 4 * (2 + 3 * 1)] = 1; // (3,2,1) → (−7, 4, 8)
+    // numpy: np.mean([[-10,0,5],[-7,4,8]], axis=0) = [-8.5, 2, 6.5]
+    expect(maskCentroidMm(m, grid)).toEqual([-8.5, 2, 6.5]);
+    expect(maskCentroidMm(new Uint8Array(24), grid)).toBeNull();
+    expect(() => maskCentroidMm(new Uint8Array(3), grid)).toThrow(/needs 24/);
+  });
+});

@@ -1,0 +1,127 @@
+/**
+ * The machine contours of a study's latest succeeded run as a DICOM RT Structure Set that
+ * references the source CT series (study, series and frame-of-reference UIDs, the patient's
+ * name and ID), so a planning system can load it next to the CT. It carries identifiers and real
+ * UIDs: physicists only, and every export is audited ('study.export.rtstruct').
+ *
+ * Limitation: the import keeps each CT series' UIDs and grid but not the per-slice SOP Instance
+ * UIDs, so the Contour Image Sequence items cannot name the slice image (ReferencedSOPInstanceUID
+ * is left empty); contours are placed by patient coordinates and the frame of reference.
+ */
+import type { Db } from '../db/client';
+import { type Caller, authorize } from '../auth/roles';
+import { AppError } from '../errors';
+import { recordAuditEvent } from '../audit/record-audit-event';
+import type { VolumeStore } from '../storage/volume-store';
+import { parseNifti } from '@/lib/nifti';
+import { writeRtStruct, type CtSeries, type ImageSliceHeader, type MachineStructure } from '@/lib/dicom';
+import { type Grid, type Vec3, indexToPatientMm } from '@/lib/core/volume';
+
+/** DICOM DA (YYYYMMDD) of a date. */
+function da(d: Date | null | undefined): string {
+  return d ? d.toISOString().slice(0, 10).replace(/-/g, '') : '';
+}
+
+/**
+ * @param phaseIndex the 4D CT phase whose series the file references (default: the first
+ *   phase); the file holds that phase's machine GTV and the machine ITV.
+ * @throws AppError FORBIDDEN (not a physicist), NOT_FOUND (no study, no succeeded run, no such
+ *   phase), INVALID_INPUT (the series has no frame of reference).
+ */
+export async function exportStudyRtStruct(
+  db: Db,
+  store: VolumeStore,
+  { caller, studyId, phaseIndex }: { caller: Caller | null; studyId: string; phaseIndex?: number | null },
+): Promise<{ bytes: Uint8Array; fileName: string }> {
+  const who = authorize(caller, 'identifiers:view');
+  const study = await db.study.findUnique({
+    where: { id: studyId },
+    include: { patient: { include: { identity: true } }, series: true },
+  });
+  if (!study) throw new AppError('NOT_FOUND', `Study ${studyId} does not exist (deleted, or a wrong link).`);
+  const run = await db.segmentationRun.findFirst({
+    where: { studyId, status: 'SUCCEEDED' },
+    orderBy: [{ finishedAt: 'desc' }, { id: 'desc' }],
+    include: { structures: true, modelVersion: true },
+  });
+  if (!run) throw new AppError('NOT_FOUND', `Study ${studyId} has no finished segmentation run yet: wait for it, then export.`);
+
+  const phased = study.series.filter((s) => s.phaseIndex !== null && s.volumeKey).sort((a, b) => a.phaseIndex! - b.phaseIndex!);
+  const series = phaseIndex === undefined || phaseIndex === null ? (phased[0] ?? study.series.find((s) => s.volumeKey)) : phased.find((s) => s.phaseIndex === phaseIndex);
+  if (!series) throw new AppError('NOT_FOUND', `Study ${studyId} has no CT phase ${phaseIndex}: pick one of ${phased.map((s) => s.phaseIndex).join(', ') || 'none'}.`);
+  if (!series.frameOfReferenceUid) throw new AppError('INVALID_INPUT', `CT series ${series.seriesInstanceUid} has no FrameOfReferenceUID, so an RTSTRUCT cannot reference it; re-import the study from its original DICOM.`);
+
+  const grid: Grid = { dims: series.dims as Vec3, spacingMm: series.spacingMm as Vec3, originMm: series.originMm as Vec3, direction: series.direction };
+  const wanted = run.structures.filter((m) => m.maskKey && ((m.kind === 'GTV' && (m.seriesId === series.id || (series.phaseIndex !== null && m.phaseIndex === series.phaseIndex))) || m.kind === 'ITV'));
+  if (wanted.length === 0) throw new AppError('NOT_FOUND', `Run ${run.id} stored no machine structure for this phase.`);
+  const phaseName = series.phasePercent !== null ? `${series.phasePercent}%` : series.phaseIndex !== null ? `phase${series.phaseIndex}` : 'CT';
+  const structures: MachineStructure[] = [];
+  for (const m of wanted) {
+    const v = parseNifti(await store.getVolume(m.maskKey!), { source: `machine ${m.label}` });
+    structures.push({
+      name: m.kind === 'ITV' ? 'ITV_iSeg' : `GTV_iSeg_${phaseName}`,
+      interpretedType: m.kind === 'ITV' ? 'ITV' : 'GTV',
+      color: m.kind === 'ITV' ? [213, 94, 0] : [0, 114, 178],
+      mask: { grid: v.grid, data: Uint8Array.from(v.data as ArrayLike<number>, (x) => (x ? 1 : 0)) },
+    });
+  }
+
+  const identity = study.patient.identity;
+  const [nx, ny, nz] = grid.dims;
+  const iop: [number, number, number, number, number, number] = [grid.direction[0], grid.direction[3], grid.direction[6], grid.direction[1], grid.direction[4], grid.direction[7]];
+  const slices: ImageSliceHeader[] = Array.from({ length: nz }, (_, k) => ({
+    file: '',
+    transferSyntaxUid: '1.2.840.10008.1.2.1',
+    sopInstanceUid: '',
+    modality: 'CT',
+    patientId: identity?.mrn ?? study.patient.pseudonym,
+    patientName: identity?.name ?? study.patient.pseudonym,
+    patientBirthDate: da(identity?.birthDate),
+    studyDate: da(study.studyDate),
+    studyInstanceUid: study.studyInstanceUid,
+    seriesInstanceUid: series.seriesInstanceUid,
+    frameOfReferenceUid: series.frameOfReferenceUid!,
+    rows: ny,
+    columns: nx,
+    pixelSpacingMm: [grid.spacingMm[1], grid.spacingMm[0]],
+    imagePositionMm: indexToPatientMm(grid, 0, 0, k),
+    imageOrientation: iop,
+    rescaleSlope: 1,
+    rescaleIntercept: 0,
+    bitsAllocated: 16,
+    bitsStored: 16,
+    pixelRepresentation: 1,
+    samplesPerPixel: 1,
+    numberOfFrames: 1,
+    pixelDataEncapsulated: false,
+  }));
+  const ct: CtSeries = {
+    key: series.seriesInstanceUid,
+    seriesInstanceUid: series.seriesInstanceUid,
+    studyInstanceUid: study.studyInstanceUid,
+    frameOfReferenceUid: series.frameOfReferenceUid,
+    modality: 'CT',
+    slices,
+    slicePositionsMm: slices.map((_, k) => k * grid.spacingMm[2]),
+    grid,
+    maxSliceResidualMm: 0,
+    phase: null,
+    loadable: true,
+    findings: [],
+  };
+  const written = writeRtStruct({
+    series: ct,
+    structures,
+    label: 'iSeg',
+    seriesDescription: `iSeg ${run.modelVersion.name} ${run.modelVersion.version} machine contours`,
+    algorithmName: `${run.modelVersion.name} ${run.modelVersion.version}`,
+  });
+  await recordAuditEvent(db, {
+    action: 'study.export.rtstruct',
+    caller: who,
+    patientId: study.patientId,
+    target: `study:${study.id}`,
+    details: { runId: run.id, seriesInstanceUid: series.seriesInstanceUid, sopInstanceUid: written.sopInstanceUid, structures: structures.map((s) => s.name) },
+  });
+  return { bytes: written.bytes, fileName: `rtstruct-${study.patient.pseudonym}-${phaseName.replace('%', 'pct')}.dcm` };
+}
