@@ -24,6 +24,8 @@ export const PERMISSIONS = {
   'identifiers:view': ['PHYSICIST'],
   'studies:view': ['ADMIN', 'PHYSICIST', 'RESEARCHER', 'REVIEWER'],
   'studies:import': ['ADMIN', 'PHYSICIST'],
+  /** De-identified DICOM export (PS3.15 basic profile, pseudonym, shifted dates, remapped UIDs). */
+  'studies:export-deid': ['PHYSICIST', 'RESEARCHER'],
   'jobs:view': ['ADMIN', 'PHYSICIST'],
   'jobs:enqueue': ['ADMIN', 'PHYSICIST'],
   'outcomes:view': ['ADMIN', 'PHYSICIST', 'RESEARCHER'],
