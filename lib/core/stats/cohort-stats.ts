@@ -1,0 +1,210 @@
+/**
+ * Cohort QA statistics over one row per study (its latest succeeded run's summary): the
+ * iSeg-study table (n, median [IQR] of Dice, HD95 and FP volume for the GTV per phase and the
+ * ITV), Dice by institution, the scatter data, and machine vs physician ITV volumes with the
+ * paired Wilcoxon signed-rank test. Pure; quantiles are R type 7 (lib/core/stats/quantile.ts).
+ */
+import { median, quantile } from './quantile';
+import { wilcoxonSignedRank } from './wilcoxon-signed-rank';
+
+export type CaseRunStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+
+/** One study as the cohort page sees it. Numbers are null when undefined or not yet computed. */
+export interface CohortCase {
+  studyId: string;
+  pseudonym: string;
+  institution: string;
+  /** YYYY-MM-DD; shifted per patient for roles without identifiers:view (see dateShifted). */
+  studyDate: string | null;
+  dateShifted: boolean;
+  physician: string | null;
+  scanner: string | null;
+  /** "name version" of the model of the summarised run. */
+  model: string | null;
+  /** Status of the study's latest run (any status); null without a run. */
+  latestRunStatus: CaseRunStatus | null;
+  latestRunError: string | null;
+  /** Whether the summarised (latest succeeded) run has a stored summary. */
+  hasSummary: boolean;
+  gtvMedianDice: number | null;
+  gtvMedianHd95Mm: number | null;
+  itvDice: number | null;
+  itvHd95Mm: number | null;
+  itvFpCc: number | null;
+  itvMachineCc: number | null;
+  itvPhysicianCc: number | null;
+  /** Tumour motion: largest 3D distance (mm) between physician GTV centroids over the phases. */
+  motionMm: number | null;
+  flags: string[];
+  /** Per-phase GTV values, for the per-phase summary row. */
+  phaseDice: (number | null)[];
+  phaseHd95Mm: (number | null)[];
+  phaseFpCc: (number | null)[];
+}
+
+export interface MedianIqr {
+  n: number;
+  median: number | null;
+  q1: number | null;
+  q3: number | null;
+}
+
+export function medianIqr(values: readonly (number | null | undefined)[]): MedianIqr {
+  const v = values.filter((x): x is number => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (!v.length) return { n: 0, median: null, q1: null, q3: null };
+  return { n: v.length, median: median(v), q1: quantile(v, 0.25), q3: quantile(v, 0.75) };
+}
+
+export interface SummaryRow {
+  structure: 'GTV' | 'ITV';
+  /** Number of studies contributing; for the GTV, `phases` counts the phase contours. */
+  studies: number;
+  phases: number | null;
+  dice: MedianIqr;
+  hd95Mm: MedianIqr;
+  fpCc: MedianIqr;
+}
+
+export interface InstitutionBox {
+  institution: string;
+  n: number;
+  q1: number;
+  median: number;
+  q3: number;
+  /** Tukey whiskers: the most extreme values within 1.5 IQR of the box. */
+  lowWhisker: number;
+  highWhisker: number;
+  /** Values beyond the whiskers. */
+  outliers: number[];
+}
+
+export interface PairedVolumes {
+  n: number;
+  /** Median of machine − physician (cc). */
+  medianDifferenceCc: number | null;
+  p: number | null;
+  statistic: number | null;
+  method: 'exact' | 'normal' | null;
+  /** Why there is no p (too few pairs, all differences zero). */
+  note: string | null;
+}
+
+export interface CohortStats {
+  studies: number;
+  withSummary: number;
+  /** Latest run failed / still queued or running / never run / succeeded without summary. */
+  failed: number;
+  pending: number;
+  notRun: number;
+  missingSummary: number;
+  rows: SummaryRow[];
+  byInstitution: InstitutionBox[];
+  flagCounts: Record<string, number>;
+  paired: PairedVolumes;
+}
+
+function box(institution: string, values: number[]): InstitutionBox | null {
+  const v = [...values].sort((a, b) => a - b);
+  if (!v.length) return null;
+  const q1 = quantile(v, 0.25);
+  const q3 = quantile(v, 0.75);
+  const lo = q1 - 1.5 * (q3 - q1);
+  const hi = q3 + 1.5 * (q3 - q1);
+  const inside = v.filter((x) => x >= lo && x <= hi);
+  return { institution, n: v.length, q1, median: median(v), q3, lowWhisker: inside[0], highWhisker: inside[inside.length - 1], outliers: v.filter((x) => x < lo || x > hi) };
+}
+
+/** @param cases one per study (filtered already). */
+export function computeCohortStats(cases: readonly CohortCase[]): CohortStats {
+  const done = cases.filter((c) => c.hasSummary);
+  const phaseValues = (get: (c: CohortCase) => (number | null)[]) => done.flatMap(get);
+  const gtvPhases = phaseValues((c) => c.phaseDice).filter((x) => x !== null).length;
+  const rows: SummaryRow[] = [
+    {
+      structure: 'GTV',
+      studies: done.filter((c) => c.phaseDice.some((d) => d !== null)).length,
+      phases: gtvPhases,
+      dice: medianIqr(phaseValues((c) => c.phaseDice)),
+      hd95Mm: medianIqr(phaseValues((c) => c.phaseHd95Mm)),
+      fpCc: medianIqr(phaseValues((c) => c.phaseFpCc)),
+    },
+    {
+      structure: 'ITV',
+      studies: done.filter((c) => c.itvDice !== null).length,
+      phases: null,
+      dice: medianIqr(done.map((c) => c.itvDice)),
+      hd95Mm: medianIqr(done.map((c) => c.itvHd95Mm)),
+      fpCc: medianIqr(done.map((c) => c.itvFpCc)),
+    },
+  ];
+
+  const byInst = new Map<string, number[]>();
+  for (const c of done) if (c.itvDice !== null) byInst.set(c.institution, [...(byInst.get(c.institution) ?? []), c.itvDice]);
+  const byInstitution = [...byInst.entries()]
+    .sort((a, b) => a[0].localeCompare(b[0]))
+    .map(([k, v]) => box(k, v))
+    .filter((b): b is InstitutionBox => b !== null);
+
+  const flagCounts: Record<string, number> = {};
+  for (const c of cases) for (const f of c.flags) flagCounts[f] = (flagCounts[f] ?? 0) + 1;
+
+  const pairs = done.filter((c) => c.itvMachineCc !== null && c.itvPhysicianCc !== null);
+  let paired: PairedVolumes = { n: pairs.length, medianDifferenceCc: null, p: null, statistic: null, method: null, note: null };
+  if (pairs.length) paired.medianDifferenceCc = medianIqr(pairs.map((c) => c.itvMachineCc! - c.itvPhysicianCc!)).median;
+  if (pairs.length < 2) paired.note = 'Needs at least two studies with both ITVs.';
+  else {
+    try {
+      const w = wilcoxonSignedRank(pairs.map((c) => c.itvMachineCc!), pairs.map((c) => c.itvPhysicianCc!));
+      paired = { ...paired, p: w.p, statistic: w.statistic, method: w.method };
+    } catch (e) {
+      paired.note = (e as Error).message;
+    }
+  }
+
+  return {
+    studies: cases.length,
+    withSummary: done.length,
+    failed: cases.filter((c) => c.latestRunStatus === 'FAILED' || c.latestRunStatus === 'CANCELLED').length,
+    pending: cases.filter((c) => c.latestRunStatus === 'QUEUED' || c.latestRunStatus === 'RUNNING').length,
+    notRun: cases.filter((c) => c.latestRunStatus === null).length,
+    missingSummary: cases.filter((c) => !c.hasSummary && c.model !== null).length,
+    rows,
+    byInstitution,
+    flagCounts,
+    paired,
+  };
+}
+
+export const CASE_SORT_KEYS = ['pseudonym', 'institution', 'date', 'model', 'gtvDice', 'itvDice', 'hd95', 'fpCc', 'motion', 'flags'] as const;
+export type CaseSortKey = (typeof CASE_SORT_KEYS)[number];
+
+const SORT_VALUE: Record<CaseSortKey, (c: CohortCase) => string | number | null> = {
+  pseudonym: (c) => c.pseudonym,
+  institution: (c) => c.institution,
+  date: (c) => c.studyDate,
+  model: (c) => c.model,
+  gtvDice: (c) => c.gtvMedianDice,
+  itvDice: (c) => c.itvDice,
+  hd95: (c) => c.itvHd95Mm,
+  fpCc: (c) => c.itvFpCc,
+  motion: (c) => c.motionMm,
+  // Failed runs count as a flag: they need attention as much as a discordant contour.
+  flags: (c) => c.flags.length + (c.latestRunStatus === 'FAILED' ? 1 : 0),
+};
+
+/**
+ * Sorted copy; nulls last in either direction, ties broken by pseudonym so pages are stable.
+ */
+export function sortCases(cases: readonly CohortCase[], key: CaseSortKey, dir: 'asc' | 'desc'): CohortCase[] {
+  const get = SORT_VALUE[key];
+  const sign = dir === 'asc' ? 1 : -1;
+  return [...cases].sort((a, b) => {
+    const x = get(a);
+    const y = get(b);
+    if (x === null && y === null) return a.pseudonym.localeCompare(b.pseudonym);
+    if (x === null) return 1;
+    if (y === null) return -1;
+    const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+    return c !== 0 ? sign * c : a.pseudonym.localeCompare(b.pseudonym);
+  });
+}
