@@ -19,7 +19,7 @@ export async function createSegmentationRun(
   db: Db,
   boss: PgBoss,
   { caller, studyId, modelDir }: { caller: Caller | 'system'; studyId: string; modelDir: string },
-): Promise<{ runId: string; jobId: string | null; modelVersionId: string }> {
+): Promise<{ runId: string; jobId: string | null; modelVersionId: string; created: boolean }> {
   if (caller !== 'system') authorize(caller, 'jobs:enqueue');
   const study = await db.study.findUnique({ where: { id: studyId }, select: { id: true, patientId: true } });
   if (!study) throw new AppError('NOT_FOUND', `Study ${studyId} does not exist.`);
@@ -31,7 +31,7 @@ export async function createSegmentationRun(
     const active = await tx.segmentationRun.findFirst({
       where: { studyId, modelVersionId: model.id, status: { in: ['QUEUED', 'RUNNING'] } },
     });
-    if (active) return { runId: active.id, jobId: active.jobId, modelVersionId: model.id };
+    if (active) return { runId: active.id, jobId: active.jobId, modelVersionId: model.id, created: false };
     const run = await tx.segmentationRun.create({ data: { studyId, modelVersionId: model.id, status: 'QUEUED' } });
     const jobId = await sendJobInTransaction(boss, tx, {
       queue: QUEUES.segmentationRun,
@@ -50,6 +50,6 @@ export async function createSegmentationRun(
         details: { studyId, model: `${model.name} ${model.version}`, sha256: model.sha256, jobId },
       },
     });
-    return { runId: run.id, jobId, modelVersionId: model.id };
+    return { runId: run.id, jobId, modelVersionId: model.id, created: true };
   });
 }

@@ -1,0 +1,63 @@
+/**
+ * Segmentation runs for the jobs page: status, progress, stage, attempts, wall time, the
+ * failure's code and reason, the model; newest first, optionally one status. Patients appear by
+ * pseudonym only (no identifiers), so listing runs needs no audit event.
+ */
+import type { Db } from '../db/client';
+import { authorize, type Caller } from '../auth/roles';
+
+export const RUN_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
+export type RunStatusName = (typeof RUN_STATUSES)[number];
+
+export interface RunListItem {
+  id: string;
+  status: RunStatusName;
+  /** 0..100 */
+  progress: number;
+  stage: string | null;
+  attempts: number;
+  queuedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** Wall time from start to finish (or to now while running), ms; null before it starts. */
+  wallMs: number | null;
+  errorCode: string | null;
+  error: string | null;
+  model: { name: string; version: string; sha256: string };
+  study: { id: string; pseudonym: string };
+}
+
+export async function findSegmentationRuns(
+  db: Db,
+  { caller, status, limit = 200, now = new Date() }: { caller: Caller; status?: RunStatusName; limit?: number; now?: Date },
+): Promise<{ runs: RunListItem[]; counts: Record<RunStatusName, number>; total: number }> {
+  authorize(caller, 'jobs:view');
+  const [rows, grouped] = await Promise.all([
+    db.segmentationRun.findMany({
+      where: status ? { status } : {},
+      // Active runs first, then the newest.
+      orderBy: [{ queuedAt: 'desc' }],
+      take: Math.min(Math.max(1, limit), 1000),
+      include: { modelVersion: { select: { name: true, version: true, sha256: true } }, study: { select: { id: true, patient: { select: { pseudonym: true } } } } },
+    }),
+    db.segmentationRun.groupBy({ by: ['status'], _count: { _all: true } }),
+  ]);
+  const counts = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as Record<RunStatusName, number>;
+  for (const g of grouped) counts[g.status as RunStatusName] = g._count._all;
+  const runs = rows.map((r): RunListItem => ({
+    id: r.id,
+    status: r.status as RunStatusName,
+    progress: r.progress,
+    stage: r.stage,
+    attempts: r.attempts,
+    queuedAt: r.queuedAt.toISOString(),
+    startedAt: r.startedAt?.toISOString() ?? null,
+    finishedAt: r.finishedAt?.toISOString() ?? null,
+    wallMs: r.startedAt ? (r.finishedAt ?? (r.status === 'RUNNING' ? now : r.startedAt)).getTime() - r.startedAt.getTime() : null,
+    errorCode: r.errorCode,
+    error: r.error,
+    model: r.modelVersion,
+    study: { id: r.study.id, pseudonym: r.study.patient.pseudonym },
+  }));
+  return { runs, counts, total: Object.values(counts).reduce((a, b) => a + b, 0) };
+}
