@@ -9,7 +9,8 @@
 import type { Grid, Vec3 } from '@/lib/core/volume';
 import type { DataSet } from './parser';
 import { type Finding, finding } from './findings';
-import { NATIVE_TRANSFER_SYNTAXES, type ParsedDicom, number, numbers, str } from './parse-file';
+import { type ParsedDicom, number, numbers, str } from './parse-file';
+import { describeTransferSyntax, transferSyntaxInfo } from './transfer-syntaxes';
 import { type PhaseInfo, recognisePhase } from './phase';
 
 export const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
@@ -59,6 +60,8 @@ export interface ImageSliceHeader {
   numberOfTemporalPositions?: number;
   /** True when PixelData is encapsulated (compressed). */
   pixelDataEncapsulated: boolean;
+  /** LossyImageCompression (0028,2110): '01' when the pixels were ever lossy compressed. */
+  lossyImageCompression?: string;
   /** ImageType values, e.g. ['ORIGINAL', 'PRIMARY', 'AXIAL'] or [..., 'LOCALIZER']. */
   imageType?: string[];
   /** Set when a UID was empty and had to be derived (anonymised exports do this). */
@@ -131,6 +134,7 @@ export function readImageHeader(parsed: ParsedDicom): { header: ImageSliceHeader
     temporalPositionIndex: ds.uint32('x00209128') ?? undefined,
     numberOfTemporalPositions: number(ds, 'x00200105'),
     pixelDataEncapsulated: Boolean(ds.elements.x7fe00010?.encapsulatedPixelData),
+    lossyImageCompression: str(ds, 'x00282110'),
     imageType: str(ds, 'x00080008')?.split('\\').map((v) => v.trim().toUpperCase()),
   };
   if (derivedUids.length > 0) header.derivedUids = derivedUids;
@@ -225,7 +229,9 @@ export function groupSeries(headers: ImageSliceHeader[], options: BuildSeriesOpt
  * drift in-plane along the stack) → refused; MISSING_SLICE (a gap of ≥ 1.5× the typical spacing)
  * → refused; UNEVEN_SPACING (slices off a uniform grid: warning up to `maxSliceResidualMm`,
  * refused above); SINGLE_SLICE (info; spacing from SpacingBetweenSlices or SliceThickness);
- * COMPRESSED_PIXEL_DATA / UNSUPPORTED_PIXEL_FORMAT (header usable, voxels not loadable).
+ * COMPRESSED_PIXEL_DATA (encapsulated pixel data in a syntax we have no decoder for, e.g. HTJ2K or 12-bit
+ * JPEG extended) / UNSUPPORTED_TRANSFER_SYNTAX / UNSUPPORTED_PIXEL_FORMAT (header usable, voxels
+ * not loadable); LOSSY_COMPRESSION (warning: decoded, but the HU may not be the scanner's).
  */
 export function buildSeries(key: string, slicesIn: ImageSliceHeader[], options: BuildSeriesOptions = {}): CtSeries {
   const warnRes = options.warnSliceResidualMm ?? 0.01;
@@ -343,16 +349,31 @@ export function buildSeries(key: string, slicesIn: ImageSliceHeader[], options: 
     direction: [row[0], col[0], normal[0], row[1], col[1], normal[1], row[2], col[2], normal[2]],
   };
 
-  const compressed = series.slices.filter((h) => h.pixelDataEncapsulated);
-  if (compressed.length > 0) {
-    findings.push(finding('COMPRESSED_PIXEL_DATA', 'error', `${label}: ${compressed.length} of ${nz} slices have compressed pixel data (transfer syntax ${compressed[0].transferSyntaxUid}) that this importer cannot decode; the geometry is read but the voxels are not. Re-export uncompressed (e.g. dcmdjpeg, or gdcmconv --raw).`));
+  // Compressed pixel data is decoded when we have a codec for its transfer syntax (and, for the
+  // 8-bit JPEG codec, the bit depth fits); anything else keeps the geometry but not the voxels.
+  const undecodable = series.slices.find((h) => {
+    const ts = transferSyntaxInfo(h.transferSyntaxUid);
+    if (!ts.codec) return true;
+    if (h.pixelDataEncapsulated !== (ts.codec !== 'native')) return true;
+    return ts.maxBitsStored !== undefined && h.bitsStored > ts.maxBitsStored;
+  });
+  if (undecodable) {
+    const ts = transferSyntaxInfo(undecodable.transferSyntaxUid);
+    const count = series.slices.filter((h) => h.transferSyntaxUid === undecodable.transferSyntaxUid).length;
+    const why = !ts.codec
+      ? 'that this importer has no decoder for'
+      : ts.maxBitsStored !== undefined && undecodable.bitsStored > ts.maxBitsStored
+        ? `at ${undecodable.bitsStored} bits stored, which the ${ts.maxBitsStored}-bit JPEG decoder cannot read`
+        : `whose pixel data is ${undecodable.pixelDataEncapsulated ? 'encapsulated' : 'not encapsulated'}, against the transfer syntax`;
+    if (undecodable.pixelDataEncapsulated || ts.codec)
+      findings.push(finding('COMPRESSED_PIXEL_DATA', 'error', `${label}: ${count} of ${nz} slices (e.g. ${undecodable.file}) use ${describeTransferSyntax(undecodable.transferSyntaxUid)} ${why}; the geometry is read but the voxels are not. Re-export uncompressed or in a supported syntax (e.g. dcmdjpeg, or gdcmconv --raw).`, undecodable.file));
+    else
+      findings.push(finding('UNSUPPORTED_TRANSFER_SYNTAX', 'error', `${label}: ${undecodable.file} uses transfer syntax ${describeTransferSyntax(undecodable.transferSyntaxUid)}, whose pixel data this importer cannot read; the geometry is read but the voxels are not. Re-export as explicit VR little endian.`, undecodable.file));
     return series;
   }
-  const unknownSyntax = series.slices.find((h) => !NATIVE_TRANSFER_SYNTAXES.has(h.transferSyntaxUid));
-  if (unknownSyntax) {
-    findings.push(finding('UNSUPPORTED_TRANSFER_SYNTAX', 'error', `${label}: ${unknownSyntax.file} uses transfer syntax ${unknownSyntax.transferSyntaxUid}, whose pixel data this importer cannot read; the geometry is read but the voxels are not. Re-export as explicit VR little endian.`, unknownSyntax.file));
-    return series;
-  }
+  const lossy = series.slices.filter((h) => transferSyntaxInfo(h.transferSyntaxUid).lossy || h.lossyImageCompression === '01');
+  if (lossy.length > 0)
+    findings.push(finding('LOSSY_COMPRESSION', 'warning', `${label}: ${lossy.length} of ${nz} slices ${lossy[0].lossyImageCompression === '01' ? 'were lossy compressed (LossyImageCompression 01)' : `use ${describeTransferSyntax(lossy[0].transferSyntaxUid)}, which allows lossy compression`}; HU may differ from the scanner's. Prefer a lossless export for QA.`, lossy[0].file));
   const badFormat = series.slices.find((h) => h.samplesPerPixel !== 1 || (h.bitsAllocated !== 16 && h.bitsAllocated !== 8 && h.bitsAllocated !== 32));
   if (badFormat) {
     findings.push(finding('UNSUPPORTED_PIXEL_FORMAT', 'error', `${label}: ${badFormat.file} has ${badFormat.samplesPerPixel} samples per pixel and ${badFormat.bitsAllocated} bits allocated; only single-sample 8/16/32-bit greyscale is read.`, badFormat.file));

@@ -6,7 +6,11 @@ import { readFile } from 'node:fs/promises';
 import type { Volume } from '@/lib/core/volume';
 import { DicomError, finding } from './findings';
 import { EXPLICIT_VR_BE, parseDicomBytes } from './parse-file';
-import type { CtSeries } from './ct-series';
+import type { CtSeries, ImageSliceHeader } from './ct-series';
+import { readEncapsulatedFrames } from './encapsulated-frames';
+import { decodeFrame } from './decode-frame';
+import { describeTransferSyntax, transferSyntaxInfo } from './transfer-syntaxes';
+import type { DataSet, Element } from './parser';
 
 export interface LoadCtOptions {
   /** Reads a file's bytes; defaults to fs.readFile. */
@@ -39,13 +43,20 @@ export async function loadCtVolume(series: CtSeries, options: LoadCtOptions = {}
     if (!parsed) throw new DicomError('INVALID_INPUT', `${h.file} no longer parses: ${findings.map((f) => f.message).join(' ')}`, findings);
     const el = parsed.dataSet.elements.x7fe00010;
     const bytesPer = h.bitsAllocated / 8;
-    if (!el || el.encapsulatedPixelData || el.length < plane * bytesPer) {
-      const f = finding('TRUNCATED', 'error', `${h.file}: pixel data holds ${el?.length ?? 0} bytes, ${plane * bytesPer} expected for ${nx}×${ny} at ${h.bitsAllocated} bits: the file is truncated or was changed.`, h.file);
-      throw new DicomError('INVALID_INPUT', f.message, [f]);
+    let view: DataView;
+    let le = true;
+    if (el?.encapsulatedPixelData) {
+      const px = await decodeSlice(h, parsed.dataSet, el);
+      view = new DataView(px.buffer, px.byteOffset, px.byteLength);
+    } else {
+      if (!el || el.length < plane * bytesPer) {
+        const f = finding('TRUNCATED', 'error', `${h.file}: pixel data holds ${el?.length ?? 0} bytes, ${plane * bytesPer} expected for ${nx}×${ny} at ${h.bitsAllocated} bits: the file is truncated or was changed.`, h.file);
+        throw new DicomError('INVALID_INPUT', f.message, [f]);
+      }
+      const bytes = parsed.dataSet.byteArray;
+      view = new DataView(bytes.buffer, bytes.byteOffset + el.dataOffset, plane * bytesPer);
+      le = parsed.transferSyntaxUid !== EXPLICIT_VR_BE;
     }
-    const bytes = parsed.dataSet.byteArray;
-    const view = new DataView(bytes.buffer, bytes.byteOffset + el.dataOffset, plane * bytesPer);
-    const le = parsed.transferSyntaxUid !== EXPLICIT_VR_BE;
     const signed = h.pixelRepresentation === 1;
     const slope = h.rescaleSlope;
     const icpt = h.rescaleIntercept;
@@ -69,4 +80,30 @@ export async function loadCtVolume(series: CtSeries, options: LoadCtOptions = {}
   }
   if (integral && min >= -32768 && max <= 32767) return { grid, data: Int16Array.from(hu) };
   return { grid, data: hu };
+}
+
+/**
+ * Decode a compressed slice (one frame) to little-endian stored values. A codestream that does
+ * not decode, or decodes to another size than Rows × Columns × SamplesPerPixel × BitsAllocated/8,
+ * is an error naming the file and the transfer syntax (the series was readable when scanned, so
+ * the file is corrupt or changed).
+ */
+async function decodeSlice(h: ImageSliceHeader, dataSet: DataSet, el: Element): Promise<Uint8Array> {
+  const info = transferSyntaxInfo(h.transferSyntaxUid);
+  const fail = (why: string): never => {
+    const f = finding('CORRUPT_PIXEL_DATA', 'error', `${h.file}: the ${describeTransferSyntax(h.transferSyntaxUid)} pixel data cannot be decoded: ${why}. Check the file (e.g. dcmdjpeg/gdcmconv --raw on it) and export it again.`, h.file);
+    throw new DicomError('INVALID_INPUT', f.message, [f]);
+  };
+  if (!info.codec || info.codec === 'native') return fail('no decoder for this transfer syntax');
+  let frame: Uint8Array;
+  try {
+    [frame] = readEncapsulatedFrames(dataSet, el, 1);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  try {
+    return await decodeFrame(info.codec, frame, { rows: h.rows, columns: h.columns, samplesPerPixel: h.samplesPerPixel, bitsAllocated: h.bitsAllocated });
+  } catch (e) {
+    return fail(e instanceof Error ? e.message : String(e));
+  }
 }

@@ -3,7 +3,7 @@
  * Real files come from ../shared/data (rt-utils mock data, TotalSegmentator); broken variants are
  * made from them in a temporary folder.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -134,13 +134,27 @@ describe.skipIf(!haveData)(`bad files in a folder (needs ${MOCK}; skipped when a
     }
   });
 
-  it('compressed pixel data we cannot decode (JPEG 2000): geometry read, voxels refused with a finding', async () => {
+  it('compressed pixel data we cannot decode: geometry read, voxels refused with a finding naming the transfer syntax', async () => {
+    // The real 12-bit TotalSegmentator series, relabelled as JPEG Extended (12-bit JPEG, common in
+    // older CT exports, which our 8-bit JPEG decoder cannot read): a same-length UID swap in the
+    // meta header, so the file still parses.
     const dir = join(DATA, 'totalsegmentator/example_ct_dicom');
-    const r = await readDicom(dir);
+    const out = join(tmp, 'jpeg-extended-12bit');
+    mkdirSync(out, { recursive: true });
+    for (const name of readdirSync(dir).slice(0, 3)) {
+      const b = Buffer.from(readFileSync(join(dir, name)));
+      const at = b.indexOf('1.2.840.10008.1.2.4.90', 0, 'latin1');
+      expect(at).toBeGreaterThan(0);
+      b.write('1.2.840.10008.1.2.4.51', at, 'latin1');
+      writeFileSync(join(out, name), b);
+    }
+    const r = await readDicom(out);
     expect(r.series).toHaveLength(1);
     const f = r.series[0].findings.find((x) => x.code === 'COMPRESSED_PIXEL_DATA');
     expect(f).toMatchObject({ severity: 'error' });
-    expect(f!.message).toMatch(/1\.2\.840\.10008\.1\.2\.4\.90/);
+    expect(f!.message).toMatch(/3 of 3 slices .* use JPEG Extended \(Process 2 & 4\) \(1\.2\.840\.10008\.1\.2\.4\.51\) at 12 bits stored, which the 8-bit JPEG decoder cannot read/);
+    expect(r.series[0].grid).not.toBeNull();
+    await expect(loadCtVolume(r.series[0])).rejects.toMatchObject({ code: 'UNSUPPORTED' });
     // Its UIDs were blanked by anonymisation: grouped anyway, with a warning.
     expect(codes(r.series[0].findings)).toContain('MISSING_ATTRIBUTE');
   });
