@@ -1,0 +1,62 @@
+/**
+ * Fetch one binary volume from GET /api/studies/[id]/volume (Int16 HU for CT, one byte per voxel
+ * for masks; grid in X-Volume-* headers). Cached per URL for the page's lifetime, a bounded
+ * number of volumes, so scrubbing phases back and forth does not refetch.
+ */
+import type { Vec3 } from '@/lib/core/volume';
+
+export interface LoadedVolume {
+  dims: Vec3;
+  spacingMm: Vec3;
+  originMm: Vec3;
+  direction: number[];
+  data: Int16Array | Uint8Array;
+}
+
+const MAX_CACHED = 48;
+const cache = new Map<string, Promise<LoadedVolume>>();
+
+function numbers(h: Headers, name: string, n: number): number[] {
+  const v = (h.get(name) ?? '').split(',').map(Number);
+  if (v.length !== n || v.some((x) => !Number.isFinite(x))) throw new Error(`The volume response has no valid ${name} header.`);
+  return v;
+}
+
+async function fetchVolume(url: string): Promise<LoadedVolume> {
+  const res = await fetch(url, { credentials: 'same-origin' });
+  if (!res.ok) {
+    let message = `${res.status} ${res.statusText}`;
+    try {
+      message = ((await res.json()) as { error?: { message?: string } }).error?.message ?? message;
+    } catch {
+      /* not JSON */
+    }
+    throw new Error(message);
+  }
+  const h = res.headers;
+  const dims = numbers(h, 'X-Volume-Dims', 3) as Vec3;
+  const buf = await res.arrayBuffer();
+  const type = h.get('X-Volume-Type');
+  const data = type === 'int16' ? new Int16Array(buf) : new Uint8Array(buf);
+  if (data.length !== dims[0] * dims[1] * dims[2]) throw new Error(`The volume has ${data.length} voxels but its grid ${dims.join('×')} needs ${dims[0] * dims[1] * dims[2]}.`);
+  return { dims, spacingMm: numbers(h, 'X-Volume-Spacing', 3) as Vec3, originMm: numbers(h, 'X-Volume-Origin', 3) as Vec3, direction: numbers(h, 'X-Volume-Direction', 9), data };
+}
+
+export function loadVolume(url: string): Promise<LoadedVolume> {
+  let p = cache.get(url);
+  if (!p) {
+    p = fetchVolume(url);
+    p.catch(() => cache.delete(url));
+    cache.set(url, p);
+    while (cache.size > MAX_CACHED) cache.delete(cache.keys().next().value!);
+  }
+  return p;
+}
+
+export function ctUrl(studyId: string, seriesId: string): string {
+  return `/api/studies/${encodeURIComponent(studyId)}/volume?series=${encodeURIComponent(seriesId)}`;
+}
+
+export function maskUrl(studyId: string, structureId: string): string {
+  return `/api/studies/${encodeURIComponent(studyId)}/volume?structure=${encodeURIComponent(structureId)}`;
+}
