@@ -1,88 +1,47 @@
-import { revalidatePath } from 'next/cache';
-import { db } from '@/lib/server/db/client';
+/**
+ * / : cohort QA. Filters (URL search parameters, a GET form), the summary in the iSeg study's
+ * form, distributions by institution, Dice against tumour volume and motion, machine vs
+ * physician ITV volumes with the paired Wilcoxon p, and a sortable, paged case table linking to
+ * each study. One query per view (load-cohort.ts); each widget streams in its own <Suspense>.
+ * Everyone sees pseudonyms only; roles without identifiers:view see shifted study dates.
+ */
+import { Suspense } from 'react';
 import { requireCaller } from '@/lib/server/auth/get-caller';
 import { can } from '@/lib/server/auth/roles';
-import { getCohortSummary } from '@/lib/server/cohort/get-cohort-summary';
-import { requestCohortSummary } from '@/lib/server/cohort/request-cohort-summary';
-import type { MetricSummary } from '@/lib/server/cohort/compute-cohort-summary';
-import { webBoss } from '@/lib/server/jobs/web-boss';
+import { parseCohortQuery, type SearchParams } from '@/lib/server/cohort/find-cohort-cases.types';
+import { loadCohort } from './_cohort/load-cohort';
+import { CohortFilters } from './_cohort/cohort-filters';
+import { CohortCaseTable, CohortCharts, CohortOverview, WidgetSkeleton } from './_cohort/cohort-widgets';
 
 export const dynamic = 'force-dynamic';
 
-async function recompute() {
-  'use server';
+export default async function CohortPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const caller = await requireCaller();
-  await requestCohortSummary(db(), await webBoss(), { caller });
-  revalidatePath('/');
-}
-
-function fmt(s: MetricSummary): string {
-  if (s.n === 0 || s.median === null) return '—';
-  return `${s.median.toFixed(2)} [${s.q1!.toFixed(2)}–${s.q3!.toFixed(2)}]`;
-}
-
-function Stat({ label, value }: { label: string; value: string | number }) {
-  return (
-    <div className="card stat">
-      <div className="value">{value}</div>
-      <div className="label">{label}</div>
-    </div>
-  );
-}
-
-export default async function CohortPage() {
-  const caller = await requireCaller();
-  const summary = await getCohortSummary(db(), { caller });
-  const v = summary?.values;
+  const { query, ignored } = parseCohortQuery(await searchParams);
+  const data = loadCohort(caller, query);
+  // Keep an unobserved rejection from crashing the process; each widget rethrows it.
+  data.catch(() => {});
+  const filtered = Boolean(query.institution || query.from || query.to || query.model || query.physician || query.scanner);
   return (
     <>
-      <h1>Cohort</h1>
-      {!v ? (
-        <div className="card">
-          <p>No cohort summary has been computed yet.</p>
-          <p className="muted">A worker computes it in the background; ask for it below, then reload.</p>
-        </div>
-      ) : (
-        <>
-          <div className="grid" data-testid="cohort-summary">
-            <Stat label="Patients" value={v.patients} />
-            <Stat label="Studies" value={v.studies} />
-            <Stat label="Segmentation runs" value={v.runs.total} />
-            <Stat label="Local failures (of patients with outcomes)" value={`${v.outcomes.localFailures} / ${v.outcomes.patients}`} />
-          </div>
-          <div className="card">
-            <table>
-              <thead>
-                <tr>
-                  <th>Structure</th>
-                  <th>n</th>
-                  <th>Dice, median [IQR] (voxel overlap, native grid)</th>
-                </tr>
-              </thead>
-              <tbody>
-                <tr>
-                  <td>GTV (each 4D CT phase)</td>
-                  <td>{v.gtvDice.n}</td>
-                  <td>{fmt(v.gtvDice)}</td>
-                </tr>
-                <tr>
-                  <td>ITV</td>
-                  <td>{v.itvDice.n}</td>
-                  <td>{fmt(v.itvDice)}</td>
-                </tr>
-              </tbody>
-            </table>
-          </div>
-          <p className="muted" data-testid="computed-at">
-            Computed {summary!.computedAt.toISOString().replace('T', ' ').slice(0, 19)} UTC by job {summary!.jobId ?? '—'}
-          </p>
-        </>
+      <h1>Cohort QA</h1>
+      {ignored.length > 0 && (
+        <p className="notice" role="status">
+          Ignored malformed search parameters: {ignored.join(', ')}.
+        </p>
       )}
-      {can(caller.role, 'jobs:enqueue') && (
-        <form action={recompute}>
-          <button type="submit">Recompute cohort summary</button>
-        </form>
-      )}
+      <Suspense fallback={<WidgetSkeleton label="filters" height={80} />}>
+        <CohortFilters caller={caller} query={query} datesShifted={!can(caller.role, 'identifiers:view')} />
+      </Suspense>
+      <Suspense fallback={<WidgetSkeleton label="the summary" />}>
+        <CohortOverview data={data} caller={caller} filtered={filtered} />
+      </Suspense>
+      <Suspense fallback={<WidgetSkeleton label="charts" height={320} />}>
+        <CohortCharts data={data} />
+      </Suspense>
+      <Suspense fallback={<WidgetSkeleton label="cases" height={400} />}>
+        <CohortCaseTable data={data} query={query} />
+      </Suspense>
     </>
   );
 }
