@@ -1,0 +1,164 @@
+/**
+ * The study viewer in a real browser on a seeded demo phantom, segmented in the background by
+ * the demo model: a physicist waits for the run, steps and plays the 4D CT phases, toggles
+ * overlays, jumps to a discordant region and downloads the metrics CSV; a researcher sees the
+ * same study by pseudonym only.
+ */
+import fs from 'node:fs';
+import pg from 'pg';
+import type { Page } from '@playwright/test';
+import { test, expect, DEMO_PATIENTS } from './fixtures';
+
+fs.mkdirSync('test-results/screens', { recursive: true });
+
+async function studyOf(pseudonym: string): Promise<string> {
+  const client = new pg.Client({ connectionString: process.env.E2E_DATABASE_URL });
+  await client.connect();
+  try {
+    const r = await client.query(`SELECT s.id FROM "Study" s JOIN "Patient" p ON p.id = s."patientId" WHERE p.pseudonym = $1 ORDER BY s."importedAt" LIMIT 1`, [pseudonym]);
+    if (!r.rows[0]) throw new Error(`no seeded study for ${pseudonym}`);
+    return r.rows[0].id as string;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Pixel statistics of a view's canvas: a hash, and how many pixels carry an overlay colour. */
+async function canvasStats(page: Page, orientation: string): Promise<{ hash: number; coloured: number; nonBlack: number }> {
+  return page.getByTestId(`view-${orientation}`).locator('canvas').evaluate((c: HTMLCanvasElement) => {
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let hash = 0, coloured = 0, nonBlack = 0;
+    for (let q = 0; q < d.length; q += 4) {
+      hash = (hash * 31 + d[q] * 7 + d[q + 1] * 3 + d[q + 2]) | 0;
+      const [r, g, b] = [d[q], d[q + 1], d[q + 2]];
+      // the crosshair is yellow (240, 228, 66): not an overlay
+      const crosshair = r > 200 && g > 190 && b < 110 && Math.abs(r - g) < 40;
+      if (!crosshair && (Math.abs(r - g) > 12 || Math.abs(g - b) > 12)) coloured++;
+      if (r + g + b > 30) nonBlack++;
+    }
+    return { hash, coloured, nonBlack };
+  });
+}
+
+test('a physicist reviews a segmented 4D CT study in the viewer', async ({ signedIn }) => {
+  test.setTimeout(300_000);
+  const patient = DEMO_PATIENTS[0];
+  const studyId = await studyOf(patient.pseudonym);
+  const page = await signedIn('PHYSICIST');
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await page.goto(`/studies/${studyId}`);
+
+  // identified header for a physicist
+  const identity = page.getByTestId('identity');
+  await expect(identity).toContainText(patient.name!);
+  await expect(identity).toContainText(patient.mrn!);
+  await expect(identity).toContainText(patient.pseudonym);
+
+  // the demo model segments the seeded studies in the background: wait for this one
+  const status = page.getByTestId('run-status');
+  await expect(status).toHaveAttribute('data-status', 'SUCCEEDED', { timeout: 240_000 });
+  await expect(page.getByTestId('run-model')).toContainText(/model demo \S+ · sha256 [0-9a-f]{12}/);
+
+  // three views with an image in each
+  for (const o of ['axial', 'coronal', 'sagittal']) {
+    await expect(page.getByTestId(`view-${o}`).locator('canvas')).toBeVisible();
+    expect((await canvasStats(page, o)).nonBlack).toBeGreaterThan(100);
+  }
+  // the overlays are on by default and the metrics are there, labelled by convention
+  await expect.poll(async () => (await canvasStats(page, 'axial')).coloured).toBeGreaterThan(0);
+  const metrics = page.getByTestId('metrics-panel');
+  await expect(metrics).toContainText('Overlap: voxel overlap on the native CT grid');
+  await expect(metrics).toContainText('Surface, voxel convention');
+  await expect(metrics).toContainText('Surface, surfel convention');
+  await expect(metrics).toContainText(/Dice\s*0\.\d{3}/);
+  await expect(page.getByTestId('volume-chart').locator('svg.recharts-surface')).toBeVisible();
+  await expect(page.getByTestId('trajectory-chart').locator('svg.recharts-surface')).toBeVisible();
+  await page.screenshot({ path: 'test-results/screens/viewer-physicist.png', fullPage: true });
+
+  // step phases with the scrubber: the label and the image follow
+  const label = page.getByTestId('phase-label');
+  await expect(label).toHaveText('0%');
+  const at0 = await canvasStats(page, 'coronal');
+  const scrubber = page.getByLabel('Respiratory phase');
+  await scrubber.focus();
+  for (let n = 0; n < 5; n++) await page.keyboard.press('ArrowRight');
+  await expect(label).toHaveText('50%');
+  await expect(page.getByTestId('cursor')).toContainText('phase on screen 50%');
+  expect((await canvasStats(page, 'coronal')).hash).not.toBe(at0.hash);
+  await page.keyboard.press('ArrowLeft');
+  await expect(label).toHaveText('40%');
+
+  // play, then pause
+  await page.getByTestId('play').click();
+  await expect(label).not.toHaveText('40%', { timeout: 10_000 });
+  await page.getByTestId('play').click();
+  await expect(page.getByTestId('play')).toHaveText('Play');
+
+  // toggle overlays: all off leaves a grey image, one back on colours it again
+  for (const name of ['Physician GTV', 'Machine GTV', 'FP voxels (machine ∖ physician)', 'FN voxels (physician ∖ machine)']) {
+    await page.getByRole('checkbox', { name }).uncheck();
+  }
+  await expect.poll(async () => (await canvasStats(page, 'axial')).coloured).toBe(0);
+  await page.getByRole('checkbox', { name: 'Machine ITV' }).check();
+  await expect.poll(async () => (await canvasStats(page, 'axial')).coloured).toBeGreaterThan(0);
+
+  // window presets change the image
+  const lung = await canvasStats(page, 'axial');
+  await page.getByRole('button', { name: /Mediastinum/ }).click();
+  await expect.poll(async () => (await canvasStats(page, 'axial')).hash).not.toBe(lung.hash);
+
+  // a discordant region: clicking it moves the cursor (all three views) to it
+  const regions = page.getByTestId('discordance-region');
+  expect(await regions.count()).toBeGreaterThan(0);
+  const before = await page.getByTestId('cursor').textContent();
+  let moved = false;
+  for (let n = 0; n < (await regions.count()) && !moved; n++) {
+    await regions.nth(n).click();
+    await expect(regions.nth(n)).toHaveAttribute('aria-pressed', 'true');
+    moved = (await page.getByTestId('cursor').textContent()) !== before;
+  }
+  expect(moved, 'some region lies away from the starting cursor').toBe(true);
+  await page.screenshot({ path: 'test-results/screens/viewer-region.png', fullPage: true });
+
+  // scroll the axial view with the keyboard
+  const slice = page.getByTestId('slice-axial');
+  const s0 = await slice.textContent();
+  await page.getByTestId('view-axial').locator('canvas').focus();
+  await page.keyboard.press(/slice 1 \//.test(s0 ?? '') ? 'ArrowUp' : 'ArrowDown');
+  await expect(slice).not.toHaveText(s0!);
+
+  // the metrics CSV: every metric row, with its convention, no identifiers
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
+  const csv = fs.readFileSync(await download.path(), 'utf8');
+  const lines = csv.trim().split('\n');
+  expect(lines[0]).toBe('pseudonym,study_id,run_id,model,model_version,model_sha256,reference_structure,test_structure,scope,phase_index,phase_percent,convention,metric,value,null_reason,tolerance_mm,code_version');
+  expect(lines.length).toBeGreaterThan(100);
+  expect(csv).toMatch(/,overlap,dice,0\.\d+/);
+  expect(csv).toMatch(/,discordance,falsePositive#1\.volumeCc,/);
+  expect(csv).not.toContain(patient.name!);
+  expect(csv).not.toContain(patient.mrn!);
+  // the RTSTRUCT export is offered to a physicist
+  await expect(page.getByTestId('export-rtstruct')).toBeVisible();
+  expect(errors).toEqual([]);
+});
+
+test('a researcher sees the study by pseudonym only', async ({ signedIn }) => {
+  test.setTimeout(120_000);
+  const patient = DEMO_PATIENTS[0];
+  const studyId = await studyOf(patient.pseudonym);
+  const page = await signedIn('RESEARCHER');
+  await page.goto(`/studies/${studyId}`);
+  await expect(page.getByTestId('identity')).toContainText(patient.pseudonym);
+  await expect(page.getByTestId('identity')).toContainText('Identifiers are hidden for your role');
+  await expect(page.getByTestId('view-axial').locator('canvas')).toBeVisible({ timeout: 60_000 });
+  const html = await page.content();
+  for (const p of DEMO_PATIENTS) {
+    if (p.name) expect(html).not.toContain(p.name);
+    if (p.mrn) expect(html).not.toContain(p.mrn);
+  }
+  await expect(page.getByTestId('export-rtstruct')).toHaveCount(0);
+  await expect(page.getByTestId('export-csv')).toBeVisible();
+  await page.screenshot({ path: 'test-results/screens/viewer-researcher.png', fullPage: true });
+});
