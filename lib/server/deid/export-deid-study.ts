@@ -1,0 +1,197 @@
+/**
+ * A study as a de-identified DICOM zip, for researchers (permission studies:export-deid).
+ *
+ * The original DICOM files are not kept, so the export is re-written from what is stored: each CT
+ * series (planning CT or 4D CT phase) from its volume as a CT Image Storage series
+ * (lib/dicom encodeCtSeries), and the physician structures of each series as one RT Structure Set
+ * (lib/dicom writeRtStruct; masks → contours by marching squares). Every file then goes through
+ * lib/dicom deidentifyDicom (PS3.15 Basic profile): PatientName/ID = pseudonym, no birth date,
+ * dates shifted by the patient's dateShiftDays, UIDs replaced by a keyed hash that is the same
+ * in the CT and the RTSTRUCT (so the contours still attach), PatientIdentityRemoved = YES.
+ * PatientIdentity is read for its dateShiftDays only; names and MRNs never reach this code.
+ *
+ * Each export is audited ('study.export.deid').
+ * @throws AppError UNAUTHORIZED / FORBIDDEN, NOT_FOUND (no study, or no stored CT volume).
+ */
+import { zipSync } from 'fflate';
+import type { Db } from '../db/client';
+import { authorize, type Caller } from '../auth/roles';
+import { AppError } from '../errors';
+import { recordAuditEvent } from '../audit/record-audit-event';
+import { volumeStore, type VolumeStore } from '../storage/volume-store';
+import { getPseudonymSecret } from '../studies/write-study';
+import { parseNifti } from '@/lib/nifti';
+import { encodeCtSeries, writeRtStruct, type CtSeries, type ImageSliceHeader, type MachineStructure } from '@/lib/dicom';
+import { deidentifyDicom } from '@/lib/dicom/deidentify';
+import { indexToPatientMm, sameGrid, type Grid, type Vec3 } from '@/lib/core/volume';
+import { createUidRemapper } from './remap-uid';
+
+export interface DeidExport {
+  fileName: string;
+  bytes: Uint8Array;
+  /** DICOM files in the zip (CT slices + RTSTRUCTs). */
+  dicomFiles: number;
+  series: number;
+  structures: number;
+  /** CT voxels below −1024 HU (outside-field padding) written as −1024, the lowest storable value. */
+  clampedVoxels: number;
+}
+
+/** DICOM DA of a stored date. */
+function da(d: Date | null | undefined): string {
+  return d ? d.toISOString().slice(0, 10).replace(/-/g, '') : '';
+}
+
+const LOWEST_HU = -1024;
+const HIGHEST_HU = 64511;
+
+export async function exportDeidStudy(
+  db: Db,
+  { caller, studyId, store = volumeStore(), now = new Date() }: { caller: Caller | null | undefined; studyId: string; store?: VolumeStore; now?: Date },
+): Promise<DeidExport> {
+  const who = authorize(caller, 'studies:export-deid');
+  const study = await db.study.findUnique({
+    where: { id: studyId },
+    include: {
+      patient: { select: { id: true, pseudonym: true, identity: { select: { dateShiftDays: true } } } },
+      series: { orderBy: [{ phaseIndex: 'asc' }, { seriesInstanceUid: 'asc' }] },
+      physicianStructures: { orderBy: [{ seriesId: 'asc' }, { name: 'asc' }] },
+    },
+  });
+  if (!study) throw new AppError('NOT_FOUND', `Study ${studyId} does not exist (deleted, or a wrong link).`);
+  const pseudonym = study.patient.pseudonym;
+  const shift = study.patient.identity?.dateShiftDays ?? null;
+  const remapUid = createUidRemapper(await getPseudonymSecret(db));
+  // Without a per-patient shift the real dates cannot be hidden consistently: leave them out.
+  const studyDate = shift === null ? '' : da(study.studyDate);
+  const deid = (bytes: Uint8Array) => deidentifyDicom(bytes, { pseudonym, dateShiftDays: shift ?? 0, remapUid });
+
+  const ctSeries = study.series.filter((s) => s.volumeKey && s.modality === 'CT');
+  if (ctSeries.length === 0) throw new AppError('NOT_FOUND', `Study ${studyId} has no stored CT volume to export; re-import it.`);
+  const phases = ctSeries.filter((s) => s.phaseIndex !== null).length;
+  const files: Record<string, Uint8Array> = {};
+  let dicomFiles = 0;
+  let structures = 0;
+  let clampedVoxels = 0;
+  const [manufacturer, ...model] = (study.scanner ?? 'unknown').split(' ');
+
+  for (const [n, s] of ctSeries.entries()) {
+    const ct = parseNifti(await store.getVolume(s.volumeKey!), { source: `CT series ${s.id}` });
+    const grid: Grid = ct.grid;
+    const dbGrid: Grid = { dims: s.dims as Vec3, spacingMm: s.spacingMm as Vec3, originMm: s.originMm as Vec3, direction: s.direction };
+    if (!sameGrid(grid, dbGrid)) throw new AppError('INTERNAL', `CT volume ${s.volumeKey} does not match the grid recorded for series ${s.id}; the volume store is inconsistent.`);
+    const hu = new Float32Array(ct.data.length);
+    for (let i = 0; i < hu.length; i++) {
+      const v = Math.round(Number(ct.data[i]));
+      if (v < LOWEST_HU) clampedVoxels++;
+      hu[i] = Math.min(HIGHEST_HU, Math.max(LOWEST_HU, v));
+    }
+    const label = s.phaseIndex !== null ? `phase${String(s.phaseIndex).padStart(2, '0')}` : `ct${n + 1}`;
+    const description = s.phaseIndex !== null ? `4D CT ${s.phasePercent ?? s.phaseIndex * 10}%` : 'CT';
+    const seriesNumber = s.phaseIndex !== null ? 100 + s.phaseIndex : n + 1;
+    const frameOfReferenceUid = s.frameOfReferenceUid ?? `${study.studyInstanceUid}/frame-of-reference`;
+    // Encoded with the stored (real) UIDs and dates, then de-identified as any incoming file
+    // would be: one code path decides what leaves.
+    const slices = encodeCtSeries(
+      { grid, data: hu },
+      {
+        patientName: pseudonym,
+        patientId: pseudonym,
+        studyInstanceUid: study.studyInstanceUid,
+        seriesInstanceUid: s.seriesInstanceUid,
+        frameOfReferenceUid,
+        studyDate,
+        seriesNumber,
+        seriesDescription: description,
+        manufacturer: manufacturer || 'unknown',
+        manufacturerModelName: model.join(' '),
+        temporalPositionIndex: s.phaseIndex !== null ? s.phaseIndex + 1 : undefined,
+        numberOfTemporalPositions: s.phaseIndex !== null ? phases : undefined,
+      },
+    );
+    for (const f of slices) {
+      files[`${pseudonym}/${label}/${f.fileName}`] = deid(f.bytes);
+      dicomFiles++;
+    }
+
+    const own = study.physicianStructures.filter((p) => p.seriesId === s.id && p.maskKey);
+    if (own.length === 0) continue;
+    const masks: MachineStructure[] = [];
+    for (const p of own) {
+      const m = parseNifti(await store.getVolume(p.maskKey!), { source: `structure ${p.name}` });
+      if (!sameGrid(m.grid, grid)) throw new AppError('INTERNAL', `Mask of structure "${p.name}" is not on its CT grid; the volume store is inconsistent.`);
+      masks.push({
+        name: p.name,
+        interpretedType: p.interpretedType ?? (p.kind === 'OTHER' ? 'ORGAN' : p.kind),
+        color: p.kind === 'ITV' ? [213, 94, 0] : p.kind === 'GTV' ? [0, 114, 178] : [0, 158, 115],
+        mask: { grid, data: Uint8Array.from(m.data as ArrayLike<number>, (x) => (x ? 1 : 0)) },
+      });
+    }
+    const iop: ImageSliceHeader['imageOrientation'] = [grid.direction[0], grid.direction[3], grid.direction[6], grid.direction[1], grid.direction[4], grid.direction[7]];
+    const headers: ImageSliceHeader[] = slices.map((f, k) => ({
+      file: f.fileName,
+      transferSyntaxUid: '1.2.840.10008.1.2.1',
+      sopInstanceUid: f.sopInstanceUid,
+      sopClassUid: '1.2.840.10008.5.1.4.1.1.2',
+      modality: 'CT',
+      patientId: pseudonym,
+      patientName: pseudonym,
+      studyDate,
+      studyInstanceUid: study.studyInstanceUid,
+      seriesInstanceUid: s.seriesInstanceUid,
+      frameOfReferenceUid,
+      rows: grid.dims[1],
+      columns: grid.dims[0],
+      pixelSpacingMm: [grid.spacingMm[1], grid.spacingMm[0]],
+      imagePositionMm: indexToPatientMm(grid, 0, 0, k),
+      imageOrientation: iop,
+      rescaleSlope: 1,
+      rescaleIntercept: -1024,
+      bitsAllocated: 16,
+      bitsStored: 16,
+      pixelRepresentation: 0,
+      samplesPerPixel: 1,
+      numberOfFrames: 1,
+      pixelDataEncapsulated: false,
+    }));
+    const series: CtSeries = {
+      key: s.seriesInstanceUid,
+      seriesInstanceUid: s.seriesInstanceUid,
+      studyInstanceUid: study.studyInstanceUid,
+      frameOfReferenceUid,
+      modality: 'CT',
+      slices: headers,
+      slicePositionsMm: headers.map((_, k) => k * grid.spacingMm[2]),
+      grid,
+      maxSliceResidualMm: 0,
+      phase: null,
+      loadable: true,
+      findings: [],
+    };
+    const rt = writeRtStruct({ series, structures: masks, label: 'Physician', seriesDescription: `Physician structures ${description}`, seriesNumber: 900 + seriesNumber, algorithmName: 'iSeg QA export', now });
+    files[`${pseudonym}/${label}/RS_${label}.dcm`] = deid(rt.bytes);
+    dicomFiles++;
+    structures += masks.length;
+  }
+
+  files[`${pseudonym}/README.txt`] = new TextEncoder().encode(
+    [
+      `De-identified export of one study of patient ${pseudonym} (iSeg QA).`,
+      'PS3.15 Basic Application Level Confidentiality Profile; Clean Descriptors; Retain Longitudinal',
+      'Temporal Information with Modified Dates: names and IDs are the pseudonym, dates are shifted by',
+      'a fixed per-patient offset, UIDs are replaced consistently (RTSTRUCTs reference their CT).',
+      'CT images are re-written from the stored volumes (HU, 16-bit, intercept -1024).',
+      '',
+    ].join('\n'),
+  );
+  // DICOM pixels compress well; level 6 keeps the export quick on large studies.
+  const bytes = zipSync(files, { level: 6, mtime: new Date('2000-01-01T00:00:00Z') });
+  await recordAuditEvent(db, {
+    action: 'study.export.deid',
+    caller: who,
+    patientId: study.patientId,
+    target: `study:${study.id}`,
+    details: { series: ctSeries.length, dicomFiles, structures, clampedVoxels },
+  });
+  return { fileName: `${pseudonym}-deid.zip`, bytes, dicomFiles, series: ctSeries.length, structures, clampedVoxels };
+}
