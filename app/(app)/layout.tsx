@@ -17,6 +17,8 @@ export default async function AppLayout({ children }: { children: React.ReactNod
         <Link href="/outcomes">Outcomes</Link>
         <Link href="/import">Import</Link>
         {can(caller.role, 'review:view') && <Link href="/review">Review</Link>}
+        {can(caller.role, 'jobs:view') && <Link href="/jobs">Jobs</Link>}
+        {can(caller.role, 'jobs:view') && <Link href="/models">Models</Link>}
         {can(caller.role, 'users:manage') && <Link href="/admin/users">Users</Link>}
         {can(caller.role, 'audit:view') && <Link href="/admin/audit">Audit log</Link>}
         <span className="spacer" />

@@ -41,6 +41,8 @@ export const ROUTES: readonly RouteEntry[] = [
   { route: '/review/[studyId]', kind: 'page', access: 'review:view' },
   { route: '/review/minutes', kind: 'page', access: 'review:view' },
   { route: '/api/review/minutes', kind: 'api', access: 'review:view' },
+  { route: '/jobs', kind: 'page', access: 'jobs:view' },
+  { route: '/models', kind: 'page', access: 'jobs:view' },
 ];
 
 /** Regular expressions for the public routes (for the proxy). */

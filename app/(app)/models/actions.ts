@@ -1,0 +1,25 @@
+'use server';
+/** Admin action of the models page: queue every study without a run of one installed model. */
+import { revalidatePath } from 'next/cache';
+import { db } from '@/lib/server/db/client';
+import { requireCaller } from '@/lib/server/auth/get-caller';
+import { AppError } from '@/lib/server/errors';
+import { webBoss } from '@/lib/server/jobs/web-boss';
+import { segmentStudiesWithoutRun } from '@/lib/server/models/segment-studies-without-run';
+
+export type SegmentAllResult = { ok: true; message: string } | { ok: false; error: string };
+
+export async function segmentAllWithModel(modelFolder: string): Promise<SegmentAllResult> {
+  const caller = await requireCaller();
+  try {
+    // The folder name is checked against the installed models in the data layer, never used as a path.
+    const r = await segmentStudiesWithoutRun(db(), await webBoss(), { caller, modelFolder: String(modelFolder).slice(0, 100) });
+    revalidatePath('/models');
+    revalidatePath('/jobs');
+    return { ok: true, message: r.studiesWithoutRun === 0 ? `Every study already has a run of ${r.model}.` : `Queued ${r.queued} run(s) of ${r.model}; follow them on the jobs page.` };
+  } catch (e) {
+    if (e instanceof AppError) return { ok: false, error: e.message };
+    console.error(e);
+    return { ok: false, error: 'The request failed on the server; the server log has details.' };
+  }
+}
