@@ -5,7 +5,7 @@
  */
 import type { Db } from '../db/client';
 import type { Prisma } from '../db/generated/client';
-import { authorize, type Caller, type Role } from '../auth/roles';
+import { authorize, can, type Caller, type Role } from '../auth/roles';
 import { AppError } from '../errors';
 import { AuditSearch, type AuditSearchInput } from './find-audit-events.types';
 
@@ -62,7 +62,7 @@ async function whereFor(db: Db, s: AuditSearch): Promise<Prisma.AuditEventWhereI
 }
 
 export async function findAuditEvents(db: Db, { caller, search }: { caller: Caller | null | undefined; search: AuditSearchInput }): Promise<AuditPage> {
-  authorize(caller, 'audit:view');
+  const who = authorize(caller, 'audit:view');
   const s = parseAuditSearch(search);
   const where = await whereFor(db, s);
   if (!where) return { rows: [], total: 0, page: 1, pageSize: s.pageSize, pages: 0, search: s };
@@ -70,12 +70,12 @@ export async function findAuditEvents(db: Db, { caller, search }: { caller: Call
   const pages = Math.ceil(total / s.pageSize);
   const page = Math.min(s.page, Math.max(pages, 1));
   const events = await db.auditEvent.findMany({ where, orderBy: [{ at: 'desc' }, { id: 'desc' }], skip: (page - 1) * s.pageSize, take: s.pageSize });
-  return { rows: await withPseudonyms(db, events), total, page, pageSize: s.pageSize, pages, search: s };
+  return { rows: await withPseudonyms(db, events, who), total, page, pageSize: s.pageSize, pages, search: s };
 }
 
 /** Every matching event (for the CSV export), newest first, in batches. */
 export async function* iterateAuditEvents(db: Db, { caller, search }: { caller: Caller | null | undefined; search: AuditSearchInput }): AsyncGenerator<AuditRow[]> {
-  authorize(caller, 'audit:view');
+  const who = authorize(caller, 'audit:view');
   const s = parseAuditSearch(search);
   const where = await whereFor(db, s);
   if (!where) return;
@@ -87,14 +87,27 @@ export async function* iterateAuditEvents(db: Db, { caller, search }: { caller: 
       take: 1000,
     });
     if (events.length === 0) return;
-    yield await withPseudonyms(db, events);
+    yield await withPseudonyms(db, events, who);
     cursor = events[events.length - 1].id;
   }
 }
 
+/**
+ * Event details may name real DICOM UIDs (an identified export records which series it wrote).
+ * The audit roles do not hold 'identifiers:view', so UID-like values are masked for them.
+ */
+const UID_LIKE = /^\d+(\.\d+){3,}(#\d+)?$/;
+export function redactDetails(d: unknown, keyHint = ''): unknown {
+  if (Array.isArray(d)) return d.map((x) => redactDetails(x, keyHint));
+  if (d && typeof d === 'object') return Object.fromEntries(Object.entries(d).map(([k, v]) => [k, redactDetails(v, k)]));
+  if (typeof d === 'string' && (UID_LIKE.test(d) || /uid/i.test(keyHint))) return '[uid withheld]';
+  return d;
+}
+
 type EventRecord = Awaited<ReturnType<Db['auditEvent']['findMany']>>[number];
 
-async function withPseudonyms(db: Db, events: EventRecord[]): Promise<AuditRow[]> {
+async function withPseudonyms(db: Db, events: EventRecord[], caller: Caller): Promise<AuditRow[]> {
+  const redact = !can(caller.role, 'identifiers:view');
   const ids = [...new Set(events.map((e) => e.patientId).filter((x): x is string => !!x))];
   const patients = ids.length ? await db.patient.findMany({ where: { id: { in: ids } }, select: { id: true, pseudonym: true } }) : [];
   const byId = new Map(patients.map((p) => [p.id, p.pseudonym]));
@@ -108,6 +121,6 @@ async function withPseudonyms(db: Db, events: EventRecord[]): Promise<AuditRow[]
     target: e.target,
     ip: e.ip,
     userAgent: e.userAgent,
-    details: e.details,
+    details: redact ? redactDetails(e.details) : e.details,
   }));
 }
