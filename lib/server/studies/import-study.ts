@@ -12,8 +12,12 @@
  * - Idempotent: Study.contentHash is sha256 over the sorted sha256 of the files the study is
  *   made of (CT slices and used structure sets for DICOM; every NIfTI file), so junk files,
  *   duplicate copies and file order do not change it. The same content again returns the stored
- *   study with `alreadyImported: true` and writes nothing. The same StudyInstanceUID with other
- *   content is a CONFLICT.
+ *   study with `alreadyImported: true` and writes nothing.
+ * - Re-import with added files (merge-study.ts, plan-study-merge.ts): the same StudyInstanceUID
+ *   with other DICOM content adds its new series and structures to the stored study, in one
+ *   transaction, when every stored series and structure it contains is unchanged (`merged: true`;
+ *   a subset of what is stored is a no-op). If a stored series or structure would change, or the
+ *   patient differs, it is a CONFLICT that names it and nothing is written.
  * - Bad files are findings, not failures (stored with the study); what makes the import
  *   impossible (no CT, no usable CT, several studies, ambiguous phases) is AppError
  *   INVALID_INPUT with a message that names the file and what to check.
@@ -30,6 +34,7 @@ import type { ImportFinding, ImportProgress, ImportStudyResult, PreparedStudy } 
 import { materialiseDicomStudy, scanDicomStudy } from './prepare-dicom-study';
 import { NIFTI_FILE, materialiseNiftiStudy, scanNiftiStudy } from './prepare-nifti-study';
 import { relativePath } from './relative-paths';
+import { mergeStudy } from './merge-study';
 import { isUniqueViolation, summariseStudy, writeStudy } from './write-study';
 
 export interface ImportStudyOptions {
@@ -128,16 +133,24 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
     materialise = () => materialiseDicomStudy(scan, store, options.onProgress);
   }
 
-  const existing = await db.study.findFirst({ where: { OR: [{ contentHash }, { studyInstanceUid }] }, select: { id: true, contentHash: true, importedAt: true } });
+  const existing = await db.study.findFirst({ where: { OR: [{ contentHash }, { studyInstanceUid }] }, select: { id: true, contentHash: true, studyInstanceUid: true, importedAt: true } });
   if (existing) {
     if (existing.contentHash === contentHash) {
       options.onProgress?.({ stage: 'done', done: 1, total: 1, message: 'already imported' });
       return summariseStudy(db, existing.id, true);
     }
-    throw new AppError(
-      'CONFLICT',
-      `Study ${studyInstanceUid} was imported on ${existing.importedAt.toISOString().slice(0, 10)} (study ${existing.id}) from different files: ${label} adds, lacks or changes some. Nothing was written; delete the stored study first to replace it.`,
-    );
+    if (useNifti || existing.studyInstanceUid !== studyInstanceUid)
+      throw new AppError(
+        'CONFLICT',
+        `Study ${studyInstanceUid} was imported on ${existing.importedAt.toISOString().slice(0, 10)} (study ${existing.id}) from different files: ${label} adds, lacks or changes some. Nothing was written; delete the stored study first to replace it.`,
+      );
+    // The same study with other files: merge what it adds, if nothing stored would change.
+    prepared = await materialise();
+    prepared.findings.push(...extraFindings);
+    options.onProgress?.({ stage: 'writing', done: 0, total: 1, message: 'adding to the stored study' });
+    const { changed } = await mergeStudy({ db, caller, studyId: existing.id, prepared, label });
+    options.onProgress?.({ stage: 'done', done: 1, total: 1, message: changed ? 'added to the stored study' : 'already imported' });
+    return { ...(await summariseStudy(db, existing.id, !changed)), ...(changed ? { merged: true } : {}) };
   }
 
   prepared = await materialise();

@@ -7,7 +7,7 @@ export type ImportFindingSeverity = 'info' | 'warning' | 'error';
 /**
  * One problem found on import, stored on Study.findings and shown to the user. `code` is a
  * lib/dicom FindingCode or one of the importer's own (e.g. DUPLICATE_ROI_NAME, EMPTY_STRUCTURE,
- * SERIES_NOT_IMPORTED, STRUCTURE_SET_SKIPPED, IGNORED_FILE, PHASE_NAME_MISMATCH). File paths are
+ * SERIES_NOT_IMPORTED, STRUCTURE_SET_SKIPPED, IGNORED_FILE, PHASE_NAME_MISMATCH, STUDY_MERGED). File paths are
  * relative to the imported folder.
  */
 export interface ImportFinding {
@@ -91,6 +91,8 @@ export interface ImportStudyResult {
   pseudonym: string;
   /** True when the same content (or StudyInstanceUID with the same content) was already stored. */
   alreadyImported: boolean;
+  /** True when this import added series or structures to a study stored before (re-import with added files). */
+  merged?: boolean;
   source: 'DICOM' | 'NIFTI';
   seriesCount: number;
   structureCount: number;

@@ -1,0 +1,153 @@
+/**
+ * Write a re-import that adds to a stored study (plan-study-merge.ts decides what): ONE
+ * transaction that locks the study row, re-reads what is stored, plans, then adds the new series
+ * and structures, renumbers phases if needed, appends the findings, updates the content hash and
+ * records the audit event. Any error (a conflict found under the lock, a unique key taken
+ * meanwhile) rolls all of it back.
+ */
+import type { Db } from '../db/client';
+import type { Caller } from '../auth/roles';
+import { AppError } from '../errors';
+import { recordAuditEvent } from '../audit/record-audit-event';
+import type { ImportFinding, PreparedStudy } from './import-study.types';
+import { planStudyMerge, type StudyMergePlan } from './plan-study-merge';
+import { getPseudonymSecret, isUniqueViolation, pseudonymFor } from './write-study';
+
+const UNASSIGNED_INSTITUTION = 'Unassigned';
+
+/** Stored findings plus the new ones, without repeating one already stored (same files again). */
+function appendFindings(stored: ImportFinding[], added: ImportFinding[]): ImportFinding[] {
+  const key = (f: ImportFinding) => `${f.code}\0${f.file ?? ''}\0${f.message}`;
+  const seen = new Set(stored.map(key));
+  return [...stored, ...added.filter((f) => !seen.has(key(f)))];
+}
+
+export interface MergeStudyResult {
+  /** False when the import added nothing (every series and structure was stored already). */
+  changed: boolean;
+  plan: StudyMergePlan;
+}
+
+export async function mergeStudy(options: { db: Db; caller: Caller; studyId: string; prepared: PreparedStudy; label: string }): Promise<MergeStudyResult> {
+  const { db, caller, studyId, prepared: p, label } = options;
+  const secret = await getPseudonymSecret(db);
+  const pseudonym = pseudonymFor(secret, p.patient.institutionName ?? UNASSIGNED_INSTITUTION, p.patient.patientId ?? `study:${p.studyInstanceUid}`);
+  try {
+    return await db.$transaction(
+      async (tx) => {
+        // Two merges of one study at once: the second waits here and plans against the first's result.
+        await tx.$queryRaw`SELECT id FROM "Study" WHERE id = ${studyId} FOR UPDATE`;
+        const study = await tx.study.findUniqueOrThrow({
+          where: { id: studyId },
+          include: {
+            patient: { select: { pseudonym: true } },
+            series: { select: { id: true, seriesInstanceUid: true, description: true, phaseIndex: true, phasePercent: true, volumeSha256: true } },
+            physicianStructures: { select: { id: true, seriesId: true, name: true, kind: true, phaseIndex: true, phasePercent: true, maskSha256: true } },
+            _count: { select: { runs: true } },
+          },
+        });
+        const plan = planStudyMerge(
+          {
+            id: study.id,
+            studyInstanceUid: study.studyInstanceUid,
+            patientPseudonym: study.patient.pseudonym,
+            importedAt: study.importedAt,
+            series: study.series,
+            structures: study.physicianStructures,
+            segmentationRuns: study._count.runs,
+          },
+          p,
+          pseudonym,
+          label,
+        );
+        if (plan.addSeries.length === 0 && plan.addStructures.length === 0) return { changed: false, plan };
+
+        const seriesIds = new Map(study.series.map((s) => [s.seriesInstanceUid, s.id]));
+        for (const r of plan.renumberSeries) await tx.imageSeries.update({ where: { id: r.id }, data: { phaseIndex: r.phaseIndex } });
+        for (const r of plan.renumberStructures) await tx.physicianStructure.update({ where: { id: r.id }, data: { phaseIndex: r.phaseIndex } });
+        for (const s of plan.addSeries) {
+          const row = await tx.imageSeries.create({
+            data: {
+              studyId,
+              seriesInstanceUid: s.seriesInstanceUid,
+              frameOfReferenceUid: s.frameOfReferenceUid,
+              modality: s.modality,
+              description: s.description,
+              phaseIndex: s.phaseIndex,
+              phasePercent: s.phasePercent,
+              dims: [...s.grid.dims],
+              spacingMm: [...s.grid.spacingMm],
+              originMm: [...s.grid.originMm],
+              direction: [...s.grid.direction],
+              volumeKey: s.volumeKey,
+              volumeSha256: s.volumeSha256,
+            },
+          });
+          seriesIds.set(s.seriesInstanceUid, row.id);
+        }
+        const uidOfKey = new Map(p.series.map((s) => [s.key, s.seriesInstanceUid]));
+        if (plan.addStructures.length > 0)
+          await tx.physicianStructure.createMany({
+            data: plan.addStructures.map((x) => ({
+              studyId,
+              seriesId: seriesIds.get(uidOfKey.get(x.seriesKey)!)!,
+              roiNumber: x.roiNumber,
+              name: x.name,
+              kind: x.kind,
+              phaseIndex: x.phaseIndex,
+              phasePercent: x.phasePercent,
+              interpretedType: x.interpretedType,
+              maskKey: x.maskKey,
+              maskSha256: x.maskSha256,
+              voxelCount: x.voxelCount,
+              volumeCc: x.volumeCc,
+            })),
+          });
+        const today = new Date().toISOString().slice(0, 10);
+        const merged: ImportFinding = {
+          code: 'STUDY_MERGED',
+          severity: 'info',
+          message:
+            `Re-import on ${today} (${label}) added ${plan.addSeries.length} series${plan.addSeries.length ? ` (${plan.addSeries.map((s) => s.description ?? s.seriesInstanceUid).join(', ')})` : ''}` +
+            ` and ${plan.addStructures.length} structure(s)${plan.addStructures.length ? ` (${plan.addStructures.map((x) => x.name).join(', ')})` : ''};` +
+            ` ${plan.unchangedSeries.length} stored series and ${plan.unchangedStructures} stored structure(s) were in it unchanged` +
+            `${plan.renumberSeries.length ? `; ${plan.renumberSeries.length} stored phase(s) renumbered` : ''}.`,
+        };
+        const newFiles = p.fileCount;
+        await tx.study.update({
+          where: { id: studyId },
+          data: {
+            // The latest import's files: importing them again is then a no-op by hash.
+            contentHash: p.contentHash,
+            findings: appendFindings((study.findings as unknown as ImportFinding[]) ?? [], [merged, ...p.findings]) as object[],
+            fileCount: Math.max(study.fileCount ?? 0, newFiles),
+          },
+        });
+        await recordAuditEvent(tx as unknown as Db, {
+          action: 'study.import',
+          caller,
+          patientId: study.patientId,
+          target: `study:${studyId}`,
+          details: {
+            source: p.source,
+            merged: true,
+            files: p.fileCount,
+            addedSeries: plan.addSeries.map((s) => s.seriesInstanceUid),
+            addedStructures: plan.addStructures.length,
+            unchangedSeries: plan.unchangedSeries.length,
+            renumberedPhases: plan.renumberSeries.length,
+            contentHash: p.contentHash,
+          },
+        });
+        return { changed: true, plan };
+      },
+      { timeout: 120_000, maxWait: 30_000 },
+    );
+  } catch (e) {
+    if (isUniqueViolation(e)) {
+      const target = JSON.stringify((e as { meta?: unknown }).meta ?? {});
+      throw new AppError('CONFLICT', `Study ${p.studyInstanceUid}: the added files could not be stored: a row with the same unique key exists (${target}), e.g. one of the new series is already stored under another study. Nothing was written.`);
+    }
+    throw e;
+  }
+}
