@@ -14,8 +14,9 @@ export default async function AppLayout({ children }: { children: React.ReactNod
           iSeg QA
         </Link>
         <Link href="/">Cohort</Link>
-        <Link href="/outcomes">Outcomes</Link>
-        <Link href="/import">Import</Link>
+        {/* Only links the role may follow: a forbidden link would also be prefetched into a 403. */}
+        {can(caller.role, 'outcomes:view') && <Link href="/outcomes">Outcomes</Link>}
+        {can(caller.role, 'studies:import') && <Link href="/import">Import</Link>}
         {can(caller.role, 'review:view') && <Link href="/review">Review</Link>}
         {can(caller.role, 'jobs:view') && <Link href="/jobs">Jobs</Link>}
         {can(caller.role, 'jobs:view') && <Link href="/models">Models</Link>}
