@@ -69,11 +69,19 @@ test('a reviewer ranks the queue, records a decision and finds it in the queue, 
   await expect(page.getByTestId('review-history')).toContainText('E2E reviewer');
 
   // Bad input is refused with a clear message (the meeting name), nothing recorded.
+  // The recorded form is cleared for the next decision, the meeting kept.
+  await expect(form.getByLabel('Comment')).toHaveValue('');
+  await expect(form.getByLabel('Meeting')).toHaveValue(meeting);
   await form.getByLabel('Discuss').check();
+  await form.getByLabel('Comment').fill('second thoughts');
   await form.getByLabel('Meeting').fill('bad;meeting');
   await form.getByRole('button', { name: 'Record decision' }).click();
   await expect(page.getByTestId('decision-status')).toContainText('Meeting: use letters, digits');
   await expect(page.getByTestId('review-history').locator('li')).toHaveCount(1);
+  // What the reviewer typed survives the refusal.
+  await expect(form.getByLabel('Comment')).toHaveValue('second thoughts');
+  await expect(form.getByLabel('Discuss')).toBeChecked();
+  await page.screenshot({ path: 'test-results/screens/review-presenter-after.png', fullPage: true });
 
   // Back in the queue: the case shows the decision; "undecided only" leaves it out.
   await page.getByRole('link', { name: '← Queue' }).click();

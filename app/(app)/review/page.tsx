@@ -61,7 +61,7 @@ async function Queue({ caller, params }: { caller: Caller; params: ReviewParams 
                 <tr key={c.studyId} data-testid="review-row" data-study-id={c.studyId}>
                   <td>{c.rank}</td>
                   <td>
-                    <strong>{c.pseudonym}</strong>
+                    <strong className="review-pseudonym">{c.pseudonym}</strong>
                     {c.identity && (
                       <div className="muted review-small" data-testid="review-identity">
                         {c.identity.name ?? '—'} · MRN {c.identity.mrn ?? '—'}

@@ -6,6 +6,11 @@ export function fmt(x: number | null | undefined, digits = 2): string {
   return x === null || x === undefined ? '—' : x.toFixed(digits);
 }
 
+/** A number with its unit, or a dash alone when it is missing. */
+export function withUnit(x: number | null | undefined, unit: string, digits = 1): string {
+  return x === null || x === undefined ? '—' : `${x.toFixed(digits)} ${unit}`;
+}
+
 export function utc(d: Date | null): string {
   return d ? `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '—';
 }
@@ -36,21 +41,39 @@ export function DecisionBadge({ decision }: { decision: ReviewDecisionKind }) {
 }
 
 /** The key numbers as a definition table; names their conventions (DESIGN.md, metric definitions). */
-export function KeyNumbersTable({ n, testId }: { n: CaseKeyNumbers | null; testId?: string }) {
+export function KeyNumbersTable({ n, testId, compact = false }: { n: CaseKeyNumbers | null; testId?: string; compact?: boolean }) {
   if (!n) return <p className="muted" data-testid={testId}>No metrics stored for this run.</p>;
   const rows: [string, string, string][] = [
     ['Dice, GTV (median over phases)', fmt(n.gtvMedianDice), 'voxel overlap, native grid'],
     ['Dice, ITV', fmt(n.itvDice), 'voxel overlap, native grid'],
-    ['HD95, ITV', `${fmt(n.itvHd95Mm, 1)} mm`, 'voxel surfaces'],
-    ['HD95, GTV (median over phases)', `${fmt(n.gtvMedianHd95Mm, 1)} mm`, 'voxel surfaces'],
-    ['False-positive volume, ITV', `${fmt(n.itvFpCc, 2)} cc`, 'machine ∖ physician'],
-    ['Largest FP distance, ITV', `${fmt(n.maxFpDistanceMm, 1)} mm`, 'farthest FP voxel from the physician ITV'],
+    ['HD95, ITV', withUnit(n.itvHd95Mm, 'mm'), 'voxel surfaces'],
+    ['HD95, GTV (median over phases)', withUnit(n.gtvMedianHd95Mm, 'mm'), 'voxel surfaces'],
+    ['False-positive volume, ITV', withUnit(n.itvFpCc, 'cc', 2), 'machine ∖ physician'],
+    ['Largest FP distance, ITV', withUnit(n.maxFpDistanceMm, 'mm'), 'farthest FP voxel from the physician ITV; 0 = no FP'],
     [
       'Motion (GTV centroid, peak to peak)',
       n.machineMotionMm === null && n.physicianMotionMm === null ? 'not stored for this run' : `machine ${fmt(n.machineMotionMm, 1)} mm · physician ${fmt(n.physicianMotionMm, 1)} mm`,
       'largest axis',
     ],
   ];
+  if (compact) {
+    // Presenter side panel: two columns, the convention under the label, large values.
+    return (
+      <table className="review-numbers review-numbers-compact" data-testid={testId}>
+        <tbody>
+          {rows.map(([label, value, note]) => (
+            <tr key={label}>
+              <th scope="row">
+                {label}
+                <div className="muted review-small">{note}</div>
+              </th>
+              <td className="num">{value}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    );
+  }
   return (
     <table className="review-numbers" data-testid={testId}>
       <tbody>

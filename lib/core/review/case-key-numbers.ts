@@ -39,7 +39,9 @@ export function keyNumbersFromSummary(s: RunSummaryLike): CaseKeyNumbers {
     itvDice: s.itv.dice,
     itvHd95Mm: s.itv.hd95Mm,
     itvFpCc: s.itv.fpCc,
-    maxFpDistanceMm: s.itv.maxFpDistanceMm,
+    // The summary leaves the distance null when there is no FP region at all; the meeting reads
+    // that as "nothing outside the physician ITV", i.e. 0 mm (as the metric-row fallback does).
+    maxFpDistanceMm: s.itv.maxFpDistanceMm ?? (s.itv.fpCc === 0 ? 0 : null),
     gtvMedianDice: s.gtv.medianDice,
     gtvMedianHd95Mm: s.gtv.medianHd95Mm,
     machineMotionMm: s.motion.machine?.maxMm ?? null,

@@ -61,6 +61,14 @@ describe('keyNumbersFromSummary', () => {
   });
 });
 
+describe('keyNumbersFromSummary without FP', () => {
+  it('reads a null FP distance with 0 cc of FP as 0 mm (no FP region), but keeps null when FP volume is unknown', () => {
+    const base = { gtv: { medianDice: 0.9, medianHd95Mm: 2 }, motion: { machine: null, physician: null }, flags: [] };
+    expect(keyNumbersFromSummary({ ...base, itv: { dice: 0.9, hd95Mm: 2, fpCc: 0, maxFpDistanceMm: null } }).maxFpDistanceMm).toBe(0);
+    expect(keyNumbersFromSummary({ ...base, itv: { dice: null, hd95Mm: null, fpCc: null, maxFpDistanceMm: null } }).maxFpDistanceMm).toBeNull();
+  });
+});
+
 describe('medianOf', () => {
   it('ignores nulls; even count averages the middle two', () => {
     expect(medianOf([4, null, 1, 3, 2])).toBe(2.5);

@@ -1,6 +1,10 @@
 'use client';
-/** The presenter view's decision form: four decisions, a comment, the meeting; the reviewer is the signed-in user. */
-import { useActionState } from 'react';
+/**
+ * The presenter view's decision form: four decisions, a comment, the meeting; the reviewer is
+ * the signed-in user. Submitted by hand (not `<form action>`) so that a refused submission keeps
+ * what the reviewer typed; a recorded one clears the decision and comment and keeps the meeting.
+ */
+import { useRef, useState, useTransition } from 'react';
 import Link from 'next/link';
 import { recordDecisionAction, type DecisionFormState } from '../actions';
 
@@ -15,9 +19,29 @@ export interface DecisionFormProps {
 }
 
 export function DecisionForm({ studyId, meeting, reviewerName, decisions, maxCommentChars, nextHref }: DecisionFormProps) {
-  const [state, action, pending] = useActionState<DecisionFormState, FormData>(recordDecisionAction, { status: 'idle' });
+  const [state, setState] = useState<DecisionFormState>({ status: 'idle' });
+  const [pending, startTransition] = useTransition();
+  const formRef = useRef<HTMLFormElement>(null);
   return (
-    <form action={action} className="review-decision-form" data-testid="decision-form">
+    <form
+      ref={formRef}
+      className="review-decision-form"
+      data-testid="decision-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const form = e.currentTarget;
+        const data = new FormData(form);
+        startTransition(async () => {
+          const next = await recordDecisionAction(state, data);
+          setState(next);
+          if (next.status === 'recorded') {
+            form.querySelectorAll<HTMLInputElement>('input[name="decision"]').forEach((r) => (r.checked = false));
+            const comment = form.querySelector<HTMLTextAreaElement>('textarea[name="comment"]');
+            if (comment) comment.value = '';
+          }
+        });
+      }}
+    >
       <input type="hidden" name="studyId" value={studyId} />
       <fieldset>
         <legend>Decision</legend>

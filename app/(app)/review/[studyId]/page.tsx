@@ -76,7 +76,7 @@ export default async function PresenterPage({ params, searchParams }: { params: 
         <section className="review-side">
           <div className="card">
             <h2>Key numbers</h2>
-            <KeyNumbersTable n={c.numbers} testId="review-key-numbers" />
+            <KeyNumbersTable n={c.numbers} testId="review-key-numbers" compact />
             {c.numbers && (
               <p>
                 Flags: <Flags flags={c.numbers.flags} />

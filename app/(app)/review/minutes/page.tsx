@@ -30,7 +30,7 @@ async function Minutes({ caller, meeting }: { caller: Caller; meeting: string })
         </datalist>
       )}
       <p className="muted" data-testid="minutes-summary">
-        {m.cases.length} cases, {decisions} decisions recorded under meeting “{m.meeting}”.
+        {m.cases.length} {m.cases.length === 1 ? 'case' : 'cases'}, {decisions} {decisions === 1 ? 'decision' : 'decisions'} recorded under meeting “{m.meeting}”.
         {m.meetings.length > 0 && ` Meetings with decisions: ${m.meetings.slice(0, 8).join(', ')}${m.meetings.length > 8 ? ', …' : ''}.`}
       </p>
       {m.cases.length === 0 && (
