@@ -90,4 +90,25 @@ describe('iseg-qa import', () => {
     expect(out).toMatchObject({ imported: 1, failed: 1 });
     expect(out.failures[0]).toMatchObject({ dir: rtOnly, error: { code: 'INVALID_INPUT', message: expect.stringContaining('No CT images') } });
   });
+
+  it('imports compressed CT through the bundled CLI: JPEG 2000, then a JPEG-LS copy of the same series is a no-op (same voxels)', async () => {
+    const fix = join(root, 'tests/fixtures/dicom/compressed/totalseg');
+    const r = await cli(['import', join(fix, 'j2k'), '--json'], env);
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ imported: 1, failed: 0 });
+    expect(out.studies[0]).toMatchObject({ alreadyImported: false, seriesCount: 1 });
+    const study = await t.db.study.findUniqueOrThrow({ where: { id: out.studies[0].studyId }, include: { series: true } });
+    expect(study.series.map((x) => x.dims)).toEqual([[80, 96, 2]]);
+    // The same series in another lossless syntax decodes to the same voxels: nothing to add.
+    const ls = await cli(['import', join(fix, 'jpeg-ls'), '--json'], env);
+    expect(ls.status, ls.stderr).toBe(0);
+    expect(JSON.parse(ls.stdout)).toMatchObject({ imported: 0, alreadyImported: 1 });
+    const after = await t.db.study.findUniqueOrThrow({ where: { id: study.id }, include: { series: true } });
+    expect(after.series.map((x) => x.volumeSha256)).toEqual(study.series.map((x) => x.volumeSha256));
+    const inspect = await cli(['dicom', 'inspect', join(fix, 'jpeg-lossless-sv1'), '--json'], env);
+    expect(inspect.status, inspect.stderr).toBe(0);
+    expect(JSON.parse(inspect.stdout).series[0]).toMatchObject({ dims: [80, 96, 2] });
+  });
 });
+

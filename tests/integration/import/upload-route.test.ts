@@ -10,6 +10,9 @@ import { join, relative } from 'node:path';
 import { zipSync, type Zippable } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Caller } from '@/lib/server/auth/roles';
+import { loadCtVolume, readDicom } from '@/lib/dicom';
+import { parseNifti } from '@/lib/nifti';
+import { createVolumeStore } from '@/lib/server/storage/volume-store';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
 import { writePhantomStudy, type PhantomStudy } from './phantom-fixture';
 
@@ -103,4 +106,23 @@ describe('POST /api/studies', () => {
     expect(msg).not.toMatch(/iseg-upload-/);
     expect(await t.db.study.count()).toBe(before);
   });
+
+  it('imports an uploaded zip of compressed CT (JPEG lossless, real CT crop): the stored HU equal the uncompressed original', async () => {
+    session.caller = physicist;
+    const fix = join(__dirname, '../../fixtures/dicom/compressed/rtutils');
+    const zipOf = (dir: string) => {
+      const files: Zippable = {};
+      for (const name of readdirSync(dir)) files[`export/${name}`] = readFileSync(join(dir, name));
+      return zipSync(files, { level: 6 });
+    };
+    const res = await upload(zipOf(join(fix, 'jpeg-lossless-sv1')), {}, 'compressed.zip');
+    const body = await res.json();
+    expect(res.status, JSON.stringify(body)).toBe(201);
+    expect(body).toMatchObject({ alreadyImported: false, seriesCount: 1, series: [{ dims: [80, 96, 2] }] });
+    const [series] = await t.db.imageSeries.findMany({ where: { studyId: body.studyId } });
+    const stored = parseNifti(await createVolumeStore({ dir: join(tmp, 'volumes') }).getVolume(series.volumeKey!));
+    const native = await loadCtVolume((await readDicom(join(fix, 'native'))).series[0]);
+    expect(Array.from(stored.data)).toEqual(Array.from(native.data));
+  });
 });
+
