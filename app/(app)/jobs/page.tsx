@@ -8,7 +8,6 @@ import Link from 'next/link';
 import { db } from '@/lib/server/db/client';
 import { requireCaller } from '@/lib/server/auth/get-caller';
 import { can, type Caller } from '@/lib/server/auth/roles';
-import { webBoss } from '@/lib/server/jobs/web-boss';
 import { findSegmentationRuns, RUN_STATUSES, type RunStatusName } from '@/lib/server/jobs/find-segmentation-runs';
 import { findLiveWorkers } from '@/lib/server/jobs/find-live-workers';
 import { getQueueCounts } from '@/lib/server/jobs/get-queue-counts';
@@ -169,7 +168,7 @@ async function Workers({ caller }: { caller: Caller }) {
 async function Queues({ caller }: { caller: Caller }) {
   let counts;
   try {
-    counts = await getQueueCounts(await webBoss(), { caller });
+    counts = await getQueueCounts(db(), { caller });
   } catch (e) {
     return (
       <div className="card">
@@ -206,7 +205,7 @@ async function Queues({ caller }: { caller: Caller }) {
         </tbody>
       </table>
       <p className="muted jobs-small">
-        From pg-boss (counted at most ~10 s ago). A job that exhausts its retries goes to <code>dead-letter</code>; its run shows the reason above.
+        Counted in pg-boss's job table now. A job that exhausts its retries goes to <code>dead-letter</code>; its run shows the reason above.
       </p>
     </div>
   );

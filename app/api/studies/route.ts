@@ -49,7 +49,7 @@ export async function POST(req: Request) {
     const upload = await extractUpload({ bytes: new Uint8Array(await file.arrayBuffer()), name: file.name });
     try {
       const result = await importStudy({ db: db(), caller, dir: upload.dir, label: `upload "${file.name}"`, phaseMapping, patientId: fields.data.patientId });
-      const segmentation = result.alreadyImported ? null : await requestDefaultSegmentation(db(), await webBoss(), { studyId: result.studyId });
+      const segmentation = result.alreadyImported ? null : await requestDefaultSegmentation(db(), await webBoss(), { studyId: result.studyId, interactive: true });
       return NextResponse.json({ ...result, segmentation }, { status: result.alreadyImported ? 200 : 201 });
     } finally {
       await upload.cleanup();

@@ -1,10 +1,13 @@
 /**
- * Job counts per pg-boss queue (ours and the dead-letter queue): queued, active, failed (still
- * retained), from pg-boss's getQueueStats, which serves the monitor's cached counts while they
- * are fresh (10 s) and recounts otherwise.
+ * Job counts per pg-boss queue (ours and the dead-letter queue): queued (created or waiting to be
+ * retried), active, failed (still retained), and all stored, counted in the pgboss schema at the
+ * time of the call. pg-boss's own getQueueStats serves the monitor's cached counts, which can be
+ * up to an hour old when no worker is supervising (and a minute with { force }), too stale for a
+ * page that refreshes every few seconds; the job table is indexed by queue and state.
  */
-import type { PgBoss } from 'pg-boss';
+import type { Db } from '../db/client';
 import { authorize, type Caller } from '../auth/roles';
+import { BOSS_SCHEMA } from './boss';
 import { DEAD_LETTER_QUEUE, QUEUES } from './queues';
 
 export interface QueueCounts {
@@ -13,16 +16,17 @@ export interface QueueCounts {
   active: number;
   failed: number;
   total: number;
-  capturedAt: string;
 }
 
-export async function getQueueCounts(boss: PgBoss, { caller }: { caller: Caller }): Promise<QueueCounts[]> {
+export async function getQueueCounts(db: Db, { caller }: { caller: Caller }): Promise<QueueCounts[]> {
   authorize(caller, 'jobs:view');
   const names = [...Object.values(QUEUES), DEAD_LETTER_QUEUE];
-  return Promise.all(
-    names.map(async (name) => {
-      const [s] = await boss.getQueueStats(name);
-      return { name, queued: s.queuedCount, active: s.activeCount, failed: s.failedCount, total: s.totalCount, capturedAt: new Date(s.capturedOn).toISOString() };
-    }),
+  const rows = await db.$queryRawUnsafe<{ name: string; state: string; n: number }[]>(
+    `SELECT name, state::text AS state, count(*)::int AS n FROM ${BOSS_SCHEMA}.job WHERE name = ANY($1::text[]) GROUP BY name, state`,
+    names,
   );
+  return names.map((name) => {
+    const n = (...states: string[]) => rows.filter((r) => r.name === name && states.includes(r.state)).reduce((a, r) => a + r.n, 0);
+    return { name, queued: n('created', 'retry'), active: n('active'), failed: n('failed'), total: n('created', 'retry', 'active', 'completed', 'cancelled', 'failed') };
+  });
 }

@@ -15,10 +15,17 @@ export interface SegmentationJobData {
   runId: string;
 }
 
+/**
+ * Job priorities (pg-boss takes higher first): a study a user just uploaded, or a retry, goes
+ * ahead of bulk work (the demo seed, a directory import, "segment all"), so it does not wait
+ * behind a backfill of thousands.
+ */
+export const RUN_PRIORITY = { bulk: 0, interactive: 10 } as const;
+
 export async function createSegmentationRun(
   db: Db,
   boss: PgBoss,
-  { caller, studyId, modelDir }: { caller: Caller | 'system'; studyId: string; modelDir: string },
+  { caller, studyId, modelDir, priority = RUN_PRIORITY.bulk }: { caller: Caller | 'system'; studyId: string; modelDir: string; priority?: number },
 ): Promise<{ runId: string; jobId: string | null; modelVersionId: string; created: boolean }> {
   if (caller !== 'system') authorize(caller, 'jobs:enqueue');
   const study = await db.study.findUnique({ where: { id: studyId }, select: { id: true, patientId: true } });
@@ -36,7 +43,7 @@ export async function createSegmentationRun(
     const jobId = await sendJobInTransaction(boss, tx, {
       queue: QUEUES.segmentationRun,
       data: { runId: run.id } satisfies SegmentationJobData,
-      options: { singletonKey: `${studyId}:${model.id}` },
+      options: { singletonKey: `${studyId}:${model.id}`, priority },
     });
     await tx.segmentationRun.update({ where: { id: run.id }, data: { jobId } });
     await tx.auditEvent.create({

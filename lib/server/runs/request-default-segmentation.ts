@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/client';
 import { env } from '../env';
-import { createSegmentationRun } from './create-segmentation-run';
+import { createSegmentationRun, RUN_PRIORITY } from './create-segmentation-run';
 
 export type DefaultSegmentation =
   | { queued: true; runId: string; jobId: string | null }
@@ -17,12 +17,12 @@ export type DefaultSegmentation =
 export async function requestDefaultSegmentation(
   db: Db,
   boss: PgBoss,
-  { studyId, modelsRoot = env().modelsDir }: { studyId: string; modelsRoot?: string },
+  { studyId, modelsRoot = env().modelsDir, interactive = false }: { studyId: string; modelsRoot?: string; /** A user waits for it (a web upload): ahead of bulk runs. */ interactive?: boolean },
 ): Promise<DefaultSegmentation> {
   const modelDir = path.join(/*turbopackIgnore: true*/ modelsRoot, env().ISEG_MODEL);
   if (!fs.existsSync(path.join(modelDir, 'manifest.json'))) {
     return { queued: false, reason: `no model "${env().ISEG_MODEL}" in the models folder (install one, see models/README.md, or set ISEG_MODEL / ISEG_MODELS_DIR)` };
   }
-  const { runId, jobId } = await createSegmentationRun(db, boss, { caller: 'system', studyId, modelDir });
+  const { runId, jobId } = await createSegmentationRun(db, boss, { caller: 'system', studyId, modelDir, priority: interactive ? RUN_PRIORITY.interactive : RUN_PRIORITY.bulk });
   return { queued: true, runId, jobId };
 }

@@ -12,7 +12,7 @@ import { authorize, type Caller } from '../auth/roles';
 import { AppError } from '../errors';
 import { recordAuditEvent } from '../audit/record-audit-event';
 import { findModelFolderForVersion } from '../models/find-model-folder';
-import { createSegmentationRun } from './create-segmentation-run';
+import { createSegmentationRun, RUN_PRIORITY } from './create-segmentation-run';
 
 export async function retrySegmentationRun(
   db: Db,
@@ -33,7 +33,7 @@ export async function retrySegmentationRun(
       `Model ${mv.name} ${mv.version} (sha256 ${mv.sha256.slice(0, 12)}…) is not installed with a matching file any more: fix or reinstall models/${mv.name} (the models page shows why it does not verify), then retry.`,
     );
   }
-  const created = await createSegmentationRun(db, boss, { caller, studyId: run.studyId, modelDir: folder.dir });
+  const created = await createSegmentationRun(db, boss, { caller, studyId: run.studyId, modelDir: folder.dir, priority: RUN_PRIORITY.interactive });
   const reused = !created.created;
   await recordAuditEvent(db, { action: 'run.retried', caller, patientId: run.study.patientId, target: `run:${created.runId}`, details: { previousRunId: runId, previousStatus: run.status, previousError: run.errorCode, reusedActiveRun: reused } });
   return { runId: created.runId, previousRunId: runId, reused };

@@ -16,7 +16,7 @@ import { startWorker, waitFor } from '../helpers/worker-process';
 import { seedRunStudy } from '../runs/seed-run-study';
 import { createBoss } from '../../../lib/server/jobs/boss';
 import { createVolumeStore, type VolumeStore } from '../../../lib/server/storage/volume-store';
-import { createSegmentationRun } from '../../../lib/server/runs/create-segmentation-run';
+import { createSegmentationRun, RUN_PRIORITY } from '../../../lib/server/runs/create-segmentation-run';
 import { executeSegmentationRun } from '../../../lib/server/runs/execute-segmentation-run';
 import { cancelSegmentationRun } from '../../../lib/server/runs/cancel-segmentation-run';
 import { retrySegmentationRun } from '../../../lib/server/runs/retry-segmentation-run';
@@ -102,9 +102,27 @@ describe('jobs and models operations', () => {
     }
   }, 300_000);
 
+  it('an interactive run (a web upload, a retry) is taken before bulk runs queued earlier', async () => {
+    const bulk = await Promise.all(['prio-bulk-1', 'prio-bulk-2'].map((l) => seedRunStudy(t, store, l)));
+    const upload = await seedRunStudy(t, store, 'prio-upload');
+    const bulkRuns = [];
+    for (const b of bulk) bulkRuns.push(await createSegmentationRun(t.db, boss, { caller: 'system', studyId: b.study.id, modelDir: TINY, priority: RUN_PRIORITY.bulk }));
+    const urgent = await createSegmentationRun(t.db, boss, { caller: 'system', studyId: upload.study.id, modelDir: TINY, priority: RUN_PRIORITY.interactive });
+    const worker = await startWorker(t.url, env); // concurrency 1: one run at a time
+    try {
+      const ids = [...bulkRuns.map((r) => r.runId), urgent.runId];
+      await waitFor('all three runs to succeed', async () => (await t.db.segmentationRun.count({ where: { id: { in: ids }, status: 'SUCCEEDED' } })) === 3, 120_000);
+      const runs = await t.db.segmentationRun.findMany({ where: { id: { in: ids } }, orderBy: { startedAt: 'asc' } });
+      expect(runs[0].id).toBe(urgent.runId);
+    } finally {
+      await worker.stop();
+    }
+  }, 180_000);
+
   it('retry: one fresh run per failed run, never two at once; refused for other states and a model no longer installed', async () => {
     const s = await seedRunStudy(t, store, 'retry');
-    const first = await createSegmentationRun(t.db, boss, { caller: physicist, studyId: s.study.id, modelDir: TINY });
+    // The failed run is made by executing its last attempt directly, so its job is a stand-in.
+    const first = await createSegmentationRun(t.db, { send: async () => null } as unknown as PgBoss, { caller: physicist, studyId: s.study.id, modelDir: TINY });
     await expect(executeSegmentationRun({
       db: t.db, store, runId: first.runId, attempt: 3, maxAttempts: 3, codeVersion: 'x',
       segment: async () => { throw Object.assign(new Error('simulated model failure'), { code: 'PREDICT_FAILED' }); },
@@ -149,13 +167,15 @@ describe('jobs and models operations', () => {
     expect(failed.runs[0].study.pseudonym).toBe('P-retry');
     expect(failed.runs[0].model).toMatchObject({ name: 'tiny-test', version: '1.0.0' });
 
-    const counts = await getQueueCounts(boss, { caller: physicist });
+    await expect(getQueueCounts(t.db, { caller: reviewer })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    const counts = await getQueueCounts(t.db, { caller: physicist });
     const seg = counts.find((q) => q.name === 'segmentation.run')!;
-    const jobs = await sql<{ state: string; n: number }>(t.url, "SELECT state::text, count(*)::int AS n FROM pgboss.job WHERE name = 'segmentation.run' GROUP BY state");
-    const n = (state: string) => jobs.find((j) => j.state === state)?.n ?? 0;
-    expect(seg.queued).toBe(n('created') + n('retry'));
-    expect(seg.active).toBe(n('active'));
+    // Independent of the job table: every QUEUED run (none is running now) has exactly one waiting job.
+    expect(seg.queued).toBe(await t.db.segmentationRun.count({ where: { status: 'QUEUED' } }));
     expect(seg.queued).toBeGreaterThanOrEqual(1); // the retried run waits (no worker now)
+    expect(seg.active).toBe(0);
+    // And every run that got a job has it stored: waiting, cancelled or completed.
+    expect(seg.total).toBe(await t.db.segmentationRun.count({ where: { jobId: { not: null } } }));
     expect(counts.map((q) => q.name).sort()).toEqual(['cohort.summary', 'dead-letter', 'segmentation.run', 'worker.selftest']);
   });
 
