@@ -72,7 +72,10 @@ async function ModelsBody({ caller }: { caller: Caller }) {
               <dd>
                 {m.inputName ? (
                   <>
-                    input <code>{m.inputName}</code> ({m.layout}) → output <code>{m.outputName}</code>
+                    input <code>{m.inputName}</code> ({m.layout}) → output <code>{m.outputName}</code>{' '}
+                    <span className="muted">
+                      {serving.length > 0 ? `(checked against the ONNX session by ${serving.length} live worker${serving.length > 1 ? 's' : ''})` : '(checked against the ONNX session when a worker loads it)'}
+                    </span>
                   </>
                 ) : (
                   '—'
