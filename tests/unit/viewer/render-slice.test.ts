@@ -179,3 +179,23 @@ describe('maskCentroidMm', () => {
     expect(() => maskCentroidMm(new Uint8Array(3), grid)).toThrow(/needs 24/);
   });
 });
+
+describe('overlay bounding boxes', () => {
+  it('maskBox is the inclusive box of the non-zero voxels; slices that miss it get no overlay', async () => {
+    const { maskBox } = await import('@/lib/core/viewer');
+    const m = new Uint8Array(24);
+    m[1 + 4 * (1 + 3 * 0)] = 1; // (1,1,0)
+    m[2 + 4 * (2 + 3 * 0)] = 1; // (2,2,0)
+    expect(maskBox(m, dims)).toEqual({ lo: [1, 1, 0], hi: [2, 2, 0] });
+    expect(maskBox(new Uint8Array(24), dims)).toBeNull();
+    const lut = buildWindowLut({ width: 255, level: 127.5 });
+    const layers = [{ mask: m, color: [255, 0, 0] as const, alpha: 1, style: 'fill' as const }];
+    const onSlice = renderSlice({ ct, dims, spacingMm: spacing, orientation: 'sagittal', index: 1, flipK: true, lut, layers }).pixels;
+    // sagittal i = 1: columns j, rows k flipped (k = 1 on top): voxel (1,1,0) is column 1, row 1
+    expect(Array.from(onSlice.slice((1 + 3 * 1) * 4, (1 + 3 * 1) * 4 + 3))).toEqual([255, 0, 0]);
+    const red = (px: Uint8ClampedArray) => Array.from({ length: px.length / 4 }, (_, p) => (px[p * 4] === 255 && px[p * 4 + 1] === 0 ? 1 : 0)).reduce((a, b) => a + b, 0);
+    expect(red(onSlice)).toBe(1);
+    expect(red(renderSlice({ ct, dims, spacingMm: spacing, orientation: 'sagittal', index: 3, flipK: true, lut, layers }).pixels)).toBe(0);
+    expect(red(renderSlice({ ct, dims, spacingMm: spacing, orientation: 'coronal', index: 2, flipK: false, lut, layers }).pixels)).toBe(1);
+  });
+});
