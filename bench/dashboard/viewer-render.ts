@@ -3,7 +3,7 @@
  * against a naive implementation of the same operation, on a 512×512×200 Int16 CT with six
  * overlays as the viewer shows them (FP and FN filled, four contours outlined).
  *
- *   npm run bench:viewer   (node --import tsx bench/dashboard/viewer-render.ts)
+ *   node --import tsx bench/dashboard/viewer-render.ts
  *
  * Prints the median ms per slice for axial (512×512), coronal and sagittal (512×200) slices,
  * alternating fast and naive runs. The viewer's budget is 16 ms per slice (one frame at 60 Hz).

@@ -4,6 +4,7 @@
  * number of volumes, so scrubbing phases back and forth does not refetch.
  */
 import type { Vec3 } from '@/lib/core/volume';
+import { setMaskBox } from '@/lib/core/viewer';
 
 export interface LoadedVolume {
   dims: Vec3;
@@ -39,6 +40,14 @@ async function fetchVolume(url: string): Promise<LoadedVolume> {
   const type = h.get('X-Volume-Type');
   const data = type === 'int16' ? new Int16Array(buf) : new Uint8Array(buf);
   if (data.length !== dims[0] * dims[1] * dims[2]) throw new Error(`The volume has ${data.length} voxels but its grid ${dims.join('×')} needs ${dims[0] * dims[1] * dims[2]}.`);
+  const box = h.get('X-Volume-Box');
+  if (data instanceof Uint8Array && box) {
+    if (box === 'empty') setMaskBox(data, dims, null);
+    else {
+      const b = numbers(h, 'X-Volume-Box', 6);
+      setMaskBox(data, dims, { lo: [b[0], b[1], b[2]], hi: [b[3], b[4], b[5]] });
+    }
+  }
   return { dims, spacingMm: numbers(h, 'X-Volume-Spacing', 3) as Vec3, originMm: numbers(h, 'X-Volume-Origin', 3) as Vec3, direction: numbers(h, 'X-Volume-Direction', 9), data };
 }
 

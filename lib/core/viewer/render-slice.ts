@@ -69,7 +69,7 @@ export function renderSlice(input: RenderSliceInput): RenderedSlice {
   return { pixels, layout };
 }
 
-interface VoxelBox {
+export interface VoxelBox {
   lo: Vec3;
   hi: Vec3;
 }
@@ -111,6 +111,14 @@ export function maskBox(mask: Uint8Array, dims: Readonly<Vec3>): VoxelBox | null
   const box = { lo, hi };
   boxCache.set(mask, { key, box });
   return box;
+}
+
+/**
+ * Record a mask's bounding box computed elsewhere (the server sends it with the volume), so the
+ * first render after a load does not scan the whole mask.
+ */
+export function setMaskBox(mask: Uint8Array, dims: Readonly<Vec3>, box: VoxelBox | null): void {
+  boxCache.set(mask, { key: dims.join('x'), box });
 }
 
 interface PixelRange {

@@ -9,6 +9,7 @@ import { AppError } from '../errors';
 import type { VolumeStore } from '../storage/volume-store';
 import { parseNifti } from '@/lib/nifti';
 import type { Grid, Vec3 } from '@/lib/core/volume';
+import { maskBox, type VoxelBox } from '@/lib/core/viewer/render-slice';
 
 export type StudyVolumeRequest = { kind: 'ct'; seriesId: string } | { kind: 'mask'; structureId: string };
 
@@ -19,6 +20,8 @@ export interface StudyVolume {
   bytes: Uint8Array;
   /** sha256 of the stored file (an ETag: stored volumes never change). */
   sha256: string;
+  /** Masks: inclusive voxel box of the non-zero voxels (null when empty), so the viewer need not scan. */
+  box?: VoxelBox | null;
 }
 
 /**
@@ -66,7 +69,7 @@ export async function getStudyVolume(db: Db, store: VolumeStore, { caller, study
   }
   const mask = new Uint8Array(src.length);
   for (let q = 0; q < src.length; q++) mask[q] = src[q] ? 1 : 0;
-  return { grid, dataType: 'uint8', bytes: mask, sha256: key.slice(0, 64) };
+  return { grid, dataType: 'uint8', bytes: mask, sha256: key.slice(0, 64), box: maskBox(mask, grid.dims) };
 }
 
 function littleEndianBytes(a: Int16Array): Uint8Array {

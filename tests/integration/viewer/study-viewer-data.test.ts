@@ -139,6 +139,20 @@ describe('study viewer data', () => {
     const mask = await getStudyVolume(t.db, store, { caller: researcher, studyId, request: { kind: 'mask', structureId: v.machineItvId! } });
     expect(mask.dataType).toBe('uint8');
     expect(new Set(mask.bytes)).toEqual(new Set([0, 1]));
+    // the bounding box sent with a mask, against a brute-force scan
+    const [nx, ny] = mask.grid.dims;
+    const lo = [Infinity, Infinity, Infinity];
+    const hi = [-1, -1, -1];
+    mask.bytes.forEach((b, q) => {
+      if (!b) return;
+      const ijk = [q % nx, Math.floor(q / nx) % ny, Math.floor(q / (nx * ny))];
+      ijk.forEach((x, a) => {
+        lo[a] = Math.min(lo[a], x);
+        hi[a] = Math.max(hi[a], x);
+      });
+    });
+    expect(mask.box).toEqual({ lo, hi });
+    expect(ct.box).toBeUndefined();
 
     // another study's series and structures are not reachable through this study
     const o = await getStudyView(t.db, { caller: researcher, studyId: other });

@@ -41,6 +41,7 @@ export async function GET(req: Request, { params }: { params: Promise<{ id: stri
       'X-Volume-Origin': v.grid.originMm.join(','),
       'X-Volume-Direction': v.grid.direction.join(','),
     };
+    if (v.box !== undefined) headers['X-Volume-Box'] = v.box ? [...v.box.lo, ...v.box.hi].join(',') : 'empty';
     if (req.headers.get('if-none-match') === etag) return new Response(null, { status: 304, headers });
     const body = await gzipAsync(v.bytes, { level: 3 });
     return new Response(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), { headers: { ...headers, 'Content-Encoding': 'gzip', 'Content-Length': String(body.byteLength) } });
