@@ -83,8 +83,9 @@ export function SliceCanvas(p: SliceCanvasProps) {
     ctx.moveTo(0, y);
     ctx.lineTo(canvas.width, y);
     ctx.stroke();
-    p.onRendered?.(performance.now() - t0);
-  });
+    latest.current.onRendered?.(performance.now() - t0);
+    // Redraw only when what is drawn changes (onRendered updates the parent's state).
+  }, [p.ct, p.dims, p.spacingMm, p.orientation, index, p.flipK, p.lut, p.layers, p.cursor, cssW, cssH]);
 
   useEffect(() => {
     const canvas = canvasRef.current;

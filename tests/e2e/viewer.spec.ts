@@ -31,8 +31,8 @@ async function canvasStats(page: Page, orientation: string): Promise<{ hash: num
     for (let q = 0; q < d.length; q += 4) {
       hash = (hash * 31 + d[q] * 7 + d[q + 1] * 3 + d[q + 2]) | 0;
       const [r, g, b] = [d[q], d[q + 1], d[q + 2]];
-      // the crosshair is yellow (240, 228, 66): not an overlay
-      const crosshair = r > 200 && g > 190 && b < 110 && Math.abs(r - g) < 40;
+      // the crosshair is yellow (240, 228, 66), blended into grey at its edges: not an overlay
+      const crosshair = Math.abs(r - g) < 30 && b < Math.min(r, g) - 20;
       if (!crosshair && (Math.abs(r - g) > 12 || Math.abs(g - b) > 12)) coloured++;
       if (r + g + b > 30) nonBlack++;
     }
