@@ -298,8 +298,11 @@ export function StudyViewer({ studyId, size = 'normal' }: StudyViewerProps) {
             <DiscordanceList gtv={gtvSet} itv={itvSet} phaseLabel={phase?.label ?? ''} selected={selected} onSelect={selectRegion} />
             <MetricsPanel gtv={gtvSet} itv={itvSet} phaseLabel={phase?.label ?? ''} />
           </div>
-          {view.run?.status === 'SUCCEEDED' && phases.length > 1 && (
-            <PhaseCharts studyId={studyId} runId={view.run.runId} selectedPhase={phase?.phaseIndex ?? null} height={size === 'large' ? 300 : 240} />
+          {view.resultsRunId && view.run && view.resultsRunId !== view.run.runId && (
+            <p className="notice">Showing the results of the previous finished run while the latest run is {view.run.status.toLowerCase()}.</p>
+          )}
+          {view.resultsRunId && phases.length > 1 && (
+            <PhaseCharts studyId={studyId} runId={view.resultsRunId} selectedPhase={phase?.phaseIndex ?? null} height={size === 'large' ? 300 : 240} />
           )}
         </>
       )}
@@ -309,7 +312,7 @@ export function StudyViewer({ studyId, size = 'normal' }: StudyViewerProps) {
         <a className="button" href={`/api/studies/${encodeURIComponent(studyId)}/export/metrics`} download data-testid="export-csv">
           Metrics (CSV)
         </a>{' '}
-        {view.canExportRtStruct && view.run?.status === 'SUCCEEDED' && (
+        {view.canExportRtStruct && view.resultsRunId && (
           <a className="button" href={`/api/studies/${encodeURIComponent(studyId)}/export/rtstruct${phase?.phaseIndex !== null && phase?.phaseIndex !== undefined ? `?phase=${phase.phaseIndex}` : ''}`} download data-testid="export-rtstruct">
             Machine contours, phase {phase?.label} + ITV (RTSTRUCT, identified)
           </a>

@@ -29,10 +29,11 @@ export interface StudyPhaseSeries {
 /** @throws AppError FORBIDDEN (role), NOT_FOUND (no such study). */
 export async function getStudyPhaseSeries(db: Db, store: VolumeStore, { caller, studyId }: { caller: Caller | null; studyId: string }): Promise<StudyPhaseSeries> {
   const who = authorize(caller, 'studies:view');
-  const run = await getStudyRunStatus(db, { caller: who, studyId });
-  if (!run || run.status !== 'SUCCEEDED') return { source: 'none', phases: [] };
-  const row = await db.segmentationRun.findUnique({ where: { id: run.runId }, select: { summary: true } });
-  const parsed = row?.summary ? RunSummary.safeParse(row.summary) : null;
+  await getStudyRunStatus(db, { caller: who, studyId }); // NOT_FOUND for a missing study
+  const row = await db.segmentationRun.findFirst({ where: { studyId, status: 'SUCCEEDED' }, orderBy: [{ finishedAt: 'desc' }, { id: 'desc' }], select: { id: true, summary: true } });
+  if (!row) return { source: 'none', phases: [] };
+  const run = { runId: row.id };
+  const parsed = row.summary ? RunSummary.safeParse(row.summary) : null;
   if (parsed?.success) {
     return {
       source: 'summary',

@@ -52,7 +52,10 @@ export interface StudyView {
   phases: ViewerPhase[];
   physicianItvId: string | null;
   machineItvId: string | null;
+  /** The latest run (status, progress, model). */
   run: StudyRunStatus | null;
+  /** The run whose structures and metrics are shown: the latest succeeded one. */
+  resultsRunId: string | null;
   metrics: ViewerMetricSet[];
   canExportRtStruct: boolean;
 }
@@ -83,8 +86,13 @@ export async function getStudyView(db: Db, { caller, studyId }: { caller: Caller
   };
 
   const run = await getStudyRunStatus(db, { caller: who, studyId });
-  const machine = run
-    ? await db.machineStructure.findMany({ where: { runId: run.runId }, select: { id: true, kind: true, phaseIndex: true, seriesId: true, label: true, maskKey: true } })
+  // Results come from the latest succeeded run, so a re-run in progress does not hide them.
+  const resultsRunId =
+    run?.status === 'SUCCEEDED'
+      ? run.runId
+      : ((await db.segmentationRun.findFirst({ where: { studyId, status: 'SUCCEEDED' }, orderBy: [{ finishedAt: 'desc' }, { id: 'desc' }], select: { id: true } }))?.id ?? null);
+  const machine = resultsRunId
+    ? await db.machineStructure.findMany({ where: { runId: resultsRunId }, select: { id: true, kind: true, phaseIndex: true, seriesId: true, label: true, maskKey: true } })
     : [];
   const physicianGtv = (s: (typeof shown)[number]) =>
     study.physicianStructures.find((p) => p.kind === 'GTV' && p.maskKey && p.seriesId === s.id) ??
@@ -100,9 +108,9 @@ export async function getStudyView(db: Db, { caller, studyId }: { caller: Caller
   const physicianItv = study.physicianStructures.find((p) => p.kind === 'ITV' && p.maskKey && sameGrid(p.seriesId));
   const machineItv = machine.find((m) => m.kind === 'ITV' && m.maskKey);
 
-  const rows = run
+  const rows = resultsRunId
     ? await db.metricResult.findMany({
-        where: { runId: run.runId },
+        where: { runId: resultsRunId },
         select: { referenceStructureId: true, testStructureId: true, convention: true, values: true, nullReasons: true, toleranceMm: true },
       })
     : [];
@@ -141,6 +149,7 @@ export async function getStudyView(db: Db, { caller, studyId }: { caller: Caller
     physicianItvId: physicianItv?.id ?? null,
     machineItvId: machineItv?.id ?? null,
     run,
+    resultsRunId,
     metrics,
     canExportRtStruct: can(who.role, 'identifiers:view'),
   };
