@@ -184,7 +184,7 @@ export function StudyViewer({ studyId, size = 'normal' }: StudyViewerProps) {
 
   const gtvSet = view.metrics.find((s) => s.scope === 'GTV' && s.phaseIndex === (phase?.phaseIndex ?? null));
   const itvSet = view.metrics.find((s) => s.scope === 'ITV');
-  const boxPx = size === 'large' ? 440 : 300;
+  const boxPx = size === 'large' ? 360 : 300; // three views side by side within the page width
   const displayedPhase = displayed ? phases[displayed.phasePos] : undefined;
   const ready = displayed && cursor && grid && displayed.ct.dims.join() === grid.dims.join();
 
