@@ -4,14 +4,18 @@
  * - rt-utils mock_data: voxel counts per ROI from plastimatch 1.9.4 (`plastimatch convert
  *   --referenced-ct DIR --output-prefix P --prefix-format nii.gz --xor-contours`), stored in
  *   tests/fixtures/dicom/masks-plastimatch.json.gz by tests/reference/dicom/.
+ * - TotalSegmentator DICOM (JPEG 2000): sha256 per slice of the HU that pydicom 2.3 + GDCM decode,
+ *   in tests/fixtures/dicom/compressed/references.json.gz (tests/reference/dicom/make_compressed_fixtures.py).
  * - TotalSegmentator NIfTI: voxels per label counted with nibabel:
  *   `np.unique(np.asanyarray(nib.load('example_seg.nii.gz').dataobj), return_counts=True)`.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseNifti } from '@/lib/nifti';
 import type { Caller } from '@/lib/server/auth/roles';
 import { importStudy } from '@/lib/server/studies/import-study';
 import { createVolumeStore, type VolumeStore } from '@/lib/server/storage/volume-store';
@@ -77,14 +81,21 @@ describe.skipIf(missing)('import of the public test data', () => {
     expect(await t.db.study.count()).toBe(before);
   });
 
-  it('TotalSegmentator DICOM: JPEG 2000 slices are refused naming the transfer syntax and what to do', async () => {
-    const before = await t.db.study.count();
-    const err = await importStudy({ db: t.db, caller: physicist, dir: join(DATA, 'totalsegmentator/example_ct_dicom'), store }).catch((e) => e);
-    expect(err).toMatchObject({ code: 'INVALID_INPUT' });
-    expect(err.message).toContain('No CT series');
-    expect(err.message).toContain('1.2.840.10008.1.2.4.90');
-    expect(err.message).toContain('Re-export uncompressed');
-    expect(await t.db.study.count()).toBe(before);
+  it('TotalSegmentator DICOM (JPEG 2000 lossless, blank UIDs): imported; the stored HU equal pydicom+GDCM slice for slice', async () => {
+    const r = await importStudy({ db: t.db, caller: physicist, dir: join(DATA, 'totalsegmentator/example_ct_dicom'), store });
+    expect(r).toMatchObject({ alreadyImported: false, seriesCount: 1, structureCount: 0 });
+    expect(r.series[0].dims).toEqual([512, 512, 20]);
+    // Anonymised: blank UIDs are a warning, not a refusal; nothing about the compression.
+    expect(r.findings.map((f) => f.code)).toEqual(['MISSING_ATTRIBUTE']);
+    const [series] = await t.db.imageSeries.findMany({ where: { studyId: r.studyId } });
+    const vol = parseNifti(await store.getVolume(series.volumeKey!));
+    const ref = JSON.parse(gunzipSync(readFileSync(join(__dirname, '../../fixtures/dicom/compressed/references.json.gz'))).toString()).totalsegmentatorSeries as { sha256: string }[];
+    const plane = 512 * 512;
+    const hu = Int16Array.from(vol.data as ArrayLike<number>);
+    const ours = ref.map((_, k) => createHash('sha256').update(new Uint8Array(hu.buffer, k * plane * 2, plane * 2)).digest('hex'));
+    expect(ours).toEqual(ref.map((x) => x.sha256));
+    const again = await importStudy({ db: t.db, caller: physicist, dir: join(DATA, 'totalsegmentator/example_ct_dicom'), store });
+    expect(again).toMatchObject({ alreadyImported: true, studyId: r.studyId });
   });
 
   it('TotalSegmentator NIfTI: the CT and two label maps, one structure per label with nibabel voxel counts', async () => {
