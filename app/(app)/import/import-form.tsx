@@ -17,6 +17,8 @@ interface ImportResult {
   studyId: string;
   pseudonym: string;
   alreadyImported: boolean;
+  /** The import added series or structures to a study stored before (re-import with added files). */
+  merged?: boolean;
   source: string;
   seriesCount: number;
   structureCount: number;
@@ -106,7 +108,7 @@ function Report({ result: r }: { result: ImportResult }) {
   const findings = [...r.findings].sort((a, b) => order[a.severity] - order[b.severity]);
   return (
     <div data-testid="import-report">
-      <h2>{r.alreadyImported ? 'Already imported' : 'Imported'}</h2>
+      <h2>{r.alreadyImported ? 'Already imported' : r.merged ? 'Added to the stored study' : 'Imported'}</h2>
       <p>
         Study <code>{r.studyId}</code>, patient <strong>{r.pseudonym}</strong> ({r.source}): {r.seriesCount} series, {r.structureCount} structures.
       </p>
