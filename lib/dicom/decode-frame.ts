@@ -75,6 +75,12 @@ function checkSize(what: string, got: { width: number; height: number; component
     );
 }
 
+function widenBytes(bytes: Uint8Array, signed: boolean): Uint8Array {
+  const wide = new Uint16Array(bytes.length);
+  for (let n = 0; n < bytes.length; n++) wide[n] = signed ? ((bytes[n] << 24) >> 24) & 0xffff : bytes[n];
+  return new Uint8Array(wide.buffer);
+}
+
 async function decodeWithWasm(codec: keyof Codecs, what: string, frame: Uint8Array, f: FrameFormat): Promise<Uint8Array> {
   const make = await decoderFor(codec);
   const decoder = make();
@@ -88,7 +94,10 @@ async function decodeWithWasm(codec: keyof Codecs, what: string, frame: Uint8Arr
     }
     const info = decoder.getFrameInfo();
     // The decoded buffer is a view into WASM memory, freed by delete(): copy it out.
-    const out = decoder.getDecodedBuffer().slice();
+    let out = decoder.getDecodedBuffer().slice();
+    // A codestream of ≤ 8-bit samples in 16-bit allocated pixels decodes to one byte per
+    // sample: widen it (sign-extending when the codestream says signed), as pydicom does.
+    if (f.bitsAllocated === 16 && info.bitsPerSample <= 8 && out.length === f.rows * f.columns * f.samplesPerPixel) out = widenBytes(out, info.isSigned);
     checkSize(what, { width: info.width, height: info.height, components: info.componentCount, bytes: out.length }, f);
     return out;
   } finally {

@@ -181,6 +181,20 @@ function replaceAscii(bytes: Uint8Array, from: string, to: string): Uint8Array {
   return out;
 }
 
+describe('8-bit codestreams in 16-bit allocated pixels', () => {
+  it('decode to one byte per sample and are widened to 16 bits (unsigned stays unsigned)', async () => {
+    const bytes = new Uint8Array(readFileSync(join(FIX, 'totalseg/jpeg-baseline/ct_1.dcm')));
+    const { parsed } = parseDicomBytes(bytes, 'ct_1.dcm');
+    const [frame] = readEncapsulatedFrames(parsed!.dataSet, parsed!.dataSet.elements.x7fe00010, 1);
+    const narrow = await decodeFrame('jpeg-8bit', frame, { rows: 96, columns: 80, samplesPerPixel: 1, bitsAllocated: 8 });
+    const wide = await decodeFrame('jpeg-8bit', frame, { rows: 96, columns: 80, samplesPerPixel: 1, bitsAllocated: 16 });
+    expect(wide.length).toBe(2 * narrow.length);
+    const w = new DataView(wide.buffer, wide.byteOffset, wide.byteLength);
+    expect(Array.from({ length: narrow.length }, (_, n) => w.getUint16(2 * n, true))).toEqual(Array.from(narrow));
+    expect(Math.max(...narrow)).toBeGreaterThan(127); // the high bit is set somewhere: not sign-extended
+  });
+});
+
 describe('compressed pixel data we cannot decode', () => {
   it('an unknown encapsulated transfer syntax: geometry read, voxels refused with COMPRESSED_PIXEL_DATA naming the UID', async () => {
     const dir = variantCopy('unknown-ts', 'rtutils/jpeg-lossless-sv1', (b) => replaceAscii(b, '1.2.840.10008.1.2.4.70', '1.2.840.10008.1.2.4.99'));
