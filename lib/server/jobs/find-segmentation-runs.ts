@@ -35,7 +35,6 @@ export async function findSegmentationRuns(
   const [rows, grouped] = await Promise.all([
     db.segmentationRun.findMany({
       where: status ? { status } : {},
-      // Active runs first, then the newest.
       orderBy: [{ queuedAt: 'desc' }],
       take: Math.min(Math.max(1, limit), 1000),
       include: { modelVersion: { select: { name: true, version: true, sha256: true } }, study: { select: { id: true, patient: { select: { pseudonym: true } } } } },
