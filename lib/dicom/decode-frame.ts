@@ -94,7 +94,7 @@ async function decodeWithWasm(codec: keyof Codecs, what: string, frame: Uint8Arr
     }
     const info = decoder.getFrameInfo();
     // The decoded buffer is a view into WASM memory, freed by delete(): copy it out.
-    let out = decoder.getDecodedBuffer().slice();
+    let out: Uint8Array = decoder.getDecodedBuffer().slice();
     // A codestream of ≤ 8-bit samples in 16-bit allocated pixels decodes to one byte per
     // sample: widen it (sign-extending when the codestream says signed), as pydicom does.
     if (f.bitsAllocated === 16 && info.bitsPerSample <= 8 && out.length === f.rows * f.columns * f.samplesPerPixel) out = widenBytes(out, info.isSigned);
