@@ -28,7 +28,9 @@ export async function proxy(req: NextRequest) {
     const access = entry?.access;
     if (!access || access === 'public' || access === 'signed-in') return NextResponse.next();
     if (isRole(token.role) && can(token.role, access)) return NextResponse.next();
-    const message = `The ${isRole(token.role) ? token.role.toLowerCase() : 'unknown'} role may not ${access.replace(':', ' ')}.`;
+    // 'outcomes:view' → "view outcomes", as the pages word it
+    const [noun, verb] = access.split(':');
+    const message = `The ${isRole(token.role) ? token.role.toLowerCase() : 'unknown'} role may not ${verb.replace(/-/g, ' ')} ${noun}.`;
     if (pathname.startsWith('/api/') || req.headers.has('next-action')) {
       return NextResponse.json({ error: { code: 'FORBIDDEN', message } }, { status: 403 });
     }
