@@ -395,3 +395,12 @@ test('an admin creates a user, changes their role and finds both in the audit lo
   await page.goto('/admin/audit?action=audit.export');
   await expect(page.getByTestId('audit-table')).toContainText('audit.export');
 });
+
+test('a researcher who types an admin URL gets a 403 page that says why', async ({ page }) => {
+  await signIn(page, 'RESEARCHER');
+  const res = await page.goto('/admin/users');
+  expect(res?.status()).toBe(403);
+  await expect(page.getByRole('alert')).toHaveText('The researcher role may not manage users.');
+  await expect(page.getByRole('link', { name: 'Back to the cohort' })).toBeVisible();
+  await page.screenshot({ path: 'test-results/screens/forbidden-page.png', fullPage: true });
+});
