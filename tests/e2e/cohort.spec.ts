@@ -39,9 +39,9 @@ test('a physicist sees the cohort summary, charts and cases, sorts, filters and 
   await expect(page.getByTestId('cohort-row-gtv')).toContainText(/0\.\d{3} \[0\.\d{3}–[01]\.\d{3}\]/);
   await expect(page.getByTestId('cohort-row-itv')).toContainText(/0\.\d{3} \[0\.\d{3}–[01]\.\d{3}\]/);
   // Charts are drawn (one symbol per study) and the paired test is reported.
-  await expect(page.getByTestId('cohort-institution-plot').locator('.recharts-scatter-symbol').first()).toBeVisible();
-  await expect(page.getByTestId('cohort-volumes').locator('.recharts-scatter-symbol').first()).toBeVisible();
-  await expect(page.getByTestId('cohort-dice-motion').locator('.recharts-scatter-symbol').first()).toBeVisible();
+  await expect(page.getByTestId('cohort-institution-plot').locator('.recharts-scatter-symbol').first()).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('cohort-volumes').locator('.recharts-scatter-symbol').first()).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('cohort-dice-motion').locator('.recharts-scatter-symbol').first()).toBeVisible({ timeout: 30_000 });
   await expect(page.getByTestId('cohort-wilcoxon')).toContainText(/paired Wilcoxon signed-rank p = [\d.e-]+|Needs at least two/);
   const pseudonyms = await column(page, 1);
   expect(pseudonyms.length).toBe(DEMO_PATIENTS.length);

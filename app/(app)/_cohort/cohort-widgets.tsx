@@ -8,8 +8,7 @@ import { can, type Caller } from '@/lib/server/auth/roles';
 import type { MedianIqr } from '@/lib/core/stats/cohort-stats';
 import { CASES_PER_PAGE, cohortHref, type CohortQuery } from '@/lib/server/cohort/find-cohort-cases.types';
 import type { CaseSortKey, CohortCase } from '@/lib/core/stats/cohort-stats';
-import { CohortScatter } from '@/components/charts/cohort-scatter';
-import { CohortInstitutionPlot } from '@/components/charts/cohort-institution-plot';
+import { CohortChartsPanel } from '@/components/charts/cohort-charts-panel';
 import type { CohortData } from './load-cohort';
 import { requestMissingSummaries } from './actions';
 
@@ -140,34 +139,9 @@ export async function CohortCharts({ data }: { data: Promise<CohortData> }) {
   if (d.stats.withSummary === 0) return null;
   const p = d.stats.paired;
   const pText = p.p === null ? (p.note ?? '—') : `paired Wilcoxon signed-rank p = ${p.p < 0.001 ? p.p.toExponential(2) : p.p.toFixed(3)} (${p.method}, V = ${p.statistic})`;
-  return (
-    <div className="cohort-charts">
-      <div className="card">
-        <CohortInstitutionPlot boxes={d.stats.byInstitution} strip={d.strip} />
-      </div>
-      <div className="card">
-        <CohortScatter title="ITV Dice vs tumour volume" fileName="itv-dice-vs-volume" points={d.diceVsVolume} xLabel="Physician ITV (cc, log scale)" yLabel="ITV Dice" logX yDomain={[0, 1]} testId="cohort-dice-volume" />
-      </div>
-      <div className="card">
-        <CohortScatter title="ITV Dice vs tumour motion" fileName="itv-dice-vs-motion" points={d.diceVsMotion} xLabel="Motion (mm, physician GTV centroid, peak-to-peak 3D)" yLabel="ITV Dice" yDomain={[0, 1]} testId="cohort-dice-motion" />
-      </div>
-      <div className="card">
-        <CohortScatter
-          title="Machine vs physician ITV volume"
-          fileName="itv-volume-machine-vs-physician"
-          points={d.volumes}
-          xLabel="Physician ITV (cc)"
-          yLabel="Machine ITV (cc)"
-          identity
-          footer={[`n = ${p.n}; median machine − physician ${p.medianDifferenceCc === null ? '—' : p.medianDifferenceCc.toFixed(2)} cc; ${pText}`]}
-          testId="cohort-volumes"
-        />
-        <p className="muted small" data-testid="cohort-wilcoxon">
-          n = {p.n} pairs · median difference (machine − physician) {p.medianDifferenceCc === null ? '—' : `${p.medianDifferenceCc.toFixed(2)} cc`} · {pText}
-        </p>
-      </div>
-    </div>
-  );
+  const pairedLine = `n = ${p.n} pairs · median difference (machine − physician) ${p.medianDifferenceCc === null ? '—' : `${p.medianDifferenceCc.toFixed(2)} cc`} · ${pText}`;
+  const boxes = d.stats.byInstitution.map(({ outliers: _outliers, ...b }) => b);
+  return <CohortChartsPanel columns={d.columns} boxes={boxes} pairedLine={pairedLine} />;
 }
 
 const COLUMNS: { key: CaseSortKey; label: string; num?: boolean }[] = [

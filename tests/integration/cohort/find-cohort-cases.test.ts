@@ -112,6 +112,15 @@ describe('findCohortCases', () => {
     expect(m1.cases.map((c) => c.pseudonym).sort()).toEqual(['PSN-A', 'PSN-B', 'PSN-C']);
   });
 
+  it('a summary stored later (the backfill) shows on the next view', async () => {
+    const before = await findCohortCases(t.db, { caller: who('PHYSICIST'), filters: none });
+    expect(before.cases.find((c) => c.pseudonym === 'PSN-C')!.hasSummary).toBe(false);
+    await t.db.segmentationRun.updateMany({ where: { studyId: ids.C, status: 'SUCCEEDED' }, data: { summary: summary(0.42, [0.4, 0.45, 0.5], 5, 6, ['LOW_DICE']) } });
+    const after = await findCohortCases(t.db, { caller: who('PHYSICIST'), filters: none });
+    expect(after.cases.find((c) => c.pseudonym === 'PSN-C')).toMatchObject({ hasSummary: true, itvDice: 0.42, flags: ['LOW_DICE'], phaseDice: [0.4, 0.45, 0.5] });
+    expect(computeCohortStats(after.cases)).toMatchObject({ withSummary: 3, missingSummary: 0 });
+  });
+
   it('needs a signed-in caller; the filter options list what exists', async () => {
     await expect(findCohortCases(t.db, { caller: null as unknown as Caller, filters: none })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
     const o = await findCohortFilterOptions(t.db, { caller: who('RESEARCHER') });
