@@ -17,7 +17,9 @@
  *   with other DICOM content adds its new series and structures to the stored study, in one
  *   transaction, when every stored series and structure it contains is unchanged (`merged: true`;
  *   a subset of what is stored is a no-op). If a stored series or structure would change, or the
- *   patient differs, it is a CONFLICT that names it and nothing is written.
+ *   patient differs, it is a CONFLICT that names it and nothing is written. Structure sets alone
+ *   (no CT in the input) are rasterised on the stored CT they reference and merged the same way
+ *   (prepare-structure-only-study.ts).
  * - Bad files are findings, not failures (stored with the study); what makes the import
  *   impossible (no CT, no usable CT, several studies, ambiguous phases) is AppError
  *   INVALID_INPUT with a message that names the file and what to check.
@@ -31,7 +33,8 @@ import type { Db } from '../db/client';
 import { AppError } from '../errors';
 import { volumeStore, type VolumeStore } from '../storage/volume-store';
 import type { ImportFinding, ImportProgress, ImportStudyResult, PreparedStudy } from './import-study.types';
-import { materialiseDicomStudy, scanDicomStudy } from './prepare-dicom-study';
+import { materialiseDicomStudy, readDicomInput, scanDicomStudy } from './prepare-dicom-study';
+import { materialiseStructureOnlyStudy, scanStructureOnlyStudy } from './prepare-structure-only-study';
 import { NIFTI_FILE, materialiseNiftiStudy, scanNiftiStudy } from './prepare-nifti-study';
 import { relativePath } from './relative-paths';
 import { mergeStudy } from './merge-study';
@@ -118,6 +121,7 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
   let contentHash: string;
   let studyInstanceUid: string;
   let materialise: () => Promise<PreparedStudy>;
+  let patientChecked = false;
   const extraFindings: ImportFinding[] = [];
   if (useNifti) {
     const scan = await scanNiftiStudy({ files: nifti, label, root });
@@ -126,11 +130,20 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
       extraFindings.push({ code: 'IGNORED_FILE', severity: 'info', message: `${relativePath(root, f)} is neither DICOM nor NIfTI; ignored.`, file: relativePath(root, f) });
     materialise = () => materialiseNiftiStudy(scan, store, options.onProgress);
   } else {
-    const scan = await scanDicomStudy({ files: others, label, root, phaseMapping: options.phaseMapping, onProgress: options.onProgress });
-    ({ contentHash, studyInstanceUid } = scan);
+    const read = await readDicomInput(others, options.phaseMapping, options.onProgress);
+    // Structure sets without any CT: added to the stored study whose CT they reference, if any.
+    const structureOnly = read.series.length === 0 && read.structureSets.length > 0 ? await scanStructureOnlyStudy({ db, read, root, label }) : null;
+    if (structureOnly) {
+      ({ contentHash, studyInstanceUid } = structureOnly);
+      patientChecked = true;
+      materialise = () => materialiseStructureOnlyStudy(structureOnly, store, options.onProgress);
+    } else {
+      const scan = await scanDicomStudy({ files: others, label, root, phaseMapping: options.phaseMapping, onProgress: options.onProgress, read });
+      ({ contentHash, studyInstanceUid } = scan);
+      materialise = () => materialiseDicomStudy(scan, store, options.onProgress);
+    }
     if (nifti.length > 0)
       extraFindings.push({ code: 'IGNORED_FILE', severity: 'info', message: `${nifti.length} NIfTI file(s) (e.g. ${relativePath(root, nifti[0])}) ignored: the folder holds DICOM, which is imported instead. Import NIfTI files from a folder of their own.`, file: relativePath(root, nifti[0]) });
-    materialise = () => materialiseDicomStudy(scan, store, options.onProgress);
   }
 
   const existing = await db.study.findFirst({ where: { OR: [{ contentHash }, { studyInstanceUid }] }, select: { id: true, contentHash: true, studyInstanceUid: true, importedAt: true } });
@@ -148,7 +161,7 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
     prepared = await materialise();
     prepared.findings.push(...extraFindings);
     options.onProgress?.({ stage: 'writing', done: 0, total: 1, message: 'adding to the stored study' });
-    const { changed } = await mergeStudy({ db, caller, studyId: existing.id, prepared, label });
+    const { changed } = await mergeStudy({ db, caller, studyId: existing.id, prepared, label, patientChecked });
     options.onProgress?.({ stage: 'done', done: 1, total: 1, message: changed ? 'added to the stored study' : 'already imported' });
     return { ...(await summariseStudy(db, existing.id, !changed)), ...(changed ? { merged: true } : {}) };
   }

@@ -28,10 +28,14 @@ export interface MergeStudyResult {
   plan: StudyMergePlan;
 }
 
-export async function mergeStudy(options: { db: Db; caller: Caller; studyId: string; prepared: PreparedStudy; label: string }): Promise<MergeStudyResult> {
+/**
+ * @param patientChecked true when the caller already checked the patient (structure sets alone,
+ *   which carry no InstitutionName to derive the pseudonym from).
+ */
+export async function mergeStudy(options: { db: Db; caller: Caller; studyId: string; prepared: PreparedStudy; label: string; patientChecked?: boolean }): Promise<MergeStudyResult> {
   const { db, caller, studyId, prepared: p, label } = options;
   const secret = await getPseudonymSecret(db);
-  const pseudonym = pseudonymFor(secret, p.patient.institutionName ?? UNASSIGNED_INSTITUTION, p.patient.patientId ?? `study:${p.studyInstanceUid}`);
+  const pseudonym = options.patientChecked ? null : pseudonymFor(secret, p.patient.institutionName ?? UNASSIGNED_INSTITUTION, p.patient.patientId ?? `study:${p.studyInstanceUid}`);
   try {
     return await db.$transaction(
       async (tx) => {
@@ -90,7 +94,7 @@ export async function mergeStudy(options: { db: Db; caller: Caller; studyId: str
           await tx.physicianStructure.createMany({
             data: plan.addStructures.map((x) => ({
               studyId,
-              seriesId: seriesIds.get(uidOfKey.get(x.seriesKey)!)!,
+              seriesId: seriesIds.get(uidOfKey.get(x.seriesKey) ?? x.seriesKey)!,
               roiNumber: x.roiNumber,
               name: x.name,
               kind: x.kind,

@@ -61,10 +61,11 @@ export interface StudyMergePlan {
 const seriesLabel = (uid: string, description: string | null) => `${uid}${description ? ` ("${description}")` : ''}`;
 
 /**
- * @param pseudonym the pseudonym the new import's patient maps to.
+ * @param pseudonym the pseudonym the new import's patient maps to; null when the caller checked
+ *   the patient otherwise (structure sets alone: by PatientID against the stored MRN).
  * @throws AppError CONFLICT naming the first series/structure/phase/patient that would change.
  */
-export function planStudyMerge(stored: StoredStudyForMerge, prepared: PreparedStudy, pseudonym: string, label: string): StudyMergePlan {
+export function planStudyMerge(stored: StoredStudyForMerge, prepared: PreparedStudy, pseudonym: string | null, label: string): StudyMergePlan {
   const when = stored.importedAt.toISOString().slice(0, 10);
   const refuse = (what: string): never => {
     throw new AppError(
@@ -72,7 +73,7 @@ export function planStudyMerge(stored: StoredStudyForMerge, prepared: PreparedSt
       `Study ${stored.studyInstanceUid} was imported on ${when} (study ${stored.id}); ${label} ${what} Nothing was written; delete the stored study first to replace it.`,
     );
   };
-  if (pseudonym !== stored.patientPseudonym)
+  if (pseudonym !== null && pseudonym !== stored.patientPseudonym)
     refuse('belongs to another patient (its PatientID or institution differs from the stored study\'s): check that the export is of the same patient.');
 
   const storedByUid = new Map(stored.series.map((s) => [s.seriesInstanceUid, s]));
@@ -114,7 +115,8 @@ export function planStudyMerge(stored: StoredStudyForMerge, prepared: PreparedSt
   const addStructures: PreparedStructure[] = [];
   let unchangedStructures = 0;
   for (const x of prepared.structures) {
-    const seriesId = storedSeriesIdByUid.get(prepared.series.find((s) => s.key === x.seriesKey)?.seriesInstanceUid ?? '');
+    // seriesKey is a prepared series' key, or (structure sets alone) a stored series' UID.
+    const seriesId = storedSeriesIdByUid.get(prepared.series.find((s) => s.key === x.seriesKey)?.seriesInstanceUid ?? x.seriesKey);
     const old = seriesId ? stored.structures.find((o) => o.seriesId === seriesId && o.name === x.name) : undefined;
     if (old) {
       if (old.maskSha256 !== x.maskSha256)

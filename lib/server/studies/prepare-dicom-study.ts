@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { voxelVolumeCc } from '@/lib/core/volume';
+import { type Grid, voxelVolumeCc } from '@/lib/core/volume';
 import {
   type CtSeries, type DicomImport, DicomError, type RtStructureSet,
   findReferencedSeries, loadCtVolume, rasterizeRoi, readDicom, seriesRasterTarget,
@@ -49,6 +49,19 @@ export function combineHashes(hashes: Iterable<string>): string {
   return createHash('sha256').update([...new Set(hashes)].sort().join('\n')).digest('hex');
 }
 
+/** lib/dicom's readDicom with progress, its input errors as AppError INVALID_INPUT. */
+export async function readDicomInput(files: string[], phaseMapping?: Record<string, number>, onProgress?: (p: ImportProgress) => void): Promise<DicomImport> {
+  onProgress?.({ stage: 'reading', done: 0, total: files.length, message: `reading ${files.length} files` });
+  try {
+    const read = await readDicom(files, { phaseOverrides: phaseMapping });
+    onProgress?.({ stage: 'reading', done: files.length, total: files.length });
+    return read;
+  } catch (e) {
+    if (e instanceof DicomError) throw new AppError('INVALID_INPUT', e.message);
+    throw e;
+  }
+}
+
 /**
  * Read and validate. @throws AppError INVALID_INPUT (no CT, no usable CT, several studies,
  * ambiguous or clashing phases) with the findings in `details`.
@@ -60,18 +73,12 @@ export async function scanDicomStudy(options: {
   root: string;
   phaseMapping?: Record<string, number>;
   onProgress?: (p: ImportProgress) => void;
+  /** The files as readDicomInput read them already. */
+  read?: DicomImport;
 }): Promise<DicomScan> {
   const { files, label, root } = options;
   const relative = (p: string) => relativePath(root, p);
-  options.onProgress?.({ stage: 'reading', done: 0, total: files.length, message: `reading ${files.length} files` });
-  let read: DicomImport;
-  try {
-    read = await readDicom(files, { phaseOverrides: options.phaseMapping });
-  } catch (e) {
-    if (e instanceof DicomError) throw new AppError('INVALID_INPUT', e.message);
-    throw e;
-  }
-  options.onProgress?.({ stage: 'reading', done: files.length, total: files.length });
+  const read = options.read ?? (await readDicomInput(files, options.phaseMapping, options.onProgress));
   const rel = (f: { code: string; severity: ImportFinding['severity']; message: string; file?: string }): ImportFinding => {
     const out: ImportFinding = { code: f.code, severity: f.severity, message: relativeText(f.message, root) };
     if (f.file) out.file = relative(f.file);
@@ -205,58 +212,16 @@ export async function materialiseDicomStudy(
   onProgress?.({ stage: 'loading', done: n, total: scan.series.length });
 
   const phaseIndexOfPercent = new Map(series.filter((x) => x.phasePercent !== null).map((x) => [x.phasePercent!, x.phaseIndex!]));
-  const structures: PreparedStructure[] = [];
-  const namesOnSeries = new Map<string, Set<string>>();
-  const totalRois = scan.structureSets.reduce((t, x) => t + x.ss.rois.length, 0);
-  let done = 0;
-  for (const { ss, series: ct } of scan.structureSets) {
-    const target = seriesRasterTarget(ct)!;
-    const prepared = series.find((x) => x.key === ct.key)!;
-    for (const roi of ss.rois) {
-      onProgress?.({ stage: 'rasterising', done: done++, total: totalRois, message: roi.name });
-      if (roi.contours.length === 0) continue; // readRtStruct reported ROI_WITHOUT_CONTOURS
-      const r = rasterizeRoi({ structureSet: ss, roi: roi.number, ...target });
-      findings.push(...r.findings.map((f) => ({ code: f.code, severity: f.severity, message: relativeText(f.message, root), ...(f.file ? { file: relative(f.file) } : {}) })));
-      if (!r.mask) continue;
-      let name = roi.name.trim() || `ROI ${roi.number}`;
-      const names = namesOnSeries.get(ct.key) ?? new Set<string>();
-      namesOnSeries.set(ct.key, names);
-      if (names.has(name)) {
-        let k = 2;
-        while (names.has(`${name} (${k})`)) k++;
-        findings.push({ code: 'DUPLICATE_ROI_NAME', severity: 'warning', message: `ROI ${roi.number} "${name}" in ${relative(ss.file)}: another structure set on the same CT already has an ROI of that name; stored as "${name} (${k})". Check which is the reference contour.`, file: relative(ss.file) });
-        name = `${name} (${k})`;
-      }
-      names.add(name);
-      const cls = classifyStructure(name);
-      let phasePercent = prepared.phasePercent ?? cls.phasePercent;
-      if (prepared.phasePercent !== null && cls.phasePercent !== null && cls.phasePercent !== prepared.phasePercent) {
-        findings.push({ code: 'PHASE_NAME_MISMATCH', severity: 'warning', message: `ROI "${name}" (${relative(ss.file)}) names the ${cls.phasePercent}% phase but is drawn on the ${prepared.phasePercent}% phase CT; the CT's phase is used.`, file: relative(ss.file) });
-        phasePercent = prepared.phasePercent;
-      }
-      let voxelCount = 0;
-      const d = r.mask.data;
-      for (let t = 0; t < d.length; t++) voxelCount += d[t];
-      if (voxelCount === 0)
-        findings.push({ code: 'EMPTY_STRUCTURE', severity: 'warning', message: `ROI "${name}" (${relative(ss.file)}) has no voxel inside the CT grid of series ${ct.seriesInstanceUid}; it is stored empty. Check the findings above for skipped contours.`, file: relative(ss.file) });
-      const stored = await putNiftiVolume(store, r.mask, { intent: 'mask' });
-      structures.push({
-        seriesKey: ct.key,
-        roiNumber: roi.number,
-        name,
-        kind: cls.kind,
-        // The ITV spans all phases: no phase index. Other structures belong to their phase.
-        phaseIndex: cls.kind === 'ITV' ? null : phasePercent !== null ? (phaseIndexOfPercent.get(phasePercent) ?? null) : null,
-        phasePercent: cls.kind === 'ITV' ? null : phasePercent,
-        interpretedType: roi.interpretedType ?? null,
-        maskKey: stored.key,
-        maskSha256: stored.sha256,
-        voxelCount,
-        volumeCc: voxelCount * voxelVolumeCc(r.mask.grid),
-      });
-    }
-  }
-  onProgress?.({ stage: 'rasterising', done: totalRois, total: totalRois });
+  const structures = await prepareStructures(
+    scan.structureSets.map(({ ss, series: ct }) => ({
+      ss,
+      seriesKey: ct.key,
+      seriesLabel: ct.seriesInstanceUid,
+      target: seriesRasterTarget(ct)!,
+      phasePercent: series.find((x) => x.key === ct.key)!.phasePercent,
+    })),
+    { phaseIndexOfPercent, store, root, findings, onProgress },
+  );
 
   const first = scan.series[0].s.slices[0];
   const extra = await readStudyAttributes(first.file);
@@ -279,6 +244,81 @@ export async function materialiseDicomStudy(
     structures,
     findings,
   };
+}
+
+/** One structure set and the CT grid its ROIs are rasterised on. */
+export interface StructureSetTarget {
+  ss: RtStructureSet;
+  /** PreparedSeries.key (or, for a stored series, its seriesInstanceUid). */
+  seriesKey: string;
+  /** How messages name the series. */
+  seriesLabel: string;
+  target: { grid: Grid; sliceSopInstanceUids?: readonly string[]; sliceToleranceMm?: number };
+  /** The CT's respiratory phase, or null (planning CT). */
+  phasePercent: number | null;
+}
+
+/**
+ * Rasterise every ROI of the structure sets on its CT grid, classify it (GTV/ITV/OTHER, phase),
+ * and put the masks in the volume store. Appends findings to `ctx.findings`.
+ */
+export async function prepareStructures(
+  sets: StructureSetTarget[],
+  ctx: { phaseIndexOfPercent: Map<number, number>; store: VolumeStore; root: string; findings: ImportFinding[]; onProgress?: (p: ImportProgress) => void },
+): Promise<PreparedStructure[]> {
+  const { phaseIndexOfPercent, store, root, findings, onProgress } = ctx;
+  const relative = (p: string) => relativePath(root, p);
+  const structures: PreparedStructure[] = [];
+  const namesOnSeries = new Map<string, Set<string>>();
+  const totalRois = sets.reduce((t, x) => t + x.ss.rois.length, 0);
+  let done = 0;
+  for (const { ss, seriesKey, seriesLabel, target, phasePercent: ctPercent } of sets) {
+    for (const roi of ss.rois) {
+      onProgress?.({ stage: 'rasterising', done: done++, total: totalRois, message: roi.name });
+      if (roi.contours.length === 0) continue; // readRtStruct reported ROI_WITHOUT_CONTOURS
+      const r = rasterizeRoi({ structureSet: ss, roi: roi.number, ...target });
+      findings.push(...r.findings.map((f) => ({ code: f.code, severity: f.severity, message: relativeText(f.message, root), ...(f.file ? { file: relative(f.file) } : {}) })));
+      if (!r.mask) continue;
+      let name = roi.name.trim() || `ROI ${roi.number}`;
+      const names = namesOnSeries.get(seriesKey) ?? new Set<string>();
+      namesOnSeries.set(seriesKey, names);
+      if (names.has(name)) {
+        let k = 2;
+        while (names.has(`${name} (${k})`)) k++;
+        findings.push({ code: 'DUPLICATE_ROI_NAME', severity: 'warning', message: `ROI ${roi.number} "${name}" in ${relative(ss.file)}: another structure set on the same CT already has an ROI of that name; stored as "${name} (${k})". Check which is the reference contour.`, file: relative(ss.file) });
+        name = `${name} (${k})`;
+      }
+      names.add(name);
+      const cls = classifyStructure(name);
+      let phasePercent = ctPercent ?? cls.phasePercent;
+      if (ctPercent !== null && cls.phasePercent !== null && cls.phasePercent !== ctPercent) {
+        findings.push({ code: 'PHASE_NAME_MISMATCH', severity: 'warning', message: `ROI "${name}" (${relative(ss.file)}) names the ${cls.phasePercent}% phase but is drawn on the ${ctPercent}% phase CT; the CT's phase is used.`, file: relative(ss.file) });
+        phasePercent = ctPercent;
+      }
+      let voxelCount = 0;
+      const d = r.mask.data;
+      for (let t = 0; t < d.length; t++) voxelCount += d[t];
+      if (voxelCount === 0)
+        findings.push({ code: 'EMPTY_STRUCTURE', severity: 'warning', message: `ROI "${name}" (${relative(ss.file)}) has no voxel inside the CT grid of series ${seriesLabel}; it is stored empty. Check the findings above for skipped contours.`, file: relative(ss.file) });
+      const stored = await putNiftiVolume(store, r.mask, { intent: 'mask' });
+      structures.push({
+        seriesKey,
+        roiNumber: roi.number,
+        name,
+        kind: cls.kind,
+        // The ITV spans all phases: no phase index. Other structures belong to their phase.
+        phaseIndex: cls.kind === 'ITV' ? null : phasePercent !== null ? (phaseIndexOfPercent.get(phasePercent) ?? null) : null,
+        phasePercent: cls.kind === 'ITV' ? null : phasePercent,
+        interpretedType: roi.interpretedType ?? null,
+        maskKey: stored.key,
+        maskSha256: stored.sha256,
+        voxelCount,
+        volumeCc: voxelCount * voxelVolumeCc(r.mask.grid),
+      });
+    }
+  }
+  onProgress?.({ stage: 'rasterising', done: totalRois, total: totalRois });
+  return structures;
 }
 
 /** Attributes lib/dicom's slice header does not keep: InstitutionName, StudyDescription, scanner. */

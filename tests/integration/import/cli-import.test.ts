@@ -83,7 +83,9 @@ describe('iseg-qa import', () => {
     const rtOnly = join(empty, 'rt-only');
     const { mkdirSync, copyFileSync } = await import('node:fs');
     mkdirSync(rtOnly);
-    copyFileSync(patients[1].rtstructs[0], join(rtOnly, 'rs.dcm'));
+    // An RTSTRUCT whose CT is neither in the folder nor stored (a stored one would be merged).
+    const unimported = await writePhantomStudy(join(tmp, 'never-imported'), { dims: [32, 32, 16], spacingMm: [10, 10, 12], phasePercents: [0], index: 6, seed: 'cli' });
+    copyFileSync(unimported.rtstructs[0], join(rtOnly, 'rs.dcm'));
     const r = await cli(['import', empty, '--json'], env);
     expect(r.status).toBe(1);
     const out = JSON.parse(r.stdout);

@@ -174,4 +174,54 @@ describe('re-import with added files', () => {
     expect(err.message).toMatch(/belongs to another patient/);
     expect(await snapshot()).toEqual(before);
   });
+
+  it('the RTSTRUCTs alone, exported after the CT: rasterised on the stored CT grid and added; a later full export adds only what is new', async () => {
+    const p = await writePhantomStudy(join(tmp, 'p6'), { ...small, index: 6 });
+    const first = await importStudy({ db: t.db, caller: physicist, dir: subset(p, 'p6-ct', ['phase_00', 'phase_20']), store });
+    expect(first).toMatchObject({ seriesCount: 2, structureCount: 0 });
+    const rtOnly = subset(p, 'p6-rt', [], [0, 20]);
+    const r = await importStudy({ db: t.db, caller: physicist, dir: rtOnly, store });
+    expect(r).toMatchObject({ studyId: first.studyId, merged: true, alreadyImported: false, seriesCount: 2, structureCount: 3 });
+    expect(r.findings.find((f) => f.code === 'STRUCTURES_ON_STORED_CT')!.message).toContain(p.written.phases[0].seriesInstanceUid);
+    const structures = await t.db.physicianStructure.findMany({ where: { studyId: r.studyId }, include: { series: true }, orderBy: { name: 'asc' } });
+    expect(structures.map((x) => [x.name, x.phaseIndex, x.series.phasePercent])).toEqual([
+      ['GTV_0%', 0, 0],
+      ['GTV_20%', 1, 20],
+      ['ITV', null, 0],
+    ]);
+    for (const x of structures) {
+      const truth = x.kind === 'ITV' ? p.patient.physicianItv : p.patient.phases.find((ph) => ph.phasePercent === x.phasePercent)!.physicianGtv;
+      const mask = parseMask(await store.getVolume(x.maskKey!), x.name);
+      let diff = 0;
+      for (let n = 0; n < mask.data.length; n++) if (mask.data[n] !== truth.data[n]) diff++;
+      expect(diff).toBe(0);
+    }
+    // The same RTSTRUCTs again: nothing to add.
+    const before = await snapshot();
+    expect(await importStudy({ db: t.db, caller: physicist, dir: rtOnly, store })).toMatchObject({ alreadyImported: true });
+    expect(await snapshot()).toEqual(before);
+    // The full export: the 50% phase and its GTV are new; the masks made on the stored grid
+    // equal those made with the CT files (with their image references), so nothing conflicts.
+    const full = await importStudy({ db: t.db, caller: physicist, dir: p.dicomDir, store });
+    expect(full).toMatchObject({ merged: true, seriesCount: 3, structureCount: 4 });
+    expect(full.findings.filter((f) => f.code === 'STUDY_MERGED').at(-1)!.message).toMatch(/added 1 series .* and 1 structure\(s\) \(GTV_50%\); 2 stored series and 3 stored structure\(s\) were in it unchanged/);
+  });
+
+  it('an RTSTRUCT alone of another patient (PatientID differs) on a stored CT: CONFLICT, nothing written', async () => {
+    const p = await writePhantomStudy(join(tmp, 'p7'), { ...small, index: 7 });
+    await importStudy({ db: t.db, caller: physicist, dir: subset(p, 'p7-ct', ['phase_00']), store });
+    const dir = subset(p, 'p7-rt-other', [], [0]);
+    const file = join(dir, 'rtstruct', 'rs_0.dcm');
+    const b = Buffer.from(readFileSync(file));
+    const { parsed } = parseDicomBytes(new Uint8Array(b), file);
+    const el = parsed!.dataSet.elements.x00100020;
+    b.fill('Y', el.dataOffset, el.dataOffset + el.length - 1);
+    writeFileSync(file, b);
+    const before = await snapshot();
+    const err = await importStudy({ db: t.db, caller: physicist, dir, store }).catch((e) => e);
+    expect(err).toMatchObject({ code: 'CONFLICT' });
+    expect(err.message).toMatch(/rs_0\.dcm is of another patient/);
+    expect(await snapshot()).toEqual(before);
+  });
 });
+
