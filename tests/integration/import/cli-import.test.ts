@@ -93,7 +93,7 @@ describe('iseg-qa import', () => {
     expect(out.failures[0]).toMatchObject({ dir: rtOnly, error: { code: 'INVALID_INPUT', message: expect.stringContaining('No CT images') } });
   });
 
-  it('imports compressed CT through the bundled CLI: JPEG 2000, then a JPEG-LS copy of the same series is a no-op (same voxels)', async () => {
+  it('imports compressed CT through the bundled CLI: JPEG 2000, then JPEG-LS, JPEG lossless and RLE copies of the same series are no-ops (same voxels)', async () => {
     const fix = join(root, 'tests/fixtures/dicom/compressed/totalseg');
     const r = await cli(['import', join(fix, 'j2k'), '--json'], env);
     expect(r.status, r.stderr).toBe(0);
@@ -103,9 +103,11 @@ describe('iseg-qa import', () => {
     const study = await t.db.study.findUniqueOrThrow({ where: { id: out.studies[0].studyId }, include: { series: true } });
     expect(study.series.map((x) => x.dims)).toEqual([[80, 96, 2]]);
     // The same series in another lossless syntax decodes to the same voxels: nothing to add.
-    const ls = await cli(['import', join(fix, 'jpeg-ls'), '--json'], env);
-    expect(ls.status, ls.stderr).toBe(0);
-    expect(JSON.parse(ls.stdout)).toMatchObject({ imported: 0, alreadyImported: 1 });
+    for (const variant of ['jpeg-ls', 'jpeg-lossless-sv1', 'rle']) {
+      const other = await cli(['import', join(fix, variant), '--json'], env);
+      expect(other.status, other.stderr).toBe(0);
+      expect(JSON.parse(other.stdout), variant).toMatchObject({ imported: 0, alreadyImported: 1 });
+    }
     const after = await t.db.study.findUniqueOrThrow({ where: { id: study.id }, include: { series: true } });
     expect(after.series.map((x) => x.volumeSha256)).toEqual(study.series.map((x) => x.volumeSha256));
     const inspect = await cli(['dicom', 'inspect', join(fix, 'jpeg-lossless-sv1'), '--json'], env);
