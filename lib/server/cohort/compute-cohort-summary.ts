@@ -1,7 +1,9 @@
 /**
- * Cohort summary in the form the iSeg study reports: counts, and median [IQR] of Dice, HD95
- * and FP volume over the latest result per study and structure kind. Run by the worker job
- * `cohort.summary`; the home page reads the cached row.
+ * Cached cohort counts and Dice medians over the latest metric rows per study and structure,
+ * stored in the one CohortSummary row. Run by the worker job `cohort.summary` (after it has
+ * backfilled missing run summaries). The cohort page does not read this cache: it computes its
+ * numbers live from the runs' stored summaries (find-cohort-cases.ts); the row remains for
+ * `getCohortSummary` callers and as the job's visible result.
  */
 import type { Db } from '../db/client';
 import { median, quantile } from '../../core/stats/quantile';

@@ -1,4 +1,4 @@
-/** The cached cohort summary for the home page (any signed-in role: aggregates only). */
+/** The cached cohort counts written by the `cohort.summary` job (any signed-in role: aggregates only). */
 import type { Db } from '../db/client';
 import { authorize, type Caller } from '../auth/roles';
 import type { CohortSummaryValues } from './compute-cohort-summary';

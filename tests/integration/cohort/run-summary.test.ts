@@ -15,6 +15,9 @@ import { createSegmentationRun } from '../../../lib/server/runs/create-segmentat
 import { executeSegmentationRun } from '../../../lib/server/runs/execute-segmentation-run';
 import { RunSummary } from '../../../lib/server/runs/run-summary.types';
 import { backfillRunSummaries } from '../../../lib/server/cohort/backfill-run-summaries';
+import { requestCohortSummary } from '../../../lib/server/cohort/request-cohort-summary';
+import { createBoss } from '../../../lib/server/jobs/boss';
+import { startWorker, waitFor } from '../helpers/worker-process';
 import { Prisma } from '../../../lib/server/db/generated/client';
 import { generatePatient, samplePatientSpec } from '../../../lib/core/phantom';
 import { indexToPatientMm } from '../../../lib/core/volume';
@@ -142,4 +145,21 @@ describe('run summaries', () => {
     expect((await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runId } })).summary).toEqual(stored);
     expect(await backfillRunSummaries(t.db, { store })).toEqual({ updated: 0, failed: [] });
   });
+
+  it('the cohort.summary job, run by a real worker, stores a missing summary', async () => {
+    const stored = (await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runId } })).summary;
+    await t.db.segmentationRun.update({ where: { id: runId }, data: { summary: Prisma.DbNull } });
+    const boss = await createBoss({ databaseUrl: t.url, worker: false });
+    const worker = await startWorker(t.url, { ISEG_VOLUME_DIR: dir, ISEG_MODEL: 'tiny-test' });
+    try {
+      await requestCohortSummary(t.db, boss, { caller: physicist });
+      const summary = await waitFor('the backfilled summary', async () => (await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runId } })).summary, 60_000);
+      expect(summary).toEqual(stored);
+      // …and then refreshes the cached counts.
+      await waitFor('the cohort counts row', () => t.db.cohortSummary.findUnique({ where: { id: 'global' } }), 30_000);
+    } finally {
+      await worker.stop();
+      await boss.stop({ graceful: false });
+    }
+  }, 120_000);
 });
