@@ -229,7 +229,7 @@ export function groupSeries(headers: ImageSliceHeader[], options: BuildSeriesOpt
  * drift in-plane along the stack) → refused; MISSING_SLICE (a gap of ≥ 1.5× the typical spacing)
  * → refused; UNEVEN_SPACING (slices off a uniform grid: warning up to `maxSliceResidualMm`,
  * refused above); SINGLE_SLICE (info; spacing from SpacingBetweenSlices or SliceThickness);
- * COMPRESSED_PIXEL_DATA (encapsulated pixel data in a syntax we have no decoder for, e.g. HTJ2K or 12-bit
+ * COMPRESSED_PIXEL_DATA (encapsulated pixel data in a syntax we have no decoder for, e.g. JPEG XL or 12-bit
  * JPEG extended) / UNSUPPORTED_TRANSFER_SYNTAX / UNSUPPORTED_PIXEL_FORMAT (header usable, voxels
  * not loadable); LOSSY_COMPRESSION (warning: decoded, but the HU may not be the scanner's).
  */

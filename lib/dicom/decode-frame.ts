@@ -1,7 +1,7 @@
 /**
  * Decode one compressed frame into little-endian samples (interleaved per pixel), checking that
  * the codestream has the size the header promises. Codecs (all without native builds):
- * - JPEG 2000: @cornerstonejs/codec-openjpeg (OpenJPEG, WASM);
+ * - JPEG 2000 and HTJ2K: @cornerstonejs/codec-openjpeg (OpenJPEG, WASM);
  * - JPEG-LS: @cornerstonejs/codec-charls (CharLS, WASM);
  * - JPEG baseline/extended 8-bit: @cornerstonejs/codec-libjpeg-turbo-8bit (WASM);
  * - JPEG lossless (process 14): jpeg-lossless-decoder-js (plain JS);

@@ -28,10 +28,11 @@ const TABLE: Record<string, TransferSyntaxInfo> = {
   '1.2.840.10008.1.2.4.81': { name: 'JPEG-LS Lossy (Near-Lossless)', codec: 'jpeg-ls', lossy: true },
   '1.2.840.10008.1.2.4.90': { name: 'JPEG 2000 (Lossless Only)', codec: 'jpeg-2000', lossy: false },
   '1.2.840.10008.1.2.4.91': { name: 'JPEG 2000', codec: 'jpeg-2000', lossy: true },
+  // HTJ2K (JPEG 2000 Part 15): OpenJPEG ≥ 2.5 decodes it, the cornerstone build included.
+  '1.2.840.10008.1.2.4.201': { name: 'High-Throughput JPEG 2000 (Lossless Only)', codec: 'jpeg-2000', lossy: false },
+  '1.2.840.10008.1.2.4.202': { name: 'High-Throughput JPEG 2000 with RPCL Options (Lossless Only)', codec: 'jpeg-2000', lossy: false },
+  '1.2.840.10008.1.2.4.203': { name: 'High-Throughput JPEG 2000', codec: 'jpeg-2000', lossy: true },
   // Known, not decoded: named in the finding so the user knows what to re-export.
-  '1.2.840.10008.1.2.4.201': { name: 'High-Throughput JPEG 2000 (Lossless Only)', codec: null, lossy: false },
-  '1.2.840.10008.1.2.4.202': { name: 'High-Throughput JPEG 2000 with RPCL Options (Lossless Only)', codec: null, lossy: false },
-  '1.2.840.10008.1.2.4.203': { name: 'High-Throughput JPEG 2000', codec: null, lossy: true },
   '1.2.840.10008.1.2.4.100': { name: 'MPEG2 Main Profile', codec: null, lossy: true },
   '1.2.840.10008.1.2.4.102': { name: 'MPEG-4 AVC/H.264', codec: null, lossy: true },
   '1.2.840.10008.1.2.4.110': { name: 'JPEG XL Lossless', codec: null, lossy: false },

@@ -22,6 +22,8 @@ as native/. That copy is then compressed by independent encoders:
                                                     image that GDCM and Pillow/OpenJPEG both decode as such)
   jpeg-baseline       dcmcjpeg +eb                  1.2.840.10008.1.2.4.50 (dcmtk windows to 8 bits
                                                     and sets a new rescale slope; lossy)
+  htj2k               ojph_compress -reversible true 1.2.840.10008.1.2.4.201 (OpenJPH 0.9, Debian
+                      + pydicom encapsulate         openjph-tools; reference decoded by ojph_expand)
 plus multiframe/: one 2-frame image per source, frames JPEG lossless SV1 (dcmcjpeg), encapsulated by
 pydicom.encaps.encapsulate with 2 fragments per frame, with a Basic Offset Table (bot.dcm) and
 without one (nobot.dcm).
@@ -32,13 +34,18 @@ the frame(s), and for the lossless ones a check that they equal native/ exactly;
 TotalSegmentator series (uncropped, as shipped) a sha256 of each slice's HU (int16 LE) and its sum.
 
 Run from the project root:  /usr/bin/python3 tests/reference/dicom/make_compressed_fixtures.py
-Needs: dcmtk (dcmcjpeg, dcmcjpls, dcmcrle), libgdcm-tools (gdcmconv), python3-pydicom, python3-gdcm.
+Needs: dcmtk (dcmcjpeg, dcmcjpls, dcmcrle), libgdcm-tools (gdcmconv), openjph-tools (ojph_compress,
+ojph_expand), python3-pydicom, python3-gdcm.
 """
 import glob, gzip, json, os, shutil, subprocess, sys
 import numpy as np
 import pydicom
 from pydicom.encaps import encapsulate, generate_pixel_data_frame
 from pydicom.uid import ExplicitVRLittleEndian
+from pydicom._uid_dict import UID_dictionary
+
+# pydicom 2.3 predates HTJ2K: register its UID so that it writes the file as encapsulated.
+UID_dictionary.setdefault('1.2.840.10008.1.2.4.201', ('High-Throughput JPEG 2000 Image Compression (Lossless Only)', 'Transfer Syntax', '', '', 'HTJ2KLossless'))
 
 DATA = '../shared/data'
 OUT = 'tests/fixtures/dicom/compressed'
@@ -73,6 +80,36 @@ def crop(src, dst, r0, c0):
 def run(*cmd):
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
+def htj2k(a, b):
+    # OpenJPH (Debian openjph-tools) encodes the raw samples; pydicom 2.3 encapsulates the
+    # codestream (it does not know the HTJ2K UID, so it is set by hand).
+    ds = pydicom.dcmread(a)
+    px = ds.pixel_array
+    signed = int(ds.PixelRepresentation) == 1
+    raw, j2c = b + '.yuv', b + '.j2c'
+    px.astype('<i2' if signed else '<u2').tofile(raw)
+    run('ojph_compress', '-i', raw, '-o', j2c, '-reversible', 'true', '-dims', f'{{{px.shape[1]},{px.shape[0]}}}', '-num_comps', '1',
+        '-signed', 'true' if signed else 'false', '-bit_depth', str(int(ds.BitsStored)), '-downsamp', '{1,1}')
+    ds.PixelData = encapsulate([open(j2c, 'rb').read()])
+    ds['PixelData'].VR = 'OB'
+    ds['PixelData'].is_undefined_length = True
+    ds.file_meta.TransferSyntaxUID = '1.2.840.10008.1.2.4.201'
+    ds.is_little_endian, ds.is_implicit_VR = True, False
+    ds.save_as(b, write_like_original=False)
+    os.remove(raw)
+    os.remove(j2c)
+
+def htj2k_reference(path, ds):
+    # pydicom 2.3 has no HTJ2K decoder: the reference is OpenJPH's own decoder (ojph_expand).
+    from pydicom.encaps import generate_pixel_data_frame
+    j2c, raw = path + '.ref.j2c', path + '.ref.yuv'
+    open(j2c, 'wb').write(next(generate_pixel_data_frame(ds.PixelData, 1)))
+    run('ojph_expand', '-i', j2c, '-o', raw)
+    px = np.fromfile(raw, dtype='<i2' if int(ds.PixelRepresentation) == 1 else '<u2').reshape(int(ds.Rows), int(ds.Columns))
+    os.remove(j2c)
+    os.remove(raw)
+    return px[None].astype(np.float64) * float(getattr(ds, 'RescaleSlope', 1)) + float(getattr(ds, 'RescaleIntercept', 0))
+
 def near_lossless(a, b):
     # dcmcjpls refuses signed pixels for near-lossless; GDCM refuses some unsigned 12-bit ones.
     try: run('dcmcjpls', '+en', '+md', '2', '+un', a, b)
@@ -88,17 +125,19 @@ VARIANTS = {
     'j2k': lambda a, b: run('gdcmconv', '--quiet', '--j2k', a, b),
     'j2k-lossy': lambda a, b: run('gdcmconv', '--quiet', '--j2k', '--lossy', '-r', '10', a, b),
     'jpeg-baseline': lambda a, b: run('dcmcjpeg', '+eb', '+un', a, b),
+    'htj2k': htj2k,
 }
-LOSSLESS = {'jpeg-lossless-sv1', 'jpeg-lossless-sv6', 'jpeg-lossless-frag', 'jpeg-ls', 'rle', 'j2k'}
+LOSSLESS = {'jpeg-lossless-sv1', 'jpeg-lossless-sv6', 'jpeg-lossless-frag', 'jpeg-ls', 'rle', 'j2k', 'htj2k'}
 
 def hu_frames(path):
     ds = pydicom.dcmread(path)
+    if str(ds.file_meta.TransferSyntaxUID) == '1.2.840.10008.1.2.4.201': return htj2k_reference(path, ds), ds
     arr = ds.pixel_array.astype(np.float64)
     if int(getattr(ds, 'NumberOfFrames', 1) or 1) == 1: arr = arr[None]
     return arr * float(getattr(ds, 'RescaleSlope', 1)) + float(getattr(ds, 'RescaleIntercept', 0)), ds
 
 def main():
-    shutil.rmtree(OUT, ignore_errors=True)
+    for old in glob.glob(f'{OUT}/*/'): shutil.rmtree(old)  # keeps README.md
     sources = {
         'rtutils': ([f'{DATA}/rtutils/mock_data/ct_1.dcm', f'{DATA}/rtutils/mock_data/ct_2.dcm'], 200, 220),
     }

@@ -2,7 +2,7 @@
  * Compressed pixel data: real CT crops (rt-utils' GE phantom, signed 16-bit; TotalSegmentator's
  * Siemens CT, unsigned 12-bit) compressed by dcmtk and GDCM into every syntax we decode, against
  * (a) the uncompressed original, exactly, for the lossless syntaxes and (b) pydicom 2.3 with GDCM
- * for all of them. Recipe: tests/reference/dicom/make_compressed_fixtures.py (README next to the
+ * for all of them (OpenJPH's decoder for HTJ2K). Recipe: tests/reference/dicom/make_compressed_fixtures.py (README next to the
  * fixtures). Also: multi-frame splitting by Basic Offset Table and by JPEG markers, corrupt
  * codestreams and syntaxes we cannot decode (findings naming the syntax), and the whole real
  * TotalSegmentator JPEG 2000 series against GDCM.
@@ -34,6 +34,7 @@ const LOSSLESS: Record<string, string> = {
   'jpeg-ls': '1.2.840.10008.1.2.4.80',
   rle: '1.2.840.10008.1.2.5',
   j2k: '1.2.840.10008.1.2.4.90',
+  htj2k: '1.2.840.10008.1.2.4.201', // reference: OpenJPH's ojph_expand (pydicom 2.3 has no HTJ2K)
 };
 /**
  * Lossy syntaxes and the largest |HU| difference allowed from pydicom/GDCM's decoding of the same
