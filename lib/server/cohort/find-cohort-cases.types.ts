@@ -47,7 +47,12 @@ export function parseCohortQuery(sp: SearchParams): { query: CohortQuery; ignore
     return v;
   };
   const str = (s: string) => (text.safeParse(s).success ? s.trim() : null);
-  const day = (s: string) => (DAY.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) ? s : null);
+  // A real calendar day: 2024-02-31 would otherwise reach Postgres and fail the page.
+  const day = (s: string) => {
+    if (!DAY.test(s)) return null;
+    const d = new Date(`${s}T00:00:00Z`);
+    return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s ? s : null;
+  };
   const sort = pick('sort', (s) => ((CASE_SORT_KEYS as readonly string[]).includes(s) ? (s as CaseSortKey) : null)) ?? 'flags';
   const query: CohortQuery = {
     institution: pick('institution', str),
