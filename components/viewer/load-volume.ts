@@ -36,7 +36,10 @@ async function fetchVolume(url: string): Promise<LoadedVolume> {
   }
   const h = res.headers;
   const dims = numbers(h, 'X-Volume-Dims', 3) as Vec3;
-  const buf = await res.arrayBuffer();
+  const buf =
+    h.get('X-Volume-Encoding') === 'gzip' && res.body
+      ? await new Response(res.body.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer()
+      : await res.arrayBuffer();
   const type = h.get('X-Volume-Type');
   const data = type === 'int16' ? new Int16Array(buf) : new Uint8Array(buf);
   if (data.length !== dims[0] * dims[1] * dims[2]) throw new Error(`The volume has ${data.length} voxels but its grid ${dims.join('×')} needs ${dims[0] * dims[1] * dims[2]}.`);

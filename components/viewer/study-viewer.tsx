@@ -265,6 +265,11 @@ export function StudyViewer({ studyId, size = 'normal' }: StudyViewerProps) {
           </div>
 
           {loadError && <p className="error" role="alert">Cannot load the images: {loadError}</p>}
+          {displayed && grid && displayed.ct.dims.join() !== grid.dims.join() && (
+            <p className="error" role="alert">
+              The CT volume is {displayed.ct.dims.join('×')} voxels but the study&apos;s grid is {grid.dims.join('×')}: re-import the study.
+            </p>
+          )}
           {ready ? (
             <div className="viewer-views">
               {ORIENTATIONS.map((o) => (

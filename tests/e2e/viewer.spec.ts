@@ -11,6 +11,33 @@ import { test, expect, DEMO_PATIENTS } from './fixtures';
 
 fs.mkdirSync('test-results/screens', { recursive: true });
 
+// Every browser console line and the page text of a failed test, kept where a concurrent run
+// does not clean up (Playwright empties test-results/ at start).
+const DEBUG_DIR = '/tmp/iseg-viewer-e2e';
+fs.mkdirSync(DEBUG_DIR, { recursive: true });
+const consoleLines: string[] = [];
+test.beforeEach(({ page }) => {
+  consoleLines.length = 0;
+  page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.message}`));
+  page.on('response', (r) => {
+    if (r.url().includes('/api/studies/')) consoleLines.push(`[response] ${r.status()} ${r.url()}`);
+  });
+});
+test.afterEach(async ({ page }, info) => {
+  const name = info.title.replace(/\W+/g, '-').slice(0, 60);
+  if (info.status !== info.expectedStatus) {
+    const text = await page.locator('body').innerText().catch((e: Error) => `(no body: ${e.message})`);
+    fs.writeFileSync(`${DEBUG_DIR}/${name}.txt`, `${consoleLines.join('\n')}\n----\n${text}\n`);
+    await page.screenshot({ path: `${DEBUG_DIR}/${name}.png`, fullPage: true }).catch(() => {});
+  }
+});
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: `test-results/screens/${name}.png`, fullPage: true });
+  fs.copyFileSync(`test-results/screens/${name}.png`, `${DEBUG_DIR}/${name}.png`);
+}
+
 async function studyOf(pseudonym: string): Promise<string> {
   const client = new pg.Client({ connectionString: process.env.E2E_DATABASE_URL });
   await client.connect();
@@ -75,7 +102,7 @@ test('a physicist reviews a segmented 4D CT study in the viewer', async ({ signe
   await expect(metrics).toContainText(/Dice\s*0\.\d{3}/);
   await expect(page.getByTestId('volume-chart').locator('svg.recharts-surface')).toBeVisible();
   await expect(page.getByTestId('trajectory-chart').locator('svg.recharts-surface')).toBeVisible();
-  await page.screenshot({ path: 'test-results/screens/viewer-physicist.png', fullPage: true });
+  await shot(page, 'viewer-physicist');
 
   // step phases with the scrubber: the label and the image follow
   const label = page.getByTestId('phase-label');
@@ -120,7 +147,7 @@ test('a physicist reviews a segmented 4D CT study in the viewer', async ({ signe
     moved = (await page.getByTestId('cursor').textContent()) !== before;
   }
   expect(moved, 'some region lies away from the starting cursor').toBe(true);
-  await page.screenshot({ path: 'test-results/screens/viewer-region.png', fullPage: true });
+  await shot(page, 'viewer-region');
 
   // scroll the axial view with the keyboard
   const slice = page.getByTestId('slice-axial');
@@ -160,5 +187,5 @@ test('a researcher sees the study by pseudonym only', async ({ signedIn }) => {
   }
   await expect(page.getByTestId('export-rtstruct')).toHaveCount(0);
   await expect(page.getByTestId('export-csv')).toBeVisible();
-  await page.screenshot({ path: 'test-results/screens/viewer-researcher.png', fullPage: true });
+  await shot(page, 'viewer-researcher');
 });

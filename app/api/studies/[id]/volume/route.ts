@@ -1,7 +1,7 @@
 /**
  * GET /api/studies/[id]/volume?series=<seriesId>      → a CT phase, Int16 HU
  * GET /api/studies/[id]/volume?structure=<structureId> → a physician or machine mask, 1 byte/voxel
- * Binary (application/octet-stream, gzip-encoded), voxels in lib/core/volume index order; the
+ * Binary (application/octet-stream, the voxel bytes gzipped: X-Volume-Encoding: gzip), voxels in lib/core/volume index order; the
  * grid is in the X-Volume-* headers. Ids only: the store key is looked up under this study.
  * Stored volumes never change, so the response is cacheable (privately) by its sha256.
  */
@@ -43,8 +43,11 @@ export async function GET(req: Request, { params }: { params: Promise<{ id: stri
     };
     if (v.box !== undefined) headers['X-Volume-Box'] = v.box ? [...v.box.lo, ...v.box.hi].join(',') : 'empty';
     if (req.headers.get('if-none-match') === etag) return new Response(null, { status: 304, headers });
+    // gzip as the payload itself (X-Volume-Encoding), not as HTTP Content-Encoding: the viewer
+    // inflates it with DecompressionStream, and no proxy or server layer can encode it twice
+    // or strip the header.
     const body = await gzipAsync(v.bytes, { level: 3 });
-    return new Response(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), { headers: { ...headers, 'Content-Encoding': 'gzip', 'Content-Length': String(body.byteLength) } });
+    return new Response(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), { headers: { ...headers, 'X-Volume-Encoding': 'gzip' } });
   } catch (e) {
     const { status, body } = toHttpError(e);
     return Response.json(body, { status });
