@@ -46,7 +46,12 @@ export function CohortInstitutionPlot({ boxes, strip }: { boxes: InstitutionBoxP
               type="number"
               domain={[-0.6, boxes.length - 0.4]}
               ticks={boxes.map((_, i) => i)}
+              interval={0}
               tickFormatter={(i: number) => boxes[i]?.institution ?? ''}
+              tick={{ fontSize: 11 }}
+              angle={boxes.length > 2 ? -12 : 0}
+              textAnchor={boxes.length > 2 ? 'end' : 'middle'}
+              height={boxes.length > 2 ? 44 : 30}
               allowDataOverflow
             />
             <YAxis dataKey="y" type="number" domain={[yMin, 1]} label={{ value: 'ITV Dice', angle: -90, position: 'insideLeft', offset: 4, style: { textAnchor: 'middle' } }} />

@@ -45,6 +45,8 @@ export function CohortScatter({
   const ys = data.map((p) => p.y);
   const lo = Math.min(...xs, ...(identity ? ys : []));
   const hi = Math.max(...xs, ...(identity ? ys : []));
+  // A log axis gets 1–2–5 ticks; recharts' own are too sparse to read a volume off.
+  const logTicks = logX && data.length ? [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000].filter((t) => t >= Math.min(...xs) / 1.01 && t <= Math.max(...xs) * 1.01) : undefined;
   const legend = [{ label: `Studies (n = ${data.length})`, color: groupColor(0) }, ...(identity ? [{ label: 'Identity (y = x)', color: '#59636e', dashed: true }] : [])];
   return (
     <FigureFrame title={title} fileName={fileName} legend={legend} footer={footer} testId={testId}>
@@ -57,7 +59,9 @@ export function CohortScatter({
               type="number"
               name={xLabel}
               scale={logX ? 'log' : 'auto'}
-              domain={identity ? [lo, hi] : logX ? ['auto', 'auto'] : [0, 'auto']}
+              domain={identity ? [lo, hi] : logX ? ['dataMin', 'dataMax'] : [0, 'auto']}
+              ticks={logTicks && logTicks.length >= 2 ? logTicks : undefined}
+              interval={0}
               allowDataOverflow={identity}
               tickFormatter={(v: number) => String(Number(v.toPrecision(3)))}
               label={{ value: xLabel, position: 'insideBottom', offset: -16 }}

@@ -181,6 +181,7 @@ export async function CohortCaseTable({ data, query }: { data: Promise<CohortDat
   return (
     <div className="card" data-testid="cohort-cases">
       <h2 className="cohort-h2">Cases</h2>
+      <div className="cohort-table-scroll">
       <table className="cohort-cases">
         <thead>
           <tr>
@@ -204,7 +205,7 @@ export async function CohortCaseTable({ data, query }: { data: Promise<CohortDat
               <td>
                 <Link href={`/studies/${c.studyId}`}>{c.pseudonym}</Link>
               </td>
-              <td>{c.institution}</td>
+              <td className="cohort-inst">{c.institution}</td>
               <td>
                 {c.studyDate ?? '—'}
                 {c.studyDate && c.dateShifted ? <span className="muted small"> shifted</span> : null}
@@ -222,6 +223,7 @@ export async function CohortCaseTable({ data, query }: { data: Promise<CohortDat
           ))}
         </tbody>
       </table>
+      </div>
       <nav className="cohort-pages" aria-label="Case table pages">
         <span className="muted">
           {(page - 1) * CASES_PER_PAGE + 1}–{Math.min(page * CASES_PER_PAGE, d.totalCases)} of {d.totalCases}
