@@ -20,6 +20,7 @@ const STATUS_LABEL: Record<RunStatusName, string> = { QUEUED: 'Queued', RUNNING:
 
 function duration(ms: number | null): string {
   if (ms === null) return '—';
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)} s`;
   const s = Math.round(ms / 1000);
   if (s < 60) return `${s} s`;
   const m = Math.floor(s / 60);
@@ -95,7 +96,10 @@ async function RunsTable({ caller, status }: { caller: Caller; status?: RunStatu
                   </td>
                   <td className="num">{r.attempts}</td>
                   <td className="jobs-small">{when(r.queuedAt)}</td>
-                  <td className="num">{duration(r.wallMs)}</td>
+                  <td className="num" title={`read ${duration(r.stageMs.read)} · segment ${duration(r.stageMs.segment)} · ITV ${duration(r.stageMs.itv)} · metrics ${duration(r.stageMs.metrics)}`}>
+                    {duration(r.wallMs)}
+                    {r.stageMs.segment > 0 && <div className="muted jobs-small">segment {duration(r.stageMs.segment)}</div>}
+                  </td>
                   <td className="jobs-error">
                     {r.errorCode && r.status !== 'SUCCEEDED' ? (
                       <>

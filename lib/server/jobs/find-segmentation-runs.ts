@@ -21,10 +21,30 @@ export interface RunListItem {
   finishedAt: string | null;
   /** Wall time from start to finish (or to now while running), ms; null before it starts. */
   wallMs: number | null;
+  /** The stored per-stage timings summed by stage (ms): reading volumes, segmenting, ITV, metrics. */
+  stageMs: { read: number; segment: number; itv: number; metrics: number };
   errorCode: string | null;
   error: string | null;
   model: { name: string; version: string; sha256: string };
   study: { id: string; pseudonym: string };
+}
+
+/**
+ * Sums a run's timings by stage. Keys as executeSegmentationRun writes them: `<label>:read`,
+ * `<label>:segment` (its inner steps `<label>:<step>` are part of it and not added again),
+ * `itv`, `metrics:<structure>`.
+ */
+export function sumStageTimings(timings: unknown): RunListItem['stageMs'] {
+  const out = { read: 0, segment: 0, itv: 0, metrics: 0 };
+  if (!timings || typeof timings !== 'object') return out;
+  for (const [k, v] of Object.entries(timings as Record<string, unknown>)) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+    if (k.endsWith(':read')) out.read += v;
+    else if (k.endsWith(':segment')) out.segment += v;
+    else if (k === 'itv') out.itv += v;
+    else if (k.startsWith('metrics:')) out.metrics += v;
+  }
+  return out;
 }
 
 export async function findSegmentationRuns(
@@ -53,6 +73,7 @@ export async function findSegmentationRuns(
     startedAt: r.startedAt?.toISOString() ?? null,
     finishedAt: r.finishedAt?.toISOString() ?? null,
     wallMs: r.startedAt ? (r.finishedAt ?? (r.status === 'RUNNING' ? now : r.startedAt)).getTime() - r.startedAt.getTime() : null,
+    stageMs: sumStageTimings(r.timings),
     errorCode: r.errorCode,
     error: r.error,
     model: r.modelVersion,
