@@ -5,9 +5,21 @@
  * the background, so the spec waits for the first finished runs.
  */
 import fs from 'node:fs';
+import type { Page } from '@playwright/test';
 import { test, expect, DEMO_PATIENTS } from './fixtures';
 
 fs.mkdirSync('test-results/screens', { recursive: true });
+
+/** A full-page screenshot in test-results/screens, copied to $REVIEW_SCREENS_COPY when set (other runs clear test-results). */
+async function shot(page: Page, name: string) {
+  const file = `test-results/screens/${name}.png`;
+  await page.screenshot({ path: file, fullPage: true });
+  const copyDir = process.env.REVIEW_SCREENS_COPY;
+  if (copyDir) {
+    fs.mkdirSync(copyDir, { recursive: true });
+    fs.copyFileSync(file, `${copyDir}/${name}.png`);
+  }
+}
 
 function expectNoIdentifiers(text: string) {
   for (const p of DEMO_PATIENTS) {
@@ -39,7 +51,7 @@ test('a reviewer ranks the queue, records a decision and finds it in the queue, 
   const fpCells = await page.getByTestId('review-row').locator('td:nth-child(6)').allInnerTexts();
   const fp = fpCells.map((s) => (s === '—' ? -Infinity : Number(s)));
   expect(fp).toEqual([...fp].sort((a, b) => b - a));
-  await page.screenshot({ path: 'test-results/screens/review-queue.png', fullPage: true });
+  await shot(page, 'review-queue');
   expectNoIdentifiers(await page.content());
 
   // Present the first case.
@@ -62,7 +74,7 @@ test('a reviewer ranks the queue, records a decision and finds it in the queue, 
   await form.getByLabel('Comment').fill(comment);
   await expect(form.getByLabel('Meeting')).toHaveValue(meeting);
   await expect(form).toContainText('Reviewer: E2E reviewer (you)');
-  await page.screenshot({ path: 'test-results/screens/review-presenter.png', fullPage: true });
+  await shot(page, 'review-presenter');
   await form.getByRole('button', { name: 'Record decision' }).click();
   await expect(page.getByTestId('decision-status')).toContainText(`Recorded “Machine wrong” for meeting ${meeting}.`);
   await expect(page.getByTestId('review-history')).toContainText(comment);
@@ -81,7 +93,7 @@ test('a reviewer ranks the queue, records a decision and finds it in the queue, 
   // What the reviewer typed survives the refusal.
   await expect(form.getByLabel('Comment')).toHaveValue('second thoughts');
   await expect(form.getByLabel('Discuss')).toBeChecked();
-  await page.screenshot({ path: 'test-results/screens/review-presenter-after.png', fullPage: true });
+  await shot(page, 'review-presenter-after');
 
   // Back in the queue: the case shows the decision; "undecided only" leaves it out.
   await page.getByRole('link', { name: '← Queue' }).click();
@@ -103,11 +115,11 @@ test('a reviewer ranks the queue, records a decision and finds it in the queue, 
   await expect(minutesCase).toContainText('E2E reviewer');
   await expect(minutesCase).toContainText('Dice, ITV');
   expectNoIdentifiers(await page.content());
-  await page.screenshot({ path: 'test-results/screens/review-minutes.png', fullPage: true });
+  await shot(page, 'review-minutes');
   await page.emulateMedia({ media: 'print' });
   await expect(page.locator('header.top')).toBeHidden();
   await expect(page.getByRole('button', { name: 'Print minutes' })).toBeHidden();
-  await page.screenshot({ path: 'test-results/screens/review-minutes-print.png', fullPage: true });
+  await shot(page, 'review-minutes-print');
   await page.emulateMedia({ media: 'screen' });
 
   // The CSV: one line for this decision, the formula neutralised, no identifier columns.
