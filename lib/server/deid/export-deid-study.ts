@@ -10,10 +10,13 @@
  * in the CT and the RTSTRUCT (so the contours still attach), PatientIdentityRemoved = YES.
  * PatientIdentity is read for its dateShiftDays only; names and MRNs never reach this code.
  *
+ * The zip is produced as a stream, one series at a time (memory ~ one series, not the study):
+ * `openDeidStudyExport` authorises, checks and audits before the first byte, so errors that a
+ * caller can act on still become HTTP errors; `exportDeidStudy` collects the stream (tests, CLI).
  * Each export is audited ('study.export.deid').
  * @throws AppError UNAUTHORIZED / FORBIDDEN, NOT_FOUND (no study, or no stored CT volume).
  */
-import { zipSync } from 'fflate';
+import { Zip, ZipDeflate } from 'fflate';
 import type { Db } from '../db/client';
 import { authorize, type Caller } from '../auth/roles';
 import { AppError } from '../errors';
@@ -26,15 +29,25 @@ import { deidentifyDicom } from '@/lib/dicom/deidentify';
 import { indexToPatientMm, sameGrid, type Grid, type Vec3 } from '@/lib/core/volume';
 import { createUidRemapper } from './remap-uid';
 
-export interface DeidExport {
-  fileName: string;
-  bytes: Uint8Array;
+export interface DeidExportStats {
   /** DICOM files in the zip (CT slices + RTSTRUCTs). */
   dicomFiles: number;
   series: number;
   structures: number;
   /** CT voxels below −1024 HU (outside-field padding) written as −1024, the lowest storable value. */
   clampedVoxels: number;
+}
+
+export interface DeidExport extends DeidExportStats {
+  fileName: string;
+  bytes: Uint8Array;
+}
+
+export interface DeidExportStream {
+  fileName: string;
+  /** The zip, in chunks; `stats` is complete once it is exhausted. */
+  chunks: AsyncGenerator<Uint8Array>;
+  stats: DeidExportStats;
 }
 
 /** DICOM DA of a stored date. */
@@ -45,12 +58,30 @@ function da(d: Date | null | undefined): string {
 const LOWEST_HU = -1024;
 const HIGHEST_HU = 64511;
 
-export async function exportDeidStudy(
-  db: Db,
-  { caller, studyId, store = volumeStore(), now = new Date() }: { caller: Caller | null | undefined; studyId: string; store?: VolumeStore; now?: Date },
-): Promise<DeidExport> {
+interface ExportOptions {
+  caller: Caller | null | undefined;
+  studyId: string;
+  store?: VolumeStore;
+  now?: Date;
+}
+
+/** The whole zip in memory (tests, small studies). */
+export async function exportDeidStudy(db: Db, options: ExportOptions): Promise<DeidExport> {
+  const out = await openDeidStudyExport(db, options);
+  const parts: Uint8Array[] = [];
+  for await (const c of out.chunks) parts.push(c);
+  const bytes = new Uint8Array(parts.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of parts) {
+    bytes.set(c, at);
+    at += c.length;
+  }
+  return { fileName: out.fileName, bytes, ...out.stats };
+}
+
+export async function openDeidStudyExport(db: Db, { caller, studyId, store = volumeStore(), now = new Date() }: ExportOptions): Promise<DeidExportStream> {
   const who = authorize(caller, 'studies:export-deid');
-  const study = await db.study.findUnique({
+  const found = await db.study.findUnique({
     where: { id: studyId },
     include: {
       patient: { select: { id: true, pseudonym: true, identity: { select: { dateShiftDays: true } } } },
@@ -58,7 +89,8 @@ export async function exportDeidStudy(
       physicianStructures: { orderBy: [{ seriesId: 'asc' }, { name: 'asc' }] },
     },
   });
-  if (!study) throw new AppError('NOT_FOUND', `Study ${studyId} does not exist (deleted, or a wrong link).`);
+  if (!found) throw new AppError('NOT_FOUND', `Study ${studyId} does not exist (deleted, or a wrong link).`);
+  const study = found; // a const the generator below can close over
   const pseudonym = study.patient.pseudonym;
   const shift = study.patient.identity?.dateShiftDays ?? null;
   const remapUid = createUidRemapper(await getPseudonymSecret(db));
@@ -69,129 +101,153 @@ export async function exportDeidStudy(
   const ctSeries = study.series.filter((s) => s.volumeKey && s.modality === 'CT');
   if (ctSeries.length === 0) throw new AppError('NOT_FOUND', `Study ${studyId} has no stored CT volume to export; re-import it.`);
   const phases = ctSeries.filter((s) => s.phaseIndex !== null).length;
-  const files: Record<string, Uint8Array> = {};
-  let dicomFiles = 0;
-  let structures = 0;
-  let clampedVoxels = 0;
+  const stats: DeidExportStats = { dicomFiles: 0, series: ctSeries.length, structures: 0, clampedVoxels: 0 };
   const [manufacturer, ...model] = (study.scanner ?? 'unknown').split(' ');
-
-  for (const [n, s] of ctSeries.entries()) {
-    const ct = parseNifti(await store.getVolume(s.volumeKey!), { source: `CT series ${s.id}` });
-    const grid: Grid = ct.grid;
-    const dbGrid: Grid = { dims: s.dims as Vec3, spacingMm: s.spacingMm as Vec3, originMm: s.originMm as Vec3, direction: s.direction };
-    if (!sameGrid(grid, dbGrid)) throw new AppError('INTERNAL', `CT volume ${s.volumeKey} does not match the grid recorded for series ${s.id}; the volume store is inconsistent.`);
-    const hu = new Float32Array(ct.data.length);
-    for (let i = 0; i < hu.length; i++) {
-      const v = Math.round(Number(ct.data[i]));
-      if (v < LOWEST_HU) clampedVoxels++;
-      hu[i] = Math.min(HIGHEST_HU, Math.max(LOWEST_HU, v));
-    }
-    const label = s.phaseIndex !== null ? `phase${String(s.phaseIndex).padStart(2, '0')}` : `ct${n + 1}`;
-    const description = s.phaseIndex !== null ? `4D CT ${s.phasePercent ?? s.phaseIndex * 10}%` : 'CT';
-    const seriesNumber = s.phaseIndex !== null ? 100 + s.phaseIndex : n + 1;
-    const frameOfReferenceUid = s.frameOfReferenceUid ?? `${study.studyInstanceUid}/frame-of-reference`;
-    // Encoded with the stored (real) UIDs and dates, then de-identified as any incoming file
-    // would be: one code path decides what leaves.
-    const slices = encodeCtSeries(
-      { grid, data: hu },
-      {
-        patientName: pseudonym,
-        patientId: pseudonym,
-        studyInstanceUid: study.studyInstanceUid,
-        seriesInstanceUid: s.seriesInstanceUid,
-        frameOfReferenceUid,
-        studyDate,
-        seriesNumber,
-        seriesDescription: description,
-        manufacturer: manufacturer || 'unknown',
-        manufacturerModelName: model.join(' '),
-        temporalPositionIndex: s.phaseIndex !== null ? s.phaseIndex + 1 : undefined,
-        numberOfTemporalPositions: s.phaseIndex !== null ? phases : undefined,
-      },
-    );
-    for (const f of slices) {
-      files[`${pseudonym}/${label}/${f.fileName}`] = deid(f.bytes);
-      dicomFiles++;
-    }
-
-    const own = study.physicianStructures.filter((p) => p.seriesId === s.id && p.maskKey);
-    if (own.length === 0) continue;
-    const masks: MachineStructure[] = [];
-    for (const p of own) {
-      const m = parseNifti(await store.getVolume(p.maskKey!), { source: `structure ${p.name}` });
-      if (!sameGrid(m.grid, grid)) throw new AppError('INTERNAL', `Mask of structure "${p.name}" is not on its CT grid; the volume store is inconsistent.`);
-      masks.push({
-        name: p.name,
-        interpretedType: p.interpretedType ?? (p.kind === 'OTHER' ? 'ORGAN' : p.kind),
-        color: p.kind === 'ITV' ? [213, 94, 0] : p.kind === 'GTV' ? [0, 114, 178] : [0, 158, 115],
-        mask: { grid, data: Uint8Array.from(m.data as ArrayLike<number>, (x) => (x ? 1 : 0)) },
-      });
-    }
-    const iop: ImageSliceHeader['imageOrientation'] = [grid.direction[0], grid.direction[3], grid.direction[6], grid.direction[1], grid.direction[4], grid.direction[7]];
-    const headers: ImageSliceHeader[] = slices.map((f, k) => ({
-      file: f.fileName,
-      transferSyntaxUid: '1.2.840.10008.1.2.1',
-      sopInstanceUid: f.sopInstanceUid,
-      sopClassUid: '1.2.840.10008.5.1.4.1.1.2',
-      modality: 'CT',
-      patientId: pseudonym,
-      patientName: pseudonym,
-      studyDate,
-      studyInstanceUid: study.studyInstanceUid,
-      seriesInstanceUid: s.seriesInstanceUid,
-      frameOfReferenceUid,
-      rows: grid.dims[1],
-      columns: grid.dims[0],
-      pixelSpacingMm: [grid.spacingMm[1], grid.spacingMm[0]],
-      imagePositionMm: indexToPatientMm(grid, 0, 0, k),
-      imageOrientation: iop,
-      rescaleSlope: 1,
-      rescaleIntercept: -1024,
-      bitsAllocated: 16,
-      bitsStored: 16,
-      pixelRepresentation: 0,
-      samplesPerPixel: 1,
-      numberOfFrames: 1,
-      pixelDataEncapsulated: false,
-    }));
-    const series: CtSeries = {
-      key: s.seriesInstanceUid,
-      seriesInstanceUid: s.seriesInstanceUid,
-      studyInstanceUid: study.studyInstanceUid,
-      frameOfReferenceUid,
-      modality: 'CT',
-      slices: headers,
-      slicePositionsMm: headers.map((_, k) => k * grid.spacingMm[2]),
-      grid,
-      maxSliceResidualMm: 0,
-      phase: null,
-      loadable: true,
-      findings: [],
-    };
-    const rt = writeRtStruct({ series, structures: masks, label: 'Physician', seriesDescription: `Physician structures ${description}`, seriesNumber: 900 + seriesNumber, algorithmName: 'iSeg QA export', now });
-    files[`${pseudonym}/${label}/RS_${label}.dcm`] = deid(rt.bytes);
-    dicomFiles++;
-    structures += masks.length;
-  }
-
-  files[`${pseudonym}/README.txt`] = new TextEncoder().encode(
-    [
-      `De-identified export of one study of patient ${pseudonym} (iSeg QA).`,
-      'PS3.15 Basic Application Level Confidentiality Profile; Clean Descriptors; Retain Longitudinal',
-      'Temporal Information with Modified Dates: names and IDs are the pseudonym, dates are shifted by',
-      'a fixed per-patient offset, UIDs are replaced consistently (RTSTRUCTs reference their CT).',
-      'CT images are re-written from the stored volumes (HU, 16-bit, intercept -1024).',
-      '',
-    ].join('\n'),
-  );
-  // DICOM pixels compress well; level 6 keeps the export quick on large studies.
-  const bytes = zipSync(files, { level: 6, mtime: new Date('2000-01-01T00:00:00Z') });
   await recordAuditEvent(db, {
     action: 'study.export.deid',
     caller: who,
     patientId: study.patientId,
     target: `study:${study.id}`,
-    details: { series: ctSeries.length, dicomFiles, structures, clampedVoxels },
+    details: { series: ctSeries.length, structures: study.physicianStructures.length },
   });
-  return { fileName: `${pseudonym}-deid.zip`, bytes, dicomFiles, series: ctSeries.length, structures, clampedVoxels };
+
+  // Zip entries are deflated as they are added; what the zip emits is handed out per series.
+  let pending: Uint8Array[] = [];
+  let zipError: Error | null = null;
+  const zip = new Zip((err, chunk) => {
+    if (err) zipError = err;
+    else pending.push(chunk);
+  });
+  const add = (name: string, bytes: Uint8Array) => {
+    const entry = new ZipDeflate(name, { level: 6 });
+    entry.mtime = new Date('2000-01-01T00:00:00Z');
+    zip.add(entry);
+    entry.push(bytes, true);
+  };
+  const drain = () => {
+    if (zipError) throw zipError;
+    const out = pending;
+    pending = [];
+    return out;
+  };
+
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    for (const [n, s] of ctSeries.entries()) {
+      const ct = parseNifti(await store.getVolume(s.volumeKey!), { source: `CT series ${s.id}` });
+      const grid: Grid = ct.grid;
+      const dbGrid: Grid = { dims: s.dims as Vec3, spacingMm: s.spacingMm as Vec3, originMm: s.originMm as Vec3, direction: s.direction };
+      if (!sameGrid(grid, dbGrid)) throw new AppError('INTERNAL', `CT volume ${s.volumeKey} does not match the grid recorded for series ${s.id}; the volume store is inconsistent.`);
+      const hu = new Float32Array(ct.data.length);
+      for (let i = 0; i < hu.length; i++) {
+        const v = Math.round(Number(ct.data[i]));
+        if (v < LOWEST_HU) stats.clampedVoxels++;
+        hu[i] = Math.min(HIGHEST_HU, Math.max(LOWEST_HU, v));
+      }
+      const label = s.phaseIndex !== null ? `phase${String(s.phaseIndex).padStart(2, '0')}` : `ct${n + 1}`;
+      const description = s.phaseIndex !== null ? `4D CT ${s.phasePercent ?? s.phaseIndex * 10}%` : 'CT';
+      const seriesNumber = s.phaseIndex !== null ? 100 + s.phaseIndex : n + 1;
+      const frameOfReferenceUid = s.frameOfReferenceUid ?? `${study.studyInstanceUid}/frame-of-reference`;
+      // Encoded with the stored (real) UIDs and dates, then de-identified as any incoming file
+      // would be: one code path decides what leaves.
+      const slices = encodeCtSeries(
+        { grid, data: hu },
+        {
+          patientName: pseudonym,
+          patientId: pseudonym,
+          studyInstanceUid: study.studyInstanceUid,
+          seriesInstanceUid: s.seriesInstanceUid,
+          frameOfReferenceUid,
+          studyDate,
+          seriesNumber,
+          seriesDescription: description,
+          manufacturer: manufacturer || 'unknown',
+          manufacturerModelName: model.join(' '),
+          temporalPositionIndex: s.phaseIndex !== null ? s.phaseIndex + 1 : undefined,
+          numberOfTemporalPositions: s.phaseIndex !== null ? phases : undefined,
+        },
+      );
+      for (const f of slices) {
+        add(`${pseudonym}/${label}/${f.fileName}`, deid(f.bytes));
+        stats.dicomFiles++;
+      }
+
+      const own = study.physicianStructures.filter((p) => p.seriesId === s.id && p.maskKey);
+      if (own.length === 0) {
+        yield* drain();
+        continue;
+      }
+      const masks: MachineStructure[] = [];
+      for (const p of own) {
+        const m = parseNifti(await store.getVolume(p.maskKey!), { source: `structure ${p.name}` });
+        if (!sameGrid(m.grid, grid)) throw new AppError('INTERNAL', `Mask of structure "${p.name}" is not on its CT grid; the volume store is inconsistent.`);
+        masks.push({
+          name: p.name,
+          interpretedType: p.interpretedType ?? (p.kind === 'OTHER' ? 'ORGAN' : p.kind),
+          color: p.kind === 'ITV' ? [213, 94, 0] : p.kind === 'GTV' ? [0, 114, 178] : [0, 158, 115],
+          mask: { grid, data: Uint8Array.from(m.data as ArrayLike<number>, (x) => (x ? 1 : 0)) },
+        });
+      }
+      const iop: ImageSliceHeader['imageOrientation'] = [grid.direction[0], grid.direction[3], grid.direction[6], grid.direction[1], grid.direction[4], grid.direction[7]];
+      const headers: ImageSliceHeader[] = slices.map((f, k) => ({
+        file: f.fileName,
+        transferSyntaxUid: '1.2.840.10008.1.2.1',
+        sopInstanceUid: f.sopInstanceUid,
+        sopClassUid: '1.2.840.10008.5.1.4.1.1.2',
+        modality: 'CT',
+        patientId: pseudonym,
+        patientName: pseudonym,
+        studyDate,
+        studyInstanceUid: study.studyInstanceUid,
+        seriesInstanceUid: s.seriesInstanceUid,
+        frameOfReferenceUid,
+        rows: grid.dims[1],
+        columns: grid.dims[0],
+        pixelSpacingMm: [grid.spacingMm[1], grid.spacingMm[0]],
+        imagePositionMm: indexToPatientMm(grid, 0, 0, k),
+        imageOrientation: iop,
+        rescaleSlope: 1,
+        rescaleIntercept: -1024,
+        bitsAllocated: 16,
+        bitsStored: 16,
+        pixelRepresentation: 0,
+        samplesPerPixel: 1,
+        numberOfFrames: 1,
+        pixelDataEncapsulated: false,
+      }));
+      const series: CtSeries = {
+        key: s.seriesInstanceUid,
+        seriesInstanceUid: s.seriesInstanceUid,
+        studyInstanceUid: study.studyInstanceUid,
+        frameOfReferenceUid,
+        modality: 'CT',
+        slices: headers,
+        slicePositionsMm: headers.map((_, k) => k * grid.spacingMm[2]),
+        grid,
+        maxSliceResidualMm: 0,
+        phase: null,
+        loadable: true,
+        findings: [],
+      };
+      const rt = writeRtStruct({ series, structures: masks, label: 'Physician', seriesDescription: `Physician structures ${description}`, seriesNumber: 900 + seriesNumber, algorithmName: 'iSeg QA export', now });
+      add(`${pseudonym}/${label}/RS_${label}.dcm`, deid(rt.bytes));
+      stats.dicomFiles++;
+      stats.structures += masks.length;
+      yield* drain();
+    }
+
+    add(`${pseudonym}/README.txt`, new TextEncoder().encode(
+      [
+        `De-identified export of one study of patient ${pseudonym} (iSeg QA).`,
+        'PS3.15 Basic Application Level Confidentiality Profile; Clean Descriptors; Retain Longitudinal',
+        'Temporal Information with Modified Dates: names and IDs are the pseudonym, dates are shifted by',
+        'a fixed per-patient offset, UIDs are replaced consistently (RTSTRUCTs reference their CT).',
+        'CT images are re-written from the stored volumes (HU, 16-bit, intercept -1024).',
+        '',
+      ].join('\n'),
+    ));
+    zip.end();
+    yield* drain();
+  }
+
+  return { fileName: `${pseudonym}-deid.zip`, chunks: chunks(), stats };
 }
