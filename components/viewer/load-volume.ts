@@ -24,7 +24,11 @@ function numbers(h: Headers, name: string, n: number): number[] {
 }
 
 async function fetchVolume(url: string): Promise<LoadedVolume> {
-  const res = await fetch(url, { credentials: 'same-origin' });
+  return parseVolumeResponse(await fetch(url, { credentials: 'same-origin' }));
+}
+
+/** Decode a GET /api/studies/[id]/volume response. @throws Error with the server's message. */
+export async function parseVolumeResponse(res: Response): Promise<LoadedVolume> {
   if (!res.ok) {
     let message = `${res.status} ${res.statusText}`;
     try {

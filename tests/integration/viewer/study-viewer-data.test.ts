@@ -24,6 +24,9 @@ import { getStudyPhaseSeries } from '../../../lib/server/studies/get-study-phase
 import { exportStudyMetricsCsv, METRICS_CSV_COLUMNS } from '../../../lib/server/studies/export-study-metrics-csv';
 import { exportStudyRtStruct } from '../../../lib/server/studies/export-study-rtstruct';
 import type { Mask } from '../../../lib/core/volume';
+import { getStudyVolumeResponse } from '../../../lib/server/studies/get-study-volume-response';
+import { parseVolumeResponse } from '../../../components/viewer/load-volume';
+import { maskBox } from '../../../lib/core/viewer';
 
 const MODEL_DIR = path.resolve(import.meta.dirname, '..', '..', '..', 'models', 'tiny-test');
 const physicist = { userId: 'u-phys', email: 'phys@example.org', name: 'Phys', role: 'PHYSICIST' as const };
@@ -159,6 +162,26 @@ describe('study viewer data', () => {
     await expect(getStudyVolume(t.db, store, { caller: researcher, studyId, request: { kind: 'ct', seriesId: o.phases[0].seriesId } })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(getStudyVolume(t.db, store, { caller: researcher, studyId, request: { kind: 'mask', structureId: o.phases[0].physicianGtvId! } })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(getStudyVolume(t.db, store, { caller: null, studyId, request: { kind: 'ct', seriesId: v.phases[0].seriesId } })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+  });
+
+  it('the HTTP volume response decodes in the viewer to the same voxels, grid and box', async () => {
+    const v = await getStudyView(t.db, { caller: researcher, studyId });
+    for (const request of [{ kind: 'ct' as const, seriesId: v.phases[0].seriesId }, { kind: 'mask' as const, structureId: v.machineItvId! }]) {
+      const vol = await getStudyVolume(t.db, store, { caller: researcher, studyId, request });
+      const res = await getStudyVolumeResponse(vol);
+      expect(res.headers.get('content-encoding')).toBeNull();
+      const got = await parseVolumeResponse(res);
+      expect(got.dims).toEqual(vol.grid.dims);
+      expect(got.spacingMm).toEqual(vol.grid.spacingMm);
+      expect(got.originMm).toEqual(vol.grid.originMm);
+      expect(got.direction).toEqual(vol.grid.direction);
+      expect(new Uint8Array(got.data.buffer, got.data.byteOffset, got.data.byteLength)).toEqual(vol.bytes);
+      if (request.kind === 'mask') expect(maskBox(got.data as Uint8Array, got.dims)).toEqual(vol.box); // primed from the header
+      else expect(got.data).toBeInstanceOf(Int16Array);
+      expect((await getStudyVolumeResponse(vol, `"${vol.sha256}"`)).status).toBe(304);
+    }
+    const bad = await parseVolumeResponse(Response.json({ error: { message: 'Structure x is not part of study y.' } }, { status: 404 })).catch((e: Error) => e.message);
+    expect(bad).toBe('Structure x is not part of study y.');
   });
 
   it('run status for polling, and none for a study without a run', async () => {
