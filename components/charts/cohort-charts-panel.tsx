@@ -1,7 +1,7 @@
 'use client';
 /**
- * The cohort page's four charts, fed one set of columns (one entry per study with results), so
- * the page sends each study's numbers once rather than once per chart. The charts are drawn
+ * The cohort page's four charts, fed one set of columns (one entry per study with results, as
+ * JSON), so the page sends each study's numbers once rather than once per chart. The charts are drawn
  * one after another when the browser is idle: with thousands of studies, drawing them all
  * during hydration would hold up the first paint of the tables.
  */
@@ -35,7 +35,9 @@ function Placeholder({ title }: { title: string }) {
   );
 }
 
-export function CohortChartsPanel({ columns, boxes, pairedLine }: { columns: CohortChartColumns; boxes: InstitutionBoxProps[]; pairedLine: string }) {
+export function CohortChartsPanel({ columnsJson, boxes, pairedLine }: { columnsJson: string; boxes: InstitutionBoxProps[]; pairedLine: string }) {
+  // JSON in one string: the server streams it as one value instead of item by item.
+  const columns = useMemo(() => JSON.parse(columnsJson) as CohortChartColumns, [columnsJson]);
   const [drawn, setDrawn] = useState(0);
   useEffect(() => {
     if (drawn >= 4) return;

@@ -141,7 +141,7 @@ export async function CohortCharts({ data }: { data: Promise<CohortData> }) {
   const pText = p.p === null ? (p.note ?? '—') : `paired Wilcoxon signed-rank p = ${p.p < 0.001 ? p.p.toExponential(2) : p.p.toFixed(3)} (${p.method}, V = ${p.statistic})`;
   const pairedLine = `n = ${p.n} pairs · median difference (machine − physician) ${p.medianDifferenceCc === null ? '—' : `${p.medianDifferenceCc.toFixed(2)} cc`} · ${pText}`;
   const boxes = d.stats.byInstitution.map(({ outliers: _outliers, ...b }) => b);
-  return <CohortChartsPanel columns={d.columns} boxes={boxes} pairedLine={pairedLine} />;
+  return <CohortChartsPanel columnsJson={d.columnsJson} boxes={boxes} pairedLine={pairedLine} />;
 }
 
 const COLUMNS: { key: CaseSortKey; label: string; num?: boolean }[] = [

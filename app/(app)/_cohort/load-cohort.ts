@@ -4,7 +4,8 @@
  * promise to each streamed widget.
  */
 import { db } from '@/lib/server/db/client';
-import type { Caller } from '@/lib/server/auth/roles';
+import { can, type Caller } from '@/lib/server/auth/roles';
+import { getCohortDataVersion } from '@/lib/server/cohort/get-cohort-data-version';
 import { findCohortCases } from '@/lib/server/cohort/find-cohort-cases';
 import { CASES_PER_PAGE, type CohortQuery } from '@/lib/server/cohort/find-cohort-cases.types';
 import { computeCohortStats, sortCases, type CohortCase, type CohortStats } from '@/lib/core/stats/cohort-stats';
@@ -13,8 +14,8 @@ import type { CohortChartColumns } from '@/components/charts/cohort-charts-panel
 export interface CohortData {
   stats: CohortStats;
   datesShifted: boolean;
-  /** One entry per study with results, shared by all charts. */
-  columns: CohortChartColumns;
+  /** CohortChartColumns as JSON: one string is far cheaper to stream than 35,000 array items. */
+  columnsJson: string;
   page: CohortCase[];
   pageCount: number;
   totalCases: number;
@@ -23,26 +24,56 @@ export interface CohortData {
 /** Three significant digits: enough for a plot, and a smaller page. */
 const r3 = (v: number | null) => (v === null ? null : Number(v.toPrecision(3)));
 
-export async function loadCohort(caller: Caller, query: CohortQuery): Promise<CohortData> {
-  const { cases, datesShifted } = await findCohortCases(db(), { caller, filters: query });
+interface Derived {
+  cases: CohortCase[];
+  stats: CohortStats;
+  datesShifted: boolean;
+  columnsJson: string;
+}
+
+/**
+ * Statistics per (data version, date view, filters), reused while no row the page reads has
+ * changed (get-cohort-data-version.ts). A few entries only: the usual views are the unfiltered
+ * one per role kind and whatever filters are in use right now.
+ */
+const memo = globalThis as unknown as { __isegCohortMemo?: Map<string, Derived> };
+const MEMO_ENTRIES = 16;
+
+function derive(cases: CohortCase[], datesShifted: boolean): Derived {
   const stats = computeCohortStats(cases);
   const done = cases.filter((c) => c.hasSummary);
   const boxIndex = new Map(stats.byInstitution.map((b, i) => [b.institution, i]));
-  const sorted = sortCases(cases, query.sort, query.dir);
+  const columns: CohortChartColumns = {
+    ids: done.map((c) => c.studyId),
+    labels: done.map((c) => c.pseudonym),
+    institution: done.map((c) => (c.itvDice === null ? -1 : (boxIndex.get(c.institution) ?? -1))),
+    itvDice: done.map((c) => r3(c.itvDice)),
+    physicianItvCc: done.map((c) => r3(c.itvPhysicianCc)),
+    machineItvCc: done.map((c) => r3(c.itvMachineCc)),
+    motionMm: done.map((c) => r3(c.motionMm)),
+  };
+  return { cases, stats, datesShifted, columnsJson: JSON.stringify(columns) };
+}
+
+export async function loadCohort(caller: Caller, query: CohortQuery): Promise<CohortData> {
+  const version = await getCohortDataVersion(db(), { caller });
+  const shifted = !can(caller.role, 'identifiers:view');
+  const key = JSON.stringify([version, shifted, query.institution, query.from, query.to, query.model, query.physician, query.scanner]);
+  const cache = (memo.__isegCohortMemo ??= new Map());
+  let d = cache.get(key);
+  if (!d) {
+    const { cases, datesShifted } = await findCohortCases(db(), { caller, filters: query });
+    d = derive(cases, datesShifted);
+    if (cache.size >= MEMO_ENTRIES) cache.delete(cache.keys().next().value!);
+    cache.set(key, d);
+  }
+  const sorted = sortCases(d.cases, query.sort, query.dir);
   const pageCount = Math.max(1, Math.ceil(sorted.length / CASES_PER_PAGE));
   const page = Math.min(query.page, pageCount);
   return {
-    stats,
-    datesShifted,
-    columns: {
-      ids: done.map((c) => c.studyId),
-      labels: done.map((c) => c.pseudonym),
-      institution: done.map((c) => (c.itvDice === null ? -1 : (boxIndex.get(c.institution) ?? -1))),
-      itvDice: done.map((c) => r3(c.itvDice)),
-      physicianItvCc: done.map((c) => r3(c.itvPhysicianCc)),
-      machineItvCc: done.map((c) => r3(c.itvMachineCc)),
-      motionMm: done.map((c) => r3(c.motionMm)),
-    },
+    stats: d.stats,
+    datesShifted: d.datesShifted,
+    columnsJson: d.columnsJson,
     page: sorted.slice((page - 1) * CASES_PER_PAGE, page * CASES_PER_PAGE),
     pageCount,
     totalCases: sorted.length,

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
 import { findCohortCases } from '../../../lib/server/cohort/find-cohort-cases';
 import { findCohortFilterOptions } from '../../../lib/server/cohort/find-cohort-filter-options';
+import { getCohortDataVersion } from '../../../lib/server/cohort/get-cohort-data-version';
 import { computeCohortStats, type CohortCase } from '../../../lib/core/stats/cohort-stats';
 import { RunSummary } from '../../../lib/server/runs/run-summary.types';
 import type { CohortFilters } from '../../../lib/server/cohort/find-cohort-cases.types';
@@ -119,6 +120,22 @@ describe('findCohortCases', () => {
     const after = await findCohortCases(t.db, { caller: who('PHYSICIST'), filters: none });
     expect(after.cases.find((c) => c.pseudonym === 'PSN-C')).toMatchObject({ hasSummary: true, itvDice: 0.42, flags: ['LOW_DICE'], phaseDice: [0.4, 0.45, 0.5] });
     expect(computeCohortStats(after.cases)).toMatchObject({ withSummary: 3, missingSummary: 0 });
+  });
+
+  it('the data version changes with any row the page reads, and only then', async () => {
+    const v = () => getCohortDataVersion(t.db, { caller: who('RESEARCHER') });
+    const v0 = await v();
+    expect(await v()).toBe(v0);
+    await t.db.segmentationRun.updateMany({ where: { studyId: ids.D }, data: { progress: 50 } });
+    const v1 = await v();
+    expect(v1).not.toBe(v0);
+    const patient = await t.db.patient.findFirstOrThrow({ where: { pseudonym: 'PSN-D' } });
+    await t.db.patientIdentity.update({ where: { patientId: patient.id }, data: { dateShiftDays: -2 } });
+    const v2 = await v();
+    expect(v2).not.toBe(v1);
+    await t.db.study.update({ where: { id: ids.D }, data: { scanner: 'GE Y' } });
+    expect(await v()).not.toBe(v2);
+    await expect(getCohortDataVersion(t.db, { caller: null as unknown as Caller })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
   });
 
   it('needs a signed-in caller; the filter options list what exists', async () => {
