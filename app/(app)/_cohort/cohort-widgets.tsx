@@ -182,47 +182,47 @@ export async function CohortCaseTable({ data, query }: { data: Promise<CohortDat
     <div className="card" data-testid="cohort-cases">
       <h2 className="cohort-h2">Cases</h2>
       <div className="cohort-table-scroll">
-      <table className="cohort-cases">
-        <thead>
-          <tr>
-            {COLUMNS.map((col) => {
-              const active = query.sort === col.key;
-              const nextDir = active ? (query.dir === 'asc' ? 'desc' : 'asc') : col.key === 'flags' || col.key === 'fpCc' || col.key === 'hd95' || col.key === 'motion' ? 'desc' : 'asc';
-              return (
-                <th key={col.key} className={col.num ? 'num' : undefined} aria-sort={active ? (query.dir === 'asc' ? 'ascending' : 'descending') : undefined}>
-                  <Link href={cohortHref(query, { sort: col.key, dir: nextDir, page: 1 })} data-testid={`sort-${col.key}`}>
-                    {col.label}
-                    {active ? (query.dir === 'asc' ? ' ▲' : ' ▼') : ''}
-                  </Link>
-                </th>
-              );
-            })}
-          </tr>
-        </thead>
-        <tbody>
-          {d.page.map((c) => (
-            <tr key={c.studyId} data-testid="cohort-case">
-              <td>
-                <Link href={`/studies/${c.studyId}`}>{c.pseudonym}</Link>
-              </td>
-              <td className="cohort-inst">{c.institution}</td>
-              <td>
-                {c.studyDate ?? '—'}
-                {c.studyDate && c.dateShifted ? <span className="muted small"> shifted</span> : null}
-              </td>
-              <td>{c.model ?? '—'}</td>
-              <td className="num">{fmt(c.gtvMedianDice, 3)}</td>
-              <td className="num">{fmt(c.itvDice, 3)}</td>
-              <td className="num">{fmt(c.itvHd95Mm, 1)}</td>
-              <td className="num">{fmt(c.itvFpCc, 2)}</td>
-              <td className="num">{fmt(c.motionMm, 1)}</td>
-              <td>
-                <CaseFlags c={c} />
-              </td>
+        <table className="cohort-cases">
+          <thead>
+            <tr>
+              {COLUMNS.map((col) => {
+                const active = query.sort === col.key;
+                const nextDir = active ? (query.dir === 'asc' ? 'desc' : 'asc') : col.key === 'flags' || col.key === 'fpCc' || col.key === 'hd95' || col.key === 'motion' ? 'desc' : 'asc';
+                return (
+                  <th key={col.key} className={col.num ? 'num' : undefined} aria-sort={active ? (query.dir === 'asc' ? 'ascending' : 'descending') : undefined}>
+                    <Link href={cohortHref(query, { sort: col.key, dir: nextDir, page: 1 })} data-testid={`sort-${col.key}`}>
+                      {col.label}
+                      {active ? (query.dir === 'asc' ? ' ▲' : ' ▼') : ''}
+                    </Link>
+                  </th>
+                );
+              })}
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {d.page.map((c) => (
+              <tr key={c.studyId} data-testid="cohort-case">
+                <td>
+                  <Link href={`/studies/${c.studyId}`}>{c.pseudonym}</Link>
+                </td>
+                <td className="cohort-inst">{c.institution}</td>
+                <td>
+                  {c.studyDate ?? '—'}
+                  {c.studyDate && c.dateShifted ? <span className="muted small"> shifted</span> : null}
+                </td>
+                <td>{c.model ?? '—'}</td>
+                <td className="num">{fmt(c.gtvMedianDice, 3)}</td>
+                <td className="num">{fmt(c.itvDice, 3)}</td>
+                <td className="num">{fmt(c.itvHd95Mm, 1)}</td>
+                <td className="num">{fmt(c.itvFpCc, 2)}</td>
+                <td className="num">{fmt(c.motionMm, 1)}</td>
+                <td>
+                  <CaseFlags c={c} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       </div>
       <nav className="cohort-pages" aria-label="Case table pages">
         <span className="muted">
