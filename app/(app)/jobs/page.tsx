@@ -27,7 +27,7 @@ function duration(ms: number | null): string {
   return m < 60 ? `${m} min ${s % 60} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 function when(iso: string | null): string {
-  return iso ? new Date(iso).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : '—';
+  return iso ? new Date(iso).toISOString().replace('T', ' ').slice(0, 19) : '—';
 }
 function ago(iso: string, now: number): string {
   return `${Math.max(0, Math.round((now - new Date(iso).getTime()) / 1000))} s ago`;
@@ -67,7 +67,7 @@ async function RunsTable({ caller, status }: { caller: Caller; status?: RunStatu
                 <th>Status</th>
                 <th>Progress</th>
                 <th>Attempts</th>
-                <th>Queued</th>
+                <th>Queued (UTC)</th>
                 <th>Wall time</th>
                 <th>Failure</th>
                 {mayAct && <th>Actions</th>}
@@ -95,7 +95,7 @@ async function RunsTable({ caller, status }: { caller: Caller; status?: RunStatu
                     </div>
                   </td>
                   <td className="num">{r.attempts}</td>
-                  <td className="jobs-small">{when(r.queuedAt)}</td>
+                  <td className="jobs-small jobs-nowrap">{when(r.queuedAt)}</td>
                   <td className="num" title={`read ${duration(r.stageMs.read)} · segment ${duration(r.stageMs.segment)} · ITV ${duration(r.stageMs.itv)} · metrics ${duration(r.stageMs.metrics)}`}>
                     {duration(r.wallMs)}
                     {r.stageMs.segment > 0 && <div className="muted jobs-small">segment {duration(r.stageMs.segment)}</div>}
@@ -143,7 +143,7 @@ async function Workers({ caller }: { caller: Caller }) {
               <th>Model</th>
               <th>Provider</th>
               <th>Concurrency</th>
-              <th>Started</th>
+              <th>Started (UTC)</th>
               <th>Last seen</th>
             </tr>
           </thead>
@@ -158,7 +158,7 @@ async function Workers({ caller }: { caller: Caller }) {
                 </td>
                 <td>{w.provider}</td>
                 <td className="num">{w.concurrency}</td>
-                <td className="jobs-small">{when(w.startedAt)}</td>
+                <td className="jobs-small jobs-nowrap">{when(w.startedAt)}</td>
                 <td className="jobs-small">{ago(w.lastSeenAt, now)}</td>
               </tr>
             ))}

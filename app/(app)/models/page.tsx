@@ -14,7 +14,8 @@ import { SegmentAllButton } from './segment-all-button';
 
 export const dynamic = 'force-dynamic';
 
-const xyz = (v: number[] | null, unit = '') => (v ? v.join(' × ') + unit : '—');
+// Spacing like 3.3333333333333335 mm reads as 3.333.
+const xyz = (v: number[] | null, unit = '') => (v ? v.map((x) => String(Number(x.toFixed(3)))).join(' × ') + unit : '—');
 
 async function ModelsBody({ caller }: { caller: Caller }) {
   const { installed, registered, workers } = await findModels(db(), { caller, defaultModel: env().ISEG_MODEL });
