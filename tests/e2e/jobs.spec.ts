@@ -87,6 +87,30 @@ test('an administrator sees the segment-all action on the models page', async ({
   await expect(admin.getByTestId('runs')).toBeVisible();
 });
 
+test('cancel a queued run on the jobs page, then retry it: a fresh run is queued', async ({ signedIn }) => {
+  const page = await signedIn('PHYSICIST');
+  page.on('dialog', (d) => void d.accept()); // the run may have started meanwhile: cancelling a running run asks first
+  await page.goto('/jobs');
+  // The newest queued run of the seeded cohort (the worker takes the oldest first).
+  const queued = page.locator('[data-testid="run-row"][data-status="QUEUED"]').first();
+  await expect(queued).toBeVisible();
+  const runId = await queued.getAttribute('data-run-id');
+  const pseudonym = await queued.getAttribute('data-pseudonym');
+  const row = page.locator(`[data-testid="run-row"][data-run-id="${runId}"]`);
+  await row.getByRole('button', { name: 'Cancel' }).click();
+  await expect(row).toHaveAttribute('data-status', 'CANCELLED', { timeout: 30_000 });
+  await expect(row).toContainText('Cancelled by');
+  await row.getByRole('button', { name: 'Retry' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Queued a fresh run.' })).toBeVisible({ timeout: 30_000 });
+  // The fresh run is the newest row: same patient, a new run id.
+  const newest = page.locator('[data-testid="run-row"]').first();
+  await expect(newest).toHaveAttribute('data-pseudonym', pseudonym!, { timeout: 30_000 });
+  await expect(newest).not.toHaveAttribute('data-run-id', runId!);
+  await expect(newest).toHaveAttribute('data-status', /QUEUED|RUNNING|SUCCEEDED/);
+  await expect(row).toHaveAttribute('data-status', 'CANCELLED');
+  await page.screenshot({ path: 'test-results/screens/jobs-cancel-retry.png', fullPage: true });
+});
+
 test('a researcher has no jobs or models pages', async ({ signedIn }) => {
   const page = await signedIn('RESEARCHER');
   await expect(page.locator('header.top').getByRole('link', { name: 'Jobs', exact: true })).toHaveCount(0);
