@@ -84,7 +84,12 @@ export function MetricsPanel({ gtv, itv, phaseLabel }: { gtv: ViewerMetricSet | 
           </tbody>
         </table>
       )}
-      {gtv && <p className="muted">GTV: {gtv.testLabel} against {gtv.referenceName}. {itv ? `ITV: ${itv.testLabel} against ${itv.referenceName}.` : 'No physician ITV to compare with.'}</p>}
+      {(gtv || itv) && (
+        <p className="muted">
+          {gtv ? `Machine GTV of phase ${phaseLabel} against the physician's "${gtv.referenceName}". ` : `No physician GTV for phase ${phaseLabel}. `}
+          {itv ? `Machine ITV (union of the phase GTVs) against the physician's "${itv.referenceName}".` : 'No physician ITV to compare with.'}
+        </p>
+      )}
     </section>
   );
 }

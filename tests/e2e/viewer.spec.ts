@@ -100,8 +100,8 @@ test('a physicist reviews a segmented 4D CT study in the viewer', async ({ signe
   await expect(metrics).toContainText('Surface, voxel convention');
   await expect(metrics).toContainText('Surface, surfel convention');
   await expect(metrics).toContainText(/Dice\s*0\.\d{3}/);
-  await expect(page.getByTestId('volume-chart').locator('svg.recharts-surface')).toBeVisible();
-  await expect(page.getByTestId('trajectory-chart').locator('svg.recharts-surface')).toBeVisible();
+  await expect(page.getByTestId('volume-chart').getByRole('application')).toBeVisible();
+  await expect(page.getByTestId('trajectory-chart').getByRole('application')).toBeVisible();
   await shot(page, 'viewer-physicist');
 
   // step phases with the scrubber: the label and the image follow
