@@ -123,11 +123,15 @@ async function main(): Promise<void> {
 
     // LCP over fresh loads.
     await context.addInitScript(() => {
-      const w = window as unknown as { __lcp: number | null };
+      const w = window as unknown as { __lcp: number | null; __lcpEl: string };
       w.__lcp = null;
+      w.__lcpEl = 'unknown';
       new PerformanceObserver((list) => {
         const e = list.getEntries();
-        w.__lcp = e[e.length - 1].startTime;
+        const last = e[e.length - 1] as PerformanceEntry & { element?: Element | null };
+        w.__lcp = last.startTime;
+        const x = last.element;
+        if (x) w.__lcpEl = `${x.tagName.toLowerCase()}${x.className ? `.${String(x.className).split(' ')[0]}` : ''} "${(x.textContent ?? '').slice(0, 40)}"`;
       }).observe({ type: 'largest-contentful-paint', buffered: true });
     });
     const lcps: number[] = [];
@@ -138,11 +142,7 @@ async function main(): Promise<void> {
       await p.getByTestId('cohort-cases').waitFor();
       await p.waitForTimeout(500);
       const v = await p.evaluate(() => (window as unknown as { __lcp: number | null }).__lcp);
-      const el = await p.evaluate(() => {
-        const e = performance.getEntriesByType('largest-contentful-paint').at(-1) as (PerformanceEntry & { element?: Element }) | undefined;
-        const x = e?.element;
-        return x ? `${x.tagName.toLowerCase()}${x.getAttribute('data-testid') ? `[${x.getAttribute('data-testid')}]` : ''} "${(x.textContent ?? '').slice(0, 40)}"` : 'unknown';
-      });
+      const el = await p.evaluate(() => (window as unknown as { __lcpEl: string }).__lcpEl);
       if (i === 0) {
         fs.mkdirSync(path.join(root, 'test-results', 'screens'), { recursive: true });
         await p.screenshot({ path: path.join(root, 'test-results', 'screens', 'bench-cohort-5000.png'), fullPage: true });
