@@ -1,7 +1,7 @@
 /**
  * Fetch one binary volume from GET /api/studies/[id]/volume (Int16 HU for CT, one byte per voxel
- * for masks; grid in X-Volume-* headers). Cached per URL for the page's lifetime, a bounded
- * number of volumes, so scrubbing phases back and forth does not refetch.
+ * for masks; grid in X-Volume-* headers). Cached per URL (up to 1 GiB), so scrubbing phases back
+ * and forth does not refetch.
  */
 import type { Vec3 } from '@/lib/core/volume';
 import { setMaskBox } from '@/lib/core/viewer';
@@ -14,8 +14,21 @@ export interface LoadedVolume {
   data: Int16Array | Uint8Array;
 }
 
-const MAX_CACHED = 48;
-const cache = new Map<string, Promise<LoadedVolume>>();
+// Bounded by bytes: a 512×512×200 CT phase is 100 MB, so ten phases with their masks would
+// otherwise exhaust a tab. The oldest volumes go first; a page still holding one keeps it alive.
+const MAX_CACHED_BYTES = 1024 * 1024 * 1024;
+const cache = new Map<string, { promise: Promise<LoadedVolume>; bytes: number }>();
+
+function evict(keep: string): void {
+  let total = 0;
+  for (const e of cache.values()) total += e.bytes;
+  for (const [url, e] of cache) {
+    if (total <= MAX_CACHED_BYTES) break;
+    if (url === keep) continue;
+    cache.delete(url);
+    total -= e.bytes;
+  }
+}
 
 function numbers(h: Headers, name: string, n: number): number[] {
   const v = (h.get(name) ?? '').split(',').map(Number);
@@ -59,14 +72,23 @@ export async function parseVolumeResponse(res: Response): Promise<LoadedVolume> 
 }
 
 export function loadVolume(url: string): Promise<LoadedVolume> {
-  let p = cache.get(url);
-  if (!p) {
-    p = fetchVolume(url);
-    p.catch(() => cache.delete(url));
-    cache.set(url, p);
-    while (cache.size > MAX_CACHED) cache.delete(cache.keys().next().value!);
+  const hit = cache.get(url);
+  if (hit) {
+    // most recently used last
+    cache.delete(url);
+    cache.set(url, hit);
+    return hit.promise;
   }
-  return p;
+  const entry = { promise: fetchVolume(url), bytes: 0 };
+  cache.set(url, entry);
+  entry.promise.then(
+    (v) => {
+      entry.bytes = v.data.byteLength;
+      evict(url);
+    },
+    () => cache.delete(url),
+  );
+  return entry.promise;
 }
 
 export function ctUrl(studyId: string, seriesId: string): string {
