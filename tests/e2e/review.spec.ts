@@ -95,6 +95,14 @@ test('a reviewer ranks the queue, records a decision and finds it in the queue, 
   await expect(form.getByLabel('Discuss')).toBeChecked();
   await shot(page, 'review-presenter-after');
 
+  // A second case, through "Next case": the minutes then hold two cases.
+  await page.getByRole('link', { name: 'Next case →' }).first().click();
+  await expect(page.getByTestId('review-position')).toContainText('Case 2 of');
+  const second = page.getByTestId('decision-form');
+  await second.getByLabel('Machine acceptable').check();
+  await second.getByRole('button', { name: 'Record decision' }).click();
+  await expect(page.getByTestId('decision-status')).toContainText('Recorded “Machine acceptable”');
+
   // Back in the queue: the case shows the decision; "undecided only" leaves it out.
   await page.getByRole('link', { name: '← Queue' }).click();
   const row = page.locator(`[data-testid="review-row"][data-study-id="${studyId}"]`);
@@ -121,6 +129,10 @@ test('a reviewer ranks the queue, records a decision and finds it in the queue, 
   await expect(page.getByRole('button', { name: 'Print minutes' })).toBeHidden();
   await shot(page, 'review-minutes-print');
   await page.emulateMedia({ media: 'screen' });
+  // Printed, each case starts a page: two short cases give two pages (one page without the page break).
+  await expect(page.getByTestId('minutes-case')).toHaveCount(2);
+  const pdf = (await page.pdf({ format: 'A4' })).toString('latin1');
+  expect(pdf.match(/\/Type\s*\/Page(?!s)/g)).toHaveLength(2);
 
   // The CSV: one line for this decision, the formula neutralised, no identifier columns.
   const href = (await page.getByTestId('minutes-csv').getAttribute('href'))!;

@@ -57,21 +57,19 @@ export function KeyNumbersTable({ n, testId, compact = false }: { n: CaseKeyNumb
     ],
   ];
   if (compact) {
-    // Presenter side panel: two columns, the convention under the label, large values.
+    // Presenter side panel: label and convention on the left, a large value on the right.
     return (
-      <table className="review-numbers review-numbers-compact" data-testid={testId}>
-        <tbody>
-          {rows.map(([label, value, note]) => (
-            <tr key={label}>
-              <th scope="row">
-                {label}
-                <div className="muted review-small">{note}</div>
-              </th>
-              <td className="num">{value}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <dl className="review-numbers-compact" data-testid={testId}>
+        {rows.map(([label, value, note]) => (
+          <div key={label} className="review-number">
+            <dt>
+              {label}
+              <span className="muted review-small">{note}</span>
+            </dt>
+            <dd>{value}</dd>
+          </div>
+        ))}
+      </dl>
     );
   }
   return (
