@@ -22,9 +22,12 @@ function query(params: Record<string, string | number | undefined>): string {
   return s ? `?${s}` : '';
 }
 
+/** "from: RESEARCHER · to: REVIEWER · email: …" (nested values as JSON). */
 function detailsText(d: unknown): string {
-  if (!d || (typeof d === 'object' && Object.keys(d as object).length === 0)) return '';
-  return JSON.stringify(d);
+  if (!d || typeof d !== 'object') return d === null || d === undefined ? '' : String(d);
+  return Object.entries(d as Record<string, unknown>)
+    .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' · ');
 }
 
 export default async function AuditPageView({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
@@ -130,7 +133,7 @@ export default async function AuditPageView({ searchParams }: { searchParams: Pr
                       <code>{r.action}</code>
                     </td>
                     <td>{r.pseudonym ?? ''}</td>
-                    <td>{r.target ?? ''}</td>
+                    <td className="audit-target">{r.target ?? ''}</td>
                     <td title={r.userAgent ?? ''}>{r.ip ?? ''}</td>
                     <td className="audit-details">{detailsText(r.details)}</td>
                   </tr>

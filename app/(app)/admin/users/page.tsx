@@ -137,7 +137,7 @@ export default async function UsersPage({ searchParams }: { searchParams: Promis
           </label>
           <button type="submit">Create user</button>
         </form>
-        <p className="muted">Role changes and deactivation take effect on the user&apos;s next request; every change is in the audit log.</p>
+        <p className="muted">A role taken away or an account deactivated takes effect on the user&apos;s next request; the pages of a newly granted role open at their next sign-in. Every change is in the audit log.</p>
       </div>
     </>
   );
