@@ -193,7 +193,7 @@ describe('overlay bounding boxes', () => {
     const onSlice = renderSlice({ ct, dims, spacingMm: spacing, orientation: 'sagittal', index: 1, flipK: true, lut, layers }).pixels;
     // sagittal i = 1: columns j, rows k flipped (k = 1 on top): voxel (1,1,0) is column 1, row 1
     expect(Array.from(onSlice.slice((1 + 3 * 1) * 4, (1 + 3 * 1) * 4 + 3))).toEqual([255, 0, 0]);
-    const red = (px: Uint8ClampedArray) => Array.from({ length: px.length / 4 }, (_, p) => (px[p * 4] === 255 && px[p * 4 + 1] === 0 ? 1 : 0)).reduce((a, b) => a + b, 0);
+    const red = (px: Uint8ClampedArray) => Array.from({ length: px.length / 4 }, (_, p) => (px[p * 4] === 255 && px[p * 4 + 1] === 0 ? 1 : 0)).reduce<number>((a, b) => a + b, 0);
     expect(red(onSlice)).toBe(1);
     expect(red(renderSlice({ ct, dims, spacingMm: spacing, orientation: 'sagittal', index: 3, flipK: true, lut, layers }).pixels)).toBe(0);
     expect(red(renderSlice({ ct, dims, spacingMm: spacing, orientation: 'coronal', index: 2, flipK: false, lut, layers }).pixels)).toBe(1);
