@@ -158,7 +158,7 @@ async function Workers({ caller }: { caller: Caller }) {
                 </td>
                 <td>{w.provider}</td>
                 <td className="num">{w.concurrency}</td>
-                <td className="jobs-small jobs-nowrap">{when(w.startedAt)}</td>
+                <td className="jobs-small">{when(w.startedAt)}</td>
                 <td className="jobs-small">{ago(w.lastSeenAt, now)}</td>
               </tr>
             ))}
