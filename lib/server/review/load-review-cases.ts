@@ -4,7 +4,7 @@
  * the presenter view (previous / next) and the tests; callers authorise and audit.
  */
 import type { Db } from '../db/client';
-import { readRunKeyNumbers } from './read-run-key-numbers';
+import { keyNumbersOfRuns } from './read-run-key-numbers';
 import type { CaseKeyNumbers } from '@/lib/core/review/case-key-numbers';
 import { rankReviewCases, type ReviewCriterion } from '@/lib/core/review/rank-review-cases';
 import type { ReviewDecisionKind } from './review.types';
@@ -51,6 +51,7 @@ export async function loadReviewCases(
       studyId: true,
       finishedAt: true,
       queuedAt: true,
+      summary: true,
       modelVersion: { select: { name: true, version: true, sha256: true } },
     },
     // Latest run first: by finish time, then queue time (a run without finishedAt counts as oldest).
@@ -60,9 +61,11 @@ export async function loadReviewCases(
   for (const r of runs) if (!latestRun.has(r.studyId)) latestRun.set(r.studyId, r);
   const ids = [...latestRun.keys()];
   if (ids.length === 0) return [];
+  // Relation filters rather than `id IN (…thousands…)` when the whole queue is wanted.
+  const studyWhere = studyIds ? { id: { in: ids } } : { runs: { some: { status: 'SUCCEEDED' as const } } };
   const [studies, decisions, numbers] = await Promise.all([
     db.study.findMany({
-      where: { id: { in: ids } },
+      where: studyWhere,
       // Same pseudonym, same numbers (two studies of one patient): the study id keeps the order fixed.
       orderBy: { id: 'asc' },
       select: {
@@ -72,14 +75,15 @@ export async function loadReviewCases(
       },
     }),
     db.reviewDecision.findMany({
-      where: { studyId: { in: ids } },
+      where: studyIds ? { studyId: { in: ids } } : { study: studyWhere },
       select: { id: true, studyId: true, runId: true, decision: true, comment: true, meeting: true, createdAt: true, reviewer: { select: { name: true } } },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     }),
-    readRunKeyNumbers(db, [...latestRun.values()].map((r) => r.id)),
+    keyNumbersOfRuns(db, [...latestRun.values()]),
   ]);
   const decisionsByStudy = new Map<string, ReviewDecisionView[]>();
   for (const d of decisions) {
+    if (!latestRun.has(d.studyId)) continue;
     const list = decisionsByStudy.get(d.studyId) ?? [];
     list.push({
       id: d.id,
@@ -93,7 +97,8 @@ export async function loadReviewCases(
     });
     decisionsByStudy.set(d.studyId, list);
   }
-  const cases = studies.map((s) => {
+  // A run that succeeded between the two queries: its study waits for the next load.
+  const cases = studies.filter((s) => latestRun.has(s.id)).map((s) => {
     const run = latestRun.get(s.id)!;
     const list = decisionsByStudy.get(s.id) ?? [];
     const identity = (s.patient as { identity?: { name: string | null; mrn: string | null } | null }).identity;

@@ -9,12 +9,17 @@ import { keyNumbersFromMetricRows, keyNumbersFromSummary, type CaseKeyNumbers, t
 
 /** runId → numbers; null when the run has neither a summary nor ITV/GTV metric rows. */
 export async function readRunKeyNumbers(db: Db, runIds: string[]): Promise<Map<string, CaseKeyNumbers | null>> {
-  const out = new Map<string, CaseKeyNumbers | null>();
-  if (runIds.length === 0) return out;
+  if (runIds.length === 0) return new Map();
   const runs = await db.segmentationRun.findMany({ where: { id: { in: runIds } }, select: { id: true, summary: true } });
+  return keyNumbersOfRuns(db, runs);
+}
+
+/** As readRunKeyNumbers, for runs whose summary the caller has already read (saves a query). */
+export async function keyNumbersOfRuns(db: Db, runs: { id: string; summary: unknown }[]): Promise<Map<string, CaseKeyNumbers | null>> {
+  const out = new Map<string, CaseKeyNumbers | null>();
   const needMetrics: string[] = [];
   for (const r of runs) {
-    const parsed = r.summary === null ? null : RunSummary.safeParse(r.summary);
+    const parsed = r.summary === null || r.summary === undefined ? null : RunSummary.safeParse(r.summary);
     if (parsed?.success) out.set(r.id, keyNumbersFromSummary(parsed.data));
     else needMetrics.push(r.id);
   }
