@@ -65,6 +65,8 @@ test('a reviewer ranks the queue, records a decision and finds it in the queue, 
   await expect(page.getByTestId('review-key-numbers')).toContainText('Dice, ITV');
   await expect(page.getByTestId('review-key-numbers')).toContainText('Largest FP distance');
   await expect(page.getByTestId('study-viewer')).toBeVisible();
+  // The presenter is only useful once the images are on screen (the viewer's cursor line appears with them).
+  await expect(page.getByTestId('study-viewer').getByTestId('cursor')).toBeVisible({ timeout: 60_000 });
   await expect(page.getByRole('link', { name: 'Next case →' }).first()).toBeVisible();
 
   // A decision with a comment that a spreadsheet would run as a formula.

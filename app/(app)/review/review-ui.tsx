@@ -52,7 +52,7 @@ export function KeyNumbersTable({ n, testId, compact = false }: { n: CaseKeyNumb
     ['Largest FP distance, ITV', withUnit(n.maxFpDistanceMm, 'mm'), 'farthest FP voxel from the physician ITV; 0 = no FP'],
     [
       'Motion (GTV centroid, peak to peak)',
-      n.machineMotionMm === null && n.physicianMotionMm === null ? 'not stored for this run' : `machine ${fmt(n.machineMotionMm, 1)} mm · physician ${fmt(n.physicianMotionMm, 1)} mm`,
+      n.machineMotionMm === null && n.physicianMotionMm === null ? 'not stored for this run' : `machine ${withUnit(n.machineMotionMm, 'mm')}\nphysician ${withUnit(n.physicianMotionMm, 'mm')}`,
       'largest axis',
     ],
   ];
