@@ -93,11 +93,12 @@ async function main(): Promise<void> {
     if (e instanceof ConfigError) fatal(e.message, 2);
     throw e;
   }
-  // Before anything starts, so that a refused secret file stops nothing half-way.
-  const sessionSecret = authSecret(env);
   if (!(await portFree(env.PORT, env.HOSTNAME))) {
     fatal(`Port ${env.PORT} on ${env.HOSTNAME} is already in use. Stop whatever is using it, or start with PORT=<another port> npm start.`, 2);
   }
+  // Before anything starts, so that a refused secret file stops nothing half-way; after the
+  // port check, so that a refused start-up writes nothing (not even a new secret).
+  const sessionSecret = authSecret(env);
 
   let pg: EmbeddedPostgres | undefined;
   let databaseUrl = env.DATABASE_URL;
