@@ -99,7 +99,9 @@ describe('POST /api/studies', () => {
     expect(noFile.status).toBe(400);
     expect((await noFile.json()).error.message).toContain('attach a .zip');
 
-    const noCt = await upload(zipSync({ 'rs.dcm': readFileSync(phantom.rtstructs[0]) }), {}, 'rt-only.zip');
+    // An RTSTRUCT whose CT is neither in the upload nor stored (a stored one would be merged).
+    const unimported = await writePhantomStudy(join(tmp, 'never-imported'), { dims: [32, 32, 16], spacingMm: [10, 10, 12], phasePercents: [0], index: 4, seed: 'route-other' });
+    const noCt = await upload(zipSync({ 'rs.dcm': readFileSync(unimported.rtstructs[0]) }), {}, 'rt-only.zip');
     expect(noCt.status).toBe(400);
     const msg = (await noCt.json()).error.message;
     expect(msg).toContain('No CT images in upload "rt-only.zip"');
