@@ -293,7 +293,7 @@ export function StudyViewer({ studyId, size = 'normal' }: StudyViewerProps) {
             !loadError && <p className="muted">Loading images…</p>
           )}
           {ready && (
-            <p className="muted viewer-foot" data-testid="cursor">
+            <p className="muted viewer-foot" data-testid="cursor" data-cursor={cursor.join(',')}>
               Cursor voxel ({cursor.map((v) => v + 1).join(', ')}) · phase on screen {displayedPhase?.label}
               {renderMs !== null && <> · axial render {renderMs.toFixed(1)} ms</>}
             </p>
