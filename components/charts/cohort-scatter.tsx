@@ -45,6 +45,9 @@ export function CohortScatter({
   const ys = data.map((p) => p.y);
   const lo = Math.min(...xs, ...(identity ? ys : []));
   const hi = Math.max(...xs, ...(identity ? ys : []));
+  // Equal axes from 0 to a round number, so the identity line is the diagonal and ticks read well.
+  const step = hi > 0 ? Math.pow(10, Math.floor(Math.log10(hi))) : 1;
+  const top = hi > 0 ? Math.ceil(hi / (step / 2)) * (step / 2) : 1;
   // A log axis gets 1–2–5 ticks; recharts' own are too sparse to read a volume off.
   const logTicks = logX && data.length ? [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000].filter((t) => t >= Math.min(...xs) / 1.01 && t <= Math.max(...xs) * 1.01) : undefined;
   const legend = [{ label: `Studies (n = ${data.length})`, color: groupColor(0) }, ...(identity ? [{ label: 'Identity (y = x)', color: '#59636e', dashed: true }] : [])];
@@ -59,7 +62,7 @@ export function CohortScatter({
               type="number"
               name={xLabel}
               scale={logX ? 'log' : 'auto'}
-              domain={identity ? [lo, hi] : logX ? ['dataMin', 'dataMax'] : [0, 'auto']}
+              domain={identity ? [0, top] : logX ? ['dataMin', 'dataMax'] : [0, 'auto']}
               ticks={logTicks && logTicks.length >= 2 ? logTicks : undefined}
               interval={0}
               allowDataOverflow={identity}
@@ -70,7 +73,7 @@ export function CohortScatter({
               dataKey="y"
               type="number"
               name={yLabel}
-              domain={identity ? [lo, hi] : (yDomain ?? ['auto', 'auto'])}
+              domain={identity ? [0, top] : (yDomain ?? ['auto', 'auto'])}
               allowDataOverflow={identity || !!yDomain}
               tickFormatter={(v: number) => String(Number(v.toPrecision(3)))}
               label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: 4, style: { textAnchor: 'middle' } }}
@@ -93,7 +96,7 @@ export function CohortScatter({
               }}
             />
             {identity && Number.isFinite(lo) && (
-              <ReferenceLine segment={[{ x: lo, y: lo }, { x: hi, y: hi }]} stroke="#59636e" strokeDasharray="6 4" ifOverflow="extendDomain" />
+              <ReferenceLine segment={[{ x: 0, y: 0 }, { x: top, y: top }]} stroke="#59636e" strokeDasharray="6 4" />
             )}
             <Scatter
               data={data}
