@@ -190,7 +190,7 @@ async function Queues({ caller }: { caller: Caller }) {
             <th>Queue</th>
             <th className="num">Queued</th>
             <th className="num">Active</th>
-            <th className="num">Failed (retained)</th>
+            <th className="num" title="Failed jobs still retained by pg-boss">Failed</th>
             <th className="num">Jobs stored</th>
           </tr>
         </thead>
