@@ -321,9 +321,15 @@ export function StudyViewer({ studyId, size = 'normal' }: StudyViewerProps) {
           <a className="button" href={`/api/studies/${encodeURIComponent(studyId)}/export/rtstruct${phase?.phaseIndex !== null && phase?.phaseIndex !== undefined ? `?phase=${phase.phaseIndex}` : ''}`} download data-testid="export-rtstruct">
             Machine contours, phase {phase?.label} + ITV (RTSTRUCT, identified)
           </a>
+        )}{' '}
+        {view.canExportDeidentified && (
+          <a className="button" href={`/api/studies/${encodeURIComponent(studyId)}/export/deid`} download data-testid="export-deid">
+            Study, de-identified (DICOM zip)
+          </a>
         )}
         <p className="muted">
           The CSV has every metric row of this study with its convention, and no identifiers.
+          {view.canExportDeidentified ? ' The de-identified zip has the CT series and the physician structures with a pseudonym, shifted dates and remapped UIDs (PS3.15 basic profile).' : ''}
           {view.canExportRtStruct ? ' The RTSTRUCT references the CT series with its real UIDs; the export is recorded in the audit log.' : ''}
         </p>
       </section>

@@ -58,6 +58,8 @@ export interface StudyView {
   resultsRunId: string | null;
   metrics: ViewerMetricSet[];
   canExportRtStruct: boolean;
+  /** May download the study as de-identified DICOM (PS3.15 basic profile; docs/security.md). */
+  canExportDeidentified: boolean;
 }
 
 /** @throws AppError FORBIDDEN (role), NOT_FOUND (no such study). */
@@ -152,5 +154,6 @@ export async function getStudyView(db: Db, { caller, studyId }: { caller: Caller
     resultsRunId,
     metrics,
     canExportRtStruct: can(who.role, 'identifiers:view'),
+    canExportDeidentified: can(who.role, 'studies:export-deid'),
   };
 }
