@@ -213,5 +213,7 @@ test('a researcher sees the study by pseudonym only', async ({ signedIn }) => {
   }
   await expect(page.getByTestId('export-rtstruct')).toHaveCount(0);
   await expect(page.getByTestId('export-csv')).toBeVisible();
+  // The de-identified study download (its bytes are checked in researcher-identifiers.spec.ts).
+  await expect(page.getByTestId('export-deid')).toHaveAttribute('href', `/api/studies/${encodeURIComponent(studyId)}/export/deid`);
   await shot(page, 'viewer-researcher');
 });
