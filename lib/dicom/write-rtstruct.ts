@@ -3,6 +3,9 @@
  * references that series: its frame of reference, study, series and, per contour, the CT image
  * the contour lies on. Contours come from `maskToContours` (marching squares; holes as separate
  * contours, combined by XOR), so reading the file back and rasterising gives the same mask.
+ * When the series' slices carry no SOP Instance UIDs (e.g. a stored study whose slice UIDs were
+ * not kept), the file references the frame of reference only and leaves out the image
+ * references, as the standard allows, rather than writing empty UIDs.
  * Reference: DICOM PS3.3 A.19 (RT Structure Set IOD), C.8.8.5/C.8.8.6/C.8.8.8; PS3.5 §9 (UIDs,
  * the 2.25 UUID-derived root).
  */
@@ -81,6 +84,8 @@ export function writeRtStruct(input: WriteRtStructInput): { bytes: Uint8Array; s
   const seriesInstanceUid = newUid();
   const frameOfReferenceUid = series.frameOfReferenceUid;
   const studyInstanceUid = series.studyInstanceUid ?? first.studyInstanceUid ?? '';
+  // Every slice of the grid has its image UID: only then can contours name the image they lie on.
+  const referencesImages = series.slices.length === series.grid.dims[2] && series.slices.every((h) => h.sopInstanceUid !== '');
   const imageRef = (k: number) => ({
     ReferencedSOPClassUID: series.slices[k].sopClassUid ?? CT_IMAGE_STORAGE,
     ReferencedSOPInstanceUID: series.slices[k].sopInstanceUid,
@@ -118,16 +123,23 @@ export function writeRtStruct(input: WriteRtStructInput): { bytes: Uint8Array; s
     ReferencedFrameOfReferenceSequence: [
       {
         FrameOfReferenceUID: frameOfReferenceUid,
-        RTReferencedStudySequence: [
-          {
-            // Study Component Management SOP Class, as planning systems write it.
-            ReferencedSOPClassUID: '1.2.840.10008.3.1.2.3.2',
-            ReferencedSOPInstanceUID: studyInstanceUid,
-            RTReferencedSeriesSequence: [
-              { SeriesInstanceUID: series.seriesInstanceUid, ContourImageSequence: series.slices.map((_, k) => imageRef(k)) },
-            ],
-          },
-        ],
+        // RT Referenced Study Sequence is Type 3, but inside it the RT Referenced Series Sequence
+        // and its Contour Image Sequence are Type 1 (one item per image, UIDs not empty): without
+        // the slice UIDs the whole study reference is left out (PS3.3 C.8.8.5).
+        ...(referencesImages
+          ? {
+              RTReferencedStudySequence: [
+                {
+                  // Study Component Management SOP Class, as planning systems write it.
+                  ReferencedSOPClassUID: '1.2.840.10008.3.1.2.3.2',
+                  ReferencedSOPInstanceUID: studyInstanceUid,
+                  RTReferencedSeriesSequence: [
+                    { SeriesInstanceUID: series.seriesInstanceUid, ContourImageSequence: series.slices.map((_, k) => imageRef(k)) },
+                  ],
+                },
+              ],
+            }
+          : {}),
       },
     ],
     StructureSetROISequence: structures.map((s, n) => ({
@@ -144,7 +156,9 @@ export function writeRtStruct(input: WriteRtStructInput): { bytes: Uint8Array; s
       };
       if (contours.length > 0)
         item.ContourSequence = contours.map((c, q) => ({
-          ContourImageSequence: [imageRef(c.slice)],
+          // Contour Image Sequence is Type 3 in the ROI Contour Module: left out when the slice
+          // UIDs are unknown; the contour is then placed by its coordinates in the frame of reference.
+          ...(referencesImages ? { ContourImageSequence: [imageRef(c.slice)] } : {}),
           ContourGeometricType: 'CLOSED_PLANAR',
           NumberOfContourPoints: c.pointsMm.length / 3,
           ContourNumber: q + 1,

@@ -4,9 +4,11 @@
  * name and ID), so a planning system can load it next to the CT. It carries identifiers and real
  * UIDs: physicists only, and every export is audited ('study.export.rtstruct').
  *
- * Limitation: the import keeps each CT series' UIDs and grid but not the per-slice SOP Instance
- * UIDs, so the Contour Image Sequence items cannot name the slice image (ReferencedSOPInstanceUID
- * is left empty); contours are placed by patient coordinates and the frame of reference.
+ * Each contour names the CT image it lies on (Contour Image Sequence) from the per-slice SOP
+ * Instance UIDs the DICOM import keeps (ImageSeries.sliceSopInstanceUids, in the volume's k order).
+ * A series without them (a study imported before they were kept) gets a file that references its
+ * frame of reference only, with no image references rather than empty ones (see
+ * lib/dicom/write-rtstruct); contours are then placed by patient coordinates.
  */
 import type { Db } from '../db/client';
 import { type Caller, authorize } from '../auth/roles';
@@ -68,18 +70,24 @@ export async function exportStudyRtStruct(
 
   const identity = study.patient.identity;
   const [nx, ny, nz] = grid.dims;
+  // A 4D series split by temporal position is stored as "UID#t"; the DICOM series UID is "UID".
+  const dicomSeriesUid = series.seriesInstanceUid.replace(/#\d+$/, '');
+  // Slice UIDs are usable only when there is one per slice of the stored grid and the series UID
+  // is a real one (not derived by the importer from an anonymised export).
+  const sliceUids = series.sliceSopInstanceUids.length === nz && /^\d+(\.\d+)*$/.test(dicomSeriesUid) ? series.sliceSopInstanceUids : null;
   const iop: [number, number, number, number, number, number] = [grid.direction[0], grid.direction[3], grid.direction[6], grid.direction[1], grid.direction[4], grid.direction[7]];
   const slices: ImageSliceHeader[] = Array.from({ length: nz }, (_, k) => ({
     file: '',
     transferSyntaxUid: '1.2.840.10008.1.2.1',
-    sopInstanceUid: '',
+    sopInstanceUid: sliceUids?.[k] ?? '',
+    ...(series.sopClassUid ? { sopClassUid: series.sopClassUid } : {}),
     modality: 'CT',
     patientId: identity?.mrn ?? study.patient.pseudonym,
     patientName: identity?.name ?? study.patient.pseudonym,
     patientBirthDate: da(identity?.birthDate),
     studyDate: da(study.studyDate),
     studyInstanceUid: study.studyInstanceUid,
-    seriesInstanceUid: series.seriesInstanceUid,
+    seriesInstanceUid: dicomSeriesUid,
     frameOfReferenceUid: series.frameOfReferenceUid!,
     rows: ny,
     columns: nx,
@@ -97,7 +105,7 @@ export async function exportStudyRtStruct(
   }));
   const ct: CtSeries = {
     key: series.seriesInstanceUid,
-    seriesInstanceUid: series.seriesInstanceUid,
+    seriesInstanceUid: dicomSeriesUid,
     studyInstanceUid: study.studyInstanceUid,
     frameOfReferenceUid: series.frameOfReferenceUid,
     modality: 'CT',
@@ -121,7 +129,7 @@ export async function exportStudyRtStruct(
     caller: who,
     patientId: study.patientId,
     target: `study:${study.id}`,
-    details: { runId: run.id, seriesInstanceUid: series.seriesInstanceUid, sopInstanceUid: written.sopInstanceUid, structures: structures.map((s) => s.name) },
+    details: { runId: run.id, seriesInstanceUid: series.seriesInstanceUid, sopInstanceUid: written.sopInstanceUid, structures: structures.map((s) => s.name), imageReferences: sliceUids !== null },
   });
   return { bytes: written.bytes, fileName: `rtstruct-${study.patient.pseudonym}-${phaseName.replace('%', 'pct')}.dcm` };
 }

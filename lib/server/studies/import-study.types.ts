@@ -38,6 +38,10 @@ export interface PreparedSeries {
   grid: Grid;
   volumeKey: string;
   volumeSha256: string;
+  /** SOPInstanceUID of each slice in the volume's k order (DICOM); [] for a NIfTI source. */
+  sliceSopInstanceUids: string[];
+  /** The slices' SOPClassUID (DICOM); null for a NIfTI source. */
+  sopClassUid: string | null;
 }
 
 export interface PreparedStructure {

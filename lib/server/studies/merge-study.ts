@@ -85,6 +85,8 @@ export async function mergeStudy(options: { db: Db; caller: Caller; studyId: str
               direction: [...s.grid.direction],
               volumeKey: s.volumeKey,
               volumeSha256: s.volumeSha256,
+              sliceSopInstanceUids: s.sliceSopInstanceUids,
+              sopClassUid: s.sopClassUid,
             },
           });
           seriesIds.set(s.seriesInstanceUid, row.id);

@@ -206,6 +206,9 @@ export async function materialiseDicomStudy(
       grid: s.grid!,
       volumeKey: stored.key,
       volumeSha256: stored.sha256,
+      // loadCtVolume writes slice k of the volume from s.slices[k] (sorted along the normal).
+      sliceSopInstanceUids: s.slices.map((h) => h.sopInstanceUid),
+      sopClassUid: s.slices[0]?.sopClassUid ?? null,
     });
     n++;
   }

@@ -94,6 +94,9 @@ export async function materialiseNiftiStudy(scan: NiftiScan, store: VolumeStore,
         grid: volume.grid,
         volumeKey: stored.key,
         volumeSha256: stored.sha256,
+        // A NIfTI image has no DICOM instances to reference.
+        sliceSopInstanceUids: [],
+        sopClassUid: null,
       },
     });
   }

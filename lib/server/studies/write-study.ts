@@ -127,6 +127,8 @@ export async function writeStudy(options: { db: Db; caller: Caller; prepared: Pr
               direction: [...s.grid.direction],
               volumeKey: s.volumeKey,
               volumeSha256: s.volumeSha256,
+              sliceSopInstanceUids: s.sliceSopInstanceUids,
+              sopClassUid: s.sopClassUid,
             },
           });
           seriesIds.set(s.key, row.id);

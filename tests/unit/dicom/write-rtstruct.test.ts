@@ -109,6 +109,26 @@ describe('writeRtStruct → readDicom → rasterizeRoi', () => {
     expect(sum(ring.data)).toBeGreaterThan(500);
   });
 
+  it('slices without SOP Instance UIDs: no image references at all (not empty ones), and the mask still comes back', async () => {
+    const series = obliqueSeries();
+    const noUids: CtSeries = { ...series, slices: series.slices.map((h) => ({ ...h, sopInstanceUid: '' })) };
+    const ring = makeMask(series.grid!, (i, j, k) => k !== 0 && Math.hypot(i - 20, j - 15) < 9);
+    const file = join(tmp, 'no_uids_rs.dcm');
+    writeFileSync(file, writeRtStruct({ series: noUids, structures: [{ name: 'GTV', mask: ring }] }).bytes);
+    const r = await readDicom([file]);
+    expect(r.findings).toEqual([]);
+    const ss = r.structureSets[0];
+    expect(ss.frameOfReferenceUid).toBe('1.2.826.0.1.97');
+    expect(ss.referencedSeriesUids).toEqual([]);
+    expect(ss.referencedImageSopUids).toEqual([]);
+    expect(ss.rois[0].contours.length).toBeGreaterThan(0);
+    expect(ss.rois[0].contours.every((c) => c.referencedSopInstanceUids.length === 0)).toBe(true);
+    // Placed by coordinates alone (no slice UIDs to resolve), the contours rasterise to the mask.
+    const back = rasterizeRoi({ structureSet: ss, roi: 'GTV', grid: series.grid!, sliceToleranceMm: 0.1 });
+    expect(back.findings).toEqual([]);
+    expect(Buffer.from(back.mask!.data).equals(Buffer.from(ring.data))).toBe(true);
+  });
+
   it('refuses a mask on another grid, and a series without a frame of reference', () => {
     const series = obliqueSeries();
     const other = makeMask({ ...series.grid!, dims: [40, 30, 3] }, () => true);

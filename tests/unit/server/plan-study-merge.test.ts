@@ -10,6 +10,7 @@ const grid = { dims: [2, 2, 2] as [number, number, number], spacingMm: [1, 1, 1]
 const series = (uid: string, percent: number | null, sha = `v-${uid}`): PreparedSeries => ({
   key: uid, seriesInstanceUid: uid, frameOfReferenceUid: 'f', modality: 'CT', description: `CT ${uid}`, phaseIndex: null, phasePercent: percent,
   grid: { ...grid, direction: [...grid.direction] as PreparedSeries['grid']['direction'] }, volumeKey: `${sha}.nii.gz`, volumeSha256: sha,
+  sliceSopInstanceUids: [`${uid}.1`, `${uid}.2`], sopClassUid: '1.2.840.10008.5.1.4.1.1.2',
 });
 const structure = (seriesKey: string, name: string, percent: number | null, sha = `m-${seriesKey}-${name}`): PreparedStructure => ({
   seriesKey, roiNumber: 1, name, kind: name === 'ITV' ? 'ITV' : 'GTV', phaseIndex: null, phasePercent: name === 'ITV' ? null : percent, interpretedType: null,
