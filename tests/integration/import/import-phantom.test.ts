@@ -4,6 +4,7 @@
  * stored mask must equal the generator's physician mask voxel for voxel, and every stored CT
  * volume the generator's HU.
  */
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { createVolumeStore, type VolumeStore } from '@/lib/server/storage/volume
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
 import { countVoxels, writePhantomStudy, type PhantomStudy } from './phantom-fixture';
 
+const REFS_PY = join(import.meta.dirname, '..', '..', 'reference', 'dicom', 'rtstruct_image_refs.py');
 const physicist: Caller = { userId: 'u-phys', email: 'phys@example.org', name: 'Phys', role: 'PHYSICIST', ip: '10.0.0.1' };
 
 describe('import of a generated 4D CT phantom patient', () => {
@@ -76,6 +78,16 @@ describe('import of a generated 4D CT phantom patient', () => {
       let diff = 0;
       for (let n = 0; n < truth.length; n++) if (ct.data[n] !== truth[n]) diff++;
       expect(diff).toBe(0);
+    }
+    // Each slice's SOP Instance UID, in the stored volume's k order: pydicom reads the files and
+    // sorts them along the slice normal (tests/reference/dicom/rtstruct_image_refs.py).
+    const files = JSON.parse(execFileSync('/usr/bin/python3', [REFS_PY, phantom.dicomDir], { encoding: 'utf8' })).ct as Record<string, { sopClassUids: string[]; slices: { uid: string }[] }>;
+    for (const s of phases) {
+      const truth = files[s.seriesInstanceUid];
+      expect(truth.slices).toHaveLength(24);
+      expect(s.sliceSopInstanceUids).toEqual(truth.slices.map((x) => x.uid));
+      expect(truth.sopClassUids).toEqual(['1.2.840.10008.5.1.4.1.1.2']);
+      expect(s.sopClassUid).toBe(truth.sopClassUids[0]);
     }
 
     const gtvs = study.physicianStructures.filter((p) => p.kind === 'GTV').sort((a, b) => a.phaseIndex! - b.phaseIndex!);
@@ -146,6 +158,9 @@ describe('import of a generated 4D CT phantom patient', () => {
     const gtv20 = r.structures.find((s) => s.name === 'physician_gtv_phase_20')!;
     expect(gtv20).toMatchObject({ kind: 'GTV', phasePercent: 20, phaseIndex: 2, voxelCount: countVoxels(phantom.patient.phases[2].physicianGtv.data) });
     expect(r.structures.find((s) => s.name === 'truth_itv')).toMatchObject({ kind: 'ITV', voxelCount: countVoxels(phantom.patient.truthItv.data) });
+    // A NIfTI image has no DICOM instances: no slice UIDs, no SOP class.
+    const niftiSeries = await t.db.imageSeries.findMany({ where: { studyId: r.studyId } });
+    expect(niftiSeries.map((s) => [s.sliceSopInstanceUids, s.sopClassUid])).toEqual(niftiSeries.map(() => [[], null]));
     const again = await importStudy({ db: t.db, caller: physicist, dir: niftiDir, store, patientId: phantom.patient.spec.patientId });
     expect(again).toMatchObject({ alreadyImported: true, studyId: r.studyId });
     // Same PatientID and institution? The NIfTI study has no institution, so it is its own patient
