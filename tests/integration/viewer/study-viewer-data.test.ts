@@ -225,7 +225,7 @@ describe('study viewer data', () => {
     await expect(exportStudyMetricsCsv(t.db, { caller: null, studyId })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
   });
 
-  it('the RTSTRUCT export: physicists only, references the CT series, audited; pydicom reads it', async () => {
+  it('the RTSTRUCT export: physicists only, references the frame of reference, audited; pydicom reads it', async () => {
     await expect(exportStudyRtStruct(t.db, store, { caller: researcher, studyId })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await expect(exportStudyRtStruct(t.db, store, { caller: admin, studyId })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     // the seeded series has no frame of reference: a clear refusal
@@ -244,15 +244,20 @@ describe('study viewer data', () => {
       'd = pydicom.dcmread(sys.argv[1])',
       'ref = d.ReferencedFrameOfReferenceSequence[0]',
       'print(json.dumps({"modality": d.Modality, "patient": str(d.PatientName), "pid": d.PatientID, "study": d.StudyInstanceUID,',
-      ' "for": ref.FrameOfReferenceUID, "series": ref.RTReferencedStudySequence[0].RTReferencedSeriesSequence[0].SeriesInstanceUID,',
+      ' "for": ref.FrameOfReferenceUID, "studyReference": "RTReferencedStudySequence" in ref,',
       ' "rois": [r.ROIName for r in d.StructureSetROISequence],',
+      ' "imageReferences": sum("ContourImageSequence" in c for rc in d.ROIContourSequence for c in rc.ContourSequence),',
       ' "contours": [len(c.ContourSequence) for c in d.ROIContourSequence]}))',
     ].join('\n');
     const out = JSON.parse(execFileSync('/usr/bin/python3', ['-c', py, file], { encoding: 'utf8' }));
-    expect(out).toMatchObject({ modality: 'RTSTRUCT', patient: 'Doe^Jane', pid: 'MRN-777001', study: study.studyInstanceUid, for: '2.25.424242', series: series.seriesInstanceUid, rois: ['GTV_iSeg_50%', 'ITV_iSeg'] });
+    // The seeded series has no slice SOP UIDs (as a study imported before they were kept): the
+    // file names its frame of reference only, and no contour carries an (empty) image reference.
+    // tests/integration/viewer/rtstruct-image-references.test.ts covers a DICOM-imported study.
+    expect(series.sliceSopInstanceUids).toEqual([]);
+    expect(out).toMatchObject({ modality: 'RTSTRUCT', patient: 'Doe^Jane', pid: 'MRN-777001', study: study.studyInstanceUid, for: '2.25.424242', studyReference: false, imageReferences: 0, rois: ['GTV_iSeg_50%', 'ITV_iSeg'] });
     expect(out.contours.every((n: number) => n > 0)).toBe(true);
     const audit = await t.db.auditEvent.findMany({ where: { action: 'study.export.rtstruct', patientId } });
     expect(audit).toHaveLength(1);
-    expect(audit[0].details).toMatchObject({ seriesInstanceUid: series.seriesInstanceUid, structures: ['GTV_iSeg_50%', 'ITV_iSeg'] });
+    expect(audit[0].details).toMatchObject({ seriesInstanceUid: series.seriesInstanceUid, structures: ['GTV_iSeg_50%', 'ITV_iSeg'], imageReferences: false });
   });
 });
