@@ -108,4 +108,27 @@ describe('RTSTRUCT export of a DICOM-imported study: contour image references', 
     const audit = await t.db.auditEvent.findMany({ where: { action: 'study.export.rtstruct' } });
     expect(audit.map((a) => a.details)).toEqual([expect.objectContaining({ seriesInstanceUid: seriesUid, imageReferences: true })]);
   });
+
+  it('a 4D part stored as "UID#t" is referenced by its DICOM UID; a series UID the importer derived gets no image references', async () => {
+    const seriesUid = phantom.written.phases[1].seriesInstanceUid;
+    const stored = await t.db.imageSeries.findFirstOrThrow({ where: { studyId, phaseIndex: 1 } });
+    const exportWith = async (uid: string) => {
+      await t.db.imageSeries.update({ where: { id: stored.id }, data: { seriesInstanceUid: uid } });
+      const file = join(tmp, 'rs-renamed.dcm');
+      writeFileSync(file, (await exportStudyRtStruct(t.db, store, { caller: physicist, studyId, phaseIndex: 1 })).bytes);
+      return (JSON.parse(execFileSync('/usr/bin/python3', [REFS_PY, '-', file], { encoding: 'utf8' })) as Refs).rtstruct;
+    };
+    try {
+      const split = await exportWith(`${seriesUid}#2`);
+      expect(split.referencedSeries.map((r) => r.series)).toEqual([seriesUid]);
+      expect(split.contours.every((c) => c.images.length === 1)).toBe(true);
+      // Anonymised input without a SeriesInstanceUID: the import groups it under a derived key.
+      const derived = await exportWith(`derived:${phantom.written.frameOfReferenceUid}/2/`);
+      expect(derived.hasStudyReference).toBe(false);
+      expect(derived.contours.length).toBeGreaterThan(0);
+      expect(derived.contours.every((c) => c.images.length === 0)).toBe(true);
+    } finally {
+      await t.db.imageSeries.update({ where: { id: stored.id }, data: { seriesInstanceUid: seriesUid } });
+    }
+  });
 });
