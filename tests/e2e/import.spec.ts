@@ -37,8 +37,8 @@ test('a physicist uploads a 4D CT study and sees every phase and structure in th
   for (const p of [0, 50, 90]) await expect(report).toContainText(`${p}% (#${p / 10})`);
   await expect(report).toContainText('GTV_20%');
   await expect(report.getByRole('cell', { name: 'ITV', exact: true }).first()).toBeVisible();
-  // No model is installed in this test run, so the report says why nothing was segmented.
-  await expect(page.getByTestId('import-segmentation')).toContainText('Not segmented');
+  // The demo model is installed in this test run, so the import queues a segmentation run.
+  await expect(page.getByTestId('import-segmentation')).toContainText('Segmentation run queued');
   await page.screenshot({ path: 'test-results/screens/import-physicist.png', fullPage: true });
 
   await page.getByTestId('import-file').setInputFiles({ name: 'phantom-4dct.zip', mimeType: 'application/zip', buffer: zip });
