@@ -93,4 +93,28 @@ describe('embedded Postgres', () => {
       blocker.close();
     }
   });
+
+  // As root the server runs as "postgres"; a data folder it cannot enter (npm start makes
+  // ISEG_DATA_DIR 0700 because it holds the session secret) moves the cluster under the
+  // relocation root, which must itself be enterable however it was first created.
+  it.runIf(process.getuid?.() === 0)('as root, a data folder "postgres" cannot enter moves the cluster to a fresh relocation root', async () => {
+    const dir = tempDir();
+    const privateData = path.join(dir, 'data');
+    fs.mkdirSync(privateData, { mode: 0o700 });
+    fs.chmodSync(privateData, 0o700);
+    const relocateRoot = path.join(dir, 'var', 'iseg-qa');
+    const port = await freePort();
+    const a = await startEmbeddedPostgres({ dataDir: path.join(privateData, 'pg'), port, relocateRoot });
+    try {
+      expect(fs.lstatSync(path.join(privateData, 'pg')).isSymbolicLink()).toBe(true);
+      expect(fs.realpathSync(path.join(privateData, 'pg')).startsWith(relocateRoot)).toBe(true);
+      expect(fs.statSync(relocateRoot).mode & 0o777).toBe(0o755);
+      const c = new pg.Client({ connectionString: a.url });
+      await c.connect();
+      expect((await c.query('SELECT 1 AS one')).rows[0].one).toBe(1);
+      await c.end();
+    } finally {
+      await a.stop();
+    }
+  });
 });

@@ -32,6 +32,11 @@ export interface StartEmbeddedPostgresOptions {
   dataDir: string;
   port: number;
   log?: (line: string) => void;
+  /**
+   * Where the binaries and the cluster go when the "postgres" user (the server runs as it when
+   * we are root) cannot reach the checkout or `dataDir`. Default /var/lib/iseg-qa.
+   */
+  relocateRoot?: string;
 }
 
 export class EmbeddedPostgresError extends Error {
@@ -89,11 +94,11 @@ function reachable(who: RunAs, p: string, write = false): boolean {
  * The binaries must be reachable by the user the server runs as. When the checkout sits in a
  * folder that user cannot enter (for example under /root), copy them to /var/lib/iseg-qa.
  */
-function binariesFor(who: RunAs | undefined, log: (l: string) => void): string {
+function binariesFor(who: RunAs | undefined, relocateRoot: string, log: (l: string) => void): string {
   const src = nativeDir();
   if (!who || reachable(who, path.join(src, 'bin', 'postgres'))) return src;
   const version = JSON.parse(fs.readFileSync(path.join(src, '..', 'package.json'), 'utf8')).version as string;
-  const dest = path.join('/var/lib/iseg-qa', `pg-${version}`);
+  const dest = path.join(relocateRoot, `pg-${version}`);
   if (!fs.existsSync(path.join(dest, 'bin', 'postgres'))) {
     log(`Copying the Postgres binaries to ${dest}: the "postgres" user cannot reach ${src}.`);
     fs.mkdirSync(path.dirname(dest), { recursive: true, mode: 0o755 });
@@ -111,7 +116,7 @@ function binariesFor(who: RunAs | undefined, log: (l: string) => void): string {
  * cluster goes to /var/lib/iseg-qa/data-<hash> and `dataDir` becomes a symlink to it, so the
  * project still finds its data under .data/.
  */
-function resolveDataDir(who: RunAs | undefined, dataDir: string, log: (l: string) => void): string {
+function resolveDataDir(who: RunAs | undefined, dataDir: string, relocateRoot: string, log: (l: string) => void): string {
   fs.mkdirSync(path.dirname(dataDir), { recursive: true });
   if (fs.existsSync(dataDir)) return fs.realpathSync(dataDir);
   if (!who) return dataDir;
@@ -120,10 +125,16 @@ function resolveDataDir(who: RunAs | undefined, dataDir: string, log: (l: string
   if (reachable(who, dataDir, true)) return dataDir;
   fs.rmdirSync(dataDir);
   const hash = createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 12);
-  const real = path.join('/var/lib/iseg-qa', `data-${hash}`, 'pg');
+  const real = path.join(relocateRoot, `data-${hash}`, 'pg');
   log(`The "postgres" user cannot reach ${dataDir}; the cluster lives in ${real} (linked from ${dataDir}).`);
-  fs.mkdirSync(real, { recursive: true, mode: 0o700 });
+  // Every folder above the cluster must be enterable by the "postgres" user (a recursive
+  // mkdir would give the relocation root the cluster's 0700 when it creates it here).
+  fs.mkdirSync(path.dirname(real), { recursive: true, mode: 0o755 });
+  fs.chmodSync(relocateRoot, 0o755);
   fs.chmodSync(path.dirname(real), 0o755);
+  fs.mkdirSync(real, { recursive: true, mode: 0o700 });
+  // initdb runs as "postgres" and must own the folder it initialises.
+  fs.chownSync(real, who.uid, who.gid);
   fs.symlinkSync(real, dataDir);
   return real;
 }
@@ -208,8 +219,9 @@ async function waitReady(url: string, proc: ChildProcess, stderrTail: () => stri
 export async function startEmbeddedPostgres(opts: StartEmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const log = opts.log ?? (() => {});
   const who = runAsUser();
-  const bin = binariesFor(who, log);
-  const dataDir = resolveDataDir(who, path.resolve(opts.dataDir), log);
+  const relocateRoot = opts.relocateRoot ?? '/var/lib/iseg-qa';
+  const bin = binariesFor(who, relocateRoot, log);
+  const dataDir = resolveDataDir(who, path.resolve(opts.dataDir), relocateRoot, log);
   const passwordFile = path.join(path.dirname(path.resolve(opts.dataDir)), 'pg-password');
 
   const exists = checkExistingCluster(dataDir);
