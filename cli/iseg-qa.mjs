@@ -54,9 +54,9 @@ if (useBundle && major >= 22) {
     // tsx resolves the `@/` path alias from this tsconfig, whatever the user's working directory.
     env: { ...process.env, TSX_TSCONFIG_PATH: join(root, 'tsconfig.json') },
   });
+  // exitCode, not process.exit(): the process ends once stderr is written (a pipe may be full).
   if (r.error) {
     console.error(`iseg-qa: could not start Node (${nodeBin}): ${r.error.message}`);
-    process.exit(1);
-  }
-  process.exit(r.status ?? (r.signal ? 128 : 1));
+    process.exitCode = 1;
+  } else process.exitCode = r.status ?? (r.signal ? 128 : 1);
 }

@@ -3,7 +3,7 @@
  * `run(argv: string[]): Promise<number>` (the exit code). Errors thrown as CliError (or any
  * Error) become one line on stderr and a non-zero exit.
  */
-import { CliError } from './output';
+import { CliError, exitWhenDrained } from './output';
 
 type CommandModule = { run: (argv: string[]) => Promise<number> };
 
@@ -80,11 +80,12 @@ async function main(argv: string[]): Promise<number> {
   return mod.run(rest);
 }
 
+// Never process.exit() directly: it drops output still queued for a pipe (see exitWhenDrained).
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitWhenDrained(code),
   (e: unknown) => {
     const msg = e instanceof Error ? e.message : String(e);
     console.error(`iseg-qa: ${msg.split('\n')[0]}`);
-    process.exit(e instanceof CliError ? e.exitCode : 1);
+    exitWhenDrained(e instanceof CliError ? e.exitCode : 1);
   },
 );
