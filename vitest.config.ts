@@ -6,6 +6,8 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 export default defineConfig({
   resolve: { alias: { '@': root } },
   test: {
+    // Counts the suites that check against ../shared at the end of every run (tests/shared-data.ts).
+    reporters: ['default', './tests/reference-suites-reporter.ts'],
     projects: [
       {
         extends: true,

@@ -20,10 +20,10 @@ import type { Caller } from '@/lib/server/auth/roles';
 import { importStudy } from '@/lib/server/studies/import-study';
 import { createVolumeStore, type VolumeStore } from '@/lib/server/storage/volume-store';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
+import { haveSharedData, referenceSuite, sharedDataPath, sharedReferencePath } from '../../shared-data';
 
-const DATA = join(__dirname, '../../../../shared/data');
-const missing = !existsSync(DATA);
-if (missing) console.warn(`Skipping the real-data import tests: ${DATA} is not there (see /work/shared/data/README.md).`);
+const DATA = sharedDataPath();
+const missing = !haveSharedData(DATA);
 const physicist: Caller = { userId: 'u-phys', email: 'phys@example.org', name: 'Phys', role: 'PHYSICIST' };
 
 // nibabel: voxels per label of example_seg.nii.gz (label 0 omitted).
@@ -33,7 +33,7 @@ const TOTALSEG_LABELS: Record<number, number> = {
   89: 360, 98: 103, 99: 171, 100: 213, 101: 210, 102: 234, 103: 132, 110: 64, 111: 147, 112: 170, 113: 195, 114: 203, 115: 83, 117: 2100,
 };
 
-describe.skipIf(missing)('import of the public test data', () => {
+describe.skipIf(missing)(referenceSuite('import of the public test data'), () => {
   let t: TestDatabase;
   let tmp: string;
   let store: VolumeStore;

@@ -10,9 +10,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeNifti } from '../../../lib/nifti';
 import type { Grid } from '../../../lib/core/volume';
+import { haveSharedData, referenceSuite, sharedDataPath, sharedReferencePath } from '../../shared-data';
 
 const root = path.resolve(import.meta.dirname, '..', '..', '..');
-const seg = path.resolve(root, '../shared/data/totalsegmentator');
+const seg = sharedDataPath('totalsegmentator');
 const cli = (args: string[]) => spawnSync(process.execPath, [path.join(root, 'cli/iseg-qa.mjs'), ...args], { cwd: os.tmpdir(), encoding: 'utf8', timeout: 60_000 });
 
 function grid(dims: [number, number, number], spacing: [number, number, number]): Grid {
@@ -82,7 +83,7 @@ describe('iseg-qa metrics', () => {
     expect(m.stderr).toContain('--test');
   });
 
-  describe.skipIf(!fs.existsSync(seg))('on real machine segmentations (TotalSegmentator, ../shared/data)', () => {
+  describe.skipIf(!haveSharedData(seg))(referenceSuite('on real machine segmentations (TotalSegmentator, ../shared/data)'), () => {
     it('refuses a label map without --label, naming the values found', () => {
       const r = cli(['metrics', '--reference', path.join(seg, 'example_seg.nii.gz'), '--test', path.join(seg, 'example_seg_fast.nii.gz')]);
       expect(r.status).not.toBe(0);

@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildSeries, findReferencedSeries, groupSeries, loadCtVolume, rasterizeRoi, readDicom, seriesRasterTarget, type ImageSliceHeader, type RtStructureSet } from '@/lib/dicom';
 import { IDENTITY_DIRECTION, type Grid, type Vec3 } from '@/lib/core/volume';
+import { haveSharedData, referenceSuite, sharedDataPath, sharedReferencePath } from '../../shared-data';
 
-const DATA = join(__dirname, '../../../../shared/data');
+const DATA = sharedDataPath();
 const MOCK = join(DATA, 'rtutils/mock_data');
-const haveData = existsSync(MOCK);
+const haveData = haveSharedData(MOCK);
 const tmp = mkdtempSync(join(tmpdir(), 'iseg-dicom-bad-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -69,7 +70,7 @@ function header(over: Partial<ImageSliceHeader> & { imagePositionMm: Vec3 }): Im
   };
 }
 
-describe.skipIf(!haveData)(`bad files in a folder (needs ${MOCK}; skipped when absent)`, () => {
+describe.skipIf(!haveData)(referenceSuite(`bad files in a folder (needs ${MOCK}; skipped when absent)`), () => {
   it('a truncated file and a random-bytes file get findings naming them; the other slice and the RTSTRUCT still load', async () => {
     const dir = join(tmp, 'trunc');
     rmSync(dir, { recursive: true, force: true });
@@ -306,7 +307,7 @@ function reencode(bytes: Uint8Array, uid: string, transform: (dataSet: Uint8Arra
   return Buffer.concat([bytes.subarray(0, 132), ...parts, transform(bytes.subarray(end))]);
 }
 
-describe.skipIf(!haveData)(`transfer syntaxes (needs ${MOCK}; skipped when absent)`, () => {
+describe.skipIf(!haveData)(referenceSuite(`transfer syntaxes (needs ${MOCK}; skipped when absent)`), () => {
   it('deflated explicit VR little endian is inflated and gives the same HU', async () => {
     const { deflateRawSync } = await import('node:zlib');
     const ct1 = new Uint8Array(readFileSync(join(MOCK, 'ct_1.dcm')));
@@ -332,7 +333,7 @@ describe.skipIf(!haveData)(`transfer syntaxes (needs ${MOCK}; skipped when absen
   });
 });
 
-describe.skipIf(!haveData)(`phases mapped by hand (needs ${MOCK}; skipped when absent)`, () => {
+describe.skipIf(!haveData)(referenceSuite(`phases mapped by hand (needs ${MOCK}; skipped when absent)`), () => {
   it('a phase override sets the percent with source "manual"; a bad one is refused', async () => {
     const files = [join(MOCK, 'ct_1.dcm'), join(MOCK, 'ct_2.dcm')];
     const plain = await readDicom(files);

@@ -10,8 +10,9 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { run } from '@/cli/commands/dicom';
 import { readMask } from '@/lib/nifti';
+import { haveSharedData, referenceSuite, sharedDataPath, sharedReferencePath } from '../../shared-data';
 
-const DATA = join(__dirname, '../../../../shared/data');
+const DATA = sharedDataPath();
 const MOCK = join(DATA, 'rtutils/mock_data');
 const tmp = mkdtempSync(join(tmpdir(), 'iseg-cli-dicom-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -26,7 +27,7 @@ beforeEach(() => {
 });
 afterEach(() => vi.restoreAllMocks());
 
-describe.skipIf(!existsSync(MOCK))(`iseg-qa dicom (needs ${MOCK}; skipped when absent)`, () => {
+describe.skipIf(!haveSharedData(MOCK))(referenceSuite(`iseg-qa dicom (needs ${MOCK}; skipped when absent)`), () => {
   it('inspect --json lists the series and both structure sets with ROI counts and findings', async () => {
     expect(await run(['inspect', MOCK, '--json'])).toBe(0);
     const out = JSON.parse(stdout.join(''));

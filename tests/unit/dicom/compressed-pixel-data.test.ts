@@ -17,9 +17,10 @@ import { DicomError, loadCtVolume, parseDicomBytes, readDicom } from '@/lib/dico
 import { readEncapsulatedFrames } from '@/lib/dicom/encapsulated-frames';
 import { decodeFrame } from '@/lib/dicom/decode-frame';
 import { decodeRleFrame } from '@/lib/dicom/decode-rle';
+import { haveSharedData, referenceSuite, sharedDataPath, sharedReferencePath } from '../../shared-data';
 
 const FIX = join(__dirname, '../../fixtures/dicom/compressed');
-const DATA = join(__dirname, '../../../../shared/data');
+const DATA = sharedDataPath();
 const refs = JSON.parse(gunzipSync(readFileSync(join(FIX, 'references.json.gz'))).toString()) as {
   files: Record<string, { transferSyntaxUid: string; frames: number; rows: number; columns: number; hu: number[] }>;
   totalsegmentatorSeries: { file: string; z: number; sha256: string; sum: number; min: number; max: number }[];
@@ -249,8 +250,8 @@ describe('compressed pixel data we cannot decode', () => {
   }
 });
 
-const haveData = existsSync(join(DATA, 'totalsegmentator/example_ct_dicom'));
-describe.skipIf(!haveData)(`the real TotalSegmentator series (JPEG 2000 lossless, 20 × 512²) against GDCM (needs ${DATA}; skipped when absent)`, () => {
+const haveData = haveSharedData(join(DATA, 'totalsegmentator/example_ct_dicom'));
+describe.skipIf(!haveData)(referenceSuite(`the real TotalSegmentator series (JPEG 2000 lossless, 20 × 512²) against GDCM (needs ${DATA}; skipped when absent)`), () => {
   it('every slice: sha256 of the HU equal to pydicom+GDCM, slices in the same order', async () => {
     const r = await readDicom(join(DATA, 'totalsegmentator/example_ct_dicom'));
     const s = r.series[0];

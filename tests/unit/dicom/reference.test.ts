@@ -21,10 +21,11 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { findReferencedSeries, loadCtVolume, rasterizeRoi, readDicom, seriesRasterTarget } from '@/lib/dicom';
 import type { Grid } from '@/lib/core/volume';
+import { haveSharedData, referenceSuite, sharedDataPath, sharedReferencePath } from '../../shared-data';
 
-const DATA = join(__dirname, '../../../../shared/data');
+const DATA = sharedDataPath();
 const FIX = join(__dirname, '../../fixtures/dicom');
-const haveData = existsSync(DATA);
+const haveData = haveSharedData(DATA);
 const fixture = (name: string) => JSON.parse(readFileSync(join(FIX, name), 'utf8'));
 
 interface RoiRef {
@@ -36,7 +37,7 @@ interface RoiRef {
   geometricTypes: string[];
 }
 
-describe.skipIf(!haveData)(`RTSTRUCT reading matches pydicom (needs ${DATA}; skipped when absent)`, () => {
+describe.skipIf(!haveData)(referenceSuite(`RTSTRUCT reading matches pydicom (needs ${DATA}; skipped when absent)`), () => {
   const ref = fixture('rtstruct-pydicom.json');
   for (const ss of ref.structureSets as { file: string; frameOfReferenceUid: string | null; referencedSeriesUids: string[]; rois: RoiRef[] }[]) {
     it(`${ss.file}: ROI numbers, names, types, contour and point counts, references`, async () => {
@@ -59,7 +60,7 @@ describe.skipIf(!haveData)(`RTSTRUCT reading matches pydicom (needs ${DATA}; ski
   }
 });
 
-describe.skipIf(!haveData)(`CT reading matches pydicom and plastimatch (needs ${DATA}; skipped when absent)`, () => {
+describe.skipIf(!haveData)(referenceSuite(`CT reading matches pydicom and plastimatch (needs ${DATA}; skipped when absent)`), () => {
   const py = fixture('ct-pydicom.json').series;
   const plm = fixture('ct-plastimatch.json').series;
   for (const key of Object.keys(py)) {
@@ -99,7 +100,7 @@ describe.skipIf(!haveData)(`CT reading matches pydicom and plastimatch (needs ${
   }
 });
 
-describe.skipIf(!haveData)(`ROI masks match plastimatch voxel for voxel (needs ${DATA}; skipped when absent)`, () => {
+describe.skipIf(!haveData)(referenceSuite(`ROI masks match plastimatch voxel for voxel (needs ${DATA}; skipped when absent)`), () => {
   const masks = JSON.parse(gunzipSync(readFileSync(join(FIX, 'masks-plastimatch.json.gz'))).toString()).masks as Record<
     string,
     { grid: Grid; rois: Record<string, { voxels: number; perSlice: number[]; runs: number[] }> }
@@ -163,7 +164,7 @@ describe.skipIf(!haveData)(`ROI masks match plastimatch voxel for voxel (needs $
   });
 });
 
-describe.skipIf(!haveData)(`synthetic hard cases match plastimatch (needs ${DATA}; skipped when absent)`, () => {
+describe.skipIf(!haveData)(referenceSuite(`synthetic hard cases match plastimatch (needs ${DATA}; skipped when absent)`), () => {
   // tests/fixtures/dicom/synthetic-*-rs.dcm and masks-synthetic-plastimatch.json.gz are made by
   // `/usr/bin/python3 tests/reference/dicom/make_synthetic_rtstruct.py` (pydicom writes the
   // RTSTRUCTs on the rt-utils CTs; plastimatch --xor-contours rasterises them): a 3-voxel marker,

@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildSeries, findReferencedSeries, rasterizeRoi, readDicom, seriesRasterTarget, writeRtStruct, type CtSeries, type ImageSliceHeader } from '@/lib/dicom';
 import { type Grid, type Mask, voxelCount } from '@/lib/core/volume';
+import { haveSharedData, referenceSuite, sharedDataPath, sharedReferencePath } from '../../shared-data';
 
-const DATA = join(__dirname, '../../../../shared/data');
+const DATA = sharedDataPath();
 const MOCK = join(DATA, 'rtutils/mock_data');
 const tmp = mkdtempSync(join(tmpdir(), 'iseg-rtstruct-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -137,7 +138,7 @@ describe('writeRtStruct → readDicom → rasterizeRoi', () => {
     expect(() => writeRtStruct({ series: noFor, structures: [{ name: 'x', mask: makeMask(series.grid!, () => true) }] })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
   });
 
-  it.skipIf(!existsSync(MOCK))(`real CT (rt-utils mock data; needs ${MOCK}): the written RTSTRUCT is matched to the series and reproduces the mask`, async () => {
+  it.skipIf(!haveSharedData(MOCK))(referenceSuite(`real CT (rt-utils mock data; needs ${MOCK}): the written RTSTRUCT is matched to the series and reproduces the mask`), async () => {
     const ct = await readDicom([join(MOCK, 'ct_1.dcm'), join(MOCK, 'ct_2.dcm')]);
     const series = ct.series[0];
     const grid = series.grid!;

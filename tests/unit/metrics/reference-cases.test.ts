@@ -9,8 +9,9 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { computeMetrics } from '@/lib/core/metrics';
 import { gridOf, rasterise, type Shape } from './shapes';
+import { haveSharedData, referenceSuite, sharedDataPath, sharedReferencePath } from '../../shared-data';
 
-const file = resolve(__dirname, '../../../../shared/reference/surface-metric-cases.json');
+const file = sharedReferencePath('surface-metric-cases.json');
 
 interface Case {
   name: string;
@@ -34,7 +35,7 @@ function expectRel(actual: number | null, expected: number, tol = 1e-6) {
   expect(Math.abs((actual as number) - expected) / scale, `got ${actual}, expected ${expected}`).toBeLessThanOrEqual(tol);
 }
 
-describe.skipIf(!existsSync(file))(`surface-metric reference cases (${file}; skipped when ../shared/reference is absent)`, () => {
+describe.skipIf(!haveSharedData(file))(referenceSuite(`surface-metric reference cases (${file}; skipped when ../shared/reference is absent)`), () => {
   const data = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { toleranceMm: number; cases: Case[] }) : { toleranceMm: 2, cases: [] };
 
   it('has cases', () => {

@@ -12,8 +12,9 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { computeMetrics } from '@/lib/core/metrics';
 import { readNifti } from '@/lib/nifti';
+import { haveSharedData, referenceSuite, sharedDataPath, sharedReferencePath } from '../../shared-data';
 
-const dir = resolve(__dirname, '../../../../shared/data/totalsegmentator');
+const dir = sharedDataPath('totalsegmentator');
 const fixture = JSON.parse(readFileSync(resolve(__dirname, '../../fixtures/metrics/totalsegmentator-labels-scipy.json'), 'utf8')) as {
   dims: number[];
   spacingMm: number[];
@@ -35,7 +36,7 @@ function labelMask(data: ArrayLike<number>, label: number): Uint8Array {
 
 const rel = (a: number | null, b: number) => Math.abs((a as number) - b) / Math.max(Math.abs(b), 1e-12);
 
-describe.skipIf(!existsSync(dir))(`TotalSegmentator example segmentations vs scipy (needs ${dir})`, () => {
+describe.skipIf(!haveSharedData(dir))(referenceSuite(`TotalSegmentator example segmentations vs scipy (needs ${dir})`), () => {
   const ref = existsSync(dir) ? readNifti(resolve(dir, 'example_seg.nii.gz')) : null;
   const test = existsSync(dir) ? readNifti(resolve(dir, 'example_seg_fast.nii.gz')) : null;
 

@@ -12,9 +12,10 @@ import { describe, expect, it } from 'vitest';
 import type { Grid } from '@/lib/core/volume';
 import { encodeNifti, parseNifti, readMask, readNifti } from '@/lib/nifti';
 import { oursFixtureVolume } from '../../reference/nifti/ours-fixture-volume';
+import { haveSharedData, referenceSuite, sharedDataPath, sharedReferencePath } from '../../shared-data';
 
 const FIX = 'tests/fixtures/nifti';
-const SHARED = '/work/shared/data/totalsegmentator';
+const SHARED = sharedDataPath('totalsegmentator');
 
 interface RefGrid { dims: number[]; spacingMm: number[]; originMm: number[]; direction: number[] }
 interface RefImage {
@@ -96,8 +97,8 @@ describe('our writer read by nibabel', () => {
   });
 });
 
-describe.skipIf(!existsSync(SHARED))(
-  `TotalSegmentator examples (needs ${SHARED}; skipped when the shared data is absent)`,
+describe.skipIf(!haveSharedData(SHARED))(
+  referenceSuite(`TotalSegmentator examples (needs ${SHARED}; skipped when the shared data is absent)`),
   () => {
     for (const name of ['example_ct_sm.nii.gz', 'example_seg.nii.gz']) {
       it(`${name}: geometry, datatype, checksums and samples match nibabel`, () => {
