@@ -1,25 +1,12 @@
 /**
- * Review-meeting minutes as CSV (RFC 4180: comma, CRLF, quotes doubled). Cells that a
- * spreadsheet would run as a formula (starting with = + - @, or tab / carriage return) get a
- * leading apostrophe (OWASP "CSV injection"), so a comment such as "=HYPERLINK(…)" stays text.
- * Numbers are written as numbers: a negative number is data, not a formula, and is left alone.
+ * Review-meeting minutes as CSV, through the one CSV writer of every export
+ * (lib/core/csv/format-csv.ts: RFC 4180, CRLF, formula cells neutralised with an apostrophe, so a
+ * comment such as "=HYPERLINK(…)" stays text; a negative number stays a number).
  */
+import { formatCsv, type CsvValue } from '../csv/format-csv';
 
-export type CsvCell = string | number | null;
-
-/** One cell, escaped. */
-export function csvCell(v: CsvCell): string {
-  if (v === null) return '';
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
-  let s = v;
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/** Header plus rows → CSV text (CRLF line ends, trailing CRLF). */
-export function formatCsv(header: string[], rows: CsvCell[][]): string {
-  return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
-}
+export { csvCell, formatCsv } from '../csv/format-csv';
+export type CsvCell = CsvValue;
 
 /** One decision as the minutes list it (plain values; the caller decides about identifiers). */
 export interface MinutesCsvRow {

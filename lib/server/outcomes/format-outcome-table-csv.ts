@@ -1,21 +1,19 @@
 /**
  * The tables of an outcome analysis as CSV (RFC 4180 quoting): the Cox table, the Fine–Gray
  * table, or the number at risk per group. Pure formatting of an already authorised analysis;
- * numbers are written in full precision, a missing value as an empty cell.
+ * numbers are written in full precision, a missing value as an empty cell. Cells go through
+ * lib/core/csv/format-csv.ts (RFC 4180; a KM group or covariate label starting with = + - @ is
+ * written as text, a negative number stays a number).
  */
+import { formatCsv, type CsvValue } from '@/lib/core/csv/format-csv';
 import type { CoefficientRow, OutcomeAnalysis } from './run-outcome-analysis';
 
 export const OUTCOME_TABLES = ['cox', 'fine-gray', 'km'] as const;
 export type OutcomeTable = (typeof OUTCOME_TABLES)[number];
 
-function cell(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  const s = String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
+/** Through the one CSV writer of every export: group names and labels cannot run as formulas. */
 function csv(header: string[], rows: unknown[][]): string {
-  return [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
+  return formatCsv(header, rows as CsvValue[][]);
 }
 
 function coefTable(model: string, event: string, n: number, coefs: CoefficientRow[]): string {
