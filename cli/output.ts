@@ -1,5 +1,5 @@
 /**
- * CLI output helpers. The contract (DESIGN.md): `--json` prints exactly one JSON object on
+ * CLI output helpers. The contract (docs/cli.md): `--json` prints exactly one JSON object on
  * stdout; bad input exits non-zero with a one-line reason on stderr.
  */
 export class CliError extends Error {

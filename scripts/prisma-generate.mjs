@@ -1,6 +1,6 @@
 // Postinstall: runs Prisma 7's `prisma generate` offline.
 // - Prisma 7's CLI wants to download a schema-engine binary it does not need for `generate`;
-//   pointing it at any existing file skips the download (../shared/docs/ENVIRONMENT.md). A user
+//   pointing it at any existing file skips the download (docs/environment.md). A user
 //   who sets these variables keeps theirs.
 // - `prisma6` (an npm alias of prisma@6.19.3, used only to write migrations and check schema
 //   drift with its WebAssembly schema engine) also ships a `prisma` bin; make sure

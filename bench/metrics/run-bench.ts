@@ -1,5 +1,5 @@
 /**
- * Metrics benchmark (DESIGN.md "Performance budgets"): on 512×512×177 CT-grid pairs (a ~120 cc
+ * Metrics benchmark (docs/benchmarks.md, "Budgets"): on 512×512×177 CT-grid pairs (a ~120 cc
  * GTV and a ~7 L body, test shifted and dilated; see generate-pair.ts), time our metrics as a
  * whole process against `plastimatch dice --all` on the same NIfTI files, alternating runs, and
  * print the median wall-time ratio and peak memory for each pair.

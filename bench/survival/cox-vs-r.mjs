@@ -2,7 +2,7 @@
 // Benchmark: `iseg-qa survival cox` as a whole process against
 // `Rscript -e 'library(survival); d <- read.csv(F); coxph(...)'` on the same CSV
 // (100,000 rows × 10 covariates, integer times with ties, ~40% censored), alternating runs.
-// Prints each run, the medians and the median ratio (target ≤ 0.5, DESIGN.md).
+// Prints each run, the medians and the median ratio (target ≤ 0.5, docs/benchmarks.md).
 // Usage: node bench/survival/cox-vs-r.mjs [--rows 100000] [--runs 5] [--ties efron|breslow] [--compiled]
 // --compiled also times the same command bundled by esbuild into plain JS (no tsx at start-up).
 import { spawnSync } from 'node:child_process';

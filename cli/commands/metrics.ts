@@ -2,7 +2,7 @@
  * `iseg-qa metrics --reference A --test B [--label N] [--tolerance-mm 2]
  *   [--convention voxel|surfel|plastimatch|all] [--json]`
  * A and B are NIfTI masks on the same grid (reference = physician, test = machine). Fields and
- * conventions as DESIGN.md "Metric definitions"; undefined values are null with a reason code.
+ * conventions as docs/metrics.md; undefined values are null with a reason code.
  */
 import { parseArgs } from 'node:util';
 import { readMask } from '../../lib/nifti';

@@ -2,7 +2,7 @@
  * iseg-qa segment --ct DIR|CT.nii.gz --out MASK.nii.gz [--model NAME | --model-dir DIR]
  *                 [--series UID] [--provider cpu|cuda|webgpu] [--threads N] [--json]
  *
- * Runs a segmentation model on one CT outside the database (DESIGN.md, "The command line"):
+ * Runs a segmentation model on one CT outside the database (docs/cli.md):
  * read the CT (NIfTI file, or a DICOM folder through lib/dicom), segmentVolume (resample →
  * normalise → sliding-window ONNX → back to the native grid → threshold → post-process), and
  * write the mask as a uint8 NIfTI on the CT's grid.

@@ -1,5 +1,5 @@
 /**
- * `iseg-qa survival cox|km|cif --csv F …` (DESIGN.md, CLI contract). Reads a CSV with named
+ * `iseg-qa survival cox|km|cif --csv F …` (docs/cli.md). Reads a CSV with named
  * columns, fits with lib/core/survival (checked against R's survival and cmprsk), and prints a
  * table, or one JSON object with --json. Bad input: one line on stderr, exit 2.
  */

@@ -4,7 +4,7 @@
  * Slices are ordered by the projection of ImagePositionPatient on the slice normal (the cross
  * product of the ImageOrientationPatient row and column directions), never by InstanceNumber or
  * file name. The grid's k axis is that normal, so (row, column, normal) is right-handed.
- * Reference: DICOM PS3.3 C.7.6.2.1.1 (Image Position and Orientation); CONVENTIONS.md item 12.
+ * Reference: DICOM PS3.3 C.7.6.2.1.1 (Image Position and Orientation); docs/conventions.md, item 12.
  */
 import type { Grid, Vec3 } from '@/lib/core/volume';
 import type { DataSet } from './parser';

@@ -1,7 +1,7 @@
 /**
  * Import findings: problems found in DICOM input that the user must see. They are data, not
  * exceptions, so one bad file never stops the rest of an import; the import stores them with
- * the study (CONVENTIONS.md item 12).
+ * the study (docs/conventions.md, item 12).
  */
 export type FindingSeverity = 'info' | 'warning' | 'error';
 

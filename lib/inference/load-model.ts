@@ -56,7 +56,7 @@ function loadOrt(): Promise<typeof Ort> {
     },
     (e: unknown) => {
       ortModule = null;
-      throw new InferenceError('PROVIDER_UNAVAILABLE', `onnxruntime-node does not load: ${(e as Error).message}. Reinstall with npm install (see docs/ENVIRONMENT.md).`, { cause: e });
+      throw new InferenceError('PROVIDER_UNAVAILABLE', `onnxruntime-node does not load: ${(e as Error).message}. Reinstall with npm install (see docs/environment.md).`, { cause: e });
     },
   );
   return ortModule;

@@ -1,5 +1,5 @@
 /**
- * Read a NIfTI mask or label map as a binary mask. The metrics CLI contract (DESIGN.md): with a
+ * Read a NIfTI mask or label map as a binary mask. The metrics CLI contract (docs/cli.md): with a
  * label, voxel == label is the structure; without, any voxel > 0, and the file must be binary.
  */
 import type { Mask } from '@/lib/core/volume';

@@ -1,5 +1,5 @@
 /**
- * Process configuration, read and validated once with zod (CONVENTIONS.md item 15).
+ * Process configuration, read and validated once with zod (docs/conventions.md, item 15).
  * A bad value stops the process with a message naming the variable.
  */
 import { z } from 'zod';

@@ -1,6 +1,6 @@
 /**
  * Application errors carry a code; HTTP status mapping lives here and nowhere else
- * (CONVENTIONS.md item 9).
+ * (docs/conventions.md, item 9).
  */
 export type AppErrorCode =
   | 'UNAUTHORIZED'

@@ -40,7 +40,7 @@ export function DecisionBadge({ decision }: { decision: ReviewDecisionKind }) {
   return <span className={`review-decision review-decision-${decision.toLowerCase()}`}>{REVIEW_DECISION_LABELS[decision]}</span>;
 }
 
-/** The key numbers as a definition table; names their conventions (DESIGN.md, metric definitions). */
+/** The key numbers as a definition table; names their conventions (docs/metrics.md). */
 export function KeyNumbersTable({ n, testId, compact = false }: { n: CaseKeyNumbers | null; testId?: string; compact?: boolean }) {
   if (!n) return <p className="muted" data-testid={testId}>No metrics stored for this run.</p>;
   const rows: [string, string, string][] = [

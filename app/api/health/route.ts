@@ -1,4 +1,4 @@
-/** Liveness and database reachability; public (DESIGN.md: health checks need no session). */
+/** Liveness and database reachability; public (docs/security.md: health checks need no session). */
 import { db } from '@/lib/server/db/client';
 
 export const dynamic = 'force-dynamic';

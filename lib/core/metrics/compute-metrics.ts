@@ -14,7 +14,7 @@ import {
 } from './surface-metrics';
 import { validateMaskPair } from './validate';
 
-/** Surface-metric conventions, see DESIGN.md "Metric definitions". */
+/** Surface-metric conventions, see docs/metrics.md. */
 export type Convention = 'voxel' | 'surfel' | 'plastimatch';
 export const ALL_CONVENTIONS: readonly Convention[] = ['voxel', 'surfel', 'plastimatch'];
 
@@ -46,7 +46,7 @@ export interface PlastimatchConventionResult {
   fraction: number;
 }
 
-/** The DESIGN.md `iseg-qa metrics --json` object. Every number is finite or null. */
+/** The `iseg-qa metrics --json` object (docs/cli.md). Every number is finite or null. */
 export interface MetricsResult {
   dice: number | null;
   jaccard: number | null;

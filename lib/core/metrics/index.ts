@@ -1,7 +1,7 @@
 /**
  * Metrics core: overlap, surface distances (voxel | surfel | plastimatch conventions),
  * discordance regions, added path length, 4D-CT ITV and motion, database rows.
- * Pure TypeScript over typed arrays; see DESIGN.md "Metric definitions".
+ * Pure TypeScript over typed arrays; see docs/metrics.md.
  */
 export { MetricsError, type MetricsErrorCode, type NullReason } from './errors';
 export { validateGrid, validateMaskPair, assertSameGrid } from './validate';

@@ -52,7 +52,7 @@ export function emptinessReason(referenceVoxels: number, testVoxels: number): Nu
  * @param reference physician mask, Uint8Array of nx·ny·nz
  * @param test machine mask, same shape
  * @throws MetricsError INVALID_INPUT on a bad grid or mismatched lengths.
- * Reference: Dice (1945), Jaccard (1912); FP measures as in the iSeg study (DESIGN.md glossary).
+ * Reference: Dice (1945), Jaccard (1912); FP measures as in the iSeg study (docs/metrics.md).
  */
 export function computeOverlap(reference: Uint8Array, test: Uint8Array, grid: Grid): OverlapResult {
   validateMaskPair(reference, test, grid);

@@ -6,7 +6,7 @@ import { emptinessReason } from './overlap';
 import { surfelAreaTable } from './surfel-table';
 import { validateMaskPair } from './validate';
 
-/** How surfaces are sampled; see DESIGN.md "Metric definitions". */
+/** How surfaces are sampled; see docs/metrics.md. */
 export type SurfaceSampling = 'voxel' | 'surfel';
 
 /**

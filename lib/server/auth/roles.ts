@@ -1,5 +1,5 @@
 /**
- * Who may do what (DESIGN.md, security model). One declarative table; every data-access
+ * Who may do what (docs/security.md). One declarative table; every data-access
  * function checks it through `authorize`, so a page or route cannot forget.
  */
 import { AppError } from '../errors';

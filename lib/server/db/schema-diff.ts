@@ -1,6 +1,6 @@
 /**
  * Schema SQL from Prisma 6's WebAssembly schema engine (npm alias `prisma6`). Prisma 7's CLI
- * needs a native engine download that is not available offline (ENVIRONMENT.md), and Prisma 6
+ * needs a native engine download that is not available offline (docs/environment.md), and Prisma 6
  * with a driver adapter can diff two datamodels but not a live database; so we diff datamodels
  * and compare databases through the catalog (catalog-snapshot.ts).
  */

@@ -1,6 +1,6 @@
 /**
  * Enqueue a job inside the caller's Prisma transaction, so the job exists if and only if the
- * domain write commits (CONVENTIONS.md item 11). pg-boss accepts any `executeSql`.
+ * domain write commits (docs/conventions.md, item 11). pg-boss accepts any `executeSql`.
  */
 import type { PgBoss, SendOptions } from 'pg-boss';
 import type { Prisma } from '../db/generated/client';

@@ -1,6 +1,6 @@
 /**
- * The covariates the outcomes explorer offers, with their units (DESIGN.md: "Covariate units are
- * explicit"). A covariate's `value` in the dataset is already in its unit: an FP fraction of
+ * The covariates the outcomes explorer offers, with their units (docs/survival.md, "Covariate
+ * units"). A covariate's `value` in the dataset is already in its unit: an FP fraction of
  * 0.23 is 2.3 "per 10 percentage points", so a hazard ratio reads per that unit.
  */
 

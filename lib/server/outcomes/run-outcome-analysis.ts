@@ -156,7 +156,7 @@ function errorSection(e: unknown): { status: 'error'; code: string; message: str
   throw e;
 }
 
-/** Replace non-finite numbers by null, recording where (CONVENTIONS.md item 3). */
+/** Replace non-finite numbers by null, recording where (docs/conventions.md, item 3). */
 function sanitize<T>(value: T, reasons: { path: string; reason: string }[], path = ''): T {
   if (typeof value === 'number') {
     if (Number.isFinite(value)) return value;

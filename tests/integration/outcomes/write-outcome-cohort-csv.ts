@@ -3,7 +3,7 @@
  * reference needs) for r-reference.R:
  *   npx tsx tests/integration/outcomes/write-outcome-cohort-csv.ts
  *   Rscript tests/integration/outcomes/r-reference.R
- * Time and status follow DESIGN.md: time to local failure, or to death / last follow-up
+ * Time and status follow docs/survival.md: time to local failure, or to death / last follow-up
  * (censored); status 0 censored, 1 local failure, 2 death without local failure.
  */
 import { writeFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * `iseg-qa metrics` as a user runs it: the JSON contract of DESIGN.md, and one-line errors
+ * `iseg-qa metrics` as a user runs it: the JSON contract of docs/cli.md, and one-line errors
  * for bad input. Numbers themselves are checked against the reference cases and plastimatch
  * in tests/unit/metrics.
  */
