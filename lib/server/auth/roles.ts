@@ -29,6 +29,8 @@ export const PERMISSIONS = {
   'jobs:view': ['ADMIN', 'PHYSICIST'],
   'jobs:enqueue': ['ADMIN', 'PHYSICIST'],
   'outcomes:view': ['ADMIN', 'PHYSICIST', 'RESEARCHER'],
+  /** Import outcomes CSVs (each import is a version) and restore an earlier version. */
+  'outcomes:import': ['ADMIN', 'PHYSICIST'],
   'review:view': ['ADMIN', 'PHYSICIST', 'REVIEWER'],
   'review:decide': ['PHYSICIST', 'REVIEWER'],
   'users:manage': ['ADMIN'],
