@@ -35,7 +35,7 @@ export interface AuditPage {
 export function parseAuditSearch(input: AuditSearchInput): AuditSearch {
   const parsed = AuditSearch.safeParse(input);
   if (!parsed.success) {
-    throw new AppError('INVALID_INPUT', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    throw new AppError('INVALID_INPUT', `Audit search: ${parsed.error.issues.map((i) => `parameter "${i.path.join('.')}": ${i.message}`).join('; ')}.`);
   }
   if (parsed.data.from && parsed.data.to && parsed.data.from > parsed.data.to) {
     throw new AppError('INVALID_INPUT', `The date range is empty: "from" ${parsed.data.from} is after "to" ${parsed.data.to}.`);

@@ -7,12 +7,24 @@ const optionalText = z
   .max(200)
   .optional()
   .transform((v) => (v ? v : undefined));
+/** True when "YYYY-MM-DD" names a day of the calendar (not 2026-13-45 or 2026-02-30). */
+export function isCalendarDay(v: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
+  if (!m) return false;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return d.getUTCFullYear() === Number(m[1]) && d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3]);
+}
 const optionalDay = z
   .string()
   .trim()
   .optional()
   .transform((v) => (v ? v : undefined))
-  .pipe(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD').optional());
+  .pipe(
+    z
+      .string()
+      .refine(isCalendarDay, { error: (i) => `"${String(i.input).slice(0, 40)}" must be a date YYYY-MM-DD that exists on the calendar, e.g. 2026-03-31` })
+      .optional(),
+  );
 
 export const AuditSearch = z.object({
   /** Part of the user's email (case-insensitive). */

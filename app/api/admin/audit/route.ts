@@ -23,9 +23,14 @@ export async function GET(req: Request) {
     await recordAuditEvent(db(), { action: 'audit.export', caller, target: 'audit-log', details: { search: { ...search, page: undefined, pageSize: undefined } } });
     const encoder = new TextEncoder();
     const rows = iterateAuditEvents(db(), { caller, search: input });
+    // The first batch is read before the response starts, so a failure (the database gone, say)
+    // is an HTTP error with a message rather than a 200 with an empty body.
+    const first = await rows.next();
     const stream = new ReadableStream<Uint8Array>({
       start(controller) {
         controller.enqueue(encoder.encode(auditCsvHeader()));
+        if (first.done) controller.close();
+        else controller.enqueue(encoder.encode(first.value.map(auditCsvLine).join('')));
       },
       async pull(controller) {
         const next = await rows.next();
