@@ -9,6 +9,7 @@ import { readSurvivalCsv } from '../../lib/server/csv/read-survival-csv';
 import type { CoxCoefficient, CoxFit } from '../../lib/core/survival/cox';
 import type { CovariateSpec } from '../../lib/core/survival/design';
 import { SurvivalError } from '../../lib/core/survival/errors';
+import { formatHazardRatio, rescaledUnitLabel } from '../../lib/core/survival/format-hazard-ratio';
 import { fail, printJson } from '../output';
 
 const USAGE = `Usage:
@@ -37,15 +38,35 @@ function table(rows: (string | number)[][]): string {
   return cells.map((r) => r.map((c, j) => (j === 0 ? c.padEnd(w[j]) : c.padStart(w[j]))).join('  ')).join('\n');
 }
 
-function coxText(fit: Omit<CoxFit, 'coefficients'> & { coefficients: (CoxCoefficient & { unit?: string | null })[] }): string {
+type HrRow = { name: string; coef: number; hr: number; lower95: number; upper95: number; se: number; z?: number; p: number; unit?: string | null };
+
+/**
+ * The coefficient table with HR and CI printed by formatHazardRatio (enough digits that the
+ * bounds differ from each other and from 1), and a note per covariate whose HR needed many
+ * digits giving it per 10^k units (numeric covariates only: `numeric` names them when some are
+ * categorical).
+ */
+function hrTable(rows: HrRow[], ratio: 'HR' | 'sHR', withZ: boolean, numeric?: ReadonlySet<string>): string {
+  const notes: string[] = [];
+  const body = rows.map((c) => {
+    const f = formatHazardRatio({ hr: c.hr, lower: c.lower95, upper: c.upper95 });
+    const label = c.unit ? `${c.name} (${c.unit})` : c.name;
+    if (f.rescaled && (!numeric || numeric.has(c.name))) notes.push(`${c.name}: ${ratio} ${rescaledUnitLabel(f.rescaled.per, c.unit)} = ${f.rescaled.text}`);
+    return withZ ? [label, fmt(c.coef), f.hr, f.lower, f.upper, fmt(c.se), fmt(c.z, 3), fmt(c.p, 3)] : [label, fmt(c.coef), f.hr, f.lower, f.upper, fmt(c.se), fmt(c.p, 3)];
+  });
+  const header = withZ ? ['', 'coef', ratio, 'lower .95', 'upper .95', 'se(coef)', 'z', 'p'] : ['', 'coef', ratio, 'lower .95', 'upper .95', 'se', 'p'];
+  return [table([header, ...body]), ...notes].join('\n');
+}
+
+function coxText(
+  fit: Omit<CoxFit, 'coefficients'> & { coefficients: (CoxCoefficient & { unit?: string | null })[]; dropped?: AnalysisSet['dropped'] },
+  numeric?: ReadonlySet<string>,
+  { showN = true } = {},
+): string {
   const out: string[] = [];
-  out.push(`Cox proportional hazards (${fit.ties} ties): n = ${fit.n}, events = ${fit.nevent}${fit.nDropped ? `, ${fit.nDropped} rows dropped (missing values)` : ''}`);
-  out.push(
-    table([
-      ['', 'coef', 'HR', 'lower .95', 'upper .95', 'se(coef)', 'z', 'p'],
-      ...fit.coefficients.map((c) => [c.unit ? `${c.name} (${c.unit})` : c.name, fmt(c.coef), fmt(c.hr), fmt(c.lower95), fmt(c.upper95), fmt(c.se), fmt(c.z, 3), fmt(c.p, 3)]),
-    ]),
-  );
+  const dropped = fit.nDropped ? `, ${fit.nDropped} rows dropped (${fit.dropped?.length ? fit.dropped.map((d) => `${d.reason}: ${d.count}`).join('; ') : 'missing values'})` : '';
+  out.push(`Cox proportional hazards (${fit.ties} ties): ${showN ? `n = ${fit.n}, ` : ''}events = ${fit.nevent}${showN ? dropped : ''}`);
+  out.push(hrTable(fit.coefficients, 'HR', true, numeric));
   out.push('');
   out.push(`Concordance = ${fmt(fit.concordance.concordance, 3)} (se = ${fmt(fit.concordance.std, 3)})`);
   out.push(`Likelihood ratio test = ${fmt(fit.logtest.chisq)} on ${fit.logtest.df} df, p = ${fmt(fit.logtest.p, 3)}`);
@@ -121,22 +142,53 @@ async function cox(argv: string[]): Promise<number> {
     const specs: CovariateSpec[] = covs.map((c) => (categorical.includes(c) ? { name: c, kind: 'categorical', reference: refs.get(c) } : { name: c, kind: 'numeric' }));
     for (const [k, v] of per) csv.numeric[k] = csv.numeric[k].map((x) => x / v);
     const dm = buildDesignMatrix({ ...csv.numeric, ...csv.text }, specs);
-    return coxph(
+    const f = coxph(
       { time: csv.time, event: csv.event!, covariates: dm.covariates, names: dm.names, strata: values.strata ? csv.text[values.strata] : undefined },
       { ties, terms: dm.terms },
     );
+    // coxph leaves out the same rows (complete cases); this names why
+    const set = analysisSet(csv.rowCount, [
+      [values.time!, csv.time],
+      [values.event!, csv.event!],
+      ...covs.map((c) => [c, categorical.includes(c) ? csv.text[c] : csv.numeric[c]] as [string, ArrayLike<number | string | null>]),
+      ...(values.strata ? [[values.strata, csv.text[values.strata]] as [string, (string | null)[]]] : []),
+    ]);
+    return { ...f, dropped: set.keep.length === f.n ? set.dropped : [] };
   });
   const withUnits = { ...fit, coefficients: fit.coefficients.map((c) => ({ ...c, unit: unitLabel(c.name) ?? null })) };
   if (values.json) printJson({ command: 'survival cox', ...withUnits });
-  else console.log(coxText(withUnits));
+  else console.log(coxText(withUnits, new Set(covs.filter((c) => !categorical.includes(c)))));
   return 0;
 }
 
-function completeRows(n: number, cols: ArrayLike<unknown>[]): number[] {
-  const keep: number[] = [];
-  for (let i = 0; i < n; i++) if (cols.every((c) => c[i] !== null && !(typeof c[i] === 'number' && Number.isNaN(c[i])))) keep.push(i);
-  return keep;
+/**
+ * The analysis set of a run: the rows with a value in every column the run uses (time, event or
+ * status, group, covariates), decided once, so every estimate and test of the run (curves,
+ * Gray's test, Fine–Gray, cause-specific Cox) is on the same rows and n is reported once. Each
+ * dropped row is counted once, under the columns it lacks ("missing group", "missing x1, group").
+ */
+interface AnalysisSet {
+  keep: number[];
+  nDropped: number;
+  dropped: { reason: string; count: number }[];
 }
+
+function analysisSet(n: number, cols: [string, ArrayLike<number | string | null>][]): AnalysisSet {
+  const keep: number[] = [];
+  const reasons = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const missing = cols.filter(([, c]) => c[i] === null || (typeof c[i] === 'number' && Number.isNaN(c[i]))).map(([name]) => name);
+    if (!missing.length) keep.push(i);
+    else {
+      const reason = `missing ${missing.join(', ')}`;
+      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+    }
+  }
+  return { keep, nDropped: n - keep.length, dropped: [...reasons].map(([reason, count]) => ({ reason, count })) };
+}
+
+const droppedText = (set: AnalysisSet) =>
+  set.nDropped ? `, ${set.nDropped} rows dropped (${set.dropped.map((d) => `${d.reason}: ${d.count}`).join('; ')})` : '';
 
 async function km(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -153,7 +205,8 @@ async function km(argv: string[]): Promise<number> {
   const result = wrap(() => {
     const csv = readSurvivalCsv({ path: need(values.csv, '--csv'), time: need(values.time, '--time'), event: need(values.event, '--event'), labels: values.group ? [values.group] : [] });
     const g = values.group ? csv.text[values.group] : null;
-    const keep = completeRows(csv.rowCount, g ? [csv.time, csv.event!, g] : [csv.time, csv.event!]);
+    const set = analysisSet(csv.rowCount, [[values.time!, csv.time], [values.event!, csv.event!], ...(g ? [[values.group!, g] as [string, (string | null)[]]] : [])]);
+    const keep = set.keep;
     const time = keep.map((i) => csv.time[i]);
     const event = keep.map((i) => csv.event![i]);
     const labels = g ? keep.map((i) => g[i]!) : keep.map(() => 'all');
@@ -167,7 +220,8 @@ async function km(argv: string[]): Promise<number> {
     return {
       command: 'survival km',
       n: keep.length,
-      nDropped: csv.rowCount - keep.length,
+      nDropped: set.nDropped,
+      dropped: set.dropped,
       followUp: reverseKmFollowUp(time, event),
       curves,
       logrank: g && groups.length > 1 ? logRankTest(time, event, labels, groups) : null,
@@ -177,7 +231,7 @@ async function km(argv: string[]): Promise<number> {
     printJson(result);
     return 0;
   }
-  const out: string[] = [`Kaplan–Meier: n = ${result.n}${result.nDropped ? `, ${result.nDropped} rows dropped (missing values)` : ''}`];
+  const out: string[] = [`Kaplan–Meier: n = ${result.n}${droppedText(result)}`];
   out.push(table([['group', 'n', 'events', 'median', '0.95LCL', '0.95UCL'], ...result.curves.map((c) => [c.group, c.n, c.events, fmt(c.median), fmt(c.medianLower95), fmt(c.medianUpper95)])]));
   out.push(`Median follow-up (reverse KM): ${fmt(result.followUp.median)} [${fmt(result.followUp.lower95)}, ${fmt(result.followUp.upper95)}]`);
   for (const c of result.curves)
@@ -207,7 +261,14 @@ async function cif(argv: string[]): Promise<number> {
   const result = wrap(() => {
     const csv = readSurvivalCsv({ path: need(values.csv, '--csv'), time: need(values.time, '--time'), status: need(values.status, '--status'), numeric: covs, labels: values.group ? [values.group] : [] });
     const g = values.group ? csv.text[values.group] : null;
-    const keep = completeRows(csv.rowCount, g ? [csv.time, csv.status!, g] : [csv.time, csv.status!]);
+    // one analysis set for the curves, Gray's test, Fine–Gray and the cause-specific Cox model
+    const set = analysisSet(csv.rowCount, [
+      [values.time!, csv.time],
+      [values.status!, csv.status!],
+      ...(g ? [[values.group!, g] as [string, (string | null)[]]] : []),
+      ...covs.map((c) => [c, csv.numeric[c]] as [string, Float64Array]),
+    ]);
+    const keep = set.keep;
     const time = keep.map((i) => csv.time[i]);
     const status = keep.map((i) => csv.status![i]);
     const ci = cumulativeIncidence(time, status, g ? keep.map((i) => g[i]!) : undefined);
@@ -219,18 +280,18 @@ async function cif(argv: string[]): Promise<number> {
     let fineGrayFit = null;
     let causeSpecific = null;
     if (covs.length) {
-      const cv = covs.map((c) => csv.numeric[c]);
-      fineGrayFit = fineGray({ time: csv.time, status: csv.status!, covariates: cv, names: covs });
-      causeSpecific = causeSpecificCox({ time: csv.time, status: csv.status!, covariates: cv, names: covs }, 1, { zph: false });
+      const cv = covs.map((c) => keep.map((i) => csv.numeric[c][i]));
+      fineGrayFit = fineGray({ time, status, covariates: cv, names: covs });
+      causeSpecific = causeSpecificCox({ time, status, covariates: cv, names: covs }, 1, { zph: false });
     }
-    return { command: 'survival cif', n: keep.length, nDropped: csv.rowCount - keep.length, ...ci, curves, grayTest: ci.tests, fineGray: fineGrayFit, causeSpecificCox: causeSpecific };
+    return { command: 'survival cif', n: keep.length, nDropped: set.nDropped, dropped: set.dropped, ...ci, curves, grayTest: ci.tests, fineGray: fineGrayFit, causeSpecificCox: causeSpecific };
   });
   const { tests: _t, ...json } = result;
   if (values.json) {
     printJson(json);
     return 0;
   }
-  const out: string[] = [`Cumulative incidence (Aalen–Johansen): n = ${result.n}${result.nDropped ? `, ${result.nDropped} rows dropped (missing values)` : ''}`];
+  const out: string[] = [`Competing risks: n = ${result.n}${droppedText(result)} (one analysis set for every estimate below)`, '', 'Cumulative incidence (Aalen–Johansen):'];
   for (const c of result.curves) {
     const last = c.est.length ? c.est[c.est.length - 1] : 0;
     out.push(`group ${c.group}, cause ${c.cause}: ${c.time.length} event times, incidence at ${fmt(c.maxTime)} = ${fmt(last)} (SE ${fmt(Math.sqrt(c.var.length ? c.var[c.var.length - 1] : 0))})`);
@@ -240,10 +301,10 @@ async function cif(argv: string[]): Promise<number> {
   if (result.grayTest) out.push('', "Gray's test:", table([['cause', 'stat', 'df', 'p'], ...result.grayTest.map((t) => [t.cause, fmt(t.stat), t.df, fmt(t.p, 3)])]));
   if (result.fineGray) {
     const f = result.fineGray;
-    out.push('', `Fine–Gray (cause 1), converged: ${f.converged}`, table([['', 'coef', 'sHR', 'lower .95', 'upper .95', 'se', 'p'], ...f.coefficients.map((c) => [c.name, fmt(c.coef), fmt(c.hr), fmt(c.lower95), fmt(c.upper95), fmt(c.se), fmt(c.p, 3)])]));
+    out.push('', `Fine–Gray (cause 1), converged: ${f.converged}`, hrTable(f.coefficients, 'sHR', false));
     for (const w of f.warnings) out.push(`warning [${w.code}]: ${w.message}`);
   }
-  if (result.causeSpecificCox) out.push('', 'Cause-specific Cox (cause 1; cause 2 censored):', coxText(result.causeSpecificCox));
+  if (result.causeSpecificCox) out.push('', 'Cause-specific Cox (cause 1; cause 2 censored):', coxText(result.causeSpecificCox, undefined, { showN: false }));
   console.log(out.join('\n'));
   return 0;
 }

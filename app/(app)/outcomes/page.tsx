@@ -22,6 +22,7 @@ import { EVENT_CHOICES, type CovariateInfo } from '@/lib/server/outcomes/outcome
 import { ForestPlot } from '@/components/charts/forest-plot';
 import { KmPlot } from '@/components/charts/km-plot';
 import { CumincPlot } from '@/components/charts/cuminc-plot';
+import { formatHazardRatio, rescaledUnitLabel } from '@/lib/core/survival/format-hazard-ratio';
 import { OutcomesUpload } from './outcomes-upload';
 
 export const dynamic = 'force-dynamic';
@@ -29,11 +30,6 @@ export const dynamic = 'force-dynamic';
 function num(x: number | null | undefined, digits = 3): string {
   if (x === null || x === undefined) return '—';
   return Math.abs(x) >= 1e4 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(2) : x.toFixed(digits);
-}
-function hr(x: number | null): string {
-  if (x === null) return '—';
-  if (x === 0) return '0';
-  return x >= 1e4 || x < 1e-3 ? x.toExponential(2) : x.toPrecision(4);
 }
 function pval(p: number | null | undefined): string {
   if (p === null || p === undefined) return '—';
@@ -90,19 +86,30 @@ function CoefTable({ rows, ratio, testId }: { rows: CoefficientRow[]; ratio: str
         </tr>
       </thead>
       <tbody>
-        {rows.map((c) => (
-          <tr key={c.name}>
-            <td>{c.label}</td>
-            <td>{c.unit}</td>
-            <td style={{ textAlign: 'right', fontVariantNumeric: 'tabular-nums' }}>{hr(c.hr)}</td>
-            <td style={{ textAlign: 'right', fontVariantNumeric: 'tabular-nums' }}>
-              {hr(c.lower95)} – {hr(c.upper95)}
-            </td>
-            <td style={{ textAlign: 'right', fontVariantNumeric: 'tabular-nums' }}>{pval(c.p)}</td>
-            <td style={{ textAlign: 'right', fontVariantNumeric: 'tabular-nums' }}>{num(c.coef, 4)}</td>
-            <td style={{ textAlign: 'right', fontVariantNumeric: 'tabular-nums' }}>{num(c.se, 4)}</td>
-          </tr>
-        ))}
+        {rows.map((c) => {
+          // enough digits that the bounds differ from each other and from 1 (lib/core/survival/format-hazard-ratio)
+          const f = formatHazardRatio({ hr: c.hr, lower: c.lower95, upper: c.upper95 }, { missing: '—', infinity: '∞' });
+          return (
+            <tr key={c.name}>
+              <td>{c.label}</td>
+              <td>{c.unit}</td>
+              <td style={{ textAlign: 'right', fontVariantNumeric: 'tabular-nums' }}>
+                {f.hr}
+                {f.rescaled && c.unit.startsWith('per ') ? (
+                  <div className="muted" style={{ fontSize: '0.8rem' }} data-testid="hr-rescaled">
+                    {rescaledUnitLabel(f.rescaled.per, c.unit)}: {f.rescaled.text}
+                  </div>
+                ) : null}
+              </td>
+              <td style={{ textAlign: 'right', fontVariantNumeric: 'tabular-nums' }}>
+                {f.lower} – {f.upper}
+              </td>
+              <td style={{ textAlign: 'right', fontVariantNumeric: 'tabular-nums' }}>{pval(c.p)}</td>
+              <td style={{ textAlign: 'right', fontVariantNumeric: 'tabular-nums' }}>{num(c.coef, 4)}</td>
+              <td style={{ textAlign: 'right', fontVariantNumeric: 'tabular-nums' }}>{num(c.se, 4)}</td>
+            </tr>
+          );
+        })}
       </tbody>
     </table>
   );
@@ -460,10 +467,12 @@ async function OutcomesBody({ caller, input }: { caller: Caller; input: OutcomeA
         </div>
       )}
       {!empty && analysis && <Results a={analysis} />}
-      <section className="card">
-        <h2 style={{ marginTop: 0 }}>Import outcomes</h2>
-        <OutcomesUpload allowMrn={caller.role === 'PHYSICIST' || caller.role === 'ADMIN'} />
-      </section>
+      {can(caller.role, 'outcomes:import') && (
+        <section className="card">
+          <h2 style={{ marginTop: 0 }}>Import outcomes</h2>
+          <OutcomesUpload allowMrn={can(caller.role, 'identifiers:view')} />
+        </section>
+      )}
     </>
   );
 }

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectAllRel, FIXTURES, loadFixture } from './helpers';
@@ -82,6 +84,42 @@ describe('iseg-qa survival (spawned CLI)', () => {
     expectAllRel(a1.est, ra1.est, 1e-10, 0, 'cuminc est');
   });
 
+  it('cif analyses one set of rows: a missing group and a missing covariate drop the row from every estimate, counted with the reason', () => {
+    const dir = fs.mkdtempSync(join(os.tmpdir(), 'iseg-cif-set-'));
+    try {
+      const lines = fs.readFileSync(CSV('competing.csv'), 'utf8').trim().split('\n');
+      const cols = lines[0].split(',');
+      const blank = (line: string, col: string) => line.split(',').map((v, j) => (cols[j] === col ? '' : v)).join(',');
+      const withGaps = [lines[0], blank(lines[1], 'group'), blank(lines[2], 'x1'), ...lines.slice(3)];
+      const without = [lines[0], ...lines.slice(3)];
+      fs.writeFileSync(join(dir, 'gaps.csv'), withGaps.join('\n') + '\n');
+      fs.writeFileSync(join(dir, 'complete.csv'), without.join('\n') + '\n');
+      const args = (f: string) => ['cif', '--csv', join(dir, f), '--time', 'time', '--status', 'status', '--group', 'group', '--covariates', 'x1,x2', '--json'];
+      const gaps = JSON.parse(cli(...args('gaps.csv')).stdout);
+      const complete = JSON.parse(cli(...args('complete.csv')).stdout);
+      const n = lines.length - 3;
+      expect(gaps.n).toBe(n);
+      expect(gaps.nDropped).toBe(2);
+      expect(gaps.dropped).toEqual([
+        { reason: 'missing group', count: 1 },
+        { reason: 'missing x1', count: 1 },
+      ]);
+      // every part of the run is on the same n rows: the curves, Gray's test, Fine–Gray, cause-specific Cox
+      expect(gaps.fineGray.n).toBe(n);
+      expect(gaps.causeSpecificCox.n).toBe(n);
+      // …and give what the same analysis gives on the file without those two rows
+      expect(gaps.curves).toEqual(complete.curves);
+      expect(gaps.grayTest).toEqual(complete.grayTest);
+      expect(gaps.fineGray.coefficients).toEqual(complete.fineGray.coefficients);
+      expect(gaps.causeSpecificCox.coefficients).toEqual(complete.causeSpecificCox.coefficients);
+      const text = cli(...args('gaps.csv').slice(0, -1)).stdout;
+      expect(text.match(/n = \d+/g)).toEqual([`n = ${n}`]);
+      expect(text).toContain(`n = ${n}, 2 rows dropped (missing group: 1; missing x1: 1)`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('cif --times matches cmprsk::timepoints on MASS::Melanoma', () => {
     // Fixture and CSV: Rscript tests/reference/survival/cli-csv.R
     const R = loadFixture('cli/melanoma-timepoints.json');
@@ -98,6 +136,43 @@ describe('iseg-qa survival (spawned CLI)', () => {
     }
     expectAllRel(est, R.est, 1e-10, 0, 'est');
     expectAllRel(v, R.var, 1e-8, 0, 'var');
+  });
+
+  it('cox text shows a small per-voxel effect with enough digits (not "HR 1, CI 1–1") and per 1000 voxels', () => {
+    // 600 patients, x = false-positive voxels (0–40,000), true HR per voxel exp(2.5e-5)
+    const dir = fs.mkdtempSync(join(os.tmpdir(), 'iseg-cox-text-'));
+    const lines = ['time,event,fpVoxels'];
+    let s = 7;
+    const u = () => ((s = (s * 1103515245 + 12345) % 2147483648) + 0.5) / 2147483648;
+    for (let i = 0; i < 600; i++) {
+      const x = Math.round(u() * 40_000);
+      const t = -Math.log(u()) / (0.001 * Math.exp(2.5e-5 * x));
+      const c = 1500 * u();
+      lines.push(`${Math.min(t, c).toFixed(3)},${t <= c ? 1 : 0},${x}`);
+    }
+    fs.writeFileSync(join(dir, 'fp.csv'), lines.join('\n') + '\n');
+    try {
+      const args = ['cox', '--csv', join(dir, 'fp.csv'), '--time', 'time', '--event', 'event', '--covariates', 'fpVoxels', '--unit', 'fpVoxels=voxel'];
+      const json = JSON.parse(cli(...args, '--json').stdout);
+      const c = json.coefficients[0];
+      expect(c.lower95).toBeGreaterThan(1); // the effect is there…
+      expect(c.upper95 - c.lower95).toBeLessThan(1e-4);
+      const r = cli(...args);
+      expect(r.code).toBe(0);
+      const row = r.stdout.split('\n').find((l) => l.startsWith('fpVoxels (per 1 voxel)'))!;
+      const [, , hr, lower, upper] = row.split(/\s{2,}/);
+      // …and the text shows it: the bounds differ from each other and from 1
+      expect(Number(lower)).toBeGreaterThan(1);
+      expect(Number(lower)).toBeLessThan(Number(hr));
+      expect(Number(hr)).toBeLessThan(Number(upper));
+      expect(Math.abs(Number(hr) - c.hr)).toBeLessThan(Math.abs(c.upper95 - c.lower95) / 2);
+      const note = r.stdout.split('\n').find((l) => l.startsWith('fpVoxels: HR per 1,000 voxels = '))!;
+      expect(note).toBeDefined();
+      const per1000 = note.match(/= ([0-9.]+) \(([0-9.]+)–([0-9.]+)\)/)!.slice(1).map(Number);
+      expectAllRel(per1000, [c.hr ** 1000, c.lower95 ** 1000, c.upper95 ** 1000], 1e-3, 0, 'per 1000 voxels');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   const bad: [string, string[], RegExp][] = [
