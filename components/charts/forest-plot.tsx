@@ -4,6 +4,7 @@
  * line at HR = 1, and SVG/PNG downloads. Rows whose interval is not finite are listed, not drawn.
  */
 import { CartesianGrid, ReferenceLine, ResponsiveContainer, Scatter, ScatterChart, XAxis, YAxis } from 'recharts';
+import { formatHazardRatio } from '@/lib/core/survival/format-hazard-ratio';
 import { FigureFrame } from './figure-frame';
 
 export interface ForestRow {
@@ -13,10 +14,6 @@ export interface ForestRow {
   lower95: number | null;
   upper95: number | null;
   p: number | null;
-}
-
-function fmt(x: number): string {
-  return x >= 100 || x < 0.01 ? x.toExponential(1) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
 }
 
 export function ForestPlot({ title, fileName, rows, xLabel }: { title: string; fileName: string; rows: ForestRow[]; xLabel: string }) {
@@ -39,7 +36,11 @@ export function ForestPlot({ title, fileName, rows, xLabel }: { title: string; f
       if (v >= domain[0] * 0.999 && v <= domain[1] * 1.001) ticks.push(Number(v.toPrecision(3)));
     }
   const height = 70 + 42 * Math.max(1, drawable.length);
-  const footer = drawable.map((r) => `${r.label} (${r.unit}): HR ${fmt(r.hr!)} [${fmt(r.lower95!)}, ${fmt(r.upper95!)}]${r.p !== null ? `, p = ${r.p.toPrecision(2)}` : ''}`);
+  // enough digits that the bounds differ from each other and from 1 (lib/core/survival/format-hazard-ratio)
+  const footer = drawable.map((r) => {
+    const f = formatHazardRatio({ hr: r.hr, lower: r.lower95, upper: r.upper95 }, { minSignificant: 3, infinity: '∞' });
+    return `${r.label} (${r.unit}): HR ${f.hr} [${f.lower}, ${f.upper}]${r.p !== null ? `, p = ${r.p.toPrecision(2)}` : ''}`;
+  });
   return (
     <FigureFrame title={title} fileName={fileName} legend={[{ label: 'Hazard ratio with 95% CI (log scale)', color: '#0b5cad' }]} footer={footer} testId="forest-plot">
       <div style={{ width: '100%', height }}>
