@@ -16,7 +16,7 @@ import type { Caller } from '../../lib/server/auth/roles';
 import { createDb } from '../../lib/server/db/client';
 import { resolveDatabaseUrl } from '../../lib/server/db/resolve-database-url';
 import { parseEnv } from '../../lib/server/env';
-import { AppError } from '../../lib/server/errors';
+import { toAppError, type ErrorContext } from '../../lib/server/errors';
 import type { PgBoss } from 'pg-boss';
 import { createBoss } from '../../lib/server/jobs/boss';
 import { requestDefaultSegmentation, type DefaultSegmentation } from '../../lib/server/runs/request-default-segmentation';
@@ -109,6 +109,15 @@ export async function run(argv: string[]): Promise<number> {
 
   const user = os.userInfo().username;
   const caller: Caller = { userId: `cli:${user}`, email: `cli:${user}`, name: `cli:${user}`, role: 'PHYSICIST', userAgent: 'iseg-qa import' };
+  // What an unreachable database or a full volume disk is named as (one line, no password).
+  const errorContext: ErrorContext = {
+    databaseUrl: url,
+    databaseHint: env.DATABASE_URL
+      ? 'check that Postgres is running there and that DATABASE_URL names the right host, port and database.'
+      : `this is the embedded Postgres of \`npm start\` (ISEG_PG_PORT ${env.ISEG_PG_PORT}): is \`npm start\` running in this checkout?`,
+    storage: `the volume store at ${env.volumeDir}`,
+    storageHint: 'Free space on that disk (df -h) or set ISEG_VOLUME_DIR to a larger one, then import again; studies already reported as imported are complete.',
+  };
   const db = createDb(url);
   let boss: PgBoss | undefined;
   const store = createVolumeStore({ dir: env.volumeDir });
@@ -137,15 +146,21 @@ export async function run(argv: string[]): Promise<number> {
         }
       } catch (e) {
         progress.end();
-        if (e instanceof AppError && e.code !== 'INTERNAL') {
-          failed.push({ dir: folder, error: { code: e.code, message: e.message } });
-          if (!values.json) console.error(`${rel}: not imported (${e.code}): ${e.message}`);
+        const mapped = toAppError(e, errorContext);
+        // The database gone or the disk full stops the run: every further study would fail the same way.
+        if (mapped.code === 'UNAVAILABLE' || mapped.code === 'STORAGE_FULL') throw mapped;
+        if (mapped.code !== 'INTERNAL') {
+          failed.push({ dir: folder, error: { code: mapped.code, message: mapped.message } });
+          if (!values.json) console.error(`${rel}: not imported (${mapped.code}): ${mapped.message}`);
         } else throw e;
       }
     }
   } catch (e) {
-    const msg = (e as Error).message ?? String(e);
-    if (/ECONNREFUSED|connect/i.test(msg)) fail(`cannot reach the database (${env.DATABASE_URL ? 'DATABASE_URL' : `embedded Postgres on port ${env.ISEG_PG_PORT}: is \`npm start\` running?`}): ${msg}`, 1);
+    const mapped = toAppError(e, errorContext);
+    if (mapped.code === 'UNAVAILABLE' || mapped.code === 'STORAGE_FULL') {
+      const done = studies.length > 0 ? ` (${studies.length} stud${studies.length === 1 ? 'y' : 'ies'} done before it)` : '';
+      fail(`import stopped${done}: ${mapped.message}`, 1);
+    }
     throw e;
   } finally {
     await boss?.stop({ graceful: false });
