@@ -8,12 +8,16 @@
  * Researchers (no identifiers:view) see pseudonyms and study dates shifted by the patient's
  * dateShiftDays; a patient without an identity row has no known shift, so no date is shown.
  * The date filter applies to the dates the caller sees. Names and MRNs are never read here.
+ * Physician names (DICOM free text) are shown, and filtered on, as the caller may see them: as
+ * stored for identifiers:view, else as the keyed pseudonym of lib/server/deid/present-free-text.ts
+ * (the same value findCohortFilterOptions offers).
  */
 import type { Db } from '../db/client';
 import { Prisma } from '../db/generated/client';
 import { authorize, can, type Caller } from '../auth/roles';
 import type { CaseRunStatus, CohortCase } from '../../core/stats/cohort-stats';
 import type { CohortFilters } from './find-cohort-cases.types';
+import { freeTextPresenter } from '../deid/present-free-text';
 
 interface MetaRow {
   studyId: string;
@@ -85,11 +89,18 @@ export async function findCohortCases(db: Db, { caller, filters }: { caller: Cal
   authorize(caller, 'cohort:view');
   const shifted = !can(caller.role, 'identifiers:view');
   const f = filters;
+  const freeText = await freeTextPresenter(db, caller);
   // The date the caller sees: real for roles with identifiers:view, else shifted per patient.
   const shownDate = shifted ? Prisma.sql`(s."studyDate" + pi."dateShiftDays")` : Prisma.sql`s."studyDate"`;
   const where: Prisma.Sql[] = [Prisma.sql`TRUE`];
   if (f.institution) where.push(Prisma.sql`p."institutionId" = ${f.institution}`);
-  if (f.physician) where.push(Prisma.sql`s.physician = ${f.physician}`);
+  if (f.physician) {
+    // A pseudonym names whichever stored physicians it is the pseudonym of (none: no match).
+    const names = freeText.identified
+      ? [f.physician]
+      : (await db.$queryRaw<{ v: string }[]>`SELECT DISTINCT physician AS v FROM "Study" WHERE physician IS NOT NULL`).map((x) => x.v).filter((v) => freeText.physician(v) === f.physician);
+    where.push(Prisma.sql`s.physician = ANY(${names}::text[])`);
+  }
   if (f.scanner) where.push(Prisma.sql`s.scanner = ${f.scanner}`);
   if (f.from) where.push(Prisma.sql`${shownDate} >= ${f.from}::date`);
   if (f.to) where.push(Prisma.sql`${shownDate} <= ${f.to}::date`);
@@ -137,7 +148,7 @@ export async function findCohortCases(db: Db, { caller, filters }: { caller: Cal
         institution: r.institution,
         studyDate: r.studyDate,
         dateShifted: shifted,
-        physician: r.physician,
+        physician: freeText.physician(r.physician),
         scanner: r.scanner,
         model: r.model,
         latestRunStatus: r.latestStatus,
