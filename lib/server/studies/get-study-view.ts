@@ -3,7 +3,9 @@
  * physician and machine structures exist per phase (by id, for /api/studies/[id]/volume), the
  * latest segmentation run with its model, the metric rows by convention and the discordance
  * regions. Identifiers only for a caller with identifiers:view, and then audited
- * ('study.view.identified').
+ * ('study.view.identified'). The study description and the reference structures' ROI names are
+ * free text from DICOM: as stored for those callers (audited with the identifiers), else the
+ * names lib/server/deid/present-free-text.ts generates ("CT study", "GTV 30%", "ITV").
  */
 import type { Db } from '../db/client';
 import { type Caller, authorize, can } from '../auth/roles';
@@ -11,6 +13,7 @@ import { AppError } from '../errors';
 import { recordAuditEvent } from '../audit/record-audit-event';
 import type { Grid, Vec3 } from '@/lib/core/volume';
 import { getStudyRunStatus, type StudyRunStatus } from './get-study-run-status';
+import { freeTextPresenterWithoutPhysicians } from '../deid/present-free-text';
 
 export interface ViewerPhase {
   seriesId: string;
@@ -70,10 +73,11 @@ export async function getStudyView(db: Db, { caller, studyId }: { caller: Caller
     include: {
       patient: { select: { id: true, pseudonym: true } },
       series: { select: { id: true, phaseIndex: true, phasePercent: true, dims: true, spacingMm: true, originMm: true, direction: true, volumeKey: true, modality: true } },
-      physicianStructures: { select: { id: true, name: true, kind: true, phaseIndex: true, seriesId: true, maskKey: true } },
+      physicianStructures: { select: { id: true, name: true, kind: true, phaseIndex: true, phasePercent: true, interpretedType: true, seriesId: true, maskKey: true } },
     },
   });
   if (!study) throw new AppError('NOT_FOUND', `Study ${studyId} does not exist (deleted, or a wrong link).`);
+  const freeText = freeTextPresenterWithoutPhysicians(who);
 
   const withVolume = study.series.filter((s) => s.volumeKey);
   const phased = withVolume.filter((s) => s.phaseIndex !== null).sort((a, b) => a.phaseIndex! - b.phaseIndex!);
@@ -124,7 +128,7 @@ export async function getStudyView(db: Db, { caller, studyId }: { caller: Caller
     const key = `${r.referenceStructureId}|${r.testStructureId}`;
     let set = sets.get(key);
     if (!set) {
-      set = { scope: test.kind === 'ITV' ? 'ITV' : 'GTV', phaseIndex: test.phaseIndex, referenceName: ref.name, testLabel: test.label, conventions: {}, discordance: null };
+      set = { scope: test.kind === 'ITV' ? 'ITV' : 'GTV', phaseIndex: test.phaseIndex, referenceName: freeText.structureName(ref), testLabel: test.label, conventions: {}, discordance: null };
       sets.set(key, set);
     }
     if (r.convention === 'discordance') {
@@ -140,11 +144,11 @@ export async function getStudyView(db: Db, { caller, studyId }: { caller: Caller
   if (can(who.role, 'identifiers:view')) {
     const id = await db.patientIdentity.findUnique({ where: { patientId: study.patient.id }, select: { name: true, mrn: true } });
     identity = { name: id?.name ?? null, mrn: id?.mrn ?? null, studyDate: study.studyDate ? study.studyDate.toISOString().slice(0, 10) : null };
-    await recordAuditEvent(db, { action: 'study.view.identified', caller: who, patientId: study.patient.id, target: `study:${study.id}`, details: { fields: ['name', 'mrn', 'studyDate'] } });
+    await recordAuditEvent(db, { action: 'study.view.identified', caller: who, patientId: study.patient.id, target: `study:${study.id}`, details: { fields: ['name', 'mrn', 'studyDate', 'studyDescription', 'structureNames'] } });
   }
 
   return {
-    study: { id: study.id, pseudonym: study.patient.pseudonym, description: study.description, source: study.source, importedAt: study.importedAt.toISOString() },
+    study: { id: study.id, pseudonym: study.patient.pseudonym, description: freeText.studyDescription(study.description), source: study.source, importedAt: study.importedAt.toISOString() },
     identity,
     grid,
     phases,
