@@ -212,7 +212,7 @@ describe('study viewer data', () => {
 
   it('the metrics CSV has every metric value, no identifiers, and is open to every role', async () => {
     const { csv, rows } = await exportStudyMetricsCsv(t.db, { caller: researcher, studyId });
-    const lines = csv.trim().split('\n');
+    const lines = csv.trim().split('\r\n');
     expect(lines[0]).toBe(METRICS_CSV_COLUMNS.join(','));
     expect(lines).toHaveLength(rows + 1);
     expect(csv).not.toMatch(/Doe\^Jane|MRN-777001|2\.25\./);
