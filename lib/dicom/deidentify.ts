@@ -1,19 +1,22 @@
 /**
  * De-identify one DICOM Part 10 file following the PS3.15 Annex E Basic Application Level
  * Confidentiality Profile (Table E.1-1), with the Retain Longitudinal Temporal Information with
- * Modified Dates Option (E.3.6) and the Clean Descriptors Option (E.3.5; the only descriptors
- * kept are ones this program generated: series descriptions such as "4D CT 20%" and ROI names).
+ * Modified Dates Option (E.3.6) and the Clean Descriptors Option (E.3.5): the only descriptors
+ * kept are SeriesDescription, StructureSetLabel and ROIName, and callers must write those from
+ * iSeg QA's own vocabulary ("4D CT phase 20%", "GTV 20%", "ITV"; lib/server/deid/present-free-text.ts),
+ * never copy them from an original file.
  *
  * - Patient's Name and Patient ID become the pseudonym; birth date, sex, age, size, weight,
  *   address, other IDs and names are removed or emptied; institution, station, physicians,
- *   operators, accession number, study ID, study description, comments: removed or emptied.
+ *   operators (and their identification sequences), accession number, study ID, study
+ *   description, comments: removed or emptied.
  * - Every UID (VR UI) except the well-known class and syntax UIDs is replaced by `remapUid`,
  *   the same everywhere (file meta, datasets, nested sequences), so an RTSTRUCT still references
  *   its CT: callers pass a keyed hash (PS3.15 E.3.9-like behaviour, one-way without the key).
  * - Every date (DA, and the date part of DT) is shifted by `dateShiftDays`; times are kept.
  * - Private attributes (odd groups) are removed.
  * - PatientIdentityRemoved = YES, LongitudinalTemporalInformationModified = MODIFIED,
- *   DeidentificationMethod (text) and DeidentificationMethodCodeSequence (CID 7050: 113100
+ *   DeidentificationMethod (short text, LO ≤ 64) and DeidentificationMethodCodeSequence (CID 7050: 113100
  *   Basic profile, 113105 Clean Descriptors, 113107 Retain Longitudinal Modified Dates) are added.
  *
  * Reference: DICOM PS3.15 2024e, Annex E, Table E.1-1 and E.3; PS3.16 CID 7050.
@@ -109,6 +112,18 @@ const REMOVE = [
   'FrameComments',
   'CurrentPatientLocation',
   'PatientInstitutionResidence',
+  'ReferringPhysicianIdentificationSequence',
+  'PerformingPhysicianIdentificationSequence',
+  'PhysiciansOfRecordIdentificationSequence',
+  'PhysiciansReadingStudyIdentificationSequence',
+  'OperatorIdentificationSequence',
+  'ReviewerName',
+  'RequestingService',
+  'StudyComments',
+  'VisitComments',
+  'PatientState',
+  'ServiceEpisodeDescription',
+  'SeriesDescriptionCodeSequence',
 ];
 /** Table E.1-1 action Z (zero length, Type 2 attributes the IOD requires to be present). */
 const EMPTY = ['PatientBirthDate', 'PatientSex', 'ReferringPhysicianName', 'AccessionNumber', 'StudyID', 'ROIInterpreter', 'ContentCreatorName'];
@@ -119,8 +134,11 @@ const DCM_CODES = {
   modifiedDates: { CodeValue: '113107', CodingSchemeDesignator: 'DCM', CodeMeaning: 'Retain Longitudinal Temporal Information Modified Dates Option' },
 };
 
-export const DEIDENTIFICATION_METHOD =
-  'PS3.15 Basic Application Level Confidentiality Profile; Clean Descriptors; Retain Longitudinal Temporal Information with Modified Dates (iSeg QA)';
+/**
+ * DeidentificationMethod (0012,0063) is LO: at most 64 characters. The exact profile and options
+ * are in DeidentificationMethodCodeSequence (CID 7050), which has no length problem.
+ */
+export const DEIDENTIFICATION_METHOD = 'iSeg QA: PS3.15 Basic, Clean Descriptors, Modified Dates';
 
 const DAY_MS = 86_400_000;
 

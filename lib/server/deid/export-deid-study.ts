@@ -9,6 +9,10 @@
  * dates shifted by the patient's dateShiftDays, UIDs replaced by a keyed hash that is the same
  * in the CT and the RTSTRUCT (so the contours still attach), PatientIdentityRemoved = YES.
  * PatientIdentity is read for its dateShiftDays only; names and MRNs never reach this code.
+ * Free text from the original DICOM never reaches the files either: series are described by
+ * their phase ("4D CT phase 30%", "CT") and ROIs named by their role ("GTV 30%", "ITV", "BODY")
+ * through lib/server/deid/present-free-text.ts; the study description and the physician are not
+ * written at all.
  *
  * The zip is produced as a stream, one series at a time (memory ~ one series, not the study):
  * `openDeidStudyExport` authorises, checks and audits before the first byte, so errors that a
@@ -28,6 +32,7 @@ import { encodeCtSeries, writeRtStruct, type CtSeries, type ImageSliceHeader, ty
 import { deidentifyDicom } from '@/lib/dicom/deidentify';
 import { indexToPatientMm, sameGrid, type Grid, type Vec3 } from '@/lib/core/volume';
 import { createUidRemapper } from './remap-uid';
+import { normalisedInterpretedType, normalisedSeriesDescription, normalisedStructureNames } from './present-free-text';
 
 export interface DeidExportStats {
   /** DICOM files in the zip (CT slices + RTSTRUCTs). */
@@ -144,7 +149,7 @@ export async function openDeidStudyExport(db: Db, { caller, studyId, store = vol
         hu[i] = Math.min(HIGHEST_HU, Math.max(LOWEST_HU, v));
       }
       const label = s.phaseIndex !== null ? `phase${String(s.phaseIndex).padStart(2, '0')}` : `ct${n + 1}`;
-      const description = s.phaseIndex !== null ? `4D CT ${s.phasePercent ?? s.phaseIndex * 10}%` : 'CT';
+      const description = normalisedSeriesDescription(s);
       const seriesNumber = s.phaseIndex !== null ? 100 + s.phaseIndex : n + 1;
       const frameOfReferenceUid = s.frameOfReferenceUid ?? `${study.studyInstanceUid}/frame-of-reference`;
       // Encoded with the stored (real) UIDs and dates, then de-identified as any incoming file
@@ -177,12 +182,13 @@ export async function openDeidStudyExport(db: Db, { caller, studyId, store = vol
         continue;
       }
       const masks: MachineStructure[] = [];
-      for (const p of own) {
-        const m = parseNifti(await store.getVolume(p.maskKey!), { source: `structure ${p.name}` });
-        if (!sameGrid(m.grid, grid)) throw new AppError('INTERNAL', `Mask of structure "${p.name}" is not on its CT grid; the volume store is inconsistent.`);
+      const roiNames = normalisedStructureNames(own);
+      for (const [k, p] of own.entries()) {
+        const m = parseNifti(await store.getVolume(p.maskKey!), { source: `structure ${p.id}` });
+        if (!sameGrid(m.grid, grid)) throw new AppError('INTERNAL', `Mask of structure ${p.id} is not on its CT grid; the volume store is inconsistent.`);
         masks.push({
-          name: p.name,
-          interpretedType: p.interpretedType ?? (p.kind === 'OTHER' ? 'ORGAN' : p.kind),
+          name: roiNames[k],
+          interpretedType: normalisedInterpretedType(p),
           color: p.kind === 'ITV' ? [213, 94, 0] : p.kind === 'GTV' ? [0, 114, 178] : [0, 158, 115],
           mask: { grid, data: Uint8Array.from(m.data as ArrayLike<number>, (x) => (x ? 1 : 0)) },
         });

@@ -1,13 +1,16 @@
 /**
  * The review cases: every study with a succeeded segmentation run, its latest such run's key
  * numbers, its decisions (newest first), ranked by the chosen criterion. Shared by the queue,
- * the presenter view (previous / next) and the tests; callers authorise and audit.
+ * the presenter view (previous / next) and the tests; callers authorise and audit. The study
+ * description is DICOM free text: as stored only when `identified` (the callers audit that view),
+ * else "CT study" (lib/server/deid/present-free-text.ts).
  */
 import type { Db } from '../db/client';
 import { keyNumbersOfRuns } from './read-run-key-numbers';
 import type { CaseKeyNumbers } from '@/lib/core/review/case-key-numbers';
 import { rankReviewCases, type ReviewCriterion } from '@/lib/core/review/rank-review-cases';
 import type { ReviewDecisionKind } from './review.types';
+import { presentStudyDescription } from '../deid/present-free-text';
 
 export interface ReviewDecisionView {
   id: string;
@@ -27,6 +30,7 @@ export interface ReviewCase {
   pseudonym: string;
   /** Only for roles with identifiers:view; otherwise undefined (never fetched). */
   identity?: { name: string | null; mrn: string | null };
+  /** DICOM StudyDescription for roles with identifiers:view, else "CT study" (never the stored text). */
   studyDescription: string | null;
   runId: string;
   runFinishedAt: Date | null;
@@ -107,7 +111,7 @@ export async function loadReviewCases(
       patientId: s.patient.id,
       pseudonym: s.patient.pseudonym,
       ...(identified ? { identity: { name: identity?.name ?? null, mrn: identity?.mrn ?? null } } : {}),
-      studyDescription: s.description,
+      studyDescription: presentStudyDescription(s.description, { identified }),
       runId: run.id,
       runFinishedAt: run.finishedAt,
       model: run.modelVersion,
