@@ -60,7 +60,7 @@ export async function summarizeRun(db: Db, { store, runId, thresholds }: Summari
     const ref = rows[0]?.referenceStructure ?? null;
     let physicianMask: Uint8Array | null = null;
     if (ref?.maskKey) {
-      const r = await readMask(ref.maskKey, `physician ${ref.name}`);
+      const r = await readMask(ref.maskKey, `physician structure ${ref.id}`);
       // A reference on another grid was never compared voxel-wise (see executeSegmentationRun).
       if (sameGrid(r.grid, grid)) physicianMask = r.data;
     }

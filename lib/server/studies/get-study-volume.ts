@@ -38,11 +38,11 @@ export async function getStudyVolume(db: Db, store: VolumeStore, { caller, study
     key = s.volumeKey;
     what = `CT series ${request.seriesId}`;
   } else {
-    const p = await db.physicianStructure.findFirst({ where: { id: request.structureId, studyId }, select: { maskKey: true, name: true } });
+    const p = await db.physicianStructure.findFirst({ where: { id: request.structureId, studyId }, select: { maskKey: true, kind: true } });
     const m = p ? null : await db.machineStructure.findFirst({ where: { id: request.structureId, run: { studyId } }, select: { maskKey: true, label: true } });
     if (!p && !m) throw new AppError('NOT_FOUND', `Structure ${request.structureId} is not part of study ${studyId}.`);
     key = p ? p.maskKey : m!.maskKey;
-    what = p ? `physician structure ${p.name}` : `machine structure ${m!.label}`;
+    what = p ? `physician ${p.kind} structure ${request.structureId}` : `machine structure ${m!.label}`;
   }
   if (!key) throw new AppError('NOT_FOUND', `${what} has no stored volume (its import or run did not finish).`);
 
