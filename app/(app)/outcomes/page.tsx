@@ -238,13 +238,13 @@ function Results({ a }: { a: OutcomeAnalysis }) {
     <>
       <div className="grid" data-testid="outcome-counts">
         <Stat label="Patients with outcomes" value={a.counts.patientsWithOutcome} />
-        <Stat label={`Usable for ${EVENT_CHOICES[a.request.event].short}`} value={a.counts.usable} />
+        <Stat label={`Analysis set (${EVENT_CHOICES[a.request.event].short}): every table and curve below`} value={a.counts.usable} />
         <Stat label={lf ? 'Local failures' : 'Deaths'} value={a.counts.events} />
         {a.counts.competingDeaths !== null && <Stat label="Deaths without local failure (competing)" value={a.counts.competingDeaths} />}
         <Stat label="Median follow-up, days (reverse KM)" value={a.counts.medianFollowUpDays === null ? '—' : Math.round(a.counts.medianFollowUpDays)} />
       </div>
       {a.counts.excluded.length > 0 && (
-        <p className="muted">Left out: {a.counts.excluded.map((x) => `${x.count} × ${x.reason}`).join('; ')}.</p>
+        <p className="muted" data-testid="excluded-counts">Left out of the analysis set: {a.counts.excluded.map((x) => `${x.count} × ${x.reason}`).join('; ')}.</p>
       )}
       <Notices items={[...a.warnings, ...coxWarnings]} testId="analysis-warnings" />
 

@@ -272,11 +272,29 @@ export async function runOutcomeAnalysis(
 
   const lf = request.event === 'localFailure';
   const excludedCounts = new Map<string, number>();
-  const rows = dataset.rows.filter((r) => {
+  const withOutcome = dataset.rows.filter((r) => {
     const reason = lf ? r.lfExcludedReason : r.osExcludedReason;
     if (reason) excludedCounts.set(reason, (excludedCounts.get(reason) ?? 0) + 1);
     return !reason;
   });
+  // One analysis set for the whole run (docs/survival.md): the patients with a usable outcome and
+  // a value of every chosen covariate and of the grouping covariate. The Cox model, the curves,
+  // the log-rank and Gray's tests and Fine–Gray all use exactly these rows; each patient left out
+  // is counted once, under the values it lacks.
+  const needed = [...chosen, ...(groupCov && !chosen.some((c) => c.key === groupCov!.key) ? [groupCov] : [])];
+  const isMissing = (v: number | string | null | undefined) => v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v));
+  let groupMissing = 0;
+  const rows = withOutcome.filter((r) => {
+    if (groupCov && isMissing(r.values[groupCov.key])) groupMissing++;
+    const lacking = needed.filter((c) => isMissing(r.values[c.key]));
+    if (!lacking.length) return true;
+    const reason = `no value of ${lacking.map((c) => c.label).join(', ')}`;
+    excludedCounts.set(reason, (excludedCounts.get(reason) ?? 0) + 1);
+    return false;
+  });
+  const emptySet = withOutcome.length
+    ? `No patient with a usable outcome has a value of every variable this analysis uses (${needed.map((c) => c.label).join(', ')}).`
+    : 'No patients with a usable outcome: import an outcomes CSV first.';
   const time = rows.map((r) => (lf ? r.lfTimeDays! : r.osTimeDays!));
   const event = rows.map((r) => (lf ? r.lfEvent! : r.osEvent!));
   const status = rows.map((r) => r.status!);
@@ -295,7 +313,7 @@ export async function runOutcomeAnalysis(
   // --- Cox
   const d = design(rows, chosen);
   let cox: OutcomeAnalysis['cox'];
-  if (!rows.length) cox = { status: 'not-run', reason: 'No patients with a usable outcome: import an outcomes CSV first.' };
+  if (!rows.length) cox = { status: 'not-run', reason: emptySet };
   else if (!chosen.length) cox = { status: 'not-run', reason: 'Choose at least one covariate to fit a Cox model.' };
   else {
     try {
@@ -322,9 +340,14 @@ export async function runOutcomeAnalysis(
       labels = v.map((x) => (x === null ? null : String(x)));
     } else {
       const xs = v.filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
-      if (!xs.length) throw new AppError('INVALID_INPUT', `No patient has a value of "${groupCov.label}".`);
+      if (!xs.length && !withOutcome.some((r) => typeof r.values[groupCov!.key] === 'number'))
+        throw new AppError('INVALID_INPUT', `No patient has a value of "${groupCov.label}".`);
       let cuts: number[];
-      if (g.kind === 'median') {
+      if (!xs.length) {
+        // an empty analysis set (other variables missing): no groups, the sections say why
+        cuts = [];
+        groupOrder = [];
+      } else if (g.kind === 'median') {
         cuts = [quantile7(xs, 0.5)];
         groupOrder = [`${name} ≤ ${fmt(cuts[0])} (median)`, `${name} > ${fmt(cuts[0])}`];
       } else if (g.kind === 'tertiles') {
@@ -349,16 +372,15 @@ export async function runOutcomeAnalysis(
     grouping = {
       description: `${groupCov.label} (${groupCov.kind === 'numeric' && groupCov.source === 'metric' ? `in units of “${groupCov.unit.replace(/^per /, '')}”, ` : ''}${kindText})`,
       groups: counts,
-      missing: labels.filter((l) => l === null).length,
+      // patients with a usable outcome but no value to group by: outside the analysis set (counts.excluded)
+      missing: groupMissing,
     };
-    if (grouping.missing)
-      warnings.push({ code: 'GROUP_VALUE_MISSING', message: `${grouping.missing} patients have no value of ${groupCov.label} and are left out of the curves.` });
   }
   const idx = (label: string) => labels.flatMap((l, i) => (l === label ? [i] : []));
 
   // --- Kaplan–Meier and log-rank
   let km: OutcomeAnalysis['km'];
-  if (!rows.length) km = { status: 'not-run', reason: 'No patients with a usable outcome: import an outcomes CSV first.' };
+  if (!rows.length) km = { status: 'not-run', reason: emptySet };
   else {
     try {
       const groups: KmGroup[] = groupOrder.map((label) => {
@@ -396,7 +418,7 @@ export async function runOutcomeAnalysis(
   // --- competing risks (local failure only)
   let cuminc: OutcomeAnalysis['cuminc'];
   if (!lf) cuminc = { status: 'not-run', reason: 'Competing risks apply to local failure (with death as the competing event); choose that event.' };
-  else if (!rows.length) cuminc = { status: 'not-run', reason: 'No patients with a usable outcome: import an outcomes CSV first.' };
+  else if (!rows.length) cuminc = { status: 'not-run', reason: emptySet };
   else {
     try {
       const kept = labels.flatMap((l, i) => (l !== null && groupOrder.includes(l) ? [i] : []));

@@ -83,6 +83,16 @@ describe('outcomes dataset, import and analysis (real Postgres)', () => {
     expect(JSON.stringify(analysis)).not.toMatch(/MRN\d|TEST\^PATIENT/);
   });
 
+  it('refuses researchers and reviewers the outcomes import, preview included (FORBIDDEN), and writes nothing', async () => {
+    const csv = 'pseudonym,local_failure,local_failure_days,died,death_days,last_follow_up_days\nOUT-001,0,,0,,1\n';
+    const before = await t.db.outcome.findMany({ orderBy: { patientId: 'asc' } });
+    for (const caller of [RESEARCHER, REVIEWER])
+      for (const mode of ['preview', 'import'] as const)
+        await expect(importOutcomes(t.db, { caller, csvText: csv, mode })).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('outcomes import') });
+    expect(await t.db.outcome.findMany({ orderBy: { patientId: 'asc' } })).toEqual(before);
+    expect(await t.db.outcomeVersion.count()).toBe(0);
+  });
+
   it('refuses a reviewer (FORBIDDEN) for every outcomes operation', async () => {
     await expect(getOutcomeDataset(t.db, { caller: REVIEWER })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await expect(runOutcomeAnalysis(t.db, { caller: REVIEWER, request: {} })).rejects.toMatchObject({ code: 'FORBIDDEN' });
@@ -111,7 +121,10 @@ describe('outcomes dataset, import and analysis (real Postgres)', () => {
     if (a.cox.status !== 'ok') return;
     const cox = a.cox.value;
     expect(cox.n).toBe(30);
-    expect(cox.nDropped).toBe(6);
+    // the 6 without metrics are outside the one analysis set, counted once with the reason
+    expect(cox.nDropped).toBe(0);
+    expect(a.counts.usable).toBe(30);
+    expect(a.counts.excluded).toEqual([{ reason: 'no value of ITV false-positive voxels, ITV false-positive fraction', count: 6 }]);
     expect(cox.coefficients.map((c) => c.unit)).toEqual(['per voxel', 'per 10 percentage points', 'per unit of the CSV column', 'II vs I', 'III vs I']);
     cox.coefficients.forEach((c, k) => {
       const r = fit.coefficients[k];
@@ -226,6 +239,33 @@ describe('outcomes dataset, import and analysis (real Postgres)', () => {
     expectRel(fg.coefficients.map((c) => c.se), R.fg_se);
   });
 
+  it('uses one analysis set per run: a patient without the grouping value is out of the Cox and Fine–Gray models too', async () => {
+    // age is known for all 36, FP voxels for 30: before, Cox and Fine–Gray used 36 and the curves 30
+    const a = await runOutcomeAnalysis(t.db, {
+      caller: RESEARCHER,
+      request: { covariates: ['clinical:age'], grouping: { kind: 'median', covariate: 'metric:falsePositiveVoxels' } },
+    });
+    if (a.cox.status !== 'ok' || a.km.status !== 'ok' || a.cuminc.status !== 'ok' || a.cuminc.value.fineGray.status !== 'ok') throw new Error('analysis sections missing');
+    const inSet = [...cohort].filter((p) => p.fpVoxels !== null).sort((x, y) => x.pseudonym.localeCompare(y.pseudonym));
+    expect(inSet).toHaveLength(30);
+    expect(a.counts.usable).toBe(30);
+    expect(a.counts.excluded).toEqual([{ reason: 'no value of ITV false-positive voxels', count: 6 }]);
+    expect(a.grouping!.missing).toBe(6);
+    expect(a.cox.value.n).toBe(30);
+    expect(a.km.value.groups.reduce((s, g) => s + g.n, 0)).toBe(30);
+    expect(a.cuminc.value.fineGray.value.n).toBe(30);
+    expect(a.counts.events).toBe(inSet.filter((p) => p.localFailure).length);
+    // and the numbers are those of lib/core/survival on exactly those 30 patients
+    const time = inSet.map((p) => (p.localFailure ? p.localFailureDays! : p.died ? p.deathDays! : p.lastFollowUpDays));
+    const event = inSet.map((p) => (p.localFailure ? 1 : 0));
+    const status = inSet.map((p) => (p.localFailure ? 1 : p.died ? 2 : 0));
+    const age = [inSet.map((p) => p.age as number)];
+    const fit = coxph({ time, event, covariates: age, names: ['age'] });
+    expect(a.cox.value.coefficients[0].coef).toBe(fit.coefficients[0].coef);
+    const fg = fineGray({ time, status, covariates: age, names: ['age'], failCode: 1, censCode: 0 });
+    expect(a.cuminc.value.fineGray.value.coefficients[0].coef).toBe(fg.coefficients[0].coef);
+  });
+
   it('groups by tertiles and by a threshold as R does (cut at quantile type 7; < threshold vs ≥)', async () => {
     const tert = await runOutcomeAnalysis(t.db, { caller: RESEARCHER, request: { grouping: { kind: 'tertiles', covariate: 'clinical:age' } } });
     expect(tert.grouping!.groups.map((g) => g.n)).toEqual(R.tertile_n);
@@ -265,7 +305,7 @@ describe('outcomes dataset, import and analysis (real Postgres)', () => {
         'NOBODY,0,,0,,300,no,60', // unknown patient
         'OUT-005,1,,0,,300,no,60', // LF without a time
       ].join('\n');
-      const r = await importOutcomes(t.db, { caller: RESEARCHER, csvText: csv, fileName: 'bad.csv', mode: 'import' });
+      const r = await importOutcomes(t.db, { caller: PHYSICIST, csvText: csv, fileName: 'bad.csv', mode: 'import' });
       expect(r.imported).toBeNull();
       expect(r.errors.map((e) => [e.row, e.column, e.code])).toEqual([
         [2, 'local_failure', 'NOT_NUMERIC'],
@@ -278,9 +318,9 @@ describe('outcomes dataset, import and analysis (real Postgres)', () => {
       expect(await t.db.outcome.findMany({ orderBy: { patientId: 'asc' } })).toEqual(before);
       expect(await t.db.auditEvent.count({ where: { action: 'outcomes.imported' } })).toBe(0);
 
-      const missing = await importOutcomes(t.db, { caller: RESEARCHER, csvText: 'pseudonym,local_failure,died,death_days\nOUT-001,1,0,\n', mode: 'preview' });
+      const missing = await importOutcomes(t.db, { caller: PHYSICIST, csvText: 'pseudonym,local_failure,died,death_days\nOUT-001,1,0,\n', mode: 'preview' });
       expect(missing.errors.filter((e) => e.code === 'MISSING_COLUMN').map((e) => e.column)).toEqual(['local_failure_days', 'last_follow_up_days']);
-      const empty = await importOutcomes(t.db, { caller: RESEARCHER, csvText: '', mode: 'preview' });
+      const empty = await importOutcomes(t.db, { caller: PHYSICIST, csvText: '', mode: 'preview' });
       expect(empty.errors[0]).toMatchObject({ code: 'FILE', row: null });
       expect(empty.errors[0].message).toMatch(/empty/);
     });
@@ -288,14 +328,14 @@ describe('outcomes dataset, import and analysis (real Postgres)', () => {
     it('previews without writing, then imports all rows atomically with an audit event', async () => {
       const csv = [header, 'OUT-001,1,120,0,,400,yes,54', 'OUT-002,0,,1,800,800,no,60.5', 'OUT-003,0,,0,,365,NA,'].join('\n');
       const before = await t.db.outcome.findFirst({ where: { patient: { pseudonym: 'OUT-002' } } });
-      const preview = await importOutcomes(t.db, { caller: RESEARCHER, csvText: csv, fileName: 'good.csv', mode: 'preview' });
+      const preview = await importOutcomes(t.db, { caller: PHYSICIST, csvText: csv, fileName: 'good.csv', mode: 'preview' });
       expect(preview.errors).toEqual([]);
       expect(preview.imported).toBeNull();
       expect(preview.clinicalColumns).toEqual([{ name: 'smoker', kind: 'categorical' }, { name: 'dose_gy', kind: 'numeric' }]);
       expect(preview.preview).toHaveLength(3);
       expect(await t.db.outcome.findFirst({ where: { patient: { pseudonym: 'OUT-002' } } })).toEqual(before);
 
-      const done = await importOutcomes(t.db, { caller: RESEARCHER, csvText: csv, fileName: 'good.csv', mode: 'import' });
+      const done = await importOutcomes(t.db, { caller: PHYSICIST, csvText: csv, fileName: 'good.csv', mode: 'import' });
       expect(done.imported).toBe(3);
       const o2 = await t.db.outcome.findFirstOrThrow({ where: { patient: { pseudonym: 'OUT-002' } } });
       expect(o2).toMatchObject({ localFailure: false, died: true, deathDays: 800, lastFollowUpDays: 800, clinical: { smoker: 'no', dose_gy: 60.5 }, source: 'csv:good.csv' });
@@ -303,18 +343,30 @@ describe('outcomes dataset, import and analysis (real Postgres)', () => {
       expect(o3.clinical).toEqual({ smoker: null, dose_gy: null });
       const audit = await t.db.auditEvent.findMany({ where: { action: 'outcomes.imported' } });
       expect(audit).toHaveLength(1);
-      expect(audit[0]).toMatchObject({ userEmail: RESEARCHER.email, role: 'RESEARCHER', details: { rows: 3, identifierColumn: 'pseudonym' } });
+      expect(audit[0]).toMatchObject({ userEmail: PHYSICIST.email, role: 'PHYSICIST', details: { rows: 3, identifierColumn: 'pseudonym' } });
     });
 
-    it('accepts MRNs from physicists and admins only', async () => {
+    it('accepts MRNs from roles with identifiers:view only (physicists), and audits every MRN lookup', async () => {
       const csv = ['mrn,local_failure,local_failure_days,died,death_days,last_follow_up_days', 'MRN700010,1,99,0,,500'].join('\n');
       await expect(importOutcomes(t.db, { caller: RESEARCHER, csvText: csv, mode: 'preview' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
-      const r = await importOutcomes(t.db, { caller: ADMIN, csvText: csv, mode: 'import' });
+      // An admin (outcomes:import, no identifiers:view) cannot use the preview to test whether an
+      // MRN exists: the file is refused before any lookup, whether the MRN exists or not.
+      for (const mrn of ['MRN700010', 'MRN000000']) {
+        const e = await importOutcomes(t.db, { caller: ADMIN, csvText: csv.replace('MRN700010', mrn), mode: 'preview' }).catch((x) => x);
+        expect(e).toMatchObject({ code: 'FORBIDDEN', message: 'The admin role may not import outcomes by MRN (MRNs are identifiers); use the pseudonym column instead.' });
+      }
+      const lookupsBefore = await t.db.auditEvent.count({ where: { action: 'outcomes.mrn_lookup' } });
+      const r = await importOutcomes(t.db, { caller: PHYSICIST, csvText: csv, mode: 'import' });
       expect(r.imported).toBe(1);
       const o = await t.db.outcome.findFirstOrThrow({ where: { patient: { pseudonym: 'OUT-011' } } });
       expect(o).toMatchObject({ localFailure: true, localFailureDays: 99, lastFollowUpDays: 500 });
       const bad = await importOutcomes(t.db, { caller: PHYSICIST, csvText: csv.replace('MRN700010', 'MRN000000'), mode: 'import' });
       expect(bad.errors).toMatchObject([{ row: 1, column: 'mrn', code: 'UNKNOWN_PATIENT' }]);
+      const lookups = await t.db.auditEvent.findMany({ where: { action: 'outcomes.mrn_lookup' }, orderBy: { id: 'asc' } });
+      expect(lookups.slice(lookupsBefore).map((e) => [e.userEmail, e.patientId !== null, (e.details as { matched: number }).matched])).toEqual([
+        [PHYSICIST.email, true, 1],
+        [PHYSICIST.email, false, 0],
+      ]);
       const ident = await importOutcomes(t.db, { caller: PHYSICIST, csvText: 'pseudonym,name,local_failure,local_failure_days,died,death_days,last_follow_up_days\nOUT-001,X,0,,0,,10\n', mode: 'preview' });
       expect(ident.errors).toMatchObject([{ column: 'name', code: 'IDENTIFIER_COLUMN' }]);
     });
