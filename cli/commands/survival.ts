@@ -187,7 +187,7 @@ function analysisSet(n: number, cols: [string, ArrayLike<number | string | null>
   return { keep, nDropped: n - keep.length, dropped: [...reasons].map(([reason, count]) => ({ reason, count })) };
 }
 
-const droppedText = (set: AnalysisSet) =>
+const droppedText = (set: Pick<AnalysisSet, 'nDropped' | 'dropped'>) =>
   set.nDropped ? `, ${set.nDropped} rows dropped (${set.dropped.map((d) => `${d.reason}: ${d.count}`).join('; ')})` : '';
 
 async function km(argv: string[]): Promise<number> {
