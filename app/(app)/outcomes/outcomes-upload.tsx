@@ -1,16 +1,24 @@
 'use client';
 /**
- * Outcomes CSV upload: read the file in the browser, show the server's validation report and a
- * preview, and import only on a second, explicit click (all rows or none).
+ * Outcomes CSV upload: send the file (multipart, within the one limit of
+ * lib/server/outcomes/outcomes-csv-limit.ts, checked here before sending), show the server's
+ * validation report and a preview, and import only on a second, explicit click (all rows or none).
+ * Each import becomes a version that /admin/outcomes lists and can restore.
  */
 import { useState, useTransition } from 'react';
+import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { importOutcomesCsv, previewOutcomesCsv, type UploadResult } from './actions';
+import { MAX_OUTCOMES_CSV_BYTES, OUTCOMES_CSV_LIMIT_TEXT, outcomesCsvTooLargeMessage } from '@/lib/server/outcomes/outcomes-csv-limit';
 
-const MAX_BYTES = 900 * 1024;
+function asForm(file: File): FormData {
+  const form = new FormData();
+  form.set('file', file);
+  return form;
+}
 
 export function OutcomesUpload({ allowMrn }: { allowMrn: boolean }) {
-  const [file, setFile] = useState<{ name: string; text: string } | null>(null);
+  const [file, setFile] = useState<File | null>(null);
   const [result, setResult] = useState<UploadResult | null>(null);
   const [clientError, setClientError] = useState<string | null>(null);
   const [pending, start] = useTransition();
@@ -21,15 +29,14 @@ export function OutcomesUpload({ allowMrn }: { allowMrn: boolean }) {
     setClientError(null);
     setFile(null);
     if (!f) return;
-    if (f.size > MAX_BYTES) return setClientError(`${f.name} is ${(f.size / 1024).toFixed(0)} KB; outcome files are one row per patient and must be under ${MAX_BYTES / 1024} KB.`);
-    const text = await f.text();
-    setFile({ name: f.name, text });
-    start(async () => setResult(await previewOutcomesCsv(text, f.name)));
+    if (f.size > MAX_OUTCOMES_CSV_BYTES) return setClientError(outcomesCsvTooLargeMessage(f.name, f.size));
+    setFile(f);
+    start(async () => setResult(await previewOutcomesCsv(asForm(f))));
   };
   const onImport = () => {
     if (!file) return;
     start(async () => {
-      const r = await importOutcomesCsv(file.text, file.name);
+      const r = await importOutcomesCsv(asForm(file));
       setResult(r);
       if (r.ok && r.report.imported !== null) router.refresh();
     });
@@ -41,7 +48,8 @@ export function OutcomesUpload({ allowMrn }: { allowMrn: boolean }) {
       <p className="muted" style={{ marginTop: 0 }}>
         One row per patient. Columns: <code>{allowMrn ? 'pseudonym (or mrn)' : 'pseudonym'}</code>, <code>local_failure</code> (0/1), <code>local_failure_days</code>,{' '}
         <code>died</code> (0/1), <code>death_days</code>, <code>last_follow_up_days</code> — days from the start of radiotherapy — plus any clinical columns (for example{' '}
-        <code>age</code>, <code>stage</code>, <code>dose_gy</code>). Empty cells and NA are missing. Nothing is written until you confirm the import.
+        <code>age</code>, <code>stage</code>, <code>dose_gy</code>). Empty cells and NA are missing. UTF-8, at most {OUTCOMES_CSV_LIMIT_TEXT}. Nothing is written until you confirm
+        the import; each import is kept as a version (<Link href="/admin/outcomes">outcomes versions</Link>) and can be restored.
       </p>
       <label style={{ maxWidth: 420 }}>
         Outcomes CSV
@@ -71,7 +79,13 @@ export function OutcomesUpload({ allowMrn }: { allowMrn: boolean }) {
           </p>
           {report.imported !== null ? (
             <p className="notice" role="status">
-              Imported {report.imported} outcomes. The analysis below now uses them.
+              Imported {report.imported} outcomes
+              {report.version && (
+                <>
+                  {' '}as version {report.version.id} ({report.version.rowsAdded} added, {report.version.rowsChanged} changed, {report.version.rowsUnchanged} unchanged)
+                </>
+              )}
+              . The analysis below now uses them.
             </p>
           ) : report.errors.length ? (
             <>

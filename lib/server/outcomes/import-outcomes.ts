@@ -1,9 +1,12 @@
 /**
  * Import an outcomes CSV: validate every row and column, report the problems by row and column,
- * and — only when there are none and the caller asks for it — upsert every patient's outcome in
- * one transaction (all rows or none) with an audit event.
+ * and — only when there are none and the caller asks for it — write every patient's outcome in
+ * one transaction (all rows or none) as a new outcomes version (write-outcome-version.ts: who,
+ * when, file name and sha256, rows added/changed/unchanged, each changed row's previous values)
+ * with an audit event. Permission `outcomes:import` (physicists, admins) for preview and import.
  *
- * Columns: `pseudonym` or `mrn` (MRN only for physicists and admins), `local_failure` (0/1),
+ * Columns: `pseudonym` or `mrn` (MRN only for roles with `identifiers:view`, and every MRN
+ * lookup is audited, so the preview cannot be used to test MRNs unseen), `local_failure` (0/1),
  * `local_failure_days`, `died` (0/1), `death_days`, `last_follow_up_days`, and any extra
  * clinical columns (numeric when every value is a number, otherwise categorical). Times are days
  * from the start of radiotherapy. Empty cells and NA are missing.
@@ -11,16 +14,20 @@
 import { createHash } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import type { Db } from '../db/client';
-import { authorize, type Caller } from '../auth/roles';
+import { authorize, can, type Caller } from '../auth/roles';
 import { AppError } from '../errors';
 import { recordAuditEvent } from '../audit/record-audit-event';
+import { recordIdentifiedAccess } from '../audit/record-identified-access';
 import type { CsvTable } from '../csv/read-csv-table';
+import { MAX_OUTCOMES_CSV_BYTES, outcomesCsvTooLargeMessage } from './outcomes-csv-limit';
+import { writeOutcomeVersion, type OutcomeVersionSummary } from './write-outcome-version';
+
+export { MAX_OUTCOMES_CSV_BYTES };
 
 export const OUTCOME_COLUMNS = ['local_failure', 'local_failure_days', 'died', 'death_days', 'last_follow_up_days'] as const;
 /** Columns that would carry identifiers into the clinical data: refused. */
 const IDENTIFIER_COLUMNS = new Set(['name', 'patient_name', 'birth_date', 'birthdate', 'dob', 'date_of_birth', 'patient_id']);
 const MISSING = new Set(['', 'NA', 'na', 'N/A', '.']);
-export const MAX_OUTCOMES_CSV_BYTES = 5 * 1024 * 1024;
 
 export interface ImportIssue {
   /** 1-based data row (line = row + 1); null for a file- or header-level problem. */
@@ -52,6 +59,8 @@ export interface OutcomesImportReport {
   preview: ParsedOutcomeRow[];
   /** Outcomes written (null for a preview or when there were errors). */
   imported: number | null;
+  /** The version the import made (null for a preview or when there were errors). */
+  version: OutcomeVersionSummary | null;
 }
 
 /**
@@ -79,21 +88,44 @@ function tableFromText(text: string, fileName: string): CsvTable {
 }
 
 /**
- * Validate (mode 'preview') or validate and write (mode 'import') an outcomes CSV.
+ * Refuses a file over MAX_OUTCOMES_CSV_BYTES (PAYLOAD_TOO_LARGE, naming file, size and limit).
+ * The server action calls it on the upload's size before reading it; importOutcomes again.
+ */
+export function checkOutcomesCsvSize(fileName: string, bytes: number): void {
+  if (bytes > MAX_OUTCOMES_CSV_BYTES) throw new AppError('PAYLOAD_TOO_LARGE', outcomesCsvTooLargeMessage(fileName, bytes));
+}
+
+/**
+ * Validate (mode 'preview') or validate and write (mode 'import') an outcomes CSV, given as text
+ * (`csvText`) or as the uploaded bytes (`csvBytes`, which must be UTF-8; the version's sha256 is
+ * of these bytes).
  * @returns the validation report; nothing is written unless mode is 'import' and `errors` is empty
- * @throws AppError FORBIDDEN (reviewers; an `mrn` column from a researcher), INVALID_INPUT (file too large)
+ * @throws AppError FORBIDDEN (roles without outcomes:import; an `mrn` column from a role without
+ *   identifiers:view), PAYLOAD_TOO_LARGE (over MAX_OUTCOMES_CSV_BYTES)
  */
 export async function importOutcomes(
   db: Db,
-  { caller, csvText, fileName = 'outcomes.csv', mode }: { caller: Caller; csvText: string; fileName?: string; mode: 'preview' | 'import' },
+  {
+    caller,
+    csvText,
+    csvBytes,
+    fileName = 'outcomes.csv',
+    mode,
+  }: { caller: Caller; csvText?: string; csvBytes?: Uint8Array; fileName?: string; mode: 'preview' | 'import' },
 ): Promise<OutcomesImportReport> {
-  authorize(caller, 'outcomes:view');
-  if (Buffer.byteLength(csvText) > MAX_OUTCOMES_CSV_BYTES)
-    throw new AppError('INVALID_INPUT', `The outcomes CSV is larger than ${MAX_OUTCOMES_CSV_BYTES / 1024 / 1024} MB; outcome files are one row per patient.`);
-  const report: OutcomesImportReport = { fileName, identifierColumn: null, rowCount: 0, columns: [], clinicalColumns: [], errors: [], preview: [], imported: null };
+  authorize(caller, 'outcomes:import');
+  const bytes = csvBytes ?? Buffer.from(csvText ?? '', 'utf8');
+  checkOutcomesCsvSize(fileName, bytes.byteLength);
+  const report: OutcomesImportReport = { fileName, identifierColumn: null, rowCount: 0, columns: [], clinicalColumns: [], errors: [], preview: [], imported: null, version: null };
   let t: CsvTable;
   try {
-    t = tableFromText(csvText, fileName);
+    let text: string;
+    try {
+      text = csvText ?? new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    } catch {
+      throw new AppError('INVALID_INPUT', `${fileName} is not UTF-8 text: save it as "CSV UTF-8" (in Excel: Save As → CSV UTF-8) and choose it again.`);
+    }
+    t = tableFromText(text, fileName);
   } catch (e) {
     if (!(e instanceof AppError)) throw e;
     report.errors.push({ row: null, column: null, code: 'FILE', message: e.message });
@@ -105,8 +137,9 @@ export async function importOutcomes(
 
   const hasPseudonym = col.has('pseudonym');
   const hasMrn = col.has('mrn');
-  if (hasMrn && caller.role !== 'PHYSICIST' && caller.role !== 'ADMIN')
-    throw new AppError('FORBIDDEN', 'Only physicists and admins may import outcomes by MRN; use the pseudonym column instead.');
+  // Matching MRNs tells whether a patient exists: only roles that may see identifiers may do it.
+  if (hasMrn && !can(caller.role, 'identifiers:view'))
+    throw new AppError('FORBIDDEN', `The ${caller.role.toLowerCase()} role may not import outcomes by MRN (MRNs are identifiers); use the pseudonym column instead.`);
   if (hasPseudonym && hasMrn)
     report.errors.push({ row: null, column: 'mrn', code: 'IDENTIFIER_COLUMN', message: 'The file has both a pseudonym and an mrn column: keep one of them.' });
   else if (!hasPseudonym && !hasMrn)
@@ -197,6 +230,10 @@ export async function importOutcomes(
     const count = new Map<string, number>();
     for (const p of found) count.set(p.mrn!, (count.get(p.mrn!) ?? 0) + 1);
     for (const p of found) if (count.get(p.mrn!) === 1) patientIdOf.set(p.mrn!, p.patientId);
+    // Every MRN lookup is an identified read: one event per matched patient, or one saying none matched.
+    const lookup = { mode, fileName, mrns: ids.length, matched: patientIdOf.size };
+    if (patientIdOf.size) await recordIdentifiedAccess(db, { caller, action: 'outcomes.mrn_lookup', patientIds: [...patientIdOf.values()], target: `outcomes:${fileName}`, details: lookup });
+    else await recordAuditEvent(db, { action: 'outcomes.mrn_lookup', caller, target: `outcomes:${fileName}`, details: { identified: true, ...lookup } });
   }
   for (const x of rows)
     if (!patientIdOf.has(x.identifier))
@@ -210,28 +247,32 @@ export async function importOutcomes(
   report.preview = rows.slice(0, 10);
   if (mode === 'preview' || report.errors.length) return report;
 
-  const sha256 = createHash('sha256').update(csvText).digest('hex');
-  await db.$transaction(async (tx) => {
-    for (const x of rows) {
-      const data = {
-        localFailure: x.localFailure === 1,
-        localFailureDays: x.localFailureDays,
-        died: x.died === 1,
-        deathDays: x.deathDays,
-        lastFollowUpDays: x.lastFollowUpDays,
-        clinical: x.clinical,
-        source: `csv:${fileName}`,
-      };
-      const patientId = patientIdOf.get(x.identifier)!;
-      await tx.outcome.upsert({ where: { patientId }, create: { patientId, ...data }, update: data });
-    }
-    await recordAuditEvent(tx as unknown as Db, {
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const targets = rows.map((x) => ({
+    patientId: patientIdOf.get(x.identifier)!,
+    values: {
+      localFailure: x.localFailure === 1,
+      localFailureDays: x.localFailureDays,
+      died: x.died === 1,
+      deathDays: x.deathDays,
+      lastFollowUpDays: x.lastFollowUpDays,
+      clinical: x.clinical,
+      source: `csv:${fileName}`,
+    },
+  }));
+  report.version = await writeOutcomeVersion(db, {
+    caller,
+    kind: 'import',
+    fileName,
+    sha256,
+    identifierColumn: report.identifierColumn,
+    targets: async () => targets,
+    audit: {
       action: 'outcomes.imported',
-      caller,
       target: `outcomes:${fileName}`,
       details: { rows: rows.length, identifierColumn: report.identifierColumn, sha256, clinicalColumns: report.clinicalColumns.map((c) => c.name) },
-    });
-  }, { timeout: 120_000 });
+    },
+  });
   report.imported = rows.length;
   return report;
 }
