@@ -115,7 +115,8 @@ function readRaw(h: NiftiHeader, bytes: Uint8Array, offset: number, count: numbe
  * native type is kept, except int8 → Int16Array and float64 → Float32Array (our VoxelArray types).
  * Only 3D images are read (2D gives nz = 1; dims 4–7 must be 1).
  * @throws NiftiError NOT_NIFTI, TRUNCATED, UNSUPPORTED_DATATYPE, UNSUPPORTED_DIMENSIONS,
- *   INVALID_GEOMETRY (NaN/zero spacing, NaN or sheared affine). Messages name `source`.
+ *   INVALID_GEOMETRY (NaN, zero or — without an sform — negative pixdim of a used dimension, zero
+ *   spacing, NaN or sheared affine). Messages name `source`.
  */
 export function parseNifti(input: Uint8Array, options: ParseNiftiOptions = {}): NiftiVolume {
   const source = options.source ?? 'NIfTI data';
@@ -174,6 +175,17 @@ export function parseNifti(input: Uint8Array, options: ParseNiftiOptions = {}): 
     }
   }
   const { affine, source: affineSource } = pickAffine(h);
+  // A voxel size of 0 is never a real geometry; nifti1_io (and so the qform path) would read it,
+  // or a negative one, as 1 mm, silently changing every volume and distance. Refuse instead.
+  for (let n = 1; n <= Math.min(ndim, 3); n++) {
+    const p = h.pixdim[n];
+    if (p === 0 || (p < 0 && affineSource !== 'sform')) {
+      throw new NiftiError(
+        'INVALID_GEOMETRY',
+        `${source}: voxel spacing pixdim[${n}] is ${p} (pixdim[1..3] = ${h.pixdim.slice(1, 4).join(', ')}); a voxel size must be greater than 0 mm. Set pixdim[1..3] to the voxel size in mm (e.g. nibabel: img.header.set_zooms(...)) or re-export the image.`,
+      );
+    }
+  }
   const grid = affineToGrid(affine, dims, source);
 
   const count = dims[0] * dims[1] * dims[2];

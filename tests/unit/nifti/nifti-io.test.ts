@@ -133,6 +133,31 @@ describe('bad input gives specific errors that name the file', () => {
     expect(codeOf(() => parseNifti(c))).toBe('INVALID_GEOMETRY');
   });
 
+  it('a voxel spacing of 0 is refused with the file and the pixdim named (not read as 1 mm)', () => {
+    for (const [what, qform, sform] of [['qform', 1, 0], ['sform', 1, 1], ['pixdim only', 0, 0]] as const) {
+      const b = encodeNifti(oursFixtureVolume());
+      const v = new DataView(b.buffer);
+      v.setInt16(252, qform, true);
+      v.setInt16(254, sform, true);
+      v.setFloat32(88, 0, true); // pixdim[3] (slice spacing)
+      const file = join(dir, `zero-spacing-${what.replace(' ', '-')}.nii`);
+      writeFileSync(file, b);
+      let message = '';
+      try {
+        readNifti(file);
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message, what).toContain(`${file}: voxel spacing pixdim[3] is 0 (pixdim[1..3] = 0.75, 1.25, 0); a voxel size must be greater than 0 mm`);
+      expect(codeOf(() => readNifti(file))).toBe('INVALID_GEOMETRY');
+    }
+    // a negative pixdim with only a qform would also be read as 1 mm: refused
+    const q = encodeNifti(oursFixtureVolume());
+    new DataView(q.buffer).setInt16(254, 0, true);
+    new DataView(q.buffer).setFloat32(84, -1.25, true);
+    expect(() => parseNifti(q, { source: 'neg.nii' })).toThrowError(/neg\.nii: voxel spacing pixdim\[2\] is -1\.25/);
+  });
+
   it('sheared affine', () => {
     const b = good.slice();
     const v = new DataView(b.buffer);
