@@ -299,7 +299,9 @@ async function extractFrom(
     if (!e.isDir && e.method !== 0 && e.method !== 8) bad(label, `entry "${e.name}" uses compression method ${e.method}; only stored and deflate are read. Re-zip with standard settings.`);
     return { e, segments };
   });
-  const dir = await mkdtemp(path.join(o.tmpRoot ?? os.tmpdir(), 'iseg-upload-'));
+  // The owner's pid in the name lets the start-up clean-up remove the folders of a process that
+  // died before its cleanup() ran (lib/server/storage/remove-upload-leftovers.ts).
+  const dir = await mkdtemp(path.join(o.tmpRoot ?? os.tmpdir(), `iseg-upload-${process.pid}-`));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   const files: string[] = [];
   const skipped: string[] = [];
