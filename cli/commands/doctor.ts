@@ -13,11 +13,45 @@ import { readMigrations } from '../../lib/server/db/migrate';
 import { BOSS_SCHEMA } from '../../lib/server/jobs/boss';
 import { checkExecutionProvider, checkModel } from '../../lib/inference';
 import { printJson } from '../output';
+import { createDb } from '../../lib/server/db/client';
+import { createVolumeStore } from '../../lib/server/storage/volume-store';
+import { findOrphanVolumes } from '../../lib/server/storage/find-orphan-volumes';
+import { findUploadLeftovers } from '../../lib/server/storage/find-upload-leftovers';
 
 interface Check {
   name: string;
   ok: boolean;
   detail: string;
+  /** Passing, but worth a look (printed as WARN). */
+  warning?: boolean;
+}
+
+/** What crashes left behind (lib/server/storage/find-*); `npm start` removes it at start-up. */
+async function leftoverChecks(env: Env, databaseOk: boolean): Promise<Check[]> {
+  const mb = (n: number) => `${(n / (1024 * 1024)).toFixed(1)} MB`;
+  const checks: Check[] = [];
+  const uploads = await findUploadLeftovers();
+  checks.push(
+    uploads.leftovers.length
+      ? { name: 'upload leftovers', ok: true, warning: true, detail: `${uploads.leftovers.length} upload temp folder(s) (${mb(uploads.bytes)}) left by processes that died: ${uploads.leftovers.map((l) => l.dir).join(', ')}; \`npm start\` removes them` }
+      : { name: 'upload leftovers', ok: true, detail: 'no upload temp folders left by dead processes' },
+  );
+  const url = resolveDatabaseUrl(env);
+  if (!url || !databaseOk) return checks;
+  const db = createDb(url);
+  try {
+    const r = await findOrphanVolumes(db, { store: createVolumeStore({ dir: env.volumeDir }) });
+    checks.push(
+      r.orphans.length
+        ? { name: 'volume store', ok: true, warning: true, detail: `${r.orphans.length} of ${r.scanned} file(s) (${mb(r.bytes)}) in ${env.volumeDir} that no row references (left by imports or runs that failed or were killed); \`npm start\` removes them` }
+        : { name: 'volume store', ok: true, detail: `${r.scanned} volume file(s) in ${env.volumeDir}, none unreferenced` },
+    );
+  } catch (e) {
+    checks.push({ name: 'volume store', ok: true, warning: true, detail: `not checked for unreferenced files: ${(e as Error).message}` });
+  } finally {
+    await db.$disconnect().catch(() => undefined);
+  }
+  return checks;
 }
 
 async function databaseChecks(env: Env): Promise<Check[]> {
@@ -59,11 +93,33 @@ async function databaseChecks(env: Env): Promise<Check[]> {
       );
       const n = workers.rows[0].n;
       checks.push({ name: 'workers', ok: n > 0, detail: n > 0 ? `${n} live worker(s)` : 'no live worker: start one with `npm run worker` (or `npm start`)' });
+      checks.push(await queuedRunsCheck(client));
     }
   } finally {
     await client.end();
   }
   return checks;
+}
+
+/**
+ * Queued runs that no live worker can take: a run is only executed by a worker serving exactly
+ * its model version (name + sha256), so runs of a model no live worker serves wait forever.
+ */
+async function queuedRunsCheck(client: pg.Client): Promise<Check> {
+  const waiting = await client.query<{ name: string; version: string; sha256: string; n: number }>(
+    `SELECT mv.name, mv.version, mv.sha256, count(*)::int AS n
+       FROM "SegmentationRun" r JOIN "ModelVersion" mv ON mv.id = r."modelVersionId"
+      WHERE r.status = 'QUEUED' AND NOT EXISTS (
+        SELECT 1 FROM "WorkerInstance" w
+         WHERE w."stoppedAt" IS NULL AND w."lastSeenAt" > now() - interval '60 seconds'
+           AND w."modelName" = mv.name AND w."modelSha256" = mv.sha256)
+      GROUP BY mv.name, mv.version, mv.sha256 ORDER BY n DESC, mv.name`,
+  );
+  if (waiting.rows.length === 0) return { name: 'queued runs', ok: true, detail: 'every queued run has a live worker serving its model' };
+  const each = waiting.rows.map(
+    (r) => `${r.n} queued run(s) wait for a worker serving ${r.name} ${r.version} (sha256 ${r.sha256.slice(0, 12)}…): no live worker serves it; start one with ISEG_MODEL=<its folder> npm run worker`,
+  );
+  return { name: 'queued runs', ok: false, detail: each.join('; ') };
 }
 
 async function modelChecks(env: Env): Promise<Check[]> {
@@ -100,11 +156,13 @@ export async function run(argv: string[]): Promise<number> {
     checks.push({ name: 'configuration', ok: false, detail: (e as Error).message });
   }
   if (env) {
-    checks.push(...(await databaseChecks(env)));
+    const db = await databaseChecks(env);
+    checks.push(...db);
+    checks.push(...(await leftoverChecks(env, !!db.find((c) => c.name === 'database')?.ok)));
     checks.push(...(await modelChecks(env)));
   }
   const ok = checks.every((c) => c.ok);
   if (values.json) printJson({ ok, checks });
-  else for (const c of checks) console.log(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(28)} ${c.detail}`);
+  else for (const c of checks) console.log(`${!c.ok ? 'FAIL' : c.warning ? 'WARN' : 'ok  '}  ${c.name.padEnd(28)} ${c.detail}`);
   return ok ? 0 : 1;
 }

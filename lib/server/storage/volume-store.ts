@@ -7,13 +7,17 @@
  * user-supplied string ever reaches the file system. Files live at `root/ab/cd/<key>`.
  * Writes are atomic: a temp file in `root/tmp/` is renamed into place (same file system), so a
  * reader never sees half a volume and a crash leaves at most an orphan temp file.
+ *
+ * Storing bytes that are already there refreshes the file's modification time: the start-up
+ * clean-up (remove-orphan-volumes.ts) removes only unreferenced files older than a grace
+ * period, so a file that an import in progress is about to reference is never removed.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Volume, VoxelArray } from '@/lib/core/volume';
 import { encodeNifti } from '@/lib/nifti';
-import { AppError } from '../errors';
+import { AppError, storageFullCode } from '../errors';
 import { env } from '../env';
 
 export interface StoredVolume {
@@ -26,7 +30,10 @@ export interface StoredVolume {
 export interface VolumeStore {
   /** Absolute directory of the store. */
   readonly root: string;
-  /** Store gzipped NIfTI bytes; a no-op when the same bytes are already there. */
+  /**
+   * Store gzipped NIfTI bytes; a no-op when the same bytes are already there.
+   * @throws AppError STORAGE_FULL when the disk or quota is full (no partial file is left).
+   */
   putVolume(bytes: Uint8Array): Promise<StoredVolume>;
   /** The bytes of a stored volume; checks the sha256. @throws AppError NOT_FOUND, INTERNAL (corrupt). */
   getVolume(key: string): Promise<Uint8Array>;
@@ -58,19 +65,20 @@ export function createVolumeStore({ dir }: { dir: string }): VolumeStore {
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       const key = `${sha256}.nii.gz`;
       const file = fileOf(key);
-      if (await exists(file)) return { key, sha256 };
+      if (await touch(file)) return { key, sha256 };
       const tmpDir = path.join(root, 'tmp');
-      await mkdir(tmpDir, { recursive: true });
-      await mkdir(path.dirname(file), { recursive: true });
       const tmp = path.join(tmpDir, `${sha256}.${process.pid}.${randomBytes(6).toString('hex')}.part`);
       try {
+        await mkdir(tmpDir, { recursive: true });
+        await mkdir(path.dirname(file), { recursive: true });
         await writeFile(tmp, bytes, { flag: 'wx', mode: 0o640 });
         // Another writer may have stored the same bytes meanwhile: rename over it is harmless,
         // the content is identical by construction.
         await rename(tmp, file);
       } catch (e) {
+        // A full disk leaves no partial file: the temp file goes, the key was never renamed into place.
         await rm(tmp, { force: true });
-        throw e;
+        throw storageFullCode(e) ? volumeStoreFull(root, bytes.length, e) : e;
       }
       return { key, sha256 };
     },
@@ -95,6 +103,31 @@ export function createVolumeStore({ dir }: { dir: string }): VolumeStore {
       return exists(fileOf(key));
     },
   };
+}
+
+/** Sets the file's times to now; false when it does not exist. */
+async function touch(file: string): Promise<boolean> {
+  const now = new Date();
+  try {
+    await utimes(file, now, now);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return false;
+    // Another user's file on a shared store: it is there, its time cannot be refreshed.
+    if (code === 'EPERM' || code === 'EACCES') return exists(file);
+    throw e;
+  }
+}
+
+/** STORAGE_FULL (507): "Volume store full", where, how much did not fit, and what to do; the errno stays as `cause`. */
+function volumeStoreFull(root: string, bytes: number, e: unknown): AppError {
+  const out = new AppError(
+    'STORAGE_FULL',
+    `Volume store full: ${root} has no room for a ${(bytes / 1048576).toFixed(1)} MiB volume (${storageFullCode(e)}). Free space on that disk (df -h ${root}) or set ISEG_VOLUME_DIR to a larger one, then try again.`,
+  );
+  (out as { cause?: unknown }).cause = e;
+  return out;
 }
 
 async function exists(file: string): Promise<boolean> {
