@@ -162,10 +162,11 @@ export async function executeSegmentationRun(o: ExecuteSegmentationRunOptions): 
 
     for (const pair of pairs) {
       if (o.signal?.aborted) throw new Error('The run was aborted (worker shutting down); it will be retried.');
-      const refVol = await readVolume(pair.reference.maskKey!, `physician ${pair.reference.name}`);
+      const refVol = await readVolume(pair.reference.maskKey!, `physician ${pair.reference.kind} structure ${pair.reference.id}`);
       if (!sameGrid(refVol.grid, pair.test.grid)) continue; // a planning-CT GTV on another grid is not comparable voxel-wise
       const refMask = Uint8Array.from(refVol.data as ArrayLike<number>, (x) => (x ? 1 : 0));
-      const key = `metrics:${pair.reference.name}`;
+      // By id: the ROI name is DICOM free text (docs/security.md), never copied into run rows.
+      const key = `metrics:${pair.reference.id}`;
       const result = await time(key, async () => computeMetrics({ reference: refMask, test: pair.test.mask, grid: pair.test.grid, toleranceMm: o.toleranceMm ?? 2, conventions: ['voxel', 'surfel'] }));
       const rows = toMetricRows({ result, grid: pair.test.grid, codeVersion: o.codeVersion, referenceSha256: pair.reference.maskSha256, testSha256: pair.test.sha256 });
       const discordance = findDiscordanceRegions({ reference: refMask, test: pair.test.mask, grid: pair.test.grid });
