@@ -60,6 +60,8 @@ export interface ImageSliceHeader {
   numberOfTemporalPositions?: number;
   /** True when PixelData is encapsulated (compressed). */
   pixelDataEncapsulated: boolean;
+  /** Length in bytes of native (not encapsulated) PixelData. */
+  pixelDataBytes?: number;
   /** LossyImageCompression (0028,2110): '01' when the pixels were ever lossy compressed. */
   lossyImageCompression?: string;
   /** ImageType values, e.g. ['ORIGINAL', 'PRIMARY', 'AXIAL'] or [..., 'LOCALIZER']. */
@@ -138,6 +140,8 @@ export function readImageHeader(parsed: ParsedDicom): { header: ImageSliceHeader
     imageType: str(ds, 'x00080008')?.split('\\').map((v) => v.trim().toUpperCase()),
   };
   if (derivedUids.length > 0) header.derivedUids = derivedUids;
+  const pixelData = ds.elements.x7fe00010;
+  if (pixelData && !pixelData.encapsulatedPixelData && Number.isFinite(pixelData.length)) header.pixelDataBytes = pixelData.length;
   if (!ds.elements.x7fe00010) missing.push('PixelData (7FE0,0010)');
   if (missing.length > 0)
     return {
@@ -180,7 +184,12 @@ export interface BuildSeriesOptions {
   maxSliceResidualMm?: number;
   /** In-plane drift of slice positions per mm along the normal above which the series is tilted; default 1e-3. */
   maxTiltRatio?: number;
+  /** Largest Rows × Columns × slices a series may have (the decoder holds it as 32-bit floats); default 2^29 (2 GiB). */
+  maxVoxels?: number;
 }
+
+/** Default of BuildSeriesOptions.maxVoxels: 512 × 512 × 2048, or 1024 × 1024 × 512. */
+export const MAX_SERIES_VOXELS = 2 ** 29;
 
 function cross(a: number[], b: number[]): Vec3 {
   return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
@@ -227,7 +236,8 @@ export function groupSeries(headers: ImageSliceHeader[], options: BuildSeriesOpt
  * Findings: INCONSISTENT_SERIES (rows/columns, orientation, pixel spacing or frame of reference
  * differ between slices, or two slices share a position) → refused; GANTRY_TILT (slice positions
  * drift in-plane along the stack) → refused; MISSING_SLICE (a gap of ≥ 1.5× the typical spacing)
- * → refused; UNEVEN_SPACING (slices off a uniform grid: warning up to `maxSliceResidualMm`,
+ * → refused; VOLUME_TOO_LARGE (Rows × Columns × slices over `maxVoxels`) → refused;
+ * UNEVEN_SPACING (slices off a uniform grid: warning up to `maxSliceResidualMm`,
  * refused above); SINGLE_SLICE (info; spacing from SpacingBetweenSlices or SliceThickness);
  * COMPRESSED_PIXEL_DATA (encapsulated pixel data in a syntax we have no decoder for, e.g. JPEG XL or 12-bit
  * JPEG extended) / UNSUPPORTED_TRANSFER_SYNTAX / UNSUPPORTED_PIXEL_FORMAT (header usable, voxels
@@ -289,6 +299,13 @@ export function buildSeries(key: string, slicesIn: ImageSliceHeader[], options: 
   }
   if (odd.length > 0)
     return refuse('INCONSISTENT_SERIES', `slices disagree (${odd.length}): ${odd.slice(0, 3).join('; ')}${odd.length > 3 ? '; …' : ''}. Check whether two series were exported with one SeriesInstanceUID.`);
+
+  // A damaged or hand-edited header (Rows = Columns = 65535) would have the decoder allocate
+  // gigabytes before it finds the pixel data short: refuse the size up front.
+  const maxVoxels = options.maxVoxels ?? MAX_SERIES_VOXELS;
+  const voxels = first.rows * first.columns * slicesIn.length;
+  if (voxels > maxVoxels)
+    return refuse('VOLUME_TOO_LARGE', `${first.rows}×${first.columns} pixels × ${slicesIn.length} slices (Rows×Columns × slices) is ${voxels.toLocaleString('en')} voxels, over the ${maxVoxels.toLocaleString('en')} this importer holds in memory. Check Rows/Columns (0028,0010/0011) in ${first.file}: a damaged or edited header gives sizes the pixel data does not have; otherwise crop or resample the series before import.`);
 
   const pos = slicesIn.map((h) => dot(h.imagePositionMm, normal));
   const order = pos.map((_, n) => n).sort((a, b) => pos[a] - pos[b]);
@@ -378,6 +395,22 @@ export function buildSeries(key: string, slicesIn: ImageSliceHeader[], options: 
   if (badFormat) {
     findings.push(finding('UNSUPPORTED_PIXEL_FORMAT', 'error', `${label}: ${badFormat.file} has ${badFormat.samplesPerPixel} samples per pixel and ${badFormat.bitsAllocated} bits allocated; only single-sample 8/16/32-bit greyscale is read.`, badFormat.file));
     return series;
+  }
+  // Native pixel data longer than one Rows × Columns × BitsAllocated image (plus the even-length
+  // pad byte): the first image's bytes are read and the rest ignored. Accepted, but said, since
+  // it can mean Rows, Columns or BitsAllocated do not describe the pixels.
+  const imageBytes = (h: ImageSliceHeader) => h.rows * h.columns * h.samplesPerPixel * (h.bitsAllocated / 8);
+  const tooLong = series.slices.filter((h) => h.pixelDataBytes !== undefined && h.pixelDataBytes > imageBytes(h) + (imageBytes(h) % 2));
+  if (tooLong.length > 0) {
+    const e = tooLong[0];
+    findings.push(
+      finding(
+        'PIXEL_DATA_TOO_LONG',
+        'warning',
+        `${label}: ${tooLong.length} of ${nz} slices (e.g. ${e.file}) hold more pixel data than one image: ${e.pixelDataBytes} bytes where Rows × Columns × BitsAllocated (${e.rows} × ${e.columns} × ${e.bitsAllocated} bits) make ${imageBytes(e)}; the first ${imageBytes(e)} bytes are read as the image and the other ${e.pixelDataBytes! - imageBytes(e)} ignored. Check that Rows, Columns and BitsAllocated match the pixels (view the slice), and re-export if they do not.`,
+        e.file,
+      ),
+    );
   }
   series.loadable = true;
   return series;

@@ -7,7 +7,7 @@ import { type Grid, type Mask } from '@/lib/core/volume';
 import { rasterizeContours } from '@/lib/core/raster/rasterize-contours';
 import { type Finding, finding } from './findings';
 import type { CtSeries } from './ct-series';
-import type { RtRoi, RtStructureSet } from './rtstruct';
+import type { RtContour, RtRoi, RtStructureSet } from './rtstruct';
 
 const fmt = (v: number) => Number(v.toFixed(2)).toString();
 
@@ -78,9 +78,11 @@ export function findRoi(ss: RtStructureSet, roi: string | number): RtRoi | undef
  *
  * Findings (per ROI, aggregated): UNSUPPORTED_CONTOUR_TYPE (POINT/OPEN contours skipped),
  * CONTOUR_OFF_SLICE / CONTOUR_NON_PLANAR (skipped, with their positions), CONTOUR_OUTSIDE_IMAGE
- * (skipped), CONTOUR_PARTLY_OUTSIDE_IMAGE (clipped), CONTOUR_TOO_FEW_POINTS, SOP_REFERENCE_UNRESOLVED
+ * (skipped), CONTOUR_PARTLY_OUTSIDE_IMAGE (clipped), CONTOUR_SELF_INTERSECTING (rasterised as drawn,
+ * with the slices named), CONTOUR_TOO_FEW_POINTS, SOP_REFERENCE_UNRESOLVED
  * (placed by position instead), SOP_REFERENCE_MISMATCH (the referenced image is not the slice the
- * contour lies on; placed by position).
+ * contour lies on; placed by position), CONTOUR_INVALID_POINTS (a contour with a non-numeric
+ * coordinate, e.g. NaN: skipped, naming its slice).
  * @returns the mask, or null with an ROI_NOT_FOUND finding.
  */
 export function rasterizeRoi(input: RasterizeRoiInput): { mask: Mask | null; roi: RtRoi | null; findings: Finding[] } {
@@ -96,10 +98,12 @@ export function rasterizeRoi(input: RasterizeRoiInput): { mask: Mask | null; roi
   const skipped = roi.contours.length - closed.length;
   if (skipped > 0)
     findings.push(finding('UNSUPPORTED_CONTOUR_TYPE', 'warning', `${label}: ${skipped} contour(s) of type ${[...new Set(roi.contours.filter((c) => c.geometricType !== 'CLOSED_PLANAR').map((c) => c.geometricType))].join('/')} skipped; only CLOSED_PLANAR contours make a volume.`, ss.file));
-  const { mask, report } = rasterizeContours(input.grid, closed, { sliceToleranceMm: input.sliceToleranceMm });
   const g = input.grid;
   // Position along the slice normal (for axial slices, z) of the first slice.
   const z0 = g.originMm[0] * g.direction[2] + g.originMm[1] * g.direction[5] + g.originMm[2] * g.direction[8];
+  const usable = closed.filter((c) => c.pointsMm.every(Number.isFinite));
+  if (usable.length < closed.length) findings.push(invalidPointsFinding(label, roi, closed.filter((c) => !usable.includes(c)), { grid: g, z0, sliceSops: input.sliceSopInstanceUids }, ss.file));
+  const { mask, report } = rasterizeContours(input.grid, usable, { sliceToleranceMm: input.sliceToleranceMm });
   const pos = (slice: number | null, offsetMm: number) => (slice === null ? NaN : z0 + slice * g.spacingMm[2] + offsetMm);
   const listPos = (ps: typeof report.placements) =>
     ps.slice(0, 5).map((p) => `${fmt(pos(p.slice, p.offsetMm))} mm`).join(', ') + (ps.length > 5 ? ', …' : '');
@@ -116,6 +120,14 @@ export function rasterizeRoi(input: RasterizeRoiInput): { mask: Mask | null; roi
   const partly = report.placements.filter((p) => p.status === 'rasterised' && p.partlyOutside);
   if (partly.length > 0)
     findings.push(finding('CONTOUR_PARTLY_OUTSIDE_IMAGE', 'warning', `${label}: ${partly.length} contour(s) extend beyond the image edge and are clipped to it; the ROI volume is underestimated there.`, ss.file));
+  const crossing = report.placements.filter((p) => p.status === 'rasterised' && p.selfIntersectionMm);
+  if (crossing.length > 0) {
+    const where = crossing
+      .slice(0, 5)
+      .map((p) => `slice ${p.slice} (at ${fmt(pos(p.slice, p.offsetMm))} mm, crossing near ${p.selfIntersectionMm!.map(fmt).join(', ')} mm)`)
+      .join('; ');
+    findings.push(finding('CONTOUR_SELF_INTERSECTING', 'warning', `${label}: ${crossing.length} contour(s) cross themselves (a bow-tie or twisted outline): ${where}${crossing.length > 5 ? '; …' : ''}. They are rasterised as drawn with the even–odd rule (where the outline overlaps itself, the overlap counts as outside); check the contour on those slices in the planning system.`, ss.file));
+  }
   const few = by('too-few-points');
   if (few.length > 0)
     findings.push(finding('CONTOUR_TOO_FEW_POINTS', 'warning', `${label}: ${few.length} CLOSED_PLANAR contour(s) have fewer than 3 points and are skipped.`, ss.file));
@@ -125,7 +137,7 @@ export function rasterizeRoi(input: RasterizeRoiInput): { mask: Mask | null; roi
     let mismatched = 0;
     const examples: string[] = [];
     report.placements.forEach((p) => {
-      const refs = closed[p.contour].referencedSopInstanceUids;
+      const refs = usable[p.contour].referencedSopInstanceUids;
       if (refs.length === 0) return;
       const k = sopToSlice.get(refs[0]);
       if (k === undefined) unresolved++;
@@ -140,6 +152,38 @@ export function rasterizeRoi(input: RasterizeRoiInput): { mask: Mask | null; roi
       findings.push(finding('SOP_REFERENCE_MISMATCH', 'warning', `${label}: ${mismatched} contour(s) reference an image other than the slice they lie on (${examples.join('; ')}); they were placed by position. Check the exporting system.`, ss.file));
   }
   return { mask, roi, findings };
+}
+
+/**
+ * CONTOUR_INVALID_POINTS for contours with a non-numeric coordinate (NaN, or text that is not a
+ * number, in ContourData): which contour of the ROI and which slice, from its image reference or
+ * else from the position of its numeric points along the slice normal.
+ */
+function invalidPointsFinding(label: string, roi: RtRoi, bad: RtContour[], at: { grid: Grid; z0: number; sliceSops?: readonly string[] }, file: string): Finding {
+  const d = at.grid.direction;
+  const describe = (c: RtContour) => {
+    const n = roi.contours.indexOf(c) + 1;
+    const pts = c.pointsMm;
+    let nonFinite = 0;
+    for (let t = 0; t < pts.length; t++) if (!Number.isFinite(pts[t])) nonFinite++;
+    let k = c.referencedSopInstanceUids.map((u) => at.sliceSops?.indexOf(u) ?? -1).find((x) => x >= 0);
+    if (k === undefined) {
+      let sum = 0;
+      let count = 0;
+      for (let t = 0; t + 2 < pts.length; t += 3) {
+        const z = pts[t] * d[2] + pts[t + 1] * d[5] + pts[t + 2] * d[8];
+        if (Number.isFinite(z)) {
+          sum += z;
+          count++;
+        }
+      }
+      if (count > 0) k = Math.round((sum / count - at.z0) / at.grid.spacingMm[2]);
+    }
+    const where = k === undefined ? 'on a slice that cannot be told (no numeric point, no image reference)' : `on slice ${k} (z ${fmt(at.z0 + k * at.grid.spacingMm[2])} mm)`;
+    return `contour ${n} ${where}: ${nonFinite} of ${pts.length} coordinates are not numbers (NaN)`;
+  };
+  const list = bad.slice(0, 5).map(describe).join('; ') + (bad.length > 5 ? `; and ${bad.length - 5} more` : '');
+  return finding('CONTOUR_INVALID_POINTS', 'warning', `${label}: ${list}. ${bad.length === 1 ? 'That contour is' : 'Those contours are'} skipped, so the ROI lacks ${bad.length === 1 ? 'it' : 'them'}: check the ContourData of this ROI in the exporting system and export the structure set again.`, file);
 }
 
 /** The grid and per-slice SOP instance UIDs of a loadable series, for rasterizeRoi. */

@@ -8,6 +8,9 @@
  * slice are sorted together, nested holes (separate contours) and keyholes (one contour whose
  * cut is traversed twice) both come out right.
  *
+ * A contour that crosses itself (bow-tie) is rasterised by the same even–odd rule, as drawn;
+ * its placement carries `selfIntersectionMm` so the caller can report it.
+ *
  * Tie rule (points exactly on an edge): the scanline of row j is taken at j + 1e-6 and the
  * voxel centre i at i + 1e-6 (half-open intervals), so two contours sharing an edge never both
  * claim the voxels on it and float noise of a few ulps in the coordinates cannot flip a voxel.
@@ -17,6 +20,7 @@
  */
 import { type Grid, type Mask, patientMmToIndex, voxelCount } from '@/lib/core/volume';
 import { RasterError } from './errors';
+import { findSelfIntersection } from './find-self-intersection';
 
 /** One closed planar contour: flat [x0, y0, z0, x1, y1, z1, …] in patient mm (LPS). */
 export interface PlanarContourMm {
@@ -47,6 +51,11 @@ export interface ContourPlacement {
   thicknessMm: number;
   /** True when part of the contour lies outside the image in-plane (it is clipped). */
   partlyOutside: boolean;
+  /**
+   * For a rasterised contour that crosses itself (bow-tie): where, in patient mm of the first
+   * crossing found (see find-self-intersection.ts). It is still rasterised as drawn.
+   */
+  selfIntersectionMm?: [number, number, number];
 }
 
 export interface RasterReport {
@@ -157,9 +166,20 @@ export function rasterizeContours(
     else if (Math.abs(offsetMm) > tolMm) status = 'off-slice';
     else if (slice < 0 || slice >= nz || fullyOutside) status = 'outside-grid';
     counts[status]++;
-    placements.push({ contour: ci, status, slice, offsetMm, thicknessMm, partlyOutside });
+    const placement: ContourPlacement = { contour: ci, status, slice, offsetMm, thicknessMm, partlyOutside };
+    placements.push(placement);
     if (status === 'off-slice' || status === 'non-planar') pointsOffSlice += n;
     if (status !== 'rasterised') return;
+    const crossing = findSelfIntersection(xs, ys);
+    if (crossing) {
+      // back to patient mm: point a + t·(b − a) on the first crossing edge, t from its x or y
+      const [e] = crossing.edges;
+      const f = e + 1 === n ? 0 : e + 1;
+      const dx = xs[f] - xs[e];
+      const dy = ys[f] - ys[e];
+      const t = Math.abs(dx) >= Math.abs(dy) ? (crossing.at[0] - xs[e]) / dx : (crossing.at[1] - ys[e]) / dy;
+      placement.selfIntersectionMm = [0, 1, 2].map((c) => pts[3 * e + c] + t * (pts[3 * f + c] - pts[3 * e + c])) as [number, number, number];
+    }
     let list = bySlice.get(slice);
     if (!list) bySlice.set(slice, (list = []));
     list.push({ xs, ys });
