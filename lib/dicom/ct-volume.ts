@@ -24,7 +24,8 @@ export interface LoadCtOptions {
  *   otherwise Float32Array HU; index i + nx·(j + ny·k) with i the DICOM column, j the row and k
  *   the slice in the series' sorted order.
  * @throws DicomError('UNSUPPORTED') when the series is not loadable (its findings say why), or
- *   'INVALID_INPUT' when a file changed since it was scanned (unparseable or short pixel data).
+ *   'INVALID_INPUT' when a file changed since it was scanned (unparseable or short pixel data) or
+ *   the volume cannot be allocated (VOLUME_TOO_LARGE).
  */
 export async function loadCtVolume(series: CtSeries, options: LoadCtOptions = {}): Promise<Volume<Float32Array> | Volume<Int16Array>> {
   if (!series.grid || !series.loadable)
@@ -33,7 +34,16 @@ export async function loadCtVolume(series: CtSeries, options: LoadCtOptions = {}
   const grid = series.grid;
   const [nx, ny, nz] = grid.dims;
   const plane = nx * ny;
-  const hu = new Float32Array(plane * nz);
+  let hu: Float32Array;
+  try {
+    hu = new Float32Array(plane * nz);
+  } catch (e) {
+    // buildSeries refuses grids over its voxel limit; this is the last guard (a smaller grid on a
+    // machine short of memory): a named error instead of a crash.
+    if (!(e instanceof RangeError)) throw e;
+    const f = finding('VOLUME_TOO_LARGE', 'error', `Series ${series.seriesInstanceUid}: ${ny}×${nx} pixels × ${nz} slices (${plane * nz} voxels) cannot be held in memory (${e.message}). Check Rows/Columns (0028,0010/0011) in ${series.slices[0]?.file}, or crop or resample the series before import.`, series.slices[0]?.file);
+    throw new DicomError('INVALID_INPUT', f.message, [f]);
+  }
   let integral = true;
   let min = Infinity;
   let max = -Infinity;

@@ -105,8 +105,10 @@ export function readRtStruct(parsed: ParsedDicom): RtStructureSet {
       const type = str(c, 'x30060042') ?? 'CLOSED_PLANAR';
       const refs = items(c, 'x30060016').map((img) => str(img, 'x00081155')).filter((u): u is string => !!u);
       const usable = data.length - (data.length % 3);
-      if (data.length % 3 !== 0 || data.some((v) => !Number.isFinite(v)) || (declared !== undefined && declared * 3 !== data.length))
-        findings.push(finding('MISSING_ATTRIBUTE', 'warning', `${file}: ROI ${roi.number} "${roi.name}" has a contour with ${data.length} coordinates${declared !== undefined ? ` but NumberOfContourPoints ${declared}` : ''}${data.some((v) => !Number.isFinite(v)) ? ' and non-numeric values' : ''}; check the ContourData of that ROI.`, file));
+      const countOff = data.length % 3 !== 0 || (declared !== undefined && declared * 3 !== data.length);
+      const nonNumeric = data.filter((v) => !Number.isFinite(v)).length;
+      if (countOff || nonNumeric > 0)
+        findings.push(finding('MISSING_ATTRIBUTE', 'warning', `${file}: ROI ${roi.number} "${roi.name}" has a contour with ${data.length} coordinates${countOff && declared !== undefined ? ` but NumberOfContourPoints ${declared}` : ''}${nonNumeric > 0 ? `${countOff ? ' and' : ','} ${nonNumeric} of them not numbers` : ''}; check the ContourData of that ROI.`, file));
       roi.contours.push({ geometricType: type, pointsMm: Float64Array.from(data.slice(0, usable)), referencedSopInstanceUids: refs });
     }
   }
