@@ -1,10 +1,16 @@
 /**
  * `npm start`: database (embedded unless DATABASE_URL is set) → migrations → first admin →
- * demo cohort on first run → build if needed → Next.js server + one worker. Ctrl-C stops all
- * of it, the embedded Postgres last. A second start reuses .data/.
+ * demo cohort on first run → clean-up of what crashes left (upload temp folders, unreferenced
+ * volume files) → build if needed → Next.js server + one worker. A second start reuses .data/.
+ *
+ * Supervision: a web server, worker or embedded Postgres that dies is restarted after a pause
+ * that doubles with each quick death (1 s, 2 s, 4 s … 30 s); one that dies 5 times in a row
+ * within 30 s of starting is not restarted again and everything stops with a message.
+ * Ctrl-C (SIGINT), SIGTERM or SIGHUP stop the web server and the worker first, wait for them,
+ * then the embedded Postgres: it runs in its own process group, so the terminal's Ctrl-C does
+ * not reach it directly.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -13,6 +19,12 @@ import { startEmbeddedPostgres, EmbeddedPostgresError, type EmbeddedPostgres } f
 import { prepareDatabase } from '../lib/server/db/prepare-database';
 import { MigrationError } from '../lib/server/db/migrate';
 import { ensureAuthSecret, AuthSecretError } from '../lib/server/auth/auth-secret';
+import { createDb } from '../lib/server/db/client';
+import { createVolumeStore } from '../lib/server/storage/volume-store';
+import { removeOrphanVolumes } from '../lib/server/storage/remove-orphan-volumes';
+import { removeUploadLeftovers } from '../lib/server/storage/remove-upload-leftovers';
+import { buildIfNeeded, BuildError } from './build-if-needed';
+import { RestartPolicy, MAX_QUICK_DEATHS, STABLE_MS } from './restart-policy';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 process.chdir(root);
@@ -21,6 +33,60 @@ const say = (msg: string) => console.log(`[iseg-qa] ${msg}`);
 function fatal(msg: string, code = 1): never {
   console.error(`[iseg-qa] ${msg}`);
   process.exit(code);
+}
+
+const howDied = (code: number | null, signal: NodeJS.Signals | null) => (signal ? `killed by ${signal}` : `exit code ${code}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * One `npm start` per data folder: a second one would stop the first one's database. The lock
+ * names the supervisor's pid; a lock of a dead process is taken over.
+ */
+function otherSupervisor(lockFile: string): number | null {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(lockFile, 'utf8').trim());
+  } catch {
+    return null;
+  }
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return null;
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return null;
+  }
+  let cmdline = '';
+  try {
+    cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {}
+  return cmdline.includes('start.ts') ? pid : null;
+}
+
+const mb = (n: number) => `${(n / (1024 * 1024)).toFixed(1)} MB`;
+
+/** Removes what a crash left behind; never stops start-up (a failure is reported). */
+async function removeLeftovers(env: Env, databaseUrl: string): Promise<void> {
+  try {
+    const uploads = await removeUploadLeftovers();
+    if (uploads.removed.length) {
+      say(`Removed ${uploads.removed.length} upload temp folder(s) (${mb(uploads.bytes)}) left by a process that died: ${uploads.removed.map((r) => r.dir).join(', ')}`);
+    }
+  } catch (e) {
+    say(`Could not remove old upload temp folders: ${(e as Error).message}`);
+  }
+  const db = createDb(databaseUrl);
+  try {
+    const volumes = await removeOrphanVolumes(db, { store: createVolumeStore({ dir: env.volumeDir }) });
+    if (volumes.removed.length) {
+      say(
+        `Removed ${volumes.removed.length} file(s) (${mb(volumes.bytes)}) from the volume store ${path.relative(root, env.volumeDir) || env.volumeDir} that no study or run references (left by imports or runs that failed or were killed): ${volumes.removed.map((r) => path.basename(r.file)).join(', ')}`,
+      );
+    }
+  } catch (e) {
+    say(`Could not check the volume store for unreferenced files: ${(e as Error).message}`);
+  } finally {
+    await db.$disconnect().catch(() => undefined);
+  }
 }
 
 function portFree(port: number, host: string): Promise<boolean> {
@@ -43,39 +109,10 @@ function authSecret(env: Env): string {
   }
 }
 
-/** A fingerprint of everything `next build` reads, so we rebuild only after a change. */
-function sourceFingerprint(): string {
-  const h = createHash('sha256');
-  const walk = (p: string) => {
-    if (!fs.existsSync(p)) return;
-    const st = fs.statSync(p);
-    if (st.isDirectory()) {
-      for (const e of fs.readdirSync(p).sort()) if (e !== 'generated' && e !== 'node_modules') walk(path.join(p, e));
-    } else if (/\.(tsx?|css|json|js|mjs)$/.test(p)) {
-      h.update(p).update(fs.readFileSync(p));
-    }
-  };
-  for (const p of ['app', 'components', 'lib', 'proxy.ts', 'next.config.js', 'package-lock.json', 'prisma/schema.prisma']) walk(p);
-  return h.digest('hex');
-}
-
-function buildIfNeeded(): void {
-  const stamp = path.join('.next', 'iseg-source-fingerprint');
-  const fp = sourceFingerprint();
-  if (fs.existsSync(path.join('.next', 'BUILD_ID')) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === fp) return;
-  say('Building the web app (first start or sources changed)…');
-  const r = spawnSync(process.execPath, ['node_modules/next/dist/bin/next', 'build'], {
-    stdio: 'inherit',
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
-  });
-  if (r.status !== 0) fatal('`next build` failed; the messages above say why.');
-  fs.writeFileSync(stamp, fp);
-}
-
-async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+async function waitHealthy(url: string, gaveUp: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error('the web server exited during start-up (see above)');
+    if (gaveUp()) throw new Error('the web server keeps exiting during start-up (see above)');
     try {
       const res = await fetch(`${url}/api/health`);
       if (res.ok) return;
@@ -96,33 +133,30 @@ async function main(): Promise<void> {
   if (!(await portFree(env.PORT, env.HOSTNAME))) {
     fatal(`Port ${env.PORT} on ${env.HOSTNAME} is already in use. Stop whatever is using it, or start with PORT=<another port> npm start.`, 2);
   }
+  const lockFile = path.join(env.dataDir, 'supervisor.pid');
+  const other = otherSupervisor(lockFile);
+  if (other !== null) {
+    fatal(`Another npm start (pid ${other}) is running on the data folder ${path.relative(root, env.dataDir) || env.dataDir}. Stop it first (Ctrl-C in its terminal, or kill ${other}), or use another ISEG_DATA_DIR.`, 2);
+  }
   // Before anything starts, so that a refused secret file stops nothing half-way; after the
   // port check, so that a refused start-up writes nothing (not even a new secret).
   const sessionSecret = authSecret(env);
+  fs.mkdirSync(env.dataDir, { recursive: true });
+  fs.writeFileSync(lockFile, `${process.pid}\n`);
 
-  let pg: EmbeddedPostgres | undefined;
-  let databaseUrl = env.DATABASE_URL;
-  if (!databaseUrl) {
-    try {
-      pg = await startEmbeddedPostgres({ dataDir: path.join(env.dataDir, 'pg'), port: env.ISEG_PG_PORT, log: say });
-    } catch (e) {
-      if (e instanceof EmbeddedPostgresError) fatal(e.message);
-      throw e;
-    }
-    databaseUrl = pg.url;
-    say(`Embedded PostgreSQL running on 127.0.0.1:${pg.port} (data in ${path.relative(root, path.join(env.dataDir, 'pg')) || pg.dataDir}).`);
-  } else {
-    say('Using the database at DATABASE_URL.');
-  }
-
-  const children: ChildProcess[] = [];
   let stopping = false;
+  const children = new Set<ChildProcess>();
+  let pg: EmbeddedPostgres | undefined;
+  /** Resolves when the embedded Postgres is up (again); pending while it restarts. */
+  let pgReady: Promise<void> = Promise.resolve();
+  let databaseUrl = env.DATABASE_URL;
+
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    say('Stopping…');
+    say(`Stopping… (the web server and the worker first${pg ? ', then the database' : ''})`);
     await Promise.all(
-      children.map(
+      [...children].map(
         (c) =>
           new Promise<void>((resolve) => {
             if (c.exitCode !== null || c.signalCode !== null) return resolve();
@@ -132,12 +166,71 @@ async function main(): Promise<void> {
           }),
       ),
     );
-    if (pg) await pg.stop();
+    if (pg) {
+      say('The web server and the worker have stopped; stopping the database.');
+      await pgReady.catch(() => undefined);
+      await pg.stop();
+      say('Database stopped.');
+    }
+    fs.rmSync(lockFile, { force: true });
     say('Stopped.');
     process.exit(code);
   };
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
+  process.on('SIGHUP', () => void shutdown(0));
+
+  if (!databaseUrl) {
+    const pgOptions = { dataDir: path.join(env.dataDir, 'pg'), port: env.ISEG_PG_PORT, log: say, ownProcessGroup: true, stopLeftover: true };
+    const pgPolicy = new RestartPolicy();
+    const watch = (p: EmbeddedPostgres) => {
+      pgPolicy.started();
+      p.onExit((code, signal) => {
+        if (stopping || p !== pg) return;
+        let pause = pgPolicy.died();
+        if (pause === null) {
+          console.error(`[iseg-qa] The embedded PostgreSQL (pid ${p.pid}) died (${howDied(code, signal)}), ${MAX_QUICK_DEATHS} times in a row within ${STABLE_MS / 1000} s of starting; not restarting it. Its messages above say why. Stopping.`);
+          void shutdown(1);
+          return;
+        }
+        console.error(`[iseg-qa] The embedded PostgreSQL (pid ${p.pid}) died (${howDied(code, signal)}); restarting it in ${pause / 1000} s. The web server and the worker reconnect when it is back.`);
+        pgReady = (async () => {
+          for (;;) {
+            await sleep(pause);
+            if (stopping) return;
+            pgPolicy.started(); // a start that fails counts as a quick death
+            try {
+              pg = await startEmbeddedPostgres(pgOptions);
+              watch(pg);
+              say(`Embedded PostgreSQL restarted (pid ${pg.pid}) on 127.0.0.1:${pg.port}.`);
+              return;
+            } catch (e) {
+              const next = pgPolicy.died();
+              if (next === null) {
+                console.error(`[iseg-qa] The embedded PostgreSQL did not start again ${MAX_QUICK_DEATHS} times in a row: ${(e as Error).message} Stopping.`);
+                void shutdown(1);
+                return;
+              }
+              console.error(`[iseg-qa] The embedded PostgreSQL did not start again: ${(e as Error).message} Trying again in ${next / 1000} s.`);
+              pause = next;
+            }
+          }
+        })();
+      });
+    };
+    try {
+      pg = await startEmbeddedPostgres(pgOptions);
+    } catch (e) {
+      fs.rmSync(lockFile, { force: true });
+      if (e instanceof EmbeddedPostgresError) fatal(e.message);
+      throw e;
+    }
+    watch(pg);
+    databaseUrl = pg.url;
+    say(`Embedded PostgreSQL running on 127.0.0.1:${pg.port} (pid ${pg.pid}; data in ${path.relative(root, path.join(env.dataDir, 'pg')) || pg.dataDir}).`);
+  } else {
+    say('Using the database at DATABASE_URL.');
+  }
 
   try {
     const prep = await prepareDatabase({
@@ -163,7 +256,18 @@ async function main(): Promise<void> {
     if (prep.migrations.applied.length) say(`Applied migrations: ${prep.migrations.applied.join(', ')}`);
     if (prep.demoSeeded) say('Seeded the demo cohort: synthetic 4D CT patients with simulated outcomes (not real patients).');
 
-    buildIfNeeded();
+    await removeLeftovers(env, databaseUrl);
+
+    try {
+      buildIfNeeded({ root, log: say, reuse: process.env.ISEG_REUSE_BUILD === '1' });
+    } catch (e) {
+      if (e instanceof BuildError) {
+        console.error(`[iseg-qa] ${e.message}`);
+        return void (await shutdown(1));
+      }
+      throw e;
+    }
+    if (stopping) return;
 
     const url = env.NEXTAUTH_URL ?? `http://${env.HOSTNAME === '0.0.0.0' ? 'localhost' : env.HOSTNAME}:${env.PORT}`;
     const childEnv = {
@@ -172,38 +276,67 @@ async function main(): Promise<void> {
       NEXTAUTH_SECRET: sessionSecret,
       NEXTAUTH_URL: url,
       NEXT_TELEMETRY_DISABLED: '1',
+      // scripts/exit-with-supervisor.mjs: children stop when this process is gone (kill -9).
+      ISEG_SUPERVISOR_PID: String(process.pid),
     };
-    const web = spawn(process.execPath, ['node_modules/next/dist/bin/next', 'start', '-p', String(env.PORT), '-H', env.HOSTNAME], {
-      stdio: 'inherit',
-      env: childEnv,
+    const followSupervisor = ['--import', './scripts/exit-with-supervisor.mjs'];
+
+    /** Starts `args` under supervision: restarted after it dies, with the policy's pauses. */
+    const supervise = (name: string, args: string[], opts: { onExit?: (code: number | null) => boolean; onRestart?: () => void } = {}) => {
+      const policy = new RestartPolicy();
+      let gaveUp = false;
+      const start = (restart: boolean): void => {
+        const child = spawn(process.execPath, [...followSupervisor, ...args], { stdio: 'inherit', env: childEnv });
+        policy.started();
+        children.add(child);
+        say(`The ${name} ${restart ? 'restarted' : 'started'} (pid ${child.pid}).`);
+        if (restart) opts.onRestart?.();
+        child.on('exit', (code, signal) => {
+          children.delete(child);
+          if (stopping) return;
+          if (opts.onExit?.(code) === false) return;
+          const pause = policy.died();
+          if (pause === null) {
+            gaveUp = true;
+            console.error(`[iseg-qa] The ${name} (pid ${child.pid}) died (${howDied(code, signal)}), ${MAX_QUICK_DEATHS} times in a row within ${STABLE_MS / 1000} s of starting; not restarting it again. Its messages above say why. Stopping everything: fix the cause and run npm start again.`);
+            void shutdown(1);
+            return;
+          }
+          console.error(`[iseg-qa] The ${name} (pid ${child.pid}) died (${howDied(code, signal)}); restarting it in ${pause / 1000} s.`);
+          void (async () => {
+            await sleep(pause);
+            // Restarting a worker against a database that is itself restarting would only fail.
+            await pgReady.catch(() => undefined);
+            if (!stopping) start(true);
+          })();
+        });
+      };
+      start(false);
+      return { gaveUp: () => gaveUp };
+    };
+
+    let started = false;
+    const web = supervise('web server', ['node_modules/next/dist/bin/next', 'start', '-p', String(env.PORT), '-H', env.HOSTNAME], {
+      onRestart: () => {
+        if (!started) return;
+        void waitHealthy(url, () => stopping, 120_000).then(
+          () => say(`The web server answers again at ${url}`),
+          () => undefined,
+        );
+      },
     });
-    children.push(web);
-    web.on('exit', (code) => {
-      if (!stopping) {
-        console.error(`[iseg-qa] The web server exited (code ${code}); stopping.`);
+    supervise('worker', ['--import', 'tsx', 'workers/main.ts'], {
+      onExit: (code) => {
+        if (code !== 3) return true; // a dead worker loses no work: its jobs are retried
+        // The configured model or execution provider cannot start: restarting will not help.
+        console.error('[iseg-qa] The worker cannot start its model (see the message above). Fix ISEG_MODEL / ISEG_EXECUTION_PROVIDER and start again.');
         void shutdown(1);
-      }
+        return false;
+      },
     });
 
-    const startWorker = (): void => {
-      const w = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], { stdio: 'inherit', env: childEnv });
-      children.push(w);
-      w.on('exit', (code, signal) => {
-        if (stopping) return;
-        if (code === 3) {
-          // The configured model or execution provider cannot start: restarting will not help.
-          console.error('[iseg-qa] The worker cannot start its model (see the message above). Fix ISEG_MODEL / ISEG_EXECUTION_PROVIDER and start again.');
-          void shutdown(1);
-          return;
-        }
-        // A dead worker loses no work (its jobs are retried); restart it after a pause.
-        console.error(`[iseg-qa] The worker exited (${signal ?? `code ${code}`}); restarting it in 5 s.`);
-        setTimeout(() => !stopping && startWorker(), 5_000);
-      });
-    };
-    startWorker();
-
-    await waitHealthy(url, web, 60_000);
+    await waitHealthy(url, () => web.gaveUp() || stopping, 120_000);
+    started = true;
     console.log('');
     say(`iSeg QA is running at ${url}`);
     if (prep.admin.kind === 'setup-token') {
@@ -215,6 +348,7 @@ async function main(): Promise<void> {
       say('Sign in with your account. Press Ctrl-C to stop.');
     }
   } catch (e) {
+    if (stopping) return;
     if (e instanceof MigrationError) console.error(`[iseg-qa] ${e.message}`);
     else console.error(`[iseg-qa] Start-up failed: ${(e as Error).message}`);
     await shutdown(1);

@@ -23,8 +23,12 @@ export interface EmbeddedPostgres {
   url: string;
   port: number;
   dataDir: string;
+  /** The server (postmaster) process id. */
+  pid: number;
   /** Fast shutdown; resolves when the server process has exited. Never deletes data. */
   stop(): Promise<void>;
+  /** Called once when the server process exits, whether by stop() or not. */
+  onExit(listener: (code: number | null, signal: NodeJS.Signals | null) => void): void;
 }
 
 export interface StartEmbeddedPostgresOptions {
@@ -37,6 +41,17 @@ export interface StartEmbeddedPostgresOptions {
    * we are root) cannot reach the checkout or `dataDir`. Default /var/lib/iseg-qa.
    */
   relocateRoot?: string;
+  /**
+   * Run the server in its own process group (npm start), so that the terminal's Ctrl-C reaches
+   * only the supervisor, which stops the database after the processes that use it.
+   */
+  ownProcessGroup?: boolean;
+  /**
+   * Stop a server that still runs on this cluster (its postmaster.pid names a live postgres) before
+   * starting: one left behind by a supervisor that was killed. Only for a caller that knows no
+   * one else uses the cluster (npm start holds a lock on the data folder).
+   */
+  stopLeftover?: boolean;
 }
 
 export class EmbeddedPostgresError extends Error {
@@ -215,6 +230,46 @@ async function waitReady(url: string, proc: ChildProcess, stderrTail: () => stri
   }
 }
 
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * A postgres still running on `dataDir` (the pid in postmaster.pid is alive and is a postgres
+ * serving this directory): stop it (fast shutdown, then immediate), waiting until it has exited.
+ */
+async function stopLeftoverServer(dataDir: string, log: (l: string) => void): Promise<void> {
+  let lines: string[];
+  try {
+    lines = fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n');
+  } catch {
+    return;
+  }
+  const pid = Number(lines[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return;
+  let cmdline = '';
+  try {
+    cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {}
+  if (!/postgres/.test(cmdline) || !cmdline.includes(dataDir)) return;
+  log(`An embedded PostgreSQL (pid ${pid}) is still running on ${dataDir}, left by an earlier start that was killed; stopping it first.`);
+  const steps: [NodeJS.Signals, number][] = [['SIGINT', 30_000], ['SIGQUIT', 10_000], ['SIGKILL', 10_000]];
+  for (const [signal, waitMs] of steps) {
+    try {
+      process.kill(pid, signal);
+    } catch {}
+    const deadline = Date.now() + waitMs;
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    if (!alive(pid)) return;
+  }
+  throw new EmbeddedPostgresError('PG_START_FAILED', `The PostgreSQL left running on ${dataDir} (pid ${pid}) did not stop; stop it by hand and start again.`);
+}
+
 /** Starts (initialising on first use) the embedded Postgres and ensures the `iseg` database. */
 export async function startEmbeddedPostgres(opts: StartEmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const log = opts.log ?? (() => {});
@@ -238,6 +293,8 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedPostgresOptions):
     password = fs.readFileSync(passwordFile, 'utf8').trim();
   }
 
+  if (exists && opts.stopLeftover) await stopLeftoverServer(dataDir, log);
+
   if (await portInUse(opts.port)) {
     throw new EmbeddedPostgresError('PG_PORT_IN_USE', `Port ${opts.port} for the embedded Postgres is already in use (is another iseg-qa running?). Stop it, or choose another port with ISEG_PG_PORT.`);
   }
@@ -245,7 +302,7 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedPostgresOptions):
   const proc = spawn(
     path.join(bin, 'bin', 'postgres'),
     ['-D', dataDir, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
-    { stdio: ['ignore', 'ignore', 'pipe'], ...(who ?? {}), env: { ...process.env, LC_ALL: 'C' } },
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: opts.ownProcessGroup ?? false, ...(who ?? {}), env: { ...process.env, LC_ALL: 'C' } },
   );
   const tail: string[] = [];
   proc.stderr?.setEncoding('utf8');
@@ -272,17 +329,21 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedPostgresOptions):
   if (has.rowCount === 0) await admin.query(`CREATE DATABASE ${DB_NAME}`);
   await admin.end();
 
-  const exited = new Promise<void>((resolve) => {
-    if (proc.exitCode !== null) resolve();
-    else proc.once('exit', () => resolve());
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) resolve({ code: proc.exitCode, signal: proc.signalCode });
+    else proc.once('exit', (code, signal) => resolve({ code, signal }));
   });
   return {
     url: `postgresql://${DB_USER}:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/${DB_NAME}`,
     port: opts.port,
     dataDir,
+    pid: proc.pid!,
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGINT');
       await exited;
+    },
+    onExit(listener) {
+      void exited.then(({ code, signal }) => listener(code, signal));
     },
   };
 }
