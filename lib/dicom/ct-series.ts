@@ -60,6 +60,8 @@ export interface ImageSliceHeader {
   numberOfTemporalPositions?: number;
   /** True when PixelData is encapsulated (compressed). */
   pixelDataEncapsulated: boolean;
+  /** Length in bytes of native (not encapsulated) PixelData. */
+  pixelDataBytes?: number;
   /** LossyImageCompression (0028,2110): '01' when the pixels were ever lossy compressed. */
   lossyImageCompression?: string;
   /** ImageType values, e.g. ['ORIGINAL', 'PRIMARY', 'AXIAL'] or [..., 'LOCALIZER']. */
@@ -138,6 +140,8 @@ export function readImageHeader(parsed: ParsedDicom): { header: ImageSliceHeader
     imageType: str(ds, 'x00080008')?.split('\\').map((v) => v.trim().toUpperCase()),
   };
   if (derivedUids.length > 0) header.derivedUids = derivedUids;
+  const pixelData = ds.elements.x7fe00010;
+  if (pixelData && !pixelData.encapsulatedPixelData && Number.isFinite(pixelData.length)) header.pixelDataBytes = pixelData.length;
   if (!ds.elements.x7fe00010) missing.push('PixelData (7FE0,0010)');
   if (missing.length > 0)
     return {
@@ -391,6 +395,22 @@ export function buildSeries(key: string, slicesIn: ImageSliceHeader[], options: 
   if (badFormat) {
     findings.push(finding('UNSUPPORTED_PIXEL_FORMAT', 'error', `${label}: ${badFormat.file} has ${badFormat.samplesPerPixel} samples per pixel and ${badFormat.bitsAllocated} bits allocated; only single-sample 8/16/32-bit greyscale is read.`, badFormat.file));
     return series;
+  }
+  // Native pixel data longer than one Rows × Columns × BitsAllocated image (plus the even-length
+  // pad byte): the first image's bytes are read and the rest ignored. Accepted, but said, since
+  // it can mean Rows, Columns or BitsAllocated do not describe the pixels.
+  const imageBytes = (h: ImageSliceHeader) => h.rows * h.columns * h.samplesPerPixel * (h.bitsAllocated / 8);
+  const tooLong = series.slices.filter((h) => h.pixelDataBytes !== undefined && h.pixelDataBytes > imageBytes(h) + (imageBytes(h) % 2));
+  if (tooLong.length > 0) {
+    const e = tooLong[0];
+    findings.push(
+      finding(
+        'PIXEL_DATA_TOO_LONG',
+        'warning',
+        `${label}: ${tooLong.length} of ${nz} slices (e.g. ${e.file}) hold more pixel data than one image: ${e.pixelDataBytes} bytes where Rows × Columns × BitsAllocated (${e.rows} × ${e.columns} × ${e.bitsAllocated} bits) make ${imageBytes(e)}; the first ${imageBytes(e)} bytes are read as the image and the other ${e.pixelDataBytes! - imageBytes(e)} ignored. Check that Rows, Columns and BitsAllocated match the pixels (view the slice), and re-export if they do not.`,
+        e.file,
+      ),
+    );
   }
   series.loadable = true;
   return series;

@@ -78,7 +78,8 @@ export function findRoi(ss: RtStructureSet, roi: string | number): RtRoi | undef
  *
  * Findings (per ROI, aggregated): UNSUPPORTED_CONTOUR_TYPE (POINT/OPEN contours skipped),
  * CONTOUR_OFF_SLICE / CONTOUR_NON_PLANAR (skipped, with their positions), CONTOUR_OUTSIDE_IMAGE
- * (skipped), CONTOUR_PARTLY_OUTSIDE_IMAGE (clipped), CONTOUR_TOO_FEW_POINTS, SOP_REFERENCE_UNRESOLVED
+ * (skipped), CONTOUR_PARTLY_OUTSIDE_IMAGE (clipped), CONTOUR_SELF_INTERSECTING (rasterised as drawn,
+ * with the slices named), CONTOUR_TOO_FEW_POINTS, SOP_REFERENCE_UNRESOLVED
  * (placed by position instead), SOP_REFERENCE_MISMATCH (the referenced image is not the slice the
  * contour lies on; placed by position), CONTOUR_INVALID_POINTS (a contour with a non-numeric
  * coordinate, e.g. NaN: skipped, naming its slice).
@@ -119,6 +120,14 @@ export function rasterizeRoi(input: RasterizeRoiInput): { mask: Mask | null; roi
   const partly = report.placements.filter((p) => p.status === 'rasterised' && p.partlyOutside);
   if (partly.length > 0)
     findings.push(finding('CONTOUR_PARTLY_OUTSIDE_IMAGE', 'warning', `${label}: ${partly.length} contour(s) extend beyond the image edge and are clipped to it; the ROI volume is underestimated there.`, ss.file));
+  const crossing = report.placements.filter((p) => p.status === 'rasterised' && p.selfIntersectionMm);
+  if (crossing.length > 0) {
+    const where = crossing
+      .slice(0, 5)
+      .map((p) => `slice ${p.slice} (at ${fmt(pos(p.slice, p.offsetMm))} mm, crossing near ${p.selfIntersectionMm!.map(fmt).join(', ')} mm)`)
+      .join('; ');
+    findings.push(finding('CONTOUR_SELF_INTERSECTING', 'warning', `${label}: ${crossing.length} contour(s) cross themselves (a bow-tie or twisted outline): ${where}${crossing.length > 5 ? '; …' : ''}. They are rasterised as drawn with the even–odd rule (where the outline overlaps itself, the overlap counts as outside); check the contour on those slices in the planning system.`, ss.file));
+  }
   const few = by('too-few-points');
   if (few.length > 0)
     findings.push(finding('CONTOUR_TOO_FEW_POINTS', 'warning', `${label}: ${few.length} CLOSED_PLANAR contour(s) have fewer than 3 points and are skipped.`, ss.file));
