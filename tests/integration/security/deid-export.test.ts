@@ -149,9 +149,12 @@ describe('de-identified DICOM export', () => {
     const a = await load(studyId);
     const b = await load(again.studyId);
     expect(b.studyInstanceUid).not.toBe(a.studyInstanceUid);
-    expect(b.physicianStructures.map((p) => `${p.name}@${p.series.phasePercent}`).sort()).toEqual(a.physicianStructures.map((p) => `${p.name}@${p.series.phasePercent}`).sort());
+    // the export names ROIs by role and phase ("GTV 50%", "ITV"), never by the original ROI name
+    expect(b.physicianStructures.map((p) => p.name).sort()).toEqual(['GTV 0%', 'GTV 50%', 'ITV']);
+    const key = (p: { kind: string; phasePercent: number | null; series: { phasePercent: number | null } }) => `${p.kind}:${p.phasePercent}@${p.series.phasePercent}`;
+    expect(b.physicianStructures.map(key).sort()).toEqual(a.physicianStructures.map(key).sort());
     for (const pa of a.physicianStructures) {
-      const pb = b.physicianStructures.find((x) => x.name === pa.name && x.series.phasePercent === pa.series.phasePercent)!;
+      const pb = b.physicianStructures.find((x) => key(x) === key(pa))!;
       expect(pb.kind).toBe(pa.kind);
       const ma = parseNifti(await store.getVolume(pa.maskKey!), { source: 'a' });
       const mb = parseNifti(await store.getVolume(pb.maskKey!), { source: 'b' });
