@@ -2,14 +2,11 @@
 
 import { signIn } from 'next-auth/react';
 import { useState } from 'react';
+import { signInErrorMessage } from './messages';
 
-const MESSAGES: Record<string, string> = {
-  CredentialsSignin: 'Email or password is not correct.',
-  LOCKED: 'Too many failed attempts: this account is locked for 15 minutes.',
-};
-
-export function LoginForm({ callbackUrl }: { callbackUrl: string }) {
-  const [error, setError] = useState<string | null>(null);
+/** `callbackUrl` is already a safe same-origin path (app/login/page.tsx). */
+export function LoginForm({ callbackUrl, initialError }: { callbackUrl: string; initialError: string | null }) {
+  const [error, setError] = useState<string | null>(initialError);
   const [busy, setBusy] = useState(false);
 
   async function onSubmit(e: React.FormEvent<HTMLFormElement>) {
@@ -20,11 +17,12 @@ export function LoginForm({ callbackUrl }: { callbackUrl: string }) {
     const res = await signIn('credentials', {
       email: String(form.get('email') ?? ''),
       password: String(form.get('password') ?? ''),
+      callbackUrl,
       redirect: false,
     });
     setBusy(false);
     if (!res || res.error) {
-      setError(MESSAGES[res?.error ?? ''] ?? 'Sign-in failed; try again.');
+      setError(signInErrorMessage(res?.error));
       return;
     }
     window.location.assign(callbackUrl);
@@ -48,6 +46,7 @@ export function LoginForm({ callbackUrl }: { callbackUrl: string }) {
           {error}
         </p>
       )}
+      <p className="muted">After 5 failed attempts an account is locked for 15 minutes; an administrator can unlock it sooner.</p>
     </form>
   );
 }

@@ -1,17 +1,19 @@
 import Link from 'next/link';
 import { db } from '@/lib/server/db/client';
 import { setupPending } from '@/lib/server/users/ensure-first-admin';
+import { safeCallbackPath } from '@/lib/server/auth/safe-callback-url';
 import { LoginForm } from './login-form';
+import { signInErrorMessage } from './messages';
 
 export const dynamic = 'force-dynamic';
 
-function safeCallback(url: string | undefined): string {
-  // Only same-site paths: an open redirect would let a link send a user elsewhere after sign-in.
-  return url && url.startsWith('/') && !url.startsWith('//') ? url : '/';
+function first(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
 }
 
-export default async function LoginPage({ searchParams }: { searchParams: Promise<{ callbackUrl?: string }> }) {
-  const { callbackUrl } = await searchParams;
+export default async function LoginPage({ searchParams }: { searchParams: Promise<{ callbackUrl?: string | string[]; error?: string | string[] }> }) {
+  const params = await searchParams;
+  const error = first(params.error);
   const pending = await setupPending(db());
   return (
     <div className="login-wrap">
@@ -24,7 +26,11 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
             <Link href="/setup">setup page</Link>.
           </p>
         )}
-        <LoginForm callbackUrl={safeCallback(callbackUrl)} />
+        {/* Only a path on this app: an open redirect would let a link send a user elsewhere after sign-in. */}
+        <LoginForm
+          callbackUrl={safeCallbackPath(first(params.callbackUrl), process.env.NEXTAUTH_URL)}
+          initialError={error ? signInErrorMessage(error) : null}
+        />
       </div>
     </div>
   );

@@ -1,30 +1,28 @@
 /**
- * The signed-in caller for server components, server actions and route handlers. The role is
- * re-read from the database on every request so that a deactivated user or a changed role takes
- * effect at once, not when the JWT expires.
+ * The signed-in caller for server components, server actions and route handlers. The user is
+ * re-read from the database on every request: a deactivated user, a changed role, or a session
+ * ended by sign-out (an older session version in the token) takes effect at once, not when the
+ * JWT expires (find-session-caller.ts).
  */
 import { getServerSession } from 'next-auth';
 import { headers } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { authOptions } from './auth-options';
 import { db } from '../db/client';
+import { clientAddress } from './client-address';
+import { findSessionCaller } from './find-session-caller';
 import type { Caller } from './roles';
 
 export async function getCaller(): Promise<Caller | null> {
   const session = await getServerSession(authOptions);
-  const id = (session?.user as { id?: string } | undefined)?.id;
-  if (!id) return null;
-  const user = await db().user.findUnique({ where: { id } });
-  if (!user || !user.active) return null;
+  const user = session?.user as { id?: unknown; sv?: unknown } | undefined;
+  if (!user?.id) return null;
   const h = await headers();
-  return {
-    userId: user.id,
-    email: user.email,
-    name: user.name,
-    role: user.role,
-    ip: h.get('x-forwarded-for')?.split(',')[0]?.trim() ?? h.get('x-real-ip') ?? undefined,
+  return findSessionCaller(db(), {
+    claims: { userId: user.id, sessionVersion: user.sv },
+    ip: clientAddress((name) => h.get(name)),
     userAgent: h.get('user-agent') ?? undefined,
-  };
+  });
 }
 
 /** For pages: the caller, or a redirect to /login. */

@@ -2,7 +2,9 @@
  * Change a user's role, deactivate or reactivate the account, or lift a sign-in lock (permission
  * users:manage). Each change writes an audit event in the same transaction: who, which user, and
  * for a role change the old and the new role. The last active administrator cannot be demoted or
- * deactivated (nobody could manage users afterwards).
+ * deactivated (nobody could manage users afterwards). A role change and a deactivation end the
+ * user's sessions (the session version is bumped: lib/server/auth/find-session-caller.ts), so the
+ * user signs in again with the new role, or not at all.
  * @throws AppError UNAUTHORIZED / FORBIDDEN, NOT_FOUND (no such user), INVALID_INPUT, CONFLICT.
  */
 import { z } from 'zod';
@@ -53,13 +55,13 @@ export async function updateUser(db: Db, { caller, input }: { caller: Caller | n
     switch (change.change) {
       case 'role':
         if (change.role === user.role) throw new AppError('INVALID_INPUT', `${user.email} already has the ${user.role.toLowerCase()} role.`);
-        await tx.user.update({ where: { id: user.id }, data: { role: change.role } });
+        await tx.user.update({ where: { id: user.id }, data: { role: change.role, sessionVersion: { increment: 1 } } });
         action = 'user.role_changed';
         details = { email: user.email, from: user.role, to: change.role };
         summary = `role ${user.role.toLowerCase()} → ${change.role.toLowerCase()}`;
         break;
       case 'deactivate':
-        await tx.user.update({ where: { id: user.id }, data: { active: false } });
+        await tx.user.update({ where: { id: user.id }, data: { active: false, sessionVersion: { increment: 1 } } });
         action = 'user.deactivated';
         details = { email: user.email };
         summary = 'deactivated';
