@@ -26,6 +26,8 @@ export const PERMISSIONS = {
   'studies:import': ['ADMIN', 'PHYSICIST'],
   /** De-identified DICOM export (PS3.15 basic profile, pseudonym, shifted dates, remapped UIDs). */
   'studies:export-deid': ['PHYSICIST', 'RESEARCHER'],
+  /** Choose which physician structure is the reference GTV/ITV when the ROI names do not say (audited). */
+  'studies:choose-reference': ['PHYSICIST'],
   'jobs:view': ['ADMIN', 'PHYSICIST'],
   'jobs:enqueue': ['ADMIN', 'PHYSICIST'],
   'outcomes:view': ['ADMIN', 'PHYSICIST', 'RESEARCHER'],
