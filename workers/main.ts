@@ -5,6 +5,11 @@
  * - Registers itself in WorkerInstance and heartbeats every HEARTBEAT_MS.
  * - pg-boss heartbeats each active job; a killed worker's job is retried elsewhere after
  *   the queue's heartbeatSeconds.
+ * - Takes segmentation jobs only from the queue of the model it loaded
+ *   (`segmentation.run/<name>/<sha256>`), so every run is executed by its own model; jobs in the
+ *   legacy single queue are moved to their model's queue (workers/tasks/segmentation-run.ts).
+ * - Every SWEEP_MS (and at start) marks FAILED the runs whose job has ended without them
+ *   (lib/server/runs/sweep-stranded-runs.ts), so no run stays QUEUED or RUNNING forever.
  * - SIGTERM/SIGINT: stop taking work, let active jobs finish (up to STOP_TIMEOUT_MS), exit.
  */
 import fs from 'node:fs';
@@ -15,10 +20,11 @@ import { parseEnv, ConfigError } from '../lib/server/env';
 import { createDb, type Db } from '../lib/server/db/client';
 import { resolveDatabaseUrl } from '../lib/server/db/resolve-database-url';
 import { createBoss } from '../lib/server/jobs/boss';
-import { QUEUES } from '../lib/server/jobs/queues';
+import { QUEUES, SEGMENTATION_QUEUE_OPTIONS, segmentationQueueFor } from '../lib/server/jobs/queues';
 import { runCohortSummary } from './tasks/cohort-summary';
 import { runWorkerSelfTest, type WorkerSelfTestData } from './tasks/worker-self-test';
-import { runSegmentationJobs } from './tasks/segmentation-run';
+import { faultHoldFromEnv, runSegmentationJobs } from './tasks/segmentation-run';
+import { sweepStrandedRuns } from '../lib/server/runs/sweep-stranded-runs';
 import type { SegmentationJobData } from '../lib/server/runs/create-segmentation-run';
 import { createVolumeStore } from '../lib/server/storage/volume-store';
 import { loadModel, readModelManifest, type LoadedModel } from '../lib/inference';
@@ -30,6 +36,8 @@ export const EXIT_MODEL_UNAVAILABLE = 3;
 
 const HEARTBEAT_MS = 5_000;
 const STOP_TIMEOUT_MS = 30_000;
+/** How often the worker looks for runs whose job ended without them (ms). */
+const SWEEP_MS = 15_000;
 
 function log(msg: string): void {
   console.log(`[worker ${process.pid}] ${msg}`);
@@ -97,14 +105,29 @@ async function main(): Promise<void> {
   await boss.work<WorkerSelfTestData>(QUEUES.workerSelfTest, { batchSize: 1, localConcurrency: env.ISEG_WORKER_CONCURRENCY }, (jobs) =>
     runWorkerSelfTest(db, jobs, { workerId, signal: abort.signal }),
   );
+  const queues: string[] = [QUEUES.cohortSummary, QUEUES.workerSelfTest];
   if (model) {
     const store = createVolumeStore({ dir: env.volumeDir });
-    const loaded = model;
-    await boss.work<SegmentationJobData>(QUEUES.segmentationRun, { batchSize: 1, localConcurrency: env.ISEG_WORKER_CONCURRENCY }, (jobs) =>
-      runSegmentationJobs(jobs, { db, store, model: loaded, codeVersion: codeVersion(), shutdown: abort.signal }),
+    const context = { db, boss, store, model, workerId, codeVersion: codeVersion(), shutdown: abort.signal, onStage: faultHoldFromEnv() };
+    // Only this model's queue: a run of any other model version never reaches this worker.
+    const modelQueue = segmentationQueueFor(model);
+    if (!(await boss.getQueue(modelQueue))) await boss.createQueue(modelQueue, SEGMENTATION_QUEUE_OPTIONS);
+    const segmentationWork = { batchSize: 1, localConcurrency: env.ISEG_WORKER_CONCURRENCY, includeMetadata: true } as const;
+    await boss.work<SegmentationJobData, void, typeof segmentationWork>(modelQueue, segmentationWork, (jobs) => runSegmentationJobs(jobs, context));
+    // Jobs queued by an older version in the single queue: moved to their model's queue, not run.
+    await boss.work<SegmentationJobData, void, typeof segmentationWork>(QUEUES.segmentationRun, { ...segmentationWork, localConcurrency: 1 }, (jobs) =>
+      runSegmentationJobs(jobs, { ...context, legacy: true }),
     );
+    queues.push(modelQueue, `${QUEUES.segmentationRun} (legacy: moved to their model's queue)`);
   }
-  const queues = [QUEUES.cohortSummary, QUEUES.workerSelfTest, ...(model ? [QUEUES.segmentationRun] : [])];
+  const sweep = () =>
+    sweepStrandedRuns(db)
+      .then((swept) => {
+        for (const s of swept) log(`run ${s.runId}: ${s.from} → ${s.to} (${s.code}): ${s.reason}`);
+      })
+      .catch((e: Error) => log(`sweep of stranded runs failed (will retry): ${e.message}`));
+  await sweep();
+  const sweeper = setInterval(() => void sweep(), SWEEP_MS);
   log(`ready (${workerId}), model ${model ? `${model.name} ${model.version} (${model.sha256.slice(0, 12)}…) on ${model.provider}` : 'none'}, queues: ${queues.join(', ')}`);
 
   let stopping = false;
@@ -113,6 +136,7 @@ async function main(): Promise<void> {
     stopping = true;
     log(`${signal}: finishing active jobs, taking no new ones`);
     clearInterval(heartbeat);
+    clearInterval(sweeper);
     const force = setTimeout(() => abort.abort(), STOP_TIMEOUT_MS - 2_000);
     try {
       await boss.stop({ graceful: true, timeout: STOP_TIMEOUT_MS });

@@ -1,10 +1,16 @@
-/** Job `segmentation.run`: executes one run with the worker's model (see execute-segmentation-run). */
-import type { Job } from 'pg-boss';
+/**
+ * Segmentation jobs. A worker subscribes to the queue of the model it loaded
+ * (`segmentation.run/<name>/<sha256>`, see lib/server/jobs/queues.ts) and executes those runs
+ * with it; and to the legacy queue `segmentation.run` only to move each job there to its
+ * model's queue. Before executing, the run's model version is checked against the loaded model
+ * (name and sha256): a job of any other model is moved to its own queue, never executed here.
+ */
+import type { JobWithMetadata, PgBoss } from 'pg-boss';
 import type { Db } from '../../lib/server/db/client';
 import type { VolumeStore } from '../../lib/server/storage/volume-store';
 import { executeSegmentationRun, type SegmentFn } from '../../lib/server/runs/execute-segmentation-run';
 import type { SegmentationJobData } from '../../lib/server/runs/create-segmentation-run';
-import { maxAttempts, QUEUES } from '../../lib/server/jobs/queues';
+import { routeSegmentationRun } from '../../lib/server/runs/route-segmentation-run';
 import { segmentVolume, type LoadedModel } from '../../lib/inference';
 
 /** How often a running job looks for a cancel on its run row (ms). */
@@ -35,30 +41,86 @@ function watchForCancel(db: Db, runId: string): { signal: AbortSignal; stop: () 
   return { signal: ac.signal, stop: () => clearInterval(timer) };
 }
 
-export async function runSegmentationJobs(
-  jobs: Job<SegmentationJobData>[],
-  { db, store, model, codeVersion, shutdown }: { db: Db; store: VolumeStore; model: LoadedModel; codeVersion: string; shutdown: AbortSignal },
-): Promise<void> {
+/**
+ * Fault injection for the integration tests' kill -9 suite: with ISEG_FAULT_HOLD_AT_STAGE set,
+ * the worker pauses for ISEG_FAULT_HOLD_MS (default 120 s) whenever a run enters a stage whose
+ * name starts with it ("reading GTV:phase:0", "segmenting GTV:phase:1", "ITV", "metrics ITV",
+ * "writing results"), after the stage is on the run row, and says so on stdout. Unset: nothing.
+ */
+export function faultHoldFromEnv(env: NodeJS.ProcessEnv = process.env): ((stage: string) => Promise<void>) | undefined {
+  const at = env.ISEG_FAULT_HOLD_AT_STAGE;
+  if (!at) return undefined;
+  const ms = Number(env.ISEG_FAULT_HOLD_MS ?? 120_000);
+  return async (stage) => {
+    if (!stage.startsWith(at)) return;
+    console.log(`[worker ${process.pid}] fault hold: stage "${stage}" for ${ms} ms`);
+    await new Promise((r) => setTimeout(r, ms));
+  };
+}
+
+export interface SegmentationJobContext {
+  db: Db;
+  boss: PgBoss;
+  store: VolumeStore;
+  model: LoadedModel;
+  workerId: string;
+  codeVersion: string;
+  shutdown: AbortSignal;
+  /** True for the legacy single queue: every job is moved to its model's queue, none executed. */
+  legacy?: boolean;
+  onStage?: (stage: string) => Promise<void> | void;
+}
+
+function log(msg: string): void {
+  console.log(`[worker ${process.pid}] ${msg}`);
+}
+
+export async function runSegmentationJobs(jobs: JobWithMetadata<SegmentationJobData>[], ctx: SegmentationJobContext): Promise<void> {
+  const { db, boss, store, model } = ctx;
   for (const job of jobs) {
-    const cancel = watchForCancel(db, job.data.runId);
+    const runId = job.data?.runId;
+    const run = runId
+      ? await db.segmentationRun.findUnique({ where: { id: runId }, select: { id: true, jobId: true, status: true, modelVersion: { select: { name: true, version: true, sha256: true } } } })
+      : null;
+    if (!run) {
+      log(`job ${job.id} (${job.name}): run ${runId ?? '?'} does not exist; job ignored`);
+      continue;
+    }
+    if (run.jobId && run.jobId !== job.id) {
+      // A job the run no longer points at (moved to its model's queue, or replaced): its work is
+      // done elsewhere.
+      log(`job ${job.id} (${job.name}) is no longer the job of run ${run.id} (now ${run.jobId}); ignored`);
+      continue;
+    }
+    const mv = run.modelVersion;
+    if (ctx.legacy || mv.sha256 !== model.sha256 || mv.name !== model.name) {
+      if (!ctx.legacy) log(`run ${run.id} is for ${mv.name} ${mv.version} (${mv.sha256.slice(0, 12)}…), not this worker's ${model.name} (${model.sha256.slice(0, 12)}…): refused, moving it to its model's queue`);
+      const r = await routeSegmentationRun(db, boss, { runId: run.id, fromJobId: job.id, fromQueue: job.name, priority: job.priority });
+      log(r.moved ? `run ${run.id} (${mv.name} ${mv.version}) moved from ${job.name} to ${r.queue}` : `run ${run.id} not moved: ${r.reason}`);
+      continue;
+    }
+    const cancel = watchForCancel(db, run.id);
     // Abort on worker shutdown, when pg-boss gives up on the job (expiry, cancel) or when the
     // run is cancelled.
-    const signal = AbortSignal.any([job.signal, shutdown, cancel.signal]);
+    const signal = AbortSignal.any([job.signal, ctx.shutdown, cancel.signal]);
     try {
       await executeSegmentationRun({
         db,
         store,
-        runId: job.data.runId,
+        runId: run.id,
         segment: modelSegmenter(model),
         attempt: job.retryCount + 1,
-        maxAttempts: maxAttempts(QUEUES.segmentationRun),
-        codeVersion,
+        maxAttempts: job.retryLimit + 1,
+        codeVersion: ctx.codeVersion,
         signal,
+        workerId: ctx.workerId,
+        expectedModel: { name: model.name, sha256: model.sha256 },
+        onStage: ctx.onStage,
       });
     } catch (e) {
       // A cancelled run is finished, not failed: the job ends without a retry.
       if (cancel.signal.aborted) {
-        console.log(`[worker ${process.pid}] run ${job.data.runId} cancelled; stopped`);
+        log(`run ${run.id} cancelled; stopped`);
         continue;
       }
       throw e;

@@ -26,7 +26,10 @@ export async function cancelRun(runId: string): Promise<RunActionResult> {
   const caller = await requireCaller();
   return guarded(async () => {
     const r = await cancelSegmentationRun(db(), await webBoss(), { caller, runId: String(runId).slice(0, 64) });
-    return r.previousStatus === 'RUNNING' ? 'Cancelled: the worker stops at its next patch.' : 'Cancelled before it started.';
+    if (r.previousStatus !== 'RUNNING') return 'Cancelled before it started.';
+    return r.runningOn
+      ? `Cancelled: worker ${r.runningOn.host} (pid ${r.runningOn.pid}) stops at its next patch.`
+      : 'Cancelled. No live worker was running it, so nothing needed stopping.';
   });
 }
 

@@ -1,7 +1,10 @@
 /**
  * /jobs: segmentation runs (status, progress, stage, attempts, wall time, failure code and reason,
  * model), live workers and pg-boss queue counts; Cancel and Retry for those who may enqueue.
- * Refreshes itself every few seconds (AutoRefresh → router.refresh()).
+ * Refreshes itself every few seconds (AutoRefresh → router.refresh()). Each load first marks
+ * FAILED the runs whose job has ended without them (sweep-stranded-runs.ts), so a run the
+ * workers can no longer finish is never shown as queued or running; a queued run that no live
+ * worker can take says which model it waits for.
  */
 import { Suspense } from 'react';
 import Link from 'next/link';
@@ -11,6 +14,7 @@ import { can, type Caller } from '@/lib/server/auth/roles';
 import { findSegmentationRuns, RUN_STATUSES, type RunStatusName } from '@/lib/server/jobs/find-segmentation-runs';
 import { findLiveWorkers } from '@/lib/server/jobs/find-live-workers';
 import { getQueueCounts } from '@/lib/server/jobs/get-queue-counts';
+import { sweepStrandedRuns } from '@/lib/server/runs/sweep-stranded-runs';
 import { AutoRefresh } from './auto-refresh';
 import { RunActions } from './run-actions';
 
@@ -34,6 +38,8 @@ function ago(iso: string, now: number): string {
 }
 
 async function RunsTable({ caller, status }: { caller: Caller; status?: RunStatusName }) {
+  // The workers sweep too; whichever process notices first marks the run (compare-and-set).
+  await sweepStrandedRuns(db()).catch((e: Error) => console.error(`[jobs] sweep of stranded runs: ${e.message}`));
   const { runs, counts, total } = await findSegmentationRuns(db(), { caller, status, limit: 300 });
   const mayAct = can(caller.role, 'jobs:enqueue');
   return (
@@ -85,6 +91,11 @@ async function RunsTable({ caller, status }: { caller: Caller; status?: RunStatu
                   </td>
                   <td>
                     <span className={`jobs-status jobs-status-${r.status.toLowerCase()}`}>{STATUS_LABEL[r.status]}</span>
+                    {r.waiting && (
+                      <div className="notice jobs-small" data-testid="run-waiting">
+                        {r.waiting}
+                      </div>
+                    )}
                   </td>
                   <td className="jobs-progress-cell">
                     <div className="jobs-bar" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={r.progress} aria-label={`Run progress ${r.progress}%`}>
@@ -197,8 +208,14 @@ async function Queues({ caller }: { caller: Caller }) {
         <tbody>
           {counts.map((q) => (
             <tr key={q.name} data-queue={q.name}>
-              <td>
-                <code>{q.name}</code>
+              <td title={q.name}>
+                {q.model ? (
+                  <>
+                    <code>segmentation.run</code> · {q.model.name} <span className="muted jobs-small">{q.model.sha256.slice(0, 12)}…</span>
+                  </>
+                ) : (
+                  <code>{q.name}</code>
+                )}
               </td>
               <td className="num">{q.queued}</td>
               <td className="num">{q.active}</td>
@@ -209,7 +226,7 @@ async function Queues({ caller }: { caller: Caller }) {
         </tbody>
       </table>
       <p className="muted jobs-small">
-        Counted in pg-boss's job table now. A job that exhausts its retries goes to <code>dead-letter</code>; its run shows the reason above.
+        Counted in pg-boss&apos;s job table now. Segmentation runs have one queue per model version (name and sha256), taken only by workers serving that model. A job that exhausts its retries goes to <code>dead-letter</code>; its run is marked failed with the reason above.
       </p>
     </div>
   );

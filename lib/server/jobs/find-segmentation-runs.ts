@@ -2,9 +2,13 @@
  * Segmentation runs for the jobs page: status, progress, stage, attempts, wall time, the
  * failure's code and reason, the model; newest first, optionally one status. Patients appear by
  * pseudonym only (no identifiers), so listing runs needs no audit event.
+ *
+ * A queued or running run whose model version (name + sha256) no live worker serves says so in
+ * `waiting` ("Waiting for a worker serving tiny-test 1.0.0 …"): only such a worker takes it.
  */
 import type { Db } from '../db/client';
 import { authorize, type Caller } from '../auth/roles';
+import { LIVE_WORKER_MS } from '../runs/fail-runs-of-invalid-model';
 
 export const RUN_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
 export type RunStatusName = (typeof RUN_STATUSES)[number];
@@ -27,6 +31,22 @@ export interface RunListItem {
   error: string | null;
   model: { name: string; version: string; sha256: string };
   study: { id: string; pseudonym: string };
+  /** Set for a queued or running run that no live worker can take: none serves its model version. */
+  waiting: string | null;
+}
+
+/** Why a run waits, or null when a live worker serves its model (name and sha256). */
+export function waitingReason(
+  run: { status: string; model: { name: string; version: string; sha256: string } },
+  liveModels: { modelName: string | null; modelSha256: string | null }[],
+): string | null {
+  if (run.status !== 'QUEUED' && run.status !== 'RUNNING') return null;
+  const m = run.model;
+  if (liveModels.some((w) => w.modelName === m.name && w.modelSha256 === m.sha256)) return null;
+  const which = `${m.name} ${m.version} (sha256 ${m.sha256.slice(0, 12)}…)`;
+  return run.status === 'QUEUED'
+    ? `Waiting for a worker serving ${which}: no live worker serves this model. Start one with ISEG_MODEL set to its folder (\`npm run worker\`).`
+    : `No live worker serves ${which} any more: the run resumes when one starts, or fails once its retries are used up.`;
 }
 
 /**
@@ -52,7 +72,7 @@ export async function findSegmentationRuns(
   { caller, status, limit = 200, now = new Date() }: { caller: Caller; status?: RunStatusName; limit?: number; now?: Date },
 ): Promise<{ runs: RunListItem[]; counts: Record<RunStatusName, number>; total: number }> {
   authorize(caller, 'jobs:view');
-  const [rows, grouped] = await Promise.all([
+  const [rows, grouped, liveModels] = await Promise.all([
     db.segmentationRun.findMany({
       where: status ? { status } : {},
       orderBy: [{ queuedAt: 'desc' }],
@@ -60,6 +80,7 @@ export async function findSegmentationRuns(
       include: { modelVersion: { select: { name: true, version: true, sha256: true } }, study: { select: { id: true, patient: { select: { pseudonym: true } } } } },
     }),
     db.segmentationRun.groupBy({ by: ['status'], _count: { _all: true } }),
+    db.workerInstance.findMany({ where: { stoppedAt: null, lastSeenAt: { gt: new Date(now.getTime() - LIVE_WORKER_MS) } }, select: { modelName: true, modelSha256: true } }),
   ]);
   const counts = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as Record<RunStatusName, number>;
   for (const g of grouped) counts[g.status as RunStatusName] = g._count._all;
@@ -78,6 +99,7 @@ export async function findSegmentationRuns(
     error: r.error,
     model: r.modelVersion,
     study: { id: r.study.id, pseudonym: r.study.patient.pseudonym },
+    waiting: waitingReason({ status: r.status, model: r.modelVersion }, liveModels),
   }));
   return { runs, counts, total: Object.values(counts).reduce((a, b) => a + b, 0) };
 }

@@ -1,13 +1,15 @@
 /**
  * Queues a segmentation run for a study: the run row and its job are written in one
- * transaction, so a run exists if and only if a worker will pick it up. The job's singleton key
- * (study + model version) keeps two workers from running the same pair at once.
+ * transaction, so a run exists if and only if a worker will pick it up. The job goes to the
+ * queue of the run's model version (`segmentation.run/<name>/<sha256>`, created on first use),
+ * which only workers serving exactly that model take. The job's singleton key (study + model
+ * version) keeps two workers from running the same pair at once.
  */
 import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/client';
 import { authorize, type Caller } from '../auth/roles';
 import { AppError } from '../errors';
-import { QUEUES } from '../jobs/queues';
+import { SEGMENTATION_QUEUE_OPTIONS, segmentationQueueFor } from '../jobs/queues';
 import { sendJobInTransaction } from '../jobs/send-job';
 import { registerModelVersion } from './register-model-version';
 
@@ -31,6 +33,7 @@ export async function createSegmentationRun(
   const study = await db.study.findUnique({ where: { id: studyId }, select: { id: true, patientId: true } });
   if (!study) throw new AppError('NOT_FOUND', `Study ${studyId} does not exist.`);
   const model = await registerModelVersion(db, { modelDir });
+  const queue = segmentationQueueFor(model);
   return db.$transaction(async (tx) => {
     // Serialise concurrent requests for one study + model (two clicks, two importers): the
     // second waits here, then finds the first one's run.
@@ -41,9 +44,10 @@ export async function createSegmentationRun(
     if (active) return { runId: active.id, jobId: active.jobId, modelVersionId: model.id, created: false };
     const run = await tx.segmentationRun.create({ data: { studyId, modelVersionId: model.id, status: 'QUEUED' } });
     const jobId = await sendJobInTransaction(boss, tx, {
-      queue: QUEUES.segmentationRun,
+      queue,
       data: { runId: run.id } satisfies SegmentationJobData,
       options: { singletonKey: `${studyId}:${model.id}`, priority },
+      createQueue: SEGMENTATION_QUEUE_OPTIONS,
     });
     await tx.segmentationRun.update({ where: { id: run.id }, data: { jobId } });
     await tx.auditEvent.create({
@@ -54,7 +58,7 @@ export async function createSegmentationRun(
         role: caller === 'system' ? null : caller.role,
         patientId: study.patientId,
         target: `run:${run.id}`,
-        details: { studyId, model: `${model.name} ${model.version}`, sha256: model.sha256, jobId },
+        details: { studyId, model: `${model.name} ${model.version}`, sha256: model.sha256, jobId, queue },
       },
     });
     return { runId: run.id, jobId, modelVersionId: model.id, created: true };

@@ -35,13 +35,23 @@ export interface ExecuteSegmentationRunOptions {
   signal?: AbortSignal;
   /** Surface Dice tolerance (mm). */
   toleranceMm?: number;
+  /** The worker executing it (WorkerInstance id), recorded on the run when it is claimed. */
+  workerId?: string;
+  /**
+   * The model `segment` runs. A run of any other model version (name or sha256 differ) is
+   * refused before it is claimed, with RunError MODEL_MISMATCH: a run is only ever executed by
+   * its own model (the per-model queues route it; this is the check behind them).
+   */
+  expectedModel?: { name: string; sha256: string };
+  /** Called after each stage is recorded on the run row (reading, segmenting, ITV, metrics, writing results). */
+  onStage?: (stage: string) => Promise<void> | void;
 }
 
 export type RunOutcome = 'succeeded' | 'already-finished' | 'cancelled';
 
 export class RunError extends Error {
   constructor(
-    readonly code: 'RUN_NOT_FOUND' | 'NO_CT' | 'PHASE_GRIDS_DIFFER' | 'VOLUME_UNREADABLE',
+    readonly code: 'RUN_NOT_FOUND' | 'NO_CT' | 'PHASE_GRIDS_DIFFER' | 'VOLUME_UNREADABLE' | 'MODEL_MISMATCH',
     message: string,
   ) {
     super(message);
@@ -60,11 +70,17 @@ export async function executeSegmentationRun(o: ExecuteSegmentationRunOptions): 
   if (!run) throw new RunError('RUN_NOT_FOUND', `Segmentation run ${runId} does not exist (deleted?).`);
   if (run.status === 'SUCCEEDED') return 'already-finished';
   if (run.status === 'CANCELLED') return 'cancelled';
+  if (o.expectedModel) {
+    const mv = await db.modelVersion.findUniqueOrThrow({ where: { id: run.modelVersionId } });
+    if (mv.sha256 !== o.expectedModel.sha256 || mv.name !== o.expectedModel.name) {
+      throw new RunError('MODEL_MISMATCH', `Run ${runId} is for model ${mv.name} ${mv.version} (sha256 ${mv.sha256}) but this worker serves ${o.expectedModel.name} (sha256 ${o.expectedModel.sha256}): refused, not executed.`);
+    }
+  }
 
   // Compare-and-set: only a queued, running (crashed worker) or failed-but-retrying run starts.
   const claimed = await db.segmentationRun.updateMany({
     where: { id: runId, status: { in: ['QUEUED', 'RUNNING', 'FAILED'] } },
-    data: { status: 'RUNNING', startedAt: run.startedAt ?? new Date(), heartbeatAt: new Date(), attempts: o.attempt, error: null, errorCode: null },
+    data: { status: 'RUNNING', startedAt: run.startedAt ?? new Date(), heartbeatAt: new Date(), attempts: o.attempt, error: null, errorCode: null, workerId: o.workerId ?? null },
   });
   if (claimed.count === 0) return 'already-finished';
 
@@ -80,6 +96,10 @@ export async function executeSegmentationRun(o: ExecuteSegmentationRunOptions): 
       where: { id: runId },
       data: { progress: Math.round(Math.min(1, Math.max(0, fraction)) * 1000) / 10, stage, heartbeatAt: new Date(), timings },
     });
+  };
+  const enterStage = async (fraction: number, stage: string) => {
+    await progress(fraction, stage);
+    await o.onStage?.(stage);
   };
 
   try {
@@ -113,8 +133,9 @@ export async function executeSegmentationRun(o: ExecuteSegmentationRunOptions): 
         const v = await readVolume(existing.maskKey, `machine ${label}`);
         mask = { grid: v.grid, data: Uint8Array.from(v.data as ArrayLike<number>, (x) => (x ? 1 : 0)) };
       } else {
+        await enterStage(p / (targets.length + 1), `reading ${label}`);
         const ct = await time(`${label}:read`, () => readVolume(series.volumeKey!, `CT series ${series.seriesInstanceUid}`));
-        await progress(p / (targets.length + 1), `segmenting ${label}`);
+        await enterStage(p / (targets.length + 1), `segmenting ${label}`);
         const r = await time(`${label}:segment`, () =>
           o.segment(ct, {
             signal: o.signal,
@@ -135,7 +156,7 @@ export async function executeSegmentationRun(o: ExecuteSegmentationRunOptions): 
     }
 
     // 2. ITV = union of the phase GTVs (all 4D CT phases share one grid).
-    await progress(targets.length / (targets.length + 1), 'ITV and metrics');
+    await enterStage(targets.length / (targets.length + 1), 'ITV');
     const grid0 = gtvs[0].grid;
     for (const g of gtvs) {
       if (!sameGrid(g.grid, grid0)) throw new RunError('PHASE_GRIDS_DIFFER', `Phase grids differ (${g.grid.dims.join('×')} vs ${grid0.dims.join('×')}): the ITV needs all phases on one grid.`);
@@ -162,6 +183,7 @@ export async function executeSegmentationRun(o: ExecuteSegmentationRunOptions): 
 
     for (const pair of pairs) {
       if (o.signal?.aborted) throw new Error('The run was aborted (worker shutting down); it will be retried.');
+      await enterStage(targets.length / (targets.length + 1), `metrics ${pair.reference.kind}`);
       const refVol = await readVolume(pair.reference.maskKey!, `physician ${pair.reference.kind} structure ${pair.reference.id}`);
       if (!sameGrid(refVol.grid, pair.test.grid)) continue; // a planning-CT GTV on another grid is not comparable voxel-wise
       const refMask = Uint8Array.from(refVol.data as ArrayLike<number>, (x) => (x ? 1 : 0));
@@ -197,6 +219,7 @@ export async function executeSegmentationRun(o: ExecuteSegmentationRunOptions): 
 
     // The QA summary the cohort page and review queue read; stored in the same update that
     // marks the run SUCCEEDED, so a succeeded run always has one.
+    await enterStage(targets.length / (targets.length + 1), 'writing results');
     const summary = await time('summary', () => summarizeRun(db, { store, runId }));
     const done = await db.segmentationRun.updateMany({
       where: { id: runId, status: 'RUNNING' },

@@ -11,7 +11,7 @@
  */
 import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/client';
-import { QUEUES } from '../jobs/queues';
+import { findRunJobs } from '../jobs/find-run-jobs';
 import { recordAuditEvent } from '../audit/record-audit-event';
 
 /** The InferenceError codes that mean the model itself is unusable (not the provider). */
@@ -61,8 +61,12 @@ export async function failRunsOfInvalidModel(
   if (boss) {
     const jobIds = queued.filter((r) => failedRunIds.includes(r.id) && r.jobId).map((r) => r.jobId!);
     // A job left behind would be taken by the next worker with a good model and find its run
-    // FAILED; cancelling keeps the queue counts true. Failure here changes no run state.
-    if (jobIds.length > 0) await boss.cancel(QUEUES.segmentationRun, jobIds).catch(() => undefined);
+    // FAILED; cancelling keeps the queue counts true. Each is cancelled in the queue that holds
+    // it (its model's, or the legacy one). Failure here changes no run state.
+    const jobs = await findRunJobs(db, jobIds).catch(() => new Map());
+    const byQueue = new Map<string, string[]>();
+    for (const j of jobs.values()) byQueue.set(j.queue, [...(byQueue.get(j.queue) ?? []), j.id]);
+    for (const [queue, ids] of byQueue) await boss.cancel(queue, ids).catch(() => undefined);
   }
   return { failedRunIds, servedBy: null };
 }

@@ -78,7 +78,9 @@ describe('jobs and models operations', () => {
         return r?.status === 'RUNNING' && (r.stage ?? '').startsWith('segmenting');
       }, 120_000);
       await expect(cancelSegmentationRun(t.db, boss, { caller: reviewer, runId })).rejects.toMatchObject({ code: 'FORBIDDEN' });
-      expect(await cancelSegmentationRun(t.db, boss, { caller: physicist, runId })).toEqual({ runId, previousStatus: 'RUNNING' });
+      const instance = await t.db.workerInstance.findFirstOrThrow({ where: { pid: worker.child.pid! } });
+      // The live worker running it is named: it is the one that stops it.
+      expect(await cancelSegmentationRun(t.db, boss, { caller: physicist, runId })).toEqual({ runId, previousStatus: 'RUNNING', runningOn: { id: instance.id, host: instance.host, pid: worker.child.pid } });
       await waitFor('the worker to stop the run', async () => worker.output().includes(`run ${runId} cancelled; stopped`), 30_000);
       const structures = await t.db.machineStructure.count({ where: { runId } });
       expect(structures).toBeLessThan(6); // not all phases, and no ITV
@@ -169,14 +171,18 @@ describe('jobs and models operations', () => {
 
     await expect(getQueueCounts(t.db, { caller: reviewer })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     const counts = await getQueueCounts(t.db, { caller: physicist });
-    const seg = counts.find((q) => q.name === 'segmentation.run')!;
+    // Segmentation runs have one queue per model version; this file only ran tiny-test.
+    const sha = JSON.parse(fs.readFileSync(path.join(TINY, 'manifest.json'), 'utf8')).sha256 as string;
+    const seg = counts.find((q) => q.name === `segmentation.run/tiny-test/${sha}`)!;
+    expect(seg.model).toEqual({ name: 'tiny-test', sha256: sha });
+    expect(counts.find((q) => q.name === 'segmentation.run')).toMatchObject({ model: null, total: 0 }); // the legacy queue, unused
     // Independent of the job table: every QUEUED run (none is running now) has exactly one waiting job.
     expect(seg.queued).toBe(await t.db.segmentationRun.count({ where: { status: 'QUEUED' } }));
     expect(seg.queued).toBeGreaterThanOrEqual(1); // the retried run waits (no worker now)
     expect(seg.active).toBe(0);
     // And every run that got a job has it stored: waiting, cancelled or completed.
     expect(seg.total).toBe(await t.db.segmentationRun.count({ where: { jobId: { not: null } } }));
-    expect(counts.map((q) => q.name).sort()).toEqual(['cohort.summary', 'dead-letter', 'segmentation.run', 'worker.selftest']);
+    expect(counts.map((q) => q.name).sort()).toEqual(['cohort.summary', 'dead-letter', 'segmentation.run', `segmentation.run/tiny-test/${sha}`, 'worker.selftest']);
   });
 
   it('models: installed folders with their checks, registered versions with run counts; segment-all is admin-only and validated', async () => {
