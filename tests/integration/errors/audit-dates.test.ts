@@ -30,7 +30,8 @@ describe('audit search: impossible dates', () => {
     process.env.DATABASE_URL = t.url;
     const a = await createUser(t.db, { caller: 'bootstrap', input: { email: 'admin@example.org', name: 'Admin', password: 'admin-password-1', role: 'ADMIN' } });
     session.caller = { userId: a.id, email: a.email, name: 'Admin', role: 'ADMIN' };
-    ({ GET } = await import('@/app/api/admin/audit/route'));
+    const route = await import('@/app/api/admin/audit/route');
+    GET = (req) => route.GET(req, { params: Promise.resolve({}) });
     Page = (await import('@/app/(app)/admin/audit/page')).default as typeof Page;
   });
   afterAll(async () => {

@@ -87,7 +87,8 @@ describe('DICOM that used to crash the importer', () => {
     store = createVolumeStore({ dir: join(tmp, 'volumes') });
     process.env.DATABASE_URL = t.url;
     process.env.ISEG_VOLUME_DIR = join(tmp, 'volumes');
-    ({ POST } = await import('@/app/api/studies/route'));
+    const route = await import('@/app/api/studies/route');
+    POST = (req) => route.POST(req, { params: Promise.resolve({}) });
   });
   afterAll(async () => {
     await t?.drop();
