@@ -66,20 +66,25 @@ export function safeCallbackUrl(raw: unknown, baseUrl: string): string {
 export const CALLBACK_URL_COOKIES = ['next-auth.callback-url', '__Secure-next-auth.callback-url'] as const;
 
 /**
- * What the auth route must change in a request before next-auth sees it: next-auth answers 500
- * ("configuration problem") to a `callbackUrl` query or cookie that is not an http(s) URL, before
- * any callback of ours runs. Returns the query value to use instead (absolute, safe), or null when
- * it may stay, and the callback cookies to drop.
+ * What the auth route must change in a request before next-auth sees it:
+ * - next-auth answers 500 ("configuration problem") to a `callbackUrl` query or cookie that is not
+ *   an http(s) URL, before any callback of ours runs: the query value is replaced by a safe one,
+ *   the cookie dropped;
+ * - next-auth copies `?error=` unencoded into a redirect (`/login?error=…`): a value with a
+ *   newline would make the Location header invalid (500), so anything but a plain code becomes
+ *   "Default".
+ * Returns the query values to use instead (null: leave as is) and the cookies to drop.
  */
 export function authRequestFixes(
-  { callbackUrlParam, cookies }: { callbackUrlParam: string | null; cookies: Record<string, string | undefined> },
+  { callbackUrlParam, errorParam = null, cookies }: { callbackUrlParam: string | null; errorParam?: string | null; cookies: Record<string, string | undefined> },
   baseUrl: string,
-): { callbackUrl: string | null; dropCookies: string[] } {
+): { callbackUrl: string | null; error: string | null; dropCookies: string[] } {
   const ok = (v: string) => safeCallbackUrl(v, baseUrl) === v;
   const callbackUrl = callbackUrlParam !== null && !ok(callbackUrlParam) ? safeCallbackUrl(callbackUrlParam, baseUrl) : null;
+  const error = errorParam !== null && !/^[A-Za-z0-9_-]{1,64}$/.test(errorParam) ? 'Default' : null;
   const dropCookies = CALLBACK_URL_COOKIES.filter((name) => {
     const v = cookies[name];
     return v !== undefined && v !== '' && !ok(v);
   });
-  return { callbackUrl, dropCookies };
+  return { callbackUrl, error, dropCookies };
 }

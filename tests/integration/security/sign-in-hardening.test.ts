@@ -74,9 +74,13 @@ async function nextAuth(
   // what the route (app/api/auth/[...nextauth]/route.ts) does before handing the request on
   let sent = { query, cookies };
   if (!raw) {
-    const fixes = authRequestFixes({ callbackUrlParam: query.callbackUrl ?? null, cookies }, ORIGIN);
+    const fixes = authRequestFixes({ callbackUrlParam: query.callbackUrl ?? null, errorParam: query.error ?? null, cookies }, ORIGIN);
     sent = {
-      query: fixes.callbackUrl === null ? query : { ...query, callbackUrl: fixes.callbackUrl },
+      query: {
+        ...query,
+        ...(fixes.callbackUrl === null ? {} : { callbackUrl: fixes.callbackUrl }),
+        ...(fixes.error === null ? {} : { error: fixes.error }),
+      },
       cookies: Object.fromEntries(Object.entries(cookies).filter(([name]) => !fixes.dropCookies.includes(name as never))),
     };
   }
@@ -89,7 +93,7 @@ async function nextAuth(
       body,
       cookies: sent.cookies,
       headers: { host: 'localhost:3000', 'x-forwarded-for': ip, 'user-agent': 'vitest', 'content-type': 'application/x-www-form-urlencoded' },
-      error: query.error ?? providerId,
+      error: (sent.query.error as string | undefined) ?? providerId,
     },
     options: { ...authOptions, secret: SECRET },
   });
@@ -251,10 +255,13 @@ describe('sign-in hardening', () => {
     // of ours runs; the route replaces it first
     expect((await nextAuth('session', { query: { callbackUrl: 'javascript:alert(1)' }, raw: true })).status).toBe(500);
     expect((await nextAuth('csrf', { cookies: { 'next-auth.callback-url': 'evil.example' }, raw: true })).status).toBe(500);
+    expect((await nextAuth('error', { query: { error: 'x\r\nSet-Cookie: a=b' }, raw: true })).redirect).toContain('\r\n');
     const problems: string[] = [];
     const check = (what: string, r: ResponseInternal) => {
       if ((r.status ?? 200) >= 500) problems.push(`${what}: ${r.status}`);
       if (r.redirect && !onApp(r.redirect)) problems.push(`${what}: redirects to ${r.redirect}`);
+      // a Location header with a control character is invalid: the route would answer 500
+      if (r.redirect && /[\u0000-\u001f\u007f]/.test(r.redirect)) problems.push(`${what}: redirect ${JSON.stringify(r.redirect)} is no valid header`);
       // a redirect to the login page carries the callback on: it must stay on the app as well
       const inner = r.redirect ? new URL(r.redirect, ORIGIN).searchParams.get('callbackUrl') : null;
       if (inner !== null && !onApp(inner)) problems.push(`${what}: passes callbackUrl ${inner}`);
@@ -272,6 +279,8 @@ describe('sign-in hardening', () => {
       check(`POST signin/credentials ${label}`, await nextAuth('signin', { method: 'POST', providerId: 'credentials', body: { csrfToken: c.token, callbackUrl: url }, cookies: c.jar }));
       check(`POST signout ${label}`, await nextAuth('signout', { method: 'POST', body: { csrfToken: c.token, callbackUrl: url }, cookies: c.jar }));
       check(`POST callback (wrong password) ${label}`, await signIn('victim@example.org', 'wrong-password', { callbackUrl: url, ip: '192.0.2.200' }));
+      check(`GET error?error=${label}`, await nextAuth('error', { query: { error: url } }));
+      check(`GET signin?error=${label}`, await nextAuth('signin', { query: { error: url } }));
       check(`GET callback/nosuchprovider ${label}`, await nextAuth('callback', { providerId: 'nosuchprovider', query: { callbackUrl: url } }));
     }
     // a successful sign-in goes to the app, whatever callback it was handed

@@ -4,7 +4,7 @@
  * asked of it directly: every answer must stay on the app's origin.
  */
 import { describe, expect, it } from 'vitest';
-import { safeCallbackPath } from '../../../lib/server/auth/safe-callback-url';
+import { authRequestFixes, safeCallbackPath, safeCallbackUrl } from '../../../lib/server/auth/safe-callback-url';
 
 const APP = 'http://localhost:3000';
 
@@ -92,5 +92,28 @@ describe('safeCallbackPath', () => {
     for (const base of ['not a url', '', 'javascript:x', APP]) {
       for (const raw of [...FOREIGN, ...TRICKY, ...GARBAGE, '/ok']) expect(() => safeCallbackPath(raw, base)).not.toThrow();
     }
+  });
+
+  it('safeCallbackUrl makes the absolute form next-auth needs', () => {
+    expect(safeCallbackUrl('/studies/x', APP)).toBe(`${APP}/studies/x`);
+    expect(safeCallbackUrl('/\\evil.example/', APP)).toBe(`${APP}/`);
+    expect(safeCallbackUrl('http://localhost:3000/jobs', `${APP}/`)).toBe(`${APP}/jobs`);
+    expect(safeCallbackUrl('/x', 'not a url')).toBe('/');
+  });
+
+  it('authRequestFixes replaces hostile callback queries and error codes and drops hostile callback cookies', () => {
+    expect(authRequestFixes({ callbackUrlParam: null, cookies: {} }, APP)).toEqual({ callbackUrl: null, error: null, dropCookies: [] });
+    expect(authRequestFixes({ callbackUrlParam: `${APP}/review`, errorParam: 'CredentialsSignin', cookies: { 'next-auth.callback-url': `${APP}/` } }, APP)).toEqual({
+      callbackUrl: null,
+      error: null,
+      dropCookies: [],
+    });
+    expect(
+      authRequestFixes(
+        { callbackUrlParam: 'javascript:alert(1)', errorParam: 'x\r\nSet-Cookie: a=b', cookies: { 'next-auth.callback-url': 'evil.example', '__Secure-next-auth.callback-url': '//evil.example', other: 'javascript:x' } },
+        APP,
+      ),
+    ).toEqual({ callbackUrl: `${APP}/`, error: 'Default', dropCookies: ['next-auth.callback-url', '__Secure-next-auth.callback-url'] });
+    expect(authRequestFixes({ callbackUrlParam: '/studies/a', cookies: {} }, APP).callbackUrl).toBe(`${APP}/studies/a`);
   });
 });

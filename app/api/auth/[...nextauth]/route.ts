@@ -1,7 +1,7 @@
 /**
  * next-auth's endpoints. Before next-auth sees a request, a hostile `callbackUrl` query or
- * callback cookie is replaced (or dropped): next-auth itself would answer 500 to one that is not
- * an http(s) URL. Where the browser goes afterwards is decided by the `redirect` callback
+ * callback cookie is replaced (or dropped) and an `?error=` that is not a plain code becomes
+ * "Default": next-auth itself would answer 500 to either (authRequestFixes). Where the browser goes afterwards is decided by the `redirect` callback
  * (lib/server/auth/safe-callback-url.ts).
  */
 import NextAuth from 'next-auth';
@@ -16,15 +16,20 @@ async function handler(req: NextRequest, context: Context) {
   const baseUrl = process.env.NEXTAUTH_URL ?? req.nextUrl.origin;
   const jar = await cookies();
   const fixes = authRequestFixes(
-    { callbackUrlParam: req.nextUrl.searchParams.get('callbackUrl'), cookies: Object.fromEntries(jar.getAll().map((c) => [c.name, c.value])) },
+    {
+      callbackUrlParam: req.nextUrl.searchParams.get('callbackUrl'),
+      errorParam: req.nextUrl.searchParams.get('error'),
+      cookies: Object.fromEntries(jar.getAll().map((c) => [c.name, c.value])),
+    },
     baseUrl,
   );
   // Route handlers may change cookies; next-auth reads them through the same cookies() store.
   for (const name of fixes.dropCookies) jar.delete(name);
   let request = req;
-  if (fixes.callbackUrl !== null) {
+  if (fixes.callbackUrl !== null || fixes.error !== null) {
     const url = req.nextUrl.clone();
-    url.searchParams.set('callbackUrl', fixes.callbackUrl);
+    if (fixes.callbackUrl !== null) url.searchParams.set('callbackUrl', fixes.callbackUrl);
+    if (fixes.error !== null) url.searchParams.set('error', fixes.error);
     request = new NextRequest(url, {
       method: req.method,
       headers: req.headers,
