@@ -10,7 +10,7 @@ import { CASES_PER_PAGE, cohortHref, type CohortQuery } from '@/lib/server/cohor
 import type { CaseSortKey, CohortCase } from '@/lib/core/stats/cohort-stats';
 import { CohortChartsPanel } from '@/components/charts/cohort-charts-panel';
 import type { CohortData } from './load-cohort';
-import { requestMissingSummaries } from './actions';
+import { RequestSummariesButton } from './request-summaries-button';
 
 const FLAG_LABELS: Record<string, string> = {
   LOW_DICE: 'low Dice',
@@ -122,9 +122,7 @@ export async function CohortOverview({ data, caller, filtered }: { data: Promise
         <div className="notice cohort-missing" data-testid="cohort-missing">
           {s.missingSummary} studies have a run that finished before QA summaries were stored; they are left out of the numbers above.
           {can(caller.role, 'jobs:enqueue') ? (
-            <form action={requestMissingSummaries} style={{ display: 'inline', marginLeft: '0.5rem' }}>
-              <button type="submit">Compute missing run summaries</button>
-            </form>
+            <RequestSummariesButton />
           ) : (
             ' A physicist or an administrator can have a worker compute them.'
           )}

@@ -3,7 +3,7 @@
 import { revalidatePath } from 'next/cache';
 import { db } from '@/lib/server/db/client';
 import { requireCaller } from '@/lib/server/auth/get-caller';
-import { AppError } from '@/lib/server/errors';
+import { toActionError } from '@/lib/server/errors';
 import { webBoss } from '@/lib/server/jobs/web-boss';
 import { cancelSegmentationRun } from '@/lib/server/runs/cancel-segmentation-run';
 import { retrySegmentationRun } from '@/lib/server/runs/retry-segmentation-run';
@@ -16,9 +16,7 @@ async function guarded(fn: () => Promise<string>): Promise<RunActionResult> {
     revalidatePath('/jobs');
     return { ok: true, message };
   } catch (e) {
-    if (e instanceof AppError) return { ok: false, error: e.message };
-    console.error(e);
-    return { ok: false, error: 'The action failed on the server; the server log has details.' };
+    return toActionError(e);
   }
 }
 

@@ -3,7 +3,7 @@
 import { revalidatePath } from 'next/cache';
 import { db } from '@/lib/server/db/client';
 import { requireCaller } from '@/lib/server/auth/get-caller';
-import { AppError } from '@/lib/server/errors';
+import { toActionError } from '@/lib/server/errors';
 import { webBoss } from '@/lib/server/jobs/web-boss';
 import { segmentStudiesWithoutRun } from '@/lib/server/models/segment-studies-without-run';
 
@@ -18,8 +18,6 @@ export async function segmentAllWithModel(modelFolder: string): Promise<SegmentA
     revalidatePath('/jobs');
     return { ok: true, message: r.studiesWithoutRun === 0 ? `Every study already has a run of ${r.model}.` : `Queued ${r.queued} run(s) of ${r.model}; follow them on the jobs page.` };
   } catch (e) {
-    if (e instanceof AppError) return { ok: false, error: e.message };
-    console.error(e);
-    return { ok: false, error: 'The request failed on the server; the server log has details.' };
+    return toActionError(e);
   }
 }

@@ -7,7 +7,7 @@
 import { revalidatePath } from 'next/cache';
 import { db } from '@/lib/server/db/client';
 import { requireCaller } from '@/lib/server/auth/get-caller';
-import { AppError } from '@/lib/server/errors';
+import { AppError, toActionError } from '@/lib/server/errors';
 import { checkOutcomesCsvSize, importOutcomes, type OutcomesImportReport } from '@/lib/server/outcomes/import-outcomes';
 
 export type UploadResult = { ok: true; report: OutcomesImportReport } | { ok: false; error: string };
@@ -24,9 +24,8 @@ async function run(form: FormData, mode: 'preview' | 'import'): Promise<UploadRe
     if (report.imported !== null) revalidatePath('/outcomes');
     return { ok: true, report };
   } catch (e) {
-    if (e instanceof AppError) return { ok: false, error: e.message };
-    console.error(e);
-    return { ok: false, error: 'The import failed on the server; the server log has details. Nothing was written.' };
+    const failed = toActionError(e);
+    return failed.code === 'INTERNAL' ? { ...failed, error: 'The import failed on the server; the server log has details. Nothing was written.' } : failed;
   }
 }
 

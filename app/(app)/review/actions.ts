@@ -3,7 +3,7 @@
 import { revalidatePath } from 'next/cache';
 import { db } from '@/lib/server/db/client';
 import { requireCaller } from '@/lib/server/auth/get-caller';
-import { AppError } from '@/lib/server/errors';
+import { toActionError } from '@/lib/server/errors';
 import { recordReviewDecision } from '@/lib/server/review/record-review-decision';
 import { REVIEW_DECISION_LABELS } from '@/lib/server/review/review.types';
 
@@ -23,8 +23,7 @@ export async function recordDecisionAction(_prev: DecisionFormState, form: FormD
     revalidatePath('/review', 'layout');
     return { status: 'recorded', message: `Recorded “${REVIEW_DECISION_LABELS[d.decision]}” for meeting ${d.meeting}.`, at: d.createdAt.toISOString() };
   } catch (e) {
-    if (e instanceof AppError) return { status: 'error', error: e.message };
-    console.error(e);
-    return { status: 'error', error: 'The decision could not be recorded because of a server error (the server log has details). Nothing was written.' };
+    const failed = toActionError(e);
+    return { status: 'error', error: failed.code === 'INTERNAL' ? 'The decision could not be recorded because of a server error (the server log has details). Nothing was written.' : failed.error };
   }
 }

@@ -6,7 +6,7 @@
 import { redirect } from 'next/navigation';
 import { db } from '@/lib/server/db/client';
 import { getCaller } from '@/lib/server/auth/get-caller';
-import { AppError } from '@/lib/server/errors';
+import { AppError, toActionError } from '@/lib/server/errors';
 import { createUser } from '@/lib/server/users/create-user';
 import { updateUser } from '@/lib/server/users/update-user';
 
@@ -19,9 +19,8 @@ async function attempt(run: () => Promise<string>): Promise<never> {
   try {
     message = await run();
   } catch (e) {
-    if (e instanceof AppError) back('error', e.message);
-    console.error(e);
-    back('error', 'The change failed on the server; the server log has details. Nothing was changed.');
+    const failed = toActionError(e);
+    back('error', failed.code === 'INTERNAL' ? 'The change failed on the server; the server log has details. Nothing was changed.' : failed.error);
   }
   back('done', message);
 }
