@@ -1,14 +1,16 @@
 /**
  * What a researcher can reach carries no identifier: the pages in the nav, a study's page, and the
  * de-identified DICOM export of a seeded study (every byte of the zip checked for every seeded
- * name, MRN, birth date and real StudyInstanceUID). The role matrix (role-matrix.spec.ts) checks
- * every other route for every role.
+ * name, MRN, birth date and real StudyInstanceUID, and for the PHI planted in its DICOM free text:
+ * study and series descriptions, ROI names, the physician; tests/e2e/free-text.ts). The role
+ * matrix (role-matrix.spec.ts) checks every other route for every role.
  */
 import fs from 'node:fs';
 import pg from 'pg';
 import { unzipSync } from 'fflate';
 import type { Page } from '@playwright/test';
 import { test, expect, USERS } from './fixtures';
+import { plantFreeText } from './free-text';
 
 type Role = keyof typeof USERS;
 
@@ -23,7 +25,8 @@ async function signIn(page: Page, role: Role): Promise<void> {
 
 fs.mkdirSync('test-results/screens', { recursive: true });
 
-async function seeded(): Promise<{ studyId: string; pseudonym: string; identifiers: string[] }> {
+async function seeded(): Promise<{ studyId: string; pseudonym: string; identifiers: string[]; freeText: string[] }> {
+  const planted = await plantFreeText();
   const client = new pg.Client({ connectionString: process.env.E2E_DATABASE_URL });
   await client.connect();
   try {
@@ -33,7 +36,8 @@ async function seeded(): Promise<{ studyId: string; pseudonym: string; identifie
       for (const v of [r.name, r.mrn, r.dob]) if (v) ids.add(v);
     }
     for (const r of (await client.query(`SELECT "studyInstanceUid" AS u FROM "Study" UNION SELECT split_part("seriesInstanceUid", '#', 1) FROM "ImageSeries" UNION SELECT "frameOfReferenceUid" FROM "ImageSeries" WHERE "frameOfReferenceUid" IS NOT NULL`)).rows) ids.add(r.u);
-    return { studyId: s.id, pseudonym: s.pseudonym, identifiers: [...ids].filter((x) => x.length >= 6) };
+    for (const v of planted.needles) ids.add(v);
+    return { studyId: s.id, pseudonym: s.pseudonym, identifiers: [...ids].filter((x) => x.length >= 6), freeText: planted.needles };
   } finally {
     await client.end();
   }
@@ -59,6 +63,16 @@ test('a researcher downloads a de-identified DICOM export that holds no identifi
     if (name.endsWith('.dcm')) expect(text).toContain(pseudonym);
   }
   expect(leaks).toEqual([]);
+  // ROIs by role and phase, series by phase: the planted ROI names and descriptions are not copied
+  const all = Object.values(files).map((b) => Buffer.from(b).toString('latin1')).join('\n');
+  expect(all).toMatch(/GTV \d+%/);
+  expect(all).toContain('4D CT phase ');
+
+  // the study page's data: description and reference names generated, no planted text
+  const view = await page.request.get(`/api/studies/${studyId}`);
+  const json = await view.text();
+  expect(identifiers.filter((id) => json.includes(id))).toEqual([]);
+  expect(JSON.parse(json).study.description).toBe('CT study');
 });
 
 test('reviewers and admins are refused the de-identified export', async ({ browser }) => {

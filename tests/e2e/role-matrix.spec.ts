@@ -4,14 +4,20 @@
  * Routes are derived from the app/ directory (every page.tsx and route.ts, as
  * tests/unit/server/route-access.test.ts does), so pages that other work adds are covered without
  * editing this file; a route that lib/server/auth/route-access.ts (ROUTES) does not list fails.
- * Server actions are read from the build's server-reference manifest and posted to their page.
+ * Server actions are read from the build's server-reference manifest and posted to their page,
+ * by every role (allowed roles with inert arguments that fail validation, so nothing changes).
+ * Every export (a route that answers with an attachment: CSV, zip, DICOM) is requested with real
+ * parameters by every role; zips are unpacked and every file scanned. Exports carry no planted
+ * free text for any role, physicists included.
  *
  * For each role (ADMIN, PHYSICIST, RESEARCHER, REVIEWER, and no session):
  * - allowed by ROUTES → not 401/403 and never 5xx;
  * - not allowed → 401/403 (no session: pages redirect to /login, APIs 401), and the answer
  *   carries no seeded identifier;
  * - every answer to a role without 'identifiers:view' (allowed or not) carries no seeded
- *   identifier: names, MRNs, birth dates, real StudyInstanceUIDs.
+ *   identifier: names, MRNs, birth dates, real StudyInstanceUIDs, and none of the PHI planted in
+ *   DICOM free text (study / series descriptions, ROI names: tests/e2e/free-text.ts) nor the
+ *   physicians' names (shown to those roles as keyed pseudonyms).
  * Dynamic segments are filled with a real seeded id (looked up in the database) and a bogus one.
  * Mutating methods (POST/PUT/DELETE) are sent with a crafted body; to allowed roles only with the
  * bogus id, so the matrix never changes seeded data.
@@ -25,7 +31,9 @@ import bcrypt from 'bcryptjs';
 import pg from 'pg';
 import type { APIRequestContext, APIResponse, Browser } from '@playwright/test';
 import type { Page } from '@playwright/test';
+import { unzipSync } from 'fflate';
 import { test, expect, USERS, DEMO_PATIENTS } from './fixtures';
+import { plantFreeText, FREE_TEXT_MARKERS } from './free-text';
 import { ROUTES, type RouteEntry } from '../../lib/server/auth/route-access';
 import { can, ROLES, type Role } from '../../lib/server/auth/roles';
 
@@ -76,6 +84,68 @@ function discoverServerActions(): { id: string; route: string; name: string }[] 
   return out;
 }
 
+/** A route that answers with a file (Content-Disposition: attachment), by its route.ts source. */
+function discoverExportRoutes(): string[] {
+  return discoverRoutes()
+    .filter((d) => d.kind === 'api' && /attachment/.test(fs.readFileSync(path.join(appDir, ...routeDir(d.route), 'route.ts'), 'utf8')))
+    .map((d) => d.route);
+}
+
+/** app/ folder segments of a route ("/api/studies/[id]" → ["api", "studies", "[id]"]), route groups resolved. */
+function routeDir(route: string): string[] {
+  const segs = route.split('/').filter(Boolean);
+  const find = (dir: string, rest: string[]): string[] | null => {
+    if (rest.length === 0) return fs.existsSync(path.join(dir, 'route.ts')) ? [] : null;
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (!e.isDirectory()) continue;
+      if (/^\(.*\)$/.test(e.name)) {
+        const r = find(path.join(dir, e.name), rest);
+        if (r) return [e.name, ...r];
+      } else if (e.name === rest[0]) {
+        const r = find(path.join(dir, e.name), rest.slice(1));
+        if (r) return [e.name, ...r];
+      }
+    }
+    return null;
+  };
+  return find(appDir, segs) ?? segs;
+}
+
+interface ExportRequest {
+  route: string;
+  url: string;
+  /** Allowed roles must get 200 (some analyses may be refused as 400 by their input). */
+  mustServe: boolean;
+}
+
+/** Every export with real parameters (the seeded study, a meeting with decisions, each outcome table). */
+function exportsFor(seeded: Seeded): ExportRequest[] {
+  const study = seeded.ids.studies;
+  const list: ExportRequest[] = [
+    { route: '/api/studies/[id]/export/metrics', url: `/api/studies/${study}/export/metrics`, mustServe: true },
+    { route: '/api/studies/[id]/export/deid', url: `/api/studies/${study}/export/deid`, mustServe: true },
+    { route: '/api/studies/[id]/export/rtstruct', url: `/api/studies/${study}/export/rtstruct`, mustServe: true },
+    { route: '/api/admin/audit', url: '/api/admin/audit', mustServe: true },
+    { route: '/api/review/minutes', url: `/api/review/minutes?meeting=${encodeURIComponent(seeded.meeting ?? '2026-01-01')}`, mustServe: true },
+    ...['cox', 'fine-gray', 'km'].map((table) => ({
+      route: '/api/outcomes/table',
+      url: `/api/outcomes/table?table=${table}&cov=metric:falsePositiveFraction&group=median&groupBy=metric:falsePositiveFraction`,
+      mustServe: false,
+    })),
+  ];
+  return list;
+}
+
+/** An export's bytes as text to scan: a zip unpacked (entry names and contents), else as is. */
+function exportText(body: Buffer, contentType: string): string {
+  if (/zip/.test(contentType)) {
+    return Object.entries(unzipSync(new Uint8Array(body)))
+      .map(([name, bytes]) => `${name}\n${Buffer.from(bytes).toString('latin1')}`)
+      .join('\n');
+  }
+  return body.toString('latin1');
+}
+
 type Who = Role | 'ANONYMOUS';
 
 /** Sign in through the login form; the first page after it can be slow while the worker segments. */
@@ -98,9 +168,14 @@ function allowed(entry: RouteEntry, who: Who): boolean {
 interface Seeded {
   ids: Record<string, string>;
   identifiers: string[];
+  /** Planted free text (markers and physician names): no role without identifiers:view, and no export, may carry it. */
+  freeText: string[];
+  /** A review meeting with decisions, for the minutes export (null before any decision). */
+  meeting: string | null;
 }
 
 async function lookUpSeeded(): Promise<Seeded> {
+  const planted = await plantFreeText();
   const client = new pg.Client({ connectionString: process.env.E2E_DATABASE_URL });
   await client.connect();
   try {
@@ -123,7 +198,9 @@ async function lookUpSeeded(): Promise<Seeded> {
     }
     for (const r of uids.rows) identifiers.add(r.studyInstanceUid);
     for (const p of DEMO_PATIENTS) for (const v of [p.name, p.mrn]) if (v) identifiers.add(v);
-    return { ids, identifiers: [...identifiers].filter((s) => s.length >= 6) };
+    for (const v of planted.needles) identifiers.add(v);
+    const meeting = (await client.query(`SELECT meeting FROM "ReviewDecision" WHERE meeting IS NOT NULL ORDER BY "createdAt" LIMIT 1`)).rows[0]?.meeting ?? null;
+    return { ids, identifiers: [...identifiers].filter((s) => s.length >= 6), freeText: planted.needles, meeting };
   } finally {
     await client.end();
   }
@@ -196,6 +273,13 @@ test('every page and API route in app/ has an entry in ROUTES', () => {
   expect(missing, 'routes without an access decision: add them to lib/server/auth/route-access.ts').toEqual([]);
 });
 
+test('every export route (an attachment answer) is requested by the matrix', () => {
+  const found = discoverExportRoutes();
+  expect(found.length, 'exports found in app/api').toBeGreaterThanOrEqual(5);
+  const covered = new Set(exportsFor({ ids: { studies: 'x' }, identifiers: [], freeText: [], meeting: null }).map((e) => e.route));
+  expect(found.filter((r) => !covered.has(r)), 'exports the matrix does not request: add them to exportsFor').toEqual([]);
+});
+
 for (const who of WHO) {
   test(`role matrix: ${who.toLowerCase()}`, async ({ browser }) => {
     test.setTimeout(600_000);
@@ -208,6 +292,8 @@ for (const who of WHO) {
     let checked = 0;
     let refused = 0;
     let refusedActions = 0;
+    let allowedActions = 0;
+    let exportsChecked = 0;
     try {
       for (const d of discoverRoutes()) {
         const entry = ROUTES.find((r) => r.kind === d.kind && r.route === d.route);
@@ -249,6 +335,32 @@ for (const who of WHO) {
         }
       }
 
+      // Every export with real parameters: refused (401/403) where ROUTES says so, else served; the
+      // answer, unpacked when it is a zip, holds no identifier for a role without
+      // identifiers:view and no planted free text for anyone.
+      for (const ex of exportsFor(seeded)) {
+        const entry = ROUTES.find((r) => r.kind === 'api' && r.route === ex.route)!;
+        const ok = allowed(entry, who);
+        const res = await request.get(ex.url, { maxRedirects: 0, failOnStatusCode: false, timeout: 120_000 });
+        const status = res.status();
+        checked++;
+        exportsChecked++;
+        const label = `${who} export ${ex.url}`;
+        if (!ok && status !== 401 && status !== 403) problems.push(`${label}: not allowed by ROUTES but answered ${status}`);
+        if (ok && status !== 200 && ex.mustServe) problems.push(`${label}: expected 200, got ${status}`);
+        if (status >= 500) problems.push(`${label}: ${status}`);
+        const text = exportText(await res.body(), res.headers()['content-type'] ?? '');
+        const leaked = findIdentifiers(text, seesIdentifiers && ok ? seeded.freeText : seeded.identifiers);
+        if (leaked.length) problems.push(`${label}: export contains ${leaked.slice(0, 3).join(', ')}`);
+        if (ok && status === 200 && !/csv|zip|dicom/.test(res.headers()['content-type'] ?? '')) problems.push(`${label}: served ${res.headers()['content-type']}, not a file`);
+      }
+
+      // The planting worked: a physicist sees the planted description (the scan above can fail).
+      if (who === 'PHYSICIST') {
+        const res = await request.get(`/api/studies/${seeded.ids.studies}`, { failOnStatusCode: false });
+        if (!(await res.text()).includes(FREE_TEXT_MARKERS.study)) problems.push('the physicist does not see the planted study description: the free-text scan proves nothing');
+      }
+
       // Server actions, posted as the browser would (Next-Action header) to their page.
       for (const action of discoverServerActions()) {
         const entry = ROUTES.find((r) => r.kind === 'page' && r.route === action.route);
@@ -256,8 +368,26 @@ for (const who of WHO) {
           problems.push(`server action ${action.name}: its page ${action.route} is not in ROUTES`);
           continue;
         }
-        if (allowed(entry, who)) continue; // calling it would act; the page's own tests do that
         const url = concretePaths(entry.route, seeded)[0].path;
+        if (allowed(entry, who)) {
+          // Inert arguments ("x", "y": no form, no real id) fail validation, so the action acts on
+          // nothing; the answer (an error or a result) is still scanned. The page's own specs
+          // call it for real.
+          const res = await request.fetch(url, {
+            method: 'POST',
+            maxRedirects: 0,
+            failOnStatusCode: false,
+            headers: { 'next-action': action.id, 'content-type': 'text/plain;charset=UTF-8', accept: 'text/x-component' },
+            data: JSON.stringify(['x', 'y']),
+          });
+          checked++;
+          allowedActions++;
+          const body = await res.text();
+          if (res.status() === 401 || res.status() === 403) problems.push(`${who} server action ${action.name}: allowed by ROUTES but answered ${res.status()}`);
+          const leaked = seesIdentifiers ? [] : findIdentifiers(body, seeded.identifiers);
+          if (leaked.length) problems.push(`${who} server action ${action.name} on ${url}: answer contains identifiers ${leaked.slice(0, 3).join(', ')}`);
+          continue;
+        }
         const res = await request.fetch(url, {
           method: 'POST',
           maxRedirects: 0,
@@ -278,13 +408,40 @@ for (const who of WHO) {
     } finally {
       await close();
     }
-    console.log(`[role-matrix] ${who}: ${checked} requests checked, ${refused} of them routes the role may not reach, ${refusedActions} server actions refused`);
+    console.log(
+      `[role-matrix] ${who}: ${checked} requests checked, ${refused} of them routes the role may not reach, ${refusedActions} server actions refused, ${allowedActions} called inertly, ${exportsChecked} exports scanned`,
+    );
     expect(problems).toEqual([]);
+    expect(exportsChecked).toBe(exportsFor(seeded).length);
     expect(checked).toBeGreaterThan(10);
     // every role, admin included, has routes it may not reach: the matrix must have tried them
     expect(refused).toBeGreaterThan(3);
   });
 }
+
+test('security headers on pages, APIs, exports and refusals: CSP with frame-ancestors, nosniff, referrer policy', async ({ browser }) => {
+  const context = await browser.newContext({ baseURL: process.env.E2E_BASE_URL });
+  const page = await context.newPage();
+  await signIn(page, 'RESEARCHER');
+  const seeded = await lookUpSeeded();
+  const problems: string[] = [];
+  const urls = ['/login', '/', `/studies/${seeded.ids.studies}`, '/api/health', `/api/studies/${seeded.ids.studies}`, `/api/studies/${seeded.ids.studies}/export/metrics`, '/api/admin/audit', '/admin/users'];
+  for (const url of urls) {
+    const res = await context.request.get(url, { maxRedirects: 0, failOnStatusCode: false });
+    const h = res.headers();
+    const label = `${url} (${res.status()})`;
+    const csp = h['content-security-policy'] ?? '';
+    if (!/(^|;)\s*frame-ancestors 'none'/.test(csp)) problems.push(`${label}: CSP without frame-ancestors 'none': ${csp || 'no CSP'}`);
+    if (!/(^|;)\s*default-src 'self'/.test(csp)) problems.push(`${label}: CSP without default-src 'self'`);
+    if (!/(^|;)\s*object-src 'none'/.test(csp)) problems.push(`${label}: CSP without object-src 'none'`);
+    if (h['x-content-type-options'] !== 'nosniff') problems.push(`${label}: X-Content-Type-Options ${h['x-content-type-options']}`);
+    if (!['no-referrer', 'same-origin', 'strict-origin', 'strict-origin-when-cross-origin'].includes(h['referrer-policy'] ?? '')) problems.push(`${label}: Referrer-Policy ${h['referrer-policy']}`);
+    if (h['x-frame-options'] !== 'DENY') problems.push(`${label}: X-Frame-Options ${h['x-frame-options']}`);
+    if (h['x-powered-by']) problems.push(`${label}: X-Powered-By ${h['x-powered-by']}`);
+  }
+  await context.close();
+  expect(problems).toEqual([]);
+});
 
 test('session cookie is httpOnly and sameSite=lax, and expires within 8 hours', async ({ browser }) => {
   const context = await browser.newContext({ baseURL: process.env.E2E_BASE_URL });
