@@ -3,6 +3,7 @@
  * `run(argv: string[]): Promise<number>` (the exit code). Errors thrown as CliError (or any
  * Error) become one line on stderr and a non-zero exit.
  */
+import { toAppError } from '../lib/server/errors';
 import { CliError, exitWhenDrained } from './output';
 
 type CommandModule = { run: (argv: string[]) => Promise<number> };
@@ -84,8 +85,11 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => exitWhenDrained(code),
   (e: unknown) => {
-    const msg = e instanceof Error ? e.message : String(e);
-    console.error(`iseg-qa: ${msg.split('\n')[0]}`);
+    // A known cause (database unreachable, disk full, bad input) as its one-line AppError message;
+    // anything else as the first non-empty line of its message (Prisma's start with a blank line).
+    const mapped = e instanceof CliError ? null : toAppError(e);
+    const msg = mapped && mapped.code !== 'INTERNAL' ? mapped.message : e instanceof Error ? e.message : String(e);
+    console.error(`iseg-qa: ${msg.split('\n').map((l) => l.trim()).find(Boolean) ?? (e instanceof Error ? e.name : 'unknown error')}`);
     exitWhenDrained(e instanceof CliError ? e.exitCode : 1);
   },
 );
