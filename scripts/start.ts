@@ -150,6 +150,9 @@ async function main(): Promise<void> {
   /** Resolves when the embedded Postgres is up (again); pending while it restarts. */
   let pgReady: Promise<void> = Promise.resolve();
   let databaseUrl = env.DATABASE_URL;
+  // Migrations run as the owner; the web server and the workers connect as the app's role
+  // (docs/security.md, "Database roles").
+  let migrationUrl = env.DATABASE_URL ? env.DATABASE_MIGRATION_URL : undefined;
 
   const shutdown = async (code: number) => {
     if (stopping) return;
@@ -226,7 +229,8 @@ async function main(): Promise<void> {
       throw e;
     }
     watch(pg);
-    databaseUrl = pg.url;
+    databaseUrl = pg.appUrl;
+    migrationUrl = pg.url;
     say(`Embedded PostgreSQL running on 127.0.0.1:${pg.port} (pid ${pg.pid}; data in ${path.relative(root, path.join(env.dataDir, 'pg')) || pg.dataDir}).`);
   } else {
     say('Using the database at DATABASE_URL.');
@@ -235,6 +239,7 @@ async function main(): Promise<void> {
   try {
     const prep = await prepareDatabase({
       databaseUrl,
+      migrationUrl,
       adminEmail: env.ISEG_ADMIN_EMAIL,
       adminPassword: env.ISEG_ADMIN_PASSWORD,
       seedDemo:

@@ -17,6 +17,28 @@ import { createDb } from '../../lib/server/db/client';
 import { createVolumeStore } from '../../lib/server/storage/volume-store';
 import { findOrphanVolumes } from '../../lib/server/storage/find-orphan-volumes';
 import { findUploadLeftovers } from '../../lib/server/storage/find-upload-leftovers';
+import { checkDatabaseRole } from '../../lib/server/db/check-database-role';
+import { walkAuditChain } from '../../lib/server/audit/verify-audit-chain';
+
+/** The app's database role cannot rewrite the audit log, and the log's hash chain is intact. */
+async function auditIntegrityChecks(client: pg.Client): Promise<Check[]> {
+  const role = await checkDatabaseRole(client);
+  try {
+    const chain = await walkAuditChain(async (text, values) => (await client.query(text, values)).rows);
+    const head = chain.head ? `; head: event ${chain.head.id}, hash ${chain.head.hash}` : '';
+    return [
+      { name: 'database role', ok: role.ok, detail: role.detail },
+      chain.ok
+        ? { name: 'audit chain', ok: true, detail: `${chain.checked} event(s), hash chain intact${head}` }
+        : { name: 'audit chain', ok: false, detail: `BROKEN at ${chain.firstBroken!.message} (${chain.checked} event(s) checked)` },
+    ];
+  } catch (e) {
+    return [
+      { name: 'database role', ok: role.ok, detail: role.detail },
+      { name: 'audit chain', ok: false, detail: `could not be verified: ${(e as Error).message} (are the migrations applied? \`npm start\` applies them)` },
+    ];
+  }
+}
 
 interface Check {
   name: string;
@@ -94,6 +116,7 @@ async function databaseChecks(env: Env): Promise<Check[]> {
       const n = workers.rows[0].n;
       checks.push({ name: 'workers', ok: n > 0, detail: n > 0 ? `${n} live worker(s)` : 'no live worker: start one with `npm run worker` (or `npm start`)' });
       checks.push(await queuedRunsCheck(client));
+      checks.push(...(await auditIntegrityChecks(client)));
     }
   } finally {
     await client.end();

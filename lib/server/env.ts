@@ -17,6 +17,13 @@ const EnvSchema = z.object({
       .regex(/^postgres(ql)?:\/\//, 'must start with postgresql:// (for example postgresql://user:pass@host:5432/iseg)')
       .optional(),
   ),
+  /** Optional owner (migration) connection for an external Postgres; DATABASE_URL is then the app's role (docs/security.md). */
+  DATABASE_MIGRATION_URL: optionalNonEmpty.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must start with postgresql:// (for example postgresql://iseg_owner:pass@host:5432/iseg)')
+      .optional(),
+  ),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   HOSTNAME: z.string().default('127.0.0.1'),
   ISEG_DATA_DIR: z.string().default('.data'),

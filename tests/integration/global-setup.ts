@@ -2,6 +2,10 @@
  * One real Postgres (the embedded server binaries) for the integration suite, in a temporary
  * folder on a free port, with a migrated template database. Each test file clones the template
  * (tests/integration/helpers/test-database.ts), so tests are isolated and start fast.
+ *
+ * As in production, the template is migrated by the owner (the cluster's superuser) and the app's
+ * role `iseg_app` gets only its grants (lib/server/db/prepare-database.ts); clones keep both, so
+ * tests connect as the app does.
  */
 import fs from 'node:fs';
 import net from 'node:net';
@@ -10,12 +14,13 @@ import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../lib/server/db/embedded-postgres';
-import { migrateDatabase } from '../../lib/server/db/migrate';
-import { createBoss } from '../../lib/server/jobs/boss';
+import { prepareSchema } from '../../lib/server/db/prepare-database';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     pgAdminUrl: string;
+    /** The app role's URL to the `postgres` database (swap the database name for a clone's). */
+    pgAppUrl: string;
     pgTemplate: string;
   }
 }
@@ -47,10 +52,9 @@ export async function setup(project: TestProject): Promise<void> {
   await admin.query(`CREATE DATABASE ${TEMPLATE_DB}`);
   await admin.end();
   const templateUrl = server.url.replace(/\/iseg$/, `/${TEMPLATE_DB}`);
-  await migrateDatabase({ databaseUrl: templateUrl });
-  const boss = await createBoss({ databaseUrl: templateUrl, worker: false });
-  await boss.stop({ graceful: false });
+  await prepareSchema({ migrationUrl: templateUrl, databaseUrl: server.appUrl.replace(/\/iseg$/, `/${TEMPLATE_DB}`) });
   project.provide('pgAdminUrl', adminUrl);
+  project.provide('pgAppUrl', server.appUrl.replace(/\/iseg$/, '/postgres'));
   project.provide('pgTemplate', TEMPLATE_DB);
 }
 

@@ -25,7 +25,7 @@ describe('schema.prisma vs migrations', () => {
     await c.query(sql);
     await c.end();
     const expected = await readCatalogSnapshot(fromSchema.url);
-    const actual = await readCatalogSnapshot(migrated.url);
+    const actual = await readCatalogSnapshot(migrated.ownerUrl);
     // Compare piecewise so a failure names the drifting column or index.
     expect(actual.enums).toEqual(expected.enums);
     expect(actual.columns).toEqual(expected.columns);
@@ -36,12 +36,12 @@ describe('schema.prisma vs migrations', () => {
   it('the snapshot sees a one-column difference (the check can fail)', async () => {
     const a = await createTestDatabase('drift_detect');
     dbs.push(a);
-    const before = await readCatalogSnapshot(a.url);
-    const c = new pg.Client({ connectionString: a.url });
+    const before = await readCatalogSnapshot(a.ownerUrl);
+    const c = new pg.Client({ connectionString: a.ownerUrl });
     await c.connect();
     await c.query('ALTER TABLE "Study" ADD COLUMN "sneaky" integer');
     await c.end();
-    const after = await readCatalogSnapshot(a.url);
+    const after = await readCatalogSnapshot(a.ownerUrl);
     expect(after.columns).not.toEqual(before.columns);
     expect(after.columns).toContain('Study.sneaky integer');
   });

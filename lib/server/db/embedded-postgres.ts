@@ -14,13 +14,23 @@ import net from 'node:net';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import pg from 'pg';
+import { APP_PASSWORD_FILE, EMBEDDED_APP_ROLE, ensureAppRole, ensurePasswordFile } from './ensure-app-role';
 
 export const EMBEDDED_PG_MAJOR = '18';
 const DB_USER = 'iseg';
 const DB_NAME = 'iseg';
 
 export interface EmbeddedPostgres {
+  /**
+   * The owner's connection (the cluster's superuser `iseg`, password in pg-password): migrations
+   * and administration only.
+   */
   url: string;
+  /**
+   * The app's connection (role `iseg_app`, password in pg-app-password): not a superuser, owns no
+   * table; the web server, the workers and the CLI use it (ensure-app-role.ts, grant-app-role.ts).
+   */
+  appUrl: string;
   port: number;
   dataDir: string;
   /** The server (postmaster) process id. */
@@ -327,6 +337,8 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedPostgresOptions):
   await admin.connect();
   const has = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DB_NAME]);
   if (has.rowCount === 0) await admin.query(`CREATE DATABASE ${DB_NAME}`);
+  const appPassword = ensurePasswordFile(path.join(path.dirname(passwordFile), APP_PASSWORD_FILE));
+  await ensureAppRole(admin, { role: EMBEDDED_APP_ROLE, password: appPassword });
   await admin.end();
 
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
@@ -335,6 +347,7 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedPostgresOptions):
   });
   return {
     url: `postgresql://${DB_USER}:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/${DB_NAME}`,
+    appUrl: `postgresql://${EMBEDDED_APP_ROLE}:${encodeURIComponent(appPassword)}@127.0.0.1:${opts.port}/${DB_NAME}`,
     port: opts.port,
     dataDir,
     pid: proc.pid!,

@@ -1,10 +1,18 @@
 /**
  * Everything a database needs before the web server and workers use it: our migrations,
- * pg-boss's schema and queues, the first admin, and (optionally) the demo cohort.
+ * pg-boss's schema and queues, the app role's grants, the first admin, and (optionally) the demo
+ * cohort.
+ *
+ * Two roles (docs/security.md, "Database roles"): `migrationUrl` is the owner's connection
+ * (migrations, pg-boss install or upgrade, grants); `databaseUrl` is the app's (first admin, demo
+ * seed, and what the web server and workers get). Without `migrationUrl` one role does both, as
+ * an external Postgres with only DATABASE_URL does; `iseg-qa doctor` then reports that the app's
+ * role could rewrite the audit log.
  */
 import { migrateDatabase, type MigrateResult } from './migrate';
 import { createDb } from './client';
 import { createBoss } from '../jobs/boss';
+import { grantAppRole, roleOfUrl } from './grant-app-role';
 import { ensureFirstAdmin, type FirstAdminStatus } from '../users/ensure-first-admin';
 import { seedDemoCohort, type SeedDemoCohortOptions } from '../seed/seed-demo-cohort';
 
@@ -14,21 +22,37 @@ export interface PrepareResult {
   demoSeeded: boolean;
 }
 
+/** Migrations, pg-boss and the app role's grants, as the owner (no app data is written). */
+export async function prepareSchema({ databaseUrl, migrationUrl }: { databaseUrl: string; migrationUrl?: string }): Promise<MigrateResult> {
+  const ownerUrl = migrationUrl ?? databaseUrl;
+  const migrations = await migrateDatabase({ databaseUrl: ownerUrl });
+  if (ownerUrl !== databaseUrl) {
+    // pg-boss installs or upgrades its schema as the owner, which then hands it to the app role.
+    const boss = await createBoss({ databaseUrl: ownerUrl, worker: false });
+    await boss.stop({ graceful: false });
+    await grantAppRole({ ownerUrl, appRole: roleOfUrl(databaseUrl) });
+  }
+  return migrations;
+}
+
 export async function prepareDatabase({
   databaseUrl,
+  migrationUrl,
   adminEmail,
   adminPassword,
   seedDemo,
   log,
 }: {
   databaseUrl: string;
+  /** The owner's connection for migrations (embedded: the cluster's superuser; else DATABASE_MIGRATION_URL). */
+  migrationUrl?: string;
   adminEmail?: string;
   adminPassword?: string;
   /** The demo cohort to seed on first start, or null for none. */
   seedDemo: Omit<SeedDemoCohortOptions, 'boss' | 'log'> | null;
   log?: (line: string) => void;
 }): Promise<PrepareResult> {
-  const migrations = await migrateDatabase({ databaseUrl });
+  const migrations = await prepareSchema({ databaseUrl, migrationUrl });
   const boss = await createBoss({ databaseUrl, worker: false });
   const db = createDb(databaseUrl);
   try {

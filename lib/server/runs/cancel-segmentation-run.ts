@@ -5,10 +5,11 @@
  * cancelled too (in whichever queue holds it), so it is neither retried nor counted as queued.
  * Audited.
  *
- * Says who, if anyone, was running it: `runningOn` is the live worker that holds the run's
- * active job (its WorkerInstance reported within LIVE_WORKER_MS), or null when nobody runs it
- * (queued, or its worker is dead and the job only waits for pg-boss to notice), in which case
- * the run is simply marked CANCELLED and nothing needs stopping.
+ * Says who, if anyone, was running it: `runningOn` is the worker that claimed the run, while
+ * the run's job is active and that worker has reported within RUNNING_WORKER_MS (it heartbeats
+ * every 5 s); null when nobody runs it (queued, or its worker was killed and the job only waits
+ * for pg-boss to notice), in which case the run is simply marked CANCELLED and nothing needs
+ * stopping. Either way the run is CANCELLED; only what the caller is told differs.
  * @throws AppError NOT_FOUND (no such run), CONFLICT (the run has already ended).
  */
 import type { PgBoss } from 'pg-boss';
@@ -17,7 +18,9 @@ import { authorize, type Caller } from '../auth/roles';
 import { AppError } from '../errors';
 import { findRunJobs } from '../jobs/find-run-jobs';
 import { recordAuditEvent } from '../audit/record-audit-event';
-import { LIVE_WORKER_MS } from './fail-runs-of-invalid-model';
+
+/** A worker silent for this long (four missed 5 s heartbeats) is taken as not running anything (ms). */
+export const RUNNING_WORKER_MS = 20_000;
 
 export interface CancelResult {
   runId: string;
@@ -32,7 +35,7 @@ export async function cancelSegmentationRun(db: Db, boss: PgBoss, { caller, runI
   const job = run.jobId ? (await findRunJobs(db, [run.jobId])).get(run.jobId) : undefined;
   const worker =
     run.status === 'RUNNING' && run.workerId && job?.state === 'active'
-      ? await db.workerInstance.findFirst({ where: { id: run.workerId, stoppedAt: null, lastSeenAt: { gt: new Date(now.getTime() - LIVE_WORKER_MS) } } })
+      ? await db.workerInstance.findFirst({ where: { id: run.workerId, stoppedAt: null, lastSeenAt: { gt: new Date(now.getTime() - RUNNING_WORKER_MS) } } })
       : null;
   const runningOn = worker ? { id: worker.id, host: worker.host, pid: worker.pid } : null;
   const nobody = run.status === 'RUNNING' && !runningOn ? ' No live worker was running it (its worker stopped reporting), so nothing needed stopping.' : '';

@@ -12,7 +12,8 @@ import { importOutcomes } from '@/lib/server/outcomes/import-outcomes';
 import { restoreOutcomeVersion } from '@/lib/server/outcomes/restore-outcome-version';
 import { findOutcomeVersions } from '@/lib/server/outcomes/find-outcome-versions';
 import { MAX_OUTCOMES_CSV_BYTES } from '@/lib/server/outcomes/outcomes-csv-limit';
-import nextConfig from '../../../next.config.js';
+import { pathToFileURL } from 'node:url';
+import path from 'node:path';
 import { seedOutcomeCohort } from './seed-outcome-cohort';
 
 const caller = (role: Caller['role']): Caller => ({ userId: `u-${role}`, email: `${role.toLowerCase()}@t.test`, name: role, role });
@@ -97,9 +98,18 @@ describe('outcomes versions (real Postgres)', () => {
     expect(afterSecond.find((o) => o.pseudonym === 'OUT-001')).toEqual(afterFirst.find((o) => o.pseudonym === 'OUT-001'));
   });
 
+  it('the version tables are insert-only for the app: no version can be rewritten or deleted', async () => {
+    await expect(t.db.outcomeVersion.updateMany({ data: { rowsChanged: 0 } })).rejects.toThrow(/permission denied/);
+    await expect(t.db.outcomeVersion.deleteMany({})).rejects.toThrow(/permission denied/);
+    await expect(t.db.outcomeVersionChange.deleteMany({})).rejects.toThrow(/permission denied/);
+    await expect(t.db.outcomeVersionChange.updateMany({ data: { before: {} } })).rejects.toThrow(/permission denied/);
+  });
+
   describe('the one size limit of an outcomes CSV', () => {
-    it('the server action body limit is the CSV limit plus the multipart envelope', () => {
-      const limit = (nextConfig as { experimental: { serverActions: { bodySizeLimit: number } } }).experimental.serverActions.bodySizeLimit;
+    it('the server action body limit is the CSV limit plus the multipart envelope', async () => {
+      const configFile = pathToFileURL(path.resolve(import.meta.dirname, '..', '..', '..', 'next.config.js')).href;
+      const nextConfig = (await import(/* @vite-ignore */ configFile)).default as { experimental: { serverActions: { bodySizeLimit: number } } };
+      const limit = nextConfig.experimental.serverActions.bodySizeLimit;
       expect(limit).toBeGreaterThan(MAX_OUTCOMES_CSV_BYTES);
       expect(limit - MAX_OUTCOMES_CSV_BYTES).toBeLessThanOrEqual(128 * 1024);
     });
