@@ -4,12 +4,14 @@
  * search is a link.
  */
 import Link from 'next/link';
+import { Suspense } from 'react';
 import { db } from '@/lib/server/db/client';
 import { requireCaller } from '@/lib/server/auth/get-caller';
 import { can } from '@/lib/server/auth/roles';
-import { AppError } from '@/lib/server/errors';
+import { toAppError } from '@/lib/server/errors';
 import { findAuditEvents, type AuditPage } from '@/lib/server/audit/find-audit-events';
 import { auditSearchFromParams } from '@/lib/server/audit/find-audit-events.types';
+import { AuditChainStatus } from './audit-chain-status';
 
 export const dynamic = 'force-dynamic';
 
@@ -48,8 +50,10 @@ export default async function AuditPageView({ searchParams }: { searchParams: Pr
   try {
     result = await findAuditEvents(db(), { caller, search: input });
   } catch (e) {
-    if (!(e instanceof AppError)) throw e;
-    error = e.message;
+    // Bad parameters, or the database gone: the message on the page; anything else, the error page.
+    const failed = toAppError(e);
+    if (failed.code === 'INTERNAL') throw e;
+    error = failed.message;
   }
   const s = result?.search;
   const filters = { user: s?.user ?? input.user, action: s?.action ?? input.action, patient: s?.patient ?? input.patient, from: s?.from ?? input.from, to: s?.to ?? input.to };
@@ -60,6 +64,9 @@ export default async function AuditPageView({ searchParams }: { searchParams: Pr
         Every sign-in (and failed attempt), role change, import, and view or export of identified data. The log is append-only: the
         database refuses to change or delete an event. Patients appear by pseudonym.
       </p>
+      <Suspense fallback={<p className="muted">Verifying the audit log&apos;s hash chain…</p>}>
+        <AuditChainStatus caller={caller} />
+      </Suspense>
       <form className="card audit-search" method="get" action="/admin/audit" data-testid="audit-search">
         <label>
           User (email contains)
