@@ -105,7 +105,7 @@ export async function executeSegmentationRun(o: ExecuteSegmentationRunOptions): 
   try {
     const study = await db.study.findUniqueOrThrow({
       where: { id: run.studyId },
-      include: { series: true, physicianStructures: true },
+      include: { series: true },
     });
     const withVolume = study.series.filter((s) => s.volumeKey);
     const phases = withVolume.filter((s) => s.phaseIndex !== null).sort((a, b) => a.phaseIndex! - b.phaseIndex!);
@@ -171,14 +171,17 @@ export async function executeSegmentationRun(o: ExecuteSegmentationRunOptions): 
     });
 
     // 3. Metrics against the physician's structures on the same grid.
-    const pairs: { reference: (typeof study.physicianStructures)[number]; test: { id: string; mask: Uint8Array; grid: Grid; sha256: string } }[] = [];
+    // The reference structures as they are now, not as at the start: a physicist may have chosen
+    // them while this run was queued or segmenting (lib/server/studies/choose-reference-structure.ts).
+    const physicianStructures = await db.physicianStructure.findMany({ where: { studyId: study.id }, orderBy: { id: 'asc' } });
+    const pairs: { reference: (typeof physicianStructures)[number]; test: { id: string; mask: Uint8Array; grid: Grid; sha256: string } }[] = [];
     for (const g of gtvs) {
       const ref =
-        study.physicianStructures.find((s) => s.kind === 'GTV' && s.seriesId === g.seriesId) ??
-        study.physicianStructures.find((s) => s.kind === 'GTV' && g.phaseIndex !== null && s.phaseIndex === g.phaseIndex);
+        physicianStructures.find((s) => s.kind === 'GTV' && s.seriesId === g.seriesId) ??
+        physicianStructures.find((s) => s.kind === 'GTV' && g.phaseIndex !== null && s.phaseIndex === g.phaseIndex);
       if (ref?.maskKey) pairs.push({ reference: ref, test: { id: g.structureId, mask: g.mask, grid: g.grid, sha256: g.sha256 } });
     }
-    const refItv = study.physicianStructures.find((s) => s.kind === 'ITV' && s.maskKey);
+    const refItv = physicianStructures.find((s) => s.kind === 'ITV' && s.maskKey);
     if (refItv) pairs.push({ reference: refItv, test: { id: itv.id, mask: itvData, grid: grid0, sha256: itvStored.sha256 } });
 
     for (const pair of pairs) {
