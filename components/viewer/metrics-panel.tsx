@@ -44,14 +44,25 @@ function value(set: ViewerMetricSet | undefined, convention: string, key: string
   return `${v.toFixed(digits)}${unit ? ` ${unit}` : ''}`;
 }
 
-export function MetricsPanel({ gtv, itv, phaseLabel }: { gtv: ViewerMetricSet | undefined; itv: ViewerMetricSet | undefined; phaseLabel: string }) {
+export function MetricsPanel({
+  gtv,
+  itv,
+  phaseLabel,
+  emptyMessage,
+}: {
+  gtv: ViewerMetricSet | undefined;
+  itv: ViewerMetricSet | undefined;
+  phaseLabel: string;
+  /** What to say when there are no metrics (default: they come when the run has finished). */
+  emptyMessage?: string;
+}) {
   const tolerance = (gtv ?? itv)?.conventions.voxel?.toleranceMm ?? (gtv ?? itv)?.conventions.surfel?.toleranceMm;
   let lastConvention = '';
   return (
     <section className="card viewer-metrics" data-testid="metrics-panel">
       <h2>Machine vs physician</h2>
       {!gtv && !itv ? (
-        <p className="muted">No metrics yet: they appear when the segmentation run has finished.</p>
+        <p className="muted" data-testid="metrics-empty">{emptyMessage ?? 'No metrics yet: they appear when the segmentation run has finished.'}</p>
       ) : (
         <table>
           <thead>

@@ -18,6 +18,7 @@ import { type LoadedVolume, ctUrl, loadVolume, maskUrl } from './load-volume';
 import { SliceCanvas } from './slice-canvas';
 import { RunStatus } from './run-status';
 import { MetricsPanel } from './metrics-panel';
+import { ReferencePanel } from './reference-panel';
 import { DiscordanceList, type RegionRef } from './discordance-list';
 import { PhaseCharts } from './phase-charts';
 import { OVERLAY_COLORS, type OverlayKey, hexToRgb } from './overlay-colors';
@@ -184,6 +185,14 @@ export function StudyViewer({ studyId, size = 'normal' }: StudyViewerProps) {
 
   const gtvSet = view.metrics.find((s) => s.scope === 'GTV' && s.phaseIndex === (phase?.phaseIndex ?? null));
   const itvSet = view.metrics.find((s) => s.scope === 'ITV');
+  // Why there are no metrics, when there are none: never "they appear when the run has finished"
+  // for a study whose run can make none.
+  const noMetricsMessage =
+    view.reference.status === 'none'
+      ? 'No metrics: there is no reference structure to compare the machine contours with (see “No reference structure” above).'
+      : view.resultsRunId
+        ? 'No metrics for this phase from the last finished run: the reference structure was chosen after it (the new run makes them) or lies on another CT grid.'
+        : undefined;
   const boxPx = size === 'large' ? 360 : 300; // three views side by side within the page width
   const displayedPhase = displayed ? phases[displayed.phasePos] : undefined;
   const ready = displayed && cursor && grid && displayed.ct.dims.join() === grid.dims.join();
@@ -203,6 +212,7 @@ export function StudyViewer({ studyId, size = 'normal' }: StudyViewerProps) {
         </div>
         <RunStatus studyId={studyId} initial={view.run} onSettled={onSettled} />
       </header>
+      <ReferencePanel studyId={studyId} reference={view.reference} onChosen={() => setReload((n) => n + 1)} />
 
       {!grid ? (
         <div className="card">
@@ -301,7 +311,7 @@ export function StudyViewer({ studyId, size = 'normal' }: StudyViewerProps) {
 
           <div className="viewer-panels">
             <DiscordanceList gtv={gtvSet} itv={itvSet} phaseLabel={phase?.label ?? ''} selected={selected} onSelect={selectRegion} />
-            <MetricsPanel gtv={gtvSet} itv={itvSet} phaseLabel={phase?.label ?? ''} />
+            <MetricsPanel gtv={gtvSet} itv={itvSet} phaseLabel={phase?.label ?? ''} emptyMessage={noMetricsMessage} />
           </div>
           {view.resultsRunId && view.run && view.resultsRunId !== view.run.runId && (
             <p className="notice">Showing the results of the previous finished run while the latest run is {view.run.status.toLowerCase()}.</p>

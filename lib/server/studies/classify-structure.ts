@@ -55,3 +55,60 @@ export function phaseFromName(name: string): number | null {
   if (!(v >= 0 && v <= 100)) return null;
   return v === 100 ? 0 : v;
 }
+
+/** A physician structure as the reference rules see it. */
+export interface StructureForReference {
+  name: string;
+  kind: StructureKindName;
+  phasePercent: number | null;
+}
+
+export interface ReferenceFinding {
+  code: 'REFERENCE_STRUCTURES' | 'NO_REFERENCE_STRUCTURE';
+  severity: 'info' | 'warning';
+  message: string;
+}
+
+const quoteList = (names: string[], max = 12) =>
+  names.slice(0, max).map((n) => `"${n}"`).join(', ') + (names.length > max ? `, … (${names.length} in all)` : '');
+
+/**
+ * The import finding that says which physician structures are the reference the machine
+ * contours are measured against (the GTV of each phase, the ITV), or, when no name is
+ * recognised as a GTV or ITV, that there is none yet, listing the names, so nobody waits for
+ * metrics that cannot come. A physicist can then choose the reference in the study viewer.
+ */
+export function referenceStructureFinding(structures: readonly StructureForReference[]): ReferenceFinding {
+  const gtv = structures.filter((s) => s.kind === 'GTV');
+  const itv = structures.filter((s) => s.kind === 'ITV');
+  if (gtv.length === 0 && itv.length === 0) {
+    if (structures.length === 0)
+      return {
+        code: 'NO_REFERENCE_STRUCTURE',
+        severity: 'warning',
+        message: 'No physician structure was imported (no RTSTRUCT or mask file with this study): the machine contours have nothing to be compared with. Import the physician’s RTSTRUCT (it is added to this study).',
+      };
+    return {
+      code: 'NO_REFERENCE_STRUCTURE',
+      severity: 'warning',
+      message: `None of the ${structures.length} physician structures is recognised as the GTV or ITV by its name (${quoteList(structures.map((s) => s.name))}): the segmentation runs, but no machine-vs-physician metrics can be computed until a physicist chooses the reference structure in the study viewer. Names containing "GTV", or "ITV"/"iGTV", are recognised; expansions and helpers ("PTV", "CTV", "GTV+5mm", "zGTV") are not.`,
+    };
+  }
+  const parts: string[] = [];
+  if (gtv.length > 0) {
+    const phased = gtv.filter((s) => s.phasePercent !== null);
+    parts.push(
+      `GTV ${quoteList(gtv.map((s) => s.name), 10)}${phased.length > 0 ? ` (on ${new Set(phased.map((s) => s.phasePercent)).size} phase${phased.length === 1 ? '' : 's'})` : ''}`,
+    );
+  }
+  if (itv.length > 0) parts.push(`ITV ${quoteList(itv.map((s) => s.name), 5)}`);
+  const notes: string[] = [];
+  if (itv.length > 1) notes.push(`${itv.length} structures read as an ITV: the first is used; a physicist can choose another in the study viewer.`);
+  if (gtv.length === 0) notes.push('No GTV: only the ITV is compared.');
+  if (itv.length === 0) notes.push('No ITV: only the GTVs are compared.');
+  return {
+    code: 'REFERENCE_STRUCTURES',
+    severity: 'info',
+    message: `Reference (physician) structures the machine contours are measured against: ${parts.join('; ')}.${notes.length ? ` ${notes.join(' ')}` : ''}`,
+  };
+}

@@ -14,6 +14,7 @@ import { recordAuditEvent } from '../audit/record-audit-event';
 import type { Grid, Vec3 } from '@/lib/core/volume';
 import { getStudyRunStatus, type StudyRunStatus } from './get-study-run-status';
 import { freeTextPresenterWithoutPhysicians } from '../deid/present-free-text';
+import { presentStudyReference, type StudyReference } from './present-study-reference';
 
 export interface ViewerPhase {
   seriesId: string;
@@ -63,6 +64,8 @@ export interface StudyView {
   canExportRtStruct: boolean;
   /** May download the study as de-identified DICOM (PS3.15 basic profile; docs/security.md). */
   canExportDeidentified: boolean;
+  /** Which physician structures are the reference (recognised, chosen, or none), and the choice. */
+  reference: StudyReference;
 }
 
 /** @throws AppError FORBIDDEN (role), NOT_FOUND (no such study). */
@@ -73,7 +76,7 @@ export async function getStudyView(db: Db, { caller, studyId }: { caller: Caller
     include: {
       patient: { select: { id: true, pseudonym: true } },
       series: { select: { id: true, phaseIndex: true, phasePercent: true, dims: true, spacingMm: true, originMm: true, direction: true, volumeKey: true, modality: true } },
-      physicianStructures: { select: { id: true, name: true, kind: true, phaseIndex: true, phasePercent: true, interpretedType: true, seriesId: true, maskKey: true } },
+      physicianStructures: { select: { id: true, name: true, kind: true, phaseIndex: true, phasePercent: true, interpretedType: true, seriesId: true, maskKey: true, kindChosenAt: true } },
     },
   });
   if (!study) throw new AppError('NOT_FOUND', `Study ${studyId} does not exist (deleted, or a wrong link).`);
@@ -159,5 +162,6 @@ export async function getStudyView(db: Db, { caller, studyId }: { caller: Caller
     metrics,
     canExportRtStruct: can(who.role, 'identifiers:view'),
     canExportDeidentified: can(who.role, 'studies:export-deid'),
+    reference: presentStudyReference(study.physicianStructures, { name: (p) => freeText.structureName(p), canChoose: can(who.role, 'studies:choose-reference') }),
   };
 }

@@ -39,6 +39,7 @@ import { NIFTI_FILE, materialiseNiftiStudy, scanNiftiStudy } from './prepare-nif
 import { relativePath } from './relative-paths';
 import { mergeStudy } from './merge-study';
 import { isUniqueViolation, summariseStudy, writeStudy } from './write-study';
+import { referenceStructureFinding } from './classify-structure';
 
 export interface ImportStudyOptions {
   db: Db;
@@ -160,6 +161,11 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
     // The same study with other files: merge what it adds, if nothing stored would change.
     prepared = await materialise();
     prepared.findings.push(...extraFindings);
+    // Which structures are the reference now, counting the stored ones (classify-structure.ts).
+    if (prepared.structures.length > 0) {
+      const stored = await db.physicianStructure.findMany({ where: { studyId: existing.id }, select: { name: true, kind: true, phasePercent: true } });
+      prepared.findings.push(referenceStructureFinding([...stored, ...prepared.structures]));
+    }
     options.onProgress?.({ stage: 'writing', done: 0, total: 1, message: 'adding to the stored study' });
     const { changed } = await mergeStudy({ db, caller, studyId: existing.id, prepared, label, patientChecked });
     options.onProgress?.({ stage: 'done', done: 1, total: 1, message: changed ? 'added to the stored study' : 'already imported' });
@@ -168,6 +174,8 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
 
   prepared = await materialise();
   prepared.findings.push(...extraFindings);
+  // Says which physician structure is the reference GTV/ITV, or that none is recognised.
+  prepared.findings.push(referenceStructureFinding(prepared.structures));
   if (useNifti && options.patientId) prepared.patient.patientId = options.patientId;
   options.onProgress?.({ stage: 'writing', done: 0, total: 1 });
   let studyId: string;

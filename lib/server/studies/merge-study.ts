@@ -15,11 +15,19 @@ import { getPseudonymSecret, isUniqueViolation, pseudonymFor } from './write-stu
 
 const UNASSIGNED_INSTITUTION = 'Unassigned';
 
-/** Stored findings plus the new ones, without repeating one already stored (same files again). */
+/** Which structures are the reference: only the latest such finding holds (classify-structure.ts). */
+const REFERENCE_CODES = new Set(['REFERENCE_STRUCTURES', 'NO_REFERENCE_STRUCTURE']);
+
+/**
+ * Stored findings plus the new ones, without repeating one already stored (same files again);
+ * a new reference-structure finding replaces the stored one.
+ */
 function appendFindings(stored: ImportFinding[], added: ImportFinding[]): ImportFinding[] {
   const key = (f: ImportFinding) => `${f.code}\0${f.file ?? ''}\0${f.message}`;
-  const seen = new Set(stored.map(key));
-  return [...stored, ...added.filter((f) => !seen.has(key(f)))];
+  const replacesReference = added.some((f) => REFERENCE_CODES.has(f.code));
+  const kept = replacesReference ? stored.filter((f) => !REFERENCE_CODES.has(f.code)) : stored;
+  const seen = new Set(kept.map(key));
+  return [...kept, ...added.filter((f) => !seen.has(key(f)))];
 }
 
 export interface MergeStudyResult {

@@ -86,8 +86,9 @@ describe.skipIf(missing)(referenceSuite('import of the public test data'), () =>
     const r = await importStudy({ db: t.db, caller: physicist, dir: join(DATA, 'totalsegmentator/example_ct_dicom'), store });
     expect(r).toMatchObject({ alreadyImported: false, seriesCount: 1, structureCount: 0 });
     expect(r.series[0].dims).toEqual([512, 512, 20]);
-    // Anonymised: blank UIDs are a warning, not a refusal; nothing about the compression.
-    expect(r.findings.map((f) => f.code)).toEqual(['MISSING_ATTRIBUTE']);
+    // Anonymised: blank UIDs are a warning, not a refusal; nothing about the compression. No
+    // RTSTRUCT: the import says there is no reference structure to compare with.
+    expect(r.findings.map((f) => f.code)).toEqual(['MISSING_ATTRIBUTE', 'NO_REFERENCE_STRUCTURE']);
     const [series] = await t.db.imageSeries.findMany({ where: { studyId: r.studyId } });
     const vol = parseNifti(await store.getVolume(series.volumeKey!));
     const ref = JSON.parse(gunzipSync(readFileSync(join(__dirname, '../../fixtures/dicom/compressed/references.json.gz'))).toString()).totalsegmentatorSeries as { sha256: string }[];
@@ -110,7 +111,9 @@ describe.skipIf(missing)(referenceSuite('import of the public test data'), () =>
     expect(Object.fromEntries(seg.map((s) => [Number(s.name.split('_').at(-1)), s.voxelCount]))).toEqual(TOTALSEG_LABELS);
     expect(r.structures.filter((s) => s.name.startsWith('example_seg_fast_label_'))).toHaveLength(40);
     expect(seg.find((s) => s.name === 'example_seg_label_5')!.volumeCc).toBeCloseTo((38634 * 27) / 1000, 6);
-    expect(r.findings).toEqual([]);
+    // Organ labels, none a GTV or ITV: only the finding saying so.
+    expect(r.findings.map((f) => [f.code, f.severity])).toEqual([['NO_REFERENCE_STRUCTURE', 'warning']]);
+    expect(r.findings[0].message).toContain(`None of the ${r.structures.length} physician structures is recognised as the GTV or ITV by its name ("example_seg_label_1", `);
     const again = await importStudy({ db: t.db, caller: physicist, files: [...files].reverse(), store });
     expect(again).toMatchObject({ alreadyImported: true, studyId: r.studyId });
   });
