@@ -248,7 +248,10 @@ function craftedBody(): Record<string, unknown> {
 async function send(request: APIRequestContext, method: string, url: string): Promise<APIResponse> {
   const opts = { maxRedirects: 0, failOnStatusCode: false, timeout: 60_000 } as const;
   if (method === 'GET') return request.get(url, opts);
-  return request.fetch(url, { ...opts, method, data: craftedBody(), headers: { 'content-type': 'application/json' } });
+  // As a browser on the app's own pages would: state-changing API routes refuse a request that
+  // carries the session cookie without naming this site in Origin (CSRF check, withCaller).
+  const origin = new URL(process.env.E2E_BASE_URL!).origin;
+  return request.fetch(url, { ...opts, method, data: craftedBody(), headers: { 'content-type': 'application/json', origin } });
 }
 
 function findIdentifiers(body: string, identifiers: string[]): string[] {

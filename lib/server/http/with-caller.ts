@@ -21,7 +21,8 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 /** Marks a handler built by withCaller (read by the route enumeration test). */
 export const WITH_CALLER = Symbol.for('iseg.withCaller');
 
-export type RouteAccess = Permission | 'public';
+/** As in ROUTES (lib/server/auth/route-access.ts): a permission, any signed-in caller, or no session at all. */
+export type RouteAccess = Permission | 'signed-in' | 'public';
 
 export interface WithCallerOptions {
   /** Largest Content-Length accepted, in bytes (a function: read when a request comes). Default 1 MiB. */
@@ -41,7 +42,7 @@ export type RouteHandler = ((req: Request, context?: { params: Promise<Params> }
 };
 
 export function withCaller<P extends Params = Params>(
-  access: Permission,
+  access: Permission | 'signed-in',
   handler: (req: Request, ctx: HandlerContext<P, Caller>) => Response | Promise<Response>,
   options?: WithCallerOptions,
 ): RouteHandler;
@@ -62,7 +63,7 @@ export function withCaller<P extends Params = Params>(
       const declared = Number(req.headers.get('content-length') ?? '0');
       if (declared > maxBody)
         throw new AppError('PAYLOAD_TOO_LARGE', `The request body (${formatBytes(declared)}) is over this route's limit of ${formatBytes(maxBody)}; nothing of it was read.`);
-      const caller = access === 'public' ? null : authorize(await getCaller(), access);
+      const caller = access === 'public' ? null : access === 'signed-in' ? signedIn(await getCaller()) : authorize(await getCaller(), access);
       const params = ((await context?.params) ?? {}) as P;
       return await handler(req, { caller: caller as never, params });
     } catch (e) {
@@ -71,6 +72,11 @@ export function withCaller<P extends Params = Params>(
     }
   };
   return Object.assign(wrapped, { [WITH_CALLER]: { access } }) as RouteHandler;
+}
+
+function signedIn(caller: Caller | null): Caller {
+  if (!caller) throw new AppError('UNAUTHORIZED', 'Sign in first.');
+  return caller;
 }
 
 function formatBytes(n: number): string {
