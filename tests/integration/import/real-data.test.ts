@@ -10,7 +10,7 @@
  *   `np.unique(np.asanyarray(nib.load('example_seg.nii.gz').dataobj), return_counts=True)`.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -20,7 +20,7 @@ import type { Caller } from '@/lib/server/auth/roles';
 import { importStudy } from '@/lib/server/studies/import-study';
 import { createVolumeStore, type VolumeStore } from '@/lib/server/storage/volume-store';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
-import { haveSharedData, referenceSuite, sharedDataPath, sharedReferencePath } from '../../shared-data';
+import { haveSharedData, referenceSuite, sharedDataPath } from '../../shared-data';
 
 const DATA = sharedDataPath();
 const missing = !haveSharedData(DATA);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeNifti } from '../../../lib/nifti';
 import type { Grid } from '../../../lib/core/volume';
-import { haveSharedData, referenceSuite, sharedDataPath, sharedReferencePath } from '../../shared-data';
+import { haveSharedData, referenceSuite, sharedDataPath } from '../../shared-data';
 
 const root = path.resolve(import.meta.dirname, '..', '..', '..');
 const seg = sharedDataPath('totalsegmentator');

@@ -3,13 +3,13 @@
  * Real files come from ../shared/data (rt-utils mock data, TotalSegmentator); broken variants are
  * made from them in a temporary folder.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildSeries, findReferencedSeries, groupSeries, loadCtVolume, rasterizeRoi, readDicom, seriesRasterTarget, type ImageSliceHeader, type RtStructureSet } from '@/lib/dicom';
 import { IDENTITY_DIRECTION, type Grid, type Vec3 } from '@/lib/core/volume';
-import { haveSharedData, referenceSuite, sharedDataPath, sharedReferencePath } from '../../shared-data';
+import { haveSharedData, referenceSuite, sharedDataPath } from '../../shared-data';
 
 const DATA = sharedDataPath();
 const MOCK = join(DATA, 'rtutils/mock_data');

@@ -3,14 +3,14 @@
  * with plastimatch's mask (tests/fixtures/dicom/masks-plastimatch.json.gz; recipe in
  * tests/reference/dicom/make_fixtures.py).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { run } from '@/cli/commands/dicom';
 import { readMask } from '@/lib/nifti';
-import { haveSharedData, referenceSuite, sharedDataPath, sharedReferencePath } from '../../shared-data';
+import { haveSharedData, referenceSuite, sharedDataPath } from '../../shared-data';
 
 const DATA = sharedDataPath();
 const MOCK = join(DATA, 'rtutils/mock_data');

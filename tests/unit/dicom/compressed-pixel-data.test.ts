@@ -8,7 +8,7 @@
  * TotalSegmentator JPEG 2000 series against GDCM.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -17,7 +17,7 @@ import { DicomError, loadCtVolume, parseDicomBytes, readDicom } from '@/lib/dico
 import { readEncapsulatedFrames } from '@/lib/dicom/encapsulated-frames';
 import { decodeFrame } from '@/lib/dicom/decode-frame';
 import { decodeRleFrame } from '@/lib/dicom/decode-rle';
-import { haveSharedData, referenceSuite, sharedDataPath, sharedReferencePath } from '../../shared-data';
+import { haveSharedData, referenceSuite, sharedDataPath } from '../../shared-data';
 
 const FIX = join(__dirname, '../../fixtures/dicom/compressed');
 const DATA = sharedDataPath();

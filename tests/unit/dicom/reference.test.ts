@@ -15,13 +15,13 @@
  * XOR (2793 hole voxels; "BODY" differs by 32). With --xor-contours the masks are identical voxel
  * for voxel, so the test asserts zero differing voxels, not just Dice ≥ 0.99.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { findReferencedSeries, loadCtVolume, rasterizeRoi, readDicom, seriesRasterTarget } from '@/lib/dicom';
 import type { Grid } from '@/lib/core/volume';
-import { haveSharedData, referenceSuite, sharedDataPath, sharedReferencePath } from '../../shared-data';
+import { haveSharedData, referenceSuite, sharedDataPath } from '../../shared-data';
 
 const DATA = sharedDataPath();
 const FIX = join(__dirname, '../../fixtures/dicom');

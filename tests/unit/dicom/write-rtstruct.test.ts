@@ -2,13 +2,13 @@
  * RTSTRUCT writer round trip: mask → contours → RTSTRUCT (dcmjs) → our reader (dicom-parser) →
  * rasteriser → the same mask, with every contour's image reference resolving to its slice.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildSeries, findReferencedSeries, rasterizeRoi, readDicom, seriesRasterTarget, writeRtStruct, type CtSeries, type ImageSliceHeader } from '@/lib/dicom';
 import { type Grid, type Mask, voxelCount } from '@/lib/core/volume';
-import { haveSharedData, referenceSuite, sharedDataPath, sharedReferencePath } from '../../shared-data';
+import { haveSharedData, referenceSuite, sharedDataPath } from '../../shared-data';
 
 const DATA = sharedDataPath();
 const MOCK = join(DATA, 'rtutils/mock_data');

@@ -5,11 +5,11 @@
  * check that rasterisation before any distance is compared.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
 import { computeMetrics } from '@/lib/core/metrics';
 import { gridOf, rasterise, type Shape } from './shapes';
-import { haveSharedData, referenceSuite, sharedDataPath, sharedReferencePath } from '../../shared-data';
+import { haveSharedData, referenceSuite, sharedReferencePath } from '../../shared-data';
 
 const file = sharedReferencePath('surface-metric-cases.json');
 

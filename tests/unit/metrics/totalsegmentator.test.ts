@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { computeMetrics } from '@/lib/core/metrics';
 import { readNifti } from '@/lib/nifti';
-import { haveSharedData, referenceSuite, sharedDataPath, sharedReferencePath } from '../../shared-data';
+import { haveSharedData, referenceSuite, sharedDataPath } from '../../shared-data';
 
 const dir = sharedDataPath('totalsegmentator');
 const fixture = JSON.parse(readFileSync(resolve(__dirname, '../../fixtures/metrics/totalsegmentator-labels-scipy.json'), 'utf8')) as {

@@ -6,13 +6,13 @@
  * nibabel's RAS affine A is converted to LPS in the script as diag(-1,-1,1)·A; values are
  * nibabel's get_fdata() flattened in Fortran order (= our index order).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import type { Grid } from '@/lib/core/volume';
 import { encodeNifti, parseNifti, readMask, readNifti } from '@/lib/nifti';
 import { oursFixtureVolume } from '../../reference/nifti/ours-fixture-volume';
-import { haveSharedData, referenceSuite, sharedDataPath, sharedReferencePath } from '../../shared-data';
+import { haveSharedData, referenceSuite, sharedDataPath } from '../../shared-data';
 
 const FIX = 'tests/fixtures/nifti';
 const SHARED = sharedDataPath('totalsegmentator');
