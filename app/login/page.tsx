@@ -2,6 +2,7 @@ import Link from 'next/link';
 import { db } from '@/lib/server/db/client';
 import { setupPending } from '@/lib/server/users/ensure-first-admin';
 import { safeCallbackPath } from '@/lib/server/auth/safe-callback-url';
+import { SIGN_IN_UNAVAILABLE } from '@/lib/server/auth/auth-options';
 import { LoginForm } from './login-form';
 import { signInErrorMessage } from './messages';
 
@@ -14,7 +15,15 @@ function first(v: string | string[] | undefined): string | undefined {
 export default async function LoginPage({ searchParams }: { searchParams: Promise<{ callbackUrl?: string | string[]; error?: string | string[] }> }) {
   const params = await searchParams;
   const error = first(params.error);
-  const pending = await setupPending(db());
+  // The sign-in page must load while the database is down, to say so (?error=Unavailable).
+  let pending = false;
+  let unreachable = false;
+  try {
+    pending = await setupPending(db());
+  } catch (err) {
+    unreachable = true;
+    console.error(`[login] could not check for a pending setup: ${err instanceof Error ? err.message : String(err)}`);
+  }
   return (
     <div className="login-wrap">
       <div className="card" style={{ minWidth: 360 }}>
@@ -29,7 +38,7 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
         {/* Only a path on this app: an open redirect would let a link send a user elsewhere after sign-in. */}
         <LoginForm
           callbackUrl={safeCallbackPath(first(params.callbackUrl), process.env.NEXTAUTH_URL)}
-          initialError={error ? signInErrorMessage(error) : null}
+          initialError={error ? signInErrorMessage(error) : unreachable ? signInErrorMessage(SIGN_IN_UNAVAILABLE) : null}
         />
       </div>
     </div>
