@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     const pw = fs.readFileSync(path.join(dataDir, 'pg-password'), 'utf8').trim();
     const db = createDb(`postgresql://iseg:${encodeURIComponent(pw)}@127.0.0.1:${pgPort}/iseg`);
     await createUser(db, { caller: 'bootstrap', input: { ...physicist, name: 'Bench physicist', role: 'PHYSICIST' } });
-    let t0 = performance.now();
+    const t0 = performance.now();
     const seeded = await seedSyntheticStudies(db, { studies: STUDIES });
     const seedMs = performance.now() - t0;
     log(`seeded ${seeded.studies} studies, ${seeded.runs} runs in ${(seedMs / 1000).toFixed(1)} s`);

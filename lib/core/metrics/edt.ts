@@ -142,7 +142,7 @@ function envelope1d(f: Float64Array, off: number, d: Float64Array, v: Int32Array
       z[1] = Infinity;
       continue;
     }
-    let sInt = 0;
+    let sInt: number;
     for (;;) {
       const p = v[k];
       const xp = p * s;

@@ -172,11 +172,11 @@ export function tumourMask(grid: Grid, tumour: readonly Ellipsoid[], centreMm: V
   const [sx, sy, sz] = grid.spacingMm;
   const [ox, oy, oz] = grid.originMm;
   const out = new Uint8Array(nx * ny * nz);
-  const lo = (axis: number, o: number, s: number, n: number) => Math.max(0, Math.floor((centreMm[axis] - boundingRadiusMm - o) / s));
+  const lo = (axis: number, o: number, s: number) => Math.max(0, Math.floor((centreMm[axis] - boundingRadiusMm - o) / s));
   const hi = (axis: number, o: number, s: number, n: number) => Math.min(n - 1, Math.ceil((centreMm[axis] + boundingRadiusMm - o) / s));
-  for (let k = lo(2, oz, sz, nz); k <= hi(2, oz, sz, nz); k++) {
-    for (let j = lo(1, oy, sy, ny); j <= hi(1, oy, sy, ny); j++) {
-      for (let i = lo(0, ox, sx, nx); i <= hi(0, ox, sx, nx); i++) {
+  for (let k = lo(2, oz, sz); k <= hi(2, oz, sz, nz); k++) {
+    for (let j = lo(1, oy, sy); j <= hi(1, oy, sy, ny); j++) {
+      for (let i = lo(0, ox, sx); i <= hi(0, ox, sx, nx); i++) {
         if (insideUnion(tumour, ox + i * sx - centreMm[0], oy + j * sy - centreMm[1], oz + k * sz - centreMm[2])) {
           out[i + nx * (j + ny * k)] = 1;
         }

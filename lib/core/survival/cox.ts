@@ -273,12 +273,12 @@ export function coxphFromData(data: CoxData, options: CoxOptions = {}): CoxFit {
   if (chol.rank < p) throw collinearError(chol.dropped, names, data);
   const loglik0 = r0.loglik;
   const sctest = quadFormInverse(chol, r0.u);
-  let newbeta = Float64Array.from(choleskySolve(chol, r0.u));
+  const newbeta = Float64Array.from(choleskySolve(chol, r0.u));
   let loglik1 = loglik0;
   let last = r0;
   let halving = false;
   let converged = false;
-  let iter = 1;
+  let iter: number;
   for (iter = 1; iter <= maxIter; iter++) {
     last = coxPass(xs, data, newbeta, efron, work);
     chol = cholesky(last.imat, p, TOLER_CHOL);
