@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { test, expect, USERS } from './fixtures';
+import { test, expect, signIn, USERS } from './fixtures';
 
 fs.mkdirSync('test-results/screens', { recursive: true });
 
@@ -51,4 +51,38 @@ test('sign out ends the session', async ({ signedIn }) => {
   await expect(page).toHaveURL(/\/login/);
   await page.goto('/');
   await expect(page).toHaveURL(/\/login/);
+});
+
+test('a hostile callbackUrl on the login page keeps the browser on the app after sign-in', async ({ browser }) => {
+  const base = process.env.E2E_BASE_URL!;
+  for (const callback of ['%2F%5Cevil.example%2F', '%2F%09%2Fevil.example%2F', 'http%3A%2F%2F127.0.0.1%40evil.example%2F', '%2F%2Fevil.example']) {
+    const context = await browser.newContext({ baseURL: base });
+    const page = await context.newPage();
+    await page.goto(`/login?callbackUrl=${callback}`);
+    await page.getByLabel('Email').fill(USERS.REVIEWER.email);
+    await page.getByLabel('Password').fill(USERS.REVIEWER.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByTestId('who')).toContainText('reviewer');
+    expect(new URL(page.url()).origin, callback).toBe(new URL(base).origin);
+    await context.close();
+  }
+});
+
+test('a session cookie captured before sign-out is refused afterwards', async ({ browser }) => {
+  const base = process.env.E2E_BASE_URL!;
+  const context = await browser.newContext({ baseURL: base });
+  const page = await context.newPage();
+  await signIn(page, 'REVIEWER');
+  const captured = (await context.cookies()).filter((c) => c.name.endsWith('next-auth.session-token'));
+  expect(captured.length).toBeGreaterThan(0);
+  const api = '/api/review/minutes?meeting=2000-01-01';
+  expect((await context.request.get(api, { failOnStatusCode: false })).status()).not.toBe(401);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login/);
+  const replay = await browser.newContext({ baseURL: base });
+  await replay.addCookies(captured);
+  expect((await replay.request.get(api, { failOnStatusCode: false })).status()).toBe(401);
+  expect(await (await replay.request.get('/api/auth/session')).json()).toEqual({});
+  await context.close();
+  await replay.close();
 });
