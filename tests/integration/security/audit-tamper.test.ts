@@ -96,6 +96,8 @@ describe('the audit log against the app database login', () => {
     expect(report).toMatchObject({ ok: true, checked: 5 + 1 + 200 + 2, firstBroken: null });
     const last = await t.db.auditEvent.findFirstOrThrow({ orderBy: { id: 'desc' } });
     expect(report.head).toEqual({ id: String(last.id), hash: last.hash });
+    // Batches link to each other: the same answer in batches of 7.
+    expect(await walkAuditChain((text, values) => t.db.$queryRawUnsafe(text, ...values), { batchSize: 7 })).toEqual(report);
     await expect(verifyAuditChain(t.db, { caller: { ...ADMIN, role: 'PHYSICIST' } })).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
 
@@ -156,6 +158,8 @@ describe('the audit log against the app database login', () => {
       const r = await verify();
       expect(r.firstBroken).toMatchObject({ id: all[4], reason: 'LINK_BROKEN' });
       expect(r.checked).toBe(4);
+      // Also where the gap falls between two batches.
+      expect(await walkAuditChain((text, values) => t.db.$queryRawUnsafe(text, ...values), { batchSize: 3 })).toEqual(r);
     });
 
     it('a row rewritten with a recomputed hash breaks the next link; a row added with the trigger off has no hash', async () => {
