@@ -321,7 +321,8 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedPostgresOptions):
       if (!line.trim()) continue;
       tail.push(line);
       if (tail.length > 20) tail.shift();
-      if (/FATAL|PANIC|ERROR/.test(line)) log(`[postgres] ${line}`);
+      // Refused connections while it starts are our own readiness probes: not worth a line.
+      if (/FATAL|PANIC|ERROR/.test(line) && !/the database system is (starting up|not yet accepting connections)/.test(line)) log(`[postgres] ${line}`);
     }
   });
   const stderrTail = () => tail.slice(-4).join(' | ') || '(no output)';
