@@ -91,11 +91,14 @@ export async function executeSegmentationRun(o: ExecuteSegmentationRunOptions): 
     timings[key] = Math.round(performance.now() - t0);
     return r;
   };
-  const progress = async (fraction: number, stage: string) => {
-    await db.segmentationRun.update({
-      where: { id: runId },
-      data: { progress: Math.round(Math.min(1, Math.max(0, fraction)) * 1000) / 10, stage, heartbeatAt: new Date(), timings },
-    });
+  // Progress writes are chained, so one the model's patch callback fired without waiting can
+  // never land after a later stage's and put an old stage back on the row.
+  let written: Promise<unknown> = Promise.resolve();
+  const progress = (fraction: number, stage: string): Promise<void> => {
+    const data = { progress: Math.round(Math.min(1, Math.max(0, fraction)) * 1000) / 10, stage, heartbeatAt: new Date(), timings: { ...timings } };
+    const write = written.catch(() => undefined).then(() => db.segmentationRun.update({ where: { id: runId }, data }));
+    written = write;
+    return write.then(() => undefined);
   };
   const enterStage = async (fraction: number, stage: string) => {
     await progress(fraction, stage);
