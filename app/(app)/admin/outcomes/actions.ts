@@ -14,7 +14,7 @@ function back(kind: 'done' | 'error', message: string): never {
 export async function restoreOutcomeVersionAction(form: FormData): Promise<void> {
   let message: string;
   try {
-    const raw = String(form.get('versionId') ?? '');
+    const raw = form instanceof FormData ? String(form.get('versionId') ?? '') : '';
     const versionId = /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
     const r = await restoreOutcomeVersion(db(), { caller: await getCaller(), versionId });
     revalidatePath('/outcomes');
