@@ -1,6 +1,7 @@
 import { describeGrid, indexToPatientMm, voxelCount, voxelVolumeCc, type Grid, type Vec3 } from '@/lib/core/volume';
 import { MetricsError } from './errors';
 import { validateGrid } from './validate';
+import { median } from '../stats/quantile';
 
 /**
  * Internal target volume: the union of the per-phase GTV masks on one common grid.
@@ -146,8 +147,8 @@ export function analyseMotion(options: AnalyseMotionOptions): MotionResult {
 function flag(out: PhaseMotion[], get: (x: PhaseMotion) => number | null, floor: number, zThr: number, reason: 'VOLUME' | 'POSITION'): void {
   const vals = out.map(get).filter((v): v is number => v !== null);
   if (vals.length < 3) return;
-  const med = median(vals);
-  const mad = median(vals.map((v) => Math.abs(v - med)));
+  const med = median(Float64Array.from(vals).sort());
+  const mad = median(Float64Array.from(vals, (v) => Math.abs(v - med)).sort());
   const N = out.length;
   for (const x of out) {
     const v = get(x);
@@ -162,12 +163,6 @@ function flag(out: PhaseMotion[], get: (x: PhaseMotion) => number | null, floor:
       x.outlierReasons.push(reason);
     }
   }
-}
-
-function median(a: number[]): number {
-  const s = [...a].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 function checkPhases(phases: readonly Uint8Array[], grid: Grid): void {

@@ -7,6 +7,7 @@
  * surface convention (mm); the FP distance is the largest distance of any FP voxel from the
  * physician contour (mm); motion is the peak-to-peak GTV centroid excursion (mm).
  */
+import { medianOf } from '../stats/quantile';
 
 export interface CaseKeyNumbers {
   /** Where the numbers came from: the run summary, or its metric rows (fallback). */
@@ -65,14 +66,6 @@ function finite(v: unknown): number | null {
 
 function field(values: unknown, name: string): number | null {
   return values && typeof values === 'object' ? finite((values as Record<string, unknown>)[name]) : null;
-}
-
-/** Median of the defined values; null when there are none. */
-export function medianOf(xs: (number | null)[]): number | null {
-  const s = xs.filter((x): x is number => x !== null).sort((a, b) => a - b);
-  if (s.length === 0) return null;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /**

@@ -16,3 +16,9 @@ export function quantile(sorted: ArrayLike<number>, p: number): number {
 export function median(sorted: ArrayLike<number>): number {
   return quantile(sorted, 0.5);
 }
+
+/** Median of the finite values (nulls, undefined and non-finite numbers left out); null when none. */
+export function medianOf(values: readonly (number | null | undefined)[]): number | null {
+  const v = Float64Array.from(values.filter((x): x is number => typeof x === 'number' && Number.isFinite(x))).sort();
+  return v.length ? median(v) : null;
+}

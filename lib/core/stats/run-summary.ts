@@ -20,7 +20,7 @@
  */
 import type { Grid, Vec3 } from '@/lib/core/volume';
 import { analyseMotion, type MotionResult } from '@/lib/core/metrics/motion';
-import { median } from './quantile';
+import { medianOf } from './quantile';
 
 export interface FlagThresholds {
   lowDice: number;
@@ -106,11 +106,6 @@ export interface RunSummaryValues {
 }
 
 const num = (v: number | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-
-function medianOf(values: (number | null)[]): number | null {
-  const v = values.filter((x): x is number => x !== null).sort((a, b) => a - b);
-  return v.length ? median(v) : null;
-}
 
 function amplitude(m: MotionResult | null): MotionAmplitude | null {
   if (!m?.amplitudeMm || m.maxExcursionMm === null) return null;

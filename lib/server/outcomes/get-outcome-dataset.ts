@@ -9,6 +9,7 @@
 import type { Db } from '../db/client';
 import { authorize, type Caller } from '../auth/roles';
 import { METRIC_COVARIATES, type CovariateInfo } from './outcome-covariates';
+import { medianOf } from '../../core/stats/quantile';
 
 export interface OutcomeRow {
   pseudonym: string;
@@ -34,12 +35,6 @@ export interface OutcomeDataset {
   covariates: CovariateInfo[];
   /** Patients without an outcome (not in `rows`). */
   patientsWithoutOutcome: number;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 function finiteOrNull(v: unknown): number | null {
@@ -122,7 +117,7 @@ export async function getOutcomeDataset(db: Db, { caller }: { caller: Caller }):
     const values: Record<string, number | string | null> = {};
     const mv = metricValues.get(p.id) ?? {};
     const gtv = gtvByPatient.get(p.id);
-    const extra: Record<string, number | null> = { gtvVolumeCc: gtv ? median(gtv.volumes) : null };
+    const extra: Record<string, number | null> = { gtvVolumeCc: gtv ? medianOf(gtv.volumes) : null };
     for (const def of METRIC_COVARIATES) {
       const raw = def.from in extra ? extra[def.from] : finiteOrNull(mv[def.from]);
       values[def.key] = raw === null ? null : raw * def.scale;

@@ -24,6 +24,7 @@ import {
 import { getOutcomeDataset, type OutcomeDataset } from './get-outcome-dataset';
 import { EVENT_CHOICES, type CovariateInfo } from './outcome-covariates';
 import { OutcomeAnalysisRequest, type OutcomeAnalysisRequestInput } from './run-outcome-analysis.types';
+import { quantile } from '../../core/stats/quantile';
 
 export interface AnalysisNotice {
   code: string;
@@ -138,13 +139,6 @@ export interface OutcomeAnalysis {
   warnings: AnalysisNotice[];
   /** Values that were not finite and were replaced by null. */
   nullReasons: { path: string; reason: string }[];
-}
-
-/** R's quantile(type = 7). */
-function quantile7(sorted: number[], q: number): number {
-  const h = (sorted.length - 1) * q;
-  const lo = Math.floor(h);
-  return lo + 1 < sorted.length ? sorted[lo] + (h - lo) * (sorted[lo + 1] - sorted[lo]) : sorted[lo];
 }
 
 function fmt(x: number): string {
@@ -348,10 +342,10 @@ export async function runOutcomeAnalysis(
         cuts = [];
         groupOrder = [];
       } else if (g.kind === 'median') {
-        cuts = [quantile7(xs, 0.5)];
+        cuts = [quantile(xs, 0.5)];
         groupOrder = [`${name} ≤ ${fmt(cuts[0])} (median)`, `${name} > ${fmt(cuts[0])}`];
       } else if (g.kind === 'tertiles') {
-        cuts = [quantile7(xs, 1 / 3), quantile7(xs, 2 / 3)];
+        cuts = [quantile(xs, 1 / 3), quantile(xs, 2 / 3)];
         groupOrder = [`${name} ≤ ${fmt(cuts[0])} (T1)`, `${name} ${fmt(cuts[0])}–${fmt(cuts[1])} (T2)`, `${name} > ${fmt(cuts[1])} (T3)`];
       } else {
         cuts = [g.threshold!];

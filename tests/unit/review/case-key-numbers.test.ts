@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { keyNumbersFromMetricRows, keyNumbersFromSummary, medianOf } from '@/lib/core/review/case-key-numbers';
+import { keyNumbersFromMetricRows, keyNumbersFromSummary } from '@/lib/core/review/case-key-numbers';
+import { medianOf } from '@/lib/core/stats/quantile';
 
 describe('keyNumbersFromMetricRows (runs without a stored summary)', () => {
   it('reads the ITV overlap, voxel and discordance rows and the medians over the phase GTVs', () => {
