@@ -1,10 +1,10 @@
 /**
  * /jobs: segmentation runs (status, progress, stage, attempts, wall time, failure code and reason,
  * model), live workers and pg-boss queue counts; Cancel and Retry for those who may enqueue.
- * Refreshes itself every few seconds (AutoRefresh → router.refresh()). Each load first marks
- * FAILED the runs whose job has ended without them (sweep-stranded-runs.ts), so a run the
- * workers can no longer finish is never shown as queued or running; a queued run that no live
- * worker can take says which model it waits for.
+ * Refreshes itself every few seconds (AutoRefresh → router.refresh()). A load first marks
+ * FAILED (at most every 10 s per web process) the runs whose job has ended without them
+ * (sweep-stranded-runs.ts), so a run the workers can no longer finish is not shown as queued or
+ * running; a queued run that no live worker can take says which model it waits for.
  */
 import { Suspense } from 'react';
 import Link from 'next/link';
@@ -14,7 +14,7 @@ import { can, type Caller } from '@/lib/server/auth/roles';
 import { findSegmentationRuns, RUN_STATUSES, type RunStatusName } from '@/lib/server/jobs/find-segmentation-runs';
 import { findLiveWorkers } from '@/lib/server/jobs/find-live-workers';
 import { getQueueCounts } from '@/lib/server/jobs/get-queue-counts';
-import { sweepStrandedRuns } from '@/lib/server/runs/sweep-stranded-runs';
+import { sweepStrandedRunsThrottled } from '@/lib/server/runs/sweep-stranded-runs';
 import { AutoRefresh } from './auto-refresh';
 import { RunActions } from './run-actions';
 
@@ -39,7 +39,7 @@ function ago(iso: string, now: number): string {
 
 async function RunsTable({ caller, status }: { caller: Caller; status?: RunStatusName }) {
   // The workers sweep too; whichever process notices first marks the run (compare-and-set).
-  await sweepStrandedRuns(db()).catch((e: Error) => console.error(`[jobs] sweep of stranded runs: ${e.message}`));
+  await sweepStrandedRunsThrottled(db()).catch((e: Error) => console.error(`[jobs] sweep of stranded runs: ${e.message}`));
   const { runs, counts, total } = await findSegmentationRuns(db(), { caller, status, limit: 300 });
   const mayAct = can(caller.role, 'jobs:enqueue');
   return (

@@ -109,3 +109,15 @@ export async function sweepStrandedRuns(
   }
   return swept;
 }
+
+const lastSweep = globalThis as unknown as { __isegStrandedSweepAt?: number };
+
+/**
+ * The sweep for a page that refreshes every few seconds: at most once per `minIntervalMs` per
+ * process (the workers sweep every 15 s anyway); resolves to [] when skipped.
+ */
+export async function sweepStrandedRunsThrottled(db: Db, { minIntervalMs = 10_000, now = Date.now() }: { minIntervalMs?: number; now?: number } = {}): Promise<SweptRun[]> {
+  if (lastSweep.__isegStrandedSweepAt !== undefined && now - lastSweep.__isegStrandedSweepAt < minIntervalMs) return [];
+  lastSweep.__isegStrandedSweepAt = now;
+  return sweepStrandedRuns(db);
+}
