@@ -1,5 +1,5 @@
 /** Appends one audit event (the table rejects UPDATE and DELETE in the database). */
-import type { Db } from '../db/client';
+import type { DbOrTx } from '../db/client';
 import type { Caller, Role } from '../auth/roles';
 
 export interface AuditEventInput {
@@ -15,7 +15,7 @@ export interface AuditEventInput {
   details?: Record<string, unknown>;
 }
 
-export async function recordAuditEvent(db: Db, e: AuditEventInput): Promise<void> {
+export async function recordAuditEvent(db: DbOrTx, e: AuditEventInput): Promise<void> {
   await db.auditEvent.create({
     data: {
       action: e.action,

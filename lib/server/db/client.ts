@@ -3,9 +3,12 @@
  * process, created on first use from DATABASE_URL.
  */
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient } from './generated/client';
+import { PrismaClient, type Prisma } from './generated/client';
 
 export type Db = PrismaClient;
+
+/** A client or an open transaction: for operations that callers may run inside their own transaction. */
+export type DbOrTx = PrismaClient | Prisma.TransactionClient;
 
 const globalForDb = globalThis as unknown as { __isegDb?: PrismaClient; __isegDbUrl?: string };
 

@@ -6,7 +6,7 @@
  * first later version found (its `before`), which may be "no outcome" (the row is removed).
  * Permission `outcomes:import`.
  */
-import type { Db } from '../db/client';
+import type { Db, DbOrTx } from '../db/client';
 import { authorize, type Caller } from '../auth/roles';
 import { AppError } from '../errors';
 import { writeOutcomeVersion, type OutcomeTarget, type OutcomeValues, type OutcomeVersionSummary } from './write-outcome-version';
@@ -21,7 +21,7 @@ export async function restoreOutcomeVersion(
   if (versionId > 0 && !(await db.outcomeVersion.findUnique({ where: { id: versionId }, select: { id: true } })))
     throw new AppError('NOT_FOUND', `There is no outcomes version ${versionId}: choose one from the list of versions.`);
   let skippedPatients = 0;
-  const targets = async (tx: Db): Promise<OutcomeTarget[]> => {
+  const targets = async (tx: DbOrTx): Promise<OutcomeTarget[]> => {
     const later = await tx.outcomeVersionChange.findMany({
       where: { versionId: { gt: versionId } },
       orderBy: { versionId: 'asc' },

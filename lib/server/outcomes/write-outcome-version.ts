@@ -8,7 +8,7 @@
  * OutcomeVersion tables are insert-only for the app's database role (docs/security.md).
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { Db } from '../db/client';
+import type { Db, DbOrTx } from '../db/client';
 import type { Caller } from '../auth/roles';
 import { recordAuditEvent } from '../audit/record-audit-event';
 
@@ -92,14 +92,13 @@ export async function writeOutcomeVersion(
     identifierColumn?: string | null;
     restoredFromId?: number | null;
     /** Called after the lock is taken, so a restore reads the history no one else is writing. */
-    targets: (tx: Db) => Promise<OutcomeTarget[]>;
+    targets: (tx: DbOrTx) => Promise<OutcomeTarget[]>;
     /** The audit event's action and extra details (the version's id and counts are added). */
     audit: { action: string; target: string; details?: Record<string, unknown> };
   },
 ): Promise<OutcomeVersionSummary> {
   return db.$transaction(
-    async (txc) => {
-      const tx = txc as unknown as Db;
+    async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK_KEY}::bigint)`;
       const wanted = await targets(tx);
       const current = new Map(

@@ -137,7 +137,7 @@ export async function mergeStudy(options: { db: Db; caller: Caller; studyId: str
             fileCount: Math.max(study.fileCount ?? 0, newFiles),
           },
         });
-        await recordAuditEvent(tx as unknown as Db, {
+        await recordAuditEvent(tx, {
           action: 'study.import',
           caller,
           patientId: study.patientId,

@@ -151,7 +151,7 @@ export async function writeStudy(options: { db: Db; caller: Caller; prepared: Pr
             })),
           });
         const bySeverity = (s: string) => p.findings.filter((f) => f.severity === s).length;
-        await recordAuditEvent(tx as unknown as Db, {
+        await recordAuditEvent(tx, {
           action: 'study.import',
           caller,
           patientId: patient.id,

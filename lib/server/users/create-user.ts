@@ -1,6 +1,6 @@
 /** Creates a user (admin only, or the first-admin bootstrap with `caller: 'bootstrap'`). */
 import { z } from 'zod';
-import type { Db } from '../db/client';
+import type { DbOrTx } from '../db/client';
 import { authorize, ROLES, type Caller } from '../auth/roles';
 import { hashPassword, MIN_PASSWORD_LENGTH } from '../auth/password';
 import { AppError } from '../errors';
@@ -14,7 +14,7 @@ export const CreateUserInput = z.object({
 });
 
 export async function createUser(
-  db: Db,
+  db: DbOrTx,
   { caller, input }: { caller: Caller | 'bootstrap'; input: z.input<typeof CreateUserInput> },
 ): Promise<{ id: string; email: string; role: string }> {
   if (caller !== 'bootstrap') authorize(caller, 'users:manage');

@@ -55,7 +55,7 @@ export async function completeSetup(
       throw new AppError('CONFLICT', 'An administrator already exists; sign in instead.');
     }
     await tx.setting.delete({ where: { key: SETUP_KEY } });
-    const user = await createUser(tx as unknown as Db, {
+    const user = await createUser(tx, {
       caller: 'bootstrap',
       input: { email: input.email, name: input.name, password: input.password, role: 'ADMIN' },
     });

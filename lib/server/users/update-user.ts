@@ -79,7 +79,7 @@ export async function updateUser(db: Db, { caller, input }: { caller: Caller | n
         summary = 'unlocked';
         break;
     }
-    await recordAuditEvent(tx as unknown as Db, { action, caller: who, target: `user:${user.id}`, details });
+    await recordAuditEvent(tx, { action, caller: who, target: `user:${user.id}`, details });
     const after = await tx.user.findUniqueOrThrow({ where: { id: user.id } });
     return { id: after.id, email: after.email, role: after.role, active: after.active, summary };
   });
