@@ -85,12 +85,12 @@ describe('process faults under npm start', () => {
     fs.chmodSync(base, 0o755);
     s = { dataDir: path.join(base, 'data'), tmpDir: path.join(base, 'tmp'), port: await freePort(), pgPort: await freePort() };
     fs.mkdirSync(s.tmpDir);
-    const small = { dims: [32, 32, 16] as [number, number, number], spacingMm: [10, 10, 12] as [number, number, number], phasePercents: [0, 50] };
-    studies.A = await writePhantomStudy(path.join(base, 'studies', 'A'), { ...small, seed: 'faults', index: 0 });
-    // Larger, so that the import is killed while it works and the run while it runs.
-    const larger = { dims: [96, 96, 48] as [number, number, number], spacingMm: [3.3, 3.3, 4] as [number, number, number], phasePercents: [0, 20, 40, 60, 80] };
-    studies.B = await writePhantomStudy(path.join(base, 'studies', 'B'), { ...larger, seed: 'faults', index: 1 });
-    studies.C = await writePhantomStudy(path.join(base, 'studies', 'C'), { ...larger, seed: 'faults', index: 2 });
+    // Small fields of view: the model works at 2 mm, so its time grows with the field of view.
+    const phasePercents = [0, 25, 50, 75];
+    studies.A = await writePhantomStudy(path.join(base, 'studies', 'A'), { dims: [32, 32, 16], spacingMm: [5, 5, 6], phasePercents: [0, 50], seed: 'faults', index: 0 });
+    // Larger, so that the import is killed while it works.
+    studies.B = await writePhantomStudy(path.join(base, 'studies', 'B'), { dims: [64, 64, 32], spacingMm: [3.33, 3.33, 4], phasePercents, seed: 'faults', index: 1 });
+    studies.C = await writePhantomStudy(path.join(base, 'studies', 'C'), { dims: [48, 48, 24], spacingMm: [3.33, 3.33, 4], phasePercents, seed: 'faults', index: 2 });
   }, 20 * MINUTE);
 
   afterAll(async () => {
@@ -169,8 +169,8 @@ describe('process faults under npm start', () => {
     expect(out).not.toMatch(/Another npm start/);
     expect(out).toContain(`Removed 1 upload temp folder(s) (0.0 MB) left by a process that died: ${leftover}`);
     const removed = Number(/Removed (\d+) file\(s\) \([\d.]+ MB\) from the volume store/.exec(out)?.[1]);
-    // At least B's five CT phases were stored before it was killed; nothing of A was removed.
-    expect(removed).toBeGreaterThanOrEqual(5);
+    // At least B's four CT phases were stored before it was killed; nothing of A was removed.
+    expect(removed).toBeGreaterThanOrEqual(4);
     expect(fs.existsSync(leftover)).toBe(false);
 
     // Nothing lost: A is exactly as before, and every volume it references reads back (sha256 checked).
@@ -187,8 +187,8 @@ describe('process faults under npm start', () => {
     expect(again.status, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ imported: 1, alreadyImported: 0, failed: 0 });
     const b = await snapshot(studies.B.written.studyInstanceUid);
-    expect(b!.series).toHaveLength(5);
-    expect(b!.structures.length).toBeGreaterThanOrEqual(6);
+    expect(b!.series).toHaveLength(4);
+    expect(b!.structures.length).toBeGreaterThanOrEqual(5);
     expect(await withDb((db) => db.study.count())).toBe(2);
     for (const k of b!.keys) expect((await store.getVolume(k)).length).toBeGreaterThan(0);
   }, 10 * MINUTE);
@@ -223,7 +223,7 @@ describe('process faults under npm start', () => {
     const runs = await runOf(uid);
     expect(runs).toHaveLength(1);
     const labels = runs[0].structures.map((m) => m.label).sort();
-    expect(labels).toEqual(['GTV:phase:0', 'GTV:phase:1', 'GTV:phase:2', 'GTV:phase:3', 'GTV:phase:4', 'ITV']);
+    expect(labels).toEqual(['GTV:phase:0', 'GTV:phase:1', 'GTV:phase:2', 'GTV:phase:3', 'ITV']);
     const metricKeys = runs[0].metricResults.map((m) => `${m.referenceStructureId}:${m.testStructureId}:${m.convention}`);
     expect(new Set(metricKeys).size).toBe(metricKeys.length);
     expect(metricKeys.length).toBeGreaterThan(0);
