@@ -47,9 +47,23 @@ describe('embedded Postgres', () => {
     await c.connect();
     const r = await c.query('SELECT v FROM kept');
     await c.end();
+    // The app's login: its own generated password, kept 0600 beside the owner's, the same on
+    // every start; an ordinary role that cannot read the owner's table.
+    const app = new pg.Client({ connectionString: b.appUrl });
+    await app.connect();
+    const role = await app.query('SELECT rolname, rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user');
+    const denied = await app.query('SELECT v FROM kept').catch((e: Error) => e.message);
+    await app.end();
     await b.stop();
     expect(r.rows).toEqual([{ v: 'still here' }]);
     expect(b.url).toBe(a.url);
+    expect(b.appUrl).toBe(a.appUrl);
+    expect(b.appUrl).not.toBe(b.url);
+    expect(role.rows).toEqual([{ rolname: 'iseg_app', rolsuper: false, rolbypassrls: false, rolcreaterole: false, rolcreatedb: false }]);
+    expect(denied).toMatch(/permission denied for table kept/);
+    const pwFile = path.join(dir, 'pg-app-password');
+    expect(fs.statSync(pwFile).mode & 0o777).toBe(0o600);
+    expect(b.appUrl).toContain(encodeURIComponent(fs.readFileSync(pwFile, 'utf8').trim()));
   });
 
   it('refuses a data directory from another Postgres version, and changes nothing', async () => {
