@@ -3,7 +3,7 @@
  * configuration and a taken port with a message naming the fix, and `iseg-qa doctor` must say
  * what is wrong.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -45,6 +45,32 @@ describe('npm start refuses bad set-ups before touching anything', () => {
       expect(r.created).toEqual([]);
     } finally {
       blocker.close();
+    }
+  });
+});
+
+describe('one npm start per data folder', () => {
+  it('a second start on a data folder in use names the running one and changes nothing', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'iseg-start-lock-'));
+    // A live process that looks like a running supervisor (its command line names start.ts).
+    const holder = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'scripts/start.ts'], { stdio: 'ignore' });
+    try {
+      fs.writeFileSync(path.join(dataDir, 'supervisor.pid'), `${holder.pid}\n`);
+      const blocker = net.createServer();
+      const port = await new Promise<number>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as net.AddressInfo).port)));
+      blocker.close();
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+        cwd: root,
+        env: { ...process.env, ISEG_DATA_DIR: dataDir, PORT: String(port) },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`Another npm start (pid ${holder.pid}) is running on the data folder`);
+      expect(fs.readdirSync(dataDir)).toEqual(['supervisor.pid']);
+    } finally {
+      holder.kill();
+      fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
