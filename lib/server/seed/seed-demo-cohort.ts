@@ -2,7 +2,7 @@
  * First-run demo cohort: synthetic 4D CT lung patients (lib/core/phantom) written as real DICOM
  * (one CT series per respiratory phase plus the physician's RTSTRUCTs) under
  * `<data dir>/demo-cohort`, then imported through the same import service a department uses,
- * with simulated local-failure outcomes (scripts/generate-phantoms.ts OUTCOME_MODEL: hazard
+ * with simulated local-failure outcomes (write-phantom-cohort.ts OUTCOME_MODEL: hazard
  * ×1.01 per tumour voxel the physician ITV missed). Deterministic for a seed. Runs only when the
  * database holds no patients. When a model is configured, each study gets a segmentation run.
  */
@@ -13,7 +13,7 @@ import type { Db } from '../db/client';
 import type { Caller } from '../auth/roles';
 import type { Vec3 } from '../../core/volume';
 import type { SimulatedOutcome } from '../../core/phantom';
-import { generatePhantomCohort } from '../../../scripts/generate-phantoms';
+import { generatePhantomCohort } from './write-phantom-cohort';
 import { createVolumeStore } from '../storage/volume-store';
 import { importStudy } from '../studies/import-study';
 import { requestDefaultSegmentation } from '../runs/request-default-segmentation';

@@ -7,7 +7,7 @@
  * Per patient p (0-based) writes DIR/pNNN_ct.i16 (int16 HU), DIR/pNNN_truth.u8 (truth GTV),
  * each [phases, nz, ny, nx] little-endian (the volume's own index order i + nx*(j + ny*k),
  * i.e. NCDHW), and DIR/meta.json with dims, spacing, seed and phases.
- * Same generator (lib/core/phantom) and seeds as scripts/generate-phantoms.ts.
+ * Same generator (lib/core/phantom) and seeds as lib/server/seed/write-phantom-cohort.ts.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
 /**
  * A tiny synthetic 4D CT patient written as real DICOM for the import tests: the phantom
- * generator (lib/core/phantom + scripts/generate-phantoms.ts) writes one CT series per phase, and
+ * generator (lib/core/phantom + lib/server/seed/write-phantom-cohort.ts) writes one CT series per phase, and
  * lib/dicom's writeRtStruct adds one RTSTRUCT per phase with the physician GTV ("GTV_<p>%"), the
  * phase-0 one also with the physician ITV ("ITV"). The masks are the independent reference:
  * what the import stores must equal them voxel for voxel.
@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import type { Vec3 } from '@/lib/core/volume';
 import { generatePatient, samplePatientSpec, type PhantomPatient } from '@/lib/core/phantom';
-import { writePhantomPatient, writePhysicianRtStructs, type WrittenPatient } from '@/scripts/generate-phantoms';
+import { writePhantomPatient, writePhysicianRtStructs, type WrittenPatient } from '@/lib/server/seed/write-phantom-cohort';
 
 export interface PhantomStudy {
   dir: string;

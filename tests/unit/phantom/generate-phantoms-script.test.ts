@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generatePatient, samplePatientSpec } from '@/lib/core/phantom';
 import { readMask, readNifti } from '@/lib/nifti';
-import { generatePhantomCohort } from '../../../scripts/generate-phantoms';
+import { generatePhantomCohort } from '@/lib/server/seed/write-phantom-cohort';
 
 const root = mkdtempSync(join(tmpdir(), 'phantoms-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -23,7 +23,7 @@ function tree(dir: string): Record<string, string> {
   return out;
 }
 
-describe('generatePhantomCohort (scripts/generate-phantoms.ts)', () => {
+describe('generatePhantomCohort (lib/server/seed/write-phantom-cohort.ts)', () => {
   const opts = { patients: 2, seed: 'script-test', dims: [32, 32, 16] as [number, number, number], spacingMm: [10, 10, 12] as [number, number, number], niftiCt: true };
 
   it('writes 10 DICOM series, NIfTI masks and a manifest per patient, reproducibly', async () => {
