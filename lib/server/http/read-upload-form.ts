@@ -60,7 +60,9 @@ export async function readUploadForm(options: ReadUploadFormOptions): Promise<Up
   } catch (e) {
     throw new AppError('INVALID_INPUT', `The upload is not readable multipart/form-data (${(e as Error).message}); send it as a form with the file in the field "${fileField}".`);
   }
-  const dir = await mkdtemp(path.join(options.tmpRoot ?? os.tmpdir(), 'iseg-upload-body-'));
+  // The owner's pid in the name: the start-up clean-up removes the folders of a process that died
+  // before cleaning up (lib/server/storage/remove-upload-leftovers.ts).
+  const dir = await mkdtemp(path.join(options.tmpRoot ?? os.tmpdir(), `iseg-upload-body-${process.pid}-`));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   const target = path.join(dir, 'upload');
   const input = Readable.fromWeb(req.body as unknown as NodeWebReadableStream<Uint8Array>);
