@@ -16,7 +16,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { parseEnv, ConfigError, type Env } from '../lib/server/env';
 import { startEmbeddedPostgres, EmbeddedPostgresError, type EmbeddedPostgres } from '../lib/server/db/embedded-postgres';
-import { prepareDatabase } from '../lib/server/db/prepare-database';
+import { prepareDatabase } from '../lib/server/startup/prepare-database';
 import { MigrationError } from '../lib/server/db/migrate';
 import { ensureAuthSecret, AuthSecretError } from '../lib/server/auth/auth-secret';
 import { createDb } from '../lib/server/db/client';

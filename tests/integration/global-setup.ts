@@ -4,7 +4,7 @@
  * (tests/integration/helpers/test-database.ts), so tests are isolated and start fast.
  *
  * As in production, the template is migrated by the owner (the cluster's superuser) and the app's
- * role `iseg_app` gets only its grants (lib/server/db/prepare-database.ts); clones keep both, so
+ * role `iseg_app` gets only its grants (lib/server/startup/prepare-database.ts); clones keep both, so
  * tests connect as the app does.
  */
 import fs from 'node:fs';
@@ -14,7 +14,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../lib/server/db/embedded-postgres';
-import { prepareSchema } from '../../lib/server/db/prepare-database';
+import { prepareSchema } from '../../lib/server/startup/prepare-database';
 
 declare module 'vitest' {
   export interface ProvidedContext {

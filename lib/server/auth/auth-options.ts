@@ -14,8 +14,8 @@
 import type { NextAuthOptions } from 'next-auth';
 import CredentialsProvider from 'next-auth/providers/credentials';
 import { db } from '../db/client';
-import { authenticateUser } from '../users/authenticate-user';
-import { endUserSessions } from '../users/end-user-sessions';
+import { authenticateUser } from './authenticate-user';
+import { endUserSessions } from './end-user-sessions';
 import { clientAddress } from './client-address';
 import { findSessionCaller } from './find-session-caller';
 import { isRole } from './roles';

@@ -18,8 +18,8 @@
  * taken does not tell them apart either. Only the audit log records the true reason.
  */
 import type { Db } from '../db/client';
-import type { Caller, Role } from '../auth/roles';
-import { hashPassword, verifyPassword } from '../auth/password';
+import type { Caller, Role } from './roles';
+import { hashPassword, verifyPassword } from './password';
 import { recordAuditEvent } from '../audit/record-audit-event';
 
 export const MAX_FAILED_SIGN_INS = 5;

@@ -28,7 +28,7 @@ export interface EmbeddedPostgres {
   url: string;
   /**
    * The app's connection (role `iseg_app`, password in pg-app-password): not a superuser, owns no
-   * table; the web server, the workers and the CLI use it (ensure-app-role.ts, grant-app-role.ts).
+   * table; the web server, the workers and the CLI use it (ensure-app-role.ts, startup/grant-app-role.ts).
    */
   appUrl: string;
   port: number;

@@ -5,7 +5,7 @@
  * - `iseg_app` (password in `$ISEG_DATA_DIR/pg-app-password`, mode 0600, created once like the
  *   auth secret): what the web server, the workers and the CLI connect as. Not a superuser, no
  *   BYPASSRLS, CREATEDB or CREATEROLE, owns nothing in `public`; its grants are set after each
- *   migration by grant-app-role.ts.
+ *   migration by lib/server/startup/grant-app-role.ts.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';

@@ -9,8 +9,8 @@
  * an external Postgres with only DATABASE_URL does; `iseg-qa doctor` then reports that the app's
  * role could rewrite the audit log.
  */
-import { migrateDatabase, type MigrateResult } from './migrate';
-import { createDb } from './client';
+import { migrateDatabase, type MigrateResult } from '../db/migrate';
+import { createDb } from '../db/client';
 import { createBoss } from '../jobs/boss';
 import { grantAppRole, roleOfUrl } from './grant-app-role';
 import { ensureFirstAdmin, type FirstAdminStatus } from '../users/ensure-first-admin';

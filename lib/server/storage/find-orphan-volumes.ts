@@ -17,6 +17,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Db } from '../db/client';
+import { AppError } from '../errors';
 import type { VolumeStore } from './volume-store';
 
 /** Default grace period: an hour, far longer than any import takes between storing and committing. */
@@ -51,14 +52,27 @@ export interface FindOrphanVolumesResult {
 const KEY = /^[0-9a-f]{64}\.nii\.gz$/;
 const HEX2 = /^[0-9a-f]{2}$/;
 
-/** "Table.column" of every text column whose name ends in Key (see the module comment). */
+/** Columns known to hold volume keys: if the schema query does not show them, nothing is an orphan. */
+const KNOWN_COLUMNS = ['ImageSeries.volumeKey', 'PhysicianStructure.maskKey', 'MachineStructure.maskKey'];
+
+/**
+ * "Table.column" of every text column whose name ends in Key (see the module comment).
+ * @throws AppError INTERNAL when a known referencing column is not visible (a role without rights
+ *   on it would otherwise make every file look unreferenced).
+ */
 export async function findVolumeKeyColumns(db: Db): Promise<{ table: string; column: string }[]> {
   const rows = await db.$queryRawUnsafe<{ table_name: string; column_name: string }[]>(
     `SELECT table_name, column_name FROM information_schema.columns
       WHERE table_schema = current_schema() AND data_type = 'text' AND column_name ~ 'Key$'
       ORDER BY table_name, column_name`,
   );
-  return rows.map((r) => ({ table: r.table_name, column: r.column_name }));
+  const cols = rows.map((r) => ({ table: r.table_name, column: r.column_name }));
+  const seen = new Set(cols.map((c) => `${c.table}.${c.column}`));
+  const missing = KNOWN_COLUMNS.filter((c) => !seen.has(c));
+  if (missing.length) {
+    throw new AppError('INTERNAL', `Cannot see ${missing.join(', ')} in the database (migrations not applied, or the role lacks rights), so no volume file is treated as unreferenced.`);
+  }
+  return cols;
 }
 
 /** Every volume key that a row references. */

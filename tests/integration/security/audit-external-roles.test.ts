@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminUrl } from '../helpers/test-database';
-import { prepareSchema } from '@/lib/server/db/prepare-database';
+import { prepareSchema } from '@/lib/server/startup/prepare-database';
 import { createBoss } from '@/lib/server/jobs/boss';
 import { QUEUES } from '@/lib/server/jobs/queues';
 import { createDb } from '@/lib/server/db/client';

@@ -20,7 +20,7 @@ import {
   authenticateUser,
   MAX_FAILED_SIGN_INS,
   MAX_FAILED_SIGN_INS_PER_ADDRESS,
-} from '@/lib/server/users/authenticate-user';
+} from '@/lib/server/auth/authenticate-user';
 import { findSessionCaller } from '@/lib/server/auth/find-session-caller';
 import type { Caller } from '@/lib/server/auth/roles';
 import { authOptions } from '@/lib/server/auth/auth-options';
