@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { test, expect, signIn, USERS } from './fixtures';
+import { test, expect, signIn, signInThroughForm, USERS } from './fixtures';
 
 fs.mkdirSync('test-results/screens', { recursive: true });
 
@@ -22,8 +22,8 @@ test('a wrong password is refused with a clear message', async ({ page }) => {
   await expect(page).toHaveURL(/\/login/);
 });
 
-test('a physicist signs in and lands on the cohort page with the seeded studies', async ({ signedIn }) => {
-  const page = await signedIn('PHYSICIST');
+test('a physicist signs in through the form and lands on the cohort page with the seeded studies', async ({ page }) => {
+  await signInThroughForm(page, 'PHYSICIST');
   await expect(page.getByRole('heading', { name: 'Cohort QA' })).toBeVisible();
   // The cohort page reads the studies live (tests/e2e/cohort.spec.ts checks its numbers).
   // 40 seeded, plus any a spec that ran earlier imported.
