@@ -22,9 +22,6 @@ const nextConfig = {
   ],
   poweredByHeader: false,
   typedRoutes: false,
-  // Types are checked by `npm test` (tsc --noEmit over the whole project), not at start-up:
-  // a user's `npm start` should not fail on a type error in a test file.
-  typescript: { ignoreBuildErrors: true },
   async headers() {
     return [
       {
