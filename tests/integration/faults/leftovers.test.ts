@@ -102,18 +102,22 @@ describe('leftovers after a crash', () => {
     backdate(oldUnowned, 48 * HOUR);
     const youngUnowned = path.join(uploads, 'iseg-upload-XyZ789');
     fs.mkdirSync(youngUnowned);
+    // The upload route's body folder of the same killed process.
+    const body = path.join(uploads, `iseg-upload-body-${pid}-Body12`);
+    fs.mkdirSync(body);
+    fs.writeFileSync(path.join(body, 'upload.zip'), 'zip!');
     const unrelated = path.join(uploads, 'other-folder');
     fs.mkdirSync(unrelated);
     backdate(unrelated, 48 * HOUR);
 
     const found = await findUploadLeftovers({ tmpRoot: uploads });
-    expect(found.leftovers.map((l) => l.dir).sort()).toEqual([line, oldUnowned].sort());
+    expect(found.leftovers.map((l) => l.dir).sort()).toEqual([line, oldUnowned, body].sort());
     expect(found.leftovers.find((l) => l.dir === line)).toMatchObject({ ownerPid: pid, bytes: 8000 });
     expect(found.inUse).toBe(2);
 
     const removed = await removeUploadLeftovers({ tmpRoot: uploads });
-    expect(removed.removed).toHaveLength(2);
-    expect(removed.bytes).toBe(8000 + 3);
+    expect(removed.removed).toHaveLength(3);
+    expect(removed.bytes).toBe(8000 + 3 + 4);
     expect(fs.readdirSync(uploads).sort()).toEqual([path.basename(live), 'iseg-upload-XyZ789', 'other-folder'].sort());
   });
 
@@ -166,6 +170,20 @@ describe('leftovers after a crash', () => {
     for (const k of [ct.key, phys.key, mach.key, young.key, refreshed.key]) expect((await store.getVolume(k)).length).toBeGreaterThan(0);
     // Nothing left to do.
     expect((await findOrphanVolumes(t.db, { store })).orphans).toEqual([]);
+  });
+
+  it('a database whose referencing columns it cannot see removes nothing', async () => {
+    const bare = await createTestDatabase('leftovers_bare', { template: null });
+    try {
+      const v = await putMask(store, 31);
+      backdate(path.join(store.root, v.key.slice(0, 2), v.key.slice(2, 4), v.key), 2 * HOUR);
+      await expect(removeOrphanVolumes(bare.db, { store })).rejects.toThrow(/Cannot see ImageSeries.volumeKey, PhysicianStructure.maskKey, MachineStructure.maskKey/);
+      expect(await store.has(v.key)).toBe(true);
+      await removeOrphanVolumes(t.db, { store }); // the real database: an orphan, removed
+      expect(await store.has(v.key)).toBe(false);
+    } finally {
+      await bare.drop();
+    }
   });
 
   it('a file a killed clean-up had set aside is put back, and kept while referenced', async () => {

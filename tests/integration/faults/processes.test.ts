@@ -9,6 +9,7 @@
  *   it once;
  * - the process group during a run (the database survives, as its own group): the next start
  *   stops that Postgres first, and the run finishes, once;
+ * - the supervisor alone: its web server and worker stop by themselves;
  * - Ctrl-C: web server and worker stop before the database, which stops last.
  * One app data folder throughout, so the web app starts (and is built) as few times as possible.
  */
@@ -228,6 +229,25 @@ describe('process faults under npm start', () => {
     expect(new Set(metricKeys).size).toBe(metricKeys.length);
     expect(metricKeys.length).toBeGreaterThan(0);
     expect(await withDb((db) => db.study.count())).toBe(3);
+  }, 10 * MINUTE);
+
+  it('kill -9 of the supervisor alone: the web server and the worker stop by themselves; the next start stops the database it left', async () => {
+    dumpOnFailure();
+    const lastPid = (name: string) => Number([...app!.output().matchAll(new RegExp(`The ${name} (?:started|restarted) \\(pid (\\d+)\\)`, 'g'))].at(-1)![1]);
+    const [webPid, workerPid] = [lastPid('web server'), lastPid('worker')];
+    const pgPid = postmasterPid(s.dataDir)!;
+    expect(alive(webPid) && alive(workerPid)).toBe(true);
+    process.kill(app!.pid, 'SIGKILL');
+    await app!.exited;
+    // scripts/exit-with-supervisor.mjs: orphaned children stop instead of running on unsupervised.
+    await waitUntil('the orphaned web server and worker to stop', () => !alive(webPid) && !alive(workerPid), 60_000);
+    expect(app!.output()).toMatch(new RegExp(`pid ${workerPid}: the npm start supervisor \\(pid ${app!.pid}\\) is gone; stopping`));
+    expect(alive(pgPid)).toBe(true);
+
+    app = startApp(s);
+    await app.waitFor(/iSeg QA is running at/, { timeoutMs: 5 * MINUTE });
+    expect(app.output()).toContain(`An embedded PostgreSQL (pid ${pgPid}) is still running`);
+    expect(await health()).toBe(200);
   }, 10 * MINUTE);
 
   it('Ctrl-C stops the web server and the worker first, then the database', async () => {
