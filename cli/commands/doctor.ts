@@ -19,6 +19,8 @@ import { findOrphanVolumes } from '../../lib/server/storage/find-orphan-volumes'
 import { findUploadLeftovers } from '../../lib/server/storage/find-upload-leftovers';
 import { checkDatabaseRole } from '../../lib/server/db/check-database-role';
 import { walkAuditChain } from '../../lib/server/audit/verify-audit-chain';
+import { findLiveWorkers } from '../../lib/server/jobs/find-live-workers';
+import { findUnservedModelVersions } from '../../lib/server/jobs/find-unserved-model-versions';
 
 /** The app's database role cannot rewrite the audit log, and the log's hash chain is intact. */
 async function auditIntegrityChecks(client: pg.Client): Promise<Check[]> {
@@ -110,12 +112,7 @@ async function databaseChecks(env: Env): Promise<Check[]> {
     const boss = await client.query(`SELECT to_regclass('${BOSS_SCHEMA}.job') AS t`);
     checks.push({ name: 'job queue', ok: !!boss.rows[0].t, detail: boss.rows[0].t ? 'pg-boss schema installed' : 'pg-boss schema missing: `npm start` installs it' });
     if (has.rows[0].t) {
-      const workers = await client.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM "WorkerInstance" WHERE "stoppedAt" IS NULL AND "lastSeenAt" > now() - interval '30 seconds'`,
-      );
-      const n = workers.rows[0].n;
-      checks.push({ name: 'workers', ok: n > 0, detail: n > 0 ? `${n} live worker(s)` : 'no live worker: start one with `npm run worker` (or `npm start`)' });
-      checks.push(await queuedRunsCheck(client));
+      checks.push(...(await workerChecks(url)));
       checks.push(...(await auditIntegrityChecks(client)));
     }
   } finally {
@@ -125,24 +122,31 @@ async function databaseChecks(env: Env): Promise<Check[]> {
 }
 
 /**
- * Queued runs that no live worker can take: a run is only executed by a worker serving exactly
- * its model version (name + sha256), so runs of a model no live worker serves wait forever.
+ * Live workers (the same window as the jobs page, lib/server/jobs/live-worker.ts) and queued runs
+ * that no live worker can take: a run is only executed by a worker serving exactly its model
+ * version (name + sha256), so runs of a model no live worker serves wait until one starts.
  */
-async function queuedRunsCheck(client: pg.Client): Promise<Check> {
-  const waiting = await client.query<{ name: string; version: string; sha256: string; n: number }>(
-    `SELECT mv.name, mv.version, mv.sha256, count(*)::int AS n
-       FROM "SegmentationRun" r JOIN "ModelVersion" mv ON mv.id = r."modelVersionId"
-      WHERE r.status = 'QUEUED' AND NOT EXISTS (
-        SELECT 1 FROM "WorkerInstance" w
-         WHERE w."stoppedAt" IS NULL AND w."lastSeenAt" > now() - interval '60 seconds'
-           AND w."modelName" = mv.name AND w."modelSha256" = mv.sha256)
-      GROUP BY mv.name, mv.version, mv.sha256 ORDER BY n DESC, mv.name`,
-  );
-  if (waiting.rows.length === 0) return { name: 'queued runs', ok: true, detail: 'every queued run has a live worker serving its model' };
-  const each = waiting.rows.map(
-    (r) => `${r.n} queued run(s) wait for a worker serving ${r.name} ${r.version} (sha256 ${r.sha256.slice(0, 12)}…): no live worker serves it; start one with ISEG_MODEL=<its folder> npm run worker`,
-  );
-  return { name: 'queued runs', ok: false, detail: each.join('; ') };
+async function workerChecks(url: string): Promise<Check[]> {
+  const db = createDb(url);
+  try {
+    const workers = await findLiveWorkers(db, { caller: 'system' });
+    const unserved = await findUnservedModelVersions(db, { caller: 'system' });
+    const n = workers.length;
+    return [
+      { name: 'workers', ok: n > 0, detail: n > 0 ? `${n} live worker(s)` : 'no live worker: start one with `npm run worker` (or `npm start`)' },
+      unserved.length === 0
+        ? { name: 'queued runs', ok: true, detail: 'every queued run has a live worker serving its model' }
+        : {
+            name: 'queued runs',
+            ok: false,
+            detail: unserved
+              .map((u) => `${u.queuedRuns} queued run(s) wait for a worker serving ${u.name} ${u.version} (sha256 ${u.sha256.slice(0, 12)}…): no live worker serves it; start one with ISEG_MODEL=<its folder> npm run worker`)
+              .join('; '),
+          },
+    ];
+  } finally {
+    await db.$disconnect().catch(() => undefined);
+  }
 }
 
 async function modelChecks(env: Env): Promise<Check[]> {

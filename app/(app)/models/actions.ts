@@ -5,7 +5,7 @@ import { db } from '@/lib/server/db/client';
 import { requireCaller } from '@/lib/server/auth/get-caller';
 import { toActionError } from '@/lib/server/errors';
 import { webBoss } from '@/lib/server/jobs/web-boss';
-import { segmentStudiesWithoutRun } from '@/lib/server/models/segment-studies-without-run';
+import { segmentStudiesWithoutRun } from '@/lib/server/runs/segment-studies-without-run';
 
 export type SegmentAllResult = { ok: true; message: string } | { ok: false; error: string };
 

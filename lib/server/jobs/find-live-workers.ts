@@ -1,7 +1,7 @@
 /** Worker processes with a heartbeat in the last minute, with their provider, concurrency and model. */
 import type { Db } from '../db/client';
 import { authorize, type Caller } from '../auth/roles';
-import { LIVE_WORKER_MS } from '../runs/fail-runs-of-invalid-model';
+import { liveWorkerWhere } from './live-worker';
 
 export interface LiveWorker {
   id: string;
@@ -14,10 +14,10 @@ export interface LiveWorker {
   lastSeenAt: string;
 }
 
-export async function findLiveWorkers(db: Db, { caller, now = new Date() }: { caller: Caller; now?: Date }): Promise<LiveWorker[]> {
-  authorize(caller, 'jobs:view');
+export async function findLiveWorkers(db: Db, { caller, now = new Date() }: { caller: Caller | 'system'; now?: Date }): Promise<LiveWorker[]> {
+  if (caller !== 'system') authorize(caller, 'jobs:view');
   const rows = await db.workerInstance.findMany({
-    where: { stoppedAt: null, lastSeenAt: { gt: new Date(now.getTime() - LIVE_WORKER_MS) } },
+    where: liveWorkerWhere(now),
     orderBy: { startedAt: 'asc' },
   });
   return rows.map((w) => ({

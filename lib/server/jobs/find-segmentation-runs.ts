@@ -8,7 +8,7 @@
  */
 import type { Db } from '../db/client';
 import { authorize, type Caller } from '../auth/roles';
-import { LIVE_WORKER_MS } from '../runs/fail-runs-of-invalid-model';
+import { liveWorkerWhere } from './live-worker';
 
 export const RUN_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
 export type RunStatusName = (typeof RUN_STATUSES)[number];
@@ -80,7 +80,7 @@ export async function findSegmentationRuns(
       include: { modelVersion: { select: { name: true, version: true, sha256: true } }, study: { select: { id: true, patient: { select: { pseudonym: true } } } } },
     }),
     db.segmentationRun.groupBy({ by: ['status'], _count: { _all: true } }),
-    db.workerInstance.findMany({ where: { stoppedAt: null, lastSeenAt: { gt: new Date(now.getTime() - LIVE_WORKER_MS) } }, select: { modelName: true, modelSha256: true } }),
+    db.workerInstance.findMany({ where: liveWorkerWhere(now), select: { modelName: true, modelSha256: true } }),
   ]);
   const counts = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as Record<RunStatusName, number>;
   for (const g of grouped) counts[g.status as RunStatusName] = g._count._all;

@@ -12,13 +12,12 @@
 import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/client';
 import { findRunJobs } from '../jobs/find-run-jobs';
+import { liveWorkerWhere } from '../jobs/live-worker';
 import { recordAuditEvent } from '../audit/record-audit-event';
 
 /** The InferenceError codes that mean the model itself is unusable (not the provider). */
 export const MODEL_PROBLEM_CODES = ['MODEL_NOT_FOUND', 'INVALID_MANIFEST', 'MODEL_HASH_MISMATCH', 'MODEL_SIGNATURE_MISMATCH'] as const;
 
-/** How recent a worker heartbeat must be for the worker to count as alive (ms). */
-export const LIVE_WORKER_MS = 60_000;
 
 export interface FailRunsOfInvalidModelResult {
   failedRunIds: string[];
@@ -32,7 +31,7 @@ export async function failRunsOfInvalidModel(
   { modelNames, problemCode, reason, now = new Date() }: { modelNames: string[]; problemCode: string; reason: string; now?: Date },
 ): Promise<FailRunsOfInvalidModelResult> {
   const healthy = await db.workerInstance.findFirst({
-    where: { modelName: { in: modelNames }, stoppedAt: null, lastSeenAt: { gt: new Date(now.getTime() - LIVE_WORKER_MS) } },
+    where: { modelName: { in: modelNames }, ...liveWorkerWhere(now) },
     orderBy: { lastSeenAt: 'desc' },
   });
   if (healthy) return { failedRunIds: [], servedBy: healthy.id };

@@ -24,7 +24,7 @@ import { findSegmentationRuns } from '../../../lib/server/jobs/find-segmentation
 import { findLiveWorkers } from '../../../lib/server/jobs/find-live-workers';
 import { getQueueCounts } from '../../../lib/server/jobs/get-queue-counts';
 import { findModels } from '../../../lib/server/models/find-models';
-import { segmentStudiesWithoutRun } from '../../../lib/server/models/segment-studies-without-run';
+import { segmentStudiesWithoutRun } from '../../../lib/server/runs/segment-studies-without-run';
 
 const MODELS = path.resolve(import.meta.dirname, '..', '..', '..', 'models');
 const TINY = path.join(MODELS, 'tiny-test');
@@ -105,7 +105,8 @@ describe('jobs and models operations', () => {
   }, 300_000);
 
   it('an interactive run (a web upload, a retry) is taken before bulk runs queued earlier', async () => {
-    const bulk = await Promise.all(['prio-bulk-1', 'prio-bulk-2'].map((l) => seedRunStudy(t, store, l)));
+    // One at a time: seedRunStudy upserts the test institution, and Prisma's upsert is not atomic.
+    const bulk = [await seedRunStudy(t, store, 'prio-bulk-1'), await seedRunStudy(t, store, 'prio-bulk-2')];
     const upload = await seedRunStudy(t, store, 'prio-upload');
     const bulkRuns = [];
     for (const b of bulk) bulkRuns.push(await createSegmentationRun(t.db, boss, { caller: 'system', studyId: b.study.id, modelDir: TINY, priority: RUN_PRIORITY.bulk }));

@@ -73,7 +73,9 @@ describe('runs are routed to the worker serving their model version', () => {
   });
 
   it('each run is executed only by the worker of its model; a run of an unserved model waits, visibly', async () => {
-    const studies = await Promise.all(['a1', 'a2', 'b1', 'b2', 'c1', 'legacy'].map((l) => seedRunStudy(t, store, `route-${l}`)));
+    // One at a time: seedRunStudy upserts the test institution, and Prisma's upsert is not atomic.
+    const studies = [];
+    for (const l of ['a1', 'a2', 'b1', 'b2', 'c1', 'legacy']) studies.push(await seedRunStudy(t, store, `route-${l}`));
     const [a1, a2, b1, b2, c1, legacy] = studies.map((s) => s.study);
     const runA1 = await createSegmentationRun(t.db, boss, { caller: physicist, studyId: a1.id, modelDir: tiny.dir });
     const runB1 = await createSegmentationRun(t.db, boss, { caller: physicist, studyId: b1.id, modelDir: tinyB.dir });

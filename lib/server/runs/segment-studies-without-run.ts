@@ -13,9 +13,9 @@ import type { Db } from '../db/client';
 import { authorize, type Caller } from '../auth/roles';
 import { AppError } from '../errors';
 import { recordAuditEvent } from '../audit/record-audit-event';
-import { createSegmentationRun } from '../runs/create-segmentation-run';
-import { registerModelVersion } from '../runs/register-model-version';
-import { findInstalledModels } from './find-model-folder';
+import { createSegmentationRun } from './create-segmentation-run';
+import { registerModelVersion } from './register-model-version';
+import { findInstalledModels } from '../models/find-model-folder';
 
 export async function segmentStudiesWithoutRun(
   db: Db,
