@@ -35,6 +35,8 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       'no-control-regex': 'off',
       'no-empty': ['error', { allowEmptyCatch: true }],
+      // A variable a cleanup closure reads before its one assignment cannot be const.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       'no-restricted-imports': [
         'error',
         {

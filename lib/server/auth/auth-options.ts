@@ -62,7 +62,7 @@ export const authOptions: NextAuthOptions = {
           // next-auth would put the error's message in the redirect URL (?error=…): log it here,
           // hand the browser a code.
           console.error(`[auth] sign-in could not be checked: ${describe(err)}`);
-          throw new Error(SIGN_IN_UNAVAILABLE);
+          throw new Error(SIGN_IN_UNAVAILABLE, { cause: err });
         }
         // One answer for every refusal: which accounts exist, are locked or inactive stays hidden.
         if (!result.ok) return null;

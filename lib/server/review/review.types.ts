@@ -19,7 +19,7 @@ export const MeetingName = z
   .trim()
   .min(1, 'Meeting: give the meeting a name, for example its date (2026-11-28).')
   .max(60, 'Meeting: at most 60 characters.')
-  .regex(/^[\p{L}\p{N} ._:\/-]+$/u, 'Meeting: use letters, digits, spaces and . _ : / - only (for example 2026-11-28).');
+  .regex(/^[\p{L}\p{N} ._:/-]+$/u, 'Meeting: use letters, digits, spaces and . _ : / - only (for example 2026-11-28).');
 
 export const RecordReviewDecisionInput = z.object({
   studyId: z.string().trim().min(1, 'Study: missing study id.').max(64, 'Study: the id is too long.'),

@@ -118,7 +118,7 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
   for (const f of others) if ((anyDicom = await looksLikeDicom(f))) break;
   const useNifti = !anyDicom && nifti.length > 0;
 
-  let prepared: PreparedStudy | null = null;
+  let prepared: PreparedStudy;
   let contentHash: string;
   let studyInstanceUid: string;
   let materialise: () => Promise<PreparedStudy>;

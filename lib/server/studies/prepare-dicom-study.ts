@@ -181,7 +181,6 @@ export async function materialiseDicomStudy(
   onProgress?: (p: ImportProgress) => void,
 ): Promise<PreparedStudy> {
   const { root } = scan;
-  const relative = (p: string) => relativePath(root, p);
   const findings = [...scan.findings];
   const series: PreparedSeries[] = [];
   let n = 0;

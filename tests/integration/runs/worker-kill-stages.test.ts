@@ -32,7 +32,6 @@ import { copyModel, type ModelCopy } from './model-copies';
 const physicist = { userId: 'u', email: 'p@example.org', name: 'P', role: 'PHYSICIST' as const };
 
 /** Two phases: GTV per phase + ITV = 3 machine structures; 3 pairs × 4 conventions = 12 metric rows. */
-const STRUCTURES = 3;
 const METRIC_ROWS = 12;
 
 const STAGES = [
