@@ -184,7 +184,8 @@ test('a physicist reviews a segmented 4D CT study in the viewer', async ({ signe
   // the metrics CSV: every metric row, with its convention, no identifiers
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
   const csv = fs.readFileSync(await download.path(), 'utf8');
-  const lines = csv.trim().split('\n');
+  // RFC 4180: CRLF line ends (lib/core/csv/format-csv.ts).
+  const lines = csv.trim().split('\r\n');
   expect(lines[0]).toBe('pseudonym,study_id,run_id,model,model_version,model_sha256,reference_structure,test_structure,scope,phase_index,phase_percent,convention,metric,value,null_reason,tolerance_mm,code_version');
   expect(lines.length).toBeGreaterThan(100);
   expect(csv).toMatch(/,overlap,dice,0\.\d+/);

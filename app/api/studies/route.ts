@@ -51,3 +51,15 @@ export const POST = withCaller(
   },
   { maxBodyBytes: () => uploadMaxBytes() + FORM_OVERHEAD_BYTES },
 );
+
+/**
+ * Any other method: this route is outside the proxy, so without these Next.js would answer 405
+ * to anyone. The same gate as the upload first (origin, session, permission: 401/403), then 405.
+ */
+const methodNotAllowed = withCaller('studies:import', async () => {
+  throw new AppError('METHOD_NOT_ALLOWED', 'Only POST is served here: upload a study as multipart/form-data with the zip in the field "file".');
+});
+export const GET = methodNotAllowed;
+export const PUT = methodNotAllowed;
+export const PATCH = methodNotAllowed;
+export const DELETE = methodNotAllowed;
