@@ -8,20 +8,8 @@
 import fs from 'node:fs';
 import pg from 'pg';
 import { unzipSync } from 'fflate';
-import type { Page } from '@playwright/test';
-import { test, expect, USERS } from './fixtures';
+import { test, expect, signIn } from './fixtures';
 import { plantFreeText } from './free-text';
-
-type Role = keyof typeof USERS;
-
-/** Sign in through the login form; the first page after it can be slow while the worker segments. */
-async function signIn(page: Page, role: Role): Promise<void> {
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(USERS[role].email);
-  await page.getByLabel('Password').fill(USERS[role].password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByTestId('who')).toContainText(role.toLowerCase(), { timeout: 30_000 });
-}
 
 fs.mkdirSync('test-results/screens', { recursive: true });
 

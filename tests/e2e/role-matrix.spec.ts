@@ -30,9 +30,8 @@ import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import pg from 'pg';
 import type { APIRequestContext, APIResponse, Browser } from '@playwright/test';
-import type { Page } from '@playwright/test';
 import { unzipSync } from 'fflate';
-import { test, expect, USERS, DEMO_PATIENTS } from './fixtures';
+import { test, expect, USERS, DEMO_PATIENTS, signIn } from './fixtures';
 import { plantFreeText, FREE_TEXT_MARKERS } from './free-text';
 import { ROUTES, type RouteEntry } from '../../lib/server/auth/route-access';
 import { can, ROLES, type Role } from '../../lib/server/auth/roles';
@@ -147,15 +146,6 @@ function exportText(body: Buffer, contentType: string): string {
 }
 
 type Who = Role | 'ANONYMOUS';
-
-/** Sign in through the login form; the first page after it can be slow while the worker segments. */
-async function signIn(page: Page, role: Role): Promise<void> {
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(USERS[role].email);
-  await page.getByLabel('Password').fill(USERS[role].password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByTestId('who')).toContainText(role.toLowerCase(), { timeout: 30_000 });
-}
 
 function allowed(entry: RouteEntry, who: Who): boolean {
   if (entry.access === 'public') return true;
