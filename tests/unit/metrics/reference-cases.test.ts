@@ -3,6 +3,8 @@
  * MONAI (voxel convention, with spacing) and google-deepmind/surface-distance (surfel
  * convention) on the same masks. The shapes are rasterised by ./shapes.ts; the voxel counts
  * check that rasterisation before any distance is compared.
+ * Recipe: tests/reference/metrics/make-surface-metric-cases.py (`--generate` with MONAI and
+ * surface-distance; `--check-voxel-with-scipy FILE` re-derives the voxel half with scipy alone).
  */
 import { existsSync, readFileSync } from 'node:fs';
 
