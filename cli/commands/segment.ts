@@ -24,7 +24,7 @@ const USAGE = `Usage:
 
   --ct         a NIfTI image in HU (.nii, .nii.gz) or a folder of DICOM CT files
   --out        the mask to write (.nii or .nii.gz), on the CT's grid
-  --model      a folder name under models/ (default: ISEG_MODEL, else "demo")
+  --model      a folder name under ISEG_MODELS_DIR, else models/ (default: ISEG_MODEL, else "demo")
   --model-dir  a model folder anywhere (manifest.json + the ONNX file); overrides --model
   --series     with a DICOM folder holding several series (e.g. 4D CT phases), the one to segment
   --provider   onnxruntime execution provider (default: ISEG_EXECUTION_PROVIDER, else cpu)
@@ -118,7 +118,7 @@ export async function run(argv: string[]): Promise<number> {
   else {
     const name = values.model ?? d.model;
     if (!MODEL_NAME.test(name)) fail(`--model ${name} must be a folder name under models/ (letters, digits, ".", "_", "-"); use --model-dir for a path.`);
-    modelDir = path.join(MODELS_ROOT, name);
+    modelDir = path.join(process.env.ISEG_MODELS_DIR ? path.resolve(process.env.ISEG_MODELS_DIR) : MODELS_ROOT, name);
     if (!existsSync(modelDir)) fail(`No model "${name}": ${modelDir} does not exist. Pass --model NAME of a folder under models/ or --model-dir DIR.`);
   }
 

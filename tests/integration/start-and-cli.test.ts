@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './helpers/test-database';
+import { TEST_MODELS_DIR } from './helpers/test-models';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 
@@ -109,16 +110,22 @@ describe('iseg-qa CLI', () => {
   });
 
   it('models lists the model folders with their verified hashes; doctor loads the configured model', () => {
-    const r = cli(['models', '--json']);
+    // The shipped models/ folder holds only models meant for users; the tests' model is elsewhere.
+    const shipped = cli(['models', '--json']);
+    expect(shipped.status).toBe(0);
+    const shippedFolders = (JSON.parse(shipped.stdout) as { models: { folder: string }[] }).models.map((m) => m.folder);
+    expect(shippedFolders).toContain('demo');
+    expect(shippedFolders).not.toContain('tiny-test');
+    const r = cli(['models', '--json'], { ISEG_MODELS_DIR: TEST_MODELS_DIR });
     expect(r.status).toBe(0);
     const { models } = JSON.parse(r.stdout) as { models: { folder: string; verified: boolean; sha256: string }[] };
     expect(models.find((m) => m.folder === 'tiny-test')).toMatchObject({ verified: true, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
-    const d = cli(['doctor', '--json'], { DATABASE_URL: t.url, ISEG_MODEL: 'tiny-test' });
+    const d = cli(['doctor', '--json'], { DATABASE_URL: t.url, ISEG_MODELS_DIR: TEST_MODELS_DIR, ISEG_MODEL: 'tiny-test' });
     const checks = JSON.parse(d.stdout).checks as { name: string; ok: boolean }[];
     expect(checks.find((c) => c.name === 'model')?.ok).toBe(true);
     expect(checks.find((c) => c.name === 'execution provider (cpu)')?.ok).toBe(true);
     // A provider that cannot start is a failure, never a silent fall-back to the CPU.
-    const cuda = cli(['doctor', '--json'], { DATABASE_URL: t.url, ISEG_MODEL: 'tiny-test', ISEG_EXECUTION_PROVIDER: 'cuda' });
+    const cuda = cli(['doctor', '--json'], { DATABASE_URL: t.url, ISEG_MODELS_DIR: TEST_MODELS_DIR, ISEG_MODEL: 'tiny-test', ISEG_EXECUTION_PROVIDER: 'cuda' });
     const cudaCheck = (JSON.parse(cuda.stdout).checks as { name: string; ok: boolean; detail: string }[]).find((c) => c.name === 'execution provider (cuda)');
     expect(cudaCheck).toMatchObject({ ok: false, detail: expect.stringContaining('cuda') });
   });

@@ -25,7 +25,7 @@ import { parseNifti } from '../../../lib/nifti';
 import { loadModel } from '../../../lib/inference';
 import { modelSegmenter } from '../../../workers/tasks/segmentation-run';
 
-const MODEL_DIR = path.resolve(import.meta.dirname, '..', '..', '..', 'models', 'tiny-test');
+const MODEL_DIR = path.resolve(import.meta.dirname, '..', '..', 'fixtures', 'models', 'tiny-test');
 const physicist = { userId: 'u', email: 'p@example.org', name: 'P', role: 'PHYSICIST' as const };
 const noQueue = { send: async () => 'job-summary' } as unknown as PgBoss;
 
@@ -150,7 +150,7 @@ describe('run summaries', () => {
     const stored = (await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runId } })).summary;
     await t.db.segmentationRun.update({ where: { id: runId }, data: { summary: Prisma.DbNull } });
     const boss = await createBoss({ databaseUrl: t.url, worker: false });
-    const worker = await startWorker(t.url, { ISEG_VOLUME_DIR: dir, ISEG_MODEL: 'tiny-test' });
+    const worker = await startWorker(t.url, { ISEG_VOLUME_DIR: dir, ISEG_MODELS_DIR: path.dirname(MODEL_DIR), ISEG_MODEL: 'tiny-test' });
     try {
       await requestCohortSummary(t.db, boss, { caller: physicist });
       const summary = await waitFor('the backfilled summary', async () => (await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runId } })).summary, 60_000);

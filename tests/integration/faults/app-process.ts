@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { buildIfNeeded } from '../../../scripts/build-if-needed';
+import { TEST_MODELS_DIR } from '../helpers/test-models';
 
 export const root = path.resolve(import.meta.dirname, '..', '..', '..');
 
@@ -60,6 +61,7 @@ export function appEnv(s: AppSettings): NodeJS.ProcessEnv {
     PORT: String(s.port),
     ISEG_PG_PORT: String(s.pgPort),
     ISEG_SEED_DEMO: '0',
+    ISEG_MODELS_DIR: TEST_MODELS_DIR,
     ISEG_MODEL: 'tiny-test',
     ISEG_REUSE_BUILD: '1',
     TMPDIR: s.tmpDir,

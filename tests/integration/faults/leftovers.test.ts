@@ -18,6 +18,7 @@ import { removeOrphanVolumes } from '../../../lib/server/storage/remove-orphan-v
 import { findUploadLeftovers } from '../../../lib/server/storage/find-upload-leftovers';
 import { removeUploadLeftovers } from '../../../lib/server/storage/remove-upload-leftovers';
 import { IDENTITY_DIRECTION, type Grid } from '../../../lib/core/volume';
+import { TEST_MODELS_DIR } from '../helpers/test-models';
 
 const makeGrid = ({ dims, spacingMm }: { dims: [number, number, number]; spacingMm: [number, number, number] }): Grid => ({ dims, spacingMm, originMm: [0, 0, 0], direction: IDENTITY_DIRECTION });
 
@@ -215,7 +216,7 @@ describe('leftovers after a crash', () => {
 
     const r = spawnSync(process.execPath, ['cli/iseg-qa.mjs', 'doctor', '--json'], {
       cwd: root,
-      env: { ...process.env, DATABASE_URL: t.url, ISEG_VOLUME_DIR: store.root, TMPDIR: uploads, ISEG_MODEL: 'tiny-test' },
+      env: { ...process.env, DATABASE_URL: t.url, ISEG_VOLUME_DIR: store.root, TMPDIR: uploads, ISEG_MODELS_DIR: TEST_MODELS_DIR, ISEG_MODEL: 'tiny-test' },
       encoding: 'utf8',
       timeout: 60_000,
     });
@@ -228,7 +229,7 @@ describe('leftovers after a crash', () => {
     await removeOrphanVolumes(t.db, { store });
     const again = spawnSync(process.execPath, ['cli/iseg-qa.mjs', 'doctor'], {
       cwd: root,
-      env: { ...process.env, DATABASE_URL: t.url, ISEG_VOLUME_DIR: store.root, TMPDIR: uploads, ISEG_MODEL: 'tiny-test' },
+      env: { ...process.env, DATABASE_URL: t.url, ISEG_VOLUME_DIR: store.root, TMPDIR: uploads, ISEG_MODELS_DIR: TEST_MODELS_DIR, ISEG_MODEL: 'tiny-test' },
       encoding: 'utf8',
       timeout: 60_000,
     });

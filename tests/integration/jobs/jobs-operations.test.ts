@@ -26,7 +26,7 @@ import { getQueueCounts } from '../../../lib/server/jobs/get-queue-counts';
 import { findModels } from '../../../lib/server/models/find-models';
 import { segmentStudiesWithoutRun } from '../../../lib/server/runs/segment-studies-without-run';
 
-const MODELS = path.resolve(import.meta.dirname, '..', '..', '..', 'models');
+const MODELS = path.resolve(import.meta.dirname, '..', '..', 'fixtures', 'models');
 const TINY = path.join(MODELS, 'tiny-test');
 const physicist = { userId: 'u1', email: 'p@example.org', name: 'P', role: 'PHYSICIST' as const };
 const admin = { userId: 'u2', email: 'a@example.org', name: 'A', role: 'ADMIN' as const };
@@ -54,7 +54,7 @@ describe('jobs and models operations', () => {
     boss = await createBoss({ databaseUrl: t.url, worker: false });
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'iseg-jobs-'));
     store = createVolumeStore({ dir: path.join(tmp, 'volumes') });
-    env = { ISEG_MODEL: 'tiny-test', ISEG_VOLUME_DIR: path.join(tmp, 'volumes') };
+    env = { ISEG_MODELS_DIR: MODELS, ISEG_MODEL: 'tiny-test', ISEG_VOLUME_DIR: path.join(tmp, 'volumes') };
   });
   afterAll(async () => {
     await boss.stop({ graceful: false });

@@ -17,7 +17,7 @@ import { createSegmentationRun } from '../../../lib/server/runs/create-segmentat
 import { generatePatient, samplePatientSpec } from '../../../lib/core/phantom';
 import { startWorker, waitFor } from '../helpers/worker-process';
 
-const MODEL_DIR = path.resolve(import.meta.dirname, '..', '..', '..', 'models', 'tiny-test');
+const MODEL_DIR = path.resolve(import.meta.dirname, '..', '..', 'fixtures', 'models', 'tiny-test');
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -58,7 +58,7 @@ describe('database restart mid-run', () => {
     await boss.stop({ graceful: false });
     await db.$disconnect();
 
-    const worker = await startWorker(url, { ISEG_MODEL: 'tiny-test', ISEG_VOLUME_DIR: path.join(dir, 'volumes') });
+    const worker = await startWorker(url, { ISEG_MODELS_DIR: path.dirname(MODEL_DIR), ISEG_MODEL: 'tiny-test', ISEG_VOLUME_DIR: path.join(dir, 'volumes') });
     try {
       const watch = createDb(url);
       await waitFor('the run to start', async () => (await watch.segmentationRun.findUnique({ where: { id: runId } }))?.status === 'RUNNING', 60_000);

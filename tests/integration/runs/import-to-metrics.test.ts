@@ -1,7 +1,7 @@
 /**
  * The whole chain as a department runs it: a 4D CT study written as real DICOM (CT per phase
  * plus RTSTRUCT) → `iseg-qa import` → a segmentation run is queued automatically → a worker
- * process segments every phase with the configured model (models/tiny-test here: a fixed
+ * process segments every phase with the configured model (tests/fixtures/models/tiny-test here: a fixed
  * filter, so this checks the chain, not segmentation quality) → metrics against the imported
  * physician contours.
  */
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
 import { startWorker, waitFor } from '../helpers/worker-process';
+import { TEST_MODELS_DIR } from '../helpers/test-models';
 import { writePhantomStudy } from '../import/phantom-fixture';
 import { refreshCohortSummary } from '../../../lib/server/cohort/compute-cohort-summary';
 
@@ -26,7 +27,7 @@ describe('import → automatic segmentation run → metrics', () => {
     t = await createTestDatabase('chain');
     tmp = mkdtempSync(join(tmpdir(), 'iseg-chain-'));
     await writePhantomStudy(join(tmp, 'PAT0'), { dims: [32, 32, 16], spacingMm: [10, 10, 12], phasePercents: [0, 50], index: 0, seed: 'chain' });
-    env = { DATABASE_URL: t.url, ISEG_VOLUME_DIR: join(tmp, 'volumes'), ISEG_DATA_DIR: join(tmp, 'data'), ISEG_MODEL: 'tiny-test' };
+    env = { DATABASE_URL: t.url, ISEG_VOLUME_DIR: join(tmp, 'volumes'), ISEG_DATA_DIR: join(tmp, 'data'), ISEG_MODELS_DIR: TEST_MODELS_DIR, ISEG_MODEL: 'tiny-test' };
   });
   afterAll(async () => {
     await t.drop();

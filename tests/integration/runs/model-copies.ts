@@ -8,8 +8,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** The tests' model: a fixed filter (models/tiny-test/README.md). */
-export const TINY_TEST_DIR = path.resolve(import.meta.dirname, '..', '..', '..', 'models', 'tiny-test');
+/** The tests' model: a fixed filter (tests/fixtures/models/tiny-test/README.md). */
+export const TINY_TEST_DIR = path.resolve(import.meta.dirname, '..', '..', 'fixtures', 'models', 'tiny-test');
 
 export interface ModelCopy {
   dir: string;

@@ -2,7 +2,7 @@
  * Issue #6 fault test: a corrupt model file. A worker whose model fails its start-up check
  * exits 3 with a clear error, and the runs queued for that model are marked FAILED with
  * errorCode MODEL_INVALID and the reason (their jobs cancelled), instead of waiting forever.
- * Real worker processes, a real Postgres, and a copy of models/tiny-test in a temporary
+ * Real worker processes, a real Postgres, and a copy of tests/fixtures/models/tiny-test in a temporary
  * ISEG_MODELS_DIR that the test then breaks in three ways:
  *   - bytes of model.onnx changed (hash mismatch: both hashes in the reason; the actual one
  *     checked against `sha256sum`, an independent implementation),
@@ -25,7 +25,7 @@ import { createSegmentationRun } from '../../../lib/server/runs/create-segmentat
 import { failRunsOfInvalidModel } from '../../../lib/server/runs/fail-runs-of-invalid-model';
 import { seedRunStudy } from './seed-run-study';
 
-const TINY = path.resolve(import.meta.dirname, '..', '..', '..', 'models', 'tiny-test');
+const TINY = path.resolve(import.meta.dirname, '..', '..', 'fixtures', 'models', 'tiny-test');
 const physicist = { userId: 'u', email: 'p@example.org', name: 'P', role: 'PHYSICIST' as const };
 
 function copyModel(modelsDir: string, folder: string, name = folder): string {

@@ -2,7 +2,7 @@
  * The segmentation pipeline with a real model through onnxruntime-node, a real Postgres and a
  * real worker process: phases → GTVs → ITV → metrics rows, idempotent and resumable.
  *
- * The model is models/tiny-test (a fixed filter, not a trained network), so these tests check
+ * The model is tests/fixtures/models/tiny-test (a fixed filter, not a trained network), so these tests check
  * the pipeline's mechanics and bookkeeping, not segmentation quality; the metric values are
  * checked against computeMetrics run directly on the stored masks.
  */
@@ -24,7 +24,7 @@ import { parseNifti } from '../../../lib/nifti';
 import { loadModel } from '../../../lib/inference';
 import { modelSegmenter } from '../../../workers/tasks/segmentation-run';
 
-const MODEL_DIR = path.resolve(import.meta.dirname, '..', '..', '..', 'models', 'tiny-test');
+const MODEL_DIR = path.resolve(import.meta.dirname, '..', '..', 'fixtures', 'models', 'tiny-test');
 const physicist = { userId: 'u', email: 'p@example.org', name: 'P', role: 'PHYSICIST' as const };
 
 async function seedStudy(t: TestDatabase, store: VolumeStore, label: string, size: { dims: [number, number, number]; spacingMm: [number, number, number]; phasePercents: number[] } = { dims: [40, 40, 20], spacingMm: [4, 4, 5], phasePercents: [0, 50] }) {
@@ -67,7 +67,7 @@ describe('segmentation runs', () => {
 
   it('a worker segments every phase, builds the ITV and stores metrics that match a direct computation', async () => {
     const { study } = await seedStudy(t, store, 'worker');
-    const worker = await startWorker(t.url, { ISEG_MODEL: 'tiny-test', ISEG_VOLUME_DIR: volumeDir });
+    const worker = await startWorker(t.url, { ISEG_MODELS_DIR: path.dirname(MODEL_DIR), ISEG_MODEL: 'tiny-test', ISEG_VOLUME_DIR: volumeDir });
     try {
       expect(worker.output()).toContain('model tiny-test 1.0.0');
       const { runId } = await createSegmentationRun(t.db, boss, { caller: physicist, studyId: study.id, modelDir: MODEL_DIR });
@@ -143,7 +143,7 @@ describe('segmentation runs', () => {
 
   it('kill -9 of the worker mid-run: another worker resumes it and it completes once, without duplicate rows', async () => {
     const { study } = await seedStudy(t, store, 'kill', { dims: [96, 96, 48], spacingMm: [3.3, 3.3, 4], phasePercents: [0, 20, 40, 60, 80] });
-    const env = { ISEG_MODEL: 'tiny-test', ISEG_VOLUME_DIR: volumeDir };
+    const env = { ISEG_MODELS_DIR: path.dirname(MODEL_DIR), ISEG_MODEL: 'tiny-test', ISEG_VOLUME_DIR: volumeDir };
     const first = await startWorker(t.url, env);
     const { runId } = await createSegmentationRun(t.db, boss, { caller: physicist, studyId: study.id, modelDir: MODEL_DIR });
     await waitFor('the run to be part-way', async () => {
@@ -171,7 +171,7 @@ describe('segmentation runs', () => {
 
   it('two workers and concurrent requests: one run per study, processed once', async () => {
     const { study } = await seedStudy(t, store, 'two-workers');
-    const env = { ISEG_MODEL: 'tiny-test', ISEG_VOLUME_DIR: volumeDir };
+    const env = { ISEG_MODELS_DIR: path.dirname(MODEL_DIR), ISEG_MODEL: 'tiny-test', ISEG_VOLUME_DIR: volumeDir };
     const [w1, w2] = await Promise.all([startWorker(t.url, env), startWorker(t.url, env)]);
     try {
       const requests = await Promise.all([1, 2, 3].map(() => createSegmentationRun(t.db, boss, { caller: physicist, studyId: study.id, modelDir: MODEL_DIR })));

@@ -19,7 +19,7 @@ import { loadModel } from '../../../lib/inference';
 import { modelSegmenter } from '../../../workers/tasks/segmentation-run';
 import { seedRunStudy } from './seed-run-study';
 
-const TINY = path.resolve(import.meta.dirname, '..', '..', '..', 'models', 'tiny-test');
+const TINY = path.resolve(import.meta.dirname, '..', '..', 'fixtures', 'models', 'tiny-test');
 const physicist = { userId: 'u', email: 'p@example.org', name: 'P', role: 'PHYSICIST' as const };
 
 describe('a worker that cannot read a volume', () => {
@@ -43,7 +43,7 @@ describe('a worker that cannot read a volume', () => {
     fs.mkdirSync(elsewhere);
     const { study } = await seedRunStudy(t, shared, 'novol');
     const { runId } = await createSegmentationRun(t.db, boss, { caller: physicist, studyId: study.id, modelDir: TINY });
-    const worker = await startWorker(t.url, { ISEG_MODEL: 'tiny-test', ISEG_VOLUME_DIR: elsewhere });
+    const worker = await startWorker(t.url, { ISEG_MODELS_DIR: path.dirname(TINY), ISEG_MODEL: 'tiny-test', ISEG_VOLUME_DIR: elsewhere });
     let waiting;
     try {
       waiting = await waitFor('the first attempt to fail', async () => {

@@ -15,6 +15,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/test-database'
 import { recordAuditEvent } from '@/lib/server/audit/record-audit-event';
 import { verifyAuditChain, walkAuditChain } from '@/lib/server/audit/verify-audit-chain';
 import type { Caller } from '@/lib/server/auth/roles';
+import { TEST_MODELS_DIR } from '../helpers/test-models';
 
 const root = path.resolve(import.meta.dirname, '..', '..', '..');
 const ADMIN: Caller = { userId: 'u-admin', email: 'admin@t.test', name: 'Admin', role: 'ADMIN' };
@@ -130,7 +131,7 @@ describe('the audit log against the app database login', () => {
       // The doctor says the same, as the app connects.
       const doctor = spawnSync(process.execPath, ['cli/iseg-qa.mjs', 'doctor', '--json'], {
         cwd: root,
-        env: { ...process.env, DATABASE_URL: t.url, ISEG_MODEL: 'tiny-test' },
+        env: { ...process.env, DATABASE_URL: t.url, ISEG_MODELS_DIR: TEST_MODELS_DIR, ISEG_MODEL: 'tiny-test' },
         encoding: 'utf8',
         timeout: 120_000,
       });
@@ -141,7 +142,7 @@ describe('the audit log against the app database login', () => {
       // …and names the owner's login as one that could rewrite the log.
       const asOwner = spawnSync(process.execPath, ['cli/iseg-qa.mjs', 'doctor', '--json'], {
         cwd: root,
-        env: { ...process.env, DATABASE_URL: t.ownerUrl, ISEG_MODEL: 'tiny-test' },
+        env: { ...process.env, DATABASE_URL: t.ownerUrl, ISEG_MODELS_DIR: TEST_MODELS_DIR, ISEG_MODEL: 'tiny-test' },
         encoding: 'utf8',
         timeout: 120_000,
       });

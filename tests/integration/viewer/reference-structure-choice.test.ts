@@ -1,7 +1,7 @@
 /**
  * A planning study whose ROIs are not named GTV or ITV (BODY, CTV, BrainStem, a marker), as a
  * real planning export is: written as real DICOM (CT series + RTSTRUCT), imported, segmented by
- * a real worker process (models/tiny-test). Before: the run "succeeded" and the viewer said "No
+ * a real worker process (tests/fixtures/models/tiny-test). Before: the run "succeeded" and the viewer said "No
  * metrics yet: they appear when the run has finished" forever. Now the import says that no
  * reference is recognised (listing the names), the viewer says so, and a physicist's choice of
  * the reference structure (audited; refused to a researcher) queues the run that makes the
@@ -24,7 +24,7 @@ import { readDicom, writeCtSeries, writeRtStruct } from '../../../lib/dicom';
 import type { Grid } from '../../../lib/core/volume';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
-const MODELS = path.join(ROOT, 'models');
+const MODELS = path.join(ROOT, 'tests', 'fixtures', 'models');
 const physicist = { userId: 'u-phys', email: 'phys@example.org', name: 'Phys', role: 'PHYSICIST' as const };
 const researcher = { userId: 'u-res', email: 'res@example.org', name: 'Res', role: 'RESEARCHER' as const };
 

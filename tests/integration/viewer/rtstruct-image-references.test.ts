@@ -22,7 +22,7 @@ import { createVolumeStore, type VolumeStore } from '@/lib/server/storage/volume
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
 import { writePhantomStudy, type PhantomStudy } from '../import/phantom-fixture';
 
-const MODEL_DIR = join(import.meta.dirname, '..', '..', '..', 'models', 'tiny-test');
+const MODEL_DIR = join(import.meta.dirname, '..', '..', 'fixtures', 'models', 'tiny-test');
 const REFS_PY = join(import.meta.dirname, '..', '..', 'reference', 'dicom', 'rtstruct_image_refs.py');
 const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
 const physicist: Caller = { userId: 'u-phys', email: 'phys@example.org', name: 'Phys', role: 'PHYSICIST' };

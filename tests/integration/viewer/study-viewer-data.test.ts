@@ -28,7 +28,7 @@ import { getStudyVolumeResponse } from '../../../lib/server/studies/get-study-vo
 import { parseVolumeResponse } from '../../../components/viewer/load-volume';
 import { maskBox } from '../../../lib/core/viewer';
 
-const MODEL_DIR = path.resolve(import.meta.dirname, '..', '..', '..', 'models', 'tiny-test');
+const MODEL_DIR = path.resolve(import.meta.dirname, '..', '..', 'fixtures', 'models', 'tiny-test');
 const physicist = { userId: 'u-phys', email: 'phys@example.org', name: 'Phys', role: 'PHYSICIST' as const };
 const researcher = { userId: 'u-res', email: 'res@example.org', name: 'Res', role: 'RESEARCHER' as const };
 const admin = { userId: 'u-adm', email: 'adm@example.org', name: 'Adm', role: 'ADMIN' as const };

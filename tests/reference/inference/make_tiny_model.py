@@ -18,10 +18,14 @@ Writes tests/fixtures/inference/tiny/:
                  x[t] = 0.4 + 0.5 sin(0.05 t) + 0.3 cos(0.011 t^2), t = flat C-order index.
   expected.f32   PyTorch's output of the same module on input.f32 (eager, float32, CPU).
   case.json      shapes of input.f32 / expected.f32.
+
+and copies model.onnx and manifest.json to tests/fixtures/models/tiny-test/, the model folder that
+the integration tests point ISEG_MODELS_DIR at (a unit test checks the two copies are identical).
 """
 import hashlib
 import json
 import os
+import shutil
 
 import numpy as np
 import torch
@@ -30,6 +34,7 @@ K = 30.0
 C = 0.4133  # midway between lung (-800 HU -> 0.1333) and soft tissue (40 HU -> 0.6933)
 PATCH_DHW = (10, 12, 16)
 OUT = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "inference", "tiny")
+MODEL_FOLDER = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "models", "tiny-test")
 
 
 class MeanThenLogit(torch.nn.Module):
@@ -101,6 +106,9 @@ def main():
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")
+    os.makedirs(MODEL_FOLDER, exist_ok=True)
+    for name in ("model.onnx", "manifest.json"):
+        shutil.copyfile(os.path.join(OUT, name), os.path.join(MODEL_FOLDER, name))
     print(onnx_path, os.path.getsize(onnx_path), "bytes, sha256", sha)
 
 

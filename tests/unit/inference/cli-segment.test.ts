@@ -121,12 +121,20 @@ describe('iseg-qa segment', () => {
     expect(Buffer.from(a.data).equals(Buffer.from(b.data))).toBe(true);
   });
 
-  it('finds models/tiny-test by name, byte-identical to the fixture', async () => {
-    for (const f of ['model.onnx', 'manifest.json']) expect(readFileSync(join(ROOT, 'models/tiny-test', f)).equals(readFileSync(join(TINY, f)))).toBe(true);
+  it('finds tests/fixtures/models/tiny-test by name under ISEG_MODELS_DIR, byte-identical to the fixture', async () => {
+    const modelsDir = join(ROOT, 'tests/fixtures/models');
+    for (const f of ['model.onnx', 'manifest.json']) expect(readFileSync(join(modelsDir, 'tiny-test', f)).equals(readFileSync(join(TINY, f)))).toBe(true);
     const ct = join(tmp, 'ct-by-name.nii.gz');
     writeNifti(ct, phantom(axial));
-    expect(await run(['--ct', ct, '--out', join(tmp, 'by-name.nii.gz'), '--model', 'tiny-test', '--provider', 'cpu', '--json'])).toBe(0);
-    expect(JSON.parse(stdout.join('')).model.dir).toBe(join(ROOT, 'models/tiny-test'));
+    // The shipped models/ folder does not hold the tests' model.
+    await expect(run(['--ct', ct, '--out', join(tmp, 'by-name.nii.gz'), '--model', 'tiny-test', '--provider', 'cpu', '--json'])).rejects.toThrow(/No model "tiny-test"/);
+    vi.stubEnv('ISEG_MODELS_DIR', modelsDir);
+    try {
+      expect(await run(['--ct', ct, '--out', join(tmp, 'by-name.nii.gz'), '--model', 'tiny-test', '--provider', 'cpu', '--json'])).toBe(0);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    expect(JSON.parse(stdout.join('')).model.dir).toBe(join(modelsDir, 'tiny-test'));
   });
 
   it('asks for --series when a DICOM folder holds several series (4D CT phases), and uses the one named', async () => {
