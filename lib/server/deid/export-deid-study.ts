@@ -26,7 +26,7 @@ import { authorize, type Caller } from '../auth/roles';
 import { AppError } from '../errors';
 import { recordAuditEvent } from '../audit/record-audit-event';
 import { volumeStore, type VolumeStore } from '../storage/volume-store';
-import { getPseudonymSecret } from '../studies/write-study';
+import { getPseudonymSecret } from './get-pseudonym-secret';
 import { parseNifti } from '@/lib/nifti';
 import { encodeCtSeries, writeRtStruct, type CtSeries, type ImageSliceHeader, type MachineStructure } from '@/lib/dicom';
 import { deidentifyDicom } from '@/lib/dicom/deidentify';

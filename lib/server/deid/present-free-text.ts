@@ -20,7 +20,7 @@
 import { createHmac } from 'node:crypto';
 import type { Db } from '../db/client';
 import { can, type Caller } from '../auth/roles';
-import { getPseudonymSecret } from '../studies/write-study';
+import { getPseudonymSecret } from './get-pseudonym-secret';
 
 /** A physician structure as stored (PhysicianStructure), as much as naming it needs. */
 export interface StructureToName {

@@ -11,7 +11,8 @@ import { AppError } from '../errors';
 import { recordAuditEvent } from '../audit/record-audit-event';
 import type { ImportFinding, PreparedStudy } from './import-study.types';
 import { planStudyMerge, type StudyMergePlan } from './plan-study-merge';
-import { getPseudonymSecret, isUniqueViolation, pseudonymFor } from './write-study';
+import { getPseudonymSecret } from '../deid/get-pseudonym-secret';
+import { isUniqueViolation, pseudonymFor } from './write-study';
 
 const UNASSIGNED_INSTITUTION = 'Unassigned';
 

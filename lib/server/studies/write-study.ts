@@ -3,27 +3,17 @@
  * created), identity, study, series, structures, findings and the audit event. Any error rolls
  * all of it back. Pseudonyms are an HMAC of the PatientID with a per-install secret, so the same
  * patient gets the same pseudonym on every import and the pseudonym reveals nothing without the
- * secret (kept in the Setting table, readable only by whoever can read the database anyway).
+ * secret (lib/server/deid/get-pseudonym-secret.ts).
  */
-import { createHmac, randomBytes, randomInt } from 'node:crypto';
+import { createHmac, randomInt } from 'node:crypto';
 import type { Db } from '../db/client';
 import type { Caller } from '../auth/roles';
 import { AppError } from '../errors';
 import { recordAuditEvent } from '../audit/record-audit-event';
+import { getPseudonymSecret } from '../deid/get-pseudonym-secret';
 import type { ImportStudyResult, PreparedStudy } from './import-study.types';
 
-const SECRET_KEY = 'pseudonym-secret';
 const UNASSIGNED_INSTITUTION = 'Unassigned';
-
-/** The per-install pseudonym secret (created on first use). */
-export async function getPseudonymSecret(db: Db): Promise<string> {
-  const existing = await db.setting.findUnique({ where: { key: SECRET_KEY } });
-  if (existing) return (existing.value as { secret: string }).secret;
-  // Two first imports at once: createMany skips the loser's row, both then read the winner's.
-  await db.setting.createMany({ data: [{ key: SECRET_KEY, value: { secret: randomBytes(32).toString('hex') } }], skipDuplicates: true });
-  const row = await db.setting.findUniqueOrThrow({ where: { key: SECRET_KEY } });
-  return (row.value as { secret: string }).secret;
-}
 
 /** "P-" + 12 base-32 characters of HMAC-SHA256(secret, institution NUL patient key). */
 export function pseudonymFor(secret: string, institution: string, patientKey: string): string {
