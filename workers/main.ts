@@ -10,6 +10,8 @@
  *   legacy single queue are moved to their model's queue (workers/tasks/segmentation-run.ts).
  * - Every SWEEP_MS (and at start) marks FAILED the runs whose job has ended without them
  *   (lib/server/runs/sweep-stranded-runs.ts), so no run stays QUEUED or RUNNING forever.
+ * - Each job definition (lib/server/jobs/job-definitions.ts) is registered with workJob, which
+ *   checks every payload against the definition's schema before the handler sees it.
  * - SIGTERM/SIGINT: stop taking work, let active jobs finish (up to STOP_TIMEOUT_MS), exit.
  */
 import fs from 'node:fs';
@@ -20,12 +22,13 @@ import { parseEnv, ConfigError } from '../lib/server/env';
 import { createDb, type Db } from '../lib/server/db/client';
 import { resolveDatabaseUrl } from '../lib/server/db/resolve-database-url';
 import { createBoss } from '../lib/server/jobs/boss';
-import { QUEUES, SEGMENTATION_QUEUE_OPTIONS, segmentationQueueFor } from '../lib/server/jobs/queues';
+import { QUEUES, segmentationQueueFor } from '../lib/server/jobs/queues';
+import { workJob } from '../lib/server/jobs/define-job';
+import { COHORT_SUMMARY_JOB, SEGMENTATION_RUN_JOB, WORKER_SELF_TEST_JOB } from '../lib/server/jobs/job-definitions';
 import { runCohortSummary } from './tasks/cohort-summary';
-import { runWorkerSelfTest, type WorkerSelfTestData } from './tasks/worker-self-test';
-import { faultHoldFromEnv, runSegmentationJobs } from './tasks/segmentation-run';
+import { runWorkerSelfTest } from './tasks/worker-self-test';
+import { faultHoldFromEnv, runSegmentationJob } from './tasks/segmentation-run';
 import { sweepStrandedRuns } from '../lib/server/runs/sweep-stranded-runs';
-import type { SegmentationJobData } from '../lib/server/runs/create-segmentation-run';
 import { createVolumeStore } from '../lib/server/storage/volume-store';
 import { loadModel, readModelManifest, type LoadedModel } from '../lib/inference';
 import { failRunsOfInvalidModel, MODEL_PROBLEM_CODES } from '../lib/server/runs/fail-runs-of-invalid-model';
@@ -101,22 +104,22 @@ async function main(): Promise<void> {
       .catch((e: Error) => log(`heartbeat failed (will retry): ${e.message}`));
   }, HEARTBEAT_MS);
 
-  await boss.work<object>(QUEUES.cohortSummary, { batchSize: 1 }, (jobs) => runCohortSummary(db, jobs));
-  await boss.work<WorkerSelfTestData>(QUEUES.workerSelfTest, { batchSize: 1, localConcurrency: env.ISEG_WORKER_CONCURRENCY }, (jobs) =>
-    runWorkerSelfTest(db, jobs, { workerId, signal: abort.signal }),
+  await workJob(boss, COHORT_SUMMARY_JOB, {}, (job) => runCohortSummary(db, [job]));
+  await workJob(boss, WORKER_SELF_TEST_JOB, { options: { localConcurrency: env.ISEG_WORKER_CONCURRENCY } }, (job) =>
+    runWorkerSelfTest(db, job, { workerId, signal: abort.signal }),
   );
-  const queues: string[] = [QUEUES.cohortSummary, QUEUES.workerSelfTest];
+  const queues: string[] = [COHORT_SUMMARY_JOB.name, WORKER_SELF_TEST_JOB.name];
   if (model) {
     const store = createVolumeStore({ dir: env.volumeDir });
     const context = { db, boss, store, model, workerId, codeVersion: codeVersion(), shutdown: abort.signal, onStage: faultHoldFromEnv() };
     // Only this model's queue: a run of any other model version never reaches this worker.
     const modelQueue = segmentationQueueFor(model);
-    if (!(await boss.getQueue(modelQueue))) await boss.createQueue(modelQueue, SEGMENTATION_QUEUE_OPTIONS);
-    const segmentationWork = { batchSize: 1, localConcurrency: env.ISEG_WORKER_CONCURRENCY, includeMetadata: true } as const;
-    await boss.work<SegmentationJobData, void, typeof segmentationWork>(modelQueue, segmentationWork, (jobs) => runSegmentationJobs(jobs, context));
+    if (!(await boss.getQueue(modelQueue))) await boss.createQueue(modelQueue, SEGMENTATION_RUN_JOB.policy);
+    const options = { localConcurrency: env.ISEG_WORKER_CONCURRENCY, includeMetadata: true } as const;
+    await workJob(boss, SEGMENTATION_RUN_JOB, { queue: modelQueue, options }, (job) => runSegmentationJob(job, context));
     // Jobs queued by an older version in the single queue: moved to their model's queue, not run.
-    await boss.work<SegmentationJobData, void, typeof segmentationWork>(QUEUES.segmentationRun, { ...segmentationWork, localConcurrency: 1 }, (jobs) =>
-      runSegmentationJobs(jobs, { ...context, legacy: true }),
+    await workJob(boss, SEGMENTATION_RUN_JOB, { queue: QUEUES.segmentationRun, options: { ...options, localConcurrency: 1 } }, (job) =>
+      runSegmentationJob(job, { ...context, legacy: true }),
     );
     queues.push(modelQueue, `${QUEUES.segmentationRun} (legacy: moved to their model's queue)`);
   }

@@ -10,6 +10,7 @@ import { startWorker, waitFor } from './helpers/worker-process';
 import { createBoss } from '../../lib/server/jobs/boss';
 import { QUEUES } from '../../lib/server/jobs/queues';
 import { sendJobInTransaction } from '../../lib/server/jobs/send-job';
+import { WORKER_SELF_TEST_JOB } from '../../lib/server/jobs/job-definitions';
 import { requestCohortSummary } from '../../lib/server/cohort/request-cohort-summary';
 import type { Caller } from '../../lib/server/auth/roles';
 
@@ -61,7 +62,7 @@ describe('worker process', () => {
     let sentId: string | null = null;
     await expect(
       t.db.$transaction(async (tx) => {
-        sentId = await sendJobInTransaction(web, tx, { queue: QUEUES.workerSelfTest, data: { holdMs: 0 } });
+        sentId = await sendJobInTransaction(web, tx, WORKER_SELF_TEST_JOB, { holdMs: 0 });
         throw new Error('domain write failed');
       }),
     ).rejects.toThrow('domain write failed');

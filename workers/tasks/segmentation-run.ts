@@ -9,7 +9,7 @@ import type { JobWithMetadata, PgBoss } from 'pg-boss';
 import type { Db } from '../../lib/server/db/client';
 import type { VolumeStore } from '../../lib/server/storage/volume-store';
 import { executeSegmentationRun, type SegmentFn } from '../../lib/server/runs/execute-segmentation-run';
-import type { SegmentationJobData } from '../../lib/server/runs/create-segmentation-run';
+import type { SegmentationJobData } from '../../lib/server/jobs/job-definitions';
 import { routeSegmentationRun } from '../../lib/server/runs/route-segmentation-run';
 import { segmentVolume, type LoadedModel } from '../../lib/inference';
 
@@ -75,57 +75,54 @@ function log(msg: string): void {
   console.log(`[worker ${process.pid}] ${msg}`);
 }
 
-export async function runSegmentationJobs(jobs: JobWithMetadata<SegmentationJobData>[], ctx: SegmentationJobContext): Promise<void> {
+/** One job, its payload already checked against SEGMENTATION_RUN_JOB's schema (workJob). */
+export async function runSegmentationJob(job: JobWithMetadata<SegmentationJobData>, ctx: SegmentationJobContext): Promise<void> {
   const { db, boss, store, model } = ctx;
-  for (const job of jobs) {
-    const runId = job.data?.runId;
-    const run = runId
-      ? await db.segmentationRun.findUnique({ where: { id: runId }, select: { id: true, jobId: true, status: true, modelVersion: { select: { name: true, version: true, sha256: true } } } })
-      : null;
-    if (!run) {
-      log(`job ${job.id} (${job.name}): run ${runId ?? '?'} does not exist; job ignored`);
-      continue;
+  const runId = job.data.runId;
+  const run = await db.segmentationRun.findUnique({ where: { id: runId }, select: { id: true, jobId: true, status: true, modelVersion: { select: { name: true, version: true, sha256: true } } } });
+  if (!run) {
+    log(`job ${job.id} (${job.name}): run ${runId} does not exist; job ignored`);
+    return;
+  }
+  if (run.jobId && run.jobId !== job.id) {
+    // A job the run no longer points at (moved to its model's queue, or replaced): its work is
+    // done elsewhere.
+    log(`job ${job.id} (${job.name}) is no longer the job of run ${run.id} (now ${run.jobId}); ignored`);
+    return;
+  }
+  const mv = run.modelVersion;
+  if (ctx.legacy || mv.sha256 !== model.sha256 || mv.name !== model.name) {
+    if (!ctx.legacy) log(`run ${run.id} is for ${mv.name} ${mv.version} (${mv.sha256.slice(0, 12)}…), not this worker's ${model.name} (${model.sha256.slice(0, 12)}…): refused, moving it to its model's queue`);
+    const r = await routeSegmentationRun(db, boss, { runId: run.id, fromJobId: job.id, fromQueue: job.name, priority: job.priority });
+    log(r.moved ? `run ${run.id} (${mv.name} ${mv.version}) moved from ${job.name} to ${r.queue}` : `run ${run.id} not moved: ${r.reason}`);
+    return;
+  }
+  const cancel = watchForCancel(db, run.id);
+  // Abort on worker shutdown, when pg-boss gives up on the job (expiry, cancel) or when the
+  // run is cancelled.
+  const signal = AbortSignal.any([job.signal, ctx.shutdown, cancel.signal]);
+  try {
+    await executeSegmentationRun({
+      db,
+      store,
+      runId: run.id,
+      segment: modelSegmenter(model),
+      attempt: job.retryCount + 1,
+      maxAttempts: job.retryLimit + 1,
+      codeVersion: ctx.codeVersion,
+      signal,
+      workerId: ctx.workerId,
+      expectedModel: { name: model.name, sha256: model.sha256 },
+      onStage: ctx.onStage,
+    });
+  } catch (e) {
+    // A cancelled run is finished, not failed: the job ends without a retry.
+    if (cancel.signal.aborted) {
+      log(`run ${run.id} cancelled; stopped`);
+      return;
     }
-    if (run.jobId && run.jobId !== job.id) {
-      // A job the run no longer points at (moved to its model's queue, or replaced): its work is
-      // done elsewhere.
-      log(`job ${job.id} (${job.name}) is no longer the job of run ${run.id} (now ${run.jobId}); ignored`);
-      continue;
-    }
-    const mv = run.modelVersion;
-    if (ctx.legacy || mv.sha256 !== model.sha256 || mv.name !== model.name) {
-      if (!ctx.legacy) log(`run ${run.id} is for ${mv.name} ${mv.version} (${mv.sha256.slice(0, 12)}…), not this worker's ${model.name} (${model.sha256.slice(0, 12)}…): refused, moving it to its model's queue`);
-      const r = await routeSegmentationRun(db, boss, { runId: run.id, fromJobId: job.id, fromQueue: job.name, priority: job.priority });
-      log(r.moved ? `run ${run.id} (${mv.name} ${mv.version}) moved from ${job.name} to ${r.queue}` : `run ${run.id} not moved: ${r.reason}`);
-      continue;
-    }
-    const cancel = watchForCancel(db, run.id);
-    // Abort on worker shutdown, when pg-boss gives up on the job (expiry, cancel) or when the
-    // run is cancelled.
-    const signal = AbortSignal.any([job.signal, ctx.shutdown, cancel.signal]);
-    try {
-      await executeSegmentationRun({
-        db,
-        store,
-        runId: run.id,
-        segment: modelSegmenter(model),
-        attempt: job.retryCount + 1,
-        maxAttempts: job.retryLimit + 1,
-        codeVersion: ctx.codeVersion,
-        signal,
-        workerId: ctx.workerId,
-        expectedModel: { name: model.name, sha256: model.sha256 },
-        onStage: ctx.onStage,
-      });
-    } catch (e) {
-      // A cancelled run is finished, not failed: the job ends without a retry.
-      if (cancel.signal.aborted) {
-        log(`run ${run.id} cancelled; stopped`);
-        continue;
-      }
-      throw e;
-    } finally {
-      cancel.stop();
-    }
+    throw e;
+  } finally {
+    cancel.stop();
   }
 }

@@ -5,27 +5,23 @@
  */
 import type { Job } from 'pg-boss';
 import type { Db } from '../../lib/server/db/client';
+import type { WorkerSelfTestData } from '../../lib/server/jobs/job-definitions';
 
-export interface WorkerSelfTestData {
-  holdMs?: number;
-}
-
+/** One job, its payload already checked against WORKER_SELF_TEST_JOB's schema (workJob). */
 export async function runWorkerSelfTest(
   db: Db,
-  jobs: Job<WorkerSelfTestData>[],
+  job: Job<WorkerSelfTestData>,
   { workerId, signal }: { workerId: string; signal: AbortSignal },
 ): Promise<void> {
-  for (const job of jobs) {
-    const startedAt = new Date();
-    const holdMs = Math.min(Math.max(job.data?.holdMs ?? 0, 0), 120_000);
-    const until = Date.now() + holdMs;
-    while (Date.now() < until) {
-      if (signal.aborted) throw new Error('worker is shutting down; the job will be retried');
-      await new Promise((r) => setTimeout(r, Math.min(200, until - Date.now())));
-    }
-    const previous = await db.workerCheck.count({ where: { jobId: job.id } });
-    await db.workerCheck.create({
-      data: { jobId: job.id, workerId, attempt: previous + 1, startedAt },
-    });
+  const startedAt = new Date();
+  const holdMs = job.data.holdMs ?? 0;
+  const until = Date.now() + holdMs;
+  while (Date.now() < until) {
+    if (signal.aborted) throw new Error('worker is shutting down; the job will be retried');
+    await new Promise((r) => setTimeout(r, Math.min(200, until - Date.now())));
   }
+  const previous = await db.workerCheck.count({ where: { jobId: job.id } });
+  await db.workerCheck.create({
+    data: { jobId: job.id, workerId, attempt: previous + 1, startedAt },
+  });
 }

@@ -1,6 +1,7 @@
 /** pg-boss set-up shared by web (send only) and worker (send and work). */
 import { PgBoss } from 'pg-boss';
-import { DEAD_LETTER_QUEUE, QUEUE_OPTIONS } from './queues';
+import { DEAD_LETTER_QUEUE } from './queues';
+import { JOBS } from './job-definitions';
 
 export const BOSS_SCHEMA = 'pgboss';
 
@@ -24,7 +25,7 @@ export async function createBoss({ databaseUrl, worker }: { databaseUrl: string;
 
 export async function ensureQueues(boss: PgBoss): Promise<void> {
   if (!(await boss.getQueue(DEAD_LETTER_QUEUE))) await boss.createQueue(DEAD_LETTER_QUEUE, { retentionSeconds: 30 * 86400 });
-  for (const [name, options] of Object.entries(QUEUE_OPTIONS)) {
-    if (!(await boss.getQueue(name))) await boss.createQueue(name, options);
+  for (const job of JOBS) {
+    if (!(await boss.getQueue(job.name))) await boss.createQueue(job.name, job.policy);
   }
 }

@@ -1,9 +1,7 @@
 /**
- * Queue names and their retry/heartbeat policy. pg-boss keeps the queue in our Postgres, so
- * more workers on more machines need nothing new.
+ * Queue names, and the naming of the per-model segmentation queues. Each job's payload schema
+ * and retry/heartbeat policy are in job-definitions.ts.
  */
-import type { Queue } from 'pg-boss';
-
 export const DEAD_LETTER_QUEUE = 'dead-letter';
 
 export const QUEUES = {
@@ -21,44 +19,13 @@ export const QUEUES = {
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
-const COMMON: Omit<Queue, 'name'> = {
-  // A worker that stops heartbeating (killed, machine lost) has its job retried after this.
-  heartbeatSeconds: 10,
-  expireInSeconds: 15 * 60,
-  retryLimit: 3,
-  retryDelay: 2,
-  retryBackoff: true,
-  deadLetter: DEAD_LETTER_QUEUE,
-};
-
-export const QUEUE_OPTIONS: Record<QueueName, Omit<Queue, 'name'>> = {
-  [QUEUES.cohortSummary]: { ...COMMON, policy: 'singleton' },
-  [QUEUES.workerSelfTest]: COMMON,
-  [QUEUES.segmentationRun]: {
-    ...COMMON,
-    // With a singletonKey of study + model version, at most one run per pair is active.
-    policy: 'singleton',
-    heartbeatSeconds: 30,
-    // A 10-phase CPU run takes minutes; an hour is far above the longest seen.
-    expireInSeconds: 60 * 60,
-    retryLimit: 2,
-    retryDelay: 30,
-  },
-};
-
-/** Attempts a job gets in all: the first plus retryLimit retries. */
-export function maxAttempts(queue: QueueName): number {
-  return 1 + (QUEUE_OPTIONS[queue].retryLimit ?? 2);
-}
-
 /**
  * Segmentation runs are routed by model version: one queue per model name + sha256 of its ONNX
  * file, `segmentation.run/<name>/<sha256>`. A worker subscribes only to the queue of the model
  * it loaded and verified, so a run can only be taken by a worker serving exactly its model.
- * Created on first use (createSegmentationRun) with SEGMENTATION_QUEUE_OPTIONS.
+ * Created on first use (send-job.ts) with SEGMENTATION_RUN_JOB's policy (job-definitions.ts).
  */
 export const SEGMENTATION_QUEUE_PREFIX = `${QUEUES.segmentationRun}/`;
-export const SEGMENTATION_QUEUE_OPTIONS: Omit<Queue, 'name'> = QUEUE_OPTIONS[QUEUES.segmentationRun];
 
 /** Manifest names are folder-style (lib/core/inference/manifest.ts), all legal in a pg-boss queue name. */
 const MODEL_NAME = /^[A-Za-z0-9._-]+$/;

@@ -9,13 +9,12 @@ import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/client';
 import { authorize, type Caller } from '../auth/roles';
 import { AppError } from '../errors';
-import { SEGMENTATION_QUEUE_OPTIONS, segmentationQueueFor } from '../jobs/queues';
+import { segmentationQueueFor } from '../jobs/queues';
+import { SEGMENTATION_RUN_JOB } from '../jobs/job-definitions';
 import { sendJobInTransaction } from '../jobs/send-job';
 import { registerModelVersion } from './register-model-version';
 
-export interface SegmentationJobData {
-  runId: string;
-}
+export type { SegmentationJobData } from '../jobs/job-definitions';
 
 /**
  * Job priorities (pg-boss takes higher first): a study a user just uploaded, or a retry, goes
@@ -43,12 +42,7 @@ export async function createSegmentationRun(
     });
     if (active) return { runId: active.id, jobId: active.jobId, modelVersionId: model.id, created: false };
     const run = await tx.segmentationRun.create({ data: { studyId, modelVersionId: model.id, status: 'QUEUED' } });
-    const jobId = await sendJobInTransaction(boss, tx, {
-      queue,
-      data: { runId: run.id } satisfies SegmentationJobData,
-      options: { singletonKey: `${studyId}:${model.id}`, priority },
-      createQueue: SEGMENTATION_QUEUE_OPTIONS,
-    });
+    const jobId = await sendJobInTransaction(boss, tx, SEGMENTATION_RUN_JOB, { runId: run.id }, { queue, options: { singletonKey: `${studyId}:${model.id}`, priority } });
     await tx.segmentationRun.update({ where: { id: run.id }, data: { jobId } });
     await tx.auditEvent.create({
       data: {

@@ -10,9 +10,9 @@
  */
 import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/client';
-import { SEGMENTATION_QUEUE_OPTIONS, segmentationQueueFor } from '../jobs/queues';
+import { segmentationQueueFor } from '../jobs/queues';
+import { SEGMENTATION_RUN_JOB } from '../jobs/job-definitions';
 import { sendJobInTransaction } from '../jobs/send-job';
-import type { SegmentationJobData } from './create-segmentation-run';
 import { RunError } from './execute-segmentation-run';
 
 export type RouteResult = { moved: true; queue: string; jobId: string | null } | { moved: false; reason: string };
@@ -36,12 +36,7 @@ export async function routeSegmentationRun(
       data: { status: 'QUEUED' },
     });
     if (mine.count === 0) return { moved: false as const, reason: `job ${fromJobId} is no longer the job of run ${runId}, or the run has ended` };
-    const jobId = await sendJobInTransaction(boss, tx, {
-      queue,
-      data: { runId } satisfies SegmentationJobData,
-      options: { singletonKey: `${run.studyId}:${run.modelVersionId}`, priority },
-      createQueue: SEGMENTATION_QUEUE_OPTIONS,
-    });
+    const jobId = await sendJobInTransaction(boss, tx, SEGMENTATION_RUN_JOB, { runId }, { queue, options: { singletonKey: `${run.studyId}:${run.modelVersionId}`, priority } });
     await tx.segmentationRun.update({ where: { id: runId }, data: { jobId } });
     await tx.auditEvent.create({
       data: {

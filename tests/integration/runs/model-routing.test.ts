@@ -25,6 +25,7 @@ import { startWorker, waitFor, type WorkerProcess } from '../helpers/worker-proc
 import { createBoss } from '../../../lib/server/jobs/boss';
 import { QUEUES, segmentationQueueFor } from '../../../lib/server/jobs/queues';
 import { sendJobInTransaction } from '../../../lib/server/jobs/send-job';
+import { SEGMENTATION_RUN_JOB } from '../../../lib/server/jobs/job-definitions';
 import { findSegmentationRuns } from '../../../lib/server/jobs/find-segmentation-runs';
 import { createVolumeStore, type VolumeStore } from '../../../lib/server/storage/volume-store';
 import { createSegmentationRun } from '../../../lib/server/runs/create-segmentation-run';
@@ -88,7 +89,7 @@ describe('runs are routed to the worker serving their model version', () => {
     // A run queued by an older version: its job in the single legacy queue.
     const mvB = await registerModelVersion(t.db, { modelDir: tinyB.dir });
     const legacyRun = await t.db.segmentationRun.create({ data: { studyId: legacy.id, modelVersionId: mvB.id, status: 'QUEUED' } });
-    const legacyJob = await t.db.$transaction((tx) => sendJobInTransaction(boss, tx, { queue: QUEUES.segmentationRun, data: { runId: legacyRun.id } }));
+    const legacyJob = await t.db.$transaction((tx) => sendJobInTransaction(boss, tx, SEGMENTATION_RUN_JOB, { runId: legacyRun.id }, { queue: QUEUES.segmentationRun }));
     await t.db.segmentationRun.update({ where: { id: legacyRun.id }, data: { jobId: legacyJob } });
 
     const workerA = await startWorker(t.url, { ...env, ISEG_MODEL: 'tiny-test' });
@@ -155,7 +156,7 @@ describe('runs are routed to the worker serving their model version', () => {
 
     // A job of tiny-c planted in tiny-test's queue (as a bug could): worker A refuses it and
     // moves it to tiny-c's queue; the run is not executed.
-    const planted = await t.db.$transaction((tx) => sendJobInTransaction(boss, tx, { queue: segmentationQueueFor(tiny), data: { runId: runC1.runId } }));
+    const planted = await t.db.$transaction((tx) => sendJobInTransaction(boss, tx, SEGMENTATION_RUN_JOB, { runId: runC1.runId }, { queue: segmentationQueueFor(tiny) }));
     await t.db.segmentationRun.update({ where: { id: runC1.runId }, data: { jobId: planted } });
     await waitFor('worker A to refuse the planted job', async () => (await jobOf(t, planted!)).state === 'completed', 60_000);
     expect(workerA.output()).toContain(`run ${runC1.runId} is for tiny-c 1.0.0`);

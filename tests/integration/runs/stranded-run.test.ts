@@ -18,7 +18,8 @@ import type { PgBoss } from 'pg-boss';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
 import { startWorker, waitFor, type WorkerProcess } from '../helpers/worker-process';
 import { createBoss } from '../../../lib/server/jobs/boss';
-import { SEGMENTATION_QUEUE_OPTIONS, segmentationQueueFor } from '../../../lib/server/jobs/queues';
+import { segmentationQueueFor } from '../../../lib/server/jobs/queues';
+import { SEGMENTATION_RUN_JOB } from '../../../lib/server/jobs/job-definitions';
 import { findSegmentationRuns } from '../../../lib/server/jobs/find-segmentation-runs';
 import { createVolumeStore, type VolumeStore } from '../../../lib/server/storage/volume-store';
 import { createSegmentationRun } from '../../../lib/server/runs/create-segmentation-run';
@@ -57,7 +58,7 @@ describe('runs whose job ends without them', () => {
     tiny = copyModel(modelsDir, { folder: 'tiny-test' });
     store = createVolumeStore({ dir: path.join(tmp, 'volumes') });
     env = { ISEG_MODELS_DIR: modelsDir, ISEG_MODEL: 'tiny-test', ISEG_VOLUME_DIR: path.join(tmp, 'volumes') };
-    await boss.createQueue(segmentationQueueFor(tiny), { ...SEGMENTATION_QUEUE_OPTIONS, heartbeatSeconds: 10, retryLimit: 2, retryDelay: 1, retryBackoff: false });
+    await boss.createQueue(segmentationQueueFor(tiny), { ...SEGMENTATION_RUN_JOB.policy, heartbeatSeconds: 10, retryLimit: 2, retryDelay: 1, retryBackoff: false });
   });
   afterAll(async () => {
     await Promise.all(workers.map((w) => w.stop()));

@@ -1,0 +1,59 @@
+/**
+ * Every job the workers take, one definition each (define-job.ts): queue name, payload schema,
+ * queue policy. pg-boss keeps the queues in our Postgres, so more workers on more machines need
+ * nothing new. createBoss creates these queues; per-model segmentation queues are created on
+ * first use with SEGMENTATION_RUN_JOB's policy (send-job.ts).
+ */
+import { z } from 'zod';
+import { defineJob, type JobDefinition, type QueuePolicy } from './define-job';
+import { DEAD_LETTER_QUEUE, QUEUES } from './queues';
+
+const COMMON: QueuePolicy = {
+  // A worker that stops heartbeating (killed, machine lost) has its job retried after this.
+  heartbeatSeconds: 10,
+  expireInSeconds: 15 * 60,
+  retryLimit: 3,
+  retryDelay: 2,
+  retryBackoff: true,
+  deadLetter: DEAD_LETTER_QUEUE,
+};
+
+/**
+ * Execute one segmentation run (workers/tasks/segmentation-run.ts). Sent to the queue of the
+ * run's model version (`segmentation.run/<name>/<sha256>`, queues.ts segmentationQueueFor) by
+ * createSegmentationRun and routeSegmentationRun; the bare `segmentation.run` queue only holds
+ * jobs queued before per-model routing, which workers move to their model's queue.
+ */
+export const SEGMENTATION_RUN_JOB = defineJob({
+  name: QUEUES.segmentationRun,
+  payload: z.object({ runId: z.string().min(1, 'the id of the SegmentationRun row to execute') }),
+  policy: {
+    ...COMMON,
+    // With a singletonKey of study + model version, at most one run per pair is active.
+    policy: 'singleton',
+    heartbeatSeconds: 30,
+    // A 10-phase CPU run takes minutes; an hour is far above the longest seen.
+    expireInSeconds: 60 * 60,
+    retryLimit: 2,
+    retryDelay: 30,
+  },
+});
+export type SegmentationJobData = z.infer<typeof SEGMENTATION_RUN_JOB.payload>;
+
+/** End-to-end worker check used by `iseg-qa doctor --worker`: hold, heartbeat, record. */
+export const WORKER_SELF_TEST_JOB = defineJob({
+  name: QUEUES.workerSelfTest,
+  payload: z.object({ holdMs: z.number().int().min(0).max(120_000).optional() }),
+  policy: COMMON,
+});
+export type WorkerSelfTestData = z.infer<typeof WORKER_SELF_TEST_JOB.payload>;
+
+/** Recompute the cached cohort summary (counts and medians on the home page). */
+export const COHORT_SUMMARY_JOB = defineJob({
+  name: QUEUES.cohortSummary,
+  payload: z.object({ requestedBy: z.string().optional() }),
+  policy: { ...COMMON, policy: 'singleton' },
+});
+
+/** All definitions: their queues are created at start (boss.ts ensureQueues). */
+export const JOBS: readonly JobDefinition[] = [SEGMENTATION_RUN_JOB, WORKER_SELF_TEST_JOB, COHORT_SUMMARY_JOB];
