@@ -6,7 +6,7 @@
  * page reads only the summaries. Deterministic for a given seed.
  */
 import type { Db } from '../../lib/server/db/client';
-import { RunSummary } from '../../lib/server/runs/run-summary.types';
+import { runSummaryRows, type RunSummary } from '../../lib/server/runs/run-summary.types';
 import { DEFAULT_FLAG_THRESHOLDS } from '../../lib/core/stats/run-summary';
 
 function prng(seed: number) {
@@ -49,7 +49,7 @@ function summaryFor(r: ReturnType<typeof prng>): RunSummary {
   if (largest > DEFAULT_FLAG_THRESHOLDS.largeFpCc) flags.push('LARGE_FP');
   if (maxDist > DEFAULT_FLAG_THRESHOLDS.distantFpMm) flags.push('DISTANT_FP');
   if (phases.some((p) => p.outlier)) flags.push('OUTLIER_PHASE');
-  return RunSummary.parse({
+  return {
     schemaVersion: 1,
     phases,
     gtv: { medianDice: (sorted[4] + sorted[5]) / 2, minDice: sorted[0], medianHd95Mm: phases.map((p) => p.hd95Mm).sort((a, b) => a - b)[5], medianFpCc: phases.map((p) => p.fpCc).sort((a, b) => a - b)[5] },
@@ -57,7 +57,7 @@ function summaryFor(r: ReturnType<typeof prng>): RunSummary {
     motion: { machine: { LR: 1, AP: 2, SI: motion * (1 + 0.1 * r.normal()), maxMm: motion * 1.05 }, physician: { LR: 1, AP: 2, SI: motion, maxMm: motion * 1.02 } },
     flags,
     thresholds: DEFAULT_FLAG_THRESHOLDS,
-  });
+  };
 }
 
 export async function seedSyntheticStudies(db: Db, { studies, seed = 20261128 }: { studies: number; seed?: number }): Promise<{ studies: number; runs: number }> {
@@ -75,7 +75,7 @@ export async function seedSyntheticStudies(db: Db, { studies, seed = 20261128 }:
   const batch = 500;
   for (let start = 0; start < studies; start += batch) {
     const n = Math.min(batch, studies - start);
-    const patients = [], identities = [], studyRows = [], runRows = [];
+    const patients = [], identities = [], studyRows = [], runRows = [], summaries = [], phaseRows = [];
     for (let k = 0; k < n; k++) {
       const i = start + k;
       const id = `bench-${String(i).padStart(5, '0')}`;
@@ -86,7 +86,10 @@ export async function seedSyntheticStudies(db: Db, { studies, seed = 20261128 }:
       studyRows.push({ id, patientId: `${id}-p`, studyInstanceUid: `2.25.${900000000 + i}`, contentHash: `bench-${i}`, studyDate: day, physician: physicians[Math.floor(r.next() * physicians.length)], scanner: scanners[Math.floor(r.next() * scanners.length)] });
       const model = r.next() < 0.3 ? 'bench-model-1' : 'bench-model-2';
       const finished = new Date(day.getTime() + 86_400_000);
-      runRows.push({ id: `${id}-r1`, studyId: id, modelVersionId: model, status: 'SUCCEEDED' as const, progress: 100, stage: 'done', queuedAt: day, startedAt: day, finishedAt: finished, attempts: 1, summary: summaryFor(r) });
+      runRows.push({ id: `${id}-r1`, studyId: id, modelVersionId: model, status: 'SUCCEEDED' as const, progress: 100, stage: 'done', queuedAt: day, startedAt: day, finishedAt: finished, attempts: 1 });
+      const rows = runSummaryRows(`${id}-r1`, summaryFor(r));
+      summaries.push(rows.summary);
+      phaseRows.push(...rows.phases);
       const extra = r.next();
       if (extra < 0.03) runRows.push({ id: `${id}-r2`, studyId: id, modelVersionId: 'bench-model-2', status: 'FAILED' as const, progress: 40, stage: 'segmenting GTV:phase:3', queuedAt: new Date(finished.getTime() + 1000), finishedAt: new Date(finished.getTime() + 2000), attempts: 3, error: 'Failed: Cannot read CT series from the volume store (benchmark data)', errorCode: 'VOLUME_UNREADABLE' });
       else if (extra < 0.04) runRows.push({ id: `${id}-r2`, studyId: id, modelVersionId: 'bench-model-2', status: 'QUEUED' as const, queuedAt: new Date(finished.getTime() + 1000) });
@@ -95,6 +98,8 @@ export async function seedSyntheticStudies(db: Db, { studies, seed = 20261128 }:
     await db.patientIdentity.createMany({ data: identities });
     await db.study.createMany({ data: studyRows });
     await db.segmentationRun.createMany({ data: runRows });
+    await db.runSummary.createMany({ data: summaries });
+    await db.runPhaseSummary.createMany({ data: phaseRows });
     runs += runRows.length;
   }
   return { studies, runs };

@@ -10,7 +10,6 @@ import { CASES_PER_PAGE, cohortHref, type CohortQuery } from '@/lib/server/cohor
 import type { CaseSortKey, CohortCase } from '@/lib/core/stats/cohort-stats';
 import { CohortChartsPanel } from '@/components/charts/cohort-charts-panel';
 import type { CohortData } from './load-cohort';
-import { RequestSummariesButton } from './request-summaries-button';
 
 const FLAG_LABELS: Record<string, string> = {
   LOW_DICE: 'low Dice',
@@ -120,12 +119,8 @@ export async function CohortOverview({ data, caller, filtered }: { data: Promise
       </div>
       {s.missingSummary > 0 && (
         <div className="notice cohort-missing" data-testid="cohort-missing">
-          {s.missingSummary} studies have a run that finished before QA summaries were stored; they are left out of the numbers above.
-          {can(caller.role, 'jobs:enqueue') ? (
-            <RequestSummariesButton />
-          ) : (
-            ' A physicist or an administrator can have a worker compute them.'
-          )}
+          {s.missingSummary} studies have a succeeded run without a QA summary (it finished before summaries were stored); they are left out of
+          the numbers above. Run their segmentation again to include them.
         </div>
       )}
     </>

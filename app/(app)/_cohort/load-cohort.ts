@@ -4,8 +4,7 @@
  * promise to each streamed widget.
  */
 import { db } from '@/lib/server/db/client';
-import { can, type Caller } from '@/lib/server/auth/roles';
-import { getCohortDataVersion } from '@/lib/server/cohort/get-cohort-data-version';
+import type { Caller } from '@/lib/server/auth/roles';
 import { findCohortCases } from '@/lib/server/cohort/find-cohort-cases';
 import { CASES_PER_PAGE, type CohortQuery } from '@/lib/server/cohort/find-cohort-cases.types';
 import { computeCohortStats, sortCases, type CohortCase, type CohortStats } from '@/lib/core/stats/cohort-stats';
@@ -31,14 +30,6 @@ interface Derived {
   columnsJson: string;
 }
 
-/**
- * Statistics per (data version, date view, filters), reused while no row the page reads has
- * changed (get-cohort-data-version.ts). A few entries only: the usual views are the unfiltered
- * one per role kind and whatever filters are in use right now.
- */
-const memo = globalThis as unknown as { __isegCohortMemo?: Map<string, Derived> };
-const MEMO_ENTRIES = 16;
-
 function derive(cases: CohortCase[], datesShifted: boolean): Derived {
   const stats = computeCohortStats(cases);
   const done = cases.filter((c) => c.hasSummary);
@@ -56,17 +47,8 @@ function derive(cases: CohortCase[], datesShifted: boolean): Derived {
 }
 
 export async function loadCohort(caller: Caller, query: CohortQuery): Promise<CohortData> {
-  const version = await getCohortDataVersion(db(), { caller });
-  const shifted = !can(caller.role, 'identifiers:view');
-  const key = JSON.stringify([version, shifted, query.institution, query.from, query.to, query.model, query.physician, query.scanner]);
-  const cache = (memo.__isegCohortMemo ??= new Map());
-  let d = cache.get(key);
-  if (!d) {
-    const { cases, datesShifted } = await findCohortCases(db(), { caller, filters: query });
-    d = derive(cases, datesShifted);
-    if (cache.size >= MEMO_ENTRIES) cache.delete(cache.keys().next().value!);
-    cache.set(key, d);
-  }
+  const { cases, datesShifted } = await findCohortCases(db(), { caller, filters: query });
+  const d = derive(cases, datesShifted);
   const sorted = sortCases(d.cases, query.sort, query.dir);
   const pageCount = Math.max(1, Math.ceil(sorted.length / CASES_PER_PAGE));
   const page = Math.min(query.page, pageCount);

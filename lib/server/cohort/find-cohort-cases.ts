@@ -1,9 +1,8 @@
 /**
  * One row per study for the cohort page: study, patient pseudonym, institution, the latest
- * run's status, and the numbers of the latest succeeded run's stored summary
- * (SegmentationRun.summary). One query for the studies and their runs; the summaries' fields
- * (unpacked in SQL: only what the page uses leaves the database) are read only for runs this
- * process has not seen before (summaries are immutable; see summaryCache).
+ * run's status, and the numbers of the latest succeeded run's summary (the RunSummary row and
+ * its RunPhaseSummary rows, written with SUCCEEDED). One query; only the columns the page uses
+ * leave the database.
  *
  * Researchers (no identifiers:view) see pseudonyms and study dates shifted by the patient's
  * dateShiftDays; a patient without an identity row has no known shift, so no date is shown.
@@ -18,8 +17,10 @@ import { authorize, can, type Caller } from '../auth/roles';
 import type { CaseRunStatus, CohortCase } from '../../core/stats/cohort-stats';
 import type { CohortFilters } from './find-cohort-cases.types';
 import { freeTextPresenter } from '../deid/present-free-text';
+import type { RunFlag } from '../db/generated/client';
 
-interface MetaRow {
+/** One study as the query returns it; the summary fields are the RunSummary columns. */
+interface Row {
   studyId: string;
   pseudonym: string;
   institution: string;
@@ -29,60 +30,20 @@ interface MetaRow {
   model: string | null;
   latestStatus: CaseRunStatus | null;
   latestError: string | null;
-  /** The latest succeeded run (of the filtered model), and whether it has a summary. */
-  runId: string | null;
+  /** The latest succeeded run (of the filtered model) has a summary row. */
   hasSummary: boolean;
-}
-
-/** The summary fields the cohort page uses, extracted in SQL. */
-interface SummaryFields {
-  id: string;
-  isObject: boolean;
-  gtvDice: number | null;
-  gtvHd95: number | null;
+  gtvMedianDice: number | null;
+  gtvMedianHd95Mm: number | null;
   itvDice: number | null;
-  itvHd95: number | null;
+  itvHd95Mm: number | null;
   itvFpCc: number | null;
   itvMachineCc: number | null;
   itvPhysicianCc: number | null;
   motionMm: number | null;
-  flags: string[] | null;
+  flags: RunFlag[] | null;
   phaseDice: (number | null)[] | null;
-  phaseHd95: (number | null)[] | null;
+  phaseHd95Mm: (number | null)[] | null;
   phaseFpCc: (number | null)[] | null;
-}
-
-/**
- * A stored summary never changes (written once with SUCCEEDED, or once by the backfill where it
- * was null), so its extracted fields are kept per run id in this process. Reading 5,000
- * summaries means decompressing 5,000 TOASTed JSON documents, which costs about a second on a
- * busy 2-core machine; with the cache a page view reads only the summaries it has not seen.
- */
-const globalCache = globalThis as unknown as { __isegSummaryFields?: Map<string, SummaryFields> };
-const MAX_CACHED = 200_000;
-function summaryCache(): Map<string, SummaryFields> {
-  globalCache.__isegSummaryFields ??= new Map();
-  if (globalCache.__isegSummaryFields.size > MAX_CACHED) globalCache.__isegSummaryFields.clear();
-  return globalCache.__isegSummaryFields;
-}
-
-async function readSummaryFields(db: Db, runIds: string[]): Promise<SummaryFields[]> {
-  if (!runIds.length) return [];
-  const num = (path: string) => Prisma.raw(`(x.summary #>> '{${path}}')::float8`);
-  const phaseArray = (field: string) => Prisma.raw(`ARRAY(SELECT (e->>'${field}')::float8 FROM jsonb_array_elements(x.summary->'phases') e)`);
-  // One JSON value for all rows: decoding thousands of rows × many columns through the
-  // driver costs far more than one json_agg string and JSON.parse.
-  const [{ rows }] = await db.$queryRaw<{ rows: string }[]>`
-    SELECT coalesce(json_agg(t), '[]')::text AS rows FROM (
-      SELECT x.id, jsonb_typeof(x.summary) = 'object' AS "isObject",
-             ${num('gtv,medianDice')} AS "gtvDice", ${num('gtv,medianHd95Mm')} AS "gtvHd95",
-             ${num('itv,dice')} AS "itvDice", ${num('itv,hd95Mm')} AS "itvHd95", ${num('itv,fpCc')} AS "itvFpCc",
-             ${num('itv,machineCc')} AS "itvMachineCc", ${num('itv,physicianCc')} AS "itvPhysicianCc",
-             ${num('motion,physician,maxMm')} AS "motionMm",
-             ARRAY(SELECT jsonb_array_elements_text(x.summary->'flags')) AS flags,
-             ${phaseArray('dice')} AS "phaseDice", ${phaseArray('hd95Mm')} AS "phaseHd95", ${phaseArray('fpCc')} AS "phaseFpCc"
-      FROM "SegmentationRun" x WHERE x.id = ANY(${runIds}::text[]) AND x.summary IS NOT NULL) t`;
-  return JSON.parse(rows) as SummaryFields[];
 }
 
 export async function findCohortCases(db: Db, { caller, filters }: { caller: Caller; filters: CohortFilters }): Promise<{ cases: CohortCase[]; datesShifted: boolean }> {
@@ -108,15 +69,19 @@ export async function findCohortCases(db: Db, { caller, filters }: { caller: Cal
   if (f.model) where.push(Prisma.sql`r.id IS NOT NULL`);
   const modelCond = f.model ? Prisma.sql`AND x."modelVersionId" = ${f.model}` : Prisma.empty;
 
-  // The summary column is only tested for NULL here, which does not decompress it.
-  const [{ rows: metaJson }] = await db.$queryRaw<{ rows: string }[]>`
+  // One JSON value for all rows: decoding thousands of rows × many columns through the driver
+  // costs far more than one json_agg string and JSON.parse.
+  const [{ rows: json }] = await db.$queryRaw<{ rows: string }[]>`
     SELECT coalesce(json_agg(t), '[]')::text AS rows FROM (
     SELECT s.id AS "studyId", p.pseudonym, i.name AS institution,
            to_char(${shownDate}, 'YYYY-MM-DD') AS "studyDate",
            s.physician, s.scanner,
            CASE WHEN mv.id IS NULL THEN NULL ELSE mv.name || ' ' || mv.version END AS model,
            lr.status::text AS "latestStatus", lr.error AS "latestError",
-           r.id AS "runId", (r.summary IS NOT NULL) AS "hasSummary"
+           (rs."runId" IS NOT NULL) AS "hasSummary",
+           rs."gtvMedianDice", rs."gtvMedianHd95Mm", rs."itvDice", rs."itvHd95Mm", rs."itvFpCc",
+           rs."itvMachineCc", rs."itvPhysicianCc", rs."physicianMotionMaxMm" AS "motionMm", rs.flags,
+           ph.dice AS "phaseDice", ph.hd95 AS "phaseHd95Mm", ph.fp AS "phaseFpCc"
     FROM "Study" s
     JOIN "Patient" p ON p.id = s."patientId"
     JOIN "Institution" i ON i.id = p."institutionId"
@@ -125,48 +90,46 @@ export async function findCohortCases(db: Db, { caller, filters }: { caller: Cal
       SELECT x.status, x.error FROM "SegmentationRun" x WHERE x."studyId" = s.id ORDER BY x."queuedAt" DESC LIMIT 1
     ) lr ON TRUE
     LEFT JOIN LATERAL (
-      SELECT x.id, x.summary, x."modelVersionId" FROM "SegmentationRun" x
+      SELECT x.id, x."modelVersionId" FROM "SegmentationRun" x
       WHERE x."studyId" = s.id AND x.status = 'SUCCEEDED' ${modelCond}
       ORDER BY x."finishedAt" DESC NULLS LAST LIMIT 1
     ) r ON TRUE
     LEFT JOIN "ModelVersion" mv ON mv.id = r."modelVersionId"
+    LEFT JOIN "RunSummary" rs ON rs."runId" = r.id
+    LEFT JOIN LATERAL (
+      SELECT array_agg(q.dice ORDER BY q.position) AS dice, array_agg(q."hd95Mm" ORDER BY q.position) AS hd95,
+             array_agg(q."fpCc" ORDER BY q.position) AS fp
+      FROM "RunPhaseSummary" q WHERE q."runId" = rs."runId"
+    ) ph ON TRUE
     WHERE ${Prisma.join(where, ' AND ')}) t`;
-  const meta = JSON.parse(metaJson) as MetaRow[];
-
-  const cache = summaryCache();
-  const missing = meta.filter((m) => m.hasSummary && m.runId && !cache.has(m.runId)).map((m) => m.runId!);
-  for (const s of await readSummaryFields(db, missing)) cache.set(s.id, s);
+  const rows = JSON.parse(json) as Row[];
 
   return {
     datesShifted: shifted,
-    cases: meta.map((r) => {
-      const s = r.hasSummary && r.runId ? cache.get(r.runId) : undefined;
-      const ok = s?.isObject === true;
-      return {
-        studyId: r.studyId,
-        pseudonym: r.pseudonym,
-        institution: r.institution,
-        studyDate: r.studyDate,
-        dateShifted: shifted,
-        physician: freeText.physician(r.physician),
-        scanner: r.scanner,
-        model: r.model,
-        latestRunStatus: r.latestStatus,
-        latestRunError: r.latestError,
-        hasSummary: ok,
-        gtvMedianDice: ok ? s.gtvDice : null,
-        gtvMedianHd95Mm: ok ? s.gtvHd95 : null,
-        itvDice: ok ? s.itvDice : null,
-        itvHd95Mm: ok ? s.itvHd95 : null,
-        itvFpCc: ok ? s.itvFpCc : null,
-        itvMachineCc: ok ? s.itvMachineCc : null,
-        itvPhysicianCc: ok ? s.itvPhysicianCc : null,
-        motionMm: ok ? s.motionMm : null,
-        flags: (ok && s.flags) || [],
-        phaseDice: (ok && s.phaseDice) || [],
-        phaseHd95Mm: (ok && s.phaseHd95) || [],
-        phaseFpCc: (ok && s.phaseFpCc) || [],
-      };
-    }),
+    cases: rows.map((r) => ({
+      studyId: r.studyId,
+      pseudonym: r.pseudonym,
+      institution: r.institution,
+      studyDate: r.studyDate,
+      dateShifted: shifted,
+      physician: freeText.physician(r.physician),
+      scanner: r.scanner,
+      model: r.model,
+      latestRunStatus: r.latestStatus,
+      latestRunError: r.latestError,
+      hasSummary: r.hasSummary,
+      gtvMedianDice: r.gtvMedianDice,
+      gtvMedianHd95Mm: r.gtvMedianHd95Mm,
+      itvDice: r.itvDice,
+      itvHd95Mm: r.itvHd95Mm,
+      itvFpCc: r.itvFpCc,
+      itvMachineCc: r.itvMachineCc,
+      itvPhysicianCc: r.itvPhysicianCc,
+      motionMm: r.motionMm,
+      flags: r.flags ?? [],
+      phaseDice: r.phaseDice ?? [],
+      phaseHd95Mm: r.phaseHd95Mm ?? [],
+      phaseFpCc: r.phaseFpCc ?? [],
+    })),
   };
 }

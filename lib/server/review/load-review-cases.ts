@@ -6,7 +6,7 @@
  * else "CT study" (lib/server/deid/present-free-text.ts).
  */
 import type { Db } from '../db/client';
-import { keyNumbersOfRuns } from './read-run-key-numbers';
+import { KEY_NUMBERS_SELECT, keyNumbersOfRuns } from './read-run-key-numbers';
 import type { CaseKeyNumbers } from '@/lib/core/review/case-key-numbers';
 import { rankReviewCases, type ReviewCriterion } from '@/lib/core/review/rank-review-cases';
 import type { ReviewDecisionKind } from './review.types';
@@ -55,7 +55,7 @@ export async function loadReviewCases(
       studyId: true,
       finishedAt: true,
       queuedAt: true,
-      summary: true,
+      ...KEY_NUMBERS_SELECT,
       modelVersion: { select: { name: true, version: true, sha256: true } },
     },
     // Latest run first: by finish time, then queue time (a run without finishedAt counts as oldest).
@@ -83,7 +83,7 @@ export async function loadReviewCases(
       select: { id: true, studyId: true, runId: true, decision: true, comment: true, meeting: true, createdAt: true, reviewer: { select: { name: true } } },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     }),
-    keyNumbersOfRuns(db, [...latestRun.values()]),
+    keyNumbersOfRuns([...latestRun.values()]),
   ]);
   const decisionsByStudy = new Map<string, ReviewDecisionView[]>();
   for (const d of decisions) {

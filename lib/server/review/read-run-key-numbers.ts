@@ -1,43 +1,22 @@
 /**
- * The review key numbers of some segmentation runs: from each run's stored QA summary when it
- * has a valid one, otherwise from its metric rows (runs finished before the summary existed).
- * Internal to lib/server/review: callers authorise first.
+ * The review key numbers of some segmentation runs, from each run's QA summary (the RunSummary
+ * row written with SUCCEEDED). Internal to lib/server/review: callers authorise first.
  */
 import type { Db } from '../db/client';
-import { RunSummary } from '../runs/run-summary.types';
-import { keyNumbersFromMetricRows, keyNumbersFromSummary, type CaseKeyNumbers, type RunMetricRow } from '@/lib/core/review/case-key-numbers';
+import { RUN_SUMMARY_INCLUDE, runSummaryFromRow, type RunSummaryRow } from '../runs/run-summary.types';
+import { keyNumbersFromSummary, type CaseKeyNumbers } from '@/lib/core/review/case-key-numbers';
 
-/** runId → numbers; null when the run has neither a summary nor ITV/GTV metric rows. */
+/** The summary select for runs passed to keyNumbersOfRuns. */
+export const KEY_NUMBERS_SELECT = { summary: { include: RUN_SUMMARY_INCLUDE } } as const;
+
+/** runId → numbers; null when the run has no summary (not succeeded). */
 export async function readRunKeyNumbers(db: Db, runIds: string[]): Promise<Map<string, CaseKeyNumbers | null>> {
   if (runIds.length === 0) return new Map();
-  const runs = await db.segmentationRun.findMany({ where: { id: { in: runIds } }, select: { id: true, summary: true } });
-  return keyNumbersOfRuns(db, runs);
+  const runs = await db.segmentationRun.findMany({ where: { id: { in: runIds } }, select: { id: true, ...KEY_NUMBERS_SELECT } });
+  return keyNumbersOfRuns(runs);
 }
 
-/** As readRunKeyNumbers, for runs whose summary the caller has already read (saves a query). */
-export async function keyNumbersOfRuns(db: Db, runs: { id: string; summary: unknown }[]): Promise<Map<string, CaseKeyNumbers | null>> {
-  const out = new Map<string, CaseKeyNumbers | null>();
-  const needMetrics: string[] = [];
-  for (const r of runs) {
-    const parsed = r.summary === null || r.summary === undefined ? null : RunSummary.safeParse(r.summary);
-    if (parsed?.success) out.set(r.id, keyNumbersFromSummary(parsed.data));
-    else needMetrics.push(r.id);
-  }
-  if (needMetrics.length > 0) {
-    const rows = await db.metricResult.findMany({
-      where: { runId: { in: needMetrics }, convention: { in: ['overlap', 'voxel', 'discordance'] } },
-      select: { runId: true, convention: true, values: true, testStructure: { select: { kind: true } } },
-    });
-    const byRun = new Map<string, RunMetricRow[]>();
-    for (const m of rows) {
-      const list = byRun.get(m.runId!) ?? [];
-      list.push({ structureKind: m.testStructure.kind, convention: m.convention, values: m.values });
-      byRun.set(m.runId!, list);
-    }
-    for (const id of needMetrics) {
-      const list = byRun.get(id);
-      out.set(id, list && list.length > 0 ? keyNumbersFromMetricRows(list) : null);
-    }
-  }
-  return out;
+/** As readRunKeyNumbers, for runs whose summary rows the caller has already read (KEY_NUMBERS_SELECT). */
+export function keyNumbersOfRuns(runs: { id: string; summary: RunSummaryRow | null }[]): Map<string, CaseKeyNumbers | null> {
+  return new Map(runs.map((r) => [r.id, r.summary ? keyNumbersFromSummary(runSummaryFromRow(r.summary)) : null]));
 }

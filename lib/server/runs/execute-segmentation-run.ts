@@ -16,7 +16,8 @@ import { parseNifti } from '../../nifti';
 import type { Grid, Mask, Volume, VoxelArray } from '../../core/volume';
 import { sameGrid, voxelVolumeCc } from '../../core/volume';
 import { computeItv, computeMetrics, findDiscordanceRegions, toMetricRows } from '../../core/metrics';
-import { summarizeRun } from './summarize-run';
+import { buildRunSummary, type DiscordanceValues, type MetricValues, type RunSummaryPhaseInput } from '../../core/stats/run-summary';
+import { runSummaryCreate } from './run-summary.types';
 
 export type SegmentFn = (
   ct: Volume<VoxelArray>,
@@ -124,7 +125,7 @@ export async function executeSegmentationRun(o: ExecuteSegmentationRunOptions): 
     };
 
     // 1. Every phase → GTV (resumes: a phase stored by an earlier attempt is not redone).
-    const gtvs: { seriesId: string; phaseIndex: number | null; mask: Uint8Array; grid: Grid; structureId: string; sha256: string }[] = [];
+    const gtvs: { seriesId: string; phaseIndex: number | null; phasePercent: number | null; mask: Uint8Array; grid: Grid; structureId: string; sha256: string }[] = [];
     for (let p = 0; p < targets.length; p++) {
       if (o.signal?.aborted) throw new Error('The run was aborted (worker shutting down); it will be retried.');
       const series = targets[p];
@@ -155,7 +156,7 @@ export async function executeSegmentationRun(o: ExecuteSegmentationRunOptions): 
           update: { maskKey: stored.key, maskSha256: stored.sha256, voxelCount: n, volumeCc: n * voxelVolumeCc(mask.grid) },
         });
       }
-      gtvs.push({ seriesId: series.id, phaseIndex: series.phaseIndex, mask: mask.data, grid: mask.grid, structureId: structure!.id, sha256: structure!.maskSha256 ?? '' });
+      gtvs.push({ seriesId: series.id, phaseIndex: series.phaseIndex, phasePercent: series.phasePercent, mask: mask.data, grid: mask.grid, structureId: structure!.id, sha256: structure!.maskSha256 ?? '' });
     }
 
     // 2. ITV = union of the phase GTVs (all 4D CT phases share one grid).
@@ -187,6 +188,8 @@ export async function executeSegmentationRun(o: ExecuteSegmentationRunOptions): 
     const refItv = physicianStructures.find((s) => s.kind === 'ITV' && s.maskKey);
     if (refItv) pairs.push({ reference: refItv, test: { id: itv.id, mask: itvData, grid: grid0, sha256: itvStored.sha256 } });
 
+    // What the summary needs of each compared pair, kept in memory (test structure id → values).
+    const compared = new Map<string, { referenceMask: Uint8Array; referencePercent: number | null; overlap: MetricValues | null; voxel: MetricValues | null; discordance: DiscordanceValues }>();
     for (const pair of pairs) {
       if (o.signal?.aborted) throw new Error('The run was aborted (worker shutting down); it will be retried.');
       await enterStage(targets.length / (targets.length + 1), `metrics ${pair.reference.kind}`);
@@ -198,6 +201,13 @@ export async function executeSegmentationRun(o: ExecuteSegmentationRunOptions): 
       const result = await time(key, async () => computeMetrics({ reference: refMask, test: pair.test.mask, grid: pair.test.grid, toleranceMm: o.toleranceMm ?? 2, conventions: ['voxel', 'surfel'] }));
       const rows = toMetricRows({ result, grid: pair.test.grid, codeVersion: o.codeVersion, referenceSha256: pair.reference.maskSha256, testSha256: pair.test.sha256 });
       const discordance = findDiscordanceRegions({ reference: refMask, test: pair.test.mask, grid: pair.test.grid });
+      compared.set(pair.test.id, {
+        referenceMask: refMask,
+        referencePercent: pair.reference.phasePercent,
+        overlap: (rows.find((r) => r.convention === 'overlap')?.values ?? null) as MetricValues | null,
+        voxel: (rows.find((r) => r.convention === 'voxel')?.values ?? null) as MetricValues | null,
+        discordance: discordance as unknown as DiscordanceValues,
+      });
       const all = [
         ...rows,
         { ...rows[0], convention: 'discordance' as const, values: discordance as unknown as Record<string, number | null>, nullReasons: {}, toleranceMm: null },
@@ -226,12 +236,28 @@ export async function executeSegmentationRun(o: ExecuteSegmentationRunOptions): 
     // The QA summary the cohort page and review queue read; stored in the same update that
     // marks the run SUCCEEDED, so a succeeded run always has one.
     await enterStage(targets.length / (targets.length + 1), 'writing results');
-    const summary = await time('summary', () => summarizeRun(db, { store, runId }));
-    const done = await db.segmentationRun.updateMany({
-      where: { id: runId, status: 'RUNNING' },
-      data: { status: 'SUCCEEDED', progress: 100, stage: 'done', finishedAt: new Date(), timings, summary, error: null, errorCode: null },
+    const summary = await time('summary', async () => {
+      const phases: RunSummaryPhaseInput[] = gtvs.map((g) => {
+        const c = compared.get(g.structureId);
+        return { phaseIndex: g.phaseIndex, phasePercent: g.phasePercent ?? c?.referencePercent ?? null, machineMask: g.mask, physicianMask: c?.referenceMask ?? null, overlap: c?.overlap ?? null, voxel: c?.voxel ?? null };
+      });
+      const c = compared.get(itv.id);
+      return buildRunSummary({ grid: grid0, phases, itv: c?.overlap ? { overlap: c.overlap, voxel: c.voxel, discordance: c.discordance } : null, machineItvCc: itv.volumeCc ?? NaN });
     });
-    return done.count === 1 ? 'succeeded' : 'cancelled';
+    // Compare-and-set on RUNNING, and the summary rows in the same transaction: a succeeded
+    // run always has exactly one summary (a retry after a crash replaces a stale one).
+    const done = await db.$transaction(async (tx) => {
+      const w = await tx.segmentationRun.updateMany({
+        where: { id: runId, status: 'RUNNING' },
+        data: { status: 'SUCCEEDED', progress: 100, stage: 'done', finishedAt: new Date(), timings, error: null, errorCode: null },
+      });
+      if (w.count === 1) {
+        await tx.runSummary.deleteMany({ where: { runId } });
+        await tx.runSummary.create({ data: { run: { connect: { id: runId } }, ...runSummaryCreate(summary) } });
+      }
+      return w.count;
+    });
+    return done === 1 ? 'succeeded' : 'cancelled';
   } catch (e) {
     const err = e as Error & { code?: string };
     const final = o.attempt >= o.maxAttempts;

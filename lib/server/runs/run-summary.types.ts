@@ -1,76 +1,135 @@
 /**
- * The QA summary of one succeeded segmentation run, stored in `SegmentationRun.summary` (JSON)
- * when the run finishes. The cohort page, the case table, the review queue and the viewer's
- * key numbers read only this, so a cohort of thousands of studies needs one row per study.
+ * The QA summary of one succeeded segmentation run, stored as typed rows (RunSummary, one per
+ * run, and RunPhaseSummary, one per phase) in the same update that marks the run SUCCEEDED
+ * (executeSegmentationRun). The cohort page, the case table, the review queue and the viewer's
+ * phase charts read only these rows.
  *
- * Conventions: Dice, FP and FN are voxel overlap on the native CT grid ('overlap' rows);
- * HD95 is the voxel-surface convention ('voxel' rows), in mm; volumes in cc; positions in
+ * The value is built by the pure lib/core/stats/run-summary.ts (RunSummaryValues); this module
+ * maps it to the rows Prisma writes and back. Conventions: Dice, FP and FN are voxel overlap on
+ * the native CT grid; HD95 is the voxel-surface convention, in mm; volumes in cc; positions in
  * patient mm (LPS). A value is null when it is undefined (for example Dice with both masks
  * empty) or when the physician structure it needs is missing.
  */
-import { z } from 'zod';
-import type { RunSummaryValues } from '../../core/stats/run-summary';
+import type { Prisma, RunPhaseSummary as PhaseRow, RunSummary as SummaryRow } from '../db/generated/client';
+import type { MotionAmplitude, RunFlagCode, RunSummaryValues } from '../../core/stats/run-summary';
+import type { Vec3 } from '../../core/volume';
 
-const num = z.number().nullable();
-const vec3 = z.tuple([z.number(), z.number(), z.number()]).nullable();
+export type RunSummary = RunSummaryValues;
+export type PhaseSummary = RunSummaryValues['phases'][number];
+export type RunFlag = RunFlagCode;
 
-export const PhaseSummary = z.object({
-  /** 4D CT phase index (0..n-1); null for a planning CT. */
-  phaseIndex: z.number().int().nullable(),
-  phasePercent: num,
-  machineCc: num,
-  physicianCc: num,
-  machineCentroidMm: vec3,
-  physicianCentroidMm: vec3,
-  dice: num,
-  hd95Mm: num,
-  /** False-positive volume of this phase's machine GTV (cc). */
-  fpCc: num,
-  /** Flagged by lib/core/metrics/motion.ts (volume or position departs from its neighbours). */
-  outlier: z.boolean(),
-});
-export type PhaseSummary = z.infer<typeof PhaseSummary>;
+/** What to select for `runSummaryFromRow`: the summary row with its phases in order. */
+export const RUN_SUMMARY_INCLUDE = { phases: { orderBy: { position: 'asc' } } } as const satisfies Prisma.RunSummaryInclude;
 
-export const StructureSummary = z.object({
-  dice: num,
-  hd95Mm: num,
-  fpVoxels: num,
-  fpCc: num,
-  fpFraction: num,
-  fnCc: num,
-  machineCc: num,
-  physicianCc: num,
-  /** Largest distance (mm) of any FP voxel from the physician contour. */
-  maxFpDistanceMm: num,
-  /** Volume (cc) of the largest connected false-positive region (0 when there is none). */
-  largestFpRegionCc: num,
-});
-export type StructureSummary = z.infer<typeof StructureSummary>;
+export type RunSummaryRow = SummaryRow & { phases: PhaseRow[] };
 
-export const RunFlag = z.enum(['LOW_DICE', 'LARGE_FP', 'DISTANT_FP', 'OUTLIER_PHASE', 'NO_REFERENCE']);
-export type RunFlag = z.infer<typeof RunFlag>;
+function vec(x: number | null, y: number | null, z: number | null): Vec3 | null {
+  return x === null || y === null || z === null ? null : [x, y, z];
+}
 
-export const RunSummary = z.object({
-  schemaVersion: z.literal(1),
-  /** Per-phase GTV (machine vs physician of the same phase). */
-  phases: z.array(PhaseSummary),
-  /** GTV over phases: median and minimum Dice, median HD95 and median FP cc over the phases. */
-  gtv: z.object({ medianDice: num, minDice: num, medianHd95Mm: num, medianFpCc: num }),
-  /** Machine ITV (union of phase GTVs) against the physician ITV. */
-  itv: StructureSummary,
-  /** Peak-to-peak centroid excursion of the GTV over the phases (mm); null without phases. */
-  motion: z.object({
-    machine: z.object({ LR: z.number(), AP: z.number(), SI: z.number(), maxMm: z.number() }).nullable(),
-    physician: z.object({ LR: z.number(), AP: z.number(), SI: z.number(), maxMm: z.number() }).nullable(),
-  }),
-  flags: z.array(RunFlag),
-  /** The thresholds the flags used, so a reader can see why a case is flagged (defaults and
-   *  their reasons: lib/core/stats/run-summary.ts). */
-  thresholds: z.object({ lowDice: z.number(), largeFpCc: z.number(), distantFpMm: z.number() }),
-});
-export type RunSummary = z.infer<typeof RunSummary>;
+function motion(lr: number | null, ap: number | null, si: number | null, max: number | null): MotionAmplitude | null {
+  return lr === null || ap === null || si === null || max === null ? null : { LR: lr, AP: ap, SI: si, maxMm: max };
+}
 
-// The pure builder (lib/core/stats/run-summary.ts) returns this shape; keep the two in step.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const _sameShape: Same<RunSummaryValues, RunSummary> = true;
-void _sameShape;
+/** The rows of one run's summary (for createMany, e.g. a bulk seed). */
+export function runSummaryRows(runId: string, s: RunSummary): { summary: Prisma.RunSummaryCreateManyInput; phases: Prisma.RunPhaseSummaryCreateManyInput[] } {
+  const mm = s.motion.machine;
+  const pm = s.motion.physician;
+  return {
+    summary: {
+      runId,
+      gtvMedianDice: s.gtv.medianDice,
+      gtvMinDice: s.gtv.minDice,
+      gtvMedianHd95Mm: s.gtv.medianHd95Mm,
+      gtvMedianFpCc: s.gtv.medianFpCc,
+      itvDice: s.itv.dice,
+      itvHd95Mm: s.itv.hd95Mm,
+      itvFpVoxels: s.itv.fpVoxels,
+      itvFpCc: s.itv.fpCc,
+      itvFpFraction: s.itv.fpFraction,
+      itvFnCc: s.itv.fnCc,
+      itvMachineCc: s.itv.machineCc,
+      itvPhysicianCc: s.itv.physicianCc,
+      itvMaxFpDistanceMm: s.itv.maxFpDistanceMm,
+      itvLargestFpRegionCc: s.itv.largestFpRegionCc,
+      machineMotionLrMm: mm?.LR ?? null,
+      machineMotionApMm: mm?.AP ?? null,
+      machineMotionSiMm: mm?.SI ?? null,
+      machineMotionMaxMm: mm?.maxMm ?? null,
+      physicianMotionLrMm: pm?.LR ?? null,
+      physicianMotionApMm: pm?.AP ?? null,
+      physicianMotionSiMm: pm?.SI ?? null,
+      physicianMotionMaxMm: pm?.maxMm ?? null,
+      flags: [...s.flags],
+      lowDiceThreshold: s.thresholds.lowDice,
+      largeFpCcThreshold: s.thresholds.largeFpCc,
+      distantFpMmThreshold: s.thresholds.distantFpMm,
+    },
+    phases: s.phases.map((p, position) => ({
+      runId,
+      position,
+      phaseIndex: p.phaseIndex,
+      phasePercent: p.phasePercent,
+      machineCc: p.machineCc,
+      physicianCc: p.physicianCc,
+      machineCentroidXMm: p.machineCentroidMm?.[0] ?? null,
+      machineCentroidYMm: p.machineCentroidMm?.[1] ?? null,
+      machineCentroidZMm: p.machineCentroidMm?.[2] ?? null,
+      physicianCentroidXMm: p.physicianCentroidMm?.[0] ?? null,
+      physicianCentroidYMm: p.physicianCentroidMm?.[1] ?? null,
+      physicianCentroidZMm: p.physicianCentroidMm?.[2] ?? null,
+      dice: p.dice,
+      hd95Mm: p.hd95Mm,
+      fpCc: p.fpCc,
+      outlier: p.outlier,
+    })),
+  };
+}
+
+/** The nested create of a run's summary rows (`summary: { create: … }` on a SegmentationRun). */
+export function runSummaryCreate(s: RunSummary): Prisma.RunSummaryCreateWithoutRunInput {
+  const { summary, phases } = runSummaryRows('', s);
+  const { runId: _r, ...columns } = summary;
+  void _r;
+  return { ...columns, phases: { create: phases.map(({ runId: _p, ...phase }) => (void _p, phase)) } };
+}
+
+/** The summary value of stored rows (read with RUN_SUMMARY_INCLUDE). */
+export function runSummaryFromRow(r: RunSummaryRow): RunSummary {
+  return {
+    schemaVersion: 1,
+    phases: [...r.phases]
+      .sort((a, b) => a.position - b.position)
+      .map((p) => ({
+        phaseIndex: p.phaseIndex,
+        phasePercent: p.phasePercent,
+        machineCc: p.machineCc,
+        physicianCc: p.physicianCc,
+        machineCentroidMm: vec(p.machineCentroidXMm, p.machineCentroidYMm, p.machineCentroidZMm),
+        physicianCentroidMm: vec(p.physicianCentroidXMm, p.physicianCentroidYMm, p.physicianCentroidZMm),
+        dice: p.dice,
+        hd95Mm: p.hd95Mm,
+        fpCc: p.fpCc,
+        outlier: p.outlier,
+      })),
+    gtv: { medianDice: r.gtvMedianDice, minDice: r.gtvMinDice, medianHd95Mm: r.gtvMedianHd95Mm, medianFpCc: r.gtvMedianFpCc },
+    itv: {
+      dice: r.itvDice,
+      hd95Mm: r.itvHd95Mm,
+      fpVoxels: r.itvFpVoxels,
+      fpCc: r.itvFpCc,
+      fpFraction: r.itvFpFraction,
+      fnCc: r.itvFnCc,
+      machineCc: r.itvMachineCc,
+      physicianCc: r.itvPhysicianCc,
+      maxFpDistanceMm: r.itvMaxFpDistanceMm,
+      largestFpRegionCc: r.itvLargestFpRegionCc,
+    },
+    motion: {
+      machine: motion(r.machineMotionLrMm, r.machineMotionApMm, r.machineMotionSiMm, r.machineMotionMaxMm),
+      physician: motion(r.physicianMotionLrMm, r.physicianMotionApMm, r.physicianMotionSiMm, r.physicianMotionMaxMm),
+    },
+    flags: [...(r.flags ?? [])],
+    thresholds: { lowDice: r.lowDiceThreshold, largeFpCc: r.largeFpCcThreshold, distantFpMm: r.distantFpMmThreshold },
+  };
+}

@@ -6,7 +6,7 @@
 import type { Db } from '../db/client';
 import { type Caller, authorize } from '../auth/roles';
 import type { VolumeStore } from '../storage/volume-store';
-import { RunSummary } from '../runs/run-summary.types';
+import { RUN_SUMMARY_INCLUDE, runSummaryFromRow } from '../runs/run-summary.types';
 import { parseNifti } from '@/lib/nifti';
 import { maskCentroidMm } from '@/lib/core/viewer/mask-centroid';
 import type { Vec3 } from '@/lib/core/volume';
@@ -30,14 +30,13 @@ export interface StudyPhaseSeries {
 export async function getStudyPhaseSeries(db: Db, store: VolumeStore, { caller, studyId }: { caller: Caller | null; studyId: string }): Promise<StudyPhaseSeries> {
   const who = authorize(caller, 'studies:view');
   await getStudyRunStatus(db, { caller: who, studyId }); // NOT_FOUND for a missing study
-  const row = await db.segmentationRun.findFirst({ where: { studyId, status: 'SUCCEEDED' }, orderBy: [{ finishedAt: 'desc' }, { id: 'desc' }], select: { id: true, summary: true } });
+  const row = await db.segmentationRun.findFirst({ where: { studyId, status: 'SUCCEEDED' }, orderBy: [{ finishedAt: 'desc' }, { id: 'desc' }], select: { id: true, summary: { include: RUN_SUMMARY_INCLUDE } } });
   if (!row) return { source: 'none', phases: [] };
   const run = { runId: row.id };
-  const parsed = row.summary ? RunSummary.safeParse(row.summary) : null;
-  if (parsed?.success) {
+  if (row.summary) {
     return {
       source: 'summary',
-      phases: parsed.data.phases.map((p) => ({
+      phases: runSummaryFromRow(row.summary).phases.map((p) => ({
         phaseIndex: p.phaseIndex,
         phasePercent: p.phasePercent,
         machineCc: p.machineCc,

@@ -1,8 +1,7 @@
 /**
  * Run summaries on a real run: the tiny-test model (onnxruntime-node) segments a 3-phase
  * phantom study in a real Postgres; the summary stored with SUCCEEDED is checked against the
- * metric rows and against centroids computed here directly from the stored masks. Then the
- * backfill for runs that succeeded before summaries existed.
+ * metric rows and against centroids computed here directly from the stored masks.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,12 +12,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/test-database'
 import { createVolumeStore, putNiftiVolume, type VolumeStore } from '../../../lib/server/storage/volume-store';
 import { createSegmentationRun } from '../../../lib/server/runs/create-segmentation-run';
 import { executeSegmentationRun } from '../../../lib/server/runs/execute-segmentation-run';
-import { RunSummary } from '../../../lib/server/runs/run-summary.types';
-import { backfillRunSummaries } from '../../../lib/server/cohort/backfill-run-summaries';
-import { requestCohortSummary } from '../../../lib/server/cohort/request-cohort-summary';
-import { createBoss } from '../../../lib/server/jobs/boss';
-import { startWorker, waitFor } from '../helpers/worker-process';
-import { Prisma } from '../../../lib/server/db/generated/client';
+import { RUN_SUMMARY_INCLUDE, runSummaryFromRow } from '../../../lib/server/runs/run-summary.types';
 import { generatePatient, samplePatientSpec } from '../../../lib/core/phantom';
 import { indexToPatientMm } from '../../../lib/core/volume';
 import { parseNifti } from '../../../lib/nifti';
@@ -78,10 +72,10 @@ describe('run summaries', () => {
   });
 
   it('a succeeded run stores its summary, consistent with its metric rows and masks', async () => {
-    const run = await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runId }, include: { structures: true, metricResults: { include: { referenceStructure: true } } } });
+    const run = await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runId }, include: { structures: true, metricResults: { include: { referenceStructure: true } }, summary: { include: RUN_SUMMARY_INCLUDE } } });
     expect(run.status).toBe('SUCCEEDED');
     expect(run.summary).not.toBeNull();
-    const s = RunSummary.parse(run.summary);
+    const s = runSummaryFromRow(run.summary!);
     expect(Object.keys(run.timings as object)).toContain('summary');
 
     const row = (label: string, convention: string) => run.metricResults.find((m) => m.convention === convention && run.structures.find((x) => x.id === m.testStructureId)?.label === label)!.values as Record<string, number | null>;
@@ -126,40 +120,12 @@ describe('run summaries', () => {
     expect(s.flags).not.toContain('NO_REFERENCE');
   });
 
-  it('backfills a run that succeeded without a summary, once, and reports a run it cannot read', async () => {
-    const stored = (await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runId } })).summary;
-    await t.db.segmentationRun.update({ where: { id: runId }, data: { summary: Prisma.DbNull } });
-
-    // A store without the masks: the run is reported with the mask it could not read, and nothing is written.
-    const emptyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'iseg-empty-'));
-    try {
-      const bad = await backfillRunSummaries(t.db, { store: createVolumeStore({ dir: emptyDir }) });
-      expect(bad.updated).toBe(0);
-      expect(bad.failed).toEqual([{ runId, reason: expect.stringMatching(/cannot read machine GTV:phase:0 .* from the volume store/) }]);
-      expect((await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runId } })).summary).toBeNull();
-    } finally {
-      fs.rmSync(emptyDir, { recursive: true, force: true });
-    }
-
-    expect(await backfillRunSummaries(t.db, { store })).toEqual({ updated: 1, failed: [] });
-    expect((await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runId } })).summary).toEqual(stored);
-    expect(await backfillRunSummaries(t.db, { store })).toEqual({ updated: 0, failed: [] });
+  it('a second execution of the succeeded run writes nothing: still one summary, unchanged', async () => {
+    const before = await t.db.runSummary.findUniqueOrThrow({ where: { runId }, include: RUN_SUMMARY_INCLUDE });
+    const model = await loadModel({ modelDir: MODEL_DIR, provider: 'cpu' });
+    expect(await executeSegmentationRun({ db: t.db, store, runId, segment: modelSegmenter(model), attempt: 2, maxAttempts: 2, codeVersion: 'test' })).toBe('already-finished');
+    expect(await t.db.runSummary.count()).toBe(1);
+    expect(await t.db.runPhaseSummary.count({ where: { runId } })).toBe(3);
+    expect(await t.db.runSummary.findUniqueOrThrow({ where: { runId }, include: RUN_SUMMARY_INCLUDE })).toEqual(before);
   });
-
-  it('the cohort.summary job, run by a real worker, stores a missing summary', async () => {
-    const stored = (await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runId } })).summary;
-    await t.db.segmentationRun.update({ where: { id: runId }, data: { summary: Prisma.DbNull } });
-    const boss = await createBoss({ databaseUrl: t.url, worker: false });
-    const worker = await startWorker(t.url, { ISEG_VOLUME_DIR: dir, ISEG_MODELS_DIR: path.dirname(MODEL_DIR), ISEG_MODEL: 'tiny-test' });
-    try {
-      await requestCohortSummary(t.db, boss, { caller: physicist });
-      const summary = await waitFor('the backfilled summary', async () => (await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runId } })).summary, 60_000);
-      expect(summary).toEqual(stored);
-      // …and then refreshes the cached counts.
-      await waitFor('the cohort counts row', () => t.db.cohortSummary.findUnique({ where: { id: 'global' } }), 30_000);
-    } finally {
-      await worker.stop();
-      await boss.stop({ graceful: false });
-    }
-  }, 120_000);
 });

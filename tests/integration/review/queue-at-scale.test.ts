@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
 import type { Caller } from '@/lib/server/auth/roles';
 import { findReviewQueue } from '@/lib/server/review/find-review-queue';
+import { runSummaryRows } from '@/lib/server/runs/run-summary.types';
 
 const N = 5000;
 
@@ -26,6 +27,7 @@ describe('review queue at 5,000 studies (real Postgres)', () => {
     await t.db.patient.createMany({ data: Array.from({ length: N }, (_, i) => ({ id: `p${pad(i)}`, pseudonym: `S-${pad(i)}`, institutionId: inst.id })) });
     await t.db.study.createMany({ data: Array.from({ length: N }, (_, i) => ({ id: `s${pad(i)}`, patientId: `p${pad(i)}`, studyInstanceUid: `2.25.1${pad(i)}`, contentHash: `h${i}` })) });
     const runs = [];
+    const summaries = [];
     for (let i = 0; i < N; i++) {
       // Dice on a 0.01 grid so that ties occur and the tie-breaks matter.
       const dice = Math.round(unit(i, 1) * 100) / 100;
@@ -34,17 +36,21 @@ describe('review queue at 5,000 studies (real Postgres)', () => {
       truth.push({ pseudonym: `S-${pad(i)}`, dice, fpCc, distMm });
       const itv = { dice, hd95Mm: 5, fpVoxels: 1, fpCc, fpFraction: 0.1, fnCc: 1, machineCc: 10, physicianCc: 10, maxFpDistanceMm: distMm, largestFpRegionCc: fpCc };
       runs.push({
+        id: `r${pad(i)}`,
         studyId: `s${pad(i)}`,
         modelVersionId: model.id,
         status: 'SUCCEEDED' as const,
         finishedAt: new Date(Date.UTC(2026, 10, 1)),
-        summary: {
+      });
+      summaries.push(
+        runSummaryRows(`r${pad(i)}`, {
           schemaVersion: 1, phases: [], gtv: { medianDice: dice, minDice: dice, medianHd95Mm: 4, medianFpCc: 0.1 }, itv,
           motion: { machine: null, physician: null }, flags: [], thresholds: { lowDice: 0.6, largeFpCc: 5, distantFpMm: 20 },
-        },
-      });
+        }).summary,
+      );
     }
     await t.db.segmentationRun.createMany({ data: runs });
+    await t.db.runSummary.createMany({ data: summaries });
   }, 300_000);
   afterAll(async () => t.drop());
 

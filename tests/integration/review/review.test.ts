@@ -13,7 +13,7 @@ import { seedReviewCohort, type SeededReviewCohort } from './seed-review-cohort'
 // Expected queue orders, worked out by hand from seed-review-cohort.ts (REV-05 uses its newer
 // run; REV-07 has only a failed run and is absent; REV-06 has no numbers; REV-08 has no ITV Dice)
 // and confirmed with python3:
-//   c = {'01':(.62,4,14.5),'02':(.85,.5,3),'03':(.62,6.5,22),'04':(.55,1,30),'05':(.9,.2,0),'06':(None,None,None),'08':(None,2,9)}
+//   c = {'01':(.62,4,14.5),'02':(.85,.5,3),'03':(.62,6.5,22),'04':(.55,1,30),'05':(.9,0,0),'06':(None,None,None),'08':(None,2,9)}
 //   nz = lambda v, d: (v is None, d)
 //   sorted(c, key=lambda k: (nz(c[k][0], c[k][0] or 0), nz(c[k][1], -(c[k][1] or 0)), nz(c[k][2], -(c[k][2] or 0)), k))
 //   → ['04','03','01','02','05','08','06']  (likewise 'large-fp': fp, dist, dice; 'distant-fp': dist, fp, dice)
@@ -50,7 +50,7 @@ describe('review meeting (real Postgres)', () => {
   });
   afterAll(async () => t.drop());
 
-  it('ranks the queue by each criterion in the hand-computed order, from summaries and metric rows', async () => {
+  it('ranks the queue by each criterion in the hand-computed order, from the run summaries', async () => {
     for (const criterion of ['low-dice', 'large-fp', 'distant-fp'] as const) {
       const q = await findReviewQueue(t.db, { caller: as('REVIEWER'), criterion });
       expect(q.cases.map((c) => c.pseudonym), criterion).toEqual(EXPECTED[criterion]);
@@ -58,10 +58,10 @@ describe('review meeting (real Postgres)', () => {
     }
     const q = await findReviewQueue(t.db, { caller: as('REVIEWER'), criterion: 'low-dice' });
     const by = Object.fromEntries(q.cases.map((c) => [c.pseudonym, c]));
-    // metric rows: GTV median of 0.7, 0.75, 0.8; largest FP region distance (not the FN's 99 mm)
-    expect(by['REV-01'].numbers).toMatchObject({ source: 'metrics', itvDice: 0.62, itvFpCc: 4, maxFpDistanceMm: 14.5, itvHd95Mm: 8, gtvMedianDice: 0.75 });
+    // GTV median of 0.7, 0.75, 0.8; largest FP region distance (not the FN's 99 mm)
+    expect(by['REV-01'].numbers).toMatchObject({ itvDice: 0.62, itvFpCc: 4, maxFpDistanceMm: 14.5, itvHd95Mm: 8, gtvMedianDice: 0.75 });
     // stored summary, with motion and flags
-    expect(by['REV-04'].numbers).toMatchObject({ source: 'summary', itvDice: 0.55, maxFpDistanceMm: 30, machineMotionMm: 12.5, flags: ['LOW_DICE', 'DISTANT_FP'] });
+    expect(by['REV-04'].numbers).toMatchObject({ itvDice: 0.55, maxFpDistanceMm: 30, machineMotionMm: 12.5, flags: ['LOW_DICE', 'DISTANT_FP'] });
     // the newer of two succeeded runs
     expect(by['REV-05'].runId).toBe(seed.studies['REV-05'].latestRunId);
     expect(by['REV-05'].numbers).toMatchObject({ itvDice: 0.9, maxFpDistanceMm: 0 });

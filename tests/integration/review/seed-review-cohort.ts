@@ -1,9 +1,26 @@
 /**
  * A small review cohort with hand-chosen numbers, so that the ranking can be checked against
- * orders worked out by hand (review.test.ts). Runs without a summary carry metric rows in the
- * worker's conventions ('overlap', 'voxel', 'discordance'); REV-04 carries a stored summary.
+ * orders worked out by hand (review.test.ts). A succeeded run with `metrics` gets the summary
+ * rows those numbers make (and the metric rows, in the worker's conventions 'overlap', 'voxel',
+ * 'discordance'); REV-04 gives its summary directly, with motion and flags; REV-06 has none.
  */
 import type { Db } from '@/lib/server/db/client';
+import { medianOf } from '@/lib/core/stats/quantile';
+import { runSummaryCreate, type RunSummary } from '@/lib/server/runs/run-summary.types';
+
+/** The summary a run with these metric values has (what the review reads). */
+function summaryOf(m: MetricSpec): RunSummary {
+  const medianDice = medianOf(m.gtvDice);
+  return {
+    schemaVersion: 1,
+    phases: m.gtvDice.map((dice, k) => ({ phaseIndex: k, phasePercent: null, machineCc: null, physicianCc: 10, machineCentroidMm: null, physicianCentroidMm: null, dice, hd95Mm: null, fpCc: null, outlier: false })),
+    gtv: { medianDice, minDice: m.gtvDice.length ? Math.min(...m.gtvDice) : null, medianHd95Mm: null, medianFpCc: null },
+    itv: { dice: m.itvDice, hd95Mm: m.hd95Mm, fpVoxels: null, fpCc: m.fpCc, fpFraction: null, fnCc: null, machineCc: null, physicianCc: 20, maxFpDistanceMm: m.fpDistancesMm.length ? Math.max(...m.fpDistancesMm) : null, largestFpRegionCc: m.fpDistancesMm.length ? 0.1 : 0 },
+    motion: { machine: null, physician: null },
+    flags: [],
+    thresholds: { lowDice: 0.5, largeFpCc: 5, distantFpMm: 10 },
+  };
+}
 
 export interface SeededReviewCohort {
   studies: Record<string, { studyId: string; patientId: string; latestRunId: string | null; name: string; mrn: string }>;
@@ -48,9 +65,10 @@ export async function seedReviewCohort(db: Db): Promise<SeededReviewCohort> {
 
   async function run(
     st: Awaited<ReturnType<typeof study>>,
-    { status = 'SUCCEEDED', finishedAt, metrics, summary }: { status?: 'SUCCEEDED' | 'FAILED'; finishedAt: Date; metrics?: MetricSpec; summary?: object },
+    { status = 'SUCCEEDED', finishedAt, metrics, summary }: { status?: 'SUCCEEDED' | 'FAILED'; finishedAt: Date; metrics?: MetricSpec; summary?: RunSummary },
   ) {
-    const r = await db.segmentationRun.create({ data: { studyId: st.s.id, modelVersionId: model.id, status, finishedAt, ...(summary ? { summary } : {}) } });
+    const stored = summary ?? (status === 'SUCCEEDED' && metrics ? summaryOf(metrics) : null);
+    const r = await db.segmentationRun.create({ data: { studyId: st.s.id, modelVersionId: model.id, status, finishedAt, ...(stored ? { summary: { create: runSummaryCreate(stored) } } : {}) } });
     const common = { studyId: st.s.id, runId: r.id, spacingMm: [1, 1, 2], dims: [8, 8, 8], codeVersion: 'test' };
     if (metrics) {
       const itv = await db.machineStructure.create({ data: { runId: r.id, kind: 'ITV', label: 'ITV' } });
@@ -96,8 +114,8 @@ export async function seedReviewCohort(db: Db): Promise<SeededReviewCohort> {
   });
   const s5 = await study('REV-05');
   await run(s5, { finishedAt: t(5), metrics: { itvDice: 0.3, fpCc: 20, fpDistancesMm: [50], hd95Mm: 30, gtvDice: [0.2] } }); // older run: ignored
-  await run(s5, { finishedAt: t(6), metrics: { itvDice: 0.9, fpCc: 0.2, fpDistancesMm: [], hd95Mm: 2, gtvDice: [0.92] } });
-  await run(await study('REV-06'), { finishedAt: t(7) }); // succeeded, but no metric rows and no summary
+  await run(s5, { finishedAt: t(6), metrics: { itvDice: 0.9, fpCc: 0, fpDistancesMm: [], hd95Mm: 2, gtvDice: [0.92] } }); // no FP region
+  await run(await study('REV-06'), { finishedAt: t(7) }); // succeeded, but no summary (and no metric rows)
   await run(await study('REV-07'), { status: 'FAILED', finishedAt: t(8), metrics: { itvDice: 0.01, fpCc: 99, fpDistancesMm: [99], hd95Mm: 99, gtvDice: [0.01] } });
   await run(await study('REV-08'), { finishedAt: t(9), metrics: { itvDice: null, fpCc: 2.0, fpDistancesMm: [9.0], hd95Mm: 5, gtvDice: [] } });
   return { studies, users };

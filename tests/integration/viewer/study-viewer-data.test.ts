@@ -192,7 +192,7 @@ describe('study viewer data', () => {
 
   it('per-phase volumes and centroids computed from the masks when the run has no summary', async () => {
     const s = await getStudyPhaseSeries(t.db, store, { caller: researcher, studyId });
-    const row = await t.db.segmentationRun.findFirstOrThrow({ where: { studyId } });
+    const row = await t.db.segmentationRun.findFirstOrThrow({ where: { studyId }, include: { summary: true } });
     expect(s.source).toBe(row.summary ? 'summary' : 'computed');
     expect(s.phases.map((p) => p.phasePercent)).toEqual([0, 50]);
     for (let p = 0; p < 2; p++) {

@@ -3,7 +3,7 @@ import { rankReviewCases, parseReviewCriterion, discordanceScore } from '@/lib/c
 import type { CaseKeyNumbers } from '@/lib/core/review/case-key-numbers';
 
 function n(itvDice: number | null, itvFpCc: number | null, maxFpDistanceMm: number | null): CaseKeyNumbers {
-  return { source: 'metrics', itvDice, itvHd95Mm: null, itvFpCc, maxFpDistanceMm, gtvMedianDice: null, gtvMedianHd95Mm: null, machineMotionMm: null, physicianMotionMm: null, flags: [] };
+  return { itvDice, itvHd95Mm: null, itvFpCc, maxFpDistanceMm, gtvMedianDice: null, gtvMedianHd95Mm: null, machineMotionMm: null, physicianMotionMm: null, flags: [] };
 }
 
 // Hand-made cases; the expected orders below were worked out by hand (and agree with
