@@ -2,7 +2,7 @@ import Link from 'next/link';
 import { db } from '@/lib/server/db/client';
 import { setupPending } from '@/lib/server/users/ensure-first-admin';
 import { safeCallbackPath } from '@/lib/server/auth/safe-callback-url';
-import { SIGN_IN_UNAVAILABLE } from '@/lib/server/auth/auth-options';
+import { SIGN_IN_UNAVAILABLE } from '@/lib/server/sign-in/auth-options';
 import { LoginForm } from './login-form';
 import { signInErrorMessage } from './messages';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './helpers/test-database';
 import { createUser } from '../../lib/server/users/create-user';
-import { authenticateUser, MAX_FAILED_SIGN_INS } from '../../lib/server/auth/authenticate-user';
+import { authenticateUser, MAX_FAILED_SIGN_INS } from '../../lib/server/sign-in/authenticate-user';
 import { completeSetup, ensureFirstAdmin, setupPending } from '../../lib/server/users/ensure-first-admin';
 import { getCohortSummary } from '../../lib/server/cohort/get-cohort-summary';
 import { requestCohortSummary } from '../../lib/server/cohort/request-cohort-summary';

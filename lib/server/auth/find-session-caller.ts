@@ -1,7 +1,7 @@
 /**
  * The caller behind a session token, or null when the token no longer stands: the user is gone or
  * deactivated, or the token's session version is older than the user's (sign-out, deactivation
- * and a role change bump it: lib/server/auth/end-user-sessions.ts, update-user.ts). The role is
+ * and a role change bump it: lib/server/sign-in/end-user-sessions.ts, update-user.ts). The role is
  * the one in the database now, not the one in the token.
  */
 import type { Db } from '../db/client';

@@ -7,14 +7,14 @@
 import { getServerSession } from 'next-auth';
 import { headers } from 'next/headers';
 import { redirect } from 'next/navigation';
-import { authOptions } from './auth-options';
+import { sessionOptions } from './session-options';
 import { db } from '../db/client';
 import { clientAddress } from './client-address';
 import { findSessionCaller } from './find-session-caller';
 import type { Caller } from './roles';
 
 export async function getCaller(): Promise<Caller | null> {
-  const session = await getServerSession(authOptions);
+  const session = await getServerSession(sessionOptions);
   const user = session?.user as { id?: unknown; sv?: unknown } | undefined;
   if (!user?.id) return null;
   const h = await headers();

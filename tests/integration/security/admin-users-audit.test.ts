@@ -11,7 +11,7 @@ import type { Caller } from '@/lib/server/auth/roles';
 import { createUser } from '@/lib/server/users/create-user';
 import { updateUser } from '@/lib/server/users/update-user';
 import { findUsers } from '@/lib/server/users/find-users';
-import { authenticateUser, MAX_FAILED_SIGN_INS } from '@/lib/server/auth/authenticate-user';
+import { authenticateUser, MAX_FAILED_SIGN_INS } from '@/lib/server/sign-in/authenticate-user';
 import { findAuditEvents, iterateAuditEvents } from '@/lib/server/audit/find-audit-events';
 import { auditCsvHeader, auditCsvLine } from '@/lib/server/audit/format-audit-csv';
 import { recordIdentifiedAccess } from '@/lib/server/audit/record-identified-access';

@@ -20,10 +20,11 @@ import {
   authenticateUser,
   MAX_FAILED_SIGN_INS,
   MAX_FAILED_SIGN_INS_PER_ADDRESS,
-} from '@/lib/server/auth/authenticate-user';
+} from '@/lib/server/sign-in/authenticate-user';
 import { findSessionCaller } from '@/lib/server/auth/find-session-caller';
 import type { Caller } from '@/lib/server/auth/roles';
-import { authOptions } from '@/lib/server/auth/auth-options';
+import { authOptions } from '@/lib/server/sign-in/auth-options';
+import { sessionOptions } from '@/lib/server/auth/session-options';
 import { authRequestFixes } from '@/lib/server/auth/safe-callback-url';
 import { signInErrorMessage } from '@/app/login/messages';
 
@@ -120,6 +121,15 @@ async function signIn(email: string, password: string, { callbackUrl = `${ORIGIN
     cookies: c.jar,
     ip,
   });
+}
+
+/** A session read as getCaller makes it: the session settings alone, without the sign-in provider. */
+async function readSessionAsGetCaller(token: string) {
+  const res = await AuthHandler({
+    req: { action: 'session', method: 'GET', query: { nextauth: ['session'] }, cookies: { [SESSION_COOKIE]: token }, headers: { host: 'localhost:3000' } },
+    options: { ...sessionOptions, secret: SECRET },
+  });
+  return res.body;
 }
 
 function onApp(url: string | undefined): boolean {
@@ -305,6 +315,7 @@ describe('sign-in hardening', () => {
     expect(await findSessionCaller(t.db, { claims: asClaims(claims) })).toMatchObject({ userId: u.id, role: 'PHYSICIST' });
     const before = await nextAuth('session', { cookies: { [SESSION_COOKIE]: captured } });
     expect(before.body).toMatchObject({ user: { email: 'leaver@example.org', role: 'PHYSICIST' } });
+    expect(await readSessionAsGetCaller(captured!)).toMatchObject({ user: { email: 'leaver@example.org', role: 'PHYSICIST' } });
 
     // sign out as the browser does (POST /api/auth/signout with the CSRF token)
     const c = await csrf({ [SESSION_COOKIE]: captured });
@@ -315,6 +326,7 @@ describe('sign-in hardening', () => {
     expect(await findSessionCaller(t.db, { claims: asClaims(claims) })).toBeNull();
     const after = await nextAuth('session', { cookies: { [SESSION_COOKIE]: captured } });
     expect(after.body).toEqual({});
+    expect(await readSessionAsGetCaller(captured!)).toEqual({});
     expect((await t.db.auditEvent.findFirstOrThrow({ where: { action: 'auth.sign_out', userId: u.id } })).target).toBe(`user:${u.id}`);
     // signing out again with the dead token changes nothing
     const again = await csrf({ [SESSION_COOKIE]: captured });

@@ -7,7 +7,7 @@
 import NextAuth from 'next-auth';
 import { cookies } from 'next/headers';
 import { NextRequest } from 'next/server';
-import { authOptions } from '@/lib/server/auth/auth-options';
+import { authOptions } from '@/lib/server/sign-in/auth-options';
 import { authRequestFixes } from '@/lib/server/auth/safe-callback-url';
 
 type Context = { params: Promise<{ nextauth: string[] }> };

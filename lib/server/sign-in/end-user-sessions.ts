@@ -7,7 +7,7 @@
  */
 import type { Db } from '../db/client';
 import { recordAuditEvent } from '../audit/record-audit-event';
-import { findSessionCaller, type SessionClaims } from './find-session-caller';
+import { findSessionCaller, type SessionClaims } from '../auth/find-session-caller';
 
 export async function endUserSessions(
   db: Db,

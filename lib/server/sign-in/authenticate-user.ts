@@ -13,13 +13,13 @@
  *   attempt back), so one source cannot try one common password across many accounts.
  *
  * The caller cannot tell an unknown account from a locked, inactive or wrong-password one: the
- * sign-in endpoint answers all of them alike (lib/server/auth/auth-options.ts), and each runs one
+ * sign-in endpoint answers all of them alike (lib/server/sign-in/auth-options.ts), and each runs one
  * bcrypt comparison (against a dummy hash of the same cost for an unknown account), so the time
  * taken does not tell them apart either. Only the audit log records the true reason.
  */
 import type { Db } from '../db/client';
-import type { Caller, Role } from './roles';
-import { hashPassword, verifyPassword } from './password';
+import type { Caller, Role } from '../auth/roles';
+import { hashPassword, verifyPassword } from '../auth/password';
 import { recordAuditEvent } from '../audit/record-audit-event';
 
 export const MAX_FAILED_SIGN_INS = 5;
