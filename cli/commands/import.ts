@@ -19,10 +19,11 @@ import { parseEnv } from '../../lib/server/env';
 import { toAppError, type ErrorContext } from '../../lib/server/errors';
 import type { PgBoss } from 'pg-boss';
 import { createBoss } from '../../lib/server/jobs/boss';
-import { requestDefaultSegmentation, type DefaultSegmentation } from '../../lib/server/runs/request-default-segmentation';
+import type { DefaultSegmentation } from '../../lib/server/runs/request-default-segmentation';
 import { createVolumeStore } from '../../lib/server/storage/volume-store';
 import { findStudyFolders } from '../../lib/server/studies/find-study-folders';
-import { importStudy, type ImportProgress, type ImportStudyResult } from '../../lib/server/studies/import-study';
+import type { ImportProgress, ImportStudyResult } from '../../lib/server/studies/import-study';
+import { importStudyAndQueue } from '../../lib/server/studies/import-study-and-queue';
 import { parsePhaseMap } from '../../lib/server/studies/parse-phase-map';
 import { fail, printJson } from '../output';
 
@@ -131,9 +132,10 @@ export async function run(argv: string[]): Promise<number> {
       const label = folders.length > 1 ? `[${n}/${folders.length}] ${rel}` : rel;
       const progress = progressReporter(label);
       try {
-        const r = await importStudy({ db, caller, dir: folder, store, phaseMapping, patientId: values['patient-id'], onProgress: (p) => progress.update(p) });
+        const getBoss = async () => (boss ??= await createBoss({ databaseUrl: url, worker: false }));
+        const r = await importStudyAndQueue({ db, boss: getBoss, caller, dir: folder, store, phaseMapping, patientId: values['patient-id'], onProgress: (p) => progress.update(p) });
         progress.end();
-        const segmentation = r.alreadyImported ? null : await requestDefaultSegmentation(db, (boss ??= await createBoss({ databaseUrl: url, worker: false })), { studyId: r.studyId });
+        const { segmentation } = r;
         studies.push({ ...studyJson(folder, r), segmentation });
         if (!values.json && segmentation) console.log(`${rel}: ${segmentation.queued ? `segmentation run ${segmentation.runId} queued` : `not segmented: ${segmentation.reason}`}`);
         if (!values.json) {

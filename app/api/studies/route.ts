@@ -6,7 +6,8 @@
  * withCaller checks the origin, the declared size (413) and the caller's permission before a
  * byte is read; then the file streams to a temp folder (readUploadForm, capped at
  * ISEG_UPLOAD_MAX_MB), is extracted from disk (size- and ratio-capped, confined to a server temp
- * folder) and imported by importStudy (which authorises again).
+ * folder) and imported by importStudyAndQueue (which authorises again), which also queues the
+ * study's segmentation run (`segmentation` in the answer).
  */
 import { NextResponse } from 'next/server';
 import { db } from '@/lib/server/db/client';
@@ -15,10 +16,9 @@ import { AppError } from '@/lib/server/errors';
 import { withCaller } from '@/lib/server/http/with-caller';
 import { readUploadForm } from '@/lib/server/http/read-upload-form';
 import { extractUpload } from '@/lib/server/studies/extract-upload';
-import { importStudy } from '@/lib/server/studies/import-study';
+import { importStudyAndQueue } from '@/lib/server/studies/import-study-and-queue';
 import { parsePhaseMap } from '@/lib/server/studies/parse-phase-map';
 import { ImportUploadFields } from './route.types';
-import { requestDefaultSegmentation } from '@/lib/server/runs/request-default-segmentation';
 import { webBoss } from '@/lib/server/jobs/web-boss';
 
 export const runtime = 'nodejs';
@@ -39,9 +39,8 @@ export const POST = withCaller(
       const phaseMapping = parsePhaseMap(fields.data.phaseMap);
       const upload = await extractUpload({ file: form.file.path, name: form.file.name });
       try {
-        const result = await importStudy({ db: db(), caller, dir: upload.dir, label: `upload "${form.file.name}"`, phaseMapping, patientId: fields.data.patientId });
-        const segmentation = result.alreadyImported ? null : await requestDefaultSegmentation(db(), await webBoss(), { studyId: result.studyId, interactive: true });
-        return NextResponse.json({ ...result, segmentation }, { status: result.alreadyImported ? 200 : 201 });
+        const result = await importStudyAndQueue({ db: db(), boss: webBoss, interactive: true, caller, dir: upload.dir, label: `upload "${form.file.name}"`, phaseMapping, patientId: fields.data.patientId });
+        return NextResponse.json(result, { status: result.alreadyImported ? 200 : 201 });
       } finally {
         await upload.cleanup();
       }

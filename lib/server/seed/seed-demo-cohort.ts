@@ -15,8 +15,7 @@ import type { Vec3 } from '../../core/volume';
 import type { SimulatedOutcome } from '../../core/phantom';
 import { generatePhantomCohort } from './write-phantom-cohort';
 import { createVolumeStore } from '../storage/volume-store';
-import { importStudy } from '../studies/import-study';
-import { requestDefaultSegmentation } from '../runs/request-default-segmentation';
+import { importStudyAndQueue } from '../studies/import-study-and-queue';
 
 const SEED_CALLER: Caller = { userId: 'system:demo-seed', email: 'system:demo-seed', name: 'demo seed', role: 'PHYSICIST', userAgent: 'npm start' };
 
@@ -48,7 +47,7 @@ export async function seedDemoCohort(db: Db, o: SeedDemoCohortOptions): Promise<
   let n = 0;
   for (const row of manifest.cohort) {
     n++;
-    const r = await importStudy({ db, caller: SEED_CALLER, dir: path.join(dir, row.folder, 'dicom'), store, label: `demo patient ${row.patientId}` });
+    const r = await importStudyAndQueue({ db, boss: o.boss ?? null, caller: SEED_CALLER, dir: path.join(dir, row.folder, 'dicom'), store, label: `demo patient ${row.patientId}` });
     const oc = row.outcome;
     const outcome = {
       localFailure: oc.localFailure,
@@ -59,10 +58,7 @@ export async function seedDemoCohort(db: Db, o: SeedDemoCohortOptions): Promise<
       source: 'demo-seed (simulated)',
     };
     await db.outcome.upsert({ where: { patientId: r.patientId }, create: { patientId: r.patientId, ...outcome }, update: outcome });
-    if (o.boss && !r.alreadyImported) {
-      const seg = await requestDefaultSegmentation(db, o.boss, { studyId: r.studyId });
-      if (seg.queued) runsQueued++;
-    }
+    if (r.segmentation?.queued) runsQueued++;
     if (n % 10 === 0 || n === manifest.cohort.length) log(`Imported ${n}/${manifest.cohort.length} demo patients.`);
   }
   return { seeded: true, patients: manifest.cohort.length, runsQueued };
