@@ -24,8 +24,7 @@ import { resolveDatabaseUrl } from '../lib/server/db/resolve-database-url';
 import { createBoss } from '../lib/server/jobs/boss';
 import { QUEUES, segmentationQueueFor } from '../lib/server/jobs/queues';
 import { workJob } from '../lib/server/jobs/define-job';
-import { COHORT_SUMMARY_JOB, SEGMENTATION_RUN_JOB, WORKER_SELF_TEST_JOB } from '../lib/server/jobs/job-definitions';
-import { runCohortSummary } from './tasks/cohort-summary';
+import { SEGMENTATION_RUN_JOB, WORKER_SELF_TEST_JOB } from '../lib/server/jobs/job-definitions';
 import { runWorkerSelfTest } from './tasks/worker-self-test';
 import { faultHoldFromEnv, runSegmentationJob } from './tasks/segmentation-run';
 import { sweepStrandedRuns } from '../lib/server/runs/sweep-stranded-runs';
@@ -104,11 +103,10 @@ async function main(): Promise<void> {
       .catch((e: Error) => log(`heartbeat failed (will retry): ${e.message}`));
   }, HEARTBEAT_MS);
 
-  await workJob(boss, COHORT_SUMMARY_JOB, {}, (job) => runCohortSummary(db, [job]));
   await workJob(boss, WORKER_SELF_TEST_JOB, { options: { localConcurrency: env.ISEG_WORKER_CONCURRENCY } }, (job) =>
     runWorkerSelfTest(db, job, { workerId, signal: abort.signal }),
   );
-  const queues: string[] = [COHORT_SUMMARY_JOB.name, WORKER_SELF_TEST_JOB.name];
+  const queues: string[] = [WORKER_SELF_TEST_JOB.name];
   if (model) {
     const store = createVolumeStore({ dir: env.volumeDir });
     const context = { db, boss, store, model, workerId, codeVersion: codeVersion(), shutdown: abort.signal, onStage: faultHoldFromEnv() };

@@ -3,8 +3,8 @@ import { createTestDatabase, type TestDatabase } from './helpers/test-database';
 import { createUser } from '../../lib/server/users/create-user';
 import { authenticateUser, MAX_FAILED_SIGN_INS } from '../../lib/server/sign-in/authenticate-user';
 import { completeSetup, ensureFirstAdmin, setupPending } from '../../lib/server/users/ensure-first-admin';
-import { getCohortSummary } from '../../lib/server/cohort/get-cohort-summary';
-import { requestCohortSummary } from '../../lib/server/cohort/request-cohort-summary';
+import { findCohortCases } from '../../lib/server/cohort/find-cohort-cases';
+import { createSegmentationRun } from '../../lib/server/runs/create-segmentation-run';
 import type { Caller } from '../../lib/server/auth/roles';
 import type { PgBoss } from 'pg-boss';
 
@@ -65,10 +65,11 @@ describe('users, sign-in and the first admin', () => {
   });
 
   it('authorisation is enforced in the data-access layer', async () => {
-    await expect(getCohortSummary(t.db, { caller: null as unknown as Caller })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    const none = { institution: null, from: null, to: null, model: null, physician: null, scanner: null };
+    await expect(findCohortCases(t.db, { caller: null as unknown as Caller, filters: none })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
     const reviewer: Caller = { userId: 'r', email: 'rev@example.org', name: 'Rev', role: 'REVIEWER' };
-    await expect(getCohortSummary(t.db, { caller: reviewer })).resolves.toBeNull();
+    await expect(findCohortCases(t.db, { caller: reviewer, filters: none })).resolves.toMatchObject({ cases: [] });
     // A reviewer may not enqueue jobs; the check happens before the queue is touched.
-    await expect(requestCohortSummary(t.db, {} as PgBoss, { caller: reviewer })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(createSegmentationRun(t.db, {} as PgBoss, { caller: reviewer, studyId: 'any', modelDir: 'any' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
 });

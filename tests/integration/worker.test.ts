@@ -11,7 +11,6 @@ import { createBoss } from '../../lib/server/jobs/boss';
 import { QUEUES } from '../../lib/server/jobs/queues';
 import { sendJobInTransaction } from '../../lib/server/jobs/send-job';
 import { WORKER_SELF_TEST_JOB } from '../../lib/server/jobs/job-definitions';
-import { requestCohortSummary } from '../../lib/server/cohort/request-cohort-summary';
 import type { Caller } from '../../lib/server/auth/roles';
 
 const physicist: Caller = { userId: 'u1', email: 'phys@example.org', name: 'Phys', role: 'PHYSICIST' };
@@ -37,16 +36,18 @@ describe('worker process', () => {
   });
 
   it('runs a job that the web side enqueued in a transaction', async () => {
-    const inst = await t.db.institution.create({ data: { name: 'Worker test' } });
-    for (let i = 0; i < 7; i++) await t.db.patient.create({ data: { pseudonym: `W-${i}`, institutionId: inst.id } });
     const worker = await startWorker(t.url);
     try {
-      const { jobId } = await requestCohortSummary(t.db, web, { caller: physicist });
+      // The job and its audit row in one transaction, as the web side's operations send them.
+      const jobId = await t.db.$transaction(async (tx) => {
+        const id = await sendJobInTransaction(web, tx, WORKER_SELF_TEST_JOB, { holdMs: 0 });
+        await tx.auditEvent.create({ data: { action: 'job.enqueued', userId: physicist.userId, userEmail: physicist.email, role: physicist.role, target: `job:${id}`, details: { queue: WORKER_SELF_TEST_JOB.name } } });
+        return id;
+      });
       expect(jobId).toBeTruthy();
-      const row = await waitFor('the cohort summary row', () => t.db.cohortSummary.findUnique({ where: { id: 'global' } }));
-      expect(row.jobId).toBe(jobId);
-      expect((row.values as { patients: number }).patients).toBe(7);
-      expect((await jobState(t, jobId!)).state).toBe('completed');
+      const row = await waitFor('the worker check row', () => t.db.workerCheck.findUnique({ where: { jobId: jobId! } }));
+      expect(row.attempt).toBe(1);
+      await waitFor('the job to complete', async () => ((await jobState(t, jobId!))?.state === 'completed' ? true : null));
       const audit = await t.db.auditEvent.findFirst({ where: { action: 'job.enqueued' } });
       expect(audit?.target).toBe(`job:${jobId}`);
       const instance = await t.db.workerInstance.findFirst({ where: { pid: worker.child.pid! } });

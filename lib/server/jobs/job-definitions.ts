@@ -48,12 +48,5 @@ export const WORKER_SELF_TEST_JOB = defineJob({
 });
 export type WorkerSelfTestData = z.infer<typeof WORKER_SELF_TEST_JOB.payload>;
 
-/** Recompute the cached cohort summary (counts and medians on the home page). */
-export const COHORT_SUMMARY_JOB = defineJob({
-  name: QUEUES.cohortSummary,
-  payload: z.object({ requestedBy: z.string().optional() }),
-  policy: { ...COMMON, policy: 'singleton' },
-});
-
 /** All definitions: their queues are created at start (boss.ts ensureQueues). */
-export const JOBS: readonly JobDefinition[] = [SEGMENTATION_RUN_JOB, WORKER_SELF_TEST_JOB, COHORT_SUMMARY_JOB];
+export const JOBS: readonly JobDefinition[] = [SEGMENTATION_RUN_JOB, WORKER_SELF_TEST_JOB];

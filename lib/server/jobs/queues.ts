@@ -5,8 +5,6 @@
 export const DEAD_LETTER_QUEUE = 'dead-letter';
 
 export const QUEUES = {
-  /** Recompute the cached cohort summary (counts and medians on the home page). */
-  cohortSummary: 'cohort.summary',
   /** End-to-end worker check used by `iseg-qa doctor --worker`: hold, heartbeat, record. */
   workerSelfTest: 'worker.selftest',
   /**
