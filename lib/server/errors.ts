@@ -221,7 +221,7 @@ export interface MappedError {
 }
 
 /** Maps and logs: INTERNAL in full; a mapped low-level failure as its message plus the original's first line. */
-export function mapError(e: unknown, context: ErrorContext = {}): MappedError {
+function mapError(e: unknown, context: ErrorContext = {}): MappedError {
   const app = toAppError(e, context);
   if (app.code === 'INTERNAL' && app !== e) console.error(e);
   else if (app !== e) console.error(`[${app.code}] ${app.message} (${firstLine(e)})`);

@@ -177,7 +177,7 @@ function weightedSum(dist: Float64Array, areas: Float64Array): number {
  * numpy's pairwise summation (blocks of 8 partial sums below 128 elements, recursive halves
  * above), so sums round as numpy.sum does.
  */
-export function pairwiseSum(a: Float64Array, start = 0, n = a.length): number {
+function pairwiseSum(a: Float64Array, start = 0, n = a.length): number {
   if (n < 8) {
     let res = 0;
     for (let q = 0; q < n; q++) res += a[start + q];

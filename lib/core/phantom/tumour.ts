@@ -22,7 +22,7 @@ export interface TumourShape {
 }
 
 /** Uniformly random rotation (normalised Gaussian quaternion, Shoemake 1992). */
-export function randomRotation(rng: Rng): number[] {
+function randomRotation(rng: Rng): number[] {
   let w = rng.normal(), x = rng.normal(), y = rng.normal(), z = rng.normal();
   const n = Math.hypot(w, x, y, z) || 1;
   w /= n; x /= n; y /= n; z /= n;
@@ -77,7 +77,7 @@ export function scaleTumour(shape: TumourShape, factor: number): TumourShape {
 }
 
 /** True when the point (mm, relative to the tumour reference point) is inside ellipsoid `e`. */
-export function insideEllipsoid(e: Ellipsoid, x: number, y: number, z: number): boolean {
+function insideEllipsoid(e: Ellipsoid, x: number, y: number, z: number): boolean {
   const dx = x - e.centreMm[0], dy = y - e.centreMm[1], dz = z - e.centreMm[2];
   const R = e.rotation;
   // Local coordinates: Rᵀ·d.

@@ -11,7 +11,7 @@ const LANCZOS = [
 ];
 
 /** log Γ(x) for x > 0 (Lanczos, g = 7). */
-export function logGamma(x: number): number {
+function logGamma(x: number): number {
   if (x === 0.5) return 0.5 * Math.log(Math.PI);
   if (x === 1 || x === 2) return 0;
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
@@ -59,17 +59,10 @@ function gammaContinuedFraction(a: number, x: number): number {
 }
 
 /** Upper regularised incomplete gamma Q(a, x) = Γ(a, x)/Γ(a), a > 0, x ≥ 0. */
-export function gammaQ(a: number, x: number): number {
+function gammaQ(a: number, x: number): number {
   if (x <= 0) return 1;
   if (!Number.isFinite(x)) return 0;
   return x < a + 1 ? 1 - gammaSeries(a, x) : gammaContinuedFraction(a, x);
-}
-
-/** Lower regularised incomplete gamma P(a, x). */
-export function gammaP(a: number, x: number): number {
-  if (x <= 0) return 0;
-  if (!Number.isFinite(x)) return 1;
-  return x < a + 1 ? gammaSeries(a, x) : 1 - gammaContinuedFraction(a, x);
 }
 
 /** Upper tail of the chi-square distribution, as R's pchisq(x, df, lower.tail = FALSE). */

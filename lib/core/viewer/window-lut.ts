@@ -23,7 +23,7 @@ export const LUT_OFFSET = 32768;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** One RGBA pixel packed for a Uint32Array view of an RGBA byte buffer on this machine. */
-export function packRgba(r: number, g: number, b: number, a = 255): number {
+function packRgba(r: number, g: number, b: number, a = 255): number {
   return LITTLE_ENDIAN ? ((a << 24) | (b << 16) | (g << 8) | r) >>> 0 : ((r << 24) | (g << 16) | (b << 8) | a) >>> 0;
 }
 

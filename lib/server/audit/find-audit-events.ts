@@ -97,7 +97,7 @@ export async function* iterateAuditEvents(db: Db, { caller, search }: { caller: 
  * The audit roles do not hold 'identifiers:view', so UID-like values are masked for them.
  */
 const UID_LIKE = /^\d+(\.\d+){3,}(#\d+)?$/;
-export function redactDetails(d: unknown, keyHint = ''): unknown {
+function redactDetails(d: unknown, keyHint = ''): unknown {
   if (Array.isArray(d)) return d.map((x) => redactDetails(x, keyHint));
   if (d && typeof d === 'object') return Object.fromEntries(Object.entries(d).map(([k, v]) => [k, redactDetails(v, k)]));
   if (typeof d === 'string' && (UID_LIKE.test(d) || /uid/i.test(keyHint))) return '[uid withheld]';

@@ -8,7 +8,7 @@ const optionalText = z
   .optional()
   .transform((v) => (v ? v : undefined));
 /** True when "YYYY-MM-DD" names a day of the calendar (not 2026-13-45 or 2026-02-30). */
-export function isCalendarDay(v: string): boolean {
+function isCalendarDay(v: string): boolean {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
   if (!m) return false;
   const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));

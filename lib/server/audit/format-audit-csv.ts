@@ -6,7 +6,7 @@
 import { csvLine, type CsvValue } from '@/lib/core/csv/format-csv';
 import type { AuditRow } from './find-audit-events';
 
-export const AUDIT_CSV_HEADER = ['id', 'at_utc', 'user_email', 'role', 'action', 'patient_pseudonym', 'target', 'ip', 'user_agent', 'details'];
+const AUDIT_CSV_HEADER = ['id', 'at_utc', 'user_email', 'role', 'action', 'patient_pseudonym', 'target', 'ip', 'user_agent', 'details'];
 
 export function auditCsvLine(r: AuditRow): string {
   return csvLine([r.id, r.at, r.userEmail, r.role, r.action, r.pseudonym, r.target, r.ip, r.userAgent, r.details as CsvValue]);

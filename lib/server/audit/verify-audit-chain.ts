@@ -12,7 +12,7 @@
 import type { Db } from '../db/client';
 import { authorize, type Caller } from '../auth/roles';
 
-export const GENESIS_HASH = '0'.repeat(64);
+const GENESIS_HASH = '0'.repeat(64);
 
 export interface AuditChainBreak {
   id: string;

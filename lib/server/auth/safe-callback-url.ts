@@ -43,7 +43,6 @@ export function safeCallbackPath(raw: unknown, baseUrl?: string): string {
   if (!/^\/(?![/\\])/.test(path)) return FALLBACK;
   // The serialiser percent-encodes controls in path and query; the fragment keeps some. Refuse
   // whatever is left rather than hand a browser something it may re-interpret.
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f\\]/.test(path)) return FALLBACK;
   return path;
 }

@@ -16,7 +16,7 @@ import { findSessionCaller } from './find-session-caller';
 import { isRole } from './roles';
 import { safeCallbackUrl } from './safe-callback-url';
 
-export const SESSION_MAX_AGE_S = 8 * 60 * 60;
+const SESSION_MAX_AGE_S = 8 * 60 * 60;
 
 const SESSION_REVOKED = 'SessionRevoked';
 

@@ -26,7 +26,7 @@ export class MigrationError extends Error {
 
 const LOCK_KEY = 7_324_118_001; // arbitrary, constant: "iseg-qa migrations"
 
-export function defaultMigrationsDir(): string {
+function defaultMigrationsDir(): string {
   return path.resolve(process.cwd(), 'prisma', 'migrations');
 }
 

@@ -122,7 +122,7 @@ export function normalisedSeriesDescription(s: SeriesToName): string {
 }
 
 /** What a study's description becomes for callers without identifiers:view and in exports. */
-export const NORMALISED_STUDY_DESCRIPTION = 'CT study';
+const NORMALISED_STUDY_DESCRIPTION = 'CT study';
 
 const B32 = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 

@@ -8,7 +8,7 @@
  */
 import { can, type Caller, type Role } from '../auth/roles';
 
-export const SHIFTED_DATE_LABEL = 'shifted date';
+const SHIFTED_DATE_LABEL = 'shifted date';
 
 export interface DisplayDate {
   /** YYYY-MM-DD (UTC calendar date), or null when there is no date. */

@@ -14,7 +14,7 @@ import { env } from '../env';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-export function isStateChanging(method: string): boolean {
+function isStateChanging(method: string): boolean {
   return !SAFE_METHODS.has(method.toUpperCase());
 }
 
@@ -28,7 +28,7 @@ function hostOf(url: string): string | null {
 }
 
 /** The hosts this app answers as: NEXTAUTH_URL's, and the X-Forwarded-Host or Host of the request. */
-export function appHosts(headers: Headers): Set<string> {
+function appHosts(headers: Headers): Set<string> {
   const hosts = new Set<string>();
   const configured = env().NEXTAUTH_URL;
   if (configured) {

@@ -11,9 +11,6 @@ import limit from './outcomes-csv-limit.json';
 /** Largest accepted outcomes CSV, in bytes (2 MiB: one row per patient, tens of thousands of patients). */
 export const MAX_OUTCOMES_CSV_BYTES: number = limit.maxBytes;
 
-/** The server actions' body limit: the CSV plus room for the multipart envelope. */
-export const OUTCOMES_ACTION_BODY_LIMIT_BYTES: number = limit.maxBytes + limit.actionOverheadBytes;
-
 function size(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(bytes % (1024 * 1024) === 0 ? 0 : 1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
 }

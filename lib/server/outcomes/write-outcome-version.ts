@@ -39,7 +39,7 @@ export interface OutcomeVersionSummary {
 
 const LOCK_KEY = 7_324_118_020; // constant: "iseg-qa outcome versions"
 
-export function outcomeValuesOf(row: {
+function outcomeValuesOf(row: {
   localFailure: boolean;
   localFailureDays: number | null;
   died: boolean;
@@ -60,7 +60,7 @@ export function outcomeValuesOf(row: {
 }
 
 /** Same clinical content? (`source`, the file a row came from, is bookkeeping, not a value.) */
-export function sameOutcome(a: OutcomeValues | null, b: OutcomeValues | null): boolean {
+function sameOutcome(a: OutcomeValues | null, b: OutcomeValues | null): boolean {
   if (a === null || b === null) return a === b;
   const sorted = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
   return (

@@ -43,7 +43,7 @@ export interface VolumeStore {
 const KEY = /^[0-9a-f]{64}\.nii\.gz$/;
 
 /** @throws AppError INVALID_INPUT unless `key` is exactly `<64 lower-case hex>.nii.gz`. */
-export function assertVolumeKey(key: string): void {
+function assertVolumeKey(key: string): void {
   if (typeof key !== 'string' || !KEY.test(key)) {
     throw new AppError('INVALID_INPUT', `"${String(key).slice(0, 80)}" is not a volume key (expected 64 hex digits + .nii.gz).`);
   }

@@ -91,7 +91,7 @@ function bad(label: string, message: string): never {
 }
 
 /** Size check on its own, for a route that knows the size before reading the body. */
-export function assertUploadSize(bytes: number, maxBytes = env().ISEG_UPLOAD_MAX_MB * MiB, label = 'The upload'): void {
+function assertUploadSize(bytes: number, maxBytes = env().ISEG_UPLOAD_MAX_MB * MiB, label = 'The upload'): void {
   if (bytes > maxBytes) bad(label, `${mib(bytes)} is over the upload limit of ${mib(maxBytes)} (ISEG_UPLOAD_MAX_MB); split the export into one zip per patient, or raise the limit.`);
 }
 
@@ -185,7 +185,7 @@ async function readCentralDirectory(src: ZipSource, label: string, maxEntries: n
 }
 
 /** Path segments of a safe relative entry name. @throws AppError INVALID_INPUT otherwise. */
-export function safeEntrySegments(name: string, label: string): string[] {
+function safeEntrySegments(name: string, label: string): string[] {
   if (name.includes('\0')) bad(label, `entry "${name.replace(/\0/g, '\\0')}" has a NUL byte in its name; refused.`);
   const unified = name.replace(/\\/g, '/');
   if (unified.startsWith('/') || /^[a-zA-Z]:/.test(unified))
