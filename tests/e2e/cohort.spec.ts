@@ -100,7 +100,5 @@ test('a researcher sees pseudonyms and shifted dates, never a name or MRN', asyn
   expect(await column(page, 1)).toContain(DEMO_PATIENTS[0].pseudonym);
   await expect(page.getByTestId('cohort-case').first().locator('td:nth-child(3)')).toContainText('shifted');
   await expect(page.getByLabel(/Study date from \(shifted\)/)).toBeVisible();
-  // Only roles that may enqueue jobs get the button, and only when summaries are missing.
-  await expect(page.getByRole('button', { name: 'Compute missing run summaries' })).toHaveCount(0);
   await page.screenshot({ path: 'test-results/screens/cohort-researcher.png', fullPage: true });
 });
