@@ -79,7 +79,7 @@ export function StudyViewer({ studyId, size = 'normal' }: StudyViewerProps) {
   }, [studyId, reload]);
 
   const grid: Grid | null = view?.grid ?? null;
-  const phases = view?.phases ?? [];
+  const phases = useMemo(() => view?.phases ?? [], [view]);
   const phase = phases[Math.min(phasePos, Math.max(0, phases.length - 1))];
 
   // Load the CT and the masks of the requested phase together, so the overlays always belong
