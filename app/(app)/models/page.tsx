@@ -19,7 +19,7 @@ const xyz = (v: number[] | null, unit = '') => (v ? v.map((x) => String(Number(x
 
 async function ModelsBody({ caller }: { caller: Caller }) {
   const { installed, registered, workers } = await findModels(db(), { caller, defaultModel: env().ISEG_MODEL });
-  const isAdmin = can(caller.role, 'models:manage');
+  const mayManageModels = can(caller.role, 'models:manage');
   return (
     <>
       <h2>Installed models</h2>
@@ -95,7 +95,7 @@ async function ModelsBody({ caller }: { caller: Caller }) {
                 <pre>{m.modelCard}</pre>
               </details>
             )}
-            {isAdmin && m.verified && <SegmentAllButton folder={m.folder} label={`${m.name} ${m.version}`} />}
+            {mayManageModels && m.verified && <SegmentAllButton folder={m.folder} label={`${m.name} ${m.version}`} />}
           </section>
         );
       })}
