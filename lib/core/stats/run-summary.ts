@@ -113,7 +113,7 @@ function amplitude(m: MotionResult | null): MotionAmplitude | null {
 }
 
 /**
- * @returns the summary stored in SegmentationRun.summary (lib/server/runs/run-summary.types.ts)
+ * @returns the summary stored as the run's RunSummary and RunPhaseSummary rows (lib/server/runs/run-summary.types.ts)
  * @throws MetricsError INVALID_INPUT (from analyseMotion) when a mask does not fit `grid`.
  */
 export function buildRunSummary(input: RunSummaryInput): RunSummaryValues {
