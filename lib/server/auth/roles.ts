@@ -37,6 +37,8 @@ export const PERMISSIONS = {
   'review:decide': ['PHYSICIST', 'REVIEWER'],
   'users:manage': ['ADMIN'],
   'models:manage': ['ADMIN'],
+  /** Edit the per-site structure-name rules (docs/structure-roles.md); each save is a version, audited. */
+  'structure-roles:manage': ['ADMIN'],
   'audit:view': ['ADMIN'],
 } as const satisfies Record<string, readonly Role[]>;
 
