@@ -40,6 +40,12 @@ export const PERMISSIONS = {
   /** Edit the per-site structure-name rules (docs/structure-roles.md); each save is a version, audited. */
   'structure-roles:manage': ['ADMIN'],
   'audit:view': ['ADMIN'],
+  /** DICOM destinations that machine contours are sent to (AE title, host, port, auto-send). */
+  'dicom-destinations:manage': ['ADMIN'],
+  /** Approve a run's machine contours (recorded and audited); only an approved run can be sent. */
+  'runs:approve': ['PHYSICIST'],
+  /** Send an approved run's machine RTSTRUCT to a DICOM destination (C-STORE; audited). */
+  'runs:send': ['PHYSICIST'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;
