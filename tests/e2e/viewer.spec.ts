@@ -157,6 +157,11 @@ test('a physicist reviews a segmented 4D CT study in the viewer', async ({ signe
   const regions = page.getByTestId('discordance-region');
   expect(await regions.count()).toBeGreaterThan(0);
   const cursor = page.getByTestId('cursor');
+  // The viewer starts at the tumour's centroid, which a region can share (a whole-structure FN):
+  // first put the cursor in a corner of the axial view, so that a jump is visible.
+  const beforeCorner = await cursor.getAttribute('data-cursor');
+  await page.getByTestId('view-axial').locator('canvas').click({ position: { x: 3, y: 3 } });
+  await expect(cursor).not.toHaveAttribute('data-cursor', beforeCorner!);
   const before = await cursor.getAttribute('data-cursor');
   let moved = false;
   for (let n = 0; n < (await regions.count()) && !moved; n++) {
