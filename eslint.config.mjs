@@ -7,6 +7,8 @@ import globals from 'globals';
 
 const IO_MODULES = ['fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'child_process', 'node:child_process', 'net', 'node:net', 'http', 'node:http', 'pg', 'pg-boss', '@prisma/*', 'next', 'next/*', 'react', 'react-dom'];
 
+const DIMSE_MESSAGE = 'Only lib/dicom/net imports dcmjs-dimse (the DICOM network layer; docs/conventions.md, item 4).';
+
 /** Restrict imports of `names` (module names or globs) to files outside `except`. */
 function onlyImportedBy(names, message) {
   return { paths: [], patterns: [{ group: names, message }] };
@@ -44,6 +46,7 @@ export default tseslint.config(
           patterns: [
             { group: ['dcmjs', 'dicom-parser'], message: 'Only lib/dicom imports dcmjs / dicom-parser (docs/conventions.md, item 4).' },
             { group: ['onnxruntime-node', 'onnxruntime-*'], message: 'Only lib/inference imports onnxruntime (docs/conventions.md, item 4).' },
+            { group: ['dcmjs-dimse', 'dcmjs-dimse/*'], message: DIMSE_MESSAGE },
           ],
         },
       ],
@@ -51,12 +54,33 @@ export default tseslint.config(
   },
   // The layer owners may import their library.
   {
-    files: ['lib/dicom/**', 'tests/**', 'scripts/**', 'bench/**'],
+    files: ['lib/dicom/**'],
+    ignores: ['lib/dicom/net/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [],
+        patterns: [
+          { group: ['onnxruntime-node', 'onnxruntime-*'], message: 'Only lib/inference imports onnxruntime (docs/conventions.md, item 4).' },
+          { group: ['dcmjs-dimse', 'dcmjs-dimse/*'], message: DIMSE_MESSAGE },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['lib/dicom/net/**', 'tests/**', 'scripts/**', 'bench/**'],
     rules: { 'no-restricted-imports': ['error', onlyImportedBy(['onnxruntime-node', 'onnxruntime-*'], 'Only lib/inference imports onnxruntime (docs/conventions.md, item 4).')] },
   },
   {
     files: ['lib/inference/**'],
-    rules: { 'no-restricted-imports': ['error', onlyImportedBy(['dcmjs', 'dicom-parser'], 'Only lib/dicom imports dcmjs / dicom-parser (docs/conventions.md, item 4).')] },
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [],
+        patterns: [
+          { group: ['dcmjs', 'dicom-parser'], message: 'Only lib/dicom imports dcmjs / dicom-parser (docs/conventions.md, item 4).' },
+          { group: ['dcmjs-dimse', 'dcmjs-dimse/*'], message: DIMSE_MESSAGE },
+        ],
+      }],
+    },
   },
   // lib/core is pure: no I/O, no framework, no database, no model runtime, no DICOM library.
   {
@@ -69,7 +93,7 @@ export default tseslint.config(
           paths: [],
           patterns: [
             { group: IO_MODULES, message: 'lib/core is pure: no I/O, framework or database imports (docs/conventions.md, item 1).' },
-            { group: ['dcmjs', 'dicom-parser', 'onnxruntime-node', 'onnxruntime-*'], message: 'lib/core is pure: DICOM and model runtimes stay in lib/dicom and lib/inference.' },
+            { group: ['dcmjs', 'dcmjs-dimse', 'dicom-parser', 'onnxruntime-node', 'onnxruntime-*'], message: 'lib/core is pure: DICOM and model runtimes stay in lib/dicom and lib/inference.' },
             { group: ['**/lib/server/**', '**/server/**', '@/lib/server/*', '@/lib/dicom/*', '@/lib/inference/*', '@/lib/nifti/*', '../../server/*', '../../dicom/*', '../../inference/*', '../../nifti/*', '../server/*', '../dicom/*', '../inference/*', '../nifti/*'], message: 'lib/core depends on nothing outside lib/core (docs/conventions.md, item 1).' },
           ],
         },
