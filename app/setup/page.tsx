@@ -2,6 +2,7 @@ import { redirect } from 'next/navigation';
 import { db } from '@/lib/server/db/client';
 import { completeSetup, setupPending } from '@/lib/server/users/ensure-first-admin';
 import { AppError } from '@/lib/server/errors';
+import { formText } from '@/lib/server/http/form-text';
 
 export const dynamic = 'force-dynamic';
 
@@ -10,10 +11,10 @@ async function setupAction(formData: FormData) {
   let error: string | null = null;
   try {
     await completeSetup(db(), {
-      token: String(formData.get('token') ?? ''),
-      email: String(formData.get('email') ?? ''),
-      name: String(formData.get('name') ?? ''),
-      password: String(formData.get('password') ?? ''),
+      token: formText(formData, 'token') ?? '',
+      email: formText(formData, 'email') ?? '',
+      name: formText(formData, 'name') ?? '',
+      password: formText(formData, 'password') ?? '',
     });
   } catch (e) {
     error = e instanceof AppError ? e.message : 'Setup failed; see the server log.';

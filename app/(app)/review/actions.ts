@@ -4,6 +4,7 @@ import { revalidatePath } from 'next/cache';
 import { db } from '@/lib/server/db/client';
 import { requireCaller } from '@/lib/server/auth/get-caller';
 import { toActionError } from '@/lib/server/errors';
+import { formText } from '@/lib/server/http/form-text';
 import { recordReviewDecision } from '@/lib/server/review/record-review-decision';
 import { REVIEW_DECISION_LABELS } from '@/lib/server/review/review.types';
 
@@ -11,10 +12,7 @@ export type DecisionFormState = { status: 'idle' } | { status: 'recorded'; messa
 
 export async function recordDecisionAction(_prev: DecisionFormState, form: FormData): Promise<DecisionFormState> {
   const caller = await requireCaller();
-  const text = (k: string) => {
-    const v = form.get(k);
-    return typeof v === 'string' ? v : undefined;
-  };
+  const text = (k: string) => formText(form, k);
   try {
     const d = await recordReviewDecision(db(), {
       caller,

@@ -9,6 +9,7 @@ import { getCaller } from '@/lib/server/auth/get-caller';
 import { AppError, toActionError } from '@/lib/server/errors';
 import { createUser } from '@/lib/server/users/create-user';
 import { updateUser } from '@/lib/server/users/update-user';
+import { formText } from '@/lib/server/http/form-text';
 
 function back(kind: 'done' | 'error', message: string): never {
   redirect(`/admin/users?${kind}=${encodeURIComponent(message)}`);
@@ -31,7 +32,7 @@ export async function createUserAction(form: FormData): Promise<void> {
     if (!caller) throw new AppError('UNAUTHORIZED', 'Sign in first.');
     const user = await createUser(db(), {
       caller,
-      input: { email: String(form.get('email') ?? ''), name: String(form.get('name') ?? ''), password: String(form.get('password') ?? ''), role: String(form.get('role') ?? '') as never },
+      input: { email: formText(form, 'email') ?? '', name: formText(form, 'name') ?? '', password: formText(form, 'password') ?? '', role: (formText(form, 'role') ?? '') as never },
     });
     return `Created ${user.email} (${user.role.toLowerCase()}).`;
   });
@@ -41,7 +42,7 @@ export async function updateUserAction(form: FormData): Promise<void> {
   await attempt(async () => {
     const r = await updateUser(db(), {
       caller: await getCaller(),
-      input: { change: String(form.get('change') ?? ''), userId: String(form.get('userId') ?? ''), role: form.get('role') ? String(form.get('role')) : undefined },
+      input: { change: formText(form, 'change') ?? '', userId: formText(form, 'userId') ?? '', role: formText(form, 'role') || undefined },
     });
     return `${r.email}: ${r.summary}.`;
   });
