@@ -10,5 +10,5 @@ export { recognisePhase, type PhaseInfo, type PhaseInput } from './phase';
 export { readRtStruct, type RtStructureSet, type RtRoi, type RtContour, RT_STRUCTURE_SET_STORAGE } from './rtstruct';
 export { findReferencedSeries, findRoi, rasterizeRoi, seriesRasterTarget, type RasterizeRoiInput } from './rasterize-roi';
 export { readDicom, type DicomImport, type ReadDicomOptions } from './read-dicom';
-export { writeRtStruct, newUid, type MachineStructure, type WriteRtStructInput } from './write-rtstruct';
+export { writeRtStruct, newUid, nameBasedUid, type MachineStructure, type WriteRtStructInput } from './write-rtstruct';
 export { encodeCtSeries, writeCtSeries, deterministicUid, formatDs } from './write-ct-series';

@@ -9,7 +9,7 @@
  * Reference: DICOM PS3.3 A.19 (RT Structure Set IOD), C.8.8.5/C.8.8.6/C.8.8.8; PS3.5 §9 (UIDs,
  * the 2.25 UUID-derived root).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import * as dcmjsNs from 'dcmjs';
 import { maskToContours } from '@/lib/core/contours/mask-to-contours';
 import { type Mask, describeGrid, sameGrid } from '@/lib/core/volume';
@@ -45,11 +45,30 @@ export interface WriteRtStructInput {
   algorithmName?: string;
   /** Creation time; default now. */
   now?: Date;
+  /**
+   * SOP Instance and Series Instance UIDs to write (default: new ones). A sender passes the same
+   * UIDs for every send of one run, so a peer sees a repeated send as the same instance.
+   */
+  sopInstanceUid?: string;
+  seriesInstanceUid?: string;
+  /** A physicist's approval: ApprovalStatus APPROVED with ReviewDate/Time and ReviewerName (PS3.3 C.8.8.16); default UNAPPROVED. */
+  approval?: { reviewerName: string; at: Date };
 }
 
 /** A new UID under the UUID-derived root 2.25 (PS3.5 B.2). */
 export function newUid(): string {
   return `2.25.${BigInt(`0x${randomUUID().replace(/-/g, '')}`).toString()}`;
+}
+
+/**
+ * A UID under 2.25 derived from a name (the first 128 bits of its SHA-256, as a version-5-style
+ * UUID; PS3.5 B.2): the same name always gives the same UID.
+ */
+export function nameBasedUid(name: string): string {
+  const h = createHash('sha256').update(name).digest();
+  h[6] = (h[6] & 0x0f) | 0x50;
+  h[8] = (h[8] & 0x3f) | 0x80;
+  return `2.25.${BigInt(`0x${h.subarray(0, 16).toString('hex')}`).toString()}`;
 }
 
 /** DS value: at most 16 characters (PS3.5 6.2); 1e-4 mm is far below any voxel. */
@@ -80,8 +99,8 @@ export function writeRtStruct(input: WriteRtStructInput): { bytes: Uint8Array; s
   const now = input.now ?? new Date();
   const date = now.toISOString().slice(0, 10).replace(/-/g, '');
   const time = now.toISOString().slice(11, 19).replace(/:/g, '');
-  const sopInstanceUid = newUid();
-  const seriesInstanceUid = newUid();
+  const sopInstanceUid = input.sopInstanceUid ?? newUid();
+  const seriesInstanceUid = input.seriesInstanceUid ?? newUid();
   const frameOfReferenceUid = series.frameOfReferenceUid;
   const studyInstanceUid = series.studyInstanceUid ?? first.studyInstanceUid ?? '';
   // Every slice of the grid has its image UID: only then can contours name the image they lie on.
@@ -172,7 +191,14 @@ export function writeRtStruct(input: WriteRtStructInput): { bytes: Uint8Array; s
       RTROIInterpretedType: s.interpretedType ?? 'GTV',
       ROIInterpreter: '',
     })),
-    ApprovalStatus: 'UNAPPROVED',
+    ...(input.approval
+      ? {
+          ApprovalStatus: 'APPROVED',
+          ReviewDate: input.approval.at.toISOString().slice(0, 10).replace(/-/g, ''),
+          ReviewTime: input.approval.at.toISOString().slice(11, 19).replace(/:/g, ''),
+          ReviewerName: input.approval.reviewerName,
+        }
+      : { ApprovalStatus: 'UNAPPROVED' }),
   };
   const meta = {
     FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,

@@ -6,10 +6,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildSeries, findReferencedSeries, rasterizeRoi, readDicom, seriesRasterTarget, writeRtStruct, type CtSeries, type ImageSliceHeader } from '@/lib/dicom';
+import * as dcmjsNs from 'dcmjs';
+import { buildSeries, nameBasedUid, findReferencedSeries, rasterizeRoi, readDicom, seriesRasterTarget, writeRtStruct, type CtSeries, type ImageSliceHeader } from '@/lib/dicom';
 import { type Grid, type Mask, voxelCount } from '@/lib/core/volume';
 import { haveSharedData, referenceSuite, sharedDataPath } from '../../shared-data';
 
+const dcmjs = ((dcmjsNs as any).default ?? dcmjsNs) as any;
 const DATA = sharedDataPath();
 const MOCK = join(DATA, 'rtutils/mock_data');
 const tmp = mkdtempSync(join(tmpdir(), 'iseg-rtstruct-'));
@@ -128,6 +130,31 @@ describe('writeRtStruct → readDicom → rasterizeRoi', () => {
     const back = rasterizeRoi({ structureSet: ss, roi: 'GTV', grid: series.grid!, sliceToleranceMm: 0.1 });
     expect(back.findings).toEqual([]);
     expect(Buffer.from(back.mask!.data).equals(Buffer.from(ring.data))).toBe(true);
+  });
+
+  it('fixed UIDs and an approval: the same UIDs come back, ApprovalStatus APPROVED with reviewer and review date; without one UNAPPROVED', () => {
+    const series = obliqueSeries();
+    const mask = makeMask(series.grid!, (i, j, k) => k === 1 && Math.hypot(i - 20, j - 15) < 6);
+    const sop = nameBasedUid('iseg-test:sop');
+    const ser = nameBasedUid('iseg-test:series');
+    expect(sop).toMatch(/^2\.25\.\d+$/);
+    expect(sop.length).toBeLessThanOrEqual(64);
+    expect(nameBasedUid('iseg-test:sop')).toBe(sop);
+    expect(ser).not.toBe(sop);
+    const at = new Date('2026-12-06T10:11:12Z');
+    const read = (bytes: Uint8Array) => {
+      const f = dcmjs.data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+      return dcmjs.data.DicomMetaDictionary.naturalizeDataset(f.dict);
+    };
+    const approved = writeRtStruct({ series, structures: [{ name: 'GTV', mask }], sopInstanceUid: sop, seriesInstanceUid: ser, approval: { reviewerName: 'Curie^Marie', at } });
+    expect(approved.sopInstanceUid).toBe(sop);
+    const a = read(approved.bytes);
+    expect([a.SOPInstanceUID, a.SeriesInstanceUID, a.ApprovalStatus, a.ReviewDate, a.ReviewTime]).toEqual([sop, ser, 'APPROVED', '20261206', '101112']);
+    expect(JSON.stringify(a.ReviewerName)).toContain('Curie^Marie');
+    const u = read(writeRtStruct({ series, structures: [{ name: 'GTV', mask }] }).bytes);
+    expect(u.ApprovalStatus).toBe('UNAPPROVED');
+    expect(u.SOPInstanceUID).not.toBe(sop);
+    expect(u.ReviewDate).toBeUndefined();
   });
 
   it('refuses a mask on another grid, and a series without a frame of reference', () => {
