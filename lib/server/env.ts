@@ -47,6 +47,24 @@ const EnvSchema = z.object({
   ISEG_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   /** Largest accepted upload (zip) in MiB; its uncompressed content may be at most 4× this. */
   ISEG_UPLOAD_MAX_MB: z.coerce.number().int().min(1).max(65536).default(2048),
+  /** Our DICOM AE title (the listener's called AE title; docs/dicom-node.md). */
+  ISEG_DICOM_AET: z.string().trim().regex(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, 'must be an AE title: 1-16 printable ASCII characters, no backslash').default('ISEG_QA'),
+  /** Address the DICOM listener binds (0.0.0.0 for every interface). */
+  ISEG_DICOM_HOST: z.string().default('127.0.0.1'),
+  /** The DICOM listener's port; 0 or "off": no listener. */
+  ISEG_DICOM_PORT: z
+    .string()
+    .default('11112')
+    .transform((v) => (v.trim().toLowerCase() === 'off' ? '0' : v.trim()))
+    .pipe(z.coerce.number({ error: 'must be a port number (1-65535), or 0 / off for no listener' }).int().min(0, 'must be a port (1-65535), or 0 / off for no listener').max(65535, 'must be a port (1-65535), or 0 / off for no listener')),
+  /** Calling AE titles the listener accepts (comma-separated), besides those added on the admin page. */
+  ISEG_DICOM_ALLOWED_AETS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((a) => a.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, 'each AE title must be 1-16 printable ASCII characters, no backslash (comma-separated list)'))),
+  /** Seconds a received study must be quiet (no new instance) before it is imported. */
+  ISEG_DICOM_QUIET_SECONDS: z.coerce.number().min(0).max(86400).default(30),
   NEXTAUTH_SECRET: optionalNonEmpty.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   NEXTAUTH_URL: optionalNonEmpty.pipe(z.url().optional()),
 });

@@ -42,6 +42,10 @@ export const PERMISSIONS = {
   'audit:view': ['ADMIN'],
   /** DICOM destinations that machine contours are sent to (AE title, host, port, auto-send). */
   'dicom-destinations:manage': ['ADMIN'],
+  /** The Receive page: DICOM associations and received studies (pseudonyms only). */
+  'dicom-receive:view': ['ADMIN', 'PHYSICIST'],
+  /** Edit the calling AE titles the DICOM listener accepts (audited). */
+  'dicom-receive:manage-aes': ['ADMIN'],
   /** Approve a run's machine contours (recorded and audited); only an approved run can be sent. */
   'runs:approve': ['PHYSICIST'],
   /** Send an approved run's machine RTSTRUCT to a DICOM destination (C-STORE; audited). */
