@@ -45,7 +45,7 @@ async function main() {
       const r = await findCohortCases(db, { caller, filters });
       q.push(performance.now() - t);
       t = performance.now();
-      computeCohortStats(r.cases);
+      computeCohortStats(r.cases, r.pooledPhases);
       st.push(performance.now() - t);
       t = performance.now();
       const d = await loadCohort(caller, { ...filters, sort: 'flags', dir: 'desc', page: 1 });

@@ -7,7 +7,7 @@ import { db } from '@/lib/server/db/client';
 import type { Caller } from '@/lib/server/auth/roles';
 import { findCohortCases } from '@/lib/server/cohort/find-cohort-cases';
 import { CASES_PER_PAGE, type CohortQuery } from '@/lib/server/cohort/find-cohort-cases.types';
-import { computeCohortStats, sortCases, type CohortCase, type CohortStats } from '@/lib/core/stats/cohort-stats';
+import { computeCohortStats, sortCases, type CohortCase, type CohortStats, type PooledPhases } from '@/lib/core/stats/cohort-stats';
 import type { CohortChartColumns } from '@/components/charts/cohort-charts-panel';
 
 export interface CohortData {
@@ -30,8 +30,8 @@ interface Derived {
   columnsJson: string;
 }
 
-function derive(cases: CohortCase[], datesShifted: boolean): Derived {
-  const stats = computeCohortStats(cases);
+function derive(cases: CohortCase[], pooledPhases: PooledPhases, datesShifted: boolean): Derived {
+  const stats = computeCohortStats(cases, pooledPhases);
   const done = cases.filter((c) => c.hasSummary);
   const boxIndex = new Map(stats.byInstitution.map((b, i) => [b.institution, i]));
   const columns: CohortChartColumns = {
@@ -47,8 +47,8 @@ function derive(cases: CohortCase[], datesShifted: boolean): Derived {
 }
 
 export async function loadCohort(caller: Caller, query: CohortQuery): Promise<CohortData> {
-  const { cases, datesShifted } = await findCohortCases(db(), { caller, filters: query });
-  const d = derive(cases, datesShifted);
+  const { cases, pooledPhases, datesShifted } = await findCohortCases(db(), { caller, filters: query });
+  const d = derive(cases, pooledPhases, datesShifted);
   const sorted = sortCases(d.cases, query.sort, query.dir);
   const pageCount = Math.max(1, Math.ceil(sorted.length / CASES_PER_PAGE));
   const page = Math.min(query.page, pageCount);

@@ -36,10 +36,6 @@ export interface CohortCase {
   /** Tumour motion: largest 3D distance (mm) between physician GTV centroids over the phases. */
   motionMm: number | null;
   flags: string[];
-  /** Per-phase GTV values, for the per-phase summary row. */
-  phaseDice: (number | null)[];
-  phaseHd95Mm: (number | null)[];
-  phaseFpCc: (number | null)[];
 }
 
 export interface MedianIqr {
@@ -49,29 +45,35 @@ export interface MedianIqr {
   q3: number | null;
 }
 
-export function medianIqr(values: readonly (number | null | undefined)[]): MedianIqr {
-  return medianIqrOfLists([values]);
-}
-
 /**
- * median [IQR] of the finite values of several lists pooled (the GTV row pools every phase of
- * every study). One typed array, sorted natively: no comparator call per pair, no
- * intermediate arrays, for tens of thousands of values per page view.
+ * median [IQR] of the finite values (nulls and non-finite numbers left out). One typed array,
+ * sorted natively: no comparator call per pair.
  */
-function medianIqrOfLists(lists: readonly (readonly (number | null | undefined)[])[]): MedianIqr {
-  let n = 0;
-  for (const l of lists) n += l.length;
-  const buf = new Float64Array(n);
+export function medianIqr(values: readonly (number | null | undefined)[]): MedianIqr {
+  const buf = new Float64Array(values.length);
   let k = 0;
-  for (const l of lists) {
-    for (let i = 0; i < l.length; i++) {
-      const x = l[i];
-      if (typeof x === 'number' && Number.isFinite(x)) buf[k++] = x;
-    }
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (typeof x === 'number' && Number.isFinite(x)) buf[k++] = x;
   }
   if (k === 0) return { n: 0, median: null, q1: null, q3: null };
   const v = buf.subarray(0, k).sort();
   return { n: k, median: median(v), q1: quantile(v, 0.25), q3: quantile(v, 0.75) };
+}
+
+/**
+ * The GTV row's values: every phase of every summarised study pooled (tens of thousands of
+ * values in a large cohort), summarised where the phase rows are, by the cohort query
+ * (lib/server/cohort/find-cohort-cases.ts). Its quantiles are the same R type 7 as medianIqr's:
+ * PostgreSQL's percentile_cont interpolates x[⌊h⌋] + (h − ⌊h⌋)(x[⌊h⌋+1] − x[⌊h⌋]) with
+ * h = (n − 1)p in double precision, as quantile.ts does.
+ */
+export interface PooledPhases {
+  /** Studies with at least one phase whose Dice is stored (not null). */
+  studies: number;
+  dice: MedianIqr;
+  hd95Mm: MedianIqr;
+  fpCc: MedianIqr;
 }
 
 export interface SummaryRow {
@@ -133,18 +135,20 @@ function box(institution: string, values: number[]): InstitutionBox | null {
   return { institution, n: v.length, q1, median: median(v), q3, lowWhisker: inside[0], highWhisker: inside[inside.length - 1], outliers: v.filter((x) => x < lo || x > hi) };
 }
 
-/** @param cases one per study (filtered already). */
-export function computeCohortStats(cases: readonly CohortCase[]): CohortStats {
+/**
+ * @param cases one per study (filtered already).
+ * @param pooledPhases the GTV values of the same studies' summarised runs, pooled.
+ */
+export function computeCohortStats(cases: readonly CohortCase[], pooledPhases: PooledPhases): CohortStats {
   const done = cases.filter((c) => c.hasSummary);
-  const phaseDice = medianIqrOfLists(done.map((c) => c.phaseDice));
   const rows: SummaryRow[] = [
     {
       structure: 'GTV',
-      studies: done.filter((c) => c.phaseDice.some((d) => d !== null)).length,
-      phases: phaseDice.n,
-      dice: phaseDice,
-      hd95Mm: medianIqrOfLists(done.map((c) => c.phaseHd95Mm)),
-      fpCc: medianIqrOfLists(done.map((c) => c.phaseFpCc)),
+      studies: pooledPhases.studies,
+      phases: pooledPhases.dice.n,
+      dice: pooledPhases.dice,
+      hd95Mm: pooledPhases.hd95Mm,
+      fpCc: pooledPhases.fpCc,
     },
     {
       structure: 'ITV',

@@ -1,8 +1,10 @@
 /**
  * One row per study for the cohort page: study, patient pseudonym, institution, the latest
- * run's status, and the numbers of the latest succeeded run's summary (the RunSummary row and
- * its RunPhaseSummary rows, written with SUCCEEDED). One query; only the columns the page uses
- * leave the database.
+ * run's status, and the numbers of the latest succeeded run's summary (the RunSummary row,
+ * written with SUCCEEDED); with them, the GTV values of those runs' phases (RunPhaseSummary,
+ * ten per study for a 4D CT) pooled into median [IQR] in the same query, so that the phase
+ * values themselves never leave the database (docs/benchmarks.md, cohort page). One query;
+ * only the columns the page uses leave the database.
  *
  * Researchers (no identifiers:view) see pseudonyms and study dates shifted by the patient's
  * dateShiftDays; a patient without an identity row has no known shift, so no date is shown.
@@ -14,7 +16,7 @@
 import type { Db } from '../db/client';
 import { Prisma } from '../db/generated/client';
 import { authorize, can, type Caller } from '../auth/roles';
-import type { CaseRunStatus, CohortCase } from '../../core/stats/cohort-stats';
+import type { CaseRunStatus, CohortCase, MedianIqr, PooledPhases } from '../../core/stats/cohort-stats';
 import type { CohortFilters } from './find-cohort-cases.types';
 import { freeTextPresenter } from '../deid/present-free-text';
 import type { RunFlag } from '../db/generated/client';
@@ -41,12 +43,29 @@ interface Row {
   itvPhysicianCc: number | null;
   motionMm: number | null;
   flags: RunFlag[] | null;
-  phaseDice: (number | null)[] | null;
-  phaseHd95Mm: (number | null)[] | null;
-  phaseFpCc: (number | null)[] | null;
 }
 
-export async function findCohortCases(db: Db, { caller, filters }: { caller: Caller; filters: CohortFilters }): Promise<{ cases: CohortCase[]; datesShifted: boolean }> {
+/** One pooled phase value as the query returns it: n finite values, their [q1, median, q3]. */
+interface Pooled {
+  n: number;
+  q: [number, number, number] | null;
+}
+
+const fromPooled = ({ n, q }: Pooled): MedianIqr => (q === null || n === 0 ? { n: 0, median: null, q1: null, q3: null } : { n, median: q[1], q1: q[0], q3: q[2] });
+
+/**
+ * n and the quartiles (R type 7: percentile_cont's linear interpolation, the same arithmetic as
+ * lib/core/stats/quantile.ts) of a RunPhaseSummary column's finite values; NULL, NaN and
+ * ±Infinity are left out as medianIqr leaves them out.
+ */
+function pooledSql(column: 'dice' | 'hd95Mm' | 'fpCc'): Prisma.Sql {
+  const x = Prisma.raw(`q."${column}"`);
+  const finite = Prisma.sql`${x} > '-Infinity'::float8 AND ${x} < 'Infinity'::float8`;
+  return Prisma.sql`json_build_object('n', count(*) FILTER (WHERE ${finite}),
+    'q', percentile_cont(ARRAY[0.25, 0.5, 0.75]::float8[]) WITHIN GROUP (ORDER BY ${x}) FILTER (WHERE ${finite}))`;
+}
+
+export async function findCohortCases(db: Db, { caller, filters }: { caller: Caller; filters: CohortFilters }): Promise<{ cases: CohortCase[]; pooledPhases: PooledPhases; datesShifted: boolean }> {
   authorize(caller, 'cohort:view');
   const shifted = !can(caller.role, 'identifiers:view');
   const f = filters;
@@ -70,18 +89,11 @@ export async function findCohortCases(db: Db, { caller, filters }: { caller: Cal
   const modelCond = f.model ? Prisma.sql`AND x."modelVersionId" = ${f.model}` : Prisma.empty;
 
   // One JSON value for all rows: decoding thousands of rows × many columns through the driver
-  // costs far more than one json_agg string and JSON.parse.
-  const [{ rows: json }] = await db.$queryRaw<{ rows: string }[]>`
-    SELECT coalesce(json_agg(t), '[]')::text AS rows FROM (
-    SELECT s.id AS "studyId", p.pseudonym, i.name AS institution,
-           to_char(${shownDate}, 'YYYY-MM-DD') AS "studyDate",
-           s.physician, s.scanner,
-           CASE WHEN mv.id IS NULL THEN NULL ELSE mv.name || ' ' || mv.version END AS model,
-           lr.status::text AS "latestStatus", lr.error AS "latestError",
-           (rs."runId" IS NOT NULL) AS "hasSummary",
-           rs."gtvMedianDice", rs."gtvMedianHd95Mm", rs."itvDice", rs."itvHd95Mm", rs."itvFpCc",
-           rs."itvMachineCc", rs."itvPhysicianCc", rs."physicianMotionMaxMm" AS "motionMm", rs.flags,
-           ph.dice AS "phaseDice", ph.hd95 AS "phaseHd95Mm", ph.fp AS "phaseFpCc"
+  // costs far more than one json_agg string and JSON.parse. The study rows are materialised
+  // once (c); the pooled GTV values are aggregated over the phases of c's summarised runs.
+  const [{ rows: json, pooled }] = await db.$queryRaw<{ rows: string; pooled: string }[]>`
+    WITH c AS MATERIALIZED (
+    SELECT rs."runId" AS "summaryRunId", t
     FROM "Study" s
     JOIN "Patient" p ON p.id = s."patientId"
     JOIN "Institution" i ON i.id = p."institutionId"
@@ -96,16 +108,29 @@ export async function findCohortCases(db: Db, { caller, filters }: { caller: Cal
     ) r ON TRUE
     LEFT JOIN "ModelVersion" mv ON mv.id = r."modelVersionId"
     LEFT JOIN "RunSummary" rs ON rs."runId" = r.id
-    LEFT JOIN LATERAL (
-      SELECT array_agg(q.dice ORDER BY q.position) AS dice, array_agg(q."hd95Mm" ORDER BY q.position) AS hd95,
-             array_agg(q."fpCc" ORDER BY q.position) AS fp
-      FROM "RunPhaseSummary" q WHERE q."runId" = rs."runId"
-    ) ph ON TRUE
-    WHERE ${Prisma.join(where, ' AND ')}) t`;
+    CROSS JOIN LATERAL (
+      SELECT s.id AS "studyId", p.pseudonym, i.name AS institution,
+             to_char(${shownDate}, 'YYYY-MM-DD') AS "studyDate",
+             s.physician, s.scanner,
+             CASE WHEN mv.id IS NULL THEN NULL ELSE mv.name || ' ' || mv.version END AS model,
+             lr.status::text AS "latestStatus", lr.error AS "latestError",
+             (rs."runId" IS NOT NULL) AS "hasSummary",
+             rs."gtvMedianDice", rs."gtvMedianHd95Mm", rs."itvDice", rs."itvHd95Mm", rs."itvFpCc",
+             rs."itvMachineCc", rs."itvPhysicianCc", rs."physicianMotionMaxMm" AS "motionMm", rs.flags
+    ) t
+    WHERE ${Prisma.join(where, ' AND ')})
+    SELECT (SELECT coalesce(json_agg(c.t), '[]')::text FROM c) AS rows,
+           (SELECT json_build_object(
+              'studies', count(DISTINCT q."runId") FILTER (WHERE q.dice IS NOT NULL),
+              'dice', ${pooledSql('dice')}, 'hd95Mm', ${pooledSql('hd95Mm')}, 'fpCc', ${pooledSql('fpCc')})::text
+            FROM c JOIN "RunPhaseSummary" q ON q."runId" = c."summaryRunId") AS pooled`;
   const rows = JSON.parse(json) as Row[];
+
+  const p = JSON.parse(pooled) as { studies: number; dice: Pooled; hd95Mm: Pooled; fpCc: Pooled };
 
   return {
     datesShifted: shifted,
+    pooledPhases: { studies: p.studies, dice: fromPooled(p.dice), hd95Mm: fromPooled(p.hd95Mm), fpCc: fromPooled(p.fpCc) },
     cases: rows.map((r) => ({
       studyId: r.studyId,
       pseudonym: r.pseudonym,
@@ -127,9 +152,6 @@ export async function findCohortCases(db: Db, { caller, filters }: { caller: Cal
       itvPhysicianCc: r.itvPhysicianCc,
       motionMm: r.motionMm,
       flags: r.flags ?? [],
-      phaseDice: r.phaseDice ?? [],
-      phaseHd95Mm: r.phaseHd95Mm ?? [],
-      phaseFpCc: r.phaseFpCc ?? [],
     })),
   };
 }

@@ -66,20 +66,24 @@ describe('findCohortCases', () => {
   afterAll(async () => t.drop());
 
   it('one row per study: latest succeeded summary, latest run status, no identifiers', async () => {
-    const { cases, datesShifted } = await findCohortCases(t.db, { caller: who('PHYSICIST'), filters: none });
+    const { cases, pooledPhases, datesShifted } = await findCohortCases(t.db, { caller: who('PHYSICIST'), filters: none });
     expect(datesShifted).toBe(false);
     const by = Object.fromEntries(cases.map((c) => [c.pseudonym, c])) as Record<string, CohortCase>;
     expect(Object.keys(by).sort()).toEqual(['PSN-A', 'PSN-B', 'PSN-C', 'PSN-D']);
-    expect(by['PSN-A']).toMatchObject({ institution: 'Alpha', studyDate: '2024-03-10', model: 'iseg 2', latestRunStatus: 'SUCCEEDED', hasSummary: true, itvDice: 0.8, gtvMedianDice: 0.8, itvMachineCc: 22, itvPhysicianCc: 20, motionMm: 4, phaseDice: [0.7, 0.8, 0.9], phaseHd95Mm: [2, 3, 4], phaseFpCc: [0, 0.5, 1], flags: [] });
+    expect(by['PSN-A']).toMatchObject({ institution: 'Alpha', studyDate: '2024-03-10', model: 'iseg 2', latestRunStatus: 'SUCCEEDED', hasSummary: true, itvDice: 0.8, gtvMedianDice: 0.8, itvMachineCc: 22, itvPhysicianCc: 20, motionMm: 4, flags: [] });
     expect(by['PSN-B']).toMatchObject({ model: 'iseg 1', latestRunStatus: 'FAILED', latestRunError: 'Failed: out of memory', itvDice: 0.6, flags: ['OUTLIER_PHASE'] });
-    expect(by['PSN-C']).toMatchObject({ model: 'iseg 1', hasSummary: false, itvDice: null, phaseDice: [] });
+    expect(by['PSN-C']).toMatchObject({ model: 'iseg 1', hasSummary: false, itvDice: null });
     expect(by['PSN-D']).toMatchObject({ model: null, latestRunStatus: 'QUEUED', hasSummary: false });
     expect(JSON.stringify(cases)).not.toMatch(/MRN-|Name [A-D]/);
 
-    const stats = computeCohortStats(cases);
+    const stats = computeCohortStats(cases, pooledPhases);
     expect(stats).toMatchObject({ studies: 4, withSummary: 2, failed: 1, pending: 1, notRun: 0, missingSummary: 1 });
     // R: quantile(c(0.7, 0.8, 0.9, 0.5, 0.6, 0.65), c(.25, .5, .75)) -> 0.6125 0.675 0.775
+    // (A's and B's phases; A's earlier run of model 1 does not count)
     expect(stats.rows[0]).toMatchObject({ structure: 'GTV', studies: 2, phases: 6 });
+    // R: quantile(c(2, 3, 4, 2, 3, 4), c(.25, .5, .75)) -> 2.25 3 3.75; quantile(c(0, .5, 1, 0, .5, 1), c(.25, .5, .75)) -> 0.125 0.5 0.875
+    expect(stats.rows[0].hd95Mm).toEqual({ n: 6, median: 3, q1: 2.25, q3: 3.75 });
+    expect(stats.rows[0].fpCc).toEqual({ n: 6, median: 0.5, q1: 0.125, q3: 0.875 });
     expect(stats.rows[0].dice.median).toBeCloseTo(0.675, 12);
     expect(stats.rows[0].dice.q1).toBeCloseTo(0.6125, 12);
     expect(stats.rows[0].dice.q3).toBeCloseTo(0.775, 12);
@@ -133,8 +137,9 @@ describe('findCohortCases', () => {
     const runC = await t.db.segmentationRun.findFirstOrThrow({ where: { studyId: ids.C, status: 'SUCCEEDED' } });
     await t.db.runSummary.create({ data: { run: { connect: { id: runC.id } }, ...runSummaryCreate(summary(0.42, [0.4, 0.45, 0.5], 5, 6, ['LOW_DICE'])) } });
     const after = await findCohortCases(t.db, { caller: who('PHYSICIST'), filters: none });
-    expect(after.cases.find((c) => c.pseudonym === 'PSN-C')).toMatchObject({ hasSummary: true, itvDice: 0.42, flags: ['LOW_DICE'], phaseDice: [0.4, 0.45, 0.5] });
-    expect(computeCohortStats(after.cases)).toMatchObject({ withSummary: 3, missingSummary: 0 });
+    expect(after.cases.find((c) => c.pseudonym === 'PSN-C')).toMatchObject({ hasSummary: true, itvDice: 0.42, flags: ['LOW_DICE'] });
+    expect(after.pooledPhases).toMatchObject({ studies: 3, dice: { n: 9 } });
+    expect(computeCohortStats(after.cases, after.pooledPhases)).toMatchObject({ withSummary: 3, missingSummary: 0 });
   });
 
   it('needs a signed-in caller; the filter options list what exists', async () => {
