@@ -55,8 +55,8 @@ const EnvSchema = z.object({
   ISEG_DICOM_PORT: z
     .string()
     .default('11112')
-    .transform((v) => (v.trim().toLowerCase() === 'off' ? '0' : v.trim()))
-    .pipe(z.coerce.number({ error: 'must be a port number (1-65535), or 0 / off for no listener' }).int().min(0, 'must be a port (1-65535), or 0 / off for no listener').max(65535, 'must be a port (1-65535), or 0 / off for no listener')),
+    .transform((v) => (v.trim().toLowerCase() === 'off' ? 0 : Number(v.trim())))
+    .pipe(z.number({ error: 'must be a port number (1-65535), or 0 / off for no listener' }).int().min(0, 'must be a port (1-65535), or 0 / off for no listener').max(65535, 'must be a port (1-65535), or 0 / off for no listener')),
   /** Calling AE titles the listener accepts (comma-separated), besides those added on the admin page. */
   ISEG_DICOM_ALLOWED_AETS: z
     .string()
