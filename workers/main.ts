@@ -24,7 +24,8 @@ import { resolveDatabaseUrl } from '../lib/server/db/resolve-database-url';
 import { createBoss } from '../lib/server/jobs/boss';
 import { QUEUES, segmentationQueueFor } from '../lib/server/jobs/queues';
 import { workJob } from '../lib/server/jobs/define-job';
-import { SEGMENTATION_RUN_JOB, WORKER_SELF_TEST_JOB } from '../lib/server/jobs/job-definitions';
+import { DICOM_SEND_JOB, SEGMENTATION_RUN_JOB, WORKER_SELF_TEST_JOB } from '../lib/server/jobs/job-definitions';
+import { runDicomSendJob } from './tasks/dicom-send';
 import { runWorkerSelfTest } from './tasks/worker-self-test';
 import { faultHoldFromEnv, runSegmentationJob } from './tasks/segmentation-run';
 import { sweepStrandedRuns } from '../lib/server/runs/sweep-stranded-runs';
@@ -107,6 +108,10 @@ async function main(): Promise<void> {
     runWorkerSelfTest(db, job, { workerId, signal: abort.signal }),
   );
   const queues: string[] = [WORKER_SELF_TEST_JOB.name];
+  // Sending machine RTSTRUCTs needs no model: every worker takes them.
+  const sendStore = createVolumeStore({ dir: env.volumeDir });
+  await workJob(boss, DICOM_SEND_JOB, { options: { localConcurrency: 2, includeMetadata: true } }, (job) => runDicomSendJob(job, { db, store: sendStore }));
+  queues.push(DICOM_SEND_JOB.name);
   if (model) {
     const store = createVolumeStore({ dir: env.volumeDir });
     const context = { db, boss, store, model, workerId, codeVersion: codeVersion(), shutdown: abort.signal, onStage: faultHoldFromEnv() };

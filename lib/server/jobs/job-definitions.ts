@@ -48,5 +48,17 @@ export const WORKER_SELF_TEST_JOB = defineJob({
 });
 export type WorkerSelfTestData = z.infer<typeof WORKER_SELF_TEST_JOB.payload>;
 
+/**
+ * Send one DicomSend (a run's machine RTSTRUCT to a destination) by C-STORE
+ * (workers/tasks/dicom-send.ts → lib/server/dicom-send/execute-dicom-send.ts). A failed try is
+ * retried 3 times with backoff (about 5, 10, 20 s); each try is a DicomSendAttempt row.
+ */
+export const DICOM_SEND_JOB = defineJob({
+  name: QUEUES.dicomSend,
+  payload: z.object({ sendId: z.string().min(1, 'the id of the DicomSend row to send') }),
+  policy: { ...COMMON, heartbeatSeconds: 30, expireInSeconds: 10 * 60, retryLimit: 3, retryDelay: 5, retryBackoff: true },
+});
+export type DicomSendJobData = z.infer<typeof DICOM_SEND_JOB.payload>;
+
 /** All definitions: their queues are created at start (boss.ts ensureQueues). */
-export const JOBS: readonly JobDefinition[] = [SEGMENTATION_RUN_JOB, WORKER_SELF_TEST_JOB];
+export const JOBS: readonly JobDefinition[] = [SEGMENTATION_RUN_JOB, WORKER_SELF_TEST_JOB, DICOM_SEND_JOB];

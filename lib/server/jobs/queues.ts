@@ -13,6 +13,8 @@ export const QUEUES = {
    * to move each to its model's queue (workers/tasks/segmentation-run.ts), never to run it.
    */
   segmentationRun: 'segmentation.run',
+  /** Send a run's machine RTSTRUCT to a DICOM destination (C-STORE; lib/server/dicom-send/). */
+  dicomSend: 'dicom.send',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
