@@ -9,6 +9,7 @@ import type { JobWithMetadata, PgBoss } from 'pg-boss';
 import type { Db } from '../../lib/server/db/client';
 import type { VolumeStore } from '../../lib/server/storage/volume-store';
 import { executeSegmentationRun, type SegmentFn } from '../../lib/server/runs/execute-segmentation-run';
+import { queueAutomaticSends } from '../../lib/server/dicom-send/queue-automatic-sends';
 import type { SegmentationJobData } from '../../lib/server/jobs/job-definitions';
 import { routeSegmentationRun } from '../../lib/server/runs/route-segmentation-run';
 import { segmentVolume, type LoadedModel } from '../../lib/inference';
@@ -102,7 +103,7 @@ export async function runSegmentationJob(job: JobWithMetadata<SegmentationJobDat
   // run is cancelled.
   const signal = AbortSignal.any([job.signal, ctx.shutdown, cancel.signal]);
   try {
-    await executeSegmentationRun({
+    const outcome = await executeSegmentationRun({
       db,
       store,
       runId: run.id,
@@ -115,6 +116,12 @@ export async function runSegmentationJob(job: JobWithMetadata<SegmentationJobDat
       expectedModel: { name: model.name, sha256: model.sha256 },
       onStage: ctx.onStage,
     });
+    // Automatic sends of the machine RTSTRUCT (once per run and destination; a retry of this
+    // job after a crash finds the run already finished and queues what is missing).
+    if (outcome !== 'cancelled') {
+      const { queued } = await queueAutomaticSends(db, boss, { runId: run.id });
+      if (queued.length) log(`run ${run.id}: machine RTSTRUCT queued for automatic send to ${queued.join(', ')}`);
+    }
   } catch (e) {
     // A cancelled run is finished, not failed: the job ends without a retry.
     if (cancel.signal.aborted) {
