@@ -33,6 +33,12 @@ export interface StartOrthancOptions {
   modalities?: Record<string, OrthancModality>;
   /** HTTP basic auth with a generated user (default true); false serves HTTP without auth. */
   auth?: boolean;
+  /**
+   * Accept only known peers (default false): DicomCheckCalledAet on, DicomAlwaysAllowStore and
+   * DicomAlwaysAllowEcho off, so an association whose called AE title is not Orthanc's, or whose
+   * calling AE title is not in `modalities`, is rejected.
+   */
+  knownAetsOnly?: boolean;
 }
 
 export interface OrthancPeer {
@@ -143,9 +149,9 @@ export async function startOrthanc(options: StartOrthancOptions = {}): Promise<O
     DicomServerEnabled: true,
     DicomAet: aet,
     DicomPort: dicomPort,
-    DicomCheckCalledAet: false,
-    DicomAlwaysAllowEcho: true,
-    DicomAlwaysAllowStore: true,
+    DicomCheckCalledAet: options.knownAetsOnly === true,
+    DicomAlwaysAllowEcho: options.knownAetsOnly !== true,
+    DicomAlwaysAllowStore: options.knownAetsOnly !== true,
     DicomModalities: modalities,
     Plugins: [ORTHANC_DICOMWEB_PLUGIN],
     DicomWeb: { Enable: true, Root: '/dicom-web/', EnableWado: false, Ssl: false, StudiesMetadata: 'Full', SeriesMetadata: 'Full' },
