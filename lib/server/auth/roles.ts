@@ -50,6 +50,8 @@ export const PERMISSIONS = {
   'runs:approve': ['PHYSICIST'],
   /** Send an approved run's machine RTSTRUCT to a DICOM destination (C-STORE; audited). */
   'runs:send': ['PHYSICIST'],
+  /** DICOMweb servers (PACS) studies are queried and retrieved from (base URL, basic-auth user; audited). */
+  'pacs:manage': ['ADMIN'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;
