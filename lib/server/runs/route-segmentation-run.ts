@@ -13,7 +13,7 @@ import type { Db } from '../db/client';
 import { segmentationQueueFor } from '../jobs/queues';
 import { SEGMENTATION_RUN_JOB } from '../jobs/job-definitions';
 import { sendJobInTransaction } from '../jobs/send-job';
-import { RunError } from './execute-segmentation-run';
+import { RunError } from './run-error';
 
 export type RouteResult = { moved: true; queue: string; jobId: string | null } | { moved: false; reason: string };
 

@@ -5,8 +5,10 @@
  *   reading GTV:phase:0      before anything is stored
  *   segmenting GTV:phase:1   phase 0's GTV stored, phase 1's not
  *   ITV                      every phase GTV stored, no ITV
- *   metrics ITV              the phase GTVs' metric rows written, the ITV's not
- *   writing results          every metric row written, the run not yet SUCCEEDED
+ *   metrics ITV              the phase GTVs' metrics computed, no metric row written yet
+ *   writing results          every metric computed, no metric row written, the run not yet
+ *                            SUCCEEDED (metric rows, summary and SUCCEEDED commit together,
+ *                            lib/server/runs/persist-run-results.ts)
  * After each: the run SUCCEEDED exactly once (second attempt, by the second worker), with one
  * row per structure and per (reference, test, convention), what was stored before the kill kept
  * rather than redone, its job completed, and nothing stranded (no run queued or running, no job
@@ -39,8 +41,8 @@ const STAGES = [
   { stage: 'reading GTV:phase:0', storedBefore: { structures: 0, metrics: 0 } },
   { stage: 'segmenting GTV:phase:1', storedBefore: { structures: 1, metrics: 0 } },
   { stage: 'ITV', storedBefore: { structures: 2, metrics: 0 } },
-  { stage: 'metrics ITV', storedBefore: { structures: 3, metrics: 8 } },
-  { stage: 'writing results', storedBefore: { structures: 3, metrics: 12 } },
+  { stage: 'metrics ITV', storedBefore: { structures: 3, metrics: 0 } },
+  { stage: 'writing results', storedBefore: { structures: 3, metrics: 0 } },
 ] as const;
 
 describe('kill -9 of the worker at each stage of a run', () => {
