@@ -34,6 +34,26 @@ export type Mask = Volume<Uint8Array>;
 
 export const IDENTITY_DIRECTION: number[] = [1, 0, 0, 0, 1, 0, 0, 0, 1];
 
+/**
+ * The three entries of an [x, y, z] array (grid dims, spacing, a patch size) as a Vec3.
+ * @param what names the array in the error, e.g. "boundingBox dims".
+ * @throws Error when one of the three entries is missing.
+ */
+export function xyz(v: readonly number[], what: string): Vec3 {
+  const [x, y, z] = v;
+  if (x === undefined || y === undefined || z === undefined) throw new Error(`${what} must have 3 entries [x, y, z]; got ${v.length}.`);
+  return [x, y, z];
+}
+
+type Mat3 = [number, number, number, number, number, number, number, number, number];
+
+/** `grid.direction` as a 3×3 row-major tuple; throws when it does not have 9 entries. */
+function direction3x3(grid: Grid): Mat3 {
+  const d = grid.direction;
+  if (d.length !== 9) throw new Error(`grid direction must have 9 entries (row-major 3×3); got ${d.length}. Check the image orientation of the series.`);
+  return d as Mat3;
+}
+
 export function voxelCount(grid: Grid): number {
   return grid.dims[0] * grid.dims[1] * grid.dims[2];
 }
@@ -45,7 +65,7 @@ export function voxelVolumeCc(grid: Grid): number {
 
 /** Patient position (mm) of a continuous voxel index. */
 export function indexToPatientMm(grid: Grid, i: number, j: number, k: number): Vec3 {
-  const d = grid.direction;
+  const d = direction3x3(grid);
   const [sx, sy, sz] = grid.spacingMm;
   const a = i * sx;
   const b = j * sy;
@@ -59,7 +79,7 @@ export function indexToPatientMm(grid: Grid, i: number, j: number, k: number): V
 
 /** Continuous voxel index of a patient position (mm). The direction matrix is orthonormal. */
 export function patientMmToIndex(grid: Grid, p: Vec3): Vec3 {
-  const d = grid.direction;
+  const d = direction3x3(grid);
   const x = p[0] - grid.originMm[0];
   const y = p[1] - grid.originMm[1];
   const z = p[2] - grid.originMm[2];
@@ -73,12 +93,15 @@ export function patientMmToIndex(grid: Grid, p: Vec3): Vec3 {
 
 /** True when two grids describe the same voxels (within `toleranceMm` on positions). */
 export function sameGrid(a: Grid, b: Grid, toleranceMm = 1e-3): boolean {
-  for (let n = 0; n < 3; n++) {
+  for (const n of [0, 1, 2] as const) {
     if (a.dims[n] !== b.dims[n]) return false;
     if (Math.abs(a.spacingMm[n] - b.spacingMm[n]) > toleranceMm) return false;
     if (Math.abs(a.originMm[n] - b.originMm[n]) > toleranceMm) return false;
   }
-  for (let n = 0; n < 9; n++) if (Math.abs(a.direction[n] - b.direction[n]) > 1e-4) return false;
+  const da = direction3x3(a);
+  const db = direction3x3(b);
+  // n < 9 = the length of both tuples.
+  for (let n = 0; n < 9; n++) if (Math.abs(da[n]! - db[n]!) > 1e-4) return false;
   return true;
 }
 
