@@ -86,10 +86,10 @@ export function maskToContours(mask: Mask): SliceContour[] {
       const bottom = top + pw;
       for (let i = iMin - 1; i <= iMax; i++) {
         // Corners walked a(i,j) → b(i+1,j) → c(i+1,j+1) → d(i,j+1) → a.
-        const a = pad[top + i + 1];
-        const b = pad[top + i + 2];
-        const c = pad[bottom + i + 2];
-        const d = pad[bottom + i + 1];
+        const a = pad[top + i + 1]!;
+        const b = pad[top + i + 2]!;
+        const c = pad[bottom + i + 2]!;
+        const d = pad[bottom + i + 1]!;
         const code = a | (b << 1) | (c << 2) | (d << 3);
         if (code === 0 || code === 15) continue;
         let m = 0;
@@ -114,20 +114,20 @@ export function maskToContours(mask: Mask): SliceContour[] {
         // every segment, and in a saddle cell the two inside corners are cut off separately.
         for (let q = 0; q < m; q++)
           if (kinds[q] === 1) {
-            next[ids[q]] = ids[(q + m - 1) % m];
-            starts.push(ids[q]);
+            next[ids[q]!] = ids[(q + m - 1) % m]!;
+            starts.push(ids[q]!);
           }
       }
     }
     // Follow the links into loops.
     starts.sort((x, y) => x - y);
     for (const start of starts) {
-      if (next[start] < 0) continue;
+      if (next[start]! < 0) continue;
       const loop: number[] = [];
       let id = start;
-      while (next[id] >= 0) {
+      while (next[id]! >= 0) {
         loop.push(id);
-        const nid = next[id];
+        const nid = next[id]!;
         next[id] = -1;
         id = nid;
       }
@@ -154,12 +154,13 @@ function loopToMm(grid: Grid, loop: number[], k: number, nx: number, nH: number)
   const pts = loop.map((id) => midpoint2(id, nx, nH));
   const n = pts.length;
   const keep: [number, number][] = [];
+  // Every index below is taken modulo n = pts.length, so the points exist.
   for (let q = 0; q < n; q++) {
-    const [px, py] = pts[(q + n - 1) % n];
-    const [x, y] = pts[q];
-    const [nx2, ny2] = pts[(q + 1) % n];
+    const [px, py] = pts[(q + n - 1) % n]!;
+    const [x, y] = pts[q]!;
+    const [nx2, ny2] = pts[(q + 1) % n]!;
     const cross = (x - px) * (ny2 - y) - (y - py) * (nx2 - x);
-    if (cross !== 0) keep.push(pts[q]);
+    if (cross !== 0) keep.push(pts[q]!);
   }
   const out = new Float64Array(keep.length * 3);
   keep.forEach(([x2, y2], q) => {
