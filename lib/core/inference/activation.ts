@@ -25,19 +25,19 @@ export function applyActivation(
   const out = new Float32Array(voxels);
   const fg = foregroundChannel * voxels;
   if (activation === 'sigmoid') {
-    for (let v = 0; v < voxels; v++) out[v] = 1 / (1 + Math.exp(-stitched[fg + v]));
+    for (let v = 0; v < voxels; v++) out[v] = 1 / (1 + Math.exp(-stitched[fg + v]!));
   } else if (activation === 'none') {
     out.set(stitched.subarray(fg, fg + voxels));
   } else {
     for (let v = 0; v < voxels; v++) {
       let max = -Infinity;
       for (let c = 0; c < channels; c++) {
-        const x = stitched[c * voxels + v];
+        const x = stitched[c * voxels + v]!;
         if (x > max) max = x;
       }
       let sum = 0;
-      for (let c = 0; c < channels; c++) sum += Math.exp(stitched[c * voxels + v] - max);
-      out[v] = Math.exp(stitched[fg + v] - max) / sum;
+      for (let c = 0; c < channels; c++) sum += Math.exp(stitched[c * voxels + v]! - max);
+      out[v] = Math.exp(stitched[fg + v]! - max) / sum;
     }
   }
   return out;

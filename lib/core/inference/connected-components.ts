@@ -30,7 +30,7 @@ export function labelComponents26(mask: ArrayLike<number>, dims: Vec3): Componen
     stack[top++] = start;
     labels[start] = label;
     while (top > 0) {
-      const v = stack[--top];
+      const v = stack[--top]!;
       size++;
       const k = Math.floor(v / nxy);
       const rem = v - k * nxy;

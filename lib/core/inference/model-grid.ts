@@ -33,9 +33,9 @@ const PERMUTATIONS: Vec3[] = [
  */
 export function modelGridFor(grid: Grid, targetSpacingMm: Vec3, orientation: ModelGridOrientation = 'native'): Grid {
   for (let a = 0; a < 3; a++) {
-    const s = targetSpacingMm[a];
-    const n = grid.dims[a];
-    const sn = grid.spacingMm[a];
+    const s = targetSpacingMm[a]!;
+    const n = grid.dims[a]!;
+    const sn = grid.spacingMm[a]!;
     if (!(Number.isFinite(s) && s > 0)) throw new InferenceError('INVALID_INPUT', `Target spacing [${targetSpacingMm.join(', ')}] mm: axis ${a} must be a positive number; check the manifest's targetSpacingMm.`);
     if (!(Number.isInteger(n) && n > 0) || !(Number.isFinite(sn) && sn > 0)) throw new InferenceError('INVALID_INPUT', `CT grid ${grid.dims.join('×')} at ${grid.spacingMm.join('×')} mm: axis ${a} needs a positive size and spacing.`);
   }
@@ -47,23 +47,23 @@ export function modelGridFor(grid: Grid, targetSpacingMm: Vec3, orientation: Mod
     let best = -Infinity;
     for (const p of PERMUTATIONS) {
       // Row a of the direction matrix holds the patient-a components of the CT axes.
-      const score = Math.abs(d[3 * 0 + p[0]]) + Math.abs(d[3 * 1 + p[1]]) + Math.abs(d[3 * 2 + p[2]]);
+      const score = Math.abs(d[3 * 0 + p[0]]!) + Math.abs(d[3 * 1 + p[1]]!) + Math.abs(d[3 * 2 + p[2]]!);
       if (score > best + 1e-12) {
         best = score;
         perm = p;
       }
     }
-    sign = [0, 1, 2].map((a) => (d[3 * a + perm[a]] < 0 ? -1 : 1)) as Vec3;
+    sign = [0, 1, 2].map((a) => (d[3 * a + perm[a]!]! < 0 ? -1 : 1)) as Vec3;
   }
   const dims: Vec3 = [0, 0, 0];
   const direction = new Array<number>(9);
   const corner: Vec3 = [0, 0, 0];
   for (let a = 0; a < 3; a++) {
-    const c = perm[a];
+    const c = perm[a]!;
     // A relative epsilon keeps e.g. 100 × 1.5 / 1.5 from becoming 101 through rounding.
-    dims[a] = Math.max(1, Math.ceil((grid.dims[c] * grid.spacingMm[c]) / targetSpacingMm[a] - 1e-9));
-    for (let r = 0; r < 3; r++) direction[3 * r + a] = sign[a] * d[3 * r + c];
-    corner[c] = sign[a] > 0 ? 0 : grid.dims[c] - 1;
+    dims[a] = Math.max(1, Math.ceil((grid.dims[c]! * grid.spacingMm[c]!) / targetSpacingMm[a]! - 1e-9));
+    for (let r = 0; r < 3; r++) direction[3 * r + a] = sign[a]! * d[3 * r + c]!;
+    corner[c] = sign[a]! > 0 ? 0 : grid.dims[c]! - 1;
   }
   const originMm = orientation === 'LPS' ? indexToPatientMm(grid, corner[0], corner[1], corner[2]) : ([...grid.originMm] as Vec3);
   return { dims, spacingMm: [...targetSpacingMm] as Vec3, originMm, direction };

@@ -47,7 +47,7 @@ export function normaliseHuInPlace(values: Float32Array, settings: IntensitySett
   const f = makeNormaliser(settings);
   const lo = settings.clipHu[0];
   for (let i = 0; i < values.length; i++) {
-    const v = values[i];
+    const v = values[i]!; // i < values.length
     values[i] = f(v === v ? v : lo);
   }
   return values;

@@ -41,12 +41,12 @@ function indexMap(source: Grid, target: Grid): IndexMap {
     // Column r of the source direction is source axis r; its dot products give the source index.
     for (let c = 0; c < 3; c++) {
       let dot = 0;
-      for (let q = 0; q < 3; q++) dot += ds[3 * q + r] * dt[3 * q + c];
-      m[3 * r + c] = (dot * target.spacingMm[c]) / source.spacingMm[r];
+      for (let q = 0; q < 3; q++) dot += ds[3 * q + r]! * dt[3 * q + c]!;
+      m[3 * r + c] = (dot * target.spacingMm[c]!) / source.spacingMm[r]!;
     }
     let o = 0;
-    for (let q = 0; q < 3; q++) o += ds[3 * q + r] * off[q];
-    b[r] = o / source.spacingMm[r];
+    for (let q = 0; q < 3; q++) o += ds[3 * q + r]! * off[q]!;
+    b[r] = o / source.spacingMm[r]!;
   }
   return { m, b };
 }
@@ -71,13 +71,13 @@ function trilinearRows(
   const outside = outsideValue ?? 0;
   for (let k = 0; k < tz; k++) {
     for (let j = 0; j < ty; j++) {
-      const bx = b[0] + m[1] * j + m[2] * k;
-      const by = b[1] + m[4] * j + m[5] * k;
-      const bz = b[2] + m[7] * j + m[8] * k;
+      const bx = b[0]! + m[1]! * j + m[2]! * k;
+      const by = b[1]! + m[4]! * j + m[5]! * k;
+      const bz = b[2]! + m[7]! * j + m[8]! * k;
       for (let i = 0; i < tx; i++) {
-        let x = bx + m[0] * i;
-        let y = by + m[3] * i;
-        let z = bz + m[6] * i;
+        let x = bx + m[0]! * i;
+        let y = by + m[3]! * i;
+        let z = bz + m[6]! * i;
         if (hasOutside && (x < -0.5 || x > sx - 0.5 || y < -0.5 || y > sy - 0.5 || z < -0.5 || z > sz - 0.5)) {
           row[i] = outside;
           continue;
@@ -99,10 +99,10 @@ function trilinearRows(
         const dj = sy > 1 ? sx : 0;
         const dk = sz > 1 ? sxy : 0;
         const p = i0 + sx * j0 + sxy * k0;
-        const c00 = d[p] + fx * (d[p + di] - d[p]);
-        const c10 = d[p + dj] + fx * (d[p + dj + di] - d[p + dj]);
-        const c01 = d[p + dk] + fx * (d[p + dk + di] - d[p + dk]);
-        const c11 = d[p + dk + dj] + fx * (d[p + dk + dj + di] - d[p + dk + dj]);
+        const c00 = d[p]! + fx * (d[p + di]! - d[p]!);
+        const c10 = d[p + dj]! + fx * (d[p + dj + di]! - d[p + dj]!);
+        const c01 = d[p + dk]! + fx * (d[p + dk + di]! - d[p + dk]!);
+        const c11 = d[p + dk + dj]! + fx * (d[p + dk + dj + di]! - d[p + dk + dj]!);
         const c0 = c00 + fy * (c10 - c00);
         const c1 = c01 + fy * (c11 - c01);
         row[i] = c0 + fz * (c1 - c0);
@@ -150,15 +150,15 @@ export function resampleNearest(source: Mask, target: Grid): Mask {
   let t = 0;
   for (let k = 0; k < tz; k++)
     for (let j = 0; j < ty; j++) {
-      const bx = b[0] + m[1] * j + m[2] * k;
-      const by = b[1] + m[4] * j + m[5] * k;
-      const bz = b[2] + m[7] * j + m[8] * k;
+      const bx = b[0]! + m[1]! * j + m[2]! * k;
+      const by = b[1]! + m[4]! * j + m[5]! * k;
+      const bz = b[2]! + m[7]! * j + m[8]! * k;
       for (let i = 0; i < tx; i++, t++) {
-        const x = Math.floor(bx + m[0] * i + 0.5);
-        const y = Math.floor(by + m[3] * i + 0.5);
-        const z = Math.floor(bz + m[6] * i + 0.5);
+        const x = Math.floor(bx + m[0]! * i + 0.5);
+        const y = Math.floor(by + m[3]! * i + 0.5);
+        const z = Math.floor(bz + m[6]! * i + 0.5);
         if (x < 0 || x >= sx || y < 0 || y >= sy || z < 0 || z >= sz) continue;
-        out[t] = d[x + sx * (y + sy * z)];
+        out[t] = d[x + sx * (y + sy * z)]!;
       }
     }
   return { grid: cloneGrid(target), data: out };
@@ -197,7 +197,7 @@ export function resampleProbabilityToMask(probability: Volume<Float32Array>, tar
   let voxels = 0;
   trilinearRows(probability, target, options.outsideValue, (row, offset) => {
     for (let i = 0; i < row.length; i++) {
-      const p = row[i];
+      const p = row[i]!;
       if (p > max) max = p;
       if (p >= threshold) {
         out[offset + i] = 1;

@@ -65,8 +65,15 @@ function checkAbort(signal: AbortSignal | undefined, stage: string): void {
  * @throws InferenceError: INVALID_INPUT (bad volume), PREDICT_FAILED, ABORTED.
  */
 export async function runSegmentation({ volume, manifest, predict, signal, onProgress }: RunSegmentationInput): Promise<SegmentationResult> {
-  const t = { start: performance.now() } as Record<string, number>;
-  const mark = (name: string) => (t[name] = performance.now());
+  type Stage = 'resampled' | 'normalised' | 'windowed' | 'activated' | 'native' | 'done';
+  const t: Record<'start', number> & Partial<Record<Stage, number>> = { start: performance.now() };
+  const mark = (name: Stage) => (t[name] = performance.now());
+  /** Milliseconds between two marks; every stage is marked before the result is built. */
+  const ms = (to: Stage, from: Stage | 'start') => {
+    const a = t[from], b = t[to];
+    if (a === undefined || b === undefined) throw new Error(`runSegmentation timing: stage ${a === undefined ? from : to} was not marked.`);
+    return b - a;
+  };
   const [nx, ny, nz] = volume.grid.dims;
   if (volume.data.length !== nx * ny * nz)
     throw new InferenceError('INVALID_INPUT', `CT holds ${volume.data.length} values but its grid is ${volume.grid.dims.join('×')}: data and grid disagree.`);
@@ -102,7 +109,7 @@ export async function runSegmentation({ volume, manifest, predict, signal, onPro
 
   const probability = applyActivation(stitched.output, stitched.channels, manifest.output.activation, manifest.output.foregroundChannel);
   let maxOnModel = 0;
-  for (let v = 0; v < probability.length; v++) if (probability[v] > maxOnModel) maxOnModel = probability[v];
+  for (let v = 0; v < probability.length; v++) if (probability[v]! > maxOnModel) maxOnModel = probability[v]!;
   mark('activated');
 
   checkAbort(signal, 'resampling to the native grid');
@@ -113,7 +120,7 @@ export async function runSegmentation({ volume, manifest, predict, signal, onPro
   const post = postprocessMask(back.mask, manifest.postprocess);
   mark('done');
   let voxels = 0;
-  for (let v = 0; v < post.mask.data.length; v++) voxels += post.mask.data[v];
+  for (let v = 0; v < post.mask.data.length; v++) voxels += post.mask.data[v]!;
   onProgress?.(1);
 
   return {
@@ -131,14 +138,14 @@ export async function runSegmentation({ volume, manifest, predict, signal, onPro
     windows: stitched.windows,
     batches: stitched.batches,
     timingsMs: {
-      resampleToModel: t.resampled - t.start,
-      normalise: t.normalised - t.resampled,
-      slidingWindow: t.windowed - t.normalised,
+      resampleToModel: ms('resampled', 'start'),
+      normalise: ms('normalised', 'resampled'),
+      slidingWindow: ms('windowed', 'normalised'),
       predict: stitched.predictMs,
-      activation: t.activated - t.windowed,
-      resampleToNative: t.native - t.activated,
-      postprocess: t.done - t.native,
-      total: t.done - t.start,
+      activation: ms('activated', 'windowed'),
+      resampleToNative: ms('native', 'activated'),
+      postprocess: ms('done', 'native'),
+      total: ms('done', 'start'),
     },
   };
 }

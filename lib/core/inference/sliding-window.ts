@@ -109,17 +109,17 @@ export function importanceMap(patchSizeXyz: Vec3, mode: 'gaussian' | 'constant',
   for (let k = 0, t = 0; k < pz; k++)
     for (let j = 0; j < py; j++)
       for (let i = 0; i < px; i++, t++) {
-        const v = wx[i] * wy[j] * wz[k];
+        const v = wx[i]! * wy[j]! * wz[k]!;
         out[t] = v;
         if (v > max) max = v;
       }
   let minNonZero = Infinity;
   for (let t = 0; t < out.length; t++) {
-    out[t] /= max;
-    if (out[t] > 0 && out[t] < minNonZero) minNonZero = out[t];
+    out[t]! /= max;
+    if (out[t]! > 0 && out[t]! < minNonZero) minNonZero = out[t]!;
   }
   // A zero weight could leave a voxel with a zero weight sum (0/0).
-  for (let t = 0; t < out.length; t++) if (out[t] < minNonZero) out[t] = minNonZero;
+  for (let t = 0; t < out.length; t++) if (out[t]! < minNonZero) out[t] = minNonZero;
   return out;
 }
 
@@ -158,12 +158,12 @@ export async function slidingWindowInference(o: SlidingWindowOptions): Promise<S
 
   // Padded sizes and the symmetric padding in front (MONAI: diff // 2 before, the rest after).
   const size = [Math.max(nx, px), Math.max(ny, py), Math.max(nz, pz)];
-  const padX = (size[0] - nx) >> 1;
-  const padY = (size[1] - ny) >> 1;
-  const padZ = (size[2] - nz) >> 1;
-  const sx = windowStarts(size[0], px, o.overlap);
-  const sy = windowStarts(size[1], py, o.overlap);
-  const sz = windowStarts(size[2], pz, o.overlap);
+  const padX = (size[0]! - nx) >> 1;
+  const padY = (size[1]! - ny) >> 1;
+  const padZ = (size[2]! - nz) >> 1;
+  const sx = windowStarts(size[0]!, px, o.overlap);
+  const sy = windowStarts(size[1]!, py, o.overlap);
+  const sz = windowStarts(size[2]!, pz, o.overlap);
   const windows: Vec3[] = [];
   for (const k of sz) for (const j of sy) for (const i of sx) windows.push([i - padX, j - padY, k - padZ]);
 
@@ -182,7 +182,7 @@ export async function slidingWindowInference(o: SlidingWindowOptions): Promise<S
     const n = Math.min(batchSize, windows.length - first);
     const batch = new Float32Array(n * patchVox);
     for (let b = 0; b < n; b++) {
-      const [x0, y0, z0] = windows[first + b];
+      const [x0, y0, z0] = windows[first + b]!; // first + b < windows.length
       const base = b * patchVox;
       // The part of the window inside the volume; the rest is padding.
       const i0 = Math.max(0, -x0);
@@ -196,7 +196,7 @@ export async function slidingWindowInference(o: SlidingWindowOptions): Promise<S
         for (let j = j0; j < j1; j++) {
           const src = x0 + nx * (y0 + j) + nxy * (z0 + k);
           if (!xyz) batch.set(input.subarray(src + i0, src + i1), base + px * (j + py * k) + i0);
-          else for (let i = i0; i < i1; i++) batch[base + k + pz * (j + py * i)] = input[src + i];
+          else for (let i = i0; i < i1; i++) batch[base + k + pz * (j + py * i)] = input[src + i]!;
         }
     }
 
@@ -223,7 +223,7 @@ export async function slidingWindowInference(o: SlidingWindowOptions): Promise<S
     }
 
     for (let b = 0; b < n; b++) {
-      const [x0, y0, z0] = windows[first + b];
+      const [x0, y0, z0] = windows[first + b]!; // first + b < windows.length
       const i0 = Math.max(0, -x0);
       const i1 = Math.min(px, nx - x0);
       const j0 = Math.max(0, -y0);
@@ -234,12 +234,12 @@ export async function slidingWindowInference(o: SlidingWindowOptions): Promise<S
         for (let j = j0; j < j1; j++) {
           const dst = x0 + nx * (y0 + j) + nxy * (z0 + k);
           const wRow = px * (j + py * k);
-          for (let i = i0; i < i1; i++) weightSum[dst + i] += weights[wRow + i];
+          for (let i = i0; i < i1; i++) weightSum[dst + i]! += weights[wRow + i]!;
           for (let ch = 0; ch < channels; ch++) {
             const outBase = (b * channels + ch) * patchVox;
             const acc = ch * nVox + dst;
-            if (!xyz) for (let i = i0; i < i1; i++) output[acc + i] += weights[wRow + i] * out[outBase + wRow + i];
-            else for (let i = i0; i < i1; i++) output[acc + i] += weights[wRow + i] * out[outBase + k + pz * (j + py * i)];
+            if (!xyz) for (let i = i0; i < i1; i++) output[acc + i]! += weights[wRow + i]! * out[outBase + wRow + i]!;
+            else for (let i = i0; i < i1; i++) output[acc + i]! += weights[wRow + i]! * out[outBase + k + pz * (j + py * i)]!;
           }
         }
     }
@@ -249,7 +249,7 @@ export async function slidingWindowInference(o: SlidingWindowOptions): Promise<S
   const result = output!;
   for (let ch = 0; ch < channels; ch++) {
     const off = ch * nVox;
-    for (let v = 0; v < nVox; v++) result[off + v] /= weightSum[v];
+    for (let v = 0; v < nVox; v++) result[off + v]! /= weightSum[v]!;
   }
   return { output: result, channels, windows: windows.length, batches, predictMs };
 }
