@@ -75,7 +75,7 @@ export function computeAddedPathLength(options: {
           if (!contourPixel(reference, nx, ny, box.lo[0] + i, box.lo[1] + j, k)) continue;
           refCount++;
           // Compare squared distances; for the tolerance itself (d = τ) nothing is added.
-          if (dist[i + cx * j] > tol2 && Math.sqrt(dist[i + cx * j]) > toleranceMm) added++;
+          if (dist[i + cx * j]! > tol2 && Math.sqrt(dist[i + cx * j]!) > toleranceMm) added++;
         }
       }
       perSliceMm[k] = added * pixelMm;

@@ -1,3 +1,5 @@
+import { xyz } from '@/lib/core/volume';
+
 /** Inclusive voxel-index box [lo, hi] per axis; `null` for an empty mask. */
 export interface IndexBox {
   lo: [number, number, number];
@@ -10,7 +12,7 @@ export interface IndexBox {
  * @returns the inclusive box, or null when every voxel is zero.
  */
 export function boundingBox(dims: readonly number[], a: Uint8Array, b?: Uint8Array): IndexBox | null {
-  const [nx, ny, nz] = dims;
+  const [nx, ny, nz] = xyz(dims, 'boundingBox dims');
   let x0 = nx, y0 = ny, z0 = nz, x1 = -1, y1 = -1, z1 = -1;
   const masks = b ? [a, b] : [a];
   for (const m of masks) {
@@ -22,7 +24,7 @@ export function boundingBox(dims: readonly number[], a: Uint8Array, b?: Uint8Arr
         const row = nx * (j + ny * k);
         if (m32) {
           let any = 0;
-          for (let w = row >> 2, end = w + rowWords; w < end; w++) any |= m32[w];
+          for (let w = row >> 2, end = w + rowWords; w < end; w++) any |= m32[w]!;
           if (any === 0) continue;
         }
         let first = -1;

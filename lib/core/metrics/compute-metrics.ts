@@ -187,27 +187,27 @@ export function computeMetrics(options: ComputeMetricsOptions): MetricsResult {
 function plastimatchDistances(reference: Uint8Array, test: Uint8Array, grid: Grid, union: IndexBox | null): SurfaceDistances | null {
   if (!union) return null;
   const lo = union.lo;
-  const drop = [0, 1, 2].map((a) => (union.lo[a] === 0 && union.hi[a] === grid.dims[a] - 1 ? 1 : 0));
+  const drop = [0, 1, 2].map((a) => (union.lo[a] === 0 && union.hi[a] === grid.dims[a]! - 1 ? 1 : 0));
   if (!drop.some(Boolean)) return null;
-  const size = [0, 1, 2].map((a) => union.hi[a] - lo[a] + 1 - drop[a]);
+  const size = [0, 1, 2].map((a) => union.hi[a]! - lo[a]! + 1 - drop[a]!);
   if (size.some((n) => n < 1)) return null;
   const [nx, ny] = grid.dims;
-  const n = size[0] * size[1] * size[2];
+  const n = size[0]! * size[1]! * size[2]!;
   const r = new Uint8Array(n);
   const t = new Uint8Array(n);
   let anyR = 0, anyT = 0;
-  for (let k = 0, q = 0; k < size[2]; k++) {
-    for (let j = 0; j < size[1]; j++) {
+  for (let k = 0, q = 0; k < size[2]!; k++) {
+    for (let j = 0; j < size[1]!; j++) {
       const row = lo[0] + nx * (lo[1] + j + ny * (lo[2] + k));
-      for (let i = 0; i < size[0]; i++, q++) {
+      for (let i = 0; i < size[0]!; i++, q++) {
         r[q] = reference[row + i] !== 0 ? 1 : 0;
         t[q] = test[row + i] !== 0 ? 1 : 0;
-        anyR |= r[q];
-        anyT |= t[q];
+        anyR |= r[q]!;
+        anyT |= t[q]!;
       }
     }
   }
   if (!anyR || !anyT) return null;
-  const cropGrid: Grid = { ...grid, dims: [size[0], size[1], size[2]] };
+  const cropGrid: Grid = { ...grid, dims: [size[0]!, size[1]!, size[2]!] };
   return computeSurfaceDistances(r, t, cropGrid, 'voxel');
 }

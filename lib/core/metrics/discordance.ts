@@ -99,7 +99,7 @@ function regionsOf(kind: 'FP' | 'FN', a: Uint8Array, b: Uint8Array, grid: Grid, 
     const lo: Vec3 = [cx, cy, cz];
     const hi: Vec3 = [-1, -1, -1];
     while (head < tail) {
-      const q = queue[head++];
+      const q = queue[head++]!;
       const k = Math.floor(q / plane);
       const rem = q - k * plane;
       const j = Math.floor(rem / cx);
@@ -109,7 +109,7 @@ function regionsOf(kind: 'FP' | 'FN', a: Uint8Array, b: Uint8Array, grid: Grid, 
       if (i < lo[0]) lo[0] = i; if (i > hi[0]) hi[0] = i;
       if (j < lo[1]) lo[1] = j; if (j > hi[1]) hi[1] = j;
       if (k < lo[2]) lo[2] = k; if (k > hi[2]) hi[2] = k;
-      const d = Math.sqrt(dist[q]);
+      const d = Math.sqrt(dist[q]!);
       if (d > maxD) maxD = d;
       sumD += d;
       for (let dk = -1; dk <= 1; dk++) {

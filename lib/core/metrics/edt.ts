@@ -1,3 +1,5 @@
+import { xyz } from '@/lib/core/volume';
+
 /**
  * Exact squared Euclidean distance transform with anisotropic spacing, in place.
  *
@@ -17,7 +19,7 @@
  * @param spacingMm [sx, sy, sz] mm between voxel centres
  */
 export function squaredEdtInPlace(buf: Float64Array, dims: readonly number[], spacingMm: readonly number[]): void {
-  const [nx, ny, nz] = dims;
+  const [nx, ny, nz] = xyz(dims, 'squaredEdtInPlace dims');
   const maxN = Math.max(nx, ny, nz);
   const f = new Float64Array(BLOCK * maxN);
   const d = new Float64Array(maxN);
@@ -26,7 +28,7 @@ export function squaredEdtInPlace(buf: Float64Array, dims: readonly number[], sp
 
   // Axis 0: rows are contiguous. Rows whose sites are all 0 (the usual binary case) need only
   // the nearest site on each side.
-  const sx = spacingMm[0];
+  const sx = spacingMm[0]!;
   for (let base = 0, end = nx * ny * nz; base < end; base += nx) {
     let any = false;
     let binary = true;
@@ -41,15 +43,15 @@ export function squaredEdtInPlace(buf: Float64Array, dims: readonly number[], sp
     if (binary) {
       nearestSiteRow(buf, base, nx, sx);
     } else {
-      for (let i = 0; i < nx; i++) f[i] = buf[base + i];
+      for (let i = 0; i < nx; i++) f[i] = buf[base + i]!;
       envelope1d(f, 0, d, v, z, nx, sx);
-      for (let i = 0; i < nx; i++) buf[base + i] = d[i];
+      for (let i = 0; i < nx; i++) buf[base + i] = d[i]!;
     }
   }
   // Axis 1 (stride nx) and axis 2 (stride nx·ny), BLOCK adjacent lines at a time.
   const plane = nx * ny;
-  for (let k = 0; k < nz; k++) stridedPass(buf, k * plane, nx, ny, nx, spacingMm[1], f, d, v, z);
-  stridedPass(buf, 0, plane, nz, plane, spacingMm[2], f, d, v, z);
+  for (let k = 0; k < nz; k++) stridedPass(buf, k * plane, nx, ny, nx, spacingMm[1]!, f, d, v, z);
+  stridedPass(buf, 0, plane, nz, plane, spacingMm[2]!, f, d, v, z);
 }
 
 const BLOCK = 16;
@@ -66,7 +68,7 @@ function stridedPass(
     const w = Math.min(BLOCK, count - p0);
     if (need) {
       let anyNeed = 0;
-      for (let b = 0; b < w; b++) anyNeed |= need[p0 + b];
+      for (let b = 0; b < w; b++) anyNeed |= need[p0 + b]!;
       if (!anyNeed) continue;
     }
     // Gather: f[b·len + n] = buf[start + p0 + b + n·stride]; contiguous reads of w values.
@@ -74,7 +76,7 @@ function stridedPass(
     for (let n = 0; n < len; n++) {
       const row = start + p0 + n * stride;
       for (let b = 0; b < w; b++) {
-        const val = buf[row + b];
+        const val = buf[row + b]!;
         f[b * len + n] = val;
         if (val !== Infinity) anyMask |= 1 << b;
       }
@@ -83,19 +85,19 @@ function stridedPass(
     for (let b = 0; b < w; b++) {
       if ((anyMask & (1 << b)) === 0) continue;
       envelope1d(f, b * len, d, v, z, len, s);
-      for (let n = 0; n < len; n++) f[b * len + n] = d[n] > band2 ? Infinity : d[n];
+      for (let n = 0; n < len; n++) f[b * len + n] = d[n]! > band2 ? Infinity : d[n]!;
     }
     const full = (1 << w) - 1;
     if (anyMask === full) {
       for (let n = 0; n < len; n++) {
         const row = start + p0 + n * stride;
-        for (let b = 0; b < w; b++) buf[row + b] = f[b * len + n];
+        for (let b = 0; b < w; b++) buf[row + b] = f[b * len + n]!;
       }
     } else {
       // Lines that were all +Infinity are unchanged: write back only the transformed ones.
       for (let b = 0; b < w; b++) {
         if ((anyMask & (1 << b)) === 0) continue;
-        for (let n = 0, q = start + p0 + b; n < len; n++, q += stride) buf[q] = f[b * len + n];
+        for (let n = 0, q = start + p0 + b; n < len; n++, q += stride) buf[q] = f[b * len + n]!;
       }
     }
   }
@@ -114,7 +116,7 @@ function nearestSiteRow(buf: Float64Array, base: number, n: number, s: number): 
   }
   let next = -1;
   for (let i = n - 1; i >= 0; i--) {
-    const val = buf[base + i];
+    const val = buf[base + i]!;
     if (val === 0) next = i;
     else if (next >= 0) {
       const dx = (next - i) * s;
@@ -131,7 +133,7 @@ function nearestSiteRow(buf: Float64Array, base: number, n: number, s: number): 
 function envelope1d(f: Float64Array, off: number, d: Float64Array, v: Int32Array, z: Float64Array, n: number, s: number): void {
   let k = -1;
   for (let q = 0; q < n; q++) {
-    const fq = f[off + q];
+    const fq = f[off + q]!;
     if (fq === Infinity) continue;
     const xq = q * s;
     const hq = fq + xq * xq;
@@ -144,16 +146,16 @@ function envelope1d(f: Float64Array, off: number, d: Float64Array, v: Int32Array
     }
     let sInt: number;
     for (;;) {
-      const p = v[k];
+      const p = v[k]!;
       const xp = p * s;
-      sInt = (hq - (f[off + p] + xp * xp)) / (2 * (xq - xp));
-      if (sInt <= z[k] && k > 0) {
+      sInt = (hq - (f[off + p]! + xp * xp)) / (2 * (xq - xp));
+      if (sInt <= z[k]! && k > 0) {
         k--;
         continue;
       }
       break;
     }
-    if (sInt <= z[k]) {
+    if (sInt <= z[k]!) {
       // Only possible for k = 0 with z[0] = −∞ and an infinite intersection: replace.
       v[0] = q;
       z[1] = Infinity;
@@ -171,10 +173,10 @@ function envelope1d(f: Float64Array, off: number, d: Float64Array, v: Int32Array
   let j = 0;
   for (let q = 0; q < n; q++) {
     const xq = q * s;
-    while (z[j + 1] < xq) j++;
-    const p = v[j];
+    while (z[j + 1]! < xq) j++;
+    const p = v[j]!;
     const dx = (q - p) * s;
-    d[q] = dx * dx + f[off + p];
+    d[q] = dx * dx + f[off + p]!;
   }
 }
 
@@ -200,9 +202,9 @@ export function distancesToSites(
 ): Float64Array {
   const out = new Float64Array(queries.length);
   if (sites.length === 0) return out.fill(Infinity);
-  const [nx, ny, nz] = dims;
+  const [nx, ny, nz] = xyz(dims, 'distancesToSites dims');
   const buf = scratch;
-  const sx = spacingMm[0];
+  const sx = spacingMm[0]!;
   const band2 = bandMm * bandMm;
   const maxN = Math.max(nx, ny, nz);
   const f = new Float64Array(BLOCK * maxN);
@@ -218,7 +220,7 @@ export function distancesToSites(
     let anySite = false;
     colAny.fill(0);
     for (let base = k * plane, end = base + plane; base < end; base += nx) {
-      if (s >= sites.length || sites[s] >= base + nx) {
+      if (s >= sites.length || sites[s]! >= base + nx) {
         buf.fill(Infinity, base, base + nx);
         continue;
       }
@@ -226,8 +228,8 @@ export function distancesToSites(
       // Axis 0 from the site list: squared distance to the nearest site in the row.
       let prev = -1;
       let i = 0;
-      while (s < sites.length && sites[s] < base + nx) {
-        const site = sites[s++] - base;
+      while (s < sites.length && sites[s]! < base + nx) {
+        const site = sites[s++]! - base;
         for (; i < site; i++) {
           const dNext = (site - i) * sx;
           if (prev < 0) buf[base + i] = dNext * dNext;
@@ -247,18 +249,18 @@ export function distancesToSites(
       if (band2 === Infinity) colAny.fill(1);
       else {
         for (let q = 0; q < nx; q++) {
-          if (buf[base + q] > band2) buf[base + q] = Infinity;
+          if (buf[base + q]! > band2) buf[base + q] = Infinity;
           else colAny[q] = 1;
         }
       }
     }
-    if (anySite) stridedPass(buf, k * plane, nx, ny, nx, spacingMm[1], f, d, v, z, colAny, band2);
+    if (anySite) stridedPass(buf, k * plane, nx, ny, nx, spacingMm[1]!, f, d, v, z, colAny, band2);
   }
   if (nz > 1) {
     const need = new Uint8Array(plane);
-    for (let q = 0; q < queries.length; q++) need[queries[q] % plane] = 1;
-    stridedPass(buf, 0, plane, nz, plane, spacingMm[2], f, d, v, z, need, band2);
+    for (let q = 0; q < queries.length; q++) need[queries[q]! % plane] = 1;
+    stridedPass(buf, 0, plane, nz, plane, spacingMm[2]!, f, d, v, z, need, band2);
   }
-  for (let q = 0; q < queries.length; q++) out[q] = Math.sqrt(buf[queries[q]]);
+  for (let q = 0; q < queries.length; q++) out[q] = Math.sqrt(buf[queries[q]!]!);
   return out;
 }

@@ -115,9 +115,9 @@ export function analyseMotion(options: AnalyseMotionOptions): MotionResult {
   const N = out.length;
   if (N >= 3) {
     for (let p = 0; p < N; p++) {
-      const a = out[(p + N - 1) % N];
-      const b = out[(p + 1) % N];
-      const c = out[p];
+      const a = out[(p + N - 1) % N]!;
+      const b = out[(p + 1) % N]!;
+      const c = out[p]!;
       if (!c.centroidMm || !a.centroidMm || !b.centroidMm) continue;
       c.volumeDepartureFraction = c.volumeCc / ((a.volumeCc + b.volumeCc) / 2) - 1;
       c.positionDepartureMm = Math.hypot(
@@ -133,14 +133,14 @@ export function analyseMotion(options: AnalyseMotionOptions): MotionResult {
   let amplitudeMm: MotionResult['amplitudeMm'] = null;
   let maxExcursionMm: number | null = null;
   if (cents.length) {
-    const range = (a: number) => Math.max(...cents.map((c) => c[a])) - Math.min(...cents.map((c) => c[a]));
+    const range = (a: 0 | 1 | 2) => Math.max(...cents.map((c) => c[a])) - Math.min(...cents.map((c) => c[a]));
     amplitudeMm = { LR: range(0), AP: range(1), SI: range(2) };
     maxExcursionMm = 0;
     for (const c of cents) for (const d of cents) maxExcursionMm = Math.max(maxExcursionMm, Math.hypot(c[0] - d[0], c[1] - d[1], c[2] - d[2]));
   }
   const itv = computeItv(phases, grid);
   let itvVoxels = 0;
-  for (let q = 0; q < itv.length; q++) itvVoxels += itv[q];
+  for (let q = 0; q < itv.length; q++) itvVoxels += itv[q]!;
   return { phases: out, itvVolumeCc: itvVoxels * vcc, amplitudeMm, maxExcursionMm };
 }
 
@@ -154,8 +154,8 @@ function flag(out: PhaseMotion[], get: (x: PhaseMotion) => number | null, floor:
     const v = get(x);
     if (v === null || Math.abs(v) < floor) continue;
     // A displaced phase also shifts its neighbours' reference (by half): only the local peak counts.
-    const before = get(out[(x.phase + N - 1) % N]);
-    const after = get(out[(x.phase + 1) % N]);
+    const before = get(out[(x.phase + N - 1) % N]!);
+    const after = get(out[(x.phase + 1) % N]!);
     if ((before !== null && Math.abs(before) > Math.abs(v)) || (after !== null && Math.abs(after) > Math.abs(v))) continue;
     const z = mad > 0 ? (0.6745 * Math.abs(v - med)) / mad : Math.abs(v - med) > 0 ? Infinity : 0;
     if (z > zThr) {

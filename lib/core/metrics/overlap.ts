@@ -70,7 +70,7 @@ export function computeOverlap(reference: Uint8Array, test: Uint8Array, grid: Gr
       const row = nx * (j + ny * k);
       if (r32 && t32) {
         let any = 0;
-        for (let w = row >> 2, end = w + rowWords; w < end; w++) any |= r32[w] | t32[w];
+        for (let w = row >> 2, end = w + rowWords; w < end; w++) any |= r32[w]! | t32[w]!;
         if (any === 0) continue;
       }
       // Per-row counts keep the inner loop to integer adds; sums of i are exact in doubles.
@@ -162,10 +162,10 @@ export function computeOverlap(reference: Uint8Array, test: Uint8Array, grid: Gr
 }
 
 function extend(lo: number[], hi: number[], first: number, last: number, j: number, k: number): void {
-  if (first < lo[0]) lo[0] = first;
-  if (last > hi[0]) hi[0] = last;
-  if (j < lo[1]) lo[1] = j;
-  if (j > hi[1]) hi[1] = j;
-  if (k < lo[2]) lo[2] = k;
-  if (k > hi[2]) hi[2] = k;
+  if (first < lo[0]!) lo[0] = first;
+  if (last > hi[0]!) hi[0] = last;
+  if (j < lo[1]!) lo[1] = j;
+  if (j > hi[1]!) hi[1] = j;
+  if (k < lo[2]!) lo[2] = k;
+  if (k > hi[2]!) hi[2] = k;
 }

@@ -1,4 +1,4 @@
-import type { Grid } from '@/lib/core/volume';
+import { xyz, type Grid } from '@/lib/core/volume';
 import { boundingBox, unionBox, type IndexBox } from './bbox';
 import { distancesToSites } from './edt';
 import type { NullReason } from './errors';
@@ -45,7 +45,7 @@ export interface SurfaceDistanceOptions {
  */
 function directedDistances(buf: Float64Array, dims: number[], spacingMm: readonly number[], sites: Int32Array, queries: Int32Array): Float64Array {
   if (sites.length === 0) return distancesToSites(buf, dims, spacingMm, sites, queries);
-  const bandMm = BAND_VOXELS * Math.max(spacingMm[0], spacingMm[1], spacingMm[2]);
+  const bandMm = BAND_VOXELS * Math.max(spacingMm[0]!, spacingMm[1]!, spacingMm[2]!);
   const banded = distancesToSites(buf, dims, spacingMm, sites, queries, bandMm);
   for (let q = 0; q < banded.length; q++) {
     if (banded[q] === Infinity) return distancesToSites(buf, dims, spacingMm, sites, queries);
@@ -143,10 +143,10 @@ function voxelBoundary(mask: Uint8Array, grid: Grid, box: IndexBox): Int32Array 
 }
 
 function voxelDistances(reference: Uint8Array, test: Uint8Array, grid: Grid, box: IndexBox, empty: NullReason | null, scratch?: Float64Array): SurfaceDistances {
-  const dims = [0, 1, 2].map((a) => box.hi[a] - box.lo[a] + 1);
+  const dims = [0, 1, 2].map((a) => box.hi[a]! - box.lo[a]! + 1);
   const rb = voxelBoundary(reference, grid, box);
   const tb = voxelBoundary(test, grid, box);
-  const buf = scratchOf(scratch, dims[0] * dims[1] * dims[2]);
+  const buf = scratchOf(scratch, dims[0]! * dims[1]! * dims[2]!);
   const referenceToTestMm = directedDistances(buf, dims, grid.spacingMm, tb, rb).sort();
   const testToReferenceMm = directedDistances(buf, dims, grid.spacingMm, rb, tb).sort();
   return { sampling: 'voxel', referenceToTestMm, testToReferenceMm, referenceAreasMm2: null, testAreasMm2: null, empty };
@@ -160,7 +160,7 @@ function voxelDistances(reference: Uint8Array, test: Uint8Array, grid: Grid, box
  */
 function surfels(mask: Uint8Array, grid: Grid, box: IndexBox, cdims: number[]): { at: Int32Array; codes: Uint8Array } {
   const [nx, ny] = grid.dims;
-  const [cx, cy, cz] = cdims;
+  const [cx, cy, cz] = xyz(cdims, 'surfels corner-grid dims');
   // Padded copy of the box with one background voxel on every side: pad index = voxel − lo + 1.
   const px = cx + 1, py = cy + 1, pz = cz + 1;
   const pad = new Uint8Array(px * py * pz);
@@ -184,7 +184,7 @@ function surfels(mask: Uint8Array, grid: Grid, box: IndexBox, cdims: number[]): 
       let any = 0;
       let all = 15;
       for (let x = 0; x < px; x++) {
-        const v = (pad[p + x] << 3) | (pad[p + pplane + x] << 2) | (pad[p + px + x] << 1) | pad[p + px + pplane + x];
+        const v = (pad[p + x]! << 3) | (pad[p + pplane + x]! << 2) | (pad[p + px + x]! << 1) | pad[p + px + pplane + x]!;
         col4[x] = v;
         any |= v;
         all &= v;
@@ -192,7 +192,7 @@ function surfels(mask: Uint8Array, grid: Grid, box: IndexBox, cdims: number[]): 
       if (any === 0 || all === 15) continue;
       const rowBase = cx * (b + cy * c);
       for (let a = 0; a < cx; a++) {
-        const code = (col4[a] << 4) | col4[a + 1];
+        const code = (col4[a]! << 4) | col4[a + 1]!;
         if (code === 0 || code === 255) continue;
         if (n === at.length) {
           const at2 = new Int32Array(n * 2);
@@ -220,20 +220,20 @@ function sortPairs(dist: Float64Array, codes: Uint8Array, table: Float64Array): 
   const n = dist.length;
   const unique = dist.slice().sort();
   let m = 0;
-  for (let q = 0; q < n; q++) if (q === 0 || unique[q] !== unique[m - 1]) unique[m++] = unique[q];
+  for (let q = 0; q < n; q++) if (q === 0 || unique[q] !== unique[m - 1]) unique[m++] = unique[q]!;
   // Rank the table's distinct areas.
   const areas = Float64Array.from(new Set(table)).sort();
   const areaRank = new Uint32Array(256);
-  for (let c = 0; c < 256; c++) areaRank[c] = lowerBound(areas, areas.length, table[c]);
+  for (let c = 0; c < 256; c++) areaRank[c] = lowerBound(areas, areas.length, table[c]!);
   const keys = new Float64Array(n);
-  for (let q = 0; q < n; q++) keys[q] = lowerBound(unique, m, dist[q]) * 256 + areaRank[codes[q]];
+  for (let q = 0; q < n; q++) keys[q] = lowerBound(unique, m, dist[q]!) * 256 + areaRank[codes[q]!]!;
   keys.sort();
   const sortedAreas = new Float64Array(n);
   for (let q = 0; q < n; q++) {
-    const key = keys[q];
+    const key = keys[q]!;
     const dr = Math.floor(key / 256);
-    dist[q] = unique[dr];
-    sortedAreas[q] = areas[key - dr * 256];
+    dist[q] = unique[dr]!;
+    sortedAreas[q] = areas[key - dr * 256]!;
   }
   return sortedAreas;
 }
@@ -242,18 +242,18 @@ function lowerBound(a: Float64Array, n: number, x: number): number {
   let lo = 0, hi = n;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (a[mid] < x) lo = mid + 1;
+    if (a[mid]! < x) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
 function surfelDistances(reference: Uint8Array, test: Uint8Array, grid: Grid, box: IndexBox, empty: NullReason | null, scratch?: Float64Array): SurfaceDistances {
-  const cdims = [0, 1, 2].map((a) => box.hi[a] - box.lo[a] + 2);
+  const cdims = [0, 1, 2].map((a) => box.hi[a]! - box.lo[a]! + 2);
   const r = surfels(reference, grid, box, cdims);
   const t = surfels(test, grid, box, cdims);
   const table = surfelAreaTable(grid.spacingMm);
-  const buf = scratchOf(scratch, cdims[0] * cdims[1] * cdims[2]);
+  const buf = scratchOf(scratch, cdims[0]! * cdims[1]! * cdims[2]!);
   const referenceToTestMm = directedDistances(buf, cdims, grid.spacingMm, t.at, r.at);
   const testToReferenceMm = directedDistances(buf, cdims, grid.spacingMm, r.at, t.at);
   const referenceAreasMm2 = sortPairs(referenceToTestMm, r.codes, table);

@@ -109,7 +109,8 @@ export function surfaceDice(sd: SurfaceDistances, toleranceMm: number): number |
 export function plastimatchPercentHausdorffMm(sd: SurfaceDistances, fraction = 0.95): number | null {
   if (sd.empty === 'BOTH_EMPTY') return null;
   if (sd.empty) return Infinity;
-  const pick = (d: Float64Array) => d[Math.min(Math.max(Math.floor(fraction * d.length - 1), 0), d.length - 1)];
+  // Both directions are non-empty here (checked above), so the clamped rank is in range.
+  const pick = (d: Float64Array) => d[Math.min(Math.max(Math.floor(fraction * d.length - 1), 0), d.length - 1)]!;
   return 0.5 * pick(sd.referenceToTestMm) + 0.5 * pick(sd.testToReferenceMm);
 }
 
@@ -120,7 +121,7 @@ export function plastimatchAverageHausdorffMm(sd: SurfaceDistances): number | nu
 }
 
 function last(a: Float64Array): number {
-  return a.length ? a[a.length - 1] : -Infinity;
+  return a.length ? a[a.length - 1]! : -Infinity;
 }
 
 /** numpy.percentile(a, p) with method='linear' on an ascending array. */
@@ -131,8 +132,8 @@ export function linearPercentile(sorted: Float64Array, percent: number): number 
   const lo = Math.floor(h);
   const hi = Math.min(lo + 1, n - 1);
   const t = h - lo;
-  const a = sorted[lo];
-  const b = sorted[hi];
+  const a = sorted[lo]!;
+  const b = sorted[hi]!;
   // numpy's _lerp: a + t·(b − a), computed from the nearer end for t ≥ 0.5.
   return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t;
 }
@@ -145,17 +146,17 @@ function areaStepPercentile(sorted: Float64Array, areas: Float64Array, percent: 
   const p = percent / 100;
   let cum = 0;
   for (let q = 0; q < n; q++) {
-    cum += areas[q];
-    if (cum / total >= p) return sorted[q];
+    cum += areas[q]!;
+    if (cum / total >= p) return sorted[q]!;
   }
-  return sorted[n - 1];
+  return sorted[n - 1]!;
 }
 
 function countAtMost(sorted: Float64Array, x: number): number {
   let lo = 0, hi = sorted.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (sorted[mid] <= x) lo = mid + 1;
+    if (sorted[mid]! <= x) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -163,13 +164,13 @@ function countAtMost(sorted: Float64Array, x: number): number {
 
 function areaAtMost(dist: Float64Array, areas: Float64Array, x: number): number {
   const picked: number[] = [];
-  for (let q = 0; q < dist.length; q++) if (dist[q] <= x) picked.push(areas[q]);
+  for (let q = 0; q < dist.length; q++) if (dist[q]! <= x) picked.push(areas[q]!);
   return pairwiseSum(Float64Array.from(picked));
 }
 
 function weightedSum(dist: Float64Array, areas: Float64Array): number {
   const prod = new Float64Array(dist.length);
-  for (let q = 0; q < dist.length; q++) prod[q] = dist[q] * areas[q];
+  for (let q = 0; q < dist.length; q++) prod[q] = dist[q]! * areas[q]!;
   return pairwiseSum(prod);
 }
 
@@ -180,17 +181,17 @@ function weightedSum(dist: Float64Array, areas: Float64Array): number {
 function pairwiseSum(a: Float64Array, start = 0, n = a.length): number {
   if (n < 8) {
     let res = 0;
-    for (let q = 0; q < n; q++) res += a[start + q];
+    for (let q = 0; q < n; q++) res += a[start + q]!;
     return res;
   }
   if (n <= 128) {
     const r = [a[start], a[start + 1], a[start + 2], a[start + 3], a[start + 4], a[start + 5], a[start + 6], a[start + 7]];
     let q = 8;
     for (; q < n - (n % 8); q += 8) {
-      for (let m = 0; m < 8; m++) r[m] += a[start + q + m];
+      for (let m = 0; m < 8; m++) r[m]! += a[start + q + m]!;
     }
-    let res = (r[0] + r[1] + (r[2] + r[3])) + (r[4] + r[5] + (r[6] + r[7]));
-    for (; q < n; q++) res += a[start + q];
+    let res = (r[0]! + r[1]! + (r[2]! + r[3]!)) + (r[4]! + r[5]! + (r[6]! + r[7]!));
+    for (; q < n; q++) res += a[start + q]!;
     return res;
   }
   let n2 = Math.floor(n / 2);

@@ -1,3 +1,4 @@
+import { xyz } from '@/lib/core/volume';
 import { SURFEL_NORMALS_X8 } from './surfel-normals';
 
 /**
@@ -15,13 +16,13 @@ import { SURFEL_NORMALS_X8 } from './surfel-normals';
  * @param spacingMm [sx, sy, sz]
  */
 export function surfelAreaTable(spacingMm: readonly number[]): Float64Array {
-  const [sx, sy, sz] = spacingMm;
+  const [sx, sy, sz] = xyz(spacingMm, 'surfelAreaTable spacingMm');
   const table = new Float64Array(256);
   for (let code = 0; code < 256; code++) {
-    const n = SURFEL_NORMALS_X8[code];
+    const n = SURFEL_NORMALS_X8[code]!;
     let sum = 0;
     for (let t = 0; t < n.length; t += 3) {
-      sum += Math.hypot((n[t] / 8) * sy * sz, (n[t + 1] / 8) * sx * sz, (n[t + 2] / 8) * sx * sy);
+      sum += Math.hypot((n[t]! / 8) * sy * sz, (n[t + 1]! / 8) * sx * sz, (n[t + 2]! / 8) * sx * sy);
     }
     table[code] = sum;
   }

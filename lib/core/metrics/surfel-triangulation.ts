@@ -50,15 +50,15 @@ const FACES: number[][] = (() => {
 
 const edgeKey = (c1: number, c2: number) => (c1 < c2 ? c1 * 8 + c2 : c2 * 8 + c1);
 const midpoint = (key: number): P3 => {
-  const p = CORNERS[Math.floor(key / 8)];
-  const q = CORNERS[key % 8];
+  const p = CORNERS[Math.floor(key / 8)]!;
+  const q = CORNERS[key % 8]!;
   return [(p[0] + q[0]) / 2, (p[1] + q[1]) / 2, (p[2] + q[2]) / 2];
 };
 
 function halfCross(a: P3, b: P3, c: P3): P3 {
   const u = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
   const v = [c[0] - a[0], c[1] - a[1], c[2] - a[2]];
-  return [(u[1] * v[2] - u[2] * v[1]) / 2, (u[2] * v[0] - u[0] * v[2]) / 2, (u[0] * v[1] - u[1] * v[0]) / 2];
+  return [(u[1]! * v[2]! - u[2]! * v[1]!) / 2, (u[2]! * v[0]! - u[0]! * v[2]!) / 2, (u[0]! * v[1]! - u[1]! * v[0]!) / 2];
 }
 const norm = (n: P3) => Math.hypot(n[0], n[1], n[2]);
 
@@ -76,14 +76,14 @@ function polygons(code: number): number[][] {
   };
   for (const f of FACES) {
     const cut: number[] = [];
-    for (let n = 0; n < 4; n++) if (inside[f[n]] !== inside[f[(n + 1) % 4]]) cut.push(n);
+    for (let n = 0; n < 4; n++) if (inside[f[n]!] !== inside[f[(n + 1) % 4]!]) cut.push(n);
     if (cut.length === 2) {
-      link(edgeKey(f[cut[0]], f[(cut[0] + 1) % 4]), edgeKey(f[cut[1]], f[(cut[1] + 1) % 4]));
+      link(edgeKey(f[cut[0]!]!, f[(cut[0]! + 1) % 4]!), edgeKey(f[cut[1]!]!, f[(cut[1]! + 1) % 4]!));
     } else if (cut.length === 4) {
       // Each corner of the phase being cut off gets its own segment joining its two edges.
       for (let n = 0; n < 4; n++) {
-        if (inside[f[n]] === cutInside) {
-          link(edgeKey(f[(n + 3) % 4], f[n]), edgeKey(f[n], f[(n + 1) % 4]));
+        if (inside[f[n]!] === cutInside) {
+          link(edgeKey(f[(n + 3) % 4]!, f[n]!), edgeKey(f[n]!, f[(n + 1) % 4]!));
         }
       }
     }
@@ -98,7 +98,7 @@ function polygons(code: number): number[][] {
     let cur = start;
     for (;;) {
       const nb = adj.get(cur)!;
-      const next = nb[0] !== prev ? nb[0] : nb[1];
+      const next = nb[0] !== prev ? nb[0]! : nb[1]!;
       if (next === start || seen.has(next)) break;
       poly.push(next);
       seen.add(next);
@@ -121,21 +121,21 @@ function maxAreaTriangulation(poly: number[]): P3[] {
       const j = i + len;
       let bestVal = -Infinity;
       for (let k = i + 1; k < j; k++) {
-        const val = best[i][k] + best[k][j] + norm(halfCross(pts[i], pts[k], pts[j]));
+        const val = best[i]![k]! + best[k]![j]! + norm(halfCross(pts[i]!, pts[k]!, pts[j]!));
         // Ties within rounding: keep the first split so the table is deterministic.
         if (val > bestVal + 1e-12) {
           bestVal = val;
-          split[i][j] = k;
+          split[i]![j] = k;
         }
       }
-      best[i][j] = bestVal;
+      best[i]![j] = bestVal;
     }
   }
   const tris: P3[] = [];
   const collect = (i: number, j: number) => {
     if (j - i < 2) return;
-    const k = split[i][j];
-    tris.push(halfCross(pts[i], pts[k], pts[j]));
+    const k = split[i]![j]!;
+    tris.push(halfCross(pts[i]!, pts[k]!, pts[j]!));
     collect(i, k);
     collect(k, j);
   };

@@ -11,7 +11,7 @@ export function validateGrid(grid: Grid, name = 'grid'): void {
     throw new MetricsError('INVALID_INPUT', `${name}: dims must be [nx, ny, nz]`);
   }
   for (let n = 0; n < 3; n++) {
-    const d = grid.dims[n];
+    const d = grid.dims[n]!;
     if (!Number.isInteger(d) || d <= 0) {
       throw new MetricsError('INVALID_INPUT', `${name}: dims[${n}] is ${d}; every dimension must be a positive integer`);
     }
