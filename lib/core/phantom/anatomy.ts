@@ -60,13 +60,13 @@ export function buildAnatomy(grid: Grid, bodyScale: number, diaphragmExcursionMm
     grid.originMm[2] + ((nz - 1) / 2) * sz,
   ];
   const fov = [nx * sx, ny * sy, nz * sz];
-  const bx = 0.45 * fov[0] * bodyScale;
-  const by = 0.33 * fov[1] * bodyScale;
+  const bx = 0.45 * fov[0]! * bodyScale;
+  const by = 0.33 * fov[1]! * bodyScale;
   const lung = (side: -1 | 1): Lung => ({
-    centreMm: [c[0] + side * 0.47 * bx, c[1] - 0.06 * by, c[2] + 0.05 * fov[2]],
+    centreMm: [c[0] + side * 0.47 * bx, c[1] - 0.06 * by, c[2] + 0.05 * fov[2]!],
     semiAxesXyMm: [0.33 * bx, 0.62 * by],
-    superiorMm: 0.42 * fov[2],
-    inferiorMm: 0.3 * fov[2],
+    superiorMm: 0.42 * fov[2]!,
+    inferiorMm: 0.3 * fov[2]!,
   });
   const spineY = c[1] + 0.55 * by;
   const vr = 0.12 * by;
@@ -88,7 +88,7 @@ export function buildAnatomy(grid: Grid, bodyScale: number, diaphragmExcursionMm
 /** Which lung (0 right, 1 left) contains the point at inspiration fraction f, or −1. */
 export function lungAt(anatomy: Anatomy, x: number, y: number, z: number, f: number): number {
   for (let n = 0; n < 2; n++) {
-    const l = anatomy.lungs[n];
+    const l = anatomy.lungs[n]!;
     const u = (x - l.centreMm[0]) / l.semiAxesXyMm[0];
     const v = (y - l.centreMm[1]) / l.semiAxesXyMm[1];
     const dz = z - l.centreMm[2];
@@ -172,8 +172,8 @@ export function tumourMask(grid: Grid, tumour: readonly Ellipsoid[], centreMm: V
   const [sx, sy, sz] = grid.spacingMm;
   const [ox, oy, oz] = grid.originMm;
   const out = new Uint8Array(nx * ny * nz);
-  const lo = (axis: number, o: number, s: number) => Math.max(0, Math.floor((centreMm[axis] - boundingRadiusMm - o) / s));
-  const hi = (axis: number, o: number, s: number, n: number) => Math.min(n - 1, Math.ceil((centreMm[axis] + boundingRadiusMm - o) / s));
+  const lo = (axis: number, o: number, s: number) => Math.max(0, Math.floor((centreMm[axis]! - boundingRadiusMm - o) / s));
+  const hi = (axis: number, o: number, s: number, n: number) => Math.min(n - 1, Math.ceil((centreMm[axis]! + boundingRadiusMm - o) / s));
   for (let k = lo(2, oz, sz); k <= hi(2, oz, sz, nz); k++) {
     for (let j = lo(1, oy, sy); j <= hi(1, oy, sy, ny); j++) {
       for (let i = lo(0, ox, sx); i <= hi(0, ox, sx, nx); i++) {

@@ -126,7 +126,7 @@ export function samplePatientSpec(cohortSeed: string | number, index: number): P
   const rng: Rng = createRng(seed).fork('spec');
   const greek = GREEK[index % GREEK.length];
   const round = Math.floor(index / GREEK.length);
-  const institution = PHANTOM_INSTITUTIONS[rng.int(0, PHANTOM_INSTITUTIONS.length - 1)];
+  const institution = PHANTOM_INSTITUTIONS[rng.int(0, PHANTOM_INSTITUTIONS.length - 1)]!;
   const physician = rng.pick(institution.physicians);
   const diameter = rng.uniform(10, 50);
   const tumour = sampleTumourShape(rng.fork('tumour'), diameter);

@@ -71,30 +71,30 @@ export interface PhantomPatient {
 /** Axial grid centred on the patient origin: identity direction, voxel (0,0,0) at −(n−1)/2·s. */
 export function phantomGrid(dims: Vec3, spacingMm: Vec3): Grid {
   for (let n = 0; n < 3; n++) {
-    if (!Number.isInteger(dims[n]) || dims[n] < 4) {
+    if (!Number.isInteger(dims[n]) || dims[n]! < 4) {
       throw new PhantomError('INVALID_INPUT', `Phantom dims ${dims.join('×')}: each must be an integer ≥ 4.`);
     }
-    if (!(spacingMm[n] > 0)) {
+    if (!(spacingMm[n]! > 0)) {
       throw new PhantomError('INVALID_INPUT', `Phantom spacing ${spacingMm.join('×')} mm: each must be > 0.`);
     }
   }
   return {
     dims: [...dims],
     spacingMm: [...spacingMm],
-    originMm: [0, 1, 2].map((n) => (-(dims[n] - 1) / 2) * spacingMm[n]) as Vec3,
+    originMm: [0, 1, 2].map((n) => (-(dims[n]! - 1) / 2) * spacingMm[n]!) as Vec3,
     direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
   };
 }
 
 function fits(anatomy: Anatomy, grid: Grid, lung: number, centre: Vec3, samples: Vec3[], displacements: Vec3[], fractions: number[]): boolean {
   const lo = grid.originMm;
-  const hi = [0, 1, 2].map((n) => grid.originMm[n] + (grid.dims[n] - 1) * grid.spacingMm[n]);
+  const hi = [0, 1, 2].map((n) => grid.originMm[n]! + (grid.dims[n]! - 1) * grid.spacingMm[n]!);
   for (let p = 0; p < displacements.length; p++) {
-    const d = displacements[p];
+    const d = displacements[p]!;
     for (const s of samples) {
       const x = centre[0] + d[0] + s[0], y = centre[1] + d[1] + s[1], z = centre[2] + d[2] + s[2];
-      if (x < lo[0] || y < lo[1] || z < lo[2] || x > hi[0] || y > hi[1] || z > hi[2]) return false;
-      if (lungAt(anatomy, x, y, z, fractions[p]) !== lung) return false;
+      if (x < lo[0] || y < lo[1] || z < lo[2] || x > hi[0]! || y > hi[1]! || z > hi[2]!) return false;
+      if (lungAt(anatomy, x, y, z, fractions[p]!) !== lung) return false;
     }
   }
   return true;
@@ -106,8 +106,8 @@ function inflatedSamples(ellipsoids: Ellipsoid[], marginMm: number): Vec3[] {
   for (const e of ellipsoids) {
     for (const s of surfaceSamplesMm([e])) {
       const r = [s[0] - e.centreMm[0], s[1] - e.centreMm[1], s[2] - e.centreMm[2]];
-      const len = Math.hypot(r[0], r[1], r[2]) || 1;
-      out.push([s[0] + (r[0] / len) * marginMm, s[1] + (r[1] / len) * marginMm, s[2] + (r[2] / len) * marginMm]);
+      const len = Math.hypot(r[0]!, r[1]!, r[2]!) || 1;
+      out.push([s[0] + (r[0]! / len) * marginMm, s[1] + (r[1]! / len) * marginMm, s[2] + (r[2]! / len) * marginMm]);
     }
   }
   return out;
@@ -115,7 +115,7 @@ function inflatedSamples(ellipsoids: Ellipsoid[], marginMm: number): Vec3[] {
 
 function count(a: Uint8Array): number {
   let c = 0;
-  for (let n = 0; n < a.length; n++) c += a[n];
+  for (let n = 0; n < a.length; n++) c += a[n]!;
   return c;
 }
 
@@ -180,7 +180,7 @@ export function generatePatient(spec: PatientSpec, options: GeneratePatientOptio
     truthItvVoxels: 0, physicianItvVoxels: 0, missedTumourVoxels: 0, extraPhysicianVoxels: 0, truthItvCc: 0, physicianItvCc: 0,
   };
   for (let p = 0; p < percents.length; p++) {
-    const d = displacements[p];
+    const d = displacements[p]!;
     const tc: Vec3 = [centre[0] + d[0], centre[1] + d[1], centre[2] + d[2]];
     const truth = tumourMask(grid, ellipsoids, tc, radius);
     const obs = root.fork(`observer/${percents[p]}`);
@@ -195,12 +195,12 @@ export function generatePatient(spec: PatientSpec, options: GeneratePatientOptio
       field: sampleJitterField(obs, spec.observer.jitterAmplitudeMm),
       sliceOffsetsMm: slices,
       // Erode at most 35% of the main body's smallest semi-axis.
-      minMarginMm: -0.35 * Math.min(...ellipsoids[0].semiAxesMm),
+      minMarginMm: -0.35 * Math.min(...ellipsoids[0]!.semiAxesMm),
     });
     const ct = options.renderCt === false ? null : {
       grid,
       data: renderCtPhase({
-        grid, anatomy, fraction: fractions[p], tumour: ellipsoids, tumourCentreMm: tc,
+        grid, anatomy, fraction: fractions[p]!, tumour: ellipsoids, tumourCentreMm: tc,
         tumourBoundingRadiusMm: radius, noiseSigmaHu: noise, rng: root.fork(`noise/${percents[p]}`),
       }),
     };
@@ -208,20 +208,20 @@ export function generatePatient(spec: PatientSpec, options: GeneratePatientOptio
     for (let n = 0; n < nvox; n++) {
       if (truth[n]) truthItv[n] = 1;
       if (phys[n]) physicianItv[n] = 1;
-      both += truth[n] & phys[n];
+      both += truth[n]! & phys[n]!;
     }
     const t = count(truth), ph = count(phys);
     summary.truthGtvVoxels.push(t);
     summary.physicianGtvVoxels.push(ph);
     summary.gtvDice.push(t + ph === 0 ? 1 : (2 * both) / (t + ph));
     phases.push({
-      phasePercent: percents[p], inspirationFraction: fractions[p], displacementMm: d, tumourCentreMm: tc,
+      phasePercent: percents[p]!, inspirationFraction: fractions[p]!, displacementMm: d, tumourCentreMm: tc,
       ct, truthGtv: { grid, data: truth }, physicianGtv: { grid, data: phys },
     });
   }
   for (let n = 0; n < nvox; n++) {
-    summary.truthItvVoxels += truthItv[n];
-    summary.physicianItvVoxels += physicianItv[n];
+    summary.truthItvVoxels += truthItv[n]!;
+    summary.physicianItvVoxels += physicianItv[n]!;
     if (truthItv[n] && !physicianItv[n]) summary.missedTumourVoxels++;
     if (physicianItv[n] && !truthItv[n]) summary.extraPhysicianVoxels++;
   }

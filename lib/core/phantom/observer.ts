@@ -23,9 +23,9 @@ export function approxSignedDistanceMm(ellipsoids: readonly Ellipsoid[], x: numb
     const dx = x - e.centreMm[0], dy = y - e.centreMm[1], dz = z - e.centreMm[2];
     const R = e.rotation;
     const [a, b, c] = e.semiAxesMm;
-    const u = R[0] * dx + R[3] * dy + R[6] * dz;
-    const v = R[1] * dx + R[4] * dy + R[7] * dz;
-    const w = R[2] * dx + R[5] * dy + R[8] * dz;
+    const u = R[0]! * dx + R[3]! * dy + R[6]! * dz;
+    const v = R[1]! * dx + R[4]! * dy + R[7]! * dz;
+    const w = R[2]! * dx + R[5]! * dy + R[8]! * dz;
     const rho = Math.sqrt((u * u) / (a * a) + (v * v) / (b * b) + (w * w) / (c * c));
     let d: number;
     if (rho === 0) d = -Math.min(a, b, c);
@@ -97,12 +97,12 @@ export function physicianMask(input: PhysicianMaskInput): Uint8Array {
   const [ox, oy, oz] = grid.originMm;
   const out = new Uint8Array(nx * ny * nz);
   let maxSlice = 0;
-  for (let n = 0; n < input.sliceOffsetsMm.length; n++) maxSlice = Math.max(maxSlice, Math.abs(input.sliceOffsetsMm[n]));
+  for (let n = 0; n < input.sliceOffsetsMm.length; n++) maxSlice = Math.max(maxSlice, Math.abs(input.sliceOffsetsMm[n]!));
   const maxMargin = Math.max(0, input.biasMm + input.field.amplitudeMm * Math.sqrt(2 * input.field.waves.length) + maxSlice);
   const reach = input.boundingRadiusMm + maxMargin + 1;
   const range = (axis: number, o: number, s: number, n: number): [number, number] => [
-    Math.max(0, Math.floor((centreMm[axis] - reach - o) / s)),
-    Math.min(n - 1, Math.ceil((centreMm[axis] + reach - o) / s)),
+    Math.max(0, Math.floor((centreMm[axis]! - reach - o) / s)),
+    Math.min(n - 1, Math.ceil((centreMm[axis]! + reach - o) / s)),
   ];
   const minMargin = input.minMarginMm ?? -Infinity;
   const [i0, i1] = range(0, ox, sx, nx);
@@ -110,7 +110,7 @@ export function physicianMask(input: PhysicianMaskInput): Uint8Array {
   const [k0, k1] = range(2, oz, sz, nz);
   for (let k = k0; k <= k1; k++) {
     const z = oz + k * sz - centreMm[2];
-    const sliceOffset = input.sliceOffsetsMm.length > 0 ? input.sliceOffsetsMm[k] : 0;
+    const sliceOffset = input.sliceOffsetsMm.length > 0 ? input.sliceOffsetsMm[k]! : 0;
     for (let j = j0; j <= j1; j++) {
       const y = oy + j * sy - centreMm[1];
       for (let i = i0; i <= i1; i++) {

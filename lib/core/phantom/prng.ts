@@ -84,7 +84,7 @@ export function createRng(seed: string | number): Rng {
     },
     bernoulli: (p) => rng.next() < p,
     exponential: (rate) => -Math.log(1 - rng.next()) / rate,
-    pick: (items) => items[Math.floor(rng.next() * items.length)],
+    pick: (items) => items[Math.floor(rng.next() * items.length)]!,
     fork: (label) => createRng(`${seedText}/${label}`),
   };
   return rng;

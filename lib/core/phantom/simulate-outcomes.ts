@@ -58,10 +58,10 @@ export function simulateOutcomes(input: SimulateOutcomesInput): SimulatedOutcome
   }
   const out: SimulatedOutcome[] = [];
   for (let n = 0; n < covariate.length; n++) {
-    const x = covariate[n];
+    const x = covariate[n]!;
     if (!Number.isFinite(x)) throw new PhantomError('INVALID_INPUT', `Covariate of patient ${n} is ${x}; every value must be finite.`);
     const c = typeof fu === 'number' ? fu : fu[n];
-    if (!(c > 0 && Number.isFinite(c))) throw new PhantomError('INVALID_INPUT', `maxFollowUpDays for patient ${n} is ${c}; it must be > 0.`);
+    if (c === undefined || !(c > 0 && Number.isFinite(c))) throw new PhantomError('INVALID_INPUT', `maxFollowUpDays for patient ${n} is ${c}; it must be > 0.`);
     const rng = createRng(`${input.seed}/outcome/${n}`);
     const tLf = rng.exponential(lambda0 * Math.exp(beta * x));
     const tDeath = mu > 0 ? rng.exponential(mu) : Infinity;

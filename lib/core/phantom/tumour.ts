@@ -81,9 +81,9 @@ function insideEllipsoid(e: Ellipsoid, x: number, y: number, z: number): boolean
   const dx = x - e.centreMm[0], dy = y - e.centreMm[1], dz = z - e.centreMm[2];
   const R = e.rotation;
   // Local coordinates: Rᵀ·d.
-  const u = (R[0] * dx + R[3] * dy + R[6] * dz) / e.semiAxesMm[0];
-  const v = (R[1] * dx + R[4] * dy + R[7] * dz) / e.semiAxesMm[1];
-  const w = (R[2] * dx + R[5] * dy + R[8] * dz) / e.semiAxesMm[2];
+  const u = (R[0]! * dx + R[3]! * dy + R[6]! * dz) / e.semiAxesMm[0];
+  const v = (R[1]! * dx + R[4]! * dy + R[7]! * dz) / e.semiAxesMm[1];
+  const w = (R[2]! * dx + R[5]! * dy + R[8]! * dz) / e.semiAxesMm[2];
   return u * u + v * v + w * w <= 1;
 }
 
@@ -113,9 +113,9 @@ export function surfaceSamplesMm(ellipsoids: readonly Ellipsoid[]): Vec3[] {
       const l = [(a / n) * e.semiAxesMm[0], (b / n) * e.semiAxesMm[1], (c / n) * e.semiAxesMm[2]];
       const R = e.rotation;
       out.push([
-        e.centreMm[0] + R[0] * l[0] + R[1] * l[1] + R[2] * l[2],
-        e.centreMm[1] + R[3] * l[0] + R[4] * l[1] + R[5] * l[2],
-        e.centreMm[2] + R[6] * l[0] + R[7] * l[1] + R[8] * l[2],
+        e.centreMm[0] + R[0]! * l[0]! + R[1]! * l[1]! + R[2]! * l[2]!,
+        e.centreMm[1] + R[3]! * l[0]! + R[4]! * l[1]! + R[5]! * l[2]!,
+        e.centreMm[2] + R[6]! * l[0]! + R[7]! * l[1]! + R[8]! * l[2]!,
       ]);
     }
   }
