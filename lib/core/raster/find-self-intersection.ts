@@ -33,16 +33,16 @@ export function findSelfIntersection(xs: ArrayLike<number>, ys: ArrayLike<number
   const yLo = new Float64Array(n);
   const yHi = new Float64Array(n);
   for (let e = 0; e < n; e++) {
-    const a = ys[e];
-    const b = ys[next(e)];
+    const a = ys[e]!;
+    const b = ys[next(e)]!;
     yLo[e] = a < b ? a : b;
     yHi[e] = a < b ? b : a;
   }
-  const order = Array.from({ length: n }, (_, e) => e).sort((p, q) => yLo[p] - yLo[q]);
+  const order = Array.from({ length: n }, (_, e) => e).sort((p, q) => yLo[p]! - yLo[q]!);
   const active: number[] = [];
   for (const e of order) {
     let w = 0;
-    for (const a of active) if (yHi[a] >= yLo[e]) active[w++] = a;
+    for (const a of active) if (yHi[a]! >= yLo[e]!) active[w++] = a;
     active.length = w;
     for (const a of active) {
       if (a === next(e) || e === next(a)) continue; // neighbours share a point
@@ -55,8 +55,8 @@ export function findSelfIntersection(xs: ArrayLike<number>, ys: ArrayLike<number
 }
 
 function properCrossing(xs: ArrayLike<number>, ys: ArrayLike<number>, p: number, q: number, r: number, s: number): [number, number] | null {
-  const px = xs[p], py = ys[p], qx = xs[q], qy = ys[q];
-  const rx = xs[r], ry = ys[r], sx = xs[s], sy = ys[s];
+  const px = xs[p]!, py = ys[p]!, qx = xs[q]!, qy = ys[q]!;
+  const rx = xs[r]!, ry = ys[r]!, sx = xs[s]!, sy = ys[s]!;
   const ux = qx - px, uy = qy - py;
   const vx = sx - rx, vy = sy - ry;
   const lu = Math.hypot(ux, uy);

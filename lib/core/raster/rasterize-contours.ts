@@ -96,9 +96,9 @@ export function rasterizeContours(
   const [nx, ny, nz] = grid.dims;
   const [, , sz] = grid.spacingMm;
   for (let a = 0; a < 3; a++) {
-    if (!(grid.dims[a] > 0) || !Number.isInteger(grid.dims[a]))
+    if (!(grid.dims[a]! > 0) || !Number.isInteger(grid.dims[a]))
       throw new RasterError('INVALID_INPUT', `Grid dims ${grid.dims.join('×')} must be positive integers: check the CT series geometry.`);
-    if (!(grid.spacingMm[a] > 0))
+    if (!(grid.spacingMm[a]! > 0))
       throw new RasterError('INVALID_INPUT', `Grid spacing ${grid.spacingMm.join('×')} mm must be positive: check PixelSpacing and the slice spacing.`);
   }
   const tolMm = options.sliceToleranceMm ?? 0.1;
@@ -137,9 +137,9 @@ export function rasterizeContours(
     let yMin = Infinity;
     let yMax = -Infinity;
     for (let t = 0; t < n; t++) {
-      p[0] = pts[3 * t];
-      p[1] = pts[3 * t + 1];
-      p[2] = pts[3 * t + 2];
+      p[0] = pts[3 * t]!;
+      p[1] = pts[3 * t + 1]!;
+      p[2] = pts[3 * t + 2]!;
       if (!Number.isFinite(p[0]) || !Number.isFinite(p[1]) || !Number.isFinite(p[2]))
         throw new RasterError('INVALID_INPUT', `Contour ${ci} point ${t} is not finite (${p.join(', ')}): check ContourData.`);
       const [x, y, k] = patientMmToIndex(grid, p);
@@ -175,10 +175,10 @@ export function rasterizeContours(
       // back to patient mm: point a + t·(b − a) on the first crossing edge, t from its x or y
       const [e] = crossing.edges;
       const f = e + 1 === n ? 0 : e + 1;
-      const dx = xs[f] - xs[e];
-      const dy = ys[f] - ys[e];
-      const t = Math.abs(dx) >= Math.abs(dy) ? (crossing.at[0] - xs[e]) / dx : (crossing.at[1] - ys[e]) / dy;
-      placement.selfIntersectionMm = [0, 1, 2].map((c) => pts[3 * e + c] + t * (pts[3 * f + c] - pts[3 * e + c])) as [number, number, number];
+      const dx = xs[f]! - xs[e]!;
+      const dy = ys[f]! - ys[e]!;
+      const t = Math.abs(dx) >= Math.abs(dy) ? (crossing.at[0] - xs[e]!) / dx : (crossing.at[1] - ys[e]!) / dy;
+      placement.selfIntersectionMm = [0, 1, 2].map((c) => pts[3 * e + c]! + t * (pts[3 * f + c]! - pts[3 * e + c]!)) as [number, number, number];
     }
     let list = bySlice.get(slice);
     if (!list) bySlice.set(slice, (list = []));
@@ -194,18 +194,18 @@ export function rasterizeContours(
     for (const { xs, ys } of list) {
       const n = xs.length;
       for (let a = 0, b = n - 1; a < n; b = a++) {
-        const y0 = ys[b];
-        const y1 = ys[a];
+        const y0 = ys[b]!;
+        const y1 = ys[a]!;
         if (y0 === y1) continue;
         const lo = y0 < y1 ? y0 : y1;
         const hi = y0 < y1 ? y1 : y0;
         const j0 = Math.max(0, Math.ceil(lo - EPS));
         const j1 = Math.min(ny - 1, Math.ceil(hi - EPS) - 1);
-        for (let j = j0; j <= j1; j++) rowStart[j + 1]++;
+        for (let j = j0; j <= j1; j++) rowStart[j + 1]!++;
       }
     }
-    for (let j = 0; j < ny; j++) rowStart[j + 1] += rowStart[j];
-    const total = rowStart[ny];
+    for (let j = 0; j < ny; j++) rowStart[j + 1]! += rowStart[j]!;
+    const total = rowStart[ny]!;
     if (total === 0) continue;
     if (crossings.length < total) crossings = new Float64Array(Math.max(total, crossings.length * 2));
     rowFill.set(rowStart.subarray(0, ny));
@@ -213,37 +213,37 @@ export function rasterizeContours(
     for (const { xs, ys } of list) {
       const n = xs.length;
       for (let a = 0, b = n - 1; a < n; b = a++) {
-        const x0 = xs[b];
-        const y0 = ys[b];
-        const x1 = xs[a];
-        const y1 = ys[a];
+        const x0 = xs[b]!;
+        const y0 = ys[b]!;
+        const x1 = xs[a]!;
+        const y1 = ys[a]!;
         if (y0 === y1) continue;
         const lo = y0 < y1 ? y0 : y1;
         const hi = y0 < y1 ? y1 : y0;
         const j0 = Math.max(0, Math.ceil(lo - EPS));
         const j1 = Math.min(ny - 1, Math.ceil(hi - EPS) - 1);
         const slope = (x1 - x0) / (y1 - y0);
-        for (let j = j0; j <= j1; j++) crossings[rowFill[j]++] = x0 + (j + EPS - y0) * slope;
+        for (let j = j0; j <= j1; j++) crossings[rowFill[j]!++] = x0 + (j + EPS - y0) * slope;
       }
     }
     // Pass 3: sort each row's crossings; voxels between pairs (even–odd) are inside.
     const sliceBase = nx * ny * k;
     for (let j = 0; j < ny; j++) {
-      const s = rowStart[j];
-      const e = rowStart[j + 1];
+      const s = rowStart[j]!;
+      const e = rowStart[j + 1]!;
       if (e - s < 2) continue;
       const row = crossings.subarray(s, e);
       if (e - s === 2) {
-        if (row[0] > row[1]) {
-          const t = row[0];
-          row[0] = row[1];
+        if (row[0]! > row[1]!) {
+          const t = row[0]!;
+          row[0] = row[1]!;
           row[1] = t;
         }
       } else row.sort();
       const base = sliceBase + nx * j;
       for (let q = 0; q + 1 < row.length; q += 2) {
-        const i0 = Math.max(0, Math.ceil(row[q] - EPS));
-        const i1 = Math.min(nx - 1, Math.ceil(row[q + 1] - EPS) - 1);
+        const i0 = Math.max(0, Math.ceil(row[q]! - EPS));
+        const i1 = Math.min(nx - 1, Math.ceil(row[q + 1]! - EPS) - 1);
         if (i1 >= i0) data.fill(1, base + i0, base + i1 + 1);
       }
     }
