@@ -13,7 +13,7 @@ export function patientMmToCursor(grid: Grid, pointMm: Readonly<Vec3>): { voxel:
   let inside = true;
   const voxel = idx.map((x, a) => {
     const r = Math.round(x);
-    const max = grid.dims[a] - 1;
+    const max = grid.dims[a]! - 1;
     if (r < 0 || r > max) inside = false;
     return Math.min(max, Math.max(0, r));
   }) as Vec3;

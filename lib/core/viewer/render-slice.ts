@@ -57,7 +57,7 @@ export function renderSlice(input: RenderSliceInput): RenderedSlice {
 
   for (let r = 0, p = 0; r < height; r++) {
     let v = origin + r * rowStride;
-    for (let c = 0; c < width; c++, p++, v += colStride) out32[p] = lut[ct[v] + LUT_OFFSET];
+    for (let c = 0; c < width; c++, p++, v += colStride) out32[p] = lut[ct[v]! + LUT_OFFSET]!;
   }
 
   for (const layer of input.layers ?? []) {
@@ -160,9 +160,9 @@ function compositeLayer(pixels: Uint8ClampedArray, layout: SliceLayout, layer: O
         if (!edge) continue;
       }
       const q = p * 4;
-      pixels[q] = pixels[q] + (((cr - pixels[q]) * a) >> 8);
-      pixels[q + 1] = pixels[q + 1] + (((cg - pixels[q + 1]) * a) >> 8);
-      pixels[q + 2] = pixels[q + 2] + (((cb - pixels[q + 2]) * a) >> 8);
+      pixels[q] = pixels[q]! + (((cr - pixels[q]!) * a) >> 8);
+      pixels[q + 1] = pixels[q + 1]! + (((cg - pixels[q + 1]!) * a) >> 8);
+      pixels[q + 2] = pixels[q + 2]! + (((cb - pixels[q + 2]!) * a) >> 8);
     }
   }
 }

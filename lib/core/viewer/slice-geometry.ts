@@ -37,7 +37,7 @@ export interface SliceLayout {
  * which is when coronal and sagittal rows must run k from high to low.
  */
 export function superiorUp(grid: Pick<Grid, 'direction'>): boolean {
-  return grid.direction[8] >= 0;
+  return grid.direction[8]! >= 0;
 }
 
 /**
@@ -93,7 +93,7 @@ export function extractSlice<T extends ArrayLike<number>>(data: T, layout: Slice
   const out: number[] = new Array(layout.width * layout.height);
   for (let r = 0, p = 0; r < layout.height; r++) {
     let v = layout.origin + r * layout.rowStride;
-    for (let c = 0; c < layout.width; c++, p++, v += layout.colStride) out[p] = data[v];
+    for (let c = 0; c < layout.width; c++, p++, v += layout.colStride) out[p] = data[v]!;
   }
   return out;
 }
