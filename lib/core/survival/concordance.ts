@@ -51,14 +51,14 @@ export function concordanceFromData(d: CoxData, lp: Float64Array): Concordance {
     // ranks by binary search in the natively sorted distinct values (no comparator sort)
     const sorted = lp.slice(start, end).sort();
     let r = 0;
-    for (let j = 0; j < sorted.length; j++) if (j === 0 || sorted[j] !== sorted[r - 1]) sorted[r++] = sorted[j];
+    for (let j = 0; j < sorted.length; j++) if (j === 0 || sorted[j] !== sorted[r - 1]) sorted[r++] = sorted[j]!;
     for (let q = start; q < end; q++) {
-      const v = lp[q];
+      const v = lp[q]!;
       let lo = 0;
       let hi = r - 1;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
-        if (sorted[mid] < v) lo = mid + 1;
+        if (sorted[mid]! < v) lo = mid + 1;
         else hi = mid;
       }
       rank[q] = lo + 1;
@@ -67,26 +67,26 @@ export function concordanceFromData(d: CoxData, lp: Float64Array): Concordance {
     const tree = new Float64Array(size + 1);
     const etree = new Float64Array(size + 1);
     const add = (pos: number) => {
-      for (let q = pos; q <= size; q += q & -q) tree[q] += 1;
+      for (let q = pos; q <= size; q += q & -q) tree[q]! += 1;
     };
     const prefix = (pos: number) => {
       let s = 0;
-      for (let q = pos; q > 0; q -= q & -q) s += tree[q];
+      for (let q = pos; q > 0; q -= q & -q) s += tree[q]!;
       return s;
     };
     const eadd = (pos: number) => {
-      for (let q = pos; q <= size; q += q & -q) etree[q] += 1;
+      for (let q = pos; q <= size; q += q & -q) etree[q]! += 1;
     };
     const eprefix = (pos: number) => {
       let s = 0;
-      for (let q = pos; q > 0; q -= q & -q) s += etree[q];
+      for (let q = pos; q > 0; q -= q & -q) s += etree[q]!;
       return s;
     };
     let nEvents = 0;
     const insert = (q: number) => {
-      add(rank[q]);
-      snapLess[q] = eprefix(rank[q] - 1);
-      snapLeq[q] = eprefix(rank[q]);
+      add(rank[q]!);
+      snapLess[q] = eprefix(rank[q]! - 1);
+      snapLeq[q] = eprefix(rank[q]!);
       snapTot[q] = nEvents;
     };
     let inTree = 0;
@@ -103,21 +103,21 @@ export function concordanceFromData(d: CoxData, lp: Float64Array): Concordance {
       let ndead = 0;
       for (let q = i; q > j; q--) {
         if (status[q] !== 1) continue;
-        const below = prefix(rank[q] - 1);
-        const upto = prefix(rank[q]);
+        const below = prefix(rank[q]! - 1);
+        const upto = prefix(rank[q]!);
         concordant += below;
         tiedX += upto - below;
         discordant += inTree - upto;
-        infC[q] += below;
-        infT[q] += upto - below;
-        infD[q] += inTree - upto;
+        infC[q]! += below;
+        infT[q]! += upto - below;
+        infD[q]! += inTree - upto;
         ndead++;
       }
       // R counts event pairs tied on time in tied.y only when their predictors differ
       let xy = 0;
       if (ndead > 1) {
         const rs: number[] = [];
-        for (let q = i; q > j; q--) if (status[q] === 1) rs.push(rank[q]);
+        for (let q = i; q > j; q--) if (status[q] === 1) rs.push(rank[q]!);
         rs.sort((x, y) => x - y);
         for (let a = 0; a < rs.length; ) {
           let b = a;
@@ -132,7 +132,7 @@ export function concordanceFromData(d: CoxData, lp: Float64Array): Concordance {
       // tied on time (tied.y), not comparable pairs
       for (let q = i; q > j; q--)
         if (status[q] === 1) {
-          eadd(rank[q]);
+          eadd(rank[q]!);
           nEvents++;
         }
       for (let q = i; q > j; q--)
@@ -144,12 +144,12 @@ export function concordanceFromData(d: CoxData, lp: Float64Array): Concordance {
     }
     // as the longer-lived member: events that came later in this pass (earlier in time)
     for (let q = start; q < end; q++) {
-      const less = eprefix(rank[q] - 1) - snapLess[q];
-      const leq = eprefix(rank[q]) - snapLeq[q];
-      const tot = nEvents - snapTot[q];
-      infD[q] += less;
-      infT[q] += leq - less;
-      infC[q] += tot - leq;
+      const less = eprefix(rank[q]! - 1) - snapLess[q]!;
+      const leq = eprefix(rank[q]!) - snapLeq[q]!;
+      const tot = nEvents - snapTot[q]!;
+      infD[q]! += less;
+      infT[q]! += leq - less;
+      infC[q]! += tot - leq;
     }
     start = end;
   }
@@ -159,7 +159,7 @@ export function concordanceFromData(d: CoxData, lp: Float64Array): Concordance {
     const somer = (concordant - discordant) / total;
     let v = 0;
     for (let q = 0; q < n; q++) {
-      const dfb = (infC[q] - infD[q]) / total - (somer / total) * (infC[q] + infD[q] + infT[q]);
+      const dfb = (infC[q]! - infD[q]!) / total - (somer / total) * (infC[q]! + infD[q]! + infT[q]!);
       v += dfb * dfb;
     }
     std = Math.sqrt(v / 4);

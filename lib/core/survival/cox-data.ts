@@ -60,16 +60,16 @@ export function prepareCoxData(input: CoxInput): CoxData {
   const keep: number[] = [];
   for (let i = 0; i < nIn; i++) {
     let ok = !isMissing(time[i]) && !isMissing(event[i]);
-    for (let k = 0; ok && k < p; k++) if (isMissing(covariates[k][i])) ok = false;
+    for (let k = 0; ok && k < p; k++) if (isMissing(covariates[k]![i])) ok = false;
     if (ok && strata && isMissing(strata[i])) ok = false;
     if (!ok) continue;
-    const t = time[i];
+    const t = time[i]!;
     if (!Number.isFinite(t) || t < 0) throw invalid(`time at row ${i + 1} is ${t}: times must be finite and ≥ 0.`);
     const e = event[i];
     if (e !== 0 && e !== 1) throw invalid(`event at row ${i + 1} is ${e}: events must be coded 0 (censored) or 1 (event).`);
     for (let k = 0; k < p; k++) {
-      if (!Number.isFinite(covariates[k][i]))
-        throw invalid(`Covariate "${names[k]}" at row ${i + 1} is ${covariates[k][i]}: values must be finite.`);
+      if (!Number.isFinite(covariates[k]![i]))
+        throw invalid(`Covariate "${names[k]}" at row ${i + 1} is ${covariates[k]![i]}: values must be finite.`);
     }
     keep.push(i);
   }
@@ -91,10 +91,10 @@ export function prepareCoxData(input: CoxInput): CoxData {
     labels.forEach((l, j) => (stratCode[j] = levels.get(l)!));
   }
   const tk = new Float64Array(n);
-  for (let j = 0; j < n; j++) tk[j] = time[keep[j]];
+  for (let j = 0; j < n; j++) tk[j] = time[keep[j]!]!;
   const order = new Uint32Array(n);
   for (let j = 0; j < n; j++) order[j] = j;
-  order.sort((a, b) => stratCode[a] - stratCode[b] || tk[a] - tk[b] || a - b);
+  order.sort((a, b) => stratCode[a]! - stratCode[b]! || tk[a]! - tk[b]! || a - b);
 
   const out: CoxData = {
     n,
@@ -112,20 +112,20 @@ export function prepareCoxData(input: CoxInput): CoxData {
   // row-major copy in input order (sequential column reads), then a row permutation
   const xr = new Float64Array(n * p);
   for (let k = 0; k < p; k++) {
-    const col = covariates[k];
-    for (let j = 0; j < n; j++) xr[j * p + k] = col[keep[j]];
+    const col = covariates[k]!;
+    for (let j = 0; j < n; j++) xr[j * p + k] = col[keep[j]!]!;
   }
   for (let s = 0; s < n; s++) {
-    const j = order[s];
-    const i = keep[j];
-    out.time[s] = time[i];
-    out.status[s] = event[i];
-    out.nEvent += event[i];
-    out.stratum[s] = stratCode[j];
+    const j = order[s]!;
+    const i = keep[j]!;
+    out.time[s] = time[i]!;
+    out.status[s] = event[i]!;
+    out.nEvent += event[i]!;
+    out.stratum[s] = stratCode[j]!;
     out.rowIndex[s] = i;
     const src = j * p;
     const dst = s * p;
-    for (let k = 0; k < p; k++) out.x[dst + k] = xr[src + k];
+    for (let k = 0; k < p; k++) out.x[dst + k] = xr[src + k]!;
   }
   if (out.nEvent === 0) throw new SurvivalError('NO_EVENTS', 'There are no events (every subject is censored): a Cox model cannot be fitted. Check the event column coding (1 = event).');
   return out;

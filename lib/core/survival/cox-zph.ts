@@ -36,9 +36,9 @@ function kmTransform(d: CoxData): Float64Array {
   let sorted = true;
   for (let i = 0; i < n; i++) {
     order[i] = i;
-    if (i > 0 && time[i] < time[i - 1]) sorted = false;
+    if (i > 0 && time[i]! < time[i - 1]!) sorted = false;
   }
-  if (!sorted) order.sort((a, b) => time[a] - time[b]);
+  if (!sorted) order.sort((a, b) => time[a]! - time[b]!);
   const out = new Float64Array(n);
   let surv = 1;
   let atRisk = n;
@@ -46,11 +46,11 @@ function kmTransform(d: CoxData): Float64Array {
   while (i < n) {
     let j = i;
     let deaths = 0;
-    while (j < n && time[order[j]] === time[order[i]]) {
-      deaths += status[order[j]];
+    while (j < n && time[order[j]!] === time[order[i]!]) {
+      deaths += status[order[j]!]!;
       j++;
     }
-    for (let q = i; q < j; q++) out[order[q]] = 1 - surv; // S(t−)
+    for (let q = i; q < j; q++) out[order[q]!] = 1 - surv; // S(t−)
     if (deaths > 0) surv *= (atRisk - deaths) / atRisk;
     atRisk -= j - i;
     i = j;
@@ -72,13 +72,13 @@ export function coxZphFromData(
   const { n, p, time, status, stratum } = d;
   const tt = kmTransform(d);
   let gsum = 0;
-  for (let i = 0; i < n; i++) if (status[i]) gsum += tt[i];
+  for (let i = 0; i < n; i++) if (status[i]) gsum += tt[i]!;
   const gmean = gsum / d.nEvent;
   const x = new Float64Array(n * p);
   const mean = new Float64Array(p);
-  for (let i = 0; i < n; i++) for (let k = 0; k < p; k++) mean[k] += d.x[i * p + k];
-  for (let k = 0; k < p; k++) mean[k] /= n;
-  for (let i = 0; i < n; i++) for (let k = 0; k < p; k++) x[i * p + k] = d.x[i * p + k] - mean[k];
+  for (let i = 0; i < n; i++) for (let k = 0; k < p; k++) mean[k]! += d.x[i * p + k]!;
+  for (let k = 0; k < p; k++) mean[k]! /= n;
+  for (let i = 0; i < n; i++) for (let k = 0; k < p; k++) x[i * p + k] = d.x[i * p + k]! - mean[k]!;
   const p2 = 2 * p;
   const u = new Float64Array(p2);
   const imat = new Float64Array(p2 * p2);
@@ -92,20 +92,20 @@ export function coxZphFromData(
   let ip = n - 1;
   while (ip >= 0) {
     if (stratum[ip] !== cstrat) {
-      cstrat = stratum[ip];
+      cstrat = stratum[ip]!;
       denom = 0;
       a.fill(0);
       cmat.fill(0);
       offset = -Infinity;
     }
     const dtime = time[ip];
-    const timewt = tt[ip] - gmean;
+    const timewt = tt[ip]! - gmean;
     let ndead = 0;
     let denom2 = 0;
     a2.fill(0);
     cmat2.fill(0);
     for (; ip >= 0 && time[ip] === dtime && stratum[ip] === cstrat; ip--) {
-      const e = lp[ip];
+      const e = lp[ip]!;
       // rescale only when exp() could overflow: sums hold exp(eta − offset) ≤ e^500 each
       if (e > offset + 500 || offset === -Infinity) {
         if (offset !== -Infinity) {
@@ -113,12 +113,12 @@ export function coxZphFromData(
           denom *= f;
           denom2 *= f;
           for (let k = 0; k < p; k++) {
-            a[k] *= f;
-            a2[k] *= f;
+            a[k]! *= f;
+            a2[k]! *= f;
           }
           for (let k = 0; k < p * p; k++) {
-            cmat[k] *= f;
-            cmat2[k] *= f;
+            cmat[k]! *= f;
+            cmat2[k]! *= f;
           }
         }
         offset = e;
@@ -128,17 +128,17 @@ export function coxZphFromData(
       if (status[ip] === 0) {
         denom += risk;
         for (let k = 0; k < p; k++) {
-          a[k] += risk * x[row + k];
-          for (let j = 0; j <= k; j++) cmat[k * p + j] += risk * x[row + k] * x[row + j];
+          a[k]! += risk * x[row + k]!;
+          for (let j = 0; j <= k; j++) cmat[k * p + j]! += risk * x[row + k]! * x[row + j]!;
         }
       } else {
         ndead++;
         denom2 += risk;
         for (let k = 0; k < p; k++) {
-          u[k] += x[row + k];
-          u[k + p] += timewt * x[row + k];
-          a2[k] += risk * x[row + k];
-          for (let j = 0; j <= k; j++) cmat2[k * p + j] += risk * x[row + k] * x[row + j];
+          u[k]! += x[row + k]!;
+          u[k + p]! += timewt * x[row + k]!;
+          a2[k]! += risk * x[row + k]!;
+          for (let j = 0; j <= k; j++) cmat2[k * p + j]! += risk * x[row + k]! * x[row + j]!;
         }
       }
     }
@@ -169,48 +169,48 @@ export function coxZphFromData(
       }
     }
     for (let k = 0; k < p; k++) {
-      const mk = a[k] * s1 + a2[k] * st;
-      u[k] -= mk;
-      u[k + p] -= timewt * mk;
+      const mk = a[k]! * s1 + a2[k]! * st;
+      u[k]! -= mk;
+      u[k + p]! -= timewt * mk;
       for (let j = 0; j <= k; j++) {
         const temp =
-          cmat[k * p + j] * s1 +
-          cmat2[k * p + j] * st -
-          (a[k] * a[j] * q0 + (a[k] * a2[j] + a2[k] * a[j]) * q1 + a2[k] * a2[j] * q2);
-        imat[j * p2 + k] += temp;
-        imat[j * p2 + k + p] += temp * timewt;
-        imat[(j + p) * p2 + k + p] += temp * timewt * timewt;
+          cmat[k * p + j]! * s1 +
+          cmat2[k * p + j]! * st -
+          (a[k]! * a[j]! * q0 + (a[k]! * a2[j]! + a2[k]! * a[j]!) * q1 + a2[k]! * a2[j]! * q2);
+        imat[j * p2 + k]! += temp;
+        imat[j * p2 + k + p]! += temp * timewt;
+        imat[(j + p) * p2 + k + p]! += temp * timewt * timewt;
       }
     }
     denom += denom2;
-    for (let k = 0; k < p; k++) a[k] += a2[k];
-    for (let k = 0; k < p * p; k++) cmat[k] += cmat2[k];
+    for (let k = 0; k < p; k++) a[k]! += a2[k]!;
+    for (let k = 0; k < p * p; k++) cmat[k]! += cmat2[k]!;
   }
   // symmetrise as zph1.c
   for (let i = 0; i < p; i++) {
     for (let j = 0; j < i; j++) {
-      imat[i * p2 + j] = imat[j * p2 + i];
-      imat[i * p2 + j + p] = imat[j * p2 + i + p];
-      imat[(i + p) * p2 + j + p] = imat[(j + p) * p2 + i + p];
+      imat[i * p2 + j] = imat[j * p2 + i]!;
+      imat[i * p2 + j + p] = imat[j * p2 + i + p]!;
+      imat[(i + p) * p2 + j + p] = imat[(j + p) * p2 + i + p]!;
     }
   }
-  for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) imat[(i + p) * p2 + j] = imat[j * p2 + i + p];
+  for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) imat[(i + p) * p2 + j] = imat[j * p2 + i + p]!;
 
   const warnings: SurvivalWarning[] = [];
   const scoreTest = (cols: number[]): number => {
     const kk = [...Array(p).keys(), ...cols.map((c) => c + p)];
     const m = kk.length;
     const sub = new Float64Array(m * m);
-    for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) sub[i * m + j] = imat[kk[i] * p2 + kk[j]];
+    for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) sub[i * m + j] = imat[kk[i]! * p2 + kk[j]!]!;
     const uu = new Float64Array(m);
-    cols.forEach((c, j) => (uu[p + j] = u[c + p]));
+    cols.forEach((c, j) => (uu[p + j] = u[c + p]!));
     const s = solveGeneral(sub, m, uu);
     if (!s) {
       warnings.push({ code: 'SINGULAR_TEST_MATRIX', message: `cox.zph: the information matrix for ${cols.length} column(s) is singular; the PH test for them is reported as 0.` });
       return 0;
     }
     let q = 0;
-    for (let i = 0; i < m; i++) q += s[i] * uu[i];
+    for (let i = 0; i < m; i++) q += s[i]! * uu[i]!;
     return q;
   };
   const termList = terms ?? d.names.map((name, k) => ({ name, columns: [k] }));

@@ -93,7 +93,7 @@ function coxPass(
   let loglik = 0;
   for (let i = 0; i < n; i++) {
     let s = 0;
-    for (let k = 0; k < p; k++) s += xs[i * p + k] * beta[k];
+    for (let k = 0; k < p; k++) s += xs[i * p + k]! * beta[k]!;
     eta[i] = s;
   }
   let ip = n - 1;
@@ -102,7 +102,7 @@ function coxPass(
   let offset = -Infinity; // running max of eta in this stratum: sums hold exp(eta - offset)
   while (ip >= 0) {
     if (stratum[ip] !== cstrat) {
-      cstrat = stratum[ip];
+      cstrat = stratum[ip]!;
       denom = 0;
       a.fill(0);
       cmat.fill(0);
@@ -114,7 +114,7 @@ function coxPass(
     a2.fill(0);
     cmat2.fill(0);
     for (; ip >= 0 && time[ip] === dtime && stratum[ip] === cstrat; ip--) {
-      const e = eta[ip];
+      const e = eta[ip]!;
       // rescale only when exp() could overflow: sums hold exp(eta − offset) ≤ e^500 each
       if (e > offset + 500 || offset === -Infinity) {
         if (offset !== -Infinity) {
@@ -122,12 +122,12 @@ function coxPass(
           denom *= f;
           denom2 *= f;
           for (let k = 0; k < p; k++) {
-            a[k] *= f;
-            a2[k] *= f;
+            a[k]! *= f;
+            a2[k]! *= f;
           }
           for (let k = 0; k < p * p; k++) {
-            cmat[k] *= f;
-            cmat2[k] *= f;
+            cmat[k]! *= f;
+            cmat2[k]! *= f;
           }
         }
         offset = e;
@@ -141,38 +141,38 @@ function coxPass(
         loglik += e;
         denom2 += risk;
         for (let k = 0; k < p; k++) {
-          const xk = xs[row + k];
-          u[k] += xk;
+          const xk = xs[row + k]!;
+          u[k]! += xk;
           const rx = risk * xk;
-          a2[k] += rx;
+          a2[k]! += rx;
           const kp = k * p;
-          for (let j = 0; j <= k; j++) cmat2[kp + j] += rx * xs[row + j];
+          for (let j = 0; j <= k; j++) cmat2[kp + j]! += rx * xs[row + j]!;
         }
       } else {
         denom += risk;
         for (let k = 0; k < p; k++) {
-          const rx = risk * xs[row + k];
-          a[k] += rx;
+          const rx = risk * xs[row + k]!;
+          a[k]! += rx;
           const kp = k * p;
-          for (let j = 0; j <= k; j++) cmat[kp + j] += rx * xs[row + j];
+          for (let j = 0; j <= k; j++) cmat[kp + j]! += rx * xs[row + j]!;
         }
       }
     }
     if (ndead > 0) {
       denom += denom2;
       for (let k = 0; k < p; k++) {
-        a[k] += a2[k];
+        a[k]! += a2[k]!;
         const kp = k * p;
-        for (let j = 0; j <= k; j++) cmat[kp + j] += cmat2[kp + j];
+        for (let j = 0; j <= k; j++) cmat[kp + j]! += cmat2[kp + j]!;
       }
     }
     if (ndead === 0) continue;
     if (!efron || ndead === 1) {
       loglik -= ndead * (Math.log(denom) + offset);
       for (let k = 0; k < p; k++) {
-        const mk = a[k] / denom;
-        u[k] -= ndead * mk;
-        for (let j = 0; j <= k; j++) imat[j * p + k] += ndead * (cmat[k * p + j] / denom - mk * (a[j] / denom));
+        const mk = a[k]! / denom;
+        u[k]! -= ndead * mk;
+        for (let j = 0; j <= k; j++) imat[j * p + k]! += ndead * (cmat[k * p + j]! / denom - mk * (a[j]! / denom));
       }
     } else {
       // Efron: the r-th of d tied deaths sees denom − (r/d)·denom2. The sums over r are
@@ -194,16 +194,16 @@ function coxPass(
         q2 += t * t * inv * inv;
       }
       for (let k = 0; k < p; k++) {
-        u[k] -= a[k] * s1 - a2[k] * st;
+        u[k]! -= a[k]! * s1 - a2[k]! * st;
         for (let j = 0; j <= k; j++)
-          imat[j * p + k] +=
-            cmat[k * p + j] * s1 -
-            cmat2[k * p + j] * st -
-            (a[k] * a[j] * q0 - (a[k] * a2[j] + a2[k] * a[j]) * q1 + a2[k] * a2[j] * q2);
+          imat[j * p + k]! +=
+            cmat[k * p + j]! * s1 -
+            cmat2[k * p + j]! * st -
+            (a[k]! * a[j]! * q0 - (a[k]! * a2[j]! + a2[k]! * a[j]!) * q1 + a2[k]! * a2[j]! * q2);
       }
     }
   }
-  for (let k = 0; k < p; k++) for (let j = 0; j < k; j++) imat[k * p + j] = imat[j * p + k];
+  for (let k = 0; k < p; k++) for (let j = 0; j < k; j++) imat[k * p + j] = imat[j * p + k]!;
   return { loglik, u, imat };
 }
 
@@ -240,19 +240,19 @@ export function coxphFromData(data: CoxData, options: CoxOptions = {}): CoxFit {
   const xs = new Float64Array(n * p);
   // row-major passes over x (column-strided loops are cache-hostile at n = 10⁵)
   const x = data.x;
-  for (let i = 0; i < n; i++) for (let k = 0; k < p; k++) means[k] += x[i * p + k];
-  for (let k = 0; k < p; k++) means[k] /= n;
+  for (let i = 0; i < n; i++) for (let k = 0; k < p; k++) means[k]! += x[i * p + k]!;
+  for (let k = 0; k < p; k++) means[k]! /= n;
   const mad = new Float64Array(p);
-  for (let i = 0; i < n; i++) for (let k = 0; k < p; k++) mad[k] += Math.abs(x[i * p + k] - means[k]);
+  for (let i = 0; i < n; i++) for (let k = 0; k < p; k++) mad[k]! += Math.abs(x[i * p + k]! - means[k]!);
   for (let k = 0; k < p; k++) {
     if (mad[k] === 0)
       throw new SurvivalError(
         'CONSTANT_COVARIATE',
         `Covariate "${names[k]}" has the same value (${means[k]}) for every subject used, so its effect cannot be estimated. Remove it or check the column.`,
       );
-    scale[k] = n / mad[k];
+    scale[k] = n / mad[k]!;
   }
-  for (let i = 0; i < n; i++) for (let k = 0; k < p; k++) xs[i * p + k] = (x[i * p + k] - means[k]) * scale[k];
+  for (let i = 0; i < n; i++) for (let k = 0; k < p; k++) xs[i * p + k] = (x[i * p + k]! - means[k]!) * scale[k]!;
   if (data.nEvent / p < 10)
     warnings.push({
       code: 'FEW_EVENTS_PER_COVARIATE',
@@ -289,13 +289,13 @@ export function coxphFromData(data: CoxData, options: CoxOptions = {}): CoxFit {
     if (iter === maxIter) break;
     if (!(last.loglik >= loglik1)) {
       halving = true;
-      for (let k = 0; k < p; k++) newbeta[k] = (newbeta[k] + beta[k]) / 2;
+      for (let k = 0; k < p; k++) newbeta[k] = (newbeta[k]! + beta[k]!) / 2;
     } else {
       halving = false;
       loglik1 = last.loglik;
       const step = choleskySolve(chol, last.u);
       beta = Float64Array.from(newbeta);
-      for (let k = 0; k < p; k++) newbeta[k] += step[k];
+      for (let k = 0; k < p; k++) newbeta[k]! += step[k]!;
     }
   }
   if (iter > maxIter) iter = maxIter;
@@ -307,18 +307,18 @@ export function coxphFromData(data: CoxData, options: CoxOptions = {}): CoxFit {
 
   const coef = new Float64Array(p);
   const v: number[][] = [];
-  for (let k = 0; k < p; k++) coef[k] = beta[k] * scale[k];
+  for (let k = 0; k < p; k++) coef[k] = beta[k]! * scale[k]!;
   for (let k = 0; k < p; k++) {
     v.push([]);
-    for (let j = 0; j < p; j++) v[k].push(invS[k * p + j] * scale[k] * scale[j]);
+    for (let j = 0; j < p; j++) v[k]!.push(invS[k * p + j]! * scale[k]! * scale[j]!);
   }
   // R's check for infinite coefficients: |U·V| large relative to β
   const diverging: number[] = [];
   for (let j = 0; j < p; j++) {
     let s = 0;
-    for (let k = 0; k < p; k++) s += last.u[k] * invS[k * p + j];
-    const inf = Math.abs(s) * scale[j];
-    if (!Number.isFinite(inf) || (inf > eps && inf > tolerInf * Math.abs(coef[j]))) diverging.push(j);
+    for (let k = 0; k < p; k++) s += last.u[k]! * invS[k * p + j]!;
+    const inf = Math.abs(s) * scale[j]!;
+    if (!Number.isFinite(inf) || (inf > eps && inf > tolerInf * Math.abs(coef[j]!))) diverging.push(j);
   }
   if (!converged) {
     warnings.push({
@@ -328,7 +328,7 @@ export function coxphFromData(data: CoxData, options: CoxOptions = {}): CoxFit {
   }
   if (diverging.length || !converged) {
     // without R's flag, name covariates whose β × mean |x − x̄| exceeds 20
-    const cols = diverging.length ? diverging : [...coef.keys()].filter((k) => Math.abs(coef[k]) / scale[k] > 20);
+    const cols = diverging.length ? diverging : [...coef.keys()].filter((k) => Math.abs(coef[k]!) / scale[k]! > 20);
     if (diverging.length || cols.length)
       warnings.push({
         code: 'MONOTONE_LIKELIHOOD',
@@ -338,29 +338,29 @@ export function coxphFromData(data: CoxData, options: CoxOptions = {}): CoxFit {
 
   const coefficients: CoxCoefficient[] = [];
   for (let k = 0; k < p; k++) {
-    const se = Math.sqrt(v[k][k]);
-    const z = coef[k] / se;
+    const se = Math.sqrt(v[k]![k]!);
+    const z = coef[k]! / se;
     coefficients.push({
-      name: names[k],
-      coef: coef[k],
+      name: names[k]!,
+      coef: coef[k]!,
       se,
-      hr: Math.exp(coef[k]),
-      lower95: Math.exp(coef[k] - Z_975 * se),
-      upper95: Math.exp(coef[k] + Z_975 * se),
+      hr: Math.exp(coef[k]!),
+      lower95: Math.exp(coef[k]! - Z_975 * se),
+      upper95: Math.exp(coef[k]! + Z_975 * se),
       z,
       p: twoSidedNormalP(z),
     });
   }
   // Wald test: β' V⁻¹ β = β_s' I_s β_s
   let wald = 0;
-  for (let k = 0; k < p; k++) for (let j = 0; j < p; j++) wald += beta[k] * last.imat[k * p + j] * beta[j];
+  for (let k = 0; k < p; k++) for (let j = 0; j < p; j++) wald += beta[k]! * last.imat[k * p + j]! * beta[j]!;
   const lr = 2 * (loglik1 - loglik0);
 
   // linear predictor on the original scale (centring does not matter for C or zph)
   const lp = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let s = 0;
-    for (let k = 0; k < p; k++) s += (data.x[i * p + k] - means[k]) * coef[k];
+    for (let k = 0; k < p; k++) s += (data.x[i * p + k]! - means[k]!) * coef[k]!;
     lp[i] = s;
   }
   const concordance = concordanceFromData(data, lp);

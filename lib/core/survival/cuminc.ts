@@ -54,8 +54,8 @@ function cinc(y: number[], ic: number[], icc: number[]): { time: number[]; est: 
     let nd1 = 0;
     let nd2 = 0;
     for (let i = ll; i <= l; i++) {
-      nd1 += icc[i];
-      nd2 += ic[i] - icc[i];
+      nd1 += icc[i]!;
+      nd2 += ic[i]! - icc[i]!;
     }
     const nd = nd1 + nd2;
     if (nd > 0) {
@@ -78,7 +78,7 @@ function cinc(y: number[], ic: number[], icc: number[]): { time: number[]; est: 
         v1 += t4 * t4 * t6;
         v2 += t3 * t4 * t6;
         v3 += t3 * t3 * t6;
-        out.time.push(y[l]);
+        out.time.push(y[l]!);
         out.est.push(f);
         out.var.push(v1 + f * f * v3 - 2 * f * v2);
       }
@@ -95,7 +95,7 @@ function grayScore(y: number[], m: number[], ig: number[], ng: number, rho: numb
   const n = y.length;
   const ng1 = ng - 1;
   const rs = new Float64Array(ng);
-  for (let i = 0; i < n; i++) rs[ig[i]]++;
+  for (let i = 0; i < n; i++) rs[ig[i]!]!++;
   const s = new Float64Array(ng1);
   const v = new Float64Array(ng1 * ng1);
   const f1m = new Float64Array(ng);
@@ -112,101 +112,101 @@ function grayScore(y: number[], m: number[], ig: number[], ng: number, rho: numb
   let ll = 0;
   for (;;) {
     let lu = ll;
-    while (lu + 1 < n && !(y[lu + 1] > y[ll])) lu++;
+    while (lu + 1 < n && !(y[lu + 1]! > y[ll]!)) lu++;
     for (const dk of d) dk.fill(0);
-    for (let i = ll; i <= lu; i++) d[m[i]][ig[i]]++;
+    for (let i = ll; i <= lu; i++) d[m[i]!]![ig[i]!]!++;
     let nd1 = 0;
     let nd2 = 0;
     for (let i = 0; i < ng; i++) {
-      nd1 += d[1][i];
-      nd2 += d[2][i];
+      nd1 += d[1]![i]!;
+      nd2 += d[2]![i]!;
     }
     if (nd1 !== 0 || nd2 !== 0) {
       let tr = 0;
       let tq = 0;
       for (let i = 0; i < ng; i++) {
-        if (rs[i] <= 0) continue;
-        const td = d[1][i] + d[2][i];
-        skm[i] = (skmm[i] * (rs[i] - td)) / rs[i];
-        f1[i] = f1m[i] + (skmm[i] * d[1][i]) / rs[i];
-        tr += rs[i] / skmm[i];
-        tq += (rs[i] * (1 - f1m[i])) / skmm[i];
+        if (rs[i]! <= 0) continue;
+        const td = d[1]![i]! + d[2]![i]!;
+        skm[i] = (skmm[i]! * (rs[i]! - td)) / rs[i]!;
+        f1[i] = f1m[i]! + (skmm[i]! * d[1]![i]!) / rs[i]!;
+        tr += rs[i]! / skmm[i]!;
+        tq += (rs[i]! * (1 - f1m[i]!)) / skmm[i]!;
       }
       f = fm + nd1 / tr;
       const fb = Math.pow(1 - fm, rho);
       for (let i = 0; i < ng; i++) {
         for (let j = i; j < ng; j++) a[i * ng + j] = 0;
-        if (rs[i] <= 0) continue;
-        const t1 = rs[i] / skmm[i];
+        if (rs[i]! <= 0) continue;
+        const t1 = rs[i]! / skmm[i]!;
         a[i * ng + i] = fb * t1 * (1 - t1 / tr);
-        c[i * ng + i] += (a[i * ng + i] * nd1) / (tr * (1 - fm));
+        c[i * ng + i]! += (a[i * ng + i]! * nd1) / (tr * (1 - fm));
         for (let j = i + 1; j < ng; j++) {
-          if (rs[j] <= 0) continue;
-          a[i * ng + j] = (-fb * t1 * rs[j]) / (skmm[j] * tr);
-          c[i * ng + j] += (a[i * ng + j] * nd1) / (tr * (1 - fm));
+          if (rs[j]! <= 0) continue;
+          a[i * ng + j] = (-fb * t1 * rs[j]!) / (skmm[j]! * tr);
+          c[i * ng + j]! += (a[i * ng + j]! * nd1) / (tr * (1 - fm));
         }
       }
       for (let i = 1; i < ng; i++)
         for (let j = 0; j < i; j++) {
-          a[i * ng + j] = a[j * ng + i];
-          c[i * ng + j] = c[j * ng + i];
+          a[i * ng + j] = a[j * ng + i]!;
+          c[i * ng + j] = c[j * ng + i]!;
         }
       for (let i = 0; i < ng1; i++) {
-        if (rs[i] <= 0) continue;
-        s[i] += fb * (d[1][i] - (nd1 * rs[i] * (1 - f1m[i])) / (skmm[i] * tq));
+        if (rs[i]! <= 0) continue;
+        s[i]! += fb * (d[1]![i]! - (nd1 * rs[i]! * (1 - f1m[i]!)) / (skmm[i]! * tq));
       }
       if (nd1 > 0) {
         for (let k = 0; k < ng; k++) {
-          if (rs[k] <= 0) continue;
-          const t4 = skm[k] > 0 ? 1 - (1 - f) / skm[k] : 1;
-          const t5 = nd1 > 1 ? 1 - (nd1 - 1) / (tr * skmm[k] - 1) : 1;
-          const t3 = (t5 * skmm[k] * nd1) / (tr * rs[k]);
-          v3[k] += t4 * t4 * t3;
+          if (rs[k]! <= 0) continue;
+          const t4 = skm[k]! > 0 ? 1 - (1 - f) / skm[k]! : 1;
+          const t5 = nd1 > 1 ? 1 - (nd1 - 1) / (tr * skmm[k]! - 1) : 1;
+          const t3 = (t5 * skmm[k]! * nd1) / (tr * rs[k]!);
+          v3[k]! += t4 * t4 * t3;
           for (let i = 0; i < ng1; i++) {
-            const t1 = a[i * ng + k] - t4 * c[i * ng + k];
-            v2[i * ng + k] += t1 * t4 * t3;
+            const t1 = a[i * ng + k]! - t4 * c[i * ng + k]!;
+            v2[i * ng + k]! += t1 * t4 * t3;
             for (let j = 0; j <= i; j++) {
-              const t2 = a[j * ng + k] - t4 * c[j * ng + k];
-              v[i * ng1 + j] += t1 * t2 * t3;
+              const t2 = a[j * ng + k]! - t4 * c[j * ng + k]!;
+              v[i * ng1 + j]! += t1 * t2 * t3;
             }
           }
         }
       }
       if (nd2 > 0) {
         for (let k = 0; k < ng; k++) {
-          if (skm[k] <= 0 || d[2][k] <= 0) continue;
-          const t4 = (1 - f) / skm[k];
-          const t5 = d[2][k] > 1 ? 1 - (d[2][k] - 1) / (rs[k] - 1) : 1;
-          const t3 = (t5 * (skmm[k] * skmm[k]) * d[2][k]) / (rs[k] * rs[k]);
-          v3[k] += t4 * t4 * t3;
+          if (skm[k]! <= 0 || d[2]![k]! <= 0) continue;
+          const t4 = (1 - f) / skm[k]!;
+          const t5 = d[2]![k]! > 1 ? 1 - (d[2]![k]! - 1) / (rs[k]! - 1) : 1;
+          const t3 = (t5 * (skmm[k]! * skmm[k]!) * d[2]![k]!) / (rs[k]! * rs[k]!);
+          v3[k]! += t4 * t4 * t3;
           for (let i = 0; i < ng1; i++) {
-            const t1 = t4 * c[i * ng + k];
-            v2[i * ng + k] -= t1 * t4 * t3;
+            const t1 = t4 * c[i * ng + k]!;
+            v2[i * ng + k]! -= t1 * t4 * t3;
             for (let j = 0; j <= i; j++) {
-              const t2 = t4 * c[j * ng + k];
-              v[i * ng1 + j] += t1 * t2 * t3;
+              const t2 = t4 * c[j * ng + k]!;
+              v[i * ng1 + j]! += t1 * t2 * t3;
             }
           }
         }
       }
     }
     if (lu >= n - 1) break;
-    for (let i = ll; i <= lu; i++) rs[ig[i]]--;
+    for (let i = ll; i <= lu; i++) rs[ig[i]!]!--;
     fm = f;
     for (let i = 0; i < ng; i++) {
-      f1m[i] = f1[i];
-      skmm[i] = skm[i];
+      f1m[i] = f1[i]!;
+      skmm[i] = skm[i]!;
     }
     ll = lu + 1;
   }
   for (let i = 0; i < ng1; i++)
     for (let j = 0; j <= i; j++) {
       for (let k = 0; k < ng; k++) {
-        v[i * ng1 + j] += c[i * ng + k] * c[j * ng + k] * v3[k];
-        v[i * ng1 + j] += c[i * ng + k] * v2[j * ng + k];
-        v[i * ng1 + j] += c[j * ng + k] * v2[i * ng + k];
+        v[i * ng1 + j]! += c[i * ng + k]! * c[j * ng + k]! * v3[k]!;
+        v[i * ng1 + j]! += c[i * ng + k]! * v2[j * ng + k]!;
+        v[i * ng1 + j]! += c[j * ng + k]! * v2[i * ng + k]!;
       }
-      v[j * ng1 + i] = v[i * ng1 + j];
+      v[j * ng1 + i] = v[i * ng1 + j]!;
     }
   return { s, v };
 }
@@ -228,12 +228,13 @@ export function cumulativeIncidence(
   if (group && group.length !== n) throw invalid(`time has ${n} values but group has ${group.length}.`);
   if (n === 0) throw invalid('No subjects: time is empty.');
   for (let i = 0; i < n; i++) {
-    if (!Number.isFinite(time[i]) || time[i] < 0) throw invalid(`time at row ${i + 1} is ${time[i]}: times must be finite and ≥ 0.`);
-    if (!Number.isInteger(status[i]) || status[i] < 0) throw invalid(`status at row ${i + 1} is ${status[i]}: use 0 for censored and a positive integer cause code.`);
+    if (!Number.isFinite(time[i]) || time[i]! < 0) throw invalid(`time at row ${i + 1} is ${time[i]}: times must be finite and ≥ 0.`);
+    if (!Number.isInteger(status[i]) || status[i]! < 0) throw invalid(`status at row ${i + 1} is ${status[i]}: use 0 for censored and a positive integer cause code.`);
   }
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => time[a] - time[b] || a - b);
-  const y = order.map((i) => time[i]);
-  const st = order.map((i) => status[i]);
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => time[a]! - time[b]! || a - b);
+  // order is a permutation of 0 … n − 1 and time, status have n entries (checked above).
+  const y = order.map((i) => time[i]!);
+  const st = order.map((i) => status[i]!);
   const gl = order.map((i) => (group ? String(group[i]) : '1'));
   const groups = sortLevels(gl);
   const gi = gl.map((g) => groups.indexOf(g));
@@ -249,11 +250,11 @@ export function cumulativeIncidence(
       const icc: number[] = [];
       for (let i = 0; i < n; i++) {
         if (gi[i] !== g) continue;
-        yy.push(y[i]);
+        yy.push(y[i]!);
         ic.push(st[i] !== 0 ? 1 : 0);
         icc.push(st[i] === cause ? 1 : 0);
       }
-      curves.push({ group: groups[g], cause, ...cinc(yy, ic, icc), maxTime: yy[yy.length - 1] });
+      curves.push({ group: groups[g]!, cause, ...cinc(yy, ic, icc), maxTime: yy[yy.length - 1]! });
     }
     if (tests) {
       const m = st.map((s) => (s === 0 ? 0 : s === cause ? 1 : 2));
@@ -262,7 +263,7 @@ export function cumulativeIncidence(
       let stat = -1;
       if (sol) {
         stat = 0;
-        for (let i = 0; i < ng - 1; i++) stat += sol[i] * s[i];
+        for (let i = 0; i < ng - 1; i++) stat += sol[i]! * s[i]!;
       }
       tests.push({ cause, stat, df: ng - 1, p: stat >= 0 ? pchisqUpper(stat, ng - 1) : 1 });
     }
@@ -275,9 +276,9 @@ export function cumincAt(curve: CumincCurve, times: number[]): { time: number; e
   return times.map((t) => {
     let est = 0;
     let v = 0;
-    for (let i = 0; i < curve.time.length && curve.time[i] <= t; i++) {
-      est = curve.est[i];
-      v = curve.var[i];
+    for (let i = 0; i < curve.time.length && curve.time[i]! <= t; i++) {
+      est = curve.est[i]!;
+      v = curve.var[i]!;
     }
     return { time: t, est, var: v };
   });

@@ -106,7 +106,7 @@ function riskSums(d: Prepared, bl: Blocks, b: Float64Array, second: boolean): Ri
   const ew = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let s = 0;
-    for (let k = 0; k < p; k++) s += x[i * p + k] * b[k];
+    for (let k = 0; k < p; k++) s += x[i * p + k]! * b[k]!;
     eta[i] = s;
     ew[i] = Math.exp(s);
   }
@@ -122,20 +122,20 @@ function riskSums(d: Prepared, bl: Blocks, b: Float64Array, second: boolean): Ri
   let f = 0;
   for (let k = 0; k < bl.start.length && f < nfb; k++) {
     if (bl.failBlocks[f] === k) {
-      const g = wt[bl.start[k]];
+      const g = wt[bl.start[k]!]!;
       s0[f] = g * c0;
-      for (let a = 0; a < p; a++) s1[f * p + a] = g * c1[a];
-      if (s2) for (let a = 0; a < pp; a++) s2[f * pp + a] = g * c2[a];
+      for (let a = 0; a < p; a++) s1[f * p + a] = g * c1[a]!;
+      if (s2) for (let a = 0; a < pp; a++) s2[f * pp + a] = g * c2[a]!;
       f++;
     }
-    for (let i = bl.start[k]; i < bl.end[k]; i++) {
+    for (let i = bl.start[k]!; i < bl.end[k]!; i++) {
       if (ici[i] !== 2) continue;
-      const w = ew[i] / wt[i];
+      const w = ew[i]! / wt[i]!;
       c0 += w;
       for (let a = 0; a < p; a++) {
-        const wx = w * x[i * p + a];
-        c1[a] += wx;
-        if (second) for (let c = 0; c <= a; c++) c2[a * p + c] += wx * x[i * p + c];
+        const wx = w * x[i * p + a]!;
+        c1[a]! += wx;
+        if (second) for (let c = 0; c <= a; c++) c2[a * p + c]! += wx * x[i * p + c]!;
       }
     }
   }
@@ -145,22 +145,22 @@ function riskSums(d: Prepared, bl: Blocks, b: Float64Array, second: boolean): Ri
   const r2 = new Float64Array(pp);
   f = nfb - 1;
   for (let k = bl.start.length - 1; k >= 0 && f >= 0; k--) {
-    for (let i = bl.start[k]; i < bl.end[k]; i++) {
-      const w = ew[i];
+    for (let i = bl.start[k]!; i < bl.end[k]!; i++) {
+      const w = ew[i]!;
       r0 += w;
       for (let a = 0; a < p; a++) {
-        const wx = w * x[i * p + a];
-        r1[a] += wx;
-        if (second) for (let c = 0; c <= a; c++) r2[a * p + c] += wx * x[i * p + c];
+        const wx = w * x[i * p + a]!;
+        r1[a]! += wx;
+        if (second) for (let c = 0; c <= a; c++) r2[a * p + c]! += wx * x[i * p + c]!;
       }
     }
     if (bl.failBlocks[f] === k) {
-      s0[f] += r0;
-      for (let a = 0; a < p; a++) s1[f * p + a] += r1[a];
+      s0[f]! += r0;
+      for (let a = 0; a < p; a++) s1[f * p + a]! += r1[a]!;
       if (s2)
         for (let a = 0; a < p; a++)
           for (let c = 0; c <= a; c++) {
-            const v = s2[f * pp + a * p + c] + r2[a * p + c];
+            const v = s2[f * pp + a * p + c]! + r2[a * p + c]!;
             s2[f * pp + a * p + c] = v;
             s2[f * pp + c * p + a] = v;
           }
@@ -178,20 +178,20 @@ function objective(d: Prepared, bl: Blocks, b: Float64Array, withDerivs: boolean
   const s = new Float64Array(p);
   const v = new Float64Array(p * p);
   for (let f = 0; f < bl.failBlocks.length; f++) {
-    const k = bl.failBlocks[f];
-    const twf = bl.nFail[k];
-    for (let i = bl.start[k]; i < bl.end[k]; i++) {
+    const k = bl.failBlocks[f]!;
+    const twf = bl.nFail[k]!;
+    for (let i = bl.start[k]!; i < bl.end[k]!; i++) {
       if (ici[i] !== 1) continue;
-      lik -= rs.eta[i];
-      if (withDerivs) for (let a = 0; a < p; a++) s[a] -= x[i * p + a];
+      lik -= rs.eta[i]!;
+      if (withDerivs) for (let a = 0; a < p; a++) s[a]! -= x[i * p + a]!;
     }
-    const s0 = rs.s0[f];
+    const s0 = rs.s0[f]!;
     lik += twf * Math.log(s0);
     if (withDerivs) {
       for (let a = 0; a < p; a++) {
-        const m = rs.s1[f * p + a] / s0;
-        s[a] += twf * m;
-        for (let c = 0; c < p; c++) v[a * p + c] += twf * (rs.s2![f * p * p + a * p + c] / s0 - m * (rs.s1[f * p + c] / s0));
+        const m = rs.s1[f * p + a]! / s0;
+        s[a]! += twf * m;
+        for (let c = 0; c < p; c++) v[a * p + c]! += twf * (rs.s2![f * p * p + a * p + c]! / s0 - m * (rs.s1[f * p + c]! / s0));
       }
     }
   }
@@ -213,23 +213,23 @@ function sandwich(d: Prepared, bl: Blocks, b: Float64Array): { v: Float64Array; 
   const a1 = new Float64Array(nfb * p);
   const g = new Float64Array(nfb);
   for (let f = 0; f < nfb; f++) {
-    const k = bl.failBlocks[f];
-    const nf = bl.nFail[k];
-    const s0 = rs.s0[f];
-    g[f] = wt[bl.start[k]];
+    const k = bl.failBlocks[f]!;
+    const nf = bl.nFail[k]!;
+    const s0 = rs.s0[f]!;
+    g[f] = wt[bl.start[k]!]!;
     a0[f] = nf / s0;
     for (let a = 0; a < p; a++) {
-      a1[f * p + a] = (nf * rs.s1[f * p + a]) / (s0 * s0);
-      const m = rs.s1[f * p + a] / s0;
-      for (let c = 0; c < p; c++) v[a * p + c] += nf * (rs.s2![f * p * p + a * p + c] / s0 - m * (rs.s1[f * p + c] / s0));
+      a1[f * p + a] = (nf * rs.s1[f * p + a]!) / (s0 * s0);
+      const m = rs.s1[f * p + a]! / s0;
+      for (let c = 0; c < p; c++) v[a * p + c]! += nf * (rs.s2![f * p * p + a * p + c]! / s0 - m * (rs.s1[f * p + c]! / s0));
     }
   }
   // suffix sums (blocks f..end) of G·a0 and G·a1
   const q0 = new Float64Array(nfb + 1);
   const q1 = new Float64Array((nfb + 1) * p);
   for (let f = nfb - 1; f >= 0; f--) {
-    q0[f] = q0[f + 1] + g[f] * a0[f];
-    for (let a = 0; a < p; a++) q1[f * p + a] = q1[(f + 1) * p + a] + g[f] * a1[f * p + a];
+    q0[f] = q0[f + 1]! + g[f]! * a0[f]!;
+    for (let a = 0; a < p; a++) q1[f * p + a] = q1[(f + 1) * p + a]! + g[f]! * a1[f * p + a]!;
   }
   let p0 = 0; // Σ over failure blocks with T ≤ current time of f/S0
   const p1 = new Float64Array(p);
@@ -240,13 +240,13 @@ function sandwich(d: Prepared, bl: Blocks, b: Float64Array): { v: Float64Array; 
   const st = new Float64Array(p);
   let f = 0; // failure blocks with T < current block time
   for (let k = 0; k < bl.start.length; k++) {
-    const bs = bl.start[k];
-    const be = bl.end[k];
+    const bs = bl.start[k]!;
+    const be = bl.end[k]!;
     const isFail = f < nfb && bl.failBlocks[f] === k;
     const fHere = f; // index of this block among failure blocks (if isFail)
     if (isFail) {
-      p0 += a0[f];
-      for (let a = 0; a < p; a++) p1[a] += a1[f * p + a];
+      p0 += a0[f]!;
+      for (let a = 0; a < p; a++) p1[a]! += a1[f * p + a]!;
     }
     const fAfter = isFail ? f + 1 : f; // first failure block with T > current time
     const icrsk = n - bs;
@@ -254,27 +254,27 @@ function sandwich(d: Prepared, bl: Blocks, b: Float64Array): { v: Float64Array; 
     for (let i = bs; i < be; i++) if (ici[i] === 0) hasCensored = true;
     if (hasCensored) {
       // q(u): failures with T ≥ current time, competing subjects strictly before it
-      for (let a = 0; a < p; a++) qu[a] = c1[a] * q0[fHere] - c0 * q1[fHere * p + a];
-      for (let i = bs; i < be; i++) if (ici[i] === 0) for (let a = 0; a < p; a++) ss2[a] -= qu[a] / (icrsk * icrsk);
+      for (let a = 0; a < p; a++) qu[a] = c1[a]! * q0[fHere]! - c0 * q1[fHere * p + a]!;
+      for (let i = bs; i < be; i++) if (ici[i] === 0) for (let a = 0; a < p; a++) ss2[a]! -= qu[a]! / (icrsk * icrsk);
     }
     for (let i = bs; i < be; i++) {
-      const ew = rs.ew[i];
+      const ew = rs.ew[i]!;
       for (let a = 0; a < p; a++) {
-        const xi = x[i * p + a];
-        let val = -ew * (xi * p0 - p1[a]);
-        if (ici[i] === 2) val -= (ew / wt[i]) * (xi * q0[fAfter] - q1[fAfter * p + a]);
-        if (ici[i] === 1) val += xi - rs.s1[fHere * p + a] / rs.s0[fHere];
-        val += ss2[a];
-        if (ici[i] === 0) val += qu[a] / icrsk;
+        const xi = x[i * p + a]!;
+        let val = -ew * (xi * p0 - p1[a]!);
+        if (ici[i] === 2) val -= (ew / wt[i]!) * (xi * q0[fAfter]! - q1[fAfter * p + a]!);
+        if (ici[i] === 1) val += xi - rs.s1[fHere * p + a]! / rs.s0[fHere]!;
+        val += ss2[a]!;
+        if (ici[i] === 0) val += qu[a]! / icrsk;
         st[a] = val;
       }
-      for (let a = 0; a < p; a++) for (let c = 0; c < p; c++) v2[a * p + c] += st[a] * st[c];
+      for (let a = 0; a < p; a++) for (let c = 0; c < p; c++) v2[a * p + c]! += st[a]! * st[c]!;
     }
     for (let i = bs; i < be; i++) {
       if (ici[i] !== 2) continue;
-      const w = rs.ew[i] / wt[i];
+      const w = rs.ew[i]! / wt[i]!;
       c0 += w;
-      for (let a = 0; a < p; a++) c1[a] += w * x[i * p + a];
+      for (let a = 0; a < p; a++) c1[a]! += w * x[i * p + a]!;
     }
     if (isFail) f++;
   }
@@ -299,22 +299,22 @@ export function fineGray(input: FineGrayInput, opts: { maxIterations?: number; g
   const keep: number[] = [];
   for (let i = 0; i < nIn; i++) {
     if (Number.isNaN(time[i]) || Number.isNaN(status[i]) || covariates.some((c) => Number.isNaN(c[i]))) continue;
-    if (!Number.isFinite(time[i]) || time[i] < 0) throw invalid(`time at row ${i + 1} is ${time[i]}: times must be finite and ≥ 0.`);
+    if (!Number.isFinite(time[i]) || time[i]! < 0) throw invalid(`time at row ${i + 1} is ${time[i]}: times must be finite and ≥ 0.`);
     keep.push(i);
   }
   const warnings: SurvivalWarning[] = [];
   const nDropped = nIn - keep.length;
   if (nDropped)
     warnings.push({ code: 'MISSING_VALUES_DROPPED', message: `${nDropped} of ${nIn} rows had a missing value and were left out (complete-case analysis).` });
-  keep.sort((a, b) => time[a] - time[b] || a - b);
+  keep.sort((a, b) => time[a]! - time[b]! || a - b);
   const n = keep.length;
   const d: Prepared = { n, p, t: new Float64Array(n), ici: new Uint8Array(n), x: new Float64Array(n * p), wt: new Float64Array(n) };
   let nFail = 0;
   keep.forEach((i, r) => {
-    d.t[r] = time[i];
+    d.t[r] = time[i]!;
     d.ici[r] = status[i] === failCode ? 1 : status[i] === censCode ? 0 : 2;
     if (d.ici[r] === 1) nFail++;
-    for (let k = 0; k < p; k++) d.x[r * p + k] = covariates[k][i];
+    for (let k = 0; k < p; k++) d.x[r * p + k] = covariates[k]![i]!;
   });
   if (nFail === 0) throw invalid(`No events of interest (status ${failCode}): the Fine–Gray model cannot be fitted.`);
   for (let k = 0; k < p; k++) {
@@ -359,7 +359,7 @@ export function fineGray(input: FineGrayInput, opts: { maxIterations?: number; g
   let iterations = 0;
   for (let ll = 0; ll <= maxiter; ll++) {
     let maxScore = 0;
-    for (let k = 0; k < p; k++) maxScore = Math.max(maxScore, Math.abs(z.s[k]) * Math.max(Math.abs(b[k]), 1));
+    for (let k = 0; k < p; k++) maxScore = Math.max(maxScore, Math.abs(z.s[k]!) * Math.max(Math.abs(b[k]!), 1));
     if (maxScore < Math.max(Math.abs(z.lik), 1) * gtol) {
       converged = true;
       stopReason = 'converged';
@@ -370,15 +370,15 @@ export function fineGray(input: FineGrayInput, opts: { maxIterations?: number; g
     if (!step) throw new SurvivalError('SINGULAR_INFORMATION', 'The Fine–Gray information matrix became singular: likely separation or too few events of interest.');
     const sc = step.map((v) => -v);
     let dot = 0;
-    for (let k = 0; k < p; k++) dot += sc[k] * z.s[k];
-    let bn = b.map((v, k) => v + sc[k]);
+    for (let k = 0; k < p; k++) dot += sc[k]! * z.s[k]!;
+    let bn = b.map((v, k) => v + sc[k]!);
     let fbn = objective(d, bl, bn, false).lik;
     let halvings = 0;
     while (Number.isNaN(fbn) || fbn > z.lik + 1e-4 * dot) {
       halvings++;
-      for (let k = 0; k < p; k++) sc[k] *= 0.5;
+      for (let k = 0; k < p; k++) sc[k]! *= 0.5;
       dot *= 0.5;
-      bn = b.map((v, k) => v + sc[k]);
+      bn = b.map((v, k) => v + sc[k]!);
       fbn = objective(d, bl, bn, false).lik;
       if (halvings > 20) break;
     }
@@ -397,21 +397,21 @@ export function fineGray(input: FineGrayInput, opts: { maxIterations?: number; g
   for (let i = 0; i < p; i++)
     for (let j = 0; j < p; j++) {
       let s = 0;
-      for (let k = 0; k < p; k++) for (let l = 0; l < p; l++) s += h[i * p + k] * v2[k * p + l] * h[j * p + l];
+      for (let k = 0; k < p; k++) for (let l = 0; l < p; l++) s += h[i * p + k]! * v2[k * p + l]! * h[j * p + l]!;
       V[i * p + j] = s;
     }
   if (!converged)
     warnings.push({ code: 'NOT_CONVERGED', message: `crr did not converge (${stopReason}); estimates are not reliable, often because of separation or a badly scaled covariate.` });
   const coefficients = names.map((name, k) => {
-    const se = Math.sqrt(V[k * p + k]);
-    const zz = b[k] / se;
+    const se = Math.sqrt(V[k * p + k]!);
+    const zz = b[k]! / se;
     return {
       name,
-      coef: b[k],
+      coef: b[k]!,
       se,
-      hr: Math.exp(b[k]),
-      lower95: Math.exp(b[k] - Z_975 * se),
-      upper95: Math.exp(b[k] + Z_975 * se),
+      hr: Math.exp(b[k]!),
+      lower95: Math.exp(b[k]! - Z_975 * se),
+      upper95: Math.exp(b[k]! + Z_975 * se),
       z: zz,
       p: twoSidedNormalP(zz),
     };
@@ -421,7 +421,7 @@ export function fineGray(input: FineGrayInput, opts: { maxIterations?: number; g
     n,
     nDropped,
     coefficients,
-    var: Array.from({ length: p }, (_, i) => Array.from({ length: p }, (_, j) => V[i * p + j])),
+    var: Array.from({ length: p }, (_, i) => Array.from({ length: p }, (_, j) => V[i * p + j]!)),
     loglik: -z.lik,
     loglikNull,
     iterations,

@@ -69,7 +69,7 @@ function faithful(v: HazardRatioInput, significant: number): boolean {
   const shown = vals.map((x) => (usable(x) ? Number(formatPositive(x, significant)) : null));
   for (let i = 0; i < 3; i++) {
     const x = vals[i];
-    const s = shown[i];
+    const s = shown[i]!;
     if (!usable(x) || s === null) continue;
     if (Math.sign(x - 1) !== Math.sign(s - 1)) return false;
   }
@@ -82,8 +82,8 @@ function faithful(v: HazardRatioInput, significant: number): boolean {
   for (const [a, b] of pairs) {
     const xa = vals[a];
     const xb = vals[b];
-    const sa = shown[a];
-    const sb = shown[b];
+    const sa = shown[a]!;
+    const sb = shown[b]!;
     if (!usable(xa) || !usable(xb) || sa === null || sb === null || xa === xb) continue;
     if (Math.sign(xb - xa) !== Math.sign(sb - sa)) return false;
   }

@@ -32,7 +32,7 @@ function validate(time: ArrayLike<number>, event: ArrayLike<number>): void {
   if (time.length !== event.length) throw invalid(`time has ${time.length} values but event has ${event.length}.`);
   if (time.length === 0) throw invalid('No subjects: time is empty.');
   for (let i = 0; i < time.length; i++) {
-    if (!Number.isFinite(time[i]) || time[i] < 0) throw invalid(`time at row ${i + 1} is ${time[i]}: times must be finite and ≥ 0.`);
+    if (!Number.isFinite(time[i]) || time[i]! < 0) throw invalid(`time at row ${i + 1} is ${time[i]}: times must be finite and ≥ 0.`);
     if (event[i] !== 0 && event[i] !== 1) throw invalid(`event at row ${i + 1} is ${event[i]}: events must be 0 or 1.`);
   }
 }
@@ -43,18 +43,18 @@ function minmin(y: (number | null)[], x: number[]): number | null {
   const xs: number[] = [];
   const ys: number[] = [];
   for (let i = 0; i < y.length; i++) {
-    const v = y[i];
+    const v = y[i]!;
     if (v !== null && v < 0.5 + tol) {
-      xs.push(x[i]);
+      xs.push(x[i]!);
       ys.push(v);
     }
   }
   if (!xs.length) return null;
-  if (Math.abs(ys[0] - 0.5) < tol) {
-    const k = ys.findIndex((v) => v < ys[0]);
-    if (k >= 0) return (xs[0] + xs[k]) / 2;
+  if (Math.abs(ys[0]! - 0.5) < tol) {
+    const k = ys.findIndex((v) => v < ys[0]!);
+    if (k >= 0) return (xs[0]! + xs[k]!) / 2;
   }
-  return xs[0];
+  return xs[0]!;
 }
 
 /**
@@ -67,7 +67,7 @@ export function kaplanMeier(rawTime: ArrayLike<number>, event: ArrayLike<number>
   validate(rawTime, event);
   const time = fixTiedTimes(rawTime);
   const n = time.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => time[a] - time[b]);
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => time[a]! - time[b]!);
   const c: KmCurve = {
     time: [], nRisk: [], nEvent: [], nCensor: [], surv: [], stdErrLog: [], stdErr: [], lower95: [], upper95: [],
     n, events: 0, median: null, medianLower95: null, medianUpper95: null,
@@ -77,11 +77,11 @@ export function kaplanMeier(rawTime: ArrayLike<number>, event: ArrayLike<number>
   let gw = 0;
   let i = 0;
   while (i < n) {
-    const t = time[order[i]];
+    const t = time[order[i]!]!;
     let d = 0;
     let j = i;
-    while (j < n && time[order[j]] === t) {
-      d += event[order[j]];
+    while (j < n && time[order[j]!] === t) {
+      d += event[order[j]!]!;
       j++;
     }
     const m = j - i;
@@ -122,9 +122,9 @@ export interface RiskTableRow {
 export function numberAtRisk(curve: KmCurve, time: ArrayLike<number>, times: number[]): RiskTableRow[] {
   return times.map((t) => {
     let nRisk = 0;
-    for (let i = 0; i < time.length; i++) if (time[i] >= t) nRisk++;
+    for (let i = 0; i < time.length; i++) if (time[i]! >= t) nRisk++;
     let surv = 1;
-    for (let i = 0; i < curve.time.length && curve.time[i] <= t; i++) surv = curve.surv[i];
+    for (let i = 0; i < curve.time.length && curve.time[i]! <= t; i++) surv = curve.surv[i]!;
     return { time: t, nRisk, surv };
   });
 }
@@ -134,7 +134,7 @@ export function numberAtRisk(curve: KmCurve, time: ArrayLike<number>, times: num
  * its 95% CI: survfit(Surv(time, 1 - event) ~ 1).
  */
 export function reverseKmFollowUp(time: ArrayLike<number>, event: ArrayLike<number>): { median: number | null; lower95: number | null; upper95: number | null } {
-  const rev = Array.from({ length: event.length }, (_, i) => 1 - event[i]);
+  const rev = Array.from({ length: event.length }, (_, i) => 1 - event[i]!);
   const c = kaplanMeier(time, rev);
   return { median: c.median, lower95: c.medianLower95, upper95: c.medianUpper95 };
 }

@@ -19,15 +19,15 @@ export function cholesky(a: Float64Array, n: number, toler: number): Cholesky {
   const m = Float64Array.from(a);
   let eps = 0;
   for (let i = 0; i < n; i++) {
-    if (m[i * n + i] > eps) eps = m[i * n + i];
-    for (let j = i + 1; j < n; j++) m[j * n + i] = m[i * n + j];
+    if (m[i * n + i]! > eps) eps = m[i * n + i]!;
+    for (let j = i + 1; j < n; j++) m[j * n + i] = m[i * n + j]!;
   }
   eps = eps === 0 ? toler : eps * toler;
   let rank = 0;
   let nonNegative = true;
   const dropped: number[] = [];
   for (let i = 0; i < n; i++) {
-    const pivot = m[i * n + i];
+    const pivot = m[i * n + i]!;
     if (!(pivot >= eps)) {
       m[i * n + i] = 0;
       dropped.push(i);
@@ -35,10 +35,10 @@ export function cholesky(a: Float64Array, n: number, toler: number): Cholesky {
     } else {
       rank++;
       for (let j = i + 1; j < n; j++) {
-        const temp = m[j * n + i] / pivot;
+        const temp = m[j * n + i]! / pivot;
         m[j * n + i] = temp;
-        m[j * n + j] -= temp * temp * pivot;
-        for (let k = j + 1; k < n; k++) m[k * n + j] -= temp * m[k * n + i];
+        m[j * n + j]! -= temp * temp * pivot;
+        for (let k = j + 1; k < n; k++) m[k * n + j]! -= temp * m[k * n + i]!;
       }
     }
   }
@@ -50,15 +50,15 @@ export function choleskySolve(c: Cholesky, b: ArrayLike<number>): Float64Array {
   const { n, m } = c;
   const y = Float64Array.from(b as ArrayLike<number>);
   for (let i = 0; i < n; i++) {
-    let temp = y[i];
-    for (let j = 0; j < i; j++) temp -= y[j] * m[i * n + j];
+    let temp = y[i]!;
+    for (let j = 0; j < i; j++) temp -= y[j]! * m[i * n + j]!;
     y[i] = temp;
   }
   for (let i = n - 1; i >= 0; i--) {
     if (m[i * n + i] === 0) y[i] = 0;
     else {
-      let temp = y[i] / m[i * n + i];
-      for (let j = i + 1; j < n; j++) temp -= y[j] * m[j * n + i];
+      let temp = y[i]! / m[i * n + i]!;
+      for (let j = i + 1; j < n; j++) temp -= y[j]! * m[j * n + i]!;
       y[i] = temp;
     }
   }
@@ -74,11 +74,11 @@ export function choleskyInverse(c: Cholesky): Float64Array {
     e.fill(0);
     e[j] = 1;
     const col = choleskySolve(c, e);
-    for (let i = 0; i < n; i++) inv[i * n + j] = col[i];
+    for (let i = 0; i < n; i++) inv[i * n + j] = col[i]!;
   }
   for (let i = 0; i < n; i++)
     for (let j = 0; j < i; j++) {
-      const v = 0.5 * (inv[i * n + j] + inv[j * n + i]);
+      const v = 0.5 * (inv[i * n + j]! + inv[j * n + i]!);
       inv[i * n + j] = v;
       inv[j * n + i] = v;
     }
@@ -95,7 +95,7 @@ export function choleskyInverse(c: Cholesky): Float64Array {
 export function quadFormInverse(c: Cholesky, x: ArrayLike<number>): number {
   const s = choleskySolve(c, x);
   let q = 0;
-  for (let i = 0; i < c.n; i++) q += s[i] * x[i];
+  for (let i = 0; i < c.n; i++) q += s[i]! * x[i]!;
   return q;
 }
 
@@ -107,32 +107,32 @@ export function solveGeneral(a: Float64Array, n: number, b: ArrayLike<number>): 
   const m = Float64Array.from(a);
   const x = Float64Array.from(b as ArrayLike<number>);
   let scale = 0;
-  for (let i = 0; i < n * n; i++) scale = Math.max(scale, Math.abs(m[i]));
+  for (let i = 0; i < n * n; i++) scale = Math.max(scale, Math.abs(m[i]!));
   for (let k = 0; k < n; k++) {
     let piv = k;
-    for (let i = k + 1; i < n; i++) if (Math.abs(m[i * n + k]) > Math.abs(m[piv * n + k])) piv = i;
-    if (!(Math.abs(m[piv * n + k]) > scale * 1e-13)) return null;
+    for (let i = k + 1; i < n; i++) if (Math.abs(m[i * n + k]!) > Math.abs(m[piv * n + k]!)) piv = i;
+    if (!(Math.abs(m[piv * n + k]!) > scale * 1e-13)) return null;
     if (piv !== k) {
       for (let j = 0; j < n; j++) {
-        const t = m[k * n + j];
-        m[k * n + j] = m[piv * n + j];
+        const t = m[k * n + j]!;
+        m[k * n + j] = m[piv * n + j]!;
         m[piv * n + j] = t;
       }
-      const t = x[k];
-      x[k] = x[piv];
+      const t = x[k]!;
+      x[k] = x[piv]!;
       x[piv] = t;
     }
     for (let i = k + 1; i < n; i++) {
-      const f = m[i * n + k] / m[k * n + k];
+      const f = m[i * n + k]! / m[k * n + k]!;
       if (f === 0) continue;
-      for (let j = k; j < n; j++) m[i * n + j] -= f * m[k * n + j];
-      x[i] -= f * x[k];
+      for (let j = k; j < n; j++) m[i * n + j]! -= f * m[k * n + j]!;
+      x[i]! -= f * x[k]!;
     }
   }
   for (let i = n - 1; i >= 0; i--) {
-    let s = x[i];
-    for (let j = i + 1; j < n; j++) s -= m[i * n + j] * x[j];
-    x[i] = s / m[i * n + i];
+    let s = x[i]!;
+    for (let j = i + 1; j < n; j++) s -= m[i * n + j]! * x[j]!;
+    x[i] = s / m[i * n + i]!;
   }
   return x;
 }
@@ -146,7 +146,7 @@ export function invertGeneral(a: Float64Array, n: number): Float64Array | null {
     e[j] = 1;
     const col = solveGeneral(a, n, e);
     if (!col) return null;
-    for (let i = 0; i < n; i++) inv[i * n + j] = col[i];
+    for (let i = 0; i < n; i++) inv[i * n + j] = col[i]!;
   }
   return inv;
 }

@@ -9,23 +9,23 @@ const TOL = Math.sqrt(2.220446049250313e-16);
 /** Returns the input unchanged when no near-ties exist, otherwise a corrected copy. */
 export function fixTiedTimes(time: ArrayLike<number>): ArrayLike<number> {
   const finite: number[] = [];
-  for (let i = 0; i < time.length; i++) if (Number.isFinite(time[i])) finite.push(time[i]);
+  for (let i = 0; i < time.length; i++) if (Number.isFinite(time[i])) finite.push(time[i]!);
   const y = Float64Array.from(new Set(finite)).sort();
   if (y.length < 2) return time;
   let meanAbs = 0;
-  for (let i = 0; i < y.length; i++) meanAbs += Math.abs(y[i]);
+  for (let i = 0; i < y.length; i++) meanAbs += Math.abs(y[i]!);
   meanAbs /= y.length;
-  const cuts: number[] = [y[0]];
+  const cuts: number[] = [y[0]!];
   let anyTied = false;
   for (let i = 1; i < y.length; i++) {
-    const dy = y[i] - y[i - 1];
+    const dy = y[i]! - y[i - 1]!;
     if (dy <= TOL || dy / meanAbs <= TOL) anyTied = true;
-    else cuts.push(y[i]);
+    else cuts.push(y[i]!);
   }
   if (!anyTied) return time;
   const out = new Float64Array(time.length);
   for (let i = 0; i < time.length; i++) {
-    const t = time[i];
+    const t = time[i]!;
     if (!Number.isFinite(t)) {
       out[i] = t;
       continue;
@@ -34,10 +34,10 @@ export function fixTiedTimes(time: ArrayLike<number>): ArrayLike<number> {
     let hi = cuts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (cuts[mid] <= t) lo = mid;
+      if (cuts[mid]! <= t) lo = mid;
       else hi = mid - 1;
     }
-    out[i] = cuts[lo];
+    out[i] = cuts[lo]!;
   }
   return out;
 }

@@ -23,11 +23,11 @@ function psignrank(q: number, n: number, upper = false): number {
   const max = (n * (n + 1)) / 2;
   const w = new Float64Array(max + 1);
   w[0] = 1;
-  for (let k = 1; k <= n; k++) for (let s = (k * (k + 1)) / 2; s >= k; s--) w[s] += w[s - k];
+  for (let k = 1; k <= n; k++) for (let s = (k * (k + 1)) / 2; s >= k; s--) w[s]! += w[s - k]!;
   let c = 0;
   const qq = Math.floor(q + 1e-7);
-  if (upper) for (let s = Math.max(qq + 1, 0); s <= max; s++) c += w[s];
-  else for (let s = 0; s <= Math.min(qq, max); s++) c += w[s];
+  if (upper) for (let s = Math.max(qq + 1, 0); s <= max; s++) c += w[s]!;
+  else for (let s = 0; s <= Math.min(qq, max); s++) c += w[s]!;
   return c / Math.pow(2, n);
 }
 
@@ -42,25 +42,25 @@ export function wilcoxonSignedRank(x: ArrayLike<number>, y: ArrayLike<number>): 
   let nZeros = 0;
   for (let i = 0; i < x.length; i++) {
     if (!Number.isFinite(x[i]) || !Number.isFinite(y[i])) throw invalid(`Pair ${i + 1} has a missing or non-finite value.`);
-    const v = x[i] - y[i];
+    const v = x[i]! - y[i]!;
     if (v === 0) nZeros++;
     else d.push(v);
   }
   const n = d.length;
   if (n === 0) throw invalid('All paired differences are zero: the signed-rank test is undefined.');
-  const idx = d.map((_, i) => i).sort((a, b) => Math.abs(d[a]) - Math.abs(d[b]));
+  const idx = d.map((_, i) => i).sort((a, b) => Math.abs(d[a]!) - Math.abs(d[b]!));
   const rank = new Float64Array(n);
   const tieSizes: number[] = [];
   for (let i = 0; i < n; ) {
     let j = i;
-    while (j + 1 < n && Math.abs(d[idx[j + 1]]) === Math.abs(d[idx[i]])) j++;
+    while (j + 1 < n && Math.abs(d[idx[j + 1]!]!) === Math.abs(d[idx[i]!]!)) j++;
     const r = (i + j + 2) / 2;
-    for (let q = i; q <= j; q++) rank[idx[q]] = r;
+    for (let q = i; q <= j; q++) rank[idx[q]!] = r;
     tieSizes.push(j - i + 1);
     i = j + 1;
   }
   let V = 0;
-  for (let i = 0; i < n; i++) if (d[i] > 0) V += rank[i];
+  for (let i = 0; i < n; i++) if (d[i]! > 0) V += rank[i]!;
   const hasTies = tieSizes.some((t) => t > 1);
   if (n < 50 && !hasTies && nZeros === 0) {
     const p1 = V > (n * (n + 1)) / 4 ? psignrank(V - 1, n, true) : psignrank(V, n);
