@@ -127,7 +127,7 @@ export function buildRunSummary(input: RunSummaryInput): RunSummaryValues {
   const physicianByPhase = new Map(withRef.map((p, i) => [p, physicianMotion!.phases[i]]));
 
   const phaseRows = phases.map((p, i) => {
-    const m = machineMotion!.phases[i];
+    const m = machineMotion!.phases[i]!;
     const ref = physicianByPhase.get(p);
     return {
       phaseIndex: p.phaseIndex,
