@@ -39,7 +39,13 @@ export type FindingCode =
   | 'CONTOUR_INVALID_POINTS'
   | 'CONTOUR_SELF_INTERSECTING'
   | 'ROI_WITHOUT_CONTOURS'
-  | 'ROI_NOT_FOUND';
+  | 'ROI_NOT_FOUND'
+  // Dose and plan (lib/dicom/rtdose.ts, rtplan.ts).
+  | 'DOSE_FRAME_OFFSET_NONUNIFORM'
+  | 'DOSE_SCALING_MISSING'
+  | 'DOSE_UNITS_UNKNOWN'
+  | 'DOSE_GEOMETRY_INVALID'
+  | 'PLAN_WITHOUT_PRESCRIPTION';
 
 export interface Finding {
   code: FindingCode;
