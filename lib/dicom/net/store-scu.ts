@@ -13,6 +13,8 @@ import * as dcmjsNs from 'dcmjs';
 
 type DimseModule = typeof import('dcmjs-dimse');
 const dimse = ((dimseNs as unknown as { default?: DimseModule }).default ?? dimseNs) as DimseModule;
+// dcmjs-dimse logs every PDU at INFO by default; what matters reaches the caller as a result or a StoreScuError.
+dimse.log.setLevel('silent');
 
 interface DcmjsData {
   DicomMessage: { readFile: (buf: ArrayBuffer) => { meta: Record<string, unknown>; dict: Record<string, unknown> } };
@@ -110,7 +112,9 @@ function where(peer: StorePeer): string {
 }
 
 function networkMessage(e: Error & { code?: string }, peer: StorePeer): { failure: StoreScuFailure; message: string } {
-  const code = e.code ?? '';
+  // dcmjs-dimse wraps socket errors ("Connection error: connect ECONNREFUSED 127.0.0.1:104"):
+  // the code is read from the message when the error does not carry it.
+  const code = e.code ?? /\b(E[A-Z]{4,})\b/.exec(e.message ?? '')?.[1] ?? '';
   if (code === 'ECONNREFUSED')
     return { failure: 'PEER_UNREACHABLE', message: `${where(peer)} refused the connection: the peer is down or not listening on port ${peer.port}; check that it runs and the destination's host and port.` };
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
@@ -121,7 +125,7 @@ function networkMessage(e: Error & { code?: string }, peer: StorePeer): { failur
     return { failure: 'ABORTED', message: `${where(peer)} closed the connection (${code}): check the peer's log (it may have aborted the association).` };
   if (/timeout|timed out/i.test(e.message) || code === 'ETIMEDOUT')
     return { failure: 'TIMEOUT', message: `${where(peer)} did not answer in time (${e.message}): check the host and port (a firewall may drop the connection) and that the peer is up.` };
-  return { failure: 'PEER_UNREACHABLE', message: `${where(peer)}: network error ${code ? `${code} ` : ''}(${e.message}); check the destination's host and port and that the peer is up.` };
+  return { failure: 'PEER_UNREACHABLE', message: `${where(peer)}: network error (${e.message.replace(/^[\s>-]+/, '')}); check the destination's host and port and that the peer is up.` };
 }
 
 /**

@@ -51,7 +51,7 @@ export type WorkerSelfTestData = z.infer<typeof WORKER_SELF_TEST_JOB.payload>;
 /**
  * Send one DicomSend (a run's machine RTSTRUCT to a destination) by C-STORE
  * (workers/tasks/dicom-send.ts → lib/server/dicom-send/execute-dicom-send.ts). A failed try is
- * retried 3 times with backoff (about 5, 10, 20 s); each try is a DicomSendAttempt row.
+ * retried 3 times with backoff (pg-boss: 5-10, 10-20, then 20-40 s); each try is a DicomSendAttempt row.
  */
 export const DICOM_SEND_JOB = defineJob({
   name: QUEUES.dicomSend,
