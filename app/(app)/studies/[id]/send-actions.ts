@@ -1,0 +1,50 @@
+'use server';
+/**
+ * Server actions of the study page's "Send machine contours" panel: a physicist approves a run's
+ * machine contours (runs:approve) or sends an approved run to a DICOM destination (runs:send).
+ * The data layer authorises and audits; Next.js checks the Origin of server actions.
+ */
+import { redirect } from 'next/navigation';
+import { db } from '@/lib/server/db/client';
+import { getCaller } from '@/lib/server/auth/get-caller';
+import { toActionError } from '@/lib/server/errors';
+import { webBoss } from '@/lib/server/jobs/web-boss';
+import { approveRunContours } from '@/lib/server/dicom-send/approve-run-contours';
+import { requestDicomSend } from '@/lib/server/dicom-send/request-dicom-send';
+
+function back(studyId: string, kind: 'sendDone' | 'sendError', message: string): never {
+  redirect(`/studies/${encodeURIComponent(studyId)}?${kind}=${encodeURIComponent(message)}#send-contours`);
+}
+
+async function attempt(studyId: string, run: () => Promise<string>): Promise<never> {
+  let message: string;
+  try {
+    message = await run();
+  } catch (e) {
+    const failed = toActionError(e);
+    back(studyId, 'sendError', failed.code === 'INTERNAL' ? 'The request failed on the server; the server log has details.' : failed.error);
+  }
+  back(studyId, 'sendDone', message);
+}
+
+export async function approveRunAction(form: FormData): Promise<void> {
+  const studyId = String(form.get('studyId') ?? '').slice(0, 64);
+  await attempt(studyId, async () => {
+    const r = await approveRunContours(db(), { caller: await getCaller(), runId: String(form.get('runId') ?? '').slice(0, 64) });
+    return r.created ? 'Machine contours approved.' : `Already approved by ${r.approval.approvedByName || r.approval.approvedByEmail}.`;
+  });
+}
+
+export async function sendRunAction(form: FormData): Promise<void> {
+  const studyId = String(form.get('studyId') ?? '').slice(0, 64);
+  await attempt(studyId, async () => {
+    const r = await requestDicomSend(db(), await webBoss(), {
+      caller: await getCaller(),
+      runId: String(form.get('runId') ?? '').slice(0, 64),
+      destinationId: String(form.get('destinationId') ?? '').slice(0, 64),
+    });
+    return r.previousSends > 0
+      ? `Queued to ${r.destination} again (sent ${r.previousSends} time${r.previousSends === 1 ? '' : 's'} before; the peer keeps one copy: same SOP Instance UID).`
+      : `Queued to ${r.destination}.`;
+  });
+}
