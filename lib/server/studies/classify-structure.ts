@@ -1,59 +1,42 @@
 /**
- * Physician structure kind from its ROI (or mask file) name. Planning systems give no reliable
- * machine-readable tumour type (RTROIInterpretedType is often "GTV" for an ITV, or missing), so
- * the name decides, by these rules in order:
+ * Physician structure kind from its ROI (or mask file) name, on top of the structure-role rules
+ * of lib/core/structures (docs/structure-roles.md): GTV and ITV are the reference kinds; every
+ * other role (CTV, PTV, BODY, LUNG, OAR, HELPER, UNKNOWN) is OTHER. Planning systems give no
+ * reliable machine-readable tumour type (RTROIInterpretedType is often "GTV" for an ITV, or
+ * missing), so the name decides. The site's own rules (admin-edited, versioned) come first when
+ * the caller passes them (the importer does: lib/server/structure-roles/load-structure-rules.ts).
  *
- * 1. OTHER when the name marks a derived or helper structure: an expansion ("GTV+5mm",
- *    "GTV-3 mm", "GTV_5mm"), PTV/CTV, "ring", "opt", "avoid", "shell", "expand", "dvh", "copy",
- *    "old", or a leading "z"/"x"/"_" helper prefix ("zGTV", "z_ITV", "x_GTV").
- * 2. ITV when it contains "itv" or "igtv" (case-insensitive), e.g. "ITV", "iGTV", "ITV_phys".
- * 3. GTV when it contains "gtv", e.g. "GTV", "GTVp", "GTV_20%", "physician_gtv_phase_20".
- * 4. OTHER otherwise (BODY, Lung_L, …).
- *
- * Phase in the name: a percent ("GTV_20%", "GTV 20 %", "GTV20pct"), or "phase" followed by a
- * multiple of ten ("GTV_phase_20", "gtv_phase_00"). "Phase 3" is not read: it may be an index
- * or a percent (the same ambiguity lib/dicom/phase.ts refuses for series).
+ * Phase in the name: a percent ("GTV_20%", "GTV 20 %", "GTV20pct"), "phase" followed by a
+ * multiple of ten ("GTV_phase_20"), or a 4D bin "T50"/"CT50" in a GTV name; see
+ * lib/core/structures/phase-from-name.ts.
  */
-export type StructureKindName = 'GTV' | 'ITV' | 'OTHER';
+import { assignStructureRole, describeStructureRoles, type SiteRuleSet, type StructureKindName, type StructureRoleResult } from '@/lib/core/structures';
+
+export { phaseFromName } from '@/lib/core/structures';
+export type { StructureKindName };
 
 export interface StructureClass {
   kind: StructureKindName;
   /** Respiratory phase percent named in the structure name (0 ≤ p < 100), else null. */
   phasePercent: number | null;
-  /** Which rule decided, for the findings report. */
-  rule: 'helper' | 'itv' | 'gtv' | 'other';
+  /** Which rule decided, for the findings report: a built-in rule id ("gtv", "helper-prefix", …) or a site rule id ("site-3"). */
+  rule: string;
+  /** The full role assignment (role, TG-263 name, site rules version). */
+  role: StructureRoleResult;
 }
 
-const HELPER = new RegExp(
-  [
-    String.raw`^[zx_][\s_-]*(?=[a-z])`, // zGTV, z_ITV, x_GTV, _GTV
-    String.raw`\+\s*\d`, // GTV+5, GTV + 5mm
-    String.raw`(^|[\s_-])\d+(\.\d+)?\s*(mm|cm)\b`, // GTV_5mm, GTV-3 mm, GTV 1cm
-    'ptv', 'ctv', 'ring', String.raw`(^|[\s_-])opt\b`, 'avoid', 'shell', 'expand', 'dvh', 'copy', String.raw`(^|[\s_-])old\b`,
-  ].join('|'),
-  'i',
-);
-const ITV = /itv|igtv/i;
-const GTV = /gtv/i;
-const PERCENT = /(\d{1,3}(?:\.\d+)?)\s*(?:%|pct\b|percent\b)/i;
-const PHASE = /phase[\s_-]*(\d{1,2}0|00)(?!\d)/i;
-
-/** Classify one structure name; see the module comment for the rules. */
-export function classifyStructure(name: string): StructureClass {
-  const phasePercent = phaseFromName(name);
-  if (HELPER.test(name)) return { kind: 'OTHER', phasePercent, rule: 'helper' };
-  if (ITV.test(name)) return { kind: 'ITV', phasePercent, rule: 'itv' };
-  if (GTV.test(name)) return { kind: 'GTV', phasePercent, rule: 'gtv' };
-  return { kind: 'OTHER', phasePercent, rule: 'other' };
+/** Classify one structure name (site rules first, when given; then the built-in rules). */
+export function classifyStructure(name: string, site?: SiteRuleSet | null): StructureClass {
+  const role = assignStructureRole(name, site);
+  return { kind: role.kind, phasePercent: role.phasePercent, rule: role.ruleId, role };
 }
 
-/** Phase percent written in a name, or null (see the module comment). */
-export function phaseFromName(name: string): number | null {
-  const m = PERCENT.exec(name) ?? PHASE.exec(name);
-  if (!m) return null;
-  const v = Number(m[1]);
-  if (!(v >= 0 && v <= 100)) return null;
-  return v === 100 ? 0 : v;
+/**
+ * The import finding that lists which structure became which role and by which rule, naming the
+ * site rules version applied (the record of which version an import used).
+ */
+export function structureRolesFinding(names: readonly string[], site: SiteRuleSet | null): { code: 'STRUCTURE_ROLES'; severity: 'info'; message: string } {
+  return { code: 'STRUCTURE_ROLES', severity: 'info', message: describeStructureRoles(names.map((n) => assignStructureRole(n, site)), site?.version ?? null) };
 }
 
 /** A physician structure as the reference rules see it. */
@@ -91,7 +74,7 @@ export function referenceStructureFinding(structures: readonly StructureForRefer
     return {
       code: 'NO_REFERENCE_STRUCTURE',
       severity: 'warning',
-      message: `None of the ${structures.length} physician structures is recognised as the GTV or ITV by its name (${quoteList(structures.map((s) => s.name))}): the segmentation runs, but no machine-vs-physician metrics can be computed until a physicist chooses the reference structure in the study viewer. Names containing "GTV", or "ITV"/"iGTV", are recognised; expansions and helpers ("PTV", "CTV", "GTV+5mm", "zGTV") are not.`,
+      message: `None of the ${structures.length} physician structures is recognised as the GTV or ITV by its name (${quoteList(structures.map((s) => s.name))}): the segmentation runs, but no machine-vs-physician metrics can be computed until a physicist chooses the reference structure in the study viewer (the study page, "No reference structure"). Names containing "GTV", or "ITV"/"iGTV", are recognised; expansions and helpers ("PTV", "CTV", "GTV+5mm", "zGTV") are not. If this site names its targets otherwise, an admin can add a structure rule (Admin → Structure roles) for the next imports.`,
     };
   }
   const parts: string[] = [];

@@ -3,9 +3,10 @@
  * NIfTI (image + masks).
  *
  * parse (lib/dicom or lib/nifti) → validate → rasterise ROIs on their referenced CT grid →
- * classify GTV/ITV/OTHER (classify-structure.ts) → volumes and masks into the content-addressed
- * volume store → ONE transaction: patient (pseudonym), identity, study, series, structures,
- * findings, audit event (write-study.ts).
+ * classify GTV/ITV/OTHER (classify-structure.ts: the site's structure rules, then the built-in
+ * ones; the STRUCTURE_ROLES finding says which structure became which role) → volumes and masks
+ * into the content-addressed volume store → ONE transaction: patient (pseudonym), identity,
+ * study, series, structures, findings, audit event (write-study.ts).
  *
  * - Atomic: any error leaves the database as it was. Files already put in the volume store stay
  *   (content-addressed and unreferenced, so harmless; a re-import reuses them).
@@ -39,7 +40,8 @@ import { NIFTI_FILE, materialiseNiftiStudy, scanNiftiStudy } from './prepare-nif
 import { relativePath } from './relative-paths';
 import { mergeStudy } from './merge-study';
 import { isUniqueViolation, summariseStudy, writeStudy } from './write-study';
-import { referenceStructureFinding } from './classify-structure';
+import { referenceStructureFinding, structureRolesFinding } from './classify-structure';
+import { loadStructureRules } from '../structure-roles/load-structure-rules';
 
 export interface ImportStudyOptions {
   db: Db;
@@ -117,6 +119,8 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
   let anyDicom = false;
   for (const f of others) if ((anyDicom = await looksLikeDicom(f))) break;
   const useNifti = !anyDicom && nifti.length > 0;
+  // The site's structure rules as they are now; the STRUCTURE_ROLES finding names the version.
+  const siteRules = await loadStructureRules(db);
 
   let prepared: PreparedStudy;
   let contentHash: string;
@@ -129,7 +133,7 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
     ({ contentHash, studyInstanceUid } = scan);
     for (const f of others)
       extraFindings.push({ code: 'IGNORED_FILE', severity: 'info', message: `${relativePath(root, f)} is neither DICOM nor NIfTI; ignored.`, file: relativePath(root, f) });
-    materialise = () => materialiseNiftiStudy(scan, store, options.onProgress);
+    materialise = () => materialiseNiftiStudy(scan, store, options.onProgress, siteRules);
   } else {
     const read = await readDicomInput(others, options.phaseMapping, options.onProgress);
     // Structure sets without any CT: added to the stored study whose CT they reference, if any.
@@ -137,11 +141,11 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
     if (structureOnly) {
       ({ contentHash, studyInstanceUid } = structureOnly);
       patientChecked = true;
-      materialise = () => materialiseStructureOnlyStudy(structureOnly, store, options.onProgress);
+      materialise = () => materialiseStructureOnlyStudy(structureOnly, store, options.onProgress, siteRules);
     } else {
       const scan = await scanDicomStudy({ files: others, label, root, phaseMapping: options.phaseMapping, onProgress: options.onProgress, read });
       ({ contentHash, studyInstanceUid } = scan);
-      materialise = () => materialiseDicomStudy(scan, store, options.onProgress);
+      materialise = () => materialiseDicomStudy(scan, store, options.onProgress, siteRules);
     }
     if (nifti.length > 0)
       extraFindings.push({ code: 'IGNORED_FILE', severity: 'info', message: `${nifti.length} NIfTI file(s) (e.g. ${relativePath(root, nifti[0])}) ignored: the folder holds DICOM, which is imported instead. Import NIfTI files from a folder of their own.`, file: relativePath(root, nifti[0]) });
@@ -163,6 +167,7 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
     prepared.findings.push(...extraFindings);
     // Which structures are the reference now, counting the stored ones (classify-structure.ts).
     if (prepared.structures.length > 0) {
+      prepared.findings.push(structureRolesFinding(prepared.structures.map((s) => s.name), siteRules));
       const stored = await db.physicianStructure.findMany({ where: { studyId: existing.id }, select: { name: true, kind: true, phasePercent: true } });
       prepared.findings.push(referenceStructureFinding([...stored, ...prepared.structures]));
     }
@@ -174,7 +179,9 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
 
   prepared = await materialise();
   prepared.findings.push(...extraFindings);
-  // Says which physician structure is the reference GTV/ITV, or that none is recognised.
+  // Which structure became which role (and by which rule), then which physician structure is the
+  // reference GTV/ITV, or that none is recognised.
+  if (prepared.structures.length > 0) prepared.findings.push(structureRolesFinding(prepared.structures.map((s) => s.name), siteRules));
   prepared.findings.push(referenceStructureFinding(prepared.structures));
   if (useNifti && options.patientId) prepared.patient.patientId = options.patientId;
   options.onProgress?.({ stage: 'writing', done: 0, total: 1 });

@@ -16,6 +16,7 @@ import {
 import { parseDicomBytes, str } from '@/lib/dicom/parse-file';
 import { AppError } from '../errors';
 import { putNiftiVolume, type VolumeStore } from '../storage/volume-store';
+import type { SiteRuleSet } from '@/lib/core/structures';
 import { classifyStructure } from './classify-structure';
 import { relativePath, relativeText } from './relative-paths';
 import type { ImportFinding, ImportProgress, PreparedSeries, PreparedStructure, PreparedStudy } from './import-study.types';
@@ -179,6 +180,8 @@ export async function materialiseDicomStudy(
   scan: DicomScan,
   store: VolumeStore,
   onProgress?: (p: ImportProgress) => void,
+  /** The site's structure rules (tried before the built-in ones); null: built-in rules only. */
+  siteRules?: SiteRuleSet | null,
 ): Promise<PreparedStudy> {
   const { root } = scan;
   const findings = [...scan.findings];
@@ -222,7 +225,7 @@ export async function materialiseDicomStudy(
       target: seriesRasterTarget(ct)!,
       phasePercent: series.find((x) => x.key === ct.key)!.phasePercent,
     })),
-    { phaseIndexOfPercent, store, root, findings, onProgress },
+    { phaseIndexOfPercent, store, root, findings, onProgress, siteRules },
   );
 
   const first = scan.series[0].s.slices[0];
@@ -261,14 +264,15 @@ export interface StructureSetTarget {
 }
 
 /**
- * Rasterise every ROI of the structure sets on its CT grid, classify it (GTV/ITV/OTHER, phase),
+ * Rasterise every ROI of the structure sets on its CT grid, classify it (GTV/ITV/OTHER, phase; the
+ * site's structure rules first),
  * and put the masks in the volume store. Appends findings to `ctx.findings`.
  */
 export async function prepareStructures(
   sets: StructureSetTarget[],
-  ctx: { phaseIndexOfPercent: Map<number, number>; store: VolumeStore; root: string; findings: ImportFinding[]; onProgress?: (p: ImportProgress) => void },
+  ctx: { phaseIndexOfPercent: Map<number, number>; store: VolumeStore; root: string; findings: ImportFinding[]; onProgress?: (p: ImportProgress) => void; siteRules?: SiteRuleSet | null },
 ): Promise<PreparedStructure[]> {
-  const { phaseIndexOfPercent, store, root, findings, onProgress } = ctx;
+  const { phaseIndexOfPercent, store, root, findings, onProgress, siteRules } = ctx;
   const relative = (p: string) => relativePath(root, p);
   const structures: PreparedStructure[] = [];
   const namesOnSeries = new Map<string, Set<string>>();
@@ -291,7 +295,7 @@ export async function prepareStructures(
         name = `${name} (${k})`;
       }
       names.add(name);
-      const cls = classifyStructure(name);
+      const cls = classifyStructure(name, siteRules);
       let phasePercent = ctPercent ?? cls.phasePercent;
       if (ctPercent !== null && cls.phasePercent !== null && cls.phasePercent !== ctPercent) {
         findings.push({ code: 'PHASE_NAME_MISMATCH', severity: 'warning', message: `ROI "${name}" (${relative(ss.file)}) names the ${cls.phasePercent}% phase but is drawn on the ${ctPercent}% phase CT; the CT's phase is used.`, file: relative(ss.file) });

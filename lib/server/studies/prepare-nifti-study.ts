@@ -17,6 +17,7 @@ import { type Mask, sameGrid, voxelVolumeCc } from '@/lib/core/volume';
 import { NiftiError, type NiftiVolume, parseNifti, volumeToMask } from '@/lib/nifti';
 import { AppError } from '../errors';
 import { putNiftiVolume, type VolumeStore } from '../storage/volume-store';
+import type { SiteRuleSet } from '@/lib/core/structures';
 import { classifyStructure, phaseFromName } from './classify-structure';
 import type { ImportFinding, ImportProgress, PreparedSeries, PreparedStructure, PreparedStudy } from './import-study.types';
 import { combineHashes, derivedStudyUid, sha256File } from './prepare-dicom-study';
@@ -66,7 +67,7 @@ async function read(file: string, root: string): Promise<NiftiVolume> {
   }
 }
 
-export async function materialiseNiftiStudy(scan: NiftiScan, store: VolumeStore, onProgress?: (p: ImportProgress) => void): Promise<PreparedStudy> {
+export async function materialiseNiftiStudy(scan: NiftiScan, store: VolumeStore, onProgress?: (p: ImportProgress) => void, siteRules?: SiteRuleSet | null): Promise<PreparedStudy> {
   const { root } = scan;
   const rel = (f: string) => relativePath(root, f);
   const findings: ImportFinding[] = [];
@@ -140,7 +141,7 @@ export async function materialiseNiftiStudy(scan: NiftiScan, store: VolumeStore,
       continue;
     }
     for (const { name, mask } of masks) {
-      const cls = classifyStructure(name);
+      const cls = classifyStructure(name, siteRules);
       const phasePercent = cls.kind === 'ITV' ? null : (target.series.phasePercent ?? cls.phasePercent);
       let voxelCount = 0;
       for (let t = 0; t < mask.data.length; t++) voxelCount += mask.data[t];

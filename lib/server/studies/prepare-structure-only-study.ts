@@ -11,6 +11,7 @@ import type { Db } from '../db/client';
 import { AppError } from '../errors';
 import type { VolumeStore } from '../storage/volume-store';
 import type { ImportFinding, ImportProgress, PreparedStudy } from './import-study.types';
+import type { SiteRuleSet } from '@/lib/core/structures';
 import { combineHashes, prepareStructures, sha256File } from './prepare-dicom-study';
 import { relativePath, relativeText } from './relative-paths';
 
@@ -118,7 +119,7 @@ function storedGrid(s: StoredTargetSeries): Grid {
 }
 
 /** Rasterise and store the masks; the PreparedStudy has no series, only structures on stored ones. */
-export async function materialiseStructureOnlyStudy(scan: StructureOnlyScan, store: VolumeStore, onProgress?: (p: ImportProgress) => void): Promise<PreparedStudy> {
+export async function materialiseStructureOnlyStudy(scan: StructureOnlyScan, store: VolumeStore, onProgress?: (p: ImportProgress) => void, siteRules?: SiteRuleSet | null): Promise<PreparedStudy> {
   const findings = [...scan.findings];
   const structures = await prepareStructures(
     scan.sets.map(({ ss, series }) => ({
@@ -129,7 +130,7 @@ export async function materialiseStructureOnlyStudy(scan: StructureOnlyScan, sto
       target: { grid: storedGrid(series), sliceToleranceMm: 0.2 },
       phasePercent: series.phasePercent,
     })),
-    { phaseIndexOfPercent: scan.phaseIndexOfPercent, store, root: scan.root, findings, onProgress },
+    { phaseIndexOfPercent: scan.phaseIndexOfPercent, store, root: scan.root, findings, onProgress, siteRules },
   );
   const first = scan.sets[0].ss;
   return {

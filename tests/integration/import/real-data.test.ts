@@ -111,9 +111,10 @@ describe.skipIf(missing)(referenceSuite('import of the public test data'), () =>
     expect(Object.fromEntries(seg.map((s) => [Number(s.name.split('_').at(-1)), s.voxelCount]))).toEqual(TOTALSEG_LABELS);
     expect(r.structures.filter((s) => s.name.startsWith('example_seg_fast_label_'))).toHaveLength(40);
     expect(seg.find((s) => s.name === 'example_seg_label_5')!.volumeCc).toBeCloseTo((38634 * 27) / 1000, 6);
-    // Organ labels, none a GTV or ITV: only the finding saying so.
-    expect(r.findings.map((f) => [f.code, f.severity])).toEqual([['NO_REFERENCE_STRUCTURE', 'warning']]);
-    expect(r.findings[0].message).toContain(`None of the ${r.structures.length} physician structures is recognised as the GTV or ITV by its name ("example_seg_label_1", `);
+    // Organ labels, none a GTV or ITV: the roles (all unknown by these names), and the finding saying there is no reference.
+    expect(r.findings.map((f) => [f.code, f.severity])).toEqual([['STRUCTURE_ROLES', 'info'], ['NO_REFERENCE_STRUCTURE', 'warning']]);
+    expect(r.findings[0].message).toMatch(/^Structure roles \(built-in rules; no site rules saved\): UNKNOWN: "example_seg_label_1" \[unknown\], /);
+    expect(r.findings[1].message).toContain(`None of the ${r.structures.length} physician structures is recognised as the GTV or ITV by its name ("example_seg_label_1", `);
     const again = await importStudy({ db: t.db, caller: physicist, files: [...files].reverse(), store });
     expect(again).toMatchObject({ alreadyImported: true, studyId: r.studyId });
   });
