@@ -21,6 +21,7 @@ export default async function AppLayout({ children }: { children: React.ReactNod
         {can(caller.role, 'jobs:view') && <Link href="/jobs">Jobs</Link>}
         {can(caller.role, 'jobs:view') && <Link href="/models">Models</Link>}
         {can(caller.role, 'users:manage') && <Link href="/admin/users">Users</Link>}
+        {can(caller.role, 'dicom-destinations:manage') && <Link href="/admin/dicom-destinations">DICOM destinations</Link>}
         {can(caller.role, 'structure-roles:manage') && <Link href="/admin/structure-roles">Structure roles</Link>}
         {can(caller.role, 'audit:view') && <Link href="/admin/audit">Audit log</Link>}
         <span className="spacer" />

@@ -37,6 +37,7 @@ export const ROUTES: readonly RouteEntry[] = [
   { route: '/admin/audit', kind: 'page', access: 'audit:view' },
   { route: '/api/admin/audit', kind: 'api', access: 'audit:view' },
   { route: '/admin/users', kind: 'page', access: 'users:manage' },
+  { route: '/admin/dicom-destinations', kind: 'page', access: 'dicom-destinations:manage' },
   { route: '/admin/structure-roles', kind: 'page', access: 'structure-roles:manage' },
   { route: '/api/admin/structure-roles', kind: 'api', access: 'structure-roles:manage' },
   { route: '/api/studies/[id]/export/deid', kind: 'api', access: 'studies:export-deid' },
