@@ -26,6 +26,7 @@ import { QUEUES, segmentationQueueFor } from '../lib/server/jobs/queues';
 import { workJob } from '../lib/server/jobs/define-job';
 import { DICOM_SEND_JOB, SEGMENTATION_RUN_JOB, WORKER_SELF_TEST_JOB } from '../lib/server/jobs/job-definitions';
 import { runDicomSendJob } from './tasks/dicom-send';
+import { workPacsRetrievals } from './tasks/pacs-retrieve';
 import { runWorkerSelfTest } from './tasks/worker-self-test';
 import { faultHoldFromEnv, runSegmentationJob } from './tasks/segmentation-run';
 import { sweepStrandedRuns } from '../lib/server/runs/sweep-stranded-runs';
@@ -112,6 +113,8 @@ async function main(): Promise<void> {
   const sendStore = createVolumeStore({ dir: env.volumeDir });
   await workJob(boss, DICOM_SEND_JOB, { options: { localConcurrency: 2, includeMetadata: true } }, (job) => runDicomSendJob(job, { db, store: sendStore }));
   queues.push(DICOM_SEND_JOB.name);
+  // Studies retrieved from a PACS over DICOMweb, imported as uploads are (lib/server/pacs).
+  queues.push(await workPacsRetrievals(boss, { db, store: sendStore, signal: abort.signal, log }));
   if (model) {
     const store = createVolumeStore({ dir: env.volumeDir });
     const context = { db, boss, store, model, workerId, codeVersion: codeVersion(), shutdown: abort.signal, onStage: faultHoldFromEnv() };
