@@ -4,9 +4,13 @@
  * queue of the run's model version (`segmentation.run/<name>/<sha256>`, created on first use),
  * which only workers serving exactly that model take. The job's singleton key (study + model
  * version) keeps two workers from running the same pair at once.
+ *
+ * With `tx`, the run and its job are written in the caller's transaction instead (the importer's,
+ * import-study-and-queue.ts, so a study and its run commit together or not at all).
  */
 import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/client';
+import type { Prisma } from '../db/generated/client';
 import { authorize, type Caller } from '../auth/roles';
 import { AppError } from '../errors';
 import { segmentationQueueFor } from '../jobs/queues';
@@ -26,14 +30,28 @@ export const RUN_PRIORITY = { bulk: 0, interactive: 10 } as const;
 export async function createSegmentationRun(
   db: Db,
   boss: PgBoss,
-  { caller, studyId, modelDir, priority = RUN_PRIORITY.bulk }: { caller: Caller | 'system'; studyId: string; modelDir: string; priority?: number },
+  {
+    caller,
+    studyId,
+    modelDir,
+    priority = RUN_PRIORITY.bulk,
+    tx: outer,
+  }: {
+    caller: Caller | 'system';
+    studyId: string;
+    modelDir: string;
+    priority?: number;
+    /** Write inside this transaction (the caller commits it) rather than in one of its own. */
+    tx?: Prisma.TransactionClient;
+  },
 ): Promise<{ runId: string; jobId: string | null; modelVersionId: string; created: boolean }> {
   if (caller !== 'system') authorize(caller, 'jobs:enqueue');
-  const study = await db.study.findUnique({ where: { id: studyId }, select: { id: true, patientId: true } });
+  // Inside the caller's transaction: the study may be one it has just written, not yet committed.
+  const study = await (outer ?? db).study.findUnique({ where: { id: studyId }, select: { id: true, patientId: true } });
   if (!study) throw new AppError('NOT_FOUND', `Study ${studyId} does not exist.`);
   const model = await registerModelVersion(db, { modelDir });
   const queue = segmentationQueueFor(model);
-  return db.$transaction(async (tx) => {
+  const write = async (tx: Prisma.TransactionClient) => {
     // Serialise concurrent requests for one study + model (two clicks, two importers): the
     // second waits here, then finds the first one's run.
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`segmentation:${studyId}:${model.id}`}, 0))`;
@@ -56,5 +74,6 @@ export async function createSegmentationRun(
       },
     });
     return { runId: run.id, jobId, modelVersionId: model.id, created: true };
-  });
+  };
+  return outer ? write(outer) : db.$transaction(write);
 }

@@ -2,14 +2,21 @@
  * Import a study and queue its default segmentation run: the one operation behind the upload
  * route (POST /api/studies), `iseg-qa import` and the demo seed.
  *
- * Two steps, two transactions: importStudy writes the study (its own transaction), then
- * requestDefaultSegmentation writes the run row and its pg-boss job (one transaction,
- * create-segmentation-run.ts). If the second step fails (the database or pg-boss gone between
- * them, a process killed), the study exists without a run and the error is thrown to the caller
- * (the route answers with it; the CLI reports the folder as failed). The study does not stay
- * that way: importing it again finds it already imported and, because it has no run at all,
- * queues the missing one (and the admin "segment all" queues every study without a run).
- * A re-import of a study that has a run (of any status) queues nothing.
+ * One transaction: the study's rows (write-study.ts, or merge-study.ts for a re-import that adds
+ * to a stored study), the run row and its pg-boss job (create-segmentation-run.ts, through
+ * importStudy's `inTransaction`) commit together or not at all. A failure while queueing (pg-boss
+ * refusing the job, the model file not matching its manifest) rolls the import back and is
+ * thrown to the caller. The volume files written before the transaction stay in the store, as
+ * for any failed import: content-addressed, so the next import of the same files reuses them
+ * rather than adding copies; if none comes, the orphan sweep (lib/server/storage/
+ * remove-orphan-volumes.ts) removes them after an hour. The pg-boss handle is obtained before
+ * anything is imported, so with the queue unreachable nothing is imported either.
+ *
+ * A re-import of a study that has a run (of any status) queues nothing. A re-import of a stored
+ * study that has no run at all queues its run (in a transaction of its own: the study is already
+ * committed). That repair path is still needed for studies imported without a queue (`boss: null`,
+ * e.g. a seed without pg-boss) and for studies imported by versions before 2026-12-06, which wrote
+ * the study and queued its run in two transactions and could leave a study without a run.
  *
  * Without a model configured ($ISEG_MODELS_DIR/$ISEG_MODEL) nothing is queued and
  * `segmentation` says why; without a pg-boss handle (`boss: null`) nothing is queued and
@@ -19,8 +26,8 @@ import type { PgBoss } from 'pg-boss';
 import { importStudy, type ImportStudyOptions, type ImportStudyResult } from './import-study';
 import { requestDefaultSegmentation, type DefaultSegmentation } from '../runs/request-default-segmentation';
 
-export interface ImportStudyAndQueueOptions extends ImportStudyOptions {
-  /** The pg-boss handle, or a function that gives one (called only when a run is to be queued); null: import only. */
+export interface ImportStudyAndQueueOptions extends Omit<ImportStudyOptions, 'inTransaction'> {
+  /** The pg-boss handle, or a function that gives one (called before the import); null: import only. */
   boss: PgBoss | (() => Promise<PgBoss>) | null;
   /** A user waits for the run (a web upload): it goes ahead of bulk runs. */
   interactive?: boolean;
@@ -36,12 +43,20 @@ export type ImportStudyAndQueueResult = ImportStudyResult & {
 export async function importStudyAndQueue(options: ImportStudyAndQueueOptions): Promise<ImportStudyAndQueueResult> {
   const { boss, interactive = false, modelsRoot, ...importOptions } = options;
   const { db } = importOptions;
-  const result = await importStudy(importOptions);
-  if (!boss) return { ...result, segmentation: null };
-  // An already imported study gets a run only if it has none: the second step failed for it before.
-  if (result.alreadyImported && (await db.segmentationRun.count({ where: { studyId: result.studyId } })) > 0) return { ...result, segmentation: null };
+  if (!boss) return { ...(await importStudy(importOptions)), segmentation: null };
   const handle = typeof boss === 'function' ? await boss() : boss;
-  const segmentation = await requestDefaultSegmentation(db, handle, { studyId: result.studyId, interactive, ...(modelsRoot ? { modelsRoot } : {}) });
-  if (result.alreadyImported && !segmentation.queued) return { ...result, segmentation: null };
-  return { ...result, segmentation };
+  const request = { interactive, ...(modelsRoot ? { modelsRoot } : {}) };
+  const queued: { segmentation?: DefaultSegmentation } = {};
+  const result = await importStudy({
+    ...importOptions,
+    inTransaction: async (tx, studyId) => {
+      queued.segmentation = await requestDefaultSegmentation(db, handle, { ...request, studyId, tx });
+    },
+  });
+  // Set only by a transaction that committed: importStudy returns a written study only then.
+  if (queued.segmentation && !result.alreadyImported) return { ...result, segmentation: queued.segmentation };
+  // Nothing written: already imported. The repair path (see above) for a stored study without any run.
+  if ((await db.segmentationRun.count({ where: { studyId: result.studyId } })) > 0) return { ...result, segmentation: null };
+  const segmentation = await requestDefaultSegmentation(db, handle, { ...request, studyId: result.studyId });
+  return { ...result, segmentation: segmentation.queued ? segmentation : null };
 }

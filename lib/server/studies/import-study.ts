@@ -6,7 +6,8 @@
  * classify GTV/ITV/OTHER (classify-structure.ts: the site's structure rules, then the built-in
  * ones; the STRUCTURE_ROLES finding says which structure became which role) → volumes and masks
  * into the content-addressed volume store → ONE transaction: patient (pseudonym), identity,
- * study, series, structures, findings, audit event (write-study.ts).
+ * study, series, structures, findings, audit event (write-study.ts), and what the caller adds
+ * with `inTransaction` (the default segmentation run and its pg-boss job, import-study-and-queue.ts).
  *
  * - Atomic: any error leaves the database as it was. Files already put in the volume store stay
  *   (content-addressed and unreferenced, so harmless; a re-import reuses them).
@@ -33,7 +34,7 @@ import { authorize, type Caller } from '../auth/roles';
 import type { Db } from '../db/client';
 import { AppError } from '../errors';
 import { volumeStore, type VolumeStore } from '../storage/volume-store';
-import type { ImportFinding, ImportProgress, ImportStudyResult, PreparedStudy } from './import-study.types';
+import type { ImportFinding, ImportProgress, ImportStudyResult, InImportTransaction, PreparedStudy } from './import-study.types';
 import { materialiseDicomStudy, readDicomInput, scanDicomStudy } from './prepare-dicom-study';
 import { materialiseStructureOnlyStudy, scanStructureOnlyStudy } from './prepare-structure-only-study';
 import { NIFTI_FILE, materialiseNiftiStudy, scanNiftiStudy } from './prepare-nifti-study';
@@ -58,6 +59,8 @@ export interface ImportStudyOptions {
   /** Default: volumeStore() (ISEG_VOLUME_DIR). */
   store?: VolumeStore;
   onProgress?: (p: ImportProgress) => void;
+  /** Work that commits with the study's rows or not at all (import-study.types.ts). */
+  inTransaction?: InImportTransaction;
 }
 
 export type { ImportFinding, ImportProgress, ImportStudyResult };
@@ -172,7 +175,7 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
       prepared.findings.push(referenceStructureFinding([...stored, ...prepared.structures]));
     }
     options.onProgress?.({ stage: 'writing', done: 0, total: 1, message: 'adding to the stored study' });
-    const { changed } = await mergeStudy({ db, caller, studyId: existing.id, prepared, label, patientChecked });
+    const { changed } = await mergeStudy({ db, caller, studyId: existing.id, prepared, label, patientChecked, inTransaction: options.inTransaction });
     options.onProgress?.({ stage: 'done', done: 1, total: 1, message: changed ? 'added to the stored study' : 'already imported' });
     return { ...(await summariseStudy(db, existing.id, !changed)), ...(changed ? { merged: true } : {}) };
   }
@@ -187,7 +190,7 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
   options.onProgress?.({ stage: 'writing', done: 0, total: 1 });
   let studyId: string;
   try {
-    studyId = await writeStudy({ db, caller, prepared });
+    studyId = await writeStudy({ db, caller, prepared, inTransaction: options.inTransaction });
   } catch (e) {
     // A concurrent import of the same content won the race: same outcome as a re-import.
     if (e instanceof AppError && e.code === 'CONFLICT') {

@@ -1,5 +1,6 @@
 /** Types shared by the study importer (DICOM and NIfTI paths), its CLI and its route. */
 import type { Grid } from '@/lib/core/volume';
+import type { Prisma } from '../db/generated/client';
 import type { StructureKindName } from './classify-structure';
 
 export type ImportFindingSeverity = 'info' | 'warning' | 'error';
@@ -104,3 +105,11 @@ export interface ImportStudyResult {
   structures: ImportedStructureSummary[];
   findings: ImportFinding[];
 }
+
+/**
+ * Work that must commit with a study's rows, or not at all: called inside the transaction that
+ * writes a new study (write-study.ts) or adds to a stored one (merge-study.ts), after its rows
+ * (import-study-and-queue.ts queues the default segmentation run here). Not called when the
+ * import writes nothing (already imported). An error it throws rolls the whole import back.
+ */
+export type InImportTransaction = (tx: Prisma.TransactionClient, studyId: string) => Promise<void>;

@@ -9,7 +9,7 @@ import type { Db } from '../db/client';
 import type { Caller } from '../auth/roles';
 import { AppError } from '../errors';
 import { recordAuditEvent } from '../audit/record-audit-event';
-import type { ImportFinding, PreparedStudy } from './import-study.types';
+import type { ImportFinding, InImportTransaction, PreparedStudy } from './import-study.types';
 import { planStudyMerge, type StudyMergePlan } from './plan-study-merge';
 import { getPseudonymSecret } from '../deid/get-pseudonym-secret';
 import { isUniqueViolation, pseudonymFor } from './write-study';
@@ -41,7 +41,15 @@ export interface MergeStudyResult {
  * @param patientChecked true when the caller already checked the patient (structure sets alone,
  *   which carry no InstitutionName to derive the pseudonym from).
  */
-export async function mergeStudy(options: { db: Db; caller: Caller; studyId: string; prepared: PreparedStudy; label: string; patientChecked?: boolean }): Promise<MergeStudyResult> {
+export async function mergeStudy(options: {
+  db: Db;
+  caller: Caller;
+  studyId: string;
+  prepared: PreparedStudy;
+  label: string;
+  patientChecked?: boolean;
+  inTransaction?: InImportTransaction;
+}): Promise<MergeStudyResult> {
   const { db, caller, studyId, prepared: p, label } = options;
   const secret = await getPseudonymSecret(db);
   const pseudonym = options.patientChecked ? null : pseudonymFor(secret, p.patient.institutionName ?? UNASSIGNED_INSTITUTION, p.patient.patientId ?? `study:${p.studyInstanceUid}`);
@@ -154,6 +162,7 @@ export async function mergeStudy(options: { db: Db; caller: Caller; studyId: str
             contentHash: p.contentHash,
           },
         });
+        await options.inTransaction?.(tx, studyId);
         return { changed: true, plan };
       },
       { timeout: 120_000, maxWait: 30_000 },

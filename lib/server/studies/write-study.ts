@@ -11,7 +11,7 @@ import type { Caller } from '../auth/roles';
 import { AppError } from '../errors';
 import { recordAuditEvent } from '../audit/record-audit-event';
 import { getPseudonymSecret } from '../deid/get-pseudonym-secret';
-import type { ImportStudyResult, PreparedStudy } from './import-study.types';
+import type { ImportStudyResult, InImportTransaction, PreparedStudy } from './import-study.types';
 
 const UNASSIGNED_INSTITUTION = 'Unassigned';
 
@@ -57,7 +57,7 @@ export async function summariseStudy(db: Db, studyId: string, alreadyImported: b
  * @throws AppError CONFLICT when a row it needs to create exists already (a concurrent import of
  *   the same study, or a series UID stored under another study); nothing is written then.
  */
-export async function writeStudy(options: { db: Db; caller: Caller; prepared: PreparedStudy; patientKey?: string }): Promise<string> {
+export async function writeStudy(options: { db: Db; caller: Caller; prepared: PreparedStudy; patientKey?: string; inTransaction?: InImportTransaction }): Promise<string> {
   const { db, caller, prepared: p } = options;
   const secret = await getPseudonymSecret(db);
   const institutionName = p.patient.institutionName ?? UNASSIGNED_INSTITUTION;
@@ -155,6 +155,7 @@ export async function writeStudy(options: { db: Db; caller: Caller; prepared: Pr
             contentHash: p.contentHash,
           },
         });
+        await options.inTransaction?.(tx, study.id);
         return study.id;
       },
       { timeout: 120_000, maxWait: 30_000 },
