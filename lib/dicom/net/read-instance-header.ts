@@ -1,0 +1,46 @@
+/**
+ * The few attributes the listener needs from a received instance (to file it by study and to
+ * make the patient's pseudonym), read from the first bytes of the spooled file; the whole file
+ * only when those do not hold them.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseDicom } from '../parser';
+import { parseDicomBytes, str } from '../parse-file';
+
+export interface InstanceHeader {
+  studyInstanceUid?: string;
+  sopInstanceUid?: string;
+  sopClassUid?: string;
+  modality?: string;
+  patientId?: string;
+  institutionName?: string;
+  /** (0002,0016) of the file meta: the AE title that sent it (the listener writes it). */
+  sourceAeTitle?: string;
+}
+
+function pick(ds: Parameters<typeof str>[0]): InstanceHeader {
+  return {
+    studyInstanceUid: str(ds, 'x0020000d'),
+    sopInstanceUid: str(ds, 'x00080018'),
+    sopClassUid: str(ds, 'x00080016'),
+    modality: str(ds, 'x00080060'),
+    patientId: str(ds, 'x00100020'),
+    institutionName: str(ds, 'x00080080'),
+    sourceAeTitle: str(ds, 'x00020016'),
+  };
+}
+
+/**
+ * @param head the file's first bytes; `complete` when they are the whole file.
+ * @param file the spooled file, read in full only when the head does not hold the study UID.
+ */
+export async function readInstanceHeader(head: { bytes: Uint8Array; complete: boolean }, file: string): Promise<InstanceHeader> {
+  try {
+    const ds = parseDicom(head.bytes, { untilTag: 'x0020000e' });
+    const h = pick(ds);
+    if (h.studyInstanceUid) return h;
+  } catch {}
+  const bytes = head.complete ? head.bytes : new Uint8Array(await readFile(file));
+  const { parsed } = parseDicomBytes(bytes, file);
+  return parsed ? pick(parsed.dataSet) : {};
+}

@@ -1,0 +1,325 @@
+/**
+ * The DICOM listener's network half (dcmjs-dimse): a C-ECHO and C-STORE SCP that
+ *
+ * - accepts an association only when the called AE title is ours and `decideAssociation` (the
+ *   allow-list, kept by lib/server) accepts the calling AE title; otherwise it sends A-ASSOCIATE-RJ
+ *   (permanent; "calling AE not recognized" or "called AE not recognized");
+ * - accepts Verification and the storage SOP classes of STORAGE_SOP_CLASSES, each with the peer's
+ *   first proposed transfer syntax that lib/dicom decodes (transfer-syntaxes.ts; no transcoding);
+ * - streams each C-STORE data set into a temporary file in the spool (spool-file.ts), fsyncs it,
+ *   renames it to `<spool>/<StudyInstanceUID>/<SOPInstanceUID>.dcm`, reports it
+ *   (`onInstanceStored`), and only then answers Success. A failure answers "processing failure"
+ *   (0x0110) or "SOP class not supported" and leaves nothing in the spool.
+ *
+ * No database here: the hooks do that (lib/server/dicom-receive, wired in workers/dicom-node.ts).
+ */
+import net from 'node:net';
+import * as dimseNs from 'dcmjs-dimse';
+import type { Writable } from 'node:stream';
+import { transferSyntaxInfo } from '../transfer-syntaxes';
+import { SpoolPartWriter, commitSpoolFile, fileMetaHeader, isUid } from './spool-file';
+import { readInstanceHeader, type InstanceHeader } from './read-instance-header';
+
+// A CommonJS/UMD bundle: take its namespace whether the loader wraps it in `default` or not.
+const dimse = ((dimseNs as unknown as { default?: typeof dimseNs }).default ?? dimseNs) as typeof dimseNs;
+const { Scp, Dataset } = dimse;
+const { CEchoResponse, CStoreResponse } = dimse.responses;
+const { Status, PresentationContextResult, RejectResult, RejectSource, RejectReason } = dimse.constants;
+
+type DimseAssociation = InstanceType<typeof dimse.association.Association>;
+type DimseContext = InstanceType<typeof dimse.association.PresentationContext>;
+type DimseStoreRequest = InstanceType<typeof dimse.requests.CStoreRequest>;
+type DimseEchoRequest = InstanceType<typeof dimse.requests.CEchoRequest>;
+type DimseStoreResponse = InstanceType<typeof dimse.responses.CStoreResponse>;
+type DimseEchoResponse = InstanceType<typeof dimse.responses.CEchoResponse>;
+type DimseDataset = InstanceType<typeof dimse.Dataset>;
+
+export const VERIFICATION_SOP_CLASS = '1.2.840.10008.1.1';
+
+/** Storage SOP classes the listener accepts. */
+export const STORAGE_SOP_CLASSES: Record<string, string> = {
+  '1.2.840.10008.5.1.4.1.1.2': 'CT Image Storage',
+  '1.2.840.10008.5.1.4.1.1.481.3': 'RT Structure Set Storage',
+  '1.2.840.10008.5.1.4.1.1.481.5': 'RT Plan Storage',
+  '1.2.840.10008.5.1.4.1.1.481.8': 'RT Ion Plan Storage',
+  '1.2.840.10008.5.1.4.1.1.481.2': 'RT Dose Storage',
+};
+
+const IMPLICIT_VR_LE = '1.2.840.10008.1.2';
+
+/**
+ * The transfer syntax we accept from a proposal: the peer's first one that lib/dicom decodes
+ * (peers list their preference first, usually the syntax the file is stored in, so nothing is
+ * transcoded), or null when none is decodable.
+ */
+export function chooseTransferSyntax(proposed: readonly string[]): string | null {
+  return proposed.find((ts) => transferSyntaxInfo(ts).codec !== null) ?? null;
+}
+
+export interface AssociationInfo {
+  callingAeTitle: string;
+  calledAeTitle: string;
+  /** The called AE title is ours (StoreScpOptions.aeTitle). */
+  calledAeIsOurs: boolean;
+  remoteAddress: string | null;
+}
+
+export type AssociationDecision = { accept: true; associationId: string } | { accept: false; reason: string; calledAeUnknown?: boolean };
+
+export interface StoredInstance {
+  associationId: string;
+  callingAeTitle: string;
+  studyInstanceUid: string;
+  sopInstanceUid: string;
+  sopClassUid: string;
+  transferSyntaxUid: string;
+  header: InstanceHeader;
+  file: string;
+  bytes: number;
+  /** A file of this SOP Instance UID was in the spool already (a repeated send). */
+  replaced: boolean;
+}
+
+export interface StoreScpHooks {
+  /** Accept or reject an association (reject when the called AE title is not ours). Records it. */
+  decideAssociation(info: AssociationInfo): Promise<AssociationDecision>;
+  /** An instance is on disk under its final name; Success is answered after this resolves. */
+  onInstanceStored(instance: StoredInstance): Promise<void>;
+  /** An instance was refused (answered with a failure status). */
+  onInstanceFailed?(info: { associationId: string; sopInstanceUid: string; reason: string }): Promise<void>;
+  /** The association ended: released by the peer, or aborted (A-ABORT or the connection dropped). */
+  onAssociationEnded?(info: { associationId: string; endState: 'RELEASED' | 'ABORTED' }): Promise<void>;
+  log?(line: string): void;
+}
+
+export interface StoreScpOptions extends StoreScpHooks {
+  aeTitle: string;
+  host: string;
+  /** 0: any free port. */
+  port: number;
+  spoolDir: string;
+  /** Largest PDU we receive (bytes); default 256 KiB. */
+  maxPduLength?: number;
+}
+
+export interface StoreScp {
+  host: string;
+  port: number;
+  /** Stops listening and drops open associations. */
+  close(): Promise<void>;
+}
+
+interface PendingStore {
+  writer: SpoolPartWriter;
+  request: DimseStoreRequest;
+  transferSyntaxUid: string;
+}
+
+export async function startStoreScp(options: StoreScpOptions): Promise<StoreScp> {
+  const say = options.log ?? ((l: string) => console.log(`[dicom] ${l}`));
+  dimse.log.setLevel('silent');
+  const ourAe = options.aeTitle.trim();
+
+  class IsegScp extends Scp {
+    private associationId: string | null = null;
+    private callingAe = '';
+    private ended = false;
+    private released = false;
+    private readonly stores = new Map<string, Promise<{ ok: true; stored: StoredInstance } | { ok: false; reason: string; status: number }>>();
+    private readonly remote: string | null;
+
+    constructor(socket: net.Socket, opts: Record<string, unknown>) {
+      super(socket, opts);
+      this.remote = socket.remoteAddress ?? null;
+      socket.on('close', () => {
+        // A transfer cut off mid-instance: its temporary file is removed (it was never acknowledged).
+        if (this.pendingStore) void this.pendingStore.writer.discard();
+        this.pendingStore = null;
+        void this.end(this.released ? 'RELEASED' : 'ABORTED');
+      });
+    }
+
+    private async end(state: 'RELEASED' | 'ABORTED'): Promise<void> {
+      if (this.ended || !this.associationId) return;
+      this.ended = true;
+      const id = this.associationId;
+      // Let stores in flight finish first, so their counts land before the end.
+      await Promise.allSettled([...this.stores.values()]);
+      say(`association ${id} from ${this.callingAe} ${state === 'RELEASED' ? 'released' : 'aborted'}`);
+      await options.onAssociationEnded?.({ associationId: id, endState: state }).catch((e: Error) => say(`could not record the end of association ${id}: ${e.message}`));
+    }
+
+    override associationRequested(association: DimseAssociation): void {
+      void this.decide(association);
+    }
+
+    private async decide(association: DimseAssociation): Promise<void> {
+      const callingAeTitle = association.getCallingAeTitle().trim();
+      const calledAeTitle = association.getCalledAeTitle().trim();
+      const info = { callingAeTitle, calledAeTitle, calledAeIsOurs: calledAeTitle === ourAe, remoteAddress: this.remote };
+      let decision: AssociationDecision;
+      try {
+        decision = await options.decideAssociation(info);
+      } catch (e) {
+        say(`association from ${callingAeTitle} at ${this.remote}: could not check the allow-list (${(e as Error).message}); rejected (transient)`);
+        this.sendAssociationReject(RejectResult.Transient, RejectSource.ServiceUser, RejectReason.NoReasonGiven);
+        return;
+      }
+      if (!decision.accept) {
+        say(`REJECTED association from calling AE "${callingAeTitle}" to called AE "${calledAeTitle}" at ${this.remote}: ${decision.reason}`);
+        this.sendAssociationReject(
+          RejectResult.Permanent,
+          RejectSource.ServiceUser,
+          decision.calledAeUnknown ? RejectReason.CalledAeNotRecognized : RejectReason.CallingAeNotRecognized,
+        );
+        return;
+      }
+      this.associationId = decision.associationId;
+      this.callingAe = callingAeTitle;
+      association.setMaxPduLength(options.maxPduLength ?? 256 * 1024);
+      for (const c of association.getPresentationContexts()) {
+        const context = association.getPresentationContext(c.id);
+        const abstract = context.getAbstractSyntaxUid();
+        if (abstract !== VERIFICATION_SOP_CLASS && !STORAGE_SOP_CLASSES[abstract]) {
+          context.setResult(PresentationContextResult.RejectAbstractSyntaxNotSupported);
+          continue;
+        }
+        const ts = chooseTransferSyntax(context.getTransferSyntaxUids());
+        if (ts) context.setResult(PresentationContextResult.Accept, ts);
+        else context.setResult(PresentationContextResult.RejectTransferSyntaxesNotSupported);
+      }
+      say(`association ${decision.associationId} accepted from ${callingAeTitle} at ${this.remote}`);
+      this.sendAssociationAccept();
+    }
+
+    override associationReleaseRequested(): void {
+      this.released = true;
+      this.sendAssociationReleaseResponse();
+    }
+
+    override abort(): void {
+      void this.end('ABORTED');
+    }
+
+    override cEchoRequest(request: DimseEchoRequest, callback: (response: DimseEchoResponse) => void): void {
+      const response = CEchoResponse.fromRequest(request);
+      response.setStatus(Status.Success);
+      callback(response);
+    }
+
+    override createStoreWritableStream(context: DimseContext, request: DimseStoreRequest): Writable {
+      const sopInstanceUid = request.getAffectedSopInstanceUid();
+      const sopClassUid = request.getAffectedSopClassUid();
+      const transferSyntaxUid = context.getAcceptedTransferSyntaxUid() ?? IMPLICIT_VR_LE;
+      const meta = fileMetaHeader({ sopClassUid, sopInstanceUid, transferSyntaxUid, sourceAeTitle: this.callingAe });
+      const writer = new SpoolPartWriter(options.spoolDir, meta);
+      this.pendingStore = { writer, request, transferSyntaxUid };
+      return writer;
+    }
+
+    private pendingStore: PendingStore | null = null;
+
+    override createDatasetFromStoreWritableStream(_writable: Writable, context: DimseContext, callback: (dataset: DimseDataset) => void): void {
+      const pending = this.pendingStore;
+      this.pendingStore = null;
+      if (pending) {
+        const sop = pending.request.getAffectedSopInstanceUid();
+        this.stores.set(sop, this.commit(pending));
+      }
+      callback(new Dataset({}, context.getAcceptedTransferSyntaxUid()));
+    }
+
+    private async commit(p: PendingStore): Promise<{ ok: true; stored: StoredInstance } | { ok: false; reason: string; status: number }> {
+      const sopInstanceUid = p.request.getAffectedSopInstanceUid();
+      const sopClassUid = p.request.getAffectedSopClassUid();
+      try {
+        await p.writer.finished;
+        if (!STORAGE_SOP_CLASSES[sopClassUid]) {
+          await p.writer.discard();
+          return { ok: false, reason: `SOP class ${sopClassUid} is not one the listener stores (CT, RTSTRUCT, RTPLAN, RTDOSE)`, status: Status.SopClassNotSupported };
+        }
+        if (!isUid(sopInstanceUid)) {
+          await p.writer.discard();
+          return { ok: false, reason: `the SOP Instance UID "${sopInstanceUid}" is not a valid UID`, status: Status.InvalidArgumentValue };
+        }
+        const header = await readInstanceHeader(p.writer.headBytes(), p.writer.tempFile);
+        if (!isUid(header.studyInstanceUid)) {
+          await p.writer.discard();
+          return { ok: false, reason: `instance ${sopInstanceUid} has no valid StudyInstanceUID (0020,000D)`, status: Status.ProcessingFailure };
+        }
+        const { file, replaced } = await commitSpoolFile(options.spoolDir, p.writer.tempFile, header.studyInstanceUid, sopInstanceUid);
+        const stored: StoredInstance = {
+          associationId: this.associationId ?? '',
+          callingAeTitle: this.callingAe,
+          studyInstanceUid: header.studyInstanceUid,
+          sopInstanceUid,
+          sopClassUid,
+          transferSyntaxUid: p.transferSyntaxUid,
+          header,
+          file,
+          bytes: p.writer.bytes,
+          replaced,
+        };
+        return { ok: true, stored };
+      } catch (e) {
+        await p.writer.discard().catch(() => undefined);
+        return { ok: false, reason: `could not write instance ${sopInstanceUid} to the spool ${options.spoolDir}: ${(e as Error).message}`, status: Status.ProcessingFailure };
+      }
+    }
+
+    override cStoreRequest(request: DimseStoreRequest, callback: (response: DimseStoreResponse) => void): void {
+      const sop = request.getAffectedSopInstanceUid();
+      const result = this.stores.get(sop) ?? Promise.resolve({ ok: false as const, reason: 'no data set was received', status: Status.ProcessingFailure });
+      void (async () => {
+        const response = CStoreResponse.fromRequest(request);
+        const r = await result;
+        if (r.ok) {
+          try {
+            await options.onInstanceStored(r.stored);
+          } catch (e) {
+            // The file is safely in the spool: the spool scan records it; the peer need not resend.
+            say(`instance ${sop} is in the spool but could not be recorded: ${(e as Error).message}`);
+          }
+          response.setStatus(Status.Success);
+        } else {
+          say(`instance ${sop} from ${this.callingAe} refused: ${r.reason}`);
+          await options.onInstanceFailed?.({ associationId: this.associationId ?? '', sopInstanceUid: sop, reason: r.reason }).catch(() => undefined);
+          response.setStatus(r.status);
+          response.setErrorComment(r.reason.slice(0, 64));
+        }
+        this.stores.delete(sop);
+        callback(response);
+      })();
+    }
+  }
+
+  // Our own net.Server (dcmjs-dimse's Server listens on every interface; we bind ISEG_DICOM_HOST).
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    const scp = new IsegScp(socket, {});
+    scp.on('networkError', (e: Error) => {
+      say(`network error from ${socket.remoteAddress}: ${e.message}`);
+      socket.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as net.AddressInfo).port;
+  say(`DICOM listener ${ourAe} on ${options.host}:${port} (spool ${options.spoolDir})`);
+  return {
+    host: options.host,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,226 @@
+/**
+ * The DICOM listener against real peers (dcmtk's echoscu and storescu, and Orthanc), with the
+ * real listener process (workers/dicom-node.ts), a real Postgres and real DICOM written by the
+ * phantom writers: C-ECHO, a CT + RTSTRUCT study received and imported, a rejected AE title,
+ * an association cut off mid-study, a repeated send, and a kill -9 between receipt and import.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
+import { waitFor } from '../helpers/worker-process';
+import { startDicomNode, type DicomNodeProcess } from '../helpers/dicom-node-process';
+import { echoscu, haveDcmtk, storescu } from '../../peers/dcmtk';
+import { freePort, haveOrthanc, startOrthanc, type OrthancPeer } from '../../peers/orthanc';
+import { writePhantomStudy } from '../import/phantom-fixture';
+import { parseDicomBytes } from '@/lib/dicom';
+
+const AET = 'ISEG_QA';
+const SENDER = 'PLANNING_TPS';
+
+function studyUidOf(dir: string): string {
+  const file = readdirSync(dir, { recursive: true, withFileTypes: true }).find((e) => e.isFile() && e.name.endsWith('.dcm'))!;
+  const full = path.join(file.parentPath, file.name);
+  return parseDicomBytes(new Uint8Array(readFileSync(full)), full).parsed!.dataSet.string('x0020000d')!.trim();
+}
+
+function dcmFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.dcm'))
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort();
+}
+
+describe.skipIf(!haveDcmtk())('DICOM listener (dcmtk peers, real listener process)', () => {
+  let t: TestDatabase;
+  let tmp: string;
+  let dataDir: string;
+  let node: DicomNodeProcess;
+  let port: number;
+  const target = () => ({ port, calledAe: AET, callingAe: SENDER });
+  const spool = () => path.join(dataDir, 'dicom-spool');
+  const nodeEnv = { ISEG_DICOM_ALLOWED_AETS: `${SENDER},ORTHANC`, ISEG_DICOM_QUIET_SECONDS: '1', ISEG_MODELS_DIR: '/nonexistent-models' };
+
+  beforeAll(async () => {
+    t = await createTestDatabase('dicom_receive');
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'iseg-dicom-receive-'));
+    dataDir = path.join(tmp, 'data');
+    port = await freePort();
+    node = await startDicomNode({ databaseUrl: t.url, dataDir, port, env: nodeEnv });
+  });
+  afterAll(async () => {
+    await node?.stop();
+    await t?.drop();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('answers C-ECHO from an allowed AE title', async () => {
+    const r = await echoscu(target());
+    expect(r.code, r.output).toBe(0);
+    const a = await t.db.dicomAssociation.findFirst({ where: { callingAeTitle: SENDER }, orderBy: { startedAt: 'desc' } });
+    expect(a?.accepted).toBe(true);
+  });
+
+  it('rejects an unknown calling AE title at association, with a log line and an audit event', async () => {
+    const r = await echoscu({ ...target(), callingAe: 'STRANGER' });
+    expect(r.code).not.toBe(0);
+    expect(r.output).toMatch(/Calling AE Title Not Recognized/i);
+    const s = await storescu({ ...target(), callingAe: 'STRANGER' }, [path.join(tmp)]);
+    expect(s.done).toBeDefined();
+    expect((await s.done).code).not.toBe(0);
+    const rows = await t.db.dicomAssociation.findMany({ where: { callingAeTitle: 'STRANGER' } });
+    expect(rows.length).toBeGreaterThanOrEqual(1);
+    expect(rows.every((x) => !x.accepted && /not on the allow-list/.test(x.rejectReason ?? ''))).toBe(true);
+    const audit = await t.db.auditEvent.findMany({ where: { action: 'dicom.association.rejected' } });
+    expect(audit.some((e) => (e.details as { callingAeTitle?: string }).callingAeTitle === 'STRANGER')).toBe(true);
+    expect(node.output()).toMatch(/REJECTED association from calling AE "STRANGER"/);
+    // A wrong called AE title is rejected too.
+    const wrongCalled = await echoscu({ ...target(), calledAe: 'NOT_US' });
+    expect(wrongCalled.code).not.toBe(0);
+    expect(wrongCalled.output).toMatch(/Called AE Title Not Recognized/i);
+  });
+
+  it('receives a CT + RTSTRUCT study from storescu, imports it with findings, empties the spool; a repeated send is idempotent', async () => {
+    const study = await writePhantomStudy(path.join(tmp, 'phantom-a'), { seed: 'dicom-receive-a', phasePercents: [0, 50] });
+    const uid = studyUidOf(study.dicomDir);
+    const files = dcmFiles(study.dicomDir);
+    const r = await storescu(target(), [study.dicomDir]).done;
+    expect(r.code, r.output).toBe(0);
+    const row = await waitFor('the received study to be imported', async () => {
+      const x = await t.db.dicomReceivedStudy.findUnique({ where: { studyInstanceUid: uid } });
+      return x?.state === 'IMPORTED' || x?.state === 'FAILED' ? x : null;
+    });
+    expect(row.error).toBeNull();
+    expect(row.state).toBe('IMPORTED');
+    expect(row.instancesReceived).toBe(files.length);
+    expect(row.modalities).toEqual(['CT', 'RTSTRUCT']);
+    expect(row.patientPseudonym).toMatch(/^P-/);
+    const stored = await t.db.study.findUniqueOrThrow({ where: { id: row.studyId! }, include: { series: true, physicianStructures: true, patient: true } });
+    expect(stored.studyInstanceUid).toBe(uid);
+    expect(stored.series.length).toBe(2);
+    expect(stored.physicianStructures.map((p) => p.name).sort()).toEqual(['GTV_0%', 'GTV_50%', 'ITV']);
+    expect(stored.patient.pseudonym).toBe(row.patientPseudonym);
+    expect(Array.isArray(row.findings)).toBe(true);
+    expect(existsSync(path.join(spool(), uid))).toBe(false);
+    const assoc = await t.db.dicomAssociation.findFirst({ where: { callingAeTitle: SENDER, instancesReceived: files.length }, orderBy: { startedAt: 'desc' } });
+    expect(assoc?.endState).toBe('RELEASED');
+    // The import is audited as the DICOM sender.
+    const importAudit = await t.db.auditEvent.findFirst({ where: { userEmail: `dicom:${SENDER}` } });
+    expect(importAudit).not.toBeNull();
+
+    // The same files again: received, imported as "already imported", nothing new stored.
+    const again = await storescu(target(), [study.dicomDir]).done;
+    expect(again.code, again.output).toBe(0);
+    await waitFor('the repeated send to be imported', async () => {
+      const x = await t.db.dicomReceivedStudy.findUnique({ where: { studyInstanceUid: uid } });
+      return x && x.instancesReceived === 2 * files.length && x.state === 'IMPORTED' ? x : null;
+    });
+    expect(await t.db.study.count({ where: { studyInstanceUid: uid } })).toBe(1);
+    expect(await t.db.imageSeries.count({ where: { studyId: row.studyId! } })).toBe(2);
+    expect(node.output()).toMatch(/already imported study/);
+  });
+
+  it('keeps what arrived of an association cut off mid-study, imports nothing half, and completes when the rest is sent', async () => {
+    const study = await writePhantomStudy(path.join(tmp, 'phantom-b'), { seed: 'dicom-receive-b', phasePercents: [0, 50] });
+    const uid = studyUidOf(study.dicomDir);
+    const files = dcmFiles(study.dicomDir);
+    // CT files first, so the cut falls inside the CT series.
+    const ordered = [...files.filter((f) => !f.includes('rtstruct')), ...files.filter((f) => f.includes('rtstruct'))];
+    const p = storescu(target(), ordered.slice(0, 40).map((f) => f));
+    await waitFor('storescu to send 10 files', async () => ((p.output().match(/Sending file/g) ?? []).length >= 10 ? true : null), 60_000);
+    p.child.kill('SIGKILL');
+    await p.done;
+    const row = await waitFor('the aborted association to be recorded', async () => {
+      const x = await t.db.dicomReceivedStudy.findUnique({ where: { studyInstanceUid: uid } });
+      return x?.interrupted ? x : null;
+    });
+    expect(row.state).toBe('RECEIVING');
+    expect(row.instanceCount).toBeGreaterThanOrEqual(1);
+    expect(row.instanceCount).toBeLessThan(files.length);
+    // Well past the quiet time: still not imported, the files stay in the spool, no half study.
+    await new Promise((r) => setTimeout(r, 3000));
+    const still = await t.db.dicomReceivedStudy.findUniqueOrThrow({ where: { studyInstanceUid: uid } });
+    expect(still.state).toBe('RECEIVING');
+    expect(await t.db.study.count({ where: { studyInstanceUid: uid } })).toBe(0);
+    expect(readdirSync(path.join(spool(), uid)).filter((n) => n.endsWith('.dcm')).length).toBe(still.instanceCount);
+    expect(readdirSync(path.join(spool(), '.incoming')).length).toBe(0);
+    // The sender sends the whole study again: it completes.
+    const rest = await storescu(target(), [study.dicomDir]).done;
+    expect(rest.code, rest.output).toBe(0);
+    const done = await waitFor('the completed study to be imported', async () => {
+      const x = await t.db.dicomReceivedStudy.findUnique({ where: { studyInstanceUid: uid } });
+      return x?.state === 'IMPORTED' || x?.state === 'FAILED' ? x : null;
+    });
+    expect(done.error).toBeNull();
+    const stored = await t.db.study.findUniqueOrThrow({ where: { id: done.studyId! }, include: { series: true, physicianStructures: true } });
+    expect(stored.series.length).toBe(2);
+    expect(stored.physicianStructures.length).toBe(3);
+  });
+
+  it('picks up a received study after a kill -9 between receipt and import', async () => {
+    await node.stop();
+    const slowPort = await freePort();
+    // A long quiet time: the study is received, then the listener is killed before it imports.
+    const slow = await startDicomNode({ databaseUrl: t.url, dataDir, port: slowPort, env: { ...nodeEnv, ISEG_DICOM_QUIET_SECONDS: '3600' } });
+    const study = await writePhantomStudy(path.join(tmp, 'phantom-c'), { seed: 'dicom-receive-c', phasePercents: [0] });
+    const uid = studyUidOf(study.dicomDir);
+    const files = dcmFiles(study.dicomDir);
+    const r = await storescu({ ...target(), port: slowPort }, [study.dicomDir]).done;
+    expect(r.code, r.output).toBe(0);
+    const received = await t.db.dicomReceivedStudy.findUniqueOrThrow({ where: { studyInstanceUid: uid } });
+    expect(received.instanceCount).toBe(files.length);
+    expect(received.state).toBe('RECEIVING');
+    await slow.kill();
+    expect(await t.db.study.count({ where: { studyInstanceUid: uid } })).toBe(0);
+    port = await freePort();
+    node = await startDicomNode({ databaseUrl: t.url, dataDir, port, env: nodeEnv });
+    const done = await waitFor('the picked-up study to be imported', async () => {
+      const x = await t.db.dicomReceivedStudy.findUnique({ where: { studyInstanceUid: uid } });
+      return x?.state === 'IMPORTED' || x?.state === 'FAILED' ? x : null;
+    });
+    expect(done.error).toBeNull();
+    expect(await t.db.study.count({ where: { studyInstanceUid: uid } })).toBe(1);
+  });
+
+  describe.skipIf(!haveOrthanc())('Orthanc sending to us', () => {
+    let orthanc: OrthancPeer;
+    afterAll(() => orthanc?.stop());
+    it('imports a CT + RTSTRUCT study that Orthanc C-STOREs to the listener', async () => {
+      orthanc = await startOrthanc({ aet: 'ORTHANC', modalities: { iseg: { aet: AET, host: '127.0.0.1', port } } });
+      const study = await writePhantomStudy(path.join(tmp, 'phantom-d'), { seed: 'dicom-receive-d', phasePercents: [0] });
+      const uid = studyUidOf(study.dicomDir);
+      for (const f of dcmFiles(study.dicomDir)) await orthanc.upload(f);
+      const studies = await orthanc.json<string[]>('/studies');
+      expect(studies.length).toBe(1);
+      const res = await orthanc.rest('/modalities/iseg/store', { method: 'POST', body: JSON.stringify({ Resources: studies, Synchronous: true }) });
+      expect(res.ok).toBe(true);
+      const done = await waitFor('the study from Orthanc to be imported', async () => {
+        const x = await t.db.dicomReceivedStudy.findUnique({ where: { studyInstanceUid: uid } });
+        return x?.state === 'IMPORTED' || x?.state === 'FAILED' ? x : null;
+      });
+      expect(done.error).toBeNull();
+      expect(done.callingAeTitle).toBe('ORTHANC');
+      const stored = await t.db.study.findUniqueOrThrow({ where: { id: done.studyId! }, include: { physicianStructures: true } });
+      expect(stored.physicianStructures.map((p) => p.name).sort()).toEqual(['GTV_0%', 'ITV']);
+    });
+  });
+
+  it('keeps a study whose import fails in the spool, with the error', async () => {
+    // A structure set alone whose CT was never received: the import refuses it; the file stays.
+    const study = await writePhantomStudy(path.join(tmp, 'phantom-e'), { seed: 'dicom-receive-e', phasePercents: [0] });
+    const uid = studyUidOf(study.dicomDir);
+    const rs = path.join(tmp, 'rs-only');
+    cpSync(path.join(study.dicomDir, 'rtstruct'), rs, { recursive: true });
+    const r = await storescu(target(), [rs]).done;
+    expect(r.code, r.output).toBe(0);
+    const failed = await waitFor('the import to fail', async () => {
+      const x = await t.db.dicomReceivedStudy.findUnique({ where: { studyInstanceUid: uid } });
+      return x?.state === 'FAILED' || x?.state === 'IMPORTED' ? x : null;
+    });
+    expect(failed.state).toBe('FAILED');
+    expect(failed.error).toMatch(/\S/);
+    expect(readdirSync(path.join(spool(), uid)).length).toBe(1);
+    expect(await t.db.study.count({ where: { studyInstanceUid: uid } })).toBe(0);
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * dcmtk's command-line DICOM peers (Debian package `dcmtk`): `echoscu` and `storescu`, run by a
+ * test against a listener on a local port. haveDcmtk() skips a suite when dcmtk is absent on a
+ * user's machine (with a warning), and under CI (`process.env.CI`) throws, naming the apt package,
+ * so that the suite fails instead of silently skipping. See tests/peers/README.md.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+
+export const ECHOSCU = process.env.ISEG_TEST_ECHOSCU ?? 'echoscu';
+export const STORESCU = process.env.ISEG_TEST_STORESCU ?? 'storescu';
+
+function missingDcmtk(): string | null {
+  for (const bin of [ECHOSCU, STORESCU]) {
+    const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+    if (r.error || r.status !== 0) return `${bin} is not installed (apt-get install dcmtk)`;
+  }
+  return null;
+}
+
+export function haveDcmtk(): boolean {
+  const missing = missingDcmtk();
+  if (!missing) return true;
+  if (process.env.CI) throw new Error(`dcmtk test peer: ${missing}. Under CI the DICOM-node tests require it (.ci/run installs it).`);
+  console.warn(`Skipping the dcmtk suites: ${missing}.`);
+  return false;
+}
+
+export interface PeerResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+}
+
+export interface DcmtkTarget {
+  host?: string;
+  port: number;
+  /** Our (called) AE title. */
+  calledAe: string;
+  /** The peer's calling AE title. */
+  callingAe: string;
+}
+
+function run(bin: string, args: string[]): { child: ChildProcess; done: Promise<PeerResult>; output: () => string } {
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const done = new Promise<PeerResult>((resolve) => child.once('close', (code, signal) => resolve({ code, signal, output: out })));
+  return { child, done, output: () => out };
+}
+
+/** C-ECHO with echoscu. */
+export function echoscu(t: DcmtkTarget): Promise<PeerResult> {
+  return run(ECHOSCU, ['-aet', t.callingAe, '-aec', t.calledAe, t.host ?? '127.0.0.1', String(t.port)]).done;
+}
+
+/**
+ * C-STORE of files or folders (scanned recursively) with storescu, one association. `-v` prints
+ * one "Sending file" line per file, which the mid-study abort test waits for.
+ * @param proposeJ2k also propose JPEG 2000 lossless (for files stored that way).
+ */
+export function storescu(t: DcmtkTarget, inputs: string[], options: { extraArgs?: string[] } = {}) {
+  return run(STORESCU, ['-v', '-aet', t.callingAe, '-aec', t.calledAe, '+sd', '+r', ...(options.extraArgs ?? []), t.host ?? '127.0.0.1', String(t.port), ...inputs]);
+}

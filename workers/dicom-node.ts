@@ -1,0 +1,165 @@
+/**
+ * The DICOM node process (`npm start` starts and supervises it; `npx tsx workers/dicom-node.ts`
+ * runs it alone): the C-ECHO / C-STORE listener (lib/dicom/net/store-scp.ts) on
+ * ISEG_DICOM_HOST:ISEG_DICOM_PORT as ISEG_DICOM_AET, and the import of received studies.
+ *
+ * - Associations are accepted only from allow-listed calling AE titles (decide-dicom-association.ts).
+ * - Each instance is written to <data>/dicom-spool/<StudyInstanceUID>/<SOPInstanceUID>.dcm
+ *   (temp file, fsync, rename) and answered Success only once it is on disk and recorded.
+ * - Every second: studies quiet for ISEG_DICOM_QUIET_SECONDS, or asked for with "import now", are
+ *   imported (import-due-dicom-studies.ts); the import queues their segmentation run.
+ * - At start (and every minute) the spool is reconciled with the database (sync-dicom-spool.ts):
+ *   nothing received is lost when this process dies between receipt and import.
+ * - SIGTERM/SIGINT: stop listening, let an import in progress finish, exit 0.
+ * Exits 0 at once when ISEG_DICOM_PORT is 0 / off (no listener wanted), 2 on bad configuration,
+ * 4 when the port cannot be bound (restarting would not help).
+ */
+import path from 'node:path';
+import { parseEnv, ConfigError } from '../lib/server/env';
+import { createDb } from '../lib/server/db/client';
+import { resolveDatabaseUrl } from '../lib/server/db/resolve-database-url';
+import { createBoss } from '../lib/server/jobs/boss';
+import { createVolumeStore } from '../lib/server/storage/volume-store';
+import { startStoreScp, type StoreScp } from '../lib/dicom/net/store-scp';
+import { decideDicomAssociation } from '../lib/server/dicom-receive/decide-dicom-association';
+import { recordReceivedInstance } from '../lib/server/dicom-receive/record-received-instance';
+import { recordRefusedInstance } from '../lib/server/dicom-receive/record-refused-instance';
+import { endDicomAssociation } from '../lib/server/dicom-receive/end-dicom-association';
+import { syncDicomSpool } from '../lib/server/dicom-receive/sync-dicom-spool';
+import { importDueDicomStudies } from '../lib/server/dicom-receive/import-due-dicom-studies';
+import type { PgBoss } from 'pg-boss';
+
+/** Exit code when the port cannot be bound (in use, or not permitted): not restarted. */
+export const EXIT_PORT_UNAVAILABLE = 4;
+
+const TICK_MS = 1_000;
+const SYNC_MS = 60_000;
+
+function log(msg: string): void {
+  console.log(`[dicom ${process.pid}] ${msg}`);
+}
+
+async function main(): Promise<void> {
+  let env;
+  try {
+    env = parseEnv();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`[dicom] ${e.message}`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  if (env.ISEG_DICOM_PORT === 0) {
+    log('ISEG_DICOM_PORT is 0/off: no DICOM listener.');
+    return;
+  }
+  const databaseUrl = resolveDatabaseUrl(env);
+  if (!databaseUrl) {
+    console.error('[dicom] No database: set DATABASE_URL, or start `npm start` first so the embedded Postgres exists.');
+    process.exit(2);
+  }
+  const db = createDb(databaseUrl);
+  const spoolDir = path.join(env.dataDir, 'dicom-spool');
+  const store = createVolumeStore({ dir: env.volumeDir });
+  let boss: PgBoss | undefined;
+  const getBoss = async () => (boss ??= await createBoss({ databaseUrl, worker: false }));
+
+  const sync = async (atStart: boolean) => {
+    try {
+      const r = await syncDicomSpool({ db, spoolDir, removePartFiles: atStart });
+      if (r.removedPartFiles) log(`removed ${r.removedPartFiles} unfinished transfer file(s) from ${path.join(spoolDir, '.incoming')} (never acknowledged; the sender resends them)`);
+      if (r.pickedUp.length) log(`picked up ${r.pickedUp.length} received stud${r.pickedUp.length === 1 ? 'y' : 'ies'} from the spool ${spoolDir} (received before, not yet imported)`);
+    } catch (e) {
+      log(`could not reconcile the spool ${spoolDir} with the database: ${(e as Error).message}`);
+    }
+  };
+  await sync(true);
+
+  /** Study UIDs each open association has sent to. */
+  const sentBy = new Map<string, Set<string>>();
+  let scp: StoreScp;
+  try {
+    scp = await startStoreScp({
+      aeTitle: env.ISEG_DICOM_AET,
+      host: env.ISEG_DICOM_HOST,
+      port: env.ISEG_DICOM_PORT,
+      spoolDir,
+      log,
+      decideAssociation: async (info) => {
+        const d = await decideDicomAssociation({ db, ...info, ourAeTitle: env.ISEG_DICOM_AET, envAllowed: env.ISEG_DICOM_ALLOWED_AETS });
+        if (d.accept) sentBy.set(d.associationId, new Set());
+        return d;
+      },
+      onInstanceStored: async (s) => {
+        sentBy.get(s.associationId)?.add(s.studyInstanceUid);
+        await recordReceivedInstance({
+          db,
+          associationId: s.associationId,
+          callingAeTitle: s.callingAeTitle,
+          studyInstanceUid: s.studyInstanceUid,
+          modality: s.header.modality ?? null,
+          patientId: s.header.patientId ?? null,
+          institutionName: s.header.institutionName ?? null,
+          replaced: s.replaced,
+        });
+      },
+      onInstanceFailed: async (f) => {
+        if (f.associationId) await recordRefusedInstance({ db, associationId: f.associationId });
+      },
+      onAssociationEnded: async (e) => {
+        const studies = [...(sentBy.get(e.associationId) ?? [])];
+        sentBy.delete(e.associationId);
+        await endDicomAssociation({ db, associationId: e.associationId, endState: e.endState, studyInstanceUids: studies });
+      },
+    });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    console.error(
+      `[dicom] Cannot listen on ${env.ISEG_DICOM_HOST}:${env.ISEG_DICOM_PORT} (${err.code ?? err.message}): ${err.code === 'EADDRINUSE' ? 'another program (another iSeg QA, or a DICOM node such as Orthanc or storescp) uses that port; stop it or set ISEG_DICOM_PORT to a free port (or off)' : 'check ISEG_DICOM_HOST and ISEG_DICOM_PORT (ports below 1024 need privileges)'}.`,
+    );
+    await db.$disconnect().catch(() => undefined);
+    process.exit(EXIT_PORT_UNAVAILABLE);
+  }
+  const allowed = env.ISEG_DICOM_ALLOWED_AETS.length ? env.ISEG_DICOM_ALLOWED_AETS.join(', ') : '(none from ISEG_DICOM_ALLOWED_AETS)';
+  log(`listening as ${env.ISEG_DICOM_AET} on ${scp.host}:${scp.port}; allowed calling AE titles: ${allowed} plus the admin page's list; import after ${env.ISEG_DICOM_QUIET_SECONDS} s quiet`);
+
+  let stopping = false;
+  let busy: Promise<void> = Promise.resolve();
+  let lastSync = Date.now();
+  const tick = async () => {
+    try {
+      await importDueDicomStudies({ db, spoolDir, quietSeconds: env.ISEG_DICOM_QUIET_SECONDS, boss: getBoss, store, modelsRoot: env.modelsDir, log });
+    } catch (e) {
+      log(`import step failed: ${(e as Error).message}`);
+    }
+    if (Date.now() - lastSync > SYNC_MS) {
+      lastSync = Date.now();
+      await sync(false);
+    }
+  };
+  let running = false;
+  const timer = setInterval(() => {
+    if (stopping || running) return;
+    running = true;
+    busy = tick().finally(() => {
+      running = false;
+    });
+  }, TICK_MS);
+
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(timer);
+    log('stopping: closing the listener, finishing an import in progress');
+    await scp.close();
+    await busy.catch(() => undefined);
+    await boss?.stop({ graceful: false }).catch(() => undefined);
+    await db.$disconnect().catch(() => undefined);
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+}
+
+void main();
