@@ -131,8 +131,9 @@ function box(institution: string, values: number[]): InstitutionBox | null {
   const q3 = quantile(v, 0.75);
   const lo = q1 - 1.5 * (q3 - q1);
   const hi = q3 + 1.5 * (q3 - q1);
+  // Every value between q1 and q3 is inside the whiskers, so `inside` is not empty for finite values.
   const inside = v.filter((x) => x >= lo && x <= hi);
-  return { institution, n: v.length, q1, median: median(v), q3, lowWhisker: inside[0], highWhisker: inside[inside.length - 1], outliers: v.filter((x) => x < lo || x > hi) };
+  return { institution, n: v.length, q1, median: median(v), q3, lowWhisker: inside[0]!, highWhisker: inside[inside.length - 1]!, outliers: v.filter((x) => x < lo || x > hi) };
 }
 
 /**
