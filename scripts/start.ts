@@ -1,9 +1,10 @@
 /**
  * `npm start`: database (embedded unless DATABASE_URL is set) → migrations → first admin →
  * demo cohort on first run → clean-up of what crashes left (upload temp folders, unreferenced
- * volume files) → build if needed → Next.js server + one worker. A second start reuses .data/.
+ * volume files) → build if needed → Next.js server + one worker + the DICOM node
+ * (workers/dicom-node.ts; not with ISEG_DICOM_PORT=0/off). A second start reuses .data/.
  *
- * Supervision: a web server, worker or embedded Postgres that dies is restarted after a pause
+ * Supervision: a web server, worker, DICOM node or embedded Postgres that dies is restarted after a pause
  * that doubles with each quick death (1 s, 2 s, 4 s … 30 s); one that dies 5 times in a row
  * within 30 s of starting is not restarted again and everything stops with a message.
  * Ctrl-C (SIGINT), SIGTERM or SIGHUP stop the web server and the worker first, wait for them,
@@ -157,7 +158,7 @@ async function main(): Promise<void> {
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    say(`Stopping… (the web server and the worker first${pg ? ', then the database' : ''})`);
+    say(`Stopping… (the web server, the worker and the DICOM node first${pg ? ', then the database' : ''})`);
     await Promise.all(
       [...children].map(
         (c) =>
@@ -340,10 +341,25 @@ async function main(): Promise<void> {
       },
     });
 
+    if (env.ISEG_DICOM_PORT !== 0) {
+      // The DICOM listener (workers/dicom-node.ts): restarted like the worker; nothing received
+      // is lost when it dies (its spool is picked up on restart). A port it cannot bind (exit 4)
+      // is reported and not retried; the rest of the app keeps running.
+      supervise('DICOM node', ['--import', 'tsx', 'workers/dicom-node.ts'], {
+        onExit: (code) => {
+          if (code === 0) return false;
+          if (code !== 4) return true;
+          console.error(`[iseg-qa] The DICOM listener is not running (see the message above); the rest of iSeg QA runs. Free port ${env.ISEG_DICOM_PORT} or set ISEG_DICOM_PORT (off: no listener), then start again.`);
+          return false;
+        },
+      });
+    }
+
     await waitHealthy(url, () => web.gaveUp() || stopping, 120_000);
     started = true;
     console.log('');
     say(`iSeg QA is running at ${url}`);
+    if (env.ISEG_DICOM_PORT !== 0) say(`DICOM listener: AE title ${env.ISEG_DICOM_AET} on ${env.ISEG_DICOM_HOST}:${env.ISEG_DICOM_PORT} (received studies on the Receive page).`);
     if (prep.admin.kind === 'setup-token') {
       say(`No administrator exists yet. Open ${url}/setup?token=${prep.admin.token}`);
       say(`  (one-time setup token: ${prep.admin.token}) and create the first admin, then sign in.`);
