@@ -18,6 +18,8 @@ export async function SendPanel({ caller, studyId, done, error }: { caller: Call
   const runs = await findRunSends(db(), { caller, studyId });
   const mayApprove = can(caller.role, 'runs:approve');
   const maySend = can(caller.role, 'runs:send');
+  // The instance's UID is a real DICOM UID in the peer's archive: shown only to those who see identifiers.
+  const showUids = can(caller.role, 'identifiers:view');
   const destinations = maySend ? await findDicomDestinations(db(), { caller, enabledOnly: true }) : [];
   const active = runs.some((r) => r.dicomSends.some((s) => s.state === 'QUEUED' || s.state === 'SENDING'));
   return (
@@ -96,7 +98,7 @@ export async function SendPanel({ caller, studyId, done, error }: { caller: Call
                     <td>{s.state.toLowerCase()}</td>
                     <td>{s.attempts}</td>
                     <td>{s.statusCode !== null ? `${hex(s.statusCode)} ${s.statusMeaning ?? ''}` : ''}</td>
-                    <td>{s.error ?? (s.state === 'SENT' ? `SOP Instance UID ${s.sopInstanceUid}` : '')}</td>
+                    <td>{s.error ?? (s.state === 'SENT' && showUids ? `SOP Instance UID ${s.sopInstanceUid}` : '')}</td>
                   </tr>
                 ))}
               </tbody>
