@@ -12,3 +12,6 @@ export { findReferencedSeries, findRoi, rasterizeRoi, seriesRasterTarget, type R
 export { readDicom, type DicomImport, type ReadDicomOptions } from './read-dicom';
 export { writeRtStruct, newUid, nameBasedUid, type MachineStructure, type WriteRtStructInput } from './write-rtstruct';
 export { encodeCtSeries, writeCtSeries, deterministicUid, formatDs } from './write-ct-series';
+export { readRtDose, readRtDoseFile, checkDoseFrameOfReference, type RtDose, RT_DOSE_STORAGE } from './rtdose';
+export { readRtPlan, readRtPlanFile, type RtPlan, type RtDoseReference, RT_PLAN_STORAGE } from './rtplan';
+export { encodeRtDose, encodeRtPlan, type WriteRtDoseInput, type WriteRtPlanInput, type RtObjectMetadata } from './write-rtdose';

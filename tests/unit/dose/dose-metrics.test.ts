@@ -1,0 +1,55 @@
+/** DVH and dose metrics (lib/core/dose/dose-metrics.ts) on samples whose answers are known by hand. */
+import { describe, expect, it } from 'vitest';
+import { computeDoseMetrics, DoseError } from '@/lib/core/dose';
+
+describe('computeDoseMetrics', () => {
+  // 100 voxels of 0.1 cc with doses 1, 2, …, 100 Gy (shuffled).
+  const doses = Float32Array.from({ length: 100 }, (_, n) => ((n * 37) % 100) + 1);
+  const m = computeDoseMetrics({ doses, voxelVolumeCc: 0.1, prescription: 80, binWidth: 1 });
+
+  it('volume, Dmin, Dmean, Dmax', () => {
+    expect(m.voxels).toBe(100);
+    expect(m.volumeCc).toBeCloseTo(10, 9);
+    expect(m.dmin).toBe(1);
+    expect(m.dmax).toBe(100);
+    expect(m.dmean).toBeCloseTo(50.5, 9);
+  });
+
+  it('Dx: the minimum dose of the hottest x % (no binning)', () => {
+    // hottest 2 voxels are 100, 99 → D2 = 99; hottest 50 → 51; hottest 95 → 6; hottest 98 → 3.
+    expect(m.d2).toBe(99);
+    expect(m.d50).toBe(51);
+    expect(m.d95).toBe(6);
+    expect(m.d98).toBe(3);
+  });
+
+  it('V95 % and V100 % of the prescription (a voxel at the threshold counts)', () => {
+    // ≥ 76 Gy: 76…100 = 25 voxels; ≥ 80 Gy: 21 voxels.
+    expect(m.v95Percent).toBeCloseTo(25, 9);
+    expect(m.v100Percent).toBeCloseTo(21, 9);
+  });
+
+  it('cumulative DVH from 100 % at 0 to 0 % above Dmax', () => {
+    expect(m.dvh.dose[0]).toBe(0);
+    expect(m.dvh.volumePercent[0]).toBe(100);
+    expect(m.dvh.dose.at(-1)).toBe(101);
+    expect(m.dvh.volumePercent.at(-1)).toBe(0);
+    expect(m.dvh.volumeCc[80]).toBeCloseTo(2.1, 9); // ≥ 80 Gy
+    for (let b = 1; b < m.dvh.volumeCc.length; b++) expect(m.dvh.volumeCc[b]!).toBeLessThanOrEqual(m.dvh.volumeCc[b - 1]!);
+  });
+
+  it('no prescription → V95/V100 null; empty structure → nulls; outside volume reported', () => {
+    const a = computeDoseMetrics({ doses, voxelVolumeCc: 0.1 });
+    expect(a.v95Percent).toBeNull();
+    const e = computeDoseMetrics({ doses: new Float32Array(0), voxelVolumeCc: 0.1, prescription: 60, outside: 0 });
+    expect(e).toMatchObject({ voxels: 0, volumeCc: 0, dmin: null, dmean: null, d95: null, v95Percent: null });
+    const o = computeDoseMetrics({ doses: new Float32Array([0, 0, 5]), voxelVolumeCc: 0.5, outside: 2 });
+    expect(o.outsideVolumeCc).toBe(1);
+  });
+
+  it('bad input names what to check', () => {
+    expect(() => computeDoseMetrics({ doses, voxelVolumeCc: 0.1, prescription: 0 })).toThrow(DoseError);
+    expect(() => computeDoseMetrics({ doses, voxelVolumeCc: 0.1, prescription: -1 })).toThrow(/--prescription-gy/);
+    expect(() => computeDoseMetrics({ doses: new Float32Array([1, NaN]), voxelVolumeCc: 0.1 })).toThrow(/non-finite/);
+  });
+});
