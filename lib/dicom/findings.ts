@@ -45,7 +45,8 @@ export type FindingCode =
   | 'DOSE_SCALING_MISSING'
   | 'DOSE_UNITS_UNKNOWN'
   | 'DOSE_GEOMETRY_INVALID'
-  | 'PLAN_WITHOUT_PRESCRIPTION';
+  | 'PLAN_WITHOUT_PRESCRIPTION'
+  | 'STRUCTURE_OUTSIDE_DOSE';
 
 export interface Finding {
   code: FindingCode;
