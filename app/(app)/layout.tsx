@@ -17,6 +17,7 @@ export default async function AppLayout({ children }: { children: React.ReactNod
         {/* Only links the role may follow: a forbidden link would also be prefetched into a 403. */}
         {can(caller.role, 'outcomes:view') && <Link href="/outcomes">Outcomes</Link>}
         {can(caller.role, 'studies:import') && <Link href="/import">Import</Link>}
+        {can(caller.role, 'dicom-receive:view') && <Link href="/receive">Receive</Link>}
         {can(caller.role, 'review:view') && <Link href="/review">Review</Link>}
         {can(caller.role, 'jobs:view') && <Link href="/jobs">Jobs</Link>}
         {can(caller.role, 'jobs:view') && <Link href="/models">Models</Link>}

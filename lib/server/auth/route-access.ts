@@ -47,6 +47,7 @@ export const ROUTES: readonly RouteEntry[] = [
   { route: '/api/review/minutes', kind: 'api', access: 'review:view' },
   { route: '/jobs', kind: 'page', access: 'jobs:view' },
   { route: '/models', kind: 'page', access: 'jobs:view' },
+  { route: '/receive', kind: 'page', access: 'dicom-receive:view' },
 ];
 
 /** Regular expressions for the public routes (for the proxy). */
