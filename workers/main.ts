@@ -30,6 +30,7 @@ import { workPacsRetrievals } from './tasks/pacs-retrieve';
 import { runWorkerSelfTest } from './tasks/worker-self-test';
 import { faultHoldFromEnv, runSegmentationJob } from './tasks/segmentation-run';
 import { sweepStrandedRuns } from '../lib/server/runs/sweep-stranded-runs';
+import { sweepStrandedSends } from '../lib/server/dicom-send/sweep-stranded-sends';
 import { createVolumeStore } from '../lib/server/storage/volume-store';
 import { loadModel, readModelManifest, type LoadedModel } from '../lib/inference';
 import { failRunsOfInvalidModel, MODEL_PROBLEM_CODES } from '../lib/server/runs/fail-runs-of-invalid-model';
@@ -130,11 +131,18 @@ async function main(): Promise<void> {
     queues.push(modelQueue, `${QUEUES.segmentationRun} (legacy: moved to their model's queue)`);
   }
   const sweep = () =>
-    sweepStrandedRuns(db)
-      .then((swept) => {
-        for (const s of swept) log(`run ${s.runId}: ${s.from} → ${s.to} (${s.code}): ${s.reason}`);
-      })
-      .catch((e: Error) => log(`sweep of stranded runs failed (will retry): ${e.message}`));
+    Promise.all([
+      sweepStrandedRuns(db)
+        .then((swept) => {
+          for (const s of swept) log(`run ${s.runId}: ${s.from} → ${s.to} (${s.code}): ${s.reason}`);
+        })
+        .catch((e: Error) => log(`sweep of stranded runs failed (will retry): ${e.message}`)),
+      sweepStrandedSends(db)
+        .then((swept) => {
+          for (const s of swept) log(`dicom send ${s.sendId}: → ${s.to}: ${s.reason}`);
+        })
+        .catch((e: Error) => log(`sweep of stranded DICOM sends failed (will retry): ${e.message}`)),
+    ]);
   await sweep();
   const sweeper = setInterval(() => void sweep(), SWEEP_MS);
   log(`ready (${workerId}), model ${model ? `${model.name} ${model.version} (${model.sha256.slice(0, 12)}…) on ${model.provider}` : 'none'}, queues: ${queues.join(', ')}`);
