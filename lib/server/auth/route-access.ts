@@ -23,6 +23,8 @@ export const ROUTES: readonly RouteEntry[] = [
   { route: '/api/health', kind: 'api', access: 'public' },
   { route: '/api/auth/[...nextauth]', kind: 'api', access: 'public' },
   { route: '/import', kind: 'page', access: 'studies:import' },
+  { route: '/pacs', kind: 'page', access: 'studies:import' },
+  { route: '/admin/pacs', kind: 'page', access: 'pacs:manage' },
   { route: '/api/studies', kind: 'api', access: 'studies:import' },
   { route: '/outcomes', kind: 'page', access: 'outcomes:view' },
   { route: '/api/outcomes/table', kind: 'api', access: 'outcomes:view' },
