@@ -167,6 +167,23 @@ describe('structure roles: site rules applied at import', () => {
     expect(tried.tried).toMatchObject({ role: 'UNKNOWN', ruleId: 'unknown' });
   });
 
+  it('concurrent saves lose nothing: each either makes the next version or is refused with CONFLICT', async () => {
+    const { changeStructureRules } = await import('@/lib/server/structure-roles/change-structure-rules');
+    const before = await t.db.structureRuleVersion.count();
+    const results = await Promise.allSettled(
+      ['A', 'B', 'C', 'D', 'E'].map((x) => changeStructureRules(t.db, { caller: admin, input: { change: 'add', match: 'exact', pattern: `Concurrent_${x}`, role: 'HELPER' } })),
+    );
+    const saved = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('at the same moment') });
+    expect(saved.length).toBeGreaterThan(0);
+    expect(saved.map((s) => s.version).sort((a, b) => a - b)).toEqual(saved.map((_, i) => before + 1 + i));
+    const latest = await t.db.structureRuleVersion.findFirstOrThrow({ orderBy: { version: 'desc' } });
+    expect(latest.version).toBe(before + saved.length);
+    const patterns = (latest.rules as { pattern: string }[]).map((r) => r.pattern).filter((p) => p.startsWith('Concurrent_'));
+    expect(patterns.sort()).toEqual(saved.map((s) => s.rule.pattern).sort());
+    expect(await t.db.auditEvent.count({ where: { action: 'structure-rules.add', target: { in: saved.map((s) => `structure-rules:v${s.version}`) } } })).toBe(saved.length);
+  });
+
   it('the admin page lists the rules and versions and answers "try a name"', async () => {
     session.caller = admin;
     const { renderToStaticMarkup } = await import('react-dom/server');
