@@ -43,6 +43,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: 'list the models under models/ and verify each file against its manifest',
     load: () => loadCommand('models'),
   },
+  dose: {
+    summary: 'dose dvh --ct DIR --rtstruct F --rtdose F: DVH and dose metrics per structure',
+    load: () => loadCommand('dose'),
+  },
   segment: {
     summary: 'segment --ct DIR|CT.nii.gz --out MASK.nii.gz [--model NAME]',
     load: () => loadCommand('segment'),

@@ -15,3 +15,5 @@ export { encodeCtSeries, writeCtSeries, deterministicUid, formatDs } from './wri
 export { readRtDose, readRtDoseFile, checkDoseFrameOfReference, type RtDose, RT_DOSE_STORAGE } from './rtdose';
 export { readRtPlan, readRtPlanFile, type RtPlan, type RtDoseReference, RT_PLAN_STORAGE } from './rtplan';
 export { encodeRtDose, encodeRtPlan, type WriteRtDoseInput, type WriteRtPlanInput, type RtObjectMetadata } from './write-rtdose';
+export { computeStructureDvhs, type StructureDvh, type StructureDvhOptions, type StructureDvhResult } from './structure-dvh';
+export { writeDosePhantom, phantomDoseAt, SMALL_DOSE_PHANTOM, type DosePhantomSpec, type DosePhantomFiles, type DosePhantomStructure } from './dose-phantom';
