@@ -102,6 +102,7 @@ export default async function ReceivePage({ searchParams }: { searchParams: Prom
                   <td>{when(s.lastReceivedAt)}</td>
                   <td data-testid="received-state">
                     {STATE_LABEL[s.state] ?? s.state}
+                    {s.importDueAt ? <span className="muted"> (import due {when(s.importDueAt)})</span> : null}
                     {s.state === 'IMPORTED' && s.studyId ? (
                       <>
                         {' → '}

@@ -2,8 +2,9 @@
  * What the Receive page shows: the latest associations (calling AE title, address, time,
  * accepted or rejected and why, instance counts, how they ended) and the received studies with
  * their state, counts, findings and the imported study. Patients appear by pseudonym only, for
- * every role (no names, MRNs or UIDs on this page); the study link leads to the study page,
- * which applies its own identifier rules.
+ * every role (no names, MRNs or UIDs on this page: UID-like text in errors and findings, such as
+ * spool file names, is masked); the study link leads to the study page, which applies its own
+ * identifier rules.
  */
 import { authorize, type Caller } from '../auth/roles';
 import type { Db } from '../db/client';
@@ -34,11 +35,16 @@ export interface DicomReceiveOverview {
     firstReceivedAt: Date;
     lastReceivedAt: Date;
     importedAt: Date | null;
+    /** When the quiet-time import is due (waiting studies only). */
+    importDueAt: Date | null;
     studyId: string | null;
     error: string | null;
     findings: ImportFinding[];
   }[];
 }
+
+const UID_IN_TEXT = /\b\d+(\.\d+){3,}\b/g;
+const maskUids = (text: string) => text.replace(UID_IN_TEXT, '[uid]');
 
 export async function findDicomReceiveOverview(db: Db, options: { caller: Caller | null | undefined; quietSeconds: number; limit?: number; now?: Date }): Promise<DicomReceiveOverview> {
   authorize(options.caller, 'dicom-receive:view');
@@ -68,9 +74,10 @@ export async function findDicomReceiveOverview(db: Db, options: { caller: Caller
         firstReceivedAt: s.firstReceivedAt,
         lastReceivedAt: s.lastReceivedAt,
         importedAt: s.importedAt,
+        importDueAt: s.state === 'RECEIVING' && !s.interrupted && !s.importRequestedAt ? new Date(s.lastReceivedAt.getTime() + options.quietSeconds * 1000) : null,
         studyId: s.studyId,
-        error: s.error,
-        findings: (s.findings as unknown as ImportFinding[]) ?? [],
+        error: s.error === null ? null : maskUids(s.error),
+        findings: ((s.findings as unknown as ImportFinding[]) ?? []).map((f) => ({ code: f.code, severity: f.severity, message: maskUids(f.message), ...(f.file ? { file: maskUids(f.file) } : {}) })),
       };
     }),
   };
