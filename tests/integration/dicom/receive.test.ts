@@ -5,7 +5,8 @@
  * an association cut off mid-study, a repeated send, and a kill -9 between receipt and import.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
@@ -15,6 +16,7 @@ import { echoscu, haveDcmtk, storescu } from '../../peers/dcmtk';
 import { freePort, haveOrthanc, startOrthanc, type OrthancPeer } from '../../peers/orthanc';
 import { writePhantomStudy } from '../import/phantom-fixture';
 import { parseDicomBytes } from '@/lib/dicom';
+import { haveSharedData, referenceSuite, sharedDataPath } from '../../shared-data';
 
 const AET = 'ISEG_QA';
 const SENDER = 'PLANNING_TPS';
@@ -203,6 +205,41 @@ describe.skipIf(!haveDcmtk())('DICOM listener (dcmtk peers, real listener proces
       expect(done.callingAeTitle).toBe('ORTHANC');
       const stored = await t.db.study.findUniqueOrThrow({ where: { id: done.studyId! }, include: { physicianStructures: true } });
       expect(stored.physicianStructures.map((p) => p.name).sort()).toEqual(['GTV_0%', 'ITV']);
+    });
+  });
+
+  const TSEG = sharedDataPath('totalsegmentator', 'example_ct_dicom');
+  describe.skipIf(!haveSharedData(TSEG))(referenceSuite('real CT (TotalSegmentator example, JPEG 2000 lossless) sent by storescu'), () => {
+    it('is received (JPEG 2000 lossless as stored; storescu cannot transcode it) and imported: one 512×512×20 series', async () => {
+      // The example is anonymised with blank UIDs (SOP class and instance, study, series, patient
+      // ID): DICOM cannot send an instance without them, so a copy gets them (the SOP class and
+      // instance from its file meta), as a PACS would hold it. The pixel data is untouched.
+      const dcmodify = '/usr/bin/dcmodify';
+      if (!existsSync(dcmodify)) throw new Error(`${dcmodify} is missing: install the Debian package "dcmtk" (apt-get install dcmtk).`);
+      const dir = path.join(tmp, 'tseg');
+      mkdirSync(dir, { recursive: true });
+      const root = '1.2.826.0.1.3680043.10.1417.77';
+      const uid = `${root}.1`;
+      const sources = readdirSync(TSEG).sort();
+      sources.forEach((name, n) => {
+        const out = path.join(dir, `${n}.dcm`);
+        copyFileSync(path.join(TSEG, name), out);
+        const meta = parseDicomBytes(new Uint8Array(readFileSync(out)), out).parsed!.dataSet;
+        const sopClass = meta.string('x00020002')!.replace(/\0/g, '').trim();
+        const sopInstance = meta.string('x00020003')!.replace(/\0/g, '').trim();
+        execFileSync(dcmodify, ['-nb', '-i', `(0008,0016)=${sopClass}`, '-i', `(0008,0018)=${sopInstance}`, '-i', `(0020,000d)=${uid}`, '-i', `(0020,000e)=${root}.2`, '-i', '(0010,0020)=TSEG-EXAMPLE', out]);
+      });
+      const r = await storescu(target(), [dir], { extraArgs: ['-xv'] }).done;
+      expect(r.code, r.output).toBe(0);
+      const done = await waitFor('the real CT to be imported', async () => {
+        const x = await t.db.dicomReceivedStudy.findUnique({ where: { studyInstanceUid: uid } });
+        return x?.state === 'IMPORTED' || x?.state === 'FAILED' ? x : null;
+      });
+      expect(done.error).toBeNull();
+      expect(done.instancesReceived).toBe(sources.length);
+      const series = await t.db.imageSeries.findMany({ where: { studyId: done.studyId! } });
+      expect(series.map((s) => s.dims)).toEqual([[512, 512, 20]]);
+      expect((done.findings as { code: string }[]).map((f) => f.code)).toContain('NO_REFERENCE_STRUCTURE');
     });
   });
 
