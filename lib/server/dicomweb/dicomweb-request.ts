@@ -45,7 +45,7 @@ const NET_CODES: Record<string, string> = {
 export function dicomWebNetworkError(target: DicomWebTarget, e: unknown, what: string, timeoutMs: number): AppError {
   const err = e as { name?: string; code?: string; cause?: { code?: string; message?: string }; message?: string };
   if (err?.name === 'TimeoutError' || err?.name === 'AbortError') {
-    return new AppError('UNAVAILABLE', `${describe(target)} did not answer ${what} within ${Math.round(timeoutMs / 1000)} s: check that it is running and reachable from this server.`);
+    return new AppError('UNAVAILABLE', `${describe(target)} did not answer ${what} within ${timeoutMs < 10_000 ? (timeoutMs / 1000).toFixed(1) : Math.round(timeoutMs / 1000)} s: check that it is running and reachable from this server.`);
   }
   const code = err?.cause?.code ?? err?.code ?? '';
   const why = NET_CODES[code] ?? err?.cause?.message ?? err?.message ?? String(e);

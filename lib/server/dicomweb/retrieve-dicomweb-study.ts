@@ -14,9 +14,13 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../errors';
-import { DICOMWEB_TIMEOUT_MS, dicomWebGet, dicomWebNetworkError, type DicomWebTarget } from './dicomweb-request';
+import { DICOMWEB_TIMEOUT_MS, dicomWebGet, type DicomWebTarget } from './dicomweb-request';
 import { MultipartError, parseMultipartContentType, readMultipartRelated } from './read-multipart-related';
 import { checkUid } from './search-dicomweb-studies';
+
+function seconds(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+}
 
 export const WADO_ACCEPT = 'multipart/related; type="application/dicom"; transfer-syntax=*';
 
@@ -61,6 +65,8 @@ export async function retrieveDicomWebStudy(options: RetrieveDicomWebStudyOption
     timer = setTimeout(() => idle.abort(new DOMException('timeout', 'TimeoutError')), timeoutMs);
   };
   const files: string[] = [];
+  /** Parts written whole (files.length also counts the one being written). */
+  let complete = 0;
   let bytes = 0;
   let fh: FileHandle | null = null;
   const body = res.body;
@@ -90,6 +96,7 @@ export async function retrieveDicomWebStudy(options: RetrieveDicomWebStudyOption
       async end() {
         await fh!.close();
         fh = null;
+        complete++;
         await options.onProgress?.({ instances: files.length, bytes });
       },
     });
@@ -97,19 +104,25 @@ export async function retrieveDicomWebStudy(options: RetrieveDicomWebStudyOption
     await (fh as FileHandle | null)?.close().catch(() => undefined);
     await body.cancel().catch(() => undefined);
     if (e instanceof AppError) throw e;
+    const reason = idle.signal.reason as { name?: string } | undefined;
+    if (idle.signal.aborted && reason?.name === 'TimeoutError') {
+      throw new AppError(
+        'UNAVAILABLE',
+        `PACS "${target.name}" (${target.baseUrl}) stopped sending the ${what} after ${complete} instance(s): nothing arrived for ${seconds(timeoutMs)}. Check that it is running and reachable, then try again.`,
+      );
+    }
     if (e instanceof MultipartError) {
-      const reason = idle.signal.reason as { name?: string } | undefined;
-      if (idle.signal.aborted && reason?.name === 'TimeoutError') throw dicomWebNetworkError(target, reason, what, timeoutMs);
-      throw new AppError('UNAVAILABLE', `PACS "${target.name}" (${target.baseUrl}): the ${what} is incomplete (${e.message}, ${files.length} instance(s) received). Try again; if it repeats, check the PACS log.`);
+      throw new AppError('UNAVAILABLE', `PACS "${target.name}" (${target.baseUrl}): the ${what} is incomplete (${e.message}, ${complete} instance(s) received whole). Try again; if it repeats, check the PACS log.`);
     }
     // A local file error (open, write: a full disk…) is ours, not the PACS's: errors.ts maps it.
     const syscall = (e as NodeJS.ErrnoException).syscall;
     if (syscall === 'open' || syscall === 'write' || syscall === 'close') throw e;
-    const reason = idle.signal.reason as { name?: string } | undefined;
     // undici ends a cut body with TypeError("terminated") (cause: the socket error), an abort with the reason.
     const cut = idle.signal.aborted || e instanceof TypeError || (e as { name?: string }).name === 'AbortError';
     if (!cut) throw e;
-    throw dicomWebNetworkError(target, reason?.name === 'TimeoutError' ? reason : e, `the ${what} after ${files.length} instance(s)`, timeoutMs);
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    const why = cause?.code ?? cause?.message ?? (e as Error).message;
+    throw new AppError('UNAVAILABLE', `PACS "${target.name}" (${target.baseUrl}): the connection closed during the ${what} after ${complete} instance(s) (${why}). Try again; if it repeats, check the PACS and the network.`);
   } finally {
     clearTimeout(timer);
   }

@@ -7,8 +7,8 @@ import type { Db } from '../db/client';
 import type { PacsEndpointView } from './pacs-endpoint.types';
 
 export async function findPacsEndpoints(db: Db, options: { caller: Caller | null | undefined; enabledOnly?: boolean }): Promise<PacsEndpointView[]> {
-  const caller = options.caller && can(options.caller.role, 'pacs:manage') ? options.caller : authorize(options.caller, 'studies:import');
-  void caller;
+  // Admins manage them; importers (physicists, admins) choose one to query.
+  if (!(options.caller && can(options.caller.role, 'pacs:manage'))) authorize(options.caller, 'studies:import');
   const rows = await db.pacsEndpoint.findMany({
     where: options.enabledOnly ? { enabled: true } : {},
     orderBy: { name: 'asc' },
