@@ -1,0 +1,141 @@
+/**
+ * `npm run bench:receive [-- --phases 10 --slices 100 --size 512]`: receive a 4D CT (phases ×
+ * slices CT images of size × size, plus one RTSTRUCT per phase, written by our phantom writers)
+ * from dcmtk's storescu into
+ *
+ *   A. Orthanc (Debian package `orthanc`), its own receive into its storage and index; and
+ *   B. our DICOM node (workers/dicom-node.ts): spool (temp file, fsync, rename, database row per
+ *      instance) + the import (parse, validate, rasterise the ROIs, store the volumes, one
+ *      transaction),
+ *
+ * side by side in one run, on the same files, and prints the ratio B / A (target ≤ 1.5).
+ * B's time = storescu's wall time + the import's own time (importStartedAt → importedAt); the
+ * configurable quiet wait between them (ISEG_DICOM_QUIET_SECONDS, 1 s here) is not counted.
+ * Segmentation is not part of it (no model is configured for the node).
+ * Needs dcmtk and Orthanc; starts its own embedded Postgres and Orthanc on free ports.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { generatePatient, samplePatientSpec } from '../../lib/core/phantom';
+import { writePhantomPatient, writePhysicianRtStructs } from '../../lib/server/seed/write-phantom-cohort';
+import { startEmbeddedPostgres } from '../../lib/server/db/embedded-postgres';
+import { prepareDatabase } from '../../lib/server/startup/prepare-database';
+import { createDb } from '../../lib/server/db/client';
+import { freePort, startOrthanc } from '../../tests/peers/orthanc';
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+const { values } = parseArgs({ options: { phases: { type: 'string', default: '10' }, slices: { type: 'string', default: '100' }, size: { type: 'string', default: '512' } } });
+const phases = Number(values.phases);
+const slices = Number(values.slices);
+const size = Number(values.size);
+const log = (m: string) => console.log(`[bench:receive] ${m}`);
+
+function storescu(port: number, calledAe: string, dir: string): Promise<{ ms: number; code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const c = spawn('storescu', ['-aet', 'BENCH_SCU', '-aec', calledAe, '+sd', '+r', '127.0.0.1', String(port), dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.stderr.on('data', (d) => (out += d));
+    c.on('close', (code) => resolve({ ms: performance.now() - t0, code, output: out }));
+  });
+}
+
+async function main(): Promise<void> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'iseg-bench-receive-'));
+  fs.chmodSync(tmp, 0o755);
+  const cleanup: (() => Promise<void>)[] = [];
+  try {
+    // The study: phases × slices CT images, size × size, 16-bit, explicit VR LE; one RTSTRUCT per phase.
+    const t0 = performance.now();
+    const phasePercents = Array.from({ length: phases }, (_, i) => (i * 100) / phases);
+    const patient = generatePatient(samplePatientSpec('receive-bench', 0), { dims: [size, size, slices], spacingMm: [500 / size, 500 / size, 2.5], phasePercents });
+    const written = writePhantomPatient(path.join(tmp, 'study'), 'receive-bench', patient);
+    const dicomDir = path.join(tmp, 'study', 'dicom');
+    await writePhysicianRtStructs(dicomDir, patient, written);
+    fs.rmSync(path.join(tmp, 'study', 'nifti'), { recursive: true, force: true });
+    const files = fs.readdirSync(dicomDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    const bytes = files.reduce((n, e) => n + fs.statSync(path.join(e.parentPath, e.name)).size, 0);
+    log(`wrote ${files.length} files (${(bytes / 2 ** 20).toFixed(0)} MiB: ${phases} phases × ${slices} slices ${size}×${size} + ${phases} RTSTRUCTs) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+    // A. Orthanc.
+    const orthanc = await startOrthanc({ aet: 'ORTHANC', auth: false });
+    cleanup.push(async () => orthanc.stop());
+    const a = await storescu(orthanc.dicomPort, 'ORTHANC', dicomDir);
+    if (a.code !== 0) throw new Error(`storescu → Orthanc failed (${a.code}):\n${a.output}`);
+    const stored = (await orthanc.instances()).length;
+    log(`Orthanc: ${stored} instances received and stored in ${(a.ms / 1000).toFixed(2)} s`);
+    await orthanc.stop();
+    cleanup.pop();
+
+    // B. Our node, with its own embedded Postgres.
+    const pg = await startEmbeddedPostgres({ dataDir: path.join(tmp, 'pg'), port: await freePort(), log: () => undefined });
+    cleanup.push(() => pg.stop());
+    await prepareDatabase({ databaseUrl: pg.appUrl, migrationUrl: pg.url, seedDemo: null });
+    const dicomPort = await freePort();
+    const node = spawn(process.execPath, ['--import', 'tsx', 'workers/dicom-node.ts'], {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL: pg.appUrl, ISEG_DATA_DIR: path.join(tmp, 'data'), ISEG_DICOM_PORT: String(dicomPort), ISEG_DICOM_ALLOWED_AETS: 'BENCH_SCU', ISEG_DICOM_QUIET_SECONDS: '1', ISEG_MODELS_DIR: path.join(tmp, 'no-models') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let nodeOut = '';
+    node.stdout.on('data', (d) => (nodeOut += d));
+    node.stderr.on('data', (d) => (nodeOut += d));
+    cleanup.push(async () => {
+      node.kill('SIGTERM');
+      await new Promise((r) => node.once('exit', r));
+    });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (nodeOut.includes('] listening as ')) {
+          clearInterval(timer);
+          resolve();
+        } else if (node.exitCode !== null) {
+          clearInterval(timer);
+          reject(new Error(`the DICOM node exited:\n${nodeOut}`));
+        }
+      }, 100);
+    });
+    const b = await storescu(dicomPort, 'ISEG_QA', dicomDir);
+    if (b.code !== 0) throw new Error(`storescu → our node failed (${b.code}):\n${b.output}\n${nodeOut}`);
+    log(`our node: ${files.length} instances received into the spool in ${(b.ms / 1000).toFixed(2)} s`);
+    const db = createDb(pg.appUrl);
+    cleanup.push(() => db.$disconnect());
+    let row;
+    for (;;) {
+      row = await db.dicomReceivedStudy.findFirst();
+      if (row && (row.state === 'IMPORTED' || row.state === 'FAILED')) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    if (row.state !== 'IMPORTED') throw new Error(`the import failed: ${row.error}\n${nodeOut}`);
+    const importMs = row.importedAt!.getTime() - row.importStartedAt!.getTime();
+    const series = await db.imageSeries.count({ where: { studyId: row.studyId! } });
+    const structures = await db.physicianStructure.count({ where: { studyId: row.studyId! } });
+    log(`our node: imported (${series} series, ${structures} structures) in ${(importMs / 1000).toFixed(2)} s`);
+    const ours = b.ms + importMs;
+    const result = {
+      date: new Date().toISOString(),
+      machine: `${os.hostname()} (${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB)`,
+      study: { phases, slices, size, files: files.length, mib: Math.round(bytes / 2 ** 20) },
+      orthancReceiveS: +(a.ms / 1000).toFixed(2),
+      oursReceiveS: +(b.ms / 1000).toFixed(2),
+      oursImportS: +(importMs / 1000).toFixed(2),
+      oursTotalS: +(ours / 1000).toFixed(2),
+      ratio: +(ours / a.ms).toFixed(2),
+      receiveOnlyRatio: +(b.ms / a.ms).toFixed(2),
+    };
+    log(`ratio (our receive + import) / (Orthanc receive) = ${result.ratio} (target ≤ 1.5); receive alone ${result.receiveOnlyRatio}`);
+    console.log(JSON.stringify(result, null, 2));
+  } finally {
+    for (const c of cleanup.reverse()) await c().catch(() => undefined);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(`[bench:receive] ${(e as Error).stack ?? e}`);
+  process.exit(1);
+});
