@@ -1,6 +1,6 @@
 /**
  * `iseg-qa dose dvh --ct DIR --rtstruct FILE --rtdose FILE [--rtplan FILE] [--roi NAME …]
- *   [--prescription-gy N] [--convention iseg|plastimatch|dicompyler] [--bin-gy W] [--json]`
+ *   [--prescription-gy N] [--convention iseg|plastimatch|dicompyler|dose-grid] [--bin-gy W] [--json]`
  * Per structure: volume, Dmin, Dmean, Dmax, D98, D95, D50, D2, V95 %, V100 % of the prescription
  * and the cumulative DVH. JSON fields and conventions: docs/cli.md, docs/dose.md.
  */
@@ -12,11 +12,12 @@ import { describeGrid } from '@/lib/core/volume';
 import { fail, printJson } from '../output';
 
 const USAGE = `Usage: iseg-qa dose dvh --ct DIR --rtstruct FILE --rtdose FILE [--rtplan FILE] [--roi NAME …]
-                        [--prescription-gy N] [--convention iseg|plastimatch|dicompyler] [--bin-gy 0.01] [--json]
+                        [--prescription-gy N] [--convention iseg|plastimatch|dicompyler|dose-grid] [--bin-gy 0.01] [--json]
   --roi NAME          a structure (repeat for several); default every ROI with closed contours
   --prescription-gy N the prescription for V95 %/V100 % (overrides the plan's TargetPrescriptionDose)
-  --convention        iseg (default: trilinear dose at the structure's CT voxel centres),
-                      plastimatch (dose voxels whose centre is in the structure),
+  --convention        iseg (default: trilinear dose at the structure's CT voxel centres, exact statistics),
+                      plastimatch (the same samples, plastimatch dvh's rounding to --bin-gy bins),
+                      dose-grid (dose voxels whose centre is in the structure, no interpolation),
                       dicompyler (dose pixels inside the contours per contour plane); see docs/dose.md`;
 
 const r = (v: number | null, d = 4) => (v === null ? null : Number(v.toFixed(d)));

@@ -25,6 +25,19 @@ export interface DoseMetricsInput {
   binWidth?: number;
   /** How many of the samples were outside the dose grid (dose 0), reported as outsideVolumeCc. */
   outside?: number;
+  /**
+   * 'exact' (default): Dx, Vy and the DVH from the samples themselves. 'plastimatch': as
+   * `plastimatch dvh` bins them: each dose is rounded to the nearest multiple of the bin width
+   * (bin b = floor(d / w + 0.5)); the DVH at b·w counts the samples in bins ≥ b; Dx is the largest
+   * b·w whose cumulative volume is ≥ x %; Vy is the cumulative volume at the bin nearest y·Rx.
+   * Dmin, Dmean and Dmax stay exact (plastimatch reports no statistics, only the histogram).
+   *
+   * 'dicompyler': as dicompyler-core's DVH object: doses floored into bins of the bin width (its
+   * 1 cGy); Dmin / Dmax the upper edge of the first / last non-empty bin, Dmean from bin centres;
+   * Dx the lower bin edge whose cumulative volume is nearest x % (first such bin); Vy the
+   * cumulative volume at the bin edge nearest y·Rx.
+   */
+  histogram?: 'exact' | 'plastimatch' | 'dicompyler';
 }
 
 export interface CumulativeDvh {
@@ -106,6 +119,8 @@ export function computeDoseMetrics(input: DoseMetricsInput): DoseMetrics {
   // DVH: d = b·w for b = 0 … floor(Dmax / w) + 1; volume ≥ d.
   const bins = Math.floor(Math.max(0, dmax) / binWidth) + 2;
   if (bins > 1e6) throw new DoseError(`The DVH would have ${bins} bins (Dmax ${dmax} at bin width ${binWidth}): use a wider bin.`);
+  if (input.histogram === 'dicompyler') return { ...dicompylerBinned(sorted, binWidth, voxelVolumeCc, prescription), voxels: n, volumeCc, outsideVolumeCc, prescription };
+  if (input.histogram === 'plastimatch') return { ...plastimatchBinned(sorted, binWidth, voxelVolumeCc, prescription), voxels: n, volumeCc, outsideVolumeCc, dmin: sorted[0]!, dmean: sum / n, dmax, prescription };
   const dose: number[] = [];
   const volCc: number[] = [];
   const volPct: number[] = [];
@@ -133,5 +148,66 @@ export function computeDoseMetrics(input: DoseMetricsInput): DoseMetrics {
     v100Percent: vPercent(1),
     prescription,
     dvh: { binWidth, dose, volumeCc: volCc, volumePercent: volPct },
+  };
+}
+
+/** DVH, Dx and Vy from plastimatch's binning (see DoseMetricsInput.histogram). */
+function plastimatchBinned(sortedAsc: Float32Array, w: number, voxelVolumeCc: number, prescription: number | null) {
+  const n = sortedAsc.length;
+  const bin = (d: number) => Math.max(0, Math.floor(d / w + 0.5));
+  const top = bin(sortedAsc[n - 1]!);
+  const counts = new Float64Array(top + 2);
+  for (let t = 0; t < n; t++) counts[bin(sortedAsc[t]!)]! += 1;
+  const cum = new Float64Array(top + 2);
+  for (let b = top; b >= 0; b--) cum[b] = cum[b + 1]! + counts[b]!;
+  const dx = (percent: number) => {
+    let b = top;
+    while (b > 0 && cum[b]! < (percent / 100) * n - 1e-9) b--;
+    return Number((b * w).toPrecision(12));
+  };
+  const v = (fraction: number) => (prescription === null ? null : (100 * (cum[Math.min(top + 1, bin(fraction * prescription))] ?? 0)) / n);
+  const dose: number[] = [];
+  const volCc: number[] = [];
+  const volPct: number[] = [];
+  for (let b = 0; b <= top + 1; b++) {
+    dose.push(Number((b * w).toPrecision(12)));
+    volCc.push(cum[b]! * voxelVolumeCc);
+    volPct.push((100 * cum[b]!) / n);
+  }
+  return { d98: dx(98), d95: dx(95), d50: dx(50), d2: dx(2), v95Percent: v(0.95), v100Percent: v(1), dvh: { binWidth: w, dose, volumeCc: volCc, volumePercent: volPct } };
+}
+
+/** DVH and statistics as dicompyler-core's DVH object computes them (see DoseMetricsInput.histogram). */
+function dicompylerBinned(sortedAsc: Float32Array, w: number, voxelVolumeCc: number, prescription: number | null) {
+  const n = sortedAsc.length;
+  const bin = (d: number) => Math.max(0, Math.floor(d / w + 1e-9));
+  const top = bin(sortedAsc[n - 1]!);
+  const counts = new Float64Array(top + 1);
+  for (let t = 0; t < n; t++) counts[bin(sortedAsc[t]!)]! += 1;
+  const cum = new Float64Array(top + 2);
+  for (let b = top; b >= 0; b--) cum[b] = cum[b + 1]! + counts[b]!;
+  const rel = Array.from(cum, (c) => (100 * c) / n);
+  const edge = (b: number) => Number((b * w).toPrecision(12));
+  const dx = (percent: number) => {
+    let best = 0;
+    for (let b = 1; b < rel.length; b++) if (Math.abs(rel[b]! - percent) < Math.abs(rel[best]! - percent)) best = b;
+    return edge(best);
+  };
+  const v = (fraction: number) => {
+    if (prescription === null) return null;
+    const b = Math.round((fraction * prescription) / w);
+    return b < rel.length ? rel[b]! : 0;
+  };
+  let first = 0;
+  while (counts[first] === 0) first++;
+  let mean = 0;
+  for (let b = 0; b <= top; b++) mean += (b + 0.5) * w * counts[b]!;
+  return {
+    dmin: edge(first + 1),
+    dmax: edge(top + 1),
+    dmean: mean / n,
+    d98: dx(98), d95: dx(95), d50: dx(50), d2: dx(2),
+    v95Percent: v(0.95), v100Percent: v(1),
+    dvh: { binWidth: w, dose: rel.map((_, b) => edge(b)), volumeCc: Array.from(cum, (c) => c * voxelVolumeCc), volumePercent: rel },
   };
 }

@@ -130,9 +130,9 @@ export function sampleDoseInMask(dose: Volume<Float32Array>, mask: Mask): DoseSa
 
 /**
  * The dose of every dose-grid voxel whose centre falls in a set voxel of `mask` (nearest CT voxel:
- * the `plastimatch` convention, which resamples the structure onto the dose grid with nearest
- * neighbour and histograms the dose voxels). No interpolation of the dose; dose voxels whose
- * centre is outside the CT grid are never in the structure.
+ * the `dose-grid` convention, the structure resampled onto the dose grid with nearest neighbour).
+ * No interpolation of the dose; dose voxels whose centre is outside the CT grid are never in the
+ * structure.
  */
 export function doseVoxelsInMask(dose: Volume<Float32Array>, mask: Mask): DoseSamples {
   checkDose(dose);

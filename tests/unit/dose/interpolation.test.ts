@@ -79,7 +79,7 @@ describe('trilinear dose on the CT grid', () => {
     expect(r.doses[1]).toBeCloseTo(indexToPatientMm(g, 3, 2, 4)[0], 4);
   });
 
-  it('plastimatch convention: dose voxels whose centre is in a structure voxel, not interpolated', () => {
+  it('dose-grid convention: dose voxels whose centre is in a structure voxel, not interpolated', () => {
     // CT at 1 mm; structure = CT voxels with x in [−5.5, 4.5): dose centres at x = −5, −2.5, 0, 2.5 qualify.
     const dose = field(doseGrid, (p) => p[0] + 100);
     const ct: Grid = { dims: [40, 40, 40], spacingMm: [1, 1, 1], originMm: [-20, -20, -20], direction: I3 };
