@@ -1,0 +1,49 @@
+/**
+ * The listener's pure parts: which transfer syntax it accepts from a proposal, the Part 10 meta
+ * header it writes in front of a received data set (read back by our parser), and UID checks
+ * for spool file names.
+ */
+import { describe, expect, it } from 'vitest';
+import { chooseTransferSyntax } from '@/lib/dicom/net/store-scp';
+import { fileMetaHeader, isUid } from '@/lib/dicom/net/spool-file';
+import { parseDicomBytes } from '@/lib/dicom';
+
+describe('chooseTransferSyntax', () => {
+  it("takes the peer's first decodable proposal as it is (no transcoding)", () => {
+    expect(chooseTransferSyntax(['1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2'])).toBe('1.2.840.10008.1.2.4.90');
+    expect(chooseTransferSyntax(['1.2.840.10008.1.2.1', '1.2.840.10008.1.2'])).toBe('1.2.840.10008.1.2.1');
+    expect(chooseTransferSyntax(['1.2.840.10008.1.2'])).toBe('1.2.840.10008.1.2');
+  });
+  it('skips syntaxes the importer cannot decode, and refuses when none is left', () => {
+    expect(chooseTransferSyntax(['1.2.840.10008.1.2.4.110', '1.2.840.10008.1.2.5'])).toBe('1.2.840.10008.1.2.5');
+    expect(chooseTransferSyntax(['1.2.840.10008.1.2.4.100', '1.2.840.10008.1.2.4.112'])).toBeNull();
+    expect(chooseTransferSyntax(['9.9.9'])).toBeNull();
+  });
+});
+
+describe('fileMetaHeader', () => {
+  it('writes a Part 10 header our parser reads, followed by an explicit VR data set', () => {
+    const meta = fileMetaHeader({ sopClassUid: '1.2.840.10008.5.1.4.1.1.2', sopInstanceUid: '1.2.3.44', transferSyntaxUid: '1.2.840.10008.1.2.1', sourceAeTitle: 'TPS' });
+    // (0008,0060) CS "CT" and (0020,000D) UI "1.2.3" in explicit VR little endian.
+    const ds = Buffer.from([0x08, 0x00, 0x60, 0x00, 0x43, 0x53, 0x02, 0x00, 0x43, 0x54, 0x20, 0x00, 0x0d, 0x00, 0x55, 0x49, 0x06, 0x00, 0x31, 0x2e, 0x32, 0x2e, 0x33, 0x00]);
+    const { parsed, findings } = parseDicomBytes(new Uint8Array(Buffer.concat([meta, ds])), 'x.dcm');
+    expect(findings).toEqual([]);
+    expect(parsed!.transferSyntaxUid).toBe('1.2.840.10008.1.2.1');
+    expect(parsed!.dataSet.string('x00020003')?.replace(/\0/g, '')).toBe('1.2.3.44');
+    expect(parsed!.dataSet.string('x00020016')?.trim()).toBe('TPS');
+    expect(parsed!.dataSet.string('x00080060')?.trim()).toBe('CT');
+    expect(parsed!.dataSet.string('x0020000d')?.replace(/\0/g, '')).toBe('1.2.3');
+  });
+});
+
+describe('isUid', () => {
+  it('accepts only digits and dots (a safe file name), at most 64 characters', () => {
+    expect(isUid('1.2.840.10008.5.1.4.1.1.2')).toBe(true);
+    expect(isUid('../etc/passwd')).toBe(false);
+    expect(isUid('1.2/3')).toBe(false);
+    expect(isUid('1..2')).toBe(false);
+    expect(isUid('')).toBe(false);
+    expect(isUid(`1.${'2'.repeat(63)}`)).toBe(false);
+    expect(isUid(undefined)).toBe(false);
+  });
+});
