@@ -12,6 +12,8 @@ import { recordAuditEvent } from '../audit/record-audit-event';
 export async function approveRunContours(db: Db, { caller, runId }: { caller: Caller | null; runId: string }) {
   const who = authorize(caller, 'runs:approve');
   return db.$transaction(async (tx) => {
+    // Two approvals at once (a double click, two physicists) queue on the run's row: the second finds the first's.
+    await tx.$executeRaw`SELECT 1 FROM "SegmentationRun" WHERE id = ${runId} FOR UPDATE`;
     const run = await tx.segmentationRun.findUnique({ where: { id: runId }, include: { approval: true, study: { select: { id: true, patientId: true } } } });
     if (!run) throw new AppError('NOT_FOUND', `Segmentation run ${runId} does not exist (reload the page).`);
     if (run.status !== 'SUCCEEDED') throw new AppError('CONFLICT', `Run ${runId} is ${run.status.toLowerCase()}: only the contours of a succeeded run can be approved.`);

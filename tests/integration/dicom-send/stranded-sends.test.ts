@@ -1,8 +1,9 @@
 /**
  * Sends whose pg-boss job ended without them (lib/server/dicom-send/sweep-stranded-sends.ts):
  * a job cancelled in the queue and a job gone from it leave the send FAILED with the reason,
- * audited; a send whose job still waits is left alone; the sweep is idempotent. Real Postgres and
- * real pg-boss (no worker takes the jobs here, so they stay where the test puts them).
+ * audited; a send whose job still waits is left alone; the sweep is idempotent. Also: two
+ * approvals of one run at once record one and answer both. Real Postgres and real pg-boss (no
+ * worker takes the jobs here, so they stay where the test puts them).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PgBoss } from 'pg-boss';
@@ -18,7 +19,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/test-database'
 const admin: Caller = { userId: 'u-admin', email: 'admin@example.org', name: 'Admin', role: 'ADMIN' };
 const physicist: Caller = { userId: 'u-phys', email: 'phys@example.org', name: 'Phys', role: 'PHYSICIST' };
 
-describe('stranded DICOM sends', () => {
+describe('DICOM send bookkeeping: stranded sends, concurrent approvals', () => {
   let t: TestDatabase;
   let boss: PgBoss;
   let runId: string;
@@ -58,5 +59,15 @@ describe('stranded DICOM sends', () => {
     // Idempotent: nothing more to do.
     expect(await sweepStrandedSends(t.db)).toEqual([]);
     expect(await t.db.auditEvent.count({ where: { action: 'run.send.failed' } })).toBe(2);
+  });
+
+  it('two approvals of one run at once: one approval and one audit event, both callers answered', async () => {
+    const run = await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runId } });
+    const second = await t.db.segmentationRun.create({ data: { studyId: run.studyId, modelVersionId: run.modelVersionId, status: 'SUCCEEDED', finishedAt: new Date() } });
+    const other: Caller = { ...physicist, userId: 'u-phys2', email: 'phys2@example.org' };
+    const both = await Promise.all([approveRunContours(t.db, { caller: physicist, runId: second.id }), approveRunContours(t.db, { caller: other, runId: second.id })]);
+    expect(both.map((b) => b.created).sort()).toEqual([false, true]);
+    expect(both[0].approval.approvedById).toBe(both[1].approval.approvedById);
+    expect(await t.db.auditEvent.count({ where: { action: 'run.approve', target: `run:${second.id}` } })).toBe(1);
   });
 });

@@ -12,6 +12,11 @@ import { webBoss } from '@/lib/server/jobs/web-boss';
 import { approveRunContours } from '@/lib/server/dicom-send/approve-run-contours';
 import { requestDicomSend } from '@/lib/server/dicom-send/request-dicom-send';
 
+/** A form field as a bounded string ('' when the argument is not a form, e.g. a hand-made request). */
+function field(form: unknown, name: string, max = 64): string {
+  return form instanceof FormData ? String(form.get(name) ?? '').slice(0, max) : '';
+}
+
 function back(studyId: string, kind: 'sendDone' | 'sendError', message: string): never {
   redirect(`/studies/${encodeURIComponent(studyId)}?${kind}=${encodeURIComponent(message)}#send-contours`);
 }
@@ -28,20 +33,20 @@ async function attempt(studyId: string, run: () => Promise<string>): Promise<nev
 }
 
 export async function approveRunAction(form: FormData): Promise<void> {
-  const studyId = String(form.get('studyId') ?? '').slice(0, 64);
+  const studyId = field(form, 'studyId');
   await attempt(studyId, async () => {
-    const r = await approveRunContours(db(), { caller: await getCaller(), runId: String(form.get('runId') ?? '').slice(0, 64) });
+    const r = await approveRunContours(db(), { caller: await getCaller(), runId: field(form, 'runId') });
     return r.created ? 'Machine contours approved.' : `Already approved by ${r.approval.approvedByName || r.approval.approvedByEmail}.`;
   });
 }
 
 export async function sendRunAction(form: FormData): Promise<void> {
-  const studyId = String(form.get('studyId') ?? '').slice(0, 64);
+  const studyId = field(form, 'studyId');
   await attempt(studyId, async () => {
     const r = await requestDicomSend(db(), await webBoss(), {
       caller: await getCaller(),
-      runId: String(form.get('runId') ?? '').slice(0, 64),
-      destinationId: String(form.get('destinationId') ?? '').slice(0, 64),
+      runId: field(form, 'runId'),
+      destinationId: field(form, 'destinationId'),
     });
     return r.previousSends > 0
       ? `Queued to ${r.destination} again (sent ${r.previousSends} time${r.previousSends === 1 ? '' : 's'} before; the peer keeps one copy: same SOP Instance UID).`
