@@ -35,14 +35,15 @@ export type Mask = Volume<Uint8Array>;
 export const IDENTITY_DIRECTION: number[] = [1, 0, 0, 0, 1, 0, 0, 0, 1];
 
 /**
- * The three entries of an [x, y, z] array (grid dims, spacing, a patch size) as a Vec3.
+ * An [x, y, z] array (grid dims, spacing, a patch size) typed as a triple, after checking that it
+ * has the three entries. Returns the same array, not a copy: a shared array literal here would
+ * let spacings (doubles) turn the callers' voxel counts into doubles and slow their hot loops.
  * @param what names the array in the error, e.g. "boundingBox dims".
- * @throws Error when one of the three entries is missing.
+ * @throws Error when the array has fewer than 3 entries.
  */
-export function xyz(v: readonly number[], what: string): Vec3 {
-  const [x, y, z] = v;
-  if (x === undefined || y === undefined || z === undefined) throw new Error(`${what} must have 3 entries [x, y, z]; got ${v.length}.`);
-  return [x, y, z];
+export function xyz(v: readonly number[], what: string): Readonly<Vec3> {
+  if (v.length < 3) throw new Error(`${what} must have 3 entries [x, y, z]; got ${v.length}.`);
+  return v as unknown as Readonly<Vec3>;
 }
 
 type Mat3 = [number, number, number, number, number, number, number, number, number];
