@@ -30,6 +30,7 @@ export interface SliceContour {
  * @throws RasterError('INVALID_INPUT') when the data length does not match the grid dims.
  */
 export function maskToContours(mask: Mask): SliceContour[] {
+  // Indices stay inside the padded slice and the edge lists built above, hence the `!`s.
   const { grid, data } = mask;
   const [nx, ny, nz] = grid.dims;
   if (data.length !== voxelCount(grid))
