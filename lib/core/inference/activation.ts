@@ -15,6 +15,7 @@ export function applyActivation(
   activation: 'sigmoid' | 'softmax' | 'none',
   foregroundChannel: number,
 ): Float32Array {
+  // v < voxels and c < channels, with stitched of channels × voxels values, hence the `!`s.
   const voxels = stitched.length / channels;
   if (!Number.isInteger(voxels) || channels < 1)
     throw new InferenceError('INVALID_INPUT', `Activation: ${stitched.length} values do not split into ${channels} channels.`);

@@ -15,6 +15,7 @@ export interface ComponentLabels {
  * @throws InferenceError('INVALID_INPUT') when mask length and dims disagree.
  */
 export function labelComponents26(mask: ArrayLike<number>, dims: Vec3): ComponentLabels {
+  // stack[--top] reads an entry pushed earlier (top > 0 in the loop condition), hence the `!`.
   const [nx, ny, nz] = dims;
   const nxy = nx * ny;
   if (mask.length !== nxy * nz)

@@ -32,10 +32,11 @@ const PERMUTATIONS: Vec3[] = [
  * @throws InferenceError('INVALID_INPUT') for a non-positive or non-finite spacing or dims.
  */
 export function modelGridFor(grid: Grid, targetSpacingMm: Vec3, orientation: ModelGridOrientation = 'native'): Grid {
-  for (let a = 0; a < 3; a++) {
-    const s = targetSpacingMm[a]!;
-    const n = grid.dims[a]!;
-    const sn = grid.spacingMm[a]!;
+  // direction is 3×3 and permutation entries are 0 … 2, hence the `!`s.
+  for (const a of [0, 1, 2] as const) {
+    const s = targetSpacingMm[a];
+    const n = grid.dims[a];
+    const sn = grid.spacingMm[a];
     if (!(Number.isFinite(s) && s > 0)) throw new InferenceError('INVALID_INPUT', `Target spacing [${targetSpacingMm.join(', ')}] mm: axis ${a} must be a positive number; check the manifest's targetSpacingMm.`);
     if (!(Number.isInteger(n) && n > 0) || !(Number.isFinite(sn) && sn > 0)) throw new InferenceError('INVALID_INPUT', `CT grid ${grid.dims.join('×')} at ${grid.spacingMm.join('×')} mm: axis ${a} needs a positive size and spacing.`);
   }
@@ -53,7 +54,7 @@ export function modelGridFor(grid: Grid, targetSpacingMm: Vec3, orientation: Mod
         perm = p;
       }
     }
-    sign = [0, 1, 2].map((a) => (d[3 * a + perm[a]!]! < 0 ? -1 : 1)) as Vec3;
+    sign = [0, 1, 2].map((a) => (d[3 * a + perm[a]!]! < 0 ? -1 : 1)) as Vec3; // d is 3×3, perm[a] ∈ {0, 1, 2}
   }
   const dims: Vec3 = [0, 0, 0];
   const direction = new Array<number>(9);

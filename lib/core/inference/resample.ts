@@ -32,6 +32,7 @@ function checkGrid(name: string, g: Grid): void {
 
 /** The affine map from target voxel index to source continuous index. */
 function indexMap(source: Grid, target: Grid): IndexMap {
+  // Fixed-size arrays (3-vectors, 3×3 matrices) read at in-range indices, hence the `!`s.
   const ds = source.direction;
   const dt = target.direction;
   const m: number[] = new Array(9);
@@ -61,6 +62,7 @@ function trilinearRows(
   outsideValue: number | undefined,
   onRow: (values: Float32Array, offset: number) => void,
 ): void {
+  // m is the 3×3 index map and b its offset; other indices are bounded by the loops, hence the `!`s.
   const { m, b } = indexMap(source.grid, target);
   const [sx, sy, sz] = source.grid.dims;
   const sxy = sx * sy;
@@ -140,6 +142,7 @@ export function resampleTrilinear(source: Volume<VoxelArray>, target: Grid, opti
  * @throws InferenceError('INVALID_INPUT') when the source's data and grid disagree or a grid is invalid.
  */
 export function resampleNearest(source: Mask, target: Grid): Mask {
+  // m is the 3×3 index map and b its offset; other indices are bounded by the loops, hence the `!`s.
   checkVolume('Source mask', source);
   checkGrid('Target grid', target);
   const { m, b } = indexMap(source.grid, target);
@@ -188,6 +191,7 @@ export interface ProbabilityToMaskResult {
  * @throws InferenceError('INVALID_INPUT') for a bad threshold or inconsistent volume.
  */
 export function resampleProbabilityToMask(probability: Volume<Float32Array>, target: Grid, threshold: number, options: ResampleOptions = {}): ProbabilityToMaskResult {
+  // Every index below is bounded by its loop (arrays sized from the same counts), hence the `!`s.
   checkVolume('Probability map', probability);
   checkGrid('Target grid', target);
   if (!(threshold > 0 && threshold < 1)) throw new InferenceError('INVALID_INPUT', `Threshold ${threshold} must lie strictly between 0 and 1; check the manifest's output.threshold.`);

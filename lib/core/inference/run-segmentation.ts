@@ -109,7 +109,7 @@ export async function runSegmentation({ volume, manifest, predict, signal, onPro
 
   const probability = applyActivation(stitched.output, stitched.channels, manifest.output.activation, manifest.output.foregroundChannel);
   let maxOnModel = 0;
-  for (let v = 0; v < probability.length; v++) if (probability[v]! > maxOnModel) maxOnModel = probability[v]!;
+  for (const p of probability) if (p > maxOnModel) maxOnModel = p;
   mark('activated');
 
   checkAbort(signal, 'resampling to the native grid');
@@ -120,7 +120,7 @@ export async function runSegmentation({ volume, manifest, predict, signal, onPro
   const post = postprocessMask(back.mask, manifest.postprocess);
   mark('done');
   let voxels = 0;
-  for (let v = 0; v < post.mask.data.length; v++) voxels += post.mask.data[v]!;
+  for (const x of post.mask.data) voxels += x;
   onProgress?.(1);
 
   return {

@@ -90,6 +90,7 @@ export function windowStarts(size: number, patch: number, overlap: number): numb
  * Importance weights of one patch, index px + Px·(py + Py·pz) (MONAI `compute_importance_map`).
  */
 export function importanceMap(patchSizeXyz: Vec3, mode: 'gaussian' | 'constant', sigmaScale = 0.125): Float32Array {
+  // Every index below is bounded by its loop (arrays sized from the same counts), hence the `!`s.
   const [px, py, pz] = patchSizeXyz;
   const out = new Float32Array(px * py * pz);
   if (mode === 'constant') return out.fill(1);
@@ -145,6 +146,7 @@ function checkOptions(o: SlidingWindowOptions): void {
  *   (signal fired; checked before each predict call).
  */
 export async function slidingWindowInference(o: SlidingWindowOptions): Promise<SlidingWindowResult> {
+  // size has one entry per axis; window, batch and output indices are bounded by their loops, hence the `!`s.
   checkOptions(o);
   const [nx, ny, nz] = o.dims;
   const [px, py, pz] = o.patchSizeXyz;
