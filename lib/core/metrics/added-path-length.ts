@@ -40,6 +40,7 @@ export function computeAddedPathLength(options: {
   grid: Grid;
   toleranceMm: number;
 }): AddedPathLengthResult {
+  // Every index below is bounded by its loop (arrays sized from the same counts), hence the `!`s.
   const { reference, test, grid, toleranceMm } = options;
   validateMaskPair(reference, test, grid);
   if (!Number.isFinite(toleranceMm) || toleranceMm < 0) {

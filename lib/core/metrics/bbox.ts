@@ -12,6 +12,7 @@ export interface IndexBox {
  * @returns the inclusive box, or null when every voxel is zero.
  */
 export function boundingBox(dims: readonly number[], a: Uint8Array, b?: Uint8Array): IndexBox | null {
+  // w < (row + nx) / 4 ≤ m32.length, hence the `!`.
   const [nx, ny, nz] = xyz(dims, 'boundingBox dims');
   let x0 = nx, y0 = ny, z0 = nz, x1 = -1, y1 = -1, z1 = -1;
   const masks = b ? [a, b] : [a];

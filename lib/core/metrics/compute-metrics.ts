@@ -185,6 +185,7 @@ export function computeMetrics(options: ComputeMetricsOptions): MetricsResult {
  * distances) when nothing is dropped or when the crop leaves a mask empty.
  */
 function plastimatchDistances(reference: Uint8Array, test: Uint8Array, grid: Grid, union: IndexBox | null): SurfaceDistances | null {
+  // drop, lo and size have one entry per axis; voxel indices are bounded by the loops, hence the `!`s.
   if (!union) return null;
   const lo = union.lo;
   const drop = [0, 1, 2].map((a) => (union.lo[a] === 0 && union.hi[a] === grid.dims[a]! - 1 ? 1 : 0));

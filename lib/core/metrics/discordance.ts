@@ -59,6 +59,7 @@ export function findDiscordanceRegions(options: FindDiscordanceOptions): Discord
 
 /** Components of `inA && !inB`, with distances to the nearest voxel of B. */
 function regionsOf(kind: 'FP' | 'FN', a: Uint8Array, b: Uint8Array, grid: Grid, box: IndexBox, minVoxels: number): DiscordanceRegion[] {
+  // head < tail ≤ queue.length and q is a voxel of the box, hence the `!`s.
   const [nx, ny] = grid.dims;
   const cx = box.hi[0] - box.lo[0] + 1;
   const cy = box.hi[1] - box.lo[1] + 1;

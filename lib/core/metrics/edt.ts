@@ -19,6 +19,7 @@ import { xyz } from '@/lib/core/volume';
  * @param spacingMm [sx, sy, sz] mm between voxel centres
  */
 export function squaredEdtInPlace(buf: Float64Array, dims: readonly number[], spacingMm: readonly number[]): void {
+  // Every index below is bounded by its loop (arrays sized from the same counts), hence the `!`s.
   const [nx, ny, nz] = xyz(dims, 'squaredEdtInPlace dims');
   const maxN = Math.max(nx, ny, nz);
   const f = new Float64Array(BLOCK * maxN);
@@ -28,7 +29,7 @@ export function squaredEdtInPlace(buf: Float64Array, dims: readonly number[], sp
 
   // Axis 0: rows are contiguous. Rows whose sites are all 0 (the usual binary case) need only
   // the nearest site on each side.
-  const sx = spacingMm[0]!;
+  const [sx, sy, sz] = xyz(spacingMm, 'squaredEdtInPlace spacingMm');
   for (let base = 0, end = nx * ny * nz; base < end; base += nx) {
     let any = false;
     let binary = true;
@@ -50,8 +51,8 @@ export function squaredEdtInPlace(buf: Float64Array, dims: readonly number[], sp
   }
   // Axis 1 (stride nx) and axis 2 (stride nx·ny), BLOCK adjacent lines at a time.
   const plane = nx * ny;
-  for (let k = 0; k < nz; k++) stridedPass(buf, k * plane, nx, ny, nx, spacingMm[1]!, f, d, v, z);
-  stridedPass(buf, 0, plane, nz, plane, spacingMm[2]!, f, d, v, z);
+  for (let k = 0; k < nz; k++) stridedPass(buf, k * plane, nx, ny, nx, sy, f, d, v, z);
+  stridedPass(buf, 0, plane, nz, plane, sz, f, d, v, z);
 }
 
 const BLOCK = 16;
@@ -64,6 +65,7 @@ function stridedPass(
   buf: Float64Array, start: number, count: number, len: number, stride: number, s: number,
   f: Float64Array, d: Float64Array, v: Int32Array, z: Float64Array, need?: Uint8Array, band2 = Infinity,
 ): void {
+  // Every index below is bounded by its loop (arrays sized from the same counts), hence the `!`s.
   for (let p0 = 0; p0 < count; p0 += BLOCK) {
     const w = Math.min(BLOCK, count - p0);
     if (need) {
@@ -105,6 +107,7 @@ function stridedPass(
 
 /** Squared distance along one contiguous row to the nearest zero entry (sites are all 0). */
 function nearestSiteRow(buf: Float64Array, base: number, n: number, s: number): void {
+  // Every index below is bounded by its loop (arrays sized from the same counts), hence the `!`s.
   // Forward: distance to the last site at or before i; backward: take the nearer one.
   let last = -1;
   for (let i = 0; i < n; i++) {
@@ -131,6 +134,7 @@ function nearestSiteRow(buf: Float64Array, base: number, n: number, s: number): 
  * Leaves d all +Infinity when every f is infinite.
  */
 function envelope1d(f: Float64Array, off: number, d: Float64Array, v: Int32Array, z: Float64Array, n: number, s: number): void {
+  // The lower-envelope indices k ≤ q < n and v[k] < n (Felzenszwalb–Huttenlocher), hence the `!`s.
   let k = -1;
   for (let q = 0; q < n; q++) {
     const fq = f[off + q]!;
@@ -200,11 +204,12 @@ export function distancesToSites(
   scratch: Float64Array, dims: readonly number[], spacingMm: readonly number[], sites: Int32Array, queries: Int32Array,
   bandMm = Infinity,
 ): Float64Array {
+  // Sites and queries are voxel indices of the box (< nx·ny·nz); other indices are bounded by the loops, hence the `!`s.
   const out = new Float64Array(queries.length);
   if (sites.length === 0) return out.fill(Infinity);
   const [nx, ny, nz] = xyz(dims, 'distancesToSites dims');
   const buf = scratch;
-  const sx = spacingMm[0]!;
+  const [sx, sy, sz] = xyz(spacingMm, 'distancesToSites spacingMm');
   const band2 = bandMm * bandMm;
   const maxN = Math.max(nx, ny, nz);
   const f = new Float64Array(BLOCK * maxN);
@@ -254,12 +259,12 @@ export function distancesToSites(
         }
       }
     }
-    if (anySite) stridedPass(buf, k * plane, nx, ny, nx, spacingMm[1]!, f, d, v, z, colAny, band2);
+    if (anySite) stridedPass(buf, k * plane, nx, ny, nx, sy, f, d, v, z, colAny, band2);
   }
   if (nz > 1) {
     const need = new Uint8Array(plane);
     for (let q = 0; q < queries.length; q++) need[queries[q]! % plane] = 1;
-    stridedPass(buf, 0, plane, nz, plane, spacingMm[2]!, f, d, v, z, need, band2);
+    stridedPass(buf, 0, plane, nz, plane, sz, f, d, v, z, need, band2);
   }
   for (let q = 0; q < queries.length; q++) out[q] = Math.sqrt(buf[queries[q]!]!);
   return out;

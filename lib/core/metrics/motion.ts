@@ -76,6 +76,7 @@ export interface AnalyseMotionOptions {
  * @throws MetricsError INVALID_INPUT when there is no phase, lengths differ or labels mismatch.
  */
 export function analyseMotion(options: AnalyseMotionOptions): MotionResult {
+  // Phase indices are taken modulo N = out.length; q < itv.length, hence the `!`s.
   const { phases, grid } = options;
   checkPhases(phases, grid);
   if (options.labels && options.labels.length !== phases.length) {
@@ -145,6 +146,7 @@ export function analyseMotion(options: AnalyseMotionOptions): MotionResult {
 }
 
 function flag(out: PhaseMotion[], get: (x: PhaseMotion) => number | null, floor: number, zThr: number, reason: 'VOLUME' | 'POSITION'): void {
+  // Phase indices are taken modulo N = out.length, hence the `!`s.
   const vals = out.map(get).filter((v): v is number => v !== null);
   if (vals.length < 3) return;
   const med = median(Float64Array.from(vals).sort());

@@ -55,11 +55,12 @@ export function emptinessReason(referenceVoxels: number, testVoxels: number): Nu
  * Reference: Dice (1945), Jaccard (1912); FP measures as in the iSeg study (docs/metrics.md).
  */
 export function computeOverlap(reference: Uint8Array, test: Uint8Array, grid: Grid): OverlapResult {
+  // w < (row + nx) / 4 ≤ the word arrays' length, hence the `!`.
   validateMaskPair(reference, test, grid);
   const [nx, ny, nz] = grid.dims;
   let nr = 0, nt = 0, tp = 0;
   let rx = 0, ry = 0, rz = 0, tx = 0, ty = 0, tz = 0;
-  const rLo = [nx, ny, nz], rHi = [-1, -1, -1], tLo = [nx, ny, nz], tHi = [-1, -1, -1];
+  const rLo: Vec3 = [nx, ny, nz], rHi: Vec3 = [-1, -1, -1], tLo: Vec3 = [nx, ny, nz], tHi: Vec3 = [-1, -1, -1];
   // Whole-row skipping through 32-bit views when rows are word-aligned (nx % 4 == 0).
   const words = nx % 4 === 0 && reference.byteOffset % 4 === 0 && test.byteOffset % 4 === 0;
   const r32 = words ? new Uint32Array(reference.buffer, reference.byteOffset, reference.length >> 2) : null;
@@ -104,8 +105,8 @@ export function computeOverlap(reference: Uint8Array, test: Uint8Array, grid: Gr
       tp += tpRow;
     }
   }
-  const referenceBox: IndexBox | null = nr ? { lo: rLo as Vec3, hi: rHi as Vec3 } : null;
-  const testBox: IndexBox | null = nt ? { lo: tLo as Vec3, hi: tHi as Vec3 } : null;
+  const referenceBox: IndexBox | null = nr ? { lo: rLo, hi: rHi } : null;
+  const testBox: IndexBox | null = nt ? { lo: tLo, hi: tHi } : null;
   const vcc = voxelVolumeCc(grid);
   const fp = nt - tp;
   const fn = nr - tp;
@@ -161,11 +162,11 @@ export function computeOverlap(reference: Uint8Array, test: Uint8Array, grid: Gr
   };
 }
 
-function extend(lo: number[], hi: number[], first: number, last: number, j: number, k: number): void {
-  if (first < lo[0]!) lo[0] = first;
-  if (last > hi[0]!) hi[0] = last;
-  if (j < lo[1]!) lo[1] = j;
-  if (j > hi[1]!) hi[1] = j;
-  if (k < lo[2]!) lo[2] = k;
-  if (k > hi[2]!) hi[2] = k;
+function extend(lo: Vec3, hi: Vec3, first: number, last: number, j: number, k: number): void {
+  if (first < lo[0]) lo[0] = first;
+  if (last > hi[0]) hi[0] = last;
+  if (j < lo[1]) lo[1] = j;
+  if (j > hi[1]) hi[1] = j;
+  if (k < lo[2]) lo[2] = k;
+  if (k > hi[2]) hi[2] = k;
 }

@@ -1,4 +1,4 @@
-import { xyz, type Grid } from '@/lib/core/volume';
+import { xyz, type Grid, type Vec3 } from '@/lib/core/volume';
 import { boundingBox, unionBox, type IndexBox } from './bbox';
 import { distancesToSites } from './edt';
 import type { NullReason } from './errors';
@@ -44,6 +44,7 @@ export interface SurfaceDistanceOptions {
  * beyond the band the transform is rerun in full, so the result is always exact.
  */
 function directedDistances(buf: Float64Array, dims: number[], spacingMm: readonly number[], sites: Int32Array, queries: Int32Array): Float64Array {
+  // spacingMm is [sx, sy, sz], hence the `!`s.
   if (sites.length === 0) return distancesToSites(buf, dims, spacingMm, sites, queries);
   const bandMm = BAND_VOXELS * Math.max(spacingMm[0]!, spacingMm[1]!, spacingMm[2]!);
   const banded = distancesToSites(buf, dims, spacingMm, sites, queries, bandMm);
@@ -143,10 +144,10 @@ function voxelBoundary(mask: Uint8Array, grid: Grid, box: IndexBox): Int32Array 
 }
 
 function voxelDistances(reference: Uint8Array, test: Uint8Array, grid: Grid, box: IndexBox, empty: NullReason | null, scratch?: Float64Array): SurfaceDistances {
-  const dims = [0, 1, 2].map((a) => box.hi[a]! - box.lo[a]! + 1);
+  const dims: Vec3 = [box.hi[0] - box.lo[0] + 1, box.hi[1] - box.lo[1] + 1, box.hi[2] - box.lo[2] + 1];
   const rb = voxelBoundary(reference, grid, box);
   const tb = voxelBoundary(test, grid, box);
-  const buf = scratchOf(scratch, dims[0]! * dims[1]! * dims[2]!);
+  const buf = scratchOf(scratch, dims[0] * dims[1] * dims[2]);
   const referenceToTestMm = directedDistances(buf, dims, grid.spacingMm, tb, rb).sort();
   const testToReferenceMm = directedDistances(buf, dims, grid.spacingMm, rb, tb).sort();
   return { sampling: 'voxel', referenceToTestMm, testToReferenceMm, referenceAreasMm2: null, testAreasMm2: null, empty };
@@ -159,6 +160,7 @@ function voxelDistances(reference: Uint8Array, test: Uint8Array, grid: Grid, box
  * grid) count as background.
  */
 function surfels(mask: Uint8Array, grid: Grid, box: IndexBox, cdims: number[]): { at: Int32Array; codes: Uint8Array } {
+  // Every index below is bounded by its loop (arrays sized from the same counts), hence the `!`s.
   const [nx, ny] = grid.dims;
   const [cx, cy, cz] = xyz(cdims, 'surfels corner-grid dims');
   // Padded copy of the box with one background voxel on every side: pad index = voxel − lo + 1.
@@ -217,6 +219,7 @@ function surfels(mask: Uint8Array, grid: Grid, box: IndexBox, cdims: number[]): 
  * equal pairs, so the decoded sequence is exactly the tuple sort.
  */
 function sortPairs(dist: Float64Array, codes: Uint8Array, table: Float64Array): Float64Array {
+  // q < n, codes are < 256 = table length and ranks are < m ≤ n, hence the `!`s.
   const n = dist.length;
   const unique = dist.slice().sort();
   let m = 0;
@@ -239,6 +242,7 @@ function sortPairs(dist: Float64Array, codes: Uint8Array, table: Float64Array): 
 }
 
 function lowerBound(a: Float64Array, n: number, x: number): number {
+  // lo ≤ mid < hi ≤ n ≤ a.length, hence the `!`.
   let lo = 0, hi = n;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
@@ -249,11 +253,11 @@ function lowerBound(a: Float64Array, n: number, x: number): number {
 }
 
 function surfelDistances(reference: Uint8Array, test: Uint8Array, grid: Grid, box: IndexBox, empty: NullReason | null, scratch?: Float64Array): SurfaceDistances {
-  const cdims = [0, 1, 2].map((a) => box.hi[a]! - box.lo[a]! + 2);
+  const cdims: Vec3 = [box.hi[0] - box.lo[0] + 2, box.hi[1] - box.lo[1] + 2, box.hi[2] - box.lo[2] + 2];
   const r = surfels(reference, grid, box, cdims);
   const t = surfels(test, grid, box, cdims);
   const table = surfelAreaTable(grid.spacingMm);
-  const buf = scratchOf(scratch, cdims[0]! * cdims[1]! * cdims[2]!);
+  const buf = scratchOf(scratch, cdims[0] * cdims[1] * cdims[2]);
   const referenceToTestMm = directedDistances(buf, cdims, grid.spacingMm, t.at, r.at);
   const testToReferenceMm = directedDistances(buf, cdims, grid.spacingMm, r.at, t.at);
   const referenceAreasMm2 = sortPairs(referenceToTestMm, r.codes, table);

@@ -121,11 +121,12 @@ export function plastimatchAverageHausdorffMm(sd: SurfaceDistances): number | nu
 }
 
 function last(a: Float64Array): number {
-  return a.length ? a[a.length - 1]! : -Infinity;
+  return a.at(-1) ?? -Infinity;
 }
 
 /** numpy.percentile(a, p) with method='linear' on an ascending array. */
 export function linearPercentile(sorted: Float64Array, percent: number): number {
+  // Indices below are clamped to 0 … n − 1 with n > 0, hence the `!`s.
   const n = sorted.length;
   if (n === 0) return -Infinity;
   const h = ((n - 1) * percent) / 100;
@@ -140,6 +141,7 @@ export function linearPercentile(sorted: Float64Array, percent: number): number 
 
 /** surface-distance's step percentile: first index whose cumsum/total ≥ p (searchsorted left). */
 function areaStepPercentile(sorted: Float64Array, areas: Float64Array, percent: number): number {
+  // Indices below are clamped to 0 … n − 1 with n > 0, hence the `!`s.
   const n = sorted.length;
   if (n === 0) return -Infinity;
   const total = pairwiseSum(areas);
@@ -153,6 +155,7 @@ function areaStepPercentile(sorted: Float64Array, areas: Float64Array, percent: 
 }
 
 function countAtMost(sorted: Float64Array, x: number): number {
+  // lo ≤ mid < hi ≤ sorted.length, hence the `!`.
   let lo = 0, hi = sorted.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
@@ -163,12 +166,14 @@ function countAtMost(sorted: Float64Array, x: number): number {
 }
 
 function areaAtMost(dist: Float64Array, areas: Float64Array, x: number): number {
+  // Every index below is bounded by its loop (arrays sized from the same counts), hence the `!`s.
   const picked: number[] = [];
   for (let q = 0; q < dist.length; q++) if (dist[q]! <= x) picked.push(areas[q]!);
   return pairwiseSum(Float64Array.from(picked));
 }
 
 function weightedSum(dist: Float64Array, areas: Float64Array): number {
+  // Every index below is bounded by its loop (arrays sized from the same counts), hence the `!`s.
   const prod = new Float64Array(dist.length);
   for (let q = 0; q < dist.length; q++) prod[q] = dist[q]! * areas[q]!;
   return pairwiseSum(prod);
@@ -179,6 +184,7 @@ function weightedSum(dist: Float64Array, areas: Float64Array): number {
  * above), so sums round as numpy.sum does.
  */
 function pairwiseSum(a: Float64Array, start = 0, n = a.length): number {
+  // q < n within a, and r has 8 entries, hence the `!`s.
   if (n < 8) {
     let res = 0;
     for (let q = 0; q < n; q++) res += a[start + q]!;

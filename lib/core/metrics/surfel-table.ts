@@ -16,6 +16,7 @@ import { SURFEL_NORMALS_X8 } from './surfel-normals';
  * @param spacingMm [sx, sy, sz]
  */
 export function surfelAreaTable(spacingMm: readonly number[]): Float64Array {
+  // code < 256 = SURFEL_NORMALS_X8.length and t + 2 < n.length, hence the `!`s.
   const [sx, sy, sz] = xyz(spacingMm, 'surfelAreaTable spacingMm');
   const table = new Float64Array(256);
   for (let code = 0; code < 256; code++) {

@@ -50,20 +50,22 @@ const FACES: number[][] = (() => {
 
 const edgeKey = (c1: number, c2: number) => (c1 < c2 ? c1 * 8 + c2 : c2 * 8 + c1);
 const midpoint = (key: number): P3 => {
+  // key / 8 and key % 8 are < 8 = CORNERS.length, hence the `!`s.
   const p = CORNERS[Math.floor(key / 8)]!;
   const q = CORNERS[key % 8]!;
   return [(p[0] + q[0]) / 2, (p[1] + q[1]) / 2, (p[2] + q[2]) / 2];
 };
 
 function halfCross(a: P3, b: P3, c: P3): P3 {
-  const u = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
-  const v = [c[0] - a[0], c[1] - a[1], c[2] - a[2]];
-  return [(u[1]! * v[2]! - u[2]! * v[1]!) / 2, (u[2]! * v[0]! - u[0]! * v[2]!) / 2, (u[0]! * v[1]! - u[1]! * v[0]!) / 2];
+  const u: P3 = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
+  const v: P3 = [c[0] - a[0], c[1] - a[1], c[2] - a[2]];
+  return [(u[1] * v[2] - u[2] * v[1]) / 2, (u[2] * v[0] - u[0] * v[2]) / 2, (u[0] * v[1] - u[1] * v[0]) / 2];
 }
 const norm = (n: P3) => Math.hypot(n[0], n[1], n[2]);
 
 /** Closed polygons (lists of edge-midpoint keys) of the surface for one code. */
 function polygons(code: number): number[][] {
+  // Faces have 4 corners (indices mod 4) and a cut face has 2 cut edges, hence the `!`s.
   const inside = CORNERS.map((p) => (code & cornerBit(p)) !== 0);
   const nInside = inside.filter(Boolean).length;
   if (nInside === 0 || nInside === 8) return [];
@@ -112,6 +114,7 @@ function polygons(code: number): number[][] {
 
 /** Triangles (unit-cube half-cross-products) of greatest total area for one closed polygon. */
 function maxAreaTriangulation(poly: number[]): P3[] {
+  // i < k < j < poly.length index the n×n tables, hence the `!`s.
   const pts = poly.map(midpoint);
   const m = pts.length;
   const best: number[][] = Array.from({ length: m }, () => new Array(m).fill(0));

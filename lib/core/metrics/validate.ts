@@ -10,8 +10,8 @@ export function validateGrid(grid: Grid, name = 'grid'): void {
   if (!grid || !Array.isArray(grid.dims) || grid.dims.length !== 3) {
     throw new MetricsError('INVALID_INPUT', `${name}: dims must be [nx, ny, nz]`);
   }
-  for (let n = 0; n < 3; n++) {
-    const d = grid.dims[n]!;
+  for (const n of [0, 1, 2] as const) {
+    const d = grid.dims[n];
     if (!Number.isInteger(d) || d <= 0) {
       throw new MetricsError('INVALID_INPUT', `${name}: dims[${n}] is ${d}; every dimension must be a positive integer`);
     }
