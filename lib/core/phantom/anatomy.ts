@@ -52,6 +52,7 @@ export interface Anatomy {
  * a per-patient `bodyScale` (about 0.85–1.05).
  */
 export function buildAnatomy(grid: Grid, bodyScale: number, diaphragmExcursionMm: number): Anatomy {
+  // fov has one entry per axis, hence the `!`s.
   const [nx, ny, nz] = grid.dims;
   const [sx, sy, sz] = grid.spacingMm;
   const c: Vec3 = [
@@ -87,6 +88,7 @@ export function buildAnatomy(grid: Grid, bodyScale: number, diaphragmExcursionMm
 
 /** Which lung (0 right, 1 left) contains the point at inspiration fraction f, or −1. */
 export function lungAt(anatomy: Anatomy, x: number, y: number, z: number, f: number): number {
+  // Two lungs: n < 2 = anatomy.lungs.length.
   for (let n = 0; n < 2; n++) {
     const l = anatomy.lungs[n]!;
     const u = (x - l.centreMm[0]) / l.semiAxesXyMm[0];
@@ -172,8 +174,8 @@ export function tumourMask(grid: Grid, tumour: readonly Ellipsoid[], centreMm: V
   const [sx, sy, sz] = grid.spacingMm;
   const [ox, oy, oz] = grid.originMm;
   const out = new Uint8Array(nx * ny * nz);
-  const lo = (axis: number, o: number, s: number) => Math.max(0, Math.floor((centreMm[axis]! - boundingRadiusMm - o) / s));
-  const hi = (axis: number, o: number, s: number, n: number) => Math.min(n - 1, Math.ceil((centreMm[axis]! + boundingRadiusMm - o) / s));
+  const lo = (axis: 0 | 1 | 2, o: number, s: number) => Math.max(0, Math.floor((centreMm[axis] - boundingRadiusMm - o) / s));
+  const hi = (axis: 0 | 1 | 2, o: number, s: number, n: number) => Math.min(n - 1, Math.ceil((centreMm[axis] + boundingRadiusMm - o) / s));
   for (let k = lo(2, oz, sz); k <= hi(2, oz, sz, nz); k++) {
     for (let j = lo(1, oy, sy); j <= hi(1, oy, sy, ny); j++) {
       for (let i = lo(0, ox, sx); i <= hi(0, ox, sx, nx); i++) {

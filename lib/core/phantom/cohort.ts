@@ -122,6 +122,7 @@ const DAY = (y: number, m: number, d: number) => Date.UTC(y, m - 1, d) / 8640000
  * size: patient 3 is the same whether the cohort has 5 or 50 patients.
  */
 export function samplePatientSpec(cohortSeed: string | number, index: number): PatientSpec {
+  // rng.int(0, length − 1) is a valid index, hence the `!`.
   const seed = `${cohortSeed}/patient/${index}`;
   const rng: Rng = createRng(seed).fork('spec');
   const greek = GREEK[index % GREEK.length];

@@ -70,23 +70,24 @@ export interface PhantomPatient {
 
 /** Axial grid centred on the patient origin: identity direction, voxel (0,0,0) at −(n−1)/2·s. */
 export function phantomGrid(dims: Vec3, spacingMm: Vec3): Grid {
-  for (let n = 0; n < 3; n++) {
-    if (!Number.isInteger(dims[n]) || dims[n]! < 4) {
+  for (const n of [0, 1, 2] as const) {
+    if (!Number.isInteger(dims[n]) || dims[n] < 4) {
       throw new PhantomError('INVALID_INPUT', `Phantom dims ${dims.join('×')}: each must be an integer ≥ 4.`);
     }
-    if (!(spacingMm[n]! > 0)) {
+    if (!(spacingMm[n] > 0)) {
       throw new PhantomError('INVALID_INPUT', `Phantom spacing ${spacingMm.join('×')} mm: each must be > 0.`);
     }
   }
   return {
     dims: [...dims],
     spacingMm: [...spacingMm],
-    originMm: [0, 1, 2].map((n) => (-(dims[n]! - 1) / 2) * spacingMm[n]!) as Vec3,
+    originMm: ([0, 1, 2] as const).map((n) => (-(dims[n] - 1) / 2) * spacingMm[n]) as Vec3,
     direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
   };
 }
 
 function fits(anatomy: Anatomy, grid: Grid, lung: number, centre: Vec3, samples: Vec3[], displacements: Vec3[], fractions: number[]): boolean {
+  // hi has one entry per axis; p < phases = displacements.length = fractions.length, hence the `!`s.
   const lo = grid.originMm;
   const hi = [0, 1, 2].map((n) => grid.originMm[n]! + (grid.dims[n]! - 1) * grid.spacingMm[n]!);
   for (let p = 0; p < displacements.length; p++) {
@@ -102,6 +103,7 @@ function fits(anatomy: Anatomy, grid: Grid, lung: number, centre: Vec3, samples:
 
 /** Surface samples pushed `marginMm` outward from each ellipsoid's centre. */
 function inflatedSamples(ellipsoids: Ellipsoid[], marginMm: number): Vec3[] {
+  // r has one entry per axis, hence the `!`s.
   const out: Vec3[] = [];
   for (const e of ellipsoids) {
     for (const s of surfaceSamplesMm([e])) {
@@ -115,7 +117,7 @@ function inflatedSamples(ellipsoids: Ellipsoid[], marginMm: number): Vec3[] {
 
 function count(a: Uint8Array): number {
   let c = 0;
-  for (let n = 0; n < a.length; n++) c += a[n]!;
+  for (const x of a) c += x;
   return c;
 }
 
@@ -128,6 +130,7 @@ function count(a: Uint8Array): number {
  *   even at 5% of its size (field of view far too small).
  */
 export function generatePatient(spec: PatientSpec, options: GeneratePatientOptions = {}): PhantomPatient {
+  // Per-phase arrays have one entry per phase, masks are indexed below their length, and the tumour has at least one ellipsoid, hence the `!`s.
   const grid = phantomGrid(options.dims ?? [128, 128, 64], options.spacingMm ?? [2.5, 2.5, 3]);
   const percents = options.phasePercents ?? PHASE_PERCENTS;
   const noise = options.noiseSigmaHu ?? 20;

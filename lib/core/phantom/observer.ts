@@ -18,6 +18,7 @@ import type { Ellipsoid } from './tumour';
 
 /** Approximate signed distance (mm, negative inside) from a point (relative to the tumour reference) to a union of ellipsoids. */
 export function approxSignedDistanceMm(ellipsoids: readonly Ellipsoid[], x: number, y: number, z: number): number {
+  // R is a 3×3 rotation, hence the `!`s.
   let best = Infinity;
   for (const e of ellipsoids) {
     const dx = x - e.centreMm[0], dy = y - e.centreMm[1], dz = z - e.centreMm[2];
@@ -91,6 +92,7 @@ export interface PhysicianMaskInput {
  * Returns a Uint8Array in our index order.
  */
 export function physicianMask(input: PhysicianMaskInput): Uint8Array {
+  // sliceOffsetsMm is empty or has one entry per slice (k < nz), hence the `!`s.
   const { grid, perceived, centreMm } = input;
   const [nx, ny, nz] = grid.dims;
   const [sx, sy, sz] = grid.spacingMm;
@@ -100,9 +102,9 @@ export function physicianMask(input: PhysicianMaskInput): Uint8Array {
   for (let n = 0; n < input.sliceOffsetsMm.length; n++) maxSlice = Math.max(maxSlice, Math.abs(input.sliceOffsetsMm[n]!));
   const maxMargin = Math.max(0, input.biasMm + input.field.amplitudeMm * Math.sqrt(2 * input.field.waves.length) + maxSlice);
   const reach = input.boundingRadiusMm + maxMargin + 1;
-  const range = (axis: number, o: number, s: number, n: number): [number, number] => [
-    Math.max(0, Math.floor((centreMm[axis]! - reach - o) / s)),
-    Math.min(n - 1, Math.ceil((centreMm[axis]! + reach - o) / s)),
+  const range = (axis: 0 | 1 | 2, o: number, s: number, n: number): [number, number] => [
+    Math.max(0, Math.floor((centreMm[axis] - reach - o) / s)),
+    Math.min(n - 1, Math.ceil((centreMm[axis] + reach - o) / s)),
   ];
   const minMargin = input.minMarginMm ?? -Infinity;
   const [i0, i1] = range(0, ox, sx, nx);

@@ -84,7 +84,10 @@ export function createRng(seed: string | number): Rng {
     },
     bernoulli: (p) => rng.next() < p,
     exponential: (rate) => -Math.log(1 - rng.next()) / rate,
-    pick: (items) => items[Math.floor(rng.next() * items.length)]!,
+    pick: (items) => {
+      if (items.length === 0) throw new Error('rng.pick: the list to pick from is empty.');
+      return items[Math.floor(rng.next() * items.length)]!; // next() < 1, so the index is < length
+    },
     fork: (label) => createRng(`${seedText}/${label}`),
   };
   return rng;

@@ -48,6 +48,7 @@ export interface SimulatedOutcome {
  *   hazards or follow-up, or a follow-up array of the wrong length.
  */
 export function simulateOutcomes(input: SimulateOutcomesInput): SimulatedOutcome[] {
+  // Every index below is bounded by its loop (arrays sized from the same counts), hence the `!`s.
   const { covariate, logHazardRatioPerUnit: beta, baselineHazardPerDay: lambda0, deathHazardPerDay: mu } = input;
   if (!Number.isFinite(beta)) throw new PhantomError('INVALID_INPUT', `logHazardRatioPerUnit ${beta} is not a finite number.`);
   if (!(lambda0 > 0 && Number.isFinite(lambda0))) throw new PhantomError('INVALID_INPUT', `baselineHazardPerDay ${lambda0} must be a positive number.`);

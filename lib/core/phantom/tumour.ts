@@ -78,6 +78,7 @@ export function scaleTumour(shape: TumourShape, factor: number): TumourShape {
 
 /** True when the point (mm, relative to the tumour reference point) is inside ellipsoid `e`. */
 function insideEllipsoid(e: Ellipsoid, x: number, y: number, z: number): boolean {
+  // R is a 3×3 rotation, hence the `!`s.
   const dx = x - e.centreMm[0], dy = y - e.centreMm[1], dz = z - e.centreMm[2];
   const R = e.rotation;
   // Local coordinates: Rᵀ·d.
@@ -105,6 +106,7 @@ export function boundingRadiusMm(ellipsoids: readonly Ellipsoid[]): number {
  * that the tumour lies inside an organ: 26 directions per ellipsoid.
  */
 export function surfaceSamplesMm(ellipsoids: readonly Ellipsoid[]): Vec3[] {
+  // R is a 3×3 rotation and l a 3-vector, hence the `!`s.
   const out: Vec3[] = [];
   for (const e of ellipsoids) {
     for (let a = -1; a <= 1; a++) for (let b = -1; b <= 1; b++) for (let c = -1; c <= 1; c++) {
