@@ -27,6 +27,7 @@ const REL_TOL = 1e-9;
  * @returns the first crossing found, or null when the outline is simple.
  */
 export function findSelfIntersection(xs: ArrayLike<number>, ys: ArrayLike<number>): SelfIntersection | null {
+  // Edge and vertex indices are < n = xs.length, hence the `!`s.
   const n = xs.length;
   if (n < 4) return null;
   const next = (e: number) => (e + 1 === n ? 0 : e + 1);
@@ -55,6 +56,7 @@ export function findSelfIntersection(xs: ArrayLike<number>, ys: ArrayLike<number
 }
 
 function properCrossing(xs: ArrayLike<number>, ys: ArrayLike<number>, p: number, q: number, r: number, s: number): [number, number] | null {
+  // p, q, r, s are vertex indices < xs.length, hence the `!`s.
   const px = xs[p]!, py = ys[p]!, qx = xs[q]!, qy = ys[q]!;
   const rx = xs[r]!, ry = ys[r]!, sx = xs[s]!, sy = ys[s]!;
   const ux = qx - px, uy = qy - py;

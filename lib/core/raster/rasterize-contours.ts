@@ -93,6 +93,7 @@ export function rasterizeContours(
   contours: readonly PlanarContourMm[],
   options: RasterizeOptions = {},
 ): { mask: Mask; report: RasterReport } {
+  // Axis indices are 0 … 2 and point, edge and voxel indices are bounded by their loops, hence the `!`s.
   const [nx, ny, nz] = grid.dims;
   const [, , sz] = grid.spacingMm;
   for (let a = 0; a < 3; a++) {
