@@ -4,6 +4,7 @@
  * @param sorted ascending, finite values; throws on an empty array.
  */
 export function quantile(sorted: ArrayLike<number>, p: number): number {
+  // Indices below are clamped to 0 … n − 1 with n > 0, hence the `!`s.
   const n = sorted.length;
   if (n === 0) throw new RangeError('quantile of an empty sample is undefined');
   if (!(p >= 0 && p <= 1)) throw new RangeError(`quantile probability must be in [0, 1], got ${p}`);

@@ -117,6 +117,7 @@ function amplitude(m: MotionResult | null): MotionAmplitude | null {
  * @throws MetricsError INVALID_INPUT (from analyseMotion) when a mask does not fit `grid`.
  */
 export function buildRunSummary(input: RunSummaryInput): RunSummaryValues {
+  // machineMotion has one phase per input phase (same order), hence the `!`.
   const thresholds = { ...DEFAULT_FLAG_THRESHOLDS, ...input.thresholds };
   const { phases, grid } = input;
   // Motion needs a 4D CT: with a planning CT alone there is nothing to move.
