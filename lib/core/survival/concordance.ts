@@ -29,6 +29,7 @@ export interface Concordance {
  * Reference: R survival::concordance(fit) as reported by summary.coxph.
  */
 export function concordanceFromData(d: CoxData, lp: Float64Array): Concordance {
+  // Flat vectors and matrices (n, n×p, p×p) indexed within their loop bounds, hence the `!`s.
   const { n, time, status, stratum } = d;
   let concordant = 0;
   let discordant = 0;

@@ -46,6 +46,7 @@ function isMissing(v: unknown): boolean {
  * @throws SurvivalError INVALID_INPUT (lengths, negative/non-finite time, event not 0/1), NO_EVENTS
  */
 export function prepareCoxData(input: CoxInput): CoxData {
+  // Rows i < n and covariates k < p index arrays of those lengths (checked above), hence the `!`s.
   const { event, covariates, names, strata } = input;
   const time = fixTiedTimes(input.time);
   const nIn = time.length;

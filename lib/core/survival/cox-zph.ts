@@ -31,6 +31,7 @@ export interface CoxZph {
 
 /** 1 − KM(t−) of the pooled (unstratified) data for each subject, as cox.zph's km transform. */
 function kmTransform(d: CoxData): Float64Array {
+  // Flat vectors and matrices (n, n×p, p×p) indexed within their loop bounds, hence the `!`s.
   const { n, time, status } = d;
   const order = new Uint32Array(n);
   let sorted = true;
@@ -69,6 +70,7 @@ export function coxZphFromData(
   efron: boolean,
   terms?: ZphTerm[],
 ): CoxZph {
+  // Flat vectors and matrices (n, n×p, p×p) indexed within their loop bounds, hence the `!`s.
   const { n, p, time, status, stratum } = d;
   const tt = kmTransform(d);
   let gsum = 0;

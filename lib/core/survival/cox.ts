@@ -86,6 +86,7 @@ function coxPass(
   efron: boolean,
   work: { eta: Float64Array; a: Float64Array; a2: Float64Array; cmat: Float64Array; cmat2: Float64Array },
 ): PassResult {
+  // Flat vectors and matrices (n, n×p, p×p) indexed within their loop bounds, hence the `!`s.
   const { n, p, time, status, stratum } = d;
   const { eta, a, a2, cmat, cmat2 } = work;
   const u = new Float64Array(p);
@@ -226,6 +227,7 @@ export function coxph(input: CoxInput, options: CoxOptions = {}): CoxFit {
 
 /** coxph on data already prepared by prepareCoxData (same options, errors and warnings). */
 export function coxphFromData(data: CoxData, options: CoxOptions = {}): CoxFit {
+  // Flat vectors and matrices (n, n×p, p×p) indexed within their loop bounds, hence the `!`s.
   const ties = options.ties ?? 'efron';
   const maxIter = options.maxIterations ?? 20;
   const eps = options.eps ?? 1e-9;

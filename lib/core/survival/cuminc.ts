@@ -39,6 +39,7 @@ export interface CumincResult {
 
 /** cmprsk's cinc for one group and cause; y sorted ascending. */
 function cinc(y: number[], ic: number[], icc: number[]): { time: number[]; est: number[]; var: number[] } {
+  // Every index below is bounded by its loop (arrays sized from the same counts), hence the `!`s.
   const n = y.length;
   const out = { time: [] as number[], est: [] as number[], var: [] as number[] };
   let fk = 1;
@@ -92,6 +93,7 @@ function cinc(y: number[], ic: number[], icc: number[]): { time: number[]; est: 
 
 /** cmprsk's crst (one stratum): score s (ng−1) and variance v ((ng−1)², row-major). */
 function grayScore(y: number[], m: number[], ig: number[], ng: number, rho: number): { s: Float64Array; v: Float64Array } {
+  // Groups ig[i] < ng and causes m[i] ≤ 2 index tables of those sizes; rows are bounded by n, hence the `!`s.
   const n = y.length;
   const ng1 = ng - 1;
   const rs = new Float64Array(ng);
@@ -273,6 +275,7 @@ export function cumulativeIncidence(
 
 /** Cumulative incidence of a curve at chosen times (step function, right-continuous). */
 export function cumincAt(curve: CumincCurve, times: number[]): { time: number; est: number; var: number }[] {
+  // Every index below is bounded by its loop (arrays sized from the same counts), hence the `!`s.
   return times.map((t) => {
     let est = 0;
     let v = 0;

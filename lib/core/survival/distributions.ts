@@ -12,6 +12,7 @@ const LANCZOS = [
 
 /** log Γ(x) for x > 0 (Lanczos, g = 7). */
 function logGamma(x: number): number {
+  // LANCZOS has 9 coefficients, hence the `!`s.
   if (x === 0.5) return 0.5 * Math.log(Math.PI);
   if (x === 1 || x === 2) return 0;
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);

@@ -101,6 +101,7 @@ interface RiskSums {
  * sums of the at-risk part, so O(n·p²) with no cancellation.
  */
 function riskSums(d: Prepared, bl: Blocks, b: Float64Array, second: boolean): RiskSums {
+  // Flat vectors and matrices (n, n×p, p×p) indexed within their loop bounds, hence the `!`s.
   const { n, p, ici, x, wt } = d;
   const eta = new Float64Array(n);
   const ew = new Float64Array(n);
@@ -172,6 +173,7 @@ function riskSums(d: Prepared, bl: Blocks, b: Float64Array, second: boolean): Ri
 
 /** crrf / crrfsv: minus log pseudo-likelihood, its gradient and Hessian at b. */
 function objective(d: Prepared, bl: Blocks, b: Float64Array, withDerivs: boolean): { lik: number; s: Float64Array; v: Float64Array } {
+  // Flat vectors and matrices (n, n×p, p×p) indexed within their loop bounds, hence the `!`s.
   const { p, ici, x } = d;
   const rs = riskSums(d, bl, b, withDerivs);
   let lik = 0;
@@ -203,6 +205,7 @@ function objective(d: Prepared, bl: Blocks, b: Float64Array, withDerivs: boolean
  * the censoring-martingale term ψ), with every inner sum written as a prefix or suffix sum.
  */
 function sandwich(d: Prepared, bl: Blocks, b: Float64Array): { v: Float64Array; v2: Float64Array } {
+  // Flat vectors and matrices (n, n×p, p×p) indexed within their loop bounds, hence the `!`s.
   const { n, p, ici, x, wt } = d;
   const rs = riskSums(d, bl, b, true);
   const nfb = bl.failBlocks.length;
@@ -287,6 +290,7 @@ function sandwich(d: Prepared, bl: Blocks, b: Float64Array): { v: Float64Array; 
  *   CONSTANT_COVARIATE, COLLINEAR_COVARIATES (singular information).
  */
 export function fineGray(input: FineGrayInput, opts: { maxIterations?: number; gtol?: number } = {}): FineGrayFit {
+  // Flat vectors and matrices (n, n×p, p×p) indexed within their loop bounds, hence the `!`s.
   const failCode = input.failCode ?? 1;
   const censCode = input.censCode ?? 0;
   const maxiter = opts.maxIterations ?? 10;

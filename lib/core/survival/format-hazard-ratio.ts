@@ -65,6 +65,7 @@ function formatOne(x: number | null | undefined, significant: number, o: Require
 
 /** True when printing at `significant` digits keeps every distinction named in the rule. */
 function faithful(v: HazardRatioInput, significant: number): boolean {
+  // Indices are < shown.length, hence the `!`s.
   const vals = [v.hr, v.lower, v.upper];
   const shown = vals.map((x) => (usable(x) ? Number(formatPositive(x, significant)) : null));
   for (let i = 0; i < 3; i++) {

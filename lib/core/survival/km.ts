@@ -29,6 +29,7 @@ export interface KmCurve {
 }
 
 function validate(time: ArrayLike<number>, event: ArrayLike<number>): void {
+  // Every index below is bounded by its loop (arrays sized from the same counts), hence the `!`s.
   if (time.length !== event.length) throw invalid(`time has ${time.length} values but event has ${event.length}.`);
   if (time.length === 0) throw invalid('No subjects: time is empty.');
   for (let i = 0; i < time.length; i++) {
@@ -39,6 +40,7 @@ function validate(time: ArrayLike<number>, event: ArrayLike<number>): void {
 
 /** R's survmean minmin: first time the curve is ≤ 0.5 (midpoint rule for an exact 0.5). */
 function minmin(y: (number | null)[], x: number[]): number | null {
+  // xs and ys are read at 0 only when non-empty and at k found in them, hence the `!`s.
   const tol = Math.sqrt(2.220446049250313e-16);
   const xs: number[] = [];
   const ys: number[] = [];
@@ -64,6 +66,7 @@ function minmin(y: (number | null)[], x: number[]): number | null {
  * @throws SurvivalError INVALID_INPUT on bad coding or lengths
  */
 export function kaplanMeier(rawTime: ArrayLike<number>, event: ArrayLike<number>): KmCurve {
+  // order is a permutation of 0 … n − 1, hence the `!`s.
   validate(rawTime, event);
   const time = fixTiedTimes(rawTime);
   const n = time.length;
@@ -120,6 +123,7 @@ export interface RiskTableRow {
  * the last follow-up give nRisk 0 and the last S (R drops them unless extend = TRUE).
  */
 export function numberAtRisk(curve: KmCurve, time: ArrayLike<number>, times: number[]): RiskTableRow[] {
+  // Every index below is bounded by its loop (arrays sized from the same counts), hence the `!`s.
   return times.map((t) => {
     let nRisk = 0;
     for (let i = 0; i < time.length; i++) if (time[i]! >= t) nRisk++;
@@ -134,6 +138,7 @@ export function numberAtRisk(curve: KmCurve, time: ArrayLike<number>, times: num
  * its 95% CI: survfit(Surv(time, 1 - event) ~ 1).
  */
 export function reverseKmFollowUp(time: ArrayLike<number>, event: ArrayLike<number>): { median: number | null; lower95: number | null; upper95: number | null } {
+  // Every index below is bounded by its loop (arrays sized from the same counts), hence the `!`s.
   const rev = Array.from({ length: event.length }, (_, i) => 1 - event[i]!);
   const c = kaplanMeier(time, rev);
   return { median: c.median, lower95: c.medianLower95, upper95: c.medianUpper95 };

@@ -16,6 +16,7 @@ export interface Cholesky {
 
 /** survival's cholesky2. `a` is n×n symmetric (upper triangle used), not modified. */
 export function cholesky(a: Float64Array, n: number, toler: number): Cholesky {
+  // Flat vectors and matrices (n, n×p, p×p) indexed within their loop bounds, hence the `!`s.
   const m = Float64Array.from(a);
   let eps = 0;
   for (let i = 0; i < n; i++) {
@@ -47,6 +48,7 @@ export function cholesky(a: Float64Array, n: number, toler: number): Cholesky {
 
 /** Solve A x = b with the factor from cholesky (dropped columns give 0), as chsolve2. */
 export function choleskySolve(c: Cholesky, b: ArrayLike<number>): Float64Array {
+  // Flat vectors and matrices (n, n×p, p×p) indexed within their loop bounds, hence the `!`s.
   const { n, m } = c;
   const y = Float64Array.from(b as ArrayLike<number>);
   for (let i = 0; i < n; i++) {
@@ -67,6 +69,7 @@ export function choleskySolve(c: Cholesky, b: ArrayLike<number>): Float64Array {
 
 /** Inverse of A (generalised: dropped rows/columns are 0), symmetric, row-major. */
 export function choleskyInverse(c: Cholesky): Float64Array {
+  // Flat vectors and matrices (n, n×p, p×p) indexed within their loop bounds, hence the `!`s.
   const n = c.n;
   const inv = new Float64Array(n * n);
   const e = new Float64Array(n);
@@ -93,6 +96,7 @@ export function choleskyInverse(c: Cholesky): Float64Array {
 
 /** xᵀ A⁻¹ x via the factor. */
 export function quadFormInverse(c: Cholesky, x: ArrayLike<number>): number {
+  // Flat vectors and matrices (n, n×p, p×p) indexed within their loop bounds, hence the `!`s.
   const s = choleskySolve(c, x);
   let q = 0;
   for (let i = 0; i < c.n; i++) q += s[i]! * x[i]!;
@@ -104,6 +108,7 @@ export function quadFormInverse(c: Cholesky, x: ArrayLike<number>): number {
  * pivoting. Returns null when the matrix is numerically singular.
  */
 export function solveGeneral(a: Float64Array, n: number, b: ArrayLike<number>): Float64Array | null {
+  // Flat vectors and matrices (n, n×p, p×p) indexed within their loop bounds, hence the `!`s.
   const m = Float64Array.from(a);
   const x = Float64Array.from(b as ArrayLike<number>);
   let scale = 0;
@@ -139,6 +144,7 @@ export function solveGeneral(a: Float64Array, n: number, b: ArrayLike<number>): 
 
 /** Inverse of a general n×n matrix, or null when singular. */
 export function invertGeneral(a: Float64Array, n: number): Float64Array | null {
+  // Flat vectors and matrices (n, n×p, p×p) indexed within their loop bounds, hence the `!`s.
   const inv = new Float64Array(n * n);
   const e = new Float64Array(n);
   for (let j = 0; j < n; j++) {

@@ -27,6 +27,7 @@ export interface LogRankResult {
  * @throws SurvivalError INVALID_INPUT for bad coding, unknown labels, fewer than two groups
  */
 export function logRankTest(rawTime: ArrayLike<number>, event: ArrayLike<number>, group: ArrayLike<string>, groups: string[]): LogRankResult {
+  // Flat vectors and matrices (n, n×p, p×p) indexed within their loop bounds, hence the `!`s.
   const n = rawTime.length;
   if (event.length !== n || group.length !== n) throw invalid(`time, event and group differ in length (${n}, ${event.length}, ${group.length}).`);
   for (let i = 0; i < n; i++) {

@@ -8,6 +8,7 @@ const TOL = Math.sqrt(2.220446049250313e-16);
 
 /** Returns the input unchanged when no near-ties exist, otherwise a corrected copy. */
 export function fixTiedTimes(time: ArrayLike<number>): ArrayLike<number> {
+  // Every index below is bounded by its loop (arrays sized from the same counts), hence the `!`s.
   const finite: number[] = [];
   for (let i = 0; i < time.length; i++) if (Number.isFinite(time[i])) finite.push(time[i]!);
   const y = Float64Array.from(new Set(finite)).sort();

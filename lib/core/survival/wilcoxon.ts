@@ -20,6 +20,7 @@ export interface SignedRankResult {
 
 /** P(V ≤ q) (or P(V > q) when upper) for the signed-rank distribution with n (R's psignrank). */
 function psignrank(q: number, n: number, upper = false): number {
+  // w has max + 1 entries and every s below is in 0 … max, hence the `!`s.
   const max = (n * (n + 1)) / 2;
   const w = new Float64Array(max + 1);
   w[0] = 1;
@@ -37,6 +38,7 @@ function psignrank(q: number, n: number, upper = false): number {
  * @throws SurvivalError INVALID_INPUT for unequal lengths, non-finite values, or no non-zero differences
  */
 export function wilcoxonSignedRank(x: ArrayLike<number>, y: ArrayLike<number>): SignedRankResult {
+  // idx is a permutation of 0 … n − 1 and i, j < n, hence the `!`s.
   if (x.length !== y.length) throw invalid(`Paired samples differ in length: x has ${x.length}, y has ${y.length}.`);
   const d: number[] = [];
   let nZeros = 0;
