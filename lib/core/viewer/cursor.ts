@@ -9,6 +9,7 @@ import { type Grid, type Vec3, indexToPatientMm, patientMmToIndex } from '@/lib/
  * the point lay within half a voxel of the grid before clamping.
  */
 export function patientMmToCursor(grid: Grid, pointMm: Readonly<Vec3>): { voxel: Vec3; inside: boolean } {
+  // a is the axis (0 … 2) of the Vec3 being mapped, hence the `!`.
   const idx = patientMmToIndex(grid, [pointMm[0], pointMm[1], pointMm[2]]);
   let inside = true;
   const voxel = idx.map((x, a) => {

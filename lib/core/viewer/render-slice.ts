@@ -46,6 +46,7 @@ export interface RenderedSlice {
  *   have dims[0]·dims[1]·dims[2] voxels.
  */
 export function renderSlice(input: RenderSliceInput): RenderedSlice {
+  // v walks the slice inside the volume, and lut covers every Int16 value + LUT_OFFSET, hence the `!`s.
   const { ct, dims, lut } = input;
   const n = dims[0] * dims[1] * dims[2];
   if (ct.length !== n) throw new RangeError(`The CT has ${ct.length} voxels but its grid ${dims.join('×')} needs ${n}.`);
@@ -142,6 +143,7 @@ function layerPixelRange(box: VoxelBox | null, dims: Readonly<Vec3>, orientation
 }
 
 function compositeLayer(pixels: Uint8ClampedArray, layout: SliceLayout, layer: OverlayLayer, range: PixelRange): void {
+  // q + 2 < pixels.length (4 bytes per pixel of the slice), hence the `!`s.
   const { width, height, origin, colStride, rowStride } = layout;
   const { mask, minus } = layer;
   const a = Math.round(Math.min(1, Math.max(0, layer.alpha)) * 256);

@@ -37,6 +37,7 @@ export interface SliceLayout {
  * which is when coronal and sagittal rows must run k from high to low.
  */
 export function superiorUp(grid: Pick<Grid, 'direction'>): boolean {
+  // direction is 3×3 (9 entries), hence the `!`.
   return grid.direction[8]! >= 0;
 }
 
@@ -90,6 +91,7 @@ export function voxelToViewPixel(dims: Readonly<Vec3>, orientation: Orientation,
 
 /** Copy one slice's voxel values into a new array, row by row (the reference for tests). */
 export function extractSlice<T extends ArrayLike<number>>(data: T, layout: SliceLayout): number[] {
+  // v walks the slice inside the volume, hence the `!`.
   const out: number[] = new Array(layout.width * layout.height);
   for (let r = 0, p = 0; r < layout.height; r++) {
     let v = layout.origin + r * layout.rowStride;
