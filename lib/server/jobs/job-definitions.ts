@@ -60,5 +60,18 @@ export const DICOM_SEND_JOB = defineJob({
 });
 export type DicomSendJobData = z.infer<typeof DICOM_SEND_JOB.payload>;
 
+/**
+ * Retrieve one study from a PACS (WADO-RS) and import it (lib/server/pacs/execute-pacs-retrieval.ts;
+ * worker: workers/tasks/pacs-retrieve.ts). Not retried by pg-boss: a failed retrieval is recorded
+ * with its reason (PacsRetrieval.error) and the user asks again from the query page.
+ */
+export const PACS_RETRIEVE_JOB = defineJob({
+  name: QUEUES.pacsRetrieve,
+  payload: z.object({ retrievalId: z.string().min(1, 'the id of the PacsRetrieval row to execute') }),
+  // A 10-phase 4D CT (1,000 slices, ~0.5 GB) retrieves and imports in minutes; an hour is far above.
+  policy: { ...COMMON, heartbeatSeconds: 30, expireInSeconds: 60 * 60, retryLimit: 0 },
+});
+export type PacsRetrieveJobData = z.infer<typeof PACS_RETRIEVE_JOB.payload>;
+
 /** All definitions: their queues are created at start (boss.ts ensureQueues). */
-export const JOBS: readonly JobDefinition[] = [SEGMENTATION_RUN_JOB, WORKER_SELF_TEST_JOB, DICOM_SEND_JOB];
+export const JOBS: readonly JobDefinition[] = [SEGMENTATION_RUN_JOB, WORKER_SELF_TEST_JOB, DICOM_SEND_JOB, PACS_RETRIEVE_JOB];

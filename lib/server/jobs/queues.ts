@@ -15,6 +15,8 @@ export const QUEUES = {
   segmentationRun: 'segmentation.run',
   /** Send a run's machine RTSTRUCT to a DICOM destination (C-STORE; lib/server/dicom-send/). */
   dicomSend: 'dicom.send',
+  /** Retrieve one study from a PACS over DICOMweb and import it (lib/server/pacs/execute-pacs-retrieval.ts). */
+  pacsRetrieve: 'pacs.retrieve',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

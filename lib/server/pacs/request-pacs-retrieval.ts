@@ -16,7 +16,7 @@ import { AppError } from '../errors';
 import { sendJobInTransaction } from '../jobs/send-job';
 import { credentialsKey, openText } from './credentials-key';
 import { pacsTarget } from './pacs-target';
-import { PACS_RETRIEVE_JOB } from './pacs-retrieve-job';
+import { PACS_RETRIEVE_JOB } from '../jobs/job-definitions';
 import type { SealedStudyRef } from './search-pacs-studies';
 
 export const ACTIVE_RETRIEVAL_STATES = ['QUEUED', 'RETRIEVING', 'IMPORTING'] as const;
