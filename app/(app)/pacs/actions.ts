@@ -12,7 +12,8 @@ import { formText } from '@/lib/server/http/form-text';
 import { requestPacsRetrieval } from '@/lib/server/pacs/request-pacs-retrieval';
 
 export async function retrievePacsStudiesAction(form: FormData): Promise<void> {
-  const refs = form.getAll('ref').filter((v): v is string => typeof v === 'string' && v.length > 0);
+  // A forged argument (not a form) reads as nothing chosen, like formText's missing field.
+  const refs = form instanceof FormData ? form.getAll('ref').filter((v): v is string => typeof v === 'string' && v.length > 0) : [];
   const back = formText(form, 'back') ?? '';
   const query = back.startsWith('?') ? back.slice(1) : '';
   let message: string;
