@@ -187,7 +187,12 @@ export async function readRtDose(parsed: ParsedDicom): Promise<{ dose: RtDose | 
       return refuse('TRUNCATED', `pixel data holds ${el.length} bytes, ${need} expected for ${frames} frame(s) of ${columns}×${rows} at ${bitsAllocated} bits: the file is truncated or NumberOfFrames is wrong.`);
     const bytes = ds.byteArray as Uint8Array;
     const le = parsed.transferSyntaxUid !== EXPLICIT_VR_BE;
-    for (let k = 0; k < frames; k++) put(new DataView(bytes.buffer, bytes.byteOffset + el.dataOffset + k * plane * bytesPer, plane * bytesPer), le, k * plane);
+    const at = bytes.byteOffset + el.dataOffset;
+    if (le && bytesPer === 4 && !signed && stored === 32 && at % 4 === 0) {
+      // The common case (32-bit unsigned, little endian): one typed view, no per-value DataView call.
+      const u32 = new Uint32Array(bytes.buffer, at, plane * frames);
+      for (let t = 0; t < u32.length; t++) data[t] = u32[t]! * scaling;
+    } else for (let k = 0; k < frames; k++) put(new DataView(bytes.buffer, at + k * plane * bytesPer, plane * bytesPer), le, k * plane);
   }
   const refs: string[] = [];
   for (const it of items(ds, 'x300c0002')) {

@@ -111,7 +111,7 @@ export function computeDoseMetrics(input: DoseMetricsInput): DoseMetrics {
     };
   for (let t = 0; t < n; t++)
     if (!Number.isFinite(doses[t]!)) throw new DoseError(`Dose sample ${t} is ${doses[t]}: the dose grid holds a non-finite value; check the RTDOSE file.`);
-  const sorted = Float32Array.from(doses).sort();
+  const sorted = sortFloat32(doses);
   let sum = 0;
   for (let t = 0; t < n; t++) sum += sorted[t]!;
   const dmax = sorted[n - 1]!;
@@ -210,4 +210,40 @@ function dicompylerBinned(sortedAsc: Float32Array, w: number, voxelVolumeCc: num
     v95Percent: v(0.95), v100Percent: v(1),
     dvh: { binWidth: w, dose: rel.map((_, b) => edge(b)), volumeCc: Array.from(cum, (c) => c * voxelVolumeCc), volumePercent: rel },
   };
+}
+
+/**
+ * Ascending copy of a Float32Array by a two-pass LSD radix sort on the IEEE bits (negative values
+ * have all bits flipped, others the sign bit): O(n), several times faster than sort() on the
+ * millions of samples of a body contour. The values must be finite (checked by the caller).
+ */
+export function sortFloat32(values: Float32Array): Float32Array {
+  const n = values.length;
+  if (n < 4096) return Float32Array.from(values).sort();
+  const src = new Uint32Array(Float32Array.from(values).buffer);
+  for (let t = 0; t < n; t++) {
+    const b = src[t]!;
+    src[t] = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+  }
+  const tmp = new Uint32Array(n);
+  const count = new Uint32Array(65536);
+  for (const [from, to, shift] of [[src, tmp, 0], [tmp, src, 16]] as const) {
+    count.fill(0);
+    for (let t = 0; t < n; t++) count[(from[t]! >>> shift) & 0xffff]!++;
+    let sum = 0;
+    for (let b = 0; b < 65536; b++) {
+      const c = count[b]!;
+      count[b] = sum;
+      sum += c;
+    }
+    for (let t = 0; t < n; t++) {
+      const v = from[t]!;
+      to[count[(v >>> shift) & 0xffff]!++] = v;
+    }
+  }
+  for (let t = 0; t < n; t++) {
+    const b = src[t]!;
+    src[t] = b & 0x80000000 ? (b & 0x7fffffff) >>> 0 : ~b >>> 0;
+  }
+  return new Float32Array(src.buffer);
 }

@@ -96,36 +96,84 @@ export function doseAtPointMm(dose: Volume<Float32Array>, p: Vec3): number {
 /**
  * The dose at the centre of every voxel of `mask` that is set (in index order), by trilinear
  * interpolation of `dose` (the `iseg` convention: dose sampled at the CT voxels of the structure).
+ * One pass over the mask; the interpolation is inlined (this runs on millions of voxels).
  */
 export function sampleDoseInMask(dose: Volume<Float32Array>, mask: Mask): DoseSamples {
   checkDose(dose);
   const [nx, ny, nz] = mask.grid.dims;
-  if (mask.data.length !== nx * ny * nz) throw new DoseError(`The mask is ${nx}×${ny}×${nz} but holds ${mask.data.length} values.`);
-  let count = 0;
-  for (let n = 0; n < mask.data.length; n++) if (mask.data[n]) count++;
-  const doses = new Float32Array(count);
+  const m = mask.data;
+  if (m.length !== nx * ny * nz) throw new DoseError(`The mask is ${nx}×${ny}×${nz} but holds ${m.length} values.`);
   const { coef } = indexToDoseIndex(mask.grid, dose.grid);
   const [ou, ui, uj, uk, ov, vi, vj, vk, ow, wi, wj, wk] = coef as [number, number, number, number, number, number, number, number, number, number, number, number];
-  let outside = 0;
+  const [dx, dy, dz] = dose.grid.dims;
+  const D = dose.data;
+  const sx = dx > 1 ? 1 : 0;
+  const sy = dy > 1 ? dx : 0;
+  const sz = dz > 1 ? dx * dy : 0;
+  const maxU = dx - 1 + EPS;
+  const maxV = dy - 1 + EPS;
+  const maxW = dz - 1 + EPS;
+  const cu = Math.max(0, dx - 2);
+  const cv = Math.max(0, dy - 2);
+  const cw = Math.max(0, dz - 2);
+  let out = new Float32Array(1 << 16);
   let t = 0;
-  const plane = nx * ny;
-  for (let k = 0; k < nz; k++) {
+  let outside = 0;
+  const sample = (x: number, bu: number, bv: number, bw: number) => {
+    if (t === out.length) {
+      const grown = new Float32Array(out.length * 2);
+      grown.set(out);
+      out = grown;
+    }
+    const u = bu + ui * x;
+    const v = bv + vi * x;
+    const w = bw + wi * x;
+    if (!(u >= -EPS && u <= maxU && v >= -EPS && v <= maxV && w >= -EPS && w <= maxW)) {
+      outside++;
+      out[t++] = 0;
+      return;
+    }
+    let i0 = Math.floor(u);
+    let j0 = Math.floor(v);
+    let k0 = Math.floor(w);
+    if (i0 < 0) i0 = 0; else if (i0 > cu) i0 = cu;
+    if (j0 < 0) j0 = 0; else if (j0 > cv) j0 = cv;
+    if (k0 < 0) k0 = 0; else if (k0 > cw) k0 = cw;
+    let fx = sx ? u - i0 : 0;
+    let fy = sy ? v - j0 : 0;
+    let fz = sz ? w - k0 : 0;
+    if (fx < 0) fx = 0; else if (fx > 1) fx = 1;
+    if (fy < 0) fy = 0; else if (fy > 1) fy = 1;
+    if (fz < 0) fz = 0; else if (fz > 1) fz = 1;
+    const b = i0 + dx * (j0 + dy * k0);
+    const c00 = D[b]! + (D[b + sx]! - D[b]!) * fx;
+    const c10 = D[b + sy]! + (D[b + sy + sx]! - D[b + sy]!) * fx;
+    const c01 = D[b + sz]! + (D[b + sz + sx]! - D[b + sz]!) * fx;
+    const c11 = D[b + sz + sy]! + (D[b + sz + sy + sx]! - D[b + sz + sy]!) * fx;
+    const c0 = c00 + (c10 - c00) * fy;
+    const c1 = c01 + (c11 - c01) * fy;
+    out[t++] = c0 + (c1 - c0) * fz;
+  };
+  // Row by row, in index order. When rows are 4-byte aligned, empty runs are skipped 4 voxels at a
+  // time (most of a structure's bounding volume is empty).
+  const aligned = nx % 4 === 0 && m.byteOffset % 4 === 0;
+  const w32 = aligned ? new Uint32Array(m.buffer, m.byteOffset, m.length / 4) : null;
+  const wordsPerRow = nx / 4;
+  for (let k = 0; k < nz; k++)
     for (let j = 0; j < ny; j++) {
-      const row = k * plane + j * nx;
+      const row = (k * ny + j) * nx;
       const bu = ou + uj * j + uk * k;
       const bv = ov + vj * j + vk * k;
       const bw = ow + wj * j + wk * k;
-      for (let i = 0; i < nx; i++) {
-        if (!mask.data[row + i]) continue;
-        const d = doseAtIndex(dose, bu + ui * i, bv + vi * i, bw + wi * i);
-        if (Number.isNaN(d)) {
-          outside++;
-          doses[t++] = 0;
-        } else doses[t++] = d;
-      }
+      if (w32) {
+        const wr = row / 4;
+        for (let q = 0; q < wordsPerRow; q++) {
+          if (w32[wr + q] === 0) continue;
+          for (let r = 0; r < 4; r++) if (m[row + 4 * q + r]) sample(4 * q + r, bu, bv, bw);
+        }
+      } else for (let x = 0; x < nx; x++) if (m[row + x]) sample(x, bu, bv, bw);
     }
-  }
-  return { doses, outside };
+  return { doses: out.slice(0, t), outside };
 }
 
 /**

@@ -53,3 +53,15 @@ describe('computeDoseMetrics', () => {
     expect(() => computeDoseMetrics({ doses: new Float32Array([1, NaN]), voxelVolumeCc: 0.1 })).toThrow(/non-finite/);
   });
 });
+
+describe('sortFloat32 (radix sort of the samples)', () => {
+  it('sorts like Float32Array.prototype.sort, negatives, zeros and duplicates included', async () => {
+    const { sortFloat32 } = await import('@/lib/core/dose/dose-metrics');
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const v = Float32Array.from({ length: 50_000 }, (_, n) => (n % 17 === 0 ? 0 : n % 23 === 0 ? -0 : (rnd() - 0.2) * 80));
+    const want = Float32Array.from(v).sort();
+    const got = sortFloat32(v);
+    expect(Array.from(got).map((x) => x + 0)).toEqual(Array.from(want).map((x) => x + 0));
+  });
+});
