@@ -6,7 +6,7 @@
  */
 import type { Db } from '../db/client';
 import { getPseudonymSecret } from '../deid/get-pseudonym-secret';
-import { pseudonymFor } from '../studies/write-study';
+import { isUniqueViolation, pseudonymFor } from '../studies/write-study';
 
 export interface RecordReceivedInstanceOptions {
   db: Db;
@@ -31,31 +31,44 @@ export async function recordReceivedInstance(options: RecordReceivedInstanceOpti
   const pseudonym = await pseudonymForReceived(db, options);
   const now = new Date();
   const added = options.replaced ? 0 : 1;
-  await db.$transaction(async (tx) => {
-    const existing = await tx.dicomReceivedStudy.findUnique({ where: { studyInstanceUid } });
-    const modality = options.modality ? [options.modality] : [];
-    if (!existing) {
-      await tx.dicomReceivedStudy.create({
-        data: { studyInstanceUid, callingAeTitle, patientPseudonym: pseudonym, instanceCount: 1, instancesReceived: 1, modalities: modality, firstReceivedAt: now, lastReceivedAt: now },
-      });
-    } else {
-      const modalities = [...new Set([...existing.modalities, ...modality])].sort();
-      // An imported (or failed) study that receives more goes back to RECEIVING: the new files are imported (merged) when quiet.
-      const state = existing.state === 'IMPORTING' ? 'IMPORTING' : 'RECEIVING';
-      await tx.dicomReceivedStudy.update({
-        where: { studyInstanceUid },
-        data: {
-          callingAeTitle,
-          patientPseudonym: existing.patientPseudonym ?? pseudonym,
-          instanceCount: { increment: added },
-          instancesReceived: { increment: 1 },
-          modalities,
-          lastReceivedAt: now,
-          state,
-          ...(existing.state === 'FAILED' ? { error: null } : {}),
-        },
-      });
+  // The spool scan (sync-dicom-spool.ts) may create the row between our read and our create:
+  // the unique violation is answered by running the update path once more.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await write();
+      return;
+    } catch (e) {
+      if (attempt > 0 || !isUniqueViolation(e)) throw e;
     }
-    await tx.dicomAssociation.update({ where: { id: options.associationId }, data: { instancesReceived: { increment: 1 } } });
-  });
+  }
+
+  async function write() {
+    await db.$transaction(async (tx) => {
+      const existing = await tx.dicomReceivedStudy.findUnique({ where: { studyInstanceUid } });
+      const modality = options.modality ? [options.modality] : [];
+      if (!existing) {
+        await tx.dicomReceivedStudy.create({
+          data: { studyInstanceUid, callingAeTitle, patientPseudonym: pseudonym, instanceCount: 1, instancesReceived: 1, modalities: modality, firstReceivedAt: now, lastReceivedAt: now },
+        });
+      } else {
+        const modalities = [...new Set([...existing.modalities, ...modality])].sort();
+        // An imported (or failed) study that receives more goes back to RECEIVING: the new files are imported (merged) when quiet.
+        const state = existing.state === 'IMPORTING' ? 'IMPORTING' : 'RECEIVING';
+        await tx.dicomReceivedStudy.update({
+          where: { studyInstanceUid },
+          data: {
+            callingAeTitle,
+            patientPseudonym: existing.patientPseudonym ?? pseudonym,
+            instanceCount: { increment: added },
+            instancesReceived: { increment: 1 },
+            modalities,
+            lastReceivedAt: now,
+            state,
+            ...(existing.state === 'FAILED' ? { error: null } : {}),
+          },
+        });
+      }
+      await tx.dicomAssociation.update({ where: { id: options.associationId }, data: { instancesReceived: { increment: 1 } } });
+    });
+  }
 }

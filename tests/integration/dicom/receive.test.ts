@@ -160,6 +160,15 @@ describe.skipIf(!haveDcmtk())('DICOM listener (dcmtk peers, real listener proces
     expect(stored.physicianStructures.length).toBe(3);
   });
 
+  it('a second listener on a port in use exits 4 with a message naming the port (npm start does not retry it)', async () => {
+    const err = await startDicomNode({ databaseUrl: t.url, dataDir: path.join(tmp, 'other-data'), port, env: nodeEnv }).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(err?.message).toMatch(/exited with 4 before listening/);
+    expect(err?.message).toContain(`Cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
+  });
+
   it('picks up a received study after a kill -9 between receipt and import', async () => {
     await node.stop();
     const slowPort = await freePort();
