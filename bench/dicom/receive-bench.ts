@@ -115,6 +115,8 @@ async function main(): Promise<void> {
     const series = await db.imageSeries.count({ where: { studyId: row.studyId! } });
     const structures = await db.physicianStructure.count({ where: { studyId: row.studyId! } });
     log(`our node: imported (${series} series, ${structures} structures) in ${(importMs / 1000).toFixed(2)} s`);
+    const stagesLine = /imported as study \S+ \(([^;]*; [^)]*)\)/.exec(nodeOut)?.[1];
+    if (stagesLine) log(`our node's import: ${stagesLine}`);
     const ours = b.ms + importMs;
     const result = {
       date: new Date().toISOString(),
