@@ -154,7 +154,9 @@ export async function readMultipartRelated(body: AsyncIterable<Uint8Array>, boun
   for await (const chunk of body) {
     total += chunk.length;
     if (now() === 'done') continue; // the epilogue is ignored
-    buf = buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([buf, chunk]);
+    // A view, not a copy; the sink's chunks are views too, and nothing here writes into them.
+    const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    buf = buf.length === 0 ? view : Buffer.concat([buf, view]);
     while (await step(false));
   }
   if (now() !== 'done') {

@@ -22,6 +22,9 @@ function seconds(ms: number): string {
   return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
 }
 
+/** Bytes gathered before one write to disk. */
+const WRITE_BYTES = 1 << 20;
+
 export const WADO_ACCEPT = 'multipart/related; type="application/dicom"; transfer-syntax=*';
 
 export interface RetrieveProgress {
@@ -69,6 +72,15 @@ export async function retrieveDicomWebStudy(options: RetrieveDicomWebStudyOption
   let complete = 0;
   let bytes = 0;
   let fh: FileHandle | null = null;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const flush = async () => {
+    if (pendingBytes === 0) return;
+    const data = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    await fh!.write(data);
+  };
   const body = res.body;
   const bodyChunks = body as unknown as AsyncIterable<Uint8Array>;
   async function* chunks(): AsyncGenerator<Uint8Array> {
@@ -90,10 +102,15 @@ export async function retrieveDicomWebStudy(options: RetrieveDicomWebStudyOption
         files.push(file);
       },
       async write(chunk) {
-        await fh!.write(chunk);
+        // Network chunks are ~16–64 KiB: writes are gathered to WRITE_BYTES (one disk write per
+        // MiB instead of dozens). The reader never overwrites a chunk it handed out.
+        pending.push(chunk as Buffer);
+        pendingBytes += chunk.length;
         bytes += chunk.length;
+        if (pendingBytes >= WRITE_BYTES) await flush();
       },
       async end() {
+        await flush();
         await fh!.close();
         fh = null;
         complete++;
