@@ -64,6 +64,8 @@ export function appEnv(s: AppSettings): NodeJS.ProcessEnv {
     ISEG_MODELS_DIR: TEST_MODELS_DIR,
     ISEG_MODEL: 'tiny-test',
     ISEG_REUSE_BUILD: '1',
+    // No DICOM listener unless a test asks for one (on a free port): 11112 may be taken.
+    ISEG_DICOM_PORT: 'off',
     TMPDIR: s.tmpDir,
     ISEG_ADMIN_EMAIL: 'admin@faults.test',
     ISEG_ADMIN_PASSWORD: 'fault-tests-password',
@@ -84,10 +86,10 @@ export interface App {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startApp(s: AppSettings): App {
+export function startApp(s: AppSettings, extraEnv: Record<string, string> = {}): App {
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     cwd: root,
-    env: appEnv(s),
+    env: { ...appEnv(s), ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, like a command typed in a terminal: Ctrl-C and kill -9 of the
     // group reach the supervisor and its children (and, by design, not the embedded Postgres).
