@@ -4,9 +4,10 @@
  *
  * - volumeCc = samples × voxel volume; Dmin / Dmax / Dmean over the samples (Dmean is the plain
  *   mean, every voxel weighing the same).
- * - Dx (D98, D95, D50, D2): the minimum dose received by the hottest x % of the volume, from the
- *   samples sorted by dose, without binning: the dose of the sample at which the cumulative volume
- *   (hottest first) first reaches x % of the structure. D100 would be Dmin; Dx → 0 is Dmax.
+ * - Dx (D98, D95, D50, D2): the minimum dose received by the hottest x % of the volume, without
+ *   binning: the dose of the sample at which the cumulative volume (hottest first) first reaches
+ *   x % of the structure (the ⌈x·n/100⌉-th hottest sample; found through the DVH histogram and a
+ *   sort of one bin, not of every sample). D100 would be Dmin; Dx → 0 is Dmax.
  * - Vy % of prescription (V95, V100): the percentage of the structure's volume whose dose is
  *   ≥ y/100 × prescription (a sample equal to the threshold counts as receiving it).
  * - The cumulative DVH: at dose d = 0, w, 2w, … (w = binWidth) up to the first multiple of w above
@@ -71,27 +72,6 @@ export interface DoseMetrics {
   dvh: CumulativeDvh;
 }
 
-/** Dx from samples sorted ascending: the x % hottest of the volume receive at least this. */
-function dx(sortedAsc: Float32Array, percent: number): number {
-  const n = sortedAsc.length;
-  // Hottest-first count needed to cover x % of n voxels (the first sample where the cumulative
-  // fraction reaches x %, with a tolerance of 1e-9 against float noise in x·n/100).
-  const need = Math.max(1, Math.ceil((percent / 100) * n - 1e-9));
-  return sortedAsc[n - need]!;
-}
-
-/** Count of samples ≥ threshold in an ascending array (binary search). */
-function countAtLeast(sortedAsc: Float32Array, threshold: number): number {
-  let lo = 0;
-  let hi = sortedAsc.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sortedAsc[mid]! < threshold) lo = mid + 1;
-    else hi = mid;
-  }
-  return sortedAsc.length - lo;
-}
-
 /** Dose metrics and the cumulative DVH of one structure. */
 export function computeDoseMetrics(input: DoseMetricsInput): DoseMetrics {
   const { doses, voxelVolumeCc } = input;
@@ -109,55 +89,106 @@ export function computeDoseMetrics(input: DoseMetricsInput): DoseMetrics {
       voxels: 0, volumeCc: 0, outsideVolumeCc, dmin: null, dmean: null, dmax: null, d98: null, d95: null, d50: null, d2: null,
       v95Percent: null, v100Percent: null, prescription, dvh: { binWidth, dose: [0], volumeCc: [0], volumePercent: [0] },
     };
-  for (let t = 0; t < n; t++)
-    if (!Number.isFinite(doses[t]!)) throw new DoseError(`Dose sample ${t} is ${doses[t]}: the dose grid holds a non-finite value; check the RTDOSE file.`);
-  const sorted = sortFloat32(doses);
+  // One pass: finiteness, min, max, sum, and the V95/V100 counts.
+  let dmin = Infinity;
+  let dmax = -Infinity;
   let sum = 0;
-  for (let t = 0; t < n; t++) sum += sorted[t]!;
-  const dmax = sorted[n - 1]!;
-  const vPercent = (fraction: number) => (prescription === null ? null : (100 * countAtLeast(sorted, fraction * prescription)) / n);
+  let at95 = 0;
+  let at100 = 0;
+  const t95 = prescription === null ? Infinity : 0.95 * prescription;
+  const t100 = prescription === null ? Infinity : prescription;
+  for (let t = 0; t < n; t++) {
+    const v = doses[t]!;
+    if (!Number.isFinite(v)) throw new DoseError(`Dose sample ${t} is ${v}: the dose grid holds a non-finite value; check the RTDOSE file.`);
+    if (v < dmin) dmin = v;
+    if (v > dmax) dmax = v;
+    sum += v;
+    if (v >= t95) at95++;
+    if (v >= t100) at100++;
+  }
   // DVH: d = b·w for b = 0 … floor(Dmax / w) + 1; volume ≥ d.
   const bins = Math.floor(Math.max(0, dmax) / binWidth) + 2;
   if (bins > 1e6) throw new DoseError(`The DVH would have ${bins} bins (Dmax ${dmax} at bin width ${binWidth}): use a wider bin.`);
-  if (input.histogram === 'dicompyler') return { ...dicompylerBinned(sorted, binWidth, voxelVolumeCc, prescription), voxels: n, volumeCc, outsideVolumeCc, prescription };
-  if (input.histogram === 'plastimatch') return { ...plastimatchBinned(sorted, binWidth, voxelVolumeCc, prescription), voxels: n, volumeCc, outsideVolumeCc, dmin: sorted[0]!, dmean: sum / n, dmax, prescription };
+  if (input.histogram === 'dicompyler') return { ...dicompylerBinned(doses, dmax, binWidth, voxelVolumeCc, prescription), voxels: n, volumeCc, outsideVolumeCc, prescription };
+  if (input.histogram === 'plastimatch') return { ...plastimatchBinned(doses, dmax, binWidth, voxelVolumeCc, prescription), voxels: n, volumeCc, outsideVolumeCc, dmin, dmean: sum / n, dmax, prescription };
+  // Histogram on e = floor(d / w + 1e-9) (so e ≥ b ⇔ d ≥ b·w within float noise); negatives apart.
+  const hist = new Float64Array(bins);
+  let negative = 0;
+  for (let t = 0; t < n; t++) {
+    const e = Math.floor(doses[t]! / binWidth + 1e-9);
+    if (e < 0) negative++;
+    else hist[e]!++;
+  }
+  const cum = new Float64Array(bins + 1);
+  for (let b = bins - 1; b >= 0; b--) cum[b] = cum[b + 1]! + hist[b]!;
+  // Dx without sorting everything: the bin holding the need-th hottest sample, then that bin sorted.
+  const wanted = [98, 95, 50, 2].map((x) => Math.max(1, Math.ceil((x / 100) * n - 1e-9)));
+  const binOf = (need: number) => {
+    if (need > cum[0]!) return -1; // among the negative doses
+    let lo = 0;
+    let hi = bins - 1;
+    // largest b with cum[b] ≥ need (cum is non-increasing)
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (cum[mid]! >= need) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  };
+  const targetBins = wanted.map(binOf);
+  const members = new Map<number, { values: Float32Array; filled: number }>();
+  for (const b of targetBins) if (!members.has(b)) members.set(b, { values: new Float32Array(b < 0 ? negative : hist[b]!), filled: 0 });
+  // Only samples that can fall in a target bin need their bin computed.
+  const lowest = Math.min(...targetBins);
+  const lowV = lowest < 0 ? -Infinity : (lowest - 1) * binWidth;
+  const highV = (Math.max(...targetBins) + 2) * binWidth;
+  for (let t = 0; t < n; t++) {
+    const v = doses[t]!;
+    if (v < lowV || v >= highV) continue;
+    const e = Math.floor(v / binWidth + 1e-9);
+    const m = members.get(e < 0 ? -1 : e);
+    if (m) m.values[m.filled++] = v;
+  }
+  const dxs = wanted.map((need, q) => {
+    const b = targetBins[q]!;
+    const above = b < 0 ? cum[0]! : cum[b + 1]!;
+    const { values } = members.get(b)!;
+    // the (need − above)-th largest of the bin = the (size − (need − above))-th smallest (0-based)
+    return selectKth(values, values.length - (need - above));
+  });
   const dose: number[] = [];
   const volCc: number[] = [];
   const volPct: number[] = [];
-  // Walk the ascending samples once.
-  let below = 0;
   for (let b = 0; b < bins; b++) {
-    const d = b * binWidth;
-    while (below < n && sorted[below]! < d - 1e-9 * binWidth) below++;
-    dose.push(Number(d.toPrecision(12)));
-    volCc.push((n - below) * voxelVolumeCc);
-    volPct.push((100 * (n - below)) / n);
+    dose.push(Number((b * binWidth).toPrecision(12)));
+    volCc.push(cum[b]! * voxelVolumeCc);
+    volPct.push((100 * cum[b]!) / n);
   }
   return {
     voxels: n,
     volumeCc,
     outsideVolumeCc,
-    dmin: sorted[0]!,
+    dmin,
     dmean: sum / n,
     dmax,
-    d98: dx(sorted, 98),
-    d95: dx(sorted, 95),
-    d50: dx(sorted, 50),
-    d2: dx(sorted, 2),
-    v95Percent: vPercent(0.95),
-    v100Percent: vPercent(1),
+    d98: dxs[0]!,
+    d95: dxs[1]!,
+    d50: dxs[2]!,
+    d2: dxs[3]!,
+    v95Percent: prescription === null ? null : (100 * at95) / n,
+    v100Percent: prescription === null ? null : (100 * at100) / n,
     prescription,
     dvh: { binWidth, dose, volumeCc: volCc, volumePercent: volPct },
   };
 }
 
 /** DVH, Dx and Vy from plastimatch's binning (see DoseMetricsInput.histogram). */
-function plastimatchBinned(sortedAsc: Float32Array, w: number, voxelVolumeCc: number, prescription: number | null) {
-  const n = sortedAsc.length;
+function plastimatchBinned(doses: Float32Array, dmax: number, w: number, voxelVolumeCc: number, prescription: number | null) {
+  const n = doses.length;
   const bin = (d: number) => Math.max(0, Math.floor(d / w + 0.5));
-  const top = bin(sortedAsc[n - 1]!);
+  const top = bin(dmax);
   const counts = new Float64Array(top + 2);
-  for (let t = 0; t < n; t++) counts[bin(sortedAsc[t]!)]! += 1;
+  for (let t = 0; t < n; t++) counts[bin(doses[t]!)]! += 1;
   const cum = new Float64Array(top + 2);
   for (let b = top; b >= 0; b--) cum[b] = cum[b + 1]! + counts[b]!;
   const dx = (percent: number) => {
@@ -178,12 +209,12 @@ function plastimatchBinned(sortedAsc: Float32Array, w: number, voxelVolumeCc: nu
 }
 
 /** DVH and statistics as dicompyler-core's DVH object computes them (see DoseMetricsInput.histogram). */
-function dicompylerBinned(sortedAsc: Float32Array, w: number, voxelVolumeCc: number, prescription: number | null) {
-  const n = sortedAsc.length;
+function dicompylerBinned(doses: Float32Array, dmax: number, w: number, voxelVolumeCc: number, prescription: number | null) {
+  const n = doses.length;
   const bin = (d: number) => Math.max(0, Math.floor(d / w + 1e-9));
-  const top = bin(sortedAsc[n - 1]!);
+  const top = bin(dmax);
   const counts = new Float64Array(top + 1);
-  for (let t = 0; t < n; t++) counts[bin(sortedAsc[t]!)]! += 1;
+  for (let t = 0; t < n; t++) counts[bin(doses[t]!)]! += 1;
   const cum = new Float64Array(top + 2);
   for (let b = top; b >= 0; b--) cum[b] = cum[b + 1]! + counts[b]!;
   const rel = Array.from(cum, (c) => (100 * c) / n);
@@ -212,38 +243,32 @@ function dicompylerBinned(sortedAsc: Float32Array, w: number, voxelVolumeCc: num
   };
 }
 
-/**
- * Ascending copy of a Float32Array by a two-pass LSD radix sort on the IEEE bits (negative values
- * have all bits flipped, others the sign bit): O(n), several times faster than sort() on the
- * millions of samples of a body contour. The values must be finite (checked by the caller).
- */
-export function sortFloat32(values: Float32Array): Float32Array {
-  const n = values.length;
-  if (n < 4096) return Float32Array.from(values).sort();
-  const src = new Uint32Array(Float32Array.from(values).buffer);
-  for (let t = 0; t < n; t++) {
-    const b = src[t]!;
-    src[t] = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
-  }
-  const tmp = new Uint32Array(n);
-  const count = new Uint32Array(65536);
-  for (const [from, to, shift] of [[src, tmp, 0], [tmp, src, 16]] as const) {
-    count.fill(0);
-    for (let t = 0; t < n; t++) count[(from[t]! >>> shift) & 0xffff]!++;
-    let sum = 0;
-    for (let b = 0; b < 65536; b++) {
-      const c = count[b]!;
-      count[b] = sum;
-      sum += c;
+
+/** The k-th smallest value (0-based) of `a`, reordering `a` in place (Hoare quickselect, O(n) expected). */
+function selectKth(a: Float32Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    // median of three as the pivot
+    const x = a[lo]!, y = a[mid]!, z = a[hi]!;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const tmp = a[i]!;
+        a[i] = a[j]!;
+        a[j] = tmp;
+        i++;
+        j--;
+      }
     }
-    for (let t = 0; t < n; t++) {
-      const v = from[t]!;
-      to[count[(v >>> shift) & 0xffff]!++] = v;
-    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k]!;
   }
-  for (let t = 0; t < n; t++) {
-    const b = src[t]!;
-    src[t] = b & 0x80000000 ? (b & 0x7fffffff) >>> 0 : ~b >>> 0;
-  }
-  return new Float32Array(src.buffer);
+  return a[k]!;
 }

@@ -116,15 +116,17 @@ export function sampleDoseInMask(dose: Volume<Float32Array>, mask: Mask): DoseSa
   const cu = Math.max(0, dx - 2);
   const cv = Math.max(0, dy - 2);
   const cw = Math.max(0, dz - 2);
-  let out = new Float32Array(1 << 16);
+  // Count the set voxels first (a cheap word scan) so the output is allocated once.
+  const aligned = nx % 4 === 0 && m.byteOffset % 4 === 0;
+  const w32 = aligned ? new Uint32Array(m.buffer, m.byteOffset, m.length / 4) : null;
+  let count = 0;
+  if (w32) {
+    for (let q = 0; q < w32.length; q++) if (w32[q] !== 0) for (let r = 0; r < 4; r++) if (m[4 * q + r]) count++;
+  } else for (let q = 0; q < m.length; q++) if (m[q]) count++;
+  const out = new Float32Array(count);
   let t = 0;
   let outside = 0;
   const sample = (x: number, bu: number, bv: number, bw: number) => {
-    if (t === out.length) {
-      const grown = new Float32Array(out.length * 2);
-      grown.set(out);
-      out = grown;
-    }
     const u = bu + ui * x;
     const v = bv + vi * x;
     const w = bw + wi * x;
@@ -156,8 +158,6 @@ export function sampleDoseInMask(dose: Volume<Float32Array>, mask: Mask): DoseSa
   };
   // Row by row, in index order. When rows are 4-byte aligned, empty runs are skipped 4 voxels at a
   // time (most of a structure's bounding volume is empty).
-  const aligned = nx % 4 === 0 && m.byteOffset % 4 === 0;
-  const w32 = aligned ? new Uint32Array(m.buffer, m.byteOffset, m.length / 4) : null;
   const wordsPerRow = nx / 4;
   for (let k = 0; k < nz; k++)
     for (let j = 0; j < ny; j++) {
@@ -173,7 +173,7 @@ export function sampleDoseInMask(dose: Volume<Float32Array>, mask: Mask): DoseSa
         }
       } else for (let x = 0; x < nx; x++) if (m[row + x]) sample(x, bu, bv, bw);
     }
-  return { doses: out.slice(0, t), outside };
+  return { doses: out, outside };
 }
 
 /**
