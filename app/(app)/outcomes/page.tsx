@@ -455,7 +455,15 @@ async function OutcomesBody({ caller, input }: { caller: Caller; input: OutcomeA
         </div>
       ) : (
         <p className="muted" style={{ marginTop: 0 }}>
-          {dataset.rows.length} patients with outcomes{dataset.patientsWithoutOutcome > 0 && `, ${dataset.patientsWithoutOutcome} without`}. Patients are shown by pseudonym only.
+          {dataset.rows.length} patients with outcomes{dataset.patientsWithoutOutcome > 0 && `, ${dataset.patientsWithoutOutcome} without`}. Patients are shown by pseudonym only.{' '}
+          <a href="/api/outcomes/dataset.csv" download data-testid="download-analysis-dataset">
+            Download the analysis dataset (CSV, one row per patient)
+          </a>{' '}
+          and{' '}
+          <a href="/api/outcomes/dataset-dictionary.json" download data-testid="download-analysis-dictionary">
+            its data dictionary (JSON)
+          </a>
+          .
         </p>
       )}
       {!empty && <AnalysisForm request={formRequest} covariates={dataset.covariates} />}

@@ -28,6 +28,16 @@ export interface OutcomeRow {
   osExcludedReason: string | null;
   /** Covariate values in their units (see `covariates`); null = missing. */
   values: Record<string, number | string | null>;
+  /** The segmentation run the metric covariates and the motion amplitude come from (null: none). */
+  run: OutcomeRun | null;
+}
+
+/** The run behind a row's metric covariates: the run of the latest ITV metric pair, else the patient's latest succeeded run. */
+export interface OutcomeRun {
+  runId: string;
+  modelName: string;
+  modelVersion: string;
+  modelSha256: string;
 }
 
 export interface OutcomeDataset {
@@ -63,17 +73,43 @@ export async function getOutcomeDataset(db: Db, { caller }: { caller: Caller }):
       convention: true,
       values: true,
       createdAt: true,
+      runId: true,
       referenceStructureId: true,
       testStructureId: true,
       study: { select: { patientId: true } },
     },
     orderBy: { createdAt: 'asc' },
   });
-  const latestPair = new Map<string, { pair: string; at: number }>();
+  const latestPair = new Map<string, { pair: string; at: number; runId: string | null }>();
   for (const m of metricRows) {
     const pair = `${m.referenceStructureId}|${m.testStructureId}`;
     const prev = latestPair.get(m.study.patientId);
-    if (!prev || m.createdAt.getTime() >= prev.at) latestPair.set(m.study.patientId, { pair, at: m.createdAt.getTime() });
+    if (!prev || m.createdAt.getTime() >= prev.at) latestPair.set(m.study.patientId, { pair, at: m.createdAt.getTime(), runId: m.runId });
+  }
+  // The run per patient: the latest ITV metric pair's, else the latest succeeded run with a summary.
+  // Its summary gives the motion amplitude (physician GTV, largest 3D centroid excursion over the phases, mm: the cohort page's "motion").
+  const runs = await db.segmentationRun.findMany({
+    where: { status: 'SUCCEEDED', study: { patient: { outcome: { isNot: null } } } },
+    select: {
+      id: true,
+      queuedAt: true,
+      finishedAt: true,
+      study: { select: { patientId: true } },
+      modelVersion: { select: { name: true, version: true, sha256: true } },
+      summary: { select: { physicianMotionMaxMm: true } },
+    },
+    orderBy: [{ queuedAt: 'asc' }, { id: 'asc' }],
+  });
+  const runById = new Map(runs.map((r) => [r.id, r]));
+  const runOf = new Map<string, (typeof runs)[number]>();
+  for (const r of runs) {
+    const at = (x: (typeof runs)[number]) => (x.finishedAt ?? x.queuedAt).getTime();
+    const prev = runOf.get(r.study.patientId);
+    if (!prev || at(r) >= at(prev)) runOf.set(r.study.patientId, r);
+  }
+  for (const [patientId, latest] of latestPair) {
+    const r = latest.runId ? runById.get(latest.runId) : undefined;
+    if (r) runOf.set(patientId, r);
   }
   const metricValues = new Map<string, Record<string, unknown>>();
   // voxel first, then overlap, so the overlap row's Dice/FP win where both carry a field
@@ -117,7 +153,11 @@ export async function getOutcomeDataset(db: Db, { caller }: { caller: Caller }):
     const values: Record<string, number | string | null> = {};
     const mv = metricValues.get(p.id) ?? {};
     const gtv = gtvByPatient.get(p.id);
-    const extra: Record<string, number | null> = { gtvVolumeCc: gtv ? medianOf(gtv.volumes) : null };
+    const run = runOf.get(p.id);
+    const extra: Record<string, number | null> = {
+      gtvVolumeCc: gtv ? medianOf(gtv.volumes) : null,
+      motionAmplitudeMm: finiteOrNull(run?.summary?.physicianMotionMaxMm),
+    };
     for (const def of METRIC_COVARIATES) {
       const raw = def.from in extra ? extra[def.from] : finiteOrNull(mv[def.from]);
       values[def.key] = raw === null ? null : raw * def.scale;
@@ -144,6 +184,7 @@ export async function getOutcomeDataset(db: Db, { caller }: { caller: Caller }):
       lfExcludedReason,
       osExcludedReason,
       values,
+      run: run ? { runId: run.id, modelName: run.modelVersion.name, modelVersion: run.modelVersion.version, modelSha256: run.modelVersion.sha256 } : null,
     });
   }
 

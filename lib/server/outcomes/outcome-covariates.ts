@@ -52,11 +52,11 @@ export const METRIC_COVARIATES: MetricCovariateDef[] = [
   { key: 'metric:gtvVolumeCc', label: 'Physician GTV volume', unit: 'per cc', from: 'gtvVolumeCc', scale: 1, missingReason: 'no physician GTV with a volume imported yet' },
   {
     key: 'metric:motionAmplitudeMm',
-    label: 'Tumour motion amplitude',
+    label: 'Tumour motion amplitude (physician GTV, largest 3D centroid excursion over the 4D CT phases, mm)',
     unit: 'per mm',
     from: 'motionAmplitudeMm',
     scale: 1,
-    missingReason: 'no motion amplitude stored yet (the segmentation worker computes it per 4D CT)',
+    missingReason: 'no finished run with a 4D CT yet (the motion amplitude is the run summary\'s largest 3D excursion of the physician GTV centroid)',
   },
 ];
 

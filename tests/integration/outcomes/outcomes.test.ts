@@ -65,7 +65,7 @@ describe('outcomes dataset, import and analysis (real Postgres)', () => {
     expect(byKey['metric:falsePositiveVoxels'].unit).toBe('per voxel');
     expect(byKey['metric:falsePositiveVolumeCc'].unit).toBe('per cc');
     expect(byKey['metric:motionAmplitudeMm']).toMatchObject({ nAvailable: 0 });
-    expect(byKey['metric:motionAmplitudeMm'].unavailableReason).toMatch(/Unavailable: no motion amplitude stored/);
+    expect(byKey['metric:motionAmplitudeMm'].unavailableReason).toMatch(/Unavailable: no finished run with a 4D CT yet/);
     expect(byKey['clinical:stage']).toMatchObject({ kind: 'categorical', levels: ['I', 'II', 'III'] });
     expect(byKey['clinical:age']).toMatchObject({ kind: 'numeric' });
   });
@@ -78,7 +78,7 @@ describe('outcomes dataset, import and analysis (real Postgres)', () => {
       expect(json).not.toContain(p.name);
     }
     expect(json).not.toMatch(/MRN\d|birthDate|"mrn"|"name"/);
-    expect(Object.keys(ds.rows[0]).sort()).toEqual(['lfEvent', 'lfExcludedReason', 'lfTimeDays', 'osEvent', 'osExcludedReason', 'osTimeDays', 'pseudonym', 'status', 'values']);
+    expect(Object.keys(ds.rows[0]).sort()).toEqual(['lfEvent', 'lfExcludedReason', 'lfTimeDays', 'osEvent', 'osExcludedReason', 'osTimeDays', 'pseudonym', 'run', 'status', 'values']);
     const analysis = await runOutcomeAnalysis(t.db, { caller: RESEARCHER, request: { covariates: ['metric:falsePositiveVoxels'] } });
     expect(JSON.stringify(analysis)).not.toMatch(/MRN\d|TEST\^PATIENT/);
   });

@@ -64,8 +64,17 @@ export function outcomeCohort(): SeedPatient[] {
   return out;
 }
 
-/** Writes the cohort; returns the patients. Two extra patients have no outcome. */
-export async function seedOutcomeCohort(db: Db): Promise<SeedPatient[]> {
+/** Physician GTV motion amplitude (mm) of patient i's latest run, written with `{ runSummaries: true }`. */
+export function seedMotionMm(i: number): number {
+  return 3 + ((i * 7) % 19) / 2;
+}
+
+/**
+ * Writes the cohort; returns the patients. Two extra patients have no outcome. With
+ * `runSummaries`, each run gets its RunSummary (as a finished 4D run has) with the motion
+ * amplitude `seedMotionMm(i)` for the latest run and 3× that for the older one.
+ */
+export async function seedOutcomeCohort(db: Db, opts: { runSummaries?: boolean } = {}): Promise<SeedPatient[]> {
   const cohort = outcomeCohort();
   const inst = await db.institution.create({ data: { name: 'Outcomes Test Hospital' } });
   const model = await db.modelVersion.create({ data: { name: 'test-model', version: '1', sha256: 'a'.repeat(64), manifest: {} } });
@@ -104,6 +113,23 @@ export async function seedOutcomeCohort(db: Db): Promise<SeedPatient[]> {
       const itv = await db.machineStructure.create({ data: { runId: run.id, kind: 'ITV', label: 'ITV' } });
       const gtv = await db.machineStructure.create({ data: { runId: run.id, kind: 'GTV', label: 'GTV:phase:0', phaseIndex: 0 } });
       const f = latest ? 1 : 3;
+      if (opts.runSummaries) {
+        const m = seedMotionMm(i) * f;
+        await db.runSummary.create({
+          data: {
+            runId: run.id,
+            itvDice: p.dice! / f,
+            physicianMotionLrMm: m / 4,
+            physicianMotionApMm: m / 3,
+            physicianMotionSiMm: m,
+            physicianMotionMaxMm: m,
+            machineMotionMaxMm: m * 1.1,
+            lowDiceThreshold: 0.5,
+            largeFpCcThreshold: 5,
+            distantFpMmThreshold: 10,
+          },
+        });
+      }
       const common = { studyId: study.id, runId: run.id, referenceStructureId: ref.id, spacingMm: [0.9, 0.9, 2], dims: [8, 8, 8], codeVersion: 'test' };
       const createdAt = new Date(Date.UTC(2026, 0, latest ? 2 : 1));
       await db.metricResult.create({
