@@ -125,6 +125,8 @@ function exportsFor(seeded: Seeded): ExportRequest[] {
     { route: '/api/studies/[id]/export/deid', url: `/api/studies/${study}/export/deid`, mustServe: true },
     { route: '/api/studies/[id]/export/rtstruct', url: `/api/studies/${study}/export/rtstruct`, mustServe: true },
     { route: '/api/admin/audit', url: '/api/admin/audit', mustServe: true },
+    { route: '/api/outcomes/dataset.csv', url: '/api/outcomes/dataset.csv', mustServe: true },
+    { route: '/api/outcomes/dataset-dictionary.json', url: '/api/outcomes/dataset-dictionary.json', mustServe: true },
     { route: '/api/review/minutes', url: `/api/review/minutes?meeting=${encodeURIComponent(seeded.meeting ?? '2026-01-01')}`, mustServe: true },
     ...['cox', 'fine-gray', 'km'].map((table) => ({
       route: '/api/outcomes/table',

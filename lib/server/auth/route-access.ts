@@ -28,6 +28,8 @@ export const ROUTES: readonly RouteEntry[] = [
   { route: '/api/studies', kind: 'api', access: 'studies:import' },
   { route: '/outcomes', kind: 'page', access: 'outcomes:view' },
   { route: '/api/outcomes/table', kind: 'api', access: 'outcomes:view' },
+  { route: '/api/outcomes/dataset.csv', kind: 'api', access: 'outcomes:view' },
+  { route: '/api/outcomes/dataset-dictionary.json', kind: 'api', access: 'outcomes:view' },
   { route: '/admin/outcomes', kind: 'page', access: 'outcomes:import' },
   { route: '/studies/[id]', kind: 'page', access: 'studies:view' },
   { route: '/api/studies/[id]', kind: 'api', access: 'studies:view' },
