@@ -56,7 +56,7 @@ async function Queue({ caller, params }: { caller: Caller; params: ReviewParams 
           </thead>
           <tbody>
             {queue.cases.map((c) => {
-              const latest = c.decisions[0];
+              const latest = c.decisions.find((d) => !d.supersededById);
               return (
                 <tr key={c.studyId} data-testid="review-row" data-study-id={c.studyId}>
                   <td>{c.rank}</td>
@@ -81,6 +81,7 @@ async function Queue({ caller, params }: { caller: Caller; params: ReviewParams 
                         <div className="muted review-small">
                           {latest.meeting ?? 'no meeting'} · {latest.reviewerName} · {utc(latest.createdAt)}
                           {!latest.forCurrentRun && ' · on an earlier run'}
+                          {latest.supersedesId && ' · corrected'}
                         </div>
                       </>
                     ) : (

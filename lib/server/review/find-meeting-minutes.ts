@@ -21,13 +21,21 @@ export interface MinutesDecision {
   createdAt: Date;
   runId: string | null;
   numbers: CaseKeyNumbers | null;
+  /** A correction: the decision it replaces, and why. */
+  supersedesId: string | null;
+  correctionReason: string | null;
+  /** The correction that replaced this decision (kept in the minutes' history, no longer current). */
+  supersededById: string | null;
 }
 
 export interface MinutesCase {
   studyId: string;
   pseudonym: string;
   identity?: { name: string | null; mrn: string | null };
+  /** Every decision in the order recorded, corrections and the decisions they replaced included. */
   decisions: MinutesDecision[];
+  /** The decisions in force: those not superseded by a correction, in the order recorded. */
+  current: MinutesDecision[];
 }
 
 export interface MeetingMinutes {
@@ -57,6 +65,9 @@ export async function findMeetingMinutes(
         comment: true,
         createdAt: true,
         runId: true,
+        supersedesId: true,
+        correctionReason: true,
+        supersededBy: { select: { id: true } },
         reviewer: { select: { name: true } },
         study: {
           select: {
@@ -79,6 +90,7 @@ export async function findMeetingMinutes(
         pseudonym: r.study.patient.pseudonym,
         ...(identified ? { identity: { name: identity?.name ?? null, mrn: identity?.mrn ?? null } } : {}),
         decisions: [],
+        current: [],
       };
       cases.set(r.study.id, c);
     }
@@ -90,8 +102,12 @@ export async function findMeetingMinutes(
       createdAt: r.createdAt,
       runId: r.runId,
       numbers: r.runId ? (numbers.get(r.runId) ?? null) : null,
+      supersedesId: r.supersedesId,
+      correctionReason: r.correctionReason,
+      supersededById: r.supersededBy?.id ?? null,
     });
   }
+  for (const c of cases.values()) c.current = c.decisions.filter((d) => !d.supersededById);
   if (identified && rows.length > 0) {
     await recordAuditEvent(db, {
       action: purpose === 'export' ? 'review.minutes.exported_identified' : 'review.minutes.viewed_identified',
@@ -123,6 +139,10 @@ export function minutesCsvRows(m: MeetingMinutes): MinutesCsvRow[] {
       machineMotionMm: d.numbers?.machineMotionMm ?? null,
       studyId: c.studyId,
       runId: d.runId,
+      decisionId: d.id,
+      status: d.supersededById ? 'superseded' : 'current',
+      supersedesDecisionId: d.supersedesId,
+      correctionReason: d.correctionReason,
     })),
   );
 }

@@ -22,6 +22,11 @@ export interface ReviewDecisionView {
   runId: string | null;
   /** Whether the decision was about the run now shown (a newer run supersedes it). */
   forCurrentRun: boolean;
+  /** A correction: the decision it replaces, and why. */
+  supersedesId: string | null;
+  correctionReason: string | null;
+  /** The correction that replaced this decision (the decision is kept, but is no longer current). */
+  supersededById: string | null;
 }
 
 export interface ReviewCase {
@@ -80,7 +85,10 @@ export async function loadReviewCases(
     }),
     db.reviewDecision.findMany({
       where: studyIds ? { studyId: { in: ids } } : { study: studyWhere },
-      select: { id: true, studyId: true, runId: true, decision: true, comment: true, meeting: true, createdAt: true, reviewer: { select: { name: true } } },
+      select: {
+        id: true, studyId: true, runId: true, decision: true, comment: true, meeting: true, createdAt: true, reviewer: { select: { name: true } },
+        supersedesId: true, correctionReason: true, supersededBy: { select: { id: true } },
+      },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     }),
     keyNumbersOfRuns([...latestRun.values()]),
@@ -98,6 +106,9 @@ export async function loadReviewCases(
       createdAt: d.createdAt,
       runId: d.runId,
       forCurrentRun: d.runId === latestRun.get(d.studyId)!.id,
+      supersedesId: d.supersedesId,
+      correctionReason: d.correctionReason,
+      supersededById: d.supersededBy?.id ?? null,
     });
     decisionsByStudy.set(d.studyId, list);
   }
@@ -117,7 +128,7 @@ export async function loadReviewCases(
       model: run.modelVersion,
       numbers: numbers.get(run.id) ?? null,
       decisions: list,
-      undecided: !list.some((d) => d.forCurrentRun),
+      undecided: !list.some((d) => d.forCurrentRun && !d.supersededById),
       rank: 0,
     } satisfies ReviewCase;
   });

@@ -47,3 +47,22 @@ export function meetingFromParam(v: string | string[] | undefined | null, now = 
   const parsed = MeetingName.safeParse(Array.isArray(v) ? v[0] : v ?? '');
   return parsed.success ? parsed.data : todaysMeeting(now);
 }
+
+export const CorrectReviewDecisionInput = z.object({
+  decisionId: z.string().trim().min(1, 'Decision: missing the id of the decision to correct.').max(64, 'Decision: the id is too long.'),
+  decision: z.enum(REVIEW_DECISIONS, {
+    error: (issue) => `Corrected decision: "${String(issue.input ?? '')}" is not one of ${REVIEW_DECISIONS.join(', ')}.`,
+  }),
+  comment: z
+    .string()
+    .trim()
+    .max(MAX_COMMENT_CHARS, `Comment: at most ${MAX_COMMENT_CHARS} characters; shorten it or split the discussion.`)
+    .optional()
+    .transform((s) => (s ? s : null)),
+  reason: z
+    .string({ error: 'Reason: say why the decision is corrected (required).' })
+    .trim()
+    .min(1, 'Reason: say why the decision is corrected (required).')
+    .max(MAX_COMMENT_CHARS, `Reason: at most ${MAX_COMMENT_CHARS} characters.`),
+});
+export type CorrectReviewDecisionInput = z.input<typeof CorrectReviewDecisionInput>;

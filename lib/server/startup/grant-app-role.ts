@@ -3,7 +3,7 @@
  * after every migration (prepare-database.ts), so new tables are covered at once:
  * - `public`: USAGE; SELECT, INSERT, UPDATE, DELETE on every table; USAGE and SELECT on every
  *   sequence; but only INSERT and SELECT on the append-only tables (`AuditEvent`, the outcomes
- *   versions) and only SELECT on `_prisma_migrations`. No CREATE, no TRUNCATE, no TRIGGER, no
+ *   versions, the review decisions) and only SELECT on `_prisma_migrations`. No CREATE, no TRUNCATE, no TRIGGER, no
  *   ownership: it cannot alter, disable or drop anything (docs/security.md, "Database roles").
  * - pg-boss's schema (`pgboss`) and everything in it are owned by the app role, since pg-boss
  *   manages its own tables at run time (queues, maintenance). The owner installs or upgrades it
@@ -14,7 +14,7 @@ import pg from 'pg';
 import { BOSS_SCHEMA } from '../jobs/boss';
 
 /** Tables the app may only insert into and read. */
-export const APPEND_ONLY_TABLES = ['AuditEvent', 'OutcomeVersion', 'OutcomeVersionChange', 'StructureRuleVersion'] as const;
+export const APPEND_ONLY_TABLES = ['AuditEvent', 'OutcomeVersion', 'OutcomeVersionChange', 'StructureRuleVersion', 'ReviewDecision'] as const;
 
 export class DatabaseRoleError extends Error {
   readonly code = 'DATABASE_ROLE';

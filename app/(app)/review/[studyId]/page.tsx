@@ -15,6 +15,7 @@ import { StudyViewer } from '@/components/viewer/study-viewer';
 import { parseReviewParams, reviewQuery, type SearchParams } from '../review-params';
 import { DecisionBadge, Flags, KeyNumbersTable, ReviewNotAllowed, utc } from '../review-ui';
 import { DecisionForm } from './decision-form';
+import { CorrectDecisionForm } from './correct-decision-form';
 
 export const dynamic = 'force-dynamic';
 
@@ -105,9 +106,14 @@ export default async function PresenterPage({ params, searchParams }: { params: 
             ) : (
               <ul className="review-history" data-testid="review-history">
                 {c.decisions.map((d) => (
-                  <li key={d.id}>
+                  <li key={d.id} data-testid="review-history-item" data-superseded={d.supersededById ? 'true' : 'false'} className={d.supersededById ? 'review-superseded' : undefined}>
                     <DecisionBadge decision={d.decision} /> <span className="muted review-small">{d.meeting ?? 'no meeting'} · {d.reviewerName} · {utc(d.createdAt)}{!d.forCurrentRun && ' · on an earlier run'}</span>
+                    {d.supersededById ? <span className="review-small"> · superseded by a correction</span> : <span className="review-small"> · current</span>}
+                    {d.supersedesId && <div className="review-small">Correction; reason: <span className="review-comment">{d.correctionReason}</span></div>}
                     {d.comment && <div className="review-comment">{d.comment}</div>}
+                    {!d.supersededById && can(caller.role, 'review:decide') && (
+                      <CorrectDecisionForm decisionId={d.id} decisions={REVIEW_DECISIONS.map((x) => ({ value: x, label: REVIEW_DECISION_LABELS[x] }))} maxChars={MAX_COMMENT_CHARS} />
+                    )}
                   </li>
                 ))}
               </ul>

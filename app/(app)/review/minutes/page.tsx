@@ -2,7 +2,8 @@
  * /review/minutes?meeting=…: the minutes of one review meeting, printable (print CSS in
  * app/globals.css: no navigation, one case per page, black-and-white tables) and downloadable as
  * CSV (/api/review/minutes). Each decided case with its decisions, comments, reviewers, times
- * and the key numbers of the run the decision was about.
+ * and the key numbers of the run the decision was about; a corrected decision stays, struck through
+ * and marked superseded, above the correction and its reason.
  */
 import { Suspense } from 'react';
 import Link from 'next/link';
@@ -61,19 +62,27 @@ async function Minutes({ caller, meeting }: { caller: Caller; meeting: string })
             </thead>
             <tbody>
               {c.decisions.map((d) => (
-                <tr key={d.id}>
+                <tr key={d.id} data-testid="minutes-decision" data-superseded={d.supersededById ? 'true' : 'false'} className={d.supersededById ? 'review-superseded' : undefined}>
                   <td>
-                    <strong>{REVIEW_DECISION_LABELS[d.decision]}</strong>
+                    {d.supersededById ? <s>{REVIEW_DECISION_LABELS[d.decision]}</s> : <strong>{REVIEW_DECISION_LABELS[d.decision]}</strong>}
+                    <div className="review-small">{d.supersededById ? 'superseded by a correction' : d.supersedesId ? 'correction (current)' : 'current'}</div>
                   </td>
-                  <td className="review-comment">{d.comment ?? '—'}</td>
+                  <td className="review-comment">
+                    {d.supersedesId && <div>Reason for the correction: {d.correctionReason}</div>}
+                    {d.comment ?? (d.supersedesId ? '' : '—')}
+                  </td>
                   <td>{d.reviewerName}</td>
                   <td>{utc(d.createdAt)}</td>
                 </tr>
               ))}
             </tbody>
           </table>
-          <h3>Key numbers (run of the {c.decisions.length > 1 ? 'latest ' : ''}decision)</h3>
-          <KeyNumbersTable n={c.decisions[c.decisions.length - 1].numbers} />
+          <p data-testid="minutes-current">
+            Current decision{c.current.length === 1 ? '' : 's'}: {c.current.map((d) => REVIEW_DECISION_LABELS[d.decision]).join('; ')}
+            {c.decisions.length > c.current.length && ` (${c.decisions.length - c.current.length} corrected, kept above)`}
+          </p>
+          <h3>Key numbers (run of the {c.current.length > 1 ? 'latest ' : ''}current decision)</h3>
+          <KeyNumbersTable n={(c.current[c.current.length - 1] ?? c.decisions[c.decisions.length - 1]).numbers} />
         </section>
       ))}
     </>
