@@ -12,12 +12,9 @@ import { NextResponse, type NextRequest } from 'next/server';
 import { getToken } from 'next-auth/jwt';
 import { matchRoute, publicRoutePatterns } from '@/lib/server/auth/route-access';
 import { can, isRole } from '@/lib/server/auth/roles';
+import { forbiddenPageHtml } from '@/lib/server/auth/forbidden-page';
 
 const PUBLIC = publicRoutePatterns();
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 export async function proxy(req: NextRequest) {
   const { pathname } = req.nextUrl;
@@ -34,7 +31,7 @@ export async function proxy(req: NextRequest) {
     if (pathname.startsWith('/api/') || req.headers.has('next-action')) {
       return NextResponse.json({ error: { code: 'FORBIDDEN', message } }, { status: 403 });
     }
-    const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not allowed · iSeg QA</title><style>body{font-family:system-ui,sans-serif;margin:3rem auto;max-width:40rem;padding:0 1rem;color:#1b1f24}</style></head><body><main><h1>Not allowed</h1><p role="alert">${escapeHtml(message)}</p><p>Ask an administrator if you need this page for your work.</p><p><a href="/">Back to the cohort</a></p></main></body></html>`;
+    const html = forbiddenPageHtml({ role: token.role, message, who: typeof token.name === 'string' ? token.name : null });
     return new NextResponse(html, { status: 403, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' } });
   }
   if (pathname.startsWith('/api/')) {
