@@ -11,6 +11,7 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { StudyView } from '@/lib/server/studies/get-study-view';
+import { ViewerIdentity } from './viewer-identity';
 import type { StudyRunStatus } from '@/lib/server/studies/get-study-run-status';
 import type { Grid, Vec3 } from '@/lib/core/volume';
 import { type OverlayLayer, type WindowPreset, WINDOW_PRESETS, buildWindowLut, maskCentroidMm, patientMmToCursor, superiorUp, ORIENTATIONS } from '@/lib/core/viewer';
@@ -26,6 +27,8 @@ import { OVERLAY_COLORS, type OverlayKey, hexToRgb } from './overlay-colors';
 export interface StudyViewerProps {
   studyId: string;
   size?: 'normal' | 'large';
+  /** False where the page's own heading names the study (the review presenter): no second name line. */
+  showHeading?: boolean;
 }
 
 const OVERLAYS: { key: OverlayKey; label: string; style: 'outline' | 'fill' }[] = [
@@ -45,7 +48,7 @@ interface Displayed {
   masks: Record<string, LoadedVolume>;
 }
 
-export function StudyViewer({ studyId, size = 'normal' }: StudyViewerProps) {
+export function StudyViewer({ studyId, size = 'normal', showHeading = true }: StudyViewerProps) {
   const [view, setView] = useState<StudyView | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [reload, setReload] = useState(0);
@@ -200,16 +203,7 @@ export function StudyViewer({ studyId, size = 'normal' }: StudyViewerProps) {
   return (
     <div className={`viewer viewer-${size}`} data-testid="study-viewer">
       <header className="viewer-head">
-        <div data-testid="identity">
-          <h1>
-            {view.identity?.name ?? view.study.pseudonym}
-            {view.identity && <span className="muted"> · MRN {view.identity.mrn ?? '—'}</span>}
-          </h1>
-          <p className="muted">
-            {view.identity ? <>Pseudonym {view.study.pseudonym}{view.identity.studyDate ? ` · study date ${view.identity.studyDate}` : ''} · </> : <>Identifiers are hidden for your role · </>}
-            {view.study.description ?? 'CT study'} · {phases.length > 1 ? `4D CT, ${phases.length} phases` : '3D CT'}
-          </p>
-        </div>
+        <ViewerIdentity view={view} phases={phases.length} showHeading={showHeading} />
         <RunStatus studyId={studyId} initial={view.run} onSettled={onSettled} />
       </header>
       <ReferencePanel studyId={studyId} reference={view.reference} onChosen={() => setReload((n) => n + 1)} />

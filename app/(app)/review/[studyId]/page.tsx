@@ -72,7 +72,7 @@ export default async function PresenterPage({ params, searchParams }: { params: 
       </p>
       <div className="review-presenter">
         <section className="review-viewer-pane">
-          <StudyViewer studyId={c.studyId} size="large" />
+          <StudyViewer studyId={c.studyId} size="large" showHeading={false} />
         </section>
         <section className="review-side">
           <div className="card">
