@@ -2,7 +2,8 @@
  * Change a user's role, deactivate or reactivate the account, or lift a sign-in lock (permission
  * users:manage). Each change writes an audit event in the same transaction: who, which user, and
  * for a role change the old and the new role. The last active administrator cannot be demoted or
- * deactivated (nobody could manage users afterwards). A role change and a deactivation end the
+ * deactivated (nobody could manage users afterwards); an administrator deactivating their own account
+ * must confirm it (`confirmSelf`). A role change and a deactivation end the
  * user's sessions (the session version is bumped: lib/server/auth/find-session-caller.ts), so the
  * user signs in again with the new role, or not at all.
  * @throws AppError UNAUTHORIZED / FORBIDDEN, NOT_FOUND (no such user), INVALID_INPUT, CONFLICT.
@@ -15,7 +16,8 @@ import { recordAuditEvent } from '../audit/record-audit-event';
 
 export const UpdateUserInput = z.discriminatedUnion('change', [
   z.object({ change: z.literal('role'), userId: z.string().min(1).max(64), role: z.enum(ROLES) }),
-  z.object({ change: z.literal('deactivate'), userId: z.string().min(1).max(64) }),
+  /** `confirmSelf`: an administrator deactivating their own account must say so. */
+  z.object({ change: z.literal('deactivate'), userId: z.string().min(1).max(64), confirmSelf: z.boolean().optional() }),
   z.object({ change: z.literal('activate'), userId: z.string().min(1).max(64) }),
   z.object({ change: z.literal('unlock'), userId: z.string().min(1).max(64) }),
 ]);
@@ -61,6 +63,12 @@ export async function updateUser(db: Db, { caller, input }: { caller: Caller | n
         summary = `role ${user.role.toLowerCase()} → ${change.role.toLowerCase()}`;
         break;
       case 'deactivate':
+        if (user.id === who.userId && !change.confirmSelf) {
+          throw new AppError(
+            'INVALID_INPUT',
+            `You are deactivating your own account (${user.email}): you would be signed out at once and could not sign in until another administrator reactivates you. Tick “Yes, deactivate my own account” to confirm. Nothing was changed.`,
+          );
+        }
         await tx.user.update({ where: { id: user.id }, data: { active: false, sessionVersion: { increment: 1 } } });
         action = 'user.deactivated';
         details = { email: user.email };

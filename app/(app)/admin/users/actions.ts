@@ -42,7 +42,12 @@ export async function updateUserAction(form: FormData): Promise<void> {
   await attempt(async () => {
     const r = await updateUser(db(), {
       caller: await getCaller(),
-      input: { change: formText(form, 'change') ?? '', userId: formText(form, 'userId') ?? '', role: formText(form, 'role') || undefined },
+      input: {
+        change: formText(form, 'change') ?? '',
+        userId: formText(form, 'userId') ?? '',
+        role: formText(form, 'role') || undefined,
+        ...(formText(form, 'confirmSelf') === 'yes' ? { confirmSelf: true } : {}),
+      },
     });
     return `${r.email}: ${r.summary}.`;
   });

@@ -93,6 +93,11 @@ export default async function UsersPage({ searchParams }: { searchParams: Promis
                       <form action={updateUserAction}>
                         <input type="hidden" name="change" value={u.active ? 'deactivate' : 'activate'} />
                         <input type="hidden" name="userId" value={u.id} />
+                        {u.active && u.id === caller.userId && (
+                          <label className="review-small" data-testid="confirm-self-deactivate">
+                            <input type="checkbox" name="confirmSelf" value="yes" required /> Yes, deactivate my own account (I will be signed out)
+                          </label>
+                        )}
                         <button type="submit" className="secondary" aria-label={`${u.active ? 'Deactivate' : 'Reactivate'} ${u.email}`}>
                           {u.active ? 'Deactivate' : 'Reactivate'}
                         </button>
