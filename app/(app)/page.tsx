@@ -11,6 +11,7 @@ import { can } from '@/lib/server/auth/roles';
 import { parseCohortQuery, type SearchParams } from '@/lib/server/cohort/find-cohort-cases.types';
 import { loadCohort } from './_cohort/load-cohort';
 import { CohortFilters } from './_cohort/cohort-filters';
+import { InvertedDateRange } from './_cohort/inverted-date-range';
 import { CohortCaseTable, CohortCharts, CohortOverview, WidgetSkeleton } from './_cohort/cohort-widgets';
 
 export const dynamic = 'force-dynamic';
@@ -30,6 +31,7 @@ export default async function CohortPage({ searchParams }: { searchParams: Promi
           Ignored malformed search parameters: {ignored.join(', ')}.
         </p>
       )}
+      <InvertedDateRange query={query} />
       <Suspense fallback={<WidgetSkeleton label="filters" height={80} />}>
         <CohortFilters caller={caller} query={query} datesShifted={!can(caller.role, 'identifiers:view')} />
       </Suspense>
