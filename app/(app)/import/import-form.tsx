@@ -1,9 +1,11 @@
 'use client';
 /**
  * Upload form for POST /api/studies with upload progress (XMLHttpRequest upload events; fetch
- * has none) and the import report: study, patient pseudonym, series, structures, findings.
+ * has none) and the import report: study (linked to its page), patient pseudonym, series,
+ * structures, findings.
  */
 import { useState } from 'react';
+import Link from 'next/link';
 
 interface Finding {
   code: string;
@@ -11,7 +13,7 @@ interface Finding {
   message: string;
   file?: string;
 }
-interface ImportResult {
+export interface ImportResult {
   /** Present for a new import: whether a segmentation run was queued, or why not. */
   segmentation?: { queued: true; runId: string } | { queued: false; reason: string } | null;
   studyId: string;
@@ -98,19 +100,23 @@ export function ImportForm({ maxBytes }: { maxBytes: number }) {
           {state.message}
         </p>
       )}
-      {state.kind === 'done' && <Report result={state.result} />}
+      {state.kind === 'done' && <ImportReport result={state.result} />}
     </>
   );
 }
 
-function Report({ result: r }: { result: ImportResult }) {
+/** The import's report, with a link to the imported study. */
+export function ImportReport({ result: r }: { result: ImportResult }) {
   const order = { error: 0, warning: 1, info: 2 } as const;
   const findings = [...r.findings].sort((a, b) => order[a.severity] - order[b.severity]);
   return (
     <div data-testid="import-report">
       <h2>{r.alreadyImported ? 'Already imported' : r.merged ? 'Added to the stored study' : 'Imported'}</h2>
       <p>
-        Study <code>{r.studyId}</code>, patient <strong>{r.pseudonym}</strong> ({r.source}): {r.seriesCount} series, {r.structureCount} structures.
+        Study <code>{r.studyId}</code>, patient <strong>{r.pseudonym}</strong> ({r.source}): {r.seriesCount} series, {r.structureCount} structures.{' '}
+        <Link href={`/studies/${encodeURIComponent(r.studyId)}`} data-testid="import-study-link">
+          Open the study →
+        </Link>
       </p>
       {r.segmentation && (
         <p data-testid="import-segmentation">
