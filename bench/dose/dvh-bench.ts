@@ -60,11 +60,17 @@ const rs = join(dir, 'RS.dcm');
 const rd = join(dir, 'RD.dcm');
 const rp = join(dir, 'RP.dcm');
 
+/** CPU seconds (user + system) of each command, from /usr/bin/time: the machine is shared, so
+ * wall time swings with other work; CPU time much less. */
+const cpu: { ours: number[]; plastimatch: number[]; dicompyler: number[] } = { ours: [], plastimatch: [], dicompyler: [] };
+let lastCpu = 0;
 function timed(cmd: string[], cwd = root): number {
   const t = process.hrtime.bigint();
-  const r = spawnSync(cmd[0]!, cmd.slice(1), { cwd, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync('/usr/bin/time', ['-f', 'CPU %U %S', ...cmd], { cwd, encoding: 'utf8', maxBuffer: 1 << 28 });
   const s = Number(process.hrtime.bigint() - t) / 1e9;
   if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  const m = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
+  lastCpu = m ? Number(m[1]) + Number(m[2]) : NaN;
   return s;
 }
 
@@ -82,21 +88,30 @@ timed(oursCmd);
 const t: { ours: number[]; plastimatch: number[]; dicompyler: number[] } = { ours: [], plastimatch: [], dicompyler: [] };
 for (let n = 0; n < runs; n++) {
   t.ours.push(timed(oursCmd));
+  cpu.ours.push(lastCpu);
   const work = mkdtempSync(join(tmpdir(), 'plm-dvh-'));
   try {
-    t.plastimatch.push(
-      timed(['plastimatch', 'convert', '--input', rs, '--referenced-ct', ct, '--output-ss-img', join(work, 'ss.nrrd'), '--output-ss-list', join(work, 'ss.txt')]) +
-        timed(['plastimatch', 'dvh', '--input-dose', rd, '--input-ss-img', join(work, 'ss.nrrd'), '--input-ss-list', join(work, 'ss.txt'), '--output-csv', join(work, 'dvh.csv'), '--bin-width', '0.01', '--num-bins', '8000']),
-    );
+    const a = timed(['plastimatch', 'convert', '--input', rs, '--referenced-ct', ct, '--output-ss-img', join(work, 'ss.nrrd'), '--output-ss-list', join(work, 'ss.txt')]);
+    const ca = lastCpu;
+    const b = timed(['plastimatch', 'dvh', '--input-dose', rd, '--input-ss-img', join(work, 'ss.nrrd'), '--input-ss-list', join(work, 'ss.txt'), '--output-csv', join(work, 'dvh.csv'), '--bin-width', '0.01', '--num-bins', '8000']);
+    t.plastimatch.push(a + b);
+    cpu.plastimatch.push(ca + lastCpu);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  if (values.dicompyler) t.dicompyler.push(timed(['/usr/bin/python3', '-c', py, rs, rd]));
+  if (values.dicompyler) {
+    t.dicompyler.push(timed(['/usr/bin/python3', '-c', py, rs, rd]));
+    cpu.dicompyler.push(lastCpu);
+  }
 }
 const o = median(t.ours);
 const p = median(t.plastimatch);
-console.log(`DVHs of ${BENCH_PHANTOM.structures.length} structures, CT 512×512×177, dose grid 2.5 mm; median of ${runs} runs (wall, s):`);
-console.log(`  ours (iseg-qa dose dvh, whole process)  ${o.toFixed(2)}   runs ${t.ours.map((x) => x.toFixed(2)).join(' ')}`);
-console.log(`  plastimatch convert + dvh               ${p.toFixed(2)}   runs ${t.plastimatch.map((x) => x.toFixed(2)).join(' ')}`);
-if (values.dicompyler) console.log(`  dicompyler-core get_dvh ×10             ${median(t.dicompyler).toFixed(2)}   runs ${t.dicompyler.map((x) => x.toFixed(2)).join(' ')}`);
-console.log(`ratio ours / plastimatch = ${(o / p).toFixed(2)} (target ≤ 0.5)${values.dicompyler ? `; ours / dicompyler = ${(o / median(t.dicompyler)).toFixed(3)}` : ''}`);
+const co = median(cpu.ours);
+const cp = median(cpu.plastimatch);
+const f = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');
+console.log(`DVHs of ${BENCH_PHANTOM.structures.length} structures, CT 512×512×177, dose grid 2.5 mm; median of ${runs} runs; wall s | CPU s (user+sys):`);
+console.log(`  ours (iseg-qa dose dvh, whole process)  ${o.toFixed(2)} | ${co.toFixed(2)}   wall ${f(t.ours)}  cpu ${f(cpu.ours)}`);
+console.log(`  plastimatch convert + dvh               ${p.toFixed(2)} | ${cp.toFixed(2)}   wall ${f(t.plastimatch)}  cpu ${f(cpu.plastimatch)}`);
+if (values.dicompyler) console.log(`  dicompyler-core get_dvh ×10             ${median(t.dicompyler).toFixed(2)} | ${median(cpu.dicompyler).toFixed(2)}   wall ${f(t.dicompyler)}  cpu ${f(cpu.dicompyler)}`);
+const pairs = t.ours.map((x, n) => x / t.plastimatch[n]!);
+console.log(`ratio ours / plastimatch: wall ${(o / p).toFixed(2)} (per run ${f(pairs)}), CPU ${(co / cp).toFixed(2)} (target ≤ 0.5)${values.dicompyler ? `; ours / dicompyler wall ${(o / median(t.dicompyler)).toFixed(3)}` : ''}`);

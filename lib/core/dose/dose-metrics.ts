@@ -89,7 +89,8 @@ export function computeDoseMetrics(input: DoseMetricsInput): DoseMetrics {
       voxels: 0, volumeCc: 0, outsideVolumeCc, dmin: null, dmean: null, dmax: null, d98: null, d95: null, d50: null, d2: null,
       v95Percent: null, v100Percent: null, prescription, dvh: { binWidth, dose: [0], volumeCc: [0], volumePercent: [0] },
     };
-  // One pass: finiteness, min, max, sum, and the V95/V100 counts.
+  // One pass: finiteness, min, max, sum, the V95/V100 counts and the histogram on
+  // e = floor(d / w + 1e-9) (so e ≥ b ⇔ d ≥ b·w within float noise); negative doses apart.
   let dmin = Infinity;
   let dmax = -Infinity;
   let sum = 0;
@@ -97,6 +98,9 @@ export function computeDoseMetrics(input: DoseMetricsInput): DoseMetrics {
   let at100 = 0;
   const t95 = prescription === null ? Infinity : 0.95 * prescription;
   const t100 = prescription === null ? Infinity : prescription;
+  const exact = input.histogram === undefined || input.histogram === 'exact';
+  let hist = new Float64Array(1024);
+  let negative = 0;
   for (let t = 0; t < n; t++) {
     const v = doses[t]!;
     if (!Number.isFinite(v)) throw new DoseError(`Dose sample ${t} is ${v}: the dose grid holds a non-finite value; check the RTDOSE file.`);
@@ -105,22 +109,31 @@ export function computeDoseMetrics(input: DoseMetricsInput): DoseMetrics {
     sum += v;
     if (v >= t95) at95++;
     if (v >= t100) at100++;
+    if (!exact) continue;
+    const e = Math.floor(v / binWidth + 1e-9);
+    if (e < 0) negative++;
+    else {
+      if (e >= hist.length) {
+        if (e > 1e6) throw new DoseError(`The DVH would have more than ${e} bins (dose ${v} at bin width ${binWidth}): use a wider bin.`);
+        const grown = new Float64Array(Math.max(e + 1, 2 * hist.length));
+        grown.set(hist);
+        hist = grown;
+      }
+      hist[e]!++;
+    }
   }
   // DVH: d = b·w for b = 0 … floor(Dmax / w) + 1; volume ≥ d.
   const bins = Math.floor(Math.max(0, dmax) / binWidth) + 2;
   if (bins > 1e6) throw new DoseError(`The DVH would have ${bins} bins (Dmax ${dmax} at bin width ${binWidth}): use a wider bin.`);
   if (input.histogram === 'dicompyler') return { ...dicompylerBinned(doses, dmax, binWidth, voxelVolumeCc, prescription), voxels: n, volumeCc, outsideVolumeCc, prescription };
   if (input.histogram === 'plastimatch') return { ...plastimatchBinned(doses, dmax, binWidth, voxelVolumeCc, prescription), voxels: n, volumeCc, outsideVolumeCc, dmin, dmean: sum / n, dmax, prescription };
-  // Histogram on e = floor(d / w + 1e-9) (so e ≥ b ⇔ d ≥ b·w within float noise); negatives apart.
-  const hist = new Float64Array(bins);
-  let negative = 0;
-  for (let t = 0; t < n; t++) {
-    const e = Math.floor(doses[t]! / binWidth + 1e-9);
-    if (e < 0) negative++;
-    else hist[e]!++;
+  if (hist.length < bins) {
+    const grown = new Float64Array(bins);
+    grown.set(hist);
+    hist = grown;
   }
   const cum = new Float64Array(bins + 1);
-  for (let b = bins - 1; b >= 0; b--) cum[b] = cum[b + 1]! + hist[b]!;
+  for (let b = bins - 1; b >= 0; b--) cum[b] = cum[b + 1]! + (hist[b] ?? 0);
   // Dx without sorting everything: the bin holding the need-th hottest sample, then that bin sorted.
   const wanted = [98, 95, 50, 2].map((x) => Math.max(1, Math.ceil((x / 100) * n - 1e-9)));
   const binOf = (need: number) => {
@@ -154,7 +167,7 @@ export function computeDoseMetrics(input: DoseMetricsInput): DoseMetrics {
     const above = b < 0 ? cum[0]! : cum[b + 1]!;
     const { values } = members.get(b)!;
     // the (need − above)-th largest of the bin = the (size − (need − above))-th smallest (0-based)
-    return selectKth(values, values.length - (need - above));
+    return kthInBin(values, values.length - (need - above), b < 0 ? null : b * binWidth, binWidth);
   });
   const dose: number[] = [];
   const volCc: number[] = [];
@@ -243,6 +256,27 @@ function dicompylerBinned(doses: Float32Array, dmax: number, w: number, voxelVol
   };
 }
 
+
+/**
+ * The k-th smallest (0-based) of the values of one DVH bin [lo, lo + w): a large bin (the low-dose
+ * bins of a body contour hold millions of samples) is split into 4096 sub-bins first, so only the
+ * sub-bin holding the answer is searched.
+ */
+function kthInBin(values: Float32Array, k: number, lo: number | null, w: number): number {
+  if (values.length < 65536 || lo === null) return selectKth(values, k);
+  const S = 4096;
+  const scale = S / w;
+  const sub = (v: number) => Math.min(S - 1, Math.max(0, Math.floor((v - lo) * scale)));
+  const counts = new Uint32Array(S);
+  for (let t = 0; t < values.length; t++) counts[sub(values[t]!)]!++;
+  let c = 0;
+  let target = 0;
+  while (c + counts[target]! <= k) c += counts[target++]!;
+  const picked = new Float32Array(counts[target]!);
+  let f = 0;
+  for (let t = 0; t < values.length; t++) if (sub(values[t]!) === target) picked[f++] = values[t]!;
+  return selectKth(picked, k - c);
+}
 
 /** The k-th smallest value (0-based) of `a`, reordering `a` in place (Hoare quickselect, O(n) expected). */
 function selectKth(a: Float32Array, k: number): number {
