@@ -167,7 +167,7 @@ export function computeDoseMetrics(input: DoseMetricsInput): DoseMetrics {
     const above = b < 0 ? cum[0]! : cum[b + 1]!;
     const { values } = members.get(b)!;
     // the (need − above)-th largest of the bin = the (size − (need − above))-th smallest (0-based)
-    return kthInBin(values, values.length - (need - above), b < 0 ? null : b * binWidth, binWidth);
+    return kthInBin(values, values.length - (need - above));
   });
   const dose: number[] = [];
   const volCc: number[] = [];
@@ -258,24 +258,31 @@ function dicompylerBinned(doses: Float32Array, dmax: number, w: number, voxelVol
 
 
 /**
- * The k-th smallest (0-based) of the values of one DVH bin [lo, lo + w): a large bin (the low-dose
- * bins of a body contour hold millions of samples) is split into 4096 sub-bins first, so only the
- * sub-bin holding the answer is searched.
+ * The k-th smallest (0-based) of the values of one DVH bin. A large bin (the low-dose bins of a
+ * body contour hold millions of samples) is searched by radix selection on the float's bits (an
+ * order-preserving unsigned key): a histogram of the high 16 bits, then of the low 16 bits within
+ * the bucket found; two passes, no comparisons.
  */
-function kthInBin(values: Float32Array, k: number, lo: number | null, w: number): number {
-  if (values.length < 65536 || lo === null) return selectKth(values, k);
-  const S = 4096;
-  const scale = S / w;
-  const sub = (v: number) => Math.min(S - 1, Math.max(0, Math.floor((v - lo) * scale)));
-  const counts = new Uint32Array(S);
-  for (let t = 0; t < values.length; t++) counts[sub(values[t]!)]!++;
+function kthInBin(values: Float32Array, k: number): number {
+  if (values.length < 4096) return selectKth(values, k);
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const key = (b: number) => (b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0);
+  const hi = new Uint32Array(65536);
+  for (let t = 0; t < bits.length; t++) hi[key(bits[t]!) >>> 16]!++;
   let c = 0;
-  let target = 0;
-  while (c + counts[target]! <= k) c += counts[target++]!;
-  const picked = new Float32Array(counts[target]!);
-  let f = 0;
-  for (let t = 0; t < values.length; t++) if (sub(values[t]!) === target) picked[f++] = values[t]!;
-  return selectKth(picked, k - c);
+  let top = 0;
+  while (c + hi[top]! <= k) c += hi[top++]!;
+  const lo = new Uint32Array(65536);
+  for (let t = 0; t < bits.length; t++) {
+    const kk = key(bits[t]!);
+    if (kk >>> 16 === top) lo[kk & 0xffff]!++;
+  }
+  let low = 0;
+  while (c + lo[low]! <= k) c += lo[low++]!;
+  const want = ((top << 16) | low) >>> 0;
+  // Back from the key to the float.
+  const b = want & 0x80000000 ? (want & 0x7fffffff) >>> 0 : ~want >>> 0;
+  return new Float32Array(new Uint32Array([b]).buffer)[0]!;
 }
 
 /** The k-th smallest value (0-based) of `a`, reordering `a` in place (Hoare quickselect, O(n) expected). */

@@ -85,3 +85,16 @@ describe('Dx in a DVH bin holding hundreds of thousands of samples (sub-bin sear
     expect([m.d98, m.d95, m.d50, m.d2]).toEqual([dx(98), dx(95), dx(50), dx(2)]);
   });
 });
+
+describe('Dx among millions of near-zero doses (nested sub-bins)', () => {
+  it('equals the sorted definition', () => {
+    let seed = 9;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const doses = Float32Array.from({ length: 400_000 }, (_, n) => (n % 50 === 0 ? 30 + rnd() : 1e-6 * Math.exp(-8 * rnd())));
+    const m = computeDoseMetrics({ doses, voxelVolumeCc: 1, binWidth: 0.01 });
+    const asc = Float32Array.from(doses).sort();
+    const n = asc.length;
+    const dx = (x: number) => asc[n - Math.max(1, Math.ceil((x / 100) * n - 1e-9))];
+    expect([m.d98, m.d95, m.d50, m.d2]).toEqual([dx(98), dx(95), dx(50), dx(2)]);
+  });
+});
