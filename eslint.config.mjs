@@ -5,7 +5,25 @@ import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 
-const IO_MODULES = ['fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'child_process', 'node:child_process', 'net', 'node:net', 'http', 'node:http', 'pg', 'pg-boss', '@prisma/*', 'next', 'next/*', 'react', 'react-dom'];
+const IO_MODULES = [
+  'fs',
+  'node:fs',
+  'fs/promises',
+  'node:fs/promises',
+  'child_process',
+  'node:child_process',
+  'net',
+  'node:net',
+  'http',
+  'node:http',
+  'pg',
+  'pg-boss',
+  '@prisma/*',
+  'next',
+  'next/*',
+  'react',
+  'react-dom',
+];
 
 const DIMSE_MESSAGE = 'Only lib/dicom/net imports dcmjs-dimse (the DICOM network layer; docs/conventions.md, item 4).';
 
@@ -17,8 +35,16 @@ function onlyImportedBy(names, message) {
 export default tseslint.config(
   {
     ignores: [
-      'node_modules/**', '.next/**', '.data/**', '.cache/**', 'lib/server/db/generated/**',
-      'test-results/**', 'playwright-report/**', 'next-env.d.ts', '**/*.d.ts', 'models/**',
+      'node_modules/**',
+      '.next/**',
+      '.data/**',
+      '.cache/**',
+      'lib/server/db/generated/**',
+      'test-results/**',
+      'playwright-report/**',
+      'next-env.d.ts',
+      '**/*.d.ts',
+      'models/**',
     ],
   },
   js.configs.recommended,
@@ -57,29 +83,40 @@ export default tseslint.config(
     files: ['lib/dicom/**'],
     ignores: ['lib/dicom/net/**'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [],
-        patterns: [
-          { group: ['onnxruntime-node', 'onnxruntime-*'], message: 'Only lib/inference imports onnxruntime (docs/conventions.md, item 4).' },
-          { group: ['dcmjs-dimse', 'dcmjs-dimse/*'], message: DIMSE_MESSAGE },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [],
+          patterns: [
+            { group: ['onnxruntime-node', 'onnxruntime-*'], message: 'Only lib/inference imports onnxruntime (docs/conventions.md, item 4).' },
+            { group: ['dcmjs-dimse', 'dcmjs-dimse/*'], message: DIMSE_MESSAGE },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['lib/dicom/net/**', 'tests/**', 'scripts/**', 'bench/**'],
-    rules: { 'no-restricted-imports': ['error', onlyImportedBy(['onnxruntime-node', 'onnxruntime-*'], 'Only lib/inference imports onnxruntime (docs/conventions.md, item 4).')] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        onlyImportedBy(['onnxruntime-node', 'onnxruntime-*'], 'Only lib/inference imports onnxruntime (docs/conventions.md, item 4).'),
+      ],
+    },
   },
   {
     files: ['lib/inference/**'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [],
-        patterns: [
-          { group: ['dcmjs', 'dicom-parser'], message: 'Only lib/dicom imports dcmjs / dicom-parser (docs/conventions.md, item 4).' },
-          { group: ['dcmjs-dimse', 'dcmjs-dimse/*'], message: DIMSE_MESSAGE },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [],
+          patterns: [
+            { group: ['dcmjs', 'dicom-parser'], message: 'Only lib/dicom imports dcmjs / dicom-parser (docs/conventions.md, item 4).' },
+            { group: ['dcmjs-dimse', 'dcmjs-dimse/*'], message: DIMSE_MESSAGE },
+          ],
+        },
+      ],
     },
   },
   // lib/core is pure: no I/O, no framework, no database, no model runtime, no DICOM library.
@@ -93,8 +130,29 @@ export default tseslint.config(
           paths: [],
           patterns: [
             { group: IO_MODULES, message: 'lib/core is pure: no I/O, framework or database imports (docs/conventions.md, item 1).' },
-            { group: ['dcmjs', 'dcmjs-dimse', 'dicom-parser', 'onnxruntime-node', 'onnxruntime-*'], message: 'lib/core is pure: DICOM and model runtimes stay in lib/dicom and lib/inference.' },
-            { group: ['**/lib/server/**', '**/server/**', '@/lib/server/*', '@/lib/dicom/*', '@/lib/inference/*', '@/lib/nifti/*', '../../server/*', '../../dicom/*', '../../inference/*', '../../nifti/*', '../server/*', '../dicom/*', '../inference/*', '../nifti/*'], message: 'lib/core depends on nothing outside lib/core (docs/conventions.md, item 1).' },
+            {
+              group: ['dcmjs', 'dcmjs-dimse', 'dicom-parser', 'onnxruntime-node', 'onnxruntime-*'],
+              message: 'lib/core is pure: DICOM and model runtimes stay in lib/dicom and lib/inference.',
+            },
+            {
+              group: [
+                '**/lib/server/**',
+                '**/server/**',
+                '@/lib/server/*',
+                '@/lib/dicom/*',
+                '@/lib/inference/*',
+                '@/lib/nifti/*',
+                '../../server/*',
+                '../../dicom/*',
+                '../../inference/*',
+                '../../nifti/*',
+                '../server/*',
+                '../dicom/*',
+                '../inference/*',
+                '../nifti/*',
+              ],
+              message: 'lib/core depends on nothing outside lib/core (docs/conventions.md, item 1).',
+            },
           ],
         },
       ],

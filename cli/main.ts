@@ -93,7 +93,14 @@ main(process.argv.slice(2)).then(
     // anything else as the first non-empty line of its message (Prisma's start with a blank line).
     const mapped = e instanceof CliError ? null : toAppError(e);
     const msg = mapped && mapped.code !== 'INTERNAL' ? mapped.message : e instanceof Error ? e.message : String(e);
-    console.error(`iseg-qa: ${msg.split('\n').map((l) => l.trim()).find(Boolean) ?? (e instanceof Error ? e.name : 'unknown error')}`);
+    console.error(
+      `iseg-qa: ${
+        msg
+          .split('\n')
+          .map((l) => l.trim())
+          .find(Boolean) ?? (e instanceof Error ? e.name : 'unknown error')
+      }`,
+    );
     exitWhenDrained(e instanceof CliError ? e.exitCode : 1);
   },
 );

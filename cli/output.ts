@@ -13,10 +13,7 @@ export class CliError extends Error {
 
 /** JSON with non-finite numbers turned into null (JSON.stringify already does; made explicit). */
 export function printJson(value: unknown): void {
-  process.stdout.write(
-    JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) +
-      '\n',
-  );
+  process.stdout.write(JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n');
 }
 
 /**

@@ -11,8 +11,7 @@ export function RouteError({ what, error, reset }: { what: string; error: Error 
     <section className="card" role="alert" data-testid="route-error">
       <h1>{what} could not be shown</h1>
       <p>
-        The server could not finish this page. Nothing was changed. Try again; if it keeps failing, an
-        administrator can find the cause in the server log
+        The server could not finish this page. Nothing was changed. Try again; if it keeps failing, an administrator can find the cause in the server log
         {error.digest ? (
           <>
             {' '}

@@ -95,9 +95,15 @@ async function main(): Promise<number> {
     const r = spawnSync(process.execPath, ['node_modules/@playwright/test/cli.js', 'test', ...process.argv.slice(2)], {
       cwd: root,
       stdio: 'inherit',
-      env: { ...process.env, E2E_BASE_URL: baseUrl, E2E_USERS: JSON.stringify(E2E_USERS), E2E_SETUP_TOKEN: token, E2E_DEMO_PATIENTS: JSON.stringify(demoPatients),
+      env: {
+        ...process.env,
+        E2E_BASE_URL: baseUrl,
+        E2E_USERS: JSON.stringify(E2E_USERS),
+        E2E_SETUP_TOKEN: token,
+        E2E_DEMO_PATIENTS: JSON.stringify(demoPatients),
         // For specs that look up seeded ids (the role matrix fills /studies/[id] with a real one).
-        E2E_DATABASE_URL: databaseUrl },
+        E2E_DATABASE_URL: databaseUrl,
+      },
     });
     code = r.status ?? 1;
   } catch (e) {

@@ -36,7 +36,9 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   if (values.help || !values.out) {
-    process.stderr.write('Usage: tsx scripts/generate-phantoms.ts --out DIR [--patients 40] [--seed iseg-demo] [--dims 128,128,64] [--spacing 2.5,2.5,3] [--nifti-ct] [--rtstruct] [--json]\n');
+    process.stderr.write(
+      'Usage: tsx scripts/generate-phantoms.ts --out DIR [--patients 40] [--seed iseg-demo] [--dims 128,128,64] [--spacing 2.5,2.5,3] [--nifti-ct] [--rtstruct] [--json]\n',
+    );
     return values.help ? 0 : 2;
   }
   const patients = Number(values.patients);
@@ -52,7 +54,9 @@ async function main(argv: string[]): Promise<number> {
     log: values.json ? undefined : (line) => process.stderr.write(line + '\n'),
   });
   if (values.json) {
-    process.stdout.write(JSON.stringify({ out: resolve(values.out), patients, seed: manifest.seed, dims: manifest.dims, spacingMm: manifest.spacingMm }) + '\n');
+    process.stdout.write(
+      JSON.stringify({ out: resolve(values.out), patients, seed: manifest.seed, dims: manifest.dims, spacingMm: manifest.spacingMm }) + '\n',
+    );
   }
   return 0;
 }

@@ -20,9 +20,7 @@ if (!name || !/^[a-z0-9_]+$/.test(name)) {
   console.error('Usage: npm run db:migration -- NAME [--from OLD_SCHEMA.prisma]   (NAME: lower-case letters, digits, _)');
   process.exit(2);
 }
-const fromSchema = values.from
-  ? fs.readFileSync(values.from, 'utf8')
-  : execFileSync('git', ['show', 'HEAD:prisma/schema.prisma'], { encoding: 'utf8' });
+const fromSchema = values.from ? fs.readFileSync(values.from, 'utf8') : execFileSync('git', ['show', 'HEAD:prisma/schema.prisma'], { encoding: 'utf8' });
 const toSchema = fs.readFileSync('prisma/schema.prisma', 'utf8');
 
 const port = await new Promise<number>((resolve) => {

@@ -70,7 +70,9 @@ async function removeLeftovers(env: Env, databaseUrl: string): Promise<void> {
   try {
     const uploads = await removeUploadLeftovers();
     if (uploads.removed.length) {
-      say(`Removed ${uploads.removed.length} upload temp folder(s) (${mb(uploads.bytes)}) left by a process that died: ${uploads.removed.map((r) => r.dir).join(', ')}`);
+      say(
+        `Removed ${uploads.removed.length} upload temp folder(s) (${mb(uploads.bytes)}) left by a process that died: ${uploads.removed.map((r) => r.dir).join(', ')}`,
+      );
     }
   } catch (e) {
     say(`Could not remove old upload temp folders: ${(e as Error).message}`);
@@ -137,7 +139,10 @@ async function main(): Promise<void> {
   const lockFile = path.join(env.dataDir, 'supervisor.pid');
   const other = otherSupervisor(lockFile);
   if (other !== null) {
-    fatal(`Another npm start (pid ${other}) is running on the data folder ${path.relative(root, env.dataDir) || env.dataDir}. Stop it first (Ctrl-C in its terminal, or kill ${other}), or use another ISEG_DATA_DIR.`, 2);
+    fatal(
+      `Another npm start (pid ${other}) is running on the data folder ${path.relative(root, env.dataDir) || env.dataDir}. Stop it first (Ctrl-C in its terminal, or kill ${other}), or use another ISEG_DATA_DIR.`,
+      2,
+    );
   }
   // Before anything starts, so that a refused secret file stops nothing half-way; after the
   // port check, so that a refused start-up writes nothing (not even a new secret).
@@ -193,11 +198,15 @@ async function main(): Promise<void> {
         if (stopping || p !== pg) return;
         let pause = pgPolicy.died();
         if (pause === null) {
-          console.error(`[iseg-qa] The embedded PostgreSQL (pid ${p.pid}) died (${howDied(code, signal)}), ${MAX_QUICK_DEATHS} times in a row within ${STABLE_MS / 1000} s of starting; not restarting it. Its messages above say why. Stopping.`);
+          console.error(
+            `[iseg-qa] The embedded PostgreSQL (pid ${p.pid}) died (${howDied(code, signal)}), ${MAX_QUICK_DEATHS} times in a row within ${STABLE_MS / 1000} s of starting; not restarting it. Its messages above say why. Stopping.`,
+          );
           void shutdown(1);
           return;
         }
-        console.error(`[iseg-qa] The embedded PostgreSQL (pid ${p.pid}) died (${howDied(code, signal)}); restarting it in ${pause / 1000} s. The web server and the worker reconnect when it is back.`);
+        console.error(
+          `[iseg-qa] The embedded PostgreSQL (pid ${p.pid}) died (${howDied(code, signal)}); restarting it in ${pause / 1000} s. The web server and the worker reconnect when it is back.`,
+        );
         pgReady = (async () => {
           for (;;) {
             await sleep(pause);
@@ -304,7 +313,9 @@ async function main(): Promise<void> {
           const pause = policy.died();
           if (pause === null) {
             gaveUp = true;
-            console.error(`[iseg-qa] The ${name} (pid ${child.pid}) died (${howDied(code, signal)}), ${MAX_QUICK_DEATHS} times in a row within ${STABLE_MS / 1000} s of starting; not restarting it again. Its messages above say why. Stopping everything: fix the cause and run npm start again.`);
+            console.error(
+              `[iseg-qa] The ${name} (pid ${child.pid}) died (${howDied(code, signal)}), ${MAX_QUICK_DEATHS} times in a row within ${STABLE_MS / 1000} s of starting; not restarting it again. Its messages above say why. Stopping everything: fix the cause and run npm start again.`,
+            );
             void shutdown(1);
             return;
           }
@@ -349,7 +360,9 @@ async function main(): Promise<void> {
         onExit: (code) => {
           if (code === 0) return false;
           if (code !== 4) return true;
-          console.error(`[iseg-qa] The DICOM listener is not running (see the message above); the rest of iSeg QA runs. Free port ${env.ISEG_DICOM_PORT} or set ISEG_DICOM_PORT (off: no listener), then start again.`);
+          console.error(
+            `[iseg-qa] The DICOM listener is not running (see the message above); the rest of iSeg QA runs. Free port ${env.ISEG_DICOM_PORT} or set ISEG_DICOM_PORT (off: no listener), then start again.`,
+          );
           return false;
         },
       });
@@ -359,7 +372,8 @@ async function main(): Promise<void> {
     started = true;
     console.log('');
     say(`iSeg QA is running at ${url}`);
-    if (env.ISEG_DICOM_PORT !== 0) say(`DICOM listener: AE title ${env.ISEG_DICOM_AET} on ${env.ISEG_DICOM_HOST}:${env.ISEG_DICOM_PORT} (received studies on the Receive page).`);
+    if (env.ISEG_DICOM_PORT !== 0)
+      say(`DICOM listener: AE title ${env.ISEG_DICOM_AET} on ${env.ISEG_DICOM_HOST}:${env.ISEG_DICOM_PORT} (received studies on the Receive page).`);
     if (prep.admin.kind === 'setup-token') {
       say(`No administrator exists yet. Open ${url}/setup?token=${prep.admin.token}`);
       say(`  (one-time setup token: ${prep.admin.token}) and create the first admin, then sign in.`);

@@ -22,6 +22,8 @@ export default class ReferenceSuitesReporter implements Reporter {
     }
     const total = counts.passed + counts.failed + counts.skipped + counts.pending;
     if (total === 0) return;
-    console.log(`Reference suites: ${counts.passed + counts.failed} of ${total} ran (${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped).`);
+    console.log(
+      `Reference suites: ${counts.passed + counts.failed} of ${total} ran (${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped).`,
+    );
   }
 }

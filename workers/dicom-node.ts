@@ -68,8 +68,12 @@ async function main(): Promise<void> {
   const sync = async (atStart: boolean) => {
     try {
       const r = await syncDicomSpool({ db, spoolDir, removePartFiles: atStart });
-      if (r.removedPartFiles) log(`removed ${r.removedPartFiles} unfinished transfer file(s) from ${path.join(spoolDir, '.incoming')} (never acknowledged; the sender resends them)`);
-      if (r.pickedUp.length) log(`picked up ${r.pickedUp.length} received stud${r.pickedUp.length === 1 ? 'y' : 'ies'} from the spool ${spoolDir} (received before, not yet imported)`);
+      if (r.removedPartFiles)
+        log(`removed ${r.removedPartFiles} unfinished transfer file(s) from ${path.join(spoolDir, '.incoming')} (never acknowledged; the sender resends them)`);
+      if (r.pickedUp.length)
+        log(
+          `picked up ${r.pickedUp.length} received stud${r.pickedUp.length === 1 ? 'y' : 'ies'} from the spool ${spoolDir} (received before, not yet imported)`,
+        );
     } catch (e) {
       log(`could not reconcile the spool ${spoolDir} with the database: ${(e as Error).message}`);
     }
@@ -122,7 +126,9 @@ async function main(): Promise<void> {
     process.exit(EXIT_PORT_UNAVAILABLE);
   }
   const allowed = env.ISEG_DICOM_ALLOWED_AETS.length ? env.ISEG_DICOM_ALLOWED_AETS.join(', ') : '(none from ISEG_DICOM_ALLOWED_AETS)';
-  log(`listening as ${env.ISEG_DICOM_AET} on ${scp.host}:${scp.port}; allowed calling AE titles: ${allowed} plus the admin page's list; import after ${env.ISEG_DICOM_QUIET_SECONDS} s quiet`);
+  log(
+    `listening as ${env.ISEG_DICOM_AET} on ${scp.host}:${scp.port}; allowed calling AE titles: ${allowed} plus the admin page's list; import after ${env.ISEG_DICOM_QUIET_SECONDS} s quiet`,
+  );
 
   let stopping = false;
   let busy: Promise<void> = Promise.resolve();

@@ -80,7 +80,8 @@ async function main(): Promise<void> {
     } catch (e) {
       const code = (e as { code?: string }).code ?? 'MODEL_NOT_FOUND';
       console.error(`[worker] cannot start model "${env.ISEG_MODEL}" on ${env.ISEG_EXECUTION_PROVIDER}: ${(e as Error).message}`);
-      if ((MODEL_PROBLEM_CODES as readonly string[]).includes(code)) await failQueuedRuns(db, databaseUrl, modelDir, env.ISEG_MODEL, code, (e as Error).message);
+      if ((MODEL_PROBLEM_CODES as readonly string[]).includes(code))
+        await failQueuedRuns(db, databaseUrl, modelDir, env.ISEG_MODEL, code, (e as Error).message);
       process.exit(EXIT_MODEL_UNAVAILABLE);
     }
   } else {
@@ -145,7 +146,9 @@ async function main(): Promise<void> {
     ]);
   await sweep();
   const sweeper = setInterval(() => void sweep(), SWEEP_MS);
-  log(`ready (${workerId}), model ${model ? `${model.name} ${model.version} (${model.sha256.slice(0, 12)}…) on ${model.provider}` : 'none'}, queues: ${queues.join(', ')}`);
+  log(
+    `ready (${workerId}), model ${model ? `${model.name} ${model.version} (${model.sha256.slice(0, 12)}…) on ${model.provider}` : 'none'}, queues: ${queues.join(', ')}`,
+  );
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -174,7 +177,10 @@ async function main(): Promise<void> {
 async function failQueuedRuns(db: Db, databaseUrl: string, modelDir: string, folder: string, code: string, reason: string): Promise<void> {
   const names = new Set([folder]);
   // The runs name the model by its manifest name, which may differ from the folder's.
-  const manifestName = await readModelManifest(modelDir).then((m) => m.manifest.name, () => null);
+  const manifestName = await readModelManifest(modelDir).then(
+    (m) => m.manifest.name,
+    () => null,
+  );
   if (manifestName) names.add(manifestName);
   let boss: Awaited<ReturnType<typeof createBoss>> | null = null;
   try {

@@ -31,8 +31,7 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
         <p className="muted">Contour QA and outcomes analytics</p>
         {pending && (
           <p className="notice">
-            No administrator yet. Use the one-time setup token printed by <code>npm start</code> on the{' '}
-            <Link href="/setup">setup page</Link>.
+            No administrator yet. Use the one-time setup token printed by <code>npm start</code> on the <Link href="/setup">setup page</Link>.
           </p>
         )}
         {/* Only a path on this app: an open redirect would let a link send a user elsewhere after sign-in. */}

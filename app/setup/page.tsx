@@ -29,7 +29,9 @@ export default async function SetupPage({ searchParams }: { searchParams: Promis
     <div className="login-wrap">
       <div className="card" style={{ minWidth: 380 }}>
         <h1 style={{ marginTop: 0 }}>Create the first administrator</h1>
-        <p className="muted">Paste the one-time setup token that <code>npm start</code> printed.</p>
+        <p className="muted">
+          Paste the one-time setup token that <code>npm start</code> printed.
+        </p>
         <form className="stack" action={setupAction}>
           <label>
             Setup token

@@ -64,8 +64,13 @@ async function main(): Promise<void> {
   const admin = { email: 'admin@bench.test', password: 'admin-password-1' };
   const physicist = { email: 'physicist@bench.test', password: 'physicist-password-1' };
   const env: Record<string, string | undefined> = {
-    ...process.env, ISEG_DATA_DIR: dataDir, PORT: String(port), ISEG_PG_PORT: String(pgPort), ISEG_SEED_DEMO: '0',
-    ISEG_ADMIN_EMAIL: admin.email, ISEG_ADMIN_PASSWORD: admin.password,
+    ...process.env,
+    ISEG_DATA_DIR: dataDir,
+    PORT: String(port),
+    ISEG_PG_PORT: String(pgPort),
+    ISEG_SEED_DEMO: '0',
+    ISEG_ADMIN_EMAIL: admin.email,
+    ISEG_ADMIN_PASSWORD: admin.password,
   };
   delete env.DATABASE_URL;
   const app = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: root, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -118,7 +123,8 @@ async function main(): Promise<void> {
     for (let i = 0; i < 3; i++) {
       await timedGet(`${baseUrl}/api/health`, cookie);
       const w = await timedGet(`${baseUrl}/`, cookie);
-      if (w.status !== 200 || !w.body.includes('BENCH-') || !w.body.includes(`<strong>${STUDIES}</strong>`)) throw new Error(`GET / did not return the seeded cohort (HTTP ${w.status})`);
+      if (w.status !== 200 || !w.body.includes('BENCH-') || !w.body.includes(`<strong>${STUDIES}</strong>`))
+        throw new Error(`GET / did not return the seeded cohort (HTTP ${w.status})`);
     }
     // After a change (a run's row updated, as a worker does): the statistics are recomputed.
     const changed: Awaited<ReturnType<typeof timedGet>>[] = [];
@@ -169,7 +175,13 @@ async function main(): Promise<void> {
     const cpu = os.cpus();
     const result = {
       date: new Date().toISOString().slice(0, 10),
-      machine: { host: 'node-2c', cpus: cpu.length, cpuModel: cpu[0]?.model ?? 'unknown', node: process.version, memoryGb: Math.round(os.totalmem() / 2 ** 30) },
+      machine: {
+        host: 'node-2c',
+        cpus: cpu.length,
+        cpuModel: cpu[0]?.model ?? 'unknown',
+        node: process.version,
+        memoryGb: Math.round(os.totalmem() / 2 ** 30),
+      },
       studies: STUDIES,
       runs: seeded.runs,
       seedSeconds: Math.round(seedMs / 100) / 10,
@@ -197,7 +209,9 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(result, null, 2));
     log(`screenshot of the page: ${SCREENSHOT}`);
     log(`first request (cold) ${result.server.cohortColdFirstMs} ms; after a data change ${result.server.cohortAfterChangeFullHtmlMs} ms`);
-    log(`cohort page (${STUDIES} studies): TTFB ${result.server.cohortTtfbMs} ms, full HTML ${result.server.cohortFullHtmlMs} ms (${result.ratios.cohortFullHtmlVsBudget300ms}× the 300 ms budget; /api/health ${result.server.healthFullMs} ms), LCP ${result.lcp.medianMs} ms (${result.ratios.lcpVsBudget2500ms}× the 2.5 s budget)`);
+    log(
+      `cohort page (${STUDIES} studies): TTFB ${result.server.cohortTtfbMs} ms, full HTML ${result.server.cohortFullHtmlMs} ms (${result.ratios.cohortFullHtmlVsBudget300ms}× the 300 ms budget; /api/health ${result.server.healthFullMs} ms), LCP ${result.lcp.medianMs} ms (${result.ratios.lcpVsBudget2500ms}× the 2.5 s budget)`,
+    );
   } finally {
     app.kill('SIGINT');
     const exit = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 60_000))]);

@@ -38,7 +38,9 @@ async function main() {
     const { loadCohort } = await import('../../app/(app)/_cohort/load-cohort');
     const caller = { userId: 'x', email: 'x@x', name: 'x', role: 'PHYSICIST' as const };
     const filters = { institution: null, from: null, to: null, model: null, physician: null, scanner: null };
-    const q: number[] = [], st: number[] = [], all: number[] = [];
+    const q: number[] = [],
+      st: number[] = [],
+      all: number[] = [];
     let size = 0;
     for (let i = 0; i < 9; i++) {
       let t = performance.now();
@@ -53,8 +55,12 @@ async function main() {
       const { page, ...charts } = d;
       size = JSON.stringify(charts).length + JSON.stringify(page).length;
     }
-    const plan = await db.$queryRawUnsafe<{ 'QUERY PLAN': string }[]>(`EXPLAIN ANALYZE SELECT s.id FROM "Study" s LEFT JOIN LATERAL (SELECT x.id FROM "SegmentationRun" x WHERE x."studyId" = s.id AND x.status = 'SUCCEEDED' ORDER BY x."finishedAt" DESC NULLS LAST LIMIT 1) r ON TRUE`);
-    console.log(JSON.stringify({ studies: STUDIES, queryMs: median(q), statsMs: median(st), loadCohortMs: median(all), pageDataKb: Math.round(size / 1024) }, null, 2));
+    const plan = await db.$queryRawUnsafe<{ 'QUERY PLAN': string }[]>(
+      `EXPLAIN ANALYZE SELECT s.id FROM "Study" s LEFT JOIN LATERAL (SELECT x.id FROM "SegmentationRun" x WHERE x."studyId" = s.id AND x.status = 'SUCCEEDED' ORDER BY x."finishedAt" DESC NULLS LAST LIMIT 1) r ON TRUE`,
+    );
+    console.log(
+      JSON.stringify({ studies: STUDIES, queryMs: median(q), statsMs: median(st), loadCohortMs: median(all), pageDataKb: Math.round(size / 1024) }, null, 2),
+    );
     console.log(plan.map((p) => p['QUERY PLAN']).join('\n'));
     await db.$disconnect();
   } finally {
@@ -62,4 +68,10 @@ async function main() {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
-main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

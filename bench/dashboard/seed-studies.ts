@@ -30,13 +30,19 @@ function summaryFor(r: ReturnType<typeof prng>): RunSummary {
   const quality = clamp(0.82 - 0.004 * motion + 0.06 * r.normal() + 0.02 * Math.log(itvPhys / 25), 0.05, 0.97);
   const phases = Array.from({ length: 10 }, (_, p) => {
     const dice = clamp(quality - 0.03 + 0.04 * r.normal(), 0, 0.98);
-    const gtv = (itvPhys * 0.8) * (1 + 0.05 * r.normal());
+    const gtv = itvPhys * 0.8 * (1 + 0.05 * r.normal());
     const si = (motion / 2) * Math.cos((2 * Math.PI * p) / 10);
     return {
-      phaseIndex: p, phasePercent: p * 10, machineCc: gtv * (1 + 0.1 * r.normal()), physicianCc: gtv,
+      phaseIndex: p,
+      phasePercent: p * 10,
+      machineCc: gtv * (1 + 0.1 * r.normal()),
+      physicianCc: gtv,
       machineCentroidMm: [10 + r.normal(), -20 + r.normal(), si + r.normal()] as [number, number, number],
       physicianCentroidMm: [10, -20, si] as [number, number, number],
-      dice, hd95Mm: clamp(2 + 8 * (1 - dice) + r.normal(), 0, 60), fpCc: clamp(gtv * (1 - dice) * 0.5 * (1 + 0.3 * r.normal()), 0, 200), outlier: r.next() < 0.01,
+      dice,
+      hd95Mm: clamp(2 + 8 * (1 - dice) + r.normal(), 0, 60),
+      fpCc: clamp(gtv * (1 - dice) * 0.5 * (1 + 0.3 * r.normal()), 0, 200),
+      outlier: r.next() < 0.01,
     };
   });
   const sorted = phases.map((p) => p.dice).sort((a, b) => a - b);
@@ -52,15 +58,37 @@ function summaryFor(r: ReturnType<typeof prng>): RunSummary {
   return {
     schemaVersion: 1,
     phases,
-    gtv: { medianDice: (sorted[4] + sorted[5]) / 2, minDice: sorted[0], medianHd95Mm: phases.map((p) => p.hd95Mm).sort((a, b) => a - b)[5], medianFpCc: phases.map((p) => p.fpCc).sort((a, b) => a - b)[5] },
-    itv: { dice: itvDice, hd95Mm: clamp(3 + 10 * (1 - itvDice) + r.normal(), 0, 60), fpVoxels: Math.round(fpCc / 0.036), fpCc, fpFraction: fpCc / (itvPhys * 1.05), fnCc: itvPhys * (1 - itvDice) * 0.5, machineCc: itvPhys * (1.02 + 0.12 * r.normal()), physicianCc: itvPhys, maxFpDistanceMm: maxDist, largestFpRegionCc: largest },
-    motion: { machine: { LR: 1, AP: 2, SI: motion * (1 + 0.1 * r.normal()), maxMm: motion * 1.05 }, physician: { LR: 1, AP: 2, SI: motion, maxMm: motion * 1.02 } },
+    gtv: {
+      medianDice: (sorted[4] + sorted[5]) / 2,
+      minDice: sorted[0],
+      medianHd95Mm: phases.map((p) => p.hd95Mm).sort((a, b) => a - b)[5],
+      medianFpCc: phases.map((p) => p.fpCc).sort((a, b) => a - b)[5],
+    },
+    itv: {
+      dice: itvDice,
+      hd95Mm: clamp(3 + 10 * (1 - itvDice) + r.normal(), 0, 60),
+      fpVoxels: Math.round(fpCc / 0.036),
+      fpCc,
+      fpFraction: fpCc / (itvPhys * 1.05),
+      fnCc: itvPhys * (1 - itvDice) * 0.5,
+      machineCc: itvPhys * (1.02 + 0.12 * r.normal()),
+      physicianCc: itvPhys,
+      maxFpDistanceMm: maxDist,
+      largestFpRegionCc: largest,
+    },
+    motion: {
+      machine: { LR: 1, AP: 2, SI: motion * (1 + 0.1 * r.normal()), maxMm: motion * 1.05 },
+      physician: { LR: 1, AP: 2, SI: motion, maxMm: motion * 1.02 },
+    },
     flags,
     thresholds: DEFAULT_FLAG_THRESHOLDS,
   };
 }
 
-export async function seedSyntheticStudies(db: Db, { studies, seed = 20261128 }: { studies: number; seed?: number }): Promise<{ studies: number; runs: number }> {
+export async function seedSyntheticStudies(
+  db: Db,
+  { studies, seed = 20261128 }: { studies: number; seed?: number },
+): Promise<{ studies: number; runs: number }> {
   const r = prng(seed);
   const institutions = ['Aarhus', 'Boston', 'Heidelberg', 'Kyoto', 'Toronto'];
   await db.institution.createMany({ data: institutions.map((name) => ({ id: `bench-inst-${name}`, name })), skipDuplicates: true });
@@ -75,24 +103,74 @@ export async function seedSyntheticStudies(db: Db, { studies, seed = 20261128 }:
   const batch = 500;
   for (let start = 0; start < studies; start += batch) {
     const n = Math.min(batch, studies - start);
-    const patients = [], identities = [], studyRows = [], runRows = [], summaries = [], phaseRows = [];
+    const patients = [],
+      identities = [],
+      studyRows = [],
+      runRows = [],
+      summaries = [],
+      phaseRows = [];
     for (let k = 0; k < n; k++) {
       const i = start + k;
       const id = `bench-${String(i).padStart(5, '0')}`;
       const inst = institutions[Math.floor(r.next() * institutions.length)];
       patients.push({ id: `${id}-p`, pseudonym: `BENCH-${String(i).padStart(5, '0')}`, institutionId: `bench-inst-${inst}` });
-      identities.push({ patientId: `${id}-p`, name: `Bench^Patient${i}`, mrn: `BMRN${100000 + i}`, birthDate: new Date(Date.UTC(1940 + Math.floor(r.next() * 40), 0, 1)), dateShiftDays: -1 - Math.floor(r.next() * 365) });
+      identities.push({
+        patientId: `${id}-p`,
+        name: `Bench^Patient${i}`,
+        mrn: `BMRN${100000 + i}`,
+        birthDate: new Date(Date.UTC(1940 + Math.floor(r.next() * 40), 0, 1)),
+        dateShiftDays: -1 - Math.floor(r.next() * 365),
+      });
       const day = new Date(Date.UTC(2015, 0, 1) + Math.floor(r.next() * 3650) * 86_400_000);
-      studyRows.push({ id, patientId: `${id}-p`, studyInstanceUid: `2.25.${900000000 + i}`, contentHash: `bench-${i}`, studyDate: day, physician: physicians[Math.floor(r.next() * physicians.length)], scanner: scanners[Math.floor(r.next() * scanners.length)] });
+      studyRows.push({
+        id,
+        patientId: `${id}-p`,
+        studyInstanceUid: `2.25.${900000000 + i}`,
+        contentHash: `bench-${i}`,
+        studyDate: day,
+        physician: physicians[Math.floor(r.next() * physicians.length)],
+        scanner: scanners[Math.floor(r.next() * scanners.length)],
+      });
       const model = r.next() < 0.3 ? 'bench-model-1' : 'bench-model-2';
       const finished = new Date(day.getTime() + 86_400_000);
-      runRows.push({ id: `${id}-r1`, studyId: id, modelVersionId: model, status: 'SUCCEEDED' as const, progress: 100, stage: 'done', queuedAt: day, startedAt: day, finishedAt: finished, attempts: 1 });
+      runRows.push({
+        id: `${id}-r1`,
+        studyId: id,
+        modelVersionId: model,
+        status: 'SUCCEEDED' as const,
+        progress: 100,
+        stage: 'done',
+        queuedAt: day,
+        startedAt: day,
+        finishedAt: finished,
+        attempts: 1,
+      });
       const rows = runSummaryRows(`${id}-r1`, summaryFor(r));
       summaries.push(rows.summary);
       phaseRows.push(...rows.phases);
       const extra = r.next();
-      if (extra < 0.03) runRows.push({ id: `${id}-r2`, studyId: id, modelVersionId: 'bench-model-2', status: 'FAILED' as const, progress: 40, stage: 'segmenting GTV:phase:3', queuedAt: new Date(finished.getTime() + 1000), finishedAt: new Date(finished.getTime() + 2000), attempts: 3, error: 'Failed: Cannot read CT series from the volume store (benchmark data)', errorCode: 'VOLUME_UNREADABLE' });
-      else if (extra < 0.04) runRows.push({ id: `${id}-r2`, studyId: id, modelVersionId: 'bench-model-2', status: 'QUEUED' as const, queuedAt: new Date(finished.getTime() + 1000) });
+      if (extra < 0.03)
+        runRows.push({
+          id: `${id}-r2`,
+          studyId: id,
+          modelVersionId: 'bench-model-2',
+          status: 'FAILED' as const,
+          progress: 40,
+          stage: 'segmenting GTV:phase:3',
+          queuedAt: new Date(finished.getTime() + 1000),
+          finishedAt: new Date(finished.getTime() + 2000),
+          attempts: 3,
+          error: 'Failed: Cannot read CT series from the volume store (benchmark data)',
+          errorCode: 'VOLUME_UNREADABLE',
+        });
+      else if (extra < 0.04)
+        runRows.push({
+          id: `${id}-r2`,
+          studyId: id,
+          modelVersionId: 'bench-model-2',
+          status: 'QUEUED' as const,
+          queuedAt: new Date(finished.getTime() + 1000),
+        });
     }
     await db.patient.createMany({ data: patients });
     await db.patientIdentity.createMany({ data: identities });

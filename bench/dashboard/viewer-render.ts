@@ -93,7 +93,15 @@ function naiveRender(orientation: Orientation, index: number): Uint8ClampedArray
       for (let c = 0; c < layout.width; c++) {
         if (!inside(c, r)) continue;
         if (layer.style === 'outline') {
-          const edge = c === 0 || r === 0 || c === layout.width - 1 || r === layout.height - 1 || !inside(c - 1, r) || !inside(c + 1, r) || !inside(c, r - 1) || !inside(c, r + 1);
+          const edge =
+            c === 0 ||
+            r === 0 ||
+            c === layout.width - 1 ||
+            r === layout.height - 1 ||
+            !inside(c - 1, r) ||
+            !inside(c + 1, r) ||
+            !inside(c, r - 1) ||
+            !inside(c, r + 1);
           if (!edge) continue;
         }
         const q = (c + layout.width * r) * 4;

@@ -36,7 +36,9 @@ const ms = async (f: () => unknown) => {
 
 const jpegDir = join(dir, 'jpeg-lossless');
 const nativeDir = join(dir, 'native');
-const files = readdirSync(jpegDir).sort().map((f) => join(jpegDir, f));
+const files = readdirSync(jpegDir)
+  .sort()
+  .map((f) => join(jpegDir, f));
 const jpeg = (await readDicom(jpegDir)).series[0];
 const native = (await readDicom(nativeDir)).series[0];
 console.error(`series: ${jpeg.grid!.dims.join('×')}, ${jpeg.slices[0].transferSyntaxUid}`);

@@ -27,7 +27,9 @@ import { createDb } from '../../lib/server/db/client';
 import { freePort, startOrthanc } from '../../tests/peers/orthanc';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
-const { values } = parseArgs({ options: { phases: { type: 'string', default: '10' }, slices: { type: 'string', default: '100' }, size: { type: 'string', default: '512' } } });
+const { values } = parseArgs({
+  options: { phases: { type: 'string', default: '10' }, slices: { type: 'string', default: '100' }, size: { type: 'string', default: '512' } },
+});
 const phases = Number(values.phases);
 const slices = Number(values.slices);
 const size = Number(values.size);
@@ -52,14 +54,20 @@ async function main(): Promise<void> {
     // The study: phases × slices CT images, size × size, 16-bit, explicit VR LE; one RTSTRUCT per phase.
     const t0 = performance.now();
     const phasePercents = Array.from({ length: phases }, (_, i) => (i * 100) / phases);
-    const patient = generatePatient(samplePatientSpec('receive-bench', 0), { dims: [size, size, slices], spacingMm: [500 / size, 500 / size, 2.5], phasePercents });
+    const patient = generatePatient(samplePatientSpec('receive-bench', 0), {
+      dims: [size, size, slices],
+      spacingMm: [500 / size, 500 / size, 2.5],
+      phasePercents,
+    });
     const written = writePhantomPatient(path.join(tmp, 'study'), 'receive-bench', patient);
     const dicomDir = path.join(tmp, 'study', 'dicom');
     await writePhysicianRtStructs(dicomDir, patient, written);
     fs.rmSync(path.join(tmp, 'study', 'nifti'), { recursive: true, force: true });
     const files = fs.readdirSync(dicomDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
     const bytes = files.reduce((n, e) => n + fs.statSync(path.join(e.parentPath, e.name)).size, 0);
-    log(`wrote ${files.length} files (${(bytes / 2 ** 20).toFixed(0)} MiB: ${phases} phases × ${slices} slices ${size}×${size} + ${phases} RTSTRUCTs) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    log(
+      `wrote ${files.length} files (${(bytes / 2 ** 20).toFixed(0)} MiB: ${phases} phases × ${slices} slices ${size}×${size} + ${phases} RTSTRUCTs) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
 
     // A. Orthanc.
     const orthanc = await startOrthanc({ aet: 'ORTHANC', auth: false });
@@ -78,7 +86,15 @@ async function main(): Promise<void> {
     const dicomPort = await freePort();
     const node = spawn(process.execPath, ['--import', 'tsx', 'workers/dicom-node.ts'], {
       cwd: root,
-      env: { ...process.env, DATABASE_URL: pg.appUrl, ISEG_DATA_DIR: path.join(tmp, 'data'), ISEG_DICOM_PORT: String(dicomPort), ISEG_DICOM_ALLOWED_AETS: 'BENCH_SCU', ISEG_DICOM_QUIET_SECONDS: '1', ISEG_MODELS_DIR: path.join(tmp, 'no-models') },
+      env: {
+        ...process.env,
+        DATABASE_URL: pg.appUrl,
+        ISEG_DATA_DIR: path.join(tmp, 'data'),
+        ISEG_DICOM_PORT: String(dicomPort),
+        ISEG_DICOM_ALLOWED_AETS: 'BENCH_SCU',
+        ISEG_DICOM_QUIET_SECONDS: '1',
+        ISEG_MODELS_DIR: path.join(tmp, 'no-models'),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let nodeOut = '';

@@ -38,7 +38,7 @@ try {
   for (let k0 = 0; k0 < slices; k0 += 20) {
     const nz = Math.min(20, slices - k0);
     const data = new Int16Array(n * n * nz);
-    for (let t = 0; t < data.length; t++) data[t] = ((t * 2654435761) >>> 20) % 2000 - 1000;
+    for (let t = 0; t < data.length; t++) data[t] = (((t * 2654435761) >>> 20) % 2000) - 1000;
     const files = encodeCtSeries(
       { grid: { dims: [n, n, nz], spacingMm: [0.98, 0.98, 2], originMm: [-250, -250, k0 * 2], direction: IDENTITY_DIRECTION }, data },
       {
@@ -72,7 +72,12 @@ try {
     let peak = base;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
     const t0 = performance.now();
-    const got = await retrieveDicomWebStudy({ target, studyInstanceUid: studyUid, dir, onProgress: () => void (peak = Math.max(peak, process.memoryUsage().rss)) });
+    const got = await retrieveDicomWebStudy({
+      target,
+      studyInstanceUid: studyUid,
+      dir,
+      onProgress: () => void (peak = Math.max(peak, process.memoryUsage().rss)),
+    });
     ours.push(performance.now() - t0);
     clearInterval(sampler);
     peakGrowthMb = Math.max(peakGrowthMb, (peak - base) / 2 ** 20);
@@ -81,7 +86,16 @@ try {
 
     const out = path.join(tmp, 'curl.out');
     const t1 = performance.now();
-    const c = spawnSync('curl', ['-sf', '-o', out, '-u', `${target.username}:${target.password}`, '-H', `Accept: ${WADO_ACCEPT}`, `${target.baseUrl}/studies/${studyUid}`]);
+    const c = spawnSync('curl', [
+      '-sf',
+      '-o',
+      out,
+      '-u',
+      `${target.username}:${target.password}`,
+      '-H',
+      `Accept: ${WADO_ACCEPT}`,
+      `${target.baseUrl}/studies/${studyUid}`,
+    ]);
     curl.push(performance.now() - t1);
     if (c.status !== 0) throw new Error(`curl failed: ${c.stderr}`);
     fs.rmSync(out);

@@ -91,9 +91,35 @@ for (let n = 0; n < runs; n++) {
   cpu.ours.push(lastCpu);
   const work = mkdtempSync(join(tmpdir(), 'plm-dvh-'));
   try {
-    const a = timed(['plastimatch', 'convert', '--input', rs, '--referenced-ct', ct, '--output-ss-img', join(work, 'ss.nrrd'), '--output-ss-list', join(work, 'ss.txt')]);
+    const a = timed([
+      'plastimatch',
+      'convert',
+      '--input',
+      rs,
+      '--referenced-ct',
+      ct,
+      '--output-ss-img',
+      join(work, 'ss.nrrd'),
+      '--output-ss-list',
+      join(work, 'ss.txt'),
+    ]);
     const ca = lastCpu;
-    const b = timed(['plastimatch', 'dvh', '--input-dose', rd, '--input-ss-img', join(work, 'ss.nrrd'), '--input-ss-list', join(work, 'ss.txt'), '--output-csv', join(work, 'dvh.csv'), '--bin-width', '0.01', '--num-bins', '8000']);
+    const b = timed([
+      'plastimatch',
+      'dvh',
+      '--input-dose',
+      rd,
+      '--input-ss-img',
+      join(work, 'ss.nrrd'),
+      '--input-ss-list',
+      join(work, 'ss.txt'),
+      '--output-csv',
+      join(work, 'dvh.csv'),
+      '--bin-width',
+      '0.01',
+      '--num-bins',
+      '8000',
+    ]);
     t.plastimatch.push(a + b);
     cpu.plastimatch.push(ca + lastCpu);
   } finally {
@@ -112,6 +138,11 @@ const f = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');
 console.log(`DVHs of ${BENCH_PHANTOM.structures.length} structures, CT 512×512×177, dose grid 2.5 mm; median of ${runs} runs; wall s | CPU s (user+sys):`);
 console.log(`  ours (iseg-qa dose dvh, whole process)  ${o.toFixed(2)} | ${co.toFixed(2)}   wall ${f(t.ours)}  cpu ${f(cpu.ours)}`);
 console.log(`  plastimatch convert + dvh               ${p.toFixed(2)} | ${cp.toFixed(2)}   wall ${f(t.plastimatch)}  cpu ${f(cpu.plastimatch)}`);
-if (values.dicompyler) console.log(`  dicompyler-core get_dvh ×10             ${median(t.dicompyler).toFixed(2)} | ${median(cpu.dicompyler).toFixed(2)}   wall ${f(t.dicompyler)}  cpu ${f(cpu.dicompyler)}`);
+if (values.dicompyler)
+  console.log(
+    `  dicompyler-core get_dvh ×10             ${median(t.dicompyler).toFixed(2)} | ${median(cpu.dicompyler).toFixed(2)}   wall ${f(t.dicompyler)}  cpu ${f(cpu.dicompyler)}`,
+  );
 const pairs = t.ours.map((x, n) => x / t.plastimatch[n]!);
-console.log(`ratio ours / plastimatch: wall ${(o / p).toFixed(2)} (per run ${f(pairs)}), CPU ${(co / cp).toFixed(2)} (target ≤ 0.5)${values.dicompyler ? `; ours / dicompyler wall ${(o / median(t.dicompyler)).toFixed(3)}` : ''}`);
+console.log(
+  `ratio ours / plastimatch: wall ${(o / p).toFixed(2)} (per run ${f(pairs)}), CPU ${(co / cp).toFixed(2)} (target ≤ 0.5)${values.dicompyler ? `; ours / dicompyler wall ${(o / median(t.dicompyler)).toFixed(3)}` : ''}`,
+);

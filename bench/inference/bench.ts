@@ -65,8 +65,7 @@ async function main(): Promise<number> {
   for (let n = 0; n < nPatches; n++) {
     const [x0, y0, z0] = [rng.int(0, nx - px), rng.int(0, ny - py), rng.int(0, nz - pz)];
     for (let z = 0; z < pz; z++)
-      for (let y = 0; y < py; y++)
-        for (let x = 0; x < px; x++) patches[n * per + x + px * (y + py * z)] = ct[x0 + x + nx * (y0 + y + ny * (z0 + z))];
+      for (let y = 0; y < py; y++) for (let x = 0; x < px; x++) patches[n * per + x + px * (y + py * z)] = ct[x0 + x + nx * (y0 + y + ny * (z0 + z))];
   }
   const tmp = mkdtempSync(join(tmpdir(), 'iseg-bench-'));
   const patchFile = join(tmp, 'patches.f32');
@@ -74,7 +73,21 @@ async function main(): Promise<number> {
   writeFileSync(patchFile, Buffer.from(patches.buffer));
 
   // --- PyTorch worker -------------------------------------------------------------------------------
-  const py3 = spawn(values.python!, [fileURLToPath(new URL('./torch_worker.py', import.meta.url)), patchFile, String(nPatches), String(pz), String(py), String(px), String(threads), out0File, join(values['model-dir']!, 'train', 'demo_unet.pt')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const py3 = spawn(
+    values.python!,
+    [
+      fileURLToPath(new URL('./torch_worker.py', import.meta.url)),
+      patchFile,
+      String(nPatches),
+      String(pz),
+      String(py),
+      String(px),
+      String(threads),
+      out0File,
+      join(values['model-dir']!, 'train', 'demo_unet.pt'),
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   const lines = createInterface({ input: py3.stdout! })[Symbol.asyncIterator]();
   const nextLine = async () => {
     const r = await lines.next();
@@ -104,7 +117,8 @@ async function main(): Promise<number> {
     await ortOnce(w % nPatches);
     await torchOnce(w % nPatches);
   }
-  const ortMs: number[] = [], torchMs: number[] = [];
+  const ortMs: number[] = [],
+    torchMs: number[] = [];
   for (let i = 0; i < nPatches; i++) {
     if (i % 2 === 0) {
       ortMs.push((await ortOnce(i)).ms);
@@ -139,13 +153,31 @@ async function main(): Promise<number> {
     windows += r.windows;
   }
   const wallMs = performance.now() - t0;
-  console.log(`\n| 10-phase study ${dims.join('×')} (${windows} windows, batch ${model.manifest.slidingWindow.batchSize}), ${threads} threads | total over 10 phases (ms) | per phase (ms) |`);
+  console.log(
+    `\n| 10-phase study ${dims.join('×')} (${windows} windows, batch ${model.manifest.slidingWindow.batchSize}), ${threads} threads | total over 10 phases (ms) | per phase (ms) |`,
+  );
   console.log('| --- | ---: | ---: |');
-  for (const s of stages) console.log(`| ${s === 'predict' ? 'predict (inside slidingWindow)' : s} | ${sums[s].toFixed(0)} | ${(sums[s] / study.phases.length).toFixed(0)} |`);
+  for (const s of stages)
+    console.log(`| ${s === 'predict' ? 'predict (inside slidingWindow)' : s} | ${sums[s].toFixed(0)} | ${(sums[s] / study.phases.length).toFixed(0)} |`);
   console.log(`| wall clock, 10 × segmentVolume | ${wallMs.toFixed(0)} | ${(wallMs / study.phases.length).toFixed(0)} |`);
   console.log(`(phantom generation, not part of the pipeline: ${generateMs.toFixed(0)} ms)`);
   if (values.json)
-    writeFileSync(values.json, JSON.stringify({ threads, patch: [px, py, pz], ortMs, torchMs, ratio, maxLogitDiff: maxDiff, study: { dims, phases: study.phases.length, windows, stagesMs: sums, wallMs, generateMs } }, null, 2) + '\n');
+    writeFileSync(
+      values.json,
+      JSON.stringify(
+        {
+          threads,
+          patch: [px, py, pz],
+          ortMs,
+          torchMs,
+          ratio,
+          maxLogitDiff: maxDiff,
+          study: { dims, phases: study.phases.length, windows, stagesMs: sums, wallMs, generateMs },
+        },
+        null,
+        2,
+      ) + '\n',
+    );
   await releaseModels();
   return 0;
 }

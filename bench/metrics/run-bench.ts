@@ -61,7 +61,12 @@ const report = [];
 for (const pair of ['gtv', 'body']) {
   const ref = join(dir, `${pair}-reference.nii.gz`);
   const test = join(dir, `${pair}-test.nii.gz`);
-  const a: number[] = [], b: number[] = [], ma: number[] = [], mb: number[] = [], ca: number[] = [], cb: number[] = [];
+  const a: number[] = [],
+    b: number[] = [],
+    ma: number[] = [],
+    mb: number[] = [],
+    ca: number[] = [],
+    cb: number[] = [];
   let last = '';
   for (let n = 0; n < runs; n++) {
     // Alternate which tool goes first so drifting machine load hits both alike.
@@ -69,10 +74,15 @@ for (const pair of ['gtv', 'body']) {
     for (const who of order) {
       if (who === 'ours') {
         const t = timeIt(ours(ref, test));
-        a.push(t.wallS); ca.push(t.cpuS); ma.push(t.maxRssKb); last = t.stdout;
+        a.push(t.wallS);
+        ca.push(t.cpuS);
+        ma.push(t.maxRssKb);
+        last = t.stdout;
       } else {
         const t = timeIt(['plastimatch', 'dice', '--all', ref, test]);
-        b.push(t.wallS); cb.push(t.cpuS); mb.push(t.maxRssKb);
+        b.push(t.wallS);
+        cb.push(t.cpuS);
+        mb.push(t.maxRssKb);
       }
     }
   }

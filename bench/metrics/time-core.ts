@@ -20,5 +20,7 @@ for (let n = 0; n < runs; n++) {
   const result = computeMetrics({ reference, test, grid: BENCH_GRID, conventions });
   const wallMs = performance.now() - t0;
   const c = process.cpuUsage(c0);
-  console.log(JSON.stringify({ pair: pair.name, run: n, cold: n === 0, conventions, wallMs: Math.round(wallMs), cpuMs: Math.round((c.user + c.system) / 1000), result }));
+  console.log(
+    JSON.stringify({ pair: pair.name, run: n, cold: n === 0, conventions, wallMs: Math.round(wallMs), cpuMs: Math.round((c.user + c.system) / 1000), result }),
+  );
 }

@@ -79,7 +79,13 @@ function bigPost(pathname: string, total: number): Promise<{ status: number; sen
     let sentBeforeAnswer = -1;
     let status = 0;
     const chunk = Buffer.alloc(256 * 1024, 0x41);
-    const req = http.request({ host: '127.0.0.1', port, path: pathname, method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=x', 'content-length': String(total) } });
+    const req = http.request({
+      host: '127.0.0.1',
+      port,
+      path: pathname,
+      method: 'POST',
+      headers: { 'content-type': 'multipart/form-data; boundary=x', 'content-length': String(total) },
+    });
     const finish = () => resolve({ status, sentBeforeAnswer: sentBeforeAnswer < 0 ? sent : sentBeforeAnswer, sent, ms: Date.now() - started });
     req.on('response', (res) => {
       status = res.statusCode ?? 0;
@@ -137,13 +143,32 @@ async function attack(pathname: string, server: number) {
   const after = treeRss(server);
   await new Promise((r) => setTimeout(r, 5000));
   const settled = treeRss(server);
-  return { path: pathname, requests: count, mibEach: mib, statuses: results.map((r) => r.status), mibSentBeforeAnswer: results.map((r) => +(r.sentBeforeAnswer / MiB).toFixed(1)), msToAnswer: results.map((r) => r.ms), rssMiB: { before: +(before / MiB).toFixed(0), peak: +(Math.max(before, ...samples) / MiB).toFixed(0), after: +(after / MiB).toFixed(0), fiveSecondsLater: +(settled / MiB).toFixed(0) } };
+  return {
+    path: pathname,
+    requests: count,
+    mibEach: mib,
+    statuses: results.map((r) => r.status),
+    mibSentBeforeAnswer: results.map((r) => +(r.sentBeforeAnswer / MiB).toFixed(1)),
+    msToAnswer: results.map((r) => r.ms),
+    rssMiB: {
+      before: +(before / MiB).toFixed(0),
+      peak: +(Math.max(before, ...samples) / MiB).toFixed(0),
+      after: +(after / MiB).toFixed(0),
+      fiveSecondsLater: +(settled / MiB).toFixed(0),
+    },
+  };
 }
 
 async function main() {
   const server = spawn(process.execPath, ['node_modules/next/dist/bin/next', 'start', '-p', String(port), '-H', '127.0.0.1'], {
     cwd: dir,
-    env: { ...process.env, NEXTAUTH_SECRET: randomBytes(32).toString('hex'), NEXTAUTH_URL: `http://127.0.0.1:${port}`, NEXT_TELEMETRY_DISABLED: '1', ISEG_UPLOAD_MAX_MB: '2048' },
+    env: {
+      ...process.env,
+      NEXTAUTH_SECRET: randomBytes(32).toString('hex'),
+      NEXTAUTH_URL: `http://127.0.0.1:${port}`,
+      NEXT_TELEMETRY_DISABLED: '1',
+      ISEG_UPLOAD_MAX_MB: '2048',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {

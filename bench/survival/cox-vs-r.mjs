@@ -13,7 +13,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '100000' }, runs: { type: 'string', default: '5' }, ties: { type: 'string', default: 'efron' }, compiled: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '100000' },
+    runs: { type: 'string', default: '5' },
+    ties: { type: 'string', default: 'efron' },
+    compiled: { type: 'boolean', default: false },
+  },
+});
 const n = Number(values.rows);
 const runs = Number(values.runs);
 const p = 10;
@@ -46,12 +53,34 @@ console.log(`data: ${csv} (${n} rows × ${p} covariates, ties=${values.ties})`);
 
 const formula = `Surv(time, event) ~ ${names.join(' + ')}`;
 const rExpr = `suppressMessages(library(survival)); d <- read.csv('${csv}'); f <- coxph(${formula}, data = d, ties = '${values.ties}'); print(coef(f))`;
-const ours = ['node', [join(root, 'cli', 'iseg-qa.mjs'), 'survival', 'cox', '--csv', csv, '--time', 'time', '--event', 'event', '--covariates', names.join(','), '--ties', values.ties, '--json']];
+const ours = [
+  'node',
+  [
+    join(root, 'cli', 'iseg-qa.mjs'),
+    'survival',
+    'cox',
+    '--csv',
+    csv,
+    '--time',
+    'time',
+    '--event',
+    'event',
+    '--covariates',
+    names.join(','),
+    '--ties',
+    values.ties,
+    '--json',
+  ],
+];
 const theirs = ['Rscript', ['-e', rExpr]];
 let compiled = null;
 if (values.compiled) {
   const bundle = join(dir, 'survival-cli.mjs');
-  const b = spawnSync(join(root, 'node_modules', '.bin', 'esbuild'), [join(root, 'bench', 'survival', 'compiled-entry.ts'), '--bundle', '--platform=node', '--format=esm', `--outfile=${bundle}`, '--log-level=warning'], { encoding: 'utf8' });
+  const b = spawnSync(
+    join(root, 'node_modules', '.bin', 'esbuild'),
+    [join(root, 'bench', 'survival', 'compiled-entry.ts'), '--bundle', '--platform=node', '--format=esm', `--outfile=${bundle}`, '--log-level=warning'],
+    { encoding: 'utf8' },
+  );
   if (b.status !== 0) throw new Error(`esbuild failed: ${b.stderr}`);
   compiled = ['node', [bundle, ...ours[1].slice(2)]];
 }
@@ -96,6 +125,12 @@ for (let i = 0; i < runs; i++) {
 const fit = JSON.parse(last.o);
 console.log('iseg-qa coef:', fit.coefficients.map((c) => c.coef.toPrecision(7)).join(' '));
 console.log('R coef:\n' + last.r.trim());
-console.log(`wall: median iseg-qa ${median(a).toFixed(3)} s, median Rscript ${median(b).toFixed(3)} s, ratio ${(median(a) / median(b)).toFixed(3)} (target ≤ 0.5)`);
-if (compiled) console.log(`compiled: median ${median(cc).toFixed(3)} s wall (ratio ${(median(cc) / median(b)).toFixed(3)}), CPU ${median(ccpu).toFixed(3)} s (ratio ${(median(ccpu) / median(bc)).toFixed(3)})`);
-if (gnuTime) console.log(`CPU:  median iseg-qa ${median(ac).toFixed(3)} s, median Rscript ${median(bc).toFixed(3)} s, ratio ${(median(ac) / median(bc)).toFixed(3)}`);
+console.log(
+  `wall: median iseg-qa ${median(a).toFixed(3)} s, median Rscript ${median(b).toFixed(3)} s, ratio ${(median(a) / median(b)).toFixed(3)} (target ≤ 0.5)`,
+);
+if (compiled)
+  console.log(
+    `compiled: median ${median(cc).toFixed(3)} s wall (ratio ${(median(cc) / median(b)).toFixed(3)}), CPU ${median(ccpu).toFixed(3)} s (ratio ${(median(ccpu) / median(bc)).toFixed(3)})`,
+  );
+if (gnuTime)
+  console.log(`CPU:  median iseg-qa ${median(ac).toFixed(3)} s, median Rscript ${median(bc).toFixed(3)} s, ratio ${(median(ac) / median(bc)).toFixed(3)}`);

@@ -8,7 +8,17 @@
  */
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
-import { type CtSeries, type DicomImport, type Finding, type RtStructureSet, findReferencedSeries, findRoi, rasterizeRoi, readDicom, seriesRasterTarget } from '@/lib/dicom';
+import {
+  type CtSeries,
+  type DicomImport,
+  type Finding,
+  type RtStructureSet,
+  findReferencedSeries,
+  findRoi,
+  rasterizeRoi,
+  readDicom,
+  seriesRasterTarget,
+} from '@/lib/dicom';
 import { voxelVolumeCc } from '@/lib/core/volume';
 import { writeNifti } from '@/lib/nifti';
 import { fail, printJson } from '../output';
@@ -104,21 +114,34 @@ async function inspect(dir: string, json: boolean): Promise<number> {
   for (const ss of out.structureSets) {
     lines.push(`structure set ${ss.file}${ss.label ? ` "${ss.label}"` : ''} → series ${ss.matchedSeries ?? 'none'}`);
     for (const r of ss.rois)
-      lines.push(`  ${String(r.number).padStart(3)}  ${r.name.padEnd(24)} ${String(r.contourCount).padStart(5)} contours ${String(r.pointCount).padStart(7)} points  ${(r.types.join(',') || '-').padEnd(13)}${r.volumeCc !== null ? ` ${String(r.volumeCc).padStart(10)} cc` : ''}${r.interpretedType ? `  ${r.interpretedType}` : ''}`);
+      lines.push(
+        `  ${String(r.number).padStart(3)}  ${r.name.padEnd(24)} ${String(r.contourCount).padStart(5)} contours ${String(r.pointCount).padStart(7)} points  ${(r.types.join(',') || '-').padEnd(13)}${r.volumeCc !== null ? ` ${String(r.volumeCc).padStart(10)} cc` : ''}${r.interpretedType ? `  ${r.interpretedType}` : ''}`,
+      );
     lines.push(...findingLines(ss.findings, '  '));
   }
   console.log(lines.join('\n'));
   return 0;
 }
 
-async function rasterize(dir: string, roiName: string, outPath: string, seriesUid: string | undefined, rtstruct: string | undefined, json: boolean): Promise<number> {
+async function rasterize(
+  dir: string,
+  roiName: string,
+  outPath: string,
+  seriesUid: string | undefined,
+  rtstruct: string | undefined,
+  json: boolean,
+): Promise<number> {
   const imp = await readDicom(dir);
   const candidates = imp.structureSets.filter(
     (ss) => findRoi(ss, roiName) && (!rtstruct || ss.sopInstanceUid === rtstruct || ss.file === rtstruct || ss.file.endsWith(`/${rtstruct}`)),
   );
   if (candidates.length === 0) {
     const names = imp.structureSets.flatMap((ss) => ss.rois.map((r) => r.name));
-    fail(imp.structureSets.length === 0 ? `No RTSTRUCT found in ${dir}: check the folder.` : `No ROI "${roiName}" in ${dir}; ROIs there: ${[...new Set(names)].join(', ') || 'none'}.`);
+    fail(
+      imp.structureSets.length === 0
+        ? `No RTSTRUCT found in ${dir}: check the folder.`
+        : `No ROI "${roiName}" in ${dir}; ROIs there: ${[...new Set(names)].join(', ') || 'none'}.`,
+    );
   }
   if (candidates.length > 1)
     fail(`ROI "${roiName}" is in ${candidates.length} structure sets (${candidates.map((c) => c.file).join(', ')}): choose one with --rtstruct FILE.`);
@@ -135,7 +158,13 @@ async function rasterize(dir: string, roiName: string, outPath: string, seriesUi
     if (!series) fail(ref.findings.map((f) => f.message).join(' '));
   }
   const target = seriesRasterTarget(series);
-  if (!target) fail(`Series ${series.seriesInstanceUid} has no usable grid: ${series.findings.filter((f) => f.severity === 'error').map((f) => f.message).join(' ')}`);
+  if (!target)
+    fail(
+      `Series ${series.seriesInstanceUid} has no usable grid: ${series.findings
+        .filter((f) => f.severity === 'error')
+        .map((f) => f.message)
+        .join(' ')}`,
+    );
   const res = rasterizeRoi({ structureSet: ss, roi: roiName, ...target });
   findings.push(...res.findings);
   if (!res.mask || !res.roi) fail(res.findings.map((f) => f.message).join(' '));

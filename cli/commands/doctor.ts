@@ -57,7 +57,12 @@ async function leftoverChecks(env: Env, databaseOk: boolean): Promise<Check[]> {
   const uploads = await findUploadLeftovers();
   checks.push(
     uploads.leftovers.length
-      ? { name: 'upload leftovers', ok: true, warning: true, detail: `${uploads.leftovers.length} upload temp folder(s) (${mb(uploads.bytes)}) left by processes that died: ${uploads.leftovers.map((l) => l.dir).join(', ')}; \`npm start\` removes them` }
+      ? {
+          name: 'upload leftovers',
+          ok: true,
+          warning: true,
+          detail: `${uploads.leftovers.length} upload temp folder(s) (${mb(uploads.bytes)}) left by processes that died: ${uploads.leftovers.map((l) => l.dir).join(', ')}; \`npm start\` removes them`,
+        }
       : { name: 'upload leftovers', ok: true, detail: 'no upload temp folders left by dead processes' },
   );
   const url = resolveDatabaseUrl(env);
@@ -67,7 +72,12 @@ async function leftoverChecks(env: Env, databaseOk: boolean): Promise<Check[]> {
     const r = await findOrphanVolumes(db, { store: createVolumeStore({ dir: env.volumeDir }) });
     checks.push(
       r.orphans.length
-        ? { name: 'volume store', ok: true, warning: true, detail: `${r.orphans.length} of ${r.scanned} file(s) (${mb(r.bytes)}) in ${env.volumeDir} that no row references (left by imports or runs that failed or were killed); \`npm start\` removes them` }
+        ? {
+            name: 'volume store',
+            ok: true,
+            warning: true,
+            detail: `${r.orphans.length} of ${r.scanned} file(s) (${mb(r.bytes)}) in ${env.volumeDir} that no row references (left by imports or runs that failed or were killed); \`npm start\` removes them`,
+          }
         : { name: 'volume store', ok: true, detail: `${r.scanned} volume file(s) in ${env.volumeDir}, none unreferenced` },
     );
   } catch (e) {
@@ -97,7 +107,11 @@ async function databaseChecks(env: Env): Promise<Check[]> {
     const files = readMigrations();
     const has = await client.query(`SELECT to_regclass('public._prisma_migrations') AS t`);
     const applied = has.rows[0].t
-      ? (await client.query<{ migration_name: string; checksum: string }>('SELECT migration_name, checksum FROM "_prisma_migrations" WHERE finished_at IS NOT NULL')).rows
+      ? (
+          await client.query<{ migration_name: string; checksum: string }>(
+            'SELECT migration_name, checksum FROM "_prisma_migrations" WHERE finished_at IS NOT NULL',
+          )
+        ).rows
       : [];
     const appliedMap = new Map(applied.map((r) => [r.migration_name, r.checksum]));
     const pending = files.filter((f) => !appliedMap.has(f.name)).map((f) => f.name);
@@ -110,7 +124,11 @@ async function databaseChecks(env: Env): Promise<Check[]> {
     ].filter(Boolean);
     checks.push({ name: 'migrations', ok: problems.length === 0, detail: problems.length ? problems.join('; ') : `${files.length} applied` });
     const boss = await client.query(`SELECT to_regclass('${BOSS_SCHEMA}.job') AS t`);
-    checks.push({ name: 'job queue', ok: !!boss.rows[0].t, detail: boss.rows[0].t ? 'pg-boss schema installed' : 'pg-boss schema missing: `npm start` installs it' });
+    checks.push({
+      name: 'job queue',
+      ok: !!boss.rows[0].t,
+      detail: boss.rows[0].t ? 'pg-boss schema installed' : 'pg-boss schema missing: `npm start` installs it',
+    });
     if (has.rows[0].t) {
       checks.push(...(await workerChecks(url)));
       checks.push(...(await auditIntegrityChecks(client)));
@@ -140,7 +158,10 @@ async function workerChecks(url: string): Promise<Check[]> {
             name: 'queued runs',
             ok: false,
             detail: unserved
-              .map((u) => `${u.queuedRuns} queued run(s) wait for a worker serving ${u.name} ${u.version} (sha256 ${u.sha256.slice(0, 12)}…): no live worker serves it; start one with ISEG_MODEL=<its folder> npm run worker`)
+              .map(
+                (u) =>
+                  `${u.queuedRuns} queued run(s) wait for a worker serving ${u.name} ${u.version} (sha256 ${u.sha256.slice(0, 12)}…): no live worker serves it; start one with ISEG_MODEL=<its folder> npm run worker`,
+              )
               .join('; '),
           },
     ];
@@ -154,7 +175,11 @@ async function modelChecks(env: Env): Promise<Check[]> {
   if (!fs.existsSync(path.join(modelDir, 'manifest.json'))) {
     const ep = await checkExecutionProvider({ provider: env.ISEG_EXECUTION_PROVIDER });
     return [
-      { name: 'model', ok: false, detail: `no model "${env.ISEG_MODEL}": ${path.relative(process.cwd(), path.join(modelDir, 'manifest.json'))} is missing (set ISEG_MODEL to a folder under models/)` },
+      {
+        name: 'model',
+        ok: false,
+        detail: `no model "${env.ISEG_MODEL}": ${path.relative(process.cwd(), path.join(modelDir, 'manifest.json'))} is missing (set ISEG_MODEL to a folder under models/)`,
+      },
       { name: `execution provider (${env.ISEG_EXECUTION_PROVIDER})`, ...ep },
     ];
   }
@@ -164,7 +189,11 @@ async function modelChecks(env: Env): Promise<Check[]> {
   const providerFailed = r.code === 'PROVIDER_UNAVAILABLE';
   return [
     { name: 'model', ok: r.ok || providerFailed, detail: providerFailed ? `${env.ISEG_MODEL}: files verified; see the provider check` : r.detail },
-    { name: `execution provider (${env.ISEG_EXECUTION_PROVIDER})`, ok: r.ok, detail: r.ok ? `a session starts on ${env.ISEG_EXECUTION_PROVIDER}` : providerFailed ? r.detail : 'not checked: the model did not load' },
+    {
+      name: `execution provider (${env.ISEG_EXECUTION_PROVIDER})`,
+      ok: r.ok,
+      detail: r.ok ? `a session starts on ${env.ISEG_EXECUTION_PROVIDER}` : providerFailed ? r.detail : 'not checked: the model did not load',
+    },
   ];
 }
 

@@ -29,10 +29,21 @@ export function dvhJson(res: StructureDvhResult) {
     doseUnits: res.dose.units,
     prescriptionGy: res.prescriptionGy,
     prescriptionSource: res.prescriptionSource,
-    ct: { seriesInstanceUid: res.ct.seriesInstanceUid, frameOfReferenceUid: res.ct.frameOfReferenceUid, dims: res.ct.grid.dims, spacingMm: res.ct.grid.spacingMm.map((v) => r(v, 6)) },
+    ct: {
+      seriesInstanceUid: res.ct.seriesInstanceUid,
+      frameOfReferenceUid: res.ct.frameOfReferenceUid,
+      dims: res.ct.grid.dims,
+      spacingMm: res.ct.grid.spacingMm.map((v) => r(v, 6)),
+    },
     dose: {
-      file: res.dose.file, doseType: res.dose.doseType, summationType: res.dose.summationType, frameOfReferenceUid: res.dose.frameOfReferenceUid,
-      dims: res.dose.grid.dims, spacingMm: res.dose.grid.spacingMm.map((v) => r(v, 6)), originMm: res.dose.grid.originMm.map((v) => r(v, 6)), maxGy: r(res.dose.maxDose),
+      file: res.dose.file,
+      doseType: res.dose.doseType,
+      summationType: res.dose.summationType,
+      frameOfReferenceUid: res.dose.frameOfReferenceUid,
+      dims: res.dose.grid.dims,
+      spacingMm: res.dose.grid.spacingMm.map((v) => r(v, 6)),
+      originMm: res.dose.grid.originMm.map((v) => r(v, 6)),
+      maxGy: r(res.dose.maxDose),
     },
     plan: res.plan,
     structures: res.structures.map((s) => ({
@@ -51,7 +62,12 @@ export function dvhJson(res: StructureDvhResult) {
       d2Gy: r(s.d2),
       v95Percent: r(s.v95Percent),
       v100Percent: r(s.v100Percent),
-      dvh: { binWidthGy: s.dvh.binWidth, doseGy: s.dvh.dose, volumeCc: s.dvh.volumeCc.map((v) => r(v, 6)), volumePercent: s.dvh.volumePercent.map((v) => r(v, 6)) },
+      dvh: {
+        binWidthGy: s.dvh.binWidth,
+        doseGy: s.dvh.dose,
+        volumeCc: s.dvh.volumeCc.map((v) => r(v, 6)),
+        volumePercent: s.dvh.volumePercent.map((v) => r(v, 6)),
+      },
     })),
     findings: res.findings,
   };
@@ -101,7 +117,16 @@ export async function run(argv: string[]): Promise<number> {
   }
   let res: StructureDvhResult;
   try {
-    res = await computeStructureDvhs({ ct: values.ct!, rtstructFile: values.rtstruct!, rtdoseFile: values.rtdose!, rtplanFile: values.rtplan, rois: values.roi, prescriptionGy, convention, binWidthGy });
+    res = await computeStructureDvhs({
+      ct: values.ct!,
+      rtstructFile: values.rtstruct!,
+      rtdoseFile: values.rtdose!,
+      rtplanFile: values.rtplan,
+      rois: values.roi,
+      prescriptionGy,
+      convention,
+      binWidthGy,
+    });
   } catch (e) {
     if (e instanceof Error && (e.name === 'DicomError' || e.name === 'DoseError')) fail(e.message);
     throw e;
@@ -115,11 +140,18 @@ export async function run(argv: string[]): Promise<number> {
   const lines = [
     `dose ${res.dose.file} (${res.dose.units}, ${res.dose.summationType ?? '?'}) on ${describeGrid(res.dose.grid)}; CT ${describeGrid(res.ct.grid)}; convention ${res.convention}`,
     `prescription: ${res.prescriptionGy === null ? 'none (V95/V100 need --prescription-gy or --rtplan)' : `${res.prescriptionGy} ${unit} (${res.prescriptionSource})`}`,
-    ['structure'.padEnd(20), 'cc'.padStart(9), 'Dmin', 'Dmean', 'Dmax', 'D98', 'D95', 'D50', 'D2'].map((h, n) => (n > 1 ? h.padStart(7) : h)).join(' ') + '   V95%   V100%',
+    ['structure'.padEnd(20), 'cc'.padStart(9), 'Dmin', 'Dmean', 'Dmax', 'D98', 'D95', 'D50', 'D2'].map((h, n) => (n > 1 ? h.padStart(7) : h)).join(' ') +
+      '   V95%   V100%',
   ];
   for (const s of res.structures)
     lines.push(
-      [s.roi.name.slice(0, 20).padEnd(20), f(s.volumeCc, 2).padStart(9), ...[s.dmin, s.dmean, s.dmax, s.d98, s.d95, s.d50, s.d2].map((v) => f(v).padStart(7)), f(s.v95Percent, 1).padStart(6), f(s.v100Percent, 1).padStart(7)].join(' '),
+      [
+        s.roi.name.slice(0, 20).padEnd(20),
+        f(s.volumeCc, 2).padStart(9),
+        ...[s.dmin, s.dmean, s.dmax, s.d98, s.d95, s.d50, s.d2].map((v) => f(v).padStart(7)),
+        f(s.v95Percent, 1).padStart(6),
+        f(s.v100Percent, 1).padStart(7),
+      ].join(' '),
     );
   console.log(lines.join('\n'));
   for (const x of res.findings) console.error(`  ${x.severity}: ${x.message}`);

@@ -79,7 +79,12 @@ export async function run(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { json: { type: 'boolean', default: false }, 'phase-map': { type: 'string' }, 'patient-id': { type: 'string' }, help: { type: 'boolean', default: false } },
+      options: {
+        json: { type: 'boolean', default: false },
+        'phase-map': { type: 'string' },
+        'patient-id': { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
     });
   } catch (e) {
     fail(`${(e as Error).message}\n${USAGE}`);
@@ -117,7 +122,8 @@ export async function run(argv: string[]): Promise<number> {
       ? 'check that Postgres is running there and that DATABASE_URL names the right host, port and database.'
       : `this is the embedded Postgres of \`npm start\` (ISEG_PG_PORT ${env.ISEG_PG_PORT}): is \`npm start\` running in this checkout?`,
     storage: `the volume store at ${env.volumeDir}`,
-    storageHint: 'Free space on that disk (df -h) or set ISEG_VOLUME_DIR to a larger one, then import again; studies already reported as imported are complete.',
+    storageHint:
+      'Free space on that disk (df -h) or set ISEG_VOLUME_DIR to a larger one, then import again; studies already reported as imported are complete.',
   };
   const db = createDb(url);
   let boss: PgBoss | undefined;
@@ -133,11 +139,21 @@ export async function run(argv: string[]): Promise<number> {
       const progress = progressReporter(label);
       try {
         const getBoss = async () => (boss ??= await createBoss({ databaseUrl: url, worker: false }));
-        const r = await importStudyAndQueue({ db, boss: getBoss, caller, dir: folder, store, phaseMapping, patientId: values['patient-id'], onProgress: (p) => progress.update(p) });
+        const r = await importStudyAndQueue({
+          db,
+          boss: getBoss,
+          caller,
+          dir: folder,
+          store,
+          phaseMapping,
+          patientId: values['patient-id'],
+          onProgress: (p) => progress.update(p),
+        });
         progress.end();
         const { segmentation } = r;
         studies.push({ ...studyJson(folder, r), segmentation });
-        if (!values.json && segmentation) console.log(`${rel}: ${segmentation.queued ? `segmentation run ${segmentation.runId} queued` : `not segmented: ${segmentation.reason}`}`);
+        if (!values.json && segmentation)
+          console.log(`${rel}: ${segmentation.queued ? `segmentation run ${segmentation.runId} queued` : `not segmented: ${segmentation.reason}`}`);
         if (!values.json) {
           const errors = r.findings.filter((f) => f.severity === 'error').length;
           const warnings = r.findings.filter((f) => f.severity === 'warning').length;
@@ -178,6 +194,9 @@ export async function run(argv: string[]): Promise<number> {
     skippedFolders: skipped,
   };
   if (values.json) printJson(summary);
-  else console.log(`${summary.imported} imported, ${summary.alreadyImported} already imported, ${summary.failed} failed${skipped.length ? `; ${skipped.length} folder(s) without DICOM or NIfTI skipped` : ''}.`);
+  else
+    console.log(
+      `${summary.imported} imported, ${summary.alreadyImported} already imported, ${summary.failed} failed${skipped.length ? `; ${skipped.length} folder(s) without DICOM or NIfTI skipped` : ''}.`,
+    );
   return failed.length > 0 ? 1 : 0;
 }

@@ -77,7 +77,11 @@ export async function run(argv: string[]): Promise<number> {
   for (const c of conventions) {
     const r = result[c] as Record<string, unknown> | undefined;
     if (!r) continue;
-    lines.push(`${c}: ${Object.entries(r).map(([k, v]) => `${k} ${Array.isArray(v) ? v.map((x) => fmt(x as number)).join('/') : fmt(v as number)}`).join('  ')}`);
+    lines.push(
+      `${c}: ${Object.entries(r)
+        .map(([k, v]) => `${k} ${Array.isArray(v) ? v.map((x) => fmt(x as number)).join('/') : fmt(v as number)}`)
+        .join('  ')}`,
+    );
   }
   for (const [k, why] of Object.entries(result.nullReasons)) lines.push(`${k} is undefined: ${why}`);
   console.log(lines.join('\n'));

@@ -54,12 +54,21 @@ async function readCt(ctPath: string, seriesUid: string | undefined): Promise<Lo
   const dicom = await import('@/lib/dicom');
   const imp = await dicom.readDicom(ctPath);
   const loadable = imp.series.filter((s) => s.loadable && s.grid);
-  const describe = (s: (typeof loadable)[number]) => `${s.seriesInstanceUid}${s.phase ? ` (phase ${s.phase.percent}%)` : ''}${s.description ? ` "${s.description}"` : ''}`;
+  const describe = (s: (typeof loadable)[number]) =>
+    `${s.seriesInstanceUid}${s.phase ? ` (phase ${s.phase.percent}%)` : ''}${s.description ? ` "${s.description}"` : ''}`;
   let series = loadable[0];
   if (seriesUid) {
     const found = imp.series.find((s) => s.seriesInstanceUid === seriesUid || s.key === seriesUid);
     if (!found) fail(`No series ${seriesUid} in ${ctPath}; found: ${imp.series.map((s) => s.seriesInstanceUid).join(', ') || 'none'}.`);
-    if (!found.loadable || !found.grid) fail(`Series ${seriesUid} in ${ctPath} cannot be loaded: ${found.findings.filter((f) => f.severity === 'error').map((f) => f.message).join(' ') || 'no regular grid'}`);
+    if (!found.loadable || !found.grid)
+      fail(
+        `Series ${seriesUid} in ${ctPath} cannot be loaded: ${
+          found.findings
+            .filter((f) => f.severity === 'error')
+            .map((f) => f.message)
+            .join(' ') || 'no regular grid'
+        }`,
+      );
     series = found;
   } else if (loadable.length === 0) {
     const why = imp.series.flatMap((s) => s.findings.filter((f) => f.severity === 'error').map((f) => f.message));
@@ -136,7 +145,13 @@ export async function run(argv: string[]): Promise<number> {
     writeNifti(values.out, r.mask, { intent: 'mask', description: `iseg-qa ${model.name} ${model.version}`.slice(0, 79) });
     const t4 = performance.now();
     const out = {
-      ct: { path: values.ct, kind: ct.kind, seriesUid: ct.seriesUid ?? null, dims: ct.volume.grid.dims, spacingMm: ct.volume.grid.spacingMm.map((v) => round(v, 6)) },
+      ct: {
+        path: values.ct,
+        kind: ct.kind,
+        seriesUid: ct.seriesUid ?? null,
+        dims: ct.volume.grid.dims,
+        spacingMm: ct.volume.grid.spacingMm.map((v) => round(v, 6)),
+      },
       out: values.out,
       model: { ...r.model, dir: modelDir, intendedStructure: model.manifest.intendedStructure },
       voxels: r.voxelCount,

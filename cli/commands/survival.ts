@@ -22,7 +22,13 @@ Cells that are empty or NA are missing: those rows are left out and counted.
 --unit COL=TEXT labels a covariate's unit (shown as "HR per TEXT"); --per COL=K reports the HR per
 K units (the column is divided by K), e.g. --unit fpFraction="percentage point" --per fpFraction=10.`;
 
-const list = (s: string | undefined) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []);
+const list = (s: string | undefined) =>
+  s
+    ? s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : [];
 
 function need(v: string | undefined, flag: string): string {
   if (!v) fail(`survival: ${flag} is required.\n${USAGE}`);
@@ -30,7 +36,11 @@ function need(v: string | undefined, flag: string): string {
 }
 
 const fmt = (x: number | null | undefined, digits = 4) =>
-  x === null || x === undefined || !Number.isFinite(x) ? 'NA' : Math.abs(x) !== 0 && (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e6) ? x.toExponential(2) : Number(x.toPrecision(digits)).toString();
+  x === null || x === undefined || !Number.isFinite(x)
+    ? 'NA'
+    : Math.abs(x) !== 0 && (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e6)
+      ? x.toExponential(2)
+      : Number(x.toPrecision(digits)).toString();
 
 function table(rows: (string | number)[][]): string {
   const cells = rows.map((r) => r.map(String));
@@ -52,7 +62,9 @@ function hrTable(rows: HrRow[], ratio: 'HR' | 'sHR', withZ: boolean, numeric?: R
     const f = formatHazardRatio({ hr: c.hr, lower: c.lower95, upper: c.upper95 });
     const label = c.unit ? `${c.name} (${c.unit})` : c.name;
     if (f.rescaled && (!numeric || numeric.has(c.name))) notes.push(`${c.name}: ${ratio} ${rescaledUnitLabel(f.rescaled.per, c.unit)} = ${f.rescaled.text}`);
-    return withZ ? [label, fmt(c.coef), f.hr, f.lower, f.upper, fmt(c.se), fmt(c.z, 3), fmt(c.p, 3)] : [label, fmt(c.coef), f.hr, f.lower, f.upper, fmt(c.se), fmt(c.p, 3)];
+    return withZ
+      ? [label, fmt(c.coef), f.hr, f.lower, f.upper, fmt(c.se), fmt(c.z, 3), fmt(c.p, 3)]
+      : [label, fmt(c.coef), f.hr, f.lower, f.upper, fmt(c.se), fmt(c.p, 3)];
   });
   const header = withZ ? ['', 'coef', ratio, 'lower .95', 'upper .95', 'se(coef)', 'z', 'p'] : ['', 'coef', ratio, 'lower .95', 'upper .95', 'se', 'p'];
   return [table([header, ...body]), ...notes].join('\n');
@@ -64,7 +76,9 @@ function coxText(
   { showN = true } = {},
 ): string {
   const out: string[] = [];
-  const dropped = fit.nDropped ? `, ${fit.nDropped} rows dropped (${fit.dropped?.length ? fit.dropped.map((d) => `${d.reason}: ${d.count}`).join('; ') : 'missing values'})` : '';
+  const dropped = fit.nDropped
+    ? `, ${fit.nDropped} rows dropped (${fit.dropped?.length ? fit.dropped.map((d) => `${d.reason}: ${d.count}`).join('; ') : 'missing values'})`
+    : '';
   out.push(`Cox proportional hazards (${fit.ties} ties): ${showN ? `n = ${fit.n}, ` : ''}events = ${fit.nevent}${showN ? dropped : ''}`);
   out.push(hrTable(fit.coefficients, 'HR', true, numeric));
   out.push('');
@@ -94,10 +108,17 @@ async function cox(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      csv: { type: 'string' }, time: { type: 'string' }, event: { type: 'string' }, covariates: { type: 'string' },
-      categorical: { type: 'string' }, reference: { type: 'string', multiple: true }, strata: { type: 'string' },
-      ties: { type: 'string', default: 'efron' }, json: { type: 'boolean', default: false },
-      unit: { type: 'string', multiple: true }, per: { type: 'string', multiple: true },
+      csv: { type: 'string' },
+      time: { type: 'string' },
+      event: { type: 'string' },
+      covariates: { type: 'string' },
+      categorical: { type: 'string' },
+      reference: { type: 'string', multiple: true },
+      strata: { type: 'string' },
+      ties: { type: 'string', default: 'efron' },
+      json: { type: 'boolean', default: false },
+      unit: { type: 'string', multiple: true },
+      per: { type: 'string', multiple: true },
     },
   });
   const pairs = (flag: string, items: string[] | undefined) => {
@@ -136,10 +157,16 @@ async function cox(argv: string[]): Promise<number> {
   };
   const fit = wrap(() => {
     const csv = readSurvivalCsv({
-      path: need(values.csv, '--csv'), time: need(values.time, '--time'), event: need(values.event, '--event'),
-      numeric: covs.filter((c) => !categorical.includes(c)), categorical, labels: values.strata ? [values.strata] : [],
+      path: need(values.csv, '--csv'),
+      time: need(values.time, '--time'),
+      event: need(values.event, '--event'),
+      numeric: covs.filter((c) => !categorical.includes(c)),
+      categorical,
+      labels: values.strata ? [values.strata] : [],
     });
-    const specs: CovariateSpec[] = covs.map((c) => (categorical.includes(c) ? { name: c, kind: 'categorical', reference: refs.get(c) } : { name: c, kind: 'numeric' }));
+    const specs: CovariateSpec[] = covs.map((c) =>
+      categorical.includes(c) ? { name: c, kind: 'categorical', reference: refs.get(c) } : { name: c, kind: 'numeric' },
+    );
     for (const [k, v] of per) csv.numeric[k] = csv.numeric[k].map((x) => x / v);
     const dm = buildDesignMatrix({ ...csv.numeric, ...csv.text }, specs);
     const f = coxph(
@@ -193,7 +220,14 @@ const droppedText = (set: Pick<AnalysisSet, 'nDropped' | 'dropped'>) =>
 async function km(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { csv: { type: 'string' }, time: { type: 'string' }, event: { type: 'string' }, group: { type: 'string' }, times: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: {
+      csv: { type: 'string' },
+      time: { type: 'string' },
+      event: { type: 'string' },
+      group: { type: 'string' },
+      times: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
   });
   const times = list(values.times).map(Number);
   if (times.some((t) => !Number.isFinite(t))) fail(`survival km: --times must be numbers separated by commas, got "${values.times}".`);
@@ -203,9 +237,18 @@ async function km(argv: string[]): Promise<number> {
     import('../../lib/core/survival/design'),
   ]);
   const result = wrap(() => {
-    const csv = readSurvivalCsv({ path: need(values.csv, '--csv'), time: need(values.time, '--time'), event: need(values.event, '--event'), labels: values.group ? [values.group] : [] });
+    const csv = readSurvivalCsv({
+      path: need(values.csv, '--csv'),
+      time: need(values.time, '--time'),
+      event: need(values.event, '--event'),
+      labels: values.group ? [values.group] : [],
+    });
     const g = values.group ? csv.text[values.group] : null;
-    const set = analysisSet(csv.rowCount, [[values.time!, csv.time], [values.event!, csv.event!], ...(g ? [[values.group!, g] as [string, (string | null)[]]] : [])]);
+    const set = analysisSet(csv.rowCount, [
+      [values.time!, csv.time],
+      [values.event!, csv.event!],
+      ...(g ? [[values.group!, g] as [string, (string | null)[]]] : []),
+    ]);
     const keep = set.keep;
     const time = keep.map((i) => csv.time[i]);
     const event = keep.map((i) => csv.event![i]);
@@ -214,7 +257,10 @@ async function km(argv: string[]): Promise<number> {
     const curves = groups.map((grp) => {
       const idx = labels.flatMap((l, i) => (l === grp ? [i] : []));
       const t = idx.map((i) => time[i]);
-      const curve = kaplanMeier(t, idx.map((i) => event[i]));
+      const curve = kaplanMeier(
+        t,
+        idx.map((i) => event[i]),
+      );
       return { group: grp, ...curve, atRisk: times.length ? numberAtRisk(curve, t, times) : undefined };
     });
     return {
@@ -232,13 +278,23 @@ async function km(argv: string[]): Promise<number> {
     return 0;
   }
   const out: string[] = [`Kaplan–Meier: n = ${result.n}${droppedText(result)}`];
-  out.push(table([['group', 'n', 'events', 'median', '0.95LCL', '0.95UCL'], ...result.curves.map((c) => [c.group, c.n, c.events, fmt(c.median), fmt(c.medianLower95), fmt(c.medianUpper95)])]));
+  out.push(
+    table([
+      ['group', 'n', 'events', 'median', '0.95LCL', '0.95UCL'],
+      ...result.curves.map((c) => [c.group, c.n, c.events, fmt(c.median), fmt(c.medianLower95), fmt(c.medianUpper95)]),
+    ]),
+  );
   out.push(`Median follow-up (reverse KM): ${fmt(result.followUp.median)} [${fmt(result.followUp.lower95)}, ${fmt(result.followUp.upper95)}]`);
   for (const c of result.curves)
-    if (c.atRisk) out.push('', `Number at risk (${c.group}):`, table([['time', 'n.risk', 'survival'], ...c.atRisk.map((r) => [fmt(r.time), r.nRisk, fmt(r.surv)])]));
+    if (c.atRisk)
+      out.push('', `Number at risk (${c.group}):`, table([['time', 'n.risk', 'survival'], ...c.atRisk.map((r) => [fmt(r.time), r.nRisk, fmt(r.surv)])]));
   if (result.logrank) {
     const lr = result.logrank;
-    out.push('', 'Log-rank test:', table([['group', 'N', 'Observed', 'Expected'], ...lr.groups.map((g, i) => [g, lr.n[i], lr.observed[i], fmt(lr.expected[i])])]));
+    out.push(
+      '',
+      'Log-rank test:',
+      table([['group', 'N', 'Observed', 'Expected'], ...lr.groups.map((g, i) => [g, lr.n[i], lr.observed[i], fmt(lr.expected[i])])]),
+    );
     out.push(`Chisq = ${fmt(lr.chisq)} on ${lr.df} df, p = ${fmt(lr.p, 3)}`);
   }
   console.log(out.join('\n'));
@@ -248,7 +304,15 @@ async function km(argv: string[]): Promise<number> {
 async function cif(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { csv: { type: 'string' }, time: { type: 'string' }, status: { type: 'string' }, group: { type: 'string' }, covariates: { type: 'string' }, times: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: {
+      csv: { type: 'string' },
+      time: { type: 'string' },
+      status: { type: 'string' },
+      group: { type: 'string' },
+      covariates: { type: 'string' },
+      times: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
   });
   const covs = list(values.covariates);
   const times = list(values.times).map(Number);
@@ -259,7 +323,13 @@ async function cif(argv: string[]): Promise<number> {
     import('../../lib/core/survival/cause-specific'),
   ]);
   const result = wrap(() => {
-    const csv = readSurvivalCsv({ path: need(values.csv, '--csv'), time: need(values.time, '--time'), status: need(values.status, '--status'), numeric: covs, labels: values.group ? [values.group] : [] });
+    const csv = readSurvivalCsv({
+      path: need(values.csv, '--csv'),
+      time: need(values.time, '--time'),
+      status: need(values.status, '--status'),
+      numeric: covs,
+      labels: values.group ? [values.group] : [],
+    });
     const g = values.group ? csv.text[values.group] : null;
     // one analysis set for the curves, Gray's test, Fine–Gray and the cause-specific Cox model
     const set = analysisSet(csv.rowCount, [
@@ -284,21 +354,45 @@ async function cif(argv: string[]): Promise<number> {
       fineGrayFit = fineGray({ time, status, covariates: cv, names: covs });
       causeSpecific = causeSpecificCox({ time, status, covariates: cv, names: covs }, 1, { zph: false });
     }
-    return { command: 'survival cif', n: keep.length, nDropped: set.nDropped, dropped: set.dropped, ...ci, curves, grayTest: ci.tests, fineGray: fineGrayFit, causeSpecificCox: causeSpecific };
+    return {
+      command: 'survival cif',
+      n: keep.length,
+      nDropped: set.nDropped,
+      dropped: set.dropped,
+      ...ci,
+      curves,
+      grayTest: ci.tests,
+      fineGray: fineGrayFit,
+      causeSpecificCox: causeSpecific,
+    };
   });
   const { tests: _t, ...json } = result;
   if (values.json) {
     printJson(json);
     return 0;
   }
-  const out: string[] = [`Competing risks: n = ${result.n}${droppedText(result)} (one analysis set for every estimate below)`, '', 'Cumulative incidence (Aalen–Johansen):'];
+  const out: string[] = [
+    `Competing risks: n = ${result.n}${droppedText(result)} (one analysis set for every estimate below)`,
+    '',
+    'Cumulative incidence (Aalen–Johansen):',
+  ];
   for (const c of result.curves) {
     const last = c.est.length ? c.est[c.est.length - 1] : 0;
-    out.push(`group ${c.group}, cause ${c.cause}: ${c.time.length} event times, incidence at ${fmt(c.maxTime)} = ${fmt(last)} (SE ${fmt(Math.sqrt(c.var.length ? c.var[c.var.length - 1] : 0))})`);
+    out.push(
+      `group ${c.group}, cause ${c.cause}: ${c.time.length} event times, incidence at ${fmt(c.maxTime)} = ${fmt(last)} (SE ${fmt(Math.sqrt(c.var.length ? c.var[c.var.length - 1] : 0))})`,
+    );
   }
   if (times.length)
-    out.push('', 'Cumulative incidence at chosen times (est, SE):', table([['group cause', ...times.map((t) => fmt(t))], ...result.curves.map((c) => [`${c.group} ${c.cause}`, ...c.at!.map((r) => (r.est === null ? 'NA' : `${fmt(r.est)} (${fmt(Math.sqrt(r.var!))})`))])]));
-  if (result.grayTest) out.push('', "Gray's test:", table([['cause', 'stat', 'df', 'p'], ...result.grayTest.map((t) => [t.cause, fmt(t.stat), t.df, fmt(t.p, 3)])]));
+    out.push(
+      '',
+      'Cumulative incidence at chosen times (est, SE):',
+      table([
+        ['group cause', ...times.map((t) => fmt(t))],
+        ...result.curves.map((c) => [`${c.group} ${c.cause}`, ...c.at!.map((r) => (r.est === null ? 'NA' : `${fmt(r.est)} (${fmt(Math.sqrt(r.var!))})`))]),
+      ]),
+    );
+  if (result.grayTest)
+    out.push('', "Gray's test:", table([['cause', 'stat', 'df', 'p'], ...result.grayTest.map((t) => [t.cause, fmt(t.stat), t.df, fmt(t.p, 3)])]));
   if (result.fineGray) {
     const f = result.fineGray;
     out.push('', `Fine–Gray (cause 1), converged: ${f.converged}`, hrTable(f.coefficients, 'sHR', false));

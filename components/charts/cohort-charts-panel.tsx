@@ -51,7 +51,12 @@ export function CohortChartsPanel({ columnsJson, boxes, pairedLine }: { columnsJ
     return () => clearTimeout(h);
   }, [drawn]);
   const strip = useMemo(
-    () => columns.ids.flatMap((id, i) => (columns.institution[i] >= 0 && columns.itvDice[i] !== null ? [{ institution: boxes[columns.institution[i]].institution, dice: columns.itvDice[i]!, id, label: columns.labels[i] }] : [])),
+    () =>
+      columns.ids.flatMap((id, i) =>
+        columns.institution[i] >= 0 && columns.itvDice[i] !== null
+          ? [{ institution: boxes[columns.institution[i]].institution, dice: columns.itvDice[i]!, id, label: columns.labels[i] }]
+          : [],
+      ),
     [columns, boxes],
   );
   const diceVsVolume = useMemo(() => pointsOf(columns, columns.physicianItvCc, columns.itvDice), [columns]);
@@ -62,21 +67,47 @@ export function CohortChartsPanel({ columnsJson, boxes, pairedLine }: { columnsJ
       <div className="card">{drawn >= 1 ? <CohortInstitutionPlot boxes={boxes} strip={strip} /> : <Placeholder title="ITV Dice by institution" />}</div>
       <div className="card">
         {drawn >= 2 ? (
-          <CohortScatter title="ITV Dice vs tumour volume" fileName="itv-dice-vs-volume" points={diceVsVolume} xLabel="Physician ITV (cc, log scale)" yLabel="ITV Dice" logX yDomain={[0, 1]} testId="cohort-dice-volume" />
+          <CohortScatter
+            title="ITV Dice vs tumour volume"
+            fileName="itv-dice-vs-volume"
+            points={diceVsVolume}
+            xLabel="Physician ITV (cc, log scale)"
+            yLabel="ITV Dice"
+            logX
+            yDomain={[0, 1]}
+            testId="cohort-dice-volume"
+          />
         ) : (
           <Placeholder title="ITV Dice vs tumour volume" />
         )}
       </div>
       <div className="card">
         {drawn >= 3 ? (
-          <CohortScatter title="ITV Dice vs tumour motion" fileName="itv-dice-vs-motion" points={diceVsMotion} xLabel="Motion (mm, physician GTV centroid, peak-to-peak 3D)" yLabel="ITV Dice" yDomain={[0, 1]} testId="cohort-dice-motion" />
+          <CohortScatter
+            title="ITV Dice vs tumour motion"
+            fileName="itv-dice-vs-motion"
+            points={diceVsMotion}
+            xLabel="Motion (mm, physician GTV centroid, peak-to-peak 3D)"
+            yLabel="ITV Dice"
+            yDomain={[0, 1]}
+            testId="cohort-dice-motion"
+          />
         ) : (
           <Placeholder title="ITV Dice vs tumour motion" />
         )}
       </div>
       <div className="card">
         {drawn >= 4 ? (
-          <CohortScatter title="Machine vs physician ITV volume" fileName="itv-volume-machine-vs-physician" points={volumes} xLabel="Physician ITV (cc)" yLabel="Machine ITV (cc)" identity footer={[pairedLine]} testId="cohort-volumes" />
+          <CohortScatter
+            title="Machine vs physician ITV volume"
+            fileName="itv-volume-machine-vs-physician"
+            points={volumes}
+            xLabel="Physician ITV (cc)"
+            yLabel="Machine ITV (cc)"
+            identity
+            footer={[pairedLine]}
+            testId="cohort-volumes"
+          />
         ) : (
           <Placeholder title="Machine vs physician ITV volume" />
         )}

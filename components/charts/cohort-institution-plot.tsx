@@ -25,15 +25,26 @@ function jitter(id: string): number {
   return (((h >>> 0) % 1000) / 1000 - 0.5) * 0.5;
 }
 
-export function CohortInstitutionPlot({ boxes, strip }: { boxes: InstitutionBoxProps[]; strip: { institution: string; dice: number; id: string; label: string }[] }) {
+export function CohortInstitutionPlot({
+  boxes,
+  strip,
+}: {
+  boxes: InstitutionBoxProps[];
+  strip: { institution: string; dice: number; id: string; label: string }[];
+}) {
   const index = new Map(boxes.map((b, i) => [b.institution, i]));
-  const points = strip.filter((s) => index.has(s.institution)).map((s) => ({ x: index.get(s.institution)! + jitter(s.id), y: s.dice, label: s.label, institution: s.institution }));
+  const points = strip
+    .filter((s) => index.has(s.institution))
+    .map((s) => ({ x: index.get(s.institution)! + jitter(s.id), y: s.dice, label: s.label, institution: s.institution }));
   const yMin = Math.max(0, Math.floor(Math.min(1, ...strip.map((s) => s.dice)) * 10) / 10);
   return (
     <FigureFrame
       title="ITV Dice by institution"
       fileName="itv-dice-by-institution"
-      legend={[{ label: 'Study', color: groupColor(0) }, { label: 'Box: quartiles and median; whiskers: 1.5 IQR', color: groupColor(1) }]}
+      legend={[
+        { label: 'Study', color: groupColor(0) },
+        { label: 'Box: quartiles and median; whiskers: 1.5 IQR', color: groupColor(1) },
+      ]}
       footer={boxes.map((b) => `${b.institution}: n = ${b.n}, median ${b.median.toFixed(3)} [${b.q1.toFixed(3)}–${b.q3.toFixed(3)}]`)}
       testId="cohort-institution-plot"
     >
@@ -54,14 +65,54 @@ export function CohortInstitutionPlot({ boxes, strip }: { boxes: InstitutionBoxP
               height={boxes.length > 2 ? 44 : 30}
               allowDataOverflow
             />
-            <YAxis dataKey="y" type="number" domain={[yMin, 1]} label={{ value: 'ITV Dice', angle: -90, position: 'insideLeft', offset: 4, style: { textAnchor: 'middle' } }} />
+            <YAxis
+              dataKey="y"
+              type="number"
+              domain={[yMin, 1]}
+              label={{ value: 'ITV Dice', angle: -90, position: 'insideLeft', offset: 4, style: { textAnchor: 'middle' } }}
+            />
             {boxes.map((b, i) => (
-              <ReferenceArea key={`box${i}`} x1={i - 0.32} x2={i + 0.32} y1={b.q1} y2={b.q3} fill={groupColor(1)} fillOpacity={0.12} stroke={groupColor(1)} strokeWidth={1.5} ifOverflow="visible" />
+              <ReferenceArea
+                key={`box${i}`}
+                x1={i - 0.32}
+                x2={i + 0.32}
+                y1={b.q1}
+                y2={b.q3}
+                fill={groupColor(1)}
+                fillOpacity={0.12}
+                stroke={groupColor(1)}
+                strokeWidth={1.5}
+                ifOverflow="visible"
+              />
             ))}
             {boxes.flatMap((b, i) => [
-              <ReferenceLine key={`med${i}`} segment={[{ x: i - 0.32, y: b.median }, { x: i + 0.32, y: b.median }]} stroke={groupColor(1)} strokeWidth={3} />,
-              <ReferenceLine key={`lo${i}`} segment={[{ x: i, y: b.lowWhisker }, { x: i, y: b.q1 }]} stroke={groupColor(1)} strokeWidth={1.5} />,
-              <ReferenceLine key={`hi${i}`} segment={[{ x: i, y: b.q3 }, { x: i, y: b.highWhisker }]} stroke={groupColor(1)} strokeWidth={1.5} />,
+              <ReferenceLine
+                key={`med${i}`}
+                segment={[
+                  { x: i - 0.32, y: b.median },
+                  { x: i + 0.32, y: b.median },
+                ]}
+                stroke={groupColor(1)}
+                strokeWidth={3}
+              />,
+              <ReferenceLine
+                key={`lo${i}`}
+                segment={[
+                  { x: i, y: b.lowWhisker },
+                  { x: i, y: b.q1 },
+                ]}
+                stroke={groupColor(1)}
+                strokeWidth={1.5}
+              />,
+              <ReferenceLine
+                key={`hi${i}`}
+                segment={[
+                  { x: i, y: b.q3 },
+                  { x: i, y: b.highWhisker },
+                ]}
+                stroke={groupColor(1)}
+                strokeWidth={1.5}
+              />,
             ])}
             <Tooltip
               content={({ active, payload }) => {

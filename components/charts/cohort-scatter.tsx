@@ -49,8 +49,14 @@ export function CohortScatter({
   const step = hi > 0 ? Math.pow(10, Math.floor(Math.log10(hi))) : 1;
   const top = hi > 0 ? Math.ceil(hi / (step / 2)) * (step / 2) : 1;
   // A log axis gets 1–2–5 ticks; recharts' own are too sparse to read a volume off.
-  const logTicks = logX && data.length ? [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000].filter((t) => t >= Math.min(...xs) / 1.01 && t <= Math.max(...xs) * 1.01) : undefined;
-  const legend = [{ label: `Studies (n = ${data.length})`, color: groupColor(0) }, ...(identity ? [{ label: 'Identity (y = x)', color: '#59636e', dashed: true }] : [])];
+  const logTicks =
+    logX && data.length
+      ? [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000].filter((t) => t >= Math.min(...xs) / 1.01 && t <= Math.max(...xs) * 1.01)
+      : undefined;
+  const legend = [
+    { label: `Studies (n = ${data.length})`, color: groupColor(0) },
+    ...(identity ? [{ label: 'Identity (y = x)', color: '#59636e', dashed: true }] : []),
+  ];
   return (
     <FigureFrame title={title} fileName={fileName} legend={legend} footer={footer} testId={testId}>
       <div style={{ width: '100%', height: 300 }}>
@@ -96,7 +102,14 @@ export function CohortScatter({
               }}
             />
             {identity && Number.isFinite(lo) && (
-              <ReferenceLine segment={[{ x: 0, y: 0 }, { x: top, y: top }]} stroke="#59636e" strokeDasharray="6 4" />
+              <ReferenceLine
+                segment={[
+                  { x: 0, y: 0 },
+                  { x: top, y: top },
+                ]}
+                stroke="#59636e"
+                strokeDasharray="6 4"
+              />
             )}
             <Scatter
               data={data}

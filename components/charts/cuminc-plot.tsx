@@ -16,20 +16,53 @@ export interface CumincPlotCurve {
   points: { time: number; est: number }[];
 }
 
-export function CumincPlot({ title, fileName, curves, groups, riskTimes, footer }: { title: string; fileName: string; curves: CumincPlotCurve[]; groups: string[]; riskTimes: number[]; footer?: string[] }) {
-  const data = mergeStepCurves(curves.map((c) => c.points), (p) => p.est, (k) => `c${k}`);
+export function CumincPlot({
+  title,
+  fileName,
+  curves,
+  groups,
+  riskTimes,
+  footer,
+}: {
+  title: string;
+  fileName: string;
+  curves: CumincPlotCurve[];
+  groups: string[];
+  riskTimes: number[];
+  footer?: string[];
+}) {
+  const data = mergeStepCurves(
+    curves.map((c) => c.points),
+    (p) => p.est,
+    (k) => `c${k}`,
+  );
   const maxTime = Math.max(...curves.flatMap((c) => c.points.map((p) => p.time)), ...riskTimes);
   const maxEst = Math.max(0.1, ...curves.flatMap((c) => c.points.map((p) => p.est)));
   const top = Math.min(1, Math.ceil(maxEst * 5 + 0.5) / 5);
   const color = (c: CumincPlotCurve) => groupColor(Math.max(0, groups.indexOf(c.group)));
   return (
-    <FigureFrame title={title} fileName={fileName} legend={curves.map((c) => ({ label: c.label, color: color(c), dashed: c.cause === 2 }))} footer={footer} testId="cuminc-plot">
+    <FigureFrame
+      title={title}
+      fileName={fileName}
+      legend={curves.map((c) => ({ label: c.label, color: color(c), dashed: c.cause === 2 }))}
+      footer={footer}
+      testId="cuminc-plot"
+    >
       <div style={{ width: '100%', height: 360 }}>
         <ResponsiveContainer width="100%" height="100%">
           <ComposedChart data={data} margin={{ top: 10, right: 24, bottom: 28, left: 12 }}>
             <CartesianGrid stroke="#e3e7ec" />
-            <XAxis dataKey="time" type="number" domain={[0, maxTime]} ticks={riskTimes} label={{ value: 'Days from the start of radiotherapy', position: 'insideBottom', offset: -16 }} />
-            <YAxis domain={[0, top]} label={{ value: 'Cumulative incidence', angle: -90, position: 'insideLeft', offset: 4, style: { textAnchor: 'middle' } }} />
+            <XAxis
+              dataKey="time"
+              type="number"
+              domain={[0, maxTime]}
+              ticks={riskTimes}
+              label={{ value: 'Days from the start of radiotherapy', position: 'insideBottom', offset: -16 }}
+            />
+            <YAxis
+              domain={[0, top]}
+              label={{ value: 'Cumulative incidence', angle: -90, position: 'insideLeft', offset: 4, style: { textAnchor: 'middle' } }}
+            />
             {curves.map((c, k) => (
               <Line
                 key={`c${k}`}

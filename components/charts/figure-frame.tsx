@@ -19,7 +19,10 @@ function esc(s: string): string {
 }
 
 /** Build a standalone SVG document from the chart's SVG element. */
-export function composeFigureSvg(chart: SVGSVGElement, { title, legend, footer }: { title: string; legend: LegendItem[]; footer: string[] }): { svg: string; width: number; height: number } {
+export function composeFigureSvg(
+  chart: SVGSVGElement,
+  { title, legend, footer }: { title: string; legend: LegendItem[]; footer: string[] },
+): { svg: string; width: number; height: number } {
   const rect = chart.getBoundingClientRect();
   const w = Math.round(Number(chart.getAttribute('width')) || rect.width || 640);
   const h = Math.round(Number(chart.getAttribute('height')) || rect.height || 360);
@@ -48,7 +51,11 @@ export function composeFigureSvg(chart: SVGSVGElement, { title, legend, footer }
       `<text x="${x + 32}" y="${y + 10}" fill="#1b1f24">${esc(item.label)}</text>`,
     );
   });
-  footer.forEach((line, k) => parts.push(`<text x="12" y="${footerTop + k * 18 + 12}" fill="#1b1f24" font-family="ui-monospace, Menlo, Consolas, monospace" xml:space="preserve">${esc(line)}</text>`));
+  footer.forEach((line, k) =>
+    parts.push(
+      `<text x="12" y="${footerTop + k * 18 + 12}" fill="#1b1f24" font-family="ui-monospace, Menlo, Consolas, monospace" xml:space="preserve">${esc(line)}</text>`,
+    ),
+  );
   parts.push('</svg>');
   return { svg: parts.join(''), width: w, height };
 }

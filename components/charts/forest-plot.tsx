@@ -42,12 +42,27 @@ export function ForestPlot({ title, fileName, rows, xLabel }: { title: string; f
     return `${r.label} (${r.unit}): HR ${f.hr} [${f.lower}, ${f.upper}]${r.p !== null ? `, p = ${r.p.toPrecision(2)}` : ''}`;
   });
   return (
-    <FigureFrame title={title} fileName={fileName} legend={[{ label: 'Hazard ratio with 95% CI (log scale)', color: '#0b5cad' }]} footer={footer} testId="forest-plot">
+    <FigureFrame
+      title={title}
+      fileName={fileName}
+      legend={[{ label: 'Hazard ratio with 95% CI (log scale)', color: '#0b5cad' }]}
+      footer={footer}
+      testId="forest-plot"
+    >
       <div style={{ width: '100%', height }}>
         <ResponsiveContainer width="100%" height="100%">
           <ScatterChart margin={{ top: 10, right: 24, bottom: 28, left: 12 }}>
             <CartesianGrid stroke="#e3e7ec" />
-            <XAxis dataKey="hr" type="number" scale="log" domain={domain} ticks={ticks} allowDataOverflow tickFormatter={(v: number) => String(v)} label={{ value: xLabel, position: 'insideBottom', offset: -16 }} />
+            <XAxis
+              dataKey="hr"
+              type="number"
+              scale="log"
+              domain={domain}
+              ticks={ticks}
+              allowDataOverflow
+              tickFormatter={(v: number) => String(v)}
+              label={{ value: xLabel, position: 'insideBottom', offset: -16 }}
+            />
             <YAxis
               dataKey="y"
               type="number"
@@ -63,7 +78,9 @@ export function ForestPlot({ title, fileName, rows, xLabel }: { title: string; f
                 key={k}
                 data={seg}
                 line={{ stroke: '#0b5cad', strokeWidth: 2 }}
-                shape={(props: { cx?: number; cy?: number }) => <line x1={props.cx} x2={props.cx} y1={(props.cy ?? 0) - 6} y2={(props.cy ?? 0) + 6} stroke="#0b5cad" strokeWidth={2} />}
+                shape={(props: { cx?: number; cy?: number }) => (
+                  <line x1={props.cx} x2={props.cx} y1={(props.cy ?? 0) - 6} y2={(props.cy ?? 0) + 6} stroke="#0b5cad" strokeWidth={2} />
+                )}
                 isAnimationActive={false}
                 legendType="none"
               />
@@ -72,9 +89,7 @@ export function ForestPlot({ title, fileName, rows, xLabel }: { title: string; f
           </ScatterChart>
         </ResponsiveContainer>
       </div>
-      {skipped.length > 0 && (
-        <p className="muted">Not drawn (interval not finite or not estimable): {skipped.map((r) => r.label).join(', ')}.</p>
-      )}
+      {skipped.length > 0 && <p className="muted">Not drawn (interval not finite or not estimable): {skipped.map((r) => r.label).join(', ')}.</p>}
     </FigureFrame>
   );
 }

@@ -34,9 +34,29 @@ function pad(s: string, n: number): string {
   return s.length >= n ? s : ' '.repeat(n - s.length) + s;
 }
 
-export function KmPlot({ title, fileName, yLabel, groups, riskTimes }: { title: string; fileName: string; yLabel: string; groups: KmPlotGroup[]; riskTimes: number[] }) {
-  const surv = mergeStepCurves(groups.map((g) => g.points), (p) => p.surv, (k) => `s${k}`);
-  const band = mergeStepCurves(groups.map((g) => g.points), (p) => [p.lower ?? 0, p.upper ?? p.surv] as [number, number], (k) => `ci${k}`);
+export function KmPlot({
+  title,
+  fileName,
+  yLabel,
+  groups,
+  riskTimes,
+}: {
+  title: string;
+  fileName: string;
+  yLabel: string;
+  groups: KmPlotGroup[];
+  riskTimes: number[];
+}) {
+  const surv = mergeStepCurves(
+    groups.map((g) => g.points),
+    (p) => p.surv,
+    (k) => `s${k}`,
+  );
+  const band = mergeStepCurves(
+    groups.map((g) => g.points),
+    (p) => [p.lower ?? 0, p.upper ?? p.surv] as [number, number],
+    (k) => `ci${k}`,
+  );
   // censoring ticks: a value only where someone in the group was censored
   const censored = groups.map((g) => new Map(g.points.filter((p) => (p.nCensor ?? 0) > 0).map((p) => [p.time, p.surv])));
   const data = surv.map((r, i) => {
@@ -67,12 +87,35 @@ export function KmPlot({ title, fileName, yLabel, groups, riskTimes }: { title: 
               ticks={riskTimes}
               label={{ value: 'Days from the start of radiotherapy', position: 'insideBottom', offset: -16 }}
             />
-            <YAxis domain={[0, 1]} ticks={[0, 0.2, 0.4, 0.6, 0.8, 1]} label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: 4, style: { textAnchor: 'middle' } }} />
+            <YAxis
+              domain={[0, 1]}
+              ticks={[0, 0.2, 0.4, 0.6, 0.8, 1]}
+              label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: 4, style: { textAnchor: 'middle' } }}
+            />
             {groups.map((g, k) => (
-              <Area key={`ci${k}`} dataKey={`ci${k}`} type="stepAfter" stroke="none" fill={groupColor(k)} fillOpacity={0.14} isAnimationActive={false} connectNulls={false} />
+              <Area
+                key={`ci${k}`}
+                dataKey={`ci${k}`}
+                type="stepAfter"
+                stroke="none"
+                fill={groupColor(k)}
+                fillOpacity={0.14}
+                isAnimationActive={false}
+                connectNulls={false}
+              />
             ))}
             {groups.map((g, k) => (
-              <Line key={`s${k}`} dataKey={`s${k}`} name={g.group} type="stepAfter" stroke={groupColor(k)} strokeWidth={2.5} dot={false} isAnimationActive={false} connectNulls={false} />
+              <Line
+                key={`s${k}`}
+                dataKey={`s${k}`}
+                name={g.group}
+                type="stepAfter"
+                stroke={groupColor(k)}
+                strokeWidth={2.5}
+                dot={false}
+                isAnimationActive={false}
+                connectNulls={false}
+              />
             ))}
             {groups.map((g, k) => (
               <Line
@@ -87,7 +130,13 @@ export function KmPlot({ title, fileName, yLabel, groups, riskTimes }: { title: 
                   props.cx == null || props.cy == null || props.value == null ? (
                     <g key={`c${k}-${props.index}`} />
                   ) : (
-                    <path key={`c${k}-${props.index}`} className="km-censor" d={`M${props.cx},${props.cy - 5}V${props.cy + 5}`} stroke={groupColor(k)} strokeWidth={1.5} />
+                    <path
+                      key={`c${k}-${props.index}`}
+                      className="km-censor"
+                      d={`M${props.cx},${props.cy - 5}V${props.cy + 5}`}
+                      stroke={groupColor(k)}
+                      strokeWidth={1.5}
+                    />
                   )
                 }
               />

@@ -16,7 +16,19 @@ function fmt(v: number | null | undefined, d: number): string {
   return v === null || v === undefined ? '—' : v.toFixed(d);
 }
 
-function Group({ title, set, scope, selected, onSelect }: { title: string; set: ViewerMetricSet | undefined; scope: 'GTV' | 'ITV'; selected: RegionRef | null; onSelect: (r: RegionRef) => void }) {
+function Group({
+  title,
+  set,
+  scope,
+  selected,
+  onSelect,
+}: {
+  title: string;
+  set: ViewerMetricSet | undefined;
+  scope: 'GTV' | 'ITV';
+  selected: RegionRef | null;
+  onSelect: (r: RegionRef) => void;
+}) {
   if (!set?.discordance) return null;
   const items: RegionRef[] = [
     ...set.discordance.falsePositive.map((region, i) => ({ scope, kind: 'FP' as const, n: i + 1, region })),
@@ -42,7 +54,8 @@ function Group({ title, set, scope, selected, onSelect }: { title: string; set: 
                   title={`Centroid ${r.region.centroidMm.map((x) => x.toFixed(1)).join(', ')} mm (LPS)`}
                 >
                   <span className={`swatch ${r.kind === 'FP' ? 'fp' : 'fn'}`} aria-hidden />
-                  {r.kind} {r.n}: {fmt(r.region.volumeCc, 2)} cc · {r.region.voxelCount} vox · max {fmt(r.region.maxDistanceMm, 1)} mm · slices {r.region.sliceRange[0] + 1}–{r.region.sliceRange[1] + 1}
+                  {r.kind} {r.n}: {fmt(r.region.volumeCc, 2)} cc · {r.region.voxelCount} vox · max {fmt(r.region.maxDistanceMm, 1)} mm · slices{' '}
+                  {r.region.sliceRange[0] + 1}–{r.region.sliceRange[1] + 1}
                 </button>
               </li>
             );
@@ -53,7 +66,19 @@ function Group({ title, set, scope, selected, onSelect }: { title: string; set: 
   );
 }
 
-export function DiscordanceList({ gtv, itv, phaseLabel, selected, onSelect }: { gtv: ViewerMetricSet | undefined; itv: ViewerMetricSet | undefined; phaseLabel: string; selected: RegionRef | null; onSelect: (r: RegionRef) => void }) {
+export function DiscordanceList({
+  gtv,
+  itv,
+  phaseLabel,
+  selected,
+  onSelect,
+}: {
+  gtv: ViewerMetricSet | undefined;
+  itv: ViewerMetricSet | undefined;
+  phaseLabel: string;
+  selected: RegionRef | null;
+  onSelect: (r: RegionRef) => void;
+}) {
   return (
     <section className="card viewer-discordance" data-testid="discordance-list">
       <h2>Discordant regions</h2>

@@ -59,7 +59,8 @@ export async function parseVolumeResponse(res: Response): Promise<LoadedVolume> 
       : await res.arrayBuffer();
   const type = h.get('X-Volume-Type');
   const data = type === 'int16' ? new Int16Array(buf) : new Uint8Array(buf);
-  if (data.length !== dims[0] * dims[1] * dims[2]) throw new Error(`The volume has ${data.length} voxels but its grid ${dims.join('×')} needs ${dims[0] * dims[1] * dims[2]}.`);
+  if (data.length !== dims[0] * dims[1] * dims[2])
+    throw new Error(`The volume has ${data.length} voxels but its grid ${dims.join('×')} needs ${dims[0] * dims[1] * dims[2]}.`);
   const box = h.get('X-Volume-Box');
   if (data instanceof Uint8Array && box) {
     if (box === 'empty') setMaskBox(data, dims, null);
@@ -68,7 +69,13 @@ export async function parseVolumeResponse(res: Response): Promise<LoadedVolume> 
       setMaskBox(data, dims, { lo: [b[0], b[1], b[2]], hi: [b[3], b[4], b[5]] });
     }
   }
-  return { dims, spacingMm: numbers(h, 'X-Volume-Spacing', 3) as Vec3, originMm: numbers(h, 'X-Volume-Origin', 3) as Vec3, direction: numbers(h, 'X-Volume-Direction', 9), data };
+  return {
+    dims,
+    spacingMm: numbers(h, 'X-Volume-Spacing', 3) as Vec3,
+    originMm: numbers(h, 'X-Volume-Origin', 3) as Vec3,
+    direction: numbers(h, 'X-Volume-Direction', 9),
+    data,
+  };
 }
 
 export function loadVolume(url: string): Promise<LoadedVolume> {

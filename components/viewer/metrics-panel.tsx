@@ -62,7 +62,9 @@ export function MetricsPanel({
     <section className="card viewer-metrics" data-testid="metrics-panel">
       <h2>Machine vs physician</h2>
       {!gtv && !itv ? (
-        <p className="muted" data-testid="metrics-empty">{emptyMessage ?? 'No metrics yet: they appear when the segmentation run has finished.'}</p>
+        <p className="muted" data-testid="metrics-empty">
+          {emptyMessage ?? 'No metrics yet: they appear when the segmentation run has finished.'}
+        </p>
       ) : (
         <table>
           <thead>

@@ -32,8 +32,18 @@ export function PhaseCharts({ studyId, runId, selectedPhase, height }: { studyId
     };
   }, [studyId, runId]);
 
-  if (error) return <section className="card"><p className="error">Phase charts unavailable: {error}</p></section>;
-  if (!data) return <section className="card"><p className="muted">Loading phase charts…</p></section>;
+  if (error)
+    return (
+      <section className="card">
+        <p className="error">Phase charts unavailable: {error}</p>
+      </section>
+    );
+  if (!data)
+    return (
+      <section className="card">
+        <p className="muted">Loading phase charts…</p>
+      </section>
+    );
   const phases = data.phases.filter((p) => p.phaseIndex !== null);
   if (phases.length < 2) return null;
 
@@ -73,7 +83,14 @@ export function PhaseCharts({ studyId, runId, selectedPhase, height }: { studyId
                 <Tooltip />
                 <Legend verticalAlign="top" />
                 <Line dataKey="machineCc" name="Machine" stroke={OVERLAY_COLORS.machineGtv} strokeWidth={2} isAnimationActive={false} />
-                <Line dataKey="physicianCc" name="Physician" stroke={OVERLAY_COLORS.physicianGtv} strokeWidth={2} strokeDasharray="5 3" isAnimationActive={false} />
+                <Line
+                  dataKey="physicianCc"
+                  name="Physician"
+                  stroke={OVERLAY_COLORS.physicianGtv}
+                  strokeWidth={2}
+                  strokeDasharray="5 3"
+                  isAnimationActive={false}
+                />
               </LineChart>
             </ResponsiveContainer>
           </div>
@@ -92,7 +109,15 @@ export function PhaseCharts({ studyId, runId, selectedPhase, height }: { studyId
                   <Line key={`m${ax.key}`} dataKey={`m${ax.key}`} name={`${ax.key} machine`} stroke={ax.color} strokeWidth={2} isAnimationActive={false} />
                 ))}
                 {AXES.map((ax) => (
-                  <Line key={`p${ax.key}`} dataKey={`p${ax.key}`} name={`${ax.key} physician`} stroke={ax.color} strokeWidth={1.5} strokeDasharray="5 3" isAnimationActive={false} />
+                  <Line
+                    key={`p${ax.key}`}
+                    dataKey={`p${ax.key}`}
+                    name={`${ax.key} physician`}
+                    stroke={ax.color}
+                    strokeWidth={1.5}
+                    strokeDasharray="5 3"
+                    isAnimationActive={false}
+                  />
                 ))}
               </LineChart>
             </ResponsiveContainer>

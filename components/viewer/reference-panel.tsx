@@ -15,7 +15,13 @@ function describe(list: ReferenceStructureView[]): string {
   const gtv = list.filter((s) => s.kind === 'GTV');
   const itv = list.filter((s) => s.kind === 'ITV');
   const parts: string[] = [];
-  if (gtv.length) parts.push(`GTV ${gtv.slice(0, 6).map((s) => `“${s.name}”${phaseText(s)}`).join(', ')}${gtv.length > 6 ? `, … (${gtv.length})` : ''}`);
+  if (gtv.length)
+    parts.push(
+      `GTV ${gtv
+        .slice(0, 6)
+        .map((s) => `“${s.name}”${phaseText(s)}`)
+        .join(', ')}${gtv.length > 6 ? `, … (${gtv.length})` : ''}`,
+    );
   if (itv.length) parts.push(`ITV ${itv.map((s) => `“${s.name}”`).join(', ')}`);
   return parts.join('; ');
 }
@@ -71,8 +77,14 @@ export function ReferencePanel({ studyId, reference, onChosen }: { studyId: stri
           <p>
             {reference.candidates.length === 0
               ? 'This study has no physician structure (no RTSTRUCT or mask was imported with it), so the machine contours have nothing to be compared with and no metrics can be computed. Import the physician’s RTSTRUCT; it is added to this study.'
-              : `None of the ${reference.candidates.length} physician structures (${reference.candidates.slice(0, 12).map((s) => `“${s.name}”`).join(', ')}${reference.candidates.length > 12 ? ', …' : ''}) is recognised as the GTV or ITV by its name, so the machine contours have nothing to be compared with and no metrics can be computed.`}{' '}
-            {reference.candidates.length > 0 && (reference.canChoose ? 'Choose the reference structure:' : 'A physicist can choose the reference structure here.')}
+              : `None of the ${reference.candidates.length} physician structures (${reference.candidates
+                  .slice(0, 12)
+                  .map((s) => `“${s.name}”`)
+                  .join(
+                    ', ',
+                  )}${reference.candidates.length > 12 ? ', …' : ''}) is recognised as the GTV or ITV by its name, so the machine contours have nothing to be compared with and no metrics can be computed.`}{' '}
+            {reference.candidates.length > 0 &&
+              (reference.canChoose ? 'Choose the reference structure:' : 'A physicist can choose the reference structure here.')}
           </p>
           {form}
         </>

@@ -52,7 +52,14 @@ export function SliceCanvas(p: SliceCanvasProps) {
     if (!canvas) return;
     const t0 = performance.now();
     const r = renderSlice({
-      ct: p.ct, dims: p.dims, spacingMm: p.spacingMm, orientation: p.orientation, index, flipK: p.flipK, lut: p.lut, layers: p.layers,
+      ct: p.ct,
+      dims: p.dims,
+      spacingMm: p.spacingMm,
+      orientation: p.orientation,
+      index,
+      flipK: p.flipK,
+      lut: p.lut,
+      layers: p.layers,
       out: bufferRef.current?.pixels,
     });
     if (!bufferRef.current) bufferRef.current = { canvas: document.createElement('canvas'), pixels: undefined };
@@ -127,7 +134,10 @@ export function SliceCanvas(p: SliceCanvasProps) {
   return (
     <figure className="viewer-view" data-testid={`view-${p.orientation}`}>
       <figcaption>
-        {TITLES[p.orientation]} <span className="muted" data-testid={`slice-${p.orientation}`}>slice {index + 1} / {p.dims[axis]}</span>
+        {TITLES[p.orientation]}{' '}
+        <span className="muted" data-testid={`slice-${p.orientation}`}>
+          slice {index + 1} / {p.dims[axis]}
+        </span>
       </figcaption>
       <div className="viewer-canvas-wrap" style={{ width: cssW, height: cssH }}>
         <canvas

@@ -14,7 +14,16 @@ import type { StudyView } from '@/lib/server/studies/get-study-view';
 import { ViewerIdentity } from './viewer-identity';
 import type { StudyRunStatus } from '@/lib/server/studies/get-study-run-status';
 import type { Grid, Vec3 } from '@/lib/core/volume';
-import { type OverlayLayer, type WindowPreset, WINDOW_PRESETS, buildWindowLut, maskCentroidMm, patientMmToCursor, superiorUp, ORIENTATIONS } from '@/lib/core/viewer';
+import {
+  type OverlayLayer,
+  type WindowPreset,
+  WINDOW_PRESETS,
+  buildWindowLut,
+  maskCentroidMm,
+  patientMmToCursor,
+  superiorUp,
+  ORIENTATIONS,
+} from '@/lib/core/viewer';
 import { type LoadedVolume, ctUrl, loadVolume, maskUrl } from './load-volume';
 import { SliceCanvas } from './slice-canvas';
 import { RunStatus } from './run-status';
@@ -135,7 +144,7 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
   const layers = useMemo<OverlayLayer[]>(() => {
     if (!displayed || !view) return [];
     const ph = phases[displayed.phasePos];
-    const m = (id: string | null | undefined) => (id ? displayed.masks[id]?.data as Uint8Array | undefined : undefined);
+    const m = (id: string | null | undefined) => (id ? (displayed.masks[id]?.data as Uint8Array | undefined) : undefined);
     const physGtv = m(ph?.physicianGtvId);
     const machGtv = m(ph?.machineGtvId);
     const physItv = m(view.physicianItvId);
@@ -174,7 +183,9 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
   if (error) {
     return (
       <div className="viewer card" data-testid="study-viewer">
-        <p className="error" role="alert">Cannot open this study: {error}</p>
+        <p className="error" role="alert">
+          Cannot open this study: {error}
+        </p>
       </div>
     );
   }
@@ -268,7 +279,11 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
             </label>
           </div>
 
-          {loadError && <p className="error" role="alert">Cannot load the images: {loadError}</p>}
+          {loadError && (
+            <p className="error" role="alert">
+              Cannot load the images: {loadError}
+            </p>
+          )}
           {displayed && grid && displayed.ct.dims.join() !== grid.dims.join() && (
             <p className="error" role="alert">
               The CT volume is {displayed.ct.dims.join('×')} voxels but the study&apos;s grid is {grid.dims.join('×')}: re-import the study.
@@ -322,7 +337,12 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
           Metrics (CSV)
         </a>{' '}
         {view.canExportRtStruct && view.resultsRunId && (
-          <a className="button" href={`/api/studies/${encodeURIComponent(studyId)}/export/rtstruct${phase?.phaseIndex !== null && phase?.phaseIndex !== undefined ? `?phase=${phase.phaseIndex}` : ''}`} download data-testid="export-rtstruct">
+          <a
+            className="button"
+            href={`/api/studies/${encodeURIComponent(studyId)}/export/rtstruct${phase?.phaseIndex !== null && phase?.phaseIndex !== undefined ? `?phase=${phase.phaseIndex}` : ''}`}
+            download
+            data-testid="export-rtstruct"
+          >
             Machine contours, phase {phase?.label} + ITV (RTSTRUCT, identified)
           </a>
         )}{' '}
@@ -333,7 +353,9 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
         )}
         <p className="muted">
           The CSV has every metric row of this study with its convention, and no identifiers.
-          {view.canExportDeidentified ? ' The de-identified zip has the CT series and the physician structures with a pseudonym, shifted dates and remapped UIDs (PS3.15 basic profile).' : ''}
+          {view.canExportDeidentified
+            ? ' The de-identified zip has the CT series and the physician structures with a pseudonym, shifted dates and remapped UIDs (PS3.15 basic profile).'
+            : ''}
           {view.canExportRtStruct ? ' The RTSTRUCT references the CT series with its real UIDs; the export is recorded in the audit log.' : ''}
         </p>
       </section>

@@ -15,7 +15,15 @@ export function ViewerIdentity({ view, phases, showHeading = true }: { view: Pic
         </h1>
       )}
       <p className="muted">
-        {showHeading && (view.identity ? <>Pseudonym {view.study.pseudonym}{view.identity.studyDate ? ` · study date ${view.identity.studyDate}` : ''} · </> : <>Identifiers are hidden for your role · </>)}
+        {showHeading &&
+          (view.identity ? (
+            <>
+              Pseudonym {view.study.pseudonym}
+              {view.identity.studyDate ? ` · study date ${view.identity.studyDate}` : ''} ·{' '}
+            </>
+          ) : (
+            <>Identifiers are hidden for your role · </>
+          ))}
         {!showHeading && view.identity?.studyDate ? `Study date ${view.identity.studyDate} · ` : ''}
         {view.study.description ?? 'CT study'} · {phases > 1 ? `4D CT, ${phases} phases` : '3D CT'}
       </p>

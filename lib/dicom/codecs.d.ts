@@ -18,7 +18,10 @@ declare module '@cornerstonejs/codec-openjpeg/decodewasmjs' {
   export default factory;
 }
 declare module '@cornerstonejs/codec-charls/decodewasmjs' {
-  const factory: (moduleArg?: { print?: (line: string) => void; printErr?: (line: string) => void }) => Promise<{ JpegLSDecoder: new () => CornerstoneDecoder }>;
+  const factory: (moduleArg?: {
+    print?: (line: string) => void;
+    printErr?: (line: string) => void;
+  }) => Promise<{ JpegLSDecoder: new () => CornerstoneDecoder }>;
   export default factory;
 }
 declare module '@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs' {

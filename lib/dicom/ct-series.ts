@@ -137,7 +137,9 @@ export function readImageHeader(parsed: ParsedDicom): { header: ImageSliceHeader
     numberOfTemporalPositions: number(ds, 'x00200105'),
     pixelDataEncapsulated: Boolean(ds.elements.x7fe00010?.encapsulatedPixelData),
     lossyImageCompression: str(ds, 'x00282110'),
-    imageType: str(ds, 'x00080008')?.split('\\').map((v) => v.trim().toUpperCase()),
+    imageType: str(ds, 'x00080008')
+      ?.split('\\')
+      .map((v) => v.trim().toUpperCase()),
   };
   if (derivedUids.length > 0) header.derivedUids = derivedUids;
   const pixelData = ds.elements.x7fe00010;
@@ -147,7 +149,12 @@ export function readImageHeader(parsed: ParsedDicom): { header: ImageSliceHeader
     return {
       header: null,
       findings: [
-        finding('MISSING_ATTRIBUTE', 'error', `${file} (${header.modality || 'image'}) lacks ${missing.join(', ')}: the slice cannot be placed in patient space; check the export settings.`, file),
+        finding(
+          'MISSING_ATTRIBUTE',
+          'error',
+          `${file} (${header.modality || 'image'}) lacks ${missing.join(', ')}: the slice cannot be placed in patient space; check the export settings.`,
+          file,
+        ),
       ],
     };
   return { header, findings: [] };
@@ -218,11 +225,22 @@ export function groupSeries(headers: ImageSliceHeader[], options: BuildSeriesOpt
     const positions = new Set(list.map((h) => h.imagePositionMm.map(fmt).join('\\')));
     if (tpis.size > 1 && !tpis.has(undefined) && positions.size < list.length) {
       for (const t of [...tpis].sort((a, b) => (a ?? 0) - (b ?? 0)))
-        out.push(buildSeries(`${uid}#${t}`, list.filter((h) => h.temporalPositionIndex === t), options));
+        out.push(
+          buildSeries(
+            `${uid}#${t}`,
+            list.filter((h) => h.temporalPositionIndex === t),
+            options,
+          ),
+        );
     } else out.push(buildSeries(uid, list, options));
   }
   for (const [uid, list] of localizers) {
-    const f = finding('IGNORED_OBJECT', 'info', `${list.length} localizer image(s) of series ${uid} ignored (ImageType LOCALIZER), e.g. ${list[0].file}.`, list[0].file);
+    const f = finding(
+      'IGNORED_OBJECT',
+      'info',
+      `${list.length} localizer image(s) of series ${uid} ignored (ImageType LOCALIZER), e.g. ${list[0].file}.`,
+      list[0].file,
+    );
     const s = out.find((x) => x.seriesInstanceUid === uid);
     if (s) s.findings.push(f);
     else out.push({ ...buildSeries(uid, list, options), grid: null, loadable: false, findings: [f] });
@@ -279,7 +297,13 @@ export function buildSeries(key: string, slicesIn: ImageSliceHeader[], options: 
   const derivedSeries = slicesIn.filter((h) => h.derivedUids?.includes('SeriesInstanceUID')).length;
   const derivedSop = slicesIn.filter((h) => h.derivedUids?.includes('SOPInstanceUID')).length;
   if (derivedSeries > 0 || derivedSop > 0)
-    findings.push(finding('MISSING_ATTRIBUTE', 'warning', `${label}: ${derivedSeries > 0 ? `${derivedSeries} slice(s) have an empty SeriesInstanceUID and were grouped by frame of reference, series number and description` : ''}${derivedSeries > 0 && derivedSop > 0 ? '; ' : ''}${derivedSop > 0 ? `${derivedSop} slice(s) have an empty SOPInstanceUID, taken from the file meta header` : ''}. The export was probably anonymised: check that RTSTRUCT references still resolve.`));
+    findings.push(
+      finding(
+        'MISSING_ATTRIBUTE',
+        'warning',
+        `${label}: ${derivedSeries > 0 ? `${derivedSeries} slice(s) have an empty SeriesInstanceUID and were grouped by frame of reference, series number and description` : ''}${derivedSeries > 0 && derivedSop > 0 ? '; ' : ''}${derivedSop > 0 ? `${derivedSop} slice(s) have an empty SOPInstanceUID, taken from the file meta header` : ''}. The export was probably anonymised: check that RTSTRUCT references still resolve.`,
+      ),
+    );
 
   const row = first.imageOrientation.slice(0, 3);
   const col = first.imageOrientation.slice(3, 6);
@@ -292,20 +316,27 @@ export function buildSeries(key: string, slicesIn: ImageSliceHeader[], options: 
   const odd: string[] = [];
   for (const h of slicesIn) {
     if (h.rows !== first.rows || h.columns !== first.columns) odd.push(`${h.file}: ${h.rows}×${h.columns} pixels vs ${first.rows}×${first.columns}`);
-    else if (h.imageOrientation.some((v, n) => Math.abs(v - first.imageOrientation[n]) > 1e-4)) odd.push(`${h.file}: orientation ${h.imageOrientation.join('\\')}`);
+    else if (h.imageOrientation.some((v, n) => Math.abs(v - first.imageOrientation[n]) > 1e-4))
+      odd.push(`${h.file}: orientation ${h.imageOrientation.join('\\')}`);
     else if (h.pixelSpacingMm.some((v, n) => Math.abs(v - first.pixelSpacingMm[n]) > 1e-4)) odd.push(`${h.file}: pixel spacing ${h.pixelSpacingMm.join('\\')}`);
     else if (h.frameOfReferenceUid !== first.frameOfReferenceUid) odd.push(`${h.file}: frame of reference ${h.frameOfReferenceUid}`);
     else if (h.numberOfFrames !== 1) odd.push(`${h.file}: ${h.numberOfFrames} frames (multi-frame images are not supported)`);
   }
   if (odd.length > 0)
-    return refuse('INCONSISTENT_SERIES', `slices disagree (${odd.length}): ${odd.slice(0, 3).join('; ')}${odd.length > 3 ? '; …' : ''}. Check whether two series were exported with one SeriesInstanceUID.`);
+    return refuse(
+      'INCONSISTENT_SERIES',
+      `slices disagree (${odd.length}): ${odd.slice(0, 3).join('; ')}${odd.length > 3 ? '; …' : ''}. Check whether two series were exported with one SeriesInstanceUID.`,
+    );
 
   // A damaged or hand-edited header (Rows = Columns = 65535) would have the decoder allocate
   // gigabytes before it finds the pixel data short: refuse the size up front.
   const maxVoxels = options.maxVoxels ?? MAX_SERIES_VOXELS;
   const voxels = first.rows * first.columns * slicesIn.length;
   if (voxels > maxVoxels)
-    return refuse('VOLUME_TOO_LARGE', `${first.rows}×${first.columns} pixels × ${slicesIn.length} slices (Rows×Columns × slices) is ${voxels.toLocaleString('en')} voxels, over the ${maxVoxels.toLocaleString('en')} this importer holds in memory. Check Rows/Columns (0028,0010/0011) in ${first.file}: a damaged or edited header gives sizes the pixel data does not have; otherwise crop or resample the series before import.`);
+    return refuse(
+      'VOLUME_TOO_LARGE',
+      `${first.rows}×${first.columns} pixels × ${slicesIn.length} slices (Rows×Columns × slices) is ${voxels.toLocaleString('en')} voxels, over the ${maxVoxels.toLocaleString('en')} this importer holds in memory. Check Rows/Columns (0028,0010/0011) in ${first.file}: a damaged or edited header gives sizes the pixel data does not have; otherwise crop or resample the series before import.`,
+    );
 
   const pos = slicesIn.map((h) => dot(h.imagePositionMm, normal));
   const order = pos.map((_, n) => n).sort((a, b) => pos[a] - pos[b]);
@@ -316,7 +347,10 @@ export function buildSeries(key: string, slicesIn: ImageSliceHeader[], options: 
 
   for (let k = 1; k < nz; k++)
     if (s[k] - s[k - 1] < 1e-3)
-      return refuse('INCONSISTENT_SERIES', `two slices are at the same position ${fmt(s[k])} mm (${series.slices[k - 1].file}, ${series.slices[k].file}); check for a 4D series without TemporalPositionIndex or duplicate exports.`);
+      return refuse(
+        'INCONSISTENT_SERIES',
+        `two slices are at the same position ${fmt(s[k])} mm (${series.slices[k - 1].file}, ${series.slices[k].file}); check for a 4D series without TemporalPositionIndex or duplicate exports.`,
+      );
 
   // Gantry tilt: positions must move along the normal only.
   const p0 = series.slices[0].imagePositionMm;
@@ -328,19 +362,34 @@ export function buildSeries(key: string, slicesIn: ImageSliceHeader[], options: 
     if (lateral > 0.05 && lateral / Math.abs(along) > worstTilt) worstTilt = lateral / Math.abs(along);
   }
   if (worstTilt > maxTilt)
-    return refuse('GANTRY_TILT', `slice positions drift ${fmt(worstTilt * 100)} mm in-plane per 100 mm along the stack (gantry tilt of about ${fmt((Math.atan(worstTilt) * 180) / Math.PI)}°); tilted acquisitions are not supported — reconstruct without tilt or resample first.`);
+    return refuse(
+      'GANTRY_TILT',
+      `slice positions drift ${fmt(worstTilt * 100)} mm in-plane per 100 mm along the stack (gantry tilt of about ${fmt((Math.atan(worstTilt) * 180) / Math.PI)}°); tilted acquisitions are not supported — reconstruct without tilt or resample first.`,
+    );
 
   let spacing: number;
   if (nz === 1) {
     spacing = first.spacingBetweenSlicesMm ?? first.sliceThicknessMm ?? 1;
-    findings.push(finding('SINGLE_SLICE', 'info', `${label} has one slice; slice spacing taken as ${fmt(spacing)} mm from ${first.spacingBetweenSlicesMm ? 'SpacingBetweenSlices' : first.sliceThicknessMm ? 'SliceThickness' : 'a default'}.`));
+    findings.push(
+      finding(
+        'SINGLE_SLICE',
+        'info',
+        `${label} has one slice; slice spacing taken as ${fmt(spacing)} mm from ${first.spacingBetweenSlicesMm ? 'SpacingBetweenSlices' : first.sliceThicknessMm ? 'SliceThickness' : 'a default'}.`,
+      ),
+    );
   } else {
     const gaps = s.slice(1).map((v, k) => v - s[k]);
     const median = [...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)];
     const big = gaps.map((g, k) => ({ g, k })).filter(({ g }) => g >= 1.5 * median);
     if (big.length > 0) {
       const missing = big.reduce((m, { g }) => m + Math.round(g / median) - 1, 0);
-      return refuse('MISSING_SLICE', `about ${missing} slice(s) missing: gap${big.length > 1 ? 's' : ''} of ${big.slice(0, 3).map(({ g, k }) => `${fmt(g)} mm after ${fmt(s[k])} mm`).join(', ')} where slices are ${fmt(median)} mm apart; check that every file of the series was exported and copied.`);
+      return refuse(
+        'MISSING_SLICE',
+        `about ${missing} slice(s) missing: gap${big.length > 1 ? 's' : ''} of ${big
+          .slice(0, 3)
+          .map(({ g, k }) => `${fmt(g)} mm after ${fmt(s[k])} mm`)
+          .join(', ')} where slices are ${fmt(median)} mm apart; check that every file of the series was exported and copied.`,
+      );
     }
     spacing = (s[nz - 1] - s[0]) / (nz - 1);
     let worst = 0;
@@ -354,9 +403,18 @@ export function buildSeries(key: string, slicesIn: ImageSliceHeader[], options: 
     }
     series.maxSliceResidualMm = worst;
     if (worst > maxRes)
-      return refuse('UNEVEN_SPACING', `slice spacing is uneven (${fmt(Math.min(...gaps))}–${fmt(Math.max(...gaps))} mm); slice at ${fmt(s[worstK])} mm is ${fmt(worst)} mm off a uniform ${fmt(spacing)} mm grid (limit ${fmt(maxRes)} mm). Resample the series to uniform spacing.`);
+      return refuse(
+        'UNEVEN_SPACING',
+        `slice spacing is uneven (${fmt(Math.min(...gaps))}–${fmt(Math.max(...gaps))} mm); slice at ${fmt(s[worstK])} mm is ${fmt(worst)} mm off a uniform ${fmt(spacing)} mm grid (limit ${fmt(maxRes)} mm). Resample the series to uniform spacing.`,
+      );
     if (worst > warnRes)
-      findings.push(finding('UNEVEN_SPACING', 'warning', `${label}: slice spacing varies (${fmt(Math.min(...gaps))}–${fmt(Math.max(...gaps))} mm); using a uniform ${fmt(spacing)} mm grid, largest slice offset ${fmt(worst)} mm.`));
+      findings.push(
+        finding(
+          'UNEVEN_SPACING',
+          'warning',
+          `${label}: slice spacing varies (${fmt(Math.min(...gaps))}–${fmt(Math.max(...gaps))} mm); using a uniform ${fmt(spacing)} mm grid, largest slice offset ${fmt(worst)} mm.`,
+        ),
+      );
   }
 
   series.grid = {
@@ -383,17 +441,45 @@ export function buildSeries(key: string, slicesIn: ImageSliceHeader[], options: 
         ? `at ${undecodable.bitsStored} bits stored, which the ${ts.maxBitsStored}-bit JPEG decoder cannot read`
         : `whose pixel data is ${undecodable.pixelDataEncapsulated ? 'encapsulated' : 'not encapsulated'}, against the transfer syntax`;
     if (undecodable.pixelDataEncapsulated || ts.codec)
-      findings.push(finding('COMPRESSED_PIXEL_DATA', 'error', `${label}: ${count} of ${nz} slices (e.g. ${undecodable.file}) use ${describeTransferSyntax(undecodable.transferSyntaxUid)} ${why}; the geometry is read but the voxels are not. Re-export uncompressed or in a supported syntax (e.g. dcmdjpeg, or gdcmconv --raw).`, undecodable.file));
+      findings.push(
+        finding(
+          'COMPRESSED_PIXEL_DATA',
+          'error',
+          `${label}: ${count} of ${nz} slices (e.g. ${undecodable.file}) use ${describeTransferSyntax(undecodable.transferSyntaxUid)} ${why}; the geometry is read but the voxels are not. Re-export uncompressed or in a supported syntax (e.g. dcmdjpeg, or gdcmconv --raw).`,
+          undecodable.file,
+        ),
+      );
     else
-      findings.push(finding('UNSUPPORTED_TRANSFER_SYNTAX', 'error', `${label}: ${undecodable.file} uses transfer syntax ${describeTransferSyntax(undecodable.transferSyntaxUid)}, whose pixel data this importer cannot read; the geometry is read but the voxels are not. Re-export as explicit VR little endian.`, undecodable.file));
+      findings.push(
+        finding(
+          'UNSUPPORTED_TRANSFER_SYNTAX',
+          'error',
+          `${label}: ${undecodable.file} uses transfer syntax ${describeTransferSyntax(undecodable.transferSyntaxUid)}, whose pixel data this importer cannot read; the geometry is read but the voxels are not. Re-export as explicit VR little endian.`,
+          undecodable.file,
+        ),
+      );
     return series;
   }
   const lossy = series.slices.filter((h) => transferSyntaxInfo(h.transferSyntaxUid).lossy || h.lossyImageCompression === '01');
   if (lossy.length > 0)
-    findings.push(finding('LOSSY_COMPRESSION', 'warning', `${label}: ${lossy.length} of ${nz} slices ${lossy[0].lossyImageCompression === '01' ? 'were lossy compressed (LossyImageCompression 01)' : `use ${describeTransferSyntax(lossy[0].transferSyntaxUid)}, which allows lossy compression`}; HU may differ from the scanner's. Prefer a lossless export for QA.`, lossy[0].file));
+    findings.push(
+      finding(
+        'LOSSY_COMPRESSION',
+        'warning',
+        `${label}: ${lossy.length} of ${nz} slices ${lossy[0].lossyImageCompression === '01' ? 'were lossy compressed (LossyImageCompression 01)' : `use ${describeTransferSyntax(lossy[0].transferSyntaxUid)}, which allows lossy compression`}; HU may differ from the scanner's. Prefer a lossless export for QA.`,
+        lossy[0].file,
+      ),
+    );
   const badFormat = series.slices.find((h) => h.samplesPerPixel !== 1 || (h.bitsAllocated !== 16 && h.bitsAllocated !== 8 && h.bitsAllocated !== 32));
   if (badFormat) {
-    findings.push(finding('UNSUPPORTED_PIXEL_FORMAT', 'error', `${label}: ${badFormat.file} has ${badFormat.samplesPerPixel} samples per pixel and ${badFormat.bitsAllocated} bits allocated; only single-sample 8/16/32-bit greyscale is read.`, badFormat.file));
+    findings.push(
+      finding(
+        'UNSUPPORTED_PIXEL_FORMAT',
+        'error',
+        `${label}: ${badFormat.file} has ${badFormat.samplesPerPixel} samples per pixel and ${badFormat.bitsAllocated} bits allocated; only single-sample 8/16/32-bit greyscale is read.`,
+        badFormat.file,
+      ),
+    );
     return series;
   }
   // Native pixel data longer than one Rows × Columns × BitsAllocated image (plus the even-length
@@ -433,7 +519,13 @@ export function resolvePhaseClashes(series: CtSeries[]): Finding[] {
     if (list.length > 1) {
       const percent = list[0].phase!.percent;
       for (const s of list) s.phase = null;
-      findings.push(finding('PHASE_UNKNOWN', 'warning', `${list.length} series on frame of reference ${list[0].frameOfReferenceUid ?? '(none)'} all look like the ${percent}% phase (${list.map((s) => `"${s.description ?? s.seriesInstanceUid}"`).join(', ')}); assign their phases by hand.`));
+      findings.push(
+        finding(
+          'PHASE_UNKNOWN',
+          'warning',
+          `${list.length} series on frame of reference ${list[0].frameOfReferenceUid ?? '(none)'} all look like the ${percent}% phase (${list.map((s) => `"${s.description ?? s.seriesInstanceUid}"`).join(', ')}); assign their phases by hand.`,
+        ),
+      );
     }
   return findings;
 }

@@ -29,7 +29,16 @@ export interface LoadCtOptions {
  */
 export async function loadCtVolume(series: CtSeries, options: LoadCtOptions = {}): Promise<Volume<Float32Array> | Volume<Int16Array>> {
   if (!series.grid || !series.loadable)
-    throw new DicomError('UNSUPPORTED', `Series ${series.seriesInstanceUid} cannot be loaded: ${series.findings.filter((f) => f.severity === 'error').map((f) => f.message).join(' ') || 'no grid'}`, series.findings);
+    throw new DicomError(
+      'UNSUPPORTED',
+      `Series ${series.seriesInstanceUid} cannot be loaded: ${
+        series.findings
+          .filter((f) => f.severity === 'error')
+          .map((f) => f.message)
+          .join(' ') || 'no grid'
+      }`,
+      series.findings,
+    );
   const read = options.readBytes ?? ((f: string) => readFile(f).then((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)));
   const grid = series.grid;
   const [nx, ny, nz] = grid.dims;
@@ -41,7 +50,12 @@ export async function loadCtVolume(series: CtSeries, options: LoadCtOptions = {}
     // buildSeries refuses grids over its voxel limit; this is the last guard (a smaller grid on a
     // machine short of memory): a named error instead of a crash.
     if (!(e instanceof RangeError)) throw e;
-    const f = finding('VOLUME_TOO_LARGE', 'error', `Series ${series.seriesInstanceUid}: ${ny}×${nx} pixels × ${nz} slices (${plane * nz} voxels) cannot be held in memory (${e.message}). Check Rows/Columns (0028,0010/0011) in ${series.slices[0]?.file}, or crop or resample the series before import.`, series.slices[0]?.file);
+    const f = finding(
+      'VOLUME_TOO_LARGE',
+      'error',
+      `Series ${series.seriesInstanceUid}: ${ny}×${nx} pixels × ${nz} slices (${plane * nz} voxels) cannot be held in memory (${e.message}). Check Rows/Columns (0028,0010/0011) in ${series.slices[0]?.file}, or crop or resample the series before import.`,
+      series.slices[0]?.file,
+    );
     throw new DicomError('INVALID_INPUT', f.message, [f]);
   }
   let integral = true;
@@ -60,7 +74,12 @@ export async function loadCtVolume(series: CtSeries, options: LoadCtOptions = {}
       view = new DataView(px.buffer, px.byteOffset, px.byteLength);
     } else {
       if (!el || el.length < plane * bytesPer) {
-        const f = finding('TRUNCATED', 'error', `${h.file}: pixel data holds ${el?.length ?? 0} bytes, ${plane * bytesPer} expected for ${nx}×${ny} at ${h.bitsAllocated} bits: the file is truncated or was changed.`, h.file);
+        const f = finding(
+          'TRUNCATED',
+          'error',
+          `${h.file}: pixel data holds ${el?.length ?? 0} bytes, ${plane * bytesPer} expected for ${nx}×${ny} at ${h.bitsAllocated} bits: the file is truncated or was changed.`,
+          h.file,
+        );
         throw new DicomError('INVALID_INPUT', f.message, [f]);
       }
       const bytes = parsed.dataSet.byteArray;
@@ -101,7 +120,12 @@ export async function loadCtVolume(series: CtSeries, options: LoadCtOptions = {}
 async function decodeSlice(h: ImageSliceHeader, dataSet: DataSet, el: Element): Promise<Uint8Array> {
   const info = transferSyntaxInfo(h.transferSyntaxUid);
   const fail = (why: string): never => {
-    const f = finding('CORRUPT_PIXEL_DATA', 'error', `${h.file}: the ${describeTransferSyntax(h.transferSyntaxUid)} pixel data cannot be decoded: ${why}. Check the file (e.g. dcmdjpeg/gdcmconv --raw on it) and export it again.`, h.file);
+    const f = finding(
+      'CORRUPT_PIXEL_DATA',
+      'error',
+      `${h.file}: the ${describeTransferSyntax(h.transferSyntaxUid)} pixel data cannot be decoded: ${why}. Check the file (e.g. dcmdjpeg/gdcmconv --raw on it) and export it again.`,
+      h.file,
+    );
     throw new DicomError('INVALID_INPUT', f.message, [f]);
   };
   if (!info.codec || info.codec === 'native') return fail('no decoder for this transfer syntax');

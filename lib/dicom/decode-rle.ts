@@ -18,7 +18,8 @@ export function decodeRleFrame(frame: Uint8Array, pixels: number, samplesPerPixe
   for (let s = 0; s < segments; s++) {
     const start = offsets[s];
     const end = s + 1 < segments ? offsets[s + 1] : frame.length;
-    if (start < 64 || end > frame.length || end < start) throw new RleError(`RLE segment ${s + 1} has offsets ${start}–${end} outside the ${frame.length}-byte frame`);
+    if (start < 64 || end > frame.length || end < start)
+      throw new RleError(`RLE segment ${s + 1} has offsets ${start}–${end} outside the ${frame.length}-byte frame`);
     const sample = Math.floor(s / bytesPerSample);
     const byteInSample = bytesPerSample - 1 - (s % bytesPerSample); // MSB segment first → highest LE byte
     const stride = expected;

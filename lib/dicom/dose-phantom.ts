@@ -69,7 +69,12 @@ function ellipsoidMask(grid: Grid, s: DosePhantomStructure): Mask {
 export async function writeDosePhantom(dir: string, spec: DosePhantomSpec): Promise<DosePhantomFiles> {
   const [nx, ny, nz] = spec.ctDims;
   const [sx, sy, sz] = spec.ctSpacingMm;
-  const ctGrid: Grid = { dims: [nx, ny, nz], spacingMm: [sx, sy, sz], originMm: [(-(nx - 1) * sx) / 2, (-(ny - 1) * sy) / 2, (-(nz - 1) * sz) / 2], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] };
+  const ctGrid: Grid = {
+    dims: [nx, ny, nz],
+    spacingMm: [sx, sy, sz],
+    originMm: [(-(nx - 1) * sx) / 2, (-(ny - 1) * sy) / 2, (-(nz - 1) * sz) / 2],
+    direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+  };
   const hu = new Int16Array(nx * ny * nz).fill(-1000);
   const ax = ((nx - 1) * sx) / 2.4;
   const ay = ((ny - 1) * sy) / 3;
@@ -84,10 +89,23 @@ export async function writeDosePhantom(dir: string, spec: DosePhantomSpec): Prom
   const frameOfReferenceUid = uid('for');
   const ctDir = join(dir, 'CT');
   mkdirSync(dir, { recursive: true });
-  writeCtSeries(ctDir, { grid: ctGrid, data: hu }, {
-    patientName: 'DOSE^PHANTOM', patientId: spec.seed, studyInstanceUid, seriesInstanceUid: uid('ct'), frameOfReferenceUid, studyDate: '20261206',
-    seriesNumber: 1, seriesDescription: 'Dose phantom CT', manufacturer: 'iSeg QA phantom', manufacturerModelName: 'dose-phantom', imageComments: 'SYNTHETIC PHANTOM',
-  });
+  writeCtSeries(
+    ctDir,
+    { grid: ctGrid, data: hu },
+    {
+      patientName: 'DOSE^PHANTOM',
+      patientId: spec.seed,
+      studyInstanceUid,
+      seriesInstanceUid: uid('ct'),
+      frameOfReferenceUid,
+      studyDate: '20261206',
+      seriesNumber: 1,
+      seriesDescription: 'Dose phantom CT',
+      manufacturer: 'iSeg QA phantom',
+      manufacturerModelName: 'dose-phantom',
+      imageComments: 'SYNTHETIC PHANTOM',
+    },
+  );
   const imp = await readDicom(ctDir);
   const series = imp.series[0];
   if (!series?.grid) throw new DicomError('INVALID_INPUT', `The phantom CT written to ${ctDir} did not read back as one series.`);
@@ -117,7 +135,13 @@ export async function writeDosePhantom(dir: string, spec: DosePhantomSpec): Prom
       for (let i = 0; i < dims[0]; i++) doseData[i + dims[0] * (j + dims[1] * k)] = phantomDoseAt(spec, indexToPatientMm(doseGrid, i, j, k));
   const dose: Volume<Float32Array> = { grid: doseGrid, data: doseData };
   const meta = { patientName: 'DOSE^PHANTOM', patientId: spec.seed, studyInstanceUid, frameOfReferenceUid, studyDate: '20261206', uidSeed: spec.seed };
-  const plan = encodeRtPlan({ ...meta, label: 'Phantom', prescriptionGy: spec.prescriptionGy, fractions: spec.fractions, referencedStructureSetSopInstanceUid: rs.sopInstanceUid });
+  const plan = encodeRtPlan({
+    ...meta,
+    label: 'Phantom',
+    prescriptionGy: spec.prescriptionGy,
+    fractions: spec.fractions,
+    referencedStructureSetSopInstanceUid: rs.sopInstanceUid,
+  });
   const rtplan = join(dir, 'RP.dcm');
   writeFileSync(rtplan, plan.bytes);
   const rtdose = join(dir, 'RD.dcm');

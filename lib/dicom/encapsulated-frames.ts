@@ -41,18 +41,17 @@ export function readEncapsulatedFrames(dataSet: DataSet, pixelData: Element, num
   const bytes = dataSet.byteArray as Uint8Array;
   if (fragments.length === 0) throw new FrameSplitError('the encapsulated pixel data holds no fragments');
   for (const f of fragments)
-    if (f.position + f.length > bytes.length) throw new FrameSplitError(`a fragment at byte ${f.position} runs ${f.position + f.length - bytes.length} bytes past the end of the file`);
+    if (f.position + f.length > bytes.length)
+      throw new FrameSplitError(`a fragment at byte ${f.position} runs ${f.position + f.length - bytes.length} bytes past the end of the file`);
   if (numberOfFrames === 1) return [concat(bytes, fragments)];
   if (bot.length > 0) {
-    if (bot.length !== numberOfFrames)
-      throw new FrameSplitError(`the Basic Offset Table lists ${bot.length} frames, NumberOfFrames is ${numberOfFrames}`);
+    if (bot.length !== numberOfFrames) throw new FrameSplitError(`the Basic Offset Table lists ${bot.length} frames, NumberOfFrames is ${numberOfFrames}`);
     const frames: Uint8Array[] = [];
     for (let f = 0; f < numberOfFrames; f++) {
       const start = bot[f];
       const end = f + 1 < numberOfFrames ? bot[f + 1] : Infinity;
       const own = fragments.filter((x) => x.offset >= start && x.offset < end);
-      if (own.length === 0 || own[0].offset !== start)
-        throw new FrameSplitError(`Basic Offset Table entry ${f} (${start}) does not point at a fragment`);
+      if (own.length === 0 || own[0].offset !== start) throw new FrameSplitError(`Basic Offset Table entry ${f} (${start}) does not point at a fragment`);
       frames.push(concat(bytes, own));
     }
     return frames;

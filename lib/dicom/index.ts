@@ -4,7 +4,16 @@
  */
 export { type Finding, type FindingCode, type FindingSeverity, DicomError } from './findings';
 export { parseDicomBytes, type ParsedDicom } from './parse-file';
-export { type CtSeries, type ImageSliceHeader, type BuildSeriesOptions, buildSeries, groupSeries, MAX_SERIES_VOXELS, readImageHeader, resolvePhaseClashes } from './ct-series';
+export {
+  type CtSeries,
+  type ImageSliceHeader,
+  type BuildSeriesOptions,
+  buildSeries,
+  groupSeries,
+  MAX_SERIES_VOXELS,
+  readImageHeader,
+  resolvePhaseClashes,
+} from './ct-series';
 export { loadCtVolume, type LoadCtOptions } from './ct-volume';
 export { recognisePhase, type PhaseInfo, type PhaseInput } from './phase';
 export { readRtStruct, type RtStructureSet, type RtRoi, type RtContour, RT_STRUCTURE_SET_STORAGE } from './rtstruct';

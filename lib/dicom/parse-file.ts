@@ -28,9 +28,7 @@ export interface ParsedDicom {
   transferSyntaxUid: string;
 }
 
-const VR_CODES = new Set(
-  'AE AS AT CS DA DS DT FL FD IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV'.split(' '),
-);
+const VR_CODES = new Set('AE AS AT CS DA DS DT FL FD IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV'.split(' '));
 
 /** Guess implicit or explicit VR little endian from the first element of a raw data set. */
 function guessRawSyntax(bytes: Uint8Array, at: number): string | null {
@@ -59,8 +57,7 @@ function messageOf(e: unknown): string {
  */
 export function parseDicomBytes(bytes: Uint8Array, file: string): { parsed: ParsedDicom | null; findings: Finding[] } {
   const findings: Finding[] = [];
-  const hasPrefix =
-    bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
+  const hasPrefix = bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
   let rawAt = -1;
   if (!hasPrefix) {
     rawAt = 0;
@@ -76,7 +73,12 @@ export function parseDicomBytes(bytes: Uint8Array, file: string): { parsed: Pars
     const syntax = guessRawSyntax(bytes, rawAt);
     if (!syntax) {
       findings.push(
-        finding('NOT_DICOM', 'error', `${file} is not a DICOM file (no "DICM" marker at byte 128 and no recognisable data set): check that the export wrote DICOM files, not a report or an archive.`, file),
+        finding(
+          'NOT_DICOM',
+          'error',
+          `${file} is not a DICOM file (no "DICM" marker at byte 128 and no recognisable data set): check that the export wrote DICOM files, not a report or an archive.`,
+          file,
+        ),
       );
       return { parsed: null, findings };
     }
@@ -87,14 +89,24 @@ export function parseDicomBytes(bytes: Uint8Array, file: string): { parsed: Pars
       const eof = (dataSet.warnings ?? []).find((w) => /eof|overrun|past end/i.test(w));
       if (eof) throw new Error(eof);
       findings.push(
-        finding('MISSING_TRANSFER_SYNTAX', 'warning', `${file} has no transfer syntax (${hasPrefix ? 'meta header without (0002,0010)' : 'no Part 10 header'}); read as ${syntax === IMPLICIT_VR_LE ? 'implicit' : 'explicit'} VR little endian: check the values, and re-export as Part 10 files if they look wrong.`, file),
+        finding(
+          'MISSING_TRANSFER_SYNTAX',
+          'warning',
+          `${file} has no transfer syntax (${hasPrefix ? 'meta header without (0002,0010)' : 'no Part 10 header'}); read as ${syntax === IMPLICIT_VR_LE ? 'implicit' : 'explicit'} VR little endian: check the values, and re-export as Part 10 files if they look wrong.`,
+          file,
+        ),
       );
       return { parsed: { file, dataSet, transferSyntaxUid: syntax }, findings };
     } catch (e) {
       findings.push(
         hasPrefix
           ? truncated(file, e)
-          : finding('NOT_DICOM', 'error', `${file} is not a DICOM file (no "DICM" marker at byte 128 and it does not parse as a raw data set: ${messageOf(e)}).`, file),
+          : finding(
+              'NOT_DICOM',
+              'error',
+              `${file} is not a DICOM file (no "DICM" marker at byte 128 and it does not parse as a raw data set: ${messageOf(e)}).`,
+              file,
+            ),
       );
       return { parsed: null, findings };
     }
@@ -117,7 +129,12 @@ export function parseDicomBytes(bytes: Uint8Array, file: string): { parsed: Pars
 }
 
 function truncated(file: string, e: unknown): Finding {
-  return finding('TRUNCATED', 'error', `${file} is truncated or corrupt (${messageOf(e)}): check that the copy or download finished, and copy the file again.`, file);
+  return finding(
+    'TRUNCATED',
+    'error',
+    `${file} is truncated or corrupt (${messageOf(e)}): check that the copy or download finished, and copy the file again.`,
+    file,
+  );
 }
 
 /** A trimmed string attribute with NUL padding removed, or undefined. */

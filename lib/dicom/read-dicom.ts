@@ -91,7 +91,14 @@ export async function readDicom(input: string | readonly string[], options: Read
     if (sop) {
       const other = seenSop.get(sop);
       if (other) {
-        findings.push(finding('DUPLICATE_SOP_INSTANCE', 'warning', `${file} has the same SOPInstanceUID ${sop} as ${other} but different content; the first is kept. Check for a re-export mixed with the original.`, file));
+        findings.push(
+          finding(
+            'DUPLICATE_SOP_INSTANCE',
+            'warning',
+            `${file} has the same SOPInstanceUID ${sop} as ${other} but different content; the first is kept. Check for a re-export mixed with the original.`,
+            file,
+          ),
+        );
         continue;
       }
       seenSop.set(sop, file);
@@ -110,7 +117,14 @@ export async function readDicom(input: string | readonly string[], options: Read
     }
   }
   for (const [kind, list] of ignored)
-    findings.push(finding('IGNORED_OBJECT', 'info', `${list.length} ${kind} file(s) ignored (not a ${[...modalities].join('/')} image or RTSTRUCT), e.g. ${list[0]}.`, list[0]));
+    findings.push(
+      finding(
+        'IGNORED_OBJECT',
+        'info',
+        `${list.length} ${kind} file(s) ignored (not a ${[...modalities].join('/')} image or RTSTRUCT), e.g. ${list[0]}.`,
+        list[0],
+      ),
+    );
 
   const series = groupSeries(headers, options);
   const overrides = options.phaseOverrides ?? {};

@@ -80,12 +80,19 @@ export async function readRtDose(parsed: ParsedDicom): Promise<{ dose: RtDose | 
   if (!iop || iop.length !== 6 || !iop.every(Number.isFinite)) missing.push('ImageOrientationPatient (0020,0037)');
   if (!ps || ps.length !== 2 || !ps.every((v) => v > 0)) missing.push('PixelSpacing (0028,0030)');
   if (missing.length > 0 || !rows || !columns || !bitsAllocated || !ipp || !iop || !ps)
-    return refuse('MISSING_ATTRIBUTE', `the dose grid lacks ${missing.join(', ')}: it cannot be placed in patient space. Check the export from the planning system.`);
+    return refuse(
+      'MISSING_ATTRIBUTE',
+      `the dose grid lacks ${missing.join(', ')}: it cannot be placed in patient space. Check the export from the planning system.`,
+    );
   if (samplesPerPixel !== 1 || (bitsAllocated !== 16 && bitsAllocated !== 32))
-    return refuse('UNSUPPORTED_PIXEL_FORMAT', `dose pixels are ${samplesPerPixel} sample(s) of ${bitsAllocated} bits; RT Dose needs 1 sample of 16 or 32 bits (PS3.3 C.8.8.3.4). Check the file.`);
+    return refuse(
+      'UNSUPPORTED_PIXEL_FORMAT',
+      `dose pixels are ${samplesPerPixel} sample(s) of ${bitsAllocated} bits; RT Dose needs 1 sample of 16 or 32 bits (PS3.3 C.8.8.3.4). Check the file.`,
+    );
   const nFramesRaw = number(ds, 'x00280008');
   const frames = nFramesRaw === undefined ? 1 : nFramesRaw;
-  if (!Number.isInteger(frames) || frames < 1) return refuse('DOSE_GEOMETRY_INVALID', `NumberOfFrames (0028,0008) is "${str(ds, 'x00280008')}", not a positive integer.`);
+  if (!Number.isInteger(frames) || frames < 1)
+    return refuse('DOSE_GEOMETRY_INVALID', `NumberOfFrames (0028,0008) is "${str(ds, 'x00280008')}", not a positive integer.`);
 
   // Orientation: two orthonormal directions.
   const r: Vec3 = [iop[0]!, iop[1]!, iop[2]!];
@@ -100,14 +107,26 @@ export async function readRtDose(parsed: ParsedDicom): Promise<{ dose: RtDose | 
   // Frame offsets.
   let offsets = numbers(ds, 'x3004000c');
   if (!offsets || offsets.length === 0) {
-    if (frames > 1) return refuse('DOSE_GEOMETRY_INVALID', `${frames} frames but no GridFrameOffsetVector (3004,000C): the frames cannot be placed. Check the export.`);
+    if (frames > 1)
+      return refuse('DOSE_GEOMETRY_INVALID', `${frames} frames but no GridFrameOffsetVector (3004,000C): the frames cannot be placed. Check the export.`);
     offsets = [0];
   }
-  if (!offsets.every(Number.isFinite)) return refuse('DOSE_GEOMETRY_INVALID', `GridFrameOffsetVector (3004,000C) holds a value that is not a number: "${str(ds, 'x3004000c')}".`);
+  if (!offsets.every(Number.isFinite))
+    return refuse('DOSE_GEOMETRY_INVALID', `GridFrameOffsetVector (3004,000C) holds a value that is not a number: "${str(ds, 'x3004000c')}".`);
   if (offsets.length !== frames) {
     if (offsets.length < frames)
-      return refuse('DOSE_GEOMETRY_INVALID', `GridFrameOffsetVector (3004,000C) has ${offsets.length} values for ${frames} frames: the frames cannot be placed. Check the export.`);
-    findings.push(finding('DOSE_GEOMETRY_INVALID', 'warning', `${file}: GridFrameOffsetVector (3004,000C) has ${offsets.length} values for ${frames} frame(s); the first ${frames} are used. Check that the file holds every frame of the dose.`, file));
+      return refuse(
+        'DOSE_GEOMETRY_INVALID',
+        `GridFrameOffsetVector (3004,000C) has ${offsets.length} values for ${frames} frames: the frames cannot be placed. Check the export.`,
+      );
+    findings.push(
+      finding(
+        'DOSE_GEOMETRY_INVALID',
+        'warning',
+        `${file}: GridFrameOffsetVector (3004,000C) has ${offsets.length} values for ${frames} frame(s); the first ${frames} are used. Check that the file holds every frame of the dose.`,
+        file,
+      ),
+    );
     offsets = offsets.slice(0, frames);
   }
   const axial = Math.abs(n[2]) > 1 - 1e-6 && Math.abs(r[0]) > 1 - 1e-6;
@@ -118,18 +137,41 @@ export async function readRtDose(parsed: ParsedDicom): Promise<{ dose: RtDose | 
     // Absolute positions along n (PS3.3 C.8.8.3.2, type b); the first should be at the IPP.
     rel = offsets.map((o) => o - ippAlongN);
     if (!axial)
-      findings.push(finding('DOSE_GEOMETRY_INVALID', 'warning', `${file}: GridFrameOffsetVector starts at ${fmt(offsets[0]!)} (not 0) on a non-axial grid, where only relative offsets are allowed; read as absolute positions along the slice normal. Check the dose position against the CT.`, file));
+      findings.push(
+        finding(
+          'DOSE_GEOMETRY_INVALID',
+          'warning',
+          `${file}: GridFrameOffsetVector starts at ${fmt(offsets[0]!)} (not 0) on a non-axial grid, where only relative offsets are allowed; read as absolute positions along the slice normal. Check the dose position against the CT.`,
+          file,
+        ),
+      );
     if (Math.abs(rel[0]!) > 0.01)
-      findings.push(finding('DOSE_GEOMETRY_INVALID', 'warning', `${file}: GridFrameOffsetVector starts at ${fmt(offsets[0]!)} mm, read as absolute positions, but ImagePositionPatient is at ${fmt(ippAlongN)} mm along the normal; frames are placed by the offsets. Check the dose position against the CT.`, file));
+      findings.push(
+        finding(
+          'DOSE_GEOMETRY_INVALID',
+          'warning',
+          `${file}: GridFrameOffsetVector starts at ${fmt(offsets[0]!)} mm, read as absolute positions, but ImagePositionPatient is at ${fmt(ippAlongN)} mm along the normal; frames are placed by the offsets. Check the dose position against the CT.`,
+          file,
+        ),
+      );
   }
   let spacing = 1;
   if (frames > 1) {
     spacing = (rel[frames - 1]! - rel[0]!) / (frames - 1);
     const gaps = rel.slice(1).map((v, k) => v - rel[k]!);
     const odd = gaps.map((g, k) => ({ g, k })).filter(({ g }) => Math.abs(g - spacing) > 1e-3 + 1e-4 * Math.abs(spacing));
-    if (Math.abs(spacing) < 1e-6) return refuse('DOSE_GEOMETRY_INVALID', 'every frame of GridFrameOffsetVector (3004,000C) is at the same position: the frames cannot be placed.');
+    if (Math.abs(spacing) < 1e-6)
+      return refuse('DOSE_GEOMETRY_INVALID', 'every frame of GridFrameOffsetVector (3004,000C) is at the same position: the frames cannot be placed.');
     if (odd.length > 0)
-      return refuse('DOSE_FRAME_OFFSET_NONUNIFORM', `GridFrameOffsetVector (3004,000C) is not evenly spaced: gaps of ${odd.slice(0, 3).map(({ g, k }) => `${fmt(g)} mm after frame ${k}`).join(', ')}${odd.length > 3 ? ', …' : ''} where the mean gap is ${fmt(spacing)} mm. This importer needs evenly spaced dose frames; export the dose on a regular grid (or resample it in the planning system).`);
+      return refuse(
+        'DOSE_FRAME_OFFSET_NONUNIFORM',
+        `GridFrameOffsetVector (3004,000C) is not evenly spaced: gaps of ${odd
+          .slice(0, 3)
+          .map(({ g, k }) => `${fmt(g)} mm after frame ${k}`)
+          .join(
+            ', ',
+          )}${odd.length > 3 ? ', …' : ''} where the mean gap is ${fmt(spacing)} mm. This importer needs evenly spaced dose frames; export the dose on a regular grid (or resample it in the planning system).`,
+      );
   }
   const origin: Vec3 = [ipp[0]! + n[0] * rel[0]!, ipp[1]! + n[1] * rel[0]!, ipp[2]! + n[2] * rel[0]!];
   const sgn = spacing < 0 ? -1 : 1;
@@ -144,12 +186,29 @@ export async function readRtDose(parsed: ParsedDicom): Promise<{ dose: RtDose | 
   // Scaling, units, type.
   const scaling = number(ds, 'x3004000e');
   if (scaling === undefined || !(scaling > 0))
-    return refuse('DOSE_SCALING_MISSING', `DoseGridScaling (3004,000E) is ${scaling === undefined ? 'missing' : `"${str(ds, 'x3004000e')}"`}: the stored values cannot be turned into dose. Check the export (the planning system writes it with every RT Dose).`);
+    return refuse(
+      'DOSE_SCALING_MISSING',
+      `DoseGridScaling (3004,000E) is ${scaling === undefined ? 'missing' : `"${str(ds, 'x3004000e')}"`}: the stored values cannot be turned into dose. Check the export (the planning system writes it with every RT Dose).`,
+    );
   const units = (str(ds, 'x30040002') ?? '').toUpperCase();
   if (units === 'RELATIVE')
-    findings.push(finding('DOSE_UNITS_UNKNOWN', 'warning', `${file}: DoseUnits (3004,0002) is RELATIVE: the values are relative to an unstated reference, not Gy. Doses are reported in the file's relative units; give the prescription in the same units, or export an absolute (GY) dose.`, file));
+    findings.push(
+      finding(
+        'DOSE_UNITS_UNKNOWN',
+        'warning',
+        `${file}: DoseUnits (3004,0002) is RELATIVE: the values are relative to an unstated reference, not Gy. Doses are reported in the file's relative units; give the prescription in the same units, or export an absolute (GY) dose.`,
+        file,
+      ),
+    );
   else if (units !== 'GY')
-    findings.push(finding('DOSE_UNITS_UNKNOWN', 'warning', `${file}: DoseUnits (3004,0002) is ${units ? `"${units}"` : 'missing'}, not GY or RELATIVE: doses are reported as stored × DoseGridScaling without a unit. Check the export.`, file));
+    findings.push(
+      finding(
+        'DOSE_UNITS_UNKNOWN',
+        'warning',
+        `${file}: DoseUnits (3004,0002) is ${units ? `"${units}"` : 'missing'}, not GY or RELATIVE: doses are reported as stored × DoseGridScaling without a unit. Check the export.`,
+        file,
+      ),
+    );
 
   // Pixel data.
   const el = ds.elements.x7fe00010;
@@ -171,7 +230,10 @@ export async function readRtDose(parsed: ParsedDicom): Promise<{ dose: RtDose | 
   if (el.encapsulatedPixelData) {
     const info = transferSyntaxInfo(parsed.transferSyntaxUid);
     if (!info.codec || info.codec === 'native')
-      return refuse('UNSUPPORTED_TRANSFER_SYNTAX', `uses ${describeTransferSyntax(parsed.transferSyntaxUid)}, whose pixel data this importer cannot read. Re-export the dose uncompressed (explicit VR little endian).`);
+      return refuse(
+        'UNSUPPORTED_TRANSFER_SYNTAX',
+        `uses ${describeTransferSyntax(parsed.transferSyntaxUid)}, whose pixel data this importer cannot read. Re-export the dose uncompressed (explicit VR little endian).`,
+      );
     try {
       const parts = readEncapsulatedFrames(ds, el, frames);
       for (let k = 0; k < frames; k++) {
@@ -179,12 +241,18 @@ export async function readRtDose(parsed: ParsedDicom): Promise<{ dose: RtDose | 
         put(new DataView(px.buffer, px.byteOffset, px.byteLength), true, k * plane);
       }
     } catch (e) {
-      return refuse('CORRUPT_PIXEL_DATA', `the ${describeTransferSyntax(parsed.transferSyntaxUid)} dose pixels cannot be decoded (${(e as Error).message}). Check the file and export it again.`);
+      return refuse(
+        'CORRUPT_PIXEL_DATA',
+        `the ${describeTransferSyntax(parsed.transferSyntaxUid)} dose pixels cannot be decoded (${(e as Error).message}). Check the file and export it again.`,
+      );
     }
   } else {
     const need = plane * bytesPer * frames;
     if (el.length < need)
-      return refuse('TRUNCATED', `pixel data holds ${el.length} bytes, ${need} expected for ${frames} frame(s) of ${columns}×${rows} at ${bitsAllocated} bits: the file is truncated or NumberOfFrames is wrong.`);
+      return refuse(
+        'TRUNCATED',
+        `pixel data holds ${el.length} bytes, ${need} expected for ${frames} frame(s) of ${columns}×${rows} at ${bitsAllocated} bits: the file is truncated or NumberOfFrames is wrong.`,
+      );
     const bytes = ds.byteArray as Uint8Array;
     const le = parsed.transferSyntaxUid !== EXPLICIT_VR_BE;
     const at = bytes.byteOffset + el.dataOffset;
@@ -237,5 +305,10 @@ export async function readRtDoseFile(path: string): Promise<{ dose: RtDose | nul
  */
 export function checkDoseFrameOfReference(dose: RtDose, ctFrameOfReferenceUid: string | undefined, ctLabel: string): Finding | null {
   if (!dose.frameOfReferenceUid || !ctFrameOfReferenceUid || dose.frameOfReferenceUid === ctFrameOfReferenceUid) return null;
-  return finding('FRAME_OF_REFERENCE_MISMATCH', 'warning', `${dose.file}: the dose is on frame of reference ${dose.frameOfReferenceUid} but ${ctLabel} is on ${ctFrameOfReferenceUid}: the dose was placed by its mm coordinates as if the two were the same. Check that this dose belongs to this CT (same plan, same patient).`, dose.file);
+  return finding(
+    'FRAME_OF_REFERENCE_MISMATCH',
+    'warning',
+    `${dose.file}: the dose is on frame of reference ${dose.frameOfReferenceUid} but ${ctLabel} is on ${ctFrameOfReferenceUid}: the dose was placed by its mm coordinates as if the two were the same. Check that this dose belongs to this CT (same plan, same patient).`,
+    dose.file,
+  );
 }

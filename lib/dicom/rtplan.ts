@@ -50,7 +50,9 @@ export function readRtPlan(parsed: ParsedDicom): { plan: RtPlan | null; findings
   const findings: Finding[] = [];
   const modality = str(ds, 'x00080060');
   if (modality !== 'RTPLAN' && str(ds, 'x00080016') !== RT_PLAN_STORAGE) {
-    findings.push(finding('IGNORED_OBJECT', 'error', `${file} is a ${modality ?? 'non-RT'} object, not an RT Plan (Modality RTPLAN): pass the plan file.`, file));
+    findings.push(
+      finding('IGNORED_OBJECT', 'error', `${file} is a ${modality ?? 'non-RT'} object, not an RT Plan (Modality RTPLAN): pass the plan file.`, file),
+    );
     return { plan: null, findings };
   }
   const doseReferences: RtDoseReference[] = items(ds, 'x300a0010').map((it) => {
@@ -66,7 +68,9 @@ export function readRtPlan(parsed: ParsedDicom): { plan: RtPlan | null; findings
     };
   });
   const typed = doseReferences.some((r) => r.type);
-  const candidates = doseReferences.filter((r) => (typed ? r.type === 'TARGET' : true) && r.targetPrescriptionDoseGy !== undefined && r.targetPrescriptionDoseGy > 0);
+  const candidates = doseReferences.filter(
+    (r) => (typed ? r.type === 'TARGET' : true) && r.targetPrescriptionDoseGy !== undefined && r.targetPrescriptionDoseGy > 0,
+  );
   const best = candidates.sort((a, b) => b.targetPrescriptionDoseGy! - a.targetPrescriptionDoseGy!)[0];
   const fg = items(ds, 'x300a0070')[0];
   const fractionsRaw = fg ? number(fg, 'x300a0078') : undefined;
@@ -74,9 +78,23 @@ export function readRtPlan(parsed: ParsedDicom): { plan: RtPlan | null; findings
   const label = str(ds, 'x300a0002');
   const name = `Plan ${label ? `"${label}" ` : ''}(${file})`;
   if (!best)
-    findings.push(finding('PLAN_WITHOUT_PRESCRIPTION', 'warning', `${name} states no prescription: no ${typed ? 'TARGET ' : ''}Dose Reference item has a TargetPrescriptionDose (300A,0026)${doseReferences.length === 0 ? ' (it has no Dose Reference Sequence)' : ''}. V95 % and V100 % need one: give it (--prescription-gy, or on the study page), or export the plan with its prescription.`, file));
+    findings.push(
+      finding(
+        'PLAN_WITHOUT_PRESCRIPTION',
+        'warning',
+        `${name} states no prescription: no ${typed ? 'TARGET ' : ''}Dose Reference item has a TargetPrescriptionDose (300A,0026)${doseReferences.length === 0 ? ' (it has no Dose Reference Sequence)' : ''}. V95 % and V100 % need one: give it (--prescription-gy, or on the study page), or export the plan with its prescription.`,
+        file,
+      ),
+    );
   if (fractions === null)
-    findings.push(finding('MISSING_ATTRIBUTE', 'info', `${name} has no NumberOfFractionsPlanned (300A,0078) in its first fraction group; the dose per fraction is unknown.`, file));
+    findings.push(
+      finding(
+        'MISSING_ATTRIBUTE',
+        'info',
+        `${name} has no NumberOfFractionsPlanned (300A,0078) in its first fraction group; the dose per fraction is unknown.`,
+        file,
+      ),
+    );
   const prescriptionGy = best?.targetPrescriptionDoseGy ?? null;
   const ssRef = items(ds, 'x300c0060')[0];
   return {

@@ -83,7 +83,14 @@ export function readRtStruct(parsed: ParsedDicom): RtStructureSet {
   for (const it of items(ds, 'x30060020')) {
     const n = number(it, 'x30060022');
     if (n === undefined) {
-      findings.push(finding('MISSING_ATTRIBUTE', 'warning', `${file}: a Structure Set ROI item has no ROINumber (3006,0022); it is ignored. Check the exporting system.`, file));
+      findings.push(
+        finding(
+          'MISSING_ATTRIBUTE',
+          'warning',
+          `${file}: a Structure Set ROI item has no ROINumber (3006,0022); it is ignored. Check the exporting system.`,
+          file,
+        ),
+      );
       continue;
     }
     rois.set(n, { number: n, name: str(it, 'x30060026') ?? `ROI ${n}`, frameOfReferenceUid: str(it, 'x30060024'), contours: [] });
@@ -92,7 +99,14 @@ export function readRtStruct(parsed: ParsedDicom): RtStructureSet {
     const n = number(it, 'x30060084');
     let roi = n === undefined ? undefined : rois.get(n);
     if (!roi) {
-      findings.push(finding('MISSING_ATTRIBUTE', 'warning', `${file}: ROI Contour item references ROI number ${n ?? '(none)'}, which the Structure Set ROI Sequence does not declare; its contours are kept under that number without a name.`, file));
+      findings.push(
+        finding(
+          'MISSING_ATTRIBUTE',
+          'warning',
+          `${file}: ROI Contour item references ROI number ${n ?? '(none)'}, which the Structure Set ROI Sequence does not declare; its contours are kept under that number without a name.`,
+          file,
+        ),
+      );
       if (n === undefined) continue;
       roi = { number: n, name: `ROI ${n}`, contours: [] };
       rois.set(n, roi);
@@ -103,12 +117,21 @@ export function readRtStruct(parsed: ParsedDicom): RtStructureSet {
       const data = numbers(c, 'x30060050') ?? [];
       const declared = number(c, 'x30060046');
       const type = str(c, 'x30060042') ?? 'CLOSED_PLANAR';
-      const refs = items(c, 'x30060016').map((img) => str(img, 'x00081155')).filter((u): u is string => !!u);
+      const refs = items(c, 'x30060016')
+        .map((img) => str(img, 'x00081155'))
+        .filter((u): u is string => !!u);
       const usable = data.length - (data.length % 3);
       const countOff = data.length % 3 !== 0 || (declared !== undefined && declared * 3 !== data.length);
       const nonNumeric = data.filter((v) => !Number.isFinite(v)).length;
       if (countOff || nonNumeric > 0)
-        findings.push(finding('MISSING_ATTRIBUTE', 'warning', `${file}: ROI ${roi.number} "${roi.name}" has a contour with ${data.length} coordinates${countOff && declared !== undefined ? ` but NumberOfContourPoints ${declared}` : ''}${nonNumeric > 0 ? `${countOff ? ' and' : ','} ${nonNumeric} of them not numbers` : ''}; check the ContourData of that ROI.`, file));
+        findings.push(
+          finding(
+            'MISSING_ATTRIBUTE',
+            'warning',
+            `${file}: ROI ${roi.number} "${roi.name}" has a contour with ${data.length} coordinates${countOff && declared !== undefined ? ` but NumberOfContourPoints ${declared}` : ''}${nonNumeric > 0 ? `${countOff ? ' and' : ','} ${nonNumeric} of them not numbers` : ''}; check the ContourData of that ROI.`,
+            file,
+          ),
+        );
       roi.contours.push({ geometricType: type, pointsMm: Float64Array.from(data.slice(0, usable)), referencedSopInstanceUids: refs });
     }
   }
@@ -124,7 +147,14 @@ export function readRtStruct(parsed: ParsedDicom): RtStructureSet {
     const byType = new Map<string, number>();
     for (const c of roi.contours) if (c.geometricType !== 'CLOSED_PLANAR') byType.set(c.geometricType, (byType.get(c.geometricType) ?? 0) + 1);
     for (const [t, count] of byType)
-      findings.push(finding('UNSUPPORTED_CONTOUR_TYPE', 'warning', `${file}: ROI ${roi.number} "${roi.name}" has ${count} ${t} contour(s); only CLOSED_PLANAR contours are rasterised, these are skipped.`, file));
+      findings.push(
+        finding(
+          'UNSUPPORTED_CONTOUR_TYPE',
+          'warning',
+          `${file}: ROI ${roi.number} "${roi.name}" has ${count} ${t} contour(s); only CLOSED_PLANAR contours are rasterised, these are skipped.`,
+          file,
+        ),
+      );
   }
   return {
     file,

@@ -62,7 +62,15 @@ export async function computeStructureDvhs(options: StructureDvhOptions): Promis
   const findings: Finding[] = [];
   const doseRead = await readRtDoseFile(options.rtdoseFile);
   findings.push(...doseRead.findings);
-  if (!doseRead.dose) throw new DicomError('INVALID_INPUT', doseRead.findings.filter((f) => f.severity === 'error').map((f) => f.message).join(' ') || `${options.rtdoseFile}: not a usable RT Dose.`, doseRead.findings);
+  if (!doseRead.dose)
+    throw new DicomError(
+      'INVALID_INPUT',
+      doseRead.findings
+        .filter((f) => f.severity === 'error')
+        .map((f) => f.message)
+        .join(' ') || `${options.rtdoseFile}: not a usable RT Dose.`,
+      doseRead.findings,
+    );
   const dose: RtDose = doseRead.dose;
   let plan: RtPlan | null = null;
   if (options.rtplanFile) {
@@ -80,19 +88,29 @@ export async function computeStructureDvhs(options: StructureDvhOptions): Promis
   const series = ref.series;
   if (!series) throw new DicomError('INVALID_INPUT', ref.findings.map((f) => f.message).join(' '), findings);
   const target = seriesRasterTarget(series);
-  if (!target) throw new DicomError('INVALID_INPUT', `Series ${series.seriesInstanceUid} has no usable grid: ${series.findings.map((f) => f.message).join(' ')}`, series.findings);
+  if (!target)
+    throw new DicomError(
+      'INVALID_INPUT',
+      `Series ${series.seriesInstanceUid} has no usable grid: ${series.findings.map((f) => f.message).join(' ')}`,
+      series.findings,
+    );
   const fr = checkDoseFrameOfReference(dose, series.frameOfReferenceUid, `CT series ${series.seriesInstanceUid}`);
   if (fr) findings.push(fr);
 
   const prescriptionGy = options.prescriptionGy ?? plan?.prescriptionGy ?? null;
   const prescriptionSource = options.prescriptionGy !== undefined ? 'option' : plan?.prescriptionGy != null ? 'plan' : null;
-  const wanted = options.rois && options.rois.length > 0
-    ? options.rois.map((name) => {
-        const r = findRoi(ss, name);
-        if (!r) throw new DicomError('INVALID_INPUT', `No ROI "${name}" in ${ss.file}; it has: ${ss.rois.map((x) => `${x.number} "${x.name}"`).join(', ') || 'none'}.`);
-        return r;
-      })
-    : ss.rois.filter((r) => r.contours.some((c) => c.geometricType === 'CLOSED_PLANAR'));
+  const wanted =
+    options.rois && options.rois.length > 0
+      ? options.rois.map((name) => {
+          const r = findRoi(ss, name);
+          if (!r)
+            throw new DicomError(
+              'INVALID_INPUT',
+              `No ROI "${name}" in ${ss.file}; it has: ${ss.rois.map((x) => `${x.number} "${x.name}"`).join(', ') || 'none'}.`,
+            );
+          return r;
+        })
+      : ss.rois.filter((r) => r.contours.some((c) => c.geometricType === 'CLOSED_PLANAR'));
 
   const structures: StructureDvh[] = [];
   let maxDose = 0;
@@ -102,14 +120,34 @@ export async function computeStructureDvhs(options: StructureDvhOptions): Promis
     findings.push(...res.findings);
     if (!res.mask) continue;
     const contours = roi.contours.filter((c) => c.geometricType === 'CLOSED_PLANAR' && c.pointsMm.every(Number.isFinite));
-    const m = structureDoseMetrics({ dose: dose.volume, mask: res.mask, contours, convention, prescription: prescriptionGy ?? undefined, binWidth: options.binWidthGy });
+    const m = structureDoseMetrics({
+      dose: dose.volume,
+      mask: res.mask,
+      contours,
+      convention,
+      prescription: prescriptionGy ?? undefined,
+      binWidth: options.binWidthGy,
+    });
     if (m.outsideVolumeCc > 0)
-      findings.push({ code: 'STRUCTURE_OUTSIDE_DOSE', severity: 'warning', message: `ROI ${roi.number} "${roi.name}": ${Number(m.outsideVolumeCc.toFixed(3))} cc of ${Number(m.volumeCc.toFixed(3))} cc lie outside the dose grid of ${dose.file} and count as 0 Gy. Check that the dose covers the structure (dose grid size in the planning system).`, file: dose.file });
+      findings.push({
+        code: 'STRUCTURE_OUTSIDE_DOSE',
+        severity: 'warning',
+        message: `ROI ${roi.number} "${roi.name}": ${Number(m.outsideVolumeCc.toFixed(3))} cc of ${Number(m.volumeCc.toFixed(3))} cc lie outside the dose grid of ${dose.file} and count as 0 Gy. Check that the dose covers the structure (dose grid size in the planning system).`,
+        file: dose.file,
+      });
     structures.push({ roi: { number: roi.number, name: roi.name, interpretedType: roi.interpretedType ?? null }, ...m });
   }
   return {
     ct: { seriesInstanceUid: series.seriesInstanceUid, frameOfReferenceUid: series.frameOfReferenceUid ?? null, grid: target.grid },
-    dose: { file: dose.file, units: dose.units, doseType: dose.doseType ?? null, summationType: dose.summationType ?? null, frameOfReferenceUid: dose.frameOfReferenceUid ?? null, grid: dose.volume.grid, maxDose },
+    dose: {
+      file: dose.file,
+      units: dose.units,
+      doseType: dose.doseType ?? null,
+      summationType: dose.summationType ?? null,
+      frameOfReferenceUid: dose.frameOfReferenceUid ?? null,
+      grid: dose.volume.grid,
+      maxDose,
+    },
     plan: plan ? { file: plan.file, label: plan.label ?? null, prescriptionGy: plan.prescriptionGy, fractions: plan.fractions } : null,
     prescriptionGy,
     prescriptionSource,

@@ -133,7 +133,8 @@ export function encodeCtSeries(volume: Volume<VoxelArray>, meta: CtSeriesMetadat
       const hu = Math.round(volume.data[k * plane + n]);
       const stored = hu - RESCALE_INTERCEPT;
       if (!(stored >= 0 && stored <= 65535)) {
-        const i = n % nx, j = Math.floor(n / nx);
+        const i = n % nx,
+          j = Math.floor(n / nx);
         throw new CtSeriesWriteError(
           `CT voxel (${i}, ${j}, ${k}) is ${volume.data[k * plane + n]} HU, outside the writable range −1024…64511 HU; clamp the volume first.`,
         );

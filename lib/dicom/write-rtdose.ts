@@ -43,7 +43,14 @@ export interface WriteRtDoseInput extends RtObjectMetadata {
 }
 
 function write(dataset: Record<string, unknown>, sopClassUid: string, sopInstanceUid: string): Uint8Array {
-  const { DicomDict, DicomMetaDictionary } = (dcmjs as unknown as { data: { DicomDict: new (m: unknown) => { dict: unknown; write: () => ArrayBuffer }; DicomMetaDictionary: { denaturalizeDataset: (d: unknown) => unknown } } }).data;
+  const { DicomDict, DicomMetaDictionary } = (
+    dcmjs as unknown as {
+      data: {
+        DicomDict: new (m: unknown) => { dict: unknown; write: () => ArrayBuffer };
+        DicomMetaDictionary: { denaturalizeDataset: (d: unknown) => unknown };
+      };
+    }
+  ).data;
   const fileMeta = {
     FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
     MediaStorageSOPClassUID: sopClassUid,
@@ -134,7 +141,12 @@ export interface WriteRtPlanInput extends RtObjectMetadata {
 /** A minimal RT Plan: one TARGET dose reference and one fraction group (no beams). */
 export function encodeRtPlan(input: WriteRtPlanInput): { bytes: Uint8Array; sopInstanceUid: string } {
   const sopInstanceUid = deterministicUid(`${input.uidSeed}/rtplan`);
-  const ref: Record<string, unknown> = { DoseReferenceNumber: '1', DoseReferenceStructureType: 'SITE', DoseReferenceDescription: 'PTV', DoseReferenceType: 'TARGET' };
+  const ref: Record<string, unknown> = {
+    DoseReferenceNumber: '1',
+    DoseReferenceStructureType: 'SITE',
+    DoseReferenceDescription: 'PTV',
+    DoseReferenceType: 'TARGET',
+  };
   if (input.prescriptionGy !== null) ref.TargetPrescriptionDose = formatDs(input.prescriptionGy);
   const dataset: Record<string, unknown> = {
     SpecificCharacterSet: 'ISO_IR 100',
@@ -163,9 +175,13 @@ export function encodeRtPlan(input: WriteRtPlanInput): { bytes: Uint8Array; sopI
     RTPlanTime: '090000',
     RTPlanGeometry: 'PATIENT',
     DoseReferenceSequence: [ref],
-    FractionGroupSequence: [{ FractionGroupNumber: '1', NumberOfFractionsPlanned: String(input.fractions), NumberOfBeams: '0', NumberOfBrachyApplicationSetups: '0' }],
+    FractionGroupSequence: [
+      { FractionGroupNumber: '1', NumberOfFractionsPlanned: String(input.fractions), NumberOfBeams: '0', NumberOfBrachyApplicationSetups: '0' },
+    ],
   };
   if (input.referencedStructureSetSopInstanceUid)
-    dataset.ReferencedStructureSetSequence = [{ ReferencedSOPClassUID: '1.2.840.10008.5.1.4.1.1.481.3', ReferencedSOPInstanceUID: input.referencedStructureSetSopInstanceUid }];
+    dataset.ReferencedStructureSetSequence = [
+      { ReferencedSOPClassUID: '1.2.840.10008.5.1.4.1.1.481.3', ReferencedSOPInstanceUID: input.referencedStructureSetSopInstanceUid },
+    ];
   return { bytes: write(dataset, RT_PLAN_STORAGE, sopInstanceUid), sopInstanceUid };
 }

@@ -21,7 +21,7 @@ interface DcmjsData {
   DicomDict: new (meta: unknown) => { dict: unknown; write: () => ArrayBuffer };
   DicomMetaDictionary: { denaturalizeDataset: (ds: unknown) => unknown };
 }
-const dcmjs = ((dcmjsNs as unknown as { default?: { data: DcmjsData } }).default ?? (dcmjsNs as unknown as { data: DcmjsData }));
+const dcmjs = (dcmjsNs as unknown as { default?: { data: DcmjsData } }).default ?? (dcmjsNs as unknown as { data: DcmjsData });
 
 export interface MachineStructure {
   /** ROI name, e.g. "GTV_iSeg_20%". */
@@ -88,13 +88,17 @@ const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
  */
 export function writeRtStruct(input: WriteRtStructInput): { bytes: Uint8Array; sopInstanceUid: string; seriesInstanceUid: string } {
   const { series, structures } = input;
-  if (!series.grid) throw new DicomError('INVALID_INPUT', `Series ${series.seriesInstanceUid} has no valid grid (see its findings); an RTSTRUCT cannot reference it.`);
+  if (!series.grid)
+    throw new DicomError('INVALID_INPUT', `Series ${series.seriesInstanceUid} has no valid grid (see its findings); an RTSTRUCT cannot reference it.`);
   if (!series.frameOfReferenceUid)
     throw new DicomError('INVALID_INPUT', `Series ${series.seriesInstanceUid} has no FrameOfReferenceUID; an RTSTRUCT must name one. Check the CT export.`);
   if (structures.length === 0) throw new DicomError('INVALID_INPUT', 'No structures to write: pass at least one mask.');
   for (const s of structures)
     if (!sameGrid(s.mask.grid, series.grid))
-      throw new DicomError('INVALID_INPUT', `Structure "${s.name}" is on a ${describeGrid(s.mask.grid)} grid but series ${series.seriesInstanceUid} is ${describeGrid(series.grid)}: resample the mask onto the CT grid first.`);
+      throw new DicomError(
+        'INVALID_INPUT',
+        `Structure "${s.name}" is on a ${describeGrid(s.mask.grid)} grid but series ${series.seriesInstanceUid} is ${describeGrid(series.grid)}: resample the mask onto the CT grid first.`,
+      );
   const first = series.slices[0];
   const now = input.now ?? new Date();
   const date = now.toISOString().slice(0, 10).replace(/-/g, '');
@@ -152,9 +156,7 @@ export function writeRtStruct(input: WriteRtStructInput): { bytes: Uint8Array; s
                   // Study Component Management SOP Class, as planning systems write it.
                   ReferencedSOPClassUID: '1.2.840.10008.3.1.2.3.2',
                   ReferencedSOPInstanceUID: studyInstanceUid,
-                  RTReferencedSeriesSequence: [
-                    { SeriesInstanceUID: series.seriesInstanceUid, ContourImageSequence: series.slices.map((_, k) => imageRef(k)) },
-                  ],
+                  RTReferencedSeriesSequence: [{ SeriesInstanceUID: series.seriesInstanceUid, ContourImageSequence: series.slices.map((_, k) => imageRef(k)) }],
                 },
               ],
             }

@@ -44,7 +44,13 @@ export async function checkExecutionProvider({
  * equal to the manifest's, a session on `provider`, tensor names and shapes as the manifest says
  * (loadModel). For `iseg-qa doctor` and a model registry page; never throws.
  */
-export async function checkModel({ modelDir, provider }: { modelDir: string; provider: ExecutionProvider }): Promise<{ ok: boolean; code: string | null; detail: string }> {
+export async function checkModel({
+  modelDir,
+  provider,
+}: {
+  modelDir: string;
+  provider: ExecutionProvider;
+}): Promise<{ ok: boolean; code: string | null; detail: string }> {
   const { loadModel } = await import('./load-model');
   try {
     const m = await loadModel({ modelDir, provider });

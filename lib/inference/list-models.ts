@@ -47,7 +47,8 @@ export async function listModels({ modelsRoot }: { modelsRoot: string }): Promis
         throw new InferenceError('MODEL_NOT_FOUND', `Model file ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
       }
       const actual = sha256Hex(bytes);
-      if (actual !== manifest.sha256) throw new InferenceError('MODEL_HASH_MISMATCH', `Model file ${file} has sha256 ${actual} but its manifest expects ${manifest.sha256}.`);
+      if (actual !== manifest.sha256)
+        throw new InferenceError('MODEL_HASH_MISMATCH', `Model file ${file} has sha256 ${actual} but its manifest expects ${manifest.sha256}.`);
       item.verified = true;
     } catch (err) {
       if (!(err instanceof InferenceError)) throw err;

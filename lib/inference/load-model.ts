@@ -56,14 +56,19 @@ function loadOrt(): Promise<typeof Ort> {
     },
     (e: unknown) => {
       ortModule = null;
-      throw new InferenceError('PROVIDER_UNAVAILABLE', `onnxruntime-node does not load: ${(e as Error).message}. Reinstall with npm install (see docs/environment.md).`, { cause: e });
+      throw new InferenceError(
+        'PROVIDER_UNAVAILABLE',
+        `onnxruntime-node does not load: ${(e as Error).message}. Reinstall with npm install (see docs/environment.md).`,
+        { cause: e },
+      );
     },
   );
   return ortModule;
 }
 
 function providerHint(provider: ExecutionProvider): string {
-  if (provider === 'cuda') return ' The CUDA provider needs an NVIDIA GPU with CUDA 12 and an install with ONNXRUNTIME_NODE_INSTALL=cuda12; set ISEG_EXECUTION_PROVIDER=cpu to run on the CPU.';
+  if (provider === 'cuda')
+    return ' The CUDA provider needs an NVIDIA GPU with CUDA 12 and an install with ONNXRUNTIME_NODE_INSTALL=cuda12; set ISEG_EXECUTION_PROVIDER=cpu to run on the CPU.';
   if (provider === 'webgpu') return ' The WebGPU provider needs a GPU with a current Vulkan driver; set ISEG_EXECUTION_PROVIDER=cpu to run on the CPU.';
   return ' Check that onnxruntime-node is installed for this platform and that the model is a valid ONNX file.';
 }
@@ -75,7 +80,11 @@ export async function readModelManifest(modelDir: string): Promise<{ manifest: M
   try {
     text = await readFile(manifestPath, 'utf8');
   } catch (e) {
-    throw new InferenceError('MODEL_NOT_FOUND', `No readable manifest.json in model folder ${modelDir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): a model folder holds the ONNX file and its manifest.json (see models/README.md).`, { cause: e });
+    throw new InferenceError(
+      'MODEL_NOT_FOUND',
+      `No readable manifest.json in model folder ${modelDir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): a model folder holds the ONNX file and its manifest.json (see models/README.md).`,
+      { cause: e },
+    );
   }
   let json: unknown;
   try {
@@ -108,7 +117,10 @@ export function sha256Hex(bytes: Uint8Array): string {
  */
 export async function loadModel({ modelDir, provider = 'cpu', intraOpThreads }: LoadModelOptions): Promise<LoadedModel> {
   if (!EXECUTION_PROVIDERS.includes(provider))
-    throw new InferenceError('PROVIDER_UNAVAILABLE', `Unknown execution provider "${String(provider)}": use one of ${EXECUTION_PROVIDERS.join(', ')} (ISEG_EXECUTION_PROVIDER).`);
+    throw new InferenceError(
+      'PROVIDER_UNAVAILABLE',
+      `Unknown execution provider "${String(provider)}": use one of ${EXECUTION_PROVIDERS.join(', ')} (ISEG_EXECUTION_PROVIDER).`,
+    );
   const { manifest, manifestPath } = await readModelManifest(modelDir);
   const modelPath = path.join(modelDir, manifest.file);
   let bytes: Uint8Array;
@@ -118,7 +130,11 @@ export async function loadModel({ modelDir, provider = 'cpu', intraOpThreads }: 
     const b = await readFile(realModelPath);
     bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   } catch (e) {
-    throw new InferenceError('MODEL_NOT_FOUND', `Model file ${modelPath} named by ${manifestPath} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`, { cause: e });
+    throw new InferenceError(
+      'MODEL_NOT_FOUND',
+      `Model file ${modelPath} named by ${manifestPath} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`,
+      { cause: e },
+    );
   }
   const actual = sha256Hex(bytes);
   if (actual !== manifest.sha256)
@@ -164,7 +180,11 @@ async function createSession(bytes: Uint8Array, provider: ExecutionProvider, mod
     });
   } catch (e) {
     const first = ((e as Error)?.message ?? String(e)).split('\n')[0].trim();
-    throw new InferenceError('PROVIDER_UNAVAILABLE', `Execution provider "${provider}" cannot start a session on ${modelPath}: ${first}.${providerHint(provider)}`, { cause: e });
+    throw new InferenceError(
+      'PROVIDER_UNAVAILABLE',
+      `Execution provider "${provider}" cannot start a session on ${modelPath}: ${first}.${providerHint(provider)}`,
+      { cause: e },
+    );
   }
 }
 
@@ -183,15 +203,23 @@ function checkSignature(s: Ort.InferenceSession, m: ModelManifest, modelPath: st
     if (!md || !md.isTensor) return;
     const shape = md.shape;
     const problem = (why: string) =>
-      new InferenceError('MODEL_SIGNATURE_MISMATCH', `Model ${modelPath} ${kind} "${name}" has shape [${shape.join(', ')}] but ${manifestPath} implies [batch, ${channels}, ${expected.join(', ')}] (layout ${m.input.layout}, patchSizeXyz ${m.input.patchSizeXyz.join('×')}): ${why}.`);
-    if (md.type !== 'float32') throw new InferenceError('MODEL_SIGNATURE_MISMATCH', `Model ${modelPath} ${kind} "${name}" is ${md.type}; iseg-qa feeds and reads float32 tensors.`);
+      new InferenceError(
+        'MODEL_SIGNATURE_MISMATCH',
+        `Model ${modelPath} ${kind} "${name}" has shape [${shape.join(', ')}] but ${manifestPath} implies [batch, ${channels}, ${expected.join(', ')}] (layout ${m.input.layout}, patchSizeXyz ${m.input.patchSizeXyz.join('×')}): ${why}.`,
+      );
+    if (md.type !== 'float32')
+      throw new InferenceError('MODEL_SIGNATURE_MISMATCH', `Model ${modelPath} ${kind} "${name}" is ${md.type}; iseg-qa feeds and reads float32 tensors.`);
     if (shape.length !== 5) throw problem('a 3D model takes rank-5 tensors');
     if (typeof shape[1] === 'number' && shape[1] !== channels) throw problem(`the channel axis is ${shape[1]}, not ${channels}`);
     for (let a = 0; a < 3; a++)
-      if (typeof shape[2 + a] === 'number' && shape[2 + a] !== expected[a]) throw problem(`spatial axis ${a} is ${shape[2 + a]}, not ${expected[a]}; check patchSizeXyz and layout`);
+      if (typeof shape[2 + a] === 'number' && shape[2 + a] !== expected[a])
+        throw problem(`spatial axis ${a} is ${shape[2 + a]}, not ${expected[a]}; check patchSizeXyz and layout`);
   };
   // inputMetadata/outputMetadata exist from onnxruntime 1.21; older runtimes skip the shape check.
-  const meta = s as unknown as { inputMetadata?: readonly Ort.InferenceSession.ValueMetadata[]; outputMetadata?: readonly Ort.InferenceSession.ValueMetadata[] };
+  const meta = s as unknown as {
+    inputMetadata?: readonly Ort.InferenceSession.ValueMetadata[];
+    outputMetadata?: readonly Ort.InferenceSession.ValueMetadata[];
+  };
   checkShape('input', m.input.name, meta.inputMetadata, 1);
   const inMeta = meta.inputMetadata?.find((x) => x.name === m.input.name);
   const batchDim = inMeta?.isTensor ? inMeta.shape[0] : undefined;
@@ -215,13 +243,20 @@ function makePredictor(s: Ort.InferenceSession, m: ModelManifest, modelPath: str
     try {
       result = await s.run({ [inName]: input }, [outName]);
     } catch (e) {
-      throw new InferenceError('PREDICT_FAILED', `Model ${modelPath} failed on a batch of shape [${batchShape.join(', ')}]: ${((e as Error)?.message ?? String(e)).split('\n')[0]}`, { cause: e });
+      throw new InferenceError(
+        'PREDICT_FAILED',
+        `Model ${modelPath} failed on a batch of shape [${batchShape.join(', ')}]: ${((e as Error)?.message ?? String(e)).split('\n')[0]}`,
+        { cause: e },
+      );
     }
     const out = result[outName] as Ort.Tensor | undefined;
     if (!out || out.type !== 'float32')
       throw new InferenceError('PREDICT_FAILED', `Model ${modelPath} returned ${out ? out.type : 'no'} tensor "${outName}"; a float32 output is expected.`);
     if (out.dims[0] !== batchShape[0] || out.dims.slice(2).join(',') !== batchShape.slice(2).join(','))
-      throw new InferenceError('PREDICT_FAILED', `Model ${modelPath} returned "${outName}" of shape [${out.dims.join(', ')}] for an input of shape [${batchShape.join(', ')}]: a segmentation model keeps the batch and spatial sizes.`);
+      throw new InferenceError(
+        'PREDICT_FAILED',
+        `Model ${modelPath} returned "${outName}" of shape [${out.dims.join(', ')}] for an input of shape [${batchShape.join(', ')}]: a segmentation model keeps the batch and spatial sizes.`,
+      );
     return out.data as Float32Array;
   };
 }

@@ -59,10 +59,7 @@ export function quaternToAffine(q: Quaternion, pixdim: Vec3): Affine34 {
  */
 export function rotationToQuaternion(rot: number[], offset: Vec3): Quaternion {
   const r = rot.slice();
-  const det =
-    r[0] * (r[4] * r[8] - r[5] * r[7]) -
-    r[1] * (r[3] * r[8] - r[5] * r[6]) +
-    r[2] * (r[3] * r[7] - r[4] * r[6]);
+  const det = r[0] * (r[4] * r[8] - r[5] * r[7]) - r[1] * (r[3] * r[8] - r[5] * r[6]) + r[2] * (r[3] * r[7] - r[4] * r[6]);
   let qfac: 1 | -1 = 1;
   if (det < 0) {
     qfac = -1;
@@ -143,23 +140,20 @@ export function affineToGrid(affineRas: Affine34, dims: Vec3, source: string): G
     );
   }
   // LPS = diag(-1,-1,1)·RAS: negate the x and y rows.
-  const m = [
-    -affineRas[0], -affineRas[1], -affineRas[2],
-    -affineRas[4], -affineRas[5], -affineRas[6],
-    affineRas[8], affineRas[9], affineRas[10],
-  ];
+  const m = [-affineRas[0], -affineRas[1], -affineRas[2], -affineRas[4], -affineRas[5], -affineRas[6], affineRas[8], affineRas[9], affineRas[10]];
   const origin: Vec3 = [-affineRas[3], -affineRas[7], affineRas[11]];
   const spacing = [0, 1, 2].map((c) => Math.hypot(m[c], m[3 + c], m[6 + c])) as Vec3;
   for (let c = 0; c < 3; c++) {
     if (!(spacing[c] > 0)) {
-      throw new NiftiError(
-        'INVALID_GEOMETRY',
-        `${source}: voxel axis ${'ijk'[c]} has zero length in the affine; check pixdim and the sform/qform.`,
-      );
+      throw new NiftiError('INVALID_GEOMETRY', `${source}: voxel axis ${'ijk'[c]} has zero length in the affine; check pixdim and the sform/qform.`);
     }
   }
   let dir = m.map((v, n) => v / spacing[n % 3]);
-  for (const [p, q] of [[0, 1], [0, 2], [1, 2]]) {
+  for (const [p, q] of [
+    [0, 1],
+    [0, 2],
+    [1, 2],
+  ]) {
     const dot = dir[p] * dir[q] + dir[3 + p] * dir[3 + q] + dir[6 + p] * dir[6 + q];
     if (Math.abs(dot) > 1e-3) {
       throw new NiftiError(
@@ -184,11 +178,9 @@ export function gridToAffine(grid: Grid): Affine34 {
   const d = grid.direction;
   const s = grid.spacingMm;
   const o = grid.originMm;
-  return [
-    -d[0] * s[0], -d[1] * s[1], -d[2] * s[2], -o[0],
-    -d[3] * s[0], -d[4] * s[1], -d[5] * s[2], -o[1],
-    d[6] * s[0], d[7] * s[1], d[8] * s[2], o[2],
-  ].map((v) => (v === 0 ? 0 : v));
+  return [-d[0] * s[0], -d[1] * s[1], -d[2] * s[2], -o[0], -d[3] * s[0], -d[4] * s[1], -d[5] * s[2], -o[1], d[6] * s[0], d[7] * s[1], d[8] * s[2], o[2]].map(
+    (v) => (v === 0 ? 0 : v),
+  );
 }
 
 /** Grid (LPS) → qform parameters for a NIfTI header. */

@@ -100,10 +100,7 @@ export function parseNiftiHeader(bytes: Uint8Array, source: string): NiftiHeader
   }
   const headerBytes = version === 1 ? NIFTI1_HEADER_BYTES : NIFTI2_HEADER_BYTES;
   if (bytes.length < headerBytes) {
-    throw new NiftiError(
-      'TRUNCATED',
-      `${source} is truncated: ${bytes.length} bytes, shorter than the ${headerBytes}-byte NIfTI-${version} header.`,
-    );
+    throw new NiftiError('TRUNCATED', `${source} is truncated: ${bytes.length} bytes, shorter than the ${headerBytes}-byte NIfTI-${version} header.`);
   }
   const i16 = (o: number) => view.getInt16(o, littleEndian);
   const i32 = (o: number) => view.getInt32(o, littleEndian);
@@ -143,10 +140,7 @@ export function parseNiftiHeader(bytes: Uint8Array, source: string): NiftiHeader
   }
   const magic = cString(bytes, 4, 8);
   if (magic !== 'n+2' && magic !== 'ni2') {
-    throw new NiftiError(
-      'NOT_NIFTI',
-      `${source} is not a NIfTI-2 file: magic is ${JSON.stringify(magic)}, expected "n+2".`,
-    );
+    throw new NiftiError('NOT_NIFTI', `${source} is not a NIfTI-2 file: magic is ${JSON.stringify(magic)}, expected "n+2".`);
   }
   return {
     version,

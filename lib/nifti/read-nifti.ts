@@ -56,10 +56,7 @@ function pickAffine(h: NiftiHeader): { affine: Affine34; source: AffineSource } 
   const pix: Vec3 = [h.pixdim[1], h.pixdim[2], h.pixdim[3]];
   if (h.qformCode > 0) {
     return {
-      affine: quaternToAffine(
-        { b: h.quaternB, c: h.quaternC, d: h.quaternD, qfac: h.pixdim[0] < 0 ? -1 : 1, offset: h.qoffset },
-        pix,
-      ),
+      affine: quaternToAffine({ b: h.quaternB, c: h.quaternC, d: h.quaternD, qfac: h.pixdim[0] < 0 ? -1 : 1, offset: h.qoffset }, pix),
       source: 'qform',
     };
   }
@@ -75,16 +72,29 @@ function readRaw(h: NiftiHeader, bytes: Uint8Array, offset: number, count: numbe
     // inflated in one piece) own their ArrayBuffer; small ones may share Node's pool, so copy.
     const start = bytes.byteOffset + offset;
     const owned = bytes.buffer.byteLength >= 65536 && start % dt.bytes === 0;
-    const buf = owned ? bytes.buffer : (() => { const c = new Uint8Array(byteLength); c.set(bytes.subarray(offset, offset + byteLength)); return c.buffer; })();
+    const buf = owned
+      ? bytes.buffer
+      : (() => {
+          const c = new Uint8Array(byteLength);
+          c.set(bytes.subarray(offset, offset + byteLength));
+          return c.buffer;
+        })();
     const at = owned ? start : 0;
     switch (h.datatype) {
-      case 2: return new Uint8Array(buf, at, count);
-      case 4: return new Int16Array(buf, at, count);
-      case 8: return new Int32Array(buf, at, count);
-      case 16: return new Float32Array(buf, at, count);
-      case 64: return new Float64Array(buf, at, count);
-      case 256: return new Int8Array(buf, at, count);
-      case 512: return new Uint16Array(buf, at, count);
+      case 2:
+        return new Uint8Array(buf, at, count);
+      case 4:
+        return new Int16Array(buf, at, count);
+      case 8:
+        return new Int32Array(buf, at, count);
+      case 16:
+        return new Float32Array(buf, at, count);
+      case 64:
+        return new Float64Array(buf, at, count);
+      case 256:
+        return new Int8Array(buf, at, count);
+      case 512:
+        return new Uint16Array(buf, at, count);
     }
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset + offset, byteLength);
@@ -93,13 +103,20 @@ function readRaw(h: NiftiHeader, bytes: Uint8Array, offset: number, count: numbe
     return out;
   };
   switch (h.datatype) {
-    case 2: return fill(new Uint8Array(count), (o) => view.getUint8(o));
-    case 4: return fill(new Int16Array(count), (o) => view.getInt16(o, false));
-    case 8: return fill(new Int32Array(count), (o) => view.getInt32(o, false));
-    case 16: return fill(new Float32Array(count), (o) => view.getFloat32(o, false));
-    case 64: return fill(new Float64Array(count), (o) => view.getFloat64(o, false));
-    case 256: return fill(new Int8Array(count), (o) => view.getInt8(o));
-    default: return fill(new Uint16Array(count), (o) => view.getUint16(o, false));
+    case 2:
+      return fill(new Uint8Array(count), (o) => view.getUint8(o));
+    case 4:
+      return fill(new Int16Array(count), (o) => view.getInt16(o, false));
+    case 8:
+      return fill(new Int32Array(count), (o) => view.getInt32(o, false));
+    case 16:
+      return fill(new Float32Array(count), (o) => view.getFloat32(o, false));
+    case 64:
+      return fill(new Float64Array(count), (o) => view.getFloat64(o, false));
+    case 256:
+      return fill(new Int8Array(count), (o) => view.getInt8(o));
+    default:
+      return fill(new Uint16Array(count), (o) => view.getUint16(o, false));
   }
 }
 
@@ -128,24 +145,20 @@ export function parseNifti(input: Uint8Array, options: ParseNiftiOptions = {}): 
       const isize = new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 4, 4).getUint32(0, true);
       bytes = gunzipSync(bytes, isize > 1024 ? { chunkSize: Math.min(isize + 64, 0x7fffffff) } : {});
     } catch (err) {
-      throw new NiftiError(
-        'TRUNCATED',
-        `${source}: gzip data could not be decompressed (${(err as Error).message}); the file is truncated or corrupt.`,
-      );
+      throw new NiftiError('TRUNCATED', `${source}: gzip data could not be decompressed (${(err as Error).message}); the file is truncated or corrupt.`);
     }
   }
   const h = parseNiftiHeader(bytes, source);
   if (h.magic === 'ni1' || h.magic === 'ni2') {
-    throw new NiftiError(
-      'NOT_NIFTI',
-      `${source} is a NIfTI header without data (magic "${h.magic}", a .hdr/.img pair); convert it to a single .nii file.`,
-    );
+    throw new NiftiError('NOT_NIFTI', `${source} is a NIfTI header without data (magic "${h.magic}", a .hdr/.img pair); convert it to a single .nii file.`);
   }
   const dt = NIFTI_DATATYPES[h.datatype];
   if (!dt) {
     throw new NiftiError(
       'UNSUPPORTED_DATATYPE',
-      `${source}: NIfTI datatype ${datatypeName(h.datatype)} (code ${h.datatype}) is not supported; supported: ${Object.values(NIFTI_DATATYPES).map((d) => d.name).join(', ')}.`,
+      `${source}: NIfTI datatype ${datatypeName(h.datatype)} (code ${h.datatype}) is not supported; supported: ${Object.values(NIFTI_DATATYPES)
+        .map((d) => d.name)
+        .join(', ')}.`,
     );
   }
   const ndim = h.dim[0];
@@ -168,10 +181,7 @@ export function parseNifti(input: Uint8Array, options: ParseNiftiOptions = {}): 
   }
   for (let n = 1; n <= 3; n++) {
     if (n <= ndim && !Number.isFinite(h.pixdim[n])) {
-      throw new NiftiError(
-        'INVALID_GEOMETRY',
-        `${source}: voxel spacing pixdim[${n}] is ${h.pixdim[n]}; check the header.`,
-      );
+      throw new NiftiError('INVALID_GEOMETRY', `${source}: voxel spacing pixdim[${n}] is ${h.pixdim[n]}; check the header.`);
     }
   }
   const { affine, source: affineSource } = pickAffine(h);

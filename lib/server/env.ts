@@ -30,13 +30,14 @@ const EnvSchema = z.object({
   ISEG_VOLUME_DIR: optionalNonEmpty,
   ISEG_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
   ISEG_EXECUTION_PROVIDER: z.enum(['cpu', 'cuda', 'webgpu']).default('cpu'),
-  ISEG_MODEL: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be a model folder name under models/').default('demo'),
+  ISEG_MODEL: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'must be a model folder name under models/')
+    .default('demo'),
   /** Folder holding the model folders; default models/ of the checkout. */
   ISEG_MODELS_DIR: optionalNonEmpty,
   ISEG_ADMIN_EMAIL: optionalNonEmpty.pipe(z.email().optional()),
-  ISEG_ADMIN_PASSWORD: optionalNonEmpty.pipe(
-    z.string().min(10, 'must be at least 10 characters').optional(),
-  ),
+  ISEG_ADMIN_PASSWORD: optionalNonEmpty.pipe(z.string().min(10, 'must be at least 10 characters').optional()),
   ISEG_SEED_DEMO: z.enum(['0', '1']).default('1'),
   ISEG_DEMO_PATIENTS: z.coerce.number().int().min(1).max(500).default(40),
   /** Voxels of each demo CT ("nx,ny,nz"), over a fixed 320 × 320 × 192 mm field of view. */
@@ -48,7 +49,11 @@ const EnvSchema = z.object({
   /** Largest accepted upload (zip) in MiB; its uncompressed content may be at most 4× this. */
   ISEG_UPLOAD_MAX_MB: z.coerce.number().int().min(1).max(65536).default(2048),
   /** Our DICOM AE title (the listener's called AE title; docs/dicom-node.md). */
-  ISEG_DICOM_AET: z.string().trim().regex(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, 'must be an AE title: 1-16 printable ASCII characters, no backslash').default('ISEG_QA'),
+  ISEG_DICOM_AET: z
+    .string()
+    .trim()
+    .regex(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, 'must be an AE title: 1-16 printable ASCII characters, no backslash')
+    .default('ISEG_QA'),
   /** Address the DICOM listener binds (0.0.0.0 for every interface). */
   ISEG_DICOM_HOST: z.string().default('127.0.0.1'),
   /** The DICOM listener's port; 0 or "off": no listener. */
@@ -56,13 +61,26 @@ const EnvSchema = z.object({
     .string()
     .default('11112')
     .transform((v) => (v.trim().toLowerCase() === 'off' ? 0 : Number(v.trim())))
-    .pipe(z.number({ error: 'must be a port number (1-65535), or 0 / off for no listener' }).int().min(0, 'must be a port (1-65535), or 0 / off for no listener').max(65535, 'must be a port (1-65535), or 0 / off for no listener')),
+    .pipe(
+      z
+        .number({ error: 'must be a port number (1-65535), or 0 / off for no listener' })
+        .int()
+        .min(0, 'must be a port (1-65535), or 0 / off for no listener')
+        .max(65535, 'must be a port (1-65535), or 0 / off for no listener'),
+    ),
   /** Calling AE titles the listener accepts (comma-separated), besides those added on the admin page. */
   ISEG_DICOM_ALLOWED_AETS: z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((a) => a.trim()).filter(Boolean))
-    .pipe(z.array(z.string().regex(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, 'each AE title must be 1-16 printable ASCII characters, no backslash (comma-separated list)'))),
+    .transform((v) =>
+      v
+        .split(',')
+        .map((a) => a.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(z.string().regex(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, 'each AE title must be 1-16 printable ASCII characters, no backslash (comma-separated list)')),
+    ),
   /** Seconds a received study must be quiet (no new instance) before it is imported. */
   ISEG_DICOM_QUIET_SECONDS: z.coerce.number().min(0).max(86400).default(30),
   NEXTAUTH_SECRET: optionalNonEmpty.pipe(z.string().min(32, 'must be at least 32 characters').optional()),

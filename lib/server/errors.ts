@@ -91,7 +91,9 @@ export function storageFullCode(e: unknown): string | null {
 
 /** True for the RangeErrors V8 raises when an array or buffer cannot be allocated. */
 export function isAllocationFailure(e: unknown): boolean {
-  return e instanceof RangeError && /allocation failed|invalid (typed )?array( buffer)? length|array buffer.*(too large|exceeds)|out of memory/i.test(e.message);
+  return (
+    e instanceof RangeError && /allocation failed|invalid (typed )?array( buffer)? length|array buffer.*(too large|exceeds)|out of memory/i.test(e.message)
+  );
 }
 
 /** "host:port/database (user u)" of a Postgres URL, without its password (a URL that does not parse is not shown at all). */
@@ -109,7 +111,16 @@ const NET_DOWN = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT',
 // SQLSTATE: admin/crash shutdown, cannot connect now, too many connections, connection failures.
 const SQLSTATE_DOWN = /^(57P0[1-3]|53300|08\d{3})$/;
 const PRISMA_DOWN = new Set(['P1000', 'P1001', 'P1002', 'P1003', 'P1008', 'P1010', 'P1011', 'P1017', 'P2024']);
-const ADAPTER_DOWN = new Set(['DatabaseNotReachable', 'DatabaseDoesNotExist', 'DatabaseAccessDenied', 'AuthenticationFailed', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'TlsConnectionError']);
+const ADAPTER_DOWN = new Set([
+  'DatabaseNotReachable',
+  'DatabaseDoesNotExist',
+  'DatabaseAccessDenied',
+  'AuthenticationFailed',
+  'ConnectionClosed',
+  'SocketTimeout',
+  'TooManyConnections',
+  'TlsConnectionError',
+]);
 
 interface DbDown {
   why: 'unreachable' | 'authentication' | 'no-database' | 'busy' | 'closed';
@@ -120,11 +131,25 @@ interface DbDown {
 
 /** When `e` says the database cannot be reached (or refused us), what and where; else null. */
 export function databaseUnavailable(e: unknown): DbDown | null {
-  const err = e as { name?: string; code?: unknown; errorCode?: unknown; message?: unknown; meta?: unknown; address?: unknown; port?: unknown; errors?: unknown; cause?: unknown } | null;
+  const err = e as {
+    name?: string;
+    code?: unknown;
+    errorCode?: unknown;
+    message?: unknown;
+    meta?: unknown;
+    address?: unknown;
+    port?: unknown;
+    errors?: unknown;
+    cause?: unknown;
+  } | null;
   if (!err || typeof err !== 'object') return null;
   const prismaCode = typeof err.code === 'string' && /^P\d{4}$/.test(err.code) ? err.code : typeof err.errorCode === 'string' ? err.errorCode : undefined;
   const adapter = (err.meta as { driverAdapterError?: { cause?: { kind?: string; host?: string; port?: number } } } | undefined)?.driverAdapterError?.cause;
-  if (typeof err.name === 'string' && err.name.startsWith('PrismaClient') && ((prismaCode && PRISMA_DOWN.has(prismaCode)) || (adapter?.kind && ADAPTER_DOWN.has(adapter.kind)))) {
+  if (
+    typeof err.name === 'string' &&
+    err.name.startsWith('PrismaClient') &&
+    ((prismaCode && PRISMA_DOWN.has(prismaCode)) || (adapter?.kind && ADAPTER_DOWN.has(adapter.kind)))
+  ) {
     const kind = adapter?.kind ?? '';
     const why: DbDown['why'] =
       prismaCode === 'P1000' || /Authentication|AccessDenied/.test(kind)
@@ -149,10 +174,11 @@ export function databaseUnavailable(e: unknown): DbDown | null {
     };
   }
   // net.connect to "localhost" tries ::1 and 127.0.0.1 and rejects with an AggregateError (empty message).
-  if (Array.isArray(err.errors)) for (const inner of err.errors) {
-    const d = databaseUnavailable(inner);
-    if (d) return d;
-  }
+  if (Array.isArray(err.errors))
+    for (const inner of err.errors) {
+      const d = databaseUnavailable(inner);
+      if (d) return d;
+    }
   if (err.cause && err.cause !== e) return databaseUnavailable(err.cause);
   return null;
 }
@@ -167,7 +193,12 @@ const DB_WHY: Record<DbDown['why'], string> = {
 
 function firstLine(e: unknown): string {
   const m = e instanceof Error ? e.message : String(e);
-  return m.split('\n').map((l) => l.trim()).find(Boolean) ?? (e instanceof Error ? e.name : 'error');
+  return (
+    m
+      .split('\n')
+      .map((l) => l.trim())
+      .find(Boolean) ?? (e instanceof Error ? e.name : 'error')
+  );
 }
 
 /**
@@ -193,7 +224,11 @@ export function toAppError(e: unknown, context: ErrorContext = {}): AppError {
   }
   const db = databaseUnavailable(e);
   if (db) {
-    const where = context.databaseUrl ? describeDatabaseUrl(context.databaseUrl) : db.host ? `${db.host}${db.port ? `:${db.port}` : ''}` : 'the configured address';
+    const where = context.databaseUrl
+      ? describeDatabaseUrl(context.databaseUrl)
+      : db.host
+        ? `${db.host}${db.port ? `:${db.port}` : ''}`
+        : 'the configured address';
     const check =
       context.databaseHint ??
       (db.why === 'authentication'
@@ -206,7 +241,10 @@ export function toAppError(e: unknown, context: ErrorContext = {}): AppError {
     return wrap('UNAVAILABLE', `${DB_WHY[db.why]} at ${where} (${db.detail.split('\n')[0]}): ${check}`);
   }
   if (isAllocationFailure(e) && context.input) {
-    return wrap('INVALID_INPUT', `${context.input} is too large to hold in memory (${firstLine(e)}): check its dimensions; the header may be wrong or the file damaged.`);
+    return wrap(
+      'INVALID_INPUT',
+      `${context.input} is too large to hold in memory (${firstLine(e)}): check its dimensions; the header may be wrong or the file damaged.`,
+    );
   }
   if (e instanceof DicomError) return wrap(e.code === 'NOT_FOUND' ? 'NOT_FOUND' : 'INVALID_INPUT', e.message, { findings: e.findings });
   if (e instanceof RasterError) return wrap('INVALID_INPUT', e.message);
@@ -248,5 +286,10 @@ export interface ActionError {
 
 export function toActionError(e: unknown, context: ErrorContext = {}): ActionError {
   const m = mapError(e, context);
-  return { ok: false, code: m.code, status: m.status, error: m.code === 'INTERNAL' ? 'The action failed on the server; the server log has details.' : m.message };
+  return {
+    ok: false,
+    code: m.code,
+    status: m.status,
+    error: m.code === 'INTERNAL' ? 'The action failed on the server; the server log has details.' : m.message,
+  };
 }

@@ -94,7 +94,8 @@ test('a researcher sees pseudonyms and shifted dates, never a name or MRN', asyn
       expect(html).not.toContain(p.name);
       // DICOM PN "Family^Given" may also show as "Family Given", "Family, Given" or "Given Family".
       const [family, given] = p.name.split('^');
-      for (const form of [p.name.replace(/\^/g, ' '), `${family}, ${given}`, `${given} ${family}`]) expect(text.toUpperCase()).not.toContain(form.toUpperCase());
+      for (const form of [p.name.replace(/\^/g, ' '), `${family}, ${given}`, `${given} ${family}`])
+        expect(text.toUpperCase()).not.toContain(form.toUpperCase());
     }
   }
   expect(await column(page, 1)).toContain(DEMO_PATIENTS[0].pseudonym);

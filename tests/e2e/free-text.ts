@@ -49,7 +49,9 @@ export async function plantFreeText(): Promise<PlantedFreeText> {
       [targets],
     );
     await client.query('COMMIT');
-    const descriptions = (await client.query<{ description: string }>(`SELECT description FROM "Study" WHERE id = ANY($1)`, [targets])).rows.map((r) => r.description);
+    const descriptions = (await client.query<{ description: string }>(`SELECT description FROM "Study" WHERE id = ANY($1)`, [targets])).rows.map(
+      (r) => r.description,
+    );
     const physicians = (await client.query<{ v: string }>(`SELECT DISTINCT physician AS v FROM "Study" WHERE physician IS NOT NULL`)).rows.map((r) => r.v);
     return { studyIds: targets, descriptions, needles: [...Object.values(m), ...physicians].filter((s) => s.length >= 6) };
   } catch (e) {

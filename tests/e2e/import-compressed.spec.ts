@@ -38,7 +38,9 @@ test('compressed CT (JPEG 2000, then lossy 8-bit JPEG) imports through the uploa
   await expect(report).toContainText('1 series, 0 structures');
   await expect(report.getByRole('cell', { name: '80×96×2' })).toBeVisible();
 
-  await page.getByTestId('import-file').setInputFiles({ name: 'ct-jpeg.zip', mimeType: 'application/zip', buffer: zipFolder(path.join(FIX, 'totalseg/jpeg-baseline')) });
+  await page
+    .getByTestId('import-file')
+    .setInputFiles({ name: 'ct-jpeg.zip', mimeType: 'application/zip', buffer: zipFolder(path.join(FIX, 'totalseg/jpeg-baseline')) });
   await page.getByTestId('import-submit').click();
   await expect(report.getByRole('heading', { level: 2 })).toHaveText('Imported', { timeout: 60_000 });
   await expect(page.getByTestId('import-findings')).toContainText('LOSSY_COMPRESSION');
@@ -48,11 +50,19 @@ test('compressed CT (JPEG 2000, then lossy 8-bit JPEG) imports through the uploa
 test('a study exported again with another phase and the RTSTRUCTs is added to the stored study', async ({ signedIn }) => {
   test.setTimeout(120_000);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'iseg-e2e-merge-'));
-  const study = await writePhantomStudy(path.join(tmp, 'patient'), { seed: 'e2e-merge', index: 11, dims: [32, 32, 16], spacingMm: [10, 10, 12], phasePercents: [0, 50] });
+  const study = await writePhantomStudy(path.join(tmp, 'patient'), {
+    seed: 'e2e-merge',
+    index: 11,
+    dims: [32, 32, 16],
+    spacingMm: [10, 10, 12],
+    phasePercents: [0, 50],
+  });
   const page = await signedIn('PHYSICIST');
   await page.goto('/import');
   const report = page.getByTestId('import-report');
-  await page.getByTestId('import-file').setInputFiles({ name: 'first.zip', mimeType: 'application/zip', buffer: zipFolder(study.dicomDir, (rel) => rel.startsWith('phase_00/')) });
+  await page
+    .getByTestId('import-file')
+    .setInputFiles({ name: 'first.zip', mimeType: 'application/zip', buffer: zipFolder(study.dicomDir, (rel) => rel.startsWith('phase_00/')) });
   await page.getByTestId('import-submit').click();
   await expect(report.getByRole('heading', { level: 2 })).toHaveText('Imported', { timeout: 60_000 });
   await expect(report).toContainText('1 series, 0 structures');

@@ -11,7 +11,11 @@ import { zipSync } from 'fflate';
 import { test, expect } from './fixtures';
 import { writePhantomStudy } from '../integration/import/phantom-fixture';
 
-const DEMO_MANIFEST = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '..', '..', 'models', 'demo', 'manifest.json'), 'utf8')) as { name: string; version: string; sha256: string };
+const DEMO_MANIFEST = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '..', '..', 'models', 'demo', 'manifest.json'), 'utf8')) as {
+  name: string;
+  version: string;
+  sha256: string;
+};
 
 function zipFolder(dir: string): Uint8Array {
   const files: Record<string, Uint8Array> = {};

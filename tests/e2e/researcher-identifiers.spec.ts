@@ -23,7 +23,12 @@ async function seeded(): Promise<{ studyId: string; pseudonym: string; identifie
     for (const r of (await client.query(`SELECT name, mrn, to_char("birthDate", 'YYYYMMDD') AS dob FROM "PatientIdentity"`)).rows) {
       for (const v of [r.name, r.mrn, r.dob]) if (v) ids.add(v);
     }
-    for (const r of (await client.query(`SELECT "studyInstanceUid" AS u FROM "Study" UNION SELECT split_part("seriesInstanceUid", '#', 1) FROM "ImageSeries" UNION SELECT "frameOfReferenceUid" FROM "ImageSeries" WHERE "frameOfReferenceUid" IS NOT NULL`)).rows) ids.add(r.u);
+    for (const r of (
+      await client.query(
+        `SELECT "studyInstanceUid" AS u FROM "Study" UNION SELECT split_part("seriesInstanceUid", '#', 1) FROM "ImageSeries" UNION SELECT "frameOfReferenceUid" FROM "ImageSeries" WHERE "frameOfReferenceUid" IS NOT NULL`,
+      )
+    ).rows)
+      ids.add(r.u);
     for (const v of planted.needles) ids.add(v);
     return { studyId: s.id, pseudonym: s.pseudonym, identifiers: [...ids].filter((x) => x.length >= 6), freeText: planted.needles };
   } finally {
@@ -52,7 +57,9 @@ test('a researcher downloads a de-identified DICOM export that holds no identifi
   }
   expect(leaks).toEqual([]);
   // ROIs by role and phase, series by phase: the planted ROI names and descriptions are not copied
-  const all = Object.values(files).map((b) => Buffer.from(b).toString('latin1')).join('\n');
+  const all = Object.values(files)
+    .map((b) => Buffer.from(b).toString('latin1'))
+    .join('\n');
   expect(all).toMatch(/GTV \d+%/);
   expect(all).toContain('4D CT phase ');
 

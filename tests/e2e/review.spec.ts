@@ -143,7 +143,9 @@ test('a reviewer ranks the queue, records a decision and finds it in the queue, 
   expect(res.headers()['content-type']).toContain('text/csv');
   const csv = await res.text();
   const [header] = csv.split('\r\n');
-  expect(header).toBe('meeting,pseudonym,decision,decision_label,comment,reviewer,decided_at_utc,itv_dice,gtv_median_dice,itv_hd95_mm,itv_fp_cc,max_fp_distance_mm,machine_motion_mm,study_id,run_id,decision_id,status,supersedes_decision_id,correction_reason');
+  expect(header).toBe(
+    'meeting,pseudonym,decision,decision_label,comment,reviewer,decided_at_utc,itv_dice,gtv_median_dice,itv_hd95_mm,itv_fp_cc,max_fp_distance_mm,machine_motion_mm,study_id,run_id,decision_id,status,supersedes_decision_id,correction_reason',
+  );
   expect(csv).toContain(`${meeting},${pseudonym},MACHINE_WRONG,Machine wrong,'${comment},E2E reviewer,`);
   expectNoIdentifiers(csv);
   expect(consoleErrors).toEqual([]);

@@ -55,7 +55,10 @@ function discoverRoutes(): Discovered[] {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) walk(p);
       else if (/^(page\.tsx|route\.ts)$/.test(e.name)) {
-        const rel = path.relative(appDir, path.dirname(p)).split(path.sep).filter((s) => s && !/^\(.*\)$/.test(s));
+        const rel = path
+          .relative(appDir, path.dirname(p))
+          .split(path.sep)
+          .filter((s) => s && !/^\(.*\)$/.test(s));
         found.push({ route: '/' + rel.join('/'), kind: e.name === 'route.ts' ? 'api' : 'page' });
       }
     }
@@ -76,7 +79,12 @@ function discoverServerActions(): { id: string; route: string; name: string }[] 
       // "app/(app)/outcomes/page" → "/outcomes"
       const m = /^app\/(.*)\/?page$/.exec(worker);
       if (!m) continue;
-      const route = '/' + m[1].split('/').filter((s) => s && !/^\(.*\)$/.test(s)).join('/');
+      const route =
+        '/' +
+        m[1]
+          .split('/')
+          .filter((s) => s && !/^\(.*\)$/.test(s))
+          .join('/');
       out.push({ id, route, name: `${a.filename ?? '?'}#${a.exportedName ?? '?'}` });
     }
   }
@@ -191,7 +199,8 @@ async function lookUpSeeded(): Promise<Seeded> {
     for (const r of uids.rows) identifiers.add(r.studyInstanceUid);
     for (const p of DEMO_PATIENTS) for (const v of [p.name, p.mrn]) if (v) identifiers.add(v);
     for (const v of planted.needles) identifiers.add(v);
-    const meeting = (await client.query(`SELECT meeting FROM "ReviewDecision" WHERE meeting IS NOT NULL ORDER BY "createdAt" LIMIT 1`)).rows[0]?.meeting ?? null;
+    const meeting =
+      (await client.query(`SELECT meeting FROM "ReviewDecision" WHERE meeting IS NOT NULL ORDER BY "createdAt" LIMIT 1`)).rows[0]?.meeting ?? null;
     return { ids, identifiers: [...identifiers].filter((s) => s.length >= 6), freeText: planted.needles, meeting };
   } finally {
     await client.end();
@@ -272,7 +281,10 @@ test('every export route (an attachment answer) is requested by the matrix', () 
   const found = discoverExportRoutes();
   expect(found.length, 'exports found in app/api').toBeGreaterThanOrEqual(5);
   const covered = new Set(exportsFor({ ids: { studies: 'x' }, identifiers: [], freeText: [], meeting: null }).map((e) => e.route));
-  expect(found.filter((r) => !covered.has(r)), 'exports the matrix does not request: add them to exportsFor').toEqual([]);
+  expect(
+    found.filter((r) => !covered.has(r)),
+    'exports the matrix does not request: add them to exportsFor',
+  ).toEqual([]);
 });
 
 for (const who of WHO) {
@@ -304,7 +316,7 @@ for (const who of WHO) {
           for (const method of methods) {
             // Allowed roles get mutating requests only against bogus ids: the matrix must not
             // delete or change seeded data.
-            if (ok && method !== 'GET' && (real && entry.route.includes('[') || entry.access === 'public')) continue;
+            if (ok && method !== 'GET' && ((real && entry.route.includes('[')) || entry.access === 'public')) continue;
             const res = await send(request, method, url);
             const status = res.status();
             const body = await res.text();
@@ -316,7 +328,8 @@ for (const who of WHO) {
             } else if (who === 'ANONYMOUS') {
               if (entry.kind === 'page') {
                 const location = res.headers()['location'] ?? '';
-                if (!(status >= 300 && status < 400 && /\/login(\?|$)/.test(location))) problems.push(`${label}: expected a redirect to /login, got ${status} ${location}`);
+                if (!(status >= 300 && status < 400 && /\/login(\?|$)/.test(location)))
+                  problems.push(`${label}: expected a redirect to /login, got ${status} ${location}`);
               } else if (status !== 401) problems.push(`${label}: expected 401, got ${status}`);
             } else if (status !== 403 && status !== 401) {
               problems.push(`${label}: not allowed by ROUTES but answered ${status}`);
@@ -347,13 +360,15 @@ for (const who of WHO) {
         const text = exportText(await res.body(), res.headers()['content-type'] ?? '');
         const leaked = findIdentifiers(text, seesIdentifiers && ok ? seeded.freeText : seeded.identifiers);
         if (leaked.length) problems.push(`${label}: export contains ${leaked.slice(0, 3).join(', ')}`);
-        if (ok && status === 200 && !/csv|zip|dicom/.test(res.headers()['content-type'] ?? '')) problems.push(`${label}: served ${res.headers()['content-type']}, not a file`);
+        if (ok && status === 200 && !/csv|zip|dicom/.test(res.headers()['content-type'] ?? ''))
+          problems.push(`${label}: served ${res.headers()['content-type']}, not a file`);
       }
 
       // The planting worked: a physicist sees the planted description (the scan above can fail).
       if (who === 'PHYSICIST') {
         const res = await request.get(`/api/studies/${seeded.ids.studies}`, { failOnStatusCode: false });
-        if (!(await res.text()).includes(FREE_TEXT_MARKERS.study)) problems.push('the physicist does not see the planted study description: the free-text scan proves nothing');
+        if (!(await res.text()).includes(FREE_TEXT_MARKERS.study))
+          problems.push('the physicist does not see the planted study description: the free-text scan proves nothing');
       }
 
       // Server actions, posted as the browser would (Next-Action header) to their page.
@@ -378,7 +393,8 @@ for (const who of WHO) {
           checked++;
           allowedActions++;
           const body = await res.text();
-          if (res.status() === 401 || res.status() === 403) problems.push(`${who} server action ${action.name}: allowed by ROUTES but answered ${res.status()}`);
+          if (res.status() === 401 || res.status() === 403)
+            problems.push(`${who} server action ${action.name}: allowed by ROUTES but answered ${res.status()}`);
           const leaked = seesIdentifiers ? [] : findIdentifiers(body, seeded.identifiers);
           if (leaked.length) problems.push(`${who} server action ${action.name} on ${url}: answer contains identifiers ${leaked.slice(0, 3).join(', ')}`);
           continue;
@@ -394,7 +410,8 @@ for (const who of WHO) {
         const status = res.status();
         const body = await res.text();
         const label = `${who} server action ${action.name} on ${url}`;
-        const wasRefused = who === 'ANONYMOUS' ? status === 401 || (status >= 300 && status < 400 && /\/login/.test(res.headers()['location'] ?? '')) : status === 403;
+        const wasRefused =
+          who === 'ANONYMOUS' ? status === 401 || (status >= 300 && status < 400 && /\/login/.test(res.headers()['location'] ?? '')) : status === 403;
         if (!wasRefused) problems.push(`${label}: expected a refusal, got ${status} ${body.slice(0, 160)}`);
         else refusedActions++;
         const leaked = findIdentifiers(body, seeded.identifiers);
@@ -420,7 +437,16 @@ test('security headers on pages, APIs, exports and refusals: CSP with frame-ance
   await signIn(page, 'RESEARCHER');
   const seeded = await lookUpSeeded();
   const problems: string[] = [];
-  const urls = ['/login', '/', `/studies/${seeded.ids.studies}`, '/api/health', `/api/studies/${seeded.ids.studies}`, `/api/studies/${seeded.ids.studies}/export/metrics`, '/api/admin/audit', '/admin/users'];
+  const urls = [
+    '/login',
+    '/',
+    `/studies/${seeded.ids.studies}`,
+    '/api/health',
+    `/api/studies/${seeded.ids.studies}`,
+    `/api/studies/${seeded.ids.studies}/export/metrics`,
+    '/api/admin/audit',
+    '/admin/users',
+  ];
   for (const url of urls) {
     const res = await context.request.get(url, { maxRedirects: 0, failOnStatusCode: false });
     const h = res.headers();
@@ -430,7 +456,8 @@ test('security headers on pages, APIs, exports and refusals: CSP with frame-ance
     if (!/(^|;)\s*default-src 'self'/.test(csp)) problems.push(`${label}: CSP without default-src 'self'`);
     if (!/(^|;)\s*object-src 'none'/.test(csp)) problems.push(`${label}: CSP without object-src 'none'`);
     if (h['x-content-type-options'] !== 'nosniff') problems.push(`${label}: X-Content-Type-Options ${h['x-content-type-options']}`);
-    if (!['no-referrer', 'same-origin', 'strict-origin', 'strict-origin-when-cross-origin'].includes(h['referrer-policy'] ?? '')) problems.push(`${label}: Referrer-Policy ${h['referrer-policy']}`);
+    if (!['no-referrer', 'same-origin', 'strict-origin', 'strict-origin-when-cross-origin'].includes(h['referrer-policy'] ?? ''))
+      problems.push(`${label}: Referrer-Policy ${h['referrer-policy']}`);
     if (h['x-frame-options'] !== 'DENY') problems.push(`${label}: X-Frame-Options ${h['x-frame-options']}`);
     if (h['x-powered-by']) problems.push(`${label}: X-Powered-By ${h['x-powered-by']}`);
   }
@@ -459,10 +486,11 @@ test('a role taken away after sign-in is refused by the data layer, although the
   await client.connect();
   const email = `demoted-${Date.now()}@e2e.test`;
   const password = 'demoted-password-1';
-  await client.query(
-    `INSERT INTO "User" (id, email, name, "passwordHash", role, "updatedAt") VALUES ($1, $2, 'Demoted physicist', $3, 'PHYSICIST', now())`,
-    [`cdemoted${Date.now()}`, email, await bcrypt.hash(password, 10)],
-  );
+  await client.query(`INSERT INTO "User" (id, email, name, "passwordHash", role, "updatedAt") VALUES ($1, $2, 'Demoted physicist', $3, 'PHYSICIST', now())`, [
+    `cdemoted${Date.now()}`,
+    email,
+    await bcrypt.hash(password, 10),
+  ]);
   const context = await browser.newContext({ baseURL: process.env.E2E_BASE_URL });
   const page = await context.newPage();
   await page.goto('/login');
@@ -485,7 +513,8 @@ test('a role taken away after sign-in is refused by the data layer, although the
         if (res.status() >= 500) problems.push(`${url}: ${res.status()}`);
         // refused by the data layer (403), or by input validation before it (400/404/405): never served
         if (entry.kind === 'api' && res.status() < 400) problems.push(`${url}: API answered ${res.status()} to a demoted user`);
-        if (entry.kind === 'page' && !/may not/.test(body) && res.status() !== 403) problems.push(`${url}: page did not refuse a demoted user (${res.status()})`);
+        if (entry.kind === 'page' && !/may not/.test(body) && res.status() !== 403)
+          problems.push(`${url}: page did not refuse a demoted user (${res.status()})`);
       }
     }
     expect(problems).toEqual([]);

@@ -27,7 +27,10 @@ test.beforeEach(({ page }) => {
 test.afterEach(async ({ page }, info) => {
   const name = info.title.replace(/\W+/g, '-').slice(0, 60);
   if (info.status !== info.expectedStatus) {
-    const text = await page.locator('body').innerText().catch((e: Error) => `(no body: ${e.message})`);
+    const text = await page
+      .locator('body')
+      .innerText()
+      .catch((e: Error) => `(no body: ${e.message})`);
     fs.writeFileSync(`${DEBUG_DIR}/${name}.txt`, `${consoleLines.join('\n')}\n----\n${text}\n`);
     await page.screenshot({ path: `${DEBUG_DIR}/${name}.png`, fullPage: true }).catch(() => {});
   }
@@ -64,19 +67,24 @@ async function pickStudy(): Promise<{ studyId: string; pseudonym: string; status
 
 /** Pixel statistics of a view's canvas: a hash, and how many pixels carry an overlay colour. */
 async function canvasStats(page: Page, orientation: string): Promise<{ hash: number; coloured: number; nonBlack: number }> {
-  return page.getByTestId(`view-${orientation}`).locator('canvas').evaluate((c: HTMLCanvasElement) => {
-    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    let hash = 0, coloured = 0, nonBlack = 0;
-    for (let q = 0; q < d.length; q += 4) {
-      hash = (hash * 31 + d[q] * 7 + d[q + 1] * 3 + d[q + 2]) | 0;
-      const [r, g, b] = [d[q], d[q + 1], d[q + 2]];
-      // the crosshair is yellow (240, 228, 66), blended into grey at its edges: not an overlay
-      const crosshair = Math.abs(r - g) < 30 && b < Math.min(r, g) - 20;
-      if (!crosshair && (Math.abs(r - g) > 12 || Math.abs(g - b) > 12)) coloured++;
-      if (r + g + b > 30) nonBlack++;
-    }
-    return { hash, coloured, nonBlack };
-  });
+  return page
+    .getByTestId(`view-${orientation}`)
+    .locator('canvas')
+    .evaluate((c: HTMLCanvasElement) => {
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let hash = 0,
+        coloured = 0,
+        nonBlack = 0;
+      for (let q = 0; q < d.length; q += 4) {
+        hash = (hash * 31 + d[q] * 7 + d[q + 1] * 3 + d[q + 2]) | 0;
+        const [r, g, b] = [d[q], d[q + 1], d[q + 2]];
+        // the crosshair is yellow (240, 228, 66), blended into grey at its edges: not an overlay
+        const crosshair = Math.abs(r - g) < 30 && b < Math.min(r, g) - 20;
+        if (!crosshair && (Math.abs(r - g) > 12 || Math.abs(g - b) > 12)) coloured++;
+        if (r + g + b > 30) nonBlack++;
+      }
+      return { hash, coloured, nonBlack };
+    });
 }
 
 test('a physicist reviews a segmented 4D CT study in the viewer', async ({ signedIn }) => {
@@ -160,7 +168,10 @@ test('a physicist reviews a segmented 4D CT study in the viewer', async ({ signe
   // The viewer starts at the tumour's centroid, which a region can share (a whole-structure FN):
   // first put the cursor in a corner of the axial view, so that a jump is visible.
   const beforeCorner = await cursor.getAttribute('data-cursor');
-  await page.getByTestId('view-axial').locator('canvas').click({ position: { x: 3, y: 3 } });
+  await page
+    .getByTestId('view-axial')
+    .locator('canvas')
+    .click({ position: { x: 3, y: 3 } });
   await expect(cursor).not.toHaveAttribute('data-cursor', beforeCorner!);
   const before = await cursor.getAttribute('data-cursor');
   let moved = false;
@@ -191,7 +202,9 @@ test('a physicist reviews a segmented 4D CT study in the viewer', async ({ signe
   const csv = fs.readFileSync(await download.path(), 'utf8');
   // RFC 4180: CRLF line ends (lib/core/csv/format-csv.ts).
   const lines = csv.trim().split('\r\n');
-  expect(lines[0]).toBe('pseudonym,study_id,run_id,model,model_version,model_sha256,reference_structure,test_structure,scope,phase_index,phase_percent,convention,metric,value,null_reason,tolerance_mm,code_version');
+  expect(lines[0]).toBe(
+    'pseudonym,study_id,run_id,model,model_version,model_sha256,reference_structure,test_structure,scope,phase_index,phase_percent,convention,metric,value,null_reason,tolerance_mm,code_version',
+  );
   expect(lines.length).toBeGreaterThan(100);
   expect(csv).toMatch(/,overlap,dice,0\.\d+/);
   expect(csv).toMatch(/,discordance,(falsePositive|falseNegative)#1\.volumeCc,/);

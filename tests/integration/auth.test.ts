@@ -23,7 +23,9 @@ describe('users, sign-in and the first admin', () => {
     await expect(completeSetup(t.db, { token: 'wrong', email: 'x@y.org', name: 'X', password: 'long-enough-pw' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await completeSetup(t.db, { token: status.token, email: 'Admin@Example.org', name: 'Admin', password: 'correct horse battery' });
     expect(await setupPending(t.db)).toBe(false);
-    await expect(completeSetup(t.db, { token: status.token, email: 'z@y.org', name: 'Z', password: 'long-enough-pw' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(completeSetup(t.db, { token: status.token, email: 'z@y.org', name: 'Z', password: 'long-enough-pw' })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
     const admin = await t.db.user.findUniqueOrThrow({ where: { email: 'admin@example.org' } });
     expect(admin.role).toBe('ADMIN');
     expect(admin.passwordHash).not.toContain('correct horse');
@@ -48,8 +50,14 @@ describe('users, sign-in and the first admin', () => {
   it('creates the first admin from ISEG_ADMIN_EMAIL / ISEG_ADMIN_PASSWORD when none exists', async () => {
     const other = await createTestDatabase('auth_env_admin');
     try {
-      expect(await ensureFirstAdmin(other.db, { email: 'boss@example.org', password: 'env-password-123' })).toEqual({ kind: 'created-from-env', email: 'boss@example.org' });
-      expect(await authenticateUser(other.db, { email: 'boss@example.org', password: 'env-password-123' })).toMatchObject({ ok: true, caller: { role: 'ADMIN' } });
+      expect(await ensureFirstAdmin(other.db, { email: 'boss@example.org', password: 'env-password-123' })).toEqual({
+        kind: 'created-from-env',
+        email: 'boss@example.org',
+      });
+      expect(await authenticateUser(other.db, { email: 'boss@example.org', password: 'env-password-123' })).toMatchObject({
+        ok: true,
+        caller: { role: 'ADMIN' },
+      });
       expect((await ensureFirstAdmin(other.db, { email: 'boss@example.org', password: 'env-password-123' })).kind).toBe('exists');
       expect(await other.db.user.count()).toBe(1);
     } finally {
@@ -58,10 +66,16 @@ describe('users, sign-in and the first admin', () => {
   });
 
   it('refuses duplicate users, short passwords and non-admin callers', async () => {
-    await expect(createUser(t.db, { caller: 'bootstrap', input: { email: 'phys@example.org', name: 'Again', password: 'another-pw-1', role: 'REVIEWER' } })).rejects.toMatchObject({ code: 'CONFLICT' });
-    await expect(createUser(t.db, { caller: 'bootstrap', input: { email: 'r@example.org', name: 'R', password: 'short', role: 'REVIEWER' } })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(
+      createUser(t.db, { caller: 'bootstrap', input: { email: 'phys@example.org', name: 'Again', password: 'another-pw-1', role: 'REVIEWER' } }),
+    ).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(
+      createUser(t.db, { caller: 'bootstrap', input: { email: 'r@example.org', name: 'R', password: 'short', role: 'REVIEWER' } }),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     const researcher: Caller = { userId: 'x', email: 'r@example.org', name: 'R', role: 'RESEARCHER' };
-    await expect(createUser(t.db, { caller: researcher, input: { email: 'n@example.org', name: 'N', password: 'long-enough-pw', role: 'ADMIN' } })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(
+      createUser(t.db, { caller: researcher, input: { email: 'n@example.org', name: 'N', password: 'long-enough-pw', role: 'ADMIN' } }),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
 
   it('authorisation is enforced in the data-access layer', async () => {

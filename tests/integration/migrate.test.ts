@@ -14,7 +14,9 @@ describe('migrations at start-up', () => {
     dbs.push(t);
     const first = await migrateDatabase({ databaseUrl: t.url });
     expect(first.applied.length).toBeGreaterThanOrEqual(2);
-    const rows = await t.db.$queryRaw<{ migration_name: string; checksum: string }[]>`SELECT migration_name, checksum FROM "_prisma_migrations" ORDER BY migration_name`;
+    const rows = await t.db.$queryRaw<
+      { migration_name: string; checksum: string }[]
+    >`SELECT migration_name, checksum FROM "_prisma_migrations" ORDER BY migration_name`;
     expect(rows.map((r) => r.migration_name)).toEqual(first.applied);
     expect(rows.every((r) => /^[0-9a-f]{64}$/.test(r.checksum))).toBe(true);
     const second = await migrateDatabase({ databaseUrl: t.url });
@@ -65,7 +67,8 @@ describe('migrations at start-up', () => {
     const held = fs.mkdtempSync(path.join(os.tmpdir(), 'iseg-mig-held-'));
     for (const d of later) fs.renameSync(path.join(dir, d), path.join(held, d));
     await migrateDatabase({ databaseUrl: t.url, migrationsDir: dir });
-    for (const action of ['before.one', 'before.two', 'before.three']) await t.db.$executeRaw`INSERT INTO "AuditEvent" (action, details) VALUES (${action}, '{"k": 1}')`;
+    for (const action of ['before.one', 'before.two', 'before.three'])
+      await t.db.$executeRaw`INSERT INTO "AuditEvent" (action, details) VALUES (${action}, '{"k": 1}')`;
     for (const d of later) fs.renameSync(path.join(held, d), path.join(dir, d));
     await migrateDatabase({ databaseUrl: t.url, migrationsDir: dir });
     const rows = await t.db.$queryRaw<{ id: bigint; prevHash: string; hash: string }[]>`SELECT id, "prevHash", hash FROM "AuditEvent" ORDER BY id`;

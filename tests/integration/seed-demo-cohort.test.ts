@@ -22,10 +22,18 @@ describe('demo cohort seed', () => {
   });
 
   it('imports each synthetic patient as a 10-phase 4D CT with physician GTVs and ITV, plus outcomes; once', async () => {
-    const options = { dataDir: dir, volumeDir: path.join(dir, 'volumes'), patients: 3, dims: [32, 32, 16] as [number, number, number], spacingMm: [10, 10, 12] as [number, number, number] };
+    const options = {
+      dataDir: dir,
+      volumeDir: path.join(dir, 'volumes'),
+      patients: 3,
+      dims: [32, 32, 16] as [number, number, number],
+      spacingMm: [10, 10, 12] as [number, number, number],
+    };
     const first = await seedDemoCohort(t.db, options);
     expect(first).toMatchObject({ seeded: true, patients: 3 });
-    const studies = await t.db.study.findMany({ include: { series: true, physicianStructures: true, patient: { include: { outcome: true, identity: true } } } });
+    const studies = await t.db.study.findMany({
+      include: { series: true, physicianStructures: true, patient: { include: { outcome: true, identity: true } } },
+    });
     expect(studies).toHaveLength(3);
     const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'demo-cohort', 'cohort.json'), 'utf8'));
     for (const s of studies) {
@@ -36,7 +44,11 @@ describe('demo cohort seed', () => {
       expect(row).toBeTruthy();
       // The physician ITV stored equals the generator's (voxel count from its summary).
       expect(s.physicianStructures.find((p) => p.kind === 'ITV')!.voxelCount).toBe(row.summary.physicianItvVoxels);
-      expect(s.patient.outcome).toMatchObject({ localFailure: row.outcome.localFailure, died: row.outcome.died, lastFollowUpDays: row.outcome.lastFollowUpDays });
+      expect(s.patient.outcome).toMatchObject({
+        localFailure: row.outcome.localFailure,
+        died: row.outcome.died,
+        lastFollowUpDays: row.outcome.lastFollowUpDays,
+      });
     }
     const again = await seedDemoCohort(t.db, options);
     expect(again.seeded).toBe(false);

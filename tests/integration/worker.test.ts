@@ -16,10 +16,7 @@ import type { Caller } from '../../lib/server/auth/roles';
 const physicist: Caller = { userId: 'u1', email: 'phys@example.org', name: 'Phys', role: 'PHYSICIST' };
 
 async function jobState(t: TestDatabase, id: string) {
-  const rows = await t.db.$queryRawUnsafe<{ state: string; retry_count: number }[]>(
-    'SELECT state::text, retry_count FROM pgboss.job WHERE id = $1::uuid',
-    id,
-  );
+  const rows = await t.db.$queryRawUnsafe<{ state: string; retry_count: number }[]>('SELECT state::text, retry_count FROM pgboss.job WHERE id = $1::uuid', id);
   return rows[0];
 }
 
@@ -41,7 +38,16 @@ describe('worker process', () => {
       // The job and its audit row in one transaction, as the web side's operations send them.
       const jobId = await t.db.$transaction(async (tx) => {
         const id = await sendJobInTransaction(web, tx, WORKER_SELF_TEST_JOB, { holdMs: 0 });
-        await tx.auditEvent.create({ data: { action: 'job.enqueued', userId: physicist.userId, userEmail: physicist.email, role: physicist.role, target: `job:${id}`, details: { queue: WORKER_SELF_TEST_JOB.name } } });
+        await tx.auditEvent.create({
+          data: {
+            action: 'job.enqueued',
+            userId: physicist.userId,
+            userEmail: physicist.email,
+            role: physicist.role,
+            target: `job:${id}`,
+            details: { queue: WORKER_SELF_TEST_JOB.name },
+          },
+        });
         return id;
       });
       expect(jobId).toBeTruthy();

@@ -60,5 +60,17 @@ export function echoscu(t: DcmtkTarget): Promise<PeerResult> {
  * @param proposeJ2k also propose JPEG 2000 lossless (for files stored that way).
  */
 export function storescu(t: DcmtkTarget, inputs: string[], options: { extraArgs?: string[] } = {}) {
-  return run(STORESCU, ['-v', '-aet', t.callingAe, '-aec', t.calledAe, '+sd', '+r', ...(options.extraArgs ?? []), t.host ?? '127.0.0.1', String(t.port), ...inputs]);
+  return run(STORESCU, [
+    '-v',
+    '-aet',
+    t.callingAe,
+    '-aec',
+    t.calledAe,
+    '+sd',
+    '+r',
+    ...(options.extraArgs ?? []),
+    t.host ?? '127.0.0.1',
+    String(t.port),
+    ...inputs,
+  ]);
 }

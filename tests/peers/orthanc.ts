@@ -16,8 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 export const ORTHANC_BINARY = process.env.ISEG_TEST_ORTHANC ?? '/usr/sbin/Orthanc';
-export const ORTHANC_DICOMWEB_PLUGIN =
-  process.env.ISEG_TEST_ORTHANC_DICOMWEB ?? '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
+export const ORTHANC_DICOMWEB_PLUGIN = process.env.ISEG_TEST_ORTHANC_DICOMWEB ?? '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
 
 /** A DICOM peer Orthanc may talk to (its `DicomModalities` entry). */
 export interface OrthancModality {
@@ -131,9 +130,7 @@ export async function startOrthanc(options: StartOrthancOptions = {}): Promise<O
   const dir = mkdtempSync(path.join(os.tmpdir(), 'iseg-orthanc-'));
   const [httpPort, dicomPort] = await twoPorts();
   const credentials = options.auth === false ? null : { username: 'iseg', password: randomBytes(12).toString('hex') };
-  const authorization = credentials
-    ? 'Basic ' + Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')
-    : '';
+  const authorization = credentials ? 'Basic ' + Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64') : '';
   const modalities: Record<string, [string, string, number]> = {};
   for (const [name, m] of Object.entries(options.modalities ?? {})) modalities[name] = [m.aet, m.host, m.port];
   const config = {

@@ -15,7 +15,9 @@ export async function workPacsRetrievals(
 ): Promise<string> {
   await workJob(boss, PACS_RETRIEVE_JOB, { options: { localConcurrency: 1 } }, async (job) => {
     const outcome = await executePacsRetrieval({ db, retrievalId: job.data.retrievalId, boss, store, signal });
-    log(`pacs.retrieve ${job.data.retrievalId}: ${outcome.state === 'IMPORTED' ? `study ${outcome.studyId}${outcome.alreadyImported ? ' (already imported)' : ''}` : outcome.reason}`);
+    log(
+      `pacs.retrieve ${job.data.retrievalId}: ${outcome.state === 'IMPORTED' ? `study ${outcome.studyId}${outcome.alreadyImported ? ' (already imported)' : ''}` : outcome.reason}`,
+    );
   });
   return PACS_RETRIEVE_JOB.name;
 }

@@ -80,7 +80,10 @@ function log(msg: string): void {
 export async function runSegmentationJob(job: JobWithMetadata<SegmentationJobData>, ctx: SegmentationJobContext): Promise<void> {
   const { db, boss, store, model } = ctx;
   const runId = job.data.runId;
-  const run = await db.segmentationRun.findUnique({ where: { id: runId }, select: { id: true, jobId: true, status: true, modelVersion: { select: { name: true, version: true, sha256: true } } } });
+  const run = await db.segmentationRun.findUnique({
+    where: { id: runId },
+    select: { id: true, jobId: true, status: true, modelVersion: { select: { name: true, version: true, sha256: true } } },
+  });
   if (!run) {
     log(`job ${job.id} (${job.name}): run ${runId} does not exist; job ignored`);
     return;
@@ -93,7 +96,10 @@ export async function runSegmentationJob(job: JobWithMetadata<SegmentationJobDat
   }
   const mv = run.modelVersion;
   if (ctx.legacy || mv.sha256 !== model.sha256 || mv.name !== model.name) {
-    if (!ctx.legacy) log(`run ${run.id} is for ${mv.name} ${mv.version} (${mv.sha256.slice(0, 12)}…), not this worker's ${model.name} (${model.sha256.slice(0, 12)}…): refused, moving it to its model's queue`);
+    if (!ctx.legacy)
+      log(
+        `run ${run.id} is for ${mv.name} ${mv.version} (${mv.sha256.slice(0, 12)}…), not this worker's ${model.name} (${model.sha256.slice(0, 12)}…): refused, moving it to its model's queue`,
+      );
     const r = await routeSegmentationRun(db, boss, { runId: run.id, fromJobId: job.id, fromQueue: job.name, priority: job.priority });
     log(r.moved ? `run ${run.id} (${mv.name} ${mv.version}) moved from ${job.name} to ${r.queue}` : `run ${run.id} not moved: ${r.reason}`);
     return;

@@ -8,11 +8,7 @@ import type { Db } from '../../lib/server/db/client';
 import type { WorkerSelfTestData } from '../../lib/server/jobs/job-definitions';
 
 /** One job, its payload already checked against WORKER_SELF_TEST_JOB's schema (workJob). */
-export async function runWorkerSelfTest(
-  db: Db,
-  job: Job<WorkerSelfTestData>,
-  { workerId, signal }: { workerId: string; signal: AbortSignal },
-): Promise<void> {
+export async function runWorkerSelfTest(db: Db, job: Job<WorkerSelfTestData>, { workerId, signal }: { workerId: string; signal: AbortSignal }): Promise<void> {
   const startedAt = new Date();
   const holdMs = job.data.holdMs ?? 0;
   const until = Date.now() + holdMs;

@@ -69,18 +69,17 @@ export async function CohortOverview({ data, caller, filtered }: { data: Promise
     <>
       <div className="card" data-testid="cohort-summary">
         <p className="cohort-status" data-testid="cohort-status">
-          <strong>{s.studies}</strong> studies · <strong>{s.withSummary}</strong> with results · {s.pending} queued or running · {s.failed} failed · {s.notRun} not run
+          <strong>{s.studies}</strong> studies · <strong>{s.withSummary}</strong> with results · {s.pending} queued or running · {s.failed} failed · {s.notRun}{' '}
+          not run
         </p>
         {s.withSummary === 0 ? (
           <p className="notice" data-testid="cohort-waiting">
-            No segmentation run has finished yet. {s.pending > 0 ? `${s.pending} runs are waiting for a worker: ` : ''}
-            a worker with a model runs them (<code>npm start</code> starts one; more with <code>npm run worker</code>); this page fills in as they finish.
+            No segmentation run has finished yet. {s.pending > 0 ? `${s.pending} runs are waiting for a worker: ` : ''}a worker with a model runs them (
+            <code>npm start</code> starts one; more with <code>npm run worker</code>); this page fills in as they finish.
           </p>
         ) : (
           <table className="cohort-summary-table">
-            <caption className="muted">
-              Machine vs physician, median [IQR]. Dice and FP: voxel overlap on the CT grid; HD95: voxel-surface convention.
-            </caption>
+            <caption className="muted">Machine vs physician, median [IQR]. Dice and FP: voxel overlap on the CT grid; HD95: voxel-surface convention.</caption>
             <thead>
               <tr>
                 <th>Structure</th>
@@ -112,15 +111,18 @@ export async function CohortOverview({ data, caller, filtered }: { data: Promise
         )}
         {Object.keys(s.flagCounts).length > 0 && (
           <p className="muted" data-testid="cohort-flag-counts">
-            Flagged: {Object.entries(s.flagCounts).map(([f, n]) => `${FLAG_LABELS[f] ?? f} ${n}`).join(' · ')}
+            Flagged:{' '}
+            {Object.entries(s.flagCounts)
+              .map(([f, n]) => `${FLAG_LABELS[f] ?? f} ${n}`)
+              .join(' · ')}
           </p>
         )}
         {datesShifted && <p className="muted small">Study dates are shifted per patient (pseudonymised view).</p>}
       </div>
       {s.missingSummary > 0 && (
         <div className="notice cohort-missing" data-testid="cohort-missing">
-          {s.missingSummary} studies have a succeeded run without a QA summary (it finished before summaries were stored); they are left out of
-          the numbers above. Run their segmentation again to include them.
+          {s.missingSummary} studies have a succeeded run without a QA summary (it finished before summaries were stored); they are left out of the numbers
+          above. Run their segmentation again to include them.
         </div>
       )}
     </>
@@ -131,7 +133,8 @@ export async function CohortCharts({ data }: { data: Promise<CohortData> }) {
   const d = await data;
   if (d.stats.withSummary === 0) return null;
   const p = d.stats.paired;
-  const pText = p.p === null ? (p.note ?? '—') : `paired Wilcoxon signed-rank p = ${p.p < 0.001 ? p.p.toExponential(2) : p.p.toFixed(3)} (${p.method}, V = ${p.statistic})`;
+  const pText =
+    p.p === null ? (p.note ?? '—') : `paired Wilcoxon signed-rank p = ${p.p < 0.001 ? p.p.toExponential(2) : p.p.toFixed(3)} (${p.method}, V = ${p.statistic})`;
   const pairedLine = `n = ${p.n} pairs · median difference (machine − physician) ${p.medianDifferenceCc === null ? '—' : `${p.medianDifferenceCc.toFixed(2)} cc`} · ${pText}`;
   const boxes = d.stats.byInstitution.map(({ outliers: _outliers, ...b }) => b);
   return <CohortChartsPanel columnsJson={d.columnsJson} boxes={boxes} pairedLine={pairedLine} />;
@@ -180,7 +183,13 @@ export async function CohortCaseTable({ data, query }: { data: Promise<CohortDat
             <tr>
               {COLUMNS.map((col) => {
                 const active = query.sort === col.key;
-                const nextDir = active ? (query.dir === 'asc' ? 'desc' : 'asc') : col.key === 'flags' || col.key === 'fpCc' || col.key === 'hd95' || col.key === 'motion' ? 'desc' : 'asc';
+                const nextDir = active
+                  ? query.dir === 'asc'
+                    ? 'desc'
+                    : 'asc'
+                  : col.key === 'flags' || col.key === 'fpCc' || col.key === 'hd95' || col.key === 'motion'
+                    ? 'desc'
+                    : 'asc';
                 return (
                   <th key={col.key} className={col.num ? 'num' : undefined} aria-sort={active ? (query.dir === 'asc' ? 'ascending' : 'descending') : undefined}>
                     <Link href={cohortHref(query, { sort: col.key, dir: nextDir, page: 1 })} data-testid={`sort-${col.key}`}>

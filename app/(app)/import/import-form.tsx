@@ -46,7 +46,8 @@ export function ImportForm({ maxBytes }: { maxBytes: number }) {
     const form = new FormData(e.currentTarget);
     const file = form.get('file');
     if (!(file instanceof File) || file.size === 0) return setState({ kind: 'failed', message: 'Choose a .zip file first.' });
-    if (file.size > maxBytes) return setState({ kind: 'failed', message: `${file.name} is ${mib(file.size)}; the limit is ${mib(maxBytes)}. Split it into one zip per patient.` });
+    if (file.size > maxBytes)
+      return setState({ kind: 'failed', message: `${file.name} is ${mib(file.size)}; the limit is ${mib(maxBytes)}. Split it into one zip per patient.` });
     const xhr = new XMLHttpRequest();
     xhr.open('POST', '/api/studies');
     xhr.responseType = 'json';
@@ -126,7 +127,11 @@ export function ImportReport({ result: r }: { result: ImportResult }) {
       <h3>Series</h3>
       <table>
         <thead>
-          <tr><th>Description</th><th>Phase</th><th>Grid</th></tr>
+          <tr>
+            <th>Description</th>
+            <th>Phase</th>
+            <th>Grid</th>
+          </tr>
         </thead>
         <tbody>
           {r.series.map((s) => (
@@ -141,7 +146,13 @@ export function ImportReport({ result: r }: { result: ImportResult }) {
       <h3>Structures</h3>
       <table>
         <thead>
-          <tr><th>Name</th><th>Kind</th><th>Phase</th><th>Voxels</th><th>Volume (cc)</th></tr>
+          <tr>
+            <th>Name</th>
+            <th>Kind</th>
+            <th>Phase</th>
+            <th>Voxels</th>
+            <th>Volume (cc)</th>
+          </tr>
         </thead>
         <tbody>
           {r.structures.map((s) => (
@@ -161,7 +172,11 @@ export function ImportReport({ result: r }: { result: ImportResult }) {
       ) : (
         <table data-testid="import-findings">
           <thead>
-            <tr><th>Severity</th><th>Code</th><th>Message</th></tr>
+            <tr>
+              <th>Severity</th>
+              <th>Code</th>
+              <th>Message</th>
+            </tr>
           </thead>
           <tbody>
             {findings.map((f, n) => (

@@ -23,12 +23,12 @@ export default async function ImportPage() {
       <h1>Import a study</h1>
       <div className="card">
         <p>
-          Zip one patient&apos;s export and upload it: the planning CT and/or the 4D CT phases with the RTSTRUCT, or a NIfTI
-          image (<code>ct.nii.gz</code>, or <code>ct_phase_20.nii.gz</code> per phase) with its mask files.
+          Zip one patient&apos;s export and upload it: the planning CT and/or the 4D CT phases with the RTSTRUCT, or a NIfTI image (<code>ct.nii.gz</code>, or{' '}
+          <code>ct_phase_20.nii.gz</code> per phase) with its mask files.
         </p>
         <p className="muted">
-          Up to {env().ISEG_UPLOAD_MAX_MB} MiB per zip. Importing the same files again changes nothing. For many patients at once,
-          use <code>npx iseg-qa import DIR</code>.
+          Up to {env().ISEG_UPLOAD_MAX_MB} MiB per zip. Importing the same files again changes nothing. For many patients at once, use{' '}
+          <code>npx iseg-qa import DIR</code>.
         </p>
         <ImportForm maxBytes={env().ISEG_UPLOAD_MAX_MB * 1024 * 1024} />
       </div>

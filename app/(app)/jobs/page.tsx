@@ -98,7 +98,14 @@ async function RunsTable({ caller, status }: { caller: Caller; status?: RunStatu
                     )}
                   </td>
                   <td className="jobs-progress-cell">
-                    <div className="jobs-bar" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={r.progress} aria-label={`Run progress ${r.progress}%`}>
+                    <div
+                      className="jobs-bar"
+                      role="progressbar"
+                      aria-valuemin={0}
+                      aria-valuemax={100}
+                      aria-valuenow={r.progress}
+                      aria-label={`Run progress ${r.progress}%`}
+                    >
                       <div className={`jobs-bar-fill jobs-status-${r.status.toLowerCase()}`} style={{ width: `${r.progress}%` }} />
                     </div>
                     <div className="jobs-small">
@@ -107,7 +114,10 @@ async function RunsTable({ caller, status }: { caller: Caller; status?: RunStatu
                   </td>
                   <td className="num">{r.attempts}</td>
                   <td className="jobs-small jobs-nowrap">{when(r.queuedAt)}</td>
-                  <td className="num" title={`read ${duration(r.stageMs.read)} · segment ${duration(r.stageMs.segment)} · ITV ${duration(r.stageMs.itv)} · metrics ${duration(r.stageMs.metrics)}`}>
+                  <td
+                    className="num"
+                    title={`read ${duration(r.stageMs.read)} · segment ${duration(r.stageMs.segment)} · ITV ${duration(r.stageMs.itv)} · metrics ${duration(r.stageMs.metrics)}`}
+                  >
                     {duration(r.wallMs)}
                     {r.stageMs.segment > 0 && <div className="muted jobs-small">segment {duration(r.stageMs.segment)}</div>}
                   </td>
@@ -144,7 +154,8 @@ async function Workers({ caller }: { caller: Caller }) {
       <h2>Live workers ({workers.length})</h2>
       {workers.length === 0 ? (
         <p className="notice" data-testid="no-workers">
-          No live worker (none has reported in the last 60 s): queued runs wait. Start one with <code>npm run worker</code>; <code>npm start</code> starts one beside the web server.
+          No live worker (none has reported in the last 60 s): queued runs wait. Start one with <code>npm run worker</code>; <code>npm start</code> starts one
+          beside the web server.
         </p>
       ) : (
         <table data-testid="workers">
@@ -201,7 +212,9 @@ async function Queues({ caller }: { caller: Caller }) {
             <th>Queue</th>
             <th className="num">Queued</th>
             <th className="num">Active</th>
-            <th className="num" title="Failed jobs still retained by pg-boss">Failed</th>
+            <th className="num" title="Failed jobs still retained by pg-boss">
+              Failed
+            </th>
             <th className="num">Jobs stored</th>
           </tr>
         </thead>
@@ -226,7 +239,8 @@ async function Queues({ caller }: { caller: Caller }) {
         </tbody>
       </table>
       <p className="muted jobs-small">
-        Counted in pg-boss&apos;s job table now. Segmentation runs have one queue per model version (name and sha256), taken only by workers serving that model. A job that exhausts its retries goes to <code>dead-letter</code>; its run is marked failed with the reason above.
+        Counted in pg-boss&apos;s job table now. Segmentation runs have one queue per model version (name and sha256), taken only by workers serving that model.
+        A job that exhausts its retries goes to <code>dead-letter</code>; its run is marked failed with the reason above.
       </p>
     </div>
   );
@@ -253,7 +267,8 @@ export default async function JobsPage({ searchParams }: { searchParams: Promise
         <AutoRefresh intervalMs={3000} />
       </div>
       <p className="muted">
-        Segmentation runs of the imported studies. A failed attempt is retried automatically (3 attempts); the last failure&apos;s reason is shown here. Models and their hashes: <Link href="/models">Models</Link>.
+        Segmentation runs of the imported studies. A failed attempt is retried automatically (3 attempts); the last failure&apos;s reason is shown here. Models
+        and their hashes: <Link href="/models">Models</Link>.
       </p>
       <Suspense fallback={<p className="muted">Loading runs…</p>}>
         <RunsTable caller={caller} status={status} />

@@ -21,7 +21,15 @@ export function RunActions({ runId, status }: { runId: string; status: string })
   return (
     <div className="jobs-actions">
       {canCancel && (
-        <button type="button" className="secondary" disabled={pending} onClick={act(cancelRun, status === 'RUNNING' ? 'Cancel this running segmentation? Phases already segmented are kept with the cancelled run.' : undefined)}>
+        <button
+          type="button"
+          className="secondary"
+          disabled={pending}
+          onClick={act(
+            cancelRun,
+            status === 'RUNNING' ? 'Cancel this running segmentation? Phases already segmented are kept with the cancelled run.' : undefined,
+          )}
+        >
           Cancel
         </button>
       )}

@@ -16,7 +16,11 @@ export async function segmentAllWithModel(modelFolder: string): Promise<SegmentA
     const r = await segmentStudiesWithoutRun(db(), await webBoss(), { caller, modelFolder: String(modelFolder).slice(0, 100) });
     revalidatePath('/models');
     revalidatePath('/jobs');
-    return { ok: true, message: r.studiesWithoutRun === 0 ? `Every study already has a run of ${r.model}.` : `Queued ${r.queued} run(s) of ${r.model}; follow them on the jobs page.` };
+    return {
+      ok: true,
+      message:
+        r.studiesWithoutRun === 0 ? `Every study already has a run of ${r.model}.` : `Queued ${r.queued} run(s) of ${r.model}; follow them on the jobs page.`,
+    };
   } catch (e) {
     return toActionError(e);
   }

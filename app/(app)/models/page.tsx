@@ -26,8 +26,8 @@ async function ModelsBody({ caller }: { caller: Caller }) {
       {installed.length === 0 && (
         <div className="card" data-testid="no-models">
           <p>
-            No model folder is installed. Add <code>models/&lt;name&gt;/model.onnx</code> with its <code>manifest.json</code> (see <code>models/README.md</code>) and set{' '}
-            <code>ISEG_MODEL=&lt;name&gt;</code>, then restart the workers.
+            No model folder is installed. Add <code>models/&lt;name&gt;/model.onnx</code> with its <code>manifest.json</code> (see <code>models/README.md</code>
+            ) and set <code>ISEG_MODEL=&lt;name&gt;</code>, then restart the workers.
           </p>
         </div>
       )}
@@ -75,7 +75,9 @@ async function ModelsBody({ caller }: { caller: Caller }) {
                   <>
                     input <code>{m.inputName}</code> ({m.layout}) → output <code>{m.outputName}</code>{' '}
                     <span className="muted">
-                      {serving.length > 0 ? `(checked against the ONNX session by ${serving.length} live worker${serving.length > 1 ? 's' : ''})` : '(checked against the ONNX session when a worker loads it)'}
+                      {serving.length > 0
+                        ? `(checked against the ONNX session by ${serving.length} live worker${serving.length > 1 ? 's' : ''})`
+                        : '(checked against the ONNX session when a worker loads it)'}
                     </span>
                   </>
                 ) : (
@@ -87,7 +89,13 @@ async function ModelsBody({ caller }: { caller: Caller }) {
               <dt>Target spacing</dt>
               <dd>{xyz(m.targetSpacingMm, ' mm')}</dd>
               <dt>Live workers</dt>
-              <dd>{serving.length === 0 ? <span className="muted">none serve this model</span> : serving.map((w) => `${w.host} (pid ${w.pid}, ${w.provider})`).join(', ')}</dd>
+              <dd>
+                {serving.length === 0 ? (
+                  <span className="muted">none serve this model</span>
+                ) : (
+                  serving.map((w) => `${w.host} (pid ${w.pid}, ${w.provider})`).join(', ')
+                )}
+              </dd>
             </dl>
             {m.modelCard && (
               <details className="models-card-text">
@@ -161,8 +169,8 @@ export default async function ModelsPage() {
     <>
       <h1>Models</h1>
       <p className="muted">
-        Each run records the model name, version and the sha256 of its ONNX file. Workers check the file against its manifest at start-up and refuse a mismatch (the runs queued for it then
-        fail with the reason on the <Link href="/jobs">jobs page</Link>).
+        Each run records the model name, version and the sha256 of its ONNX file. Workers check the file against its manifest at start-up and refuse a mismatch
+        (the runs queued for it then fail with the reason on the <Link href="/jobs">jobs page</Link>).
       </p>
       <Suspense fallback={<p className="muted">Checking model files…</p>}>
         <ModelsBody caller={caller} />

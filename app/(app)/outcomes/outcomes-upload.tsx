@@ -46,10 +46,11 @@ export function OutcomesUpload({ allowMrn }: { allowMrn: boolean }) {
   return (
     <div data-testid="outcomes-upload">
       <p className="muted" style={{ marginTop: 0 }}>
-        One row per patient. Columns: <code>{allowMrn ? 'pseudonym (or mrn)' : 'pseudonym'}</code>, <code>local_failure</code> (0/1), <code>local_failure_days</code>,{' '}
-        <code>died</code> (0/1), <code>death_days</code>, <code>last_follow_up_days</code> — days from the start of radiotherapy — plus any clinical columns (for example{' '}
-        <code>age</code>, <code>stage</code>, <code>dose_gy</code>). Empty cells and NA are missing. UTF-8, at most {OUTCOMES_CSV_LIMIT_TEXT}. Nothing is written until you confirm
-        the import; each import is kept as a version (<Link href="/admin/outcomes">outcomes versions</Link>) and can be restored.
+        One row per patient. Columns: <code>{allowMrn ? 'pseudonym (or mrn)' : 'pseudonym'}</code>, <code>local_failure</code> (0/1),{' '}
+        <code>local_failure_days</code>, <code>died</code> (0/1), <code>death_days</code>, <code>last_follow_up_days</code> — days from the start of
+        radiotherapy — plus any clinical columns (for example <code>age</code>, <code>stage</code>, <code>dose_gy</code>). Empty cells and NA are missing.
+        UTF-8, at most {OUTCOMES_CSV_LIMIT_TEXT}. Nothing is written until you confirm the import; each import is kept as a version (
+        <Link href="/admin/outcomes">outcomes versions</Link>) and can be restored.
       </p>
       <label style={{ maxWidth: 420 }}>
         Outcomes CSV
@@ -70,19 +71,16 @@ export function OutcomesUpload({ allowMrn }: { allowMrn: boolean }) {
         <div style={{ marginTop: '0.75rem' }} data-testid="upload-report">
           <p>
             <strong>{report.fileName}</strong>: {report.rowCount} rows, identifier column <code>{report.identifierColumn ?? '—'}</code>
-            {report.clinicalColumns.length > 0 && (
-              <>
-                , clinical columns: {report.clinicalColumns.map((c) => `${c.name} (${c.kind})`).join(', ')}
-              </>
-            )}
-            .
+            {report.clinicalColumns.length > 0 && <>, clinical columns: {report.clinicalColumns.map((c) => `${c.name} (${c.kind})`).join(', ')}</>}.
           </p>
           {report.imported !== null ? (
             <p className="notice" role="status">
               Imported {report.imported} outcomes
               {report.version && (
                 <>
-                  {' '}as version {report.version.id} ({report.version.rowsAdded} added, {report.version.rowsChanged} changed, {report.version.rowsUnchanged} unchanged)
+                  {' '}
+                  as version {report.version.id} ({report.version.rowsAdded} added, {report.version.rowsChanged} changed, {report.version.rowsUnchanged}{' '}
+                  unchanged)
                 </>
               )}
               . The analysis below now uses them.

@@ -149,8 +149,8 @@ function AnalysisForm({ request, covariates }: { request: OutcomeAnalysisRequest
             </label>
           ))}
           <p className="muted" style={{ fontSize: '0.8rem', marginBottom: 0 }}>
-            Times are days from the start of radiotherapy. For local failure, death without local failure censors the Kaplan–Meier and Cox analyses and is the competing
-            event in the cumulative-incidence and Fine–Gray analyses.
+            Times are days from the start of radiotherapy. For local failure, death without local failure censors the Kaplan–Meier and Cox analyses and is the
+            competing event in the cumulative-incidence and Fine–Gray analyses.
           </p>
         </fieldset>
         <fieldset style={fieldset}>
@@ -208,8 +208,8 @@ function AnalysisForm({ request, covariates }: { request: OutcomeAnalysisRequest
         </div>
         {metric.every((c) => c.unavailableReason) && (
           <p className="muted" style={{ fontSize: '0.85rem' }}>
-            Metric covariates (false-positive voxels, Dice, HD95, …) appear once segmentation runs have produced ITV metrics for patients with outcomes: import their 4D CT
-            studies and let the worker run.
+            Metric covariates (false-positive voxels, Dice, HD95, …) appear once segmentation runs have produced ITV metrics for patients with outcomes: import
+            their 4D CT studies and let the worker run.
           </p>
         )}
         {clinical.length === 0 && (
@@ -244,7 +244,9 @@ function Results({ a }: { a: OutcomeAnalysis }) {
         <Stat label="Median follow-up, days (reverse KM)" value={a.counts.medianFollowUpDays === null ? '—' : Math.round(a.counts.medianFollowUpDays)} />
       </div>
       {a.counts.excluded.length > 0 && (
-        <p className="muted" data-testid="excluded-counts">Left out of the analysis set: {a.counts.excluded.map((x) => `${x.count} × ${x.reason}`).join('; ')}.</p>
+        <p className="muted" data-testid="excluded-counts">
+          Left out of the analysis set: {a.counts.excluded.map((x) => `${x.count} × ${x.reason}`).join('; ')}.
+        </p>
       )}
       <Notices items={[...a.warnings, ...coxWarnings]} testId="analysis-warnings" />
 
@@ -256,14 +258,15 @@ function Results({ a }: { a: OutcomeAnalysis }) {
           <>
             <p className="muted" style={{ marginTop: 0 }}>
               n = {a.cox.value.n}, events = {a.cox.value.nevent}
-              {a.cox.value.nDropped > 0 && `, ${a.cox.value.nDropped} left out for a missing covariate`}; {a.cox.value.ties} ties; {a.cox.value.iterations} iterations (
-              {a.cox.value.stopReason}). Hazard ratios are per the unit shown.
+              {a.cox.value.nDropped > 0 && `, ${a.cox.value.nDropped} left out for a missing covariate`}; {a.cox.value.ties} ties; {a.cox.value.iterations}{' '}
+              iterations ({a.cox.value.stopReason}). Hazard ratios are per the unit shown.
             </p>
             <CoefTable rows={a.cox.value.coefficients} ratio="HR" testId="cox-table" />
             <p style={{ fontSize: '0.9rem' }} data-testid="cox-tests">
-              Likelihood ratio χ² = {num(a.cox.value.likelihoodRatio.chisq, 2)} on {a.cox.value.likelihoodRatio.df} df, p = {pval(a.cox.value.likelihoodRatio.p)} · Wald χ² ={' '}
-              {num(a.cox.value.wald.chisq, 2)}, p = {pval(a.cox.value.wald.p)} · Score (log-rank) χ² = {num(a.cox.value.score.chisq, 2)}, p = {pval(a.cox.value.score.p)} ·
-              Concordance C = {num(a.cox.value.concordance.c, 3)} (SE {num(a.cox.value.concordance.se, 3)})
+              Likelihood ratio χ² = {num(a.cox.value.likelihoodRatio.chisq, 2)} on {a.cox.value.likelihoodRatio.df} df, p ={' '}
+              {pval(a.cox.value.likelihoodRatio.p)} · Wald χ² = {num(a.cox.value.wald.chisq, 2)}, p = {pval(a.cox.value.wald.p)} · Score (log-rank) χ² ={' '}
+              {num(a.cox.value.score.chisq, 2)}, p = {pval(a.cox.value.score.p)} · Concordance C = {num(a.cox.value.concordance.c, 3)} (SE{' '}
+              {num(a.cox.value.concordance.se, 3)})
             </p>
             {a.cox.value.zph.length > 0 && (
               <details>
@@ -388,8 +391,9 @@ function Results({ a }: { a: OutcomeAnalysis }) {
               <>
                 <p className="muted" style={{ marginTop: 0 }}>
                   n = {a.cuminc.value.fineGray.value.n}
-                  {a.cuminc.value.fineGray.value.nDropped > 0 && `, ${a.cuminc.value.fineGray.value.nDropped} left out for a missing covariate`}; {a.cuminc.value.fineGray.value.iterations}{' '}
-                  iterations ({a.cuminc.value.fineGray.value.stopReason}). Subdistribution hazard ratios are per the unit shown.
+                  {a.cuminc.value.fineGray.value.nDropped > 0 && `, ${a.cuminc.value.fineGray.value.nDropped} left out for a missing covariate`};{' '}
+                  {a.cuminc.value.fineGray.value.iterations} iterations ({a.cuminc.value.fineGray.value.stopReason}). Subdistribution hazard ratios are per the
+                  unit shown.
                 </p>
                 <Notices items={a.cuminc.value.fineGray.value.warnings} />
                 <CoefTable rows={a.cuminc.value.fineGray.value.coefficients} ratio="SHR" testId="fine-gray-table" />
@@ -449,13 +453,14 @@ async function OutcomesBody({ caller, input }: { caller: Caller; input: OutcomeA
       {empty ? (
         <div className="card" data-testid="outcomes-empty">
           <p>
-            <strong>No outcomes yet.</strong> Upload an outcomes CSV below: one row per patient with local failure, death and follow-up in days. The analysis appears here as
-            soon as it is imported.
+            <strong>No outcomes yet.</strong> Upload an outcomes CSV below: one row per patient with local failure, death and follow-up in days. The analysis
+            appears here as soon as it is imported.
           </p>
         </div>
       ) : (
         <p className="muted" style={{ marginTop: 0 }}>
-          {dataset.rows.length} patients with outcomes{dataset.patientsWithoutOutcome > 0 && `, ${dataset.patientsWithoutOutcome} without`}. Patients are shown by pseudonym only.{' '}
+          {dataset.rows.length} patients with outcomes{dataset.patientsWithoutOutcome > 0 && `, ${dataset.patientsWithoutOutcome} without`}. Patients are shown
+          by pseudonym only.{' '}
           <a href="/api/outcomes/dataset.csv" download data-testid="download-analysis-dataset">
             Download the analysis dataset (CSV, one row per patient)
           </a>{' '}

@@ -181,9 +181,11 @@ export default async function PacsPage({ searchParams }: { searchParams: Promise
         <h2>Retrievals</h2>
         {/* Not while search results are shown: a refresh would query the PACS again. */}
         {active && !results ? <AutoRefresh intervalMs={3000} /> : null}
-        {active && results ? <p className="muted">
+        {active && results ? (
+          <p className="muted">
             <Link href={`/pacs?endpoint=${encodeURIComponent(endpointId)}`}>Follow the progress</Link> (the page then refreshes itself).
-          </p> : null}
+          </p>
+        ) : null}
         {retrievals.length === 0 ? (
           <p className="muted">None yet.</p>
         ) : (

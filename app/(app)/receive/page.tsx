@@ -182,7 +182,8 @@ export default async function ReceivePage({ searchParams }: { searchParams: Prom
       <h2>Allowed calling AE titles</h2>
       <div className="card" data-testid="receive-allowed">
         <p className="muted">
-          Only these senders may open an association. From ISEG_DICOM_ALLOWED_AETS: {allowed.fromEnvironment.length ? allowed.fromEnvironment.join(', ') : 'none'}.
+          Only these senders may open an association. From ISEG_DICOM_ALLOWED_AETS:{' '}
+          {allowed.fromEnvironment.length ? allowed.fromEnvironment.join(', ') : 'none'}.
         </p>
         {allowed.fromAdmin.length === 0 ? (
           <p className="muted">None added here.</p>

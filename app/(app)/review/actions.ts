@@ -23,7 +23,13 @@ export async function recordDecisionAction(_prev: DecisionFormState, form: FormD
     return { status: 'recorded', message: `Recorded “${REVIEW_DECISION_LABELS[d.decision]}” for meeting ${d.meeting}.`, at: d.createdAt.toISOString() };
   } catch (e) {
     const failed = toActionError(e);
-    return { status: 'error', error: failed.code === 'INTERNAL' ? 'The decision could not be recorded because of a server error (the server log has details). Nothing was written.' : failed.error };
+    return {
+      status: 'error',
+      error:
+        failed.code === 'INTERNAL'
+          ? 'The decision could not be recorded because of a server error (the server log has details). Nothing was written.'
+          : failed.error,
+    };
   }
 }
 
@@ -43,6 +49,12 @@ export async function correctDecisionAction(_prev: DecisionFormState, form: Form
     };
   } catch (e) {
     const failed = toActionError(e);
-    return { status: 'error', error: failed.code === 'INTERNAL' ? 'The correction could not be recorded because of a server error (the server log has details). Nothing was written.' : failed.error };
+    return {
+      status: 'error',
+      error:
+        failed.code === 'INTERNAL'
+          ? 'The correction could not be recorded because of a server error (the server log has details). Nothing was written.'
+          : failed.error,
+    };
   }
 }

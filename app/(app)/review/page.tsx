@@ -98,8 +98,8 @@ async function Queue({ caller, params }: { caller: Caller; params: ReviewParams 
         </table>
       )}
       <p className="muted review-small">
-        Dice and FP volume: voxel overlap on the native CT grid; HD95: voxel surfaces; FP distance: the farthest machine-ITV voxel outside the
-        physician ITV. A case without the ranking number (for example no physician ITV) is listed last.
+        Dice and FP volume: voxel overlap on the native CT grid; HD95: voxel surfaces; FP distance: the farthest machine-ITV voxel outside the physician ITV. A
+        case without the ranking number (for example no physician ITV) is listed last.
       </p>
     </div>
   );

@@ -42,7 +42,12 @@ export function DecisionBadge({ decision }: { decision: ReviewDecisionKind }) {
 
 /** The key numbers as a definition table; names their conventions (docs/metrics.md). */
 export function KeyNumbersTable({ n, testId, compact = false }: { n: CaseKeyNumbers | null; testId?: string; compact?: boolean }) {
-  if (!n) return <p className="muted" data-testid={testId}>No metrics stored for this run.</p>;
+  if (!n)
+    return (
+      <p className="muted" data-testid={testId}>
+        No metrics stored for this run.
+      </p>
+    );
   const rows: [string, string, string][] = [
     ['Dice, GTV (median over phases)', fmt(n.gtvMedianDice), 'voxel overlap, native grid'],
     ['Dice, ITV', fmt(n.itvDice), 'voxel overlap, native grid'],
@@ -52,7 +57,9 @@ export function KeyNumbersTable({ n, testId, compact = false }: { n: CaseKeyNumb
     ['Largest FP distance, ITV', withUnit(n.maxFpDistanceMm, 'mm'), 'farthest FP voxel from the physician ITV; 0 = no FP'],
     [
       'Motion (GTV centroid, peak to peak)',
-      n.machineMotionMm === null && n.physicianMotionMm === null ? 'not stored for this run' : `machine ${withUnit(n.machineMotionMm, 'mm')}\nphysician ${withUnit(n.physicianMotionMm, 'mm')}`,
+      n.machineMotionMm === null && n.physicianMotionMm === null
+        ? 'not stored for this run'
+        : `machine ${withUnit(n.machineMotionMm, 'mm')}\nphysician ${withUnit(n.physicianMotionMm, 'mm')}`,
       'largest axis',
     ],
   ];

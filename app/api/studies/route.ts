@@ -32,14 +32,30 @@ const FORM_OVERHEAD_BYTES = 256 * 1024;
 export const POST = withCaller(
   'studies:import',
   async (req, { caller }) => {
-    const form = await readUploadForm({ req, fileField: 'file', fields: ['phaseMap', 'patientId'], maxFileBytes: uploadMaxBytes(), what: 'a .zip of the study', limitName: 'ISEG_UPLOAD_MAX_MB' });
+    const form = await readUploadForm({
+      req,
+      fileField: 'file',
+      fields: ['phaseMap', 'patientId'],
+      maxFileBytes: uploadMaxBytes(),
+      what: 'a .zip of the study',
+      limitName: 'ISEG_UPLOAD_MAX_MB',
+    });
     try {
       const fields = ImportUploadFields.safeParse({ phaseMap: form.fields.phaseMap || undefined, patientId: form.fields.patientId || undefined });
       if (!fields.success) throw new AppError('INVALID_INPUT', fields.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
       const phaseMapping = parsePhaseMap(fields.data.phaseMap);
       const upload = await extractUpload({ file: form.file.path, name: form.file.name });
       try {
-        const result = await importStudyAndQueue({ db: db(), boss: webBoss, interactive: true, caller, dir: upload.dir, label: `upload "${form.file.name}"`, phaseMapping, patientId: fields.data.patientId });
+        const result = await importStudyAndQueue({
+          db: db(),
+          boss: webBoss,
+          interactive: true,
+          caller,
+          dir: upload.dir,
+          label: `upload "${form.file.name}"`,
+          phaseMapping,
+          patientId: fields.data.patientId,
+        });
         return NextResponse.json(result, { status: result.alreadyImported ? 200 : 201 });
       } finally {
         await upload.cleanup();

@@ -86,8 +86,20 @@ export function computeDoseMetrics(input: DoseMetricsInput): DoseMetrics {
   const outsideVolumeCc = (input.outside ?? 0) * voxelVolumeCc;
   if (n === 0)
     return {
-      voxels: 0, volumeCc: 0, outsideVolumeCc, dmin: null, dmean: null, dmax: null, d98: null, d95: null, d50: null, d2: null,
-      v95Percent: null, v100Percent: null, prescription, dvh: { binWidth, dose: [0], volumeCc: [0], volumePercent: [0] },
+      voxels: 0,
+      volumeCc: 0,
+      outsideVolumeCc,
+      dmin: null,
+      dmean: null,
+      dmax: null,
+      d98: null,
+      d95: null,
+      d50: null,
+      d2: null,
+      v95Percent: null,
+      v100Percent: null,
+      prescription,
+      dvh: { binWidth, dose: [0], volumeCc: [0], volumePercent: [0] },
     };
   // One pass: finiteness, min, max, sum, the V95/V100 counts and the histogram on
   // e = floor(d / w + 1e-9) (so e ≥ b ⇔ d ≥ b·w within float noise); negative doses apart.
@@ -125,8 +137,19 @@ export function computeDoseMetrics(input: DoseMetricsInput): DoseMetrics {
   // DVH: d = b·w for b = 0 … floor(Dmax / w) + 1; volume ≥ d.
   const bins = Math.floor(Math.max(0, dmax) / binWidth) + 2;
   if (bins > 1e6) throw new DoseError(`The DVH would have ${bins} bins (Dmax ${dmax} at bin width ${binWidth}): use a wider bin.`);
-  if (input.histogram === 'dicompyler') return { ...dicompylerBinned(doses, dmax, binWidth, voxelVolumeCc, prescription), voxels: n, volumeCc, outsideVolumeCc, prescription };
-  if (input.histogram === 'plastimatch') return { ...plastimatchBinned(doses, dmax, binWidth, voxelVolumeCc, prescription), voxels: n, volumeCc, outsideVolumeCc, dmin, dmean: sum / n, dmax, prescription };
+  if (input.histogram === 'dicompyler')
+    return { ...dicompylerBinned(doses, dmax, binWidth, voxelVolumeCc, prescription), voxels: n, volumeCc, outsideVolumeCc, prescription };
+  if (input.histogram === 'plastimatch')
+    return {
+      ...plastimatchBinned(doses, dmax, binWidth, voxelVolumeCc, prescription),
+      voxels: n,
+      volumeCc,
+      outsideVolumeCc,
+      dmin,
+      dmean: sum / n,
+      dmax,
+      prescription,
+    };
   if (hist.length < bins) {
     const grown = new Float64Array(bins);
     grown.set(hist);
@@ -218,7 +241,15 @@ function plastimatchBinned(doses: Float32Array, dmax: number, w: number, voxelVo
     volCc.push(cum[b]! * voxelVolumeCc);
     volPct.push((100 * cum[b]!) / n);
   }
-  return { d98: dx(98), d95: dx(95), d50: dx(50), d2: dx(2), v95Percent: v(0.95), v100Percent: v(1), dvh: { binWidth: w, dose, volumeCc: volCc, volumePercent: volPct } };
+  return {
+    d98: dx(98),
+    d95: dx(95),
+    d50: dx(50),
+    d2: dx(2),
+    v95Percent: v(0.95),
+    v100Percent: v(1),
+    dvh: { binWidth: w, dose, volumeCc: volCc, volumePercent: volPct },
+  };
 }
 
 /** DVH and statistics as dicompyler-core's DVH object computes them (see DoseMetricsInput.histogram). */
@@ -250,12 +281,15 @@ function dicompylerBinned(doses: Float32Array, dmax: number, w: number, voxelVol
     dmin: edge(first + 1),
     dmax: edge(top + 1),
     dmean: mean / n,
-    d98: dx(98), d95: dx(95), d50: dx(50), d2: dx(2),
-    v95Percent: v(0.95), v100Percent: v(1),
+    d98: dx(98),
+    d95: dx(95),
+    d50: dx(50),
+    d2: dx(2),
+    v95Percent: v(0.95),
+    v100Percent: v(1),
     dvh: { binWidth: w, dose: rel.map((_, b) => edge(b)), volumeCc: Array.from(cum, (c) => c * voxelVolumeCc), volumePercent: rel },
   };
 }
-
 
 /**
  * The k-th smallest (0-based) of the values of one DVH bin. A large bin (the low-dose bins of a
@@ -292,7 +326,9 @@ function selectKth(a: Float32Array, k: number): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     // median of three as the pivot
-    const x = a[lo]!, y = a[mid]!, z = a[hi]!;
+    const x = a[lo]!,
+      y = a[mid]!,
+      z = a[hi]!;
     const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
     let i = lo;
     let j = hi;

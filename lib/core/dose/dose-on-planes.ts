@@ -34,7 +34,9 @@ export function doseOnContourPlanes(dose: Volume<Float32Array>, contours: readon
   const g = dose.grid;
   const d = g.direction;
   if ([1, 0, 0, 0, 1, 0, 0, 0, 1].some((v, n) => Math.abs(d[n]! - v) > 1e-6))
-    throw new DoseError('The dicompyler convention needs an axial dose grid (ImageOrientationPatient 1\\0\\0\\0\\1\\0 and frames along +z); use the iseg or plastimatch convention for this dose.');
+    throw new DoseError(
+      'The dicompyler convention needs an axial dose grid (ImageOrientationPatient 1\\0\\0\\0\\1\\0 and frames along +z); use the iseg or plastimatch convention for this dose.',
+    );
   if (!(thicknessMm > 0)) throw new DoseError(`The structure slice thickness must be positive (got ${thicknessMm} mm).`);
   const [nx, ny, nz] = g.dims;
   const [sx, sy, sz] = g.spacingMm;

@@ -104,7 +104,20 @@ export function sampleDoseInMask(dose: Volume<Float32Array>, mask: Mask): DoseSa
   const m = mask.data;
   if (m.length !== nx * ny * nz) throw new DoseError(`The mask is ${nx}×${ny}×${nz} but holds ${m.length} values.`);
   const { coef } = indexToDoseIndex(mask.grid, dose.grid);
-  const [ou, ui, uj, uk, ov, vi, vj, vk, ow, wi, wj, wk] = coef as [number, number, number, number, number, number, number, number, number, number, number, number];
+  const [ou, ui, uj, uk, ov, vi, vj, vk, ow, wi, wj, wk] = coef as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const [dx, dy, dz] = dose.grid.dims;
   const D = dose.data;
   const sx = dx > 1 ? 1 : 0;
@@ -138,15 +151,21 @@ export function sampleDoseInMask(dose: Volume<Float32Array>, mask: Mask): DoseSa
     let i0 = Math.floor(u);
     let j0 = Math.floor(v);
     let k0 = Math.floor(w);
-    if (i0 < 0) i0 = 0; else if (i0 > cu) i0 = cu;
-    if (j0 < 0) j0 = 0; else if (j0 > cv) j0 = cv;
-    if (k0 < 0) k0 = 0; else if (k0 > cw) k0 = cw;
+    if (i0 < 0) i0 = 0;
+    else if (i0 > cu) i0 = cu;
+    if (j0 < 0) j0 = 0;
+    else if (j0 > cv) j0 = cv;
+    if (k0 < 0) k0 = 0;
+    else if (k0 > cw) k0 = cw;
     let fx = sx ? u - i0 : 0;
     let fy = sy ? v - j0 : 0;
     let fz = sz ? w - k0 : 0;
-    if (fx < 0) fx = 0; else if (fx > 1) fx = 1;
-    if (fy < 0) fy = 0; else if (fy > 1) fy = 1;
-    if (fz < 0) fz = 0; else if (fz > 1) fz = 1;
+    if (fx < 0) fx = 0;
+    else if (fx > 1) fx = 1;
+    if (fy < 0) fy = 0;
+    else if (fy > 1) fy = 1;
+    if (fz < 0) fz = 0;
+    else if (fz > 1) fz = 1;
     const b = i0 + dx * (j0 + dy * k0);
     const c00 = D[b]! + (D[b + sx]! - D[b]!) * fx;
     const c10 = D[b + sy]! + (D[b + sy + sx]! - D[b + sy]!) * fx;

@@ -40,13 +40,16 @@ export function structureDoseMetrics(input: StructureDoseInput): DoseMetrics & {
   }
   if (convention === 'plastimatch') {
     const s = sampleDoseInMask(input.dose, input.mask);
-    return { convention, ...computeDoseMetrics({ doses: s.doses, outside: s.outside, voxelVolumeCc: voxelVolumeCc(input.mask.grid), histogram: 'plastimatch', ...common }) };
+    return {
+      convention,
+      ...computeDoseMetrics({ doses: s.doses, outside: s.outside, voxelVolumeCc: voxelVolumeCc(input.mask.grid), histogram: 'plastimatch', ...common }),
+    };
   }
   if (convention === 'dose-grid') {
     const s = doseVoxelsInMask(input.dose, input.mask);
     return { convention, ...computeDoseMetrics({ doses: s.doses, voxelVolumeCc: voxelVolumeCc(input.dose.grid), ...common }) };
   }
-  if (!input.contours) throw new DoseError('The dicompyler convention works on the structure\'s contours: pass them (a mask alone is not enough).');
+  if (!input.contours) throw new DoseError("The dicompyler convention works on the structure's contours: pass them (a mask alone is not enough).");
   const thickness = planeThicknessMm(input.contours, input.mask.grid.spacingMm[2]);
   const s = doseOnContourPlanes(input.dose, input.contours, thickness);
   return { convention, ...computeDoseMetrics({ doses: s.doses, voxelVolumeCc: s.voxelVolumeCc, histogram: 'dicompyler', ...common }) };

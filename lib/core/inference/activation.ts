@@ -9,20 +9,21 @@ import { InferenceError } from './errors';
  * @returns Float32Array of `voxels` probabilities.
  * @throws InferenceError('INVALID_INPUT') when sizes or the channel index disagree.
  */
-export function applyActivation(
-  stitched: Float32Array,
-  channels: number,
-  activation: 'sigmoid' | 'softmax' | 'none',
-  foregroundChannel: number,
-): Float32Array {
+export function applyActivation(stitched: Float32Array, channels: number, activation: 'sigmoid' | 'softmax' | 'none', foregroundChannel: number): Float32Array {
   // v < voxels and c < channels, with stitched of channels × voxels values, hence the `!`s.
   const voxels = stitched.length / channels;
   if (!Number.isInteger(voxels) || channels < 1)
     throw new InferenceError('INVALID_INPUT', `Activation: ${stitched.length} values do not split into ${channels} channels.`);
   if (!(Number.isInteger(foregroundChannel) && foregroundChannel >= 0 && foregroundChannel < channels))
-    throw new InferenceError('INVALID_INPUT', `Activation: foreground channel ${foregroundChannel} is not one of the ${channels} output channels; check the manifest's output.foregroundChannel.`);
+    throw new InferenceError(
+      'INVALID_INPUT',
+      `Activation: foreground channel ${foregroundChannel} is not one of the ${channels} output channels; check the manifest's output.foregroundChannel.`,
+    );
   if (activation === 'softmax' && channels < 2)
-    throw new InferenceError('INVALID_INPUT', `Activation: softmax over ${channels} channel gives 1 everywhere; the model needs at least 2 output channels or a sigmoid activation.`);
+    throw new InferenceError(
+      'INVALID_INPUT',
+      `Activation: softmax over ${channels} channel gives 1 everywhere; the model needs at least 2 output channels or a sigmoid activation.`,
+    );
   const out = new Float32Array(voxels);
   const fg = foregroundChannel * voxels;
   if (activation === 'sigmoid') {

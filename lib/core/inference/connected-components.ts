@@ -18,8 +18,7 @@ export function labelComponents26(mask: ArrayLike<number>, dims: Vec3): Componen
   // stack[--top] reads an entry pushed earlier (top > 0 in the loop condition), hence the `!`.
   const [nx, ny, nz] = dims;
   const nxy = nx * ny;
-  if (mask.length !== nxy * nz)
-    throw new InferenceError('INVALID_INPUT', `Mask holds ${mask.length} values but dims ${dims.join('×')} need ${nxy * nz}.`);
+  if (mask.length !== nxy * nz) throw new InferenceError('INVALID_INPUT', `Mask holds ${mask.length} values but dims ${dims.join('×')} need ${nxy * nz}.`);
   const labels = new Int32Array(mask.length);
   const sizes: number[] = [];
   let stack = new Int32Array(1024);

@@ -9,7 +9,14 @@ export { modelManifestSchema, parseModelManifest, type ModelManifest } from './m
 export { modelGridFor, type ModelGridOrientation } from './model-grid';
 export { resampleTrilinear, resampleNearest, resampleProbabilityToMask, type ResampleOptions, type ProbabilityToMaskResult } from './resample';
 export { normaliseHuInPlace, normaliseHuValue, type IntensitySettings } from './normalise';
-export { slidingWindowInference, windowStarts, importanceMap, type PatchPredictor, type SlidingWindowOptions, type SlidingWindowResult } from './sliding-window';
+export {
+  slidingWindowInference,
+  windowStarts,
+  importanceMap,
+  type PatchPredictor,
+  type SlidingWindowOptions,
+  type SlidingWindowResult,
+} from './sliding-window';
 export { applyActivation } from './activation';
 export { labelComponents26, type ComponentLabels } from './connected-components';
 export { postprocessMask, thresholdProbability, type PostprocessOptions, type PostprocessResult } from './postprocess';

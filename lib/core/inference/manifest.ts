@@ -39,9 +39,7 @@ export const modelManifestSchema = z
     intendedStructure: z.string().min(1),
     description: z.string().optional(),
     /** The ONNX file, a plain file name inside the model folder. */
-    file: z
-      .string()
-      .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*\.onnx$/, 'a plain file name ending in .onnx, no folders'),
+    file: z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*\.onnx$/, 'a plain file name ending in .onnx, no folders'),
     /** Lower-case hex sha256 of the ONNX file's bytes. */
     sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lower-case hex digits (sha256sum of the ONNX file)'),
     input: z.object({
@@ -112,8 +110,7 @@ export const modelManifestSchema = z
     if (m.output.activation === 'softmax' && channels < 2)
       ctx.addIssue({ code: 'custom', path: ['output', 'channels'], message: 'softmax needs at least 2 channels' });
     const fg = m.output.foregroundChannel ?? (m.output.activation === 'softmax' ? 1 : 0);
-    if (fg >= channels)
-      ctx.addIssue({ code: 'custom', path: ['output', 'foregroundChannel'], message: `${fg} is not below the channel count ${channels}` });
+    if (fg >= channels) ctx.addIssue({ code: 'custom', path: ['output', 'foregroundChannel'], message: `${fg} is not below the channel count ${channels}` });
   });
 
 type ParsedManifest = z.output<typeof modelManifestSchema>;

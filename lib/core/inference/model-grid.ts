@@ -37,8 +37,16 @@ export function modelGridFor(grid: Grid, targetSpacingMm: Vec3, orientation: Mod
     const s = targetSpacingMm[a];
     const n = grid.dims[a];
     const sn = grid.spacingMm[a];
-    if (!(Number.isFinite(s) && s > 0)) throw new InferenceError('INVALID_INPUT', `Target spacing [${targetSpacingMm.join(', ')}] mm: axis ${a} must be a positive number; check the manifest's targetSpacingMm.`);
-    if (!(Number.isInteger(n) && n > 0) || !(Number.isFinite(sn) && sn > 0)) throw new InferenceError('INVALID_INPUT', `CT grid ${grid.dims.join('×')} at ${grid.spacingMm.join('×')} mm: axis ${a} needs a positive size and spacing.`);
+    if (!(Number.isFinite(s) && s > 0))
+      throw new InferenceError(
+        'INVALID_INPUT',
+        `Target spacing [${targetSpacingMm.join(', ')}] mm: axis ${a} must be a positive number; check the manifest's targetSpacingMm.`,
+      );
+    if (!(Number.isInteger(n) && n > 0) || !(Number.isFinite(sn) && sn > 0))
+      throw new InferenceError(
+        'INVALID_INPUT',
+        `CT grid ${grid.dims.join('×')} at ${grid.spacingMm.join('×')} mm: axis ${a} needs a positive size and spacing.`,
+      );
   }
   const d = grid.direction;
   // perm[a]: the CT axis used as model axis a; sign[a]: +1 or −1 along it.

@@ -6,7 +6,10 @@ export type IntensitySettings = ModelManifest['intensity'];
 function check(s: IntensitySettings): void {
   const [lo, hi] = s.clipHu;
   if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi))
-    throw new InferenceError('INVALID_INPUT', `HU clip window [${lo}, ${hi}] must be two finite numbers, low below high; check the manifest's intensity.clipHu.`);
+    throw new InferenceError(
+      'INVALID_INPUT',
+      `HU clip window [${lo}, ${hi}] must be two finite numbers, low below high; check the manifest's intensity.clipHu.`,
+    );
   if (s.normalisation.method === 'zscore' && !(s.normalisation.stdHu > 0))
     throw new InferenceError('INVALID_INPUT', `z-score stdHu ${s.normalisation.stdHu} must be positive; check the manifest's intensity.normalisation.`);
 }

@@ -21,7 +21,8 @@ export interface PostprocessResult {
  */
 export function thresholdProbability(probability: ArrayLike<number>, threshold: number): Uint8Array {
   // Every index below is bounded by its loop (arrays sized from the same counts), hence the `!`s.
-  if (!(threshold > 0 && threshold < 1)) throw new InferenceError('INVALID_INPUT', `Threshold ${threshold} must lie strictly between 0 and 1; check the manifest's output.threshold.`);
+  if (!(threshold > 0 && threshold < 1))
+    throw new InferenceError('INVALID_INPUT', `Threshold ${threshold} must lie strictly between 0 and 1; check the manifest's output.threshold.`);
   const out = new Uint8Array(probability.length);
   for (let v = 0; v < probability.length; v++) if (probability[v]! >= threshold) out[v] = 1;
   return out;
@@ -42,7 +43,10 @@ export function postprocessMask(mask: Mask, options: PostprocessOptions): Postpr
   // Component labels l run 1 … sizes.length, and v < labels.length, hence the `!`s.
   const dims = mask.grid.dims;
   if (!(options.minComponentCc >= 0) || !(options.nearLargestMm >= 0))
-    throw new InferenceError('INVALID_INPUT', `Post-processing: minComponentCc (${options.minComponentCc}) and nearLargestMm (${options.nearLargestMm}) must be non-negative; check the manifest's postprocess.`);
+    throw new InferenceError(
+      'INVALID_INPUT',
+      `Post-processing: minComponentCc (${options.minComponentCc}) and nearLargestMm (${options.nearLargestMm}) must be non-negative; check the manifest's postprocess.`,
+    );
   const { labels, sizes } = labelComponents26(mask.data, dims);
   const cc = voxelVolumeCc(mask.grid);
   // A relative tolerance so that a component of exactly minComponentCc is kept despite rounding.
@@ -54,7 +58,8 @@ export function postprocessMask(mask: Mask, options: PostprocessOptions): Postpr
     keep.fill(false);
     if (largest >= 0) {
       keep[largest] = true;
-      if (options.keep === 'largest-and-near' && options.nearLargestMm > 0) markNear(labels, dims, mask.grid.spacingMm, largest + 1, options.nearLargestMm, eligible, keep);
+      if (options.keep === 'largest-and-near' && options.nearLargestMm > 0)
+        markNear(labels, dims, mask.grid.spacingMm, largest + 1, options.nearLargestMm, eligible, keep);
     }
   }
   const out = new Uint8Array(mask.data.length);
@@ -74,7 +79,15 @@ export function postprocessMask(mask: Mask, options: PostprocessOptions): Postpr
 }
 
 /** Sets keep[l − 1] for eligible components within `radiusMm` of component `target`. */
-function markNear(labels: Int32Array, dims: readonly number[], spacingMm: readonly number[], target: number, radiusMm: number, eligible: boolean[], keep: boolean[]): void {
+function markNear(
+  labels: Int32Array,
+  dims: readonly number[],
+  spacingMm: readonly number[],
+  target: number,
+  radiusMm: number,
+  eligible: boolean[],
+  keep: boolean[],
+): void {
   const [nx, ny, nz] = xyz(dims, 'markNear dims');
   const lo: Vec3 = [Infinity, Infinity, Infinity];
   const hi: Vec3 = [-Infinity, -Infinity, -Infinity];

@@ -20,14 +20,20 @@ function checkVolume(name: string, v: Volume<VoxelArray>): void {
   if (![nx, ny, nz].every((n) => Number.isInteger(n) && n > 0))
     throw new InferenceError('INVALID_INPUT', `${name} has dims ${v.grid.dims.join('×')}: every axis needs at least one voxel.`);
   if (v.data.length !== nx * ny * nz)
-    throw new InferenceError('INVALID_INPUT', `${name} holds ${v.data.length} values but its grid is ${v.grid.dims.join('×')} (${nx * ny * nz}): data and grid disagree.`);
+    throw new InferenceError(
+      'INVALID_INPUT',
+      `${name} holds ${v.data.length} values but its grid is ${v.grid.dims.join('×')} (${nx * ny * nz}): data and grid disagree.`,
+    );
   if (!v.grid.spacingMm.every((s) => Number.isFinite(s) && s > 0))
     throw new InferenceError('INVALID_INPUT', `${name} has spacing ${v.grid.spacingMm.join('×')} mm: every spacing must be positive.`);
 }
 
 function checkGrid(name: string, g: Grid): void {
   if (!g.dims.every((n) => Number.isInteger(n) && n > 0) || !g.spacingMm.every((s) => Number.isFinite(s) && s > 0) || g.direction.length !== 9)
-    throw new InferenceError('INVALID_INPUT', `${name} ${g.dims.join('×')} at ${g.spacingMm.join('×')} mm is not a valid grid (positive dims and spacing, 9 direction values).`);
+    throw new InferenceError(
+      'INVALID_INPUT',
+      `${name} ${g.dims.join('×')} at ${g.spacingMm.join('×')} mm is not a valid grid (positive dims and spacing, 9 direction values).`,
+    );
 }
 
 /** The affine map from target voxel index to source continuous index. */
@@ -190,11 +196,17 @@ export interface ProbabilityToMaskResult {
  * @param threshold in (0, 1).
  * @throws InferenceError('INVALID_INPUT') for a bad threshold or inconsistent volume.
  */
-export function resampleProbabilityToMask(probability: Volume<Float32Array>, target: Grid, threshold: number, options: ResampleOptions = {}): ProbabilityToMaskResult {
+export function resampleProbabilityToMask(
+  probability: Volume<Float32Array>,
+  target: Grid,
+  threshold: number,
+  options: ResampleOptions = {},
+): ProbabilityToMaskResult {
   // Every index below is bounded by its loop (arrays sized from the same counts), hence the `!`s.
   checkVolume('Probability map', probability);
   checkGrid('Target grid', target);
-  if (!(threshold > 0 && threshold < 1)) throw new InferenceError('INVALID_INPUT', `Threshold ${threshold} must lie strictly between 0 and 1; check the manifest's output.threshold.`);
+  if (!(threshold > 0 && threshold < 1))
+    throw new InferenceError('INVALID_INPUT', `Threshold ${threshold} must lie strictly between 0 and 1; check the manifest's output.threshold.`);
   const out = new Uint8Array(voxelCount(target));
   let max = 0;
   let sumIn = 0;

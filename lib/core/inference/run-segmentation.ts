@@ -70,7 +70,8 @@ export async function runSegmentation({ volume, manifest, predict, signal, onPro
   const mark = (name: Stage) => (t[name] = performance.now());
   /** Milliseconds between two marks; every stage is marked before the result is built. */
   const ms = (to: Stage, from: Stage | 'start') => {
-    const a = t[from], b = t[to];
+    const a = t[from],
+      b = t[to];
     if (a === undefined || b === undefined) throw new Error(`runSegmentation timing: stage ${a === undefined ? from : to} was not marked.`);
     return b - a;
   };

@@ -131,7 +131,8 @@ function checkOptions(o: SlidingWindowOptions): void {
   const [nx, ny, nz] = o.dims;
   if (![nx, ny, nz].every((n) => Number.isInteger(n) && n > 0)) bad(`dims ${o.dims.join('×')} must be positive integers`);
   if (o.input.length !== nx * ny * nz) bad(`input holds ${o.input.length} values but dims ${o.dims.join('×')} need ${nx * ny * nz}`);
-  if (!o.patchSizeXyz.every((p) => Number.isInteger(p) && p > 0)) bad(`patch size ${o.patchSizeXyz.join('×')} must be positive integers; check the manifest's input.patchSizeXyz`);
+  if (!o.patchSizeXyz.every((p) => Number.isInteger(p) && p > 0))
+    bad(`patch size ${o.patchSizeXyz.join('×')} must be positive integers; check the manifest's input.patchSizeXyz`);
   if (!(o.overlap >= 0 && o.overlap < 1)) bad(`overlap ${o.overlap} must be in [0, 1)`);
   const bs = o.batchSize ?? 1;
   if (!(Number.isInteger(bs) && bs > 0)) bad(`batch size ${bs} must be a positive integer`);
@@ -208,7 +209,11 @@ export async function slidingWindowInference(o: SlidingWindowOptions): Promise<S
       out = await o.predict(batch, [n, 1, ...tensorSpatial]);
     } catch (e) {
       if (e instanceof InferenceError) throw e;
-      throw new InferenceError('PREDICT_FAILED', `The model failed on patches ${first + 1}–${first + n} of ${windows.length}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+      throw new InferenceError(
+        'PREDICT_FAILED',
+        `The model failed on patches ${first + 1}–${first + n} of ${windows.length}: ${(e as Error)?.message ?? String(e)}`,
+        { cause: e },
+      );
     }
     predictMs += performance.now() - t0;
     batches++;

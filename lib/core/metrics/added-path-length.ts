@@ -34,12 +34,7 @@ export interface AddedPathLengthResult {
  * @param toleranceMm distance (mm) within which a contour pixel needs no edit (≥ 0)
  * @throws MetricsError INVALID_INPUT on a bad grid, mismatched lengths or a bad tolerance.
  */
-export function computeAddedPathLength(options: {
-  reference: Uint8Array;
-  test: Uint8Array;
-  grid: Grid;
-  toleranceMm: number;
-}): AddedPathLengthResult {
+export function computeAddedPathLength(options: { reference: Uint8Array; test: Uint8Array; grid: Grid; toleranceMm: number }): AddedPathLengthResult {
   // Every index below is bounded by its loop (arrays sized from the same counts), hence the `!`s.
   const { reference, test, grid, toleranceMm } = options;
   validateMaskPair(reference, test, grid);

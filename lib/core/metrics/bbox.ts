@@ -14,7 +14,12 @@ export interface IndexBox {
 export function boundingBox(dims: readonly number[], a: Uint8Array, b?: Uint8Array): IndexBox | null {
   // w < (row + nx) / 4 ≤ m32.length, hence the `!`.
   const [nx, ny, nz] = xyz(dims, 'boundingBox dims');
-  let x0 = nx, y0 = ny, z0 = nz, x1 = -1, y1 = -1, z1 = -1;
+  let x0 = nx,
+    y0 = ny,
+    z0 = nz,
+    x1 = -1,
+    y1 = -1,
+    z1 = -1;
   const masks = b ? [a, b] : [a];
   for (const m of masks) {
     // All-zero rows are skipped 4 bytes at a time when rows are word-aligned.
@@ -29,10 +34,18 @@ export function boundingBox(dims: readonly number[], a: Uint8Array, b?: Uint8Arr
           if (any === 0) continue;
         }
         let first = -1;
-        for (let i = 0; i < nx; i++) if (m[row + i] !== 0) { first = i; break; }
+        for (let i = 0; i < nx; i++)
+          if (m[row + i] !== 0) {
+            first = i;
+            break;
+          }
         if (first < 0) continue;
         let last = first;
-        for (let i = nx - 1; i > first; i--) if (m[row + i] !== 0) { last = i; break; }
+        for (let i = nx - 1; i > first; i--)
+          if (m[row + i] !== 0) {
+            last = i;
+            break;
+          }
         if (first < x0) x0 = first;
         if (last > x1) x1 = last;
         if (j < y0) y0 = j;

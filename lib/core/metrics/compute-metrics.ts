@@ -154,10 +154,7 @@ export function computeMetrics(options: ComputeMetricsOptions): MetricsResult {
     result.surfel = {
       hausdorffMm: fin('surfel.hausdorffMm', hausdorffMm(sd)),
       hd95Mm: fin('surfel.hd95Mm', percentileHausdorffMm(sd, percent)),
-      averageSurfaceDistanceMm: [
-        fin('surfel.averageSurfaceDistanceMm.0', avg ? avg[0] : null),
-        fin('surfel.averageSurfaceDistanceMm.1', avg ? avg[1] : null),
-      ],
+      averageSurfaceDistanceMm: [fin('surfel.averageSurfaceDistanceMm.0', avg ? avg[0] : null), fin('surfel.averageSurfaceDistanceMm.1', avg ? avg[1] : null)],
       surfaceDice: fin('surfel.surfaceDice', surfaceDice(sd, toleranceMm)),
       toleranceMm,
     };
@@ -196,7 +193,8 @@ function plastimatchDistances(reference: Uint8Array, test: Uint8Array, grid: Gri
   const n = size[0]! * size[1]! * size[2]!;
   const r = new Uint8Array(n);
   const t = new Uint8Array(n);
-  let anyR = 0, anyT = 0;
+  let anyR = 0,
+    anyT = 0;
   for (let k = 0, q = 0; k < size[2]!; k++) {
     for (let j = 0; j < size[1]!; j++) {
       const row = lo[0] + nx * (lo[1] + j + ny * (lo[2] + k));

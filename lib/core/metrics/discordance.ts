@@ -94,9 +94,15 @@ function regionsOf(kind: 'FP' | 'FN', a: Uint8Array, b: Uint8Array, grid: Grid, 
   for (let seed = 0; seed < n; seed++) {
     if (diff[seed] !== 1) continue;
     diff[seed] = 2;
-    let head = 0, tail = 0;
+    let head = 0,
+      tail = 0;
     queue[tail++] = seed;
-    let count = 0, si = 0, sj = 0, sk = 0, maxD = 0, sumD = 0;
+    let count = 0,
+      si = 0,
+      sj = 0,
+      sk = 0,
+      maxD = 0,
+      sumD = 0;
     const lo: Vec3 = [cx, cy, cz];
     const hi: Vec3 = [-1, -1, -1];
     while (head < tail) {
@@ -106,10 +112,15 @@ function regionsOf(kind: 'FP' | 'FN', a: Uint8Array, b: Uint8Array, grid: Grid, 
       const j = Math.floor(rem / cx);
       const i = rem - j * cx;
       count++;
-      si += i; sj += j; sk += k;
-      if (i < lo[0]) lo[0] = i; if (i > hi[0]) hi[0] = i;
-      if (j < lo[1]) lo[1] = j; if (j > hi[1]) hi[1] = j;
-      if (k < lo[2]) lo[2] = k; if (k > hi[2]) hi[2] = k;
+      si += i;
+      sj += j;
+      sk += k;
+      if (i < lo[0]) lo[0] = i;
+      if (i > hi[0]) hi[0] = i;
+      if (j < lo[1]) lo[1] = j;
+      if (j > hi[1]) hi[1] = j;
+      if (k < lo[2]) lo[2] = k;
+      if (k > hi[2]) hi[2] = k;
       const d = Math.sqrt(dist[q]!);
       if (d > maxD) maxD = d;
       sumD += d;

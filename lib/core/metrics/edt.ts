@@ -62,8 +62,18 @@ const BLOCK = 16;
  * `need`, blocks of lines none of which is needed are left untouched.
  */
 function stridedPass(
-  buf: Float64Array, start: number, count: number, len: number, stride: number, s: number,
-  f: Float64Array, d: Float64Array, v: Int32Array, z: Float64Array, need?: Uint8Array, band2 = Infinity,
+  buf: Float64Array,
+  start: number,
+  count: number,
+  len: number,
+  stride: number,
+  s: number,
+  f: Float64Array,
+  d: Float64Array,
+  v: Int32Array,
+  z: Float64Array,
+  need?: Uint8Array,
+  band2 = Infinity,
 ): void {
   // Every index below is bounded by its loop (arrays sized from the same counts), hence the `!`s.
   for (let p0 = 0; p0 < count; p0 += BLOCK) {
@@ -201,7 +211,11 @@ function envelope1d(f: Float64Array, off: number, d: Float64Array, v: Int32Array
  * @returns Float64Array of query.length distances (mm); all +Infinity when there is no site
  */
 export function distancesToSites(
-  scratch: Float64Array, dims: readonly number[], spacingMm: readonly number[], sites: Int32Array, queries: Int32Array,
+  scratch: Float64Array,
+  dims: readonly number[],
+  spacingMm: readonly number[],
+  sites: Int32Array,
+  queries: Int32Array,
   bandMm = Infinity,
 ): Float64Array {
   // Sites and queries are voxel indices of the box (< nx·ny·nz); other indices are bounded by the loops, hence the `!`s.

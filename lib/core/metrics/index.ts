@@ -9,12 +9,7 @@ export { boundingBox, unionBox, type IndexBox } from './bbox';
 export { computeOverlap, emptinessReason, type OverlapResult } from './overlap';
 export { squaredEdtInPlace, distancesToSites } from './edt';
 export { surfelAreaTable } from './surfel-table';
-export {
-  computeSurfaceDistances,
-  type SurfaceDistances,
-  type SurfaceSampling,
-  type SurfaceDistanceOptions,
-} from './surface-distances';
+export { computeSurfaceDistances, type SurfaceDistances, type SurfaceSampling, type SurfaceDistanceOptions } from './surface-distances';
 export {
   hausdorffMm,
   percentileHausdorffMm,
@@ -36,11 +31,6 @@ export {
   type PlastimatchConventionResult,
 } from './compute-metrics';
 export { toMetricRows, type MetricRow, type ToMetricRowsOptions } from './to-metric-rows';
-export {
-  findDiscordanceRegions,
-  type DiscordanceRegion,
-  type DiscordanceResult,
-  type FindDiscordanceOptions,
-} from './discordance';
+export { findDiscordanceRegions, type DiscordanceRegion, type DiscordanceResult, type FindDiscordanceOptions } from './discordance';
 export { computeAddedPathLength, type AddedPathLengthResult } from './added-path-length';
 export { computeItv, analyseMotion, type PhaseMotion, type MotionResult, type AnalyseMotionOptions } from './motion';

@@ -88,17 +88,24 @@ export function analyseMotion(options: AnalyseMotionOptions): MotionResult {
   const [nx, ny, nz] = grid.dims;
   const vcc = voxelVolumeCc(grid);
   const out: PhaseMotion[] = phases.map((m, p) => {
-    let n = 0, si = 0, sj = 0, sk = 0;
+    let n = 0,
+      si = 0,
+      sj = 0,
+      sk = 0;
     for (let k = 0, q = 0; k < nz; k++) {
       for (let j = 0; j < ny; j++) {
-        let rowN = 0, rowI = 0;
+        let rowN = 0,
+          rowI = 0;
         for (let i = 0; i < nx; i++, q++) {
           if (m[q] !== 0) {
             rowN++;
             rowI += i;
           }
         }
-        n += rowN; si += rowI; sj += rowN * j; sk += rowN * k;
+        n += rowN;
+        si += rowI;
+        sj += rowN * j;
+        sk += rowN * k;
       }
     }
     return {

@@ -58,9 +58,19 @@ export function computeOverlap(reference: Uint8Array, test: Uint8Array, grid: Gr
   // w < (row + nx) / 4 ≤ the word arrays' length, hence the `!`.
   validateMaskPair(reference, test, grid);
   const [nx, ny, nz] = grid.dims;
-  let nr = 0, nt = 0, tp = 0;
-  let rx = 0, ry = 0, rz = 0, tx = 0, ty = 0, tz = 0;
-  const rLo: Vec3 = [nx, ny, nz], rHi: Vec3 = [-1, -1, -1], tLo: Vec3 = [nx, ny, nz], tHi: Vec3 = [-1, -1, -1];
+  let nr = 0,
+    nt = 0,
+    tp = 0;
+  let rx = 0,
+    ry = 0,
+    rz = 0,
+    tx = 0,
+    ty = 0,
+    tz = 0;
+  const rLo: Vec3 = [nx, ny, nz],
+    rHi: Vec3 = [-1, -1, -1],
+    tLo: Vec3 = [nx, ny, nz],
+    tHi: Vec3 = [-1, -1, -1];
   // Whole-row skipping through 32-bit views when rows are word-aligned (nx % 4 == 0).
   const words = nx % 4 === 0 && reference.byteOffset % 4 === 0 && test.byteOffset % 4 === 0;
   const r32 = words ? new Uint32Array(reference.buffer, reference.byteOffset, reference.length >> 2) : null;
@@ -75,8 +85,15 @@ export function computeOverlap(reference: Uint8Array, test: Uint8Array, grid: Gr
         if (any === 0) continue;
       }
       // Per-row counts keep the inner loop to integer adds; sums of i are exact in doubles.
-      let rRow = 0, tRow = 0, rI = 0, tI = 0, tpRow = 0;
-      let rFirst = -1, rLast = -1, tFirst = -1, tLast = -1;
+      let rRow = 0,
+        tRow = 0,
+        rI = 0,
+        tI = 0,
+        tpRow = 0;
+      let rFirst = -1,
+        rLast = -1,
+        tFirst = -1,
+        tLast = -1;
       for (let i = 0; i < nx; i++) {
         const r = reference[row + i] !== 0 ? 1 : 0;
         const t = test[row + i] !== 0 ? 1 : 0;
@@ -95,11 +112,17 @@ export function computeOverlap(reference: Uint8Array, test: Uint8Array, grid: Gr
         }
       }
       if (rRow) {
-        nr += rRow; rx += rI; ry += rRow * j; rz += rRow * k;
+        nr += rRow;
+        rx += rI;
+        ry += rRow * j;
+        rz += rRow * k;
         extend(rLo, rHi, rFirst, rLast, j, k);
       }
       if (tRow) {
-        nt += tRow; tx += tI; ty += tRow * j; tz += tRow * k;
+        nt += tRow;
+        tx += tI;
+        ty += tRow * j;
+        tz += tRow * k;
         extend(tLo, tHi, tFirst, tLast, j, k);
       }
       tp += tpRow;

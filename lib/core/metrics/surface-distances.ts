@@ -124,12 +124,18 @@ function voxelBoundary(mask: Uint8Array, grid: Grid, box: IndexBox): Int32Array 
         const p = row + i;
         if (mask[p] === 0) continue;
         const isBoundary =
-          i === 0 || mask[p - 1] === 0 ||
-          i === nx - 1 || mask[p + 1] === 0 ||
-          j === 0 || mask[p - nx] === 0 ||
-          j === ny - 1 || mask[p + nx] === 0 ||
-          k === 0 || mask[p - plane] === 0 ||
-          k === nz - 1 || mask[p + plane] === 0;
+          i === 0 ||
+          mask[p - 1] === 0 ||
+          i === nx - 1 ||
+          mask[p + 1] === 0 ||
+          j === 0 ||
+          mask[p - nx] === 0 ||
+          j === ny - 1 ||
+          mask[p + nx] === 0 ||
+          k === 0 ||
+          mask[p - plane] === 0 ||
+          k === nz - 1 ||
+          mask[p + plane] === 0;
         if (!isBoundary) continue;
         if (n === out.length) {
           const grown = new Int32Array(out.length * 2);
@@ -143,7 +149,14 @@ function voxelBoundary(mask: Uint8Array, grid: Grid, box: IndexBox): Int32Array 
   return out.subarray(0, n);
 }
 
-function voxelDistances(reference: Uint8Array, test: Uint8Array, grid: Grid, box: IndexBox, empty: NullReason | null, scratch?: Float64Array): SurfaceDistances {
+function voxelDistances(
+  reference: Uint8Array,
+  test: Uint8Array,
+  grid: Grid,
+  box: IndexBox,
+  empty: NullReason | null,
+  scratch?: Float64Array,
+): SurfaceDistances {
   const dims: Vec3 = [box.hi[0] - box.lo[0] + 1, box.hi[1] - box.lo[1] + 1, box.hi[2] - box.lo[2] + 1];
   const rb = voxelBoundary(reference, grid, box);
   const tb = voxelBoundary(test, grid, box);
@@ -164,7 +177,9 @@ function surfels(mask: Uint8Array, grid: Grid, box: IndexBox, cdims: number[]): 
   const [nx, ny] = grid.dims;
   const [cx, cy, cz] = xyz(cdims, 'surfels corner-grid dims');
   // Padded copy of the box with one background voxel on every side: pad index = voxel − lo + 1.
-  const px = cx + 1, py = cy + 1, pz = cz + 1;
+  const px = cx + 1,
+    py = cy + 1,
+    pz = cz + 1;
   const pad = new Uint8Array(px * py * pz);
   for (let k = box.lo[2]; k <= box.hi[2]; k++) {
     for (let j = box.lo[1]; j <= box.hi[1]; j++) {
@@ -243,7 +258,8 @@ function sortPairs(dist: Float64Array, codes: Uint8Array, table: Float64Array): 
 
 function lowerBound(a: Float64Array, n: number, x: number): number {
   // lo ≤ mid < hi ≤ n ≤ a.length, hence the `!`.
-  let lo = 0, hi = n;
+  let lo = 0,
+    hi = n;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (a[mid]! < x) lo = mid + 1;
@@ -252,7 +268,14 @@ function lowerBound(a: Float64Array, n: number, x: number): number {
   return lo;
 }
 
-function surfelDistances(reference: Uint8Array, test: Uint8Array, grid: Grid, box: IndexBox, empty: NullReason | null, scratch?: Float64Array): SurfaceDistances {
+function surfelDistances(
+  reference: Uint8Array,
+  test: Uint8Array,
+  grid: Grid,
+  box: IndexBox,
+  empty: NullReason | null,
+  scratch?: Float64Array,
+): SurfaceDistances {
   const cdims: Vec3 = [box.hi[0] - box.lo[0] + 2, box.hi[1] - box.lo[1] + 2, box.hi[2] - box.lo[2] + 2];
   const r = surfels(reference, grid, box, cdims);
   const t = surfels(test, grid, box, cdims);
@@ -264,4 +287,3 @@ function surfelDistances(reference: Uint8Array, test: Uint8Array, grid: Grid, bo
   const testAreasMm2 = sortPairs(testToReferenceMm, t.codes, table);
   return { sampling: 'surfel', referenceToTestMm, testToReferenceMm, referenceAreasMm2, testAreasMm2, empty };
 }
-

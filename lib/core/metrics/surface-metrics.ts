@@ -65,10 +65,7 @@ export function averageSurfaceDistanceMm(sd: SurfaceDistances): [number, number]
   if (sd.empty === 'BOTH_EMPTY') return null;
   if (sd.empty) return [Infinity, Infinity];
   if (sd.sampling === 'voxel') {
-    return [
-      pairwiseSum(sd.referenceToTestMm) / sd.referenceToTestMm.length,
-      pairwiseSum(sd.testToReferenceMm) / sd.testToReferenceMm.length,
-    ];
+    return [pairwiseSum(sd.referenceToTestMm) / sd.referenceToTestMm.length, pairwiseSum(sd.testToReferenceMm) / sd.testToReferenceMm.length];
   }
   return [
     weightedSum(sd.referenceToTestMm, sd.referenceAreasMm2!) / pairwiseSum(sd.referenceAreasMm2!),
@@ -87,8 +84,7 @@ export function surfaceDice(sd: SurfaceDistances, toleranceMm: number): number |
     const n = sd.referenceToTestMm.length + sd.testToReferenceMm.length;
     return (countAtMost(sd.referenceToTestMm, toleranceMm) + countAtMost(sd.testToReferenceMm, toleranceMm)) / n;
   }
-  const within = areaAtMost(sd.referenceToTestMm, sd.referenceAreasMm2!, toleranceMm) +
-    areaAtMost(sd.testToReferenceMm, sd.testAreasMm2!, toleranceMm);
+  const within = areaAtMost(sd.referenceToTestMm, sd.referenceAreasMm2!, toleranceMm) + areaAtMost(sd.testToReferenceMm, sd.testAreasMm2!, toleranceMm);
   return within / (pairwiseSum(sd.referenceAreasMm2!) + pairwiseSum(sd.testAreasMm2!));
 }
 
@@ -156,7 +152,8 @@ function areaStepPercentile(sorted: Float64Array, areas: Float64Array, percent: 
 
 function countAtMost(sorted: Float64Array, x: number): number {
   // lo ≤ mid < hi ≤ sorted.length, hence the `!`.
-  let lo = 0, hi = sorted.length;
+  let lo = 0,
+    hi = sorted.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (sorted[mid]! <= x) lo = mid + 1;
@@ -196,7 +193,7 @@ function pairwiseSum(a: Float64Array, start = 0, n = a.length): number {
     for (; q < n - (n % 8); q += 8) {
       for (let m = 0; m < 8; m++) r[m]! += a[start + q + m]!;
     }
-    let res = (r[0]! + r[1]! + (r[2]! + r[3]!)) + (r[4]! + r[5]! + (r[6]! + r[7]!));
+    let res = r[0]! + r[1]! + (r[2]! + r[3]!) + (r[4]! + r[5]! + (r[6]! + r[7]!));
     for (; q < n; q++) res += a[start + q]!;
     return res;
   }

@@ -33,7 +33,12 @@ const FACES: number[][] = (() => {
     for (let side = 0; side < 2; side++) {
       const u = (axis + 1) % 3;
       const w = (axis + 2) % 3;
-      const cyc: [number, number][] = [[0, 0], [1, 0], [1, 1], [0, 1]];
+      const cyc: [number, number][] = [
+        [0, 0],
+        [1, 0],
+        [1, 1],
+        [0, 1],
+      ];
       faces.push(
         cyc.map(([x, y]) => {
           const p: P3 = [0, 0, 0];
@@ -154,4 +159,3 @@ function maxAreaTriangulation(poly: number[]): P3[] {
 export function triangulateNeighbourhood(code: number): P3[] {
   return polygons(code).flatMap(maxAreaTriangulation);
 }
-

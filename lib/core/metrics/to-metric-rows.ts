@@ -53,9 +53,19 @@ export function toMetricRows(options: ToMetricRowsOptions): MetricRow[] {
   };
   const clean = (x: number | null): number | null => (x !== null && Number.isFinite(x) ? x : null);
   const overlapFields = [
-    'dice', 'jaccard', 'referenceVoxels', 'testVoxels', 'truePositiveVoxels', 'falsePositiveVoxels',
-    'falseNegativeVoxels', 'referenceVolumeCc', 'testVolumeCc', 'falsePositiveVolumeCc',
-    'falseNegativeVolumeCc', 'falsePositiveFraction', 'centroidShiftMm',
+    'dice',
+    'jaccard',
+    'referenceVoxels',
+    'testVoxels',
+    'truePositiveVoxels',
+    'falsePositiveVoxels',
+    'falseNegativeVoxels',
+    'referenceVolumeCc',
+    'testVolumeCc',
+    'falsePositiveVolumeCc',
+    'falseNegativeVolumeCc',
+    'falsePositiveFraction',
+    'centroidShiftMm',
   ] as const;
   const rows: MetricRow[] = [];
   const overlapValues: Record<string, number | null> = {};

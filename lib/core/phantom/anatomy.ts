@@ -55,11 +55,7 @@ export function buildAnatomy(grid: Grid, bodyScale: number, diaphragmExcursionMm
   // fov has one entry per axis, hence the `!`s.
   const [nx, ny, nz] = grid.dims;
   const [sx, sy, sz] = grid.spacingMm;
-  const c: Vec3 = [
-    grid.originMm[0] + ((nx - 1) / 2) * sx,
-    grid.originMm[1] + ((ny - 1) / 2) * sy,
-    grid.originMm[2] + ((nz - 1) / 2) * sz,
-  ];
+  const c: Vec3 = [grid.originMm[0] + ((nx - 1) / 2) * sx, grid.originMm[1] + ((ny - 1) / 2) * sy, grid.originMm[2] + ((nz - 1) / 2) * sz];
   const fov = [nx * sx, ny * sy, nz * sz];
   const bx = 0.45 * fov[0]! * bodyScale;
   const by = 0.33 * fov[1]! * bodyScale;
@@ -154,9 +150,11 @@ export function renderCtPhase(input: RenderPhaseInput): Int16Array {
         let hu = backgroundHu(anatomy, x, y, z, fraction);
         if (Math.abs(x - tcx) <= tr && Math.abs(y - tcy) <= tr && Math.abs(z - tcz) <= tr) {
           let inside = 0;
-          for (let c = -1; c <= 1; c++) for (let b = -1; b <= 1; b++) for (let a = -1; a <= 1; a++) {
-            if (insideUnion(input.tumour, x + (a * sx) / 3 - tcx, y + (b * sy) / 3 - tcy, z + (c * sz) / 3 - tcz)) inside++;
-          }
+          for (let c = -1; c <= 1; c++)
+            for (let b = -1; b <= 1; b++)
+              for (let a = -1; a <= 1; a++) {
+                if (insideUnion(input.tumour, x + (a * sx) / 3 - tcx, y + (b * sy) / 3 - tcy, z + (c * sz) / 3 - tcz)) inside++;
+              }
           const occ = inside / 27;
           hu = (1 - occ) * hu + occ * TISSUE_HU.tumour;
         }

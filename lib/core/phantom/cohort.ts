@@ -60,8 +60,30 @@ export const PHANTOM_INSTITUTIONS: readonly PhantomInstitution[] = [
 ];
 
 const GREEK = [
-  'ALPHA', 'BETA', 'GAMMA', 'DELTA', 'EPSILON', 'ZETA', 'ETA', 'THETA', 'IOTA', 'KAPPA', 'LAMBDA', 'MU',
-  'NU', 'XI', 'OMICRON', 'PI', 'RHO', 'SIGMA', 'TAU', 'UPSILON', 'PHI', 'CHI', 'PSI', 'OMEGA',
+  'ALPHA',
+  'BETA',
+  'GAMMA',
+  'DELTA',
+  'EPSILON',
+  'ZETA',
+  'ETA',
+  'THETA',
+  'IOTA',
+  'KAPPA',
+  'LAMBDA',
+  'MU',
+  'NU',
+  'XI',
+  'OMICRON',
+  'PI',
+  'RHO',
+  'SIGMA',
+  'TAU',
+  'UPSILON',
+  'PHI',
+  'CHI',
+  'PSI',
+  'OMEGA',
 ];
 
 export interface PatientSpec {

@@ -93,7 +93,9 @@ function fits(anatomy: Anatomy, grid: Grid, lung: number, centre: Vec3, samples:
   for (let p = 0; p < displacements.length; p++) {
     const d = displacements[p]!;
     for (const s of samples) {
-      const x = centre[0] + d[0] + s[0], y = centre[1] + d[1] + s[1], z = centre[2] + d[2] + s[2];
+      const x = centre[0] + d[0] + s[0],
+        y = centre[1] + d[1] + s[1],
+        z = centre[2] + d[2] + s[2];
       if (x < lo[0] || y < lo[1] || z < lo[2] || x > hi[0]! || y > hi[1]! || z > hi[2]!) return false;
       if (lungAt(anatomy, x, y, z, fractions[p]!) !== lung) return false;
     }
@@ -179,8 +181,15 @@ export function generatePatient(spec: PatientSpec, options: GeneratePatientOptio
   const physicianItv = new Uint8Array(nvox);
   const phases: PhantomPhase[] = [];
   const summary: PhantomSummary = {
-    truthGtvVoxels: [], physicianGtvVoxels: [], gtvDice: [],
-    truthItvVoxels: 0, physicianItvVoxels: 0, missedTumourVoxels: 0, extraPhysicianVoxels: 0, truthItvCc: 0, physicianItvCc: 0,
+    truthGtvVoxels: [],
+    physicianGtvVoxels: [],
+    gtvDice: [],
+    truthItvVoxels: 0,
+    physicianItvVoxels: 0,
+    missedTumourVoxels: 0,
+    extraPhysicianVoxels: 0,
+    truthItvCc: 0,
+    physicianItvCc: 0,
   };
   for (let p = 0; p < percents.length; p++) {
     const d = displacements[p]!;
@@ -200,26 +209,41 @@ export function generatePatient(spec: PatientSpec, options: GeneratePatientOptio
       // Erode at most 35% of the main body's smallest semi-axis.
       minMarginMm: -0.35 * Math.min(...ellipsoids[0]!.semiAxesMm),
     });
-    const ct = options.renderCt === false ? null : {
-      grid,
-      data: renderCtPhase({
-        grid, anatomy, fraction: fractions[p]!, tumour: ellipsoids, tumourCentreMm: tc,
-        tumourBoundingRadiusMm: radius, noiseSigmaHu: noise, rng: root.fork(`noise/${percents[p]}`),
-      }),
-    };
+    const ct =
+      options.renderCt === false
+        ? null
+        : {
+            grid,
+            data: renderCtPhase({
+              grid,
+              anatomy,
+              fraction: fractions[p]!,
+              tumour: ellipsoids,
+              tumourCentreMm: tc,
+              tumourBoundingRadiusMm: radius,
+              noiseSigmaHu: noise,
+              rng: root.fork(`noise/${percents[p]}`),
+            }),
+          };
     let both = 0;
     for (let n = 0; n < nvox; n++) {
       if (truth[n]) truthItv[n] = 1;
       if (phys[n]) physicianItv[n] = 1;
       both += truth[n]! & phys[n]!;
     }
-    const t = count(truth), ph = count(phys);
+    const t = count(truth),
+      ph = count(phys);
     summary.truthGtvVoxels.push(t);
     summary.physicianGtvVoxels.push(ph);
     summary.gtvDice.push(t + ph === 0 ? 1 : (2 * both) / (t + ph));
     phases.push({
-      phasePercent: percents[p]!, inspirationFraction: fractions[p]!, displacementMm: d, tumourCentreMm: tc,
-      ct, truthGtv: { grid, data: truth }, physicianGtv: { grid, data: phys },
+      phasePercent: percents[p]!,
+      inspirationFraction: fractions[p]!,
+      displacementMm: d,
+      tumourCentreMm: tc,
+      ct,
+      truthGtv: { grid, data: truth },
+      physicianGtv: { grid, data: phys },
     });
   }
   for (let n = 0; n < nvox; n++) {
@@ -232,7 +256,15 @@ export function generatePatient(spec: PatientSpec, options: GeneratePatientOptio
   summary.truthItvCc = summary.truthItvVoxels * voxelCc;
   summary.physicianItvCc = summary.physicianItvVoxels * voxelCc;
   return {
-    spec, grid, anatomy, tumourScale: scale, tumourEllipsoids: ellipsoids, tumourExhaleCentreMm: centre,
-    phases, truthItv: { grid, data: truthItv }, physicianItv: { grid, data: physicianItv }, summary,
+    spec,
+    grid,
+    anatomy,
+    tumourScale: scale,
+    tumourEllipsoids: ellipsoids,
+    tumourExhaleCentreMm: centre,
+    phases,
+    truthItv: { grid, data: truthItv },
+    physicianItv: { grid, data: physicianItv },
+    summary,
   };
 }

@@ -6,11 +6,14 @@ export { sampleTumourShape, insideUnion, boundingRadiusMm, type Ellipsoid, type 
 export { buildAnatomy, backgroundHu, lungAt, TISSUE_HU, type Anatomy } from './anatomy';
 export { approxSignedDistanceMm, physicianMask, sampleJitterField, jitterAt, type JitterField } from './observer';
 export {
-  sampleCohort, samplePatientSpec, institutionOf, PHANTOM_INSTITUTIONS,
-  type CohortSpec, type PatientSpec, type PhantomInstitution, type PhantomPhysician,
+  sampleCohort,
+  samplePatientSpec,
+  institutionOf,
+  PHANTOM_INSTITUTIONS,
+  type CohortSpec,
+  type PatientSpec,
+  type PhantomInstitution,
+  type PhantomPhysician,
 } from './cohort';
-export {
-  generatePatient, phantomGrid,
-  type GeneratePatientOptions, type PhantomPatient, type PhantomPhase, type PhantomSummary,
-} from './generate-patient';
+export { generatePatient, phantomGrid, type GeneratePatientOptions, type PhantomPatient, type PhantomPhase, type PhantomSummary } from './generate-patient';
 export { simulateOutcomes, type SimulateOutcomesInput, type SimulatedOutcome } from './simulate-outcomes';

@@ -21,7 +21,9 @@ export function approxSignedDistanceMm(ellipsoids: readonly Ellipsoid[], x: numb
   // R is a 3×3 rotation, hence the `!`s.
   let best = Infinity;
   for (const e of ellipsoids) {
-    const dx = x - e.centreMm[0], dy = y - e.centreMm[1], dz = z - e.centreMm[2];
+    const dx = x - e.centreMm[0],
+      dy = y - e.centreMm[1],
+      dz = z - e.centreMm[2];
     const R = e.rotation;
     const [a, b, c] = e.semiAxesMm;
     const u = R[0]! * dx + R[3]! * dy + R[6]! * dz;
@@ -51,7 +53,9 @@ export interface JitterField {
 export function sampleJitterField(rng: Rng, amplitudeMm: number, waves = 8): JitterField {
   const out: JitterField = { amplitudeMm, waves: [] };
   for (let n = 0; n < waves; n++) {
-    let a = rng.normal(), b = rng.normal(), c = rng.normal();
+    let a = rng.normal(),
+      b = rng.normal(),
+      c = rng.normal();
     const len = Math.hypot(a, b, c) || 1;
     const kMag = (2 * Math.PI) / rng.uniform(15, 40);
     a = (a / len) * kMag;

@@ -7,7 +7,10 @@
 
 /** 128-bit string hash (cyrb128, bryc) as four uint32 words. */
 export function hash128(text: string): [number, number, number, number] {
-  let h1 = 1779033703, h2 = 3144134277, h3 = 1013904242, h4 = 2773480762;
+  let h1 = 1779033703,
+    h2 = 3144134277,
+    h3 = 1013904242,
+    h4 = 2773480762;
   for (let n = 0; n < text.length; n++) {
     const k = text.charCodeAt(n);
     h1 = h2 ^ Math.imul(h1 ^ k, 597399067);
@@ -51,7 +54,10 @@ export function createRng(seed: string | number): Rng {
   const seedText = String(seed);
   let [a, b, c, d] = hash128(seedText);
   const nextU32 = () => {
-    a >>>= 0; b >>>= 0; c >>>= 0; d >>>= 0;
+    a >>>= 0;
+    b >>>= 0;
+    c >>>= 0;
+    d >>>= 0;
     let t = (a + b) | 0;
     a = b ^ (b >>> 9);
     b = (c + (c << 3)) | 0;

@@ -23,13 +23,25 @@ export interface TumourShape {
 
 /** Uniformly random rotation (normalised Gaussian quaternion, Shoemake 1992). */
 function randomRotation(rng: Rng): number[] {
-  let w = rng.normal(), x = rng.normal(), y = rng.normal(), z = rng.normal();
+  let w = rng.normal(),
+    x = rng.normal(),
+    y = rng.normal(),
+    z = rng.normal();
   const n = Math.hypot(w, x, y, z) || 1;
-  w /= n; x /= n; y /= n; z /= n;
+  w /= n;
+  x /= n;
+  y /= n;
+  z /= n;
   return [
-    1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
-    2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-    2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
+    1 - 2 * (y * y + z * z),
+    2 * (x * y - w * z),
+    2 * (x * z + w * y),
+    2 * (x * y + w * z),
+    1 - 2 * (x * x + z * z),
+    2 * (y * z - w * x),
+    2 * (x * z - w * y),
+    2 * (y * z + w * x),
+    1 - 2 * (x * x + y * y),
   ];
 }
 
@@ -48,7 +60,9 @@ export function sampleTumourShape(rng: Rng, diameterMm: number): TumourShape {
   ];
   const lobes = rng.int(0, 3);
   for (let n = 0; n < lobes; n++) {
-    let dx = rng.normal(), dy = rng.normal(), dz = rng.normal();
+    let dx = rng.normal(),
+      dy = rng.normal(),
+      dz = rng.normal();
     const len = Math.hypot(dx, dy, dz) || 1;
     const out = r * rng.uniform(0.55, 0.85);
     dx = (dx / len) * out;
@@ -79,7 +93,9 @@ export function scaleTumour(shape: TumourShape, factor: number): TumourShape {
 /** True when the point (mm, relative to the tumour reference point) is inside ellipsoid `e`. */
 function insideEllipsoid(e: Ellipsoid, x: number, y: number, z: number): boolean {
   // R is a 3×3 rotation, hence the `!`s.
-  const dx = x - e.centreMm[0], dy = y - e.centreMm[1], dz = z - e.centreMm[2];
+  const dx = x - e.centreMm[0],
+    dy = y - e.centreMm[1],
+    dz = z - e.centreMm[2];
   const R = e.rotation;
   // Local coordinates: Rᵀ·d.
   const u = (R[0]! * dx + R[3]! * dy + R[6]! * dz) / e.semiAxesMm[0];
@@ -109,17 +125,19 @@ export function surfaceSamplesMm(ellipsoids: readonly Ellipsoid[]): Vec3[] {
   // R is a 3×3 rotation and l a 3-vector, hence the `!`s.
   const out: Vec3[] = [];
   for (const e of ellipsoids) {
-    for (let a = -1; a <= 1; a++) for (let b = -1; b <= 1; b++) for (let c = -1; c <= 1; c++) {
-      if (a === 0 && b === 0 && c === 0) continue;
-      const n = Math.hypot(a, b, c);
-      const l = [(a / n) * e.semiAxesMm[0], (b / n) * e.semiAxesMm[1], (c / n) * e.semiAxesMm[2]];
-      const R = e.rotation;
-      out.push([
-        e.centreMm[0] + R[0]! * l[0]! + R[1]! * l[1]! + R[2]! * l[2]!,
-        e.centreMm[1] + R[3]! * l[0]! + R[4]! * l[1]! + R[5]! * l[2]!,
-        e.centreMm[2] + R[6]! * l[0]! + R[7]! * l[1]! + R[8]! * l[2]!,
-      ]);
-    }
+    for (let a = -1; a <= 1; a++)
+      for (let b = -1; b <= 1; b++)
+        for (let c = -1; c <= 1; c++) {
+          if (a === 0 && b === 0 && c === 0) continue;
+          const n = Math.hypot(a, b, c);
+          const l = [(a / n) * e.semiAxesMm[0], (b / n) * e.semiAxesMm[1], (c / n) * e.semiAxesMm[2]];
+          const R = e.rotation;
+          out.push([
+            e.centreMm[0] + R[0]! * l[0]! + R[1]! * l[1]! + R[2]! * l[2]!,
+            e.centreMm[1] + R[3]! * l[0]! + R[4]! * l[1]! + R[5]! * l[2]!,
+            e.centreMm[2] + R[6]! * l[0]! + R[7]! * l[1]! + R[8]! * l[2]!,
+          ]);
+        }
   }
   return out;
 }

@@ -57,10 +57,18 @@ export function findSelfIntersection(xs: ArrayLike<number>, ys: ArrayLike<number
 
 function properCrossing(xs: ArrayLike<number>, ys: ArrayLike<number>, p: number, q: number, r: number, s: number): [number, number] | null {
   // p, q, r, s are vertex indices < xs.length, hence the `!`s.
-  const px = xs[p]!, py = ys[p]!, qx = xs[q]!, qy = ys[q]!;
-  const rx = xs[r]!, ry = ys[r]!, sx = xs[s]!, sy = ys[s]!;
-  const ux = qx - px, uy = qy - py;
-  const vx = sx - rx, vy = sy - ry;
+  const px = xs[p]!,
+    py = ys[p]!,
+    qx = xs[q]!,
+    qy = ys[q]!;
+  const rx = xs[r]!,
+    ry = ys[r]!,
+    sx = xs[s]!,
+    sy = ys[s]!;
+  const ux = qx - px,
+    uy = qy - py;
+  const vx = sx - rx,
+    vy = sy - ry;
   const lu = Math.hypot(ux, uy);
   const lv = Math.hypot(vx, vy);
   if (lu === 0 || lv === 0) return null;

@@ -88,11 +88,7 @@ const EPS = 1e-6;
  * @throws RasterError('INVALID_INPUT') when the grid has non-positive dims or spacing, or a
  *   contour's coordinate count is not a multiple of 3 or contains a non-finite value.
  */
-export function rasterizeContours(
-  grid: Grid,
-  contours: readonly PlanarContourMm[],
-  options: RasterizeOptions = {},
-): { mask: Mask; report: RasterReport } {
+export function rasterizeContours(grid: Grid, contours: readonly PlanarContourMm[], options: RasterizeOptions = {}): { mask: Mask; report: RasterReport } {
   // Axis indices are 0 … 2 and point, edge and voxel indices are bounded by their loops, hence the `!`s.
   const [nx, ny, nz] = grid.dims;
   const [, , sz] = grid.spacingMm;

@@ -57,7 +57,13 @@ export interface ComputePairMetricsOptions {
  */
 export function computePairMetrics(pair: MetricPair, options: ComputePairMetricsOptions): PairMetrics {
   const { reference, test, grid } = pair;
-  const result = computeMetrics({ reference: reference.mask, test: test.mask, grid, toleranceMm: options.toleranceMm ?? DEFAULT_TOLERANCE_MM, conventions: ['voxel', 'surfel'] });
+  const result = computeMetrics({
+    reference: reference.mask,
+    test: test.mask,
+    grid,
+    toleranceMm: options.toleranceMm ?? DEFAULT_TOLERANCE_MM,
+    conventions: ['voxel', 'surfel'],
+  });
   const metricRows = toMetricRows({ result, grid, codeVersion: options.codeVersion, referenceSha256: reference.sha256, testSha256: test.sha256 });
   const discordance = findDiscordanceRegions({ reference: reference.mask, test: test.mask, grid });
   const discordanceRow: PairMetricRow = {

@@ -133,7 +133,16 @@ function box(institution: string, values: number[]): InstitutionBox | null {
   const hi = q3 + 1.5 * (q3 - q1);
   // Every value between q1 and q3 is inside the whiskers, so `inside` is not empty for finite values.
   const inside = v.filter((x) => x >= lo && x <= hi);
-  return { institution, n: v.length, q1, median: median(v), q3, lowWhisker: inside[0]!, highWhisker: inside[inside.length - 1]!, outliers: v.filter((x) => x < lo || x > hi) };
+  return {
+    institution,
+    n: v.length,
+    q1,
+    median: median(v),
+    q3,
+    lowWhisker: inside[0]!,
+    highWhisker: inside[inside.length - 1]!,
+    outliers: v.filter((x) => x < lo || x > hi),
+  };
 }
 
 /**
@@ -182,7 +191,10 @@ export function computeCohortStats(cases: readonly CohortCase[], pooledPhases: P
   if (pairs.length < 2) paired.note = 'Needs at least two studies with both ITVs.';
   else {
     try {
-      const w = wilcoxonSignedRank(pairs.map((c) => c.itvMachineCc!), pairs.map((c) => c.itvPhysicianCc!));
+      const w = wilcoxonSignedRank(
+        pairs.map((c) => c.itvMachineCc!),
+        pairs.map((c) => c.itvPhysicianCc!),
+      );
       paired = { ...paired, p: w.p, statistic: w.statistic, method: w.method };
     } catch (e) {
       paired.note = (e as Error).message;

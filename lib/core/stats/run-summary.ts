@@ -156,7 +156,9 @@ export function buildRunSummary(input: RunSummaryInput): RunSummaryValues {
     fnCc: num(itvOverlap?.falseNegativeVolumeCc),
     machineCc: num(itvOverlap?.testVolumeCc) ?? num(input.machineItvCc),
     physicianCc: num(itvOverlap?.referenceVolumeCc),
-    maxFpDistanceMm: input.itv?.discordance ? fpRegions.reduce<number | null>((mx, r) => (r.maxDistanceMm === null ? mx : Math.max(mx ?? 0, r.maxDistanceMm)), null) : null,
+    maxFpDistanceMm: input.itv?.discordance
+      ? fpRegions.reduce<number | null>((mx, r) => (r.maxDistanceMm === null ? mx : Math.max(mx ?? 0, r.maxDistanceMm)), null)
+      : null,
     largestFpRegionCc: input.itv?.discordance ? fpRegions.reduce((mx, r) => Math.max(mx, r.volumeCc), 0) : null,
   };
 

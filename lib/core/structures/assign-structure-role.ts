@@ -94,7 +94,10 @@ function lookupOrgan(n: NormalisedStructureName): { entry: OrganEntry; side: Lat
     if (after.every((w) => /^\d+$/.test(w) || w === 'mm' || SIDE.has(w))) {
       const margin = after.find((w) => /^\d+$/.test(w));
       prv = margin ? `_PRV${margin.padStart(2, '0')}` : '_PRV';
-      key = n.words.slice(0, prvAt).filter((w) => !(n.laterality && SIDE.has(w))).join('');
+      key = n.words
+        .slice(0, prvAt)
+        .filter((w) => !(n.laterality && SIDE.has(w)))
+        .join('');
     }
   }
   let entry = organByKey(key);
@@ -130,7 +133,8 @@ const BUILT_IN: readonly BuiltInRule[] = [
     decide: (n) => {
       const raw = n.raw;
       if (raw.startsWith('_')) return { role: 'HELPER' };
-      if (/^[zx][\s_.-]+\S/i.test(raw) || /^[zx][A-Z]/.test(raw) || /^[ZX][A-Z]/.test(raw) || (/^[zx]/i.test(raw) && STRUCTURE_WORD.test(raw.slice(1)))) return { role: 'HELPER' };
+      if (/^[zx][\s_.-]+\S/i.test(raw) || /^[zx][A-Z]/.test(raw) || /^[ZX][A-Z]/.test(raw) || (/^[zx]/i.test(raw) && STRUCTURE_WORD.test(raw.slice(1))))
+        return { role: 'HELPER' };
       return null;
     },
   },
@@ -144,7 +148,8 @@ const BUILT_IN: readonly BuiltInRule[] = [
   },
   {
     id: 'helper-keyword',
-    description: 'A helper word: ring, avoid, shell, expand, dvh, copy anywhere; or opt/optim, old, dummy, temp/tmp, block, hot, cold, overlap, dose/isodose as a word.',
+    description:
+      'A helper word: ring, avoid, shell, expand, dvh, copy anywhere; or opt/optim, old, dummy, temp/tmp, block, hot, cold, overlap, dose/isodose as a word.',
     decide: (n, lower) =>
       /ring|avoid|shell|expand|dvh|copy/.test(lower) ||
       words(n, ['opt', 'optim', 'optimization', 'optimisation', 'old', 'dummy', 'temp', 'tmp', 'block', 'hot', 'cold', 'overlap', 'dose', 'isodose']) ||
@@ -154,9 +159,14 @@ const BUILT_IN: readonly BuiltInRule[] = [
   },
   {
     id: 'helper-non-anatomic',
-    description: 'Not anatomy: couch, table, marker, fiducial, bb, artifact, bolus, clip, seed, override, contrast, implant, prosthesis, pacemaker, support, board.',
+    description:
+      'Not anatomy: couch, table, marker, fiducial, bb, artifact, bolus, clip, seed, override, contrast, implant, prosthesis, pacemaker, support, board.',
     decide: (n) =>
-      n.words.some((w) => /^(couch\w*|table|markers?|fiducials?|bb|artifacts?|artefacts?|bolus|clips?|seeds?|override|contrast|implants?|prosthesis|pacemaker|support|board)$/.test(w))
+      n.words.some((w) =>
+        /^(couch\w*|table|markers?|fiducials?|bb|artifacts?|artefacts?|bolus|clips?|seeds?|override|contrast|implants?|prosthesis|pacemaker|support|board)$/.test(
+          w,
+        ),
+      )
         ? { role: 'HELPER' }
         : null,
   },
@@ -186,28 +196,30 @@ const BUILT_IN: readonly BuiltInRule[] = [
   },
   { id: 'ptv', description: '"PTV" anywhere ("PTV", "PTV_5000", "PTVp").', decide: (_n, lower) => (lower.includes('ptv') ? { role: 'PTV' } : null) },
   { id: 'ctv', description: '"CTV" anywhere ("CTV", "CTV_60", "CTVn", "ICTV").', decide: (_n, lower) => (lower.includes('ctv') ? { role: 'CTV' } : null) },
-  { id: 'itv', description: '"ITV" or "iGTV" anywhere ("ITV", "iGTV", "ITV_final").', decide: (_n, lower) => (/itv|igtv/.test(lower) ? { role: 'ITV' } : null) },
+  {
+    id: 'itv',
+    description: '"ITV" or "iGTV" anywhere ("ITV", "iGTV", "ITV_final").',
+    decide: (_n, lower) => (/itv|igtv/.test(lower) ? { role: 'ITV' } : null),
+  },
   {
     id: 'gtv',
     description: '"GTV" anywhere ("GTV", "GTVp", "GTV_1", "gtv primary", "GTV_50%", "GTVn", "GTV LN"); primary or nodal when a word says so.',
     decide: (n, lower) => (lower.includes('gtv') ? { role: 'GTV', target: gtvTarget(n) } : null),
   },
-  ...(['body', 'lung', 'oar'] as const).map(
-    (id): BuiltInRule => ({
-      id,
-      description:
-        id === 'body'
-          ? 'The body outline: External, Body, Skin, Outline, Patient, Body_Contour (TG-263 "External").'
-          : id === 'lung'
-            ? 'A lung: Lung_L, Lung_R, "Lt Lung", "LUNG_RT", Lungs, "Lung Total", "Both Lungs" (TG-263 Lung_L, Lung_R, Lungs).'
-            : 'An organ at risk with its TG-263 name: Heart, Esophagus, SpinalCord, SpinalCanal, Trachea, Bronchus, GreatVes, Liver, Kidney_L/R, …; a PRV of one ("SpinalCord_PRV05").',
-      decide: (n) => {
-        const organ = lookupOrgan(n);
-        const role = id === 'body' ? 'BODY' : id === 'lung' ? 'LUNG' : 'OAR';
-        return organ && organ.entry.role === role ? { role, tg263Name: organ.tg263, laterality: organ.side } : null;
-      },
-    }),
-  ),
+  ...(['body', 'lung', 'oar'] as const).map((id): BuiltInRule => ({
+    id,
+    description:
+      id === 'body'
+        ? 'The body outline: External, Body, Skin, Outline, Patient, Body_Contour (TG-263 "External").'
+        : id === 'lung'
+          ? 'A lung: Lung_L, Lung_R, "Lt Lung", "LUNG_RT", Lungs, "Lung Total", "Both Lungs" (TG-263 Lung_L, Lung_R, Lungs).'
+          : 'An organ at risk with its TG-263 name: Heart, Esophagus, SpinalCord, SpinalCanal, Trachea, Bronchus, GreatVes, Liver, Kidney_L/R, …; a PRV of one ("SpinalCord_PRV05").',
+    decide: (n) => {
+      const organ = lookupOrgan(n);
+      const role = id === 'body' ? 'BODY' : id === 'lung' ? 'LUNG' : 'OAR';
+      return organ && organ.entry.role === role ? { role, tg263Name: organ.tg263, laterality: organ.side } : null;
+    },
+  })),
   { id: 'unknown', description: 'Anything else.', decide: () => ({ role: 'UNKNOWN' }) },
 ];
 
@@ -254,5 +266,15 @@ export function assignStructureRole(name: string, site?: SiteRuleSet | null): St
     };
   }
   // Not reached: the last rule matches everything.
-  return { name: n.raw, role: 'UNKNOWN', kind: 'OTHER', phasePercent: n.phasePercent, laterality: n.laterality, tg263Name: null, target: null, ruleId: 'unknown', siteRuleVersion: null };
+  return {
+    name: n.raw,
+    role: 'UNKNOWN',
+    kind: 'OTHER',
+    phasePercent: n.phasePercent,
+    laterality: n.laterality,
+    tg263Name: null,
+    target: null,
+    ruleId: 'unknown',
+    siteRuleVersion: null,
+  };
 }

@@ -8,7 +8,11 @@ const MAX_PER_ROLE = 15;
 
 /** One structure as the finding names it: "Lt Lung" = Lung_L [lung]. */
 function one(r: StructureRoleResult): string {
-  const extra = [r.tg263Name && r.tg263Name !== r.name ? `= ${r.tg263Name}` : '', r.target ? `(${r.target})` : '', r.phasePercent !== null && r.kind === 'GTV' ? `(phase ${r.phasePercent}%)` : '']
+  const extra = [
+    r.tg263Name && r.tg263Name !== r.name ? `= ${r.tg263Name}` : '',
+    r.target ? `(${r.target})` : '',
+    r.phasePercent !== null && r.kind === 'GTV' ? `(phase ${r.phasePercent}%)` : '',
+  ]
     .filter(Boolean)
     .join(' ');
   return `"${r.name}"${extra ? ` ${extra}` : ''} [${r.ruleId}${r.siteRuleVersion !== null ? ` v${r.siteRuleVersion}` : ''}]`;

@@ -71,8 +71,16 @@ export function normaliseStructureName(name: string): NormalisedStructureName {
  * it and the side, when the rest is in `known`; else null.
  */
 export function splitGluedSide(key: string, known: (k: string) => boolean): { key: string; laterality: Laterality } | null {
-  for (const [suffix, side] of [['left', 'L'], ['right', 'R'], ['lt', 'L'], ['rt', 'R'], ['l', 'L'], ['r', 'R']] as const) {
-    if (key.length > suffix.length + 2 && key.endsWith(suffix) && known(key.slice(0, -suffix.length))) return { key: key.slice(0, -suffix.length), laterality: side };
+  for (const [suffix, side] of [
+    ['left', 'L'],
+    ['right', 'R'],
+    ['lt', 'L'],
+    ['rt', 'R'],
+    ['l', 'L'],
+    ['r', 'R'],
+  ] as const) {
+    if (key.length > suffix.length + 2 && key.endsWith(suffix) && known(key.slice(0, -suffix.length)))
+      return { key: key.slice(0, -suffix.length), laterality: side };
   }
   return null;
 }

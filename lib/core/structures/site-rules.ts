@@ -87,14 +87,18 @@ export function parseSiteRuleInput(input: { match?: unknown; pattern?: unknown; 
       throw new SiteRuleError(`Pattern ${JSON.stringify(pattern)} is not a valid regular expression: ${(e as Error).message}.`);
     }
     if (NESTED_REPEAT.test(pattern))
-      throw new SiteRuleError(`Pattern ${JSON.stringify(pattern)} repeats a group that itself repeats (like "(a+)+"), which can take exponential time on some names; write it without the nested repetition.`);
+      throw new SiteRuleError(
+        `Pattern ${JSON.stringify(pattern)} repeats a group that itself repeats (like "(a+)+"), which can take exponential time on some names; write it without the nested repetition.`,
+      );
   }
   const role = input.role;
-  if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) throw new SiteRuleError(`Role must be one of ${ROLES.join(', ')}, not ${JSON.stringify(role ?? null)}.`);
+  if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role))
+    throw new SiteRuleError(`Role must be one of ${ROLES.join(', ')}, not ${JSON.stringify(role ?? null)}.`);
   let phasePercent: number | null = null;
   if (input.phasePercent !== undefined && input.phasePercent !== null && input.phasePercent !== '') {
     const v = typeof input.phasePercent === 'number' ? input.phasePercent : Number(String(input.phasePercent).trim().replace(/%$/, ''));
-    if (!Number.isFinite(v) || v < 0 || v >= 100) throw new SiteRuleError(`Phase ${JSON.stringify(input.phasePercent)} is not a percent from 0 to 99 (leave it empty to read the phase from the name).`);
+    if (!Number.isFinite(v) || v < 0 || v >= 100)
+      throw new SiteRuleError(`Phase ${JSON.stringify(input.phasePercent)} is not a percent from 0 to 99 (leave it empty to read the phase from the name).`);
     if (role !== 'GTV') throw new SiteRuleError(`A phase is for a per-phase GTV only; this rule's role is ${role}. Leave the phase empty or choose GTV.`);
     phasePercent = v;
   }
@@ -108,7 +112,8 @@ export function parseStoredSiteRules(version: number, value: unknown): SiteStruc
   if (!Array.isArray(value)) throw new SiteRuleError(`Structure rules version ${version} is not a list of rules.`);
   return value.map((r: unknown, i) => {
     const o = (r ?? {}) as Record<string, unknown>;
-    if (typeof o.id !== 'string' || typeof o.enabled !== 'boolean') throw new SiteRuleError(`Structure rules version ${version}, rule ${i + 1}: no id or enabled flag.`);
+    if (typeof o.id !== 'string' || typeof o.enabled !== 'boolean')
+      throw new SiteRuleError(`Structure rules version ${version}, rule ${i + 1}: no id or enabled flag.`);
     try {
       return { id: o.id, enabled: o.enabled, ...parseSiteRuleInput(o) };
     } catch (e) {

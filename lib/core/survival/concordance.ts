@@ -120,7 +120,7 @@ export function concordanceFromData(d: CoxData, lp: Float64Array): Concordance {
         const rs: number[] = [];
         for (let q = i; q > j; q--) if (status[q] === 1) rs.push(rank[q]!);
         rs.sort((x, y) => x - y);
-        for (let a = 0; a < rs.length; ) {
+        for (let a = 0; a < rs.length;) {
           let b = a;
           while (b < rs.length && rs[b] === rs[a]) b++;
           xy += ((b - a) * (b - a - 1)) / 2;

@@ -69,8 +69,7 @@ export function prepareCoxData(input: CoxInput): CoxData {
     const e = event[i];
     if (e !== 0 && e !== 1) throw invalid(`event at row ${i + 1} is ${e}: events must be coded 0 (censored) or 1 (event).`);
     for (let k = 0; k < p; k++) {
-      if (!Number.isFinite(covariates[k]![i]))
-        throw invalid(`Covariate "${names[k]}" at row ${i + 1} is ${covariates[k]![i]}: values must be finite.`);
+      if (!Number.isFinite(covariates[k]![i])) throw invalid(`Covariate "${names[k]}" at row ${i + 1} is ${covariates[k]![i]}: values must be finite.`);
     }
     keep.push(i);
   }
@@ -128,6 +127,10 @@ export function prepareCoxData(input: CoxInput): CoxData {
     const dst = s * p;
     for (let k = 0; k < p; k++) out.x[dst + k] = xr[src + k]!;
   }
-  if (out.nEvent === 0) throw new SurvivalError('NO_EVENTS', 'There are no events (every subject is censored): a Cox model cannot be fitted. Check the event column coding (1 = event).');
+  if (out.nEvent === 0)
+    throw new SurvivalError(
+      'NO_EVENTS',
+      'There are no events (every subject is censored): a Cox model cannot be fitted. Check the event column coding (1 = event).',
+    );
   return out;
 }

@@ -64,12 +64,7 @@ function kmTransform(d: CoxData): Float64Array {
  * @param efron tie method of the fit; @param terms columns tested together (default one per column)
  * Singular test matrices give chisq 0 with a SINGULAR_TEST_MATRIX warning, never NaN.
  */
-export function coxZphFromData(
-  d: CoxData,
-  lp: Float64Array,
-  efron: boolean,
-  terms?: ZphTerm[],
-): CoxZph {
+export function coxZphFromData(d: CoxData, lp: Float64Array, efron: boolean, terms?: ZphTerm[]): CoxZph {
   // Flat vectors and matrices (n, n×p, p×p) indexed within their loop bounds, hence the `!`s.
   const { n, p, time, status, stratum } = d;
   const tt = kmTransform(d);
@@ -175,10 +170,7 @@ export function coxZphFromData(
       u[k]! -= mk;
       u[k + p]! -= timewt * mk;
       for (let j = 0; j <= k; j++) {
-        const temp =
-          cmat[k * p + j]! * s1 +
-          cmat2[k * p + j]! * st -
-          (a[k]! * a[j]! * q0 + (a[k]! * a2[j]! + a2[k]! * a[j]!) * q1 + a2[k]! * a2[j]! * q2);
+        const temp = cmat[k * p + j]! * s1 + cmat2[k * p + j]! * st - (a[k]! * a[j]! * q0 + (a[k]! * a2[j]! + a2[k]! * a[j]!) * q1 + a2[k]! * a2[j]! * q2);
         imat[j * p2 + k]! += temp;
         imat[j * p2 + k + p]! += temp * timewt;
         imat[(j + p) * p2 + k + p]! += temp * timewt * timewt;
@@ -208,7 +200,10 @@ export function coxZphFromData(
     cols.forEach((c, j) => (uu[p + j] = u[c + p]!));
     const s = solveGeneral(sub, m, uu);
     if (!s) {
-      warnings.push({ code: 'SINGULAR_TEST_MATRIX', message: `cox.zph: the information matrix for ${cols.length} column(s) is singular; the PH test for them is reported as 0.` });
+      warnings.push({
+        code: 'SINGULAR_TEST_MATRIX',
+        message: `cox.zph: the information matrix for ${cols.length} column(s) is singular; the PH test for them is reported as 0.`,
+      });
       return 0;
     }
     let q = 0;

@@ -198,9 +198,7 @@ function coxPass(
         u[k]! -= a[k]! * s1 - a2[k]! * st;
         for (let j = 0; j <= k; j++)
           imat[j * p + k]! +=
-            cmat[k * p + j]! * s1 -
-            cmat2[k * p + j]! * st -
-            (a[k]! * a[j]! * q0 - (a[k]! * a2[j]! + a2[k]! * a[j]!) * q1 + a2[k]! * a2[j]! * q2);
+            cmat[k * p + j]! * s1 - cmat2[k * p + j]! * st - (a[k]! * a[j]! * q0 - (a[k]! * a2[j]! + a2[k]! * a[j]!) * q1 + a2[k]! * a2[j]! * q2);
       }
     }
   }

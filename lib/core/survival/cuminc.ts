@@ -220,18 +220,15 @@ function grayScore(y: number[], m: number[], ig: number[], ng: number, rho: numb
  * @param group optional group label per subject
  * @throws SurvivalError INVALID_INPUT for bad lengths, negative/NaN times, non-integer status
  */
-export function cumulativeIncidence(
-  time: ArrayLike<number>,
-  status: ArrayLike<number>,
-  group?: ArrayLike<string>,
-): CumincResult {
+export function cumulativeIncidence(time: ArrayLike<number>, status: ArrayLike<number>, group?: ArrayLike<string>): CumincResult {
   const n = time.length;
   if (status.length !== n) throw invalid(`time has ${n} values but status has ${status.length}.`);
   if (group && group.length !== n) throw invalid(`time has ${n} values but group has ${group.length}.`);
   if (n === 0) throw invalid('No subjects: time is empty.');
   for (let i = 0; i < n; i++) {
     if (!Number.isFinite(time[i]) || time[i]! < 0) throw invalid(`time at row ${i + 1} is ${time[i]}: times must be finite and ≥ 0.`);
-    if (!Number.isInteger(status[i]) || status[i]! < 0) throw invalid(`status at row ${i + 1} is ${status[i]}: use 0 for censored and a positive integer cause code.`);
+    if (!Number.isInteger(status[i]) || status[i]! < 0)
+      throw invalid(`status at row ${i + 1} is ${status[i]}: use 0 for censored and a positive integer cause code.`);
   }
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => time[a]! - time[b]! || a - b);
   // order is a permutation of 0 … n − 1 and time, status have n entries (checked above).

@@ -39,10 +39,7 @@ export function sortLevels(values: string[]): string[] {
  * @throws SurvivalError INVALID_INPUT for an unknown column, a non-numeric value in a numeric
  *   column, or a reference level that does not occur.
  */
-export function buildDesignMatrix(
-  columns: Record<string, ArrayLike<number | string | null | undefined>>,
-  specs: CovariateSpec[],
-): DesignMatrix {
+export function buildDesignMatrix(columns: Record<string, ArrayLike<number | string | null | undefined>>, specs: CovariateSpec[]): DesignMatrix {
   const out: DesignMatrix = { covariates: [], names: [], terms: [] };
   for (const spec of specs) {
     const col = columns[spec.name];

@@ -69,7 +69,7 @@ function makeBlocks(d: Prepared): Blocks {
   const ends: number[] = [];
   const nf: number[] = [];
   const fb: number[] = [];
-  for (let i = 0; i < d.n; ) {
+  for (let i = 0; i < d.n;) {
     let j = i;
     let f = 0;
     while (j < d.n && d.t[j] === d.t[i]) {
@@ -324,10 +324,14 @@ export function fineGray(input: FineGrayInput, opts: { maxIterations?: number; g
   for (let k = 0; k < p; k++) {
     let same = true;
     for (let r = 1; r < n && same; r++) same = d.x[r * p + k] === d.x[k];
-    if (same) throw new SurvivalError('CONSTANT_COVARIATE', `Covariate "${names[k]}" has the same value for every subject used, so its effect cannot be estimated.`);
+    if (same)
+      throw new SurvivalError('CONSTANT_COVARIATE', `Covariate "${names[k]}" has the same value for every subject used, so its effect cannot be estimated.`);
   }
   if (nFail / p < 10)
-    warnings.push({ code: 'FEW_EVENTS_PER_COVARIATE', message: `Only ${nFail} events of interest for ${p} coefficients (fewer than 10 per coefficient): estimates may be unstable.` });
+    warnings.push({
+      code: 'FEW_EVENTS_PER_COVARIATE',
+      message: `Only ${nFail} events of interest for ${p} coefficients (fewer than 10 per coefficient): estimates may be unstable.`,
+    });
   // censoring KM at t− (crr's approx(..., xout = ftime * (1 - 100 eps), method = "constant"))
   {
     let g = 1;
@@ -356,7 +360,11 @@ export function fineGray(input: FineGrayInput, opts: { maxIterations?: number; g
   const info0 = z.v;
   {
     const probe = solveGeneral(info0, p, new Float64Array(p).fill(1));
-    if (!probe) throw new SurvivalError('COLLINEAR_COVARIATES', `The information matrix is singular at β = 0: some of ${names.map((s) => `"${s}"`).join(', ')} are collinear. Remove the redundant column.`);
+    if (!probe)
+      throw new SurvivalError(
+        'COLLINEAR_COVARIATES',
+        `The information matrix is singular at β = 0: some of ${names.map((s) => `"${s}"`).join(', ')} are collinear. Remove the redundant column.`,
+      );
   }
   let converged = false;
   let stopReason: FineGrayFit['stopReason'] = 'max-iterations';
@@ -371,7 +379,8 @@ export function fineGray(input: FineGrayInput, opts: { maxIterations?: number; g
     }
     if (ll === maxiter) break;
     const step = solveGeneral(z.v, p, z.s);
-    if (!step) throw new SurvivalError('SINGULAR_INFORMATION', 'The Fine–Gray information matrix became singular: likely separation or too few events of interest.');
+    if (!step)
+      throw new SurvivalError('SINGULAR_INFORMATION', 'The Fine–Gray information matrix became singular: likely separation or too few events of interest.');
     const sc = step.map((v) => -v);
     let dot = 0;
     for (let k = 0; k < p; k++) dot += sc[k]! * z.s[k]!;
@@ -396,7 +405,11 @@ export function fineGray(input: FineGrayInput, opts: { maxIterations?: number; g
   }
   const { v: info, v2 } = sandwich(d, bl, b);
   const h = invertGeneral(info, p);
-  if (!h) throw new SurvivalError('SINGULAR_INFORMATION', 'The Fine–Gray information matrix is singular at the estimate: likely separation or too few events of interest.');
+  if (!h)
+    throw new SurvivalError(
+      'SINGULAR_INFORMATION',
+      'The Fine–Gray information matrix is singular at the estimate: likely separation or too few events of interest.',
+    );
   const V = new Float64Array(p * p);
   for (let i = 0; i < p; i++)
     for (let j = 0; j < p; j++) {
@@ -405,7 +418,10 @@ export function fineGray(input: FineGrayInput, opts: { maxIterations?: number; g
       V[i * p + j] = s;
     }
   if (!converged)
-    warnings.push({ code: 'NOT_CONVERGED', message: `crr did not converge (${stopReason}); estimates are not reliable, often because of separation or a badly scaled covariate.` });
+    warnings.push({
+      code: 'NOT_CONVERGED',
+      message: `crr did not converge (${stopReason}); estimates are not reliable, often because of separation or a badly scaled covariate.`,
+    });
   const coefficients = names.map((name, k) => {
     const se = Math.sqrt(V[k * p + k]!);
     const zz = b[k]! / se;

@@ -111,7 +111,11 @@ export function formatHazardRatio(v: HazardRatioInput, options: HazardRatioOptio
       if (![scaled.hr, scaled.lower, scaled.upper].every((x) => Number.isFinite(x) && x > 0)) break;
       // one digit to spare, so the rescaled interval reads clearly rather than only just
       if (faithful(scaled, Math.max(1, minSignificant - 1))) {
-        const s = { hr: formatOne(scaled.hr, minSignificant, o), lower: formatOne(scaled.lower, minSignificant, o), upper: formatOne(scaled.upper, minSignificant, o) };
+        const s = {
+          hr: formatOne(scaled.hr, minSignificant, o),
+          lower: formatOne(scaled.lower, minSignificant, o),
+          upper: formatOne(scaled.upper, minSignificant, o),
+        };
         out.rescaled = { per, ...s, text: `${s.hr} (${s.lower}–${s.upper})` };
         break;
       }

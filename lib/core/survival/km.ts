@@ -72,8 +72,20 @@ export function kaplanMeier(rawTime: ArrayLike<number>, event: ArrayLike<number>
   const n = time.length;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => time[a]! - time[b]!);
   const c: KmCurve = {
-    time: [], nRisk: [], nEvent: [], nCensor: [], surv: [], stdErrLog: [], stdErr: [], lower95: [], upper95: [],
-    n, events: 0, median: null, medianLower95: null, medianUpper95: null,
+    time: [],
+    nRisk: [],
+    nEvent: [],
+    nCensor: [],
+    surv: [],
+    stdErrLog: [],
+    stdErr: [],
+    lower95: [],
+    upper95: [],
+    n,
+    events: 0,
+    median: null,
+    medianLower95: null,
+    medianUpper95: null,
   };
   let atRisk = n;
   let s = 1;
@@ -137,7 +149,10 @@ export function numberAtRisk(curve: KmCurve, time: ArrayLike<number>, times: num
  * Median follow-up by the reverse Kaplan–Meier method (censoring treated as the event), with
  * its 95% CI: survfit(Surv(time, 1 - event) ~ 1).
  */
-export function reverseKmFollowUp(time: ArrayLike<number>, event: ArrayLike<number>): { median: number | null; lower95: number | null; upper95: number | null } {
+export function reverseKmFollowUp(
+  time: ArrayLike<number>,
+  event: ArrayLike<number>,
+): { median: number | null; lower95: number | null; upper95: number | null } {
   // Every index below is bounded by its loop (arrays sized from the same counts), hence the `!`s.
   const rev = Array.from({ length: event.length }, (_, i) => 1 - event[i]!);
   const c = kaplanMeier(time, rev);

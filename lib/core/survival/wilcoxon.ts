@@ -53,7 +53,7 @@ export function wilcoxonSignedRank(x: ArrayLike<number>, y: ArrayLike<number>): 
   const idx = d.map((_, i) => i).sort((a, b) => Math.abs(d[a]!) - Math.abs(d[b]!));
   const rank = new Float64Array(n);
   const tieSizes: number[] = [];
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i;
     while (j + 1 < n && Math.abs(d[idx[j + 1]!]!) === Math.abs(d[idx[i]!]!)) j++;
     const r = (i + j + 2) / 2;

@@ -63,7 +63,8 @@ export function renderSlice(input: RenderSliceInput): RenderedSlice {
 
   for (const layer of input.layers ?? []) {
     if (layer.mask.length !== n) throw new RangeError(`An overlay mask has ${layer.mask.length} voxels but the CT grid ${dims.join('×')} needs ${n}.`);
-    if (layer.minus && layer.minus.length !== n) throw new RangeError(`An overlay's subtracted mask has ${layer.minus.length} voxels but the CT grid needs ${n}.`);
+    if (layer.minus && layer.minus.length !== n)
+      throw new RangeError(`An overlay's subtracted mask has ${layer.minus.length} voxels but the CT grid needs ${n}.`);
     const range = layerPixelRange(maskBox(layer.mask, dims), dims, input.orientation, input.index, input.flipK);
     if (range) compositeLayer(pixels, layout, layer, range);
   }
@@ -130,7 +131,13 @@ interface PixelRange {
 }
 
 /** The screen rectangle (inclusive) a voxel box covers on one slice, or null if it misses it. */
-function layerPixelRange(box: VoxelBox | null, dims: Readonly<Vec3>, orientation: RenderSliceInput['orientation'], index: number, flipK: boolean): PixelRange | null {
+function layerPixelRange(
+  box: VoxelBox | null,
+  dims: Readonly<Vec3>,
+  orientation: RenderSliceInput['orientation'],
+  index: number,
+  flipK: boolean,
+): PixelRange | null {
   if (!box) return null;
   const axis = orientation === 'axial' ? 2 : orientation === 'coronal' ? 1 : 0;
   if (index < box.lo[axis] || index > box.hi[axis]) return null;
@@ -157,8 +164,14 @@ function compositeLayer(pixels: Uint8ClampedArray, layout: SliceLayout, layer: O
       if (outline) {
         // An edge pixel: the slice border or an in-plane neighbour outside the layer.
         const edge =
-          c === 0 || c === width - 1 || r === 0 || r === height - 1 ||
-          !inside(v - colStride) || !inside(v + colStride) || !inside(v - rowStride) || !inside(v + rowStride);
+          c === 0 ||
+          c === width - 1 ||
+          r === 0 ||
+          r === height - 1 ||
+          !inside(v - colStride) ||
+          !inside(v + colStride) ||
+          !inside(v - rowStride) ||
+          !inside(v + rowStride);
         if (!edge) continue;
       }
       const q = p * 4;

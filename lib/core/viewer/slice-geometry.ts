@@ -45,13 +45,7 @@ export function superiorUp(grid: Pick<Grid, 'direction'>): boolean {
  * The layout of slice `index` (along SLICE_AXIS[orientation]).
  * @throws RangeError when the index is outside the volume (a caller bug, not user input).
  */
-export function sliceLayout(
-  dims: Readonly<Vec3>,
-  spacingMm: Readonly<Vec3>,
-  orientation: Orientation,
-  index: number,
-  flipK: boolean,
-): SliceLayout {
+export function sliceLayout(dims: Readonly<Vec3>, spacingMm: Readonly<Vec3>, orientation: Orientation, index: number, flipK: boolean): SliceLayout {
   const [nx, ny, nz] = dims;
   const axis = SLICE_AXIS[orientation];
   if (!Number.isInteger(index) || index < 0 || index >= dims[axis]) {
@@ -81,7 +75,12 @@ export function viewPixelToVoxel(dims: Readonly<Vec3>, orientation: Orientation,
 }
 
 /** The screen pixel (col, row) of voxel (i, j, k) in a view, and which slice shows it. */
-export function voxelToViewPixel(dims: Readonly<Vec3>, orientation: Orientation, voxel: Readonly<Vec3>, flipK: boolean): { col: number; row: number; index: number } {
+export function voxelToViewPixel(
+  dims: Readonly<Vec3>,
+  orientation: Orientation,
+  voxel: Readonly<Vec3>,
+  flipK: boolean,
+): { col: number; row: number; index: number } {
   const [i, j, k] = voxel;
   const r = flipK ? dims[2] - 1 - k : k;
   if (orientation === 'axial') return { col: i, row: j, index: k };

@@ -104,8 +104,14 @@ export class SpoolPartWriter extends Writable {
     const bufs = chunks.map((c) => c.chunk);
     for (const b of bufs) this.keep(b);
     const data = bufs.length === 1 ? bufs[0] : Buffer.concat(bufs);
-    this.pending = this.pending.then(() => this.fh).then((fh) => fh.write(data)).then(() => undefined);
-    this.pending.then(() => callback(), (e: Error) => callback(e));
+    this.pending = this.pending
+      .then(() => this.fh)
+      .then((fh) => fh.write(data))
+      .then(() => undefined);
+    this.pending.then(
+      () => callback(),
+      (e: Error) => callback(e),
+    );
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -119,7 +125,10 @@ export class SpoolPartWriter extends Writable {
         await fh.sync();
         await fh.close();
       })
-      .then(() => callback(), (e: Error) => callback(e));
+      .then(
+        () => callback(),
+        (e: Error) => callback(e),
+      );
   }
 
   /** Removes the temporary file (after a failure). */
@@ -178,7 +187,10 @@ export async function listSpoolStudies(spoolDir: string): Promise<{ studyUid: st
   for (const e of entries) {
     if (!e.isDirectory() || !isUid(e.name)) continue;
     const dir = path.join(spoolDir, e.name);
-    const files = (await readdir(dir)).filter((n) => n.endsWith('.dcm')).sort().map((n) => path.join(dir, n));
+    const files = (await readdir(dir))
+      .filter((n) => n.endsWith('.dcm'))
+      .sort()
+      .map((n) => path.join(dir, n));
     out.push({ studyUid: e.name, dir, files });
   }
   return out;

@@ -146,7 +146,9 @@ export async function startStoreScp(options: StoreScpOptions): Promise<StoreScp>
       // Let stores in flight finish first, so their counts land before the end.
       await Promise.allSettled([...this.stores.values()]);
       say(`association ${id} from ${this.callingAe} ${state === 'RELEASED' ? 'released' : 'aborted'}`);
-      await options.onAssociationEnded?.({ associationId: id, endState: state }).catch((e: Error) => say(`could not record the end of association ${id}: ${e.message}`));
+      await options
+        .onAssociationEnded?.({ associationId: id, endState: state })
+        .catch((e: Error) => say(`could not record the end of association ${id}: ${e.message}`));
     }
 
     override associationRequested(association: DimseAssociation): void {
@@ -236,7 +238,11 @@ export async function startStoreScp(options: StoreScpOptions): Promise<StoreScp>
         await p.writer.finished;
         if (!STORAGE_SOP_CLASSES[sopClassUid]) {
           await p.writer.discard();
-          return { ok: false, reason: `SOP class ${sopClassUid} is not one the listener stores (CT, RTSTRUCT, RTPLAN, RTDOSE)`, status: Status.SopClassNotSupported };
+          return {
+            ok: false,
+            reason: `SOP class ${sopClassUid} is not one the listener stores (CT, RTSTRUCT, RTPLAN, RTDOSE)`,
+            status: Status.SopClassNotSupported,
+          };
         }
         if (!isUid(sopInstanceUid)) {
           await p.writer.discard();
@@ -263,7 +269,11 @@ export async function startStoreScp(options: StoreScpOptions): Promise<StoreScp>
         return { ok: true, stored };
       } catch (e) {
         await p.writer.discard().catch(() => undefined);
-        return { ok: false, reason: `could not write instance ${sopInstanceUid} to the spool ${options.spoolDir}: ${(e as Error).message}`, status: Status.ProcessingFailure };
+        return {
+          ok: false,
+          reason: `could not write instance ${sopInstanceUid} to the spool ${options.spoolDir}: ${(e as Error).message}`,
+          status: Status.ProcessingFailure,
+        };
       }
     }
 

@@ -102,7 +102,12 @@ export function describeRejection(r: { result: number; source: number; reason: n
   } else if (r.source === 2) {
     why = r.reason === 2 ? 'protocol version not supported' : `no reason given by the peer's ACSE (reason ${r.reason})`;
   } else {
-    why = r.reason === 1 ? 'temporary congestion: try again later' : r.reason === 2 ? 'local limit exceeded: the peer has too many associations' : `presentation layer reason ${r.reason}`;
+    why =
+      r.reason === 1
+        ? 'temporary congestion: try again later'
+        : r.reason === 2
+          ? 'local limit exceeded: the peer has too many associations'
+          : `presentation layer reason ${r.reason}`;
   }
   return `${where(peer)} ${kind} rejected the association: ${why}`;
 }
@@ -116,7 +121,10 @@ function networkMessage(e: Error & { code?: string }, peer: StorePeer): { failur
   // the code is read from the message when the error does not carry it.
   const code = e.code ?? /\b(E[A-Z]{4,})\b/.exec(e.message ?? '')?.[1] ?? '';
   if (code === 'ECONNREFUSED')
-    return { failure: 'PEER_UNREACHABLE', message: `${where(peer)} refused the connection: the peer is down or not listening on port ${peer.port}; check that it runs and the destination's host and port.` };
+    return {
+      failure: 'PEER_UNREACHABLE',
+      message: `${where(peer)} refused the connection: the peer is down or not listening on port ${peer.port}; check that it runs and the destination's host and port.`,
+    };
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
     return { failure: 'PEER_UNREACHABLE', message: `${where(peer)}: host "${peer.host}" not found; check the destination's host name.` };
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH')
@@ -124,8 +132,14 @@ function networkMessage(e: Error & { code?: string }, peer: StorePeer): { failur
   if (code === 'ECONNRESET' || code === 'EPIPE')
     return { failure: 'ABORTED', message: `${where(peer)} closed the connection (${code}): check the peer's log (it may have aborted the association).` };
   if (/timeout|timed out/i.test(e.message) || code === 'ETIMEDOUT')
-    return { failure: 'TIMEOUT', message: `${where(peer)} did not answer in time (${e.message}): check the host and port (a firewall may drop the connection) and that the peer is up.` };
-  return { failure: 'PEER_UNREACHABLE', message: `${where(peer)}: network error (${e.message.replace(/^[\s>-]+/, '')}); check the destination's host and port and that the peer is up.` };
+    return {
+      failure: 'TIMEOUT',
+      message: `${where(peer)} did not answer in time (${e.message}): check the host and port (a firewall may drop the connection) and that the peer is up.`,
+    };
+  return {
+    failure: 'PEER_UNREACHABLE',
+    message: `${where(peer)}: network error (${e.message.replace(/^[\s>-]+/, '')}); check the destination's host and port and that the peer is up.`,
+  };
 }
 
 /**
@@ -156,7 +170,12 @@ export async function storeInstance(peer: StorePeer, bytes: Uint8Array, { timeou
     client.on('associationAccepted', (association: { getAcceptedPresentationContextFromRequest: (r: unknown) => unknown }) => {
       accepted = true;
       if (!association.getAcceptedPresentationContextFromRequest(request))
-        failed = new StoreScuError('STATUS', `${where(peer)} accepted the association but not the RT Structure Set storage SOP class: configure the peer to accept RTSTRUCT.`, 0x0122, storeStatusMeaning(0x0122));
+        failed = new StoreScuError(
+          'STATUS',
+          `${where(peer)} accepted the association but not the RT Structure Set storage SOP class: configure the peer to accept RTSTRUCT.`,
+          0x0122,
+          storeStatusMeaning(0x0122),
+        );
     });
     client.on('associationRejected', (r: { result: number; source: number; reason: number }) => {
       failed = new StoreScuError('ASSOCIATION_REJECTED', describeRejection(r, peer) + '.');
@@ -179,7 +198,14 @@ export async function storeInstance(peer: StorePeer, bytes: Uint8Array, { timeou
         );
       const r = response as StoreResult;
       if (isStored(r.status)) return resolve(r);
-      reject(new StoreScuError('STATUS', `${where(peer)} answered the C-STORE with status ${hex(r.status)} (${r.meaning})${r.comment ? `: ${r.comment}` : ''}; check the peer's log.`, r.status, r.meaning));
+      reject(
+        new StoreScuError(
+          'STATUS',
+          `${where(peer)} answered the C-STORE with status ${hex(r.status)} (${r.meaning})${r.comment ? `: ${r.comment}` : ''}; check the peer's log.`,
+          r.status,
+          r.meaning,
+        ),
+      );
     });
     client.addRequest(request);
     client.send(peer.host, peer.port, peer.callingAeTitle, peer.calledAeTitle, {

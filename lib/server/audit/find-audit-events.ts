@@ -74,7 +74,10 @@ export async function findAuditEvents(db: Db, { caller, search }: { caller: Call
 }
 
 /** Every matching event (for the CSV export), newest first, in batches. */
-export async function* iterateAuditEvents(db: Db, { caller, search }: { caller: Caller | null | undefined; search: AuditSearchInput }): AsyncGenerator<AuditRow[]> {
+export async function* iterateAuditEvents(
+  db: Db,
+  { caller, search }: { caller: Caller | null | undefined; search: AuditSearchInput },
+): AsyncGenerator<AuditRow[]> {
   const who = authorize(caller, 'audit:view');
   const s = parseAuditSearch(search);
   const where = await whereFor(db, s);

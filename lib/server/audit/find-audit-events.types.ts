@@ -48,5 +48,13 @@ export function auditSearchFromParams(params: Record<string, string | string[] |
     const v = params instanceof URLSearchParams ? (params.get(k) ?? undefined) : params[k];
     return Array.isArray(v) ? v[0] : v;
   };
-  return { user: get('user'), action: get('action'), patient: get('patient'), from: get('from'), to: get('to'), page: get('page') as never, pageSize: get('pageSize') as never };
+  return {
+    user: get('user'),
+    action: get('action'),
+    patient: get('patient'),
+    from: get('from'),
+    to: get('to'),
+    page: get('page') as never,
+    pageSize: get('pageSize') as never,
+  };
 }

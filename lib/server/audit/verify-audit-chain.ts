@@ -87,7 +87,8 @@ export async function walkAuditChain(sql: Sql, { batchSize = 10_000 }: { batchSi
         head: null,
         firstBroken: { id: b.id!, at: new Date(b.at!), action: b.action!, reason, message: `${where}: ${message}` },
       });
-      if (b.hash === null || b.prevHash === null) return broken('NOT_CHAINED', 'has no hash: it was written with the chain trigger disabled or copied in by hand.');
+      if (b.hash === null || b.prevHash === null)
+        return broken('NOT_CHAINED', 'has no hash: it was written with the chain trigger disabled or copied in by hand.');
       if (b.hash === b.expected)
         return broken(
           'LINK_BROKEN',

@@ -66,7 +66,9 @@ export function ensureAuthSecret({ dataDir, provided }: { dataDir: string; provi
   }
   const secret = fs.readFileSync(file, 'utf8').trim();
   if (secret.length < MIN_SECRET_LENGTH) {
-    throw new AuthSecretError(`${file} holds ${secret.length} characters; a session secret needs at least ${MIN_SECRET_LENGTH}. Delete the file to have a new one generated, or set NEXTAUTH_SECRET.`);
+    throw new AuthSecretError(
+      `${file} holds ${secret.length} characters; a session secret needs at least ${MIN_SECRET_LENGTH}. Delete the file to have a new one generated, or set NEXTAUTH_SECRET.`,
+    );
   }
   return { secret, source: generated ? 'generated' : 'file', file };
 }

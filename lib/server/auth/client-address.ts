@@ -10,7 +10,11 @@
 export function clientAddress(header: (name: string) => string | null | undefined): string | undefined {
   const forwarded = header('x-forwarded-for');
   if (forwarded) {
-    const last = forwarded.split(',').map((s) => s.trim()).filter(Boolean).pop();
+    const last = forwarded
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .pop();
     if (last) return last.slice(0, 100);
   }
   const real = header('x-real-ip')?.trim();

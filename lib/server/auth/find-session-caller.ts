@@ -14,10 +14,7 @@ export interface SessionClaims {
   sessionVersion: unknown;
 }
 
-export async function findSessionCaller(
-  db: Db,
-  { claims, ip, userAgent }: { claims: SessionClaims; ip?: string; userAgent?: string },
-): Promise<Caller | null> {
+export async function findSessionCaller(db: Db, { claims, ip, userAgent }: { claims: SessionClaims; ip?: string; userAgent?: string }): Promise<Caller | null> {
   const { userId, sessionVersion } = claims;
   if (typeof userId !== 'string' || !userId || typeof sessionVersion !== 'number') return null;
   const user = await db.user.findUnique({ where: { id: userId } });

@@ -57,9 +57,7 @@ export const ROUTES: readonly RouteEntry[] = [
 /** Regular expressions for the public routes (for the proxy). */
 export function publicRoutePatterns(): RegExp[] {
   return ROUTES.filter((r) => r.access === 'public').map((r) => {
-    const body = r.route
-      .replace(/\[\.\.\.[^\]]+\]/g, '.+')
-      .replace(/\[[^\]]+\]/g, '[^/]+');
+    const body = r.route.replace(/\[\.\.\.[^\]]+\]/g, '.+').replace(/\[[^\]]+\]/g, '[^/]+');
     return new RegExp(`^${body}$`);
   });
 }

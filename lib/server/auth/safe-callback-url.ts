@@ -75,7 +75,11 @@ export const CALLBACK_URL_COOKIES = ['next-auth.callback-url', '__Secure-next-au
  * Returns the query values to use instead (null: leave as is) and the cookies to drop.
  */
 export function authRequestFixes(
-  { callbackUrlParam, errorParam = null, cookies }: { callbackUrlParam: string | null; errorParam?: string | null; cookies: Record<string, string | undefined> },
+  {
+    callbackUrlParam,
+    errorParam = null,
+    cookies,
+  }: { callbackUrlParam: string | null; errorParam?: string | null; cookies: Record<string, string | undefined> },
   baseUrl: string,
 ): { callbackUrl: string | null; error: string | null; dropCookies: string[] } {
   const ok = (v: string) => safeCallbackUrl(v, baseUrl) === v;

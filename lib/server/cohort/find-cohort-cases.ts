@@ -47,8 +47,25 @@ interface Row {
 
 /** The query returns the rows as columns (one JSON array per field): no key repeated per row. */
 const ROW_FIELDS = [
-  'studyId', 'pseudonym', 'institution', 'studyDate', 'physician', 'scanner', 'model', 'latestStatus', 'latestError', 'hasSummary',
-  'gtvMedianDice', 'gtvMedianHd95Mm', 'itvDice', 'itvHd95Mm', 'itvFpCc', 'itvMachineCc', 'itvPhysicianCc', 'motionMm', 'flags',
+  'studyId',
+  'pseudonym',
+  'institution',
+  'studyDate',
+  'physician',
+  'scanner',
+  'model',
+  'latestStatus',
+  'latestError',
+  'hasSummary',
+  'gtvMedianDice',
+  'gtvMedianHd95Mm',
+  'itvDice',
+  'itvHd95Mm',
+  'itvFpCc',
+  'itvMachineCc',
+  'itvPhysicianCc',
+  'motionMm',
+  'flags',
 ] as const satisfies readonly (keyof Row)[];
 type RowColumns = { [K in keyof Row]: Row[K][] | null };
 const rowColumnsSql = Prisma.raw(`json_build_object(${ROW_FIELDS.map((k) => `'${k}', json_agg(c."${k}")`).join(', ')})`);
@@ -59,7 +76,8 @@ interface Pooled {
   q: [number, number, number] | null;
 }
 
-const fromPooled = ({ n, q }: Pooled): MedianIqr => (q === null || n === 0 ? { n: 0, median: null, q1: null, q3: null } : { n, median: q[1], q1: q[0], q3: q[2] });
+const fromPooled = ({ n, q }: Pooled): MedianIqr =>
+  q === null || n === 0 ? { n: 0, median: null, q1: null, q3: null } : { n, median: q[1], q1: q[0], q3: q[2] };
 
 /**
  * n and the quartiles (R type 7: percentile_cont's linear interpolation, the same arithmetic as
@@ -73,7 +91,10 @@ function pooledSql(column: 'dice' | 'hd95Mm' | 'fpCc'): Prisma.Sql {
     'q', percentile_cont(ARRAY[0.25, 0.5, 0.75]::float8[]) WITHIN GROUP (ORDER BY ${x}) FILTER (WHERE ${finite}))`;
 }
 
-export async function findCohortCases(db: Db, { caller, filters }: { caller: Caller; filters: CohortFilters }): Promise<{ cases: CohortCase[]; pooledPhases: PooledPhases; datesShifted: boolean }> {
+export async function findCohortCases(
+  db: Db,
+  { caller, filters }: { caller: Caller; filters: CohortFilters },
+): Promise<{ cases: CohortCase[]; pooledPhases: PooledPhases; datesShifted: boolean }> {
   authorize(caller, 'cohort:view');
   const shifted = !can(caller.role, 'identifiers:view');
   const f = filters;
@@ -86,7 +107,9 @@ export async function findCohortCases(db: Db, { caller, filters }: { caller: Cal
     // A pseudonym names whichever stored physicians it is the pseudonym of (none: no match).
     const names = freeText.identified
       ? [f.physician]
-      : (await db.$queryRaw<{ v: string }[]>`SELECT DISTINCT physician AS v FROM "Study" WHERE physician IS NOT NULL`).map((x) => x.v).filter((v) => freeText.physician(v) === f.physician);
+      : (await db.$queryRaw<{ v: string }[]>`SELECT DISTINCT physician AS v FROM "Study" WHERE physician IS NOT NULL`)
+          .map((x) => x.v)
+          .filter((v) => freeText.physician(v) === f.physician);
     where.push(Prisma.sql`s.physician = ANY(${names}::text[])`);
   }
   if (f.scanner) where.push(Prisma.sql`s.scanner = ${f.scanner}`);

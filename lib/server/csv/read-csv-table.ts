@@ -76,7 +76,11 @@ export function readCsvTable({ path }: { path: string }): CsvTable {
     const len = text.length;
     let eol = text.indexOf('\n');
     if (eol < 0) eol = len;
-    const header = text.slice(0, eol).replace(/\r$/, '').split(',').map((h) => h.trim());
+    const header = text
+      .slice(0, eol)
+      .replace(/\r$/, '')
+      .split(',')
+      .map((h) => h.trim());
     checkHeader(header);
     const nc = header.length;
     let lines = 1;

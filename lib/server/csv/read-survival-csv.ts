@@ -36,8 +36,7 @@ const MISSING = new Set(['', 'NA', 'na', 'N/A', '.']);
 
 function columnIndex(t: CsvTable, name: string, role: string): number {
   const c = t.header.indexOf(name);
-  if (c < 0)
-    throw new AppError('INVALID_INPUT', `The ${role} column "${name}" is not in ${t.path}; available columns: ${t.header.join(', ')}.`);
+  if (c < 0) throw new AppError('INVALID_INPUT', `The ${role} column "${name}" is not in ${t.path}; available columns: ${t.header.join(', ')}.`);
   return c;
 }
 
@@ -86,8 +85,11 @@ export function readSurvivalCsv(opts: SurvivalCsvOptions): SurvivalCsv {
       const v = out.event[r];
       if (!Number.isNaN(v) && v !== 0 && v !== 1) {
         const oneTwo = out.event.every((x) => Number.isNaN(x) || x === 1 || x === 2);
-        const hint = oneTwo ? ' The column looks coded 1/2 (as R\'s lung: 1 = censored, 2 = event): subtract 1.' : '';
-        throw new AppError('INVALID_INPUT', `Event column "${opts.event}" row ${r + 1} (line ${r + 2}) is ${v}: code events as 1 (event) or 0 (censored).${hint}`);
+        const hint = oneTwo ? " The column looks coded 1/2 (as R's lung: 1 = censored, 2 = event): subtract 1." : '';
+        throw new AppError(
+          'INVALID_INPUT',
+          `Event column "${opts.event}" row ${r + 1} (line ${r + 2}) is ${v}: code events as 1 (event) or 0 (censored).${hint}`,
+        );
       }
     }
   }
@@ -96,7 +98,10 @@ export function readSurvivalCsv(opts: SurvivalCsvOptions): SurvivalCsv {
     for (let r = 0; r < t.rowCount; r++) {
       const v = out.status[r];
       if (!Number.isNaN(v) && v !== 0 && v !== 1 && v !== 2)
-        throw new AppError('INVALID_INPUT', `Status column "${opts.status}" row ${r + 1} (line ${r + 2}) is ${v}: code 0 (censored), 1 (event of interest) or 2 (competing event).`);
+        throw new AppError(
+          'INVALID_INPUT',
+          `Status column "${opts.status}" row ${r + 1} (line ${r + 2}) is ${v}: code 0 (censored), 1 (event of interest) or 2 (competing event).`,
+        );
     }
   }
   for (const name of opts.numeric ?? []) out.numeric[name] = numericColumn(t, name, 'covariate');

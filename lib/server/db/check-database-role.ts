@@ -12,7 +12,15 @@ export interface DatabaseRoleCheck {
 }
 
 export async function checkDatabaseRole(client: Pick<pg.Client, 'query'>): Promise<DatabaseRoleCheck> {
-  const r = await client.query<{ role: string; rolsuper: boolean; rolbypassrls: boolean; owns: boolean | null; upd: boolean | null; del: boolean | null; trunc: boolean | null }>(
+  const r = await client.query<{
+    role: string;
+    rolsuper: boolean;
+    rolbypassrls: boolean;
+    owns: boolean | null;
+    upd: boolean | null;
+    del: boolean | null;
+    trunc: boolean | null;
+  }>(
     `SELECT current_user AS role, r.rolsuper, r.rolbypassrls,
             pg_has_role(current_user, c.relowner, 'USAGE') AS owns,
             has_table_privilege(c.oid, 'UPDATE') AS upd, has_table_privilege(c.oid, 'DELETE') AS del, has_table_privilege(c.oid, 'TRUNCATE') AS trunc

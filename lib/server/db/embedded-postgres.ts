@@ -212,7 +212,10 @@ function initCluster(bin: string, dataDir: string, who: RunAs | undefined, passw
       { encoding: 'utf8', ...(who ?? {}), env: { ...process.env, LC_ALL: 'C' } },
     );
     if (r.status !== 0) {
-      throw new EmbeddedPostgresError('PG_INIT_FAILED', `initdb failed for ${dataDir}: ${(r.stderr || r.stdout || String(r.error)).trim().split('\n').slice(-3).join(' ')}`);
+      throw new EmbeddedPostgresError(
+        'PG_INIT_FAILED',
+        `initdb failed for ${dataDir}: ${(r.stderr || r.stdout || String(r.error)).trim().split('\n').slice(-3).join(' ')}`,
+      );
     }
   } finally {
     fs.rmSync(pwfile, { force: true });
@@ -234,7 +237,8 @@ async function waitReady(url: string, proc: ChildProcess, stderrTail: () => stri
       return;
     } catch {
       await client.end().catch(() => {});
-      if (Date.now() > deadline) throw new EmbeddedPostgresError('PG_START_FAILED', `The embedded Postgres did not accept connections within ${timeoutMs / 1000}s: ${stderrTail()}`);
+      if (Date.now() > deadline)
+        throw new EmbeddedPostgresError('PG_START_FAILED', `The embedded Postgres did not accept connections within ${timeoutMs / 1000}s: ${stderrTail()}`);
       await new Promise((r) => setTimeout(r, 150));
     }
   }
@@ -268,7 +272,11 @@ async function stopLeftoverServer(dataDir: string, log: (l: string) => void): Pr
   } catch {}
   if (!/postgres/.test(cmdline) || !cmdline.includes(dataDir)) return;
   log(`An embedded PostgreSQL (pid ${pid}) is still running on ${dataDir}, left by an earlier start that was killed; stopping it first.`);
-  const steps: [NodeJS.Signals, number][] = [['SIGINT', 30_000], ['SIGQUIT', 10_000], ['SIGKILL', 10_000]];
+  const steps: [NodeJS.Signals, number][] = [
+    ['SIGINT', 30_000],
+    ['SIGQUIT', 10_000],
+    ['SIGKILL', 10_000],
+  ];
   for (const [signal, waitMs] of steps) {
     try {
       process.kill(pid, signal);
@@ -298,7 +306,10 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedPostgresOptions):
     initCluster(bin, dataDir, who, password);
   } else {
     if (!fs.existsSync(passwordFile)) {
-      throw new EmbeddedPostgresError('PG_START_FAILED', `The database password file ${passwordFile} is missing, so the existing cluster in ${dataDir} cannot be opened. Restore the file, or set DATABASE_URL.`);
+      throw new EmbeddedPostgresError(
+        'PG_START_FAILED',
+        `The database password file ${passwordFile} is missing, so the existing cluster in ${dataDir} cannot be opened. Restore the file, or set DATABASE_URL.`,
+      );
     }
     password = fs.readFileSync(passwordFile, 'utf8').trim();
   }
@@ -306,7 +317,10 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedPostgresOptions):
   if (exists && opts.stopLeftover) await stopLeftoverServer(dataDir, log);
 
   if (await portInUse(opts.port)) {
-    throw new EmbeddedPostgresError('PG_PORT_IN_USE', `Port ${opts.port} for the embedded Postgres is already in use (is another iseg-qa running?). Stop it, or choose another port with ISEG_PG_PORT.`);
+    throw new EmbeddedPostgresError(
+      'PG_PORT_IN_USE',
+      `Port ${opts.port} for the embedded Postgres is already in use (is another iseg-qa running?). Stop it, or choose another port with ISEG_PG_PORT.`,
+    );
   }
 
   const proc = spawn(

@@ -141,7 +141,8 @@ export async function openDeidStudyExport(db: Db, { caller, studyId, store = vol
       const ct = parseNifti(await store.getVolume(s.volumeKey!), { source: `CT series ${s.id}` });
       const grid: Grid = ct.grid;
       const dbGrid: Grid = { dims: s.dims as Vec3, spacingMm: s.spacingMm as Vec3, originMm: s.originMm as Vec3, direction: s.direction };
-      if (!sameGrid(grid, dbGrid)) throw new AppError('INTERNAL', `CT volume ${s.volumeKey} does not match the grid recorded for series ${s.id}; the volume store is inconsistent.`);
+      if (!sameGrid(grid, dbGrid))
+        throw new AppError('INTERNAL', `CT volume ${s.volumeKey} does not match the grid recorded for series ${s.id}; the volume store is inconsistent.`);
       const hu = new Float32Array(ct.data.length);
       for (let i = 0; i < hu.length; i++) {
         const v = Math.round(Number(ct.data[i]));
@@ -193,7 +194,14 @@ export async function openDeidStudyExport(db: Db, { caller, studyId, store = vol
           mask: { grid, data: Uint8Array.from(m.data as ArrayLike<number>, (x) => (x ? 1 : 0)) },
         });
       }
-      const iop: ImageSliceHeader['imageOrientation'] = [grid.direction[0], grid.direction[3], grid.direction[6], grid.direction[1], grid.direction[4], grid.direction[7]];
+      const iop: ImageSliceHeader['imageOrientation'] = [
+        grid.direction[0],
+        grid.direction[3],
+        grid.direction[6],
+        grid.direction[1],
+        grid.direction[4],
+        grid.direction[7],
+      ];
       const headers: ImageSliceHeader[] = slices.map((f, k) => ({
         file: f.fileName,
         transferSyntaxUid: '1.2.840.10008.1.2.1',
@@ -234,23 +242,34 @@ export async function openDeidStudyExport(db: Db, { caller, studyId, store = vol
         loadable: true,
         findings: [],
       };
-      const rt = writeRtStruct({ series, structures: masks, label: 'Physician', seriesDescription: `Physician structures ${description}`, seriesNumber: 900 + seriesNumber, algorithmName: 'iSeg QA export', now });
+      const rt = writeRtStruct({
+        series,
+        structures: masks,
+        label: 'Physician',
+        seriesDescription: `Physician structures ${description}`,
+        seriesNumber: 900 + seriesNumber,
+        algorithmName: 'iSeg QA export',
+        now,
+      });
       add(`${pseudonym}/${label}/RS_${label}.dcm`, deid(rt.bytes));
       stats.dicomFiles++;
       stats.structures += masks.length;
       yield* drain();
     }
 
-    add(`${pseudonym}/README.txt`, new TextEncoder().encode(
-      [
-        `De-identified export of one study of patient ${pseudonym} (iSeg QA).`,
-        'PS3.15 Basic Application Level Confidentiality Profile; Clean Descriptors; Retain Longitudinal',
-        'Temporal Information with Modified Dates: names and IDs are the pseudonym, dates are shifted by',
-        'a fixed per-patient offset, UIDs are replaced consistently (RTSTRUCTs reference their CT).',
-        'CT images are re-written from the stored volumes (HU, 16-bit, intercept -1024).',
-        '',
-      ].join('\n'),
-    ));
+    add(
+      `${pseudonym}/README.txt`,
+      new TextEncoder().encode(
+        [
+          `De-identified export of one study of patient ${pseudonym} (iSeg QA).`,
+          'PS3.15 Basic Application Level Confidentiality Profile; Clean Descriptors; Retain Longitudinal',
+          'Temporal Information with Modified Dates: names and IDs are the pseudonym, dates are shifted by',
+          'a fixed per-patient offset, UIDs are replaced consistently (RTSTRUCTs reference their CT).',
+          'CT images are re-written from the stored volumes (HU, 16-bit, intercept -1024).',
+          '',
+        ].join('\n'),
+      ),
+    );
     zip.end();
     yield* drain();
   }

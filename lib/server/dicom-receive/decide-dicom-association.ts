@@ -20,7 +20,8 @@ export interface DecideDicomAssociationOptions {
   envAllowed: readonly string[];
 }
 
-export type DicomAssociationDecision = { accept: true; associationId: string } | { accept: false; associationId: string; reason: string; calledAeUnknown: boolean };
+export type DicomAssociationDecision =
+  { accept: true; associationId: string } | { accept: false; associationId: string; reason: string; calledAeUnknown: boolean };
 
 export async function decideDicomAssociation(options: DecideDicomAssociationOptions): Promise<DicomAssociationDecision> {
   const { db, callingAeTitle, calledAeTitle, remoteAddress, ourAeTitle } = options;

@@ -8,7 +8,12 @@
  */
 import type { Db } from '../db/client';
 
-export async function endDicomAssociation(options: { db: Db; associationId: string; endState: 'RELEASED' | 'ABORTED'; studyInstanceUids: readonly string[] }): Promise<void> {
+export async function endDicomAssociation(options: {
+  db: Db;
+  associationId: string;
+  endState: 'RELEASED' | 'ABORTED';
+  studyInstanceUids: readonly string[];
+}): Promise<void> {
   const { db, associationId, endState, studyInstanceUids } = options;
   await db.$transaction([
     db.dicomAssociation.update({ where: { id: associationId }, data: { endedAt: new Date(), endState } }),

@@ -46,7 +46,10 @@ export interface DicomReceiveOverview {
 const UID_IN_TEXT = /\b\d+(\.\d+){3,}\b/g;
 const maskUids = (text: string) => text.replace(UID_IN_TEXT, '[uid]');
 
-export async function findDicomReceiveOverview(db: Db, options: { caller: Caller | null | undefined; quietSeconds: number; limit?: number; now?: Date }): Promise<DicomReceiveOverview> {
+export async function findDicomReceiveOverview(
+  db: Db,
+  options: { caller: Caller | null | undefined; quietSeconds: number; limit?: number; now?: Date },
+): Promise<DicomReceiveOverview> {
   authorize(options.caller, 'dicom-receive:view');
   const limit = options.limit ?? 100;
   const now = options.now ?? new Date();
@@ -74,10 +77,16 @@ export async function findDicomReceiveOverview(db: Db, options: { caller: Caller
         firstReceivedAt: s.firstReceivedAt,
         lastReceivedAt: s.lastReceivedAt,
         importedAt: s.importedAt,
-        importDueAt: s.state === 'RECEIVING' && !s.interrupted && !s.importRequestedAt ? new Date(s.lastReceivedAt.getTime() + options.quietSeconds * 1000) : null,
+        importDueAt:
+          s.state === 'RECEIVING' && !s.interrupted && !s.importRequestedAt ? new Date(s.lastReceivedAt.getTime() + options.quietSeconds * 1000) : null,
         studyId: s.studyId,
         error: s.error === null ? null : maskUids(s.error),
-        findings: ((s.findings as unknown as ImportFinding[]) ?? []).map((f) => ({ code: f.code, severity: f.severity, message: maskUids(f.message), ...(f.file ? { file: maskUids(f.file) } : {}) })),
+        findings: ((s.findings as unknown as ImportFinding[]) ?? []).map((f) => ({
+          code: f.code,
+          severity: f.severity,
+          message: maskUids(f.message),
+          ...(f.file ? { file: maskUids(f.file) } : {}),
+        })),
       };
     }),
   };

@@ -27,7 +27,7 @@ export async function importDueDicomStudies(options: ImportDueDicomStudiesOption
     select: { studyInstanceUid: true },
   });
   const out: (ImportReceivedDicomStudyResult & { studyInstanceUid: string })[] = [];
-  for (const d of due) out.push({ studyInstanceUid: d.studyInstanceUid, ...(await importReceivedDicomStudy({ ...options, studyInstanceUid: d.studyInstanceUid })) });
+  for (const d of due)
+    out.push({ studyInstanceUid: d.studyInstanceUid, ...(await importReceivedDicomStudy({ ...options, studyInstanceUid: d.studyInstanceUid })) });
   return out;
 }
-

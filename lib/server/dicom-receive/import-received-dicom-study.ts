@@ -53,17 +53,20 @@ export async function importReceivedDicomStudy(options: ImportReceivedDicomStudy
     await db.dicomReceivedStudy.update({ where: { id: row.id }, data: { state: 'FAILED', error, importRequestedAt: null } });
     return { state: 'FAILED', error };
   }
-  const caller: Caller = { userId: `dicom:${row.callingAeTitle}`, email: `dicom:${row.callingAeTitle}`, name: `DICOM from ${row.callingAeTitle}`, role: 'PHYSICIST', userAgent: 'iseg-qa dicom-node' };
+  const caller: Caller = {
+    userId: `dicom:${row.callingAeTitle}`,
+    email: `dicom:${row.callingAeTitle}`,
+    name: `DICOM from ${row.callingAeTitle}`,
+    role: 'PHYSICIST',
+    userAgent: 'iseg-qa dicom-node',
+  };
   say(`importing received study ${row.id} (${files.length} file(s) from ${row.callingAeTitle})`);
   // Time per import stage, for the log (where a long import spends its time).
   const stages: { stage: string; at: number }[] = [];
   const onProgress = (p: { stage: string }) => {
     if (stages.at(-1)?.stage !== p.stage) stages.push({ stage: p.stage, at: performance.now() });
   };
-  const stageSummary = () =>
-    stages
-      .map((st, i) => `${st.stage} ${(((stages[i + 1]?.at ?? performance.now()) - st.at) / 1000).toFixed(1)} s`)
-      .join(', ');
+  const stageSummary = () => stages.map((st, i) => `${st.stage} ${(((stages[i + 1]?.at ?? performance.now()) - st.at) / 1000).toFixed(1)} s`).join(', ');
   try {
     const r = await importStudyAndQueue({
       onProgress,
@@ -94,14 +97,22 @@ export async function importReceivedDicomStudy(options: ImportReceivedDicomStudy
         patientPseudonym: r.pseudonym,
       },
     });
-    const seg = r.segmentation ? (r.segmentation.queued ? `; segmentation run ${r.segmentation.runId} queued` : `; not segmented: ${r.segmentation.reason}`) : '';
-    say(`received study ${row.id}: ${r.alreadyImported ? 'already imported' : r.merged ? 'merged into' : 'imported as'} study ${r.studyId} (${files.length} file(s), ${r.findings.length} finding(s); ${stageSummary()})${seg}`);
+    const seg = r.segmentation
+      ? r.segmentation.queued
+        ? `; segmentation run ${r.segmentation.runId} queued`
+        : `; not segmented: ${r.segmentation.reason}`
+      : '';
+    say(
+      `received study ${row.id}: ${r.alreadyImported ? 'already imported' : r.merged ? 'merged into' : 'imported as'} study ${r.studyId} (${files.length} file(s), ${r.findings.length} finding(s); ${stageSummary()})${seg}`,
+    );
     return { state: 'IMPORTED', studyId: r.studyId, alreadyImported: r.alreadyImported, files: files.length, moreArrived };
   } catch (e) {
     const mapped = toAppError(e, {});
     const error = `${mapped.code}: ${mapped.message}`;
     say(`received study ${row.id} not imported (the spool folder is kept): ${error}`);
-    await db.dicomReceivedStudy.update({ where: { id: row.id }, data: { state: 'FAILED', error, importRequestedAt: null, importRequestedBy: null } }).catch(() => undefined);
+    await db.dicomReceivedStudy
+      .update({ where: { id: row.id }, data: { state: 'FAILED', error, importRequestedAt: null, importRequestedBy: null } })
+      .catch(() => undefined);
     return { state: 'FAILED', error };
   }
 }

@@ -48,7 +48,16 @@ export async function recordReceivedInstance(options: RecordReceivedInstanceOpti
       const modality = options.modality ? [options.modality] : [];
       if (!existing) {
         await tx.dicomReceivedStudy.create({
-          data: { studyInstanceUid, callingAeTitle, patientPseudonym: pseudonym, instanceCount: 1, instancesReceived: 1, modalities: modality, firstReceivedAt: now, lastReceivedAt: now },
+          data: {
+            studyInstanceUid,
+            callingAeTitle,
+            patientPseudonym: pseudonym,
+            instanceCount: 1,
+            instancesReceived: 1,
+            modalities: modality,
+            firstReceivedAt: now,
+            lastReceivedAt: now,
+          },
         });
       } else {
         const modalities = [...new Set([...existing.modalities, ...modality])].sort();

@@ -18,7 +18,15 @@ export async function requestDicomStudyImport(db: Db, options: { caller: Caller 
     data: { importRequestedAt: new Date(), importRequestedBy: caller.email },
   });
   if (updated.count === 0) {
-    throw new AppError('CONFLICT', `Received study ${row.id} is ${row.state.toLowerCase()}: only a study that is receiving or whose import failed can be imported now.`);
+    throw new AppError(
+      'CONFLICT',
+      `Received study ${row.id} is ${row.state.toLowerCase()}: only a study that is receiving or whose import failed can be imported now.`,
+    );
   }
-  await recordAuditEvent(db, { action: 'dicom.import.requested', caller, target: `dicom-received-study:${row.id}`, details: { state: row.state, instanceCount: row.instanceCount } });
+  await recordAuditEvent(db, {
+    action: 'dicom.import.requested',
+    caller,
+    target: `dicom-received-study:${row.id}`,
+    details: { state: row.state, instanceCount: row.instanceCount },
+  });
 }

@@ -43,9 +43,20 @@ export async function syncDicomSpool(options: { db: Db; spoolDir: string; remove
     if (!row) {
       const bytes = new Uint8Array(await readFile(folder.files[0]));
       const h = await readInstanceHeader({ bytes, complete: true }, folder.files[0]);
-      const pseudonym = await pseudonymForReceived(db, { patientId: h.patientId ?? null, institutionName: h.institutionName ?? null, studyInstanceUid: folder.studyUid });
+      const pseudonym = await pseudonymForReceived(db, {
+        patientId: h.patientId ?? null,
+        institutionName: h.institutionName ?? null,
+        studyInstanceUid: folder.studyUid,
+      });
       await db.dicomReceivedStudy.create({
-        data: { studyInstanceUid: folder.studyUid, callingAeTitle: h.sourceAeTitle ?? '(unknown)', patientPseudonym: pseudonym, instanceCount: folder.files.length, instancesReceived: folder.files.length, modalities: h.modality ? [h.modality] : [] },
+        data: {
+          studyInstanceUid: folder.studyUid,
+          callingAeTitle: h.sourceAeTitle ?? '(unknown)',
+          patientPseudonym: pseudonym,
+          instanceCount: folder.files.length,
+          instancesReceived: folder.files.length,
+          modalities: h.modality ? [h.modality] : [],
+        },
       });
       pickedUp.push(folder.studyUid);
     } else if (row.state === 'IMPORTED') {

@@ -16,10 +16,17 @@ export async function approveRunContours(db: Db, { caller, runId }: { caller: Ca
     await tx.$executeRaw`SELECT 1 FROM "SegmentationRun" WHERE id = ${runId} FOR UPDATE`;
     const run = await tx.segmentationRun.findUnique({ where: { id: runId }, include: { approval: true, study: { select: { id: true, patientId: true } } } });
     if (!run) throw new AppError('NOT_FOUND', `Segmentation run ${runId} does not exist (reload the page).`);
-    if (run.status !== 'SUCCEEDED') throw new AppError('CONFLICT', `Run ${runId} is ${run.status.toLowerCase()}: only the contours of a succeeded run can be approved.`);
+    if (run.status !== 'SUCCEEDED')
+      throw new AppError('CONFLICT', `Run ${runId} is ${run.status.toLowerCase()}: only the contours of a succeeded run can be approved.`);
     if (run.approval) return { approval: run.approval, created: false };
     const approval = await tx.runApproval.create({ data: { runId, approvedById: who.userId, approvedByEmail: who.email, approvedByName: who.name } });
-    await recordAuditEvent(tx, { action: 'run.approve', caller: who, patientId: run.study.patientId, target: `run:${runId}`, details: { studyId: run.study.id } });
+    await recordAuditEvent(tx, {
+      action: 'run.approve',
+      caller: who,
+      patientId: run.study.patientId,
+      target: `run:${runId}`,
+      details: { studyId: run.study.id },
+    });
     return { approval, created: true };
   });
 }

@@ -57,17 +57,27 @@ export async function buildRunRtStruct(db: Db, store: VolumeStore, { runId, phas
     include: { structures: true, modelVersion: true, study: { include: { patient: { include: { identity: true } }, series: true } } },
   });
   if (!run) throw new AppError('NOT_FOUND', `Segmentation run ${runId} does not exist (deleted, or a wrong link).`);
-  if (run.status !== 'SUCCEEDED') throw new AppError('NOT_FOUND', `Run ${runId} has not succeeded (it is ${run.status.toLowerCase()}): only a finished run has machine contours to write.`);
+  if (run.status !== 'SUCCEEDED')
+    throw new AppError('NOT_FOUND', `Run ${runId} has not succeeded (it is ${run.status.toLowerCase()}): only a finished run has machine contours to write.`);
   const study = run.study;
   const studyId = study.id;
 
   const phased = study.series.filter((s) => s.phaseIndex !== null && s.volumeKey).sort((a, b) => a.phaseIndex! - b.phaseIndex!);
-  const series = phaseIndex === undefined || phaseIndex === null ? (phased[0] ?? study.series.find((s) => s.volumeKey)) : phased.find((s) => s.phaseIndex === phaseIndex);
-  if (!series) throw new AppError('NOT_FOUND', `Study ${studyId} has no CT phase ${phaseIndex}: pick one of ${phased.map((s) => s.phaseIndex).join(', ') || 'none'}.`);
-  if (!series.frameOfReferenceUid) throw new AppError('INVALID_INPUT', `CT series ${series.seriesInstanceUid} has no FrameOfReferenceUID, so an RTSTRUCT cannot reference it; re-import the study from its original DICOM.`);
+  const series =
+    phaseIndex === undefined || phaseIndex === null ? (phased[0] ?? study.series.find((s) => s.volumeKey)) : phased.find((s) => s.phaseIndex === phaseIndex);
+  if (!series)
+    throw new AppError('NOT_FOUND', `Study ${studyId} has no CT phase ${phaseIndex}: pick one of ${phased.map((s) => s.phaseIndex).join(', ') || 'none'}.`);
+  if (!series.frameOfReferenceUid)
+    throw new AppError(
+      'INVALID_INPUT',
+      `CT series ${series.seriesInstanceUid} has no FrameOfReferenceUID, so an RTSTRUCT cannot reference it; re-import the study from its original DICOM.`,
+    );
 
   const grid: Grid = { dims: series.dims as Vec3, spacingMm: series.spacingMm as Vec3, originMm: series.originMm as Vec3, direction: series.direction };
-  const wanted = run.structures.filter((m) => m.maskKey && ((m.kind === 'GTV' && (m.seriesId === series.id || (series.phaseIndex !== null && m.phaseIndex === series.phaseIndex))) || m.kind === 'ITV'));
+  const wanted = run.structures.filter(
+    (m) =>
+      m.maskKey && ((m.kind === 'GTV' && (m.seriesId === series.id || (series.phaseIndex !== null && m.phaseIndex === series.phaseIndex))) || m.kind === 'ITV'),
+  );
   if (wanted.length === 0) throw new AppError('NOT_FOUND', `Run ${run.id} stored no machine structure for this phase.`);
   const phaseName = series.phasePercent !== null ? `${series.phasePercent}%` : series.phaseIndex !== null ? `phase${series.phaseIndex}` : 'CT';
   const structures: MachineStructure[] = [];
@@ -88,7 +98,14 @@ export async function buildRunRtStruct(db: Db, store: VolumeStore, { runId, phas
   // Slice UIDs are usable only when there is one per slice of the stored grid and the series UID
   // is a real one (not derived by the importer from an anonymised export).
   const sliceUids = series.sliceSopInstanceUids.length === nz && /^\d+(\.\d+)*$/.test(dicomSeriesUid) ? series.sliceSopInstanceUids : null;
-  const iop: [number, number, number, number, number, number] = [grid.direction[0], grid.direction[3], grid.direction[6], grid.direction[1], grid.direction[4], grid.direction[7]];
+  const iop: [number, number, number, number, number, number] = [
+    grid.direction[0],
+    grid.direction[3],
+    grid.direction[6],
+    grid.direction[1],
+    grid.direction[4],
+    grid.direction[7],
+  ];
   const slices: ImageSliceHeader[] = Array.from({ length: nz }, (_, k) => ({
     file: '',
     transferSyntaxUid: '1.2.840.10008.1.2.1',

@@ -29,7 +29,10 @@ export interface ExecuteDicomSendOptions {
 export type DicomSendOutcome = 'sent' | 'already-sent' | 'gone';
 
 export async function executeDicomSend({ db, store, sendId, attempt, maxAttempts, timeoutMs }: ExecuteDicomSendOptions): Promise<DicomSendOutcome> {
-  const send = await db.dicomSend.findUnique({ where: { id: sendId }, include: { destination: true, run: { include: { approval: true, study: { select: { patientId: true } } } } } });
+  const send = await db.dicomSend.findUnique({
+    where: { id: sendId },
+    include: { destination: true, run: { include: { approval: true, study: { select: { patientId: true } } } } },
+  });
   if (!send) return 'gone';
   if (send.state === 'SENT') return 'already-sent';
   const d = send.destination;
@@ -52,17 +55,37 @@ export async function executeDicomSend({ db, store, sendId, attempt, maxAttempts
       ...(approved ? { approval: { reviewerName: approved.approvedByName || approved.approvedByEmail, at: approved.approvedAt } } : {}),
     });
     sopInstanceUid = file.sopInstanceUid;
-    const r = await storeInstance({ host: d.host, port: d.port, calledAeTitle: d.aeTitle, callingAeTitle: d.callingAeTitle, label: d.name }, file.bytes, { timeoutMs });
+    const r = await storeInstance({ host: d.host, port: d.port, calledAeTitle: d.aeTitle, callingAeTitle: d.callingAeTitle, label: d.name }, file.bytes, {
+      timeoutMs,
+    });
     const now = new Date();
     await db.$transaction(async (tx) => {
-      await tx.dicomSendAttempt.update({ where: { sendId_attempt: { sendId, attempt } }, data: { state: 'SENT', statusCode: r.status, statusMeaning: r.meaning, finishedAt: now } });
-      await tx.dicomSend.update({ where: { id: sendId }, data: { state: 'SENT', statusCode: r.status, statusMeaning: r.meaning, sopInstanceUid, error: r.comment, finishedAt: now } });
+      await tx.dicomSendAttempt.update({
+        where: { sendId_attempt: { sendId, attempt } },
+        data: { state: 'SENT', statusCode: r.status, statusMeaning: r.meaning, finishedAt: now },
+      });
+      await tx.dicomSend.update({
+        where: { id: sendId },
+        data: { state: 'SENT', statusCode: r.status, statusMeaning: r.meaning, sopInstanceUid, error: r.comment, finishedAt: now },
+      });
       await recordAuditEvent(tx, {
         action: 'run.send.sent',
         email: send.requestedByEmail ?? 'system',
         patientId: send.run.study.patientId,
         target: `run:${send.runId}`,
-        details: { sendId, destination: d.name, aeTitle: d.aeTitle, host: d.host, port: d.port, sopInstanceUid, status: r.status, statusMeaning: r.meaning, attempt, automatic: send.automatic, approved: approved !== null },
+        details: {
+          sendId,
+          destination: d.name,
+          aeTitle: d.aeTitle,
+          host: d.host,
+          port: d.port,
+          sopInstanceUid,
+          status: r.status,
+          statusMeaning: r.meaning,
+          attempt,
+          automatic: send.automatic,
+          approved: approved !== null,
+        },
       });
     });
     return 'sent';
@@ -83,7 +106,9 @@ export async function executeDicomSend({ db, store, sendId, attempt, maxAttempts
           statusCode: scu?.status ?? null,
           statusMeaning: scu?.statusMeaning ?? null,
           sopInstanceUid,
-          error: final ? `Failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${message}` : `Attempt ${attempt} of ${maxAttempts} failed, will retry: ${message}`,
+          error: final
+            ? `Failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${message}`
+            : `Attempt ${attempt} of ${maxAttempts} failed, will retry: ${message}`,
           finishedAt: final ? now : null,
         },
       });
@@ -93,7 +118,18 @@ export async function executeDicomSend({ db, store, sendId, attempt, maxAttempts
           email: send.requestedByEmail ?? 'system',
           patientId: send.run.study.patientId,
           target: `run:${send.runId}`,
-          details: { sendId, destination: d.name, aeTitle: d.aeTitle, host: d.host, port: d.port, attempts: attempt, failure: scu?.failure ?? 'ERROR', status: scu?.status ?? null, error: message, automatic: send.automatic },
+          details: {
+            sendId,
+            destination: d.name,
+            aeTitle: d.aeTitle,
+            host: d.host,
+            port: d.port,
+            attempts: attempt,
+            failure: scu?.failure ?? 'ERROR',
+            status: scu?.status ?? null,
+            error: message,
+            automatic: send.automatic,
+          },
         });
     });
     throw e;

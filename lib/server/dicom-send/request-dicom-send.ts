@@ -17,7 +17,11 @@ import { recordAuditEvent } from '../audit/record-audit-event';
 import { DICOM_SEND_JOB } from '../jobs/job-definitions';
 import { sendJobInTransaction } from '../jobs/send-job';
 
-export async function requestDicomSend(db: Db, boss: PgBoss, { caller, runId, destinationId }: { caller: Caller | null; runId: string; destinationId: string }) {
+export async function requestDicomSend(
+  db: Db,
+  boss: PgBoss,
+  { caller, runId, destinationId }: { caller: Caller | null; runId: string; destinationId: string },
+) {
   const who = authorize(caller, 'runs:send');
   return db.$transaction(async (tx) => {
     const run = await tx.segmentationRun.findUnique({ where: { id: runId }, include: { approval: true, study: { select: { id: true, patientId: true } } } });
@@ -26,7 +30,8 @@ export async function requestDicomSend(db: Db, boss: PgBoss, { caller, runId, de
     if (!run.approval) throw new AppError('CONFLICT', `Run ${runId}'s machine contours are not approved: a physicist approves them on the study page first.`);
     const destination = await tx.dicomDestination.findUnique({ where: { id: destinationId } });
     if (!destination) throw new AppError('NOT_FOUND', `DICOM destination ${destinationId} does not exist (reload the page).`);
-    if (!destination.enabled) throw new AppError('CONFLICT', `Destination "${destination.name}" is disabled: an admin enables it on the DICOM destinations page.`);
+    if (!destination.enabled)
+      throw new AppError('CONFLICT', `Destination "${destination.name}" is disabled: an admin enables it on the DICOM destinations page.`);
     const previous = await tx.dicomSend.count({ where: { runId, destinationId, automatic: false } });
     const send = await tx.dicomSend.create({ data: { runId, destinationId, requestedByEmail: who.email } });
     const jobId = await sendJobInTransaction(boss, tx, DICOM_SEND_JOB, { sendId: send.id });
@@ -36,7 +41,15 @@ export async function requestDicomSend(db: Db, boss: PgBoss, { caller, runId, de
       caller: who,
       patientId: run.study.patientId,
       target: `run:${runId}`,
-      details: { sendId: send.id, destination: destination.name, aeTitle: destination.aeTitle, host: destination.host, port: destination.port, previousSends: previous, jobId },
+      details: {
+        sendId: send.id,
+        destination: destination.name,
+        aeTitle: destination.aeTitle,
+        host: destination.host,
+        port: destination.port,
+        previousSends: previous,
+        jobId,
+      },
     });
     return { sendId: send.id, jobId, destination: destination.name, previousSends: previous };
   });

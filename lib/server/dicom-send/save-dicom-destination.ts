@@ -28,14 +28,26 @@ export function checkAeTitle(value: string, what: string): string {
   return v;
 }
 
-export function checkDestinationInput(input: DicomDestinationInput): { name: string; aeTitle: string; host: string; port: number; callingAeTitle: string; enabled: boolean; autoSend: boolean } {
+export function checkDestinationInput(input: DicomDestinationInput): {
+  name: string;
+  aeTitle: string;
+  host: string;
+  port: number;
+  callingAeTitle: string;
+  enabled: boolean;
+  autoSend: boolean;
+} {
   const name = String(input.name ?? '').trim();
   if (!name || name.length > 64) throw new AppError('INVALID_INPUT', 'Destination name: give 1 to 64 characters (e.g. "Eclipse import" or "PACS").');
   const host = String(input.host ?? '').trim();
   if (!host || host.length > 253 || !/^[A-Za-z0-9.:[\]_-]+$/.test(host))
-    throw new AppError('INVALID_INPUT', `Host "${host}" of destination "${name}" is not a host name or IP address: check it (e.g. 10.0.0.12 or pacs.hospital.local).`);
+    throw new AppError(
+      'INVALID_INPUT',
+      `Host "${host}" of destination "${name}" is not a host name or IP address: check it (e.g. 10.0.0.12 or pacs.hospital.local).`,
+    );
   const port = typeof input.port === 'number' ? input.port : /^\d+$/.test(String(input.port ?? '').trim()) ? Number(String(input.port).trim()) : NaN;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new AppError('INVALID_INPUT', `Port "${input.port}" of destination "${name}" is not a TCP port (1 to 65535; DICOM often uses 104 or 11112).`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new AppError('INVALID_INPUT', `Port "${input.port}" of destination "${name}" is not a TCP port (1 to 65535; DICOM often uses 104 or 11112).`);
   return {
     name,
     aeTitle: checkAeTitle(String(input.aeTitle ?? ''), `AE title of destination "${name}"`),
@@ -57,7 +69,15 @@ export async function saveDicomDestination(db: Db, { caller, id, input }: { call
     const before = id ? await tx.dicomDestination.findUnique({ where: { id } }) : null;
     if (id && !before) throw new AppError('NOT_FOUND', `DICOM destination ${id} does not exist (reload the page).`);
     const saved = before ? await tx.dicomDestination.update({ where: { id: before.id }, data }) : await tx.dicomDestination.create({ data });
-    const pick = (d: typeof data) => ({ name: d.name, aeTitle: d.aeTitle, host: d.host, port: d.port, callingAeTitle: d.callingAeTitle, enabled: d.enabled, autoSend: d.autoSend });
+    const pick = (d: typeof data) => ({
+      name: d.name,
+      aeTitle: d.aeTitle,
+      host: d.host,
+      port: d.port,
+      callingAeTitle: d.callingAeTitle,
+      enabled: d.enabled,
+      autoSend: d.autoSend,
+    });
     await recordAuditEvent(tx, {
       action: before ? 'dicom.destination.update' : 'dicom.destination.create',
       caller: who,

@@ -8,5 +8,8 @@ import { nameBasedUid } from '@/lib/dicom';
 
 export function runRtStructUids(runId: string, approved: boolean): { sopInstanceUid: string; seriesInstanceUid: string } {
   const state = approved ? 'approved' : 'unapproved';
-  return { sopInstanceUid: nameBasedUid(`iseg-qa:rtstruct:${runId}:${state}:sop`), seriesInstanceUid: nameBasedUid(`iseg-qa:rtstruct:${runId}:${state}:series`) };
+  return {
+    sopInstanceUid: nameBasedUid(`iseg-qa:rtstruct:${runId}:${state}:sop`),
+    seriesInstanceUid: nameBasedUid(`iseg-qa:rtstruct:${runId}:${state}:series`),
+  };
 }

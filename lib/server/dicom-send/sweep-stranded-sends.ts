@@ -25,8 +25,14 @@ export async function sweepStrandedSends(db: Db): Promise<SweptSend[]> {
     include: { destination: { select: { name: true } }, run: { select: { study: { select: { patientId: true } } } } },
   });
   if (open.length === 0) return [];
-  const jobs = await findRunJobs(db, open.map((s) => s.jobId));
-  const dead = await findDeadLetters(db, open.filter((s) => s.jobId && !jobs.has(s.jobId)).map((s) => s.jobId!));
+  const jobs = await findRunJobs(
+    db,
+    open.map((s) => s.jobId),
+  );
+  const dead = await findDeadLetters(
+    db,
+    open.filter((s) => s.jobId && !jobs.has(s.jobId)).map((s) => s.jobId!),
+  );
   const out: SweptSend[] = [];
   for (const s of open) {
     const job = s.jobId ? jobs.get(s.jobId) : undefined;
@@ -62,7 +68,10 @@ export async function sweepStrandedSends(db: Db): Promise<SweptSend[]> {
         data: { state: to, error: reason, ...(to === 'FAILED' ? { finishedAt: new Date() } : {}) },
       });
       if (w.count !== 1) return false;
-      await tx.dicomSendAttempt.updateMany({ where: { sendId: s.id, state: 'SENDING' }, data: { state: 'FAILED', error: 'Interrupted: the worker stopped during this try.', finishedAt: new Date() } });
+      await tx.dicomSendAttempt.updateMany({
+        where: { sendId: s.id, state: 'SENDING' },
+        data: { state: 'FAILED', error: 'Interrupted: the worker stopped during this try.', finishedAt: new Date() },
+      });
       if (to === 'FAILED')
         await recordAuditEvent(tx, {
           action: 'run.send.failed',

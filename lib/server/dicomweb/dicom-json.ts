@@ -14,7 +14,9 @@ export function jsonString(ds: DicomJsonDataset, tag: string): string {
 
 /** Every value of `tag` as strings. */
 export function jsonStrings(ds: DicomJsonDataset, tag: string): string[] {
-  return (ds[tag]?.Value ?? []).map((v) => (typeof v === 'object' && v !== null ? String((v as { Alphabetic?: string }).Alphabetic ?? '') : String(v))).filter((s) => s !== '');
+  return (ds[tag]?.Value ?? [])
+    .map((v) => (typeof v === 'object' && v !== null ? String((v as { Alphabetic?: string }).Alphabetic ?? '') : String(v)))
+    .filter((s) => s !== '');
 }
 
 /** The first value of `tag` as a number, or null. */

@@ -45,11 +45,17 @@ const NET_CODES: Record<string, string> = {
 export function dicomWebNetworkError(target: DicomWebTarget, e: unknown, what: string, timeoutMs: number): AppError {
   const err = e as { name?: string; code?: string; cause?: { code?: string; message?: string }; message?: string };
   if (err?.name === 'TimeoutError' || err?.name === 'AbortError') {
-    return new AppError('UNAVAILABLE', `${describe(target)} did not answer ${what} within ${timeoutMs < 10_000 ? (timeoutMs / 1000).toFixed(1) : Math.round(timeoutMs / 1000)} s: check that it is running and reachable from this server.`);
+    return new AppError(
+      'UNAVAILABLE',
+      `${describe(target)} did not answer ${what} within ${timeoutMs < 10_000 ? (timeoutMs / 1000).toFixed(1) : Math.round(timeoutMs / 1000)} s: check that it is running and reachable from this server.`,
+    );
   }
   const code = err?.cause?.code ?? err?.code ?? '';
   const why = NET_CODES[code] ?? err?.cause?.message ?? err?.message ?? String(e);
-  return new AppError('UNAVAILABLE', `${describe(target)} could not be reached for ${what} (${code ? `${code}: ` : ''}${why}): check the base URL on the PACS settings page and that the PACS is running.`);
+  return new AppError(
+    'UNAVAILABLE',
+    `${describe(target)} could not be reached for ${what} (${code ? `${code}: ` : ''}${why}): check the base URL on the PACS settings page and that the PACS is running.`,
+  );
 }
 
 /** The AppError for a non-2xx answer. */
@@ -68,7 +74,10 @@ export async function dicomWebHttpError(target: DicomWebTarget, res: Response, w
           : res.status >= 500
             ? 'the PACS failed; its log says why'
             : 'check the PACS settings';
-  return new AppError(res.status === 404 && what.startsWith('retrieve') ? 'NOT_FOUND' : 'UNAVAILABLE', `${describe(target)} answered ${what} with ${status}${body ? ` (${body})` : ''}: ${hint}.`);
+  return new AppError(
+    res.status === 404 && what.startsWith('retrieve') ? 'NOT_FOUND' : 'UNAVAILABLE',
+    `${describe(target)} answered ${what} with ${status}${body ? ` (${body})` : ''}: ${hint}.`,
+  );
 }
 
 export interface DicomWebRequest {

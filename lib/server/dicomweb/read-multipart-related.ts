@@ -41,7 +41,7 @@ export function parseMultipartContentType(contentType: string | null): { boundar
   const params: Record<string, string> = {};
   // key=value or key="quoted value" (a quoted value may contain ; and =).
   const re = /;\s*([^=;\s]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]*))/g;
-  for (let m; (m = re.exec(value)); ) params[m[1].toLowerCase()] = (m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : m[3]).trim();
+  for (let m; (m = re.exec(value));) params[m[1].toLowerCase()] = (m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : m[3]).trim();
   const boundary = params.boundary;
   if (!boundary) throw new MultipartError(`the multipart answer's Content-Type "${value}" has no boundary parameter`);
   if (boundary.length > 70) throw new MultipartError(`the multipart boundary is ${boundary.length} characters long; RFC 2046 allows at most 70`);
@@ -163,7 +163,9 @@ export async function readMultipartRelated(body: AsyncIterable<Uint8Array>, boun
     while (await step(false));
     if (now() !== 'done') {
       if (parts === 0 && now() === 'preamble') throw new MultipartError(`the answer (${total} bytes) holds no part delimited by boundary "${boundary}"`);
-      throw new MultipartError(`the answer ended after ${total} bytes inside part ${parts + 1}, before the closing boundary: the connection was cut or the server stopped`);
+      throw new MultipartError(
+        `the answer ended after ${total} bytes inside part ${parts + 1}, before the closing boundary: the connection was cut or the server stopped`,
+      );
     }
   }
   return parts;

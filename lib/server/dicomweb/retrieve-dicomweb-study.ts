@@ -58,7 +58,10 @@ export async function retrieveDicomWebStudy(options: RetrieveDicomWebStudyOption
     boundary = parseMultipartContentType(res.headers.get('content-type')).boundary;
   } catch (e) {
     await res.body?.cancel().catch(() => undefined);
-    throw new AppError('UNAVAILABLE', `PACS "${target.name}" (${target.baseUrl}) answered the ${what} with ${(e as Error).message}: is the base URL a DICOMweb root that supports WADO-RS?`);
+    throw new AppError(
+      'UNAVAILABLE',
+      `PACS "${target.name}" (${target.baseUrl}) answered the ${what} with ${(e as Error).message}: is the base URL a DICOMweb root that supports WADO-RS?`,
+    );
   }
   if (!res.body) throw new AppError('UNAVAILABLE', `PACS "${target.name}" (${target.baseUrl}) answered the ${what} with an empty body.`);
 
@@ -95,7 +98,10 @@ export async function retrieveDicomWebStudy(options: RetrieveDicomWebStudyOption
       async begin(headers, index) {
         const type = (headers['content-type'] ?? 'application/dicom').split(';')[0].trim().toLowerCase();
         if (type !== 'application/dicom') {
-          throw new AppError('UNAVAILABLE', `PACS "${target.name}" (${target.baseUrl}) sent part ${index + 1} of the ${what} as "${type}", not application/dicom.`);
+          throw new AppError(
+            'UNAVAILABLE',
+            `PACS "${target.name}" (${target.baseUrl}) sent part ${index + 1} of the ${what} as "${type}", not application/dicom.`,
+          );
         }
         const file = path.join(dir, `${String(index + 1).padStart(6, '0')}.dcm`);
         fh = await open(file, 'wx');
@@ -129,7 +135,10 @@ export async function retrieveDicomWebStudy(options: RetrieveDicomWebStudyOption
       );
     }
     if (e instanceof MultipartError) {
-      throw new AppError('UNAVAILABLE', `PACS "${target.name}" (${target.baseUrl}): the ${what} is incomplete (${e.message}, ${complete} instance(s) received whole). Try again; if it repeats, check the PACS log.`);
+      throw new AppError(
+        'UNAVAILABLE',
+        `PACS "${target.name}" (${target.baseUrl}): the ${what} is incomplete (${e.message}, ${complete} instance(s) received whole). Try again; if it repeats, check the PACS log.`,
+      );
     }
     // A local file error (open, write: a full disk…) is ours, not the PACS's: errors.ts maps it.
     const syscall = (e as NodeJS.ErrnoException).syscall;
@@ -139,7 +148,10 @@ export async function retrieveDicomWebStudy(options: RetrieveDicomWebStudyOption
     if (!cut) throw e;
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     const why = cause?.code ?? cause?.message ?? (e as Error).message;
-    throw new AppError('UNAVAILABLE', `PACS "${target.name}" (${target.baseUrl}): the connection closed during the ${what} after ${complete} instance(s) (${why}). Try again; if it repeats, check the PACS and the network.`);
+    throw new AppError(
+      'UNAVAILABLE',
+      `PACS "${target.name}" (${target.baseUrl}): the connection closed during the ${what} after ${complete} instance(s) (${why}). Try again; if it repeats, check the PACS and the network.`,
+    );
   } finally {
     clearTimeout(timer);
   }

@@ -100,7 +100,10 @@ export async function searchDicomWebStudies(options: {
   try {
     list = parseDicomJsonList(text, what);
   } catch (e) {
-    throw new AppError('UNAVAILABLE', `PACS "${options.target.name}" (${options.target.baseUrl}) answered ${(e as Error).message}: check that the base URL is a DICOMweb root.`);
+    throw new AppError(
+      'UNAVAILABLE',
+      `PACS "${options.target.name}" (${options.target.baseUrl}) answered ${(e as Error).message}: check that the base URL is a DICOMweb root.`,
+    );
   }
   const studies = list
     .map((ds) => ({
@@ -125,7 +128,8 @@ const UID = /^[0-9]+(\.[0-9]+)*$/;
 
 /** Refuses anything but a DICOM UID (it goes into a URL path). */
 export function checkUid(uid: string, what: string): string {
-  if (!UID.test(uid) || uid.length > 64) throw new AppError('INVALID_INPUT', `${what} "${uid.slice(0, 80)}" is not a DICOM UID (digits and dots, at most 64 characters).`);
+  if (!UID.test(uid) || uid.length > 64)
+    throw new AppError('INVALID_INPUT', `${what} "${uid.slice(0, 80)}" is not a DICOM UID (digits and dots, at most 64 characters).`);
   return uid;
 }
 

@@ -53,11 +53,17 @@ export function checkSameOrigin(req: Request): void {
   const claimed = origin ?? referer;
   if (claimed === null) {
     if (req.headers.has('cookie'))
-      throw new AppError('FORBIDDEN', `Cross-site request refused: a ${req.method} with a session cookie must carry an Origin (or Referer) header naming this site. Use the app's own pages, or send Origin: <the app's URL>.`);
+      throw new AppError(
+        'FORBIDDEN',
+        `Cross-site request refused: a ${req.method} with a session cookie must carry an Origin (or Referer) header naming this site. Use the app's own pages, or send Origin: <the app's URL>.`,
+      );
     return;
   }
   const host = hostOf(claimed);
   const shown = claimed.slice(0, 100);
   if (host === null || !appHosts(req.headers).has(host))
-    throw new AppError('FORBIDDEN', `Cross-site request refused: ${origin !== null ? 'Origin' : 'Referer'} "${shown}" is not this site. ${req.method} requests are accepted only from the app's own pages.`);
+    throw new AppError(
+      'FORBIDDEN',
+      `Cross-site request refused: ${origin !== null ? 'Origin' : 'Referer'} "${shown}" is not this site. ${req.method} requests are accepted only from the app's own pages.`,
+    );
 }

@@ -48,17 +48,28 @@ const mib = (n: number) => `${(n / 1048576).toFixed(n < 10 * 1048576 ? 1 : 0)} M
 export async function readUploadForm(options: ReadUploadFormOptions): Promise<UploadForm> {
   const { req, fileField, maxFileBytes } = options;
   const contentType = req.headers.get('content-type') ?? '';
-  const noFile = () => new AppError('INVALID_INPUT', `No file: attach ${options.what ?? 'the file'} in the field "${fileField}" of a multipart/form-data request.`);
+  const noFile = () =>
+    new AppError('INVALID_INPUT', `No file: attach ${options.what ?? 'the file'} in the field "${fileField}" of a multipart/form-data request.`);
   if (!/^multipart\/form-data\s*;/i.test(contentType) || !req.body) throw noFile();
   let bb: busboy.Busboy;
   try {
     bb = busboy({
       headers: { 'content-type': contentType },
       defParamCharset: 'utf8',
-      limits: { files: 1, fileSize: maxFileBytes, fields: options.fields.length + 4, fieldSize: options.maxFieldBytes ?? 64 * 1024, parts: options.fields.length + 5, headerPairs: 20 },
+      limits: {
+        files: 1,
+        fileSize: maxFileBytes,
+        fields: options.fields.length + 4,
+        fieldSize: options.maxFieldBytes ?? 64 * 1024,
+        parts: options.fields.length + 5,
+        headerPairs: 20,
+      },
     });
   } catch (e) {
-    throw new AppError('INVALID_INPUT', `The upload is not readable multipart/form-data (${(e as Error).message}); send it as a form with the file in the field "${fileField}".`);
+    throw new AppError(
+      'INVALID_INPUT',
+      `The upload is not readable multipart/form-data (${(e as Error).message}); send it as a form with the file in the field "${fileField}".`,
+    );
   }
   // The owner's pid in the name: the start-up clean-up removes the folders of a process that died
   // before cleaning up (lib/server/storage/remove-upload-leftovers.ts).
@@ -94,7 +105,12 @@ export async function readUploadForm(options: ReadUploadFormOptions): Promise<Up
         const entry = { path: target, name: (info.filename ?? 'upload').slice(0, 200), bytes: 0 };
         file = entry;
         stream.on('limit', () =>
-          fail(new AppError('PAYLOAD_TOO_LARGE', `Upload "${entry.name}" is over the upload limit of ${mib(maxFileBytes)}${options.limitName ? ` (${options.limitName})` : ''}; split the export into one zip per patient, or raise the limit.`)),
+          fail(
+            new AppError(
+              'PAYLOAD_TOO_LARGE',
+              `Upload "${entry.name}" is over the upload limit of ${mib(maxFileBytes)}${options.limitName ? ` (${options.limitName})` : ''}; split the export into one zip per patient, or raise the limit.`,
+            ),
+          ),
         );
         const out = createWriteStream(target, { flags: 'wx', mode: 0o600 });
         const counter = new Transform({
@@ -105,7 +121,9 @@ export async function readUploadForm(options: ReadUploadFormOptions): Promise<Up
         });
         out.on('finish', () => options.onWrite?.({ path: target, bytesWritten: out.bytesWritten }));
         writing = pipeline(stream, counter, out);
-        writing.catch((err: unknown) => fail(err instanceof AppError ? err : new AppError('INVALID_INPUT', `The upload could not be stored (${(err as Error).message}).`)));
+        writing.catch((err: unknown) =>
+          fail(err instanceof AppError ? err : new AppError('INVALID_INPUT', `The upload could not be stored (${(err as Error).message}).`)),
+        );
       });
       bb.on('field', (name, value, info) => {
         if (info.valueTruncated) return fail(new AppError('INVALID_INPUT', `Field "${name.slice(0, 40)}" is too long.`));
@@ -114,10 +132,15 @@ export async function readUploadForm(options: ReadUploadFormOptions): Promise<Up
       bb.on('filesLimit', () => fail(new AppError('INVALID_INPUT', `Send one file only, in the field "${fileField}".`)));
       bb.on('fieldsLimit', () => fail(new AppError('INVALID_INPUT', 'Too many form fields.')));
       bb.on('partsLimit', () => fail(new AppError('INVALID_INPUT', 'Too many form parts.')));
-      bb.on('error', (err) => fail(new AppError('INVALID_INPUT', `The upload is not readable multipart/form-data (${(err as Error).message}); send it again.`)));
+      bb.on('error', (err) =>
+        fail(new AppError('INVALID_INPUT', `The upload is not readable multipart/form-data (${(err as Error).message}); send it again.`)),
+      );
       bb.on('close', () => {
         if (failed) return;
-        (writing ?? Promise.resolve()).then(() => resolve(), () => {});
+        (writing ?? Promise.resolve()).then(
+          () => resolve(),
+          () => {},
+        );
       });
       input.on('error', (err) => fail(new AppError('INVALID_INPUT', `The upload was cut off (${err.message}); send it again.`)));
       input.pipe(bb);

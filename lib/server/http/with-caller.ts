@@ -62,7 +62,10 @@ export function withCaller<P extends Params = Params>(
       const maxBody = typeof options.maxBodyBytes === 'function' ? options.maxBodyBytes() : (options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
       const declared = Number(req.headers.get('content-length') ?? '0');
       if (declared > maxBody)
-        throw new AppError('PAYLOAD_TOO_LARGE', `The request body (${formatBytes(declared)}) is over this route's limit of ${formatBytes(maxBody)}; nothing of it was read.`);
+        throw new AppError(
+          'PAYLOAD_TOO_LARGE',
+          `The request body (${formatBytes(declared)}) is over this route's limit of ${formatBytes(maxBody)}; nothing of it was read.`,
+        );
       const caller = access === 'public' ? null : access === 'signed-in' ? signedIn(await getCaller()) : authorize(await getCaller(), access);
       const params = ((await context?.params) ?? {}) as P;
       return await handler(req, { caller: caller as never, params });

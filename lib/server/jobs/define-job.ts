@@ -35,7 +35,9 @@ export class JobPayloadError extends Error {
     readonly issues: string[],
     where: string,
   ) {
-    super(`Job "${job}" ${where} has an invalid payload: ${issues.join('; ')}. Check what sends "${job}" jobs against its schema in lib/server/jobs/job-definitions.ts.`);
+    super(
+      `Job "${job}" ${where} has an invalid payload: ${issues.join('; ')}. Check what sends "${job}" jobs against its schema in lib/server/jobs/job-definitions.ts.`,
+    );
     this.name = 'JobPayloadError';
   }
 }

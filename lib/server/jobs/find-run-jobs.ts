@@ -41,7 +41,18 @@ export async function findRunJobs(db: Db, jobIds: (string | null)[]): Promise<Ma
   const out = new Map<string, RunJob>();
   if (ids.length === 0) return out;
   const rows = await db.$queryRawUnsafe<
-    { id: string; name: string; state: JobState; retry_count: number; retry_limit: number; output: unknown; started_on: Date | null; completed_on: Date | null; heartbeat_on: Date | null; dead: boolean }[]
+    {
+      id: string;
+      name: string;
+      state: JobState;
+      retry_count: number;
+      retry_limit: number;
+      output: unknown;
+      started_on: Date | null;
+      completed_on: Date | null;
+      heartbeat_on: Date | null;
+      dead: boolean;
+    }[]
   >(
     `SELECT j.id::text, j.name, j.state::text AS state, j.retry_count, j.retry_limit, j.output, j.started_on, j.completed_on, j.heartbeat_on,
             EXISTS (SELECT 1 FROM ${BOSS_SCHEMA}.job d WHERE d.name = $2 AND d.source_id = j.id) AS dead

@@ -77,7 +77,10 @@ export async function findSegmentationRuns(
       where: status ? { status } : {},
       orderBy: [{ queuedAt: 'desc' }],
       take: Math.min(Math.max(1, limit), 1000),
-      include: { modelVersion: { select: { name: true, version: true, sha256: true } }, study: { select: { id: true, patient: { select: { pseudonym: true } } } } },
+      include: {
+        modelVersion: { select: { name: true, version: true, sha256: true } },
+        study: { select: { id: true, patient: { select: { pseudonym: true } } } },
+      },
     }),
     db.segmentationRun.groupBy({ by: ['status'], _count: { _all: true } }),
     db.workerInstance.findMany({ where: liveWorkerWhere(now), select: { modelName: true, modelSha256: true } }),

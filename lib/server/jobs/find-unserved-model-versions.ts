@@ -14,7 +14,10 @@ export interface UnservedModelVersion {
   queuedRuns: number;
 }
 
-export async function findUnservedModelVersions(db: Db, { caller, now = new Date() }: { caller: Caller | 'system'; now?: Date }): Promise<UnservedModelVersion[]> {
+export async function findUnservedModelVersions(
+  db: Db,
+  { caller, now = new Date() }: { caller: Caller | 'system'; now?: Date },
+): Promise<UnservedModelVersion[]> {
   if (caller !== 'system') authorize(caller, 'jobs:view');
   const [queued, live] = await Promise.all([
     db.segmentationRun.groupBy({ by: ['modelVersionId'], where: { status: 'QUEUED' }, _count: { _all: true } }),

@@ -42,7 +42,13 @@ export async function sendJobInTransaction<S extends z.ZodType>(
   return send(boss, def, payload, o, tx);
 }
 
-async function send(boss: PgBoss, def: JobDefinition, payload: unknown, { queue = def.name, options }: SendJobOptions, tx: Tx | undefined): Promise<string | null> {
+async function send(
+  boss: PgBoss,
+  def: JobDefinition,
+  payload: unknown,
+  { queue = def.name, options }: SendJobOptions,
+  tx: Tx | undefined,
+): Promise<string | null> {
   const data = parseJobPayload(def, payload) as object;
   const db = tx && {
     async executeSql(text: string, values: unknown[] = []) {

@@ -118,7 +118,12 @@ function col(name: string, description: string, type: DatasetColumnType): Datase
 
 /** "T stage (AJCC)" → "clinical_t_stage_ajcc". */
 function clinicalName(label: string, taken: Set<string>): string {
-  const base = `clinical_${label.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '') || 'column'}`;
+  const base = `clinical_${
+    label
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '_')
+      .replace(/^_|_$/g, '') || 'column'
+  }`;
   let name = base;
   for (let k = 2; taken.has(name); k++) name = `${base}_${k}`;
   taken.add(name);
@@ -144,7 +149,8 @@ function build(ds: OutcomeDataset): Built {
     if (c.source !== 'clinical') continue;
     columns.push({
       ...col(clinicalName(c.label, taken), `Clinical column "${c.label}" of the outcomes CSV.`, c.kind === 'numeric' ? 'number' : 'categorical'),
-      convention: c.kind === 'numeric' ? 'as imported; the unit is the outcomes CSV\'s' : 'as imported; the explorer compares each level with the first (sorted)',
+      convention:
+        c.kind === 'numeric' ? "as imported; the unit is the outcomes CSV's" : 'as imported; the explorer compares each level with the first (sorted)',
       allowedValues: c.kind === 'categorical' ? (c.levels ?? []) : null,
       explorerCovariate: c.key,
       explorerScale: c.kind === 'numeric' ? 1 : null,

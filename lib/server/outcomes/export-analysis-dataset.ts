@@ -37,6 +37,11 @@ export async function exportAnalysisDataset(db: Db, { caller, format }: { caller
     columns = d.columns.length;
     file = { fileName: 'analysis-dataset-dictionary.json', contentType: 'application/json; charset=utf-8', body: JSON.stringify(d, null, 2) + '\n' };
   }
-  await recordAuditEvent(db, { action: 'outcomes.dataset.export', caller, target: `outcomes:${file.fileName}`, details: { format, rows: ds.rows.length, columns } });
+  await recordAuditEvent(db, {
+    action: 'outcomes.dataset.export',
+    caller,
+    target: `outcomes:${file.fileName}`,
+    details: { format, rows: ds.rows.length, columns },
+  });
   return file;
 }

@@ -33,7 +33,8 @@ export interface ImportIssue {
   /** 1-based data row (line = row + 1); null for a file- or header-level problem. */
   row: number | null;
   column: string | null;
-  code: 'FILE' | 'MISSING_COLUMN' | 'NOT_NUMERIC' | 'NEGATIVE_TIME' | 'NOT_0_1' | 'MISSING_VALUE' | 'UNKNOWN_PATIENT' | 'DUPLICATE_PATIENT' | 'IDENTIFIER_COLUMN';
+  code:
+    'FILE' | 'MISSING_COLUMN' | 'NOT_NUMERIC' | 'NEGATIVE_TIME' | 'NOT_0_1' | 'MISSING_VALUE' | 'UNKNOWN_PATIENT' | 'DUPLICATE_PATIENT' | 'IDENTIFIER_COLUMN';
   message: string;
 }
 
@@ -116,7 +117,17 @@ export async function importOutcomes(
   authorize(caller, 'outcomes:import');
   const bytes = csvBytes ?? Buffer.from(csvText ?? '', 'utf8');
   checkOutcomesCsvSize(fileName, bytes.byteLength);
-  const report: OutcomesImportReport = { fileName, identifierColumn: null, rowCount: 0, columns: [], clinicalColumns: [], errors: [], preview: [], imported: null, version: null };
+  const report: OutcomesImportReport = {
+    fileName,
+    identifierColumn: null,
+    rowCount: 0,
+    columns: [],
+    clinicalColumns: [],
+    errors: [],
+    preview: [],
+    imported: null,
+    version: null,
+  };
   let t: CsvTable;
   try {
     let text: string;
@@ -139,17 +150,31 @@ export async function importOutcomes(
   const hasMrn = col.has('mrn');
   // Matching MRNs tells whether a patient exists: only roles that may see identifiers may do it.
   if (hasMrn && !can(caller.role, 'identifiers:view'))
-    throw new AppError('FORBIDDEN', `The ${caller.role.toLowerCase()} role may not import outcomes by MRN (MRNs are identifiers); use the pseudonym column instead.`);
+    throw new AppError(
+      'FORBIDDEN',
+      `The ${caller.role.toLowerCase()} role may not import outcomes by MRN (MRNs are identifiers); use the pseudonym column instead.`,
+    );
   if (hasPseudonym && hasMrn)
     report.errors.push({ row: null, column: 'mrn', code: 'IDENTIFIER_COLUMN', message: 'The file has both a pseudonym and an mrn column: keep one of them.' });
   else if (!hasPseudonym && !hasMrn)
-    report.errors.push({ row: null, column: 'pseudonym', code: 'MISSING_COLUMN', message: `Missing column "pseudonym" (or "mrn"): found ${t.header.join(', ')}.` });
+    report.errors.push({
+      row: null,
+      column: 'pseudonym',
+      code: 'MISSING_COLUMN',
+      message: `Missing column "pseudonym" (or "mrn"): found ${t.header.join(', ')}.`,
+    });
   report.identifierColumn = hasMrn && !hasPseudonym ? 'mrn' : hasPseudonym && !hasMrn ? 'pseudonym' : null;
   for (const name of OUTCOME_COLUMNS)
-    if (!col.has(name)) report.errors.push({ row: null, column: name, code: 'MISSING_COLUMN', message: `Missing column "${name}": found ${t.header.join(', ')}.` });
+    if (!col.has(name))
+      report.errors.push({ row: null, column: name, code: 'MISSING_COLUMN', message: `Missing column "${name}": found ${t.header.join(', ')}.` });
   for (const h of t.header)
     if (IDENTIFIER_COLUMNS.has(h.toLowerCase()))
-      report.errors.push({ row: null, column: h, code: 'IDENTIFIER_COLUMN', message: `Column "${h}" looks like a direct identifier; remove it (identifiers are not stored with outcomes).` });
+      report.errors.push({
+        row: null,
+        column: h,
+        code: 'IDENTIFIER_COLUMN',
+        message: `Column "${h}" looks like a direct identifier; remove it (identifiers are not stored with outcomes).`,
+      });
   const known = new Set<string>(['pseudonym', 'mrn', ...OUTCOME_COLUMNS, ...IDENTIFIER_COLUMNS]);
   const clinicalNames = t.header.filter((h) => !known.has(h.toLowerCase()) && h !== '');
   for (const name of clinicalNames) {
@@ -216,7 +241,16 @@ export async function importOutcomes(
       clinical[name] = MISSING.has(s) ? null : kind === 'numeric' ? Number(s) : s;
     }
     if (report.errors.length === before)
-      rows.push({ row: rowNo, identifier, localFailure: localFailure!, localFailureDays, died: died!, deathDays, lastFollowUpDays: lastFollowUpDays!, clinical });
+      rows.push({
+        row: rowNo,
+        identifier,
+        localFailure: localFailure!,
+        localFailureDays,
+        died: died!,
+        deathDays,
+        lastFollowUpDays: lastFollowUpDays!,
+        clinical,
+      });
   }
 
   // Resolve identifiers to patients (unknown ones are errors naming row and column).
@@ -232,7 +266,14 @@ export async function importOutcomes(
     for (const p of found) if (count.get(p.mrn!) === 1) patientIdOf.set(p.mrn!, p.patientId);
     // Every MRN lookup is an identified read: one event per matched patient, or one saying none matched.
     const lookup = { mode, fileName, mrns: ids.length, matched: patientIdOf.size };
-    if (patientIdOf.size) await recordIdentifiedAccess(db, { caller, action: 'outcomes.mrn_lookup', patientIds: [...patientIdOf.values()], target: `outcomes:${fileName}`, details: lookup });
+    if (patientIdOf.size)
+      await recordIdentifiedAccess(db, {
+        caller,
+        action: 'outcomes.mrn_lookup',
+        patientIds: [...patientIdOf.values()],
+        target: `outcomes:${fileName}`,
+        details: lookup,
+      });
     else await recordAuditEvent(db, { action: 'outcomes.mrn_lookup', caller, target: `outcomes:${fileName}`, details: { identified: true, ...lookup } });
   }
   for (const x of rows)

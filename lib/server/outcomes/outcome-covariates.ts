@@ -36,8 +36,22 @@ export interface MetricCovariateDef {
 
 /** The metric covariates (ITV, latest run, voxel convention + overlap row of the same pair). */
 export const METRIC_COVARIATES: MetricCovariateDef[] = [
-  { key: 'metric:falsePositiveVoxels', label: 'ITV false-positive voxels', unit: 'per voxel', from: 'falsePositiveVoxels', scale: 1, missingReason: 'no ITV metric results yet' },
-  { key: 'metric:falsePositiveVolumeCc', label: 'ITV false-positive volume', unit: 'per cc', from: 'falsePositiveVolumeCc', scale: 1, missingReason: 'no ITV metric results yet' },
+  {
+    key: 'metric:falsePositiveVoxels',
+    label: 'ITV false-positive voxels',
+    unit: 'per voxel',
+    from: 'falsePositiveVoxels',
+    scale: 1,
+    missingReason: 'no ITV metric results yet',
+  },
+  {
+    key: 'metric:falsePositiveVolumeCc',
+    label: 'ITV false-positive volume',
+    unit: 'per cc',
+    from: 'falsePositiveVolumeCc',
+    scale: 1,
+    missingReason: 'no ITV metric results yet',
+  },
   {
     key: 'metric:falsePositiveFraction',
     label: 'ITV false-positive fraction',
@@ -48,15 +62,29 @@ export const METRIC_COVARIATES: MetricCovariateDef[] = [
     missingReason: 'no ITV metric results yet (or an empty machine ITV)',
   },
   { key: 'metric:dice', label: 'ITV Dice', unit: 'per 0.1 Dice', from: 'dice', scale: 10, missingReason: 'no ITV metric results yet' },
-  { key: 'metric:hd95Mm', label: 'ITV HD95 (voxel convention)', unit: 'per mm', from: 'hd95Mm', scale: 1, missingReason: 'no voxel-convention ITV metric results yet' },
-  { key: 'metric:gtvVolumeCc', label: 'Physician GTV volume', unit: 'per cc', from: 'gtvVolumeCc', scale: 1, missingReason: 'no physician GTV with a volume imported yet' },
+  {
+    key: 'metric:hd95Mm',
+    label: 'ITV HD95 (voxel convention)',
+    unit: 'per mm',
+    from: 'hd95Mm',
+    scale: 1,
+    missingReason: 'no voxel-convention ITV metric results yet',
+  },
+  {
+    key: 'metric:gtvVolumeCc',
+    label: 'Physician GTV volume',
+    unit: 'per cc',
+    from: 'gtvVolumeCc',
+    scale: 1,
+    missingReason: 'no physician GTV with a volume imported yet',
+  },
   {
     key: 'metric:motionAmplitudeMm',
     label: 'Tumour motion amplitude (physician GTV, largest 3D centroid excursion over the 4D CT phases, mm)',
     unit: 'per mm',
     from: 'motionAmplitudeMm',
     scale: 1,
-    missingReason: 'no finished run with a 4D CT yet (the motion amplitude is the run summary\'s largest 3D excursion of the physician GTV centroid)',
+    missingReason: "no finished run with a 4D CT yet (the motion amplitude is the run summary's largest 3D excursion of the physician GTV centroid)",
   },
 ];
 

@@ -17,7 +17,10 @@ export async function restoreOutcomeVersion(
 ): Promise<OutcomeVersionSummary & { restoredFromId: number; skippedPatients: number }> {
   const who = authorize(caller, 'outcomes:import');
   if (!Number.isInteger(versionId) || versionId < 0)
-    throw new AppError('INVALID_INPUT', `"${versionId}" is not an outcomes version number: choose a version from the list (0 is the state before the first one).`);
+    throw new AppError(
+      'INVALID_INPUT',
+      `"${versionId}" is not an outcomes version number: choose a version from the list (0 is the state before the first one).`,
+    );
   if (versionId > 0 && !(await db.outcomeVersion.findUnique({ where: { id: versionId }, select: { id: true } })))
     throw new AppError('NOT_FOUND', `There is no outcomes version ${versionId}: choose one from the list of versions.`);
   let skippedPatients = 0;
@@ -28,7 +31,10 @@ export async function restoreOutcomeVersion(
       select: { patientId: true, before: true },
     });
     if (later.length === 0)
-      throw new AppError('CONFLICT', `Nothing to restore: no version after ${versionId} changed any outcome, so the outcomes already are as version ${versionId} left them.`);
+      throw new AppError(
+        'CONFLICT',
+        `Nothing to restore: no version after ${versionId} changed any outcome, so the outcomes already are as version ${versionId} left them.`,
+      );
     const wanted = new Map<string, OutcomeValues | null>();
     for (const c of later) if (!wanted.has(c.patientId)) wanted.set(c.patientId, (c.before ?? null) as OutcomeValues | null);
     const earlier = await tx.outcomeVersionChange.findMany({

@@ -192,7 +192,10 @@ function design(rows: OutcomeDataset['rows'], chosen: CovariateInfo[]): Design {
   return { specs, columns, describe: (name) => meta[name] ?? { covariate: name, label: name, unit: '' } };
 }
 
-function coefRows(coefs: { name: string; coef: number; se: number; hr: number; lower95: number; upper95: number; z: number; p: number }[], d: Design): CoefficientRow[] {
+function coefRows(
+  coefs: { name: string; coef: number; se: number; hr: number; lower95: number; upper95: number; z: number; p: number }[],
+  d: Design,
+): CoefficientRow[] {
   return coefs.map((c) => ({ name: c.name, ...d.describe(c.name), coef: c.coef, se: c.se, hr: c.hr, lower95: c.lower95, upper95: c.upper95, z: c.z, p: c.p }));
 }
 
@@ -360,7 +363,8 @@ export async function runOutcomeAnalysis(
       });
     }
     const counts = groupOrder.map((label) => ({ label, n: labels.filter((l) => l === label).length }));
-    for (const c of counts) if (c.n === 0) warnings.push({ code: 'EMPTY_GROUP', message: `Group "${c.label}" has no patients (ties at the cut point?); it is left out.` });
+    for (const c of counts)
+      if (c.n === 0) warnings.push({ code: 'EMPTY_GROUP', message: `Group "${c.label}" has no patients (ties at the cut point?); it is left out.` });
     groupOrder = groupOrder.filter((l) => counts.find((c) => c.label === l)!.n > 0);
     const kindText = { median: 'median split', tertiles: 'tertiles', threshold: `threshold ${g.threshold}`, categorical: 'categories', none: '' }[g.kind];
     grouping = {
@@ -397,10 +401,16 @@ export async function runOutcomeAnalysis(
       });
       let logRank: KmSection['logRank'] = null;
       let logRankNote: string | null = null;
-      if (groupOrder.length < 2) logRankNote = grouping ? 'Fewer than two non-empty groups: no log-rank test.' : 'Choose a grouping to compare curves with the log-rank test.';
+      if (groupOrder.length < 2)
+        logRankNote = grouping ? 'Fewer than two non-empty groups: no log-rank test.' : 'Choose a grouping to compare curves with the log-rank test.';
       else {
         const kept = labels.flatMap((l, i) => (l !== null && groupOrder.includes(l) ? [i] : []));
-        const lr = logRankTest(kept.map((i) => time[i]), kept.map((i) => event[i]), kept.map((i) => labels[i]!), groupOrder);
+        const lr = logRankTest(
+          kept.map((i) => time[i]),
+          kept.map((i) => event[i]),
+          kept.map((i) => labels[i]!),
+          groupOrder,
+        );
         logRank = { chisq: lr.chisq, df: lr.df, p: lr.p, observed: lr.observed, expected: lr.expected };
       }
       km = { status: 'ok', value: { groups, logRank, logRankNote } };
@@ -416,7 +426,11 @@ export async function runOutcomeAnalysis(
   else {
     try {
       const kept = labels.flatMap((l, i) => (l !== null && groupOrder.includes(l) ? [i] : []));
-      const ci = cumulativeIncidence(kept.map((i) => time[i]), kept.map((i) => status[i]), kept.map((i) => labels[i]!));
+      const ci = cumulativeIncidence(
+        kept.map((i) => time[i]),
+        kept.map((i) => status[i]),
+        kept.map((i) => labels[i]!),
+      );
       const curves: CumincSection['curves'] = [];
       for (const cause of [1, 2] as const)
         for (const label of groupOrder) {

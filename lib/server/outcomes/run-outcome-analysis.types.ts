@@ -19,7 +19,12 @@ export const OutcomeAnalysisRequest = z.object({
     })
     .default({ kind: 'none' }),
   riskTimesDays: z
-    .array(z.number({ error: 'Number-at-risk times must be days (numbers ≥ 0) separated by commas.' }).finite().nonnegative('Number-at-risk times must be ≥ 0 days.'))
+    .array(
+      z
+        .number({ error: 'Number-at-risk times must be days (numbers ≥ 0) separated by commas.' })
+        .finite()
+        .nonnegative('Number-at-risk times must be ≥ 0 days.'),
+    )
     .min(1, 'Give at least one number-at-risk time.')
     .max(12, 'Give at most 12 number-at-risk times.')
     .default(DEFAULT_RISK_TIMES_DAYS),

@@ -18,7 +18,10 @@ export function parsePacsEndpointInput(input: PacsEndpointInput) {
   return r.data;
 }
 
-export async function createPacsEndpoint(db: Db, options: { caller: Caller | null | undefined; input: PacsEndpointInput; dataDir?: string }): Promise<PacsEndpointView> {
+export async function createPacsEndpoint(
+  db: Db,
+  options: { caller: Caller | null | undefined; input: PacsEndpointInput; dataDir?: string },
+): Promise<PacsEndpointView> {
   const caller = authorize(options.caller, 'pacs:manage');
   const input = parsePacsEndpointInput(options.input);
   const passwordEncrypted = input.password ? sealText(credentialsKey(options.dataDir), input.password) : null;
@@ -33,7 +36,15 @@ export async function createPacsEndpoint(db: Db, options: { caller: Caller | nul
         target: `pacs:${row.id}`,
         details: { name: row.name, baseUrl: row.baseUrl, username: row.username, password: passwordEncrypted ? 'set' : 'none', enabled: row.enabled },
       });
-      return { id: row.id, name: row.name, baseUrl: row.baseUrl, username: row.username, hasPassword: passwordEncrypted !== null, enabled: row.enabled, updatedAt: row.updatedAt };
+      return {
+        id: row.id,
+        name: row.name,
+        baseUrl: row.baseUrl,
+        username: row.username,
+        hasPassword: passwordEncrypted !== null,
+        enabled: row.enabled,
+        updatedAt: row.updatedAt,
+      };
     });
   } catch (e) {
     if (isUniqueViolation(e)) throw new AppError('CONFLICT', `A PACS named "${input.name}" exists already: choose another name or edit that one.`);

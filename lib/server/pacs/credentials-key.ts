@@ -41,7 +41,8 @@ export function credentialsKey(dataDir: string = env().dataDir): Buffer {
     throw new AppError('INTERNAL', `${file} is readable or writable by other users (mode ${(st.mode & 0o777).toString(8)}): run \`chmod 600 ${file}\`.`);
   }
   const key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64url');
-  if (key.length !== 32) throw new AppError('INTERNAL', `${file} does not hold a 32-byte key: remove it (a new one is made) and enter the PACS passwords again.`);
+  if (key.length !== 32)
+    throw new AppError('INTERNAL', `${file} does not hold a 32-byte key: remove it (a new one is made) and enter the PACS passwords again.`);
   cache.set(file, key);
   return key;
 }

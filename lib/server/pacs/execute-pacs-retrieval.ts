@@ -40,9 +40,7 @@ export interface ExecutePacsRetrievalOptions {
   signal?: AbortSignal;
 }
 
-export type PacsRetrievalOutcome =
-  | { state: 'IMPORTED'; studyId: string; alreadyImported: boolean }
-  | { state: 'SKIPPED'; reason: string };
+export type PacsRetrievalOutcome = { state: 'IMPORTED'; studyId: string; alreadyImported: boolean } | { state: 'SKIPPED'; reason: string };
 
 /** How often progress is written while instances arrive (ms). */
 const PROGRESS_EVERY_MS = 500;
@@ -63,7 +61,10 @@ export async function executePacsRetrieval(options: ExecutePacsRetrievalOptions)
   try {
     const user = await db.user.findUnique({ where: { id: row.requestedById } });
     if (!user || !user.active || !can(user.role, 'studies:import')) {
-      throw new AppError('FORBIDDEN', `${row.requestedByEmail}, who asked for this retrieval, is no longer allowed to import studies (account deactivated or role changed): ask again as a user who may.`);
+      throw new AppError(
+        'FORBIDDEN',
+        `${row.requestedByEmail}, who asked for this retrieval, is no longer allowed to import studies (account deactivated or role changed): ask again as a user who may.`,
+      );
     }
     const caller: Caller = { userId: user.id, email: user.email, name: user.name, role: user.role };
     const target = await pacsTarget(db, row.endpointId, { dataDir });
@@ -85,7 +86,11 @@ export async function executePacsRetrieval(options: ExecutePacsRetrievalOptions)
       },
     });
     await db.pacsRetrieval.update({ where: { id: retrievalId }, data: { state: 'IMPORTING', instancesFetched: files.length, bytesFetched: BigInt(bytes) } });
-    if (files.length === 0) throw new AppError('UNAVAILABLE', `PACS "${target.name}" (${target.baseUrl}) returned no instances of the study: it may have been deleted there; search again.`);
+    if (files.length === 0)
+      throw new AppError(
+        'UNAVAILABLE',
+        `PACS "${target.name}" (${target.baseUrl}) returned no instances of the study: it may have been deleted there; search again.`,
+      );
 
     const result = await importStudyAndQueue({
       db,
@@ -98,7 +103,13 @@ export async function executePacsRetrieval(options: ExecutePacsRetrievalOptions)
     });
     await db.pacsRetrieval.update({
       where: { id: retrievalId },
-      data: { state: 'IMPORTED', studyId: result.studyId, alreadyImported: result.alreadyImported, findings: result.findings as object[], finishedAt: new Date() },
+      data: {
+        state: 'IMPORTED',
+        studyId: result.studyId,
+        alreadyImported: result.alreadyImported,
+        findings: result.findings as object[],
+        finishedAt: new Date(),
+      },
     });
     await recordAuditEvent(db, {
       action: 'pacs.retrieve.import',

@@ -7,10 +7,15 @@ import { AppError } from '../errors';
 import type { DicomWebTarget } from '../dicomweb/dicomweb-request';
 import { credentialsKey, openText } from './credentials-key';
 
-export async function pacsTarget(db: Db, endpointId: string, options: { dataDir?: string; requireEnabled?: boolean } = {}): Promise<DicomWebTarget & { id: string }> {
+export async function pacsTarget(
+  db: Db,
+  endpointId: string,
+  options: { dataDir?: string; requireEnabled?: boolean } = {},
+): Promise<DicomWebTarget & { id: string }> {
   const row = await db.pacsEndpoint.findUnique({ where: { id: endpointId } });
   if (!row) throw new AppError('NOT_FOUND', `No PACS with id ${endpointId}: choose one of the configured PACS (an admin adds them on the PACS settings page).`);
-  if (options.requireEnabled !== false && !row.enabled) throw new AppError('INVALID_INPUT', `PACS "${row.name}" is disabled: an admin enables it on the PACS settings page.`);
+  if (options.requireEnabled !== false && !row.enabled)
+    throw new AppError('INVALID_INPUT', `PACS "${row.name}" is disabled: an admin enables it on the PACS settings page.`);
   let password: string | null = null;
   if (row.passwordEncrypted) {
     password = openText(credentialsKey(options.dataDir), row.passwordEncrypted);

@@ -34,7 +34,10 @@ export async function requestPacsRetrieval(
     const opened = openText(key, ref);
     const parsed = opened ? (JSON.parse(opened) as SealedStudyRef) : null;
     if (!parsed || parsed.e !== target.id) {
-      throw new AppError('INVALID_INPUT', `A chosen study does not come from a search of PACS "${target.name}" on this server: search again and choose from the results.`);
+      throw new AppError(
+        'INVALID_INPUT',
+        `A chosen study does not come from a search of PACS "${target.name}" on this server: search again and choose from the results.`,
+      );
     }
     return parsed;
   });

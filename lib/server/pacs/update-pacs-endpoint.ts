@@ -37,7 +37,15 @@ export async function updatePacsEndpoint(
         data: { name: input.name, baseUrl: input.baseUrl, username: input.username, passwordEncrypted, enabled },
       });
       await recordAuditEvent(tx, { action: 'pacs.endpoint.update', caller, target: `pacs:${row.id}`, details: { name: row.name, changes } });
-      return { id: row.id, name: row.name, baseUrl: row.baseUrl, username: row.username, hasPassword: row.passwordEncrypted !== null, enabled: row.enabled, updatedAt: row.updatedAt };
+      return {
+        id: row.id,
+        name: row.name,
+        baseUrl: row.baseUrl,
+        username: row.username,
+        hasPassword: row.passwordEncrypted !== null,
+        enabled: row.enabled,
+        updatedAt: row.updatedAt,
+      };
     });
   } catch (e) {
     if (isUniqueViolation(e)) throw new AppError('CONFLICT', `A PACS named "${input.name}" exists already: choose another name.`);

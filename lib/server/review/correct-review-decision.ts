@@ -47,7 +47,11 @@ export async function correctReviewDecision(db: Db, { caller, input }: { caller:
       supersededBy: { select: { id: true, decision: true } },
     },
   });
-  if (!original) throw new AppError('NOT_FOUND', `Decision ${decisionId} does not exist: the correction was not recorded. Open the case from the review queue and correct its current decision.`);
+  if (!original)
+    throw new AppError(
+      'NOT_FOUND',
+      `Decision ${decisionId} does not exist: the correction was not recorded. Open the case from the review queue and correct its current decision.`,
+    );
   const alreadyCorrected = (by: { decision: ReviewDecisionKind }) =>
     new AppError(
       'CONFLICT',

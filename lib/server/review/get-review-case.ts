@@ -44,7 +44,13 @@ export async function getReviewCase(
   const i = queue.findIndex((c) => c.studyId === studyId);
   const phases = await db.imageSeries.count({ where: { studyId, phaseIndex: { not: null } } });
   if (identified) {
-    await recordAuditEvent(db, { action: 'review.case.viewed_identified', caller, patientId: current.patientId, target: `study:${studyId}`, details: { fields: ['name', 'mrn', 'studyDescription'] } });
+    await recordAuditEvent(db, {
+      action: 'review.case.viewed_identified',
+      caller,
+      patientId: current.patientId,
+      target: `study:${studyId}`,
+      details: { fields: ['name', 'mrn', 'studyDescription'] },
+    });
   }
   return {
     case: current,

@@ -86,8 +86,17 @@ export async function loadReviewCases(
     db.reviewDecision.findMany({
       where: studyIds ? { studyId: { in: ids } } : { study: studyWhere },
       select: {
-        id: true, studyId: true, runId: true, decision: true, comment: true, meeting: true, createdAt: true, reviewer: { select: { name: true } },
-        supersedesId: true, correctionReason: true, supersededBy: { select: { id: true } },
+        id: true,
+        studyId: true,
+        runId: true,
+        decision: true,
+        comment: true,
+        meeting: true,
+        createdAt: true,
+        reviewer: { select: { name: true } },
+        supersedesId: true,
+        correctionReason: true,
+        supersededBy: { select: { id: true } },
       },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     }),
@@ -113,24 +122,26 @@ export async function loadReviewCases(
     decisionsByStudy.set(d.studyId, list);
   }
   // A run that succeeded between the two queries: its study waits for the next load.
-  const cases = studies.filter((s) => latestRun.has(s.id)).map((s) => {
-    const run = latestRun.get(s.id)!;
-    const list = decisionsByStudy.get(s.id) ?? [];
-    const identity = (s.patient as { identity?: { name: string | null; mrn: string | null } | null }).identity;
-    return {
-      studyId: s.id,
-      patientId: s.patient.id,
-      pseudonym: s.patient.pseudonym,
-      ...(identified ? { identity: { name: identity?.name ?? null, mrn: identity?.mrn ?? null } } : {}),
-      studyDescription: presentStudyDescription(s.description, { identified }),
-      runId: run.id,
-      runFinishedAt: run.finishedAt,
-      model: run.modelVersion,
-      numbers: numbers.get(run.id) ?? null,
-      decisions: list,
-      undecided: !list.some((d) => d.forCurrentRun && !d.supersededById),
-      rank: 0,
-    } satisfies ReviewCase;
-  });
+  const cases = studies
+    .filter((s) => latestRun.has(s.id))
+    .map((s) => {
+      const run = latestRun.get(s.id)!;
+      const list = decisionsByStudy.get(s.id) ?? [];
+      const identity = (s.patient as { identity?: { name: string | null; mrn: string | null } | null }).identity;
+      return {
+        studyId: s.id,
+        patientId: s.patient.id,
+        pseudonym: s.patient.pseudonym,
+        ...(identified ? { identity: { name: identity?.name ?? null, mrn: identity?.mrn ?? null } } : {}),
+        studyDescription: presentStudyDescription(s.description, { identified }),
+        runId: run.id,
+        runFinishedAt: run.finishedAt,
+        model: run.modelVersion,
+        numbers: numbers.get(run.id) ?? null,
+        decisions: list,
+        undecided: !list.some((d) => d.forCurrentRun && !d.supersededById),
+        rank: 0,
+      } satisfies ReviewCase;
+    });
   return rankReviewCases(cases, criterion).map((c, i) => ({ ...c, rank: i + 1 }));
 }

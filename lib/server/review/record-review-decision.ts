@@ -37,7 +37,10 @@ export async function recordReviewDecision(db: Db, { caller, input }: { caller: 
     select: { id: true },
   });
   if (!run) {
-    throw new AppError('CONFLICT', `Study ${studyId} has no finished segmentation run, so there is no machine contour to decide on: the decision was not recorded.`);
+    throw new AppError(
+      'CONFLICT',
+      `Study ${studyId} has no finished segmentation run, so there is no machine contour to decide on: the decision was not recorded.`,
+    );
   }
   return db.$transaction(async (tx) => {
     const row = await tx.reviewDecision.create({

@@ -24,8 +24,7 @@ export const MeetingName = z
 export const RecordReviewDecisionInput = z.object({
   studyId: z.string().trim().min(1, 'Study: missing study id.').max(64, 'Study: the id is too long.'),
   decision: z.enum(REVIEW_DECISIONS, {
-    error: (issue) =>
-      `Decision: "${String(issue.input ?? '')}" is not one of ${REVIEW_DECISIONS.join(', ')}.`,
+    error: (issue) => `Decision: "${String(issue.input ?? '')}" is not one of ${REVIEW_DECISIONS.join(', ')}.`,
   }),
   comment: z
     .string()
@@ -44,7 +43,7 @@ export function todaysMeeting(now = new Date()): string {
 
 /** A meeting from a search parameter; an invalid or missing one falls back to today's date. */
 export function meetingFromParam(v: string | string[] | undefined | null, now = new Date()): string {
-  const parsed = MeetingName.safeParse(Array.isArray(v) ? v[0] : v ?? '');
+  const parsed = MeetingName.safeParse(Array.isArray(v) ? v[0] : (v ?? ''));
   return parsed.success ? parsed.data : todaysMeeting(now);
 }
 

@@ -28,7 +28,11 @@ export interface CancelResult {
   runningOn: { id: string; host: string; pid: number } | null;
 }
 
-export async function cancelSegmentationRun(db: Db, boss: PgBoss, { caller, runId, now = new Date() }: { caller: Caller; runId: string; now?: Date }): Promise<CancelResult> {
+export async function cancelSegmentationRun(
+  db: Db,
+  boss: PgBoss,
+  { caller, runId, now = new Date() }: { caller: Caller; runId: string; now?: Date },
+): Promise<CancelResult> {
   authorize(caller, 'jobs:enqueue');
   const run = await db.segmentationRun.findUnique({ where: { id: runId }, include: { study: { select: { patientId: true } } } });
   if (!run) throw new AppError('NOT_FOUND', `Segmentation run ${runId} does not exist.`);
@@ -52,6 +56,12 @@ export async function cancelSegmentationRun(db: Db, boss: PgBoss, { caller, runI
     // pg-boss does not retry it. A job that already ended cannot be cancelled, which is fine.
     await boss.cancel(job.queue, job.id).catch((e: Error) => console.error(`[jobs] cancel job ${job.id}: ${e.message}`));
   }
-  await recordAuditEvent(db, { action: 'run.cancelled', caller, patientId: run.study.patientId, target: `run:${runId}`, details: { previousStatus: run.status, jobId: run.jobId, runningOn: runningOn?.id ?? null } });
+  await recordAuditEvent(db, {
+    action: 'run.cancelled',
+    caller,
+    patientId: run.study.patientId,
+    target: `run:${runId}`,
+    details: { previousStatus: run.status, jobId: run.jobId, runningOn: runningOn?.id ?? null },
+  });
   return { runId, previousStatus: run.status, runningOn };
 }

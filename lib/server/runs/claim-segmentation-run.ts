@@ -26,12 +26,23 @@ export async function claimSegmentationRun(o: {
   if (o.expectedModel) {
     const mv = await db.modelVersion.findUniqueOrThrow({ where: { id: run.modelVersionId } });
     if (mv.sha256 !== o.expectedModel.sha256 || mv.name !== o.expectedModel.name) {
-      throw new RunError('MODEL_MISMATCH', `Run ${runId} is for model ${mv.name} ${mv.version} (sha256 ${mv.sha256}) but this worker serves ${o.expectedModel.name} (sha256 ${o.expectedModel.sha256}): refused, not executed.`);
+      throw new RunError(
+        'MODEL_MISMATCH',
+        `Run ${runId} is for model ${mv.name} ${mv.version} (sha256 ${mv.sha256}) but this worker serves ${o.expectedModel.name} (sha256 ${o.expectedModel.sha256}): refused, not executed.`,
+      );
     }
   }
   const claimed = await db.segmentationRun.updateMany({
     where: { id: runId, status: { in: ['QUEUED', 'RUNNING', 'FAILED'] } },
-    data: { status: 'RUNNING', startedAt: run.startedAt ?? new Date(), heartbeatAt: new Date(), attempts: o.attempt, error: null, errorCode: null, workerId: o.workerId ?? null },
+    data: {
+      status: 'RUNNING',
+      startedAt: run.startedAt ?? new Date(),
+      heartbeatAt: new Date(),
+      attempts: o.attempt,
+      error: null,
+      errorCode: null,
+      workerId: o.workerId ?? null,
+    },
   });
   if (claimed.count === 0) return { outcome: 'already-finished' };
   return { claimed: run };

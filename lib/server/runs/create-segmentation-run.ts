@@ -60,7 +60,13 @@ export async function createSegmentationRun(
     });
     if (active) return { runId: active.id, jobId: active.jobId, modelVersionId: model.id, created: false };
     const run = await tx.segmentationRun.create({ data: { studyId, modelVersionId: model.id, status: 'QUEUED' } });
-    const jobId = await sendJobInTransaction(boss, tx, SEGMENTATION_RUN_JOB, { runId: run.id }, { queue, options: { singletonKey: `${studyId}:${model.id}`, priority } });
+    const jobId = await sendJobInTransaction(
+      boss,
+      tx,
+      SEGMENTATION_RUN_JOB,
+      { runId: run.id },
+      { queue, options: { singletonKey: `${studyId}:${model.id}`, priority } },
+    );
     await tx.segmentationRun.update({ where: { id: run.id }, data: { jobId } });
     await tx.auditEvent.create({
       data: {

@@ -75,7 +75,9 @@ export async function executeSegmentationRun(o: ExecuteSegmentationRunOptions): 
       const mask = await readRunMask({ store, key: reference.maskKey, what: `physician ${reference.kind} structure ${reference.id}` });
       if (!sameGrid(mask.grid, test.grid)) continue; // a planning-CT GTV on another grid is not comparable voxel-wise
       const pair = { reference: { ...reference, mask: mask.data, sha256: reference.maskSha256 }, test, grid: test.grid };
-      measured.push(await progress.time(`metrics:${reference.id}`, async () => computePairMetrics(pair, { codeVersion: o.codeVersion, toleranceMm: o.toleranceMm })));
+      measured.push(
+        await progress.time(`metrics:${reference.id}`, async () => computePairMetrics(pair, { codeVersion: o.codeVersion, toleranceMm: o.toleranceMm })),
+      );
     }
 
     await progress.enterStage(late, 'writing results');

@@ -18,7 +18,6 @@ import { recordAuditEvent } from '../audit/record-audit-event';
 /** The InferenceError codes that mean the model itself is unusable (not the provider). */
 export const MODEL_PROBLEM_CODES = ['MODEL_NOT_FOUND', 'INVALID_MANIFEST', 'MODEL_HASH_MISMATCH', 'MODEL_SIGNATURE_MISMATCH'] as const;
 
-
 export interface FailRunsOfInvalidModelResult {
   failedRunIds: string[];
   /** Set when runs were left queued because a live worker serves the model. */
@@ -55,7 +54,12 @@ export async function failRunsOfInvalidModel(
     if (r.count === 1) failedRunIds.push(run.id);
   }
   if (failedRunIds.length > 0) {
-    await recordAuditEvent(db, { action: 'run.failed.model-invalid', email: 'system', target: `model:${modelNames[0]}`, details: { problemCode, runIds: failedRunIds } });
+    await recordAuditEvent(db, {
+      action: 'run.failed.model-invalid',
+      email: 'system',
+      target: `model:${modelNames[0]}`,
+      details: { problemCode, runIds: failedRunIds },
+    });
   }
   if (boss) {
     const jobIds = queued.filter((r) => failedRunIds.includes(r.id) && r.jobId).map((r) => r.jobId!);

@@ -18,7 +18,13 @@ export interface RunMetricPair {
 
 export async function findMetricPairs(o: { db: Db; studyId: string; phases: readonly RunPhaseGtv[]; itv: RunItv }): Promise<RunMetricPair[]> {
   const physician = await o.db.physicianStructure.findMany({ where: { studyId: o.studyId }, orderBy: { id: 'asc' } });
-  const reference = (s: (typeof physician)[number], kind: 'GTV' | 'ITV', maskKey: string) => ({ id: s.id, kind, maskKey, maskSha256: s.maskSha256, phasePercent: s.phasePercent });
+  const reference = (s: (typeof physician)[number], kind: 'GTV' | 'ITV', maskKey: string) => ({
+    id: s.id,
+    kind,
+    maskKey,
+    maskSha256: s.maskSha256,
+    phasePercent: s.phasePercent,
+  });
   const pairs: RunMetricPair[] = [];
   for (const g of o.phases) {
     const ref =
@@ -27,6 +33,10 @@ export async function findMetricPairs(o: { db: Db; studyId: string; phases: read
     if (ref?.maskKey) pairs.push({ reference: reference(ref, 'GTV', ref.maskKey), test: { id: g.structureId, mask: g.mask, grid: g.grid, sha256: g.sha256 } });
   }
   const refItv = physician.find((s) => s.kind === 'ITV' && s.maskKey);
-  if (refItv?.maskKey) pairs.push({ reference: reference(refItv, 'ITV', refItv.maskKey), test: { id: o.itv.structureId, mask: o.itv.mask, grid: o.itv.grid, sha256: o.itv.sha256 } });
+  if (refItv?.maskKey)
+    pairs.push({
+      reference: reference(refItv, 'ITV', refItv.maskKey),
+      test: { id: o.itv.structureId, mask: o.itv.mask, grid: o.itv.grid, sha256: o.itv.sha256 },
+    });
   return pairs;
 }

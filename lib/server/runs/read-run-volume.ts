@@ -11,7 +11,10 @@ export async function readRunVolume({ store, key, what }: { store: VolumeStore; 
   try {
     return parseNifti(await store.getVolume(key), { source: what });
   } catch (e) {
-    throw new RunError('VOLUME_UNREADABLE', `Cannot read ${what} (${key}) from the volume store at ${store.root}: ${(e as Error).message}. On a worker of another machine, check that ISEG_VOLUME_DIR points at the shared directory.`);
+    throw new RunError(
+      'VOLUME_UNREADABLE',
+      `Cannot read ${what} (${key}) from the volume store at ${store.root}: ${(e as Error).message}. On a worker of another machine, check that ISEG_VOLUME_DIR points at the shared directory.`,
+    );
   }
 }
 

@@ -5,7 +5,14 @@
  */
 import type { Db } from '../db/client';
 
-export async function recordRunFailure(o: { db: Db; runId: string; error: unknown; attempt: number; maxAttempts: number; timings: Record<string, number> }): Promise<void> {
+export async function recordRunFailure(o: {
+  db: Db;
+  runId: string;
+  error: unknown;
+  attempt: number;
+  maxAttempts: number;
+  timings: Record<string, number>;
+}): Promise<void> {
   const err = o.error as Error & { code?: string };
   const final = o.attempt >= o.maxAttempts;
   await o.db.segmentationRun.updateMany({

@@ -17,7 +17,9 @@ export async function registerModelVersion(db: Db, { modelDir }: { modelDir: str
   }
   // Model files are read at run time, not bundled: keep Next's output tracing out of models/.
   const file = path.join(/*turbopackIgnore: true*/ modelDir, manifest.file ?? 'model.onnx');
-  const sha256 = createHash('sha256').update(await fs.readFile(file)).digest('hex');
+  const sha256 = createHash('sha256')
+    .update(await fs.readFile(file))
+    .digest('hex');
   if (!manifest.name || !manifest.version || manifest.sha256 !== sha256) {
     throw new AppError('UNAVAILABLE', `Model ${file} does not match its manifest (sha256 ${sha256}, manifest ${manifest.sha256 ?? 'none'}).`);
   }

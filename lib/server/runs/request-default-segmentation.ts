@@ -11,9 +11,7 @@ import type { Prisma } from '../db/generated/client';
 import { env } from '../env';
 import { createSegmentationRun, RUN_PRIORITY } from './create-segmentation-run';
 
-export type DefaultSegmentation =
-  | { queued: true; runId: string; jobId: string | null }
-  | { queued: false; reason: string };
+export type DefaultSegmentation = { queued: true; runId: string; jobId: string | null } | { queued: false; reason: string };
 
 export async function requestDefaultSegmentation(
   db: Db,
@@ -34,8 +32,17 @@ export async function requestDefaultSegmentation(
 ): Promise<DefaultSegmentation> {
   const modelDir = path.join(/*turbopackIgnore: true*/ modelsRoot, env().ISEG_MODEL);
   if (!fs.existsSync(path.join(modelDir, 'manifest.json'))) {
-    return { queued: false, reason: `no model "${env().ISEG_MODEL}" in the models folder (install one, see models/README.md, or set ISEG_MODEL / ISEG_MODELS_DIR)` };
+    return {
+      queued: false,
+      reason: `no model "${env().ISEG_MODEL}" in the models folder (install one, see models/README.md, or set ISEG_MODEL / ISEG_MODELS_DIR)`,
+    };
   }
-  const { runId, jobId } = await createSegmentationRun(db, boss, { caller: 'system', studyId, modelDir, priority: interactive ? RUN_PRIORITY.interactive : RUN_PRIORITY.bulk, tx });
+  const { runId, jobId } = await createSegmentationRun(db, boss, {
+    caller: 'system',
+    studyId,
+    modelDir,
+    priority: interactive ? RUN_PRIORITY.interactive : RUN_PRIORITY.bulk,
+    tx,
+  });
   return { queued: true, runId, jobId };
 }

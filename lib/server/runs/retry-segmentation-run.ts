@@ -40,6 +40,12 @@ export async function retrySegmentationRun(
   }
   const created = await createSegmentationRun(db, boss, { caller, studyId: run.studyId, modelDir: folder.dir, priority: RUN_PRIORITY.interactive });
   const reused = !created.created;
-  await recordAuditEvent(db, { action: 'run.retried', caller, patientId: run.study.patientId, target: `run:${created.runId}`, details: { previousRunId: runId, previousStatus: run.status, previousError: run.errorCode, reusedActiveRun: reused } });
+  await recordAuditEvent(db, {
+    action: 'run.retried',
+    caller,
+    patientId: run.study.patientId,
+    target: `run:${created.runId}`,
+    details: { previousRunId: runId, previousStatus: run.status, previousError: run.errorCode, reusedActiveRun: reused },
+  });
   return { runId: created.runId, previousRunId: runId, reused };
 }

@@ -27,7 +27,10 @@ export async function routeSegmentationRun(
   const queue = segmentationQueueFor(run.modelVersion);
   if (queue === fromQueue) {
     // Only reachable if the queue of a model were served by a worker of another model.
-    throw new RunError('MODEL_MISMATCH', `Job ${fromJobId} of run ${runId} is already in its model's queue ${queue}: the worker taking it serves another model. Not executed.`);
+    throw new RunError(
+      'MODEL_MISMATCH',
+      `Job ${fromJobId} of run ${runId} is already in its model's queue ${queue}: the worker taking it serves another model. Not executed.`,
+    );
   }
   return db.$transaction(async (tx) => {
     const mine = await tx.segmentationRun.updateMany({
@@ -36,7 +39,13 @@ export async function routeSegmentationRun(
       data: { status: 'QUEUED' },
     });
     if (mine.count === 0) return { moved: false as const, reason: `job ${fromJobId} is no longer the job of run ${runId}, or the run has ended` };
-    const jobId = await sendJobInTransaction(boss, tx, SEGMENTATION_RUN_JOB, { runId }, { queue, options: { singletonKey: `${run.studyId}:${run.modelVersionId}`, priority } });
+    const jobId = await sendJobInTransaction(
+      boss,
+      tx,
+      SEGMENTATION_RUN_JOB,
+      { runId },
+      { queue, options: { singletonKey: `${run.studyId}:${run.modelVersionId}`, priority } },
+    );
     await tx.segmentationRun.update({ where: { id: runId }, data: { jobId } });
     await tx.auditEvent.create({
       data: {
@@ -44,7 +53,14 @@ export async function routeSegmentationRun(
         userEmail: 'system',
         patientId: run.study.patientId,
         target: `run:${runId}`,
-        details: { from: fromQueue, fromJobId, to: queue, jobId, model: `${run.modelVersion.name} ${run.modelVersion.version}`, sha256: run.modelVersion.sha256 },
+        details: {
+          from: fromQueue,
+          fromJobId,
+          to: queue,
+          jobId,
+          model: `${run.modelVersion.name} ${run.modelVersion.version}`,
+          sha256: run.modelVersion.sha256,
+        },
       },
     });
     return { moved: true as const, queue, jobId };

@@ -75,11 +75,29 @@ export async function segmentRunPhases(o: {
       const n = countMaskVoxels(mask.data);
       structure = await db.machineStructure.upsert({
         where: { runId_label: { runId, label } },
-        create: { runId, seriesId: series.id, kind: 'GTV', phaseIndex: series.phaseIndex, label, maskKey: stored.key, maskSha256: stored.sha256, voxelCount: n, volumeCc: n * voxelVolumeCc(mask.grid) },
+        create: {
+          runId,
+          seriesId: series.id,
+          kind: 'GTV',
+          phaseIndex: series.phaseIndex,
+          label,
+          maskKey: stored.key,
+          maskSha256: stored.sha256,
+          voxelCount: n,
+          volumeCc: n * voxelVolumeCc(mask.grid),
+        },
         update: { maskKey: stored.key, maskSha256: stored.sha256, voxelCount: n, volumeCc: n * voxelVolumeCc(mask.grid) },
       });
     }
-    gtvs.push({ seriesId: series.id, phaseIndex: series.phaseIndex, phasePercent: series.phasePercent, mask: mask.data, grid: mask.grid, structureId: structure!.id, sha256: structure!.maskSha256 ?? '' });
+    gtvs.push({
+      seriesId: series.id,
+      phaseIndex: series.phaseIndex,
+      phasePercent: series.phasePercent,
+      mask: mask.data,
+      grid: mask.grid,
+      structureId: structure!.id,
+      sha256: structure!.maskSha256 ?? '',
+    });
   }
   return gtvs;
 }

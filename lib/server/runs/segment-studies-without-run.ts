@@ -26,10 +26,16 @@ export async function segmentStudiesWithoutRun(
   const installed = await findInstalledModels({ modelsRoot });
   const listing = installed.find((m) => m.folder === modelFolder);
   if (!listing) {
-    throw new AppError('INVALID_INPUT', `No model folder "${String(modelFolder).slice(0, 80)}": choose one of ${installed.map((m) => m.folder).join(', ') || '(none installed)'}.`);
+    throw new AppError(
+      'INVALID_INPUT',
+      `No model folder "${String(modelFolder).slice(0, 80)}": choose one of ${installed.map((m) => m.folder).join(', ') || '(none installed)'}.`,
+    );
   }
   if (!listing.verified) {
-    throw new AppError('CONFLICT', `Model "${listing.folder}" does not verify (${listing.problem?.code}): ${listing.problem?.message} Fix the model folder first.`);
+    throw new AppError(
+      'CONFLICT',
+      `Model "${listing.folder}" does not verify (${listing.problem?.code}): ${listing.problem?.message} Fix the model folder first.`,
+    );
   }
   const model = await registerModelVersion(db, { modelDir: listing.dir });
   const studies = await db.study.findMany({ where: { runs: { none: { modelVersionId: model.id } } }, select: { id: true }, orderBy: { importedAt: 'asc' } });
@@ -37,6 +43,11 @@ export async function segmentStudiesWithoutRun(
   for (const s of studies) {
     if ((await createSegmentationRun(db, boss, { caller, studyId: s.id, modelDir: listing.dir })).created) queued++;
   }
-  await recordAuditEvent(db, { action: 'model.segment-all', caller, target: `model:${model.name}@${model.version}`, details: { sha256: model.sha256, queued } });
+  await recordAuditEvent(db, {
+    action: 'model.segment-all',
+    caller,
+    target: `model:${model.name}@${model.version}`,
+    details: { sha256: model.sha256, queued },
+  });
   return { model: `${model.name} ${model.version}`, queued, studiesWithoutRun: studies.length };
 }

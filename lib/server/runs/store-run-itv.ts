@@ -27,14 +27,33 @@ export async function storeRunItv(o: { db: Db; store: VolumeStore; runId: string
   if (!first) throw new RunError('NO_CT', `Run ${runId} has no phase GTV to make an ITV of.`);
   const grid = first.grid;
   for (const g of o.phases) {
-    if (!sameGrid(g.grid, grid)) throw new RunError('PHASE_GRIDS_DIFFER', `Phase grids differ (${g.grid.dims.join('×')} vs ${grid.dims.join('×')}): the ITV needs all phases on one grid.`);
+    if (!sameGrid(g.grid, grid))
+      throw new RunError(
+        'PHASE_GRIDS_DIFFER',
+        `Phase grids differ (${g.grid.dims.join('×')} vs ${grid.dims.join('×')}): the ITV needs all phases on one grid.`,
+      );
   }
-  const mask = await o.progress.time('itv', async () => computeItv(o.phases.map((g) => g.mask), grid));
+  const mask = await o.progress.time('itv', async () =>
+    computeItv(
+      o.phases.map((g) => g.mask),
+      grid,
+    ),
+  );
   const stored = await putNiftiVolume(store, { grid, data: mask }, { intent: 'mask', description: 'machine ITV' });
   const n = countMaskVoxels(mask);
   const itv = await db.machineStructure.upsert({
     where: { runId_label: { runId, label: 'ITV' } },
-    create: { runId, seriesId: first.seriesId, kind: 'ITV', phaseIndex: null, label: 'ITV', maskKey: stored.key, maskSha256: stored.sha256, voxelCount: n, volumeCc: n * voxelVolumeCc(grid) },
+    create: {
+      runId,
+      seriesId: first.seriesId,
+      kind: 'ITV',
+      phaseIndex: null,
+      label: 'ITV',
+      maskKey: stored.key,
+      maskSha256: stored.sha256,
+      voxelCount: n,
+      volumeCc: n * voxelVolumeCc(grid),
+    },
     update: { maskKey: stored.key, maskSha256: stored.sha256, voxelCount: n, volumeCc: n * voxelVolumeCc(grid) },
   });
   return { structureId: itv.id, mask, grid, sha256: stored.sha256 };

@@ -18,7 +18,12 @@ export interface RunProgress {
   enterStage(fraction: number, stage: string): Promise<void>;
 }
 
-export function trackRunProgress(o: { db: Db; runId: string; timings?: Record<string, number>; onStage?: (stage: string) => Promise<void> | void }): RunProgress {
+export function trackRunProgress(o: {
+  db: Db;
+  runId: string;
+  timings?: Record<string, number>;
+  onStage?: (stage: string) => Promise<void> | void;
+}): RunProgress {
   const timings: Record<string, number> = { ...o.timings };
   let written: Promise<unknown> = Promise.resolve();
   const report = (fraction: number, stage: string): Promise<void> => {

@@ -40,14 +40,28 @@ export async function seedDemoCohort(db: Db, o: SeedDemoCohortOptions): Promise<
   if (!manifest || manifest.patients !== o.patients) {
     log(`Writing ${o.patients} synthetic 4D CT patients as DICOM to ${dir} (first start only)…`);
     fs.rmSync(dir, { recursive: true, force: true });
-    manifest = (await generatePhantomCohort({ out: dir, patients: o.patients, seed: o.seed ?? 'iseg-demo', dims: o.dims, spacingMm: o.spacingMm, rtstruct: true })) as unknown as { patients: number; cohort: Row[] };
+    manifest = (await generatePhantomCohort({
+      out: dir,
+      patients: o.patients,
+      seed: o.seed ?? 'iseg-demo',
+      dims: o.dims,
+      spacingMm: o.spacingMm,
+      rtstruct: true,
+    })) as unknown as { patients: number; cohort: Row[] };
   }
   const store = createVolumeStore({ dir: o.volumeDir });
   let runsQueued = 0;
   let n = 0;
   for (const row of manifest.cohort) {
     n++;
-    const r = await importStudyAndQueue({ db, boss: o.boss ?? null, caller: SEED_CALLER, dir: path.join(dir, row.folder, 'dicom'), store, label: `demo patient ${row.patientId}` });
+    const r = await importStudyAndQueue({
+      db,
+      boss: o.boss ?? null,
+      caller: SEED_CALLER,
+      dir: path.join(dir, row.folder, 'dicom'),
+      store,
+      label: `demo patient ${row.patientId}`,
+    });
     const oc = row.outcome;
     const outcome = {
       localFailure: oc.localFailure,

@@ -23,8 +23,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  generatePatient, institutionOf, sampleCohort, simulateOutcomes,
-  type GeneratePatientOptions, type PatientSpec, type PhantomPatient, type SimulatedOutcome,
+  generatePatient,
+  institutionOf,
+  sampleCohort,
+  simulateOutcomes,
+  type GeneratePatientOptions,
+  type PatientSpec,
+  type PhantomPatient,
+  type SimulatedOutcome,
 } from '@/lib/core/phantom';
 import { deterministicUid, writeCtSeries } from '@/lib/dicom/write-ct-series';
 import { readDicom, writeRtStruct } from '@/lib/dicom';
@@ -77,7 +83,11 @@ const pad = (p: number) => String(p).padStart(2, '0');
 export function writePhantomPatient(dir: string, cohortSeed: string, patient: PhantomPatient, options: { niftiCt?: boolean } = {}): WrittenPatient {
   const { spec } = patient;
   const { institution, physician } = institutionOf(spec);
-  const uids = phantomUids(cohortSeed, spec.patientId, patient.phases.map((p) => p.phasePercent));
+  const uids = phantomUids(
+    cohortSeed,
+    spec.patientId,
+    patient.phases.map((p) => p.phasePercent),
+  );
   const phases: PhaseSeriesInfo[] = [];
   patient.phases.forEach((phase, n) => {
     if (!phase.ct) throw new Error(`Patient ${spec.patientId}: phase ${phase.phasePercent}% has no CT (renderCt was false).`);
@@ -205,7 +215,9 @@ export async function generatePhantomCohort(options: GenerateCohortOptions) {
       },
       summary: patient.summary,
     });
-    options.log?.(`${spec.patientId} ${spec.name}: ${patient.summary.truthItvCc.toFixed(1)} cc ITV, ${patient.summary.missedTumourVoxels} missed voxels (${Date.now() - t0} ms)`);
+    options.log?.(
+      `${spec.patientId} ${spec.name}: ${patient.summary.truthItvCc.toFixed(1)} cc ITV, ${patient.summary.missedTumourVoxels} missed voxels (${Date.now() - t0} ms)`,
+    );
   }
   const outcomes: SimulatedOutcome[] = simulateOutcomes({
     covariate: missed,
@@ -228,11 +240,27 @@ export async function generatePhantomCohort(options: GenerateCohortOptions) {
     cohort: rows,
   };
   writeFileSync(join(out, 'cohort.json'), JSON.stringify(manifest, null, 1) + '\n');
-  const csv = ['patient_id,pseudonym,institution_id,missed_tumour_voxels,time_days,status,local_failure,local_failure_days,died,death_days,last_follow_up_days'];
+  const csv = [
+    'patient_id,pseudonym,institution_id,missed_tumour_voxels,time_days,status,local_failure,local_failure_days,died,death_days,last_follow_up_days',
+  ];
   (rows as unknown as (PatientSpec & { outcome: SimulatedOutcome })[]).forEach((r, n) => {
     const o = r.outcome;
     const f = (v: number | null) => (v === null ? '' : v.toFixed(1));
-    csv.push([r.patientId, r.pseudonym, r.institutionId, missed[n], o.competingTimeDays.toFixed(1), o.competingStatus, o.localFailure ? 1 : 0, f(o.localFailureDays), o.died ? 1 : 0, f(o.deathDays), o.lastFollowUpDays.toFixed(1)].join(','));
+    csv.push(
+      [
+        r.patientId,
+        r.pseudonym,
+        r.institutionId,
+        missed[n],
+        o.competingTimeDays.toFixed(1),
+        o.competingStatus,
+        o.localFailure ? 1 : 0,
+        f(o.localFailureDays),
+        o.died ? 1 : 0,
+        f(o.deathDays),
+        o.lastFollowUpDays.toFixed(1),
+      ].join(','),
+    );
   });
   writeFileSync(join(out, 'outcomes.csv'), csv.join('\n') + '\n');
   return manifest;

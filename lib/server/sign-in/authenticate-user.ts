@@ -30,9 +30,7 @@ export const ADDRESS_WINDOW_MINUTES = 15;
 
 export type SignInFailure = 'INVALID_CREDENTIALS' | 'LOCKED' | 'INACTIVE' | 'THROTTLED';
 
-export type AuthenticateResult =
-  | { ok: true; caller: Caller; sessionVersion: number }
-  | { ok: false; reason: SignInFailure };
+export type AuthenticateResult = { ok: true; caller: Caller; sessionVersion: number } | { ok: false; reason: SignInFailure };
 
 /** Key of the per-address counter when the request carries no address (only outside a web server). */
 const UNKNOWN_ADDRESS = 'unknown';

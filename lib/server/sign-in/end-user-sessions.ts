@@ -9,10 +9,7 @@ import type { Db } from '../db/client';
 import { recordAuditEvent } from '../audit/record-audit-event';
 import { findSessionCaller, type SessionClaims } from '../auth/find-session-caller';
 
-export async function endUserSessions(
-  db: Db,
-  { claims, ip, userAgent }: { claims: SessionClaims; ip?: string; userAgent?: string },
-): Promise<boolean> {
+export async function endUserSessions(db: Db, { claims, ip, userAgent }: { claims: SessionClaims; ip?: string; userAgent?: string }): Promise<boolean> {
   const caller = await findSessionCaller(db, { claims, ip, userAgent });
   if (!caller) return false;
   const { count } = await db.user.updateMany({

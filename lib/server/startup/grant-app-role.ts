@@ -23,7 +23,10 @@ export class DatabaseRoleError extends Error {
 export function roleOfUrl(url: string): string {
   const u = new URL(url);
   const user = decodeURIComponent(u.username);
-  if (!user) throw new DatabaseRoleError(`The database URL ${u.protocol}//${u.host}${u.pathname} names no user: put the role in it (postgresql://ROLE:PASSWORD@host/db).`);
+  if (!user)
+    throw new DatabaseRoleError(
+      `The database URL ${u.protocol}//${u.host}${u.pathname} names no user: put the role in it (postgresql://ROLE:PASSWORD@host/db).`,
+    );
   return user;
 }
 
@@ -35,7 +38,8 @@ export async function grantAppRole({ ownerUrl, appRole }: { ownerUrl: string; ap
       'SELECT rolsuper, rolbypassrls, current_user AS owner FROM pg_roles WHERE rolname = $1',
       [appRole],
     );
-    if (!r.rowCount) throw new DatabaseRoleError(`The app's database role "${appRole}" does not exist: create it (docs/security.md, "Database roles") or fix DATABASE_URL.`);
+    if (!r.rowCount)
+      throw new DatabaseRoleError(`The app's database role "${appRole}" does not exist: create it (docs/security.md, "Database roles") or fix DATABASE_URL.`);
     const { rolsuper, rolbypassrls, owner } = r.rows[0];
     if (owner === appRole) return; // one role for both: nothing to separate (doctor says so)
     if (rolsuper || rolbypassrls)

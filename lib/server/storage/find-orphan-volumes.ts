@@ -70,7 +70,10 @@ export async function findVolumeKeyColumns(db: Db): Promise<{ table: string; col
   const seen = new Set(cols.map((c) => `${c.table}.${c.column}`));
   const missing = KNOWN_COLUMNS.filter((c) => !seen.has(c));
   if (missing.length) {
-    throw new AppError('INTERNAL', `Cannot see ${missing.join(', ')} in the database (migrations not applied, or the role lacks rights), so no volume file is treated as unreferenced.`);
+    throw new AppError(
+      'INTERNAL',
+      `Cannot see ${missing.join(', ')} in the database (migrations not applied, or the role lacks rights), so no volume file is treated as unreferenced.`,
+    );
   }
   return cols;
 }
@@ -80,9 +83,7 @@ export async function findReferencedVolumeKeys(db: Db, columns?: { table: string
   const cols = columns ?? (await findVolumeKeyColumns(db));
   if (cols.length === 0) return new Set();
   const q = (s: string) => `"${s.replace(/"/g, '""')}"`;
-  const sql = cols
-    .map(({ table, column }) => `SELECT ${q(column)} AS k FROM ${q(table)} WHERE ${q(column)} ~ '^[0-9a-f]{64}\\.nii\\.gz$'`)
-    .join(' UNION ');
+  const sql = cols.map(({ table, column }) => `SELECT ${q(column)} AS k FROM ${q(table)} WHERE ${q(column)} ~ '^[0-9a-f]{64}\\.nii\\.gz$'`).join(' UNION ');
   const rows = await db.$queryRawUnsafe<{ k: string }[]>(sql);
   return new Set(rows.map((r) => r.k));
 }

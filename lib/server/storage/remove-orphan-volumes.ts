@@ -40,7 +40,13 @@ async function restoreAside(root: string): Promise<void> {
         const m = ASIDE.exec(name);
         if (!m) continue;
         const target = path.join(dir, m[1]);
-        if (await stat(target).then(() => true, () => false)) await rm(path.join(dir, name), { force: true });
+        if (
+          await stat(target).then(
+            () => true,
+            () => false,
+          )
+        )
+          await rm(path.join(dir, name), { force: true });
         else await rename(path.join(dir, name), target);
       }
     }

@@ -38,7 +38,10 @@ function basedOn(v: unknown): number | null {
   return n;
 }
 
-export async function changeStructureRules(db: Db, { caller, input }: { caller: Caller | null | undefined; input: StructureRulesChange }): Promise<StructureRulesChangeResult> {
+export async function changeStructureRules(
+  db: Db,
+  { caller, input }: { caller: Caller | null | undefined; input: StructureRulesChange },
+): Promise<StructureRulesChangeResult> {
   const who = authorize(caller, 'structure-roles:manage');
   const expected = basedOn(input.basedOnVersion);
   try {
@@ -46,7 +49,10 @@ export async function changeStructureRules(db: Db, { caller, input }: { caller: 
       const current = await loadStructureRules(tx);
       const version = (current?.version ?? 0) + 1;
       if (expected !== null && expected !== (current?.version ?? 0))
-        throw new AppError('CONFLICT', `The structure rules changed since this page was loaded (now version ${current?.version ?? 0}, the page showed ${expected}); nothing was saved. Reload the page and make the change again.`);
+        throw new AppError(
+          'CONFLICT',
+          `The structure rules changed since this page was loaded (now version ${current?.version ?? 0}, the page showed ${expected}); nothing was saved. Reload the page and make the change again.`,
+        );
       const rules = [...(current?.rules ?? [])];
       let rule: SiteStructureRule;
       let summary: string;
@@ -64,9 +70,11 @@ export async function changeStructureRules(db: Db, { caller, input }: { caller: 
         summary = `added ${rule.id}: ${describeRule(rule)}`;
       } else if (input.change === 'disable' || input.change === 'enable') {
         const at = rules.findIndex((r) => r.id === input.ruleId);
-        if (at < 0) throw new AppError('NOT_FOUND', `There is no structure rule ${JSON.stringify(input.ruleId)} in version ${current?.version ?? 0}; reload the page.`);
+        if (at < 0)
+          throw new AppError('NOT_FOUND', `There is no structure rule ${JSON.stringify(input.ruleId)} in version ${current?.version ?? 0}; reload the page.`);
         const enabled = input.change === 'enable';
-        if (rules[at].enabled === enabled) throw new AppError('CONFLICT', `Rule ${rules[at].id} is already ${enabled ? 'enabled' : 'disabled'}; nothing was saved.`);
+        if (rules[at].enabled === enabled)
+          throw new AppError('CONFLICT', `Rule ${rules[at].id} is already ${enabled ? 'enabled' : 'disabled'}; nothing was saved.`);
         rule = { ...rules[at], enabled };
         rules[at] = rule;
         summary = `${input.change}d ${rule.id}: ${describeRule(rule)}`;
@@ -84,7 +92,10 @@ export async function changeStructureRules(db: Db, { caller, input }: { caller: 
     });
   } catch (e) {
     if (typeof e === 'object' && e !== null && (e as { code?: string }).code === 'P2002')
-      throw new AppError('CONFLICT', 'Another administrator saved the structure rules at the same moment; nothing was saved. Reload the page and make the change again.');
+      throw new AppError(
+        'CONFLICT',
+        'Another administrator saved the structure rules at the same moment; nothing was saved. Reload the page and make the change again.',
+      );
     throw e;
   }
 }

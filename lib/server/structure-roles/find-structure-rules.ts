@@ -27,13 +27,23 @@ export interface StructureRulesView {
   shown: SiteRuleSet | null;
 }
 
-export async function findStructureRules(db: DbOrTx, { caller, version }: { caller: Caller | null | undefined; version?: number }): Promise<StructureRulesView> {
+export async function findStructureRules(
+  db: DbOrTx,
+  { caller, version }: { caller: Caller | null | undefined; version?: number },
+): Promise<StructureRulesView> {
   authorize(caller, 'structure-roles:manage');
   const current = await loadStructureRules(db);
   const rows = await db.structureRuleVersion.findMany({ orderBy: { version: 'desc' }, take: 200 });
   const versions = rows.map((r) => {
     const rules = Array.isArray(r.rules) ? (r.rules as { enabled?: unknown }[]) : [];
-    return { version: r.version, at: r.at, userEmail: r.userEmail, change: r.change, ruleCount: rules.length, enabledCount: rules.filter((x) => x?.enabled === true).length };
+    return {
+      version: r.version,
+      at: r.at,
+      userEmail: r.userEmail,
+      change: r.change,
+      ruleCount: rules.length,
+      enabledCount: rules.filter((x) => x?.enabled === true).length,
+    };
   });
   let shown: SiteRuleSet | null = null;
   if (version !== undefined) {

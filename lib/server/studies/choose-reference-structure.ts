@@ -30,9 +30,7 @@ import { createSegmentationRun, RUN_PRIORITY } from '../runs/create-segmentation
 
 export type ReferenceRole = 'GTV' | 'ITV';
 
-export type ReferenceRequeue =
-  | { queued: true; runId: string; created: boolean; model: string }
-  | { queued: false; reason: string };
+export type ReferenceRequeue = { queued: true; runId: string; created: boolean; model: string } | { queued: false; reason: string };
 
 export interface ChooseReferenceResult {
   /** False when the structure already was the reference in that role (nothing changed). */
@@ -60,10 +58,17 @@ export async function chooseReferenceStructure(
     if (elsewhere) throw new AppError('INVALID_INPUT', `Structure ${structureId} belongs to another study, not to study ${studyId}.`);
     throw new AppError('NOT_FOUND', `Structure ${structureId} does not exist in study ${studyId}.`);
   }
-  if (!chosen.maskKey) throw new AppError('INVALID_INPUT', `Structure ${structureId} has no stored mask (its contours lay outside the CT?); it cannot be the reference. Re-import its RTSTRUCT.`);
+  if (!chosen.maskKey)
+    throw new AppError(
+      'INVALID_INPUT',
+      `Structure ${structureId} has no stored mask (its contours lay outside the CT?); it cannot be the reference. Re-import its RTSTRUCT.`,
+    );
 
   const replaced = study.physicianStructures.filter(
-    (s) => s.id !== chosen.id && s.kind === role && (role === 'ITV' || s.seriesId === chosen.seriesId || (chosen.phaseIndex !== null && s.phaseIndex === chosen.phaseIndex)),
+    (s) =>
+      s.id !== chosen.id &&
+      s.kind === role &&
+      (role === 'ITV' || s.seriesId === chosen.seriesId || (chosen.phaseIndex !== null && s.phaseIndex === chosen.phaseIndex)),
   );
   const updated = [
     ...(chosen.kind !== role ? [{ id: chosen.id, from: chosen.kind, to: role }] : []),
@@ -73,7 +78,10 @@ export async function chooseReferenceStructure(
     const now = new Date();
     await db.$transaction(async (tx) => {
       for (const u of updated)
-        await tx.physicianStructure.update({ where: { id: u.id }, data: { kind: u.to as ReferenceRole | 'OTHER', kindChosenAt: now, kindChosenBy: who.userId } });
+        await tx.physicianStructure.update({
+          where: { id: u.id },
+          data: { kind: u.to as ReferenceRole | 'OTHER', kindChosenAt: now, kindChosenBy: who.userId },
+        });
       await tx.auditEvent.create({
         data: {
           action: 'study.reference_chosen',
@@ -96,7 +104,11 @@ export async function chooseReferenceStructure(
 }
 
 /** Queue a run so the metrics against the (new) reference are made; see the module comment. */
-async function requeue(db: Db, boss: PgBoss, { caller, studyId, modelsRoot }: { caller: Caller; studyId: string; modelsRoot?: string }): Promise<ReferenceRequeue> {
+async function requeue(
+  db: Db,
+  boss: PgBoss,
+  { caller, studyId, modelsRoot }: { caller: Caller; studyId: string; modelsRoot?: string },
+): Promise<ReferenceRequeue> {
   const latest = await db.segmentationRun.findFirst({ where: { studyId }, orderBy: [{ queuedAt: 'desc' }, { id: 'desc' }], include: { modelVersion: true } });
   let modelDir: string;
   let model: string;
@@ -104,12 +116,16 @@ async function requeue(db: Db, boss: PgBoss, { caller, studyId, modelsRoot }: { 
     const mv = latest.modelVersion;
     const folder = await findModelFolderForVersion(mv, { modelsRoot });
     if (!folder)
-      return { queued: false, reason: `Model ${mv.name} ${mv.version} of the last run is not installed with a matching file any more: install it (the models page says why it does not verify), then segment the study again.` };
+      return {
+        queued: false,
+        reason: `Model ${mv.name} ${mv.version} of the last run is not installed with a matching file any more: install it (the models page says why it does not verify), then segment the study again.`,
+      };
     modelDir = folder.dir;
     model = `${mv.name} ${mv.version}`;
   } else {
     modelDir = path.join(/*turbopackIgnore: true*/ modelsRoot ?? env().modelsDir, env().ISEG_MODEL);
-    if (!fs.existsSync(path.join(modelDir, 'manifest.json'))) return { queued: false, reason: `No model "${env().ISEG_MODEL}" is installed to segment the study (see the models page).` };
+    if (!fs.existsSync(path.join(modelDir, 'manifest.json')))
+      return { queued: false, reason: `No model "${env().ISEG_MODEL}" is installed to segment the study (see the models page).` };
     model = env().ISEG_MODEL;
   }
   const r = await createSegmentationRun(db, boss, { caller, studyId, modelDir, priority: RUN_PRIORITY.interactive });

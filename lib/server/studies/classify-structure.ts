@@ -36,7 +36,14 @@ export function classifyStructure(name: string, site?: SiteRuleSet | null): Stru
  * site rules version applied (the record of which version an import used).
  */
 export function structureRolesFinding(names: readonly string[], site: SiteRuleSet | null): { code: 'STRUCTURE_ROLES'; severity: 'info'; message: string } {
-  return { code: 'STRUCTURE_ROLES', severity: 'info', message: describeStructureRoles(names.map((n) => assignStructureRole(n, site)), site?.version ?? null) };
+  return {
+    code: 'STRUCTURE_ROLES',
+    severity: 'info',
+    message: describeStructureRoles(
+      names.map((n) => assignStructureRole(n, site)),
+      site?.version ?? null,
+    ),
+  };
 }
 
 /** A physician structure as the reference rules see it. */
@@ -53,7 +60,10 @@ export interface ReferenceFinding {
 }
 
 const quoteList = (names: string[], max = 12) =>
-  names.slice(0, max).map((n) => `"${n}"`).join(', ') + (names.length > max ? `, … (${names.length} in all)` : '');
+  names
+    .slice(0, max)
+    .map((n) => `"${n}"`)
+    .join(', ') + (names.length > max ? `, … (${names.length} in all)` : '');
 
 /**
  * The import finding that says which physician structures are the reference the machine
@@ -69,7 +79,8 @@ export function referenceStructureFinding(structures: readonly StructureForRefer
       return {
         code: 'NO_REFERENCE_STRUCTURE',
         severity: 'warning',
-        message: 'No physician structure was imported (no RTSTRUCT or mask file with this study): the machine contours have nothing to be compared with. Import the physician’s RTSTRUCT (it is added to this study).',
+        message:
+          'No physician structure was imported (no RTSTRUCT or mask file with this study): the machine contours have nothing to be compared with. Import the physician’s RTSTRUCT (it is added to this study).',
       };
     return {
       code: 'NO_REFERENCE_STRUCTURE',
@@ -81,10 +92,19 @@ export function referenceStructureFinding(structures: readonly StructureForRefer
   if (gtv.length > 0) {
     const phased = gtv.filter((s) => s.phasePercent !== null);
     parts.push(
-      `GTV ${quoteList(gtv.map((s) => s.name), 10)}${phased.length > 0 ? ` (on ${new Set(phased.map((s) => s.phasePercent)).size} phase${phased.length === 1 ? '' : 's'})` : ''}`,
+      `GTV ${quoteList(
+        gtv.map((s) => s.name),
+        10,
+      )}${phased.length > 0 ? ` (on ${new Set(phased.map((s) => s.phasePercent)).size} phase${phased.length === 1 ? '' : 's'})` : ''}`,
     );
   }
-  if (itv.length > 0) parts.push(`ITV ${quoteList(itv.map((s) => s.name), 5)}`);
+  if (itv.length > 0)
+    parts.push(
+      `ITV ${quoteList(
+        itv.map((s) => s.name),
+        5,
+      )}`,
+    );
   const notes: string[] = [];
   if (itv.length > 1) notes.push(`${itv.length} structures read as an ITV: the first is used; a physicist can choose another in the study viewer.`);
   if (gtv.length === 0) notes.push('No GTV: only the ITV is compared.');

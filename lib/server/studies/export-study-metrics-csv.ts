@@ -14,8 +14,23 @@ import { formatCsv, type CsvValue } from '@/lib/core/csv/format-csv';
 import { EXPORT_PRESENTER } from '../deid/present-free-text';
 
 export const METRICS_CSV_COLUMNS = [
-  'pseudonym', 'study_id', 'run_id', 'model', 'model_version', 'model_sha256', 'reference_structure', 'test_structure',
-  'scope', 'phase_index', 'phase_percent', 'convention', 'metric', 'value', 'null_reason', 'tolerance_mm', 'code_version',
+  'pseudonym',
+  'study_id',
+  'run_id',
+  'model',
+  'model_version',
+  'model_sha256',
+  'reference_structure',
+  'test_structure',
+  'scope',
+  'phase_index',
+  'phase_percent',
+  'convention',
+  'metric',
+  'value',
+  'null_reason',
+  'tolerance_mm',
+  'code_version',
 ] as const;
 
 /** Flatten nested metric values into [name, value] pairs. */
@@ -34,7 +49,10 @@ export function flattenMetricValues(values: unknown, prefix = ''): [string, numb
 }
 
 /** @throws AppError FORBIDDEN (role), NOT_FOUND (no such study). */
-export async function exportStudyMetricsCsv(db: Db, { caller, studyId }: { caller: Caller | null; studyId: string }): Promise<{ csv: string; fileName: string; rows: number }> {
+export async function exportStudyMetricsCsv(
+  db: Db,
+  { caller, studyId }: { caller: Caller | null; studyId: string },
+): Promise<{ csv: string; fileName: string; rows: number }> {
   authorize(caller, 'studies:view');
   const study = await db.study.findUnique({ where: { id: studyId }, select: { id: true, patient: { select: { pseudonym: true } } } });
   if (!study) throw new AppError('NOT_FOUND', `Study ${studyId} does not exist (deleted, or a wrong link).`);
@@ -42,7 +60,12 @@ export async function exportStudyMetricsCsv(db: Db, { caller, studyId }: { calle
     where: { studyId },
     orderBy: [{ runId: 'asc' }, { testStructureId: 'asc' }, { convention: 'asc' }],
     select: {
-      runId: true, convention: true, values: true, nullReasons: true, toleranceMm: true, codeVersion: true,
+      runId: true,
+      convention: true,
+      values: true,
+      nullReasons: true,
+      toleranceMm: true,
+      codeVersion: true,
       run: { select: { modelVersion: { select: { name: true, version: true, sha256: true } } } },
       referenceStructure: { select: { name: true, kind: true, phaseIndex: true, phasePercent: true, interpretedType: true } },
       testStructure: { select: { label: true, kind: true, phaseIndex: true, series: { select: { phasePercent: true } } } },
@@ -55,9 +78,23 @@ export async function exportStudyMetricsCsv(db: Db, { caller, studyId }: { calle
     const t = r.testStructure;
     for (const [metric, value] of flattenMetricValues(r.values)) {
       lines.push([
-        study.patient.pseudonym, study.id, r.runId, r.run?.modelVersion.name, r.run?.modelVersion.version, r.run?.modelVersion.sha256,
-        EXPORT_PRESENTER.structureName(r.referenceStructure), t.label, t.kind, t.phaseIndex, t.kind === 'ITV' ? null : t.series?.phasePercent,
-        r.convention, metric, value, reasons[metric] ?? null, r.toleranceMm, r.codeVersion,
+        study.patient.pseudonym,
+        study.id,
+        r.runId,
+        r.run?.modelVersion.name,
+        r.run?.modelVersion.version,
+        r.run?.modelVersion.sha256,
+        EXPORT_PRESENTER.structureName(r.referenceStructure),
+        t.label,
+        t.kind,
+        t.phaseIndex,
+        t.kind === 'ITV' ? null : t.series?.phasePercent,
+        r.convention,
+        metric,
+        value,
+        reasons[metric] ?? null,
+        r.toleranceMm,
+        r.codeVersion,
       ]);
       n++;
     }

@@ -39,7 +39,13 @@ export async function exportStudyRtStruct(
     caller: who,
     patientId: written.patientId,
     target: `study:${studyId}`,
-    details: { runId: run.id, seriesInstanceUid: written.seriesInstanceUid, sopInstanceUid: written.sopInstanceUid, structures: written.structures, imageReferences: written.imageReferences },
+    details: {
+      runId: run.id,
+      seriesInstanceUid: written.seriesInstanceUid,
+      sopInstanceUid: written.sopInstanceUid,
+      structures: written.structures,
+      imageReferences: written.imageReferences,
+    },
   });
   return { bytes: written.bytes, fileName: written.fileName };
 }

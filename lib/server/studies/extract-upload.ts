@@ -92,7 +92,11 @@ function bad(label: string, message: string): never {
 
 /** Size check on its own, for a route that knows the size before reading the body. */
 function assertUploadSize(bytes: number, maxBytes = env().ISEG_UPLOAD_MAX_MB * MiB, label = 'The upload'): void {
-  if (bytes > maxBytes) bad(label, `${mib(bytes)} is over the upload limit of ${mib(maxBytes)} (ISEG_UPLOAD_MAX_MB); split the export into one zip per patient, or raise the limit.`);
+  if (bytes > maxBytes)
+    bad(
+      label,
+      `${mib(bytes)} is over the upload limit of ${mib(maxBytes)} (ISEG_UPLOAD_MAX_MB); split the export into one zip per patient, or raise the limit.`,
+    );
 }
 
 function memorySource(b: Uint8Array): ZipSource {
@@ -188,8 +192,7 @@ async function readCentralDirectory(src: ZipSource, label: string, maxEntries: n
 function safeEntrySegments(name: string, label: string): string[] {
   if (name.includes('\0')) bad(label, `entry "${name.replace(/\0/g, '\\0')}" has a NUL byte in its name; refused.`);
   const unified = name.replace(/\\/g, '/');
-  if (unified.startsWith('/') || /^[a-zA-Z]:/.test(unified))
-    bad(label, `entry "${name}" has an absolute path; refused. Zip the folder with relative paths.`);
+  if (unified.startsWith('/') || /^[a-zA-Z]:/.test(unified)) bad(label, `entry "${name}" has an absolute path; refused. Zip the folder with relative paths.`);
   const segments = unified.split('/').filter((s) => s !== '' && s !== '.');
   if (segments.some((s) => s === '..'))
     bad(label, `entry "${name}" climbs out of the upload folder with "..", which is refused; zip the folder itself, with relative paths.`);
@@ -208,7 +211,10 @@ interface Caps {
 }
 
 function overTotal(caps: Caps, where: string): never {
-  bad(caps.label, `its content inflates past the uncompressed limit of ${mib(caps.maxUncompressed)} (4 × ISEG_UPLOAD_MAX_MB) at ${where}; refused as a possible zip bomb. Split the upload.`);
+  bad(
+    caps.label,
+    `its content inflates past the uncompressed limit of ${mib(caps.maxUncompressed)} (4 × ISEG_UPLOAD_MAX_MB) at ${where}; refused as a possible zip bomb. Split the upload.`,
+  );
 }
 
 /** Counts, checks and CRCs each chunk of one entry before passing it on to be written. */
@@ -218,14 +224,30 @@ function entryGuard(e: Entry, caps: Caps): Transform & { produced: () => number;
   const t = new Transform({
     transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
       const n = chunk.length;
-      if (produced + n > e.size) return cb(new AppError('INVALID_INPUT', `${caps.label}: entry "${e.name}" inflates to more than the ${e.size} bytes it declares; the archive is corrupt or malicious.`));
+      if (produced + n > e.size)
+        return cb(
+          new AppError(
+            'INVALID_INPUT',
+            `${caps.label}: entry "${e.name}" inflates to more than the ${e.size} bytes it declares; the archive is corrupt or malicious.`,
+          ),
+        );
       if (caps.produced + n > caps.maxUncompressed) return cb(catchAppError(() => overTotal(caps, `entry "${e.name}"`)));
       produced += n;
       caps.produced += n;
       if (produced > MiB && produced > caps.maxRatio * Math.max(1, e.compressedSize))
-        return cb(new AppError('INVALID_INPUT', `${caps.label}: entry "${e.name}" inflates more than ${caps.maxRatio}× (${e.compressedSize} bytes to over ${produced}); refused as a possible zip bomb.`));
+        return cb(
+          new AppError(
+            'INVALID_INPUT',
+            `${caps.label}: entry "${e.name}" inflates more than ${caps.maxRatio}× (${e.compressedSize} bytes to over ${produced}); refused as a possible zip bomb.`,
+          ),
+        );
       if (caps.produced > MiB && caps.produced > caps.maxRatio * Math.max(1, caps.compressed))
-        return cb(new AppError('INVALID_INPUT', `${caps.label}: the archive inflates more than ${caps.maxRatio}× (${caps.compressed} compressed bytes to over ${caps.produced}) at entry "${e.name}"; refused as a possible zip bomb.`));
+        return cb(
+          new AppError(
+            'INVALID_INPUT',
+            `${caps.label}: the archive inflates more than ${caps.maxRatio}× (${caps.compressed} compressed bytes to over ${caps.produced}) at entry "${e.name}"; refused as a possible zip bomb.`,
+          ),
+        );
       crc = zlib.crc32(chunk, crc);
       cb(null, chunk);
     },
@@ -288,7 +310,10 @@ async function extractFrom(
   const caps: Caps = { label, maxRatio, maxUncompressed: o.maxUncompressedBytes ?? 4 * o.maxBytes, produced: 0, compressed: 0 };
   const declared = entries.reduce((s, e) => s + e.size, 0);
   if (declared > caps.maxUncompressed)
-    bad(label, `its files add up to ${mib(declared)} uncompressed, over the limit of ${mib(caps.maxUncompressed)} (4 × ISEG_UPLOAD_MAX_MB); split it into several zips.`);
+    bad(
+      label,
+      `its files add up to ${mib(declared)} uncompressed, over the limit of ${mib(caps.maxUncompressed)} (4 × ISEG_UPLOAD_MAX_MB); split it into several zips.`,
+    );
   if (declared > MiB && declared > maxRatio * src.size)
     bad(label, `its files add up to ${mib(declared)} uncompressed from a ${mib(src.size)} zip, more than ${maxRatio}×; refused as a possible zip bomb.`);
   // Validate every name before writing anything.
@@ -296,7 +321,8 @@ async function extractFrom(
     if (e.isSymlink) bad(label, `entry "${e.name}" is a symbolic link; links are refused. Zip the files themselves.`);
     if (e.flags & 1) bad(label, `entry "${e.name}" is encrypted; upload an unencrypted zip.`);
     const segments = safeEntrySegments(e.name, label);
-    if (!e.isDir && e.method !== 0 && e.method !== 8) bad(label, `entry "${e.name}" uses compression method ${e.method}; only stored and deflate are read. Re-zip with standard settings.`);
+    if (!e.isDir && e.method !== 0 && e.method !== 8)
+      bad(label, `entry "${e.name}" uses compression method ${e.method}; only stored and deflate are read. Re-zip with standard settings.`);
     return { e, segments };
   });
   // The owner's pid in the name lets the start-up clean-up remove the folders of a process that
@@ -322,7 +348,8 @@ async function extractFrom(
       }
       const local = await src.read(e.localOffset, 30);
       const lv = new DataView(local.buffer, local.byteOffset, local.byteLength);
-      if (local.length < 30 || lv.getUint32(0, true) !== 0x04034b50) bad(label, `entry "${e.name}" has no local header where the directory says; the archive is corrupt.`);
+      if (local.length < 30 || lv.getUint32(0, true) !== 0x04034b50)
+        bad(label, `entry "${e.name}" has no local header where the directory says; the archive is corrupt.`);
       const start = e.localOffset + 30 + lv.getUint16(26, true) + lv.getUint16(28, true);
       if (start + e.compressedSize > src.size) bad(label, `entry "${e.name}" runs past the end of the file; the upload is truncated, send it again.`);
       caps.compressed += e.compressedSize;
@@ -356,7 +383,8 @@ async function extractFrom(
       } finally {
         await fh.close();
       }
-      if (guard.produced() !== e.size) bad(label, `entry "${e.name}" inflates to ${guard.produced()} bytes but declares ${e.size}; the archive is corrupt, upload it again.`);
+      if (guard.produced() !== e.size)
+        bad(label, `entry "${e.name}" inflates to ${guard.produced()} bytes but declares ${e.size}; the archive is corrupt, upload it again.`);
       if (guard.crc() !== e.crc) bad(label, `entry "${e.name}" fails its CRC-32 check; the archive is corrupt, upload it again.`);
       if (e.size >= 18) {
         const head = await readHead(target);
@@ -364,7 +392,10 @@ async function extractFrom(
       }
     }
     if (caps.produced > MiB && caps.produced > maxRatio * Math.max(1, caps.compressed))
-      bad(label, `its content, gzip files included, inflates ${(caps.produced / Math.max(1, caps.compressed)).toFixed(0)}× its ${mib(caps.compressed)} of compressed data, more than ${maxRatio}×; refused as a possible zip bomb.`);
+      bad(
+        label,
+        `its content, gzip files included, inflates ${(caps.produced / Math.max(1, caps.compressed)).toFixed(0)}× its ${mib(caps.compressed)} of compressed data, more than ${maxRatio}×; refused as a possible zip bomb.`,
+      );
   } catch (err) {
     await cleanup();
     throw err;

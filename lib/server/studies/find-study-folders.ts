@@ -19,10 +19,11 @@ import { NIFTI_FILE, isNiftiImageName } from './prepare-nifti-study';
 async function firstFile(dir: string, test: (f: string) => Promise<boolean>): Promise<string | null> {
   const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
   for (const e of entries) if (e.isFile() && (await test(path.join(dir, e.name)))) return path.join(dir, e.name);
-  for (const e of entries) if (e.isDirectory()) {
-    const f = await firstFile(path.join(dir, e.name), test);
-    if (f) return f;
-  }
+  for (const e of entries)
+    if (e.isDirectory()) {
+      const f = await firstFile(path.join(dir, e.name), test);
+      if (f) return f;
+    }
   return null;
 }
 
@@ -41,7 +42,8 @@ export async function findStudyFolders(dir: string): Promise<{ folders: string[]
   } catch {
     throw new AppError('INVALID_INPUT', `${dir} is not a readable folder.`);
   }
-  for (const e of entries) if (e.isFile() && !NIFTI_FILE.test(e.name) && (await looksLikeDicom(path.join(root, e.name)))) return { folders: [root], skipped: [] };
+  for (const e of entries)
+    if (e.isFile() && !NIFTI_FILE.test(e.name) && (await looksLikeDicom(path.join(root, e.name)))) return { folders: [root], skipped: [] };
   const subs = entries.filter((e) => e.isDirectory()).map((e) => path.join(root, e.name));
   const withDicom: { dir: string; uid: string }[] = [];
   const skipped: string[] = [];

@@ -27,10 +27,18 @@ export interface StudyPhaseSeries {
 }
 
 /** @throws AppError FORBIDDEN (role), NOT_FOUND (no such study). */
-export async function getStudyPhaseSeries(db: Db, store: VolumeStore, { caller, studyId }: { caller: Caller | null; studyId: string }): Promise<StudyPhaseSeries> {
+export async function getStudyPhaseSeries(
+  db: Db,
+  store: VolumeStore,
+  { caller, studyId }: { caller: Caller | null; studyId: string },
+): Promise<StudyPhaseSeries> {
   const who = authorize(caller, 'studies:view');
   await getStudyRunStatus(db, { caller: who, studyId }); // NOT_FOUND for a missing study
-  const row = await db.segmentationRun.findFirst({ where: { studyId, status: 'SUCCEEDED' }, orderBy: [{ finishedAt: 'desc' }, { id: 'desc' }], select: { id: true, summary: { include: RUN_SUMMARY_INCLUDE } } });
+  const row = await db.segmentationRun.findFirst({
+    where: { studyId, status: 'SUCCEEDED' },
+    orderBy: [{ finishedAt: 'desc' }, { id: 'desc' }],
+    select: { id: true, summary: { include: RUN_SUMMARY_INCLUDE } },
+  });
   if (!row) return { source: 'none', phases: [] };
   const run = { runId: row.id };
   if (row.summary) {
@@ -48,7 +56,11 @@ export async function getStudyPhaseSeries(db: Db, store: VolumeStore, { caller, 
   }
 
   const [series, machine, physician] = await Promise.all([
-    db.imageSeries.findMany({ where: { studyId, phaseIndex: { not: null } }, select: { id: true, phaseIndex: true, phasePercent: true }, orderBy: { phaseIndex: 'asc' } }),
+    db.imageSeries.findMany({
+      where: { studyId, phaseIndex: { not: null } },
+      select: { id: true, phaseIndex: true, phasePercent: true },
+      orderBy: { phaseIndex: 'asc' },
+    }),
     db.machineStructure.findMany({ where: { runId: run.runId, kind: 'GTV' }, select: { seriesId: true, phaseIndex: true, volumeCc: true, maskKey: true } }),
     db.physicianStructure.findMany({ where: { studyId, kind: 'GTV' }, select: { seriesId: true, phaseIndex: true, volumeCc: true, maskKey: true } }),
   ]);

@@ -31,8 +31,16 @@ export async function getStudyRunStatus(db: Db, { caller, studyId }: { caller: C
     where: { studyId },
     orderBy: [{ queuedAt: 'desc' }, { id: 'desc' }],
     select: {
-      id: true, status: true, progress: true, stage: true, error: true, errorCode: true, attempts: true,
-      queuedAt: true, startedAt: true, finishedAt: true,
+      id: true,
+      status: true,
+      progress: true,
+      stage: true,
+      error: true,
+      errorCode: true,
+      attempts: true,
+      queuedAt: true,
+      startedAt: true,
+      finishedAt: true,
       modelVersion: { select: { name: true, version: true, sha256: true } },
     },
   });

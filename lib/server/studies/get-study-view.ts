@@ -75,8 +75,32 @@ export async function getStudyView(db: Db, { caller, studyId }: { caller: Caller
     where: { id: studyId },
     include: {
       patient: { select: { id: true, pseudonym: true } },
-      series: { select: { id: true, phaseIndex: true, phasePercent: true, dims: true, spacingMm: true, originMm: true, direction: true, volumeKey: true, modality: true } },
-      physicianStructures: { select: { id: true, name: true, kind: true, phaseIndex: true, phasePercent: true, interpretedType: true, seriesId: true, maskKey: true, kindChosenAt: true } },
+      series: {
+        select: {
+          id: true,
+          phaseIndex: true,
+          phasePercent: true,
+          dims: true,
+          spacingMm: true,
+          originMm: true,
+          direction: true,
+          volumeKey: true,
+          modality: true,
+        },
+      },
+      physicianStructures: {
+        select: {
+          id: true,
+          name: true,
+          kind: true,
+          phaseIndex: true,
+          phasePercent: true,
+          interpretedType: true,
+          seriesId: true,
+          maskKey: true,
+          kindChosenAt: true,
+        },
+      },
     },
   });
   if (!study) throw new AppError('NOT_FOUND', `Study ${studyId} does not exist (deleted, or a wrong link).`);
@@ -91,7 +115,9 @@ export async function getStudyView(db: Db, { caller, studyId }: { caller: Caller
     : null;
   const sameGrid = (seriesId: string) => {
     const s = study.series.find((x) => x.id === seriesId);
-    return !!s && !!first && s.dims.join() === first.dims.join() && s.spacingMm.join() === first.spacingMm.join() && s.originMm.join() === first.originMm.join();
+    return (
+      !!s && !!first && s.dims.join() === first.dims.join() && s.spacingMm.join() === first.spacingMm.join() && s.originMm.join() === first.originMm.join()
+    );
   };
 
   const run = await getStudyRunStatus(db, { caller: who, studyId });
@@ -99,20 +125,32 @@ export async function getStudyView(db: Db, { caller, studyId }: { caller: Caller
   const resultsRunId =
     run?.status === 'SUCCEEDED'
       ? run.runId
-      : ((await db.segmentationRun.findFirst({ where: { studyId, status: 'SUCCEEDED' }, orderBy: [{ finishedAt: 'desc' }, { id: 'desc' }], select: { id: true } }))?.id ?? null);
+      : ((
+          await db.segmentationRun.findFirst({
+            where: { studyId, status: 'SUCCEEDED' },
+            orderBy: [{ finishedAt: 'desc' }, { id: 'desc' }],
+            select: { id: true },
+          })
+        )?.id ?? null);
   const machine = resultsRunId
-    ? await db.machineStructure.findMany({ where: { runId: resultsRunId }, select: { id: true, kind: true, phaseIndex: true, seriesId: true, label: true, maskKey: true } })
+    ? await db.machineStructure.findMany({
+        where: { runId: resultsRunId },
+        select: { id: true, kind: true, phaseIndex: true, seriesId: true, label: true, maskKey: true },
+      })
     : [];
   const physicianGtv = (s: (typeof shown)[number]) =>
     study.physicianStructures.find((p) => p.kind === 'GTV' && p.maskKey && p.seriesId === s.id) ??
-    (s.phaseIndex !== null ? study.physicianStructures.find((p) => p.kind === 'GTV' && p.maskKey && p.phaseIndex === s.phaseIndex && sameGrid(p.seriesId)) : undefined);
+    (s.phaseIndex !== null
+      ? study.physicianStructures.find((p) => p.kind === 'GTV' && p.maskKey && p.phaseIndex === s.phaseIndex && sameGrid(p.seriesId))
+      : undefined);
   const phases: ViewerPhase[] = shown.map((s) => ({
     seriesId: s.id,
     phaseIndex: s.phaseIndex,
     phasePercent: s.phasePercent,
     label: s.phaseIndex === null ? 'planning CT' : s.phasePercent !== null ? `${s.phasePercent}%` : `phase ${s.phaseIndex}`,
     physicianGtvId: physicianGtv(s)?.id ?? null,
-    machineGtvId: machine.find((m) => m.kind === 'GTV' && m.maskKey && (m.seriesId === s.id || (s.phaseIndex !== null && m.phaseIndex === s.phaseIndex)))?.id ?? null,
+    machineGtvId:
+      machine.find((m) => m.kind === 'GTV' && m.maskKey && (m.seriesId === s.id || (s.phaseIndex !== null && m.phaseIndex === s.phaseIndex)))?.id ?? null,
   }));
   const physicianItv = study.physicianStructures.find((p) => p.kind === 'ITV' && p.maskKey && sameGrid(p.seriesId));
   const machineItv = machine.find((m) => m.kind === 'ITV' && m.maskKey);
@@ -131,14 +169,25 @@ export async function getStudyView(db: Db, { caller, studyId }: { caller: Caller
     const key = `${r.referenceStructureId}|${r.testStructureId}`;
     let set = sets.get(key);
     if (!set) {
-      set = { scope: test.kind === 'ITV' ? 'ITV' : 'GTV', phaseIndex: test.phaseIndex, referenceName: freeText.structureName(ref), testLabel: test.label, conventions: {}, discordance: null };
+      set = {
+        scope: test.kind === 'ITV' ? 'ITV' : 'GTV',
+        phaseIndex: test.phaseIndex,
+        referenceName: freeText.structureName(ref),
+        testLabel: test.label,
+        conventions: {},
+        discordance: null,
+      };
       sets.set(key, set);
     }
     if (r.convention === 'discordance') {
       const v = r.values as { falsePositive?: ViewerRegion[]; falseNegative?: ViewerRegion[] };
       set.discordance = { falsePositive: v.falsePositive ?? [], falseNegative: v.falseNegative ?? [] };
     } else {
-      set.conventions[r.convention] = { values: r.values as Record<string, number | null>, nullReasons: r.nullReasons as Record<string, string>, toleranceMm: r.toleranceMm };
+      set.conventions[r.convention] = {
+        values: r.values as Record<string, number | null>,
+        nullReasons: r.nullReasons as Record<string, string>,
+        toleranceMm: r.toleranceMm,
+      };
     }
   }
   const metrics = [...sets.values()].sort((a, b) => (a.scope === b.scope ? (a.phaseIndex ?? -1) - (b.phaseIndex ?? -1) : a.scope === 'ITV' ? 1 : -1));
@@ -147,11 +196,23 @@ export async function getStudyView(db: Db, { caller, studyId }: { caller: Caller
   if (can(who.role, 'identifiers:view')) {
     const id = await db.patientIdentity.findUnique({ where: { patientId: study.patient.id }, select: { name: true, mrn: true } });
     identity = { name: id?.name ?? null, mrn: id?.mrn ?? null, studyDate: study.studyDate ? study.studyDate.toISOString().slice(0, 10) : null };
-    await recordAuditEvent(db, { action: 'study.view.identified', caller: who, patientId: study.patient.id, target: `study:${study.id}`, details: { fields: ['name', 'mrn', 'studyDate', 'studyDescription', 'structureNames'] } });
+    await recordAuditEvent(db, {
+      action: 'study.view.identified',
+      caller: who,
+      patientId: study.patient.id,
+      target: `study:${study.id}`,
+      details: { fields: ['name', 'mrn', 'studyDate', 'studyDescription', 'structureNames'] },
+    });
   }
 
   return {
-    study: { id: study.id, pseudonym: study.patient.pseudonym, description: freeText.studyDescription(study.description), source: study.source, importedAt: study.importedAt.toISOString() },
+    study: {
+      id: study.id,
+      pseudonym: study.patient.pseudonym,
+      description: freeText.studyDescription(study.description),
+      source: study.source,
+      importedAt: study.importedAt.toISOString(),
+    },
     identity,
     grid,
     phases,
@@ -162,6 +223,9 @@ export async function getStudyView(db: Db, { caller, studyId }: { caller: Caller
     metrics,
     canExportRtStruct: can(who.role, 'identifiers:view'),
     canExportDeidentified: can(who.role, 'studies:export-deid'),
-    reference: presentStudyReference(study.physicianStructures, { name: (p) => freeText.structureName(p), canChoose: can(who.role, 'studies:choose-reference') }),
+    reference: presentStudyReference(study.physicianStructures, {
+      name: (p) => freeText.structureName(p),
+      canChoose: can(who.role, 'studies:choose-reference'),
+    }),
   };
 }

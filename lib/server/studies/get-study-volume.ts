@@ -28,7 +28,11 @@ export interface StudyVolume {
  * @throws AppError FORBIDDEN (role), NOT_FOUND (no such series/structure in this study, or no
  *   stored volume), INTERNAL (the stored file is unreadable).
  */
-export async function getStudyVolume(db: Db, store: VolumeStore, { caller, studyId, request }: { caller: Caller | null; studyId: string; request: StudyVolumeRequest }): Promise<StudyVolume> {
+export async function getStudyVolume(
+  db: Db,
+  store: VolumeStore,
+  { caller, studyId, request }: { caller: Caller | null; studyId: string; request: StudyVolumeRequest },
+): Promise<StudyVolume> {
   authorize(caller, 'studies:view');
   let key: string | null | undefined;
   let what: string;
@@ -53,7 +57,12 @@ export async function getStudyVolume(db: Db, store: VolumeStore, { caller, study
     if (e instanceof AppError) throw e;
     throw new AppError('INTERNAL', `Cannot read ${what} from the volume store: ${(e as Error).message}`);
   }
-  const grid: Grid = { dims: [...volume.grid.dims] as Vec3, spacingMm: [...volume.grid.spacingMm] as Vec3, originMm: [...volume.grid.originMm] as Vec3, direction: [...volume.grid.direction] };
+  const grid: Grid = {
+    dims: [...volume.grid.dims] as Vec3,
+    spacingMm: [...volume.grid.spacingMm] as Vec3,
+    originMm: [...volume.grid.originMm] as Vec3,
+    direction: [...volume.grid.direction],
+  };
   const src = volume.data;
   if (request.kind === 'ct') {
     let hu: Int16Array;

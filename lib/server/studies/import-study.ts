@@ -135,7 +135,12 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
     const scan = await scanNiftiStudy({ files: nifti, label, root });
     ({ contentHash, studyInstanceUid } = scan);
     for (const f of others)
-      extraFindings.push({ code: 'IGNORED_FILE', severity: 'info', message: `${relativePath(root, f)} is neither DICOM nor NIfTI; ignored.`, file: relativePath(root, f) });
+      extraFindings.push({
+        code: 'IGNORED_FILE',
+        severity: 'info',
+        message: `${relativePath(root, f)} is neither DICOM nor NIfTI; ignored.`,
+        file: relativePath(root, f),
+      });
     materialise = () => materialiseNiftiStudy(scan, store, options.onProgress, siteRules);
   } else {
     const read = await readDicomInput(others, options.phaseMapping, options.onProgress);
@@ -151,10 +156,18 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
       materialise = () => materialiseDicomStudy(scan, store, options.onProgress, siteRules);
     }
     if (nifti.length > 0)
-      extraFindings.push({ code: 'IGNORED_FILE', severity: 'info', message: `${nifti.length} NIfTI file(s) (e.g. ${relativePath(root, nifti[0])}) ignored: the folder holds DICOM, which is imported instead. Import NIfTI files from a folder of their own.`, file: relativePath(root, nifti[0]) });
+      extraFindings.push({
+        code: 'IGNORED_FILE',
+        severity: 'info',
+        message: `${nifti.length} NIfTI file(s) (e.g. ${relativePath(root, nifti[0])}) ignored: the folder holds DICOM, which is imported instead. Import NIfTI files from a folder of their own.`,
+        file: relativePath(root, nifti[0]),
+      });
   }
 
-  const existing = await db.study.findFirst({ where: { OR: [{ contentHash }, { studyInstanceUid }] }, select: { id: true, contentHash: true, studyInstanceUid: true, importedAt: true } });
+  const existing = await db.study.findFirst({
+    where: { OR: [{ contentHash }, { studyInstanceUid }] },
+    select: { id: true, contentHash: true, studyInstanceUid: true, importedAt: true },
+  });
   if (existing) {
     if (existing.contentHash === contentHash) {
       options.onProgress?.({ stage: 'done', done: 1, total: 1, message: 'already imported' });
@@ -170,7 +183,12 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
     prepared.findings.push(...extraFindings);
     // Which structures are the reference now, counting the stored ones (classify-structure.ts).
     if (prepared.structures.length > 0) {
-      prepared.findings.push(structureRolesFinding(prepared.structures.map((s) => s.name), siteRules));
+      prepared.findings.push(
+        structureRolesFinding(
+          prepared.structures.map((s) => s.name),
+          siteRules,
+        ),
+      );
       const stored = await db.physicianStructure.findMany({ where: { studyId: existing.id }, select: { name: true, kind: true, phasePercent: true } });
       prepared.findings.push(referenceStructureFinding([...stored, ...prepared.structures]));
     }
@@ -184,7 +202,13 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
   prepared.findings.push(...extraFindings);
   // Which structure became which role (and by which rule), then which physician structure is the
   // reference GTV/ITV, or that none is recognised.
-  if (prepared.structures.length > 0) prepared.findings.push(structureRolesFinding(prepared.structures.map((s) => s.name), siteRules));
+  if (prepared.structures.length > 0)
+    prepared.findings.push(
+      structureRolesFinding(
+        prepared.structures.map((s) => s.name),
+        siteRules,
+      ),
+    );
   prepared.findings.push(referenceStructureFinding(prepared.structures));
   if (useNifti && options.patientId) prepared.patient.patientId = options.patientId;
   options.onProgress?.({ stage: 'writing', done: 0, total: 1 });

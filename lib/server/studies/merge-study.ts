@@ -52,7 +52,9 @@ export async function mergeStudy(options: {
 }): Promise<MergeStudyResult> {
   const { db, caller, studyId, prepared: p, label } = options;
   const secret = await getPseudonymSecret(db);
-  const pseudonym = options.patientChecked ? null : pseudonymFor(secret, p.patient.institutionName ?? UNASSIGNED_INSTITUTION, p.patient.patientId ?? `study:${p.studyInstanceUid}`);
+  const pseudonym = options.patientChecked
+    ? null
+    : pseudonymFor(secret, p.patient.institutionName ?? UNASSIGNED_INSTITUTION, p.patient.patientId ?? `study:${p.studyInstanceUid}`);
   try {
     return await db.$transaction(
       async (tx) => {
@@ -170,7 +172,10 @@ export async function mergeStudy(options: {
   } catch (e) {
     if (isUniqueViolation(e)) {
       const target = JSON.stringify((e as { meta?: unknown }).meta ?? {});
-      throw new AppError('CONFLICT', `Study ${p.studyInstanceUid}: the added files could not be stored: a row with the same unique key exists (${target}), e.g. one of the new series is already stored under another study. Nothing was written.`);
+      throw new AppError(
+        'CONFLICT',
+        `Study ${p.studyInstanceUid}: the added files could not be stored: a row with the same unique key exists (${target}), e.g. one of the new series is already stored under another study. Nothing was written.`,
+      );
     }
     throw e;
   }

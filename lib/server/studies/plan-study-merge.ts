@@ -74,7 +74,7 @@ export function planStudyMerge(stored: StoredStudyForMerge, prepared: PreparedSt
     );
   };
   if (pseudonym !== null && pseudonym !== stored.patientPseudonym)
-    refuse('belongs to another patient (its PatientID or institution differs from the stored study\'s): check that the export is of the same patient.');
+    refuse("belongs to another patient (its PatientID or institution differs from the stored study's): check that the export is of the same patient.");
 
   const storedByUid = new Map(stored.series.map((s) => [s.seriesInstanceUid, s]));
   const addSeries: PreparedSeries[] = [];
@@ -86,16 +86,22 @@ export function planStudyMerge(stored: StoredStudyForMerge, prepared: PreparedSt
       continue;
     }
     if (old.volumeSha256 !== s.volumeSha256)
-      refuse(`has series ${seriesLabel(s.seriesInstanceUid, s.description)} with other voxels than the stored one (a slice was added, removed or changed): a stored series cannot change.`);
+      refuse(
+        `has series ${seriesLabel(s.seriesInstanceUid, s.description)} with other voxels than the stored one (a slice was added, removed or changed): a stored series cannot change.`,
+      );
     if (old.phasePercent !== s.phasePercent)
-      refuse(`maps series ${seriesLabel(s.seriesInstanceUid, s.description)} to ${s.phasePercent === null ? 'no phase' : `the ${s.phasePercent}% phase`}, stored as ${old.phasePercent === null ? 'no phase' : `the ${old.phasePercent}% phase`}: check the phase mapping.`);
+      refuse(
+        `maps series ${seriesLabel(s.seriesInstanceUid, s.description)} to ${s.phasePercent === null ? 'no phase' : `the ${s.phasePercent}% phase`}, stored as ${old.phasePercent === null ? 'no phase' : `the ${old.phasePercent}% phase`}: check the phase mapping.`,
+      );
     unchangedSeries.push(s.seriesInstanceUid);
   }
   for (const s of addSeries) {
     if (s.phasePercent === null) continue;
     const clash = stored.series.find((o) => o.phasePercent === s.phasePercent);
     if (clash)
-      refuse(`has series ${seriesLabel(s.seriesInstanceUid, s.description)} as the ${s.phasePercent}% phase, which is stored as series ${seriesLabel(clash.seriesInstanceUid, clash.description)}: give each phase one series (map phases by hand if they were recognised wrongly).`);
+      refuse(
+        `has series ${seriesLabel(s.seriesInstanceUid, s.description)} as the ${s.phasePercent}% phase, which is stored as series ${seriesLabel(clash.seriesInstanceUid, clash.description)}: give each phase one series (map phases by hand if they were recognised wrongly).`,
+      );
   }
 
   // Phase indices over the merged study.
@@ -104,12 +110,16 @@ export function planStudyMerge(stored: StoredStudyForMerge, prepared: PreparedSt
     const n = p === null ? -1 : percents.indexOf(p);
     return n < 0 ? null : n;
   };
-  const renumberSeries = stored.series.filter((s) => s.phasePercent !== null && indexOf(s.phasePercent) !== s.phaseIndex).map((s) => ({ id: s.id, phaseIndex: indexOf(s.phasePercent) }));
+  const renumberSeries = stored.series
+    .filter((s) => s.phasePercent !== null && indexOf(s.phasePercent) !== s.phaseIndex)
+    .map((s) => ({ id: s.id, phaseIndex: indexOf(s.phasePercent) }));
   const renumberStructures = stored.structures
     .filter((x) => x.kind !== 'ITV' && x.phasePercent !== null && indexOf(x.phasePercent) !== x.phaseIndex)
     .map((x) => ({ id: x.id, phaseIndex: indexOf(x.phasePercent) }));
   if (renumberSeries.length > 0 && stored.segmentationRuns > 0)
-    refuse(`adds phase(s) that renumber the stored phases (${renumberSeries.length} series), and ${stored.segmentationRuns} segmentation run(s) refer to the study's phase numbers: delete the runs or the study first.`);
+    refuse(
+      `adds phase(s) that renumber the stored phases (${renumberSeries.length} series), and ${stored.segmentationRuns} segmentation run(s) refer to the study's phase numbers: delete the runs or the study first.`,
+    );
 
   const storedSeriesIdByUid = new Map(stored.series.map((s) => [s.seriesInstanceUid, s.id]));
   const addStructures: PreparedStructure[] = [];
@@ -120,7 +130,9 @@ export function planStudyMerge(stored: StoredStudyForMerge, prepared: PreparedSt
     const old = seriesId ? stored.structures.find((o) => o.seriesId === seriesId && o.name === x.name) : undefined;
     if (old) {
       if (old.maskSha256 !== x.maskSha256)
-        refuse(`has structure "${x.name}" on series ${x.seriesKey} with another mask than the stored one: a stored structure cannot change (rename the ROI to keep both).`);
+        refuse(
+          `has structure "${x.name}" on series ${x.seriesKey} with another mask than the stored one: a stored structure cannot change (rename the ROI to keep both).`,
+        );
       unchangedStructures++;
       continue;
     }

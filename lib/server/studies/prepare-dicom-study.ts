@@ -10,8 +10,15 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { type Grid, voxelVolumeCc } from '@/lib/core/volume';
 import {
-  type CtSeries, type DicomImport, DicomError, type RtStructureSet,
-  findReferencedSeries, loadCtVolume, rasterizeRoi, readDicom, seriesRasterTarget,
+  type CtSeries,
+  type DicomImport,
+  DicomError,
+  type RtStructureSet,
+  findReferencedSeries,
+  loadCtVolume,
+  rasterizeRoi,
+  readDicom,
+  seriesRasterTarget,
 } from '@/lib/dicom';
 import { parseDicomBytes, str } from '@/lib/dicom/parse-file';
 import { AppError } from '../errors';
@@ -42,12 +49,16 @@ function parseDa(v: string | undefined): Date | null {
 }
 
 export async function sha256File(file: string): Promise<string> {
-  return createHash('sha256').update(await readFile(file)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
 }
 
 /** sha256 over the sorted, distinct per-file sha256 values (one per line). */
 export function combineHashes(hashes: Iterable<string>): string {
-  return createHash('sha256').update([...new Set(hashes)].sort().join('\n')).digest('hex');
+  return createHash('sha256')
+    .update([...new Set(hashes)].sort().join('\n'))
+    .digest('hex');
 }
 
 /** lib/dicom's readDicom with progress, its input errors as AppError INVALID_INPUT. */
@@ -90,7 +101,10 @@ export async function scanDicomStudy(options: {
     throw new AppError('INVALID_INPUT', relativeText(message, root), { findings });
   };
   if (read.series.length === 0) {
-    const why = findings.filter((f) => f.severity === 'error').slice(0, 3).map((f) => f.message);
+    const why = findings
+      .filter((f) => f.severity === 'error')
+      .slice(0, 3)
+      .map((f) => f.message);
     fail(
       `No CT images in ${label}: ${read.fileCount} file(s) read, ${read.structureSets.length} structure set(s), no CT slices` +
         `${why.length ? ` (${why.join(' ')})` : ''}. Check that the export includes the CT series, not only the RTSTRUCT.`,
@@ -107,12 +121,17 @@ export async function scanDicomStudy(options: {
       findings.push({
         code: 'SERIES_NOT_IMPORTED',
         severity: 'error',
-        message: relativeText(`Series ${s.seriesInstanceUid}${s.description ? ` ("${s.description}")` : ''} (${s.slices.length} slice(s), e.g. ${s.slices[0]?.file}) is not imported: ${errorsOf(s.findings).join(' ') || 'it has no valid grid'}`, root),
+        message: relativeText(
+          `Series ${s.seriesInstanceUid}${s.description ? ` ("${s.description}")` : ''} (${s.slices.length} slice(s), e.g. ${s.slices[0]?.file}) is not imported: ${errorsOf(s.findings).join(' ') || 'it has no valid grid'}`,
+          root,
+        ),
         ...(s.slices[0] ? { file: relative(s.slices[0].file) } : {}),
       });
   }
   if (usable.length === 0)
-    fail(`No CT series in ${label} can be imported: ${read.series.map((s) => `${s.seriesInstanceUid}: ${errorsOf(s.findings).join(' ') || 'no valid grid'}`).join(' | ')}`);
+    fail(
+      `No CT series in ${label} can be imported: ${read.series.map((s) => `${s.seriesInstanceUid}: ${errorsOf(s.findings).join(' ') || 'no valid grid'}`).join(' | ')}`,
+    );
   const studies = [...new Set(usable.map((s) => s.studyInstanceUid ?? ''))];
   if (studies.length > 1)
     fail(`${label} holds ${studies.length} studies (StudyInstanceUID ${studies.map((u) => u || '(none)').join(', ')}); import each study from its own folder.`);
@@ -121,7 +140,9 @@ export async function scanDicomStudy(options: {
   const phased = usable.filter((s) => s.phase).sort((a, b) => a.phase!.percent - b.phase!.percent);
   for (let n = 1; n < phased.length; n++)
     if (phased[n].phase!.percent === phased[n - 1].phase!.percent)
-      fail(`Series ${phased[n - 1].seriesInstanceUid} and ${phased[n].seriesInstanceUid} are both mapped to the ${phased[n].phase!.percent}% phase; give each phase one series.`);
+      fail(
+        `Series ${phased[n - 1].seriesInstanceUid} and ${phased[n].seriesInstanceUid} are both mapped to the ${phased[n].phase!.percent}% phase; give each phase one series.`,
+      );
   const series = usable.map((s) => ({ s, phaseIndex: s.phase ? phased.indexOf(s) : null }));
   const planning = series.filter((x) => x.phaseIndex === null);
   if (phased.length > 0 && planning.length > 0)
@@ -137,11 +158,21 @@ export async function scanDicomStudy(options: {
     const found = findReferencedSeries(ss, read.series);
     findings.push(...found.findings.map(rel));
     if (!found.series) {
-      findings.push({ code: 'STRUCTURE_SET_SKIPPED', severity: 'error', message: `${relative(ss.file)}: its ${ss.rois.length} ROI(s) are not imported because the CT series it was drawn on is not in the import; import that series with it.`, file: relative(ss.file) });
+      findings.push({
+        code: 'STRUCTURE_SET_SKIPPED',
+        severity: 'error',
+        message: `${relative(ss.file)}: its ${ss.rois.length} ROI(s) are not imported because the CT series it was drawn on is not in the import; import that series with it.`,
+        file: relative(ss.file),
+      });
       continue;
     }
     if (!usable.includes(found.series)) {
-      findings.push({ code: 'STRUCTURE_SET_SKIPPED', severity: 'error', message: `${relative(ss.file)}: its ${ss.rois.length} ROI(s) are not imported because their CT series ${found.series.seriesInstanceUid} could not be imported (see its findings).`, file: relative(ss.file) });
+      findings.push({
+        code: 'STRUCTURE_SET_SKIPPED',
+        severity: 'error',
+        message: `${relative(ss.file)}: its ${ss.rois.length} ROI(s) are not imported because their CT series ${found.series.seriesInstanceUid} could not be imported (see its findings).`,
+        file: relative(ss.file),
+      });
       continue;
     }
     structureSets.push({ ss, series: found.series });
@@ -169,7 +200,6 @@ export async function scanDicomStudy(options: {
 export function derivedStudyUid(contentHash: string): string {
   return `2.25.${BigInt(`0x${contentHash.slice(0, 30)}`).toString(10)}`;
 }
-
 
 /**
  * Decode, rasterise, classify and store. Files put in the volume store before a later failure
@@ -270,7 +300,14 @@ export interface StructureSetTarget {
  */
 export async function prepareStructures(
   sets: StructureSetTarget[],
-  ctx: { phaseIndexOfPercent: Map<number, number>; store: VolumeStore; root: string; findings: ImportFinding[]; onProgress?: (p: ImportProgress) => void; siteRules?: SiteRuleSet | null },
+  ctx: {
+    phaseIndexOfPercent: Map<number, number>;
+    store: VolumeStore;
+    root: string;
+    findings: ImportFinding[];
+    onProgress?: (p: ImportProgress) => void;
+    siteRules?: SiteRuleSet | null;
+  },
 ): Promise<PreparedStructure[]> {
   const { phaseIndexOfPercent, store, root, findings, onProgress, siteRules } = ctx;
   const relative = (p: string) => relativePath(root, p);
@@ -283,7 +320,14 @@ export async function prepareStructures(
       onProgress?.({ stage: 'rasterising', done: done++, total: totalRois, message: roi.name });
       if (roi.contours.length === 0) continue; // readRtStruct reported ROI_WITHOUT_CONTOURS
       const r = rasterizeRoi({ structureSet: ss, roi: roi.number, ...target });
-      findings.push(...r.findings.map((f) => ({ code: f.code, severity: f.severity, message: relativeText(f.message, root), ...(f.file ? { file: relative(f.file) } : {}) })));
+      findings.push(
+        ...r.findings.map((f) => ({
+          code: f.code,
+          severity: f.severity,
+          message: relativeText(f.message, root),
+          ...(f.file ? { file: relative(f.file) } : {}),
+        })),
+      );
       if (!r.mask) continue;
       let name = roi.name.trim() || `ROI ${roi.number}`;
       const names = namesOnSeries.get(seriesKey) ?? new Set<string>();
@@ -291,21 +335,36 @@ export async function prepareStructures(
       if (names.has(name)) {
         let k = 2;
         while (names.has(`${name} (${k})`)) k++;
-        findings.push({ code: 'DUPLICATE_ROI_NAME', severity: 'warning', message: `ROI ${roi.number} "${name}" in ${relative(ss.file)}: another structure set on the same CT already has an ROI of that name; stored as "${name} (${k})". Check which is the reference contour.`, file: relative(ss.file) });
+        findings.push({
+          code: 'DUPLICATE_ROI_NAME',
+          severity: 'warning',
+          message: `ROI ${roi.number} "${name}" in ${relative(ss.file)}: another structure set on the same CT already has an ROI of that name; stored as "${name} (${k})". Check which is the reference contour.`,
+          file: relative(ss.file),
+        });
         name = `${name} (${k})`;
       }
       names.add(name);
       const cls = classifyStructure(name, siteRules);
       let phasePercent = ctPercent ?? cls.phasePercent;
       if (ctPercent !== null && cls.phasePercent !== null && cls.phasePercent !== ctPercent) {
-        findings.push({ code: 'PHASE_NAME_MISMATCH', severity: 'warning', message: `ROI "${name}" (${relative(ss.file)}) names the ${cls.phasePercent}% phase but is drawn on the ${ctPercent}% phase CT; the CT's phase is used.`, file: relative(ss.file) });
+        findings.push({
+          code: 'PHASE_NAME_MISMATCH',
+          severity: 'warning',
+          message: `ROI "${name}" (${relative(ss.file)}) names the ${cls.phasePercent}% phase but is drawn on the ${ctPercent}% phase CT; the CT's phase is used.`,
+          file: relative(ss.file),
+        });
         phasePercent = ctPercent;
       }
       let voxelCount = 0;
       const d = r.mask.data;
       for (let t = 0; t < d.length; t++) voxelCount += d[t];
       if (voxelCount === 0)
-        findings.push({ code: 'EMPTY_STRUCTURE', severity: 'warning', message: `ROI "${name}" (${relative(ss.file)}) has no voxel inside the CT grid of series ${seriesLabel}; it is stored empty. Check the findings above for skipped contours.`, file: relative(ss.file) });
+        findings.push({
+          code: 'EMPTY_STRUCTURE',
+          severity: 'warning',
+          message: `ROI "${name}" (${relative(ss.file)}) has no voxel inside the CT grid of series ${seriesLabel}; it is stored empty. Check the findings above for skipped contours.`,
+          file: relative(ss.file),
+        });
       const stored = await putNiftiVolume(store, r.mask, { intent: 'mask' });
       structures.push({
         seriesKey,

@@ -52,7 +52,10 @@ export async function scanNiftiStudy(options: { files: string[]; label: string; 
   if (images.length === 0)
     throw new AppError(
       'INVALID_INPUT',
-      `No NIfTI image in ${options.label}: ${masks.length} file(s) look like masks (${masks.slice(0, 3).map((m) => relativePath(options.root, m.file)).join(', ')}). Name the CT image ct.nii.gz (or ct_phase_20.nii.gz per phase).`,
+      `No NIfTI image in ${options.label}: ${masks.length} file(s) look like masks (${masks
+        .slice(0, 3)
+        .map((m) => relativePath(options.root, m.file))
+        .join(', ')}). Name the CT image ct.nii.gz (or ct_phase_20.nii.gz per phase).`,
     );
   const contentHash = combineHashes(seen);
   return { studyInstanceUid: derivedStudyUid(contentHash), contentHash, fileCount: seen.size, images, masks, root: options.root };
@@ -67,13 +70,21 @@ async function read(file: string, root: string): Promise<NiftiVolume> {
   }
 }
 
-export async function materialiseNiftiStudy(scan: NiftiScan, store: VolumeStore, onProgress?: (p: ImportProgress) => void, siteRules?: SiteRuleSet | null): Promise<PreparedStudy> {
+export async function materialiseNiftiStudy(
+  scan: NiftiScan,
+  store: VolumeStore,
+  onProgress?: (p: ImportProgress) => void,
+  siteRules?: SiteRuleSet | null,
+): Promise<PreparedStudy> {
   const { root } = scan;
   const rel = (f: string) => relativePath(root, f);
   const findings: ImportFinding[] = [];
   const loaded: { series: PreparedSeries; volume: NiftiVolume }[] = [];
   const withPhase = scan.images.map((i) => ({ ...i, percent: phaseFromName(stemOf(i.file)) }));
-  const percents = withPhase.filter((i) => i.percent !== null).map((i) => i.percent!).sort((a, b) => a - b);
+  const percents = withPhase
+    .filter((i) => i.percent !== null)
+    .map((i) => i.percent!)
+    .sort((a, b) => a - b);
   for (let n = 1; n < percents.length; n++)
     if (percents[n] === percents[n - 1]) throw new AppError('INVALID_INPUT', `Two NIfTI images name the ${percents[n]}% phase; give each phase one image.`);
   let n = 0;
@@ -137,7 +148,12 @@ export async function materialiseNiftiStudy(scan: NiftiScan, store: VolumeStore,
     else if (integral && labels.size <= 255 && [...labels].every((v) => v > 0))
       masks = [...labels].sort((a, b) => a - b).map((v) => ({ name: `${stem}_label_${v}`, mask: volumeToMask(volume, rel(m.file), { label: v }) }));
     else {
-      findings.push({ code: 'NOT_A_MASK', severity: 'error', message: `${rel(m.file)} holds ${labels.size > 256 ? 'over 256' : labels.size} distinct non-integer or negative values: neither a binary mask nor a label map, so it is skipped. Is it an image? Name images ct*.nii.gz.`, file: rel(m.file) });
+      findings.push({
+        code: 'NOT_A_MASK',
+        severity: 'error',
+        message: `${rel(m.file)} holds ${labels.size > 256 ? 'over 256' : labels.size} distinct non-integer or negative values: neither a binary mask nor a label map, so it is skipped. Is it an image? Name images ct*.nii.gz.`,
+        file: rel(m.file),
+      });
       continue;
     }
     for (const { name, mask } of masks) {

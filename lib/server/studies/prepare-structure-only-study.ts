@@ -50,14 +50,40 @@ export interface StructureOnlyScan {
 export async function scanStructureOnlyStudy(options: { db: Db; read: DicomImport; root: string; label: string }): Promise<StructureOnlyScan | null> {
   const { db, read, root, label } = options;
   const relative = (p: string) => relativePath(root, p);
-  const findings: ImportFinding[] = read.findings.map((f) => ({ code: f.code, severity: f.severity, message: relativeText(f.message, root), ...(f.file ? { file: relative(f.file) } : {}) }));
-  const select = { id: true, studyId: true, seriesInstanceUid: true, frameOfReferenceUid: true, phasePercent: true, phaseIndex: true, dims: true, spacingMm: true, originMm: true, direction: true } as const;
+  const findings: ImportFinding[] = read.findings.map((f) => ({
+    code: f.code,
+    severity: f.severity,
+    message: relativeText(f.message, root),
+    ...(f.file ? { file: relative(f.file) } : {}),
+  }));
+  const select = {
+    id: true,
+    studyId: true,
+    seriesInstanceUid: true,
+    frameOfReferenceUid: true,
+    phasePercent: true,
+    phaseIndex: true,
+    dims: true,
+    spacingMm: true,
+    originMm: true,
+    direction: true,
+  } as const;
   const sets: StructureOnlyScan['sets'] = [];
   for (const ss of read.structureSets) {
-    findings.push(...ss.findings.map((f) => ({ code: f.code, severity: f.severity, message: relativeText(f.message, root), ...(f.file ? { file: relative(f.file) } : {}) })));
+    findings.push(
+      ...ss.findings.map((f) => ({
+        code: f.code,
+        severity: f.severity,
+        message: relativeText(f.message, root),
+        ...(f.file ? { file: relative(f.file) } : {}),
+      })),
+    );
     // A 4D series split by TemporalPositionIndex is stored as "UID#t": any part may be meant.
     let candidates = ss.referencedSeriesUids.length
-      ? await db.imageSeries.findMany({ where: { OR: ss.referencedSeriesUids.flatMap((u) => [{ seriesInstanceUid: u }, { seriesInstanceUid: { startsWith: `${u}#` } }]) }, select })
+      ? await db.imageSeries.findMany({
+          where: { OR: ss.referencedSeriesUids.flatMap((u) => [{ seriesInstanceUid: u }, { seriesInstanceUid: { startsWith: `${u}#` } }]) },
+          select,
+        })
       : [];
     let how = 'the series it references';
     if (candidates.length === 0 && ss.frameOfReferenceUid) {
@@ -74,22 +100,39 @@ export async function scanStructureOnlyStudy(options: { db: Db; read: DicomImpor
       continue;
     }
     if (how !== 'the series it references')
-      findings.push({ code: 'REFERENCED_SERIES_MISSING', severity: 'warning', message: `${relative(ss.file)} names no stored series; its ROIs are placed on ${how} (${candidates[0].seriesInstanceUid}).`, file: relative(ss.file) });
+      findings.push({
+        code: 'REFERENCED_SERIES_MISSING',
+        severity: 'warning',
+        message: `${relative(ss.file)} names no stored series; its ROIs are placed on ${how} (${candidates[0].seriesInstanceUid}).`,
+        file: relative(ss.file),
+      });
     sets.push({ ss, series: candidates[0] });
   }
   if (sets.length === 0) return null;
   const studyIds = [...new Set(sets.map((x) => x.series.studyId))];
   if (studyIds.length > 1)
-    throw new AppError('INVALID_INPUT', `${label} holds structure sets for ${studyIds.length} stored studies (${studyIds.join(', ')}); import each study's structure sets from their own folder.`, { findings });
+    throw new AppError(
+      'INVALID_INPUT',
+      `${label} holds structure sets for ${studyIds.length} stored studies (${studyIds.join(', ')}); import each study's structure sets from their own folder.`,
+      { findings },
+    );
   const study = await db.study.findUniqueOrThrow({
     where: { id: studyIds[0] },
-    select: { id: true, studyInstanceUid: true, patient: { select: { identity: { select: { mrn: true } } } }, series: { select: { phasePercent: true, phaseIndex: true } } },
+    select: {
+      id: true,
+      studyInstanceUid: true,
+      patient: { select: { identity: { select: { mrn: true } } } },
+      series: { select: { phasePercent: true, phaseIndex: true } },
+    },
   });
   // The structure set must be of the stored patient (its PatientID, when it has one, is the MRN).
   const mrn = study.patient.identity?.mrn ?? null;
   for (const { ss } of sets)
     if (ss.patientId && mrn && ss.patientId.trim() !== mrn)
-      throw new AppError('CONFLICT', `${relative(ss.file)} is of another patient than stored study ${study.studyInstanceUid} (study ${study.id}) whose CT it references: check the export. Nothing was written.`);
+      throw new AppError(
+        'CONFLICT',
+        `${relative(ss.file)} is of another patient than stored study ${study.studyInstanceUid} (study ${study.id}) whose CT it references: check the export. Nothing was written.`,
+      );
   findings.push({
     code: 'STRUCTURES_ON_STORED_CT',
     severity: 'info',
@@ -119,7 +162,12 @@ function storedGrid(s: StoredTargetSeries): Grid {
 }
 
 /** Rasterise and store the masks; the PreparedStudy has no series, only structures on stored ones. */
-export async function materialiseStructureOnlyStudy(scan: StructureOnlyScan, store: VolumeStore, onProgress?: (p: ImportProgress) => void, siteRules?: SiteRuleSet | null): Promise<PreparedStudy> {
+export async function materialiseStructureOnlyStudy(
+  scan: StructureOnlyScan,
+  store: VolumeStore,
+  onProgress?: (p: ImportProgress) => void,
+  siteRules?: SiteRuleSet | null,
+): Promise<PreparedStudy> {
   const findings = [...scan.findings];
   const structures = await prepareStructures(
     scan.sets.map(({ ss, series }) => ({

@@ -42,9 +42,18 @@ export function presentStudyReference(
   structures: readonly StructureForView[],
   { name, canChoose }: { name: (s: StructureForView) => string; canChoose: boolean },
 ): StudyReference {
-  const view = (s: StructureForView): ReferenceStructureView => ({ id: s.id, name: name(s), kind: s.kind, phaseIndex: s.phaseIndex, phasePercent: s.phasePercent, chosen: s.kindChosenAt !== null });
+  const view = (s: StructureForView): ReferenceStructureView => ({
+    id: s.id,
+    name: name(s),
+    kind: s.kind,
+    phaseIndex: s.phaseIndex,
+    phasePercent: s.phasePercent,
+    chosen: s.kindChosenAt !== null,
+  });
   const withMask = structures.filter((s) => s.maskKey);
-  const refs = withMask.filter((s) => s.kind !== 'OTHER').sort((a, b) => (a.kind === b.kind ? (a.phaseIndex ?? -1) - (b.phaseIndex ?? -1) : a.kind === 'GTV' ? -1 : 1));
+  const refs = withMask
+    .filter((s) => s.kind !== 'OTHER')
+    .sort((a, b) => (a.kind === b.kind ? (a.phaseIndex ?? -1) - (b.phaseIndex ?? -1) : a.kind === 'GTV' ? -1 : 1));
   const status: StudyReference['status'] = refs.length === 0 ? 'none' : structures.some((s) => s.kindChosenAt !== null) ? 'chosen' : 'recognised';
   return { status, structures: refs.map(view), candidates: withMask.map(view), canChoose };
 }

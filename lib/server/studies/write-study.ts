@@ -46,8 +46,21 @@ export async function summariseStudy(db: Db, studyId: string, alreadyImported: b
     source: study.source === 'NIFTI' ? 'NIFTI' : 'DICOM',
     seriesCount: study.series.length,
     structureCount: study.physicianStructures.length,
-    series: study.series.map((s) => ({ seriesInstanceUid: s.seriesInstanceUid, description: s.description, phaseIndex: s.phaseIndex, phasePercent: s.phasePercent, dims: s.dims })),
-    structures: study.physicianStructures.map((p) => ({ name: p.name, kind: p.kind, phaseIndex: p.phaseIndex, phasePercent: p.phasePercent, voxelCount: p.voxelCount, volumeCc: p.volumeCc })),
+    series: study.series.map((s) => ({
+      seriesInstanceUid: s.seriesInstanceUid,
+      description: s.description,
+      phaseIndex: s.phaseIndex,
+      phasePercent: s.phasePercent,
+      dims: s.dims,
+    })),
+    structures: study.physicianStructures.map((p) => ({
+      name: p.name,
+      kind: p.kind,
+      phaseIndex: p.phaseIndex,
+      phasePercent: p.phasePercent,
+      voxelCount: p.voxelCount,
+      volumeCc: p.volumeCc,
+    })),
     findings: study.findings as unknown as ImportStudyResult['findings'],
   };
 }
@@ -57,7 +70,13 @@ export async function summariseStudy(db: Db, studyId: string, alreadyImported: b
  * @throws AppError CONFLICT when a row it needs to create exists already (a concurrent import of
  *   the same study, or a series UID stored under another study); nothing is written then.
  */
-export async function writeStudy(options: { db: Db; caller: Caller; prepared: PreparedStudy; patientKey?: string; inTransaction?: InImportTransaction }): Promise<string> {
+export async function writeStudy(options: {
+  db: Db;
+  caller: Caller;
+  prepared: PreparedStudy;
+  patientKey?: string;
+  inTransaction?: InImportTransaction;
+}): Promise<string> {
   const { db, caller, prepared: p } = options;
   const secret = await getPseudonymSecret(db);
   const institutionName = p.patient.institutionName ?? UNASSIGNED_INSTITUTION;
@@ -163,7 +182,10 @@ export async function writeStudy(options: { db: Db; caller: Caller; prepared: Pr
   } catch (e) {
     if (isUniqueViolation(e)) {
       const target = JSON.stringify((e as { meta?: unknown }).meta ?? {});
-      throw new AppError('CONFLICT', `Study ${p.studyInstanceUid} could not be stored: a row with the same unique key exists (${target}), e.g. one of its series is already stored under another study. Nothing was written.`);
+      throw new AppError(
+        'CONFLICT',
+        `Study ${p.studyInstanceUid} could not be stored: a row with the same unique key exists (${target}), e.g. one of its series is already stored under another study. Nothing was written.`,
+      );
     }
     throw e;
   }

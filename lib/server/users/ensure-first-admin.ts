@@ -14,15 +14,9 @@ function sha256(s: string): string {
   return createHash('sha256').update(s).digest('hex');
 }
 
-export type FirstAdminStatus =
-  | { kind: 'exists' }
-  | { kind: 'created-from-env'; email: string }
-  | { kind: 'setup-token'; token: string };
+export type FirstAdminStatus = { kind: 'exists' } | { kind: 'created-from-env'; email: string } | { kind: 'setup-token'; token: string };
 
-export async function ensureFirstAdmin(
-  db: Db,
-  { email, password }: { email?: string; password?: string },
-): Promise<FirstAdminStatus> {
+export async function ensureFirstAdmin(db: Db, { email, password }: { email?: string; password?: string }): Promise<FirstAdminStatus> {
   const admins = await db.user.count({ where: { role: 'ADMIN', active: true } });
   if (admins > 0) return { kind: 'exists' };
   if (email && password) {
@@ -40,10 +34,7 @@ export async function ensureFirstAdmin(
 }
 
 /** Creates the first admin with a valid setup token; the token is deleted in the same transaction. */
-export async function completeSetup(
-  db: Db,
-  input: { token: string; email: string; name: string; password: string },
-): Promise<{ email: string }> {
+export async function completeSetup(db: Db, input: { token: string; email: string; name: string; password: string }): Promise<{ email: string }> {
   return db.$transaction(async (tx) => {
     const row = await tx.setting.findUnique({ where: { key: SETUP_KEY } });
     const expected = (row?.value as { sha256?: string } | null)?.sha256;

@@ -36,7 +36,10 @@ export async function updateUser(db: Db, { caller, input }: { caller: Caller | n
   const who = authorize(caller, 'users:manage');
   const parsed = UpdateUserInput.safeParse(input);
   if (!parsed.success) {
-    throw new AppError('INVALID_INPUT', `The change is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'change'}: ${i.message}`).join('; ')}`);
+    throw new AppError(
+      'INVALID_INPUT',
+      `The change is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'change'}: ${i.message}`).join('; ')}`,
+    );
   }
   const change = parsed.data;
   return db.$transaction(async (tx) => {
@@ -44,8 +47,7 @@ export async function updateUser(db: Db, { caller, input }: { caller: Caller | n
     const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "User" WHERE id = ${change.userId} FOR UPDATE`;
     if (rows.length === 0) throw new AppError('NOT_FOUND', `No user with id ${change.userId}; reload the users page.`);
     const user = await tx.user.findUniqueOrThrow({ where: { id: change.userId } });
-    const losesAdmin =
-      user.role === 'ADMIN' && user.active && ((change.change === 'role' && change.role !== 'ADMIN') || change.change === 'deactivate');
+    const losesAdmin = user.role === 'ADMIN' && user.active && ((change.change === 'role' && change.role !== 'ADMIN') || change.change === 'deactivate');
     if (losesAdmin) {
       await tx.$queryRaw`SELECT id FROM "User" WHERE role = 'ADMIN' AND active FOR UPDATE`;
       const admins = await tx.user.count({ where: { role: 'ADMIN', active: true } });

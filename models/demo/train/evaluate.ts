@@ -48,9 +48,13 @@ async function main(): Promise<void> {
   const spacingMm = dims.map((d, a) => FOV_MM[a] / d) as Vec3;
   const phasePercents = values.phases!.split(',').map(Number);
   const model = await loadModel({ modelDir: values['model-dir']!, intraOpThreads: Number(values.threads) });
-  console.log(`model ${model.name} ${model.version} sha256 ${model.sha256}; held-out seed "${values.seed}", ${values.patients} patients, phases ${phasePercents.join(',')}, dims ${dims.join('x')}`);
+  console.log(
+    `model ${model.name} ${model.version} sha256 ${model.sha256}; held-out seed "${values.seed}", ${values.patients} patients, phases ${phasePercents.join(',')}, dims ${dims.join('x')}`,
+  );
   const rows: Record<string, unknown>[] = [];
-  const vsTruth: number[] = [], vsPhysician: number[] = [], physicianVsTruth: number[] = [];
+  const vsTruth: number[] = [],
+    vsPhysician: number[] = [],
+    physicianVsTruth: number[] = [];
   let ms = 0;
   for (const spec of sampleCohort({ patients: Number(values.patients), seed: values.seed! }).patients) {
     const p = generatePatient(spec, { dims, spacingMm, phasePercents });
@@ -61,15 +65,23 @@ async function main(): Promise<void> {
       const d = computeMetrics({ reference: ph.physicianGtv.data, test: seg.mask.data, grid: p.grid, conventions: ['voxel'] });
       const pt = p.summary.gtvDice[f];
       const row = {
-        patient: spec.index, phasePercent: ph.phasePercent, truthVoxels: t.referenceVoxels, modelVoxels: t.testVoxels,
-        diceVsTruth: t.dice ?? 0, hd95VsTruthMm: t.voxel?.hd95Mm ?? null, diceVsPhysician: d.dice ?? 0,
-        physicianVsTruthDice: pt, ms: Math.round(seg.timingsMs.total),
+        patient: spec.index,
+        phasePercent: ph.phasePercent,
+        truthVoxels: t.referenceVoxels,
+        modelVoxels: t.testVoxels,
+        diceVsTruth: t.dice ?? 0,
+        hd95VsTruthMm: t.voxel?.hd95Mm ?? null,
+        diceVsPhysician: d.dice ?? 0,
+        physicianVsTruthDice: pt,
+        ms: Math.round(seg.timingsMs.total),
       };
       rows.push(row);
       vsTruth.push(row.diceVsTruth);
       vsPhysician.push(row.diceVsPhysician);
       physicianVsTruth.push(pt);
-      console.log(`p${spec.index} phase ${ph.phasePercent}: truth ${row.truthVoxels} vox, model ${row.modelVoxels} vox, Dice vs truth ${row.diceVsTruth.toFixed(3)}, vs physician ${row.diceVsPhysician.toFixed(3)} (physician vs truth ${pt.toFixed(3)}), ${row.ms} ms`);
+      console.log(
+        `p${spec.index} phase ${ph.phasePercent}: truth ${row.truthVoxels} vox, model ${row.modelVoxels} vox, Dice vs truth ${row.diceVsTruth.toFixed(3)}, vs physician ${row.diceVsPhysician.toFixed(3)} (physician vs truth ${pt.toFixed(3)}), ${row.ms} ms`,
+      );
     }
   }
   const summary = {
@@ -87,11 +99,27 @@ async function main(): Promise<void> {
     const raw = JSON.parse(readFileSync(manifestPath, 'utf8'));
     const line = `Held-out (seed "${values.seed}", ${values.patients} patients x phases ${phasePercents.join(',')} = ${rows.length} CTs, through loadModel + segmentVolume): Dice vs truth GTV median [IQR] ${fmt(vsTruth)}, vs simulated physician ${fmt(vsPhysician)}.`;
     raw.training.notes = String(raw.training.notes).replace(/ ?Held-out.*$/, '') + ' ' + line;
-    raw.training.heldOut = { seed: values.seed, patients: Number(values.patients), phasePercents, dims, cases: rows.length, diceVsTruth: summary.diceVsTruth, diceVsPhysician: summary.diceVsPhysician };
+    raw.training.heldOut = {
+      seed: values.seed,
+      patients: Number(values.patients),
+      phasePercents,
+      dims,
+      cases: rows.length,
+      diceVsTruth: summary.diceVsTruth,
+      diceVsPhysician: summary.diceVsPhysician,
+    };
     writeFileSync(manifestPath, JSON.stringify(raw, null, 2) + '\n');
     console.log(`recorded in ${manifestPath}`);
   }
-  if (values.json) writeFileSync(values.json, JSON.stringify({ model: { name: model.name, version: model.version, sha256: model.sha256 }, seed: values.seed, dims, spacingMm, phasePercents, summary, rows }, null, 2) + '\n');
+  if (values.json)
+    writeFileSync(
+      values.json,
+      JSON.stringify(
+        { model: { name: model.name, version: model.version, sha256: model.sha256 }, seed: values.seed, dims, spacingMm, phasePercents, summary, rows },
+        null,
+        2,
+      ) + '\n',
+    );
 }
 
 main().catch((e) => {

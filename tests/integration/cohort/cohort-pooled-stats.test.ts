@@ -23,7 +23,18 @@ const none: CohortFilters = { institution: null, from: null, to: null, model: nu
 function summary(dice: (number | null)[]): RunSummary {
   return {
     schemaVersion: 1,
-    phases: dice.map((d, i) => ({ phaseIndex: i, phasePercent: i * 10, machineCc: 10, physicianCc: d === null ? null : 10, machineCentroidMm: [0, 0, i], physicianCentroidMm: d === null ? null : [0, 0, i], dice: d, hd95Mm: d === null ? null : 2 + i / 3, fpCc: d === null ? null : 0.25 * i, outlier: false })),
+    phases: dice.map((d, i) => ({
+      phaseIndex: i,
+      phasePercent: i * 10,
+      machineCc: 10,
+      physicianCc: d === null ? null : 10,
+      machineCentroidMm: [0, 0, i],
+      physicianCentroidMm: d === null ? null : [0, 0, i],
+      dice: d,
+      hd95Mm: d === null ? null : 2 + i / 3,
+      fpCc: d === null ? null : 0.25 * i,
+      outlier: false,
+    })),
     gtv: { medianDice: null, minDice: null, medianHd95Mm: null, medianFpCc: null },
     itv: { dice: 0.7, hd95Mm: 4, fpVoxels: 10, fpCc: 1.5, fpFraction: 0.1, fnCc: 1, machineCc: 20, physicianCc: 21, maxFpDistanceMm: 3, largestFpRegionCc: 1 },
     motion: { machine: { LR: 0, AP: 0, SI: 2, maxMm: 2 }, physician: { LR: 0, AP: 0, SI: 4, maxMm: 4 } },
@@ -42,11 +53,22 @@ describe('the cohort GTV row (pooled phases)', () => {
     const inst = 'bench-inst-Kyoto';
     const edge = async (k: string, runs: { model: string; at: string; dice: (number | null)[]; patch?: (s: RunSummary) => void }[]) => {
       const p = await t.db.patient.create({ data: { pseudonym: `EDGE-${k}`, institutionId: inst } });
-      const s = await t.db.study.create({ data: { patientId: p.id, studyInstanceUid: `2.25.7${k.charCodeAt(0)}`, contentHash: `edge-${k}`, studyDate: new Date('2020-01-01T00:00:00Z') } });
+      const s = await t.db.study.create({
+        data: { patientId: p.id, studyInstanceUid: `2.25.7${k.charCodeAt(0)}`, contentHash: `edge-${k}`, studyDate: new Date('2020-01-01T00:00:00Z') },
+      });
       for (const r of runs) {
         const sum = summary(r.dice);
         r.patch?.(sum);
-        await t.db.segmentationRun.create({ data: { studyId: s.id, modelVersionId: r.model, status: 'SUCCEEDED', queuedAt: new Date(r.at), finishedAt: new Date(r.at), summary: { create: runSummaryCreate(sum) } } });
+        await t.db.segmentationRun.create({
+          data: {
+            studyId: s.id,
+            modelVersionId: r.model,
+            status: 'SUCCEEDED',
+            queuedAt: new Date(r.at),
+            finishedAt: new Date(r.at),
+            summary: { create: runSummaryCreate(sum) },
+          },
+        });
       }
     };
     // Non-finite values stored in a float column are left out, as medianIqr leaves them out.
@@ -97,7 +119,10 @@ describe('the cohort GTV row (pooled phases)', () => {
     const filters = { ...none, ...f };
     const { cases, pooledPhases } = await findCohortCases(t.db, { caller: physicist, filters });
     const gtv = computeCohortStats(cases, pooledPhases).rows[0];
-    const expected = await reference(cases.map((c) => c.studyId), filters.model);
+    const expected = await reference(
+      cases.map((c) => c.studyId),
+      filters.model,
+    );
     expect(gtv).toEqual(expected);
     if (f.institution !== 'no-such-institution') expect(gtv.phases).toBeGreaterThan(10);
   });
@@ -108,7 +133,10 @@ describe('the cohort GTV row (pooled phases)', () => {
     const edgeOnly = cases.filter((c) => c.pseudonym.startsWith('EDGE-'));
     expect(edgeOnly.map((c) => c.pseudonym).sort()).toEqual(['EDGE-A', 'EDGE-C']);
     // EDGE-A: 3 of 5 phases have values; EDGE-C under model 1: 3 phases.
-    const withoutEdges = await reference(cases.filter((c) => !c.pseudonym.startsWith('EDGE-')).map((c) => c.studyId), 'bench-model-1');
+    const withoutEdges = await reference(
+      cases.filter((c) => !c.pseudonym.startsWith('EDGE-')).map((c) => c.studyId),
+      'bench-model-1',
+    );
     expect(all.phases).toBe(withoutEdges.phases! + 6);
     expect(all.studies).toBe(withoutEdges.studies + 2);
   });

@@ -18,7 +18,18 @@ const none: CohortFilters = { institution: null, from: null, to: null, model: nu
 function summary(itvDice: number, phaseDice: number[], machineCc: number, physicianCc: number, flags: RunSummary['flags'] = []): RunSummary {
   return {
     schemaVersion: 1,
-    phases: phaseDice.map((d, i) => ({ phaseIndex: i, phasePercent: i * 50, machineCc: 10, physicianCc: 10, machineCentroidMm: [0, 0, i], physicianCentroidMm: [0, 0, 2 * i], dice: d, hd95Mm: 2 + i, fpCc: 0.5 * i, outlier: false })),
+    phases: phaseDice.map((d, i) => ({
+      phaseIndex: i,
+      phasePercent: i * 50,
+      machineCc: 10,
+      physicianCc: 10,
+      machineCentroidMm: [0, 0, i],
+      physicianCentroidMm: [0, 0, 2 * i],
+      dice: d,
+      hd95Mm: 2 + i,
+      fpCc: 0.5 * i,
+      outlier: false,
+    })),
     gtv: { medianDice: phaseDice[1], minDice: Math.min(...phaseDice), medianHd95Mm: 3, medianFpCc: 0.5 },
     itv: { dice: itvDice, hd95Mm: 4, fpVoxels: 10, fpCc: 1.5, fpFraction: 0.1, fnCc: 1, machineCc, physicianCc, maxFpDistanceMm: 3, largestFpRegionCc: 1 },
     motion: { machine: { LR: 0, AP: 0, SI: 2, maxMm: 2 }, physician: { LR: 0, AP: 0, SI: 4, maxMm: 4 } },
@@ -40,13 +51,38 @@ describe('findCohortCases', () => {
     ids.m1 = m1.id;
     ids.m2 = m2.id;
     const study = async (k: string, inst: string, date: string, shift: number | null, physician: string, scanner: string) => {
-      const p = await t.db.patient.create({ data: { pseudonym: `PSN-${k}`, institutionId: inst, ...(shift === null ? {} : { identity: { create: { name: `Name ${k}`, mrn: `MRN-${k}`, dateShiftDays: shift } } }) } });
-      const s = await t.db.study.create({ data: { patientId: p.id, studyInstanceUid: `2.25.9${k.charCodeAt(0)}`, contentHash: `h-${k}`, studyDate: new Date(`${date}T00:00:00Z`), physician, scanner } });
+      const p = await t.db.patient.create({
+        data: {
+          pseudonym: `PSN-${k}`,
+          institutionId: inst,
+          ...(shift === null ? {} : { identity: { create: { name: `Name ${k}`, mrn: `MRN-${k}`, dateShiftDays: shift } } }),
+        },
+      });
+      const s = await t.db.study.create({
+        data: {
+          patientId: p.id,
+          studyInstanceUid: `2.25.9${k.charCodeAt(0)}`,
+          contentHash: `h-${k}`,
+          studyDate: new Date(`${date}T00:00:00Z`),
+          physician,
+          scanner,
+        },
+      });
       ids[k] = s.id;
       return s.id;
     };
     const run = (studyId: string, modelVersionId: string, status: 'SUCCEEDED' | 'FAILED' | 'QUEUED', at: string, s: RunSummary | null, error?: string) =>
-      t.db.segmentationRun.create({ data: { studyId, modelVersionId, status, queuedAt: new Date(at), finishedAt: status === 'QUEUED' ? null : new Date(at), error, ...(s ? { summary: { create: runSummaryCreate(s) } } : {}) } });
+      t.db.segmentationRun.create({
+        data: {
+          studyId,
+          modelVersionId,
+          status,
+          queuedAt: new Date(at),
+          finishedAt: status === 'QUEUED' ? null : new Date(at),
+          error,
+          ...(s ? { summary: { create: runSummaryCreate(s) } } : {}),
+        },
+      });
 
     // A: two succeeded runs (the later, model 2, counts).
     const A = await study('A', a.id, '2024-03-10', -20, 'Dr One', 'Siemens X');
@@ -70,8 +106,26 @@ describe('findCohortCases', () => {
     expect(datesShifted).toBe(false);
     const by = Object.fromEntries(cases.map((c) => [c.pseudonym, c])) as Record<string, CohortCase>;
     expect(Object.keys(by).sort()).toEqual(['PSN-A', 'PSN-B', 'PSN-C', 'PSN-D']);
-    expect(by['PSN-A']).toMatchObject({ institution: 'Alpha', studyDate: '2024-03-10', model: 'iseg 2', latestRunStatus: 'SUCCEEDED', hasSummary: true, itvDice: 0.8, gtvMedianDice: 0.8, itvMachineCc: 22, itvPhysicianCc: 20, motionMm: 4, flags: [] });
-    expect(by['PSN-B']).toMatchObject({ model: 'iseg 1', latestRunStatus: 'FAILED', latestRunError: 'Failed: out of memory', itvDice: 0.6, flags: ['OUTLIER_PHASE'] });
+    expect(by['PSN-A']).toMatchObject({
+      institution: 'Alpha',
+      studyDate: '2024-03-10',
+      model: 'iseg 2',
+      latestRunStatus: 'SUCCEEDED',
+      hasSummary: true,
+      itvDice: 0.8,
+      gtvMedianDice: 0.8,
+      itvMachineCc: 22,
+      itvPhysicianCc: 20,
+      motionMm: 4,
+      flags: [],
+    });
+    expect(by['PSN-B']).toMatchObject({
+      model: 'iseg 1',
+      latestRunStatus: 'FAILED',
+      latestRunError: 'Failed: out of memory',
+      itvDice: 0.6,
+      flags: ['OUTLIER_PHASE'],
+    });
     expect(by['PSN-C']).toMatchObject({ model: 'iseg 1', hasSummary: false, itvDice: null });
     expect(by['PSN-D']).toMatchObject({ model: null, latestRunStatus: 'QUEUED', hasSummary: false });
     expect(JSON.stringify(cases)).not.toMatch(/MRN-|Name [A-D]/);
@@ -106,7 +160,8 @@ describe('findCohortCases', () => {
   });
 
   it('filters by institution, physician, scanner and model (the latest succeeded run of that model)', async () => {
-    const names = async (f: Partial<CohortFilters>) => (await findCohortCases(t.db, { caller: who('REVIEWER'), filters: { ...none, ...f } })).cases.map((c) => c.pseudonym).sort();
+    const names = async (f: Partial<CohortFilters>) =>
+      (await findCohortCases(t.db, { caller: who('REVIEWER'), filters: { ...none, ...f } })).cases.map((c) => c.pseudonym).sort();
     expect(await names({ institution: ids.alpha })).toEqual(['PSN-A', 'PSN-B']);
     // a reviewer filters by the physician's pseudonym, the value the filter form offers; the real
     // name matches nothing (no way to test whether a physician exists)
@@ -123,7 +178,9 @@ describe('findCohortCases', () => {
     expect(await names({ physician: 'Dr One' })).toEqual([]);
     // a physicist sees and filters by the names
     expect((await findCohortFilterOptions(t.db, { caller: who('PHYSICIST') })).physicians).toEqual(['Dr One', 'Dr Two']);
-    const physicistNames = (await findCohortCases(t.db, { caller: who('PHYSICIST'), filters: { ...none, physician: 'Dr One' } })).cases.map((c) => c.pseudonym).sort();
+    const physicistNames = (await findCohortCases(t.db, { caller: who('PHYSICIST'), filters: { ...none, physician: 'Dr One' } })).cases
+      .map((c) => c.pseudonym)
+      .sort();
     expect(physicistNames).toEqual(['PSN-A', 'PSN-C']);
     expect(await names({ model: ids.m2 })).toEqual(['PSN-A']);
     const m1 = await findCohortCases(t.db, { caller: who('ADMIN'), filters: { ...none, model: ids.m1 } });

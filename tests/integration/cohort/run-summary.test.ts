@@ -26,7 +26,10 @@ const noQueue = { send: async () => 'job-summary' } as unknown as PgBoss;
 /** Centroid (mm) of a stored mask, computed the plain way. */
 function centroidOf(v: ReturnType<typeof parseNifti>): [number, number, number] | null {
   const [nx, ny] = v.grid.dims;
-  let n = 0, si = 0, sj = 0, sk = 0;
+  let n = 0,
+    si = 0,
+    sj = 0,
+    sk = 0;
   v.data.forEach((x, q) => {
     if (!x) return;
     n++;
@@ -54,17 +57,46 @@ describe('run summaries', () => {
       const ph = patient.phases[i];
       const ct = await putNiftiVolume(store, ph.ct!, { intent: 'image' });
       const g = ph.ct!.grid;
-      const series = await t.db.imageSeries.create({ data: { studyId: study.id, seriesInstanceUid: `2.25.777.${i}`, modality: 'CT', phaseIndex: i, phasePercent: ph.phasePercent, dims: [...g.dims], spacingMm: [...g.spacingMm], originMm: [...g.originMm], direction: g.direction, volumeKey: ct.key, volumeSha256: ct.sha256 } });
+      const series = await t.db.imageSeries.create({
+        data: {
+          studyId: study.id,
+          seriesInstanceUid: `2.25.777.${i}`,
+          modality: 'CT',
+          phaseIndex: i,
+          phasePercent: ph.phasePercent,
+          dims: [...g.dims],
+          spacingMm: [...g.spacingMm],
+          originMm: [...g.originMm],
+          direction: g.direction,
+          volumeKey: ct.key,
+          volumeSha256: ct.sha256,
+        },
+      });
       const gtv = await putNiftiVolume(store, ph.physicianGtv, { intent: 'mask' });
-      await t.db.physicianStructure.create({ data: { studyId: study.id, seriesId: series.id, name: `GTV_${ph.phasePercent}`, kind: 'GTV', phaseIndex: i, phasePercent: ph.phasePercent, maskKey: gtv.key, maskSha256: gtv.sha256 } });
+      await t.db.physicianStructure.create({
+        data: {
+          studyId: study.id,
+          seriesId: series.id,
+          name: `GTV_${ph.phasePercent}`,
+          kind: 'GTV',
+          phaseIndex: i,
+          phasePercent: ph.phasePercent,
+          maskKey: gtv.key,
+          maskSha256: gtv.sha256,
+        },
+      });
       if (i === 0) {
         const itv = await putNiftiVolume(store, patient.physicianItv, { intent: 'mask' });
-        await t.db.physicianStructure.create({ data: { studyId: study.id, seriesId: series.id, name: 'ITV', kind: 'ITV', maskKey: itv.key, maskSha256: itv.sha256 } });
+        await t.db.physicianStructure.create({
+          data: { studyId: study.id, seriesId: series.id, name: 'ITV', kind: 'ITV', maskKey: itv.key, maskSha256: itv.sha256 },
+        });
       }
     }
     ({ runId } = await createSegmentationRun(t.db, noQueue, { caller: physicist, studyId: study.id, modelDir: MODEL_DIR }));
     const model = await loadModel({ modelDir: MODEL_DIR, provider: 'cpu' });
-    expect(await executeSegmentationRun({ db: t.db, store, runId, segment: modelSegmenter(model), attempt: 1, maxAttempts: 1, codeVersion: 'test' })).toBe('succeeded');
+    expect(await executeSegmentationRun({ db: t.db, store, runId, segment: modelSegmenter(model), attempt: 1, maxAttempts: 1, codeVersion: 'test' })).toBe(
+      'succeeded',
+    );
   }, 120_000);
   afterAll(async () => {
     await t.drop();
@@ -72,13 +104,20 @@ describe('run summaries', () => {
   });
 
   it('a succeeded run stores its summary, consistent with its metric rows and masks', async () => {
-    const run = await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runId }, include: { structures: true, metricResults: { include: { referenceStructure: true } }, summary: { include: RUN_SUMMARY_INCLUDE } } });
+    const run = await t.db.segmentationRun.findUniqueOrThrow({
+      where: { id: runId },
+      include: { structures: true, metricResults: { include: { referenceStructure: true } }, summary: { include: RUN_SUMMARY_INCLUDE } },
+    });
     expect(run.status).toBe('SUCCEEDED');
     expect(run.summary).not.toBeNull();
     const s = runSummaryFromRow(run.summary!);
     expect(Object.keys(run.timings as object)).toContain('summary');
 
-    const row = (label: string, convention: string) => run.metricResults.find((m) => m.convention === convention && run.structures.find((x) => x.id === m.testStructureId)?.label === label)!.values as Record<string, number | null>;
+    const row = (label: string, convention: string) =>
+      run.metricResults.find((m) => m.convention === convention && run.structures.find((x) => x.id === m.testStructureId)?.label === label)!.values as Record<
+        string,
+        number | null
+      >;
     expect(s.phases.map((p) => p.phaseIndex)).toEqual([0, 1, 2]);
     expect(s.phases.map((p) => p.phasePercent)).toEqual([0, 30, 60]);
     const centroids: ([number, number, number] | null)[] = [];
@@ -109,8 +148,16 @@ describe('run summaries', () => {
     expect(s.motion.physician!.SI).toBeGreaterThan(0); // the phantom tumour breathes
 
     const itv = row('ITV', 'overlap');
-    expect(s.itv).toMatchObject({ dice: itv.dice, fpCc: itv.falsePositiveVolumeCc, fnCc: itv.falseNegativeVolumeCc, machineCc: itv.testVolumeCc, physicianCc: itv.referenceVolumeCc, hd95Mm: row('ITV', 'voxel').hd95Mm });
-    const disc = run.metricResults.find((m) => m.convention === 'discordance' && run.structures.find((x) => x.id === m.testStructureId)?.label === 'ITV')!.values as unknown as { falsePositive: { volumeCc: number; maxDistanceMm: number | null }[] };
+    expect(s.itv).toMatchObject({
+      dice: itv.dice,
+      fpCc: itv.falsePositiveVolumeCc,
+      fnCc: itv.falseNegativeVolumeCc,
+      machineCc: itv.testVolumeCc,
+      physicianCc: itv.referenceVolumeCc,
+      hd95Mm: row('ITV', 'voxel').hd95Mm,
+    });
+    const disc = run.metricResults.find((m) => m.convention === 'discordance' && run.structures.find((x) => x.id === m.testStructureId)?.label === 'ITV')!
+      .values as unknown as { falsePositive: { volumeCc: number; maxDistanceMm: number | null }[] };
     expect(s.itv.largestFpRegionCc).toBe(Math.max(0, ...disc.falsePositive.map((r) => r.volumeCc)));
     // Flags follow the recorded thresholds.
     const th = s.thresholds;
@@ -123,7 +170,9 @@ describe('run summaries', () => {
   it('a second execution of the succeeded run writes nothing: still one summary, unchanged', async () => {
     const before = await t.db.runSummary.findUniqueOrThrow({ where: { runId }, include: RUN_SUMMARY_INCLUDE });
     const model = await loadModel({ modelDir: MODEL_DIR, provider: 'cpu' });
-    expect(await executeSegmentationRun({ db: t.db, store, runId, segment: modelSegmenter(model), attempt: 2, maxAttempts: 2, codeVersion: 'test' })).toBe('already-finished');
+    expect(await executeSegmentationRun({ db: t.db, store, runId, segment: modelSegmenter(model), attempt: 2, maxAttempts: 2, codeVersion: 'test' })).toBe(
+      'already-finished',
+    );
     expect(await t.db.runSummary.count()).toBe(1);
     expect(await t.db.runPhaseSummary.count({ where: { runId } })).toBe(3);
     expect(await t.db.runSummary.findUniqueOrThrow({ where: { runId }, include: RUN_SUMMARY_INCLUDE })).toEqual(before);

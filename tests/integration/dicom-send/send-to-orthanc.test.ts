@@ -70,10 +70,14 @@ describe.skipIf(!haveOrthanc())('sending approved machine contours to Orthanc (C
 
   const sendOf = (id: string) => t.db.dicomSend.findUniqueOrThrow({ where: { id }, include: { tries: { orderBy: { attempt: 'asc' } } } });
   const finished = (id: string, timeoutMs = 120_000) =>
-    waitFor(`send ${id} to finish`, async () => {
-      const s = await sendOf(id);
-      return s.state === 'SENT' || s.state === 'FAILED' ? s : null;
-    }, timeoutMs);
+    waitFor(
+      `send ${id} to finish`,
+      async () => {
+        const s = await sendOf(id);
+        return s.state === 'SENT' || s.state === 'FAILED' ? s : null;
+      },
+      timeoutMs,
+    );
 
   beforeAll(async () => {
     t = await createTestDatabase('dicom_send_orthanc');
@@ -110,7 +114,9 @@ describe.skipIf(!haveOrthanc())('sending approved machine contours to Orthanc (C
   });
 
   it('an unapproved run is not sent; a reviewer may not approve, nor an admin send', async () => {
-    await expect(requestDicomSend(t.db, boss, { caller: physicist, runId, destinationId: orthancId })).rejects.toThrow(/not approved: a physicist approves them on the study page first/);
+    await expect(requestDicomSend(t.db, boss, { caller: physicist, runId, destinationId: orthancId })).rejects.toThrow(
+      /not approved: a physicist approves them on the study page first/,
+    );
     await expect(approveRunContours(t.db, { caller: reviewer, runId })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await expect(requestDicomSend(t.db, boss, { caller: admin, runId, destinationId: orthancId })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     expect(await t.db.dicomSend.count()).toBe(0);
@@ -132,7 +138,10 @@ describe.skipIf(!haveOrthanc())('sending approved machine contours to Orthanc (C
     const file = join(tmp, 'from-orthanc.dcm');
     writeFileSync(file, await orthanc.instanceFile(ids[0]));
     const rs = JSON.parse(execFileSync('/usr/bin/python3', [SENT_PY, file], { encoding: 'utf8' })) as Sent;
-    const ct = JSON.parse(execFileSync('/usr/bin/python3', [REFS_PY, phantom.dicomDir], { encoding: 'utf8' })).ct as Record<string, { slices: { uid: string }[] }>;
+    const ct = JSON.parse(execFileSync('/usr/bin/python3', [REFS_PY, phantom.dicomDir], { encoding: 'utf8' })).ct as Record<
+      string,
+      { slices: { uid: string }[] }
+    >;
     // The first phase's CT series, as the CT files say (not as our importer stored it).
     const seriesUid = phantom.written.phases[0].seriesInstanceUid;
     const ctUids = ct[seriesUid].slices.map((s) => s.uid);
@@ -193,8 +202,13 @@ describe.skipIf(!haveOrthanc())('sending approved machine contours to Orthanc (C
     const wrongCalled = await make('Wrong AE', 'NOT_ORTHANC', orthanc.dicomPort, 'ISEG_QA');
     const unknownCalling = await make('Unknown caller', orthanc.aet, orthanc.dicomPort, 'STRANGER');
     const down = await make('Down', 'ANY', downPort, 'ISEG_QA');
-    const before = { instances: await orthanc.instances(), run: await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runId }, include: { approval: true } }) };
-    const reqs = await Promise.all([wrongCalled, unknownCalling, down].map((d) => requestDicomSend(t.db, boss, { caller: physicist, runId, destinationId: d.id })));
+    const before = {
+      instances: await orthanc.instances(),
+      run: await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runId }, include: { approval: true } }),
+    };
+    const reqs = await Promise.all(
+      [wrongCalled, unknownCalling, down].map((d) => requestDicomSend(t.db, boss, { caller: physicist, runId, destinationId: d.id })),
+    );
     const [a, b, c] = await Promise.all(reqs.map((r) => finished(r.sendId, 200_000)));
 
     for (const s of [a, b, c]) {
@@ -203,9 +217,15 @@ describe.skipIf(!haveOrthanc())('sending approved machine contours to Orthanc (C
       expect(s.tries.map((x) => [x.attempt, x.state])).toEqual([1, 2, 3, 4].map((n) => [n, 'FAILED']));
       expect(s.error).toMatch(/^Failed after 4 attempts: /);
     }
-    expect(a.error).toContain(`Destination "Wrong AE" (AE "NOT_ORTHANC" at 127.0.0.1:${orthanc.dicomPort}) permanently rejected the association: called AE title "NOT_ORTHANC" not recognised`);
-    expect(b.error).toContain(`Destination "Unknown caller" (AE "${orthanc.aet}" at 127.0.0.1:${orthanc.dicomPort}) permanently rejected the association: calling AE title "STRANGER" not recognised`);
-    expect(c.error).toContain(`Destination "Down" (AE "ANY" at 127.0.0.1:${downPort}) refused the connection: the peer is down or not listening on port ${downPort}`);
+    expect(a.error).toContain(
+      `Destination "Wrong AE" (AE "NOT_ORTHANC" at 127.0.0.1:${orthanc.dicomPort}) permanently rejected the association: called AE title "NOT_ORTHANC" not recognised`,
+    );
+    expect(b.error).toContain(
+      `Destination "Unknown caller" (AE "${orthanc.aet}" at 127.0.0.1:${orthanc.dicomPort}) permanently rejected the association: calling AE title "STRANGER" not recognised`,
+    );
+    expect(c.error).toContain(
+      `Destination "Down" (AE "ANY" at 127.0.0.1:${downPort}) refused the connection: the peer is down or not listening on port ${downPort}`,
+    );
 
     // Nothing else changed: Orthanc holds the same instance, the run and its approval are as they were, the earlier sends stay SENT.
     expect(await orthanc.instances()).toEqual(before.instances);
@@ -218,6 +238,12 @@ describe.skipIf(!haveOrthanc())('sending approved machine contours to Orthanc (C
     const runs = await findRunSends(t.db, { caller: reviewer, studyId });
     expect(runs).toHaveLength(1);
     expect(runs[0].approval?.approvedByEmail).toBe(physicist.email);
-    expect(runs[0].dicomSends.map((s) => `${s.destination.name}:${s.state}`).sort()).toEqual(['Down:FAILED', 'Orthanc:SENT', 'Orthanc:SENT', 'Unknown caller:FAILED', 'Wrong AE:FAILED']);
+    expect(runs[0].dicomSends.map((s) => `${s.destination.name}:${s.state}`).sort()).toEqual([
+      'Down:FAILED',
+      'Orthanc:SENT',
+      'Orthanc:SENT',
+      'Unknown caller:FAILED',
+      'Wrong AE:FAILED',
+    ]);
   }, 240_000);
 });

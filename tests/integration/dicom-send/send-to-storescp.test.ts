@@ -57,8 +57,12 @@ describe.skipIf(!haveDcmtk())('sending to a dcmtk storescp destination, automati
   let port: number;
   let runId: string;
 
-  const files = () => readdirSync(received).filter((f) => !f.startsWith('.')).sort();
-  const dump = (file: string) => execFileSync(DCMDUMP, ['+P', '0008,0016', '+P', '0008,0018', '+P', '300e,0002', '+P', '0020,0052', join(received, file)], { encoding: 'utf8' });
+  const files = () =>
+    readdirSync(received)
+      .filter((f) => !f.startsWith('.'))
+      .sort();
+  const dump = (file: string) =>
+    execFileSync(DCMDUMP, ['+P', '0008,0016', '+P', '0008,0018', '+P', '300e,0002', '+P', '0020,0052', join(received, file)], { encoding: 'utf8' });
 
   beforeAll(async () => {
     t = await createTestDatabase('dicom_send_storescp');
@@ -72,7 +76,12 @@ describe.skipIf(!haveDcmtk())('sending to a dcmtk storescp destination, automati
     scp.stdout!.on('data', (d) => (scpOut += d));
     scp.stderr!.on('data', (d) => (scpOut += d));
     boss = await createBoss({ databaseUrl: t.url, worker: false });
-    worker = await startWorker(t.url, { ISEG_VOLUME_DIR: join(tmp, 'volumes'), ISEG_DATA_DIR: join(tmp, 'data'), ISEG_MODEL: 'tiny-test', ISEG_MODELS_DIR: MODELS });
+    worker = await startWorker(t.url, {
+      ISEG_VOLUME_DIR: join(tmp, 'volumes'),
+      ISEG_DATA_DIR: join(tmp, 'data'),
+      ISEG_MODEL: 'tiny-test',
+      ISEG_MODELS_DIR: MODELS,
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -84,17 +93,30 @@ describe.skipIf(!haveDcmtk())('sending to a dcmtk storescp destination, automati
   });
 
   it('after the run succeeds, its machine RTSTRUCT (UNAPPROVED) goes to the auto-send destination only; queueing again adds nothing', async () => {
-    const auto = await saveDicomDestination(t.db, { caller: admin, input: { name: 'storescp', aeTitle: 'STORESCP', host: '127.0.0.1', port, callingAeTitle: 'ISEG_QA', enabled: true, autoSend: true } });
-    await saveDicomDestination(t.db, { caller: admin, input: { name: 'off', aeTitle: 'STORESCP', host: '127.0.0.1', port, callingAeTitle: 'ISEG_QA', enabled: false, autoSend: true } });
-    await saveDicomDestination(t.db, { caller: admin, input: { name: 'manual only', aeTitle: 'STORESCP', host: '127.0.0.1', port, callingAeTitle: 'ISEG_QA', enabled: true, autoSend: false } });
+    const auto = await saveDicomDestination(t.db, {
+      caller: admin,
+      input: { name: 'storescp', aeTitle: 'STORESCP', host: '127.0.0.1', port, callingAeTitle: 'ISEG_QA', enabled: true, autoSend: true },
+    });
+    await saveDicomDestination(t.db, {
+      caller: admin,
+      input: { name: 'off', aeTitle: 'STORESCP', host: '127.0.0.1', port, callingAeTitle: 'ISEG_QA', enabled: false, autoSend: true },
+    });
+    await saveDicomDestination(t.db, {
+      caller: admin,
+      input: { name: 'manual only', aeTitle: 'STORESCP', host: '127.0.0.1', port, callingAeTitle: 'ISEG_QA', enabled: true, autoSend: false },
+    });
     const { studyId } = await importStudy({ db: t.db, caller: physicist, dir: phantom.dicomDir, store });
     runId = (await createSegmentationRun(t.db, boss, { caller: physicist, studyId, modelDir: join(MODELS, 'tiny-test') })).runId;
-    const send = await waitFor('the automatic send to finish', async () => {
-      const r = await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runId } });
-      if (r.status === 'FAILED') throw new Error(`run failed: ${r.error}\n${worker.output()}`);
-      const s = await t.db.dicomSend.findFirst({ where: { runId } });
-      return s && (s.state === 'SENT' || s.state === 'FAILED') ? s : null;
-    }, 180_000);
+    const send = await waitFor(
+      'the automatic send to finish',
+      async () => {
+        const r = await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runId } });
+        if (r.status === 'FAILED') throw new Error(`run failed: ${r.error}\n${worker.output()}`);
+        const s = await t.db.dicomSend.findFirst({ where: { runId } });
+        return s && (s.state === 'SENT' || s.state === 'FAILED') ? s : null;
+      },
+      180_000,
+    );
     expect(send.state, `${send.error}\n${worker.output()}\n${scpOut}`).toBe('SENT');
     expect([send.destinationId, send.automatic, send.requestedByEmail, send.statusCode]).toEqual([auto.id, true, 'system', 0]);
     expect(send.sopInstanceUid).toBe(runRtStructUids(runId, false).sopInstanceUid);
@@ -104,7 +126,12 @@ describe.skipIf(!haveDcmtk())('sending to a dcmtk storescp destination, automati
     expect(got).toHaveLength(1);
     expect(dump(got[0])).toContain(`[${send.sopInstanceUid}]`);
     const rs = JSON.parse(execFileSync('/usr/bin/python3', [SENT_PY, join(received, got[0])], { encoding: 'utf8' }));
-    expect([rs.modality, rs.approvalStatus, rs.sopInstanceUid, rs.frameOfReferenceUid]).toEqual(['RTSTRUCT', 'UNAPPROVED', send.sopInstanceUid, phantom.written.frameOfReferenceUid]);
+    expect([rs.modality, rs.approvalStatus, rs.sopInstanceUid, rs.frameOfReferenceUid]).toEqual([
+      'RTSTRUCT',
+      'UNAPPROVED',
+      send.sopInstanceUid,
+      phantom.written.frameOfReferenceUid,
+    ]);
     expect(rs.referencedFrames[0].series[0].series).toBe(phantom.written.phases[0].seriesInstanceUid);
     expect(rs.referencedFrames[0].series[0].images).toHaveLength(24);
     expect(rs.rois.map((r: { name: string }) => r.name)).toEqual(['GTV_iSeg_0%', 'ITV_iSeg']);
@@ -118,10 +145,14 @@ describe.skipIf(!haveDcmtk())('sending to a dcmtk storescp destination, automati
     await approveRunContours(t.db, { caller: physicist, runId });
     const dest = await t.db.dicomDestination.findUniqueOrThrow({ where: { name: 'manual only' } });
     const { sendId } = await requestDicomSend(t.db, boss, { caller: physicist, runId, destinationId: dest.id });
-    const s = await waitFor('the send to finish', async () => {
-      const x = await t.db.dicomSend.findUniqueOrThrow({ where: { id: sendId } });
-      return x.state === 'SENT' || x.state === 'FAILED' ? x : null;
-    }, 120_000);
+    const s = await waitFor(
+      'the send to finish',
+      async () => {
+        const x = await t.db.dicomSend.findUniqueOrThrow({ where: { id: sendId } });
+        return x.state === 'SENT' || x.state === 'FAILED' ? x : null;
+      },
+      120_000,
+    );
     expect(s.state, `${s.error}`).toBe('SENT');
     expect(s.sopInstanceUid).toBe(runRtStructUids(runId, true).sopInstanceUid);
     const got = files();

@@ -34,7 +34,12 @@ describe('DICOM send bookkeeping: stranded sends, concurrent approvals', () => {
     const mv = await t.db.modelVersion.create({ data: { name: 'm', version: '1', sha256: 'a'.repeat(64), manifest: {} } });
     runId = (await t.db.segmentationRun.create({ data: { studyId: study.id, modelVersionId: mv.id, status: 'SUCCEEDED', finishedAt: new Date() } })).id;
     await approveRunContours(t.db, { caller: physicist, runId });
-    destinationId = (await saveDicomDestination(t.db, { caller: admin, input: { name: 'PACS', aeTitle: 'PACS', host: '127.0.0.1', port: 104, callingAeTitle: 'ISEG_QA', enabled: true, autoSend: false } })).id;
+    destinationId = (
+      await saveDicomDestination(t.db, {
+        caller: admin,
+        input: { name: 'PACS', aeTitle: 'PACS', host: '127.0.0.1', port: 104, callingAeTitle: 'ISEG_QA', enabled: true, autoSend: false },
+      })
+    ).id;
   });
   afterAll(async () => {
     await boss?.stop({ graceful: false });
@@ -49,10 +54,21 @@ describe('DICOM send bookkeeping: stranded sends, concurrent approvals', () => {
     await boss.deleteJob(DICOM_SEND_JOB.name, vanished.jobId!);
 
     const swept = await sweepStrandedSends(t.db);
-    expect(swept.map((s) => [s.sendId, s.to]).sort()).toEqual([[cancelled.sendId, 'FAILED'], [vanished.sendId, 'FAILED']].sort());
+    expect(swept.map((s) => [s.sendId, s.to]).sort()).toEqual(
+      [
+        [cancelled.sendId, 'FAILED'],
+        [vanished.sendId, 'FAILED'],
+      ].sort(),
+    );
     const get = (id: string) => t.db.dicomSend.findUniqueOrThrow({ where: { id } });
-    expect(await get(cancelled.sendId)).toMatchObject({ state: 'FAILED', error: `The send's job ${cancelled.jobId} was cancelled in the job queue, so nothing will send it. Send again.` });
-    expect(await get(vanished.sendId)).toMatchObject({ state: 'FAILED', error: `The send's job ${vanished.jobId} is not in the job queue any more, so nothing will send it. Send again.` });
+    expect(await get(cancelled.sendId)).toMatchObject({
+      state: 'FAILED',
+      error: `The send's job ${cancelled.jobId} was cancelled in the job queue, so nothing will send it. Send again.`,
+    });
+    expect(await get(vanished.sendId)).toMatchObject({
+      state: 'FAILED',
+      error: `The send's job ${vanished.jobId} is not in the job queue any more, so nothing will send it. Send again.`,
+    });
     expect(await get(waiting.sendId)).toMatchObject({ state: 'QUEUED', error: null });
     const audit = await t.db.auditEvent.findMany({ where: { action: 'run.send.failed' } });
     expect(audit.map((a) => (a.details as { sendId: string }).sendId).sort()).toEqual([cancelled.sendId, vanished.sendId].sort());
@@ -63,9 +79,14 @@ describe('DICOM send bookkeeping: stranded sends, concurrent approvals', () => {
 
   it('two approvals of one run at once: one approval and one audit event, both callers answered', async () => {
     const run = await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runId } });
-    const second = await t.db.segmentationRun.create({ data: { studyId: run.studyId, modelVersionId: run.modelVersionId, status: 'SUCCEEDED', finishedAt: new Date() } });
+    const second = await t.db.segmentationRun.create({
+      data: { studyId: run.studyId, modelVersionId: run.modelVersionId, status: 'SUCCEEDED', finishedAt: new Date() },
+    });
     const other: Caller = { ...physicist, userId: 'u-phys2', email: 'phys2@example.org' };
-    const both = await Promise.all([approveRunContours(t.db, { caller: physicist, runId: second.id }), approveRunContours(t.db, { caller: other, runId: second.id })]);
+    const both = await Promise.all([
+      approveRunContours(t.db, { caller: physicist, runId: second.id }),
+      approveRunContours(t.db, { caller: other, runId: second.id }),
+    ]);
     expect(both.map((b) => b.created).sort()).toEqual([false, true]);
     expect(both[0].approval.approvedById).toBe(both[1].approval.approvedById);
     expect(await t.db.auditEvent.count({ where: { action: 'run.approve', target: `run:${second.id}` } })).toBe(1);

@@ -7,7 +7,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { alive, ensureWebBuild, freePort, killEverything, killGroup, removeRelocatedCluster, startApp, waitUntil, type App, type AppSettings } from '../faults/app-process';
+import {
+  alive,
+  ensureWebBuild,
+  freePort,
+  killEverything,
+  killGroup,
+  removeRelocatedCluster,
+  startApp,
+  waitUntil,
+  type App,
+  type AppSettings,
+} from '../faults/app-process';
 import { echoscu, haveDcmtk } from '../../peers/dcmtk';
 
 describe.skipIf(!haveDcmtk())('npm start supervises the DICOM node', () => {

@@ -47,12 +47,28 @@ describe('DICOM receive operations', () => {
       ['dicom.allowed-ae.remove', 'admin@example.org', 'ae:ECLIPSE_01'],
     ]);
     // A called AE title that is not ours is rejected whatever the caller.
-    const wrong = await decideDicomAssociation({ db: t.db, callingAeTitle: 'FROM_ENV', calledAeTitle: 'OTHER', remoteAddress: null, ourAeTitle: 'ISEG_QA', envAllowed: ['FROM_ENV'] });
+    const wrong = await decideDicomAssociation({
+      db: t.db,
+      callingAeTitle: 'FROM_ENV',
+      calledAeTitle: 'OTHER',
+      remoteAddress: null,
+      ourAeTitle: 'ISEG_QA',
+      envAllowed: ['FROM_ENV'],
+    });
     expect(wrong).toMatchObject({ accept: false, calledAeUnknown: true });
   });
 
   it('"import now": physicist or admin, audited, only for a study that waits; the next import step takes it', async () => {
-    const waiting = await t.db.dicomReceivedStudy.create({ data: { studyInstanceUid: '1.2.826.0.1.99.1', callingAeTitle: 'TPS', interrupted: true, instanceCount: 3, instancesReceived: 3, patientPseudonym: 'P-TEST' } });
+    const waiting = await t.db.dicomReceivedStudy.create({
+      data: {
+        studyInstanceUid: '1.2.826.0.1.99.1',
+        callingAeTitle: 'TPS',
+        interrupted: true,
+        instanceCount: 3,
+        instancesReceived: 3,
+        patientPseudonym: 'P-TEST',
+      },
+    });
     await expect(requestDicomStudyImport(t.db, { caller: researcher, receivedStudyId: waiting.id })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await expect(requestDicomStudyImport(t.db, { caller: physicist, receivedStudyId: 'nope' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await requestDicomStudyImport(t.db, { caller: physicist, receivedStudyId: waiting.id });

@@ -24,7 +24,9 @@ const SENDER = 'PLANNING_TPS';
 function studyUidOf(dir: string): string {
   const file = readdirSync(dir, { recursive: true, withFileTypes: true }).find((e) => e.isFile() && e.name.endsWith('.dcm'))!;
   const full = path.join(file.parentPath, file.name);
-  return parseDicomBytes(new Uint8Array(readFileSync(full)), full).parsed!.dataSet.string('x0020000d')!.trim();
+  return parseDicomBytes(new Uint8Array(readFileSync(full)), full)
+    .parsed!.dataSet.string('x0020000d')!
+    .trim();
 }
 
 function dcmFiles(dir: string): string[] {
@@ -129,7 +131,10 @@ describe.skipIf(!haveDcmtk())('DICOM listener (dcmtk peers, real listener proces
     const files = dcmFiles(study.dicomDir);
     // CT files first, so the cut falls inside the CT series.
     const ordered = [...files.filter((f) => !f.includes('rtstruct')), ...files.filter((f) => f.includes('rtstruct'))];
-    const p = storescu(target(), ordered.slice(0, 40).map((f) => f));
+    const p = storescu(
+      target(),
+      ordered.slice(0, 40).map((f) => f),
+    );
     await waitFor('storescu to send 10 files', async () => ((p.output().match(/Sending file/g) ?? []).length >= 10 ? true : null), 60_000);
     p.child.kill('SIGKILL');
     await p.done;
@@ -236,7 +241,20 @@ describe.skipIf(!haveDcmtk())('DICOM listener (dcmtk peers, real listener proces
         const meta = parseDicomBytes(new Uint8Array(readFileSync(out)), out).parsed!.dataSet;
         const sopClass = meta.string('x00020002')!.replace(/\0/g, '').trim();
         const sopInstance = meta.string('x00020003')!.replace(/\0/g, '').trim();
-        execFileSync(dcmodify, ['-nb', '-i', `(0008,0016)=${sopClass}`, '-i', `(0008,0018)=${sopInstance}`, '-i', `(0020,000d)=${uid}`, '-i', `(0020,000e)=${root}.2`, '-i', '(0010,0020)=TSEG-EXAMPLE', out]);
+        execFileSync(dcmodify, [
+          '-nb',
+          '-i',
+          `(0008,0016)=${sopClass}`,
+          '-i',
+          `(0008,0018)=${sopInstance}`,
+          '-i',
+          `(0020,000d)=${uid}`,
+          '-i',
+          `(0020,000e)=${root}.2`,
+          '-i',
+          '(0010,0020)=TSEG-EXAMPLE',
+          out,
+        ]);
       });
       const r = await storescu(target(), [dir], { extraArgs: ['-xv'] }).done;
       expect(r.code, r.output).toBe(0);

@@ -28,7 +28,10 @@ describe('audit search: impossible dates', () => {
   beforeAll(async () => {
     t = await createTestDatabase('errors_audit_dates');
     process.env.DATABASE_URL = t.url;
-    const a = await createUser(t.db, { caller: 'bootstrap', input: { email: 'admin@example.org', name: 'Admin', password: 'admin-password-1', role: 'ADMIN' } });
+    const a = await createUser(t.db, {
+      caller: 'bootstrap',
+      input: { email: 'admin@example.org', name: 'Admin', password: 'admin-password-1', role: 'ADMIN' },
+    });
     session.caller = { userId: a.id, email: a.email, name: 'Admin', role: 'ADMIN' };
     const route = await import('@/app/api/admin/audit/route');
     GET = (req) => route.GET(req, { params: Promise.resolve({}) });

@@ -49,7 +49,11 @@ describe('iseg-qa import with the database unreachable', () => {
   it('names host, port and database and says what to check, on one line, exit 1, nothing stored', async () => {
     const port = await closedPort();
     const volumes = join(tmp, 'volumes-1');
-    const r = await cli(['import', phantom.dicomDir], { DATABASE_URL: `postgresql://iseg:pw-not-shown@127.0.0.1:${port}/iseg`, ISEG_VOLUME_DIR: volumes, ISEG_DATA_DIR: join(tmp, 'data') });
+    const r = await cli(['import', phantom.dicomDir], {
+      DATABASE_URL: `postgresql://iseg:pw-not-shown@127.0.0.1:${port}/iseg`,
+      ISEG_VOLUME_DIR: volumes,
+      ISEG_DATA_DIR: join(tmp, 'data'),
+    });
     expect(r.status, r.stderr).toBe(1);
     const last = r.stderr.trim().split('\n').pop()!;
     expect(last).toMatch(new RegExp(`^iseg-qa: import stopped: Cannot reach the database at 127\\.0\\.0\\.1:${port}/iseg \\(user iseg\\)`));
@@ -65,7 +69,12 @@ describe('iseg-qa import with the database unreachable', () => {
     const { mkdirSync, writeFileSync } = await import('node:fs');
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(join(dataDir, 'pg-password'), 'embedded-secret\n');
-    const r = await cli(['import', phantom.dicomDir], { DATABASE_URL: '', ISEG_DATA_DIR: dataDir, ISEG_PG_PORT: String(port), ISEG_VOLUME_DIR: join(tmp, 'volumes-2') });
+    const r = await cli(['import', phantom.dicomDir], {
+      DATABASE_URL: '',
+      ISEG_DATA_DIR: dataDir,
+      ISEG_PG_PORT: String(port),
+      ISEG_VOLUME_DIR: join(tmp, 'volumes-2'),
+    });
     expect(r.status, r.stderr).toBe(1);
     const last = r.stderr.trim().split('\n').pop()!;
     expect(last).toContain(`Cannot reach the database at 127.0.0.1:${port}/iseg`);
@@ -77,7 +86,11 @@ describe('iseg-qa import with the database unreachable', () => {
     const u = new URL(adminUrl());
     u.password = 'certainly-wrong-password';
     u.pathname = '/postgres';
-    const r = await cli(['import', phantom.dicomDir], { DATABASE_URL: u.toString(), ISEG_VOLUME_DIR: join(tmp, 'volumes-3'), ISEG_DATA_DIR: join(tmp, 'data') });
+    const r = await cli(['import', phantom.dicomDir], {
+      DATABASE_URL: u.toString(),
+      ISEG_VOLUME_DIR: join(tmp, 'volumes-3'),
+      ISEG_DATA_DIR: join(tmp, 'data'),
+    });
     expect(r.status, r.stderr).toBe(1);
     const last = r.stderr.trim().split('\n').pop()!;
     expect(last, r.stderr).toMatch(/^iseg-qa: import stopped: The database refused the user name or password at /);

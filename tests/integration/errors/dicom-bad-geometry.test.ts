@@ -38,7 +38,10 @@ function indexOf(hay: Uint8Array, needle: number[], from = 0): number {
 /** Rows (0028,0010) and Columns (0028,0011), explicit VR little endian US, set to `value` in place. */
 function setRowsColumns(file: string, value: number): void {
   const b = new Uint8Array(readFileSync(file));
-  for (const tag of [[0x28, 0x00, 0x10, 0x00], [0x28, 0x00, 0x11, 0x00]]) {
+  for (const tag of [
+    [0x28, 0x00, 0x10, 0x00],
+    [0x28, 0x00, 0x11, 0x00],
+  ]) {
     const at = indexOf(b, [...tag, 0x55, 0x53, 0x02, 0x00]); // "US", length 2
     if (at < 0) throw new Error(`no explicit-VR US (0028,00${tag[2].toString(16)}) in ${file}`);
     b[at + 8] = value & 0xff;

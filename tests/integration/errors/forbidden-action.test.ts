@@ -36,7 +36,12 @@ describe('a server action the caller may not run', () => {
   it('the models and jobs actions give the same result shape for a refusal', async () => {
     session.caller = researcher;
     const { segmentAllWithModel } = await import('@/app/(app)/models/actions');
-    expect(await segmentAllWithModel('demo')).toMatchObject({ ok: false, code: 'FORBIDDEN', status: 403, error: expect.stringMatching(/researcher role may not/i) });
+    expect(await segmentAllWithModel('demo')).toMatchObject({
+      ok: false,
+      code: 'FORBIDDEN',
+      status: 403,
+      error: expect.stringMatching(/researcher role may not/i),
+    });
     const { cancelRun } = await import('@/app/(app)/jobs/actions');
     expect(await cancelRun('no-such-run')).toMatchObject({ ok: false, code: 'FORBIDDEN', status: 403 });
   });

@@ -43,7 +43,9 @@ const mounted = mountError === null;
 
 function listFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => relative(dir, join(d.parentPath, d.name)));
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => relative(dir, join(d.parentPath, d.name)));
 }
 
 afterAll(() => {
@@ -80,7 +82,13 @@ describe('a full volume disk during a web import', () => {
     process.env.ISEG_VOLUME_DIR = volumes;
     const route = await import('@/app/api/studies/route');
     POST = (req) => route.POST(req, { params: Promise.resolve({}) });
-    phantom = await writePhantomStudy(join(tmp, 'patient'), { dims: [48, 48, 24], spacingMm: [6.5, 6.5, 8], phasePercents: [0, 50], index: 2, seed: 'store-full' });
+    phantom = await writePhantomStudy(join(tmp, 'patient'), {
+      dims: [48, 48, 24],
+      spacingMm: [6.5, 6.5, 8],
+      phasePercents: [0, 50],
+      index: 2,
+      seed: 'store-full',
+    });
     const files: Zippable = {};
     for (const d of readdirSync(phantom.dicomDir, { recursive: true, withFileTypes: true }))
       if (d.isFile()) files[`export/${relative(phantom.dicomDir, join(d.parentPath, d.name))}`] = readFileSync(join(d.parentPath, d.name));
@@ -93,40 +101,45 @@ describe('a full volume disk during a web import', () => {
     await t?.drop();
   });
 
-  it.skipIf(!mounted)('answers 507 "Volume store full" naming the store and what to do; no database row, no partial file; imports once space is freed', async () => {
-    session.caller = physicist;
-    expect(volumeSizes.length).toBe(2);
-    // Leave room for one CT volume and half of the other (plus a page per directory level).
-    const freeBytes = () => {
-      const s = statfsSync(mountPoint);
-      return s.bavail * s.bsize;
-    };
-    const room = Math.max(...volumeSizes) + Math.floor(Math.min(...volumeSizes) / 2) + 4 * 4096;
-    expect(room).toBeLessThan(volumeSizes[0] + volumeSizes[1]);
-    writeFileSync(filler, new Uint8Array(freeBytes() - room));
-    const before = await counts();
+  it.skipIf(!mounted)(
+    'answers 507 "Volume store full" naming the store and what to do; no database row, no partial file; imports once space is freed',
+    async () => {
+      session.caller = physicist;
+      expect(volumeSizes.length).toBe(2);
+      // Leave room for one CT volume and half of the other (plus a page per directory level).
+      const freeBytes = () => {
+        const s = statfsSync(mountPoint);
+        return s.bavail * s.bsize;
+      };
+      const room = Math.max(...volumeSizes) + Math.floor(Math.min(...volumeSizes) / 2) + 4 * 4096;
+      expect(room).toBeLessThan(volumeSizes[0] + volumeSizes[1]);
+      writeFileSync(filler, new Uint8Array(freeBytes() - room));
+      const before = await counts();
 
-    const res = await upload(zip);
-    const body = await res.json();
-    expect(res.status, JSON.stringify(body)).toBe(507);
-    expect(body.error.code).toBe('STORAGE_FULL');
-    expect(body.error.message).toMatch(new RegExp(`^Volume store full: ${volumes.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} has no room for a [0-9.]+ MiB volume \\(ENOSPC\\)`));
-    expect(body.error.message).toContain(`df -h ${volumes}`);
-    expect(body.error.message).toContain('ISEG_VOLUME_DIR');
-    // Nothing half-written: no row, no temp file; at most whole, content-addressed volumes.
-    expect(await counts()).toEqual(before);
-    const files = listFiles(volumes);
-    expect(files.filter((f) => f.startsWith('tmp/'))).toEqual([]);
-    expect(files.length).toBe(1); // the first CT volume fitted, the second did not
+      const res = await upload(zip);
+      const body = await res.json();
+      expect(res.status, JSON.stringify(body)).toBe(507);
+      expect(body.error.code).toBe('STORAGE_FULL');
+      expect(body.error.message).toMatch(
+        new RegExp(`^Volume store full: ${volumes.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} has no room for a [0-9.]+ MiB volume \\(ENOSPC\\)`),
+      );
+      expect(body.error.message).toContain(`df -h ${volumes}`);
+      expect(body.error.message).toContain('ISEG_VOLUME_DIR');
+      // Nothing half-written: no row, no temp file; at most whole, content-addressed volumes.
+      expect(await counts()).toEqual(before);
+      const files = listFiles(volumes);
+      expect(files.filter((f) => f.startsWith('tmp/'))).toEqual([]);
+      expect(files.length).toBe(1); // the first CT volume fitted, the second did not
 
-    // Space freed: the same upload imports, nobody restarted anything.
-    rmSync(filler);
-    const again = await upload(zip);
-    const ok = await again.json();
-    expect(again.status, JSON.stringify(ok)).toBe(201);
-    expect(ok).toMatchObject({ alreadyImported: false, seriesCount: 2 });
-    expect(await t.db.study.count()).toBe(before.studies + 1);
-  });
+      // Space freed: the same upload imports, nobody restarted anything.
+      rmSync(filler);
+      const again = await upload(zip);
+      const ok = await again.json();
+      expect(again.status, JSON.stringify(ok)).toBe(201);
+      expect(ok).toMatchObject({ alreadyImported: false, seriesCount: 2 });
+      expect(await t.db.study.count()).toBe(before.studies + 1);
+    },
+  );
 });
 
 describe('the volume store under a file size limit (RLIMIT_FSIZE, no mount needed)', () => {

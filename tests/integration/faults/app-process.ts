@@ -98,19 +98,26 @@ export function startApp(s: AppSettings, extraEnv: Record<string, string> = {}):
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return {
     child,
     pid: child.pid!,
     output: () => out,
     exited,
     async waitFor(re, { from = 0, timeoutMs = 120_000 } = {}) {
-      return waitUntil(`${re} in the output of npm start`, () => {
-        const m = re.exec(out.slice(from));
-        if (m) return m;
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`npm start exited (${child.exitCode ?? child.signalCode}) before ${re}:\n${out.slice(-4000)}`);
-        return null;
-      }, timeoutMs);
+      return waitUntil(
+        `${re} in the output of npm start`,
+        () => {
+          const m = re.exec(out.slice(from));
+          if (m) return m;
+          if (child.exitCode !== null || child.signalCode !== null)
+            throw new Error(`npm start exited (${child.exitCode ?? child.signalCode}) before ${re}:\n${out.slice(-4000)}`);
+          return null;
+        },
+        timeoutMs,
+      );
     },
   };
 }

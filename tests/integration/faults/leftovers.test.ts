@@ -20,7 +20,12 @@ import { removeUploadLeftovers } from '../../../lib/server/storage/remove-upload
 import { IDENTITY_DIRECTION, type Grid } from '../../../lib/core/volume';
 import { TEST_MODELS_DIR } from '../helpers/test-models';
 
-const makeGrid = ({ dims, spacingMm }: { dims: [number, number, number]; spacingMm: [number, number, number] }): Grid => ({ dims, spacingMm, originMm: [0, 0, 0], direction: IDENTITY_DIRECTION });
+const makeGrid = ({ dims, spacingMm }: { dims: [number, number, number]; spacingMm: [number, number, number] }): Grid => ({
+  dims,
+  spacingMm,
+  originMm: [0, 0, 0],
+  direction: IDENTITY_DIRECTION,
+});
 
 const root = path.resolve(import.meta.dirname, '..', '..', '..');
 const HOUR = 3600_000;
@@ -41,7 +46,11 @@ const backdate = (file: string, ms: number) => {
 
 /** Runs `code` (TypeScript, top-level await) in a child process, waits for its first stdout line, then kill -9s it. */
 async function runThenKill(code: string, env: Record<string, string> = {}): Promise<{ line: string; pid: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
@@ -129,12 +138,26 @@ describe('leftovers after a crash', () => {
     const patient = await t.db.patient.create({ data: { pseudonym: 'P-LEFTOVER', institutionId: inst.id } });
     const study = await t.db.study.create({ data: { patientId: patient.id, studyInstanceUid: '2.25.777', contentHash: 'leftovers' } });
     const series = await t.db.imageSeries.create({
-      data: { studyId: study.id, seriesInstanceUid: '2.25.777.1', modality: 'CT', dims: [4, 4, 2], spacingMm: [1, 1, 1], originMm: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], volumeKey: ct.key, volumeSha256: ct.sha256 },
+      data: {
+        studyId: study.id,
+        seriesInstanceUid: '2.25.777.1',
+        modality: 'CT',
+        dims: [4, 4, 2],
+        spacingMm: [1, 1, 1],
+        originMm: [0, 0, 0],
+        direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+        volumeKey: ct.key,
+        volumeSha256: ct.sha256,
+      },
     });
-    await t.db.physicianStructure.create({ data: { studyId: study.id, seriesId: series.id, name: 'GTV', kind: 'GTV', maskKey: phys.key, maskSha256: phys.sha256 } });
+    await t.db.physicianStructure.create({
+      data: { studyId: study.id, seriesId: series.id, name: 'GTV', kind: 'GTV', maskKey: phys.key, maskSha256: phys.sha256 },
+    });
     const mv = await t.db.modelVersion.create({ data: { name: 'm', version: '1', sha256: 'x'.repeat(64), manifest: {} } });
     const run = await t.db.segmentationRun.create({ data: { studyId: study.id, modelVersionId: mv.id } });
-    await t.db.machineStructure.create({ data: { runId: run.id, seriesId: series.id, kind: 'GTV', label: 'GTV:planning', maskKey: mach.key, maskSha256: mach.sha256 } });
+    await t.db.machineStructure.create({
+      data: { runId: run.id, seriesId: series.id, kind: 'GTV', label: 'GTV:planning', maskKey: mach.key, maskSha256: mach.sha256 },
+    });
 
     // The defect, reproduced: a process stores a volume and is killed before writing its row.
     const { line: orphanKey } = await runThenKill(
@@ -178,7 +201,9 @@ describe('leftovers after a crash', () => {
     try {
       const v = await putMask(store, 31);
       backdate(path.join(store.root, v.key.slice(0, 2), v.key.slice(2, 4), v.key), 2 * HOUR);
-      await expect(removeOrphanVolumes(bare.db, { store })).rejects.toThrow(/Cannot see ImageSeries.volumeKey, PhysicianStructure.maskKey, MachineStructure.maskKey/);
+      await expect(removeOrphanVolumes(bare.db, { store })).rejects.toThrow(
+        /Cannot see ImageSeries.volumeKey, PhysicianStructure.maskKey, MachineStructure.maskKey/,
+      );
       expect(await store.has(v.key)).toBe(true);
       await removeOrphanVolumes(t.db, { store }); // the real database: an orphan, removed
       expect(await store.has(v.key)).toBe(false);
@@ -193,7 +218,17 @@ describe('leftovers after a crash', () => {
     const patient = await t.db.patient.create({ data: { pseudonym: 'P-ASIDE', institutionId: inst.id } });
     const study = await t.db.study.create({ data: { patientId: patient.id, studyInstanceUid: '2.25.778', contentHash: 'aside' } });
     await t.db.imageSeries.create({
-      data: { studyId: study.id, seriesInstanceUid: '2.25.778.1', modality: 'CT', dims: [4, 4, 2], spacingMm: [1, 1, 1], originMm: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], volumeKey: v.key, volumeSha256: v.sha256 },
+      data: {
+        studyId: study.id,
+        seriesInstanceUid: '2.25.778.1',
+        modality: 'CT',
+        dims: [4, 4, 2],
+        spacingMm: [1, 1, 1],
+        originMm: [0, 0, 0],
+        direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+        volumeKey: v.key,
+        volumeSha256: v.sha256,
+      },
     });
     const file = path.join(store.root, v.key.slice(0, 2), v.key.slice(2, 4), v.key);
     const aside = path.join(path.dirname(file), `.${v.key}.removing-4242`);

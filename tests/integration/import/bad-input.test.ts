@@ -89,8 +89,14 @@ describe('bad input to the study import', () => {
   it('refuses an empty folder and a missing folder', async () => {
     const empty = join(tmp, 'empty');
     mkdirSync(empty);
-    await expect(importStudy({ db: t.db, caller: physicist, dir: empty, store })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('is empty') });
-    await expect(importStudy({ db: t.db, caller: physicist, dir: join(tmp, 'nope'), store })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('is not a folder') });
+    await expect(importStudy({ db: t.db, caller: physicist, dir: empty, store })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringContaining('is empty'),
+    });
+    await expect(importStudy({ db: t.db, caller: physicist, dir: join(tmp, 'nope'), store })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringContaining('is not a folder'),
+    });
   });
 
   it('ignores byte-for-byte duplicate files with a finding; the content hash is that of the clean folder', async () => {
@@ -118,7 +124,12 @@ describe('bad input to the study import', () => {
     const read = await readDicom(join(p.dicomDir, 'phase_00'));
     const ct = read.series[0];
     // The same geometry under other UIDs: a structure set drawn on a series we do not have.
-    const other = { ...ct, seriesInstanceUid: '1.2.3.4.5.999', frameOfReferenceUid: '1.2.3.4.5.998', slices: ct.slices.map((h, k) => ({ ...h, sopInstanceUid: `1.2.3.4.5.997.${k}` })) };
+    const other = {
+      ...ct,
+      seriesInstanceUid: '1.2.3.4.5.999',
+      frameOfReferenceUid: '1.2.3.4.5.998',
+      slices: ct.slices.map((h, k) => ({ ...h, sopInstanceUid: `1.2.3.4.5.997.${k}` })),
+    };
     const { bytes } = writeRtStruct({ series: other, structures: [{ name: 'GTV', mask: p.patient.phases[0].physicianGtv }] });
     const dir = join(tmp, 'p4-orphan-rt');
     cpSync(join(p.dicomDir, 'phase_00'), join(dir, 'ct'), { recursive: true });
@@ -129,7 +140,10 @@ describe('bad input to the study import', () => {
     const missing = r.findings.find((f) => f.code === 'REFERENCED_SERIES_MISSING');
     expect(missing).toMatchObject({ severity: 'error', file: 'orphan-rs.dcm' });
     expect(missing!.message).toContain('1.2.3.4.5.999');
-    expect(r.findings.find((f) => f.code === 'STRUCTURE_SET_SKIPPED')).toMatchObject({ file: 'orphan-rs.dcm', message: expect.stringContaining('import that series with it') });
+    expect(r.findings.find((f) => f.code === 'STRUCTURE_SET_SKIPPED')).toMatchObject({
+      file: 'orphan-rs.dcm',
+      message: expect.stringContaining('import that series with it'),
+    });
   });
 
   it('rolls back everything when the transaction fails half-way (a series UID stored under another study)', async () => {
@@ -137,7 +151,17 @@ describe('bad input to the study import', () => {
     const inst = await t.db.institution.create({ data: { name: 'Elsewhere' } });
     const otherPatient = await t.db.patient.create({ data: { pseudonym: 'P-OTHER', institutionId: inst.id } });
     const otherStudy = await t.db.study.create({ data: { patientId: otherPatient.id, studyInstanceUid: '1.2.3.other', contentHash: 'x'.repeat(64) } });
-    await t.db.imageSeries.create({ data: { studyId: otherStudy.id, seriesInstanceUid: p.written.phases[1].seriesInstanceUid, modality: 'CT', dims: [1, 1, 1], spacingMm: [1, 1, 1], originMm: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] } });
+    await t.db.imageSeries.create({
+      data: {
+        studyId: otherStudy.id,
+        seriesInstanceUid: p.written.phases[1].seriesInstanceUid,
+        modality: 'CT',
+        dims: [1, 1, 1],
+        spacingMm: [1, 1, 1],
+        originMm: [0, 0, 0],
+        direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+      },
+    });
     const before = await counts();
     const err = await importStudy({ db: t.db, caller: physicist, dir: p.dicomDir, store }).catch((e) => e);
     expect(err).toMatchObject({ code: 'CONFLICT' });
@@ -161,8 +185,16 @@ describe('bad input to the study import', () => {
     const uids = ['1.2.826.0.1.777.1', '1.2.826.0.1.777.2'];
     p.patient.phases.forEach((phase, n) =>
       writeCtSeries(join(dir, `s${n}`), phase.ct!, {
-        patientName: 'CLASH^TEST', patientId: 'CLASH-1', studyInstanceUid: '1.2.826.0.1.777', seriesInstanceUid: uids[n], frameOfReferenceUid: '1.2.826.0.1.777.9',
-        studyDate: '20240101', seriesNumber: n + 1, seriesDescription: 'Gated 20%', manufacturer: 'Test', manufacturerModelName: 'Clash',
+        patientName: 'CLASH^TEST',
+        patientId: 'CLASH-1',
+        studyInstanceUid: '1.2.826.0.1.777',
+        seriesInstanceUid: uids[n],
+        frameOfReferenceUid: '1.2.826.0.1.777.9',
+        studyDate: '20240101',
+        seriesNumber: n + 1,
+        seriesDescription: 'Gated 20%',
+        manufacturer: 'Test',
+        manufacturerModelName: 'Clash',
       }),
     );
     const before = await counts();
@@ -186,7 +218,9 @@ describe('bad input to the study import', () => {
       code: 'INVALID_INPUT',
       message: expect.stringContaining('both mapped to the 20% phase'),
     });
-    await expect(importStudy({ db: t.db, caller: physicist, dir: p.dicomDir, store, phaseMapping: { [s0]: 120 } })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(importStudy({ db: t.db, caller: physicist, dir: p.dicomDir, store, phaseMapping: { [s0]: 120 } })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
     expect(await counts()).toEqual(before);
     const r = await importStudy({ db: t.db, caller: physicist, dir: p.dicomDir, store, phaseMapping: { [s0]: 40, [s50]: 90 } });
     expect(r.series.map((s) => [s.phaseIndex, s.phasePercent])).toEqual([
@@ -208,7 +242,10 @@ describe('upload zips', () => {
   const zip = (files: Zippable) => zipSync(files, { level: 6 });
 
   it('extracts a normal zip into a fresh server-chosen folder and cleans up', async () => {
-    const up = await extractUpload({ bytes: zip({ 'study/a.dcm': new Uint8Array([1, 2, 3]), 'study/sub/b.dcm': new Uint8Array(5000).fill(7), '__MACOSX/._a.dcm': new Uint8Array([0]) }), tmpRoot: tmp });
+    const up = await extractUpload({
+      bytes: zip({ 'study/a.dcm': new Uint8Array([1, 2, 3]), 'study/sub/b.dcm': new Uint8Array(5000).fill(7), '__MACOSX/._a.dcm': new Uint8Array([0]) }),
+      tmpRoot: tmp,
+    });
     expect(up.files.map((f) => f.slice(up.dir.length + 1)).sort()).toEqual(['study/a.dcm', 'study/sub/b.dcm']);
     expect(readFileSync(join(up.dir, 'study/sub/b.dcm'))).toEqual(Buffer.from(new Uint8Array(5000).fill(7)));
     expect(up.skipped).toEqual(['__MACOSX/._a.dcm']);
@@ -222,7 +259,10 @@ describe('upload zips', () => {
       [{ 'a/../../evil.dcm': new Uint8Array([2]) }, /climbs out/],
       [{ '/etc/evil.dcm': new Uint8Array([2]) }, /absolute path/],
       [{ 'C:\\evil.dcm': new Uint8Array([2]) }, /absolute path/],
-      [{ 'ok.dcm': new Uint8Array([1]), 'link.dcm': [new TextEncoder().encode('/etc/passwd'), { os: 3, attrs: (0o120777 << 16) >>> 0 }] }, /"link\.dcm" is a symbolic link/],
+      [
+        { 'ok.dcm': new Uint8Array([1]), 'link.dcm': [new TextEncoder().encode('/etc/passwd'), { os: 3, attrs: (0o120777 << 16) >>> 0 }] },
+        /"link\.dcm" is a symbolic link/,
+      ],
     ];
     for (const [files, message] of cases) {
       const root = mkdtempSync(join(tmp, 'case-'));
@@ -238,23 +278,35 @@ describe('upload zips', () => {
 
   it('refuses an over-size upload, too many entries, and a zip bomb', async () => {
     const big = zip({ 'a.dcm': crypto.getRandomValues(new Uint8Array(60_000)) });
-    await expect(extractUpload({ bytes: big, maxBytes: 50_000, tmpRoot: tmp })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/over the upload limit of .* \(ISEG_UPLOAD_MAX_MB\)/) });
+    await expect(extractUpload({ bytes: big, maxBytes: 50_000, tmpRoot: tmp })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringMatching(/over the upload limit of .* \(ISEG_UPLOAD_MAX_MB\)/),
+    });
     const many: Zippable = {};
     for (let n = 0; n < 6; n++) many[`f${n}.dcm`] = new Uint8Array([n]);
-    await expect(extractUpload({ bytes: zip(many), maxEntries: 5, tmpRoot: tmp })).rejects.toMatchObject({ message: expect.stringContaining('holds 6 entries, over the limit of 5') });
+    await expect(extractUpload({ bytes: zip(many), maxEntries: 5, tmpRoot: tmp })).rejects.toMatchObject({
+      message: expect.stringContaining('holds 6 entries, over the limit of 5'),
+    });
     const bomb = zip({ 'zeros.dcm': new Uint8Array(20 * 1024 * 1024) });
     expect(bomb.length).toBeLessThan(100_000);
     await expect(extractUpload({ bytes: bomb, tmpRoot: tmp })).rejects.toMatchObject({ message: expect.stringContaining('possible zip bomb') });
-    await expect(extractUpload({ bytes: bomb, maxUncompressedBytes: 1024 * 1024, maxRatio: 1e9, tmpRoot: tmp })).rejects.toMatchObject({ message: expect.stringContaining('uncompressed') });
+    await expect(extractUpload({ bytes: bomb, maxUncompressedBytes: 1024 * 1024, maxRatio: 1e9, tmpRoot: tmp })).rejects.toMatchObject({
+      message: expect.stringContaining('uncompressed'),
+    });
     expect(readdirSync(tmp).filter((n) => n.startsWith('iseg-upload-'))).toEqual([]);
   });
 
   it('refuses a file that is not a zip, and a lying entry size', async () => {
-    await expect(extractUpload({ bytes: new TextEncoder().encode('not a zip at all, just text'), tmpRoot: tmp })).rejects.toMatchObject({ message: expect.stringContaining('is not a zip file') });
+    await expect(extractUpload({ bytes: new TextEncoder().encode('not a zip at all, just text'), tmpRoot: tmp })).rejects.toMatchObject({
+      message: expect.stringContaining('is not a zip file'),
+    });
     // A stored entry whose data is longer than the size in its header: patch the sizes down.
     const z = zipSync({ 'a.dcm': [new Uint8Array(3000).fill(1), { level: 0 }] });
     const dv = new DataView(z.buffer, z.byteOffset, z.byteLength);
     for (let p = 0; p < z.length - 4; p++) if (dv.getUint32(p, true) === 0x02014b50) dv.setUint32(p + 24, 100, true);
-    await expect(extractUpload({ bytes: z, tmpRoot: tmp })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('more than the 100 bytes it declares') });
+    await expect(extractUpload({ bytes: z, tmpRoot: tmp })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringContaining('more than the 100 bytes it declares'),
+    });
   });
 });

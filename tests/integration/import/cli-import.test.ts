@@ -84,7 +84,13 @@ describe('iseg-qa import', () => {
     const { mkdirSync, copyFileSync } = await import('node:fs');
     mkdirSync(rtOnly);
     // An RTSTRUCT whose CT is neither in the folder nor stored (a stored one would be merged).
-    const unimported = await writePhantomStudy(join(tmp, 'never-imported'), { dims: [32, 32, 16], spacingMm: [10, 10, 12], phasePercents: [0], index: 6, seed: 'cli' });
+    const unimported = await writePhantomStudy(join(tmp, 'never-imported'), {
+      dims: [32, 32, 16],
+      spacingMm: [10, 10, 12],
+      phasePercents: [0],
+      index: 6,
+      seed: 'cli',
+    });
     copyFileSync(unimported.rtstructs[0], join(rtOnly, 'rs.dcm'));
     const r = await cli(['import', empty, '--json'], env);
     expect(r.status).toBe(1);
@@ -115,4 +121,3 @@ describe('iseg-qa import', () => {
     expect(JSON.parse(inspect.stdout).series[0]).toMatchObject({ dims: [80, 96, 2] });
   });
 });
-

@@ -58,7 +58,10 @@ describe('import of a generated 4D CT phantom patient', () => {
     expect(patient.identity!.dateShiftDays).toBeGreaterThanOrEqual(-365);
     expect(patient.institution.name).toMatch(/Synthetic|Phantom|Simulated/);
 
-    const study = await t.db.study.findUniqueOrThrow({ where: { id: r.studyId }, include: { series: true, physicianStructures: { include: { series: true } } } });
+    const study = await t.db.study.findUniqueOrThrow({
+      where: { id: r.studyId },
+      include: { series: true, physicianStructures: { include: { series: true } } },
+    });
     expect(study.studyInstanceUid).toBe(phantom.written.studyInstanceUid);
     expect(study.studyDate!.toISOString().slice(0, 10).replace(/-/g, '')).toBe(spec.studyDate);
     expect(study.contentHash).toMatch(/^[0-9a-f]{64}$/);
@@ -81,7 +84,10 @@ describe('import of a generated 4D CT phantom patient', () => {
     }
     // Each slice's SOP Instance UID, in the stored volume's k order: pydicom reads the files and
     // sorts them along the slice normal (tests/reference/dicom/rtstruct_image_refs.py).
-    const files = JSON.parse(execFileSync('/usr/bin/python3', [REFS_PY, phantom.dicomDir], { encoding: 'utf8' })).ct as Record<string, { sopClassUids: string[]; slices: { uid: string }[] }>;
+    const files = JSON.parse(execFileSync('/usr/bin/python3', [REFS_PY, phantom.dicomDir], { encoding: 'utf8' })).ct as Record<
+      string,
+      { sopClassUids: string[]; slices: { uid: string }[] }
+    >;
     for (const s of phases) {
       const truth = files[s.seriesInstanceUid];
       expect(truth.slices).toHaveLength(24);
@@ -117,7 +123,12 @@ describe('import of a generated 4D CT phantom patient', () => {
   });
 
   it('re-importing the same files (any order, with a byte-for-byte duplicate) is a no-op', async () => {
-    const before = { studies: await t.db.study.count(), series: await t.db.imageSeries.count(), structures: await t.db.physicianStructure.count(), audit: await t.db.auditEvent.count() };
+    const before = {
+      studies: await t.db.study.count(),
+      series: await t.db.imageSeries.count(),
+      structures: await t.db.physicianStructure.count(),
+      audit: await t.db.auditEvent.count(),
+    };
     const again = await importStudy({ db: t.db, caller: physicist, dir: phantom.dicomDir, store });
     expect(again.alreadyImported).toBe(true);
     expect(again.seriesCount).toBe(10);
@@ -129,16 +140,26 @@ describe('import of a generated 4D CT phantom patient', () => {
     const phase0 = join(copy, 'phase_00');
     const first = readdirSync(phase0)[0];
     cpSync(join(phase0, first), join(phase0, `zz-copy-of-${first}`));
-    const files = readdirSync(copy, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => join(d.parentPath, d.name)).reverse();
+    const files = readdirSync(copy, { recursive: true, withFileTypes: true })
+      .filter((d) => d.isFile())
+      .map((d) => join(d.parentPath, d.name))
+      .reverse();
     const third = await importStudy({ db: t.db, caller: physicist, files, store });
     expect(third).toMatchObject({ alreadyImported: true, studyId: again.studyId, pseudonym: again.pseudonym });
 
-    expect({ studies: await t.db.study.count(), series: await t.db.imageSeries.count(), structures: await t.db.physicianStructure.count(), audit: await t.db.auditEvent.count() }).toEqual(before);
+    expect({
+      studies: await t.db.study.count(),
+      series: await t.db.imageSeries.count(),
+      structures: await t.db.physicianStructure.count(),
+      audit: await t.db.auditEvent.count(),
+    }).toEqual(before);
   });
 
   it('refuses callers without the studies:import permission and writes nothing', async () => {
     const before = await t.db.study.count();
-    await expect(importStudy({ db: t.db, caller: { ...physicist, role: 'RESEARCHER' }, dir: phantom.dicomDir, store })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(importStudy({ db: t.db, caller: { ...physicist, role: 'RESEARCHER' }, dir: phantom.dicomDir, store })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
     await expect(importStudy({ db: t.db, caller: null, dir: phantom.dicomDir, store })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
     expect(await t.db.study.count()).toBe(before);
   });
@@ -148,7 +169,8 @@ describe('import of a generated 4D CT phantom patient', () => {
     cpSync(join(phantom.dir, 'nifti'), niftiDir, { recursive: true });
     // The generator writes masks; write the CT phases as images next to them.
     const { writeNifti } = await import('@/lib/nifti');
-    for (const p of phantom.patient.phases) writeNifti(join(niftiDir, `ct_phase_${String(p.phasePercent).padStart(2, '0')}.nii.gz`), p.ct!, { intent: 'image' });
+    for (const p of phantom.patient.phases)
+      writeNifti(join(niftiDir, `ct_phase_${String(p.phasePercent).padStart(2, '0')}.nii.gz`), p.ct!, { intent: 'image' });
     const r = await importStudy({ db: t.db, caller: physicist, dir: niftiDir, store, patientId: phantom.patient.spec.patientId });
     expect(r.alreadyImported).toBe(false);
     expect(r.source).toBe('NIFTI');

@@ -19,7 +19,10 @@ export interface PhantomStudy {
   rtstructs: Record<number, string>;
 }
 
-export async function writePhantomStudy(dir: string, options: { seed?: string; index?: number; dims?: Vec3; spacingMm?: Vec3; phasePercents?: number[] } = {}): Promise<PhantomStudy> {
+export async function writePhantomStudy(
+  dir: string,
+  options: { seed?: string; index?: number; dims?: Vec3; spacingMm?: Vec3; phasePercents?: number[] } = {},
+): Promise<PhantomStudy> {
   const seed = options.seed ?? 'import-test';
   const spec = samplePatientSpec(seed, options.index ?? 0);
   const patient = generatePatient(spec, {

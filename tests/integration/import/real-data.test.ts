@@ -28,9 +28,47 @@ const physicist: Caller = { userId: 'u-phys', email: 'phys@example.org', name: '
 
 // nibabel: voxels per label of example_seg.nii.gz (label 0 omitted).
 const TOTALSEG_LABELS: Record<number, number> = {
-  1: 9452, 2: 3947, 3: 3676, 4: 1333, 5: 38634, 6: 4675, 7: 644, 8: 152, 9: 184, 10: 259, 11: 1312, 13: 1, 14: 2735, 18: 1020,
-  19: 1110, 20: 12993, 30: 1868, 31: 2139, 32: 1783, 33: 70, 52: 997, 63: 1368, 64: 901, 79: 492, 86: 7050, 87: 6635, 88: 410,
-  89: 360, 98: 103, 99: 171, 100: 213, 101: 210, 102: 234, 103: 132, 110: 64, 111: 147, 112: 170, 113: 195, 114: 203, 115: 83, 117: 2100,
+  1: 9452,
+  2: 3947,
+  3: 3676,
+  4: 1333,
+  5: 38634,
+  6: 4675,
+  7: 644,
+  8: 152,
+  9: 184,
+  10: 259,
+  11: 1312,
+  13: 1,
+  14: 2735,
+  18: 1020,
+  19: 1110,
+  20: 12993,
+  30: 1868,
+  31: 2139,
+  32: 1783,
+  33: 70,
+  52: 997,
+  63: 1368,
+  64: 901,
+  79: 492,
+  86: 7050,
+  87: 6635,
+  88: 410,
+  89: 360,
+  98: 103,
+  99: 171,
+  100: 213,
+  101: 210,
+  102: 234,
+  103: 132,
+  110: 64,
+  111: 147,
+  112: 170,
+  113: 195,
+  114: 203,
+  115: 83,
+  117: 2100,
 };
 
 describe.skipIf(missing)(referenceSuite('import of the public test data'), () => {
@@ -91,10 +129,15 @@ describe.skipIf(missing)(referenceSuite('import of the public test data'), () =>
     expect(r.findings.map((f) => f.code)).toEqual(['MISSING_ATTRIBUTE', 'NO_REFERENCE_STRUCTURE']);
     const [series] = await t.db.imageSeries.findMany({ where: { studyId: r.studyId } });
     const vol = parseNifti(await store.getVolume(series.volumeKey!));
-    const ref = JSON.parse(gunzipSync(readFileSync(join(__dirname, '../../fixtures/dicom/compressed/references.json.gz'))).toString()).totalsegmentatorSeries as { sha256: string }[];
+    const ref = JSON.parse(gunzipSync(readFileSync(join(__dirname, '../../fixtures/dicom/compressed/references.json.gz'))).toString())
+      .totalsegmentatorSeries as { sha256: string }[];
     const plane = 512 * 512;
     const hu = Int16Array.from(vol.data as ArrayLike<number>);
-    const ours = ref.map((_, k) => createHash('sha256').update(new Uint8Array(hu.buffer, k * plane * 2, plane * 2)).digest('hex'));
+    const ours = ref.map((_, k) =>
+      createHash('sha256')
+        .update(new Uint8Array(hu.buffer, k * plane * 2, plane * 2))
+        .digest('hex'),
+    );
     expect(ours).toEqual(ref.map((x) => x.sha256));
     const again = await importStudy({ db: t.db, caller: physicist, dir: join(DATA, 'totalsegmentator/example_ct_dicom'), store });
     expect(again).toMatchObject({ alreadyImported: true, studyId: r.studyId });
@@ -112,9 +155,14 @@ describe.skipIf(missing)(referenceSuite('import of the public test data'), () =>
     expect(r.structures.filter((s) => s.name.startsWith('example_seg_fast_label_'))).toHaveLength(40);
     expect(seg.find((s) => s.name === 'example_seg_label_5')!.volumeCc).toBeCloseTo((38634 * 27) / 1000, 6);
     // Organ labels, none a GTV or ITV: the roles (all unknown by these names), and the finding saying there is no reference.
-    expect(r.findings.map((f) => [f.code, f.severity])).toEqual([['STRUCTURE_ROLES', 'info'], ['NO_REFERENCE_STRUCTURE', 'warning']]);
+    expect(r.findings.map((f) => [f.code, f.severity])).toEqual([
+      ['STRUCTURE_ROLES', 'info'],
+      ['NO_REFERENCE_STRUCTURE', 'warning'],
+    ]);
     expect(r.findings[0].message).toMatch(/^Structure roles \(built-in rules; no site rules saved\): UNKNOWN: "example_seg_label_1" \[unknown\], /);
-    expect(r.findings[1].message).toContain(`None of the ${r.structures.length} physician structures is recognised as the GTV or ITV by its name ("example_seg_label_1", `);
+    expect(r.findings[1].message).toContain(
+      `None of the ${r.structures.length} physician structures is recognised as the GTV or ITV by its name ("example_seg_label_1", `,
+    );
     const again = await importStudy({ db: t.db, caller: physicist, files: [...files].reverse(), store });
     expect(again).toMatchObject({ alreadyImported: true, studyId: r.studyId });
   });

@@ -56,14 +56,21 @@ describe('re-import with added files', () => {
     expect(first).toMatchObject({ alreadyImported: false, seriesCount: 2, structureCount: 0 });
     expect(first.merged).toBeUndefined();
     const storedBefore = await t.db.imageSeries.findMany({ where: { studyId: first.studyId }, orderBy: { phasePercent: 'asc' } });
-    expect(storedBefore.map((s) => [s.phasePercent, s.phaseIndex])).toEqual([[0, 0], [50, 1]]);
+    expect(storedBefore.map((s) => [s.phasePercent, s.phaseIndex])).toEqual([
+      [0, 0],
+      [50, 1],
+    ]);
 
     // The full export: all three phases (20% is new, between the stored two) and every RTSTRUCT.
     const r = await importStudy({ db: t.db, caller: physicist, dir: p.dicomDir, store });
     expect(r).toMatchObject({ studyId: first.studyId, alreadyImported: false, merged: true, seriesCount: 3, structureCount: 4 });
     expect(await t.db.study.count()).toBe(1);
     const series = await t.db.imageSeries.findMany({ where: { studyId: r.studyId }, orderBy: { phasePercent: 'asc' } });
-    expect(series.map((s) => [s.phasePercent, s.phaseIndex])).toEqual([[0, 0], [20, 1], [50, 2]]);
+    expect(series.map((s) => [s.phasePercent, s.phaseIndex])).toEqual([
+      [0, 0],
+      [20, 1],
+      [50, 2],
+    ]);
     // The stored series are the same rows (ids, volumes), only the 50% one renumbered.
     expect(series[0]).toMatchObject({ id: storedBefore[0].id, volumeSha256: storedBefore[0].volumeSha256 });
     expect(series[2]).toMatchObject({ id: storedBefore[1].id, volumeSha256: storedBefore[1].volumeSha256 });
@@ -86,10 +93,18 @@ describe('re-import with added files', () => {
     }
     const merged = r.findings.find((f) => f.code === 'STUDY_MERGED')!;
     expect(merged.severity).toBe('info');
-    expect(merged.message).toMatch(/added 1 series .* and 4 structure\(s\) .*; 2 stored series and 0 stored structure\(s\) were in it unchanged; 1 stored phase\(s\) renumbered/);
+    expect(merged.message).toMatch(
+      /added 1 series .* and 4 structure\(s\) .*; 2 stored series and 0 stored structure\(s\) were in it unchanged; 1 stored phase\(s\) renumbered/,
+    );
     const audit = await t.db.auditEvent.findMany({ where: { action: 'study.import', target: `study:${r.studyId}` }, orderBy: { at: 'asc' } });
     expect(audit).toHaveLength(2);
-    expect(audit[1].details).toMatchObject({ merged: true, addedSeries: [p.written.phases[1].seriesInstanceUid], addedStructures: 4, unchangedSeries: 2, renumberedPhases: 1 });
+    expect(audit[1].details).toMatchObject({
+      merged: true,
+      addedSeries: [p.written.phases[1].seriesInstanceUid],
+      addedStructures: 4,
+      unchangedSeries: 2,
+      renumberedPhases: 1,
+    });
 
     // The same full export again, and the first (smaller) export again: no-ops, nothing written.
     const before = await snapshot();
@@ -147,7 +162,17 @@ describe('re-import with added files', () => {
     const otherPatient = await t.db.patient.create({ data: { pseudonym: 'P-OTHER-MERGE', institutionId: inst.id } });
     const otherStudy = await t.db.study.create({ data: { patientId: otherPatient.id, studyInstanceUid: '1.2.3.other.merge', contentHash: 'm'.repeat(64) } });
     // phase_50's UID is held elsewhere, phase_20's is free: the 20% series must not be left behind.
-    await t.db.imageSeries.create({ data: { studyId: otherStudy.id, seriesInstanceUid: p.written.phases[2].seriesInstanceUid, modality: 'CT', dims: [1, 1, 1], spacingMm: [1, 1, 1], originMm: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] } });
+    await t.db.imageSeries.create({
+      data: {
+        studyId: otherStudy.id,
+        seriesInstanceUid: p.written.phases[2].seriesInstanceUid,
+        modality: 'CT',
+        dims: [1, 1, 1],
+        spacingMm: [1, 1, 1],
+        originMm: [0, 0, 0],
+        direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+      },
+    });
     const before = await snapshot();
     const err = await importStudy({ db: t.db, caller: physicist, dir: p.dicomDir, store }).catch((e) => e);
     expect(err).toMatchObject({ code: 'CONFLICT' });
@@ -204,7 +229,9 @@ describe('re-import with added files', () => {
     // equal those made with the CT files (with their image references), so nothing conflicts.
     const full = await importStudy({ db: t.db, caller: physicist, dir: p.dicomDir, store });
     expect(full).toMatchObject({ merged: true, seriesCount: 3, structureCount: 4 });
-    expect(full.findings.filter((f) => f.code === 'STUDY_MERGED').at(-1)!.message).toMatch(/added 1 series .* and 1 structure\(s\) \(GTV_50%\); 2 stored series and 3 stored structure\(s\) were in it unchanged/);
+    expect(full.findings.filter((f) => f.code === 'STUDY_MERGED').at(-1)!.message).toMatch(
+      /added 1 series .* and 1 structure\(s\) \(GTV_50%\); 2 stored series and 3 stored structure\(s\) were in it unchanged/,
+    );
   });
 
   it('an RTSTRUCT alone of another patient (PatientID differs) on a stored CT: CONFLICT, nothing written', async () => {
@@ -224,4 +251,3 @@ describe('re-import with added files', () => {
     expect(await snapshot()).toEqual(before);
   });
 });
-

@@ -61,7 +61,14 @@ describe('structure roles: site rules applied at import', () => {
   }
 
   const post = (body: unknown, origin = 'http://localhost') =>
-    route.POST(new Request('http://localhost/api/admin/structure-roles', { method: 'POST', headers: { 'content-type': 'application/json', origin, host: 'localhost' }, body: JSON.stringify(body) }), { params: Promise.resolve({}) });
+    route.POST(
+      new Request('http://localhost/api/admin/structure-roles', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin, host: 'localhost' },
+        body: JSON.stringify(body),
+      }),
+      { params: Promise.resolve({}) },
+    );
   const get = (query = '') => route.GET(new Request(`http://localhost/api/admin/structure-roles${query}`), { params: Promise.resolve({}) });
 
   beforeAll(async () => {
@@ -69,8 +76,14 @@ describe('structure roles: site rules applied at import', () => {
     process.env.DATABASE_URL = t.url;
     tmp = mkdtempSync(join(tmpdir(), 'iseg-structure-roles-'));
     store = createVolumeStore({ dir: join(tmp, 'volumes') });
-    const a = await createUser(t.db, { caller: 'bootstrap', input: { email: 'admin@example.org', name: 'Admin', password: 'admin-password-1', role: 'ADMIN' } });
-    const p = await createUser(t.db, { caller: 'bootstrap', input: { email: 'phys@example.org', name: 'Phys', password: 'physicist-password-1', role: 'PHYSICIST' } });
+    const a = await createUser(t.db, {
+      caller: 'bootstrap',
+      input: { email: 'admin@example.org', name: 'Admin', password: 'admin-password-1', role: 'ADMIN' },
+    });
+    const p = await createUser(t.db, {
+      caller: 'bootstrap',
+      input: { email: 'phys@example.org', name: 'Phys', password: 'physicist-password-1', role: 'PHYSICIST' },
+    });
     admin = { userId: a.id, email: a.email, name: 'Admin', role: 'ADMIN' };
     physicist = { userId: p.id, email: p.email, name: 'Phys', role: 'PHYSICIST' };
     route = await import('@/app/api/admin/structure-roles/route');
@@ -109,7 +122,7 @@ describe('structure roles: site rules applied at import', () => {
     expect(await t.db.auditEvent.count()).toBe(audit);
   });
 
-  it('an admin\'s change from another site is refused by the Origin check (403), and bad input is a 400 naming the field', async () => {
+  it("an admin's change from another site is refused by the Origin check (403), and bad input is a 400 naming the field", async () => {
     session.caller = admin;
     const foreign = await post({ change: 'add', match: 'exact', pattern: 'Tumour_site', role: 'GTV' }, 'http://evil.example');
     expect(foreign.status).toBe(403);
@@ -124,13 +137,18 @@ describe('structure roles: site rules applied at import', () => {
     const res = await post({ change: 'add', match: 'exact', pattern: 'Tumour_site', role: 'GTV', note: 'our tumour name', basedOnVersion: 0 });
     expect(res.status).toBe(200);
     const body = await res.json();
-    expect(body).toMatchObject({ version: 1, rule: { id: 'site-1', match: 'exact', pattern: 'Tumour_site', role: 'GTV', phasePercent: null, enabled: true, note: 'our tumour name' } });
+    expect(body).toMatchObject({
+      version: 1,
+      rule: { id: 'site-1', match: 'exact', pattern: 'Tumour_site', role: 'GTV', phasePercent: null, enabled: true, note: 'our tumour name' },
+    });
     const event = await t.db.auditEvent.findFirstOrThrow({ where: { action: 'structure-rules.add' } });
     expect(event).toMatchObject({ userId: admin.userId, userEmail: admin.email, role: 'ADMIN', target: 'structure-rules:v1' });
     expect(event.details).toMatchObject({ version: 1, previousVersion: null, rule: { id: 'site-1', pattern: 'Tumour_site', role: 'GTV' } });
     const view = await (await get('?try=tumour_site')).json();
     expect(view.current).toMatchObject({ version: 1, rules: [{ id: 'site-1' }] });
-    expect(view.versions).toMatchObject([{ version: 1, userEmail: admin.email, change: 'added site-1: exact "Tumour_site" → GTV', ruleCount: 1, enabledCount: 1 }]);
+    expect(view.versions).toMatchObject([
+      { version: 1, userEmail: admin.email, change: 'added site-1: exact "Tumour_site" → GTV', ruleCount: 1, enabledCount: 1 },
+    ]);
     expect(view.tried).toMatchObject({ role: 'GTV', kind: 'GTV', ruleId: 'site-1', siteRuleVersion: 1 });
   });
 
@@ -171,17 +189,22 @@ describe('structure roles: site rules applied at import', () => {
     const { changeStructureRules } = await import('@/lib/server/structure-roles/change-structure-rules');
     const before = await t.db.structureRuleVersion.count();
     const results = await Promise.allSettled(
-      ['A', 'B', 'C', 'D', 'E'].map((x) => changeStructureRules(t.db, { caller: admin, input: { change: 'add', match: 'exact', pattern: `Concurrent_${x}`, role: 'HELPER' } })),
+      ['A', 'B', 'C', 'D', 'E'].map((x) =>
+        changeStructureRules(t.db, { caller: admin, input: { change: 'add', match: 'exact', pattern: `Concurrent_${x}`, role: 'HELPER' } }),
+      ),
     );
     const saved = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-    for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('at the same moment') });
+    for (const r of results)
+      if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('at the same moment') });
     expect(saved.length).toBeGreaterThan(0);
     expect(saved.map((s) => s.version).sort((a, b) => a - b)).toEqual(saved.map((_, i) => before + 1 + i));
     const latest = await t.db.structureRuleVersion.findFirstOrThrow({ orderBy: { version: 'desc' } });
     expect(latest.version).toBe(before + saved.length);
     const patterns = (latest.rules as { pattern: string }[]).map((r) => r.pattern).filter((p) => p.startsWith('Concurrent_'));
     expect(patterns.sort()).toEqual(saved.map((s) => s.rule.pattern).sort());
-    expect(await t.db.auditEvent.count({ where: { action: 'structure-rules.add', target: { in: saved.map((s) => `structure-rules:v${s.version}`) } } })).toBe(saved.length);
+    expect(await t.db.auditEvent.count({ where: { action: 'structure-rules.add', target: { in: saved.map((s) => `structure-rules:v${s.version}`) } } })).toBe(
+      saved.length,
+    );
   });
 
   it('the admin page lists the rules and versions and answers "try a name"', async () => {
@@ -191,7 +214,9 @@ describe('structure roles: site rules applied at import', () => {
     const html = renderToStaticMarkup(await Page({ searchParams: Promise.resolve({ try: 'Lungs-GTV' }) }));
     expect(html).toContain('data-testid="site-rules-site-1"');
     expect(html).toContain('data-testid="structure-rule-versions"');
-    expect(html).toMatch(/data-testid="structure-try-result"[^>]*>“Lungs-GTV” → <strong>LUNG<\/strong> \(TG-263 Lungs-GTV\); kind OTHER\. Decided by built-in rule organ-minus-target/);
+    expect(html).toMatch(
+      /data-testid="structure-try-result"[^>]*>“Lungs-GTV” → <strong>LUNG<\/strong> \(TG-263 Lungs-GTV\); kind OTHER\. Decided by built-in rule organ-minus-target/,
+    );
     session.caller = physicist;
     const refused = renderToStaticMarkup(await Page({ searchParams: Promise.resolve({}) }));
     expect(refused).toContain('The physicist role may not manage the structure rules.');

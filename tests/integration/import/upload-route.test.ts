@@ -89,7 +89,10 @@ describe('POST /api/studies', () => {
 
     const big = await upload(zipSync({ 'noise.bin': [randomBytes(65536 * 40), { level: 0 }] }), {}, 'big.zip');
     expect(big.status).toBe(413);
-    expect((await big.json()).error).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', message: expect.stringMatching(/Upload "big\.zip" is over the upload limit of 2\.0 MiB \(ISEG_UPLOAD_MAX_MB\)/) });
+    expect((await big.json()).error).toMatchObject({
+      code: 'PAYLOAD_TOO_LARGE',
+      message: expect.stringMatching(/Upload "big\.zip" is over the upload limit of 2\.0 MiB \(ISEG_UPLOAD_MAX_MB\)/),
+    });
 
     const badMap = await upload(zip, { phaseMap: 'not-a-map' });
     expect(badMap.status).toBe(400);
@@ -100,7 +103,13 @@ describe('POST /api/studies', () => {
     expect((await noFile.json()).error.message).toContain('No file: attach a .zip of the study in the field "file"');
 
     // An RTSTRUCT whose CT is neither in the upload nor stored (a stored one would be merged).
-    const unimported = await writePhantomStudy(join(tmp, 'never-imported'), { dims: [32, 32, 16], spacingMm: [10, 10, 12], phasePercents: [0], index: 4, seed: 'route-other' });
+    const unimported = await writePhantomStudy(join(tmp, 'never-imported'), {
+      dims: [32, 32, 16],
+      spacingMm: [10, 10, 12],
+      phasePercents: [0],
+      index: 4,
+      seed: 'route-other',
+    });
     const noCt = await upload(zipSync({ 'rs.dcm': readFileSync(unimported.rtstructs[0]) }), {}, 'rt-only.zip');
     expect(noCt.status).toBe(400);
     const msg = (await noCt.json()).error.message;
@@ -170,7 +179,9 @@ describe('POST /api/studies', () => {
     const bodyDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('iseg-upload-body-'));
     const before = new Set(bodyDirs());
     const boundary = 'b0undary';
-    const head = new TextEncoder().encode(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="huge.zip"\r\nContent-Type: application/zip\r\n\r\n`);
+    const head = new TextEncoder().encode(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="huge.zip"\r\nContent-Type: application/zip\r\n\r\n`,
+    );
     const { body: tail, seen } = countedBody(64 * 1024 * 1024);
     const reader = tail.getReader();
     let sentHead = false;
@@ -194,7 +205,7 @@ describe('POST /api/studies', () => {
     expect(seen.bytes).toBeGreaterThan(2 * 1024 * 1024);
   });
 
-  it('CSRF: a forged Origin or Referer, or a cookie without either, is refused (403) before the body; the app\'s own origin imports', async () => {
+  it("CSRF: a forged Origin or Referer, or a cookie without either, is refused (403) before the body; the app's own origin imports", async () => {
     session.caller = physicist;
     const before = await t.db.study.count();
     const form = () => {

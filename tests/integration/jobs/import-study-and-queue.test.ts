@@ -77,10 +77,16 @@ describe('importStudyAndQueue', () => {
     const ownStore = createVolumeStore({ dir: path.join(tmp, 'volumes-B') });
     const studies = await t.db.study.count();
     // pg-boss's insert of the job refused for real, inside the import's transaction.
-    await t.db.$executeRawUnsafe(`CREATE FUNCTION pgboss.test_refuse_job() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'job insert refused by the test'; END $$`);
-    await t.db.$executeRawUnsafe(`CREATE TRIGGER refuse_segmentation_jobs BEFORE INSERT ON pgboss.job FOR EACH ROW WHEN (starts_with(NEW.name, 'segmentation.run')) EXECUTE FUNCTION pgboss.test_refuse_job()`);
+    await t.db.$executeRawUnsafe(
+      `CREATE FUNCTION pgboss.test_refuse_job() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'job insert refused by the test'; END $$`,
+    );
+    await t.db.$executeRawUnsafe(
+      `CREATE TRIGGER refuse_segmentation_jobs BEFORE INSERT ON pgboss.job FOR EACH ROW WHEN (starts_with(NEW.name, 'segmentation.run')) EXECUTE FUNCTION pgboss.test_refuse_job()`,
+    );
     try {
-      await expect(importStudyAndQueue({ db: t.db, boss, caller: physicist, dir, store: ownStore, modelsRoot: TEST_MODELS_DIR })).rejects.toThrow(/job insert refused by the test/);
+      await expect(importStudyAndQueue({ db: t.db, boss, caller: physicist, dir, store: ownStore, modelsRoot: TEST_MODELS_DIR })).rejects.toThrow(
+        /job insert refused by the test/,
+      );
     } finally {
       await t.db.$executeRawUnsafe('DROP TRIGGER refuse_segmentation_jobs ON pgboss.job');
       await t.db.$executeRawUnsafe('DROP FUNCTION pgboss.test_refuse_job()');
@@ -88,7 +94,11 @@ describe('importStudyAndQueue', () => {
     // Nothing of the study was written: no study, series, structure, run, job or audit event.
     expect(await t.db.study.count()).toBe(studies);
     expect(await t.db.study.count({ where: { runs: { none: {} } } })).toBe(0);
-    expect(await t.db.auditEvent.count({ where: { action: 'study.import', target: { notIn: (await t.db.study.findMany({ select: { id: true } })).map((x) => `study:${x.id}`) } } })).toBe(0);
+    expect(
+      await t.db.auditEvent.count({
+        where: { action: 'study.import', target: { notIn: (await t.db.study.findMany({ select: { id: true } })).map((x) => `study:${x.id}`) } },
+      }),
+    ).toBe(0);
     // The volumes written before the transaction stay in the store (content-addressed).
     const afterFailure = listFiles(ownStore.root);
     expect(afterFailure.length).toBeGreaterThan(0);
@@ -113,7 +123,9 @@ describe('importStudyAndQueue', () => {
     const studies = await t.db.study.count();
     // The CLI's pg-boss handle is created lazily, here against a port where nothing listens.
     const unreachable = () => createBoss({ databaseUrl: 'postgresql://nobody@127.0.0.1:1/none', worker: false });
-    await expect(importStudyAndQueue({ db: t.db, boss: unreachable, caller: physicist, dir, store, modelsRoot: TEST_MODELS_DIR })).rejects.toThrow(/ECONNREFUSED|connect/);
+    await expect(importStudyAndQueue({ db: t.db, boss: unreachable, caller: physicist, dir, store, modelsRoot: TEST_MODELS_DIR })).rejects.toThrow(
+      /ECONNREFUSED|connect/,
+    );
     expect(await t.db.study.count()).toBe(studies);
   });
 

@@ -50,7 +50,9 @@ describe('job payloads checked at send and at receipt', () => {
       const j = await job(t, bad);
       return j && (j.state === 'retry' || j.state === 'failed') ? j : null;
     });
-    expect(jobFailureMessage(failed.output)).toMatch(new RegExp(`^Job "worker\\.selftest" ${bad} \\(queue worker\\.selftest\\) received has an invalid payload: holdMs: `));
+    expect(jobFailureMessage(failed.output)).toMatch(
+      new RegExp(`^Job "worker\\.selftest" ${bad} \\(queue worker\\.selftest\\) received has an invalid payload: holdMs: `),
+    );
     await waitFor('the good job to complete', async () => (await job(t, good))?.state === 'completed');
     // The handler records one WorkerCheck per job it runs: the good one, never the bad one.
     expect(await t.db.workerCheck.count({ where: { jobId: good } })).toBe(1);

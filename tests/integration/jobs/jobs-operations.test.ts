@@ -73,14 +73,22 @@ describe('jobs and models operations', () => {
       expect(workers[0].model!.sha256).toBe(JSON.parse(fs.readFileSync(path.join(TINY, 'manifest.json'), 'utf8')).sha256);
 
       const { runId, jobId } = await createSegmentationRun(t.db, boss, { caller: physicist, studyId: big.study.id, modelDir: TINY });
-      await waitFor('the run to be segmenting', async () => {
-        const r = await t.db.segmentationRun.findUnique({ where: { id: runId } });
-        return r?.status === 'RUNNING' && (r.stage ?? '').startsWith('segmenting');
-      }, 120_000);
+      await waitFor(
+        'the run to be segmenting',
+        async () => {
+          const r = await t.db.segmentationRun.findUnique({ where: { id: runId } });
+          return r?.status === 'RUNNING' && (r.stage ?? '').startsWith('segmenting');
+        },
+        120_000,
+      );
       await expect(cancelSegmentationRun(t.db, boss, { caller: reviewer, runId })).rejects.toMatchObject({ code: 'FORBIDDEN' });
       const instance = await t.db.workerInstance.findFirstOrThrow({ where: { pid: worker.child.pid! } });
       // The live worker running it is named: it is the one that stops it.
-      expect(await cancelSegmentationRun(t.db, boss, { caller: physicist, runId })).toEqual({ runId, previousStatus: 'RUNNING', runningOn: { id: instance.id, host: instance.host, pid: worker.child.pid } });
+      expect(await cancelSegmentationRun(t.db, boss, { caller: physicist, runId })).toEqual({
+        runId,
+        previousStatus: 'RUNNING',
+        runningOn: { id: instance.id, host: instance.host, pid: worker.child.pid },
+      });
       await waitFor('the worker to stop the run', async () => worker.output().includes(`run ${runId} cancelled; stopped`), 30_000);
       const structures = await t.db.machineStructure.count({ where: { runId } });
       expect(structures).toBeLessThan(6); // not all phases, and no ITV
@@ -95,7 +103,11 @@ describe('jobs and models operations', () => {
 
       // The worker is free again: the next run completes.
       const next = await createSegmentationRun(t.db, boss, { caller: physicist, studyId: small.study.id, modelDir: TINY });
-      await waitFor('the next run to succeed', async () => (await t.db.segmentationRun.findUnique({ where: { id: next.runId } }))?.status === 'SUCCEEDED', 120_000);
+      await waitFor(
+        'the next run to succeed',
+        async () => (await t.db.segmentationRun.findUnique({ where: { id: next.runId } }))?.status === 'SUCCEEDED',
+        120_000,
+      );
       // Nothing more was written for the cancelled run meanwhile.
       expect(await t.db.machineStructure.count({ where: { runId } })).toBe(structures);
       expect((await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runId } })).status).toBe('CANCELLED');
@@ -109,12 +121,17 @@ describe('jobs and models operations', () => {
     const bulk = [await seedRunStudy(t, store, 'prio-bulk-1'), await seedRunStudy(t, store, 'prio-bulk-2')];
     const upload = await seedRunStudy(t, store, 'prio-upload');
     const bulkRuns = [];
-    for (const b of bulk) bulkRuns.push(await createSegmentationRun(t.db, boss, { caller: 'system', studyId: b.study.id, modelDir: TINY, priority: RUN_PRIORITY.bulk }));
+    for (const b of bulk)
+      bulkRuns.push(await createSegmentationRun(t.db, boss, { caller: 'system', studyId: b.study.id, modelDir: TINY, priority: RUN_PRIORITY.bulk }));
     const urgent = await createSegmentationRun(t.db, boss, { caller: 'system', studyId: upload.study.id, modelDir: TINY, priority: RUN_PRIORITY.interactive });
     const worker = await startWorker(t.url, env); // concurrency 1: one run at a time
     try {
       const ids = [...bulkRuns.map((r) => r.runId), urgent.runId];
-      await waitFor('all three runs to succeed', async () => (await t.db.segmentationRun.count({ where: { id: { in: ids }, status: 'SUCCEEDED' } })) === 3, 120_000);
+      await waitFor(
+        'all three runs to succeed',
+        async () => (await t.db.segmentationRun.count({ where: { id: { in: ids }, status: 'SUCCEEDED' } })) === 3,
+        120_000,
+      );
       const runs = await t.db.segmentationRun.findMany({ where: { id: { in: ids } }, orderBy: { startedAt: 'asc' } });
       expect(runs[0].id).toBe(urgent.runId);
     } finally {
@@ -125,14 +142,30 @@ describe('jobs and models operations', () => {
   it('retry: one fresh run per failed run, never two at once; refused for other states and a model no longer installed', async () => {
     const s = await seedRunStudy(t, store, 'retry');
     // The failed run is made by executing its last attempt directly, so its job is a stand-in.
-    const first = await createSegmentationRun(t.db, { send: async () => null } as unknown as PgBoss, { caller: physicist, studyId: s.study.id, modelDir: TINY });
-    await expect(executeSegmentationRun({
-      db: t.db, store, runId: first.runId, attempt: 3, maxAttempts: 3, codeVersion: 'x',
-      segment: async () => { throw Object.assign(new Error('simulated model failure'), { code: 'PREDICT_FAILED' }); },
-    })).rejects.toThrow('simulated');
+    const first = await createSegmentationRun(t.db, { send: async () => null } as unknown as PgBoss, {
+      caller: physicist,
+      studyId: s.study.id,
+      modelDir: TINY,
+    });
+    await expect(
+      executeSegmentationRun({
+        db: t.db,
+        store,
+        runId: first.runId,
+        attempt: 3,
+        maxAttempts: 3,
+        codeVersion: 'x',
+        segment: async () => {
+          throw Object.assign(new Error('simulated model failure'), { code: 'PREDICT_FAILED' });
+        },
+      }),
+    ).rejects.toThrow('simulated');
     await expect(retrySegmentationRun(t.db, boss, { caller: researcher, runId: first.runId })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     // A model folder that no longer holds this version: the retry says so instead of guessing.
-    await expect(retrySegmentationRun(t.db, boss, { caller: physicist, runId: first.runId, modelsRoot: tmp })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('tiny-test 1.0.0') });
+    await expect(retrySegmentationRun(t.db, boss, { caller: physicist, runId: first.runId, modelsRoot: tmp })).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringContaining('tiny-test 1.0.0'),
+    });
 
     const [a, b] = await Promise.all([
       retrySegmentationRun(t.db, boss, { caller: physicist, runId: first.runId, modelsRoot: MODELS }),
@@ -143,7 +176,10 @@ describe('jobs and models operations', () => {
     expect([a.reused, b.reused].filter(Boolean)).toHaveLength(1);
     expect(await t.db.segmentationRun.count({ where: { studyId: s.study.id, status: { in: ['QUEUED', 'RUNNING'] } } })).toBe(1);
     const fresh = await t.db.segmentationRun.findUniqueOrThrow({ where: { id: a.runId } });
-    expect(fresh).toMatchObject({ status: 'QUEUED', modelVersionId: (await t.db.segmentationRun.findUniqueOrThrow({ where: { id: first.runId } })).modelVersionId });
+    expect(fresh).toMatchObject({
+      status: 'QUEUED',
+      modelVersionId: (await t.db.segmentationRun.findUniqueOrThrow({ where: { id: first.runId } })).modelVersionId,
+    });
     expect(fresh.jobId).toBeTruthy();
     expect((await t.db.segmentationRun.findUniqueOrThrow({ where: { id: first.runId } })).status).toBe('FAILED');
     expect(await t.db.auditEvent.count({ where: { action: 'run.retried', details: { path: ['previousRunId'], equals: first.runId } } })).toBe(2);
@@ -197,17 +233,34 @@ describe('jobs and models operations', () => {
     fs.writeFileSync(path.join(modelsRoot, 'tiny-test', 'MODEL_CARD.md'), '# Tiny\nNot a trained model.\n');
     const r = await findModels(t.db, { caller: physicist, modelsRoot, defaultModel: 'tiny-test' });
     const tiny = r.installed.find((m) => m.folder === 'tiny-test')!;
-    expect(tiny).toMatchObject({ verified: true, isDefault: true, inputName: 'ct', outputName: 'logits', patchSizeXyz: [16, 12, 10], targetSpacingMm: [2, 2, 2.5], intendedStructure: 'lung GTV', modelCard: '# Tiny\nNot a trained model.\n' });
+    expect(tiny).toMatchObject({
+      verified: true,
+      isDefault: true,
+      inputName: 'ct',
+      outputName: 'logits',
+      patchSizeXyz: [16, 12, 10],
+      targetSpacingMm: [2, 2, 2.5],
+      intendedStructure: 'lung GTV',
+      modelCard: '# Tiny\nNot a trained model.\n',
+    });
     expect(r.installed.find((m) => m.folder === 'broken')).toMatchObject({ verified: false, problem: { code: 'MODEL_HASH_MISMATCH' } });
     const reg = r.registered.find((v) => v.name === 'tiny-test')!;
-    const direct = await sql<{ status: string; n: number }>(t.url, 'SELECT status::text, count(*)::int AS n FROM "SegmentationRun" WHERE "modelVersionId" = $1 GROUP BY status', [reg.id]);
+    const direct = await sql<{ status: string; n: number }>(
+      t.url,
+      'SELECT status::text, count(*)::int AS n FROM "SegmentationRun" WHERE "modelVersionId" = $1 GROUP BY status',
+      [reg.id],
+    );
     for (const row of direct) expect(reg.runs[row.status as keyof typeof reg.runs]).toBe(row.n);
     expect(reg.installedFolder).toBe('tiny-test');
     expect(r.studies).toBe(await t.db.study.count());
     await expect(findModels(t.db, { caller: reviewer, modelsRoot })).rejects.toMatchObject({ code: 'FORBIDDEN' });
 
-    await expect(segmentStudiesWithoutRun(t.db, boss, { caller: physicist, modelFolder: 'tiny-test', modelsRoot })).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await expect(segmentStudiesWithoutRun(t.db, boss, { caller: admin, modelFolder: '../tiny-test', modelsRoot })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(segmentStudiesWithoutRun(t.db, boss, { caller: physicist, modelFolder: 'tiny-test', modelsRoot })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    await expect(segmentStudiesWithoutRun(t.db, boss, { caller: admin, modelFolder: '../tiny-test', modelsRoot })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
     await expect(segmentStudiesWithoutRun(t.db, boss, { caller: admin, modelFolder: 'broken', modelsRoot })).rejects.toMatchObject({ code: 'CONFLICT' });
     const extra = await seedRunStudy(t, store, 'segment-all');
     const withoutRun = await t.db.study.count({ where: { runs: { none: { modelVersionId: reg.id } } } });

@@ -74,7 +74,7 @@ describe('analysis dataset export and motion covariate (real Postgres, seeded ru
     if (a.cox.status === 'ok') expect(a.cox.value.coefficients[0].unit).toBe('per mm');
   });
 
-  it('serves a CSV whose columns are exactly the dictionary\'s, with the explorer\'s values for each patient', async () => {
+  it("serves a CSV whose columns are exactly the dictionary's, with the explorer's values for each patient", async () => {
     const { csv, dict } = await download(RESEARCHER);
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
@@ -93,7 +93,12 @@ describe('analysis dataset export and motion covariate (real Postgres, seeded ru
     }
     // every covariate the explorer offers is a column
     const ds = await getOutcomeDataset(t.db, { caller: RESEARCHER });
-    expect(d.columns.map((c) => c.explorerCovariate).filter(Boolean).sort()).toEqual(ds.covariates.map((c) => c.key).sort());
+    expect(
+      d.columns
+        .map((c) => c.explorerCovariate)
+        .filter(Boolean)
+        .sort(),
+    ).toEqual(ds.covariates.map((c) => c.key).sort());
     expect(d.columns.find((c) => c.name === 'clinical_stage')).toMatchObject({ type: 'categorical', allowedValues: ['I', 'II', 'III'] });
     expect(d.columns.find((c) => c.name === 'lf_status')).toMatchObject({ allowedValues: [0, 1, 2] });
     expect(d.columns.find((c) => c.name === 'lf_time_days')).toMatchObject({ unit: 'days' });
@@ -160,11 +165,20 @@ describe('analysis dataset export and motion covariate (real Postgres, seeded ru
     const events = await t.db.auditEvent.findMany({ where: { action: 'outcomes.dataset.export' }, orderBy: { id: 'asc' } });
     expect(events).toHaveLength(before + 2);
     const [csvEvent, dictEvent] = events.slice(-2);
-    expect(csvEvent).toMatchObject({ userId: RESEARCHER.userId, role: 'RESEARCHER', target: 'outcomes:analysis-dataset.csv', details: { format: 'csv', rows: 36 } });
-    expect(dictEvent).toMatchObject({ userId: RESEARCHER.userId, target: 'outcomes:analysis-dataset-dictionary.json', details: { format: 'dictionary', rows: 36 } });
+    expect(csvEvent).toMatchObject({
+      userId: RESEARCHER.userId,
+      role: 'RESEARCHER',
+      target: 'outcomes:analysis-dataset.csv',
+      details: { format: 'csv', rows: 36 },
+    });
+    expect(dictEvent).toMatchObject({
+      userId: RESEARCHER.userId,
+      target: 'outcomes:analysis-dataset-dictionary.json',
+      details: { format: 'dictionary', rows: 36 },
+    });
   });
 
-  it('reproduces the explorer\'s Cox model (and R\'s) from the CSV alone', async () => {
+  it("reproduces the explorer's Cox model (and R's) from the CSV alone", async () => {
     const { csv, dict } = await download(RESEARCHER);
     const [header, ...rows] = parse(await csv.text()) as string[][];
     const d = (await dict.json()) as DataDictionary;
@@ -174,7 +188,7 @@ describe('analysis dataset export and motion covariate (real Postgres, seeded ru
 
     // one covariate: Dice, which the explorer fits per 0.1 (explorerScale 10)
     const keep = num('itv_dice').map((v) => !Number.isNaN(v));
-    const sel = <T,>(xs: T[]) => xs.filter((_, i) => keep[i]);
+    const sel = <T>(xs: T[]) => xs.filter((_, i) => keep[i]);
     const fit1 = coxph({ time: sel(num('lf_time_days')), event: sel(num('lf_event')), covariates: [sel(num('itv_dice'))], names: ['itv_dice'] });
     const a1 = await runOutcomeAnalysis(t.db, { caller: RESEARCHER, request: { covariates: ['metric:dice'] } });
     if (a1.cox.status !== 'ok') throw new Error(`explorer Cox: ${a1.cox.status}`);

@@ -70,7 +70,9 @@ describe('outcomes versions (real Postgres)', () => {
       [r1.version!.id, 'import', 'first.csv', PHYSICIST.email, createHash('sha256').update(first).digest('hex'), 1, 2, 0],
     ]);
     // The previous values of every changed row are kept: OUT-002 as the first import left it.
-    const change = await t.db.outcomeVersionChange.findUniqueOrThrow({ where: { versionId_patientId: { versionId: r2.version!.id, patientId: ids['OUT-002'] } } });
+    const change = await t.db.outcomeVersionChange.findUniqueOrThrow({
+      where: { versionId_patientId: { versionId: r2.version!.id, patientId: ids['OUT-002'] } },
+    });
     const { pseudonym: _p, ...o2AfterFirst } = afterFirst.find((o) => o.pseudonym === 'OUT-002')!;
     expect(change.before).toEqual(o2AfterFirst);
     expect(await t.db.outcomeVersionChange.count({ where: { versionId: r2.version!.id } })).toBe(2); // OUT-001 was unchanged
@@ -81,7 +83,11 @@ describe('outcomes versions (real Postgres)', () => {
     expect(await snapshot()).toEqual(afterFirst);
     const audit = await t.db.auditEvent.findFirstOrThrow({ where: { action: 'outcomes.restored' } });
     expect(audit).toMatchObject({ userEmail: ADMIN.email, role: 'ADMIN', details: { restoredFrom: r1.version!.id, version: restored.id, rowsChanged: 2 } });
-    expect((await findOutcomeVersions(t.db, { caller: PHYSICIST })).versions[0]).toMatchObject({ id: restored.id, kind: 'restore', restoredFromId: r1.version!.id });
+    expect((await findOutcomeVersions(t.db, { caller: PHYSICIST })).versions[0]).toMatchObject({
+      id: restored.id,
+      kind: 'restore',
+      restoredFromId: r1.version!.id,
+    });
 
     // Restoring what is already current changes nothing and says so.
     await expect(restoreOutcomeVersion(t.db, { caller: ADMIN, versionId: restored.id })).rejects.toMatchObject({ code: 'CONFLICT' });
@@ -94,7 +100,13 @@ describe('outcomes versions (real Postgres)', () => {
     // …and forward again to the second import.
     await restoreOutcomeVersion(t.db, { caller: PHYSICIST, versionId: r2.version!.id });
     const afterSecond = await snapshot();
-    expect(afterSecond.find((o) => o.pseudonym === 'NOOUT-1')).toMatchObject({ localFailure: true, localFailureDays: 10, lastFollowUpDays: 20, clinical: { smoker: 'no' }, source: 'csv:second.csv' });
+    expect(afterSecond.find((o) => o.pseudonym === 'NOOUT-1')).toMatchObject({
+      localFailure: true,
+      localFailureDays: 10,
+      lastFollowUpDays: 20,
+      clinical: { smoker: 'no' },
+      source: 'csv:second.csv',
+    });
     expect(afterSecond.find((o) => o.pseudonym === 'OUT-001')).toEqual(afterFirst.find((o) => o.pseudonym === 'OUT-001'));
   });
 

@@ -78,7 +78,18 @@ describe('outcomes dataset, import and analysis (real Postgres)', () => {
       expect(json).not.toContain(p.name);
     }
     expect(json).not.toMatch(/MRN\d|birthDate|"mrn"|"name"/);
-    expect(Object.keys(ds.rows[0]).sort()).toEqual(['lfEvent', 'lfExcludedReason', 'lfTimeDays', 'osEvent', 'osExcludedReason', 'osTimeDays', 'pseudonym', 'run', 'status', 'values']);
+    expect(Object.keys(ds.rows[0]).sort()).toEqual([
+      'lfEvent',
+      'lfExcludedReason',
+      'lfTimeDays',
+      'osEvent',
+      'osExcludedReason',
+      'osTimeDays',
+      'pseudonym',
+      'run',
+      'status',
+      'values',
+    ]);
     const analysis = await runOutcomeAnalysis(t.db, { caller: RESEARCHER, request: { covariates: ['metric:falsePositiveVoxels'] } });
     expect(JSON.stringify(analysis)).not.toMatch(/MRN\d|TEST\^PATIENT/);
   });
@@ -88,7 +99,10 @@ describe('outcomes dataset, import and analysis (real Postgres)', () => {
     const before = await t.db.outcome.findMany({ orderBy: { patientId: 'asc' } });
     for (const caller of [RESEARCHER, REVIEWER])
       for (const mode of ['preview', 'import'] as const)
-        await expect(importOutcomes(t.db, { caller, csvText: csv, mode })).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('outcomes import') });
+        await expect(importOutcomes(t.db, { caller, csvText: csv, mode })).rejects.toMatchObject({
+          code: 'FORBIDDEN',
+          message: expect.stringContaining('outcomes import'),
+        });
     expect(await t.db.outcome.findMany({ orderBy: { patientId: 'asc' } })).toEqual(before);
     expect(await t.db.outcomeVersion.count()).toBe(0);
   });
@@ -113,8 +127,18 @@ describe('outcomes dataset, import and analysis (real Postgres)', () => {
     const status = ps.map((p) => (p.localFailure ? 1 : p.died ? 2 : 0));
     const nan = (v: number | null) => (v === null ? NaN : v);
     const m = buildDesignMatrix(
-      { fp: ps.map((p) => nan(p.fpVoxels)), frac: ps.map((p) => nan(p.fpFraction === null ? null : p.fpFraction * 10)), age: ps.map((p) => p.age), stage: ps.map((p) => p.stage) },
-      [{ name: 'fp', kind: 'numeric' }, { name: 'frac', kind: 'numeric' }, { name: 'age', kind: 'numeric' }, { name: 'stage', kind: 'categorical' }],
+      {
+        fp: ps.map((p) => nan(p.fpVoxels)),
+        frac: ps.map((p) => nan(p.fpFraction === null ? null : p.fpFraction * 10)),
+        age: ps.map((p) => p.age),
+        stage: ps.map((p) => p.stage),
+      },
+      [
+        { name: 'fp', kind: 'numeric' },
+        { name: 'frac', kind: 'numeric' },
+        { name: 'age', kind: 'numeric' },
+        { name: 'stage', kind: 'categorical' },
+      ],
     );
     const fit = coxph({ time, event, covariates: m.covariates, names: m.names }, { terms: m.terms });
     expect(a.cox.status).toBe('ok');
@@ -149,22 +173,40 @@ describe('outcomes dataset, import and analysis (real Postgres)', () => {
     expect(a.km.status).toBe('ok');
     if (a.km.status !== 'ok') return;
     idx.forEach((ii, g) => {
-      const c = kaplanMeier(ii.map((i) => time[i]), ii.map((i) => event[i]));
+      const c = kaplanMeier(
+        ii.map((i) => time[i]),
+        ii.map((i) => event[i]),
+      );
       const got = a.km.status === 'ok' ? a.km.value.groups[g] : null;
       expect(got!.points.slice(1).map((q) => q.surv)).toEqual(c.surv);
       expect(got!.points.slice(1).map((q) => q.lower)).toEqual(c.lower95);
       expect(got!.points.slice(1).map((q) => q.upper)).toEqual(c.upper95);
       expect(got!.median).toBe(c.median);
-      expect(got!.atRisk).toEqual(numberAtRisk(c, ii.map((i) => time[i]), [0, 365, 730]));
+      expect(got!.atRisk).toEqual(
+        numberAtRisk(
+          c,
+          ii.map((i) => time[i]),
+          [0, 365, 730],
+        ),
+      );
     });
     const all = [...idx[0], ...idx[1]];
     const lab = (i: number) => (idx[0].includes(i) ? 'low' : 'high');
-    const lr = logRankTest(all.map((i) => time[i]), all.map((i) => event[i]), all.map(lab), ['low', 'high']);
+    const lr = logRankTest(
+      all.map((i) => time[i]),
+      all.map((i) => event[i]),
+      all.map(lab),
+      ['low', 'high'],
+    );
     expect(a.km.value.logRank).toMatchObject({ chisq: lr.chisq, df: 1, p: lr.p });
 
     expect(a.cuminc.status).toBe('ok');
     if (a.cuminc.status !== 'ok') return;
-    const ci = cumulativeIncidence(all.map((i) => time[i]), all.map((i) => status[i]), all.map(lab));
+    const ci = cumulativeIncidence(
+      all.map((i) => time[i]),
+      all.map((i) => status[i]),
+      all.map(lab),
+    );
     const gray = ci.tests!.find((x) => x.cause === 1)!;
     expect(a.cuminc.value.gray).toEqual({ stat: gray.stat, df: 1, p: gray.p });
     const lowLf = ci.curves.find((c) => c.cause === 1 && c.group === 'low')!;
@@ -183,7 +225,13 @@ describe('outcomes dataset, import and analysis (real Postgres)', () => {
     const lines = formatOutcomeTableCsv(a, 'cox')!.trimEnd().split('\r\n');
     expect(lines[0]).toBe('model,event,n,covariate,unit,coef,se,hazard_ratio,lower95,upper95,z,p');
     expect(lines).toHaveLength(6);
-    expect(lines[2].split(',').slice(3, 8)).toEqual(['ITV false-positive fraction', 'per 10 percentage points', String(fit.coefficients[1].coef), String(fit.coefficients[1].se), String(fit.coefficients[1].hr)]);
+    expect(lines[2].split(',').slice(3, 8)).toEqual([
+      'ITV false-positive fraction',
+      'per 10 percentage points',
+      String(fit.coefficients[1].coef),
+      String(fit.coefficients[1].se),
+      String(fit.coefficients[1].hr),
+    ]);
     const kmCsv = formatOutcomeTableCsv(a, 'km')!.trimEnd().split('\r\n');
     expect(kmCsv).toHaveLength(1 + 2 * 3);
     expect(formatOutcomeTableCsv({ ...a, cox: { status: 'not-run', reason: 'x' } }, 'cox')).toBeNull();
@@ -198,14 +246,30 @@ describe('outcomes dataset, import and analysis (real Postgres)', () => {
         riskTimesDays: [0, 365, 730],
       },
     });
-    if (a.cox.status !== 'ok' || a.km.status !== 'ok' || a.cuminc.status !== 'ok' || a.cuminc.value.fineGray.status !== 'ok') throw new Error('analysis sections missing');
+    if (a.cox.status !== 'ok' || a.km.status !== 'ok' || a.cuminc.status !== 'ok' || a.cuminc.value.fineGray.status !== 'ok')
+      throw new Error('analysis sections missing');
     const cox = a.cox.value;
     expect([cox.n, cox.nevent]).toEqual(R.cox_n);
-    expectRel(cox.coefficients.map((c) => c.coef), R.cox_coef);
-    expectRel(cox.coefficients.map((c) => c.se), R.cox_se);
-    expectRel(cox.coefficients.map((c) => c.p), R.cox_p);
-    expectRel(cox.coefficients.map((c) => c.lower95), R.cox_lower95);
-    expectRel(cox.coefficients.map((c) => c.upper95), R.cox_upper95);
+    expectRel(
+      cox.coefficients.map((c) => c.coef),
+      R.cox_coef,
+    );
+    expectRel(
+      cox.coefficients.map((c) => c.se),
+      R.cox_se,
+    );
+    expectRel(
+      cox.coefficients.map((c) => c.p),
+      R.cox_p,
+    );
+    expectRel(
+      cox.coefficients.map((c) => c.lower95),
+      R.cox_lower95,
+    );
+    expectRel(
+      cox.coefficients.map((c) => c.upper95),
+      R.cox_upper95,
+    );
     expectRel([cox.likelihoodRatio.chisq, cox.likelihoodRatio.df, cox.likelihoodRatio.p], R.cox_logtest);
     expectRel([cox.wald.chisq, cox.wald.df, cox.wald.p], R.cox_waldtest);
     expectRel([cox.score.chisq, cox.score.df, cox.score.p], R.cox_sctest);
@@ -213,17 +277,35 @@ describe('outcomes dataset, import and analysis (real Postgres)', () => {
     expectRel([...cox.zph.map((z) => z.p), cox.zphGlobal!.p], R.zph_p);
     expectRel([...cox.zph.map((z) => z.chisq), cox.zphGlobal!.chisq], R.zph_chisq);
     const [low, high] = a.km.value.groups;
-    for (const [g, name] of [[low, 'low'], [high, 'high']] as const) {
+    for (const [g, name] of [
+      [low, 'low'],
+      [high, 'high'],
+    ] as const) {
       const pts = g.points.slice(1);
-      expectRel(pts.map((q) => q.time), R[`km_${name}_time`]);
-      expectRel(pts.map((q) => q.surv), R[`km_${name}_surv`]);
-      expectRel(pts.map((q) => q.lower ?? -1), R[`km_${name}_lower`]);
-      expectRel(pts.map((q) => q.upper ?? -1), R[`km_${name}_upper`]);
+      expectRel(
+        pts.map((q) => q.time),
+        R[`km_${name}_time`],
+      );
+      expectRel(
+        pts.map((q) => q.surv),
+        R[`km_${name}_surv`],
+      );
+      expectRel(
+        pts.map((q) => q.lower ?? -1),
+        R[`km_${name}_lower`],
+      );
+      expectRel(
+        pts.map((q) => q.upper ?? -1),
+        R[`km_${name}_upper`],
+      );
       expect(g.atRisk.map((r) => r.nRisk)).toEqual(R[`km_${name}_nrisk`]);
     }
     expectRel([a.km.value.logRank!.chisq, a.km.value.logRank!.p], R.logrank);
     expectRel([a.cuminc.value.gray!.stat, a.cuminc.value.gray!.p, a.cuminc.value.gray!.df], R.gray);
-    for (const [label, name] of [[low.group, 'low'], [high.group, 'high']] as const) {
+    for (const [label, name] of [
+      [low.group, 'low'],
+      [high.group, 'high'],
+    ] as const) {
       const c = a.cuminc.value.curves.find((x) => x.cause === 1 && x.group === label)!;
       // cmprsk's curve holds (0, 0), then two points per jump (before and after); ours one per jump
       const rTime = R[`cif_${name}_time`];
@@ -235,8 +317,14 @@ describe('outcomes dataset, import and analysis (real Postgres)', () => {
       }
     }
     const fg = a.cuminc.value.fineGray.value;
-    expectRel(fg.coefficients.map((c) => c.coef), R.fg_coef);
-    expectRel(fg.coefficients.map((c) => c.se), R.fg_se);
+    expectRel(
+      fg.coefficients.map((c) => c.coef),
+      R.fg_coef,
+    );
+    expectRel(
+      fg.coefficients.map((c) => c.se),
+      R.fg_se,
+    );
   });
 
   it('uses one analysis set per run: a patient without the grouping value is out of the Cox and Fine–Gray models too', async () => {
@@ -245,7 +333,8 @@ describe('outcomes dataset, import and analysis (real Postgres)', () => {
       caller: RESEARCHER,
       request: { covariates: ['clinical:age'], grouping: { kind: 'median', covariate: 'metric:falsePositiveVoxels' } },
     });
-    if (a.cox.status !== 'ok' || a.km.status !== 'ok' || a.cuminc.status !== 'ok' || a.cuminc.value.fineGray.status !== 'ok') throw new Error('analysis sections missing');
+    if (a.cox.status !== 'ok' || a.km.status !== 'ok' || a.cuminc.status !== 'ok' || a.cuminc.value.fineGray.status !== 'ok')
+      throw new Error('analysis sections missing');
     const inSet = [...cohort].filter((p) => p.fpVoxels !== null).sort((x, y) => x.pseudonym.localeCompare(y.pseudonym));
     expect(inSet).toHaveLength(30);
     expect(a.counts.usable).toBe(30);
@@ -271,7 +360,10 @@ describe('outcomes dataset, import and analysis (real Postgres)', () => {
     expect(tert.grouping!.groups.map((g) => g.n)).toEqual(R.tertile_n);
     if (tert.km.status !== 'ok') throw new Error('no KM');
     expectRel([tert.km.value.logRank!.chisq, tert.km.value.logRank!.p], R.tertile_logrank);
-    const thr = await runOutcomeAnalysis(t.db, { caller: RESEARCHER, request: { grouping: { kind: 'threshold', covariate: 'metric:falsePositiveVoxels', threshold: 100 } } });
+    const thr = await runOutcomeAnalysis(t.db, {
+      caller: RESEARCHER,
+      request: { grouping: { kind: 'threshold', covariate: 'metric:falsePositiveVoxels', threshold: 100 } },
+    });
     expect(thr.grouping!.groups.map((g) => g.n)).toEqual(R.threshold_n);
     expect(thr.grouping!.missing).toBe(6);
     if (thr.km.status !== 'ok') throw new Error('no KM');
@@ -279,13 +371,20 @@ describe('outcomes dataset, import and analysis (real Postgres)', () => {
   });
 
   it('returns model failures as coded sections, and refuses unknown or unavailable covariates', async () => {
-    await expect(runOutcomeAnalysis(t.db, { caller: RESEARCHER, request: { covariates: ['metric:motionAmplitudeMm'] } })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(runOutcomeAnalysis(t.db, { caller: RESEARCHER, request: { covariates: ['metric:motionAmplitudeMm'] } })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
     await expect(runOutcomeAnalysis(t.db, { caller: RESEARCHER, request: { covariates: ['nope'] } })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-    await expect(runOutcomeAnalysis(t.db, { caller: RESEARCHER, request: { grouping: { kind: 'threshold', covariate: 'clinical:age' } } })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(
+      runOutcomeAnalysis(t.db, { caller: RESEARCHER, request: { grouping: { kind: 'threshold', covariate: 'clinical:age' } } }),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     // FP voxels and FP cc are proportional in the seed: collinear
     const a = await runOutcomeAnalysis(t.db, { caller: RESEARCHER, request: { covariates: ['metric:falsePositiveVoxels', 'metric:falsePositiveVolumeCc'] } });
     expect(a.cox).toMatchObject({ status: 'error', code: 'COLLINEAR_COVARIATES' });
-    const none = await runOutcomeAnalysis(t.db, { caller: RESEARCHER, request: { event: 'death', grouping: { kind: 'categorical', covariate: 'clinical:stage' } } });
+    const none = await runOutcomeAnalysis(t.db, {
+      caller: RESEARCHER,
+      request: { event: 'death', grouping: { kind: 'categorical', covariate: 'clinical:stage' } },
+    });
     expect(none.cox.status).toBe('not-run');
     expect(none.cuminc.status).toBe('not-run');
     expect(none.km.status === 'ok' && none.km.value.groups.map((g) => g.group)).toEqual(['I', 'II', 'III']);
@@ -331,14 +430,24 @@ describe('outcomes dataset, import and analysis (real Postgres)', () => {
       const preview = await importOutcomes(t.db, { caller: PHYSICIST, csvText: csv, fileName: 'good.csv', mode: 'preview' });
       expect(preview.errors).toEqual([]);
       expect(preview.imported).toBeNull();
-      expect(preview.clinicalColumns).toEqual([{ name: 'smoker', kind: 'categorical' }, { name: 'dose_gy', kind: 'numeric' }]);
+      expect(preview.clinicalColumns).toEqual([
+        { name: 'smoker', kind: 'categorical' },
+        { name: 'dose_gy', kind: 'numeric' },
+      ]);
       expect(preview.preview).toHaveLength(3);
       expect(await t.db.outcome.findFirst({ where: { patient: { pseudonym: 'OUT-002' } } })).toEqual(before);
 
       const done = await importOutcomes(t.db, { caller: PHYSICIST, csvText: csv, fileName: 'good.csv', mode: 'import' });
       expect(done.imported).toBe(3);
       const o2 = await t.db.outcome.findFirstOrThrow({ where: { patient: { pseudonym: 'OUT-002' } } });
-      expect(o2).toMatchObject({ localFailure: false, died: true, deathDays: 800, lastFollowUpDays: 800, clinical: { smoker: 'no', dose_gy: 60.5 }, source: 'csv:good.csv' });
+      expect(o2).toMatchObject({
+        localFailure: false,
+        died: true,
+        deathDays: 800,
+        lastFollowUpDays: 800,
+        clinical: { smoker: 'no', dose_gy: 60.5 },
+        source: 'csv:good.csv',
+      });
       const o3 = await t.db.outcome.findFirstOrThrow({ where: { patient: { pseudonym: 'OUT-003' } } });
       expect(o3.clinical).toEqual({ smoker: null, dose_gy: null });
       const audit = await t.db.auditEvent.findMany({ where: { action: 'outcomes.imported' } });
@@ -353,7 +462,10 @@ describe('outcomes dataset, import and analysis (real Postgres)', () => {
       // MRN exists: the file is refused before any lookup, whether the MRN exists or not.
       for (const mrn of ['MRN700010', 'MRN000000']) {
         const e = await importOutcomes(t.db, { caller: ADMIN, csvText: csv.replace('MRN700010', mrn), mode: 'preview' }).catch((x) => x);
-        expect(e).toMatchObject({ code: 'FORBIDDEN', message: 'The admin role may not import outcomes by MRN (MRNs are identifiers); use the pseudonym column instead.' });
+        expect(e).toMatchObject({
+          code: 'FORBIDDEN',
+          message: 'The admin role may not import outcomes by MRN (MRNs are identifiers); use the pseudonym column instead.',
+        });
       }
       const lookupsBefore = await t.db.auditEvent.count({ where: { action: 'outcomes.mrn_lookup' } });
       const r = await importOutcomes(t.db, { caller: PHYSICIST, csvText: csv, mode: 'import' });
@@ -367,7 +479,11 @@ describe('outcomes dataset, import and analysis (real Postgres)', () => {
         [PHYSICIST.email, true, 1],
         [PHYSICIST.email, false, 0],
       ]);
-      const ident = await importOutcomes(t.db, { caller: PHYSICIST, csvText: 'pseudonym,name,local_failure,local_failure_days,died,death_days,last_follow_up_days\nOUT-001,X,0,,0,,10\n', mode: 'preview' });
+      const ident = await importOutcomes(t.db, {
+        caller: PHYSICIST,
+        csvText: 'pseudonym,name,local_failure,local_failure_days,died,death_days,last_follow_up_days\nOUT-001,X,0,,0,,10\n',
+        mode: 'preview',
+      });
       expect(ident.errors).toMatchObject([{ column: 'name', code: 'IDENTIFIER_COLUMN' }]);
     });
   });

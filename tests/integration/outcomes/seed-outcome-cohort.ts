@@ -102,7 +102,15 @@ export async function seedOutcomeCohort(db: Db, opts: { runSummaries?: boolean }
       data: { patientId: patient.id, studyInstanceUid: `2.25.${900000 + i}`, contentHash: `hash-${i}` },
     });
     const series = await db.imageSeries.create({
-      data: { studyId: study.id, seriesInstanceUid: `2.25.${800000 + i}`, modality: 'CT', dims: [8, 8, 8], spacingMm: [0.9, 0.9, 2], originMm: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] },
+      data: {
+        studyId: study.id,
+        seriesInstanceUid: `2.25.${800000 + i}`,
+        modality: 'CT',
+        dims: [8, 8, 8],
+        spacingMm: [0.9, 0.9, 2],
+        originMm: [0, 0, 0],
+        direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+      },
     });
     for (const [k, v] of p.gtvVolumesCc!.entries())
       await db.physicianStructure.create({ data: { studyId: study.id, seriesId: series.id, name: `GTV_${k * 10}`, kind: 'GTV', phaseIndex: k, volumeCc: v } });

@@ -14,6 +14,17 @@ const lines = ['pseudonym,time,event,status,fp,frac10,age,stage'];
 for (const p of outcomeCohort()) {
   const time = p.localFailure ? p.localFailureDays : p.died ? p.deathDays : p.lastFollowUpDays;
   const na = (v: number | null) => (v === null ? 'NA' : String(v));
-  lines.push([p.pseudonym, time, p.localFailure ? 1 : 0, p.localFailure ? 1 : p.died ? 2 : 0, na(p.fpVoxels), na(p.fpFraction === null ? null : p.fpFraction * 10), p.age, p.stage].join(','));
+  lines.push(
+    [
+      p.pseudonym,
+      time,
+      p.localFailure ? 1 : 0,
+      p.localFailure ? 1 : p.died ? 2 : 0,
+      na(p.fpVoxels),
+      na(p.fpFraction === null ? null : p.fpFraction * 10),
+      p.age,
+      p.stage,
+    ].join(','),
+  );
 }
 writeFileSync(path.join(import.meta.dirname, 'outcome-cohort.csv'), lines.join('\n') + '\n');

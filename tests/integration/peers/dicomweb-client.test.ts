@@ -16,7 +16,10 @@ import { haveOrthanc, startOrthanc, type OrthancPeer } from '../../peers/orthanc
 import { writePhantomStudy, type PhantomStudy } from '../import/phantom-fixture';
 
 function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+  return fs
+    .readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
 }
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -74,7 +77,12 @@ describe.skipIf(!haveOrthanc())('DICOMweb client against Orthanc', () => {
   it('retrieves every instance to disk, byte for byte, with progress per instance', async () => {
     const dir = fs.mkdtempSync(path.join(tmp, 'retrieve-'));
     const progress: number[] = [];
-    const r = await retrieveDicomWebStudy({ target, studyInstanceUid: study.written.studyInstanceUid, dir, onProgress: (p) => void progress.push(p.instances) });
+    const r = await retrieveDicomWebStudy({
+      target,
+      studyInstanceUid: study.written.studyInstanceUid,
+      dir,
+      onProgress: (p) => void progress.push(p.instances),
+    });
     expect(r.files).toHaveLength(uploaded.length);
     expect(progress).toEqual(uploaded.map((_, n) => n + 1));
     const got = r.files.map((f) => sha(fs.readFileSync(f))).sort();
@@ -86,7 +94,9 @@ describe.skipIf(!haveOrthanc())('DICOMweb client against Orthanc', () => {
     const dir = fs.mkdtempSync(path.join(tmp, 'missing-'));
     await expect(retrieveDicomWebStudy({ target, studyInstanceUid: '1.2.3.4.5', dir })).rejects.toMatchObject({
       code: 'NOT_FOUND',
-      message: expect.stringMatching(/PACS "Test Orthanc" \(http:\/\/127\.0\.0\.1:\d+\/dicom-web\) answered retrieve of study 1\.2\.3\.4\.5 \(WADO-RS\) with HTTP 404/),
+      message: expect.stringMatching(
+        /PACS "Test Orthanc" \(http:\/\/127\.0\.0\.1:\d+\/dicom-web\) answered retrieve of study 1\.2\.3\.4\.5 \(WADO-RS\) with HTTP 404/,
+      ),
     });
   });
 
@@ -106,7 +116,9 @@ describe.skipIf(!haveOrthanc())('DICOMweb client against Orthanc', () => {
     await other.stop();
     await expect(searchDicomWebStudies({ target: down, search: { patientId: 'X' } })).rejects.toMatchObject({
       code: 'UNAVAILABLE',
-      message: expect.stringMatching(/PACS "Stopped Orthanc" \(http:\/\/127\.0\.0\.1:\d+\/dicom-web\) could not be reached for the study search \(QIDO-RS\) \(ECONNREFUSED: nothing listens there\)/),
+      message: expect.stringMatching(
+        /PACS "Stopped Orthanc" \(http:\/\/127\.0\.0\.1:\d+\/dicom-web\) could not be reached for the study search \(QIDO-RS\) \(ECONNREFUSED: nothing listens there\)/,
+      ),
     });
     const dir = fs.mkdtempSync(path.join(tmp, 'down-'));
     await expect(retrieveDicomWebStudy({ target: down, studyInstanceUid: '1.2.3', dir })).rejects.toThrow(/could not be reached for retrieve of study 1\.2\.3/);

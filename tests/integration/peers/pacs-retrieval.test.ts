@@ -41,13 +41,27 @@ function withUids(files: string[], dir: string): string[] {
   return files.map((f, n) => {
     const out = path.join(dir, `${n}.dcm`);
     fs.copyFileSync(f, out);
-    execFileSync(dcmodify, ['-nb', '-i', `(0020,000d)=${root}.1`, '-i', `(0020,000e)=${root}.2`, '-i', `(0008,0018)=${root}.3.${n + 1}`, '-i', '(0010,0020)=TSEG-EXAMPLE', out]);
+    execFileSync(dcmodify, [
+      '-nb',
+      '-i',
+      `(0020,000d)=${root}.1`,
+      '-i',
+      `(0020,000e)=${root}.2`,
+      '-i',
+      `(0008,0018)=${root}.3.${n + 1}`,
+      '-i',
+      '(0010,0020)=TSEG-EXAMPLE',
+      out,
+    ]);
     return out;
   });
 }
 
 function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+  return fs
+    .readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
 }
 
 describe.skipIf(!haveOrthanc())('PACS query and retrieve into the import', () => {
@@ -64,13 +78,20 @@ describe.skipIf(!haveOrthanc())('PACS query and retrieve into the import', () =>
 
   async function waitForRetrieval(id: string) {
     try {
-      return await waitFor(`retrieval ${id} to finish`, async () => {
-        const r = await t.db.pacsRetrieval.findUnique({ where: { id } });
-        return r && (r.state === 'IMPORTED' || r.state === 'FAILED') ? r : null;
-      }, 280_000);
+      return await waitFor(
+        `retrieval ${id} to finish`,
+        async () => {
+          const r = await t.db.pacsRetrieval.findUnique({ where: { id } });
+          return r && (r.state === 'IMPORTED' || r.state === 'FAILED') ? r : null;
+        },
+        280_000,
+      );
     } catch (e) {
       const row = await t.db.pacsRetrieval.findUnique({ where: { id } });
-      throw new Error(`${(e as Error).message}; the row: ${JSON.stringify(row, (_k, v) => (typeof v === 'bigint' ? Number(v) : v))}; worker log:\n${worker.output().slice(-4000)}`, { cause: e });
+      throw new Error(
+        `${(e as Error).message}; the row: ${JSON.stringify(row, (_k, v) => (typeof v === 'bigint' ? Number(v) : v))}; worker log:\n${worker.output().slice(-4000)}`,
+        { cause: e },
+      );
     }
   }
 
@@ -102,8 +123,12 @@ describe.skipIf(!haveOrthanc())('PACS query and retrieve into the import', () =>
   });
 
   it('an admin adds the PACS; the password is stored sealed, never shown back nor audited', async () => {
-    await expect(createPacsEndpoint(t.db, { caller: physicist, input: { name: 'x', baseUrl: 'http://x' }, dataDir })).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await expect(createPacsEndpoint(t.db, { caller: admin, input: { name: 'bad', baseUrl: 'ftp://pacs' }, dataDir })).rejects.toThrow(/must be an http:\/\/ or https:\/\/ URL/);
+    await expect(createPacsEndpoint(t.db, { caller: physicist, input: { name: 'x', baseUrl: 'http://x' }, dataDir })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    await expect(createPacsEndpoint(t.db, { caller: admin, input: { name: 'bad', baseUrl: 'ftp://pacs' }, dataDir })).rejects.toThrow(
+      /must be an http:\/\/ or https:\/\/ URL/,
+    );
     const password = orthanc.credentials!.password;
     const created = await createPacsEndpoint(t.db, {
       caller: admin,
@@ -121,7 +146,12 @@ describe.skipIf(!haveOrthanc())('PACS query and retrieve into the import', () =>
     expect(JSON.stringify(listed)).not.toContain(password);
     expect(JSON.stringify(listed)).not.toContain(row.passwordEncrypted);
     // An update with an empty password keeps the stored one.
-    await updatePacsEndpoint(t.db, { caller: admin, id: endpointId, input: { name: 'Test Orthanc', baseUrl: orthanc.dicomWebUrl, username: orthanc.credentials!.username, password: '' }, dataDir });
+    await updatePacsEndpoint(t.db, {
+      caller: admin,
+      id: endpointId,
+      input: { name: 'Test Orthanc', baseUrl: orthanc.dicomWebUrl, username: orthanc.credentials!.username, password: '' },
+      dataDir,
+    });
     expect((await t.db.pacsEndpoint.findUniqueOrThrow({ where: { id: endpointId } })).passwordEncrypted).toBe(row.passwordEncrypted);
     const audit = await t.db.auditEvent.findMany({ where: { action: { startsWith: 'pacs.endpoint.' } }, orderBy: { id: 'asc' } });
     expect(audit.map((e) => e.action)).toEqual(['pacs.endpoint.create', 'pacs.endpoint.update']);
@@ -137,7 +167,14 @@ describe.skipIf(!haveOrthanc())('PACS query and retrieve into the import', () =>
     const iso = `${studyDate.slice(0, 4)}-${studyDate.slice(4, 6)}-${studyDate.slice(6, 8)}`;
     const asAdmin = await searchPacsStudies(t.db, { caller: admin, endpointId, search: { dateFrom: iso, dateTo: iso }, dataDir });
     expect(asAdmin.studies).toHaveLength(1);
-    expect(asAdmin.studies[0]).toMatchObject({ identified: false, patientId: null, patientName: null, studyInstanceUid: null, studyDescription: null, studyDate: studyDate.slice(0, 4) });
+    expect(asAdmin.studies[0]).toMatchObject({
+      identified: false,
+      patientId: null,
+      patientName: null,
+      studyInstanceUid: null,
+      studyDescription: null,
+      studyDate: studyDate.slice(0, 4),
+    });
     expect(JSON.stringify(asAdmin)).not.toContain(patientId);
     expect(JSON.stringify(asAdmin)).not.toContain(study.written.studyInstanceUid);
     const reviewer: Caller = { userId: 'r', email: 'r@example.org', name: 'R', role: 'REVIEWER' };
@@ -211,7 +248,9 @@ describe.skipIf(!haveOrthanc())('PACS query and retrieve into the import', () =>
     const { retrievals } = await requestPacsRetrieval(t.db, { caller: physicist, endpointId, refs: [found.studies[0].ref], boss, dataDir });
     const failed = await waitForRetrieval(retrievals[0].id);
     expect(failed.state).toBe('FAILED');
-    expect(failed.error).toMatch(/PACS "Test Orthanc" \(http:\/\/127\.0\.0\.1:\d+\/dicom-web\) could not be reached for retrieve of study [\d.]+ \(WADO-RS\) \(ECONNREFUSED: nothing listens there\): check the base URL/);
+    expect(failed.error).toMatch(
+      /PACS "Test Orthanc" \(http:\/\/127\.0\.0\.1:\d+\/dicom-web\) could not be reached for retrieve of study [\d.]+ \(WADO-RS\) \(ECONNREFUSED: nothing listens there\): check the base URL/,
+    );
     expect(failed.studyId).toBeNull();
     expect(await t.db.study.count()).toBe(studies);
     expect(await t.db.auditEvent.count({ where: { action: 'study.import' } })).toBe(audits);

@@ -25,7 +25,9 @@ describe('review queue at 5,000 studies (real Postgres)', () => {
     const model = await t.db.modelVersion.create({ data: { name: 'm', version: '1', sha256: 'c'.repeat(64), manifest: {} } });
     const pad = (i: number) => String(i).padStart(5, '0');
     await t.db.patient.createMany({ data: Array.from({ length: N }, (_, i) => ({ id: `p${pad(i)}`, pseudonym: `S-${pad(i)}`, institutionId: inst.id })) });
-    await t.db.study.createMany({ data: Array.from({ length: N }, (_, i) => ({ id: `s${pad(i)}`, patientId: `p${pad(i)}`, studyInstanceUid: `2.25.1${pad(i)}`, contentHash: `h${i}` })) });
+    await t.db.study.createMany({
+      data: Array.from({ length: N }, (_, i) => ({ id: `s${pad(i)}`, patientId: `p${pad(i)}`, studyInstanceUid: `2.25.1${pad(i)}`, contentHash: `h${i}` })),
+    });
     const runs = [];
     const summaries = [];
     for (let i = 0; i < N; i++) {
@@ -34,7 +36,18 @@ describe('review queue at 5,000 studies (real Postgres)', () => {
       const fpCc = Math.round(unit(i, 2) * 50) / 10;
       const distMm = Math.round(unit(i, 3) * 400) / 10;
       truth.push({ pseudonym: `S-${pad(i)}`, dice, fpCc, distMm });
-      const itv = { dice, hd95Mm: 5, fpVoxels: 1, fpCc, fpFraction: 0.1, fnCc: 1, machineCc: 10, physicianCc: 10, maxFpDistanceMm: distMm, largestFpRegionCc: fpCc };
+      const itv = {
+        dice,
+        hd95Mm: 5,
+        fpVoxels: 1,
+        fpCc,
+        fpFraction: 0.1,
+        fnCc: 1,
+        machineCc: 10,
+        physicianCc: 10,
+        maxFpDistanceMm: distMm,
+        largestFpRegionCc: fpCc,
+      };
       runs.push({
         id: `r${pad(i)}`,
         studyId: `s${pad(i)}`,
@@ -44,8 +57,13 @@ describe('review queue at 5,000 studies (real Postgres)', () => {
       });
       summaries.push(
         runSummaryRows(`r${pad(i)}`, {
-          schemaVersion: 1, phases: [], gtv: { medianDice: dice, minDice: dice, medianHd95Mm: 4, medianFpCc: 0.1 }, itv,
-          motion: { machine: null, physician: null }, flags: [], thresholds: { lowDice: 0.6, largeFpCc: 5, distantFpMm: 20 },
+          schemaVersion: 1,
+          phases: [],
+          gtv: { medianDice: dice, minDice: dice, medianHd95Mm: 4, medianFpCc: 0.1 },
+          itv,
+          motion: { machine: null, physician: null },
+          flags: [],
+          thresholds: { lowDice: 0.6, largeFpCc: 5, distantFpMm: 20 },
         }).summary,
       );
     }

@@ -40,19 +40,42 @@ describe('review decision corrections (real Postgres, app role)', () => {
 
   it('a correction supersedes the decision: both rows kept, the current one shown in the queue, case and minutes, audited', async () => {
     const s = seed.studies['REV-02'];
-    const wrong = await recordReviewDecision(t.db, { caller: as('REVIEWER'), input: { studyId: s.studyId, decision: 'MACHINE_WRONG', comment: 'clicked the wrong one', meeting: '2026-12-05' } });
+    const wrong = await recordReviewDecision(t.db, {
+      caller: as('REVIEWER'),
+      input: { studyId: s.studyId, decision: 'MACHINE_WRONG', comment: 'clicked the wrong one', meeting: '2026-12-05' },
+    });
     const before = await counts();
     const fixed = await correctReviewDecision(t.db, {
       caller: as('PHYSICIST'),
       input: { decisionId: wrong.id, decision: 'MACHINE_ACCEPTABLE', reason: '  Recorded under the wrong case  ', comment: '' },
     });
-    expect(fixed).toMatchObject({ supersedesId: wrong.id, studyId: s.studyId, runId: wrong.runId, decision: 'MACHINE_ACCEPTABLE', previousDecision: 'MACHINE_WRONG', correctionReason: 'Recorded under the wrong case', comment: null, meeting: '2026-12-05' });
+    expect(fixed).toMatchObject({
+      supersedesId: wrong.id,
+      studyId: s.studyId,
+      runId: wrong.runId,
+      decision: 'MACHINE_ACCEPTABLE',
+      previousDecision: 'MACHINE_WRONG',
+      correctionReason: 'Recorded under the wrong case',
+      comment: null,
+      meeting: '2026-12-05',
+    });
     expect(await counts()).toEqual({ decisions: before.decisions + 1, audit: before.audit + 1 });
     // The mistaken decision is unchanged.
-    expect(await t.db.reviewDecision.findUniqueOrThrow({ where: { id: wrong.id } })).toMatchObject({ decision: 'MACHINE_WRONG', comment: 'clicked the wrong one', supersedesId: null });
+    expect(await t.db.reviewDecision.findUniqueOrThrow({ where: { id: wrong.id } })).toMatchObject({
+      decision: 'MACHINE_WRONG',
+      comment: 'clicked the wrong one',
+      supersedesId: null,
+    });
     const ev = await t.db.auditEvent.findFirstOrThrow({ where: { action: 'review.decision.corrected' }, orderBy: { id: 'desc' } });
     expect(ev).toMatchObject({ userId: seed.users.PHYSICIST.id, role: 'PHYSICIST', patientId: s.patientId, target: `study:${s.studyId}`, ip: '10.0.0.9' });
-    expect(ev.details).toEqual({ decisionId: fixed.id, supersedesId: wrong.id, runId: wrong.runId, from: 'MACHINE_WRONG', to: 'MACHINE_ACCEPTABLE', meeting: '2026-12-05' });
+    expect(ev.details).toEqual({
+      decisionId: fixed.id,
+      supersedesId: wrong.id,
+      runId: wrong.runId,
+      from: 'MACHINE_WRONG',
+      to: 'MACHINE_ACCEPTABLE',
+      meeting: '2026-12-05',
+    });
 
     const q = await findReviewQueue(t.db, { caller: as('REVIEWER'), criterion: 'low-dice' });
     const c = q.cases.find((x) => x.pseudonym === 'REV-02')!;
@@ -77,14 +100,21 @@ describe('review decision corrections (real Postgres, app role)', () => {
   it('a decision is corrected once; the correction itself can be corrected', async () => {
     const s = seed.studies['REV-03'];
     const d1 = await recordReviewDecision(t.db, { caller: as('REVIEWER'), input: { studyId: s.studyId, decision: 'DISCUSS', meeting: '2026-12-05' } });
-    const d2 = await correctReviewDecision(t.db, { caller: as('REVIEWER'), input: { decisionId: d1.id, decision: 'MACHINE_WRONG', reason: 'decided after discussion' } });
+    const d2 = await correctReviewDecision(t.db, {
+      caller: as('REVIEWER'),
+      input: { decisionId: d1.id, decision: 'MACHINE_WRONG', reason: 'decided after discussion' },
+    });
     const before = await counts();
-    const e = await rejection(correctReviewDecision(t.db, { caller: as('REVIEWER'), input: { decisionId: d1.id, decision: 'MACHINE_ACCEPTABLE', reason: 'again' } }));
+    const e = await rejection(
+      correctReviewDecision(t.db, { caller: as('REVIEWER'), input: { decisionId: d1.id, decision: 'MACHINE_ACCEPTABLE', reason: 'again' } }),
+    );
     expect(e.code).toBe('CONFLICT');
     expect(e.message).toMatch(/already corrected \(to “Machine wrong”\).*correct the current decision/);
     // Two corrections of the same decision at once: exactly one lands.
     const both = await Promise.allSettled(
-      ['MACHINE_ACCEPTABLE', 'PHYSICIAN_NEEDS_REVISION'].map((decision) => correctReviewDecision(t.db, { caller: as('REVIEWER'), input: { decisionId: d2.id, decision, reason: 'race' } })),
+      ['MACHINE_ACCEPTABLE', 'PHYSICIAN_NEEDS_REVISION'].map((decision) =>
+        correctReviewDecision(t.db, { caller: as('REVIEWER'), input: { decisionId: d2.id, decision, reason: 'race' } }),
+      ),
     );
     expect(both.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const refused = both.find((r) => r.status === 'rejected') as PromiseRejectedResult;
@@ -107,7 +137,9 @@ describe('review decision corrections (real Postgres, app role)', () => {
     }
     const bad = await rejection(correctReviewDecision(t.db, { caller: as('REVIEWER'), input: { decisionId: d.id, decision: 'MAYBE', reason: 'x' } }));
     expect(bad.message).toMatch(/Corrected decision: "MAYBE" is not one of/);
-    const missing = await rejection(correctReviewDecision(t.db, { caller: as('REVIEWER'), input: { decisionId: 'nope', decision: 'MACHINE_WRONG', reason: 'x' } }));
+    const missing = await rejection(
+      correctReviewDecision(t.db, { caller: as('REVIEWER'), input: { decisionId: 'nope', decision: 'MACHINE_WRONG', reason: 'x' } }),
+    );
     expect(missing.code).toBe('NOT_FOUND');
     expect(missing.message).toMatch(/Decision nope does not exist/);
     expect(await counts()).toEqual(before);

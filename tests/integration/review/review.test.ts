@@ -53,7 +53,10 @@ describe('review meeting (real Postgres)', () => {
   it('ranks the queue by each criterion in the hand-computed order, from the run summaries', async () => {
     for (const criterion of ['low-dice', 'large-fp', 'distant-fp'] as const) {
       const q = await findReviewQueue(t.db, { caller: as('REVIEWER'), criterion });
-      expect(q.cases.map((c) => c.pseudonym), criterion).toEqual(EXPECTED[criterion]);
+      expect(
+        q.cases.map((c) => c.pseudonym),
+        criterion,
+      ).toEqual(EXPECTED[criterion]);
       expect(q.cases.map((c) => c.rank)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     }
     const q = await findReviewQueue(t.db, { caller: as('REVIEWER'), criterion: 'low-dice' });
@@ -90,7 +93,10 @@ describe('review meeting (real Postgres)', () => {
 
   it('refuses a researcher the queue, the case and the minutes (FORBIDDEN)', async () => {
     expectAppError(await rejection(findReviewQueue(t.db, { caller: as('RESEARCHER'), criterion: 'low-dice' })), 'FORBIDDEN');
-    expectAppError(await rejection(getReviewCase(t.db, { caller: as('RESEARCHER'), studyId: seed.studies['REV-01'].studyId, criterion: 'low-dice' })), 'FORBIDDEN');
+    expectAppError(
+      await rejection(getReviewCase(t.db, { caller: as('RESEARCHER'), studyId: seed.studies['REV-01'].studyId, criterion: 'low-dice' })),
+      'FORBIDDEN',
+    );
     expectAppError(await rejection(findMeetingMinutes(t.db, { caller: as('RESEARCHER'), meeting: '2026-11-28', purpose: 'view' })), 'FORBIDDEN');
   });
 
@@ -101,7 +107,13 @@ describe('review meeting (real Postgres)', () => {
       caller: as('REVIEWER'),
       input: { studyId: s.studyId, decision: 'MACHINE_WRONG', comment: '  FP region in the mediastinum  ', meeting: '2026-11-28' },
     });
-    expect(d).toMatchObject({ studyId: s.studyId, runId: s.latestRunId, decision: 'MACHINE_WRONG', comment: 'FP region in the mediastinum', meeting: '2026-11-28' });
+    expect(d).toMatchObject({
+      studyId: s.studyId,
+      runId: s.latestRunId,
+      decision: 'MACHINE_WRONG',
+      comment: 'FP region in the mediastinum',
+      meeting: '2026-11-28',
+    });
     const row = await t.db.reviewDecision.findUniqueOrThrow({ where: { id: d.id } });
     expect(row).toMatchObject({ reviewerId: seed.users.REVIEWER.id, runId: s.latestRunId, decision: 'MACHINE_WRONG', meeting: '2026-11-28' });
     const ev = await t.db.auditEvent.findFirstOrThrow({ where: { action: 'review.decision.recorded' }, orderBy: { id: 'desc' } });
@@ -125,7 +137,9 @@ describe('review meeting (real Postgres)', () => {
     await recordReviewDecision(t.db, { caller: as('PHYSICIST'), input: { studyId: s.studyId, decision: 'DISCUSS', meeting: '2026-11-28' } });
     const before = await counts();
     for (const role of ['ADMIN', 'RESEARCHER'] as const) {
-      const e = await rejection(recordReviewDecision(t.db, { caller: as(role), input: { studyId: s.studyId, decision: 'MACHINE_ACCEPTABLE', meeting: '2026-11-28' } }));
+      const e = await rejection(
+        recordReviewDecision(t.db, { caller: as(role), input: { studyId: s.studyId, decision: 'MACHINE_ACCEPTABLE', meeting: '2026-11-28' } }),
+      );
       expectAppError(e, 'FORBIDDEN', new RegExp(`${role.toLowerCase()} role may not review decide`));
     }
     expect(await counts()).toEqual(before);
@@ -135,7 +149,11 @@ describe('review meeting (real Postgres)', () => {
     const s = seed.studies['REV-02'];
     const before = await counts();
     const bad: [unknown, string, RegExp][] = [
-      [{ studyId: s.studyId, decision: 'MAYBE', meeting: '2026-11-28' }, 'INVALID_INPUT', /Decision: "MAYBE" is not one of MACHINE_ACCEPTABLE, PHYSICIAN_NEEDS_REVISION, MACHINE_WRONG, DISCUSS/],
+      [
+        { studyId: s.studyId, decision: 'MAYBE', meeting: '2026-11-28' },
+        'INVALID_INPUT',
+        /Decision: "MAYBE" is not one of MACHINE_ACCEPTABLE, PHYSICIAN_NEEDS_REVISION, MACHINE_WRONG, DISCUSS/,
+      ],
       [{ studyId: s.studyId, decision: 'DISCUSS', comment: 'x'.repeat(2001), meeting: '2026-11-28' }, 'INVALID_INPUT', /Comment: at most 2000 characters/],
       [{ studyId: s.studyId, decision: 'DISCUSS', meeting: '' }, 'INVALID_INPUT', /Meeting: give the meeting a name/],
       [{ studyId: s.studyId, decision: 'DISCUSS', meeting: '<script>' }, 'INVALID_INPUT', /Meeting: use letters, digits/],
@@ -148,7 +166,10 @@ describe('review meeting (real Postgres)', () => {
     }
     // Exactly 2000 characters is allowed (the limit is inclusive).
     expect(await counts()).toEqual(before);
-    await recordReviewDecision(t.db, { caller: as('REVIEWER'), input: { studyId: s.studyId, decision: 'MACHINE_ACCEPTABLE', comment: 'y'.repeat(2000), meeting: 'other meeting' } });
+    await recordReviewDecision(t.db, {
+      caller: as('REVIEWER'),
+      input: { studyId: s.studyId, decision: 'MACHINE_ACCEPTABLE', comment: 'y'.repeat(2000), meeting: 'other meeting' },
+    });
     expect((await counts()).decisions).toBe(before.decisions + 1);
   });
 
@@ -167,14 +188,24 @@ describe('review meeting (real Postgres)', () => {
     expect(u.previousStudyId).toBe(seed.studies['REV-03'].studyId);
     const decided = await getReviewCase(t.db, { caller: as('REVIEWER'), studyId: seed.studies['REV-05'].studyId, criterion: 'large-fp', undecidedOnly: true });
     expect(decided.case.decisions.map((d) => d.decision)).toEqual(['MACHINE_WRONG']);
-    expectAppError(await rejection(getReviewCase(t.db, { caller: as('REVIEWER'), studyId: seed.studies['REV-07'].studyId, criterion: 'low-dice' })), 'NOT_FOUND', /no finished segmentation run/);
-    expectAppError(await rejection(getReviewCase(t.db, { caller: as('REVIEWER'), studyId: 'nope', criterion: 'low-dice' })), 'NOT_FOUND', /Study nope does not exist/);
+    expectAppError(
+      await rejection(getReviewCase(t.db, { caller: as('REVIEWER'), studyId: seed.studies['REV-07'].studyId, criterion: 'low-dice' })),
+      'NOT_FOUND',
+      /no finished segmentation run/,
+    );
+    expectAppError(
+      await rejection(getReviewCase(t.db, { caller: as('REVIEWER'), studyId: 'nope', criterion: 'low-dice' })),
+      'NOT_FOUND',
+      /Study nope does not exist/,
+    );
   });
 
   it('a newer run makes the case undecided again; the old decision is marked as on an earlier run', async () => {
     const s = seed.studies['REV-02'];
     const model = await t.db.modelVersion.findFirstOrThrow();
-    const newer = await t.db.segmentationRun.create({ data: { studyId: s.studyId, modelVersionId: model.id, status: 'SUCCEEDED', finishedAt: new Date(Date.UTC(2026, 10, 27)) } });
+    const newer = await t.db.segmentationRun.create({
+      data: { studyId: s.studyId, modelVersionId: model.id, status: 'SUCCEEDED', finishedAt: new Date(Date.UTC(2026, 10, 27)) },
+    });
     const q = await findReviewQueue(t.db, { caller: as('REVIEWER'), criterion: 'low-dice' });
     const c = q.cases.find((x) => x.pseudonym === 'REV-02')!;
     expect(c.runId).toBe(newer.id);
@@ -185,7 +216,15 @@ describe('review meeting (real Postgres)', () => {
 
   it('minutes: the decided cases of one meeting, and a CSV that python3 reads back, injection-safe, identifiers only for a physicist', async () => {
     const s = seed.studies['REV-03'];
-    await recordReviewDecision(t.db, { caller: as('REVIEWER'), input: { studyId: s.studyId, decision: 'PHYSICIAN_NEEDS_REVISION', comment: '=HYPERLINK("http://evil","x"), then "quoted"\nsecond line', meeting: '2026-11-28' } });
+    await recordReviewDecision(t.db, {
+      caller: as('REVIEWER'),
+      input: {
+        studyId: s.studyId,
+        decision: 'PHYSICIAN_NEEDS_REVISION',
+        comment: '=HYPERLINK("http://evil","x"), then "quoted"\nsecond line',
+        meeting: '2026-11-28',
+      },
+    });
     const m = await findMeetingMinutes(t.db, { caller: as('REVIEWER'), meeting: '2026-11-28', purpose: 'view' });
     expect(m.cases.map((c) => c.pseudonym)).toEqual(['REV-05', 'REV-01', 'REV-03']); // in the order first decided
     expect(m.cases[1].decisions[0]).toMatchObject({ decision: 'DISCUSS', reviewerName: seed.users.PHYSICIST.name });
@@ -193,7 +232,12 @@ describe('review meeting (real Postgres)', () => {
     expect(m.meetings).toEqual(['other meeting', '2026-11-28']);
 
     const parse = (csv: string) =>
-      JSON.parse(execFileSync('python3', ['-c', 'import csv,io,json,sys; print(json.dumps(list(csv.DictReader(io.StringIO(sys.stdin.read(), newline="")))))'], { input: csv, encoding: 'utf8' })) as Record<string, string>[];
+      JSON.parse(
+        execFileSync('python3', ['-c', 'import csv,io,json,sys; print(json.dumps(list(csv.DictReader(io.StringIO(sys.stdin.read(), newline="")))))'], {
+          input: csv,
+          encoding: 'utf8',
+        }),
+      ) as Record<string, string>[];
     const rows = parse(formatMinutesCsv(minutesCsvRows(m), { identified: m.identified }));
     expect(rows).toHaveLength(3);
     expect(Object.keys(rows[0])).not.toContain('mrn');
@@ -222,6 +266,10 @@ describe('review meeting (real Postgres)', () => {
 
     const empty = await findMeetingMinutes(t.db, { caller: as('REVIEWER'), meeting: '2020-01-01', purpose: 'view' });
     expect(empty.cases).toEqual([]);
-    expectAppError(await rejection(findMeetingMinutes(t.db, { caller: as('REVIEWER'), meeting: 'a;b', purpose: 'view' })), 'INVALID_INPUT', /Meeting: use letters/);
+    expectAppError(
+      await rejection(findMeetingMinutes(t.db, { caller: as('REVIEWER'), meeting: 'a;b', purpose: 'view' })),
+      'INVALID_INPUT',
+      /Meeting: use letters/,
+    );
   });
 });

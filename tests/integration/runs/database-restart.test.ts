@@ -52,7 +52,21 @@ describe('database restart mid-run', () => {
     for (let i = 0; i < patient.phases.length; i++) {
       const ct = await putNiftiVolume(store, patient.phases[i].ct!, { intent: 'image' });
       const g = patient.phases[i].ct!.grid;
-      await db.imageSeries.create({ data: { studyId: study.id, seriesInstanceUid: `2.25.4242.${i}`, modality: 'CT', phaseIndex: i, phasePercent: patient.phases[i].phasePercent, dims: [...g.dims], spacingMm: [...g.spacingMm], originMm: [...g.originMm], direction: g.direction, volumeKey: ct.key, volumeSha256: ct.sha256 } });
+      await db.imageSeries.create({
+        data: {
+          studyId: study.id,
+          seriesInstanceUid: `2.25.4242.${i}`,
+          modality: 'CT',
+          phaseIndex: i,
+          phasePercent: patient.phases[i].phasePercent,
+          dims: [...g.dims],
+          spacingMm: [...g.spacingMm],
+          originMm: [...g.originMm],
+          direction: g.direction,
+          volumeKey: ct.key,
+          volumeSha256: ct.sha256,
+        },
+      });
     }
     const { runId } = await createSegmentationRun(db, boss, { caller: 'system', studyId: study.id, modelDir: MODEL_DIR });
     await boss.stop({ graceful: false });
@@ -69,11 +83,15 @@ describe('database restart mid-run', () => {
       pg = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port });
 
       const after = createDb(url);
-      const run = await waitFor('the run to succeed after the restart', async () => {
-        const r = await after.segmentationRun.findUnique({ where: { id: runId }, include: { structures: true } }).catch(() => null);
-        if (r?.status === 'FAILED') throw new Error(`run failed: ${r.error}\n${worker.output()}`);
-        return r?.status === 'SUCCEEDED' ? r : null;
-      }, 180_000);
+      const run = await waitFor(
+        'the run to succeed after the restart',
+        async () => {
+          const r = await after.segmentationRun.findUnique({ where: { id: runId }, include: { structures: true } }).catch(() => null);
+          if (r?.status === 'FAILED') throw new Error(`run failed: ${r.error}\n${worker.output()}`);
+          return r?.status === 'SUCCEEDED' ? r : null;
+        },
+        180_000,
+      );
       expect(run.structures).toHaveLength(6);
       expect(worker.child.exitCode).toBeNull(); // the worker survived the outage
       await after.$disconnect();

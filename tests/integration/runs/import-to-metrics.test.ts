@@ -26,7 +26,13 @@ describe('import → automatic segmentation run → metrics', () => {
     t = await createTestDatabase('chain');
     tmp = mkdtempSync(join(tmpdir(), 'iseg-chain-'));
     await writePhantomStudy(join(tmp, 'PAT0'), { dims: [32, 32, 16], spacingMm: [10, 10, 12], phasePercents: [0, 50], index: 0, seed: 'chain' });
-    env = { DATABASE_URL: t.url, ISEG_VOLUME_DIR: join(tmp, 'volumes'), ISEG_DATA_DIR: join(tmp, 'data'), ISEG_MODELS_DIR: TEST_MODELS_DIR, ISEG_MODEL: 'tiny-test' };
+    env = {
+      DATABASE_URL: t.url,
+      ISEG_VOLUME_DIR: join(tmp, 'volumes'),
+      ISEG_DATA_DIR: join(tmp, 'data'),
+      ISEG_MODELS_DIR: TEST_MODELS_DIR,
+      ISEG_MODEL: 'tiny-test',
+    };
   });
   afterAll(async () => {
     await t.drop();
@@ -34,7 +40,12 @@ describe('import → automatic segmentation run → metrics', () => {
   });
 
   it('queues a run on import and a worker turns it into metric rows', async () => {
-    const r = spawnSync(process.execPath, ['cli/iseg-qa.mjs', 'import', join(tmp, 'PAT0'), '--json'], { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, ['cli/iseg-qa.mjs', 'import', join(tmp, 'PAT0'), '--json'], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     const [study] = JSON.parse(r.stdout).studies;
     expect(study.segmentation).toMatchObject({ queued: true, runId: expect.any(String) });
@@ -44,11 +55,18 @@ describe('import → automatic segmentation run → metrics', () => {
 
     const worker = await startWorker(t.url, env);
     try {
-      const run = await waitFor('the run to succeed', async () => {
-        const x = await t.db.segmentationRun.findUnique({ where: { id: queued.id }, include: { structures: true, metricResults: { include: { referenceStructure: true } } } });
-        if (x?.status === 'FAILED') throw new Error(`run failed: ${x.error}\n${worker.output()}`);
-        return x?.status === 'SUCCEEDED' ? x : null;
-      }, 120_000);
+      const run = await waitFor(
+        'the run to succeed',
+        async () => {
+          const x = await t.db.segmentationRun.findUnique({
+            where: { id: queued.id },
+            include: { structures: true, metricResults: { include: { referenceStructure: true } } },
+          });
+          if (x?.status === 'FAILED') throw new Error(`run failed: ${x.error}\n${worker.output()}`);
+          return x?.status === 'SUCCEEDED' ? x : null;
+        },
+        120_000,
+      );
       expect(run.structures.map((s) => s.label).sort()).toEqual(['GTV:phase:0', 'GTV:phase:1', 'ITV']);
       // Each machine GTV is compared with the physician GTV of its phase, and the ITVs with each other.
       const refs = new Set(run.metricResults.map((m) => `${m.referenceStructure.kind}:${m.referenceStructure.phaseIndex ?? '-'}`));
@@ -57,7 +75,12 @@ describe('import → automatic segmentation run → metrics', () => {
 
       // The run summary (what the cohort page reads) carries the same numbers: one Dice per phase GTV and one for the ITV.
       const summary = await t.db.runSummary.findUniqueOrThrow({ where: { runId: run.id }, include: { phases: { orderBy: { position: 'asc' } } } });
-      const dice = (label: string) => (run.metricResults.find((m) => m.convention === 'overlap' && run.structures.find((s) => s.id === m.testStructureId)?.label === label)!.values as { dice: number }).dice;
+      const dice = (label: string) =>
+        (
+          run.metricResults.find((m) => m.convention === 'overlap' && run.structures.find((s) => s.id === m.testStructureId)?.label === label)!.values as {
+            dice: number;
+          }
+        ).dice;
       expect(summary.itvDice).toBe(dice('ITV'));
       expect(summary.phases.map((p) => p.dice)).toEqual([dice('GTV:phase:0'), dice('GTV:phase:1')]);
       expect(summary.gtvMedianDice).toBeCloseTo((dice('GTV:phase:0') + dice('GTV:phase:1')) / 2, 12);

@@ -18,7 +18,10 @@ export interface ModelCopy {
   sha256: string;
 }
 
-export function copyModel(modelsDir: string, { folder, name = folder, variant, threshold }: { folder: string; name?: string; variant?: number; threshold?: number }): ModelCopy {
+export function copyModel(
+  modelsDir: string,
+  { folder, name = folder, variant, threshold }: { folder: string; name?: string; variant?: number; threshold?: number },
+): ModelCopy {
   const dir = path.join(modelsDir, folder);
   fs.mkdirSync(dir, { recursive: true });
   let bytes = fs.readFileSync(path.join(TINY_TEST_DIR, 'model.onnx'));

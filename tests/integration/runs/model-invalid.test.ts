@@ -140,7 +140,18 @@ describe('a worker whose model fails its start-up check', () => {
     const dir = copyModel(modelsDir, 'tiny-test');
     const s = await seedRunStudy(t, store, 'bad-d');
     const run = await createSegmentationRun(t.db, boss, { caller: physicist, studyId: s.study.id, modelDir: dir });
-    await t.db.workerInstance.create({ data: { id: 'other-host:1:abc', host: 'other-host', pid: 1, provider: 'cpu', concurrency: 1, modelName: 'tiny-test', modelVersion: '1.0.0', modelSha256: 'x' } });
+    await t.db.workerInstance.create({
+      data: {
+        id: 'other-host:1:abc',
+        host: 'other-host',
+        pid: 1,
+        provider: 'cpu',
+        concurrency: 1,
+        modelName: 'tiny-test',
+        modelVersion: '1.0.0',
+        modelSha256: 'x',
+      },
+    });
     const r = await failRunsOfInvalidModel(t.db, boss, { modelNames: ['tiny-test'], problemCode: 'MODEL_HASH_MISMATCH', reason: 'test' });
     expect(r).toEqual({ failedRunIds: [], servedBy: 'other-host:1:abc' });
     expect((await t.db.segmentationRun.findUniqueOrThrow({ where: { id: run.runId } })).status).toBe('QUEUED');

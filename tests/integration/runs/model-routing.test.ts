@@ -83,13 +83,19 @@ describe('runs are routed to the worker serving their model version', () => {
     const runC1 = await createSegmentationRun(t.db, boss, { caller: physicist, studyId: c1.id, modelDir: tinyC.dir });
     const runA2 = await createSegmentationRun(t.db, boss, { caller: physicist, studyId: a2.id, modelDir: tiny.dir });
     const runB2 = await createSegmentationRun(t.db, boss, { caller: physicist, studyId: b2.id, modelDir: tinyB.dir });
-    for (const [r, m] of [[runA1, tiny], [runB1, tinyB], [runC1, tinyC]] as const) {
+    for (const [r, m] of [
+      [runA1, tiny],
+      [runB1, tinyB],
+      [runC1, tinyC],
+    ] as const) {
       expect((await jobOf(t, r.jobId!)).name).toBe(`segmentation.run/${m.name}/${m.sha256}`);
     }
     // A run queued by an older version: its job in the single legacy queue.
     const mvB = await registerModelVersion(t.db, { modelDir: tinyB.dir });
     const legacyRun = await t.db.segmentationRun.create({ data: { studyId: legacy.id, modelVersionId: mvB.id, status: 'QUEUED' } });
-    const legacyJob = await t.db.$transaction((tx) => sendJobInTransaction(boss, tx, SEGMENTATION_RUN_JOB, { runId: legacyRun.id }, { queue: QUEUES.segmentationRun }));
+    const legacyJob = await t.db.$transaction((tx) =>
+      sendJobInTransaction(boss, tx, SEGMENTATION_RUN_JOB, { runId: legacyRun.id }, { queue: QUEUES.segmentationRun }),
+    );
     await t.db.segmentationRun.update({ where: { id: legacyRun.id }, data: { jobId: legacyJob } });
 
     const workerA = await startWorker(t.url, { ...env, ISEG_MODEL: 'tiny-test' });
@@ -100,17 +106,27 @@ describe('runs are routed to the worker serving their model version', () => {
     expect(workerB.output()).toContain(`segmentation.run/tiny-b/${tinyB.sha256}`);
 
     const served = [runA1.runId, runA2.runId, runB1.runId, runB2.runId, legacyRun.id];
-    await waitFor('the served runs to succeed', async () => {
-      const failed = await t.db.segmentationRun.findFirst({ where: { id: { in: served }, status: 'FAILED' } });
-      if (failed) throw new Error(`run failed: ${failed.error}\n${workerA.output()}\n${workerB.output()}`);
-      return (await t.db.segmentationRun.count({ where: { id: { in: served }, status: 'SUCCEEDED' } })) === served.length;
-    }, 180_000);
+    await waitFor(
+      'the served runs to succeed',
+      async () => {
+        const failed = await t.db.segmentationRun.findFirst({ where: { id: { in: served }, status: 'FAILED' } });
+        if (failed) throw new Error(`run failed: ${failed.error}\n${workerA.output()}\n${workerB.output()}`);
+        return (await t.db.segmentationRun.count({ where: { id: { in: served }, status: 'SUCCEEDED' } })) === served.length;
+      },
+      180_000,
+    );
 
     const instA = await t.db.workerInstance.findFirstOrThrow({ where: { pid: workerA.child.pid! } });
     const instB = await t.db.workerInstance.findFirstOrThrow({ where: { pid: workerB.child.pid! } });
     expect(instA).toMatchObject({ modelName: 'tiny-test', modelSha256: tiny.sha256 });
     expect(instB).toMatchObject({ modelName: 'tiny-b', modelSha256: tinyB.sha256 });
-    const expectWorker = { [runA1.runId]: [instA.id, tiny], [runA2.runId]: [instA.id, tiny], [runB1.runId]: [instB.id, tinyB], [runB2.runId]: [instB.id, tinyB], [legacyRun.id]: [instB.id, tinyB] } as const;
+    const expectWorker = {
+      [runA1.runId]: [instA.id, tiny],
+      [runA2.runId]: [instA.id, tiny],
+      [runB1.runId]: [instB.id, tinyB],
+      [runB2.runId]: [instB.id, tinyB],
+      [legacyRun.id]: [instB.id, tinyB],
+    } as const;
     for (const [runId, [workerId, model]] of Object.entries(expectWorker)) {
       const run = await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runId }, include: { modelVersion: true } });
       expect(run.workerId, `run ${runId}`).toBe(workerId);
@@ -122,7 +138,10 @@ describe('runs are routed to the worker serving their model version', () => {
     // The stored masks are those of the run's own model: segment phase 0 of one study of each
     // model again here with both models (their masks differ), compare with what was stored.
     const [mA, mB] = await Promise.all([loadModel({ modelDir: tiny.dir, provider: 'cpu' }), loadModel({ modelDir: tinyB.dir, provider: 'cpu' })]);
-    for (const [runId, own, other] of [[runA1.runId, mA, mB], [runB1.runId, mB, mA]] as const) {
+    for (const [runId, own, other] of [
+      [runA1.runId, mA, mB],
+      [runB1.runId, mB, mA],
+    ] as const) {
       const s = await t.db.machineStructure.findFirstOrThrow({ where: { runId, label: 'GTV:phase:0' }, include: { series: true } });
       const ct = parseNifti(await store.getVolume(s.series!.volumeKey!));
       const stored = Array.from(parseNifti(await store.getVolume(s.maskKey!)).data as ArrayLike<number>, (x) => (x ? 1 : 0));
@@ -147,7 +166,12 @@ describe('runs are routed to the worker serving their model version', () => {
     expect(listed.find((r) => r.id === runC1.runId)!.waiting).toContain('Waiting for a worker serving tiny-c 1.0.0');
     expect(listed.filter((r) => r.waiting)).toHaveLength(1);
 
-    const doctor = spawnSync(process.execPath, ['cli/iseg-qa.mjs', 'doctor', '--json'], { cwd: root, env: { ...process.env, ...env, DATABASE_URL: t.url, ISEG_MODEL: 'tiny-test' }, encoding: 'utf8', timeout: 120_000 });
+    const doctor = spawnSync(process.execPath, ['cli/iseg-qa.mjs', 'doctor', '--json'], {
+      cwd: root,
+      env: { ...process.env, ...env, DATABASE_URL: t.url, ISEG_MODEL: 'tiny-test' },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     const check = (JSON.parse(doctor.stdout).checks as { name: string; ok: boolean; detail: string }[]).find((x) => x.name === 'queued runs');
     expect(check).toMatchObject({ ok: false });
     expect(check!.detail).toContain('1 queued run(s) wait for a worker serving tiny-c 1.0.0');
@@ -156,7 +180,9 @@ describe('runs are routed to the worker serving their model version', () => {
 
     // A job of tiny-c planted in tiny-test's queue (as a bug could): worker A refuses it and
     // moves it to tiny-c's queue; the run is not executed.
-    const planted = await t.db.$transaction((tx) => sendJobInTransaction(boss, tx, SEGMENTATION_RUN_JOB, { runId: runC1.runId }, { queue: segmentationQueueFor(tiny) }));
+    const planted = await t.db.$transaction((tx) =>
+      sendJobInTransaction(boss, tx, SEGMENTATION_RUN_JOB, { runId: runC1.runId }, { queue: segmentationQueueFor(tiny) }),
+    );
     await t.db.segmentationRun.update({ where: { id: runC1.runId }, data: { jobId: planted } });
     await waitFor('worker A to refuse the planted job', async () => (await jobOf(t, planted!)).state === 'completed', 60_000);
     expect(workerA.output()).toContain(`run ${runC1.runId} is for tiny-c 1.0.0`);
@@ -167,17 +193,30 @@ describe('runs are routed to the worker serving their model version', () => {
 
     // Defence in depth: the executor itself refuses a run of another model, before claiming it.
     await expect(
-      executeSegmentationRun({ db: t.db, store, runId: runC1.runId, segment: modelSegmenter(mA), attempt: 1, maxAttempts: 3, codeVersion: 'x', expectedModel: { name: mA.name, sha256: mA.sha256 } }),
+      executeSegmentationRun({
+        db: t.db,
+        store,
+        runId: runC1.runId,
+        segment: modelSegmenter(mA),
+        attempt: 1,
+        maxAttempts: 3,
+        codeVersion: 'x',
+        expectedModel: { name: mA.name, sha256: mA.sha256 },
+      }),
     ).rejects.toMatchObject({ code: 'MODEL_MISMATCH' });
     expect((await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runC1.runId } })).status).toBe('QUEUED');
 
     // A worker for tiny-c takes it.
     const workerC = await startWorker(t.url, { ...env, ISEG_MODEL: 'tiny-c' });
     workers.push(workerC);
-    const done = await waitFor('the tiny-c run to succeed', async () => {
-      const r = await t.db.segmentationRun.findUnique({ where: { id: runC1.runId } });
-      return r?.status === 'SUCCEEDED' ? r : null;
-    }, 120_000);
+    const done = await waitFor(
+      'the tiny-c run to succeed',
+      async () => {
+        const r = await t.db.segmentationRun.findUnique({ where: { id: runC1.runId } });
+        return r?.status === 'SUCCEEDED' ? r : null;
+      },
+      120_000,
+    );
     const instC = await t.db.workerInstance.findFirstOrThrow({ where: { pid: workerC.child.pid! } });
     expect(done.workerId).toBe(instC.id);
     expect((await findSegmentationRuns(t.db, { caller: physicist })).runs.filter((r) => r.waiting)).toHaveLength(0);

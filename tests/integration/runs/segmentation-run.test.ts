@@ -27,22 +27,49 @@ import { modelSegmenter } from '../../../workers/tasks/segmentation-run';
 const MODEL_DIR = path.resolve(import.meta.dirname, '..', '..', 'fixtures', 'models', 'tiny-test');
 const physicist = { userId: 'u', email: 'p@example.org', name: 'P', role: 'PHYSICIST' as const };
 
-async function seedStudy(t: TestDatabase, store: VolumeStore, label: string, size: { dims: [number, number, number]; spacingMm: [number, number, number]; phasePercents: number[] } = { dims: [40, 40, 20], spacingMm: [4, 4, 5], phasePercents: [0, 50] }) {
+async function seedStudy(
+  t: TestDatabase,
+  store: VolumeStore,
+  label: string,
+  size: { dims: [number, number, number]; spacingMm: [number, number, number]; phasePercents: number[] } = {
+    dims: [40, 40, 20],
+    spacingMm: [4, 4, 5],
+    phasePercents: [0, 50],
+  },
+) {
   const patient = generatePatient(samplePatientSpec('run-test', 3), size);
   const inst = await t.db.institution.upsert({ where: { name: 'Test' }, create: { name: 'Test' }, update: {} });
   const p = await t.db.patient.create({ data: { pseudonym: `P-${label}`, institutionId: inst.id } });
-  const study = await t.db.study.create({ data: { patientId: p.id, studyInstanceUid: `2.25.${Date.now()}${label.length}`, contentHash: `hash-${label}-${Math.random()}` } });
+  const study = await t.db.study.create({
+    data: { patientId: p.id, studyInstanceUid: `2.25.${Date.now()}${label.length}`, contentHash: `hash-${label}-${Math.random()}` },
+  });
   for (let i = 0; i < patient.phases.length; i++) {
     const ph = patient.phases[i];
     const ct = await putNiftiVolume(store, ph.ct!, { intent: 'image' });
     const series = await t.db.imageSeries.create({
-      data: { studyId: study.id, seriesInstanceUid: `2.25.${i}${Date.now()}${label.length}`, modality: 'CT', phaseIndex: i, phasePercent: ph.phasePercent, dims: [...ph.ct!.grid.dims], spacingMm: [...ph.ct!.grid.spacingMm], originMm: [...ph.ct!.grid.originMm], direction: ph.ct!.grid.direction, volumeKey: ct.key, volumeSha256: ct.sha256 },
+      data: {
+        studyId: study.id,
+        seriesInstanceUid: `2.25.${i}${Date.now()}${label.length}`,
+        modality: 'CT',
+        phaseIndex: i,
+        phasePercent: ph.phasePercent,
+        dims: [...ph.ct!.grid.dims],
+        spacingMm: [...ph.ct!.grid.spacingMm],
+        originMm: [...ph.ct!.grid.originMm],
+        direction: ph.ct!.grid.direction,
+        volumeKey: ct.key,
+        volumeSha256: ct.sha256,
+      },
     });
     const gtv = await putNiftiVolume(store, ph.physicianGtv, { intent: 'mask' });
-    await t.db.physicianStructure.create({ data: { studyId: study.id, seriesId: series.id, name: `GTV_${ph.phasePercent}`, kind: 'GTV', phaseIndex: i, maskKey: gtv.key, maskSha256: gtv.sha256 } });
+    await t.db.physicianStructure.create({
+      data: { studyId: study.id, seriesId: series.id, name: `GTV_${ph.phasePercent}`, kind: 'GTV', phaseIndex: i, maskKey: gtv.key, maskSha256: gtv.sha256 },
+    });
     if (i === 0) {
       const itv = await putNiftiVolume(store, patient.physicianItv, { intent: 'mask' });
-      await t.db.physicianStructure.create({ data: { studyId: study.id, seriesId: series.id, name: 'ITV', kind: 'ITV', maskKey: itv.key, maskSha256: itv.sha256 } });
+      await t.db.physicianStructure.create({
+        data: { studyId: study.id, seriesId: series.id, name: 'ITV', kind: 'ITV', maskKey: itv.key, maskSha256: itv.sha256 },
+      });
     }
   }
   return { study, patient };
@@ -73,11 +100,15 @@ describe('segmentation runs', () => {
       const { runId } = await createSegmentationRun(t.db, boss, { caller: physicist, studyId: study.id, modelDir: MODEL_DIR });
       // A second request while the first is queued or running is the same run.
       expect((await createSegmentationRun(t.db, boss, { caller: physicist, studyId: study.id, modelDir: MODEL_DIR })).runId).toBe(runId);
-      const run = await waitFor('the run to finish', async () => {
-        const r = await t.db.segmentationRun.findUnique({ where: { id: runId }, include: { modelVersion: true, structures: true } });
-        if (r?.status === 'FAILED') throw new Error(`run failed: ${r.error}\n${worker.output()}`);
-        return r?.status === 'SUCCEEDED' ? r : null;
-      }, 120_000);
+      const run = await waitFor(
+        'the run to finish',
+        async () => {
+          const r = await t.db.segmentationRun.findUnique({ where: { id: runId }, include: { modelVersion: true, structures: true } });
+          if (r?.status === 'FAILED') throw new Error(`run failed: ${r.error}\n${worker.output()}`);
+          return r?.status === 'SUCCEEDED' ? r : null;
+        },
+        120_000,
+      );
       expect(run.progress).toBe(100);
       expect(run.modelVersion.sha256).toBe(JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'manifest.json'), 'utf8')).sha256);
       expect(run.structures.map((s) => s.label).sort()).toEqual(['GTV:phase:0', 'GTV:phase:1', 'ITV']);
@@ -109,7 +140,9 @@ describe('segmentation runs', () => {
       // Running the finished run again changes nothing.
       const before = await t.db.metricResult.findMany({ where: { runId }, orderBy: { id: 'asc' } });
       const model = await loadModel({ modelDir: MODEL_DIR, provider: 'cpu' });
-      expect(await executeSegmentationRun({ db: t.db, store, runId, segment: modelSegmenter(model), attempt: 1, maxAttempts: 3, codeVersion: 'x' })).toBe('already-finished');
+      expect(await executeSegmentationRun({ db: t.db, store, runId, segment: modelSegmenter(model), attempt: 1, maxAttempts: 3, codeVersion: 'x' })).toBe(
+        'already-finished',
+      );
       expect(await t.db.metricResult.findMany({ where: { runId }, orderBy: { id: 'asc' } })).toEqual(before);
     } finally {
       await worker.stop();
@@ -127,8 +160,14 @@ describe('segmentation runs', () => {
       if (calls.length === 2 && fail) throw new Error('simulated crash in phase 2');
       return real(ct, opts);
     };
-    const { runId } = await createSegmentationRun(t.db, { send: async () => 'job-x' } as unknown as PgBoss, { caller: physicist, studyId: study.id, modelDir: MODEL_DIR });
-    await expect(executeSegmentationRun({ db: t.db, store, runId, segment: flaky, attempt: 1, maxAttempts: 3, codeVersion: 'x' })).rejects.toThrow('simulated crash');
+    const { runId } = await createSegmentationRun(t.db, { send: async () => 'job-x' } as unknown as PgBoss, {
+      caller: physicist,
+      studyId: study.id,
+      modelDir: MODEL_DIR,
+    });
+    await expect(executeSegmentationRun({ db: t.db, store, runId, segment: flaky, attempt: 1, maxAttempts: 3, codeVersion: 'x' })).rejects.toThrow(
+      'simulated crash',
+    );
     const waiting = await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runId } });
     expect(waiting.status).toBe('QUEUED');
     expect(waiting.error).toContain('Attempt 1 of 3 failed, will retry: simulated crash');
@@ -146,20 +185,28 @@ describe('segmentation runs', () => {
     const env = { ISEG_MODELS_DIR: path.dirname(MODEL_DIR), ISEG_MODEL: 'tiny-test', ISEG_VOLUME_DIR: volumeDir };
     const first = await startWorker(t.url, env);
     const { runId } = await createSegmentationRun(t.db, boss, { caller: physicist, studyId: study.id, modelDir: MODEL_DIR });
-    await waitFor('the run to be part-way', async () => {
-      const r = await t.db.segmentationRun.findUnique({ where: { id: runId }, include: { structures: true } });
-      return r?.status === 'RUNNING' && r.structures.length >= 1 && r.structures.length < 5;
-    }, 120_000);
+    await waitFor(
+      'the run to be part-way',
+      async () => {
+        const r = await t.db.segmentationRun.findUnique({ where: { id: runId }, include: { structures: true } });
+        return r?.status === 'RUNNING' && r.structures.length >= 1 && r.structures.length < 5;
+      },
+      120_000,
+    );
     await first.kill();
     const stored = await t.db.machineStructure.count({ where: { runId } });
     const second = await startWorker(t.url, env);
     try {
       // The job's heartbeat (30 s for this queue) lapses, and the live worker's supervisor retries it.
-      const run = await waitFor('the run to succeed after the retry', async () => {
-        const r = await t.db.segmentationRun.findUnique({ where: { id: runId }, include: { structures: true } });
-        if (r?.status === 'FAILED') throw new Error(`run failed: ${r.error}`);
-        return r?.status === 'SUCCEEDED' ? r : null;
-      }, 150_000);
+      const run = await waitFor(
+        'the run to succeed after the retry',
+        async () => {
+          const r = await t.db.segmentationRun.findUnique({ where: { id: runId }, include: { structures: true } });
+          if (r?.status === 'FAILED') throw new Error(`run failed: ${r.error}`);
+          return r?.status === 'SUCCEEDED' ? r : null;
+        },
+        150_000,
+      );
       expect(run.attempts).toBeGreaterThanOrEqual(2);
       expect(run.structures.map((s) => s.label).sort()).toEqual(['GTV:phase:0', 'GTV:phase:1', 'GTV:phase:2', 'GTV:phase:3', 'GTV:phase:4', 'ITV']);
       expect(await t.db.metricResult.count({ where: { runId } })).toBe(6 * 4);
@@ -190,7 +237,11 @@ describe('segmentation runs', () => {
 
   it('the last failed attempt marks the run FAILED with the reason', async () => {
     const { study } = await seedStudy(t, store, 'fail');
-    const { runId } = await createSegmentationRun(t.db, { send: async () => 'job-y' } as unknown as PgBoss, { caller: physicist, studyId: study.id, modelDir: MODEL_DIR });
+    const { runId } = await createSegmentationRun(t.db, { send: async () => 'job-y' } as unknown as PgBoss, {
+      caller: physicist,
+      studyId: study.id,
+      modelDir: MODEL_DIR,
+    });
     const broken: SegmentFn = async () => {
       throw Object.assign(new Error('model output has the wrong size'), { code: 'MODEL_OUTPUT_INVALID' });
     };

@@ -32,7 +32,10 @@ import { copyModel, type ModelCopy } from './model-copies';
 const physicist = { userId: 'u', email: 'p@example.org', name: 'P', role: 'PHYSICIST' as const };
 
 async function job(t: TestDatabase, jobId: string) {
-  const rows = await t.db.$queryRawUnsafe<{ state: string; retry_count: number; output: unknown }[]>('SELECT state::text, retry_count, output FROM pgboss.job WHERE id = $1::uuid', jobId);
+  const rows = await t.db.$queryRawUnsafe<{ state: string; retry_count: number; output: unknown }[]>(
+    'SELECT state::text, retry_count, output FROM pgboss.job WHERE id = $1::uuid',
+    jobId,
+  );
   return rows[0];
 }
 
@@ -58,7 +61,13 @@ describe('runs whose job ends without them', () => {
     tiny = copyModel(modelsDir, { folder: 'tiny-test' });
     store = createVolumeStore({ dir: path.join(tmp, 'volumes') });
     env = { ISEG_MODELS_DIR: modelsDir, ISEG_MODEL: 'tiny-test', ISEG_VOLUME_DIR: path.join(tmp, 'volumes') };
-    await boss.createQueue(segmentationQueueFor(tiny), { ...SEGMENTATION_RUN_JOB.policy, heartbeatSeconds: 10, retryLimit: 2, retryDelay: 1, retryBackoff: false });
+    await boss.createQueue(segmentationQueueFor(tiny), {
+      ...SEGMENTATION_RUN_JOB.policy,
+      heartbeatSeconds: 10,
+      retryLimit: 2,
+      retryDelay: 1,
+      retryBackoff: false,
+    });
   });
   afterAll(async () => {
     await Promise.all(workers.map((w) => w.stop()));
@@ -84,17 +93,24 @@ describe('runs whose job ends without them', () => {
     expect(kills).toBe(3);
     // Retries are used up: the next worker's supervisor fails the job, its sweeper the run.
     const last = await start();
-    const failed = await waitFor('the run to be marked FAILED', async () => {
-      const r = await t.db.segmentationRun.findUnique({ where: { id: runId } });
-      return r?.status === 'FAILED' ? r : null;
-    }, 120_000);
+    const failed = await waitFor(
+      'the run to be marked FAILED',
+      async () => {
+        const r = await t.db.segmentationRun.findUnique({ where: { id: runId } });
+        return r?.status === 'FAILED' ? r : null;
+      },
+      120_000,
+    );
     expect(failed.errorCode).toBe('WORKER_LOST');
     expect(failed.error).toContain('job heartbeat timeout');
     expect(failed.error).toContain('after 3 attempts');
     expect(failed.finishedAt).not.toBeNull();
     const j = await job(t, jobId!);
     expect(j).toMatchObject({ state: 'failed', retry_count: 2 });
-    const deadLetter = await t.db.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'dead-letter' AND source_id = $1::uuid`, jobId);
+    const deadLetter = await t.db.$queryRawUnsafe<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'dead-letter' AND source_id = $1::uuid`,
+      jobId,
+    );
     expect(deadLetter[0].n).toBe(1);
     expect(last.output()).toContain(`run ${runId}: RUNNING → FAILED (WORKER_LOST)`);
     expect(await t.db.auditEvent.count({ where: { action: 'run.failed.stranded', target: `run:${runId}` } })).toBe(1);
@@ -103,11 +119,15 @@ describe('runs whose job ends without them', () => {
 
     const retried = await retrySegmentationRun(t.db, boss, { caller: physicist, runId, modelsRoot: modelsDir });
     expect(retried.reused).toBe(false);
-    const done = await waitFor('the retried run to succeed', async () => {
-      const r = await t.db.segmentationRun.findUnique({ where: { id: retried.runId } });
-      if (r?.status === 'FAILED') throw new Error(`retried run failed: ${r.error}`);
-      return r?.status === 'SUCCEEDED' ? r : null;
-    }, 120_000);
+    const done = await waitFor(
+      'the retried run to succeed',
+      async () => {
+        const r = await t.db.segmentationRun.findUnique({ where: { id: retried.runId } });
+        if (r?.status === 'FAILED') throw new Error(`retried run failed: ${r.error}`);
+        return r?.status === 'SUCCEEDED' ? r : null;
+      },
+      120_000,
+    );
     expect(done.attempts).toBe(1);
     expect(await t.db.metricResult.count({ where: { runId: retried.runId } })).toBe(3 * 4);
     await last.stop();
@@ -122,7 +142,11 @@ describe('runs whose job ends without them', () => {
     expect((await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runId } })).workerId).toBe(instance.id);
     await w.kill();
     // No worker is left to notice: the job stays active and the run RUNNING, its worker silent.
-    await waitFor('the killed worker to be silent for 20 s', async () => Date.now() - (await t.db.workerInstance.findUniqueOrThrow({ where: { id: instance.id } })).lastSeenAt.getTime() > 21_000, 40_000);
+    await waitFor(
+      'the killed worker to be silent for 20 s',
+      async () => Date.now() - (await t.db.workerInstance.findUniqueOrThrow({ where: { id: instance.id } })).lastSeenAt.getTime() > 21_000,
+      40_000,
+    );
     expect((await job(t, jobId!)).state).toBe('active');
     const listed = (await findSegmentationRuns(t.db, { caller: physicist, status: 'RUNNING' })).runs.find((r) => r.id === runId)!;
     expect(listed.waiting).toBeNull(); // its WorkerInstance still counts as live for a minute
@@ -152,15 +176,22 @@ describe('runs whose job ends without them', () => {
     expect(rows.every((r) => r.status === 'FAILED' && r.error!.includes('nothing will run it'))).toBe(true);
     expect(await t.db.auditEvent.count({ where: { action: 'run.failed.stranded', target: { in: [`run:${ra.runId}`, `run:${rb.runId}`] } } })).toBe(2);
     // Retry works on both.
-    for (const id of [ra.runId, rb.runId]) expect((await retrySegmentationRun(t.db, boss, { caller: physicist, runId: id, modelsRoot: modelsDir })).reused).toBe(false);
+    for (const id of [ra.runId, rb.runId])
+      expect((await retrySegmentationRun(t.db, boss, { caller: physicist, runId: id, modelsRoot: modelsDir })).reused).toBe(false);
   });
 
   it('Retry of a run still shown RUNNING whose job has failed sweeps it first and retries it', async () => {
     const { study } = await seedRunStudy(t, store, 'retry-stranded');
     const { runId, jobId } = await createSegmentationRun(t.db, boss, { caller: physicist, studyId: study.id, modelDir: tiny.dir });
     // As a killed worker leaves it: claimed, then the job failed for good by pg-boss.
-    await t.db.segmentationRun.update({ where: { id: runId }, data: { status: 'RUNNING', attempts: 3, progress: 36.6, stage: 'segmenting GTV:phase:1', startedAt: new Date(), heartbeatAt: new Date() } });
-    await t.db.$executeRawUnsafe(`UPDATE pgboss.job SET state = 'failed', retry_count = 2, completed_on = now(), output = '{"value":{"message":"job heartbeat timeout"}}' WHERE id = $1::uuid`, jobId);
+    await t.db.segmentationRun.update({
+      where: { id: runId },
+      data: { status: 'RUNNING', attempts: 3, progress: 36.6, stage: 'segmenting GTV:phase:1', startedAt: new Date(), heartbeatAt: new Date() },
+    });
+    await t.db.$executeRawUnsafe(
+      `UPDATE pgboss.job SET state = 'failed', retry_count = 2, completed_on = now(), output = '{"value":{"message":"job heartbeat timeout"}}' WHERE id = $1::uuid`,
+      jobId,
+    );
     const r = await retrySegmentationRun(t.db, boss, { caller: physicist, runId, modelsRoot: modelsDir });
     expect(r.reused).toBe(false);
     const old = await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runId } });

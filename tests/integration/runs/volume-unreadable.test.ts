@@ -46,10 +46,14 @@ describe('a worker that cannot read a volume', () => {
     const worker = await startWorker(t.url, { ISEG_MODELS_DIR: path.dirname(TINY), ISEG_MODEL: 'tiny-test', ISEG_VOLUME_DIR: elsewhere });
     let waiting;
     try {
-      waiting = await waitFor('the first attempt to fail', async () => {
-        const r = await t.db.segmentationRun.findUnique({ where: { id: runId } });
-        return r?.errorCode ? r : null;
-      }, 60_000);
+      waiting = await waitFor(
+        'the first attempt to fail',
+        async () => {
+          const r = await t.db.segmentationRun.findUnique({ where: { id: runId } });
+          return r?.errorCode ? r : null;
+        },
+        60_000,
+      );
     } finally {
       await worker.stop();
     }
@@ -61,7 +65,15 @@ describe('a worker that cannot read a volume', () => {
     // The last attempt (pg-boss's third) ends the run with the same reason.
     const model = await loadModel({ modelDir: TINY, provider: 'cpu' });
     await expect(
-      executeSegmentationRun({ db: t.db, store: createVolumeStore({ dir: elsewhere }), runId, segment: modelSegmenter(model), attempt: 3, maxAttempts: 3, codeVersion: 'x' }),
+      executeSegmentationRun({
+        db: t.db,
+        store: createVolumeStore({ dir: elsewhere }),
+        runId,
+        segment: modelSegmenter(model),
+        attempt: 3,
+        maxAttempts: 3,
+        codeVersion: 'x',
+      }),
     ).rejects.toThrow(/Cannot read CT series/);
     const failed = await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runId } });
     expect(failed).toMatchObject({ status: 'FAILED', errorCode: 'VOLUME_UNREADABLE' });

@@ -60,15 +60,26 @@ describe('kill -9 of the worker at each stage of a run', () => {
     tiny = copyModel(path.join(tmp, 'models'), { folder: 'tiny-test' });
     store = createVolumeStore({ dir: path.join(tmp, 'volumes') });
     env = { ISEG_MODELS_DIR: path.join(tmp, 'models'), ISEG_MODEL: 'tiny-test', ISEG_VOLUME_DIR: path.join(tmp, 'volumes') };
-    await boss.createQueue(segmentationQueueFor(tiny), { ...SEGMENTATION_RUN_JOB.policy, heartbeatSeconds: 10, retryLimit: 2, retryDelay: 1, retryBackoff: false });
+    await boss.createQueue(segmentationQueueFor(tiny), {
+      ...SEGMENTATION_RUN_JOB.policy,
+      heartbeatSeconds: 10,
+      retryLimit: 2,
+      retryDelay: 1,
+      retryBackoff: false,
+    });
   });
   afterAll(async () => {
     await boss.stop({ graceful: false });
     await t.drop();
     fs.rmSync(tmp, { recursive: true, force: true });
     if (outcomes.length) {
-      console.log(`[fault suite: worker] kills ${outcomes.reduce((a, o) => a + o.kills, 0)}, stages ${outcomes.length}, succeeded once ${outcomes.filter((o) => o.status === 'SUCCEEDED' && o.attempts === 2).length}/${outcomes.length}`);
-      for (const o of outcomes) console.log(`  ${o.stage.padEnd(24)} kills ${o.kills}  ${o.status} on attempt ${o.attempts}  structures ${o.structures}  metric rows ${o.metricRows}  kept from before the kill ${o.keptBeforeKill}`);
+      console.log(
+        `[fault suite: worker] kills ${outcomes.reduce((a, o) => a + o.kills, 0)}, stages ${outcomes.length}, succeeded once ${outcomes.filter((o) => o.status === 'SUCCEEDED' && o.attempts === 2).length}/${outcomes.length}`,
+      );
+      for (const o of outcomes)
+        console.log(
+          `  ${o.stage.padEnd(24)} kills ${o.kills}  ${o.status} on attempt ${o.attempts}  structures ${o.structures}  metric rows ${o.metricRows}  kept from before the kill ${o.keptBeforeKill}`,
+        );
     }
   });
 
@@ -95,11 +106,15 @@ describe('kill -9 of the worker at each stage of a run', () => {
       await first.kill();
 
       second = await startWorker(t.url, env);
-      const run = await waitFor('the run to succeed on the next attempt', async () => {
-        const r = await t.db.segmentationRun.findUnique({ where: { id: runId } });
-        if (r?.status === 'FAILED') throw new Error(`run failed: ${r.error}\n${second!.output()}`);
-        return r?.status === 'SUCCEEDED' ? r : null;
-      }, 120_000);
+      const run = await waitFor(
+        'the run to succeed on the next attempt',
+        async () => {
+          const r = await t.db.segmentationRun.findUnique({ where: { id: runId } });
+          if (r?.status === 'FAILED') throw new Error(`run failed: ${r.error}\n${second!.output()}`);
+          return r?.status === 'SUCCEEDED' ? r : null;
+        },
+        120_000,
+      );
       const secondInstance = await t.db.workerInstance.findFirstOrThrow({ where: { pid: second!.child.pid! } });
       expect(run).toMatchObject({ attempts: 2, progress: 100, stage: 'done', workerId: secondInstance.id, errorCode: null });
       expect(await t.db.runSummary.count({ where: { runId } })).toBe(1);
@@ -124,15 +139,32 @@ describe('kill -9 of the worker at each stage of a run', () => {
       }
 
       // Its job completed after one retry; no run or job left waiting anywhere.
-      const [job] = await t.db.$queryRawUnsafe<{ state: string; retry_count: number }[]>('SELECT state::text, retry_count FROM pgboss.job WHERE id = $1::uuid', jobId);
+      const [job] = await t.db.$queryRawUnsafe<{ state: string; retry_count: number }[]>(
+        'SELECT state::text, retry_count FROM pgboss.job WHERE id = $1::uuid',
+        jobId,
+      );
       expect(job).toEqual({ state: 'completed', retry_count: 1 });
-      await waitFor('no job waiting or active', async () => {
-        const [open] = await t.db.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM pgboss.job WHERE starts_with(name, 'segmentation.run') AND state IN ('created', 'retry', 'active')`);
-        return open.n === 0;
-      }, 10_000);
+      await waitFor(
+        'no job waiting or active',
+        async () => {
+          const [open] = await t.db.$queryRawUnsafe<{ n: number }[]>(
+            `SELECT count(*)::int AS n FROM pgboss.job WHERE starts_with(name, 'segmentation.run') AND state IN ('created', 'retry', 'active')`,
+          );
+          return open.n === 0;
+        },
+        10_000,
+      );
       expect(await t.db.segmentationRun.count({ where: { status: { in: ['QUEUED', 'RUNNING'] } } })).toBe(0);
       expect(await t.db.segmentationRun.count({ where: { studyId: study.id } })).toBe(1);
-      outcomes.push({ stage, kills: 1, status: run.status, attempts: run.attempts, structures: structures.length, metricRows: metrics.length, keptBeforeKill: kept });
+      outcomes.push({
+        stage,
+        kills: 1,
+        status: run.status,
+        attempts: run.attempts,
+        structures: structures.length,
+        metricRows: metrics.length,
+        keptBeforeKill: kept,
+      });
     }, 200_000);
   }
 });

@@ -30,7 +30,10 @@ describe('an administrator deactivating their own account', () => {
   beforeAll(async () => {
     t = await createTestDatabase('admin_self_deactivate');
     process.env.DATABASE_URL = t.url;
-    const a = await createUser(t.db, { caller: 'bootstrap', input: { email: 'admin@example.org', name: 'Admin', password: 'admin-password-1', role: 'ADMIN' } });
+    const a = await createUser(t.db, {
+      caller: 'bootstrap',
+      input: { email: 'admin@example.org', name: 'Admin', password: 'admin-password-1', role: 'ADMIN' },
+    });
     admin = { userId: a.id, email: a.email, name: 'Admin', role: 'ADMIN', ip: '192.0.2.1' };
     const b = await createUser(t.db, { caller: admin, input: { email: 'second@example.org', name: 'Second', password: 'admin-password-2', role: 'ADMIN' } });
     other = { userId: b.id, email: b.email, name: 'Second', role: 'ADMIN' };

@@ -24,7 +24,10 @@ describe('user administration and the audit log', () => {
 
   beforeAll(async () => {
     t = await createTestDatabase('admin_audit');
-    const a = await createUser(t.db, { caller: 'bootstrap', input: { email: 'admin@example.org', name: 'Admin', password: 'admin-password-1', role: 'ADMIN' } });
+    const a = await createUser(t.db, {
+      caller: 'bootstrap',
+      input: { email: 'admin@example.org', name: 'Admin', password: 'admin-password-1', role: 'ADMIN' },
+    });
     admin = { userId: a.id, email: a.email, name: 'Admin', role: 'ADMIN', ip: '192.0.2.1', userAgent: 'vitest' };
     for (const role of ['PHYSICIST', 'RESEARCHER'] as const) {
       const u = await createUser(t.db, { caller: admin, input: { email: `${role.toLowerCase()}@example.org`, name: role, password: 'user-password-1', role } });
@@ -41,16 +44,22 @@ describe('user administration and the audit log', () => {
     const ev = await t.db.auditEvent.findFirstOrThrow({ where: { action: 'user.role_changed' } });
     expect(ev).toMatchObject({ userId: admin.userId, role: 'ADMIN', ip: '192.0.2.1', userAgent: 'vitest', target: `user:${ids.RESEARCHER}` });
     expect(ev.details).toEqual({ email: 'researcher@example.org', from: 'RESEARCHER', to: 'REVIEWER' });
-    await expect(updateUser(t.db, { caller: admin, input: { change: 'role', userId: ids.RESEARCHER, role: 'REVIEWER' } })).rejects.toThrow('already has the reviewer role');
+    await expect(updateUser(t.db, { caller: admin, input: { change: 'role', userId: ids.RESEARCHER, role: 'REVIEWER' } })).rejects.toThrow(
+      'already has the reviewer role',
+    );
   });
 
   it('refuses non-admins, bad input and unknown users, writing nothing', async () => {
     const before = await t.db.auditEvent.count();
     const physicist: Caller = { userId: ids.PHYSICIST, email: 'physicist@example.org', name: 'P', role: 'PHYSICIST' };
-    await expect(updateUser(t.db, { caller: physicist, input: { change: 'role', userId: ids.PHYSICIST, role: 'ADMIN' } })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(updateUser(t.db, { caller: physicist, input: { change: 'role', userId: ids.PHYSICIST, role: 'ADMIN' } })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
     await expect(updateUser(t.db, { caller: null, input: { change: 'deactivate', userId: ids.PHYSICIST } })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
     await expect(findUsers(t.db, { caller: physicist })).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await expect(updateUser(t.db, { caller: admin, input: { change: 'role', userId: ids.PHYSICIST, role: 'SUPERUSER' } })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(updateUser(t.db, { caller: admin, input: { change: 'role', userId: ids.PHYSICIST, role: 'SUPERUSER' } })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
     await expect(updateUser(t.db, { caller: admin, input: { change: 'explode', userId: ids.PHYSICIST } })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     await expect(updateUser(t.db, { caller: admin, input: { change: 'deactivate', userId: 'nobody' } })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(await t.db.auditEvent.count()).toBe(before);
@@ -58,7 +67,9 @@ describe('user administration and the audit log', () => {
   });
 
   it('keeps at least one active administrator', async () => {
-    await expect(updateUser(t.db, { caller: admin, input: { change: 'role', userId: admin.userId, role: 'PHYSICIST' } })).rejects.toThrow('only active administrator');
+    await expect(updateUser(t.db, { caller: admin, input: { change: 'role', userId: admin.userId, role: 'PHYSICIST' } })).rejects.toThrow(
+      'only active administrator',
+    );
     await expect(updateUser(t.db, { caller: admin, input: { change: 'deactivate', userId: admin.userId } })).rejects.toMatchObject({ code: 'CONFLICT' });
     await updateUser(t.db, { caller: admin, input: { change: 'role', userId: ids.PHYSICIST, role: 'ADMIN' } });
     // with a second admin, the first may step down
@@ -85,7 +96,13 @@ describe('user administration and the audit log', () => {
     const inst = await t.db.institution.create({ data: { name: 'Test' } });
     const p = await t.db.patient.create({ data: { pseudonym: 'PX-0001', institutionId: inst.id } });
     const physicist: Caller = { userId: ids.PHYSICIST, email: 'physicist@example.org', name: 'P', role: 'PHYSICIST', ip: '198.51.100.9' };
-    await recordIdentifiedAccess(t.db, { caller: physicist, action: 'identity.view', patientIds: [p.id], target: 'study:s1', details: { seriesInstanceUid: '1.2.840.113619.2.55.3.1' } });
+    await recordIdentifiedAccess(t.db, {
+      caller: physicist,
+      action: 'identity.view',
+      patientIds: [p.id],
+      target: 'study:s1',
+      details: { seriesInstanceUid: '1.2.840.113619.2.55.3.1' },
+    });
 
     const byPatient = await findAuditEvents(t.db, { caller: admin, search: { patient: 'PX-0001' } });
     expect(byPatient.total).toBe(1);

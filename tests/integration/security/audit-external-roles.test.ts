@@ -51,7 +51,12 @@ describe('an external Postgres with the documented owner and app roles', () => {
       `CREATE ROLE ${APP} LOGIN PASSWORD '${PW.app}' NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS`,
       `CREATE DATABASE ${DB} OWNER ${OWNER}`,
     );
-    await run(urlAs(new URL(adminUrl()).username, decodeURIComponent(new URL(adminUrl()).password), DB), `ALTER SCHEMA public OWNER TO ${OWNER}`, 'REVOKE CREATE ON SCHEMA public FROM PUBLIC', `GRANT ${APP} TO ${OWNER}`);
+    await run(
+      urlAs(new URL(adminUrl()).username, decodeURIComponent(new URL(adminUrl()).password), DB),
+      `ALTER SCHEMA public OWNER TO ${OWNER}`,
+      'REVOKE CREATE ON SCHEMA public FROM PUBLIC',
+      `GRANT ${APP} TO ${OWNER}`,
+    );
   });
   afterAll(async () => {
     await run(adminUrl(), `DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`, `DROP ROLE IF EXISTS ${APP}`, `DROP ROLE IF EXISTS ${OWNER}`);
@@ -87,7 +92,10 @@ describe('an external Postgres with the documented owner and app roles', () => {
       const o = new pg.Client({ connectionString: ownerUrl });
       await o.connect();
       try {
-        expect(await checkDatabaseRole(o)).toMatchObject({ ok: false, detail: expect.stringContaining('owns (or is a member of the owner of) the AuditEvent table') });
+        expect(await checkDatabaseRole(o)).toMatchObject({
+          ok: false,
+          detail: expect.stringContaining('owns (or is a member of the owner of) the AuditEvent table'),
+        });
       } finally {
         await o.end();
       }

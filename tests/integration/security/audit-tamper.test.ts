@@ -73,7 +73,9 @@ describe('the audit log against the app database login', () => {
     expect(await failure(t.url, 'DELETE FROM "AuditEvent"')).toMatch(/permission denied for table AuditEvent/);
     expect(await failure(t.url, 'TRUNCATE "AuditEvent"')).toMatch(/permission denied for table AuditEvent/);
     // …nor the ways round them: the chain's functions, the owner's role, new objects, the sequence.
-    expect(await failure(t.url, `CREATE OR REPLACE FUNCTION "audit_event_hash"(prev TEXT, e "AuditEvent") RETURNS TEXT LANGUAGE sql AS $$ SELECT 'x' $$`)).toMatch(/permission denied for schema public|must be owner/);
+    expect(
+      await failure(t.url, `CREATE OR REPLACE FUNCTION "audit_event_hash"(prev TEXT, e "AuditEvent") RETURNS TEXT LANGUAGE sql AS $$ SELECT 'x' $$`),
+    ).toMatch(/permission denied for schema public|must be owner/);
     expect(await failure(t.url, 'ALTER FUNCTION "audit_event_chain"() RENAME TO gone')).toMatch(/must be owner/);
     expect(await failure(t.url, 'SET ROLE iseg')).toMatch(/permission denied to set role/);
     expect(await failure(t.url, 'CREATE TABLE public.sneaky (id int)')).toMatch(/permission denied for schema public/);
@@ -126,7 +128,9 @@ describe('the audit log against the app database login', () => {
       const r = await verify();
       expect(r.ok).toBe(false);
       expect(r.firstBroken).toMatchObject({ id: second, reason: 'CONTENT_CHANGED', action: 'test.event.1' });
-      expect(r.firstBroken!.message).toMatch(new RegExp(`^audit event ${second} \\(test\\.event\\.1, \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\): its content no longer matches its hash`));
+      expect(r.firstBroken!.message).toMatch(
+        new RegExp(`^audit event ${second} \\(test\\.event\\.1, \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\): its content no longer matches its hash`),
+      );
 
       // The doctor says the same, as the app connects.
       const doctor = spawnSync(process.execPath, ['cli/iseg-qa.mjs', 'doctor', '--json'], {

@@ -88,19 +88,48 @@ describe('CSV exports are formula-safe', () => {
     const patient = await t.db.patient.create({ data: { pseudonym: 'P-CSV', institutionId: inst.id } });
     const study = await t.db.study.create({ data: { patientId: patient.id, studyInstanceUid: '2.25.424242', contentHash: 'csv-test' } });
     studyId = study.id;
-    const series = await t.db.imageSeries.create({ data: { studyId, seriesInstanceUid: '2.25.424243', modality: 'CT', phaseIndex: 0, phasePercent: 0, dims: [2, 2, 2], spacingMm: [1, 1, 1], originMm: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] } });
+    const series = await t.db.imageSeries.create({
+      data: {
+        studyId,
+        seriesInstanceUid: '2.25.424243',
+        modality: 'CT',
+        phaseIndex: 0,
+        phasePercent: 0,
+        dims: [2, 2, 2],
+        spacingMm: [1, 1, 1],
+        originMm: [0, 0, 0],
+        direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+      },
+    });
     const ref = await t.db.physicianStructure.create({ data: { studyId, seriesId: series.id, name: HOSTILE[0], kind: 'GTV', phaseIndex: 0, phasePercent: 0 } });
     const mv = await t.db.modelVersion.findFirstOrThrow();
     const run = await t.db.segmentationRun.create({ data: { studyId, modelVersionId: mv.id, status: 'SUCCEEDED', finishedAt: new Date() } });
     const test = await t.db.machineStructure.create({ data: { runId: run.id, seriesId: series.id, kind: 'GTV', phaseIndex: 0, label: 'GTV:phase:0' } });
     await t.db.metricResult.create({
-      data: { studyId, runId: run.id, referenceStructureId: ref.id, testStructureId: test.id, convention: 'discordance', values: { falsePositive: [{ centroidMm: [-12.5, -0.5, 3], volumeCc: 0.5 }] }, codeVersion: '-1+cmd|calc', spacingMm: [1, 1, 1], dims: [2, 2, 2] },
+      data: {
+        studyId,
+        runId: run.id,
+        referenceStructureId: ref.id,
+        testStructureId: test.id,
+        convention: 'discordance',
+        values: { falsePositive: [{ centroidMm: [-12.5, -0.5, 3], volumeCc: 0.5 }] },
+        codeVersion: '-1+cmd|calc',
+        spacingMm: [1, 1, 1],
+        dims: [2, 2, 2],
+      },
     });
     // hostile minutes: the comment and the reviewer's own name
-    await t.db.user.create({ data: { id: HOSTILE_REVIEWER.userId, email: HOSTILE_REVIEWER.email, name: HOSTILE_REVIEWER.name, passwordHash: 'x', role: 'REVIEWER' } });
+    await t.db.user.create({
+      data: { id: HOSTILE_REVIEWER.userId, email: HOSTILE_REVIEWER.email, name: HOSTILE_REVIEWER.name, passwordHash: 'x', role: 'REVIEWER' },
+    });
     await recordReviewDecision(t.db, { caller: HOSTILE_REVIEWER, input: { studyId, decision: 'DISCUSS', comment: HOSTILE[0], meeting: '2026-12-01' } });
     // hostile audit rows: target and user agent come from requests
-    await recordAuditEvent(t.db, { action: 'test.hostile', caller: { ...PHYSICIST, userAgent: HOSTILE[3] }, target: HOSTILE[2], details: { note: HOSTILE[1] } });
+    await recordAuditEvent(t.db, {
+      action: 'test.hostile',
+      caller: { ...PHYSICIST, userAgent: HOSTILE[3] },
+      target: HOSTILE[2],
+      details: { note: HOSTILE[1] },
+    });
   }, 120_000);
 
   afterAll(async () => t?.drop());
@@ -108,7 +137,11 @@ describe('CSV exports are formula-safe', () => {
   it('outcome tables (KM by a hostile categorical column, Cox with its levels): no formula cell; negative coefficients stay numbers', async () => {
     const a = await runOutcomeAnalysis(t.db, {
       caller: RESEARCHER,
-      request: { covariates: ['clinical:site', 'metric:falsePositiveFraction'], grouping: { kind: 'categorical', covariate: 'clinical:site' }, riskTimesDays: [0, 365] },
+      request: {
+        covariates: ['clinical:site', 'metric:falsePositiveFraction'],
+        grouping: { kind: 'categorical', covariate: 'clinical:site' },
+        riskTimesDays: [0, 365],
+      },
     });
     const km = formatOutcomeTableCsv(a, 'km');
     const cox = formatOutcomeTableCsv(a, 'cox');
@@ -121,8 +154,13 @@ describe('CSV exports are formula-safe', () => {
       const text = formatOutcomeTableCsv(a, table);
       if (text !== null) expect(formulas(text), table).toEqual([]);
     }
-    const coefs = parseCsv(cox!).slice(1).map((r) => r[5]);
-    expect(coefs.some((c) => c.startsWith('-')), 'a negative coefficient to check').toBe(true);
+    const coefs = parseCsv(cox!)
+      .slice(1)
+      .map((r) => r[5]);
+    expect(
+      coefs.some((c) => c.startsWith('-')),
+      'a negative coefficient to check',
+    ).toBe(true);
     for (const c of coefs) expect(c, 'coefficients are plain numbers').toMatch(PLAIN_NUMBER);
   });
 

@@ -151,7 +151,8 @@ describe('de-identified DICOM export', () => {
     expect(b.studyInstanceUid).not.toBe(a.studyInstanceUid);
     // the export names ROIs by role and phase ("GTV 50%", "ITV"), never by the original ROI name
     expect(b.physicianStructures.map((p) => p.name).sort()).toEqual(['GTV 0%', 'GTV 50%', 'ITV']);
-    const key = (p: { kind: string; phasePercent: number | null; series: { phasePercent: number | null } }) => `${p.kind}:${p.phasePercent}@${p.series.phasePercent}`;
+    const key = (p: { kind: string; phasePercent: number | null; series: { phasePercent: number | null } }) =>
+      `${p.kind}:${p.phasePercent}@${p.series.phasePercent}`;
     expect(b.physicianStructures.map(key).sort()).toEqual(a.physicianStructures.map(key).sort());
     for (const pa of a.physicianStructures) {
       const pb = b.physicianStructures.find((x) => key(x) === key(pa))!;

@@ -57,7 +57,20 @@ const roiName = (p: number) => `GTV_${p}% ROINOTE-5523 MRN-777111`;
 const ITV_NAME = 'ITV ROINOTE-5524 DOE^JANE';
 const BODY_NAME = 'BODY ROINOTE-5525 1950-01-02';
 /** What no role without identifiers:view may find, in any form it could be copied. */
-const NEEDLES = ['DOE^JANE', 'DOE JANE', 'MRN-777111', '777111', '1950-01-02', '19500102', 'THORAX', 'SERIESNOTE', 'ROINOTE', 'COMMENTNOTE', 'HOUSE', 'GREGORY'];
+const NEEDLES = [
+  'DOE^JANE',
+  'DOE JANE',
+  'MRN-777111',
+  '777111',
+  '1950-01-02',
+  '19500102',
+  'THORAX',
+  'SERIESNOTE',
+  'ROINOTE',
+  'COMMENTNOTE',
+  'HOUSE',
+  'GREGORY',
+];
 const none: CohortFilters = { institution: null, from: null, to: null, model: null, physician: null, scanner: null };
 
 function found(what: unknown): string[] {
@@ -122,7 +135,18 @@ describe('free text from DICOM reaches no role without identifiers:view', () => 
     const segment: SegmentFn = async (ct) => ({ mask: { grid: ct.grid, data: Uint8Array.from(masks[phase++].data as ArrayLike<number>) }, timingsMs: {} });
     const mv = await t.db.modelVersion.create({ data: { name: 'test-model', version: '1', sha256: 'c'.repeat(64), manifest: {} } });
     const run = await t.db.segmentationRun.create({ data: { studyId, modelVersionId: mv.id, status: 'QUEUED' } });
-    expect(await executeSegmentationRun({ db: t.db, store, runId: run.id, segment, attempt: 1, maxAttempts: 1, codeVersion: 'test', onStage: (s) => void stages.push(s) })).toBe('succeeded');
+    expect(
+      await executeSegmentationRun({
+        db: t.db,
+        store,
+        runId: run.id,
+        segment,
+        attempt: 1,
+        maxAttempts: 1,
+        codeVersion: 'test',
+        onStage: (s) => void stages.push(s),
+      }),
+    ).toBe('succeeded');
     await t.db.user.createMany({ data: [REVIEWER, PHYSICIST].map((c) => ({ id: c.userId, email: c.email, name: c.name, passwordHash: 'x', role: c.role })) });
     await recordReviewDecision(t.db, { caller: REVIEWER, input: { studyId, decision: 'DISCUSS', comment: 'check the ITV', meeting: '2026-12-01' } });
   }, 180_000);
@@ -148,7 +172,12 @@ describe('free text from DICOM reaches no role without identifiers:view', () => 
     await tryAdd('runStatus', () => getStudyRunStatus(t.db, { caller, studyId }));
     await tryAdd('phaseSeries', () => getStudyPhaseSeries(t.db, store, { caller, studyId }));
     await tryAdd('metricsCsv', () => exportStudyMetricsCsv(t.db, { caller, studyId }));
-    for (const p of view.phases) if (p.physicianGtvId) await tryAdd(`volume ${p.physicianGtvId}`, async () => (await getStudyVolume(t.db, store, { caller, studyId, request: { kind: 'mask', structureId: p.physicianGtvId! } })).grid);
+    for (const p of view.phases)
+      if (p.physicianGtvId)
+        await tryAdd(
+          `volume ${p.physicianGtvId}`,
+          async () => (await getStudyVolume(t.db, store, { caller, studyId, request: { kind: 'mask', structureId: p.physicianGtvId! } })).grid,
+        );
     await tryAdd('cohortCases', () => findCohortCases(t.db, { caller, filters: none }));
     await tryAdd('cohortFilters', () => findCohortFilterOptions(t.db, { caller }));
     await tryAdd('reviewQueue', () => findReviewQueue(t.db, { caller, criterion: 'low-dice' }));
@@ -162,7 +191,9 @@ describe('free text from DICOM reaches no role without identifiers:view', () => 
     await tryAdd('outcomeDataset', () => getOutcomeDataset(t.db, { caller }));
     await tryAdd('deidZip', async () => {
       const zip = await exportDeidStudy(t.db, { caller, studyId, store });
-      return Object.entries(unzipSync(zip.bytes)).map(([name, bytes]) => `${name}\n${Buffer.from(bytes).toString('latin1')}`).join('\n');
+      return Object.entries(unzipSync(zip.bytes))
+        .map(([name, bytes]) => `${name}\n${Buffer.from(bytes).toString('latin1')}`)
+        .join('\n');
     });
     return out;
   }
@@ -188,7 +219,9 @@ describe('free text from DICOM reaches no role without identifiers:view', () => 
 
   it('the de-identified zip names series by phase and ROIs by role (researcher)', async () => {
     const zip = await exportDeidStudy(t.db, { caller: RESEARCHER, studyId, store });
-    const text = Object.values(unzipSync(zip.bytes)).map((b) => Buffer.from(b).toString('latin1')).join('\n');
+    const text = Object.values(unzipSync(zip.bytes))
+      .map((b) => Buffer.from(b).toString('latin1'))
+      .join('\n');
     expect(found(text)).toEqual([]);
     for (const s of ['4D CT phase 0%', '4D CT phase 50%', 'GTV 0%', 'GTV 50%', 'ITV', 'BODY']) expect(text).toContain(s);
   });
@@ -217,6 +250,12 @@ describe('free text from DICOM reaches no role without identifiers:view', () => 
     // exports: the same normalised names for a physicist
     expect(found((await exportStudyMetricsCsv(t.db, { caller: PHYSICIST, studyId })).csv)).toEqual([]);
     const zip = await exportDeidStudy(t.db, { caller: PHYSICIST, studyId, store });
-    expect(found(Object.values(unzipSync(zip.bytes)).map((b) => Buffer.from(b).toString('latin1')).join('\n'))).toEqual([]);
+    expect(
+      found(
+        Object.values(unzipSync(zip.bytes))
+          .map((b) => Buffer.from(b).toString('latin1'))
+          .join('\n'),
+      ),
+    ).toEqual([]);
   });
 });

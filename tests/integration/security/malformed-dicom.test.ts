@@ -137,7 +137,13 @@ describe('malformed DICOM never crashes or hangs the import, and each file gets 
     ({ importStudy } = await import('@/lib/server/studies/import-study'));
     ({ createVolumeStore } = await import('@/lib/server/storage/volume-store'));
     ({ POST } = await import('@/app/api/studies/route'));
-    const seedPhantom = await writePhantomStudy(join(tmp, 'seed'), { dims: [16, 16, 6], spacingMm: [20, 20, 30], phasePercents: [0], index: 0, seed: 'malformed' });
+    const seedPhantom = await writePhantomStudy(join(tmp, 'seed'), {
+      dims: [16, 16, 6],
+      spacingMm: [20, 20, 30],
+      phasePercents: [0],
+      index: 0,
+      seed: 'malformed',
+    });
     const phase0 = join(seedPhantom.dicomDir, 'phase_00');
     const valid = new Uint8Array(readFileSync(join(phase0, readdirSync(phase0).sort()[2])));
     files = corpus(valid);
@@ -177,7 +183,13 @@ describe('malformed DICOM never crashes or hangs the import, and each file gets 
       const bytes = files[name];
       const store = createVolumeStore({ dir: join(tmp, 'volumes') });
       // (a) next to a valid study of its own (fresh UIDs, so the import is not a no-op)
-      const p = await writePhantomStudy(join(tmp, `case${++n}`), { dims: [16, 16, 6], spacingMm: [20, 20, 30], phasePercents: [0], index: n, seed: 'malformed' });
+      const p = await writePhantomStudy(join(tmp, `case${++n}`), {
+        dims: [16, 16, 6],
+        spacingMm: [20, 20, 30],
+        phasePercents: [0],
+        index: n,
+        seed: 'malformed',
+      });
       writeFileSync(join(p.dicomDir, name), bytes);
       const r = await importStudy({ db: t.db, caller: physicist, dir: p.dicomDir, store });
       expect(r.alreadyImported).toBe(false);

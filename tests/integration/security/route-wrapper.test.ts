@@ -27,7 +27,10 @@ function routeFiles(): { file: string; route: string }[] {
   for (const d of fs.readdirSync(apiDir, { recursive: true, withFileTypes: true })) {
     if (!d.isFile() || !/^route\.(ts|tsx|js|mjs)$/.test(d.name)) continue;
     const file = path.join(d.parentPath, d.name);
-    const segs = path.relative(apiDir, d.parentPath).split(path.sep).filter((s) => s && !/^\(.*\)$/.test(s));
+    const segs = path
+      .relative(apiDir, d.parentPath)
+      .split(path.sep)
+      .filter((s) => s && !/^\(.*\)$/.test(s));
     out.push({ file, route: ['/api', ...segs].join('/') });
   }
   return out.sort((a, b) => a.route.localeCompare(b.route));
@@ -70,7 +73,7 @@ describe('app/api route handlers', () => {
     expect(files.length).toBeGreaterThanOrEqual(10);
   });
 
-  it('every exported handler is wrapped by withCaller with the access ROUTES gives its route (next-auth\'s own excepted)', async () => {
+  it("every exported handler is wrapped by withCaller with the access ROUTES gives its route (next-auth's own excepted)", async () => {
     const problems: string[] = [];
     let wrapped = 0;
     for (const { file, route } of files) {
@@ -93,7 +96,7 @@ describe('app/api route handlers', () => {
     expect(wrapped).toBeGreaterThanOrEqual(files.length - 1);
   });
 
-  it('every state-changing handler refuses a forged Origin or Referer and a cookie without either (403), before reading the body; the app\'s own origin passes the check', async () => {
+  it("every state-changing handler refuses a forged Origin or Referer and a cookie without either (403), before reading the body; the app's own origin passes the check", async () => {
     let checked = 0;
     for (const { file, route } of files) {
       if (route === '/api/auth/[...nextauth]') continue;
@@ -104,7 +107,9 @@ describe('app/api route handlers', () => {
         checked++;
         session.caller = callerFor(entry.access);
         const call = (headers: Record<string, string>, body?: ReadableStream<Uint8Array>) =>
-          fn(new Request(url, { method, headers: { 'content-type': 'multipart/form-data; boundary=x', ...headers }, body, duplex: 'half' } as RequestInit), { params: Promise.resolve({ id: 'x' }) });
+          fn(new Request(url, { method, headers: { 'content-type': 'multipart/form-data; boundary=x', ...headers }, body, duplex: 'half' } as RequestInit), {
+            params: Promise.resolve({ id: 'x' }),
+          });
         const forged: Record<string, string>[] = [
           { host: 'localhost', origin: 'http://127.0.0.1:4299', cookie: 'next-auth.session-token=x' },
           { host: 'localhost:3000', origin: 'http://localhost:4299', cookie: 'next-auth.session-token=x' },
@@ -142,7 +147,9 @@ describe('app/api route handlers', () => {
   it('GET handlers are not refused for their origin (links and downloads from anywhere still need a session)', async () => {
     session.caller = null;
     const { GET } = await import('@/app/api/studies/[id]/route');
-    const res = await GET(new Request('http://localhost/api/studies/x', { headers: { host: 'localhost', origin: 'http://127.0.0.1:4299', cookie: 'a=b' } }), { params: Promise.resolve({ id: 'x' }) });
+    const res = await GET(new Request('http://localhost/api/studies/x', { headers: { host: 'localhost', origin: 'http://127.0.0.1:4299', cookie: 'a=b' } }), {
+      params: Promise.resolve({ id: 'x' }),
+    });
     expect(res.status).toBe(401);
   });
 });

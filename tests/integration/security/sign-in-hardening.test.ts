@@ -16,11 +16,7 @@ import { decode } from 'next-auth/jwt';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
 import { createUser } from '@/lib/server/users/create-user';
 import { updateUser } from '@/lib/server/users/update-user';
-import {
-  authenticateUser,
-  MAX_FAILED_SIGN_INS,
-  MAX_FAILED_SIGN_INS_PER_ADDRESS,
-} from '@/lib/server/sign-in/authenticate-user';
+import { authenticateUser, MAX_FAILED_SIGN_INS, MAX_FAILED_SIGN_INS_PER_ADDRESS } from '@/lib/server/sign-in/authenticate-user';
 import { findSessionCaller } from '@/lib/server/auth/find-session-caller';
 import type { Caller } from '@/lib/server/auth/roles';
 import { authOptions } from '@/lib/server/sign-in/auth-options';
@@ -61,7 +57,15 @@ type Jar = Record<string, string>;
 /** One request to next-auth, shaped as app/api/auth/[...nextauth]/route.ts shapes it. */
 async function nextAuth(
   action: Action,
-  { method = 'GET', providerId, query = {}, body, cookies = {}, ip = '198.51.100.1', raw = false }: {
+  {
+    method = 'GET',
+    providerId,
+    query = {},
+    body,
+    cookies = {},
+    ip = '198.51.100.1',
+    raw = false,
+  }: {
     /** skip the route's own fixes: next-auth as it comes */
     raw?: boolean;
     method?: string;
@@ -145,7 +149,10 @@ describe('sign-in hardening', () => {
     t = await createTestDatabase('sign_in_hardening');
     process.env.DATABASE_URL = t.url;
     process.env.NEXTAUTH_URL = ORIGIN;
-    const a = await createUser(t.db, { caller: 'bootstrap', input: { email: 'admin@example.org', name: 'Admin', password: 'admin-password-1', role: 'ADMIN' } });
+    const a = await createUser(t.db, {
+      caller: 'bootstrap',
+      input: { email: 'admin@example.org', name: 'Admin', password: 'admin-password-1', role: 'ADMIN' },
+    });
     admin = { userId: a.id, email: a.email, name: 'Admin', role: 'ADMIN' };
   });
   afterAll(async () => {
@@ -162,7 +169,10 @@ describe('sign-in hardening', () => {
     expect(user.failedSignIns).toBeGreaterThanOrEqual(MAX_FAILED_SIGN_INS);
     expect(user.lockedUntil!.getTime()).toBeGreaterThan(Date.now());
     expect(results.filter((r) => r.ok)).toEqual([]);
-    expect(await authenticateUser(t.db, { email: 'target@example.org', password: 'the-right-password', ip: '203.0.113.200' })).toMatchObject({ ok: false, reason: 'LOCKED' });
+    expect(await authenticateUser(t.db, { email: 'target@example.org', password: 'the-right-password', ip: '203.0.113.200' })).toMatchObject({
+      ok: false,
+      reason: 'LOCKED',
+    });
     // an admin's unlock lets the owner in again
     await updateUser(t.db, { caller: admin, input: { change: 'unlock', userId: user.id } });
     expect((await authenticateUser(t.db, { email: 'target@example.org', password: 'the-right-password', ip: '203.0.113.201' })).ok).toBe(true);
@@ -214,10 +224,16 @@ describe('sign-in hardening', () => {
 
   it('an unknown account, a locked one, an inactive one and a wrong password get the same answer', async () => {
     await createUser(t.db, { caller: 'bootstrap', input: { email: 'locked@example.org', name: 'Locked', password: 'locked-password-1', role: 'PHYSICIST' } });
-    const inactive = await createUser(t.db, { caller: 'bootstrap', input: { email: 'gone@example.org', name: 'Gone', password: 'gone-password-1', role: 'PHYSICIST' } });
+    const inactive = await createUser(t.db, {
+      caller: 'bootstrap',
+      input: { email: 'gone@example.org', name: 'Gone', password: 'gone-password-1', role: 'PHYSICIST' },
+    });
     await updateUser(t.db, { caller: admin, input: { change: 'deactivate', userId: inactive.id } });
     for (let i = 0; i < MAX_FAILED_SIGN_INS; i++) await authenticateUser(t.db, { email: 'locked@example.org', password: 'nope', ip: '192.0.2.5' });
-    expect(await authenticateUser(t.db, { email: 'locked@example.org', password: 'locked-password-1', ip: '192.0.2.5' })).toEqual({ ok: false, reason: 'LOCKED' });
+    expect(await authenticateUser(t.db, { email: 'locked@example.org', password: 'locked-password-1', ip: '192.0.2.5' })).toEqual({
+      ok: false,
+      reason: 'LOCKED',
+    });
 
     const cases = {
       unknown: ['nobody@example.org', 'whatever-password'],
@@ -237,9 +253,12 @@ describe('sign-in hardening', () => {
     // the login page words them alike too
     expect(signInErrorMessage('CredentialsSignin')).toBe('Email or password is not correct.');
     // only the audit log knows which was which
-    const reasons = (await t.db.auditEvent.findMany({ where: { action: 'auth.sign_in_failed', ip: { in: ['192.0.2.10', '192.0.2.11', '192.0.2.12', '192.0.2.13'] } }, orderBy: { id: 'asc' } })).map(
-      (e) => (e.details as { reason: string }).reason,
-    );
+    const reasons = (
+      await t.db.auditEvent.findMany({
+        where: { action: 'auth.sign_in_failed', ip: { in: ['192.0.2.10', '192.0.2.11', '192.0.2.12', '192.0.2.13'] } },
+        orderBy: { id: 'asc' },
+      })
+    ).map((e) => (e.details as { reason: string }).reason);
     expect(reasons).toEqual(['INVALID_CREDENTIALS', 'LOCKED', 'INACTIVE', 'INVALID_CREDENTIALS']);
   });
 
@@ -286,7 +305,10 @@ describe('sign-in hardening', () => {
         check(`GET ${action}?callbackUrl=${label}`, await nextAuth(action, { query: { callbackUrl: url } }));
         check(`GET ${action} with callback cookie ${label}`, await nextAuth(action, { cookies: { 'next-auth.callback-url': url } }));
       }
-      check(`POST signin/credentials ${label}`, await nextAuth('signin', { method: 'POST', providerId: 'credentials', body: { csrfToken: c.token, callbackUrl: url }, cookies: c.jar }));
+      check(
+        `POST signin/credentials ${label}`,
+        await nextAuth('signin', { method: 'POST', providerId: 'credentials', body: { csrfToken: c.token, callbackUrl: url }, cookies: c.jar }),
+      );
       check(`POST signout ${label}`, await nextAuth('signout', { method: 'POST', body: { csrfToken: c.token, callbackUrl: url }, cookies: c.jar }));
       check(`POST callback (wrong password) ${label}`, await signIn('victim@example.org', 'wrong-password', { callbackUrl: url, ip: '192.0.2.200' }));
       check(`GET error?error=${label}`, await nextAuth('error', { query: { error: url } }));
@@ -306,7 +328,10 @@ describe('sign-in hardening', () => {
   });
 
   it('a session token captured before sign-out is refused afterwards', async () => {
-    const u = await createUser(t.db, { caller: 'bootstrap', input: { email: 'leaver@example.org', name: 'Leaver', password: 'leaver-password-1', role: 'PHYSICIST' } });
+    const u = await createUser(t.db, {
+      caller: 'bootstrap',
+      input: { email: 'leaver@example.org', name: 'Leaver', password: 'leaver-password-1', role: 'PHYSICIST' },
+    });
     const signedIn = await signIn('leaver@example.org', 'leaver-password-1');
     const captured = signedIn.jar[SESSION_COOKIE];
     expect(captured).toBeDefined();
@@ -341,7 +366,10 @@ describe('sign-in hardening', () => {
   });
 
   it("an admin's role change or deactivation ends the user's sessions", async () => {
-    const u = await createUser(t.db, { caller: 'bootstrap', input: { email: 'moved@example.org', name: 'Moved', password: 'moved-password-1', role: 'PHYSICIST' } });
+    const u = await createUser(t.db, {
+      caller: 'bootstrap',
+      input: { email: 'moved@example.org', name: 'Moved', password: 'moved-password-1', role: 'PHYSICIST' },
+    });
     const token = async () => decode({ token: (await signIn('moved@example.org', 'moved-password-1')).jar[SESSION_COOKIE], secret: SECRET });
     const asClaims = (c: Awaited<ReturnType<typeof token>>) => ({ userId: c?.uid, sessionVersion: c?.sv });
 

@@ -21,7 +21,12 @@ describe('npm start and the auth secret file', () => {
     const env: Record<string, string | undefined> = { ...process.env, ISEG_DATA_DIR: dataDir, PORT: '1', ISEG_SEED_DEMO: '0' };
     delete env.NEXTAUTH_SECRET;
     delete env.DATABASE_URL;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: root, env: env as NodeJS.ProcessEnv, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+      cwd: root,
+      env: env as NodeJS.ProcessEnv,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toContain(`${file} is readable or writable by other users (mode 644)`);
     expect(r.stderr).toContain(`chmod 600 ${file}`);

@@ -62,13 +62,22 @@ function writeZip(entries: RawEntry[], lie?: (e: RawEntry) => number): Uint8Arra
   return new Uint8Array(Buffer.concat([...parts, cdBytes, eocd]));
 }
 
-const deflated = (name: string, content: Uint8Array): RawEntry => ({ name, data: zlib.deflateRawSync(content, { level: 9 }), method: 8, crc: zlib.crc32(content) >>> 0, size: content.length });
+const deflated = (name: string, content: Uint8Array): RawEntry => ({
+  name,
+  data: zlib.deflateRawSync(content, { level: 9 }),
+  method: 8,
+  crc: zlib.crc32(content) >>> 0,
+  size: content.length,
+});
 const stored = (name: string, content: Uint8Array): RawEntry => ({ name, data: content, method: 0, crc: zlib.crc32(content) >>> 0, size: content.length });
 
 /** The report's archive: `count` entries of one MiB of zeros, deflated once and repeated. */
 function manySmallZeros(count: number, lie?: (e: RawEntry) => number): Uint8Array {
   const one = deflated('x', new Uint8Array(MiB));
-  return writeZip(Array.from({ length: count }, (_, n) => ({ ...one, name: `export/IM${String(n).padStart(5, '0')}.dcm` })), lie);
+  return writeZip(
+    Array.from({ length: count }, (_, n) => ({ ...one, name: `export/IM${String(n).padStart(5, '0')}.dcm` })),
+    lie,
+  );
 }
 
 function folderBytes(dir: string): number {
@@ -103,7 +112,7 @@ describe('zip bombs: caps enforced while streaming, nothing over them on disk', 
     return { result, maxOnDisk, reported, leftOver: readdirSync(root) };
   }
 
-  it('the report\'s archive (1,500 × 1 MiB of zeros, 1.7 MB zipped) is refused before a byte is written', async () => {
+  it("the report's archive (1,500 × 1 MiB of zeros, 1.7 MB zipped) is refused before a byte is written", async () => {
     const zip = manySmallZeros(1500);
     expect(zip.length).toBeGreaterThan(1.5e6);
     expect(zip.length).toBeLessThan(1.9e6);
@@ -153,7 +162,10 @@ describe('zip bombs: caps enforced while streaming, nothing over them on disk', 
     expect(lying.leftOver).toEqual([]);
     // With the ratio cap checked per entry on the bytes produced: lifted total caps, declared
     // sizes that fit, the per-entry ratio stops it.
-    const ratio = await extractWatched(writeZip([bomb], () => 50_000_000), { maxRatio: 50 });
+    const ratio = await extractWatched(
+      writeZip([bomb], () => 50_000_000),
+      { maxRatio: 50 },
+    );
     expect(ratio.result).toMatchObject({ message: expect.stringContaining('possible zip bomb') });
     expect(ratio.maxOnDisk).toBeLessThanOrEqual(50 * bomb.data.length);
     expect(lying.leftOver).toEqual([]);
@@ -169,7 +181,9 @@ describe('zip bombs: caps enforced while streaming, nothing over them on disk', 
     expect(capped.leftOver).toEqual([]);
     // Under the default caps: the archive, gzip files included, inflates ~1000× → refused.
     const ratio = await extractWatched(zip);
-    expect(ratio.result).toMatchObject({ message: expect.stringMatching(/gzip files included, inflates \d+× .* more than 200×; refused as a possible zip bomb/) });
+    expect(ratio.result).toMatchObject({
+      message: expect.stringMatching(/gzip files included, inflates \d+× .* more than 200×; refused as a possible zip bomb/),
+    });
     expect(ratio.maxOnDisk).toBe(gz.length);
     expect(ratio.leftOver).toEqual([]);
   });

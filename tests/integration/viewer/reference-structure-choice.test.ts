@@ -51,10 +51,22 @@ async function writePlanningStudy(dir: string): Promise<void> {
         stem[at(i, j, k)] = i >= 24 && i < 28 && j >= 24 && j < 28 && k >= 3 && k < 12 ? 1 : 0;
         marker[at(i, j, k)] = i >= 10 && i < 12 && j >= 10 && j < 12 && k >= 7 && k < 9 ? 1 : 0;
       }
-  writeCtSeries(ctDir, { grid, data: hu }, {
-    patientName: 'PLAN^STUDY', patientId: 'PLAN-0001', studyInstanceUid: '1.2.826.0.1.3680043.10.77.1', seriesInstanceUid: '1.2.826.0.1.3680043.10.77.1.1',
-    frameOfReferenceUid: '1.2.826.0.1.3680043.10.77.1.2', studyDate: '20260102', seriesNumber: 1, seriesDescription: 'Planning CT', manufacturer: 'test', manufacturerModelName: 'test',
-  });
+  writeCtSeries(
+    ctDir,
+    { grid, data: hu },
+    {
+      patientName: 'PLAN^STUDY',
+      patientId: 'PLAN-0001',
+      studyInstanceUid: '1.2.826.0.1.3680043.10.77.1',
+      seriesInstanceUid: '1.2.826.0.1.3680043.10.77.1.1',
+      frameOfReferenceUid: '1.2.826.0.1.3680043.10.77.1.2',
+      studyDate: '20260102',
+      seriesNumber: 1,
+      seriesDescription: 'Planning CT',
+      manufacturer: 'test',
+      manufacturerModelName: 'test',
+    },
+  );
   const [series] = (await readDicom(ctDir)).series;
   const m = (data: Uint8Array) => ({ grid: series.grid!, data });
   const rt = writeRtStruct({
@@ -84,7 +96,12 @@ describe('a planning study without GTV/ITV names', () => {
     store = createVolumeStore({ dir: path.join(tmp, 'volumes') });
     await writePlanningStudy(path.join(tmp, 'PLAN'));
     boss = await createBoss({ databaseUrl: t.url, worker: false });
-    worker = await startWorker(t.url, { ISEG_VOLUME_DIR: path.join(tmp, 'volumes'), ISEG_DATA_DIR: path.join(tmp, 'data'), ISEG_MODEL: 'tiny-test', ISEG_MODELS_DIR: MODELS });
+    worker = await startWorker(t.url, {
+      ISEG_VOLUME_DIR: path.join(tmp, 'volumes'),
+      ISEG_DATA_DIR: path.join(tmp, 'data'),
+      ISEG_MODEL: 'tiny-test',
+      ISEG_MODELS_DIR: MODELS,
+    });
   }, 120_000);
   afterAll(async () => {
     await worker?.stop();
@@ -94,11 +111,15 @@ describe('a planning study without GTV/ITV names', () => {
   });
 
   const runDone = (runId: string) =>
-    waitFor(`run ${runId} to finish`, async () => {
-      const r = await t.db.segmentationRun.findUnique({ where: { id: runId } });
-      if (r?.status === 'FAILED') throw new Error(`run failed: ${r.error}\n${worker.output()}`);
-      return r?.status === 'SUCCEEDED' ? r : null;
-    }, 120_000);
+    waitFor(
+      `run ${runId} to finish`,
+      async () => {
+        const r = await t.db.segmentationRun.findUnique({ where: { id: runId } });
+        if (r?.status === 'FAILED') throw new Error(`run failed: ${r.error}\n${worker.output()}`);
+        return r?.status === 'SUCCEEDED' ? r : null;
+      },
+      120_000,
+    );
 
   it('the import says no reference structure is recognised, naming the structures', async () => {
     const r = await importStudy({ db: t.db, caller: physicist, dir: path.join(tmp, 'PLAN'), store });
@@ -130,18 +151,31 @@ describe('a planning study without GTV/ITV names', () => {
 
   it('a physicist chooses the CTV as the reference GTV (audited; a researcher is refused), and the re-queued run makes the metrics', async () => {
     const ctv = await t.db.physicianStructure.findFirstOrThrow({ where: { studyId, name: 'CTV' } });
-    await expect(chooseReferenceStructure(t.db, boss, { caller: researcher, studyId, structureId: ctv.id, role: 'GTV', modelsRoot: MODELS })).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await expect(chooseReferenceStructure(t.db, boss, { caller: physicist, studyId, structureId: 'no-such-structure', role: 'GTV', modelsRoot: MODELS })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(
+      chooseReferenceStructure(t.db, boss, { caller: researcher, studyId, structureId: ctv.id, role: 'GTV', modelsRoot: MODELS }),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(
+      chooseReferenceStructure(t.db, boss, { caller: physicist, studyId, structureId: 'no-such-structure', role: 'GTV', modelsRoot: MODELS }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(await t.db.physicianStructure.findUniqueOrThrow({ where: { id: ctv.id } })).toMatchObject({ kind: 'OTHER', kindChosenAt: null });
 
     const r = await chooseReferenceStructure(t.db, boss, { caller: physicist, studyId, structureId: ctv.id, role: 'GTV', modelsRoot: MODELS });
-    expect(r).toMatchObject({ changed: true, updated: [{ id: ctv.id, from: 'OTHER', to: 'GTV' }], run: { queued: true, created: true, model: 'tiny-test 1.0.0' } });
+    expect(r).toMatchObject({
+      changed: true,
+      updated: [{ id: ctv.id, from: 'OTHER', to: 'GTV' }],
+      run: { queued: true, created: true, model: 'tiny-test 1.0.0' },
+    });
     const stored = await t.db.physicianStructure.findUniqueOrThrow({ where: { id: ctv.id } });
     expect(stored).toMatchObject({ kind: 'GTV', kindChosenBy: physicist.userId });
     expect(stored.kindChosenAt).toBeInstanceOf(Date);
     const audit = await t.db.auditEvent.findMany({ where: { action: 'study.reference_chosen' } });
     expect(audit).toHaveLength(1);
-    expect(audit[0]).toMatchObject({ userEmail: physicist.email, role: 'PHYSICIST', target: `study:${studyId}`, details: { structureId: ctv.id, role: 'GTV' } });
+    expect(audit[0]).toMatchObject({
+      userEmail: physicist.email,
+      role: 'PHYSICIST',
+      target: `study:${studyId}`,
+      details: { structureId: ctv.id, role: 'GTV' },
+    });
     expect(JSON.stringify(audit[0].details)).not.toContain('CTV"'); // ids and kinds, not the ROI name
 
     if (!r.run.queued) throw new Error('no run queued');

@@ -103,7 +103,12 @@ describe('RTSTRUCT export of a DICOM-imported study: contour image references', 
     }
     // The box spans slices k = 7..16: ten distinct images, so a constant or shifted mapping fails.
     const gtvImages = new Set(rs.contours.filter((c) => c.roi === 'GTV_iSeg_50%').map((c) => c.images[0].sopInstanceUid));
-    expect([...gtvImages].sort()).toEqual(ct.slices.slice(7, 17).map((s) => s.uid).sort());
+    expect([...gtvImages].sort()).toEqual(
+      ct.slices
+        .slice(7, 17)
+        .map((s) => s.uid)
+        .sort(),
+    );
 
     const audit = await t.db.auditEvent.findMany({ where: { action: 'study.export.rtstruct' } });
     expect(audit.map((a) => a.details)).toEqual([expect.objectContaining({ seriesInstanceUid: seriesUid, imageReferences: true })]);

@@ -120,7 +120,9 @@ describe('study viewer data', () => {
     // Dice read back equals 2|A∩B| / (|A| + |B|) counted here from the stored masks.
     const phys = await getStudyVolume(t.db, store, { caller: researcher, studyId, request: { kind: 'mask', structureId: v.phases[0].physicianGtvId! } });
     const mach = await getStudyVolume(t.db, store, { caller: researcher, studyId, request: { kind: 'mask', structureId: v.phases[0].machineGtvId! } });
-    let a = 0, b = 0, both = 0;
+    let a = 0,
+      b = 0,
+      both = 0;
     for (let q = 0; q < phys.bytes.length; q++) {
       a += phys.bytes[q];
       b += mach.bytes[q];
@@ -159,14 +161,23 @@ describe('study viewer data', () => {
 
     // another study's series and structures are not reachable through this study
     const o = await getStudyView(t.db, { caller: researcher, studyId: other });
-    await expect(getStudyVolume(t.db, store, { caller: researcher, studyId, request: { kind: 'ct', seriesId: o.phases[0].seriesId } })).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(getStudyVolume(t.db, store, { caller: researcher, studyId, request: { kind: 'mask', structureId: o.phases[0].physicianGtvId! } })).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(getStudyVolume(t.db, store, { caller: null, studyId, request: { kind: 'ct', seriesId: v.phases[0].seriesId } })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await expect(getStudyVolume(t.db, store, { caller: researcher, studyId, request: { kind: 'ct', seriesId: o.phases[0].seriesId } })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    await expect(
+      getStudyVolume(t.db, store, { caller: researcher, studyId, request: { kind: 'mask', structureId: o.phases[0].physicianGtvId! } }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(getStudyVolume(t.db, store, { caller: null, studyId, request: { kind: 'ct', seriesId: v.phases[0].seriesId } })).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
   });
 
   it('the HTTP volume response decodes in the viewer to the same voxels, grid and box', async () => {
     const v = await getStudyView(t.db, { caller: researcher, studyId });
-    for (const request of [{ kind: 'ct' as const, seriesId: v.phases[0].seriesId }, { kind: 'mask' as const, structureId: v.machineItvId! }]) {
+    for (const request of [
+      { kind: 'ct' as const, seriesId: v.phases[0].seriesId },
+      { kind: 'mask' as const, structureId: v.machineItvId! },
+    ]) {
       const vol = await getStudyVolume(t.db, store, { caller: researcher, studyId, request });
       const res = await getStudyVolumeResponse(vol);
       expect(res.headers.get('content-encoding')).toBeNull();
@@ -176,11 +187,14 @@ describe('study viewer data', () => {
       expect(got.originMm).toEqual(vol.grid.originMm);
       expect(got.direction).toEqual(vol.grid.direction);
       expect(new Uint8Array(got.data.buffer, got.data.byteOffset, got.data.byteLength)).toEqual(vol.bytes);
-      if (request.kind === 'mask') expect(maskBox(got.data as Uint8Array, got.dims)).toEqual(vol.box); // primed from the header
+      if (request.kind === 'mask')
+        expect(maskBox(got.data as Uint8Array, got.dims)).toEqual(vol.box); // primed from the header
       else expect(got.data).toBeInstanceOf(Int16Array);
       expect((await getStudyVolumeResponse(vol, `"${vol.sha256}"`)).status).toBe(304);
     }
-    const bad = await parseVolumeResponse(Response.json({ error: { message: 'Structure x is not part of study y.' } }, { status: 404 })).catch((e: Error) => e.message);
+    const bad = await parseVolumeResponse(Response.json({ error: { message: 'Structure x is not part of study y.' } }, { status: 404 })).catch(
+      (e: Error) => e.message,
+    );
     expect(bad).toBe('Structure x is not part of study y.');
   });
 
@@ -198,11 +212,13 @@ describe('study viewer data', () => {
     for (let p = 0; p < 2; p++) {
       const m = physicianMasks[p];
       const [nx, ny] = m.grid.dims;
-      let n = 0, sx = 0;
-      for (let q = 0; q < m.data.length; q++) if (m.data[q]) {
-        n++;
-        sx += q % nx;
-      }
+      let n = 0,
+        sx = 0;
+      for (let q = 0; q < m.data.length; q++)
+        if (m.data[q]) {
+          n++;
+          sx += q % nx;
+        }
       void ny;
       // the physician centroid's x: origin + mean(i) · spacing (identity direction)
       expect(s.phases[p].physicianCentroidMm![0]).toBeCloseTo(m.grid.originMm[0] + (sx / n) * m.grid.spacingMm[0], 6);
@@ -254,7 +270,16 @@ describe('study viewer data', () => {
     // file names its frame of reference only, and no contour carries an (empty) image reference.
     // tests/integration/viewer/rtstruct-image-references.test.ts covers a DICOM-imported study.
     expect(series.sliceSopInstanceUids).toEqual([]);
-    expect(out).toMatchObject({ modality: 'RTSTRUCT', patient: 'Doe^Jane', pid: 'MRN-777001', study: study.studyInstanceUid, for: '2.25.424242', studyReference: false, imageReferences: 0, rois: ['GTV_iSeg_50%', 'ITV_iSeg'] });
+    expect(out).toMatchObject({
+      modality: 'RTSTRUCT',
+      patient: 'Doe^Jane',
+      pid: 'MRN-777001',
+      study: study.studyInstanceUid,
+      for: '2.25.424242',
+      studyReference: false,
+      imageReferences: 0,
+      rois: ['GTV_iSeg_50%', 'ITV_iSeg'],
+    });
     expect(out.contours.every((n: number) => n > 0)).toBe(true);
     const audit = await t.db.auditEvent.findMany({ where: { action: 'study.export.rtstruct', patientId } });
     expect(audit).toHaveLength(1);

@@ -8,7 +8,8 @@ import { deterministicUid, type CtSeriesMetadata } from '@/lib/dicom/write-ct-se
 
 export function ctFixtureVolume(): Volume<Int16Array> {
   // In-plane rotation of 15° about z (a tilted-table-free oblique axial), k along +z.
-  const c = Math.cos(Math.PI / 12), s = Math.sin(Math.PI / 12);
+  const c = Math.cos(Math.PI / 12),
+    s = Math.sin(Math.PI / 12);
   const grid: Grid = {
     dims: [6, 5, 4],
     spacingMm: [0.8, 1.3, 2.5],

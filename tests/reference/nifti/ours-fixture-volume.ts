@@ -9,8 +9,10 @@ import type { Grid, Volume } from '@/lib/core/volume';
 export function oursFixtureVolume(): Volume<Int16Array> {
   // Rotation of 30° about z, then 20° about x (columns are the i, j, k axes in LPS); the k axis
   // is then negated to make the grid left-handed (as for slices stored head-first-to-feet).
-  const cz = Math.cos(Math.PI / 6), sz = Math.sin(Math.PI / 6);
-  const cx = Math.cos(Math.PI / 9), sx = Math.sin(Math.PI / 9);
+  const cz = Math.cos(Math.PI / 6),
+    sz = Math.sin(Math.PI / 6);
+  const cx = Math.cos(Math.PI / 9),
+    sx = Math.sin(Math.PI / 9);
   const rz = [cz, -sz, 0, sz, cz, 0, 0, 0, 1];
   const rx = [1, 0, 0, 0, cx, -sx, 0, sx, cx];
   const r = new Array(9).fill(0);

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SMALL_DOSE_PHANTOM, writeDosePhantom, type DosePhantomFiles, encodeRtDose } from '@/lib/dicom';
 
 const root = path.resolve(__dirname, '..', '..', '..');
-const cli = (args: string[]) => spawnSync(process.execPath, [path.join(root, 'cli/iseg-qa.mjs'), ...args], { cwd: os.tmpdir(), encoding: 'utf8', timeout: 120_000 });
+const cli = (args: string[]) =>
+  spawnSync(process.execPath, [path.join(root, 'cli/iseg-qa.mjs'), ...args], { cwd: os.tmpdir(), encoding: 'utf8', timeout: 120_000 });
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'iseg-dose-cli-'));
 let f: DosePhantomFiles;
 beforeAll(async () => {
@@ -20,14 +21,55 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('iseg-qa dose dvh', () => {
   it('--json: per-structure metrics and DVH with the documented field names', () => {
-    const r = cli(['dose', 'dvh', '--ct', f.ctDir, '--rtstruct', f.rtstruct, '--rtdose', f.rtdose, '--rtplan', f.rtplan, '--roi', 'PTV', '--roi', 'gtv', '--json', '--bin-gy', '0.1']);
+    const r = cli([
+      'dose',
+      'dvh',
+      '--ct',
+      f.ctDir,
+      '--rtstruct',
+      f.rtstruct,
+      '--rtdose',
+      f.rtdose,
+      '--rtplan',
+      f.rtplan,
+      '--roi',
+      'PTV',
+      '--roi',
+      'gtv',
+      '--json',
+      '--bin-gy',
+      '0.1',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(out).toMatchObject({ convention: 'iseg', doseUnits: 'GY', prescriptionGy: 60, prescriptionSource: 'plan', plan: { prescriptionGy: 60, fractions: 30 } });
+    expect(out).toMatchObject({
+      convention: 'iseg',
+      doseUnits: 'GY',
+      prescriptionGy: 60,
+      prescriptionSource: 'plan',
+      plan: { prescriptionGy: 60, fractions: 30 },
+    });
     expect(out.structures.map((s: { roiName: string }) => s.roiName)).toEqual(['PTV', 'GTV']);
     const ptv = out.structures[0];
-    for (const k of ['roiNumber', 'roiName', 'interpretedType', 'voxels', 'volumeCc', 'outsideDoseGridCc', 'dminGy', 'dmeanGy', 'dmaxGy', 'd98Gy', 'd95Gy', 'd50Gy', 'd2Gy', 'v95Percent', 'v100Percent', 'dvh'])
+    for (const k of [
+      'roiNumber',
+      'roiName',
+      'interpretedType',
+      'voxels',
+      'volumeCc',
+      'outsideDoseGridCc',
+      'dminGy',
+      'dmeanGy',
+      'dmaxGy',
+      'd98Gy',
+      'd95Gy',
+      'd50Gy',
+      'd2Gy',
+      'v95Percent',
+      'v100Percent',
+      'dvh',
+    ])
       expect(ptv).toHaveProperty(k);
     expect(ptv.dminGy).toBeLessThanOrEqual(ptv.d98Gy);
     expect(ptv.d98Gy).toBeLessThanOrEqual(ptv.d50Gy);
@@ -41,7 +83,25 @@ describe('iseg-qa dose dvh', () => {
   });
 
   it('--prescription-gy overrides the plan; without either V95/V100 are null', () => {
-    const a = JSON.parse(cli(['dose', 'dvh', '--ct', f.ctDir, '--rtstruct', f.rtstruct, '--rtdose', f.rtdose, '--rtplan', f.rtplan, '--roi', 'PTV', '--prescription-gy', '70', '--json']).stdout);
+    const a = JSON.parse(
+      cli([
+        'dose',
+        'dvh',
+        '--ct',
+        f.ctDir,
+        '--rtstruct',
+        f.rtstruct,
+        '--rtdose',
+        f.rtdose,
+        '--rtplan',
+        f.rtplan,
+        '--roi',
+        'PTV',
+        '--prescription-gy',
+        '70',
+        '--json',
+      ]).stdout,
+    );
     expect(a).toMatchObject({ prescriptionGy: 70, prescriptionSource: 'option' });
     expect(a.structures[0].v100Percent).toBe(0);
     const b = JSON.parse(cli(['dose', 'dvh', '--ct', f.ctDir, '--rtstruct', f.rtstruct, '--rtdose', f.rtdose, '--roi', 'PTV', '--json']).stdout);
@@ -69,7 +129,19 @@ describe('iseg-qa dose dvh', () => {
     expect(missing.stderr).toMatch(/needs --rtdose/);
     // A dose without DoseGridScaling is refused with the file named.
     const bad = path.join(tmp, 'noscale.dcm');
-    writeFileSync(bad, encodeRtDose({ patientName: 'X', patientId: 'X', studyInstanceUid: '1.2', frameOfReferenceUid: '1.2.3', studyDate: '20261206', uidSeed: 'x', dose: { grid: f.doseGrid, data: new Float32Array(f.doseGrid.dims[0] * f.doseGrid.dims[1] * f.doseGrid.dims[2]).fill(1) }, scaling: null }).bytes);
+    writeFileSync(
+      bad,
+      encodeRtDose({
+        patientName: 'X',
+        patientId: 'X',
+        studyInstanceUid: '1.2',
+        frameOfReferenceUid: '1.2.3',
+        studyDate: '20261206',
+        uidSeed: 'x',
+        dose: { grid: f.doseGrid, data: new Float32Array(f.doseGrid.dims[0] * f.doseGrid.dims[1] * f.doseGrid.dims[2]).fill(1) },
+        scaling: null,
+      }).bytes,
+    );
     const ns = cli(['dose', 'dvh', '--ct', f.ctDir, '--rtstruct', f.rtstruct, '--rtdose', bad]);
     expect(ns.status).not.toBe(0);
     expect(ns.stderr).toMatch(/noscale\.dcm.*DoseGridScaling/);
@@ -78,7 +150,18 @@ describe('iseg-qa dose dvh', () => {
   it('a dose on another frame of reference is used with a warning naming both', () => {
     const other = path.join(tmp, 'otherfor.dcm');
     const data = new Float32Array(f.doseGrid.dims[0] * f.doseGrid.dims[1] * f.doseGrid.dims[2]).fill(2);
-    writeFileSync(other, encodeRtDose({ patientName: 'X', patientId: 'X', studyInstanceUid: '1.2', frameOfReferenceUid: '1.2.3.999', studyDate: '20261206', uidSeed: 'y', dose: { grid: f.doseGrid, data } }).bytes);
+    writeFileSync(
+      other,
+      encodeRtDose({
+        patientName: 'X',
+        patientId: 'X',
+        studyInstanceUid: '1.2',
+        frameOfReferenceUid: '1.2.3.999',
+        studyDate: '20261206',
+        uidSeed: 'y',
+        dose: { grid: f.doseGrid, data },
+      }).bytes,
+    );
     const r = cli(['dose', 'dvh', '--ct', f.ctDir, '--rtstruct', f.rtstruct, '--rtdose', other, '--roi', 'GTV', '--json']);
     const out = JSON.parse(r.stdout);
     expect(out.findings.map((x: { code: string }) => x.code)).toContain('FRAME_OF_REFERENCE_MISMATCH');

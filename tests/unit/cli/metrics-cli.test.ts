@@ -14,7 +14,8 @@ import { haveSharedData, referenceSuite, sharedDataPath } from '../../shared-dat
 
 const root = path.resolve(import.meta.dirname, '..', '..', '..');
 const seg = sharedDataPath('totalsegmentator');
-const cli = (args: string[]) => spawnSync(process.execPath, [path.join(root, 'cli/iseg-qa.mjs'), ...args], { cwd: os.tmpdir(), encoding: 'utf8', timeout: 60_000 });
+const cli = (args: string[]) =>
+  spawnSync(process.execPath, [path.join(root, 'cli/iseg-qa.mjs'), ...args], { cwd: os.tmpdir(), encoding: 'utf8', timeout: 60_000 });
 
 function grid(dims: [number, number, number], spacing: [number, number, number]): Grid {
   return { dims, spacingMm: spacing, originMm: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] };
@@ -40,7 +41,21 @@ describe('iseg-qa metrics', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout);
-    for (const f of ['dice', 'jaccard', 'referenceVoxels', 'testVoxels', 'truePositiveVoxels', 'falsePositiveVoxels', 'falseNegativeVoxels', 'referenceVolumeCc', 'testVolumeCc', 'falsePositiveVolumeCc', 'falseNegativeVolumeCc', 'falsePositiveFraction', 'centroidShiftMm']) {
+    for (const f of [
+      'dice',
+      'jaccard',
+      'referenceVoxels',
+      'testVoxels',
+      'truePositiveVoxels',
+      'falsePositiveVoxels',
+      'falseNegativeVoxels',
+      'referenceVolumeCc',
+      'testVolumeCc',
+      'falsePositiveVolumeCc',
+      'falseNegativeVolumeCc',
+      'falsePositiveFraction',
+      'centroidShiftMm',
+    ]) {
       expect(out).toHaveProperty(f);
     }
     expect(out.dice).toBe(0);
@@ -90,7 +105,16 @@ describe('iseg-qa metrics', () => {
       expect(r.stderr).toMatch(/not a binary mask.*0, 1, 2/);
     });
     it('compares one label of two segmentations', () => {
-      const r = cli(['metrics', '--reference', path.join(seg, 'example_seg.nii.gz'), '--test', path.join(seg, 'example_seg_fast.nii.gz'), '--label', '5', '--json']);
+      const r = cli([
+        'metrics',
+        '--reference',
+        path.join(seg, 'example_seg.nii.gz'),
+        '--test',
+        path.join(seg, 'example_seg_fast.nii.gz'),
+        '--label',
+        '5',
+        '--json',
+      ]);
       expect(r.status).toBe(0);
       const out = JSON.parse(r.stdout);
       expect(out.referenceVoxels).toBeGreaterThan(0);

@@ -18,7 +18,13 @@ describe('cohort filter: inverted date range', () => {
     expect(html).toContain('href="/?from=2024-01-31&amp;to=2025-03-01&amp;scanner=Siemens"');
   });
   it('says nothing for a proper range, one day, or an open end', () => {
-    const ranges: Record<string, string>[] = [{ from: '2024-01-01', to: '2025-01-01' }, { from: '2024-05-05', to: '2024-05-05' }, { from: '2025-01-01' }, { to: '2020-01-01' }, {}];
+    const ranges: Record<string, string>[] = [
+      { from: '2024-01-01', to: '2025-01-01' },
+      { from: '2024-05-05', to: '2024-05-05' },
+      { from: '2025-01-01' },
+      { to: '2020-01-01' },
+      {},
+    ];
     for (const sp of ranges) {
       expect(render(sp), JSON.stringify(sp)).toBe('');
       expect(isInvertedDateRange(parseCohortQuery(sp).query)).toBe(false);

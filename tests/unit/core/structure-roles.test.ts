@@ -9,8 +9,17 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readDicom } from '@/lib/dicom';
 import {
-  assignStructureRole, BUILT_IN_STRUCTURE_RULES, describeStructureRoles, normaliseStructureName, parseSiteRuleInput, parseStoredSiteRules,
-  phaseFromName, SiteRuleError, type SiteRuleSet, type SiteStructureRule, type StructureRole,
+  assignStructureRole,
+  BUILT_IN_STRUCTURE_RULES,
+  describeStructureRoles,
+  normaliseStructureName,
+  parseSiteRuleInput,
+  parseStoredSiteRules,
+  phaseFromName,
+  SiteRuleError,
+  type SiteRuleSet,
+  type SiteStructureRule,
+  type StructureRole,
 } from '@/lib/core/structures';
 import { classifyStructure } from '@/lib/server/studies/classify-structure';
 import { haveSharedData, referenceSuite, sharedDataPath } from '../../shared-data';
@@ -43,7 +52,11 @@ describe('structure roles: ROI names in the RTSTRUCT fixtures of this repository
     'synthetic-oblique-rs.dcm': { Oblique: 'UNKNOWN', Marker: 'HELPER' },
   };
   it('lists every RTSTRUCT fixture (a new one needs its names here)', () => {
-    expect(readdirSync(FIX).filter((f) => f.endsWith('.dcm')).sort()).toEqual(Object.keys(expected).sort());
+    expect(
+      readdirSync(FIX)
+        .filter((f) => f.endsWith('.dcm'))
+        .sort(),
+    ).toEqual(Object.keys(expected).sort());
   });
   it.each(Object.keys(expected))('%s: every ROI name has its expected role', async (file) => {
     const names = await roiNames(join(FIX, file));
@@ -241,7 +254,16 @@ describe('normalisation', () => {
 });
 
 describe('site rules', () => {
-  const rule = (id: string, over: Partial<SiteStructureRule>): SiteStructureRule => ({ id, match: 'exact', pattern: '', role: 'UNKNOWN', phasePercent: null, enabled: true, note: null, ...over });
+  const rule = (id: string, over: Partial<SiteStructureRule>): SiteStructureRule => ({
+    id,
+    match: 'exact',
+    pattern: '',
+    role: 'UNKNOWN',
+    phasePercent: null,
+    enabled: true,
+    note: null,
+    ...over,
+  });
   const site: SiteRuleSet = {
     version: 7,
     rules: [
@@ -273,7 +295,13 @@ describe('site rules', () => {
     bad({ match: 'exact', pattern: 'x', role: 'TUMOUR' }, /Role must be one of GTV, ITV, CTV, PTV, BODY, LUNG, OAR, HELPER, UNKNOWN, not "TUMOUR"/);
     bad({ match: 'exact', pattern: 'x', role: 'GTV', phasePercent: '120' }, /Phase "120" is not a percent from 0 to 99/);
     bad({ match: 'exact', pattern: 'x', role: 'ITV', phasePercent: 20 }, /A phase is for a per-phase GTV only; this rule's role is ITV/);
-    expect(parseSiteRuleInput({ match: 'regex', pattern: ' ^GTV_T\\d0$ ', role: 'GTV', phasePercent: '30%', note: ' ' })).toEqual({ match: 'regex', pattern: '^GTV_T\\d0$', role: 'GTV', phasePercent: 30, note: null });
+    expect(parseSiteRuleInput({ match: 'regex', pattern: ' ^GTV_T\\d0$ ', role: 'GTV', phasePercent: '30%', note: ' ' })).toEqual({
+      match: 'regex',
+      pattern: '^GTV_T\\d0$',
+      role: 'GTV',
+      phasePercent: 30,
+      note: null,
+    });
     expect(() => parseSiteRuleInput({ match: 'exact', pattern: 'x', role: 'X' })).toThrow(SiteRuleError);
   });
 
@@ -282,18 +310,30 @@ describe('site rules', () => {
       { id: 'site-1', enabled: false, match: 'exact', pattern: 'T', role: 'GTV', phasePercent: null, note: null },
     ]);
     expect(() => parseStoredSiteRules(3, {})).toThrow('Structure rules version 3 is not a list of rules.');
-    expect(() => parseStoredSiteRules(4, [{ id: 'site-2', enabled: true, match: 'exact', pattern: 'T', role: 'X' }])).toThrow(/^Structure rules version 4, rule site-2: Role must be one of/);
+    expect(() => parseStoredSiteRules(4, [{ id: 'site-2', enabled: true, match: 'exact', pattern: 'T', role: 'X' }])).toThrow(
+      /^Structure rules version 4, rule site-2: Role must be one of/,
+    );
   });
 });
 
 describe('the STRUCTURE_ROLES finding text', () => {
   it('lists each structure under its role with the TG-263 name and the deciding rule, and names the site rules version', () => {
-    const site: SiteRuleSet = { version: 2, rules: [{ id: 'site-1', match: 'exact', pattern: 'Tumour', role: 'GTV', phasePercent: null, enabled: true, note: null }] };
+    const site: SiteRuleSet = {
+      version: 2,
+      rules: [{ id: 'site-1', match: 'exact', pattern: 'Tumour', role: 'GTV', phasePercent: null, enabled: true, note: null }],
+    };
     const names = ['GTV_50%', 'ITV', 'Tumour', 'Lt Lung', 'Heart', 'zPTV', 'Scar'];
-    expect(describeStructureRoles(names.map((n) => assignStructureRole(n, site)), 2)).toBe(
+    expect(
+      describeStructureRoles(
+        names.map((n) => assignStructureRole(n, site)),
+        2,
+      ),
+    ).toBe(
       'Structure roles (site rules version 2, then the built-in rules): GTV: "GTV_50%" (phase 50%) [gtv], "Tumour" (primary) [site-1 v2]; ITV: "ITV" [itv]; LUNG: "Lt Lung" = Lung_L [lung]; OAR: "Heart" [oar]; HELPER: "zPTV" [helper-prefix]; UNKNOWN: "Scar" [unknown]. Only the GTV and ITV roles are compared with the machine contours; the rule that decided is in brackets.',
     );
-    expect(describeStructureRoles([assignStructureRole('GTV')], null)).toMatch(/^Structure roles \(built-in rules; no site rules saved\): GTV: "GTV" \[gtv\]\./);
+    expect(describeStructureRoles([assignStructureRole('GTV')], null)).toMatch(
+      /^Structure roles \(built-in rules; no site rules saved\): GTV: "GTV" \[gtv\]\./,
+    );
   });
   it('built-in rules have unique ids and end with the catch-all', () => {
     const ids = BUILT_IN_STRUCTURE_RULES.map((r) => r.id);

@@ -21,11 +21,23 @@ const grid: Grid = { dims: [16, 16, 3], spacingMm: [1, 1, 2], originMm: [-8, -8,
 function writeSeries(dir: string): Int16Array {
   mkdirSync(dir, { recursive: true });
   const data = new Int16Array(16 * 16 * 3);
-  for (let n = 0; n < data.length; n++) data[n] = (n * 37) % 900 - 400;
-  writeCtSeries(dir, { grid, data }, {
-    patientName: 'TEST^FINDINGS', patientId: 'FIND-1', studyInstanceUid: '1.2.826.0.1.3680043.10.1', seriesInstanceUid: '1.2.826.0.1.3680043.10.1.2',
-    frameOfReferenceUid: '1.2.826.0.1.3680043.10.1.3', studyDate: '20260101', seriesNumber: 1, seriesDescription: 'CT', manufacturer: 'test', manufacturerModelName: 'test',
-  });
+  for (let n = 0; n < data.length; n++) data[n] = ((n * 37) % 900) - 400;
+  writeCtSeries(
+    dir,
+    { grid, data },
+    {
+      patientName: 'TEST^FINDINGS',
+      patientId: 'FIND-1',
+      studyInstanceUid: '1.2.826.0.1.3680043.10.1',
+      seriesInstanceUid: '1.2.826.0.1.3680043.10.1.2',
+      frameOfReferenceUid: '1.2.826.0.1.3680043.10.1.3',
+      studyDate: '20260101',
+      seriesNumber: 1,
+      seriesDescription: 'CT',
+      manufacturer: 'test',
+      manufacturerModelName: 'test',
+    },
+  );
   return data;
 }
 
@@ -45,7 +57,9 @@ describe('accepted with a finding', () => {
   it('PixelData longer than Rows × Columns × bits: the first image is read, and the import says so', async () => {
     const dir = join(tmp, 'long-pixels');
     const data = writeSeries(dir);
-    const files = readdirSync(dir).filter((f) => f.endsWith('.dcm')).sort();
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.dcm'))
+      .sort();
     const longFile = join(dir, files[1]);
     writeFileSync(longFile, lengthenPixelData(readFileSync(longFile), 100));
     const imp = await readDicom(dir);

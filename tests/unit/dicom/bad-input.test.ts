@@ -7,7 +7,17 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildSeries, findReferencedSeries, groupSeries, loadCtVolume, rasterizeRoi, readDicom, seriesRasterTarget, type ImageSliceHeader, type RtStructureSet } from '@/lib/dicom';
+import {
+  buildSeries,
+  findReferencedSeries,
+  groupSeries,
+  loadCtVolume,
+  rasterizeRoi,
+  readDicom,
+  seriesRasterTarget,
+  type ImageSliceHeader,
+  type RtStructureSet,
+} from '@/lib/dicom';
 import { IDENTITY_DIRECTION, type Grid, type Vec3 } from '@/lib/core/volume';
 import { haveSharedData, referenceSuite, sharedDataPath } from '../../shared-data';
 
@@ -109,7 +119,13 @@ describe.skipIf(!haveData)(referenceSuite(`bad files in a folder (needs ${MOCK};
   it('duplicate files are reported once each and ignored', async () => {
     const dir = join(tmp, 'dup');
     mkdirSync(dir, { recursive: true });
-    for (const [src, dst] of [['ct_1.dcm', 'a.dcm'], ['ct_1.dcm', 'b.dcm'], ['ct_1.dcm', 'c.dcm'], ['ct_2.dcm', 'd.dcm']]) copyFileSync(join(MOCK, src), join(dir, dst));
+    for (const [src, dst] of [
+      ['ct_1.dcm', 'a.dcm'],
+      ['ct_1.dcm', 'b.dcm'],
+      ['ct_1.dcm', 'c.dcm'],
+      ['ct_2.dcm', 'd.dcm'],
+    ])
+      copyFileSync(join(MOCK, src), join(dir, dst));
     const r = await readDicom(dir);
     expect(r.findings.filter((f) => f.code === 'DUPLICATE_FILE').map((f) => f.file!.slice(-5))).toEqual(['b.dcm', 'c.dcm']);
     expect(r.series[0].grid!.dims).toEqual([512, 512, 2]);
@@ -153,7 +169,9 @@ describe.skipIf(!haveData)(referenceSuite(`bad files in a folder (needs ${MOCK};
     expect(r.series).toHaveLength(1);
     const f = r.series[0].findings.find((x) => x.code === 'COMPRESSED_PIXEL_DATA');
     expect(f).toMatchObject({ severity: 'error' });
-    expect(f!.message).toMatch(/3 of 3 slices .* use JPEG Extended \(Process 2 & 4\) \(1\.2\.840\.10008\.1\.2\.4\.51\) at 12 bits stored, which the 8-bit JPEG decoder cannot read/);
+    expect(f!.message).toMatch(
+      /3 of 3 slices .* use JPEG Extended \(Process 2 & 4\) \(1\.2\.840\.10008\.1\.2\.4\.51\) at 12 bits stored, which the 8-bit JPEG decoder cannot read/,
+    );
     expect(r.series[0].grid).not.toBeNull();
     await expect(loadCtVolume(r.series[0])).rejects.toMatchObject({ code: 'UNSUPPORTED' });
     // Its UIDs were blanked by anonymisation: grouped anyway, with a warning.
@@ -227,14 +245,22 @@ describe('series geometry checks (synthetic headers)', () => {
 
   it('gantry tilt (positions drifting in-plane along the stack) is refused', () => {
     const tilt = Math.tan((15 * Math.PI) / 180);
-    const s = buildSeries('x', [0, 3, 6, 9].map((z) => at(z, 0, z * tilt)));
+    const s = buildSeries(
+      'x',
+      [0, 3, 6, 9].map((z) => at(z, 0, z * tilt)),
+    );
     expect(s.grid).toBeNull();
     expect(s.findings.map((f) => [f.code, f.severity])).toEqual([['GANTRY_TILT', 'error']]);
     expect(s.findings[0].message).toMatch(/about 15°/);
   });
 
   it('a localizer in the axial series is set aside with an info finding', () => {
-    const scout = { ...at(0), sopInstanceUid: '9.9', imageOrientation: [0, 1, 0, 0, 0, -1] as ImageSliceHeader['imageOrientation'], imageType: ['ORIGINAL', 'PRIMARY', 'LOCALIZER'] };
+    const scout = {
+      ...at(0),
+      sopInstanceUid: '9.9',
+      imageOrientation: [0, 1, 0, 0, 0, -1] as ImageSliceHeader['imageOrientation'],
+      imageType: ['ORIGINAL', 'PRIMARY', 'LOCALIZER'],
+    };
     const [s] = groupSeries([at(0), at(2), scout, at(4)]);
     expect(s.grid!.dims).toEqual([5, 4, 3]);
     expect(s.findings.map((f) => [f.code, f.severity])).toEqual([['IGNORED_OBJECT', 'info']]);
@@ -275,7 +301,13 @@ describe('contour findings (in-memory structure set)', () => {
 
   it('POINT/OPEN_PLANAR skipped, off-slice, outside and clipped contours, and a wrong image reference each get a finding', () => {
     const { mask, findings } = rasterizeRoi({ structureSet: ss, roi: 'gtv', grid, sliceSopInstanceUids: ['s0', 's1'] });
-    expect(codes(findings)).toEqual(['UNSUPPORTED_CONTOUR_TYPE', 'CONTOUR_OFF_SLICE', 'CONTOUR_OUTSIDE_IMAGE', 'CONTOUR_PARTLY_OUTSIDE_IMAGE', 'SOP_REFERENCE_MISMATCH']);
+    expect(codes(findings)).toEqual([
+      'UNSUPPORTED_CONTOUR_TYPE',
+      'CONTOUR_OFF_SLICE',
+      'CONTOUR_OUTSIDE_IMAGE',
+      'CONTOUR_PARTLY_OUTSIDE_IMAGE',
+      'SOP_REFERENCE_MISMATCH',
+    ]);
     expect(findings[0].message).toMatch(/2 contour\(s\) of type POINT\/OPEN_PLANAR skipped/);
     expect(findings[1].message).toMatch(/at 3 mm along the slice normal/);
     expect(findings[4].message).toMatch(/contour on slice 1 references slice 0/);
@@ -303,7 +335,11 @@ function reencode(bytes: Uint8Array, uid: string, transform: (dataSet: Uint8Arra
     el.set(value, 8);
     return el;
   });
-  new DataView(parts[0].buffer).setUint32(8, parts.slice(1).reduce((s, b) => s + b.length, 0), true);
+  new DataView(parts[0].buffer).setUint32(
+    8,
+    parts.slice(1).reduce((s, b) => s + b.length, 0),
+    true,
+  );
   return Buffer.concat([bytes.subarray(0, 132), ...parts, transform(bytes.subarray(end))]);
 }
 
@@ -312,7 +348,10 @@ describe.skipIf(!haveData)(referenceSuite(`transfer syntaxes (needs ${MOCK}; ski
     const { deflateRawSync } = await import('node:zlib');
     const ct1 = new Uint8Array(readFileSync(join(MOCK, 'ct_1.dcm')));
     const file = join(tmp, 'deflated.dcm');
-    writeFileSync(file, reencode(ct1, '1.2.840.10008.1.2.1.99', (d) => deflateRawSync(d)));
+    writeFileSync(
+      file,
+      reencode(ct1, '1.2.840.10008.1.2.1.99', (d) => deflateRawSync(d)),
+    );
     const r = await readDicom([file]);
     expect(r.findings).toEqual([]);
     expect(r.series[0].findings.map((f) => f.code)).toEqual(['SINGLE_SLICE']);
@@ -325,10 +364,16 @@ describe.skipIf(!haveData)(referenceSuite(`transfer syntaxes (needs ${MOCK}; ski
   it('an unknown transfer syntax with native-looking pixel data: geometry read, voxels refused', async () => {
     const ct1 = new Uint8Array(readFileSync(join(MOCK, 'ct_1.dcm')));
     const file = join(tmp, 'private-ts.dcm');
-    writeFileSync(file, reencode(ct1, '1.2.3.4.5.6', (d) => d));
+    writeFileSync(
+      file,
+      reencode(ct1, '1.2.3.4.5.6', (d) => d),
+    );
     const r = await readDicom([file]);
     expect(r.series[0].grid!.dims).toEqual([512, 512, 1]);
-    expect(r.series[0].findings.map((f) => [f.code, f.severity])).toEqual([['SINGLE_SLICE', 'info'], ['UNSUPPORTED_TRANSFER_SYNTAX', 'error']]);
+    expect(r.series[0].findings.map((f) => [f.code, f.severity])).toEqual([
+      ['SINGLE_SLICE', 'info'],
+      ['UNSUPPORTED_TRANSFER_SYNTAX', 'error'],
+    ]);
     expect(r.series[0].loadable).toBe(false);
   });
 });

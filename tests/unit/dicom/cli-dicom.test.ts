@@ -32,10 +32,28 @@ describe.skipIf(!haveSharedData(MOCK))(referenceSuite(`iseg-qa dicom (needs ${MO
     expect(await run(['inspect', MOCK, '--json'])).toBe(0);
     const out = JSON.parse(stdout.join(''));
     expect(out.series).toHaveLength(1);
-    expect(out.series[0]).toMatchObject({ modality: 'CT', description: 'PHANTOM_EXAMPLE', dims: [512, 512, 2], spacingMm: [0.488281, 0.488281, 5], phase: null, orientation: [1, 0, 0, 0, 1, 0] });
+    expect(out.series[0]).toMatchObject({
+      modality: 'CT',
+      description: 'PHANTOM_EXAMPLE',
+      dims: [512, 512, 2],
+      spacingMm: [0.488281, 0.488281, 5],
+      phase: null,
+      orientation: [1, 0, 0, 0, 1, 0],
+    });
     expect(out.structureSets.map((s: { file: string }) => s.file.split('/').pop())).toEqual(['invalid_reference_rt.dcm', 'rt.dcm']);
     const rt = out.structureSets[1];
-    expect(rt.rois).toEqual([{ number: 1, name: 'ROI-1', interpretedType: null, contourCount: 2, pointCount: 12, types: ['CLOSED_PLANAR'], voxels: 1443, volumeCc: expect.closeTo(1443 * 0.488281 * 0.488281 * 5e-3, 3) }]);
+    expect(rt.rois).toEqual([
+      {
+        number: 1,
+        name: 'ROI-1',
+        interpretedType: null,
+        contourCount: 2,
+        pointCount: 12,
+        types: ['CLOSED_PLANAR'],
+        voxels: 1443,
+        volumeCc: expect.closeTo(1443 * 0.488281 * 0.488281 * 5e-3, 3),
+      },
+    ]);
     expect(rt.findings.map((f: { code: string }) => f.code)).toEqual(['FRAME_OF_REFERENCE_MISMATCH']);
     expect(out.findings.map((f: { code: string }) => f.code)).toEqual(['DUPLICATE_SOP_INSTANCE']);
   });
@@ -47,7 +65,9 @@ describe.skipIf(!haveSharedData(MOCK))(referenceSuite(`iseg-qa dicom (needs ${MO
     expect(res.voxels).toBe(4976);
     const mask = readMask(outPath);
     expect(mask.grid.dims).toEqual([512, 512, 2]);
-    const ref = JSON.parse(gunzipSync(readFileSync(join(__dirname, '../../fixtures/dicom/masks-plastimatch.json.gz'))).toString()).masks['rtutils/mock_data/invalid_reference_rt.dcm'].rois['ROI-1'];
+    const ref = JSON.parse(gunzipSync(readFileSync(join(__dirname, '../../fixtures/dicom/masks-plastimatch.json.gz'))).toString()).masks[
+      'rtutils/mock_data/invalid_reference_rt.dcm'
+    ].rois['ROI-1'];
     const refMask = new Uint8Array(mask.data.length);
     for (let q = 0; q < ref.runs.length; q += 2) refMask.fill(1, ref.runs[q], ref.runs[q] + ref.runs[q + 1]);
     expect(Buffer.from(mask.data).equals(Buffer.from(refMask))).toBe(true);

@@ -146,7 +146,9 @@ describe('frame splitting and RLE: what cannot be decoded says why', () => {
   it('a Basic Offset Table that disagrees with NumberOfFrames is an error, not a guess', () => {
     const bytes = new Uint8Array(readFileSync(join(FIX, 'rtutils/multiframe/bot.dcm')));
     const { parsed } = parseDicomBytes(bytes, 'bot.dcm');
-    expect(() => readEncapsulatedFrames(parsed!.dataSet, parsed!.dataSet.elements.x7fe00010, 3)).toThrow(/Basic Offset Table lists 2 frames, NumberOfFrames is 3/);
+    expect(() => readEncapsulatedFrames(parsed!.dataSet, parsed!.dataSet.elements.x7fe00010, 3)).toThrow(
+      /Basic Offset Table lists 2 frames, NumberOfFrames is 3/,
+    );
   });
 
   it('RLE: PackBits runs, literals and the -128 no-op, MSB segment first', () => {
@@ -214,7 +216,9 @@ describe('compressed pixel data we cannot decode', () => {
     const dir = variantCopy('jpeg-extended', 'rtutils/j2k', (b) => replaceAscii(b, '1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.4.51'));
     const s = (await readDicom(dir)).series[0];
     expect(s.loadable).toBe(false);
-    expect(s.findings.find((x) => x.code === 'COMPRESSED_PIXEL_DATA')!.message).toMatch(/JPEG Extended \(Process 2 & 4\) \(1\.2\.840\.10008\.1\.2\.4\.51\) at 16 bits stored, which the 8-bit JPEG decoder cannot read/);
+    expect(s.findings.find((x) => x.code === 'COMPRESSED_PIXEL_DATA')!.message).toMatch(
+      /JPEG Extended \(Process 2 & 4\) \(1\.2\.840\.10008\.1\.2\.4\.51\) at 16 bits stored, which the 8-bit JPEG decoder cannot read/,
+    );
   });
 
   for (const [variant, what] of [
@@ -251,21 +255,30 @@ describe('compressed pixel data we cannot decode', () => {
 });
 
 const haveData = haveSharedData(join(DATA, 'totalsegmentator/example_ct_dicom'));
-describe.skipIf(!haveData)(referenceSuite(`the real TotalSegmentator series (JPEG 2000 lossless, 20 × 512²) against GDCM (needs ${DATA}; skipped when absent)`), () => {
-  it('every slice: sha256 of the HU equal to pydicom+GDCM, slices in the same order', async () => {
-    const r = await readDicom(join(DATA, 'totalsegmentator/example_ct_dicom'));
-    const s = r.series[0];
-    expect(s.loadable).toBe(true);
-    expect(s.findings.map((f) => f.code)).toEqual(['MISSING_ATTRIBUTE']); // blank UIDs, grouped anyway
-    const v = await loadCtVolume(s);
-    expect(v.data).toBeInstanceOf(Int16Array);
-    const plane = 512 * 512;
-    const ours = s.slices.map((h, k) => {
-      const slice = (v.data as Int16Array).subarray(k * plane, (k + 1) * plane);
-      let sum = 0;
-      for (const x of slice) sum += x;
-      return { file: h.file.slice(DATA.length + 1), sha256: createHash('sha256').update(new Uint8Array(slice.buffer, slice.byteOffset, slice.byteLength)).digest('hex'), sum };
+describe.skipIf(!haveData)(
+  referenceSuite(`the real TotalSegmentator series (JPEG 2000 lossless, 20 × 512²) against GDCM (needs ${DATA}; skipped when absent)`),
+  () => {
+    it('every slice: sha256 of the HU equal to pydicom+GDCM, slices in the same order', async () => {
+      const r = await readDicom(join(DATA, 'totalsegmentator/example_ct_dicom'));
+      const s = r.series[0];
+      expect(s.loadable).toBe(true);
+      expect(s.findings.map((f) => f.code)).toEqual(['MISSING_ATTRIBUTE']); // blank UIDs, grouped anyway
+      const v = await loadCtVolume(s);
+      expect(v.data).toBeInstanceOf(Int16Array);
+      const plane = 512 * 512;
+      const ours = s.slices.map((h, k) => {
+        const slice = (v.data as Int16Array).subarray(k * plane, (k + 1) * plane);
+        let sum = 0;
+        for (const x of slice) sum += x;
+        return {
+          file: h.file.slice(DATA.length + 1),
+          sha256: createHash('sha256')
+            .update(new Uint8Array(slice.buffer, slice.byteOffset, slice.byteLength))
+            .digest('hex'),
+          sum,
+        };
+      });
+      expect(ours).toEqual(refs.totalsegmentatorSeries.map(({ file, sha256, sum }) => ({ file, sha256, sum })));
     });
-    expect(ours).toEqual(refs.totalsegmentatorSeries.map(({ file, sha256, sum }) => ({ file, sha256, sum })));
-  });
-});
+  },
+);

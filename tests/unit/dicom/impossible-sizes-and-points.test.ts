@@ -43,7 +43,9 @@ describe('impossible image sizes', () => {
     expect(s.grid).toBeNull();
     expect(s.loadable).toBe(false);
     expect(s.findings.map((f) => [f.code, f.severity])).toEqual([['VOLUME_TOO_LARGE', 'error']]);
-    expect(s.findings[0].message).toMatch(/^Series 1\.2\.3: 65535×65535 pixels × 16 slices \(Rows×Columns × slices\) is 68,717,379,600 voxels, over the 536,870,912/);
+    expect(s.findings[0].message).toMatch(
+      /^Series 1\.2\.3: 65535×65535 pixels × 16 slices \(Rows×Columns × slices\) is 68,717,379,600 voxels, over the 536,870,912/,
+    );
     expect(s.findings[0].message).toContain('Check Rows/Columns (0028,0010/0011) in slice-0.dcm');
   });
 
@@ -78,7 +80,13 @@ describe('non-numeric contour points', () => {
     referencedSeriesUids: [],
     referencedImageSopUids: [],
     findings: [],
-    rois: [{ number: 3, name: 'GTV', contours: contours.map((pointsMm, n) => ({ geometricType: 'CLOSED_PLANAR', pointsMm, referencedSopInstanceUids: refs[n] ?? [] })) }],
+    rois: [
+      {
+        number: 3,
+        name: 'GTV',
+        contours: contours.map((pointsMm, n) => ({ geometricType: 'CLOSED_PLANAR', pointsMm, referencedSopInstanceUids: refs[n] ?? [] })),
+      },
+    ],
   });
 
   it('skips the contour with NaN, naming ROI, contour and slice (from its numeric points), and rasterises the others', () => {
@@ -86,7 +94,9 @@ describe('non-numeric contour points', () => {
     poisoned[3] = NaN;
     const r = rasterizeRoi({ structureSet: structureSet([square(2), poisoned, square(6)]), roi: 'GTV', grid });
     expect(r.findings.map((f) => [f.code, f.severity])).toEqual([['CONTOUR_INVALID_POINTS', 'warning']]);
-    expect(r.findings[0].message).toMatch(/^ROI 3 "GTV" \(rs\.dcm\): contour 2 on slice 2 \(z 4 mm\): 1 of 12 coordinates are not numbers \(NaN\)\. That contour is skipped/);
+    expect(r.findings[0].message).toMatch(
+      /^ROI 3 "GTV" \(rs\.dcm\): contour 2 on slice 2 \(z 4 mm\): 1 of 12 coordinates are not numbers \(NaN\)\. That contour is skipped/,
+    );
     const perSlice = [0, 1, 2, 3].map((k) => r.mask!.data.subarray(k * 100, (k + 1) * 100).reduce((a, b) => a + b, 0));
     expect(perSlice).toEqual([0, 25, 0, 25]);
   });

@@ -57,7 +57,9 @@ describe('phantom CT writer → readDicom → RTSTRUCT round trip', () => {
     expect(Array.from(vol.data)).toEqual(Array.from(hu));
 
     const mask = new Uint8Array(n);
-    for (let k = 1; k < 5; k++) for (let j = 3; j < 17; j++) for (let i = 2; i < 22; i++) if (Math.hypot(i - 12, j - 10) < 7 && !(Math.hypot(i - 12, j - 10) < 2 && k === 2)) mask[i + 24 * (j + 20 * k)] = 1;
+    for (let k = 1; k < 5; k++)
+      for (let j = 3; j < 17; j++)
+        for (let i = 2; i < 22; i++) if (Math.hypot(i - 12, j - 10) < 7 && !(Math.hypot(i - 12, j - 10) < 2 && k === 2)) mask[i + 24 * (j + 20 * k)] = 1;
     writeFileSync(join(tmp, 'rs.dcm'), writeRtStruct({ series, structures: [{ name: 'GTV', mask: { grid: g, data: mask } }] }).bytes);
     const again = await readDicom(tmp);
     const ref = findReferencedSeries(again.structureSets[0], again.series);

@@ -20,12 +20,18 @@ describe('recognisePhase: 4D CT phase percent', () => {
   });
 
   it('TemporalPositionIndex out of NumberOfTemporalPositions when the description says nothing', () => {
-    expect(recognisePhase({ seriesDescription: 'Thorax 4D', temporalPositionIndex: 3, numberOfTemporalPositions: 10 })).toEqual({ percent: 20, source: 'temporal-position' });
+    expect(recognisePhase({ seriesDescription: 'Thorax 4D', temporalPositionIndex: 3, numberOfTemporalPositions: 10 })).toEqual({
+      percent: 20,
+      source: 'temporal-position',
+    });
     expect(recognisePhase({ temporalPositionIndex: 1, numberOfTemporalPositions: 8 })).toEqual({ percent: 0, source: 'temporal-position' });
     expect(recognisePhase({ temporalPositionIndex: 2, numberOfTemporalPositions: 8 })).toEqual({ percent: 12.5, source: 'temporal-position' });
     // Index without the count is ambiguous; the description wins when it names a percent.
     expect(recognisePhase({ temporalPositionIndex: 3 })).toBeNull();
-    expect(recognisePhase({ seriesDescription: 'CT 40%', temporalPositionIndex: 3, numberOfTemporalPositions: 10 })).toEqual({ percent: 40, source: 'description' });
+    expect(recognisePhase({ seriesDescription: 'CT 40%', temporalPositionIndex: 3, numberOfTemporalPositions: 10 })).toEqual({
+      percent: 40,
+      source: 'description',
+    });
   });
 });
 
@@ -54,7 +60,9 @@ describe('4D CT series: grouping by phase', () => {
   });
 
   it('one SeriesInstanceUID holding all phases is split by TemporalPositionIndex, each with its percent', () => {
-    const headers = [1, 2, 3, 4].flatMap((t) => [0, 3, 6].map((z) => slice(z, { temporalPositionIndex: t, numberOfTemporalPositions: 4, seriesDescription: 'Thorax 4D' })));
+    const headers = [1, 2, 3, 4].flatMap((t) =>
+      [0, 3, 6].map((z) => slice(z, { temporalPositionIndex: t, numberOfTemporalPositions: 4, seriesDescription: 'Thorax 4D' })),
+    );
     const series = groupSeries(headers);
     expect(series.map((s) => [s.key, s.phase?.percent, s.grid?.dims[2]])).toEqual([
       ['1.9#1', 0, 3],

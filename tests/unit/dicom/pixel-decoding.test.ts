@@ -127,18 +127,35 @@ describe('pixel decoding (hand-made files)', () => {
     });
 
     it(`${name}: HU beyond 16 bits and a fractional slope give Float32Array`, async () => {
-      const over = await load([{ transferSyntax: ts, bitsStored: 16, signed: true, slope: '1', intercept: '-1024', z: 0, sop: '1.2.3.5.1', raw: [-0x8000, 0, 1, 2, 3, 4] }]);
+      const over = await load([
+        { transferSyntax: ts, bitsStored: 16, signed: true, slope: '1', intercept: '-1024', z: 0, sop: '1.2.3.5.1', raw: [-0x8000, 0, 1, 2, 3, 4] },
+      ]);
       expect(over.volume.data).toBeInstanceOf(Float32Array);
       expect(Array.from(over.volume.data)).toEqual([-33792, -1024, -1023, -1022, -1021, -1020]);
-      const frac = await load([{ transferSyntax: ts, bitsStored: 16, signed: false, slope: '0.5', intercept: '-1000.25', z: 0, sop: '1.2.3.6.1', raw: [0, 1, 2, 0xffff, 2000, 3] }]);
+      const frac = await load([
+        { transferSyntax: ts, bitsStored: 16, signed: false, slope: '0.5', intercept: '-1000.25', z: 0, sop: '1.2.3.6.1', raw: [0, 1, 2, 0xffff, 2000, 3] },
+      ]);
       expect(frac.volume.data).toBeInstanceOf(Float32Array);
       expect(Array.from(frac.volume.data)).toEqual([-1000.25, -999.75, -999.25, 31767.25, -0.25, -998.75]);
     });
 
     it(`${name}: 12 bits stored — unsigned ignores the high bits, signed extends bit 11`, async () => {
-      const u = await load([{ transferSyntax: ts, bitsStored: 12, signed: false, slope: '1', intercept: '0', z: 0, sop: '1.2.3.7.1', raw: [0xf123, 0x0fff, 0x1000, 0, 1, 0xa00a] }]);
+      const u = await load([
+        { transferSyntax: ts, bitsStored: 12, signed: false, slope: '1', intercept: '0', z: 0, sop: '1.2.3.7.1', raw: [0xf123, 0x0fff, 0x1000, 0, 1, 0xa00a] },
+      ]);
       expect(Array.from(u.volume.data)).toEqual([0x123, 4095, 0, 0, 1, 10]);
-      const s = await load([{ transferSyntax: ts, bitsStored: 12, signed: true, slope: '1', intercept: '0', z: 0, sop: '1.2.3.8.1', raw: [0x0fff, 0x0800, 0x07ff, 0xf001, 0, 0xfffe] }]);
+      const s = await load([
+        {
+          transferSyntax: ts,
+          bitsStored: 12,
+          signed: true,
+          slope: '1',
+          intercept: '0',
+          z: 0,
+          sop: '1.2.3.8.1',
+          raw: [0x0fff, 0x0800, 0x07ff, 0xf001, 0, 0xfffe],
+        },
+      ]);
       expect(Array.from(s.volume.data)).toEqual([-1, -2048, 2047, 1, 0, -2]);
     });
   }

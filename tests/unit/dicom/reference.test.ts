@@ -55,7 +55,16 @@ describe.skipIf(!haveData)(referenceSuite(`RTSTRUCT reading matches pydicom (nee
           pointCount: roi.contours.reduce((s, c) => s + c.pointsMm.length / 3, 0),
           geometricTypes: [...new Set(roi.contours.map((c) => c.geometricType))].sort(),
         })),
-      ).toEqual(ss.rois.map(({ number, name, interpretedType, contourCount, pointCount, geometricTypes }) => ({ number, name, interpretedType, contourCount, pointCount, geometricTypes })));
+      ).toEqual(
+        ss.rois.map(({ number, name, interpretedType, contourCount, pointCount, geometricTypes }) => ({
+          number,
+          name,
+          interpretedType,
+          contourCount,
+          pointCount,
+          geometricTypes,
+        })),
+      );
     });
   }
 });

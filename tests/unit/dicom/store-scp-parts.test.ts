@@ -23,9 +23,16 @@ describe('chooseTransferSyntax', () => {
 
 describe('fileMetaHeader', () => {
   it('writes a Part 10 header our parser reads, followed by an explicit VR data set', () => {
-    const meta = fileMetaHeader({ sopClassUid: '1.2.840.10008.5.1.4.1.1.2', sopInstanceUid: '1.2.3.44', transferSyntaxUid: '1.2.840.10008.1.2.1', sourceAeTitle: 'TPS' });
+    const meta = fileMetaHeader({
+      sopClassUid: '1.2.840.10008.5.1.4.1.1.2',
+      sopInstanceUid: '1.2.3.44',
+      transferSyntaxUid: '1.2.840.10008.1.2.1',
+      sourceAeTitle: 'TPS',
+    });
     // (0008,0060) CS "CT" and (0020,000D) UI "1.2.3" in explicit VR little endian.
-    const ds = Buffer.from([0x08, 0x00, 0x60, 0x00, 0x43, 0x53, 0x02, 0x00, 0x43, 0x54, 0x20, 0x00, 0x0d, 0x00, 0x55, 0x49, 0x06, 0x00, 0x31, 0x2e, 0x32, 0x2e, 0x33, 0x00]);
+    const ds = Buffer.from([
+      0x08, 0x00, 0x60, 0x00, 0x43, 0x53, 0x02, 0x00, 0x43, 0x54, 0x20, 0x00, 0x0d, 0x00, 0x55, 0x49, 0x06, 0x00, 0x31, 0x2e, 0x32, 0x2e, 0x33, 0x00,
+    ]);
     const { parsed, findings } = parseDicomBytes(new Uint8Array(Buffer.concat([meta, ds])), 'x.dcm');
     expect(findings).toEqual([]);
     expect(parsed!.transferSyntaxUid).toBe('1.2.840.10008.1.2.1');

@@ -56,17 +56,23 @@ afterAll(() => servers.forEach((s) => s.close()));
 describe('storeInstance failures name the destination and what to check', () => {
   it('nobody listens on the port: PEER_UNREACHABLE, "the peer is down or not listening"', async () => {
     const port = await freePort();
-    const e = await storeInstance({ host: '127.0.0.1', port, calledAeTitle: 'PACS', callingAeTitle: 'ISEG_QA', label: 'PACS' }, rtstructBytes(), { timeoutMs: 5_000 }).catch((x) => x);
+    const e = await storeInstance({ host: '127.0.0.1', port, calledAeTitle: 'PACS', callingAeTitle: 'ISEG_QA', label: 'PACS' }, rtstructBytes(), {
+      timeoutMs: 5_000,
+    }).catch((x) => x);
     expect(e).toBeInstanceOf(StoreScuError);
     expect(e.failure).toBe('PEER_UNREACHABLE');
-    expect(e.message).toBe(`Destination "PACS" (AE "PACS" at 127.0.0.1:${port}) refused the connection: the peer is down or not listening on port ${port}; check that it runs and the destination's host and port.`);
+    expect(e.message).toBe(
+      `Destination "PACS" (AE "PACS" at 127.0.0.1:${port}) refused the connection: the peer is down or not listening on port ${port}; check that it runs and the destination's host and port.`,
+    );
   });
 
   it('a server that accepts the connection and closes it before any association: ABORTED, no success reported', async () => {
     const server = net.createServer((sock) => sock.destroy());
     servers.push(server);
     const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
-    const e = await storeInstance({ host: '127.0.0.1', port, calledAeTitle: 'PACS', callingAeTitle: 'ISEG_QA' }, rtstructBytes(), { timeoutMs: 5_000 }).catch((x) => x);
+    const e = await storeInstance({ host: '127.0.0.1', port, calledAeTitle: 'PACS', callingAeTitle: 'ISEG_QA' }, rtstructBytes(), { timeoutMs: 5_000 }).catch(
+      (x) => x,
+    );
     expect(e).toBeInstanceOf(StoreScuError);
     expect(['ABORTED', 'PEER_UNREACHABLE']).toContain(e.failure);
     expect(e.message).toContain(`(AE "PACS" at 127.0.0.1:${port})`);
@@ -74,7 +80,9 @@ describe('storeInstance failures name the destination and what to check', () => 
   });
 
   it('bytes that are not DICOM: INVALID_FILE before any connection', async () => {
-    const e = await storeInstance({ host: '127.0.0.1', port: 1, calledAeTitle: 'PACS', callingAeTitle: 'ISEG_QA' }, new Uint8Array([1, 2, 3]), { timeoutMs: 1_000 }).catch((x) => x);
+    const e = await storeInstance({ host: '127.0.0.1', port: 1, calledAeTitle: 'PACS', callingAeTitle: 'ISEG_QA' }, new Uint8Array([1, 2, 3]), {
+      timeoutMs: 1_000,
+    }).catch((x) => x);
     expect(e).toMatchObject({ failure: 'INVALID_FILE' });
     expect(e.message).toMatch(/^The file to send to \(AE "PACS" at 127\.0\.0\.1:1\) is not readable DICOM/);
   });

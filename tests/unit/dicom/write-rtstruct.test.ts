@@ -7,7 +7,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as dcmjsNs from 'dcmjs';
-import { buildSeries, nameBasedUid, findReferencedSeries, rasterizeRoi, readDicom, seriesRasterTarget, writeRtStruct, type CtSeries, type ImageSliceHeader } from '@/lib/dicom';
+import {
+  buildSeries,
+  nameBasedUid,
+  findReferencedSeries,
+  rasterizeRoi,
+  readDicom,
+  seriesRasterTarget,
+  writeRtStruct,
+  type CtSeries,
+  type ImageSliceHeader,
+} from '@/lib/dicom';
 import { type Grid, type Mask, voxelCount } from '@/lib/core/volume';
 import { haveSharedData, referenceSuite, sharedDataPath } from '../../shared-data';
 
@@ -68,7 +78,7 @@ describe('writeRtStruct → readDicom → rasterizeRoi', () => {
     expect(series.findings).toEqual([]);
     const grid = series.grid!;
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296;
     const ring = makeMask(grid, (i, j, k) => {
       const d = Math.hypot(i - 20, (j - 15) * 1.4);
       return (d < 12 && d > 6) || (d < 2.5 && k !== 1) || (k === 3 && i > 33 && j > 24);
@@ -102,7 +112,11 @@ describe('writeRtStruct → readDicom → rasterizeRoi', () => {
     ]);
     expect(ss.findings.map((f) => f.code)).toEqual(['ROI_WITHOUT_CONTOURS']);
     const target = seriesRasterTarget(series)!;
-    for (const [name, mask] of [['GTV ring', ring], ['Noise', noise], ['Empty', empty]] as const) {
+    for (const [name, mask] of [
+      ['GTV ring', ring],
+      ['Noise', noise],
+      ['Empty', empty],
+    ] as const) {
       const back = rasterizeRoi({ structureSet: ss, roi: name, ...target });
       expect(back.findings, name).toEqual([]);
       let differ = 0;
@@ -146,7 +160,13 @@ describe('writeRtStruct → readDicom → rasterizeRoi', () => {
       const f = dcmjs.data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
       return dcmjs.data.DicomMetaDictionary.naturalizeDataset(f.dict);
     };
-    const approved = writeRtStruct({ series, structures: [{ name: 'GTV', mask }], sopInstanceUid: sop, seriesInstanceUid: ser, approval: { reviewerName: 'Curie^Marie', at } });
+    const approved = writeRtStruct({
+      series,
+      structures: [{ name: 'GTV', mask }],
+      sopInstanceUid: sop,
+      seriesInstanceUid: ser,
+      approval: { reviewerName: 'Curie^Marie', at },
+    });
     expect(approved.sopInstanceUid).toBe(sop);
     const a = read(approved.bytes);
     expect([a.SOPInstanceUID, a.SeriesInstanceUID, a.ApprovalStatus, a.ReviewDate, a.ReviewTime]).toEqual([sop, ser, 'APPROVED', '20261206', '101112']);
@@ -162,28 +182,33 @@ describe('writeRtStruct → readDicom → rasterizeRoi', () => {
     const other = makeMask({ ...series.grid!, dims: [40, 30, 3] }, () => true);
     expect(() => writeRtStruct({ series, structures: [{ name: 'x', mask: other }] })).toThrow(/resample the mask onto the CT grid/);
     const noFor = { ...series, frameOfReferenceUid: undefined };
-    expect(() => writeRtStruct({ series: noFor, structures: [{ name: 'x', mask: makeMask(series.grid!, () => true) }] })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    expect(() => writeRtStruct({ series: noFor, structures: [{ name: 'x', mask: makeMask(series.grid!, () => true) }] })).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }),
+    );
   });
 
-  it.skipIf(!haveSharedData(MOCK))(referenceSuite(`real CT (rt-utils mock data; needs ${MOCK}): the written RTSTRUCT is matched to the series and reproduces the mask`), async () => {
-    const ct = await readDicom([join(MOCK, 'ct_1.dcm'), join(MOCK, 'ct_2.dcm')]);
-    const series = ct.series[0];
-    const grid = series.grid!;
-    const mask = makeMask(grid, (i, j, k) => {
-      const d = Math.hypot(i - 256, j - 250);
-      return (d < 80 && d > 30) || (k === 1 && Math.hypot(i - 100, j - 400) < 12);
-    });
-    const { bytes } = writeRtStruct({ series, structures: [{ name: 'GTV_iSeg', mask }] });
-    writeFileSync(join(tmp, 'mock_rs.dcm'), bytes);
-    const r = await readDicom([join(MOCK, 'ct_1.dcm'), join(MOCK, 'ct_2.dcm'), join(tmp, 'mock_rs.dcm')]);
-    const ss = r.structureSets[0];
-    const found = findReferencedSeries(ss, r.series);
-    expect(found.findings).toEqual([]);
-    expect(found.series!.seriesInstanceUid).toBe(series.seriesInstanceUid);
-    const back = rasterizeRoi({ structureSet: ss, roi: 'GTV_iSeg', ...seriesRasterTarget(found.series!)! });
-    expect(back.findings).toEqual([]);
-    expect(Buffer.from(back.mask!.data).equals(Buffer.from(mask.data))).toBe(true);
-    // Slice 0: ring outer + hole; slice 1: the same plus the island.
-    expect(ss.rois[0].contours.map((c) => c.referencedSopInstanceUids[0])).toEqual([0, 0, 1, 1, 1].map((k) => series.slices[k].sopInstanceUid));
-  });
+  it.skipIf(!haveSharedData(MOCK))(
+    referenceSuite(`real CT (rt-utils mock data; needs ${MOCK}): the written RTSTRUCT is matched to the series and reproduces the mask`),
+    async () => {
+      const ct = await readDicom([join(MOCK, 'ct_1.dcm'), join(MOCK, 'ct_2.dcm')]);
+      const series = ct.series[0];
+      const grid = series.grid!;
+      const mask = makeMask(grid, (i, j, k) => {
+        const d = Math.hypot(i - 256, j - 250);
+        return (d < 80 && d > 30) || (k === 1 && Math.hypot(i - 100, j - 400) < 12);
+      });
+      const { bytes } = writeRtStruct({ series, structures: [{ name: 'GTV_iSeg', mask }] });
+      writeFileSync(join(tmp, 'mock_rs.dcm'), bytes);
+      const r = await readDicom([join(MOCK, 'ct_1.dcm'), join(MOCK, 'ct_2.dcm'), join(tmp, 'mock_rs.dcm')]);
+      const ss = r.structureSets[0];
+      const found = findReferencedSeries(ss, r.series);
+      expect(found.findings).toEqual([]);
+      expect(found.series!.seriesInstanceUid).toBe(series.seriesInstanceUid);
+      const back = rasterizeRoi({ structureSet: ss, roi: 'GTV_iSeg', ...seriesRasterTarget(found.series!)! });
+      expect(back.findings).toEqual([]);
+      expect(Buffer.from(back.mask!.data).equals(Buffer.from(mask.data))).toBe(true);
+      // Slice 0: ring outer + hole; slice 1: the same plus the island.
+      expect(ss.rois[0].contours.map((c) => c.referencedSopInstanceUids[0])).toEqual([0, 0, 1, 1, 1].map((k) => series.slices[k].sopInstanceUid));
+    },
+  );
 });

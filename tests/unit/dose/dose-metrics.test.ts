@@ -57,7 +57,7 @@ describe('computeDoseMetrics', () => {
 describe('Dx and the DVH without a full sort agree with the sorted definition', () => {
   it('random doses (some negative, many ties), several bin widths', () => {
     let seed = 11;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (const binWidth of [0.01, 0.37, 5]) {
       const doses = Float32Array.from({ length: 20_001 }, (_, n) => (n % 5 === 0 ? 42 : (rnd() - 0.05) * 70));
       const m = computeDoseMetrics({ doses, voxelVolumeCc: 1, binWidth, prescription: 50 });
@@ -76,7 +76,7 @@ describe('Dx and the DVH without a full sort agree with the sorted definition', 
 describe('Dx in a DVH bin holding hundreds of thousands of samples (sub-bin search)', () => {
   it('equals the sorted definition', () => {
     let seed = 5;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const doses = Float32Array.from({ length: 300_000 }, (_, n) => (n % 7 === 0 ? 10.004 : 10 + rnd() * 0.0099));
     const m = computeDoseMetrics({ doses, voxelVolumeCc: 1, binWidth: 0.01 });
     const asc = Float32Array.from(doses).sort();
@@ -89,7 +89,7 @@ describe('Dx in a DVH bin holding hundreds of thousands of samples (sub-bin sear
 describe('Dx among millions of near-zero doses (nested sub-bins)', () => {
   it('equals the sorted definition', () => {
     let seed = 9;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const doses = Float32Array.from({ length: 400_000 }, (_, n) => (n % 50 === 0 ? 30 + rnd() : 1e-6 * Math.exp(-8 * rnd())));
     const m = computeDoseMetrics({ doses, voxelVolumeCc: 1, binWidth: 0.01 });
     const asc = Float32Array.from(doses).sort();

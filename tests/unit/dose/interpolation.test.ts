@@ -48,8 +48,7 @@ describe('trilinear dose on the CT grid', () => {
       const r = sampleDoseInMask(dose, fullMask(g));
       let t = 0;
       for (let k = 0; k < g.dims[2]; k++)
-        for (let j = 0; j < g.dims[1]; j++)
-          for (let i = 0; i < g.dims[0]; i++) expect(r.doses[t++]).toBeCloseTo(lin(indexToPatientMm(g, i, j, k)), 3);
+        for (let j = 0; j < g.dims[1]; j++) for (let i = 0; i < g.dims[0]; i++) expect(r.doses[t++]).toBeCloseTo(lin(indexToPatientMm(g, i, j, k)), 3);
     }
   });
 

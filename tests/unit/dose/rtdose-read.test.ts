@@ -11,10 +11,22 @@ import { encodeRtDose, encodeRtPlan, readRtDoseFile, readRtPlanFile } from '@/li
 import type { Volume } from '@/lib/core/volume';
 
 const FIX = join(__dirname, '..', '..', 'fixtures', 'dose');
-const ref = JSON.parse(readFileSync(join(FIX, 'pydicom-dose-reference.json'), 'utf8')) as Record<string, {
-  transferSyntaxUid: string; dims: number[]; pixelSpacing: number[]; imagePositionPatient: number[]; gridFrameOffsetVector: number[];
-  units: string; doseType: string; summationType: string; scaling: number; frameOfReferenceUid: string; dose: number[];
-}>;
+const ref = JSON.parse(readFileSync(join(FIX, 'pydicom-dose-reference.json'), 'utf8')) as Record<
+  string,
+  {
+    transferSyntaxUid: string;
+    dims: number[];
+    pixelSpacing: number[];
+    imagePositionPatient: number[];
+    gridFrameOffsetVector: number[];
+    units: string;
+    doseType: string;
+    summationType: string;
+    scaling: number;
+    frameOfReferenceUid: string;
+    dose: number[];
+  }
+>;
 const tmp = mkdtempSync(join(tmpdir(), 'iseg-dose-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -57,7 +69,14 @@ describe('pydicom RT Dose files read as pydicom reads them', () => {
   });
 });
 
-const meta = { patientName: 'DOSE^TEST', patientId: 'D1', studyInstanceUid: '1.2.3', frameOfReferenceUid: '1.2.3.4', studyDate: '20261206', uidSeed: 'dose-test' };
+const meta = {
+  patientName: 'DOSE^TEST',
+  patientId: 'D1',
+  studyInstanceUid: '1.2.3',
+  frameOfReferenceUid: '1.2.3.4',
+  studyDate: '20261206',
+  uidSeed: 'dose-test',
+};
 
 function ramp(): Volume<Float32Array> {
   const dims: [number, number, number] = [4, 3, 5];

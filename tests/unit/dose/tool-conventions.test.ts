@@ -17,7 +17,10 @@ import { computeStructureDvhs, SMALL_DOSE_PHANTOM, writeDosePhantom, type DosePh
 const ref = JSON.parse(readFileSync(join(__dirname, '..', '..', 'fixtures', 'dose', 'phantom-tool-reference.json'), 'utf8')) as {
   prescriptionGy: number;
   plastimatch: { binWidthGy: number; cumulativeVoxels: Record<string, number[]> };
-  dicompyler: Record<string, { volumeCc: number; min: number; max: number; mean: number; d98: number; d95: number; d50: number; d2: number; v95Percent: number; v100Percent: number }>;
+  dicompyler: Record<
+    string,
+    { volumeCc: number; min: number; max: number; mean: number; d98: number; d95: number; d50: number; d2: number; v95Percent: number; v100Percent: number }
+  >;
 };
 
 const tmp = mkdtempSync(join(tmpdir(), 'iseg-dose-tools-'));
@@ -56,7 +59,15 @@ describe('dicompyler convention ≈ dicompyler-core dvhcalc', () => {
       const want = ref.dicompyler[s.roi.name]!;
       const name = s.roi.name;
       expect(Math.abs(s.volumeCc - want.volumeCc) / want.volumeCc, `${name} volume`).toBeLessThan(1e-6);
-      for (const [k, w] of [['dmin', 'min'], ['dmax', 'max'], ['dmean', 'mean'], ['d98', 'd98'], ['d95', 'd95'], ['d50', 'd50'], ['d2', 'd2']] as const)
+      for (const [k, w] of [
+        ['dmin', 'min'],
+        ['dmax', 'max'],
+        ['dmean', 'mean'],
+        ['d98', 'd98'],
+        ['d95', 'd95'],
+        ['d50', 'd50'],
+        ['d2', 'd2'],
+      ] as const)
         expect(Math.abs(s[k]! - want[w]), `${name} ${k}`).toBeLessThanOrEqual(0.0101);
       expect(Math.abs(s.v95Percent! - want.v95Percent), `${name} V95`).toBeLessThanOrEqual(0.5);
       expect(Math.abs(s.v100Percent! - want.v100Percent), `${name} V100`).toBeLessThanOrEqual(0.5);

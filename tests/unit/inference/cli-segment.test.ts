@@ -86,7 +86,19 @@ describe('iseg-qa segment', () => {
     expect(res.volumeCc).toBeGreaterThan(5.575 * 0.85);
     expect(res.volumeCc).toBeLessThan(5.575 * 1.15);
     expect(diceWithBall(mask)).toBeGreaterThan(0.9);
-    for (const k of ['readCt', 'loadModel', 'resampleToModel', 'normalise', 'slidingWindow', 'predict', 'activation', 'resampleToNative', 'postprocess', 'writeMask', 'wall'])
+    for (const k of [
+      'readCt',
+      'loadModel',
+      'resampleToModel',
+      'normalise',
+      'slidingWindow',
+      'predict',
+      'activation',
+      'resampleToNative',
+      'postprocess',
+      'writeMask',
+      'wall',
+    ])
       expect(res.timingsMs[k]).toBeGreaterThanOrEqual(0);
     expect(res.ct).toMatchObject({ kind: 'nifti', dims: grid.dims });
   });
@@ -127,7 +139,9 @@ describe('iseg-qa segment', () => {
     const ct = join(tmp, 'ct-by-name.nii.gz');
     writeNifti(ct, phantom(axial));
     // The shipped models/ folder does not hold the tests' model.
-    await expect(run(['--ct', ct, '--out', join(tmp, 'by-name.nii.gz'), '--model', 'tiny-test', '--provider', 'cpu', '--json'])).rejects.toThrow(/No model "tiny-test"/);
+    await expect(run(['--ct', ct, '--out', join(tmp, 'by-name.nii.gz'), '--model', 'tiny-test', '--provider', 'cpu', '--json'])).rejects.toThrow(
+      /No model "tiny-test"/,
+    );
     vi.stubEnv('ISEG_MODELS_DIR', modelsDir);
     try {
       expect(await run(['--ct', ct, '--out', join(tmp, 'by-name.nii.gz'), '--model', 'tiny-test', '--provider', 'cpu', '--json'])).toBe(0);
@@ -173,7 +187,9 @@ describe('iseg-qa segment', () => {
     await expect(run(['--ct', TINY, '--out', join(tmp, 'x.nrrd'), '--model-dir', TINY])).rejects.toThrow(/must end in \.nii or \.nii\.gz/);
     await expect(run(['--ct', TINY, '--out', join(tmp, 'x.nii'), '--model', '../etc'])).rejects.toThrow(/folder name under models/);
     await expect(run(['--ct', TINY, '--out', join(tmp, 'x.nii'), '--model', 'no-such-model'])).rejects.toThrow(/No model "no-such-model"/);
-    await expect(run(['--ct', TINY, '--out', join(tmp, 'x.nii'), '--model-dir', TINY, '--provider', 'tpu'])).rejects.toThrow(/--provider tpu is not one of cpu, cuda, webgpu/);
+    await expect(run(['--ct', TINY, '--out', join(tmp, 'x.nii'), '--model-dir', TINY, '--provider', 'tpu'])).rejects.toThrow(
+      /--provider tpu is not one of cpu, cuda, webgpu/,
+    );
   });
 
   it('through the real entry point: a corrupted model exits non-zero with one line naming the hashes', () => {
@@ -185,14 +201,22 @@ describe('iseg-qa segment', () => {
     bytes[bytes.length - 5] ^= 0x55;
     writeFileSync(join(bad, 'model.onnx'), bytes);
     const entry = join(ROOT, 'cli/iseg-qa.mjs');
-    const r = spawnSync(process.execPath, [entry, 'segment', '--ct', ct, '--out', join(tmp, 'never.nii.gz'), '--model-dir', bad, '--json'], { encoding: 'utf8', cwd: ROOT, timeout: 60_000 });
+    const r = spawnSync(process.execPath, [entry, 'segment', '--ct', ct, '--out', join(tmp, 'never.nii.gz'), '--model-dir', bad, '--json'], {
+      encoding: 'utf8',
+      cwd: ROOT,
+      timeout: 60_000,
+    });
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^iseg-qa: Model file .*tiny-corrupt\/model\.onnx has sha256 [0-9a-f]{64} but .* expects [0-9a-f]{64}/);
 
-    const ok = spawnSync(process.execPath, [entry, 'segment', '--ct', ct, '--out', join(tmp, 'entry.nii.gz'), '--model-dir', TINY, '--json'], { encoding: 'utf8', cwd: ROOT, timeout: 60_000 });
+    const ok = spawnSync(process.execPath, [entry, 'segment', '--ct', ct, '--out', join(tmp, 'entry.nii.gz'), '--model-dir', TINY, '--json'], {
+      encoding: 'utf8',
+      cwd: ROOT,
+      timeout: 60_000,
+    });
     expect(ok.status).toBe(0);
     expect(JSON.parse(ok.stdout).voxels).toBeGreaterThan(1000);
   });

@@ -30,7 +30,11 @@ describe('parseModelManifest', () => {
     ['an unknown layout', (m) => (m.input.layout = 'NDHWC'), /field "input\.layout"/],
     ['a reversed HU window', (m) => (m.intensity.clipHu = [500, -1000]), /field "intensity\.clipHu": low \(500\) must be below high/],
     ['softmax with one channel', (m) => ((m.output.activation = 'softmax'), (m.output.channels = 1)), /field "output\.channels": softmax needs at least 2/],
-    ['a foreground channel beyond the channels', (m) => (m.output.foregroundChannel = 1), /field "output\.foregroundChannel": 1 is not below the channel count 1/],
+    [
+      'a foreground channel beyond the channels',
+      (m) => (m.output.foregroundChannel = 1),
+      /field "output\.foregroundChannel": 1 is not below the channel count 1/,
+    ],
     ['overlap 1', (m) => (m.slidingWindow.overlap = 1), /field "slidingWindow\.overlap"/],
     ['no training notes', (m) => delete m.training.notes, /field "training\.notes"/],
     ['no target spacing', (m) => delete m.targetSpacingMm, /field "targetSpacingMm"/],

@@ -81,9 +81,13 @@ describe('runSegmentation with modelGridOrientation', () => {
       const a = await runSegmentation({ volume: { grid: A, data: ct }, manifest: manifest(orientation), predict: shifted });
       expect(a.voxelCount).toBeGreaterThan(50);
       let diff = 0;
-      for (const [g, map] of [[B, fromB], [C, fromC]] as const) {
+      for (const [g, map] of [
+        [B, fromB],
+        [C, fromC],
+      ] as const) {
         const r = await runSegmentation({ volume: { grid: g, data: relabel(ct, g, map) }, manifest: manifest(orientation), predict: shifted });
-        for (let k = 0, t = 0; k < g.dims[2]; k++) for (let j = 0; j < g.dims[1]; j++) for (let i = 0; i < g.dims[0]; i++, t++) if (r.mask.data[t] !== a.mask.data[map(i, j, k)]) diff++;
+        for (let k = 0, t = 0; k < g.dims[2]; k++)
+          for (let j = 0; j < g.dims[1]; j++) for (let i = 0; i < g.dims[0]; i++, t++) if (r.mask.data[t] !== a.mask.data[map(i, j, k)]) diff++;
       }
       differences[orientation] = diff;
     }

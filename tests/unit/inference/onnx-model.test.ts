@@ -109,8 +109,11 @@ describe('loadModel (onnxruntime-node, CPU)', () => {
   });
 
   it('refuses a fixed-batch model unless patches go one at a time', async () => {
-    const sha = createHash('sha256').update(readFileSync(join(TINY, 'model-batch1.onnx'))).digest('hex');
-    const fixed = (batchSize: number) => (m: any) => Object.assign(m, { file: 'model-batch1.onnx', sha256: sha, slidingWindow: { ...m.slidingWindow, batchSize } });
+    const sha = createHash('sha256')
+      .update(readFileSync(join(TINY, 'model-batch1.onnx')))
+      .digest('hex');
+    const fixed = (batchSize: number) => (m: any) =>
+      Object.assign(m, { file: 'model-batch1.onnx', sha256: sha, slidingWindow: { ...m.slidingWindow, batchSize } });
     const err = await loadError({ modelDir: variant('batch1-4', { manifest: fixed(4) }) });
     expect(err.code).toBe('MODEL_SIGNATURE_MISMATCH');
     expect(err.message).toMatch(/fixed batch size of 1 but .* slidingWindow\.batchSize 4: export the model with a dynamic batch axis/);
@@ -168,7 +171,11 @@ describe('loadModel (onnxruntime-node, CPU)', () => {
   });
 
   it('checkModel reports the start-up check without throwing', async () => {
-    expect(await checkModel({ modelDir: TINY, provider: 'cpu' })).toMatchObject({ ok: true, code: null, detail: expect.stringMatching(/^tiny-test 1\.0\.0 \(sha256 [0-9a-f]{64}\) runs on cpu$/) });
+    expect(await checkModel({ modelDir: TINY, provider: 'cpu' })).toMatchObject({
+      ok: true,
+      code: null,
+      detail: expect.stringMatching(/^tiny-test 1\.0\.0 \(sha256 [0-9a-f]{64}\) runs on cpu$/),
+    });
     const bad = await checkModel({ modelDir: variant('check-names', { manifest: (m) => (m.output.name = 'mask') }), provider: 'cpu' });
     expect(bad).toMatchObject({ ok: false, code: 'MODEL_SIGNATURE_MISMATCH' });
   });
@@ -204,7 +211,7 @@ describe('segmentVolume with the tiny model', () => {
     const r = await segmentVolume({ volume: { grid: ct.grid, data: ct.data }, model, onProgress: (f) => progress.push(f) });
     expect(r.mask.grid).toEqual(ct.grid);
     expect(r.modelGrid.spacingMm).toEqual([2, 2, 2.5]);
-    expect(r.modelGrid.dims).toEqual([Math.ceil(71 * 0.9 / 2), Math.ceil(64 * 0.9 / 2), Math.ceil(23 * 3 / 2.5)]);
+    expect(r.modelGrid.dims).toEqual([Math.ceil((71 * 0.9) / 2), Math.ceil((64 * 0.9) / 2), Math.ceil((23 * 3) / 2.5)]);
     // Dice against the analytic ball on the native grid.
     let tp = 0;
     let ref = 0;
@@ -222,7 +229,7 @@ describe('segmentVolume with the tiny model', () => {
     expect(r.postprocess.componentsFound).toBe(2);
     expect(r.postprocess.componentsKept).toBe(1);
     expect(r.probability.voxelsAtOrAboveThreshold).toBe(r.voxelCount + r.postprocess.voxelsRemoved);
-    expect(r.volumeCc).toBeCloseTo(r.voxelCount * 0.9 * 0.9 * 3 / 1000, 9);
+    expect(r.volumeCc).toBeCloseTo((r.voxelCount * 0.9 * 0.9 * 3) / 1000, 9);
     expect(r.probability.maxOnModelGrid).toBeGreaterThan(0.99);
     expect(r.model).toEqual({ name: 'tiny-test', version: '1.0.0', sha256: model.sha256, provider: 'cpu' });
     for (const v of Object.values(r.timingsMs)) expect(v).toBeGreaterThanOrEqual(0);

@@ -22,17 +22,63 @@ const at = (m: Mask, [i, j, k]: Vec3) => m.data[i + m.grid.dims[0] * (j + m.grid
 
 describe('labelComponents26', () => {
   it('joins voxels that share only a corner, and separates a one-voxel gap', () => {
-    expect(labelComponents26(maskWith([3, 3, 3], [1, 1, 1], [[0, 0, 0], [1, 1, 1], [2, 2, 2]]).data, [3, 3, 3]).sizes).toEqual([3]);
-    expect(labelComponents26(maskWith([3, 3, 3], [1, 1, 1], [[0, 0, 0], [2, 0, 0], [2, 2, 2]]).data, [3, 3, 3]).sizes).toEqual([1, 1, 1]);
+    expect(
+      labelComponents26(
+        maskWith(
+          [3, 3, 3],
+          [1, 1, 1],
+          [
+            [0, 0, 0],
+            [1, 1, 1],
+            [2, 2, 2],
+          ],
+        ).data,
+        [3, 3, 3],
+      ).sizes,
+    ).toEqual([3]);
+    expect(
+      labelComponents26(
+        maskWith(
+          [3, 3, 3],
+          [1, 1, 1],
+          [
+            [0, 0, 0],
+            [2, 0, 0],
+            [2, 2, 2],
+          ],
+        ).data,
+        [3, 3, 3],
+      ).sizes,
+    ).toEqual([1, 1, 1]);
   });
 
   it('does not join across the grid edge (no wrap-around between rows or slices)', () => {
     // Each pair is adjacent in memory (indices 3, 4 and 7, 8) but 3 voxels apart in space.
-    for (const pair of [[[3, 0, 0], [0, 1, 0]], [[3, 1, 0], [0, 0, 1]], [[0, 1, 1], [3, 0, 1]]] as Vec3[][]) {
+    for (const pair of [
+      [
+        [3, 0, 0],
+        [0, 1, 0],
+      ],
+      [
+        [3, 1, 0],
+        [0, 0, 1],
+      ],
+      [
+        [0, 1, 1],
+        [3, 0, 1],
+      ],
+    ] as Vec3[][]) {
       const m = maskWith([4, 2, 2], [1, 1, 1], pair);
       expect(labelComponents26(m.data, m.grid.dims).sizes).toEqual([1, 1]);
     }
-    const joined = maskWith([4, 2, 2], [1, 1, 1], [[3, 0, 0], [2, 1, 1]]);
+    const joined = maskWith(
+      [4, 2, 2],
+      [1, 1, 1],
+      [
+        [3, 0, 0],
+        [2, 1, 1],
+      ],
+    );
     expect(labelComponents26(joined.data, joined.grid.dims).sizes).toEqual([2]);
   });
 

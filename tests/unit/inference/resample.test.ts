@@ -67,7 +67,9 @@ describe('resampleTrilinear', () => {
   });
 
   it('refuses data that disagrees with its grid', () => {
-    expect(() => resampleTrilinear({ grid: grid([2, 2, 2], [1, 1, 1]), data: new Float32Array(7) }, grid([2, 2, 2], [1, 1, 1]))).toThrow(/holds 7 values but its grid is 2×2×2/);
+    expect(() => resampleTrilinear({ grid: grid([2, 2, 2], [1, 1, 1]), data: new Float32Array(7) }, grid([2, 2, 2], [1, 1, 1]))).toThrow(
+      /holds 7 values but its grid is 2×2×2/,
+    );
   });
 });
 

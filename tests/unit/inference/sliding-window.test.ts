@@ -216,7 +216,7 @@ describe('slidingWindowInference tiling details', () => {
         const out = new Float32Array(2 * b.length);
         for (let n = 0; n < shape[0]; n++)
           for (let t = 0; t < pv; t++) {
-            out[(2 * n) * pv + t] = b[n * pv + t] + 1;
+            out[2 * n * pv + t] = b[n * pv + t] + 1;
             out[(2 * n + 1) * pv + t] = 2 * b[n * pv + t];
           }
         return out;
@@ -230,7 +230,15 @@ describe('slidingWindowInference tiling details', () => {
 
   it('reports progress after each batch, ending at 1', async () => {
     const fractions: number[] = [];
-    const r = await slidingWindowInference({ input: ramp([20, 9, 9]), dims: [20, 9, 9], patchSizeXyz: [5, 5, 5], overlap: 0.5, batchSize: 4, predict: plusOne, onProgress: (f) => fractions.push(f) });
+    const r = await slidingWindowInference({
+      input: ramp([20, 9, 9]),
+      dims: [20, 9, 9],
+      patchSizeXyz: [5, 5, 5],
+      overlap: 0.5,
+      batchSize: 4,
+      predict: plusOne,
+      onProgress: (f) => fractions.push(f),
+    });
     expect(fractions.length).toBe(r.batches);
     expect(fractions.at(-1)).toBe(1);
     for (let i = 1; i < fractions.length; i++) expect(fractions[i]).toBeGreaterThan(fractions[i - 1]);

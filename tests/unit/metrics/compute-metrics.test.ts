@@ -143,7 +143,10 @@ describe('toMetricRows', () => {
 
 describe('boundingBox', () => {
   it('word-aligned and unaligned rows give the same box as a plain scan', () => {
-    for (const dims of [[8, 5, 4], [7, 5, 4]]) {
+    for (const dims of [
+      [8, 5, 4],
+      [7, 5, 4],
+    ]) {
       const m = new Uint8Array(dims[0] * dims[1] * dims[2]);
       m[3 + dims[0] * (1 + dims[1] * 2)] = 7;
       m[6 + dims[0] * (4 + dims[1] * 3)] = 1;

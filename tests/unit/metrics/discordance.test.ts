@@ -29,10 +29,18 @@ function bruteRegions(a: Uint8Array, b: Uint8Array, dims: number[], sp: number[]
     }
     comps.push(comp);
   }
-  return comps.map((c) => {
-    const d = c.map((p) => Math.min(...bPts.map((q) => Math.hypot(...p.map((v, ax) => (v - q[ax]) * sp[ax])))));
-    return { n: c.length, max: Math.max(...d), mean: d.reduce((x, y) => x + y, 0) / d.length, kLo: Math.min(...c.map((p) => p[2])), kHi: Math.max(...c.map((p) => p[2])) };
-  }).sort((x, y) => y.n - x.n);
+  return comps
+    .map((c) => {
+      const d = c.map((p) => Math.min(...bPts.map((q) => Math.hypot(...p.map((v, ax) => (v - q[ax]) * sp[ax])))));
+      return {
+        n: c.length,
+        max: Math.max(...d),
+        mean: d.reduce((x, y) => x + y, 0) / d.length,
+        kLo: Math.min(...c.map((p) => p[2])),
+        kHi: Math.max(...c.map((p) => p[2])),
+      };
+    })
+    .sort((x, y) => y.n - x.n);
 }
 
 describe('findDiscordanceRegions', () => {
@@ -46,7 +54,10 @@ describe('findDiscordanceRegions', () => {
     ]);
     const grid = gridOf(dims, sp);
     const r = findDiscordanceRegions({ reference, test, grid });
-    for (const [got, a, b] of [[r.falsePositive, test, reference], [r.falseNegative, reference, test]] as const) {
+    for (const [got, a, b] of [
+      [r.falsePositive, test, reference],
+      [r.falseNegative, reference, test],
+    ] as const) {
       const exp = bruteRegions(a, b, dims, sp);
       expect(got.map((x) => x.voxelCount)).toEqual(exp.map((x) => x.n));
       got.forEach((g, n) => {

@@ -4,20 +4,22 @@ import { distancesToSites, squaredEdtInPlace } from '@/lib/core/metrics';
 /** Deterministic LCG so failures reproduce. */
 function rng(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 function bruteForce(sites: number[][], dims: number[], sp: number[]): Float64Array {
   const [nx, ny, nz] = dims;
   const out = new Float64Array(nx * ny * nz).fill(Infinity);
-  for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
-    let best = Infinity;
-    for (const [a, b, c] of sites) {
-      const d = ((i - a) * sp[0]) ** 2 + ((j - b) * sp[1]) ** 2 + ((k - c) * sp[2]) ** 2;
-      if (d < best) best = d;
-    }
-    out[i + nx * (j + ny * k)] = best;
-  }
+  for (let k = 0; k < nz; k++)
+    for (let j = 0; j < ny; j++)
+      for (let i = 0; i < nx; i++) {
+        let best = Infinity;
+        for (const [a, b, c] of sites) {
+          const d = ((i - a) * sp[0]) ** 2 + ((j - b) * sp[1]) ** 2 + ((k - c) * sp[2]) ** 2;
+          if (d < best) best = d;
+        }
+        out[i + nx * (j + ny * k)] = best;
+      }
   return out;
 }
 

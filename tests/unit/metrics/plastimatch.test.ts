@@ -30,9 +30,7 @@ interface Fixture {
   }[];
 }
 
-const fixture = JSON.parse(
-  readFileSync(resolve(__dirname, '../../fixtures/metrics/plastimatch-dice-all.json'), 'utf8'),
-) as Fixture;
+const fixture = JSON.parse(readFileSync(resolve(__dirname, '../../fixtures/metrics/plastimatch-dice-all.json'), 'utf8')) as Fixture;
 
 describe(`plastimatch convention vs plastimatch ${fixture.plastimatchVersion} dice --all`, () => {
   for (const c of fixture.cases) {

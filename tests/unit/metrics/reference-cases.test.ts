@@ -51,7 +51,11 @@ describe.skipIf(!haveSharedData(file))(referenceSuite(`surface-metric reference 
       const test = rasterise(c.dims, c.spacingMm, c.test);
       const r = computeMetrics({ reference, test, grid, toleranceMm: data.toleranceMm, conventions: ['voxel', 'surfel'] });
       expect([r.referenceVoxels, r.testVoxels, r.truePositiveVoxels, r.falsePositiveVoxels, r.falseNegativeVoxels]).toEqual([
-        c.referenceVoxels, c.testVoxels, c.truePositiveVoxels, c.falsePositiveVoxels, c.falseNegativeVoxels,
+        c.referenceVoxels,
+        c.testVoxels,
+        c.truePositiveVoxels,
+        c.falsePositiveVoxels,
+        c.falseNegativeVoxels,
       ]);
       expectRel(r.dice, c.dice, 1e-12);
       expectRel(r.voxel!.hausdorffMm, c.voxel.hausdorffMm);

@@ -2,8 +2,7 @@ import { IDENTITY_DIRECTION, type Grid, type Vec3 } from '@/lib/core/volume';
 
 /** Analytic shapes of ../shared/reference/surface-metric-cases.json. */
 export type Shape =
-  | { type: 'sphere'; centreMm: number[]; radiusMm: number; subtract?: boolean }
-  | { type: 'box'; lo: number[]; hi: number[]; subtract?: boolean };
+  { type: 'sphere'; centreMm: number[]; radiusMm: number; subtract?: boolean } | { type: 'box'; lo: number[]; hi: number[]; subtract?: boolean };
 
 export function gridOf(dims: number[], spacingMm: number[]): Grid {
   return { dims: dims as Vec3, spacingMm: spacingMm as Vec3, originMm: [0, 0, 0], direction: IDENTITY_DIRECTION };

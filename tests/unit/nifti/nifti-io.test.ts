@@ -41,7 +41,11 @@ describe('round trip (ours → ours)', () => {
         expect(back.data.constructor.name).toBe(name);
         expect(Array.from(back.data)).toEqual(Array.from(data));
         // Voxel centres agree in patient space (float32 header storage: ~1e-5 mm).
-        for (const [i, j, k] of [[0, 0, 0], [4, 3, 2], [2, 1, 1]]) {
+        for (const [i, j, k] of [
+          [0, 0, 0],
+          [4, 3, 2],
+          [2, 1, 1],
+        ]) {
           const a = indexToPatientMm(oblique, i, j, k);
           const b = indexToPatientMm(back.grid, i, j, k);
           for (let c = 0; c < 3; c++) expect(Math.abs(a[c] - b[c])).toBeLessThan(1e-4);
@@ -111,7 +115,9 @@ describe('bad input gives specific errors that name the file', () => {
   });
 
   it('truncated data, uncompressed and gzip', () => {
-    expect(() => parseNifti(good.slice(0, good.length - 1), { source: 't.nii' })).toThrowError(/t\.nii is truncated: 5×4×3 int16 voxels need 472 bytes.*has 471/);
+    expect(() => parseNifti(good.slice(0, good.length - 1), { source: 't.nii' })).toThrowError(
+      /t\.nii is truncated: 5×4×3 int16 voxels need 472 bytes.*has 471/,
+    );
     expect(codeOf(() => parseNifti(good.slice(0, 200)))).toBe('TRUNCATED');
     const gz = gzipSync(good);
     expect(codeOf(() => parseNifti(gz.slice(0, gz.length - 10), { source: 't.nii.gz' }))).toBe('TRUNCATED');
@@ -134,7 +140,11 @@ describe('bad input gives specific errors that name the file', () => {
   });
 
   it('a voxel spacing of 0 is refused with the file and the pixdim named (not read as 1 mm)', () => {
-    for (const [what, qform, sform] of [['qform', 1, 0], ['sform', 1, 1], ['pixdim only', 0, 0]] as const) {
+    for (const [what, qform, sform] of [
+      ['qform', 1, 0],
+      ['sform', 1, 1],
+      ['pixdim only', 0, 0],
+    ] as const) {
       const b = encodeNifti(oursFixtureVolume());
       const v = new DataView(b.buffer);
       v.setInt16(252, qform, true);

@@ -17,7 +17,12 @@ import { haveSharedData, referenceSuite, sharedDataPath } from '../../shared-dat
 const FIX = 'tests/fixtures/nifti';
 const SHARED = sharedDataPath('totalsegmentator');
 
-interface RefGrid { dims: number[]; spacingMm: number[]; originMm: number[]; direction: number[] }
+interface RefGrid {
+  dims: number[];
+  spacingMm: number[];
+  originMm: number[];
+  direction: number[];
+}
 interface RefImage {
   file: string;
   niftiVersion: number;
@@ -97,58 +102,57 @@ describe('our writer read by nibabel', () => {
   });
 });
 
-describe.skipIf(!haveSharedData(SHARED))(
-  referenceSuite(`TotalSegmentator examples (needs ${SHARED}; skipped when the shared data is absent)`),
-  () => {
-    for (const name of ['example_ct_sm.nii.gz', 'example_seg.nii.gz']) {
-      it(`${name}: geometry, datatype, checksums and samples match nibabel`, () => {
-        const r = ref.shared[name];
-        const v = readNifti(`${SHARED}/${name}`);
-        expect(v.nifti.datatype).toBe(r.datatype);
-        expect(v.nifti.affineSource).toBe('sform');
-        expectGrid(v.grid, r.grid);
-        let sum = 0;
-        let weighted = 0;
-        let min = Infinity;
-        let max = -Infinity;
-        for (let n = 0; n < v.data.length; n++) {
-          const x = v.data[n];
-          sum += x;
-          weighted += x * (n % 9973);
-          if (x < min) min = x;
-          if (x > max) max = x;
-        }
-        expect(sum).toBe(r.sum);
-        expect(weighted).toBe(r.indexWeightedSumMod);
-        expect([min, max]).toEqual([r.min, r.max]);
-        expect(r.sampleIndices!.map((i) => v.data[i])).toEqual(r.sampleValues);
-      });
+describe.skipIf(!haveSharedData(SHARED))(referenceSuite(`TotalSegmentator examples (needs ${SHARED}; skipped when the shared data is absent)`), () => {
+  for (const name of ['example_ct_sm.nii.gz', 'example_seg.nii.gz']) {
+    it(`${name}: geometry, datatype, checksums and samples match nibabel`, () => {
+      const r = ref.shared[name];
+      const v = readNifti(`${SHARED}/${name}`);
+      expect(v.nifti.datatype).toBe(r.datatype);
+      expect(v.nifti.affineSource).toBe('sform');
+      expectGrid(v.grid, r.grid);
+      let sum = 0;
+      let weighted = 0;
+      let min = Infinity;
+      let max = -Infinity;
+      for (let n = 0; n < v.data.length; n++) {
+        const x = v.data[n];
+        sum += x;
+        weighted += x * (n % 9973);
+        if (x < min) min = x;
+        if (x > max) max = x;
+      }
+      expect(sum).toBe(r.sum);
+      expect(weighted).toBe(r.indexWeightedSumMod);
+      expect([min, max]).toEqual([r.min, r.max]);
+      expect(r.sampleIndices!.map((i) => v.data[i])).toEqual(r.sampleValues);
+    });
+  }
+
+  it('example_seg.nii.gz: voxel counts per label match nibabel, through readMask', () => {
+    const r = ref.shared['example_seg.nii.gz'];
+    const path = `${SHARED}/example_seg.nii.gz`;
+    for (const [label, count] of Object.entries(r.labelCounts!)) {
+      if (label === '0') continue;
+      const m = readMask(path, { label: Number(label) });
+      let c = 0;
+      for (let n = 0; n < m.data.length; n++) c += m.data[n];
+      expect(c, `label ${label}`).toBe(count);
     }
+    expect(() => readMask(path)).toThrowError(/example_seg\.nii\.gz is not a binary mask: it holds the values 0, 1, 2, .*Pass a label/);
+  });
 
-    it('example_seg.nii.gz: voxel counts per label match nibabel, through readMask', () => {
-      const r = ref.shared['example_seg.nii.gz'];
-      const path = `${SHARED}/example_seg.nii.gz`;
-      for (const [label, count] of Object.entries(r.labelCounts!)) {
-        if (label === '0') continue;
-        const m = readMask(path, { label: Number(label) });
-        let c = 0;
-        for (let n = 0; n < m.data.length; n++) c += m.data[n];
-        expect(c, `label ${label}`).toBe(count);
-      }
-      expect(() => readMask(path)).toThrowError(/example_seg\.nii\.gz is not a binary mask: it holds the values 0, 1, 2, .*Pass a label/);
-    });
-
-    it('round trip: our write then our read reproduces the CT exactly, geometry included', () => {
-      const v = readNifti(`${SHARED}/example_ct_sm.nii.gz`);
-      const back = parseNifti(encodeNifti(v, { gzip: true }));
-      expect(back.data).toBeInstanceOf(Int16Array);
-      expect(Buffer.from(back.data.buffer, back.data.byteOffset, back.data.byteLength).equals(Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength))).toBe(true);
-      expect(back.grid.dims).toEqual(v.grid.dims);
-      for (let n = 0; n < 3; n++) {
-        expect(back.grid.spacingMm[n]).toBeCloseTo(v.grid.spacingMm[n], 5);
-        expect(back.grid.originMm[n]).toBeCloseTo(v.grid.originMm[n], 4);
-      }
-      expect(back.grid.direction).toEqual(v.grid.direction);
-    });
-  },
-);
+  it('round trip: our write then our read reproduces the CT exactly, geometry included', () => {
+    const v = readNifti(`${SHARED}/example_ct_sm.nii.gz`);
+    const back = parseNifti(encodeNifti(v, { gzip: true }));
+    expect(back.data).toBeInstanceOf(Int16Array);
+    expect(
+      Buffer.from(back.data.buffer, back.data.byteOffset, back.data.byteLength).equals(Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength)),
+    ).toBe(true);
+    expect(back.grid.dims).toEqual(v.grid.dims);
+    for (let n = 0; n < 3; n++) {
+      expect(back.grid.spacingMm[n]).toBeCloseTo(v.grid.spacingMm[n], 5);
+      expect(back.grid.originMm[n]).toBeCloseTo(v.grid.originMm[n], 4);
+    }
+    expect(back.grid.direction).toEqual(v.grid.direction);
+  });
+});

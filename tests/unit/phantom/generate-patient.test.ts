@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { Vec3 } from '@/lib/core/volume';
 import {
-  backgroundHu, boundingRadiusMm, generatePatient, lungAt, PHASE_PERCENTS, sampleCohort, samplePatientSpec, TISSUE_HU, type PatientSpec,
+  backgroundHu,
+  boundingRadiusMm,
+  generatePatient,
+  lungAt,
+  PHASE_PERCENTS,
+  sampleCohort,
+  samplePatientSpec,
+  TISSUE_HU,
+  type PatientSpec,
 } from '@/lib/core/phantom';
 
 // A coarse grid with the default field of view (320 × 320 × 192 mm) keeps the test fast.
@@ -13,7 +21,9 @@ function centroidMm(mask: Uint8Array, dims: Vec3, spacing: Vec3, origin: Vec3): 
   let c = 0;
   for (let n = 0; n < mask.length; n++) {
     if (!mask[n]) continue;
-    const i = n % nx, j = Math.floor(n / nx) % ny, k = Math.floor(n / (nx * ny));
+    const i = n % nx,
+      j = Math.floor(n / nx) % ny,
+      k = Math.floor(n / (nx * ny));
     s[0] += origin[0] + i * spacing[0];
     s[1] += origin[1] + j * spacing[1];
     s[2] += origin[2] + k * spacing[2];
@@ -94,7 +104,9 @@ describe('generatePatient', () => {
     for (const ph of p.phases) {
       for (let n = 0; n < ph.truthGtv.data.length; n++) {
         if (!ph.truthGtv.data[n]) continue;
-        const i = n % nx, j = Math.floor(n / nx) % ny, k = Math.floor(n / (nx * ny));
+        const i = n % nx,
+          j = Math.floor(n / nx) % ny,
+          k = Math.floor(n / (nx * ny));
         const x = grid.originMm[0] + i * grid.spacingMm[0];
         const y = grid.originMm[1] + j * grid.spacingMm[1];
         const z = grid.originMm[2] + k * grid.spacingMm[2];
@@ -125,7 +137,9 @@ describe('generatePatient', () => {
 
   it('ITVs are the unions of the per-phase GTVs, and the summary counts them', () => {
     const n = p.truthItv.data.length;
-    let t = 0, ph = 0, missed = 0;
+    let t = 0,
+      ph = 0,
+      missed = 0;
     for (let v = 0; v < n; v++) {
       const u = p.phases.some((x) => x.truthGtv.data[v] === 1) ? 1 : 0;
       const w = p.phases.some((x) => x.physicianGtv.data[v] === 1) ? 1 : 0;
@@ -155,16 +169,18 @@ describe('generatePatient', () => {
     // Away from the tumour and its partial-volume rim.
     const reach = boundingRadiusMm(p.tumourEllipsoids) + Math.max(...grid.spacingMm);
     const tc = ph.tumourCentreMm;
-    for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
-      const n = i + nx * (j + ny * k);
-      const x = grid.originMm[0] + i * grid.spacingMm[0];
-      const y = grid.originMm[1] + j * grid.spacingMm[1];
-      const z = grid.originMm[2] + k * grid.spacingMm[2];
-      if (Math.abs(x - tc[0]) <= reach && Math.abs(y - tc[1]) <= reach && Math.abs(z - tc[2]) <= reach) continue;
-      const bg = backgroundHu(p.anatomy, x, y, z, ph.inspirationFraction);
-      if (bg === TISSUE_HU.air) continue; // clamped at −1024
-      res.push(ph.ct!.data[n] - bg);
-    }
+    for (let k = 0; k < nz; k++)
+      for (let j = 0; j < ny; j++)
+        for (let i = 0; i < nx; i++) {
+          const n = i + nx * (j + ny * k);
+          const x = grid.originMm[0] + i * grid.spacingMm[0];
+          const y = grid.originMm[1] + j * grid.spacingMm[1];
+          const z = grid.originMm[2] + k * grid.spacingMm[2];
+          if (Math.abs(x - tc[0]) <= reach && Math.abs(y - tc[1]) <= reach && Math.abs(z - tc[2]) <= reach) continue;
+          const bg = backgroundHu(p.anatomy, x, y, z, ph.inspirationFraction);
+          if (bg === TISSUE_HU.air) continue; // clamped at −1024
+          res.push(ph.ct!.data[n] - bg);
+        }
     const mean = res.reduce((a, b) => a + b, 0) / res.length;
     const sd = Math.sqrt(res.reduce((a, b) => a + (b - mean) ** 2, 0) / res.length);
     // Rounding adds 1/12 HU² of variance; 5-SE tolerances.
@@ -175,7 +191,9 @@ describe('generatePatient', () => {
     const centreValue = ph.ct!.data[c[0] + nx * (c[1] + ny * c[2])];
     expect(Math.abs(centreValue - TISSUE_HU.tumour)).toBeLessThan(100);
     // Lung at end-inhale is darker than at exhale (more air).
-    expect(backgroundHu(p.anatomy, p.anatomy.lungs[0].centreMm[0], p.anatomy.lungs[0].centreMm[1], p.anatomy.lungs[0].centreMm[2], 1)).toBe(TISSUE_HU.lungInhale);
+    expect(backgroundHu(p.anatomy, p.anatomy.lungs[0].centreMm[0], p.anatomy.lungs[0].centreMm[1], p.anatomy.lungs[0].centreMm[2], 1)).toBe(
+      TISSUE_HU.lungInhale,
+    );
   });
 
   it('a missed lobe shows up as tumour left out of the physician ITV', () => {

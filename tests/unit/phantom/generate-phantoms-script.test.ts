@@ -24,7 +24,13 @@ function tree(dir: string): Record<string, string> {
 }
 
 describe('generatePhantomCohort (lib/server/seed/write-phantom-cohort.ts)', () => {
-  const opts = { patients: 2, seed: 'script-test', dims: [32, 32, 16] as [number, number, number], spacingMm: [10, 10, 12] as [number, number, number], niftiCt: true };
+  const opts = {
+    patients: 2,
+    seed: 'script-test',
+    dims: [32, 32, 16] as [number, number, number],
+    spacingMm: [10, 10, 12] as [number, number, number],
+    niftiCt: true,
+  };
 
   it('writes 10 DICOM series, NIfTI masks and a manifest per patient, reproducibly', async () => {
     const a = join(root, 'a');

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Vec3 } from '@/lib/core/volume';
-import {
-  approxSignedDistanceMm, createRng, insideUnion, jitterAt, phantomGrid, physicianMask, sampleJitterField, type Ellipsoid,
-} from '@/lib/core/phantom';
+import { approxSignedDistanceMm, createRng, insideUnion, jitterAt, phantomGrid, physicianMask, sampleJitterField, type Ellipsoid } from '@/lib/core/phantom';
 
 const I = [1, 0, 0, 0, 1, 0, 0, 0, 1];
 const sphere = (r: number, c: Vec3 = [0, 0, 0]): Ellipsoid => ({ centreMm: c, semiAxesMm: [r, r, r], rotation: I });
@@ -17,7 +15,8 @@ describe('approxSignedDistanceMm', () => {
   });
 
   it('has the exact sign for a rotated ellipsoid, and is exact on its axes', () => {
-    const c = Math.cos(0.7), s = Math.sin(0.7);
+    const c = Math.cos(0.7),
+      s = Math.sin(0.7);
     const e: Ellipsoid = { centreMm: [1, 2, 3], semiAxesMm: [12, 6, 4], rotation: [c, -s, 0, s, c, 0, 0, 0, 1] };
     const r = createRng('sd');
     for (let n = 0; n < 2000; n++) {
@@ -33,9 +32,11 @@ describe('physicianMask', () => {
   const grid = phantomGrid([41, 41, 41], [1, 1, 1]);
   const truth = () => {
     const out = new Uint8Array(41 ** 3);
-    for (let k = 0; k < 41; k++) for (let j = 0; j < 41; j++) for (let i = 0; i < 41; i++) {
-      if (insideUnion([sphere(10)], i - 20, j - 20, k - 20)) out[i + 41 * (j + 41 * k)] = 1;
-    }
+    for (let k = 0; k < 41; k++)
+      for (let j = 0; j < 41; j++)
+        for (let i = 0; i < 41; i++) {
+          if (insideUnion([sphere(10)], i - 20, j - 20, k - 20)) out[i + 41 * (j + 41 * k)] = 1;
+        }
     return out;
   };
   const base = { grid, perceived: [sphere(10)], centreMm: [0, 0, 0] as Vec3, boundingRadiusMm: 10, field: noJitter, sliceOffsetsMm: [] };
@@ -86,7 +87,9 @@ describe('physicianMask', () => {
 describe('jitter field', () => {
   it('has zero mean and SD equal to its amplitude over space (averaged over 200 fields)', () => {
     const r = createRng('field');
-    let s = 0, s2 = 0, n = 0;
+    let s = 0,
+      s2 = 0,
+      n = 0;
     for (let f = 0; f < 200; f++) {
       const field = sampleJitterField(r, 1.5);
       for (let p = 0; p < 50; p++) {

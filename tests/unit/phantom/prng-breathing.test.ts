@@ -15,7 +15,11 @@ describe('createRng', () => {
   it('uniform and normal draws have the right moments (100,000 draws, 5 SE)', () => {
     const r = createRng(42);
     const n = 100_000;
-    let su = 0, su2 = 0, sn = 0, sn2 = 0, sn4 = 0;
+    let su = 0,
+      su2 = 0,
+      sn = 0,
+      sn2 = 0,
+      sn4 = 0;
     for (let i = 0; i < n; i++) {
       const u = r.next();
       expect(u).toBeGreaterThanOrEqual(0);

@@ -26,15 +26,27 @@ describe('simulateOutcomes', () => {
 
   it('covariate 0: the exponential MLEs of the local-failure and death hazards match the truth', () => {
     const outs = simulateOutcomes({
-      covariate: new Float64Array(N), logHazardRatioPerUnit: Math.log(1.01),
-      baselineHazardPerDay: lambda0, deathHazardPerDay: mu, maxFollowUpDays: C, seed: 'mle-0',
+      covariate: new Float64Array(N),
+      logHazardRatioPerUnit: Math.log(1.01),
+      baselineHazardPerDay: lambda0,
+      deathHazardPerDay: mu,
+      maxFollowUpDays: C,
+      seed: 'mle-0',
     });
     // Local failure: at risk until the first of local failure, death, censoring.
-    const lf = rate(outs, (o) => o.competingStatus === 1, (o) => o.competingTimeDays);
+    const lf = rate(
+      outs,
+      (o) => o.competingStatus === 1,
+      (o) => o.competingTimeDays,
+    );
     expect(lf.d).toBeGreaterThan(400);
     expect(Math.abs(lf.rate - lambda0)).toBeLessThan((4 * lambda0) / Math.sqrt(lf.d));
     // Death: observed until censoring whether or not local failure happened.
-    const death = rate(outs, (o) => o.died, (o) => o.lastFollowUpDays);
+    const death = rate(
+      outs,
+      (o) => o.died,
+      (o) => o.lastFollowUpDays,
+    );
     expect(Math.abs(death.rate - mu)).toBeLessThan((4 * mu) / Math.sqrt(death.d));
     // Share with local failure first: λ/(λ+μ)·(1 − e^{−(λ+μ)C}) (binomial SE).
     const p = (lambda0 / (lambda0 + mu)) * (1 - Math.exp(-(lambda0 + mu) * C));
@@ -51,11 +63,23 @@ describe('simulateOutcomes', () => {
   it('binary covariate: the log rate ratio recovers log HR = log 2', () => {
     const x = Float64Array.from({ length: N }, (_, n) => n % 2);
     const outs = simulateOutcomes({
-      covariate: x, logHazardRatioPerUnit: Math.log(2), baselineHazardPerDay: lambda0,
-      deathHazardPerDay: mu, maxFollowUpDays: C, seed: 'binary',
+      covariate: x,
+      logHazardRatioPerUnit: Math.log(2),
+      baselineHazardPerDay: lambda0,
+      deathHazardPerDay: mu,
+      maxFollowUpDays: C,
+      seed: 'binary',
     });
-    const g0 = rate(outs.filter((_, n) => x[n] === 0), (o) => o.competingStatus === 1, (o) => o.competingTimeDays);
-    const g1 = rate(outs.filter((_, n) => x[n] === 1), (o) => o.competingStatus === 1, (o) => o.competingTimeDays);
+    const g0 = rate(
+      outs.filter((_, n) => x[n] === 0),
+      (o) => o.competingStatus === 1,
+      (o) => o.competingTimeDays,
+    );
+    const g1 = rate(
+      outs.filter((_, n) => x[n] === 1),
+      (o) => o.competingStatus === 1,
+      (o) => o.competingTimeDays,
+    );
     const se = Math.sqrt(1 / g0.d + 1 / g1.d);
     expect(Math.abs(Math.log(g1.rate / g0.rate) - Math.log(2))).toBeLessThan(4 * se);
   });
@@ -64,15 +88,23 @@ describe('simulateOutcomes', () => {
     const x = Float64Array.from({ length: N }, (_, n) => (n * 37) % 201);
     const beta = Math.log(1.01);
     const outs = simulateOutcomes({
-      covariate: x, logHazardRatioPerUnit: beta, baselineHazardPerDay: 2e-4,
-      deathHazardPerDay: 3e-4, maxFollowUpDays: 1826, seed: 'continuous',
+      covariate: x,
+      logHazardRatioPerUnit: beta,
+      baselineHazardPerDay: 2e-4,
+      deathHazardPerDay: 3e-4,
+      maxFollowUpDays: 1826,
+      seed: 'continuous',
     });
     // Newton–Raphson on log L(a, b) = Σ δ(a + b x) − Σ t e^{a + b x}.
     let a = Math.log(2e-4);
     let b = 0;
     let info = [0, 0, 0];
     for (let it = 0; it < 50; it++) {
-      let ga = 0, gb = 0, haa = 0, hab = 0, hbb = 0;
+      let ga = 0,
+        gb = 0,
+        haa = 0,
+        hab = 0,
+        hbb = 0;
       outs.forEach((o, n) => {
         const d = o.competingStatus === 1 ? 1 : 0;
         const m = o.competingTimeDays * Math.exp(a + b * x[n]);

@@ -7,7 +7,12 @@ const poly = (pts: [number, number][]) => ({ xs: pts.map((p) => p[0]), ys: pts.m
 
 describe('findSelfIntersection', () => {
   it('finds the crossing of a bow-tie, and where it is', () => {
-    const { xs, ys } = poly([[0, 0], [4, 4], [4, 0], [0, 4]]);
+    const { xs, ys } = poly([
+      [0, 0],
+      [4, 4],
+      [4, 0],
+      [0, 4],
+    ]);
     const hit = findSelfIntersection(xs, ys);
     expect(hit).not.toBeNull();
     expect(hit!.edges).toEqual([0, 2]);
@@ -16,12 +21,43 @@ describe('findSelfIntersection', () => {
   });
 
   it('a simple outline, a keyhole (cut traversed twice) and a touch at one point are not crossings', () => {
-    expect(findSelfIntersection(...Object.values(poly([[0, 0], [4, 0], [4, 4], [0, 4]])) as [number[], number[]])).toBeNull();
+    expect(
+      findSelfIntersection(
+        ...(Object.values(
+          poly([
+            [0, 0],
+            [4, 0],
+            [4, 4],
+            [0, 4],
+          ]),
+        ) as [number[], number[]]),
+      ),
+    ).toBeNull();
     // outer square with an inner square joined by a cut from (0,2) to (1,2), traversed both ways
-    const keyhole = poly([[0, 0], [4, 0], [4, 4], [0, 4], [0, 2], [1, 2], [1, 3], [3, 3], [3, 1], [1, 1], [1, 2], [0, 2]]);
+    const keyhole = poly([
+      [0, 0],
+      [4, 0],
+      [4, 4],
+      [0, 4],
+      [0, 2],
+      [1, 2],
+      [1, 3],
+      [3, 3],
+      [3, 1],
+      [1, 1],
+      [1, 2],
+      [0, 2],
+    ]);
     expect(findSelfIntersection(keyhole.xs, keyhole.ys)).toBeNull();
     // two triangles meeting at the point (2, 2): touching, not crossing
-    const touch = poly([[0, 0], [2, 2], [4, 0], [4, 4], [2, 2], [0, 4]]);
+    const touch = poly([
+      [0, 0],
+      [2, 2],
+      [4, 0],
+      [4, 4],
+      [2, 2],
+      [0, 4],
+    ]);
     expect(findSelfIntersection(touch.xs, touch.ys)).toBeNull();
   });
 

@@ -28,7 +28,17 @@ function insideMm(p: [number, number], ring: [number, number][]): boolean {
 
 describe('rasterizeContours: hand-checkable cases', () => {
   it('a 3×2 mm rectangle with edges between voxel centres covers exactly 3×2 voxels on its slice', () => {
-    const { mask, report } = rasterizeContours(grid10, [poly([[1.5, 2.5], [4.5, 2.5], [4.5, 4.5], [1.5, 4.5]], 2)]);
+    const { mask, report } = rasterizeContours(grid10, [
+      poly(
+        [
+          [1.5, 2.5],
+          [4.5, 2.5],
+          [4.5, 4.5],
+          [1.5, 4.5],
+        ],
+        2,
+      ),
+    ]);
     expect(sliceSet(mask, 1)).toEqual(['2,3', '3,3', '4,3', '2,4', '3,4', '4,4']);
     expect(sliceSet(mask, 0)).toEqual([]);
     expect(sliceSet(mask, 2)).toEqual([]);
@@ -36,13 +46,53 @@ describe('rasterizeContours: hand-checkable cases', () => {
   });
 
   it('voxel centres exactly on an edge: half-open rule (left/top edges in, right/bottom edges out), no rounding', () => {
-    const { mask } = rasterizeContours(grid10, [poly([[2, 2], [5, 2], [5, 4], [2, 4]], 0)]);
+    const { mask } = rasterizeContours(grid10, [
+      poly(
+        [
+          [2, 2],
+          [5, 2],
+          [5, 4],
+          [2, 4],
+        ],
+        0,
+      ),
+    ]);
     // x in [2, 5), y in [2, 4): 3 × 2 voxels, not 4 × 3 (rounding out) or 2 × 1 (rounding in).
     expect(sliceSet(mask, 0)).toEqual(['2,2', '3,2', '4,2', '2,3', '3,3', '4,3']);
     // Two rectangles sharing the edge x = 5 partition the voxels: no voxel is claimed twice.
-    const a = rasterizeContours(grid10, [poly([[2, 2], [5, 2], [5, 4], [2, 4]], 0)]).mask.data;
-    const b = rasterizeContours(grid10, [poly([[5, 2], [8, 2], [8, 4], [5, 4]], 0)]).mask.data;
-    const u = rasterizeContours(grid10, [poly([[2, 2], [8, 2], [8, 4], [2, 4]], 0)]).mask.data;
+    const a = rasterizeContours(grid10, [
+      poly(
+        [
+          [2, 2],
+          [5, 2],
+          [5, 4],
+          [2, 4],
+        ],
+        0,
+      ),
+    ]).mask.data;
+    const b = rasterizeContours(grid10, [
+      poly(
+        [
+          [5, 2],
+          [8, 2],
+          [8, 4],
+          [5, 4],
+        ],
+        0,
+      ),
+    ]).mask.data;
+    const u = rasterizeContours(grid10, [
+      poly(
+        [
+          [2, 2],
+          [8, 2],
+          [8, 4],
+          [2, 4],
+        ],
+        0,
+      ),
+    ]).mask.data;
     let both = 0;
     for (let t = 0; t < u.length; t++) {
       if (a[t] && b[t]) both++;
@@ -52,31 +102,102 @@ describe('rasterizeContours: hand-checkable cases', () => {
   });
 
   it('a thin sliver that contains no voxel centre gives an empty slice (no vertex rounding)', () => {
-    const { mask } = rasterizeContours(grid10, [poly([[3.1, 3.1], [3.9, 3.1], [3.9, 8.9], [3.1, 8.9]], 0)]);
+    const { mask } = rasterizeContours(grid10, [
+      poly(
+        [
+          [3.1, 3.1],
+          [3.9, 3.1],
+          [3.9, 8.9],
+          [3.1, 8.9],
+        ],
+        0,
+      ),
+    ]);
     expect(sliceSet(mask, 0)).toEqual([]);
   });
 
   it('nested hole (two contours) and keyhole (one contour) encodings give the same ring', () => {
-    const outer: [number, number][] = [[0.5, 0.5], [8.5, 0.5], [8.5, 8.5], [0.5, 8.5]];
-    const inner: [number, number][] = [[2.5, 2.5], [6.5, 2.5], [6.5, 6.5], [2.5, 6.5]];
+    const outer: [number, number][] = [
+      [0.5, 0.5],
+      [8.5, 0.5],
+      [8.5, 8.5],
+      [0.5, 8.5],
+    ];
+    const inner: [number, number][] = [
+      [2.5, 2.5],
+      [6.5, 2.5],
+      [6.5, 6.5],
+      [2.5, 6.5],
+    ];
     const nested = rasterizeContours(grid10, [poly(outer, 0), poly(inner.slice().reverse(), 0)]).mask;
     // Keyhole: outer ring, cut in along y = 4.5 to the hole, round the hole the other way, back out.
     const keyhole = rasterizeContours(grid10, [
-      poly([[0.5, 0.5], [8.5, 0.5], [8.5, 8.5], [0.5, 8.5], [0.5, 4.5], [2.5, 4.5], [2.5, 6.5], [6.5, 6.5], [6.5, 2.5], [2.5, 2.5], [2.5, 4.5], [0.5, 4.5]], 0),
+      poly(
+        [
+          [0.5, 0.5],
+          [8.5, 0.5],
+          [8.5, 8.5],
+          [0.5, 8.5],
+          [0.5, 4.5],
+          [2.5, 4.5],
+          [2.5, 6.5],
+          [6.5, 6.5],
+          [6.5, 2.5],
+          [2.5, 2.5],
+          [2.5, 4.5],
+          [0.5, 4.5],
+        ],
+        0,
+      ),
     ]).mask;
     expect(sliceSet(nested, 0).length).toBe(64 - 16);
     expect(sliceSet(keyhole, 0)).toEqual(sliceSet(nested, 0));
     expect(sliceSet(nested, 0)).not.toContain('4,4');
     // Island inside the hole: XOR of three nested contours.
-    const island = rasterizeContours(grid10, [poly(outer, 0), poly(inner, 0), poly([[3.5, 3.5], [5.5, 3.5], [5.5, 5.5], [3.5, 5.5]], 0)]).mask;
+    const island = rasterizeContours(grid10, [
+      poly(outer, 0),
+      poly(inner, 0),
+      poly(
+        [
+          [3.5, 3.5],
+          [5.5, 3.5],
+          [5.5, 5.5],
+          [3.5, 5.5],
+        ],
+        0,
+      ),
+    ]).mask;
     expect(sliceSet(island, 0).length).toBe(64 - 16 + 4);
     expect(sliceSet(island, 0)).toContain('4,4');
   });
 
   it('reports contours between slices, non-planar and outside the grid, and skips them', () => {
-    const sq = (z: number) => poly([[1.5, 1.5], [3.5, 1.5], [3.5, 3.5], [1.5, 3.5]], z);
+    const sq = (z: number) =>
+      poly(
+        [
+          [1.5, 1.5],
+          [3.5, 1.5],
+          [3.5, 3.5],
+          [1.5, 3.5],
+        ],
+        z,
+      );
     const tilted: PlanarContourMm = { pointsMm: [1.5, 1.5, 0, 3.5, 1.5, 0, 3.5, 3.5, 1, 1.5, 3.5, 1] };
-    const { mask, report } = rasterizeContours(grid10, [sq(2.05), sq(3), tilted, sq(8), poly([[20, 20], [30, 20], [30, 30]], 0), { pointsMm: [1, 1, 0, 2, 2, 0] }]);
+    const { mask, report } = rasterizeContours(grid10, [
+      sq(2.05),
+      sq(3),
+      tilted,
+      sq(8),
+      poly(
+        [
+          [20, 20],
+          [30, 20],
+          [30, 30],
+        ],
+        0,
+      ),
+      { pointsMm: [1, 1, 0, 2, 2, 0] },
+    ]);
     expect(report.placements.map((p) => p.status)).toEqual(['rasterised', 'off-slice', 'non-planar', 'outside-grid', 'outside-grid', 'too-few-points']);
     expect(Math.abs(report.placements[1].offsetMm)).toBeCloseTo(1, 9);
     expect(report.placements[0].offsetMm).toBeCloseTo(0.05, 9);
@@ -87,7 +208,17 @@ describe('rasterizeContours: hand-checkable cases', () => {
   });
 
   it('clips a contour that runs off the image and flags it', () => {
-    const { mask, report } = rasterizeContours(grid10, [poly([[-5, -5], [2.5, -5], [2.5, 2.5], [-5, 2.5]], 0)]);
+    const { mask, report } = rasterizeContours(grid10, [
+      poly(
+        [
+          [-5, -5],
+          [2.5, -5],
+          [2.5, 2.5],
+          [-5, 2.5],
+        ],
+        0,
+      ),
+    ]);
     expect(report.placements[0].partlyOutside).toBe(true);
     expect(sliceSet(mask, 0)).toEqual(['0,0', '1,0', '2,0', '0,1', '1,1', '2,1', '0,2', '1,2', '2,2']);
   });
@@ -116,7 +247,14 @@ describe('rasterizeContours: oblique orientation and anisotropic pixels', () => 
 
   it('matches an independent in-plane point-in-polygon test at every voxel centre (mm space)', () => {
     // A concave polygon given in in-plane mm (along u, v) on slice 2, mapped to LPS.
-    const ring: [number, number][] = [[1.1, 2.3], [22.7, 1.9], [25.3, 30.1], [13.9, 12.2], [4.4, 33.7], [8.15, 17.3]];
+    const ring: [number, number][] = [
+      [1.1, 2.3],
+      [22.7, 1.9],
+      [25.3, 30.1],
+      [13.9, 12.2],
+      [4.4, 33.7],
+      [8.15, 17.3],
+    ];
     const o = indexToPatientMm(grid, 0, 0, 2);
     const toLps = ([a, b]: [number, number]) => [0, 1, 2].map((n) => o[n] + a * u[n] + b * v[n]);
     const { mask, report } = rasterizeContours(grid, [{ pointsMm: ring.flatMap(toLps) }]);
@@ -166,7 +304,12 @@ describe('rasterizeContours: speed on a CT-sized grid', () => {
       const ring: [number, number][] = [];
       const pts = contours[2 * (k - 50)].pointsMm;
       for (let q = 0; q < pts.length; q += 3) ring.push([pts[q], pts[q + 1]]);
-      const hole: [number, number][] = [[-30.1, -20.2], [30.3, -20.2], [30.3, 20.4], [-30.1, 20.4]];
+      const hole: [number, number][] = [
+        [-30.1, -20.2],
+        [30.3, -20.2],
+        [30.3, 20.4],
+        [-30.1, 20.4],
+      ];
       for (const j of [0, 128, 255, 256, 300, 383, 511]) {
         for (let i = 0; i < nx; i++) {
           const x = -249.5 + i * 0.9765625;

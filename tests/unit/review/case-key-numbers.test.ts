@@ -11,8 +11,15 @@ describe('keyNumbersFromSummary', () => {
       flags: ['LARGE_FP'],
     });
     expect(n).toEqual({
-      itvDice: 0.77, itvHd95Mm: 5.5, itvFpCc: 1.25, maxFpDistanceMm: 11, gtvMedianDice: 0.82, gtvMedianHd95Mm: 3.1,
-      machineMotionMm: 9.5, physicianMotionMm: null, flags: ['LARGE_FP'],
+      itvDice: 0.77,
+      itvHd95Mm: 5.5,
+      itvFpCc: 1.25,
+      maxFpDistanceMm: 11,
+      gtvMedianDice: 0.82,
+      gtvMedianHd95Mm: 3.1,
+      machineMotionMm: 9.5,
+      physicianMotionMm: null,
+      flags: ['LARGE_FP'],
     });
   });
 });

@@ -21,10 +21,27 @@ describe('csvCell (CSV injection and quoting)', () => {
 });
 
 const row: MinutesCsvRow = {
-  meeting: '2026-11-28', pseudonym: 'P-1', patientName: 'DOE^JANE', mrn: 'MRN1', decision: 'MACHINE_WRONG', decisionLabel: 'Machine wrong',
-  comment: '=cmd|calc', reviewer: 'Dr R', decidedAt: new Date(Date.UTC(2026, 10, 28, 9, 30)), itvDice: 0.5, gtvMedianDice: null,
-  itvHd95Mm: 4, itvFpCc: 1.25, maxFpDistanceMm: 12, machineMotionMm: null, studyId: 's1', runId: 'r1',
-  decisionId: 'd2', status: 'current', supersedesDecisionId: 'd1', correctionReason: '=wrong structure',
+  meeting: '2026-11-28',
+  pseudonym: 'P-1',
+  patientName: 'DOE^JANE',
+  mrn: 'MRN1',
+  decision: 'MACHINE_WRONG',
+  decisionLabel: 'Machine wrong',
+  comment: '=cmd|calc',
+  reviewer: 'Dr R',
+  decidedAt: new Date(Date.UTC(2026, 10, 28, 9, 30)),
+  itvDice: 0.5,
+  gtvMedianDice: null,
+  itvHd95Mm: 4,
+  itvFpCc: 1.25,
+  maxFpDistanceMm: 12,
+  machineMotionMm: null,
+  studyId: 's1',
+  runId: 'r1',
+  decisionId: 'd2',
+  status: 'current',
+  supersedesDecisionId: 'd1',
+  correctionReason: '=wrong structure',
 };
 
 describe('formatMinutesCsv', () => {
@@ -34,7 +51,9 @@ describe('formatMinutesCsv', () => {
     expect(header).not.toMatch(/name|mrn/);
     expect(text).not.toContain('DOE^JANE');
     expect(text).not.toContain('MRN1');
-    expect(line).toBe("2026-11-28,P-1,MACHINE_WRONG,Machine wrong,'=cmd|calc,Dr R,2026-11-28T09:30:00.000Z,0.5,,4,1.25,12,,s1,r1,d2,current,d1,'=wrong structure");
+    expect(line).toBe(
+      "2026-11-28,P-1,MACHINE_WRONG,Machine wrong,'=cmd|calc,Dr R,2026-11-28T09:30:00.000Z,0.5,,4,1.25,12,,s1,r1,d2,current,d1,'=wrong structure",
+    );
     expect(header.split(',').slice(-4)).toEqual(['decision_id', 'status', 'supersedes_decision_id', 'correction_reason']);
   });
   it('adds name and MRN after the pseudonym when identified', () => {

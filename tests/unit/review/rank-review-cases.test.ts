@@ -3,7 +3,17 @@ import { rankReviewCases, parseReviewCriterion, discordanceScore } from '@/lib/c
 import type { CaseKeyNumbers } from '@/lib/core/review/case-key-numbers';
 
 function n(itvDice: number | null, itvFpCc: number | null, maxFpDistanceMm: number | null): CaseKeyNumbers {
-  return { itvDice, itvHd95Mm: null, itvFpCc, maxFpDistanceMm, gtvMedianDice: null, gtvMedianHd95Mm: null, machineMotionMm: null, physicianMotionMm: null, flags: [] };
+  return {
+    itvDice,
+    itvHd95Mm: null,
+    itvFpCc,
+    maxFpDistanceMm,
+    gtvMedianDice: null,
+    gtvMedianHd95Mm: null,
+    machineMotionMm: null,
+    physicianMotionMm: null,
+    flags: [],
+  };
 }
 
 // Hand-made cases; the expected orders below were worked out by hand (and agree with
@@ -32,7 +42,10 @@ describe('rankReviewCases', () => {
     const copy = cases.map((c) => c.pseudonym);
     rankReviewCases(cases, 'large-fp');
     expect(cases.map((c) => c.pseudonym)).toEqual(copy);
-    const same = [{ pseudonym: 'Z', numbers: n(0.7, 1, 1) }, { pseudonym: 'Y', numbers: n(0.7, 1, 1) }];
+    const same = [
+      { pseudonym: 'Z', numbers: n(0.7, 1, 1) },
+      { pseudonym: 'Y', numbers: n(0.7, 1, 1) },
+    ];
     expect(rankReviewCases(same, 'low-dice').map((c) => c.pseudonym)).toEqual(['Y', 'Z']);
   });
   it('scores: larger = more discordant; null when the number is missing', () => {

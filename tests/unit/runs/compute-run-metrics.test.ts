@@ -40,7 +40,10 @@ describe('computePairMetrics', () => {
   it('Dice, Jaccard, FP and FN of a 3×3×3 case equal a count by hand', () => {
     const hand = handCount(reference, test);
     expect(hand).toEqual({ both: 4, refOnly: 4, testOnly: 4, dice: 0.5 });
-    const m = computePairMetrics({ reference: { id: 'ref', mask: reference, sha256: 'r1', phasePercent: 50 }, test: { id: 'test', mask: test, sha256: 't1' }, grid }, options);
+    const m = computePairMetrics(
+      { reference: { id: 'ref', mask: reference, sha256: 'r1', phasePercent: 50 }, test: { id: 'test', mask: test, sha256: 't1' }, grid },
+      options,
+    );
     expect(m.overlap).toMatchObject({
       dice: hand.dice,
       jaccard: hand.both / (hand.both + hand.refOnly + hand.testOnly),
@@ -59,9 +62,13 @@ describe('computePairMetrics', () => {
   });
 
   it('one row per convention, each carrying the grid, the code version and both masks’ sha256', () => {
-    const m = computePairMetrics({ reference: { id: 'ref', mask: reference, sha256: 'r1', phasePercent: null }, test: { id: 'test', mask: test, sha256: 't1' }, grid }, { ...options, toleranceMm: 5 });
+    const m = computePairMetrics(
+      { reference: { id: 'ref', mask: reference, sha256: 'r1', phasePercent: null }, test: { id: 'test', mask: test, sha256: 't1' }, grid },
+      { ...options, toleranceMm: 5 },
+    );
     expect(m.rows.map((r) => r.convention)).toEqual(['overlap', 'voxel', 'surfel', 'discordance']);
-    for (const r of m.rows) expect(r).toMatchObject({ spacingMm: [10, 10, 10], dims: [3, 3, 3], codeVersion: 'iseg-qa test', referenceSha256: 'r1', testSha256: 't1' });
+    for (const r of m.rows)
+      expect(r).toMatchObject({ spacingMm: [10, 10, 10], dims: [3, 3, 3], codeVersion: 'iseg-qa test', referenceSha256: 'r1', testSha256: 't1' });
     expect(m.rows.find((r) => r.convention === 'overlap')!.toleranceMm).toBeNull();
     expect(m.rows.find((r) => r.convention === 'surfel')!.toleranceMm).toBe(5);
     expect(m.rows.find((r) => r.convention === 'discordance')!.values).toBe(m.discordance);
@@ -69,13 +76,21 @@ describe('computePairMetrics', () => {
   });
 
   it('an empty machine mask: Dice 0, every reference voxel a false negative', () => {
-    const m = computePairMetrics({ reference: { id: 'ref', mask: reference, sha256: null, phasePercent: null }, test: { id: 'test', mask: new Uint8Array(27), sha256: null }, grid }, options);
+    const m = computePairMetrics(
+      { reference: { id: 'ref', mask: reference, sha256: null, phasePercent: null }, test: { id: 'test', mask: new Uint8Array(27), sha256: null }, grid },
+      options,
+    );
     expect(m.overlap).toMatchObject({ dice: 0, falseNegativeVoxels: 8, falsePositiveVoxels: 0 });
     expect(m.discordance.falsePositive).toEqual([]);
   });
 
   it('a mask that does not fit the grid is refused', () => {
-    expect(() => computePairMetrics({ reference: { id: 'ref', mask: new Uint8Array(26), sha256: null, phasePercent: null }, test: { id: 'test', mask: test, sha256: null }, grid }, options)).toThrow(/26|27|grid|length/i);
+    expect(() =>
+      computePairMetrics(
+        { reference: { id: 'ref', mask: new Uint8Array(26), sha256: null, phasePercent: null }, test: { id: 'test', mask: test, sha256: null }, grid },
+        options,
+      ),
+    ).toThrow(/26|27|grid|length/i);
   });
 });
 
@@ -87,7 +102,10 @@ describe('computeRunSummary', () => {
   const itvMask = box([0, 0, 0], [1, 1, 1]);
   const physicianItv = box([0, 0, 0], [2, 1, 0]);
   const pair = (refId: string, ref: Uint8Array, testId: string, t: Uint8Array, percent: number | null): PairMetrics =>
-    computePairMetrics({ reference: { id: refId, mask: ref, sha256: null, phasePercent: percent }, test: { id: testId, mask: t, sha256: null }, grid }, options);
+    computePairMetrics(
+      { reference: { id: refId, mask: ref, sha256: null, phasePercent: percent }, test: { id: testId, mask: t, sha256: null }, grid },
+      options,
+    );
 
   it('per-phase and ITV values equal the pairs’ and a count by hand; the phase percent falls back to the reference’s', () => {
     const measured = [pair('p0', physician, 'g0', phase0, 0), pair('p1', physician, 'g1', phase1, 50), pair('pitv', physicianItv, 'itv', itvMask, null)];
@@ -119,7 +137,12 @@ describe('computeRunSummary', () => {
   });
 
   it('without any physician structure: the machine ITV volume is counted from its mask and the run is flagged NO_REFERENCE', () => {
-    const s = computeRunSummary({ grid, phases: [{ structureId: 'g', phaseIndex: null, phasePercent: null, mask: phase0 }], itv: { structureId: 'itv', mask: phase0 }, measured: [] });
+    const s = computeRunSummary({
+      grid,
+      phases: [{ structureId: 'g', phaseIndex: null, phasePercent: null, mask: phase0 }],
+      itv: { structureId: 'itv', mask: phase0 },
+      measured: [],
+    });
     expect(s.itv).toMatchObject({ dice: null, machineCc: countMaskVoxels(phase0), physicianCc: null });
     expect(s.phases).toEqual([expect.objectContaining({ dice: null, physicianCc: null, machineCc: 4 })]);
     expect(s.flags).toEqual(['NO_REFERENCE']);

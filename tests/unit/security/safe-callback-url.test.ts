@@ -103,14 +103,20 @@ describe('safeCallbackPath', () => {
 
   it('authRequestFixes replaces hostile callback queries and error codes and drops hostile callback cookies', () => {
     expect(authRequestFixes({ callbackUrlParam: null, cookies: {} }, APP)).toEqual({ callbackUrl: null, error: null, dropCookies: [] });
-    expect(authRequestFixes({ callbackUrlParam: `${APP}/review`, errorParam: 'CredentialsSignin', cookies: { 'next-auth.callback-url': `${APP}/` } }, APP)).toEqual({
+    expect(
+      authRequestFixes({ callbackUrlParam: `${APP}/review`, errorParam: 'CredentialsSignin', cookies: { 'next-auth.callback-url': `${APP}/` } }, APP),
+    ).toEqual({
       callbackUrl: null,
       error: null,
       dropCookies: [],
     });
     expect(
       authRequestFixes(
-        { callbackUrlParam: 'javascript:alert(1)', errorParam: 'x\r\nSet-Cookie: a=b', cookies: { 'next-auth.callback-url': 'evil.example', '__Secure-next-auth.callback-url': '//evil.example', other: 'javascript:x' } },
+        {
+          callbackUrlParam: 'javascript:alert(1)',
+          errorParam: 'x\r\nSet-Cookie: a=b',
+          cookies: { 'next-auth.callback-url': 'evil.example', '__Secure-next-auth.callback-url': '//evil.example', other: 'javascript:x' },
+        },
         APP,
       ),
     ).toEqual({ callbackUrl: `${APP}/`, error: 'Default', dropCookies: ['next-auth.callback-url', '__Secure-next-auth.callback-url'] });

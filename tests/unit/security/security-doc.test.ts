@@ -6,7 +6,12 @@ import { PERMISSIONS, ROLES } from '../../../lib/server/auth/roles';
 
 function renderRoleTable(): string {
   const head = `| Permission | ${ROLES.map((r) => r.toLowerCase()).join(' | ')} |\n|---|${ROLES.map(() => ':-:').join('|')}|\n`;
-  return head + Object.entries(PERMISSIONS).map(([p, rs]) => `| \`${p}\` | ${ROLES.map((r) => ((rs as readonly string[]).includes(r) ? '✓' : '—')).join(' | ')} |`).join('\n');
+  return (
+    head +
+    Object.entries(PERMISSIONS)
+      .map(([p, rs]) => `| \`${p}\` | ${ROLES.map((r) => ((rs as readonly string[]).includes(r) ? '✓' : '—')).join(' | ')} |`)
+      .join('\n')
+  );
 }
 
 describe('docs/security.md', () => {

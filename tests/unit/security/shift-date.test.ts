@@ -17,7 +17,8 @@ describe('shift-date', () => {
   });
 
   it('keeps intervals between two dates of one patient', () => {
-    const a = d('2026-01-10'), b = d('2026-07-03');
+    const a = d('2026-01-10'),
+      b = d('2026-07-03');
     const shift = -137;
     expect(shiftDate(b, shift).getTime() - shiftDate(a, shift).getTime()).toBe(b.getTime() - a.getTime());
   });

@@ -11,8 +11,15 @@ import { RasterError } from '@/lib/core/raster/errors';
 import { DicomError } from '@/lib/dicom/findings';
 import { createDb } from '@/lib/server/db/client';
 import {
-  AppError, databaseUnavailable, describeDatabaseUrl, httpStatusFor, isAllocationFailure, storageFullCode,
-  toActionError, toAppError, toHttpError,
+  AppError,
+  databaseUnavailable,
+  describeDatabaseUrl,
+  httpStatusFor,
+  isAllocationFailure,
+  storageFullCode,
+  toActionError,
+  toAppError,
+  toHttpError,
 } from '@/lib/server/errors';
 
 /** A local port with nothing listening on it. */
@@ -37,9 +44,33 @@ describe('error mapping', () => {
   it('gives every code its HTTP status', () => {
     expect(
       Object.fromEntries(
-        (['UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'INVALID_INPUT', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'TOO_MANY_REQUESTS', 'UNAVAILABLE', 'STORAGE_FULL', 'INTERNAL'] as const).map((c) => [c, httpStatusFor(c)]),
+        (
+          [
+            'UNAUTHORIZED',
+            'FORBIDDEN',
+            'NOT_FOUND',
+            'INVALID_INPUT',
+            'CONFLICT',
+            'PAYLOAD_TOO_LARGE',
+            'TOO_MANY_REQUESTS',
+            'UNAVAILABLE',
+            'STORAGE_FULL',
+            'INTERNAL',
+          ] as const
+        ).map((c) => [c, httpStatusFor(c)]),
       ),
-    ).toEqual({ UNAUTHORIZED: 401, FORBIDDEN: 403, NOT_FOUND: 404, INVALID_INPUT: 400, CONFLICT: 409, PAYLOAD_TOO_LARGE: 413, TOO_MANY_REQUESTS: 429, UNAVAILABLE: 503, STORAGE_FULL: 507, INTERNAL: 500 });
+    ).toEqual({
+      UNAUTHORIZED: 401,
+      FORBIDDEN: 403,
+      NOT_FOUND: 404,
+      INVALID_INPUT: 400,
+      CONFLICT: 409,
+      PAYLOAD_TOO_LARGE: 413,
+      TOO_MANY_REQUESTS: 429,
+      UNAVAILABLE: 503,
+      STORAGE_FULL: 507,
+      INTERNAL: 500,
+    });
   });
 
   it('passes AppError through unchanged and hides anything unknown behind INTERNAL', () => {
@@ -128,14 +159,27 @@ describe('error mapping', () => {
   });
 
   it('maps lib/dicom and raster input errors to INVALID_INPUT with their message', () => {
-    expect(toAppError(new DicomError('UNSUPPORTED', 'Series 1.2 cannot be loaded: no grid'))).toMatchObject({ code: 'INVALID_INPUT', message: 'Series 1.2 cannot be loaded: no grid' });
+    expect(toAppError(new DicomError('UNSUPPORTED', 'Series 1.2 cannot be loaded: no grid'))).toMatchObject({
+      code: 'INVALID_INPUT',
+      message: 'Series 1.2 cannot be loaded: no grid',
+    });
     expect(toAppError(new RasterError('INVALID_INPUT', 'Contour 3 has a non-finite coordinate'))).toMatchObject({ code: 'INVALID_INPUT' });
   });
 
   it('gives server actions a result instead of a throw: code, status and message', () => {
-    expect(toActionError(new AppError('FORBIDDEN', 'The researcher role may not enqueue jobs.'))).toEqual({ ok: false, code: 'FORBIDDEN', status: 403, error: 'The researcher role may not enqueue jobs.' });
+    expect(toActionError(new AppError('FORBIDDEN', 'The researcher role may not enqueue jobs.'))).toEqual({
+      ok: false,
+      code: 'FORBIDDEN',
+      status: 403,
+      error: 'The researcher role may not enqueue jobs.',
+    });
     vi.spyOn(console, 'error').mockImplementation(() => {});
     expect(toActionError(errno('ENOSPC'))).toMatchObject({ ok: false, code: 'STORAGE_FULL', status: 507 });
-    expect(toActionError(new Error('boom at /srv'))).toEqual({ ok: false, code: 'INTERNAL', status: 500, error: 'The action failed on the server; the server log has details.' });
+    expect(toActionError(new Error('boom at /srv'))).toEqual({
+      ok: false,
+      code: 'INTERNAL',
+      status: 500,
+      error: 'The action failed on the server; the server log has details.',
+    });
   });
 });

@@ -34,7 +34,11 @@ function folderGraph(files: string[]): Map<string, Map<string, string[]>> {
     const text = fs.readFileSync(file, 'utf8');
     for (const m of text.matchAll(/(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
       const spec = (m[1] ?? m[2])!;
-      const target = spec.startsWith('@/lib/server/') ? path.join(SERVER, spec.slice('@/lib/server/'.length)) : spec.startsWith('.') ? path.resolve(path.dirname(file), spec) : null;
+      const target = spec.startsWith('@/lib/server/')
+        ? path.join(SERVER, spec.slice('@/lib/server/'.length))
+        : spec.startsWith('.')
+          ? path.resolve(path.dirname(file), spec)
+          : null;
       const to = target && folderOf(target);
       if (!to || to === from) continue;
       const out = edges.get(from) ?? new Map<string, string[]>();

@@ -6,22 +6,59 @@ import { describe, expect, it } from 'vitest';
 import { planStudyMerge, type StoredStudyForMerge } from '@/lib/server/studies/plan-study-merge';
 import type { PreparedSeries, PreparedStructure, PreparedStudy } from '@/lib/server/studies/import-study.types';
 
-const grid = { dims: [2, 2, 2] as [number, number, number], spacingMm: [1, 1, 1] as [number, number, number], originMm: [0, 0, 0] as [number, number, number], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as const };
+const grid = {
+  dims: [2, 2, 2] as [number, number, number],
+  spacingMm: [1, 1, 1] as [number, number, number],
+  originMm: [0, 0, 0] as [number, number, number],
+  direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as const,
+};
 const series = (uid: string, percent: number | null, sha = `v-${uid}`): PreparedSeries => ({
-  key: uid, seriesInstanceUid: uid, frameOfReferenceUid: 'f', modality: 'CT', description: `CT ${uid}`, phaseIndex: null, phasePercent: percent,
-  grid: { ...grid, direction: [...grid.direction] as PreparedSeries['grid']['direction'] }, volumeKey: `${sha}.nii.gz`, volumeSha256: sha,
-  sliceSopInstanceUids: [`${uid}.1`, `${uid}.2`], sopClassUid: '1.2.840.10008.5.1.4.1.1.2',
+  key: uid,
+  seriesInstanceUid: uid,
+  frameOfReferenceUid: 'f',
+  modality: 'CT',
+  description: `CT ${uid}`,
+  phaseIndex: null,
+  phasePercent: percent,
+  grid: { ...grid, direction: [...grid.direction] as PreparedSeries['grid']['direction'] },
+  volumeKey: `${sha}.nii.gz`,
+  volumeSha256: sha,
+  sliceSopInstanceUids: [`${uid}.1`, `${uid}.2`],
+  sopClassUid: '1.2.840.10008.5.1.4.1.1.2',
 });
 const structure = (seriesKey: string, name: string, percent: number | null, sha = `m-${seriesKey}-${name}`): PreparedStructure => ({
-  seriesKey, roiNumber: 1, name, kind: name === 'ITV' ? 'ITV' : 'GTV', phaseIndex: null, phasePercent: name === 'ITV' ? null : percent, interpretedType: null,
-  maskKey: `${sha}.nii.gz`, maskSha256: sha, voxelCount: 1, volumeCc: 0.001,
+  seriesKey,
+  roiNumber: 1,
+  name,
+  kind: name === 'ITV' ? 'ITV' : 'GTV',
+  phaseIndex: null,
+  phasePercent: name === 'ITV' ? null : percent,
+  interpretedType: null,
+  maskKey: `${sha}.nii.gz`,
+  maskSha256: sha,
+  voxelCount: 1,
+  volumeCc: 0.001,
 });
 const prepared = (s: PreparedSeries[], x: PreparedStructure[]): PreparedStudy => ({
-  source: 'DICOM', studyInstanceUid: '1.2.3', contentHash: 'h', fileCount: 1, patient: { patientId: 'MRN', name: null, birthDate: null, institutionName: null },
-  studyDate: null, description: null, physician: null, scanner: null, series: s, structures: x, findings: [],
+  source: 'DICOM',
+  studyInstanceUid: '1.2.3',
+  contentHash: 'h',
+  fileCount: 1,
+  patient: { patientId: 'MRN', name: null, birthDate: null, institutionName: null },
+  studyDate: null,
+  description: null,
+  physician: null,
+  scanner: null,
+  series: s,
+  structures: x,
+  findings: [],
 });
 const stored = (runs = 0): StoredStudyForMerge => ({
-  id: 'study1', studyInstanceUid: '1.2.3', patientPseudonym: 'P-1', importedAt: new Date('2026-01-02T00:00:00Z'), segmentationRuns: runs,
+  id: 'study1',
+  studyInstanceUid: '1.2.3',
+  patientPseudonym: 'P-1',
+  importedAt: new Date('2026-01-02T00:00:00Z'),
+  segmentationRuns: runs,
   series: [
     { id: 's0', seriesInstanceUid: 'A', description: 'CT A', phaseIndex: 0, phasePercent: 0, volumeSha256: 'v-A' },
     { id: 's50', seriesInstanceUid: 'C', description: 'CT C', phaseIndex: 1, phasePercent: 50, volumeSha256: 'v-C' },
@@ -35,7 +72,12 @@ const stored = (runs = 0): StoredStudyForMerge => ({
 
 describe('planStudyMerge', () => {
   it('adds a phase between stored ones, renumbers the later phase and its structures, keeps the ITV unnumbered', () => {
-    const plan = planStudyMerge(stored(), prepared([series('A', 0), series('B', 20), series('C', 50)], [structure('A', 'GTV_0%', 0), structure('B', 'GTV_20%', 20), structure('A', 'ITV', null)]), 'P-1', 'x');
+    const plan = planStudyMerge(
+      stored(),
+      prepared([series('A', 0), series('B', 20), series('C', 50)], [structure('A', 'GTV_0%', 0), structure('B', 'GTV_20%', 20), structure('A', 'ITV', null)]),
+      'P-1',
+      'x',
+    );
     expect(plan.addSeries.map((s) => [s.seriesInstanceUid, s.phaseIndex])).toEqual([['B', 1]]);
     expect(plan.addStructures.map((s) => [s.name, s.phaseIndex])).toEqual([['GTV_20%', 1]]);
     expect(plan.renumberSeries).toEqual([{ id: 's50', phaseIndex: 2 }]);
@@ -59,14 +101,26 @@ describe('planStudyMerge', () => {
       }
       throw new Error('no conflict');
     };
-    expect(conflict(() => planStudyMerge(stored(), prepared([series('A', 0, 'other')], []), 'P-1', 'the upload'))).toMatch(/the upload has series A \("CT A"\) with other voxels than the stored one/);
-    expect(conflict(() => planStudyMerge(stored(), prepared([series('A', 10)], []), 'P-1', 'x'))).toMatch(/maps series A .* to the 10% phase, stored as the 0% phase/);
-    expect(conflict(() => planStudyMerge(stored(), prepared([series('A', 0)], [structure('A', 'GTV_0%', 0, 'redrawn')]), 'P-1', 'x'))).toMatch(/structure "GTV_0%" on series A with another mask/);
-    expect(conflict(() => planStudyMerge(stored(), prepared([series('D', 50)], []), 'P-1', 'x'))).toMatch(/series D .* as the 50% phase, which is stored as series C/);
+    expect(conflict(() => planStudyMerge(stored(), prepared([series('A', 0, 'other')], []), 'P-1', 'the upload'))).toMatch(
+      /the upload has series A \("CT A"\) with other voxels than the stored one/,
+    );
+    expect(conflict(() => planStudyMerge(stored(), prepared([series('A', 10)], []), 'P-1', 'x'))).toMatch(
+      /maps series A .* to the 10% phase, stored as the 0% phase/,
+    );
+    expect(conflict(() => planStudyMerge(stored(), prepared([series('A', 0)], [structure('A', 'GTV_0%', 0, 'redrawn')]), 'P-1', 'x'))).toMatch(
+      /structure "GTV_0%" on series A with another mask/,
+    );
+    expect(conflict(() => planStudyMerge(stored(), prepared([series('D', 50)], []), 'P-1', 'x'))).toMatch(
+      /series D .* as the 50% phase, which is stored as series C/,
+    );
     expect(conflict(() => planStudyMerge(stored(), prepared([series('A', 0)], []), 'P-2', 'x'))).toMatch(/belongs to another patient/);
-    expect(conflict(() => planStudyMerge(stored(2), prepared([series('B', 20)], []), 'P-1', 'x'))).toMatch(/renumber the stored phases \(1 series\), and 2 segmentation run\(s\)/);
+    expect(conflict(() => planStudyMerge(stored(2), prepared([series('B', 20)], []), 'P-1', 'x'))).toMatch(
+      /renumber the stored phases \(1 series\), and 2 segmentation run\(s\)/,
+    );
     // Every message says nothing was written and how to replace the study.
-    expect(conflict(() => planStudyMerge(stored(), prepared([series('A', 0, 'other')], []), 'P-1', 'x'))).toMatch(/Nothing was written; delete the stored study first/);
+    expect(conflict(() => planStudyMerge(stored(), prepared([series('A', 0, 'other')], []), 'P-1', 'x'))).toMatch(
+      /Nothing was written; delete the stored study first/,
+    );
   });
 
   it('a new planning CT (no phase) while runs exist renumbers nothing and is allowed', () => {

@@ -22,13 +22,19 @@ describe('referenceStructureFinding', () => {
     const f = referenceStructureFinding(['BODY', 'CTV', 'BrainStem', 'PTV', 'Marker1'].map((n) => s(n, 'OTHER')));
     expect(f.code).toBe('NO_REFERENCE_STRUCTURE');
     expect(f.severity).toBe('warning');
-    expect(f.message).toMatch(/^None of the 5 physician structures is recognised as the GTV or ITV by its name \("BODY", "CTV", "BrainStem", "PTV", "Marker1"\)/);
+    expect(f.message).toMatch(
+      /^None of the 5 physician structures is recognised as the GTV or ITV by its name \("BODY", "CTV", "BrainStem", "PTV", "Marker1"\)/,
+    );
     expect(f.message).toContain('until a physicist chooses the reference structure in the study viewer');
     const many = referenceStructureFinding(Array.from({ length: 20 }, (_, i) => s(`OAR${i}`, 'OTHER')));
     expect(many.message).toContain('"OAR11", … (20 in all)');
   });
 
   it('without any structure: says to import the RTSTRUCT', () => {
-    expect(referenceStructureFinding([])).toMatchObject({ code: 'NO_REFERENCE_STRUCTURE', severity: 'warning', message: expect.stringContaining('Import the physician’s RTSTRUCT') });
+    expect(referenceStructureFinding([])).toMatchObject({
+      code: 'NO_REFERENCE_STRUCTURE',
+      severity: 'warning',
+      message: expect.stringContaining('Import the physician’s RTSTRUCT'),
+    });
   });
 });

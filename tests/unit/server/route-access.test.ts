@@ -17,7 +17,10 @@ function discoverRoutes(): { route: string; kind: 'page' | 'api' }[] {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) walk(p);
       else if (/^(page\.tsx|route\.ts)$/.test(e.name)) {
-        const rel = path.relative(appDir, path.dirname(p)).split(path.sep).filter((s) => s && !/^\(.*\)$/.test(s));
+        const rel = path
+          .relative(appDir, path.dirname(p))
+          .split(path.sep)
+          .filter((s) => s && !/^\(.*\)$/.test(s));
         found.push({ route: '/' + rel.join('/'), kind: e.name === 'route.ts' ? 'api' : 'page' });
       }
     }
@@ -40,7 +43,11 @@ describe('route access table', () => {
     for (const r of ROUTES) {
       if (r.access !== 'public' && r.access !== 'signed-in') expect(Object.keys(PERMISSIONS)).toContain(r.access);
     }
-    expect(ROUTES.filter((r) => r.access === 'public').map((r) => r.route).sort()).toEqual(['/api/auth/[...nextauth]', '/api/health', '/login', '/setup']);
+    expect(
+      ROUTES.filter((r) => r.access === 'public')
+        .map((r) => r.route)
+        .sort(),
+    ).toEqual(['/api/auth/[...nextauth]', '/api/health', '/login', '/setup']);
     const pub = publicRoutePatterns();
     expect(pub.some((re) => re.test('/api/auth/callback/credentials'))).toBe(true);
     expect(pub.some((re) => re.test('/'))).toBe(false);

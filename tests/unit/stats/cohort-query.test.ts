@@ -10,7 +10,16 @@ describe('cohort page search parameters', () => {
   });
 
   it('keeps valid filters and reports malformed values instead of failing', () => {
-    const { query, ignored } = parseCohortQuery({ institution: 'inst1', from: '2024-02-30x', to: '2024-12-31', sort: 'itvDice', dir: 'sideways', page: '0', physician: ['Dr A', 'Dr B'], scanner: '  ' });
+    const { query, ignored } = parseCohortQuery({
+      institution: 'inst1',
+      from: '2024-02-30x',
+      to: '2024-12-31',
+      sort: 'itvDice',
+      dir: 'sideways',
+      page: '0',
+      physician: ['Dr A', 'Dr B'],
+      scanner: '  ',
+    });
     expect(query).toMatchObject({ institution: 'inst1', from: null, to: '2024-12-31', sort: 'itvDice', dir: 'asc', page: 1, physician: 'Dr A', scanner: null });
     expect(ignored).toEqual(['from=2024-02-30x', 'dir=sideways', 'page=0']);
     expect(parseCohortQuery({ sort: 'DROP TABLE' }).ignored).toEqual(['sort=DROP TABLE']);

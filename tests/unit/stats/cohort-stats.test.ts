@@ -4,9 +4,27 @@ import { wilcoxonSignedRank } from '@/lib/core/stats/wilcoxon-signed-rank';
 
 function kase(k: number, o: Partial<CohortCase> = {}): CohortCase {
   return {
-    studyId: `s${k}`, pseudonym: `P${String(k).padStart(2, '0')}`, institution: 'A', studyDate: null, dateShifted: false, physician: null, scanner: null, model: 'm 1',
-    latestRunStatus: 'SUCCEEDED', latestRunError: null, hasSummary: true, gtvMedianDice: null, gtvMedianHd95Mm: null, itvDice: null, itvHd95Mm: null, itvFpCc: null,
-    itvMachineCc: null, itvPhysicianCc: null, motionMm: null, flags: [], ...o,
+    studyId: `s${k}`,
+    pseudonym: `P${String(k).padStart(2, '0')}`,
+    institution: 'A',
+    studyDate: null,
+    dateShifted: false,
+    physician: null,
+    scanner: null,
+    model: 'm 1',
+    latestRunStatus: 'SUCCEEDED',
+    latestRunError: null,
+    hasSummary: true,
+    gtvMedianDice: null,
+    gtvMedianHd95Mm: null,
+    itvDice: null,
+    itvHd95Mm: null,
+    itvFpCc: null,
+    itvMachineCc: null,
+    itvPhysicianCc: null,
+    motionMm: null,
+    flags: [],
+    ...o,
   };
 }
 
@@ -36,7 +54,12 @@ describe('cohort statistics', () => {
   });
 
   it('GTV row from the pooled phases, ITV row one value per study; only studies with a summary count', () => {
-    const pooled: PooledPhases = { studies: 2, dice: medianIqr([0.8, 0.9, 0.7, null, 0.6]), hd95Mm: medianIqr([2, 4, 6, null, 8]), fpCc: medianIqr([1, 3, 5, null, 7]) };
+    const pooled: PooledPhases = {
+      studies: 2,
+      dice: medianIqr([0.8, 0.9, 0.7, null, 0.6]),
+      hd95Mm: medianIqr([2, 4, 6, null, 8]),
+      fpCc: medianIqr([1, 3, 5, null, 7]),
+    };
     const cases = [
       kase(1, { itvDice: 0.85, itvHd95Mm: 5, itvFpCc: 2 }),
       kase(2, { itvDice: 0.65, itvHd95Mm: 9, itvFpCc: 4, flags: ['LOW_DICE'] }),
@@ -46,7 +69,14 @@ describe('cohort statistics', () => {
     ];
     const s = computeCohortStats(cases, pooled);
     expect(s).toMatchObject({ studies: 5, withSummary: 2, failed: 1, pending: 1, notRun: 1, missingSummary: 1, flagCounts: { LOW_DICE: 1 } });
-    expect(s.rows[0]).toMatchObject({ structure: 'GTV', studies: 2, phases: 4, dice: { n: 4, median: 0.75 }, hd95Mm: { n: 4, median: 5 }, fpCc: { n: 4, median: 4 } });
+    expect(s.rows[0]).toMatchObject({
+      structure: 'GTV',
+      studies: 2,
+      phases: 4,
+      dice: { n: 4, median: 0.75 },
+      hd95Mm: { n: 4, median: 5 },
+      fpCc: { n: 4, median: 4 },
+    });
     expect(s.rows[1]).toMatchObject({ structure: 'ITV', studies: 2, dice: { n: 2, median: 0.75 }, hd95Mm: { median: 7 }, fpCc: { median: 3 } });
   });
 
@@ -62,8 +92,14 @@ describe('cohort statistics', () => {
     expect(w.p).toBeCloseTo(0.05747074469647417, 14);
     // differences 2, −2, 3, 4, 2, 5, −1, 6 → median 2.5
     expect(s.paired.medianDifferenceCc).toBe(2.5);
-    expect(computeCohortStats([kase(1, { itvMachineCc: 1, itvPhysicianCc: 2 })], noPhases).paired).toMatchObject({ n: 1, p: null, note: expect.stringContaining('at least two') });
-    expect(computeCohortStats([kase(1, { itvMachineCc: 1, itvPhysicianCc: 1 }), kase(2, { itvMachineCc: 2, itvPhysicianCc: 2 })], noPhases).paired.note).toMatch(/zero/);
+    expect(computeCohortStats([kase(1, { itvMachineCc: 1, itvPhysicianCc: 2 })], noPhases).paired).toMatchObject({
+      n: 1,
+      p: null,
+      note: expect.stringContaining('at least two'),
+    });
+    expect(
+      computeCohortStats([kase(1, { itvMachineCc: 1, itvPhysicianCc: 1 }), kase(2, { itvMachineCc: 2, itvPhysicianCc: 2 })], noPhases).paired.note,
+    ).toMatch(/zero/);
   });
 
   it('sorts with nulls last either way, ties by pseudonym; a failed run counts as a flag', () => {

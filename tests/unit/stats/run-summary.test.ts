@@ -17,7 +17,15 @@ function cube(i: number, j: number, k: number): Uint8Array {
   for (let z = k; z < k + 2; z++) for (let y = j; y < j + 2; y++) for (let x = i; x < i + 2; x++) m[x + 6 * (y + 6 * z)] = 1;
   return m;
 }
-const overlap = (dice: number, fpCc: number) => ({ dice, falsePositiveVolumeCc: fpCc, falsePositiveVoxels: fpCc, falsePositiveFraction: fpCc / 8, falseNegativeVolumeCc: 0, testVolumeCc: 8, referenceVolumeCc: 8 });
+const overlap = (dice: number, fpCc: number) => ({
+  dice,
+  falsePositiveVolumeCc: fpCc,
+  falsePositiveVoxels: fpCc,
+  falsePositiveFraction: fpCc / 8,
+  falseNegativeVolumeCc: 0,
+  testVolumeCc: 8,
+  referenceVolumeCc: 8,
+});
 
 function phases(dices: number[], shiftsK: number[]): RunSummaryPhaseInput[] {
   return shiftsK.map((k, p) => ({
@@ -36,7 +44,11 @@ describe('buildRunSummary', () => {
     const s = buildRunSummary({
       grid,
       phases: phases([0.9, 0.8, 0.7], [0, 1, 2]),
-      itv: { overlap: { ...overlap(0.85, 2), testVolumeCc: 16, referenceVolumeCc: 12 }, voxel: { hd95Mm: 7.5 }, discordance: { falsePositive: [{ volumeCc: 2, maxDistanceMm: 10 }] } },
+      itv: {
+        overlap: { ...overlap(0.85, 2), testVolumeCc: 16, referenceVolumeCc: 12 },
+        voxel: { hd95Mm: 7.5 },
+        discordance: { falsePositive: [{ volumeCc: 2, maxDistanceMm: 10 }] },
+      },
       machineItvCc: 16,
     });
     expect(roundTrip(s)).toEqual(s);
@@ -57,7 +69,17 @@ describe('buildRunSummary', () => {
     const s = buildRunSummary({
       grid,
       phases: phases([0.9, 0.49, 0.9], [1, 1, 1]),
-      itv: { overlap: overlap(0.8, 7), voxel: null, discordance: { falsePositive: [{ volumeCc: 5.5, maxDistanceMm: 4 }, { volumeCc: 1, maxDistanceMm: 12 }, { volumeCc: 0.5, maxDistanceMm: null }] } },
+      itv: {
+        overlap: overlap(0.8, 7),
+        voxel: null,
+        discordance: {
+          falsePositive: [
+            { volumeCc: 5.5, maxDistanceMm: 4 },
+            { volumeCc: 1, maxDistanceMm: 12 },
+            { volumeCc: 0.5, maxDistanceMm: null },
+          ],
+        },
+      },
       machineItvCc: 8,
     });
     expect(s.flags).toEqual(['LOW_DICE', 'LARGE_FP', 'DISTANT_FP']);

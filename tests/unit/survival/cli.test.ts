@@ -23,15 +23,43 @@ describe('iseg-qa survival (spawned CLI)', () => {
     const out = JSON.parse(r.stdout);
     const R = loadFixture('cox.json').cases.find((c: any) => c.name === 'ovarian efron');
     expect(out.coefficients.map((c: any) => c.name)).toEqual(['age', 'resid_ds', 'rx']);
-    expectAllRel(out.coefficients.map((c: any) => c.coef), R.coef, 1e-6, 0, 'coef');
-    expectAllRel(out.coefficients.map((c: any) => c.se), R.se, 1e-6, 0, 'se');
+    expectAllRel(
+      out.coefficients.map((c: any) => c.coef),
+      R.coef,
+      1e-6,
+      0,
+      'coef',
+    );
+    expectAllRel(
+      out.coefficients.map((c: any) => c.se),
+      R.se,
+      1e-6,
+      0,
+      'se',
+    );
     expectAllRel(out.loglik, R.loglik, 1e-9, 0, 'loglik');
     expect(out.converged).toBe(true);
     expect(out.warnings.map((w: any) => w.code)).toContain('FEW_EVENTS_PER_COVARIATE');
   });
 
   it('cox with a categorical covariate and breslow ties prints a readable table', () => {
-    const r = cli('cox', '--csv', CSV('ovarian.csv'), '--time', 'futime', '--event', 'fustat', '--covariates', 'age,ecog', '--categorical', 'ecog', '--reference', 'ecog=ecog1', '--ties', 'breslow');
+    const r = cli(
+      'cox',
+      '--csv',
+      CSV('ovarian.csv'),
+      '--time',
+      'futime',
+      '--event',
+      'fustat',
+      '--covariates',
+      'age,ecog',
+      '--categorical',
+      'ecog',
+      '--reference',
+      'ecog=ecog1',
+      '--ties',
+      'breslow',
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Cox proportional hazards \(breslow ties\): n = 26, events = 12/);
     expect(r.stdout).toMatch(/^ecogecog2 /m);
@@ -40,7 +68,22 @@ describe('iseg-qa survival (spawned CLI)', () => {
 
   it('--per and --unit rescale and label a covariate (coef per 10 years = 10 × coef per year)', () => {
     const base = JSON.parse(cli('cox', '--csv', CSV('ovarian.csv'), '--time', 'futime', '--event', 'fustat', '--covariates', 'age,rx', '--json').stdout);
-    const r = cli('cox', '--csv', CSV('ovarian.csv'), '--time', 'futime', '--event', 'fustat', '--covariates', 'age,rx', '--unit', 'age=year', '--per', 'age=10', '--json');
+    const r = cli(
+      'cox',
+      '--csv',
+      CSV('ovarian.csv'),
+      '--time',
+      'futime',
+      '--event',
+      'fustat',
+      '--covariates',
+      'age,rx',
+      '--unit',
+      'age=year',
+      '--per',
+      'age=10',
+      '--json',
+    );
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.coefficients[0].unit).toBe('per 10 years');
@@ -76,9 +119,27 @@ describe('iseg-qa survival (spawned CLI)', () => {
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     const R = loadFixture('competing.json').cases[1];
-    expectAllRel(out.grayTest.map((t: any) => t.stat), R.tests.stat, 1e-8, 0, 'Gray stat');
-    expectAllRel(out.fineGray.coefficients.map((c: any) => c.coef), R.crr.coef, 1e-6, 0, 'crr coef');
-    expectAllRel(out.fineGray.coefficients.map((c: any) => c.se), R.crr.se, 1e-6, 0, 'crr se');
+    expectAllRel(
+      out.grayTest.map((t: any) => t.stat),
+      R.tests.stat,
+      1e-8,
+      0,
+      'Gray stat',
+    );
+    expectAllRel(
+      out.fineGray.coefficients.map((c: any) => c.coef),
+      R.crr.coef,
+      1e-6,
+      0,
+      'crr coef',
+    );
+    expectAllRel(
+      out.fineGray.coefficients.map((c: any) => c.se),
+      R.crr.se,
+      1e-6,
+      0,
+      'crr se',
+    );
     const a1 = out.curves.find((c: any) => c.group === 'A' && c.cause === 1);
     const ra1 = R.curves.find((c: any) => c.group === 'A' && c.cause === 1);
     expectAllRel(a1.est, ra1.est, 1e-10, 0, 'cuminc est');
@@ -89,7 +150,11 @@ describe('iseg-qa survival (spawned CLI)', () => {
     try {
       const lines = fs.readFileSync(CSV('competing.csv'), 'utf8').trim().split('\n');
       const cols = lines[0].split(',');
-      const blank = (line: string, col: string) => line.split(',').map((v, j) => (cols[j] === col ? '' : v)).join(',');
+      const blank = (line: string, col: string) =>
+        line
+          .split(',')
+          .map((v, j) => (cols[j] === col ? '' : v))
+          .join(',');
       const withGaps = [lines[0], blank(lines[1], 'group'), blank(lines[2], 'x1'), ...lines.slice(3)];
       const without = [lines[0], ...lines.slice(3)];
       fs.writeFileSync(join(dir, 'gaps.csv'), withGaps.join('\n') + '\n');
@@ -168,7 +233,10 @@ describe('iseg-qa survival (spawned CLI)', () => {
       expect(Math.abs(Number(hr) - c.hr)).toBeLessThan(Math.abs(c.upper95 - c.lower95) / 2);
       const note = r.stdout.split('\n').find((l) => l.startsWith('fpVoxels: HR per 1,000 voxels = '))!;
       expect(note).toBeDefined();
-      const per1000 = note.match(/= ([0-9.]+) \(([0-9.]+)–([0-9.]+)\)/)!.slice(1).map(Number);
+      const per1000 = note
+        .match(/= ([0-9.]+) \(([0-9.]+)–([0-9.]+)\)/)!
+        .slice(1)
+        .map(Number);
       expectAllRel(per1000, [c.hr ** 1000, c.lower95 ** 1000, c.upper95 ** 1000], 1e-3, 0, 'per 1000 voxels');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -176,16 +244,32 @@ describe('iseg-qa survival (spawned CLI)', () => {
   });
 
   const bad: [string, string[], RegExp][] = [
-    ['missing column (lists available)', ['cox', '--csv', CSV('ovarian.csv'), '--time', 'futime', '--event', 'dead', '--covariates', 'age'], /event column "dead" is not in .*available columns: futime, fustat, age, resid_ds, rx, ecog/],
-    ['non-numeric value', ['cox', '--csv', CSV('non-numeric.csv'), '--time', 'time', '--event', 'event', '--covariates', 'age'], /Column "age" row 2 \(line 3\) has "abc", which is not a number/],
+    [
+      'missing column (lists available)',
+      ['cox', '--csv', CSV('ovarian.csv'), '--time', 'futime', '--event', 'dead', '--covariates', 'age'],
+      /event column "dead" is not in .*available columns: futime, fustat, age, resid_ds, rx, ecog/,
+    ],
+    [
+      'non-numeric value',
+      ['cox', '--csv', CSV('non-numeric.csv'), '--time', 'time', '--event', 'event', '--covariates', 'age'],
+      /Column "age" row 2 \(line 3\) has "abc", which is not a number/,
+    ],
     ['negative time', ['km', '--csv', CSV('negative-time.csv'), '--time', 'time', '--event', 'event'], /Time column "time" row 2 \(line 3\) is -3/],
     ['NaN time', ['km', '--csv', CSV('nan-time.csv'), '--time', 'time', '--event', 'event'], /Column "time" row 2 \(line 3\) has "NaN"/],
     ['event not 0/1', ['km', '--csv', CSV('bad-event.csv'), '--time', 'time', '--event', 'event'], /Event column "event" row 2 \(line 3\) is 2/],
     ['status outside 0/1/2', ['cif', '--csv', CSV('bad-status.csv'), '--time', 'time', '--status', 'status'], /Status column "status" row 2 \(line 3\) is 3/],
     ['empty file', ['km', '--csv', CSV('empty.csv'), '--time', 'time', '--event', 'event'], /is empty/],
     ['missing file', ['km', '--csv', CSV('nope.csv'), '--time', 'time', '--event', 'event'], /Cannot read CSV file .*ENOENT/],
-    ['bad --ties', ['cox', '--csv', CSV('ovarian.csv'), '--time', 'futime', '--event', 'fustat', '--covariates', 'age', '--ties', 'exact'], /--ties must be efron or breslow/],
-    ['constant covariate', ['cox', '--csv', CSV('constant.csv'), '--time', 'time', '--event', 'event', '--covariates', 'age'], /Covariate "age" has the same value \(60\) for every subject/],
+    [
+      'bad --ties',
+      ['cox', '--csv', CSV('ovarian.csv'), '--time', 'futime', '--event', 'fustat', '--covariates', 'age', '--ties', 'exact'],
+      /--ties must be efron or breslow/,
+    ],
+    [
+      'constant covariate',
+      ['cox', '--csv', CSV('constant.csv'), '--time', 'time', '--event', 'event', '--covariates', 'age'],
+      /Covariate "age" has the same value \(60\) for every subject/,
+    ],
   ];
   for (const [what, args, msg] of bad) {
     it(`bad input: ${what} → exit 2 with one line on stderr`, () => {

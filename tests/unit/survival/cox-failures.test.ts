@@ -8,13 +8,7 @@ const time = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 /** No NaN anywhere; coef, SE, z, p and the tests finite (a CI bound of a diverging HR may be ∞). */
 function allFinite(fit: ReturnType<typeof coxph>): boolean {
   if (fit.coefficients.some((c) => [c.hr, c.lower95, c.upper95].some(Number.isNaN))) return false;
-  const nums = [
-    ...fit.coefficients.flatMap((c) => [c.coef, c.se, c.z, c.p]),
-    ...fit.loglik,
-    fit.logtest.chisq,
-    fit.waldtest.chisq,
-    fit.sctest.chisq,
-  ];
+  const nums = [...fit.coefficients.flatMap((c) => [c.coef, c.se, c.z, c.p]), ...fit.loglik, fit.logtest.chisq, fit.waldtest.chisq, fit.sctest.chisq];
   return nums.every(Number.isFinite);
 }
 
@@ -102,8 +96,20 @@ describe('categorical covariates (dummy coding) against R', () => {
     ]);
     expect(dm.names).toEqual(['trt', 'celltypesmallcell', 'celltypeadeno', 'celltypelarge', 'karno']);
     const fit = coxph({ time: c.data.time, event: c.data.event, covariates: dm.covariates, names: dm.names }, { terms: dm.terms });
-    expectAllRel(fit.coefficients.map((k) => k.coef), c.coef, 1e-6, 0, 'coef');
-    expectAllRel(fit.coefficients.map((k) => k.se), c.se, 1e-6, 0, 'se');
+    expectAllRel(
+      fit.coefficients.map((k) => k.coef),
+      c.coef,
+      1e-6,
+      0,
+      'coef',
+    );
+    expectAllRel(
+      fit.coefficients.map((k) => k.se),
+      c.se,
+      1e-6,
+      0,
+      'se',
+    );
     expectAllRel(fit.loglik, c.loglik, 1e-9, 0, 'loglik');
     expectRel(fit.logtest.chisq, c.logtest[0], 1e-6, 0, 'LR');
     expectRel(fit.waldtest.chisq, c.waldtest[0], 1e-6, 0, 'Wald');
@@ -111,8 +117,20 @@ describe('categorical covariates (dummy coding) against R', () => {
     // cox.zph(vf)$table: trt, celltype (3 df), karno, GLOBAL
     const z = [...fit.zph!.terms, fit.zph!.global];
     expect(z.map((r) => r.df)).toEqual(c.zph.df);
-    expectAllRel(z.map((r) => r.chisq), c.zph.chisq, 1e-6, 0, 'zph chisq');
-    expectAllRel(z.map((r) => r.p), c.zph.p, 1e-6, 0, 'zph p');
+    expectAllRel(
+      z.map((r) => r.chisq),
+      c.zph.chisq,
+      1e-6,
+      0,
+      'zph chisq',
+    );
+    expectAllRel(
+      z.map((r) => r.p),
+      c.zph.p,
+      1e-6,
+      0,
+      'zph p',
+    );
   });
   it('default reference is the first sorted level; unknown reference is an INVALID_INPUT error', () => {
     const dm = buildDesignMatrix({ stage: ['II', 'I', 'III', 'I', null] }, [{ name: 'stage', kind: 'categorical' }]);

@@ -30,13 +30,55 @@ describe('coxph against R survival::coxph', () => {
       expect(fit.nevent).toBe(c.nevent);
       expect(fit.converged).toBe(true);
       expect(fit.iterations).toBe(c.iter);
-      expectAllRel(fit.coefficients.map((k) => k.coef), c.coef, 1e-6, 1e-12, 'coef');
-      expectAllRel(fit.coefficients.map((k) => k.se), c.se, 1e-6, 1e-12, 'se');
-      expectAllRel(fit.coefficients.map((k) => k.hr), c.hr, 1e-6, 1e-12, 'hr');
-      expectAllRel(fit.coefficients.map((k) => k.lower95), c.lower95, 1e-6, 1e-12, 'lower95');
-      expectAllRel(fit.coefficients.map((k) => k.upper95), c.upper95, 1e-6, 1e-12, 'upper95');
-      expectAllRel(fit.coefficients.map((k) => k.z), c.z, 1e-6, 1e-12, 'z');
-      expectAllRel(fit.coefficients.map((k) => k.p), c.p, 1e-6, 1e-300, 'p');
+      expectAllRel(
+        fit.coefficients.map((k) => k.coef),
+        c.coef,
+        1e-6,
+        1e-12,
+        'coef',
+      );
+      expectAllRel(
+        fit.coefficients.map((k) => k.se),
+        c.se,
+        1e-6,
+        1e-12,
+        'se',
+      );
+      expectAllRel(
+        fit.coefficients.map((k) => k.hr),
+        c.hr,
+        1e-6,
+        1e-12,
+        'hr',
+      );
+      expectAllRel(
+        fit.coefficients.map((k) => k.lower95),
+        c.lower95,
+        1e-6,
+        1e-12,
+        'lower95',
+      );
+      expectAllRel(
+        fit.coefficients.map((k) => k.upper95),
+        c.upper95,
+        1e-6,
+        1e-12,
+        'upper95',
+      );
+      expectAllRel(
+        fit.coefficients.map((k) => k.z),
+        c.z,
+        1e-6,
+        1e-12,
+        'z',
+      );
+      expectAllRel(
+        fit.coefficients.map((k) => k.p),
+        c.p,
+        1e-6,
+        1e-300,
+        'p',
+      );
       expectAllRel(fit.var.flat(), c.var, 1e-6, 1e-14, 'var');
       expectAllRel(fit.loglik, c.loglik, 1e-9, 0, 'loglik');
       // summary.coxph: logtest/waldtest/sctest = (test, df, pvalue)

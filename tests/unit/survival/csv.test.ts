@@ -28,7 +28,9 @@ describe('readSurvivalCsv', () => {
     expect(r.text.grp).toEqual(['a, b', 'c']);
   });
   it('a row with the wrong number of fields is reported with its line', () => {
-    expect(() => readSurvivalCsv({ path: file('b.csv', 'time,event\n1,0\n2\n'), time: 'time', event: 'event' })).toThrow(/row 2 \(line 3\) has 1 fields but the header has 2/);
+    expect(() => readSurvivalCsv({ path: file('b.csv', 'time,event\n1,0\n2\n'), time: 'time', event: 'event' })).toThrow(
+      /row 2 \(line 3\) has 1 fields but the header has 2/,
+    );
   });
   it('TRUE/FALSE (as R writes logicals) read as 1/0', () => {
     const r = readSurvivalCsv({ path: file('l.csv', 'time,dead\n3,TRUE\n4,FALSE\n'), time: 'time', event: 'dead' });

@@ -17,9 +17,27 @@ describe('kaplanMeier against survfit(Surv(time, event) ~ 1, conf.type = "log")'
       expect(km.nCensor).toEqual(c['n.censor']);
       expectAllRel(km.surv, c.surv, 1e-12, 0, 'surv');
       // R's std.err is the SE of log S; where S hits 0 R reports NaN/Inf (null in the fixture)
-      expectAllRel(km.stdErrLog.map((v) => v ?? NaN), c['std.err'], 1e-10, 0, 'std.err');
-      expectAllRel(km.lower95.map((v) => v ?? NaN), c.lower, 1e-10, 0, 'lower');
-      expectAllRel(km.upper95.map((v) => v ?? NaN), c.upper, 1e-10, 0, 'upper');
+      expectAllRel(
+        km.stdErrLog.map((v) => v ?? NaN),
+        c['std.err'],
+        1e-10,
+        0,
+        'std.err',
+      );
+      expectAllRel(
+        km.lower95.map((v) => v ?? NaN),
+        c.lower,
+        1e-10,
+        0,
+        'lower',
+      );
+      expectAllRel(
+        km.upper95.map((v) => v ?? NaN),
+        c.upper,
+        1e-10,
+        0,
+        'upper',
+      );
       // print.survfit: median, 0.95LCL, 0.95UCL
       expect(km.median).toBe(c.median);
       expect(km.medianLower95).toBe(c.lcl);
@@ -27,7 +45,13 @@ describe('kaplanMeier against survfit(Surv(time, event) ~ 1, conf.type = "log")'
       // summary(fit, times = atTimes)$n.risk / $surv
       const rt = numberAtRisk(km, c.data.time, c.atTimes);
       expect(rt.map((r) => r.nRisk)).toEqual(c.atRisk);
-      expectAllRel(rt.map((r) => r.surv), c.survAt, 1e-12, 0, 'surv at times');
+      expectAllRel(
+        rt.map((r) => r.surv),
+        c.survAt,
+        1e-12,
+        0,
+        'surv at times',
+      );
       // summary(survfit(Surv(time, 1 - event) ~ 1))$table median / CI
       const fu = reverseKmFollowUp(c.data.time, c.data.event);
       expect([fu.median, fu.lower95, fu.upper95]).toEqual(c.followUp);

@@ -109,7 +109,13 @@ describe('rendering and overlay compositing', () => {
     machine[2 + 4 * 1] = 1;
     physician[2 + 4 * 1] = 1;
     const { pixels } = renderSlice({
-      ct, dims, spacingMm: spacing, orientation: 'axial', index: 0, flipK: true, lut,
+      ct,
+      dims,
+      spacingMm: spacing,
+      orientation: 'axial',
+      index: 0,
+      flipK: true,
+      lut,
       layers: [{ mask: machine, minus: physician, color: [255, 0, 0], alpha: 1, style: 'fill' }],
     });
     const at = (c: number, r: number) => Array.from(pixels.slice((c + 4 * r) * 4, (c + 4 * r) * 4 + 4));
@@ -118,7 +124,13 @@ describe('rendering and overlay compositing', () => {
     expect(at(0, 0)).toEqual([0, 0, 0, 255]);
 
     const half = renderSlice({
-      ct, dims, spacingMm: spacing, orientation: 'axial', index: 0, flipK: true, lut,
+      ct,
+      dims,
+      spacingMm: spacing,
+      orientation: 'axial',
+      index: 0,
+      flipK: true,
+      lut,
       layers: [{ mask: physician, color: [0, 200, 100], alpha: 0.5, style: 'fill' }],
     }).pixels;
     // 12 + (0 − 12)·0.5 = 6; 12 + (200 − 12)·0.5 = 106; 12 + (100 − 12)·0.5 = 56
@@ -130,22 +142,36 @@ describe('rendering and overlay compositing', () => {
     const zero = new Int16Array(25);
     const m = new Uint8Array(25);
     for (let j = 1; j <= 3; j++) for (let i = 1; i <= 3; i++) m[i + 5 * j] = 1;
-    const { pixels } = renderSlice({ ct: zero, dims: d, spacingMm: [1, 1, 1], orientation: 'axial', index: 0, flipK: true, lut, layers: [{ mask: m, color: [0, 0, 255], alpha: 1, style: 'outline' }] });
+    const { pixels } = renderSlice({
+      ct: zero,
+      dims: d,
+      spacingMm: [1, 1, 1],
+      orientation: 'axial',
+      index: 0,
+      flipK: true,
+      lut,
+      layers: [{ mask: m, color: [0, 0, 255], alpha: 1, style: 'outline' }],
+    });
     const blue = Array.from({ length: 25 }, (_, p) => (pixels[p * 4 + 2] === 255 ? 1 : 0));
-    expect(blue).toEqual([
-      0, 0, 0, 0, 0,
-      0, 1, 1, 1, 0,
-      0, 1, 0, 1, 0,
-      0, 1, 1, 1, 0,
-      0, 0, 0, 0, 0,
-    ]);
+    expect(blue).toEqual([0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 1, 0, 1, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0]);
   });
 
   it('reuses the output buffer and refuses mismatched masks', () => {
     const out = new Uint8ClampedArray(4 * 4 * 3);
     const r = renderSlice({ ct, dims, spacingMm: spacing, orientation: 'axial', index: 0, flipK: true, lut, out });
     expect(r.pixels).toBe(out);
-    expect(() => renderSlice({ ct, dims, spacingMm: spacing, orientation: 'axial', index: 0, flipK: true, lut, layers: [{ mask: new Uint8Array(23), color: [0, 0, 0], alpha: 1, style: 'fill' }] })).toThrow(/23 voxels/);
+    expect(() =>
+      renderSlice({
+        ct,
+        dims,
+        spacingMm: spacing,
+        orientation: 'axial',
+        index: 0,
+        flipK: true,
+        lut,
+        layers: [{ mask: new Uint8Array(23), color: [0, 0, 0], alpha: 1, style: 'fill' }],
+      }),
+    ).toThrow(/23 voxels/);
     expect(() => renderSlice({ ct: new Int16Array(5), dims, spacingMm: spacing, orientation: 'axial', index: 0, flipK: true, lut })).toThrow(/needs 24/);
   });
 });
@@ -193,7 +219,8 @@ describe('overlay bounding boxes', () => {
     const onSlice = renderSlice({ ct, dims, spacingMm: spacing, orientation: 'sagittal', index: 1, flipK: true, lut, layers }).pixels;
     // sagittal i = 1: columns j, rows k flipped (k = 1 on top): voxel (1,1,0) is column 1, row 1
     expect(Array.from(onSlice.slice((1 + 3 * 1) * 4, (1 + 3 * 1) * 4 + 3))).toEqual([255, 0, 0]);
-    const red = (px: Uint8ClampedArray) => Array.from({ length: px.length / 4 }, (_, p) => (px[p * 4] === 255 && px[p * 4 + 1] === 0 ? 1 : 0)).reduce<number>((a, b) => a + b, 0);
+    const red = (px: Uint8ClampedArray) =>
+      Array.from({ length: px.length / 4 }, (_, p) => (px[p * 4] === 255 && px[p * 4 + 1] === 0 ? 1 : 0)).reduce<number>((a, b) => a + b, 0);
     expect(red(onSlice)).toBe(1);
     expect(red(renderSlice({ ct, dims, spacingMm: spacing, orientation: 'sagittal', index: 3, flipK: true, lut, layers }).pixels)).toBe(0);
     expect(red(renderSlice({ ct, dims, spacingMm: spacing, orientation: 'coronal', index: 2, flipK: false, lut, layers }).pixels)).toBe(1);

@@ -22,8 +22,8 @@ export async function AuditChainStatus({ caller }: { caller: Caller }) {
   if (!report.ok)
     return (
       <p className="error" role="alert" data-testid="audit-chain">
-        <strong>The audit log has been tampered with.</strong> The hash chain breaks at {report.firstBroken!.message} Events from this one on cannot be
-        trusted; keep the database as it is and report it.
+        <strong>The audit log has been tampered with.</strong> The hash chain breaks at {report.firstBroken!.message} Events from this one on cannot be trusted;
+        keep the database as it is and report it.
       </p>
     );
   return (
@@ -31,8 +31,8 @@ export async function AuditChainStatus({ caller }: { caller: Caller }) {
       Hash chain intact over {report.checked} event{report.checked === 1 ? '' : 's'}
       {report.head ? (
         <>
-          ; head: event {report.head.id}, <code style={{ fontSize: '0.75rem' }}>{report.head.hash}</code> (note it: a later check against it also finds events removed from
-          the end)
+          ; head: event {report.head.id}, <code style={{ fontSize: '0.75rem' }}>{report.head.hash}</code> (note it: a later check against it also finds events
+          removed from the end)
         </>
       ) : null}
       .

@@ -15,7 +15,18 @@ import { AuditChainStatus } from './audit-chain-status';
 
 export const dynamic = 'force-dynamic';
 
-const COMMON_ACTIONS = ['auth.', 'auth.sign_in', 'auth.sign_in_failed', 'user.', 'user.role_changed', 'study.', 'study.import', 'study.export.deid', 'identity.', 'audit.export'];
+const COMMON_ACTIONS = [
+  'auth.',
+  'auth.sign_in',
+  'auth.sign_in_failed',
+  'user.',
+  'user.role_changed',
+  'study.',
+  'study.import',
+  'study.export.deid',
+  'identity.',
+  'audit.export',
+];
 
 function query(params: Record<string, string | number | undefined>): string {
   const q = new URLSearchParams();
@@ -56,13 +67,19 @@ export default async function AuditPageView({ searchParams }: { searchParams: Pr
     error = failed.message;
   }
   const s = result?.search;
-  const filters = { user: s?.user ?? input.user, action: s?.action ?? input.action, patient: s?.patient ?? input.patient, from: s?.from ?? input.from, to: s?.to ?? input.to };
+  const filters = {
+    user: s?.user ?? input.user,
+    action: s?.action ?? input.action,
+    patient: s?.patient ?? input.patient,
+    from: s?.from ?? input.from,
+    to: s?.to ?? input.to,
+  };
   return (
     <>
       <h1>Audit log</h1>
       <p className="muted">
-        Every sign-in (and failed attempt), role change, import, and view or export of identified data. The log is append-only: the
-        database refuses to change or delete an event. Patients appear by pseudonym.
+        Every sign-in (and failed attempt), role change, import, and view or export of identified data. The log is append-only: the database refuses to change
+        or delete an event. Patients appear by pseudonym.
       </p>
       <Suspense fallback={<p className="muted">Verifying the audit log&apos;s hash chain…</p>}>
         <AuditChainStatus caller={caller} />

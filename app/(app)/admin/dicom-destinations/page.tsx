@@ -22,7 +22,14 @@ function DestinationForm({ d }: { d?: Destination }) {
       <input name="aeTitle" defaultValue={d?.aeTitle ?? ''} placeholder="Peer AE title" aria-label="Peer AE title" required maxLength={16} />
       <input name="host" defaultValue={d?.host ?? ''} placeholder="Host" aria-label="Host" required />
       <input name="port" defaultValue={d?.port ?? 104} type="number" min={1} max={65535} aria-label="Port" required />
-      <input name="callingAeTitle" defaultValue={d?.callingAeTitle ?? 'ISEG_QA'} placeholder="Our calling AE title" aria-label="Our calling AE title" required maxLength={16} />
+      <input
+        name="callingAeTitle"
+        defaultValue={d?.callingAeTitle ?? 'ISEG_QA'}
+        placeholder="Our calling AE title"
+        aria-label="Our calling AE title"
+        required
+        maxLength={16}
+      />
       <label>
         <input type="checkbox" name="enabled" defaultChecked={d ? d.enabled : true} /> enabled
       </label>
@@ -54,8 +61,9 @@ export default async function DicomDestinationsPage({ searchParams }: { searchPa
     <>
       <h1>DICOM destinations</h1>
       <p className="muted">
-        Where a physicist sends a run&apos;s approved machine contours (an RT Structure Set referencing the CT), by DICOM C-STORE. The peer must know our calling AE title. With
-        &quot;automatic send&quot;, every successful run&apos;s contours go there unapproved (ApprovalStatus UNAPPROVED). Disable a destination instead of deleting it.
+        Where a physicist sends a run&apos;s approved machine contours (an RT Structure Set referencing the CT), by DICOM C-STORE. The peer must know our
+        calling AE title. With &quot;automatic send&quot;, every successful run&apos;s contours go there unapproved (ApprovalStatus UNAPPROVED). Disable a
+        destination instead of deleting it.
       </p>
       {done ? (
         <p className="notice" role="status" data-testid="destinations-done">

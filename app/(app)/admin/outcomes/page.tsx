@@ -47,9 +47,9 @@ export default async function OutcomeVersionsPage({ searchParams }: { searchPara
     <>
       <h1>Outcomes versions</h1>
       <p className="muted">
-        Every outcomes import (<Link href="/outcomes">Outcomes</Link>) and every restore is a version: who, when, which file (name and sha256), and each
-        changed patient&apos;s previous values. Restoring brings back the outcomes as an earlier version left them, as a new version; nothing is
-        overwritten without a trace.
+        Every outcomes import (<Link href="/outcomes">Outcomes</Link>) and every restore is a version: who, when, which file (name and sha256), and each changed
+        patient&apos;s previous values. Restoring brings back the outcomes as an earlier version left them, as a new version; nothing is overwritten without a
+        trace.
       </p>
       {done && (
         <p className="notice" role="status" data-testid="versions-done">

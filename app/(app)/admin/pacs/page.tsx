@@ -42,8 +42,8 @@ export default async function PacsSettingsPage({ searchParams }: { searchParams:
       ) : null}
       <div className="card">
         <p className="muted">
-          The base URL is the server&apos;s DICOMweb root (QIDO-RS and WADO-RS), e.g. <code>http://orthanc:8042/dicom-web</code>. Passwords are
-          stored encrypted with this installation&apos;s key (<code>$ISEG_DATA_DIR/credentials-key</code>) and never shown again.
+          The base URL is the server&apos;s DICOMweb root (QIDO-RS and WADO-RS), e.g. <code>http://orthanc:8042/dicom-web</code>. Passwords are stored encrypted
+          with this installation&apos;s key (<code>$ISEG_DATA_DIR/credentials-key</code>) and never shown again.
         </p>
       </div>
       {endpoints.map((e) => (

@@ -51,7 +51,10 @@ export async function addStructureRuleAction(form: FormData): Promise<void> {
 export async function toggleStructureRuleAction(form: FormData): Promise<void> {
   await attempt(async () => {
     const change = text(form, 'change') === 'enable' ? 'enable' : 'disable';
-    const r = await changeStructureRules(db(), { caller: await getCaller(), input: { change, ruleId: text(form, 'ruleId'), basedOnVersion: text(form, 'basedOnVersion') } });
+    const r = await changeStructureRules(db(), {
+      caller: await getCaller(),
+      input: { change, ruleId: text(form, 'ruleId'), basedOnVersion: text(form, 'basedOnVersion') },
+    });
     return `Version ${r.version}: ${r.summary}.`;
   });
 }

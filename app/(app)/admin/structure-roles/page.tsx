@@ -18,7 +18,17 @@ import { addStructureRuleAction, toggleStructureRuleAction } from './actions';
 
 export const dynamic = 'force-dynamic';
 
-function RulesTable({ rules, basedOnVersion, editable, testId }: { rules: readonly SiteStructureRule[]; basedOnVersion: number; editable: boolean; testId: string }) {
+function RulesTable({
+  rules,
+  basedOnVersion,
+  editable,
+  testId,
+}: {
+  rules: readonly SiteStructureRule[];
+  basedOnVersion: number;
+  editable: boolean;
+  testId: string;
+}) {
   if (rules.length === 0) return <p>No site rules: the built-in rules below decide every name.</p>;
   return (
     <table data-testid={testId}>
@@ -77,7 +87,9 @@ function Tried({ result, view }: { result: StructureRoleResult; view: StructureR
       {result.tg263Name ? ` (TG-263 ${result.tg263Name})` : ''}
       {result.target ? `, ${result.target}` : ''}
       {result.phasePercent !== null ? `, phase ${result.phasePercent}%` : ''}; kind {result.kind}. Decided by{' '}
-      {site ? `site rule ${site.id} of version ${result.siteRuleVersion} (${site.match} “${site.pattern}”)` : `built-in rule ${result.ruleId}${builtIn ? `: ${builtIn.description}` : ''}`}
+      {site
+        ? `site rule ${site.id} of version ${result.siteRuleVersion} (${site.match} “${site.pattern}”)`
+        : `built-in rule ${result.ruleId}${builtIn ? `: ${builtIn.description}` : ''}`}
     </p>
   );
 }
@@ -101,7 +113,10 @@ export default async function StructureRolesPage({ searchParams }: { searchParam
   const versionParam = typeof sp.version === 'string' ? Number(sp.version) : undefined;
   let view: StructureRulesView;
   try {
-    view = await findStructureRules(db(), { caller, version: versionParam !== undefined && Number.isInteger(versionParam) && versionParam > 0 ? versionParam : undefined });
+    view = await findStructureRules(db(), {
+      caller,
+      version: versionParam !== undefined && Number.isInteger(versionParam) && versionParam > 0 ? versionParam : undefined,
+    });
   } catch (e) {
     error = toActionError(e).error;
     view = await findStructureRules(db(), { caller });
@@ -120,8 +135,8 @@ export default async function StructureRolesPage({ searchParams }: { searchParam
       <h1>Structure roles</h1>
       <p>
         Each physician structure gets a role from its name at import: the site rules below first, in order, then the built-in rules (TG-263-style
-        normalisation). Only GTV and ITV structures are compared with the machine contours. A change applies to the next imports; studies imported
-        before keep their roles (a physicist can still choose the reference structure on the study page).
+        normalisation). Only GTV and ITV structures are compared with the machine contours. A change applies to the next imports; studies imported before keep
+        their roles (a physicist can still choose the reference structure on the study page).
       </p>
       {done ? (
         <p className="notice" role="status" data-testid="structure-roles-done">

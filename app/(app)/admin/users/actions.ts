@@ -32,7 +32,12 @@ export async function createUserAction(form: FormData): Promise<void> {
     if (!caller) throw new AppError('UNAUTHORIZED', 'Sign in first.');
     const user = await createUser(db(), {
       caller,
-      input: { email: formText(form, 'email') ?? '', name: formText(form, 'name') ?? '', password: formText(form, 'password') ?? '', role: (formText(form, 'role') ?? '') as never },
+      input: {
+        email: formText(form, 'email') ?? '',
+        name: formText(form, 'name') ?? '',
+        password: formText(form, 'password') ?? '',
+        role: (formText(form, 'role') ?? '') as never,
+      },
     });
     return `Created ${user.email} (${user.role.toLowerCase()}).`;
   });

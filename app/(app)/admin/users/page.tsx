@@ -142,7 +142,10 @@ export default async function UsersPage({ searchParams }: { searchParams: Promis
           </label>
           <button type="submit">Create user</button>
         </form>
-        <p className="muted">A role taken away or an account deactivated takes effect on the user&apos;s next request; the pages of a newly granted role open at their next sign-in. Every change is in the audit log.</p>
+        <p className="muted">
+          A role taken away or an account deactivated takes effect on the user&apos;s next request; the pages of a newly granted role open at their next
+          sign-in. Every change is in the audit log.
+        </p>
       </div>
     </>
   );

@@ -6,9 +6,22 @@
 import { useActionState } from 'react';
 import { correctDecisionAction, type DecisionFormState } from '../actions';
 
-export function CorrectDecisionForm({ decisionId, decisions, maxChars }: { decisionId: string; decisions: { value: string; label: string }[]; maxChars: number }) {
+export function CorrectDecisionForm({
+  decisionId,
+  decisions,
+  maxChars,
+}: {
+  decisionId: string;
+  decisions: { value: string; label: string }[];
+  maxChars: number;
+}) {
   const [state, action, pending] = useActionState<DecisionFormState, FormData>(correctDecisionAction, { status: 'idle' });
-  if (state.status === 'recorded') return <p className="review-ok" aria-live="polite">{state.message}</p>;
+  if (state.status === 'recorded')
+    return (
+      <p className="review-ok" aria-live="polite">
+        {state.message}
+      </p>
+    );
   return (
     <details className="review-correct" data-testid="correct-decision">
       <summary>Correct this decision</summary>

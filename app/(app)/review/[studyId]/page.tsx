@@ -67,8 +67,8 @@ export default async function PresenterPage({ params, searchParams }: { params: 
         )}
       </h1>
       <p className="muted">
-        {c.studyDescription ?? 'Study'} · {detail.phases} phases · model {c.model.name} {c.model.version} (sha256 {c.model.sha256.slice(0, 12)}…) · run
-        finished {utc(c.runFinishedAt)} · <Link href={`/studies/${c.studyId}`}>open in the study viewer</Link>
+        {c.studyDescription ?? 'Study'} · {detail.phases} phases · model {c.model.name} {c.model.version} (sha256 {c.model.sha256.slice(0, 12)}…) · run finished{' '}
+        {utc(c.runFinishedAt)} · <Link href={`/studies/${c.studyId}`}>open in the study viewer</Link>
       </p>
       <div className="review-presenter">
         <section className="review-viewer-pane">
@@ -106,13 +106,30 @@ export default async function PresenterPage({ params, searchParams }: { params: 
             ) : (
               <ul className="review-history" data-testid="review-history">
                 {c.decisions.map((d) => (
-                  <li key={d.id} data-testid="review-history-item" data-superseded={d.supersededById ? 'true' : 'false'} className={d.supersededById ? 'review-superseded' : undefined}>
-                    <DecisionBadge decision={d.decision} /> <span className="muted review-small">{d.meeting ?? 'no meeting'} · {d.reviewerName} · {utc(d.createdAt)}{!d.forCurrentRun && ' · on an earlier run'}</span>
+                  <li
+                    key={d.id}
+                    data-testid="review-history-item"
+                    data-superseded={d.supersededById ? 'true' : 'false'}
+                    className={d.supersededById ? 'review-superseded' : undefined}
+                  >
+                    <DecisionBadge decision={d.decision} />{' '}
+                    <span className="muted review-small">
+                      {d.meeting ?? 'no meeting'} · {d.reviewerName} · {utc(d.createdAt)}
+                      {!d.forCurrentRun && ' · on an earlier run'}
+                    </span>
                     {d.supersededById ? <span className="review-small"> · superseded by a correction</span> : <span className="review-small"> · current</span>}
-                    {d.supersedesId && <div className="review-small">Correction; reason: <span className="review-comment">{d.correctionReason}</span></div>}
+                    {d.supersedesId && (
+                      <div className="review-small">
+                        Correction; reason: <span className="review-comment">{d.correctionReason}</span>
+                      </div>
+                    )}
                     {d.comment && <div className="review-comment">{d.comment}</div>}
                     {!d.supersededById && can(caller.role, 'review:decide') && (
-                      <CorrectDecisionForm decisionId={d.id} decisions={REVIEW_DECISIONS.map((x) => ({ value: x, label: REVIEW_DECISION_LABELS[x] }))} maxChars={MAX_COMMENT_CHARS} />
+                      <CorrectDecisionForm
+                        decisionId={d.id}
+                        decisions={REVIEW_DECISIONS.map((x) => ({ value: x, label: REVIEW_DECISION_LABELS[x] }))}
+                        maxChars={MAX_COMMENT_CHARS}
+                      />
                     )}
                   </li>
                 ))}

@@ -31,13 +31,16 @@ async function Minutes({ caller, meeting }: { caller: Caller; meeting: string })
         </datalist>
       )}
       <p className="muted" data-testid="minutes-summary">
-        {m.cases.length} {m.cases.length === 1 ? 'case' : 'cases'}, {decisions} {decisions === 1 ? 'decision' : 'decisions'} recorded under meeting “{m.meeting}”.
+        {m.cases.length} {m.cases.length === 1 ? 'case' : 'cases'}, {decisions} {decisions === 1 ? 'decision' : 'decisions'} recorded under meeting “{m.meeting}
+        ”.
         {m.meetings.length > 0 && ` Meetings with decisions: ${m.meetings.slice(0, 8).join(', ')}${m.meetings.length > 8 ? ', …' : ''}.`}
       </p>
       {m.cases.length === 0 && (
         <div className="card" data-testid="minutes-empty">
           <p>No decision has been recorded under meeting “{m.meeting}”.</p>
-          <p className="muted">Decisions are recorded from the presenter view of each case in the review queue; pick another meeting above if this is not the one.</p>
+          <p className="muted">
+            Decisions are recorded from the presenter view of each case in the review queue; pick another meeting above if this is not the one.
+          </p>
         </div>
       )}
       {m.cases.map((c, i) => (
@@ -62,7 +65,12 @@ async function Minutes({ caller, meeting }: { caller: Caller; meeting: string })
             </thead>
             <tbody>
               {c.decisions.map((d) => (
-                <tr key={d.id} data-testid="minutes-decision" data-superseded={d.supersededById ? 'true' : 'false'} className={d.supersededById ? 'review-superseded' : undefined}>
+                <tr
+                  key={d.id}
+                  data-testid="minutes-decision"
+                  data-superseded={d.supersededById ? 'true' : 'false'}
+                  className={d.supersededById ? 'review-superseded' : undefined}
+                >
                   <td>
                     {d.supersededById ? <s>{REVIEW_DECISION_LABELS[d.decision]}</s> : <strong>{REVIEW_DECISION_LABELS[d.decision]}</strong>}
                     <div className="review-small">{d.supersededById ? 'superseded by a correction' : d.supersedesId ? 'correction (current)' : 'current'}</div>
@@ -110,7 +118,9 @@ export default async function MinutesPage({ searchParams }: { searchParams: Prom
           Download CSV
         </a>
       </form>
-      <p className="print-only">Printed {utc(new Date())} by {caller.name}. Not a medical device: decisions remain the clinicians’.</p>
+      <p className="print-only">
+        Printed {utc(new Date())} by {caller.name}. Not a medical device: decisions remain the clinicians’.
+      </p>
       <Suspense fallback={<p className="muted">Loading the minutes…</p>}>
         <Minutes caller={caller} meeting={meeting} />
       </Suspense>

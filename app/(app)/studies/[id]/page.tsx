@@ -13,7 +13,13 @@ import { SendPanel } from './send-panel';
 
 export const dynamic = 'force-dynamic';
 
-export default async function StudyPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function StudyPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ id: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const caller = await requireCaller();
   authorize(caller, 'studies:view');
   const { id } = await params;
@@ -26,7 +32,12 @@ export default async function StudyPage({ params, searchParams }: { params: Prom
         <Link href="/">← Cohort</Link>
       </p>
       <StudyViewer studyId={id} />
-      <SendPanel caller={caller} studyId={id} done={typeof sp.sendDone === 'string' ? sp.sendDone : null} error={typeof sp.sendError === 'string' ? sp.sendError : null} />
+      <SendPanel
+        caller={caller}
+        studyId={id}
+        done={typeof sp.sendDone === 'string' ? sp.sendDone : null}
+        error={typeof sp.sendError === 'string' ? sp.sendError : null}
+      />
     </>
   );
 }

@@ -46,7 +46,9 @@ export async function SendPanel({ caller, studyId, done, error }: { caller: Call
                 approved by {run.approval.approvedByName || run.approval.approvedByEmail} on {when(run.approval.approvedAt)}
               </strong>
             ) : (
-              <span className="muted" data-testid="run-approval">not approved</span>
+              <span className="muted" data-testid="run-approval">
+                not approved
+              </span>
             )}
           </p>
           {!run.approval && mayApprove ? (

@@ -16,7 +16,12 @@ export const dynamic = 'force-dynamic';
 export const GET = withCaller('audit:view', async (req, { caller }) => {
   const input = auditSearchFromParams(new URL(req.url).searchParams);
   const search = parseAuditSearch(input); // refuse bad parameters before the stream starts
-  await recordAuditEvent(db(), { action: 'audit.export', caller, target: 'audit-log', details: { search: { ...search, page: undefined, pageSize: undefined } } });
+  await recordAuditEvent(db(), {
+    action: 'audit.export',
+    caller,
+    target: 'audit-log',
+    details: { search: { ...search, page: undefined, pageSize: undefined } },
+  });
   const encoder = new TextEncoder();
   const rows = iterateAuditEvents(db(), { caller, search: input });
   // The first batch is read before the response starts, so a failure (the database gone, say)

@@ -26,7 +26,8 @@ export const GET = withCaller('structure-roles:manage', async (req, { caller }) 
   let version: number | undefined;
   if (v !== null) {
     version = Number(v);
-    if (!Number.isInteger(version) || version < 1) throw new AppError('INVALID_INPUT', `Query parameter "version" must be a version number (1, 2, …), not ${JSON.stringify(v)}.`);
+    if (!Number.isInteger(version) || version < 1)
+      throw new AppError('INVALID_INPUT', `Query parameter "version" must be a version number (1, 2, …), not ${JSON.stringify(v)}.`);
   }
   const view = await findStructureRules(db(), { caller, version });
   const name = sp.get('try');
@@ -39,9 +40,13 @@ export const POST = withCaller('structure-roles:manage', async (req, { caller })
   try {
     body = await req.json();
   } catch {
-    throw new AppError('INVALID_INPUT', 'The request body is not JSON: send { "change": "add", "match", "pattern", "role", … } or { "change": "disable", "ruleId" }.');
+    throw new AppError(
+      'INVALID_INPUT',
+      'The request body is not JSON: send { "change": "add", "match", "pattern", "role", … } or { "change": "disable", "ruleId" }.',
+    );
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new AppError('INVALID_INPUT', 'The request body must be a JSON object with a "change" field (add, disable or enable).');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new AppError('INVALID_INPUT', 'The request body must be a JSON object with a "change" field (add, disable or enable).');
   const result = await changeStructureRules(db(), { caller, input: body as StructureRulesChange });
   return Response.json(result, { headers: NO_STORE });
 });

@@ -92,7 +92,10 @@ describe('readMultipartRelated', () => {
 
 describe('parseMultipartContentType', () => {
   it('reads a quoted or bare boundary and the type', () => {
-    expect(parseMultipartContentType('multipart/related; type="application/dicom"; boundary="a;b=c"')).toEqual({ boundary: 'a;b=c', type: 'application/dicom' });
+    expect(parseMultipartContentType('multipart/related; type="application/dicom"; boundary="a;b=c"')).toEqual({
+      boundary: 'a;b=c',
+      type: 'application/dicom',
+    });
     expect(parseMultipartContentType('Multipart/Related;boundary=abc;type=application/dicom')).toEqual({ boundary: 'abc', type: 'application/dicom' });
   });
   it('refuses a non-multipart type or a missing boundary, naming what it got', () => {

@@ -66,7 +66,9 @@ describe('retrieveDicomWebStudy with a failing server', () => {
     const dir = dirFor('stall-');
     await expect(retrieveDicomWebStudy({ target: target(), studyInstanceUid: '1.1', dir, timeoutMs: 400 })).rejects.toMatchObject({
       code: 'UNAVAILABLE',
-      message: expect.stringMatching(/^PACS "Flaky" \(http:\/\/127\.0\.0\.1:\d+\/dicom-web\) stopped sending the retrieve of study 1\.1 \(WADO-RS\) after 1 instance\(s\): nothing arrived for 0\.4 s/),
+      message: expect.stringMatching(
+        /^PACS "Flaky" \(http:\/\/127\.0\.0\.1:\d+\/dicom-web\) stopped sending the retrieve of study 1\.1 \(WADO-RS\) after 1 instance\(s\): nothing arrived for 0\.4 s/,
+      ),
     });
     expect(fs.readFileSync(path.join(dir, '000001.dcm'), 'latin1')).toBe('FIRST');
   });
@@ -75,7 +77,9 @@ describe('retrieveDicomWebStudy with a failing server', () => {
     const dir = dirFor('cut-');
     await expect(retrieveDicomWebStudy({ target: target(), studyInstanceUid: '1.2', dir })).rejects.toMatchObject({
       code: 'UNAVAILABLE',
-      message: expect.stringMatching(/^PACS "Flaky" \(http:\/\/127\.0\.0\.1:\d+\/dicom-web\): (the connection closed during the|the) retrieve of study 1\.2 \(WADO-RS\) (after 1 instance\(s\)|is incomplete)/),
+      message: expect.stringMatching(
+        /^PACS "Flaky" \(http:\/\/127\.0\.0\.1:\d+\/dicom-web\): (the connection closed during the|the) retrieve of study 1\.2 \(WADO-RS\) (after 1 instance\(s\)|is incomplete)/,
+      ),
     });
   });
 
