@@ -340,6 +340,9 @@ describe('process faults under npm start', () => {
     async () => {
       dumpOnFailure();
       const pgPid = postmasterPid(s.dataDir)!;
+      // Wait for the worker to be up (its queues registered): a worker stopped while it is still
+      // starting prints no "stopped" line, and the order below is about a running worker.
+      await app!.waitFor(/\[worker \d+\] ready/, { timeoutMs: 5 * MINUTE });
       const mark = app!.output().length;
       // A terminal sends SIGINT to the whole foreground process group.
       killGroup(app!.pid, 'SIGINT');

@@ -219,7 +219,14 @@ describe('jobs and models operations', () => {
     expect(seg.active).toBe(0);
     // And every run that got a job has it stored: waiting, cancelled or completed.
     expect(seg.total).toBe(await t.db.segmentationRun.count({ where: { jobId: { not: null } } }));
-    expect(counts.map((q) => q.name).sort()).toEqual(['dead-letter', 'segmentation.run', `segmentation.run/tiny-test/${sha}`, 'worker.selftest']);
+    expect(counts.map((q) => q.name).sort()).toEqual([
+      'dead-letter',
+      'dicom.send',
+      'pacs.retrieve',
+      'segmentation.run',
+      `segmentation.run/tiny-test/${sha}`,
+      'worker.selftest',
+    ]);
   });
 
   it('models: installed folders with their checks, registered versions with run counts; segment-all is admin-only and validated', async () => {
