@@ -8,7 +8,8 @@
  * to check instead of a bare 500:
  * - a full disk or quota (ENOSPC, EDQUOT, EFBIG) → STORAGE_FULL (507);
  * - a database that cannot be reached or refuses the connection (Prisma P1000–P1017, P2024, the
- *   driver adapter's DatabaseNotReachable…, pg/net ECONNREFUSED, ENOTFOUND, SQLSTATE 57P0x/08xxx)
+ *   driver adapter's DatabaseNotReachable…, pg/net ECONNREFUSED, ENOTFOUND, SQLSTATE 57P0x/08xxx,
+ *   28000/28P01 (user or password refused) and 3D000 (no such database) from the pg driver itself)
  *   → UNAVAILABLE (503), naming host and port (never the password);
  * - a RangeError from allocating an array whose size the input decided (the caller says so with
  *   `context.input`) → INVALID_INPUT naming that input;
@@ -110,6 +111,9 @@ export function describeDatabaseUrl(url: string): string {
 const NET_DOWN = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
 // SQLSTATE: admin/crash shutdown, cannot connect now, too many connections, connection failures.
 const SQLSTATE_DOWN = /^(57P0[1-3]|53300|08\d{3})$/;
+// SQLSTATE from the pg driver itself (pg-boss, raw pools): the password or user refused, no such database.
+const SQLSTATE_AUTH = /^28(000|P01)$/;
+const SQLSTATE_NO_DATABASE = '3D000';
 const PRISMA_DOWN = new Set(['P1000', 'P1001', 'P1002', 'P1003', 'P1008', 'P1010', 'P1011', 'P1017', 'P2024']);
 const ADAPTER_DOWN = new Set([
   'DatabaseNotReachable',
@@ -165,9 +169,17 @@ export function databaseUnavailable(e: unknown): DbDown | null {
     return { why, host: adapter?.host, port: adapter?.port, detail: `${prismaCode ?? kind}${msg ? `: ${msg}` : ''}` };
   }
   const code = typeof err.code === 'string' ? err.code : '';
-  if (NET_DOWN.has(code) || SQLSTATE_DOWN.test(code)) {
+  if (NET_DOWN.has(code) || SQLSTATE_DOWN.test(code) || SQLSTATE_AUTH.test(code) || code === SQLSTATE_NO_DATABASE) {
     return {
-      why: code === '53300' ? 'busy' : code.startsWith('57P') ? 'closed' : 'unreachable',
+      why: SQLSTATE_AUTH.test(code)
+        ? 'authentication'
+        : code === SQLSTATE_NO_DATABASE
+          ? 'no-database'
+          : code === '53300'
+            ? 'busy'
+            : code.startsWith('57P')
+              ? 'closed'
+              : 'unreachable',
       host: typeof err.address === 'string' ? err.address : undefined,
       port: typeof err.port === 'number' ? err.port : undefined,
       detail: `${code}${typeof err.message === 'string' && err.message ? `: ${err.message}` : ''}`,

@@ -4,6 +4,10 @@
  * (its name and URL, never the password), the HTTP status and what to check.
  */
 import { AppError } from '../errors';
+// undici's own fetch, not Node's built-in one: Node 24's bundled undici (7.29) kills the process
+// with an uncatchable AssertionError when a PACS closes the connection while we are still writing
+// the body to disk (the parser is paused by backpressure; nodejs/undici#5360, fixed in undici 8).
+import { fetch as undiciFetch } from 'undici';
 
 /** A DICOMweb server as the client needs it (lib/server/pacs keeps the configured ones). */
 export interface DicomWebTarget {
@@ -107,7 +111,7 @@ export async function dicomWebGet(r: DicomWebRequest): Promise<Response> {
   r.signal?.addEventListener('abort', onAbort, { once: true });
   let res: Response;
   try {
-    res = await fetch(url, { headers, signal: controller.signal, redirect: 'follow' });
+    res = (await undiciFetch(url, { headers: Object.fromEntries(headers), signal: controller.signal, redirect: 'follow' })) as unknown as Response;
   } catch (e) {
     const reason = controller.signal.reason as { name?: string } | undefined;
     throw dicomWebNetworkError(r.target, reason?.name === 'TimeoutError' ? reason : e, r.what, timeoutMs);

@@ -122,6 +122,19 @@ describe('error mapping', () => {
     expect(toHttpError(refused).status).toBe(503);
   });
 
+  it('maps the pg driver’s own refusals (SQLSTATE 28P01, 28000, 3D000: what pg-boss throws) to UNAVAILABLE saying why', () => {
+    const pgError = (code: string, message: string) => Object.assign(new Error(message), { code, severity: 'FATAL' });
+    const url = 'postgresql://iseg:top-secret@127.0.0.1:5432/iseg';
+    const password = toAppError(pgError('28P01', 'password authentication failed for user "iseg"'), { databaseUrl: url });
+    expect(password.code).toBe('UNAVAILABLE');
+    expect(password.message).toMatch(/^The database refused the user name or password at 127\.0\.0\.1:5432\/iseg/);
+    expect(password.message).not.toContain('top-secret');
+    expect(databaseUnavailable(pgError('28000', 'no pg_hba.conf entry'))?.why).toBe('authentication');
+    expect(databaseUnavailable(pgError('3D000', 'database "nope" does not exist'))?.why).toBe('no-database');
+    // Other SQLSTATEs (a constraint, a syntax error) are not "the database is down".
+    expect(databaseUnavailable(pgError('23505', 'duplicate key'))).toBeNull();
+  });
+
   it('maps Prisma’s "can’t reach database server" (P1001, message starting with a blank line) to UNAVAILABLE with host and port', async () => {
     const port = await closedPort();
     const db = createDb(`postgresql://iseg:top-secret@127.0.0.1:${port}/iseg`);
