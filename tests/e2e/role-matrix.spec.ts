@@ -360,8 +360,10 @@ for (const who of WHO) {
         const text = exportText(await res.body(), res.headers()['content-type'] ?? '');
         const leaked = findIdentifiers(text, seesIdentifiers && ok ? seeded.freeText : seeded.identifiers);
         if (leaked.length) problems.push(`${label}: export contains ${leaked.slice(0, 3).join(', ')}`);
-        if (ok && status === 200 && !/csv|zip|dicom/.test(res.headers()['content-type'] ?? ''))
-          problems.push(`${label}: served ${res.headers()['content-type']}, not a file`);
+        // A download: CSV, zip or DICOM, or JSON sent as an attachment (a data dictionary).
+        const contentType = res.headers()['content-type'] ?? '';
+        const isFile = /csv|zip|dicom/.test(contentType) || (/json/.test(contentType) && /^attachment/.test(res.headers()['content-disposition'] ?? ''));
+        if (ok && status === 200 && !isFile) problems.push(`${label}: served ${contentType}, not a file`);
       }
 
       // The planting worked: a physicist sees the planted description (the scan above can fail).
