@@ -150,7 +150,17 @@ describe.skipIf(!haveDcmtk())('DICOM listener (dcmtk peers, real listener proces
     const still = await t.db.dicomReceivedStudy.findUniqueOrThrow({ where: { studyInstanceUid: uid } });
     expect(still.state).toBe('RECEIVING');
     expect(await t.db.study.count({ where: { studyInstanceUid: uid } })).toBe(0);
-    expect(readdirSync(path.join(spool(), uid)).filter((n) => n.endsWith('.dcm')).length).toBe(still.instanceCount);
+    // Every file in the spool is counted. A file written just as the association was cut is on
+    // disk before it is recorded; the listener's spool scan (each minute) counts it then.
+    const onDisk = () => readdirSync(path.join(spool(), uid)).filter((n) => n.endsWith('.dcm')).length;
+    await waitFor(
+      'the spool and the received-study row to agree on the instance count',
+      async () => {
+        const x = await t.db.dicomReceivedStudy.findUniqueOrThrow({ where: { studyInstanceUid: uid } });
+        return x.instanceCount === onDisk() ? x : null;
+      },
+      150_000,
+    );
     expect(readdirSync(path.join(spool(), '.incoming')).length).toBe(0);
     // The sender sends the whole study again: it completes.
     const rest = await storescu(target(), [study.dicomDir]).done;
@@ -163,7 +173,7 @@ describe.skipIf(!haveDcmtk())('DICOM listener (dcmtk peers, real listener proces
     const stored = await t.db.study.findUniqueOrThrow({ where: { id: done.studyId! }, include: { series: true, physicianStructures: true } });
     expect(stored.series.length).toBe(2);
     expect(stored.physicianStructures.length).toBe(3);
-  });
+  }, 300_000);
 
   it('a second listener on a port in use exits 4 with a message naming the port (npm start does not retry it)', async () => {
     const err = await startDicomNode({ databaseUrl: t.url, dataDir: path.join(tmp, 'other-data'), port, env: nodeEnv }).then(
