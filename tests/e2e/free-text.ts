@@ -2,7 +2,8 @@
  * PHI planted in DICOM free text for the identifier scans (role-matrix.spec.ts,
  * researcher-identifiers.spec.ts): the demo cohort's DICOM carries harmless descriptions, so two
  * seeded studies (the first by id, which the role matrix fills into /studies/[id]; and the first
- * by pseudonym, which researcher-identifiers exports) get a StudyDescription with the patient's
+ * patient created, a demo patient, which researcher-identifiers exports: a pseudonym is random, so
+ * the first by pseudonym may be a small study another spec uploaded) get a StudyDescription with the patient's
  * name, MRN and birth date, and their series descriptions and ROI names a marker and the MRN, as
  * a planning system would let anyone type. Idempotent: a spec that runs after another finds the
  * text planted and leaves it.
@@ -28,7 +29,7 @@ export async function plantFreeText(): Promise<PlantedFreeText> {
     const targets = (
       await client.query<{ id: string }>(
         `(SELECT s.id FROM "Study" s ORDER BY s.id LIMIT 1)
-         UNION (SELECT s.id FROM "Study" s JOIN "Patient" p ON p.id = s."patientId" ORDER BY p.pseudonym LIMIT 1)`,
+         UNION (SELECT s.id FROM "Study" s JOIN "Patient" p ON p.id = s."patientId" ORDER BY p."createdAt", s."importedAt", s.id LIMIT 1)`,
       )
     ).rows.map((r) => r.id);
     const m = FREE_TEXT_MARKERS;

@@ -18,7 +18,11 @@ async function seeded(): Promise<{ studyId: string; pseudonym: string; identifie
   const client = new pg.Client({ connectionString: process.env.E2E_DATABASE_URL });
   await client.connect();
   try {
-    const s = (await client.query(`SELECT s.id, p.pseudonym FROM "Study" s JOIN "Patient" p ON p.id = s."patientId" ORDER BY p.pseudonym LIMIT 1`)).rows[0];
+    const s = (
+      await client.query(
+        `SELECT s.id, p.pseudonym FROM "Study" s JOIN "Patient" p ON p.id = s."patientId" ORDER BY p."createdAt", s."importedAt", s.id LIMIT 1`,
+      )
+    ).rows[0];
     const ids = new Set<string>();
     for (const r of (await client.query(`SELECT name, mrn, to_char("birthDate", 'YYYYMMDD') AS dob FROM "PatientIdentity"`)).rows) {
       for (const v of [r.name, r.mrn, r.dob]) if (v) ids.add(v);

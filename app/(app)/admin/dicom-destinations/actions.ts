@@ -8,6 +8,7 @@ import { redirect } from 'next/navigation';
 import { db } from '@/lib/server/db/client';
 import { getCaller } from '@/lib/server/auth/get-caller';
 import { toActionError } from '@/lib/server/errors';
+import { formText } from '@/lib/server/http/form-text';
 import { saveDicomDestination } from '@/lib/server/dicom-send/save-dicom-destination';
 
 function back(kind: 'done' | 'error', message: string): never {
@@ -17,18 +18,18 @@ function back(kind: 'done' | 'error', message: string): never {
 export async function saveDestinationAction(form: FormData): Promise<void> {
   let message: string;
   try {
-    const id = form.get('id') ? String(form.get('id')).slice(0, 64) : null;
+    const id = formText(form, 'id')?.slice(0, 64) || null;
     const saved = await saveDicomDestination(db(), {
       caller: await getCaller(),
       id,
       input: {
-        name: String(form.get('name') ?? '').slice(0, 200),
-        aeTitle: String(form.get('aeTitle') ?? '').slice(0, 200),
-        host: String(form.get('host') ?? '').slice(0, 300),
-        port: String(form.get('port') ?? '').slice(0, 20),
-        callingAeTitle: String(form.get('callingAeTitle') ?? '').slice(0, 200),
-        enabled: form.get('enabled') === 'on',
-        autoSend: form.get('autoSend') === 'on',
+        name: (formText(form, 'name') ?? '').slice(0, 200),
+        aeTitle: (formText(form, 'aeTitle') ?? '').slice(0, 200),
+        host: (formText(form, 'host') ?? '').slice(0, 300),
+        port: (formText(form, 'port') ?? '').slice(0, 20),
+        callingAeTitle: (formText(form, 'callingAeTitle') ?? '').slice(0, 200),
+        enabled: formText(form, 'enabled') === 'on',
+        autoSend: formText(form, 'autoSend') === 'on',
       },
     });
     message = `${id ? 'Saved' : 'Added'} ${saved.name} (${saved.aeTitle} at ${saved.host}:${saved.port}${saved.enabled ? '' : ', disabled'}${saved.autoSend ? ', automatic send after each run' : ''}).`;

@@ -8,6 +8,7 @@ import { redirect } from 'next/navigation';
 import { db } from '@/lib/server/db/client';
 import { getCaller } from '@/lib/server/auth/get-caller';
 import { toActionError } from '@/lib/server/errors';
+import { formText } from '@/lib/server/http/form-text';
 import { changeStructureRules } from '@/lib/server/structure-roles/change-structure-rules';
 
 function back(kind: 'done' | 'error', message: string): never {
@@ -25,10 +26,7 @@ async function attempt(run: () => Promise<string>): Promise<never> {
   back('done', message);
 }
 
-const text = (form: FormData, key: string) => {
-  const v = form.get(key);
-  return typeof v === 'string' ? v : undefined;
-};
+const text = formText;
 
 export async function addStructureRuleAction(form: FormData): Promise<void> {
   await attempt(async () => {
