@@ -32,12 +32,15 @@ export const E2E_USERS = {
 async function main(): Promise<number> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'iseg-e2e-'));
   fs.chmodSync(dataDir, 0o755);
-  const [port, pgPort] = [await freePort(), await freePort()];
+  const [port, pgPort, dicomPort] = [await freePort(), await freePort(), await freePort()];
   const env: Record<string, string | undefined> = {
     ...process.env,
     ISEG_DATA_DIR: dataDir,
     PORT: String(port),
     ISEG_PG_PORT: String(pgPort),
+    // A free port for the DICOM listener too, so a second run (or a department's node on 11112)
+    // on the same machine does not collide with this one.
+    ISEG_DICOM_PORT: String(dicomPort),
     ISEG_SEED_DEMO: '1',
     // The demo cohort as `npm start` seeds it (40 synthetic 4D CT patients), on small grids.
     ISEG_DEMO_PATIENTS: '40',
