@@ -33,6 +33,8 @@ export const PERMISSIONS = {
   'outcomes:view': ['ADMIN', 'PHYSICIST', 'RESEARCHER'],
   /** Import outcomes CSVs (each import is a version) and restore an earlier version. */
   'outcomes:import': ['ADMIN', 'PHYSICIST'],
+  /** The /monitoring control charts of contour agreement over time (pseudonyms; dates shifted without identifiers:view). */
+  'monitoring:view': ['ADMIN', 'PHYSICIST'],
   'review:view': ['ADMIN', 'PHYSICIST', 'REVIEWER'],
   'review:decide': ['PHYSICIST', 'REVIEWER'],
   'users:manage': ['ADMIN'],
