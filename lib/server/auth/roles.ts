@@ -41,6 +41,8 @@ export const PERMISSIONS = {
   'models:manage': ['ADMIN'],
   /** Edit the per-site structure-name rules (docs/structure-roles.md); each save is a version, audited. */
   'structure-roles:manage': ['ADMIN'],
+  /** Set the QA flag thresholds (docs/flags.md); each save is a version, audited, and recomputes every run's flags. */
+  'flags:manage': ['ADMIN'],
   'audit:view': ['ADMIN'],
   /** DICOM destinations that machine contours are sent to (AE title, host, port, auto-send). */
   'dicom-destinations:manage': ['ADMIN'],

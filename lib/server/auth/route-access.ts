@@ -43,6 +43,7 @@ export const ROUTES: readonly RouteEntry[] = [
   { route: '/admin/users', kind: 'page', access: 'users:manage' },
   { route: '/admin/dicom-destinations', kind: 'page', access: 'dicom-destinations:manage' },
   { route: '/admin/structure-roles', kind: 'page', access: 'structure-roles:manage' },
+  { route: '/admin/flags', kind: 'page', access: 'flags:manage' },
   { route: '/api/admin/structure-roles', kind: 'api', access: 'structure-roles:manage' },
   { route: '/api/studies/[id]/export/deid', kind: 'api', access: 'studies:export-deid' },
   { route: '/review', kind: 'page', access: 'review:view' },
