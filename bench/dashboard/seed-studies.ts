@@ -7,7 +7,7 @@
  */
 import type { Db } from '../../lib/server/db/client';
 import { runSummaryRows, type RunSummary } from '../../lib/server/runs/run-summary.types';
-import { DEFAULT_FLAG_THRESHOLDS } from '../../lib/core/stats/run-summary';
+import { DEFAULT_FLAG_THRESHOLDS, flagCodes } from '../../lib/core/flags';
 
 function prng(seed: number) {
   let s = seed >>> 0;
@@ -50,11 +50,10 @@ function summaryFor(r: ReturnType<typeof prng>): RunSummary {
   const fpCc = clamp(itvPhys * (1 - itvDice) * 0.5 * (1 + 0.4 * r.normal()), 0, 300);
   const largest = fpCc * clamp(0.3 + 0.5 * r.next(), 0, 1);
   const maxDist = clamp(3 + 6 * Math.abs(r.normal()), 0, 80);
-  const flags: RunSummary['flags'] = [];
-  if (itvDice < DEFAULT_FLAG_THRESHOLDS.lowDice || sorted[0] < DEFAULT_FLAG_THRESHOLDS.lowDice) flags.push('LOW_DICE');
-  if (largest > DEFAULT_FLAG_THRESHOLDS.largeFpCc) flags.push('LARGE_FP');
-  if (maxDist > DEFAULT_FLAG_THRESHOLDS.distantFpMm) flags.push('DISTANT_FP');
-  if (phases.some((p) => p.outlier)) flags.push('OUTLIER_PHASE');
+  const flags: RunSummary['flags'] = flagCodes(
+    { phases, itv: { dice: itvDice, physicianCc: itvPhys, largestFpRegionCc: largest, maxFpDistanceMm: maxDist } },
+    DEFAULT_FLAG_THRESHOLDS,
+  );
   return {
     schemaVersion: 1,
     phases,
@@ -81,7 +80,7 @@ function summaryFor(r: ReturnType<typeof prng>): RunSummary {
       physician: { LR: 1, AP: 2, SI: motion, maxMm: motion * 1.02 },
     },
     flags,
-    thresholds: DEFAULT_FLAG_THRESHOLDS,
+    thresholds: { ...DEFAULT_FLAG_THRESHOLDS },
   };
 }
 

@@ -2,35 +2,16 @@
  * The QA summary of one segmentation run, built from the metric values the run stored and the
  * phase masks (for centroids and motion). Pure: the caller reads rows and masks.
  *
- * Flags and their defaults (DEFAULT_FLAG_THRESHOLDS), chosen so that a flag means "look at this
- * case", not "this case is wrong":
- * - LOW_DICE: ITV Dice < 0.5, or any phase GTV Dice < 0.5. Below 0.5 the two contours share
- *   less volume than either adds on its own, which no reader would call agreement; published
- *   lung GTV inter-observer Dice medians sit around 0.7–0.8, so 0.5 is well outside normal
- *   disagreement. One bad phase is enough because a single mis-segmented phase enlarges the ITV.
- * - LARGE_FP: the largest connected false-positive region of the ITV is > 5 cc (a sphere of
- *   about 21 mm diameter). Scattered voxels along the border add up to several cc on large
- *   tumours, so the largest *region* is used, not the total FP volume.
- * - DISTANT_FP: some ITV false-positive voxel lies > 10 mm from the physician's ITV. Border
- *   disagreement is a few mm (one or two 3 mm slices); 10 mm is beyond a typical GTV→CTV margin
- *   (5–8 mm), i.e. tissue no margin would cover.
- * - OUTLIER_PHASE: lib/core/metrics/motion.ts flags a machine GTV phase (empty, or its volume or
- *   centroid departs from its neighbours').
- * - NO_REFERENCE: there is no physician ITV and no physician GTV to compare with.
+ * Flags: lib/core/flags (the rules, their defaults and their wording) evaluated with the
+ * thresholds the caller passes (the current FlagRuleSet; the defaults when none is given).
  */
 import type { Grid, Vec3 } from '@/lib/core/volume';
 import { analyseMotion, type MotionResult } from '@/lib/core/metrics/motion';
+import { DEFAULT_FLAG_THRESHOLDS, flagCodes, type FlagCode, type FlagThresholds } from '@/lib/core/flags';
 import { medianOf } from './quantile';
 
-export interface FlagThresholds {
-  lowDice: number;
-  largeFpCc: number;
-  distantFpMm: number;
-}
-
-export const DEFAULT_FLAG_THRESHOLDS: FlagThresholds = { lowDice: 0.5, largeFpCc: 5, distantFpMm: 10 };
-
-export type RunFlagCode = 'LOW_DICE' | 'LARGE_FP' | 'DISTANT_FP' | 'OUTLIER_PHASE' | 'NO_REFERENCE';
+export { DEFAULT_FLAG_THRESHOLDS, type FlagThresholds };
+export type RunFlagCode = FlagCode;
 
 /** Metric values as stored in MetricResult.values (null = undefined, see nullReasons). */
 export type MetricValues = Record<string, number | null | undefined>;
@@ -169,12 +150,7 @@ export function buildRunSummary(input: RunSummaryInput): RunSummaryValues {
     medianFpCc: medianOf(phaseRows.map((p) => p.fpCc)),
   };
 
-  const flags: RunFlagCode[] = [];
-  if ((itv.dice !== null && itv.dice < thresholds.lowDice) || (gtv.minDice !== null && gtv.minDice < thresholds.lowDice)) flags.push('LOW_DICE');
-  if (itv.largestFpRegionCc !== null && itv.largestFpRegionCc > thresholds.largeFpCc) flags.push('LARGE_FP');
-  if (itv.maxFpDistanceMm !== null && itv.maxFpDistanceMm > thresholds.distantFpMm) flags.push('DISTANT_FP');
-  if (phaseRows.some((p) => p.outlier)) flags.push('OUTLIER_PHASE');
-  if (!input.itv && withRef.length === 0) flags.push('NO_REFERENCE');
+  const flags = flagCodes({ phases: phaseRows, itv }, thresholds);
 
   return {
     schemaVersion: 1,

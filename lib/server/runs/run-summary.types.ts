@@ -61,7 +61,8 @@ export function runSummaryRows(runId: string, s: RunSummary): { summary: Prisma.
       physicianMotionSiMm: pm?.SI ?? null,
       physicianMotionMaxMm: pm?.maxMm ?? null,
       flags: [...s.flags],
-      lowDiceThreshold: s.thresholds.lowDice,
+      lowDiceThreshold: s.thresholds.itvDice,
+      phaseDiceThreshold: s.thresholds.phaseGtvDice,
       largeFpCcThreshold: s.thresholds.largeFpCc,
       distantFpMmThreshold: s.thresholds.distantFpMm,
     },
@@ -130,6 +131,6 @@ export function runSummaryFromRow(r: RunSummaryRow): RunSummary {
       physician: motion(r.physicianMotionLrMm, r.physicianMotionApMm, r.physicianMotionSiMm, r.physicianMotionMaxMm),
     },
     flags: [...(r.flags ?? [])],
-    thresholds: { lowDice: r.lowDiceThreshold, largeFpCc: r.largeFpCcThreshold, distantFpMm: r.distantFpMmThreshold },
+    thresholds: { itvDice: r.lowDiceThreshold, phaseGtvDice: r.phaseDiceThreshold, largeFpCc: r.largeFpCcThreshold, distantFpMm: r.distantFpMmThreshold },
   };
 }

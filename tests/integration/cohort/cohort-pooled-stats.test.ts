@@ -39,7 +39,7 @@ function summary(dice: (number | null)[]): RunSummary {
     itv: { dice: 0.7, hd95Mm: 4, fpVoxels: 10, fpCc: 1.5, fpFraction: 0.1, fnCc: 1, machineCc: 20, physicianCc: 21, maxFpDistanceMm: 3, largestFpRegionCc: 1 },
     motion: { machine: { LR: 0, AP: 0, SI: 2, maxMm: 2 }, physician: { LR: 0, AP: 0, SI: 4, maxMm: 4 } },
     flags: [],
-    thresholds: { lowDice: 0.5, largeFpCc: 5, distantFpMm: 10 },
+    thresholds: { itvDice: 0.5, phaseGtvDice: 0.5, largeFpCc: 5, distantFpMm: 10 },
   };
 }
 

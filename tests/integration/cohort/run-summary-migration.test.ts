@@ -57,7 +57,7 @@ const stored: RunSummary = {
   },
   motion: { machine: { LR: 0.5, AP: 1, SI: 6, maxMm: 6.1 }, physician: null },
   flags: ['DISTANT_FP', 'OUTLIER_PHASE'],
-  thresholds: { lowDice: 0.5, largeFpCc: 5, distantFpMm: 10 },
+  thresholds: { itvDice: 0.5, phaseGtvDice: 0.5, largeFpCc: 5, distantFpMm: 10 },
 };
 
 describe('migration run_summary_read_model: backfill from the JSON summaries', () => {

@@ -161,7 +161,8 @@ describe('run summaries', () => {
     expect(s.itv.largestFpRegionCc).toBe(Math.max(0, ...disc.falsePositive.map((r) => r.volumeCc)));
     // Flags follow the recorded thresholds.
     const th = s.thresholds;
-    expect(s.flags.includes('LOW_DICE')).toBe(itv.dice! < th.lowDice || dices[0] < th.lowDice);
+    expect(s.flags.includes('LOW_DICE')).toBe(itv.dice! < th.itvDice);
+    expect(s.flags.includes('LOW_PHASE_DICE')).toBe(dices[0] < th.phaseGtvDice);
     expect(s.flags.includes('LARGE_FP')).toBe(s.itv.largestFpRegionCc! > th.largeFpCc);
     expect(s.flags.includes('DISTANT_FP')).toBe((s.itv.maxFpDistanceMm ?? 0) > th.distantFpMm);
     expect(s.flags).not.toContain('NO_REFERENCE');

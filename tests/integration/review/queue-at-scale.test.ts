@@ -63,7 +63,7 @@ describe('review queue at 5,000 studies (real Postgres)', () => {
           itv,
           motion: { machine: null, physician: null },
           flags: [],
-          thresholds: { lowDice: 0.6, largeFpCc: 5, distantFpMm: 20 },
+          thresholds: { itvDice: 0.6, phaseGtvDice: 0.5, largeFpCc: 5, distantFpMm: 20 },
         }).summary,
       );
     }

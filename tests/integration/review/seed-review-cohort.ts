@@ -40,7 +40,7 @@ function summaryOf(m: MetricSpec): RunSummary {
     },
     motion: { machine: null, physician: null },
     flags: [],
-    thresholds: { lowDice: 0.5, largeFpCc: 5, distantFpMm: 10 },
+    thresholds: { itvDice: 0.5, phaseGtvDice: 0.5, largeFpCc: 5, distantFpMm: 10 },
   };
 }
 
@@ -183,7 +183,7 @@ export async function seedReviewCohort(db: Db): Promise<SeededReviewCohort> {
       },
       motion: { machine: { LR: 1, AP: 2, SI: 12.5, maxMm: 12.5 }, physician: { LR: 1, AP: 2, SI: 11, maxMm: 11 } },
       flags: ['LOW_DICE', 'DISTANT_FP'],
-      thresholds: { lowDice: 0.6, largeFpCc: 5, distantFpMm: 20 },
+      thresholds: { itvDice: 0.6, phaseGtvDice: 0.5, largeFpCc: 5, distantFpMm: 20 },
     },
   });
   const s5 = await study('REV-05');

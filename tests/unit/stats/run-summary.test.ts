@@ -82,14 +82,15 @@ describe('buildRunSummary', () => {
       },
       machineItvCc: 8,
     });
-    expect(s.flags).toEqual(['LOW_DICE', 'LARGE_FP', 'DISTANT_FP']);
+    // ITV Dice 0.8 is not low; the 0.49 phase GTV is its own flag.
+    expect(s.flags).toEqual(['LOW_PHASE_DICE', 'LARGE_FP', 'DISTANT_FP']);
     expect(s.itv.largestFpRegionCc).toBe(5.5);
     expect(s.itv.maxFpDistanceMm).toBe(12);
     expect(s.itv.hd95Mm).toBeNull();
     // Thresholds are the caller's to change, and are recorded with the summary.
-    const relaxed = buildRunSummary({ grid, phases: phases([0.9, 0.49, 0.9], [1, 1, 1]), itv: null, machineItvCc: 8, thresholds: { lowDice: 0.4 } });
+    const relaxed = buildRunSummary({ grid, phases: phases([0.9, 0.49, 0.9], [1, 1, 1]), itv: null, machineItvCc: 8, thresholds: { phaseGtvDice: 0.4 } });
     expect(relaxed.flags).toEqual([]);
-    expect(relaxed.thresholds.lowDice).toBe(0.4);
+    expect(relaxed.thresholds.phaseGtvDice).toBe(0.4);
   });
 
   it('flags an empty machine phase in a 4D CT as an outlier phase', () => {
@@ -98,7 +99,7 @@ describe('buildRunSummary', () => {
     const s = buildRunSummary({ grid, phases: ps, itv: null, machineItvCc: 8 });
     expect(s.phases.map((p) => p.outlier)).toEqual([false, false, true, false]);
     expect(s.phases[2].machineCentroidMm).toBeNull();
-    expect(s.flags).toEqual(['LOW_DICE', 'OUTLIER_PHASE']);
+    expect(s.flags).toEqual(['LOW_PHASE_DICE', 'OUTLIER_PHASE']);
   });
 
   it('a planning CT alone has no motion, and a study without physician contours says so', () => {
