@@ -15,6 +15,7 @@ import { createBoss } from '../jobs/boss';
 import { grantAppRole, roleOfUrl } from './grant-app-role';
 import { ensureFirstAdmin, type FirstAdminStatus } from '../users/ensure-first-admin';
 import { seedDemoCohort, type SeedDemoCohortOptions } from '../seed/seed-demo-cohort';
+import { reconcileRunFlags } from '../flags/apply-flag-rules';
 
 export interface PrepareResult {
   migrations: MigrateResult;
@@ -57,6 +58,8 @@ export async function prepareDatabase({
   const db = createDb(databaseUrl);
   try {
     const admin = await ensureFirstAdmin(db, { email: adminEmail, password: adminPassword });
+    // Stored flags follow the current flag thresholds (docs/flags.md); a no-op when they already do.
+    await reconcileRunFlags(db);
     const demo = seedDemo ? await seedDemoCohort(db, { ...seedDemo, boss, log }) : { seeded: false };
     return { migrations, admin, demoSeeded: demo.seeded };
   } finally {
