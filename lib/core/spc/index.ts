@@ -17,3 +17,4 @@ export {
   type EwmaPoint,
   type CusumPoint,
 } from './charts';
+export { ewmaArl, cusumArl, shewhartArl, ewmaCriticalL, cusumCriticalH } from './arl';
