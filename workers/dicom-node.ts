@@ -10,6 +10,11 @@
  *   imported (import-due-dicom-studies.ts); the import queues their segmentation run.
  * - At start (and every minute) the spool is reconciled with the database (sync-dicom-spool.ts):
  *   nothing received is lost when this process dies between receipt and import.
+ * - The spool is measured every few seconds (spool-capacity.ts): while it holds
+ *   ISEG_DICOM_SPOOL_MAX_GB or its disk has less than ISEG_DICOM_SPOOL_MIN_FREE_GB free, new
+ *   C-STOREs are answered 0xA700 (out of resources); the change is logged and audited.
+ * - An association silent for ISEG_DICOM_IDLE_TIMEOUT_S is aborted and recorded TIMED_OUT; what
+ *   it sent is imported when quiet.
  * - SIGTERM/SIGINT: stop listening, let an import in progress finish, exit 0.
  * Exits 0 at once when ISEG_DICOM_PORT is 0 / off (no listener wanted), 2 on bad configuration,
  * 4 when the port cannot be bound (restarting would not help).
@@ -27,6 +32,8 @@ import { recordRefusedInstance } from '../lib/server/dicom-receive/record-refuse
 import { endDicomAssociation } from '../lib/server/dicom-receive/end-dicom-association';
 import { syncDicomSpool } from '../lib/server/dicom-receive/sync-dicom-spool';
 import { importDueDicomStudies } from '../lib/server/dicom-receive/import-due-dicom-studies';
+import { recordDicomSpoolState } from '../lib/server/dicom-receive/record-dicom-spool-state';
+import { SpoolCapacity, bytesFromGb, type SpoolUsage } from '../lib/dicom/net/spool-capacity';
 import type { PgBoss } from 'pg-boss';
 
 /** Exit code when the port cannot be bound (in use, or not permitted): not restarted. */
@@ -34,6 +41,7 @@ export const EXIT_PORT_UNAVAILABLE = 4;
 
 const TICK_MS = 1_000;
 const SYNC_MS = 60_000;
+const MEASURE_MS = 5_000;
 
 function log(msg: string): void {
   console.log(`[dicom ${process.pid}] ${msg}`);
@@ -80,6 +88,29 @@ async function main(): Promise<void> {
   };
   await sync(true);
 
+  const capacity = new SpoolCapacity(spoolDir, {
+    maxBytes: bytesFromGb(env.ISEG_DICOM_SPOOL_MAX_GB),
+    minFreeBytes: bytesFromGb(env.ISEG_DICOM_SPOOL_MIN_FREE_GB),
+  });
+  let wasFull = false;
+  /** Logs and audits a change between "full" and "has room". */
+  const noteCapacity = async (u: SpoolUsage) => {
+    const full = u.fullReason !== null;
+    if (full === wasFull) return;
+    wasFull = full;
+    if (full) log(`SPOOL FULL: refusing new C-STORE requests with 0xA700 (out of resources): ${u.fullReason}`);
+    else log(`spool has room again (${Math.round(u.usedBytes / 1024 / 1024)} MB used): accepting C-STORE requests`);
+    await recordDicomSpoolState({ db, usage: u, spoolDir }).catch((e: Error) => log(`could not audit the spool state: ${e.message}`));
+  };
+  const measure = async () => {
+    try {
+      await noteCapacity(await capacity.measure());
+    } catch (e) {
+      log(`could not measure the spool ${spoolDir}: ${(e as Error).message}`);
+    }
+  };
+  await measure();
+
   /** Study UIDs each open association has sent to. */
   const sentBy = new Map<string, Set<string>>();
   let scp: StoreScp;
@@ -90,6 +121,12 @@ async function main(): Promise<void> {
       port: env.ISEG_DICOM_PORT,
       spoolDir,
       log,
+      idleTimeoutMs: env.ISEG_DICOM_IDLE_TIMEOUT_S * 1000,
+      admitInstance: () => {
+        const u = capacity.current();
+        if (u.fullReason && !wasFull) void noteCapacity(u);
+        return u.fullReason;
+      },
       decideAssociation: async (info) => {
         const d = await decideDicomAssociation({ db, ...info, ourAeTitle: env.ISEG_DICOM_AET, envAllowed: env.ISEG_DICOM_ALLOWED_AETS });
         if (d.accept) sentBy.set(d.associationId, new Set());
@@ -97,6 +134,7 @@ async function main(): Promise<void> {
       },
       onInstanceStored: async (s) => {
         sentBy.get(s.associationId)?.add(s.studyInstanceUid);
+        capacity.add(s.bytes);
         await recordReceivedInstance({
           db,
           associationId: s.associationId,
@@ -127,15 +165,29 @@ async function main(): Promise<void> {
   }
   const allowed = env.ISEG_DICOM_ALLOWED_AETS.length ? env.ISEG_DICOM_ALLOWED_AETS.join(', ') : '(none from ISEG_DICOM_ALLOWED_AETS)';
   log(
-    `listening as ${env.ISEG_DICOM_AET} on ${scp.host}:${scp.port}; allowed calling AE titles: ${allowed} plus the admin page's list; import after ${env.ISEG_DICOM_QUIET_SECONDS} s quiet`,
+    `listening as ${env.ISEG_DICOM_AET} on ${scp.host}:${scp.port}; allowed calling AE titles: ${allowed} plus the admin page's list; import after ${env.ISEG_DICOM_QUIET_SECONDS} s quiet; silent associations aborted after ${env.ISEG_DICOM_IDLE_TIMEOUT_S} s; spool limit ${env.ISEG_DICOM_SPOOL_MAX_GB} GB, free-disk floor ${env.ISEG_DICOM_SPOOL_MIN_FREE_GB} GB`,
   );
 
   let stopping = false;
   let busy: Promise<void> = Promise.resolve();
   let lastSync = Date.now();
+  let lastMeasure = Date.now();
   const tick = async () => {
+    if (Date.now() - lastMeasure > MEASURE_MS) {
+      lastMeasure = Date.now();
+      await measure();
+    }
     try {
-      await importDueDicomStudies({ db, spoolDir, quietSeconds: env.ISEG_DICOM_QUIET_SECONDS, boss: getBoss, store, modelsRoot: env.modelsDir, log });
+      const imported = await importDueDicomStudies({
+        db,
+        spoolDir,
+        quietSeconds: env.ISEG_DICOM_QUIET_SECONDS,
+        boss: getBoss,
+        store,
+        modelsRoot: env.modelsDir,
+        log,
+      });
+      if (imported.length) await measure();
     } catch (e) {
       log(`import step failed: ${(e as Error).message}`);
     }

@@ -83,6 +83,24 @@ const EnvSchema = z.object({
     ),
   /** Seconds a received study must be quiet (no new instance) before it is imported. */
   ISEG_DICOM_QUIET_SECONDS: z.coerce.number().min(0).max(86400).default(30),
+  /** Seconds an open association may stay silent before the listener aborts it (a hung peer). */
+  ISEG_DICOM_IDLE_TIMEOUT_S: z.coerce
+    .number({ error: 'must be a number of seconds (1-3600)' })
+    .min(1, 'must be at least 1 second')
+    .max(3600, 'must be at most 3600 seconds')
+    .default(60),
+  /** Largest size of the DICOM spool (GB, decimals allowed); over it, new C-STOREs are refused with 0xA700. */
+  ISEG_DICOM_SPOOL_MAX_GB: z.coerce
+    .number({ error: 'must be a size in GB, for example 20 or 0.5' })
+    .positive('must be more than 0 GB')
+    .max(100000, 'must be at most 100000 GB')
+    .default(20),
+  /** Free space (GB) the spool's disk must keep; below it, new C-STOREs are refused with 0xA700. */
+  ISEG_DICOM_SPOOL_MIN_FREE_GB: z.coerce
+    .number({ error: 'must be a size in GB, for example 1 or 0.5' })
+    .min(0, 'must be 0 GB or more')
+    .max(1000000, 'must be at most 1000000 GB')
+    .default(1),
   NEXTAUTH_SECRET: optionalNonEmpty.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   NEXTAUTH_URL: optionalNonEmpty.pipe(z.url().optional()),
 });

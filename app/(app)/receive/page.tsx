@@ -9,7 +9,9 @@ import Link from 'next/link';
 import { db } from '@/lib/server/db/client';
 import { requireCaller } from '@/lib/server/auth/get-caller';
 import { can } from '@/lib/server/auth/roles';
+import path from 'node:path';
 import { env } from '@/lib/server/env';
+import { bytesFromGb, formatBytes } from '@/lib/dicom/net/spool-capacity';
 import { findDicomReceiveOverview } from '@/lib/server/dicom-receive/find-dicom-receive-overview';
 import { findDicomAllowedAes } from '@/lib/server/dicom-receive/find-dicom-allowed-aes';
 import { AutoRefresh } from '../jobs/auto-refresh';
@@ -25,6 +27,12 @@ const STATE_LABEL: Record<string, string> = {
   IMPORTING: 'importing',
   IMPORTED: 'imported',
   FAILED: 'import failed',
+};
+
+const END_LABEL: Record<string, string> = {
+  RELEASED: 'released',
+  ABORTED: 'aborted',
+  TIMED_OUT: 'timed out (silent peer)',
 };
 
 const when = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : '—');
@@ -46,7 +54,15 @@ export default async function ReceivePage({ searchParams }: { searchParams: Prom
   const done = typeof sp.done === 'string' ? sp.done : null;
   const error = typeof sp.error === 'string' ? sp.error : null;
   const [overview, allowed] = await Promise.all([
-    findDicomReceiveOverview(db(), { caller, quietSeconds: e.ISEG_DICOM_QUIET_SECONDS }),
+    findDicomReceiveOverview(db(), {
+      caller,
+      quietSeconds: e.ISEG_DICOM_QUIET_SECONDS,
+      spool: {
+        dir: path.join(e.dataDir, 'dicom-spool'),
+        maxBytes: bytesFromGb(e.ISEG_DICOM_SPOOL_MAX_GB),
+        minFreeBytes: bytesFromGb(e.ISEG_DICOM_SPOOL_MIN_FREE_GB),
+      },
+    }),
     findDicomAllowedAes(db(), { caller, envAllowed: e.ISEG_DICOM_ALLOWED_AETS }),
   ]);
   const mayImport = can(caller.role, 'studies:import');
@@ -59,6 +75,19 @@ export default async function ReceivePage({ searchParams }: { searchParams: Prom
           ? 'The DICOM listener is off (ISEG_DICOM_PORT=off).'
           : `DICOM listener: AE title ${e.ISEG_DICOM_AET} on ${e.ISEG_DICOM_HOST}:${e.ISEG_DICOM_PORT}; a study is imported ${e.ISEG_DICOM_QUIET_SECONDS} s after its last instance.`}
       </p>
+      {overview.spool ? (
+        overview.spool.fullReason ? (
+          <p className="error" role="alert" data-testid="receive-spool-full">
+            The DICOM spool is full: new instances are refused with status 0xA700 (out of resources) until the received studies are imported. What is already
+            received is kept and imported. Cause: {overview.spool.fullReason}.
+          </p>
+        ) : (
+          <p className="muted" data-testid="receive-spool">
+            Spool: {formatBytes(overview.spool.usedBytes)} of {formatBytes(overview.spool.maxBytes)}
+            {overview.spool.freeBytes !== null ? `; ${formatBytes(overview.spool.freeBytes)} free on its disk` : ''}.
+          </p>
+        )
+      ) : null}
       <AutoRefresh intervalMs={3000} />
       {done ? (
         <p className="notice" role="status" data-testid="receive-done">
@@ -171,7 +200,7 @@ export default async function ReceivePage({ searchParams }: { searchParams: Prom
                     {a.instancesReceived}
                     {a.instancesFailed ? <span className="error"> ({a.instancesFailed} refused)</span> : null}
                   </td>
-                  <td>{a.accepted ? (a.endState ? `${a.endState.toLowerCase()} ${when(a.endedAt)}` : 'open') : '—'}</td>
+                  <td>{a.accepted ? (a.endState ? `${END_LABEL[a.endState] ?? a.endState.toLowerCase()} ${when(a.endedAt)}` : 'open') : '—'}</td>
                 </tr>
               ))}
             </tbody>

@@ -9,13 +9,17 @@
  * - streams each C-STORE data set into a temporary file in the spool (spool-file.ts), fsyncs it,
  *   renames it to `<spool>/<StudyInstanceUID>/<SOPInstanceUID>.dcm`, reports it
  *   (`onInstanceStored`), and only then answers Success. A failure answers "processing failure"
- *   (0x0110) or "SOP class not supported" and leaves nothing in the spool.
+ *   (0x0110) or "SOP class not supported" and leaves nothing in the spool;
+ * - refuses a C-STORE with 0xA700 (Refused: out of resources) while `admitInstance` says the
+ *   spool is full (spool-capacity.ts), reading and dropping its data set, so nothing is written;
+ * - releases an association that has been silent for `idleTimeoutMs` (a hung peer): it sends
+ *   A-ABORT, closes the connection, and reports the end as TIMED_OUT.
  *
  * No database here: the hooks do that (lib/server/dicom-receive, wired in workers/dicom-node.ts).
  */
 import net from 'node:net';
 import * as dimseNs from 'dcmjs-dimse';
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { transferSyntaxInfo } from '../transfer-syntaxes';
 import { SpoolPartWriter, commitSpoolFile, fileMetaHeader, isUid } from './spool-file';
 import { readInstanceHeader, type InstanceHeader } from './read-instance-header';
@@ -80,6 +84,11 @@ export interface StoredInstance {
   replaced: boolean;
 }
 
+export type AssociationEndState = 'RELEASED' | 'ABORTED' | 'TIMED_OUT';
+
+/** C-STORE status "Refused: out of resources" (PS3.4 B.2.3). */
+export const STATUS_OUT_OF_RESOURCES = 0xa700;
+
 export interface StoreScpHooks {
   /** Accept or reject an association (reject when the called AE title is not ours). Records it. */
   decideAssociation(info: AssociationInfo): Promise<AssociationDecision>;
@@ -87,8 +96,13 @@ export interface StoreScpHooks {
   onInstanceStored(instance: StoredInstance): Promise<void>;
   /** An instance was refused (answered with a failure status). */
   onInstanceFailed?(info: { associationId: string; sopInstanceUid: string; reason: string }): Promise<void>;
-  /** The association ended: released by the peer, or aborted (A-ABORT or the connection dropped). */
-  onAssociationEnded?(info: { associationId: string; endState: 'RELEASED' | 'ABORTED' }): Promise<void>;
+  /**
+   * The association ended: released by the peer, aborted (A-ABORT or the connection dropped), or
+   * timed out (nothing arrived for `idleTimeoutMs`; we aborted it).
+   */
+  onAssociationEnded?(info: { associationId: string; endState: AssociationEndState }): Promise<void>;
+  /** Asked before each C-STORE's data set: null to take it, or why the spool cannot (answered 0xA700). */
+  admitInstance?(): string | null;
   log?(line: string): void;
 }
 
@@ -100,6 +114,8 @@ export interface StoreScpOptions extends StoreScpHooks {
   spoolDir: string;
   /** Largest PDU we receive (bytes); default 256 KiB. */
   maxPduLength?: number;
+  /** A connection with no data either way for this long is aborted (ARTIM / idle timer); default 60 s. */
+  idleTimeoutMs?: number;
 }
 
 export interface StoreScp {
@@ -115,6 +131,15 @@ interface PendingStore {
   transferSyntaxUid: string;
 }
 
+type StoreOutcome = { ok: true; stored: StoredInstance } | { ok: false; reason: string; status: number };
+
+/** Takes a refused instance's data set and drops it. */
+class DiscardWritable extends Writable {
+  override _write(_chunk: Buffer, _enc: BufferEncoding, callback: (error?: Error | null) => void): void {
+    callback();
+  }
+}
+
 export async function startStoreScp(options: StoreScpOptions): Promise<StoreScp> {
   const say = options.log ?? ((l: string) => console.log(`[dicom] ${l}`));
   dimse.log.setLevel('silent');
@@ -125,7 +150,9 @@ export async function startStoreScp(options: StoreScpOptions): Promise<StoreScp>
     private callingAe = '';
     private ended = false;
     private released = false;
-    private readonly stores = new Map<string, Promise<{ ok: true; stored: StoredInstance } | { ok: false; reason: string; status: number }>>();
+    timedOut = false;
+    private readonly stores = new Map<string, Promise<StoreOutcome>>();
+    private refused: { request: DimseStoreRequest; reason: string } | null = null;
     private readonly remote: string | null;
 
     constructor(socket: net.Socket, opts: Record<string, unknown>) {
@@ -135,17 +162,30 @@ export async function startStoreScp(options: StoreScpOptions): Promise<StoreScp>
         // A transfer cut off mid-instance: its temporary file is removed (it was never acknowledged).
         if (this.pendingStore) void this.pendingStore.writer.discard();
         this.pendingStore = null;
-        void this.end(this.released ? 'RELEASED' : 'ABORTED');
+        void this.end(this.released ? 'RELEASED' : this.timedOut ? 'TIMED_OUT' : 'ABORTED');
       });
     }
 
-    private async end(state: 'RELEASED' | 'ABORTED'): Promise<void> {
+    /** Nothing arrived for the idle time: abort the association and close the connection. */
+    idleTimeout(seconds: number): void {
+      if (this.ended || this.released) return;
+      this.timedOut = true;
+      const who = this.associationId ? `association ${this.associationId} from ${this.callingAe}` : `connection from ${this.remote} (no association yet)`;
+      say(
+        `TIMED OUT ${who} at ${this.remote}: nothing received for ${seconds} s (ISEG_DICOM_IDLE_TIMEOUT_S); aborted. What arrived stays in the spool and is imported when quiet.`,
+      );
+      try {
+        this.sendAbort();
+      } catch {}
+    }
+
+    private async end(state: AssociationEndState): Promise<void> {
       if (this.ended || !this.associationId) return;
       this.ended = true;
       const id = this.associationId;
       // Let stores in flight finish first, so their counts land before the end.
       await Promise.allSettled([...this.stores.values()]);
-      say(`association ${id} from ${this.callingAe} ${state === 'RELEASED' ? 'released' : 'aborted'}`);
+      say(`association ${id} from ${this.callingAe} ${state === 'RELEASED' ? 'released' : state === 'TIMED_OUT' ? 'timed out' : 'aborted'}`);
       await options
         .onAssociationEnded?.({ associationId: id, endState: state })
         .catch((e: Error) => say(`could not record the end of association ${id}: ${e.message}`));
@@ -210,6 +250,11 @@ export async function startStoreScp(options: StoreScpOptions): Promise<StoreScp>
     }
 
     override createStoreWritableStream(context: DimseContext, request: DimseStoreRequest): Writable {
+      const full = options.admitInstance?.() ?? null;
+      if (full) {
+        this.refused = { request, reason: full };
+        return new DiscardWritable();
+      }
       const sopInstanceUid = request.getAffectedSopInstanceUid();
       const sopClassUid = request.getAffectedSopClassUid();
       const transferSyntaxUid = context.getAcceptedTransferSyntaxUid() ?? IMPLICIT_VR_LE;
@@ -224,14 +269,21 @@ export async function startStoreScp(options: StoreScpOptions): Promise<StoreScp>
     override createDatasetFromStoreWritableStream(_writable: Writable, context: DimseContext, callback: (dataset: DimseDataset) => void): void {
       const pending = this.pendingStore;
       this.pendingStore = null;
-      if (pending) {
+      const refused = this.refused;
+      this.refused = null;
+      if (refused) {
+        this.stores.set(
+          refused.request.getAffectedSopInstanceUid(),
+          Promise.resolve({ ok: false, reason: `out of resources: ${refused.reason}`, status: STATUS_OUT_OF_RESOURCES }),
+        );
+      } else if (pending) {
         const sop = pending.request.getAffectedSopInstanceUid();
         this.stores.set(sop, this.commit(pending));
       }
       callback(new Dataset({}, context.getAcceptedTransferSyntaxUid()));
     }
 
-    private async commit(p: PendingStore): Promise<{ ok: true; stored: StoredInstance } | { ok: false; reason: string; status: number }> {
+    private async commit(p: PendingStore): Promise<StoreOutcome> {
       const sopInstanceUid = p.request.getAffectedSopInstanceUid();
       const sopClassUid = p.request.getAffectedSopClassUid();
       try {
@@ -308,10 +360,16 @@ export async function startStoreScp(options: StoreScpOptions): Promise<StoreScp>
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    const scp = new IsegScp(socket, {});
+    // dcmjs-dimse arms socket.setTimeout(connectTimeout) and reports it as "Connection timeout"
+    // (its PDU/association timers only run on connections it opened itself).
+    const idleMs = options.idleTimeoutMs ?? 60_000;
+    const scp = new IsegScp(socket, { connectTimeout: idleMs, associationTimeout: idleMs, pduTimeout: idleMs });
     scp.on('networkError', (e: Error) => {
-      say(`network error from ${socket.remoteAddress}: ${e.message}`);
-      socket.destroy();
+      if (/Connection timeout/.test(e.message)) scp.idleTimeout(Math.round(idleMs / 1000));
+      else say(`network error from ${socket.remoteAddress}: ${e.message}`);
+      // Let the A-ABORT go out before the connection closes.
+      socket.end();
+      setTimeout(() => socket.destroy(), 500).unref();
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -9,8 +9,11 @@
 import { authorize, type Caller } from '../auth/roles';
 import type { Db } from '../db/client';
 import type { ImportFinding } from '../studies/import-study.types';
+import { measureSpool, type SpoolUsage } from '@/lib/dicom/net/spool-capacity';
 
 export interface DicomReceiveOverview {
+  /** The spool's size against its limits (null when not asked): `fullReason` set = new instances are refused. */
+  spool: SpoolUsage | null;
   associations: {
     id: string;
     callingAeTitle: string;
@@ -48,16 +51,25 @@ const maskUids = (text: string) => text.replace(UID_IN_TEXT, '[uid]');
 
 export async function findDicomReceiveOverview(
   db: Db,
-  options: { caller: Caller | null | undefined; quietSeconds: number; limit?: number; now?: Date },
+  options: {
+    caller: Caller | null | undefined;
+    quietSeconds: number;
+    limit?: number;
+    now?: Date;
+    /** The listener's spool and its limits (ISEG_DICOM_SPOOL_MAX_GB, ISEG_DICOM_SPOOL_MIN_FREE_GB), measured for the banner. */
+    spool?: { dir: string; maxBytes: number; minFreeBytes: number };
+  },
 ): Promise<DicomReceiveOverview> {
   authorize(options.caller, 'dicom-receive:view');
   const limit = options.limit ?? 100;
   const now = options.now ?? new Date();
-  const [associations, studies] = await Promise.all([
+  const [associations, studies, spool] = await Promise.all([
     db.dicomAssociation.findMany({ orderBy: { startedAt: 'desc' }, take: limit }),
     db.dicomReceivedStudy.findMany({ orderBy: { lastReceivedAt: 'desc' }, take: limit }),
+    options.spool ? measureSpool(options.spool.dir, options.spool) : null,
   ]);
   return {
+    spool,
     associations,
     studies: studies.map((s) => {
       let state: DicomReceiveOverview['studies'][number]['state'] = s.state;
