@@ -65,6 +65,11 @@ export default async function PacsPage({ searchParams }: { searchParams: Promise
   return (
     <>
       <h1>Query PACS</h1>
+      {can(caller.role, 'pacs:manage') ? (
+        <p className="muted" data-testid="pacs-settings-link">
+          <Link href="/admin/pacs">PACS settings</Link>: the DICOMweb servers searched here (address, user, password).
+        </p>
+      ) : null}
       {done ? (
         <p className="notice" role="status" data-testid="pacs-done">
           {done}

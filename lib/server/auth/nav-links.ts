@@ -8,9 +8,12 @@ import { can, type Permission, type Role } from './roles';
 export const NAV_LINKS: readonly { href: string; label: string; access: Permission | 'signed-in' }[] = [
   { href: '/', label: 'Cohort', access: 'signed-in' },
   { href: '/outcomes', label: 'Outcomes', access: 'outcomes:view' },
+  { href: '/monitoring', label: 'Monitoring', access: 'monitoring:view' },
+  // Where studies come in, side by side: upload, the DICOM listener, a PACS query. One "PACS"
+  // entry: the query page links to its settings (/admin/pacs) for admins.
   { href: '/import', label: 'Import', access: 'studies:import' },
-  { href: '/pacs', label: 'Query PACS', access: 'studies:import' },
   { href: '/receive', label: 'Receive', access: 'dicom-receive:view' },
+  { href: '/pacs', label: 'PACS', access: 'studies:import' },
   { href: '/review', label: 'Review', access: 'review:view' },
   { href: '/jobs', label: 'Jobs', access: 'jobs:view' },
   { href: '/models', label: 'Models', access: 'jobs:view' },
@@ -18,7 +21,6 @@ export const NAV_LINKS: readonly { href: string; label: string; access: Permissi
   { href: '/admin/dicom-destinations', label: 'DICOM destinations', access: 'dicom-destinations:manage' },
   { href: '/admin/structure-roles', label: 'Structure roles', access: 'structure-roles:manage' },
   { href: '/admin/audit', label: 'Audit log', access: 'audit:view' },
-  { href: '/admin/pacs', label: 'PACS', access: 'pacs:manage' },
 ];
 
 export function navLinksFor(role: Role): { href: string; label: string }[] {

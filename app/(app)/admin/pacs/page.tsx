@@ -3,6 +3,7 @@
  * (permission pacs:manage). A password is written, never shown back: the form says only whether
  * one is stored; leaving the field empty keeps it. Every change is audited.
  */
+import Link from 'next/link';
 import { db } from '@/lib/server/db/client';
 import { requireCaller } from '@/lib/server/auth/get-caller';
 import { can } from '@/lib/server/auth/roles';
@@ -30,6 +31,9 @@ export default async function PacsSettingsPage({ searchParams }: { searchParams:
   return (
     <>
       <h1>PACS (DICOMweb)</h1>
+      <p className="muted">
+        Settings of the servers that <Link href="/pacs">PACS</Link> (the query page) searches and retrieves from.
+      </p>
       {done ? (
         <p className="notice" role="status" data-testid="pacs-admin-done">
           {done}
