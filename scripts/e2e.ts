@@ -54,6 +54,7 @@ async function main(): Promise<number> {
   delete env.DATABASE_URL;
   delete env.ISEG_ADMIN_EMAIL;
   delete env.ISEG_ADMIN_PASSWORD;
+  const startedAt = Date.now();
   const app = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: root, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   app.stdout!.on('data', (d) => {
@@ -68,8 +69,8 @@ async function main(): Promise<number> {
   let code = 1;
   try {
     const baseUrl = await new Promise<string>((resolve, reject) => {
-      // A first start seeds 40 demo patients and builds Next: minutes on an idle 2-core machine,
-      // far more on a loaded one, so the limit is generous and can be raised (E2E_START_TIMEOUT_S).
+      // A first start may build Next (minutes on a loaded 2-core machine) before the web server
+      // answers, so the limit is generous and can be raised (E2E_START_TIMEOUT_S).
       const limitS = Number(process.env.E2E_START_TIMEOUT_S ?? 900);
       const t = setTimeout(() => reject(new Error(`the app did not start within ${limitS} s (E2E_START_TIMEOUT_S)`)), limitS * 1000);
       app.stdout!.on('data', () => {
@@ -84,9 +85,25 @@ async function main(): Promise<number> {
     });
     const token = /one-time setup token: (\S+)\)/.exec(out)?.[1];
     if (!token) throw new Error('npm start did not print a setup token on first start');
+    // How long a first start keeps a new user waiting (issue: usable within a minute).
+    const login = await fetch(`${baseUrl}/login`);
+    if (login.status !== 200) throw new Error(`the sign-in page answered ${login.status}`);
+    console.log(`[e2e] the sign-in page answered ${((Date.now() - startedAt) / 1000).toFixed(1)} s after npm start`);
     const pw = fs.readFileSync(path.join(dataDir, 'pg-password'), 'utf8').trim();
     const databaseUrl = `postgresql://iseg:${encodeURIComponent(pw)}@127.0.0.1:${pgPort}/iseg`;
     const db = createDb(databaseUrl);
+    // The demo cohort is seeded in the background after the web server answers; the specs
+    // expect all of it.
+    for (;;) {
+      const seed = await db.demoSeed.findUnique({ where: { id: 1 } });
+      if (seed?.state === 'done') break;
+      if (seed?.state === 'failed') throw new Error(`seeding the demo cohort failed: ${seed.error}`);
+      if (app.exitCode !== null) throw new Error('the app exited while seeding the demo cohort');
+      if (Date.now() - startedAt > Number(process.env.E2E_START_TIMEOUT_S ?? 900) * 1000)
+        throw new Error(`the demo cohort was not seeded within ${process.env.E2E_START_TIMEOUT_S ?? 900} s of npm start (E2E_START_TIMEOUT_S)`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    console.log(`[e2e] the demo cohort was seeded ${((Date.now() - startedAt) / 1000).toFixed(1)} s after npm start`);
     for (const role of ['PHYSICIST', 'RESEARCHER', 'REVIEWER'] as const) {
       await createUser(db, { caller: 'bootstrap', input: { ...E2E_USERS[role], name: `E2E ${role.toLowerCase()}`, role } });
     }
@@ -106,6 +123,8 @@ async function main(): Promise<number> {
         E2E_DEMO_PATIENTS: JSON.stringify(demoPatients),
         // For specs that look up seeded ids (the role matrix fills /studies/[id] with a real one).
         E2E_DATABASE_URL: databaseUrl,
+        // The DICOM listener's port (tests/e2e/dicom-node.spec.ts sends a study to it with storescu).
+        E2E_DICOM_PORT: String(dicomPort),
       },
     });
     code = r.status ?? 1;
