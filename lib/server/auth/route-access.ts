@@ -31,6 +31,7 @@ export const ROUTES: readonly RouteEntry[] = [
   { route: '/api/outcomes/dataset.csv', kind: 'api', access: 'outcomes:view' },
   { route: '/api/outcomes/dataset-dictionary.json', kind: 'api', access: 'outcomes:view' },
   { route: '/admin/outcomes', kind: 'page', access: 'outcomes:import' },
+  { route: '/monitoring', kind: 'page', access: 'monitoring:view' },
   { route: '/studies/[id]', kind: 'page', access: 'studies:view' },
   { route: '/api/studies/[id]', kind: 'api', access: 'studies:view' },
   { route: '/api/studies/[id]/status', kind: 'api', access: 'studies:view' },

@@ -1,0 +1,84 @@
+/**
+ * The /monitoring page in a real browser on the seeded demo cohort, which the demo model segments
+ * in the background: a physicist opens it from the navigation, sees a control chart with its
+ * baseline, switches to CUSUM and sees the studies beyond the limits, splits by institution; a
+ * malformed parameter is named on the page (not a 500); a researcher gets the 403 page.
+ */
+import fs from 'node:fs';
+import type { Page } from '@playwright/test';
+import { test, expect, signIn } from './fixtures';
+
+fs.mkdirSync('test-results/screens', { recursive: true });
+
+/** Reload until at least `n` studies are charted; returns how many. */
+async function waitForStudies(page: Page, n: number): Promise<number> {
+  let done = 0;
+  await expect(async () => {
+    await page.goto('/monitoring');
+    const summary = page.getByTestId('monitoring-summary');
+    const text = (await summary.count()) ? ((await summary.textContent({ timeout: 10_000 })) ?? '') : '';
+    done = Number(/(\d+) studies in/.exec(text)?.[1] ?? 0);
+    expect(done).toBeGreaterThanOrEqual(n);
+  }).toPass({ timeout: 300_000, intervals: [5_000] });
+  return done;
+}
+
+test('a physicist reads the control charts, changes chart and split; a researcher is refused', async ({ signedIn }) => {
+  test.setTimeout(420_000);
+  const page = await signedIn('PHYSICIST');
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+
+  await page.getByRole('link', { name: 'Monitoring' }).click();
+  await expect(page.getByRole('heading', { name: 'Monitoring', level: 1 })).toBeVisible();
+  await expect(page.getByText('voxel overlap on the native CT grid, as on the cohort page')).toBeVisible();
+  const studies = await waitForStudies(page, 8);
+
+  // The default: Shewhart chart of ITV Dice over all studies, baseline = the first 20.
+  const series = page.getByTestId('monitoring-series-0');
+  await expect(series.getByRole('heading', { name: 'All studies' })).toBeVisible();
+  await expect(series.getByTestId('monitoring-baseline')).toContainText(`the first 20 studies`);
+  await expect(series.getByTestId('monitoring-baseline')).toContainText(`n = ${Math.min(20, studies)}`);
+  await expect(series.locator('svg.recharts-surface')).toBeVisible();
+  await page.screenshot({ path: 'test-results/screens/monitoring-shewhart.png', fullPage: true });
+
+  // CUSUM with k = 0 and a small h signals within a few studies: the table lists them.
+  const form = page.getByTestId('monitoring-choices');
+  await form.locator('select[name="chart"]').selectOption('cusum');
+  await form.locator('input[name="k"]').fill('0');
+  await form.locator('input[name="h"]').fill('0.5');
+  await form.getByRole('button', { name: 'Draw' }).click();
+  await expect(page).toHaveURL(/chart=cusum/);
+  await expect(page.getByText(/Two-sided tabular CUSUM with k = 0 σ and h = 0.5 σ/).first()).toBeVisible();
+  const table = page.getByTestId('monitoring-series-0').getByTestId('monitoring-out-of-control');
+  await expect(table).toBeVisible();
+  await expect(table.locator('caption')).toContainText(/\d+ stud(y|ies) beyond the limits/);
+  await expect(table.locator('tbody a').first()).toHaveAttribute('href', /^\/studies\/\w+$/);
+  await expect(page.getByTestId('monitoring-series-0').locator('svg.recharts-surface circle[data-out="true"]').first()).toBeVisible();
+  await page.screenshot({ path: 'test-results/screens/monitoring-cusum.png', fullPage: true });
+
+  // Split by institution: one chart per institution.
+  await form.locator('select[name="split"]').selectOption('institution');
+  await form.getByRole('button', { name: 'Draw' }).click();
+  await expect(page).toHaveURL(/split=institution/);
+  await expect(page.getByTestId('monitoring-summary')).toContainText('split by institution');
+  await expect(page.getByTestId('monitoring-series-0').getByRole('heading', { level: 2 })).not.toHaveText('All studies');
+  await page.screenshot({ path: 'test-results/screens/monitoring-split.png', fullPage: true });
+
+  // A malformed value is named, with what it accepts; nothing is drawn.
+  const bad = await page.goto('/monitoring?lambda=2&chart=pie');
+  expect(bad?.status()).toBe(200);
+  await expect(page.getByTestId('monitoring-bad-query')).toContainText('lambda=2: expected λ: greater than 0 and at most 1');
+  await expect(page.getByTestId('monitoring-bad-query')).toContainText('chart=pie: expected one of shewhart, ewma, cusum');
+  await expect(page.locator('svg.recharts-surface')).toHaveCount(0);
+  expect(errors).toEqual([]);
+
+  // A researcher has no Monitoring link and gets the 403 page.
+  await page.context().clearCookies();
+  await signIn(page, 'RESEARCHER');
+  await expect(page.getByRole('link', { name: 'Monitoring' })).toHaveCount(0);
+  const refused = await page.goto('/monitoring');
+  expect(refused?.status()).toBe(403);
+  await expect(page.getByRole('heading', { name: 'Not allowed' })).toBeVisible();
+  await expect(page.getByRole('alert')).toContainText('The researcher role may not view monitoring.');
+});
