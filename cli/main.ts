@@ -47,6 +47,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: 'dose dvh --ct DIR --rtstruct F --rtdose F: DVH and dose metrics per structure',
     load: () => loadCommand('dose'),
   },
+  spc: {
+    summary: 'spc shewhart|ewma|cusum --csv F --value COL --order COL: control chart of a per-study series',
+    load: () => loadCommand('spc'),
+  },
   segment: {
     summary: 'segment --ct DIR|CT.nii.gz --out MASK.nii.gz [--model NAME]',
     load: () => loadCommand('segment'),
