@@ -6,3 +6,15 @@ export { doseAtIndex, doseAtPointMm, sampleDoseInMask, doseVoxelsInMask, type Do
 export { computeDoseMetrics, type DoseMetrics, type DoseMetricsInput, type CumulativeDvh } from './dose-metrics';
 export { doseOnContourPlanes, planeThicknessMm, type PlaneSamples } from './dose-on-planes';
 export { structureDoseMetrics, DOSE_CONVENTIONS, type DoseConvention, type StructureDoseInput } from './structure-dose';
+export {
+  computeRegionDoseRows,
+  differenceMask,
+  chooseDoseGrid,
+  DOSE_REGIONS,
+  STORED_DVH_BIN_GY,
+  type DoseRegion,
+  type RegionDoseRow,
+  type RegionDoseValues,
+  type RegionMask,
+  type StoredDvh,
+} from './region-dose';

@@ -4,7 +4,8 @@
  *   ITV = union of the phase GTVs (store-run-itv.ts) → for each physician structure to compare
  *   (find-metric-pairs.ts): read its mask, then the metric rows (pure, lib/core/runs/
  *   compute-run-metrics.ts) → the run's summary (pure, same file) → persist metric rows, summary
- *   and SUCCEEDED in one transaction (persist-run-results.ts).
+ *   and SUCCEEDED in one transaction (persist-run-results.ts) → when the study has a dose, the dose
+ *   metrics of the run's regions (measure-run-dose.ts; never fails the succeeded run).
  *
  * Idempotent and resumable: machine structures are keyed (run, label) and metric rows
  * (reference, test, convention), so a retry after a crash skips phases already stored and
@@ -19,6 +20,7 @@ import { computePairMetrics, computeRunSummary, type PairMetrics } from '../../c
 import { claimSegmentationRun } from './claim-segmentation-run';
 import { findMetricPairs } from './find-metric-pairs';
 import { persistRunResults } from './persist-run-results';
+import { measureRunDose } from './measure-run-dose';
 import { readRunMask } from './read-run-volume';
 import { recordRunFailure } from './record-run-failure';
 import { throwIfRunAborted } from './run-error';
@@ -82,7 +84,9 @@ export async function executeSegmentationRun(o: ExecuteSegmentationRunOptions): 
 
     await progress.enterStage(late, 'writing results');
     const summary = await progress.time('summary', async () => computeRunSummary({ grid: itv.grid, phases, itv, measured }));
-    return await persistRunResults({ db, runId, studyId, measured, summary, timings: progress.timings });
+    const outcome = await persistRunResults({ db, runId, studyId, measured, summary, timings: progress.timings });
+    if (outcome === 'succeeded') await measureRunDose({ db, store, runId, studyId, codeVersion: o.codeVersion });
+    return outcome;
   } catch (e) {
     await recordRunFailure({ db, runId, error: e, attempt: o.attempt, maxAttempts: o.maxAttempts, timings: progress.timings });
     throw e;

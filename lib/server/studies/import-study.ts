@@ -1,6 +1,7 @@
 /**
  * Import one study from a folder (or a list of files): DICOM (CT / 4D CT phases + RTSTRUCT) or
- * NIfTI (image + masks).
+ * NIfTI (image + masks), with the RTDOSE / RTPLAN of a DICOM study (lib/server/dose/prepare-study-dose.ts:
+ * stored in the same transaction; the dose metrics are computed after the commit).
  *
  * parse (lib/dicom or lib/nifti) → validate → rasterise ROIs on their referenced CT grid →
  * classify GTV/ITV/OTHER (classify-structure.ts: the site's structure rules, then the built-in
@@ -43,6 +44,8 @@ import { mergeStudy } from './merge-study';
 import { isUniqueViolation, summariseStudy, writeStudy } from './write-study';
 import { referenceStructureFinding, structureRolesFinding } from './classify-structure';
 import { loadStructureRules } from '../structure-roles/load-structure-rules';
+import { computeStudyDoseMetrics } from '../dose/compute-study-dose-metrics';
+import { codeVersion } from '../code-version';
 
 export interface ImportStudyOptions {
   db: Db;
@@ -96,6 +99,19 @@ function commonDir(files: string[]): string {
   let dir = path.dirname(path.resolve(files[0]));
   for (const f of files) while (!path.resolve(f).startsWith(dir + path.sep) && dir !== path.dirname(dir)) dir = path.dirname(dir);
   return dir;
+}
+
+/**
+ * The dose metrics of a study that now has a dose (lib/server/dose): its physician regions, and
+ * its latest succeeded run's, if any. After the commit: the study is stored whatever happens here;
+ * a failure is logged and the metrics come with the next run or prescription entry.
+ */
+async function measureImportedDose(db: Db, store: VolumeStore, studyId: string): Promise<void> {
+  try {
+    await computeStudyDoseMetrics({ db, store, studyId, codeVersion: codeVersion() });
+  } catch (e) {
+    console.error(`Study ${studyId}: the dose metrics could not be computed after the import: ${(e as Error).message}`);
+  }
 }
 
 export async function importStudy(options: ImportStudyOptions): Promise<ImportStudyResult> {
@@ -194,6 +210,7 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
     }
     options.onProgress?.({ stage: 'writing', done: 0, total: 1, message: 'adding to the stored study' });
     const { changed } = await mergeStudy({ db, caller, studyId: existing.id, prepared, label, patientChecked, inTransaction: options.inTransaction });
+    if (changed && prepared.doseGrids?.length) await measureImportedDose(db, store, existing.id);
     options.onProgress?.({ stage: 'done', done: 1, total: 1, message: changed ? 'added to the stored study' : 'already imported' });
     return { ...(await summariseStudy(db, existing.id, !changed)), ...(changed ? { merged: true } : {}) };
   }
@@ -224,6 +241,7 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
     if (isUniqueViolation(e)) throw new AppError('CONFLICT', `Study ${studyInstanceUid} conflicts with stored data; nothing was written.`);
     throw e;
   }
+  if (prepared.doseGrids?.length) await measureImportedDose(db, store, studyId);
   options.onProgress?.({ stage: 'done', done: 1, total: 1 });
   return summariseStudy(db, studyId, false);
 }

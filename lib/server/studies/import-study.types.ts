@@ -2,6 +2,7 @@
 import type { Grid } from '@/lib/core/volume';
 import type { Prisma } from '../db/generated/client';
 import type { StructureKindName } from './classify-structure';
+import type { PreparedDoseGrid, PreparedPlan } from '../dose/prepare-study-dose';
 
 export type ImportFindingSeverity = 'info' | 'warning' | 'error';
 
@@ -79,6 +80,9 @@ export interface PreparedStudy {
   series: PreparedSeries[];
   structures: PreparedStructure[];
   findings: ImportFinding[];
+  /** RTDOSE grids linked to a CT series, and RTPLANs (DICOM only; lib/server/dose/prepare-study-dose.ts). */
+  doseGrids?: PreparedDoseGrid[];
+  plans?: PreparedPlan[];
 }
 
 export interface ImportedStructureSummary {

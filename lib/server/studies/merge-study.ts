@@ -13,6 +13,7 @@ import type { ImportFinding, InImportTransaction, PreparedStudy } from './import
 import { planStudyMerge, type StudyMergePlan } from './plan-study-merge';
 import { getPseudonymSecret } from '../deid/get-pseudonym-secret';
 import { isUniqueViolation, pseudonymFor } from './write-study';
+import { newStudyDose, writeStudyDose } from '../dose/write-study-dose';
 
 const UNASSIGNED_INSTITUTION = 'Unassigned';
 
@@ -83,7 +84,9 @@ export async function mergeStudy(options: {
           pseudonym,
           label,
         );
-        if (plan.addSeries.length === 0 && plan.addStructures.length === 0) return { changed: false, plan };
+        const dose = await newStudyDose(tx, studyId, p);
+        if (plan.addSeries.length === 0 && plan.addStructures.length === 0 && dose.doseGrids.length === 0 && dose.plans.length === 0)
+          return { changed: false, plan };
 
         const seriesIds = new Map(study.series.map((s) => [s.seriesInstanceUid, s.id]));
         for (const r of plan.renumberSeries) await tx.imageSeries.update({ where: { id: r.id }, data: { phaseIndex: r.phaseIndex } });
@@ -128,13 +131,15 @@ export async function mergeStudy(options: {
               volumeCc: x.volumeCc,
             })),
           });
+        await writeStudyDose(tx, studyId, dose, seriesIds);
         const today = new Date().toISOString().slice(0, 10);
         const merged: ImportFinding = {
           code: 'STUDY_MERGED',
           severity: 'info',
           message:
             `Re-import on ${today} (${label}) added ${plan.addSeries.length} series${plan.addSeries.length ? ` (${plan.addSeries.map((s) => s.description ?? s.seriesInstanceUid).join(', ')})` : ''}` +
-            ` and ${plan.addStructures.length} structure(s)${plan.addStructures.length ? ` (${plan.addStructures.map((x) => x.name).join(', ')})` : ''};` +
+            ` and ${plan.addStructures.length} structure(s)${plan.addStructures.length ? ` (${plan.addStructures.map((x) => x.name).join(', ')})` : ''}` +
+            `${dose.doseGrids.length || dose.plans.length ? `, ${dose.doseGrids.length} dose grid(s) and ${dose.plans.length} plan(s)` : ''};` +
             ` ${plan.unchangedSeries.length} stored series and ${plan.unchangedStructures} stored structure(s) were in it unchanged` +
             `${plan.renumberSeries.length ? `; ${plan.renumberSeries.length} stored phase(s) renumbered` : ''}.`,
         };
@@ -159,6 +164,7 @@ export async function mergeStudy(options: {
             files: p.fileCount,
             addedSeries: plan.addSeries.map((s) => s.seriesInstanceUid),
             addedStructures: plan.addStructures.length,
+            ...(dose.doseGrids.length || dose.plans.length ? { addedDoseGrids: dose.doseGrids.length, addedPlans: dose.plans.length } : {}),
             unchangedSeries: plan.unchangedSeries.length,
             renumberedPhases: plan.renumberSeries.length,
             contentHash: p.contentHash,

@@ -27,6 +27,7 @@ import type { SiteRuleSet } from '@/lib/core/structures';
 import { classifyStructure } from './classify-structure';
 import { relativePath, relativeText } from './relative-paths';
 import type { ImportFinding, ImportProgress, PreparedSeries, PreparedStructure, PreparedStudy } from './import-study.types';
+import { type DoseFileScan, isDoseIgnoredFinding, materialiseStudyDose, scanStudyDose } from '../dose/prepare-study-dose';
 
 export interface DicomScan {
   studyInstanceUid: string;
@@ -38,6 +39,8 @@ export interface DicomScan {
   structureSets: { ss: RtStructureSet; series: CtSeries }[];
   findings: ImportFinding[];
   root: string;
+  /** RTDOSE and RTPLAN files (lib/server/dose/prepare-study-dose.ts). */
+  dose: DoseFileScan;
 }
 
 const errorsOf = (fs: { severity: string; message: string }[]) => fs.filter((f) => f.severity === 'error').map((f) => f.message);
@@ -96,7 +99,8 @@ export async function scanDicomStudy(options: {
     if (f.file) out.file = relative(f.file);
     return out;
   };
-  const findings: ImportFinding[] = read.findings.map(rel);
+  // RTDOSE / RTPLAN files are read by lib/server/dose, not ignored.
+  const findings: ImportFinding[] = read.findings.filter((f) => !isDoseIgnoredFinding(f)).map(rel);
   const fail = (message: string): never => {
     throw new AppError('INVALID_INPUT', relativeText(message, root), { findings });
   };
@@ -182,6 +186,8 @@ export async function scanDicomStudy(options: {
   const used = [...usable.flatMap((s) => s.slices.map((h) => h.file)), ...structureSets.map((x) => x.ss.file)];
   const hashes: string[] = [];
   for (const f of used) hashes.push(await sha256File(f));
+  const dose = await scanStudyDose(files, new Set(used));
+  hashes.push(...dose.files.map((d) => d.sha256));
   const contentHash = combineHashes(hashes);
   options.onProgress?.({ stage: 'scanning', done: 1, total: 1 });
   return {
@@ -193,6 +199,7 @@ export async function scanDicomStudy(options: {
     structureSets,
     findings,
     root,
+    dose,
   };
 }
 
@@ -258,6 +265,8 @@ export async function materialiseDicomStudy(
     { phaseIndexOfPercent, store, root, findings, onProgress, siteRules },
   );
 
+  const dose = await materialiseStudyDose(scan.dose, { series, store, root, findings });
+
   const first = scan.series[0].s.slices[0];
   const extra = await readStudyAttributes(first.file);
   return {
@@ -278,6 +287,7 @@ export async function materialiseDicomStudy(
     series,
     structures,
     findings,
+    ...(dose.doseGrids.length || dose.plans.length ? dose : {}),
   };
 }
 

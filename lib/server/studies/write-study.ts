@@ -12,6 +12,7 @@ import { AppError } from '../errors';
 import { recordAuditEvent } from '../audit/record-audit-event';
 import { getPseudonymSecret } from '../deid/get-pseudonym-secret';
 import type { ImportStudyResult, InImportTransaction, PreparedStudy } from './import-study.types';
+import { writeStudyDose } from '../dose/write-study-dose';
 
 const UNASSIGNED_INSTITUTION = 'Unassigned';
 
@@ -159,6 +160,7 @@ export async function writeStudy(options: {
               volumeCc: x.volumeCc,
             })),
           });
+        await writeStudyDose(tx, study.id, p, seriesIds);
         const bySeverity = (s: string) => p.findings.filter((f) => f.severity === s).length;
         await recordAuditEvent(tx, {
           action: 'study.import',
@@ -170,6 +172,7 @@ export async function writeStudy(options: {
             files: p.fileCount,
             series: p.series.length,
             structures: p.structures.length,
+            ...(p.doseGrids?.length || p.plans?.length ? { doseGrids: p.doseGrids?.length ?? 0, plans: p.plans?.length ?? 0 } : {}),
             findings: { error: bySeverity('error'), warning: bySeverity('warning'), info: bySeverity('info') },
             contentHash: p.contentHash,
           },
