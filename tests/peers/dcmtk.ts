@@ -74,3 +74,73 @@ export function storescu(t: DcmtkTarget, inputs: string[], options: { extraArgs?
     ...inputs,
   ]);
 }
+
+export const STORESCP = process.env.ISEG_TEST_STORESCP ?? 'storescp';
+
+export interface StorescpPeer {
+  port: number;
+  aet: string;
+  /** storescp's own log (-v). */
+  output: () => string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A dcmtk `storescp` on a local port, started by a test (it must be free; see freePort in
+ * orthanc.ts) and waited for until it listens.
+ * - `mode: 'refuse'`: `--refuse`, every association is rejected (permanent, "no reason given",
+ *   as a peer that does not know our calling AE title).
+ * - `mode: 'ct-only'`: accepts only CT Image Storage (a config-file profile written to `workDir`),
+ *   so an RT Structure Set gets no presentation context (SOP class not supported).
+ * - default: stores every storage SOP class into `workDir`.
+ */
+export async function startStorescp(options: { port: number; aet?: string; workDir: string; mode?: 'store' | 'refuse' | 'ct-only' }): Promise<StorescpPeer> {
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const path = await import('node:path');
+  const aet = options.aet ?? 'STORESCP';
+  mkdirSync(options.workDir, { recursive: true });
+  const args = ['-v', '--aetitle', aet, '--output-directory', options.workDir];
+  if (options.mode === 'refuse') args.push('--refuse');
+  if (options.mode === 'ct-only') {
+    const cfg = path.join(options.workDir, 'ct-only.cfg');
+    writeFileSync(
+      cfg,
+      [
+        '[[TransferSyntaxes]]',
+        '[Uncompressed]',
+        'TransferSyntax1 = LocalEndianExplicit',
+        'TransferSyntax2 = LittleEndianImplicit',
+        '[[PresentationContexts]]',
+        '[CtOnly]',
+        'PresentationContext1 = VerificationSOPClass\\Uncompressed',
+        'PresentationContext2 = CTImageStorage\\Uncompressed',
+        '[[Profiles]]',
+        '[CtOnly]',
+        'PresentationContexts = CtOnly',
+        '',
+      ].join('\n'),
+    );
+    args.push('--config-file', cfg, 'CtOnly');
+  }
+  args.push(String(options.port));
+  const p = run(STORESCP, args);
+  // storescp prints nothing when it starts listening: wait until the port answers a C-ECHO.
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (p.child.exitCode !== null) throw new Error(`storescp exited with ${p.child.exitCode} before listening:\n${p.output()}`);
+    const echo = await echoscu({ port: options.port, calledAe: aet, callingAe: 'PROBE' });
+    // An answer of any kind (success, or the association rejected by --refuse) means it listens.
+    if (echo.code === 0 || /Association Rejected|rejected/i.test(echo.output)) break;
+    if (Date.now() > deadline) throw new Error(`storescp did not listen on port ${options.port} within 20 s:\n${p.output()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    port: options.port,
+    aet,
+    output: p.output,
+    async stop() {
+      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+      await p.done;
+    },
+  };
+}

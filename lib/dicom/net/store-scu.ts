@@ -50,10 +50,27 @@ export class StoreScuError extends Error {
     /** The DICOM status of the C-STORE response, for STATUS failures. */
     readonly status: number | null = null,
     readonly statusMeaning: string | null = null,
+    /**
+     * Sending again would get the same answer (a permanent association rejection, a status that
+     * says the peer will not take this object, an unreadable file): do not retry.
+     */
+    readonly permanent: boolean = false,
   ) {
     super(message);
     this.name = 'StoreScuError';
   }
+}
+
+/**
+ * A C-STORE failure status that sending the same object again will not change (PS3.4 B.2.3,
+ * PS3.7 C): SOP class not supported (0x0122), not authorized (0x0124), duplicate SOP instance
+ * (0x0111), invalid object instance (0x0117), unrecognized operation / mistyped argument
+ * (0x0211, 0x0212), data set does not match SOP class (0xA9xx), cannot understand (0xCxxx).
+ * Out of resources (0xA7xx), processing failure (0x0110) and anything else may pass later: retried.
+ */
+export function isPermanentStoreStatus(status: number): boolean {
+  if ([0x0122, 0x0124, 0x0111, 0x0117, 0x0211, 0x0212].includes(status)) return true;
+  return (status >= 0xa900 && status <= 0xa9ff) || (status >= 0xc000 && status <= 0xcfff);
 }
 
 const hex = (n: number) => `0x${n.toString(16).toUpperCase().padStart(4, '0')}`;
@@ -155,7 +172,7 @@ export async function storeInstance(peer: StorePeer, bytes: Uint8Array, { timeou
     const elements = dcmjs.data.DicomMetaDictionary.naturalizeDataset(file.dict);
     dataset = new dimse.Dataset(elements, String(meta.TransferSyntaxUID ?? '1.2.840.10008.1.2.1'));
   } catch (e) {
-    throw new StoreScuError('INVALID_FILE', `The file to send to ${where(peer)} is not readable DICOM (${(e as Error).message}).`);
+    throw new StoreScuError('INVALID_FILE', `The file to send to ${where(peer)} is not readable DICOM (${(e as Error).message}).`, null, null, true);
   }
   return new Promise<StoreResult>((resolve, reject) => {
     const client = new dimse.Client();
@@ -175,10 +192,12 @@ export async function storeInstance(peer: StorePeer, bytes: Uint8Array, { timeou
           `${where(peer)} accepted the association but not the RT Structure Set storage SOP class: configure the peer to accept RTSTRUCT.`,
           0x0122,
           storeStatusMeaning(0x0122),
+          true,
         );
     });
     client.on('associationRejected', (r: { result: number; source: number; reason: number }) => {
-      failed = new StoreScuError('ASSOCIATION_REJECTED', describeRejection(r, peer) + '.');
+      // Result 1 is permanent (the peer's configuration must change first), 2 transient.
+      failed = new StoreScuError('ASSOCIATION_REJECTED', describeRejection(r, peer) + '.', null, null, r.result !== 2);
     });
     client.on('networkError', (e: Error & { code?: string }) => {
       if (failed) return;
@@ -204,6 +223,7 @@ export async function storeInstance(peer: StorePeer, bytes: Uint8Array, { timeou
           `${where(peer)} answered the C-STORE with status ${hex(r.status)} (${r.meaning})${r.comment ? `: ${r.comment}` : ''}; check the peer's log.`,
           r.status,
           r.meaning,
+          isPermanentStoreStatus(r.status),
         ),
       );
     });

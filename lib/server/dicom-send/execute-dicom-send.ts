@@ -5,7 +5,12 @@
  * (lib/dicom/net/store-scu.ts). Each try is a DicomSendAttempt row (SENDING, then SENT or FAILED
  * with the DICOM status, its meaning and the error); the DicomSend row shows the latest state:
  * QUEUED → SENDING → SENT, or back to QUEUED ("attempt n of m failed, will retry: …") until the
- * last try, then FAILED. A failed try throws, so pg-boss retries it per DICOM_SEND_JOB's policy.
+ * last try, then FAILED. A failed try that may pass later (the peer down or not answering, the
+ * connection dropped, a transient rejection, 0xA7xx out of resources, 0x0110) throws, so pg-boss
+ * retries it per DICOM_SEND_JOB's policy. One that will not (a permanent association rejection:
+ * our calling AE title or its called AE title not recognised; a status such as 0x0122 SOP class
+ * not supported or 0xA9xx data set does not match; the destination disabled; the approval gone)
+ * fails the send at once with the reason and returns 'failed', so the job completes and is not retried.
  * The end (sent, or failed for good) is audited ('run.send.sent', 'run.send.failed').
  */
 import type { Db } from '../db/client';
@@ -26,7 +31,10 @@ export interface ExecuteDicomSendOptions {
   timeoutMs?: number;
 }
 
-export type DicomSendOutcome = 'sent' | 'already-sent' | 'gone';
+export type DicomSendOutcome = 'sent' | 'already-sent' | 'gone' | 'failed';
+
+/** A failure that a retry would meet again (not a network or peer-load problem). */
+class PermanentSendError extends Error {}
 
 export async function executeDicomSend({ db, store, sendId, attempt, maxAttempts, timeoutMs }: ExecuteDicomSendOptions): Promise<DicomSendOutcome> {
   const send = await db.dicomSend.findUnique({
@@ -36,7 +44,7 @@ export async function executeDicomSend({ db, store, sendId, attempt, maxAttempts
   if (!send) return 'gone';
   if (send.state === 'SENT') return 'already-sent';
   const d = send.destination;
-  const final = attempt >= maxAttempts;
+  const lastTry = attempt >= maxAttempts;
   await db.dicomSendAttempt.upsert({
     where: { sendId_attempt: { sendId, attempt } },
     create: { sendId, attempt, state: 'SENDING' },
@@ -45,9 +53,9 @@ export async function executeDicomSend({ db, store, sendId, attempt, maxAttempts
   await db.dicomSend.update({ where: { id: sendId }, data: { state: 'SENDING', attempts: attempt, error: null } });
   let sopInstanceUid: string | null = null;
   try {
-    if (!d.enabled) throw new Error(`Destination "${d.name}" was disabled after this send was queued: an admin enables it, then send again.`);
+    if (!d.enabled) throw new PermanentSendError(`Destination "${d.name}" was disabled after this send was queued: an admin enables it, then send again.`);
     const approval = send.run.approval;
-    if (!send.automatic && !approval) throw new Error(`Run ${send.runId}'s approval is missing: approve the machine contours, then send again.`);
+    if (!send.automatic && !approval) throw new PermanentSendError(`Run ${send.runId}'s approval is missing: approve the machine contours, then send again.`);
     const approved = !send.automatic && approval ? approval : null;
     const file = await buildRunRtStruct(db, store, {
       runId: send.runId,
@@ -93,6 +101,8 @@ export async function executeDicomSend({ db, store, sendId, attempt, maxAttempts
     const err = e as Error;
     const scu = e instanceof StoreScuError ? e : null;
     const message = err.message;
+    const permanent = scu?.permanent === true || e instanceof PermanentSendError;
+    const final = permanent || lastTry;
     const now = new Date();
     await db.$transaction(async (tx) => {
       await tx.dicomSendAttempt.update({
@@ -106,9 +116,11 @@ export async function executeDicomSend({ db, store, sendId, attempt, maxAttempts
           statusCode: scu?.status ?? null,
           statusMeaning: scu?.statusMeaning ?? null,
           sopInstanceUid,
-          error: final
-            ? `Failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${message}`
-            : `Attempt ${attempt} of ${maxAttempts} failed, will retry: ${message}`,
+          error: permanent
+            ? `Failed, not retried (the destination would answer the same way until its settings or ours change): ${message}`
+            : final
+              ? `Failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${message}`
+              : `Attempt ${attempt} of ${maxAttempts} failed, will retry: ${message}`,
           finishedAt: final ? now : null,
         },
       });
@@ -125,6 +137,7 @@ export async function executeDicomSend({ db, store, sendId, attempt, maxAttempts
             host: d.host,
             port: d.port,
             attempts: attempt,
+            retried: !permanent,
             failure: scu?.failure ?? 'ERROR',
             status: scu?.status ?? null,
             error: message,
@@ -132,6 +145,7 @@ export async function executeDicomSend({ db, store, sendId, attempt, maxAttempts
           },
         });
     });
+    if (permanent) return 'failed';
     throw e;
   }
 }
