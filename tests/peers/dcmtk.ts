@@ -8,9 +8,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 
 export const ECHOSCU = process.env.ISEG_TEST_ECHOSCU ?? 'echoscu';
 export const STORESCU = process.env.ISEG_TEST_STORESCU ?? 'storescu';
+export const STORESCP = process.env.ISEG_TEST_STORESCP ?? 'storescp';
 
 function missingDcmtk(): string | null {
-  for (const bin of [ECHOSCU, STORESCU]) {
+  for (const bin of [ECHOSCU, STORESCU, STORESCP]) {
     const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
     if (r.error || r.status !== 0) return `${bin} is not installed (apt-get install dcmtk)`;
   }
@@ -74,8 +75,6 @@ export function storescu(t: DcmtkTarget, inputs: string[], options: { extraArgs?
     ...inputs,
   ]);
 }
-
-export const STORESCP = process.env.ISEG_TEST_STORESCP ?? 'storescp';
 
 export interface StorescpPeer {
   port: number;
