@@ -252,24 +252,8 @@ async function main(): Promise<void> {
       migrationUrl,
       adminEmail: env.ISEG_ADMIN_EMAIL,
       adminPassword: env.ISEG_ADMIN_PASSWORD,
-      seedDemo:
-        env.ISEG_SEED_DEMO === '1'
-          ? (() => {
-              const dims = env.ISEG_DEMO_DIMS.split(',').map(Number) as [number, number, number];
-              const fovMm = [320, 320, 192];
-              return {
-                dataDir: env.dataDir,
-                volumeDir: env.volumeDir,
-                patients: env.ISEG_DEMO_PATIENTS,
-                dims,
-                spacingMm: dims.map((n, a) => fovMm[a] / n) as [number, number, number],
-              };
-            })()
-          : null,
-      log: say,
     });
     if (prep.migrations.applied.length) say(`Applied migrations: ${prep.migrations.applied.join(', ')}`);
-    if (prep.demoSeeded) say('Seeded the demo cohort: synthetic 4D CT patients with simulated outcomes (not real patients).');
 
     await removeLeftovers(env, databaseUrl);
 
@@ -381,6 +365,18 @@ async function main(): Promise<void> {
       say(`Sign in as ${prep.admin.email} with the password in ISEG_ADMIN_PASSWORD.`);
     } else {
       say('Sign in with your account. Press Ctrl-C to stop.');
+    }
+    if (env.ISEG_SEED_DEMO === '1') {
+      // The first-run demo cohort is seeded after the web server answers (scripts/seed-demo.ts):
+      // studies appear on the cohort page as they import, with the progress above them. Ctrl-C
+      // stops it between patients and the next start resumes it; if it fails, the app keeps running.
+      const seeder = spawn(process.execPath, [...followSupervisor, '--import', 'tsx', 'scripts/seed-demo.ts'], { stdio: 'inherit', env: childEnv });
+      children.add(seeder);
+      seeder.on('exit', (code, signal) => {
+        children.delete(seeder);
+        if (!stopping && code !== 0)
+          console.error(`[iseg-qa] Seeding the demo cohort stopped (${howDied(code, signal)}); the app keeps running, and the next start resumes the seed.`);
+      });
     }
   } catch (e) {
     if (stopping) return;

@@ -12,6 +12,7 @@ import { parseCohortQuery, type SearchParams } from '@/lib/server/cohort/find-co
 import { loadCohort } from './_cohort/load-cohort';
 import { CohortFilters } from './_cohort/cohort-filters';
 import { InvertedDateRange } from './_cohort/inverted-date-range';
+import { DemoSeedProgress } from './_cohort/demo-seed-progress';
 import { CohortCaseTable, CohortCharts, CohortOverview, WidgetSkeleton } from './_cohort/cohort-widgets';
 
 export const dynamic = 'force-dynamic';
@@ -32,6 +33,9 @@ export default async function CohortPage({ searchParams }: { searchParams: Promi
         </p>
       )}
       <InvertedDateRange query={query} />
+      <Suspense fallback={null}>
+        <DemoSeedProgress caller={caller} />
+      </Suspense>
       <Suspense fallback={<WidgetSkeleton label="filters" height={80} />}>
         <CohortFilters caller={caller} query={query} datesShifted={!can(caller.role, 'identifiers:view')} />
       </Suspense>

@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     // B. Our node, with its own embedded Postgres.
     const pg = await startEmbeddedPostgres({ dataDir: path.join(tmp, 'pg'), port: await freePort(), log: () => undefined });
     cleanup.push(() => pg.stop());
-    await prepareDatabase({ databaseUrl: pg.appUrl, migrationUrl: pg.url, seedDemo: null });
+    await prepareDatabase({ databaseUrl: pg.appUrl, migrationUrl: pg.url });
     const dicomPort = await freePort();
     const node = spawn(process.execPath, ['--import', 'tsx', 'workers/dicom-node.ts'], {
       cwd: root,

@@ -53,5 +53,49 @@ describe('demo cohort seed', () => {
     const again = await seedDemoCohort(t.db, options);
     expect(again.seeded).toBe(false);
     expect(await t.db.study.count()).toBe(3);
+    expect(await t.db.demoSeed.findUnique({ where: { id: 1 } })).toMatchObject({ state: 'done', patients: 3, imported: 3 });
   }, 120_000);
+
+  it('a seed stopped between patients (Ctrl-C) resumes on the next start where it stopped; a database with patients of its own is never seeded', async () => {
+    const t2 = await createTestDatabase('seed-resume');
+    const dir2 = fs.mkdtempSync(path.join(os.tmpdir(), 'iseg-seed-'));
+    try {
+      const options = {
+        dataDir: dir2,
+        volumeDir: path.join(dir2, 'volumes'),
+        patients: 3,
+        dims: [32, 32, 16] as [number, number, number],
+        spacingMm: [10, 10, 12] as [number, number, number],
+      };
+      const lines: string[] = [];
+      const stopped = await seedDemoCohort(t2.db, { ...options, shouldStop: () => true, log: (l) => lines.push(l) });
+      expect(stopped).toMatchObject({ seeded: false, patients: 1 });
+      expect(lines.join('\n')).toContain('Stopped seeding the demo cohort at 1/3; the next start resumes it.');
+      expect(await t2.db.demoSeed.findUnique({ where: { id: 1 } })).toMatchObject({ state: 'importing', patients: 3, imported: 1 });
+      expect(await t2.db.study.count()).toBe(1);
+      // The next start resumes, although the database now holds a patient.
+      const resumed = await seedDemoCohort(t2.db, options);
+      expect(resumed).toMatchObject({ seeded: true, patients: 3 });
+      expect(await t2.db.study.count()).toBe(3);
+      expect(await t2.db.outcome.count()).toBe(3);
+      expect(await t2.db.demoSeed.findUnique({ where: { id: 1 } })).toMatchObject({ state: 'done', imported: 3 });
+    } finally {
+      await t2.drop();
+      fs.rmSync(dir2, { recursive: true, force: true });
+    }
+    // A department's database (patients, no seed row) is left alone.
+    const t3 = await createTestDatabase('seed-existing');
+    const dir3 = fs.mkdtempSync(path.join(os.tmpdir(), 'iseg-seed-'));
+    try {
+      const institution = await t3.db.institution.create({ data: { name: 'Existing' } });
+      await t3.db.patient.create({ data: { pseudonym: 'PSEUDO-EXISTING', institutionId: institution.id } });
+      const r = await seedDemoCohort(t3.db, { dataDir: dir3, volumeDir: path.join(dir3, 'volumes'), patients: 2, dims: [32, 32, 16], spacingMm: [10, 10, 12] });
+      expect(r.seeded).toBe(false);
+      expect(await t3.db.demoSeed.count()).toBe(0);
+      expect(fs.existsSync(path.join(dir3, 'demo-cohort'))).toBe(false);
+    } finally {
+      await t3.drop();
+      fs.rmSync(dir3, { recursive: true, force: true });
+    }
+  }, 240_000);
 });

@@ -3,8 +3,13 @@
  * (one CT series per respiratory phase plus the physician's RTSTRUCTs) under
  * `<data dir>/demo-cohort`, then imported through the same import service a department uses,
  * with simulated local-failure outcomes (write-phantom-cohort.ts OUTCOME_MODEL: hazard
- * ×1.01 per tumour voxel the physician ITV missed). Deterministic for a seed. Runs only when the
- * database holds no patients. When a model is configured, each study gets a segmentation run.
+ * ×1.01 per tumour voxel the physician ITV missed). Deterministic for a seed. When a model is
+ * configured, each study gets a segmentation run.
+ *
+ * Runs on a database that holds no patients, and resumes one it started and did not finish: its
+ * progress is the DemoSeed row (the cohort page shows it while `npm start` seeds in the
+ * background), and every import is idempotent, so a seed cut by Ctrl-C or kill -9 picks up where
+ * it stopped on the next start. A database with patients and no DemoSeed row is never seeded.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -28,16 +33,25 @@ export interface SeedDemoCohortOptions {
   seed?: string;
   boss?: PgBoss;
   log?: (line: string) => void;
+  /** Checked between patients: true stops the seed (it resumes on the next start). */
+  shouldStop?: () => boolean;
 }
 
 export async function seedDemoCohort(db: Db, o: SeedDemoCohortOptions): Promise<{ seeded: boolean; patients: number; runsQueued: number }> {
-  if ((await db.patient.count()) > 0) return { seeded: false, patients: 0, runsQueued: 0 };
+  const progress = await db.demoSeed.findUnique({ where: { id: 1 } });
+  if (progress?.state === 'done') return { seeded: false, patients: 0, runsQueued: 0 };
+  if (!progress && (await db.patient.count()) > 0) return { seeded: false, patients: 0, runsQueued: 0 };
   const log = o.log ?? (() => {});
   const dir = path.join(o.dataDir, 'demo-cohort');
   const manifestPath = path.join(dir, 'cohort.json');
   type Row = { folder: string; patientId: string; outcome: SimulatedOutcome };
   let manifest: { patients: number; cohort: Row[] } | null = fs.existsSync(manifestPath) ? JSON.parse(fs.readFileSync(manifestPath, 'utf8')) : null;
   if (!manifest || manifest.patients !== o.patients) {
+    await db.demoSeed.upsert({
+      where: { id: 1 },
+      create: { state: 'writing', patients: o.patients },
+      update: { state: 'writing', patients: o.patients, imported: 0, error: null, finishedAt: null },
+    });
     log(`Writing ${o.patients} synthetic 4D CT patients as DICOM to ${dir} (first start only)…`);
     fs.rmSync(dir, { recursive: true, force: true });
     manifest = (await generatePhantomCohort({
@@ -49,11 +63,19 @@ export async function seedDemoCohort(db: Db, o: SeedDemoCohortOptions): Promise<
       rtstruct: true,
     })) as unknown as { patients: number; cohort: Row[] };
   }
+  await db.demoSeed.upsert({
+    where: { id: 1 },
+    create: { state: 'importing', patients: manifest.cohort.length },
+    update: { state: 'importing', patients: manifest.cohort.length, error: null, finishedAt: null },
+  });
   const store = createVolumeStore({ dir: o.volumeDir });
   let runsQueued = 0;
+  // Resuming: the patients before `imported` are in (each import is idempotent anyway).
+  const done = progress?.state === 'importing' && progress.patients === manifest.cohort.length ? progress.imported : 0;
   let n = 0;
   for (const row of manifest.cohort) {
     n++;
+    if (n <= done) continue;
     const r = await importStudyAndQueue({
       db,
       boss: o.boss ?? null,
@@ -73,7 +95,13 @@ export async function seedDemoCohort(db: Db, o: SeedDemoCohortOptions): Promise<
     };
     await db.outcome.upsert({ where: { patientId: r.patientId }, create: { patientId: r.patientId, ...outcome }, update: outcome });
     if (r.segmentation?.queued) runsQueued++;
+    await db.demoSeed.update({ where: { id: 1 }, data: { imported: n } });
     if (n % 10 === 0 || n === manifest.cohort.length) log(`Imported ${n}/${manifest.cohort.length} demo patients.`);
+    if (o.shouldStop?.() && n < manifest.cohort.length) {
+      log(`Stopped seeding the demo cohort at ${n}/${manifest.cohort.length}; the next start resumes it.`);
+      return { seeded: false, patients: n, runsQueued };
+    }
   }
+  await db.demoSeed.update({ where: { id: 1 }, data: { state: 'done', imported: manifest.cohort.length, finishedAt: new Date() } });
   return { seeded: true, patients: manifest.cohort.length, runsQueued };
 }
