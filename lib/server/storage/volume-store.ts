@@ -11,20 +11,32 @@
  * Storing bytes that are already there refreshes the file's modification time: the start-up
  * clean-up (remove-orphan-volumes.ts) removes only unreferenced files older than a grace
  * period, so a file that an import in progress is about to reference is never removed.
+ *
+ * Two hashes per volume: the key (sha256 of the gzipped file; it names the file and checks it on
+ * every read, so corruption is detected) and the content hash (sha256 of the uncompressed NIfTI
+ * bytes). The content hash is the volume's identity: it does not change when the compressor or
+ * its level does, so merges compare it (plan-study-merge.ts), never the key.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
 import type { Volume, VoxelArray } from '@/lib/core/volume';
 import { encodeNifti } from '@/lib/nifti';
 import { AppError, storageFullCode } from '../errors';
 import { env } from '../env';
 
-export interface StoredVolume {
-  /** `<sha256>.nii.gz`; the only thing the database stores. */
+export interface StoredFile {
+  /** `<sha256>.nii.gz`; the file's name in the store. */
   key: string;
-  /** sha256 (hex) of the stored bytes. */
+  /** sha256 (hex) of the stored (gzipped) bytes. */
   sha256: string;
+}
+
+export interface StoredVolume extends StoredFile {
+  /** sha256 (hex) of the uncompressed NIfTI bytes: the identity merges compare. */
+  contentSha256: string;
 }
 
 export interface VolumeStore {
@@ -34,7 +46,7 @@ export interface VolumeStore {
    * Store gzipped NIfTI bytes; a no-op when the same bytes are already there.
    * @throws AppError STORAGE_FULL when the disk or quota is full (no partial file is left).
    */
-  putVolume(bytes: Uint8Array): Promise<StoredVolume>;
+  putVolume(bytes: Uint8Array): Promise<StoredFile>;
   /** The bytes of a stored volume; checks the sha256. @throws AppError NOT_FOUND, INTERNAL (corrupt). */
   getVolume(key: string): Promise<Uint8Array>;
   has(key: string): Promise<boolean>;
@@ -58,7 +70,7 @@ export function createVolumeStore({ dir }: { dir: string }): VolumeStore {
   };
   return {
     root,
-    async putVolume(bytes: Uint8Array): Promise<StoredVolume> {
+    async putVolume(bytes: Uint8Array): Promise<StoredFile> {
       if (!(bytes instanceof Uint8Array) || bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
         throw new AppError('INVALID_INPUT', 'The volume store holds gzipped NIfTI (.nii.gz) only: encode with encodeNifti(volume, { gzip: true }).');
       }
@@ -145,11 +157,50 @@ export function volumeStore(): VolumeStore {
   return cached;
 }
 
-/** Encode a volume (or mask, with intent 'mask') as .nii.gz and store it. */
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+
+/**
+ * The store's compression: native zlib, level 1, run on libuv's thread pool (so several volumes
+ * compress in parallel with decoding on the main thread). CT noise compresses poorly at any
+ * level; level 1 is about 3× faster than fflate's level 6 for files a few percent larger
+ * (docs/benchmarks.md, "DICOM receive"). Changing it changes keys, never content hashes.
+ */
+export const VOLUME_GZIP_LEVEL = 1;
+
+const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * Encode a volume (or mask, with intent 'mask') as .nii.gz and store it. The NIfTI bytes are
+ * hashed (content hash) while the thread pool compresses them.
+ */
 export async function putNiftiVolume(
   store: VolumeStore,
   volume: Volume<VoxelArray>,
   options: { intent: 'image' | 'mask'; description?: string },
 ): Promise<StoredVolume> {
-  return store.putVolume(encodeNifti(volume, { ...options, gzip: true }));
+  const raw = encodeNifti(volume, options);
+  const compressing = gzipAsync(raw, { level: VOLUME_GZIP_LEVEL });
+  const contentSha256 = sha256Hex(raw);
+  const gz = await compressing;
+  // zlib writes MTIME 0 and no file name, so equal volumes give equal files; make sure (RFC 1952 §2.3.1).
+  gz[4] = gz[5] = gz[6] = gz[7] = 0;
+  const stored = await store.putVolume(gz);
+  return { ...stored, contentSha256 };
+}
+
+/**
+ * The content hash of a stored volume (sha256 of its uncompressed NIfTI bytes), whatever
+ * compressor wrote it: for rows stored before content hashes were kept.
+ * @throws AppError NOT_FOUND, INTERNAL (corrupt) as getVolume; INTERNAL when the file is not gzip.
+ */
+export async function storedContentSha256(store: VolumeStore, key: string): Promise<string> {
+  const gz = await store.getVolume(key);
+  let raw: Uint8Array;
+  try {
+    raw = await gunzipAsync(gz);
+  } catch (e) {
+    throw new AppError('INTERNAL', `Volume ${key} in ${store.root} cannot be decompressed (${(e as Error).message}); restore it from a backup.`);
+  }
+  return sha256Hex(raw);
 }

@@ -209,7 +209,7 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
       prepared.findings.push(referenceStructureFinding([...stored, ...prepared.structures]));
     }
     options.onProgress?.({ stage: 'writing', done: 0, total: 1, message: 'adding to the stored study' });
-    const { changed } = await mergeStudy({ db, caller, studyId: existing.id, prepared, label, patientChecked, inTransaction: options.inTransaction });
+    const { changed } = await mergeStudy({ db, caller, studyId: existing.id, prepared, label, patientChecked, inTransaction: options.inTransaction, store });
     if (changed && prepared.doseGrids?.length) await measureImportedDose(db, store, existing.id);
     options.onProgress?.({ stage: 'done', done: 1, total: 1, message: changed ? 'added to the stored study' : 'already imported' });
     return { ...(await summariseStudy(db, existing.id, !changed)), ...(changed ? { merged: true } : {}) };

@@ -40,6 +40,8 @@ export interface PreparedSeries {
   grid: Grid;
   volumeKey: string;
   volumeSha256: string;
+  /** sha256 of the uncompressed NIfTI (volume-store.ts): the identity merges compare. */
+  volumeContentSha256: string;
   /** SOPInstanceUID of each slice in the volume's k order (DICOM); [] for a NIfTI source. */
   sliceSopInstanceUids: string[];
   /** The slices' SOPClassUID (DICOM); null for a NIfTI source. */
@@ -56,6 +58,8 @@ export interface PreparedStructure {
   interpretedType: string | null;
   maskKey: string;
   maskSha256: string;
+  /** sha256 of the uncompressed NIfTI mask. */
+  maskContentSha256: string;
   voxelCount: number;
   volumeCc: number;
 }

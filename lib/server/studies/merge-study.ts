@@ -4,6 +4,11 @@
  * and structures, renumbers phases if needed, appends the findings, updates the content hash and
  * records the audit event. Any error (a conflict found under the lock, a unique key taken
  * meanwhile) rolls all of it back.
+ *
+ * Series and structures are compared by content hash (sha256 of the uncompressed NIfTI). Rows
+ * stored before content hashes were kept have none: the stored file is read (its key checked),
+ * decompressed and hashed before the transaction (stored files never change), and the hash is
+ * written to the row in the transaction, so each old row is read once (docs/migrations.md).
  */
 import type { Db } from '../db/client';
 import type { Caller } from '../auth/roles';
@@ -13,6 +18,7 @@ import type { ImportFinding, InImportTransaction, PreparedStudy } from './import
 import { planStudyMerge, type StudyMergePlan } from './plan-study-merge';
 import { getPseudonymSecret } from '../deid/get-pseudonym-secret';
 import { isUniqueViolation, pseudonymFor } from './write-study';
+import { storedContentSha256, volumeStore, type VolumeStore } from '../storage/volume-store';
 import { newStudyDose, writeStudyDose } from '../dose/write-study-dose';
 
 const UNASSIGNED_INSTITUTION = 'Unassigned';
@@ -50,8 +56,11 @@ export async function mergeStudy(options: {
   label: string;
   patientChecked?: boolean;
   inTransaction?: InImportTransaction;
+  /** Where the stored study's volumes are (default: this process's store). */
+  store?: VolumeStore;
 }): Promise<MergeStudyResult> {
   const { db, caller, studyId, prepared: p, label } = options;
+  const legacy = await legacyContentHashes(db, options.store ?? volumeStore(), studyId, p);
   const secret = await getPseudonymSecret(db);
   const pseudonym = options.patientChecked
     ? null
@@ -65,8 +74,20 @@ export async function mergeStudy(options: {
           where: { id: studyId },
           include: {
             patient: { select: { pseudonym: true } },
-            series: { select: { id: true, seriesInstanceUid: true, description: true, phaseIndex: true, phasePercent: true, volumeSha256: true } },
-            physicianStructures: { select: { id: true, seriesId: true, name: true, kind: true, phaseIndex: true, phasePercent: true, maskSha256: true } },
+            series: {
+              select: {
+                id: true,
+                seriesInstanceUid: true,
+                description: true,
+                phaseIndex: true,
+                phasePercent: true,
+                volumeKey: true,
+                volumeContentSha256: true,
+              },
+            },
+            physicianStructures: {
+              select: { id: true, seriesId: true, name: true, kind: true, phaseIndex: true, phasePercent: true, maskKey: true, maskContentSha256: true },
+            },
             _count: { select: { runs: true } },
           },
         });
@@ -76,14 +97,21 @@ export async function mergeStudy(options: {
             studyInstanceUid: study.studyInstanceUid,
             patientPseudonym: study.patient.pseudonym,
             importedAt: study.importedAt,
-            series: study.series,
-            structures: study.physicianStructures,
+            series: study.series.map((s) => ({ ...s, volumeContentSha256: s.volumeContentSha256 ?? legacy.get(s.volumeKey ?? '') ?? null })),
+            structures: study.physicianStructures.map((x) => ({ ...x, maskContentSha256: x.maskContentSha256 ?? legacy.get(x.maskKey ?? '') ?? null })),
             segmentationRuns: study._count.runs,
           },
           p,
           pseudonym,
           label,
         );
+        // Keep the hashes computed from old rows' files, so they are read only once.
+        for (const s of study.series)
+          if (s.volumeContentSha256 === null && s.volumeKey && legacy.has(s.volumeKey))
+            await tx.imageSeries.update({ where: { id: s.id }, data: { volumeContentSha256: legacy.get(s.volumeKey) } });
+        for (const x of study.physicianStructures)
+          if (x.maskContentSha256 === null && x.maskKey && legacy.has(x.maskKey))
+            await tx.physicianStructure.update({ where: { id: x.id }, data: { maskContentSha256: legacy.get(x.maskKey) } });
         const dose = await newStudyDose(tx, studyId, p);
         if (plan.addSeries.length === 0 && plan.addStructures.length === 0 && dose.doseGrids.length === 0 && dose.plans.length === 0)
           return { changed: false, plan };
@@ -107,6 +135,7 @@ export async function mergeStudy(options: {
               direction: [...s.grid.direction],
               volumeKey: s.volumeKey,
               volumeSha256: s.volumeSha256,
+              volumeContentSha256: s.volumeContentSha256,
               sliceSopInstanceUids: s.sliceSopInstanceUids,
               sopClassUid: s.sopClassUid,
             },
@@ -127,6 +156,7 @@ export async function mergeStudy(options: {
               interpretedType: x.interpretedType,
               maskKey: x.maskKey,
               maskSha256: x.maskSha256,
+              maskContentSha256: x.maskContentSha256,
               voxelCount: x.voxelCount,
               volumeCc: x.volumeCc,
             })),
@@ -185,4 +215,28 @@ export async function mergeStudy(options: {
     }
     throw e;
   }
+}
+
+/**
+ * Content hashes (by volume key) of the stored series and structures that the new import names
+ * (same SeriesInstanceUID; same structure name) but that were stored before content hashes were
+ * kept: computed from their stored files.
+ * @throws AppError NOT_FOUND when such a file is missing from the store, INTERNAL when it is corrupt.
+ */
+async function legacyContentHashes(db: Db, store: VolumeStore, studyId: string, p: PreparedStudy): Promise<Map<string, string>> {
+  const uids = [...new Set([...p.series.map((s) => s.seriesInstanceUid), ...p.structures.map((x) => x.seriesKey)])];
+  const names = [...new Set(p.structures.map((x) => x.name))];
+  const [series, structures] = await Promise.all([
+    db.imageSeries.findMany({
+      where: { studyId, volumeContentSha256: null, volumeKey: { not: null }, seriesInstanceUid: { in: uids } },
+      select: { volumeKey: true },
+    }),
+    names.length === 0
+      ? []
+      : db.physicianStructure.findMany({ where: { studyId, maskContentSha256: null, maskKey: { not: null }, name: { in: names } }, select: { maskKey: true } }),
+  ]);
+  const keys = [...new Set([...series.map((s) => s.volumeKey!), ...structures.map((x) => x.maskKey!)])];
+  const out = new Map<string, string>();
+  for (const key of keys) out.set(key, await storedContentSha256(store, key));
+  return out;
 }

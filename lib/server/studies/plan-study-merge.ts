@@ -3,10 +3,13 @@
  *
  * Users export a study, import it, and later export it again with more in it: the RTSTRUCT, or
  * more 4D CT phases. The new import is merged when nothing stored would change:
- * - a series already stored (same SeriesInstanceUID) must have the same voxels (volume sha256)
- *   and the same phase; otherwise CONFLICT naming the series;
+ * - a series already stored (same SeriesInstanceUID) must have the same voxels and the same
+ *   phase; otherwise CONFLICT naming the series;
  * - a structure already stored on a series (same name) must have the same mask; otherwise
- *   CONFLICT naming it;
+ *   CONFLICT naming it.
+ * "Same" compares content hashes (sha256 of the uncompressed NIfTI, volume-store.ts), never the
+ * volume keys, which change with the compressor. A stored row from before content hashes were
+ * kept carries the hash merge-study.ts computed from its stored file.
  * - a new series may not claim the respiratory phase of a stored one;
  * - the patient must be the stored study's patient.
  * New series and structures are added. 4D CT phase indices are recomputed over stored and new
@@ -22,7 +25,8 @@ export interface StoredSeriesRow {
   description: string | null;
   phaseIndex: number | null;
   phasePercent: number | null;
-  volumeSha256: string | null;
+  /** sha256 of the uncompressed NIfTI; null when unknown (no volume file). */
+  volumeContentSha256: string | null;
 }
 
 export interface StoredStructureRow {
@@ -32,7 +36,8 @@ export interface StoredStructureRow {
   kind: string;
   phaseIndex: number | null;
   phasePercent: number | null;
-  maskSha256: string | null;
+  /** sha256 of the uncompressed NIfTI mask; null when unknown (no mask file). */
+  maskContentSha256: string | null;
 }
 
 export interface StoredStudyForMerge {
@@ -85,7 +90,7 @@ export function planStudyMerge(stored: StoredStudyForMerge, prepared: PreparedSt
       addSeries.push(s);
       continue;
     }
-    if (old.volumeSha256 !== s.volumeSha256)
+    if (old.volumeContentSha256 !== s.volumeContentSha256)
       refuse(
         `has series ${seriesLabel(s.seriesInstanceUid, s.description)} with other voxels than the stored one (a slice was added, removed or changed): a stored series cannot change.`,
       );
@@ -129,7 +134,7 @@ export function planStudyMerge(stored: StoredStudyForMerge, prepared: PreparedSt
     const seriesId = storedSeriesIdByUid.get(prepared.series.find((s) => s.key === x.seriesKey)?.seriesInstanceUid ?? x.seriesKey);
     const old = seriesId ? stored.structures.find((o) => o.seriesId === seriesId && o.name === x.name) : undefined;
     if (old) {
-      if (old.maskSha256 !== x.maskSha256)
+      if (old.maskContentSha256 !== x.maskContentSha256)
         refuse(
           `has structure "${x.name}" on series ${x.seriesKey} with another mask than the stored one: a stored structure cannot change (rename the ROI to keep both).`,
         );

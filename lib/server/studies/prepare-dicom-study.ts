@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { type Grid, voxelVolumeCc } from '@/lib/core/volume';
 import {
   type CtSeries,
@@ -203,6 +204,32 @@ export async function scanDicomStudy(options: {
   };
 }
 
+/** CT series decoded and stored at once: enough to keep 2 cores busy, few enough to bound memory. */
+const LOAD_CONCURRENCY = Math.min(4, availableParallelism() + 1);
+
+/**
+ * `fn` over `items` with at most `limit` running at once; results in input order. The first
+ * failure rejects, and no further item is started.
+ */
+async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i]);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return out;
+}
+
 /** A UID under 2.25 from a content hash, for inputs without a StudyInstanceUID. */
 export function derivedStudyUid(contentHash: string): string {
   return `2.25.${BigInt(`0x${contentHash.slice(0, 30)}`).toString(10)}`;
@@ -222,9 +249,10 @@ export async function materialiseDicomStudy(
 ): Promise<PreparedStudy> {
   const { root } = scan;
   const findings = [...scan.findings];
-  const series: PreparedSeries[] = [];
   let n = 0;
-  for (const { s, phaseIndex } of scan.series) {
+  // Several series at once: one decodes on this thread while others compress on libuv's thread
+  // pool (putNiftiVolume); bounded, as each holds its volume (50 MiB for 512×512×100) until stored.
+  const series = await mapBounded(scan.series, LOAD_CONCURRENCY, async ({ s, phaseIndex }): Promise<PreparedSeries> => {
     onProgress?.({ stage: 'loading', done: n, total: scan.series.length, message: `CT ${s.description ?? s.seriesInstanceUid}` });
     let volume;
     try {
@@ -234,7 +262,8 @@ export async function materialiseDicomStudy(
       throw e;
     }
     const stored = await putNiftiVolume(store, volume, { intent: 'image' });
-    series.push({
+    n++;
+    return {
       key: s.key,
       seriesInstanceUid: s.key,
       frameOfReferenceUid: s.frameOfReferenceUid ?? null,
@@ -245,12 +274,12 @@ export async function materialiseDicomStudy(
       grid: s.grid!,
       volumeKey: stored.key,
       volumeSha256: stored.sha256,
+      volumeContentSha256: stored.contentSha256,
       // loadCtVolume writes slice k of the volume from s.slices[k] (sorted along the normal).
       sliceSopInstanceUids: s.slices.map((h) => h.sopInstanceUid),
       sopClassUid: s.slices[0]?.sopClassUid ?? null,
-    });
-    n++;
-  }
+    };
+  });
   onProgress?.({ stage: 'loading', done: n, total: scan.series.length });
 
   const phaseIndexOfPercent = new Map(series.filter((x) => x.phasePercent !== null).map((x) => [x.phasePercent!, x.phaseIndex!]));
@@ -387,6 +416,7 @@ export async function prepareStructures(
         interpretedType: roi.interpretedType ?? null,
         maskKey: stored.key,
         maskSha256: stored.sha256,
+        maskContentSha256: stored.contentSha256,
         voxelCount,
         volumeCc: voxelCount * voxelVolumeCc(r.mask.grid),
       });

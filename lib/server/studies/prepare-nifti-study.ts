@@ -106,6 +106,7 @@ export async function materialiseNiftiStudy(
         grid: volume.grid,
         volumeKey: stored.key,
         volumeSha256: stored.sha256,
+        volumeContentSha256: stored.contentSha256,
         // A NIfTI image has no DICOM instances to reference.
         sliceSopInstanceUids: [],
         sopClassUid: null,
@@ -172,6 +173,7 @@ export async function materialiseNiftiStudy(
         interpretedType: null,
         maskKey: stored.key,
         maskSha256: stored.sha256,
+        maskContentSha256: stored.contentSha256,
         voxelCount,
         volumeCc: voxelCount * voxelVolumeCc(mask.grid),
       });

@@ -2,19 +2,33 @@
  * The content-addressed volume store and the structure-name rules (no database needed; they live
  * here with the importer they serve).
  */
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseNifti } from '@/lib/nifti';
+import { encodeNifti, parseNifti } from '@/lib/nifti';
 import type { Grid } from '@/lib/core/volume';
-import { createVolumeStore, putNiftiVolume } from '@/lib/server/storage/volume-store';
+import { createVolumeStore, putNiftiVolume, storedContentSha256 } from '@/lib/server/storage/volume-store';
 import { classifyStructure } from '@/lib/server/studies/classify-structure';
 import { parsePhaseMap } from '@/lib/server/studies/parse-phase-map';
 
 const tmp = mkdtempSync(join(tmpdir(), 'iseg-store-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/**
+ * Whether an independent reader is installed: a warning and false on a developer's machine,
+ * a failure naming the Debian package under CI (.ci/run installs it).
+ */
+function haveReader(what: string, check: () => boolean, pkg: string): boolean {
+  if (check()) return true;
+  if (process.env.CI) throw new Error(`${what} is missing: install the Debian package ${pkg} (.ci/run installs it under CI).`);
+  console.warn(`Skipping the ${what} check of the volume store's files: install the Debian package ${pkg}.`);
+  return false;
+}
 
 describe('volume store', () => {
   const store = createVolumeStore({ dir: join(tmp, 'v') });
@@ -35,6 +49,54 @@ describe('volume store', () => {
     expect(existsSync(join(store.root, a.key.slice(0, 2), a.key.slice(2, 4), a.key))).toBe(true);
     // Atomic writes leave no temp files behind.
     expect(readdirSync(join(store.root, 'tmp'))).toEqual([]);
+  });
+
+  it('round-trips a CT volume bit-exactly; the content hash is the sha256 of the uncompressed NIfTI, whatever compressor wrote the file', async () => {
+    // 64×48×7 of noisy HU, as CT is (compresses poorly) with an air border (compresses well).
+    const g: Grid = { dims: [64, 48, 7], spacingMm: [0.98, 0.98, 2.5], originMm: [-250.5, -180, 12.5], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] };
+    const ct = Int16Array.from({ length: 64 * 48 * 7 }, (_, n) => (n % 64 < 8 ? -1000 : ((n * 2654435761) % 2001) - 1000));
+    const a = await putNiftiVolume(store, { grid: g, data: ct }, { intent: 'image' });
+    const nifti = encodeNifti({ grid: g, data: ct }, { intent: 'image' });
+    expect(a.contentSha256).toBe(sha256(nifti));
+    const file = await store.getVolume(a.key);
+    expect(Buffer.from(gunzipSync(file)).equals(Buffer.from(nifti))).toBe(true);
+    const back = parseNifti(file);
+    expect(back.data).toBeInstanceOf(Int16Array);
+    expect(Buffer.from(new Uint8Array(back.data.buffer, back.data.byteOffset, back.data.byteLength)).equals(Buffer.from(ct.buffer))).toBe(true);
+    expect(await storedContentSha256(store, a.key)).toBe(a.contentSha256);
+
+    // The file the store wrote before (fflate level 6): another key, the same content hash.
+    const old = gzipSync(nifti, { level: 6 });
+    old[4] = old[5] = old[6] = old[7] = 0;
+    const o = await store.putVolume(old);
+    expect(o.key).not.toBe(a.key);
+    expect(await storedContentSha256(store, o.key)).toBe(a.contentSha256);
+    expect(parseNifti(await store.getVolume(o.key)).data).toEqual(back.data);
+
+    // Independent readers read the store's gzip: nibabel (every voxel's sum) and plastimatch.
+    const path = join(store.root, a.key.slice(0, 2), a.key.slice(2, 4), a.key);
+    const sum = ct.reduce((t, v) => t + v, 0);
+    const nibabel = () => spawnSync('/usr/bin/python3', ['-c', 'import nibabel'], { stdio: 'ignore' }).status === 0;
+    if (haveReader('nibabel (/usr/bin/python3 -c "import nibabel")', nibabel, 'python3-nibabel')) {
+      const out = execFileSync(
+        '/usr/bin/python3',
+        [
+          '-c',
+          'import sys, nibabel as nb, numpy as np; d = np.asanyarray(nb.load(sys.argv[1]).dataobj); print(d.shape, d.dtype, int(d.astype(np.int64).sum()))',
+          path,
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(out.trim()).toBe(`(64, 48, 7) int16 ${sum}`);
+    }
+    const plastimatch = () => spawnSync('plastimatch', ['--version'], { stdio: 'ignore' }).status === 0;
+    if (haveReader('plastimatch', plastimatch, 'plastimatch')) {
+      const out = execFileSync('plastimatch', ['stats', path], { encoding: 'utf8' });
+      const m = /MIN (\S+) AVE (\S+) MAX (\S+) NONZERO \d+ NUMVOX (\d+)/.exec(out);
+      expect(m, out).not.toBeNull();
+      expect([Number(m![1]), Number(m![3]), Number(m![4])]).toEqual([Math.min(...ct), Math.max(...ct), ct.length]);
+      expect(Number(m![2])).toBeCloseTo(sum / ct.length, 3);
+    }
   });
 
   it('refuses keys that are not exactly <sha256>.nii.gz, so no path reaches the file system', async () => {

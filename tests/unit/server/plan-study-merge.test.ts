@@ -12,6 +12,8 @@ const grid = {
   originMm: [0, 0, 0] as [number, number, number],
   direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as const,
 };
+// `sha` is the content hash (what a merge compares); the key and file sha256 are another
+// compressor's output, so they never equal the stored rows' (which carry none).
 const series = (uid: string, percent: number | null, sha = `v-${uid}`): PreparedSeries => ({
   key: uid,
   seriesInstanceUid: uid,
@@ -21,8 +23,9 @@ const series = (uid: string, percent: number | null, sha = `v-${uid}`): Prepared
   phaseIndex: null,
   phasePercent: percent,
   grid: { ...grid, direction: [...grid.direction] as PreparedSeries['grid']['direction'] },
-  volumeKey: `${sha}.nii.gz`,
-  volumeSha256: sha,
+  volumeKey: `gz1-${sha}.nii.gz`,
+  volumeSha256: `gz1-${sha}`,
+  volumeContentSha256: sha,
   sliceSopInstanceUids: [`${uid}.1`, `${uid}.2`],
   sopClassUid: '1.2.840.10008.5.1.4.1.1.2',
 });
@@ -34,8 +37,9 @@ const structure = (seriesKey: string, name: string, percent: number | null, sha 
   phaseIndex: null,
   phasePercent: name === 'ITV' ? null : percent,
   interpretedType: null,
-  maskKey: `${sha}.nii.gz`,
-  maskSha256: sha,
+  maskKey: `gz1-${sha}.nii.gz`,
+  maskSha256: `gz1-${sha}`,
+  maskContentSha256: sha,
   voxelCount: 1,
   volumeCc: 0.001,
 });
@@ -60,13 +64,13 @@ const stored = (runs = 0): StoredStudyForMerge => ({
   importedAt: new Date('2026-01-02T00:00:00Z'),
   segmentationRuns: runs,
   series: [
-    { id: 's0', seriesInstanceUid: 'A', description: 'CT A', phaseIndex: 0, phasePercent: 0, volumeSha256: 'v-A' },
-    { id: 's50', seriesInstanceUid: 'C', description: 'CT C', phaseIndex: 1, phasePercent: 50, volumeSha256: 'v-C' },
+    { id: 's0', seriesInstanceUid: 'A', description: 'CT A', phaseIndex: 0, phasePercent: 0, volumeContentSha256: 'v-A' },
+    { id: 's50', seriesInstanceUid: 'C', description: 'CT C', phaseIndex: 1, phasePercent: 50, volumeContentSha256: 'v-C' },
   ],
   structures: [
-    { id: 'x0', seriesId: 's0', name: 'GTV_0%', kind: 'GTV', phaseIndex: 0, phasePercent: 0, maskSha256: 'm-A-GTV_0%' },
-    { id: 'x50', seriesId: 's50', name: 'GTV_50%', kind: 'GTV', phaseIndex: 1, phasePercent: 50, maskSha256: 'm-C-GTV_50%' },
-    { id: 'itv', seriesId: 's0', name: 'ITV', kind: 'ITV', phaseIndex: null, phasePercent: null, maskSha256: 'm-A-ITV' },
+    { id: 'x0', seriesId: 's0', name: 'GTV_0%', kind: 'GTV', phaseIndex: 0, phasePercent: 0, maskContentSha256: 'm-A-GTV_0%' },
+    { id: 'x50', seriesId: 's50', name: 'GTV_50%', kind: 'GTV', phaseIndex: 1, phasePercent: 50, maskContentSha256: 'm-C-GTV_50%' },
+    { id: 'itv', seriesId: 's0', name: 'ITV', kind: 'ITV', phaseIndex: null, phasePercent: null, maskContentSha256: 'm-A-ITV' },
   ],
 });
 
@@ -89,6 +93,19 @@ describe('planStudyMerge', () => {
   it('a subset of what is stored adds nothing', () => {
     const plan = planStudyMerge(stored(), prepared([series('A', 0)], [structure('A', 'GTV_0%', 0)]), 'P-1', 'x');
     expect(plan).toMatchObject({ addSeries: [], addStructures: [], renumberSeries: [], renumberStructures: [] });
+  });
+
+  it('compares content hashes, not file hashes: the same voxels compressed otherwise are unchanged', () => {
+    const s = series('A', 0);
+    const x = structure('A', 'GTV_0%', 0);
+    const old = stored();
+    // The prepared files' sha256 differ from the stored content hashes; only content hashes count.
+    expect(s.volumeSha256).not.toBe(old.series[0].volumeContentSha256);
+    const plan = planStudyMerge(old, prepared([s], [x]), 'P-1', 'x');
+    expect(plan).toMatchObject({ addSeries: [], addStructures: [], unchangedSeries: ['A'], unchangedStructures: 1 });
+    // A stored row whose content hash is unknown (no file) is not taken as equal.
+    old.series[0].volumeContentSha256 = null;
+    expect(() => planStudyMerge(old, prepared([s], []), 'P-1', 'x')).toThrow(/other voxels/);
   });
 
   it('refuses, naming what would change: voxels, phase, structure mask, phase clash, patient, renumbering under runs', () => {
