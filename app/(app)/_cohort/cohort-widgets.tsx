@@ -10,15 +10,10 @@ import { CASES_PER_PAGE, cohortHref, type CohortQuery } from '@/lib/server/cohor
 import type { CaseSortKey, CohortCase } from '@/lib/core/stats/cohort-stats';
 import { CohortChartsPanel } from '@/components/charts/cohort-charts-panel';
 import type { CohortData } from './load-cohort';
+import { explainFlagCodes, FLAG_LABELS, type FlagThresholds } from '@/lib/core/flags';
+import { FlagChips } from '@/components/flags/flag-chips';
 
-const FLAG_LABELS: Record<string, string> = {
-  LOW_DICE: 'low Dice',
-  LARGE_FP: 'large FP region',
-  DISTANT_FP: 'distant FP',
-  OUTLIER_PHASE: 'outlier phase',
-  NO_REFERENCE: 'no physician contour',
-  FAILED_RUN: 'failed run',
-};
+const COUNT_LABELS: Record<string, string> = { ...FLAG_LABELS, FAILED_RUN: 'failed run' };
 
 function fmtIqr(m: MedianIqr, digits: number): string {
   if (m.n === 0 || m.median === null) return '—';
@@ -113,7 +108,7 @@ export async function CohortOverview({ data, caller, filtered }: { data: Promise
           <p className="muted" data-testid="cohort-flag-counts">
             Flagged:{' '}
             {Object.entries(s.flagCounts)
-              .map(([f, n]) => `${FLAG_LABELS[f] ?? f} ${n}`)
+              .map(([f, n]) => `${COUNT_LABELS[f] ?? f} ${n}`)
               .join(' · ')}
           </p>
         )}
@@ -153,20 +148,23 @@ const COLUMNS: { key: CaseSortKey; label: string; num?: boolean }[] = [
   { key: 'flags', label: 'Flags' },
 ];
 
-function CaseFlags({ c }: { c: CohortCase }) {
-  const flags = [...c.flags, ...(c.latestRunStatus === 'FAILED' ? ['FAILED_RUN'] : [])];
-  if (!flags.length) {
+function CaseFlags({ c, thresholds }: { c: CohortCase; thresholds: FlagThresholds }) {
+  const failed = c.latestRunStatus === 'FAILED';
+  if (!c.flags.length && !failed) {
     if (!c.hasSummary) return <span className="muted">{c.latestRunStatus ? c.latestRunStatus.toLowerCase() : 'not run'}</span>;
     return null;
   }
+  const flags = explainFlagCodes(
+    c.flags,
+    { itvDice: c.itvDice, gtvMinDice: c.gtvMinDice ?? null, largestFpRegionCc: c.itvLargestFpRegionCc ?? null, maxFpDistanceMm: c.itvMaxFpDistanceMm ?? null },
+    thresholds,
+  );
   return (
-    <span className="cohort-flags">
-      {flags.map((f) => (
-        <span key={f} className={`cohort-flag${f === 'FAILED_RUN' ? ' failed' : ''}`} title={f === 'FAILED_RUN' ? (c.latestRunError ?? undefined) : undefined}>
-          {FLAG_LABELS[f] ?? f}
-        </span>
-      ))}
-    </span>
+    <FlagChips
+      flags={flags}
+      className="cohort"
+      extra={failed ? [{ key: 'FAILED_RUN', label: 'failed run', title: c.latestRunError ?? undefined, className: 'failed' }] : undefined}
+    />
   );
 }
 
@@ -219,7 +217,7 @@ export async function CohortCaseTable({ data, query }: { data: Promise<CohortDat
                 <td className="num">{fmt(c.itvFpCc, 2)}</td>
                 <td className="num">{fmt(c.motionMm, 1)}</td>
                 <td>
-                  <CaseFlags c={c} />
+                  <CaseFlags c={c} thresholds={d.flagThresholds} />
                 </td>
               </tr>
             ))}

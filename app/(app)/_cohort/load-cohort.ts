@@ -9,6 +9,8 @@ import { findCohortCases } from '@/lib/server/cohort/find-cohort-cases';
 import { CASES_PER_PAGE, type CohortQuery } from '@/lib/server/cohort/find-cohort-cases.types';
 import { computeCohortStats, sortCases, type CohortCase, type CohortStats, type PooledPhases } from '@/lib/core/stats/cohort-stats';
 import type { CohortChartColumns } from '@/components/charts/cohort-charts-panel';
+import type { FlagThresholds } from '@/lib/core/flags';
+import { loadFlagRules } from '@/lib/server/flags/load-flag-rules';
 
 export interface CohortData {
   stats: CohortStats;
@@ -18,6 +20,8 @@ export interface CohortData {
   page: CohortCase[];
   pageCount: number;
   totalCases: number;
+  /** The current flag thresholds (the stored flags were computed with them; docs/flags.md), to word each flag. */
+  flagThresholds: FlagThresholds;
 }
 
 /** Three significant digits: enough for a plot, and a smaller page. */
@@ -47,7 +51,7 @@ function derive(cases: CohortCase[], pooledPhases: PooledPhases, datesShifted: b
 }
 
 export async function loadCohort(caller: Caller, query: CohortQuery): Promise<CohortData> {
-  const { cases, pooledPhases, datesShifted } = await findCohortCases(db(), { caller, filters: query });
+  const [{ cases, pooledPhases, datesShifted }, rules] = await Promise.all([findCohortCases(db(), { caller, filters: query }), loadFlagRules(db())]);
   const d = derive(cases, pooledPhases, datesShifted);
   const sorted = sortCases(d.cases, query.sort, query.dir);
   const pageCount = Math.max(1, Math.ceil(sorted.length / CASES_PER_PAGE));
@@ -59,5 +63,6 @@ export async function loadCohort(caller: Caller, query: CohortQuery): Promise<Co
     page: sorted.slice((page - 1) * CASES_PER_PAGE, page * CASES_PER_PAGE),
     pageCount,
     totalCases: sorted.length,
+    flagThresholds: rules.thresholds,
   };
 }

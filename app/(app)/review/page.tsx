@@ -73,7 +73,7 @@ async function Queue({ caller, params }: { caller: Caller; params: ReviewParams 
                   <td className="num">{fmt(c.numbers?.itvHd95Mm, 1)}</td>
                   <td className="num">{fmt(c.numbers?.itvFpCc)}</td>
                   <td className="num">{fmt(c.numbers?.maxFpDistanceMm, 1)}</td>
-                  <td>{c.numbers ? <Flags flags={c.numbers.flags} /> : <span className="muted">no metrics stored</span>}</td>
+                  <td>{c.numbers ? <Flags flags={c.numbers.flags} details={c.numbers.flagDetails} /> : <span className="muted">no metrics stored</span>}</td>
                   <td data-testid="review-latest-decision">
                     {latest ? (
                       <>

@@ -1,5 +1,7 @@
 /** Small server-rendered pieces shared by the review pages. */
 import type { CaseKeyNumbers } from '@/lib/core/review/case-key-numbers';
+import { DEFAULT_FLAG_THRESHOLDS, explainFlagCodes, type Flag } from '@/lib/core/flags';
+import { FlagChips } from '@/components/flags/flag-chips';
 import { REVIEW_DECISION_LABELS, type ReviewDecisionKind } from '@/lib/server/review/review.types';
 
 export function fmt(x: number | null | undefined, digits = 2): string {
@@ -15,26 +17,13 @@ export function utc(d: Date | null): string {
   return d ? `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '—';
 }
 
-export const FLAG_LABELS: Record<string, string> = {
-  LOW_DICE: 'low Dice',
-  LARGE_FP: 'large FP region',
-  DISTANT_FP: 'distant FP',
-  OUTLIER_PHASE: 'outlier phase',
-  NO_REFERENCE: 'no physician ITV',
-};
-
-export function Flags({ flags }: { flags: string[] }) {
-  if (flags.length === 0) return <span className="muted">—</span>;
-  return (
-    <span className="review-flags">
-      {flags.map((f) => (
-        <span key={f} className="review-flag">
-          {FLAG_LABELS[f] ?? f}
-        </span>
-      ))}
-    </span>
-  );
+/** The case's flags; each shows its rule and value on hover (lib/core/flags words them). */
+export function Flags({ flags, details }: { flags: string[]; details?: Flag[] }) {
+  // Stored summaries always carry their thresholds; the defaults only word a summary without them.
+  return <FlagChips flags={details ?? explainFlagCodes(flags, NO_VALUES, DEFAULT_FLAG_THRESHOLDS)} className="review" />;
 }
+
+const NO_VALUES = { itvDice: null, gtvMinDice: null, largestFpRegionCc: null, maxFpDistanceMm: null };
 
 export function DecisionBadge({ decision }: { decision: ReviewDecisionKind }) {
   return <span className={`review-decision review-decision-${decision.toLowerCase()}`}>{REVIEW_DECISION_LABELS[decision]}</span>;

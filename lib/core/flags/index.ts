@@ -113,86 +113,113 @@ function phaseName(p: FlagInput['phases'][number]): string {
   return '';
 }
 
+const lowDice = (v: number, t: FlagThresholds): Flag => ({
+  code: 'LOW_DICE',
+  label: FLAG_LABELS.LOW_DICE,
+  rule: `ITV Dice below ${t.itvDice}`,
+  value: v,
+  threshold: t.itvDice,
+  structure: 'ITV',
+  text: `ITV Dice ${fmt(v, 2)} is below ${t.itvDice}`,
+});
+
+/** `structure`: "phase 30 % GTV", "GTV" (planning CT) or "lowest phase GTV" (phase not known). */
+const lowPhaseDice = (v: number, structure: string, t: FlagThresholds, more = ''): Flag => ({
+  code: 'LOW_PHASE_DICE',
+  label: structure === 'lowest phase GTV' ? FLAG_LABELS.LOW_PHASE_DICE : `${structure} Dice ${fmt(v, 2)}`,
+  rule: `a phase GTV Dice below ${t.phaseGtvDice}`,
+  value: v,
+  threshold: t.phaseGtvDice,
+  structure,
+  text: `${structure} Dice ${fmt(v, 2)} is below ${t.phaseGtvDice}${more}`,
+});
+
+const largeFp = (v: number, t: FlagThresholds): Flag => ({
+  code: 'LARGE_FP',
+  label: FLAG_LABELS.LARGE_FP,
+  rule: `largest ITV false-positive region above ${t.largeFpCc} cc`,
+  value: v,
+  threshold: t.largeFpCc,
+  structure: 'ITV',
+  text: `largest ITV false-positive region ${fmt(v, 1)} cc is above ${t.largeFpCc} cc`,
+});
+
+const distantFp = (v: number, t: FlagThresholds): Flag => ({
+  code: 'DISTANT_FP',
+  label: FLAG_LABELS.DISTANT_FP,
+  rule: `an ITV false-positive voxel farther than ${t.distantFpMm} mm from the physician ITV`,
+  value: v,
+  threshold: t.distantFpMm,
+  structure: 'ITV',
+  text: `an ITV false-positive voxel lies ${fmt(v, 1)} mm from the physician ITV, more than ${t.distantFpMm} mm`,
+});
+
+const OUTLIER_RULE = 'a machine GTV phase is empty, or its volume or centroid departs from its neighbours';
+const outlierPhase = (names: string | null): Flag => ({
+  code: 'OUTLIER_PHASE',
+  label: FLAG_LABELS.OUTLIER_PHASE,
+  rule: OUTLIER_RULE,
+  value: null,
+  threshold: null,
+  structure: names ? `${names} GTV` : 'phase GTV',
+  text: names ? `machine GTV of ${names} is empty or departs from its neighbouring phases` : 'a machine GTV phase is empty or departs from its neighbouring phases',
+});
+
+const noReference = (): Flag => ({
+  code: 'NO_REFERENCE',
+  label: FLAG_LABELS.NO_REFERENCE,
+  rule: 'no physician ITV or GTV to compare with',
+  value: null,
+  threshold: null,
+  structure: 'ITV/GTV',
+  text: 'there is no physician ITV or GTV to compare the machine contours with',
+});
+
 /** The flags a run's numbers raise under `t`, in FLAG_CODES order. */
 export function evaluateFlags(s: FlagInput, t: FlagThresholds): Flag[] {
   const flags: Flag[] = [];
-  const itvDice = s.itv.dice;
-  if (itvDice !== null && itvDice < t.itvDice) {
-    flags.push({
-      code: 'LOW_DICE',
-      label: FLAG_LABELS.LOW_DICE,
-      rule: `ITV Dice below ${t.itvDice}`,
-      value: itvDice,
-      threshold: t.itvDice,
-      structure: 'ITV',
-      text: `ITV Dice ${fmt(itvDice, 2)} is below ${t.itvDice}`,
-    });
-  }
+  if (s.itv.dice !== null && s.itv.dice < t.itvDice) flags.push(lowDice(s.itv.dice, t));
   const low = s.phases.filter((p) => p.dice !== null && p.dice < t.phaseGtvDice).sort((a, b) => a.dice! - b.dice!);
   const worst = low[0];
   if (worst) {
     const name = phaseName(worst);
-    const structure = name ? `${name} GTV` : 'GTV';
     const more = low.length > 1 ? ` (${low.length} phases below ${t.phaseGtvDice}; this is the lowest)` : '';
-    flags.push({
-      code: 'LOW_PHASE_DICE',
-      label: name ? `${name} GTV Dice ${fmt(worst.dice!, 2)}` : `GTV Dice ${fmt(worst.dice!, 2)}`,
-      rule: `a phase GTV Dice below ${t.phaseGtvDice}`,
-      value: worst.dice,
-      threshold: t.phaseGtvDice,
-      structure,
-      text: `${structure} Dice ${fmt(worst.dice!, 2)} is below ${t.phaseGtvDice}${more}`,
-    });
+    flags.push(lowPhaseDice(worst.dice!, name ? `${name} GTV` : 'GTV', t, more));
   }
-  const largest = s.itv.largestFpRegionCc;
-  if (largest !== null && largest > t.largeFpCc) {
-    flags.push({
-      code: 'LARGE_FP',
-      label: FLAG_LABELS.LARGE_FP,
-      rule: `largest ITV false-positive region above ${t.largeFpCc} cc`,
-      value: largest,
-      threshold: t.largeFpCc,
-      structure: 'ITV',
-      text: `largest ITV false-positive region ${fmt(largest, 1)} cc is above ${t.largeFpCc} cc`,
-    });
-  }
-  const dist = s.itv.maxFpDistanceMm;
-  if (dist !== null && dist > t.distantFpMm) {
-    flags.push({
-      code: 'DISTANT_FP',
-      label: FLAG_LABELS.DISTANT_FP,
-      rule: `an ITV false-positive voxel farther than ${t.distantFpMm} mm from the physician ITV`,
-      value: dist,
-      threshold: t.distantFpMm,
-      structure: 'ITV',
-      text: `an ITV false-positive voxel lies ${fmt(dist, 1)} mm from the physician ITV, more than ${t.distantFpMm} mm`,
-    });
-  }
+  if (s.itv.largestFpRegionCc !== null && s.itv.largestFpRegionCc > t.largeFpCc) flags.push(largeFp(s.itv.largestFpRegionCc, t));
+  if (s.itv.maxFpDistanceMm !== null && s.itv.maxFpDistanceMm > t.distantFpMm) flags.push(distantFp(s.itv.maxFpDistanceMm, t));
   const outliers = s.phases.filter((p) => p.outlier);
-  if (outliers.length) {
-    const names = outliers.map(phaseName).join(', ');
-    flags.push({
-      code: 'OUTLIER_PHASE',
-      label: FLAG_LABELS.OUTLIER_PHASE,
-      rule: 'a machine GTV phase is empty, or its volume or centroid departs from its neighbours',
-      value: null,
-      threshold: null,
-      structure: `${names} GTV`,
-      text: `machine GTV of ${names} is empty or departs from its neighbouring phases`,
-    });
-  }
-  if (s.itv.physicianCc === null && s.phases.every((p) => p.physicianCc === null)) {
-    flags.push({
-      code: 'NO_REFERENCE',
-      label: FLAG_LABELS.NO_REFERENCE,
-      rule: 'no physician ITV or GTV to compare with',
-      value: null,
-      threshold: null,
-      structure: 'ITV/GTV',
-      text: 'there is no physician ITV or GTV to compare the machine contours with',
-    });
-  }
+  if (outliers.length) flags.push(outlierPhase(outliers.map(phaseName).join(', ')));
+  if (s.itv.physicianCc === null && s.phases.every((p) => p.physicianCc === null)) flags.push(noReference());
   return flags;
+}
+
+/** The summary numbers a table row carries (the cohort's case row): enough to explain stored codes. */
+export interface StoredFlagValues {
+  itvDice: number | null;
+  /** The lowest phase GTV Dice (which phase is not known here). */
+  gtvMinDice: number | null;
+  largestFpRegionCc: number | null;
+  maxFpDistanceMm: number | null;
+}
+
+/**
+ * Explains stored flag codes (RunSummary.flags, computed under `t`) with the row's numbers. A code
+ * whose number is missing keeps its rule with a null value; an unknown code (e.g. FAILED_RUN,
+ * not a rule) is left to the caller.
+ */
+export function explainFlagCodes(codes: readonly string[], v: StoredFlagValues, t: FlagThresholds): Flag[] {
+  const out: Flag[] = [];
+  const ruleOnly = (f: Flag): Flag => ({ ...f, value: null, text: `${f.rule} (value not stored)` });
+  for (const code of codes) {
+    if (code === 'LOW_DICE') out.push(v.itvDice !== null ? lowDice(v.itvDice, t) : ruleOnly(lowDice(0, t)));
+    else if (code === 'LOW_PHASE_DICE') out.push(v.gtvMinDice !== null ? lowPhaseDice(v.gtvMinDice, 'lowest phase GTV', t) : ruleOnly(lowPhaseDice(0, 'lowest phase GTV', t)));
+    else if (code === 'LARGE_FP') out.push(v.largestFpRegionCc !== null ? largeFp(v.largestFpRegionCc, t) : ruleOnly(largeFp(0, t)));
+    else if (code === 'DISTANT_FP') out.push(v.maxFpDistanceMm !== null ? distantFp(v.maxFpDistanceMm, t) : ruleOnly(distantFp(0, t)));
+    else if (code === 'OUTLIER_PHASE') out.push(outlierPhase(null));
+    else if (code === 'NO_REFERENCE') out.push(noReference());
+  }
+  return out;
 }
 
 /** The flag codes only (what RunSummary.flags stores for sorting and counting). */

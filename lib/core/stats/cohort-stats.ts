@@ -36,6 +36,10 @@ export interface CohortCase {
   /** Tumour motion: largest 3D distance (mm) between physician GTV centroids over the phases. */
   motionMm: number | null;
   flags: string[];
+  /** The numbers that explain the flags (lib/core/flags explainFlagCodes): lowest phase GTV Dice, largest ITV FP region (cc), farthest ITV FP voxel (mm). */
+  gtvMinDice?: number | null;
+  itvLargestFpRegionCc?: number | null;
+  itvMaxFpDistanceMm?: number | null;
 }
 
 export interface MedianIqr {

@@ -20,6 +20,7 @@ export const NAV_LINKS: readonly { href: string; label: string; access: Permissi
   { href: '/admin/users', label: 'Users', access: 'users:manage' },
   { href: '/admin/dicom-destinations', label: 'DICOM destinations', access: 'dicom-destinations:manage' },
   { href: '/admin/structure-roles', label: 'Structure roles', access: 'structure-roles:manage' },
+  { href: '/admin/flags', label: 'Flags', access: 'flags:manage' },
   { href: '/admin/audit', label: 'Audit log', access: 'audit:view' },
 ];
 

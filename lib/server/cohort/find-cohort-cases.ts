@@ -43,6 +43,9 @@ interface Row {
   itvPhysicianCc: number | null;
   motionMm: number | null;
   flags: RunFlag[] | null;
+  gtvMinDice: number | null;
+  itvLargestFpRegionCc: number | null;
+  itvMaxFpDistanceMm: number | null;
 }
 
 /** The query returns the rows as columns (one JSON array per field): no key repeated per row. */
@@ -66,6 +69,9 @@ const ROW_FIELDS = [
   'itvPhysicianCc',
   'motionMm',
   'flags',
+  'gtvMinDice',
+  'itvLargestFpRegionCc',
+  'itvMaxFpDistanceMm',
 ] as const satisfies readonly (keyof Row)[];
 type RowColumns = { [K in keyof Row]: Row[K][] | null };
 const rowColumnsSql = Prisma.raw(`json_build_object(${ROW_FIELDS.map((k) => `'${k}', json_agg(c."${k}")`).join(', ')})`);
@@ -134,7 +140,8 @@ export async function findCohortCases(
            lr.status::text AS "latestStatus", lr.error AS "latestError",
            (rs."runId" IS NOT NULL) AS "hasSummary",
            rs."gtvMedianDice", rs."gtvMedianHd95Mm", rs."itvDice", rs."itvHd95Mm", rs."itvFpCc",
-           rs."itvMachineCc", rs."itvPhysicianCc", rs."physicianMotionMaxMm" AS "motionMm", rs.flags
+           rs."itvMachineCc", rs."itvPhysicianCc", rs."physicianMotionMaxMm" AS "motionMm", rs.flags,
+           rs."gtvMinDice", rs."itvLargestFpRegionCc", rs."itvMaxFpDistanceMm"
     FROM "Study" s
     JOIN "Patient" p ON p.id = s."patientId"
     JOIN "Institution" i ON i.id = p."institutionId"
@@ -184,6 +191,9 @@ export async function findCohortCases(
       itvPhysicianCc: at('itvPhysicianCc', i),
       motionMm: at('motionMm', i),
       flags: at('flags', i) ?? [],
+      gtvMinDice: at('gtvMinDice', i),
+      itvLargestFpRegionCc: at('itvLargestFpRegionCc', i),
+      itvMaxFpDistanceMm: at('itvMaxFpDistanceMm', i),
     })),
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_FLAG_THRESHOLDS, evaluateFlags, flagTitle, FlagRuleError, parseFlagThresholds, type FlagInput } from '@/lib/core/flags';
+import { DEFAULT_FLAG_THRESHOLDS, evaluateFlags, explainFlagCodes, flagTitle, FlagRuleError, parseFlagThresholds, type FlagInput } from '@/lib/core/flags';
 
 /** A 4D run: ten phases at 0 %, 10 %, … with the given GTV Dice values, and its ITV numbers. */
 function run(itvDice: number | null, phaseDice: (number | null)[], itv: Partial<FlagInput['itv']> = {}): FlagInput {
@@ -66,5 +66,19 @@ describe('parseFlagThresholds', () => {
     expect(() => parseFlagThresholds({ itvDice: 'abc', phaseGtvDice: 0.5, largeFpCc: 5, distantFpMm: 1 })).toThrow(FlagRuleError);
     expect(() => parseFlagThresholds({ itvDice: 1.2, phaseGtvDice: 0.5, largeFpCc: 5, distantFpMm: 1 })).toThrow('Flag threshold "itvDice" is 1.2; it must be from 0 to 1.');
     expect(() => parseFlagThresholds(null)).toThrow(/must be an object/);
+  });
+});
+
+describe('explainFlagCodes (a table row: stored codes and the row numbers)', () => {
+  it('words each stored code with its value and rule; a missing number keeps the rule', () => {
+    const f = explainFlagCodes(['LOW_DICE', 'LOW_PHASE_DICE', 'LARGE_FP', 'DISTANT_FP', 'OUTLIER_PHASE'], { itvDice: 0.58, gtvMinDice: 0.42, largestFpRegionCc: 6.2, maxFpDistanceMm: null }, DEFAULT_FLAG_THRESHOLDS);
+    expect(f.map(flagTitle)).toEqual([
+      'ITV Dice 0.58 is below 0.65. Rule: ITV Dice below 0.65.',
+      'lowest phase GTV Dice 0.42 is below 0.5. Rule: a phase GTV Dice below 0.5.',
+      'largest ITV false-positive region 6.2 cc is above 5 cc. Rule: largest ITV false-positive region above 5 cc.',
+      'an ITV false-positive voxel farther than 10 mm from the physician ITV (value not stored). Rule: an ITV false-positive voxel farther than 10 mm from the physician ITV.',
+      'a machine GTV phase is empty or departs from its neighbouring phases. Rule: a machine GTV phase is empty, or its volume or centroid departs from its neighbours.',
+    ]);
+    expect(explainFlagCodes(['FAILED_RUN'], { itvDice: null, gtvMinDice: null, largestFpRegionCc: null, maxFpDistanceMm: null }, DEFAULT_FLAG_THRESHOLDS)).toEqual([]);
   });
 });

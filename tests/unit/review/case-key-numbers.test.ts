@@ -38,3 +38,20 @@ describe('medianOf', () => {
     expect(medianOf([null])).toBeNull();
   });
 });
+
+describe('keyNumbersFromSummary: flag details', () => {
+  it('a full summary names the phase of a low phase GTV Dice; the ITV 0.81 case is not "low Dice"', () => {
+    const n = keyNumbersFromSummary({
+      gtv: { medianDice: 0.8, medianHd95Mm: 3, minDice: 0.42 },
+      itv: { dice: 0.81, hd95Mm: 4, fpCc: 1, maxFpDistanceMm: 3, physicianCc: 20, largestFpRegionCc: 1 },
+      motion: { machine: null, physician: null },
+      flags: ['LOW_PHASE_DICE'],
+      phases: [
+        { phaseIndex: 0, phasePercent: 0, dice: 0.8, physicianCc: 10, outlier: false },
+        { phaseIndex: 3, phasePercent: 30, dice: 0.42, physicianCc: 10, outlier: false },
+      ],
+      thresholds: { itvDice: 0.65, phaseGtvDice: 0.5, largeFpCc: 5, distantFpMm: 10 },
+    });
+    expect(n.flagDetails?.map((f) => [f.code, f.label, f.text])).toEqual([['LOW_PHASE_DICE', 'phase 30 % GTV Dice 0.42', 'phase 30 % GTV Dice 0.42 is below 0.5']]);
+  });
+});

@@ -12,6 +12,7 @@ import { getReviewCase, type ReviewCaseDetail } from '@/lib/server/review/get-re
 import { MAX_COMMENT_CHARS, REVIEW_DECISIONS, REVIEW_DECISION_LABELS } from '@/lib/server/review/review.types';
 import { REVIEW_CRITERION_LABELS } from '@/lib/core/review/rank-review-cases';
 import { StudyViewer } from '@/components/viewer/study-viewer';
+import { FlagList } from '@/components/flags/flag-chips';
 import { parseReviewParams, reviewQuery, type SearchParams } from '../review-params';
 import { DecisionBadge, Flags, KeyNumbersTable, ReviewNotAllowed, utc } from '../review-ui';
 import { DecisionForm } from './decision-form';
@@ -79,9 +80,14 @@ export default async function PresenterPage({ params, searchParams }: { params: 
             <h2>Key numbers</h2>
             <KeyNumbersTable n={c.numbers} testId="review-key-numbers" compact />
             {c.numbers && (
-              <p>
-                Flags: <Flags flags={c.numbers.flags} />
-              </p>
+              <>
+                <h3>QA flags</h3>
+                {c.numbers.flagDetails ? (
+                  <FlagList flags={c.numbers.flagDetails} rulesVersion={null} testId="review-flag-list" />
+                ) : (
+                  <Flags flags={c.numbers.flags} />
+                )}
+              </>
             )}
           </div>
           <div className="card">

@@ -10,6 +10,9 @@ import { requireCaller } from '@/lib/server/auth/get-caller';
 import { authorize } from '@/lib/server/auth/roles';
 import { StudyViewer } from '@/components/viewer/study-viewer';
 import { SendPanel } from './send-panel';
+import { DosePanel } from './dose-panel';
+import { FlagList } from '@/components/flags/flag-chips';
+import { findStudyFlags } from '@/lib/server/flags/find-study-flags';
 
 export const dynamic = 'force-dynamic';
 
@@ -26,12 +29,27 @@ export default async function StudyPage({
   const exists = await db().study.count({ where: { id } });
   if (!exists) notFound();
   const sp = await searchParams;
+  const qa = await findStudyFlags(db(), { caller, studyId: id });
   return (
     <>
       <p className="muted">
         <Link href="/">← Cohort</Link>
       </p>
       <StudyViewer studyId={id} />
+      <section className="card" data-testid="study-flags">
+        <h2>QA flags</h2>
+        {qa ? (
+          <FlagList flags={qa.flags} rulesVersion={qa.rulesVersion} testId="study-flag-list" />
+        ) : (
+          <p className="muted">No finished segmentation run with metrics yet: flags appear when one succeeds.</p>
+        )}
+      </section>
+      <DosePanel
+        caller={caller}
+        studyId={id}
+        done={typeof sp.doseDone === 'string' ? sp.doseDone : null}
+        error={typeof sp.doseError === 'string' ? sp.doseError : null}
+      />
       <SendPanel
         caller={caller}
         studyId={id}
