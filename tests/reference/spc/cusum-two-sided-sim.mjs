@@ -33,6 +33,12 @@ function sim(k, h, mu, runs) {
   const m = sum / runs;
   return [m, Math.sqrt((sum2 / runs - m * m) / runs)];
 }
-console.log('k=.5 h=5 mu=1 (R 10.3759699)', sim(0.5, 5, 1, 2e6));
-console.log('k=.5 h=5 mu=0.5 (R ?)', sim(0.5, 5, 0.5, 2e5));
-console.log('k=.25 h=2.5 mu=0', sim(0.25, 2.5, 0, 1e6));
+// [k, h, shift, runs, the two-sided ARL from 1/ARL = 1/ARL+ + 1/ARL- (cusumArl; R xcusum.arl(k, h, mu, sided = "two"))]
+for (const [k, h, mu, runs, relation] of [
+  [0.5, 5, 1, 2e6, 10.37596992],
+  [0.5, 5, 0.5, 2e5, 37.99614319],
+  [0.25, 2.5, 0, 1e6, 13.63507149],
+]) {
+  const [mean, se] = sim(k, h, mu, runs);
+  console.log(`k ${k}, h ${h}, shift ${mu}: simulated ${mean.toFixed(4)} ± ${se.toFixed(4)} (${runs} runs); relation ${relation}`);
+}
