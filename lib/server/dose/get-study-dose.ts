@@ -3,7 +3,8 @@
  * how many there are), the plan (prescription, fractions, where the prescription comes from) and
  * the dose metrics per region (physician regions, and the latest succeeded run's machine, FP and
  * FN regions), without the DVH curves. Null when the study has neither dose nor plan.
- * No identifiers: UIDs of the dose and plan are not returned.
+ * No identifiers: UIDs of the dose and plan are not returned, and the plan's label (DICOM free text)
+ * only to callers with identifiers:view.
  *
  * @throws AppError UNAUTHORIZED / FORBIDDEN (studies:view).
  */
@@ -81,7 +82,8 @@ export async function getStudyDose(db: Db, { caller, studyId }: { caller: Caller
           count: grids.length,
         }
       : null,
-    plan: plan ? { id: plan.id, label: plan.label, prescriptionGy: plan.prescriptionGy, fractions: plan.fractions, source: plan.source } : null,
+    // RTPlanLabel is free text from DICOM: only for callers who see identifiers (docs/security.md).
+    plan: plan ? { id: plan.id, label: can(who.role, 'identifiers:view') ? plan.label : null, prescriptionGy: plan.prescriptionGy, fractions: plan.fractions, source: plan.source } : null,
     convention: 'iseg',
     regions: rows
       .sort((a, b) => order(a) - order(b))

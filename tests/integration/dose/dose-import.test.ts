@@ -121,6 +121,9 @@ describe('dose import', () => {
 
     const summary = await getStudyDose(t.db, { caller: researcher, studyId: r.studyId });
     expect(summary).toMatchObject({ convention: 'iseg', plan: { prescriptionGy: 60, fractions: 30, source: 'RTPLAN' }, canEnterPrescription: false });
+    // The plan label is DICOM free text: shown to a physicist only.
+    expect(summary!.plan!.label).toBeNull();
+    expect((await getStudyDose(t.db, { caller: physicist, studyId: r.studyId }))!.plan!.label).toBe('Phantom');
     expect(summary!.regions.map((x) => x.region)).toEqual(['PHYSICIAN_ITV', 'PHYSICIAN_GTV']);
   });
 
