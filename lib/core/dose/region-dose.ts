@@ -102,7 +102,9 @@ export function computeRegionDoseRows(input: {
       volumeBelow95PctCc: m.v95Percent === null ? null : m.volumeCc * (1 - m.v95Percent / 100),
       outsideDoseGridCc: m.outsideVolumeCc,
     };
-    if (empty) for (const k of ['dminGy', 'dmeanGy', 'dmaxGy', 'd98Gy', 'd95Gy', 'd50Gy', 'd2Gy', 'v95Pct', 'v100Pct', 'volumeBelow95PctCc'] as const) nullReasons[k] = 'EMPTY_REGION';
+    if (empty)
+      for (const k of ['dminGy', 'dmeanGy', 'dmaxGy', 'd98Gy', 'd95Gy', 'd50Gy', 'd2Gy', 'v95Pct', 'v100Pct', 'volumeBelow95PctCc'] as const)
+        nullReasons[k] = 'EMPTY_REGION';
     else if (rx === null) for (const k of ['v95Pct', 'v100Pct', 'volumeBelow95PctCc'] as const) nullReasons[k] = 'NO_PRESCRIPTION';
     return {
       region,

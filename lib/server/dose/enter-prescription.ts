@@ -46,7 +46,10 @@ export async function enterPrescription(o: {
   const { db, studyId } = o;
   const gy = o.prescriptionGy;
   if (typeof gy !== 'number' || !Number.isFinite(gy) || gy <= 0 || gy > MAX_PRESCRIPTION_GY)
-    throw new AppError('INVALID_INPUT', `The prescription must be a total dose in Gy above 0 and at most ${MAX_PRESCRIPTION_GY} (got ${String(gy)}): enter the plan's total prescribed dose, e.g. 60.`);
+    throw new AppError(
+      'INVALID_INPUT',
+      `The prescription must be a total dose in Gy above 0 and at most ${MAX_PRESCRIPTION_GY} (got ${String(gy)}): enter the plan's total prescribed dose, e.g. 60.`,
+    );
   const fx = o.fractions ?? null;
   if (fx !== null && (!Number.isInteger(fx) || fx < 1 || fx > 100))
     throw new AppError('INVALID_INPUT', `The number of fractions must be a whole number from 1 to 100 (got ${String(fx)}); leave it empty when unknown.`);
@@ -72,7 +75,12 @@ export async function enterPrescription(o: {
       caller,
       patientId: study.patientId,
       target: `study:${studyId}`,
-      details: { planId: row.id, prescriptionGy: gy, fractions: row.fractions, before: plan ? { prescriptionGy: plan.prescriptionGy, source: plan.source } : null },
+      details: {
+        planId: row.id,
+        prescriptionGy: gy,
+        fractions: row.fractions,
+        before: plan ? { prescriptionGy: plan.prescriptionGy, source: plan.source } : null,
+      },
     });
     return row.id;
   });

@@ -64,10 +64,21 @@ export async function getStudyDose(db: Db, { caller, studyId }: { caller: Caller
   const rows = grid
     ? await db.doseMetricResult.findMany({
         where: { studyId, doseGridId: grid.id, convention: 'iseg', OR: [{ runId: null }, ...(run ? [{ runId: run.id }] : [])] },
-        select: { region: true, componentIndex: true, runId: true, convention: true, values: true, nullReasons: true, prescriptionGy: true, codeVersion: true, createdAt: true },
+        select: {
+          region: true,
+          componentIndex: true,
+          runId: true,
+          convention: true,
+          values: true,
+          nullReasons: true,
+          prescriptionGy: true,
+          codeVersion: true,
+          createdAt: true,
+        },
       })
     : [];
-  const order = (r: { region: string; componentIndex: number | null }) => DOSE_REGIONS.indexOf(r.region as StudyDoseRegion['region']) * 1000 + (r.componentIndex ?? -1);
+  const order = (r: { region: string; componentIndex: number | null }) =>
+    DOSE_REGIONS.indexOf(r.region as StudyDoseRegion['region']) * 1000 + (r.componentIndex ?? -1);
   return {
     doseGrid: grid
       ? {
@@ -83,7 +94,15 @@ export async function getStudyDose(db: Db, { caller, studyId }: { caller: Caller
         }
       : null,
     // RTPlanLabel is free text from DICOM: only for callers who see identifiers (docs/security.md).
-    plan: plan ? { id: plan.id, label: can(who.role, 'identifiers:view') ? plan.label : null, prescriptionGy: plan.prescriptionGy, fractions: plan.fractions, source: plan.source } : null,
+    plan: plan
+      ? {
+          id: plan.id,
+          label: can(who.role, 'identifiers:view') ? plan.label : null,
+          prescriptionGy: plan.prescriptionGy,
+          fractions: plan.fractions,
+          source: plan.source,
+        }
+      : null,
     convention: 'iseg',
     regions: rows
       .sort((a, b) => order(a) - order(b))

@@ -60,7 +60,12 @@ describe('dose import', () => {
     return { dir, files: await writeDosePhantom(dir, spec(seed)) };
   };
   const studyFindings = async (studyId: string) =>
-    (await t.db.study.findUniqueOrThrow({ where: { id: studyId }, select: { findings: true } })).findings as { code: string; severity: string; message: string; file?: string }[];
+    (await t.db.study.findUniqueOrThrow({ where: { id: studyId }, select: { findings: true } })).findings as {
+      code: string;
+      severity: string;
+      message: string;
+      file?: string;
+    }[];
 
   beforeAll(async () => {
     t = await createTestDatabase('dose_import');
@@ -91,7 +96,13 @@ describe('dose import', () => {
       ['PHYSICIAN_GTV', null, 'iseg', 60],
       ['PHYSICIAN_ITV', null, 'iseg', 60],
     ]);
-    const cli = await computeStructureDvhs({ ct: files.ctDir, rtstructFile: files.rtstruct, rtdoseFile: files.rtdose, rtplanFile: files.rtplan, rois: ['ITV'] });
+    const cli = await computeStructureDvhs({
+      ct: files.ctDir,
+      rtstructFile: files.rtstruct,
+      rtdoseFile: files.rtdose,
+      rtplanFile: files.rtplan,
+      rois: ['ITV'],
+    });
     const ref = cli.structures[0]!;
     const itv = rows.find((x) => x.region === 'PHYSICIAN_ITV')!.values as Record<string, number>;
     expect(itv.volumeCc).toBeCloseTo(ref.volumeCc, 9);
@@ -210,12 +221,22 @@ describe('dose import', () => {
     });
     const res = await enterPrescription({ db: t.db, store, caller: physicist, studyId: r1.studyId, prescriptionGy: 60, codeVersion: code });
     expect(res).toMatchObject({ prescriptionGy: 60, fractions: 30, recomputedRows: 2 });
-    expect(await t.db.treatmentPlan.findUniqueOrThrow({ where: { id: res.planId } })).toMatchObject({ prescriptionGy: 60, source: 'entered by phys@example.org' });
+    expect(await t.db.treatmentPlan.findUniqueOrThrow({ where: { id: res.planId } })).toMatchObject({
+      prescriptionGy: 60,
+      source: 'entered by phys@example.org',
+    });
     itv = await t.db.doseMetricResult.findFirstOrThrow({ where: { studyId: r1.studyId, region: 'PHYSICIAN_ITV' } });
     expect(itv.prescriptionGy).toBe(60);
     expect(itv.nullReasons).toEqual({});
     // Same numbers as the full phantom with its 60 Gy plan.
-    const cli = await computeStructureDvhs({ ct: files.ctDir, rtstructFile: files.rtstruct, rtdoseFile: files.rtdose, rtplanFile: files.rtplan, rois: ['ITV'], prescriptionGy: 60 });
+    const cli = await computeStructureDvhs({
+      ct: files.ctDir,
+      rtstructFile: files.rtstruct,
+      rtdoseFile: files.rtdose,
+      rtplanFile: files.rtplan,
+      rois: ['ITV'],
+      prescriptionGy: 60,
+    });
     expect((itv.values as Record<string, number>).v95Pct).toBeCloseTo(cli.structures[0]!.v95Percent!, 6);
     const events = await t.db.auditEvent.findMany({ where: { action: 'study.prescription_entered' } });
     expect(events).toHaveLength(1);
@@ -231,7 +252,8 @@ describe('dose import', () => {
     // The machine ITV: the physician ITV shifted 3 voxels along x (FP on one side, FN on the other).
     const [nx, ny, nz] = physicianMask.grid.dims;
     const machine = new Uint8Array(physicianMask.data.length);
-    for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 3; i < nx; i++) machine[i + nx * (j + ny * k)] = physicianMask.data[i - 3 + nx * (j + ny * k)]!;
+    for (let k = 0; k < nz; k++)
+      for (let j = 0; j < ny; j++) for (let i = 3; i < nx; i++) machine[i + nx * (j + ny * k)] = physicianMask.data[i - 3 + nx * (j + ny * k)]!;
     let fp = 0;
     let fn = 0;
     for (let q = 0; q < machine.length; q++) {

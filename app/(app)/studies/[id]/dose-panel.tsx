@@ -24,7 +24,7 @@ function cell(r: StudyDoseRegion, key: keyof StudyDoseRegion['values'], digits: 
   const v = r.values[key];
   if (v === null || v === undefined) {
     const why = r.nullReasons[key];
-    return <td title={why ? REASON[why] ?? why : undefined}>—</td>;
+    return <td title={why ? (REASON[why] ?? why) : undefined}>—</td>;
   }
   return <td>{v.toFixed(digits)}</td>;
 }
@@ -46,7 +46,9 @@ export async function DosePanel({ caller, studyId, done, error }: { caller: Call
         </p>
       ) : null}
       {!dose ? (
-        <p className="muted">No RTDOSE or RTPLAN was imported with this study: import them with its CT (the same folder or upload) to see the dose in each region.</p>
+        <p className="muted">
+          No RTDOSE or RTPLAN was imported with this study: import them with its CT (the same folder or upload) to see the dose in each region.
+        </p>
       ) : (
         <>
           <p data-testid="dose-plan">
@@ -62,8 +64,8 @@ export async function DosePanel({ caller, studyId, done, error }: { caller: Call
             )}{' '}
             {dose.doseGrid ? (
               <span className="muted">
-                Dose grid {dose.doseGrid.dims.join('×')} at {dose.doseGrid.spacingMm.map((s) => Number(s.toFixed(2))).join('×')} mm, {dose.doseGrid.summationType ?? 'no'} summation, max{' '}
-                {dose.doseGrid.maxDose.toFixed(2)} {unit}
+                Dose grid {dose.doseGrid.dims.join('×')} at {dose.doseGrid.spacingMm.map((s) => Number(s.toFixed(2))).join('×')} mm,{' '}
+                {dose.doseGrid.summationType ?? 'no'} summation, max {dose.doseGrid.maxDose.toFixed(2)} {unit}
                 {dose.doseGrid.count > 1 ? `; ${dose.doseGrid.choice}` : ''}.
               </span>
             ) : (
@@ -123,8 +125,8 @@ export async function DosePanel({ caller, studyId, done, error }: { caller: Call
             </table>
           )}
           <p className="muted">
-            Convention <code>{dose.convention}</code>: trilinear dose at the centres of each region&apos;s CT voxels, exact Dx (docs/dose.md). Machine, FP and FN rows are
-            the latest finished run&apos;s.
+            Convention <code>{dose.convention}</code>: trilinear dose at the centres of each region&apos;s CT voxels, exact Dx (docs/dose.md). Machine, FP and
+            FN rows are the latest finished run&apos;s.
           </p>
         </>
       )}
