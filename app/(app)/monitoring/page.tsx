@@ -30,6 +30,10 @@ function fmt(v: number | null | undefined, digits: number): string {
   return v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits);
 }
 
+function fmtArl(v: number): string {
+  return v >= 1e7 ? 'more than 10 million' : v >= 100 ? Math.round(v).toLocaleString('en-GB') : v.toFixed(1);
+}
+
 const first = (sp: SearchParams, k: string): string => {
   const v = sp[k];
   return (Array.isArray(v) ? v[0] : v) ?? '';
@@ -260,8 +264,15 @@ export default async function MonitoringPage({ searchParams }: { searchParams: P
               : ''}{' '}
             Vertical lines mark where the model version or the scanner changes.
           </p>
+          {data.arl && (
+            <p data-testid="monitoring-arl">
+              <strong>Average run length</strong> of this chart for normal data: in control {fmtArl(data.arl.inControl)} studies between false alarms on
+              average; after a shift of 1 σ, {fmtArl(data.arl.oneSigma)} studies until it signals
+              {q.chart === 'ewma' ? ' (with the asymptotic limits, as tables give it)' : ''}.
+            </p>
+          )}
           {data.series.map((s, i) => (
-            <Series key={s.label} s={s} q={q} index={i} datesShifted={data.datesShifted} />
+            <Series key={`${i}-${s.label}`} s={s} q={q} index={i} datesShifted={data.datesShifted} />
           ))}
         </>
       )}

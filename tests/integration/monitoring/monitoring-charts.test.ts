@@ -137,6 +137,9 @@ describe('monitoring data layer', () => {
   it('Shewhart over all studies: the first N as the baseline, the point beyond the limits, model and scanner changes', async () => {
     const r = await getMonitoringCharts(t.db, { caller: who('PHYSICIST'), query: q({ baselineN: 4 }) });
     expect(r.studies).toBe(7);
+    // The chart's ARLs (docs/monitoring.md): Shewhart L = 3, 1 / (2 Φ(−3)) = 370.4; 1 σ shift 43.9.
+    expect(r.arl!.inControl).toBeCloseTo(370.4, 1);
+    expect(r.arl!.oneSigma).toBeCloseTo(43.9, 1);
     expect(r.series).toHaveLength(1);
     const [s] = r.series;
     expect(s).toMatchObject({ label: 'All studies', studies: 6, withoutValue: 1 });
@@ -172,6 +175,12 @@ describe('monitoring data layer', () => {
     expect(c.points[5].lower).toBeCloseTo(-(-z(0.3) - 0.5), 10);
     expect(c.points.map((x) => x.outOfControl)).toEqual([false, false, false, false, false, true]);
     expect(c.points[5]).toMatchObject({ direction: 'down', ucl: 5, lcl: -5, centre: 0 });
+    // R spc: xcusum.arl(0.5, 5, 0, sided = "two") = 465.4; xewma.arl(0.2, 3, 0, sided = "two") = 559.9
+    const arl = async (patch: Partial<MonitoringQuery>) => (await getMonitoringCharts(t.db, { caller: who('PHYSICIST'), query: q(patch) })).arl;
+    expect((await arl({ chart: 'cusum' }))!.inControl).toBeCloseTo(465.4, 1);
+    expect((await arl({ chart: 'ewma' }))!.inControl).toBeCloseTo(559.9, 1);
+    // Far outside the useful range the core's rounding gives an ARL below 1: not shown.
+    expect(await arl({ chart: 'cusum', k: 10, h: 50 })).toBeNull();
   });
 
   it('split by institution: one series each, each with its own baseline', async () => {
