@@ -2,9 +2,13 @@
 /**
  * Forest plot of hazard ratios with 95% confidence intervals on a logarithmic axis, a reference
  * line at HR = 1, and SVG/PNG downloads. Rows whose interval is not finite are listed, not drawn.
+ * The axis is chosen from the intervals, and an HR per a tiny unit (a voxel) is drawn per as many
+ * units as the table rescales it to, named in its label (lib/core/survival/forest-axis.ts).
  */
 import { CartesianGrid, ReferenceLine, ResponsiveContainer, Scatter, ScatterChart, XAxis, YAxis } from 'recharts';
 import { formatHazardRatio } from '@/lib/core/survival/format-hazard-ratio';
+import { forestAxis, forestScaledRow, type ForestScaledRow } from '@/lib/core/survival/forest-axis';
+import { formatPValue } from '@/lib/core/survival/format-p-value';
 import { FigureFrame } from './figure-frame';
 
 export interface ForestRow {
@@ -17,29 +21,25 @@ export interface ForestRow {
 }
 
 export function ForestPlot({ title, fileName, rows, xLabel }: { title: string; fileName: string; rows: ForestRow[]; xLabel: string }) {
-  const drawable = rows.filter((r) => r.hr !== null && r.lower95 !== null && r.upper95 !== null && r.hr > 0 && r.lower95 > 0);
-  const skipped = rows.filter((r) => !drawable.includes(r));
-  const names = drawable.map((r) => `${r.label} (${r.unit})`);
-  const data = drawable.map((r, i) => ({ hr: r.hr!, y: drawable.length - i }));
+  const scaled = rows.map((r) => ({ r, s: forestScaledRow(r) }));
+  const drawable = scaled.filter((x): x is { r: ForestRow; s: ForestScaledRow } => x.s !== null);
+  const skipped = scaled.filter((x) => x.s === null).map((x) => x.r);
+  const names = drawable.map(({ s }) => s.name);
+  const data = drawable.map(({ s }, i) => ({ hr: s.hr, y: drawable.length - i }));
   // each interval is a two-point scatter joined by a line, so it is placed by the log axis itself
-  const intervals = drawable.map((r, i) => [
-    { hr: r.lower95!, y: drawable.length - i },
-    { hr: r.upper95!, y: drawable.length - i },
+  const intervals = drawable.map(({ s }, i) => [
+    { hr: s.lower95, y: drawable.length - i },
+    { hr: s.upper95, y: drawable.length - i },
   ]);
-  const lo = Math.min(1, ...drawable.map((r) => r.lower95!));
-  const hi = Math.max(1, ...drawable.map((r) => r.upper95!));
-  const domain: [number, number] = [Math.pow(10, Math.floor(Math.log10(lo) * 2) / 2), Math.pow(10, Math.ceil(Math.log10(hi) * 2) / 2)];
-  const ticks: number[] = [];
-  for (let e = Math.floor(Math.log10(domain[0])); e <= Math.ceil(Math.log10(domain[1])); e++)
-    for (const m of [1, 2, 5]) {
-      const v = m * Math.pow(10, e);
-      if (v >= domain[0] * 0.999 && v <= domain[1] * 1.001) ticks.push(Number(v.toPrecision(3)));
-    }
+  const { domain, ticks } = forestAxis(
+    drawable.map(({ s }) => s.lower95),
+    drawable.map(({ s }) => s.upper95),
+  );
   const height = 70 + 42 * Math.max(1, drawable.length);
   // enough digits that the bounds differ from each other and from 1 (lib/core/survival/format-hazard-ratio)
-  const footer = drawable.map((r) => {
-    const f = formatHazardRatio({ hr: r.hr, lower: r.lower95, upper: r.upper95 }, { minSignificant: 3, infinity: '∞' });
-    return `${r.label} (${r.unit}): HR ${f.hr} [${f.lower}, ${f.upper}]${r.p !== null ? `, p = ${r.p.toPrecision(2)}` : ''}`;
+  const footer = drawable.map(({ r, s }) => {
+    const f = formatHazardRatio({ hr: s.hr, lower: s.lower95, upper: s.upper95 }, { minSignificant: 3, infinity: '∞' });
+    return `${s.name}: HR ${f.hr} [${f.lower}, ${f.upper}]${r.p !== null ? `, ${formatPValue(r.p)}` : ''}`;
   });
   return (
     <FigureFrame

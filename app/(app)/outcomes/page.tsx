@@ -23,6 +23,7 @@ import { ForestPlot } from '@/components/charts/forest-plot';
 import { KmPlot } from '@/components/charts/km-plot';
 import { CumincPlot } from '@/components/charts/cuminc-plot';
 import { formatHazardRatio, rescaledUnitLabel } from '@/lib/core/survival/format-hazard-ratio';
+import { formatPValue, formatPValueCell } from '@/lib/core/survival/format-p-value';
 import { OutcomesUpload } from './outcomes-upload';
 
 export const dynamic = 'force-dynamic';
@@ -31,10 +32,8 @@ function num(x: number | null | undefined, digits = 3): string {
   if (x === null || x === undefined) return '—';
   return Math.abs(x) >= 1e4 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(2) : x.toFixed(digits);
 }
-function pval(p: number | null | undefined): string {
-  if (p === null || p === undefined) return '—';
-  return p < 0.001 ? '< 0.001' : p.toFixed(3);
-}
+/** A p-value in a table cell ("< 0.001", "0.012"); in running text use formatPValue ("p < 0.001"). */
+const pval = formatPValueCell;
 
 function Stat({ label, value }: { label: string; value: string | number }) {
   return (
@@ -135,9 +134,11 @@ function AnalysisForm({ request, covariates }: { request: OutcomeAnalysisRequest
   const metric = covariates.filter((c) => c.source === 'metric');
   const clinical = covariates.filter((c) => c.source === 'clinical');
   const groupable = covariates.filter((c) => !c.unavailableReason);
-  const fieldset = { border: '1px solid var(--line)', borderRadius: 6, padding: '0.5rem 0.75rem', margin: 0 } as const;
+  // minWidth 0: a fieldset is at least as wide as its content by default, so a long option in a
+  // select pushed it past its grid column over the next box (Grouping over Options at 1440 px).
+  const fieldset = { border: '1px solid var(--line)', borderRadius: 6, padding: '0.5rem 0.75rem', margin: 0, minWidth: 0 } as const;
   return (
-    <form method="get" action="/outcomes" className="card" data-testid="analysis-form">
+    <form method="get" action="/outcomes" className="card outcomes-form" data-testid="analysis-form">
       <h2 style={{ marginTop: 0 }}>Analysis</h2>
       <div style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(260px, 1fr))', gap: '1rem' }}>
         <fieldset style={fieldset}>
@@ -263,14 +264,14 @@ function Results({ a }: { a: OutcomeAnalysis }) {
             </p>
             <CoefTable rows={a.cox.value.coefficients} ratio="HR" testId="cox-table" />
             <p style={{ fontSize: '0.9rem' }} data-testid="cox-tests">
-              Likelihood ratio χ² = {num(a.cox.value.likelihoodRatio.chisq, 2)} on {a.cox.value.likelihoodRatio.df} df, p ={' '}
-              {pval(a.cox.value.likelihoodRatio.p)} · Wald χ² = {num(a.cox.value.wald.chisq, 2)}, p = {pval(a.cox.value.wald.p)} · Score (log-rank) χ² ={' '}
-              {num(a.cox.value.score.chisq, 2)}, p = {pval(a.cox.value.score.p)} · Concordance C = {num(a.cox.value.concordance.c, 3)} (SE{' '}
+              Likelihood ratio χ² = {num(a.cox.value.likelihoodRatio.chisq, 2)} on {a.cox.value.likelihoodRatio.df} df,{' '}
+              {formatPValue(a.cox.value.likelihoodRatio.p)} · Wald χ² = {num(a.cox.value.wald.chisq, 2)}, {formatPValue(a.cox.value.wald.p)} · Score (log-rank) χ² ={' '}
+              {num(a.cox.value.score.chisq, 2)}, {formatPValue(a.cox.value.score.p)} · Concordance C = {num(a.cox.value.concordance.c, 3)} (SE{' '}
               {num(a.cox.value.concordance.se, 3)})
             </p>
             {a.cox.value.zph.length > 0 && (
               <details>
-                <summary>Proportional-hazards test (cox.zph, KM transform){a.cox.value.zphGlobal && `: global p = ${pval(a.cox.value.zphGlobal.p)}`}</summary>
+                <summary>Proportional-hazards test (cox.zph, KM transform){a.cox.value.zphGlobal && `: ${formatPValue(a.cox.value.zphGlobal.p, 'global p')}`}</summary>
                 <table data-testid="zph-table">
                   <thead>
                     <tr>
@@ -317,14 +318,14 @@ function Results({ a }: { a: OutcomeAnalysis }) {
             <p data-testid="logrank" style={{ marginTop: 0 }}>
               {a.km.value.logRank ? (
                 <>
-                  <strong>Log-rank p = {pval(a.km.value.logRank.p)}</strong> (χ² = {num(a.km.value.logRank.chisq, 2)} on {a.km.value.logRank.df} df)
+                  <strong>Log-rank {formatPValue(a.km.value.logRank.p)}</strong> (χ² = {num(a.km.value.logRank.chisq, 2)} on {a.km.value.logRank.df} df)
                 </>
               ) : (
                 <span className="muted">{a.km.value.logRankNote}</span>
               )}
             </p>
             <KmPlot
-              title={kmTitle + (a.km.value.logRank ? ` (log-rank p = ${pval(a.km.value.logRank.p)})` : '')}
+              title={kmTitle + (a.km.value.logRank ? ` (log-rank ${formatPValue(a.km.value.logRank.p)})` : '')}
               fileName="outcomes-kaplan-meier"
               yLabel={lf ? 'Free from local failure' : 'Alive'}
               groups={a.km.value.groups.map((g) => ({ group: `${g.group} (n=${g.n}, ${g.events} events)`, points: g.points, atRisk: g.atRisk }))}
@@ -371,14 +372,14 @@ function Results({ a }: { a: OutcomeAnalysis }) {
             <p style={{ marginTop: 0 }} data-testid="gray">
               {a.cuminc.value.gray ? (
                 <strong>
-                  Gray&apos;s test for local failure: p = {pval(a.cuminc.value.gray.p)} (χ² = {num(a.cuminc.value.gray.stat, 2)} on {a.cuminc.value.gray.df} df)
+                  Gray&apos;s test for local failure: {formatPValue(a.cuminc.value.gray.p)} (χ² = {num(a.cuminc.value.gray.stat, 2)} on {a.cuminc.value.gray.df} df)
                 </strong>
               ) : (
                 <span className="muted">{a.cuminc.value.grayNote}</span>
               )}
             </p>
             <CumincPlot
-              title={`Cumulative incidence, ${groupText}` + (a.cuminc.value.gray ? ` (Gray's p = ${pval(a.cuminc.value.gray.p)})` : '')}
+              title={`Cumulative incidence, ${groupText}` + (a.cuminc.value.gray ? ` (Gray's ${formatPValue(a.cuminc.value.gray.p)})` : '')}
               fileName="outcomes-cumulative-incidence"
               curves={a.cuminc.value.curves}
               groups={a.km.status === 'ok' ? a.km.value.groups.map((g) => g.group) : []}

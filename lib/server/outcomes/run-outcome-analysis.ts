@@ -107,6 +107,8 @@ export interface CumincSection {
   grayNote: string | null;
   fineGray: Section<{
     n: number;
+    /** Local failures (cause 1) among the n rows the model used. */
+    events: number;
     nDropped: number;
     coefficients: CoefficientRow[];
     loglik: number | null;
@@ -449,10 +451,15 @@ export async function runOutcomeAnalysis(
         try {
           const m = buildDesignMatrix(d.columns, d.specs);
           const fit = fineGray({ time, status, covariates: m.covariates, names: m.names, failCode: 1, censCode: 0 });
+          // The rows fineGray keeps: no missing time, status or covariate (complete cases).
+          let fgEvents = 0;
+          for (let i = 0; i < time.length; i++)
+            if (status[i] === 1 && !Number.isNaN(time[i]) && !m.covariates.some((c) => Number.isNaN(c[i]))) fgEvents++;
           fg = {
             status: 'ok',
             value: {
               n: fit.n,
+              events: fgEvents,
               nDropped: fit.nDropped,
               coefficients: coefRows(fit.coefficients, d),
               loglik: fit.loglik,

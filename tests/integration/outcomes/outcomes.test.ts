@@ -223,9 +223,11 @@ describe('outcomes dataset, import and analysis (real Postgres)', () => {
 
     // the CSV download carries the same numbers at full precision, units included
     const lines = formatOutcomeTableCsv(a, 'cox')!.trimEnd().split('\r\n');
-    expect(lines[0]).toBe('model,event,n,covariate,unit,coef,se,hazard_ratio,lower95,upper95,z,p');
+    expect(lines[0]).toBe('model,event,n,events,covariate,unit,coef,se,hazard_ratio,lower95,upper95,z,p');
     expect(lines).toHaveLength(6);
-    expect(lines[2].split(',').slice(3, 8)).toEqual([
+    // n and events of the fitted model (coxph's n and nevent)
+    expect(lines[2].split(',').slice(2, 4)).toEqual([String(fit.n), String(fit.nevent)]);
+    expect(lines[2].split(',').slice(4, 9)).toEqual([
       'ITV false-positive fraction',
       'per 10 percentage points',
       String(fit.coefficients[1].coef),
