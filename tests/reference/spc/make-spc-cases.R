@@ -91,6 +91,19 @@ cusumCrit <- list()
 for (k in c(0.25, 0.5, 1)) for (L0 in c(100, 370, 500)) {
   cusumCrit[[length(cusumCrit) + 1]] <- list(k = k, arl0 = L0, h = unname(xcusum.crit(k, L0, sided = "two")))
 }
+# Small lambda and very long run lengths, where spc's default quadrature (r = 40 nodes for the
+# EWMA, 30 for the CUSUM) is itself off (lambda = 0.01, L = 2.5: 1592.0 with r = 40, 1521.36 with
+# r = 200): computed with r = 200 nodes.
+fine <- list(
+  list(chart = "ewma", lambda = 0.01, L = 2.5, shift = 0, r = 200, arl = xewma.arl(0.01, 2.5, 0, sided = "two", r = 200),
+       arlDefaultR = xewma.arl(0.01, 2.5, 0, sided = "two")),
+  list(chart = "ewma", lambda = 0.01, L = 2.5, shift = 0.5, r = 200, arl = xewma.arl(0.01, 2.5, 0.5, sided = "two", r = 200),
+       arlDefaultR = xewma.arl(0.01, 2.5, 0.5, sided = "two")),
+  list(chart = "ewma", lambda = 0.02, L = 2.7, shift = 0, r = 200, arl = xewma.arl(0.02, 2.7, 0, sided = "two", r = 200),
+       arlDefaultR = xewma.arl(0.02, 2.7, 0, sided = "two")),
+  list(chart = "cusum", k = 0.5, h = 12, shift = 0, r = 200, arl = xcusum.arl(0.5, 12, 0, sided = "two", r = 200),
+       arlDefaultR = xcusum.arl(0.5, 12, 0, sided = "two"))
+)
 writeJSON(list(generatedBy = "tests/reference/spc/make-spc-cases.R", R = R.version.string, spc = as.character(packageVersion("spc")),
-               ewma = ewmaGrid, cusum = cusumGrid, shewhart = shewhartGrid, ewmaCrit = ewmaCrit, cusumCrit = cusumCrit),
+               ewma = ewmaGrid, cusum = cusumGrid, shewhart = shewhartGrid, ewmaCrit = ewmaCrit, cusumCrit = cusumCrit, fine = fine),
           "tests/fixtures/spc/arl.json")

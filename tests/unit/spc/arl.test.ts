@@ -11,6 +11,7 @@ const fx = JSON.parse(readFileSync(new URL('../../fixtures/spc/arl.json', import
   shewhart: { L: number; shift: number; arl: number }[];
   ewmaCrit: { lambda: number; arl0: number; L: number }[];
   cusumCrit: { k: number; arl0: number; h: number }[];
+  fine: { chart: 'ewma' | 'cusum'; lambda?: number; L?: number; k?: number; h?: number; shift: number; arl: number; arlDefaultR: number }[];
 };
 
 // The stated agreement (docs/monitoring.md): 1e-6 relative for ARLs and critical values. What
@@ -36,6 +37,15 @@ describe('average run lengths against R spc', () => {
   });
   it('EWMA critical L: xewma.crit', () => {
     for (const c of fx.ewmaCrit) expect(rel(ewmaCriticalL(c.lambda, c.arl0), c.L), JSON.stringify(c)).toBeLessThan(REL);
+  });
+  it('small λ and long run lengths: R with 200 quadrature nodes, where its default (40 or 30) is itself off', () => {
+    expect(fx.fine).toHaveLength(4);
+    for (const c of fx.fine) {
+      const ours = c.chart === 'ewma' ? ewmaArl(c.lambda!, c.L!, c.shift) : cusumArl(c.k!, c.h!, c.shift);
+      expect(rel(ours, c.arl), JSON.stringify(c)).toBeLessThan(REL);
+    }
+    // λ = 0.01, L = 2.5 in control: R's default quadrature gives 1592.0, 4.6 % too long.
+    expect(rel(fx.fine[0]!.arlDefaultR, fx.fine[0]!.arl)).toBeGreaterThan(0.04);
   });
   it('CUSUM critical h: xcusum.crit', () => {
     for (const c of fx.cusumCrit) expect(rel(cusumCriticalH(c.k, c.arl0), c.h), JSON.stringify(c)).toBeLessThan(REL);
