@@ -12,6 +12,9 @@ export default defineConfig({
   testDir: 'tests/e2e',
   outputDir: 'test-results',
   timeout: 60_000,
+  // Assertions wait on the page's state and pass as soon as it is there; on a loaded 2-core
+  // machine a server-rendered page can take several seconds, so they may wait up to 15 s.
+  expect: { timeout: 15_000 },
   workers: 1,
   reporter: [['list']],
   projects: [
