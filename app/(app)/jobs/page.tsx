@@ -4,7 +4,9 @@
  * Refreshes itself every few seconds (AutoRefresh → router.refresh()). A load first marks
  * FAILED (at most every 10 s per web process) the runs whose job has ended without them
  * (sweep-stranded-runs.ts), so a run the workers can no longer finish is not shown as queued or
- * running; a queued run that no live worker can take says which model it waits for.
+ * running; a queued run that no live worker can take says which model it waits for. Running runs
+ * are pinned at the top; queued and running runs show the time left ("about 4 min left"), its
+ * basis on hover (lib/core/runs/estimate-run-eta.ts).
  */
 import { Suspense } from 'react';
 import Link from 'next/link';
@@ -81,7 +83,14 @@ async function RunsTable({ caller, status }: { caller: Caller; status?: RunStatu
             </thead>
             <tbody>
               {runs.map((r) => (
-                <tr key={r.id} data-testid="run-row" data-run-id={r.id} data-status={r.status} data-pseudonym={r.study.pseudonym}>
+                <tr
+                  key={r.id}
+                  data-testid="run-row"
+                  data-run-id={r.id}
+                  data-status={r.status}
+                  data-pseudonym={r.study.pseudonym}
+                  className={r.status === 'RUNNING' ? 'jobs-pinned' : undefined}
+                >
                   <td>
                     <Link href={`/studies/${r.study.id}`}>{r.study.pseudonym}</Link>
                   </td>
@@ -111,6 +120,12 @@ async function RunsTable({ caller, status }: { caller: Caller; status?: RunStatu
                     <div className="jobs-small">
                       {r.progress.toFixed(0)}% {r.stage && <span className="muted">· {r.stage}</span>}
                     </div>
+                    {r.eta && (
+                      <div className="jobs-small jobs-eta" title={r.eta.basis} data-testid="run-eta">
+                        {r.eta.text} {r.status === 'QUEUED' ? 'once started' : 'left'}
+                        <span className="sr-only"> (estimate: {r.eta.basis})</span>
+                      </div>
+                    )}
                   </td>
                   <td className="num">{r.attempts}</td>
                   <td className="jobs-small jobs-nowrap">{when(r.queuedAt)}</td>
@@ -139,6 +154,7 @@ async function RunsTable({ caller, status }: { caller: Caller; status?: RunStatu
               ))}
             </tbody>
           </table>
+          {runs.some((r) => r.status === 'RUNNING') && !status && <p className="muted jobs-small">Running runs are pinned at the top; the others follow, newest first.</p>}
           {runs.length < (status ? counts[status] : total) && <p className="muted jobs-small">Showing the newest {runs.length}.</p>}
         </div>
       )}

@@ -5,10 +5,17 @@
  *
  * A queued or running run whose model version (name + sha256) no live worker serves says so in
  * `waiting` ("Waiting for a worker serving tiny-test 1.0.0 …"): only such a worker takes it.
+ *
+ * Running runs come first (pinned, longest-running first, all of them whatever `limit`), then the
+ * others newest first. Queued and running runs carry an estimate of the time left (`eta`, from
+ * their progress and elapsed time, or the median run time of recent runs of their model:
+ * lib/core/runs/estimate-run-eta.ts).
  */
 import type { Db } from '../db/client';
 import { authorize, type Caller } from '../auth/roles';
 import { liveWorkerWhere } from './live-worker';
+import { findRecentRunDurations } from './find-recent-run-durations';
+import { estimateRunEta, type RunEta } from '../../core/runs/estimate-run-eta';
 
 export const RUN_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
 export type RunStatusName = (typeof RUN_STATUSES)[number];
@@ -33,6 +40,8 @@ export interface RunListItem {
   study: { id: string; pseudonym: string };
   /** Set for a queued or running run that no live worker can take: none serves its model version. */
   waiting: string | null;
+  /** Time left for a queued or running run, with its basis; null when finished or nothing to go on. */
+  eta: RunEta | null;
 }
 
 /** Why a run waits, or null when a live worker serves its model (name and sha256). */
@@ -72,19 +81,27 @@ export async function findSegmentationRuns(
   { caller, status, limit = 200, now = new Date() }: { caller: Caller; status?: RunStatusName; limit?: number; now?: Date },
 ): Promise<{ runs: RunListItem[]; counts: Record<RunStatusName, number>; total: number }> {
   authorize(caller, 'jobs:view');
-  const [rows, grouped, liveModels] = await Promise.all([
-    db.segmentationRun.findMany({
-      where: status ? { status } : {},
-      orderBy: [{ queuedAt: 'desc' }],
-      take: Math.min(Math.max(1, limit), 1000),
-      include: {
-        modelVersion: { select: { name: true, version: true, sha256: true } },
-        study: { select: { id: true, patient: { select: { pseudonym: true } } } },
-      },
-    }),
+  const include = {
+    modelVersion: { select: { name: true, version: true, sha256: true } },
+    study: { select: { id: true, patient: { select: { pseudonym: true } } } },
+  } as const;
+  const pinRunning = !status || status === 'RUNNING';
+  const [running, others, grouped, liveModels] = await Promise.all([
+    pinRunning ? db.segmentationRun.findMany({ where: { status: 'RUNNING' }, orderBy: [{ startedAt: 'asc' }, { queuedAt: 'asc' }], take: 1000, include }) : [],
+    status === 'RUNNING'
+      ? []
+      : db.segmentationRun.findMany({
+          where: status ? { status } : { status: { not: 'RUNNING' } },
+          orderBy: [{ queuedAt: 'desc' }],
+          take: Math.min(Math.max(1, limit), 1000),
+          include,
+        }),
     db.segmentationRun.groupBy({ by: ['status'], _count: { _all: true } }),
     db.workerInstance.findMany({ where: liveWorkerWhere(now), select: { modelName: true, modelSha256: true } }),
   ]);
+  const rows = [...running, ...others];
+  const active = rows.filter((r) => r.status === 'RUNNING' || r.status === 'QUEUED');
+  const durations = await findRecentRunDurations(db, { modelVersionIds: [...new Set(active.map((r) => r.modelVersionId))] });
   const counts = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as Record<RunStatusName, number>;
   for (const g of grouped) counts[g.status as RunStatusName] = g._count._all;
   const runs = rows.map((r): RunListItem => ({
@@ -103,6 +120,17 @@ export async function findSegmentationRuns(
     model: r.modelVersion,
     study: { id: r.study.id, pseudonym: r.study.patient.pseudonym },
     waiting: waitingReason({ status: r.status, model: r.modelVersion }, liveModels),
+    eta:
+      r.status === 'RUNNING' || r.status === 'QUEUED'
+        ? estimateRunEta({
+            status: r.status,
+            progress: r.progress,
+            startedAt: r.startedAt,
+            now,
+            recentDurationsMs: durations.get(r.modelVersionId) ?? [],
+            modelLabel: `${r.modelVersion.name} ${r.modelVersion.version}`,
+          })
+        : null,
   }));
   return { runs, counts, total: Object.values(counts).reduce((a, b) => a + b, 0) };
 }
