@@ -29,7 +29,14 @@ import type { ImportFinding, PreparedSeries } from '../studies/import-study.type
 
 export interface DoseFileScan {
   /** RTDOSE and RTPLAN files found, with their sha256. */
-  files: { file: string; kind: 'RTDOSE' | 'RTPLAN'; sha256: string }[];
+  files: {
+    file: string;
+    kind: 'RTDOSE' | 'RTPLAN';
+    sha256: string;
+    frameOfReferenceUid: string | null;
+    patientId: string | null;
+    studyInstanceUid: string | null;
+  }[];
 }
 
 export interface PreparedDoseGrid {
@@ -79,7 +86,15 @@ export async function scanStudyDose(files: readonly string[], used: ReadonlySet<
     const modality = str(parsed.dataSet, 'x00080060');
     const sopClass = str(parsed.dataSet, 'x00080016');
     const kind = modality === 'RTDOSE' || sopClass === RT_DOSE_STORAGE ? 'RTDOSE' : modality === 'RTPLAN' || sopClass === RT_PLAN_STORAGE ? 'RTPLAN' : null;
-    if (kind) out.push({ file, kind, sha256: createHash('sha256').update(bytes).digest('hex') });
+    if (kind)
+      out.push({
+        file,
+        kind,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        frameOfReferenceUid: str(parsed.dataSet, 'x00200052') ?? null,
+        patientId: str(parsed.dataSet, 'x00100020')?.trim() || null,
+        studyInstanceUid: str(parsed.dataSet, 'x0020000d') ?? null,
+      });
   }
   return { files: out };
 }
@@ -93,11 +108,11 @@ const dicomFinding = (root: string, f: { code: string; severity: ImportFinding['
 
 /**
  * Read, link and store. Appends its findings to `findings`.
- * @param series the study's CT series (prepared now; the dose links to one of them).
+ * @param series the study's CT series (prepared now, or stored for a dose imported alone; the dose links to one of them).
  */
 export async function materialiseStudyDose(
   scan: DoseFileScan,
-  ctx: { series: readonly PreparedSeries[]; store: VolumeStore; root: string; findings: ImportFinding[] },
+  ctx: { series: readonly Pick<PreparedSeries, 'key' | 'frameOfReferenceUid' | 'phaseIndex'>[]; store: VolumeStore; root: string; findings: ImportFinding[] },
 ): Promise<{ doseGrids: PreparedDoseGrid[]; plans: PreparedPlan[] }> {
   const { root, findings } = ctx;
   const rel = (p: string) => relativePath(root, p);

@@ -45,6 +45,7 @@ import { isUniqueViolation, summariseStudy, writeStudy } from './write-study';
 import { referenceStructureFinding, structureRolesFinding } from './classify-structure';
 import { loadStructureRules } from '../structure-roles/load-structure-rules';
 import { computeStudyDoseMetrics } from '../dose/compute-study-dose-metrics';
+import { materialiseDoseOnlyStudy, scanDoseOnlyStudy } from '../dose/prepare-dose-only-study';
 import { codeVersion } from '../code-version';
 
 export interface ImportStudyOptions {
@@ -162,10 +163,16 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
     const read = await readDicomInput(others, options.phaseMapping, options.onProgress);
     // Structure sets without any CT: added to the stored study whose CT they reference, if any.
     const structureOnly = read.series.length === 0 && read.structureSets.length > 0 ? await scanStructureOnlyStudy({ db, read, root, label }) : null;
+    // RTDOSE / RTPLAN without any CT or structure set: added to the stored study whose CT shares their frame of reference.
+    const doseOnly = read.series.length === 0 && read.structureSets.length === 0 ? await scanDoseOnlyStudy({ db, files: others, read, root, label }) : null;
     if (structureOnly) {
       ({ contentHash, studyInstanceUid } = structureOnly);
       patientChecked = true;
       materialise = () => materialiseStructureOnlyStudy(structureOnly, store, options.onProgress, siteRules);
+    } else if (doseOnly) {
+      ({ contentHash, studyInstanceUid } = doseOnly);
+      patientChecked = true;
+      materialise = () => materialiseDoseOnlyStudy(doseOnly, store);
     } else {
       const scan = await scanDicomStudy({ files: others, label, root, phaseMapping: options.phaseMapping, onProgress: options.onProgress, read });
       ({ contentHash, studyInstanceUid } = scan);

@@ -8,7 +8,7 @@
  * prescription recomputes V95/V100 and is audited, a researcher's is refused; a run's machine ITV
  * gives FP and FN regions whose volumes match the masks counted by hand.
  */
-import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -242,6 +242,50 @@ describe('dose import', () => {
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ userEmail: 'phys@example.org', target: `study:${r1.studyId}` });
     expect(events[0]!.details).toMatchObject({ prescriptionGy: 60, before: { prescriptionGy: null, source: 'RTPLAN' } });
+  });
+
+  it('an RTDOSE and RTPLAN exported alone, after the CT: linked to the stored CT by frame of reference and merged; again: a no-op; a dose with no stored CT: INVALID_INPUT naming it', async () => {
+    const seed = 'dose-import-alone';
+    const { files } = await phantom(seed);
+    const ctOnly = join(tmp, `${seed}-ct`);
+    cpSync(files.ctDir, join(ctOnly, 'CT'), { recursive: true });
+    copyFileSync(files.rtstruct, join(ctOnly, 'RS.dcm'));
+    const r1 = await importStudy({ db: t.db, caller: physicist, dir: ctOnly, store });
+    const doseOnly = join(tmp, `${seed}-dose`);
+    cpSync(files.rtdose, join(doseOnly, 'RD.dcm'));
+    cpSync(files.rtplan, join(doseOnly, 'RP.dcm'));
+    const r2 = await importStudy({ db: t.db, caller: physicist, dir: doseOnly, store });
+    expect(r2).toMatchObject({ studyId: r1.studyId, alreadyImported: false, merged: true, seriesCount: 1, structureCount: 3 });
+    const grid = await t.db.doseGrid.findFirstOrThrow({ where: { studyId: r1.studyId }, include: { series: true } });
+    expect(grid.series.studyId).toBe(r1.studyId);
+    expect(await t.db.treatmentPlan.count({ where: { studyId: r1.studyId } })).toBe(1);
+    const rows = await t.db.doseMetricResult.findMany({ where: { studyId: r1.studyId } });
+    expect(rows.map((x) => x.region).sort()).toEqual(['PHYSICIAN_GTV', 'PHYSICIAN_ITV']);
+    const cli = await computeStructureDvhs({
+      ct: files.ctDir,
+      rtstructFile: files.rtstruct,
+      rtdoseFile: files.rtdose,
+      rtplanFile: files.rtplan,
+      rois: ['ITV'],
+    });
+    expect((rows.find((x) => x.region === 'PHYSICIAN_ITV')!.values as Record<string, number>).dmeanGy).toBeCloseTo(cli.structures[0]!.dmean!, 9);
+    expect((await studyFindings(r1.studyId)).some((f) => f.code === 'DOSE_ON_STORED_CT')).toBe(true);
+
+    const again = await importStudy({ db: t.db, caller: physicist, dir: doseOnly, store });
+    expect(again).toMatchObject({ studyId: r1.studyId, alreadyImported: true });
+    expect(await t.db.doseGrid.count({ where: { studyId: r1.studyId } })).toBe(1);
+
+    const orphanSeed = 'dose-import-orphan';
+    const orphan = join(tmp, orphanSeed);
+    const data = new Float32Array(files.doseGrid.dims[0] * files.doseGrid.dims[1] * files.doseGrid.dims[2]).fill(1);
+    mkdirSync(orphan, { recursive: true });
+    writeFileSync(join(orphan, 'RD.dcm'), encodeRtDose({ ...meta(orphanSeed), dose: { grid: files.doseGrid, data } }).bytes);
+    const studies = await t.db.study.count();
+    await expect(importStudy({ db: t.db, caller: physicist, dir: orphan, store })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringContaining(`RD.dcm (frame of reference ${meta(orphanSeed).frameOfReferenceUid})`),
+    });
+    expect(await t.db.study.count()).toBe(studies);
   });
 
   it("a run's machine ITV gives MACHINE_ITV, FP and FN rows; FP and FN volumes are the mask differences counted by hand; a rerun is idempotent", async () => {
