@@ -91,26 +91,44 @@ function solve(a: Float64Array, b: Float64Array, n: number): Float64Array {
   return y;
 }
 
+/**
+ * The longest average run length reported. The linear systems behind an ARL are about as
+ * ill-conditioned as the ARL is long (double precision keeps ~16 digits), so beyond this the
+ * numbers are rounding noise (negative or wildly varying); such a chart practically never signals.
+ */
+export const MAX_RELIABLE_ARL = 1e12;
+
 /** The ARL with the quadrature doubled until it settles, and the number of nodes that gave it. */
-function refineWithNodes(arlWithNodes: (n: number) => number): { arl: number; nodes: number } {
+function refineWithNodes(arlWithNodes: (n: number) => number): { arl: number; nodes: number; converged: boolean } {
   let prev = arlWithNodes(MIN_NODES);
   let lastChange = Infinity;
   let n = MIN_NODES * 2;
   for (; n <= MAX_NODES; n *= 2) {
     const next = arlWithNodes(n);
     const change = Math.abs(next - prev) / Math.abs(next);
-    if (change <= REL_TOL) return { arl: next, nodes: n };
+    // Settled: to 1e-10, or to the rounding noise of a long ARL (relative ~ARL × 1e-15).
+    if (change <= Math.max(REL_TOL, Math.abs(next) * 1e-14)) return { arl: next, nodes: n, converged: true };
     // Already within 1e-6 and no longer shrinking: rounding noise of an ill-conditioned system
     // (an ARL in the millions), which finer quadrature cannot remove.
-    if (change < 1e-6 && change > lastChange / 10) return { arl: next, nodes: n };
+    if (change < 1e-6 && change > lastChange / 10) return { arl: next, nodes: n, converged: true };
     lastChange = change;
     prev = next;
   }
-  return { arl: prev, nodes: n / 2 };
+  return { arl: prev, nodes: n / 2, converged: false };
 }
 
-function refine(arlWithNodes: (n: number) => number): number {
-  return refineWithNodes(arlWithNodes).arl;
+/** The refined ARL, or an SpcError when it is beyond MAX_RELIABLE_ARL or did not settle. */
+function refine(arlWithNodes: (n: number) => number, what: string): number {
+  const r = refineWithNodes(arlWithNodes);
+  if (!Number.isFinite(r.arl) || Math.abs(r.arl) > MAX_RELIABLE_ARL || (r.converged && r.arl < 1)) {
+    throw new SpcError(
+      `the average run length of ${what} is longer than ${MAX_RELIABLE_ARL.toExponential(0)} points, beyond what double precision can compute: such a chart practically never signals; choose narrower limits`,
+    );
+  }
+  if (!r.converged || r.arl < 1) {
+    throw new SpcError(`the average run length of ${what} did not settle with ${MAX_NODES} quadrature nodes (an EWMA needs λ ≥ 0.001)`);
+  }
+  return r.arl;
 }
 
 function checkShift(shift: number): void {
@@ -166,7 +184,7 @@ export function ewmaArl(lambda: number, L: number, shift: number): number {
   checkLambda(lambda);
   checkL(L);
   checkShift(shift);
-  return refine((n) => ewmaArlNodes(lambda, L, shift, n));
+  return refine((n) => ewmaArlNodes(lambda, L, shift, n), `the EWMA chart with λ = ${lambda}, L = ${L} at a shift of ${shift} σ`);
 }
 
 /**
@@ -203,7 +221,7 @@ export function cusumArl(k: number, h: number, shift: number): number {
   checkShift(shift);
   // Refined on the two-sided value: a side with an astronomically long ARL (the lower side under
   // an upward shift) is ill-conditioned but contributes almost nothing.
-  return refine((n) => cusumArlNodes(k, h, shift, n));
+  return refine((n) => cusumArlNodes(k, h, shift, n), `the CUSUM with k = ${k}, h = ${h} at a shift of ${shift} σ`);
 }
 
 export function cusumArlNodes(k: number, h: number, shift: number, n: number): number {
@@ -219,8 +237,26 @@ export function shewhartArl(L: number, shift: number): number {
   return 1 / (pnorm(-L - shift) + pnorm(-L + shift));
 }
 
+/** Largest in-control ARL the critical-value searches accept (their ARLs keep ~1e-6 precision there). */
+const MAX_ARL0 = 1e9;
+
 function checkArl0(arl0: number): void {
-  if (!(arl0 > 1) || !Number.isFinite(arl0)) throw new SpcError(`the in-control ARL must be a number > 1, got ${arl0}`);
+  if (!(arl0 > 1 && arl0 <= MAX_ARL0)) throw new SpcError(`the in-control ARL must be a number > 1 and ≤ ${MAX_ARL0.toExponential(0)}, got ${arl0}`);
+}
+
+/**
+ * The root of arl(x, nodes) = arl0 with the quadrature that settled at the starting x, then,
+ * when the root needs a finer quadrature (wider limits), again with that one.
+ */
+function criticalValue(arlNodes: (x: number, n: number) => number, arl0: number, x0: number, what: string): number {
+  refine((n) => arlNodes(x0, n), what); // throws when even the start is out of reach
+  let nodes = refineWithNodes((n) => arlNodes(x0, n)).nodes;
+  for (;;) {
+    const x = solveIncreasing((v) => arlNodes(v, nodes), arl0, x0, 1e-3);
+    const atRoot = refineWithNodes((n) => arlNodes(x, n)).nodes;
+    if (atRoot <= nodes) return x;
+    nodes = atRoot;
+  }
 }
 
 /** The root x of f(x) = target for f increasing in x, searched from x0 upwards/downwards then bisected (on log f). */
@@ -269,15 +305,12 @@ function solveIncreasing(f: (x: number) => number, target: number, x0: number, l
 export function ewmaCriticalL(lambda: number, arl0: number): number {
   checkLambda(lambda);
   checkArl0(arl0);
-  // The root search uses the quadrature that settled at L = 3 (it agrees with the next finer one to 1e-10).
-  const nodes = refineWithNodes((n) => ewmaArlNodes(lambda, 3, 0, n)).nodes;
-  return solveIncreasing((L) => ewmaArlNodes(lambda, L, 0, nodes), arl0, 3, 1e-3);
+  return criticalValue((L, n) => ewmaArlNodes(lambda, L, 0, n), arl0, 3, `the EWMA chart with λ = ${lambda}, L = 3`);
 }
 
 /** The h for which the two-sided tabular CUSUM has in-control ARL arl0. As R: spc::xcusum.crit(k, arl0, sided = "two"). */
 export function cusumCriticalH(k: number, arl0: number): number {
   checkK(k);
   checkArl0(arl0);
-  const nodes = refineWithNodes((n) => cusumArlNodes(k, 5, 0, n)).nodes;
-  return solveIncreasing((h) => cusumArlNodes(k, h, 0, nodes), arl0, 5, 1e-3);
+  return criticalValue((h, n) => cusumArlNodes(k, h, 0, n), arl0, 5, `the CUSUM with k = ${k}, h = 5`);
 }

@@ -17,4 +17,4 @@ export {
   type EwmaPoint,
   type CusumPoint,
 } from './charts';
-export { ewmaArl, cusumArl, shewhartArl, ewmaCriticalL, cusumCriticalH } from './arl';
+export { ewmaArl, cusumArl, shewhartArl, ewmaCriticalL, cusumCriticalH, MAX_RELIABLE_ARL } from './arl';

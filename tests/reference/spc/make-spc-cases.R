@@ -104,6 +104,13 @@ fine <- list(
   list(chart = "cusum", k = 0.5, h = 12, shift = 0, r = 200, arl = xcusum.arl(0.5, 12, 0, sided = "two", r = 200),
        arlDefaultR = xcusum.arl(0.5, 12, 0, sided = "two"))
 )
+# Critical values for a long in-control ARL (wider limits need more nodes): xewma.crit with its
+# default r = 40 does not converge for lambda = 0.05, ARL0 = 1e6 (it returns a c whose ARL is ~0.69e6).
+fineCrit <- list(
+  list(chart = "ewma", lambda = 0.05, arl0 = 1e6, r = 200, L = unname(suppressWarnings(xewma.crit(0.05, 1e6, sided = "two", r = 200))),
+       LDefaultR = unname(suppressWarnings(xewma.crit(0.05, 1e6, sided = "two")))),
+  list(chart = "cusum", k = 0.5, arl0 = 1e6, r = 200, h = unname(xcusum.crit(0.5, 1e6, sided = "two", r = 200)))
+)
 writeJSON(list(generatedBy = "tests/reference/spc/make-spc-cases.R", R = R.version.string, spc = as.character(packageVersion("spc")),
-               ewma = ewmaGrid, cusum = cusumGrid, shewhart = shewhartGrid, ewmaCrit = ewmaCrit, cusumCrit = cusumCrit, fine = fine),
+               ewma = ewmaGrid, cusum = cusumGrid, shewhart = shewhartGrid, ewmaCrit = ewmaCrit, cusumCrit = cusumCrit, fine = fine, fineCrit = fineCrit),
           "tests/fixtures/spc/arl.json")

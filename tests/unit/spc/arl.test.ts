@@ -11,6 +11,7 @@ const fx = JSON.parse(readFileSync(new URL('../../fixtures/spc/arl.json', import
   shewhart: { L: number; shift: number; arl: number }[];
   ewmaCrit: { lambda: number; arl0: number; L: number }[];
   cusumCrit: { k: number; arl0: number; h: number }[];
+  fineCrit: { chart: 'ewma' | 'cusum'; lambda?: number; k?: number; arl0: number; L?: number; h?: number; LDefaultR?: number }[];
   fine: { chart: 'ewma' | 'cusum'; lambda?: number; L?: number; k?: number; h?: number; shift: number; arl: number; arlDefaultR: number }[];
 };
 
@@ -47,6 +48,14 @@ describe('average run lengths against R spc', () => {
     // λ = 0.01, L = 2.5 in control: R's default quadrature gives 1592.0, 4.6 % too long.
     expect(rel(fx.fine[0]!.arlDefaultR, fx.fine[0]!.arl)).toBeGreaterThan(0.04);
   });
+  it('critical values for an in-control ARL of 10^6: R with 200 nodes (its default does not converge for the EWMA)', () => {
+    const [e, c] = fx.fineCrit;
+    expect(rel(ewmaCriticalL(e!.lambda!, e!.arl0), e!.L!)).toBeLessThan(REL);
+    expect(rel(cusumCriticalH(c!.k!, c!.arl0), c!.h!)).toBeLessThan(REL);
+    // R's default answer is 1.7 % too narrow: its chart's ARL is far below 10^6.
+    expect(rel(e!.LDefaultR!, e!.L!)).toBeGreaterThan(0.01);
+    expect(ewmaArl(e!.lambda!, e!.LDefaultR!, 0)).toBeLessThan(0.8e6);
+  });
   it('CUSUM critical h: xcusum.crit', () => {
     for (const c of fx.cusumCrit) expect(rel(cusumCriticalH(c.k, c.arl0), c.h), JSON.stringify(c)).toBeLessThan(REL);
   });
@@ -68,10 +77,21 @@ describe('average run lengths by hand', () => {
     expect(rel(ewmaArl(0.2, 3, -1), ewmaArl(0.2, 3, 1))).toBeLessThan(1e-9);
     expect(rel(cusumArl(0.5, 5, -1), cusumArl(0.5, 5, 1))).toBeLessThan(1e-9);
   });
+  it('refuses an ARL too long for double precision instead of returning rounding noise', () => {
+    // k = 10, h = 50: the linear system is singular to rounding; the solver used to return −6.6e22.
+    expect(() => cusumArl(10, 50, 0)).toThrow(SpcError);
+    expect(() => cusumArl(10, 50, 1)).toThrow(/CUSUM with k = 10, h = 50 at a shift of 1 σ is longer than 1e\+12 points/);
+    expect(() => ewmaArl(0.2, 8, 0)).toThrow(/EWMA chart with λ = 0.2, L = 8 at a shift of 0 σ is longer than 1e\+12 points/);
+    // Long but within reach: about 6.45e10, as R (6.4496e10 with its default quadrature, 6.4492e10 with 200 nodes).
+    expect(rel(cusumArl(1, 12, 0), 6.4492e10)).toBeLessThan(1e-3);
+    // A long side does not spoil the two-sided ARL under a shift: the other side dominates.
+    expect(cusumArl(0.5, 5, 4)).toBeCloseTo(2.0125675232823643, 9);
+  });
   it('names bad parameters', () => {
     expect(() => ewmaArl(0, 3, 0)).toThrow(SpcError);
     expect(() => cusumArl(0.5, -1, 0)).toThrow(/h .* positive/);
     expect(() => ewmaArl(0.2, 3, Number.NaN)).toThrow(/shift .* finite/);
-    expect(() => ewmaCriticalL(0.2, 1)).toThrow(/in-control ARL must be a number > 1, got 1/);
+    expect(() => ewmaCriticalL(0.2, 1)).toThrow(/in-control ARL must be a number > 1 and ≤ 1e\+9, got 1/);
+    expect(() => cusumCriticalH(0.5, 1e10)).toThrow(/≤ 1e\+9, got 10000000000/);
   });
 });
