@@ -168,25 +168,40 @@ export async function run(argv: string[]): Promise<number> {
   let baseline: SpcBaseline;
   let rowsOut: ChartRow[];
   let parameters: Record<string, number>;
-  let arl: { inControl: number; shift1Sigma: number; limits?: string };
+  let arlAt: (shift: number) => number;
   try {
     baseline = estimateBaseline(series.slice(0, nb));
     if (chart === 'shewhart') {
       parameters = { L };
       rowsOut = shewhartChart(series, baseline, { L }).map((p) => ({ ...p, statistic: p.value }));
-      arl = { inControl: shewhartArl(L, 0), shift1Sigma: shewhartArl(L, 1) };
+      arlAt = (d) => shewhartArl(L, d);
     } else if (chart === 'ewma') {
       parameters = { lambda, L };
       rowsOut = ewmaChart(series, baseline, { lambda, L }).map((p) => ({ ...p }));
-      arl = { inControl: ewmaArl(lambda, L, 0), shift1Sigma: ewmaArl(lambda, L, 1), limits: 'asymptotic' };
+      arlAt = (d) => ewmaArl(lambda, L, d);
     } else {
       parameters = { k, h };
       rowsOut = cusumChart(series, baseline, { k, h }).map((p) => ({ ...p }));
-      arl = { inControl: cusumArl(k, h, 0), shift1Sigma: cusumArl(k, h, 1) };
+      arlAt = (d) => cusumArl(k, h, d);
     }
   } catch (e) {
     if (e instanceof SpcError) fail(`${values.value} in ${table.path}: ${e.message}.`);
     throw e;
+  }
+  // The chart stands without its ARLs: one beyond what can be computed (docs/monitoring.md) is
+  // null with the reason.
+  const arl: { inControl: number | null; shift1Sigma: number | null; limits?: 'asymptotic'; note?: string } = { inControl: null, shift1Sigma: null };
+  if (chart === 'ewma') arl.limits = 'asymptotic';
+  for (const [key, shift] of [
+    ['inControl', 0],
+    ['shift1Sigma', 1],
+  ] as const) {
+    try {
+      arl[key] = arlAt(shift);
+    } catch (e) {
+      if (!(e instanceof SpcError)) throw e;
+      arl.note ??= e.message;
+    }
   }
   const out = rowsOut.map((p, i) => ({ ...p, row: points[i]!.row, order: points[i]!.order, inBaseline: i < nb }));
   const signals = out.filter((p) => p.outOfControl);
@@ -218,9 +233,9 @@ export async function run(argv: string[]): Promise<number> {
   const lines = [
     `${title}: ${values.value} of ${points.length} points ordered by ${values.order} (${table.path})`,
     `baseline: points 1–${nb} (${points[0]!.order} to ${points[nb - 1]!.order}): mean ${f(baseline.mean)}, σ ${f(baseline.sigma)} (MR̄ ${f(baseline.movingRangeMean)} / 1.128), n ${baseline.n}`,
-    `average run length: in control ~${Math.round(arl.inControl)} points between false alarms; after a 1σ shift ~${arl.shift1Sigma.toFixed(1)} points${
-      arl.limits ? ' (asymptotic limits)' : ''
-    }`,
+    `average run length: in control ${arl.inControl === null ? 'not computable' : `~${Math.round(arl.inControl)} points between false alarms`}; after a 1σ shift ${
+      arl.shift1Sigma === null ? 'not computable' : `~${arl.shift1Sigma.toFixed(1)} points`
+    }${arl.limits ? ' (asymptotic limits)' : ''}${arl.note ? ` (${arl.note})` : ''}`,
     '',
   ];
   const oc = Math.max(values.order!.length, ...points.map((p) => p.order.length));

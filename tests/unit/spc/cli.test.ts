@@ -88,6 +88,18 @@ describe('iseg-qa spc (spawned CLI) on the shuffled Dice series', () => {
     expect(out.points.map((p: any) => p.outOfControl)).toEqual(R.shewhart[1].outOfControl);
   });
 
+  it('still charts when the ARL is beyond reach (k = 10, h = 50): arl null with the reason', () => {
+    const out = json('cusum', ...base, '--k', '10', '--h', '50');
+    expect(out.points).toHaveLength(60);
+    expect(out.outOfControl).toEqual([]);
+    expect(out.arl.inControl).toBeNull();
+    expect(out.arl.shift1Sigma).toBeNull();
+    expect(out.arl.note).toMatch(/longer than 1e\+12 points/);
+    const r = cli('cusum', ...base, '--k', '10', '--h', '50');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/average run length: in control not computable; after a 1σ shift not computable \(the average run length of the CUSUM/);
+  });
+
   it('prints the baseline, the points and those out of control', () => {
     const r = cli('cusum', ...base);
     expect(r.code).toBe(0);
