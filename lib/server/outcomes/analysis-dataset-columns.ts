@@ -79,6 +79,12 @@ const METRIC_COLUMNS: Record<string, { name: string; unit: string; description: 
     description: 'Tumour motion amplitude: largest 3D distance between physician GTV centroids over the 4D CT phases (run summary).',
     convention: 'peak-to-peak 3D centroid excursion of the physician GTV; empty without a 4D CT',
   },
+  'metric:fpBelow95PctRxCc': {
+    name: 'fp_volume_below_95pct_rx_cc',
+    unit: 'cc',
+    description: 'Volume of the false-positive region (machine ITV minus physician ITV) receiving less than 95 % of the prescription in the planned dose.',
+    convention: 'iseg dose convention: trilinear dose at the CT voxel centres of the region (docs/dose.md); empty without a dose and prescription',
+  },
 };
 
 const FIXED_HEAD: DatasetColumn[] = [

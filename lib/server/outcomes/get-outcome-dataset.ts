@@ -111,6 +111,12 @@ export async function getOutcomeDataset(db: Db, { caller }: { caller: Caller }):
     const r = latest.runId ? runById.get(latest.runId) : undefined;
     if (r) runOf.set(patientId, r);
   }
+  // FP volume below 95 % of the prescription: the dose metric row of the FP region of each patient's run (docs/dose.md).
+  const fpDose = await db.doseMetricResult.findMany({
+    where: { region: 'FP', componentIndex: null, convention: 'iseg', runId: { in: [...new Set([...runOf.values()].map((r) => r.id))] } },
+    select: { runId: true, values: true },
+  });
+  const fpBelow95ByRun = new Map(fpDose.map((d) => [d.runId, finiteOrNull((d.values as Record<string, unknown>).volumeBelow95PctCc)]));
   const metricValues = new Map<string, Record<string, unknown>>();
   // voxel first, then overlap, so the overlap row's Dice/FP win where both carry a field
   for (const conv of ['voxel', 'overlap']) {
@@ -157,6 +163,7 @@ export async function getOutcomeDataset(db: Db, { caller }: { caller: Caller }):
     const extra: Record<string, number | null> = {
       gtvVolumeCc: gtv ? medianOf(gtv.volumes) : null,
       motionAmplitudeMm: finiteOrNull(run?.summary?.physicianMotionMaxMm),
+      fpBelow95PctRxCc: run ? (fpBelow95ByRun.get(run.id) ?? null) : null,
     };
     for (const def of METRIC_COVARIATES) {
       const raw = def.from in extra ? extra[def.from] : finiteOrNull(mv[def.from]);

@@ -86,6 +86,15 @@ export const METRIC_COVARIATES: MetricCovariateDef[] = [
     scale: 1,
     missingReason: "no finished run with a 4D CT yet (the motion amplitude is the run summary's largest 3D excursion of the physician GTV centroid)",
   },
+  {
+    key: 'metric:fpBelow95PctRxCc',
+    label: 'FP volume receiving < 95 % of prescription (machine ITV ∖ physician ITV, planned dose, cc)',
+    unit: 'per cc',
+    from: 'fpBelow95PctRxCc',
+    scale: 1,
+    missingReason:
+      "no dose with a prescription yet (import the RTDOSE and RTPLAN with the study, or enter the prescription on the study page; the value is the run's FP region's volume below 95 % of it, docs/dose.md)",
+  },
 ];
 
 /** Outcome-derived columns that may be used for grouping but not as covariates. */

@@ -14,7 +14,7 @@ import { runOutcomeAnalysis } from '@/lib/server/outcomes/run-outcome-analysis';
 import type { DataDictionary } from '@/lib/server/outcomes/analysis-dataset-columns';
 import { buildDesignMatrix, coxph } from '@/lib/core/survival';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
-import { seedMotionMm, seedOutcomeCohort, type SeedPatient } from './seed-outcome-cohort';
+import { seedFpBelow95Cc, seedMotionMm, seedOutcomeCohort, type SeedPatient } from './seed-outcome-cohort';
 
 const session: { caller: Caller | null } = { caller: null };
 vi.mock('@/lib/server/auth/get-caller', () => ({ getCaller: async () => session.caller }));
@@ -66,6 +66,8 @@ describe('analysis dataset export and motion covariate (real Postgres, seeded ru
       const r = ds.rows.find((x) => x.pseudonym === p.pseudonym)!;
       // the latest run's value (the older run has 3×), null without runs
       expect(r.values['metric:motionAmplitudeMm']).toBe(p.fpVoxels === null ? null : seedMotionMm(i));
+      // the latest run's FP dose row (the older run has 3×), in cc
+      expect(r.values['metric:fpBelow95PctRxCc']).toBe(p.fpVoxels === null ? null : seedFpBelow95Cc(i));
       expect(r.run === null).toBe(p.fpVoxels === null);
     });
     // the explorer fits it
@@ -130,6 +132,7 @@ describe('analysis dataset export and motion covariate (real Postgres, seeded ru
     expect(row[byName.itv_dice]).toBe(String(p.dice));
     expect(row[byName.itv_fp_voxels]).toBe(String(p.fpVoxels));
     expect(row[byName.tumour_motion_mm]).toBe(String(seedMotionMm(i)));
+    expect(row[byName.fp_volume_below_95pct_rx_cc]).toBe(String(seedFpBelow95Cc(i)));
     expect(row[byName.physician_gtv_volume_cc]).toBe(String(p.gtvVolumesCc![2]));
     expect([row[byName.model_name], row[byName.model_version], row[byName.model_sha256]]).toEqual(['test-model', '1', 'a'.repeat(64)]);
     expect(row[byName.clinical_age]).toBe(String(p.age));

@@ -66,6 +66,9 @@ describe('outcomes dataset, import and analysis (real Postgres)', () => {
     expect(byKey['metric:falsePositiveVolumeCc'].unit).toBe('per cc');
     expect(byKey['metric:motionAmplitudeMm']).toMatchObject({ nAvailable: 0 });
     expect(byKey['metric:motionAmplitudeMm'].unavailableReason).toMatch(/Unavailable: no finished run with a 4D CT yet/);
+    // no dose imported in this cohort: the dose covariate says why, with its unit
+    expect(byKey['metric:fpBelow95PctRxCc']).toMatchObject({ nAvailable: 0, unit: 'per cc' });
+    expect(byKey['metric:fpBelow95PctRxCc'].unavailableReason).toMatch(/Unavailable: no dose with a prescription yet/);
     expect(byKey['clinical:stage']).toMatchObject({ kind: 'categorical', levels: ['I', 'II', 'III'] });
     expect(byKey['clinical:age']).toMatchObject({ kind: 'numeric' });
   });

@@ -69,10 +69,17 @@ export function seedMotionMm(i: number): number {
   return 3 + ((i * 7) % 19) / 2;
 }
 
+/** FP volume below 95 % of the prescription (cc) of patient i's latest run, written with `{ runSummaries: true }`. */
+export function seedFpBelow95Cc(i: number): number {
+  return 0.5 + ((i * 3) % 11) / 4;
+}
+
 /**
  * Writes the cohort; returns the patients. Two extra patients have no outcome. With
  * `runSummaries`, each run gets its RunSummary (as a finished 4D run has) with the motion
- * amplitude `seedMotionMm(i)` for the latest run and 3× that for the older one.
+ * amplitude `seedMotionMm(i)` for the latest run and 3× that for the older one, and a dose grid
+ * with the FP region's dose metrics (volume below 95 % of the prescription `seedFpBelow95Cc(i)`,
+ * 3× for the older run).
  */
 export async function seedOutcomeCohort(db: Db, opts: { runSummaries?: boolean } = {}): Promise<SeedPatient[]> {
   const cohort = outcomeCohort();
@@ -115,6 +122,24 @@ export async function seedOutcomeCohort(db: Db, opts: { runSummaries?: boolean }
     for (const [k, v] of p.gtvVolumesCc!.entries())
       await db.physicianStructure.create({ data: { studyId: study.id, seriesId: series.id, name: `GTV_${k * 10}`, kind: 'GTV', phaseIndex: k, volumeCc: v } });
     const ref = await db.physicianStructure.create({ data: { studyId: study.id, seriesId: series.id, name: 'ITV', kind: 'ITV', volumeCc: 20 } });
+    const doseGrid = opts.runSummaries
+      ? await db.doseGrid.create({
+          data: {
+            studyId: study.id,
+            seriesId: series.id,
+            sopInstanceUid: `2.25.${700000 + i}`,
+            frameOfReferenceUid: `2.25.${600000 + i}`,
+            units: 'GY',
+            dims: [4, 4, 4],
+            spacingMm: [2, 2, 4],
+            originMm: [0, 0, 0],
+            direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+            maxDose: 64,
+            volumeKey: `${'d'.repeat(64)}.nii.gz`,
+            volumeSha256: 'd'.repeat(64),
+          },
+        })
+      : null;
     // An older run with different numbers: the dataset must use the latest one.
     for (const latest of [false, true]) {
       const run = await db.segmentationRun.create({ data: { studyId: study.id, modelVersionId: model.id, status: 'SUCCEEDED' } });
@@ -135,6 +160,19 @@ export async function seedOutcomeCohort(db: Db, opts: { runSummaries?: boolean }
             lowDiceThreshold: 0.5,
             largeFpCcThreshold: 5,
             distantFpMmThreshold: 10,
+          },
+        });
+        await db.doseMetricResult.create({
+          data: {
+            studyId: study.id,
+            runId: run.id,
+            doseGridId: doseGrid!.id,
+            region: 'FP',
+            convention: 'iseg',
+            values: { volumeCc: 10 * f, volumeBelow95PctCc: seedFpBelow95Cc(i) * f },
+            dvh: {},
+            prescriptionGy: 60,
+            codeVersion: 'test',
           },
         });
       }
