@@ -22,6 +22,12 @@ import { getStudyDose } from '@/lib/server/dose/get-study-dose';
 import { readRunMask } from '@/lib/server/runs/read-run-volume';
 import { voxelVolumeCc } from '@/lib/core/volume';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
+import { TINY_TEST_DIR } from '../helpers/test-models';
+import type { PgBoss } from 'pg-boss';
+import { createSegmentationRun } from '@/lib/server/runs/create-segmentation-run';
+import { executeSegmentationRun } from '@/lib/server/runs/execute-segmentation-run';
+import { loadModel } from '@/lib/inference';
+import { modelSegmenter } from '@/workers/tasks/segmentation-run';
 
 const physicist: Caller = { userId: 'u-phys', email: 'phys@example.org', name: 'Phys', role: 'PHYSICIST' };
 const researcher: Caller = { userId: 'u-res', email: 'res@example.org', name: 'Res', role: 'RESEARCHER' };
@@ -287,6 +293,29 @@ describe('dose import', () => {
     });
     expect(await t.db.study.count()).toBe(studies);
   });
+
+  it("a segmentation run of a study with a dose ends with the dose stage: machine ITV/GTV, FP and FN rows whose volumes are the run's own FP/FN volumes", async () => {
+    const { dir } = await phantom('dose-import-exec');
+    const r = await importStudy({ db: t.db, caller: physicist, dir, store });
+    const { runId } = await createSegmentationRun(t.db, { send: async () => 'job-x' } as unknown as PgBoss, {
+      caller: physicist,
+      studyId: r.studyId,
+      modelDir: TINY_TEST_DIR,
+    });
+    const model = await loadModel({ modelDir: TINY_TEST_DIR, provider: 'cpu' });
+    expect(await executeSegmentationRun({ db: t.db, store, runId, segment: modelSegmenter(model), attempt: 1, maxAttempts: 1, codeVersion: code })).toBe(
+      'succeeded',
+    );
+    const rows = await t.db.doseMetricResult.findMany({ where: { studyId: r.studyId, runId } });
+    expect(rows.map((x) => x.region).sort()).toEqual(['FN', 'FP', 'MACHINE_GTV', 'MACHINE_ITV']);
+    const overlap = await t.db.metricResult.findFirstOrThrow({ where: { runId, convention: 'overlap', testStructure: { kind: 'ITV' } } });
+    const ov = overlap.values as Record<string, number>;
+    const vol = (region: string) => (rows.find((x) => x.region === region)!.values as Record<string, number>).volumeCc;
+    expect(vol('FP')).toBeGreaterThan(0);
+    expect(vol('FP')).toBeCloseTo(ov.falsePositiveVolumeCc!, 9);
+    expect(vol('FN')).toBeCloseTo(ov.falseNegativeVolumeCc!, 9);
+    expect(await t.db.doseMetricResult.count({ where: { studyId: r.studyId, runId: null } })).toBe(2);
+  }, 120_000);
 
   it("a run's machine ITV gives MACHINE_ITV, FP and FN rows; FP and FN volumes are the mask differences counted by hand; a rerun is idempotent", async () => {
     const { dir } = await phantom('dose-import-run');
