@@ -8,6 +8,9 @@ export { doseOnContourPlanes, planeThicknessMm, type PlaneSamples } from './dose
 export { structureDoseMetrics, DOSE_CONVENTIONS, type DoseConvention, type StructureDoseInput } from './structure-dose';
 export {
   computeRegionDoseRows,
+  computeComponentDoseRows,
+  maskComponents,
+  MAX_DOSE_COMPONENTS,
   differenceMask,
   chooseDoseGrid,
   DOSE_REGIONS,

@@ -148,3 +148,100 @@ export function chooseDoseGrid<T extends DoseGridChoiceInput>(grids: readonly T[
       : `${grids.length} dose grids (${grids.map((g) => g.summationType ?? 'no summation type').join(', ')}): the ${chosen.summationType ?? 'unlabelled'} one is used (PLAN summation over MULTI_PLAN over BEAM/FRACTION; then PHYSICAL dose, then the highest maximum)`;
   return { chosen, reason };
 }
+
+/** At most this many components of a region get rows of their own (the largest; docs/dose.md). */
+export const MAX_DOSE_COMPONENTS = 10;
+
+/**
+ * The 26-connected components of `mask`, largest first (ties: the one whose first voxel comes
+ * first in index order), the order of lib/core/metrics/discordance.ts's regions, so component n
+ * of the FP region is discordance region n. Work is confined to the mask's bounding box.
+ * @returns for each component (at most `max`), its voxel indices in the full grid, ascending.
+ */
+export function maskComponents(mask: Mask, max = MAX_DOSE_COMPONENTS): Int32Array[] {
+  const [nx, ny, nz] = mask.grid.dims;
+  const m = mask.data;
+  let lo = [nx, ny, nz];
+  let hi = [-1, -1, -1];
+  for (let k = 0, q = 0; k < nz; k++)
+    for (let j = 0; j < ny; j++)
+      for (let i = 0; i < nx; i++, q++)
+        if (m[q]) {
+          lo = [Math.min(lo[0]!, i), Math.min(lo[1]!, j), Math.min(lo[2]!, k)];
+          hi = [Math.max(hi[0]!, i), Math.max(hi[1]!, j), Math.max(hi[2]!, k)];
+        }
+  if (hi[0]! < 0) return [];
+  const [bx, by, bz] = [hi[0]! - lo[0]! + 1, hi[1]! - lo[1]! + 1, hi[2]! - lo[2]! + 1];
+  const labels = new Int32Array(bx * by * bz);
+  const queue = new Int32Array(bx * by * bz);
+  const comps: { first: number; voxels: number[] }[] = [];
+  const full = (b: number) => {
+    const i = b % bx;
+    const j = Math.floor(b / bx) % by;
+    const k = Math.floor(b / (bx * by));
+    return lo[0]! + i + nx * (lo[1]! + j + ny * (lo[2]! + k));
+  };
+  for (let b = 0; b < labels.length; b++) {
+    if (labels[b] || !m[full(b)]) continue;
+    const label = comps.length + 1;
+    const voxels: number[] = [];
+    let head = 0;
+    let tail = 0;
+    queue[tail++] = b;
+    labels[b] = label;
+    while (head < tail) {
+      const c = queue[head++]!;
+      voxels.push(full(c));
+      const ci = c % bx;
+      const cj = Math.floor(c / bx) % by;
+      const ck = Math.floor(c / (bx * by));
+      for (let dk = -1; dk <= 1; dk++) {
+        const k = ck + dk;
+        if (k < 0 || k >= bz) continue;
+        for (let dj = -1; dj <= 1; dj++) {
+          const j = cj + dj;
+          if (j < 0 || j >= by) continue;
+          for (let di = -1; di <= 1; di++) {
+            const i = ci + di;
+            if (i < 0 || i >= bx) continue;
+            const n = i + bx * (j + by * k);
+            if (labels[n] || !m[full(n)]) continue;
+            labels[n] = label;
+            queue[tail++] = n;
+          }
+        }
+      }
+    }
+    comps.push({ first: full(b), voxels }); // b is the component's first voxel in index order
+  }
+  comps.sort((a, b) => b.voxels.length - a.voxels.length || a.first - b.first);
+  return comps.slice(0, max).map((c) => Int32Array.from(c.voxels).sort());
+}
+
+/**
+ * Rows for each component of a region (componentIndex 0, 1, … largest first), as
+ * computeRegionDoseRows computes the whole region's.
+ */
+export function computeComponentDoseRows(input: {
+  dose: { grid: Mask['grid']; data: Float32Array };
+  region: DoseRegion;
+  mask: Mask;
+  prescriptionGy: number | null;
+  max?: number;
+}): RegionDoseRow[] {
+  const comps = maskComponents(input.mask, input.max);
+  const scratch = new Uint8Array(input.mask.data.length);
+  const rows: RegionDoseRow[] = [];
+  comps.forEach((voxels, n) => {
+    for (const q of voxels) scratch[q] = 1;
+    rows.push(
+      ...computeRegionDoseRows({
+        dose: input.dose,
+        regions: [{ region: input.region, mask: { grid: input.mask.grid, data: scratch }, componentIndex: n }],
+        prescriptionGy: input.prescriptionGy,
+      }),
+    );
+    for (const q of voxels) scratch[q] = 0;
+  });
+  return rows;
+}

@@ -12,7 +12,7 @@
  * Called after a run's metrics (execute-segmentation-run.ts), after an import that stored a
  * dose (import-study.ts), and after a prescription is entered (enter-prescription.ts).
  */
-import { computeRegionDoseRows, chooseDoseGrid, differenceMask, type RegionMask } from '@/lib/core/dose';
+import { computeComponentDoseRows, computeRegionDoseRows, chooseDoseGrid, differenceMask, type RegionMask } from '@/lib/core/dose';
 import { sameGrid, type Grid, type Mask } from '@/lib/core/volume';
 import type { Db } from '../db/client';
 import type { VolumeStore } from '../storage/volume-store';
@@ -117,6 +117,9 @@ export async function computeStudyDoseMetrics(o: {
   }
   const physicianRows = computeRegionDoseRows({ dose, regions: physicianRegions, prescriptionGy });
   const runRows = computeRegionDoseRows({ dose, regions: runRegions, prescriptionGy });
+  // Each discordant component (the largest MAX_DOSE_COMPONENTS; component n = discordance region n).
+  for (const r of runRegions)
+    if (r.region === 'FP' || r.region === 'FN') runRows.push(...computeComponentDoseRows({ dose, region: r.region, mask: r.mask, prescriptionGy }));
 
   await db.$transaction(
     async (tx) => {

@@ -306,8 +306,22 @@ describe('dose import', () => {
     expect(await executeSegmentationRun({ db: t.db, store, runId, segment: modelSegmenter(model), attempt: 1, maxAttempts: 1, codeVersion: code })).toBe(
       'succeeded',
     );
-    const rows = await t.db.doseMetricResult.findMany({ where: { studyId: r.studyId, runId } });
+    const all = await t.db.doseMetricResult.findMany({ where: { studyId: r.studyId, runId }, orderBy: { componentIndex: 'asc' } });
+    const rows = all.filter((x) => x.componentIndex === null);
     expect(rows.map((x) => x.region).sort()).toEqual(['FN', 'FP', 'MACHINE_GTV', 'MACHINE_ITV']);
+    // Component n of FP / FN is the run's discordance region n (same masks, same order).
+    const disc = (await t.db.metricResult.findFirstOrThrow({ where: { runId, convention: 'discordance', testStructure: { kind: 'ITV' } } })).values as {
+      falsePositive: { volumeCc: number }[];
+      falseNegative: { volumeCc: number }[];
+    };
+    for (const [region, regions] of [
+      ['FP', disc.falsePositive],
+      ['FN', disc.falseNegative],
+    ] as const) {
+      const comps = all.filter((x) => x.region === region && x.componentIndex !== null);
+      expect(comps.length, region).toBe(Math.min(10, regions.length));
+      comps.forEach((c, n) => expect((c.values as Record<string, number>).volumeCc, `${region} ${n}`).toBeCloseTo(regions[n]!.volumeCc, 9));
+    }
     const overlap = await t.db.metricResult.findFirstOrThrow({ where: { runId, convention: 'overlap', testStructure: { kind: 'ITV' } } });
     const ov = overlap.values as Record<string, number>;
     const vol = (region: string) => (rows.find((x) => x.region === region)!.values as Record<string, number>).volumeCc;
@@ -341,11 +355,20 @@ describe('dose import', () => {
       data: { runId: run.id, seriesId: pItv.seriesId, kind: 'ITV', label: 'ITV', maskKey: stored.key, maskSha256: stored.sha256, voxelCount: fp, volumeCc: 0 },
     });
     const out = await computeStudyDoseMetrics({ db: t.db, store, studyId: r.studyId, codeVersion: code });
-    expect(out).toMatchObject({ runId: run.id, rows: 5 });
+    const all = await t.db.doseMetricResult.findMany({ where: { studyId: r.studyId } });
+    expect(out).toMatchObject({ runId: run.id, rows: all.length });
     const again = await computeStudyDoseMetrics({ db: t.db, store, studyId: r.studyId, codeVersion: code });
-    expect(again.rows).toBe(5);
-    const rows = await t.db.doseMetricResult.findMany({ where: { studyId: r.studyId } });
+    expect(again.rows).toBe(all.length);
+    expect(await t.db.doseMetricResult.count({ where: { studyId: r.studyId } })).toBe(all.length);
+    const rows = all.filter((x) => x.componentIndex === null);
     expect(rows).toHaveLength(5);
+    // The shift leaves one FP crescent and one FN crescent: one component each, the whole region.
+    const comps = all.filter((x) => x.componentIndex !== null);
+    expect(comps.map((x) => [x.region, x.componentIndex]).sort()).toEqual([
+      ['FN', 0],
+      ['FP', 0],
+    ]);
+    expect((comps.find((x) => x.region === 'FP')!.values as Record<string, number>).volumeCc).toBeCloseTo(fp * voxelVolumeCc(physicianMask.grid), 9);
     const byRegion = new Map(rows.map((x) => [x.region, x]));
     expect([...byRegion.keys()].sort()).toEqual(['FN', 'FP', 'MACHINE_ITV', 'PHYSICIAN_GTV', 'PHYSICIAN_ITV']);
     expect(byRegion.get('FP')!.runId).toBe(run.id);
@@ -359,6 +382,14 @@ describe('dose import', () => {
     expect(fpv.volumeBelow95PctCc).toBeGreaterThan(0);
     expect(fpv.volumeBelow95PctCc).toBeLessThanOrEqual(fpv.volumeCc + 1e-9);
     const summary = await getStudyDose(t.db, { caller: physicist, studyId: r.studyId });
-    expect(summary!.regions.map((x) => x.region)).toEqual(['PHYSICIAN_ITV', 'MACHINE_ITV', 'PHYSICIAN_GTV', 'FP', 'FN']);
+    expect(summary!.regions.map((x) => `${x.region}${x.componentIndex === null ? '' : `#${x.componentIndex}`}`)).toEqual([
+      'PHYSICIAN_ITV',
+      'MACHINE_ITV',
+      'PHYSICIAN_GTV',
+      'FP',
+      'FP#0',
+      'FN',
+      'FN#0',
+    ]);
   });
 });

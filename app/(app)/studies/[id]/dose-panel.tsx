@@ -106,8 +106,14 @@ export async function DosePanel({ caller, studyId, done, error }: { caller: Call
               </thead>
               <tbody>
                 {dose.regions.map((r) => (
-                  <tr key={`${r.region}:${r.componentIndex ?? ''}:${r.runId ?? ''}`} data-testid={`dose-row-${r.region}`}>
-                    <td>{REGION_LABEL[r.region] ?? r.region}</td>
+                  <tr
+                    key={`${r.region}:${r.componentIndex ?? ''}:${r.runId ?? ''}`}
+                    data-testid={`dose-row-${r.region}${r.componentIndex === null ? '' : `-${r.componentIndex}`}`}
+                  >
+                    <td>
+                      {REGION_LABEL[r.region] ?? r.region}
+                      {r.componentIndex !== null ? `, component ${r.componentIndex + 1}` : ''}
+                    </td>
                     {cell(r, 'volumeCc', 2)}
                     {cell(r, 'dminGy', 2)}
                     {cell(r, 'dmeanGy', 2)}
