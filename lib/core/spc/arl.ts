@@ -117,16 +117,21 @@ function refineWithNodes(arlWithNodes: (n: number) => number): { arl: number; no
   return { arl: prev, nodes: n / 2, converged: false };
 }
 
+/** An ARL beyond MAX_RELIABLE_ARL (an SpcError; the critical-value searches read it as "too long"). */
+class ArlBeyondReach extends SpcError {}
+
 /** The refined ARL, or an SpcError when it is beyond MAX_RELIABLE_ARL or did not settle. */
 function refine(arlWithNodes: (n: number) => number, what: string): number {
   const r = refineWithNodes(arlWithNodes);
   if (!Number.isFinite(r.arl) || Math.abs(r.arl) > MAX_RELIABLE_ARL || (r.converged && r.arl < 1)) {
-    throw new SpcError(
+    throw new ArlBeyondReach(
       `the average run length of ${what} is longer than ${MAX_RELIABLE_ARL.toExponential(0)} points, beyond what double precision can compute: such a chart practically never signals; choose narrower limits`,
     );
   }
   if (!r.converged || r.arl < 1) {
-    throw new SpcError(`the average run length of ${what} did not settle with ${MAX_NODES} quadrature nodes (an EWMA needs λ ≥ 0.001)`);
+    throw new SpcError(
+      `the average run length of ${what} did not settle with ${MAX_NODES} quadrature nodes (an EWMA needs λ ≥ 0.001; a CUSUM h up to about 150)`,
+    );
   }
   return r.arl;
 }
@@ -237,55 +242,51 @@ export function shewhartArl(L: number, shift: number): number {
   return 1 / (pnorm(-L - shift) + pnorm(-L + shift));
 }
 
-/** Largest in-control ARL the critical-value searches accept (their ARLs keep ~1e-6 precision there). */
-const MAX_ARL0 = 1e9;
-
-function checkArl0(arl0: number): void {
-  if (!(arl0 > 1 && arl0 <= MAX_ARL0)) throw new SpcError(`the in-control ARL must be a number > 1 and ≤ ${MAX_ARL0.toExponential(0)}, got ${arl0}`);
-}
-
 /**
- * The root of arl(x, nodes) = arl0 with the quadrature that settled at the starting x, then,
- * when the root needs a finer quadrature (wider limits), again with that one.
+ * The x where arl(x) = arl0, for an ARL that increases with x (L or h), on log ARL: a bracket
+ * grown from x0 (×1.5 up, ÷2 down), then regula falsi (Illinois), bisecting while an end is an
+ * ARL beyond reach (+∞ here). `arl` is the refined, checked ARL, so no step trusts rounding noise.
  */
-function criticalValue(arlNodes: (x: number, n: number) => number, arl0: number, x0: number, what: string): number {
-  refine((n) => arlNodes(x0, n), what); // throws when even the start is out of reach
-  let nodes = refineWithNodes((n) => arlNodes(x0, n)).nodes;
-  for (;;) {
-    const x = solveIncreasing((v) => arlNodes(v, nodes), arl0, x0, 1e-3);
-    const atRoot = refineWithNodes((n) => arlNodes(x, n)).nodes;
-    if (atRoot <= nodes) return x;
-    nodes = atRoot;
-  }
-}
-
-/** The root x of f(x) = target for f increasing in x, searched from x0 upwards/downwards then bisected (on log f). */
-function solveIncreasing(f: (x: number) => number, target: number, x0: number, lo0: number): number {
-  const g = (x: number): number => Math.log(f(x)) - Math.log(target);
+function criticalValue(arl: (x: number) => number, arl0: number, x0: number, name: string, what: string): number {
+  const g = (x: number): number => {
+    try {
+      return Math.log(arl(x)) - Math.log(arl0);
+    } catch (e) {
+      if (e instanceof ArlBeyondReach) return Infinity;
+      throw e;
+    }
+  };
   let lo = x0;
   let hi = x0;
-  if (g(x0) < 0) {
-    hi = x0 * 2;
-    while (g(hi) < 0) {
+  let glo: number;
+  let ghi = g(x0);
+  if (ghi < 0) {
+    glo = ghi;
+    for (;;) {
+      hi = lo * 1.5;
+      if (hi > 1e3) throw new SpcError(`no ${name} up to 1000 gives ${what} an in-control ARL of ${arl0}`);
+      ghi = g(hi);
+      if (ghi >= 0) break;
       lo = hi;
-      hi *= 2;
-      if (hi > 1e3) throw new SpcError(`no critical value found for an in-control ARL of ${target}`);
+      glo = ghi;
     }
   } else {
-    lo = x0 / 2;
-    while (lo > lo0 && g(lo) > 0) {
+    for (;;) {
+      lo = hi / 2;
+      if (lo < 1e-3) {
+        throw new SpcError(`no ${name} gives ${what} an in-control ARL as short as ${arl0}: even ${name} = ${lo} gives ${Math.round(arl(lo) * 1000) / 1000}`);
+      }
+      glo = g(lo);
+      if (glo <= 0) break;
       hi = lo;
-      lo /= 2;
+      ghi = glo;
     }
   }
-  // Regula falsi (Illinois) on the bracket [lo, hi].
-  let glo = g(lo);
-  let ghi = g(hi);
   let side = 0;
-  for (let it = 0; it < 200; it++) {
-    const x = (lo * ghi - hi * glo) / (ghi - glo);
+  for (let it = 0; it < 300; it++) {
+    const x = Number.isFinite(ghi) ? (lo * ghi - hi * glo) / (ghi - glo) : (lo + hi) / 2;
     const gx = g(x);
-    if (Math.abs(gx) < 1e-13 || hi - lo < 1e-12) return x;
+    if (Math.abs(gx) < 1e-12 || hi - lo < 1e-12 * hi) return x;
     if (gx < 0) {
       lo = x;
       glo = gx;
@@ -301,16 +302,23 @@ function solveIncreasing(f: (x: number) => number, target: number, x0: number, l
   return (lo + hi) / 2;
 }
 
+/** Largest in-control ARL the critical-value searches accept (their ARLs keep ~1e-6 precision there). */
+const MAX_ARL0 = 1e9;
+
+function checkArl0(arl0: number): void {
+  if (!(arl0 > 1 && arl0 <= MAX_ARL0)) throw new SpcError(`the in-control ARL must be a number > 1 and ≤ ${MAX_ARL0.toExponential(0)}, got ${arl0}`);
+}
+
 /** The L for which the two-sided EWMA chart (fixed limits) has in-control ARL arl0. As R: spc::xewma.crit(lambda, arl0, sided = "two"). */
 export function ewmaCriticalL(lambda: number, arl0: number): number {
   checkLambda(lambda);
   checkArl0(arl0);
-  return criticalValue((L, n) => ewmaArlNodes(lambda, L, 0, n), arl0, 3, `the EWMA chart with λ = ${lambda}, L = 3`);
+  return criticalValue((L) => ewmaArl(lambda, L, 0), arl0, 3, 'L', `the EWMA chart with λ = ${lambda}`);
 }
 
 /** The h for which the two-sided tabular CUSUM has in-control ARL arl0. As R: spc::xcusum.crit(k, arl0, sided = "two"). */
 export function cusumCriticalH(k: number, arl0: number): number {
   checkK(k);
   checkArl0(arl0);
-  return criticalValue((h, n) => cusumArlNodes(k, h, 0, n), arl0, 5, `the CUSUM with k = ${k}, h = 5`);
+  return criticalValue((h) => cusumArl(k, h, 0), arl0, 5, 'h', `the CUSUM with k = ${k}`);
 }

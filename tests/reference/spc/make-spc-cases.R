@@ -109,7 +109,9 @@ fine <- list(
 fineCrit <- list(
   list(chart = "ewma", lambda = 0.05, arl0 = 1e6, r = 200, L = unname(suppressWarnings(xewma.crit(0.05, 1e6, sided = "two", r = 200))),
        LDefaultR = unname(suppressWarnings(xewma.crit(0.05, 1e6, sided = "two")))),
-  list(chart = "cusum", k = 0.5, arl0 = 1e6, r = 200, h = unname(xcusum.crit(0.5, 1e6, sided = "two", r = 200)))
+  list(chart = "cusum", k = 0.5, arl0 = 1e6, r = 200, h = unname(xcusum.crit(0.5, 1e6, sided = "two", r = 200))),
+  list(chart = "cusum", k = 0.5, arl0 = 1e9, r = 200, h = unname(xcusum.crit(0.5, 1e9, sided = "two", r = 200))),
+  list(chart = "cusum", k = 3, arl0 = 1e9, r = 200, h = unname(xcusum.crit(3, 1e9, sided = "two", r = 200)))
 )
 writeJSON(list(generatedBy = "tests/reference/spc/make-spc-cases.R", R = R.version.string, spc = as.character(packageVersion("spc")),
                ewma = ewmaGrid, cusum = cusumGrid, shewhart = shewhartGrid, ewmaCrit = ewmaCrit, cusumCrit = cusumCrit, fine = fine, fineCrit = fineCrit),

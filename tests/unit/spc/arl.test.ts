@@ -56,6 +56,19 @@ describe('average run lengths against R spc', () => {
     expect(rel(e!.LDefaultR!, e!.L!)).toBeGreaterThan(0.01);
     expect(ewmaArl(e!.lambda!, e!.LDefaultR!, 0)).toBeLessThan(0.8e6);
   });
+  it('critical h for an in-control ARL of 10^9, from h = 5 whose ARL is beyond reach for k = 3 (R with 200 nodes)', () => {
+    const cases = fx.fineCrit.filter((c) => c.arl0 === 1e9);
+    expect(cases).toHaveLength(2);
+    expect(() => cusumArl(3, 5, 0)).toThrow(/longer than 1e\+12/);
+    for (const c of cases) expect(rel(cusumCriticalH(c.k!, c.arl0), c.h!), JSON.stringify(c)).toBeLessThan(REL);
+    const L = ewmaCriticalL(0.2, 1e9);
+    expect(rel(ewmaArl(0.2, L, 0), 1e9)).toBeLessThan(1e-6);
+  });
+  it('says when no critical value exists', () => {
+    // The shortest in-control ARL of a CUSUM with k = 0.5 (h → 0) is 1/(2Φ(−0.5)) = 1.62.
+    expect(() => cusumCriticalH(0.5, 1.5)).toThrow(/no h gives the CUSUM with k = 0.5 an in-control ARL as short as 1.5: even h = .* gives 1.62/);
+    expect(() => cusumCriticalH(0, 1e6)).toThrow(/did not settle with 768 quadrature nodes/);
+  });
   it('CUSUM critical h: xcusum.crit', () => {
     for (const c of fx.cusumCrit) expect(rel(cusumCriticalH(c.k, c.arl0), c.h), JSON.stringify(c)).toBeLessThan(REL);
   });
