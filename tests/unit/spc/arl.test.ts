@@ -16,7 +16,7 @@ const fx = JSON.parse(readFileSync(new URL('../../fixtures/spc/arl.json', import
 };
 
 // The stated agreement (docs/monitoring.md): 1e-6 relative for ARLs and critical values. What
-// we see is ~1e-12 for the EWMA, ≤ 3e-8 for the CUSUM (the worst: an in-control ARL of 2·10^7,
+// we see is ~1e-12 for the EWMA, ≤ 5e-8 for the CUSUM (the worst: an in-control ARL of 2·10^7,
 // where the linear system is ill-conditioned) and ~1e-9 for the critical values (R's root
 // search stops there).
 const REL = 1e-6;
