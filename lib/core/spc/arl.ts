@@ -3,8 +3,9 @@
  * normal data, by the integral-equation method (Nyström with Gauss–Legendre quadrature), as
  * R's `spc` package computes them (xewma.arl, xcusum.arl), and the critical values that give
  * a chosen in-control ARL (as xewma.crit, xcusum.crit). Shifts are in units of the baseline σ.
- * The quadrature is refined (doubling the nodes from 24) until the ARL changes by less than 1e-10
- * relatively. Definitions and the check against R: docs/monitoring.md ("Statistics").
+ * The quadrature is refined (doubling the nodes from 24) until the ARL settles; an ARL beyond
+ * MAX_RELIABLE_ARL, or one that does not settle, is an SpcError rather than rounding noise.
+ * Definitions and the check against R: docs/monitoring.md ("Statistics").
  */
 import { pnorm } from '../survival/distributions';
 import { checkH, checkK, checkL, checkLambda } from './charts';
