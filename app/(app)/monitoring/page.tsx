@@ -30,6 +30,9 @@ function fmt(v: number | null | undefined, digits: number): string {
   return v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits);
 }
 
+/** More scanner changes than this in one series are not drawn one by one. */
+const MAX_SCANNER_MARKERS = 8;
+
 function fmtArl(v: number): string {
   return v >= 1e7 ? 'more than 10 million' : v >= 100 ? Math.round(v).toLocaleString('en-GB') : v.toFixed(1);
 }
@@ -128,6 +131,10 @@ function Series({ s, q, index, datesShifted }: { s: SeriesResult; q: MonitoringQ
   const unit = info.unit ? ` (${info.unit})` : '';
   const c = s.chart;
   const testId = `monitoring-series-${index}`;
+  // A scanner that changes at many studies (scanners interleaved in time) would draw a line at
+  // nearly every point; then the page says so and suggests the split instead.
+  const scannerChanges = c.markers.filter((m) => m.kind === 'scanner').length;
+  const markers = scannerChanges > MAX_SCANNER_MARKERS ? c.markers.filter((m) => m.kind !== 'scanner') : c.markers;
   const baselineWhat = q.from || q.to ? `studies dated ${q.from ?? '…'} to ${q.to ?? '…'}` : `the first ${q.baselineN} studies`;
   return (
     <section className="card" data-testid={testId}>
@@ -154,13 +161,19 @@ function Series({ s, q, index, datesShifted }: { s: SeriesResult; q: MonitoringQ
             yLabel={q.chart === 'cusum' ? 'CUSUM (σ)' : `${info.label}${unit}`}
             digits={info.digits}
             points={c.points}
-            markers={c.markers}
+            markers={markers}
             footer={[
               chartDescription(q),
               `Baseline: mean ${fmt(c.baseline.mean, info.digits + 1)}, σ ${fmt(c.baseline.sigma, info.digits + 1)}, n = ${c.baseline.n}.`,
             ]}
             testId={`${testId}-chart`}
           />
+          {markers !== c.markers && (
+            <p className="muted" data-testid="monitoring-scanner-changes">
+              The scanner changes {scannerChanges} times in this series (studies from several scanners interleave), too often to mark each change; split by
+              scanner to chart each one.
+            </p>
+          )}
           <OutOfControl s={s} q={q} datesShifted={datesShifted} />
         </>
       )}
