@@ -16,7 +16,26 @@ import { computeComponentDoseRows, computeRegionDoseRows, chooseDoseGrid, differ
 import { sameGrid, type Grid, type Mask } from '@/lib/core/volume';
 import type { Db } from '../db/client';
 import type { VolumeStore } from '../storage/volume-store';
-import { readRunMask, readRunVolume } from '../runs/read-run-volume';
+import { AppError } from '../errors';
+import { parseNifti } from '../../nifti';
+import type { Volume, VoxelArray } from '@/lib/core/volume';
+
+/** A stored volume (dose or mask); one that cannot be read is an INTERNAL error naming it and the store. */
+async function readStored(store: VolumeStore, key: string, what: string): Promise<Volume<VoxelArray>> {
+  try {
+    return parseNifti(await store.getVolume(key), { source: what });
+  } catch (e) {
+    throw new AppError(
+      'INTERNAL',
+      `Cannot read ${what} (${key}) from the volume store at ${store.root}: ${(e as Error).message}. Check that ISEG_VOLUME_DIR points at the store the study was imported into.`,
+    );
+  }
+}
+
+async function readRunMask(o: { store: VolumeStore; key: string; what: string }): Promise<Mask> {
+  const v = await readStored(o.store, o.key, o.what);
+  return { grid: v.grid, data: Uint8Array.from(v.data as ArrayLike<number>, (x) => (x ? 1 : 0)) };
+}
 
 export interface ComputeStudyDoseMetricsResult {
   /** The dose grid used; null when the study has none (nothing computed). */
@@ -68,7 +87,7 @@ export async function computeStudyDoseMetrics(o: {
   const grid = choice.chosen;
   const plans = await db.treatmentPlan.findMany({ where: { studyId } });
   const prescriptionGy = choosePlan(plans, grid.referencedPlanSopInstanceUid)?.prescriptionGy ?? null;
-  const v = await readRunVolume({ store, key: grid.volumeKey, what: `dose grid ${grid.id}` });
+  const v = await readStored(store, grid.volumeKey, `dose grid ${grid.id}`);
   // Geometry from the rows (float64, as read from DICOM), not from the NIfTI header (float32).
   const dose = { grid: gridOfRow(grid, v.grid), data: v.data instanceof Float32Array ? v.data : Float32Array.from(v.data as ArrayLike<number>) };
   const seriesGrids = new Map((await db.imageSeries.findMany({ where: { studyId } })).map((s) => [s.id, s]));

@@ -1,6 +1,6 @@
 /**
  * Import one study from a folder (or a list of files): DICOM (CT / 4D CT phases + RTSTRUCT) or
- * NIfTI (image + masks), with the RTDOSE / RTPLAN of a DICOM study (lib/server/dose/prepare-study-dose.ts:
+ * NIfTI (image + masks), with the RTDOSE / RTPLAN of a DICOM study (prepare-study-dose.ts:
  * stored in the same transaction; the dose metrics are computed after the commit).
  *
  * parse (lib/dicom or lib/nifti) → validate → rasterise ROIs on their referenced CT grid →
@@ -45,7 +45,7 @@ import { isUniqueViolation, summariseStudy, writeStudy } from './write-study';
 import { referenceStructureFinding, structureRolesFinding } from './classify-structure';
 import { loadStructureRules } from '../structure-roles/load-structure-rules';
 import { computeStudyDoseMetrics } from '../dose/compute-study-dose-metrics';
-import { materialiseDoseOnlyStudy, scanDoseOnlyStudy } from '../dose/prepare-dose-only-study';
+import { materialiseDoseOnlyStudy, scanDoseOnlyStudy } from './prepare-dose-only-study';
 import { codeVersion } from '../code-version';
 
 export interface ImportStudyOptions {

@@ -2,7 +2,7 @@
 import type { Grid } from '@/lib/core/volume';
 import type { Prisma } from '../db/generated/client';
 import type { StructureKindName } from './classify-structure';
-import type { PreparedDoseGrid, PreparedPlan } from '../dose/prepare-study-dose';
+import type { PreparedDoseGrid, PreparedPlan } from './prepare-study-dose';
 
 export type ImportFindingSeverity = 'info' | 'warning' | 'error';
 
@@ -84,7 +84,7 @@ export interface PreparedStudy {
   series: PreparedSeries[];
   structures: PreparedStructure[];
   findings: ImportFinding[];
-  /** RTDOSE grids linked to a CT series, and RTPLANs (DICOM only; lib/server/dose/prepare-study-dose.ts). */
+  /** RTDOSE grids linked to a CT series, and RTPLANs (DICOM only; prepare-study-dose.ts). */
   doseGrids?: PreparedDoseGrid[];
   plans?: PreparedPlan[];
 }

@@ -19,7 +19,7 @@ import { planStudyMerge, type StudyMergePlan } from './plan-study-merge';
 import { getPseudonymSecret } from '../deid/get-pseudonym-secret';
 import { isUniqueViolation, pseudonymFor } from './write-study';
 import { storedContentSha256, volumeStore, type VolumeStore } from '../storage/volume-store';
-import { newStudyDose, writeStudyDose } from '../dose/write-study-dose';
+import { newStudyDose, writeStudyDose } from './write-study-dose';
 
 const UNASSIGNED_INSTITUTION = 'Unassigned';
 

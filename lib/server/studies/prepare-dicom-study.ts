@@ -28,7 +28,7 @@ import type { SiteRuleSet } from '@/lib/core/structures';
 import { classifyStructure } from './classify-structure';
 import { relativePath, relativeText } from './relative-paths';
 import type { ImportFinding, ImportProgress, PreparedSeries, PreparedStructure, PreparedStudy } from './import-study.types';
-import { type DoseFileScan, isDoseIgnoredFinding, materialiseStudyDose, scanStudyDose } from '../dose/prepare-study-dose';
+import { type DoseFileScan, isDoseIgnoredFinding, materialiseStudyDose, scanStudyDose } from './prepare-study-dose';
 
 export interface DicomScan {
   studyInstanceUid: string;
@@ -40,7 +40,7 @@ export interface DicomScan {
   structureSets: { ss: RtStructureSet; series: CtSeries }[];
   findings: ImportFinding[];
   root: string;
-  /** RTDOSE and RTPLAN files (lib/server/dose/prepare-study-dose.ts). */
+  /** RTDOSE and RTPLAN files (prepare-study-dose.ts). */
   dose: DoseFileScan;
 }
 
@@ -100,7 +100,7 @@ export async function scanDicomStudy(options: {
     if (f.file) out.file = relative(f.file);
     return out;
   };
-  // RTDOSE / RTPLAN files are read by lib/server/dose, not ignored.
+  // RTDOSE / RTPLAN files are read by prepare-study-dose.ts, not ignored.
   const findings: ImportFinding[] = read.findings.filter((f) => !isDoseIgnoredFinding(f)).map(rel);
   const fail = (message: string): never => {
     throw new AppError('INVALID_INPUT', relativeText(message, root), { findings });

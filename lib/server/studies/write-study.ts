@@ -12,7 +12,7 @@ import { AppError } from '../errors';
 import { recordAuditEvent } from '../audit/record-audit-event';
 import { getPseudonymSecret } from '../deid/get-pseudonym-secret';
 import type { ImportStudyResult, InImportTransaction, PreparedStudy } from './import-study.types';
-import { writeStudyDose } from '../dose/write-study-dose';
+import { writeStudyDose } from './write-study-dose';
 
 const UNASSIGNED_INSTITUTION = 'Unassigned';
 

@@ -15,6 +15,7 @@ const serverDir = path.join(root, 'lib', 'server');
 const NOT_A_VIEW: Record<string, string> = {
   'lib/server/studies/write-study.ts': 'writes the identity on import (audited as study.import)',
   'lib/server/studies/prepare-structure-only-study.ts': 'matches an RTSTRUCT-only upload to its patient by MRN at import; returns no identifier',
+  'lib/server/studies/prepare-dose-only-study.ts': 'matches an RTDOSE-only upload to its patient by MRN at import; returns no identifier',
 };
 
 function files(dir: string): string[] {

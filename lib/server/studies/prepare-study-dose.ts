@@ -1,5 +1,5 @@
 /**
- * The dose half of the DICOM study importer (lib/server/studies/prepare-dicom-study.ts calls it):
+ * The dose half of the DICOM study importer (prepare-dicom-study.ts calls it):
  * RTDOSE and RTPLAN files of an upload, folder or received study.
  *
  * 1. `scanStudyDose` (with the importer's scan): which of the files lib/dicom's readDicom did not
@@ -24,8 +24,8 @@ import { parseDicomBytes, str } from '@/lib/dicom/parse-file';
 import { readRtDose, RT_DOSE_STORAGE } from '@/lib/dicom/rtdose';
 import { readRtPlan, RT_PLAN_STORAGE } from '@/lib/dicom/rtplan';
 import { putNiftiVolume, type VolumeStore } from '../storage/volume-store';
-import { relativePath, relativeText } from '../studies/relative-paths';
-import type { ImportFinding, PreparedSeries } from '../studies/import-study.types';
+import { relativePath, relativeText } from './relative-paths';
+import type { ImportFinding, PreparedSeries } from './import-study.types';
 
 export interface DoseFileScan {
   /** RTDOSE and RTPLAN files found, with their sha256. */

@@ -1,6 +1,6 @@
 /**
  * Re-import of RTDOSE / RTPLAN files alone: a plan's dose exported after the CT was imported.
- * Like structure sets alone (lib/server/studies/prepare-structure-only-study.ts): the stored study
+ * Like structure sets alone (prepare-structure-only-study.ts): the stored study
  * is the one whose CT is on the dose's frame of reference; the dose is linked to that stored
  * series and merged into the study (merge-study.ts) like any re-import. Nothing here writes to
  * the database.
@@ -9,9 +9,9 @@ import type { DicomImport } from '@/lib/dicom';
 import type { Db } from '../db/client';
 import { AppError } from '../errors';
 import type { VolumeStore } from '../storage/volume-store';
-import type { ImportFinding, PreparedStudy } from '../studies/import-study.types';
-import { combineHashes } from '../studies/prepare-dicom-study';
-import { relativePath, relativeText } from '../studies/relative-paths';
+import type { ImportFinding, PreparedStudy } from './import-study.types';
+import { combineHashes } from './prepare-dicom-study';
+import { relativePath, relativeText } from './relative-paths';
 import { type DoseFileScan, isDoseIgnoredFinding, materialiseStudyDose, scanStudyDose } from './prepare-study-dose';
 
 export interface DoseOnlyScan {

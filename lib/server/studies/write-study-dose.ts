@@ -5,7 +5,7 @@
  * the same files again add nothing and a later RTDOSE is added like a later RTSTRUCT.
  */
 import type { Prisma } from '../db/generated/client';
-import type { PreparedStudy } from '../studies/import-study.types';
+import type { PreparedStudy } from './import-study.types';
 import type { PreparedDoseGrid, PreparedPlan } from './prepare-study-dose';
 
 export interface StudyDoseRows {
