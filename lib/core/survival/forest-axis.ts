@@ -72,7 +72,7 @@ export function forestAxis(lower: readonly number[], upper: readonly number[]): 
   const pad = Math.max((H - L) * 0.08, 1e-9);
   const d0 = 10 ** (L - pad);
   const d1 = 10 ** (H + pad);
-  const step = niceStep((d1 - d0) / 5);
+  const step = niceStep((d1 - d0) / 8);
   const ticks: number[] = [];
   for (let v = Math.ceil(d0 / step) * step; v <= d1 + step * 1e-9; v += step) ticks.push(round(v, step));
   if (!ticks.includes(1)) ticks.push(1);

@@ -40,6 +40,8 @@ describe('forestAxis', () => {
     expect(domain[1]).toBeLessThan(1.07);
     expect(ticks).toContain(1);
     expect(ticks.length).toBeGreaterThanOrEqual(4);
+    // the demo cohort's per-voxel HR 1.031 (0.978–1.087) gets ticks every 0.02
+    expect(forestAxis([0.9777], [1.0873]).ticks).toEqual([0.98, 1, 1.02, 1.04, 1.06, 1.08]);
     for (const t of ticks) expect(t >= domain[0] && t <= domain[1]).toBe(true);
     // the interval covers most of the axis (log scale)
     const frac = (Math.log(1.06) - Math.log(0.98)) / (Math.log(domain[1]) - Math.log(domain[0]));
