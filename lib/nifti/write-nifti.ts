@@ -34,6 +34,24 @@ const DATATYPE_OF: [new (n: number) => VoxelArray, number, number][] = [
  *   or a mask holds values outside 0–255 integers.
  */
 export function encodeNifti(volume: Volume<VoxelArray>, options: WriteNiftiOptions & { gzip?: boolean } = {}): Uint8Array {
+  const { header, voxels } = encodeNiftiParts(volume, options);
+  const out = new Uint8Array(header.length + voxels.length);
+  out.set(header);
+  out.set(voxels, header.length);
+  if (!options.gzip) return out;
+  const gz = gzipSync(out, { level: 6 });
+  // Zero the MTIME field (RFC 1952 §2.3.1) so output depends only on the volume.
+  gz[4] = gz[5] = gz[6] = gz[7] = 0;
+  return gz;
+}
+
+/**
+ * The NIfTI-1 file in two parts, header (352 bytes, no extensions) then voxels, without copying
+ * the voxels (`voxels` is a view of the volume's data, or of the uint8 copy of a non-uint8 mask):
+ * `header` followed by `voxels` is exactly `encodeNifti(volume, options)`. For writers that hash
+ * and compress large volumes piece by piece. @throws NiftiError as encodeNifti.
+ */
+export function encodeNiftiParts(volume: Volume<VoxelArray>, options: WriteNiftiOptions = {}): { header: Uint8Array; voxels: Uint8Array } {
   const { grid } = volume;
   const [nx, ny, nz] = grid.dims;
   const count = nx * ny * nz;
@@ -65,7 +83,7 @@ export function encodeNifti(volume: Volume<VoxelArray>, options: WriteNiftiOptio
 
   const voxOffset = 352;
   const dataBytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  const out = new Uint8Array(voxOffset + dataBytes.length);
+  const out = new Uint8Array(voxOffset);
   const v = new DataView(out.buffer);
   v.setInt32(0, 348, true);
   out[38] = 'r'.charCodeAt(0);
@@ -92,16 +110,8 @@ export function encodeNifti(volume: Volume<VoxelArray>, options: WriteNiftiOptio
   gridToAffine(grid).forEach((a, n) => v.setFloat32(280 + 4 * n, a, true));
   out.set([0x6e, 0x2b, 0x31, 0], 344); // "n+1\0"
   // bytes 348..351: no extensions
-  if (new Uint8Array(new Uint16Array([1]).buffer)[0] === 1) {
-    out.set(dataBytes, voxOffset);
-  } else {
-    throw new NiftiError('INVALID_INPUT', 'Cannot write NIfTI on a big-endian host.');
-  }
-  if (!options.gzip) return out;
-  const gz = gzipSync(out, { level: 6 });
-  // Zero the MTIME field (RFC 1952 §2.3.1) so output depends only on the volume.
-  gz[4] = gz[5] = gz[6] = gz[7] = 0;
-  return gz;
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new NiftiError('INVALID_INPUT', 'Cannot write NIfTI on a big-endian host.');
+  return { header: out, voxels: dataBytes };
 }
 
 /**

@@ -21,9 +21,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { gunzip, gzip } from 'node:zlib';
+import { createGzip, gunzip } from 'node:zlib';
 import type { Volume, VoxelArray } from '@/lib/core/volume';
-import { encodeNifti } from '@/lib/nifti';
+import { encodeNiftiParts } from '@/lib/nifti';
 import { AppError, storageFullCode } from '../errors';
 import { env } from '../env';
 
@@ -157,7 +157,6 @@ export function volumeStore(): VolumeStore {
   return cached;
 }
 
-const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
 
 /**
@@ -168,20 +167,42 @@ const gunzipAsync = promisify(gunzip);
  */
 export const VOLUME_GZIP_LEVEL = 1;
 
+/**
+ * zlib's output buffer. Each time it fills, the thread pool hands back to this thread before
+ * going on: at zlib's default 16 KiB a CT volume makes thousands of such hand-backs, and while
+ * this thread decodes the next series (seconds of synchronous work) compression waits. 8 MiB
+ * makes it a handful, so compression runs in parallel with decoding.
+ */
+const ZLIB_CHUNK = 8 * 1024 * 1024;
+
+/** gzip of the concatenated parts on the thread pool, without concatenating them first. */
+function gzipParts(parts: Uint8Array[], level: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const z = createGzip({ level, chunkSize: ZLIB_CHUNK });
+    const out: Buffer[] = [];
+    z.on('data', (c: Buffer) => out.push(c));
+    z.on('end', () => resolve(Buffer.concat(out)));
+    z.on('error', reject);
+    for (const p of parts) z.write(p);
+    z.end();
+  });
+}
+
 const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /**
- * Encode a volume (or mask, with intent 'mask') as .nii.gz and store it. The NIfTI bytes are
- * hashed (content hash) while the thread pool compresses them.
+ * Encode a volume (or mask, with intent 'mask') as .nii.gz and store it. The NIfTI bytes (header,
+ * then the volume's own voxel bytes, not copied) are hashed (content hash) on this thread while
+ * the thread pool compresses them; the volume's data must not change until this settles.
  */
 export async function putNiftiVolume(
   store: VolumeStore,
   volume: Volume<VoxelArray>,
   options: { intent: 'image' | 'mask'; description?: string },
 ): Promise<StoredVolume> {
-  const raw = encodeNifti(volume, options);
-  const compressing = gzipAsync(raw, { level: VOLUME_GZIP_LEVEL });
-  const contentSha256 = sha256Hex(raw);
+  const { header, voxels } = encodeNiftiParts(volume, options);
+  const compressing = gzipParts([header, voxels], VOLUME_GZIP_LEVEL);
+  const contentSha256 = createHash('sha256').update(header).update(voxels).digest('hex');
   const gz = await compressing;
   // zlib writes MTIME 0 and no file name, so equal volumes give equal files; make sure (RFC 1952 §2.3.1).
   gz[4] = gz[5] = gz[6] = gz[7] = 0;
@@ -198,7 +219,7 @@ export async function storedContentSha256(store: VolumeStore, key: string): Prom
   const gz = await store.getVolume(key);
   let raw: Uint8Array;
   try {
-    raw = await gunzipAsync(gz);
+    raw = await gunzipAsync(gz, { chunkSize: ZLIB_CHUNK });
   } catch (e) {
     throw new AppError('INTERNAL', `Volume ${key} in ${store.root} cannot be decompressed (${(e as Error).message}); restore it from a backup.`);
   }
