@@ -22,6 +22,7 @@ import { getStudyDose } from '@/lib/server/dose/get-study-dose';
 import { readRunMask } from '@/lib/server/runs/read-run-volume';
 import { voxelVolumeCc } from '@/lib/core/volume';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
+import { findOrphanVolumes } from '@/lib/server/storage/find-orphan-volumes';
 import { TINY_TEST_DIR } from '../helpers/test-models';
 import type { PgBoss } from 'pg-boss';
 import { createSegmentationRun } from '@/lib/server/runs/create-segmentation-run';
@@ -94,6 +95,10 @@ describe('dose import', () => {
     expect(grids[0]).toMatchObject({ units: 'GY', frameOfReferenceUid: meta('dose-import-a').frameOfReferenceUid, dims: [...files.doseGrid.dims] });
     expect(grids[0]!.series.frameOfReferenceUid).toBe(grids[0]!.frameOfReferenceUid);
     expect(await store.has(grids[0]!.volumeKey)).toBe(true);
+    // The dose volume is referenced (DoseGrid.volumeKey): the orphan sweep never removes it.
+    const orphans = await findOrphanVolumes(t.db, { store, graceMs: 0, now: new Date(Date.now() + 60_000) });
+    expect(orphans.columns).toContain('DoseGrid.volumeKey');
+    expect(orphans.orphans.map((o) => o.key)).not.toContain(grids[0]!.volumeKey);
     const plans = await t.db.treatmentPlan.findMany({ where: { studyId: r.studyId } });
     expect(plans.map((p) => [p.prescriptionGy, p.fractions, p.source])).toEqual([[60, 30, 'RTPLAN']]);
 
