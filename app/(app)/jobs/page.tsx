@@ -154,7 +154,9 @@ async function RunsTable({ caller, status }: { caller: Caller; status?: RunStatu
               ))}
             </tbody>
           </table>
-          {runs.some((r) => r.status === 'RUNNING') && !status && <p className="muted jobs-small">Running runs are pinned at the top; the others follow, newest first.</p>}
+          {runs.some((r) => r.status === 'RUNNING') && !status && (
+            <p className="muted jobs-small">Running runs are pinned at the top; the others follow, newest first.</p>
+          )}
           {runs.length < (status ? counts[status] : total) && <p className="muted jobs-small">Showing the newest {runs.length}.</p>}
         </div>
       )}

@@ -265,13 +265,15 @@ function Results({ a }: { a: OutcomeAnalysis }) {
             <CoefTable rows={a.cox.value.coefficients} ratio="HR" testId="cox-table" />
             <p style={{ fontSize: '0.9rem' }} data-testid="cox-tests">
               Likelihood ratio χ² = {num(a.cox.value.likelihoodRatio.chisq, 2)} on {a.cox.value.likelihoodRatio.df} df,{' '}
-              {formatPValue(a.cox.value.likelihoodRatio.p)} · Wald χ² = {num(a.cox.value.wald.chisq, 2)}, {formatPValue(a.cox.value.wald.p)} · Score (log-rank) χ² ={' '}
-              {num(a.cox.value.score.chisq, 2)}, {formatPValue(a.cox.value.score.p)} · Concordance C = {num(a.cox.value.concordance.c, 3)} (SE{' '}
+              {formatPValue(a.cox.value.likelihoodRatio.p)} · Wald χ² = {num(a.cox.value.wald.chisq, 2)}, {formatPValue(a.cox.value.wald.p)} · Score (log-rank)
+              χ² = {num(a.cox.value.score.chisq, 2)}, {formatPValue(a.cox.value.score.p)} · Concordance C = {num(a.cox.value.concordance.c, 3)} (SE{' '}
               {num(a.cox.value.concordance.se, 3)})
             </p>
             {a.cox.value.zph.length > 0 && (
               <details>
-                <summary>Proportional-hazards test (cox.zph, KM transform){a.cox.value.zphGlobal && `: ${formatPValue(a.cox.value.zphGlobal.p, 'global p')}`}</summary>
+                <summary>
+                  Proportional-hazards test (cox.zph, KM transform){a.cox.value.zphGlobal && `: ${formatPValue(a.cox.value.zphGlobal.p, 'global p')}`}
+                </summary>
                 <table data-testid="zph-table">
                   <thead>
                     <tr>
@@ -372,7 +374,8 @@ function Results({ a }: { a: OutcomeAnalysis }) {
             <p style={{ marginTop: 0 }} data-testid="gray">
               {a.cuminc.value.gray ? (
                 <strong>
-                  Gray&apos;s test for local failure: {formatPValue(a.cuminc.value.gray.p)} (χ² = {num(a.cuminc.value.gray.stat, 2)} on {a.cuminc.value.gray.df} df)
+                  Gray&apos;s test for local failure: {formatPValue(a.cuminc.value.gray.p)} (χ² = {num(a.cuminc.value.gray.stat, 2)} on {a.cuminc.value.gray.df}{' '}
+                  df)
                 </strong>
               ) : (
                 <span className="muted">{a.cuminc.value.grayNote}</span>

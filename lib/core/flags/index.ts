@@ -91,13 +91,18 @@ export class FlagRuleError extends Error {
  * @throws FlagRuleError naming the field and what to enter.
  */
 export function parseFlagThresholds(raw: unknown): FlagThresholds {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new FlagRuleError('Flag thresholds must be an object with itvDice, phaseGtvDice, largeFpCc and distantFpMm.');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new FlagRuleError('Flag thresholds must be an object with itvDice, phaseGtvDice, largeFpCc and distantFpMm.');
   const r = raw as Record<string, unknown>;
   const out = {} as FlagThresholds;
   for (const f of THRESHOLD_FIELDS) {
     const v = typeof r[f.key] === 'string' && (r[f.key] as string).trim() !== '' ? Number(r[f.key]) : r[f.key];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new FlagRuleError(`Flag threshold "${f.key}" (${f.label}) is missing or not a number; enter a number from ${f.min} to ${f.max}${f.unit ? ` ${f.unit}` : ''}.`);
-    if (v < f.min || v > f.max) throw new FlagRuleError(`Flag threshold "${f.key}" is ${v}; it must be from ${f.min} to ${f.max}${f.unit ? ` ${f.unit}` : ''}.`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new FlagRuleError(
+        `Flag threshold "${f.key}" (${f.label}) is missing or not a number; enter a number from ${f.min} to ${f.max}${f.unit ? ` ${f.unit}` : ''}.`,
+      );
+    if (v < f.min || v > f.max)
+      throw new FlagRuleError(`Flag threshold "${f.key}" is ${v}; it must be from ${f.min} to ${f.max}${f.unit ? ` ${f.unit}` : ''}.`);
     out[f.key] = v;
   }
   return out;
@@ -162,7 +167,9 @@ const outlierPhase = (names: string | null): Flag => ({
   value: null,
   threshold: null,
   structure: names ? `${names} GTV` : 'phase GTV',
-  text: names ? `machine GTV of ${names} is empty or departs from its neighbouring phases` : 'a machine GTV phase is empty or departs from its neighbouring phases',
+  text: names
+    ? `machine GTV of ${names} is empty or departs from its neighbouring phases`
+    : 'a machine GTV phase is empty or departs from its neighbouring phases',
 });
 
 const noReference = (): Flag => ({
@@ -213,7 +220,8 @@ export function explainFlagCodes(codes: readonly string[], v: StoredFlagValues, 
   const ruleOnly = (f: Flag): Flag => ({ ...f, value: null, text: `${f.rule} (value not stored)` });
   for (const code of codes) {
     if (code === 'LOW_DICE') out.push(v.itvDice !== null ? lowDice(v.itvDice, t) : ruleOnly(lowDice(0, t)));
-    else if (code === 'LOW_PHASE_DICE') out.push(v.gtvMinDice !== null ? lowPhaseDice(v.gtvMinDice, 'lowest phase GTV', t) : ruleOnly(lowPhaseDice(0, 'lowest phase GTV', t)));
+    else if (code === 'LOW_PHASE_DICE')
+      out.push(v.gtvMinDice !== null ? lowPhaseDice(v.gtvMinDice, 'lowest phase GTV', t) : ruleOnly(lowPhaseDice(0, 'lowest phase GTV', t)));
     else if (code === 'LARGE_FP') out.push(v.largestFpRegionCc !== null ? largeFp(v.largestFpRegionCc, t) : ruleOnly(largeFp(0, t)));
     else if (code === 'DISTANT_FP') out.push(v.maxFpDistanceMm !== null ? distantFp(v.maxFpDistanceMm, t) : ruleOnly(distantFp(0, t)));
     else if (code === 'OUTLIER_PHASE') out.push(outlierPhase(null));

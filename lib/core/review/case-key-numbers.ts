@@ -29,7 +29,14 @@ export interface CaseKeyNumbers {
 /** The fields of a run summary (lib/core/stats/run-summary.ts) this module reads. */
 export interface RunSummaryLike {
   gtv: { medianDice: number | null; medianHd95Mm: number | null; minDice?: number | null };
-  itv: { dice: number | null; hd95Mm: number | null; fpCc: number | null; maxFpDistanceMm: number | null; physicianCc?: number | null; largestFpRegionCc?: number | null };
+  itv: {
+    dice: number | null;
+    hd95Mm: number | null;
+    fpCc: number | null;
+    maxFpDistanceMm: number | null;
+    physicianCc?: number | null;
+    largestFpRegionCc?: number | null;
+  };
   motion: { machine: { maxMm: number } | null; physician: { maxMm: number } | null };
   flags: string[];
   /** With these (a full run summary) the flags are explained per phase; else from the ITV numbers. */
@@ -40,7 +47,10 @@ export interface RunSummaryLike {
 function detailsOf(s: RunSummaryLike, t: FlagThresholds): Flag[] {
   if (s.phases && s.itv.physicianCc !== undefined && s.itv.largestFpRegionCc !== undefined) {
     const all = evaluateFlags(
-      { phases: s.phases, itv: { dice: s.itv.dice, physicianCc: s.itv.physicianCc, largestFpRegionCc: s.itv.largestFpRegionCc, maxFpDistanceMm: s.itv.maxFpDistanceMm } },
+      {
+        phases: s.phases,
+        itv: { dice: s.itv.dice, physicianCc: s.itv.physicianCc, largestFpRegionCc: s.itv.largestFpRegionCc, maxFpDistanceMm: s.itv.maxFpDistanceMm },
+      },
       t,
     );
     // The stored codes decide which flags are shown; the evaluation words them.

@@ -38,7 +38,10 @@ export async function applyFlagRules(db: DbOrTx, { thresholds }: { thresholds: F
   let changed = 0;
   for (const s of stale) {
     const codes = flagCodes(
-      { phases: s.phases, itv: { dice: s.itvDice, physicianCc: s.itvPhysicianCc, largestFpRegionCc: s.itvLargestFpRegionCc, maxFpDistanceMm: s.itvMaxFpDistanceMm } },
+      {
+        phases: s.phases,
+        itv: { dice: s.itvDice, physicianCc: s.itvPhysicianCc, largestFpRegionCc: s.itvLargestFpRegionCc, maxFpDistanceMm: s.itvMaxFpDistanceMm },
+      },
       t,
     );
     if (codes.join(',') !== s.flags.join(',')) changed++;

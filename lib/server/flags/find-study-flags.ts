@@ -31,5 +31,11 @@ export async function findStudyFlags(db: DbOrTx, { caller, studyId }: { caller: 
   const s = runSummaryFromRow(run.summary);
   const current = await loadFlagRules(db);
   const same = (Object.keys(current.thresholds) as (keyof FlagThresholds)[]).every((k) => current.thresholds[k] === s.thresholds[k]);
-  return { runId: run.id, finishedAt: run.finishedAt, flags: evaluateFlags(s, s.thresholds), thresholds: s.thresholds, rulesVersion: same ? current.version : null };
+  return {
+    runId: run.id,
+    finishedAt: run.finishedAt,
+    flags: evaluateFlags(s, s.thresholds),
+    thresholds: s.thresholds,
+    rulesVersion: same ? current.version : null,
+  };
 }

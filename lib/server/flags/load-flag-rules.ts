@@ -23,7 +23,8 @@ export async function loadFlagRules(db: DbOrTx): Promise<FlagRules> {
   try {
     return { version: latest.version, thresholds: parseFlagThresholds(latest.thresholds) };
   } catch (e) {
-    if (e instanceof FlagRuleError) throw new AppError('INTERNAL', `Flag rule set version ${latest.version} cannot be read: ${e.message} Save the thresholds again on Admin → Flags.`);
+    if (e instanceof FlagRuleError)
+      throw new AppError('INTERNAL', `Flag rule set version ${latest.version} cannot be read: ${e.message} Save the thresholds again on Admin → Flags.`);
     throw e;
   }
 }

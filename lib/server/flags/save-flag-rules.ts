@@ -72,7 +72,14 @@ export async function saveFlagRules(db: Db, { caller, input }: { caller: Caller 
           action: 'flags.rules.save',
           caller: who,
           target: `flag-rules:v${version}`,
-          details: { version, previousVersion: current.version, previous: { ...current.thresholds }, thresholds: { ...thresholds }, note, changedRuns: applied.changed },
+          details: {
+            version,
+            previousVersion: current.version,
+            previous: { ...current.thresholds },
+            thresholds: { ...thresholds },
+            note,
+            changedRuns: applied.changed,
+          },
         });
         return { version, thresholds, changedRuns: applied.changed };
       },

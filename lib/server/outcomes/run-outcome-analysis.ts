@@ -453,8 +453,7 @@ export async function runOutcomeAnalysis(
           const fit = fineGray({ time, status, covariates: m.covariates, names: m.names, failCode: 1, censCode: 0 });
           // The rows fineGray keeps: no missing time, status or covariate (complete cases).
           let fgEvents = 0;
-          for (let i = 0; i < time.length; i++)
-            if (status[i] === 1 && !Number.isNaN(time[i]) && !m.covariates.some((c) => Number.isNaN(c[i]))) fgEvents++;
+          for (let i = 0; i < time.length; i++) if (status[i] === 1 && !Number.isNaN(time[i]) && !m.covariates.some((c) => Number.isNaN(c[i]))) fgEvents++;
           fg = {
             status: 'ok',
             value: {

@@ -36,7 +36,18 @@ function oldSummary(itvDice: number, phaseDice: number[], oldFlags: RunSummary['
       outlier: false,
     })),
     gtv: { medianDice: phaseDice[1]!, minDice: Math.min(...phaseDice), medianHd95Mm: 3, medianFpCc: 0.5 },
-    itv: { dice: itvDice, hd95Mm: 4, fpVoxels: 10, fpCc: 1.5, fpFraction: 0.1, fnCc: 1, machineCc: 20, physicianCc: 20, maxFpDistanceMm: 3, largestFpRegionCc: 1 },
+    itv: {
+      dice: itvDice,
+      hd95Mm: 4,
+      fpVoxels: 10,
+      fpCc: 1.5,
+      fpFraction: 0.1,
+      fnCc: 1,
+      machineCc: 20,
+      physicianCc: 20,
+      maxFpDistanceMm: 3,
+      largestFpRegionCc: 1,
+    },
     motion: { machine: null, physician: null },
     flags: oldFlags,
     thresholds: { itvDice: 0.5, phaseGtvDice: 0.5, largeFpCc: 5, distantFpMm: 10 },
@@ -58,7 +69,9 @@ describe('flag rules: versioned, audited, and the stored flags follow them', () 
     modelId = (await t.db.modelVersion.create({ data: { name: 'iseg', version: '1', sha256: 'a'.repeat(64), manifest: {} } })).id;
     const add = async (k: string, s: RunSummary | null) => {
       const p = await t.db.patient.create({ data: { pseudonym: `PSN-${k}`, institutionId: inst.id } });
-      const st = await t.db.study.create({ data: { patientId: p.id, studyInstanceUid: `2.25.7${k.charCodeAt(0)}`, contentHash: `h-${k}`, studyDate: new Date('2024-03-10T00:00:00Z') } });
+      const st = await t.db.study.create({
+        data: { patientId: p.id, studyInstanceUid: `2.25.7${k.charCodeAt(0)}`, contentHash: `h-${k}`, studyDate: new Date('2024-03-10T00:00:00Z') },
+      });
       const r = await t.db.segmentationRun.create({
         data: {
           studyId: st.id,
@@ -136,16 +149,26 @@ describe('flag rules: versioned, audited, and the stored flags follow them', () 
     await expect(
       saveFlagRules(t.db, { caller: who('ADMIN'), input: { itvDice: '0.7', phaseGtvDice: '0.5', largeFpCc: '5', distantFpMm: '10', basedOnVersion: '0' } }),
     ).rejects.toMatchObject({ code: 'CONFLICT' });
-    const r = await saveFlagRules(t.db, { caller: who('ADMIN'), input: { itvDice: '0.7', phaseGtvDice: '0.5', largeFpCc: '5', distantFpMm: '10', basedOnVersion: '1' } });
+    const r = await saveFlagRules(t.db, {
+      caller: who('ADMIN'),
+      input: { itvDice: '0.7', phaseGtvDice: '0.5', largeFpCc: '5', distantFpMm: '10', basedOnVersion: '1' },
+    });
     expect(r.version).toBe(2);
     expect(await flagsOf()).toMatchObject({ 'PSN-A': ['LOW_DICE'], 'PSN-B': ['LOW_DICE'], 'PSN-C': ['LOW_PHASE_DICE'] });
   });
 
   it('a run finishing after a save stores its flags under the current thresholds, not the ones it was built with', async () => {
     const built = oldSummary(0.68, [0.7, 0.7], []);
-    expect(await persistRunResults({ db: t.db, runId: runs.D, studyId: (await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runs.D } })).studyId, measured: [], summary: built, timings: {} })).toBe(
-      'succeeded',
-    );
+    expect(
+      await persistRunResults({
+        db: t.db,
+        runId: runs.D,
+        studyId: (await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runs.D } })).studyId,
+        measured: [],
+        summary: built,
+        timings: {},
+      }),
+    ).toBe('succeeded');
     const row = await t.db.runSummary.findUniqueOrThrow({ where: { runId: runs.D } });
     expect(row.flags).toEqual(['LOW_DICE']);
     expect(row.lowDiceThreshold).toBe(0.7);

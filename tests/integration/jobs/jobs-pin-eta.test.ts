@@ -21,7 +21,15 @@ describe('jobs list: running runs pinned, time left estimated', () => {
     const m1 = await t.db.modelVersion.create({ data: { name: 'iseg', version: '1.0.0', sha256: 'a'.repeat(64), manifest: {} } });
     const m2 = await t.db.modelVersion.create({ data: { name: 'other', version: '2.0.0', sha256: 'b'.repeat(64), manifest: {} } });
     let k = 0;
-    const run = async (key: string, modelVersionId: string, status: 'SUCCEEDED' | 'RUNNING' | 'QUEUED', queuedMin: number, startedMin: number | null, finishedMin: number | null, progress = 0) => {
+    const run = async (
+      key: string,
+      modelVersionId: string,
+      status: 'SUCCEEDED' | 'RUNNING' | 'QUEUED',
+      queuedMin: number,
+      startedMin: number | null,
+      finishedMin: number | null,
+      progress = 0,
+    ) => {
       k++;
       const p = await t.db.patient.create({ data: { pseudonym: `PSN-${key}`, institutionId: inst.id } });
       const s = await t.db.study.create({ data: { patientId: p.id, studyInstanceUid: `2.25.55${k}`, contentHash: `h-${key}` } });

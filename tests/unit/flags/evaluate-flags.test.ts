@@ -27,7 +27,10 @@ describe('evaluateFlags', () => {
     expect(f[0]).toMatchObject({ structure: 'phase 30 % GTV', value: 0.42, threshold: 0.5, label: 'phase 30 % GTV Dice 0.42' });
     expect(f[0].text).toBe('phase 30 % GTV Dice 0.42 is below 0.5 (2 phases below 0.5; this is the lowest)');
     // A planning CT (no phase number) says "GTV".
-    const planning: FlagInput = { phases: [{ phaseIndex: null, phasePercent: null, dice: 0.3, physicianCc: 5, outlier: false }], itv: { dice: null, physicianCc: null, largestFpRegionCc: null, maxFpDistanceMm: null } };
+    const planning: FlagInput = {
+      phases: [{ phaseIndex: null, phasePercent: null, dice: 0.3, physicianCc: 5, outlier: false }],
+      itv: { dice: null, physicianCc: null, largestFpRegionCc: null, maxFpDistanceMm: null },
+    };
     expect(evaluateFlags(planning, DEFAULT_FLAG_THRESHOLDS).map((x) => [x.code, x.structure])).toEqual([['LOW_PHASE_DICE', 'GTV']]);
   });
 
@@ -44,7 +47,10 @@ describe('evaluateFlags', () => {
     const r = run(0.8, [0.8, 0.8, 0.8]);
     r.phases[2].outlier = true;
     expect(evaluateFlags(r, DEFAULT_FLAG_THRESHOLDS).map((x) => [x.code, x.structure])).toEqual([['OUTLIER_PHASE', 'phase 20 % GTV']]);
-    const none: FlagInput = { phases: [{ phaseIndex: null, phasePercent: null, dice: null, physicianCc: null, outlier: false }], itv: { dice: null, physicianCc: null, largestFpRegionCc: null, maxFpDistanceMm: null } };
+    const none: FlagInput = {
+      phases: [{ phaseIndex: null, phasePercent: null, dice: null, physicianCc: null, outlier: false }],
+      itv: { dice: null, physicianCc: null, largestFpRegionCc: null, maxFpDistanceMm: null },
+    };
     expect(evaluateFlags(none, DEFAULT_FLAG_THRESHOLDS).map((x) => x.code)).toEqual(['NO_REFERENCE']);
   });
 
@@ -61,17 +67,28 @@ describe('evaluateFlags', () => {
 
 describe('parseFlagThresholds', () => {
   it('reads numbers and numeric strings (a form) and refuses a missing, non-numeric or out-of-range field by name', () => {
-    expect(parseFlagThresholds({ itvDice: '0.7', phaseGtvDice: 0.5, largeFpCc: '5', distantFpMm: 12 })).toEqual({ itvDice: 0.7, phaseGtvDice: 0.5, largeFpCc: 5, distantFpMm: 12 });
+    expect(parseFlagThresholds({ itvDice: '0.7', phaseGtvDice: 0.5, largeFpCc: '5', distantFpMm: 12 })).toEqual({
+      itvDice: 0.7,
+      phaseGtvDice: 0.5,
+      largeFpCc: 5,
+      distantFpMm: 12,
+    });
     expect(() => parseFlagThresholds({ itvDice: 0.7, phaseGtvDice: 0.5, largeFpCc: 5 })).toThrow(/"distantFpMm".*missing or not a number/);
     expect(() => parseFlagThresholds({ itvDice: 'abc', phaseGtvDice: 0.5, largeFpCc: 5, distantFpMm: 1 })).toThrow(FlagRuleError);
-    expect(() => parseFlagThresholds({ itvDice: 1.2, phaseGtvDice: 0.5, largeFpCc: 5, distantFpMm: 1 })).toThrow('Flag threshold "itvDice" is 1.2; it must be from 0 to 1.');
+    expect(() => parseFlagThresholds({ itvDice: 1.2, phaseGtvDice: 0.5, largeFpCc: 5, distantFpMm: 1 })).toThrow(
+      'Flag threshold "itvDice" is 1.2; it must be from 0 to 1.',
+    );
     expect(() => parseFlagThresholds(null)).toThrow(/must be an object/);
   });
 });
 
 describe('explainFlagCodes (a table row: stored codes and the row numbers)', () => {
   it('words each stored code with its value and rule; a missing number keeps the rule', () => {
-    const f = explainFlagCodes(['LOW_DICE', 'LOW_PHASE_DICE', 'LARGE_FP', 'DISTANT_FP', 'OUTLIER_PHASE'], { itvDice: 0.58, gtvMinDice: 0.42, largestFpRegionCc: 6.2, maxFpDistanceMm: null }, DEFAULT_FLAG_THRESHOLDS);
+    const f = explainFlagCodes(
+      ['LOW_DICE', 'LOW_PHASE_DICE', 'LARGE_FP', 'DISTANT_FP', 'OUTLIER_PHASE'],
+      { itvDice: 0.58, gtvMinDice: 0.42, largestFpRegionCc: 6.2, maxFpDistanceMm: null },
+      DEFAULT_FLAG_THRESHOLDS,
+    );
     expect(f.map(flagTitle)).toEqual([
       'ITV Dice 0.58 is below 0.65. Rule: ITV Dice below 0.65.',
       'lowest phase GTV Dice 0.42 is below 0.5. Rule: a phase GTV Dice below 0.5.',
@@ -79,6 +96,8 @@ describe('explainFlagCodes (a table row: stored codes and the row numbers)', () 
       'an ITV false-positive voxel farther than 10 mm from the physician ITV (value not stored). Rule: an ITV false-positive voxel farther than 10 mm from the physician ITV.',
       'a machine GTV phase is empty or departs from its neighbouring phases. Rule: a machine GTV phase is empty, or its volume or centroid departs from its neighbours.',
     ]);
-    expect(explainFlagCodes(['FAILED_RUN'], { itvDice: null, gtvMinDice: null, largestFpRegionCc: null, maxFpDistanceMm: null }, DEFAULT_FLAG_THRESHOLDS)).toEqual([]);
+    expect(
+      explainFlagCodes(['FAILED_RUN'], { itvDice: null, gtvMinDice: null, largestFpRegionCc: null, maxFpDistanceMm: null }, DEFAULT_FLAG_THRESHOLDS),
+    ).toEqual([]);
   });
 });

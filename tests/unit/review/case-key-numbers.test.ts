@@ -52,6 +52,8 @@ describe('keyNumbersFromSummary: flag details', () => {
       ],
       thresholds: { itvDice: 0.65, phaseGtvDice: 0.5, largeFpCc: 5, distantFpMm: 10 },
     });
-    expect(n.flagDetails?.map((f) => [f.code, f.label, f.text])).toEqual([['LOW_PHASE_DICE', 'phase 30 % GTV Dice 0.42', 'phase 30 % GTV Dice 0.42 is below 0.5']]);
+    expect(n.flagDetails?.map((f) => [f.code, f.label, f.text])).toEqual([
+      ['LOW_PHASE_DICE', 'phase 30 % GTV Dice 0.42', 'phase 30 % GTV Dice 0.42 is below 0.5'],
+    ]);
   });
 });

@@ -38,8 +38,8 @@ export default async function FlagRulesPage({ searchParams }: { searchParams: Pr
       <h1>QA flags</h1>
       <p>
         A flag marks a case to look at in the review meeting, not a wrong contour. The cohort page, the review queue and the study page show each flag with its
-        rule and the case&apos;s value. Saving new thresholds makes a new version (kept with who and why, and in the audit log) and recomputes the flags of every
-        finished run at once.
+        rule and the case&apos;s value. Saving new thresholds makes a new version (kept with who and why, and in the audit log) and recomputes the flags of
+        every finished run at once.
       </p>
       {done ? (
         <p className="notice" role="status" data-testid="flag-rules-done">
