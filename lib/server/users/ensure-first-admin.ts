@@ -35,23 +35,28 @@ export async function ensureFirstAdmin(db: Db, { email, password }: { email?: st
 
 /** Creates the first admin with a valid setup token; the token is deleted in the same transaction. */
 export async function completeSetup(db: Db, input: { token: string; email: string; name: string; password: string }): Promise<{ email: string }> {
-  return db.$transaction(async (tx) => {
-    const row = await tx.setting.findUnique({ where: { key: SETUP_KEY } });
-    const expected = (row?.value as { sha256?: string } | null)?.sha256;
-    const given = Buffer.from(sha256(input.token));
-    if (!expected || !timingSafeEqual(Buffer.from(expected), given)) {
-      throw new AppError('FORBIDDEN', 'The setup token is not valid. Restart the server to print a new one.');
-    }
-    if ((await tx.user.count({ where: { role: 'ADMIN' } })) > 0) {
-      throw new AppError('CONFLICT', 'An administrator already exists; sign in instead.');
-    }
-    await tx.setting.delete({ where: { key: SETUP_KEY } });
-    const user = await createUser(tx, {
-      caller: 'bootstrap',
-      input: { email: input.email, name: input.name, password: input.password, role: 'ADMIN' },
-    });
-    return { email: user.email };
-  });
+  // bcrypt (cost 12, pure JS) inside the transaction takes seconds on a loaded machine: more than
+  // Prisma's default 5 s for an interactive transaction, which closed it and failed the setup.
+  return db.$transaction(
+    async (tx) => {
+      const row = await tx.setting.findUnique({ where: { key: SETUP_KEY } });
+      const expected = (row?.value as { sha256?: string } | null)?.sha256;
+      const given = Buffer.from(sha256(input.token));
+      if (!expected || !timingSafeEqual(Buffer.from(expected), given)) {
+        throw new AppError('FORBIDDEN', 'The setup token is not valid. Restart the server to print a new one.');
+      }
+      if ((await tx.user.count({ where: { role: 'ADMIN' } })) > 0) {
+        throw new AppError('CONFLICT', 'An administrator already exists; sign in instead.');
+      }
+      await tx.setting.delete({ where: { key: SETUP_KEY } });
+      const user = await createUser(tx, {
+        caller: 'bootstrap',
+        input: { email: input.email, name: input.name, password: input.password, role: 'ADMIN' },
+      });
+      return { email: user.email };
+    },
+    { timeout: 60_000, maxWait: 30_000 },
+  );
 }
 
 export async function setupPending(db: Db): Promise<boolean> {
