@@ -92,15 +92,27 @@ test('an administrator sees the segment-all action on the models page', async ({
 });
 
 test('cancel a queued run on the jobs page, then retry it: a fresh run is queued', async ({ signedIn }) => {
+  test.setTimeout(4 * 60_000);
+  // Its own study, so the test does not depend on how far the worker is with the seeded cohort;
+  // on a finer grid than the seeded ones, so that its run is still queued or running when the
+  // test cancels it a moment after the upload (the upload's run goes ahead of bulk runs).
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'iseg-e2e-cancel-'));
+  const study = await writePhantomStudy(path.join(tmp, 'patient'), { seed: 'e2e-cancel', index: 12, dims: [64, 64, 32], spacingMm: [5, 5, 6] });
+  const zip = Buffer.from(zipFolder(study.dicomDir));
+  fs.rmSync(tmp, { recursive: true, force: true });
   const page = await signedIn('PHYSICIST');
   page.on('dialog', (d) => void d.accept()); // the run may have started meanwhile: cancelling a running run asks first
+  await page.goto('/import');
+  await page.getByTestId('import-file').setInputFiles({ name: 'phantom-cancel.zip', mimeType: 'application/zip', buffer: zip });
+  await page.getByTestId('import-submit').click();
+  await expect(page.getByTestId('import-report').getByRole('heading', { level: 2 })).toHaveText('Imported', { timeout: 60_000 });
+  const runId = /Segmentation run queued \(([^)]+)\)/.exec((await page.getByTestId('import-segmentation').textContent()) ?? '')?.[1];
+  expect(runId).toBeTruthy();
   await page.goto('/jobs');
-  // The newest queued run of the seeded cohort (the worker takes the oldest first).
-  const queued = page.locator('[data-testid="run-row"][data-status="QUEUED"]').first();
-  await expect(queued).toBeVisible();
-  const runId = await queued.getAttribute('data-run-id');
-  const pseudonym = await queued.getAttribute('data-pseudonym');
   const row = page.locator(`[data-testid="run-row"][data-run-id="${runId}"]`);
+  await expect(row).toBeVisible();
+  await expect(row).toHaveAttribute('data-status', /QUEUED|RUNNING/);
+  const pseudonym = await row.getAttribute('data-pseudonym');
   await row.getByRole('button', { name: 'Cancel' }).click();
   await expect(row).toHaveAttribute('data-status', 'CANCELLED', { timeout: 30_000 });
   await expect(row).toContainText('Cancelled by');
