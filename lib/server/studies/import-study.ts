@@ -103,7 +103,7 @@ function commonDir(files: string[]): string {
 }
 
 /**
- * The dose metrics of a study that now has a dose (lib/server/dose): its physician regions, and
+ * The dose metrics of a study that now has a dose or plan (lib/server/dose): its physician regions, and
  * its latest succeeded run's, if any. After the commit: the study is stored whatever happens here;
  * a failure is logged and the metrics come with the next run or prescription entry.
  */
@@ -217,7 +217,7 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
     }
     options.onProgress?.({ stage: 'writing', done: 0, total: 1, message: 'adding to the stored study' });
     const { changed } = await mergeStudy({ db, caller, studyId: existing.id, prepared, label, patientChecked, inTransaction: options.inTransaction, store });
-    if (changed && prepared.doseGrids?.length) await measureImportedDose(db, store, existing.id);
+    if (changed && (prepared.doseGrids?.length || prepared.plans?.length)) await measureImportedDose(db, store, existing.id);
     options.onProgress?.({ stage: 'done', done: 1, total: 1, message: changed ? 'added to the stored study' : 'already imported' });
     return { ...(await summariseStudy(db, existing.id, !changed)), ...(changed ? { merged: true } : {}) };
   }
@@ -248,7 +248,7 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
     if (isUniqueViolation(e)) throw new AppError('CONFLICT', `Study ${studyInstanceUid} conflicts with stored data; nothing was written.`);
     throw e;
   }
-  if (prepared.doseGrids?.length) await measureImportedDose(db, store, studyId);
+  if (prepared.doseGrids?.length || prepared.plans?.length) await measureImportedDose(db, store, studyId);
   options.onProgress?.({ stage: 'done', done: 1, total: 1 });
   return summariseStudy(db, studyId, false);
 }

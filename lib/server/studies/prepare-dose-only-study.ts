@@ -1,5 +1,5 @@
 /**
- * Re-import of RTDOSE / RTPLAN files alone: a plan's dose exported after the CT was imported.
+ * Re-import of RTDOSE / RTPLAN files alone: a plan's dose (or the plan itself) exported after the CT was imported.
  * Like structure sets alone (prepare-structure-only-study.ts): the stored study
  * is the one whose CT is on the dose's frame of reference; the dose is linked to that stored
  * series and merged into the study (merge-study.ts) like any re-import. Nothing here writes to
@@ -28,9 +28,9 @@ export interface DoseOnlyScan {
 }
 
 /**
- * When the input holds no CT and no structure set: its RTDOSE files, and the stored study whose
+ * When the input holds no CT and no structure set: its RTDOSE / RTPLAN files, and the stored study whose
  * CT shares their frame of reference.
- * @returns null when the input has no RTDOSE (the caller reports the missing CT as before).
+ * @returns null when the input has no RTDOSE or RTPLAN (the caller reports the missing CT as before).
  * @throws AppError INVALID_INPUT when no stored CT (or several studies) share the frame of
  *   reference; CONFLICT when the dose's PatientID is not the stored study's.
  */
@@ -38,7 +38,8 @@ export async function scanDoseOnlyStudy(o: { db: Db; files: readonly string[]; r
   const { db, root, label } = o;
   const rel = (p: string) => relativePath(root, p);
   const dose = await scanStudyDose(o.files, new Set());
-  const doses = dose.files.filter((f) => f.kind === 'RTDOSE');
+  // RTDOSE and RTPLAN files (a plan alone adds the prescription of a dose stored before).
+  const doses = dose.files;
   if (doses.length === 0) return null;
   const findings: ImportFinding[] = o.read.findings
     .filter((f) => !isDoseIgnoredFinding(f))
@@ -55,13 +56,13 @@ export async function scanDoseOnlyStudy(o: { db: Db; files: readonly string[]; r
   if (studyIds.length === 0)
     throw new AppError(
       'INVALID_INPUT',
-      `No CT images in ${label}, and no stored study has a CT on the frame of reference of its dose: ${named}. Import the dose with the CT it was planned on.`,
+      `No CT images in ${label}, and no stored study has a CT on the frame of reference of its dose or plan: ${named}. Import the dose with the CT it was planned on.`,
       { findings },
     );
   if (studyIds.length > 1)
     throw new AppError(
       'INVALID_INPUT',
-      `${label} holds doses for ${studyIds.length} stored studies (${studyIds.join(', ')}): ${named}. Import each study's dose from its own folder.`,
+      `${label} holds doses or plans for ${studyIds.length} stored studies (${studyIds.join(', ')}): ${named}. Import each study's dose from its own folder.`,
       { findings },
     );
   const study = await db.study.findUniqueOrThrow({
@@ -83,7 +84,7 @@ export async function scanDoseOnlyStudy(o: { db: Db; files: readonly string[]; r
   findings.push({
     code: 'DOSE_ON_STORED_CT',
     severity: 'info',
-    message: `${doses.length} dose file(s) without their CT: linked to the stored CT of study ${study.id} on frame of reference ${fors.join(', ')}.`,
+    message: `${doses.length} dose or plan file(s) without their CT: linked to the stored CT of study ${study.id} on frame of reference ${fors.join(', ')}.`,
   });
   const hashes = dose.files.map((d) => d.sha256);
   return {

@@ -299,6 +299,34 @@ describe('dose import', () => {
     expect(await t.db.study.count()).toBe(studies);
   });
 
+  it('the RTPLAN alone, after CT, RTSTRUCT and RTDOSE: merged, and the dose metrics get its prescription', async () => {
+    const seed = 'dose-import-plan-later';
+    const { files } = await phantom(seed);
+    const first = join(tmp, `${seed}-first`);
+    cpSync(files.ctDir, join(first, 'CT'), { recursive: true });
+    copyFileSync(files.rtstruct, join(first, 'RS.dcm'));
+    copyFileSync(files.rtdose, join(first, 'RD.dcm'));
+    const r1 = await importStudy({ db: t.db, caller: physicist, dir: first, store });
+    const before = await t.db.doseMetricResult.findFirstOrThrow({ where: { studyId: r1.studyId, region: 'PHYSICIAN_ITV' } });
+    expect(before.prescriptionGy).toBeNull();
+    expect(before.nullReasons).toMatchObject({ v95Pct: 'NO_PRESCRIPTION' });
+    const planOnly = join(tmp, `${seed}-plan`);
+    mkdirSync(planOnly, { recursive: true });
+    copyFileSync(files.rtplan, join(planOnly, 'RP.dcm'));
+    const r2 = await importStudy({ db: t.db, caller: physicist, dir: planOnly, store });
+    expect(r2).toMatchObject({ studyId: r1.studyId, merged: true });
+    const after = await t.db.doseMetricResult.findFirstOrThrow({ where: { studyId: r1.studyId, region: 'PHYSICIAN_ITV' } });
+    expect(after.prescriptionGy).toBe(60);
+    const cli = await computeStructureDvhs({
+      ct: files.ctDir,
+      rtstructFile: files.rtstruct,
+      rtdoseFile: files.rtdose,
+      rtplanFile: files.rtplan,
+      rois: ['ITV'],
+    });
+    expect((after.values as Record<string, number>).v95Pct).toBeCloseTo(cli.structures[0]!.v95Percent!, 9);
+  });
+
   it("a segmentation run of a study with a dose ends with the dose stage: machine ITV/GTV, FP and FN rows whose volumes are the run's own FP/FN volumes", async () => {
     const { dir } = await phantom('dose-import-exec');
     const r = await importStudy({ db: t.db, caller: physicist, dir, store });
