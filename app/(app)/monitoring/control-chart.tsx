@@ -59,24 +59,29 @@ export function ControlChart({
     ...(markers.some((m) => m.kind === 'model') ? [{ label: 'Model version changes', color: MODEL, dashed: true }] : []),
     ...(markers.some((m) => m.kind === 'scanner') ? [{ label: 'Scanner changes', color: SCANNER, dashed: true }] : []),
   ];
-  const dot = ({ cx, cy, payload }: DotProps) => {
-    if (cx === undefined || cy === undefined || !payload) return <g />;
-    const out = payload.outOfControl;
-    return (
-      <circle
-        key={payload.n}
-        cx={cx}
-        cy={cy}
-        r={out ? 4.5 : 3}
-        fill={out ? OUT : IN}
-        stroke="#fff"
-        strokeWidth={1}
-        data-out={out ? 'true' : undefined}
-        style={{ cursor: 'pointer' }}
-        onClick={() => router.push(`/studies/${payload.studyId}`)}
-      />
-    );
-  };
+  // Each line's own points are red where that line is beyond its limit (for CUSUM, C+ above h
+  // or −C− below −h; a signal of one side does not colour the other).
+  const dot =
+    (which: 'statistic' | 'lower') =>
+    ({ cx, cy, payload }: DotProps) => {
+      if (cx === undefined || cy === undefined || !payload) return <g />;
+      const v = which === 'statistic' ? payload.statistic : payload.lower;
+      const out = v !== null && (v > payload.ucl || v < payload.lcl);
+      return (
+        <circle
+          key={`${which}-${payload.n}`}
+          cx={cx}
+          cy={cy}
+          r={out ? 4.5 : 3}
+          fill={out ? OUT : IN}
+          stroke="#fff"
+          strokeWidth={1}
+          data-out={out ? 'true' : undefined}
+          style={{ cursor: 'pointer' }}
+          onClick={() => router.push(`/studies/${payload.studyId}`)}
+        />
+      );
+    };
   return (
     <FigureFrame title={title} fileName={fileName} legend={legend} footer={footer} testId={testId}>
       <div style={{ width: '100%', height: 320 }}>
@@ -117,8 +122,8 @@ export function ControlChart({
             <Line dataKey="lcl" type="stepAfter" stroke={LIMIT} strokeDasharray="6 4" dot={false} isAnimationActive={false} name="Lower limit" />
             <Line dataKey="centre" type="linear" stroke={LIMIT} strokeWidth={1} dot={false} isAnimationActive={false} name="Centre" />
             {kind === 'ewma' && <Scatter dataKey="value" fill="#b8c0c8" isAnimationActive={false} name="Study value" />}
-            {kind === 'cusum' && <Line dataKey="lower" type="linear" stroke="#56B4E9" dot={dot} isAnimationActive={false} name="−C−" />}
-            <Line dataKey="statistic" type="linear" stroke={IN} dot={dot} activeDot={false} isAnimationActive={false} name={statLabel} />
+            {kind === 'cusum' && <Line dataKey="lower" type="linear" stroke="#56B4E9" dot={dot('lower')} isAnimationActive={false} name="−C−" />}
+            <Line dataKey="statistic" type="linear" stroke={IN} dot={dot('statistic')} activeDot={false} isAnimationActive={false} name={statLabel} />
             <Tooltip
               content={({ active, payload }) => {
                 const p = active && payload?.length ? (payload[0]!.payload as ChartPoint) : null;
