@@ -18,8 +18,8 @@ export interface MonitoringCharts {
   /**
    * The chart's average run lengths for normal data (lib/core/spc; EWMA with its fixed asymptotic
    * limits, as the tables give it): in control (the mean gap between false alarms) and after a
-   * 1 σ shift (the mean delay to detection). Null when the core cannot compute them (or gives
-   * a value below 1, which its rounding does for extreme k and h).
+   * 1 σ shift (the mean delay to detection). Null when the core cannot give them (an SpcError:
+   * an ARL beyond its reliable range, e.g. k = 10, h = 50, or a quadrature that does not settle).
    */
   arl: { inControl: number; oneSigma: number } | null;
 }
@@ -29,7 +29,7 @@ function chartArl(q: MonitoringQuery): MonitoringCharts['arl'] {
     q.chart === 'shewhart' ? shewhartArl(q.L, shift) : q.chart === 'ewma' ? ewmaArl(q.lambda, q.L, shift) : cusumArl(q.k, q.h, shift);
   try {
     const [inControl, oneSigma] = [at(0), at(1)];
-    // An ARL is at least 1; far out (e.g. k = 10, h = 50) the solver's rounding can give nonsense.
+    // An ARL is at least 1: anything else is not shown, whatever the core returns.
     return [inControl, oneSigma].every((v) => Number.isFinite(v) && v >= 1) ? { inControl, oneSigma } : null;
   } catch (e) {
     if (e instanceof SpcError) return null;

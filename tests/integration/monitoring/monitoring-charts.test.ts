@@ -179,7 +179,7 @@ describe('monitoring data layer', () => {
     const arl = async (patch: Partial<MonitoringQuery>) => (await getMonitoringCharts(t.db, { caller: who('PHYSICIST'), query: q(patch) })).arl;
     expect((await arl({ chart: 'cusum' }))!.inControl).toBeCloseTo(465.4, 1);
     expect((await arl({ chart: 'ewma' }))!.inControl).toBeCloseTo(559.9, 1);
-    // Far outside the useful range the core's rounding gives an ARL below 1: not shown.
+    // Far outside the useful range (an ARL beyond the core's reliable range) the core refuses: none is shown.
     expect(await arl({ chart: 'cusum', k: 10, h: 50 })).toBeNull();
   });
 
