@@ -8,6 +8,7 @@
 import Link from 'next/link';
 import { db } from '@/lib/server/db/client';
 import { requireCaller } from '@/lib/server/auth/get-caller';
+import { can } from '@/lib/server/auth/roles';
 import { getMonitoringCharts } from '@/lib/server/monitoring/get-monitoring-charts';
 import type { SeriesResult } from '@/lib/server/monitoring/build-control-charts';
 import {
@@ -231,6 +232,18 @@ function OutOfControl({ s, q, datesShifted }: { s: SeriesResult; q: MonitoringQu
 
 export default async function MonitoringPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const caller = await requireCaller();
+  // The role from the database, not the session token's: a role taken away after sign-in is
+  // refused here too (the data layer refuses it again).
+  if (!can(caller.role, 'monitoring:view')) {
+    return (
+      <>
+        <h1>Monitoring</h1>
+        <div className="card" role="alert">
+          <p>The {caller.role.toLowerCase()} role may not view the monitoring charts. Ask a physicist or an administrator.</p>
+        </div>
+      </>
+    );
+  }
   const sp = await searchParams;
   const parsed = parseMonitoringQuery(sp);
   if (!parsed.ok) {
