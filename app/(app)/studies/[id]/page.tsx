@@ -12,7 +12,7 @@ import { StudyViewer } from '@/components/viewer/study-viewer';
 import { SendPanel } from './send-panel';
 import { DosePanel } from './dose-panel';
 import { FlagList } from '@/components/flags/flag-chips';
-import { findStudyFlags } from '@/lib/server/flags/find-study-flags';
+import { findStudyFlags } from '@/lib/server/studies/find-study-flags';
 
 export const dynamic = 'force-dynamic';
 

@@ -9,7 +9,7 @@ import { evaluateFlags, type Flag, type FlagThresholds } from '@/lib/core/flags'
 import { authorize, type Caller } from '../auth/roles';
 import type { DbOrTx } from '../db/client';
 import { RUN_SUMMARY_INCLUDE, runSummaryFromRow } from '../runs/run-summary.types';
-import { loadFlagRules } from './load-flag-rules';
+import { loadFlagRules } from '../flags/load-flag-rules';
 
 export interface StudyFlags {
   runId: string;
