@@ -152,7 +152,8 @@ describe('runs are routed to the worker serving their model version', () => {
     }
 
     // The legacy job was moved (audited) and completed in the old queue.
-    expect((await jobOf(t, legacyJob!)).state).toBe('completed');
+    // (awaited: pg-boss marks a job completed only after its handler returned)
+    await waitFor('the legacy job to be completed', async () => (await jobOf(t, legacyJob!)).state === 'completed', 10_000);
     const moved = await t.db.segmentationRun.findUniqueOrThrow({ where: { id: legacyRun.id } });
     expect((await jobOf(t, moved.jobId!)).name).toBe(segmentationQueueFor(tinyB));
     expect(await t.db.auditEvent.count({ where: { action: 'run.routed', target: `run:${legacyRun.id}` } })).toBe(1);

@@ -138,10 +138,19 @@ describe('kill -9 of the worker at each stage of a run', () => {
         kept++;
       }
 
-      // Its job completed after one retry; no run or job left waiting anywhere.
-      const [job] = await t.db.$queryRawUnsafe<{ state: string; retry_count: number }[]>(
-        'SELECT state::text, retry_count FROM pgboss.job WHERE id = $1::uuid',
-        jobId,
+      // Its job completed after one retry; no run or job left waiting anywhere. The run row
+      // commits SUCCEEDED inside the handler and pg-boss marks the job completed after the
+      // handler returns, so the job's state is awaited, not read once.
+      const job = await waitFor(
+        'the job to be marked completed',
+        async () => {
+          const [j] = await t.db.$queryRawUnsafe<{ state: string; retry_count: number }[]>(
+            'SELECT state::text, retry_count FROM pgboss.job WHERE id = $1::uuid',
+            jobId,
+          );
+          return j && j.state !== 'active' ? j : null;
+        },
+        10_000,
       );
       expect(job).toEqual({ state: 'completed', retry_count: 1 });
       await waitFor(
