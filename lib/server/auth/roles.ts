@@ -35,6 +35,8 @@ export const PERMISSIONS = {
   'outcomes:import': ['ADMIN', 'PHYSICIST'],
   /** The /monitoring control charts of contour agreement over time (pseudonyms; dates shifted without identifiers:view). */
   'monitoring:view': ['ADMIN', 'PHYSICIST'],
+  /** Acknowledge drift alerts with a comment and edit the stored monitoring configuration (each save a version); audited. */
+  'monitoring:manage': ['ADMIN', 'PHYSICIST'],
   'review:view': ['ADMIN', 'PHYSICIST', 'REVIEWER'],
   'review:decide': ['PHYSICIST', 'REVIEWER'],
   'users:manage': ['ADMIN'],
