@@ -24,6 +24,7 @@ import { findRunJobs } from '@/lib/server/jobs/find-run-jobs';
 import { saveDicomDestination } from '@/lib/server/dicom-send/save-dicom-destination';
 import { approveRunContours } from '@/lib/server/dicom-send/approve-run-contours';
 import { requestDicomSend } from '@/lib/server/dicom-send/request-dicom-send';
+import { findRunSends } from '@/lib/server/dicom-send/find-run-sends';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
 import { startWorker, waitFor, type WorkerProcess } from '../helpers/worker-process';
 import { writePhantomStudy } from '../import/phantom-fixture';
@@ -41,8 +42,12 @@ describe.skipIf(!haveDcmtk())('send retry policy: permanent failures at once, a 
   let boss: PgBoss;
   let worker: WorkerProcess;
   let runId: string;
+  let studyId: string;
   const peers: StorescpPeer[] = [];
 
+  /** What the study page's send panel shows in the send's Tries column. */
+  const triesLabelOf = async (id: string) =>
+    (await findRunSends(t.db, { caller: physicist, studyId })).flatMap((r) => r.dicomSends).find((x) => x.id === id)!.triesLabel;
   const sendOf = (id: string) => t.db.dicomSend.findUniqueOrThrow({ where: { id }, include: { tries: { orderBy: { attempt: 'asc' } } } });
   const destination = (name: string, port: number, aeTitle = 'STORESCP') =>
     saveDicomDestination(t.db, { caller: admin, input: { name, aeTitle, host: '127.0.0.1', port, callingAeTitle: 'ISEG_QA', enabled: true, autoSend: false } });
@@ -58,7 +63,7 @@ describe.skipIf(!haveDcmtk())('send retry policy: permanent failures at once, a 
     tmp = mkdtempSync(join(tmpdir(), 'iseg-send-retry-'));
     store = createVolumeStore({ dir: join(tmp, 'volumes') });
     const phantom = await writePhantomStudy(join(tmp, 'patient'), { seed: 'send-retry', phasePercents: [0, 50] });
-    const studyId = (await importStudy({ db: t.db, caller: physicist, dir: phantom.dicomDir, store })).studyId;
+    studyId = (await importStudy({ db: t.db, caller: physicist, dir: phantom.dicomDir, store })).studyId;
     const segment: SegmentFn = async (ct) => {
       const [nx, ny] = ct.grid.dims;
       const data = new Uint8Array(ct.data.length);
@@ -97,6 +102,7 @@ describe.skipIf(!haveDcmtk())('send retry policy: permanent failures at once, a 
     expect(s.error).toMatch(/^Failed, not retried/);
     expect(s.error).toContain(`Destination "Refusing PACS" (AE "STORESCP" at 127.0.0.1:${port}) permanently rejected the association`);
     expect(s.error).toContain('calling AE title "ISEG_QA"');
+    expect(await triesLabelOf(sendId)).toBe('failed on attempt 1 of 4, not retried');
     const job = await finishedJob(s.jobId!);
     expect([job.state, job.retryCount]).toEqual(['completed', 0]);
     const audit = await t.db.auditEvent.findFirstOrThrow({ where: { action: 'run.send.failed', target: `run:${runId}` }, orderBy: { at: 'desc' } });
@@ -132,6 +138,13 @@ describe.skipIf(!haveDcmtk())('send retry policy: permanent failures at once, a 
     expect(waiting.state).toBe('QUEUED');
     expect(waiting.error).toMatch(/^Attempt 1 of 4 failed, will retry: /);
     expect(waiting.error).toContain(`refused the connection: the peer is down or not listening on port ${port}`);
+    // The panel names the next try and when pg-boss starts it (once pg-boss has scheduled the retry).
+    const label = await waitFor('the retry to be scheduled', async () => {
+      const l = await triesLabelOf(sendId);
+      return / at \d\d:\d\d:\d\d UTC$/.test(l) || !l.startsWith('attempt 1 of 4 failed') ? l : null;
+    });
+    // (On a slow machine the second try may already run, or have failed, when this looks.)
+    expect(label).toMatch(/^attempt [1-3] of 4 failed; attempt [2-4] of 4 at \d\d:\d\d:\d\d UTC$|^attempt [2-4] of 4$/);
     const received = join(tmp, 'late');
     peers.push(await startStorescp({ port, workDir: received }));
     const s = await waitFor(
@@ -146,6 +159,7 @@ describe.skipIf(!haveDcmtk())('send retry policy: permanent failures at once, a 
     expect(s.attempts).toBeGreaterThanOrEqual(2);
     expect(s.tries[0].state).toBe('FAILED');
     expect(s.tries.at(-1)!.state).toBe('SENT');
+    expect(await triesLabelOf(sendId)).toBe(`sent on attempt ${s.attempts} of 4`);
     expect(readdirSync(received).filter((n) => n.startsWith('RS.'))).toHaveLength(1); // storescp names an RT Structure Set RS.<SOP Instance UID>
   }, 180_000);
 });

@@ -1,7 +1,8 @@
 /**
  * The study page's "Send machine contours" panel: per succeeded run, its approval (who, when)
- * and its sends to DICOM destinations with their state (queued, sending, sent, failed), DICOM
- * status and error, newest first. A physicist approves a run and sends an approved one; the page
+ * and its sends to DICOM destinations with their state (queued, sending, sent, failed), tries
+ * ("attempt 2 of 4", the next retry's time while one waits; find-run-sends.ts), DICOM status and
+ * error, newest first. A physicist approves a run and sends an approved one; the page
  * refreshes itself while a send is queued or sending. docs/dicom-node.md, "Sending".
  */
 import { db } from '@/lib/server/db/client';
@@ -98,7 +99,7 @@ export async function SendPanel({ caller, studyId, done, error }: { caller: Call
                     <td>{when(s.queuedAt)}</td>
                     <td>{s.automatic ? 'automatic (unapproved)' : s.requestedByEmail}</td>
                     <td>{s.state.toLowerCase()}</td>
-                    <td>{s.attempts}</td>
+                    <td data-testid="send-tries">{s.triesLabel}</td>
                     <td>{s.statusCode !== null ? `${hex(s.statusCode)} ${s.statusMeaning ?? ''}` : ''}</td>
                     <td>{s.error ?? (s.state === 'SENT' && showUids ? `SOP Instance UID ${s.sopInstanceUid}` : '')}</td>
                   </tr>
