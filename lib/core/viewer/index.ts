@@ -4,3 +4,5 @@ export * from './window-lut';
 export * from './render-slice';
 export * from './cursor';
 export * from './mask-centroid';
+export * from './view-transform';
+export * from './dose-slice';

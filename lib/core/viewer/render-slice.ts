@@ -6,6 +6,7 @@
 import type { Vec3 } from '@/lib/core/volume';
 import { type Orientation, type SliceLayout, sliceLayout } from './slice-geometry';
 import { LUT_OFFSET } from './window-lut';
+import { type DoseOverlay, type IsodoseLabel, compositeDose } from './dose-slice';
 
 export type Rgb = readonly [number, number, number];
 
@@ -32,6 +33,8 @@ export interface RenderSliceInput {
   /** From buildWindowLut. */
   lut: Uint32Array;
   layers?: readonly OverlayLayer[];
+  /** Dose wash and isodose lines, drawn over the CT and under the layers (contours, then FP/FN). */
+  dose?: DoseOverlay | null;
   /** Reused output buffer (width·height·4 bytes); a new one is made when absent or too small. */
   out?: Uint8ClampedArray;
 }
@@ -39,6 +42,8 @@ export interface RenderSliceInput {
 export interface RenderedSlice {
   pixels: Uint8ClampedArray;
   layout: SliceLayout;
+  /** Where the drawn isodose lines may be labelled (empty without dose). */
+  isodoseLabels: IsodoseLabel[];
 }
 
 /**
@@ -61,6 +66,8 @@ export function renderSlice(input: RenderSliceInput): RenderedSlice {
     for (let c = 0; c < width; c++, p++, v += colStride) out32[p] = lut[ct[v]! + LUT_OFFSET]!;
   }
 
+  const isodoseLabels = input.dose ? compositeDose(pixels, width, height, input.dose) : [];
+
   for (const layer of input.layers ?? []) {
     if (layer.mask.length !== n) throw new RangeError(`An overlay mask has ${layer.mask.length} voxels but the CT grid ${dims.join('×')} needs ${n}.`);
     if (layer.minus && layer.minus.length !== n)
@@ -68,7 +75,7 @@ export function renderSlice(input: RenderSliceInput): RenderedSlice {
     const range = layerPixelRange(maskBox(layer.mask, dims), dims, input.orientation, input.index, input.flipK);
     if (range) compositeLayer(pixels, layout, layer, range);
   }
-  return { pixels, layout };
+  return { pixels, layout, isodoseLabels };
 }
 
 export interface VoxelBox {
