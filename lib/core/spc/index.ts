@@ -18,3 +18,17 @@ export {
   type CusumPoint,
 } from './charts';
 export { ewmaArl, cusumArl, shewhartArl, ewmaCriticalL, cusumCriticalH, MAX_RELIABLE_ARL } from './arl';
+export {
+  evaluateSeriesAlerts,
+  parseAlertConfig,
+  DEFAULT_ALERT_CONFIG,
+  ALERT_METRICS,
+  ALERT_SPLITS,
+  ALERT_CHARTS,
+  type AlertConfig,
+  type AlertMetric,
+  type AlertSplit,
+  type AlertChart,
+  type AlertPoint,
+  type SeriesAlerts,
+} from './alerts';
