@@ -1,24 +1,19 @@
 import { redirect } from 'next/navigation';
 import { db } from '@/lib/server/db/client';
-import { completeSetup, setupPending } from '@/lib/server/users/ensure-first-admin';
-import { AppError } from '@/lib/server/errors';
+import { setupPending } from '@/lib/server/users/ensure-first-admin';
 import { formText } from '@/lib/server/http/form-text';
+import { runSetup } from './run-setup';
 
 export const dynamic = 'force-dynamic';
 
 async function setupAction(formData: FormData) {
   'use server';
-  let error: string | null = null;
-  try {
-    await completeSetup(db(), {
-      token: formText(formData, 'token') ?? '',
-      email: formText(formData, 'email') ?? '',
-      name: formText(formData, 'name') ?? '',
-      password: formText(formData, 'password') ?? '',
-    });
-  } catch (e) {
-    error = e instanceof AppError ? e.message : 'Setup failed; see the server log.';
-  }
+  const error = await runSetup(db(), {
+    token: formText(formData, 'token') ?? '',
+    email: formText(formData, 'email') ?? '',
+    name: formText(formData, 'name') ?? '',
+    password: formText(formData, 'password') ?? '',
+  });
   redirect(error ? `/setup?error=${encodeURIComponent(error)}` : '/login');
 }
 
@@ -27,7 +22,7 @@ export default async function SetupPage({ searchParams }: { searchParams: Promis
   if (!(await setupPending(db()))) redirect('/login');
   return (
     <div className="login-wrap">
-      <div className="card" style={{ minWidth: 380 }}>
+      <div className="card">
         <h1 style={{ marginTop: 0 }}>Create the first administrator</h1>
         <p className="muted">
           Paste the one-time setup token that <code>npm start</code> printed.
