@@ -15,7 +15,7 @@ export type StudyVolumeRequest = { kind: 'ct'; seriesId: string } | { kind: 'mas
 
 export interface StudyVolume {
   grid: Grid;
-  dataType: 'int16' | 'uint8';
+  dataType: 'int16' | 'uint8' | 'float32';
   /** Little-endian voxel bytes in lib/core/volume index order. */
   bytes: Uint8Array;
   /** sha256 of the stored file (an ETag: stored volumes never change). */
