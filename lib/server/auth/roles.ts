@@ -28,6 +28,8 @@ export const PERMISSIONS = {
   'studies:export-deid': ['PHYSICIST', 'RESEARCHER'],
   /** Choose which physician structure is the reference GTV/ITV when the ROI names do not say (audited). */
   'studies:choose-reference': ['PHYSICIST'],
+  /** Enter the prescription of a study's plan that states none (recomputes its dose metrics; audited). */
+  'dose:enter-prescription': ['PHYSICIST'],
   'jobs:view': ['ADMIN', 'PHYSICIST'],
   'jobs:enqueue': ['ADMIN', 'PHYSICIST'],
   'outcomes:view': ['ADMIN', 'PHYSICIST', 'RESEARCHER'],

@@ -9,8 +9,8 @@
  * A prescription stated by the RTPLAN is not overwritten (CONFLICT): the plan is the record;
  * re-export it if it is wrong. An entered one may be entered again (corrected).
  *
- * Permission: studies:choose-reference (physicist), the same judgement on a study's reference
- * data as choosing its reference structures.
+ * Permission: dose:enter-prescription (physicist; lib/server/auth/roles.ts), its own permission
+ * so that who may state a plan's dose can change without changing who chooses reference structures.
  *
  * @throws AppError UNAUTHORIZED / FORBIDDEN, NOT_FOUND (study), INVALID_INPUT (dose or fractions
  *   out of range), CONFLICT (the RTPLAN states a prescription).
@@ -42,7 +42,7 @@ export async function enterPrescription(o: {
   fractions?: number | null;
   codeVersion: string;
 }): Promise<EnterPrescriptionResult> {
-  const caller = authorize(o.caller, 'studies:choose-reference');
+  const caller = authorize(o.caller, 'dose:enter-prescription');
   const { db, studyId } = o;
   const gy = o.prescriptionGy;
   if (typeof gy !== 'number' || !Number.isFinite(gy) || gy <= 0 || gy > MAX_PRESCRIPTION_GY)

@@ -117,6 +117,6 @@ export async function getStudyDose(db: Db, { caller, studyId }: { caller: Caller
         codeVersion: r.codeVersion,
         createdAt: r.createdAt.toISOString(),
       })),
-    canEnterPrescription: can(who.role, 'studies:choose-reference') && !(plan?.prescriptionGy != null && plan.source === 'RTPLAN'),
+    canEnterPrescription: can(who.role, 'dose:enter-prescription') && !(plan?.prescriptionGy != null && plan.source === 'RTPLAN'),
   };
 }
