@@ -3,6 +3,7 @@ import { MetricsError, type NullReason } from './errors';
 import { computeOverlap, emptinessReason } from './overlap';
 import { computeSurfaceDistances, scratchSizeFor, type SurfaceDistances } from './surface-distances';
 import { unionBox, type IndexBox } from './bbox';
+import { offsetTable, type OffsetTable } from './local-search';
 import {
   averageSurfaceDistanceMm,
   hausdorffMm,
@@ -131,10 +132,21 @@ export function computeMetrics(options: ComputeMetricsOptions): MetricsResult {
     centroidShiftMm: o.centroidShiftMm,
     nullReasons,
   };
-  // One work buffer, sized for the larger (surfel) corner box, serves every distance transform.
+  // Shared by the conventions: the bounding boxes (from the overlap pass), the lattice offsets
+  // of the local search (they depend on the spacing only), and one EDT work buffer, sized for the
+  // larger (surfel) corner box and made only if some query lies beyond the local search's radius.
+  // The voxel and surfel distances themselves cannot share a transform: their sites are on
+  // different lattices (voxel centres vs voxel corners), see docs/metrics.md.
   const union = unionBox(o.referenceBox, o.testBox);
-  const scratch = union ? new Float64Array(scratchSizeFor(union, conventions.includes('surfel') ? 'surfel' : 'voxel')) : undefined;
-  const boxes = { referenceBox: o.referenceBox, testBox: o.testBox, scratch };
+  let scratchBuf: Float64Array | undefined;
+  const scratch = (n: number): Float64Array => {
+    if (!scratchBuf || scratchBuf.length < n) {
+      scratchBuf = new Float64Array(Math.max(n, union ? scratchSizeFor(union, conventions.includes('surfel') ? 'surfel' : 'voxel') : 0));
+    }
+    return scratchBuf;
+  };
+  const offsets = union ? offsetTable(grid.spacingMm) : undefined;
+  const boxes = { referenceBox: o.referenceBox, testBox: o.testBox, scratch, offsets };
   let voxelSd: SurfaceDistances | null = null;
   if (conventions.includes('voxel') || conventions.includes('plastimatch')) {
     voxelSd = computeSurfaceDistances(reference, test, grid, 'voxel', boxes);
@@ -160,7 +172,7 @@ export function computeMetrics(options: ComputeMetricsOptions): MetricsResult {
     };
   }
   if (conventions.includes('plastimatch') && voxelSd) {
-    const sd = plastimatchDistances(reference, test, grid, union) ?? voxelSd;
+    const sd = plastimatchDistances(reference, test, grid, union, offsets) ?? voxelSd;
     result.plastimatch = {
       hausdorffMm: fin('plastimatch.hausdorffMm', hausdorffMm(sd)),
       averageHausdorffMm: fin('plastimatch.averageHausdorffMm', plastimatchAverageHausdorffMm(sd)),
@@ -181,7 +193,13 @@ export function computeMetrics(options: ComputeMetricsOptions): MetricsResult {
  * other case does not.) Interior masks are unaffected. Returns null (use the uncropped
  * distances) when nothing is dropped or when the crop leaves a mask empty.
  */
-function plastimatchDistances(reference: Uint8Array, test: Uint8Array, grid: Grid, union: IndexBox | null): SurfaceDistances | null {
+function plastimatchDistances(
+  reference: Uint8Array,
+  test: Uint8Array,
+  grid: Grid,
+  union: IndexBox | null,
+  offsets: OffsetTable | undefined,
+): SurfaceDistances | null {
   // drop, lo and size have one entry per axis; voxel indices are bounded by the loops, hence the `!`s.
   if (!union) return null;
   const lo = union.lo;
@@ -208,5 +226,5 @@ function plastimatchDistances(reference: Uint8Array, test: Uint8Array, grid: Gri
   }
   if (!anyR || !anyT) return null;
   const cropGrid: Grid = { ...grid, dims: [size[0]!, size[1]!, size[2]!] };
-  return computeSurfaceDistances(r, t, cropGrid, 'voxel');
+  return computeSurfaceDistances(r, t, cropGrid, 'voxel', { offsets });
 }

@@ -1,6 +1,7 @@
 import { xyz, type Grid, type Vec3 } from '@/lib/core/volume';
 import { boundingBox, unionBox, type IndexBox } from './bbox';
 import { distancesToSites } from './edt';
+import { localDistances, offsetTable, sortedByRank, type OffsetTable } from './local-search';
 import type { NullReason } from './errors';
 import { emptinessReason } from './overlap';
 import { surfelAreaTable } from './surfel-table';
@@ -33,9 +34,17 @@ export interface SurfaceDistanceOptions {
   testBox?: IndexBox | null;
   /**
    * Reusable work buffer for the distance transform (used when large enough: the union box,
-   * plus one corner row per axis for `surfel`). Lets one allocation serve both samplings.
+   * plus one corner row per axis for `surfel`), or a function that makes it on first use. Lets
+   * one allocation serve both samplings, and none when the local search answers every query.
    */
-  scratch?: Float64Array;
+  scratch?: Float64Array | ((n: number) => Float64Array);
+  /** Lattice offsets for the local search (offsetTable(grid.spacingMm)); shared between samplings. */
+  offsets?: OffsetTable;
+  /**
+   * 'auto' (default): local search over sorted lattice offsets, the EDT for queries beyond its
+   * radius; 'edt': the distance transform for every query. Both give the same distances.
+   */
+  method?: 'auto' | 'edt';
 }
 
 /**
@@ -56,8 +65,36 @@ function directedDistances(buf: Float64Array, dims: number[], spacingMm: readonl
 const BAND_VOXELS = 5;
 
 /** The scratch buffer when large enough, else a new one. */
-function scratchOf(scratch: Float64Array | undefined, n: number): Float64Array {
-  return scratch && scratch.length >= n ? scratch : new Float64Array(n);
+function scratchOf(scratch: SurfaceDistanceOptions['scratch'], n: number): Float64Array {
+  const buf = typeof scratch === 'function' ? scratch(n) : scratch;
+  return buf && buf.length >= n ? buf : new Float64Array(n);
+}
+
+/** Distances in one direction; `rank` (into offsets.distinct) when the local search answered every query. */
+interface Directed {
+  dist: Float64Array;
+  rank: Int32Array | null;
+  offsets: OffsetTable | null;
+}
+
+/**
+ * Directed distances from `queries` to the nearest of `sites`: the local search first (exact
+ * within its radius), the EDT for the queries beyond it, or for all when too many are.
+ */
+function directed(options: SurfaceDistanceOptions, dims: number[], spacingMm: readonly number[], sites: Int32Array, queries: Int32Array): Directed {
+  const n = dims[0]! * dims[1]! * dims[2]!;
+  if (sites.length === 0 || queries.length === 0 || options.method === 'edt') {
+    return { dist: directedDistances(scratchOf(options.scratch, n), dims, spacingMm, sites, queries), rank: null, offsets: null };
+  }
+  const offsets = options.offsets ?? offsetTable(spacingMm);
+  const local = localDistances(offsets, dims, sites, queries);
+  if (!local) return { dist: directedDistances(scratchOf(options.scratch, n), dims, spacingMm, sites, queries), rank: null, offsets: null };
+  if (local.unresolved.length === 0) return { dist: local.distMm, rank: local.rank, offsets };
+  const far = new Int32Array(local.unresolved.length);
+  for (let u = 0; u < far.length; u++) far[u] = queries[local.unresolved[u]!]!;
+  const farDist = directedDistances(scratchOf(options.scratch, n), dims, spacingMm, sites, far);
+  for (let u = 0; u < far.length; u++) local.distMm[local.unresolved[u]!] = farDist[u]!;
+  return { dist: local.distMm, rank: null, offsets: null };
 }
 
 /** Number of Float64 elements a scratch buffer needs for `sampling` on this box. */
@@ -105,9 +142,7 @@ export function computeSurfaceDistances(
       empty,
     };
   }
-  return sampling === 'voxel'
-    ? voxelDistances(reference, test, grid, box, empty, options.scratch)
-    : surfelDistances(reference, test, grid, box, empty, options.scratch);
+  return sampling === 'voxel' ? voxelDistances(reference, test, grid, box, empty, options) : surfelDistances(reference, test, grid, box, empty, options);
 }
 
 /** Crop-local linear indices of boundary voxels (mask XOR 6-erosion), box-local order. */
@@ -155,14 +190,14 @@ function voxelDistances(
   grid: Grid,
   box: IndexBox,
   empty: NullReason | null,
-  scratch?: Float64Array,
+  options: SurfaceDistanceOptions,
 ): SurfaceDistances {
   const dims: Vec3 = [box.hi[0] - box.lo[0] + 1, box.hi[1] - box.lo[1] + 1, box.hi[2] - box.lo[2] + 1];
   const rb = voxelBoundary(reference, grid, box);
   const tb = voxelBoundary(test, grid, box);
-  const buf = scratchOf(scratch, dims[0] * dims[1] * dims[2]);
-  const referenceToTestMm = directedDistances(buf, dims, grid.spacingMm, tb, rb).sort();
-  const testToReferenceMm = directedDistances(buf, dims, grid.spacingMm, rb, tb).sort();
+  const sorted = (d: Directed) => (d.rank && d.offsets ? sortedByRank(d.offsets, d.rank) : d.dist.sort());
+  const referenceToTestMm = sorted(directed(options, dims, grid.spacingMm, tb, rb));
+  const testToReferenceMm = sorted(directed(options, dims, grid.spacingMm, rb, tb));
   return { sampling: 'voxel', referenceToTestMm, testToReferenceMm, referenceAreasMm2: null, testAreasMm2: null, empty };
 }
 
@@ -256,6 +291,32 @@ function sortPairs(dist: Float64Array, codes: Uint8Array, table: Float64Array): 
   return sortedAreas;
 }
 
+/**
+ * sortPairs when every distance is known by its rank among `distinct`: the keys
+ * rank·(number of distinct areas) + area rank are counting-sorted (no comparison sort), with the
+ * same result. Overwrites `dist` with the sorted distances; returns the areas in that order.
+ */
+function sortPairsByRank(dist: Float64Array, rank: Int32Array, distinct: Float64Array, codes: Uint8Array, table: Float64Array): Float64Array {
+  // Codes are < 256 = table length, ranks < distinct.length and keys < m·a, hence the `!`s.
+  const n = dist.length;
+  const areas = Float64Array.from(new Set(table)).sort();
+  const a = areas.length;
+  const areaRank = new Uint32Array(256);
+  for (let c = 0; c < 256; c++) areaRank[c] = lowerBound(areas, a, table[c]!);
+  const count = new Int32Array(distinct.length * a);
+  for (let q = 0; q < n; q++) count[rank[q]! * a + areaRank[codes[q]!]!]!++;
+  const sortedAreas = new Float64Array(n);
+  for (let key = 0, p = 0; key < count.length; key++) {
+    const c = count[key]!;
+    if (c === 0) continue;
+    const dr = Math.floor(key / a);
+    dist.fill(distinct[dr]!, p, p + c);
+    sortedAreas.fill(areas[key - dr * a]!, p, p + c);
+    p += c;
+  }
+  return sortedAreas;
+}
+
 function lowerBound(a: Float64Array, n: number, x: number): number {
   // lo ≤ mid < hi ≤ n ≤ a.length, hence the `!`.
   let lo = 0,
@@ -274,16 +335,19 @@ function surfelDistances(
   grid: Grid,
   box: IndexBox,
   empty: NullReason | null,
-  scratch?: Float64Array,
+  options: SurfaceDistanceOptions,
 ): SurfaceDistances {
   const cdims: Vec3 = [box.hi[0] - box.lo[0] + 2, box.hi[1] - box.lo[1] + 2, box.hi[2] - box.lo[2] + 2];
   const r = surfels(reference, grid, box, cdims);
   const t = surfels(test, grid, box, cdims);
   const table = surfelAreaTable(grid.spacingMm);
-  const buf = scratchOf(scratch, cdims[0] * cdims[1] * cdims[2]);
-  const referenceToTestMm = directedDistances(buf, cdims, grid.spacingMm, t.at, r.at);
-  const testToReferenceMm = directedDistances(buf, cdims, grid.spacingMm, r.at, t.at);
-  const referenceAreasMm2 = sortPairs(referenceToTestMm, r.codes, table);
-  const testAreasMm2 = sortPairs(testToReferenceMm, t.codes, table);
+  const rt = directed(options, cdims, grid.spacingMm, t.at, r.at);
+  const tr = directed(options, cdims, grid.spacingMm, r.at, t.at);
+  const pairs = (d: Directed, codes: Uint8Array) =>
+    d.rank && d.offsets ? sortPairsByRank(d.dist, d.rank, d.offsets.distinct, codes, table) : sortPairs(d.dist, codes, table);
+  const referenceAreasMm2 = pairs(rt, r.codes);
+  const testAreasMm2 = pairs(tr, t.codes);
+  const referenceToTestMm = rt.dist;
+  const testToReferenceMm = tr.dist;
   return { sampling: 'surfel', referenceToTestMm, testToReferenceMm, referenceAreasMm2, testAreasMm2, empty };
 }
