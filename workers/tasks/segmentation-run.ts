@@ -9,6 +9,7 @@ import type { JobWithMetadata, PgBoss } from 'pg-boss';
 import type { Db } from '../../lib/server/db/client';
 import type { VolumeStore } from '../../lib/server/storage/volume-store';
 import { executeSegmentationRun, type SegmentFn } from '../../lib/server/runs/execute-segmentation-run';
+import { evaluateMonitoringAlerts } from '../../lib/server/monitoring/evaluate-monitoring-alerts';
 import { queueAutomaticSends } from '../../lib/server/dicom-send/queue-automatic-sends';
 import type { SegmentationJobData } from '../../lib/server/jobs/job-definitions';
 import { routeSegmentationRun } from '../../lib/server/runs/route-segmentation-run';
@@ -127,6 +128,12 @@ export async function runSegmentationJob(job: JobWithMetadata<SegmentationJobDat
     if (outcome !== 'cancelled') {
       const { queued } = await queueAutomaticSends(db, boss, { runId: run.id });
       if (queued.length) log(`run ${run.id}: machine RTSTRUCT queued for automatic send to ${queued.join(', ')}`);
+      // Drift alerts (docs/monitoring.md, "Alerts"): idempotent, so a retry evaluates again harmlessly;
+      // a failure is logged and does not fail the finished run's job.
+      await evaluateMonitoringAlerts(db, { triggeredByRunId: run.id }).then(
+        (r) => r.created && log(`run ${run.id}: ${r.created} new drift alert(s) (monitoring configuration v${r.configVersion})`),
+        (e: Error) => log(`run ${run.id}: drift alert evaluation failed: ${e.message}`),
+      );
     }
   } catch (e) {
     // A cancelled run is finished, not failed: the job ends without a retry.
