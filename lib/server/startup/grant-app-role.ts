@@ -14,7 +14,15 @@ import pg from 'pg';
 import { BOSS_SCHEMA } from '../jobs/boss';
 
 /** Tables the app may only insert into and read. */
-export const APPEND_ONLY_TABLES = ['AuditEvent', 'OutcomeVersion', 'OutcomeVersionChange', 'StructureRuleVersion', 'ReviewDecision', 'FlagRuleSet'] as const;
+export const APPEND_ONLY_TABLES = [
+  'AuditEvent',
+  'OutcomeVersion',
+  'OutcomeVersionChange',
+  'StructureRuleVersion',
+  'ReviewDecision',
+  'FlagRuleSet',
+  'AnalysisSnapshot',
+] as const;
 
 export class DatabaseRoleError extends Error {
   readonly code = 'DATABASE_ROLE';
