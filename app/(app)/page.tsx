@@ -13,6 +13,7 @@ import { loadCohort } from './_cohort/load-cohort';
 import { CohortFilters } from './_cohort/cohort-filters';
 import { InvertedDateRange } from './_cohort/inverted-date-range';
 import { DemoSeedProgress } from './_cohort/demo-seed-progress';
+import { DriftAlertsBanner } from './_cohort/drift-alerts-banner';
 import { CohortCaseTable, CohortCharts, CohortOverview, WidgetSkeleton } from './_cohort/cohort-widgets';
 
 export const dynamic = 'force-dynamic';
@@ -35,6 +36,9 @@ export default async function CohortPage({ searchParams }: { searchParams: Promi
       <InvertedDateRange query={query} />
       <Suspense fallback={null}>
         <DemoSeedProgress caller={caller} />
+      </Suspense>
+      <Suspense fallback={null}>
+        <DriftAlertsBanner caller={caller} />
       </Suspense>
       <Suspense fallback={<WidgetSkeleton label="filters" height={80} />}>
         <CohortFilters caller={caller} query={query} datesShifted={!can(caller.role, 'identifiers:view')} />

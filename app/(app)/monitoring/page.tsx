@@ -24,6 +24,7 @@ import {
   type SearchParams,
 } from '@/lib/server/monitoring/monitoring-query';
 import { ControlChart } from './control-chart';
+import { AlertsPanel } from './alerts-panel';
 
 export const dynamic = 'force-dynamic';
 
@@ -273,6 +274,7 @@ export default async function MonitoringPage({ searchParams }: { searchParams: P
         {info.label}
         {info.unit ? ` (${info.unit})` : ''}: {info.convention}, as on the cohort page. {chartDescription(q)}
       </p>
+      <AlertsPanel caller={caller} done={first(sp, 'alertDone') || null} error={first(sp, 'alertError') || null} />
       <Choices sp={sp} q={q} />
       {data.studies === 0 ? (
         <p className="notice" role="status" data-testid="monitoring-empty">
