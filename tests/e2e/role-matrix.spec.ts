@@ -135,6 +135,8 @@ function exportsFor(seeded: Seeded): ExportRequest[] {
     { route: '/api/admin/audit', url: '/api/admin/audit', mustServe: true },
     { route: '/api/outcomes/dataset.csv', url: '/api/outcomes/dataset.csv', mustServe: true },
     { route: '/api/outcomes/dataset-dictionary.json', url: '/api/outcomes/dataset-dictionary.json', mustServe: true },
+    // no snapshot is seeded: an unknown id is 404 for the roles that may, 401/403 for the others (analysis-snapshots.test.ts downloads real ones)
+    { route: '/api/outcomes/snapshots/[id]/zip', url: '/api/outcomes/snapshots/ISQ-AAAAAAAAAA/zip', mustServe: false },
     { route: '/api/review/minutes', url: `/api/review/minutes?meeting=${encodeURIComponent(seeded.meeting ?? '2026-01-01')}`, mustServe: true },
     ...['cox', 'fine-gray', 'km'].map((table) => ({
       route: '/api/outcomes/table',
