@@ -6,6 +6,9 @@
  * - Associations are accepted only from allow-listed calling AE titles (decide-dicom-association.ts).
  * - Each instance is written to <data>/dicom-spool/<StudyInstanceUID>/<SOPInstanceUID>.dcm
  *   (temp file, fsync, rename) and answered Success only once it is on disk and recorded.
+ * - A CT series that has had no new instance for PREPARE_SETTLE_MS (or whose association was
+ *   released) is decoded and its volume stored ahead of the import, on a worker thread
+ *   (received-series-preparer.ts, prepare-received-series.ts): the import then takes it ready.
  * - Every second: studies quiet for ISEG_DICOM_QUIET_SECONDS, or asked for with "import now", are
  *   imported (import-due-dicom-studies.ts); the import queues their segmentation run.
  * - At start (and every minute) the spool is reconciled with the database (sync-dicom-spool.ts):
@@ -34,6 +37,9 @@ import { syncDicomSpool } from '../lib/server/dicom-receive/sync-dicom-spool';
 import { importDueDicomStudies } from '../lib/server/dicom-receive/import-due-dicom-studies';
 import { recordDicomSpoolState } from '../lib/server/dicom-receive/record-dicom-spool-state';
 import { SpoolCapacity, bytesFromGb, type SpoolUsage } from '../lib/dicom/net/spool-capacity';
+import { ReceivedSeriesPreparer } from '../lib/server/dicom-receive/received-series-preparer';
+import { prepareReceivedSeries } from '../lib/server/dicom-receive/prepare-received-series';
+import { startPrepareSeriesThread } from '../lib/server/dicom-receive/prepare-series-thread';
 import type { PgBoss } from 'pg-boss';
 
 /** Exit code when the port cannot be bound (in use, or not permitted): not restarted. */
@@ -42,6 +48,8 @@ export const EXIT_PORT_UNAVAILABLE = 4;
 const TICK_MS = 1_000;
 const SYNC_MS = 60_000;
 const MEASURE_MS = 5_000;
+/** A CT series with no new instance for this long is prepared before its study's import. */
+const PREPARE_SETTLE_MS = 3_000;
 
 function log(msg: string): void {
   console.log(`[dicom ${process.pid}] ${msg}`);
@@ -72,6 +80,19 @@ async function main(): Promise<void> {
   const store = createVolumeStore({ dir: env.volumeDir });
   let boss: PgBoss | undefined;
   const getBoss = async () => (boss ??= await createBoss({ databaseUrl, worker: false }));
+  // Early preparation of received CT series on a worker thread (in this thread if none can start).
+  let thread: ReturnType<typeof startPrepareSeriesThread> | null = null;
+  try {
+    thread = startPrepareSeriesThread({ storeDir: store.root });
+  } catch (e) {
+    log(`no worker thread for preparing received series (${(e as Error).message}); preparing on the main thread`);
+  }
+  const preparer = new ReceivedSeriesPreparer({
+    spoolDir,
+    settleMs: PREPARE_SETTLE_MS,
+    run: (job) => (thread ? thread.run(job) : prepareReceivedSeries({ ...job, store })),
+    log,
+  });
 
   const sync = async (atStart: boolean) => {
     try {
@@ -135,6 +156,7 @@ async function main(): Promise<void> {
       onInstanceStored: async (s) => {
         sentBy.get(s.associationId)?.add(s.studyInstanceUid);
         capacity.add(s.bytes);
+        if (s.header.modality === 'CT' && s.header.seriesInstanceUid) preparer.noteInstance(s.studyInstanceUid, s.header.seriesInstanceUid, s.file);
         await recordReceivedInstance({
           db,
           associationId: s.associationId,
@@ -152,6 +174,8 @@ async function main(): Promise<void> {
       onAssociationEnded: async (e) => {
         const studies = [...(sentBy.get(e.associationId) ?? [])];
         sentBy.delete(e.associationId);
+        // Released: what it sent is complete, so its series need not wait to settle.
+        if (e.endState === 'RELEASED') for (const uid of studies) preparer.settleStudy(uid);
         await endDicomAssociation({ db, associationId: e.associationId, endState: e.endState, studyInstanceUids: studies });
       },
     });
@@ -186,6 +210,7 @@ async function main(): Promise<void> {
         store,
         modelsRoot: env.modelsDir,
         log,
+        preparer,
       });
       if (imported.length) await measure();
     } catch (e) {
@@ -198,6 +223,7 @@ async function main(): Promise<void> {
   };
   let running = false;
   const timer = setInterval(() => {
+    preparer.pump();
     if (stopping || running) return;
     running = true;
     busy = tick().finally(() => {
@@ -212,6 +238,7 @@ async function main(): Promise<void> {
     log('stopping: closing the listener, finishing an import in progress');
     await scp.close();
     await busy.catch(() => undefined);
+    await thread?.close().catch(() => undefined);
     await boss?.stop({ graceful: false }).catch(() => undefined);
     await db.$disconnect().catch(() => undefined);
     process.exit(0);

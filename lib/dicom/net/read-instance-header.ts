@@ -9,6 +9,8 @@ import { parseDicomBytes, str } from '../parse-file';
 
 export interface InstanceHeader {
   studyInstanceUid?: string;
+  /** Read when the head holds the whole header (CT slices); the node prepares a series' volume early by it. */
+  seriesInstanceUid?: string;
   sopInstanceUid?: string;
   sopClassUid?: string;
   modality?: string;
@@ -21,6 +23,7 @@ export interface InstanceHeader {
 function pick(ds: Parameters<typeof str>[0]): InstanceHeader {
   return {
     studyInstanceUid: str(ds, 'x0020000d'),
+    seriesInstanceUid: str(ds, 'x0020000e'),
     sopInstanceUid: str(ds, 'x00080018'),
     sopClassUid: str(ds, 'x00080016'),
     modality: str(ds, 'x00080060'),
@@ -35,11 +38,14 @@ function pick(ds: Parameters<typeof str>[0]): InstanceHeader {
  * @param file the spooled file, read in full only when the head does not hold the study UID.
  */
 export async function readInstanceHeader(head: { bytes: Uint8Array; complete: boolean }, file: string): Promise<InstanceHeader> {
-  try {
-    const ds = parseDicom(head.bytes, { untilTag: 'x0020000e' });
-    const h = pick(ds);
-    if (h.studyInstanceUid) return h;
-  } catch {}
+  // The whole header up to the pixel data (an image's header fits in the head), else up to the
+  // SeriesInstanceUID (its value not read), else the whole file.
+  for (const untilTag of ['x7fe00010', 'x0020000e']) {
+    try {
+      const h = pick(parseDicom(head.bytes, { untilTag }));
+      if (h.studyInstanceUid) return h;
+    } catch {}
+  }
   const bytes = head.complete ? head.bytes : new Uint8Array(await readFile(file));
   const { parsed } = parseDicomBytes(bytes, file);
   return parsed ? pick(parsed.dataSet) : {};

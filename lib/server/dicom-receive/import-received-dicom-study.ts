@@ -7,6 +7,11 @@
  * RECEIVING (they are imported, merged, when quiet). On failure the spool is kept and the row is
  * FAILED with the error (named by toAppError); "import now" or a new receipt tries again.
  *
+ * CT volumes prepared before the import (prepare-received-series.ts: decoded and stored once their
+ * series stopped growing) are taken from the volume store instead of being decoded again, when
+ * their slice files are exactly the ones imported; with `preparer` (the node's), a series still
+ * being prepared is waited for. The study's records of prepared volumes go after a success.
+ *
  * The import acts as a physicist named `dicom:<calling AE title>` in the audit log, as the CLI
  * acts as `cli:<user>`.
  */
@@ -16,9 +21,11 @@ import type { PgBoss } from 'pg-boss';
 import type { Caller } from '../auth/roles';
 import type { Db } from '../db/client';
 import { toAppError } from '../errors';
-import type { VolumeStore } from '../storage/volume-store';
+import { volumeStore, type VolumeStore } from '../storage/volume-store';
 import { importStudyAndQueue } from '../studies/import-study-and-queue';
 import { listSpoolStudies } from '@/lib/dicom/net/spool-file';
+import { preparedDirOf, preparedVolumeLookup, removePreparedRecords } from './prepare-received-series';
+import type { ReceivedSeriesPreparer } from './received-series-preparer';
 
 export interface ImportReceivedDicomStudyOptions {
   db: Db;
@@ -28,10 +35,20 @@ export interface ImportReceivedDicomStudyOptions {
   store?: VolumeStore;
   modelsRoot?: string;
   log?: (line: string) => void;
+  /** The node's early preparation: the import waits for a series of this study being prepared. */
+  preparer?: Pick<ReceivedSeriesPreparer, 'whenSettled' | 'forgetFiles'>;
 }
 
 export type ImportReceivedDicomStudyResult =
-  | { state: 'IMPORTED'; studyId: string; alreadyImported: boolean; files: number; moreArrived: boolean }
+  | {
+      state: 'IMPORTED';
+      studyId: string;
+      alreadyImported: boolean;
+      files: number;
+      moreArrived: boolean;
+      /** CT volumes taken from the early preparation instead of decoded by the import. */
+      preparedVolumesUsed: number;
+    }
   | { state: 'FAILED'; error: string }
   | { state: 'SKIPPED'; reason: string };
 
@@ -67,19 +84,29 @@ export async function importReceivedDicomStudy(options: ImportReceivedDicomStudy
     if (stages.at(-1)?.stage !== p.stage) stages.push({ stage: p.stage, at: performance.now() });
   };
   const stageSummary = () => stages.map((st, i) => `${st.stage} ${(((stages[i + 1]?.at ?? performance.now()) - st.at) / 1000).toFixed(1)} s`).join(', ');
+  const store = options.store ?? volumeStore();
+  const preparer = options.preparer;
+  const preparedVolumes = preparedVolumeLookup({
+    dir: preparedDirOf(spoolDir, studyInstanceUid),
+    store,
+    ...(preparer ? { whenSettled: () => preparer.whenSettled(studyInstanceUid) } : {}),
+  });
   try {
     const r = await importStudyAndQueue({
       onProgress,
+      preparedVolumes,
       db,
       boss: options.boss,
       caller,
       files,
       label: `received study ${row.id} (from ${row.callingAeTitle})`,
-      ...(options.store ? { store: options.store } : {}),
+      store,
       ...(options.modelsRoot ? { modelsRoot: options.modelsRoot } : {}),
     });
     for (const f of files) await rm(f, { force: true });
     await rmdir(path.join(spoolDir, studyInstanceUid)).catch(() => undefined);
+    await removePreparedRecords(spoolDir, studyInstanceUid);
+    preparer?.forgetFiles(studyInstanceUid, files);
     const after = await db.dicomReceivedStudy.findUniqueOrThrow({ where: { id: row.id } });
     const moreArrived = after.lastReceivedAt > startedAt;
     const left = (await listSpoolStudies(spoolDir)).find((f) => f.studyUid === studyInstanceUid)?.files.length ?? 0;
@@ -103,9 +130,16 @@ export async function importReceivedDicomStudy(options: ImportReceivedDicomStudy
         : `; not segmented: ${r.segmentation.reason}`
       : '';
     say(
-      `received study ${row.id}: ${r.alreadyImported ? 'already imported' : r.merged ? 'merged into' : 'imported as'} study ${r.studyId} (${files.length} file(s), ${r.findings.length} finding(s); ${stageSummary()})${seg}`,
+      `received study ${row.id}: ${r.alreadyImported ? 'already imported' : r.merged ? 'merged into' : 'imported as'} study ${r.studyId} (${files.length} file(s), ${r.findings.length} finding(s); ${stageSummary()}; ${preparedVolumes.used()} CT volume(s) prepared before the import)${seg}`,
     );
-    return { state: 'IMPORTED', studyId: r.studyId, alreadyImported: r.alreadyImported, files: files.length, moreArrived };
+    return {
+      state: 'IMPORTED',
+      studyId: r.studyId,
+      alreadyImported: r.alreadyImported,
+      files: files.length,
+      moreArrived,
+      preparedVolumesUsed: preparedVolumes.used(),
+    };
   } catch (e) {
     const mapped = toAppError(e, {});
     const error = `${mapped.code}: ${mapped.message}`;

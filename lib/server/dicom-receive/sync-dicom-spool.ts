@@ -9,15 +9,19 @@
  *   idempotent, so importing again is safe);
  * - an IMPORTED row whose folder has files again (received after the import, or the process died
  *   between the import and the removal of the folder) goes back to RECEIVING;
- * - every RECEIVING row's instanceCount is the number of files in its folder.
+ * - every RECEIVING row's instanceCount is the number of files in its folder;
+ * - at start, records of prepared volumes (prepare-received-series.ts) of studies no longer in the
+ *   spool are removed (left by a process killed between an import and their removal).
  *
  * Run by the listener process at start and every minute. @returns the studies picked up.
  */
 import type { Db } from '../db/client';
 import { listSpoolStudies, removeIncomingLeftovers } from '@/lib/dicom/net/spool-file';
 import { readInstanceHeader } from '@/lib/dicom/net/read-instance-header';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
 import { pseudonymForReceived } from './record-received-instance';
+import { PREPARED_DIR, removePreparedRecords } from './prepare-received-series';
 
 export interface SyncDicomSpoolResult {
   removedPartFiles: number;
@@ -65,6 +69,11 @@ export async function syncDicomSpool(options: { db: Db; spoolDir: string; remove
     } else if (row.state === 'RECEIVING' && row.instanceCount !== folder.files.length) {
       await db.dicomReceivedStudy.update({ where: { id: row.id }, data: { instanceCount: folder.files.length } });
     }
+  }
+  if (options.removePartFiles) {
+    const inSpool = new Set((await listSpoolStudies(spoolDir)).filter((f) => f.files.length > 0).map((f) => f.studyUid));
+    const prepared = await readdir(path.join(spoolDir, PREPARED_DIR)).catch(() => [] as string[]);
+    for (const uid of prepared) if (!inSpool.has(uid)) await removePreparedRecords(spoolDir, uid);
   }
   return { removedPartFiles: removed.length, pickedUp: [...new Set(pickedUp)] };
 }

@@ -36,7 +36,7 @@ import type { Db } from '../db/client';
 import { AppError } from '../errors';
 import { volumeStore, type VolumeStore } from '../storage/volume-store';
 import type { ImportFinding, ImportProgress, ImportStudyResult, InImportTransaction, PreparedStudy } from './import-study.types';
-import { materialiseDicomStudy, readDicomInput, scanDicomStudy } from './prepare-dicom-study';
+import { materialiseDicomStudy, readDicomInput, scanDicomStudy, type PreparedVolumeLookup } from './prepare-dicom-study';
 import { materialiseStructureOnlyStudy, scanStructureOnlyStudy } from './prepare-structure-only-study';
 import { NIFTI_FILE, materialiseNiftiStudy, scanNiftiStudy } from './prepare-nifti-study';
 import { relativePath } from './relative-paths';
@@ -65,6 +65,8 @@ export interface ImportStudyOptions {
   onProgress?: (p: ImportProgress) => void;
   /** Work that commits with the study's rows or not at all (import-study.types.ts). */
   inTransaction?: InImportTransaction;
+  /** CT volumes decoded and stored ahead (the DICOM node's received series; prepare-dicom-study.ts). */
+  preparedVolumes?: PreparedVolumeLookup;
 }
 
 export type { ImportFinding, ImportProgress, ImportStudyResult };
@@ -176,7 +178,7 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
     } else {
       const scan = await scanDicomStudy({ files: others, label, root, phaseMapping: options.phaseMapping, onProgress: options.onProgress, read });
       ({ contentHash, studyInstanceUid } = scan);
-      materialise = () => materialiseDicomStudy(scan, store, options.onProgress, siteRules);
+      materialise = () => materialiseDicomStudy(scan, store, options.onProgress, siteRules, options.preparedVolumes);
     }
     if (nifti.length > 0)
       extraFindings.push({

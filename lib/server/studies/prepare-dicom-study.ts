@@ -23,7 +23,7 @@ import {
 } from '@/lib/dicom';
 import { parseDicomBytes, str } from '@/lib/dicom/parse-file';
 import { AppError } from '../errors';
-import { putNiftiVolume, type VolumeStore } from '../storage/volume-store';
+import { putNiftiVolume, type StoredVolume, type VolumeStore } from '../storage/volume-store';
 import type { SiteRuleSet } from '@/lib/core/structures';
 import { classifyStructure } from './classify-structure';
 import { relativePath, relativeText } from './relative-paths';
@@ -42,6 +42,26 @@ export interface DicomScan {
   root: string;
   /** RTDOSE and RTPLAN files (prepare-study-dose.ts). */
   dose: DoseFileScan;
+  /** sha256 of each file used (CT slices, structure sets), by path. */
+  fileHashes: Map<string, string>;
+}
+
+/**
+ * A CT series' volume decoded and stored before the import (the DICOM node prepares a received
+ * series once it stops growing: lib/server/dicom-receive/prepare-received-series.ts), found by
+ * `seriesVolumeHash` of the series' slice files; null when there is none (the import decodes it).
+ */
+export type PreparedVolumeLookup = (seriesHash: string) => Promise<StoredVolume | null>;
+
+/**
+ * Names the volume that loadCtVolume + putNiftiVolume make of exactly these slice files (their
+ * sha256 values): a changed, added or removed slice gives another hash. Bump the version when
+ * the decoding or the NIfTI encoding changes what a series' volume holds.
+ */
+export function seriesVolumeHash(sliceFileHashes: Iterable<string>): string {
+  return createHash('sha256')
+    .update(`ct-volume v1\n${combineHashes(sliceFileHashes)}`)
+    .digest('hex');
 }
 
 const errorsOf = (fs: { severity: string; message: string }[]) => fs.filter((f) => f.severity === 'error').map((f) => f.message);
@@ -186,7 +206,12 @@ export async function scanDicomStudy(options: {
   options.onProgress?.({ stage: 'scanning', done: 0, total: 1, message: 'hashing files' });
   const used = [...usable.flatMap((s) => s.slices.map((h) => h.file)), ...structureSets.map((x) => x.ss.file)];
   const hashes: string[] = [];
-  for (const f of used) hashes.push(await sha256File(f));
+  const fileHashes = new Map<string, string>();
+  for (const f of used) {
+    const h = fileHashes.get(f) ?? (await sha256File(f));
+    fileHashes.set(f, h);
+    hashes.push(h);
+  }
   const dose = await scanStudyDose(files, new Set(used));
   hashes.push(...dose.files.map((d) => d.sha256));
   const contentHash = combineHashes(hashes);
@@ -201,6 +226,7 @@ export async function scanDicomStudy(options: {
     findings,
     root,
     dose,
+    fileHashes,
   };
 }
 
@@ -246,22 +272,33 @@ export async function materialiseDicomStudy(
   onProgress?: (p: ImportProgress) => void,
   /** The site's structure rules (tried before the built-in ones); null: built-in rules only. */
   siteRules?: SiteRuleSet | null,
+  /** Volumes prepared ahead (a received study); a series without one is decoded here. */
+  preparedVolumes?: PreparedVolumeLookup,
 ): Promise<PreparedStudy> {
   const { root } = scan;
   const findings = [...scan.findings];
   let n = 0;
+  let prepared = 0;
   // Several series at once: one decodes on this thread while others compress on libuv's thread
   // pool (putNiftiVolume); bounded, as each holds its volume (50 MiB for 512×512×100) until stored.
   const series = await mapBounded(scan.series, LOAD_CONCURRENCY, async ({ s, phaseIndex }): Promise<PreparedSeries> => {
     onProgress?.({ stage: 'loading', done: n, total: scan.series.length, message: `CT ${s.description ?? s.seriesInstanceUid}` });
-    let volume;
-    try {
-      volume = await loadCtVolume(s);
-    } catch (e) {
-      if (e instanceof DicomError) throw new AppError('INVALID_INPUT', relativeText(e.message, root), { findings });
-      throw e;
+    const sliceHashes = s.slices.map((h) => scan.fileHashes.get(h.file));
+    const ready = preparedVolumes && sliceHashes.every((h) => h !== undefined) ? await preparedVolumes(seriesVolumeHash(sliceHashes as string[])) : null;
+    let stored: StoredVolume;
+    if (ready) {
+      stored = ready;
+      prepared++;
+    } else {
+      let volume;
+      try {
+        volume = await loadCtVolume(s);
+      } catch (e) {
+        if (e instanceof DicomError) throw new AppError('INVALID_INPUT', relativeText(e.message, root), { findings });
+        throw e;
+      }
+      stored = await putNiftiVolume(store, volume, { intent: 'image' });
     }
-    const stored = await putNiftiVolume(store, volume, { intent: 'image' });
     n++;
     return {
       key: s.key,
@@ -280,7 +317,12 @@ export async function materialiseDicomStudy(
       sopClassUid: s.slices[0]?.sopClassUid ?? null,
     };
   });
-  onProgress?.({ stage: 'loading', done: n, total: scan.series.length });
+  onProgress?.({
+    stage: 'loading',
+    done: n,
+    total: scan.series.length,
+    ...(preparedVolumes ? { message: `${prepared} of ${scan.series.length} CT volume(s) prepared before the import` } : {}),
+  });
 
   const phaseIndexOfPercent = new Map(series.filter((x) => x.phasePercent !== null).map((x) => [x.phasePercent!, x.phaseIndex!]));
   const structures = await prepareStructures(
