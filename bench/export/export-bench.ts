@@ -1,0 +1,213 @@
+/**
+ * `npm run bench:export [-- --slices 177 --size 512 --rois 11 --runs 2]`: the two study exports
+ * on a planning-sized study, against their budgets (issue #19) and a reference, in one run.
+ *
+ * The study: a planning CT (one series, size × size × slices, 16-bit, written as DICOM by the
+ * phantom writers) and one physician RTSTRUCT with `rois` ROIs (the phantom's GTV and ITV, a
+ * BODY outline and further ellipsoid organs), imported by the real importer (importStudy) into a
+ * throw-away embedded Postgres and volume store; then segmented through the worker's own code
+ * (executeSegmentationRun with an injected model: an ellipsoid GTV), so a run exists.
+ *
+ *   A. the de-identified zip (openDeidStudyExport, consumed as the route streams it, written to a
+ *      file), budget 5 s; reference: `zip -r` (Info-ZIP, deflate -6) of the source DICOM folder;
+ *   B. the machine RTSTRUCT (exportStudyRtStruct), budget 1 s.
+ *
+ * Prints one JSON result with the medians, budgets and the ratio A / zip -r. Profile with
+ * `node --cpu-prof --import tsx bench/export/export-bench.ts`.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { PgBoss } from 'pg-boss';
+import { generatePatient, samplePatientSpec } from '../../lib/core/phantom';
+import type { Grid } from '../../lib/core/volume';
+import { readDicom, writeRtStruct } from '../../lib/dicom';
+import { writePhantomPatient } from '../../lib/server/seed/write-phantom-cohort';
+import { startEmbeddedPostgres } from '../../lib/server/db/embedded-postgres';
+import { prepareDatabase } from '../../lib/server/startup/prepare-database';
+import { createDb } from '../../lib/server/db/client';
+import type { Caller } from '../../lib/server/auth/roles';
+import { importStudy } from '../../lib/server/studies/import-study';
+import { createVolumeStore } from '../../lib/server/storage/volume-store';
+import { createSegmentationRun } from '../../lib/server/runs/create-segmentation-run';
+import { executeSegmentationRun, type SegmentFn } from '../../lib/server/runs/execute-segmentation-run';
+import { openDeidStudyExport } from '../../lib/server/deid/export-deid-study';
+import { exportStudyRtStruct } from '../../lib/server/studies/export-study-rtstruct';
+import { freePort } from '../../tests/peers/orthanc';
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+const { values } = parseArgs({
+  options: {
+    slices: { type: 'string', default: '177' },
+    size: { type: 'string', default: '512' },
+    rois: { type: 'string', default: '11' },
+    runs: { type: 'string', default: '2' },
+  },
+});
+const slices = Number(values.slices);
+const size = Number(values.size);
+const rois = Number(values.rois);
+const runs = Number(values.runs);
+const log = (m: string) => console.log(`[bench:export] ${m}`);
+const physicist: Caller = { userId: 'bench-phys', email: 'phys@bench', name: 'Bench Physicist', role: 'PHYSICIST' };
+const researcher: Caller = { userId: 'bench-res', email: 'res@bench', name: 'Bench Researcher', role: 'RESEARCHER' };
+
+/** An axis-aligned ellipsoid mask, centre and radii as fractions of the grid. */
+function ellipsoid(grid: Grid, c: [number, number, number], r: [number, number, number]): { grid: Grid; data: Uint8Array } {
+  const [nx, ny, nz] = grid.dims;
+  const data = new Uint8Array(nx * ny * nz);
+  const [cx, cy, cz] = [c[0] * nx, c[1] * ny, c[2] * nz];
+  const [rx, ry, rz] = [r[0] * nx, r[1] * ny, r[2] * nz];
+  for (let k = 0; k < nz; k++) {
+    const dz = (k - cz) / rz;
+    if (dz * dz > 1) continue;
+    for (let j = 0; j < ny; j++) {
+      const dy = (j - cy) / ry;
+      if (dz * dz + dy * dy > 1) continue;
+      for (let i = 0; i < nx; i++) {
+        const dx = (i - cx) / rx;
+        if (dx * dx + dy * dy + dz * dz <= 1) data[i + nx * (j + ny * k)] = 1;
+      }
+    }
+  }
+  return { grid, data };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const s = (ms: number) => +(ms / 1000).toFixed(2);
+
+async function main(): Promise<void> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'iseg-bench-export-'));
+  const cleanup: (() => Promise<void>)[] = [];
+  try {
+    const t0 = performance.now();
+    const patient = generatePatient(samplePatientSpec('export-bench', 0), {
+      dims: [size, size, slices],
+      spacingMm: [500 / size, 500 / size, 3],
+      phasePercents: [0],
+    });
+    const written = writePhantomPatient(path.join(tmp, 'study'), 'export-bench', patient);
+    const dicomDir = path.join(tmp, 'study', 'dicom');
+    fs.rmSync(path.join(tmp, 'study', 'nifti'), { recursive: true, force: true });
+    const read = await readDicom(dicomDir);
+    const series = read.series.find((x) => x.seriesInstanceUid === written.phases[0].seriesInstanceUid)!;
+    const grid = patient.grid;
+    const organs: [string, [number, number, number], [number, number, number]][] = [
+      ['BODY', [0.5, 0.5, 0.5], [0.42, 0.34, 0.49]],
+      ['Lung_R', [0.33, 0.47, 0.55], [0.12, 0.18, 0.3]],
+      ['Lung_L', [0.67, 0.47, 0.55], [0.12, 0.18, 0.3]],
+      ['Heart', [0.55, 0.55, 0.45], [0.09, 0.09, 0.12]],
+      ['SpinalCord', [0.5, 0.75, 0.5], [0.015, 0.015, 0.48]],
+      ['Esophagus', [0.5, 0.62, 0.5], [0.02, 0.02, 0.4]],
+      ['Liver', [0.38, 0.5, 0.15], [0.15, 0.15, 0.12]],
+      ['Stomach', [0.62, 0.5, 0.15], [0.07, 0.07, 0.08]],
+      ['PTV', [0.4, 0.45, 0.6], [0.05, 0.05, 0.06]],
+      ['CTV', [0.4, 0.45, 0.6], [0.04, 0.04, 0.05]],
+      ['Trachea', [0.5, 0.52, 0.8], [0.025, 0.025, 0.15]],
+    ];
+    const structures = [
+      { name: 'GTV', mask: patient.phases[0].physicianGtv },
+      { name: 'ITV', mask: patient.physicianItv },
+      ...organs.slice(0, Math.max(0, rois - 2)).map(([name, c, r]) => ({ name, mask: ellipsoid(grid, c, r) })),
+    ];
+    fs.mkdirSync(path.join(dicomDir, 'rtstruct'));
+    fs.writeFileSync(
+      path.join(dicomDir, 'rtstruct', 'rs.dcm'),
+      writeRtStruct({ series, structures, label: 'PLAN', now: new Date(Date.UTC(2026, 0, 1)) }).bytes,
+    );
+    const files = fs.readdirSync(dicomDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    const bytes = files.reduce((n, e) => n + fs.statSync(path.join(e.parentPath, e.name)).size, 0);
+    log(
+      `wrote ${files.length} files (${(bytes / 2 ** 20).toFixed(0)} MiB: ${slices} slices ${size}×${size} + an RTSTRUCT with ${structures.length} ROIs) in ${s(performance.now() - t0)} s`,
+    );
+
+    const pg = await startEmbeddedPostgres({ dataDir: path.join(tmp, 'pg'), port: await freePort(), log: () => undefined });
+    cleanup.push(() => pg.stop());
+    await prepareDatabase({ databaseUrl: pg.appUrl, migrationUrl: pg.url });
+    const db = createDb(pg.appUrl);
+    cleanup.push(() => db.$disconnect());
+    const store = createVolumeStore({ dir: path.join(tmp, 'volumes') });
+    const t1 = performance.now();
+    const { studyId } = await importStudy({ db, caller: physicist, dir: dicomDir, store });
+    log(`imported in ${s(performance.now() - t1)} s (${await db.physicianStructure.count({ where: { studyId } })} physician structures)`);
+
+    // A run, through the worker's code; the "model" is an ellipsoid around the phantom's GTV.
+    const segment: SegmentFn = async (ct) => ({ mask: ellipsoid(ct.grid, [0.4, 0.45, 0.6], [0.04, 0.04, 0.05]), timingsMs: {} });
+    const fakeBoss = { send: async () => 'bench-job' } as unknown as PgBoss;
+    const { runId } = await createSegmentationRun(db, fakeBoss, {
+      caller: physicist,
+      studyId,
+      modelDir: path.join(root, 'tests', 'fixtures', 'models', 'tiny-test'),
+    });
+    const outcome = await executeSegmentationRun({ db, store, runId, segment, attempt: 1, maxAttempts: 1, codeVersion: 'bench' });
+    if (outcome !== 'succeeded') throw new Error(`the segmentation run ${outcome}`);
+
+    // A. de-identified zip, as the route streams it, to a file.
+    const deidMs: number[] = [];
+    let zipBytes = 0;
+    let dicomFiles = 0;
+    for (let r = 0; r < runs; r++) {
+      const file = path.join(tmp, `deid-${r}.zip`);
+      const fd = fs.openSync(file, 'w');
+      const ta = performance.now();
+      const out = await openDeidStudyExport(db, { caller: researcher, studyId, store });
+      for await (const chunk of out.chunks) fs.writeSync(fd, chunk);
+      deidMs.push(performance.now() - ta);
+      fs.closeSync(fd);
+      zipBytes = fs.statSync(file).size;
+      dicomFiles = out.stats.dicomFiles;
+      log(`de-identified zip ${r + 1}/${runs}: ${s(deidMs[r])} s (${dicomFiles} DICOM files, ${(zipBytes / 2 ** 20).toFixed(1)} MiB)`);
+      fs.rmSync(file);
+    }
+    // Reference: Info-ZIP of the source files (the same number of DICOM files, the same pixels).
+    const zipMs: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      const file = path.join(tmp, `ref-${r}.zip`);
+      const tz = performance.now();
+      execFileSync('zip', ['-q', '-r', file, '.'], { cwd: dicomDir });
+      zipMs.push(performance.now() - tz);
+      log(`zip -r of the source DICOM ${r + 1}/${runs}: ${s(zipMs[r])} s (${(fs.statSync(file).size / 2 ** 20).toFixed(1)} MiB)`);
+      fs.rmSync(file);
+    }
+
+    // B. machine RTSTRUCT.
+    const rtMs: number[] = [];
+    let rtBytes = 0;
+    for (let r = 0; r < runs; r++) {
+      const tb = performance.now();
+      const out = await exportStudyRtStruct(db, store, { caller: physicist, studyId });
+      rtMs.push(performance.now() - tb);
+      rtBytes = out.bytes.length;
+      log(`machine RTSTRUCT ${r + 1}/${runs}: ${s(rtMs[r])} s (${(rtBytes / 1024).toFixed(0)} KiB)`);
+    }
+
+    const result = {
+      date: new Date().toISOString(),
+      machine: `${os.hostname()} (${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB)`,
+      loadAverage: os.loadavg().map((x) => +x.toFixed(2)),
+      study: { slices, size, rois: structures.length, files: files.length, mib: Math.round(bytes / 2 ** 20) },
+      deidZipS: s(median(deidMs)),
+      deidBudgetS: 5,
+      deidDicomFiles: dicomFiles,
+      deidZipMiB: +(zipBytes / 2 ** 20).toFixed(1),
+      zipRReferenceS: s(median(zipMs)),
+      deidVsZipR: +(median(deidMs) / median(zipMs)).toFixed(2),
+      machineRtStructS: s(median(rtMs)),
+      machineRtStructBudgetS: 1,
+    };
+    log(
+      `de-identified zip ${result.deidZipS} s (budget 5 s) vs zip -r ${result.zipRReferenceS} s: ratio ${result.deidVsZipR}; machine RTSTRUCT ${result.machineRtStructS} s (budget 1 s)`,
+    );
+    console.log(JSON.stringify(result, null, 2));
+  } finally {
+    for (const c of cleanup.reverse()) await c().catch(() => undefined);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(`[bench:export] ${(e as Error).stack ?? e}`);
+  process.exit(1);
+});
