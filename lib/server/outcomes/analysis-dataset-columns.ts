@@ -85,6 +85,25 @@ const METRIC_COLUMNS: Record<string, { name: string; unit: string; description: 
     description: 'Volume of the false-positive region (machine ITV minus physician ITV) receiving less than 95 % of the prescription in the planned dose.',
     convention: 'iseg dose convention: trilinear dose at the CT voxel centres of the region (docs/dose.md); empty without a dose and prescription',
   },
+  'metric:fpMeanDoseGy': {
+    name: 'fp_mean_dose_gy',
+    unit: 'Gy',
+    description: 'Mean planned dose of the false-positive region (machine ITV minus physician ITV).',
+    convention: 'iseg dose convention: trilinear dose at the CT voxel centres of the region (docs/dose.md); empty without a dose or with an empty region',
+  },
+  'metric:fpD95PctRx': {
+    name: 'fp_d95_pct_rx',
+    unit: '% of prescription',
+    description: 'D95 of the false-positive region (the dose at least 95 % of its volume receives), as a percentage of the prescription.',
+    convention: 'iseg dose convention (docs/dose.md): D95 in Gy / prescription × 100; empty without a dose and prescription or with an empty region',
+  },
+  'metric:fnV95Pct': {
+    name: 'fn_v95_pct',
+    unit: '% of volume',
+    description: 'Share of the false-negative region (physician ITV minus machine ITV) receiving at least 95 % of the prescription.',
+    convention:
+      'iseg dose convention (docs/dose.md): voxels at ≥ 95 % of the prescription / voxels × 100; empty without a dose and prescription or with an empty region',
+  },
 };
 
 const FIXED_HEAD: DatasetColumn[] = [

@@ -111,12 +111,23 @@ export async function getOutcomeDataset(db: Db, { caller }: { caller: Caller }):
     const r = latest.runId ? runById.get(latest.runId) : undefined;
     if (r) runOf.set(patientId, r);
   }
-  // FP volume below 95 % of the prescription: the dose metric row of the FP region of each patient's run (docs/dose.md).
-  const fpDose = await db.doseMetricResult.findMany({
-    where: { region: 'FP', componentIndex: null, convention: 'iseg', runId: { in: [...new Set([...runOf.values()].map((r) => r.id))] } },
-    select: { runId: true, values: true },
+  // Dose covariates: the dose metric rows of the FP and FN regions of each patient's run (docs/dose.md).
+  const regionDose = await db.doseMetricResult.findMany({
+    where: { region: { in: ['FP', 'FN'] }, componentIndex: null, convention: 'iseg', runId: { in: [...new Set([...runOf.values()].map((r) => r.id))] } },
+    select: { runId: true, region: true, values: true, prescriptionGy: true },
   });
-  const fpBelow95ByRun = new Map(fpDose.map((d) => [d.runId, finiteOrNull((d.values as Record<string, unknown>).volumeBelow95PctCc)]));
+  const doseByRun = new Map<string, Record<string, number | null>>();
+  for (const d of regionDose) {
+    const v = d.values as Record<string, unknown>;
+    const cur = doseByRun.get(d.runId!) ?? {};
+    if (d.region === 'FP') {
+      const d95 = finiteOrNull(v.d95Gy);
+      cur.fpBelow95PctRxCc = finiteOrNull(v.volumeBelow95PctCc);
+      cur.fpMeanDoseGy = finiteOrNull(v.dmeanGy);
+      cur.fpD95PctRx = d95 !== null && d.prescriptionGy ? (100 * d95) / d.prescriptionGy : null;
+    } else cur.fnV95Pct = finiteOrNull(v.v95Pct);
+    doseByRun.set(d.runId!, cur);
+  }
   const metricValues = new Map<string, Record<string, unknown>>();
   // voxel first, then overlap, so the overlap row's Dice/FP win where both carry a field
   for (const conv of ['voxel', 'overlap']) {
@@ -163,7 +174,10 @@ export async function getOutcomeDataset(db: Db, { caller }: { caller: Caller }):
     const extra: Record<string, number | null> = {
       gtvVolumeCc: gtv ? medianOf(gtv.volumes) : null,
       motionAmplitudeMm: finiteOrNull(run?.summary?.physicianMotionMaxMm),
-      fpBelow95PctRxCc: run ? (fpBelow95ByRun.get(run.id) ?? null) : null,
+      fpBelow95PctRxCc: (run && doseByRun.get(run.id)?.fpBelow95PctRxCc) ?? null,
+      fpMeanDoseGy: (run && doseByRun.get(run.id)?.fpMeanDoseGy) ?? null,
+      fpD95PctRx: (run && doseByRun.get(run.id)?.fpD95PctRx) ?? null,
+      fnV95Pct: (run && doseByRun.get(run.id)?.fnV95Pct) ?? null,
     };
     for (const def of METRIC_COVARIATES) {
       const raw = def.from in extra ? extra[def.from] : finiteOrNull(mv[def.from]);

@@ -95,6 +95,32 @@ export const METRIC_COVARIATES: MetricCovariateDef[] = [
     missingReason:
       "no dose with a prescription yet (import the RTDOSE and RTPLAN with the study, or enter the prescription on the study page; the value is the run's FP region's volume below 95 % of it, docs/dose.md)",
   },
+  {
+    key: 'metric:fpMeanDoseGy',
+    label: 'FP region mean dose (machine ITV ∖ physician ITV, planned dose, Gy)',
+    unit: 'per Gy',
+    from: 'fpMeanDoseGy',
+    scale: 1,
+    missingReason: "no planned dose yet, or an empty FP region (import the RTDOSE with the study; the value is the run's FP region's mean dose, docs/dose.md)",
+  },
+  {
+    key: 'metric:fpD95PctRx',
+    label: 'FP region D95 (machine ITV ∖ physician ITV, % of prescription)',
+    unit: 'per percentage point of prescription',
+    from: 'fpD95PctRx',
+    scale: 1,
+    missingReason:
+      "no dose with a prescription yet, or an empty FP region (import the RTDOSE and RTPLAN, or enter the prescription on the study page; the value is the dose 95 % of the run's FP region receives, as % of the prescription, docs/dose.md)",
+  },
+  {
+    key: 'metric:fnV95Pct',
+    label: 'FN region V95 (physician ITV ∖ machine ITV receiving ≥ 95 % of prescription, % of volume)',
+    unit: 'per percentage point of volume',
+    from: 'fnV95Pct',
+    scale: 1,
+    missingReason:
+      "no dose with a prescription yet, or an empty FN region (import the RTDOSE and RTPLAN, or enter the prescription on the study page; the value is the share of the run's FN region at ≥ 95 % of the prescription, docs/dose.md)",
+  },
 ];
 
 /** Outcome-derived columns that may be used for grouping but not as covariates. */

@@ -14,7 +14,7 @@ import { runOutcomeAnalysis } from '@/lib/server/outcomes/run-outcome-analysis';
 import type { DataDictionary } from '@/lib/server/outcomes/analysis-dataset-columns';
 import { buildDesignMatrix, coxph } from '@/lib/core/survival';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
-import { seedFpBelow95Cc, seedMotionMm, seedOutcomeCohort, type SeedPatient } from './seed-outcome-cohort';
+import { seedFpBelow95Cc, seedMotionMm, seedOutcomeCohort, seedRegionDose, type SeedPatient } from './seed-outcome-cohort';
 
 const session: { caller: Caller | null } = { caller: null };
 vi.mock('@/lib/server/auth/get-caller', () => ({ getCaller: async () => session.caller }));
@@ -57,7 +57,12 @@ describe('analysis dataset export and motion covariate (real Postgres, seeded ru
 
   it('lists every covariate as available once runs exist, motion in mm from the latest run summary (physician GTV)', async () => {
     const ds = await getOutcomeDataset(t.db, { caller: RESEARCHER });
-    expect(ds.covariates.length).toBeGreaterThanOrEqual(9);
+    expect(ds.covariates.length).toBeGreaterThanOrEqual(12);
+    expect(Object.fromEntries(ds.covariates.filter((c) => /fpMeanDose|fpD95|fnV95/.test(c.key)).map((c) => [c.key, c.unit]))).toEqual({
+      'metric:fpMeanDoseGy': 'per Gy',
+      'metric:fpD95PctRx': 'per percentage point of prescription',
+      'metric:fnV95Pct': 'per percentage point of volume',
+    });
     expect(ds.covariates.filter((c) => c.unavailableReason !== null).map((c) => `${c.key}: ${c.unavailableReason}`)).toEqual([]);
     const motion = ds.covariates.find((c) => c.key === 'metric:motionAmplitudeMm')!;
     expect(motion).toMatchObject({ unit: 'per mm', nAvailable: 30 });
@@ -68,6 +73,11 @@ describe('analysis dataset export and motion covariate (real Postgres, seeded ru
       expect(r.values['metric:motionAmplitudeMm']).toBe(p.fpVoxels === null ? null : seedMotionMm(i));
       // the latest run's FP dose row (the older run has 3×), in cc
       expect(r.values['metric:fpBelow95PctRxCc']).toBe(p.fpVoxels === null ? null : seedFpBelow95Cc(i));
+      // per Gy, per percentage point of prescription (D95 / 60 Gy), per percentage point of volume
+      expect(r.values['metric:fpMeanDoseGy']).toBe(p.fpVoxels === null ? null : seedRegionDose(i).fpMeanGy);
+      if (p.fpVoxels === null) expect(r.values['metric:fpD95PctRx']).toBeNull();
+      else expect(r.values['metric:fpD95PctRx']).toBeCloseTo((100 * seedRegionDose(i).fpD95Gy) / 60, 12);
+      expect(r.values['metric:fnV95Pct']).toBe(p.fpVoxels === null ? null : seedRegionDose(i).fnV95Pct);
       expect(r.run === null).toBe(p.fpVoxels === null);
     });
     // the explorer fits it

@@ -74,6 +74,11 @@ export function seedFpBelow95Cc(i: number): number {
   return 0.5 + ((i * 3) % 11) / 4;
 }
 
+/** FP region mean dose (Gy), FP D95 (Gy; prescription 60 Gy) and FN V95 (% of volume) of patient i's latest run (`{ runSummaries: true }`; the older run has 3× of each). */
+export function seedRegionDose(i: number): { fpMeanGy: number; fpD95Gy: number; fnV95Pct: number } {
+  return { fpMeanGy: 20 + ((i * 5) % 13), fpD95Gy: 10 + ((i * 7) % 17), fnV95Pct: 10 + ((i * 3) % 23) };
+}
+
 /**
  * Writes the cohort; returns the patients. Two extra patients have no outcome. With
  * `runSummaries`, each run gets its RunSummary (as a finished 4D run has) with the motion
@@ -169,7 +174,25 @@ export async function seedOutcomeCohort(db: Db, opts: { runSummaries?: boolean }
             doseGridId: doseGrid!.id,
             region: 'FP',
             convention: 'iseg',
-            values: { volumeCc: 10 * f, volumeBelow95PctCc: seedFpBelow95Cc(i) * f },
+            values: {
+              volumeCc: 10 * f,
+              volumeBelow95PctCc: seedFpBelow95Cc(i) * f,
+              dmeanGy: seedRegionDose(i).fpMeanGy * f,
+              d95Gy: seedRegionDose(i).fpD95Gy * f,
+            },
+            dvh: {},
+            prescriptionGy: 60,
+            codeVersion: 'test',
+          },
+        });
+        await db.doseMetricResult.create({
+          data: {
+            studyId: study.id,
+            runId: run.id,
+            doseGridId: doseGrid!.id,
+            region: 'FN',
+            convention: 'iseg',
+            values: { volumeCc: 4 * f, v95Pct: seedRegionDose(i).fnV95Pct * f },
             dvh: {},
             prescriptionGy: 60,
             codeVersion: 'test',
