@@ -3,6 +3,7 @@ import { db } from '@/lib/server/db/client';
 import { setupPending } from '@/lib/server/users/ensure-first-admin';
 import { formText } from '@/lib/server/http/form-text';
 import { runSetup } from './run-setup';
+import { PendingButton } from '@/components/pending-button';
 
 export const dynamic = 'force-dynamic';
 
@@ -44,7 +45,7 @@ export default async function SetupPage({ searchParams }: { searchParams: Promis
             Password (at least 10 characters)
             <input name="password" type="password" minLength={10} required autoComplete="new-password" />
           </label>
-          <button type="submit">Create administrator</button>
+          <PendingButton pendingLabel="Creating…">Create administrator</PendingButton>
           {error && (
             <p role="alert" className="error">
               {error}

@@ -15,6 +15,7 @@ import { findPacsRetrievals } from '@/lib/server/pacs/find-pacs-retrievals';
 import { searchPacsStudies, type PacsStudyRow } from '@/lib/server/pacs/search-pacs-studies';
 import { AutoRefresh } from '../jobs/auto-refresh';
 import { retrievePacsStudiesAction } from './actions';
+import { PendingButton } from '@/components/pending-button';
 
 export const dynamic = 'force-dynamic';
 
@@ -176,7 +177,7 @@ export default async function PacsPage({ searchParams }: { searchParams: Promise
                 </table>
               </div>
               <p>
-                <button type="submit">Retrieve and import the chosen studies</button>
+                <PendingButton pendingLabel="Retrieving…">Retrieve and import the chosen studies</PendingButton>
               </p>
             </>
           ) : null}

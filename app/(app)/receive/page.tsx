@@ -16,6 +16,7 @@ import { findDicomReceiveOverview } from '@/lib/server/dicom-receive/find-dicom-
 import { findDicomAllowedAes } from '@/lib/server/dicom-receive/find-dicom-allowed-aes';
 import { AutoRefresh } from '../jobs/auto-refresh';
 import { allowAeAction, importNowAction, removeAeAction } from './actions';
+import { PendingButton } from '@/components/pending-button';
 
 export const dynamic = 'force-dynamic';
 
@@ -160,7 +161,7 @@ export default async function ReceivePage({ searchParams }: { searchParams: Prom
                     {mayImport && ['RECEIVING', 'WAITING_QUIET', 'INTERRUPTED', 'FAILED'].includes(s.state) ? (
                       <form action={importNowAction}>
                         <input type="hidden" name="receivedStudyId" value={s.id} />
-                        <button type="submit">{s.state === 'FAILED' ? 'Retry import' : 'Import now'}</button>
+                        <PendingButton pendingLabel="Importing…">{s.state === 'FAILED' ? 'Retry import' : 'Import now'}</PendingButton>
                       </form>
                     ) : null}
                   </td>
@@ -238,7 +239,7 @@ export default async function ReceivePage({ searchParams }: { searchParams: Prom
                     {mayManage ? (
                       <form action={removeAeAction}>
                         <input type="hidden" name="aeTitle" value={a.aeTitle} />
-                        <button type="submit">Remove</button>
+                        <PendingButton pendingLabel="Saving…">Remove</PendingButton>
                       </form>
                     ) : null}
                   </td>
@@ -255,7 +256,7 @@ export default async function ReceivePage({ searchParams }: { searchParams: Prom
             <label>
               Note <input name="note" placeholder="Planning system, room 2" />
             </label>
-            <button type="submit">Allow</button>
+            <PendingButton pendingLabel="Saving…">Allow</PendingButton>
           </form>
         ) : null}
       </div>

@@ -9,6 +9,7 @@ import { requireCaller } from '@/lib/server/auth/get-caller';
 import { can } from '@/lib/server/auth/roles';
 import { findDicomDestinations } from '@/lib/server/dicom-send/find-dicom-destinations';
 import { saveDestinationAction } from './actions';
+import { PendingButton } from '@/components/pending-button';
 
 export const dynamic = 'force-dynamic';
 
@@ -36,7 +37,7 @@ function DestinationForm({ d }: { d?: Destination }) {
       <label title="Send the machine RTSTRUCT (unapproved) after every successful run">
         <input type="checkbox" name="autoSend" defaultChecked={d?.autoSend ?? false} /> automatic send after each run
       </label>
-      <button type="submit">{d ? 'Save' : 'Add destination'}</button>
+      <PendingButton pendingLabel="Saving…">{d ? 'Save' : 'Add destination'}</PendingButton>
     </form>
   );
 }

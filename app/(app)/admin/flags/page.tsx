@@ -10,6 +10,7 @@ import { can } from '@/lib/server/auth/roles';
 import { THRESHOLD_FIELDS, type FlagThresholds } from '@/lib/core/flags';
 import { findFlagRules } from '@/lib/server/flags/find-flag-rules';
 import { saveFlagRulesAction } from './actions';
+import { PendingButton } from '@/components/pending-button';
 
 export const dynamic = 'force-dynamic';
 
@@ -70,7 +71,7 @@ export default async function FlagRulesPage({ searchParams }: { searchParams: Pr
             <input name="note" maxLength={500} placeholder="e.g. agreed at the QA meeting of 6 December" />
           </label>
           <p>
-            <button type="submit">Save as a new version</button>
+            <PendingButton pendingLabel="Saving…">Save as a new version</PendingButton>
           </p>
         </form>
         <p className="muted small">

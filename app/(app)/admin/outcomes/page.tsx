@@ -10,6 +10,7 @@ import { requireCaller } from '@/lib/server/auth/get-caller';
 import { can } from '@/lib/server/auth/roles';
 import { findOutcomeVersions } from '@/lib/server/outcomes/find-outcome-versions';
 import { restoreOutcomeVersionAction } from './actions';
+import { PendingButton } from '@/components/pending-button';
 
 export const dynamic = 'force-dynamic';
 
@@ -17,9 +18,9 @@ function RestoreButton({ versionId, label }: { versionId: number; label: string 
   return (
     <form action={restoreOutcomeVersionAction}>
       <input type="hidden" name="versionId" value={versionId} />
-      <button type="submit" className="secondary" aria-label={label}>
+      <PendingButton className="secondary" aria-label={label} pendingLabel="Restoring…">
         Restore
-      </button>
+      </PendingButton>
     </form>
   );
 }

@@ -9,6 +9,7 @@ import { requireCaller } from '@/lib/server/auth/get-caller';
 import { can } from '@/lib/server/auth/roles';
 import { findPacsEndpoints } from '@/lib/server/pacs/find-pacs-endpoints';
 import { createPacsEndpointAction, updatePacsEndpointAction } from './actions';
+import { PendingButton } from '@/components/pending-button';
 
 export const dynamic = 'force-dynamic';
 
@@ -78,7 +79,7 @@ export default async function PacsSettingsPage({ searchParams }: { searchParams:
             <input type="checkbox" name="enabled" defaultChecked={e.enabled} /> Enabled
           </label>
           <div className="audit-buttons">
-            <button type="submit">Save</button>
+            <PendingButton pendingLabel="Saving…">Save</PendingButton>
           </div>
         </form>
       ))}
@@ -104,7 +105,7 @@ export default async function PacsSettingsPage({ searchParams }: { searchParams:
           <input type="checkbox" name="enabled" defaultChecked /> Enabled
         </label>
         <div className="audit-buttons">
-          <button type="submit">Add</button>
+          <PendingButton pendingLabel="Saving…">Add</PendingButton>
         </div>
       </form>
     </>

@@ -15,6 +15,7 @@ import { STRUCTURE_ROLES, type SiteStructureRule, type StructureRoleResult } fro
 import { findStructureRules, type StructureRulesView } from '@/lib/server/structure-roles/find-structure-rules';
 import { tryStructureName } from '@/lib/server/structure-roles/try-structure-name';
 import { addStructureRuleAction, toggleStructureRuleAction } from './actions';
+import { PendingButton } from '@/components/pending-button';
 
 export const dynamic = 'force-dynamic';
 
@@ -63,7 +64,7 @@ function RulesTable({
                   <input type="hidden" name="change" value={r.enabled ? 'disable' : 'enable'} />
                   <input type="hidden" name="basedOnVersion" value={basedOnVersion} />
                   {r.enabled ? 'enabled ' : 'disabled '}
-                  <button type="submit">{r.enabled ? 'Disable' : 'Enable'}</button>
+                  <PendingButton pendingLabel="Saving…">{r.enabled ? 'Disable' : 'Enable'}</PendingButton>
                 </form>
               ) : r.enabled ? (
                 'enabled'
@@ -178,7 +179,7 @@ export default async function StructureRolesPage({ searchParams }: { searchParam
           </select>
           <input name="phasePercent" inputMode="numeric" aria-label="Phase percent (GTV only, optional)" placeholder="phase % (GTV, optional)" />
           <input name="note" maxLength={500} aria-label="Note" placeholder="note (optional)" />
-          <button type="submit">Add rule</button>
+          <PendingButton pendingLabel="Saving…">Add rule</PendingButton>
         </form>
       </div>
 

@@ -9,6 +9,7 @@ import { can, ROLES } from '@/lib/server/auth/roles';
 import { MIN_PASSWORD_LENGTH } from '@/lib/server/auth/password';
 import { findUsers } from '@/lib/server/users/find-users';
 import { createUserAction, updateUserAction } from './actions';
+import { PendingButton } from '@/components/pending-button';
 
 export const dynamic = 'force-dynamic';
 
@@ -79,9 +80,9 @@ export default async function UsersPage({ searchParams }: { searchParams: Promis
                       <select name="role" defaultValue={u.role} aria-label={`Role of ${u.email}`}>
                         <RoleOptions />
                       </select>
-                      <button type="submit" className="secondary">
+                      <PendingButton className="secondary" pendingLabel="Saving…">
                         Change role
-                      </button>
+                      </PendingButton>
                     </form>
                   </td>
                   <td>
@@ -98,17 +99,17 @@ export default async function UsersPage({ searchParams }: { searchParams: Promis
                             <input type="checkbox" name="confirmSelf" value="yes" required /> Yes, deactivate my own account (I will be signed out)
                           </label>
                         )}
-                        <button type="submit" className="secondary" aria-label={`${u.active ? 'Deactivate' : 'Reactivate'} ${u.email}`}>
+                        <PendingButton className="secondary" aria-label={`${u.active ? 'Deactivate' : 'Reactivate'} ${u.email}`} pendingLabel="Saving…">
                           {u.active ? 'Deactivate' : 'Reactivate'}
-                        </button>
+                        </PendingButton>
                       </form>
                       {locked ? (
                         <form action={updateUserAction}>
                           <input type="hidden" name="change" value="unlock" />
                           <input type="hidden" name="userId" value={u.id} />
-                          <button type="submit" className="secondary" aria-label={`Unlock ${u.email}`}>
+                          <PendingButton className="secondary" aria-label={`Unlock ${u.email}`} pendingLabel="Saving…">
                             Unlock
-                          </button>
+                          </PendingButton>
                         </form>
                       ) : null}
                     </div>
@@ -140,7 +141,7 @@ export default async function UsersPage({ searchParams }: { searchParams: Promis
               <RoleOptions />
             </select>
           </label>
-          <button type="submit">Create user</button>
+          <PendingButton pendingLabel="Creating…">Create user</PendingButton>
         </form>
         <p className="muted">
           A role taken away or an account deactivated takes effect on the user&apos;s next request; the pages of a newly granted role open at their next

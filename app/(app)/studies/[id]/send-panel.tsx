@@ -11,6 +11,7 @@ import { findRunSends } from '@/lib/server/dicom-send/find-run-sends';
 import { findDicomDestinations } from '@/lib/server/dicom-send/find-dicom-destinations';
 import { AutoRefresh } from '../../jobs/auto-refresh';
 import { approveRunAction, sendRunAction } from './send-actions';
+import { PendingButton } from '@/components/pending-button';
 
 const when = (d: Date | null | undefined) => (d ? d.toISOString().slice(0, 16).replace('T', ' ') + ' UTC' : '');
 const hex = (n: number | null) => (n === null ? '' : `0x${n.toString(16).toUpperCase().padStart(4, '0')}`);
@@ -56,7 +57,7 @@ export async function SendPanel({ caller, studyId, done, error }: { caller: Call
             <form action={approveRunAction} className="inline-form">
               <input type="hidden" name="studyId" value={studyId} />
               <input type="hidden" name="runId" value={run.id} />
-              <button type="submit">Approve machine contours</button>
+              <PendingButton pendingLabel="Approving…">Approve machine contours</PendingButton>
             </form>
           ) : null}
           {run.approval && maySend ? (
@@ -73,7 +74,7 @@ export async function SendPanel({ caller, studyId, done, error }: { caller: Call
                     </option>
                   ))}
                 </select>
-                <button type="submit">Send RTSTRUCT</button>
+                <PendingButton pendingLabel="Sending…">Send RTSTRUCT</PendingButton>
               </form>
             )
           ) : null}
