@@ -1,7 +1,6 @@
-import Link from 'next/link';
 import { requireCaller } from '@/lib/server/auth/get-caller';
 import { navLinksFor } from '@/lib/server/auth/nav-links';
-import { SignOutButton } from '@/components/sign-out-button';
+import { AppHeader } from '@/components/app-header';
 
 export const dynamic = 'force-dynamic';
 
@@ -9,22 +8,8 @@ export default async function AppLayout({ children }: { children: React.ReactNod
   const caller = await requireCaller();
   return (
     <>
-      <header className="top">
-        <Link className="brand" href="/">
-          iSeg QA
-        </Link>
-        {/* Only links the role may follow: a forbidden link would also be prefetched into a 403. */}
-        {navLinksFor(caller.role).map((l) => (
-          <Link key={l.href} href={l.href}>
-            {l.label}
-          </Link>
-        ))}
-        <span className="spacer" />
-        <span data-testid="who">
-          {caller.name} · {caller.role.toLowerCase()}
-        </span>
-        <SignOutButton />
-      </header>
+      {/* Only links the role may follow: a forbidden link would also be prefetched into a 403. */}
+      <AppHeader links={navLinksFor(caller.role)} who={`${caller.name} · ${caller.role.toLowerCase()}`} />
       <main>{children}</main>
     </>
   );

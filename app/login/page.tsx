@@ -26,7 +26,7 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
   }
   return (
     <div className="login-wrap">
-      <div className="card" style={{ minWidth: 360 }}>
+      <div className="card">
         <h1 style={{ marginTop: 0 }}>iSeg QA</h1>
         <p className="muted">Contour QA and outcomes analytics</p>
         {pending && (
