@@ -22,6 +22,7 @@ import { EVENT_CHOICES, type CovariateInfo } from '@/lib/server/outcomes/outcome
 import { OutcomesUpload } from './outcomes-upload';
 import { Results } from './analysis-results';
 import { FreezeSnapshot } from './freeze-snapshot';
+import { DownloadLink } from '@/components/download-link';
 
 export const dynamic = 'force-dynamic';
 
@@ -190,9 +191,9 @@ async function OutcomesBody({ caller, input }: { caller: Caller; input: OutcomeA
         <p className="muted" style={{ marginTop: 0 }}>
           {dataset.rows.length} patients with outcomes{dataset.patientsWithoutOutcome > 0 && `, ${dataset.patientsWithoutOutcome} without`}. Patients are shown
           by pseudonym only.{' '}
-          <a href="/api/outcomes/dataset.csv" download data-testid="download-analysis-dataset">
+          <DownloadLink href="/api/outcomes/dataset.csv" data-testid="download-analysis-dataset" pendingLabel="Exporting the analysis dataset…">
             Download the analysis dataset (CSV, one row per patient)
-          </a>{' '}
+          </DownloadLink>{' '}
           and{' '}
           <a href="/api/outcomes/dataset-dictionary.json" download data-testid="download-analysis-dictionary">
             its data dictionary (JSON)
