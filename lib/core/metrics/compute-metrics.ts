@@ -132,7 +132,8 @@ export function computeMetrics(options: ComputeMetricsOptions): MetricsResult {
     centroidShiftMm: o.centroidShiftMm,
     nullReasons,
   };
-  // Shared by the conventions: the bounding boxes (from the overlap pass), the lattice offsets
+  // Shared by the conventions: the bounding boxes (from the overlap pass), one padded copy of
+  // each mask cropped to the union box (both boundary extractions read it), the lattice offsets
   // of the local search (they depend on the spacing only), and one EDT work buffer, sized for the
   // larger (surfel) corner box and made only if some query lies beyond the local search's radius.
   // The voxel and surfel distances themselves cannot share a transform: their sites are on
@@ -146,7 +147,8 @@ export function computeMetrics(options: ComputeMetricsOptions): MetricsResult {
     return scratchBuf;
   };
   const offsets = union ? offsetTable(grid.spacingMm) : undefined;
-  const boxes = { referenceBox: o.referenceBox, testBox: o.testBox, scratch, offsets };
+  const padded = new Map<Uint8Array, Uint8Array>();
+  const boxes = { referenceBox: o.referenceBox, testBox: o.testBox, scratch, offsets, padded };
   let voxelSd: SurfaceDistances | null = null;
   if (conventions.includes('voxel') || conventions.includes('plastimatch')) {
     voxelSd = computeSurfaceDistances(reference, test, grid, 'voxel', boxes);

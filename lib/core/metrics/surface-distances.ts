@@ -45,6 +45,36 @@ export interface SurfaceDistanceOptions {
    * radius; 'edt': the distance transform for every query. Both give the same distances.
    */
   method?: 'auto' | 'edt';
+  /**
+   * Padded copies of the masks, made once and shared by both samplings' boundary extraction
+   * (computeMetrics passes one Map for the whole pair). Keyed by the mask array.
+   */
+  padded?: Map<Uint8Array, Uint8Array>;
+}
+
+/**
+ * The mask cropped to `box` with one background voxel on every side, as 0/1 bytes: pad index =
+ * voxel − box.lo + 1 per axis, size (box + 2) per axis. Both boundaries are read off it: the
+ * voxel boundary (6-neighbours, no grid-edge tests needed) and the surfels (2×2×2 corners).
+ * Outside the box both masks are background (the box bounds them), so the margin is exact.
+ */
+function paddedCopy(mask: Uint8Array, grid: Grid, box: IndexBox, cache?: Map<Uint8Array, Uint8Array>): Uint8Array {
+  const hit = cache?.get(mask);
+  const px = box.hi[0] - box.lo[0] + 3,
+    py = box.hi[1] - box.lo[1] + 3,
+    pz = box.hi[2] - box.lo[2] + 3;
+  if (hit && hit.length === px * py * pz) return hit;
+  const [nx, ny] = grid.dims;
+  const pad = new Uint8Array(px * py * pz);
+  for (let k = box.lo[2]; k <= box.hi[2]; k++) {
+    for (let j = box.lo[1]; j <= box.hi[1]; j++) {
+      const src = nx * (j + ny * k);
+      const dst = 1 + px * (j - box.lo[1] + 1 + py * (k - box.lo[2] + 1)) - box.lo[0];
+      for (let i = box.lo[0]; i <= box.hi[0]; i++) pad[dst + i] = mask[src + i] !== 0 ? 1 : 0;
+    }
+  }
+  cache?.set(mask, pad);
+  return pad;
 }
 
 /**
@@ -145,33 +175,28 @@ export function computeSurfaceDistances(
   return sampling === 'voxel' ? voxelDistances(reference, test, grid, box, empty, options) : surfelDistances(reference, test, grid, box, empty, options);
 }
 
-/** Crop-local linear indices of boundary voxels (mask XOR 6-erosion), box-local order. */
-function voxelBoundary(mask: Uint8Array, grid: Grid, box: IndexBox): Int32Array {
-  const [nx, ny, nz] = grid.dims;
-  const plane = nx * ny;
+/**
+ * Box-local linear indices (ascending) of the boundary voxels (mask XOR 6-erosion; outside the
+ * grid is background), read off the padded copy.
+ */
+function voxelBoundary(pad: Uint8Array, box: IndexBox): Int32Array {
+  // Pad indices of interior voxels have all six neighbours inside the pad, hence the `!`s.
+  const bx = box.hi[0] - box.lo[0] + 1,
+    by = box.hi[1] - box.lo[1] + 1,
+    bz = box.hi[2] - box.lo[2] + 1;
+  const px = bx + 2,
+    py = by + 2;
+  const pplane = px * py;
   let out = new Int32Array(1024);
   let n = 0;
   let local = 0;
-  for (let k = box.lo[2]; k <= box.hi[2]; k++) {
-    for (let j = box.lo[1]; j <= box.hi[1]; j++) {
-      const row = nx * (j + ny * k);
-      for (let i = box.lo[0]; i <= box.hi[0]; i++, local++) {
+  for (let k = 1; k <= bz; k++) {
+    for (let j = 1; j <= by; j++) {
+      const row = px * (j + py * k);
+      for (let i = 1; i <= bx; i++, local++) {
         const p = row + i;
-        if (mask[p] === 0) continue;
-        const isBoundary =
-          i === 0 ||
-          mask[p - 1] === 0 ||
-          i === nx - 1 ||
-          mask[p + 1] === 0 ||
-          j === 0 ||
-          mask[p - nx] === 0 ||
-          j === ny - 1 ||
-          mask[p + nx] === 0 ||
-          k === 0 ||
-          mask[p - plane] === 0 ||
-          k === nz - 1 ||
-          mask[p + plane] === 0;
-        if (!isBoundary) continue;
+        if (pad[p] === 0) continue;
+        if (pad[p - 1]! & pad[p + 1]! & pad[p - px]! & pad[p + px]! & pad[p - pplane]! & pad[p + pplane]!) continue;
         if (n === out.length) {
           const grown = new Int32Array(out.length * 2);
           grown.set(out);
@@ -193,8 +218,8 @@ function voxelDistances(
   options: SurfaceDistanceOptions,
 ): SurfaceDistances {
   const dims: Vec3 = [box.hi[0] - box.lo[0] + 1, box.hi[1] - box.lo[1] + 1, box.hi[2] - box.lo[2] + 1];
-  const rb = voxelBoundary(reference, grid, box);
-  const tb = voxelBoundary(test, grid, box);
+  const rb = voxelBoundary(paddedCopy(reference, grid, box, options.padded), box);
+  const tb = voxelBoundary(paddedCopy(test, grid, box, options.padded), box);
   const sorted = (d: Directed) => (d.rank && d.offsets ? sortedByRank(d.offsets, d.rank) : d.dist.sort());
   const referenceToTestMm = sorted(directed(options, dims, grid.spacingMm, tb, rb));
   const testToReferenceMm = sorted(directed(options, dims, grid.spacingMm, rb, tb));
@@ -205,24 +230,14 @@ function voxelDistances(
  * Surfels of one mask on the corner grid of `box` (size +1 per axis): the corners whose 2×2×2
  * neighbourhood is mixed, as box-corner linear indices (ascending) with their codes. Corner
  * (a, b, c) sees the voxels box.lo + (a−1 … a, b−1 … b, c−1 … c); voxels outside the box (or the
- * grid) count as background.
+ * grid) count as background. `pad` is the padded copy of the mask (paddedCopy), shared with voxelBoundary.
  */
-function surfels(mask: Uint8Array, grid: Grid, box: IndexBox, cdims: number[]): { at: Int32Array; codes: Uint8Array } {
+function surfels(pad: Uint8Array, cdims: number[]): { at: Int32Array; codes: Uint8Array } {
   // Every index below is bounded by its loop (arrays sized from the same counts), hence the `!`s.
-  const [nx, ny] = grid.dims;
   const [cx, cy, cz] = xyz(cdims, 'surfels corner-grid dims');
-  // Padded copy of the box with one background voxel on every side: pad index = voxel − lo + 1.
+  // The padded copy has one background voxel on every side: pad index = voxel − lo + 1.
   const px = cx + 1,
-    py = cy + 1,
-    pz = cz + 1;
-  const pad = new Uint8Array(px * py * pz);
-  for (let k = box.lo[2]; k <= box.hi[2]; k++) {
-    for (let j = box.lo[1]; j <= box.hi[1]; j++) {
-      const src = nx * (j + ny * k);
-      const dst = 1 + px * (j - box.lo[1] + 1 + py * (k - box.lo[2] + 1)) - box.lo[0];
-      for (let i = box.lo[0]; i <= box.hi[0]; i++) pad[dst + i] = mask[src + i] !== 0 ? 1 : 0;
-    }
-  }
+    py = cy + 1;
   let at = new Int32Array(4096);
   let codes = new Uint8Array(4096);
   let n = 0;
@@ -338,8 +353,8 @@ function surfelDistances(
   options: SurfaceDistanceOptions,
 ): SurfaceDistances {
   const cdims: Vec3 = [box.hi[0] - box.lo[0] + 2, box.hi[1] - box.lo[1] + 2, box.hi[2] - box.lo[2] + 2];
-  const r = surfels(reference, grid, box, cdims);
-  const t = surfels(test, grid, box, cdims);
+  const r = surfels(paddedCopy(reference, grid, box, options.padded), cdims);
+  const t = surfels(paddedCopy(test, grid, box, options.padded), cdims);
   const table = surfelAreaTable(grid.spacingMm);
   const rt = directed(options, cdims, grid.spacingMm, t.at, r.at);
   const tr = directed(options, cdims, grid.spacingMm, r.at, t.at);
