@@ -44,6 +44,13 @@ describe('demo cohort seed', () => {
       expect(row).toBeTruthy();
       // The physician ITV stored equals the generator's (voxel count from its summary).
       expect(s.physicianStructures.find((p) => p.kind === 'ITV')!.voxelCount).toBe(row.summary.physicianItvVoxels);
+      // The plan and its dose import with the study; the physician ITV gets ≥ 95 % of the prescription.
+      const plans = await t.db.treatmentPlan.findMany({ where: { studyId: s.id } });
+      expect(plans.map((p) => [p.prescriptionGy, p.fractions])).toEqual([[row.plan.prescriptionGy, row.plan.fractions]]);
+      expect(await t.db.doseGrid.count({ where: { studyId: s.id } })).toBe(1);
+      const itvDose = await t.db.doseMetricResult.findFirstOrThrow({ where: { studyId: s.id, region: 'PHYSICIAN_ITV', componentIndex: null } });
+      expect(itvDose.prescriptionGy).toBe(row.plan.prescriptionGy);
+      expect((itvDose.values as Record<string, number>).v95Pct).toBeGreaterThan(90);
       expect(s.patient.outcome).toMatchObject({
         localFailure: row.outcome.localFailure,
         died: row.outcome.died,

@@ -17,3 +17,4 @@ export {
 } from './cohort';
 export { generatePatient, phantomGrid, type GeneratePatientOptions, type PhantomPatient, type PhantomPhase, type PhantomSummary } from './generate-patient';
 export { simulateOutcomes, type SimulateOutcomesInput, type SimulatedOutcome } from './simulate-outcomes';
+export { PLAN_DOSE_MODEL, samplePhantomPlan, planDoseFraction, phantomPlanDose, underdosedMissedTumourCc, type PhantomPlan } from './plan-dose';

@@ -1,9 +1,9 @@
 /**
  * First-run demo cohort: synthetic 4D CT lung patients (lib/core/phantom) written as real DICOM
- * (one CT series per respiratory phase plus the physician's RTSTRUCTs) under
+ * (one CT series per respiratory phase, the physician's RTSTRUCTs, an RTPLAN and its RTDOSE) under
  * `<data dir>/demo-cohort`, then imported through the same import service a department uses,
- * with simulated local-failure outcomes (write-phantom-cohort.ts OUTCOME_MODEL: hazard
- * ×1.01 per tumour voxel the physician ITV missed). Deterministic for a seed. When a model is
+ * with simulated local-failure outcomes (write-phantom-cohort.ts OUTCOME_MODEL: hazard ×2 per cc
+ * of missed tumour the plan gives < 95 % of its prescription). Deterministic for a seed. When a model is
  * configured, each study gets a segmentation run.
  *
  * Runs on a database that holds no patients, and resumes one it started and did not finish: its

@@ -13,6 +13,8 @@
  *   nifti/truth_gtv_phase_XX.nii.gz, nifti/truth_itv.nii.gz             ground truth
  *   nifti/ct_phase_XX.nii.gz    the CT images as NIfTI (with --nifti-ct)
  *   dicom/rtstruct/rs_phase_XX.dcm   the physician contours (with --rtstruct)
+ *   dicom/rtplan/RP.dcm, dicom/rtdose/RD.dcm   the plan (prescription, fractions) and its dose
+ *                         around the physician ITV (write-phantom-plan-dose.ts)
  * and DIR/cohort.json (every parameter, UID and summary) and DIR/outcomes.csv (simulated local
  * failure and death; see OUTCOME_MODEL).
  *
@@ -35,16 +37,20 @@ import {
 import { deterministicUid, writeCtSeries } from '@/lib/dicom/write-ct-series';
 import { readDicom, writeRtStruct } from '@/lib/dicom';
 import { writeNifti } from '@/lib/nifti';
+import { writePhantomPlanDose, type WrittenPlanDose } from './write-phantom-plan-dose';
 
 /**
- * The outcome model of the demo cohort: local-failure hazard rises by 1% per tumour voxel the
- * physician ITV missed (truth ITV ∖ physician ITV) — the voxels a good machine contour would add
- * as "false positives" against the physician. λ₀ ≈ 15% local failure at 2 years, death ≈ 30% at
- * 2 years, administrative censoring at the 2025-01-01 data cut-off (at most 5 years).
+ * The outcome model of the demo cohort (docs/dose.md, "Demo cohort dose"): the local-failure
+ * hazard doubles per cc of tumour the physician ITV missed (truth ITV ∖ physician ITV) that the
+ * plan gives < 95 % of its prescription (write-phantom-plan-dose.ts; tight plans leave it
+ * under-dosed, generous ones cover it). That tissue is what a good machine ITV adds as "false
+ * positive" against the physician, so the app's "FP volume receiving < 95 % of prescription"
+ * covariate measures it. λ₀ ≈ 15% local failure at 2 years, death ≈ 30% at 2 years,
+ * administrative censoring at the 2025-01-01 data cut-off (at most 5 years).
  */
 export const OUTCOME_MODEL = {
-  covariate: 'missedTumourVoxels',
-  logHazardRatioPerUnit: Math.log(1.01),
+  covariate: 'underdosedMissedTumourCc',
+  logHazardRatioPerUnit: Math.log(2),
   baselineHazardPerDay: -Math.log(0.85) / 730,
   deathHazardPerDay: -Math.log(0.7) / 730,
   dataCutoffDate: '20250101',
@@ -193,12 +199,15 @@ export async function generatePhantomCohort(options: GenerateCohortOptions) {
   const cohort = sampleCohort({ patients: options.patients, seed: options.seed });
   const rows: Record<string, unknown>[] = [];
   const missed: number[] = [];
+  const plans: WrittenPlanDose[] = [];
   const followUp: number[] = [];
   for (const spec of cohort.patients) {
     const t0 = Date.now();
     const patient = generatePatient(spec, { dims: options.dims, spacingMm: options.spacingMm });
     const written = writePhantomPatient(join(out, spec.patientId), cohort.seed, patient, { niftiCt: options.niftiCt });
     if (options.rtstruct) await writePhysicianRtStructs(join(out, spec.patientId, 'dicom'), patient, written);
+    const planDose = writePhantomPlanDose({ dicomDir: join(out, spec.patientId, 'dicom'), cohortSeed: cohort.seed, patient, ...written });
+    plans.push(planDose);
     await options.onPatient?.(patient, written);
     missed.push(patient.summary.missedTumourVoxels);
     followUp.push(Math.max(1, Math.min(OUTCOME_MODEL.maxFollowUpDays, daysBetween(spec.studyDate, OUTCOME_MODEL.dataCutoffDate))));
@@ -214,13 +223,14 @@ export async function generatePhantomCohort(options: GenerateCohortOptions) {
         series: written.phases.map((p) => ({ phasePercent: p.phasePercent, seriesInstanceUid: p.seriesInstanceUid, seriesNumber: p.seriesNumber })),
       },
       summary: patient.summary,
+      plan: { ...planDose.plan, underdosedMissedTumourCc: planDose.underdosedMissedTumourCc },
     });
     options.log?.(
       `${spec.patientId} ${spec.name}: ${patient.summary.truthItvCc.toFixed(1)} cc ITV, ${patient.summary.missedTumourVoxels} missed voxels (${Date.now() - t0} ms)`,
     );
   }
   const outcomes: SimulatedOutcome[] = simulateOutcomes({
-    covariate: missed,
+    covariate: plans.map((p) => p.underdosedMissedTumourCc),
     logHazardRatioPerUnit: OUTCOME_MODEL.logHazardRatioPerUnit,
     baselineHazardPerDay: OUTCOME_MODEL.baselineHazardPerDay,
     deathHazardPerDay: OUTCOME_MODEL.deathHazardPerDay,
@@ -241,7 +251,7 @@ export async function generatePhantomCohort(options: GenerateCohortOptions) {
   };
   writeFileSync(join(out, 'cohort.json'), JSON.stringify(manifest, null, 1) + '\n');
   const csv = [
-    'patient_id,pseudonym,institution_id,missed_tumour_voxels,time_days,status,local_failure,local_failure_days,died,death_days,last_follow_up_days',
+    'patient_id,pseudonym,institution_id,missed_tumour_voxels,time_days,status,local_failure,local_failure_days,died,death_days,last_follow_up_days,prescription_gy,fractions,plan_tight,underdosed_missed_tumour_cc',
   ];
   (rows as unknown as (PatientSpec & { outcome: SimulatedOutcome })[]).forEach((r, n) => {
     const o = r.outcome;
@@ -259,6 +269,10 @@ export async function generatePhantomCohort(options: GenerateCohortOptions) {
         o.died ? 1 : 0,
         f(o.deathDays),
         o.lastFollowUpDays.toFixed(1),
+        plans[n]!.plan.prescriptionGy,
+        plans[n]!.plan.fractions,
+        plans[n]!.plan.tight ? 1 : 0,
+        plans[n]!.underdosedMissedTumourCc.toFixed(3),
       ].join(','),
     );
   });
