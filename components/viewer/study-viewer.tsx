@@ -27,6 +27,7 @@ import {
 import { type LoadedVolume, ctUrl, loadVolume, maskUrl } from './load-volume';
 import { SliceCanvas } from './slice-canvas';
 import { RunStatus } from './run-status';
+import { DownloadLink } from '@/components/download-link';
 import { MetricsPanel } from './metrics-panel';
 import { ReferencePanel } from './reference-panel';
 import { DiscordanceList, type RegionRef } from './discordance-list';
@@ -333,23 +334,27 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
 
       <section className="card viewer-exports">
         <h2>Export</h2>
-        <a className="button" href={`/api/studies/${encodeURIComponent(studyId)}/export/metrics`} download data-testid="export-csv">
+        <DownloadLink className="button" href={`/api/studies/${encodeURIComponent(studyId)}/export/metrics`} data-testid="export-csv">
           Metrics (CSV)
-        </a>{' '}
+        </DownloadLink>{' '}
         {view.canExportRtStruct && view.resultsRunId && (
-          <a
+          <DownloadLink
             className="button"
             href={`/api/studies/${encodeURIComponent(studyId)}/export/rtstruct${phase?.phaseIndex !== null && phase?.phaseIndex !== undefined ? `?phase=${phase.phaseIndex}` : ''}`}
-            download
             data-testid="export-rtstruct"
           >
             Machine contours, phase {phase?.label} + ITV (RTSTRUCT, identified)
-          </a>
+          </DownloadLink>
         )}{' '}
         {view.canExportDeidentified && (
-          <a className="button" href={`/api/studies/${encodeURIComponent(studyId)}/export/deid`} download data-testid="export-deid">
+          <DownloadLink
+            className="button"
+            href={`/api/studies/${encodeURIComponent(studyId)}/export/deid`}
+            data-testid="export-deid"
+            pendingLabel="Exporting the study…"
+          >
             Study, de-identified (DICOM zip)
-          </a>
+          </DownloadLink>
         )}
         <p className="muted">
           The CSV has every metric row of this study with its convention, and no identifiers.
