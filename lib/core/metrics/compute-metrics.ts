@@ -1,7 +1,7 @@
 import type { Grid } from '@/lib/core/volume';
 import { MetricsError, type NullReason } from './errors';
 import { computeOverlap, emptinessReason } from './overlap';
-import { computeSurfaceDistances, scratchSizeFor, type SurfaceDistances } from './surface-distances';
+import { computeSurfaceDistances, scratchSizeFor, type SurfaceDistanceOptions, type SurfaceDistances } from './surface-distances';
 import { unionBox, type IndexBox } from './bbox';
 import { offsetTable, type OffsetTable } from './local-search';
 import {
@@ -147,7 +147,7 @@ export function computeMetrics(options: ComputeMetricsOptions): MetricsResult {
     return scratchBuf;
   };
   const offsets = union ? offsetTable(grid.spacingMm) : undefined;
-  const padded = new Map<Uint8Array, Uint8Array>();
+  const padded: NonNullable<SurfaceDistanceOptions['padded']> = new Map();
   const boxes = { referenceBox: o.referenceBox, testBox: o.testBox, scratch, offsets, padded };
   let voxelSd: SurfaceDistances | null = null;
   if (conventions.includes('voxel') || conventions.includes('plastimatch')) {

@@ -79,10 +79,20 @@ export function computeOverlap(reference: Uint8Array, test: Uint8Array, grid: Gr
   for (let k = 0; k < nz; k++) {
     for (let j = 0; j < ny; j++) {
       const row = nx * (j + ny * k);
+      // The voxel range [i0, i1) of the row that can hold either mask: whole words from the
+      // first to the last non-zero one (the row is skipped when there is none).
+      let i0 = 0,
+        i1 = nx;
       if (r32 && t32) {
-        let any = 0;
-        for (let w = row >> 2, end = w + rowWords; w < end; w++) any |= r32[w]! | t32[w]!;
-        if (any === 0) continue;
+        const w0 = row >> 2,
+          end = w0 + rowWords;
+        let first = w0;
+        while (first < end && (r32[first]! | t32[first]!) === 0) first++;
+        if (first === end) continue;
+        let last = end - 1;
+        while ((r32[last]! | t32[last]!) === 0) last--;
+        i0 = (first - w0) << 2;
+        i1 = (last - w0 + 1) << 2;
       }
       // Per-row counts keep the inner loop to integer adds; sums of i are exact in doubles.
       let rRow = 0,
@@ -94,7 +104,7 @@ export function computeOverlap(reference: Uint8Array, test: Uint8Array, grid: Gr
         rLast = -1,
         tFirst = -1,
         tLast = -1;
-      for (let i = 0; i < nx; i++) {
+      for (let i = i0; i < i1; i++) {
         const r = reference[row + i] !== 0 ? 1 : 0;
         const t = test[row + i] !== 0 ? 1 : 0;
         if (r) {

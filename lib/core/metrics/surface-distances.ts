@@ -49,7 +49,17 @@ export interface SurfaceDistanceOptions {
    * Padded copies of the masks, made once and shared by both samplings' boundary extraction
    * (computeMetrics passes one Map for the whole pair). Keyed by the mask array.
    */
-  padded?: Map<Uint8Array, Uint8Array>;
+  padded?: Map<Uint8Array, Padded>;
+}
+
+/** A padded crop of a mask (see paddedCopy) with the extent of every pad row. */
+interface Padded {
+  data: Uint8Array;
+  /** Per pad row (index y + py·z): first and last x holding a voxel, −1 for an empty row. */
+  first: Int32Array;
+  last: Int32Array;
+  /** 1 when the row's voxels are one run from first to last (no gap). */
+  solid: Uint8Array;
 }
 
 /**
@@ -58,23 +68,41 @@ export interface SurfaceDistanceOptions {
  * voxel boundary (6-neighbours, no grid-edge tests needed) and the surfels (2×2×2 corners).
  * Outside the box both masks are background (the box bounds them), so the margin is exact.
  */
-function paddedCopy(mask: Uint8Array, grid: Grid, box: IndexBox, cache?: Map<Uint8Array, Uint8Array>): Uint8Array {
+function paddedCopy(mask: Uint8Array, grid: Grid, box: IndexBox, cache?: Map<Uint8Array, Padded>): Padded {
+  // Row and voxel indices are bounded by the loops (arrays sized from the same counts), hence the `!`s.
   const hit = cache?.get(mask);
   const px = box.hi[0] - box.lo[0] + 3,
     py = box.hi[1] - box.lo[1] + 3,
     pz = box.hi[2] - box.lo[2] + 3;
-  if (hit && hit.length === px * py * pz) return hit;
+  if (hit && hit.data.length === px * py * pz) return hit;
   const [nx, ny] = grid.dims;
-  const pad = new Uint8Array(px * py * pz);
+  const data = new Uint8Array(px * py * pz);
+  const first = new Int32Array(py * pz).fill(-1);
+  const last = new Int32Array(py * pz).fill(-1);
+  const solid = new Uint8Array(py * pz);
   for (let k = box.lo[2]; k <= box.hi[2]; k++) {
     for (let j = box.lo[1]; j <= box.hi[1]; j++) {
-      const src = nx * (j + ny * k);
-      const dst = 1 + px * (j - box.lo[1] + 1 + py * (k - box.lo[2] + 1)) - box.lo[0];
-      for (let i = box.lo[0]; i <= box.hi[0]; i++) pad[dst + i] = mask[src + i] !== 0 ? 1 : 0;
+      const src = nx * (j + ny * k) + box.lo[0];
+      const r = j - box.lo[1] + 1 + py * (k - box.lo[2] + 1);
+      const dst = px * r;
+      let f = -1,
+        l = -1,
+        count = 0;
+      for (let x = 1, i = src; x < px - 1; x++, i++) {
+        if (mask[i] === 0) continue;
+        data[dst + x] = 1;
+        if (f < 0) f = x;
+        l = x;
+        count++;
+      }
+      first[r] = f;
+      last[r] = l;
+      solid[r] = f >= 0 && count === l - f + 1 ? 1 : 0;
     }
   }
-  cache?.set(mask, pad);
-  return pad;
+  const out = { data, first, last, solid };
+  cache?.set(mask, out);
+  return out;
 }
 
 /**
@@ -179,8 +207,10 @@ export function computeSurfaceDistances(
  * Box-local linear indices (ascending) of the boundary voxels (mask XOR 6-erosion; outside the
  * grid is background), read off the padded copy.
  */
-function voxelBoundary(pad: Uint8Array, box: IndexBox): Int32Array {
+function voxelBoundary(padded: Padded, box: IndexBox): Int32Array {
   // Pad indices of interior voxels have all six neighbours inside the pad, hence the `!`s.
+  const pad = padded.data;
+  const { first, last, solid } = padded;
   const bx = box.hi[0] - box.lo[0] + 1,
     by = box.hi[1] - box.lo[1] + 1,
     bz = box.hi[2] - box.lo[2] + 1;
@@ -189,21 +219,45 @@ function voxelBoundary(pad: Uint8Array, box: IndexBox): Int32Array {
   const pplane = px * py;
   let out = new Int32Array(1024);
   let n = 0;
-  let local = 0;
+  const scan = (row: number, localRow: number, x0: number, x1: number) => {
+    for (let x = x0; x <= x1; x++) {
+      const p = row + x;
+      if (pad[p] === 0) continue;
+      if (pad[p - 1]! & pad[p + 1]! & pad[p - px]! & pad[p + px]! & pad[p - pplane]! & pad[p + pplane]!) continue;
+      if (n === out.length) {
+        const grown = new Int32Array(out.length * 2);
+        grown.set(out);
+        out = grown;
+      }
+      out[n++] = localRow + x - 1;
+    }
+  };
   for (let k = 1; k <= bz; k++) {
     for (let j = 1; j <= by; j++) {
-      const row = px * (j + py * k);
-      for (let i = 1; i <= bx; i++, local++) {
-        const p = row + i;
-        if (pad[p] === 0) continue;
-        if (pad[p - 1]! & pad[p + 1]! & pad[p - px]! & pad[p + px]! & pad[p - pplane]! & pad[p + pplane]!) continue;
-        if (n === out.length) {
-          const grown = new Int32Array(out.length * 2);
-          grown.set(out);
-          out = grown;
-        }
-        out[n++] = local;
+      const r = j + py * k;
+      const f = first[r]!;
+      if (f < 0) continue;
+      const l = last[r]!;
+      const row = px * r;
+      const localRow = bx * (j - 1 + by * (k - 1));
+      const nb = [r - 1, r + 1, r - py, r + py];
+      // A solid run whose four neighbour rows are solid runs too: voxels strictly inside the run
+      // and inside all four neighbours' runs are interior, so only the two ends are scanned.
+      let allSolid = solid[r] === 1;
+      let maxF = f,
+        minL = l;
+      for (const q of nb) {
+        if (!solid[q]) allSolid = false;
+        if (first[q]! > maxF) maxF = first[q]!;
+        if (last[q]! < minL) minL = last[q]!;
       }
+      if (!allSolid || maxF >= minL) {
+        scan(row, localRow, f, l);
+        continue;
+      }
+      const e1 = Math.min(l, Math.max(f, maxF - 1));
+      scan(row, localRow, f, e1);
+      scan(row, localRow, Math.max(e1 + 1, Math.min(l, minL + 1)), l);
     }
   }
   return out.subarray(0, n);
@@ -232,9 +286,11 @@ function voxelDistances(
  * (a, b, c) sees the voxels box.lo + (a−1 … a, b−1 … b, c−1 … c); voxels outside the box (or the
  * grid) count as background. `pad` is the padded copy of the mask (paddedCopy), shared with voxelBoundary.
  */
-function surfels(pad: Uint8Array, cdims: number[]): { at: Int32Array; codes: Uint8Array } {
+function surfels(padded: Padded, cdims: number[]): { at: Int32Array; codes: Uint8Array } {
   // Every index below is bounded by its loop (arrays sized from the same counts), hence the `!`s.
   const [cx, cy, cz] = xyz(cdims, 'surfels corner-grid dims');
+  const pad = padded.data;
+  const { first, last, solid } = padded;
   // The padded copy has one background voxel on every side: pad index = voxel − lo + 1.
   const px = cx + 1,
     py = cy + 1;
@@ -242,36 +298,59 @@ function surfels(pad: Uint8Array, cdims: number[]): { at: Int32Array; codes: Uin
   let codes = new Uint8Array(4096);
   let n = 0;
   const pplane = px * py;
-  // col4[x] packs the voxels (x, b…b+1, c…c+1) as bits (db, dc): (0,0)→8, (0,1)→4, (1,0)→2,
-  // (1,1)→1; the corner code is col4[a] << 4 | col4[a + 1], i.e. bit 2^(7 − (4da + 2db + dc)).
-  const col4 = new Uint8Array(px);
+  // v(x) packs the voxels (x, b…b+1, c…c+1) as bits (db, dc): (0,0)→8, (0,1)→4, (1,0)→2,
+  // (1,1)→1; the corner code is v(a) << 4 | v(a + 1), i.e. bit 2^(7 − (4da + 2db + dc)).
+  const scan = (p: number, rowBase: number, a0: number, a1: number) => {
+    let prev = (pad[p + a0]! << 3) | (pad[p + pplane + a0]! << 2) | (pad[p + px + a0]! << 1) | pad[p + px + pplane + a0]!;
+    for (let a = a0; a <= a1; a++) {
+      const x = a + 1;
+      const next = (pad[p + x]! << 3) | (pad[p + pplane + x]! << 2) | (pad[p + px + x]! << 1) | pad[p + px + pplane + x]!;
+      const code = (prev << 4) | next;
+      prev = next;
+      if (code === 0 || code === 255) continue;
+      if (n === at.length) {
+        const at2 = new Int32Array(n * 2);
+        at2.set(at);
+        at = at2;
+        const codes2 = new Uint8Array(n * 2);
+        codes2.set(codes);
+        codes = codes2;
+      }
+      at[n] = rowBase + a;
+      codes[n++] = code;
+    }
+  };
   for (let c = 0; c < cz; c++) {
     for (let b = 0; b < cy; b++) {
-      const p = px * (b + py * c);
-      let any = 0;
-      let all = 15;
-      for (let x = 0; x < px; x++) {
-        const v = (pad[p + x]! << 3) | (pad[p + pplane + x]! << 2) | (pad[p + px + x]! << 1) | pad[p + px + pplane + x]!;
-        col4[x] = v;
-        any |= v;
-        all &= v;
-      }
-      if (any === 0 || all === 15) continue;
-      const rowBase = cx * (b + cy * c);
-      for (let a = 0; a < cx; a++) {
-        const code = (col4[a]! << 4) | col4[a + 1]!;
-        if (code === 0 || code === 255) continue;
-        if (n === at.length) {
-          const at2 = new Int32Array(n * 2);
-          at2.set(at);
-          at = at2;
-          const codes2 = new Uint8Array(n * 2);
-          codes2.set(codes);
-          codes = codes2;
+      // The four pad rows of this corner row: (b, c), (b, c + 1), (b + 1, c), (b + 1, c + 1).
+      const r = b + py * c;
+      const rows = [r, r + py, r + 1, r + 1 + py];
+      let lo = Infinity,
+        hi = -1,
+        maxF = -1,
+        minL = Infinity,
+        allSolid = true;
+      for (const q of rows) {
+        const f = first[q]!;
+        if (f < 0) {
+          allSolid = false;
+          continue;
         }
-        at[n] = rowBase + a;
-        codes[n++] = code;
+        if (f < lo) lo = f;
+        if (last[q]! > hi) hi = last[q]!;
+        if (f > maxF) maxF = f;
+        if (last[q]! < minL) minL = last[q]!;
+        if (!solid[q]) allSolid = false;
       }
+      if (hi < 0) continue;
+      const p = px * r;
+      const rowBase = cx * (b + cy * c);
+      // Corners a see voxels a and a + 1: only a in [lo − 1, hi] can touch a voxel; with four
+      // solid runs, a in [maxF, minL − 1] sees all ones (code 255) and is skipped.
+      if (allSolid && maxF <= minL - 1) {
+        scan(p, rowBase, lo - 1, maxF - 1);
+        scan(p, rowBase, minL, hi);
+      } else scan(p, rowBase, lo - 1, hi);
     }
   }
   return { at: at.subarray(0, n), codes: codes.subarray(0, n) };
