@@ -15,6 +15,7 @@ import { InvertedDateRange } from './_cohort/inverted-date-range';
 import { DemoSeedProgress } from './_cohort/demo-seed-progress';
 import { DriftAlertsBanner } from './_cohort/drift-alerts-banner';
 import { CohortCaseTable, CohortCharts, CohortOverview, WidgetSkeleton } from './_cohort/cohort-widgets';
+import { CohortDose } from './_cohort/cohort-dose';
 
 export const dynamic = 'force-dynamic';
 
@@ -48,6 +49,9 @@ export default async function CohortPage({ searchParams }: { searchParams: Promi
       </Suspense>
       <Suspense fallback={<WidgetSkeleton label="charts" height={320} />}>
         <CohortCharts data={data} />
+      </Suspense>
+      <Suspense fallback={null}>
+        <CohortDose data={data} />
       </Suspense>
       <Suspense fallback={<WidgetSkeleton label="cases" height={400} />}>
         <CohortCaseTable data={data} query={query} />

@@ -11,6 +11,7 @@ import { computeCohortStats, sortCases, type CohortCase, type CohortStats, type 
 import type { CohortChartColumns } from '@/components/charts/cohort-charts-panel';
 import type { FlagThresholds } from '@/lib/core/flags';
 import { loadFlagRules } from '@/lib/server/flags/load-flag-rules';
+import { cohortDoseByInstitution, type CohortDoseRow } from '@/lib/core/dose/cohort-dose';
 
 export interface CohortData {
   stats: CohortStats;
@@ -22,6 +23,8 @@ export interface CohortData {
   totalCases: number;
   /** The current flag thresholds (the stored flags were computed with them; docs/flags.md), to word each flag. */
   flagThresholds: FlagThresholds;
+  /** The dose view by institution (lib/core/dose/cohort-dose.ts); [] when no study has a dose. */
+  doseRows: CohortDoseRow[];
 }
 
 /** Three significant digits: enough for a plot, and a smaller page. */
@@ -64,5 +67,6 @@ export async function loadCohort(caller: Caller, query: CohortQuery): Promise<Co
     pageCount,
     totalCases: sorted.length,
     flagThresholds: rules.thresholds,
+    doseRows: cohortDoseByInstitution(d.cases),
   };
 }

@@ -21,3 +21,4 @@ export {
   type RegionMask,
   type StoredDvh,
 } from './region-dose';
+export { cohortDoseByInstitution, type CohortDoseCase, type CohortDoseRow } from './cohort-dose';

@@ -1,5 +1,5 @@
 /**
- * The planned dose of a synthetic patient (docs/dose.md, "Demo cohort dose"): a prescription and
+ * The planned dose of a synthetic patient (docs/dose-cohort.md, "Demo cohort"): a prescription and
  * fractionation, and a conformal dose around the physician ITV with an erf fall-off and a
  * low-dose bath. Some plans are deliberately tight (the 95 % isodose on the physician ITV's edge),
  * so tumour the physician left out is under-dosed; generous plans cover it with a margin.

@@ -40,6 +40,10 @@ export interface CohortCase {
   gtvMinDice?: number | null;
   itvLargestFpRegionCc?: number | null;
   itvMaxFpDistanceMm?: number | null;
+  /** The study has a planned dose; its summarised run's FP region volume and the part below 95 % of the prescription (cc; docs/dose.md). */
+  hasDose?: boolean;
+  fpDoseCc?: number | null;
+  fpBelow95PctRxCc?: number | null;
 }
 
 export interface MedianIqr {

@@ -46,6 +46,10 @@ interface Row {
   gtvMinDice: number | null;
   itvLargestFpRegionCc: number | null;
   itvMaxFpDistanceMm: number | null;
+  /** The study has a dose grid; the FP region's dose row of the summarised run (docs/dose.md). */
+  hasDose: boolean;
+  fpDoseCc: number | null;
+  fpBelow95PctRxCc: number | null;
 }
 
 /** The query returns the rows as columns (one JSON array per field): no key repeated per row. */
@@ -72,6 +76,9 @@ const ROW_FIELDS = [
   'gtvMinDice',
   'itvLargestFpRegionCc',
   'itvMaxFpDistanceMm',
+  'hasDose',
+  'fpDoseCc',
+  'fpBelow95PctRxCc',
 ] as const satisfies readonly (keyof Row)[];
 type RowColumns = { [K in keyof Row]: Row[K][] | null };
 const rowColumnsSql = Prisma.raw(`json_build_object(${ROW_FIELDS.map((k) => `'${k}', json_agg(c."${k}")`).join(', ')})`);
@@ -141,7 +148,9 @@ export async function findCohortCases(
            (rs."runId" IS NOT NULL) AS "hasSummary",
            rs."gtvMedianDice", rs."gtvMedianHd95Mm", rs."itvDice", rs."itvHd95Mm", rs."itvFpCc",
            rs."itvMachineCc", rs."itvPhysicianCc", rs."physicianMotionMaxMm" AS "motionMm", rs.flags,
-           rs."gtvMinDice", rs."itvLargestFpRegionCc", rs."itvMaxFpDistanceMm"
+           rs."gtvMinDice", rs."itvLargestFpRegionCc", rs."itvMaxFpDistanceMm",
+           EXISTS (SELECT 1 FROM "DoseGrid" dg WHERE dg."studyId" = s.id) AS "hasDose",
+           (dm."values"->>'volumeCc')::float8 AS "fpDoseCc", (dm."values"->>'volumeBelow95PctCc')::float8 AS "fpBelow95PctRxCc"
     FROM "Study" s
     JOIN "Patient" p ON p.id = s."patientId"
     JOIN "Institution" i ON i.id = p."institutionId"
@@ -157,6 +166,11 @@ export async function findCohortCases(
     ) r ON r."studyId" = s.id
     LEFT JOIN "ModelVersion" mv ON mv.id = r."modelVersionId"
     LEFT JOIN "RunSummary" rs ON rs."runId" = r.id
+    LEFT JOIN LATERAL (
+      SELECT d."values" FROM "DoseMetricResult" d
+      WHERE d."studyId" = s.id AND d."runId" = r.id AND d.region = 'FP' AND d."componentIndex" IS NULL AND d.convention = 'iseg'
+      ORDER BY d."createdAt" DESC LIMIT 1
+    ) dm ON TRUE
     WHERE ${Prisma.join(where, ' AND ')})
     SELECT (SELECT ${rowColumnsSql}::text FROM c) AS rows,
            (SELECT json_build_object(
@@ -194,6 +208,9 @@ export async function findCohortCases(
       gtvMinDice: at('gtvMinDice', i),
       itvLargestFpRegionCc: at('itvLargestFpRegionCc', i),
       itvMaxFpDistanceMm: at('itvMaxFpDistanceMm', i),
+      hasDose: at('hasDose', i),
+      fpDoseCc: at('fpDoseCc', i),
+      fpBelow95PctRxCc: at('fpBelow95PctRxCc', i),
     })),
   };
 }

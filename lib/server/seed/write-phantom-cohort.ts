@@ -40,7 +40,7 @@ import { writeNifti } from '@/lib/nifti';
 import { writePhantomPlanDose, type WrittenPlanDose } from './write-phantom-plan-dose';
 
 /**
- * The outcome model of the demo cohort (docs/dose.md, "Demo cohort dose"): the local-failure
+ * The outcome model of the demo cohort (docs/dose-cohort.md, "Demo cohort"): the local-failure
  * hazard doubles per cc of tumour the physician ITV missed (truth ITV ∖ physician ITV) that the
  * plan gives < 95 % of its prescription (write-phantom-plan-dose.ts; tight plans leave it
  * under-dosed, generous ones cover it). That tissue is what a good machine ITV adds as "false

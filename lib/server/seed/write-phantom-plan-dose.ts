@@ -1,6 +1,6 @@
 /**
- * The plan and planned dose of one synthetic patient as a planning system exports them (docs/dose.md,
- * "Demo cohort dose"): dicom/rtplan/RP.dcm (prescription and fractions) and dicom/rtdose/RD.dcm
+ * The plan and planned dose of one synthetic patient as a planning system exports them
+ * (docs/dose-cohort.md, "Demo cohort"): dicom/rtplan/RP.dcm (prescription and fractions) and dicom/rtdose/RD.dcm
  * (PLAN dose around the physician ITV, lib/core/phantom/plan-dose.ts), in the patient's study and
  * frame of reference, so the folder imports with its CT series. UIDs are deterministic.
  */

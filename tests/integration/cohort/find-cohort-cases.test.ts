@@ -11,6 +11,7 @@ import { computeCohortStats, type CohortCase } from '../../../lib/core/stats/coh
 import { runSummaryCreate, type RunSummary } from '../../../lib/server/runs/run-summary.types';
 import type { CohortFilters } from '../../../lib/server/cohort/find-cohort-cases.types';
 import type { Caller } from '../../../lib/server/auth/roles';
+import { cohortDoseByInstitution } from '../../../lib/core/dose/cohort-dose';
 
 const who = (role: Caller['role']): Caller => ({ userId: `u-${role}`, email: `${role}@x.org`, name: role, role });
 const none: CohortFilters = { institution: null, from: null, to: null, model: null, physician: null, scanner: null };
@@ -207,5 +208,68 @@ describe('findCohortCases', () => {
     expect(o.physicians).toHaveLength(2); // as pseudonyms (see the filter test)
     expect(o.physicians.join()).not.toMatch(/Dr/);
     expect(o.scanners).toEqual(['GE Y', 'Siemens X']);
+  });
+
+  it('dose view: studies with a dose and the FP dose row of the summarised run only, per institution, within the filters, the same for a researcher', async () => {
+    let n = 0;
+    const doseOf = async (k: string, runId: string | null, fp: { volumeCc: number; volumeBelow95PctCc: number | null } | null) => {
+      n++;
+      const series = await t.db.imageSeries.create({
+        data: {
+          studyId: ids[k],
+          seriesInstanceUid: `2.25.77${k.charCodeAt(0)}${n}`,
+          modality: 'CT',
+          dims: [4, 4, 4],
+          spacingMm: [1, 1, 1],
+          originMm: [0, 0, 0],
+          direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+        },
+      });
+      let grid = await t.db.doseGrid.findFirst({ where: { studyId: ids[k] } });
+      grid ??= await t.db.doseGrid.create({
+        data: {
+          studyId: ids[k],
+          seriesId: series.id,
+          sopInstanceUid: `2.25.66${k.charCodeAt(0)}`,
+          frameOfReferenceUid: '2.25.1',
+          units: 'GY',
+          dims: [4, 4, 4],
+          spacingMm: [2, 2, 2],
+          originMm: [0, 0, 0],
+          direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+          maxDose: 60,
+          volumeKey: `${'e'.repeat(64)}.nii.gz`,
+          volumeSha256: 'e'.repeat(64),
+        },
+      });
+      if (fp)
+        await t.db.doseMetricResult.create({
+          data: { studyId: ids[k], runId, doseGridId: grid.id, region: 'FP', convention: 'iseg', values: fp, dvh: {}, prescriptionGy: 60, codeVersion: 'test' },
+        });
+    };
+    const runOf = async (k: string, model: string) =>
+      (await t.db.segmentationRun.findFirstOrThrow({ where: { studyId: ids[k], modelVersionId: model, status: 'SUCCEEDED' } })).id;
+    // A: the summarised run (model 2) has 4 cc FP, 1 cc of it below 95 %; the older run's row (model 1) is not read.
+    await doseOf('A', await runOf('A', ids.m2), { volumeCc: 4, volumeBelow95PctCc: 1 });
+    await doseOf('A', await runOf('A', ids.m1), { volumeCc: 100, volumeBelow95PctCc: 100 });
+    // B: 2 cc FP, none below 95 %. D (Beta): a dose, no run yet.
+    await doseOf('B', await runOf('B', ids.m1), { volumeCc: 2, volumeBelow95PctCc: 0 });
+    await doseOf('D', null, null);
+    for (const role of ['PHYSICIST', 'RESEARCHER'] as const) {
+      const { cases } = await findCohortCases(t.db, { caller: who(role), filters: none });
+      expect(cases.find((c) => c.pseudonym === 'PSN-A')).toMatchObject({ hasDose: true, fpDoseCc: 4, fpBelow95PctRxCc: 1 });
+      expect(cases.find((c) => c.pseudonym === 'PSN-C')).toMatchObject({ hasDose: false, fpDoseCc: null, fpBelow95PctRxCc: null });
+      expect(cohortDoseByInstitution(cases)).toEqual([
+        { institution: 'Alpha', studies: 2, withDose: 2, withFpDose: 2, medianFpCc: 3, medianFpFractionBelow95: 0.125, withFpBelow95: 1 },
+        { institution: 'Beta', studies: 2, withDose: 1, withFpDose: 0, medianFpCc: null, medianFpFractionBelow95: null, withFpBelow95: 0 },
+        { institution: 'All institutions', studies: 4, withDose: 3, withFpDose: 2, medianFpCc: 3, medianFpFractionBelow95: 0.125, withFpBelow95: 1 },
+      ]);
+    }
+    // The filters apply: model 1 summarises A through its older run (100 cc, all below 95 %).
+    const m1 = await findCohortCases(t.db, { caller: who('RESEARCHER'), filters: { ...none, model: ids.m1, institution: ids.alpha } });
+    expect(cohortDoseByInstitution(m1.cases)).toEqual([
+      { institution: 'Alpha', studies: 2, withDose: 2, withFpDose: 2, medianFpCc: 51, medianFpFractionBelow95: 0.5, withFpBelow95: 1 },
+      { institution: 'All institutions', studies: 2, withDose: 2, withFpDose: 2, medianFpCc: 51, medianFpFractionBelow95: 0.5, withFpBelow95: 1 },
+    ]);
   });
 });
