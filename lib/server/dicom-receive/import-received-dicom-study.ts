@@ -103,7 +103,8 @@ export async function importReceivedDicomStudy(options: ImportReceivedDicomStudy
       store,
       ...(options.modelsRoot ? { modelsRoot: options.modelsRoot } : {}),
     });
-    for (const f of files) await rm(f, { force: true });
+    // Many at a time: one by one, a thousand removals took seconds on a loaded machine.
+    for (let i = 0; i < files.length; i += 64) await Promise.all(files.slice(i, i + 64).map((f) => rm(f, { force: true })));
     await rmdir(path.join(spoolDir, studyInstanceUid)).catch(() => undefined);
     await removePreparedRecords(spoolDir, studyInstanceUid);
     preparer?.forgetFiles(studyInstanceUid, files);
