@@ -9,6 +9,7 @@ import { db } from '@/lib/server/db/client';
 import type { Caller } from '@/lib/server/auth/roles';
 import { getStudyDose, type StudyDoseRegion } from '@/lib/server/dose/get-study-dose';
 import { enterPrescriptionAction } from './dose-actions';
+import { PendingButton } from '@/components/pending-button';
 
 const REGION_LABEL: Record<StudyDoseRegion['region'], string> = {
   PHYSICIAN_ITV: 'Physician ITV',
@@ -81,7 +82,7 @@ export async function DosePanel({ caller, studyId, done, error }: { caller: Call
               <label>
                 Fractions <input name="fractions" inputMode="numeric" size={4} defaultValue={dose.plan?.fractions ?? ''} />
               </label>
-              <button type="submit">Save prescription</button>
+              <PendingButton pendingLabel="Saving…">Save prescription</PendingButton>
             </form>
           ) : null}
           {dose.regions.length === 0 ? (
