@@ -1,6 +1,6 @@
 /**
  * Fetch one binary volume from GET /api/studies/[id]/volume (Int16 HU for CT, one byte per voxel
- * for masks; grid in X-Volume-* headers). Cached per URL (up to 1 GiB), so scrubbing phases back
+ * for masks) or GET /api/studies/[id]/dose (float32 dose values); grid in X-Volume-* headers. Cached per URL (up to 1 GiB), so scrubbing phases back
  * and forth does not refetch.
  */
 import type { Vec3 } from '@/lib/core/volume';
@@ -11,7 +11,7 @@ export interface LoadedVolume {
   spacingMm: Vec3;
   originMm: Vec3;
   direction: number[];
-  data: Int16Array | Uint8Array;
+  data: Int16Array | Uint8Array | Float32Array;
 }
 
 // Bounded by bytes: a 512×512×200 CT phase is 100 MB, so ten phases with their masks would
@@ -58,7 +58,7 @@ export async function parseVolumeResponse(res: Response): Promise<LoadedVolume> 
       ? await new Response(res.body.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer()
       : await res.arrayBuffer();
   const type = h.get('X-Volume-Type');
-  const data = type === 'int16' ? new Int16Array(buf) : new Uint8Array(buf);
+  const data = type === 'int16' ? new Int16Array(buf) : type === 'float32' ? new Float32Array(buf) : new Uint8Array(buf);
   if (data.length !== dims[0] * dims[1] * dims[2])
     throw new Error(`The volume has ${data.length} voxels but its grid ${dims.join('×')} needs ${dims[0] * dims[1] * dims[2]}.`);
   const box = h.get('X-Volume-Box');
@@ -104,4 +104,9 @@ export function ctUrl(studyId: string, seriesId: string): string {
 
 export function maskUrl(studyId: string, structureId: string): string {
   return `/api/studies/${encodeURIComponent(studyId)}/volume?structure=${encodeURIComponent(structureId)}`;
+}
+
+/** The study's dose grid (the one its dose metrics use), fetched once per study. */
+export function doseUrl(studyId: string): string {
+  return `/api/studies/${encodeURIComponent(studyId)}/dose`;
 }

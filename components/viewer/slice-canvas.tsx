@@ -1,12 +1,42 @@
 'use client';
 /**
  * One view (axial, coronal or sagittal) on a <canvas>: the slice through the cursor rendered by
- * lib/core/viewer into an RGBA buffer, scaled to its physical aspect ratio, with the crosshair.
- * Click or drag moves the cursor; the wheel and the arrow / Page keys scroll slices.
+ * lib/core/viewer into an RGBA buffer (CT, dose wash and isodose lines, contours, then FP/FN on
+ * top), scaled to its physical aspect ratio inside its box, zoomed and panned by its
+ * ViewTransform (lib/core/viewer/view-transform.ts), with the crosshair and the isodose labels.
+ * Click or drag moves the cursor (or pans, in pan mode, with Shift or the middle button); the
+ * wheel scrolls slices, Ctrl/⌘ + wheel zooms about the pointer; the arrow / Page keys scroll.
+ * With `onActivate` (a small view of the large layout) a click makes it the large view instead.
  */
-import { useEffect, useRef } from 'react';
-import type { Vec3 } from '@/lib/core/volume';
-import { type OverlayLayer, type Orientation, SLICE_AXIS, renderSlice, sliceLayout, viewPixelToVoxel, voxelToViewPixel } from '@/lib/core/viewer';
+import { useEffect, useMemo, useRef } from 'react';
+import type { Grid, Vec3, Volume } from '@/lib/core/volume';
+import {
+  type DoseDisplay,
+  type OverlayLayer,
+  type Orientation,
+  type ViewTransform,
+  SLICE_AXIS,
+  ZOOM_STEP,
+  panView,
+  pixelToViewPoint,
+  renderSlice,
+  sampleDoseOnSlice,
+  sliceLayout,
+  viewPointToVoxel,
+  visibleRect,
+  voxelToViewPixel,
+  zoomView,
+} from '@/lib/core/viewer';
+import styles from './viewer.module.css';
+
+export interface SliceDose {
+  volume: Volume<Float32Array>;
+  /** The CT grid (patient geometry) the slice belongs to. */
+  grid: Grid;
+  display: DoseDisplay;
+  wash: boolean;
+  isodoses: boolean;
+}
 
 export interface SliceCanvasProps {
   orientation: Orientation;
@@ -18,8 +48,16 @@ export interface SliceCanvasProps {
   layers: OverlayLayer[];
   cursor: Vec3;
   onCursor: (v: Vec3) => void;
-  /** Longest side of the drawn image, CSS pixels. */
-  boxPx: number;
+  /** The box the image is fitted into, CSS pixels. */
+  boxW: number;
+  boxH: number;
+  view: ViewTransform;
+  onView: (t: ViewTransform) => void;
+  /** What a left-button drag does. */
+  dragMode: 'crosshair' | 'pan';
+  dose?: SliceDose | null;
+  /** Set on a small view of the large layout: a click makes it the large view. */
+  onActivate?: () => void;
   onRendered?: (ms: number) => void;
 }
 
@@ -30,22 +68,36 @@ const EDGE: Record<Orientation, [string, string, string, string]> = {
   coronal: ['S', 'L', 'I', 'R'],
   sagittal: ['S', 'P', 'I', 'A'],
 };
+const WASH_ALPHA = 0.4;
 
 export function SliceCanvas(p: SliceCanvasProps) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const bufferRef = useRef<{ canvas: HTMLCanvasElement; pixels: Uint8ClampedArray | undefined }>(null);
+  const drag = useRef<{ x: number; y: number; view: ViewTransform; pan: boolean } | null>(null);
   const axis = SLICE_AXIS[p.orientation];
   const index = p.cursor[axis];
   const layout = sliceLayout(p.dims, p.spacingMm, p.orientation, index, p.flipK);
   const physW = layout.width * layout.pixelWidthMm;
   const physH = layout.height * layout.pixelHeightMm;
-  const scale = p.boxPx / Math.max(physW, physH);
-  const cssW = Math.round(physW * scale);
-  const cssH = Math.round(physH * scale);
+  const scale = Math.min(p.boxW / physW, p.boxH / physH);
+  const cssW = Math.max(1, Math.round(physW * scale));
+  const cssH = Math.max(1, Math.round(physH * scale));
 
   // Latest props for the native listeners.
   const latest = useRef(p);
   latest.current = p;
+
+  const doseVolume = p.dose?.volume;
+  const doseGrid = p.dose?.grid;
+  const doseOn = !!p.dose && (p.dose.wash || p.dose.isodoses);
+  // The dose on this plane: resampled when the slice changes, not when the crosshair moves within it.
+  const doseValues = useMemo(
+    () =>
+      doseOn && doseVolume && doseGrid
+        ? sampleDoseOnSlice({ dose: doseVolume, grid: doseGrid, orientation: p.orientation, index, flipK: p.flipK }).values
+        : null,
+    [doseOn, doseVolume, doseGrid, p.orientation, index, p.flipK],
+  );
 
   useEffect(() => {
     const canvas = canvasRef.current;
@@ -60,27 +112,48 @@ export function SliceCanvas(p: SliceCanvasProps) {
       flipK: p.flipK,
       lut: p.lut,
       layers: p.layers,
+      dose: doseValues && p.dose ? { values: doseValues, display: p.dose.display, wash: p.dose.wash, washAlpha: WASH_ALPHA, isodoses: p.dose.isodoses } : null,
       out: bufferRef.current?.pixels,
     });
     if (!bufferRef.current) bufferRef.current = { canvas: document.createElement('canvas'), pixels: undefined };
     const buf = bufferRef.current;
     buf.pixels = r.pixels;
-    if (buf.canvas.width !== r.layout.width || buf.canvas.height !== r.layout.height) {
-      buf.canvas.width = r.layout.width;
-      buf.canvas.height = r.layout.height;
+    const { width, height } = r.layout;
+    if (buf.canvas.width !== width || buf.canvas.height !== height) {
+      buf.canvas.width = width;
+      buf.canvas.height = height;
     }
-    const n = r.layout.width * r.layout.height * 4;
-    buf.canvas.getContext('2d')!.putImageData(new ImageData(r.pixels.subarray(0, n) as Uint8ClampedArray<ArrayBuffer>, r.layout.width, r.layout.height), 0, 0);
+    buf.canvas.getContext('2d')!.putImageData(new ImageData(r.pixels.subarray(0, width * height * 4) as Uint8ClampedArray<ArrayBuffer>, width, height), 0, 0);
     const dpr = window.devicePixelRatio || 1;
     canvas.width = Math.round(cssW * dpr);
     canvas.height = Math.round(cssH * dpr);
     const ctx = canvas.getContext('2d')!;
     ctx.imageSmoothingEnabled = false;
-    ctx.drawImage(buf.canvas, 0, 0, canvas.width, canvas.height);
+    const src = visibleRect(p.view, width, height);
+    ctx.drawImage(buf.canvas, src.x, src.y, src.w, src.h, 0, 0, canvas.width, canvas.height);
+    // isodose labels at each line's topmost point on this slice
+    if (p.dose?.isodoses && r.isodoseLabels.length) {
+      ctx.font = `${Math.round(11 * dpr)}px system-ui, sans-serif`;
+      ctx.textBaseline = 'bottom';
+      for (const l of r.isodoseLabels) {
+        const iso = p.dose.display.isodoses.find((i) => i.percent === l.percent);
+        if (!iso) continue;
+        const [fx, fy] = pixelToViewPoint(p.view, l.col, l.row, width, height);
+        if (fx < 0 || fx > 1 || fy < 0 || fy > 1) continue;
+        const x = fx * canvas.width + 2 * dpr;
+        const y = fy * canvas.height - 1 * dpr;
+        ctx.lineWidth = 3 * dpr;
+        ctx.strokeStyle = 'rgba(0,0,0,0.85)';
+        ctx.strokeText(`${l.percent}%`, x, y);
+        ctx.fillStyle = `rgb(${iso.color.join(',')})`;
+        ctx.fillText(`${l.percent}%`, x, y);
+      }
+    }
     // crosshair through the cursor voxel's centre
     const at = voxelToViewPixel(p.dims, p.orientation, p.cursor, p.flipK);
-    const x = ((at.col + 0.5) / r.layout.width) * canvas.width;
-    const y = ((at.row + 0.5) / r.layout.height) * canvas.height;
+    const [fx, fy] = pixelToViewPoint(p.view, at.col, at.row, width, height);
+    const x = fx * canvas.width;
+    const y = fy * canvas.height;
     ctx.strokeStyle = 'rgba(240, 228, 66, 0.8)';
     ctx.lineWidth = Math.max(1, dpr);
     ctx.setLineDash([4 * dpr, 4 * dpr]);
@@ -92,7 +165,7 @@ export function SliceCanvas(p: SliceCanvasProps) {
     ctx.stroke();
     latest.current.onRendered?.(performance.now() - t0);
     // Redraw only when what is drawn changes (onRendered updates the parent's state).
-  }, [p.ct, p.dims, p.spacingMm, p.orientation, index, p.flipK, p.lut, p.layers, p.cursor, cssW, cssH]);
+  }, [p.ct, p.dims, p.spacingMm, p.orientation, index, p.flipK, p.lut, p.layers, p.cursor, cssW, cssH, p.view, p.dose, doseValues]);
 
   useEffect(() => {
     const canvas = canvasRef.current;
@@ -106,7 +179,13 @@ export function SliceCanvas(p: SliceCanvasProps) {
     };
     const onWheel = (e: WheelEvent) => {
       e.preventDefault();
-      step(e.deltaY > 0 ? -1 : 1);
+      const q = latest.current;
+      if (e.ctrlKey || e.metaKey) {
+        // Ctrl/⌘ + wheel (and a trackpad pinch, which browsers send as ctrl + wheel): zoom about the pointer.
+        const rect = canvas.getBoundingClientRect();
+        const anchor: [number, number] = [(e.clientX - rect.left) / rect.width, (e.clientY - rect.top) / rect.height];
+        q.onView(zoomView(q.view, e.deltaY < 0 ? ZOOM_STEP : 1 / ZOOM_STEP, anchor));
+      } else step(e.deltaY > 0 ? -1 : 1);
     };
     const onKey = (e: KeyboardEvent) => {
       const d = { ArrowUp: 1, ArrowRight: 1, ArrowDown: -1, ArrowLeft: -1, PageUp: 10, PageDown: -10 }[e.key];
@@ -123,35 +202,58 @@ export function SliceCanvas(p: SliceCanvasProps) {
     };
   }, []);
 
-  const pick = (e: React.PointerEvent<HTMLCanvasElement>) => {
+  const fractions = (e: React.PointerEvent<HTMLCanvasElement>): [number, number] => {
     const rect = e.currentTarget.getBoundingClientRect();
-    const col = Math.min(layout.width - 1, Math.max(0, Math.floor(((e.clientX - rect.left) / rect.width) * layout.width)));
-    const row = Math.min(layout.height - 1, Math.max(0, Math.floor(((e.clientY - rect.top) / rect.height) * layout.height)));
-    p.onCursor(viewPixelToVoxel(p.dims, p.orientation, index, col, row, p.flipK));
+    return [(e.clientX - rect.left) / rect.width, (e.clientY - rect.top) / rect.height];
   };
+  const pick = (e: React.PointerEvent<HTMLCanvasElement>) =>
+    p.onCursor(
+      viewPointToVoxel(p.view, fractions(e), { dims: p.dims, orientation: p.orientation, index, flipK: p.flipK, width: layout.width, height: layout.height }),
+    );
 
   const [top, right, bottom, left] = EDGE[p.orientation];
+  const zoomed = p.view.zoom > 1.0001;
   return (
-    <figure className="viewer-view" data-testid={`view-${p.orientation}`}>
+    <figure className={`viewer-view ${p.onActivate ? styles.smallView : ''}`} data-testid={`view-${p.orientation}`} data-zoom={p.view.zoom.toFixed(3)}>
       <figcaption>
         {TITLES[p.orientation]}{' '}
         <span className="muted" data-testid={`slice-${p.orientation}`}>
           slice {index + 1} / {p.dims[axis]}
         </span>
+        {zoomed && <span className="muted"> · zoom {p.view.zoom.toFixed(1)}×</span>}
+        {p.onActivate && <span className="muted"> · click to enlarge</span>}
       </figcaption>
       <div className="viewer-canvas-wrap" style={{ width: cssW, height: cssH }}>
         <canvas
           ref={canvasRef}
           tabIndex={0}
-          aria-label={`${TITLES[p.orientation]} view, slice ${index + 1} of ${p.dims[axis]}; arrow keys or the wheel scroll, click moves the crosshair`}
+          className={p.onActivate ? styles.activate : p.dragMode === 'pan' ? styles.pan : undefined}
+          aria-label={
+            p.onActivate
+              ? `${TITLES[p.orientation]} view, slice ${index + 1} of ${p.dims[axis]}; click to make it the large view`
+              : `${TITLES[p.orientation]} view, slice ${index + 1} of ${p.dims[axis]}; arrow keys or the wheel scroll, Ctrl + wheel zooms, click moves the crosshair, drag ${p.dragMode === 'pan' ? 'pans' : 'with Shift pans'}`
+          }
           style={{ width: cssW, height: cssH }}
           onPointerDown={(e) => {
+            if (p.onActivate) {
+              p.onActivate();
+              return;
+            }
             e.currentTarget.setPointerCapture(e.pointerId);
-            pick(e);
+            const pan = p.dragMode === 'pan' || e.shiftKey || e.button === 1;
+            drag.current = { x: e.clientX, y: e.clientY, view: p.view, pan };
+            if (!pan) pick(e);
           }}
           onPointerMove={(e) => {
-            if (e.buttons & 1) pick(e);
+            const d = drag.current;
+            if (!d || !(e.buttons & 5)) return;
+            if (d.pan) {
+              const rect = e.currentTarget.getBoundingClientRect();
+              p.onView(panView(d.view, (e.clientX - d.x) / rect.width, (e.clientY - d.y) / rect.height));
+            } else pick(e);
           }}
+          onPointerUp={() => (drag.current = null)}
+          onPointerCancel={() => (drag.current = null)}
         />
         <span className="edge top">{top}</span>
         <span className="edge right">{right}</span>

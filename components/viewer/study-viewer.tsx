@@ -5,27 +5,45 @@
  * play, lung and mediastinum windows, the discordant regions (click to jump), the metrics by
  * convention, per-phase charts, the run's live status and model, and the exports.
  *
+ * For a projector (issue #16 item 5): zoom (Ctrl/⌘ + wheel, + / − buttons, reset) and pan (drag
+ * in pan mode, or Shift / middle-button drag) per view; a large layout (one large view and two
+ * small ones, click a small one to swap); full-screen presenter mode (Fullscreen API, Esc
+ * leaves); keyboard shortcuts listed in the UI (SHORTCUTS); every physician structure with a
+ * toggle; FP/FN drawn above the contour lines. With a dose grid (issue #15 item 3): a dose
+ * colour-wash and isodose lines on every view, with a legend (lib/core/viewer/dose-slice.ts).
+ *
  * Self-contained: give it a study id and it fetches everything from /api/studies/[id]/… (the
- * review meeting embeds it with size="large"). Volumes arrive as binary (Int16 HU, byte masks);
- * rendering is lib/core/viewer's renderSlice.
+ * review meeting embeds it with size="large"). Volumes arrive as binary (Int16 HU, byte masks,
+ * float32 dose fetched once); rendering is lib/core/viewer's renderSlice. docs/viewer.md.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { StudyView } from '@/lib/server/studies/get-study-view';
+import type { StudyDoseSummary } from '@/lib/server/dose/get-study-dose';
 import { ViewerIdentity } from './viewer-identity';
 import type { StudyRunStatus } from '@/lib/server/studies/get-study-run-status';
-import type { Grid, Vec3 } from '@/lib/core/volume';
+import type { Grid, Vec3, Volume } from '@/lib/core/volume';
 import {
+  type Orientation,
   type OverlayLayer,
+  type ViewTransform,
   type WindowPreset,
+  IDENTITY_VIEW,
+  SLICE_AXIS,
   WINDOW_PRESETS,
+  ZOOM_STEP,
   buildWindowLut,
+  doseDisplayLevels,
   maskCentroidMm,
   patientMmToCursor,
   superiorUp,
+  zoomView,
   ORIENTATIONS,
 } from '@/lib/core/viewer';
-import { type LoadedVolume, ctUrl, loadVolume, maskUrl } from './load-volume';
-import { SliceCanvas } from './slice-canvas';
+import { type LoadedVolume, ctUrl, doseUrl, loadVolume, maskUrl } from './load-volume';
+import { SliceCanvas, type SliceDose } from './slice-canvas';
+import { DoseLegend } from './dose-legend';
+import { ShortcutsList } from './shortcuts';
+import styles from './viewer.module.css';
 import { RunStatus } from './run-status';
 import { DownloadLink } from '@/components/download-link';
 import { MetricsPanel } from './metrics-panel';
@@ -51,6 +69,29 @@ const OVERLAYS: { key: OverlayKey; label: string; style: 'outline' | 'fill' }[] 
 ];
 const DEFAULT_TOGGLES: Record<OverlayKey, boolean> = { physicianGtv: true, machineGtv: true, physicianItv: false, machineItv: false, fp: true, fn: true };
 const PLAY_STEP_MS = 600;
+/** Outline colours of the other physician structures (Paul Tol's muted scheme, apart from the overlay colours). */
+const STRUCTURE_COLORS = ['#88CCEE', '#44AA99', '#DDCC77', '#CC6677', '#AA4499', '#117733', '#999933', '#882255', '#332288', '#DDDDDD'];
+const ORIENTATION_KEYS: Record<string, Orientation> = { '1': 'axial', '2': 'coronal', '3': 'sagittal' };
+const VIEWS_IDENTITY: Record<Orientation, ViewTransform> = { axial: IDENTITY_VIEW, coronal: IDENTITY_VIEW, sagittal: IDENTITY_VIEW };
+
+type ViewerData = StudyView & { dose?: StudyDoseSummary | null };
+
+/** Width of an element and the window's height, followed on resize. */
+function useBoxSize(el: HTMLElement | null): { width: number; height: number } {
+  const [size, setSize] = useState({ width: 0, height: 0 });
+  useEffect(() => {
+    const update = () => setSize({ width: el?.clientWidth ?? 0, height: window.innerHeight });
+    update();
+    const ro = el && typeof ResizeObserver !== 'undefined' ? new ResizeObserver(update) : null;
+    if (ro && el) ro.observe(el);
+    window.addEventListener('resize', update);
+    return () => {
+      ro?.disconnect();
+      window.removeEventListener('resize', update);
+    };
+  }, [el]);
+  return size;
+}
 
 interface Displayed {
   phasePos: number;
@@ -59,7 +100,7 @@ interface Displayed {
 }
 
 export function StudyViewer({ studyId, size = 'normal', showHeading = true }: StudyViewerProps) {
-  const [view, setView] = useState<StudyView | null>(null);
+  const [view, setView] = useState<ViewerData | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [reload, setReload] = useState(0);
   const [phasePos, setPhasePos] = useState(0);
@@ -73,6 +114,24 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
   const [loadError, setLoadError] = useState<string | null>(null);
   const [renderMs, setRenderMs] = useState<number | null>(null);
   const centred = useRef(false);
+  // Projector viewer state: per-view zoom/pan, layout, large view, drag mode, full screen, shortcuts list.
+  const [views, setViews] = useState<Record<Orientation, ViewTransform>>(VIEWS_IDENTITY);
+  const [layout, setLayout] = useState<'row' | 'focus'>('row');
+  const [main, setMain] = useState<Orientation>('axial');
+  const [dragMode, setDragMode] = useState<'crosshair' | 'pan'>('crosshair');
+  const [fullscreen, setFullscreen] = useState(false);
+  const [showShortcuts, setShowShortcuts] = useState(false);
+  // Every other physician structure: toggled per structure, its mask loaded when first shown.
+  const [structureOn, setStructureOn] = useState<Record<string, boolean>>({});
+  const [structureMasks, setStructureMasks] = useState<Record<string, Uint8Array>>({});
+  // Dose: wash and isodoses toggles; the grid is fetched once, when first shown.
+  const [doseWash, setDoseWash] = useState(false);
+  const [doseIso, setDoseIso] = useState(false);
+  const [doseVolume, setDoseVolume] = useState<Volume<Float32Array> | null>(null);
+  const [doseError, setDoseError] = useState<string | null>(null);
+  const rootRef = useRef<HTMLDivElement>(null);
+  const [viewsEl, setViewsEl] = useState<HTMLDivElement | null>(null);
+  const box = useBoxSize(viewsEl);
 
   useEffect(() => {
     let stopped = false;
@@ -81,7 +140,7 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
         const body = await r.json();
         if (!r.ok) throw new Error(body.error?.message ?? `HTTP ${r.status}`);
         if (!stopped) {
-          setView(body as StudyView);
+          setView(body as ViewerData);
           setError(null);
         }
       })
@@ -142,6 +201,130 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
 
   const lut = useMemo(() => buildWindowLut(WINDOW_PRESETS[preset]), [preset]);
 
+  // The physician structures not drawn by the GTV/ITV toggles (organs at risk, other targets…).
+  const extraStructures = useMemo(() => {
+    if (!view) return [];
+    const shown = new Set([view.physicianItvId, ...phases.map((p) => p.physicianGtvId)].filter(Boolean));
+    return view.reference.candidates.filter((c) => !shown.has(c.id));
+  }, [view, phases]);
+
+  useEffect(() => {
+    const wanted = extraStructures.filter((st) => structureOn[st.id] && !structureMasks[st.id]);
+    if (wanted.length === 0) return;
+    let stopped = false;
+    Promise.all(wanted.map((st) => loadVolume(maskUrl(studyId, st.id)).then((v) => [st.id, v.data as Uint8Array] as const)))
+      .then((loaded) => !stopped && setStructureMasks((m) => ({ ...m, ...Object.fromEntries(loaded) })))
+      .catch((e: Error) => !stopped && setLoadError(e.message));
+    return () => {
+      stopped = true;
+    };
+  }, [extraStructures, structureOn, structureMasks, studyId]);
+
+  const doseSummary = view?.dose ?? null;
+  const hasDose = !!doseSummary?.doseGrid;
+  const doseDisplay = useMemo(
+    () =>
+      doseSummary?.doseGrid
+        ? doseDisplayLevels({
+            prescriptionGy: doseSummary.doseGrid.units === 'GY' ? (doseSummary.plan?.prescriptionGy ?? null) : null,
+            maxDoseGy: doseSummary.doseGrid.maxDose,
+          })
+        : null,
+    [doseSummary],
+  );
+  const doseUnit = doseSummary?.doseGrid && doseSummary.doseGrid.units !== 'GY' ? doseSummary.doseGrid.units.toLowerCase() : 'Gy';
+  useEffect(() => {
+    if (!hasDose || !(doseWash || doseIso) || doseVolume) return;
+    let stopped = false;
+    loadVolume(doseUrl(studyId))
+      .then((v) => {
+        if (stopped) return;
+        setDoseVolume({
+          grid: { dims: v.dims, spacingMm: v.spacingMm, originMm: v.originMm, direction: v.direction },
+          data: v.data instanceof Float32Array ? v.data : Float32Array.from(v.data),
+        });
+        setDoseError(null);
+      })
+      .catch((e: Error) => !stopped && setDoseError(e.message));
+    return () => {
+      stopped = true;
+    };
+  }, [hasDose, doseWash, doseIso, doseVolume, studyId]);
+  const sliceDose = useMemo<SliceDose | null>(
+    () =>
+      doseVolume && grid && doseDisplay && (doseWash || doseIso) ? { volume: doseVolume, grid, display: doseDisplay, wash: doseWash, isodoses: doseIso } : null,
+    [doseVolume, grid, doseDisplay, doseWash, doseIso],
+  );
+
+  // Full screen: the viewer's own element (Esc leaves, the browser's own key).
+  useEffect(() => {
+    const on = () => setFullscreen(!!rootRef.current && document.fullscreenElement === rootRef.current);
+    document.addEventListener('fullscreenchange', on);
+    return () => document.removeEventListener('fullscreenchange', on);
+  }, []);
+  const toggleFullscreen = useCallback(() => {
+    const el = rootRef.current;
+    if (!el) return;
+    if (document.fullscreenElement) void document.exitFullscreen();
+    else if (el.requestFullscreen) {
+      setLayout('focus');
+      el.requestFullscreen().catch((e: Error) => setLoadError(`Full screen is not available here: ${e.message}`));
+    }
+  }, []);
+  const zoomAll = useCallback(
+    (factor: number) => setViews((v) => ({ axial: zoomView(v.axial, factor), coronal: zoomView(v.coronal, factor), sagittal: zoomView(v.sagittal, factor) })),
+    [],
+  );
+  const resetViews = useCallback(() => setViews(VIEWS_IDENTITY), []);
+
+  // Keyboard shortcuts (SHORTCUTS), anywhere on the page but in a form field; a focused view's own
+  // arrow keys scroll that view (slice-canvas.tsx) and are not handled again here.
+  const keyState = useRef({ main, cursor, dims: grid?.dims, hasDose });
+  keyState.current = { main, cursor, dims: grid?.dims, hasDose };
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape' && document.fullscreenElement) {
+        // The browser leaves full screen on Esc itself; where the key reaches the page first, leave here.
+        void document.exitFullscreen();
+        return;
+      }
+      if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+      const t = e.target as HTMLElement | null;
+      // Typing goes to text fields, selects and sliders; on a checkbox or button the shortcuts work.
+      const typing =
+        !!t &&
+        (t.isContentEditable ||
+          t.tagName === 'SELECT' ||
+          t.tagName === 'TEXTAREA' ||
+          (t instanceof HTMLInputElement && !['checkbox', 'radio', 'button', 'submit'].includes(t.type)));
+      if (typing) return;
+      const k = keyState.current;
+      const steps: Record<string, number> = { ArrowUp: 1, ArrowRight: 1, ArrowDown: -1, ArrowLeft: -1, PageUp: 10, PageDown: -10 };
+      let handled = true;
+      if (e.key in steps && k.cursor && k.dims) {
+        const a = SLICE_AXIS[k.main];
+        const next = [...k.cursor] as Vec3;
+        next[a] = Math.min(k.dims[a] - 1, Math.max(0, next[a] + steps[e.key]!));
+        setCursor(next);
+      } else if (e.key === '+' || e.key === '=') zoomAll(ZOOM_STEP);
+      else if (e.key === '-' || e.key === '_') zoomAll(1 / ZOOM_STEP);
+      else if (e.key === '0') resetViews();
+      else if (ORIENTATION_KEYS[e.key]) {
+        setMain(ORIENTATION_KEYS[e.key]!);
+        setLayout('focus');
+      } else if (e.key === 'l' || e.key === 'L') setLayout((l) => (l === 'row' ? 'focus' : 'row'));
+      else if (e.key === 'f' || e.key === 'F') toggleFullscreen();
+      else if (e.key === 'p' || e.key === 'P') setDragMode((m) => (m === 'pan' ? 'crosshair' : 'pan'));
+      else if ((e.key === 'd' || e.key === 'D') && k.hasDose) setDoseWash((v) => !v);
+      else if ((e.key === 'i' || e.key === 'I') && k.hasDose) setDoseIso((v) => !v);
+      else if (e.key === '?') setShowShortcuts((v) => !v);
+      else handled = false;
+      if (handled) e.preventDefault();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [zoomAll, resetViews, toggleFullscreen]);
+
   const layers = useMemo<OverlayLayer[]>(() => {
     if (!displayed || !view) return [];
     const ph = phases[displayed.phasePos];
@@ -155,16 +338,23 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
     const add = (key: OverlayKey, mask: Uint8Array | undefined, minus: Uint8Array | null, style: 'outline' | 'fill') => {
       if (toggles[key] && mask) out.push({ mask, minus, color: hexToRgb(OVERLAY_COLORS[key]), alpha: style === 'fill' ? 0.55 : 1, style });
     };
-    if (mach && phys) {
-      add('fp', mach, phys, 'fill');
-      add('fn', phys, mach, 'fill');
-    }
+    // Contour lines first, the FP/FN voxels last: drawn above the lines, so a one-voxel FP shell
+    // around a tumour is not hidden under them.
+    extraStructures.forEach((st, n) => {
+      const mask = structureOn[st.id] ? structureMasks[st.id] : undefined;
+      if (mask && mask.length === displayed.ct.data.length)
+        out.push({ mask, minus: null, color: hexToRgb(STRUCTURE_COLORS[n % STRUCTURE_COLORS.length]!), alpha: 1, style: 'outline' });
+    });
     add('physicianItv', physItv, null, 'outline');
     add('machineItv', machItv, null, 'outline');
     add('physicianGtv', physGtv, null, 'outline');
     add('machineGtv', machGtv, null, 'outline');
+    if (mach && phys) {
+      add('fp', mach, phys, 'fill');
+      add('fn', phys, mach, 'fill');
+    }
     return out;
-  }, [displayed, view, phases, toggles, compare]);
+  }, [displayed, view, phases, toggles, compare, extraStructures, structureOn, structureMasks]);
 
   const onSettled = useCallback(
     (run: StudyRunStatus) => {
@@ -208,17 +398,31 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
       : view.resultsRunId
         ? 'No metrics for this phase from the last finished run: the reference structure was chosen after it (the new run makes them) or lies on another CT grid.'
         : undefined;
-  const boxPx = size === 'large' ? 360 : 300; // three views side by side within the page width
+  // Box sizes from the space there is: three views side by side (at least 300 px, 360 px in the
+  // review meeting), or one large view (70 % of the width, the window's height less the toolbars)
+  // and two small ones beside it.
+  const minBox = size === 'large' ? 360 : 300;
+  const rowBox = box.width ? Math.max(minBox, Math.min(Math.floor((box.width - 64) / 3), box.height - 240)) : minBox;
+  const largeW = Math.max(minBox, Math.floor((box.width - 48) * 0.7));
+  const largeH = Math.max(minBox, box.height - (fullscreen ? 190 : 280));
+  const smallW = Math.max(160, box.width - largeW - 48);
+  const smallH = Math.max(140, Math.floor((largeH - 40) / 2));
+  const setView1 = (o: Orientation) => (t: ViewTransform) => setViews((v) => ({ ...v, [o]: t }));
   const displayedPhase = displayed ? phases[displayed.phasePos] : undefined;
   const ready = displayed && cursor && grid && displayed.ct.dims.join() === grid.dims.join();
 
   return (
-    <div className={`viewer viewer-${size}`} data-testid="study-viewer">
+    <div
+      ref={rootRef}
+      className={`viewer viewer-${size}${fullscreen ? ` ${styles.fullscreen}` : ''}`}
+      data-testid="study-viewer"
+      data-fullscreen={fullscreen ? 'true' : undefined}
+    >
       <header className="viewer-head">
-        <ViewerIdentity view={view} phases={phases.length} showHeading={showHeading} />
-        <RunStatus studyId={studyId} initial={view.run} onSettled={onSettled} />
+        <ViewerIdentity view={view} phases={phases.length} showHeading={showHeading && !fullscreen} />
+        {!fullscreen && <RunStatus studyId={studyId} initial={view.run} onSettled={onSettled} />}
       </header>
-      <ReferencePanel studyId={studyId} reference={view.reference} onChosen={() => setReload((n) => n + 1)} />
+      {!fullscreen && <ReferencePanel studyId={studyId} reference={view.reference} onChosen={() => setReload((n) => n + 1)} />}
 
       {!grid ? (
         <div className="card">
@@ -227,6 +431,54 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
       ) : (
         <>
           <div className="viewer-toolbar card">
+            <div className={`viewer-group ${styles.tools}`} role="group" aria-label="View">
+              <button type="button" className="secondary" onClick={() => zoomAll(ZOOM_STEP)} aria-label="Zoom in" title="Zoom in (+)">
+                +
+              </button>
+              <button type="button" className="secondary" onClick={() => zoomAll(1 / ZOOM_STEP)} aria-label="Zoom out" title="Zoom out (−)">
+                −
+              </button>
+              <button type="button" className="secondary" onClick={resetViews} title="Reset zoom and pan (0)">
+                Reset
+              </button>
+              <button
+                type="button"
+                className={dragMode === 'pan' ? '' : 'secondary'}
+                aria-pressed={dragMode === 'pan'}
+                onClick={() => setDragMode((m) => (m === 'pan' ? 'crosshair' : 'pan'))}
+                title="Drag pans the image (P); Shift + drag always pans"
+              >
+                Pan
+              </button>
+              <button
+                type="button"
+                className={layout === 'focus' ? '' : 'secondary'}
+                aria-pressed={layout === 'focus'}
+                onClick={() => setLayout((l) => (l === 'row' ? 'focus' : 'row'))}
+                title="One large view and two small ones (L; 1/2/3 choose the large one)"
+              >
+                Large view
+              </button>
+              <button
+                type="button"
+                className={fullscreen ? '' : 'secondary'}
+                aria-pressed={fullscreen}
+                onClick={toggleFullscreen}
+                title="Full screen (F; Esc leaves)"
+              >
+                {fullscreen ? 'Leave full screen' : 'Full screen'}
+              </button>
+              <button
+                type="button"
+                className={showShortcuts ? '' : 'secondary'}
+                aria-pressed={showShortcuts}
+                aria-expanded={showShortcuts}
+                onClick={() => setShowShortcuts((v) => !v)}
+                title="Keyboard shortcuts (?)"
+              >
+                ? Shortcuts
+              </button>
+            </div>
             <div className="viewer-group" role="group" aria-label="Window">
               <span className="muted">Window</span>
               {(Object.keys(WINDOW_PRESETS) as WindowPreset[]).map((p) => (
@@ -279,6 +531,52 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
               </select>
             </label>
           </div>
+          {extraStructures.length > 0 && (
+            <div className="viewer-legend card" role="group" aria-label="Physician structures" data-testid="structure-toggles">
+              <span className="muted">Other physician structures</span>
+              {extraStructures.map((st, n) => (
+                <label key={st.id} className="inline">
+                  <input type="checkbox" checked={!!structureOn[st.id]} onChange={(e) => setStructureOn((m) => ({ ...m, [st.id]: e.target.checked }))} />
+                  <span className="swatch outline" style={{ borderColor: STRUCTURE_COLORS[n % STRUCTURE_COLORS.length] }} aria-hidden />
+                  {st.name}
+                </label>
+              ))}
+              <button
+                type="button"
+                className="secondary"
+                onClick={() => {
+                  const all = extraStructures.every((st) => structureOn[st.id]);
+                  setStructureOn(Object.fromEntries(extraStructures.map((st) => [st.id, !all])));
+                }}
+              >
+                {extraStructures.every((st) => structureOn[st.id]) ? 'Hide all' : 'Show all'}
+              </button>
+            </div>
+          )}
+          {hasDose && (
+            <div className="viewer-legend card" role="group" aria-label="Dose" data-testid="dose-toggles">
+              <label className="inline">
+                <input type="checkbox" checked={doseWash} onChange={(e) => setDoseWash(e.target.checked)} />
+                Dose colour-wash
+              </label>
+              <label className="inline">
+                <input type="checkbox" checked={doseIso} onChange={(e) => setDoseIso(e.target.checked)} />
+                Isodose lines
+              </label>
+              {(doseWash || doseIso) && !doseVolume && !doseError && <span className="muted">loading the dose…</span>}
+              {doseError && (
+                <span className="error" role="alert">
+                  Cannot load the dose: {doseError}
+                </span>
+              )}
+              {doseDisplay && (doseWash || doseIso) && doseVolume && <DoseLegend display={doseDisplay} unit={doseUnit} wash={doseWash} isodoses={doseIso} />}
+            </div>
+          )}
+          {showShortcuts && (
+            <div className="card" role="region" aria-label="Keyboard shortcuts">
+              <ShortcutsList />
+            </div>
+          )}
 
           {loadError && (
             <p className="error" role="alert">
@@ -290,28 +588,42 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
               The CT volume is {displayed.ct.dims.join('×')} voxels but the study&apos;s grid is {grid.dims.join('×')}: re-import the study.
             </p>
           )}
-          {ready ? (
-            <div className="viewer-views">
-              {ORIENTATIONS.map((o) => (
-                <SliceCanvas
-                  key={o}
-                  orientation={o}
-                  ct={displayed.ct.data as Int16Array}
-                  dims={grid.dims}
-                  spacingMm={grid.spacingMm}
-                  flipK={superiorUp(grid)}
-                  lut={lut}
-                  layers={layers}
-                  cursor={cursor}
-                  onCursor={setCursor}
-                  boxPx={boxPx}
-                  onRendered={o === 'axial' ? setRenderMs : undefined}
-                />
-              ))}
-            </div>
-          ) : (
-            !loadError && <p className="muted">Loading images…</p>
-          )}
+          <div ref={setViewsEl} data-testid="viewer-views" data-layout={layout}>
+            {ready
+              ? (() => {
+                  const canvas = (o: Orientation, w: number, h: number, small: boolean) => (
+                    <SliceCanvas
+                      key={o}
+                      orientation={o}
+                      ct={displayed.ct.data as Int16Array}
+                      dims={grid.dims}
+                      spacingMm={grid.spacingMm}
+                      flipK={superiorUp(grid)}
+                      lut={lut}
+                      layers={layers}
+                      cursor={cursor}
+                      onCursor={setCursor}
+                      boxW={w}
+                      boxH={h}
+                      view={views[o]}
+                      onView={setView1(o)}
+                      dragMode={dragMode}
+                      dose={sliceDose}
+                      onActivate={small ? () => setMain(o) : undefined}
+                      onRendered={o === 'axial' ? setRenderMs : undefined}
+                    />
+                  );
+                  return layout === 'focus' ? (
+                    <div className={styles.focus}>
+                      {canvas(main, largeW, largeH, false)}
+                      <div className={styles.focusSide}>{ORIENTATIONS.filter((o) => o !== main).map((o) => canvas(o, smallW, smallH, true))}</div>
+                    </div>
+                  ) : (
+                    <div className="viewer-views">{ORIENTATIONS.map((o) => canvas(o, rowBox, rowBox, false))}</div>
+                  );
+                })()
+              : !loadError && <p className="muted">Loading images…</p>}
+          </div>
           {ready && (
             <p className="muted viewer-foot" data-testid="cursor" data-cursor={cursor.join(',')}>
               Cursor voxel ({cursor.map((v) => v + 1).join(', ')}) · phase on screen {displayedPhase?.label}
@@ -319,51 +631,57 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
             </p>
           )}
 
-          <div className="viewer-panels">
-            <DiscordanceList gtv={gtvSet} itv={itvSet} phaseLabel={phase?.label ?? ''} selected={selected} onSelect={selectRegion} />
-            <MetricsPanel gtv={gtvSet} itv={itvSet} phaseLabel={phase?.label ?? ''} emptyMessage={noMetricsMessage} />
-          </div>
-          {view.resultsRunId && view.run && view.resultsRunId !== view.run.runId && (
-            <p className="notice">Showing the results of the previous finished run while the latest run is {view.run.status.toLowerCase()}.</p>
-          )}
-          {view.resultsRunId && phases.length > 1 && (
-            <PhaseCharts studyId={studyId} runId={view.resultsRunId} selectedPhase={phase?.phaseIndex ?? null} height={size === 'large' ? 300 : 240} />
+          {!fullscreen && (
+            <>
+              <div className="viewer-panels">
+                <DiscordanceList gtv={gtvSet} itv={itvSet} phaseLabel={phase?.label ?? ''} selected={selected} onSelect={selectRegion} />
+                <MetricsPanel gtv={gtvSet} itv={itvSet} phaseLabel={phase?.label ?? ''} emptyMessage={noMetricsMessage} />
+              </div>
+              {view.resultsRunId && view.run && view.resultsRunId !== view.run.runId && (
+                <p className="notice">Showing the results of the previous finished run while the latest run is {view.run.status.toLowerCase()}.</p>
+              )}
+              {view.resultsRunId && phases.length > 1 && (
+                <PhaseCharts studyId={studyId} runId={view.resultsRunId} selectedPhase={phase?.phaseIndex ?? null} height={size === 'large' ? 300 : 240} />
+              )}
+            </>
           )}
         </>
       )}
 
-      <section className="card viewer-exports">
-        <h2>Export</h2>
-        <DownloadLink className="button" href={`/api/studies/${encodeURIComponent(studyId)}/export/metrics`} data-testid="export-csv">
-          Metrics (CSV)
-        </DownloadLink>{' '}
-        {view.canExportRtStruct && view.resultsRunId && (
-          <DownloadLink
-            className="button"
-            href={`/api/studies/${encodeURIComponent(studyId)}/export/rtstruct${phase?.phaseIndex !== null && phase?.phaseIndex !== undefined ? `?phase=${phase.phaseIndex}` : ''}`}
-            data-testid="export-rtstruct"
-          >
-            Machine contours, phase {phase?.label} + ITV (RTSTRUCT, identified)
-          </DownloadLink>
-        )}{' '}
-        {view.canExportDeidentified && (
-          <DownloadLink
-            className="button"
-            href={`/api/studies/${encodeURIComponent(studyId)}/export/deid`}
-            data-testid="export-deid"
-            pendingLabel="Exporting the study…"
-          >
-            Study, de-identified (DICOM zip)
-          </DownloadLink>
-        )}
-        <p className="muted">
-          The CSV has every metric row of this study with its convention, and no identifiers.
-          {view.canExportDeidentified
-            ? ' The de-identified zip has the CT series and the physician structures with a pseudonym, shifted dates and remapped UIDs (PS3.15 basic profile).'
-            : ''}
-          {view.canExportRtStruct ? ' The RTSTRUCT references the CT series with its real UIDs; the export is recorded in the audit log.' : ''}
-        </p>
-      </section>
+      {!fullscreen && (
+        <section className="card viewer-exports">
+          <h2>Export</h2>
+          <DownloadLink className="button" href={`/api/studies/${encodeURIComponent(studyId)}/export/metrics`} data-testid="export-csv">
+            Metrics (CSV)
+          </DownloadLink>{' '}
+          {view.canExportRtStruct && view.resultsRunId && (
+            <DownloadLink
+              className="button"
+              href={`/api/studies/${encodeURIComponent(studyId)}/export/rtstruct${phase?.phaseIndex !== null && phase?.phaseIndex !== undefined ? `?phase=${phase.phaseIndex}` : ''}`}
+              data-testid="export-rtstruct"
+            >
+              Machine contours, phase {phase?.label} + ITV (RTSTRUCT, identified)
+            </DownloadLink>
+          )}{' '}
+          {view.canExportDeidentified && (
+            <DownloadLink
+              className="button"
+              href={`/api/studies/${encodeURIComponent(studyId)}/export/deid`}
+              data-testid="export-deid"
+              pendingLabel="Exporting the study…"
+            >
+              Study, de-identified (DICOM zip)
+            </DownloadLink>
+          )}
+          <p className="muted">
+            The CSV has every metric row of this study with its convention, and no identifiers.
+            {view.canExportDeidentified
+              ? ' The de-identified zip has the CT series and the physician structures with a pseudonym, shifted dates and remapped UIDs (PS3.15 basic profile).'
+              : ''}
+            {view.canExportRtStruct ? ' The RTSTRUCT references the CT series with its real UIDs; the export is recorded in the audit log.' : ''}
+          </p>
+        </section>
+      )}
     </div>
   );
 }

@@ -3,11 +3,14 @@
  * prescription comes from), the dose grid used, and per region (physician / machine ITV and GTV,
  * the FP and FN regions of the ITV pair) volume, Dmin, Dmean, Dmax, D98, D95, D50, D2, V95 %,
  * V100 % and the volume below 95 % of the prescription, in the `iseg` convention (docs/dose.md).
- * A physicist enters the prescription when the plan states none (dose-actions.ts).
+ * A physicist enters the prescription when the plan states none (dose-actions.ts). Below the
+ * table, the cumulative DVH chart of the regions (components/viewer/dvh-chart.tsx).
  */
 import { db } from '@/lib/server/db/client';
 import type { Caller } from '@/lib/server/auth/roles';
 import { getStudyDose, type StudyDoseRegion } from '@/lib/server/dose/get-study-dose';
+import { getStudyDvh } from '@/lib/server/dose/get-study-dvh';
+import { DvhChart } from '@/components/viewer/dvh-chart';
 import { enterPrescriptionAction } from './dose-actions';
 import { PendingButton } from '@/components/pending-button';
 
@@ -32,6 +35,7 @@ function cell(r: StudyDoseRegion, key: keyof StudyDoseRegion['values'], digits: 
 
 export async function DosePanel({ caller, studyId, done, error }: { caller: Caller; studyId: string; done: string | null; error: string | null }) {
   const dose = await getStudyDose(db(), { caller, studyId });
+  const dvh = dose?.doseGrid ? await getStudyDvh(db(), { caller, studyId }) : [];
   const unit = dose?.doseGrid?.units === 'GY' || !dose?.doseGrid ? 'Gy' : dose.doseGrid.units.toLowerCase();
   return (
     <section className="card" id="dose" data-testid="study-dose">
@@ -131,6 +135,7 @@ export async function DosePanel({ caller, studyId, done, error }: { caller: Call
               </tbody>
             </table>
           )}
+          <DvhChart curves={dvh} prescriptionGy={dose.plan?.prescriptionGy ?? null} unit={unit} />
           <p className="muted">
             Convention <code>{dose.convention}</code>: trilinear dose at the centres of each region&apos;s CT voxels, exact Dx (docs/dose.md). Machine, FP and
             FN rows are the latest finished run&apos;s.
