@@ -50,7 +50,7 @@ export async function saveMonitoringConfigAction(form: unknown): Promise<void> {
       note: t('note'),
       basedOnVersion: t('basedOnVersion'),
     });
-    message = `Monitoring configuration version ${r.version} saved; the next finished run is evaluated with it.`;
+    message = `Monitoring configuration version ${r.version} saved and evaluated: ${r.newAlerts} new alert${r.newAlerts === 1 ? '' : 's'}.`;
   } catch (e) {
     back('alertError', failed(e, 'Saving the configuration'));
   }

@@ -195,7 +195,7 @@ describe('drift alerts', () => {
     await expect(findMonitoringAlerts(t.db, { caller: null })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
   });
 
-  it('the monitoring configuration: versions, audited, refused to researchers and on a stale page; the next evaluation uses it', async () => {
+  it('the monitoring configuration: versions, audited, refused to researchers and on a stale page; the save evaluates with it at once', async () => {
     const input = {
       ...DEFAULT_ALERT_CONFIG,
       metrics: ['dice'],
@@ -214,11 +214,10 @@ describe('drift alerts', () => {
     await expect(saveMonitoringConfig(t.db, { caller: who('ADMIN'), input, basedOnVersion: '0' })).rejects.toMatchObject({ code: 'CONFLICT' });
     const audit = await t.db.auditEvent.findFirstOrThrow({ where: { action: 'monitoring.config.save' } });
     expect(audit.details).toMatchObject({ version: 1, previousVersion: 0, note: 'Dice only', config: { metrics: ['dice'] } });
-    // Under version 1 only the overall Dice series is watched, with Shewhart and CUSUM.
-    const r = await evaluateMonitoringAlerts(t.db);
-    expect(r.configVersion).toBe(1);
+    // The save evaluates at once under version 1: only the overall Dice series, with Shewhart and CUSUM.
     const v1 = await t.db.monitoringAlert.findMany({ where: { configVersion: 1 } });
-    expect(v1.length).toBe(r.created);
+    expect(v1.length).toBe(saved.newAlerts);
+    expect((await evaluateMonitoringAlerts(t.db)).created).toBe(0);
     expect(v1.every((a) => a.seriesKey === 'dice|none|' && a.chart !== 'ewma')).toBe(true);
     expect(v1.some((a) => a.chart === 'shewhart' && a.studyId === studyId)).toBe(true);
   });
