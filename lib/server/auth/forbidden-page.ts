@@ -17,6 +17,8 @@ const STYLE = [
   'header a{color:#dbe7f5;text-decoration:none}header .brand{font-weight:700;color:#fff}header .spacer{flex:1}',
   'main{max-width:40rem;margin:3rem auto;padding:1.5rem;background:#fff;border:1px solid #d0d7de;border-radius:8px}',
   'header nav{display:flex;gap:1.5rem;flex-wrap:wrap}h1{margin-top:0}.signout{color:#fff;border:1px solid #dbe7f5;border-radius:4px;padding:.2rem .6rem}',
+  // A phone: the card keeps a margin; the header's links wrap (tests/e2e/narrow-screens.spec.ts).
+  'main a{color:#0b5cad}@media (max-width:42rem){header{gap:.6rem 1.25rem;padding:.6rem .75rem}main{margin:1rem .5rem;padding:1rem}}',
 ].join('');
 
 export function forbiddenPageHtml({ role, message, who }: { role: unknown; message: string; who?: string | null }): string {
