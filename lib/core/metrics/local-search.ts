@@ -140,9 +140,9 @@ export function localDistances(table: OffsetTable, dims: readonly number[], site
   const rank = new Int32Array(queries.length);
   let unresolved = new Int32Array(16);
   let nu = 0;
-  // Budget for far queries: each costs a full probe of the table; beyond about 1/64 of the
-  // queries' worth of such probes the EDT is cheaper.
-  const budget = 16 + (queries.length >> 6);
+  // Budget for far queries: each costs a full probe of the table (a few µs); beyond about 1/16
+  // of the queries the pair is far apart and the EDT is cheaper.
+  const budget = 64 + (queries.length >> 4);
   for (let q = 0; q < queries.length; q++) {
     const base = toPadded(queries[q]!);
     let o = 0;
@@ -175,6 +175,50 @@ export function sortedByRank(table: OffsetTable, rank: Int32Array): Float64Array
     const c = count[r]!;
     if (c) out.fill(table.distinct[r]!, p, p + c);
     p += c;
+  }
+  return out;
+}
+
+/**
+ * Exact distances from a few queries to every site, by brute force: the minimum over the sites of
+ * the squared length in the EDT's order, fl(fl(Z²) + fl(fl(Y²) + fl(X²))), then its root, as the
+ * local search. For the queries beyond the offset table's radius when queries × sites is small
+ * (a distant false-positive blob), where a distance transform over the whole box costs more.
+ * @param dims box size; sites and queries are box-local indices
+ */
+export function bruteForceDistances(dims: readonly number[], spacingMm: readonly number[], sites: Int32Array, queries: Int32Array): Float64Array {
+  // Indices are bounded by the loops, hence the `!`s.
+  const nx = dims[0]!,
+    plane = nx * dims[1]!;
+  const sx = spacingMm[0]!,
+    sy = spacingMm[1]!,
+    sz = spacingMm[2]!;
+  const si = new Int32Array(sites.length),
+    sj = new Int32Array(sites.length),
+    sk = new Int32Array(sites.length);
+  for (let s = 0; s < sites.length; s++) {
+    const q = sites[s]!;
+    const k = (q / plane) | 0;
+    const j = ((q - k * plane) / nx) | 0;
+    si[s] = q - k * plane - j * nx;
+    sj[s] = j;
+    sk[s] = k;
+  }
+  const out = new Float64Array(queries.length);
+  for (let n = 0; n < queries.length; n++) {
+    const q = queries[n]!;
+    const k = (q / plane) | 0;
+    const j = ((q - k * plane) / nx) | 0;
+    const i = q - k * plane - j * nx;
+    let best = Infinity;
+    for (let s = 0; s < si.length; s++) {
+      const X = (i - si[s]!) * sx;
+      const Y = (j - sj[s]!) * sy;
+      const Z = (k - sk[s]!) * sz;
+      const d2 = Z * Z + (Y * Y + X * X);
+      if (d2 < best) best = d2;
+    }
+    out[n] = Math.sqrt(best);
   }
   return out;
 }

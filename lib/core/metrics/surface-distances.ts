@@ -1,7 +1,7 @@
 import { xyz, type Grid, type Vec3 } from '@/lib/core/volume';
 import { boundingBox, unionBox, type IndexBox } from './bbox';
 import { distancesToSites } from './edt';
-import { localDistances, offsetTable, sortedByRank, type OffsetTable } from './local-search';
+import { bruteForceDistances, localDistances, offsetTable, sortedByRank, type OffsetTable } from './local-search';
 import type { NullReason } from './errors';
 import { emptinessReason } from './overlap';
 import { surfelAreaTable } from './surfel-table';
@@ -45,6 +45,8 @@ export interface SurfaceDistanceOptions {
    * radius; 'edt': the distance transform for every query. Both give the same distances.
    */
   method?: 'auto' | 'edt';
+  /** Far queries × sites up to which those queries are answered by brute force (default 2·10⁷; tests lower it to reach the EDT). */
+  bruteForcePairs?: number;
   /**
    * Padded copies of the masks, made once and shared by both samplings' boundary extraction
    * (computeMetrics passes one Map for the whole pair). Keyed by the mask array.
@@ -121,6 +123,8 @@ function directedDistances(buf: Float64Array, dims: number[], spacingMm: readonl
   return banded;
 }
 const BAND_VOXELS = 5;
+/** Far queries × sites up to which brute force replaces the EDT (about 20–40 ms). */
+const BRUTE_FORCE_PAIRS = 20_000_000;
 
 /** The scratch buffer when large enough, else a new one. */
 function scratchOf(scratch: SurfaceDistanceOptions['scratch'], n: number): Float64Array {
@@ -150,7 +154,11 @@ function directed(options: SurfaceDistanceOptions, dims: number[], spacingMm: re
   if (local.unresolved.length === 0) return { dist: local.distMm, rank: local.rank, offsets };
   const far = new Int32Array(local.unresolved.length);
   for (let u = 0; u < far.length; u++) far[u] = queries[local.unresolved[u]!]!;
-  const farDist = directedDistances(scratchOf(options.scratch, n), dims, spacingMm, sites, far);
+  // A few far queries (a distant blob): brute force over the sites; otherwise the EDT.
+  const farDist =
+    far.length * sites.length <= (options.bruteForcePairs ?? BRUTE_FORCE_PAIRS)
+      ? bruteForceDistances(dims, spacingMm, sites, far)
+      : directedDistances(scratchOf(options.scratch, n), dims, spacingMm, sites, far);
   for (let u = 0; u < far.length; u++) local.distMm[local.unresolved[u]!] = farDist[u]!;
   return { dist: local.distMm, rank: null, offsets: null };
 }

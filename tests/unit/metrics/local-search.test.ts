@@ -2,8 +2,8 @@
  * The surface distances' fast path (local search over sorted lattice offsets, local-search.ts)
  * against the exact EDT alone (method 'edt', the code path every value was computed with before
  * the local search existed): the same distances (to the last bit; see expectSame) on the irregular
- * scipy/plastimatch pairs and on shapes that exercise each path (every query near, a few far
- * queries sent to the EDT, all far so the EDT does everything).
+ * scipy/plastimatch pairs and on shapes that exercise each path (every query near; a few far
+ * queries answered by brute force or, above its limit, the EDT; all far so the EDT does everything).
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -62,10 +62,10 @@ function expectSame(a: SurfaceDistances, b: SurfaceDistances) {
   expect(surfaceDice(a, 2)).toBe(surfaceDice(b, 2));
 }
 
-function bothWays(reference: Uint8Array, test: Uint8Array, dims: number[], spacingMm: number[]) {
+function bothWays(reference: Uint8Array, test: Uint8Array, dims: number[], spacingMm: number[], options: { bruteForcePairs?: number } = {}) {
   const grid = gridOf(dims, spacingMm);
   for (const sampling of ['voxel', 'surfel'] as const) {
-    const fast = computeSurfaceDistances(reference, test, grid, sampling);
+    const fast = computeSurfaceDistances(reference, test, grid, sampling, options);
     const edt = computeSurfaceDistances(reference, test, grid, sampling, { method: 'edt' });
     expect(fast.referenceToTestMm.length).toBeGreaterThan(0);
     expectSame(fast, edt);
@@ -107,7 +107,7 @@ describe('surface distances: local search = EDT alone (before/after the local se
     bothWays(ref, test, dims, sp);
   });
 
-  it('a far false-positive blob: its queries go to the EDT, the rest local, match', () => {
+  it('a far false-positive blob: its queries by brute force (or the EDT), the rest local, match', () => {
     const ref = rasterise(dims, sp, [{ type: 'sphere', centreMm: [22, 27, 33], radiusMm: 14 }]);
     const test = rasterise(dims, sp, [
       { type: 'sphere', centreMm: [22, 27, 33], radiusMm: 15 },
@@ -117,6 +117,7 @@ describe('surface distances: local search = EDT alone (before/after the local se
     expect(p).not.toBeNull();
     expect(p!.unresolved.length).toBeGreaterThan(0);
     bothWays(ref, test, dims, sp);
+    bothWays(ref, test, dims, sp, { bruteForcePairs: 0 });
   });
 
   it('two spheres far apart: too many far queries, the EDT answers all, match', () => {
