@@ -7,7 +7,10 @@ let cached: string | undefined;
 
 export function codeVersion(): string {
   if (cached) return cached;
-  const root = path.resolve(import.meta.dirname, '..', '..');
+  // import.meta.dirname is undefined in Next's server bundles (Turbopack): there the web server
+  // runs in the repository root (npm start), so the working directory is the root.
+  const here = (import.meta as { dirname?: string }).dirname;
+  const root = here ? path.resolve(here, '..', '..') : process.cwd();
   let version = '0.0.0';
   try {
     version = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version;
