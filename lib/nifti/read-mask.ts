@@ -38,12 +38,16 @@ export function volumeToMask(volume: NiftiVolume, source: string, options: ReadM
   // non-zero value and stop at a second, different one. Listing the values is for the error only.
   let inside = 0;
   let binary = true;
-  // uint8 masks are mostly zeros: skip them four voxels at a time through a 32-bit view.
+  // uint8 masks are mostly zeros: skip them four voxels at a time through a 32-bit view (a
+  // tight loop over the words; the bytes of a non-zero word and the tail go through the check).
   const words = data instanceof Uint8Array && data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, data.length >> 2) : null;
+  let w = 0;
   for (let n = 0; n < data.length; n++) {
-    if (words && (n & 3) === 0 && n + 4 <= data.length && words[n >> 2] === 0) {
-      n += 3;
-      continue;
+    if (words && n >> 2 === w && w < words.length) {
+      while (w < words.length && words[w] === 0) w++;
+      n = w << 2;
+      w++;
+      if (n >= data.length) break;
     }
     const v = data[n];
     if (v === 0) continue;
