@@ -10,6 +10,7 @@
  *   a message, when ../shared/data is absent.
  *
  * Usage: npx tsx bench/metrics/run-bench.ts [--runs 5] [--conventions voxel,surfel] [--dir DIR] [--pairs gtv,body,ct-body]
+ *        npm run bench:metrics -- --growth [--runs 3]   (the cost-growth table instead: growth.ts)
  * Needs: plastimatch, /usr/bin/time, and /usr/bin/python3 with nibabel (to write the synthetic pairs once).
  * Ours is the bundled `iseg-qa metrics --json` (cli/iseg-qa.mjs builds .cache/cli; the bench runs a
  * frozen copy of that bundle so that a source edit by someone else mid-run cannot make one of
@@ -28,8 +29,20 @@ const { values } = parseArgs({
     conventions: { type: 'string', default: 'voxel,surfel' },
     dir: { type: 'string', default: join(tmpdir(), 'iseg-qa-bench-metrics') },
     pairs: { type: 'string', default: 'gtv,body,ct-body' },
+    growth: { type: 'boolean', default: false },
   },
 });
+if (values.growth) {
+  const g = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'bench/metrics/growth.ts'), '--runs', values.runs!, '--conventions', values.conventions!],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
+  process.exit(g.status ?? 1);
+}
 const runs = Number(values.runs);
 const dir = values.dir!;
 
