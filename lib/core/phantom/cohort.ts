@@ -7,6 +7,7 @@ import type { Vec3 } from '@/lib/core/volume';
 import { PhantomError } from './errors';
 import { createRng, type Rng } from './prng';
 import { sampleTumourShape, type Ellipsoid } from './tumour';
+import { phantomScannerFor, type PhantomScanner } from './scanner';
 
 export interface PhantomPhysician {
   id: string;
@@ -103,6 +104,12 @@ export interface PatientSpec {
   physicianId: string;
   /** YYYYMMDD */
   studyDate: string;
+  /**
+   * The CT the study was acquired on (lib/core/phantom/scanner.ts): the institution's own, or after
+   * the demo's scanner change a new one with a smoother reconstruction kernel. Absent in specs
+   * written by hand: the institution's scanner, standard kernel.
+   */
+  scanner?: PhantomScanner;
   /** Body size relative to the field of view (about 0.88–1.04). */
   bodyScale: number;
   tumour: {
@@ -157,7 +164,7 @@ export function samplePatientSpec(cohortSeed: string | number, index: number): P
   const ap = -amp * rng.uniform(0.1, 0.4);
   const lr = amp * rng.uniform(-0.2, 0.2);
   const caseBias = physician.biasMm + 0.5 * rng.normal();
-  return {
+  const spec: PatientSpec = {
     index,
     seed,
     patientId: `PHANTOM-${String(index + 1).padStart(4, '0')}`,
@@ -186,6 +193,9 @@ export function samplePatientSpec(cohortSeed: string | number, index: number): P
       missedLobe: tumour.ellipsoids.length > 1 && rng.bernoulli(0.3) ? rng.int(1, tumour.ellipsoids.length - 1) : null,
     },
   };
+  // Not a random draw: every other parameter is the same as before the demo had a scanner change.
+  spec.scanner = phantomScannerFor(institution, spec.studyDate);
+  return spec;
 }
 
 export interface CohortSpec {
@@ -213,5 +223,12 @@ export function institutionOf(spec: PatientSpec): { institution: PhantomInstitut
   if (!institution || !physician) {
     throw new PhantomError('INVALID_INPUT', `Patient ${spec.patientId}: unknown institution ${spec.institutionId} or physician ${spec.physicianId}.`);
   }
-  return { institution, physician };
+  // The DICOM header names the study's scanner (after the demo's scanner change, the new one).
+  const scanner = spec.scanner;
+  return {
+    institution: scanner
+      ? { ...institution, manufacturer: scanner.manufacturer, scannerModel: scanner.scannerModel, stationName: scanner.stationName }
+      : institution,
+    physician,
+  };
 }
