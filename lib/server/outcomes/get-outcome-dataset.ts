@@ -114,7 +114,7 @@ export async function getOutcomeDataset(db: Db, { caller }: { caller: Caller }):
   // Dose covariates: the dose metric rows of the FP and FN regions of each patient's run (docs/dose.md).
   const regionDose = await db.doseMetricResult.findMany({
     where: { region: { in: ['FP', 'FN'] }, componentIndex: null, convention: 'iseg', runId: { in: [...new Set([...runOf.values()].map((r) => r.id))] } },
-    select: { runId: true, region: true, values: true, prescriptionGy: true },
+    select: { runId: true, region: true, values: true, nullReasons: true, prescriptionGy: true },
   });
   const doseByRun = new Map<string, Record<string, number | null>>();
   for (const d of regionDose) {
@@ -122,7 +122,9 @@ export async function getOutcomeDataset(db: Db, { caller }: { caller: Caller }):
     const cur = doseByRun.get(d.runId!) ?? {};
     if (d.region === 'FP') {
       const d95 = finiteOrNull(v.d95Gy);
-      cur.fpBelow95PctRxCc = finiteOrNull(v.volumeBelow95PctCc);
+      // An empty FP region (machine ITV within the physician's) has no volume below 95 %: 0 cc, not missing.
+      const empty = (d.nullReasons as Record<string, unknown> | null)?.volumeBelow95PctCc === 'EMPTY_REGION' && finiteOrNull(v.volumeCc) === 0;
+      cur.fpBelow95PctRxCc = empty && d.prescriptionGy !== null ? 0 : finiteOrNull(v.volumeBelow95PctCc);
       cur.fpMeanDoseGy = finiteOrNull(v.dmeanGy);
       cur.fpD95PctRx = d95 !== null && d.prescriptionGy ? (100 * d95) / d.prescriptionGy : null;
     } else cur.fnV95Pct = finiteOrNull(v.v95Pct);

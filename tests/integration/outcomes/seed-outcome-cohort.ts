@@ -71,6 +71,8 @@ export function seedMotionMm(i: number): number {
 
 /** FP volume below 95 % of the prescription (cc) of patient i's latest run, written with `{ runSummaries: true }`. */
 export function seedFpBelow95Cc(i: number): number {
+  // Every tenth patient from the fourth has an empty FP region (no volume at all below 95 %).
+  if (i % 10 === 3) return 0;
   return 0.5 + ((i * 3) % 11) / 4;
 }
 
@@ -174,12 +176,19 @@ export async function seedOutcomeCohort(db: Db, opts: { runSummaries?: boolean }
             doseGridId: doseGrid!.id,
             region: 'FP',
             convention: 'iseg',
-            values: {
-              volumeCc: 10 * f,
-              volumeBelow95PctCc: seedFpBelow95Cc(i) * f,
-              dmeanGy: seedRegionDose(i).fpMeanGy * f,
-              d95Gy: seedRegionDose(i).fpD95Gy * f,
-            },
+            ...(i % 10 === 3
+              ? {
+                  values: { volumeCc: 0, volumeBelow95PctCc: null, dmeanGy: null, d95Gy: null },
+                  nullReasons: { volumeBelow95PctCc: 'EMPTY_REGION', dmeanGy: 'EMPTY_REGION', d95Gy: 'EMPTY_REGION' },
+                }
+              : {
+                  values: {
+                    volumeCc: 10 * f,
+                    volumeBelow95PctCc: seedFpBelow95Cc(i) * f,
+                    dmeanGy: seedRegionDose(i).fpMeanGy * f,
+                    d95Gy: seedRegionDose(i).fpD95Gy * f,
+                  },
+                }),
             dvh: {},
             prescriptionGy: 60,
             codeVersion: 'test',
