@@ -47,7 +47,7 @@ export function DvhChart({ curves, prescriptionGy, unit = 'Gy' }: { curves: Stud
       <h3>Cumulative DVH</h3>
       <div className={styles.dvhStructures} role="group" aria-label="DVH structures">
         {curves.map((c) => (
-          <label key={c.region} className="inline">
+          <label key={c.region}>
             <input type="checkbox" checked={!hidden[c.region]} onChange={(e) => setHidden((h) => ({ ...h, [c.region]: !e.target.checked }))} />
             <span
               className={styles.isoSwatch}
@@ -60,12 +60,12 @@ export function DvhChart({ curves, prescriptionGy, unit = 'Gy' }: { curves: Stud
       </div>
       <div style={{ width: '100%', height: 320 }}>
         <ResponsiveContainer width="100%" height="100%">
-          <LineChart data={rows} margin={{ top: 8, right: 24, bottom: 24, left: 8 }}>
+          <LineChart data={rows} margin={{ top: 24, right: 24, bottom: 24, left: 8 }}>
             <CartesianGrid stroke="#e3e7ec" />
             <XAxis
               dataKey="dose"
               type="number"
-              domain={[0, 'dataMax']}
+              domain={[0, (max: number) => Math.max(10, Math.ceil(max / 10) * 10)]}
               tickFormatter={(v: number) => v.toFixed(0)}
               label={{ value: `Dose (${unit})`, position: 'insideBottom', offset: -12 }}
             />

@@ -133,7 +133,11 @@ export interface DoseOverlay {
   isodoses: boolean;
 }
 
-/** Where to write an isodose's label: its topmost edge pixel on this slice (the first found row by row). */
+/**
+ * Where to write an isodose's label: an edge pixel of its line on this slice, at the line's top,
+ * right, bottom or left end in turn (50 % top, 80 % right, 95 % bottom, 100 % left, 105 % top), so
+ * the labels of nested lines do not pile up; the first such pixel found row by row.
+ */
 export interface IsodoseLabel {
   percent: number;
   col: number;
@@ -143,7 +147,8 @@ export interface IsodoseLabel {
 /**
  * Composite the dose onto an RGBA slice buffer (width × height pixels): the wash where
  * dose ≥ washFromGy, then each isodose line as the pixels with dose ≥ level and an in-plane
- * 4-neighbour below it (or outside the dose grid). Returns the label positions of the drawn lines.
+ * 4-neighbour below it (or outside the dose grid). Returns the label positions of the drawn lines
+ (IsodoseLabel).
  */
 export function compositeDose(pixels: Uint8ClampedArray, width: number, height: number, overlay: DoseOverlay): IsodoseLabel[] {
   const { values, display } = overlay;
@@ -168,7 +173,8 @@ export function compositeDose(pixels: Uint8ClampedArray, width: number, height: 
   const below = (p: number, level: number) => !(values[p]! >= level);
   for (const iso of display.isodoses) {
     const level = iso.doseGy;
-    let first: IsodoseLabel | null = null;
+    const side = display.isodoses.indexOf(iso) % 4; // 0 top, 1 right, 2 bottom, 3 left
+    let label: IsodoseLabel | null = null;
     for (let r = 0, p = 0; r < height; r++)
       for (let c = 0; c < width; c++, p++) {
         if (below(p, level)) continue;
@@ -182,9 +188,9 @@ export function compositeDose(pixels: Uint8ClampedArray, width: number, height: 
         pixels[q] = iso.color[0];
         pixels[q + 1] = iso.color[1];
         pixels[q + 2] = iso.color[2];
-        if (!first) first = { percent: iso.percent, col: c, row: r };
+        if (!label || (side === 1 && c > label.col) || side === 2 || (side === 3 && c < label.col)) label = { percent: iso.percent, col: c, row: r };
       }
-    if (first) labels.push(first);
+    if (label) labels.push(label);
   }
   return labels;
 }

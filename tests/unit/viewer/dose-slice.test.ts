@@ -98,7 +98,7 @@ describe('compositing the dose', () => {
     expect(at(4, 1)[2]).toBeLessThan(100);
   });
 
-  it('an isodose line is drawn on the pixels at or above its level next to one below it; labels at the topmost edge pixel', () => {
+  it('an isodose line is drawn on the pixels at or above its level next to one below it; labels at the top, right, bottom and left ends in turn', () => {
     const px = grey();
     const labels = compositeDose(px, width, height, { values, display, wash: false, washAlpha: 0, isodoses: true });
     const at = (c: number, r: number) => [...px.subarray((r * width + c) * 4, (r * width + c) * 4 + 3)];
@@ -108,10 +108,10 @@ describe('compositing the dose', () => {
     // 38 Gy: column 4 (40 Gy) next to column 3 (30 Gy); 40 Gy overwrites it, drawn later
     expect(at(4, 2)).toEqual([...display.isodoses[3]!.color]);
     expect(labels.map((l) => [l.percent, l.col, l.row])).toEqual([
-      [50, 2, 0],
-      [80, 4, 0],
-      [95, 4, 0],
-      [100, 4, 0],
+      [50, 2, 0], // top of its line
+      [80, 4, 0], // right end (the first of the rightmost column)
+      [95, 4, 3], // bottom
+      [100, 4, 0], // left end
     ]);
   });
 
