@@ -185,13 +185,19 @@ export function computeDoseMetrics(input: DoseMetricsInput): DoseMetrics {
     const m = members.get(e < 0 ? -1 : e);
     if (m) m.values[m.filled++] = v;
   }
-  const dxs = wanted.map((need, q) => {
-    const b = targetBins[q]!;
+  // The (need − above)-th largest of the bin = the (size − (need − above))-th smallest (0-based);
+  // Dx that share a bin (the low-dose bin of a body contour often holds D98, D95 and D50) are
+  // selected together, in one pass per radix digit.
+  const dxs: number[] = new Array(wanted.length);
+  for (const [b, { values }] of members) {
+    const qs = wanted.map((_, q) => q).filter((q) => targetBins[q] === b);
     const above = b < 0 ? cum[0]! : cum[b + 1]!;
-    const { values } = members.get(b)!;
-    // the (need − above)-th largest of the bin = the (size − (need − above))-th smallest (0-based)
-    return kthInBin(values, values.length - (need - above));
-  });
+    const got = kthsInBin(
+      values,
+      qs.map((q) => values.length - (wanted[q]! - above)),
+    );
+    qs.forEach((q, i) => (dxs[q] = got[i]!));
+  }
   const dose: number[] = [];
   const volCc: number[] = [];
   const volPct: number[] = [];
@@ -292,31 +298,48 @@ function dicompylerBinned(doses: Float32Array, dmax: number, w: number, voxelVol
 }
 
 /**
- * The k-th smallest (0-based) of the values of one DVH bin. A large bin (the low-dose bins of a
+ * The ks-th smallest (0-based) of the values of one DVH bin. A large bin (the low-dose bins of a
  * body contour hold millions of samples) is searched by radix selection on the float's bits (an
- * order-preserving unsigned key): a histogram of the high 16 bits, then of the low 16 bits within
- * the bucket found; two passes, no comparisons.
+ * order-preserving unsigned key): one histogram of the high 16 bits for all ks, then one pass for
+ * the low 16 bits within the buckets found; no comparisons.
  */
-function kthInBin(values: Float32Array, k: number): number {
-  if (values.length < 4096) return selectKth(values, k);
+function kthsInBin(values: Float32Array, ks: readonly number[]): number[] {
+  if (values.length < 4096) return ks.map((k) => selectKth(values, k));
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
   const key = (b: number) => (b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0);
   const hi = new Uint32Array(65536);
   for (let t = 0; t < bits.length; t++) hi[key(bits[t]!) >>> 16]!++;
-  let c = 0;
-  let top = 0;
-  while (c + hi[top]! <= k) c += hi[top++]!;
-  const lo = new Uint32Array(65536);
-  for (let t = 0; t < bits.length; t++) {
-    const kk = key(bits[t]!);
-    if (kk >>> 16 === top) lo[kk & 0xffff]!++;
-  }
-  let low = 0;
-  while (c + lo[low]! <= k) c += lo[low++]!;
-  const want = ((top << 16) | low) >>> 0;
-  // Back from the key to the float.
-  const b = want & 0x80000000 ? (want & 0x7fffffff) >>> 0 : ~want >>> 0;
-  return new Float32Array(new Uint32Array([b]).buffer)[0]!;
+  // For each k: its high bucket and the count below that bucket.
+  const found = ks.map((k) => {
+    let c = 0;
+    let top = 0;
+    while (c + hi[top]! <= k) c += hi[top++]!;
+    return { k, top, below: c };
+  });
+  const lows = new Map<number, Uint32Array>();
+  for (const f of found) if (!lows.has(f.top)) lows.set(f.top, new Uint32Array(65536));
+  if (lows.size === 1) {
+    const [top, lo] = [...lows][0]!;
+    for (let t = 0; t < bits.length; t++) {
+      const kk = key(bits[t]!);
+      if (kk >>> 16 === top) lo[kk & 0xffff]!++;
+    }
+  } else
+    for (let t = 0; t < bits.length; t++) {
+      const kk = key(bits[t]!);
+      const lo = lows.get(kk >>> 16);
+      if (lo) lo[kk & 0xffff]!++;
+    }
+  return found.map(({ k, top, below }) => {
+    const lo = lows.get(top)!;
+    let c = below;
+    let low = 0;
+    while (c + lo[low]! <= k) c += lo[low++]!;
+    const want = ((top << 16) | low) >>> 0;
+    // Back from the key to the float.
+    const b = want & 0x80000000 ? (want & 0x7fffffff) >>> 0 : ~want >>> 0;
+    return new Float32Array(new Uint32Array([b]).buffer)[0]!;
+  });
 }
 
 /** The k-th smallest value (0-based) of `a`, reordering `a` in place (Hoare quickselect, O(n) expected). */
