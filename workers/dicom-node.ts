@@ -6,7 +6,7 @@
  * - Associations are accepted only from allow-listed calling AE titles (decide-dicom-association.ts).
  * - Each instance is written to <data>/dicom-spool/<StudyInstanceUID>/<SOPInstanceUID>.dcm
  *   (temp file, fsync, rename) and answered Success only once it is on disk and recorded.
- * - A CT series that has had no new instance for PREPARE_SETTLE_MS (or whose association was
+ * - A CT series that has had no new instance for ISEG_DICOM_PREPARE_SECONDS (default 3; or whose association was
  *   released) is decoded and its volume stored ahead of the import, on a worker thread
  *   (received-series-preparer.ts, prepare-received-series.ts): the import then takes it ready.
  * - Every second: studies quiet for ISEG_DICOM_QUIET_SECONDS, or asked for with "import now", are
@@ -48,8 +48,6 @@ export const EXIT_PORT_UNAVAILABLE = 4;
 const TICK_MS = 1_000;
 const SYNC_MS = 60_000;
 const MEASURE_MS = 5_000;
-/** A CT series with no new instance for this long is prepared before its study's import. */
-const PREPARE_SETTLE_MS = 3_000;
 
 function log(msg: string): void {
   console.log(`[dicom ${process.pid}] ${msg}`);
@@ -81,18 +79,22 @@ async function main(): Promise<void> {
   let boss: PgBoss | undefined;
   const getBoss = async () => (boss ??= await createBoss({ databaseUrl, worker: false }));
   // Early preparation of received CT series on a worker thread (in this thread if none can start).
+  const prepareSeconds = env.ISEG_DICOM_PREPARE_SECONDS;
   let thread: ReturnType<typeof startPrepareSeriesThread> | null = null;
-  try {
-    thread = startPrepareSeriesThread({ storeDir: store.root });
-  } catch (e) {
-    log(`no worker thread for preparing received series (${(e as Error).message}); preparing on the main thread`);
+  let preparer: ReceivedSeriesPreparer | undefined;
+  if (prepareSeconds !== 'off') {
+    try {
+      thread = startPrepareSeriesThread({ storeDir: store.root });
+    } catch (e) {
+      log(`no worker thread for preparing received series (${(e as Error).message}); preparing on the main thread`);
+    }
+    preparer = new ReceivedSeriesPreparer({
+      spoolDir,
+      settleMs: prepareSeconds * 1000,
+      run: (job) => (thread ? thread.run(job) : prepareReceivedSeries({ ...job, store })),
+      log,
+    });
   }
-  const preparer = new ReceivedSeriesPreparer({
-    spoolDir,
-    settleMs: PREPARE_SETTLE_MS,
-    run: (job) => (thread ? thread.run(job) : prepareReceivedSeries({ ...job, store })),
-    log,
-  });
 
   const sync = async (atStart: boolean) => {
     try {
@@ -156,7 +158,7 @@ async function main(): Promise<void> {
       onInstanceStored: async (s) => {
         sentBy.get(s.associationId)?.add(s.studyInstanceUid);
         capacity.add(s.bytes);
-        if (s.header.modality === 'CT' && s.header.seriesInstanceUid) preparer.noteInstance(s.studyInstanceUid, s.header.seriesInstanceUid, s.file);
+        if (s.header.modality === 'CT' && s.header.seriesInstanceUid) preparer?.noteInstance(s.studyInstanceUid, s.header.seriesInstanceUid, s.file);
         await recordReceivedInstance({
           db,
           associationId: s.associationId,
@@ -175,7 +177,7 @@ async function main(): Promise<void> {
         const studies = [...(sentBy.get(e.associationId) ?? [])];
         sentBy.delete(e.associationId);
         // Released: what it sent is complete, so its series need not wait to settle.
-        if (e.endState === 'RELEASED') for (const uid of studies) preparer.settleStudy(uid);
+        if (e.endState === 'RELEASED') for (const uid of studies) preparer?.settleStudy(uid);
         await endDicomAssociation({ db, associationId: e.associationId, endState: e.endState, studyInstanceUids: studies });
       },
     });
@@ -189,7 +191,7 @@ async function main(): Promise<void> {
   }
   const allowed = env.ISEG_DICOM_ALLOWED_AETS.length ? env.ISEG_DICOM_ALLOWED_AETS.join(', ') : '(none from ISEG_DICOM_ALLOWED_AETS)';
   log(
-    `listening as ${env.ISEG_DICOM_AET} on ${scp.host}:${scp.port}; allowed calling AE titles: ${allowed} plus the admin page's list; import after ${env.ISEG_DICOM_QUIET_SECONDS} s quiet; silent associations aborted after ${env.ISEG_DICOM_IDLE_TIMEOUT_S} s; spool limit ${env.ISEG_DICOM_SPOOL_MAX_GB} GB, free-disk floor ${env.ISEG_DICOM_SPOOL_MIN_FREE_GB} GB`,
+    `listening as ${env.ISEG_DICOM_AET} on ${scp.host}:${scp.port}; allowed calling AE titles: ${allowed} plus the admin page's list; import after ${env.ISEG_DICOM_QUIET_SECONDS} s quiet; CT volumes prepared ${prepareSeconds === 'off' ? 'by the import only (ISEG_DICOM_PREPARE_SECONDS=off)' : `once a series has had no instance for ${prepareSeconds} s`}; silent associations aborted after ${env.ISEG_DICOM_IDLE_TIMEOUT_S} s; spool limit ${env.ISEG_DICOM_SPOOL_MAX_GB} GB, free-disk floor ${env.ISEG_DICOM_SPOOL_MIN_FREE_GB} GB`,
   );
 
   let stopping = false;
@@ -210,7 +212,7 @@ async function main(): Promise<void> {
         store,
         modelsRoot: env.modelsDir,
         log,
-        preparer,
+        ...(preparer ? { preparer } : {}),
       });
       if (imported.length) await measure();
     } catch (e) {
@@ -223,7 +225,7 @@ async function main(): Promise<void> {
   };
   let running = false;
   const timer = setInterval(() => {
-    preparer.pump();
+    preparer?.pump();
     if (stopping || running) return;
     running = true;
     busy = tick().finally(() => {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:receive [-- --phases 10 --slices 100 --size 512]`: receive a 4D CT (phases ×
+ * `npm run bench:receive [-- --phases 10 --slices 100 --size 512 --prepare 3|off]`: receive a 4D CT (phases ×
  * slices CT images of size × size, plus one RTSTRUCT per phase, written by our phantom writers)
  * from dcmtk's storescu into
  *
@@ -30,7 +30,13 @@ import { freePort, startOrthanc } from '../../tests/peers/orthanc';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const { values } = parseArgs({
-  options: { phases: { type: 'string', default: '10' }, slices: { type: 'string', default: '100' }, size: { type: 'string', default: '512' } },
+  options: {
+    phases: { type: 'string', default: '10' },
+    slices: { type: 'string', default: '100' },
+    size: { type: 'string', default: '512' },
+    /** ISEG_DICOM_PREPARE_SECONDS for our node (`off`: no volume prepared before the import). */
+    prepare: { type: 'string', default: '3' },
+  },
 });
 const phases = Number(values.phases);
 const slices = Number(values.slices);
@@ -97,6 +103,7 @@ async function main(): Promise<void> {
         ISEG_DICOM_PORT: String(dicomPort),
         ISEG_DICOM_ALLOWED_AETS: 'BENCH_SCU',
         ISEG_DICOM_QUIET_SECONDS: '1',
+        ISEG_DICOM_PREPARE_SECONDS: values.prepare,
         ISEG_MODELS_DIR: path.join(tmp, 'no-models'),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -154,6 +161,7 @@ async function main(): Promise<void> {
       oursWaitS: +(waitMs / 1000).toFixed(2),
       oursImportS: +(importMs / 1000).toFixed(2),
       oursPreparedSeries: prepared.length,
+      prepareSeconds: values.prepare,
       oursTotalS: +(ours / 1000).toFixed(2),
       ratio: +(ours / a.ms).toFixed(2),
       receiveOnlyRatio: +(b.ms / a.ms).toFixed(2),

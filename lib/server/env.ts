@@ -83,6 +83,19 @@ const EnvSchema = z.object({
     ),
   /** Seconds a received study must be quiet (no new instance) before it is imported. */
   ISEG_DICOM_QUIET_SECONDS: z.coerce.number().min(0).max(86400).default(30),
+  /**
+   * Seconds a received CT series must have had no new instance before its volume is prepared
+   * ahead of the import (docs/dicom-node.md); `off`: the import decodes every series.
+   */
+  ISEG_DICOM_PREPARE_SECONDS: z
+    .union([
+      z.literal('off'),
+      z.coerce
+        .number({ error: 'must be a number of seconds (0.5-3600) or off' })
+        .min(0.5, 'must be at least 0.5 seconds (or off)')
+        .max(3600, 'must be at most 3600 seconds'),
+    ])
+    .default(3),
   /** Seconds an open association may stay silent before the listener aborts it (a hung peer). */
   ISEG_DICOM_IDLE_TIMEOUT_S: z.coerce
     .number({ error: 'must be a number of seconds (1-3600)' })

@@ -13,6 +13,13 @@ describe('DICOM node limits in the configuration', () => {
     expect([env.ISEG_DICOM_IDLE_TIMEOUT_S, env.ISEG_DICOM_SPOOL_MAX_GB, env.ISEG_DICOM_SPOOL_MIN_FREE_GB]).toEqual([5, 0.5, 0]);
   });
 
+  it('prepares received CT series 3 s after their last instance by default; off or another time when set', () => {
+    expect(parseEnv({}, '/srv/iseg').ISEG_DICOM_PREPARE_SECONDS).toBe(3);
+    expect(parseEnv({ ISEG_DICOM_PREPARE_SECONDS: 'off' }, '/srv/iseg').ISEG_DICOM_PREPARE_SECONDS).toBe('off');
+    expect(parseEnv({ ISEG_DICOM_PREPARE_SECONDS: '10' }, '/srv/iseg').ISEG_DICOM_PREPARE_SECONDS).toBe(10);
+    expect(() => parseEnv({ ISEG_DICOM_PREPARE_SECONDS: 'soon' })).toThrow(/ISEG_DICOM_PREPARE_SECONDS="soon"/);
+  });
+
   it('names each bad value and what to set', () => {
     expect(() => parseEnv({ ISEG_DICOM_SPOOL_MAX_GB: 'lots' })).toThrow(/ISEG_DICOM_SPOOL_MAX_GB="lots": must be a size in GB/);
     expect(() => parseEnv({ ISEG_DICOM_SPOOL_MAX_GB: '0' })).toThrow(/ISEG_DICOM_SPOOL_MAX_GB="0": must be more than 0 GB/);
