@@ -5,6 +5,8 @@
  * then hands the bytes to the browser as a download under the server's file name. A refused or
  * failed export shows the server's message next to the link instead of an error page. The href
  * stays a plain link, so it also works without JavaScript (and opens in a new tab on a middle click).
+ * The file passes through the browser's memory before it is saved: fine for a study's zip (tens of
+ * MiB; a 10-phase 4D CT is a few hundred), not meant for gigabytes.
  */
 import { useRef, useState, type AnchorHTMLAttributes, type MouseEvent, type ReactNode } from 'react';
 
@@ -22,7 +24,7 @@ function fileNameOf(disposition: string | null, href: string): string {
   return href.split('?')[0].split('/').filter(Boolean).pop() ?? 'download';
 }
 
-export function DownloadLink({ href, pendingLabel = 'Exporting…', children, className, onClick, ...rest }: DownloadLinkProps) {
+export function DownloadLink({ href, pendingLabel = 'Exporting…', children, className, onClick, style, ...rest }: DownloadLinkProps) {
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const busy = useRef(false);
@@ -70,6 +72,7 @@ export function DownloadLink({ href, pendingLabel = 'Exporting…', children, cl
         aria-disabled={pending || undefined}
         aria-busy={pending || undefined}
         data-pending={pending ? 'true' : undefined}
+        style={pending ? { ...style, cursor: 'progress', opacity: 0.7 } : style}
       >
         {pending ? pendingLabel : children}
       </a>

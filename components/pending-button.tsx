@@ -21,7 +21,7 @@ export interface PendingButtonProps extends Omit<ButtonHTMLAttributes<HTMLButton
   children: ReactNode;
 }
 
-export function PendingButton({ pendingLabel, children, disabled, onClick, ...rest }: PendingButtonProps) {
+export function PendingButton({ pendingLabel, children, disabled, onClick, style, ...rest }: PendingButtonProps) {
   const { pending } = useFormStatus();
   const lock = useRef<{ at: number; seenPending: boolean } | null>(null);
 
@@ -47,7 +47,15 @@ export function PendingButton({ pendingLabel, children, disabled, onClick, ...re
   };
 
   return (
-    <button {...rest} type="submit" disabled={disabled || pending} aria-busy={pending || undefined} data-pending={pending ? 'true' : undefined} onClick={click}>
+    <button
+      {...rest}
+      type="submit"
+      disabled={disabled || pending}
+      aria-busy={pending || undefined}
+      data-pending={pending ? 'true' : undefined}
+      style={pending ? { ...style, cursor: 'progress', opacity: 0.7 } : style}
+      onClick={click}
+    >
       {pending ? pendingLabel : children}
     </button>
   );
