@@ -31,7 +31,7 @@ import { volumeStore, type VolumeStore } from '../storage/volume-store';
 import { getPseudonymSecret } from './get-pseudonym-secret';
 import { parseNifti } from '@/lib/nifti';
 import { encodeCtSeries, writeRtStruct, type CtSeries, type ImageSliceHeader, type MachineStructure } from '@/lib/dicom';
-import { indexToPatientMm, sameGrid, type Grid, type Vec3, type VoxelArray } from '@/lib/core/volume';
+import { binaryMaskData, indexToPatientMm, sameGrid, type Grid, type Vec3, type VoxelArray } from '@/lib/core/volume';
 import { createUidRemapper } from './remap-uid';
 import { createZipStream, type PreparedZipEntry } from './create-zip-stream';
 import { deidentifyKeepingPixels } from './deidentify-keeping-pixels';
@@ -90,17 +90,6 @@ function storableHu(data: VoxelArray): { data: VoxelArray; clamped: number } {
     hu[i] = v < LOWEST_HU ? LOWEST_HU : v > HIGHEST_HU ? HIGHEST_HU : v;
   }
   return { data: hu, clamped };
-}
-
-/**
- * A stored mask as writeRtStruct takes it (a Uint8Array, voxel > 0 inside): the stored array when
- * it is one, else a 0/1 copy (a plain loop: Uint8Array.from with a map function is ~50× slower).
- */
-function binaryMask(data: VoxelArray): Uint8Array {
-  if (data instanceof Uint8Array) return data;
-  const out = new Uint8Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = data[i] ? 1 : 0;
-  return out;
 }
 
 interface ExportOptions {
@@ -214,7 +203,7 @@ export async function openDeidStudyExport(db: Db, { caller, studyId, store = vol
           name: roiNames[k],
           interpretedType: normalisedInterpretedType(p),
           color: p.kind === 'ITV' ? [213, 94, 0] : p.kind === 'GTV' ? [0, 114, 178] : [0, 158, 115],
-          mask: { grid, data: binaryMask(m.data) },
+          mask: { grid, data: binaryMaskData(m.data) },
         });
       }
       const iop: ImageSliceHeader['imageOrientation'] = [

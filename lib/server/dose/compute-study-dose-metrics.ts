@@ -13,7 +13,7 @@
  * dose (import-study.ts), and after a prescription is entered (enter-prescription.ts).
  */
 import { computeComponentDoseRows, computeRegionDoseRows, chooseDoseGrid, differenceMask, type RegionMask } from '@/lib/core/dose';
-import { sameGrid, type Grid, type Mask } from '@/lib/core/volume';
+import { binaryMaskData, sameGrid, type Grid, type Mask } from '@/lib/core/volume';
 import type { Db } from '../db/client';
 import type { VolumeStore } from '../storage/volume-store';
 import { AppError } from '../errors';
@@ -34,7 +34,7 @@ async function readStored(store: VolumeStore, key: string, what: string): Promis
 
 async function readRunMask(o: { store: VolumeStore; key: string; what: string }): Promise<Mask> {
   const v = await readStored(o.store, o.key, o.what);
-  return { grid: v.grid, data: Uint8Array.from(v.data as ArrayLike<number>, (x) => (x ? 1 : 0)) };
+  return { grid: v.grid, data: binaryMaskData(v.data) };
 }
 
 export interface ComputeStudyDoseMetricsResult {

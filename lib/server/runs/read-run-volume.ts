@@ -4,7 +4,7 @@
  */
 import type { VolumeStore } from '../storage/volume-store';
 import { parseNifti } from '../../nifti';
-import type { Mask, Volume, VoxelArray } from '../../core/volume';
+import { binaryMaskData, type Mask, type Volume, type VoxelArray } from '../../core/volume';
 import { RunError } from './run-error';
 
 export async function readRunVolume({ store, key, what }: { store: VolumeStore; key: string; what: string }): Promise<Volume<VoxelArray>> {
@@ -21,5 +21,5 @@ export async function readRunVolume({ store, key, what }: { store: VolumeStore; 
 /** A stored mask as 0/1 voxels. */
 export async function readRunMask(o: { store: VolumeStore; key: string; what: string }): Promise<Mask> {
   const v = await readRunVolume(o);
-  return { grid: v.grid, data: Uint8Array.from(v.data as ArrayLike<number>, (x) => (x ? 1 : 0)) };
+  return { grid: v.grid, data: binaryMaskData(v.data) };
 }
