@@ -15,36 +15,38 @@ export async function CohortDose({ data }: { data: Promise<CohortData> }) {
   return (
     <div className="card" data-testid="cohort-dose">
       <h2>Planned dose in the false-positive regions</h2>
-      <table className="cohort-summary-table">
-        <caption className="muted">
-          FP region = machine ITV ∖ physician ITV of each study&apos;s latest succeeded run; planned dose on the CT voxels (docs/dose-cohort.md). Medians over
-          the studies with a dose and a run; the fraction below 95 % only where the plan has a prescription.
-        </caption>
-        <thead>
-          <tr>
-            <th>Institution</th>
-            <th>Studies</th>
-            <th>With dose</th>
-            <th>Median FP volume (cc)</th>
-            <th>Median fraction of FP volume &lt; 95 % Rx</th>
-            <th>Studies with FP &lt; 95 % Rx</th>
-          </tr>
-        </thead>
-        <tbody>
-          {doseRows.map((r) => (
-            <tr key={r.institution} data-testid="cohort-dose-row">
-              <th scope="row">{r.institution}</th>
-              <td>{r.studies}</td>
-              <td>{r.withDose}</td>
-              <td>{num(r.medianFpCc, 2)}</td>
-              <td>{r.medianFpFractionBelow95 === null ? '—' : `${(100 * r.medianFpFractionBelow95).toFixed(0)} %`}</td>
-              <td>
-                {r.withFpBelow95} of {r.withFpDose}
-              </td>
+      <div className="table-scroll">
+        <table className="cohort-summary-table">
+          <caption className="muted">
+            FP region = machine ITV ∖ physician ITV of each study&apos;s latest succeeded run; planned dose on the CT voxels (docs/dose-cohort.md). Medians over
+            the studies with a dose and a run; the fraction below 95 % only where the plan has a prescription.
+          </caption>
+          <thead>
+            <tr>
+              <th>Institution</th>
+              <th>Studies</th>
+              <th>With dose</th>
+              <th>Median FP volume (cc)</th>
+              <th>Median fraction of FP volume &lt; 95 % Rx</th>
+              <th>Studies with FP &lt; 95 % Rx</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {doseRows.map((r) => (
+              <tr key={r.institution} data-testid="cohort-dose-row">
+                <th scope="row">{r.institution}</th>
+                <td>{r.studies}</td>
+                <td>{r.withDose}</td>
+                <td>{num(r.medianFpCc, 2)}</td>
+                <td>{r.medianFpFractionBelow95 === null ? '—' : `${(100 * r.medianFpFractionBelow95).toFixed(0)} %`}</td>
+                <td>
+                  {r.withFpBelow95} of {r.withFpDose}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </div>
   );
 }
