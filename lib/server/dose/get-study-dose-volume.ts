@@ -16,7 +16,7 @@ import type { VolumeStore } from '../storage/volume-store';
 import { parseNifti } from '@/lib/nifti';
 import { chooseDoseGrid } from '@/lib/core/dose';
 import type { Grid, Vec3 } from '@/lib/core/volume';
-import type { StudyVolume } from '../studies/get-study-volume';
+import type { StudyVolume } from '@/lib/core/viewer/study-volume';
 
 export async function getStudyDoseVolume(db: Db, store: VolumeStore, { caller, studyId }: { caller: Caller | null; studyId: string }): Promise<StudyVolume> {
   authorize(caller, 'studies:view');

@@ -9,20 +9,12 @@ import { AppError } from '../errors';
 import type { VolumeStore } from '../storage/volume-store';
 import { parseNifti } from '@/lib/nifti';
 import type { Grid, Vec3 } from '@/lib/core/volume';
-import { maskBox, type VoxelBox } from '@/lib/core/viewer/render-slice';
+import { maskBox } from '@/lib/core/viewer/render-slice';
+import type { StudyVolume } from '@/lib/core/viewer/study-volume';
+
+export type { StudyVolume };
 
 export type StudyVolumeRequest = { kind: 'ct'; seriesId: string } | { kind: 'mask'; structureId: string };
-
-export interface StudyVolume {
-  grid: Grid;
-  dataType: 'int16' | 'uint8' | 'float32';
-  /** Little-endian voxel bytes in lib/core/volume index order. */
-  bytes: Uint8Array;
-  /** sha256 of the stored file (an ETag: stored volumes never change). */
-  sha256: string;
-  /** Masks: inclusive voxel box of the non-zero voxels (null when empty), so the viewer need not scan. */
-  box?: VoxelBox | null;
-}
 
 /**
  * @throws AppError FORBIDDEN (role), NOT_FOUND (no such series/structure in this study, or no
