@@ -6,8 +6,8 @@
  * - Associations are accepted only from allow-listed calling AE titles (decide-dicom-association.ts).
  * - Each instance is written to <data>/dicom-spool/<StudyInstanceUID>/<SOPInstanceUID>.dcm
  *   (temp file, fsync, rename) and answered Success only once it is on disk and recorded.
- * - A CT series that has had no new instance for ISEG_DICOM_PREPARE_SECONDS (default 3; or whose association was
- *   released) is decoded and its volume stored ahead of the import, on a worker thread
+ * - With ISEG_DICOM_PREPARE_SECONDS set (off by default), a CT series that has had no new instance for that long (or whose
+ *   association was released) is decoded and its volume stored ahead of the import, on a worker thread
  *   (received-series-preparer.ts, prepare-received-series.ts): the import then takes it ready.
  * - Every second: studies quiet for ISEG_DICOM_QUIET_SECONDS, or asked for with "import now", are
  *   imported (import-due-dicom-studies.ts); the import queues their segmentation run.

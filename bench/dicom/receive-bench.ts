@@ -1,5 +1,5 @@
 /**
- * `npm run bench:receive [-- --phases 10 --slices 100 --size 512 --prepare 3|off]`: receive a 4D CT (phases ×
+ * `npm run bench:receive [-- --phases 10 --slices 100 --size 512 --prepare off|3]`: receive a 4D CT (phases ×
  * slices CT images of size × size, plus one RTSTRUCT per phase, written by our phantom writers)
  * from dcmtk's storescu into
  *
@@ -35,7 +35,7 @@ const { values } = parseArgs({
     slices: { type: 'string', default: '100' },
     size: { type: 'string', default: '512' },
     /** ISEG_DICOM_PREPARE_SECONDS for our node (`off`: no volume prepared before the import). */
-    prepare: { type: 'string', default: '3' },
+    prepare: { type: 'string', default: 'off' },
   },
 });
 const phases = Number(values.phases);

@@ -95,7 +95,9 @@ const EnvSchema = z.object({
         .min(0.5, 'must be at least 0.5 seconds (or off)')
         .max(3600, 'must be at most 3600 seconds'),
     ])
-    .default(3),
+    // Off by default: on the 2-core benchmark machine preparing while receiving slowed the
+    // receive more than it saved the import (docs/benchmarks.md, "DICOM receive").
+    .default('off'),
   /** Seconds an open association may stay silent before the listener aborts it (a hung peer). */
   ISEG_DICOM_IDLE_TIMEOUT_S: z.coerce
     .number({ error: 'must be a number of seconds (1-3600)' })

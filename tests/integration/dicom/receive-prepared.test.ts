@@ -207,7 +207,7 @@ describe('received CT volumes prepared before the import', () => {
       const t = await db('receive_prepared_kill');
       const dataDir = path.join(tmp, 'kill', 'data');
       const spool = path.join(dataDir, 'dicom-spool');
-      const env = { ISEG_DICOM_ALLOWED_AETS: 'PLANNING_TPS', ISEG_MODELS_DIR: '/nonexistent-models' };
+      const env = { ISEG_DICOM_ALLOWED_AETS: 'PLANNING_TPS', ISEG_MODELS_DIR: '/nonexistent-models', ISEG_DICOM_PREPARE_SECONDS: '3' };
       // A long quiet time: the node prepares the series (the association's release settles them) and does not import.
       const port = await freePort();
       const first = await startDicomNode({ databaseUrl: t.url, dataDir, port, env: { ...env, ISEG_DICOM_QUIET_SECONDS: '3600' } });

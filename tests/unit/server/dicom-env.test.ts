@@ -14,7 +14,7 @@ describe('DICOM node limits in the configuration', () => {
   });
 
   it('prepares received CT series 3 s after their last instance by default; off or another time when set', () => {
-    expect(parseEnv({}, '/srv/iseg').ISEG_DICOM_PREPARE_SECONDS).toBe(3);
+    expect(parseEnv({}, '/srv/iseg').ISEG_DICOM_PREPARE_SECONDS).toBe('off');
     expect(parseEnv({ ISEG_DICOM_PREPARE_SECONDS: 'off' }, '/srv/iseg').ISEG_DICOM_PREPARE_SECONDS).toBe('off');
     expect(parseEnv({ ISEG_DICOM_PREPARE_SECONDS: '10' }, '/srv/iseg').ISEG_DICOM_PREPARE_SECONDS).toBe(10);
     expect(() => parseEnv({ ISEG_DICOM_PREPARE_SECONDS: 'soon' })).toThrow(/ISEG_DICOM_PREPARE_SECONDS="soon"/);
