@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
@@ -34,6 +35,37 @@ function dcmFiles(dir: string): string[] {
     .filter((e) => e.isFile() && e.name.endsWith('.dcm'))
     .map((e) => path.join(e.parentPath, e.name))
     .sort();
+}
+
+/**
+ * A TCP relay to the listener on `targetPort` that forwards a sender's bytes until more than
+ * `cutAfterBytes` have passed, then closes both connections (an association cut off mid-study).
+ */
+async function startCuttingRelay(targetPort: number, cutAfterBytes: number): Promise<{ port: number; close(): void }> {
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    let forwarded = 0;
+    const cut = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('data', (chunk: Buffer) => {
+      if (forwarded + chunk.length > cutAfterBytes) {
+        upstream.write(chunk.subarray(0, Math.max(0, cutAfterBytes - forwarded)), cut);
+        forwarded = cutAfterBytes;
+        return;
+      }
+      forwarded += chunk.length;
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => client.write(chunk));
+    client.on('error', cut);
+    upstream.on('error', cut);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as net.AddressInfo).port, close: () => server.close() };
 }
 
 describe.skipIf(!haveDcmtk())('DICOM listener (dcmtk peers, real listener process)', () => {
@@ -131,13 +163,16 @@ describe.skipIf(!haveDcmtk())('DICOM listener (dcmtk peers, real listener proces
     const files = dcmFiles(study.dicomDir);
     // CT files first, so the cut falls inside the CT series.
     const ordered = [...files.filter((f) => !f.includes('rtstruct')), ...files.filter((f) => f.includes('rtstruct'))];
-    const p = storescu(
-      target(),
-      ordered.slice(0, 40).map((f) => f),
-    );
-    await waitFor('storescu to send 10 files', async () => ((p.output().match(/Sending file/g) ?? []).length >= 10 ? true : null), 60_000);
-    p.child.kill('SIGKILL');
-    await p.done;
+    // The connection is cut after the bytes of about 15 of 40 files, by a TCP relay between
+    // storescu and the listener: killing storescu after it printed n "Sending file" lines raced
+    // with it finishing all 40 on a loaded machine (its output reaches us late), so the cut
+    // sometimes never happened. The relay closes both sides as a killed sender's kernel would.
+    const cutAfterBytes = ordered.slice(0, 15).reduce((n, f) => n + readFileSync(f).length, 0);
+    const relay = await startCuttingRelay(port, cutAfterBytes);
+    const p = storescu({ ...target(), port: relay.port }, ordered.slice(0, 40));
+    const sent = await p.done;
+    relay.close();
+    expect(sent.code, 'storescu should fail: its connection was cut').not.toBe(0);
     const row = await waitFor('the aborted association to be recorded', async () => {
       const x = await t.db.dicomReceivedStudy.findUnique({ where: { studyInstanceUid: uid } });
       return x?.interrupted ? x : null;
