@@ -2,7 +2,9 @@
  * The /monitoring page in a real browser on the seeded demo cohort, which the demo model segments
  * in the background: a physicist opens it from the navigation, sees a control chart with its
  * baseline, switches to CUSUM and sees the studies beyond the limits, splits by institution; a
- * malformed parameter is named on the page (not a 500); a researcher gets the 403 page.
+ * malformed parameter is named on the page (not a 500); a researcher gets the 403 page. Drift
+ * alerts: a sensitive stored configuration raises alerts at once, listed on /monitoring, and the
+ * cohort page shows the banner (acknowledging: tests/integration/monitoring/monitoring-alerts.test.ts).
  */
 import fs from 'node:fs';
 import type { Page } from '@playwright/test';
@@ -87,4 +89,34 @@ test('a physicist reads the control charts, changes chart and split; a researche
   expect(refused?.status()).toBe(403);
   await expect(page.getByRole('heading', { name: 'Not allowed' })).toBeVisible();
   await expect(page.getByRole('alert')).toContainText('The researcher role may not view monitoring.');
+});
+
+test('drift alerts: a physicist saves a sensitive monitoring configuration; the alerts are listed on /monitoring and the cohort page shows the banner', async ({
+  signedIn,
+}) => {
+  test.setTimeout(780_000);
+  const page = await signedIn('PHYSICIST');
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await waitForStudies(page, 4);
+
+  // A configuration that signals within a few studies: baseline 2, CUSUM with k = 0 and h = 0.5.
+  await page.goto('/monitoring');
+  const config = page.getByTestId('monitoring-config');
+  await config.locator('summary').click();
+  await config.locator('input[name="baselineN"]').fill('2');
+  await config.locator('input[name="cusumK"]').fill('0');
+  await config.locator('input[name="cusumH"]').fill('0.5');
+  await config.locator('input[name="note"]').fill('e2e: sensitive CUSUM');
+  await config.getByRole('button', { name: 'Save a new version' }).click();
+  await expect(page.getByTestId('monitoring-alert-done')).toContainText(/Monitoring configuration version \d+ saved and evaluated/);
+  await expect(page.getByTestId('monitoring-alert-list')).toBeVisible();
+
+  // The cohort page shows the banner with a link to the list.
+  await page.goto('/');
+  const banner = page.getByTestId('drift-alerts-banner');
+  await expect(banner).toContainText(/\d+ open drift alerts?/);
+  await expect(banner.getByRole('link', { name: 'See and acknowledge the alerts on Monitoring' })).toHaveAttribute('href', '/monitoring#alerts');
+  await page.screenshot({ path: 'test-results/screens/monitoring-alert-banner.png', fullPage: true });
+  expect(errors).toEqual([]);
 });
