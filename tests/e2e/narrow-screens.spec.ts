@@ -204,6 +204,8 @@ for (const vp of VIEWPORTS) {
       test.setTimeout(480_000);
       await signIn(page, 'REVIEWER');
       const { studyId, pseudonym } = await finishedStudy(page);
+      // The queue streams in after the form: check and photograph the page with it.
+      await expect(page.getByTestId('review-queue')).toBeVisible();
       await expectNoSidewaysScroll(page, '/review (reviewer)');
       await shot(page, testInfo, `${vp.name}-reviewer-review`);
       await checkMenu(page, 'REVIEWER');
