@@ -120,7 +120,7 @@ export function binaryMaskData(data: VoxelArray): Uint8Array {
   if (data instanceof Uint8Array) {
     let binary = true;
     for (let i = 0; i < data.length; i++) {
-      if (data[i] > 1) {
+      if ((data[i] ?? 0) > 1) {
         binary = false;
         break;
       }
