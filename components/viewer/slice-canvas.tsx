@@ -152,10 +152,14 @@ export function SliceCanvas(p: SliceCanvasProps) {
     // crosshair through the cursor voxel's centre
     const at = voxelToViewPixel(p.dims, p.orientation, p.cursor, p.flipK);
     const [fx, fy] = pixelToViewPoint(p.view, at.col, at.row, width, height);
-    const x = fx * canvas.width;
-    const y = fy * canvas.height;
+    // Snapped to the device pixel grid: a line at a fractional position is smeared over two pixel
+    // rows at partial alpha, which reads as a faint coloured band (and as an overlay to a check).
+    const lineWidth = Math.max(1, Math.round(dpr));
+    const snap = (v: number) => (lineWidth % 2 ? Math.floor(v) + 0.5 : Math.round(v));
+    const x = snap(fx * canvas.width);
+    const y = snap(fy * canvas.height);
     ctx.strokeStyle = 'rgba(240, 228, 66, 0.8)';
-    ctx.lineWidth = Math.max(1, dpr);
+    ctx.lineWidth = lineWidth;
     ctx.setLineDash([4 * dpr, 4 * dpr]);
     ctx.beginPath();
     ctx.moveTo(x, 0);

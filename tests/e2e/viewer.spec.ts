@@ -54,7 +54,10 @@ async function pickStudy(): Promise<{ studyId: string; pseudonym: string; status
     for (;;) {
       const r = await client.query(
         `SELECT s.id, p.pseudonym, r.status FROM "SegmentationRun" r JOIN "Study" s ON s.id = r."studyId" JOIN "Patient" p ON p.id = s."patientId"
-         WHERE r.status IN ('RUNNING', 'SUCCEEDED') ORDER BY (r.status = 'RUNNING') DESC, r."finishedAt" DESC NULLS LAST LIMIT 1`,
+         WHERE r.status IN ('RUNNING', 'SUCCEEDED') AND p.pseudonym = ANY($1::text[])
+         ORDER BY (r.status = 'RUNNING') DESC, r."finishedAt" DESC NULLS LAST LIMIT 1`,
+        // A seeded demo patient only: other specs upload their own studies (not 4D, no known identity).
+        [DEMO_PATIENTS.map((p) => p.pseudonym)],
       );
       if (r.rows[0]) return { studyId: r.rows[0].id, pseudonym: r.rows[0].pseudonym, status: r.rows[0].status };
       if (Date.now() > deadline) throw new Error('no segmentation run started within 4 minutes: is the worker running?');
@@ -150,10 +153,11 @@ test('a physicist reviews a segmented 4D CT study in the viewer', async ({ signe
 
   // toggle overlays: all off leaves a grey image, one back on colours it again
   for (const name of ['Physician GTV', 'Machine GTV', 'FP voxels (machine ∖ physician)', 'FN voxels (physician ∖ machine)']) {
-    await page.getByRole('checkbox', { name }).uncheck();
+    // Within the viewer: the study page's DVH chart has its own "Physician GTV (… cc)" toggles.
+    await page.getByTestId('study-viewer').getByRole('checkbox', { name, exact: true }).uncheck();
   }
   await expect.poll(async () => (await canvasStats(page, 'axial')).coloured).toBe(0);
-  await page.getByRole('checkbox', { name: 'Machine ITV' }).check();
+  await page.getByTestId('study-viewer').getByRole('checkbox', { name: 'Machine ITV', exact: true }).check();
   await expect.poll(async () => (await canvasStats(page, 'axial')).coloured).toBeGreaterThan(0);
 
   // window presets change the image
