@@ -27,6 +27,8 @@ import { workJob } from '../lib/server/jobs/define-job';
 import { DICOM_SEND_JOB, SEGMENTATION_RUN_JOB, WORKER_SELF_TEST_JOB } from '../lib/server/jobs/job-definitions';
 import { runDicomSendJob } from './tasks/dicom-send';
 import { workPacsRetrievals } from './tasks/pacs-retrieve';
+import { workDeidExports } from './tasks/deid-export';
+import { sweepDeidExports } from '../lib/server/exports/sweep-deid-exports';
 import { runWorkerSelfTest } from './tasks/worker-self-test';
 import { faultHoldFromEnv, runSegmentationJob } from './tasks/segmentation-run';
 import { sweepStrandedRuns } from '../lib/server/runs/sweep-stranded-runs';
@@ -117,6 +119,8 @@ async function main(): Promise<void> {
   queues.push(DICOM_SEND_JOB.name);
   // Studies retrieved from a PACS over DICOMweb, imported as uploads are (lib/server/pacs).
   queues.push(await workPacsRetrievals(boss, { db, store: sendStore, signal: abort.signal, log }));
+  // Prepared de-identified exports (lib/server/exports): every worker takes them.
+  queues.push(await workDeidExports(boss, { db, store: sendStore, log, onStage: faultHoldFromEnv() }));
   if (model) {
     const store = createVolumeStore({ dir: env.volumeDir });
     const context = { db, boss, store, model, workerId, codeVersion: codeVersion(), shutdown: abort.signal, onStage: faultHoldFromEnv() };
@@ -143,6 +147,14 @@ async function main(): Promise<void> {
           for (const s of swept) log(`dicom send ${s.sendId}: → ${s.to}: ${s.reason}`);
         })
         .catch((e: Error) => log(`sweep of stranded DICOM sends failed (will retry): ${e.message}`)),
+      sweepDeidExports(db, sendStore)
+        .then((s) => {
+          for (const id of s.expired) log(`deid export ${id}: expired, file deleted`);
+          for (const f of s.failed) log(`deid export ${f.exportId}: → FAILED: ${f.reason}`);
+          for (const id of s.requeued) log(`deid export ${id}: interrupted, → QUEUED for its retry`);
+          for (const f of s.filesRemoved) log(`deid export leftover removed: ${f}`);
+        })
+        .catch((e: Error) => log(`sweep of de-identified exports failed (will retry): ${e.message}`)),
     ]);
   await sweep();
   const sweeper = setInterval(() => void sweep(), SWEEP_MS);

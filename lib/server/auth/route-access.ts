@@ -52,6 +52,8 @@ export const ROUTES: readonly RouteEntry[] = [
   { route: '/admin/flags', kind: 'page', access: 'flags:manage' },
   { route: '/api/admin/structure-roles', kind: 'api', access: 'structure-roles:manage' },
   { route: '/api/studies/[id]/export/deid', kind: 'api', access: 'studies:export-deid' },
+  { route: '/api/studies/[id]/export/deid/jobs', kind: 'api', access: 'studies:export-deid' },
+  { route: '/api/studies/[id]/export/deid/jobs/[exportId]', kind: 'api', access: 'studies:export-deid' },
   { route: '/review', kind: 'page', access: 'review:view' },
   { route: '/review/[studyId]', kind: 'page', access: 'review:view' },
   { route: '/review/minutes', kind: 'page', access: 'review:view' },

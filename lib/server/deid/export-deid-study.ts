@@ -53,6 +53,8 @@ export interface DeidExport extends DeidExportStats {
 
 export interface DeidExportStream {
   fileName: string;
+  /** Files the zip will hold (CT slices, RTSTRUCTs, README), known before the first byte. */
+  filesTotal: number;
   /** The zip, in chunks; `stats` is complete once it is exhausted. */
   chunks: AsyncGenerator<Uint8Array>;
   stats: DeidExportStats;
@@ -97,6 +99,10 @@ interface ExportOptions {
   studyId: string;
   store?: VolumeStore;
   now?: Date;
+  /** Called after each file is placed in the zip (the README last), with files placed so far. */
+  onFile?: (filesDone: number, filesTotal: number) => void | Promise<void>;
+  /** Extra details for the 'study.export.deid' audit event (a prepared export's id). */
+  auditDetails?: Record<string, unknown>;
 }
 
 /** The whole zip in memory (tests, small studies). */
@@ -113,7 +119,10 @@ export async function exportDeidStudy(db: Db, options: ExportOptions): Promise<D
   return { fileName: out.fileName, bytes, ...out.stats };
 }
 
-export async function openDeidStudyExport(db: Db, { caller, studyId, store = volumeStore(), now = new Date() }: ExportOptions): Promise<DeidExportStream> {
+export async function openDeidStudyExport(
+  db: Db,
+  { caller, studyId, store = volumeStore(), now = new Date(), onFile, auditDetails }: ExportOptions,
+): Promise<DeidExportStream> {
   const who = authorize(caller, 'studies:export-deid');
   const found = await db.study.findUnique({
     where: { id: studyId },
@@ -142,8 +151,15 @@ export async function openDeidStudyExport(db: Db, { caller, studyId, store = vol
     caller: who,
     patientId: study.patientId,
     target: `study:${study.id}`,
-    details: { series: ctSeries.length, structures: study.physicianStructures.length },
+    details: { series: ctSeries.length, structures: study.physicianStructures.length, ...auditDetails },
   });
+  const withStructures = new Set(study.physicianStructures.filter((p) => p.maskKey).map((p) => p.seriesId));
+  const filesTotal = ctSeries.reduce((n, s) => n + (s.dims as number[])[2]! + (withStructures.has(s.id) ? 1 : 0), 0) + 1;
+  let filesDone = 0;
+  const placed = async () => {
+    filesDone++;
+    await onFile?.(filesDone, filesTotal);
+  };
 
   const zip = createZipStream({ level: 1 });
   const add = (name: string, bytes: Uint8Array) => {
@@ -190,7 +206,10 @@ export async function openDeidStudyExport(db: Db, { caller, studyId, store = vol
         ready.push(add(`${pseudonym}/${label}/${f.fileName}`, deid(f.bytes)));
         stats.dicomFiles++;
       }
-      for (const r of ready) yield* zip.place(await r);
+      for (const r of ready) {
+        yield* zip.place(await r);
+        await placed();
+      }
 
       const own = study.physicianStructures.filter((p) => p.seriesId === s.id && p.maskKey);
       if (own.length === 0) continue;
@@ -264,6 +283,7 @@ export async function openDeidStudyExport(db: Db, { caller, studyId, store = vol
         now,
       });
       yield* zip.place(await add(`${pseudonym}/${label}/RS_${label}.dcm`, deid(rt.bytes)));
+      await placed();
       stats.dicomFiles++;
       stats.structures += masks.length;
     }
@@ -282,8 +302,9 @@ export async function openDeidStudyExport(db: Db, { caller, studyId, store = vol
       ),
     );
     yield* zip.place(readme);
+    await placed();
     yield zip.end();
   }
 
-  return { fileName: `${pseudonym}-deid.zip`, chunks: chunks(), stats };
+  return { fileName: `${pseudonym}-deid.zip`, filesTotal, chunks: chunks(), stats };
 }

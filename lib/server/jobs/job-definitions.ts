@@ -73,5 +73,19 @@ export const PACS_RETRIEVE_JOB = defineJob({
 });
 export type PacsRetrieveJobData = z.infer<typeof PACS_RETRIEVE_JOB.payload>;
 
+/**
+ * Write one prepared de-identified export (a DeidExport row) to the export store
+ * (lib/server/exports/execute-deid-export.ts; worker: workers/tasks/deid-export.ts). A worker
+ * killed mid-export stops heartbeating: pg-boss retries the job after heartbeatSeconds, and the
+ * retry starts the zip again from the first file (a partial zip is never offered).
+ */
+export const DEID_EXPORT_JOB = defineJob({
+  name: QUEUES.deidExport,
+  payload: z.object({ exportId: z.string().min(1, 'the id of the DeidExport row to write') }),
+  // A 177-slice study writes in well under a minute; 10-phase 4D CTs in minutes.
+  policy: { ...COMMON, heartbeatSeconds: 10, expireInSeconds: 30 * 60, retryLimit: 2, retryDelay: 2, retryBackoff: false },
+});
+export type DeidExportJobData = z.infer<typeof DEID_EXPORT_JOB.payload>;
+
 /** All definitions: their queues are created at start (boss.ts ensureQueues). */
-export const JOBS: readonly JobDefinition[] = [SEGMENTATION_RUN_JOB, WORKER_SELF_TEST_JOB, DICOM_SEND_JOB, PACS_RETRIEVE_JOB];
+export const JOBS: readonly JobDefinition[] = [SEGMENTATION_RUN_JOB, WORKER_SELF_TEST_JOB, DICOM_SEND_JOB, PACS_RETRIEVE_JOB, DEID_EXPORT_JOB];

@@ -17,6 +17,8 @@ export const QUEUES = {
   dicomSend: 'dicom.send',
   /** Retrieve one study from a PACS over DICOMweb and import it (lib/server/pacs/execute-pacs-retrieval.ts). */
   pacsRetrieve: 'pacs.retrieve',
+  /** Write a study's de-identified export zip to the export store (lib/server/exports/execute-deid-export.ts). */
+  deidExport: 'study.export.deid',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

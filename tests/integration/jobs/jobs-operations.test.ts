@@ -225,6 +225,7 @@ describe('jobs and models operations', () => {
       'pacs.retrieve',
       'segmentation.run',
       `segmentation.run/tiny-test/${sha}`,
+      'study.export.deid',
       'worker.selftest',
     ]);
   });
