@@ -43,35 +43,45 @@ export async function loadCtVolume(series: CtSeries, options: LoadCtOptions = {}
   const grid = series.grid;
   const [nx, ny, nz] = grid.dims;
   const plane = nx * ny;
-  let hu: Float32Array;
-  try {
-    hu = new Float32Array(plane * nz);
-  } catch (e) {
-    // buildSeries refuses grids over its voxel limit; this is the last guard (a smaller grid on a
-    // machine short of memory): a named error instead of a crash.
-    if (!(e instanceof RangeError)) throw e;
-    const f = finding(
-      'VOLUME_TOO_LARGE',
-      'error',
-      `Series ${series.seriesInstanceUid}: ${ny}×${nx} pixels × ${nz} slices (${plane * nz} voxels) cannot be held in memory (${e.message}). Check Rows/Columns (0028,0010/0011) in ${series.slices[0]?.file}, or crop or resample the series before import.`,
-      series.slices[0]?.file,
-    );
-    throw new DicomError('INVALID_INPUT', f.message, [f]);
-  }
-  let integral = true;
-  let min = Infinity;
-  let max = -Infinity;
+  const allocate = <T>(make: () => T): T => {
+    try {
+      return make();
+    } catch (e) {
+      // buildSeries refuses grids over its voxel limit; this is the last guard (a smaller grid on a
+      // machine short of memory): a named error instead of a crash.
+      if (!(e instanceof RangeError)) throw e;
+      const f = finding(
+        'VOLUME_TOO_LARGE',
+        'error',
+        `Series ${series.seriesInstanceUid}: ${ny}×${nx} pixels × ${nz} slices (${plane * nz} voxels) cannot be held in memory (${e.message}). Check Rows/Columns (0028,0010/0011) in ${series.slices[0]?.file}, or crop or resample the series before import.`,
+        series.slices[0]?.file,
+      );
+      throw new DicomError('INVALID_INPUT', f.message, [f]);
+    }
+  };
+  // HU are written as Int16 while every slope/intercept is an integer and every value fits in 16
+  // bits (the usual CT), else as Float32 from the first slice that breaks that: the slices before
+  // it are widened exactly (integers), so the result is the same as building Float32 throughout
+  // and narrowing at the end, without the 4-byte-per-voxel intermediate and its copy.
+  let hu16: Int16Array | null = allocate(() => new Int16Array(plane * nz));
+  let hu32: Float32Array | null = null;
+  const values = new Float64Array(plane);
+  // The next slice's bytes are read (libuv) while this one is converted.
+  let pending = nz > 0 ? read(series.slices[0].file) : null;
   for (let k = 0; k < nz; k++) {
     const h = series.slices[k];
-    const { parsed, findings } = parseDicomBytes(await read(h.file), h.file);
+    const bytesNow = await pending!;
+    pending = k + 1 < nz ? read(series.slices[k + 1].file) : null;
+    // A failed prefetch must not surface as an unhandled rejection while this slice throws.
+    pending?.catch(() => undefined);
+    const { parsed, findings } = parseDicomBytes(bytesNow, h.file);
     if (!parsed) throw new DicomError('INVALID_INPUT', `${h.file} no longer parses: ${findings.map((f) => f.message).join(' ')}`, findings);
     const el = parsed.dataSet.elements.x7fe00010;
     const bytesPer = h.bitsAllocated / 8;
-    let view: DataView;
+    let px: Uint8Array;
     let le = true;
     if (el?.encapsulatedPixelData) {
-      const px = await decodeSlice(h, parsed.dataSet, el);
-      view = new DataView(px.buffer, px.byteOffset, px.byteLength);
+      px = await decodeSlice(h, parsed.dataSet, el);
     } else {
       if (!el || el.length < plane * bytesPer) {
         const f = finding(
@@ -83,33 +93,74 @@ export async function loadCtVolume(series: CtSeries, options: LoadCtOptions = {}
         throw new DicomError('INVALID_INPUT', f.message, [f]);
       }
       const bytes = parsed.dataSet.byteArray;
-      view = new DataView(bytes.buffer, bytes.byteOffset + el.dataOffset, plane * bytesPer);
+      px = bytes.subarray(el.dataOffset, el.dataOffset + plane * bytesPer);
       le = parsed.transferSyntaxUid !== EXPLICIT_VR_BE;
     }
-    const signed = h.pixelRepresentation === 1;
     const slope = h.rescaleSlope;
     const icpt = h.rescaleIntercept;
-    if (!Number.isInteger(slope) || !Number.isInteger(icpt)) integral = false;
-    // Bits above BitsStored are not part of the value (PS3.5 §8.1.1); sign-extend from BitsStored.
-    const shift = 32 - h.bitsStored;
+    const { min, max } = sliceValues(px, le, h, plane, values);
     const base = k * plane;
+    if (hu16 && (!Number.isInteger(slope) || !Number.isInteger(icpt) || min < -32768 || max > 32767)) {
+      const wide: Float32Array = allocate(() => new Float32Array(plane * nz));
+      copyInto(wide, hu16, base);
+      hu32 = wide;
+      hu16 = null;
+    }
+    if (hu16) copyInto(hu16, values, plane, base);
+    else copyInto(hu32!, values, plane, base);
+  }
+  return hu16 ? { grid, data: hu16 } : { grid, data: hu32! };
+}
+
+/** `to[offset + t] = from[t]` for t < n (typed arrays; a plain loop the JIT keeps monomorphic per call site). */
+function copyInto(to: Int16Array | Float32Array, from: ArrayLike<number>, n: number, offset = 0): void {
+  for (let t = 0; t < n; t++) to[offset + t] = from[t];
+}
+
+/**
+ * One slice's stored values → HU (stored × RescaleSlope + RescaleIntercept) in `out`, with their
+ * range. Bits above BitsStored are not part of the value (PS3.5 §8.1.1); signed values are
+ * sign-extended from BitsStored.
+ */
+function sliceValues(px: Uint8Array, le: boolean, h: ImageSliceHeader, plane: number, out: Float64Array): { min: number; max: number } {
+  const bytesPer = h.bitsAllocated / 8;
+  const signed = h.pixelRepresentation === 1;
+  const slope = h.rescaleSlope;
+  const icpt = h.rescaleIntercept;
+  const shift = 32 - h.bitsStored;
+  const masked = h.bitsStored < h.bitsAllocated || signed;
+  const keep = h.bitsStored < 32 ? (1 << h.bitsStored) - 1 : -1;
+  let min = Infinity;
+  let max = -Infinity;
+  if (bytesPer === 2 && le && HOST_LE) {
+    // Little-endian 16-bit words, the usual CT: read them as a Uint16Array (copied when unaligned).
+    const u16 = px.byteOffset % 2 === 0 ? new Uint16Array(px.buffer, px.byteOffset, plane) : new Uint16Array(px.slice(0, 2 * plane).buffer);
     for (let t = 0; t < plane; t++) {
-      let raw: number;
-      if (bytesPer === 2) raw = view.getUint16(2 * t, le);
-      else if (bytesPer === 1) raw = view.getUint8(t);
-      else raw = view.getUint32(4 * t, le);
-      if (h.bitsStored < h.bitsAllocated || signed) {
-        raw = signed ? (raw << shift) >> shift : h.bitsStored < 32 ? raw & ((1 << h.bitsStored) - 1) : raw;
-      }
+      let raw = u16[t];
+      if (masked) raw = signed ? (raw << shift) >> shift : raw & keep;
       const v = raw * slope + icpt;
-      hu[base + t] = v;
+      out[t] = v;
       if (v < min) min = v;
       if (v > max) max = v;
     }
+    return { min, max };
   }
-  if (integral && min >= -32768 && max <= 32767) return { grid, data: Int16Array.from(hu) };
-  return { grid, data: hu };
+  const view = new DataView(px.buffer, px.byteOffset, px.byteLength);
+  for (let t = 0; t < plane; t++) {
+    let raw: number;
+    if (bytesPer === 2) raw = view.getUint16(2 * t, le);
+    else if (bytesPer === 1) raw = view.getUint8(t);
+    else raw = view.getUint32(4 * t, le);
+    if (masked) raw = signed ? (raw << shift) >> shift : h.bitsStored < 32 ? raw & keep : raw;
+    const v = raw * slope + icpt;
+    out[t] = v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { min, max };
 }
+
+const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * Decode a compressed slice (one frame) to little-endian stored values. A codestream that does

@@ -139,6 +139,28 @@ describe('pixel decoding (hand-made files)', () => {
       expect(Array.from(frac.volume.data)).toEqual([-1000.25, -999.75, -999.25, 31767.25, -0.25, -998.75]);
     });
 
+    it(`${name}: a later slice beyond 16 bits or with a fractional slope turns the whole volume Float32, earlier slices kept exactly`, async () => {
+      const base = { transferSyntax: ts, bitsStored: 16, signed: true, slope: '1', intercept: '-1024' };
+      const over = await load([
+        { ...base, z: 0, sop: '1.2.3.9.1', raw: [-1000, 1024, 2000, -1, 0x7fff, 300] },
+        { ...base, z: 2.5, sop: '1.2.3.9.2', raw: [0, 1, 2, 3, 4, 5] },
+        { ...base, z: 5, sop: '1.2.3.9.3', raw: [-0x8000, 0, 1, 2, 3, 4] },
+      ]);
+      expect(over.volume.data).toBeInstanceOf(Float32Array);
+      expect(Array.from(over.volume.data)).toEqual([
+        -2024, 0, 976, -1025, 31743, -724, -1024, -1023, -1022, -1021, -1020, -1019, -33792, -1024, -1023, -1022, -1021, -1020,
+      ]);
+      const frac = await load([
+        { ...base, z: 0, sop: '1.2.3.10.1', raw: [-1000, 1024, 2000, -1, 0x7fff, 300] },
+        { ...base, z: 2.5, sop: '1.2.3.10.2', slope: '0.5', intercept: '-1000.25', raw: [0, 1, 2, 3, 2000, -2] },
+        { ...base, z: 5, sop: '1.2.3.10.3', raw: [0, 1, 2, 3, 4, 5] },
+      ]);
+      expect(frac.volume.data).toBeInstanceOf(Float32Array);
+      expect(Array.from(frac.volume.data)).toEqual([
+        -2024, 0, 976, -1025, 31743, -724, -1000.25, -999.75, -999.25, -998.75, -0.25, -1001.25, -1024, -1023, -1022, -1021, -1020, -1019,
+      ]);
+    });
+
     it(`${name}: 12 bits stored — unsigned ignores the high bits, signed extends bit 11`, async () => {
       const u = await load([
         { transferSyntax: ts, bitsStored: 12, signed: false, slope: '1', intercept: '0', z: 0, sop: '1.2.3.7.1', raw: [0xf123, 0x0fff, 0x1000, 0, 1, 0xa00a] },
