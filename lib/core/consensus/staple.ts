@@ -42,7 +42,7 @@ export interface StapleOptions {
 export interface StapleResult {
   /** Posterior probability that each voxel is in the true structure (the final Wᵢ). */
   probability: Float32Array;
-  /** Wᵢ ≥ 0.5 (0/1). */
+  /** probability ≥ 0.5 (0/1), on the float32 values returned. */
   consensus: Uint8Array;
   /** p_j per observer, in the order of the masks. */
   sensitivity: number[];
@@ -170,7 +170,8 @@ export function staple(masks: readonly Uint8Array[], options: StapleOptions = {}
       throw new ConsensusError(`STAPLE: the posterior of voxel ${v} is undefined (observers with sensitivity 1 and specificity 1 disagree there).`);
     }
     probability[v] = wv;
-    consensus[v] = wv >= 0.5 ? 1 : 0;
+    // Thresholded as returned (float32), so that consensus is exactly probability ≥ 0.5.
+    consensus[v] = probability[v]! >= 0.5 ? 1 : 0;
   }
   return { probability, consensus, sensitivity: p, specificity: q, prior: g, iterations, converged };
 }
