@@ -97,11 +97,12 @@ export async function executeDeidExport({
       auditDetails: { exportId, attempt },
       onFile: async (done, total) => {
         const t = Date.now();
-        if (done === total || t - lastWrite >= PROGRESS_EVERY_MS) {
+        const hold = onStage !== undefined && !held && done * 2 >= total;
+        if (done === total || hold || t - lastWrite >= PROGRESS_EVERY_MS) {
           lastWrite = t;
           await db.deidExport.updateMany({ where: { id: exportId, state: 'RUNNING', attempts: attempt }, data: { filesDone: done, filesTotal: total } });
         }
-        if (onStage && !held && done * 2 >= total) {
+        if (hold) {
           held = true;
           await onStage('export.half');
         }
