@@ -122,9 +122,10 @@ export function findRoi(ss: RtStructureSet, roi: string | number): RtRoi | undef
  * (placed by position instead), SOP_REFERENCE_MISMATCH (the referenced image is not the slice the
  * contour lies on; placed by position), CONTOUR_INVALID_POINTS (a contour with a non-numeric
  * coordinate, e.g. NaN: skipped, naming its slice).
- * @returns the mask, or null with an ROI_NOT_FOUND finding.
+ * @returns the mask and its number of voxels inside (`voxelCount`, the sum of the mask, counted
+ *   while filling), or a null mask with an ROI_NOT_FOUND finding.
  */
-export function rasterizeRoi(input: RasterizeRoiInput): { mask: Mask | null; roi: RtRoi | null; findings: Finding[] } {
+export function rasterizeRoi(input: RasterizeRoiInput): { mask: Mask | null; roi: RtRoi | null; findings: Finding[]; voxelCount: number } {
   const ss = input.structureSet;
   const roi = findRoi(ss, input.roi);
   const findings: Finding[] = [];
@@ -137,7 +138,7 @@ export function rasterizeRoi(input: RasterizeRoiInput): { mask: Mask | null; roi
         ss.file,
       ),
     );
-    return { mask: null, roi: null, findings };
+    return { mask: null, roi: null, findings, voxelCount: 0 };
   }
   const label = `ROI ${roi.number} "${roi.name}" (${ss.file})`;
   const closed = roi.contours.filter((c) => c.geometricType === 'CLOSED_PLANAR');
@@ -270,7 +271,7 @@ export function rasterizeRoi(input: RasterizeRoiInput): { mask: Mask | null; roi
         ),
       );
   }
-  return { mask, roi, findings };
+  return { mask, roi, findings, voxelCount: report.insideVoxels };
 }
 
 /**

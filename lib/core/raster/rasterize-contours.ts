@@ -64,6 +64,8 @@ export interface RasterReport {
   pointsOffSlice: number;
   /** Count of contours per status. */
   counts: Record<ContourPlacementStatus, number>;
+  /** Voxels set in the mask (the spans filled are disjoint, so this is the sum of the mask). */
+  insideVoxels: number;
 }
 
 export interface RasterizeOptions {
@@ -185,6 +187,7 @@ export function rasterizeContours(grid: Grid, contours: readonly PlanarContourMm
   const rowStart = new Int32Array(ny + 1);
   const rowFill = new Int32Array(ny);
   let crossings = new Float64Array(1024);
+  let insideVoxels = 0;
   for (const [k, list] of bySlice) {
     rowStart.fill(0);
     // Pass 1: count the crossings of each row (scanline y = j + EPS, half-open in y).
@@ -241,10 +244,13 @@ export function rasterizeContours(grid: Grid, contours: readonly PlanarContourMm
       for (let q = 0; q + 1 < row.length; q += 2) {
         const i0 = Math.max(0, Math.ceil(row[q]! - EPS));
         const i1 = Math.min(nx - 1, Math.ceil(row[q + 1]! - EPS) - 1);
-        if (i1 >= i0) data.fill(1, base + i0, base + i1 + 1);
+        if (i1 >= i0) {
+          data.fill(1, base + i0, base + i1 + 1);
+          insideVoxels += i1 - i0 + 1;
+        }
       }
     }
   }
 
-  return { mask: { grid, data }, report: { placements, pointsOffSlice, counts } };
+  return { mask: { grid, data }, report: { placements, pointsOffSlice, counts, insideVoxels } };
 }

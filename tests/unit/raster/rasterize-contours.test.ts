@@ -229,6 +229,46 @@ describe('rasterizeContours: hand-checkable cases', () => {
   });
 });
 
+describe('rasterizeContours: insideVoxels', () => {
+  const sum = (d: Uint8Array) => d.reduce((s, v) => s + v, 0);
+  const square = (x0: number, y0: number, x1: number, y1: number): [number, number][] => [
+    [x0, y0],
+    [x1, y0],
+    [x1, y1],
+    [x0, y1],
+  ];
+  it('equals the sum of the mask for holes, islands, overlapping and clipped contours, a bow-tie and several slices', () => {
+    const cases: PlanarContourMm[][] = [
+      [poly(square(0.5, 0.5, 8.5, 8.5), 0), poly(square(2.5, 2.5, 6.5, 6.5), 0), poly(square(3.5, 3.5, 5.5, 5.5), 0)],
+      // Two overlapping squares on one slice: XOR, the overlap is outside.
+      [poly(square(1.2, 1.2, 6.3, 6.3), 2), poly(square(3.7, 3.7, 9.9, 9.9), 2)],
+      [poly(square(-5, -5, 2.5, 2.5), 0), poly(square(7.5, 7.5, 15, 15), 4)],
+      [
+        poly(
+          [
+            [1, 1],
+            [8, 8],
+            [8, 1],
+            [1, 8],
+          ],
+          2,
+        ),
+      ],
+      [poly(square(2, 2, 5, 4), 0), poly(square(0.3, 0.7, 9.6, 9.2), 2), poly(square(4.4, 1.1, 7.7, 8.8), 4)],
+    ];
+    for (const contours of cases) {
+      const { mask, report } = rasterizeContours(grid10, contours);
+      expect(report.insideVoxels).toBe(sum(mask.data));
+      expect(report.insideVoxels).toBeGreaterThan(0);
+    }
+    // Overlap check: the two squares' XOR is strictly less than their sum.
+    const a = rasterizeContours(grid10, [poly(square(1.2, 1.2, 6.3, 6.3), 2)]).report.insideVoxels;
+    const b = rasterizeContours(grid10, [poly(square(3.7, 3.7, 9.9, 9.9), 2)]).report.insideVoxels;
+    expect(rasterizeContours(grid10, cases[1]).report.insideVoxels).toBeLessThan(a + b);
+    expect(rasterizeContours(grid10, []).report.insideVoxels).toBe(0);
+  });
+});
+
 describe('rasterizeContours: oblique orientation and anisotropic pixels', () => {
   // Rotation by 25° about z then 10° about x: columns are the i, j, k unit vectors.
   const c1 = Math.cos((25 * Math.PI) / 180);
