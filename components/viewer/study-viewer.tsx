@@ -50,6 +50,7 @@ import { MetricsPanel } from './metrics-panel';
 import { ReferencePanel } from './reference-panel';
 import { DiscordanceList, type RegionRef } from './discordance-list';
 import { PhaseCharts } from './phase-charts';
+import { DeidExportPanel } from './deid-export-panel';
 import { OVERLAY_COLORS, type OverlayKey, hexToRgb } from './overlay-colors';
 
 export interface StudyViewerProps {
@@ -680,6 +681,7 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
               : ''}
             {view.canExportRtStruct ? ' The RTSTRUCT references the CT series with its real UIDs; the export is recorded in the audit log.' : ''}
           </p>
+          {view.canExportDeidentified && <DeidExportPanel studyId={studyId} />}
         </section>
       )}
     </div>
