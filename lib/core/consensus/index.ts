@@ -4,4 +4,4 @@
  */
 export { ConsensusError } from './errors';
 export { majorityVote, voteCounts, type MajorityVoteOptions, type MajorityVoteTie } from './majority-vote';
-export { staple, unionDomain, STAPLE_DEFAULT_MAX_ITERATIONS, STAPLE_CONVERGENCE, type StapleOptions, type StapleResult } from './staple';
+export { staple, unionDomain, STAPLE_DEFAULT_MAX_ITERATIONS, STAPLE_MAX_OBSERVERS, STAPLE_CONVERGENCE, type StapleOptions, type StapleResult } from './staple';

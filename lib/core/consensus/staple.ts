@@ -55,6 +55,8 @@ export interface StapleResult {
 }
 
 export const STAPLE_DEFAULT_MAX_ITERATIONS = 1000;
+/** The EM runs over the 2^k vote patterns; 16 observers are far more than a contouring study has. */
+export const STAPLE_MAX_OBSERVERS = 16;
 /** ITK's min_rms_error: the bound on each squared change of p_j and q_j. */
 export const STAPLE_CONVERGENCE = 1e-14;
 
@@ -67,9 +69,10 @@ export function unionDomain(masks: readonly Uint8Array[]): Uint8Array {
 }
 
 export function staple(masks: readonly Uint8Array[], options: StapleOptions = {}): StapleResult {
-  // j < k, v < n and the index lists hold voxel indices < n, hence the `!`s.
+  // j < k, and pattern keys are < 2^k = the length of the per-pattern arrays, hence the `!`s.
   const n = checkMasks(masks, 2, 'STAPLE', options.domain);
   const k = masks.length;
+  if (k > STAPLE_MAX_OBSERVERS) throw new ConsensusError(`STAPLE supports up to ${STAPLE_MAX_OBSERVERS} observers, got ${k}.`);
   const maxIterations = options.maxIterations ?? STAPLE_DEFAULT_MAX_ITERATIONS;
   if (!Number.isInteger(maxIterations) || maxIterations < 1) {
     throw new ConsensusError(`STAPLE maxIterations must be a positive integer, got ${maxIterations}.`);
@@ -77,27 +80,30 @@ export function staple(masks: readonly Uint8Array[], options: StapleOptions = {}
   if (options.prior !== undefined && !(options.prior > 0 && options.prior < 1)) {
     throw new ConsensusError(`STAPLE prior must be strictly between 0 and 1, got ${options.prior}.`);
   }
+  const domain = options.domain;
 
-  // Voxels of the domain, and the observers' decisions there packed per voxel.
-  const dom: number[] = [];
-  for (let v = 0; v < n; v++) if (!options.domain || options.domain[v] !== 0) dom.push(v);
-  const m = dom.length;
-  if (m === 0) throw new ConsensusError('STAPLE domain is empty: it must contain at least one voxel.');
-  const d = new Uint8Array(m * k);
-  const w = new Float64Array(m);
-  for (let i = 0; i < m; i++) {
-    const v = dom[i]!;
-    let votes = 0;
-    for (let j = 0; j < k; j++) {
-      const x = masks[j]![v] !== 0 ? 1 : 0;
-      d[i * k + j] = x;
-      votes += x;
-    }
-    w[i] = votes / k;
-  }
+  // Every step of the EM depends on a voxel only through its pattern of decisions (bit j set when
+  // observer j has it), so the domain's voxels are counted per pattern and the EM runs over the
+  // at most 2^k patterns, weighted by their counts: the same sums as ITK's per-voxel loops.
+  const patterns = 1 << k;
+  const pattern = patternsOf(masks, n);
+  const count = new Float64Array(patterns);
+  if (domain) {
+    for (let v = 0; v < n; v++) if (domain[v] !== 0) count[pattern[v]!]!++;
+  } else for (let v = 0; v < n; v++) count[pattern[v]!]!++;
+  const present: number[] = [];
+  for (let t = 0; t < patterns; t++) if (count[t]! > 0) present.push(t);
+  if (present.length === 0) throw new ConsensusError('STAPLE domain is empty: it must contain at least one voxel.');
+
+  const w = new Float64Array(patterns);
+  let total = 0;
   let mean = 0;
-  for (let i = 0; i < m; i++) mean += w[i]!;
-  mean /= m;
+  for (const t of present) {
+    w[t] = popcount(t) / k;
+    total += count[t]!;
+    mean += count[t]! * w[t]!;
+  }
+  mean /= total;
   if (mean === 0) throw new ConsensusError('STAPLE: no observer has any voxel of the structure in the domain (all masks empty); there is nothing to estimate.');
   if (mean === 1 && options.prior === undefined) {
     throw new ConsensusError('STAPLE: every observer has every voxel of the domain; specificity is undefined. Use a larger grid or domain.');
@@ -118,13 +124,14 @@ export function staple(masks: readonly Uint8Array[], options: StapleOptions = {}
     qNum.fill(0);
     let pDen = 0;
     let qDen = 0;
-    for (let i = 0; i < m; i++) {
-      const wi = w[i]!;
-      pDen += wi;
-      qDen += 1 - wi;
+    for (const t of present) {
+      const cw = count[t]! * w[t]!;
+      const cu = count[t]! * (1 - w[t]!);
+      pDen += cw;
+      qDen += cu;
       for (let j = 0; j < k; j++) {
-        if (d[i * k + j] === 1) pNum[j]! += wi;
-        else qNum[j]! += 1 - wi;
+        if ((t >> j) & 1) pNum[j]! += cw;
+        else qNum[j]! += cu;
       }
     }
     if (!(pDen > 0) || !(qDen > 0)) {
@@ -137,7 +144,7 @@ export function staple(masks: readonly Uint8Array[], options: StapleOptions = {}
       q[j] = qNum[j]! / qDen;
     }
     // E-step.
-    for (let i = 0; i < m; i++) w[i] = posterior(d, i * k, k, p, q, g);
+    for (const t of present) w[t] = posterior(t, k, p, q, g);
     iterations++;
     let done = iterations > 1;
     for (let j = 0; j < k && done; j++) {
@@ -153,34 +160,47 @@ export function staple(masks: readonly Uint8Array[], options: StapleOptions = {}
     }
   }
 
-  // The final E-step on every voxel of the grid (inside the domain this is w).
+  // The final E-step for every pattern (inside the domain this is w), then every voxel of the grid.
+  // Thresholded as returned (float32), so that consensus is exactly probability ≥ 0.5.
+  const wf = new Float32Array(patterns);
+  for (let t = 0; t < patterns; t++) {
+    const x = posterior(t, k, p, q, g);
+    wf[t] = Number.isFinite(x) ? x : Number.NaN;
+  }
   const probability = new Float32Array(n);
   const consensus = new Uint8Array(n);
-  const row = new Uint8Array(k);
-  const inDomain = options.domain;
-  let i = 0;
   for (let v = 0; v < n; v++) {
-    let wv: number;
-    if (!inDomain || inDomain[v] !== 0) wv = w[i++]!;
-    else {
-      for (let j = 0; j < k; j++) row[j] = masks[j]![v] !== 0 ? 1 : 0;
-      wv = posterior(row, 0, k, p, q, g);
-    }
-    if (!Number.isFinite(wv)) {
+    const x = wf[pattern[v]!]!;
+    if (Number.isNaN(x)) {
       throw new ConsensusError(`STAPLE: the posterior of voxel ${v} is undefined (observers with sensitivity 1 and specificity 1 disagree there).`);
     }
-    probability[v] = wv;
-    // Thresholded as returned (float32), so that consensus is exactly probability ≥ 0.5.
-    consensus[v] = probability[v]! >= 0.5 ? 1 : 0;
+    probability[v] = x;
+    consensus[v] = x >= 0.5 ? 1 : 0;
   }
   return { probability, consensus, sensitivity: p, specificity: q, prior: g, iterations, converged };
 }
 
-function posterior(d: Uint8Array, off: number, k: number, p: readonly number[], q: readonly number[], g: number): number {
+/** Each voxel's pattern of decisions: bit j set when observer j has it. */
+function patternsOf(masks: readonly Uint8Array[], n: number): Uint8Array | Uint16Array {
+  const out = masks.length <= 8 ? new Uint8Array(n) : new Uint16Array(n);
+  masks.forEach((m, j) => {
+    const bit = 1 << j;
+    for (let v = 0; v < n; v++) if (m[v] !== 0) out[v]! |= bit;
+  });
+  return out;
+}
+
+function popcount(t: number): number {
+  let c = 0;
+  for (let x = t; x; x &= x - 1) c++;
+  return c;
+}
+
+function posterior(t: number, k: number, p: readonly number[], q: readonly number[], g: number): number {
   let a = 1;
   let b = 1;
   for (let j = 0; j < k; j++) {
-    if (d[off + j] === 1) {
+    if ((t >> j) & 1) {
       a *= p[j]!;
       b *= 1 - q[j]!;
     } else {
