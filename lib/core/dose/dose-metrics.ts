@@ -113,6 +113,8 @@ export function computeDoseMetrics(input: DoseMetricsInput): DoseMetrics {
   const exact = input.histogram === undefined || input.histogram === 'exact';
   let hist = new Float64Array(1024);
   let negative = 0;
+  let zeros = 0;
+  let belowZero = 0;
   for (let t = 0; t < n; t++) {
     const v = doses[t]!;
     if (!Number.isFinite(v)) throw new DoseError(`Dose sample ${t} is ${v}: the dose grid holds a non-finite value; check the RTDOSE file.`);
@@ -121,6 +123,10 @@ export function computeDoseMetrics(input: DoseMetricsInput): DoseMetrics {
     sum += v;
     if (v >= t95) at95++;
     if (v >= t100) at100++;
+    if (v <= 0) {
+      if (v === 0) zeros++;
+      else belowZero++;
+    }
     if (!exact) continue;
     const e = Math.floor(v / binWidth + 1e-9);
     if (e < 0) negative++;
@@ -172,29 +178,48 @@ export function computeDoseMetrics(input: DoseMetricsInput): DoseMetrics {
     return lo;
   };
   const targetBins = wanted.map(binOf);
+  // Rank of each Dx within its bin: the (need − above)-th largest = the (size − (need − above))-th
+  // smallest (0-based). Without negative doses, the smallest values of bin 0 are its exact zeros
+  // (a structure partly outside the dose grid, or far from the beams: most of a body contour): a Dx
+  // ranked among them is 0, and the others of bin 0 are searched among its non-zero values only.
+  const zerosFirst = belowZero === 0 && zeros > 0;
+  const dxs: number[] = new Array(wanted.length);
+  const rank: number[] = new Array(wanted.length);
   const members = new Map<number, { values: Float32Array; filled: number }>();
-  for (const b of targetBins) if (!members.has(b)) members.set(b, { values: new Float32Array(b < 0 ? negative : hist[b]!), filled: 0 });
-  // Only samples that can fall in a target bin need their bin computed.
-  const lowest = Math.min(...targetBins);
-  const lowV = lowest < 0 ? -Infinity : (lowest - 1) * binWidth;
-  const highV = (Math.max(...targetBins) + 2) * binWidth;
-  for (let t = 0; t < n; t++) {
-    const v = doses[t]!;
-    if (v < lowV || v >= highV) continue;
-    const e = Math.floor(v / binWidth + 1e-9);
-    const m = members.get(e < 0 ? -1 : e);
-    if (m) m.values[m.filled++] = v;
+  wanted.forEach((need, q) => {
+    const b = targetBins[q]!;
+    const size = b < 0 ? negative : hist[b]!;
+    let k = size - (need - (b < 0 ? cum[0]! : cum[b + 1]!));
+    if (b === 0 && zerosFirst) {
+      if (k < zeros) {
+        dxs[q] = 0;
+        return;
+      }
+      k -= zeros;
+    }
+    rank[q] = k;
+    if (!members.has(b)) members.set(b, { values: new Float32Array(b === 0 && zerosFirst ? size - zeros : size), filled: 0 });
+  });
+  if (members.size > 0) {
+    // Only samples that can fall in a searched bin need their bin computed.
+    const lowest = Math.min(...members.keys());
+    const lowV = lowest < 0 ? -Infinity : (lowest - 1) * binWidth;
+    const highV = (Math.max(...members.keys()) + 2) * binWidth;
+    for (let t = 0; t < n; t++) {
+      const v = doses[t]!;
+      if (v < lowV || v >= highV || (v === 0 && zerosFirst)) continue;
+      const e = Math.floor(v / binWidth + 1e-9);
+      const m = members.get(e < 0 ? -1 : e);
+      if (m) m.values[m.filled++] = v;
+    }
   }
-  // The (need − above)-th largest of the bin = the (size − (need − above))-th smallest (0-based);
   // Dx that share a bin (the low-dose bin of a body contour often holds D98, D95 and D50) are
   // selected together, in one pass per radix digit.
-  const dxs: number[] = new Array(wanted.length);
   for (const [b, { values }] of members) {
-    const qs = wanted.map((_, q) => q).filter((q) => targetBins[q] === b);
-    const above = b < 0 ? cum[0]! : cum[b + 1]!;
+    const qs = wanted.map((_, q) => q).filter((q) => targetBins[q] === b && rank[q] !== undefined);
     const got = kthsInBin(
       values,
-      qs.map((q) => values.length - (wanted[q]! - above)),
+      qs.map((q) => rank[q]!),
     );
     qs.forEach((q, i) => (dxs[q] = got[i]!));
   }

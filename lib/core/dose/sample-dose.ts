@@ -94,9 +94,70 @@ export function doseAtPointMm(dose: Volume<Float32Array>, p: Vec3): number {
 }
 
 /**
+ * Where the set voxels of a mask lie, row by row (a row = the voxels along i at one (j, k)):
+ * `count` set voxels in all; row r = j + ny·k holds set voxels only in [from[r], to[r]) (from = to
+ * when the row is empty). One pass over the mask, 4 voxels at a time where the rows are 4-byte
+ * aligned (most of a structure's bounding volume is empty).
+ */
+function maskRows(mask: Mask): { count: number; from: Int32Array; to: Int32Array } {
+  const [nx, ny, nz] = mask.grid.dims;
+  const m = mask.data;
+  const rows = ny * nz;
+  const from = new Int32Array(rows);
+  const to = new Int32Array(rows);
+  let count = 0;
+  const aligned = nx % 4 === 0 && m.byteOffset % 4 === 0;
+  if (aligned) {
+    const w32 = new Uint32Array(m.buffer, m.byteOffset, m.length >> 2);
+    const wordsPerRow = nx >> 2;
+    for (let r = 0; r < rows; r++) {
+      const w0 = r * wordsPerRow;
+      let first = -1;
+      let last = -1;
+      for (let q = 0; q < wordsPerRow; q++) {
+        const w = w32[w0 + q]!;
+        if (w === 0) continue;
+        if (first < 0) first = q;
+        last = q;
+        // Bytes of 0 and 1 (a rasterised mask): their sum is the top byte of w × 0x01010101.
+        if ((w & 0xfefefefe) === 0) count += Math.imul(w, 0x01010101) >>> 24;
+        else for (let b = 4 * (w0 + q), e = b + 4; b < e; b++) if (m[b]) count++;
+      }
+      if (first >= 0) {
+        from[r] = 4 * first;
+        to[r] = 4 * last + 4;
+      }
+    }
+  } else
+    for (let r = 0; r < rows; r++) {
+      const row = r * nx;
+      let first = -1;
+      let last = -1;
+      for (let x = 0; x < nx; x++)
+        if (m[row + x]) {
+          if (first < 0) first = x;
+          last = x;
+          count++;
+        }
+      if (first >= 0) {
+        from[r] = first;
+        to[r] = last + 1;
+      }
+    }
+  return { count, from, to };
+}
+
+/**
  * The dose at the centre of every voxel of `mask` that is set (in index order), by trilinear
  * interpolation of `dose` (the `iseg` convention: dose sampled at the CT voxels of the structure).
- * One pass over the mask; the interpolation is inlined (this runs on millions of voxels).
+ *
+ * When the two grids are axis-aligned with each other (the usual CT and RTDOSE: a dose index
+ * depends on one CT index only), the interpolation is separable: the dose column (cell and
+ * fraction along the dose grid's first axis) of each CT column is computed once, and per CT row
+ * the dose rows around it are blended along the other two axes once, so that each voxel is one
+ * linear blend of that row. Otherwise every voxel is interpolated on its own. Either way the
+ * rows without set voxels are skipped (maskRows). Same values as `doseAtIndex` up to float
+ * rounding (the order of the three blends differs).
  */
 export function sampleDoseInMask(dose: Volume<Float32Array>, mask: Mask): DoseSamples {
   checkDose(dose);
@@ -129,16 +190,86 @@ export function sampleDoseInMask(dose: Volume<Float32Array>, mask: Mask): DoseSa
   const cu = Math.max(0, dx - 2);
   const cv = Math.max(0, dy - 2);
   const cw = Math.max(0, dz - 2);
-  // Count the set voxels first (a cheap word scan) so the output is allocated once.
-  const aligned = nx % 4 === 0 && m.byteOffset % 4 === 0;
-  const w32 = aligned ? new Uint32Array(m.buffer, m.byteOffset, m.length / 4) : null;
-  let count = 0;
-  if (w32) {
-    for (let q = 0; q < w32.length; q++) if (w32[q] !== 0) for (let r = 0; r < 4; r++) if (m[4 * q + r]) count++;
-  } else for (let q = 0; q < m.length; q++) if (m[q]) count++;
+  const { count, from, to } = maskRows(mask);
   const out = new Float32Array(count);
   let t = 0;
   let outside = 0;
+
+  if (uj === 0 && uk === 0 && vi === 0 && wi === 0) {
+    // Separable. Per CT column x: the dose cell i0 (clamped as below), the next column, the
+    // fraction, and whether u is inside the support.
+    const I0 = new Int32Array(nx);
+    const FX = new Float64Array(nx);
+    const IN = new Uint8Array(nx);
+    for (let x = 0; x < nx; x++) {
+      const u = ou + ui * x;
+      IN[x] = u >= -EPS && u <= maxU ? 1 : 0;
+      let i0 = Math.floor(u);
+      if (i0 < 0) i0 = 0;
+      else if (i0 > cu) i0 = cu;
+      let fx = sx ? u - i0 : 0;
+      if (fx < 0) fx = 0;
+      else if (fx > 1) fx = 1;
+      I0[x] = i0;
+      FX[x] = fx;
+    }
+    const R = new Float64Array(dx + 1);
+    for (let k = 0; k < nz; k++)
+      for (let j = 0; j < ny; j++) {
+        const r = j + ny * k;
+        const x0 = from[r]!;
+        const x1 = to[r]!;
+        if (x0 === x1) continue;
+        const row = r * nx;
+        const v = ov + vj * j + vk * k;
+        const w = ow + wj * j + wk * k;
+        if (!(v >= -EPS && v <= maxV && w >= -EPS && w <= maxW)) {
+          for (let x = x0; x < x1; x++)
+            if (m[row + x]) {
+              outside++;
+              out[t++] = 0;
+            }
+          continue;
+        }
+        let j0 = Math.floor(v);
+        let k0 = Math.floor(w);
+        if (j0 < 0) j0 = 0;
+        else if (j0 > cv) j0 = cv;
+        if (k0 < 0) k0 = 0;
+        else if (k0 > cw) k0 = cw;
+        let fy = sy ? v - j0 : 0;
+        let fz = sz ? w - k0 : 0;
+        if (fy < 0) fy = 0;
+        else if (fy > 1) fy = 1;
+        if (fz < 0) fz = 0;
+        else if (fz > 1) fz = 1;
+        // The dose columns this row's set voxels use (I0 is monotone in x).
+        const ia = I0[x0]!;
+        const ib = I0[x1 - 1]!;
+        const lo = ia < ib ? ia : ib;
+        const hi = (ia < ib ? ib : ia) + sx;
+        const b = dx * (j0 + dy * k0);
+        for (let i = lo; i <= hi; i++) {
+          const p = b + i;
+          const e0 = D[p]! + (D[p + sy]! - D[p]!) * fy;
+          const e1 = D[p + sz]! + (D[p + sz + sy]! - D[p + sz]!) * fy;
+          R[i] = e0 + (e1 - e0) * fz;
+        }
+        for (let x = x0; x < x1; x++) {
+          if (!m[row + x]) continue;
+          if (IN[x]) {
+            const i0 = I0[x]!;
+            const a = R[i0]!;
+            out[t++] = a + (R[i0 + sx]! - a) * FX[x]!;
+          } else {
+            outside++;
+            out[t++] = 0;
+          }
+        }
+      }
+    return { doses: out, outside };
+  }
+
   const sample = (x: number, bu: number, bv: number, bw: number) => {
     const u = bu + ui * x;
     const v = bv + vi * x;
@@ -175,22 +306,14 @@ export function sampleDoseInMask(dose: Volume<Float32Array>, mask: Mask): DoseSa
     const c1 = c01 + (c11 - c01) * fy;
     out[t++] = c0 + (c1 - c0) * fz;
   };
-  // Row by row, in index order. When rows are 4-byte aligned, empty runs are skipped 4 voxels at a
-  // time (most of a structure's bounding volume is empty).
-  const wordsPerRow = nx / 4;
   for (let k = 0; k < nz; k++)
     for (let j = 0; j < ny; j++) {
-      const row = (k * ny + j) * nx;
+      const r = j + ny * k;
+      const row = r * nx;
       const bu = ou + uj * j + uk * k;
       const bv = ov + vj * j + vk * k;
       const bw = ow + wj * j + wk * k;
-      if (w32) {
-        const wr = row / 4;
-        for (let q = 0; q < wordsPerRow; q++) {
-          if (w32[wr + q] === 0) continue;
-          for (let r = 0; r < 4; r++) if (m[row + 4 * q + r]) sample(4 * q + r, bu, bv, bw);
-        }
-      } else for (let x = 0; x < nx; x++) if (m[row + x]) sample(x, bu, bv, bw);
+      for (let x = from[r]!, x1 = to[r]!; x < x1; x++) if (m[row + x]) sample(x, bu, bv, bw);
     }
   return { doses: out, outside };
 }

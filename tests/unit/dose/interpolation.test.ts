@@ -78,6 +78,49 @@ describe('trilinear dose on the CT grid', () => {
     expect(r.doses[1]).toBeCloseTo(indexToPatientMm(g, 3, 2, 4)[0], 4);
   });
 
+  it('a sparse mask on an axis-aligned CT grid (the separable path) gives each voxel the dose doseAtPointMm gives at its centre', () => {
+    // A non-linear field, so that a wrong cell or fraction shows; a CT grid partly outside the
+    // dose grid in x, y and z (rows wholly outside, voxels outside within a row), a mask with
+    // bytes other than 1 (any non-zero byte is set), rows of a multiple of 4 voxels (the word
+    // scan) and not (the byte scan), and a dose grid whose first axis runs along −x.
+    const doses: Volume<Float32Array>[] = [
+      field(doseGrid, (p) => 20 + 5 * Math.sin(p[0] / 7) * Math.cos(p[1] / 5) + p[2] * p[2] * 0.01),
+      field(
+        { dims: [20, 18, 16], spacingMm: [2.5, 2.5, 3], originMm: [25, -20, -24], direction: [-1, 0, 0, 0, 1, 0, 0, 0, 1] },
+        (p) => 30 + p[0] * p[1] * 0.02 - p[2] * 0.3,
+      ),
+    ];
+    for (const dose of doses)
+      for (const dims of [
+        [40, 36, 14],
+        [37, 33, 13],
+      ] as const) {
+        const g: Grid = { dims: [...dims], spacingMm: [1.37, 1.21, 2.7], originMm: [-31, -26.3, -33.4], direction: I3 };
+        const m: Mask = { grid: g, data: new Uint8Array(dims[0] * dims[1] * dims[2]) };
+        let seed = 7;
+        const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+        for (let n = 0; n < m.data.length; n++) if (rnd() < 0.3) m.data[n] = rnd() < 0.2 ? 255 : 1;
+        const r = sampleDoseInMask(dose, m);
+        const expected: number[] = [];
+        let outside = 0;
+        for (let k = 0; k < dims[2]; k++)
+          for (let j = 0; j < dims[1]; j++)
+            for (let i = 0; i < dims[0]; i++) {
+              if (!m.data[i + dims[0] * (j + dims[1] * k)]) continue;
+              const d = doseAtPointMm(dose, indexToPatientMm(g, i, j, k));
+              if (d === 0) outside++;
+              expected.push(d);
+            }
+        expect(r.doses.length).toBe(expected.length);
+        expect(r.outside).toBe(outside);
+        expect(outside).toBeGreaterThan(100);
+        expect(expected.length - outside).toBeGreaterThan(1000);
+        let worst = 0;
+        for (let n = 0; n < expected.length; n++) worst = Math.max(worst, Math.abs(r.doses[n]! - expected[n]!));
+        expect(worst).toBeLessThan(1e-5);
+      }
+  });
+
   it('dose-grid convention: dose voxels whose centre is in a structure voxel, not interpolated', () => {
     // CT at 1 mm; structure = CT voxels with x in [−5.5, 4.5): dose centres at x = −5, −2.5, 0, 2.5 qualify.
     const dose = field(doseGrid, (p) => p[0] + 100);
