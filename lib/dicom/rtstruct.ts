@@ -40,6 +40,8 @@ export interface RtStructureSet {
   studyInstanceUid?: string;
   patientId?: string;
   label?: string;
+  /** OperatorsName (0008,1070): who drew it, when the planning system writes it (lib/server/observers). */
+  operatorsName?: string;
   /** FrameOfReferenceUID of the first Referenced Frame of Reference item. */
   frameOfReferenceUid?: string;
   /** SeriesInstanceUIDs named in RT Referenced Series items. */
@@ -163,6 +165,7 @@ export function readRtStruct(parsed: ParsedDicom): RtStructureSet {
     studyInstanceUid: str(ds, 'x0020000d'),
     patientId: str(ds, 'x00100020'),
     label: str(ds, 'x30060002'),
+    operatorsName: str(ds, 'x00081070'),
     frameOfReferenceUid,
     referencedSeriesUids,
     referencedImageSopUids,

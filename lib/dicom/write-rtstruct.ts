@@ -45,6 +45,8 @@ export interface WriteRtStructInput {
   algorithmName?: string;
   /** Creation time; default now. */
   now?: Date;
+  /** OperatorsName (who drew the structures; the importer's observer, docs/observers.md); default empty. */
+  operatorsName?: string;
   /**
    * SOP Instance and Series Instance UIDs to write (default: new ones). A sender passes the same
    * UIDs for every send of one run, so a peer sees a repeated send as the same instance.
@@ -127,7 +129,7 @@ export function writeRtStruct(input: WriteRtStructInput): { bytes: Uint8Array; s
     Manufacturer: 'iSeg QA',
     ReferringPhysicianName: first.referringPhysicianName ?? '',
     SeriesDescription: input.seriesDescription ?? 'iSeg machine structures',
-    OperatorsName: '',
+    OperatorsName: input.operatorsName ?? '',
     ManufacturerModelName: input.algorithmName ?? 'iSeg',
     PatientName: first.patientName ?? '',
     PatientID: first.patientId ?? '',

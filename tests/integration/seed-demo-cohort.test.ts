@@ -38,12 +38,22 @@ describe('demo cohort seed', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'demo-cohort', 'cohort.json'), 'utf8'));
     for (const s of studies) {
       expect(s.series.map((x) => x.phasePercent).sort((a, b) => a! - b!)).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90]);
-      expect(s.physicianStructures.filter((p) => p.kind === 'GTV')).toHaveLength(10);
-      expect(s.physicianStructures.filter((p) => p.kind === 'ITV')).toHaveLength(1);
+      const reference = s.physicianStructures.filter((p) => p.referenceObserver);
+      expect(reference.filter((p) => p.kind === 'GTV')).toHaveLength(10);
+      expect(reference.filter((p) => p.kind === 'ITV')).toHaveLength(1);
       const row = manifest.cohort.find((r: { patientId: string }) => r.patientId === s.patient.identity!.mrn);
       expect(row).toBeTruthy();
       // The physician ITV stored equals the generator's (voxel count from its summary).
-      expect(s.physicianStructures.find((p) => p.kind === 'ITV')!.voxelCount).toBe(row.summary.physicianItvVoxels);
+      expect(reference.find((p) => p.kind === 'ITV')!.voxelCount).toBe(row.summary.physicianItvVoxels);
+      // Every third patient (the third here) has a second observer's RTSTRUCTs (docs/observers.md): stored with its OperatorsName.
+      const others = s.physicianStructures.filter((p) => !p.referenceObserver);
+      if (row.index % 3 === 2) {
+        expect(row.secondObserver).toBeTruthy();
+        expect(others.filter((p) => p.kind === 'GTV')).toHaveLength(10);
+        expect(others.filter((p) => p.kind === 'ITV')).toHaveLength(1);
+        expect(new Set(others.map((p) => p.observer))).toEqual(new Set([row.secondObserver.name]));
+        expect(new Set(reference.map((p) => p.observer)).has(row.secondObserver.name)).toBe(false);
+      } else expect(others).toEqual([]);
       // The plan and its dose import with the study; the physician ITV gets ≥ 95 % of the prescription.
       const plans = await t.db.treatmentPlan.findMany({ where: { studyId: s.id } });
       expect(plans.map((p) => [p.prescriptionGy, p.fractions])).toEqual([[row.plan.prescriptionGy, row.plan.fractions]]);

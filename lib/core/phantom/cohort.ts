@@ -137,7 +137,25 @@ export interface PatientSpec {
     /** Index of a lobe (≥ 1) the physician misses on every phase, or null. */
     missedLobe: number | null;
   };
+  /**
+   * A second physician who also contoured this patient (every third patient of a cohort; docs/observers.md):
+   * another margin bias (1–2 mm more generous than the first) and a slight shift of the whole contour.
+   * Written as a second set of RTSTRUCTs with its own OperatorsName. Absent: one observer.
+   */
+  secondObserver?: {
+    physicianId: string;
+    /** DICOM PN written as the RTSTRUCTs' OperatorsName. */
+    name: string;
+    biasMm: number;
+    /** Rigid shift of the perceived tumour, mm (LPS). */
+    shiftMm: Vec3;
+    jitterAmplitudeMm: number;
+    sliceJitterMm: number;
+  };
 }
+
+/** Every third patient (index 2, 5, 8, …) has a second observer. */
+export const SECOND_OBSERVER_EVERY = 3;
 
 function dateFromDays(daysSinceEpoch: number): string {
   const d = new Date(daysSinceEpoch * 86400000);
@@ -195,6 +213,20 @@ export function samplePatientSpec(cohortSeed: string | number, index: number): P
   };
   // Not a random draw: every other parameter is the same as before the demo had a scanner change.
   spec.scanner = phantomScannerFor(institution, spec.studyDate);
+  if (index % SECOND_OBSERVER_EVERY === SECOND_OBSERVER_EVERY - 1) {
+    // Its own stream: the first observer's and every other parameter stay as they were.
+    const r2 = createRng(seed).fork('second-observer');
+    const others = institution.physicians.filter((p) => p.id !== physician.id);
+    const second = others.length > 0 ? r2.pick(others) : { id: `${institution.id}-VISITING`, name: 'SYNTH^VISITING^DR', biasMm: 0 };
+    spec.secondObserver = {
+      physicianId: second.id,
+      name: second.name,
+      biasMm: Math.max(-3, Math.min(3.5, spec.observer.biasMm + r2.uniform(1, 2))),
+      shiftMm: [r2.normal() * 0.8, r2.normal() * 0.8, r2.normal() * 1.2],
+      jitterAmplitudeMm: r2.uniform(0.5, 1.2),
+      sliceJitterMm: r2.uniform(0.3, 0.8),
+    };
+  }
   return spec;
 }
 

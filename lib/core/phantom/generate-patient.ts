@@ -37,6 +37,8 @@ export interface PhantomPhase {
   ct: Volume<Int16Array> | null;
   truthGtv: Mask;
   physicianGtv: Mask;
+  /** The second observer's GTV (spec.secondObserver), else absent. */
+  secondObserverGtv?: Mask;
 }
 
 export interface PhantomSummary {
@@ -66,6 +68,8 @@ export interface PhantomPatient {
   phases: PhantomPhase[];
   truthItv: Mask;
   physicianItv: Mask;
+  /** The second observer's ITV (union of its GTVs), when spec.secondObserver is set. */
+  secondObserverItv?: Mask;
   summary: PhantomSummary;
 }
 
@@ -180,6 +184,8 @@ export function generatePatient(spec: PatientSpec, options: GeneratePatientOptio
   const nvox = grid.dims[0] * grid.dims[1] * grid.dims[2];
   const truthItv = new Uint8Array(nvox);
   const physicianItv = new Uint8Array(nvox);
+  const second = spec.secondObserver;
+  const secondItv = second ? new Uint8Array(nvox) : null;
   const phases: PhantomPhase[] = [];
   const summary: PhantomSummary = {
     truthGtvVoxels: [],
@@ -210,6 +216,24 @@ export function generatePatient(spec: PatientSpec, options: GeneratePatientOptio
       // Erode at most 35% of the main body's smallest semi-axis.
       minMarginMm: -0.35 * Math.min(...ellipsoids[0]!.semiAxesMm),
     });
+    let phys2: Uint8Array | undefined;
+    if (second && secondItv) {
+      // Sees the whole tumour (no missed lobe), a little displaced, with its own margin habit.
+      const obs2 = root.fork(`second-observer/${percents[p]}`);
+      const slices2 = new Float64Array(grid.dims[2]);
+      for (let k = 0; k < slices2.length; k++) slices2[k] = second.sliceJitterMm * obs2.normal();
+      phys2 = physicianMask({
+        grid,
+        perceived: ellipsoids,
+        centreMm: [tc[0] + second.shiftMm[0], tc[1] + second.shiftMm[1], tc[2] + second.shiftMm[2]],
+        boundingRadiusMm: radius,
+        biasMm: second.biasMm + spec.observer.phaseBiasSdMm * obs2.normal(),
+        field: sampleJitterField(obs2, second.jitterAmplitudeMm),
+        sliceOffsetsMm: slices2,
+        minMarginMm: -0.35 * Math.min(...ellipsoids[0]!.semiAxesMm),
+      });
+      for (let n = 0; n < nvox; n++) if (phys2[n]) secondItv[n] = 1;
+    }
     const ct =
       options.renderCt === false
         ? null
@@ -246,6 +270,7 @@ export function generatePatient(spec: PatientSpec, options: GeneratePatientOptio
       ct,
       truthGtv: { grid, data: truth },
       physicianGtv: { grid, data: phys },
+      ...(phys2 ? { secondObserverGtv: { grid, data: phys2 } } : {}),
     });
   }
   for (let n = 0; n < nvox; n++) {
@@ -267,6 +292,7 @@ export function generatePatient(spec: PatientSpec, options: GeneratePatientOptio
     phases,
     truthItv: { grid, data: truthItv },
     physicianItv: { grid, data: physicianItv },
+    ...(secondItv ? { secondObserverItv: { grid, data: secondItv } } : {}),
     summary,
   };
 }

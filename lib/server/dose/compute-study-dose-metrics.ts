@@ -92,7 +92,10 @@ export async function computeStudyDoseMetrics(o: {
   const dose = { grid: gridOfRow(grid, v.grid), data: v.data instanceof Float32Array ? v.data : Float32Array.from(v.data as ArrayLike<number>) };
   const seriesGrids = new Map((await db.imageSeries.findMany({ where: { studyId } })).map((s) => [s.id, s]));
 
-  const physician = await db.physicianStructure.findMany({ where: { studyId, kind: { in: ['ITV', 'GTV'] }, maskKey: { not: null } }, orderBy: { id: 'asc' } });
+  const physician = await db.physicianStructure.findMany({
+    where: { studyId, kind: { in: ['ITV', 'GTV'] }, maskKey: { not: null }, referenceObserver: true },
+    orderBy: { id: 'asc' },
+  });
   const pItv = physician.find((s) => s.kind === 'ITV');
   const gtvs = physician.filter((s) => s.kind === 'GTV');
   const pGtv = gtvs.find((s) => s.seriesId === grid.seriesId) ?? gtvs.find((s) => s.phaseIndex === null) ?? gtvs[0];

@@ -142,7 +142,7 @@ export async function getOutcomeDataset(db: Db, { caller }: { caller: Caller }):
   }
   // Physician GTV volume: median over the phases of the most recently imported study with GTVs.
   const gtvs = await db.physicianStructure.findMany({
-    where: { kind: 'GTV', volumeCc: { not: null } },
+    where: { kind: 'GTV', volumeCc: { not: null }, referenceObserver: true },
     select: { volumeCc: true, studyId: true, study: { select: { patientId: true, importedAt: true } } },
   });
   const gtvByPatient = new Map<string, { studyId: string; at: number; volumes: number[] }>();

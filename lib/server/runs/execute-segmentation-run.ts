@@ -5,7 +5,9 @@
  *   (find-metric-pairs.ts): read its mask, then the metric rows (pure, lib/core/runs/
  *   compute-run-metrics.ts) → the run's summary (pure, same file) → persist metric rows, summary
  *   and SUCCEEDED in one transaction (persist-run-results.ts) → when the study has a dose, the dose
- *   metrics of the run's regions (measure-run-dose.ts; never fails the succeeded run).
+ *   metrics of the run's regions (measure-run-dose.ts; never fails the succeeded run) → when the
+ *   study has several physician observers, the inter-observer metrics (lib/server/observers/
+ *   measure-run-observers.ts; never fails the succeeded run either).
  *
  * Idempotent and resumable: machine structures are keyed (run, label) and metric rows
  * (reference, test, convention), so a retry after a crash skips phases already stored and
@@ -21,6 +23,7 @@ import { claimSegmentationRun } from './claim-segmentation-run';
 import { findMetricPairs } from './find-metric-pairs';
 import { persistRunResults } from './persist-run-results';
 import { measureRunDose } from './measure-run-dose';
+import { measureRunObservers, type MachineTarget } from '../observers/measure-run-observers';
 import { readRunMask } from './read-run-volume';
 import { recordRunFailure } from './record-run-failure';
 import { throwIfRunAborted } from './run-error';
@@ -85,7 +88,22 @@ export async function executeSegmentationRun(o: ExecuteSegmentationRunOptions): 
     await progress.enterStage(late, 'writing results');
     const summary = await progress.time('summary', async () => computeRunSummary({ grid: itv.grid, phases, itv, measured }));
     const outcome = await persistRunResults({ db, runId, studyId, measured, summary, timings: progress.timings });
-    if (outcome === 'succeeded') await measureRunDose({ db, store, runId, studyId, codeVersion: o.codeVersion });
+    if (outcome === 'succeeded') {
+      await measureRunDose({ db, store, runId, studyId, codeVersion: o.codeVersion });
+      const targets: MachineTarget[] = [
+        { structureId: itv.structureId, role: 'ITV', mask: itv.mask, grid: itv.grid, seriesId: null, phasePercent: null },
+        ...phases.map((g) => ({
+          structureId: g.structureId,
+          role: 'GTV' as const,
+          mask: g.mask,
+          grid: g.grid,
+          seriesId: g.seriesId,
+          phasePercent: g.phasePercent,
+        })),
+      ];
+      const readMask = (key: string, what: string) => readRunMask({ store, key, what });
+      await measureRunObservers({ db, readMask, runId, studyId, targets, codeVersion: o.codeVersion, toleranceMm: o.toleranceMm });
+    }
     return outcome;
   } catch (e) {
     await recordRunFailure({ db, runId, error: e, attempt: o.attempt, maxAttempts: o.maxAttempts, timings: progress.timings });

@@ -17,7 +17,7 @@ export interface RunMetricPair {
 }
 
 export async function findMetricPairs(o: { db: Db; studyId: string; phases: readonly RunPhaseGtv[]; itv: RunItv }): Promise<RunMetricPair[]> {
-  const physician = await o.db.physicianStructure.findMany({ where: { studyId: o.studyId }, orderBy: { id: 'asc' } });
+  const physician = await o.db.physicianStructure.findMany({ where: { studyId: o.studyId, referenceObserver: true }, orderBy: { id: 'asc' } });
   const reference = (s: (typeof physician)[number], kind: 'GTV' | 'ITV', maskKey: string) => ({
     id: s.id,
     kind,

@@ -13,6 +13,8 @@
  *   nifti/truth_gtv_phase_XX.nii.gz, nifti/truth_itv.nii.gz             ground truth
  *   nifti/ct_phase_XX.nii.gz    the CT images as NIfTI (with --nifti-ct)
  *   dicom/rtstruct/rs_phase_XX.dcm   the physician contours (with --rtstruct)
+ *   dicom/rtstruct/rs2_phase_XX.dcm  a second physician's contours, every third patient (with --rtstruct;
+ *                         PatientSpec.secondObserver, docs/observers.md)
  *   dicom/rtplan/RP.dcm, dicom/rtdose/RD.dcm   the plan (prescription, fractions) and its dose
  *                         around the physician ITV (write-phantom-plan-dose.ts)
  * and DIR/cohort.json (every parameter, UID and summary) and DIR/outcomes.csv (simulated local
@@ -174,7 +176,13 @@ export interface GenerateCohortOptions extends Pick<GeneratePatientOptions, 'dim
  * referencing its phase's CT series (lib/dicom's writeRtStruct; its UIDs are random, so files
  * differ between runs while the contours do not). Returns the file per phase percent.
  */
-export async function writePhysicianRtStructs(dicomDir: string, patient: PhantomPatient, written: WrittenPatient): Promise<Record<number, string>> {
+export async function writePhysicianRtStructs(
+  dicomDir: string,
+  patient: PhantomPatient,
+  written: WrittenPatient,
+  /** Also write the second observer's RTSTRUCTs (rs2_phase_XX.dcm) when the patient has one (the demo cohort does). */
+  options: { secondObserver?: boolean } = {},
+): Promise<Record<number, string>> {
   const read = await readDicom(dicomDir);
   const rtDir = join(dicomDir, 'rtstruct');
   mkdirSync(rtDir, { recursive: true });
@@ -184,10 +192,30 @@ export async function writePhysicianRtStructs(dicomDir: string, patient: Phantom
     if (!series) throw new Error(`phantom phase ${phase.phasePercent}% series was not read back from ${dicomDir}`);
     const structures = [{ name: `GTV_${phase.phasePercent}%`, mask: phase.physicianGtv }];
     if (n === 0) structures.push({ name: 'ITV', mask: patient.physicianItv });
-    const { bytes } = writeRtStruct({ series, structures, label: `PHYS_${phase.phasePercent}`, now: new Date(Date.UTC(2026, 0, 1)) });
+    const { bytes } = writeRtStruct({
+      series,
+      structures,
+      label: `PHYS_${phase.phasePercent}`,
+      now: new Date(Date.UTC(2026, 0, 1)),
+      operatorsName: institutionOf(patient.spec).physician.name,
+    });
     const file = join(rtDir, `rs_phase_${String(phase.phasePercent).padStart(2, '0')}.dcm`);
     writeFileSync(file, bytes);
     files[phase.phasePercent] = file;
+    // The second observer (every third patient): the same ROI names, its own RTSTRUCT and OperatorsName.
+    const second = patient.spec.secondObserver;
+    if (options.secondObserver && second && phase.secondObserverGtv) {
+      const structures2 = [{ name: `GTV_${phase.phasePercent}%`, mask: phase.secondObserverGtv }];
+      if (n === 0 && patient.secondObserverItv) structures2.push({ name: 'ITV', mask: patient.secondObserverItv });
+      const written2 = writeRtStruct({
+        series,
+        structures: structures2,
+        label: `OBS2_${phase.phasePercent}`,
+        now: new Date(Date.UTC(2026, 0, 2)),
+        operatorsName: second.name,
+      });
+      writeFileSync(join(rtDir, `rs2_phase_${String(phase.phasePercent).padStart(2, '0')}.dcm`), written2.bytes);
+    }
   });
   return files;
 }
@@ -205,7 +233,7 @@ export async function generatePhantomCohort(options: GenerateCohortOptions) {
     const t0 = Date.now();
     const patient = generatePatient(spec, { dims: options.dims, spacingMm: options.spacingMm });
     const written = writePhantomPatient(join(out, spec.patientId), cohort.seed, patient, { niftiCt: options.niftiCt });
-    if (options.rtstruct) await writePhysicianRtStructs(join(out, spec.patientId, 'dicom'), patient, written);
+    if (options.rtstruct) await writePhysicianRtStructs(join(out, spec.patientId, 'dicom'), patient, written, { secondObserver: true });
     const planDose = writePhantomPlanDose({ dicomDir: join(out, spec.patientId, 'dicom'), cohortSeed: cohort.seed, patient, ...written });
     plans.push(planDose);
     await options.onPatient?.(patient, written);

@@ -62,7 +62,10 @@ export async function getStudyPhaseSeries(
       orderBy: { phaseIndex: 'asc' },
     }),
     db.machineStructure.findMany({ where: { runId: run.runId, kind: 'GTV' }, select: { seriesId: true, phaseIndex: true, volumeCc: true, maskKey: true } }),
-    db.physicianStructure.findMany({ where: { studyId, kind: 'GTV' }, select: { seriesId: true, phaseIndex: true, volumeCc: true, maskKey: true } }),
+    db.physicianStructure.findMany({
+      where: { studyId, kind: 'GTV', referenceObserver: true },
+      select: { seriesId: true, phaseIndex: true, volumeCc: true, maskKey: true },
+    }),
   ]);
   const centroid = async (key: string | null | undefined): Promise<Vec3 | null> => {
     if (!key) return null;

@@ -214,8 +214,11 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
           siteRules,
         ),
       );
-      const stored = await db.physicianStructure.findMany({ where: { studyId: existing.id }, select: { name: true, kind: true, phasePercent: true } });
-      prepared.findings.push(referenceStructureFinding([...stored, ...prepared.structures]));
+      const stored = await db.physicianStructure.findMany({
+        where: { studyId: existing.id, referenceObserver: true },
+        select: { name: true, kind: true, phasePercent: true },
+      });
+      prepared.findings.push(referenceStructureFinding([...stored, ...prepared.structures.filter((x) => x.referenceObserver !== false)]));
     }
     options.onProgress?.({ stage: 'writing', done: 0, total: 1, message: 'adding to the stored study' });
     const { changed } = await mergeStudy({ db, caller, studyId: existing.id, prepared, label, patientChecked, inTransaction: options.inTransaction, store });
@@ -235,7 +238,7 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
         siteRules,
       ),
     );
-  prepared.findings.push(referenceStructureFinding(prepared.structures));
+  prepared.findings.push(referenceStructureFinding(prepared.structures.filter((x) => x.referenceObserver !== false)));
   if (useNifti && options.patientId) prepared.patient.patientId = options.patientId;
   options.onProgress?.({ stage: 'writing', done: 0, total: 1 });
   let studyId: string;

@@ -62,6 +62,10 @@ export interface PreparedStructure {
   maskContentSha256: string;
   voxelCount: number;
   volumeCc: number;
+  /** Who drew it (lib/server/observers/identify-observers.ts); absent or null: not named. */
+  observer?: string | null;
+  /** False for an observer other than the study's reference observer; absent: true. */
+  referenceObserver?: boolean;
 }
 
 /** Everything the transaction writes, computed (and volumes stored) before it starts. */

@@ -86,7 +86,18 @@ export async function mergeStudy(options: {
               },
             },
             physicianStructures: {
-              select: { id: true, seriesId: true, name: true, kind: true, phaseIndex: true, phasePercent: true, maskKey: true, maskContentSha256: true },
+              select: {
+                id: true,
+                seriesId: true,
+                name: true,
+                kind: true,
+                phaseIndex: true,
+                phasePercent: true,
+                maskKey: true,
+                maskContentSha256: true,
+                observer: true,
+                referenceObserver: true,
+              },
             },
             _count: { select: { runs: true } },
           },
@@ -143,6 +154,10 @@ export async function mergeStudy(options: {
           seriesIds.set(s.seriesInstanceUid, row.id);
         }
         const uidOfKey = new Map(p.series.map((s) => [s.key, s.seriesInstanceUid]));
+        // A later structure set by another named observer than the stored reference one is that observer's (docs/observers.md).
+        const storedReference = study.physicianStructures.filter((x) => x.referenceObserver && x.kind !== 'OTHER').map((x) => x.observer);
+        const isReference = (x: { observer?: string | null; referenceObserver?: boolean }) =>
+          (x.referenceObserver ?? true) && (storedReference.length === 0 || storedReference.includes(null) || storedReference.includes(x.observer ?? null));
         if (plan.addStructures.length > 0)
           await tx.physicianStructure.createMany({
             data: plan.addStructures.map((x) => ({
@@ -159,6 +174,8 @@ export async function mergeStudy(options: {
               maskContentSha256: x.maskContentSha256,
               voxelCount: x.voxelCount,
               volumeCc: x.volumeCc,
+              observer: x.observer ?? null,
+              referenceObserver: isReference(x),
             })),
           });
         await writeStudyDose(tx, studyId, dose, seriesIds);

@@ -26,6 +26,7 @@ import { AppError } from '../errors';
 import { putNiftiVolume, type StoredVolume, type VolumeStore } from '../storage/volume-store';
 import type { SiteRuleSet } from '@/lib/core/structures';
 import { classifyStructure } from './classify-structure';
+import { chooseReferenceObserver, observerSuffix, structureSetObserver } from '../observers/identify-observers';
 import { relativePath, relativeText } from './relative-paths';
 import type { ImportFinding, ImportProgress, PreparedSeries, PreparedStructure, PreparedStudy } from './import-study.types';
 import { type DoseFileScan, isDoseIgnoredFinding, materialiseStudyDose, scanStudyDose } from './prepare-study-dose';
@@ -281,7 +282,9 @@ export async function materialiseDicomStudy(
   let prepared = 0;
   // Several series at once: one decodes on this thread while others compress on libuv's thread
   // pool (putNiftiVolume); bounded, as each holds its volume (50 MiB for 512×512×100) until stored.
-  const series = await mapBounded(scan.series, LOAD_CONCURRENCY, async ({ s, phaseIndex }): Promise<PreparedSeries> => {
+  // The structures are rasterised meanwhile (they need only the series' grids), so this thread
+  // rasterises while the pool compresses the CT (the import's stages overlap).
+  const loading = mapBounded(scan.series, LOAD_CONCURRENCY, async ({ s, phaseIndex }): Promise<PreparedSeries> => {
     onProgress?.({ stage: 'loading', done: n, total: scan.series.length, message: `CT ${s.description ?? s.seriesInstanceUid}` });
     const sliceHashes = s.slices.map((h) => scan.fileHashes.get(h.file));
     const ready = preparedVolumes && sliceHashes.every((h) => h !== undefined) ? await preparedVolumes(seriesVolumeHash(sliceHashes as string[])) : null;
@@ -316,25 +319,35 @@ export async function materialiseDicomStudy(
       sliceSopInstanceUids: s.slices.map((h) => h.sopInstanceUid),
       sopClassUid: s.slices[0]?.sopClassUid ?? null,
     };
+  }).then((loaded) => {
+    onProgress?.({
+      stage: 'loading',
+      done: n,
+      total: scan.series.length,
+      ...(preparedVolumes ? { message: `${prepared} of ${scan.series.length} CT volume(s) prepared before the import` } : {}),
+    });
+    return loaded;
   });
-  onProgress?.({
-    stage: 'loading',
-    done: n,
-    total: scan.series.length,
-    ...(preparedVolumes ? { message: `${prepared} of ${scan.series.length} CT volume(s) prepared before the import` } : {}),
-  });
-
-  const phaseIndexOfPercent = new Map(series.filter((x) => x.phasePercent !== null).map((x) => [x.phasePercent!, x.phaseIndex!]));
-  const structures = await prepareStructures(
+  const phaseIndexOfPercent = new Map(scan.series.filter((x) => x.s.phase).map((x) => [x.s.phase!.percent, x.phaseIndex!]));
+  const rasterising = prepareStructures(
     scan.structureSets.map(({ ss, series: ct }) => ({
       ss,
       seriesKey: ct.key,
       seriesLabel: ct.seriesInstanceUid,
       target: seriesRasterTarget(ct)!,
-      phasePercent: series.find((x) => x.key === ct.key)!.phasePercent,
+      phasePercent: ct.phase?.percent ?? null,
     })),
-    { phaseIndexOfPercent, store, root, findings, onProgress, siteRules },
+    {
+      phaseIndexOfPercent,
+      store,
+      root,
+      findings,
+      onProgress,
+      siteRules,
+      referringPhysician: scan.series[0].s.slices[0].referringPhysicianName?.trim() || null,
+    },
   );
+  const [series, structures] = await Promise.all([loading, rasterising]);
 
   const dose = await materialiseStudyDose(scan.dose, { series, store, root, findings });
 
@@ -362,6 +375,9 @@ export async function materialiseDicomStudy(
   };
 }
 
+/** Masks compressed and stored at once while the next ROIs are rasterised (each holds its mask, 46 MiB for 512×512×177). */
+const MASKS_IN_FLIGHT = 3;
+
 /** One structure set and the CT grid its ROIs are rasterised on. */
 export interface StructureSetTarget {
   ss: RtStructureSet;
@@ -388,16 +404,26 @@ export async function prepareStructures(
     findings: ImportFinding[];
     onProgress?: (p: ImportProgress) => void;
     siteRules?: SiteRuleSet | null;
+    /** The study's ReferringPhysicianName: picks the reference observer among several (lib/server/observers). */
+    referringPhysician?: string | null;
   },
 ): Promise<PreparedStructure[]> {
   const { phaseIndexOfPercent, store, root, findings, onProgress, siteRules } = ctx;
+  // Who drew what (lib/server/observers/identify-observers.ts): the sets' OperatorsName, an ROI name's suffix.
+  const setObservers = sets.map((x) => structureSetObserver(x.ss.operatorsName));
+  const referenceObserver = chooseReferenceObserver(
+    setObservers.filter((o, n) => sets[n]!.ss.rois.some((r) => classifyStructure(r.name.trim(), siteRules).kind !== 'OTHER')),
+    ctx.referringPhysician ?? null,
+  );
   const relative = (p: string) => relativePath(root, p);
   const structures: PreparedStructure[] = [];
   const namesOnSeries = new Map<string, Set<string>>();
   const totalRois = sets.reduce((t, x) => t + x.ss.rois.length, 0);
   let done = 0;
-  for (const { ss, seriesKey, seriesLabel, target, phasePercent: ctPercent } of sets) {
+  const storingMasks: Promise<void>[] = [];
+  for (const [setIndex, { ss, seriesKey, seriesLabel, target, phasePercent: ctPercent }] of sets.entries()) {
     for (const roi of ss.rois) {
+      while (storingMasks.length >= MASKS_IN_FLIGHT) await storingMasks.shift();
       onProgress?.({ stage: 'rasterising', done: done++, total: totalRois, message: roi.name });
       if (roi.contours.length === 0) continue; // readRtStruct reported ROI_WITHOUT_CONTOURS
       const r = rasterizeRoi({ structureSet: ss, roi: roi.number, ...target });
@@ -416,16 +442,22 @@ export async function prepareStructures(
       if (names.has(name)) {
         let k = 2;
         while (names.has(`${name} (${k})`)) k++;
+        const otherObserver = setObservers[setIndex] !== referenceObserver;
         findings.push({
           code: 'DUPLICATE_ROI_NAME',
-          severity: 'warning',
-          message: `ROI ${roi.number} "${name}" in ${relative(ss.file)}: another structure set on the same CT already has an ROI of that name; stored as "${name} (${k})". Check which is the reference contour.`,
+          severity: otherObserver ? 'info' : 'warning',
+          message: otherObserver
+            ? `ROI ${roi.number} "${name}" in ${relative(ss.file)} is another observer's (the structure set's OperatorsName differs from the reference observer's); stored as "${name} (${k})" with its observer (docs/observers.md).`
+            : `ROI ${roi.number} "${name}" in ${relative(ss.file)}: another structure set on the same CT already has an ROI of that name; stored as "${name} (${k})". Check which is the reference contour.`,
           file: relative(ss.file),
         });
         name = `${name} (${k})`;
       }
       names.add(name);
-      const cls = classifyStructure(name, siteRules);
+      const suffix = observerSuffix(name, (n) => classifyStructure(n, siteRules).kind);
+      const cls = classifyStructure(suffix?.base ?? name, siteRules);
+      const observer = suffix?.observer ?? setObservers[setIndex] ?? null;
+      const isReference = suffix === null && setObservers[setIndex] === referenceObserver;
       let phasePercent = ctPercent ?? cls.phasePercent;
       if (ctPercent !== null && cls.phasePercent !== null && cls.phasePercent !== ctPercent) {
         findings.push({
@@ -436,9 +468,7 @@ export async function prepareStructures(
         });
         phasePercent = ctPercent;
       }
-      let voxelCount = 0;
-      const d = r.mask.data;
-      for (let t = 0; t < d.length; t++) voxelCount += d[t];
+      const voxelCount = r.voxelCount;
       if (voxelCount === 0)
         findings.push({
           code: 'EMPTY_STRUCTURE',
@@ -446,8 +476,9 @@ export async function prepareStructures(
           message: `ROI "${name}" (${relative(ss.file)}) has no voxel inside the CT grid of series ${seriesLabel}; it is stored empty. Check the findings above for skipped contours.`,
           file: relative(ss.file),
         });
-      const stored = await putNiftiVolume(store, r.mask, { intent: 'mask' });
-      structures.push({
+      // Stored on the thread pool while the next ROIs are rasterised; the key fields are filled in
+      // when it is done (awaited before this returns, at most MASKS_IN_FLIGHT at a time).
+      const structure: PreparedStructure = {
         seriesKey,
         roiNumber: roi.number,
         name,
@@ -456,14 +487,26 @@ export async function prepareStructures(
         phaseIndex: cls.kind === 'ITV' ? null : phasePercent !== null ? (phaseIndexOfPercent.get(phasePercent) ?? null) : null,
         phasePercent: cls.kind === 'ITV' ? null : phasePercent,
         interpretedType: roi.interpretedType ?? null,
-        maskKey: stored.key,
-        maskSha256: stored.sha256,
-        maskContentSha256: stored.contentSha256,
+        maskKey: '',
+        maskSha256: '',
+        maskContentSha256: '',
         voxelCount,
         volumeCc: voxelCount * voxelVolumeCc(r.mask.grid),
+        observer,
+        referenceObserver: isReference,
+      };
+      structures.push(structure);
+      const storing = putNiftiVolume(store, r.mask, { intent: 'mask' }).then((stored) => {
+        structure.maskKey = stored.key;
+        structure.maskSha256 = stored.sha256;
+        structure.maskContentSha256 = stored.contentSha256;
       });
+      // A failure is thrown where it is awaited below, not reported as unhandled meanwhile.
+      storing.catch(() => undefined);
+      storingMasks.push(storing);
     }
   }
+  for (const storing of storingMasks.splice(0)) await storing;
   onProgress?.({ stage: 'rasterising', done: totalRois, total: totalRois });
   return structures;
 }

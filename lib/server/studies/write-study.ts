@@ -160,6 +160,8 @@ export async function writeStudy(options: {
               maskContentSha256: x.maskContentSha256,
               voxelCount: x.voxelCount,
               volumeCc: x.volumeCc,
+              observer: x.observer ?? null,
+              referenceObserver: x.referenceObserver ?? true,
             })),
           });
         await writeStudyDose(tx, study.id, p, seriesIds);

@@ -21,7 +21,7 @@ export interface PhantomStudy {
 
 export async function writePhantomStudy(
   dir: string,
-  options: { seed?: string; index?: number; dims?: Vec3; spacingMm?: Vec3; phasePercents?: number[] } = {},
+  options: { seed?: string; index?: number; dims?: Vec3; spacingMm?: Vec3; phasePercents?: number[]; secondObserver?: boolean } = {},
 ): Promise<PhantomStudy> {
   const seed = options.seed ?? 'import-test';
   const spec = samplePatientSpec(seed, options.index ?? 0);
@@ -32,7 +32,7 @@ export async function writePhantomStudy(
   });
   const written = writePhantomPatient(dir, seed, patient);
   const dicomDir = join(dir, 'dicom');
-  const rtstructs = await writePhysicianRtStructs(dicomDir, patient, written);
+  const rtstructs = await writePhysicianRtStructs(dicomDir, patient, written, { secondObserver: options.secondObserver });
   return { dir, dicomDir, patient, written, rtstructs };
 }
 

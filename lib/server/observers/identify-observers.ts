@@ -1,0 +1,69 @@
+/**
+ * Who drew each physician structure (docs/observers.md, "Observers"). Pure: no I/O.
+ *
+ * - An ROI name with an observer suffix on a GTV or ITV ("GTV_dr2", "ITV (obs B)", "GTV_20% obs2")
+ *   is that observer's structure ("dr2", "obsB", "obs2"); its role comes from the name without the
+ *   suffix. The suffix is a separator, then dr / obs / observer, then one letter or up to three
+ *   digits; only on names whose remainder is a GTV or ITV, so "Heart_Drain" is never an observer.
+ * - Otherwise the structure set's OperatorsName (0008,1070) names the observer, when written.
+ * - One observer is the study's reference (the one the machine is compared with, MetricResult):
+ *   structures without an observer suffix, from the structure sets with no OperatorsName when
+ *   there are any, else those whose OperatorsName is the study's ReferringPhysicianName, else
+ *   those of the first structure set read. An import with one observer is therefore all
+ *   reference, as before observers existed.
+ */
+import type { StructureKindName } from '@/lib/core/structures';
+
+export interface ObserverSuffix {
+  /** The name without the suffix ("GTV_dr2" → "GTV"). */
+  base: string;
+  /** Normalised observer id: lower-case prefix + id ("dr2", "obsB"). */
+  observer: string;
+}
+
+const SUFFIX = [
+  // "ITV (obs B)", "GTV (dr. 2)", "GTV [observer 3]"
+  /^(.*\S)\s*[([]\s*(dr|obs|observer)\.?[\s_-]*([a-z]|\d{1,3})\s*[)\]]$/i,
+  // "GTV_dr2", "GTV obs B", "GTV-observer-3"
+  /^(.*\S)[\s_-]+(dr|obs|observer)\.?[\s_-]*([a-z]|\d{1,3})$/i,
+];
+
+/**
+ * The observer suffix of an ROI name, when it has one and the rest of the name is a GTV or ITV
+ * (as `classify` says); null otherwise.
+ */
+export function observerSuffix(name: string, classify: (name: string) => StructureKindName): ObserverSuffix | null {
+  const trimmed = name.trim();
+  for (const re of SUFFIX) {
+    const m = re.exec(trimmed);
+    if (!m) continue;
+    const base = m[1]!.replace(/[\s_-]+$/, '');
+    const kind = classify(base);
+    if (kind !== 'GTV' && kind !== 'ITV') return null;
+    const prefix = m[2]!.toLowerCase() === 'observer' ? 'obs' : m[2]!.toLowerCase();
+    return { base, observer: `${prefix}${m[3]!.toUpperCase()}` };
+  }
+  return null;
+}
+
+/** The observer of a structure set from its OperatorsName (trimmed; null when empty). */
+export function structureSetObserver(operatorsName: string | undefined | null): string | null {
+  const v = operatorsName?.replace(/\s+/g, ' ').trim();
+  return v ? v : null;
+}
+
+/**
+ * Which structure-set observer is the reference (see the file comment): null (no OperatorsName)
+ * when any set has none, else the one equal to the study's referring physician, else the first.
+ * `observers` are the sets' observers in the order they were read.
+ */
+export function chooseReferenceObserver(observers: readonly (string | null)[], referringPhysician: string | null): string | null {
+  if (observers.length === 0 || observers.includes(null)) return null;
+  const norm = (s: string) =>
+    s
+      .replace(/[\^\s]+/g, ' ')
+      .trim()
+      .toLowerCase();
+  const referring = referringPhysician ? norm(referringPhysician) : null;
+  return (referring ? observers.find((o) => o !== null && norm(o) === referring) : undefined) ?? observers[0]!;
+}
