@@ -1,8 +1,13 @@
 /**
  * `npx tsx bench/dashboard/profile-query.ts`: where the cohort page's server time goes, without
- * the web server. Seeds BENCH_STUDIES (default 5,000) into a throw-away embedded Postgres and
- * times the query (findCohortCases), the statistics and the page data (loadCohort), with the
- * size of the data the page hands to its client components. A diagnostic, not the benchmark.
+ * the web server. Seeds BENCH_STUDIES (default 5,000) into an embedded Postgres and times, as
+ * medians: reading the cohort data version; the query (findCohortCases); the statistics; a view
+ * computed afresh (findCohortView after forgetting the kept cohorts: query, statistics, chart
+ * points, sort, page); a view of unchanged data (the kept cohort: version read, page slice);
+ * with the size of the data the page hands to its client components and the query's EXPLAIN
+ * ANALYZE. A diagnostic, not the benchmark.
+ *
+ * BENCH_PROFILE_DIR=/some/dir keeps the database there and reuses it (seeded once per size).
  */
 import fs from 'node:fs';
 import net from 'node:net';
@@ -14,6 +19,7 @@ import { createDb } from '../../lib/server/db/client';
 import { seedSyntheticStudies } from './seed-studies';
 
 const STUDIES = Number(process.env.BENCH_STUDIES ?? 5000);
+const RUNS = Number(process.env.BENCH_PROFILE_RUNS ?? 7);
 const freePort = () =>
   new Promise<number>((resolve) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => {
@@ -21,51 +27,71 @@ const freePort = () =>
       s.close(() => resolve(port));
     });
   });
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
+const median = (a: number[]) => Math.round([...a].sort((x, y) => x - y)[a.length >> 1] * 10) / 10;
 
 async function main() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iseg-profile-'));
+  const keep = process.env.BENCH_PROFILE_DIR;
+  const dir = keep ? path.resolve(keep) : fs.mkdtempSync(path.join(os.tmpdir(), 'iseg-profile-'));
+  fs.mkdirSync(dir, { recursive: true });
   fs.chmodSync(dir, 0o755);
   const pg = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: await freePort() });
   try {
     await migrateDatabase({ databaseUrl: pg.url });
     process.env.DATABASE_URL = pg.url;
     const db = createDb(pg.url);
-    await seedSyntheticStudies(db, { studies: STUDIES });
-    await db.$executeRawUnsafe('ANALYZE');
-    const { findCohortCases } = await import('../../lib/server/cohort/find-cohort-cases');
+    const marker = path.join(dir, `seeded-${STUDIES}`);
+    if (!fs.existsSync(marker)) {
+      if (fs.readdirSync(dir).some((f) => f.startsWith('seeded-'))) throw new Error(`${dir} holds another cohort size: use another BENCH_PROFILE_DIR`);
+      const t = performance.now();
+      await seedSyntheticStudies(db, { studies: STUDIES });
+      console.error(`seeded ${STUDIES} studies in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      await db.$executeRawUnsafe('VACUUM ANALYZE');
+      fs.writeFileSync(marker, '');
+    }
+    const { findCohortCases, explainCohortCases } = await import('../../lib/server/cohort/find-cohort-cases');
+    const { findCohortView, forgetCohortViews, readCohortDataVersion } = await import('../../lib/server/cohort/find-cohort-view');
     const { computeCohortStats } = await import('../../lib/core/stats/cohort-stats');
-    const { loadCohort } = await import('../../app/(app)/_cohort/load-cohort');
     const caller = { userId: 'x', email: 'x@x', name: 'x', role: 'PHYSICIST' as const };
     const filters = { institution: null, from: null, to: null, model: null, physician: null, scanner: null };
-    const q: number[] = [],
-      st: number[] = [],
-      all: number[] = [];
-    let size = 0;
-    for (let i = 0; i < 9; i++) {
-      let t = performance.now();
+    const query = { ...filters, sort: 'flags' as const, dir: 'desc' as const, page: 1 };
+    const t: Record<string, number[]> = { version: [], query: [], stats: [], viewFresh: [], viewKept: [], viewKeptOtherSort: [] };
+    let sizes = { columnsKb: 0, pageKb: 0, chartPoints: '' };
+    for (let i = 0; i < RUNS; i++) {
+      let t0 = performance.now();
+      await readCohortDataVersion(db);
+      t.version.push(performance.now() - t0);
+      t0 = performance.now();
       const r = await findCohortCases(db, { caller, filters });
-      q.push(performance.now() - t);
-      t = performance.now();
+      t.query.push(performance.now() - t0);
+      t0 = performance.now();
       computeCohortStats(r.cases, r.pooledPhases);
-      st.push(performance.now() - t);
-      t = performance.now();
-      const d = await loadCohort(caller, { ...filters, sort: 'flags', dir: 'desc', page: 1 });
-      all.push(performance.now() - t);
-      const { page, ...charts } = d;
-      size = JSON.stringify(charts).length + JSON.stringify(page).length;
+      t.stats.push(performance.now() - t0);
+      forgetCohortViews();
+      t0 = performance.now();
+      await findCohortView(db, { caller, query });
+      t.viewFresh.push(performance.now() - t0);
+      t0 = performance.now();
+      const v = await findCohortView(db, { caller, query: { ...query, page: 2 } });
+      t.viewKept.push(performance.now() - t0);
+      t0 = performance.now();
+      await findCohortView(db, { caller, query: { ...query, sort: 'itvDice', dir: 'asc' } });
+      t.viewKeptOtherSort.push(performance.now() - t0);
+      if (!v.reused) throw new Error('the second view did not reuse the kept cohort');
+      sizes = {
+        columnsKb: Math.round(v.columnsJson.length / 1024),
+        pageKb: Math.round(JSON.stringify(v.page).length / 1024),
+        chartPoints: `${v.chartPoints.drawn} of ${v.chartPoints.of}`,
+      };
     }
-    const plan = await db.$queryRawUnsafe<{ 'QUERY PLAN': string }[]>(
-      `EXPLAIN ANALYZE SELECT s.id FROM "Study" s LEFT JOIN LATERAL (SELECT x.id FROM "SegmentationRun" x WHERE x."studyId" = s.id AND x.status = 'SUCCEEDED' ORDER BY x."finishedAt" DESC NULLS LAST LIMIT 1) r ON TRUE`,
-    );
+    const plan = await explainCohortCases(db, { caller, filters });
     console.log(
-      JSON.stringify({ studies: STUDIES, queryMs: median(q), statsMs: median(st), loadCohortMs: median(all), pageDataKb: Math.round(size / 1024) }, null, 2),
+      JSON.stringify({ studies: STUDIES, runs: RUNS, medianMs: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, median(v)])), ...sizes }, null, 2),
     );
-    console.log(plan.map((p) => p['QUERY PLAN']).join('\n'));
+    console.log(plan);
     await db.$disconnect();
   } finally {
     await pg.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (!keep) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 main().then(

@@ -132,7 +132,18 @@ export async function CohortCharts({ data }: { data: Promise<CohortData> }) {
     p.p === null ? (p.note ?? '—') : `paired Wilcoxon signed-rank p = ${p.p < 0.001 ? p.p.toExponential(2) : p.p.toFixed(3)} (${p.method}, V = ${p.statistic})`;
   const pairedLine = `n = ${p.n} pairs · median difference (machine − physician) ${p.medianDifferenceCc === null ? '—' : `${p.medianDifferenceCc.toFixed(2)} cc`} · ${pText}`;
   const boxes = d.stats.byInstitution.map(({ outliers: _outliers, ...b }) => b);
-  return <CohortChartsPanel columnsJson={d.columnsJson} boxes={boxes} pairedLine={pairedLine} />;
+  const t = d.chartPoints;
+  return (
+    <>
+      {t.grid && (
+        <p className="muted small" data-testid="cohort-chart-thinning">
+          The charts draw {t.drawn.toLocaleString('en')} of the {t.of.toLocaleString('en')} studies with results: one per cell of a {t.grid[0]} × {t.grid[1]}{' '}
+          grid over each chart, so every region with data, outliers included, keeps a point. The numbers, box plots and tables use every study.
+        </p>
+      )}
+      <CohortChartsPanel columnsJson={d.columnsJson} boxes={boxes} pairedLine={pairedLine} />
+    </>
+  );
 }
 
 const COLUMNS: { key: CaseSortKey; label: string; num?: boolean }[] = [
@@ -168,10 +179,24 @@ function CaseFlags({ c, thresholds }: { c: CohortCase; thresholds: FlagThreshold
   );
 }
 
+/** Page numbers to link: the first, the last and two either side of the current; null for a gap. */
+export function pageLinks(page: number, pageCount: number): (number | null)[] {
+  if (pageCount <= 1) return [];
+  const want = new Set([1, pageCount]);
+  for (let n = page - 2; n <= page + 2; n++) if (n >= 1 && n <= pageCount) want.add(n);
+  const sorted = [...want].sort((a, b) => a - b);
+  const out: (number | null)[] = [];
+  sorted.forEach((n, i) => {
+    if (i > 0 && n - sorted[i - 1] > 1) out.push(null);
+    out.push(n);
+  });
+  return out;
+}
+
 export async function CohortCaseTable({ data, query }: { data: Promise<CohortData>; query: CohortQuery }) {
   const d = await data;
   if (d.totalCases === 0) return null;
-  const page = Math.min(query.page, d.pageCount);
+  const page = d.pageNumber;
   return (
     <div className="card" data-testid="cohort-cases">
       <h2 className="cohort-h2">Cases</h2>
@@ -225,10 +250,26 @@ export async function CohortCaseTable({ data, query }: { data: Promise<CohortDat
         </table>
       </div>
       <nav className="cohort-pages" aria-label="Case table pages">
-        <span className="muted">
-          {(page - 1) * CASES_PER_PAGE + 1}–{Math.min(page * CASES_PER_PAGE, d.totalCases)} of {d.totalCases}
+        <span className="muted" data-testid="cohort-page-range">
+          {((page - 1) * CASES_PER_PAGE + 1).toLocaleString('en')}–{Math.min(page * CASES_PER_PAGE, d.totalCases).toLocaleString('en')} of{' '}
+          {d.totalCases.toLocaleString('en')}
         </span>
         {page > 1 && <Link href={cohortHref(query, { page: page - 1 })}>← Previous</Link>}
+        {pageLinks(page, d.pageCount).map((n, i) =>
+          n === null ? (
+            <span key={`gap-${i}`} className="muted">
+              …
+            </span>
+          ) : n === page ? (
+            <strong key={n} aria-current="page" data-testid="cohort-page-current">
+              {n}
+            </strong>
+          ) : (
+            <Link key={n} href={cohortHref(query, { page: n })} data-testid="cohort-page-link">
+              {n}
+            </Link>
+          ),
+        )}
         {page < d.pageCount && <Link href={cohortHref(query, { page: page + 1 })}>Next →</Link>}
       </nav>
     </div>

@@ -104,11 +104,8 @@ function pooledSql(column: 'dice' | 'hd95Mm' | 'fpCc'): Prisma.Sql {
     'q', percentile_cont(ARRAY[0.25, 0.5, 0.75]::float8[]) WITHIN GROUP (ORDER BY ${x}) FILTER (WHERE ${finite}))`;
 }
 
-export async function findCohortCases(
-  db: Db,
-  { caller, filters }: { caller: Caller; filters: CohortFilters },
-): Promise<{ cases: CohortCase[]; pooledPhases: PooledPhases; datesShifted: boolean }> {
-  authorize(caller, 'cohort:view');
+/** The one query (see the comment inside), the caller's free-text presenter and whether dates are shifted. */
+async function cohortQuery(db: Db, caller: Caller, filters: CohortFilters) {
   const shifted = !can(caller.role, 'identifiers:view');
   const f = filters;
   const freeText = await freeTextPresenter(db, caller);
@@ -138,7 +135,7 @@ export async function findCohortCases(
   // (c); the pooled GTV values are aggregated over the phases of c's summarised runs. Each
   // study's latest run and latest succeeded run come from one pass over the runs (DISTINCT ON,
   // hash-joined) rather than two index look-ups per study.
-  const [{ rows: json, pooled }] = await db.$queryRaw<{ rows: string; pooled: string }[]>`
+  const sql = Prisma.sql`
     WITH c AS MATERIALIZED (
     SELECT rs."runId" AS "summaryRunId", s.id AS "studyId", p.pseudonym, i.name AS institution,
            to_char(${shownDate}, 'YYYY-MM-DD') AS "studyDate",
@@ -177,6 +174,23 @@ export async function findCohortCases(
               'studies', count(DISTINCT q."runId") FILTER (WHERE q.dice IS NOT NULL),
               'dice', ${pooledSql('dice')}, 'hd95Mm', ${pooledSql('hd95Mm')}, 'fpCc', ${pooledSql('fpCc')})::text
             FROM c JOIN "RunPhaseSummary" q ON q."runId" = c."summaryRunId") AS pooled`;
+  return { sql, freeText, shifted };
+}
+
+/** The query's plan with its timings (EXPLAIN ANALYZE): for bench/dashboard/profile-query.ts. */
+export async function explainCohortCases(db: Db, { caller, filters }: { caller: Caller; filters: CohortFilters }): Promise<string> {
+  authorize(caller, 'cohort:view');
+  const { sql } = await cohortQuery(db, caller, filters);
+  return (await db.$queryRaw<{ 'QUERY PLAN': string }[]>`EXPLAIN (ANALYZE, BUFFERS) ${sql}`).map((r) => r['QUERY PLAN']).join('\n');
+}
+
+export async function findCohortCases(
+  db: Db,
+  { caller, filters }: { caller: Caller; filters: CohortFilters },
+): Promise<{ cases: CohortCase[]; pooledPhases: PooledPhases; datesShifted: boolean }> {
+  authorize(caller, 'cohort:view');
+  const { sql, freeText, shifted } = await cohortQuery(db, caller, filters);
+  const [{ rows: json, pooled }] = await db.$queryRaw<{ rows: string; pooled: string }[]>(sql);
   const col = JSON.parse(json) as RowColumns;
   const at = <K extends keyof Row>(k: K, i: number) => col[k]![i] as Row[K];
   const p = JSON.parse(pooled) as { studies: number; dice: Pooled; hd95Mm: Pooled; fpCc: Pooled };

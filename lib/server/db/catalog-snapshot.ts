@@ -1,7 +1,8 @@
 /**
  * A normalised description of the public schema (tables, columns, enums, indexes, constraints)
  * read from the Postgres catalog. Two databases with equal snapshots have the same schema.
- * Bookkeeping tables and the hand-written audit triggers are left out.
+ * Bookkeeping tables and the hand-written triggers (the audit log's, and the cohort data
+ * version's constraint triggers, contype 't') are left out.
  */
 import pg from 'pg';
 
@@ -34,7 +35,7 @@ export async function readCatalogSnapshot(databaseUrl: string): Promise<CatalogS
     const constraints = await c.query<{ s: string }>(`
       SELECT cl.relname || '.' || co.conname || ' ' || pg_get_constraintdef(co.oid) AS s
       FROM pg_constraint co JOIN pg_class cl ON cl.oid = co.conrelid JOIN pg_namespace n ON n.oid = cl.relnamespace
-      WHERE n.nspname = 'public' AND cl.relname <> '_prisma_migrations' ORDER BY 1`);
+      WHERE n.nspname = 'public' AND cl.relname <> '_prisma_migrations' AND co.contype <> 't' ORDER BY 1`);
     return {
       enums: enums.rows.map((r) => r.s),
       columns: columns.rows.map((r) => r.s),
