@@ -9,7 +9,7 @@ import { structureDoseMetrics, type DoseConvention, type DoseMetrics } from '@/l
 import type { Grid } from '@/lib/core/volume';
 import { DicomError, type Finding } from './findings';
 import { parseDicomBytes } from './parse-file';
-import { readDicom } from './read-dicom';
+import { readImageHeaders } from './read-image-headers';
 import { readRtStruct, type RtStructureSet } from './rtstruct';
 import { findReferencedSeries, findRoi, rasterizeRoi, seriesRasterTarget } from './rasterize-roi';
 import { checkDoseFrameOfReference, readRtDoseFile, type RtDose } from './rtdose';
@@ -81,7 +81,8 @@ export async function computeStructureDvhs(options: StructureDvhOptions): Promis
   }
   const ss = await readStructureSet(options.rtstructFile);
   findings.push(...ss.findings);
-  const imp = await readDicom(options.ct);
+  // The CT's grid is all a DVH needs of it: its headers, not its pixels.
+  const imp = await readImageHeaders(options.ct);
   findings.push(...imp.findings.filter((f) => f.severity !== 'info'));
   const ref = findReferencedSeries(ss, imp.series);
   findings.push(...ref.findings);
