@@ -4,7 +4,7 @@ import { putNiftiVolume, type VolumeStore } from '../../../lib/server/storage/vo
 import { generatePatient, samplePatientSpec } from '../../../lib/core/phantom';
 
 export async function seedRunStudy(
-  t: TestDatabase,
+  t: Pick<TestDatabase, 'db'>,
   store: VolumeStore,
   label: string,
   size: { dims: [number, number, number]; spacingMm: [number, number, number]; phasePercents: number[] } = {
