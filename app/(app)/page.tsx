@@ -16,6 +16,7 @@ import { DemoSeedProgress } from './_cohort/demo-seed-progress';
 import { DriftAlertsBanner } from './_cohort/drift-alerts-banner';
 import { CohortCaseTable, CohortCharts, CohortOverview, WidgetSkeleton } from './_cohort/cohort-widgets';
 import { CohortDose } from './_cohort/cohort-dose';
+import { CohortObservers } from './_cohort/cohort-observers';
 
 export const dynamic = 'force-dynamic';
 
@@ -52,6 +53,9 @@ export default async function CohortPage({ searchParams }: { searchParams: Promi
       </Suspense>
       <Suspense fallback={null}>
         <CohortDose data={data} />
+      </Suspense>
+      <Suspense fallback={null}>
+        <CohortObservers caller={caller} />
       </Suspense>
       <Suspense fallback={<WidgetSkeleton label="cases" height={400} />}>
         <CohortCaseTable data={data} query={query} />

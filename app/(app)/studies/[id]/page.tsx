@@ -11,6 +11,7 @@ import { authorize } from '@/lib/server/auth/roles';
 import { StudyViewer } from '@/components/viewer/study-viewer';
 import { SendPanel } from './send-panel';
 import { DosePanel } from './dose-panel';
+import { ObserversPanel } from './observers-panel';
 import { FlagList } from '@/components/flags/flag-chips';
 import { findStudyFlags } from '@/lib/server/studies/find-study-flags';
 
@@ -44,6 +45,7 @@ export default async function StudyPage({
           <p className="muted">No finished segmentation run with metrics yet: flags appear when one succeeds.</p>
         )}
       </section>
+      <ObserversPanel caller={caller} studyId={id} />
       <DosePanel
         caller={caller}
         studyId={id}
