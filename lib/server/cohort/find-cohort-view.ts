@@ -18,7 +18,7 @@
 import type { Db } from '../db/client';
 import { authorize, can, type Caller } from '../auth/roles';
 import { findCohortCases } from './find-cohort-cases';
-import { CASES_PER_PAGE, type CohortQuery } from './find-cohort-cases.types';
+import { CASES_PER_PAGE, type CohortFilters, type CohortQuery } from './find-cohort-cases.types';
 import { computeCohortStats, sortCases, type CohortCase, type CohortStats, type PooledPhases } from '../../core/stats/cohort-stats';
 import { cohortDoseByInstitution, type CohortDoseRow } from '../../core/dose/cohort-dose';
 import { thinChartPoints, CHART_GRID, type ChartThinning } from '../../core/stats/thin-chart-points';
@@ -111,7 +111,9 @@ interface Entry {
   version: string;
   derived: Promise<Derived>;
 }
-const cache = new Map<string, Entry>();
+/** On globalThis: Next.js may bundle this module twice (the pages, instrumentation.ts); one cache for both. */
+const globalForViews = globalThis as unknown as { __isegCohortViews?: Map<string, Entry> };
+const cache = (globalForViews.__isegCohortViews ??= new Map<string, Entry>());
 
 /** The current cohort data version; null when its row is missing (nothing is kept then). */
 export async function readCohortDataVersion(db: Db): Promise<string | null> {
@@ -124,10 +126,20 @@ export function forgetCohortViews(): void {
   cache.clear();
 }
 
-export async function findCohortView(db: Db, { caller, query }: { caller: Caller; query: CohortQuery }): Promise<CohortView> {
-  authorize(caller, 'cohort:view');
+/**
+ * Computes the unfiltered cohort for both views (with and without identifiers) ahead of the
+ * first page view: the web process calls it when it starts (instrumentation.ts), so the first
+ * view after a start finds it ready (or in progress). Nothing leaves the process.
+ */
+export async function prepareCohortViews(db: Db): Promise<void> {
+  const none: CohortFilters = { institution: null, from: null, to: null, model: null, physician: null, scanner: null };
+  for (const role of ['PHYSICIST', 'RESEARCHER'] as const) {
+    await keptCohort(db, { userId: 'system:prepare-cohort', email: 'system', name: 'system', role }, none);
+  }
+}
+
+async function keptCohort(db: Db, caller: Caller, filters: CohortFilters): Promise<{ derived: Derived; reused: boolean }> {
   const version = await readCohortDataVersion(db);
-  const { sort, dir, page: _page, ...filters } = query;
   const key = JSON.stringify([can(caller.role, 'identifiers:view'), filters]);
   let entry = cache.get(key);
   const reused = entry !== undefined && version !== null && entry.version === version;
@@ -146,8 +158,13 @@ export async function findCohortView(db: Db, { caller, query }: { caller: Caller
     cache.set(key, entry!);
   }
   while (cache.size > KEEP) cache.delete(cache.keys().next().value!);
+  return { derived: await entry!.derived, reused };
+}
 
-  const d = await entry!.derived;
+export async function findCohortView(db: Db, { caller, query }: { caller: Caller; query: CohortQuery }): Promise<CohortView> {
+  authorize(caller, 'cohort:view');
+  const { sort, dir, page: _page, ...filters } = query;
+  const { derived: d, reused } = await keptCohort(db, caller, filters);
   const sortKey = `${sort} ${dir}`;
   let sorted = d.sorted.get(sortKey);
   if (!sorted) {

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
 import { findCohortCases } from '../../../lib/server/cohort/find-cohort-cases';
-import { findCohortView, forgetCohortViews, readCohortDataVersion } from '../../../lib/server/cohort/find-cohort-view';
+import { findCohortView, forgetCohortViews, prepareCohortViews, readCohortDataVersion } from '../../../lib/server/cohort/find-cohort-view';
 import { computeCohortStats, sortCases } from '../../../lib/core/stats/cohort-stats';
 import type { CohortQuery } from '../../../lib/server/cohort/find-cohort-cases.types';
 import type { Caller } from '../../../lib/server/auth/roles';
@@ -111,6 +111,13 @@ describe('findCohortView: the cohort kept while its data version is unchanged', 
         }
       }
     }
+  });
+
+  it('prepareCohortViews (at start-up) leaves the unfiltered cohort ready for both views', async () => {
+    forgetCohortViews();
+    await prepareCohortViews(t.db);
+    for (const caller of [physicist, researcher]) expect((await findCohortView(t.db, { caller, query: q({ page: 3 }) })).reused).toBe(true);
+    expect((await findCohortView(t.db, { caller: physicist, query: q({ scanner: 'GE Discovery RT' }) })).reused).toBe(false);
   });
 
   it('a run created and finished in one transaction moves the version once', async () => {
