@@ -131,6 +131,8 @@ function exportsFor(seeded: Seeded): ExportRequest[] {
   const list: ExportRequest[] = [
     { route: '/api/studies/[id]/export/metrics', url: `/api/studies/${study}/export/metrics`, mustServe: true },
     { route: '/api/studies/[id]/export/deid', url: `/api/studies/${study}/export/deid`, mustServe: true },
+    // a prepared export is its requester's only and none is seeded: an unknown id is 404 for the roles that may (deid-export-job.test.ts downloads real ones)
+    { route: '/api/studies/[id]/export/deid/jobs/[exportId]', url: `/api/studies/${study}/export/deid/jobs/aaaaaaaaaaaaaaaaaaaaaaaa`, mustServe: false },
     { route: '/api/studies/[id]/export/rtstruct', url: `/api/studies/${study}/export/rtstruct`, mustServe: true },
     { route: '/api/admin/audit', url: '/api/admin/audit', mustServe: true },
     { route: '/api/outcomes/dataset.csv', url: '/api/outcomes/dataset.csv', mustServe: true },
