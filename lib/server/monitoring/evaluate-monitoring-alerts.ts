@@ -14,20 +14,7 @@ import { evaluateSeriesAlerts, type AlertMetric, type AlertSplit } from '../../c
 import type { DbOrTx } from '../db/client';
 import type { Prisma } from '../db/generated/client';
 import { loadMonitoringConfig } from './load-monitoring-config';
-
-interface Row {
-  studyId: string;
-  pseudonym: string;
-  institutionId: string;
-  institution: string;
-  scanner: string | null;
-  modelVersionId: string;
-  model: string;
-  runId: string;
-  itvDice: number | null;
-  itvFpCc: number | null;
-  itvHd95Mm: number | null;
-}
+import { readMonitoredRuns, type MonitoredRun as Row } from './read-monitored-runs';
 
 const FIELD: Record<AlertMetric, 'itvDice' | 'itvFpCc' | 'itvHd95Mm'> = { dice: 'itvDice', fp: 'itvFpCc', hd95: 'itvHd95Mm' };
 
@@ -59,22 +46,8 @@ export async function evaluateMonitoringAlerts(
   { triggeredByRunId = null }: { triggeredByRunId?: string | null } = {},
 ): Promise<EvaluateMonitoringAlertsResult> {
   const { version, config } = await loadMonitoringConfig(db);
-  const rows = await db.$queryRaw<Row[]>`
-    SELECT s.id AS "studyId", p.pseudonym, i.id AS "institutionId", i.name AS institution, s.scanner,
-           mv.id AS "modelVersionId", mv.name || ' ' || mv.version AS model, r.id AS "runId",
-           rs."itvDice", rs."itvFpCc", rs."itvHd95Mm"
-    FROM "Study" s
-    JOIN "Patient" p ON p.id = s."patientId"
-    JOIN "Institution" i ON i.id = p."institutionId"
-    JOIN (
-      SELECT DISTINCT ON (x."studyId") x."studyId", x.id, x."modelVersionId" FROM "SegmentationRun" x
-      WHERE x.status = 'SUCCEEDED'
-      ORDER BY x."studyId", x."finishedAt" DESC NULLS LAST
-    ) r ON r."studyId" = s.id
-    JOIN "ModelVersion" mv ON mv.id = r."modelVersionId"
-    JOIN "RunSummary" rs ON rs."runId" = r.id
-    WHERE s."studyDate" IS NOT NULL
-    ORDER BY s."studyDate" ASC, s."importedAt" ASC, s.id ASC`;
+  // Studies without a date cannot be placed in time (the page counts them; alerts skip them).
+  const rows = (await readMonitoredRuns(db, { shiftDates: false })).filter((r) => r.hasDate);
   const alerts: Prisma.MonitoringAlertCreateManyInput[] = [];
   let seriesCount = 0;
   for (const metric of config.metrics) {

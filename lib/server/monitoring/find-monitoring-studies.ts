@@ -1,10 +1,7 @@
 /**
- * The studies a control chart is drawn from: one row per study whose current run (its latest
- * succeeded run, as on the cohort page) has a summary, in study-date order (then import time),
- * with what the page splits on and marks (institution, scanner, model version, physician) and
- * the three monitored metrics from the run's RunSummary row: ITV Dice, ITV FP volume (cc) and
- * ITV HD95 (mm), the cohort page's default convention (voxel overlap on the native CT grid;
- * HD95 by the voxel-surface convention). Studies without a study date cannot be placed in time
+ * The studies a control chart is drawn from (read-monitored-runs.ts, the same rows the drift
+ * alerts evaluate): the three monitored metrics are the cohort page's default convention (voxel
+ * overlap on the native CT grid; HD95 by the voxel-surface convention). Studies without a study date cannot be placed in time
  * and are only counted.
  *
  * Physicists and admins only (monitoring:view). As on the cohort page, roles without
@@ -13,9 +10,9 @@
  * study-date order, which is what a control chart needs. Names and MRNs are never read here.
  */
 import type { Db } from '../db/client';
-import { Prisma } from '../db/generated/client';
 import { authorize, can, type Caller } from '../auth/roles';
 import { freeTextPresenter } from '../deid/present-free-text';
+import { readMonitoredRuns } from './read-monitored-runs';
 
 export interface MonitoringStudy {
   studyId: string;
@@ -43,34 +40,11 @@ export interface MonitoringStudies {
   datesShifted: boolean;
 }
 
-interface Row extends Omit<MonitoringStudy, 'physician'> {
-  physician: string | null;
-  hasDate: boolean;
-}
-
 export async function findMonitoringStudies(db: Db, { caller }: { caller: Caller }): Promise<MonitoringStudies> {
   authorize(caller, 'monitoring:view');
   const shifted = !can(caller.role, 'identifiers:view');
   const freeText = await freeTextPresenter(db, caller);
-  const shownDate = shifted ? Prisma.sql`(s."studyDate" + pi."dateShiftDays")` : Prisma.sql`s."studyDate"`;
-  const rows = await db.$queryRaw<Row[]>`
-    SELECT s.id AS "studyId", p.pseudonym, to_char(${shownDate}, 'YYYY-MM-DD') AS "studyDate",
-           (s."studyDate" IS NOT NULL) AS "hasDate",
-           i.id AS "institutionId", i.name AS institution, s.scanner, s.physician,
-           mv.id AS "modelVersionId", mv.name || ' ' || mv.version AS model, r.id AS "runId",
-           rs."itvDice", rs."itvFpCc", rs."itvHd95Mm"
-    FROM "Study" s
-    JOIN "Patient" p ON p.id = s."patientId"
-    JOIN "Institution" i ON i.id = p."institutionId"
-    LEFT JOIN "PatientIdentity" pi ON pi."patientId" = p.id
-    JOIN (
-      SELECT DISTINCT ON (x."studyId") x."studyId", x.id, x."modelVersionId" FROM "SegmentationRun" x
-      WHERE x.status = 'SUCCEEDED'
-      ORDER BY x."studyId", x."finishedAt" DESC NULLS LAST
-    ) r ON r."studyId" = s.id
-    JOIN "ModelVersion" mv ON mv.id = r."modelVersionId"
-    JOIN "RunSummary" rs ON rs."runId" = r.id
-    ORDER BY s."studyDate" ASC NULLS LAST, s."importedAt" ASC, s.id ASC`;
+  const rows = await readMonitoredRuns(db, { shiftDates: shifted });
   const studies: MonitoringStudy[] = [];
   let withoutDate = 0;
   for (const { hasDate, ...r } of rows) {
