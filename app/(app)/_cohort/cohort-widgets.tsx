@@ -12,6 +12,7 @@ import { CohortChartsPanel } from '@/components/charts/cohort-charts-panel';
 import type { CohortData } from './load-cohort';
 import { explainFlagCodes, FLAG_LABELS, type FlagThresholds } from '@/lib/core/flags';
 import { FlagChips } from '@/components/flags/flag-chips';
+import { pageLinks } from '@/lib/core/page-links';
 
 const COUNT_LABELS: Record<string, string> = { ...FLAG_LABELS, FAILED_RUN: 'failed run' };
 
@@ -177,20 +178,6 @@ function CaseFlags({ c, thresholds }: { c: CohortCase; thresholds: FlagThreshold
       extra={failed ? [{ key: 'FAILED_RUN', label: 'failed run', title: c.latestRunError ?? undefined, className: 'failed' }] : undefined}
     />
   );
-}
-
-/** Page numbers to link: the first, the last and two either side of the current; null for a gap. */
-export function pageLinks(page: number, pageCount: number): (number | null)[] {
-  if (pageCount <= 1) return [];
-  const want = new Set([1, pageCount]);
-  for (let n = page - 2; n <= page + 2; n++) if (n >= 1 && n <= pageCount) want.add(n);
-  const sorted = [...want].sort((a, b) => a - b);
-  const out: (number | null)[] = [];
-  sorted.forEach((n, i) => {
-    if (i > 0 && n - sorted[i - 1] > 1) out.push(null);
-    out.push(n);
-  });
-  return out;
 }
 
 export async function CohortCaseTable({ data, query }: { data: Promise<CohortData>; query: CohortQuery }) {

@@ -13,11 +13,12 @@ import { findReviewQueue } from '@/lib/server/review/find-review-queue';
 import { REVIEW_CRITERIA, REVIEW_CRITERION_LABELS } from '@/lib/core/review/rank-review-cases';
 import { parseReviewParams, reviewQuery, type ReviewParams, type SearchParams } from './review-params';
 import { DecisionBadge, Flags, fmt, ReviewNotAllowed, utc } from './review-ui';
+import { pageLinks } from '@/lib/core/page-links';
 
 export const dynamic = 'force-dynamic';
 
 async function Queue({ caller, params }: { caller: Caller; params: ReviewParams }) {
-  const queue = await findReviewQueue(db(), { caller, criterion: params.criterion, undecidedOnly: params.undecidedOnly });
+  const queue = await findReviewQueue(db(), { caller, criterion: params.criterion, undecidedOnly: params.undecidedOnly, page: params.page });
   if (queue.total === 0) {
     return (
       <div className="card" data-testid="review-empty">
@@ -34,7 +35,10 @@ async function Queue({ caller, params }: { caller: Caller; params: ReviewParams 
     <div className="card">
       <p className="muted" data-testid="review-counts">
         {queue.total} cases with a finished run · {queue.undecided} without a decision on their current run
-        {params.undecidedOnly ? ` · showing the ${queue.cases.length} undecided` : ''}
+        {params.undecidedOnly ? ` · showing the ${queue.listed} undecided` : ''}
+        {queue.pageCount > 1
+          ? ` · ranks ${queue.cases[0]?.rank ?? '—'}–${queue.cases[queue.cases.length - 1]?.rank ?? '—'} on page ${queue.page} of ${queue.pageCount}`
+          : ''}
       </p>
       {queue.cases.length === 0 ? (
         <p data-testid="review-all-decided">Every case has a decision on its current run. Untick “undecided only” to see them all.</p>
@@ -96,6 +100,27 @@ async function Queue({ caller, params }: { caller: Caller; params: ReviewParams 
             })}
           </tbody>
         </table>
+      )}
+      {queue.pageCount > 1 && (
+        <nav className="cohort-pages" aria-label="Review queue pages" data-testid="review-pages">
+          {queue.page > 1 && <Link href={`/review${q}&page=${queue.page - 1}`}>← Previous</Link>}
+          {pageLinks(queue.page, queue.pageCount).map((n, i) =>
+            n === null ? (
+              <span key={`gap-${i}`} className="muted">
+                …
+              </span>
+            ) : n === queue.page ? (
+              <strong key={n} aria-current="page">
+                {n}
+              </strong>
+            ) : (
+              <Link key={n} href={`/review${q}&page=${n}`}>
+                {n}
+              </Link>
+            ),
+          )}
+          {queue.page < queue.pageCount && <Link href={`/review${q}&page=${queue.page + 1}`}>Next →</Link>}
+        </nav>
       )}
       <p className="muted review-small">
         Dice and FP volume: voxel overlap on the native CT grid; HD95: voxel surfaces; FP distance: the farthest machine-ITV voxel outside the physician ITV. A

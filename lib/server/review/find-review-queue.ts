@@ -6,11 +6,21 @@ import type { Db } from '../db/client';
 import { authorize, can, type Caller } from '../auth/roles';
 import { recordAuditEvent } from '../audit/record-audit-event';
 import { loadReviewCases, type ReviewCase } from './load-review-cases';
+import { readRunKeyNumbers } from './read-run-key-numbers';
 import type { ReviewCriterion } from '@/lib/core/review/rank-review-cases';
+
+/** Cases per page of the queue when a page is asked for. */
+export const REVIEW_QUEUE_PER_PAGE = 100;
 
 export interface ReviewQueue {
   criterion: ReviewCriterion;
+  /** The requested page of the ranked (and filtered) queue, or all of it when no page was asked for. */
   cases: ReviewCase[];
+  /** The page shown (1 without paging) and how many there are. */
+  page: number;
+  pageCount: number;
+  /** Cases after the "undecided only" filter (all pages). */
+  listed: number;
   /** Cases before the "undecided only" filter. */
   total: number;
   undecided: number;
@@ -20,19 +30,54 @@ export interface ReviewQueue {
 /** @throws AppError UNAUTHORIZED / FORBIDDEN (researchers have no review:view) */
 export async function findReviewQueue(
   db: Db,
-  { caller, criterion, undecidedOnly = false }: { caller: Caller; criterion: ReviewCriterion; undecidedOnly?: boolean },
+  {
+    caller,
+    criterion,
+    undecidedOnly = false,
+    page,
+  }: {
+    caller: Caller;
+    criterion: ReviewCriterion;
+    undecidedOnly?: boolean;
+    /** 1-based page of REVIEW_QUEUE_PER_PAGE cases (past the end: the last); absent: the whole queue. */
+    page?: number;
+  },
 ): Promise<ReviewQueue> {
   authorize(caller, 'review:view');
   const identified = can(caller.role, 'identifiers:view');
-  const all = await loadReviewCases(db, { criterion, identified });
-  const cases = undecidedOnly ? all.filter((c) => c.undecided) : all;
+  // Paged: rank on the summary rows only, then read the shown cases' phases (for the flags' wording).
+  const all = await loadReviewCases(db, { criterion, identified, withPhases: page === undefined });
+  const listed = undecidedOnly ? all.filter((c) => c.undecided) : all;
+  let cases = listed;
+  let pageNumber = 1;
+  let pageCount = 1;
+  if (page !== undefined) {
+    pageCount = Math.max(1, Math.ceil(listed.length / REVIEW_QUEUE_PER_PAGE));
+    pageNumber = Math.min(Math.max(1, page), pageCount);
+    const shown = listed.slice((pageNumber - 1) * REVIEW_QUEUE_PER_PAGE, pageNumber * REVIEW_QUEUE_PER_PAGE);
+    const numbers = await readRunKeyNumbers(
+      db,
+      shown.map((c) => c.runId),
+    );
+    cases = shown.map((c) => ({ ...c, numbers: numbers.get(c.runId) ?? null }));
+  }
+  // Identifiers are shown (and audited) for the cases on the page only.
   if (identified && cases.length > 0) {
     await recordAuditEvent(db, {
       action: 'review.queue.viewed_identified',
       caller,
       target: 'review:queue',
-      details: { criterion, undecidedOnly, patientIds: [...new Set(cases.map((c) => c.patientId))] },
+      details: { criterion, undecidedOnly, ...(page === undefined ? {} : { page: pageNumber }), patientIds: [...new Set(cases.map((c) => c.patientId))] },
     });
   }
-  return { criterion, cases, total: all.length, undecided: all.filter((c) => c.undecided).length, identified };
+  return {
+    criterion,
+    cases,
+    page: pageNumber,
+    pageCount,
+    listed: listed.length,
+    total: all.length,
+    undecided: all.filter((c) => c.undecided).length,
+    identified,
+  };
 }

@@ -51,7 +51,22 @@ export interface ReviewCase {
 
 export async function loadReviewCases(
   db: Db,
-  { criterion, identified, studyIds }: { criterion: ReviewCriterion; identified: boolean; studyIds?: string[] },
+  {
+    criterion,
+    identified,
+    studyIds,
+    withPhases = true,
+  }: {
+    criterion: ReviewCriterion;
+    identified: boolean;
+    studyIds?: string[];
+    /**
+     * Read each run's phase rows too (false: the summary row only). The ranking and the numbers
+     * need only the summary row; the phases only word the flags per phase (flagDetails), so the
+     * queue reads them for the page it shows (find-review-queue.ts) rather than for every study.
+     */
+    withPhases?: boolean;
+  },
 ): Promise<ReviewCase[]> {
   const runs = await db.segmentationRun.findMany({
     where: { status: 'SUCCEEDED', ...(studyIds ? { studyId: { in: studyIds } } : {}) },
@@ -60,7 +75,7 @@ export async function loadReviewCases(
       studyId: true,
       finishedAt: true,
       queuedAt: true,
-      ...KEY_NUMBERS_SELECT,
+      ...(withPhases ? KEY_NUMBERS_SELECT : { summary: true }),
       modelVersion: { select: { name: true, version: true, sha256: true } },
     },
     // Latest run first: by finish time, then queue time (a run without finishedAt counts as oldest).
@@ -100,7 +115,7 @@ export async function loadReviewCases(
       },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     }),
-    keyNumbersOfRuns([...latestRun.values()]),
+    keyNumbersOfRuns([...latestRun.values()].map((r) => ({ id: r.id, summary: r.summary ? { phases: [], ...r.summary } : null }))),
   ]);
   const decisionsByStudy = new Map<string, ReviewDecisionView[]>();
   for (const d of decisions) {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
 import type { Caller } from '@/lib/server/auth/roles';
-import { findReviewQueue } from '@/lib/server/review/find-review-queue';
+import { findReviewQueue, REVIEW_QUEUE_PER_PAGE } from '@/lib/server/review/find-review-queue';
 import { runSummaryRows } from '@/lib/server/runs/run-summary.types';
 
 const N = 5000;
@@ -83,5 +83,17 @@ describe('review queue at 5,000 studies (real Postgres)', () => {
       .map((x) => x.pseudonym);
     expect(q.cases).toHaveLength(N);
     expect(q.cases.map((c) => c.pseudonym)).toEqual(expected);
+
+    // Paged (the review page): the same ranking, one page of it, with the same numbers.
+    const p2 = await findReviewQueue(t.db, { caller: reviewer, criterion: 'low-dice', page: 2 });
+    expect(p2.pageCount).toBe(Math.ceil(N / REVIEW_QUEUE_PER_PAGE));
+    expect(p2.page).toBe(2);
+    expect(p2.total).toBe(N);
+    expect(p2.listed).toBe(N);
+    expect(p2.cases.map((c) => c.rank)).toEqual(Array.from({ length: REVIEW_QUEUE_PER_PAGE }, (_, i) => REVIEW_QUEUE_PER_PAGE + i + 1));
+    expect(p2.cases).toEqual(q.cases.slice(REVIEW_QUEUE_PER_PAGE, 2 * REVIEW_QUEUE_PER_PAGE));
+    const last = await findReviewQueue(t.db, { caller: reviewer, criterion: 'low-dice', page: 10_000 });
+    expect(last.page).toBe(last.pageCount);
+    expect(last.cases.map((c) => c.pseudonym)).toEqual(expected.slice((last.pageCount - 1) * REVIEW_QUEUE_PER_PAGE));
   });
 });

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { thinChartPoints, type ChartPointInput } from '@/lib/core/stats/thin-chart-points';
+import { pageLinks } from '@/lib/core/page-links';
 
 function cohort(n: number): ChartPointInput[] {
   let s = 7;
@@ -53,5 +54,14 @@ describe('thinChartPoints', () => {
         .map((p) => p.id)
         .sort(),
     ).toEqual(kept.map((p) => p.id).sort());
+  });
+});
+
+describe('pageLinks', () => {
+  it('links the first, the last and two either side of the current page, with gaps', () => {
+    expect(pageLinks(1, 1)).toEqual([]);
+    expect(pageLinks(1, 3)).toEqual([1, 2, 3]);
+    expect(pageLinks(6, 1000)).toEqual([1, null, 4, 5, 6, 7, 8, null, 1000]);
+    expect(pageLinks(1000, 1000)).toEqual([1, null, 998, 999, 1000]);
   });
 });
