@@ -259,6 +259,28 @@ describe('de-identified export as a job: request, worker, progress, download, ki
     expect(tries.map((e) => (e.details as { attempt?: number }).attempt).sort()).toEqual([1, 2]);
   }, 300_000);
 
+  it('an export whose job is cancelled in the queue: the sweep marks it FAILED with the reason, once; a new request queues a new one', async () => {
+    const r = await post(users.res2);
+    expect(r.status).toBe(202);
+    const e = ((await r.json()) as { export: DeidExportView }).export;
+    const row = await t.db.deidExport.findUniqueOrThrow({ where: { id: e.id } });
+    const { webBoss } = await import('@/lib/server/jobs/web-boss');
+    await (await webBoss()).cancel('study.export.deid', row.jobId!);
+    const swept = await sweepDeidExports(t.db, store);
+    expect(swept.failed.map((f) => f.exportId)).toEqual([e.id]);
+    const failed = await t.db.deidExport.findUniqueOrThrow({ where: { id: e.id } });
+    expect(failed.state).toBe('FAILED');
+    expect(failed.error).toMatch(/was cancelled in the job queue, so nothing will write it\. Prepare it again\./);
+    expect((await sweepDeidExports(t.db, store)).failed).toEqual([]);
+    expect(await t.db.auditEvent.count({ where: { action: 'study.export.deid.failed', userEmail: 'system' } })).toBe(1);
+    const listed = ((await (await list(users.res2)).json()) as { exports: DeidExportView[] }).exports;
+    expect(listed[0]).toMatchObject({ id: e.id, state: 'FAILED', downloadUrl: null });
+    expect((await download(users.res2, e.id)).status).toBe(409);
+    const again = await post(users.res2);
+    expect(again.status).toBe(202);
+    await t.db.deidExport.delete({ where: { id: ((await again.json()) as { export: DeidExportView }).export.id } });
+  });
+
   it('an expired export: the sweep deletes its file and marks it EXPIRED; its link answers 404', async () => {
     const ready = await t.db.deidExport.findFirstOrThrow({ where: { state: 'READY', requestedById: users.phys.userId } });
     const file = join(volumes, 'exports', `${ready.id}.zip`);
