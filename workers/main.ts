@@ -10,6 +10,8 @@
  *   legacy single queue are moved to their model's queue (workers/tasks/segmentation-run.ts).
  * - Every SWEEP_MS (and at start) marks FAILED the runs whose job has ended without them
  *   (lib/server/runs/sweep-stranded-runs.ts), so no run stays QUEUED or RUNNING forever.
+ *   The same sweep covers DICOM sends and prepared de-identified exports (expired ones deleted
+ *   after 24 h, stranded ones failed: lib/server/exports/sweep-deid-exports.ts).
  * - Each job definition (lib/server/jobs/job-definitions.ts) is registered with workJob, which
  *   checks every payload against the definition's schema before the handler sees it.
  * - SIGTERM/SIGINT: stop taking work, let active jobs finish (up to STOP_TIMEOUT_MS), exit.

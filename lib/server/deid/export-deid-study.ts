@@ -19,7 +19,9 @@
  * (create-zip-stream.ts); the de-identification is a tag rewrite of the attributes before the
  * pixel data, which are copied unchanged (deidentify-keeping-pixels.ts). `openDeidStudyExport` authorises, checks and audits before the first byte, so
  * errors that a caller can act on still become HTTP errors; `exportDeidStudy` collects the
- * stream (tests, CLI). Timing on a 177-slice planning study: docs/benchmarks.md, "Exports".
+ * stream (tests, CLI). The study page's prepared export (lib/server/exports/execute-deid-export.ts)
+ * writes the same stream to a file, with progress from `onFile` (files placed / `filesTotal`).
+ * Timing on a 177-slice planning study: docs/benchmarks.md, "Exports".
  * Each export is audited ('study.export.deid').
  * @throws AppError UNAUTHORIZED / FORBIDDEN, NOT_FOUND (no study, or no stored CT volume).
  */
