@@ -13,6 +13,8 @@ import { RT_STRUCTURE_SET_STORAGE, type RtStructureSet, readRtStruct } from './r
 export interface DicomImport {
   /** Number of files looked at. */
   fileCount: number;
+  /** sha256 (hex) of each file read, by path, of the bytes parsed (the importer's file hashes). */
+  fileSha256?: Map<string, string>;
   series: CtSeries[];
   structureSets: RtStructureSet[];
   /** File-level findings (unreadable, duplicate, ignored) and cross-series ones (phase clashes). */
@@ -62,21 +64,30 @@ export async function readDicom(input: string | readonly string[], options: Read
   const headers: ImageSliceHeader[] = [];
   const structureSets: RtStructureSet[] = [];
   const ignored = new Map<string, string[]>();
+  const fileSha256 = new Map<string, string>();
+  // The next file is read (libuv) while this one is hashed and parsed.
+  const readBytes = (file: string): Promise<Uint8Array | Error> =>
+    readFile(file).then(
+      (b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength),
+      (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+    );
+  let next = files.length > 0 ? readBytes(files[0]) : null;
 
-  for (const file of files) {
-    let bytes: Uint8Array;
-    try {
-      const b = await readFile(file);
-      bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-    } catch (e) {
-      findings.push(finding('NOT_DICOM', 'error', `${file} could not be read (${(e as Error).message}); check permissions.`, file));
+  for (let f = 0; f < files.length; f++) {
+    const file = files[f];
+    const got = await next!;
+    next = f + 1 < files.length ? readBytes(files[f + 1]) : null;
+    if (got instanceof Error) {
+      findings.push(finding('NOT_DICOM', 'error', `${file} could not be read (${got.message}); check permissions.`, file));
       continue;
     }
+    const bytes = got;
     if (file.endsWith('DICOMDIR')) {
       ignored.set('DICOMDIR', [...(ignored.get('DICOMDIR') ?? []), file]);
       continue;
     }
     const hash = createHash('sha256').update(bytes).digest('hex');
+    fileSha256.set(file, hash);
     const dup = seenHash.get(hash);
     if (dup) {
       findings.push(finding('DUPLICATE_FILE', 'warning', `${file} is a byte-for-byte copy of ${dup}; the copy is ignored.`, file));
@@ -137,5 +148,5 @@ export async function readDicom(input: string | readonly string[], options: Read
     manual.add(s);
   }
   findings.push(...resolvePhaseClashes(series.filter((s) => !manual.has(s))));
-  return { fileCount: files.length, series, structureSets, findings };
+  return { fileCount: files.length, series, structureSets, findings, fileSha256 };
 }

@@ -209,7 +209,8 @@ export async function scanDicomStudy(options: {
   const hashes: string[] = [];
   const fileHashes = new Map<string, string>();
   for (const f of used) {
-    const h = fileHashes.get(f) ?? (await sha256File(f));
+    // readDicom hashed the bytes it parsed; a file it did not read (none today) is read here.
+    const h = fileHashes.get(f) ?? read.fileSha256?.get(f) ?? (await sha256File(f));
     fileHashes.set(f, h);
     hashes.push(h);
   }
