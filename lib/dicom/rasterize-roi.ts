@@ -4,7 +4,7 @@
  * Reference: DICOM PS3.3 C.8.8.5.3 (Referenced Frame of Reference), C.8.8.6 (ROI Contour).
  */
 import { type Grid, type Mask } from '@/lib/core/volume';
-import { rasterizeContours } from '@/lib/core/raster/rasterize-contours';
+import { type RasterReport, rasterizeContours } from '@/lib/core/raster/rasterize-contours';
 import { type Finding, finding } from './findings';
 import type { CtSeries } from './ct-series';
 import type { RtContour, RtRoi, RtStructureSet } from './rtstruct';
@@ -122,10 +122,17 @@ export function findRoi(ss: RtStructureSet, roi: string | number): RtRoi | undef
  * (placed by position instead), SOP_REFERENCE_MISMATCH (the referenced image is not the slice the
  * contour lies on; placed by position), CONTOUR_INVALID_POINTS (a contour with a non-numeric
  * coordinate, e.g. NaN: skipped, naming its slice).
- * @returns the mask and its number of voxels inside (`voxelCount`, the sum of the mask, counted
- *   while filling), or a null mask with an ROI_NOT_FOUND finding.
+ * @returns the mask, its number of voxels inside (`voxelCount`, the sum of the mask, counted
+ *   while filling) and the index box holding them (`bounds`, RasterReport.bounds), or a null mask
+ *   with an ROI_NOT_FOUND finding.
  */
-export function rasterizeRoi(input: RasterizeRoiInput): { mask: Mask | null; roi: RtRoi | null; findings: Finding[]; voxelCount: number } {
+export function rasterizeRoi(input: RasterizeRoiInput): {
+  mask: Mask | null;
+  roi: RtRoi | null;
+  findings: Finding[];
+  voxelCount: number;
+  bounds: RasterReport['bounds'];
+} {
   const ss = input.structureSet;
   const roi = findRoi(ss, input.roi);
   const findings: Finding[] = [];
@@ -138,7 +145,7 @@ export function rasterizeRoi(input: RasterizeRoiInput): { mask: Mask | null; roi
         ss.file,
       ),
     );
-    return { mask: null, roi: null, findings, voxelCount: 0 };
+    return { mask: null, roi: null, findings, voxelCount: 0, bounds: null };
   }
   const label = `ROI ${roi.number} "${roi.name}" (${ss.file})`;
   const closed = roi.contours.filter((c) => c.geometricType === 'CLOSED_PLANAR');
@@ -271,7 +278,7 @@ export function rasterizeRoi(input: RasterizeRoiInput): { mask: Mask | null; roi
         ),
       );
   }
-  return { mask, roi, findings, voxelCount: report.insideVoxels };
+  return { mask, roi, findings, voxelCount: report.insideVoxels, bounds: report.bounds };
 }
 
 /**

@@ -66,6 +66,11 @@ export interface RasterReport {
   counts: Record<ContourPlacementStatus, number>;
   /** Voxels set in the mask (the spans filled are disjoint, so this is the sum of the mask). */
   insideVoxels: number;
+  /**
+   * The smallest index box (inclusive) holding every voxel set, null when none is: a reader of the
+   * mask (e.g. the dose sampler) need not scan the rest of a large grid.
+   */
+  bounds: { min: [number, number, number]; max: [number, number, number] } | null;
 }
 
 export interface RasterizeOptions {
@@ -188,6 +193,8 @@ export function rasterizeContours(grid: Grid, contours: readonly PlanarContourMm
   const rowFill = new Int32Array(ny);
   let crossings = new Float64Array(1024);
   let insideVoxels = 0;
+  const lo: [number, number, number] = [Infinity, Infinity, Infinity];
+  const hi: [number, number, number] = [-Infinity, -Infinity, -Infinity];
   for (const [k, list] of bySlice) {
     rowStart.fill(0);
     // Pass 1: count the crossings of each row (scanline y = j + EPS, half-open in y).
@@ -247,10 +254,17 @@ export function rasterizeContours(grid: Grid, contours: readonly PlanarContourMm
         if (i1 >= i0) {
           data.fill(1, base + i0, base + i1 + 1);
           insideVoxels += i1 - i0 + 1;
+          if (i0 < lo[0]) lo[0] = i0;
+          if (i1 > hi[0]) hi[0] = i1;
+          if (j < lo[1]) lo[1] = j;
+          if (j > hi[1]) hi[1] = j;
+          if (k < lo[2]) lo[2] = k;
+          if (k > hi[2]) hi[2] = k;
         }
       }
     }
   }
 
-  return { mask: { grid, data }, report: { placements, pointsOffSlice, counts, insideVoxels } };
+  const bounds = insideVoxels > 0 ? { min: lo, max: hi } : null;
+  return { mask: { grid, data }, report: { placements, pointsOffSlice, counts, insideVoxels, bounds } };
 }
