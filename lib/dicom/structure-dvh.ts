@@ -124,6 +124,7 @@ export async function computeStructureDvhs(options: StructureDvhOptions): Promis
     const m = structureDoseMetrics({
       dose: dose.volume,
       mask: res.mask,
+      bounds: res.bounds,
       contours,
       convention,
       prescription: prescriptionGy ?? undefined,

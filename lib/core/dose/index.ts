@@ -2,7 +2,7 @@
  * lib/core/dose: dose on the CT grid, DVHs and dose metrics (pure). Conventions: docs/dose.md.
  */
 export { DoseError } from './errors';
-export { doseAtIndex, doseAtPointMm, sampleDoseInMask, doseVoxelsInMask, type DoseSamples } from './sample-dose';
+export { doseAtIndex, doseAtPointMm, sampleDoseInMask, doseVoxelsInMask, type DoseSamples, type MaskBounds } from './sample-dose';
 export { computeDoseMetrics, type DoseMetrics, type DoseMetricsInput, type CumulativeDvh } from './dose-metrics';
 export { doseOnContourPlanes, planeThicknessMm, type PlaneSamples } from './dose-on-planes';
 export { structureDoseMetrics, DOSE_CONVENTIONS, type DoseConvention, type StructureDoseInput } from './structure-dose';

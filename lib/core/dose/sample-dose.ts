@@ -93,52 +93,58 @@ export function doseAtPointMm(dose: Volume<Float32Array>, p: Vec3): number {
   return Number.isNaN(d) ? 0 : d;
 }
 
+/** An index box (inclusive) holding every set voxel of a mask, e.g. the rasteriser's report.bounds. */
+export interface MaskBounds {
+  min: readonly [number, number, number];
+  max: readonly [number, number, number];
+}
+
 /**
  * Where the set voxels of a mask lie, row by row (a row = the voxels along i at one (j, k)):
  * `count` set voxels in all; row r = j + ny·k holds set voxels only in [from[r], to[r]) (from = to
- * when the row is empty). One pass over the mask, 4 voxels at a time where the rows are 4-byte
- * aligned (most of a structure's bounding volume is empty).
+ * when the row is empty). One pass over the mask (over `bounds` only, when given), 4 voxels at a
+ * time where the rows are 4-byte aligned (most of a structure's bounding volume is empty).
  */
-function maskRows(mask: Mask): { count: number; from: Int32Array; to: Int32Array } {
+function maskRows(mask: Mask, bounds?: MaskBounds | null): { count: number; from: Int32Array; to: Int32Array } {
   const [nx, ny, nz] = mask.grid.dims;
   const m = mask.data;
-  const rows = ny * nz;
-  const from = new Int32Array(rows);
-  const to = new Int32Array(rows);
+  const from = new Int32Array(ny * nz);
+  const to = new Int32Array(ny * nz);
   let count = 0;
+  if (bounds === null) return { count, from, to };
+  const clamp = (v: number, n: number) => Math.max(0, Math.min(n - 1, Math.floor(v)));
+  const [i0, j0, k0] = bounds ? [clamp(bounds.min[0], nx), clamp(bounds.min[1], ny), clamp(bounds.min[2], nz)] : [0, 0, 0];
+  const [i1, j1, k1] = bounds ? [clamp(bounds.max[0], nx), clamp(bounds.max[1], ny), clamp(bounds.max[2], nz)] : [nx - 1, ny - 1, nz - 1];
   const aligned = nx % 4 === 0 && m.byteOffset % 4 === 0;
-  if (aligned) {
-    const w32 = new Uint32Array(m.buffer, m.byteOffset, m.length >> 2);
-    const wordsPerRow = nx >> 2;
-    for (let r = 0; r < rows; r++) {
-      const w0 = r * wordsPerRow;
+  const w32 = aligned ? new Uint32Array(m.buffer, m.byteOffset, m.length >> 2) : null;
+  const wordsPerRow = nx >> 2;
+  const q0 = i0 >> 2;
+  const q1 = i1 >> 2;
+  for (let k = k0; k <= k1; k++)
+    for (let j = j0; j <= j1; j++) {
+      const r = j + ny * k;
       let first = -1;
       let last = -1;
-      for (let q = 0; q < wordsPerRow; q++) {
-        const w = w32[w0 + q]!;
-        if (w === 0) continue;
-        if (first < 0) first = q;
-        last = q;
-        // Bytes of 0 and 1 (a rasterised mask): their sum is the top byte of w × 0x01010101.
-        if ((w & 0xfefefefe) === 0) count += Math.imul(w, 0x01010101) >>> 24;
-        else for (let b = 4 * (w0 + q), e = b + 4; b < e; b++) if (m[b]) count++;
-      }
-      if (first >= 0) {
-        from[r] = 4 * first;
-        to[r] = 4 * last + 4;
-      }
-    }
-  } else
-    for (let r = 0; r < rows; r++) {
-      const row = r * nx;
-      let first = -1;
-      let last = -1;
-      for (let x = 0; x < nx; x++)
-        if (m[row + x]) {
-          if (first < 0) first = x;
-          last = x;
-          count++;
+      if (w32) {
+        const w0 = r * wordsPerRow;
+        for (let q = q0; q <= q1; q++) {
+          const w = w32[w0 + q]!;
+          if (w === 0) continue;
+          if (first < 0) first = 4 * q;
+          last = 4 * q + 3;
+          // Bytes of 0 and 1 (a rasterised mask): their sum is the top byte of w × 0x01010101.
+          if ((w & 0xfefefefe) === 0) count += Math.imul(w, 0x01010101) >>> 24;
+          else for (let b = 4 * (w0 + q), e = b + 4; b < e; b++) if (m[b]) count++;
         }
+      } else {
+        const row = r * nx;
+        for (let x = i0; x <= i1; x++)
+          if (m[row + x]) {
+            if (first < 0) first = x;
+            last = x;
+            count++;
+          }
+      }
       if (first >= 0) {
         from[r] = first;
         to[r] = last + 1;
@@ -158,8 +164,11 @@ function maskRows(mask: Mask): { count: number; from: Int32Array; to: Int32Array
  * linear blend of that row. Otherwise every voxel is interpolated on its own. Either way the
  * rows without set voxels are skipped (maskRows). Same values as `doseAtIndex` up to float
  * rounding (the order of the three blends differs).
+ *
+ * `bounds`, when given, must hold every set voxel (the rasteriser's report.bounds does): only
+ * that box of the mask is read; null = an empty mask.
  */
-export function sampleDoseInMask(dose: Volume<Float32Array>, mask: Mask): DoseSamples {
+export function sampleDoseInMask(dose: Volume<Float32Array>, mask: Mask, bounds?: MaskBounds | null): DoseSamples {
   checkDose(dose);
   const [nx, ny, nz] = mask.grid.dims;
   const m = mask.data;
@@ -190,7 +199,7 @@ export function sampleDoseInMask(dose: Volume<Float32Array>, mask: Mask): DoseSa
   const cu = Math.max(0, dx - 2);
   const cv = Math.max(0, dy - 2);
   const cw = Math.max(0, dz - 2);
-  const { count, from, to } = maskRows(mask);
+  const { count, from, to } = maskRows(mask, bounds);
   const out = new Float32Array(count);
   let t = 0;
   let outside = 0;

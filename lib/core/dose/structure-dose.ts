@@ -14,7 +14,7 @@ import { type Mask, type Volume, voxelVolumeCc } from '@/lib/core/volume';
 import type { PlanarContourMm } from '@/lib/core/raster/rasterize-contours';
 import { computeDoseMetrics, type DoseMetrics } from './dose-metrics';
 import { doseOnContourPlanes, planeThicknessMm } from './dose-on-planes';
-import { doseVoxelsInMask, sampleDoseInMask } from './sample-dose';
+import { type MaskBounds, doseVoxelsInMask, sampleDoseInMask } from './sample-dose';
 import { DoseError } from './errors';
 
 export const DOSE_CONVENTIONS = ['iseg', 'plastimatch', 'dicompyler', 'dose-grid'] as const;
@@ -24,6 +24,8 @@ export interface StructureDoseInput {
   dose: Volume<Float32Array>;
   /** The structure on the CT grid (iseg, plastimatch). */
   mask: Mask;
+  /** An index box holding every voxel of `mask` (the rasteriser's report.bounds): only it is read. */
+  bounds?: MaskBounds | null;
   /** The structure's closed planar contours (dicompyler). */
   contours?: readonly PlanarContourMm[];
   convention?: DoseConvention;
@@ -35,11 +37,11 @@ export function structureDoseMetrics(input: StructureDoseInput): DoseMetrics & {
   const convention = input.convention ?? 'iseg';
   const common = { prescription: input.prescription, binWidth: input.binWidth };
   if (convention === 'iseg') {
-    const s = sampleDoseInMask(input.dose, input.mask);
+    const s = sampleDoseInMask(input.dose, input.mask, input.bounds);
     return { convention, ...computeDoseMetrics({ doses: s.doses, outside: s.outside, voxelVolumeCc: voxelVolumeCc(input.mask.grid), ...common }) };
   }
   if (convention === 'plastimatch') {
-    const s = sampleDoseInMask(input.dose, input.mask);
+    const s = sampleDoseInMask(input.dose, input.mask, input.bounds);
     return {
       convention,
       ...computeDoseMetrics({ doses: s.doses, outside: s.outside, voxelVolumeCc: voxelVolumeCc(input.mask.grid), histogram: 'plastimatch', ...common }),

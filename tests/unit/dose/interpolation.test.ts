@@ -118,6 +118,25 @@ describe('trilinear dose on the CT grid', () => {
         let worst = 0;
         for (let n = 0; n < expected.length; n++) worst = Math.max(worst, Math.abs(r.doses[n]! - expected[n]!));
         expect(worst).toBeLessThan(1e-5);
+        // Reading only a box holding every set voxel gives the same samples; null = empty.
+        const box = { min: [dims[0], dims[1], dims[2]] as [number, number, number], max: [0, 0, 0] as [number, number, number] };
+        for (let k = 0; k < dims[2]; k++)
+          for (let j = 0; j < dims[1]; j++)
+            for (let i = 0; i < dims[0]; i++)
+              if (m.data[i + dims[0] * (j + dims[1] * k)] && k % 5 !== 0) {
+                [i, j, k].forEach((v, a) => {
+                  box.min[a] = Math.min(box.min[a]!, v);
+                  box.max[a] = Math.max(box.max[a]!, v);
+                });
+              }
+        // (slices k = 0, 5, 10 emptied, so that the box is smaller than the grid in z)
+        for (let k = 0; k < dims[2]; k += 5) m.data.fill(0, dims[0] * dims[1] * k, dims[0] * dims[1] * (k + 1));
+        box.min[2] = Math.max(box.min[2], 1);
+        const whole = sampleDoseInMask(dose, m);
+        const boxed = sampleDoseInMask(dose, m, box);
+        expect(boxed.outside).toBe(whole.outside);
+        expect(Array.from(boxed.doses)).toEqual(Array.from(whole.doses));
+        expect(sampleDoseInMask(dose, m, null).doses.length).toBe(0);
       }
   });
 
