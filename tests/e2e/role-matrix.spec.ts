@@ -304,6 +304,7 @@ for (const who of WHO) {
     let refused = 0;
     let refusedActions = 0;
     let allowedActions = 0;
+    let forgedRefused = 0;
     let exportsChecked = 0;
     try {
       for (const d of discoverRoutes()) {
@@ -403,6 +404,25 @@ for (const who of WHO) {
             problems.push(`${who} server action ${action.name}: allowed by ROUTES but answered ${res.status()}`);
           const leaked = seesIdentifiers ? [] : findIdentifiers(body, seeded.identifiers);
           if (leaked.length) problems.push(`${who} server action ${action.name} on ${url}: answer contains identifiers ${leaked.slice(0, 3).join(', ')}`);
+          // The same call from another site (a forged Origin, the session cookie riding along) is
+          // aborted before the action runs: Next answers 500 "Invalid Server Actions request"
+          // (its CSRF check; docs/security.md). Checked for every action and every role that may call it.
+          const forged = await request.fetch(url, {
+            method: 'POST',
+            maxRedirects: 0,
+            failOnStatusCode: false,
+            headers: {
+              'next-action': action.id,
+              'content-type': 'text/plain;charset=UTF-8',
+              accept: 'text/x-component',
+              origin: 'http://evil.example',
+            },
+            data: JSON.stringify(['x', 'y']),
+          });
+          checked++;
+          if (forged.status() !== 500)
+            problems.push(`${who} server action ${action.name} on ${url}: a forged Origin was not refused (HTTP ${forged.status()})`);
+          else forgedRefused++;
           continue;
         }
         const res = await request.fetch(url, {
@@ -427,10 +447,11 @@ for (const who of WHO) {
       await close();
     }
     console.log(
-      `[role-matrix] ${who}: ${checked} requests checked, ${refused} of them routes the role may not reach, ${refusedActions} server actions refused, ${allowedActions} called inertly, ${exportsChecked} exports scanned`,
+      `[role-matrix] ${who}: ${checked} requests checked, ${refused} of them routes the role may not reach, ${refusedActions} server actions refused, ${allowedActions} called inertly (${forgedRefused} of them refused with a forged Origin), ${exportsChecked} exports scanned`,
     );
     expect(problems).toEqual([]);
     expect(exportsChecked).toBe(exportsFor(seeded).length);
+    expect(forgedRefused).toBe(allowedActions);
     expect(checked).toBeGreaterThan(10);
     // every role, admin included, has routes it may not reach: the matrix must have tried them
     expect(refused).toBeGreaterThan(3);
