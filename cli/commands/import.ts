@@ -1,5 +1,5 @@
 /**
- * iseg-qa import DIR [--json] [--phase-map SERIES_UID=percent,…] [--patient-id ID]
+ * iseg-qa import DIR [--json] [--phase-map SERIES_UID=percent,…] [--patient-id ID] [--observer NAME]
  *
  * Bulk import into the database: DIR is one study, or holds one study per subfolder (see
  * lib/server/studies/find-study-folders.ts). Progress goes to stderr: a bar when stderr is a
@@ -27,11 +27,12 @@ import { importStudyAndQueue } from '../../lib/server/studies/import-study-and-q
 import { parsePhaseMap } from '../../lib/server/studies/parse-phase-map';
 import { fail, printJson } from '../output';
 
-const USAGE = `Usage: iseg-qa import DIR [--json] [--phase-map SERIES_UID=percent,...] [--patient-id ID]
+const USAGE = `Usage: iseg-qa import DIR [--json] [--phase-map SERIES_UID=percent,...] [--patient-id ID] [--observer NAME]
   DIR            a study folder (DICOM CT / 4D CT + RTSTRUCT, or NIfTI ct*.nii.gz + masks),
                  or a folder with one study per subfolder
   --phase-map    4D CT phases by hand, e.g. 1.2.3.4=0,1.2.3.5=10
   --patient-id   NIfTI only: the patient's ID, so that studies of one patient share a pseudonym
+  --observer     who drew the structures (instead of the RTSTRUCTs' OperatorsName; docs/observers.md)
   --json         one JSON object on stdout`;
 
 function progressReporter(label: string) {
@@ -83,6 +84,7 @@ export async function run(argv: string[]): Promise<number> {
         json: { type: 'boolean', default: false },
         'phase-map': { type: 'string' },
         'patient-id': { type: 'string' },
+        observer: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     });
@@ -147,6 +149,7 @@ export async function run(argv: string[]): Promise<number> {
           store,
           phaseMapping,
           patientId: values['patient-id'],
+          observer: values.observer,
           onProgress: (p) => progress.update(p),
         });
         progress.end();

@@ -67,3 +67,23 @@ export function chooseReferenceObserver(observers: readonly (string | null)[], r
   const referring = referringPhysician ? norm(referringPhysician) : null;
   return (referring ? observers.find((o) => o !== null && norm(o) === referring) : undefined) ?? observers[0]!;
 }
+
+/**
+ * An observer named at import (`iseg-qa import --observer NAME`): every structure of the import
+ * that has no observer suffix is that observer's (instead of its structure set's OperatorsName),
+ * and, within the import, the reference one; a merge into a stored study then compares it with the
+ * stored reference observer (merge-study.ts). Blank or absent: nothing changes.
+ */
+export function applyExplicitObserver<T extends { name: string; observer?: string | null; referenceObserver?: boolean }>(
+  structures: T[],
+  observer: string | undefined | null,
+  hasSuffix: (name: string) => boolean,
+): void {
+  const name = structureSetObserver(observer);
+  if (!name) return;
+  for (const s of structures) {
+    if (hasSuffix(s.name)) continue;
+    s.observer = name;
+    s.referenceObserver = true;
+  }
+}

@@ -42,7 +42,8 @@ import { NIFTI_FILE, materialiseNiftiStudy, scanNiftiStudy } from './prepare-nif
 import { relativePath } from './relative-paths';
 import { mergeStudy } from './merge-study';
 import { isUniqueViolation, summariseStudy, writeStudy } from './write-study';
-import { referenceStructureFinding, structureRolesFinding } from './classify-structure';
+import { classifyStructure, referenceStructureFinding, structureRolesFinding } from './classify-structure';
+import { applyExplicitObserver, observerSuffix } from '../observers/identify-observers';
 import { loadStructureRules } from '../structure-roles/load-structure-rules';
 import { computeStudyDoseMetrics } from '../dose/compute-study-dose-metrics';
 import { materialiseDoseOnlyStudy, scanDoseOnlyStudy } from './prepare-dose-only-study';
@@ -67,6 +68,8 @@ export interface ImportStudyOptions {
   inTransaction?: InImportTransaction;
   /** CT volumes decoded and stored ahead (the DICOM node's received series; prepare-dicom-study.ts). */
   preparedVolumes?: PreparedVolumeLookup;
+  /** Who drew this import's structures (docs/observers.md), instead of the RTSTRUCTs' OperatorsName. */
+  observer?: string;
 }
 
 export type { ImportFinding, ImportProgress, ImportStudyResult };
@@ -205,6 +208,7 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
       );
     // The same study with other files: merge what it adds, if nothing stored would change.
     prepared = await materialise();
+    applyExplicitObserver(prepared.structures, options.observer, (n) => observerSuffix(n, (x) => classifyStructure(x, siteRules).kind) !== null);
     prepared.findings.push(...extraFindings);
     // Which structures are the reference now, counting the stored ones (classify-structure.ts).
     if (prepared.structures.length > 0) {
@@ -228,6 +232,7 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
   }
 
   prepared = await materialise();
+  applyExplicitObserver(prepared.structures, options.observer, (n) => observerSuffix(n, (x) => classifyStructure(x, siteRules).kind) !== null);
   prepared.findings.push(...extraFindings);
   // Which structure became which role (and by which rule), then which physician structure is the
   // reference GTV/ITV, or that none is recognised.

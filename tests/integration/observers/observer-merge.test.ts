@@ -71,4 +71,22 @@ describe('a second observer added to a stored study', () => {
     const now = await t.db.physicianStructure.findMany({ where: { studyId: first.studyId, referenceObserver: true }, orderBy: { id: 'asc' } });
     expect(now.map((x) => x.id)).toEqual(reference.map((x) => x.id).sort());
   }, 120_000);
+
+  it('an observer named at import (--observer) replaces the OperatorsName; a later import by another named observer is not the reference', async () => {
+    const p = await writePhantomStudy(join(tmp, 'q'), { ...small, index: 1, seed: 'observer-explicit' });
+    const first = await importStudy({ db: t.db, caller: physicist, dir: p.dicomDir, store, observer: ' Dr One ' });
+    const stored = await t.db.physicianStructure.findMany({ where: { studyId: first.studyId } });
+    expect(stored.map((x) => [x.observer, x.referenceObserver])).toEqual(stored.map(() => ['Dr One', true]));
+
+    const read = await readDicom(join(p.dicomDir, 'phase_00'));
+    const later = join(tmp, 'explicit-later');
+    mkdirSync(later);
+    writeFileSync(join(later, 'rs.dcm'), writeRtStruct({ series: read.series[0]!, structures: [{ name: 'ITV second', mask: p.patient.physicianItv }] }).bytes);
+    await importStudy({ db: t.db, caller: physicist, dir: later, store, observer: 'Dr Two' });
+    expect(await t.db.physicianStructure.findFirstOrThrow({ where: { studyId: first.studyId, name: 'ITV second' } })).toMatchObject({
+      kind: 'ITV',
+      observer: 'Dr Two',
+      referenceObserver: false,
+    });
+  }, 120_000);
 });
