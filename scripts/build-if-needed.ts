@@ -25,7 +25,7 @@ export function sourceFingerprint(root: string): string {
       h.update(rel).update(fs.readFileSync(p));
     }
   };
-  for (const p of ['app', 'components', 'lib', 'proxy.ts', 'next.config.js', 'package-lock.json', 'prisma/schema.prisma']) walk(p);
+  for (const p of ['app', 'components', 'lib', 'proxy.ts', 'instrumentation.ts', 'next.config.js', 'package-lock.json', 'prisma/schema.prisma']) walk(p);
   return h.digest('hex');
 }
 

@@ -227,14 +227,16 @@ async function main(): Promise<void> {
       await db.segmentationRun.update({ where: { id: 'bench-00000-r1' }, data: { heartbeatAt: new Date(), progress: 100 } });
       afterHeartbeat.push(await timedGet(`${baseUrl}/`, cookie));
     }
-    // After a run's status changed (a queued run starts, or goes back): the cohort is computed again.
-    const queued = await db.segmentationRun.findFirstOrThrow({ where: { status: 'QUEUED' }, select: { id: true } });
+    // After a run's status changed (as when a run finishes: the cohort is computed again). A
+    // failed run is toggled between FAILED and CANCELLED: the app's worker leaves both alone
+    // (it takes the seeded QUEUED runs, whose models it does not have, and fails them).
+    const failed = await db.segmentationRun.findFirstOrThrow({ where: { status: 'FAILED', id: { endsWith: '-r2' } }, select: { id: true } });
     const afterStatus: Timed[] = [];
     for (let i = 0; i < SERVER_RUNS; i++) {
-      await db.segmentationRun.update({ where: { id: queued.id }, data: { status: i % 2 === 0 ? 'RUNNING' : 'QUEUED' } });
+      await db.segmentationRun.update({ where: { id: failed.id }, data: { status: i % 2 === 0 ? 'CANCELLED' : 'FAILED' } });
       afterStatus.push(await timedGet(`${baseUrl}/`, cookie));
     }
-    await db.segmentationRun.update({ where: { id: queued.id }, data: { status: 'QUEUED' } });
+    await db.segmentationRun.update({ where: { id: failed.id }, data: { status: 'FAILED' } });
     await db.$disconnect();
     const cohort: Timed[] = [];
     const health: Timed[] = [];

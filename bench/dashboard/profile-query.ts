@@ -54,7 +54,7 @@ async function main() {
     const caller = { userId: 'x', email: 'x@x', name: 'x', role: 'PHYSICIST' as const };
     const filters = { institution: null, from: null, to: null, model: null, physician: null, scanner: null };
     const query = { ...filters, sort: 'flags' as const, dir: 'desc' as const, page: 1 };
-    const t: Record<string, number[]> = { version: [], query: [], stats: [], viewFresh: [], viewKept: [], viewKeptOtherSort: [] };
+    const t: Record<string, number[]> = { version: [], query: [], stats: [], viewFresh: [], viewKept: [], viewKeptOtherSort: [], reviewQueuePage: [] };
     let sizes = { columnsKb: 0, pageKb: 0, chartPoints: '' };
     for (let i = 0; i < RUNS; i++) {
       let t0 = performance.now();
@@ -82,6 +82,12 @@ async function main() {
         pageKb: Math.round(JSON.stringify(v.page).length / 1024),
         chartPoints: `${v.chartPoints.drawn} of ${v.chartPoints.of}`,
       };
+    }
+    const { findReviewQueue } = await import('../../lib/server/review/find-review-queue');
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      await findReviewQueue(db, { caller: { ...caller, role: 'REVIEWER' }, criterion: 'low-dice', page: 1 });
+      t.reviewQueuePage.push(performance.now() - t0);
     }
     const plan = await explainCohortCases(db, { caller, filters });
     console.log(
