@@ -8,7 +8,11 @@
  * - dicompyler-core (optional, --dicompyler): dvhcalc.get_dvh for each structure in one python3.
  * Prints the median wall time of each and the ratio ours / plastimatch (target ≤ 0.5).
  *
- * Usage: npx tsx bench/dose/dvh-bench.ts [--runs 3] [--dir DIR] [--dicompyler]   (npm run bench:dose)
+ * - the same CLI of another checkout (optional, --baseline ROOT: e.g. `git archive <commit>` unpacked,
+ *   with node_modules linked and lib/server/db/generated copied), timed in the same rounds, so a
+ *   change is measured before/after back to back under the same machine load.
+ *
+ * Usage: npx tsx bench/dose/dvh-bench.ts [--runs 3] [--dir DIR] [--dicompyler] [--baseline ROOT]   (npm run bench:dose)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -23,6 +27,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     dir: { type: 'string', default: join(tmpdir(), 'iseg-qa-bench-dose') },
     dicompyler: { type: 'boolean', default: false },
+    baseline: { type: 'string' },
   },
 });
 const runs = Number(values.runs);
@@ -62,7 +67,7 @@ const rp = join(dir, 'RP.dcm');
 
 /** CPU seconds (user + system) of each command, from /usr/bin/time: the machine is shared, so
  * wall time swings with other work; CPU time much less. */
-const cpu: { ours: number[]; plastimatch: number[]; dicompyler: number[] } = { ours: [], plastimatch: [], dicompyler: [] };
+const cpu: { ours: number[]; plastimatch: number[]; dicompyler: number[]; baseline: number[] } = { ours: [], plastimatch: [], dicompyler: [], baseline: [] };
 let lastCpu = 0;
 function timed(cmd: string[], cwd = root): number {
   const t = process.hrtime.bigint();
@@ -75,7 +80,9 @@ function timed(cmd: string[], cwd = root): number {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const oursCmd = [process.execPath, join(root, 'cli/iseg-qa.mjs'), 'dose', 'dvh', '--ct', ct, '--rtstruct', rs, '--rtdose', rd, '--rtplan', rp, '--json'];
+const cliArgs = ['dose', 'dvh', '--ct', ct, '--rtstruct', rs, '--rtdose', rd, '--rtplan', rp, '--json'];
+const oursCmd = [process.execPath, join(root, 'cli/iseg-qa.mjs'), ...cliArgs];
+const baselineCmd = values.baseline ? [process.execPath, join(resolve(values.baseline), 'cli/iseg-qa.mjs'), ...cliArgs] : null;
 const py = `
 import sys
 from dicompylercore import dicomparser, dvhcalc
@@ -85,8 +92,13 @@ for n in dicomparser.DicomParser(rs).GetStructures():
 `;
 // One warm-up of ours (builds the CLI bundle when sources are newer) and of plastimatch.
 timed(oursCmd);
-const t: { ours: number[]; plastimatch: number[]; dicompyler: number[] } = { ours: [], plastimatch: [], dicompyler: [] };
+if (baselineCmd) timed(baselineCmd);
+const t: { ours: number[]; plastimatch: number[]; dicompyler: number[]; baseline: number[] } = { ours: [], plastimatch: [], dicompyler: [], baseline: [] };
 for (let n = 0; n < runs; n++) {
+  if (baselineCmd) {
+    t.baseline.push(timed(baselineCmd));
+    cpu.baseline.push(lastCpu);
+  }
   t.ours.push(timed(oursCmd));
   cpu.ours.push(lastCpu);
   const work = mkdtempSync(join(tmpdir(), 'plm-dvh-'));
@@ -138,6 +150,13 @@ const f = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');
 console.log(`DVHs of ${BENCH_PHANTOM.structures.length} structures, CT 512×512×177, dose grid 2.5 mm; median of ${runs} runs; wall s | CPU s (user+sys):`);
 console.log(`  ours (iseg-qa dose dvh, whole process)  ${o.toFixed(2)} | ${co.toFixed(2)}   wall ${f(t.ours)}  cpu ${f(cpu.ours)}`);
 console.log(`  plastimatch convert + dvh               ${p.toFixed(2)} | ${cp.toFixed(2)}   wall ${f(t.plastimatch)}  cpu ${f(cpu.plastimatch)}`);
+if (baselineCmd) {
+  const b = median(t.baseline);
+  console.log(`  baseline (${values.baseline})  ${b.toFixed(2)} | ${median(cpu.baseline).toFixed(2)}   wall ${f(t.baseline)}  cpu ${f(cpu.baseline)}`);
+  console.log(
+    `  baseline / plastimatch: wall ${(b / p).toFixed(2)}, CPU ${(median(cpu.baseline) / cp).toFixed(2)}; ours / baseline: wall ${(o / b).toFixed(2)}, CPU ${(co / median(cpu.baseline)).toFixed(2)}`,
+  );
+}
 if (values.dicompyler)
   console.log(
     `  dicompyler-core get_dvh ×10             ${median(t.dicompyler).toFixed(2)} | ${median(cpu.dicompyler).toFixed(2)}   wall ${f(t.dicompyler)}  cpu ${f(cpu.dicompyler)}`,
