@@ -1,8 +1,12 @@
-/** The cohort filters as a plain GET form: the URL is the state, so any view can be linked. */
+/**
+ * The cohort filters as a GET form: the URL is the state, so any view can be linked. <GetForm>
+ * shows the page is loading ("Applying…") until the filtered cohort has rendered.
+ */
 import { db } from '@/lib/server/db/client';
 import type { Caller } from '@/lib/server/auth/roles';
 import { findCohortFilterOptions } from '@/lib/server/cohort/find-cohort-filter-options';
 import type { CohortQuery } from '@/lib/server/cohort/find-cohort-cases.types';
+import { GetForm, GetSubmitButton } from '@/components/get-form';
 
 function Select({ name, label, value, options }: { name: string; label: string; value: string | null; options: { value: string; label: string }[] }) {
   return (
@@ -23,7 +27,7 @@ function Select({ name, label, value, options }: { name: string; label: string; 
 export async function CohortFilters({ caller, query, datesShifted }: { caller: Caller; query: CohortQuery; datesShifted: boolean }) {
   const o = await findCohortFilterOptions(db(), { caller });
   return (
-    <form method="get" action="/" className="card cohort-filters" data-testid="cohort-filters">
+    <GetForm action="/" className="card cohort-filters" data-testid="cohort-filters">
       <Select name="institution" label="Institution" value={query.institution} options={o.institutions.map((i) => ({ value: i.id, label: i.name }))} />
       <label>
         Study date from{datesShifted ? ' (shifted)' : ''}
@@ -43,9 +47,9 @@ export async function CohortFilters({ caller, query, datesShifted }: { caller: C
         </>
       ) : null}
       <div className="cohort-filter-buttons">
-        <button type="submit">Apply filters</button>
+        <GetSubmitButton pendingLabel="Applying…">Apply filters</GetSubmitButton>
         <a href="/">Clear</a>
       </div>
-    </form>
+    </GetForm>
   );
 }
