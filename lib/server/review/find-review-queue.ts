@@ -6,7 +6,7 @@ import type { Db } from '../db/client';
 import { authorize, can, type Caller } from '../auth/roles';
 import { recordAuditEvent } from '../audit/record-audit-event';
 import { loadReviewCases, type ReviewCase } from './load-review-cases';
-import { readRunKeyNumbers } from './read-run-key-numbers';
+import { rankReviewQueue } from './rank-review-queue';
 import type { ReviewCriterion } from '@/lib/core/review/rank-review-cases';
 
 /** Cases per page of the queue when a page is asked for. */
@@ -45,21 +45,32 @@ export async function findReviewQueue(
 ): Promise<ReviewQueue> {
   authorize(caller, 'review:view');
   const identified = can(caller.role, 'identifiers:view');
-  // Paged: rank on the summary rows only, then read the shown cases' phases (for the flags' wording).
-  const all = await loadReviewCases(db, { criterion, identified, withPhases: page === undefined });
-  const listed = undecidedOnly ? all.filter((c) => c.undecided) : all;
-  let cases = listed;
+  let all: { undecided: boolean }[];
+  let listedCount: number;
+  let cases: ReviewCase[];
   let pageNumber = 1;
   let pageCount = 1;
-  if (page !== undefined) {
+  if (page === undefined) {
+    const everything = await loadReviewCases(db, { criterion, identified });
+    all = everything;
+    cases = undecidedOnly ? everything.filter((c) => c.undecided) : everything;
+    listedCount = cases.length;
+  } else {
+    // One page: rank every study on its summary row's numbers in one query (rankReviewQueue),
+    // then read the shown cases in full (decisions, phases for the flags' wording).
+    const ranked = await rankReviewQueue(db, { criterion });
+    all = ranked;
+    const listed = undecidedOnly ? ranked.filter((c) => c.undecided) : ranked;
+    listedCount = listed.length;
     pageCount = Math.max(1, Math.ceil(listed.length / REVIEW_QUEUE_PER_PAGE));
     pageNumber = Math.min(Math.max(1, page), pageCount);
     const shown = listed.slice((pageNumber - 1) * REVIEW_QUEUE_PER_PAGE, pageNumber * REVIEW_QUEUE_PER_PAGE);
-    const numbers = await readRunKeyNumbers(
-      db,
-      shown.map((c) => c.runId),
-    );
-    cases = shown.map((c) => ({ ...c, numbers: numbers.get(c.runId) ?? null }));
+    const full = new Map((await loadReviewCases(db, { criterion, identified, studyIds: shown.map((c) => c.studyId) })).map((c) => [c.studyId, c]));
+    // A study whose latest succeeded run changed in between is shown as loadReviewCases read it.
+    cases = shown.flatMap((r) => {
+      const c = full.get(r.studyId);
+      return c ? [{ ...c, rank: r.rank }] : [];
+    });
   }
   // Identifiers are shown (and audited) for the cases on the page only.
   if (identified && cases.length > 0) {
@@ -75,7 +86,7 @@ export async function findReviewQueue(
     cases,
     page: pageNumber,
     pageCount,
-    listed: listed.length,
+    listed: listedCount,
     total: all.length,
     undecided: all.filter((c) => c.undecided).length,
     identified,

@@ -130,6 +130,12 @@ describe('review meeting (real Postgres)', () => {
     expect(u.cases.map((x) => x.pseudonym)).toEqual(EXPECTED['low-dice'].filter((p) => p !== 'REV-05'));
     expect(u.total).toBe(7);
     expect(u.undecided).toBe(6);
+    // The paged queue (the review page; ranked in one query) agrees, decisions and ranks included.
+    const up = await findReviewQueue(t.db, { caller: as('REVIEWER'), criterion: 'low-dice', undecidedOnly: true, page: 1 });
+    expect(up).toMatchObject({ page: 1, pageCount: 1, listed: 6, total: 7, undecided: 6 });
+    expect(up.cases).toEqual(u.cases);
+    const all = await findReviewQueue(t.db, { caller: as('REVIEWER'), criterion: 'low-dice', page: 1 });
+    expect(all.cases).toEqual(q.cases);
   });
 
   it('a physicist may decide too; an admin may view but not decide; a researcher may not decide', async () => {
