@@ -88,7 +88,9 @@ export async function getStudyView(db: Db, { caller, studyId }: { caller: Caller
           modality: true,
         },
       },
+      // The reference observer's (docs/observers.md): another physician's are on the Observers section.
       physicianStructures: {
+        where: { referenceObserver: true },
         select: {
           id: true,
           name: true,

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Caller } from '@/lib/server/auth/roles';
 import { getStudyObservers } from '@/lib/server/observers/get-study-observers';
+import { getStudyView } from '@/lib/server/studies/get-study-view';
 import { getCohortObserverSummary } from '@/lib/server/observers/get-cohort-observer-summary';
 import { physicianPseudonym } from '@/lib/server/deid/present-free-text';
 import { getPseudonymSecret } from '@/lib/server/deid/get-pseudonym-secret';
@@ -152,6 +153,16 @@ describe('two physician observers: import, inter-observer metrics, study and coh
       // The second observer is wider than the first (1–2 mm more margin): the pair disagrees, but not wholly.
       expect(dice(a, b)).toBeGreaterThan(0.3);
       expect(dice(a, b)).toBeLessThan(0.999);
+
+      // The viewer shows the reference observer's GTVs and ITV (the second observer's files are read first: rs2_… sorts before rs_…).
+      const view = await getStudyView(t.db, { caller: physicist, studyId: study.id });
+      expect(view.physicianItvId).toBe(itv1.id);
+      expect(view.phases.map((ph) => ph.physicianGtvId).sort()).toEqual(
+        reference
+          .filter((p) => p.kind === 'GTV')
+          .map((p) => p.id)
+          .sort(),
+      );
 
       // Study page data: researcher sees pseudonyms, physicist the names (audited).
       const secret = await getPseudonymSecret(t.db);
