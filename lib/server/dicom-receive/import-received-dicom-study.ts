@@ -78,12 +78,17 @@ export async function importReceivedDicomStudy(options: ImportReceivedDicomStudy
     userAgent: 'iseg-qa dicom-node',
   };
   say(`importing received study ${row.id} (${files.length} file(s) from ${row.callingAeTitle})`);
-  // Time per import stage, for the log (where a long import spends its time).
-  const stages: { stage: string; at: number }[] = [];
+  // When each import stage ran, for the log (where a long import spends its time): its first and
+  // last progress event, in s from the start (loading and rasterising overlap).
+  const importStart = performance.now();
+  const stages = new Map<string, [number, number]>();
   const onProgress = (p: { stage: string }) => {
-    if (stages.at(-1)?.stage !== p.stage) stages.push({ stage: p.stage, at: performance.now() });
+    const at = (performance.now() - importStart) / 1000;
+    const span = stages.get(p.stage);
+    if (span) span[1] = at;
+    else stages.set(p.stage, [at, at]);
   };
-  const stageSummary = () => stages.map((st, i) => `${st.stage} ${(((stages[i + 1]?.at ?? performance.now()) - st.at) / 1000).toFixed(1)} s`).join(', ');
+  const stageSummary = () => [...stages].map(([stage, [a, b]]) => `${stage} ${a.toFixed(1)}–${b.toFixed(1)} s`).join(', ');
   const store = options.store ?? volumeStore();
   const preparer = options.preparer;
   const preparedVolumes = preparedVolumeLookup({
