@@ -181,11 +181,7 @@ async function cohortQuery(db: Db, caller: Caller, filters: CohortFilters) {
 export async function explainCohortCases(db: Db, { caller, filters }: { caller: Caller; filters: CohortFilters }): Promise<string> {
   authorize(caller, 'cohort:view');
   const { sql } = await cohortQuery(db, caller, filters);
-  const [, plan] = await db.$transaction([
-    db.$executeRaw`SELECT set_config('work_mem', '64MB', true)`,
-    db.$queryRaw<{ 'QUERY PLAN': string }[]>`EXPLAIN (ANALYZE, BUFFERS) ${sql}`,
-  ]);
-  return plan.map((r) => r['QUERY PLAN']).join('\n');
+  return (await db.$queryRaw<{ 'QUERY PLAN': string }[]>`EXPLAIN (ANALYZE, BUFFERS) ${sql}`).map((r) => r['QUERY PLAN']).join('\n');
 }
 
 export async function findCohortCases(
@@ -194,12 +190,7 @@ export async function findCohortCases(
 ): Promise<{ cases: CohortCase[]; pooledPhases: PooledPhases; datesShifted: boolean }> {
   authorize(caller, 'cohort:view');
   const { sql, freeText, shifted } = await cohortQuery(db, caller, filters);
-  // Enough sort memory for the pooled quantiles (three sorts of every phase value: 500,000 at
-  // 50,000 studies) and the run look-ups to stay in memory rather than spill to temporary files.
-  const [, [{ rows: json, pooled }]] = await db.$transaction([
-    db.$executeRaw`SELECT set_config('work_mem', '64MB', true)`,
-    db.$queryRaw<{ rows: string; pooled: string }[]>(sql),
-  ]);
+  const [{ rows: json, pooled }] = await db.$queryRaw<{ rows: string; pooled: string }[]>(sql);
   const col = JSON.parse(json) as RowColumns;
   const at = <K extends keyof Row>(k: K, i: number) => col[k]![i] as Row[K];
   const p = JSON.parse(pooled) as { studies: number; dice: Pooled; hd95Mm: Pooled; fpCc: Pooled };
