@@ -1,0 +1,237 @@
+/**
+ * `npm run bench:viewer`: the study viewer's first image (issue #19: < 0.5 s to a non-blank
+ * canvas on a 512×512×177 CT), in headless Chromium against the app as `npm start` runs it.
+ *
+ * 1. Starts the app (scripts/start.ts) in a throw-away data directory on free ports, without the
+ *    demo cohort (builds the web app if the sources changed: run it under the e2e lock in a
+ *    shared tree, `flock /tmp/e2e.lock npm run bench:viewer`).
+ * 2. Writes a planning-sized CT (BENCH_SIZE × BENCH_SIZE × BENCH_SLICES, default 512×512×177,
+ *    one phase, with its physician GTV) as DICOM with the phantom writers and imports it with the
+ *    real importer into the app's database and volume store.
+ * 3. Signs in as a physicist; then BENCH_RUNS (default 5) times each, alternating, opens
+ *    /studies/<id> in a fresh page and records the time from the navigation's start to the first
+ *    animation frame in which a canvas of the viewer holds a non-blank image (pixels of more
+ *    than one grey level):
+ *      A. "volume first" (how the viewer loaded before: the first image waits for the whole
+ *         CT volume; the slice request is refused in the browser, so the viewer falls back);
+ *      B. "slice first" (the middle axial slice alone, GET …/volume?series=…&axial=k, then the
+ *         volume).
+ *    Also the time to the whole volume on screen (the axial view of the full volume) for B.
+ * Prints medians and the ratio against the 500 ms budget, with the load average; writes
+ * bench/viewer/result.json.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser } from '@playwright/test';
+import { createDb } from '../../lib/server/db/client';
+import { createUser } from '../../lib/server/users/create-user';
+import { generatePatient, samplePatientSpec } from '../../lib/core/phantom';
+import { writePhantomPatient } from '../../lib/server/seed/write-phantom-cohort';
+import { importStudy } from '../../lib/server/studies/import-study';
+import { createVolumeStore } from '../../lib/server/storage/volume-store';
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+const SIZE = Number(process.env.BENCH_SIZE ?? 512);
+const SLICES = Number(process.env.BENCH_SLICES ?? 177);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const BUDGET_MS = 500;
+const log = (m: string) => console.log(`[bench:viewer] ${m}`);
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+const median = (a: number[]) => {
+  const s = [...a].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/**
+ * In every page: each animation frame, look for a viewer canvas with a non-blank image; record
+ * the first (any canvas) and the first of the full volume's axial view, in ms since navigation.
+ */
+const WATCH = `(() => {
+  const w = window;
+  w.__firstImageMs = null;
+  w.__volumeImageMs = null;
+  const nonBlank = (c) => {
+    if (!c.width || !c.height) return false;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const step = Math.max(4, Math.floor(d.length / 4 / 4096) * 4);
+    const first = d[0];
+    for (let q = 0; q < d.length; q += step) if (d[q] !== first) return true;
+    return false;
+  };
+  const tick = () => {
+    const now = performance.now();
+    if (w.__firstImageMs === null) {
+      for (const c of document.querySelectorAll('[data-testid="study-viewer"] canvas')) if (nonBlank(c)) { w.__firstImageMs = now; break; }
+    }
+    if (w.__volumeImageMs === null) {
+      const c = document.querySelector('[data-testid="view-axial"] canvas');
+      if (c && nonBlank(c)) w.__volumeImageMs = now;
+    }
+    if (w.__volumeImageMs === null) requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+})();`;
+
+type Cookies = Parameters<Awaited<ReturnType<Browser['newContext']>>['addCookies']>[0];
+
+/** One page load in a fresh context (an empty HTTP cache: the volume responses are cacheable), signed in by its cookies. */
+async function openOnce(
+  browser: Browser,
+  cookies: Cookies,
+  url: string,
+  sliceFirst: boolean,
+): Promise<{ firstMs: number; volumeMs: number; sliceRequests: number }> {
+  const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+  await context.addCookies(cookies);
+  const page = await context.newPage();
+  let sliceRequests = 0;
+  await page.route(/\/volume\?.*axial=/, (r) => {
+    sliceRequests++;
+    return sliceFirst ? r.continue() : r.abort();
+  });
+  await page.addInitScript(WATCH);
+  await page.goto(url);
+  await page.waitForFunction(() => (window as unknown as { __volumeImageMs: number | null }).__volumeImageMs !== null, null, { timeout: 120_000 });
+  const r = await page.evaluate(() => {
+    const w = window as unknown as { __firstImageMs: number; __volumeImageMs: number };
+    return { firstMs: w.__firstImageMs, volumeMs: w.__volumeImageMs };
+  });
+  await context.close();
+  return { ...r, sliceRequests };
+}
+
+async function main(): Promise<void> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'iseg-bench-viewer-'));
+  fs.chmodSync(dataDir, 0o755);
+  const [port, pgPort, dicomPort] = [await freePort(), await freePort(), await freePort()];
+  const admin = { email: 'admin@bench.test', password: 'admin-password-1' };
+  const physicist = { email: 'physicist@bench.test', password: 'physicist-password-1' };
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    ISEG_DATA_DIR: dataDir,
+    PORT: String(port),
+    ISEG_PG_PORT: String(pgPort),
+    ISEG_DICOM_PORT: String(dicomPort),
+    ISEG_SEED_DEMO: '0',
+    ISEG_ADMIN_EMAIL: admin.email,
+    ISEG_ADMIN_PASSWORD: admin.password,
+  };
+  delete env.DATABASE_URL;
+  delete env.ISEG_VOLUME_DIR;
+  const app = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: root, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  app.stdout!.on('data', (d) => (out += d));
+  app.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => app.once('exit', (c) => resolve(c)));
+  try {
+    log(`starting the app as npm start does (data in ${dataDir}; builds the web app if sources changed)…`);
+    const baseUrl = await new Promise<string>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`the app did not start within 10 minutes:\n${out}`)), 600_000);
+      const check = () => {
+        const m = /iSeg QA is running at (\S+)/.exec(out);
+        if (m) {
+          clearTimeout(t);
+          resolve(m[1]!);
+        }
+      };
+      app.stdout!.on('data', check);
+      app.once('exit', (c) => reject(new Error(`the app exited with ${c} during start-up:\n${out}`)));
+    });
+    const pw = fs.readFileSync(path.join(dataDir, 'pg-password'), 'utf8').trim();
+    const db = createDb(`postgresql://iseg:${encodeURIComponent(pw)}@127.0.0.1:${pgPort}/iseg`);
+    await createUser(db, { caller: 'bootstrap', input: { ...physicist, name: 'Bench physicist', role: 'PHYSICIST' } });
+
+    log(`writing and importing a ${SIZE}×${SIZE}×${SLICES} CT…`);
+    const patient = generatePatient(samplePatientSpec('viewer-bench', 0), {
+      dims: [SIZE, SIZE, SLICES],
+      spacingMm: [500 / SIZE, 500 / SIZE, 3],
+      phasePercents: [0],
+    });
+    const studyDir = path.join(dataDir, 'bench-study');
+    writePhantomPatient(studyDir, 'viewer-bench', patient);
+    fs.rmSync(path.join(studyDir, 'nifti'), { recursive: true, force: true });
+    const caller = { userId: 'bench', email: physicist.email, name: 'Bench physicist', role: 'PHYSICIST' as const };
+    const { studyId } = await importStudy({ db, caller, dir: path.join(studyDir, 'dicom'), store: createVolumeStore({ dir: path.join(dataDir, 'volumes') }) });
+    await db.$disconnect();
+
+    const browser = await chromium.launch({
+      executablePath: process.env.PLAYWRIGHT_CHROMIUM_EXECUTABLE ?? (fs.existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined),
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+    const login = await context.newPage();
+    await login.goto(`${baseUrl}/login`);
+    await login.getByLabel('Email').fill(physicist.email);
+    await login.getByLabel('Password').fill(physicist.password);
+    await login.getByRole('button', { name: 'Sign in' }).click();
+    await login.getByTestId('who').waitFor();
+    const cookies = await context.cookies(baseUrl);
+    await context.close();
+
+    const url = `${baseUrl}/studies/${studyId}`;
+    // Warm-up: the page's code compiled and cached once, both ways.
+    await openOnce(browser, cookies, url, true);
+    await openOnce(browser, cookies, url, false);
+    const volumeFirst: number[] = [];
+    const sliceFirst: number[] = [];
+    const sliceFirstVolume: number[] = [];
+    const loads: number[] = [];
+    for (let n = 0; n < RUNS; n++) {
+      loads.push(os.loadavg()[0]!);
+      const a = await openOnce(browser, cookies, url, false);
+      volumeFirst.push(a.firstMs);
+      const b = await openOnce(browser, cookies, url, true);
+      if (b.sliceRequests === 0) throw new Error('the viewer asked for no axial slice: is this the slice-first viewer?');
+      sliceFirst.push(b.firstMs);
+      sliceFirstVolume.push(b.volumeMs);
+    }
+    await browser.close();
+    const result = {
+      date: new Date().toISOString(),
+      machine: `${os.hostname()} · ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`,
+      loadAverage1m: loads.map((l) => Math.round(l * 100) / 100),
+      ct: `${SIZE}×${SIZE}×${SLICES}`,
+      runs: RUNS,
+      volumeFirstMs: volumeFirst.map(Math.round),
+      sliceFirstMs: sliceFirst.map(Math.round),
+      sliceFirstWholeVolumeMs: sliceFirstVolume.map(Math.round),
+      medians: {
+        volumeFirstMs: Math.round(median(volumeFirst)),
+        sliceFirstMs: Math.round(median(sliceFirst)),
+        wholeVolumeMs: Math.round(median(sliceFirstVolume)),
+      },
+      budgetMs: BUDGET_MS,
+      ratioToBudget: Math.round((median(sliceFirst) / BUDGET_MS) * 100) / 100,
+      speedup: Math.round((median(volumeFirst) / median(sliceFirst)) * 10) / 10,
+    };
+    fs.mkdirSync(path.join(root, 'bench', 'viewer'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'bench', 'viewer', 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
+    log(`first non-blank canvas, ${result.ct} CT, median of ${RUNS} (ms since navigation start; load average ${result.loadAverage1m.join(', ')}):`);
+    log(`  volume first (before): ${result.medians.volumeFirstMs} ms   ${result.volumeFirstMs.join(', ')}`);
+    log(
+      `  slice first (now):     ${result.medians.sliceFirstMs} ms   ${result.sliceFirstMs.join(', ')}   → ${result.ratioToBudget}× the ${BUDGET_MS} ms budget`,
+    );
+    log(`  whole volume on screen (slice first): ${result.medians.wholeVolumeMs} ms`);
+    console.log(JSON.stringify(result));
+  } finally {
+    app.kill('SIGINT');
+    await exited;
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
