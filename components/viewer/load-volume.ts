@@ -102,6 +102,11 @@ export function ctUrl(studyId: string, seriesId: string): string {
   return `/api/studies/${encodeURIComponent(studyId)}/volume?series=${encodeURIComponent(seriesId)}`;
 }
 
+/** Axial slice k (0-based) of a CT phase alone: the viewer's first image, before the whole volume. */
+export function sliceUrl(studyId: string, seriesId: string, k: number): string {
+  return `/api/studies/${encodeURIComponent(studyId)}/volume?series=${encodeURIComponent(seriesId)}&axial=${k}`;
+}
+
 export function maskUrl(studyId: string, structureId: string): string {
   return `/api/studies/${encodeURIComponent(studyId)}/volume?structure=${encodeURIComponent(structureId)}`;
 }

@@ -59,6 +59,8 @@ export interface SliceCanvasProps {
   /** Set on a small view of the large layout: a click makes it the large view. */
   onActivate?: () => void;
   onRendered?: (ms: number) => void;
+  /** The first image, before the volume: its own test id and caption (`ct` holds one slice). */
+  preview?: { caption: string };
 }
 
 const TITLES: Record<Orientation, string> = { axial: 'Axial', coronal: 'Coronal', sagittal: 'Sagittal' };
@@ -218,12 +220,21 @@ export function SliceCanvas(p: SliceCanvasProps) {
   const [top, right, bottom, left] = EDGE[p.orientation];
   const zoomed = p.view.zoom > 1.0001;
   return (
-    <figure className={`viewer-view ${p.onActivate ? styles.smallView : ''}`} data-testid={`view-${p.orientation}`} data-zoom={p.view.zoom.toFixed(3)}>
-      <figcaption>
+    <figure
+      className={`viewer-view ${p.onActivate ? styles.smallView : ''}`}
+      data-testid={`view-${p.orientation}${p.preview ? '-preview' : ''}`}
+      data-zoom={p.view.zoom.toFixed(3)}
+    >
+      {/* One line, cut to the canvas's width: the layout counts on the caption's height (FRAME_H in study-viewer.tsx). */}
+      <figcaption className={styles.caption} style={{ maxWidth: cssW }}>
         {TITLES[p.orientation]}{' '}
-        <span className="muted" data-testid={`slice-${p.orientation}`}>
-          slice {index + 1} / {p.dims[axis]}
-        </span>
+        {p.preview ? (
+          <span className="muted">{p.preview.caption}</span>
+        ) : (
+          <span className="muted" data-testid={`slice-${p.orientation}`}>
+            slice {index + 1} / {p.dims[axis]}
+          </span>
+        )}
         {zoomed && <span className="muted"> · zoom {p.view.zoom.toFixed(1)}×</span>}
         {p.onActivate && <span className="muted"> · click to enlarge</span>}
       </figcaption>

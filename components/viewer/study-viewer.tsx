@@ -39,7 +39,7 @@ import {
   zoomView,
   ORIENTATIONS,
 } from '@/lib/core/viewer';
-import { type LoadedVolume, ctUrl, doseUrl, loadVolume, maskUrl } from './load-volume';
+import { type LoadedVolume, ctUrl, doseUrl, loadVolume, maskUrl, sliceUrl } from './load-volume';
 import { SliceCanvas, type SliceDose } from './slice-canvas';
 import { DoseLegend } from './dose-legend';
 import { ShortcutsList } from './shortcuts';
@@ -77,11 +77,17 @@ const VIEWS_IDENTITY: Record<Orientation, ViewTransform> = { axial: IDENTITY_VIE
 
 type ViewerData = StudyView & { dose?: StudyDoseSummary | null };
 
-/** Width of an element and the window's height, followed on resize. */
-function useBoxSize(el: HTMLElement | null): { width: number; height: number } {
-  const [size, setSize] = useState({ width: 0, height: 0 });
+/**
+ * The views' box (its width, and its height: in full screen the space the toolbars leave) and the
+ * window's height, followed on resize.
+ */
+function useBoxSize(el: HTMLElement | null): { width: number; height: number; viewsHeight: number } {
+  const [size, setSize] = useState({ width: 0, height: 0, viewsHeight: 0 });
   useEffect(() => {
-    const update = () => setSize({ width: el?.clientWidth ?? 0, height: window.innerHeight });
+    const update = () => {
+      const next = { width: el?.clientWidth ?? 0, height: window.innerHeight, viewsHeight: el?.clientHeight ?? 0 };
+      setSize((s) => (s.width === next.width && s.height === next.height && s.viewsHeight === next.viewsHeight ? s : next));
+    };
     update();
     const ro = el && typeof ResizeObserver !== 'undefined' ? new ResizeObserver(update) : null;
     if (ro && el) ro.observe(el);
@@ -93,6 +99,22 @@ function useBoxSize(el: HTMLElement | null): { width: number; height: number } {
   }, [el]);
   return size;
 }
+
+/** Width over height of a view's slice in millimetres (the canvas keeps it: square pixels). */
+function physicalAspect(grid: Grid, o: Orientation): number {
+  const [nx, ny, nz] = grid.dims;
+  const [sx, sy, sz] = grid.spacingMm;
+  return o === 'axial' ? (nx * sx) / (ny * sy) : o === 'coronal' ? (nx * sx) / (nz * sz) : (ny * sy) / (nz * sz);
+}
+
+/** A view's frame around its canvas (components/viewer/slice-canvas.tsx, app/globals.css .viewer-view): padding and caption, px. */
+const FRAME_W = 14;
+const FRAME_H = 44;
+/** The gap between views (.viewer-views, .focus), px. */
+const VIEW_GAP = 12;
+
+const NO_LAYERS: OverlayLayer[] = [];
+const noop = () => {};
 
 interface Displayed {
   phasePos: number;
@@ -112,6 +134,8 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
   const [compare, setCompare] = useState<'GTV' | 'ITV'>('GTV');
   const [selected, setSelected] = useState<RegionRef | null>(null);
   const [displayed, setDisplayed] = useState<Displayed | null>(null);
+  // The first image (issue #19): the middle axial slice alone, shown until the volume is there.
+  const [preview, setPreview] = useState<{ index: number; ct: LoadedVolume } | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [renderMs, setRenderMs] = useState<number | null>(null);
   const centred = useRef(false);
@@ -161,7 +185,23 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
     if (!view || !phase) return;
     let stopped = false;
     const ids = [phase.physicianGtvId, phase.machineGtvId, view.physicianItvId, view.machineItvId].filter((x): x is string => !!x);
-    Promise.all([loadVolume(ctUrl(studyId, phase.seriesId)), ...ids.map((id) => loadVolume(maskUrl(studyId, id)))])
+    // The first time, the middle axial slice alone first (issue #19): the server answers it
+    // before it starts on the volume and the masks (whose reading would hold it up), and it is
+    // on screen until they are here. At most a second's head start: a slow slice does not hold
+    // the volume back; a failed one is ignored (the volume's own request reports the error).
+    const nz = view.grid?.dims[2];
+    const firstImage =
+      !centred.current && nz
+        ? Promise.race([
+            loadVolume(sliceUrl(studyId, phase.seriesId, Math.floor(nz / 2))).then(
+              (ct) => !stopped && setPreview({ index: Math.floor(nz / 2), ct }),
+              () => undefined,
+            ),
+            new Promise((resolve) => setTimeout(resolve, 1000)),
+          ])
+        : Promise.resolve();
+    firstImage
+      .then(() => Promise.all([loadVolume(ctUrl(studyId, phase.seriesId)), ...ids.map((id) => loadVolume(maskUrl(studyId, id)))]))
       .then(([ct, ...masks]) => {
         if (stopped) return;
         const byId: Record<string, LoadedVolume> = {};
@@ -174,6 +214,8 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
       stopped = true;
     };
   }, [view, phase, phasePos, studyId]);
+
+  const previewCursor = useMemo<Vec3 | null>(() => (preview ? [Math.floor(preview.ct.dims[0] / 2), Math.floor(preview.ct.dims[1] / 2), 0] : null), [preview]);
 
   // Start at the tumour: the physician's (else the machine's) ITV or GTV centroid.
   useEffect(() => {
@@ -402,12 +444,19 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
   // Box sizes from the space there is: three views side by side (at least 300 px, 360 px in the
   // review meeting), or one large view (70 % of the width, the window's height less the toolbars)
   // and two small ones beside it.
-  const minBox = size === 'large' ? 360 : 300;
-  const rowBox = box.width ? Math.max(minBox, Math.min(Math.floor((box.width - 64) / 3), box.height - 240)) : minBox;
-  const largeW = Math.max(minBox, Math.floor((box.width - 48) * 0.7));
-  const largeH = Math.max(minBox, box.height - (fullscreen ? 190 : 280));
-  const smallW = Math.max(160, box.width - largeW - 48);
-  const smallH = Math.max(140, Math.floor((largeH - 40) / 2));
+  // In full screen the views get the space the toolbars leave (their box is the flex remainder of
+  // the screen's height, measured), with smaller minimums, so that nothing scrolls.
+  const minBox = fullscreen ? 120 : size === 'large' ? 360 : 300;
+  const availH = fullscreen ? box.viewsHeight - FRAME_H : null;
+  const rowBox = box.width ? Math.max(minBox, Math.min(Math.floor((box.width - 2 * VIEW_GAP - 3 * FRAME_W) / 3), availH ?? box.height - 240)) : minBox;
+  const largeW = Math.max(minBox, Math.floor((box.width - VIEW_GAP - 2 * FRAME_W) * 0.7));
+  const largeH = Math.max(minBox, availH ?? box.height - 280);
+  // The small views take the width the large one leaves (narrower than largeW when the height
+  // limits it), at most 0.6 of the large one's width (a short, wide coronal slice would otherwise
+  // come out wider than the large view).
+  const largeUsedW = grid ? Math.min(largeW, Math.round(largeH * physicalAspect(grid, main))) : largeW;
+  const smallW = Math.max(fullscreen ? 80 : 160, Math.min(Math.round(largeUsedW * 0.6), box.width - VIEW_GAP - 2 * FRAME_W - largeUsedW - 2));
+  const smallH = Math.max(fullscreen ? 60 : 140, Math.floor((largeH - FRAME_H - VIEW_GAP) / 2));
   const setView1 = (o: Orientation) => (t: ViewTransform) => setViews((v) => ({ ...v, [o]: t }));
   const displayedPhase = displayed ? phases[displayed.phasePos] : undefined;
   const ready = displayed && cursor && grid && displayed.ct.dims.join() === grid.dims.join();
@@ -415,7 +464,7 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
   return (
     <div
       ref={rootRef}
-      className={`viewer viewer-${size}${fullscreen ? ` ${styles.fullscreen}` : ''}`}
+      className={`viewer viewer-${size}${fullscreen ? ` ${styles.fullscreen}` : size === 'normal' ? ` ${styles.wide}` : ''}`}
       data-testid="study-viewer"
       data-fullscreen={fullscreen ? 'true' : undefined}
     >
@@ -589,7 +638,7 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
               The CT volume is {displayed.ct.dims.join('×')} voxels but the study&apos;s grid is {grid.dims.join('×')}: re-import the study.
             </p>
           )}
-          <div ref={setViewsEl} data-testid="viewer-views" data-layout={layout}>
+          <div ref={setViewsEl} className={styles.views} data-testid="viewer-views" data-layout={layout}>
             {ready
               ? (() => {
                   const canvas = (o: Orientation, w: number, h: number, small: boolean) => (
@@ -623,7 +672,32 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
                     <div className="viewer-views">{ORIENTATIONS.map((o) => canvas(o, rowBox, rowBox, false))}</div>
                   );
                 })()
-              : !loadError && <p className="muted">Loading images…</p>}
+              : preview && previewCursor && grid && !loadError && preview.ct.dims[0] === grid.dims[0] && preview.ct.dims[1] === grid.dims[1]
+                ? (() => {
+                    const [w, h] = layout === 'focus' ? [largeW, largeH] : [rowBox, rowBox];
+                    return (
+                      <div className="viewer-views">
+                        <SliceCanvas
+                          orientation="axial"
+                          ct={preview.ct.data as Int16Array}
+                          dims={preview.ct.dims}
+                          spacingMm={grid.spacingMm}
+                          flipK={false}
+                          lut={lut}
+                          layers={NO_LAYERS}
+                          cursor={previewCursor}
+                          onCursor={noop}
+                          boxW={w}
+                          boxH={h}
+                          view={IDENTITY_VIEW}
+                          onView={noop}
+                          dragMode="crosshair"
+                          preview={{ caption: `slice ${preview.index + 1} / ${grid.dims[2]} · loading the volume…` }}
+                        />
+                      </div>
+                    );
+                  })()
+                : !loadError && <p className="muted">Loading images…</p>}
           </div>
           {ready && (
             <p className="muted viewer-foot" data-testid="cursor" data-cursor={cursor.join(',')}>
@@ -634,15 +708,19 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
 
           {!fullscreen && (
             <>
-              <div className="viewer-panels">
+              <div className={`viewer-panels ${styles.column}`}>
                 <DiscordanceList gtv={gtvSet} itv={itvSet} phaseLabel={phase?.label ?? ''} selected={selected} onSelect={selectRegion} />
                 <MetricsPanel gtv={gtvSet} itv={itvSet} phaseLabel={phase?.label ?? ''} emptyMessage={noMetricsMessage} />
               </div>
               {view.resultsRunId && view.run && view.resultsRunId !== view.run.runId && (
-                <p className="notice">Showing the results of the previous finished run while the latest run is {view.run.status.toLowerCase()}.</p>
+                <p className={`notice ${styles.column}`}>
+                  Showing the results of the previous finished run while the latest run is {view.run.status.toLowerCase()}.
+                </p>
               )}
               {view.resultsRunId && phases.length > 1 && (
-                <PhaseCharts studyId={studyId} runId={view.resultsRunId} selectedPhase={phase?.phaseIndex ?? null} height={size === 'large' ? 300 : 240} />
+                <div className={styles.column}>
+                  <PhaseCharts studyId={studyId} runId={view.resultsRunId} selectedPhase={phase?.phaseIndex ?? null} height={size === 'large' ? 300 : 240} />
+                </div>
               )}
             </>
           )}
@@ -650,7 +728,7 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
       )}
 
       {!fullscreen && (
-        <section className="card viewer-exports">
+        <section className={`card viewer-exports ${styles.column}`}>
           <h2>Export</h2>
           <DownloadLink className="button" href={`/api/studies/${encodeURIComponent(studyId)}/export/metrics`} data-testid="export-csv">
             Metrics (CSV)

@@ -4,7 +4,9 @@
  * phantom (lib/dicom/dose-phantom.ts), zooms (button and Ctrl + wheel), pans, switches to the
  * large layout with the shortcuts, toggles a non-target structure, enters and leaves full screen,
  * turns on the dose wash and the isodose lines (legend in Gy, % of the plan's 60 Gy), and sees the
- * DVH chart with its structure list. Screenshots at 1920×1080 and 1440×900.
+ * DVH chart with its structure list. On a wide screen the viewer uses the window's width (past the
+ * page's 1200 px column); in full screen the whole viewer fits 1920×1080, 1440×900 and 1280×720
+ * with no scrolling. Screenshots at each size.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -36,8 +38,8 @@ function zipFolder(dir: string): Uint8Array {
   return zipSync(files, { level: 1 });
 }
 
-/** Pixels of a view's canvas: a hash, and how many carry a colour (not grey, not the yellow crosshair). */
-async function canvasStats(page: Page, orientation: string): Promise<{ hash: number; coloured: number; width: number }> {
+/** Pixels of a view's canvas: a hash, how many carry a colour (not grey, not the yellow crosshair), its CSS width and area. */
+async function canvasStats(page: Page, orientation: string): Promise<{ hash: number; coloured: number; width: number; area: number }> {
   return page
     .getByTestId(`view-${orientation}`)
     .locator('canvas')
@@ -51,8 +53,50 @@ async function canvasStats(page: Page, orientation: string): Promise<{ hash: num
         const crosshair = Math.abs(r - g) < 30 && b < Math.min(r, g) - 20;
         if (!crosshair && (Math.abs(r - g) > 12 || Math.abs(g - b) > 12)) coloured++;
       }
-      return { hash, coloured, width: c.getBoundingClientRect().width };
+      const r = c.getBoundingClientRect();
+      return { hash, coloured, width: r.width, area: r.width * r.height };
     });
+}
+
+/** Left and right edges of the views' canvases, and the width they span. */
+async function viewsSpan(page: Page): Promise<{ left: number; right: number; width: number }> {
+  return page.getByTestId('viewer-views').evaluate((el) => {
+    const rects = [...el.querySelectorAll('canvas')].map((c) => c.getBoundingClientRect());
+    const left = Math.min(...rects.map((r) => r.left));
+    const right = Math.max(...rects.map((r) => r.right));
+    return { left, right, width: right - left };
+  });
+}
+
+/**
+ * The full-screen viewer against the window: what sticks out of it (the viewer's box, each
+ * view's canvas, the cursor line), the viewer's scroll and client heights, the document's
+ * scroll, and the large (axial) canvas's height.
+ */
+async function fullscreenFit(page: Page) {
+  return page.evaluate(() => {
+    const root = document.fullscreenElement as HTMLElement | null;
+    const W = window.innerWidth;
+    const H = window.innerHeight;
+    const overflow: string[] = [];
+    const check = (name: string, el: Element | null) => {
+      if (!el) return overflow.push(`${name}: missing`);
+      const r = el.getBoundingClientRect();
+      if (r.top < -0.5 || r.left < -0.5 || r.bottom > H + 0.5 || r.right > W + 0.5)
+        overflow.push(`${name} at ${Math.round(r.left)},${Math.round(r.top)}–${Math.round(r.right)},${Math.round(r.bottom)} in ${W}×${H}`);
+    };
+    check('viewer', root);
+    for (const o of ['axial', 'coronal', 'sagittal']) check(`${o} view`, document.querySelector(`[data-testid="view-${o}"] canvas`));
+    check('cursor line', document.querySelector('[data-testid="cursor"]'));
+    if (root && root.scrollHeight > root.clientHeight) overflow.push(`viewer scrolls: ${root.scrollHeight} > ${root.clientHeight}`);
+    return {
+      overflow,
+      scrollHeight: root?.scrollHeight ?? 0,
+      clientHeight: root?.clientHeight ?? 0,
+      documentScrollY: window.scrollY,
+      largeHeight: document.querySelector('[data-testid="view-axial"] canvas')?.getBoundingClientRect().height ?? 0,
+    };
+  });
 }
 
 test('a physicist presents a study with dose: zoom, pan, large layout, structures, full screen, dose wash, isodoses and DVH', async ({ signedIn }) => {
@@ -84,9 +128,14 @@ test('a physicist presents a study with dose: zoom, pan, large layout, structure
   await page.getByTestId('import-study-link').click();
   await expect(page.getByTestId('view-axial').locator('canvas')).toBeVisible({ timeout: 60_000 });
 
-  // At 1920 px the three views share the page's column (1200 px): at least the old fixed 360 px.
-  // (Widening the viewer past the column is not done yet.)
-  expect((await canvasStats(page, 'axial')).width).toBeGreaterThanOrEqual(360);
+  // At 1920 px the viewer uses the window's width, past the page's 1200 px column: the views' box
+  // is wider than 1200 px, each of the three views in a row is wider than 400 px (in the column's
+  // 1160 px content box three views and their frames get at most 365 px each), and nothing
+  // scrolls sideways.
+  await expect.poll(async () => (await page.getByTestId('viewer-views').boundingBox())!.width).toBeGreaterThan(1200);
+  await expect.poll(async () => (await canvasStats(page, 'axial')).width).toBeGreaterThan(400);
+  expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+  await shot(page, 'projector-1920-row');
 
   // Zoom with the button, then with Ctrl + wheel over the axial view; reset with 0.
   const axial = page.getByTestId('view-axial');
@@ -125,10 +174,12 @@ test('a physicist presents a study with dose: zoom, pan, large layout, structure
   await expect(axial).toHaveAttribute('data-zoom', '1.000');
   await page.keyboard.press('2');
   await expect(page.getByTestId('viewer-views')).toHaveAttribute('data-layout', 'focus');
-  await expect.poll(async () => (await canvasStats(page, 'coronal')).width).toBeGreaterThan((await canvasStats(page, 'axial')).width * 1.5);
+  await expect.poll(async () => (await canvasStats(page, 'coronal')).area).toBeGreaterThan((await canvasStats(page, 'axial')).area * 2);
   // A click on a small view makes it the large one.
   await page.getByTestId('view-axial').locator('canvas').click();
-  await expect.poll(async () => (await canvasStats(page, 'axial')).width).toBeGreaterThan((await canvasStats(page, 'coronal')).width * 1.5);
+  await expect.poll(async () => (await canvasStats(page, 'axial')).area).toBeGreaterThan((await canvasStats(page, 'coronal')).area * 2);
+  // The large layout spans more than the 1200 px column: from the large view's left edge to the small views' right edge.
+  await expect.poll(async () => (await viewsSpan(page)).width).toBeGreaterThan(1200);
   await page.keyboard.press('?');
 
   // Dose: the wash with its scale in Gy, the isodose lines as % of the plan's 60 Gy.
@@ -155,14 +206,31 @@ test('a physicist presents a study with dose: zoom, pan, large layout, structure
   await dvh.getByRole('checkbox', { name: /Physician GTV/ }).check();
   await shot(page, 'projector-1920-dvh', true);
 
-  // Full screen (presenter mode), and Esc leaves it.
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.getByRole('button', { name: 'Full screen' }).click();
+  // Full screen (presenter mode) at the projectors' sizes: the whole viewer (toolbars, views and
+  // the cursor line) fits the screen with nothing to scroll, the large view takes the height the
+  // toolbars leave (at 1080 at least 0.6 of it); Esc leaves.
   const viewer = page.getByTestId('study-viewer');
-  await expect(viewer).toHaveAttribute('data-fullscreen', 'true');
-  await shot(page, 'projector-1920-fullscreen');
-  await page.keyboard.press('Escape');
-  await expect(viewer).not.toHaveAttribute('data-fullscreen', 'true');
+  for (const [width, height] of [
+    [1920, 1080],
+    [1440, 900],
+    [1280, 720],
+  ] as const) {
+    await page.setViewportSize({ width, height });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.getByRole('button', { name: 'Full screen' }).click();
+    await expect(viewer).toHaveAttribute('data-fullscreen', 'true');
+    await expect(page.getByTestId('viewer-views')).toHaveAttribute('data-layout', 'focus');
+    // The canvases are sized once the views' box is measured: wait until the layout fits.
+    await expect.poll(async () => (await fullscreenFit(page)).overflow, { message: `full screen at ${width}×${height}: what sticks out` }).toEqual([]);
+    const fit = await fullscreenFit(page);
+    expect(fit.scrollHeight, `the full-screen viewer scrolls at ${width}×${height}`).toBeLessThanOrEqual(fit.clientHeight);
+    expect(fit.documentScrollY).toBe(0);
+    if (height === 1080) expect(fit.largeHeight).toBeGreaterThanOrEqual(0.6 * height);
+    else expect(fit.largeHeight, 'a sanity floor where the toolbars wrap onto more lines').toBeGreaterThanOrEqual(0.35 * height);
+    await shot(page, `projector-${width}-fullscreen`);
+    await page.keyboard.press('Escape');
+    await expect(viewer).not.toHaveAttribute('data-fullscreen', 'true');
+  }
 
   // The smaller projector resolution: the large layout still fits.
   await page.setViewportSize({ width: 1440, height: 900 });
