@@ -19,7 +19,8 @@ export async function CohortDose({ data }: { data: Promise<CohortData> }) {
         <table className="cohort-summary-table">
           <caption className="muted">
             FP region = machine ITV ∖ physician ITV of each study&apos;s latest succeeded run; planned dose on the CT voxels (docs/dose-cohort.md). Medians over
-            the studies with a dose and a run; the fraction below 95 % only where the plan has a prescription.
+            the studies with a dose and a run; the fraction below 95 % over those with an FP volume above 0 and a prescription (— when no study has both);
+            &quot;k of n&quot;: k studies with any FP volume below 95 % of n with a run.
           </caption>
           <thead>
             <tr>

@@ -36,5 +36,7 @@ describe('cohort page: dose view', () => {
     expect(html.match(/data-testid="cohort-dose-row"/g)).toHaveLength(3);
     expect(html).toContain('<th scope="row">Beta</th><td>3</td><td>3</td><td>2.00</td><td>25 %</td><td>1 of 2</td>');
     expect(html).toContain('<th scope="row">Alpha</th><td>2</td><td>1</td><td>2.00</td><td>0 %</td><td>0 of 1</td>');
+    // The caption says what a dash in the fraction column means (the e2e demo's FP regions are empty).
+    expect(html).toContain('over those with an FP volume above 0 and a prescription (— when no study has both)');
   });
 });
