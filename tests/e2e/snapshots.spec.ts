@@ -27,6 +27,9 @@ test('a researcher freezes an analysis, opens its snapshot page and downloads th
   const usable = page.getByTestId('analysis-form').locator('input[name="cov"]:not([disabled])');
   if ((await usable.count()) > 0) await usable.first().check();
   await page.getByRole('button', { name: 'Run analysis' }).click();
+  // The form navigates in a transition (components/get-form.tsx): the URL changes when the new
+  // page has rendered, so waiting for it keeps the steps below off the page being replaced.
+  await expect(page).toHaveURL(/\/outcomes\?/);
   await expect(page.getByTestId('km-section')).toBeVisible();
 
   const freeze = page.getByTestId('freeze-snapshot');

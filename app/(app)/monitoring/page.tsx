@@ -25,6 +25,7 @@ import {
 } from '@/lib/server/monitoring/monitoring-query';
 import { ControlChart } from './control-chart';
 import { AlertsPanel } from './alerts-panel';
+import { GetForm, GetSubmitButton } from '@/components/get-form';
 
 export const dynamic = 'force-dynamic';
 
@@ -49,7 +50,7 @@ function Choices({ sp, q }: { sp: SearchParams; q: MonitoringQuery | null }) {
   const val = (k: string, fallback: string | number | null) => (q ? String(fallback ?? '') : first(sp, k) || String(fallback ?? ''));
   const d = q ?? DEFAULT_MONITORING_QUERY;
   return (
-    <form method="get" action="/monitoring" className="card cohort-filters" data-testid="monitoring-choices">
+    <GetForm action="/monitoring" className="card cohort-filters" data-testid="monitoring-choices">
       <label>
         Metric
         <select name="metric" defaultValue={val('metric', d.metric)}>
@@ -110,10 +111,10 @@ function Choices({ sp, q }: { sp: SearchParams; q: MonitoringQuery | null }) {
         <input name="h" inputMode="decimal" defaultValue={val('h', d.h)} style={{ minWidth: '4rem', width: '4rem' }} />
       </label>
       <div className="cohort-filter-buttons">
-        <button type="submit">Draw</button>
+        <GetSubmitButton pendingLabel="Drawing…">Draw</GetSubmitButton>
         <Link href="/monitoring">Defaults</Link>
       </div>
-    </form>
+    </GetForm>
   );
 }
 

@@ -23,6 +23,7 @@ import { OutcomesUpload } from './outcomes-upload';
 import { Results } from './analysis-results';
 import { FreezeSnapshot } from './freeze-snapshot';
 import { DownloadLink } from '@/components/download-link';
+import { GetForm, GetSubmitButton } from '@/components/get-form';
 
 export const dynamic = 'force-dynamic';
 
@@ -50,7 +51,7 @@ function AnalysisForm({ request, covariates }: { request: OutcomeAnalysisRequest
   // select pushed it past its grid column over the next box (Grouping over Options at 1440 px).
   const fieldset = { border: '1px solid var(--line)', borderRadius: 6, padding: '0.5rem 0.75rem', margin: 0, minWidth: 0 } as const;
   return (
-    <form method="get" action="/outcomes" className="card outcomes-form" data-testid="analysis-form">
+    <GetForm action="/outcomes" className="card outcomes-form" data-testid="analysis-form">
       <h2 style={{ marginTop: 0 }}>Analysis</h2>
       <div style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(260px, 1fr))', gap: '1rem' }}>
         <fieldset style={fieldset}>
@@ -132,12 +133,12 @@ function AnalysisForm({ request, covariates }: { request: OutcomeAnalysisRequest
         )}
       </fieldset>
       <p style={{ marginBottom: 0 }}>
-        <button type="submit">Run analysis</button>{' '}
+        <GetSubmitButton pendingLabel="Running…">Run analysis</GetSubmitButton>{' '}
         <Link href="/outcomes" className="muted" style={{ marginLeft: '0.75rem' }}>
           Reset
         </Link>
       </p>
-    </form>
+    </GetForm>
   );
 }
 

@@ -16,6 +16,7 @@ import { searchPacsStudies, type PacsStudyRow } from '@/lib/server/pacs/search-p
 import { AutoRefresh } from '../jobs/auto-refresh';
 import { retrievePacsStudiesAction } from './actions';
 import { PendingButton } from '@/components/pending-button';
+import { GetForm, GetSubmitButton } from '@/components/get-form';
 
 export const dynamic = 'force-dynamic';
 
@@ -89,7 +90,7 @@ export default async function PacsPage({ searchParams }: { searchParams: Promise
           </p>
         </div>
       ) : (
-        <form method="get" action="/pacs" className="card audit-search" data-testid="pacs-search">
+        <GetForm action="/pacs" className="card audit-search" data-testid="pacs-search">
           <input type="hidden" name="search" value="1" />
           <label>
             PACS
@@ -124,9 +125,9 @@ export default async function PacsPage({ searchParams }: { searchParams: Promise
             </select>
           </label>
           <div className="audit-buttons">
-            <button type="submit">Search</button>
+            <GetSubmitButton pendingLabel="Searching…">Search</GetSubmitButton>
           </div>
-        </form>
+        </GetForm>
       )}
       {searchError ? (
         <p className="error" role="alert" data-testid="pacs-search-error">

@@ -14,6 +14,7 @@ import { REVIEW_CRITERIA, REVIEW_CRITERION_LABELS } from '@/lib/core/review/rank
 import { parseReviewParams, reviewQuery, type ReviewParams, type SearchParams } from './review-params';
 import { DecisionBadge, Flags, fmt, ReviewNotAllowed, utc } from './review-ui';
 import { pageLinks } from '@/lib/core/page-links';
+import { GetForm, GetSubmitButton } from '@/components/get-form';
 
 export const dynamic = 'force-dynamic';
 
@@ -137,7 +138,7 @@ export default async function ReviewPage({ searchParams }: { searchParams: Promi
   return (
     <>
       <h1>Review meeting</h1>
-      <form className="card review-controls" method="get" action="/review">
+      <GetForm className="card review-controls" action="/review">
         <label>
           Meeting
           <input name="meeting" defaultValue={params.meeting} maxLength={60} required />
@@ -155,9 +156,9 @@ export default async function ReviewPage({ searchParams }: { searchParams: Promi
         <label className="review-inline">
           <input type="checkbox" name="undecided" value="1" defaultChecked={params.undecidedOnly} /> Undecided only
         </label>
-        <button type="submit">Show queue</button>
+        <GetSubmitButton pendingLabel="Loading…">Show queue</GetSubmitButton>
         <Link href={`/review/minutes?meeting=${encodeURIComponent(params.meeting)}`}>Minutes of {params.meeting}</Link>
-      </form>
+      </GetForm>
       <Suspense fallback={<p className="muted">Ranking the cases…</p>}>
         <Queue caller={caller} params={params} />
       </Suspense>

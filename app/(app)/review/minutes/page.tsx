@@ -15,6 +15,7 @@ import { REVIEW_DECISION_LABELS } from '@/lib/server/review/review.types';
 import { parseReviewParams, type SearchParams } from '../review-params';
 import { KeyNumbersTable, ReviewNotAllowed, utc } from '../review-ui';
 import { PrintButton } from './print-button';
+import { GetForm, GetSubmitButton } from '@/components/get-form';
 
 export const dynamic = 'force-dynamic';
 
@@ -107,17 +108,17 @@ export default async function MinutesPage({ searchParams }: { searchParams: Prom
         <Link href={`/review?meeting=${encodeURIComponent(meeting)}`}>← Queue</Link>
       </div>
       <h1>Minutes of the review meeting {meeting}</h1>
-      <form className="card review-controls no-print" method="get" action="/review/minutes">
+      <GetForm className="card review-controls no-print" action="/review/minutes">
         <label>
           Meeting
           <input name="meeting" defaultValue={meeting} maxLength={60} required list="review-meetings" />
         </label>
-        <button type="submit">Show minutes</button>
+        <GetSubmitButton pendingLabel="Loading…">Show minutes</GetSubmitButton>
         <PrintButton />
         <a href={`/api/review/minutes?meeting=${encodeURIComponent(meeting)}`} download data-testid="minutes-csv">
           Download CSV
         </a>
-      </form>
+      </GetForm>
       <p className="print-only">
         Printed {utc(new Date())} by {caller.name}. Not a medical device: decisions remain the clinicians’.
       </p>
