@@ -28,10 +28,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { PgBoss } from 'pg-boss';
-import { generatePatient, samplePatientSpec } from '../../lib/core/phantom';
-import type { Grid } from '../../lib/core/volume';
-import { readDicom, writeRtStruct } from '../../lib/dicom';
-import { writePhantomPatient } from '../../lib/server/seed/write-phantom-cohort';
 import { startEmbeddedPostgres } from '../../lib/server/db/embedded-postgres';
 import { prepareDatabase } from '../../lib/server/startup/prepare-database';
 import { createDb } from '../../lib/server/db/client';
@@ -43,6 +39,7 @@ import { executeSegmentationRun, type SegmentFn } from '../../lib/server/runs/ex
 import { openDeidStudyExport } from '../../lib/server/deid/export-deid-study';
 import { exportStudyRtStruct } from '../../lib/server/studies/export-study-rtstruct';
 import { freePort } from '../../tests/peers/orthanc';
+import { ellipsoidMask, writePlanningStudy } from '../planning-study';
 import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { pipeline } from 'node:stream/promises';
@@ -67,27 +64,6 @@ const log = (m: string) => console.log(`[bench:export] ${m}`);
 const physicist: Caller = { userId: 'bench-phys', email: 'phys@bench', name: 'Bench Physicist', role: 'PHYSICIST' };
 const researcher: Caller = { userId: 'bench-res', email: 'res@bench', name: 'Bench Researcher', role: 'RESEARCHER' };
 
-/** An axis-aligned ellipsoid mask, centre and radii as fractions of the grid. */
-function ellipsoid(grid: Grid, c: [number, number, number], r: [number, number, number]): { grid: Grid; data: Uint8Array } {
-  const [nx, ny, nz] = grid.dims;
-  const data = new Uint8Array(nx * ny * nz);
-  const [cx, cy, cz] = [c[0] * nx, c[1] * ny, c[2] * nz];
-  const [rx, ry, rz] = [r[0] * nx, r[1] * ny, r[2] * nz];
-  for (let k = 0; k < nz; k++) {
-    const dz = (k - cz) / rz;
-    if (dz * dz > 1) continue;
-    for (let j = 0; j < ny; j++) {
-      const dy = (j - cy) / ry;
-      if (dz * dz + dy * dy > 1) continue;
-      for (let i = 0; i < nx; i++) {
-        const dx = (i - cx) / rx;
-        if (dx * dx + dy * dy + dz * dz <= 1) data[i + nx * (j + ny * k)] = 1;
-      }
-    }
-  }
-  return { grid, data };
-}
-
 const s = (ms: number) => +(ms / 1000).toFixed(2);
 /** The fastest run: on a shared machine the others measure the neighbours too. */
 const best = (runs: { wallMs: number; cpuMs: number }[]) => runs.reduce((a, b) => (b.wallMs < a.wallMs ? b : a));
@@ -98,44 +74,11 @@ async function main(): Promise<void> {
   const cleanup: (() => Promise<void>)[] = [];
   try {
     const t0 = performance.now();
-    const patient = generatePatient(samplePatientSpec('export-bench', 0), {
-      dims: [size, size, slices],
-      spacingMm: [500 / size, 500 / size, 3],
-      phasePercents: [0],
-    });
-    const written = writePhantomPatient(path.join(tmp, 'study'), 'export-bench', patient);
-    const dicomDir = path.join(tmp, 'study', 'dicom');
-    fs.rmSync(path.join(tmp, 'study', 'nifti'), { recursive: true, force: true });
-    const read = await readDicom(dicomDir);
-    const series = read.series.find((x) => x.seriesInstanceUid === written.phases[0].seriesInstanceUid)!;
-    const grid = patient.grid;
-    const organs: [string, [number, number, number], [number, number, number]][] = [
-      ['BODY', [0.5, 0.5, 0.5], [0.42, 0.34, 0.49]],
-      ['Lung_R', [0.33, 0.47, 0.55], [0.12, 0.18, 0.3]],
-      ['Lung_L', [0.67, 0.47, 0.55], [0.12, 0.18, 0.3]],
-      ['Heart', [0.55, 0.55, 0.45], [0.09, 0.09, 0.12]],
-      ['SpinalCord', [0.5, 0.75, 0.5], [0.015, 0.015, 0.48]],
-      ['Esophagus', [0.5, 0.62, 0.5], [0.02, 0.02, 0.4]],
-      ['Liver', [0.38, 0.5, 0.15], [0.15, 0.15, 0.12]],
-      ['Stomach', [0.62, 0.5, 0.15], [0.07, 0.07, 0.08]],
-      ['PTV', [0.4, 0.45, 0.6], [0.05, 0.05, 0.06]],
-      ['CTV', [0.4, 0.45, 0.6], [0.04, 0.04, 0.05]],
-      ['Trachea', [0.5, 0.52, 0.8], [0.025, 0.025, 0.15]],
-    ];
-    const structures = [
-      { name: 'GTV', mask: patient.phases[0].physicianGtv },
-      { name: 'ITV', mask: patient.physicianItv },
-      ...organs.slice(0, Math.max(0, rois - 2)).map(([name, c, r]) => ({ name, mask: ellipsoid(grid, c, r) })),
-    ];
-    fs.mkdirSync(path.join(dicomDir, 'rtstruct'));
-    fs.writeFileSync(
-      path.join(dicomDir, 'rtstruct', 'rs.dcm'),
-      writeRtStruct({ series, structures, label: 'PLAN', now: new Date(Date.UTC(2026, 0, 1)) }).bytes,
-    );
+    const { dicomDir, rois: roiCount } = await writePlanningStudy(tmp, { size, slices, rois });
     const files = fs.readdirSync(dicomDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
     const bytes = files.reduce((n, e) => n + fs.statSync(path.join(e.parentPath, e.name)).size, 0);
     log(
-      `wrote ${files.length} files (${(bytes / 2 ** 20).toFixed(0)} MiB: ${slices} slices ${size}×${size} + an RTSTRUCT with ${structures.length} ROIs) in ${s(performance.now() - t0)} s`,
+      `wrote ${files.length} files (${(bytes / 2 ** 20).toFixed(0)} MiB: ${slices} slices ${size}×${size} + an RTSTRUCT with ${roiCount} ROIs) in ${s(performance.now() - t0)} s`,
     );
 
     const pg = await startEmbeddedPostgres({ dataDir: path.join(tmp, 'pg'), port: await freePort(), log: () => undefined });
@@ -149,7 +92,7 @@ async function main(): Promise<void> {
     log(`imported in ${s(performance.now() - t1)} s (${await db.physicianStructure.count({ where: { studyId } })} physician structures)`);
 
     // A run, through the worker's code; the "model" is an ellipsoid around the phantom's GTV.
-    const segment: SegmentFn = async (ct) => ({ mask: ellipsoid(ct.grid, [0.4, 0.45, 0.6], [0.04, 0.04, 0.05]), timingsMs: {} });
+    const segment: SegmentFn = async (ct) => ({ mask: ellipsoidMask(ct.grid, [0.4, 0.45, 0.6], [0.04, 0.04, 0.05]), timingsMs: {} });
     const fakeBoss = { send: async () => 'bench-job' } as unknown as PgBoss;
     const { runId } = await createSegmentationRun(db, fakeBoss, {
       caller: physicist,
@@ -265,7 +208,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       machine: `${os.hostname()} (${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB)`,
       loadAverage: os.loadavg().map((x) => +x.toFixed(2)),
-      study: { slices, size, rois: structures.length, files: files.length, mib: Math.round(bytes / 2 ** 20) },
+      study: { slices, size, rois: roiCount, files: files.length, mib: Math.round(bytes / 2 ** 20) },
       deidZipS: s(best(deidMs).wallMs),
       deidZipCpuS: s(best(deidMs).cpuMs),
       deidBudgetS: 5,
