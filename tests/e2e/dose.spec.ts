@@ -1,9 +1,10 @@
 /**
  * The cohort page's dose view (issue #15 item 3, docs/dose-cohort.md "Cohort page") in a real
  * browser on the seeded demo cohort: every demo study has a plan and a dose, so once the demo model
- * has segmented some of them the table per institution shows numbers: studies, with dose (all of
- * them), the median FP volume, the fraction below 95 % of the prescription and "k of n". A
- * screenshot of the view is kept in test-results/screens/cohort-dose.png.
+ * has segmented some of them the table per institution shows numbers: studies, with dose (every
+ * demo study; other specs' studies may have none), the median FP volume, the fraction below 95 %
+ * of the prescription and "k of n". A screenshot of the view is kept in
+ * test-results/screens/cohort-dose.png.
  */
 import fs from 'node:fs';
 import { test, expect, DEMO_PATIENTS } from './fixtures';
@@ -38,12 +39,15 @@ test('the cohort page shows the planned dose in the FP regions per institution, 
   const total = rows.at(-1)!;
   const institutions = rows.slice(0, -1);
   expect(institutions.length).toBeGreaterThanOrEqual(2);
-  // Studies and "with dose": every demo study has a plan and a dose.
-  expect(Number(total.cells[0])).toBe(DEMO_PATIENTS.length);
-  expect(Number(total.cells[1])).toBe(DEMO_PATIENTS.length);
-  expect(institutions.reduce((s, r) => s + Number(r.cells[0]), 0)).toBe(DEMO_PATIENTS.length);
+  // Studies and "with dose": every demo study has a plan and a dose. Other specs add studies of
+  // their own (uploads, a DICOM receive), with or without a dose, so the demo gives lower bounds
+  // and the rows must add up to the total.
+  expect(Number(total.cells[0])).toBeGreaterThanOrEqual(DEMO_PATIENTS.length);
+  expect(Number(total.cells[1])).toBeGreaterThanOrEqual(DEMO_PATIENTS.length);
+  expect(institutions.reduce((s, r) => s + Number(r.cells[0]), 0)).toBe(Number(total.cells[0]));
+  expect(institutions.reduce((s, r) => s + Number(r.cells[1]), 0)).toBe(Number(total.cells[1]));
   for (const r of [...institutions, total]) {
-    expect(r.cells[1], `${r.institution}: with dose`).toBe(r.cells[0]);
+    expect(Number(r.cells[1]), `${r.institution}: with dose ≤ studies`).toBeLessThanOrEqual(Number(r.cells[0]));
     // Median FP volume in cc; the fraction below 95 % in percent (— only where no study has an FP
     // volume above 0); "k of n" with k ≤ n.
     expect(r.cells[2], `${r.institution}: median FP volume`).toMatch(/^\d+\.\d{2}$|^—$/);
