@@ -101,22 +101,31 @@ export async function executePacsRetrieval(options: ExecutePacsRetrievalOptions)
       modelsRoot: options.modelsRoot,
       label: `the study retrieved from PACS "${target.name}"`,
     });
-    await db.pacsRetrieval.update({
-      where: { id: retrievalId },
-      data: {
-        state: 'IMPORTED',
-        studyId: result.studyId,
-        alreadyImported: result.alreadyImported,
-        findings: result.findings as object[],
-        finishedAt: new Date(),
-      },
-    });
-    await recordAuditEvent(db, {
-      action: 'pacs.retrieve.import',
-      caller,
-      patientId: result.patientId,
-      target: `study:${result.studyId}`,
-      details: { pacs: target.name, retrieval: retrievalId, instances: files.length, alreadyImported: result.alreadyImported, merged: result.merged ?? false },
+    // The state and its audit event commit together: whoever sees IMPORTED also finds the event.
+    await db.$transaction(async (tx) => {
+      await tx.pacsRetrieval.update({
+        where: { id: retrievalId },
+        data: {
+          state: 'IMPORTED',
+          studyId: result.studyId,
+          alreadyImported: result.alreadyImported,
+          findings: result.findings as object[],
+          finishedAt: new Date(),
+        },
+      });
+      await recordAuditEvent(tx, {
+        action: 'pacs.retrieve.import',
+        caller,
+        patientId: result.patientId,
+        target: `study:${result.studyId}`,
+        details: {
+          pacs: target.name,
+          retrieval: retrievalId,
+          instances: files.length,
+          alreadyImported: result.alreadyImported,
+          merged: result.merged ?? false,
+        },
+      });
     });
     return { state: 'IMPORTED', studyId: result.studyId, alreadyImported: result.alreadyImported };
   } catch (e) {

@@ -200,8 +200,8 @@ describe.skipIf(!haveOrthanc())('PACS query and retrieve into the import', () =>
     const view = await findPacsRetrievals(t.db, { caller: admin });
     expect(view[0]).toMatchObject({ id: done.id, state: 'IMPORTED', studyId: stored.id, studyInstanceUid: null, instancesFetched: 18, instancesTotal: 18 });
     expect((await findPacsRetrievals(t.db, { caller: physicist }))[0].studyInstanceUid).toBe(study.written.studyInstanceUid);
-    // The job's temporary folder is gone.
-    expect(fs.readdirSync(path.join(dataDir, 'pacs-retrieve'))).toEqual([]);
+    // The job's temporary folder is gone (removed after the IMPORTED row commits, so waited for).
+    await waitFor('the retrieval folder to be removed', async () => fs.readdirSync(path.join(dataDir, 'pacs-retrieve')).length === 0, 30_000);
 
     const again = await requestPacsRetrieval(t.db, { caller: physicist, endpointId, refs: [found.studies[0].ref], boss, dataDir });
     const second = await waitForRetrieval(again.retrievals[0].id);

@@ -12,7 +12,6 @@ import { toAppError } from '@/lib/server/errors';
 import { findAuditEvents, type AuditPage } from '@/lib/server/audit/find-audit-events';
 import { auditSearchFromParams } from '@/lib/server/audit/find-audit-events.types';
 import { AuditChainStatus } from './audit-chain-status';
-import { GetForm, GetSubmitButton } from '@/components/get-form';
 
 export const dynamic = 'force-dynamic';
 
@@ -85,7 +84,7 @@ export default async function AuditPageView({ searchParams }: { searchParams: Pr
       <Suspense fallback={<p className="muted">Verifying the audit log&apos;s hash chain…</p>}>
         <AuditChainStatus caller={caller} />
       </Suspense>
-      <GetForm className="card audit-search" action="/admin/audit" data-testid="audit-search">
+      <form className="card audit-search" method="get" action="/admin/audit" data-testid="audit-search">
         <label>
           User (email contains)
           <input name="user" defaultValue={filters.user ?? ''} />
@@ -112,12 +111,12 @@ export default async function AuditPageView({ searchParams }: { searchParams: Pr
           <input name="to" type="date" defaultValue={filters.to ?? ''} />
         </label>
         <div className="audit-buttons">
-          <GetSubmitButton pendingLabel="Searching…">Search</GetSubmitButton>
+          <button type="submit">Search</button>
           <Link className="button-link secondary" href="/admin/audit">
             Clear
           </Link>
         </div>
-      </GetForm>
+      </form>
       {error ? (
         <p className="error" role="alert">
           {error}
