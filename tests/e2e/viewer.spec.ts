@@ -121,8 +121,16 @@ test('a physicist reviews a segmented 4D CT study in the viewer', async ({ signe
     await expect(page.getByTestId(`view-${o}`).locator('canvas')).toBeVisible();
     expect((await canvasStats(page, o)).nonBlack).toBeGreaterThan(100);
   }
-  // the overlays are on by default and the metrics are there, labelled by convention
+  // the overlays are on by default and the metrics are there, labelled by convention. The viewer
+  // starts at the physician ITV's centroid, where the ITV's outline always crosses the axial slice;
+  // a small tumour's phase-0 GTV need not (10 mm voxels here), so the pixels are checked with the
+  // ITV shown, then it is hidden again.
+  const viewer = page.getByTestId('study-viewer');
+  for (const name of ['Physician GTV', 'Machine GTV', 'FP voxels (machine ∖ physician)', 'FN voxels (physician ∖ machine)'])
+    await expect(viewer.getByRole('checkbox', { name, exact: true })).toBeChecked();
+  await viewer.getByRole('checkbox', { name: 'Physician ITV', exact: true }).check();
   await expect.poll(async () => (await canvasStats(page, 'axial')).coloured).toBeGreaterThan(0);
+  await viewer.getByRole('checkbox', { name: 'Physician ITV', exact: true }).uncheck();
   const metrics = page.getByTestId('metrics-panel');
   await expect(metrics).toContainText('Overlap: voxel overlap on the native CT grid');
   await expect(metrics).toContainText('Surface, voxel convention');
