@@ -1,5 +1,5 @@
 /**
- * `npm run bench:receive [-- --phases 10 --slices 100 --size 512 --prepare off|3]`: receive a 4D CT (phases ×
+ * `npm run bench:receive [-- --phases 10 --slices 100 --size 512 --prepare off|3 --fresh]`: receive a 4D CT (phases ×
  * slices CT images of size × size, plus one RTSTRUCT per phase, written by our phantom writers)
  * from dcmtk's storescu into
  *
@@ -14,6 +14,12 @@
  * node's early preparation of CT volumes while it receives (docs/dicom-node.md). It is split into
  * storescu's wall time, the wait until the import started, and the import. Segmentation is not
  * part of it (no model is configured for the node). The load average is printed before and after.
+ * On a shared machine the wall times follow the load, so the CPU time (user + system, from
+ * /proc) of each side's processes over its part is printed too: Orthanc's process; our node's
+ * process (listener, import, its threads) and the embedded Postgres (server and backends).
+ * storescu's, the same program on both sides, is not counted in either.
+ * The written study is kept in bench/.out/receive-study-<phases>x<slices>x<size>/ and reused by
+ * the next run with the same sizes (writing it takes minutes); `--fresh` writes it again.
  * Needs dcmtk and Orthanc; starts its own embedded Postgres and Orthanc on free ports.
  */
 import { spawn } from 'node:child_process';
@@ -36,12 +42,69 @@ const { values } = parseArgs({
     size: { type: 'string', default: '512' },
     /** ISEG_DICOM_PREPARE_SECONDS for our node (`off`: no volume prepared before the import). */
     prepare: { type: 'string', default: 'off' },
+    /** Write the study again instead of reusing bench/.out's copy. */
+    fresh: { type: 'boolean', default: false },
   },
 });
 const phases = Number(values.phases);
 const slices = Number(values.slices);
 const size = Number(values.size);
 const log = (m: string) => console.log(`[bench:receive] ${m}`);
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux (sysconf(_SC_CLK_TCK)); /proc/<pid>/stat counts in it.
+
+/** The processes' parent ids, from /proc. */
+function parentsOf(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      out.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU seconds (user + system) of a process and its live descendants, with what their exited
+ * children had (cutime, cstime: a postmaster's finished backends). Linux only.
+ */
+function treeCpuSeconds(root: number): number {
+  const parents = parentsOf();
+  const inTree = (pid: number): boolean => {
+    for (let p: number | undefined = pid, hops = 0; p && hops < 64; p = parents.get(p), hops++) if (p === root) return true;
+    return false;
+  };
+  let ticks = 0;
+  for (const pid of parents.keys()) {
+    if (!inTree(pid)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // After the command's ")": state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14).
+      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ticks / CLOCK_TICKS;
+}
+
+/** The pid of the process whose command line contains `needle` (Orthanc's own folder). */
+function pidWithArg(needle: string): number | null {
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(needle)) return Number(name);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return null;
+}
 
 function storescu(port: number, calledAe: string, dir: string): Promise<{ ms: number; code: number | null; output: string }> {
   return new Promise((resolve) => {
@@ -62,30 +125,41 @@ async function main(): Promise<void> {
     const loadStart = os.loadavg().map((x) => +x.toFixed(1));
     log(`load average ${loadStart.join(' ')} (1, 5, 15 min)`);
     // The study: phases × slices CT images, size × size, 16-bit, explicit VR LE; one RTSTRUCT per phase.
-    const t0 = performance.now();
-    const phasePercents = Array.from({ length: phases }, (_, i) => (i * 100) / phases);
-    const patient = generatePatient(samplePatientSpec('receive-bench', 0), {
-      dims: [size, size, slices],
-      spacingMm: [500 / size, 500 / size, 2.5],
-      phasePercents,
-    });
-    const written = writePhantomPatient(path.join(tmp, 'study'), 'receive-bench', patient);
-    const dicomDir = path.join(tmp, 'study', 'dicom');
-    await writePhysicianRtStructs(dicomDir, patient, written);
-    fs.rmSync(path.join(tmp, 'study', 'nifti'), { recursive: true, force: true });
+    // Kept in bench/.out and reused (the same files go to both sides either way).
+    const cacheDir = path.join(root, 'bench', '.out', `receive-study-${phases}x${slices}x${size}`);
+    const dicomDir = path.join(cacheDir, 'dicom');
+    const complete = path.join(cacheDir, 'complete.json');
+    if (values.fresh || !fs.existsSync(complete)) {
+      const t0 = performance.now();
+      fs.rmSync(cacheDir, { recursive: true, force: true });
+      const phasePercents = Array.from({ length: phases }, (_, i) => (i * 100) / phases);
+      const patient = generatePatient(samplePatientSpec('receive-bench', 0), {
+        dims: [size, size, slices],
+        spacingMm: [500 / size, 500 / size, 2.5],
+        phasePercents,
+      });
+      const written = writePhantomPatient(cacheDir, 'receive-bench', patient);
+      await writePhysicianRtStructs(dicomDir, patient, written);
+      fs.rmSync(path.join(cacheDir, 'nifti'), { recursive: true, force: true });
+      fs.writeFileSync(complete, JSON.stringify({ phases, slices, size, writtenAt: new Date().toISOString() }));
+      log(`wrote the study in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
     const files = fs.readdirSync(dicomDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
     const bytes = files.reduce((n, e) => n + fs.statSync(path.join(e.parentPath, e.name)).size, 0);
     log(
-      `wrote ${files.length} files (${(bytes / 2 ** 20).toFixed(0)} MiB: ${phases} phases × ${slices} slices ${size}×${size} + ${phases} RTSTRUCTs) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      `${files.length} files (${(bytes / 2 ** 20).toFixed(0)} MiB: ${phases} phases × ${slices} slices ${size}×${size} + ${phases} RTSTRUCTs) in ${dicomDir}`,
     );
 
     // A. Orthanc.
     const orthanc = await startOrthanc({ aet: 'ORTHANC', auth: false });
     cleanup.push(async () => orthanc.stop());
+    const orthancPid = pidWithArg(orthanc.dir);
+    const orthancCpu0 = orthancPid ? treeCpuSeconds(orthancPid) : NaN;
     const a = await storescu(orthanc.dicomPort, 'ORTHANC', dicomDir);
+    const orthancCpuS = orthancPid ? treeCpuSeconds(orthancPid) - orthancCpu0 : NaN;
     if (a.code !== 0) throw new Error(`storescu → Orthanc failed (${a.code}):\n${a.output}`);
     const stored = (await orthanc.instances()).length;
-    log(`Orthanc: ${stored} instances received and stored in ${(a.ms / 1000).toFixed(2)} s`);
+    log(`Orthanc: ${stored} instances received and stored in ${(a.ms / 1000).toFixed(2)} s (Orthanc's CPU ${orthancCpuS.toFixed(1)} s)`);
     await orthanc.stop();
     cleanup.pop();
 
@@ -126,6 +200,8 @@ async function main(): Promise<void> {
         }
       }, 100);
     });
+    const nodeCpu0 = treeCpuSeconds(node.pid!);
+    const pgCpu0 = treeCpuSeconds(pg.pid);
     const bStart = Date.now();
     const b = await storescu(dicomPort, 'ISEG_QA', dicomDir);
     if (b.code !== 0) throw new Error(`storescu → our node failed (${b.code}):\n${b.output}\n${nodeOut}`);
@@ -138,6 +214,9 @@ async function main(): Promise<void> {
       if (row && (row.state === 'IMPORTED' || row.state === 'FAILED')) break;
       await new Promise((r) => setTimeout(r, 200));
     }
+    // Read before anything else runs: the node idles after the import (no model configured).
+    const nodeCpuS = treeCpuSeconds(node.pid!) - nodeCpu0;
+    const pgCpuS = treeCpuSeconds(pg.pid) - pgCpu0;
     if (row.state !== 'IMPORTED') throw new Error(`the import failed: ${row.error}\n${nodeOut}`);
     const importMs = row.importedAt!.getTime() - row.importStartedAt!.getTime();
     const waitMs = row.importStartedAt!.getTime() - (bStart + b.ms);
@@ -150,6 +229,9 @@ async function main(): Promise<void> {
     const prepared = [...nodeOut.matchAll(/prepared CT series \S+ of study \S+ before its import \((\d+) file\(s\), (\d+) volume\(s\), ([\d.]+) s\)/g)];
     log(
       `our node prepared ${prepared.length} CT series while receiving or waiting (${prepared.map((m) => `${m[3]} s`).join(', ')}); the wait for the import to start: ${(waitMs / 1000).toFixed(2)} s`,
+    );
+    log(
+      `CPU time (user + system): Orthanc ${orthancCpuS.toFixed(1)} s; ours ${(nodeCpuS + pgCpuS).toFixed(1)} s (the node ${nodeCpuS.toFixed(1)} s, Postgres ${pgCpuS.toFixed(1)} s), ratio ${((nodeCpuS + pgCpuS) / orthancCpuS).toFixed(2)}`,
     );
     const ours = oursMs;
     const result = {
@@ -165,6 +247,8 @@ async function main(): Promise<void> {
       oursTotalS: +(ours / 1000).toFixed(2),
       ratio: +(ours / a.ms).toFixed(2),
       receiveOnlyRatio: +(b.ms / a.ms).toFixed(2),
+      cpuS: { orthanc: +orthancCpuS.toFixed(1), oursNode: +nodeCpuS.toFixed(1), oursPostgres: +pgCpuS.toFixed(1) },
+      cpuRatio: +((nodeCpuS + pgCpuS) / orthancCpuS).toFixed(2),
       loadAverage: { start: loadStart, end: os.loadavg().map((x) => +x.toFixed(1)) },
     };
     log(

@@ -98,8 +98,12 @@ export async function loadCtVolume(series: CtSeries, options: LoadCtOptions = {}
     }
     const slope = h.rescaleSlope;
     const icpt = h.rescaleIntercept;
-    const { min, max } = sliceValues(px, le, h, plane, values);
     const base = k * plane;
+    // The usual CT (16-bit little-endian words, integer slope and intercept) straight into the
+    // Int16 volume, without the Float64 slice and its copy; a value outside Int16 sends this
+    // slice through the general path below, which widens the volume.
+    if (hu16 && bytesPer === 2 && le && HOST_LE && Number.isInteger(slope) && Number.isInteger(icpt) && sliceToInt16(px, h, plane, hu16, base)) continue;
+    const { min, max } = sliceValues(px, le, h, plane, values);
     if (hu16 && (!Number.isInteger(slope) || !Number.isInteger(icpt) || min < -32768 || max > 32767)) {
       const wide: Float32Array = allocate(() => new Float32Array(plane * nz));
       copyInto(wide, hu16, base);
@@ -115,6 +119,29 @@ export async function loadCtVolume(series: CtSeries, options: LoadCtOptions = {}
 /** `to[offset + t] = from[t]` for t < n (typed arrays; a plain loop the JIT keeps monomorphic per call site). */
 function copyInto(to: Int16Array | Float32Array, from: ArrayLike<number>, n: number, offset = 0): void {
   for (let t = 0; t < n; t++) to[offset + t] = from[t];
+}
+
+/**
+ * One slice of little-endian 16-bit stored values → HU (integer slope and intercept) written to
+ * `out` from `offset`, as sliceValues computes them; false, with the slice partly written, as soon
+ * as a value does not fit in Int16.
+ */
+function sliceToInt16(px: Uint8Array, h: ImageSliceHeader, plane: number, out: Int16Array, offset: number): boolean {
+  const signed = h.pixelRepresentation === 1;
+  const slope = h.rescaleSlope;
+  const icpt = h.rescaleIntercept;
+  const shift = 32 - h.bitsStored;
+  const masked = h.bitsStored < h.bitsAllocated || signed;
+  const keep = h.bitsStored < 32 ? (1 << h.bitsStored) - 1 : -1;
+  const u16 = px.byteOffset % 2 === 0 ? new Uint16Array(px.buffer, px.byteOffset, plane) : new Uint16Array(px.slice(0, 2 * plane).buffer);
+  for (let t = 0; t < plane; t++) {
+    let raw = u16[t];
+    if (masked) raw = signed ? (raw << shift) >> shift : raw & keep;
+    const v = raw * slope + icpt;
+    if (v < -32768 || v > 32767) return false;
+    out[offset + t] = v;
+  }
+  return true;
 }
 
 /**
