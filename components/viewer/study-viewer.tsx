@@ -58,6 +58,61 @@ export interface StudyViewerProps {
   size?: 'normal' | 'large';
   /** False where the page's own heading names the study (the review presenter): no second name line. */
   showHeading?: boolean;
+  /**
+   * The first image the page named in its HTML (issue #19; lib/server/studies/get-study-first-image.ts):
+   * the middle axial slice as a PNG, shown before the viewer's data arrive, in place of the
+   * slice this component would otherwise ask for after the study's JSON.
+   */
+  firstImage?: FirstImage | null;
+}
+
+export interface FirstImage {
+  seriesId: string;
+  index: number;
+  nz: number;
+  width: number;
+  height: number;
+  /** Width over height in millimetres. */
+  aspect: number;
+}
+
+/** The first image's URL: GET /api/studies/[id]/volume/image (a PNG in a viewer window). */
+export function firstImageUrl(studyId: string, f: FirstImage, preset: WindowPreset): string {
+  return `/api/studies/${encodeURIComponent(studyId)}/volume/image?series=${encodeURIComponent(f.seriesId)}&axial=${f.index}&window=${preset}`;
+}
+
+/**
+ * The page's first image in the axial view's place: a plain <img>, so it is on screen as soon as
+ * the HTML and the PNG are there, before any script runs. `boxPx` is the view's size once the
+ * viewer has measured it; before that, CSS sizes it as a third of the width (at most 600 px).
+ */
+function FirstImageView({ studyId, image, preset, boxPx }: { studyId: string; image: FirstImage; preset: WindowPreset; boxPx: number | null }) {
+  const fit = boxPx
+    ? image.aspect >= 1
+      ? { width: boxPx, height: Math.round(boxPx / image.aspect) }
+      : { width: Math.round(boxPx * image.aspect), height: boxPx }
+    : null;
+  return (
+    <figure className="viewer-view" data-testid="first-image">
+      <figcaption className={styles.caption}>
+        Axial{' '}
+        <span className="muted">
+          slice {image.index + 1} / {image.nz} · loading the volume…
+        </span>
+      </figcaption>
+      <div className="viewer-canvas-wrap" style={fit ?? { width: 'min(600px, calc((100vw - 120px) / 3))', aspectRatio: String(image.aspect) }}>
+        {/* A server-rendered PNG, fetched before any script runs (issue #19). */}
+        <img
+          src={firstImageUrl(studyId, image, preset)}
+          alt={`Axial slice ${image.index + 1} of ${image.nz}, loading the volume`}
+          width={image.width}
+          height={image.height}
+          fetchPriority="high"
+          style={{ width: '100%', height: '100%', display: 'block' }}
+        />
+      </div>
+    </figure>
+  );
 }
 
 const OVERLAYS: { key: OverlayKey; label: string; style: 'outline' | 'fill' }[] = [
@@ -122,7 +177,7 @@ interface Displayed {
   masks: Record<string, LoadedVolume>;
 }
 
-export function StudyViewer({ studyId, size = 'normal', showHeading = true }: StudyViewerProps) {
+export function StudyViewer({ studyId, size = 'normal', showHeading = true, firstImage = null }: StudyViewerProps) {
   const [view, setView] = useState<ViewerData | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [reload, setReload] = useState(0);
@@ -190,8 +245,10 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
     // on screen until they are here. At most a second's head start: a slow slice does not hold
     // the volume back; a failed one is ignored (the volume's own request reports the error).
     const nz = view.grid?.dims[2];
-    const firstImage =
-      !centred.current && nz
+    // Where the page named its first image (a PNG already on its way), no slice request here.
+    const pageImage = firstImage?.seriesId === phase.seriesId;
+    const firstSlice =
+      !centred.current && nz && !pageImage
         ? Promise.race([
             loadVolume(sliceUrl(studyId, phase.seriesId, Math.floor(nz / 2))).then(
               (ct) => !stopped && setPreview({ index: Math.floor(nz / 2), ct }),
@@ -200,7 +257,7 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
             new Promise((resolve) => setTimeout(resolve, 1000)),
           ])
         : Promise.resolve();
-    firstImage
+    firstSlice
       .then(() => Promise.all([loadVolume(ctUrl(studyId, phase.seriesId)), ...ids.map((id) => loadVolume(maskUrl(studyId, id)))]))
       .then(([ct, ...masks]) => {
         if (stopped) return;
@@ -213,7 +270,7 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
     return () => {
       stopped = true;
     };
-  }, [view, phase, phasePos, studyId]);
+  }, [view, phase, phasePos, studyId, firstImage]);
 
   const previewCursor = useMemo<Vec3 | null>(() => (preview ? [Math.floor(preview.ct.dims[0] / 2), Math.floor(preview.ct.dims[1] / 2), 0] : null), [preview]);
 
@@ -427,6 +484,11 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
     return (
       <div className="viewer" data-testid="study-viewer">
         <p className="muted">Loading study…</p>
+        {firstImage && (
+          <div className="viewer-views">
+            <FirstImageView studyId={studyId} image={firstImage} preset={preset} boxPx={null} />
+          </div>
+        )}
       </div>
     );
   }
@@ -639,65 +701,76 @@ export function StudyViewer({ studyId, size = 'normal', showHeading = true }: St
             </p>
           )}
           <div ref={setViewsEl} className={styles.views} data-testid="viewer-views" data-layout={layout}>
-            {ready
-              ? (() => {
-                  const canvas = (o: Orientation, w: number, h: number, small: boolean) => (
+            {ready ? (
+              (() => {
+                const canvas = (o: Orientation, w: number, h: number, small: boolean) => (
+                  <SliceCanvas
+                    key={o}
+                    orientation={o}
+                    ct={displayed.ct.data as Int16Array}
+                    dims={grid.dims}
+                    spacingMm={grid.spacingMm}
+                    flipK={superiorUp(grid)}
+                    lut={lut}
+                    layers={layers}
+                    cursor={cursor}
+                    onCursor={setCursor}
+                    boxW={w}
+                    boxH={h}
+                    view={views[o]}
+                    onView={setView1(o)}
+                    dragMode={dragMode}
+                    dose={sliceDose}
+                    onActivate={small ? () => setMain(o) : undefined}
+                    onRendered={o === 'axial' ? setRenderMs : undefined}
+                  />
+                );
+                return layout === 'focus' ? (
+                  <div className={styles.focus}>
+                    {canvas(main, largeW, largeH, false)}
+                    <div className={styles.focusSide}>{ORIENTATIONS.filter((o) => o !== main).map((o) => canvas(o, smallW, smallH, true))}</div>
+                  </div>
+                ) : (
+                  <div className="viewer-views">{ORIENTATIONS.map((o) => canvas(o, rowBox, rowBox, false))}</div>
+                );
+              })()
+            ) : firstImage && !loadError && firstImage.seriesId === phase?.seriesId ? (
+              <div className="viewer-views">
+                <FirstImageView
+                  studyId={studyId}
+                  image={firstImage}
+                  preset={preset}
+                  boxPx={box.width ? (layout === 'focus' ? Math.min(largeW, largeH) : rowBox) : null}
+                />
+              </div>
+            ) : preview && previewCursor && grid && !loadError && preview.ct.dims[0] === grid.dims[0] && preview.ct.dims[1] === grid.dims[1] ? (
+              (() => {
+                const [w, h] = layout === 'focus' ? [largeW, largeH] : [rowBox, rowBox];
+                return (
+                  <div className="viewer-views">
                     <SliceCanvas
-                      key={o}
-                      orientation={o}
-                      ct={displayed.ct.data as Int16Array}
-                      dims={grid.dims}
+                      orientation="axial"
+                      ct={preview.ct.data as Int16Array}
+                      dims={preview.ct.dims}
                       spacingMm={grid.spacingMm}
-                      flipK={superiorUp(grid)}
+                      flipK={false}
                       lut={lut}
-                      layers={layers}
-                      cursor={cursor}
-                      onCursor={setCursor}
+                      layers={NO_LAYERS}
+                      cursor={previewCursor}
+                      onCursor={noop}
                       boxW={w}
                       boxH={h}
-                      view={views[o]}
-                      onView={setView1(o)}
-                      dragMode={dragMode}
-                      dose={sliceDose}
-                      onActivate={small ? () => setMain(o) : undefined}
-                      onRendered={o === 'axial' ? setRenderMs : undefined}
+                      view={IDENTITY_VIEW}
+                      onView={noop}
+                      dragMode="crosshair"
+                      preview={{ caption: `slice ${preview.index + 1} / ${grid.dims[2]} · loading the volume…` }}
                     />
-                  );
-                  return layout === 'focus' ? (
-                    <div className={styles.focus}>
-                      {canvas(main, largeW, largeH, false)}
-                      <div className={styles.focusSide}>{ORIENTATIONS.filter((o) => o !== main).map((o) => canvas(o, smallW, smallH, true))}</div>
-                    </div>
-                  ) : (
-                    <div className="viewer-views">{ORIENTATIONS.map((o) => canvas(o, rowBox, rowBox, false))}</div>
-                  );
-                })()
-              : preview && previewCursor && grid && !loadError && preview.ct.dims[0] === grid.dims[0] && preview.ct.dims[1] === grid.dims[1]
-                ? (() => {
-                    const [w, h] = layout === 'focus' ? [largeW, largeH] : [rowBox, rowBox];
-                    return (
-                      <div className="viewer-views">
-                        <SliceCanvas
-                          orientation="axial"
-                          ct={preview.ct.data as Int16Array}
-                          dims={preview.ct.dims}
-                          spacingMm={grid.spacingMm}
-                          flipK={false}
-                          lut={lut}
-                          layers={NO_LAYERS}
-                          cursor={previewCursor}
-                          onCursor={noop}
-                          boxW={w}
-                          boxH={h}
-                          view={IDENTITY_VIEW}
-                          onView={noop}
-                          dragMode="crosshair"
-                          preview={{ caption: `slice ${preview.index + 1} / ${grid.dims[2]} · loading the volume…` }}
-                        />
-                      </div>
-                    );
-                  })()
-                : !loadError && <p className="muted">Loading images…</p>}
+                  </div>
+                );
+              })()
+            ) : (
+              !loadError && <p className="muted">Loading images…</p>
+            )}
           </div>
           {ready && (
             <p className="muted viewer-foot" data-testid="cursor" data-cursor={cursor.join(',')}>

@@ -41,6 +41,7 @@ export const ROUTES: readonly RouteEntry[] = [
   { route: '/api/studies/[id]/status', kind: 'api', access: 'studies:view' },
   { route: '/api/studies/[id]/phases', kind: 'api', access: 'studies:view' },
   { route: '/api/studies/[id]/volume', kind: 'api', access: 'studies:view' },
+  { route: '/api/studies/[id]/volume/image', kind: 'api', access: 'studies:view' },
   { route: '/api/studies/[id]/dose', kind: 'api', access: 'studies:view' },
   { route: '/api/studies/[id]/export/metrics', kind: 'api', access: 'studies:view' },
   { route: '/api/studies/[id]/export/rtstruct', kind: 'api', access: 'identifiers:view' },

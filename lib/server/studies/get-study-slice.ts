@@ -1,20 +1,25 @@
 /**
  * One axial slice of a study's CT phase, for the viewer's first image (issue #19: the visible
- * slice first, the volume streamed after). The stored .nii.gz is inflated only up to the end of
- * that slice (an axial slice is contiguous in the file), so the first image does not wait for
- * the whole volume to be inflated, converted and gzipped again as GET …/volume does.
+ * slice first, the volume streamed after).
+ *
+ * From the series' slice store (lib/server/storage/slice-store.ts) where it is built: one small
+ * file read and its sha256 checked against the manifest the database vouches for. Otherwise (a
+ * study imported before the store existed, or its first view) from the stored .nii.gz, checked
+ * whole and inflated only up to the end of that slice (an axial slice is contiguous in the file),
+ * and the store is built in the background for the next view.
  *
  * Same checks as getStudyVolume: the caller needs studies:view, and the series id is looked up
- * under this study; the store key never comes from the request.
+ * under this study; the store key never comes from the request. A slice whose bytes do not match
+ * their recorded sha256 is never returned (AppError INTERNAL naming the file).
  */
 import { createGunzip } from 'node:zlib';
 import type { Db } from '../db/client';
 import { type Caller, authorize } from '../auth/roles';
 import { AppError } from '../errors';
 import type { VolumeStore } from '../storage/volume-store';
+import { SliceStoreMissing, ensureSeriesSliceStore, readStoredSlice, sliceGrid } from '../storage/slice-store';
 import { parseNifti } from '@/lib/nifti';
 import { NIFTI_DATATYPES, parseNiftiHeader } from '@/lib/nifti/header';
-import type { Grid, Vec3 } from '@/lib/core/volume';
 import type { StudyVolume } from '@/lib/core/viewer/study-volume';
 
 /** The first `needed` bytes of a gzip stream (fewer only when the stream is shorter). */
@@ -71,15 +76,42 @@ export async function getStudySlice(
   { caller, studyId, seriesId, index }: { caller: Caller | null; studyId: string; seriesId: string; index: number },
 ): Promise<StudyVolume> {
   authorize(caller, 'studies:view');
-  const s = await db.imageSeries.findFirst({ where: { id: seriesId, studyId }, select: { volumeKey: true } });
+  const s = await db.imageSeries.findFirst({ where: { id: seriesId, studyId }, select: { volumeKey: true, sliceManifestSha256: true } });
   if (!s) throw new AppError('NOT_FOUND', `Series ${seriesId} is not part of study ${studyId}.`);
   const what = `CT series ${seriesId}`;
   if (!s.volumeKey) throw new AppError('NOT_FOUND', `${what} has no stored volume (its import did not finish).`);
   if (!Number.isInteger(index) || index < 0) throw new AppError('INVALID_INPUT', `Axial slice ${index} is not a slice number: give 0 or more.`);
 
+  let rebuild = false;
+  if (s.sliceManifestSha256) {
+    try {
+      const slice = await readStoredSlice(store, { volumeKey: s.volumeKey, manifestSha256: s.sliceManifestSha256, index, what });
+      return { grid: slice.grid, dataType: 'int16', bytes: int16Bytes(slice.hu), sha256: `${s.volumeKey.slice(0, 64)}-axial-${index}` };
+    } catch (e) {
+      if (!(e instanceof SliceStoreMissing)) throw e;
+      rebuild = true; // its folder is gone (or belongs to an older volume): the volume, then build it again
+    }
+  }
+  const fromVolume = await sliceFromVolume(store, s.volumeKey, index, what);
+  // For the next view; a failure here is the next view's fallback again, not this one's error.
+  ensureSeriesSliceStore(db, store, { seriesId, rebuild }).catch((e: Error) => console.warn(`slice store of ${what} not built: ${e.message}`));
+  return fromVolume;
+}
+
+/** Little-endian bytes of Int16 values. */
+function int16Bytes(hu: Int16Array): Uint8Array {
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] === 1) return new Uint8Array(hu.buffer, hu.byteOffset, hu.byteLength);
+  const out = new Uint8Array(hu.length * 2);
+  const w = new DataView(out.buffer);
+  for (let q = 0; q < hu.length; q++) w.setInt16(q * 2, hu[q]!, true);
+  return out;
+}
+
+/** Slice `index` from the stored .nii.gz (checked whole by the volume store), inflated only up to that slice. */
+async function sliceFromVolume(store: VolumeStore, volumeKey: string, index: number, what: string): Promise<StudyVolume> {
   let mini: Uint8Array;
   try {
-    const gz = await store.getVolume(s.volumeKey);
+    const gz = await store.getVolume(volumeKey);
     const head = await inflatePrefix(gz, 544);
     const h = parseNiftiHeader(head, what);
     const dt = NIFTI_DATATYPES[h.datatype];
@@ -103,16 +135,6 @@ export async function getStudySlice(
     throw new AppError('INTERNAL', `Cannot read ${what} from the volume store: ${(e as Error).message}`);
   }
   const volume = parseNifti(mini, { source: what });
-  const g = volume.grid;
-  const d = [...g.direction];
-  const dz = index * g.spacingMm[2];
-  // Slice k's origin: along the third column of the direction matrix (lib/core/volume.ts).
-  const grid: Grid = {
-    dims: [...g.dims] as Vec3,
-    spacingMm: [...g.spacingMm] as Vec3,
-    originMm: [g.originMm[0] + d[2]! * dz, g.originMm[1] + d[5]! * dz, g.originMm[2] + d[8]! * dz],
-    direction: d,
-  };
   const src = volume.data;
   let hu: Int16Array;
   if (src instanceof Int16Array) hu = src;
@@ -123,13 +145,5 @@ export async function getStudySlice(
       hu[q] = v < -32768 ? -32768 : v > 32767 ? 32767 : v;
     }
   }
-  const le = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-  let out: Uint8Array;
-  if (le) out = new Uint8Array(hu.buffer, hu.byteOffset, hu.byteLength);
-  else {
-    out = new Uint8Array(hu.length * 2);
-    const w = new DataView(out.buffer);
-    for (let q = 0; q < hu.length; q++) w.setInt16(q * 2, hu[q]!, true);
-  }
-  return { grid, dataType: 'int16', bytes: out, sha256: `${s.volumeKey.slice(0, 64)}-axial-${index}` };
+  return { grid: sliceGrid(volume.grid, index), dataType: 'int16', bytes: int16Bytes(hu), sha256: `${volumeKey.slice(0, 64)}-axial-${index}` };
 }

@@ -1,7 +1,8 @@
 /**
  * /studies/[id]: the motion-resolved study viewer. The page checks the caller and that the study
  * exists; the viewer (a client component) fetches its data from /api/studies/[id]/… itself, so
- * the review meeting can embed the same component.
+ * the review meeting can embed the same component. The page names the first image (the middle
+ * axial slice as a PNG) in its HTML, so it is on screen before the viewer's code runs.
  */
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
@@ -14,6 +15,7 @@ import { DosePanel } from './dose-panel';
 import { ObserversPanel } from './observers-panel';
 import { FlagList } from '@/components/flags/flag-chips';
 import { findStudyFlags } from '@/lib/server/studies/find-study-flags';
+import { getStudyFirstImage } from '@/lib/server/studies/get-study-first-image';
 
 export const dynamic = 'force-dynamic';
 
@@ -30,13 +32,15 @@ export default async function StudyPage({
   const exists = await db().study.count({ where: { id } });
   if (!exists) notFound();
   const sp = await searchParams;
-  const qa = await findStudyFlags(db(), { caller, studyId: id });
+  // The first image's URL in this HTML (issue #19, docs/viewer.md "First image"): the browser
+  // fetches the slice while the page's scripts load, not after them and the study's JSON.
+  const [qa, first] = await Promise.all([findStudyFlags(db(), { caller, studyId: id }), getStudyFirstImage(db(), { caller, studyId: id })]);
   return (
     <>
       <p className="muted">
         <Link href="/">← Cohort</Link>
       </p>
-      <StudyViewer studyId={id} />
+      <StudyViewer studyId={id} firstImage={first} />
       <section className="card" data-testid="study-flags">
         <h2>QA flags</h2>
         {qa ? (
