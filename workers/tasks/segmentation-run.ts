@@ -13,6 +13,7 @@ import { evaluateMonitoringAlerts } from '../../lib/server/monitoring/evaluate-m
 import { queueAutomaticSends } from '../../lib/server/dicom-send/queue-automatic-sends';
 import type { SegmentationJobData } from '../../lib/server/jobs/job-definitions';
 import { routeSegmentationRun } from '../../lib/server/runs/route-segmentation-run';
+import { buildStudySliceStore } from '../../lib/server/studies/build-study-slice-store';
 import { segmentVolume, type LoadedModel } from '../../lib/inference';
 
 /** How often a running job looks for a cancel on its run row (ms). */
@@ -83,7 +84,7 @@ export async function runSegmentationJob(job: JobWithMetadata<SegmentationJobDat
   const runId = job.data.runId;
   const run = await db.segmentationRun.findUnique({
     where: { id: runId },
-    select: { id: true, jobId: true, status: true, modelVersion: { select: { name: true, version: true, sha256: true } } },
+    select: { id: true, studyId: true, jobId: true, status: true, modelVersion: { select: { name: true, version: true, sha256: true } } },
   });
   if (!run) {
     log(`job ${job.id} (${job.name}): run ${runId} does not exist; job ignored`);
@@ -105,6 +106,13 @@ export async function runSegmentationJob(job: JobWithMetadata<SegmentationJobDat
     log(r.moved ? `run ${run.id} (${mv.name} ${mv.version}) moved from ${job.name} to ${r.queue}` : `run ${run.id} not moved: ${r.reason}`);
     return;
   }
+  // The viewer's slice store of the study's first phase (docs/viewer.md, "First image"), built
+  // beside the run so a new study's first image is quick; awaited before the job ends, and a
+  // failure only leaves it to the first view.
+  const sliceStore = buildStudySliceStore(db, store, { studyId: run.studyId }).then(
+    (r) => r && log(`study ${run.studyId}: viewer slice store of series ${r.seriesId} ready`),
+    (e: Error) => log(`study ${run.studyId}: viewer slice store not built: ${e.message}`),
+  );
   const cancel = watchForCancel(db, run.id);
   // Abort on worker shutdown, when pg-boss gives up on the job (expiry, cancel) or when the
   // run is cancelled.
@@ -144,5 +152,6 @@ export async function runSegmentationJob(job: JobWithMetadata<SegmentationJobDat
     throw e;
   } finally {
     cancel.stop();
+    await sliceStore;
   }
 }

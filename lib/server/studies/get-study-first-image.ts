@@ -25,10 +25,15 @@ export async function getStudyFirstImage(db: Db, { caller, studyId }: { caller: 
     where: { studyId, volumeKey: { not: null } },
     select: { id: true, phaseIndex: true, dims: true, spacingMm: true },
   });
-  const phased = series.filter((s) => s.phaseIndex !== null).sort((a, b) => a.phaseIndex! - b.phaseIndex!);
-  const s = phased[0] ?? series[0];
+  const s = firstViewSeries(series);
   if (!s || s.dims.length !== 3 || s.spacingMm.length !== 3) return null;
   const [nx, ny, nz] = s.dims as [number, number, number];
   const [sx, sy] = s.spacingMm as [number, number, number];
   return { seriesId: s.id, index: Math.floor(nz / 2), nz, width: nx, height: ny, aspect: (nx * sx) / (ny * sy) };
+}
+
+/** The series the viewer opens on: the first phase by phase index, else the first CT with a volume (get-study-view.ts). */
+export function firstViewSeries<T extends { phaseIndex: number | null }>(series: T[]): T | undefined {
+  const phased = series.filter((s) => s.phaseIndex !== null).sort((a, b) => a.phaseIndex! - b.phaseIndex!);
+  return phased[0] ?? series[0];
 }
