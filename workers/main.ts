@@ -26,8 +26,9 @@ import { resolveDatabaseUrl } from '../lib/server/db/resolve-database-url';
 import { createBoss } from '../lib/server/jobs/boss';
 import { QUEUES, segmentationQueueFor } from '../lib/server/jobs/queues';
 import { workJob } from '../lib/server/jobs/define-job';
-import { DICOM_SEND_JOB, SEGMENTATION_RUN_JOB, WORKER_SELF_TEST_JOB } from '../lib/server/jobs/job-definitions';
+import { ALERT_WEBHOOK_JOB, DICOM_SEND_JOB, SEGMENTATION_RUN_JOB, WORKER_SELF_TEST_JOB } from '../lib/server/jobs/job-definitions';
 import { runDicomSendJob } from './tasks/dicom-send';
+import { runAlertWebhookJob } from './tasks/alert-webhook';
 import { workPacsRetrievals } from './tasks/pacs-retrieve';
 import { workDeidExports } from './tasks/deid-export';
 import { sweepDeidExports } from '../lib/server/exports/sweep-deid-exports';
@@ -119,6 +120,10 @@ async function main(): Promise<void> {
   const sendStore = createVolumeStore({ dir: env.volumeDir });
   await workJob(boss, DICOM_SEND_JOB, { options: { localConcurrency: 2, includeMetadata: true } }, (job) => runDicomSendJob(job, { db, store: sendStore }));
   queues.push(DICOM_SEND_JOB.name);
+  // Drift alerts POSTed to an admin's webhook (lib/server/monitoring/execute-alert-webhook.ts): every worker takes them.
+  const baseUrl = env.NEXTAUTH_URL ?? null;
+  await workJob(boss, ALERT_WEBHOOK_JOB, { options: { localConcurrency: 2, includeMetadata: true } }, (job) => runAlertWebhookJob(job, { db, baseUrl }));
+  queues.push(ALERT_WEBHOOK_JOB.name);
   // Studies retrieved from a PACS over DICOMweb, imported as uploads are (lib/server/pacs).
   queues.push(await workPacsRetrievals(boss, { db, store: sendStore, signal: abort.signal, log }));
   // Prepared de-identified exports (lib/server/exports): every worker takes them.

@@ -10,6 +10,7 @@ import type { Db } from '../../lib/server/db/client';
 import type { VolumeStore } from '../../lib/server/storage/volume-store';
 import { executeSegmentationRun, type SegmentFn } from '../../lib/server/runs/execute-segmentation-run';
 import { evaluateMonitoringAlerts } from '../../lib/server/monitoring/evaluate-monitoring-alerts';
+import { queueAlertWebhooks } from '../../lib/server/monitoring/queue-alert-webhooks';
 import { queueAutomaticSends } from '../../lib/server/dicom-send/queue-automatic-sends';
 import type { SegmentationJobData } from '../../lib/server/jobs/job-definitions';
 import { routeSegmentationRun } from '../../lib/server/runs/route-segmentation-run';
@@ -141,6 +142,11 @@ export async function runSegmentationJob(job: JobWithMetadata<SegmentationJobDat
       await evaluateMonitoringAlerts(db, { triggeredByRunId: run.id }).then(
         (r) => r.created && log(`run ${run.id}: ${r.created} new drift alert(s) (monitoring configuration v${r.configVersion})`),
         (e: Error) => log(`run ${run.id}: drift alert evaluation failed: ${e.message}`),
+      );
+      // Their webhooks (docs/monitoring.md, "Webhooks"): once per alert and webhook, so a retry queues nothing twice.
+      await queueAlertWebhooks(db, boss, { triggeredByRunId: run.id }).then(
+        (r) => r.queued && log(`run ${run.id}: ${r.queued} alert webhook delivery(ies) queued`),
+        (e: Error) => log(`run ${run.id}: queueing alert webhooks failed: ${e.message}`),
       );
     }
   } catch (e) {

@@ -60,6 +60,8 @@ export const PERMISSIONS = {
   'runs:send': ['PHYSICIST'],
   /** DICOMweb servers (PACS) studies are queried and retrieved from (base URL, basic-auth user; audited). */
   'pacs:manage': ['ADMIN'],
+  /** Alert webhooks: a URL and HMAC secret per alert type, and their deliveries (docs/monitoring.md, "Webhooks"; audited). */
+  'alert-webhooks:manage': ['ADMIN'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -52,6 +52,8 @@ export const ROUTES: readonly RouteEntry[] = [
   { route: '/admin/structure-roles', kind: 'page', access: 'structure-roles:manage' },
   { route: '/admin/flags', kind: 'page', access: 'flags:manage' },
   { route: '/api/admin/structure-roles', kind: 'api', access: 'structure-roles:manage' },
+  { route: '/admin/alert-webhooks', kind: 'page', access: 'alert-webhooks:manage' },
+  { route: '/api/admin/alert-webhooks', kind: 'api', access: 'alert-webhooks:manage' },
   { route: '/api/studies/[id]/export/deid', kind: 'api', access: 'studies:export-deid' },
   { route: '/api/studies/[id]/export/deid/jobs', kind: 'api', access: 'studies:export-deid' },
   { route: '/api/studies/[id]/export/deid/jobs/[exportId]', kind: 'api', access: 'studies:export-deid' },

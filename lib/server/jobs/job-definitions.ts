@@ -87,5 +87,25 @@ export const DEID_EXPORT_JOB = defineJob({
 });
 export type DeidExportJobData = z.infer<typeof DEID_EXPORT_JOB.payload>;
 
+/**
+ * POST one drift alert to its type's webhook (lib/server/monitoring/execute-alert-webhook.ts;
+ * worker: workers/tasks/alert-webhook.ts). A failed try (no answer, a timeout, a status other than
+ * 2xx) throws and is retried 4 times with backoff (pg-boss: about 2-4, 4-8, 8-16, 16-32 s); each
+ * try is an AlertWebhookAttempt row, and the last failure leaves the delivery FAILED.
+ */
+export const ALERT_WEBHOOK_JOB = defineJob({
+  name: QUEUES.alertWebhook,
+  payload: z.object({ deliveryId: z.string().min(1, 'the id of the AlertWebhookDelivery row to send') }),
+  policy: { ...COMMON, heartbeatSeconds: 30, expireInSeconds: 5 * 60, retryLimit: 4, retryDelay: 2, retryBackoff: true },
+});
+export type AlertWebhookJobData = z.infer<typeof ALERT_WEBHOOK_JOB.payload>;
+
 /** All definitions: their queues are created at start (boss.ts ensureQueues). */
-export const JOBS: readonly JobDefinition[] = [SEGMENTATION_RUN_JOB, WORKER_SELF_TEST_JOB, DICOM_SEND_JOB, PACS_RETRIEVE_JOB, DEID_EXPORT_JOB];
+export const JOBS: readonly JobDefinition[] = [
+  SEGMENTATION_RUN_JOB,
+  WORKER_SELF_TEST_JOB,
+  DICOM_SEND_JOB,
+  PACS_RETRIEVE_JOB,
+  DEID_EXPORT_JOB,
+  ALERT_WEBHOOK_JOB,
+];

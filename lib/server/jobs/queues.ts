@@ -19,6 +19,8 @@ export const QUEUES = {
   pacsRetrieve: 'pacs.retrieve',
   /** Write a study's de-identified export zip to the export store (lib/server/exports/execute-deid-export.ts). */
   deidExport: 'study.export.deid',
+  /** POST one drift alert to an admin's webhook (lib/server/monitoring/execute-alert-webhook.ts). */
+  alertWebhook: 'monitoring.alert.webhook',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

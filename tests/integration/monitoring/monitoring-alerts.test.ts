@@ -6,9 +6,13 @@
  * Dice series; evaluating again (a retry, a second worker) adds nothing. Acknowledging needs a
  * comment and monitoring:manage (anonymous and researchers refused, a physicist may), is
  * audited, and the alert stays listed as acknowledged; researchers see alerts without who
- * acknowledged them or the comment. The stored configuration is versioned and audited.
+ * acknowledged them or the comment. The stored configuration is versioned and audited. With a
+ * webhook for Dice alerts (a real HTTP server started here), the worker POSTs each new Dice alert
+ * of the run once (tests/integration/monitoring/alert-webhooks.test.ts covers the webhook itself).
  */
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,6 +66,8 @@ describe('drift alerts', () => {
   let studyId: string;
   let runId: string;
   let alertId: string;
+  let hookServer: http.Server;
+  const hookBodies: { alertId: string; alertType: string }[] = [];
 
   beforeAll(async () => {
     t = await createTestDatabase('monitoring_alerts');
@@ -86,12 +92,23 @@ describe('drift alerts', () => {
         },
       });
     }
+    hookServer = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        hookBodies.push(JSON.parse(body));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => hookServer.listen(0, '127.0.0.1', r));
+    await t.db.alertWebhook.create({ data: { alertType: 'dice', url: `http://127.0.0.1:${(hookServer.address() as AddressInfo).port}/hook` } });
     const seeded = await seedRunStudy(t, store, 'drift');
     studyId = seeded.study.id;
     await t.db.study.update({ where: { id: studyId }, data: { studyDate: new Date('2024-06-01T00:00:00Z') } });
   }, 120_000);
   afterAll(async () => {
     await boss?.stop({ graceful: false }).catch(() => undefined);
+    await new Promise<void>((r) => (hookServer ? hookServer.close(() => r()) : r()));
     await t?.drop();
     fs.rmSync(volumeDir, { recursive: true, force: true });
   });
@@ -135,6 +152,21 @@ describe('drift alerts', () => {
       expect(alert.limit).toBeCloseTo(0.991 - (3 * 0.002) / 1.128, 9);
       expect(alert.baselineMean).toBeCloseTo(0.991, 12);
       expect(worker.output()).toMatch(new RegExp(`run ${runId}: \\d+ new drift alert`));
+      // The webhook for Dice alerts: each of the run's Dice alerts POSTed once, answered 204.
+      const diceAlerts = await t.db.monitoringAlert.findMany({ where: { triggeredByRunId: runId, metric: 'dice' }, select: { id: true } });
+      expect(diceAlerts.length).toBeGreaterThan(0);
+      const sent = await waitFor(
+        'the Dice alerts to be sent to the webhook',
+        async () => {
+          const rows = await t.db.alertWebhookDelivery.findMany({ where: { state: 'SENT' } });
+          return rows.length === diceAlerts.length ? rows : null;
+        },
+        60_000,
+      );
+      expect(new Set(sent.map((d) => d.alertId))).toEqual(new Set(diceAlerts.map((a) => a.id)));
+      expect(sent.every((d) => d.attempts === 1 && d.lastStatus === 204)).toBe(true);
+      expect(hookBodies.map((b) => b.alertId).sort()).toEqual(diceAlerts.map((a) => a.id).sort());
+      expect(new Set(hookBodies.map((b) => b.alertType))).toEqual(new Set(['dice']));
     } finally {
       await worker.stop();
     }
