@@ -1,11 +1,14 @@
 /**
- * Seeds a synthetic cohort for the dashboard benchmark straight through Prisma createMany:
+ * Seeds a synthetic cohort for the dashboard benchmark with bulk inserts (one
+ * `INSERT … SELECT FROM json_populate_recordset` per table and batch of 2,000 studies: 50,000
+ * studies in minutes, where Prisma createMany took 31 min):
  * institutions, patients (with identities and date shifts), studies (date, physician,
  * scanner), and per study a succeeded segmentation run with a realistic 10-phase summary
  * (about 3 % of studies also get a later failed run, 1 % a queued one). No volumes: the cohort
  * page reads only the summaries. Deterministic for a given seed.
  */
 import type { Db } from '../../lib/server/db/client';
+import { Prisma } from '../../lib/server/db/generated/client';
 import { runSummaryRows, type RunSummary } from '../../lib/server/runs/run-summary.types';
 import { DEFAULT_FLAG_THRESHOLDS, flagCodes } from '../../lib/core/flags';
 
@@ -84,6 +87,19 @@ function summaryFor(r: ReturnType<typeof prng>): RunSummary {
   };
 }
 
+/**
+ * Inserts rows (plain objects with the same keys) into a table in one statement: the rows travel
+ * as one JSON parameter and json_populate_recordset turns them into the table's row type (dates as
+ * ISO strings, enum arrays as JSON arrays). Columns not in the rows take their defaults.
+ */
+async function insertRows(db: Db, table: string, rows: object[]): Promise<void> {
+  if (rows.length === 0) return;
+  const columns = Object.keys(rows[0]!);
+  const list = Prisma.raw(columns.map((c) => `"${c}"`).join(', '));
+  const t = Prisma.raw(`"${table}"`);
+  await db.$executeRaw`INSERT INTO ${t} (${list}) SELECT ${list} FROM json_populate_recordset(NULL::${t}, ${JSON.stringify(rows)}::json)`;
+}
+
 export async function seedSyntheticStudies(
   db: Db,
   { studies, seed = 20261128 }: { studies: number; seed?: number },
@@ -99,7 +115,7 @@ export async function seedSyntheticStudies(
   const physicians = Array.from({ length: 12 }, (_, i) => `Dr Bench ${String.fromCharCode(65 + i)}`);
   const scanners = ['Siemens SOMATOM go.Open Pro', 'GE Discovery RT', 'Philips Big Bore', 'Canon Aquilion LB'];
   let runs = 0;
-  const batch = 500;
+  const batch = 2000;
   for (let start = 0; start < studies; start += batch) {
     const n = Math.min(batch, studies - start);
     const patients = [],
@@ -171,12 +187,19 @@ export async function seedSyntheticStudies(
           queuedAt: new Date(finished.getTime() + 1000),
         });
     }
-    await db.patient.createMany({ data: patients });
-    await db.patientIdentity.createMany({ data: identities });
-    await db.study.createMany({ data: studyRows });
-    await db.segmentationRun.createMany({ data: runRows });
-    await db.runSummary.createMany({ data: summaries });
-    await db.runPhaseSummary.createMany({ data: phaseRows });
+    await insertRows(db, 'Patient', patients);
+    await insertRows(db, 'PatientIdentity', identities);
+    await insertRows(db, 'Study', studyRows);
+    // Rows with the same keys in one statement: the failed and queued runs have other columns.
+    const keys = (o: object) => Object.keys(o).join();
+    for (const k of new Set(runRows.map(keys)))
+      await insertRows(
+        db,
+        'SegmentationRun',
+        runRows.filter((x) => keys(x) === k),
+      );
+    await insertRows(db, 'RunSummary', summaries);
+    await insertRows(db, 'RunPhaseSummary', phaseRows);
     runs += runRows.length;
   }
   return { studies, runs };

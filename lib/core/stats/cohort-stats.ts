@@ -240,24 +240,36 @@ const SORT_VALUE: Record<CaseSortKey, (c: CohortCase) => string | number | null>
   flags: (c) => c.flags.length + (c.latestRunStatus === 'FAILED' ? 1 : 0),
 };
 
+/** Code-point order, not localeCompare: thousands of rows sort in milliseconds, and pseudonyms, dates and model versions are ASCII anyway. */
+const cmpText = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+
+/** Ties broken by pseudonym, then by study id (a patient's studies share the pseudonym): one order whatever the input order. */
+const tieBreak = (a: CohortCase, b: CohortCase) => cmpText(a.pseudonym, b.pseudonym) || cmpText(a.studyId, b.studyId);
+
+function compareKeyed(a: { c: CohortCase; v: string | number | null }, b: { c: CohortCase; v: string | number | null }, sign: number): number {
+  const x = a.v;
+  const y = b.v;
+  if (x === null && y === null) return tieBreak(a.c, b.c);
+  if (x === null) return 1;
+  if (y === null) return -1;
+  const c = typeof x === 'number' && typeof y === 'number' ? x - y : cmpText(String(x), String(y));
+  return c !== 0 ? sign * c : tieBreak(a.c, b.c);
+}
+
+/** The order of sortCases as a comparator (for inserting into a sorted list). */
+export function compareCases(key: CaseSortKey, dir: 'asc' | 'desc'): (a: CohortCase, b: CohortCase) => number {
+  const get = SORT_VALUE[key];
+  const sign = dir === 'asc' ? 1 : -1;
+  return (a, b) => compareKeyed({ c: a, v: get(a) }, { c: b, v: get(b) }, sign);
+}
+
 /**
- * Sorted copy; nulls last in either direction, ties broken by pseudonym so pages are stable.
+ * Sorted copy; nulls last in either direction, ties broken by pseudonym and study id so pages are stable.
  */
 export function sortCases(cases: readonly CohortCase[], key: CaseSortKey, dir: 'asc' | 'desc'): CohortCase[] {
   const get = SORT_VALUE[key];
   const sign = dir === 'asc' ? 1 : -1;
-  // Code-point order, not localeCompare: thousands of rows sort in milliseconds, and pseudonyms,
-  // dates and model versions are ASCII anyway.
-  const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
   const keyed = cases.map((c) => ({ c, v: get(c) }));
-  keyed.sort((a, b) => {
-    const x = a.v;
-    const y = b.v;
-    if (x === null && y === null) return cmp(a.c.pseudonym, b.c.pseudonym);
-    if (x === null) return 1;
-    if (y === null) return -1;
-    const c = typeof x === 'number' && typeof y === 'number' ? x - y : cmp(String(x), String(y));
-    return c !== 0 ? sign * c : cmp(a.c.pseudonym, b.c.pseudonym);
-  });
+  keyed.sort((a, b) => compareKeyed(a, b, sign));
   return keyed.map((k) => k.c);
 }

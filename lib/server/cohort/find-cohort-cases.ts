@@ -1,10 +1,12 @@
 /**
  * One row per study for the cohort page: study, patient pseudonym, institution, the latest
  * run's status, and the numbers of the latest succeeded run's summary (the RunSummary row,
- * written with SUCCEEDED); with them, the GTV values of those runs' phases (RunPhaseSummary,
- * ten per study for a 4D CT) pooled into median [IQR] in the same query, so that the phase
- * values themselves never leave the database (docs/benchmarks.md, cohort page). One query;
- * only the columns the page uses leave the database.
+ * written with SUCCEEDED); with them, each study's GTV phase values of that run (RunPhaseSummary,
+ * ten per study for a 4D CT; the finite ones), which lib/core/stats/phase-pool.ts pools into
+ * median [IQR] and the web process keeps sorted, so that a change to a few studies updates the
+ * pooled values without reading the others (docs/architecture.md, "Cohort page"). One query;
+ * only the columns the page uses leave the database. `findCohortRows` can read a given set of
+ * studies only (those a data version changed).
  *
  * Researchers (no identifiers:view) see pseudonyms and study dates shifted by the patient's
  * dateShiftDays; a patient without an identity row has no known shift, so no date is shown.
@@ -16,10 +18,11 @@
 import type { Db } from '../db/client';
 import { Prisma } from '../db/generated/client';
 import { authorize, can, type Caller } from '../auth/roles';
-import type { CaseRunStatus, CohortCase, MedianIqr, PooledPhases } from '../../core/stats/cohort-stats';
+import type { CaseRunStatus, CohortCase, PooledPhases } from '../../core/stats/cohort-stats';
 import type { CohortFilters } from './find-cohort-cases.types';
 import { freeTextPresenter } from '../deid/present-free-text';
 import type { RunFlag } from '../db/generated/client';
+import { poolPhases, pooledPhases, type StudyPhases } from '../../core/stats/phase-pool';
 
 /** One study as the query returns it; the summary fields are the RunSummary columns. */
 interface Row {
@@ -50,6 +53,11 @@ interface Row {
   hasDose: boolean;
   fpDoseCc: number | null;
   fpBelow95PctRxCc: number | null;
+  /** The summarised run's phases: any Dice stored (not null), and the finite Dice, HD95 and FP values. */
+  anyDice: boolean;
+  phaseDice: number[] | null;
+  phaseHd95Mm: number[] | null;
+  phaseFpCc: number[] | null;
 }
 
 /** The query returns the rows as columns (one JSON array per field): no key repeated per row. */
@@ -79,39 +87,29 @@ const ROW_FIELDS = [
   'hasDose',
   'fpDoseCc',
   'fpBelow95PctRxCc',
+  'anyDice',
+  'phaseDice',
+  'phaseHd95Mm',
+  'phaseFpCc',
 ] as const satisfies readonly (keyof Row)[];
 type RowColumns = { [K in keyof Row]: Row[K][] | null };
 const rowColumnsSql = Prisma.raw(`json_build_object(${ROW_FIELDS.map((k) => `'${k}', json_agg(c."${k}")`).join(', ')})`);
 
-/** One pooled phase value as the query returns it: n finite values, their [q1, median, q3]. */
-interface Pooled {
-  n: number;
-  q: [number, number, number] | null;
-}
-
-const fromPooled = ({ n, q }: Pooled): MedianIqr =>
-  q === null || n === 0 ? { n: 0, median: null, q1: null, q3: null } : { n, median: q[1], q1: q[0], q3: q[2] };
-
-/**
- * n and the quartiles (R type 7: percentile_cont's linear interpolation, the same arithmetic as
- * lib/core/stats/quantile.ts) of a RunPhaseSummary column's finite values; NULL, NaN and
- * ±Infinity are left out as medianIqr leaves them out.
- */
-function pooledSql(column: 'dice' | 'hd95Mm' | 'fpCc'): Prisma.Sql {
+/** A RunPhaseSummary column's finite values (NULL, NaN and ±Infinity left out, as medianIqr leaves them out). */
+function phaseValuesSql(column: 'dice' | 'hd95Mm' | 'fpCc'): Prisma.Sql {
   const x = Prisma.raw(`q."${column}"`);
-  const finite = Prisma.sql`${x} > '-Infinity'::float8 AND ${x} < 'Infinity'::float8`;
-  return Prisma.sql`json_build_object('n', count(*) FILTER (WHERE ${finite}),
-    'q', percentile_cont(ARRAY[0.25, 0.5, 0.75]::float8[]) WITHIN GROUP (ORDER BY ${x}) FILTER (WHERE ${finite}))`;
+  return Prisma.sql`json_agg(${x}) FILTER (WHERE ${x} > '-Infinity'::float8 AND ${x} < 'Infinity'::float8)`;
 }
 
 /** The one query (see the comment inside), the caller's free-text presenter and whether dates are shifted. */
-async function cohortQuery(db: Db, caller: Caller, filters: CohortFilters) {
+async function cohortQuery(db: Db, caller: Caller, filters: CohortFilters, studyIds?: readonly string[]) {
   const shifted = !can(caller.role, 'identifiers:view');
   const f = filters;
   const freeText = await freeTextPresenter(db, caller);
   // The date the caller sees: real for roles with identifiers:view, else shifted per patient.
   const shownDate = shifted ? Prisma.sql`(s."studyDate" + pi."dateShiftDays")` : Prisma.sql`s."studyDate"`;
   const where: Prisma.Sql[] = [Prisma.sql`TRUE`];
+  if (studyIds) where.push(Prisma.sql`s.id = ANY(${[...studyIds]}::text[])`);
   if (f.institution) where.push(Prisma.sql`p."institutionId" = ${f.institution}`);
   if (f.physician) {
     // A pseudonym names whichever stored physicians it is the pseudonym of (none: no match).
@@ -134,7 +132,8 @@ async function cohortQuery(db: Db, caller: Caller, filters: CohortFilters) {
   // one object per row, and quicker to build and to parse. The study rows are materialised once
   // (c); the pooled GTV values are aggregated over the phases of c's summarised runs. Each
   // study's latest run and latest succeeded run come from one pass over the runs (DISTINCT ON,
-  // hash-joined) rather than two index look-ups per study.
+  // hash-joined) rather than two index look-ups per study. Each study's phase values come with its
+  // row (pooled in the web process, lib/core/stats/phase-pool.ts).
   const sql = Prisma.sql`
     WITH c AS MATERIALIZED (
     SELECT rs."runId" AS "summaryRunId", s.id AS "studyId", p.pseudonym, i.name AS institution,
@@ -147,7 +146,8 @@ async function cohortQuery(db: Db, caller: Caller, filters: CohortFilters) {
            rs."itvMachineCc", rs."itvPhysicianCc", rs."physicianMotionMaxMm" AS "motionMm", rs.flags,
            rs."gtvMinDice", rs."itvLargestFpRegionCc", rs."itvMaxFpDistanceMm",
            EXISTS (SELECT 1 FROM "DoseGrid" dg WHERE dg."studyId" = s.id) AS "hasDose",
-           (dm."values"->>'volumeCc')::float8 AS "fpDoseCc", (dm."values"->>'volumeBelow95PctCc')::float8 AS "fpBelow95PctRxCc"
+           (dm."values"->>'volumeCc')::float8 AS "fpDoseCc", (dm."values"->>'volumeBelow95PctCc')::float8 AS "fpBelow95PctRxCc",
+           COALESCE(ph."anyDice", FALSE) AS "anyDice", ph."phaseDice", ph."phaseHd95Mm", ph."phaseFpCc"
     FROM "Study" s
     JOIN "Patient" p ON p.id = s."patientId"
     JOIN "Institution" i ON i.id = p."institutionId"
@@ -168,12 +168,13 @@ async function cohortQuery(db: Db, caller: Caller, filters: CohortFilters) {
       WHERE d."studyId" = s.id AND d."runId" = r.id AND d.region = 'FP' AND d."componentIndex" IS NULL AND d.convention = 'iseg'
       ORDER BY d."createdAt" DESC LIMIT 1
     ) dm ON TRUE
+    LEFT JOIN LATERAL (
+      SELECT bool_or(q.dice IS NOT NULL) AS "anyDice", ${phaseValuesSql('dice')} AS "phaseDice",
+             ${phaseValuesSql('hd95Mm')} AS "phaseHd95Mm", ${phaseValuesSql('fpCc')} AS "phaseFpCc"
+      FROM "RunPhaseSummary" q WHERE q."runId" = rs."runId"
+    ) ph ON TRUE
     WHERE ${Prisma.join(where, ' AND ')})
-    SELECT (SELECT ${rowColumnsSql}::text FROM c) AS rows,
-           (SELECT json_build_object(
-              'studies', count(DISTINCT q."runId") FILTER (WHERE q.dice IS NOT NULL),
-              'dice', ${pooledSql('dice')}, 'hd95Mm', ${pooledSql('hd95Mm')}, 'fpCc', ${pooledSql('fpCc')})::text
-            FROM c JOIN "RunPhaseSummary" q ON q."runId" = c."summaryRunId") AS pooled`;
+    SELECT ${rowColumnsSql}::text AS rows FROM c`;
   return { sql, freeText, shifted };
 }
 
@@ -184,21 +185,27 @@ export async function explainCohortCases(db: Db, { caller, filters }: { caller: 
   return (await db.$queryRaw<{ 'QUERY PLAN': string }[]>`EXPLAIN (ANALYZE, BUFFERS) ${sql}`).map((r) => r['QUERY PLAN']).join('\n');
 }
 
-export async function findCohortCases(
+/** The cohort's rows with each study's phase values (the pooling left to the caller); `studyIds`: only those studies. */
+export async function findCohortRows(
   db: Db,
-  { caller, filters }: { caller: Caller; filters: CohortFilters },
-): Promise<{ cases: CohortCase[]; pooledPhases: PooledPhases; datesShifted: boolean }> {
+  { caller, filters, studyIds }: { caller: Caller; filters: CohortFilters; studyIds?: readonly string[] },
+): Promise<{ cases: CohortCase[]; phases: StudyPhases[]; datesShifted: boolean }> {
   authorize(caller, 'cohort:view');
-  const { sql, freeText, shifted } = await cohortQuery(db, caller, filters);
-  const [{ rows: json, pooled }] = await db.$queryRaw<{ rows: string; pooled: string }[]>(sql);
-  const col = JSON.parse(json) as RowColumns;
+  const { sql, freeText, shifted } = await cohortQuery(db, caller, filters, studyIds);
+  const [{ rows: json }] = await db.$queryRaw<{ rows: string | null }[]>(sql);
+  // json_agg over no rows is NULL: the object has null columns then.
+  const col = JSON.parse(json ?? '{}') as RowColumns;
   const at = <K extends keyof Row>(k: K, i: number) => col[k]![i] as Row[K];
-  const p = JSON.parse(pooled) as { studies: number; dice: Pooled; hd95Mm: Pooled; fpCc: Pooled };
-
+  const ids = col.studyId ?? [];
   return {
     datesShifted: shifted,
-    pooledPhases: { studies: p.studies, dice: fromPooled(p.dice), hd95Mm: fromPooled(p.hd95Mm), fpCc: fromPooled(p.fpCc) },
-    cases: (col.studyId ?? []).map((studyId, i) => ({
+    phases: ids.map((_, i) => ({
+      anyDice: at('anyDice', i),
+      dice: at('phaseDice', i) ?? [],
+      hd95Mm: at('phaseHd95Mm', i) ?? [],
+      fpCc: at('phaseFpCc', i) ?? [],
+    })),
+    cases: ids.map((studyId, i) => ({
       studyId,
       pseudonym: at('pseudonym', i),
       institution: at('institution', i),
@@ -227,4 +234,12 @@ export async function findCohortCases(
       fpBelow95PctRxCc: at('fpBelow95PctRxCc', i),
     })),
   };
+}
+
+export async function findCohortCases(
+  db: Db,
+  { caller, filters }: { caller: Caller; filters: CohortFilters },
+): Promise<{ cases: CohortCase[]; pooledPhases: PooledPhases; datesShifted: boolean }> {
+  const { cases, phases, datesShifted } = await findCohortRows(db, { caller, filters });
+  return { cases, datesShifted, pooledPhases: pooledPhases(poolPhases(phases)) };
 }

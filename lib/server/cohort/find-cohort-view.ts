@@ -7,9 +7,18 @@
  * whenever a row the page reads changes: a study, patient, identity, institution, model, run
  * summary, dose, or a run's status, times, model or error (not a worker's heartbeat or progress;
  * migration 20261207040000_cohort_scale). It is read before the cohort, so a cached cohort is
- * never older than its version: a change committed while the cohort is computed bumps the version
- * again and the next view recomputes. Nothing but the version is read on a view with unchanged
- * data, so a view at 50,000 studies costs a page of rows, not the query and the statistics.
+ * never older than its version. Nothing but the version is read on a view with unchanged data,
+ * so a view at 50,000 studies costs a page of rows, not the query and the statistics.
+ *
+ * After a change, the same triggers have logged which studies each version changed (CohortChange,
+ * migration 20261207050000_cohort_incremental): the next view reads those studies only
+ * (findCohortRows with their ids), replaces their rows and their pooled phase values (kept sorted,
+ * lib/core/stats/phase-pool.ts) and moves them in each kept sort order; the statistics, chart
+ * points and dose rows are computed again from the rows in memory (one pass over them). The whole
+ * cohort is read again only when the log cannot say (an institution or model renamed, a truncate,
+ * a log pruned past the kept version) or when more than INCREMENTAL_MAX studies changed. A change
+ * committed while the cohort is read is applied at the next view (its version is later), and
+ * reading a study again is idempotent, so the kept cohort equals a computation from scratch.
  *
  * Kept per (filters, whether the caller sees identifiers): the statistics do not depend on the
  * sort or the page; each sort order is computed once per cached cohort. A few cohorts are kept
@@ -17,9 +26,10 @@
  */
 import type { Db } from '../db/client';
 import { authorize, can, type Caller } from '../auth/roles';
-import { findCohortCases } from './find-cohort-cases';
+import { findCohortRows } from './find-cohort-cases';
 import { CASES_PER_PAGE, type CohortFilters, type CohortQuery } from './find-cohort-cases.types';
-import { computeCohortStats, sortCases, type CohortCase, type CohortStats, type PooledPhases } from '../../core/stats/cohort-stats';
+import { compareCases, computeCohortStats, sortCases, type CaseSortKey, type CohortCase, type CohortStats } from '../../core/stats/cohort-stats';
+import { poolPhases, pooledPhases, updatePool, type PhasePool, type StudyPhases } from '../../core/stats/phase-pool';
 import { cohortDoseByInstitution, type CohortDoseRow } from '../../core/dose/cohort-dose';
 import { thinChartPoints, CHART_GRID, type ChartThinning } from '../../core/stats/thin-chart-points';
 
@@ -51,12 +61,18 @@ export interface CohortView {
   doseRows: CohortDoseRow[];
   /** Whether this view reused a cohort computed for an earlier view (same data version). */
   reused: boolean;
+  /** How this view's cohort was had: kept (same version), updated (the changed studies applied) or computed (read whole). */
+  source: 'kept' | 'updated' | 'computed';
 }
 
 /** Up to this many studies with results, the charts draw every one; above it, one per grid cell. */
 export const CHART_POINTS_ALL = 2000;
 /** Cohorts kept (different filters or views); the least recently used is dropped. */
 const KEEP = 6;
+/** Above this many changed studies since the kept version, the whole cohort is read again. */
+export const INCREMENTAL_MAX = 5000;
+/** Above this many changed studies, a kept sort order is sorted again rather than updated in place. */
+const RESORT_ABOVE = 300;
 
 /** Three significant digits: enough for a plot, and a smaller page. */
 const r3 = (v: number | null) => (v === null ? null : Number(v.toPrecision(3)));
@@ -71,8 +87,15 @@ interface Derived {
   sorted: Map<string, CohortCase[]>;
 }
 
-function derive(cases: CohortCase[], pooledPhases: PooledPhases, datesShifted: boolean): Derived {
-  const stats = computeCohortStats(cases, pooledPhases);
+/** A kept cohort: its rows and phase values by study, the pooled phase values, and what the page shows. */
+interface Kept {
+  byId: Map<string, { c: CohortCase; ph: StudyPhases }>;
+  pool: PhasePool;
+  view: Derived;
+}
+
+function derive(cases: CohortCase[], pool: PhasePool, datesShifted: boolean, sorted = new Map<string, CohortCase[]>()): Derived {
+  const stats = computeCohortStats(cases, pooledPhases(pool));
   const withResults = cases.filter((c) => c.hasSummary);
   const { keep, thinning } = thinChartPoints(
     withResults.map((c) => ({
@@ -103,13 +126,66 @@ function derive(cases: CohortCase[], pooledPhases: PooledPhases, datesShifted: b
     columnsJson: JSON.stringify(columns),
     chartPoints: thinning,
     doseRows: cohortDoseByInstitution(cases),
-    sorted: new Map(),
+    sorted,
   };
 }
 
+async function computeKept(db: Db, caller: Caller, filters: CohortFilters): Promise<Kept> {
+  const r = await findCohortRows(db, { caller, filters });
+  const byId = new Map(r.cases.map((c, i) => [c.studyId, { c, ph: r.phases[i]! }]));
+  const pool = poolPhases(r.phases);
+  return { byId, pool, view: derive(r.cases, pool, r.datesShifted) };
+}
+
+/** A kept sort order with the `changed` studies taken out and their new rows (`added`) put in place. */
+function resorted(list: CohortCase[], sortKey: string, changed: Set<string>, added: CohortCase[]): CohortCase[] {
+  const out = list.filter((c) => !changed.has(c.studyId));
+  const [key, dir] = sortKey.split(' ') as [CaseSortKey, 'asc' | 'desc'];
+  const cmp = compareCases(key, dir);
+  for (const c of added) {
+    // After every equal one (upper bound): binary search.
+    let lo = 0;
+    let hi = out.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cmp(out[mid]!, c) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    out.splice(lo, 0, c);
+  }
+  return out;
+}
+
+/**
+ * Applies the rows of the changed studies (as read now; a study absent from `rows` left the
+ * cohort or was deleted) to a kept cohort, in place; synchronous, so no view sees it half done.
+ */
+function applyChanges(k: Kept, ids: readonly string[], rows: { cases: CohortCase[]; phases: StudyPhases[]; datesShifted: boolean }): void {
+  const changed = new Set(ids);
+  const before: StudyPhases[] = [];
+  for (const id of ids) {
+    const held = k.byId.get(id);
+    if (held) before.push(held.ph);
+  }
+  const fresh = new Map(rows.cases.map((c, i) => [c.studyId, { c, ph: rows.phases[i]! }]));
+  k.pool = updatePool(k.pool, before, rows.phases);
+  for (const id of ids) {
+    const now = fresh.get(id);
+    if (now) k.byId.set(id, now);
+    else k.byId.delete(id);
+  }
+  const cases = Array.from(k.byId.values(), (x) => x.c);
+  const sorted = new Map<string, CohortCase[]>();
+  for (const [sortKey, list] of k.view.sorted) {
+    if (changed.size > RESORT_ABOVE) continue; // sorted again when next asked for
+    sorted.set(sortKey, resorted(list, sortKey, changed, rows.cases));
+  }
+  k.view = derive(cases, k.pool, rows.datesShifted, sorted);
+}
+
 interface Entry {
-  version: string;
-  derived: Promise<Derived>;
+  version: bigint;
+  kept: Promise<Kept>;
 }
 /** On globalThis: Next.js may bundle this module twice (the pages, instrumentation.ts); one cache for both. */
 const globalForViews = globalThis as unknown as { __isegCohortViews?: Map<string, Entry> };
@@ -117,8 +193,22 @@ const cache = (globalForViews.__isegCohortViews ??= new Map<string, Entry>());
 
 /** The current cohort data version; null when its row is missing (nothing is kept then). */
 export async function readCohortDataVersion(db: Db): Promise<string | null> {
-  const rows = await db.$queryRaw<{ v: string }[]>`SELECT "version"::text AS v FROM "CohortDataVersion" WHERE id = 1`;
-  return rows[0]?.v ?? null;
+  return (await readCohortState(db))?.version.toString() ?? null;
+}
+
+/** The data version and the version after which the change log is complete. */
+async function readCohortState(db: Db): Promise<{ version: bigint; changesFrom: bigint } | null> {
+  const rows = await db.$queryRaw<{ version: bigint; changesFrom: bigint }[]>`SELECT "version", "changesFrom" FROM "CohortDataVersion" WHERE id = 1`;
+  const r = rows[0];
+  return r ? { version: BigInt(r.version), changesFrom: BigInt(r.changesFrom) } : null;
+}
+
+/** The studies the versions after `from` up to `to` changed; null when one changed everything ('*'). */
+async function changedStudies(db: Db, from: bigint, to: bigint): Promise<string[] | null> {
+  const rows = await db.$queryRaw<{ studyId: string }[]>`
+    SELECT DISTINCT "studyId" FROM "CohortChange" WHERE "version" > ${from} AND "version" <= ${to}`;
+  const ids = rows.map((r) => r.studyId);
+  return ids.includes('*') ? null : ids;
 }
 
 /** Forgets every kept cohort (tests; a process that changed data without the triggers). */
@@ -138,33 +228,56 @@ export async function prepareCohortViews(db: Db): Promise<void> {
   }
 }
 
-async function keptCohort(db: Db, caller: Caller, filters: CohortFilters): Promise<{ derived: Derived; reused: boolean }> {
-  const version = await readCohortDataVersion(db);
+async function keptCohort(db: Db, caller: Caller, filters: CohortFilters): Promise<{ derived: Derived; source: CohortView['source'] }> {
+  const state = await readCohortState(db);
   const key = JSON.stringify([can(caller.role, 'identifiers:view'), filters]);
   let entry = cache.get(key);
-  const reused = entry !== undefined && version !== null && entry.version === version;
-  if (!reused) {
-    const derived = findCohortCases(db, { caller, filters }).then((r) => derive(r.cases, r.pooledPhases, r.datesShifted));
-    entry = { version: version ?? '', derived };
-    if (version === null) cache.delete(key);
-    else cache.set(key, entry);
-    // A failed computation is not kept: the next view tries again.
-    derived.catch(() => {
-      if (cache.get(key) === entry) cache.delete(key);
-    });
-  } else {
+  let source: CohortView['source'];
+  if (entry !== undefined && state !== null && entry.version === state.version) {
+    source = 'kept';
     // Most recently used last: Map keeps insertion order.
     cache.delete(key);
-    cache.set(key, entry!);
+    cache.set(key, entry);
+  } else {
+    const held = entry;
+    // The change log covers the kept version: apply the changed studies; otherwise read everything.
+    const incremental = held !== undefined && state !== null && held.version < state.version && held.version >= state.changesFrom;
+    source = incremental ? 'updated' : 'computed';
+    const kept: Promise<Kept> = incremental
+      ? held.kept.then(
+          async (k) => {
+            const ids = await changedStudies(db, held.version, state.version);
+            if (ids === null || ids.length > INCREMENTAL_MAX) {
+              source = 'computed';
+              return computeKept(db, caller, filters);
+            }
+            if (ids.length > 0) applyChanges(k, ids, await findCohortRows(db, { caller, filters, studyIds: ids }));
+            return k;
+          },
+          () => computeKept(db, caller, filters),
+        )
+      : computeKept(db, caller, filters);
+    entry = { version: state?.version ?? 0n, kept };
+    if (state === null) cache.delete(key);
+    else {
+      cache.delete(key);
+      cache.set(key, entry);
+    }
+    // A failed computation is not kept: the next view tries again.
+    const mine = entry;
+    kept.catch(() => {
+      if (cache.get(key) === mine) cache.delete(key);
+    });
   }
   while (cache.size > KEEP) cache.delete(cache.keys().next().value!);
-  return { derived: await entry!.derived, reused };
+  const k = await entry.kept;
+  return { derived: k.view, source };
 }
 
 export async function findCohortView(db: Db, { caller, query }: { caller: Caller; query: CohortQuery }): Promise<CohortView> {
   authorize(caller, 'cohort:view');
   const { sort, dir, page: _page, ...filters } = query;
-  const { derived: d, reused } = await keptCohort(db, caller, filters);
+  const { derived: d, source } = await keptCohort(db, caller, filters);
   const sortKey = `${sort} ${dir}`;
   let sorted = d.sorted.get(sortKey);
   if (!sorted) {
@@ -183,6 +296,7 @@ export async function findCohortView(db: Db, { caller, query }: { caller: Caller
     pageCount,
     totalCases: sorted.length,
     doseRows: d.doseRows,
-    reused,
+    reused: source === 'kept',
+    source,
   };
 }
