@@ -55,7 +55,7 @@ export default async function CohortPage({ searchParams }: { searchParams: Promi
         <CohortDose data={data} />
       </Suspense>
       <Suspense fallback={null}>
-        <CohortObservers caller={caller} />
+        <CohortObservers caller={caller} filters={query} />
       </Suspense>
       <Suspense fallback={<WidgetSkeleton label="cases" height={400} />}>
         <CohortCaseTable data={data} query={query} />
