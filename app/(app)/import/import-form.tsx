@@ -83,6 +83,16 @@ export function ImportForm({ maxBytes }: { maxBytes: number }) {
               Patient ID (NIfTI uploads only): <input type="text" name="patientId" size={20} disabled={busy} />
             </label>
           </p>
+          <p>
+            <label>
+              Observer (who drew the structures, when several physicians contoured this patient):{' '}
+              <input type="text" name="observer" size={24} maxLength={64} placeholder="e.g. Dr Smith" disabled={busy} data-testid="import-observer" />
+            </label>
+            <br />
+            <span className="muted">
+              Instead of the RTSTRUCTs&apos; OperatorsName; ROI names with an observer suffix (GTV_dr2) keep theirs. Blank: read from the files.
+            </span>
+          </p>
         </details>
         <p>
           <button type="submit" disabled={busy} data-testid="import-submit">

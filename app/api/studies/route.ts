@@ -1,6 +1,7 @@
 /**
  * POST /api/studies: upload a zip of one study (DICOM folder, or NIfTI image + masks) and import
- * it. Multipart form: `file` (the zip), optional `phaseMap`, `patientId`. 201 with the import
+ * it. Multipart form: `file` (the zip), optional `phaseMap`, `patientId`, `observer` (who drew the
+ * structures, docs/observers.md). 201 with the import
  * result (study id, pseudonym, series, structures, findings); 200 when already imported.
  * Outside the proxy (proxy.ts matcher), so that Next does not buffer the body before any check:
  * withCaller checks the origin, the declared size (413) and the caller's permission before a
@@ -35,13 +36,17 @@ export const POST = withCaller(
     const form = await readUploadForm({
       req,
       fileField: 'file',
-      fields: ['phaseMap', 'patientId'],
+      fields: ['phaseMap', 'patientId', 'observer'],
       maxFileBytes: uploadMaxBytes(),
       what: 'a .zip of the study',
       limitName: 'ISEG_UPLOAD_MAX_MB',
     });
     try {
-      const fields = ImportUploadFields.safeParse({ phaseMap: form.fields.phaseMap || undefined, patientId: form.fields.patientId || undefined });
+      const fields = ImportUploadFields.safeParse({
+        phaseMap: form.fields.phaseMap || undefined,
+        patientId: form.fields.patientId || undefined,
+        observer: form.fields.observer || undefined,
+      });
       if (!fields.success) throw new AppError('INVALID_INPUT', fields.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
       const phaseMapping = parsePhaseMap(fields.data.phaseMap);
       const upload = await extractUpload({ file: form.file.path, name: form.file.name });
@@ -55,6 +60,7 @@ export const POST = withCaller(
           label: `upload "${form.file.name}"`,
           phaseMapping,
           patientId: fields.data.patientId,
+          observer: fields.data.observer,
         });
         return NextResponse.json(result, { status: result.alreadyImported ? 200 : 201 });
       } finally {

@@ -87,3 +87,24 @@ export function applyExplicitObserver<T extends { name: string; observer?: strin
     s.referenceObserver = true;
   }
 }
+
+/** Longest observer name accepted at import (a DICOM PN component group holds 64 characters). */
+export const MAX_OBSERVER_NAME_LENGTH = 64;
+
+/**
+ * The observer named at import (`iseg-qa import --observer`, the Import page's "Observer" field),
+ * checked: whitespace runs become one space; blank means none (undefined); otherwise 1 to 64
+ * characters, no control characters and no backslash (DICOM's value separator). An Error message
+ * names the rule and what to enter.
+ */
+export function checkObserverName(input: string | undefined | null): { name: string | undefined } | { error: string } {
+  const name = structureSetObserver(input);
+  if (!name) return { name: undefined };
+  if (name.length > MAX_OBSERVER_NAME_LENGTH)
+    return {
+      error: `The observer "${name.slice(0, 40)}…" is ${name.length} characters long; at most ${MAX_OBSERVER_NAME_LENGTH} are accepted: enter the physician's name or initials (e.g. "Dr Smith" or "obs B").`,
+    };
+  if (/[\p{Cc}\\]/u.test(name))
+    return { error: `The observer ${JSON.stringify(name)} contains a control character or a backslash: enter the physician's name or initials only.` };
+  return { name };
+}

@@ -43,7 +43,8 @@ import { relativePath } from './relative-paths';
 import { mergeStudy } from './merge-study';
 import { isUniqueViolation, summariseStudy, writeStudy } from './write-study';
 import { classifyStructure, referenceStructureFinding, structureRolesFinding } from './classify-structure';
-import { applyExplicitObserver, observerSuffix } from '../observers/identify-observers';
+import { applyExplicitObserver, checkObserverName, observerSuffix } from '../observers/identify-observers';
+import { recordAuditEvent } from '../audit/record-audit-event';
 import { loadStructureRules } from '../structure-roles/load-structure-rules';
 import { computeStudyDoseMetrics } from '../dose/compute-study-dose-metrics';
 import { materialiseDoseOnlyStudy, scanDoseOnlyStudy } from './prepare-dose-only-study';
@@ -123,6 +124,23 @@ async function measureImportedDose(db: Db, store: VolumeStore, studyId: string):
 export async function importStudy(options: ImportStudyOptions): Promise<ImportStudyResult> {
   const caller = authorize(options.caller, 'studies:import');
   const { db } = options;
+  // The observer named at import: checked before anything is read, audited with the write (docs/observers.md).
+  const checkedObserver = checkObserverName(options.observer);
+  if ('error' in checkedObserver) throw new AppError('INVALID_INPUT', checkedObserver.error);
+  const observer = checkedObserver.name;
+  const inTransaction: InImportTransaction | undefined = observer
+    ? async (tx, studyId) => {
+        const st = await tx.study.findUnique({ where: { id: studyId }, select: { patientId: true } });
+        await recordAuditEvent(tx, {
+          action: 'study.import.observer',
+          caller,
+          patientId: st?.patientId,
+          target: `study:${studyId}`,
+          details: { observer, label: options.label ?? options.dir ?? null },
+        });
+        await options.inTransaction?.(tx, studyId);
+      }
+    : options.inTransaction;
   const store = options.store ?? volumeStore();
   let files: string[];
   let root: string;
@@ -208,7 +226,7 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
       );
     // The same study with other files: merge what it adds, if nothing stored would change.
     prepared = await materialise();
-    applyExplicitObserver(prepared.structures, options.observer, (n) => observerSuffix(n, (x) => classifyStructure(x, siteRules).kind) !== null);
+    applyExplicitObserver(prepared.structures, observer, (n) => observerSuffix(n, (x) => classifyStructure(x, siteRules).kind) !== null);
     prepared.findings.push(...extraFindings);
     // Which structures are the reference now, counting the stored ones (classify-structure.ts).
     if (prepared.structures.length > 0) {
@@ -225,14 +243,14 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
       prepared.findings.push(referenceStructureFinding([...stored, ...prepared.structures.filter((x) => x.referenceObserver !== false)]));
     }
     options.onProgress?.({ stage: 'writing', done: 0, total: 1, message: 'adding to the stored study' });
-    const { changed } = await mergeStudy({ db, caller, studyId: existing.id, prepared, label, patientChecked, inTransaction: options.inTransaction, store });
+    const { changed } = await mergeStudy({ db, caller, studyId: existing.id, prepared, label, patientChecked, inTransaction, store });
     if (changed && (prepared.doseGrids?.length || prepared.plans?.length)) await measureImportedDose(db, store, existing.id);
     options.onProgress?.({ stage: 'done', done: 1, total: 1, message: changed ? 'added to the stored study' : 'already imported' });
     return { ...(await summariseStudy(db, existing.id, !changed)), ...(changed ? { merged: true } : {}) };
   }
 
   prepared = await materialise();
-  applyExplicitObserver(prepared.structures, options.observer, (n) => observerSuffix(n, (x) => classifyStructure(x, siteRules).kind) !== null);
+  applyExplicitObserver(prepared.structures, observer, (n) => observerSuffix(n, (x) => classifyStructure(x, siteRules).kind) !== null);
   prepared.findings.push(...extraFindings);
   // Which structure became which role (and by which rule), then which physician structure is the
   // reference GTV/ITV, or that none is recognised.
@@ -248,7 +266,7 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
   options.onProgress?.({ stage: 'writing', done: 0, total: 1 });
   let studyId: string;
   try {
-    studyId = await writeStudy({ db, caller, prepared, inTransaction: options.inTransaction });
+    studyId = await writeStudy({ db, caller, prepared, inTransaction });
   } catch (e) {
     // A concurrent import of the same content won the race: same outcome as a re-import.
     if (e instanceof AppError && e.code === 'CONFLICT') {

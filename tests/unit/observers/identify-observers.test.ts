@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseReferenceObserver, observerSuffix, structureSetObserver } from '@/lib/server/observers/identify-observers';
+import { checkObserverName, chooseReferenceObserver, observerSuffix, structureSetObserver } from '@/lib/server/observers/identify-observers';
 import { classifyStructure } from '@/lib/server/studies/classify-structure';
 
 const kind = (n: string) => classifyStructure(n).kind;
@@ -34,5 +34,19 @@ describe('structure-set observers', () => {
     expect(chooseReferenceObserver(['SYNTH^BORIS^DR', 'SYNTH^ADA^DR'], 'Synth^Ada^Dr')).toBe('SYNTH^ADA^DR');
     expect(chooseReferenceObserver(['B', 'A'], null)).toBe('B');
     expect(chooseReferenceObserver([], 'A')).toBeNull();
+  });
+});
+
+describe('checkObserverName (iseg-qa import --observer, the Import page)', () => {
+  it('collapses whitespace; blank is none', () => {
+    expect(checkObserverName('  Dr   Smith ')).toEqual({ name: 'Dr Smith' });
+    expect(checkObserverName('   ')).toEqual({ name: undefined });
+    expect(checkObserverName(undefined)).toEqual({ name: undefined });
+    expect(checkObserverName('x'.repeat(64))).toEqual({ name: 'x'.repeat(64) });
+  });
+  it('refuses over 64 characters, control characters and a backslash, saying why', () => {
+    expect(checkObserverName('x'.repeat(65))).toMatchObject({ error: expect.stringMatching(/is 65 characters long; at most 64/) });
+    expect(checkObserverName('Dr\\Smith')).toMatchObject({ error: expect.stringMatching(/control character or a backslash/) });
+    expect(checkObserverName('Dr\u0000Smith')).toMatchObject({ error: expect.stringMatching(/control character/) });
   });
 });
