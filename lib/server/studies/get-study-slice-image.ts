@@ -3,21 +3,28 @@
  * page's first image (issue #19): the page's HTML names it in an <img>, so the browser fetches
  * it while the page's scripts load, and the slice is on screen before the viewer's code runs.
  *
- * The pixels are those the viewer's canvas draws (renderSlice of lib/core/viewer: same window
- * LUT, same orientation), from getStudySlice, so the same checks apply: studies:view, the series
+ * The pixels are those the viewer's canvas draws (lib/core/viewer: the same grey level per HU,
+ * windowGrey, and the same axial layout, sliceLayout), from getStudySlice, so the same checks apply: studies:view, the series
  * looked up under the study, the bytes checked against their recorded sha256 before any is drawn.
  */
-import { crc32, deflate } from 'node:zlib';
-import { promisify } from 'node:util';
-import { WINDOW_PRESETS, type WindowPreset, buildWindowLut, renderSlice } from '@/lib/core/viewer';
+import { crc32, deflateSync } from 'node:zlib';
+import { LUT_OFFSET, WINDOW_PRESETS, type WindowPreset, sliceLayout, windowGrey } from '@/lib/core/viewer';
 import type { Db } from '../db/client';
 import type { Caller } from '../auth/roles';
 import type { VolumeStore } from '../storage/volume-store';
 import { getStudySlice } from './get-study-slice';
 
-const deflateAsync = promisify(deflate);
-
-const luts = new Map<WindowPreset, Uint32Array>();
+/** Grey level of every Int16 value in a window (windowGrey, as the canvas's LUT), built once per window. */
+const luts = new Map<WindowPreset, Uint8Array>();
+function greyLut(window: WindowPreset): Uint8Array {
+  let lut = luts.get(window);
+  if (!lut) {
+    lut = new Uint8Array(65536);
+    for (let n = 0; n < 65536; n++) lut[n] = windowGrey(n - LUT_OFFSET, WINDOW_PRESETS[window]);
+    luts.set(window, lut);
+  }
+  return lut;
+}
 
 function chunk(type: string, data: Uint8Array): Buffer {
   const out = Buffer.alloc(12 + data.length);
@@ -29,7 +36,7 @@ function chunk(type: string, data: Uint8Array): Buffer {
 }
 
 /** An 8-bit greyscale PNG of `grey` (width × height, rows top to bottom). */
-export async function encodeGreyPng(width: number, height: number, grey: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
+export function encodeGreyPng(width: number, height: number, grey: Uint8Array): Uint8Array<ArrayBuffer> {
   if (grey.length !== width * height) throw new RangeError(`A ${width}×${height} image needs ${width * height} grey values, not ${grey.length}.`);
   const raw = new Uint8Array((width + 1) * height);
   for (let y = 0; y < height; y++) raw.set(grey.subarray(y * width, (y + 1) * width), y * (width + 1) + 1); // filter 0 per row
@@ -38,7 +45,8 @@ export async function encodeGreyPng(width: number, height: number, grey: Uint8Ar
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8; // bit depth
   ihdr[9] = 0; // greyscale
-  const idat = await deflateAsync(raw, { level: 1 });
+  // Synchronous: a few milliseconds for a 512×512 slice, not worth a queue on the thread pool.
+  const idat = deflateSync(raw, { level: 1 });
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', ihdr),
@@ -59,10 +67,10 @@ export async function getStudySliceImage(
 ): Promise<{ png: Uint8Array<ArrayBuffer>; width: number; height: number; tag: string }> {
   const slice = await getStudySlice(db, store, opts);
   const ct = new Int16Array(slice.bytes.buffer, slice.bytes.byteOffset, slice.bytes.byteLength / 2);
-  let lut = luts.get(opts.window);
-  if (!lut) luts.set(opts.window, (lut = buildWindowLut(WINDOW_PRESETS[opts.window])));
-  const { pixels, layout } = renderSlice({ ct, dims: slice.grid.dims, spacingMm: slice.grid.spacingMm, orientation: 'axial', index: 0, flipK: false, lut });
-  const grey = new Uint8Array(layout.width * layout.height);
-  for (let q = 0; q < grey.length; q++) grey[q] = pixels[q * 4]!;
-  return { png: await encodeGreyPng(layout.width, layout.height, grey), width: layout.width, height: layout.height, tag: `${slice.sha256}-${opts.window}` };
+  // The axial view's pixels (lib/core/viewer/slice-geometry.ts): columns i, rows j, anterior at the top.
+  const { width, height, origin, colStride, rowStride } = sliceLayout(slice.grid.dims, slice.grid.spacingMm, 'axial', 0, false);
+  const lut = greyLut(opts.window);
+  const grey = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) grey[y * width + x] = lut[ct[origin + y * rowStride + x * colStride]! + LUT_OFFSET]!;
+  return { png: encodeGreyPng(width, height, grey), width, height, tag: `${slice.sha256}-${opts.window}` };
 }
