@@ -4,8 +4,9 @@
  * medians: reading the cohort data version; the query (findCohortCases); the statistics; a view
  * computed afresh (findCohortView after forgetting the kept cohorts: query, statistics, chart
  * points, sort, page); a view of unchanged data (the kept cohort: version read, page slice);
- * with the size of the data the page hands to its client components and the query's EXPLAIN
- * ANALYZE. A diagnostic, not the benchmark.
+ * a view after a run's status changed (the kept cohort updated with the changed study,
+ * CohortChange); with the size of the data the page hands to its client components and the
+ * query's EXPLAIN ANALYZE. A diagnostic, not the benchmark.
  *
  * BENCH_PROFILE_DIR=/some/dir keeps the database there and reuses it (seeded once per size).
  */
@@ -48,13 +49,23 @@ async function main() {
       await db.$executeRawUnsafe('VACUUM ANALYZE');
       fs.writeFileSync(marker, '');
     }
-    const { findCohortCases, explainCohortCases } = await import('../../lib/server/cohort/find-cohort-cases');
+    const { findCohortCases, findCohortRows, explainCohortCases } = await import('../../lib/server/cohort/find-cohort-cases');
     const { findCohortView, forgetCohortViews, readCohortDataVersion } = await import('../../lib/server/cohort/find-cohort-view');
     const { computeCohortStats } = await import('../../lib/core/stats/cohort-stats');
     const caller = { userId: 'x', email: 'x@x', name: 'x', role: 'PHYSICIST' as const };
     const filters = { institution: null, from: null, to: null, model: null, physician: null, scanner: null };
     const query = { ...filters, sort: 'flags' as const, dir: 'desc' as const, page: 1 };
-    const t: Record<string, number[]> = { version: [], query: [], stats: [], viewFresh: [], viewKept: [], viewKeptOtherSort: [], reviewQueuePage: [] };
+    const t: Record<string, number[]> = {
+      version: [],
+      query: [],
+      stats: [],
+      viewFresh: [],
+      viewKept: [],
+      viewKeptOtherSort: [],
+      viewAfterStatusChange: [],
+      rowsOfOneStudy: [],
+      reviewQueuePage: [],
+    };
     let sizes = { columnsKb: 0, pageKb: 0, chartPoints: '' };
     for (let i = 0; i < RUNS; i++) {
       let t0 = performance.now();
@@ -77,6 +88,16 @@ async function main() {
       await findCohortView(db, { caller, query: { ...query, sort: 'itvDice', dir: 'asc' } });
       t.viewKeptOtherSort.push(performance.now() - t0);
       if (!v.reused) throw new Error('the second view did not reuse the kept cohort');
+      // A run's status changes (as when a run finishes): the next view applies that study.
+      await db.segmentationRun.update({ where: { id: 'bench-00000-r1' }, data: { status: i % 2 === 0 ? 'RUNNING' : 'SUCCEEDED' } });
+      t0 = performance.now();
+      const changed = await findCohortView(db, { caller, query });
+      t.viewAfterStatusChange.push(performance.now() - t0);
+      if (changed.source !== 'updated') throw new Error(`the view after a status change was ${changed.source}, not updated`);
+      // Of which: reading the changed study's row (the rest is the statistics and charts in memory).
+      t0 = performance.now();
+      await findCohortRows(db, { caller, filters, studyIds: ['bench-00000'] });
+      t.rowsOfOneStudy.push(performance.now() - t0);
       sizes = {
         columnsKb: Math.round(v.columnsJson.length / 1024),
         pageKb: Math.round(JSON.stringify(v.page).length / 1024),

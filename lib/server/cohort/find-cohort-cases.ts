@@ -126,14 +126,22 @@ async function cohortQuery(db: Db, caller: Caller, filters: CohortFilters, study
   // With a model filter, a study counts through its latest succeeded run of that model.
   if (f.model) where.push(Prisma.sql`r.id IS NOT NULL`);
   const modelCond = f.model ? Prisma.sql`AND x."modelVersionId" = ${f.model}` : Prisma.empty;
+  // Each summarised run's phase values: for given studies, looked up per run (LATERAL); for the
+  // whole cohort, every phase row aggregated once (hash aggregate) rather than 50,000 look-ups.
+  const phaseColumns = Prisma.sql`bool_or(q.dice IS NOT NULL) AS "anyDice", ${phaseValuesSql('dice')} AS "phaseDice",
+             ${phaseValuesSql('hd95Mm')} AS "phaseHd95Mm", ${phaseValuesSql('fpCc')} AS "phaseFpCc"`;
+  const phasesSql = studyIds
+    ? Prisma.sql`LATERAL (SELECT q."runId", ${phaseColumns} FROM "RunPhaseSummary" q WHERE q."runId" = rs."runId" GROUP BY q."runId")`
+    : Prisma.sql`(SELECT q."runId", ${phaseColumns} FROM "RunPhaseSummary" q GROUP BY q."runId")`;
+  // Given studies: their runs only (the planner does not carry s.id = ANY(…) into the DISTINCT ON subqueries).
+  const runsOf = studyIds ? Prisma.sql`AND x."studyId" = ANY(${[...studyIds]}::text[])` : Prisma.empty;
 
   // One JSON value for all rows: decoding thousands of rows × many columns through the driver
   // costs far more than one JSON string and JSON.parse; as columns it is about half the size of
-  // one object per row, and quicker to build and to parse. The study rows are materialised once
-  // (c); the pooled GTV values are aggregated over the phases of c's summarised runs. Each
-  // study's latest run and latest succeeded run come from one pass over the runs (DISTINCT ON,
-  // hash-joined) rather than two index look-ups per study. Each study's phase values come with its
-  // row (pooled in the web process, lib/core/stats/phase-pool.ts).
+  // one object per row, and quicker to build and to parse. Each study's latest run and latest
+  // succeeded run come from one pass over the runs (DISTINCT ON, hash-joined) rather than two
+  // index look-ups per study. Each study's phase values come with its row (pooled in the web
+  // process, lib/core/stats/phase-pool.ts).
   const sql = Prisma.sql`
     WITH c AS MATERIALIZED (
     SELECT rs."runId" AS "summaryRunId", s.id AS "studyId", p.pseudonym, i.name AS institution,
@@ -154,11 +162,12 @@ async function cohortQuery(db: Db, caller: Caller, filters: CohortFilters, study
     LEFT JOIN "PatientIdentity" pi ON pi."patientId" = p.id
     LEFT JOIN (
       SELECT DISTINCT ON (x."studyId") x."studyId", x.status, x.error FROM "SegmentationRun" x
+      WHERE TRUE ${runsOf}
       ORDER BY x."studyId", x."queuedAt" DESC
     ) lr ON lr."studyId" = s.id
     LEFT JOIN (
       SELECT DISTINCT ON (x."studyId") x."studyId", x.id, x."modelVersionId" FROM "SegmentationRun" x
-      WHERE x.status = 'SUCCEEDED' ${modelCond}
+      WHERE x.status = 'SUCCEEDED' ${modelCond} ${runsOf}
       ORDER BY x."studyId", x."finishedAt" DESC NULLS LAST
     ) r ON r."studyId" = s.id
     LEFT JOIN "ModelVersion" mv ON mv.id = r."modelVersionId"
@@ -168,11 +177,7 @@ async function cohortQuery(db: Db, caller: Caller, filters: CohortFilters, study
       WHERE d."studyId" = s.id AND d."runId" = r.id AND d.region = 'FP' AND d."componentIndex" IS NULL AND d.convention = 'iseg'
       ORDER BY d."createdAt" DESC LIMIT 1
     ) dm ON TRUE
-    LEFT JOIN LATERAL (
-      SELECT bool_or(q.dice IS NOT NULL) AS "anyDice", ${phaseValuesSql('dice')} AS "phaseDice",
-             ${phaseValuesSql('hd95Mm')} AS "phaseHd95Mm", ${phaseValuesSql('fpCc')} AS "phaseFpCc"
-      FROM "RunPhaseSummary" q WHERE q."runId" = rs."runId"
-    ) ph ON TRUE
+    LEFT JOIN ${phasesSql} ph ON ph."runId" = rs."runId"
     WHERE ${Prisma.join(where, ' AND ')})
     SELECT ${rowColumnsSql}::text AS rows FROM c`;
   return { sql, freeText, shifted };

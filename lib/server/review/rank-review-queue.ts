@@ -33,23 +33,28 @@ interface Columns {
 }
 
 export async function rankReviewQueue(db: Db, { criterion }: { criterion: ReviewCriterion }): Promise<RankedStudy[]> {
+  // The current decisions are found once (an anti-join on supersedesId) and hash-joined, not
+  // looked up per study; the columns are built from one sort by study id, not one per column.
   const [{ j }] = await db.$queryRaw<{ j: string | null }[]>`
     WITH lr AS (
       SELECT DISTINCT ON (x."studyId") x."studyId", x.id AS "runId"
       FROM "SegmentationRun" x WHERE x.status = 'SUCCEEDED'
       ORDER BY x."studyId", x."finishedAt" DESC NULLS LAST, x."queuedAt" DESC, x.id DESC
+    ), cur AS (
+      SELECT DISTINCT d."studyId", d."runId" FROM "ReviewDecision" d
+      WHERE NOT EXISTS (SELECT 1 FROM "ReviewDecision" c WHERE c."supersedesId" = d.id)
     ), q AS (
       SELECT s.id AS "studyId", lr."runId", p.pseudonym, (rs."runId" IS NOT NULL) AS "hasSummary",
-             rs."itvDice", rs."itvFpCc", rs."itvMaxFpDistanceMm" AS "maxFpDistanceMm",
-             EXISTS (SELECT 1 FROM "ReviewDecision" d WHERE d."studyId" = s.id AND d."runId" = lr."runId"
-                       AND NOT EXISTS (SELECT 1 FROM "ReviewDecision" c WHERE c."supersedesId" = d.id)) AS decided
+             rs."itvDice", rs."itvFpCc", rs."itvMaxFpDistanceMm" AS "maxFpDistanceMm", (cur."runId" IS NOT NULL) AS decided
       FROM lr JOIN "Study" s ON s.id = lr."studyId" JOIN "Patient" p ON p.id = s."patientId"
       LEFT JOIN "RunSummary" rs ON rs."runId" = lr."runId"
+      LEFT JOIN cur ON cur."studyId" = s.id AND cur."runId" = lr."runId"
+      ORDER BY s.id
     )
-    SELECT json_build_object('studyId', json_agg(q."studyId" ORDER BY q."studyId"), 'runId', json_agg(q."runId" ORDER BY q."studyId"),
-      'pseudonym', json_agg(q.pseudonym ORDER BY q."studyId"), 'hasSummary', json_agg(q."hasSummary" ORDER BY q."studyId"),
-      'itvDice', json_agg(q."itvDice" ORDER BY q."studyId"), 'itvFpCc', json_agg(q."itvFpCc" ORDER BY q."studyId"),
-      'maxFpDistanceMm', json_agg(q."maxFpDistanceMm" ORDER BY q."studyId"), 'decided', json_agg(q.decided ORDER BY q."studyId"))::text AS j
+    SELECT json_build_object('studyId', json_agg(q."studyId"), 'runId', json_agg(q."runId"),
+      'pseudonym', json_agg(q.pseudonym), 'hasSummary', json_agg(q."hasSummary"),
+      'itvDice', json_agg(q."itvDice"), 'itvFpCc', json_agg(q."itvFpCc"),
+      'maxFpDistanceMm', json_agg(q."maxFpDistanceMm"), 'decided', json_agg(q.decided))::text AS j
     FROM q`;
   if (j === null) return [];
   const c = JSON.parse(j) as Columns;
