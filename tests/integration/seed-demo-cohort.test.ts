@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './helpers/test-database';
 import { seedDemoCohort } from '../../lib/server/seed/seed-demo-cohort';
+import { DEMO_ALERT_CONFIG } from '../../lib/core/phantom/scanner';
 
 describe('demo cohort seed', () => {
   let t: TestDatabase;
@@ -67,8 +68,22 @@ describe('demo cohort seed', () => {
         lastFollowUpDays: row.outcome.lastFollowUpDays,
       });
     }
+    // Imported in study-date order (the runs then finish in the order the control charts draw them).
+    const byImport = await t.db.study.findMany({ orderBy: { importedAt: 'asc' }, select: { studyDate: true } });
+    const dates = byImport.map((s) => s.studyDate!.toISOString());
+    expect(dates).toEqual([...dates].sort());
+    expect(manifest.cohort.map((r: { studyDate: string }) => r.studyDate)).not.toEqual(
+      [...manifest.cohort.map((r: { studyDate: string }) => r.studyDate)].sort(),
+    );
+    // The demo's monitoring configuration is stored as version 1, by the seed, audited.
+    const configs = await t.db.monitoringConfig.findMany();
+    expect(configs).toHaveLength(1);
+    expect(configs[0]).toMatchObject({ version: 1, config: DEMO_ALERT_CONFIG, createdByEmail: 'system:demo-seed' });
+    expect(configs[0]!.note).toContain(`the first ${DEMO_ALERT_CONFIG.baselineN} studies`);
+    expect(await t.db.auditEvent.count({ where: { action: 'monitoring.config.save', target: 'monitoring-config:v1' } })).toBe(1);
     const again = await seedDemoCohort(t.db, options);
     expect(again.seeded).toBe(false);
+    expect(await t.db.monitoringConfig.count()).toBe(1);
     expect(await t.db.study.count()).toBe(3);
     expect(await t.db.demoSeed.findUnique({ where: { id: 1 } })).toMatchObject({ state: 'done', patients: 3, imported: 3 });
   }, 120_000);
@@ -96,6 +111,8 @@ describe('demo cohort seed', () => {
       expect(await t2.db.study.count()).toBe(3);
       expect(await t2.db.outcome.count()).toBe(3);
       expect(await t2.db.demoSeed.findUnique({ where: { id: 1 } })).toMatchObject({ state: 'done', imported: 3 });
+      // Stored once, by the first start; a configuration saved by someone else is never replaced.
+      expect(await t2.db.monitoringConfig.count()).toBe(1);
     } finally {
       await t2.drop();
       fs.rmSync(dir2, { recursive: true, force: true });
@@ -109,6 +126,7 @@ describe('demo cohort seed', () => {
       const r = await seedDemoCohort(t3.db, { dataDir: dir3, volumeDir: path.join(dir3, 'volumes'), patients: 2, dims: [32, 32, 16], spacingMm: [10, 10, 12] });
       expect(r.seeded).toBe(false);
       expect(await t3.db.demoSeed.count()).toBe(0);
+      expect(await t3.db.monitoringConfig.count()).toBe(0);
       expect(fs.existsSync(path.join(dir3, 'demo-cohort'))).toBe(false);
     } finally {
       await t3.drop();

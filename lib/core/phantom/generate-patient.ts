@@ -4,7 +4,7 @@
  * Pure and deterministic: equal (spec, options) give identical arrays.
  */
 import type { Grid, Mask, Vec3, Volume } from '@/lib/core/volume';
-import { applyScannerKernel } from './scanner';
+import { applyScannerReconstruction } from './scanner';
 import { buildAnatomy, lungAt, renderCtPhase, tumourMask, type Anatomy } from './anatomy';
 import { breathingFraction, PHASE_PERCENTS } from './breathing';
 import type { PatientSpec } from './cohort';
@@ -250,7 +250,7 @@ export function generatePatient(spec: PatientSpec, options: GeneratePatientOptio
               rng: root.fork(`noise/${percents[p]}`),
             }),
           };
-    if (ct && spec.scanner) ct.data = applyScannerKernel(ct.data, grid.dims, spec.scanner);
+    if (ct && spec.scanner) ct.data = applyScannerReconstruction(ct.data, grid.dims, grid.spacingMm[2], spec.scanner);
     let both = 0;
     for (let n = 0; n < nvox; n++) {
       if (truth[n]) truthItv[n] = 1;

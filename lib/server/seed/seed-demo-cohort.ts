@@ -4,7 +4,11 @@
  * `<data dir>/demo-cohort`, then imported through the same import service a department uses,
  * with simulated local-failure outcomes (write-phantom-cohort.ts OUTCOME_MODEL: hazard ×2 per cc
  * of missed tumour the plan gives < 95 % of its prescription). Deterministic for a seed. When a model is
- * configured, each study gets a segmentation run.
+ * configured, each study gets a segmentation run. Patients are imported in study-date order (so
+ * their runs finish roughly in that order and the drift alerts, evaluated as each run finishes,
+ * see each series grow as a department's would), and before the first import the seed stores the
+ * demo's monitoring configuration (DEMO_ALERT_CONFIG: a baseline short enough for the demo's
+ * scanner change to be watched; docs/monitoring.md) unless one was saved already.
  *
  * Runs on a database that holds no patients, and resumes one it started and did not finish: its
  * progress is the DemoSeed row (the cohort page shows it while `npm start` seeds in the
@@ -21,6 +25,10 @@ import type { SimulatedOutcome } from '../../core/phantom';
 import { generatePhantomCohort } from './write-phantom-cohort';
 import { createVolumeStore } from '../storage/volume-store';
 import { importStudyAndQueue } from '../studies/import-study-and-queue';
+import { DEMO_ALERT_CONFIG } from '../../core/phantom/scanner';
+import { loadMonitoringConfig } from '../monitoring/load-monitoring-config';
+import { saveMonitoringConfig } from '../monitoring/save-monitoring-config';
+import { AppError } from '../errors';
 
 const SEED_CALLER: Caller = { userId: 'system:demo-seed', email: 'system:demo-seed', name: 'demo seed', role: 'PHYSICIST', userAgent: 'npm start' };
 
@@ -44,7 +52,7 @@ export async function seedDemoCohort(db: Db, o: SeedDemoCohortOptions): Promise<
   const log = o.log ?? (() => {});
   const dir = path.join(o.dataDir, 'demo-cohort');
   const manifestPath = path.join(dir, 'cohort.json');
-  type Row = { folder: string; patientId: string; outcome: SimulatedOutcome };
+  type Row = { folder: string; patientId: string; studyDate: string; outcome: SimulatedOutcome };
   let manifest: { patients: number; cohort: Row[] } | null = fs.existsSync(manifestPath) ? JSON.parse(fs.readFileSync(manifestPath, 'utf8')) : null;
   if (!manifest || manifest.patients !== o.patients) {
     await db.demoSeed.upsert({
@@ -68,12 +76,27 @@ export async function seedDemoCohort(db: Db, o: SeedDemoCohortOptions): Promise<
     create: { state: 'importing', patients: manifest.cohort.length },
     update: { state: 'importing', patients: manifest.cohort.length, error: null, finishedAt: null },
   });
+  if ((await loadMonitoringConfig(db)).version === 0) {
+    try {
+      await saveMonitoringConfig(db, {
+        caller: SEED_CALLER,
+        input: DEMO_ALERT_CONFIG,
+        basedOnVersion: 0,
+        note: `Demo cohort: baseline the first ${DEMO_ALERT_CONFIG.baselineN} studies of each series (the default is 20), so that the demo's scanner change is watched.`,
+      });
+    } catch (e) {
+      // Someone saved a configuration meanwhile: theirs stands.
+      if (!(e instanceof AppError && e.code === 'CONFLICT')) throw e;
+    }
+  }
   const store = createVolumeStore({ dir: o.volumeDir });
+  // In study-date order (ties by patient): the runs then finish roughly in the order the charts draw them.
+  const rows = [...manifest.cohort].sort((a, b) => a.studyDate.localeCompare(b.studyDate) || a.patientId.localeCompare(b.patientId));
   let runsQueued = 0;
   // Resuming: the patients before `imported` are in (each import is idempotent anyway).
   const done = progress?.state === 'importing' && progress.patients === manifest.cohort.length ? progress.imported : 0;
   let n = 0;
-  for (const row of manifest.cohort) {
+  for (const row of rows) {
     n++;
     if (n <= done) continue;
     const r = await importStudyAndQueue({
