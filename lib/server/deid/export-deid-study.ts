@@ -37,7 +37,7 @@ import { binaryMaskData, indexToPatientMm, sameGrid, type Grid, type Vec3, type 
 import { createUidRemapper } from './remap-uid';
 import { createZipStream, type PreparedZipEntry } from './create-zip-stream';
 import { deidentifyKeepingPixels } from './deidentify-keeping-pixels';
-import { normalisedInterpretedType, normalisedSeriesDescription, normalisedStructureNames } from './present-free-text';
+import { normalisedInterpretedType, normalisedSeriesDescription, normalisedStructureNames, physicianPseudonym } from './present-free-text';
 
 export interface DeidExportStats {
   /** DICOM files in the zip (CT slices + RTSTRUCTs). */
@@ -131,14 +131,18 @@ export async function openDeidStudyExport(
     include: {
       patient: { select: { id: true, pseudonym: true, identity: { select: { dateShiftDays: true } } } },
       series: { orderBy: [{ phaseIndex: 'asc' }, { seriesInstanceUid: 'asc' }] },
-      physicianStructures: { orderBy: [{ seriesId: 'asc' }, { name: 'asc' }] },
+      // The reference observer's structures first, so they keep the plain names.
+      physicianStructures: { orderBy: [{ seriesId: 'asc' }, { referenceObserver: 'desc' }, { name: 'asc' }] },
     },
   });
   if (!found) throw new AppError('NOT_FOUND', `Study ${studyId} does not exist (deleted, or a wrong link).`);
   const study = found; // a const the generator below can close over
   const pseudonym = study.patient.pseudonym;
   const shift = study.patient.identity?.dateShiftDays ?? null;
-  const remapUid = createUidRemapper(await getPseudonymSecret(db));
+  const secret = await getPseudonymSecret(db);
+  const remapUid = createUidRemapper(secret);
+  // Another observer's structures are named with the observer's keyed pseudonym (docs/observers.md).
+  const observerLabel = (observer: string) => physicianPseudonym(secret, observer);
   // Without a per-patient shift the real dates cannot be hidden consistently: leave them out.
   const studyDate = shift === null ? '' : da(study.studyDate);
   const deid = (bytes: Uint8Array) => deidentifyKeepingPixels(bytes, { pseudonym, dateShiftDays: shift ?? 0, remapUid });
@@ -216,7 +220,7 @@ export async function openDeidStudyExport(
       const own = study.physicianStructures.filter((p) => p.seriesId === s.id && p.maskKey);
       if (own.length === 0) continue;
       const masks: MachineStructure[] = [];
-      const roiNames = normalisedStructureNames(own);
+      const roiNames = normalisedStructureNames(own, { observerLabel });
       for (const [k, p] of own.entries()) {
         const m = parseNifti(await store.getVolume(p.maskKey!), { source: `structure ${p.id}` });
         if (!sameGrid(m.grid, grid)) throw new AppError('INTERNAL', `Mask of structure ${p.id} is not on its CT grid; the volume store is inconsistent.`);

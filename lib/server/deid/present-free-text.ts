@@ -31,6 +31,10 @@ export interface StructureToName {
   phaseIndex?: number | null;
   /** RTROIInterpretedType (DICOM CS), used only when it is one of the defined terms. */
   interpretedType?: string | null;
+  /** Who drew it (docs/observers.md); only read through `observerLabel` in normalisedStructureNames. */
+  observer?: string | null;
+  /** False for another observer's structure than the study's reference observer. */
+  referenceObserver?: boolean | null;
 }
 
 /** A series as stored (ImageSeries). */
@@ -122,12 +126,16 @@ export function normalisedStructureName(s: StructureToName): string {
 
 /**
  * Names for the structures of one structure set, unique within it (a repeated name gets " 2",
- * " 3", … in list order), as an RTSTRUCT needs.
+ * " 3", … in list order), as an RTSTRUCT needs. With `observerLabel` (the observer's keyed
+ * pseudonym, "Physician K7Q2MX"), another observer's structure than the reference observer's is
+ * named with it ("GTV 30% (Physician K7Q2MX)"), so two physicians' GTVs of one phase are told
+ * apart; the reference observer's keep the plain name ("GTV 30%").
  */
-export function normalisedStructureNames(list: readonly StructureToName[]): string[] {
+export function normalisedStructureNames(list: readonly StructureToName[], o: { observerLabel?: (observer: string) => string } = {}): string[] {
   const seen = new Map<string, number>();
   return list.map((s) => {
-    const base = normalisedStructureName(s);
+    const plain = normalisedStructureName(s);
+    const base = o.observerLabel && s.referenceObserver === false && s.observer ? `${plain} (${o.observerLabel(s.observer)})` : plain;
     const n = (seen.get(base) ?? 0) + 1;
     seen.set(base, n);
     return n === 1 ? base : `${base} ${n}`;

@@ -62,6 +62,23 @@ describe('structure names', () => {
     ).toEqual(['GTV 30%', 'GTV 30% 2', 'OTHER', 'OTHER 2', 'ITV']);
   });
 
+  it("another observer's structures carry the observer's label; the reference observer's keep the plain name", () => {
+    const list = [
+      { kind: 'GTV' as const, name: 'GTV', phasePercent: 30, observer: 'Dr A', referenceObserver: true },
+      { kind: 'GTV' as const, name: 'GTV', phasePercent: 30, observer: 'Dr B', referenceObserver: false },
+      { kind: 'ITV' as const, name: 'ITV_dr2', observer: 'dr2', referenceObserver: false },
+      { kind: 'ITV' as const, name: 'ITV', observer: null, referenceObserver: true },
+    ];
+    expect(normalisedStructureNames(list, { observerLabel: (o) => `Physician ${o.replace(/\W/g, '').toUpperCase()}` })).toEqual([
+      'GTV 30%',
+      'GTV 30% (Physician DRB)',
+      'ITV (Physician DR2)',
+      'ITV',
+    ]);
+    // Without a label (as before observers): numbered.
+    expect(normalisedStructureNames(list)).toEqual(['GTV 30%', 'GTV 30% 2', 'ITV', 'ITV 2']);
+  });
+
   it('no generated name holds any part of planted text', () => {
     for (const kind of ['GTV', 'ITV', 'OTHER'] as const) {
       for (const name of [PHI, `GTV ${PHI}`, `BODY ${PHI}`, `Lung_L ${PHI} 30%`]) {
