@@ -204,6 +204,7 @@ async function main(): Promise<void> {
     const pgCpu0 = treeCpuSeconds(pg.pid);
     const bStart = Date.now();
     const b = await storescu(dicomPort, 'ISEG_QA', dicomDir);
+    const nodeReceiveCpuS = treeCpuSeconds(node.pid!) - nodeCpu0;
     if (b.code !== 0) throw new Error(`storescu → our node failed (${b.code}):\n${b.output}\n${nodeOut}`);
     log(`our node: ${files.length} instances received into the spool in ${(b.ms / 1000).toFixed(2)} s`);
     const db = createDb(pg.appUrl);
@@ -231,7 +232,7 @@ async function main(): Promise<void> {
       `our node prepared ${prepared.length} CT series while receiving or waiting (${prepared.map((m) => `${m[3]} s`).join(', ')}); the wait for the import to start: ${(waitMs / 1000).toFixed(2)} s`,
     );
     log(
-      `CPU time (user + system): Orthanc ${orthancCpuS.toFixed(1)} s; ours ${(nodeCpuS + pgCpuS).toFixed(1)} s (the node ${nodeCpuS.toFixed(1)} s, Postgres ${pgCpuS.toFixed(1)} s), ratio ${((nodeCpuS + pgCpuS) / orthancCpuS).toFixed(2)}`,
+      `CPU time (user + system): Orthanc ${orthancCpuS.toFixed(1)} s; ours ${(nodeCpuS + pgCpuS).toFixed(1)} s (the node ${nodeCpuS.toFixed(1)} s: ${nodeReceiveCpuS.toFixed(1)} s until storescu ended, ${(nodeCpuS - nodeReceiveCpuS).toFixed(1)} s after; Postgres ${pgCpuS.toFixed(1)} s), ratio ${((nodeCpuS + pgCpuS) / orthancCpuS).toFixed(2)}`,
     );
     const ours = oursMs;
     const result = {
@@ -247,7 +248,12 @@ async function main(): Promise<void> {
       oursTotalS: +(ours / 1000).toFixed(2),
       ratio: +(ours / a.ms).toFixed(2),
       receiveOnlyRatio: +(b.ms / a.ms).toFixed(2),
-      cpuS: { orthanc: +orthancCpuS.toFixed(1), oursNode: +nodeCpuS.toFixed(1), oursPostgres: +pgCpuS.toFixed(1) },
+      cpuS: {
+        orthanc: +orthancCpuS.toFixed(1),
+        oursNode: +nodeCpuS.toFixed(1),
+        oursNodeDuringReceive: +nodeReceiveCpuS.toFixed(1),
+        oursPostgres: +pgCpuS.toFixed(1),
+      },
       cpuRatio: +((nodeCpuS + pgCpuS) / orthancCpuS).toFixed(2),
       loadAverage: { start: loadStart, end: os.loadavg().map((x) => +x.toFixed(1)) },
     };
