@@ -73,7 +73,7 @@ export async function AlertsPanel({ caller, done, error }: { caller: Caller; don
           </thead>
           <tbody>
             {alerts.map((a) => (
-              <tr key={a.id} data-testid="monitoring-alert" data-status={a.status}>
+              <tr key={a.id} id={`alert-${a.id}`} data-testid="monitoring-alert" data-status={a.status}>
                 <td>{seriesLabel(a)}</td>
                 <td>{CHART_LABELS[a.chart as MonitoringChartKind] ?? a.chart}</td>
                 <td>

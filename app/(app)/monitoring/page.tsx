@@ -274,6 +274,12 @@ export default async function MonitoringPage({ searchParams }: { searchParams: P
         Control charts of machine-vs-physician agreement over time: one point per study (its current run, the latest that succeeded), in study-date order.{' '}
         {info.label}
         {info.unit ? ` (${info.unit})` : ''}: {info.convention}, as on the cohort page. {chartDescription(q)}
+        {can(caller.role, 'alert-webhooks:manage') ? (
+          <>
+            {' '}
+            New alerts can also be POSTed to a webhook per alert type: <Link href="/admin/alert-webhooks">Alert webhooks</Link>.
+          </>
+        ) : null}
       </p>
       <AlertsPanel caller={caller} done={first(sp, 'alertDone') || null} error={first(sp, 'alertError') || null} />
       <Choices sp={sp} q={q} />
