@@ -176,6 +176,10 @@ async function createSession(bytes: Uint8Array, provider: ExecutionProvider, mod
     return await ort.InferenceSession.create(bytes, {
       executionProviders: [provider],
       graphOptimizationLevel: 'all',
+      // No busy-waiting of onnxruntime's threads between patches and after the last one: on a
+      // shared CPU that spinning takes cores from the pipeline's other stages and other processes
+      // (bench:pipeline: ~40 ms of CPU per phase outside the network, for no gain in wall time).
+      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
       ...(intraOpThreads ? { intraOpNumThreads: intraOpThreads } : {}),
     });
   } catch (e) {

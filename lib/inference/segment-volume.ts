@@ -2,6 +2,12 @@ import type { Volume, VoxelArray } from '@/lib/core/volume';
 import { runSegmentation, type SegmentationResult } from '@/lib/core/inference/run-segmentation';
 import type { LoadedModel } from './load-model';
 
+/** CPU time of this process, all threads (onnxruntime's included), in ms. */
+function processCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 export interface SegmentVolumeOptions {
   /** CT in HU on its native grid. */
   volume: Volume<VoxelArray>;
@@ -21,11 +27,11 @@ export interface SegmentVolumeResult extends SegmentationResult {
 /**
  * Segment one CT with a loaded model: resample → normalise → sliding window (onnxruntime) →
  * activation → back to the native grid → threshold → post-process (runSegmentation).
- * @returns the mask on the CT's native grid, probability summary, per-stage timings (ms) and
+ * @returns the mask on the CT's native grid, probability summary, per-stage timings (wall and CPU, ms) and
  *   the model's name, version and sha256.
  * @throws InferenceError INVALID_INPUT | PREDICT_FAILED | ABORTED.
  */
 export async function segmentVolume({ volume, model, signal, onProgress }: SegmentVolumeOptions): Promise<SegmentVolumeResult> {
-  const result = await runSegmentation({ volume, manifest: model.manifest, predict: model.predict, signal, onProgress });
+  const result = await runSegmentation({ volume, manifest: model.manifest, predict: model.predict, signal, onProgress, cpuClockMs: processCpuMs });
   return { ...result, model: { name: model.name, version: model.version, sha256: model.sha256, provider: model.provider } };
 }

@@ -23,7 +23,7 @@ const CANCEL_POLL_MS = 1_000;
 export function modelSegmenter(model: LoadedModel): SegmentFn {
   return async (ct, { signal, onProgress }) => {
     const r = await segmentVolume({ volume: ct, model, signal, onProgress });
-    return { mask: r.mask, timingsMs: r.timingsMs as unknown as Record<string, number> };
+    return { mask: r.mask, timingsMs: r.timingsMs as unknown as Record<string, number>, cpuMs: r.cpuMs as unknown as Record<string, number> | undefined };
   };
 }
 

@@ -71,52 +71,92 @@ function trilinearRows(
   // m is the 3×3 index map and b its offset; other indices are bounded by the loops, hence the `!`s.
   const { m, b } = indexMap(source.grid, target);
   const [sx, sy, sz] = source.grid.dims;
-  const sxy = sx * sy;
-  const d = source.data;
+  // One element type in the loop below (an integer CT is exact in float32): V8 then compiles the
+  // eight loads of each voxel for that type alone.
+  const d = asFloat32(source.data);
   const [tx, ty, tz] = target.dims;
   const row = new Float32Array(tx);
-  const hasOutside = outsideValue !== undefined;
-  const outside = outsideValue ?? 0;
+  const rowAt = (offset: number) => onRow(row, offset);
+  const o = outsideValue;
   for (let k = 0; k < tz; k++) {
     for (let j = 0; j < ty; j++) {
       const bx = b[0]! + m[1]! * j + m[2]! * k;
       const by = b[1]! + m[4]! * j + m[5]! * k;
       const bz = b[2]! + m[7]! * j + m[8]! * k;
-      for (let i = 0; i < tx; i++) {
-        let x = bx + m[0]! * i;
-        let y = by + m[3]! * i;
-        let z = bz + m[6]! * i;
-        if (hasOutside && (x < -0.5 || x > sx - 0.5 || y < -0.5 || y > sy - 0.5 || z < -0.5 || z > sz - 0.5)) {
-          row[i] = outside;
-          continue;
-        }
-        x = x < 0 ? 0 : x > sx - 1 ? sx - 1 : x;
-        y = y < 0 ? 0 : y > sy - 1 ? sy - 1 : y;
-        z = z < 0 ? 0 : z > sz - 1 ? sz - 1 : z;
-        let i0 = Math.floor(x);
-        let j0 = Math.floor(y);
-        let k0 = Math.floor(z);
-        // At the last voxel centre use the last cell with weight 1 on its far corner.
-        if (i0 > sx - 2) i0 = sx > 1 ? sx - 2 : 0;
-        if (j0 > sy - 2) j0 = sy > 1 ? sy - 2 : 0;
-        if (k0 > sz - 2) k0 = sz > 1 ? sz - 2 : 0;
-        const fx = x - i0;
-        const fy = y - j0;
-        const fz = z - k0;
-        const di = sx > 1 ? 1 : 0;
-        const dj = sy > 1 ? sx : 0;
-        const dk = sz > 1 ? sxy : 0;
-        const p = i0 + sx * j0 + sxy * k0;
-        const c00 = d[p]! + fx * (d[p + di]! - d[p]!);
-        const c10 = d[p + dj]! + fx * (d[p + dj + di]! - d[p + dj]!);
-        const c01 = d[p + dk]! + fx * (d[p + dk + di]! - d[p + dk]!);
-        const c11 = d[p + dk + dj]! + fx * (d[p + dk + dj + di]! - d[p + dk + dj]!);
-        const c0 = c00 + fy * (c10 - c00);
-        const c1 = c01 + fy * (c11 - c01);
-        row[i] = c0 + fz * (c1 - c0);
-      }
-      onRow(row, tx * (j + ty * k));
+      trilinearRow(d, sx, sy, sz, bx, by, bz, m[0]!, m[3]!, m[6]!, o, row);
+      rowAt(tx * (j + ty * k));
     }
+  }
+}
+
+/** `data` as a Float32Array: itself, or a copy of integer voxels (exact); Float64 data stays as it is. */
+function asFloat32(data: VoxelArray): Float32Array | Float64Array {
+  if (data instanceof Float32Array || data instanceof Float64Array) return data;
+  return Float32Array.from(data as ArrayLike<number>);
+}
+
+/** One target row of trilinearRows: target voxel i maps to source index (bx + mx·i, by + my·i, bz + mz·i). */
+function trilinearRow(
+  d: Float32Array | Float64Array,
+  sx: number,
+  sy: number,
+  sz: number,
+  bx: number,
+  by: number,
+  bz: number,
+  mx: number,
+  my: number,
+  mz: number,
+  outsideValue: number | undefined,
+  row: Float32Array,
+): void {
+  // p and its neighbours lie inside the source (indices clamped below), hence the `!`s.
+  const hasOutside = outsideValue !== undefined;
+  const outside = outsideValue ?? 0;
+  const sxy = sx * sy;
+  const di = sx > 1 ? 1 : 0;
+  const dj = sy > 1 ? sx : 0;
+  const dk = sz > 1 ? sxy : 0;
+  const xMax = sx - 1;
+  const yMax = sy - 1;
+  const zMax = sz - 1;
+  const iLast = sx > 1 ? sx - 2 : 0;
+  const jLast = sy > 1 ? sy - 2 : 0;
+  const kLast = sz > 1 ? sz - 2 : 0;
+  const tx = row.length;
+  for (let i = 0; i < tx; i++) {
+    let x = bx + mx * i;
+    let y = by + my * i;
+    let z = bz + mz * i;
+    if (hasOutside && (x < -0.5 || x > sx - 0.5 || y < -0.5 || y > sy - 0.5 || z < -0.5 || z > sz - 0.5)) {
+      row[i] = outside;
+      continue;
+    }
+    x = x < 0 ? 0 : x > xMax ? xMax : x;
+    y = y < 0 ? 0 : y > yMax ? yMax : y;
+    z = z < 0 ? 0 : z > zMax ? zMax : z;
+    let i0 = Math.floor(x);
+    let j0 = Math.floor(y);
+    let k0 = Math.floor(z);
+    // At the last voxel centre use the last cell with weight 1 on its far corner.
+    if (i0 > sx - 2) i0 = iLast;
+    if (j0 > sy - 2) j0 = jLast;
+    if (k0 > sz - 2) k0 = kLast;
+    const fx = x - i0;
+    const fy = y - j0;
+    const fz = z - k0;
+    const p = i0 + sx * j0 + sxy * k0;
+    const d000 = d[p]!;
+    const d010 = d[p + dj]!;
+    const d001 = d[p + dk]!;
+    const d011 = d[p + dk + dj]!;
+    const c00 = d000 + fx * (d[p + di]! - d000);
+    const c10 = d010 + fx * (d[p + dj + di]! - d010);
+    const c01 = d001 + fx * (d[p + dk + di]! - d001);
+    const c11 = d011 + fx * (d[p + dk + dj + di]! - d011);
+    const c0 = c00 + fy * (c10 - c00);
+    const c1 = c01 + fy * (c11 - c01);
+    row[i] = c0 + fz * (c1 - c0);
   }
 }
 

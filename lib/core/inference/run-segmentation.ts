@@ -17,6 +17,8 @@ export interface RunSegmentationInput {
   signal?: AbortSignal;
   /** Fraction of the whole run done, in [0, 1]; the sliding window is 5 %–90 %. */
   onProgress?: (fractionDone: number) => void;
+  /** CPU time of the process in ms (injected: lib/core does no I/O); when set, the result has cpuMs. */
+  cpuClockMs?: () => number;
 }
 
 /** Wall-clock milliseconds per stage. */
@@ -51,6 +53,8 @@ export interface SegmentationResult {
   windows: number;
   batches: number;
   timingsMs: SegmentationTimingsMs;
+  /** CPU milliseconds per stage (the process, all threads), when `cpuClockMs` was given. */
+  cpuMs?: SegmentationTimingsMs;
 }
 
 function checkAbort(signal: AbortSignal | undefined, stage: string): void {
@@ -64,17 +68,23 @@ function checkAbort(signal: AbortSignal | undefined, stage: string): void {
  * Pure: the network is the injected `predict` (lib/inference's loadModel gives one).
  * @throws InferenceError: INVALID_INPUT (bad volume), PREDICT_FAILED, ABORTED.
  */
-export async function runSegmentation({ volume, manifest, predict, signal, onProgress }: RunSegmentationInput): Promise<SegmentationResult> {
+export async function runSegmentation({ volume, manifest, predict, signal, onProgress, cpuClockMs }: RunSegmentationInput): Promise<SegmentationResult> {
   type Stage = 'resampled' | 'normalised' | 'windowed' | 'activated' | 'native' | 'done';
   const t: Record<'start', number> & Partial<Record<Stage, number>> = { start: performance.now() };
-  const mark = (name: Stage) => (t[name] = performance.now());
+  const c: Record<'start', number> & Partial<Record<Stage, number>> = { start: cpuClockMs?.() ?? 0 };
+  const mark = (name: Stage) => {
+    t[name] = performance.now();
+    if (cpuClockMs) c[name] = cpuClockMs();
+  };
   /** Milliseconds between two marks; every stage is marked before the result is built. */
-  const ms = (to: Stage, from: Stage | 'start') => {
-    const a = t[from],
-      b = t[to];
+  const between = (marks: typeof t, to: Stage, from: Stage | 'start') => {
+    const a = marks[from],
+      b = marks[to];
     if (a === undefined || b === undefined) throw new Error(`runSegmentation timing: stage ${a === undefined ? from : to} was not marked.`);
     return b - a;
   };
+  const ms = (to: Stage, from: Stage | 'start') => between(t, to, from);
+  const cms = (to: Stage, from: Stage | 'start') => between(c, to, from);
   const [nx, ny, nz] = volume.grid.dims;
   if (volume.data.length !== nx * ny * nz)
     throw new InferenceError('INVALID_INPUT', `CT holds ${volume.data.length} values but its grid is ${volume.grid.dims.join('×')}: data and grid disagree.`);
@@ -105,12 +115,13 @@ export async function runSegmentation({ volume, manifest, predict, signal, onPro
     predict,
     signal,
     onProgress: onProgress ? (f) => onProgress(0.05 + 0.85 * f) : undefined,
+    cpuClockMs,
   });
   mark('windowed');
 
   const probability = applyActivation(stitched.output, stitched.channels, manifest.output.activation, manifest.output.foregroundChannel);
   let maxOnModel = 0;
-  for (const p of probability) if (p > maxOnModel) maxOnModel = p;
+  for (let v = 0; v < probability.length; v++) if (probability[v]! > maxOnModel) maxOnModel = probability[v]!;
   mark('activated');
 
   checkAbort(signal, 'resampling to the native grid');
@@ -121,7 +132,8 @@ export async function runSegmentation({ volume, manifest, predict, signal, onPro
   const post = postprocessMask(back.mask, manifest.postprocess);
   mark('done');
   let voxels = 0;
-  for (const x of post.mask.data) voxels += x;
+  const out = post.mask.data;
+  for (let v = 0; v < out.length; v++) voxels += out[v]!;
   onProgress?.(1);
 
   return {
@@ -148,5 +160,17 @@ export async function runSegmentation({ volume, manifest, predict, signal, onPro
       postprocess: ms('done', 'native'),
       total: ms('done', 'start'),
     },
+    cpuMs: cpuClockMs
+      ? {
+          resampleToModel: cms('resampled', 'start'),
+          normalise: cms('normalised', 'resampled'),
+          slidingWindow: cms('windowed', 'normalised'),
+          predict: stitched.predictCpuMs,
+          activation: cms('activated', 'windowed'),
+          resampleToNative: cms('native', 'activated'),
+          postprocess: cms('done', 'native'),
+          total: cms('done', 'start'),
+        }
+      : undefined,
   };
 }

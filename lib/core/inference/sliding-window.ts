@@ -51,6 +51,8 @@ export interface SlidingWindowOptions {
   signal?: AbortSignal;
   /** Called after every batch with the fraction of windows done, in (0, 1]. */
   onProgress?: (fractionDone: number) => void;
+  /** CPU time of the process in ms (injected: lib/core does no I/O); when set, predictCpuMs is measured. */
+  cpuClockMs?: () => number;
 }
 
 export interface SlidingWindowResult {
@@ -63,6 +65,8 @@ export interface SlidingWindowResult {
   batches: number;
   /** Time spent inside `predict` (ms). */
   predictMs: number;
+  /** CPU time spent inside `predict` (ms; 0 without `cpuClockMs`). */
+  predictCpuMs: number;
 }
 
 /**
@@ -124,6 +128,16 @@ export function importanceMap(patchSizeXyz: Vec3, mode: 'gaussian' | 'constant',
   return out;
 }
 
+/** The last importance map made, reused while the patch and mode stay the same (every phase of a run). */
+let lastImportanceMap: { key: string; weights: Float32Array } | null = null;
+
+/** importanceMap, made once per patch size, mode and sigma; read only. */
+function sharedImportanceMap(patchSizeXyz: Vec3, mode: 'gaussian' | 'constant', sigmaScale: number): Float32Array {
+  const key = `${patchSizeXyz.join(',')}|${mode}|${sigmaScale}`;
+  if (lastImportanceMap?.key !== key) lastImportanceMap = { key, weights: importanceMap(patchSizeXyz, mode, sigmaScale) };
+  return lastImportanceMap.weights;
+}
+
 function checkOptions(o: SlidingWindowOptions): void {
   const bad = (what: string) => {
     throw new InferenceError('INVALID_INPUT', `Sliding window: ${what}.`);
@@ -170,12 +184,13 @@ export async function slidingWindowInference(o: SlidingWindowOptions): Promise<S
   const windows: Vec3[] = [];
   for (const k of sz) for (const j of sy) for (const i of sx) windows.push([i - padX, j - padY, k - padZ]);
 
-  const weights = importanceMap(o.patchSizeXyz, o.mode ?? 'gaussian', o.sigmaScale ?? 0.125);
+  const weights = sharedImportanceMap(o.patchSizeXyz, o.mode ?? 'gaussian', o.sigmaScale ?? 0.125);
 
   let output: Float32Array | null = null;
   const weightSum = new Float32Array(nVox);
   let channels = 0;
   let predictMs = 0;
+  let predictCpuMs = 0;
   let batches = 0;
   const input = o.input;
 
@@ -204,6 +219,7 @@ export async function slidingWindowInference(o: SlidingWindowOptions): Promise<S
     }
 
     const t0 = performance.now();
+    const c0 = o.cpuClockMs?.() ?? 0;
     let out: Float32Array;
     try {
       out = await o.predict(batch, [n, 1, ...tensorSpatial]);
@@ -216,6 +232,7 @@ export async function slidingWindowInference(o: SlidingWindowOptions): Promise<S
       );
     }
     predictMs += performance.now() - t0;
+    if (o.cpuClockMs) predictCpuMs += o.cpuClockMs() - c0;
     batches++;
 
     const c = out.length / (n * patchVox);
@@ -258,5 +275,5 @@ export async function slidingWindowInference(o: SlidingWindowOptions): Promise<S
     const off = ch * nVox;
     for (let v = 0; v < nVox; v++) result[off + v]! /= weightSum[v]!;
   }
-  return { output: result, channels, windows: windows.length, batches, predictMs };
+  return { output: result, channels, windows: windows.length, batches, predictMs, predictCpuMs };
 }

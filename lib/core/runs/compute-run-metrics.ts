@@ -92,7 +92,7 @@ export function computePairMetrics(pair: MetricPair, options: ComputePairMetrics
 /** Voxels inside the mask (non-zero). */
 export function countMaskVoxels(mask: Uint8Array): number {
   let n = 0;
-  for (const v of mask) if (v !== 0) n++;
+  for (let v = 0; v < mask.length; v++) if (mask[v] !== 0) n++;
   return n;
 }
 

@@ -56,6 +56,12 @@ export interface ExecuteSegmentationRunOptions {
   expectedModel?: { name: string; sha256: string };
   /** Called after each stage is recorded on the run row (reading, segmenting, ITV, metrics, writing results). */
   onStage?: (stage: string) => Promise<void> | void;
+  /**
+   * Called once the run succeeded, with the wall and CPU milliseconds of every step (the keys of
+   * the run row's timings, plus `persist`, `dose` and `observers`, which come after that row is
+   * written). For bench:pipeline's per-stage table.
+   */
+  onTimings?: (t: { wallMs: Record<string, number>; cpuMs: Record<string, number> }) => void;
 }
 
 export type RunOutcome = 'succeeded' | 'already-finished' | 'cancelled';
@@ -77,7 +83,9 @@ export async function executeSegmentationRun(o: ExecuteSegmentationRunOptions): 
       throwIfRunAborted(signal);
       await progress.enterStage(late, `metrics ${reference.kind}`);
       // By id: the ROI name is DICOM free text (docs/security.md), never copied into run rows.
-      const mask = await readRunMask({ store, key: reference.maskKey, what: `physician ${reference.kind} structure ${reference.id}` });
+      const mask = await progress.time(`reference:${reference.id}:read`, () =>
+        readRunMask({ store, key: reference.maskKey, what: `physician ${reference.kind} structure ${reference.id}` }),
+      );
       if (!sameGrid(mask.grid, test.grid)) continue; // a planning-CT GTV on another grid is not comparable voxel-wise
       const pair = { reference: { ...reference, mask: mask.data, sha256: reference.maskSha256 }, test, grid: test.grid };
       measured.push(
@@ -87,9 +95,10 @@ export async function executeSegmentationRun(o: ExecuteSegmentationRunOptions): 
 
     await progress.enterStage(late, 'writing results');
     const summary = await progress.time('summary', async () => computeRunSummary({ grid: itv.grid, phases, itv, measured }));
-    const outcome = await persistRunResults({ db, runId, studyId, measured, summary, timings: progress.timings });
+    const timings = { ...progress.timings };
+    const outcome = await progress.time('persist', () => persistRunResults({ db, runId, studyId, measured, summary, timings }));
     if (outcome === 'succeeded') {
-      await measureRunDose({ db, store, runId, studyId, codeVersion: o.codeVersion });
+      await progress.time('dose', () => measureRunDose({ db, store, runId, studyId, codeVersion: o.codeVersion }));
       const targets: MachineTarget[] = [
         { structureId: itv.structureId, role: 'ITV', mask: itv.mask, grid: itv.grid, seriesId: null, phasePercent: null },
         ...phases.map((g) => ({
@@ -102,7 +111,10 @@ export async function executeSegmentationRun(o: ExecuteSegmentationRunOptions): 
         })),
       ];
       const readMask = (key: string, what: string) => readRunMask({ store, key, what });
-      await measureRunObservers({ db, readMask, runId, studyId, targets, codeVersion: o.codeVersion, toleranceMm: o.toleranceMm });
+      await progress.time('observers', () =>
+        measureRunObservers({ db, readMask, runId, studyId, targets, codeVersion: o.codeVersion, toleranceMm: o.toleranceMm }),
+      );
+      o.onTimings?.({ wallMs: { ...progress.timings }, cpuMs: { ...progress.cpu } });
     }
     return outcome;
   } catch (e) {

@@ -16,10 +16,13 @@ import { RunError, throwIfRunAborted } from './run-error';
 import { readRunMask, readRunVolume } from './read-run-volume';
 import type { RunProgress } from './track-run-progress';
 
+/** Least time between two progress writes from inside a phase's segmentation (ms). */
+const PATCH_PROGRESS_MS = 1_000;
+
 export type SegmentFn = (
   ct: Volume<VoxelArray>,
   options: { signal?: AbortSignal; onProgress?: (fraction: number) => void },
-) => Promise<{ mask: Mask; timingsMs: Record<string, number> }>;
+) => Promise<{ mask: Mask; timingsMs: Record<string, number>; cpuMs?: Record<string, number> }>;
 
 /** The machine GTV of one phase, in memory and as stored. */
 export interface RunPhaseGtv {
@@ -63,30 +66,41 @@ export async function segmentRunPhases(o: {
       await progress.enterStage(fraction(p), `reading ${label}`);
       const ct = await progress.time(`${label}:read`, () => readRunVolume({ store, key: series.volumeKey!, what: `CT series ${series.seriesInstanceUid}` }));
       await progress.enterStage(fraction(p), `segmenting ${label}`);
+      let reportedAt = performance.now();
       const r = await progress.time(`${label}:segment`, () =>
         o.segment(ct, {
           signal: o.signal,
-          onProgress: (f) => void progress.report(fraction(p + f), `segmenting ${label}`).catch(() => {}),
+          // At most one row write a second (a write per patch cost more CPU than the patch's stitching).
+          onProgress: (f) => {
+            const now = performance.now();
+            if (now - reportedAt < PATCH_PROGRESS_MS) return;
+            reportedAt = now;
+            void progress.report(fraction(p + f), `segmenting ${label}`).catch(() => {});
+          },
         }),
       );
       for (const [k, v] of Object.entries(r.timingsMs)) progress.timings[`${label}:${k}`] = Math.round(v);
+      for (const [k, v] of Object.entries(r.cpuMs ?? {})) progress.cpu[`${label}:${k}`] = Math.round(v);
       mask = r.mask;
-      const stored = await putNiftiVolume(store, mask, { intent: 'mask', description: `machine ${label}` });
-      const n = countMaskVoxels(mask.data);
-      structure = await db.machineStructure.upsert({
-        where: { runId_label: { runId, label } },
-        create: {
-          runId,
-          seriesId: series.id,
-          kind: 'GTV',
-          phaseIndex: series.phaseIndex,
-          label,
-          maskKey: stored.key,
-          maskSha256: stored.sha256,
-          voxelCount: n,
-          volumeCc: n * voxelVolumeCc(mask.grid),
-        },
-        update: { maskKey: stored.key, maskSha256: stored.sha256, voxelCount: n, volumeCc: n * voxelVolumeCc(mask.grid) },
+      const written = mask;
+      structure = await progress.time(`${label}:write`, async () => {
+        const stored = await putNiftiVolume(store, written, { intent: 'mask', description: `machine ${label}` });
+        const n = countMaskVoxels(written.data);
+        return db.machineStructure.upsert({
+          where: { runId_label: { runId, label } },
+          create: {
+            runId,
+            seriesId: series.id,
+            kind: 'GTV',
+            phaseIndex: series.phaseIndex,
+            label,
+            maskKey: stored.key,
+            maskSha256: stored.sha256,
+            voxelCount: n,
+            volumeCc: n * voxelVolumeCc(written.grid),
+          },
+          update: { maskKey: stored.key, maskSha256: stored.sha256, voxelCount: n, volumeCc: n * voxelVolumeCc(written.grid) },
+        });
       });
     }
     gtvs.push({

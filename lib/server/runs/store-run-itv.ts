@@ -39,22 +39,25 @@ export async function storeRunItv(o: { db: Db; store: VolumeStore; runId: string
       grid,
     ),
   );
-  const stored = await putNiftiVolume(store, { grid, data: mask }, { intent: 'mask', description: 'machine ITV' });
-  const n = countMaskVoxels(mask);
-  const itv = await db.machineStructure.upsert({
-    where: { runId_label: { runId, label: 'ITV' } },
-    create: {
-      runId,
-      seriesId: first.seriesId,
-      kind: 'ITV',
-      phaseIndex: null,
-      label: 'ITV',
-      maskKey: stored.key,
-      maskSha256: stored.sha256,
-      voxelCount: n,
-      volumeCc: n * voxelVolumeCc(grid),
-    },
-    update: { maskKey: stored.key, maskSha256: stored.sha256, voxelCount: n, volumeCc: n * voxelVolumeCc(grid) },
+  const { stored, itv } = await o.progress.time('itv:write', async () => {
+    const stored = await putNiftiVolume(store, { grid, data: mask }, { intent: 'mask', description: 'machine ITV' });
+    const n = countMaskVoxels(mask);
+    const itv = await db.machineStructure.upsert({
+      where: { runId_label: { runId, label: 'ITV' } },
+      create: {
+        runId,
+        seriesId: first.seriesId,
+        kind: 'ITV',
+        phaseIndex: null,
+        label: 'ITV',
+        maskKey: stored.key,
+        maskSha256: stored.sha256,
+        voxelCount: n,
+        volumeCc: n * voxelVolumeCc(grid),
+      },
+      update: { maskKey: stored.key, maskSha256: stored.sha256, voxelCount: n, volumeCc: n * voxelVolumeCc(grid) },
+    });
+    return { stored, itv };
   });
   return { structureId: itv.id, mask, grid, sha256: stored.sha256 };
 }

@@ -10,7 +10,13 @@ import type { Db } from '../db/client';
 export interface RunProgress {
   /** Milliseconds per step (`GTV:phase:0:read`, `itv`, `metrics:<reference id>`, `summary`, …), stored on the run row. */
   readonly timings: Record<string, number>;
-  /** Runs `fn` and records its duration under `key`. */
+  /**
+   * CPU milliseconds of this process (all threads) per step, same keys as `timings` (the
+   * segmentation's inner steps when the model reports them). Not stored on the run row:
+   * executeSegmentationRun hands them to its `onTimings` hook (bench:pipeline).
+   */
+  readonly cpu: Record<string, number>;
+  /** Runs `fn` and records its duration (wall under `key` in timings, CPU in cpu). */
   time<T>(key: string, fn: () => Promise<T>): Promise<T>;
   /** Writes progress (0…1) and stage to the run row, after any earlier write. */
   report(fraction: number, stage: string): Promise<void>;
@@ -25,6 +31,7 @@ export function trackRunProgress(o: {
   onStage?: (stage: string) => Promise<void> | void;
 }): RunProgress {
   const timings: Record<string, number> = { ...o.timings };
+  const cpu: Record<string, number> = {};
   let written: Promise<unknown> = Promise.resolve();
   const report = (fraction: number, stage: string): Promise<void> => {
     const data = { progress: Math.round(Math.min(1, Math.max(0, fraction)) * 1000) / 10, stage, heartbeatAt: new Date(), timings: { ...timings } };
@@ -34,10 +41,14 @@ export function trackRunProgress(o: {
   };
   return {
     timings,
+    cpu,
     async time(key, fn) {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       const r = await fn();
       timings[key] = Math.round(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu[key] = Math.round((c.user + c.system) / 1000);
       return r;
     },
     report,

@@ -149,6 +149,47 @@ describe('segmentation runs', () => {
     }
   }, 180_000);
 
+  it("hands the wall and CPU time of every stage to onTimings (bench:pipeline), the model's inner steps included", async () => {
+    const { study } = await seedStudy(t, store, 'timings');
+    const { runId } = await createSegmentationRun(t.db, boss, { caller: physicist, studyId: study.id, modelDir: MODEL_DIR });
+    const model = await loadModel({ modelDir: MODEL_DIR, provider: 'cpu' });
+    let timings: { wallMs: Record<string, number>; cpuMs: Record<string, number> } | null = null;
+    const outcome = await executeSegmentationRun({
+      db: t.db,
+      store,
+      runId,
+      segment: modelSegmenter(model),
+      attempt: 1,
+      maxAttempts: 1,
+      codeVersion: 'x',
+      onTimings: (x) => (timings = x),
+    });
+    expect(outcome).toBe('succeeded');
+    const references = await t.db.physicianStructure.findMany({ where: { studyId: study.id } });
+    const steps = [
+      ...['read', 'segment', 'write', 'resampleToModel', 'predict', 'slidingWindow', 'resampleToNative', 'postprocess', 'total'].flatMap((k) => [
+        `GTV:phase:0:${k}`,
+        `GTV:phase:1:${k}`,
+      ]),
+      'itv',
+      'itv:write',
+      ...references.map((r) => `reference:${r.id}:read`),
+      ...references.map((r) => `metrics:${r.id}`),
+      'summary',
+      'persist',
+      'dose',
+      'observers',
+    ];
+    expect(Object.keys(timings!.wallMs)).toEqual(expect.arrayContaining(steps));
+    expect(Object.keys(timings!.cpuMs)).toEqual(expect.arrayContaining(steps));
+    for (const v of [...Object.values(timings!.wallMs), ...Object.values(timings!.cpuMs)]) expect(v).toBeGreaterThanOrEqual(0);
+    expect(timings!.cpuMs['GTV:phase:0:predict']).toBeGreaterThan(0);
+    // The run row keeps the wall times it had (CPU times are not stored), written before persist.
+    const row = await t.db.segmentationRun.findUniqueOrThrow({ where: { id: runId } });
+    expect(Object.keys(row.timings as object)).toEqual(expect.arrayContaining(['GTV:phase:0:write', 'itv:write', 'summary']));
+    expect(Object.keys(row.timings as object)).not.toContain('persist');
+  }, 120_000);
+
   it('a failed attempt is retried and resumes: phases already stored are not segmented again', async () => {
     const { study } = await seedStudy(t, store, 'resume');
     const model = await loadModel({ modelDir: MODEL_DIR, provider: 'cpu' });

@@ -234,6 +234,12 @@ describe('segmentVolume with the tiny model', () => {
     expect(r.model).toEqual({ name: 'tiny-test', version: '1.0.0', sha256: model.sha256, provider: 'cpu' });
     for (const v of Object.values(r.timingsMs)) expect(v).toBeGreaterThanOrEqual(0);
     expect(r.timingsMs.total).toBeGreaterThanOrEqual(r.timingsMs.slidingWindow);
+    // The CPU time of every stage too (bench:pipeline's table), the network's within its window's.
+    expect(Object.keys(r.cpuMs ?? {}).sort()).toEqual(Object.keys(r.timingsMs).sort());
+    for (const v of Object.values(r.cpuMs!)) expect(v).toBeGreaterThanOrEqual(0);
+    expect(r.cpuMs!.predict).toBeGreaterThan(0);
+    expect(r.cpuMs!.slidingWindow).toBeGreaterThanOrEqual(r.cpuMs!.predict);
+    expect(r.cpuMs!.total).toBeGreaterThanOrEqual(r.cpuMs!.slidingWindow);
     expect(progress.at(-1)).toBe(1);
     expect(r.windows).toBeGreaterThan(4);
   });
