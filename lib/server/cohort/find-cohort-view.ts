@@ -137,23 +137,30 @@ async function computeKept(db: Db, caller: Caller, filters: CohortFilters): Prom
   return { byId, pool, view: derive(r.cases, pool, r.datesShifted) };
 }
 
-/** A kept sort order with the `changed` studies taken out and their new rows (`added`) put in place. */
-function resorted(list: CohortCase[], sortKey: string, changed: Set<string>, added: CohortCase[]): CohortCase[] {
-  const out = list.filter((c) => !changed.has(c.studyId));
+/**
+ * A kept sort order, in place: the changed studies' old rows (`removed`) taken out and their new
+ * rows (`added`) put in, each found by binary search (the order is total: ties end at the study
+ * id), so a change of a few studies costs a few searches and array moves, not a pass.
+ */
+function resort(list: CohortCase[], sortKey: string, removed: CohortCase[], added: CohortCase[]): void {
   const [key, dir] = sortKey.split(' ') as [CaseSortKey, 'asc' | 'desc'];
   const cmp = compareCases(key, dir);
-  for (const c of added) {
-    // After every equal one (upper bound): binary search.
+  const lowerBound = (c: CohortCase) => {
     let lo = 0;
-    let hi = out.length;
+    let hi = list.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (cmp(out[mid]!, c) <= 0) lo = mid + 1;
+      if (cmp(list[mid]!, c) < 0) lo = mid + 1;
       else hi = mid;
     }
-    out.splice(lo, 0, c);
+    return lo;
+  };
+  for (const c of removed) {
+    const at = lowerBound(c);
+    if (list[at] !== c) throw new Error(`cohort: study ${c.studyId} is not where its sort order puts it`);
+    list.splice(at, 1);
   }
-  return out;
+  for (const c of added) list.splice(lowerBound(c), 0, c);
 }
 
 /**
@@ -161,11 +168,14 @@ function resorted(list: CohortCase[], sortKey: string, changed: Set<string>, add
  * cohort or was deleted) to a kept cohort, in place; synchronous, so no view sees it half done.
  */
 function applyChanges(k: Kept, ids: readonly string[], rows: { cases: CohortCase[]; phases: StudyPhases[]; datesShifted: boolean }): void {
-  const changed = new Set(ids);
   const before: StudyPhases[] = [];
+  const removed: CohortCase[] = [];
   for (const id of ids) {
     const held = k.byId.get(id);
-    if (held) before.push(held.ph);
+    if (held) {
+      before.push(held.ph);
+      removed.push(held.c);
+    }
   }
   const fresh = new Map(rows.cases.map((c, i) => [c.studyId, { c, ph: rows.phases[i]! }]));
   k.pool = updatePool(k.pool, before, rows.phases);
@@ -175,11 +185,9 @@ function applyChanges(k: Kept, ids: readonly string[], rows: { cases: CohortCase
     else k.byId.delete(id);
   }
   const cases = Array.from(k.byId.values(), (x) => x.c);
-  const sorted = new Map<string, CohortCase[]>();
-  for (const [sortKey, list] of k.view.sorted) {
-    if (changed.size > RESORT_ABOVE) continue; // sorted again when next asked for
-    sorted.set(sortKey, resorted(list, sortKey, changed, rows.cases));
-  }
+  // Above RESORT_ABOVE changed studies, each sort order is sorted again when next asked for.
+  const sorted = ids.length > RESORT_ABOVE ? new Map<string, CohortCase[]>() : k.view.sorted;
+  for (const [sortKey, list] of sorted) resort(list, sortKey, removed, rows.cases);
   k.view = derive(cases, k.pool, rows.datesShifted, sorted);
 }
 
@@ -251,8 +259,17 @@ async function keptCohort(db: Db, caller: Caller, filters: CohortFilters): Promi
               source = 'computed';
               return computeKept(db, caller, filters);
             }
-            if (ids.length > 0) applyChanges(k, ids, await findCohortRows(db, { caller, filters, studyIds: ids }));
-            return k;
+            if (ids.length === 0) return k;
+            const rows = await findCohortRows(db, { caller, filters, studyIds: ids });
+            try {
+              applyChanges(k, ids, rows);
+              return k;
+            } catch (e) {
+              // The kept cohort disagrees with itself (a bug): read it whole rather than fail the page.
+              console.error('cohort: applying the changed studies failed; reading the whole cohort', e);
+              source = 'computed';
+              return computeKept(db, caller, filters);
+            }
           },
           () => computeKept(db, caller, filters),
         )
