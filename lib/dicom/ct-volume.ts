@@ -27,6 +27,9 @@ export interface LoadCtOptions {
  *   'INVALID_INPUT' when a file changed since it was scanned (unparseable or short pixel data) or
  *   the volume cannot be allocated (VOLUME_TOO_LARGE).
  */
+/** Slice files read ahead of the one being converted. */
+const SLICES_AHEAD = 4;
+
 export async function loadCtVolume(series: CtSeries, options: LoadCtOptions = {}): Promise<Volume<Float32Array> | Volume<Int16Array>> {
   if (!series.grid || !series.loadable)
     throw new DicomError(
@@ -66,14 +69,20 @@ export async function loadCtVolume(series: CtSeries, options: LoadCtOptions = {}
   let hu16: Int16Array | null = allocate(() => new Int16Array(plane * nz));
   let hu32: Float32Array | null = null;
   const values = new Float64Array(plane);
-  // The next slice's bytes are read (libuv) while this one is converted.
-  let pending = nz > 0 ? read(series.slices[0].file) : null;
+  // The next slices' bytes are read (libuv; several round trips to its thread pool per file) while
+  // this one is converted.
+  const ahead: Promise<Uint8Array>[] = [];
+  const readAhead = (k: number) => {
+    const p = read(series.slices[k].file);
+    // A failed prefetch must not surface as an unhandled rejection while this slice throws.
+    p.catch(() => undefined);
+    ahead.push(p);
+  };
+  for (let k = 0; k < Math.min(SLICES_AHEAD, nz); k++) readAhead(k);
   for (let k = 0; k < nz; k++) {
     const h = series.slices[k];
-    const bytesNow = await pending!;
-    pending = k + 1 < nz ? read(series.slices[k + 1].file) : null;
-    // A failed prefetch must not surface as an unhandled rejection while this slice throws.
-    pending?.catch(() => undefined);
+    const bytesNow = await ahead.shift()!;
+    if (k + SLICES_AHEAD < nz) readAhead(k + SLICES_AHEAD);
     const { parsed, findings } = parseDicomBytes(bytesNow, h.file);
     if (!parsed) throw new DicomError('INVALID_INPUT', `${h.file} no longer parses: ${findings.map((f) => f.message).join(' ')}`, findings);
     const el = parsed.dataSet.elements.x7fe00010;

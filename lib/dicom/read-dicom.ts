@@ -53,6 +53,9 @@ async function listFiles(dir: string): Promise<string[]> {
  *   DicomError('INVALID_INPUT') for a phase override outside [0, 100); every problem with a
  *   file's content is a finding.
  */
+/** Files read ahead of the one being parsed (at most this many file contents held at once, besides it). */
+const READ_AHEAD = 8;
+
 export async function readDicom(input: string | readonly string[], options: ReadDicomOptions = {}): Promise<DicomImport> {
   let files: string[];
   if (typeof input === 'string') files = (await stat(input)).isDirectory() ? await listFiles(input) : [input];
@@ -65,18 +68,20 @@ export async function readDicom(input: string | readonly string[], options: Read
   const structureSets: RtStructureSet[] = [];
   const ignored = new Map<string, string[]>();
   const fileSha256 = new Map<string, string>();
-  // The next file is read (libuv) while this one is hashed and parsed.
   const readBytes = (file: string): Promise<Uint8Array | Error> =>
     readFile(file).then(
       (b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength),
       (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
     );
-  let next = files.length > 0 ? readBytes(files[0]) : null;
+  // READ_AHEAD files are read (libuv) while this one is hashed and parsed: each read is several
+  // round trips to the thread pool (open, stat, read, close), which a loaded machine makes slow.
+  const ahead: Promise<Uint8Array | Error>[] = [];
+  for (let f = 0; f < Math.min(READ_AHEAD, files.length); f++) ahead.push(readBytes(files[f]));
 
   for (let f = 0; f < files.length; f++) {
     const file = files[f];
-    const got = await next!;
-    next = f + 1 < files.length ? readBytes(files[f + 1]) : null;
+    const got = await ahead.shift()!;
+    if (f + READ_AHEAD < files.length) ahead.push(readBytes(files[f + READ_AHEAD]));
     if (got instanceof Error) {
       findings.push(finding('NOT_DICOM', 'error', `${file} could not be read (${got.message}); check permissions.`, file));
       continue;
