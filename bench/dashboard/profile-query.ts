@@ -63,6 +63,7 @@ async function main() {
       viewKept: [],
       viewKeptOtherSort: [],
       viewAfterStatusChange: [],
+      viewAfterStatusChangeCpu: [],
       rowsOfOneStudy: [],
       reviewQueuePage: [],
     };
