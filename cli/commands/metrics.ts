@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs, promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { parseMask, readMask, type ReadMaskOptions } from '../../lib/nifti';
+import { parseMaskAndSlices, readMask, type MaskAndSlices, type ReadMaskOptions } from '../../lib/nifti';
 import type { Mask } from '../../lib/core/volume';
 import { assertSameGrid, computeMetrics, ALL_CONVENTIONS, type Convention } from '../../lib/core/metrics';
 import { describeGrid } from '../../lib/core/volume';
@@ -34,8 +34,11 @@ const gunzipAsync = promisify(gunzip);
  * Both masks read and inflated at once: zlib inflates on libuv's thread pool, so the two files
  * decompress in parallel (on a 2-core machine this halves the wall time of the largest step for
  * body-sized masks). Any failure falls back to readMask, whose error names the file.
+ * Each mask comes with the slices holding it, found natively (memcmp against a zero slice), so
+ * that the binary check and the overlap pass read only those slices: for a GTV-sized mask on a
+ * planning CT most of the 46 M voxels are in empty slices (docs/metrics.md).
  */
-async function readMaskPair(a: string, b: string, options: ReadMaskOptions): Promise<[Mask, Mask]> {
+async function readMaskPair(a: string, b: string, options: ReadMaskOptions): Promise<[MaskAndSlices | Mask, MaskAndSlices | Mask]> {
   const inflate = async (path: string): Promise<Uint8Array | null> => {
     try {
       const raw = await readFile(path);
@@ -48,7 +51,15 @@ async function readMaskPair(a: string, b: string, options: ReadMaskOptions): Pro
     }
   };
   const [ra, rb] = await Promise.all([inflate(a), inflate(b)]);
-  return [ra ? parseMask(ra, a, options) : readMask(a, options), rb ? parseMask(rb, b, options) : readMask(b, options)];
+  return [ra ? parseMaskAndSlices(ra, a, options) : readMask(a, options), rb ? parseMaskAndSlices(rb, b, options) : readMask(b, options)];
+}
+
+/** The union of the two masks' slice ranges; undefined (scan every slice) when one is unknown or both are empty. */
+function unionSlices(a: MaskAndSlices | Mask, b: MaskAndSlices | Mask): [number, number] | undefined {
+  if (!('slices' in a) || !('slices' in b)) return undefined;
+  if (!a.slices) return b.slices ?? undefined;
+  if (!b.slices) return a.slices;
+  return [Math.min(a.slices[0], b.slices[0]), Math.max(a.slices[1], b.slices[1])];
 }
 
 function fmt(v: number | null | undefined, digits = 4): string {
@@ -87,7 +98,8 @@ export async function run(argv: string[]): Promise<number> {
       `Reference mask is ${describeGrid(reference.grid)} but test mask is ${describeGrid(test.grid)}: were both rasterised on the same CT series? (${(e as Error).message.split('\n')[0]})`,
     );
   }
-  const result = computeMetrics({ reference: reference.data, test: test.data, grid: reference.grid, toleranceMm, conventions });
+  const slices = unionSlices(reference, test);
+  const result = computeMetrics({ reference: reference.data, test: test.data, grid: reference.grid, toleranceMm, conventions, slices });
   if (values.json) {
     printJson(result);
     return 0;

@@ -81,6 +81,13 @@ export interface ComputeMetricsOptions {
   conventions?: readonly Convention[];
   /** Percentile for HD95-type values, default 95. */
   percent?: number;
+  /**
+   * Optional inclusive range [k0, k1] of slices (third index) outside which both masks are known
+   * to be all zero: the overlap pass, the only one over the whole image, visits only these. The
+   * metrics CLI finds it with native comparisons while reading the files (lib/nifti
+   * occupiedSlices). The results are the same; a range that cuts a mask gives wrong ones.
+   */
+  slices?: readonly [number, number];
 }
 
 /**
@@ -108,7 +115,7 @@ export function computeMetrics(options: ComputeMetricsOptions): MetricsResult {
       throw new MetricsError('INVALID_INPUT', `Unknown convention "${c}"; use ${ALL_CONVENTIONS.join(', ')}`);
     }
   }
-  const o = computeOverlap(reference, test, grid);
+  const o = computeOverlap(reference, test, grid, options.slices);
   const empty = emptinessReason(o.referenceVoxels, o.testVoxels);
   const nullReasons: Record<string, NullReason> = { ...o.nullReasons };
   const fin = (path: string, x: number | null): number | null => {
