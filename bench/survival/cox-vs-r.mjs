@@ -4,6 +4,7 @@
 // (100,000 rows × 10 covariates, integer times with ties, ~40% censored), alternating runs.
 // Prints each run, the medians and the median ratio (target ≤ 0.5, docs/benchmarks.md).
 // Usage: node bench/survival/cox-vs-r.mjs [--rows 100000] [--runs 5] [--ties efron|breslow] [--compiled]
+//        node bench/survival/cox-vs-r.mjs --growth [--runs 3] [--max-n 1000000]  (cost growth, growth.mjs)
 // --compiled also times the same command bundled by esbuild into plain JS (no tsx at start-up).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -19,8 +20,16 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' },
     ties: { type: 'string', default: 'efron' },
     compiled: { type: 'boolean', default: false },
+    growth: { type: 'boolean', default: false },
+    'max-n': { type: 'string', default: '1000000' },
   },
 });
+if (values.growth) {
+  // Cost growth over n and p (bench/survival/growth.mjs); the rest of this file is the one-size run.
+  const { runGrowth } = await import('./growth.mjs');
+  await runGrowth({ runs: Number(values.runs ?? 3), ties: values.ties, maxN: Number(values['max-n']) });
+  process.exit(0);
+}
 const n = Number(values.rows);
 const runs = Number(values.runs);
 const p = 10;
