@@ -49,6 +49,17 @@ export function normaliseHuInPlace(values: Float32Array, settings: IntensitySett
   check(settings);
   const f = makeNormaliser(settings);
   const lo = settings.clipHu[0];
+  if (settings.normalisation.method === 'minmax') {
+    // makeNormaliser's minmax, inlined (the same arithmetic, without a call per voxel).
+    const hi = settings.clipHu[1];
+    const scale = 1 / (hi - lo);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!; // i < values.length
+      const x = v === v ? v : lo;
+      values[i] = ((x < lo ? lo : x > hi ? hi : x) - lo) * scale;
+    }
+    return values;
+  }
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!; // i < values.length
     values[i] = f(v === v ? v : lo);

@@ -131,6 +131,10 @@ export function importanceMap(patchSizeXyz: Vec3, mode: 'gaussian' | 'constant',
 /** The last importance map made, reused while the patch and mode stay the same (every phase of a run). */
 let lastImportanceMap: { key: string; weights: Float32Array } | null = null;
 
+/** The weight sum of the last volume geometry (read only), kept for grids up to this many voxels (32 MiB). */
+const WEIGHT_SUM_CACHE_MAX_VOXELS = 8 * 2 ** 20;
+let lastWeightSum: { key: string; sum: Float32Array } | null = null;
+
 /** importanceMap, made once per patch size, mode and sigma; read only. */
 function sharedImportanceMap(patchSizeXyz: Vec3, mode: 'gaussian' | 'constant', sigmaScale: number): Float32Array {
   const key = `${patchSizeXyz.join(',')}|${mode}|${sigmaScale}`;
@@ -185,20 +189,26 @@ export async function slidingWindowInference(o: SlidingWindowOptions): Promise<S
   for (const k of sz) for (const j of sy) for (const i of sx) windows.push([i - padX, j - padY, k - padZ]);
 
   const weights = sharedImportanceMap(o.patchSizeXyz, o.mode ?? 'gaussian', o.sigmaScale ?? 0.125);
+  // The weights' sum per voxel depends on the geometry alone: the same for every phase of a run.
+  const sumKey = `${o.dims.join(',')}|${o.patchSizeXyz.join(',')}|${o.overlap}|${o.mode ?? 'gaussian'}|${o.sigmaScale ?? 0.125}`;
+  const cachedSum = lastWeightSum?.key === sumKey ? lastWeightSum.sum : null;
+  const weightSum = cachedSum ?? new Float32Array(nVox);
 
   let output: Float32Array | null = null;
-  const weightSum = new Float32Array(nVox);
   let channels = 0;
   let predictMs = 0;
   let predictCpuMs = 0;
   let batches = 0;
   const input = o.input;
+  const batchBuffer = new Float32Array(batchSize * patchVox);
 
   for (let first = 0; first < windows.length; first += batchSize) {
     if (o.signal?.aborted)
       throw new InferenceError('ABORTED', `Sliding-window inference aborted after ${first} of ${windows.length} patches.`, { cause: o.signal.reason });
     const n = Math.min(batchSize, windows.length - first);
-    const batch = new Float32Array(n * patchVox);
+    // One buffer for every batch (predict is awaited and its output stitched before the next is
+    // filled; every value of a batch is written below, padding included).
+    const batch = n === batchSize ? batchBuffer : batchBuffer.subarray(0, n * patchVox);
     for (let b = 0; b < n; b++) {
       const [x0, y0, z0] = windows[first + b]!; // first + b < windows.length
       const base = b * patchVox;
@@ -258,7 +268,7 @@ export async function slidingWindowInference(o: SlidingWindowOptions): Promise<S
         for (let j = j0; j < j1; j++) {
           const dst = x0 + nx * (y0 + j) + nxy * (z0 + k);
           const wRow = px * (j + py * k);
-          for (let i = i0; i < i1; i++) weightSum[dst + i]! += weights[wRow + i]!;
+          if (!cachedSum) for (let i = i0; i < i1; i++) weightSum[dst + i]! += weights[wRow + i]!;
           for (let ch = 0; ch < channels; ch++) {
             const outBase = (b * channels + ch) * patchVox;
             const acc = ch * nVox + dst;
@@ -270,6 +280,7 @@ export async function slidingWindowInference(o: SlidingWindowOptions): Promise<S
     o.onProgress?.((first + n) / windows.length);
   }
 
+  if (!cachedSum && nVox <= WEIGHT_SUM_CACHE_MAX_VOXELS) lastWeightSum = { key: sumKey, sum: weightSum };
   const result = output!;
   for (let ch = 0; ch < channels; ch++) {
     const off = ch * nVox;

@@ -190,6 +190,37 @@ describe('segmentation runs', () => {
     expect(Object.keys(row.timings as object)).not.toContain('persist');
   }, 120_000);
 
+  it('writes the run row at most about once a second from inside a phase, not once per patch', async () => {
+    const { study } = await seedStudy(t, store, 'throttle');
+    const { runId } = await createSegmentationRun(t.db, boss, { caller: physicist, studyId: study.id, modelDir: MODEL_DIR });
+    let rowWrites = 0;
+    // The real client, counting the run row's updates (progress, stage, heartbeat).
+    const db = t.db.$extends({
+      query: {
+        segmentationRun: {
+          update: ({ args, query }) => {
+            rowWrites++;
+            return query(args);
+          },
+        },
+      },
+    }) as unknown as typeof t.db;
+    const during: number[] = [];
+    // A model of 2,000 patches (no network: an ellipsoid), reporting after each one, as the sliding window does.
+    const segment: SegmentFn = async (ct, { onProgress }) => {
+      const before = rowWrites;
+      for (let p = 1; p <= 2000; p++) onProgress?.(p / 2000);
+      await new Promise((r) => setTimeout(r, 50));
+      during.push(rowWrites - before);
+      const data = new Uint8Array(ct.data.length);
+      data.fill(1, data.length / 2 - 50, data.length / 2 + 50);
+      return { mask: { grid: ct.grid, data }, timingsMs: {} };
+    };
+    expect(await executeSegmentationRun({ db, store, runId, segment, attempt: 1, maxAttempts: 1, codeVersion: 'x' })).toBe('succeeded');
+    expect(during).toHaveLength(2);
+    for (const n of during) expect(n).toBeLessThanOrEqual(2);
+  }, 120_000);
+
   it('a failed attempt is retried and resumes: phases already stored are not segmented again', async () => {
     const { study } = await seedStudy(t, store, 'resume');
     const model = await loadModel({ modelDir: MODEL_DIR, provider: 'cpu' });

@@ -95,6 +95,27 @@ describe('slidingWindowInference with an identity-plus-one predictor', () => {
             }
         });
 
+  it('gives every call the result of a fresh computation although weights, their sums and the batch buffer are reused', async () => {
+    // The importance map and the per-voxel weight sum are kept between calls of one geometry (the
+    // phases of a run) and the batch buffer between batches: another geometry, patch or overlap in
+    // between, a last batch smaller than the others and an identity predictor (its output is the
+    // buffer itself) must change nothing.
+    const identity: PatchPredictor = async (batch) => batch;
+    const a = { input: ramp([11, 9, 7]), dims: [11, 9, 7] as Vec3, patchSizeXyz: [4, 4, 4] as Vec3, overlap: 0.5, batchSize: 3, predict: identity };
+    const first = (await slidingWindowInference(a)).output.slice();
+    await slidingWindowInference({ ...a, input: ramp([12, 9, 7]), dims: [12, 9, 7] });
+    await slidingWindowInference({ ...a, patchSizeXyz: [4, 4, 2] });
+    await slidingWindowInference({ ...a, overlap: 0.25, mode: 'constant' });
+    const again = await slidingWindowInference(a);
+    const twice = await slidingWindowInference(a);
+    expect(again.output).toEqual(first);
+    expect(twice.output).toEqual(first);
+    expect(again.windows % 3).not.toBe(0); // the last batch is a partial one
+    let worst = 0;
+    for (let t = 0; t < first.length; t++) worst = Math.max(worst, Math.abs(first[t]! - a.input[t]!) / Math.max(1, Math.abs(a.input[t]!)));
+    expect(worst).toBeLessThan(1e-5);
+  });
+
   it('input is not modified', async () => {
     const dims: Vec3 = [9, 8, 7];
     const input = ramp(dims);
