@@ -9,11 +9,14 @@
  * the first studies, EWMA λ 0.2 L 2.86, CUSUM k 0.5 h 5, Shewhart L 3).
  *
  *   npx tsx bench/monitoring/demo-scanner-signal.ts [--patients 40] [--dims 96,96,48] [--seed iseg-demo]
- *     [--json tests/fixtures/spc/demo-scanner-signal.json] [--reuse-before FILE]
+ *     [--json tests/fixtures/spc/demo-scanner-signal.json] [--reuse FILE] [--institution SYN-B|all]
  *
- * --reuse-before FILE takes the studies before the change from an earlier --json output of the
- * same seed, grid and model instead of segmenting them again (their images do not depend on the
- * new scanner), for trying other settings of the change in a third of the time.
+ * --reuse FILE takes studies from an earlier --json output of the same seed, grid and model
+ * instead of segmenting them again: those on the old scanner always (their images do not depend on
+ * the new one), those on the new scanner only when FILE was measured with the same scanner change.
+ * --institution all measures every demo study (the other institutions and the overall series show
+ * whether the demo configuration raises false alarms), charting the series of each institution and
+ * the overall one.
  * --json writes the measured series (the fixture tests/unit/spc/demo-scanner-signal.test.ts
  * checks the alerts on; rerun after changing the scanner change, the demo model or the cohort).
  * Not through the database or the worker process (the images and the model are the same).
@@ -34,7 +37,8 @@ const { values } = parseArgs({
     dims: { type: 'string', default: '96,96,48' },
     seed: { type: 'string', default: 'iseg-demo' },
     json: { type: 'string' },
-    'reuse-before': { type: 'string' },
+    reuse: { type: 'string' },
+    institution: { type: 'string', default: DEMO_SCANNER_CHANGE.institutionId },
   },
 });
 const dims = values.dims.split(',').map(Number) as Vec3;
@@ -46,21 +50,36 @@ async function main(): Promise<void> {
   const load0 = os.loadavg()[0]!;
   const cohort = sampleCohort({ patients: Number(values.patients), seed: values.seed });
   const specs = cohort.patients
-    .filter((s) => s.institutionId === DEMO_SCANNER_CHANGE.institutionId)
+    .filter((s) => values.institution === 'all' || s.institutionId === values.institution)
     .sort((a, b) => a.studyDate.localeCompare(b.studyDate) || a.index - b.index);
   const model = await loadModel({ modelDir: path.join(process.cwd(), 'models', 'demo') });
-  console.log(`${specs.length} studies at ${DEMO_SCANNER_CHANGE.institutionId}, grid ${dims.join('×')} (${spacingMm.map((s) => s.toFixed(2)).join(' × ')} mm)`);
-  type Reused = { seed: string; dims: number[]; model: { sha256: string }; studies: { patientId: string; studyDate: string; newScanner: boolean }[] };
-  const reuse: Reused | null = values['reuse-before'] ? JSON.parse(readFileSync(values['reuse-before'], 'utf8')) : null;
+  console.log(`${specs.length} studies at ${values.institution}, grid ${dims.join('×')} (${spacingMm.map((s) => s.toFixed(2)).join(' × ')} mm)`);
+  type Reused = {
+    seed: string;
+    dims: number[];
+    model: { sha256: string };
+    change: unknown;
+    studies: { patientId: string; studyDate: string; newScanner: boolean }[];
+  };
+  const reuse: Reused | null = values.reuse ? JSON.parse(readFileSync(values.reuse, 'utf8')) : null;
   if (reuse && (reuse.seed !== values.seed || reuse.dims.join(',') !== dims.join(',') || reuse.model.sha256 !== model.sha256))
-    throw new Error(`--reuse-before ${values['reuse-before']}: measured with another seed, grid or model; measure again without it.`);
-  const studies: { patientId: string; studyDate: string; newScanner: boolean; itvDice: number; machineVoxels: number; physicianVoxels: number }[] = [];
+    throw new Error(`--reuse ${values.reuse}: measured with another seed, grid or model; measure again without it.`);
+  const sameChange = reuse !== null && JSON.stringify(reuse.change) === JSON.stringify(DEMO_SCANNER_CHANGE);
+  const studies: {
+    patientId: string;
+    institutionId: string;
+    studyDate: string;
+    newScanner: boolean;
+    itvDice: number;
+    machineVoxels: number;
+    physicianVoxels: number;
+  }[] = [];
   for (const spec of specs) {
     const t0 = performance.now();
-    const earlier = reuse?.studies.find((s) => s.patientId === spec.patientId && s.studyDate === spec.studyDate && !s.newScanner);
-    if (earlier && spec.studyDate < DEMO_SCANNER_CHANGE.fromStudyDate) {
-      studies.push(earlier as (typeof studies)[number]);
-      console.log(`${spec.studyDate} ${spec.patientId} old scanner  ITV Dice ${(earlier as (typeof studies)[number]).itvDice.toFixed(3)}  (reused)`);
+    const earlier = reuse?.studies.find((s) => s.patientId === spec.patientId && s.studyDate === spec.studyDate) as (typeof studies)[number] | undefined;
+    if (earlier && (!earlier.newScanner || sameChange)) {
+      studies.push({ ...earlier, institutionId: spec.institutionId });
+      console.log(`${spec.studyDate} ${spec.patientId} ${spec.institutionId} ITV Dice ${earlier.itvDice.toFixed(3)}  (reused)`);
       continue;
     }
     const patient = generatePatient(spec, { dims, spacingMm });
@@ -79,14 +98,23 @@ async function main(): Promise<void> {
       if (union[i] && ref[i]) both++;
     }
     const d = a + b === 0 ? 1 : (2 * both) / (a + b);
-    const newScanner = spec.studyDate >= DEMO_SCANNER_CHANGE.fromStudyDate;
-    studies.push({ patientId: spec.patientId, studyDate: spec.studyDate, newScanner, itvDice: d, machineVoxels: a, physicianVoxels: b });
+    const newScanner = spec.institutionId === DEMO_SCANNER_CHANGE.institutionId && spec.studyDate >= DEMO_SCANNER_CHANGE.fromStudyDate;
+    studies.push({
+      patientId: spec.patientId,
+      institutionId: spec.institutionId,
+      studyDate: spec.studyDate,
+      newScanner,
+      itvDice: d,
+      machineVoxels: a,
+      physicianVoxels: b,
+    });
     console.log(
       `${spec.studyDate} ${spec.patientId} ${newScanner ? 'new scanner' : 'old scanner'}  ITV Dice ${d.toFixed(3)}  (machine ${a}, physician ${b} voxels; ${((performance.now() - t0) / 1000).toFixed(1)} s)`,
     );
   }
-  const dice = studies.map((s) => s.itvDice);
-  const before = studies.filter((s) => !s.newScanner).length;
+  const changing = studies.filter((s) => s.institutionId === DEMO_SCANNER_CHANGE.institutionId);
+  const dice = changing.map((s) => s.itvDice);
+  const before = changing.filter((s) => !s.newScanner).length;
   const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
   const pre = estimateBaseline(dice.slice(0, before));
   console.log(
@@ -111,6 +139,23 @@ async function main(): Promise<void> {
   console.log(
     `alerts (evaluateSeriesAlerts, the worker's rule): ${alerts.alerts.map((x) => `${x.chart} at study ${x.index + 1} (${x.direction})`).join(', ') || 'none'}`,
   );
+  if (values.institution === 'all') {
+    // Every watched series of the demo configuration's Dice: each institution and all studies.
+    const groups = new Map<string, typeof studies>([['all studies', studies]]);
+    for (const st of studies) groups.set(st.institutionId, [...(groups.get(st.institutionId) ?? []), st]);
+    for (const [name, series] of groups) {
+      const r = evaluateSeriesAlerts(
+        series.map((x) => x.itvDice),
+        cfg,
+      );
+      const list = r.alerts.map(
+        (x) => `${x.chart} at ${x.index + 1} ${series[x.index]!.patientId} (${series[x.index]!.newScanner ? 'new scanner' : 'old scanner'})`,
+      );
+      console.log(
+        `${name}: ${series.length} studies; ${r.status === 'ok' ? `baseline mean ${r.baseline.mean.toFixed(3)} σ ${r.baseline.sigma.toFixed(3)}; alerts: ${list.join(', ') || 'none'}` : r.reason}`,
+      );
+    }
+  }
   const elapsed = (Date.now() - started.getTime()) / 1000;
   console.log(`${elapsed.toFixed(0)} s; load average ${load0.toFixed(1)} at the start, ${os.loadavg()[0]!.toFixed(1)} at the end`);
   if (values.json) {
