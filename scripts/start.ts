@@ -26,6 +26,7 @@ import { removeOrphanVolumes } from '../lib/server/storage/remove-orphan-volumes
 import { removeUploadLeftovers } from '../lib/server/storage/remove-upload-leftovers';
 import { buildIfNeeded, BuildError } from './build-if-needed';
 import { RestartPolicy, MAX_QUICK_DEATHS, STABLE_MS } from './restart-policy';
+import { DICOM_NODE_V8_OPTIONS } from '../lib/server/dicom-receive/dicom-node-v8-options';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 process.chdir(root);
@@ -340,7 +341,7 @@ async function main(): Promise<void> {
       // The DICOM listener (workers/dicom-node.ts): restarted like the worker; nothing received
       // is lost when it dies (its spool is picked up on restart). A port it cannot bind (exit 4)
       // is reported and not retried; the rest of the app keeps running.
-      supervise('DICOM node', ['--import', 'tsx', 'workers/dicom-node.ts'], {
+      supervise('DICOM node', [...DICOM_NODE_V8_OPTIONS, '--import', 'tsx', 'workers/dicom-node.ts'], {
         onExit: (code) => {
           if (code === 0) return false;
           if (code !== 4) return true;

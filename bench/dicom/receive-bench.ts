@@ -1,5 +1,5 @@
 /**
- * `npm run bench:receive [-- --phases 10 --slices 100 --size 512 --prepare off|3 --fresh]`: receive a 4D CT (phases ×
+ * `npm run bench:receive [-- --phases 10 --slices 100 --size 512 --prepare off|3 --fresh --profile DIR]`: receive a 4D CT (phases ×
  * slices CT images of size × size, plus one RTSTRUCT per phase, written by our phantom writers)
  * from dcmtk's storescu into
  *
@@ -9,6 +9,7 @@
  *      transaction),
  *
  * side by side in one run, on the same files, and prints the ratio B / A (target ≤ 1.5).
+ * Our node runs with the V8 options npm start gives it (dicom-node-v8-options.ts).
  * B's time = from storescu's start to the import's end (importedAt), so it counts the quiet wait
  * before the import (ISEG_DICOM_QUIET_SECONDS: 1 s here, shortened from the default 30 s) and the
  * node's early preparation of CT volumes while it receives (docs/dicom-node.md). It is split into
@@ -33,6 +34,7 @@ import { startEmbeddedPostgres } from '../../lib/server/db/embedded-postgres';
 import { prepareDatabase } from '../../lib/server/startup/prepare-database';
 import { createDb } from '../../lib/server/db/client';
 import { freePort, startOrthanc } from '../../tests/peers/orthanc';
+import { DICOM_NODE_V8_OPTIONS } from '../../lib/server/dicom-receive/dicom-node-v8-options';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const { values } = parseArgs({
@@ -42,6 +44,8 @@ const { values } = parseArgs({
     size: { type: 'string', default: '512' },
     /** ISEG_DICOM_PREPARE_SECONDS for our node (`off`: no volume prepared before the import). */
     prepare: { type: 'string', default: 'off' },
+    /** A folder for a CPU profile of our node (node --cpu-prof), written when it stops. */
+    profile: { type: 'string' },
     /** Write the study again instead of reusing bench/.out's copy. */
     fresh: { type: 'boolean', default: false },
   },
@@ -168,20 +172,30 @@ async function main(): Promise<void> {
     cleanup.push(() => pg.stop());
     await prepareDatabase({ databaseUrl: pg.appUrl, migrationUrl: pg.url });
     const dicomPort = await freePort();
-    const node = spawn(process.execPath, ['--import', 'tsx', 'workers/dicom-node.ts'], {
-      cwd: root,
-      env: {
-        ...process.env,
-        DATABASE_URL: pg.appUrl,
-        ISEG_DATA_DIR: path.join(tmp, 'data'),
-        ISEG_DICOM_PORT: String(dicomPort),
-        ISEG_DICOM_ALLOWED_AETS: 'BENCH_SCU',
-        ISEG_DICOM_QUIET_SECONDS: '1',
-        ISEG_DICOM_PREPARE_SECONDS: values.prepare,
-        ISEG_MODELS_DIR: path.join(tmp, 'no-models'),
+    const node = spawn(
+      process.execPath,
+      [
+        ...(values.profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values.profile)] : []),
+        ...DICOM_NODE_V8_OPTIONS,
+        '--import',
+        'tsx',
+        'workers/dicom-node.ts',
+      ],
+      {
+        cwd: root,
+        env: {
+          ...process.env,
+          DATABASE_URL: pg.appUrl,
+          ISEG_DATA_DIR: path.join(tmp, 'data'),
+          ISEG_DICOM_PORT: String(dicomPort),
+          ISEG_DICOM_ALLOWED_AETS: 'BENCH_SCU',
+          ISEG_DICOM_QUIET_SECONDS: '1',
+          ISEG_DICOM_PREPARE_SECONDS: values.prepare,
+          ISEG_MODELS_DIR: path.join(tmp, 'no-models'),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    );
     let nodeOut = '';
     node.stdout.on('data', (d) => (nodeOut += d));
     node.stderr.on('data', (d) => (nodeOut += d));
