@@ -105,7 +105,16 @@ async function openOnce(
   cookies: Cookies,
   url: string,
   sliceFirst: boolean,
-): Promise<{ firstMs: number; volumeMs: number; sliceRequests: number; kind: string }> {
+): Promise<{
+  firstMs: number;
+  volumeMs: number;
+  sliceRequests: number;
+  kind: string;
+  htmlFirstByteMs: number | null;
+  htmlEndMs: number | null;
+  imageStartMs: number | null;
+  imageEndMs: number | null;
+}> {
   const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
   await context.addCookies(cookies);
   const page = await context.newPage();
@@ -119,7 +128,18 @@ async function openOnce(
   await page.waitForFunction(() => (window as unknown as { __volumeImageMs: number | null }).__volumeImageMs !== null, null, { timeout: 120_000 });
   const r = await page.evaluate(() => {
     const w = window as unknown as { __firstImageMs: number; __volumeImageMs: number; __firstImageKind: string };
-    return { firstMs: w.__firstImageMs, volumeMs: w.__volumeImageMs, kind: w.__firstImageKind };
+    // Where the time goes: the page's first byte and its end, and the first image's response end.
+    const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+    const img = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).find((e) => /\/volume\/image\?/.test(e.name));
+    return {
+      firstMs: w.__firstImageMs,
+      volumeMs: w.__volumeImageMs,
+      kind: w.__firstImageKind,
+      htmlFirstByteMs: nav?.responseStart ?? null,
+      htmlEndMs: nav?.responseEnd ?? null,
+      imageStartMs: img?.startTime ?? null,
+      imageEndMs: img?.responseEnd ?? null,
+    };
   });
   await context.close();
   return { ...r, sliceRequests };
@@ -207,6 +227,7 @@ async function main(): Promise<void> {
     const sliceFirstVolume: number[] = [];
     const loads: number[] = [];
     const kinds: string[] = [];
+    const phases: Record<string, number | null>[] = [];
     for (let n = 0; n < RUNS; n++) {
       loads.push(os.loadavg()[0]!);
       const a = await openOnce(browser, cookies, url, false);
@@ -215,6 +236,7 @@ async function main(): Promise<void> {
       if (b.sliceRequests === 0) throw new Error('the viewer asked for no axial slice: is this the slice-first viewer?');
       sliceFirst.push(b.firstMs);
       kinds.push(b.kind);
+      phases.push({ htmlFirstByteMs: b.htmlFirstByteMs, htmlEndMs: b.htmlEndMs, imageStartMs: b.imageStartMs, imageEndMs: b.imageEndMs });
       sliceFirstVolume.push(b.volumeMs);
     }
     await browser.close();
@@ -228,6 +250,8 @@ async function main(): Promise<void> {
       sliceFirstMs: sliceFirst.map(Math.round),
       sliceFirstWholeVolumeMs: sliceFirstVolume.map(Math.round),
       sliceFirstShownAs: kinds,
+      // Slice first, each run: the page's first byte and end, the first image's request start and response end (ms since navigation).
+      sliceFirstTimeline: phases.map((p) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v === null ? null : Math.round(v)]))),
       firstViewEverMs: Math.round(firstEver.firstMs),
       medians: {
         volumeFirstMs: Math.round(median(volumeFirst)),
