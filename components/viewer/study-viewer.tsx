@@ -108,7 +108,7 @@ function FirstImageView({ studyId, image, preset, boxPx }: { studyId: string; im
           width={image.width}
           height={image.height}
           fetchPriority="high"
-          style={{ width: '100%', height: '100%', display: 'block' }}
+          style={{ width: '100%', height: '100%', display: 'block', imageRendering: 'pixelated' }}
         />
       </div>
     </figure>
