@@ -39,6 +39,27 @@ function describeFetchError(e: unknown, timeoutMs: number): string {
   return code ? `${code}: ${detail}` : detail;
 }
 
+/** The first `max` bytes of a response body as text (the rest is not read: a receiver cannot make the worker hold a large answer). */
+async function readStart(res: Response, max: number): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  try {
+    while (n < max) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      n += value.byteLength;
+    }
+  } catch {
+    // A body cut off: what arrived is enough for the message.
+  } finally {
+    reader.cancel().catch(() => undefined);
+  }
+  return Buffer.concat(parts).subarray(0, max).toString('utf8');
+}
+
 export async function executeAlertWebhook(o: ExecuteAlertWebhookOptions): Promise<AlertWebhookOutcome> {
   const { db, deliveryId, attempt, maxAttempts } = o;
   const timeoutMs = o.timeoutMs ?? 10_000;
@@ -94,7 +115,7 @@ export async function executeAlertWebhook(o: ExecuteAlertWebhookOptions): Promis
   try {
     const res = await fetch(delivery.url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
     status = res.status;
-    const text = (await res.text().catch(() => '')).replace(/\s+/g, ' ').trim().slice(0, 200);
+    const text = (await readStart(res, 4096)).replace(/\s+/g, ' ').trim().slice(0, 200);
     if (status < 200 || status >= 300) {
       retry = RETRY_STATUS(status);
       failure =
