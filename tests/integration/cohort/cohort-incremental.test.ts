@@ -153,6 +153,12 @@ describe('the kept cohort, updated with the changed studies only, equals the coh
     expect((await findCohortView(t.db, { caller: physicist, query: q() })).source).toBe('kept');
   });
 
+  it('a kept version older than the change log (pruned) reads the whole cohort again', async () => {
+    await t.db.segmentationRun.update({ where: { id: 'bench-00071-r1' }, data: { status: 'FAILED', error: 'Failed: pruned' } });
+    await t.db.$executeRaw`UPDATE "CohortDataVersion" SET "changesFrom" = "version" WHERE id = 1`;
+    await expectSameAsScratch('computed');
+  });
+
   it("the pooled GTV values are PostgreSQL's percentile_cont over the same phases", async () => {
     const view = await findCohortView(t.db, { caller: physicist, query: q() });
     const gtv = view.stats.rows.find((r) => r.structure === 'GTV')!;
