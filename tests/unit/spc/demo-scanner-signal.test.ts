@@ -88,3 +88,54 @@ describe('the demo scanner change on the measured Dice', () => {
     expect(cusum.slice(firstNew).some((p) => p.outOfControl && p.direction === 'down')).toBe(true);
   });
 });
+
+/**
+ * The whole 40-patient demo measured the same way (`bench/monitoring/demo-scanner-signal.ts
+ * --institution all --reuse tests/fixtures/spc/demo-scanner-signal.json --json
+ * tests/fixtures/spc/demo-cohort-dice.json`): the demo configuration's other watched Dice series,
+ * the other institutions and all studies together.
+ */
+describe('the demo configuration on the whole demo cohort', () => {
+  const all: Fixture & { studies: (Fixture['studies'][number] & { institutionId: string })[] } = JSON.parse(
+    fs.readFileSync(path.join(__dirname, '../../fixtures/spc/demo-cohort-dice.json'), 'utf8'),
+  );
+  const series = (inst: string | null) => all.studies.filter((s) => inst === null || s.institutionId === inst);
+
+  it('is the current demo, and its SYN-B studies are the ones above', () => {
+    const specs = sampleCohort({ patients: 40, seed: 'iseg-demo' }).patients.sort((a, b) => a.studyDate.localeCompare(b.studyDate) || a.index - b.index);
+    expect(all.studies.map((s) => [s.patientId, s.institutionId, s.studyDate])).toEqual(specs.map((s) => [s.patientId, s.institutionId, s.studyDate]));
+    expect(all.change).toEqual(fixture.change);
+    expect(all.model).toEqual(fixture.model);
+    expect(series(DEMO_SCANNER_CHANGE.institutionId).map((s) => s.itvDice)).toEqual(dice);
+  });
+
+  it('raises no false alarm: the other institutions none, all studies together only at a study on the new scanner', () => {
+    for (const inst of ['SYN-A', 'SYN-C']) {
+      const r = evaluateSeriesAlerts(
+        series(inst).map((s) => s.itvDice),
+        DEMO_ALERT_CONFIG,
+      );
+      // SYN-A has 7 studies, fewer than the baseline: not watched; SYN-C (17) is, and stays in control.
+      expect(r.alerts, inst).toEqual([]);
+    }
+    expect(
+      evaluateSeriesAlerts(
+        series('SYN-A').map((s) => s.itvDice),
+        DEMO_ALERT_CONFIG,
+      ).status,
+    ).toBe('no-baseline');
+    expect(
+      evaluateSeriesAlerts(
+        series('SYN-C').map((s) => s.itvDice),
+        DEMO_ALERT_CONFIG,
+      ).status,
+    ).toBe('ok');
+    const overall = series(null);
+    const r = evaluateSeriesAlerts(
+      overall.map((s) => s.itvDice),
+      DEMO_ALERT_CONFIG,
+    );
+    expect(r.alerts.length).toBeGreaterThan(0);
+    for (const a of r.alerts) expect(overall[a.index]!.newScanner, overall[a.index]!.patientId).toBe(true);
+  });
+});
