@@ -96,7 +96,7 @@ describe('the demo scanner change on the measured Dice', () => {
  * the other institutions and all studies together.
  */
 describe('the demo configuration on the whole demo cohort', () => {
-  const all: Fixture & { studies: (Fixture['studies'][number] & { institutionId: string })[] } = JSON.parse(
+  const all: Omit<Fixture, 'studies'> & { studies: (Fixture['studies'][number] & { institutionId: string })[] } = JSON.parse(
     fs.readFileSync(path.join(__dirname, '../../fixtures/spc/demo-cohort-dice.json'), 'utf8'),
   );
   const series = (inst: string | null) => all.studies.filter((s) => inst === null || s.institutionId === inst);
