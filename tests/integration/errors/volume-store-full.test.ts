@@ -84,8 +84,9 @@ describe('a full volume disk during a web import', () => {
     const route = await import('@/app/api/studies/route');
     POST = (req) => route.POST(req, { params: Promise.resolve({}) });
     phantom = await writePhantomStudy(join(tmp, 'patient'), {
-      dims: [48, 48, 24],
-      spacingMm: [6.5, 6.5, 8],
+      // Volumes large enough that the directory-page slack below stays smaller than half a volume.
+      dims: [64, 64, 32],
+      spacingMm: [5, 5, 6],
       phasePercents: [0, 50],
       index: 2,
       seed: 'store-full',

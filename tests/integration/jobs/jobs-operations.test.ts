@@ -222,6 +222,7 @@ describe('jobs and models operations', () => {
     expect(counts.map((q) => q.name).sort()).toEqual([
       'dead-letter',
       'dicom.send',
+      'monitoring.alert.webhook',
       'pacs.retrieve',
       'segmentation.run',
       `segmentation.run/tiny-test/${sha}`,
