@@ -19,9 +19,9 @@ import { chromium } from '@playwright/test';
 import { createDb } from '@/lib/server/db/client';
 import { createUser } from '@/lib/server/users/create-user';
 import { saveMonitoringConfig } from '@/lib/server/monitoring/save-monitoring-config';
-import { runSummaryCreate, type RunSummary } from '@/lib/server/runs/run-summary.types';
-import { DEFAULT_FLAG_THRESHOLDS } from '@/lib/core/stats/run-summary';
+import { runSummaryCreate } from '@/lib/server/runs/run-summary.types';
 import { DEMO_ALERT_CONFIG } from '@/lib/core/phantom/scanner';
+import { monitoringRunSummary } from '../../tests/integration/helpers/monitoring-run-summary';
 
 const root = process.cwd();
 const out = path.resolve(process.argv[2] ?? 'test-results/screens');
@@ -33,41 +33,6 @@ const freePort = () =>
       s.close(() => resolve(port));
     });
   });
-
-function summary(itvDice: number): RunSummary {
-  const phase = (i: number) => ({
-    phaseIndex: i,
-    phasePercent: i * 50,
-    machineCc: 10,
-    physicianCc: 10,
-    machineCentroidMm: [0, 0, i] as [number, number, number],
-    physicianCentroidMm: [0, 0, i] as [number, number, number],
-    dice: itvDice,
-    hd95Mm: 2,
-    fpCc: 0.5,
-    outlier: false,
-  });
-  return {
-    schemaVersion: 1,
-    phases: [phase(0), phase(1)],
-    gtv: { medianDice: itvDice, minDice: itvDice, medianHd95Mm: 2, medianFpCc: 0.5 },
-    itv: {
-      dice: itvDice,
-      hd95Mm: 4,
-      fpVoxels: 10,
-      fpCc: 1.5,
-      fpFraction: 0.1,
-      fnCc: 1,
-      machineCc: 20,
-      physicianCc: 20,
-      maxFpDistanceMm: 3,
-      largestFpRegionCc: 1,
-    },
-    motion: { machine: { LR: 0, AP: 0, SI: 2, maxMm: 2 }, physician: { LR: 0, AP: 0, SI: 2, maxMm: 2 } },
-    flags: [],
-    thresholds: { ...DEFAULT_FLAG_THRESHOLDS },
-  };
-}
 
 async function main(): Promise<void> {
   const fixture = JSON.parse(fs.readFileSync(path.join(root, 'tests/fixtures/spc/demo-scanner-signal.json'), 'utf8')) as {
@@ -132,7 +97,7 @@ async function main(): Promise<void> {
           status: 'SUCCEEDED',
           queuedAt: date,
           finishedAt: date,
-          summary: { create: runSummaryCreate(summary(s.itvDice)) },
+          summary: { create: runSummaryCreate(monitoringRunSummary(s.itvDice)) },
         },
       });
     }

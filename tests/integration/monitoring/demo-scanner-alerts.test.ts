@@ -13,53 +13,17 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
 import { DEMO_ALERT_CONFIG, DEMO_SCANNER_CHANGE } from '../../../lib/core/phantom/scanner';
-import { DEFAULT_FLAG_THRESHOLDS } from '../../../lib/core/stats/run-summary';
 import { evaluateMonitoringAlerts } from '../../../lib/server/monitoring/evaluate-monitoring-alerts';
 import { saveMonitoringConfig } from '../../../lib/server/monitoring/save-monitoring-config';
-import { runSummaryCreate, type RunSummary } from '../../../lib/server/runs/run-summary.types';
+import { runSummaryCreate } from '../../../lib/server/runs/run-summary.types';
 import type { Caller } from '../../../lib/server/auth/roles';
+import { monitoringRunSummary } from '../helpers/monitoring-run-summary';
 
 const fixture = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../../fixtures/spc/demo-scanner-signal.json'), 'utf8')) as {
   studies: { patientId: string; studyDate: string; newScanner: boolean; itvDice: number }[];
 };
 const seedCaller: Caller = { userId: 'system:demo-seed', email: 'system:demo-seed', name: 'demo seed', role: 'PHYSICIST' };
 const day = (yyyymmdd: string) => new Date(`${yyyymmdd.slice(0, 4)}-${yyyymmdd.slice(4, 6)}-${yyyymmdd.slice(6)}T00:00:00Z`);
-
-/** A summary whose ITV Dice is the measured one; FP volume and HD95 constant (no σ: those series are not judged). */
-function summary(itvDice: number): RunSummary {
-  const phase = (i: number) => ({
-    phaseIndex: i,
-    phasePercent: i * 50,
-    machineCc: 10,
-    physicianCc: 10,
-    machineCentroidMm: [0, 0, i] as [number, number, number],
-    physicianCentroidMm: [0, 0, i] as [number, number, number],
-    dice: itvDice,
-    hd95Mm: 2,
-    fpCc: 0.5,
-    outlier: false,
-  });
-  return {
-    schemaVersion: 1,
-    phases: [phase(0), phase(1)],
-    gtv: { medianDice: itvDice, minDice: itvDice, medianHd95Mm: 2, medianFpCc: 0.5 },
-    itv: {
-      dice: itvDice,
-      hd95Mm: 4,
-      fpVoxels: 10,
-      fpCc: 1.5,
-      fpFraction: 0.1,
-      fnCc: 1,
-      machineCc: 20,
-      physicianCc: 20,
-      maxFpDistanceMm: 3,
-      largestFpRegionCc: 1,
-    },
-    motion: { machine: { LR: 0, AP: 0, SI: 2, maxMm: 2 }, physician: { LR: 0, AP: 0, SI: 2, maxMm: 2 } },
-    flags: [],
-    thresholds: { ...DEFAULT_FLAG_THRESHOLDS },
-  };
-}
 
 describe('demo scanner change: drift alerts as the runs come in', () => {
   let t: TestDatabase;
@@ -92,7 +56,7 @@ describe('demo scanner change: drift alerts as the runs come in', () => {
           modelVersionId: model.id,
           status: 'SUCCEEDED',
           finishedAt: new Date(),
-          summary: { create: runSummaryCreate(summary(s.itvDice)) },
+          summary: { create: runSummaryCreate(monitoringRunSummary(s.itvDice)) },
         },
       });
       return run.id;

@@ -9,45 +9,11 @@ import { createTestDatabase, type TestDatabase } from '../helpers/test-database'
 import { findMonitoringStudies } from '../../../lib/server/monitoring/find-monitoring-studies';
 import { getMonitoringCharts } from '../../../lib/server/monitoring/get-monitoring-charts';
 import { DEFAULT_MONITORING_QUERY, parseMonitoringQuery, type MonitoringQuery } from '../../../lib/server/monitoring/monitoring-query';
-import { DEFAULT_FLAG_THRESHOLDS } from '../../../lib/core/stats/run-summary';
-import { runSummaryCreate, type RunSummary } from '../../../lib/server/runs/run-summary.types';
+import { runSummaryCreate } from '../../../lib/server/runs/run-summary.types';
 import type { Caller } from '../../../lib/server/auth/roles';
+import { monitoringRunSummary } from '../helpers/monitoring-run-summary';
 
 const who = (role: Caller['role']): Caller => ({ userId: `u-${role}`, email: `${role}@x.org`, name: role, role });
-
-function summary(itvDice: number | null): RunSummary {
-  return {
-    schemaVersion: 1,
-    phases: [0, 1].map((i) => ({
-      phaseIndex: i,
-      phasePercent: i * 50,
-      machineCc: 10,
-      physicianCc: 10,
-      machineCentroidMm: [0, 0, i],
-      physicianCentroidMm: [0, 0, i],
-      dice: 0.8,
-      hd95Mm: 2,
-      fpCc: 0.5,
-      outlier: false,
-    })),
-    gtv: { medianDice: 0.8, minDice: 0.8, medianHd95Mm: 2, medianFpCc: 0.5 },
-    itv: {
-      dice: itvDice,
-      hd95Mm: 4,
-      fpVoxels: 10,
-      fpCc: 1.5,
-      fpFraction: 0.1,
-      fnCc: 1,
-      machineCc: 20,
-      physicianCc: 20,
-      maxFpDistanceMm: 3,
-      largestFpRegionCc: 1,
-    },
-    motion: { machine: { LR: 0, AP: 0, SI: 2, maxMm: 2 }, physician: { LR: 0, AP: 0, SI: 2, maxMm: 2 } },
-    flags: [],
-    thresholds: { ...DEFAULT_FLAG_THRESHOLDS },
-  };
-}
 
 const q = (patch: Partial<MonitoringQuery>): MonitoringQuery => ({ ...DEFAULT_MONITORING_QUERY, ...patch });
 
@@ -94,7 +60,7 @@ describe('monitoring data layer', () => {
           status,
           queuedAt: new Date(at),
           finishedAt: new Date(at),
-          ...(dice === undefined ? {} : { summary: { create: runSummaryCreate(summary(dice)) } }),
+          ...(dice === undefined ? {} : { summary: { create: runSummaryCreate(monitoringRunSummary(dice, 0.8)) } }),
         },
       });
     // Inserted out of order on purpose: the chart's order is study date, then import time.
