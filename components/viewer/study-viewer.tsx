@@ -59,8 +59,8 @@ export interface StudyViewerProps {
   /** False where the page's own heading names the study (the review presenter): no second name line. */
   showHeading?: boolean;
   /**
-   * The first image the page named in its HTML (issue #19; lib/server/studies/get-study-first-image.ts):
-   * the middle axial slice as a PNG, shown before the viewer's data arrive, in place of the
+   * The first image the page put in its HTML (issue #19; lib/server/studies/get-study-first-image.ts):
+   * the middle axial slice as a PNG (inline), shown before the viewer's data arrive, in place of the
    * slice this component would otherwise ask for after the study's JSON.
    */
   firstImage?: FirstImage | null;
@@ -74,10 +74,16 @@ export interface FirstImage {
   height: number;
   /** Width over height in millimetres. */
   aspect: number;
+  /** The slice in the lung window inlined in the page (a PNG data: URI); null: ask the image route. */
+  lungSrc?: string | null;
 }
 
-/** The first image's URL: GET /api/studies/[id]/volume/image (a PNG in a viewer window). */
+/**
+ * The first image's URL: in the lung window the PNG the page inlined (no request), else
+ * GET /api/studies/[id]/volume/image (a PNG in a viewer window).
+ */
 export function firstImageUrl(studyId: string, f: FirstImage, preset: WindowPreset): string {
+  if (preset === 'lung' && f.lungSrc) return f.lungSrc;
   return `/api/studies/${encodeURIComponent(studyId)}/volume/image?series=${encodeURIComponent(f.seriesId)}&axial=${f.index}&window=${preset}`;
 }
 
@@ -101,7 +107,7 @@ function FirstImageView({ studyId, image, preset, boxPx }: { studyId: string; im
         </span>
       </figcaption>
       <div className="viewer-canvas-wrap" style={fit ?? { width: 'min(600px, calc((100vw - 120px) / 3))', aspectRatio: String(image.aspect) }}>
-        {/* A server-rendered PNG, fetched before any script runs (issue #19). */}
+        {/* A server-rendered PNG, inline in the HTML (or fetched before any script runs): issue #19. */}
         <img
           src={firstImageUrl(studyId, image, preset)}
           alt={`Axial slice ${image.index + 1} of ${image.nz}, loading the volume`}

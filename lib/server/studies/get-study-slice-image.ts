@@ -55,6 +55,14 @@ export function encodeGreyPng(width: number, height: number, grey: Uint8Array): 
   ]);
 }
 
+export interface SliceImage {
+  png: Uint8Array<ArrayBuffer>;
+  width: number;
+  height: number;
+  /** For HTTP caching: the slice's identity and the window. */
+  tag: string;
+}
+
 /**
  * Axial slice `index` of CT series `seriesId` in window `window`, as PNG bytes, with a tag for
  * HTTP caching (the slice's identity and the window).
@@ -63,9 +71,21 @@ export function encodeGreyPng(width: number, height: number, grey: Uint8Array): 
 export async function getStudySliceImage(
   db: Db,
   store: VolumeStore,
-  opts: { caller: Caller | null; studyId: string; seriesId: string; index: number; window: WindowPreset },
-): Promise<{ png: Uint8Array<ArrayBuffer>; width: number; height: number; tag: string }> {
-  const slice = await getStudySlice(db, store, opts);
+  opts: { caller: Caller | null; studyId: string; seriesId: string; index: number; window: WindowPreset; storeOnly?: false },
+): Promise<SliceImage>;
+/** With `storeOnly`, null where the series' slice store is not built yet (getStudySlice). */
+export async function getStudySliceImage(
+  db: Db,
+  store: VolumeStore,
+  opts: { caller: Caller | null; studyId: string; seriesId: string; index: number; window: WindowPreset; storeOnly: boolean },
+): Promise<SliceImage | null>;
+export async function getStudySliceImage(
+  db: Db,
+  store: VolumeStore,
+  opts: { caller: Caller | null; studyId: string; seriesId: string; index: number; window: WindowPreset; storeOnly?: boolean },
+): Promise<SliceImage | null> {
+  const slice = await getStudySlice(db, store, { ...opts, storeOnly: opts.storeOnly ?? false });
+  if (!slice) return null;
   const ct = new Int16Array(slice.bytes.buffer, slice.bytes.byteOffset, slice.bytes.byteLength / 2);
   // The axial view's pixels (lib/core/viewer/slice-geometry.ts): columns i, rows j, anterior at the top.
   const { width, height, origin, colStride, rowStride } = sliceLayout(slice.grid.dims, slice.grid.spacingMm, 'axial', 0, false);

@@ -73,8 +73,22 @@ function inflatePrefix(gz: Uint8Array, needed: number): Promise<Buffer> {
 export async function getStudySlice(
   db: Db,
   store: VolumeStore,
-  { caller, studyId, seriesId, index }: { caller: Caller | null; studyId: string; seriesId: string; index: number },
-): Promise<StudyVolume> {
+  opts: { caller: Caller | null; studyId: string; seriesId: string; index: number; storeOnly?: false },
+): Promise<StudyVolume>;
+/**
+ * With `storeOnly`, null where the series' slice store is not built (or its folder is gone)
+ * rather than reading the whole volume; its build is started for the next view.
+ */
+export async function getStudySlice(
+  db: Db,
+  store: VolumeStore,
+  opts: { caller: Caller | null; studyId: string; seriesId: string; index: number; storeOnly: boolean },
+): Promise<StudyVolume | null>;
+export async function getStudySlice(
+  db: Db,
+  store: VolumeStore,
+  { caller, studyId, seriesId, index, storeOnly = false }: { caller: Caller | null; studyId: string; seriesId: string; index: number; storeOnly?: boolean },
+): Promise<StudyVolume | null> {
   authorize(caller, 'studies:view');
   const s = await db.imageSeries.findFirst({ where: { id: seriesId, studyId }, select: { volumeKey: true, sliceManifestSha256: true } });
   if (!s) throw new AppError('NOT_FOUND', `Series ${seriesId} is not part of study ${studyId}.`);
@@ -92,9 +106,15 @@ export async function getStudySlice(
       rebuild = true; // its folder is gone (or belongs to an older volume): the volume, then build it again
     }
   }
+  const build = () =>
+    // For the next view; a failure here is the next view's fallback again, not this one's error.
+    ensureSeriesSliceStore(db, store, { seriesId, rebuild }).catch((e: Error) => console.warn(`slice store of ${what} not built: ${e.message}`));
+  if (storeOnly) {
+    void build();
+    return null;
+  }
   const fromVolume = await sliceFromVolume(store, s.volumeKey, index, what);
-  // For the next view; a failure here is the next view's fallback again, not this one's error.
-  ensureSeriesSliceStore(db, store, { seriesId, rebuild }).catch((e: Error) => console.warn(`slice store of ${what} not built: ${e.message}`));
+  void build();
   return fromVolume;
 }
 

@@ -1,8 +1,8 @@
 /**
  * /studies/[id]: the motion-resolved study viewer. The page checks the caller and that the study
  * exists; the viewer (a client component) fetches its data from /api/studies/[id]/… itself, so
- * the review meeting can embed the same component. The page names the first image (the middle
- * axial slice as a PNG) in its HTML, so it is on screen before the viewer's code runs.
+ * the review meeting can embed the same component. The page inlines the first image (the middle
+ * axial slice as a PNG data: URI) in its HTML, so it is on screen before the viewer's code runs.
  */
 import { Suspense } from 'react';
 import Link from 'next/link';
@@ -17,6 +17,7 @@ import { ObserversPanel } from './observers-panel';
 import { FlagList } from '@/components/flags/flag-chips';
 import { findStudyFlags } from '@/lib/server/studies/find-study-flags';
 import { getStudyFirstImage } from '@/lib/server/studies/get-study-first-image';
+import { volumeStore } from '@/lib/server/storage/volume-store';
 
 export const dynamic = 'force-dynamic';
 
@@ -27,17 +28,21 @@ export default async function StudyPage({
   params: Promise<{ id: string }>;
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
-  const caller = await requireCaller();
-  authorize(caller, 'studies:view');
   const { id } = await params;
-  const exists = await db().study.count({ where: { id } });
-  if (!exists) notFound();
+  // The first image inline in this HTML (issue #19, docs/viewer.md "First image"): the middle
+  // axial slice as a PNG data: URI, so it is on screen with the page's first bytes, with no second
+  // request. Its series lookup runs beside the session lookup; its pixels are read once the caller
+  // is authorised (getStudyFirstImage). The panels below the viewer are streamed after it
+  // (Suspense), so their queries do not hold the page, and with it the image, back.
+  const callerLookup = requireCaller();
+  const firstLookup = getStudyFirstImage(db(), volumeStore(), { caller: callerLookup, studyId: id });
+  firstLookup.catch(() => undefined); // awaited below, after the caller's own checks
+  const caller = await callerLookup;
+  authorize(caller, 'studies:view');
+  const first = await firstLookup;
+  // A study with a CT exists; one without (or a wrong link) is looked up.
+  if (!first && !(await db().study.count({ where: { id } }))) notFound();
   const sp = await searchParams;
-  // The first image's URL in this HTML (issue #19, docs/viewer.md "First image"): the browser
-  // fetches the slice while the page's scripts load, not after them and the study's JSON. The
-  // panels below the viewer are streamed after it (Suspense), so their queries do not hold the
-  // first bytes of the page, and with them the image, back.
-  const first = await getStudyFirstImage(db(), { caller, studyId: id });
   return (
     <>
       <p className="muted">
