@@ -28,9 +28,10 @@ import type { Db } from '../db/client';
 import { authorize, can, type Caller } from '../auth/roles';
 import { findCohortRows } from './find-cohort-cases';
 import { CASES_PER_PAGE, type CohortFilters, type CohortQuery } from './find-cohort-cases.types';
-import { compareCases, computeCohortStats, sortCases, type CaseSortKey, type CohortCase, type CohortStats } from '../../core/stats/cohort-stats';
+import { compareCases, sortCases, type CaseSortKey, type CohortCase, type CohortStats } from '../../core/stats/cohort-stats';
 import { poolPhases, pooledPhases, updatePool, type PhasePool, type StudyPhases } from '../../core/stats/phase-pool';
 import { cohortDoseByInstitution, type CohortDoseRow } from '../../core/dose/cohort-dose';
+import { keepCohortStats, keptCohortStats, updateKeptCohortStats, type KeptCohortStats } from '../../core/stats/kept-cohort-stats';
 import { thinChartPoints, CHART_GRID, type ChartThinning } from '../../core/stats/thin-chart-points';
 
 /** The chart columns (components/charts/cohort-charts-panel.tsx, CohortChartColumns). */
@@ -87,15 +88,16 @@ interface Derived {
   sorted: Map<string, CohortCase[]>;
 }
 
-/** A kept cohort: its rows and phase values by study, the pooled phase values, and what the page shows. */
+/** A kept cohort: its rows and phase values by study, the pooled phase values, the kept statistics, and what the page shows. */
 interface Kept {
   byId: Map<string, { c: CohortCase; ph: StudyPhases }>;
   pool: PhasePool;
+  stats: KeptCohortStats;
   view: Derived;
 }
 
-function derive(cases: CohortCase[], pool: PhasePool, datesShifted: boolean, sorted = new Map<string, CohortCase[]>()): Derived {
-  const stats = computeCohortStats(cases, pooledPhases(pool));
+function derive(cases: CohortCase[], pool: PhasePool, kept: KeptCohortStats, datesShifted: boolean, sorted = new Map<string, CohortCase[]>()): Derived {
+  const stats = keptCohortStats(kept, cases, pooledPhases(pool));
   const withResults = cases.filter((c) => c.hasSummary);
   const { keep, thinning } = thinChartPoints(
     withResults.map((c) => ({
@@ -134,7 +136,8 @@ async function computeKept(db: Db, caller: Caller, filters: CohortFilters): Prom
   const r = await findCohortRows(db, { caller, filters });
   const byId = new Map(r.cases.map((c, i) => [c.studyId, { c, ph: r.phases[i]! }]));
   const pool = poolPhases(r.phases);
-  return { byId, pool, view: derive(r.cases, pool, r.datesShifted) };
+  const stats = keepCohortStats(r.cases);
+  return { byId, pool, stats, view: derive(r.cases, pool, stats, r.datesShifted) };
 }
 
 /**
@@ -178,7 +181,11 @@ function applyChanges(k: Kept, ids: readonly string[], rows: { cases: CohortCase
     }
   }
   const fresh = new Map(rows.cases.map((c, i) => [c.studyId, { c, ph: rows.phases[i]! }]));
-  k.pool = updatePool(k.pool, before, rows.phases);
+  // Both computed before either is kept: a throw leaves the kept cohort as it was.
+  const pool = updatePool(k.pool, before, rows.phases);
+  const stats = updateKeptCohortStats(k.stats, removed, rows.cases);
+  k.pool = pool;
+  k.stats = stats;
   for (const id of ids) {
     const now = fresh.get(id);
     if (now) k.byId.set(id, now);
@@ -188,7 +195,7 @@ function applyChanges(k: Kept, ids: readonly string[], rows: { cases: CohortCase
   // Above RESORT_ABOVE changed studies, each sort order is sorted again when next asked for.
   const sorted = ids.length > RESORT_ABOVE ? new Map<string, CohortCase[]>() : k.view.sorted;
   for (const [sortKey, list] of sorted) resort(list, sortKey, removed, rows.cases);
-  k.view = derive(cases, k.pool, rows.datesShifted, sorted);
+  k.view = derive(cases, k.pool, k.stats, rows.datesShifted, sorted);
 }
 
 interface Entry {

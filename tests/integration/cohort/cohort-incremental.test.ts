@@ -66,7 +66,7 @@ describe('the kept cohort, updated with the changed studies only, equals the coh
           const view = await findCohortView(t.db, { caller, query: q({ ...filters, sort, dir, page }) });
           // The first view after the change applies it; the others reuse it.
           expect(view.source).toBe(i === 0 && page === 1 ? source : 'kept');
-          expect(view.stats).toEqual(stats);
+          expect(view.stats).toStrictEqual(stats);
           expect(view.totalCases).toBe(direct.cases.length);
           expect(view.page).toEqual(all.slice((page - 1) * 50, page * 50));
           if (page === 1) {
