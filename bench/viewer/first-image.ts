@@ -15,11 +15,13 @@
  *    animation frame in which the viewer shows a non-blank image (pixels of more than one grey
  *    level) on a canvas, or in the page's first-image <img> once it has loaded:
  *      A. "volume first" (how the viewer loaded before: the first image waits for the whole
- *         CT volume; the slice and first-image requests are refused in the browser, so the
- *         viewer falls back);
- *      B. "slice first" (now: the page's HTML names the middle axial slice as a PNG,
- *         GET …/volume/image?series=…&axial=k, read from the slice store; then the volume).
- *    Also the time to the whole volume on screen (the axial view of the full volume) for B.
+ *         CT volume; slice requests are refused in the browser and the page's inline image
+ *         is not counted);
+ *      B. "slice first" (now: the page's HTML carries the middle axial slice as an inline PNG,
+ *         a data: URI read from the slice store; then the volume).
+ *    Also the time to the whole volume on screen (the axial view of the full volume) for B, the
+ *    page's first byte, end, size and largest contentful paint, and the CPU time (user + system)
+ *    of the app's processes during each page load.
  * Prints medians and the ratio against the 500 ms budget, with the load average; writes
  * bench/viewer/result.json.
  */
@@ -64,6 +66,10 @@ const WATCH = `(() => {
   const w = window;
   w.__firstImageMs = null;
   w.__volumeImageMs = null;
+  w.__lcpMs = null;
+  try {
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) w.__lcpMs = e.startTime; }).observe({ type: 'largest-contentful-paint', buffered: true });
+  } catch {}
   const nonBlank = (c) => {
     if (!c.width || !c.height) return false;
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
@@ -85,8 +91,8 @@ const WATCH = `(() => {
     if (w.__firstImageMs === null) {
       for (const c of document.querySelectorAll('[data-testid="study-viewer"] canvas')) if (nonBlank(c)) { w.__firstImageMs = now; w.__firstImageKind = 'canvas'; break; }
     }
-    if (w.__firstImageMs === null) {
-      for (const i of document.querySelectorAll('[data-testid="first-image"] img')) if (imageNonBlank(i)) { w.__firstImageMs = now; w.__firstImageKind = 'img'; break; }
+    if (w.__firstImageMs === null && !w.__ignoreFirstImage) {
+      for (const i of document.querySelectorAll('[data-testid="first-image"] img')) if (imageNonBlank(i)) { w.__firstImageMs = now; w.__firstImageKind = i.src.startsWith('data:') ? 'inline img' : 'img'; break; }
     }
     if (w.__volumeImageMs === null) {
       const c = document.querySelector('[data-testid="view-axial"] canvas');
@@ -112,8 +118,11 @@ async function openOnce(
   kind: string;
   htmlFirstByteMs: number | null;
   htmlEndMs: number | null;
+  htmlBytes: number | null;
+  lcpMs: number | null;
   imageStartMs: number | null;
   imageEndMs: number | null;
+  serverCpuMs: number;
 }> {
   const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
   await context.addCookies(cookies);
@@ -123,11 +132,15 @@ async function openOnce(
     sliceRequests++;
     return sliceFirst ? r.continue() : r.abort();
   });
+  // "Volume first": the page's inline first image (not a request, so not refused above) is not counted.
+  if (!sliceFirst) await page.addInitScript('window.__ignoreFirstImage = true');
   await page.addInitScript(WATCH);
+  const cpu0 = serverCpuMs();
   await page.goto(url);
   await page.waitForFunction(() => (window as unknown as { __volumeImageMs: number | null }).__volumeImageMs !== null, null, { timeout: 120_000 });
+  const serverCpu = serverCpuMs() - cpu0;
   const r = await page.evaluate(() => {
-    const w = window as unknown as { __firstImageMs: number; __volumeImageMs: number; __firstImageKind: string };
+    const w = window as unknown as { __firstImageMs: number; __volumeImageMs: number; __firstImageKind: string; __lcpMs: number | null };
     // Where the time goes: the page's first byte and its end, and the first image's response end.
     const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
     const img = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).find((e) => /\/volume\/image\?/.test(e.name));
@@ -137,12 +150,48 @@ async function openOnce(
       kind: w.__firstImageKind,
       htmlFirstByteMs: nav?.responseStart ?? null,
       htmlEndMs: nav?.responseEnd ?? null,
+      htmlBytes: nav?.decodedBodySize ?? null,
+      lcpMs: w.__lcpMs,
       imageStartMs: img?.startTime ?? null,
       imageEndMs: img?.responseEnd ?? null,
     };
   });
   await context.close();
-  return { ...r, sliceRequests };
+  return { ...r, sliceRequests, serverCpuMs: serverCpu };
+}
+
+/** The app's processes (the supervisor and its descendants: web server, workers, Postgres), set in main. */
+let appPid = 0;
+const TICK_MS = 1000 / 100; // USER_HZ: 100 on Linux
+
+/** CPU time (user + system) the app's live processes have used, ms (from /proc; 0 where there is none). */
+function serverCpuMs(): number {
+  if (!appPid || !fs.existsSync('/proc')) return 0;
+  const parent = new Map<number, number>();
+  const ticks = new Map<number, number>();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // pid (comm) state ppid … utime(14) stime(15): comm may hold spaces, so split after its ')'.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    parent.set(Number(name), Number(f[1]));
+    ticks.set(Number(name), Number(f[11]) + Number(f[12]));
+  }
+  let total = 0;
+  for (const [pid, t] of ticks) {
+    for (let p = pid, hops = 0; p > 1 && hops < 64; p = parent.get(p) ?? 0, hops++) {
+      if (p === appPid) {
+        total += t;
+        break;
+      }
+    }
+  }
+  return total * TICK_MS;
 }
 
 async function main(): Promise<void> {
@@ -168,6 +217,7 @@ async function main(): Promise<void> {
   app.stdout!.on('data', (d) => (out += d));
   app.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => app.once('exit', (c) => resolve(c)));
+  appPid = app.pid ?? 0;
   try {
     log(`starting the app as npm start does (data in ${dataDir}; builds the web app if sources changed)…`);
     const baseUrl = await new Promise<string>((resolve, reject) => {
@@ -227,16 +277,20 @@ async function main(): Promise<void> {
     const sliceFirstVolume: number[] = [];
     const loads: number[] = [];
     const kinds: string[] = [];
+    const cpu: number[] = [];
+    const volumeFirstCpu: number[] = [];
     const phases: Record<string, number | null>[] = [];
     for (let n = 0; n < RUNS; n++) {
       loads.push(os.loadavg()[0]!);
       const a = await openOnce(browser, cookies, url, false);
       volumeFirst.push(a.firstMs);
       const b = await openOnce(browser, cookies, url, true);
-      if (b.sliceRequests === 0) throw new Error('the viewer asked for no axial slice: is this the slice-first viewer?');
+      if (b.kind !== 'inline img') throw new Error(`the first image was a ${b.kind}, not the page's inline PNG: is its slice store built?`);
       sliceFirst.push(b.firstMs);
       kinds.push(b.kind);
-      phases.push({ htmlFirstByteMs: b.htmlFirstByteMs, htmlEndMs: b.htmlEndMs, imageStartMs: b.imageStartMs, imageEndMs: b.imageEndMs });
+      cpu.push(b.serverCpuMs);
+      volumeFirstCpu.push(a.serverCpuMs);
+      phases.push({ htmlFirstByteMs: b.htmlFirstByteMs, htmlEndMs: b.htmlEndMs, lcpMs: b.lcpMs, htmlBytes: b.htmlBytes });
       sliceFirstVolume.push(b.volumeMs);
     }
     await browser.close();
@@ -250,13 +304,21 @@ async function main(): Promise<void> {
       sliceFirstMs: sliceFirst.map(Math.round),
       sliceFirstWholeVolumeMs: sliceFirstVolume.map(Math.round),
       sliceFirstShownAs: kinds,
-      // Slice first, each run: the page's first byte and end, the first image's request start and response end (ms since navigation).
+      // Slice first, each run: the page's first byte and end, its largest contentful paint (ms since navigation), the HTML's size (bytes, decoded).
       sliceFirstTimeline: phases.map((p) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v === null ? null : Math.round(v)]))),
+      // CPU time (user + system) of the app's processes (web server, workers, Postgres) during each page load, to the whole volume on screen.
+      serverCpuMs: { sliceFirst: cpu.map(Math.round), volumeFirst: volumeFirstCpu.map(Math.round) },
       firstViewEverMs: Math.round(firstEver.firstMs),
+      firstViewEverShownAs: firstEver.kind,
       medians: {
         volumeFirstMs: Math.round(median(volumeFirst)),
         sliceFirstMs: Math.round(median(sliceFirst)),
         wholeVolumeMs: Math.round(median(sliceFirstVolume)),
+        htmlFirstByteMs: Math.round(median(phases.map((p) => p.htmlFirstByteMs ?? NaN))),
+        htmlEndMs: Math.round(median(phases.map((p) => p.htmlEndMs ?? NaN))),
+        lcpMs: Math.round(median(phases.map((p) => p.lcpMs ?? NaN))),
+        htmlBytes: Math.round(median(phases.map((p) => p.htmlBytes ?? NaN))),
+        serverCpuMs: Math.round(median(cpu)),
       },
       budgetMs: BUDGET_MS,
       ratioToBudget: Math.round((median(sliceFirst) / BUDGET_MS) * 100) / 100,
@@ -269,8 +331,15 @@ async function main(): Promise<void> {
     log(
       `  slice first (now):     ${result.medians.sliceFirstMs} ms   ${result.sliceFirstMs.join(', ')}   → ${result.ratioToBudget}× the ${BUDGET_MS} ms budget`,
     );
+    log(
+      `  the page (now): first byte ${result.medians.htmlFirstByteMs} ms, end ${result.medians.htmlEndMs} ms, ${Math.round(result.medians.htmlBytes / 1024)} KiB of HTML; largest contentful paint ${result.medians.lcpMs} ms`,
+    );
+    log(`  app CPU (user + sys) per page load to the whole volume: ${result.medians.serverCpuMs} ms (wall: the machine's other load counts too)`);
     log(`  whole volume on screen (slice first): ${result.medians.wholeVolumeMs} ms`);
-    log(`  first view ever (no slice store yet, first image from the volume): ${result.firstViewEverMs} ms`);
+    log(
+      `  first view ever (no slice store yet, first image from the image route, from the volume): ${result.firstViewEverMs} ms (${result.firstViewEverShownAs})`,
+    );
+    log(`  uptime: ${fs.existsSync('/proc/loadavg') ? fs.readFileSync('/proc/loadavg', 'utf8').trim() : os.loadavg().join(' ')}`);
     console.log(JSON.stringify(result));
   } finally {
     app.kill('SIGINT');

@@ -232,16 +232,25 @@ test('a physicist reviews a segmented 4D CT study in the viewer', async ({ signe
   expect(errors).toEqual([]);
 });
 
-test("the first image: the middle axial slice, named in the page's HTML as a PNG, on screen before the volume", async ({ signedIn }) => {
+test("the first image: the middle axial slice, inline in the page's HTML as a PNG, on screen before the volume", async ({ signedIn }) => {
   test.setTimeout(360_000);
   const { studyId } = await pickStudy();
   const page = await signedIn('PHYSICIST');
-  // The HTML itself names the image (no script needed to ask for it).
-  const html = await (await page.request.get(`/studies/${studyId}`)).text();
-  const src = /<img[^>]+src="([^"]*\/volume\/image\?[^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, '&');
-  expect(src, 'the first image in the page HTML').toMatch(/series=[\w-]+&axial=\d+&window=lung/);
-  const png = await page.request.get(src!);
-  expect(png.headers()['content-type']).toBe('image/png');
+  // The HTML itself carries the image (no script, no second request): a PNG data: URI once the
+  // series' slice store is built (the worker builds it; a first view without one starts its build
+  // and names the image route instead).
+  let html = '';
+  await expect
+    .poll(
+      async () => {
+        html = await (await page.request.get(`/studies/${studyId}`)).text();
+        return /<img[^>]+src="data:image\/png;base64,/.test(html);
+      },
+      { timeout: 60_000 },
+    )
+    .toBe(true);
+  const b64 = /<img[^>]+src="data:image\/png;base64,([A-Za-z0-9+/=]+)"/.exec(html)?.[1];
+  expect(Buffer.from(b64!, 'base64').subarray(0, 8).toString('hex'), 'a PNG inline in the page HTML').toBe('89504e470d0a1a0a');
   // The whole CT volume held back: the first image stays on screen alone.
   const held: { abort: () => Promise<void> }[] = [];
   await page.route(/\/volume\?series=[^&]+$/, (r) => {
