@@ -110,6 +110,132 @@ function checkVolume(volume: Volume<VoxelArray>): void {
   }
 }
 
+/** Slice k's file meta and dataset (everything but Pixel Data), as encodeCtSeries writes them. */
+export function ctSliceAttributes(
+  grid: Grid,
+  meta: CtSeriesMetadata,
+  k: number,
+): { fileName: string; sopInstanceUid: string; ipp: [number, number, number]; fileMeta: Record<string, unknown>; dataset: Record<string, unknown> } {
+  const [nx, ny] = grid.dims;
+  const d = grid.direction;
+  const orientation = [d[0], d[3], d[6], d[1], d[4], d[7]].map(formatDs);
+  const normal = [d[3] * d[7] - d[6] * d[4], d[6] * d[1] - d[0] * d[7], d[0] * d[4] - d[3] * d[1]];
+  const seed = meta.uidSeed ?? meta.seriesInstanceUid;
+  const ipp = indexToPatientMm(grid, 0, 0, k);
+  const sopInstanceUid = deterministicUid(`${seed}/slice/${k}`);
+  const dataset: Record<string, unknown> = {
+    SpecificCharacterSet: 'ISO_IR 100',
+    ImageType: ['ORIGINAL', 'PRIMARY', 'AXIAL'],
+    SOPClassUID: CT_IMAGE_STORAGE,
+    SOPInstanceUID: sopInstanceUid,
+    StudyDate: meta.studyDate,
+    SeriesDate: meta.studyDate,
+    ContentDate: meta.studyDate,
+    StudyTime: meta.studyTime ?? '090000',
+    SeriesTime: meta.studyTime ?? '090000',
+    ContentTime: meta.studyTime ?? '090000',
+    AccessionNumber: meta.accessionNumber ?? '',
+    Modality: 'CT',
+    Manufacturer: meta.manufacturer,
+    InstitutionName: meta.institutionName ?? '',
+    ReferringPhysicianName: meta.referringPhysicianName ?? '',
+    StationName: meta.stationName ?? '',
+    StudyDescription: meta.studyDescription ?? '',
+    SeriesDescription: meta.seriesDescription,
+    ManufacturerModelName: meta.manufacturerModelName,
+    PatientName: meta.patientName,
+    PatientID: meta.patientId,
+    PatientBirthDate: meta.patientBirthDate ?? '',
+    PatientSex: meta.patientSex ?? '',
+    BodyPartExamined: 'CHEST',
+    SliceThickness: formatDs(grid.spacingMm[2]),
+    KVP: '120',
+    PatientPosition: 'HFS',
+    StudyInstanceUID: meta.studyInstanceUid,
+    SeriesInstanceUID: meta.seriesInstanceUid,
+    StudyID: meta.studyId ?? '1',
+    SeriesNumber: String(meta.seriesNumber),
+    AcquisitionNumber: '1',
+    InstanceNumber: String(k + 1),
+    ImagePositionPatient: ipp.map(formatDs),
+    ImageOrientationPatient: orientation,
+    FrameOfReferenceUID: meta.frameOfReferenceUid,
+    PositionReferenceIndicator: '',
+    SliceLocation: formatDs(ipp[0] * normal[0] + ipp[1] * normal[1] + ipp[2] * normal[2]),
+    SamplesPerPixel: 1,
+    PhotometricInterpretation: 'MONOCHROME2',
+    Rows: ny,
+    Columns: nx,
+    // PS3.3 C.7.6.2.1.1: [spacing between rows (j), spacing between columns (i)].
+    PixelSpacing: [formatDs(grid.spacingMm[1]), formatDs(grid.spacingMm[0])],
+    BitsAllocated: 16,
+    BitsStored: 16,
+    HighBit: 15,
+    PixelRepresentation: 0,
+    WindowCenter: '-600',
+    WindowWidth: '1600',
+    RescaleIntercept: String(RESCALE_INTERCEPT),
+    RescaleSlope: '1',
+    RescaleType: 'HU',
+  };
+  if (meta.temporalPositionIndex !== undefined) dataset.TemporalPositionIndex = meta.temporalPositionIndex;
+  if (meta.numberOfTemporalPositions !== undefined) dataset.NumberOfTemporalPositions = String(meta.numberOfTemporalPositions);
+  if (meta.imageComments) dataset.ImageComments = meta.imageComments;
+  const fileMeta = {
+    FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
+    MediaStorageSOPClassUID: CT_IMAGE_STORAGE,
+    MediaStorageSOPInstanceUID: sopInstanceUid,
+    TransferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
+    ImplementationClassUID: deterministicUid('implementation/iseg-qa'),
+    ImplementationVersionName: 'ISEGQA_0_1',
+  };
+  return { fileName: `CT${String(meta.seriesNumber).padStart(3, '0')}_${String(k + 1).padStart(4, '0')}.dcm`, sopInstanceUid, ipp, fileMeta, dataset };
+}
+
+/** A Part 10 file (explicit VR little endian) of a naturalised file meta and dataset, written by dcmjs. */
+export function encodePart10(fileMeta: Record<string, unknown>, dataset: Record<string, unknown>): Uint8Array {
+  const { DicomDict, DicomMetaDictionary } = dcmjs.data;
+  const dict = new DicomDict(DicomMetaDictionary.denaturalizeDataset(fileMeta));
+  dict.dict = DicomMetaDictionary.denaturalizeDataset(dataset);
+  return new Uint8Array(dict.write());
+}
+
+/** Slice k's stored values (HU − intercept) as 16-bit pixels, into `out` when given. */
+export function ctSlicePixels(volume: Volume<VoxelArray>, k: number, out?: Uint16Array): Uint16Array {
+  const [nx, ny] = volume.grid.dims;
+  const plane = nx * ny;
+  const pixels = out ?? new Uint16Array(plane);
+  const data = volume.data;
+  // The stored Int16 volume needs no rounding: a loop of its own (monomorphic, 3× faster).
+  if (data instanceof Int16Array && int16SliceToStored(data, k * plane, pixels)) return pixels;
+  for (let n = 0; n < plane; n++) {
+    const hu = Math.round(data[k * plane + n]);
+    const stored = hu - RESCALE_INTERCEPT;
+    if (!(stored >= 0 && stored <= 65535)) {
+      const i = n % nx,
+        j = Math.floor(n / nx);
+      throw new CtSeriesWriteError(
+        `CT voxel (${i}, ${j}, ${k}) is ${data[k * plane + n]} HU, outside the writable range −1024…64511 HU; clamp the volume first.`,
+      );
+    }
+    pixels[n] = stored;
+  }
+  return pixels;
+}
+
+/** HU + 1024 of `pixels.length` Int16 values from `offset`; false (and `pixels` partly written) when one is below −1024. */
+function int16SliceToStored(data: Int16Array, offset: number, pixels: Uint16Array): boolean {
+  for (let n = 0; n < pixels.length; n++) {
+    const stored = data[offset + n] - RESCALE_INTERCEPT;
+    if (stored < 0) return false;
+    pixels[n] = stored;
+  }
+  return true;
+}
+
+/** The volume's grid and size checked as encodeCtSeries checks them. */
+export { checkVolume as checkCtVolume };
+
 /**
  * Encode every slice of `volume` (HU; rounded to integers) as a DICOM Part 10 file in memory.
  * Slice k has ImagePositionPatient = position of voxel (0, 0, k), InstanceNumber k + 1.
@@ -119,108 +245,14 @@ function checkVolume(volume: Volume<VoxelArray>): void {
 export function encodeCtSeries(volume: Volume<VoxelArray>, meta: CtSeriesMetadata): CtSliceFile[] {
   checkVolume(volume);
   const grid: Grid = volume.grid;
-  const [nx, ny, nz] = grid.dims;
-  const d = grid.direction;
-  const orientation = [d[0], d[3], d[6], d[1], d[4], d[7]].map(formatDs);
-  const normal = [d[3] * d[7] - d[6] * d[4], d[6] * d[1] - d[0] * d[7], d[0] * d[4] - d[3] * d[1]];
-  const seed = meta.uidSeed ?? meta.seriesInstanceUid;
-  const { DicomDict, DicomMetaDictionary } = dcmjs.data;
+  const nz = grid.dims[2];
   const files: CtSliceFile[] = [];
-  const plane = nx * ny;
   for (let k = 0; k < nz; k++) {
-    const pixels = new Uint16Array(plane);
-    for (let n = 0; n < plane; n++) {
-      const hu = Math.round(volume.data[k * plane + n]);
-      const stored = hu - RESCALE_INTERCEPT;
-      if (!(stored >= 0 && stored <= 65535)) {
-        const i = n % nx,
-          j = Math.floor(n / nx);
-        throw new CtSeriesWriteError(
-          `CT voxel (${i}, ${j}, ${k}) is ${volume.data[k * plane + n]} HU, outside the writable range −1024…64511 HU; clamp the volume first.`,
-        );
-      }
-      pixels[n] = stored;
-    }
-    const ipp = indexToPatientMm(grid, 0, 0, k);
-    const sopInstanceUid = deterministicUid(`${seed}/slice/${k}`);
-    const dataset: Record<string, unknown> = {
-      SpecificCharacterSet: 'ISO_IR 100',
-      ImageType: ['ORIGINAL', 'PRIMARY', 'AXIAL'],
-      SOPClassUID: CT_IMAGE_STORAGE,
-      SOPInstanceUID: sopInstanceUid,
-      StudyDate: meta.studyDate,
-      SeriesDate: meta.studyDate,
-      ContentDate: meta.studyDate,
-      StudyTime: meta.studyTime ?? '090000',
-      SeriesTime: meta.studyTime ?? '090000',
-      ContentTime: meta.studyTime ?? '090000',
-      AccessionNumber: meta.accessionNumber ?? '',
-      Modality: 'CT',
-      Manufacturer: meta.manufacturer,
-      InstitutionName: meta.institutionName ?? '',
-      ReferringPhysicianName: meta.referringPhysicianName ?? '',
-      StationName: meta.stationName ?? '',
-      StudyDescription: meta.studyDescription ?? '',
-      SeriesDescription: meta.seriesDescription,
-      ManufacturerModelName: meta.manufacturerModelName,
-      PatientName: meta.patientName,
-      PatientID: meta.patientId,
-      PatientBirthDate: meta.patientBirthDate ?? '',
-      PatientSex: meta.patientSex ?? '',
-      BodyPartExamined: 'CHEST',
-      SliceThickness: formatDs(grid.spacingMm[2]),
-      KVP: '120',
-      PatientPosition: 'HFS',
-      StudyInstanceUID: meta.studyInstanceUid,
-      SeriesInstanceUID: meta.seriesInstanceUid,
-      StudyID: meta.studyId ?? '1',
-      SeriesNumber: String(meta.seriesNumber),
-      AcquisitionNumber: '1',
-      InstanceNumber: String(k + 1),
-      ImagePositionPatient: ipp.map(formatDs),
-      ImageOrientationPatient: orientation,
-      FrameOfReferenceUID: meta.frameOfReferenceUid,
-      PositionReferenceIndicator: '',
-      SliceLocation: formatDs(ipp[0] * normal[0] + ipp[1] * normal[1] + ipp[2] * normal[2]),
-      SamplesPerPixel: 1,
-      PhotometricInterpretation: 'MONOCHROME2',
-      Rows: ny,
-      Columns: nx,
-      // PS3.3 C.7.6.2.1.1: [spacing between rows (j), spacing between columns (i)].
-      PixelSpacing: [formatDs(grid.spacingMm[1]), formatDs(grid.spacingMm[0])],
-      BitsAllocated: 16,
-      BitsStored: 16,
-      HighBit: 15,
-      PixelRepresentation: 0,
-      WindowCenter: '-600',
-      WindowWidth: '1600',
-      RescaleIntercept: String(RESCALE_INTERCEPT),
-      RescaleSlope: '1',
-      RescaleType: 'HU',
-      PixelData: [pixels.buffer],
-      _vrMap: { PixelData: 'OW' },
-    };
-    if (meta.temporalPositionIndex !== undefined) dataset.TemporalPositionIndex = meta.temporalPositionIndex;
-    if (meta.numberOfTemporalPositions !== undefined) dataset.NumberOfTemporalPositions = String(meta.numberOfTemporalPositions);
-    if (meta.imageComments) dataset.ImageComments = meta.imageComments;
-    const fileMeta = {
-      FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
-      MediaStorageSOPClassUID: CT_IMAGE_STORAGE,
-      MediaStorageSOPInstanceUID: sopInstanceUid,
-      TransferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
-      ImplementationClassUID: deterministicUid('implementation/iseg-qa'),
-      ImplementationVersionName: 'ISEGQA_0_1',
-    };
-    const dict = new DicomDict(DicomMetaDictionary.denaturalizeDataset(fileMeta));
-    dict.dict = DicomMetaDictionary.denaturalizeDataset(dataset);
-    files.push({
-      fileName: `CT${String(meta.seriesNumber).padStart(3, '0')}_${String(k + 1).padStart(4, '0')}.dcm`,
-      sopInstanceUid,
-      instanceNumber: k + 1,
-      sliceIndex: k,
-      imagePositionPatientMm: ipp,
-      bytes: new Uint8Array(dict.write()),
-    });
+    const pixels = ctSlicePixels(volume, k);
+    const { fileName, sopInstanceUid, ipp, fileMeta, dataset } = ctSliceAttributes(grid, meta, k);
+    dataset.PixelData = [pixels.buffer];
+    dataset._vrMap = { PixelData: 'OW' };
+    files.push({ fileName, sopInstanceUid, instanceNumber: k + 1, sliceIndex: k, imagePositionPatientMm: ipp, bytes: encodePart10(fileMeta, dataset) });
   }
   return files;
 }

@@ -32,7 +32,10 @@ import { recordAuditEvent } from '../audit/record-audit-event';
 import { volumeStore, type VolumeStore } from '../storage/volume-store';
 import { getPseudonymSecret } from './get-pseudonym-secret';
 import { parseNifti } from '@/lib/nifti';
-import { encodeCtSeries, writeRtStruct, type CtSeries, type ImageSliceHeader, type MachineStructure } from '@/lib/dicom';
+import { writeRtStruct, type CtSeries, type ImageSliceHeader, type MachineStructure } from '@/lib/dicom';
+import { encodeDeidentifiedCtSeries } from '@/lib/dicom/deid-ct-series';
+import { gunzip } from 'node:zlib';
+import { promisify } from 'node:util';
 import { binaryMaskData, indexToPatientMm, sameGrid, type Grid, type Vec3, type VoxelArray } from '@/lib/core/volume';
 import { createUidRemapper } from './remap-uid';
 import { createZipStream, type PreparedZipEntry } from './create-zip-stream';
@@ -94,6 +97,26 @@ function storableHu(data: VoxelArray): { data: VoxelArray; clamped: number } {
     hu[i] = v < LOWEST_HU ? LOWEST_HU : v > HIGHEST_HU ? HIGHEST_HU : v;
   }
   return { data: hu, clamped };
+}
+
+const gunzipAsync = promisify(gunzip);
+
+/**
+ * A stored NIfTI volume, inflated on zlib's thread pool (parseNifti would inflate it on this
+ * thread, 1.3 s of a 177-slice study's CT and masks), so several inflate while this thread works.
+ */
+async function readStoredVolume(store: VolumeStore, key: string, source: string) {
+  const bytes = await store.getVolume(key);
+  if (bytes.length < 18 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return parseNifti(bytes, { source });
+  // The gzip trailer holds the inflated size (mod 2^32): one output chunk of that size.
+  const isize = new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 4, 4).getUint32(0, true);
+  let raw: Uint8Array;
+  try {
+    raw = await gunzipAsync(bytes, isize > 1024 ? { chunkSize: Math.min(isize + 64, 0x7fffffff) } : {});
+  } catch {
+    return parseNifti(bytes, { source }); // its error names the corrupt file
+  }
+  return parseNifti(raw, { source });
 }
 
 interface ExportOptions {
@@ -176,7 +199,11 @@ export async function openDeidStudyExport(
 
   async function* chunks(): AsyncGenerator<Uint8Array> {
     for (const [n, s] of ctSeries.entries()) {
-      const ct = parseNifti(await store.getVolume(s.volumeKey!), { source: `CT series ${s.id}` });
+      const own = study.physicianStructures.filter((p) => p.seriesId === s.id && p.maskKey);
+      // The masks inflate on the thread pool while the CT is read and written.
+      const maskReads = own.map((p) => readStoredVolume(store, p.maskKey!, `structure ${p.id}`));
+      for (const m of maskReads) m.catch(() => undefined); // awaited below
+      const ct = await readStoredVolume(store, s.volumeKey!, `CT series ${s.id}`);
       const grid: Grid = ct.grid;
       const dbGrid: Grid = { dims: s.dims as Vec3, spacingMm: s.spacingMm as Vec3, originMm: s.originMm as Vec3, direction: s.direction };
       if (!sameGrid(grid, dbGrid))
@@ -188,8 +215,9 @@ export async function openDeidStudyExport(
       const seriesNumber = s.phaseIndex !== null ? 100 + s.phaseIndex : n + 1;
       const frameOfReferenceUid = s.frameOfReferenceUid ?? `${study.studyInstanceUid}/frame-of-reference`;
       // Encoded with the stored (real) UIDs and dates, then de-identified as any incoming file
-      // would be: one code path decides what leaves.
-      const slices = encodeCtSeries(
+      // would be: one code path decides what leaves (encodeDeidentifiedCtSeries gives the bytes
+      // deidentifyDicom(encodeCtSeries(…)) would, writing only the attributes that vary per slice).
+      const slices = encodeDeidentifiedCtSeries(
         { grid, data: hu.data },
         {
           patientName: pseudonym,
@@ -205,93 +233,102 @@ export async function openDeidStudyExport(
           temporalPositionIndex: s.phaseIndex !== null ? s.phaseIndex + 1 : undefined,
           numberOfTemporalPositions: s.phaseIndex !== null ? phases : undefined,
         },
+        { pseudonym, dateShiftDays: shift ?? 0, remapUid },
       );
       // Compression starts now, on the thread pool; the files are placed in order as they finish.
       const ready: Promise<PreparedZipEntry>[] = [];
       for (const f of slices) {
-        ready.push(add(`${pseudonym}/${label}/${f.fileName}`, deid(f.bytes)));
+        ready.push(add(`${pseudonym}/${label}/${f.fileName}`, f.bytes));
         stats.dicomFiles++;
       }
+      // The structure set is written while the slices compress (this thread: marching squares
+      // and dcmjs; the pool: deflate), then placed after them.
+      const rtEntry = own.length === 0 ? null : await structureSet();
       for (const r of ready) {
         yield* zip.place(await r);
         await placed();
       }
-
-      const own = study.physicianStructures.filter((p) => p.seriesId === s.id && p.maskKey);
-      if (own.length === 0) continue;
-      const masks: MachineStructure[] = [];
-      const roiNames = normalisedStructureNames(own, { observerLabel });
-      for (const [k, p] of own.entries()) {
-        const m = parseNifti(await store.getVolume(p.maskKey!), { source: `structure ${p.id}` });
-        if (!sameGrid(m.grid, grid)) throw new AppError('INTERNAL', `Mask of structure ${p.id} is not on its CT grid; the volume store is inconsistent.`);
-        masks.push({
-          name: roiNames[k],
-          interpretedType: normalisedInterpretedType(p),
-          color: p.kind === 'ITV' ? [213, 94, 0] : p.kind === 'GTV' ? [0, 114, 178] : [0, 158, 115],
-          mask: { grid, data: binaryMaskData(m.data) },
-        });
+      if (rtEntry) {
+        yield* zip.place(rtEntry);
+        await placed();
+        stats.dicomFiles++;
+        stats.structures += own.length;
       }
-      const iop: ImageSliceHeader['imageOrientation'] = [
-        grid.direction[0],
-        grid.direction[3],
-        grid.direction[6],
-        grid.direction[1],
-        grid.direction[4],
-        grid.direction[7],
-      ];
-      const headers: ImageSliceHeader[] = slices.map((f, k) => ({
-        file: f.fileName,
-        transferSyntaxUid: '1.2.840.10008.1.2.1',
-        sopInstanceUid: f.sopInstanceUid,
-        sopClassUid: '1.2.840.10008.5.1.4.1.1.2',
-        modality: 'CT',
-        patientId: pseudonym,
-        patientName: pseudonym,
-        studyDate,
-        studyInstanceUid: study.studyInstanceUid,
-        seriesInstanceUid: s.seriesInstanceUid,
-        frameOfReferenceUid,
-        rows: grid.dims[1],
-        columns: grid.dims[0],
-        pixelSpacingMm: [grid.spacingMm[1], grid.spacingMm[0]],
-        imagePositionMm: indexToPatientMm(grid, 0, 0, k),
-        imageOrientation: iop,
-        rescaleSlope: 1,
-        rescaleIntercept: -1024,
-        bitsAllocated: 16,
-        bitsStored: 16,
-        pixelRepresentation: 0,
-        samplesPerPixel: 1,
-        numberOfFrames: 1,
-        pixelDataEncapsulated: false,
-      }));
-      const series: CtSeries = {
-        key: s.seriesInstanceUid,
-        seriesInstanceUid: s.seriesInstanceUid,
-        studyInstanceUid: study.studyInstanceUid,
-        frameOfReferenceUid,
-        modality: 'CT',
-        slices: headers,
-        slicePositionsMm: headers.map((_, k) => k * grid.spacingMm[2]),
-        grid,
-        maxSliceResidualMm: 0,
-        phase: null,
-        loadable: true,
-        findings: [],
-      };
-      const rt = writeRtStruct({
-        series,
-        structures: masks,
-        label: 'Physician',
-        seriesDescription: `Physician structures ${description}`,
-        seriesNumber: 900 + seriesNumber,
-        algorithmName: 'iSeg QA export',
-        now,
-      });
-      yield* zip.place(await add(`${pseudonym}/${label}/RS_${label}.dcm`, deid(rt.bytes)));
-      await placed();
-      stats.dicomFiles++;
-      stats.structures += masks.length;
+
+      async function structureSet(): Promise<PreparedZipEntry> {
+        const masks: MachineStructure[] = [];
+        const roiNames = normalisedStructureNames(own, { observerLabel });
+        for (const [k, p] of own.entries()) {
+          const m = await maskReads[k]!;
+          if (!sameGrid(m.grid, grid)) throw new AppError('INTERNAL', `Mask of structure ${p.id} is not on its CT grid; the volume store is inconsistent.`);
+          masks.push({
+            name: roiNames[k],
+            interpretedType: normalisedInterpretedType(p),
+            color: p.kind === 'ITV' ? [213, 94, 0] : p.kind === 'GTV' ? [0, 114, 178] : [0, 158, 115],
+            // The contours take any non-zero voxel as inside: a stored Uint8Array mask is used as
+            // it is (binaryMaskData's scan for values above 1 cost 0.2 s a 512×512×177 mask).
+            mask: { grid, data: m.data instanceof Uint8Array ? m.data : binaryMaskData(m.data) },
+          });
+        }
+        const iop: ImageSliceHeader['imageOrientation'] = [
+          grid.direction[0],
+          grid.direction[3],
+          grid.direction[6],
+          grid.direction[1],
+          grid.direction[4],
+          grid.direction[7],
+        ];
+        const headers: ImageSliceHeader[] = slices.map((f, k) => ({
+          file: f.fileName,
+          transferSyntaxUid: '1.2.840.10008.1.2.1',
+          sopInstanceUid: f.sopInstanceUid,
+          sopClassUid: '1.2.840.10008.5.1.4.1.1.2',
+          modality: 'CT',
+          patientId: pseudonym,
+          patientName: pseudonym,
+          studyDate,
+          studyInstanceUid: study.studyInstanceUid,
+          seriesInstanceUid: s.seriesInstanceUid,
+          frameOfReferenceUid,
+          rows: grid.dims[1],
+          columns: grid.dims[0],
+          pixelSpacingMm: [grid.spacingMm[1], grid.spacingMm[0]],
+          imagePositionMm: indexToPatientMm(grid, 0, 0, k),
+          imageOrientation: iop,
+          rescaleSlope: 1,
+          rescaleIntercept: -1024,
+          bitsAllocated: 16,
+          bitsStored: 16,
+          pixelRepresentation: 0,
+          samplesPerPixel: 1,
+          numberOfFrames: 1,
+          pixelDataEncapsulated: false,
+        }));
+        const series: CtSeries = {
+          key: s.seriesInstanceUid,
+          seriesInstanceUid: s.seriesInstanceUid,
+          studyInstanceUid: study.studyInstanceUid,
+          frameOfReferenceUid,
+          modality: 'CT',
+          slices: headers,
+          slicePositionsMm: headers.map((_, k) => k * grid.spacingMm[2]),
+          grid,
+          maxSliceResidualMm: 0,
+          phase: null,
+          loadable: true,
+          findings: [],
+        };
+        const rt = writeRtStruct({
+          series,
+          structures: masks,
+          label: 'Physician',
+          seriesDescription: `Physician structures ${description}`,
+          seriesNumber: 900 + seriesNumber,
+          algorithmName: 'iSeg QA export',
+          now,
+        });
+        return add(`${pseudonym}/${label}/RS_${label}.dcm`, deid(rt.bytes));
+      }
     }
 
     const readme = await add(
