@@ -38,16 +38,20 @@ test('a physicist reads the control charts, changes chart and split; a researche
   // The demo model segments the seeded studies in the background (slowly on a loaded machine).
   const studies = await waitForStudies(page, 4);
 
-  // The default: Shewhart chart of ITV Dice over all studies, baseline = the first 20.
+  // The default: Shewhart chart of ITV Dice over all studies, baseline = the first N, N from the
+  // stored alert configuration (the demo seed stores a baseline of 8; the built-in default is 20).
+  const source = (await page.getByTestId('monitoring-defaults-source').textContent()) ?? '';
+  const baselineN = Number(/baseline the first (\d+) studies/.exec(source)?.[1]);
+  expect(baselineN, source).toBeGreaterThanOrEqual(2);
   const series = page.getByTestId('monitoring-series-0');
   await expect(series.getByRole('heading', { name: 'All studies' })).toBeVisible();
-  await expect(series.getByTestId('monitoring-baseline')).toContainText(`the first 20 studies`);
+  await expect(series.getByTestId('monitoring-baseline')).toContainText(`the first ${baselineN} studies`);
   // n counts the baseline studies with a value (a study without one, e.g. no ITV, is skipped),
-  // so at most the first 20 of the studies charted when the page was read.
+  // so at most the first N of the studies charted when the page was read.
   const baseline = (await series.getByTestId('monitoring-baseline').textContent()) ?? '';
   const n = Number(/n = (\d+)/.exec(baseline)?.[1]);
   expect(n, baseline).toBeGreaterThanOrEqual(2);
-  expect(n, baseline).toBeLessThanOrEqual(Math.min(20, studies));
+  expect(n, baseline).toBeLessThanOrEqual(Math.min(baselineN, studies));
   await expect(series.locator('svg.recharts-surface')).toBeVisible();
   await page.screenshot({ path: 'test-results/screens/monitoring-shewhart.png', fullPage: true });
 

@@ -9,8 +9,19 @@ import { db } from '@/lib/server/db/client';
 import { can, type Caller } from '@/lib/server/auth/roles';
 import { findMonitoringAlerts, type MonitoringAlertView } from '@/lib/server/monitoring/find-monitoring-alerts';
 import { loadMonitoringConfig } from '@/lib/server/monitoring/load-monitoring-config';
-import { METRIC_INFO, CHART_LABELS, type MonitoringMetric, type MonitoringChartKind } from '@/lib/server/monitoring/monitoring-query';
-import { ALERT_METRICS, ALERT_SPLITS } from '@/lib/core/spc';
+import {
+  METRIC_INFO,
+  CHART_LABELS,
+  MONITORING_CHARTS,
+  MONITORING_METRICS,
+  MONITORING_SPLITS,
+  monitoringHref,
+  monitoringQueryDefaults,
+  type MonitoringMetric,
+  type MonitoringChartKind,
+  type MonitoringSplit,
+} from '@/lib/server/monitoring/monitoring-query';
+import { ALERT_METRICS, ALERT_SPLITS, type AlertConfig } from '@/lib/core/spc';
 import { acknowledgeAlertAction, saveMonitoringConfigAction } from './actions';
 
 const SPLIT_WORD: Record<string, string> = { none: 'overall', institution: 'institution', scanner: 'scanner', model: 'model version' };
@@ -27,6 +38,22 @@ export function alertValueText(a: MonitoringAlertView): string {
     return `${a.direction === 'up' ? 'C+' : 'C−'} ${a.statistic.toFixed(2)} σ > h ${a.limit.toFixed(2)} (value ${a.value.toFixed(digits)})`;
   if (a.chart === 'ewma') return `EWMA ${a.statistic.toFixed(digits + 1)} ${side} ${a.limit.toFixed(digits + 1)} (value ${a.value.toFixed(digits)})`;
   return `${a.value.toFixed(digits)} ${side} ${a.limit.toFixed(digits)}`;
+}
+
+/** A link to the chart that raised the alert, drawn with the current configuration's parameters. */
+function chartLink(a: MonitoringAlertView, config: AlertConfig) {
+  const metric = MONITORING_METRICS.find((m) => m === a.metric);
+  const chart = MONITORING_CHARTS.find((x) => x === a.chart);
+  const split = MONITORING_SPLITS.find((x) => x === (a.split as MonitoringSplit));
+  if (!metric || !chart || !split) return null;
+  return (
+    <>
+      {' '}
+      <Link href={monitoringHref(monitoringQueryDefaults(config), { metric, chart, split }, config)} data-testid="monitoring-alert-chart">
+        (chart)
+      </Link>
+    </>
+  );
 }
 
 export async function AlertsPanel({ caller, done, error }: { caller: Caller; done: string | null; error: string | null }) {
@@ -75,7 +102,10 @@ export async function AlertsPanel({ caller, done, error }: { caller: Caller; don
             {alerts.map((a) => (
               <tr key={a.id} id={`alert-${a.id}`} data-testid="monitoring-alert" data-status={a.status}>
                 <td>{seriesLabel(a)}</td>
-                <td>{CHART_LABELS[a.chart as MonitoringChartKind] ?? a.chart}</td>
+                <td>
+                  {CHART_LABELS[a.chart as MonitoringChartKind] ?? a.chart}
+                  {chartLink(a, c)}
+                </td>
                 <td>
                   <Link href={`/studies/${a.studyId}`}>{a.pseudonym}</Link> (#{a.position})
                 </td>

@@ -10,14 +10,15 @@ import { db } from '@/lib/server/db/client';
 import { requireCaller } from '@/lib/server/auth/get-caller';
 import { can } from '@/lib/server/auth/roles';
 import { getMonitoringCharts } from '@/lib/server/monitoring/get-monitoring-charts';
+import { loadMonitoringConfig, type MonitoringConfigCurrent } from '@/lib/server/monitoring/load-monitoring-config';
 import type { SeriesResult } from '@/lib/server/monitoring/build-control-charts';
 import {
   CHART_LABELS,
-  DEFAULT_MONITORING_QUERY,
   METRIC_INFO,
   MONITORING_CHARTS,
   MONITORING_METRICS,
   MONITORING_SPLITS,
+  monitoringQueryDefaults,
   parseMonitoringQuery,
   SPLIT_LABELS,
   type MonitoringQuery,
@@ -45,10 +46,15 @@ const first = (sp: SearchParams, k: string): string => {
   return (Array.isArray(v) ? v[0] : v) ?? '';
 };
 
-function Choices({ sp, q }: { sp: SearchParams; q: MonitoringQuery | null }) {
+function Choices({ sp, q, current }: { sp: SearchParams; q: MonitoringQuery | null; current: MonitoringConfigCurrent }) {
   // With a bad value the form shows what was asked for, so it can be corrected in place.
   const val = (k: string, fallback: string | number | null) => (q ? String(fallback ?? '') : first(sp, k) || String(fallback ?? ''));
-  const d = q ?? DEFAULT_MONITORING_QUERY;
+  const d = q ?? monitoringQueryDefaults(current.config);
+  const shewhartL = current.config.shewhart.L;
+  const ewmaL = current.config.ewma.L;
+  // L left empty means the chart's own default (the Shewhart and EWMA defaults differ), so
+  // changing the chart in this form takes the new chart's L.
+  const lValue = q ? (q.L === monitoringQueryDefaults(current.config, q.chart).L ? '' : String(q.L)) : first(sp, 'L');
   return (
     <GetForm action="/monitoring" className="card cohort-filters" data-testid="monitoring-choices">
       <label>
@@ -100,7 +106,14 @@ function Choices({ sp, q }: { sp: SearchParams; q: MonitoringQuery | null }) {
       </label>
       <label>
         L (limits, σ)
-        <input name="L" inputMode="decimal" defaultValue={val('L', d.L)} style={{ minWidth: '4rem', width: '4rem' }} />
+        <input
+          name="L"
+          inputMode="decimal"
+          defaultValue={lValue}
+          placeholder={shewhartL === ewmaL ? String(shewhartL) : `${shewhartL} / ${ewmaL}`}
+          title={`Empty: the alert configuration's L (Shewhart ${shewhartL}, EWMA ${ewmaL})`}
+          style={{ minWidth: '5rem', width: '5rem' }}
+        />
       </label>
       <label>
         k (CUSUM, σ)
@@ -247,7 +260,8 @@ export default async function MonitoringPage({ searchParams }: { searchParams: P
     );
   }
   const sp = await searchParams;
-  const parsed = parseMonitoringQuery(sp);
+  const current = await loadMonitoringConfig(db());
+  const parsed = parseMonitoringQuery(sp, current.config);
   if (!parsed.ok) {
     return (
       <>
@@ -260,7 +274,7 @@ export default async function MonitoringPage({ searchParams }: { searchParams: P
             ))}
           </ul>
         </div>
-        <Choices sp={sp} q={null} />
+        <Choices sp={sp} q={null} current={current} />
       </>
     );
   }
@@ -282,7 +296,13 @@ export default async function MonitoringPage({ searchParams }: { searchParams: P
         ) : null}
       </p>
       <AlertsPanel caller={caller} done={first(sp, 'alertDone') || null} error={first(sp, 'alertError') || null} />
-      <Choices sp={sp} q={q} />
+      <Choices sp={sp} q={q} current={current} />
+      <p className="muted" data-testid="monitoring-defaults-source" style={{ marginTop: 0 }}>
+        Empty choices take the values drift alerts are evaluated with (configuration{' '}
+        {current.version === 0 ? 'version 0, the defaults' : `version ${current.version}`}): baseline the first {current.config.baselineN} studies, Shewhart L{' '}
+        {current.config.shewhart.L}, EWMA λ {current.config.ewma.lambda} and L {current.config.ewma.L}, CUSUM k {current.config.cusum.k} and h{' '}
+        {current.config.cusum.h}.
+      </p>
       {data.studies === 0 ? (
         <p className="notice" role="status" data-testid="monitoring-empty">
           No runs yet: a study appears here once a segmentation run of it has succeeded. Import studies and run the model (Import, Jobs).

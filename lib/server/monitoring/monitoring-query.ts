@@ -5,7 +5,7 @@
  * what it accepts, and draws nothing until it is fixed.
  */
 import { z } from 'zod';
-import { CUSUM_DEFAULT_H, CUSUM_DEFAULT_K, EWMA_DEFAULT_L, EWMA_DEFAULT_LAMBDA } from '../../core/spc';
+import { DEFAULT_ALERT_CONFIG, type AlertConfig } from '../../core/spc';
 
 export const MONITORING_METRICS = ['dice', 'fp', 'hd95'] as const;
 export type MonitoringMetric = (typeof MONITORING_METRICS)[number];
@@ -50,18 +50,28 @@ export interface MonitoringQuery {
   h: number;
 }
 
-export const DEFAULT_MONITORING_QUERY: MonitoringQuery = {
-  metric: 'dice',
-  chart: 'shewhart',
-  split: 'none',
-  baselineN: DEFAULT_BASELINE_STUDIES,
-  from: null,
-  to: null,
-  L: EWMA_DEFAULT_L,
-  lambda: EWMA_DEFAULT_LAMBDA,
-  k: CUSUM_DEFAULT_K,
-  h: CUSUM_DEFAULT_H,
-};
+/**
+ * The page's defaults follow the alert configuration the worker evaluates with (its baseline and
+ * each chart's parameters), so the chart a physicist opens is the one that raised the alerts. The
+ * page has one L for its chart: the Shewhart L, or the EWMA L when the chart is EWMA.
+ */
+export function monitoringQueryDefaults(config: AlertConfig = DEFAULT_ALERT_CONFIG, chart: MonitoringChartKind = 'shewhart'): MonitoringQuery {
+  return {
+    metric: 'dice',
+    chart,
+    split: 'none',
+    baselineN: config.baselineN,
+    from: null,
+    to: null,
+    L: chart === 'ewma' ? config.ewma.L : config.shewhart.L,
+    lambda: config.ewma.lambda,
+    k: config.cusum.k,
+    h: config.cusum.h,
+  };
+}
+
+/** The defaults under the built-in alert configuration (version 0). */
+export const DEFAULT_MONITORING_QUERY: MonitoringQuery = monitoringQueryDefaults();
 
 export type SearchParams = Record<string, string | string[] | undefined>;
 
@@ -104,7 +114,10 @@ type Key = keyof typeof schema.shape;
  * The query, or the list of problems ("lambda=2: λ: greater than 0 and at most 1"). An empty
  * parameter means its default; a repeated one counts by its first value.
  */
-export function parseMonitoringQuery(sp: SearchParams): { ok: true; query: MonitoringQuery } | { ok: false; problems: string[] } {
+export function parseMonitoringQuery(
+  sp: SearchParams,
+  config: AlertConfig = DEFAULT_ALERT_CONFIG,
+): { ok: true; query: MonitoringQuery } | { ok: false; problems: string[] } {
   const raw: Partial<Record<Key, string>> = {};
   for (const k of Object.keys(schema.shape) as Key[]) {
     const v = sp[k];
@@ -120,7 +133,7 @@ export function parseMonitoringQuery(sp: SearchParams): { ok: true; query: Monit
     return { ok: false, problems };
   }
   const v = r.data;
-  const d = DEFAULT_MONITORING_QUERY;
+  const d = monitoringQueryDefaults(config, v.chart ?? 'shewhart');
   const query: MonitoringQuery = {
     metric: v.metric ?? d.metric,
     chart: v.chart ?? d.chart,
@@ -139,13 +152,17 @@ export function parseMonitoringQuery(sp: SearchParams): { ok: true; query: Monit
   return { ok: true, query };
 }
 
-/** A link that keeps the choices and changes `patch` (defaults left out, so links stay short). */
-export function monitoringHref(q: MonitoringQuery, patch: Partial<MonitoringQuery> = {}): string {
+/**
+ * A link that keeps the choices and changes `patch` (defaults left out, so links stay short). A
+ * change of chart that keeps the old chart's default L takes the new chart's default L.
+ */
+export function monitoringHref(q: MonitoringQuery, patch: Partial<MonitoringQuery> = {}, config: AlertConfig = DEFAULT_ALERT_CONFIG): string {
   const m = { ...q, ...patch };
-  const d = DEFAULT_MONITORING_QUERY;
+  const d = monitoringQueryDefaults(config, m.chart);
+  if (patch.chart !== undefined && patch.L === undefined && q.L === monitoringQueryDefaults(config, q.chart).L) m.L = d.L;
   const p = new URLSearchParams();
   if (m.metric !== d.metric) p.set('metric', m.metric);
-  if (m.chart !== d.chart) p.set('chart', m.chart);
+  if (m.chart !== DEFAULT_MONITORING_QUERY.chart) p.set('chart', m.chart);
   if (m.split !== d.split) p.set('split', m.split);
   if (m.baselineN !== d.baselineN) p.set('baseline', String(m.baselineN));
   if (m.from) p.set('from', m.from);

@@ -214,7 +214,8 @@ describe('monitoring data layer', () => {
     expect(parseMonitoringQuery({})).toEqual({ ok: true, query: DEFAULT_MONITORING_QUERY });
     expect(parseMonitoringQuery({ chart: 'ewma', lambda: '0.1', split: 'scanner', baseline: '30', from: '', to: '2024-05-01' })).toEqual({
       ok: true,
-      query: { ...DEFAULT_MONITORING_QUERY, chart: 'ewma', lambda: 0.1, split: 'scanner', baselineN: 30, to: '2024-05-01' },
+      // EWMA's own default L (the alert configuration's 2.86), not the Shewhart 3.
+      query: { ...DEFAULT_MONITORING_QUERY, chart: 'ewma', L: 2.86, lambda: 0.1, split: 'scanner', baselineN: 30, to: '2024-05-01' },
     });
     const bad = parseMonitoringQuery({ chart: 'pie', lambda: '2', baseline: '1', from: '2024-02-31', metric: ['x', 'dice'] });
     expect(bad.ok).toBe(false);
