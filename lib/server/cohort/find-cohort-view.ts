@@ -27,6 +27,8 @@
 import type { Db } from '../db/client';
 import { authorize, can, type Caller } from '../auth/roles';
 import { findCohortRows } from './find-cohort-cases';
+import { readCohortSnapshot } from './read-cohort-snapshot';
+import { writeCohortSnapshot } from './write-cohort-snapshot';
 import { CASES_PER_PAGE, type CohortFilters, type CohortQuery } from './find-cohort-cases.types';
 import { compareCases, sortCases, type CaseSortKey, type CohortCase, type CohortStats } from '../../core/stats/cohort-stats';
 import { poolPhases, pooledPhases, updatePool, type PhasePool, type StudyPhases } from '../../core/stats/phase-pool';
@@ -62,8 +64,11 @@ export interface CohortView {
   doseRows: CohortDoseRow[];
   /** Whether this view reused a cohort computed for an earlier view (same data version). */
   reused: boolean;
-  /** How this view's cohort was had: kept (same version), updated (the changed studies applied) or computed (read whole). */
-  source: 'kept' | 'updated' | 'computed';
+  /**
+   * How this view's cohort was had: kept (same version), updated (the changed studies applied),
+   * restored (a process's first view: the stored kept cohort with the changes since) or computed (read whole).
+   */
+  source: 'kept' | 'updated' | 'restored' | 'computed';
 }
 
 /** Up to this many studies with results, the charts draw every one; above it, one per grid cell. */
@@ -229,6 +234,7 @@ async function changedStudies(db: Db, from: bigint, to: bigint): Promise<string[
 /** Forgets every kept cohort (tests; a process that changed data without the triggers). */
 export function forgetCohortViews(): void {
   cache.clear();
+  snapshots.written.clear();
 }
 
 /**
@@ -243,11 +249,103 @@ export async function prepareCohortViews(db: Db): Promise<void> {
   }
 }
 
+/** Stored kept cohorts (CohortSnapshot): the unfiltered view, with and without identifiers. */
+const snapshotted = (filters: CohortFilters) => Object.values(filters).every((v) => v === null);
+/** A stored kept cohort is written again once the kept one is this many versions newer (the change log keeps 10,000). */
+export const SNAPSHOT_EVERY = 500;
+/** Per view, the version last stored (or read); the writes, one after another. */
+const snapshots = ((globalThis as unknown as { __isegCohortSnapshots?: { written: Map<string, bigint>; pending: Promise<void> } }).__isegCohortSnapshots ??= {
+  written: new Map<string, bigint>(),
+  pending: Promise.resolve(),
+});
+
+/**
+ * Stores a kept cohort (not on the page's path: after the current view, on its own turn of the
+ * event loop; gzip on the thread pool). It may hold changes of versions after `version` (it is
+ * updated in place meanwhile); applying the log from `version` again is idempotent.
+ */
+function storeKept(db: Db, key: string, version: bigint, k: Kept, force: boolean): void {
+  const last = snapshots.written.get(key);
+  if (!force && last !== undefined && version < last + BigInt(SNAPSHOT_EVERY)) return;
+  snapshots.written.set(key, version);
+  snapshots.pending = snapshots.pending
+    .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+    .then(async () => {
+      const entries = [...k.byId.values()];
+      const content = { datesShifted: k.view.datesShifted, cases: entries.map((x) => x.c), phases: entries.map((x) => x.ph) };
+      await writeCohortSnapshot(db, { key, version, content });
+    })
+    .catch((e: unknown) => console.error(`cohort: storing the kept cohort (version ${version}) failed; the next process reads the whole cohort`, e));
+}
+
+/** Waits for the kept cohorts being stored (tests). */
+export async function flushCohortSnapshots(): Promise<void> {
+  await snapshots.pending;
+}
+
+/** A kept cohort from stored rows and phase values. */
+function keptOf(content: { cases: CohortCase[]; phases: StudyPhases[]; datesShifted: boolean }): Kept {
+  const byId = new Map(content.cases.map((c, i) => [c.studyId, { c, ph: content.phases[i]! }]));
+  const pool = poolPhases(content.phases);
+  const stats = keepCohortStats(content.cases);
+  return { byId, pool, stats, view: derive(content.cases, pool, stats, content.datesShifted) };
+}
+
+type SetSource = (s: CohortView['source']) => void;
+
+/** `k` (kept at version `from`) with the studies the versions after it up to `to` changed; the whole cohort when the log cannot say. */
+async function updateKept(db: Db, caller: Caller, filters: CohortFilters, k: Kept, from: bigint, to: bigint, setSource: SetSource): Promise<Kept> {
+  const ids = await changedStudies(db, from, to);
+  if (ids === null || ids.length > INCREMENTAL_MAX) {
+    setSource('computed');
+    return computeKept(db, caller, filters);
+  }
+  if (ids.length === 0) return k;
+  const rows = await findCohortRows(db, { caller, filters, studyIds: ids });
+  try {
+    applyChanges(k, ids, rows);
+    return k;
+  } catch (e) {
+    // The kept cohort disagrees with itself (a bug): read it whole rather than fail the page.
+    console.error('cohort: applying the changed studies failed; reading the whole cohort', e);
+    setSource('computed');
+    return computeKept(db, caller, filters);
+  }
+}
+
+/**
+ * A view's kept cohort from its stored one (a process's first view of it), brought up to `state`
+ * from the change log; the whole cohort when none is stored, it is corrupt, or the log no longer
+ * reaches back to its version.
+ */
+async function restoreKept(
+  db: Db,
+  caller: Caller,
+  filters: CohortFilters,
+  key: string,
+  state: { version: bigint; changesFrom: bigint },
+  setSource: SetSource,
+): Promise<Kept> {
+  const snap = await readCohortSnapshot(db, { key }).catch((e: unknown) => {
+    console.error('cohort: reading the stored kept cohort failed; reading the whole cohort', e);
+    return null;
+  });
+  if (snap === null || snap.version > state.version || snap.version < state.changesFrom) {
+    setSource('computed');
+    return computeKept(db, caller, filters);
+  }
+  const last = snapshots.written.get(key);
+  if (last === undefined || last < snap.version) snapshots.written.set(key, snap.version);
+  const k = keptOf(snap.content);
+  return snap.version === state.version ? k : updateKept(db, caller, filters, k, snap.version, state.version, setSource);
+}
+
 async function keptCohort(db: Db, caller: Caller, filters: CohortFilters): Promise<{ derived: Derived; source: CohortView['source'] }> {
   const state = await readCohortState(db);
   const key = JSON.stringify([can(caller.role, 'identifiers:view'), filters]);
   let entry = cache.get(key);
   let source: CohortView['source'];
+  const setSource: SetSource = (s) => (source = s);
   if (entry !== undefined && state !== null && entry.version === state.version) {
     source = 'kept';
     // Most recently used last: Map keeps insertion order.
@@ -255,32 +353,19 @@ async function keptCohort(db: Db, caller: Caller, filters: CohortFilters): Promi
     cache.set(key, entry);
   } else {
     const held = entry;
-    // The change log covers the kept version: apply the changed studies; otherwise read everything.
+    // The change log covers the kept version: apply the changed studies; otherwise read everything
+    // (or, for a view whose kept cohort is stored and not yet kept here, start from the stored one).
     const incremental = held !== undefined && state !== null && held.version < state.version && held.version >= state.changesFrom;
-    source = incremental ? 'updated' : 'computed';
+    const restore = held === undefined && state !== null && snapshotted(filters);
+    source = incremental ? 'updated' : restore ? 'restored' : 'computed';
     const kept: Promise<Kept> = incremental
       ? held.kept.then(
-          async (k) => {
-            const ids = await changedStudies(db, held.version, state.version);
-            if (ids === null || ids.length > INCREMENTAL_MAX) {
-              source = 'computed';
-              return computeKept(db, caller, filters);
-            }
-            if (ids.length === 0) return k;
-            const rows = await findCohortRows(db, { caller, filters, studyIds: ids });
-            try {
-              applyChanges(k, ids, rows);
-              return k;
-            } catch (e) {
-              // The kept cohort disagrees with itself (a bug): read it whole rather than fail the page.
-              console.error('cohort: applying the changed studies failed; reading the whole cohort', e);
-              source = 'computed';
-              return computeKept(db, caller, filters);
-            }
-          },
+          (k) => updateKept(db, caller, filters, k, held.version, state.version, setSource),
           () => computeKept(db, caller, filters),
         )
-      : computeKept(db, caller, filters);
+      : restore
+        ? restoreKept(db, caller, filters, key, state, setSource)
+        : computeKept(db, caller, filters);
     entry = { version: state?.version ?? 0n, kept };
     if (state === null) cache.delete(key);
     else {
@@ -295,7 +380,9 @@ async function keptCohort(db: Db, caller: Caller, filters: CohortFilters): Promi
   }
   while (cache.size > KEEP) cache.delete(cache.keys().next().value!);
   const k = await entry.kept;
-  return { derived: k.view, source };
+  // Stored (not awaited): after reading the whole cohort, and every SNAPSHOT_EVERY versions.
+  if (state !== null && snapshotted(filters) && source! !== 'kept') storeKept(db, key, state.version, k, source! === 'computed');
+  return { derived: k.view, source: source! };
 }
 
 export async function findCohortView(db: Db, { caller, query }: { caller: Caller; query: CohortQuery }): Promise<CohortView> {

@@ -8,10 +8,10 @@
  * unfiltered and filtered, and in three kept sort orders; the pooled GTV phase values are also
  * checked against PostgreSQL's percentile_cont, which computed them before.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
 import { findCohortCases } from '../../../lib/server/cohort/find-cohort-cases';
-import { findCohortView, forgetCohortViews } from '../../../lib/server/cohort/find-cohort-view';
+import { flushCohortSnapshots, findCohortView, forgetCohortViews } from '../../../lib/server/cohort/find-cohort-view';
 import { computeCohortStats, sortCases, type CaseSortKey } from '../../../lib/core/stats/cohort-stats';
 import type { CohortQuery } from '../../../lib/server/cohort/find-cohort-cases.types';
 import type { Caller } from '../../../lib/server/auth/roles';
@@ -37,6 +37,7 @@ const VIEWS: { caller: Caller; filters: Partial<CohortQuery> }[] = [
   { caller: physicist, filters: { institution: 'bench-inst-Boston' } },
   { caller: researcher, filters: { from: '2016-01-01', to: '2021-12-31' } },
 ];
+const NO_FILTERS = { institution: null, from: null, to: null, model: null, physician: null, scanner: null };
 const SORTS: [CaseSortKey, 'asc' | 'desc'][] = [
   ['pseudonym', 'asc'],
   ['itvDice', 'asc'],
@@ -55,8 +56,9 @@ describe('the kept cohort, updated with the changed studies only, equals the coh
   afterAll(async () => t?.drop());
 
   /** Every kept view after a change: updated (not recomputed), and equal to a computation from scratch. */
-  async function expectSameAsScratch(source: 'updated' | 'computed' = 'updated') {
+  async function expectSameAsScratch(expected: 'updated' | 'computed' | ((filtered: boolean) => 'restored' | 'computed') = 'updated') {
     for (const { caller, filters } of VIEWS) {
+      const source = typeof expected === 'function' ? expected(Object.keys(filters).length > 0) : expected;
       const direct = await findCohortCases(t.db, { caller, filters: q(filters) });
       const stats = computeCohortStats(direct.cases, direct.pooledPhases);
       for (const [i, [sort, dir]] of SORTS.entries()) {
@@ -156,6 +158,51 @@ describe('the kept cohort, updated with the changed studies only, equals the coh
   it('a kept version older than the change log (pruned) reads the whole cohort again', async () => {
     await t.db.segmentationRun.update({ where: { id: 'bench-00071-r1' }, data: { status: 'FAILED', error: 'Failed: pruned' } });
     await t.db.$executeRaw`UPDATE "CohortDataVersion" SET "changesFrom" = "version" WHERE id = 1`;
+    await expectSameAsScratch('computed');
+  });
+
+  /** The stored kept cohorts (CohortSnapshot): the unfiltered view with and without identifiers. */
+  const storedVersions = async () =>
+    (await t.db.$queryRaw<{ key: string; version: bigint }[]>`SELECT "key", "version" FROM "CohortSnapshot" ORDER BY "key"`).map((r) => [
+      r.key,
+      Number(r.version),
+    ]);
+  const currentVersion = async () => Number((await t.db.$queryRaw<{ v: bigint }[]>`SELECT "version" AS v FROM "CohortDataVersion" WHERE id = 1`)[0]!.v);
+
+  it('a new process starts from the stored kept cohort and applies the changes since; filtered views read the whole cohort', async () => {
+    await flushCohortSnapshots();
+    const stored = await storedVersions();
+    expect(stored.map(([k]) => k)).toEqual([JSON.stringify([false, NO_FILTERS]), JSON.stringify([true, NO_FILTERS])]);
+    await t.db.segmentationRun.update({ where: { id: 'bench-00072-r1' }, data: { status: 'FAILED', error: 'Failed: after the snapshot' } });
+    await t.db.study.delete({ where: { id: 'bench-00073' } });
+    expect(await currentVersion()).toBeGreaterThan(Math.max(...stored.map(([, v]) => v as number)));
+    forgetCohortViews(); // as a new web process
+    await expectSameAsScratch((filtered) => (filtered ? 'computed' : 'restored'));
+  });
+
+  it('a corrupt stored cohort is ignored with a log line naming its sha256, and the whole cohort is read (and stored again)', async () => {
+    await flushCohortSnapshots();
+    await t.db.$executeRaw`UPDATE "CohortSnapshot" SET "data" = overlay("data" placing '\\x00ff'::bytea from 30)`;
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      forgetCohortViews();
+      await expectSameAsScratch('computed');
+      expect(logged.mock.calls.map((c) => String(c[0])).filter((m) => /cohort snapshot .*sha256 .* differs/.test(m))).toHaveLength(2);
+    } finally {
+      logged.mockRestore();
+    }
+    await flushCohortSnapshots();
+    const version = await currentVersion();
+    expect((await storedVersions()).map(([, v]) => v)).toEqual([version, version]);
+    forgetCohortViews();
+    await expectSameAsScratch((filtered) => (filtered ? 'computed' : 'restored'));
+  });
+
+  it('a stored cohort older than the change log (pruned) reads the whole cohort', async () => {
+    await flushCohortSnapshots();
+    await t.db.segmentationRun.update({ where: { id: 'bench-00074-r1' }, data: { status: 'FAILED', error: 'Failed: pruned after the snapshot' } });
+    await t.db.$executeRaw`UPDATE "CohortDataVersion" SET "changesFrom" = "version" WHERE id = 1`;
+    forgetCohortViews();
     await expectSameAsScratch('computed');
   });
 
