@@ -6,7 +6,7 @@ import type { Db } from '../db/client';
 import { authorize, can, type Caller } from '../auth/roles';
 import { recordAuditEvent } from '../audit/record-audit-event';
 import { loadReviewCases, type ReviewCase } from './load-review-cases';
-import { rankReviewQueue } from './rank-review-queue';
+import { rankReviewQueuePage } from './rank-review-queue';
 import type { ReviewCriterion } from '@/lib/core/review/rank-review-cases';
 
 /** Cases per page of the queue when a page is asked for. */
@@ -45,32 +45,34 @@ export async function findReviewQueue(
 ): Promise<ReviewQueue> {
   authorize(caller, 'review:view');
   const identified = can(caller.role, 'identifiers:view');
-  let all: { undecided: boolean }[];
+  let total: number;
+  let undecided: number;
   let listedCount: number;
   let cases: ReviewCase[];
   let pageNumber = 1;
   let pageCount = 1;
   if (page === undefined) {
     const everything = await loadReviewCases(db, { criterion, identified });
-    all = everything;
+    total = everything.length;
+    undecided = everything.filter((c) => c.undecided).length;
     cases = undecidedOnly ? everything.filter((c) => c.undecided) : everything;
     listedCount = cases.length;
   } else {
-    // One page: rank every study on its summary row's numbers in one query (rankReviewQueue),
-    // then read the shown cases in full (decisions, phases for the flags' wording).
-    const ranked = await rankReviewQueue(db, { criterion });
-    all = ranked;
-    const listed = undecidedOnly ? ranked.filter((c) => c.undecided) : ranked;
-    listedCount = listed.length;
-    pageCount = Math.max(1, Math.ceil(listed.length / REVIEW_QUEUE_PER_PAGE));
-    pageNumber = Math.min(Math.max(1, page), pageCount);
-    const shown = listed.slice((pageNumber - 1) * REVIEW_QUEUE_PER_PAGE, pageNumber * REVIEW_QUEUE_PER_PAGE);
-    const full = new Map((await loadReviewCases(db, { criterion, identified, studyIds: shown.map((c) => c.studyId) })).map((c) => [c.studyId, c]));
+    // One page: PostgreSQL ranks every study on its kept latest-run numbers and returns this
+    // page's studies and the counts (rankReviewQueuePage); the shown cases are then read in full
+    // (decisions, phases for the flags' wording).
+    const ranked = await rankReviewQueuePage(db, { criterion, undecidedOnly, page, perPage: REVIEW_QUEUE_PER_PAGE });
+    const full = new Map((await loadReviewCases(db, { criterion, identified, studyIds: ranked.studies.map((c) => c.studyId) })).map((c) => [c.studyId, c]));
     // A study whose latest succeeded run changed in between is shown as loadReviewCases read it.
-    cases = shown.flatMap((r) => {
+    cases = ranked.studies.flatMap((r) => {
       const c = full.get(r.studyId);
       return c ? [{ ...c, rank: r.rank }] : [];
     });
+    pageNumber = ranked.page;
+    pageCount = ranked.pageCount;
+    listedCount = ranked.listed;
+    total = ranked.total;
+    undecided = ranked.undecided;
   }
   // Identifiers are shown (and audited) for the cases on the page only.
   if (identified && cases.length > 0) {
@@ -87,8 +89,8 @@ export async function findReviewQueue(
     page: pageNumber,
     pageCount,
     listed: listedCount,
-    total: all.length,
-    undecided: all.filter((c) => c.undecided).length,
+    total,
+    undecided,
     identified,
   };
 }

@@ -8,6 +8,7 @@ import { authorize, can, type Caller } from '../auth/roles';
 import { AppError } from '../errors';
 import { recordAuditEvent } from '../audit/record-audit-event';
 import { loadReviewCases, type ReviewCase } from './load-review-cases';
+import { rankReviewQueueNeighbours } from './rank-review-queue';
 import type { ReviewCriterion } from '@/lib/core/review/rank-review-cases';
 
 export interface ReviewCaseDetail {
@@ -28,9 +29,11 @@ export async function getReviewCase(
 ): Promise<ReviewCaseDetail> {
   authorize(caller, 'review:view');
   const identified = can(caller.role, 'identifiers:view');
-  const all = await loadReviewCases(db, { criterion, identified });
-  const current = all.find((c) => c.studyId === studyId);
-  if (!current) {
+  // Where the study stands in the ranked queue (in SQL, rankReviewQueueNeighbours), then the case
+  // itself. The current case stays in the list even when it was just decided, so next/previous work.
+  const place = await rankReviewQueueNeighbours(db, { criterion, undecidedOnly, studyId });
+  const current = place ? (await loadReviewCases(db, { criterion, identified, studyIds: [studyId] }))[0] : undefined;
+  if (!place || !current) {
     const exists = await db.study.findUnique({ where: { id: studyId }, select: { id: true } });
     throw new AppError(
       'NOT_FOUND',
@@ -39,9 +42,6 @@ export async function getReviewCase(
         : `Study ${studyId} does not exist: check the link, or pick the case from the review queue.`,
     );
   }
-  // The current case stays in the list even when it was just decided, so next/previous work.
-  const queue = undecidedOnly ? all.filter((c) => c.undecided || c.studyId === studyId) : all;
-  const i = queue.findIndex((c) => c.studyId === studyId);
   const phases = await db.imageSeries.count({ where: { studyId, phaseIndex: { not: null } } });
   if (identified) {
     await recordAuditEvent(db, {
@@ -53,12 +53,12 @@ export async function getReviewCase(
     });
   }
   return {
-    case: current,
+    case: { ...current, rank: place.rank },
     phases,
-    previousStudyId: i > 0 ? queue[i - 1].studyId : null,
-    nextStudyId: i < queue.length - 1 ? queue[i + 1].studyId : null,
-    position: i + 1,
-    queueLength: queue.length,
+    previousStudyId: place.previousStudyId,
+    nextStudyId: place.nextStudyId,
+    position: place.position,
+    queueLength: place.queueLength,
     identified,
   };
 }

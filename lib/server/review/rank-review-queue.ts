@@ -1,75 +1,128 @@
 /**
- * The review queue's order without reading every case: one SQL query returns, per study with a
- * succeeded run, its latest such run (the order loadReviewCases uses: finished last, then queued
- * last, then id), its pseudonym, the three ranking numbers of that run's RunSummary row and
- * whether a current decision exists on it, as one JSON array per column in study-id order; the
- * ranking itself is rankReviewCases, as for the whole queue. Internal to lib/server/review:
- * callers authorise first. Used by findReviewQueue when it shows one page.
+ * The review queue's order in SQL, without reading every case: each study's latest succeeded run
+ * and its three ranking numbers come from "LatestSucceededRun" (kept by triggers on the runs and
+ * run summaries, migration 20261207110000_latest_succeeded_run), the current decisions are found
+ * once (an anti-join on supersedesId) and hash-joined, and PostgreSQL numbers the studies in the
+ * order rankReviewCases (lib/core/review) gives: the criterion's number, then the other two, each
+ * more discordant first and missing last, then the pseudonym (byte order, COLLATE "C", which is
+ * JavaScript's `<` for the ASCII pseudonyms the app writes), then the study id (the order the
+ * cases reach rankReviewCases's stable sort in). Only the page's rows leave the database.
+ * Internal to lib/server/review: callers authorise first. Used by findReviewQueue (one page) and
+ * getReviewCase (position, previous / next); tests/integration/review/queue-ranking-kept.test.ts
+ * checks both against the whole queue computed in JavaScript (loadReviewCases).
  */
 import type { Db } from '../db/client';
-import { rankReviewCases, type ReviewCriterion } from '@/lib/core/review/rank-review-cases';
-import type { CaseKeyNumbers } from '@/lib/core/review/case-key-numbers';
+import { Prisma } from '../db/generated/client';
+import type { ReviewCriterion } from '@/lib/core/review/rank-review-cases';
+
+/** SQL ORDER BY of each criterion: rankReviewCases's TIE_BREAK with discordanceScore's orientation. */
+const ORDER: Record<ReviewCriterion, Prisma.Sql> = {
+  'low-dice': Prisma.sql`l."itvDice" ASC NULLS LAST, l."itvFpCc" DESC NULLS LAST, l."maxFpDistanceMm" DESC NULLS LAST`,
+  'large-fp': Prisma.sql`l."itvFpCc" DESC NULLS LAST, l."maxFpDistanceMm" DESC NULLS LAST, l."itvDice" ASC NULLS LAST`,
+  'distant-fp': Prisma.sql`l."maxFpDistanceMm" DESC NULLS LAST, l."itvFpCc" DESC NULLS LAST, l."itvDice" ASC NULLS LAST`,
+};
+
+/** The CTEs `cur` and `ranked` ("studyId", "runId", undecided, rank: 1-based in the whole queue). */
+function rankedCte(criterion: ReviewCriterion): Prisma.Sql {
+  return Prisma.sql`
+    cur AS (
+      SELECT DISTINCT d."studyId", d."runId" FROM "ReviewDecision" d
+      WHERE d."runId" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "ReviewDecision" c WHERE c."supersedesId" = d.id)
+    ), ranked AS MATERIALIZED (
+      SELECT l."studyId", l."runId", (cur."runId" IS NULL) AS undecided,
+             row_number() OVER (ORDER BY ${ORDER[criterion]}, p.pseudonym COLLATE "C", l."studyId") AS rank
+      FROM "LatestSucceededRun" l
+      JOIN "Study" s ON s.id = l."studyId" JOIN "Patient" p ON p.id = s."patientId"
+      LEFT JOIN cur ON cur."studyId" = l."studyId" AND cur."runId" = l."runId"
+    )`;
+}
 
 export interface RankedStudy {
   studyId: string;
   runId: string;
-  pseudonym: string;
-  /** The ranking numbers only (keyNumbersFromSummary's values); null without a summary row. */
-  numbers: Pick<CaseKeyNumbers, 'itvDice' | 'itvFpCc' | 'maxFpDistanceMm'> | null;
   undecided: boolean;
-  /** 1-based position in the full ranked queue. */
+  /** 1-based position in the full ranked queue (before any filter). */
   rank: number;
 }
 
-interface Columns {
-  studyId: string[];
-  runId: string[];
-  pseudonym: string[];
-  hasSummary: boolean[];
-  itvDice: (number | null)[];
-  itvFpCc: (number | null)[];
-  maxFpDistanceMm: (number | null)[];
-  decided: boolean[];
+export interface RankedPage {
+  /** The page's studies in queue order. */
+  studies: RankedStudy[];
+  /** The page shown (past the end: the last; 1 when nothing is listed) and how many there are. */
+  page: number;
+  pageCount: number;
+  /** Cases after the "undecided only" filter, before it, and undecided. */
+  listed: number;
+  total: number;
+  undecided: number;
 }
 
-export async function rankReviewQueue(db: Db, { criterion }: { criterion: ReviewCriterion }): Promise<RankedStudy[]> {
-  // The current decisions are found once (an anti-join on supersedesId) and hash-joined, not
-  // looked up per study; the columns are built from one sort by study id, not one per column.
-  const [{ j }] = await db.$queryRaw<{ j: string | null }[]>`
-    WITH lr AS (
-      SELECT DISTINCT ON (x."studyId") x."studyId", x.id AS "runId"
-      FROM "SegmentationRun" x WHERE x.status = 'SUCCEEDED'
-      ORDER BY x."studyId", x."finishedAt" DESC NULLS LAST, x."queuedAt" DESC, x.id DESC
-    ), cur AS (
-      SELECT DISTINCT d."studyId", d."runId" FROM "ReviewDecision" d
-      WHERE NOT EXISTS (SELECT 1 FROM "ReviewDecision" c WHERE c."supersedesId" = d.id)
-    ), q AS (
-      SELECT s.id AS "studyId", lr."runId", p.pseudonym, (rs."runId" IS NOT NULL) AS "hasSummary",
-             rs."itvDice", rs."itvFpCc", rs."itvMaxFpDistanceMm" AS "maxFpDistanceMm", (cur."runId" IS NOT NULL) AS decided
-      FROM lr JOIN "Study" s ON s.id = lr."studyId" JOIN "Patient" p ON p.id = s."patientId"
-      LEFT JOIN "RunSummary" rs ON rs."runId" = lr."runId"
-      LEFT JOIN cur ON cur."studyId" = s.id AND cur."runId" = lr."runId"
-      ORDER BY s.id
+/** One page of the ranked queue (`perPage` studies), optionally undecided studies only, with the counts. */
+export async function rankReviewQueuePage(
+  db: Db,
+  { criterion, undecidedOnly, page, perPage }: { criterion: ReviewCriterion; undecidedOnly: boolean; page: number; perPage: number },
+): Promise<RankedPage> {
+  const rows = await db.$queryRaw<
+    {
+      total: bigint;
+      undecided_count: bigint;
+      listed: bigint;
+      page: number;
+      studyId: string | null;
+      runId: string | null;
+      undecided: boolean | null;
+      rank: bigint | null;
+    }[]
+  >`
+    WITH ${rankedCte(criterion)}, listed AS (
+      SELECT r.*, row_number() OVER (ORDER BY r.rank) AS pos FROM ranked r WHERE r.undecided OR NOT ${undecidedOnly}
+    ), n AS (
+      SELECT (SELECT count(*) FROM ranked) AS total, (SELECT count(*) FROM ranked WHERE undecided) AS undecided_count,
+             (SELECT count(*) FROM listed) AS listed
+    ), pg AS (
+      SELECT n.*, LEAST(GREATEST(1, ${page}::int), GREATEST(1, CEIL(n.listed / ${perPage}::numeric)::int)) AS page FROM n
     )
-    SELECT json_build_object('studyId', json_agg(q."studyId"), 'runId', json_agg(q."runId"),
-      'pseudonym', json_agg(q.pseudonym), 'hasSummary', json_agg(q."hasSummary"),
-      'itvDice', json_agg(q."itvDice"), 'itvFpCc', json_agg(q."itvFpCc"),
-      'maxFpDistanceMm', json_agg(q."maxFpDistanceMm"), 'decided', json_agg(q.decided))::text AS j
-    FROM q`;
-  if (j === null) return [];
-  const c = JSON.parse(j) as Columns;
-  if (!c.studyId) return [];
-  const rows = c.studyId.map((studyId, i) => {
-    const fp = c.itvFpCc[i] ?? null;
-    return {
-      studyId,
-      runId: c.runId[i]!,
-      pseudonym: c.pseudonym[i]!,
-      // As keyNumbersFromSummary: no FP volume means no FP distance to rank by, 0 when the FP is empty.
-      numbers: c.hasSummary[i] ? { itvDice: c.itvDice[i] ?? null, itvFpCc: fp, maxFpDistanceMm: c.maxFpDistanceMm[i] ?? (fp === 0 ? 0 : null) } : null,
-      undecided: !c.decided[i],
-      rank: 0,
-    };
-  });
-  return rankReviewCases(rows as (RankedStudy & { numbers: CaseKeyNumbers | null })[], criterion).map((r, i) => ({ ...r, rank: i + 1 }));
+    SELECT pg.total, pg.undecided_count, pg.listed, pg.page, x."studyId", x."runId", x.undecided, x.rank
+    FROM pg LEFT JOIN listed x ON x.pos > (pg.page - 1) * ${perPage}::int AND x.pos <= pg.page * ${perPage}::int
+    ORDER BY x.pos`;
+  const head = rows[0]!;
+  const listed = Number(head.listed);
+  return {
+    studies: rows.flatMap((r) => (r.studyId === null ? [] : [{ studyId: r.studyId, runId: r.runId!, undecided: r.undecided!, rank: Number(r.rank) }])),
+    page: head.page,
+    pageCount: Math.max(1, Math.ceil(listed / perPage)),
+    listed,
+    total: Number(head.total),
+    undecided: Number(head.undecided_count),
+  };
+}
+
+export interface RankedNeighbours {
+  /** 1-based position of the study in the whole ranked queue (before any filter). */
+  rank: number;
+  /** 1-based position of the study in the (filtered) queue, and the queue's length. */
+  position: number;
+  queueLength: number;
+  previousStudyId: string | null;
+  nextStudyId: string | null;
+}
+
+/**
+ * Where a study stands in the ranked queue (undecided only: the undecided studies and this one),
+ * with the studies before and after it; null when the study has no succeeded run.
+ */
+export async function rankReviewQueueNeighbours(
+  db: Db,
+  { criterion, undecidedOnly, studyId }: { criterion: ReviewCriterion; undecidedOnly: boolean; studyId: string },
+): Promise<RankedNeighbours | null> {
+  const rows = await db.$queryRaw<{ rank: bigint; pos: bigint; n: bigint; prev: string | null; next: string | null }[]>`
+    WITH ${rankedCte(criterion)}, listed AS (
+      SELECT r."studyId", r.rank, row_number() OVER w AS pos, count(*) OVER () AS n,
+             lag(r."studyId") OVER w AS prev, lead(r."studyId") OVER w AS next
+      FROM ranked r WHERE r.undecided OR r."studyId" = ${studyId} OR NOT ${undecidedOnly}
+      WINDOW w AS (ORDER BY r.rank)
+    )
+    SELECT rank, pos, n, prev, next FROM listed WHERE "studyId" = ${studyId}`;
+  const r = rows[0];
+  return r ? { rank: Number(r.rank), position: Number(r.pos), queueLength: Number(r.n), previousStudyId: r.prev, nextStudyId: r.next } : null;
 }
