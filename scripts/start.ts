@@ -86,6 +86,11 @@ async function removeLeftovers(env: Env, databaseUrl: string): Promise<void> {
         `Removed ${volumes.removed.length} file(s) (${mb(volumes.bytes)}) from the volume store ${path.relative(root, env.volumeDir) || env.volumeDir} that no study or run references (left by imports or runs that failed or were killed): ${volumes.removed.map((r) => path.basename(r.file)).join(', ')}`,
       );
     }
+    if (volumes.removedSliceStores.length) {
+      say(
+        `Removed ${volumes.removedSliceStores.length} viewer slice-store folder(s) (${mb(volumes.sliceStoreBytes)}) of volumes no study references (deleted studies, replaced series): ${volumes.removedSliceStores.map((r) => path.basename(r.dir)).join(', ')}`,
+      );
+    }
   } catch (e) {
     say(`Could not check the volume store for unreferenced files: ${(e as Error).message}`);
   } finally {

@@ -70,13 +70,16 @@ async function leftoverChecks(env: Env, databaseOk: boolean): Promise<Check[]> {
   const db = createDb(url);
   try {
     const r = await findOrphanVolumes(db, { store: createVolumeStore({ dir: env.volumeDir }) });
+    const slices = r.sliceStores.length
+      ? `; ${r.sliceStores.length} viewer slice-store folder(s) (${mb(r.sliceStoreBytes)}) of volumes no row references (deleted studies), which \`npm start\` removes too`
+      : '';
     checks.push(
-      r.orphans.length
+      r.orphans.length || r.sliceStores.length
         ? {
             name: 'volume store',
             ok: true,
             warning: true,
-            detail: `${r.orphans.length} of ${r.scanned} file(s) (${mb(r.bytes)}) in ${env.volumeDir} that no row references (left by imports or runs that failed or were killed); \`npm start\` removes them`,
+            detail: `${r.orphans.length} of ${r.scanned} file(s) (${mb(r.bytes)}) in ${env.volumeDir} that no row references (left by imports or runs that failed or were killed); \`npm start\` removes them${slices}`,
           }
         : { name: 'volume store', ok: true, detail: `${r.scanned} volume file(s) in ${env.volumeDir}, none unreferenced` },
     );

@@ -9,6 +9,12 @@
  * never reported. Temp files of interrupted writes (`tmp/*.part`) older than `graceMs` are
  * reported too; they are never referenced.
  *
+ * The viewer's slice stores (`slices/<64 hex>/`, lib/server/storage/slice-store.ts) go with their
+ * volume: a folder whose volume key no row references (its study deleted, its series re-imported
+ * with other pixels) and that was not written for `graceMs` is reported, as is a build folder
+ * (`slices/.tmp-*`) left by a killed process. Removing one is always safe: the viewer falls back
+ * to the volume and builds the store again.
+ *
  * Referencing columns are found in the schema, not listed here: every text column whose name
  * ends in `Key` (today ImageSeries.volumeKey, PhysicianStructure.maskKey and
  * MachineStructure.maskKey), reading only values shaped like a volume key. A new column that
@@ -40,9 +46,22 @@ export interface FindOrphanVolumesOptions {
   now?: Date;
 }
 
+/** A slice-store folder of a volume that no row references (or a build folder left by a killed process). */
+export interface OrphanSliceStore {
+  /** Absolute path of the folder. */
+  dir: string;
+  /** The volume key it was cut from; null for a build folder (`slices/.tmp-*`). */
+  key: string | null;
+  bytes: number;
+  modifiedAt: Date;
+}
+
 export interface FindOrphanVolumesResult {
   orphans: OrphanFile[];
   bytes: number;
+  /** Slice-store folders of unreferenced volumes, and build folders left behind. */
+  sliceStores: OrphanSliceStore[];
+  sliceStoreBytes: number;
   /** Volume files in the store (temp files not counted). */
   scanned: number;
   /** The columns read for references, as "Table.column". */
@@ -51,6 +70,8 @@ export interface FindOrphanVolumesResult {
 
 const KEY = /^[0-9a-f]{64}\.nii\.gz$/;
 const HEX2 = /^[0-9a-f]{2}$/;
+const SLICE_DIR = /^[0-9a-f]{64}$/;
+const SLICE_BUILD = /^\.tmp-[0-9a-f]{64}-/;
 
 /** Columns known to hold volume keys: if the schema query does not show them, nothing is an orphan. */
 const KNOWN_COLUMNS = ['ImageSeries.volumeKey', 'PhysicianStructure.maskKey', 'MachineStructure.maskKey'];
@@ -97,6 +118,23 @@ async function list(dir: string): Promise<string[]> {
   }
 }
 
+/** The slice-store folders under `<root>/slices` not written for graceMs (candidates: their references are checked by the caller). */
+export async function findOldSliceStores(root: string, cutoff: number): Promise<OrphanSliceStore[]> {
+  const out: OrphanSliceStore[] = [];
+  const slices = path.join(root, 'slices');
+  for (const name of await list(slices)) {
+    const isStore = SLICE_DIR.test(name);
+    if (!isStore && !SLICE_BUILD.test(name)) continue;
+    const dir = path.join(slices, name);
+    const st = await stat(dir).catch(() => null);
+    if (!st?.isDirectory() || st.mtimeMs > cutoff) continue;
+    let bytes = 0;
+    for (const f of await list(dir)) bytes += (await stat(path.join(dir, f)).catch(() => null))?.size ?? 0;
+    out.push({ dir, key: isStore ? `${name}.nii.gz` : null, bytes, modifiedAt: st.mtime });
+  }
+  return out;
+}
+
 /** Reads the store's files first, then the references, so a file written meanwhile is either too young or referenced. */
 export async function findOrphanVolumes(db: Db, options: FindOrphanVolumesOptions): Promise<FindOrphanVolumesResult> {
   const root = path.resolve(options.store.root);
@@ -124,12 +162,16 @@ export async function findOrphanVolumes(db: Db, options: FindOrphanVolumesOption
     const st = await stat(file).catch(() => null);
     if (st?.isFile() && st.mtimeMs <= cutoff) candidates.push({ file, key: null, bytes: st.size, modifiedAt: st.mtime });
   }
+  const sliceCandidates = await findOldSliceStores(root, cutoff);
   const columns = await findVolumeKeyColumns(db);
-  const referenced = candidates.some((c) => c.key) ? await findReferencedVolumeKeys(db, columns) : new Set<string>();
+  const referenced = candidates.some((c) => c.key) || sliceCandidates.some((c) => c.key) ? await findReferencedVolumeKeys(db, columns) : new Set<string>();
   const orphans = candidates.filter((c) => c.key === null || !referenced.has(c.key));
+  const sliceStores = sliceCandidates.filter((c) => c.key === null || !referenced.has(c.key));
   return {
     orphans,
     bytes: orphans.reduce((s, o) => s + o.bytes, 0),
+    sliceStores,
+    sliceStoreBytes: sliceStores.reduce((s, o) => s + o.bytes, 0),
     scanned,
     columns: columns.map((c) => `${c.table}.${c.column}`),
   };

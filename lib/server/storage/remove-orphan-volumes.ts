@@ -6,11 +6,16 @@
  * then deleted; otherwise it is put back. A putVolume of the same bytes meanwhile either
  * refreshed the file's time before the rename (seen by the second check) or finds it gone and
  * writes it again, so a volume that someone is storing is never lost.
+ *
+ * The slice-store folders of unreferenced volumes (a deleted study's, found by
+ * find-orphan-volumes.ts) are removed with them, after the references are read once more; a
+ * folder removed while a view builds it again costs that view a fallback to the volume, never a
+ * wrong pixel (slice-store.ts checks every file against the manifest the database vouches for).
  */
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Db } from '../db/client';
-import { findOrphanVolumes, findReferencedVolumeKeys, ORPHAN_VOLUME_GRACE_MS, type OrphanFile } from './find-orphan-volumes';
+import { findOrphanVolumes, findReferencedVolumeKeys, ORPHAN_VOLUME_GRACE_MS, type OrphanFile, type OrphanSliceStore } from './find-orphan-volumes';
 import type { VolumeStore } from './volume-store';
 
 export interface RemoveOrphanVolumesOptions {
@@ -23,6 +28,9 @@ export interface RemoveOrphanVolumesOptions {
 export interface RemoveOrphanVolumesResult {
   removed: OrphanFile[];
   bytes: number;
+  /** Slice-store folders removed with their volumes (and build folders left by killed processes). */
+  removedSliceStores: OrphanSliceStore[];
+  sliceStoreBytes: number;
   /** Files found orphaned but kept because they were stored again during the clean-up. */
   kept: number;
 }
@@ -92,5 +100,21 @@ export async function removeOrphanVolumes(db: Db, options: RemoveOrphanVolumesOp
       }
     }
   }
-  return { removed, bytes: removed.reduce((s, o) => s + o.bytes, 0), kept };
+  const removedSliceStores: OrphanSliceStore[] = [];
+  if (found.sliceStores.length > 0) {
+    const referenced = await findReferencedVolumeKeys(db);
+    for (const o of found.sliceStores) {
+      const st = await stat(o.dir).catch(() => null);
+      if (!st || st.mtimeMs > cutoff || (o.key !== null && referenced.has(o.key))) continue;
+      await rm(o.dir, { recursive: true, force: true });
+      removedSliceStores.push(o);
+    }
+  }
+  return {
+    removed,
+    bytes: removed.reduce((s, o) => s + o.bytes, 0),
+    kept,
+    removedSliceStores,
+    sliceStoreBytes: removedSliceStores.reduce((s, o) => s + o.bytes, 0),
+  };
 }

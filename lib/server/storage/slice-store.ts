@@ -3,8 +3,9 @@
  * slice of a stored CT volume as its own small gzip file, so the first image reads and checks
  * about 0.3 MB rather than reading, hashing and inflating the whole 43 MiB .nii.gz.
  *
- * Layout, beside the volume files of the volume store (the orphan clean-up walks only the
- * two-hex folders, so it never touches these):
+ * Layout, beside the volume files of the volume store (the orphan clean-up,
+ * find-orphan-volumes.ts, removes the folder of a volume that no row references any more: a
+ * deleted study's):
  *
  *   <store root>/slices/<64 hex of the volume key>/
  *     manifest.json   {"format":"iseg-slices/1","volumeKey",…,"grid","dataType":"int16","slices":[{"sha256","bytes"},…]}
