@@ -175,10 +175,18 @@ export const VOLUME_GZIP_LEVEL = 1;
  */
 const ZLIB_CHUNK = 8 * 1024 * 1024;
 
-/** gzip of the concatenated parts on the thread pool, without concatenating them first. */
+/**
+ * gzip of the concatenated parts on the thread pool, without concatenating them first. The output
+ * buffer is ZLIB_CHUNK, or for a smaller volume its size plus deflate's worst-case overhead
+ * (zlib's deflateBound: n + n/4096 + n/16384 + 13, plus the gzip header), so that writing a
+ * 0.4 MB mask does not allocate 8 MiB (a segmentation run writes one per phase, and those
+ * allocations set off full garbage collections). The compressed bytes do not depend on it.
+ */
 function gzipParts(parts: Uint8Array[], level: number): Promise<Buffer> {
+  const raw = parts.reduce((n, p) => n + p.byteLength, 0);
+  const chunkSize = Math.max(64 * 1024, Math.min(ZLIB_CHUNK, raw + (raw >> 10) + 1024));
   return new Promise((resolve, reject) => {
-    const z = createGzip({ level, chunkSize: ZLIB_CHUNK });
+    const z = createGzip({ level, chunkSize });
     const out: Buffer[] = [];
     z.on('data', (c: Buffer) => out.push(c));
     z.on('end', () => resolve(Buffer.concat(out)));

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync as zlibGzipSync } from 'node:zlib';
 import { gunzipSync, gzipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeNifti, parseNifti } from '@/lib/nifti';
@@ -97,6 +98,17 @@ describe('volume store', () => {
       expect([Number(m![1]), Number(m![3]), Number(m![4])]).toEqual([Math.min(...ct), Math.max(...ct), ct.length]);
       expect(Number(m![2])).toBeCloseTo(sum / ct.length, 3);
     }
+  });
+
+  it('writes a mask with an output buffer sized to it, to the same bytes as a one-shot level-1 gzip', async () => {
+    // 96×96×48 (a run's phase GTV): the output buffer is 0.4 MB rather than 8 MiB.
+    const g: Grid = { dims: [96, 96, 48], spacingMm: [3.33, 3.33, 4], originMm: [-160, -160, -96], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] };
+    const mask = new Uint8Array(96 * 96 * 48);
+    for (let v = 0; v < mask.length; v++) if ((v % 96) - 48 < 20 && (v % 96) - 48 > -20 && ((v / 9216) | 0) % 7 < 5) mask[v] = 1;
+    const a = await putNiftiVolume(store, { grid: g, data: mask }, { intent: 'mask' });
+    const once = zlibGzipSync(encodeNifti({ grid: g, data: mask }, { intent: 'mask' }), { level: 1 });
+    once[4] = once[5] = once[6] = once[7] = 0;
+    expect(Buffer.from(await store.getVolume(a.key)).equals(once)).toBe(true);
   });
 
   it('refuses keys that are not exactly <sha256>.nii.gz, so no path reaches the file system', async () => {
