@@ -34,6 +34,22 @@ function pick(ds: Parameters<typeof str>[0]): InstanceHeader {
 }
 
 /**
+ * The header from a short head (the first network chunks of an instance), without the larger
+ * head's copy: only when the parse reached the pixel data (an image; the header is then exactly
+ * what the larger head gives) or the head is the whole file; else null (use readInstanceHeader).
+ */
+export function readInstanceHeaderQuick(head: { bytes: Uint8Array; complete: boolean }): InstanceHeader | null {
+  try {
+    const ds = parseDicom(head.bytes, { untilTag: 'x7fe00010' });
+    if (!head.complete && !ds.elements.x7fe00010) return null;
+    const h = pick(ds);
+    return h.studyInstanceUid ? h : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * @param head the file's first bytes; `complete` when they are the whole file.
  * @param file the spooled file, read in full only when the head does not hold the study UID.
  */

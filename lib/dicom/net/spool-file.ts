@@ -57,10 +57,29 @@ export const IMPLEMENTATION_VERSION = 'ISEG_QA_1';
 /** How many bytes of each file the spool writer keeps in memory for reading the header. */
 const HEAD_BYTES = 256 * 1024;
 
+/** Spool folders whose `.incoming/` is known to exist (made once, again if it went missing). */
+const incomingMade = new Set<string>();
+
+async function openPart(spoolDir: string, file: string): Promise<FileHandle> {
+  if (!incomingMade.has(spoolDir)) {
+    await mkdir(path.dirname(file), { recursive: true });
+    incomingMade.add(spoolDir);
+  }
+  try {
+    return await open(file, 'w', 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    await mkdir(path.dirname(file), { recursive: true });
+    return open(file, 'w', 0o600);
+  }
+}
+
 /**
  * A Writable that writes to a temporary `.part` file and keeps the first HEAD_BYTES in memory;
  * on end it fsyncs and closes the file. `finished` resolves when the bytes are on disk (or
- * rejects with the write error).
+ * rejects with the write error). The chunks are written as they come (several at once with one
+ * writev, not joined) and the head keeps references to them, not copies: the listener hands
+ * over views of network buffers that nothing else writes to.
  */
 export class SpoolPartWriter extends Writable {
   readonly tempFile: string;
@@ -73,7 +92,7 @@ export class SpoolPartWriter extends Writable {
   constructor(spoolDir: string, meta: Buffer) {
     super({ highWaterMark: 1 << 20 });
     this.tempFile = path.join(spoolDir, INCOMING_DIR, `${Date.now()}-${randomBytes(6).toString('hex')}.part`);
-    this.fh = mkdir(path.dirname(this.tempFile), { recursive: true }).then(() => open(this.tempFile, 'w', 0o600));
+    this.fh = openPart(spoolDir, this.tempFile);
     this.fh.catch(() => undefined);
     this.keep(meta);
     this.pending = this.fh.then((fh) => fh.write(meta)).then(() => undefined);
@@ -90,24 +109,27 @@ export class SpoolPartWriter extends Writable {
   private keep(chunk: Buffer): void {
     this.bytes += chunk.length;
     if (this.headLength >= HEAD_BYTES) return;
-    const part = chunk.subarray(0, HEAD_BYTES - this.headLength);
-    this.head.push(Buffer.from(part));
+    const part = chunk.length <= HEAD_BYTES - this.headLength ? chunk : chunk.subarray(0, HEAD_BYTES - this.headLength);
+    this.head.push(part);
     this.headLength += part.length;
   }
 
-  /** The first bytes written (meta header included), and whether that is the whole file. */
-  headBytes(): { bytes: Buffer; complete: boolean } {
-    return { bytes: Buffer.concat(this.head), complete: this.headLength === this.bytes };
+  /**
+   * The first bytes written (meta header included; at least `atLeast` of them where there are,
+   * else all that were kept), and whether that is the whole file.
+   */
+  headBytes(atLeast = HEAD_BYTES): { bytes: Buffer; complete: boolean } {
+    let n = 0;
+    let parts = 0;
+    while (parts < this.head.length && n < atLeast) n += this.head[parts++].length;
+    const bytes = parts === 1 ? this.head[0] : Buffer.concat(this.head.slice(0, parts), n);
+    return { bytes, complete: n === this.bytes };
   }
 
   override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
     const bufs = chunks.map((c) => c.chunk);
     for (const b of bufs) this.keep(b);
-    const data = bufs.length === 1 ? bufs[0] : Buffer.concat(bufs);
-    this.pending = this.pending
-      .then(() => this.fh)
-      .then((fh) => fh.write(data))
-      .then(() => undefined);
+    this.pending = this.pending.then(() => this.fh).then((fh) => writeAll(fh, bufs));
     this.pending.then(
       () => callback(),
       (e: Error) => callback(e),
@@ -137,6 +159,31 @@ export class SpoolPartWriter extends Writable {
       await (await this.fh).close();
     } catch {}
     await rm(this.tempFile, { force: true });
+  }
+}
+
+/** Writes the buffers in order at the file's position (writev; again for what a short write left). */
+async function writeAll(fh: FileHandle, bufs: Buffer[]): Promise<void> {
+  let left = bufs.filter((b) => b.length > 0);
+  // At most IOV_MAX (1024 on Linux) buffers per writev.
+  while (left.length > 0) {
+    const batch = left.slice(0, 1024);
+    const want = batch.reduce((t, b) => t + b.length, 0);
+    let { bytesWritten } = await fh.writev(batch);
+    if (bytesWritten === want) {
+      left = left.slice(batch.length);
+      continue;
+    }
+    // A short write: drop what was written and go on with the rest.
+    const rest: Buffer[] = [];
+    for (const b of left) {
+      if (bytesWritten >= b.length) bytesWritten -= b.length;
+      else {
+        rest.push(bytesWritten > 0 ? b.subarray(bytesWritten) : b);
+        bytesWritten = 0;
+      }
+    }
+    left = rest;
   }
 }
 

@@ -22,7 +22,8 @@ import * as dimseNs from 'dcmjs-dimse';
 import { Writable } from 'node:stream';
 import { transferSyntaxInfo } from '../transfer-syntaxes';
 import { SpoolPartWriter, commitSpoolFile, fileMetaHeader, isUid } from './spool-file';
-import { readInstanceHeader, type InstanceHeader } from './read-instance-header';
+import { readInstanceHeader, readInstanceHeaderQuick, type InstanceHeader } from './read-instance-header';
+import { PduReader, type PdvFragment } from './pdu-reader';
 
 // A CommonJS/UMD bundle: take its namespace whether the loader wraps it in `default` or not.
 const dimse = ((dimseNs as unknown as { default?: typeof dimseNs }).default ?? dimseNs) as typeof dimseNs;
@@ -50,6 +51,9 @@ export const STORAGE_SOP_CLASSES: Record<string, string> = {
 };
 
 const IMPLICIT_VR_LE = '1.2.840.10008.1.2';
+
+/** The head read first for an instance's header (whole chunks up to at least this many bytes). */
+const QUICK_HEAD_BYTES = 16 * 1024;
 
 /**
  * The transfer syntax we accept from a proposal: the peer's first one that lib/dicom decodes
@@ -131,6 +135,16 @@ interface PendingStore {
   transferSyntaxUid: string;
 }
 
+/** What of dcmjs-dimse's Network (no types for these) the listener's own PDU reader drives. */
+interface DimseNetworkInternals {
+  lastPduTime?: number;
+  statistics: { addBytesReceived(n: number): void };
+  _processPdu(pdu: Buffer): Promise<void>;
+  _processPDataTf(pdata: { getPdvs(): PdvFragment[] }): Promise<void>;
+  _reset(): void;
+  emit(event: 'networkError', error: Error): void;
+}
+
 type StoreOutcome = { ok: true; stored: StoredInstance } | { ok: false; reason: string; status: number };
 
 /** Takes a refused instance's data set and drops it. */
@@ -158,6 +172,28 @@ export async function startStoreScp(options: StoreScpOptions): Promise<StoreScp>
     constructor(socket: net.Socket, opts: Record<string, unknown>) {
       super(socket, opts);
       this.remote = socket.remoteAddress ?? null;
+      // Our PDU reader instead of dcmjs-dimse's (pdu-reader.ts: P-DATA-TF values are handed on as
+      // views of the network chunks, not joined): its 'data' listener, the only one, is replaced.
+      // The PDUs are processed one after another in arrival order, as a chain of promises.
+      const internals = this as unknown as DimseNetworkInternals;
+      let processing: Promise<void> = Promise.resolve();
+      const next = (step: () => Promise<void>) => {
+        processing = processing.then(step).catch((e: Error) => say(`PDU from ${this.remote} not processed: ${e.message}`));
+      };
+      const reader = new PduReader({
+        pdu: (pdu) => next(() => internals._processPdu(pdu)),
+        pdata: (fragments) => next(() => internals._processPDataTf({ getPdvs: () => fragments })),
+        error: (e) => {
+          internals._reset();
+          internals.emit('networkError', new Error(`Connection error: ${e.message}`));
+        },
+      });
+      socket.removeAllListeners('data');
+      socket.on('data', (chunk: Buffer) => {
+        internals.lastPduTime = Date.now();
+        internals.statistics.addBytesReceived(chunk.length);
+        reader.push(chunk);
+      });
       socket.on('close', () => {
         // A transfer cut off mid-instance: its temporary file is removed (it was never acknowledged).
         if (this.pendingStore) void this.pendingStore.writer.discard();
@@ -300,7 +336,8 @@ export async function startStoreScp(options: StoreScpOptions): Promise<StoreScp>
           await p.writer.discard();
           return { ok: false, reason: `the SOP Instance UID "${sopInstanceUid}" is not a valid UID`, status: Status.InvalidArgumentValue };
         }
-        const header = await readInstanceHeader(p.writer.headBytes(), p.writer.tempFile);
+        // A CT header is in the first chunk or two (no copy of the larger head); else the larger head.
+        const header = readInstanceHeaderQuick(p.writer.headBytes(QUICK_HEAD_BYTES)) ?? (await readInstanceHeader(p.writer.headBytes(), p.writer.tempFile));
         if (!isUid(header.studyInstanceUid)) {
           await p.writer.discard();
           return { ok: false, reason: `instance ${sopInstanceUid} has no valid StudyInstanceUID (0020,000D)`, status: Status.ProcessingFailure };
