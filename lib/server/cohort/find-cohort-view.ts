@@ -99,6 +99,8 @@ interface Kept {
   pool: PhasePool;
   stats: KeptCohortStats;
   view: Derived;
+  /** A study left the cohort since it was last stored (the stored one is written again at once). */
+  leftSinceStored?: boolean;
 }
 
 function derive(cases: CohortCase[], pool: PhasePool, kept: KeptCohortStats, datesShifted: boolean, sorted = new Map<string, CohortCase[]>()): Derived {
@@ -194,7 +196,7 @@ function applyChanges(k: Kept, ids: readonly string[], rows: { cases: CohortCase
   for (const id of ids) {
     const now = fresh.get(id);
     if (now) k.byId.set(id, now);
-    else k.byId.delete(id);
+    else if (k.byId.delete(id)) k.leftSinceStored = true;
   }
   const cases = Array.from(k.byId.values(), (x) => x.c);
   // Above RESORT_ABOVE changed studies, each sort order is sorted again when next asked for.
@@ -251,7 +253,10 @@ export async function prepareCohortViews(db: Db): Promise<void> {
 
 /** Stored kept cohorts (CohortSnapshot): the unfiltered view, with and without identifiers. */
 const snapshotted = (filters: CohortFilters) => Object.values(filters).every((v) => v === null);
-/** A stored kept cohort is written again once the kept one is this many versions newer (the change log keeps 10,000). */
+/**
+ * A stored kept cohort is written again once the kept one is this many versions newer (the change
+ * log keeps 10,000), or at once when a study left the cohort (a deleted study's row leaves the store).
+ */
 export const SNAPSHOT_EVERY = 500;
 /** Per view, the version last stored (or read); the writes, one after another. */
 const snapshots = ((globalThis as unknown as { __isegCohortSnapshots?: { written: Map<string, bigint>; pending: Promise<void> } }).__isegCohortSnapshots ??= {
@@ -266,8 +271,9 @@ const snapshots = ((globalThis as unknown as { __isegCohortSnapshots?: { written
  */
 function storeKept(db: Db, key: string, version: bigint, k: Kept, force: boolean): void {
   const last = snapshots.written.get(key);
-  if (!force && last !== undefined && version < last + BigInt(SNAPSHOT_EVERY)) return;
+  if (!force && !k.leftSinceStored && last !== undefined && version < last + BigInt(SNAPSHOT_EVERY)) return;
   snapshots.written.set(key, version);
+  k.leftSinceStored = false;
   snapshots.pending = snapshots.pending
     .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
     .then(async () => {

@@ -13,6 +13,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/test-database'
 import { findCohortCases } from '../../../lib/server/cohort/find-cohort-cases';
 import { flushCohortSnapshots, findCohortView, forgetCohortViews } from '../../../lib/server/cohort/find-cohort-view';
 import { computeCohortStats, sortCases, type CaseSortKey } from '../../../lib/core/stats/cohort-stats';
+import { readCohortSnapshot } from '../../../lib/server/cohort/read-cohort-snapshot';
 import type { CohortQuery } from '../../../lib/server/cohort/find-cohort-cases.types';
 import type { Caller } from '../../../lib/server/auth/roles';
 import { seedSyntheticStudies } from '../../../bench/dashboard/seed-studies';
@@ -178,6 +179,13 @@ describe('the kept cohort, updated with the changed studies only, equals the coh
     expect(await currentVersion()).toBeGreaterThan(Math.max(...stored.map(([, v]) => v as number)));
     forgetCohortViews(); // as a new web process
     await expectSameAsScratch((filtered) => (filtered ? 'computed' : 'restored'));
+    // The deleted study's row leaves the store at once (the snapshot is written again).
+    await flushCohortSnapshots();
+    for (const identified of [false, true]) {
+      const again = await readCohortSnapshot(t.db, { key: JSON.stringify([identified, NO_FILTERS]) });
+      expect(again!.content.cases.map((c) => c.studyId)).not.toContain('bench-00073');
+      expect(again!.content.cases.map((c) => c.studyId)).toContain('bench-00072');
+    }
   });
 
   it('a corrupt stored cohort is ignored with a log line naming its sha256, and the whole cohort is read (and stored again)', async () => {
