@@ -53,15 +53,9 @@ export function maskToContours(mask: Mask): SliceContour[] {
   const pad = new Uint8Array(pw * (ny + 2));
   for (let k = 0; k < nz; k++) {
     const base = k * sliceSize;
-    let any = false;
-    for (let t = 0; t < sliceSize; t++)
-      if (data[base + t]) {
-        any = true;
-        break;
-      }
-    if (!any) continue;
-    starts.length = 0;
     // Copy into the padded buffer and find the bounding box: only cells touching it can cross.
+    // Each row is scanned for its first and last inside voxel; the runs of background outside
+    // them are zero-filled, not tested voxel by voxel (most of a slice is background).
     let iMin = nx;
     let iMax = -1;
     let jMin = ny;
@@ -69,30 +63,41 @@ export function maskToContours(mask: Mask): SliceContour[] {
     for (let j = 0; j < ny; j++) {
       const row = base + nx * j;
       const prow = pw * (j + 1) + 1;
-      for (let i = 0; i < nx; i++) {
-        const v = data[row + i] ? 1 : 0;
-        pad[prow + i] = v;
-        if (v) {
-          if (i < iMin) iMin = i;
-          if (i > iMax) iMax = i;
-          if (j < jMin) jMin = j;
-          jMax = j;
-        }
+      let first = 0;
+      while (first < nx && !data[row + first]) first++;
+      if (first === nx) {
+        pad.fill(0, prow, prow + nx);
+        continue;
       }
+      let last = nx - 1;
+      while (!data[row + last]) last--;
+      pad.fill(0, prow, prow + first);
+      for (let i = first; i <= last; i++) pad[prow + i] = data[row + i] ? 1 : 0;
+      pad.fill(0, prow + last + 1, prow + nx);
+      if (first < iMin) iMin = first;
+      if (last > iMax) iMax = last;
+      if (j < jMin) jMin = j;
+      jMax = j;
     }
+    if (jMax < 0) continue;
+    starts.length = 0;
     const ids = [0, 0, 0, 0];
     const kinds = [0, 0, 0, 0];
     for (let j = jMin - 1; j <= jMax; j++) {
       const top = pw * (j + 1);
       const bottom = top + pw;
+      // The left corners of each cell are the right corners of the one before: two reads a cell.
+      let nextA = pad[top + iMin]!;
+      let nextD = pad[bottom + iMin]!;
       for (let i = iMin - 1; i <= iMax; i++) {
         // Corners walked a(i,j) → b(i+1,j) → c(i+1,j+1) → d(i,j+1) → a.
-        const a = pad[top + i + 1]!;
+        const a = nextA;
+        const d = nextD;
         const b = pad[top + i + 2]!;
         const c = pad[bottom + i + 2]!;
-        const d = pad[bottom + i + 1]!;
-        const code = a | (b << 1) | (c << 2) | (d << 3);
-        if (code === 0 || code === 15) continue;
+        nextA = b;
+        nextD = c;
+        if (a === b && b === c && c === d) continue; // all inside or all outside
         let m = 0;
         // kind 1 = exit (inside → outside), 0 = entry (outside → inside), in walk order.
         if (a !== b) {
