@@ -8,6 +8,7 @@
  */
 import { type Grid, type Mask, type Volume, type VoxelArray, voxelCount } from '@/lib/core/volume';
 import { InferenceError } from './errors';
+import { giveBackScratch, takeScratch } from './scratch-volumes';
 
 /** src index = b + M · target index (M row-major 3×3). */
 interface IndexMap {
@@ -78,24 +79,63 @@ function trilinearRows(
   const row = new Float32Array(tx);
   const rowAt = (offset: number) => onRow(row, offset);
   const o = outsideValue;
+  // The same grid (index map exactly the identity) and finite voxels without −0: away from the
+  // last voxel centre of each axis every interpolation weight is exactly 0, so the trilinear
+  // value is the voxel itself (v + 0·finite = v). Those voxels are copied; the last one of each
+  // row, and the rows of the last j and k, go through the formula as before. Same bytes.
+  const copy = isIdentityMap(m, b) && finiteWithoutNegativeZero(d);
   for (let k = 0; k < tz; k++) {
     for (let j = 0; j < ty; j++) {
       const bx = b[0]! + m[1]! * j + m[2]! * k;
       const by = b[1]! + m[4]! * j + m[5]! * k;
       const bz = b[2]! + m[7]! * j + m[8]! * k;
-      trilinearRow(d, sx, sy, sz, bx, by, bz, m[0]!, m[3]!, m[6]!, o, row);
+      let from = 0;
+      if (copy && j < ty - 1 && k < tz - 1) {
+        from = tx - 1;
+        const src = tx * (j + ty * k);
+        if (d instanceof Float32Array) row.set(d.subarray(src, src + from));
+        else for (let i = 0; i < from; i++) row[i] = d[src + i]!;
+      }
+      trilinearRow(d, sx, sy, sz, bx, by, bz, m[0]!, m[3]!, m[6]!, o, row, from);
       rowAt(tx * (j + ty * k));
     }
   }
+  if (d !== source.data) giveBackScratch(d as Float32Array);
 }
 
-/** `data` as a Float32Array: itself, or a copy of integer voxels (exact); Float64 data stays as it is. */
+/** The index map is exactly src index = target index (the same grid, computed without rounding). */
+function isIdentityMap(m: number[], b: number[]): boolean {
+  for (let r = 0; r < 3; r++) {
+    if (b[r] !== 0) return false;
+    for (let c = 0; c < 3; c++) if (m[3 * r + c] !== (r === c ? 1 : 0)) return false;
+  }
+  return true;
+}
+
+/**
+ * Every value finite, of magnitude ≤ 1e300 (so no difference of two overflows) and none −0: the
+ * copy shortcut's condition; always true for integer voxels and float32 values.
+ */
+function finiteWithoutNegativeZero(d: Float32Array | Float64Array): boolean {
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i]!;
+    if (!(v >= -1e300 && v <= 1e300) || (v === 0 && 1 / v < 0)) return false;
+  }
+  return true;
+}
+
+/**
+ * `data` as a Float32Array: itself, or a copy of integer voxels (exact; a scratch volume, given
+ * back by trilinearRows); Float64 data stays as it is.
+ */
 function asFloat32(data: VoxelArray): Float32Array | Float64Array {
   if (data instanceof Float32Array || data instanceof Float64Array) return data;
-  return Float32Array.from(data as ArrayLike<number>);
+  const copy = takeScratch(data.length);
+  copy.set(data as ArrayLike<number>);
+  return copy;
 }
 
-/** One target row of trilinearRows: target voxel i maps to source index (bx + mx·i, by + my·i, bz + mz·i). */
+/** One target row of trilinearRows, from voxel `from` on: target voxel i maps to source index (bx + mx·i, by + my·i, bz + mz·i). */
 function trilinearRow(
   d: Float32Array | Float64Array,
   sx: number,
@@ -109,6 +149,7 @@ function trilinearRow(
   mz: number,
   outsideValue: number | undefined,
   row: Float32Array,
+  from = 0,
 ): void {
   // p and its neighbours lie inside the source (indices clamped below), hence the `!`s.
   const hasOutside = outsideValue !== undefined;
@@ -124,7 +165,7 @@ function trilinearRow(
   const jLast = sy > 1 ? sy - 2 : 0;
   const kLast = sz > 1 ? sz - 2 : 0;
   const tx = row.length;
-  for (let i = 0; i < tx; i++) {
+  for (let i = from; i < tx; i++) {
     let x = bx + mx * i;
     let y = by + my * i;
     let z = bz + mz * i;
@@ -171,13 +212,14 @@ export interface ResampleOptions {
 
 /**
  * Trilinear resampling of an image (e.g. CT in HU) onto `target`.
- * @returns Float32Array values on `target`, index i + nx·(j + ny·k).
+ * @returns a scratch volume (scratch-volumes.ts: the caller may give it back once done with it): Float32Array values on `target`, index i + nx·(j + ny·k).
  * @throws InferenceError('INVALID_INPUT') when the source's data and grid disagree or a grid is invalid.
  */
 export function resampleTrilinear(source: Volume<VoxelArray>, target: Grid, options: ResampleOptions = {}): Volume<Float32Array> {
   checkVolume('Source volume', source);
   checkGrid('Target grid', target);
-  const out = new Float32Array(voxelCount(target));
+  // Every value is written below, so a scratch volume's old contents do not matter.
+  const out = takeScratch(voxelCount(target));
   trilinearRows(source, target, options.outsideValue, (row, offset) => out.set(row, offset));
   return { grid: cloneGrid(target), data: out };
 }

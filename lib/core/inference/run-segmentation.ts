@@ -6,6 +6,7 @@ import { modelGridFor } from './model-grid';
 import { normaliseHuInPlace, normaliseHuValue } from './normalise';
 import { postprocessMask } from './postprocess';
 import { resampleProbabilityToMask, resampleTrilinear } from './resample';
+import { giveBackScratch } from './scratch-volumes';
 import { type PatchPredictor, slidingWindowInference } from './sliding-window';
 
 export interface RunSegmentationInput {
@@ -117,15 +118,19 @@ export async function runSegmentation({ volume, manifest, predict, signal, onPro
     onProgress: onProgress ? (f) => onProgress(0.05 + 0.85 * f) : undefined,
     cpuClockMs,
   });
+  // The normalised CT and, below, the stitched output are reused by the next phase (scratch-volumes.ts).
+  giveBackScratch(onModel.data);
   mark('windowed');
 
-  const probability = applyActivation(stitched.output, stitched.channels, manifest.output.activation, manifest.output.foregroundChannel);
+  // stitched.output is this run's own: the probabilities overwrite its foreground channel.
+  const probability = applyActivation(stitched.output, stitched.channels, manifest.output.activation, manifest.output.foregroundChannel, true);
   let maxOnModel = 0;
   for (let v = 0; v < probability.length; v++) if (probability[v]! > maxOnModel) maxOnModel = probability[v]!;
   mark('activated');
 
   checkAbort(signal, 'resampling to the native grid');
   const back = resampleProbabilityToMask({ grid: modelGrid, data: probability }, volume.grid, manifest.output.threshold);
+  giveBackScratch(stitched.output);
   mark('native');
   onProgress?.(0.95);
 

@@ -14,6 +14,7 @@
  */
 import type { Vec3 } from '@/lib/core/volume';
 import { InferenceError } from './errors';
+import { giveBackScratch, takeScratch } from './scratch-volumes';
 
 /**
  * Runs the network on a batch. `batch` holds `batchShape` = [n, 1, a, b, c] values in C order
@@ -56,7 +57,10 @@ export interface SlidingWindowOptions {
 }
 
 export interface SlidingWindowResult {
-  /** Stitched outputs, channel-major: channel c at [c·N, (c+1)·N), N = nx·ny·nz, index order as input. */
+  /**
+   * Stitched outputs, channel-major: channel c at [c·N, (c+1)·N), N = nx·ny·nz, index order as
+   * input. A scratch volume (scratch-volumes.ts): the caller may give it back once done with it.
+   */
   output: Float32Array;
   channels: number;
   /** Number of windows (patches) run. */
@@ -200,7 +204,7 @@ export async function slidingWindowInference(o: SlidingWindowOptions): Promise<S
   let predictCpuMs = 0;
   let batches = 0;
   const input = o.input;
-  const batchBuffer = new Float32Array(batchSize * patchVox);
+  const batchBuffer = takeScratch(batchSize * patchVox);
 
   for (let first = 0; first < windows.length; first += batchSize) {
     if (o.signal?.aborted)
@@ -253,7 +257,8 @@ export async function slidingWindowInference(o: SlidingWindowOptions): Promise<S
       );
     if (!output) {
       channels = c;
-      output = new Float32Array(channels * nVox);
+      // A scratch volume, zeroed: the windows' weighted outputs are added into it.
+      output = takeScratch(channels * nVox).fill(0);
     }
 
     for (let b = 0; b < n; b++) {
@@ -280,6 +285,7 @@ export async function slidingWindowInference(o: SlidingWindowOptions): Promise<S
     o.onProgress?.((first + n) / windows.length);
   }
 
+  giveBackScratch(batchBuffer);
   if (!cachedSum && nVox <= WEIGHT_SUM_CACHE_MAX_VOXELS) lastWeightSum = { key: sumKey, sum: weightSum };
   const result = output!;
   for (let ch = 0; ch < channels; ch++) {
