@@ -29,6 +29,7 @@ import { authorize, can, type Caller } from '../auth/roles';
 import { findCohortRows } from './find-cohort-cases';
 import { readCohortSnapshot } from './read-cohort-snapshot';
 import { writeCohortSnapshot } from './write-cohort-snapshot';
+import type { CohortSnapshotContent } from './cohort-snapshot-format';
 import { CASES_PER_PAGE, type CohortFilters, type CohortQuery } from './find-cohort-cases.types';
 import { compareCases, sortCases, type CaseSortKey, type CohortCase, type CohortStats } from '../../core/stats/cohort-stats';
 import { poolPhases, pooledPhases, updatePool, type PhasePool, type StudyPhases } from '../../core/stats/phase-pool';
@@ -278,7 +279,7 @@ function storeKept(db: Db, key: string, version: bigint, k: Kept, force: boolean
     .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
     .then(async () => {
       const entries = [...k.byId.values()];
-      const content = { datesShifted: k.view.datesShifted, cases: entries.map((x) => x.c), phases: entries.map((x) => x.ph) };
+      const content = { datesShifted: k.view.datesShifted, cases: entries.map((x) => x.c), phases: entries.map((x) => x.ph), pool: k.pool };
       await writeCohortSnapshot(db, { key, version, content });
     })
     .catch((e: unknown) => console.error(`cohort: storing the kept cohort (version ${version}) failed; the next process reads the whole cohort`, e));
@@ -289,10 +290,10 @@ export async function flushCohortSnapshots(): Promise<void> {
   await snapshots.pending;
 }
 
-/** A kept cohort from stored rows and phase values. */
-function keptOf(content: { cases: CohortCase[]; phases: StudyPhases[]; datesShifted: boolean }): Kept {
+/** A kept cohort from stored rows, phase values and pooled phase values. */
+function keptOf(content: CohortSnapshotContent): Kept {
   const byId = new Map(content.cases.map((c, i) => [c.studyId, { c, ph: content.phases[i]! }]));
-  const pool = poolPhases(content.phases);
+  const pool = content.pool;
   const stats = keepCohortStats(content.cases);
   return { byId, pool, stats, view: derive(content.cases, pool, stats, content.datesShifted) };
 }
