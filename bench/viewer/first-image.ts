@@ -86,6 +86,9 @@ const WATCH = `(() => {
     c.getContext('2d').drawImage(img, 0, 0);
     return nonBlank(c);
   };
+  w.__imgInDomMs = null;
+  const seen = () => { if (w.__imgInDomMs === null && document.querySelector('[data-testid="first-image"] img')) w.__imgInDomMs = performance.now(); };
+  new MutationObserver(seen).observe(document, { childList: true, subtree: true });
   const tick = () => {
     const now = performance.now();
     if (w.__firstImageMs === null) {
@@ -120,6 +123,9 @@ async function openOnce(
   htmlEndMs: number | null;
   htmlBytes: number | null;
   lcpMs: number | null;
+  imgInDomMs: number | null;
+  cssEndMs: number | null;
+  fcpMs: number | null;
   imageStartMs: number | null;
   imageEndMs: number | null;
   serverCpuMs: number;
@@ -140,7 +146,13 @@ async function openOnce(
   await page.waitForFunction(() => (window as unknown as { __volumeImageMs: number | null }).__volumeImageMs !== null, null, { timeout: 120_000 });
   const serverCpu = serverCpuMs() - cpu0;
   const r = await page.evaluate(() => {
-    const w = window as unknown as { __firstImageMs: number; __volumeImageMs: number; __firstImageKind: string; __lcpMs: number | null };
+    const w = window as unknown as {
+      __firstImageMs: number;
+      __volumeImageMs: number;
+      __firstImageKind: string;
+      __lcpMs: number | null;
+      __imgInDomMs: number | null;
+    };
     // Where the time goes: the page's first byte and its end, and the first image's response end.
     const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
     const img = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).find((e) => /\/volume\/image\?/.test(e.name));
@@ -152,6 +164,14 @@ async function openOnce(
       htmlEndMs: nav?.responseEnd ?? null,
       htmlBytes: nav?.decodedBodySize ?? null,
       lcpMs: w.__lcpMs,
+      // When the first image's <img> was parsed into the page, the stylesheets' responses were complete (the last), and the first contentful paint.
+      imgInDomMs: w.__imgInDomMs,
+      cssEndMs:
+        Math.max(
+          0,
+          ...(performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter((e) => /\.css(\?|$)/.test(e.name)).map((e) => e.responseEnd),
+        ) || null,
+      fcpMs: performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null,
       imageStartMs: img?.startTime ?? null,
       imageEndMs: img?.responseEnd ?? null,
     };
@@ -290,7 +310,16 @@ async function main(): Promise<void> {
       kinds.push(b.kind);
       cpu.push(b.serverCpuMs);
       volumeFirstCpu.push(a.serverCpuMs);
-      phases.push({ htmlFirstByteMs: b.htmlFirstByteMs, htmlEndMs: b.htmlEndMs, lcpMs: b.lcpMs, htmlBytes: b.htmlBytes });
+      phases.push({
+        htmlFirstByteMs: b.htmlFirstByteMs,
+        imgInDomMs: b.imgInDomMs,
+        cssEndMs: b.cssEndMs,
+        fcpMs: b.fcpMs,
+        firstImageMs: b.firstMs,
+        lcpMs: b.lcpMs,
+        htmlEndMs: b.htmlEndMs,
+        htmlBytes: b.htmlBytes,
+      });
       sliceFirstVolume.push(b.volumeMs);
     }
     await browser.close();
@@ -304,7 +333,8 @@ async function main(): Promise<void> {
       sliceFirstMs: sliceFirst.map(Math.round),
       sliceFirstWholeVolumeMs: sliceFirstVolume.map(Math.round),
       sliceFirstShownAs: kinds,
-      // Slice first, each run: the page's first byte and end, its largest contentful paint (ms since navigation), the HTML's size (bytes, decoded).
+      // Slice first, each run (ms since navigation): the page's first byte, the first image's <img> in the DOM, the stylesheets loaded,
+      // the first contentful paint, the first image on screen, the largest contentful paint, the page's end; the HTML's size (bytes, decoded).
       sliceFirstTimeline: phases.map((p) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v === null ? null : Math.round(v)]))),
       // CPU time (user + system) of the app's processes (web server, workers, Postgres) during each page load, to the whole volume on screen.
       serverCpuMs: { sliceFirst: cpu.map(Math.round), volumeFirst: volumeFirstCpu.map(Math.round) },
@@ -315,6 +345,9 @@ async function main(): Promise<void> {
         sliceFirstMs: Math.round(median(sliceFirst)),
         wholeVolumeMs: Math.round(median(sliceFirstVolume)),
         htmlFirstByteMs: Math.round(median(phases.map((p) => p.htmlFirstByteMs ?? NaN))),
+        imgInDomMs: Math.round(median(phases.map((p) => p.imgInDomMs ?? NaN))),
+        cssEndMs: Math.round(median(phases.map((p) => p.cssEndMs ?? NaN))),
+        fcpMs: Math.round(median(phases.map((p) => p.fcpMs ?? NaN))),
         htmlEndMs: Math.round(median(phases.map((p) => p.htmlEndMs ?? NaN))),
         lcpMs: Math.round(median(phases.map((p) => p.lcpMs ?? NaN))),
         htmlBytes: Math.round(median(phases.map((p) => p.htmlBytes ?? NaN))),
@@ -332,7 +365,7 @@ async function main(): Promise<void> {
       `  slice first (now):     ${result.medians.sliceFirstMs} ms   ${result.sliceFirstMs.join(', ')}   → ${result.ratioToBudget}× the ${BUDGET_MS} ms budget`,
     );
     log(
-      `  the page (now): first byte ${result.medians.htmlFirstByteMs} ms, end ${result.medians.htmlEndMs} ms, ${Math.round(result.medians.htmlBytes / 1024)} KiB of HTML; largest contentful paint ${result.medians.lcpMs} ms`,
+      `  the page (now): first byte ${result.medians.htmlFirstByteMs} ms, first image's <img> parsed ${result.medians.imgInDomMs} ms, stylesheets loaded ${result.medians.cssEndMs} ms, first contentful paint ${result.medians.fcpMs} ms, end ${result.medians.htmlEndMs} ms, ${Math.round(result.medians.htmlBytes / 1024)} KiB of HTML; largest contentful paint ${result.medians.lcpMs} ms`,
     );
     log(`  app CPU (user + sys) per page load to the whole volume: ${result.medians.serverCpuMs} ms (wall: the machine's other load counts too)`);
     log(`  whole volume on screen (slice first): ${result.medians.wholeVolumeMs} ms`);
