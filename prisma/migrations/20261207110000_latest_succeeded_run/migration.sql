@@ -1,24 +1,36 @@
 -- The review queue at 50,000 studies (issue #19, docs/architecture.md "Review meeting"): each
 -- study's latest succeeded segmentation run (finished last, then queued last, then id: the order
--- loadReviewCases uses) and the three numbers the queue ranks by, kept by triggers on
--- SegmentationRun and RunSummary instead of found by DISTINCT ON over every run per request.
--- A study without a succeeded run has no row. "maxFpDistanceMm" is normalised as
--- keyNumbersFromSummary does (no FP at all: 0 mm); "hasSummary" false: all three are null.
+-- loadReviewCases uses), its patient's pseudonym and the three numbers the queue ranks by, as
+-- sort keys (ascending = more discordant first, missing last: the ITV Dice, minus the ITV FP cc,
+-- minus the largest FP distance, normalised as keyNumbersFromSummary does: no FP at all is 0 mm;
+-- all null without a summary row), kept by triggers on SegmentationRun, RunSummary, Study and
+-- Patient instead of found by DISTINCT ON over every run per request. One index per criterion
+-- lets a page be read in order (LIMIT) instead of sorting every study. A study without a
+-- succeeded run has no row.
 
 -- CreateTable
 CREATE TABLE "LatestSucceededRun" (
     "studyId" TEXT NOT NULL,
     "runId" TEXT NOT NULL,
-    "hasSummary" BOOLEAN NOT NULL,
-    "itvDice" DOUBLE PRECISION,
-    "itvFpCc" DOUBLE PRECISION,
-    "maxFpDistanceMm" DOUBLE PRECISION,
+    "pseudonym" TEXT NOT NULL,
+    "lowDiceKey" DOUBLE PRECISION,
+    "largeFpKey" DOUBLE PRECISION,
+    "distantFpKey" DOUBLE PRECISION,
 
     CONSTRAINT "LatestSucceededRun_pkey" PRIMARY KEY ("studyId")
 );
 
 -- CreateIndex
 CREATE UNIQUE INDEX "LatestSucceededRun_runId_key" ON "LatestSucceededRun"("runId");
+
+-- CreateIndex
+CREATE INDEX "LatestSucceededRun_lowDiceKey_largeFpKey_distantFpKey_idx" ON "LatestSucceededRun"("lowDiceKey", "largeFpKey", "distantFpKey");
+
+-- CreateIndex
+CREATE INDEX "LatestSucceededRun_largeFpKey_distantFpKey_lowDiceKey_idx" ON "LatestSucceededRun"("largeFpKey", "distantFpKey", "lowDiceKey");
+
+-- CreateIndex
+CREATE INDEX "LatestSucceededRun_distantFpKey_largeFpKey_lowDiceKey_idx" ON "LatestSucceededRun"("distantFpKey", "largeFpKey", "lowDiceKey");
 
 -- AddForeignKey
 ALTER TABLE "LatestSucceededRun" ADD CONSTRAINT "LatestSucceededRun_studyId_fkey" FOREIGN KEY ("studyId") REFERENCES "Study"("id") ON DELETE CASCADE ON UPDATE CASCADE;
@@ -50,12 +62,12 @@ BEGIN
     END LOOP;
   END IF;
   DELETE FROM "LatestSucceededRun" WHERE "studyId" = ANY(ids);
-  INSERT INTO "LatestSucceededRun" ("studyId", "runId", "hasSummary", "itvDice", "itvFpCc", "maxFpDistanceMm")
-    SELECT DISTINCT ON (r."studyId") r."studyId", r.id, rs."runId" IS NOT NULL, rs."itvDice", rs."itvFpCc",
-           COALESCE(rs."itvMaxFpDistanceMm", CASE WHEN rs."itvFpCc" = 0 THEN 0 END)
-    FROM "SegmentationRun" r LEFT JOIN "RunSummary" rs ON rs."runId" = r.id
+  INSERT INTO "LatestSucceededRun" ("studyId", "runId", "pseudonym", "lowDiceKey", "largeFpKey", "distantFpKey")
+    SELECT DISTINCT ON (r."studyId") r."studyId", r.id, p.pseudonym, rs."itvDice", -rs."itvFpCc",
+           -COALESCE(rs."itvMaxFpDistanceMm", CASE WHEN rs."itvFpCc" = 0 THEN 0 END)
+    FROM "SegmentationRun" r JOIN "Study" s ON s.id = r."studyId" JOIN "Patient" p ON p.id = s."patientId"
+    LEFT JOIN "RunSummary" rs ON rs."runId" = r.id
     WHERE r."studyId" = ANY(ids) AND r.status = 'SUCCEEDED'
-      AND EXISTS (SELECT 1 FROM "Study" s WHERE s.id = r."studyId")
     ORDER BY r."studyId", r."finishedAt" DESC NULLS LAST, r."queuedAt" DESC, r.id DESC;
 END;
 $$;
@@ -99,6 +111,22 @@ BEGIN
 END;
 $$;
 
+-- Study moved to another patient, or a patient's pseudonym changed: the pseudonym kept with the row.
+CREATE FUNCTION "latest_succeeded_run_on_study_or_patient"() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+BEGIN
+  IF TG_TABLE_NAME = 'Study' THEN
+    PERFORM "latest_succeeded_run_refresh"(ARRAY(
+      SELECT n.id FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE o."patientId" IS DISTINCT FROM n."patientId"));
+  ELSE
+    PERFORM "latest_succeeded_run_refresh"(ARRAY(
+      SELECT s.id FROM old_rows o JOIN new_rows n ON n.id = o.id JOIN "Study" s ON s."patientId" = n.id
+      WHERE o.pseudonym IS DISTINCT FROM n.pseudonym));
+  END IF;
+  RETURN NULL;
+END;
+$$;
+
 CREATE TRIGGER "SegmentationRun_latest_succeeded_insert" AFTER INSERT ON "SegmentationRun"
   REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "latest_succeeded_run_on_run"();
 CREATE TRIGGER "SegmentationRun_latest_succeeded_update" AFTER UPDATE ON "SegmentationRun"
@@ -112,10 +140,16 @@ CREATE TRIGGER "RunSummary_latest_succeeded_update" AFTER UPDATE ON "RunSummary"
 CREATE TRIGGER "RunSummary_latest_succeeded_delete" AFTER DELETE ON "RunSummary"
   REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION "latest_succeeded_run_on_summary"();
 
+CREATE TRIGGER "Study_latest_succeeded_update" AFTER UPDATE ON "Study"
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "latest_succeeded_run_on_study_or_patient"();
+CREATE TRIGGER "Patient_latest_succeeded_update" AFTER UPDATE ON "Patient"
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "latest_succeeded_run_on_study_or_patient"();
+
 -- Backfill: every study's latest succeeded run now.
-INSERT INTO "LatestSucceededRun" ("studyId", "runId", "hasSummary", "itvDice", "itvFpCc", "maxFpDistanceMm")
-  SELECT DISTINCT ON (r."studyId") r."studyId", r.id, rs."runId" IS NOT NULL, rs."itvDice", rs."itvFpCc",
-         COALESCE(rs."itvMaxFpDistanceMm", CASE WHEN rs."itvFpCc" = 0 THEN 0 END)
-  FROM "SegmentationRun" r LEFT JOIN "RunSummary" rs ON rs."runId" = r.id
+INSERT INTO "LatestSucceededRun" ("studyId", "runId", "pseudonym", "lowDiceKey", "largeFpKey", "distantFpKey")
+  SELECT DISTINCT ON (r."studyId") r."studyId", r.id, p.pseudonym, rs."itvDice", -rs."itvFpCc",
+         -COALESCE(rs."itvMaxFpDistanceMm", CASE WHEN rs."itvFpCc" = 0 THEN 0 END)
+  FROM "SegmentationRun" r JOIN "Study" s ON s.id = r."studyId" JOIN "Patient" p ON p.id = s."patientId"
+  LEFT JOIN "RunSummary" rs ON rs."runId" = r.id
   WHERE r.status = 'SUCCEEDED'
   ORDER BY r."studyId", r."finishedAt" DESC NULLS LAST, r."queuedAt" DESC, r.id DESC;

@@ -7,7 +7,7 @@
  * every run. Checked on a few hundred studies with ties (a 0.05 grid, two studies per patient,
  * equal finish times), missing numbers and runs without summaries, after: a bulk insert, runs
  * inserted, failed, succeeded again, re-timed, moved to another study and deleted, summaries
- * written, edited and deleted, a study deleted, a pseudonym changed, and decisions recorded on
+ * written, edited and deleted, a study deleted or moved to another patient, a pseudonym changed, and decisions recorded on
  * the current and on an earlier run and corrected.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,12 +100,13 @@ describe('review queue: kept ranking = ranking from scratch (real Postgres)', ()
   /** The kept table against DISTINCT ON over every run (the query the queue used before). */
   async function expectTableFresh() {
     const fromScratch = await t.db.$queryRaw<object[]>`
-      SELECT DISTINCT ON (r."studyId") r."studyId", r.id AS "runId", rs."runId" IS NOT NULL AS "hasSummary", rs."itvDice", rs."itvFpCc",
-             COALESCE(rs."itvMaxFpDistanceMm", CASE WHEN rs."itvFpCc" = 0 THEN 0 END) AS "maxFpDistanceMm"
-      FROM "SegmentationRun" r LEFT JOIN "RunSummary" rs ON rs."runId" = r.id WHERE r.status = 'SUCCEEDED'
+      SELECT DISTINCT ON (r."studyId") r."studyId", r.id AS "runId", p.pseudonym, rs."itvDice" AS "lowDiceKey", -rs."itvFpCc" AS "largeFpKey",
+             -COALESCE(rs."itvMaxFpDistanceMm", CASE WHEN rs."itvFpCc" = 0 THEN 0 END) AS "distantFpKey"
+      FROM "SegmentationRun" r JOIN "Study" s ON s.id = r."studyId" JOIN "Patient" p ON p.id = s."patientId"
+      LEFT JOIN "RunSummary" rs ON rs."runId" = r.id WHERE r.status = 'SUCCEEDED'
       ORDER BY r."studyId", r."finishedAt" DESC NULLS LAST, r."queuedAt" DESC, r.id DESC`;
     const kept = await t.db.$queryRaw<object[]>`
-      SELECT "studyId", "runId", "hasSummary", "itvDice", "itvFpCc", "maxFpDistanceMm" FROM "LatestSucceededRun" ORDER BY "studyId"`;
+      SELECT "studyId", "runId", pseudonym, "lowDiceKey", "largeFpKey", "distantFpKey" FROM "LatestSucceededRun" ORDER BY "studyId"`;
     expect(kept).toEqual(fromScratch);
   }
 
@@ -188,7 +189,7 @@ describe('review queue: kept ranking = ranking from scratch (real Postgres)', ()
     await t.db.runSummary.create({ data: runSummaryRows('ks0030a-r9', summary(9002)).summary });
     await t.db.runSummary.update({ where: { runId: 'ks0001a-r1' }, data: { itvDice: 0, itvFpCc: 0, itvMaxFpDistanceMm: null } });
     await t.db.runSummary.update({ where: { runId: 'ks0002a-r1' }, data: { itvDice: null } });
-    const withSummary = await t.db.latestSucceededRun.findFirstOrThrow({ where: { hasSummary: true, studyId: { startsWith: 'ks005' } } });
+    const withSummary = await t.db.latestSucceededRun.findFirstOrThrow({ where: { lowDiceKey: { not: null }, studyId: { startsWith: 'ks005' } } });
     await t.db.runSummary.delete({ where: { runId: withSummary.runId } });
     // The latest run fails after all (the older succeeded one is current again), another
     // succeeds again, one is re-timed to be older, one moved to another study, one deleted.
@@ -200,6 +201,7 @@ describe('review queue: kept ranking = ranking from scratch (real Postgres)', ()
     await t.db.segmentationRun.updateMany({ where: { studyId: { in: ['ks0011a', 'ks0012a'] } }, data: { status: 'FAILED' } });
     await t.db.study.delete({ where: { id: 'ks0015b' } });
     await t.db.patient.update({ where: { id: 'kp0016' }, data: { pseudonym: 'A-FIRST' } });
+    await t.db.study.update({ where: { id: 'ks0025b' }, data: { patientId: 'kp0017' } });
     await expectSameQueue('after the changes');
     expect(await t.db.latestSucceededRun.findUnique({ where: { studyId: 'ks0008a' } })).toBeNull();
     expect(await t.db.latestSucceededRun.findUnique({ where: { studyId: 'ks0015b' } })).toBeNull();
