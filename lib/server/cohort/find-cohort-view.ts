@@ -12,9 +12,10 @@
  *
  * After a change, the same triggers have logged which studies each version changed (CohortChange,
  * migration 20261207050000_cohort_incremental): the next view reads those studies only
- * (findCohortRows with their ids), replaces their rows and their pooled phase values (kept sorted,
- * lib/core/stats/phase-pool.ts) and moves them in each kept sort order; the statistics, chart
- * points and dose rows are computed again from the rows in memory (one pass over them). The whole
+ * (findCohortRows with their ids), replaces their rows, their pooled phase values (kept sorted,
+ * lib/core/stats/phase-pool.ts) and their share of the statistics (kept sorted too,
+ * lib/core/stats/kept-cohort-stats.ts), and moves them in each kept sort order; the chart points,
+ * flag counts and dose rows are one pass over the rows in memory. The whole
  * cohort is read again only when the log cannot say (an institution or model renamed, a truncate,
  * a log pruned past the kept version) or when more than INCREMENTAL_MAX studies changed. A change
  * committed while the cohort is read is applied at the next view (its version is later), and
@@ -23,6 +24,10 @@
  * Kept per (filters, whether the caller sees identifiers): the statistics do not depend on the
  * sort or the page; each sort order is computed once per cached cohort. A few cohorts are kept
  * (the last used first); each holds its case rows (about 25 MB at 50,000 studies).
+ *
+ * The unfiltered cohort (with and without identifiers) is also stored (CohortSnapshot,
+ * write-cohort-snapshot.ts) after a whole read and every SNAPSHOT_EVERY versions, so that a new
+ * process starts from it and the change log since, not from the whole query.
  */
 import type { Db } from '../db/client';
 import { authorize, can, type Caller } from '../auth/roles';
@@ -241,9 +246,10 @@ export function forgetCohortViews(): void {
 }
 
 /**
- * Computes the unfiltered cohort for both views (with and without identifiers) ahead of the
- * first page view: the web process calls it when it starts (instrumentation.ts), so the first
- * view after a start finds it ready (or in progress). Nothing leaves the process.
+ * Prepares the unfiltered cohort for both views (with and without identifiers) ahead of the
+ * first page view, from the stored kept cohort and the changes since when there is one: the web
+ * process calls it when it starts (instrumentation.ts), so the first view after a start finds it
+ * ready (or in progress).
  */
 export async function prepareCohortViews(db: Db): Promise<void> {
   const none: CohortFilters = { institution: null, from: null, to: null, model: null, physician: null, scanner: null };
