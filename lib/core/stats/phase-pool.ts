@@ -8,12 +8,15 @@
 import { median, quantile } from './quantile';
 import type { MedianIqr, PooledPhases } from './cohort-stats';
 
+/** A study's values of one metric: an array, or a typed array (a view into a stored cohort's block). */
+export type PhaseValues = readonly number[] | Float64Array;
+
 /** One study's phase values: the finite ones per metric, and whether any phase has a Dice stored (not null). */
 export interface StudyPhases {
   anyDice: boolean;
-  dice: readonly number[];
-  hd95Mm: readonly number[];
-  fpCc: readonly number[];
+  dice: PhaseValues;
+  hd95Mm: PhaseValues;
+  fpCc: PhaseValues;
 }
 
 export interface PhasePool {
@@ -87,7 +90,7 @@ export function mergeSorted(sorted: Float64Array, remove: Float64Array, add: Flo
 /** The pool with the `before` studies' values replaced by the `after` studies' values. */
 export function updatePool(pool: PhasePool, before: readonly StudyPhases[], after: readonly StudyPhases[]): PhasePool {
   const count = (list: readonly StudyPhases[]) => list.reduce((n, s) => n + (s.anyDice ? 1 : 0), 0);
-  const values = (list: readonly StudyPhases[], m: (typeof METRICS)[number]) => finiteSorted(list.flatMap((s) => s[m]));
+  const values = (list: readonly StudyPhases[], m: (typeof METRICS)[number]) => finiteSorted(list.flatMap((s) => Array.from(s[m])));
   return {
     studies: pool.studies - count(before) + count(after),
     dice: mergeSorted(pool.dice, values(before, 'dice'), values(after, 'dice')),

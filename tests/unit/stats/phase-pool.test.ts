@@ -32,7 +32,7 @@ describe('phase pool', () => {
       pool = updatePool(pool, before, after);
       expect(pool).toEqual(poolPhases(studies));
     }
-    const all = studies.flatMap((s) => s.dice);
+    const all = studies.flatMap((s) => Array.from(s.dice));
     expect(pooledPhases(pool).dice).toEqual(medianIqr(all));
     expect(pooledPhases(pool).studies).toBe(studies.filter((s) => s.anyDice).length);
   });
