@@ -163,7 +163,11 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
   for (const f of others) if ((anyDicom = await looksLikeDicom(f))) break;
   const useNifti = !anyDicom && nifti.length > 0;
   // The site's structure rules as they are now; the STRUCTURE_ROLES finding names the version.
-  const siteRules = await loadStructureRules(db);
+  // Asked for now and awaited once the files are read: in a fresh process (the CLI) this is the
+  // database client's first query, whose cold start (the Prisma client instantiating its
+  // WebAssembly query compiler, connecting) then overlaps the reading instead of preceding it.
+  const siteRulesQuery = loadStructureRules(db);
+  siteRulesQuery.catch(() => undefined); // awaited below; a read error first is the one reported
 
   let prepared: PreparedStudy;
   let contentHash: string;
@@ -210,6 +214,7 @@ export async function importStudy(options: ImportStudyOptions): Promise<ImportSt
       });
   }
 
+  const siteRules = await siteRulesQuery;
   const existing = await db.study.findFirst({
     where: { OR: [{ contentHash }, { studyInstanceUid }] },
     select: { id: true, contentHash: true, studyInstanceUid: true, importedAt: true },
