@@ -26,6 +26,11 @@
  * both (ours: the import's own span and CPU, measured inside the child; its peak RSS includes the
  * child's baseline, printed apart), then the fitted exponent (time ∝ slices^b, log-log least
  * squares) over all sizes and over the two largest.
+ *
+ * `--warm` (with --growth): each child also imports the study a second time in the same process
+ * (the first study deleted, a new empty store), as a long-running worker would after its first
+ * job: the difference from the cold import is the per-process fixed cost (the Prisma client's
+ * query compiler, a WebAssembly module, compiles each query shape on first use; V8's JIT).
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -52,6 +57,8 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '50,100,250,500,1000' },
     // child mode of --growth: one import of the study in --dir into --database-url, result as JSON
     one: { type: 'boolean', default: false },
+    // with --growth (and passed to --one): after the cold import, a second one in the same process
+    warm: { type: 'boolean', default: false },
     'database-url': { type: 'string' },
   },
 });
@@ -195,7 +202,23 @@ async function one(): Promise<void> {
     const cpu = process.cpuUsage(cpu0);
     const study = await db.study.findUniqueOrThrow({ where: { id: studyId }, select: { series: { select: { volumeSha256: true } } } });
     await db.study.delete({ where: { id: studyId } });
+    let warm: { warmWallS: number; warmCpuS: number } | object = {};
+    if (values.warm) {
+      const warmDir = fs.mkdtempSync(path.join(os.tmpdir(), 'iseg-bench-import-store-'));
+      try {
+        const c1 = process.cpuUsage();
+        const t1 = performance.now();
+        const again = await importStudy({ db, caller: physicist, dir: dicomDir, store: createVolumeStore({ dir: warmDir }) });
+        const wms = performance.now() - t1;
+        const wcpu = process.cpuUsage(c1);
+        await db.study.delete({ where: { id: again.studyId } });
+        warm = { warmWallS: wms / 1000, warmCpuS: (wcpu.user + wcpu.system) / 1e6 };
+      } finally {
+        fs.rmSync(warmDir, { recursive: true, force: true });
+      }
+    }
     const result = {
+      ...warm,
       wallS: ms / 1000,
       cpuS: (cpu.user + cpu.system) / 1e6,
       rssBeforeMiB: rssBefore / 2 ** 20,
@@ -254,7 +277,16 @@ async function growth(): Promise<void> {
       }
       const files = fs.readdirSync(dicomDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
       const mib = files.reduce((a, e) => a + fs.statSync(path.join(e.parentPath, e.name)).size, 0) / 2 ** 20;
-      const ours: { wallS: number; cpuS: number; peakRssMiB: number; rssBeforeMiB: number; volumeSha256: string | null; processWallS: number }[] = [];
+      const ours: {
+        wallS: number;
+        cpuS: number;
+        warmWallS?: number;
+        warmCpuS?: number;
+        peakRssMiB: number;
+        rssBeforeMiB: number;
+        volumeSha256: string | null;
+        processWallS: number;
+      }[] = [];
       const plm: { wallS: number; cpuS: number; peakRssMiB: number }[] = [];
       for (let r = 0; r < runs; r++) {
         const order = r % 2 === 0 ? ['ours', 'plastimatch'] : ['plastimatch', 'ours'];
@@ -269,6 +301,7 @@ async function growth(): Promise<void> {
               studyBase,
               '--database-url',
               pg.appUrl,
+              ...(values.warm ? ['--warm'] : []),
             ]);
             const m = /__RESULT__ (.*)/.exec(c.stdout);
             if (!m) throw new Error(`the --one child printed no result: ${c.stdout.slice(-1000)}`);
@@ -305,6 +338,8 @@ async function growth(): Promise<void> {
           baselineRssMiB: median(ours.map((o) => o.rssBeforeMiB)),
           // the child process as a whole: node + tsx start, Prisma client, then the import
           processWallS: median(ours.map((o) => o.processWallS)),
+          // --warm: the second import in the same child
+          ...(values.warm ? { warmWallS: median(ours.map((o) => o.warmWallS!)), warmCpuS: median(ours.map((o) => o.warmCpuS!)) } : {}),
         },
         plastimatch: { wallS: median(plm.map((o) => o.wallS)), cpuS: median(plm.map((o) => o.cpuS)), peakRssMiB: Math.max(...plm.map((o) => o.peakRssMiB)) },
         load: load(),
@@ -326,6 +361,16 @@ async function growth(): Promise<void> {
     console.log(
       `| ${x.slices} | ${x.mib} | ${f(x.ours.wallS)} / ${f(x.ours.cpuS)} | ${f(x.ours.peakRssMiB, 0)} (${f(x.ours.baselineRssMiB, 0)}) | ${f(x.plastimatch.wallS)} / ${f(x.plastimatch.cpuS)} | ${f(x.plastimatch.peakRssMiB, 0)} | ${f(x.ours.wallS / x.plastimatch.wallS)} | ${f(x.ours.cpuS / x.plastimatch.cpuS)} |`,
     );
+  if (values.warm) {
+    console.log(
+      '\n| slices | ours cold wall / CPU s | ours warm (second import, same process) wall / CPU s | per-process fixed CPU s | warm CPU ratio to plastimatch |',
+    );
+    console.log('| --- | --- | --- | --- | --- |');
+    for (const x of rows)
+      console.log(
+        `| ${x.slices} | ${f(x.ours.wallS)} / ${f(x.ours.cpuS)} | ${f(x.ours.warmWallS!)} / ${f(x.ours.warmCpuS!)} | ${f(x.ours.cpuS - x.ours.warmCpuS!)} | ${f(x.ours.warmCpuS! / x.plastimatch.cpuS)} |`,
+      );
+  }
   if (rows.length >= 2) {
     const xs = rows.map((x) => x.slices);
     const top = rows.slice(-2);
