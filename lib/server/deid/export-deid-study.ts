@@ -16,8 +16,11 @@
  *
  * The zip is produced as a stream, file by file (memory ~ one series, not the study): each file
  * is deflated (level 1) by native zlib on its thread pool while the next ones are de-identified
- * (create-zip-stream.ts); the de-identification is a tag rewrite of the attributes before the
- * pixel data, which are copied unchanged (deidentify-keeping-pixels.ts). `openDeidStudyExport` authorises, checks and audits before the first byte, so
+ * (create-zip-stream.ts). The CT slices come de-identified from lib/dicom encodeDeidentifiedCtSeries
+ * (a de-identified template header, the per-slice attributes re-encoded, the pixels copied: the
+ * bytes deidentifyDicom(encodeCtSeries(…)) gives); the RTSTRUCT goes through
+ * deidentify-keeping-pixels.ts. Each series' structure set is written on this thread while its
+ * CT slices deflate on the pool; stored volumes inflate on the pool too. `openDeidStudyExport` authorises, checks and audits before the first byte, so
  * errors that a caller can act on still become HTTP errors; `exportDeidStudy` collects the
  * stream (tests, CLI). The study page's prepared export (lib/server/exports/execute-deid-export.ts)
  * writes the same stream to a file, with progress from `onFile` (files placed / `filesTotal`).
