@@ -187,19 +187,35 @@ async function writeAll(fh: FileHandle, bufs: Buffer[]): Promise<void> {
   }
 }
 
+/** Study folders this process has made (or found) in a spool. */
+const studyDirsMade = new Set<string>();
+
 /**
  * Moves a finished `.part` file to `<spool>/<studyUid>/<sopUid>.dcm` and fsyncs the folder.
  * @returns whether a file of that SOP Instance UID was there already (a repeated send).
  */
 export async function commitSpoolFile(spoolDir: string, tempFile: string, studyUid: string, sopUid: string): Promise<{ file: string; replaced: boolean }> {
   const dir = path.join(spoolDir, studyUid);
-  await mkdir(dir, { recursive: true });
+  // Made once per study folder (not per instance); made again when the rename finds it gone
+  // (the import removes a study's emptied folder).
+  if (!studyDirsMade.has(dir)) {
+    await mkdir(dir, { recursive: true });
+    if (studyDirsMade.size >= 10_000) studyDirsMade.clear();
+    studyDirsMade.add(dir);
+  }
   const file = path.join(dir, `${sopUid}.dcm`);
   const replaced = await stat(file).then(
     () => true,
     () => false,
   );
-  await rename(tempFile, file);
+  try {
+    await rename(tempFile, file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    studyDirsMade.delete(dir);
+    await mkdir(dir, { recursive: true });
+    await rename(tempFile, file);
+  }
   const dh = await open(dir, 'r');
   try {
     await dh.sync();

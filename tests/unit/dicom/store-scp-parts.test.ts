@@ -5,7 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { chooseTransferSyntax } from '@/lib/dicom/net/store-scp';
-import { fileMetaHeader, isUid } from '@/lib/dicom/net/spool-file';
+import { commitSpoolFile, fileMetaHeader, isUid } from '@/lib/dicom/net/spool-file';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { parseDicomBytes } from '@/lib/dicom';
 
 describe('chooseTransferSyntax', () => {
@@ -52,5 +55,32 @@ describe('isUid', () => {
     expect(isUid('')).toBe(false);
     expect(isUid(`1.${'2'.repeat(63)}`)).toBe(false);
     expect(isUid(undefined)).toBe(false);
+  });
+});
+
+describe('commitSpoolFile', () => {
+  it('files an instance again after the import removed its study folder (the folder is made once, and again when gone)', async () => {
+    const spool = mkdtempSync(path.join(os.tmpdir(), 'iseg-commit-spool-'));
+    try {
+      const part = (name: string, body: string) => {
+        mkdirSync(path.join(spool, '.incoming'), { recursive: true });
+        const f = path.join(spool, '.incoming', name);
+        writeFileSync(f, body);
+        return f;
+      };
+      const first = await commitSpoolFile(spool, part('a.part', 'one'), '1.2.3', '1.2.3.1');
+      expect(first.replaced).toBe(false);
+      // The import removes the imported files and the emptied folder.
+      rmSync(path.join(spool, '1.2.3'), { recursive: true });
+      const again = await commitSpoolFile(spool, part('b.part', 'two'), '1.2.3', '1.2.3.2');
+      expect(again).toEqual({ file: path.join(spool, '1.2.3', '1.2.3.2.dcm'), replaced: false });
+      expect(readFileSync(again.file, 'utf8')).toBe('two');
+      const repeated = await commitSpoolFile(spool, part('c.part', 'three'), '1.2.3', '1.2.3.2');
+      expect(repeated.replaced).toBe(true);
+      expect(readFileSync(repeated.file, 'utf8')).toBe('three');
+      expect(existsSync(path.join(spool, '.incoming', 'c.part'))).toBe(false);
+    } finally {
+      rmSync(spool, { recursive: true, force: true });
+    }
   });
 });
