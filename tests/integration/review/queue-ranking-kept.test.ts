@@ -10,6 +10,7 @@
  * written, edited and deleted, a study deleted or moved to another patient, a pseudonym changed, and decisions recorded on
  * the current and on an earlier run and corrected.
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
 import type { Caller } from '@/lib/server/auth/roles';
@@ -220,4 +221,41 @@ describe('review queue: kept ranking = ranking from scratch (real Postgres)', ()
     ]);
     expect(pq.cases.map((c) => c.studyId)).toEqual(rq.cases.map((c) => c.studyId));
   }, 600_000);
+
+  it('two runs of one study succeeding in concurrent transactions: the later-finished one is kept, whichever commits first', async () => {
+    const study = 'ks0040a';
+    const a = new pg.Client({ connectionString: t.url });
+    const b = new pg.Client({ connectionString: t.url });
+    await a.connect();
+    await b.connect();
+    try {
+      const insert = (c: pg.Client, id: string, day: number) =>
+        c.query(`INSERT INTO "SegmentationRun" (id, "studyId", "modelVersionId", status, "finishedAt") VALUES ($1, $2, $3, 'SUCCEEDED', $4)`, [
+          id,
+          study,
+          modelId,
+          new Date(Date.UTC(2026, 11, day)),
+        ]);
+      await a.query('BEGIN');
+      await insert(a, `${study}-late`, 3); // finished later: the one to keep
+      await b.query('BEGIN');
+      const bInsert = insert(b, `${study}-early`, 2);
+      // b's trigger waits for a's per-study lock, then reads the study's runs with a's committed
+      // (without the lock, b's refresh missed a's run and failed on a's row: duplicate key).
+      for (let i = 0; ; i++) {
+        const waiting = await t.db.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM pg_locks WHERE NOT granted`;
+        if (Number(waiting[0]!.n) > 0) break;
+        if (i > 200) throw new Error('the second transaction never waited for the first one');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await a.query('COMMIT');
+      await bInsert;
+      await b.query('COMMIT');
+    } finally {
+      await a.end();
+      await b.end();
+    }
+    expect((await t.db.latestSucceededRun.findUniqueOrThrow({ where: { studyId: study } })).runId).toBe(`${study}-late`);
+    await expectSameQueue('after concurrent runs');
+  }, 300_000);
 });
