@@ -19,6 +19,11 @@ export const PDATA_TF = 0x04;
 /** The PDU types a peer may send (A-ASSOCIATE-RQ/AC/RJ, P-DATA-TF, A-RELEASE-RQ/RP, A-ABORT). */
 const KNOWN_TYPES = new Set([0x01, 0x02, 0x03, PDATA_TF, 0x05, 0x06, 0x07]);
 const PDU_HEADER = 6;
+/**
+ * The largest PDU other than P-DATA-TF we collect: an A-ASSOCIATE-RQ with every presentation
+ * context a peer proposes is tens of KiB; a header claiming more is not a DICOM peer.
+ */
+export const MAX_CONTROL_PDU_BYTES = 1024 * 1024;
 /** Item length (4), presentation context ID (1), message control header (1). */
 const PDV_HEADER = 6;
 
@@ -95,6 +100,11 @@ export class PduReader {
           if (type === PDATA_TF) {
             this.pduLeft = length;
             this.state = length > 0 ? 'pdv-header' : 'pdu-header';
+          } else if (length > MAX_CONTROL_PDU_BYTES) {
+            flush();
+            this.fail(
+              `a PDU of type 0x${type.toString(16).padStart(2, '0')} claims ${length} bytes, more than the ${MAX_CONTROL_PDU_BYTES} an association, release or abort PDU can need`,
+            );
           } else {
             this.whole = [Buffer.from(this.header)];
             this.wholeLength = PDU_HEADER;

@@ -108,6 +108,15 @@ describe('PduReader', () => {
     expect(r.pdus).toEqual([]);
   });
 
+  it('stops with an error for an association PDU claiming more than 1 MiB (nothing collected)', () => {
+    const h = Buffer.alloc(6);
+    h[0] = 0x01;
+    h.writeUInt32BE(0x7fffffff, 2);
+    const r = feed([h, bytes(1000, 7)]);
+    expect(r.errors).toEqual([expect.stringMatching(/PDU of type 0x01 claims 2147483647 bytes, more than the 1048576/)]);
+    expect(r.pdus).toEqual([]);
+  });
+
   it('stops with an error for a PDV longer than its PDU', () => {
     const bad = pdu(0x04, pdv(1, false, true, bytes(100, 6)));
     bad.writeUInt32BE(50, 2); // the PDU claims 50 bytes, its PDV 102
