@@ -195,6 +195,22 @@ function transform(ds: Record<string, unknown>, o: DeidentifyOptions): void {
 }
 
 /**
+ * The de-identification of a naturalised (dcmjs) file meta and dataset, in place: what
+ * deidentifyDicom does between reading a file and writing it again. A writer that de-identifies
+ * what it writes (writeRtStruct's `deidentify`) calls it before its one write.
+ */
+export function deidentifyDataset(meta: Record<string, unknown>, ds: Record<string, unknown>, o: DeidentifyOptions): void {
+  transform(ds, o);
+  if (typeof meta.MediaStorageSOPInstanceUID === 'string') meta.MediaStorageSOPInstanceUID = o.remapUid(meta.MediaStorageSOPInstanceUID.replace(/\0+$/, ''));
+  ds.PatientName = o.pseudonym;
+  ds.PatientID = o.pseudonym;
+  ds.PatientIdentityRemoved = 'YES';
+  ds.LongitudinalTemporalInformationModified = 'MODIFIED';
+  ds.DeidentificationMethod = DEIDENTIFICATION_METHOD;
+  ds.DeidentificationMethodCodeSequence = [DCM_CODES.basic, DCM_CODES.cleanDescriptors, DCM_CODES.modifiedDates];
+}
+
+/**
  * @param bytes a DICOM Part 10 file (with preamble and file meta).
  * @returns the de-identified file, explicit VR little endian as dcmjs writes it.
  * @throws DicomError('INVALID_INPUT') when the bytes are not a DICOM file dcmjs can read.
@@ -209,14 +225,7 @@ export function deidentifyDicom(bytes: Uint8Array, o: DeidentifyOptions): Uint8A
   }
   const meta = dcmjs.DicomMetaDictionary.naturalizeDataset(parsed.meta);
   const ds = dcmjs.DicomMetaDictionary.naturalizeDataset(parsed.dict);
-  transform(ds, o);
-  if (typeof meta.MediaStorageSOPInstanceUID === 'string') meta.MediaStorageSOPInstanceUID = o.remapUid(meta.MediaStorageSOPInstanceUID.replace(/\0+$/, ''));
-  ds.PatientName = o.pseudonym;
-  ds.PatientID = o.pseudonym;
-  ds.PatientIdentityRemoved = 'YES';
-  ds.LongitudinalTemporalInformationModified = 'MODIFIED';
-  ds.DeidentificationMethod = DEIDENTIFICATION_METHOD;
-  ds.DeidentificationMethodCodeSequence = [DCM_CODES.basic, DCM_CODES.cleanDescriptors, DCM_CODES.modifiedDates];
+  deidentifyDataset(meta, ds, o);
   const dict = new dcmjs.DicomDict(dcmjs.DicomMetaDictionary.denaturalizeDataset(meta));
   dict.dict = dcmjs.DicomMetaDictionary.denaturalizeDataset(ds);
   return new Uint8Array(dict.write());

@@ -15,6 +15,7 @@ import { maskToContours } from '@/lib/core/contours/mask-to-contours';
 import { type Mask, describeGrid, sameGrid } from '@/lib/core/volume';
 import type { CtSeries } from './ct-series';
 import { DicomError } from './findings';
+import { deidentifyDataset, type DeidentifyOptions } from './deidentify';
 import { RT_STRUCTURE_SET_STORAGE } from './rtstruct';
 
 interface DcmjsData {
@@ -55,6 +56,12 @@ export interface WriteRtStructInput {
   seriesInstanceUid?: string;
   /** A physicist's approval: ApprovalStatus APPROVED with ReviewDate/Time and ReviewerName (PS3.3 C.8.8.16); default UNAPPROVED. */
   approval?: { reviewerName: string; at: Date };
+  /**
+   * Write the file de-identified (lib/dicom/deidentify.ts, applied to the dataset before its one
+   * write): the bytes deidentifyDicom would make of the plain file, without dcmjs reading and
+   * re-writing megabytes of contours (the de-identified export).
+   */
+  deidentify?: DeidentifyOptions;
 }
 
 /** A new UID under the UUID-derived root 2.25 (PS3.5 B.2). */
@@ -212,6 +219,7 @@ export function writeRtStruct(input: WriteRtStructInput): { bytes: Uint8Array; s
     ImplementationClassUID: '2.25.329800735698586629295641978511506172918',
     ImplementationVersionName: 'ISEG_QA_0_1',
   };
+  if (input.deidentify) deidentifyDataset(meta, dataset, input.deidentify);
   const { DicomDict, DicomMetaDictionary } = dcmjs.data;
   const dict = new DicomDict(DicomMetaDictionary.denaturalizeDataset(meta));
   dict.dict = DicomMetaDictionary.denaturalizeDataset(dataset);

@@ -18,8 +18,8 @@
  * is deflated (level 1) by native zlib on its thread pool while the next ones are de-identified
  * (create-zip-stream.ts). The CT slices come de-identified from lib/dicom encodeDeidentifiedCtSeries
  * (a de-identified template header, the per-slice attributes re-encoded, the pixels copied: the
- * bytes deidentifyDicom(encodeCtSeries(…)) gives); the RTSTRUCT goes through
- * deidentify-keeping-pixels.ts. Each series' structure set is written on this thread while its
+ * bytes deidentifyDicom(encodeCtSeries(…)) gives); the RTSTRUCT is de-identified as writeRtStruct
+ * writes it (its `deidentify`: the bytes deidentifyDicom makes of the plain file). Each series' structure set is written on this thread while its
  * CT slices deflate on the pool; stored volumes inflate on the pool too. `openDeidStudyExport` authorises, checks and audits before the first byte, so
  * errors that a caller can act on still become HTTP errors; `exportDeidStudy` collects the
  * stream (tests, CLI). The study page's prepared export (lib/server/exports/execute-deid-export.ts)
@@ -42,7 +42,6 @@ import { promisify } from 'node:util';
 import { binaryMaskData, indexToPatientMm, sameGrid, type Grid, type Vec3, type VoxelArray } from '@/lib/core/volume';
 import { createUidRemapper } from './remap-uid';
 import { createZipStream, type PreparedZipEntry } from './create-zip-stream';
-import { deidentifyKeepingPixels } from './deidentify-keeping-pixels';
 import { normalisedInterpretedType, normalisedSeriesDescription, normalisedStructureNames, physicianPseudonym } from './present-free-text';
 
 export interface DeidExportStats {
@@ -178,7 +177,7 @@ export async function openDeidStudyExport(
   const observerLabel = (observer: string) => physicianPseudonym(secret, observer);
   // Without a per-patient shift the real dates cannot be hidden consistently: leave them out.
   const studyDate = shift === null ? '' : da(study.studyDate);
-  const deid = (bytes: Uint8Array) => deidentifyKeepingPixels(bytes, { pseudonym, dateShiftDays: shift ?? 0, remapUid });
+  const deid = { pseudonym, dateShiftDays: shift ?? 0, remapUid };
 
   const ctSeries = study.series.filter((s) => s.volumeKey && s.modality === 'CT');
   if (ctSeries.length === 0) throw new AppError('NOT_FOUND', `Study ${studyId} has no stored CT volume to export; re-import it.`);
@@ -243,7 +242,7 @@ export async function openDeidStudyExport(
           temporalPositionIndex: s.phaseIndex !== null ? s.phaseIndex + 1 : undefined,
           numberOfTemporalPositions: s.phaseIndex !== null ? phases : undefined,
         },
-        { pseudonym, dateShiftDays: shift ?? 0, remapUid },
+        deid,
       );
       // Compression starts now, on the thread pool; the files are placed in order as they finish.
       const ready: Promise<PreparedZipEntry>[] = [];
@@ -336,8 +335,10 @@ export async function openDeidStudyExport(
           seriesNumber: 900 + seriesNumber,
           algorithmName: 'iSeg QA export',
           now,
+          // De-identified in its one write: the bytes deidentifyDicom makes of the plain file.
+          deidentify: deid,
         });
-        return add(`${pseudonym}/${label}/RS_${label}.dcm`, deid(rt.bytes));
+        return add(`${pseudonym}/${label}/RS_${label}.dcm`, rt.bytes);
       }
     }
 
