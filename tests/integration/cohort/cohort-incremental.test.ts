@@ -175,11 +175,18 @@ describe('the kept cohort, updated with the changed studies only, equals the coh
     const stored = await storedVersions();
     expect(stored.map(([k]) => k)).toEqual([JSON.stringify([false, NO_FILTERS]), JSON.stringify([true, NO_FILTERS])]);
     await t.db.segmentationRun.update({ where: { id: 'bench-00072-r1' }, data: { status: 'FAILED', error: 'Failed: after the snapshot' } });
-    await t.db.study.delete({ where: { id: 'bench-00073' } });
     expect(await currentVersion()).toBeGreaterThan(Math.max(...stored.map(([, v]) => v as number)));
     forgetCohortViews(); // as a new web process
     await expectSameAsScratch((filtered) => (filtered ? 'computed' : 'restored'));
-    // The deleted study's row leaves the store at once (the snapshot is written again).
+  });
+
+  it('deleting a study drops the stored cohorts in the same transaction; the next view stores them again without it', async () => {
+    await flushCohortSnapshots();
+    expect(await storedVersions()).toHaveLength(2);
+    await t.db.study.delete({ where: { id: 'bench-00073' } });
+    expect(await storedVersions()).toEqual([]);
+    forgetCohortViews(); // as a new web process: nothing to restore
+    await expectSameAsScratch('computed');
     await flushCohortSnapshots();
     for (const identified of [false, true]) {
       const again = await readCohortSnapshot(t.db, { key: JSON.stringify([identified, NO_FILTERS]) });
