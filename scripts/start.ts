@@ -27,6 +27,7 @@ import { removeUploadLeftovers } from '../lib/server/storage/remove-upload-lefto
 import { buildIfNeeded, BuildError } from './build-if-needed';
 import { RestartPolicy, MAX_QUICK_DEATHS, STABLE_MS } from './restart-policy';
 import { DICOM_NODE_V8_OPTIONS } from '../lib/server/dicom-receive/dicom-node-v8-options';
+import { nicedCommand } from '../lib/server/startup/niced-command';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 process.chdir(root);
@@ -287,11 +288,12 @@ async function main(): Promise<void> {
     const followSupervisor = ['--import', './scripts/exit-with-supervisor.mjs'];
 
     /** Starts `args` under supervision: restarted after it dies, with the policy's pauses. */
-    const supervise = (name: string, args: string[], opts: { onExit?: (code: number | null) => boolean; onRestart?: () => void } = {}) => {
+    const supervise = (name: string, args: string[], opts: { onExit?: (code: number | null) => boolean; onRestart?: () => void; nice?: number } = {}) => {
       const policy = new RestartPolicy();
       let gaveUp = false;
       const start = (restart: boolean): void => {
-        const child = spawn(process.execPath, [...followSupervisor, ...args], { stdio: 'inherit', env: childEnv });
+        const cmd = nicedCommand(process.execPath, [...followSupervisor, ...args], opts.nice ?? 0);
+        const child = spawn(cmd.command, cmd.args, { stdio: 'inherit', env: childEnv });
         policy.started();
         children.add(child);
         say(`The ${name} ${restart ? 'restarted' : 'started'} (pid ${child.pid}).`);
@@ -332,7 +334,9 @@ async function main(): Promise<void> {
         );
       },
     });
+    // Below the web server's CPU priority (ISEG_WORKER_NICE): a page is served first while a run computes.
     supervise('worker', ['--import', 'tsx', 'workers/main.ts'], {
+      nice: env.ISEG_WORKER_NICE,
       onExit: (code) => {
         if (code !== 3) return true; // a dead worker loses no work: its jobs are retried
         // The configured model or execution provider cannot start: restarting will not help.
@@ -376,7 +380,8 @@ async function main(): Promise<void> {
       // The first-run demo cohort is seeded after the web server answers (scripts/seed-demo.ts):
       // studies appear on the cohort page as they import, with the progress above them. Ctrl-C
       // stops it between patients and the next start resumes it; if it fails, the app keeps running.
-      const seeder = spawn(process.execPath, [...followSupervisor, '--import', 'tsx', 'scripts/seed-demo.ts'], { stdio: 'inherit', env: childEnv });
+      const seed = nicedCommand(process.execPath, [...followSupervisor, '--import', 'tsx', 'scripts/seed-demo.ts'], env.ISEG_WORKER_NICE);
+      const seeder = spawn(seed.command, seed.args, { stdio: 'inherit', env: childEnv });
       children.add(seeder);
       seeder.on('exit', (code, signal) => {
         children.delete(seeder);

@@ -46,6 +46,16 @@ const EnvSchema = z.object({
     .regex(/^\d{2,3},\d{2,3},\d{1,3}$/, 'must be three voxel counts "nx,ny,nz", for example 96,96,48')
     .default('96,96,48'),
   ISEG_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  /**
+   * CPU priority (nice, 0-19) `npm start` gives the worker and the demo seeder, so the web server's
+   * pages come first while the worker runs a segmentation; 0: the same priority as the web server.
+   */
+  ISEG_WORKER_NICE: z.coerce
+    .number({ error: 'must be a whole number from 0 (same priority as the web server) to 19 (lowest)' })
+    .int('must be a whole number from 0 to 19')
+    .min(0, 'must be from 0 to 19')
+    .max(19, 'must be from 0 to 19')
+    .default(10),
   /** Largest accepted upload (zip) in MiB; its uncompressed content may be at most 4× this. */
   ISEG_UPLOAD_MAX_MB: z.coerce.number().int().min(1).max(65536).default(2048),
   /** Our DICOM AE title (the listener's called AE title; docs/dicom-node.md). */
