@@ -259,19 +259,26 @@ function setBackgroundNice(nice: number): void {
   }
 }
 
-/** CPU time (ms) the worker and the seed have used so far. */
-function backgroundCpuMs(): number {
-  let t = 0;
+/** CPU time (ms) each worker and seed process has used so far, by pid. */
+function backgroundCpuMs(): Map<number, number> {
+  const t = new Map<number, number>();
   for (const pid of backgroundPids()) {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      t += (Number(f[11]) + Number(f[12])) * TICK_MS;
+      t.set(pid, (Number(f[11]) + Number(f[12])) * TICK_MS);
     } catch {
       // gone meanwhile
     }
   }
   return t;
+}
+
+/** CPU time used between two readings by the processes alive at both (a seed that ended counts nothing). */
+function cpuBetween(a: Map<number, number>, b: Map<number, number>): number {
+  let d = 0;
+  for (const [pid, ms] of b) if (a.has(pid)) d += ms - a.get(pid)!;
+  return d;
 }
 
 async function main(): Promise<void> {
@@ -454,7 +461,7 @@ async function measureUnderWorkerLoad(browser: Browser, cookies: Parameters<type
   for (;;) {
     const c0 = backgroundCpuMs();
     await new Promise((r) => setTimeout(r, 2000));
-    if (backgroundCpuMs() - c0 > 1500) break; // more than 0.75 of a core over 2 s
+    if (cpuBetween(c0, backgroundCpuMs()) > 1500) break; // more than 0.75 of a core over 2 s
     if (Date.now() > deadline) throw new Error('the worker and the seed did not get busy within 10 minutes');
   }
   const at: Record<'10' | '0', { firstMs: number[]; workerCpuMs: number[]; loads: number[] }> = {
@@ -470,7 +477,7 @@ async function measureUnderWorkerLoad(browser: Browser, cookies: Parameters<type
       at[nice].loads.push(os.loadavg()[0]!);
       const b = await openOnce(browser, cookies, url, true);
       at[nice].firstMs.push(b.firstMs);
-      at[nice].workerCpuMs.push(((backgroundCpuMs() - c0) / (performance.now() - t0)) * 1000);
+      at[nice].workerCpuMs.push((cpuBetween(c0, backgroundCpuMs()) / (performance.now() - t0)) * 1000);
     }
   }
   setBackgroundNice(10);

@@ -7,7 +7,7 @@
  */
 import { useState, useTransition } from 'react';
 import type { StudyReference, ReferenceStructureView } from '@/lib/server/studies/present-study-reference';
-import { chooseReference } from '@/app/(app)/studies/[id]/actions';
+import { chooseReference } from '@/app/(study)/studies/[id]/actions';
 
 const phaseText = (s: ReferenceStructureView) => (s.phasePercent !== null ? ` (${s.phasePercent}%)` : s.phaseIndex !== null ? ` (phase ${s.phaseIndex})` : '');
 

@@ -1,6 +1,6 @@
 /**
  * The study page's first image inline in its HTML (issue #19; getStudyFirstImage, called by
- * app/(app)/studies/[id]/page.tsx), on real Postgres and a real volume store with a CT imported
+ * app/(study)/studies/[id]/page.tsx), on real Postgres and a real volume store with a CT imported
  * from real DICOM:
  * - with the series' slice store built, the middle axial slice in the lung window comes as a PNG
  *   data: URI, byte for byte the PNG GET …/volume/image serves for that slice (whose pixels

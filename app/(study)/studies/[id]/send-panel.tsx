@@ -9,7 +9,7 @@ import { db } from '@/lib/server/db/client';
 import { can, type Caller } from '@/lib/server/auth/roles';
 import { findRunSends } from '@/lib/server/dicom-send/find-run-sends';
 import { findDicomDestinations } from '@/lib/server/dicom-send/find-dicom-destinations';
-import { AutoRefresh } from '../../jobs/auto-refresh';
+import { AutoRefresh } from '@/app/(app)/jobs/auto-refresh';
 import { approveRunAction, sendRunAction } from './send-actions';
 import { PendingButton } from '@/components/pending-button';
 
